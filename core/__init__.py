@@ -1,0 +1,1 @@
+"""kesu domain: standard library only (no streamlit, no sqlalchemy)."""

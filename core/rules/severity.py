@@ -1,0 +1,62 @@
+"""Severity criteria and likely-duplicate rules (SPEC §4)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from core.model import Severity
+
+DUPLICATE_WINDOW = timedelta(days=30)
+# Claim thresholds are settings (SPEC §4); these are the defaults.
+DEFAULT_A_CLAIM = Decimal("10000")
+DEFAULT_B_CLAIM = Decimal("5000")
+
+
+@dataclass(frozen=True)
+class SeverityThresholds:
+    a_claim: Decimal = DEFAULT_A_CLAIM
+    b_claim: Decimal = DEFAULT_B_CLAIM
+
+
+def suggested_by_claim(claim: Decimal | None, th: SeverityThresholds) -> Severity | None:
+    """A floor suggested by the claimed amount alone: ≥ A-threshold → A, ≥ B-threshold → B."""
+    if claim is None:
+        return None
+    if claim >= th.a_claim:
+        return Severity.A
+    if claim >= th.b_claim:
+        return Severity.B
+    return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What duplicate detection needs to know of an existing case."""
+
+    id: int
+    number: str
+    customer_id: int
+    order_no: str
+    product_code: str
+    defect_type_id: int | None
+    received_at: datetime
+
+
+def duplicate_reason(new_customer_id: int, new_order_no: str, new_product_code: str,
+                     new_defect_type_id: int | None, new_received_at: datetime,
+                     other: Candidate) -> str | None:
+    """Why `other` looks like the same complaint, or None (SPEC §4, Log page warning).
+
+    Same customer and order number; or same product code and defect type within 30 days.
+    """
+    order = new_order_no.strip().lower()
+    if order and new_customer_id == other.customer_id and order == other.order_no.strip().lower():
+        return "same_order"
+    code = new_product_code.strip().lower()
+    if (code and new_defect_type_id is not None
+            and code == other.product_code.strip().lower()
+            and new_defect_type_id == other.defect_type_id
+            and abs(new_received_at - other.received_at) <= DUPLICATE_WINDOW):
+        return "same_issue"
+    return None

@@ -1,0 +1,70 @@
+"""Settings with their defaults; stored as data, edited on the Admin page (STYLE: config is data)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+DEFAULTS: dict[str, Any] = {
+    "attachment_max_mb": 20,
+    "timezone": "Asia/Shanghai",
+    "severity_a_claim": "10000",
+    "severity_b_claim": "5000",
+}
+
+# Allowed attachment types: extension -> (content type, magic-byte prefixes).
+ALLOWED_UPLOADS: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             (b"PK\x03\x04",)),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    attachment_max_mb: int
+    timezone: str
+    severity_a_claim: Decimal
+    severity_b_claim: Decimal
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        return self.attachment_max_mb * 1024 * 1024
+
+
+def build(stored: dict[str, Any]) -> Settings:
+    v = {**DEFAULTS, **{k: x for k, x in stored.items() if x is not None}}
+    return Settings(
+        attachment_max_mb=int(v["attachment_max_mb"]),
+        timezone=str(v["timezone"]),
+        severity_a_claim=Decimal(str(v["severity_a_claim"])),
+        severity_b_claim=Decimal(str(v["severity_b_claim"])),
+    )
+
+
+def validate(key: str, value: Any) -> Any:
+    """The value to store for `key`, or ValueError with the reason."""
+    if key == "attachment_max_mb":
+        n = int(value)
+        if not 1 <= n <= 200:
+            raise ValueError("range_1_200")
+        return n
+    if key == "timezone":
+        if str(value) not in available_timezones():
+            raise ValueError("unknown_timezone")
+        return str(value)
+    if key in ("severity_a_claim", "severity_b_claim"):
+        d = Decimal(str(value))
+        if d < 0:
+            raise ValueError("negative")
+        return str(d)
+    raise ValueError("unknown_setting")

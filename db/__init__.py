@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, repositories, unit of work, engine, Alembic migrations."""

@@ -1,0 +1,74 @@
+"""Engine creation and migrations: SQLite (WAL, busy timeout, foreign keys) or PostgreSQL."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+BUSY_TIMEOUT_MS = 15_000
+
+
+def data_dir() -> Path:
+    """Where the SQLite file, attachments and the generated cookie key live (KESU_DATA_DIR)."""
+    d = Path(os.environ.get("KESU_DATA_DIR") or ROOT / "data")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    return f"sqlite:///{data_dir() / 'kesu.db'}"
+
+
+def make_engine(url: str | None = None, **kw: Any) -> Engine:
+    url = url or database_url()
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
+                                                  "check_same_thread": False}, **kw)
+        _sqlite_setup(engine)
+        return engine
+    kw.setdefault("pool_pre_ping", True)
+    kw.setdefault("pool_size", 10)
+    return create_engine(url, **kw)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, busy timeout, foreign keys; writers start with BEGIN IMMEDIATE.
+
+    A write unit of work that first reads and then writes would otherwise fail at once with
+    SQLITE_BUSY when another writer committed in between; IMMEDIATE makes it wait its turn.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get("kesu_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the database to the newest schema (Alembic `upgrade head`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "db" / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    command.upgrade(cfg, "head")

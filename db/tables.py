@@ -1,0 +1,170 @@
+"""SQLAlchemy tables as typed *Row classes. Changes go through Alembic migrations (db/migrations)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC, always returned timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DepartmentRow(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    roles: Mapped[str] = mapped_column(String(200))  # comma-separated Role values
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    approval_level: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(30), default="none")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttemptRow(Base):
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    success: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_login_attempts_user_at", "username", "at"),)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    market: Mapped[str] = mapped_column(String(20), default="domestic")
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DefectTypeRow(Base):
+    __tablename__ = "defect_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class NumberCounterRow(Base):
+    """The last serial handed out per YYMM period; never decremented, so numbers are never reused."""
+
+    __tablename__ = "number_counters"
+    period: Mapped[str] = mapped_column(String(4), primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer)
+
+
+class ComplaintRow(Base):
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(20), default="quality")
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_ref: Mapped[str] = mapped_column(String(100), default="")
+    product_code: Mapped[str] = mapped_column(String(100), default="", index=True)
+    product_name: Mapped[str] = mapped_column(String(200), default="")
+    order_no: Mapped[str] = mapped_column(String(100), default="", index=True)
+    lot: Mapped[str] = mapped_column(String(100), default="")
+    delivered_qty: Mapped[int | None] = mapped_column(Integer)
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+    defective_qty: Mapped[int | None] = mapped_column(Integer)
+    defect_type_id: Mapped[int | None] = mapped_column(ForeignKey("defect_types.id"))
+    where_found: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    request: Mapped[str | None] = mapped_column(String(20))
+    claimed_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    severity_proposed: Mapped[str | None] = mapped_column(String(1))
+    sample_received: Mapped[bool] = mapped_column(Boolean, default=False)
+    sample_date: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (Index("ix_complaints_issue", "product_code", "defect_type_id",
+                            "received_at"),)
+
+
+class EventRow(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    changes: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: [old, new]}
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SettingRow(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON

@@ -1,0 +1,376 @@
+"""Repositories and the unit of work: rows <-> domain objects, mapped explicitly (STYLE §4)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import StaleCase
+from core.model import (
+    Attachment, Category, Channel, Complaint, Customer, DefectType, Department, Event, Kind,
+    Lang, Market, Product, RegisterFilter, RegisterRow, Request, Role, Severity, State, Title,
+    User, WhereFound,
+)
+from core.rules.severity import Candidate
+from db.tables import (
+    AttachmentRow, ComplaintRow, CustomerRow, DefectTypeRow, DepartmentRow, EventRow,
+    LoginAttemptRow, NumberCounterRow, ProductRow, SettingRow, UserRow,
+)
+
+# ---------------------------------------------------------------- users
+
+
+def _user(r: UserRow) -> User:
+    return User(r.id, r.username, r.display_name,
+                frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
+                r.approval_level, Title(r.title), r.active, Lang(r.language))
+
+
+class SqlUsers:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def get(self, user_id: int) -> User | None:
+        r = self.s.get(UserRow, user_id)
+        return _user(r) if r else None
+
+    def by_username(self, username: str) -> User | None:
+        r = self.s.scalars(select(UserRow).where(UserRow.username == username)).first()
+        return _user(r) if r else None
+
+    def list(self) -> list[User]:
+        return [_user(r) for r in self.s.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def add(self, user: User, password_hash: str) -> int:
+        r = UserRow(username=user.username, display_name=user.display_name,
+                    password_hash=password_hash, roles=",".join(sorted(user.roles)),
+                    department_id=user.department_id, approval_level=user.approval_level,
+                    title=user.title.value, active=user.active, language=user.language.value)
+        self.s.add(r)
+        self.s.flush()
+        return r.id
+
+    def update(self, user: User) -> None:
+        r = self.s.get_one(UserRow, user.id)
+        r.display_name, r.roles = user.display_name, ",".join(sorted(user.roles))
+        r.department_id, r.approval_level = user.department_id, user.approval_level
+        r.title, r.active, r.language = user.title.value, user.active, user.language.value
+
+    def password_hash(self, user_id: int) -> str:
+        return self.s.get_one(UserRow, user_id).password_hash
+
+    def set_password(self, user_id: int, password_hash: str, at: datetime) -> None:
+        r = self.s.get_one(UserRow, user_id)
+        r.password_hash, r.password_changed_at = password_hash, at
+
+    def password_changed_at(self, user_id: int) -> datetime | None:
+        return self.s.get_one(UserRow, user_id).password_changed_at
+
+    def count(self) -> int:
+        return self.s.scalar(select(func.count()).select_from(UserRow)) or 0
+
+    def add_login_attempt(self, username: str, at: datetime, success: bool) -> None:
+        self.s.add(LoginAttemptRow(username=username[:100], at=at, success=success))
+
+    def failures_since(self, username: str, since: datetime) -> list[datetime]:
+        q = select(LoginAttemptRow.at).where(LoginAttemptRow.username == username,
+                                             LoginAttemptRow.at >= since,
+                                             LoginAttemptRow.success.is_(False))
+        return list(self.s.scalars(q))
+
+    def unlocked_at(self, username: str) -> datetime | None:
+        return self.s.scalar(select(UserRow.unlocked_at).where(UserRow.username == username))
+
+    def set_unlocked_at(self, username: str, at: datetime) -> None:
+        self.s.execute(update(UserRow).where(UserRow.username == username).values(unlocked_at=at))
+
+
+# ---------------------------------------------------------------- reference data
+
+_REF = {Department: DepartmentRow, Customer: CustomerRow, Product: ProductRow,
+        DefectType: DefectTypeRow}
+
+
+def _customer(r: CustomerRow) -> Customer:
+    return Customer(r.id, r.name, Market(r.market), Lang(r.language), r.contact, r.phone,
+                    r.email, r.address, r.active)
+
+
+class SqlRef:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def _all(self, row: Any, order: Any, include_inactive: bool) -> list[Any]:
+        q = select(row).order_by(order)
+        if not include_inactive:
+            q = q.where(row.active.is_(True))
+        return list(self.s.scalars(q))
+
+    def departments(self, include_inactive: bool = False) -> list[Department]:
+        return [Department(r.id, r.code, r.name_zh, r.name_en, r.active)
+                for r in self._all(DepartmentRow, DepartmentRow.code, include_inactive)]
+
+    def customers(self, include_inactive: bool = False) -> list[Customer]:
+        return [_customer(r) for r in self._all(CustomerRow, CustomerRow.name, include_inactive)]
+
+    def products(self, include_inactive: bool = False) -> list[Product]:
+        return [Product(r.id, r.code, r.name, r.active)
+                for r in self._all(ProductRow, ProductRow.code, include_inactive)]
+
+    def defect_types(self, include_inactive: bool = False) -> list[DefectType]:
+        return [DefectType(r.id, r.code, r.name_zh, r.name_en, r.active)
+                for r in self._all(DefectTypeRow, DefectTypeRow.code, include_inactive)]
+
+    @staticmethod
+    def _values(item: Any) -> dict[str, Any]:
+        v = {k: getattr(item, k) for k in item.__dataclass_fields__ if k != "id"}
+        return {k: (x.value if isinstance(x, (Market, Lang)) else x) for k, x in v.items()}
+
+    def add(self, item: Department | Customer | Product | DefectType) -> int:
+        r = _REF[type(item)](**self._values(item))
+        self.s.add(r)
+        self.s.flush()
+        return int(r.id)
+
+    def update(self, item: Department | Customer | Product | DefectType) -> None:
+        r = self.s.get_one(_REF[type(item)], item.id)
+        for k, v in self._values(item).items():
+            setattr(r, k, v)
+
+
+# ---------------------------------------------------------------- complaints
+
+_ENUMS: dict[str, Any] = {"channel": Channel, "kind": Kind, "category": Category,
+                          "where_found": WhereFound, "request": Request,
+                          "severity_proposed": Severity, "state": State}
+_FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
+
+
+def _complaint(r: ComplaintRow) -> Complaint:
+    v: dict[str, Any] = {k: getattr(r, k) for k in _FIELDS}
+    for k, enum in _ENUMS.items():
+        v[k] = enum(v[k]) if v[k] is not None else None
+    return Complaint(id=r.id, **v)
+
+
+def _complaint_values(c: Complaint) -> dict[str, Any]:
+    v = {k: getattr(c, k) for k in _FIELDS}
+    for k in _ENUMS:
+        v[k] = v[k].value if v[k] is not None else None
+    return v
+
+
+class SqlComplaints:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def get(self, complaint_id: int) -> Complaint | None:
+        r = self.s.get(ComplaintRow, complaint_id)
+        return _complaint(r) if r else None
+
+    def by_number(self, number: str) -> Complaint | None:
+        r = self.s.scalars(select(ComplaintRow).where(ComplaintRow.number == number)).first()
+        return _complaint(r) if r else None
+
+    def next_serial(self, period: str) -> int:
+        """Atomically take the next serial of a month: insert-if-missing, then increment.
+
+        The UPDATE takes a row lock (PostgreSQL) / the write lock (SQLite), so two concurrent
+        registrations can never get the same serial.
+        """
+        dialect = self.s.get_bind().dialect.name
+        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
+        self.s.execute(ins_mod.insert(NumberCounterRow).values(period=period, last_serial=0)
+                       .on_conflict_do_nothing(index_elements=["period"]))
+        serial = self.s.execute(
+            update(NumberCounterRow).where(NumberCounterRow.period == period)
+            .values(last_serial=NumberCounterRow.last_serial + 1)
+            .returning(NumberCounterRow.last_serial)).scalar_one()
+        return int(serial)
+
+    def add(self, complaint: Complaint) -> int:
+        r = ComplaintRow(**_complaint_values(complaint))
+        self.s.add(r)
+        self.s.flush()
+        return r.id
+
+    def save(self, complaint: Complaint, expected_version: int) -> None:
+        """Write only if nobody else changed the case since it was read (optimistic lock)."""
+        res = self.s.execute(
+            update(ComplaintRow)
+            .where(ComplaintRow.id == complaint.id, ComplaintRow.version == expected_version)
+            .values(**_complaint_values(complaint)))
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            cur = self.s.get(ComplaintRow, complaint.id, populate_existing=True)
+            who = self.s.get(UserRow, cur.updated_by_id) if cur and cur.updated_by_id else None
+            raise StaleCase(who=who.display_name if who else "?",
+                            at=cur.updated_at if cur else None)
+
+    def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+        conds: list[Any] = []
+        joined = (select(ComplaintRow.id)
+                  .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id))
+        text = flt.text.strip()
+        if text:
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(or_(*(col.ilike(like, escape="\\") for col in (
+                ComplaintRow.number, CustomerRow.name, ComplaintRow.product_code,
+                ComplaintRow.order_no, ComplaintRow.description, ComplaintRow.product_name,
+                ComplaintRow.lot, ComplaintRow.customer_ref))))
+        if flt.states:
+            conds.append(ComplaintRow.state.in_([s.value for s in flt.states]))
+        if flt.severities:
+            conds.append(ComplaintRow.severity_proposed.in_([s.value for s in flt.severities]))
+        if flt.kinds:
+            conds.append(ComplaintRow.kind.in_([k.value for k in flt.kinds]))
+        if flt.since is not None:
+            conds.append(ComplaintRow.received_at >= flt.since)
+        if flt.until is not None:
+            conds.append(ComplaintRow.received_at < flt.until)
+        where = and_(True, *conds)
+        total = self.s.scalar(select(func.count()).select_from(
+            joined.where(where).subquery())) or 0
+        sort_cols = {"received_at": ComplaintRow.received_at, "number": ComplaintRow.number,
+                     "customer": CustomerRow.name, "state": ComplaintRow.state,
+                     "severity": ComplaintRow.severity_proposed}
+        col = sort_cols.get(flt.sort, ComplaintRow.received_at)
+        order = [col.desc() if flt.descending else col.asc(),
+                 ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc()]
+        q = (select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at,
+                    CustomerRow.name, ComplaintRow.kind, ComplaintRow.state,
+                    ComplaintRow.severity_proposed, ComplaintRow.product_code,
+                    ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
+                    func.substr(ComplaintRow.description, 1, 120))
+             .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
+             .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
+             .where(where).order_by(*order)
+             .limit(flt.page_size).offset((flt.page - 1) * flt.page_size))
+        rows = [RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
+                            Severity(r[6]) if r[6] else None, r[7], r[8],
+                            f"{r[9]}|{r[10]}" if r[9] else "", r[11])
+                for r in self.s.execute(q)]
+        return rows, int(total)
+
+    def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
+                             defect_type_id: int | None, since: datetime) -> list[Candidate]:
+        ors: list[Any] = []
+        if order_no:
+            ors.append(and_(ComplaintRow.customer_id == customer_id,
+                            func.lower(ComplaintRow.order_no) == order_no.lower()))
+        if product_code and defect_type_id is not None:
+            ors.append(and_(func.lower(ComplaintRow.product_code) == product_code.lower(),
+                            ComplaintRow.defect_type_id == defect_type_id,
+                            ComplaintRow.received_at >= since))
+        if not ors:
+            return []
+        q = (select(ComplaintRow).where(or_(*ors), ComplaintRow.state != State.CANCELLED.value)
+             .order_by(ComplaintRow.received_at.desc()).limit(20))
+        return [Candidate(r.id, r.number, r.customer_id, r.order_no, r.product_code,
+                          r.defect_type_id, r.received_at) for r in self.s.scalars(q)]
+
+
+# ---------------------------------------------------------------- events, attachments, settings
+
+
+class SqlEvents:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def add(self, event: Event) -> int:
+        r = EventRow(complaint_id=event.complaint_id, at=event.at, user_id=event.user_id,
+                     action=event.action, changes=json.dumps(event.changes, ensure_ascii=False),
+                     comment=event.comment)
+        self.s.add(r)
+        self.s.flush()
+        return r.id
+
+    def for_complaint(self, complaint_id: int) -> list[Event]:
+        q = (select(EventRow).where(EventRow.complaint_id == complaint_id)
+             .order_by(EventRow.at, EventRow.id))
+        return [Event(r.id, r.complaint_id, r.at, r.user_id, r.action, json.loads(r.changes),
+                      r.comment) for r in self.s.scalars(q)]
+
+
+class SqlAttachments:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    @staticmethod
+    def _att(r: AttachmentRow) -> Attachment:
+        return Attachment(r.id, r.complaint_id, r.sha256, r.filename, r.content_type, r.size,
+                          r.uploaded_by_id, r.uploaded_at)
+
+    def add(self, attachment: Attachment) -> int:
+        r = AttachmentRow(complaint_id=attachment.complaint_id, sha256=attachment.sha256,
+                          filename=attachment.filename, content_type=attachment.content_type,
+                          size=attachment.size, uploaded_by_id=attachment.uploaded_by_id,
+                          uploaded_at=attachment.uploaded_at)
+        self.s.add(r)
+        self.s.flush()
+        return r.id
+
+    def for_complaint(self, complaint_id: int) -> list[Attachment]:
+        q = (select(AttachmentRow).where(AttachmentRow.complaint_id == complaint_id)
+             .order_by(AttachmentRow.id))
+        return [self._att(r) for r in self.s.scalars(q)]
+
+    def get(self, attachment_id: int) -> Attachment | None:
+        r = self.s.get(AttachmentRow, attachment_id)
+        return self._att(r) if r else None
+
+
+class SqlSettings:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def get(self, key: str) -> Any | None:
+        r = self.s.get(SettingRow, key)
+        return json.loads(r.value) if r else None
+
+    def set(self, key: str, value: Any) -> None:
+        r = self.s.get(SettingRow, key)
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        if r is None:
+            self.s.add(SettingRow(key=key, value=text))
+        else:
+            r.value = text
+
+
+# ---------------------------------------------------------------- unit of work
+
+
+class SqlUnitOfWork:
+    """One transaction; leaving the block without commit() rolls back (STYLE §3)."""
+
+    def __init__(self, factory: sessionmaker[Session], write: bool) -> None:
+        self.factory, self.write = factory, write
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self.factory()
+        if self.write:
+            self.session.connection(execution_options={"kesu_write": True})
+        s = self.session
+        self.users, self.ref, self.complaints = SqlUsers(s), SqlRef(s), SqlComplaints(s)
+        self.events, self.attachments, self.settings = SqlEvents(s), SqlAttachments(s), SqlSettings(s)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+
+class SqlUowFactory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def __call__(self, write: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.factory, write)
+

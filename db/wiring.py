@@ -1,0 +1,20 @@
+"""Composition: the Kesu application object wired to a real database and blob store."""
+from __future__ import annotations
+
+import os
+
+from core.services import Kesu
+from db.blobs import FileBlobStore
+from db.engine import data_dir, database_url, make_engine, migrate
+from db.security import BcryptHasher
+from db.uow import SqlUowFactory
+
+
+def build_app(url: str | None = None, run_migrations: bool = True) -> Kesu:
+    url = url or database_url()
+    if run_migrations:
+        migrate(url)
+    engine = make_engine(url)
+    rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
+    return Kesu(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
+                hasher=BcryptHasher(rounds))
