@@ -230,6 +230,11 @@ class Kesu:
 
     # ------------------------------------------------------------ users (admin)
 
+    def list_active_users(self) -> list[User]:
+        """Who may log in (for the login cookie machinery; no password hashes)."""
+        with self.uow() as uow:
+            return [u for u in uow.users.list() if u.active]
+
     def list_users(self, actor: User) -> list[User]:
         with self.uow() as uow:
             self._actor(uow, actor)
@@ -356,14 +361,18 @@ class Kesu:
 
     # ------------------------------------------------------------ settings (admin)
 
-    def set_setting(self, actor: User, key: str, value: Any) -> None:
+    def set_settings(self, actor: User, values: dict[str, Any]) -> None:
+        """Validate every value first, then store them all (nothing half-saved)."""
         with self.uow(write=True) as uow:
             self._require_admin(uow, actor)
-            try:
-                stored = settings_mod.validate(key, value)
-            except (ValueError, InvalidOperation, TypeError) as e:
-                raise InvalidInput("err.setting_invalid", field=key, why=str(e)) from e
-            uow.settings.set(key, stored)
+            stored = {}
+            for key, value in values.items():
+                try:
+                    stored[key] = settings_mod.validate(key, value)
+                except (ValueError, InvalidOperation, TypeError) as e:
+                    raise InvalidInput("err.setting_invalid", field=key, why=str(e)) from e
+            for key, value in stored.items():
+                uow.settings.set(key, value)
             uow.commit()
 
     # ------------------------------------------------------------ complaints
@@ -423,7 +432,7 @@ class Kesu:
             values = self._validated(uow, draft, now)
             changes = {k: [_show(getattr(c, k)), _show(v)] for k, v in values.items()
                        if getattr(c, k) != v}
-            if not changes:
+            if not changes and c.version == expected_version:  # else save() reports StaleCase
                 raise InvalidInput("err.nothing_changed")
             new = dataclasses.replace(c, **values, version=c.version + 1, updated_at=now,
                                       updated_by_id=me.id)

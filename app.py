@@ -1,0 +1,83 @@
+"""kesu entry point: configuration, login, role-filtered navigation (the composition root)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core.model import Role, User
+from ui import auth
+from ui.context import kesu, show_flash, tr
+
+st.set_page_config(page_title="kesu 客诉", page_icon="📋", layout="wide")
+
+# Pages: (file, url path, title key, roles allowed; empty = everyone logged in, hidden?)
+PAGES: list[tuple[str, str, str, tuple[Role, ...], bool]] = [
+    ("pages/log.py", "log", "nav.log", (), False),
+    ("pages/complaint.py", "complaint", "nav.complaint", (), True),
+    ("pages/admin.py", "admin", "nav.admin", (Role.ADMIN,), False),
+    ("pages/account.py", "account", "nav.account", (), False),
+]
+
+
+def _alias(url_path: str) -> Callable[[], None]:
+    def view() -> None:
+        auth.login_view()
+    view.__name__ = f"login_{url_path}"
+    return view
+
+
+def _remember_target() -> None:
+    """Keep the path a logged-out visitor asked for, to open it after login."""
+    if "kesu_next" in st.session_state:
+        return
+    url = st.context.url or ""
+    path = url.split("://", 1)[-1].split("/", 1)[1] if "/" in url.split("://", 1)[-1] else ""
+    st.session_state["kesu_next"] = path.strip("/")
+
+
+def _navigation(user: User | None) -> st.navigation:  # type: ignore[valid-type]
+    if user is None:
+        pages = [st.Page(auth.login_view, title=tr("nav.login"), url_path="login", default=True)]
+        pages += [st.Page(_alias(p), title=tr("nav.login"), url_path=p, visibility="hidden")
+                  for _, p, _, _, _ in PAGES]
+        return st.navigation(pages, position="hidden")
+    pages = [st.Page(f, title=tr(k), url_path=p, default=(p == "log"),
+                     visibility="hidden" if hidden else "visible")
+             for f, p, k, roles, hidden in PAGES if not roles or user.has(*roles)]
+    return st.navigation(pages)
+
+
+def _sidebar(user: User, authenticator: object) -> None:
+    with st.sidebar:
+        st.caption(tr("sidebar.signed_in_as", name=user.display_name))
+        auth.language_switch("sidebar_lang")
+        if st.button(tr("sidebar.logout"), key="kesu_logout", width="stretch"):
+            auth.logout(authenticator)  # type: ignore[arg-type]
+            st.rerun()
+
+
+auth.apply_lang_param()
+app = kesu()
+if app.needs_first_admin():
+    show_flash()
+    st.navigation([st.Page(auth.setup_view, title=tr("setup.title"), url_path="setup")],
+                  position="hidden").run()
+    st.stop()
+
+authenticator = auth.authenticator()
+auth.restore_session(authenticator)
+current = auth.current_user()
+if current is None:
+    _remember_target()
+    nav = _navigation(None)
+    show_flash()
+    nav.run()
+else:
+    target = st.session_state.pop("kesu_next", "")
+    nav = _navigation(current)
+    _sidebar(current, authenticator)
+    allowed = {p: f for f, p, _, roles, _ in PAGES if not roles or current.has(*roles)}
+    if target in allowed and target != "log":
+        st.switch_page(allowed[target])
+    nav.run()

@@ -1,0 +1,23 @@
+"""My account: change my own password and my interface language."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.context import done, flash, kesu, me, show_flash, tr
+
+user = me()
+st.title(tr("account.title"))
+show_flash()
+st.text(f"{tr('field.username')}: {user.username}    {tr('field.display_name')}: {user.display_name}")
+st.subheader(tr("account.change_password"))
+with st.form("change_password", clear_on_submit=True):
+    old = st.text_input(tr("account.old"), type="password")
+    new = st.text_input(tr("account.new"), type="password")
+    new2 = st.text_input(tr("account.new2"), type="password")
+    if st.form_submit_button(tr("common.save"), type="primary"):
+        if new != new2:
+            st.error(tr("setup.mismatch"))
+        elif done(kesu().change_password, user, old, new):
+            st.session_state["kesu_set_cookie"] = True  # a fresh cookie, issued after the change
+            flash("success", tr("account.changed"))
+            st.rerun()

@@ -1,0 +1,30 @@
+"""Admin (系统管理): users, departments, customers, products, defect types, settings."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.model import Role
+from ui import admin_forms as af
+from ui.context import kesu, me, show_flash, tr
+
+user = me()
+if not user.has(Role.ADMIN):  # the services refuse too; this only spares a useless page
+    st.error(tr("err.role_required", roles="admin"))
+    st.stop()
+app = kesu()
+st.title(tr("admin.title"))
+show_flash()
+tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
+                tr("admin.products"), tr("admin.defects"), tr("admin.settings")])
+with tabs[0]:
+    af.users(user)
+with tabs[1]:
+    af.departments(user)
+with tabs[2]:
+    af.customers(user)
+with tabs[3]:
+    af.products(user)
+with tabs[4]:
+    af.defect_types(user)
+with tabs[5]:
+    af.settings(user)

@@ -1,0 +1,80 @@
+"""Complaint (detail): every fact, the attachments, the timeline; edit and cancel when allowed."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.services import Upload
+from ui.case import attachments, facts, timeline
+from ui.context import attempt, flash, kesu, me, show_flash, tr
+from ui.forms import complaint_fields
+
+user = me()
+app = kesu()
+
+raw = st.query_params.get("id", "")
+number = st.text_input(tr("case.pick"), key="case_number", placeholder="KS2611-001")
+if number.strip():
+    found = attempt(app.complaint_id_by_number, user, number)
+    if found is None:
+        st.warning(tr("case.not_found", number=number.strip()))
+        st.stop()
+    raw = str(found)
+    st.query_params["id"] = raw
+    del st.session_state["case_number"]
+    st.rerun()
+if not raw.isdigit():
+    st.info(tr("case.none"))
+    st.page_link("pages/log.py", label=tr("common.back"))
+    st.stop()
+
+view = attempt(app.complaint, user, int(raw))
+if view is None:
+    st.page_link("pages/log.py", label=tr("common.back"))
+    st.stop()
+c = view.complaint
+st.title(tr("case.title", number=c.number))
+st.markdown(f"**{tr('field.state')}: {tr('state.' + c.state.value)}**")
+show_flash()
+if c.cancel_reason:
+    st.warning(tr("case.cancelled", reason=c.cancel_reason))
+if not view.can_edit:
+    st.caption(tr("case.readonly"))
+
+tab_facts, tab_files, tab_time = st.tabs(
+    [tr("case.facts"), f"{tr('case.attachments')} ({len(view.attachments)})",
+     f"{tr('case.timeline')} ({len(view.events)})"])
+with tab_facts:
+    facts(view)
+    if view.can_edit:
+        with st.expander(tr("case.edit")):
+            with st.form("edit_case"):
+                draft = complaint_fields(f"edit{c.id}v{c.version}", app.customers(True),
+                                         app.products(), app.defect_types(True), c)
+                comment = st.text_input(tr("case.edit_comment"), max_chars=500)
+                if st.form_submit_button(tr("common.save"), type="primary"):
+                    if attempt(app.update_complaint, user, c.id, c.version, draft, comment):
+                        flash("success", tr("common.saved"))
+                        st.rerun()
+    if view.can_cancel:
+        with st.expander(tr("case.cancel")):
+            with st.form("cancel_case"):
+                reason = st.text_area(tr("field.cancel_reason") + " *", max_chars=2000)
+                if st.form_submit_button(tr("case.cancel_submit")):
+                    if attempt(app.cancel_complaint, user, c.id, c.version, reason):
+                        flash("success", tr("case.cancelled_done"))
+                        st.rerun()
+with tab_files:
+    attachments(user, view.attachments)
+    if view.can_edit:
+        with st.form("add_files", clear_on_submit=True):
+            files = st.file_uploader(tr("case.add_attachments"), accept_multiple_files=True,
+                                     type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"])
+            if st.form_submit_button(tr("case.upload")):
+                n = attempt(app.add_attachments, user, c.id,
+                            [Upload(f.name, f.getvalue()) for f in files or []])
+                if n:
+                    flash("success", tr("case.uploaded", n=n))
+                    st.rerun()
+with tab_time:
+    timeline(view.events)
+st.page_link("pages/log.py", label=tr("common.back"))

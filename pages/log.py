@@ -1,0 +1,64 @@
+"""Log (登记): register a complaint while the customer is on the phone; the register below."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.model import Customer, Lang, Market
+from core.services import Upload
+from ui.context import attempt, flash, kesu, label, me, show_flash, tr
+from ui.forms import complaint_fields
+from ui.register import register
+
+user = me()
+app = kesu()
+st.title(tr("log.title"))
+st.caption(tr("log.caption"))
+show_flash()
+
+with st.expander(tr("log.new_customer_title")):
+    with st.form("new_customer", clear_on_submit=True):
+        a, b = st.columns(2)
+        name = a.text_input(tr("field.name") + " *", max_chars=200)
+        market = b.selectbox(tr("field.market"), list(Market), format_func=label("market"))
+        contact = a.text_input(tr("field.contact"), max_chars=200)
+        phone = b.text_input(tr("field.phone"), max_chars=200)
+        email = a.text_input(tr("field.email"), max_chars=200)
+        language = b.selectbox(tr("field.language"), list(Lang), format_func=label("lang"))
+        if st.form_submit_button(tr("common.add")):
+            new_id = attempt(app.save_reference, user,
+                             Customer(0, name.strip(), market, language, contact.strip(),
+                                      phone.strip(), email.strip()))
+            if new_id:
+                st.session_state["log_customer"] = new_id
+                flash("success", tr("log.customer_added", name=name.strip()))
+                st.rerun()
+
+cfg = app.settings()
+with st.form("log_form"):
+    draft = complaint_fields("log", app.customers(), app.products(), app.defect_types())
+    files = st.file_uploader(tr("field.attachments"), accept_multiple_files=True,
+                             type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+                             help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
+                             key="log_files")
+    confirm = st.checkbox(tr("log.dup_confirm"), key="log_dup_ok")
+    submitted = st.form_submit_button(tr("log.submit"), type="primary")
+
+if submitted:
+    dups = attempt(app.find_duplicates, user, draft) or []
+    if dups and not confirm:
+        st.warning(tr("log.dup_need_confirm"))
+        st.markdown(f"**{tr('log.dup_title')}**")
+        for d in dups:
+            st.page_link("pages/complaint.py", label=tr(f"log.dup_{d.reason}", number=d.number),
+                          query_params={"id": str(d.id)})
+    else:
+        uploads = [Upload(f.name, f.getvalue()) for f in files or []]
+        case = attempt(app.register_complaint, user, draft, uploads)
+        if case is not None:
+            for k in [k for k in st.session_state if str(k).startswith("log_")]:
+                del st.session_state[k]
+            flash("success", tr("log.saved", number=case.number))
+            st.rerun()
+
+st.divider()
+register(user)

@@ -1,0 +1,104 @@
+"""The append-only event log and the content-addressed attachment store, on a real database."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core.errors import InvalidInput
+from core.services import ComplaintDraft, Kesu, Upload
+from tests.integration.conftest import NOW, World, engine_of
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x01 fake image body " * 50
+PDF = "%PDF-1.4\n% 质量报告\n%%EOF\n".encode()
+
+
+def _blob_files() -> list[Path]:
+    root = Path(os.environ["KESU_DATA_DIR"]) / "attachments"
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_event_log_records_who_what_and_chinese_changes(
+        app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> None:
+    d = draft(description="包装破损，内有 3 件划伤", lot="批次-甲")
+    c = app.register_complaint(world.sales, d)
+    edited = app.update_complaint(world.qa, c.id or 0, c.version,
+                                  dataclasses.replace(d, lot="批次-乙", defective_qty=3),
+                                  comment="  客户来电更正批次  ")
+    app.cancel_complaint(world.manager, c.id or 0, edited.version, "客户撤回投诉")
+
+    events = app.complaint(world.sales, c.id or 0).events
+    assert [e.action for e in events] == ["registered", "edited", "cancelled"]
+    assert [e.user_id for e in events] == [world.sales.id, world.qa.id, world.manager.id]
+    assert [e.user_name for e in events] == ["张三", "李四", "王五"]
+    assert all(e.at == NOW and e.complaint_id == c.id for e in events)
+    reg, edit, cancel = events
+    assert reg.changes["description"] == [None, "包装破损，内有 3 件划伤"]
+    assert reg.changes["lot"] == [None, "批次-甲"]
+    assert reg.changes["channel"] == [None, "phone"]
+    assert "delivered_qty" not in reg.changes  # empty values are not listed
+    assert edit.changes == {"lot": ["批次-甲", "批次-乙"], "defective_qty": [None, "3"]}
+    assert edit.comment == "客户来电更正批次"
+    assert cancel.changes == {"state": ["registered", "cancelled"]}
+    assert cancel.comment == "客户撤回投诉"
+
+    # stored as JSON text with the Chinese characters themselves, not \u escapes
+    with engine_of(app).connect() as conn:
+        raw = conn.execute(text("SELECT changes FROM events WHERE action = 'edited'")).scalar_one()
+    assert "批次-乙" in raw and "\\u" not in raw
+    assert json.loads(raw) == edit.changes
+
+
+def test_same_bytes_are_stored_once_with_one_row_per_upload(
+        app: Kesu, world: World, draft: Callable[..., ComplaintDraft],
+        make_app: Callable[..., Kesu]) -> None:
+    a = app.register_complaint(world.sales, draft(),
+                               [Upload("照片1.png", PNG), Upload("report.pdf", PDF)])
+    b = app.register_complaint(world.sales, draft(order_no="PO-2"), [Upload("C:\\tmp\\same.PNG", PNG)])
+    assert app.add_attachments(world.qa, a.id or 0, [Upload("again.png", PNG)]) == 1
+
+    sha_png = hashlib.sha256(PNG).hexdigest()
+    sha_pdf = hashlib.sha256(PDF).hexdigest()
+    files = _blob_files()
+    assert [p.name for p in files] == sorted([sha_png, sha_pdf])
+    assert (Path(os.environ["KESU_DATA_DIR"]) / "attachments" / sha_png[:2] / sha_png).read_bytes() \
+        == PNG
+
+    other = make_app()
+    atts_a = other.complaint(world.qa, a.id or 0).attachments
+    atts_b = other.complaint(world.qa, b.id or 0).attachments
+    assert [(x.filename, x.sha256, x.size, x.content_type) for x in atts_a] == [
+        ("照片1.png", sha_png, len(PNG), "image/png"),
+        ("report.pdf", sha_pdf, len(PDF), "application/pdf"),
+        ("again.png", sha_png, len(PNG), "image/png")]
+    assert [(x.filename, x.sha256) for x in atts_b] == [("same.PNG", sha_png)]
+    assert [x.uploaded_by_id for x in atts_a] == [world.sales.id, world.sales.id, world.qa.id]
+    assert all(x.uploaded_at == NOW for x in atts_a + atts_b)
+    with engine_of(app).connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM attachments")) == 4
+        assert conn.scalar(text("SELECT count(DISTINCT sha256) FROM attachments")) == 2
+
+    att, data = other.attachment(world.sales, atts_b[0].id or 0)
+    assert att == atts_b[0] and data == PNG
+    _, data = other.attachment(world.sales, atts_a[1].id or 0)
+    assert data == PDF
+    events = other.complaint(world.qa, a.id or 0).events
+    assert [e.changes["attachment"][1] for e in events if e.action == "attachment_added"] == [
+        "照片1.png", "report.pdf", "again.png"]
+
+
+def test_a_refused_upload_saves_nothing(
+        app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> None:
+    with pytest.raises(InvalidInput):
+        app.register_complaint(world.sales, draft(),
+                               [Upload("ok.png", PNG), Upload("evil.png", b"MZ\x90\x00 not png")])
+    with engine_of(app).connect() as conn:
+        for table in ("complaints", "attachments", "events", "number_counters"):
+            assert conn.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table
+    assert _blob_files() == []

@@ -1,0 +1,141 @@
+"""Register search with hostile text, and login lockout shared by several app instances."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, text
+
+from core.errors import AccountLocked, LoginFailed
+from core.model import Kind, RegisterFilter, State
+from core.services import ComplaintDraft, Kesu
+from tests.integration.conftest import NOW, PASSWORD, World, engine_of
+
+INJECTION = "'; DROP TABLE complaints;--"
+
+
+@pytest.fixture
+def cases(app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> dict[str, str]:
+    """Five cases; name -> case number."""
+    specs = {
+        "percent": draft(description="合格率 100% 达标"),
+        "underscore": draft(description="普通描述", lot="lot_A"),
+        "quote": draft(description=f"客户 O'Brien 写道 {INJECTION}"),
+        "lookalike": draft(description="lotXA 100 percent", kind=Kind.SUGGESTION),
+        "backslash": draft(description="路径 C:\\temp\\x", order_no="PO-9"),
+    }
+    return {name: app.register_complaint(world.sales, d).number for name, d in specs.items()}
+
+
+def _found(app: Kesu, world: World, cases: dict[str, str], query: str) -> set[str]:
+    rows, total = app.register(world.qa, RegisterFilter(text=query))
+    assert total == len(rows)
+    by_number = {v: k for k, v in cases.items()}
+    return {by_number[r.number] for r in rows}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("%", {"percent"}),
+    ("100%", {"percent"}),
+    ("_", {"underscore"}),
+    ("lot_A", {"underscore"}),
+    ("LOT_a", {"underscore"}),
+    ("'", {"quote"}),
+    ("o'brien", {"quote"}),
+    (INJECTION, {"quote"}),
+    ("'; DROP TABLE complaints; --", set()),
+    ("\\", {"backslash"}),
+    ("C:\\temp", {"backslash"}),
+    ("%%", set()),
+    ("100", {"percent", "lookalike"}),
+    ("合格率", {"percent"}),
+    ("华东", {"percent", "underscore", "quote", "lookalike", "backslash"}),  # customer name
+    ("  ", {"percent", "underscore", "quote", "lookalike", "backslash"}),
+    ("KS2603-003", {"quote"}),
+    ("po-9", {"backslash"}),
+    ("\x00", set()),
+])
+def test_register_search_treats_text_literally(
+        app: Kesu, world: World, cases: dict[str, str], query: str, expected: set[str]) -> None:
+    if query == "\x00" and engine_of(app).dialect.name == "postgresql":
+        pytest.skip("PostgreSQL text cannot hold NUL; the UI strips control characters")
+    assert _found(app, world, cases, query) == expected
+    assert "complaints" in inspect(engine_of(app)).get_table_names()
+    with engine_of(app).connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM complaints")) == 5
+
+
+def test_register_rows_filters_and_pages(
+        app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> None:
+    long = "长" * 200
+    first = app.register_complaint(world.sales, draft(
+        description=long, received_at=datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)))
+    second = app.register_complaint(world.sales, draft(kind=Kind.INQUIRY, description="询问"))
+    app.cancel_complaint(world.sales, second.id or 0, 1, "误录")
+
+    rows, total = app.register(world.qa, RegisterFilter())
+    assert total == 2 and [r.number for r in rows] == [second.number, first.number]
+    row = rows[1]
+    assert row.customer == "华东电子有限公司" and row.defect_type == "划伤|Scratch"
+    assert row.description == "长" * 120 and row.received_at == first.received_at
+    assert row.state is State.REGISTERED and row.kind is Kind.COMPLAINT
+
+    def numbers(**kw: object) -> list[str]:
+        return [r.number for r in app.register(world.qa, RegisterFilter(**kw))[0]]  # type: ignore[arg-type]
+
+    assert numbers(states=(State.CANCELLED,)) == [second.number]
+    assert numbers(kinds=(Kind.COMPLAINT,)) == [first.number]
+    # 2026-03-02 15:30 UTC is already 03-02 23:30 in Shanghai, NOW is 03-15 12:00 there
+    assert numbers(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2)) == [first.number]
+    assert numbers(date_from=date(2026, 3, 3)) == [second.number]
+    assert numbers(sort="number", descending=False) == [first.number, second.number]
+    page2, total = app.register(world.qa, RegisterFilter(page=2, page_size=1))
+    assert total == 2 and [r.number for r in page2] == [first.number]
+    assert [r.number for r in app.register_all(world.qa, RegisterFilter())] == [
+        second.number, first.number]
+
+
+def test_lockout_counts_failures_across_app_instances(
+        app: Kesu, world: World, make_app: Callable[..., Kesu]) -> None:
+    now = [NOW]
+
+    def clock() -> datetime:
+        return now[0]
+
+    # five failed attempts, spread over three separate instances and ten minutes
+    for i in range(4):
+        instance = make_app(clock=clock)
+        with pytest.raises(LoginFailed):
+            instance.authenticate("Sales1" if i % 2 else "sales1", "wrong password")
+        now[0] += timedelta(minutes=2, seconds=30)
+    with pytest.raises(AccountLocked) as info:
+        make_app(clock=clock).authenticate("sales1", "still wrong")
+    assert info.value.params["minutes"] == 15
+
+    later = make_app(clock=clock)
+    assert later.is_locked("sales1") and not later.is_locked("qa1")
+    with pytest.raises(AccountLocked):
+        later.authenticate("sales1", PASSWORD)  # even the right password
+    with engine_of(app).connect() as conn:
+        assert conn.scalar(text(
+            "SELECT count(*) FROM login_attempts WHERE username = 'sales1' AND NOT success")) == 5
+    assert later.authenticate("qa1", PASSWORD) == world.qa  # others are not affected
+
+    # the lock ends 15 minutes after the fifth failure, seen by yet another instance
+    now[0] += timedelta(minutes=15, seconds=1)
+    assert make_app(clock=clock).authenticate("sales1", PASSWORD) == world.sales
+
+
+def test_admin_unlock_is_seen_by_other_instances(
+        app: Kesu, world: World, make_app: Callable[..., Kesu]) -> None:
+    for _ in range(4):
+        with pytest.raises(LoginFailed):
+            app.authenticate("sales1", "nope-nope")
+    with pytest.raises(AccountLocked):
+        make_app().authenticate("sales1", "nope-nope")
+    assert make_app().is_locked("sales1")
+    make_app().unlock_user(world.admin, "sales1")
+    other = make_app()
+    assert not other.is_locked("sales1")
+    assert other.authenticate("sales1", PASSWORD) == world.sales

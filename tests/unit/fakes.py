@@ -1,0 +1,354 @@
+"""In-memory implementations of every Protocol in core/ports.py (fakes, not mocks).
+
+They behave like db/uow.py: a unit of work sees a private copy of the committed data, and
+its changes become visible to others only on commit(); leaving the block without commit()
+throws them away. Complaint saves check the version (optimistic lock) like the SQL repo.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from core.errors import StaleCase
+from core.model import (
+    Attachment, Complaint, Customer, DefectType, Department, Event, Product, RegisterFilter,
+    RegisterRow, State, User,
+)
+from core.rules.severity import Candidate
+
+Ref = Department | Customer | Product | DefectType
+
+
+@dataclass
+class Data:
+    """Everything the database would hold."""
+
+    users: dict[int, User] = field(default_factory=dict)
+    password_hashes: dict[int, str] = field(default_factory=dict)
+    password_changed: dict[int, datetime | None] = field(default_factory=dict)
+    unlocked: dict[int, datetime] = field(default_factory=dict)
+    login_attempts: list[tuple[str, datetime, bool]] = field(default_factory=list)
+    refs: dict[type, dict[int, Any]] = field(default_factory=lambda: {
+        Department: {}, Customer: {}, Product: {}, DefectType: {}})
+    complaints: dict[int, Complaint] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    attachments: dict[int, Attachment] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    last_id: dict[str, int] = field(default_factory=dict)
+
+    def new_id(self, table: str) -> int:
+        self.last_id[table] = self.last_id.get(table, 0) + 1
+        return self.last_id[table]
+
+
+# ---------------------------------------------------------------- repositories
+
+
+class FakeUsers:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def get(self, user_id: int) -> User | None:
+        return self.d.users.get(user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return next((u for u in self.d.users.values() if u.username == username), None)
+
+    def list(self) -> list[User]:
+        return sorted(self.d.users.values(), key=lambda u: u.username)
+
+    def add(self, user: User, password_hash: str) -> int:
+        if self.by_username(user.username) is not None:
+            raise ValueError("unique constraint: username")
+        uid = self.d.new_id("users")
+        self.d.users[uid] = replace(user, id=uid)
+        self.d.password_hashes[uid] = password_hash
+        self.d.password_changed[uid] = None
+        return uid
+
+    def update(self, user: User) -> None:
+        old = self.d.users[user.id]  # KeyError like get_one's NoResultFound
+        self.d.users[user.id] = replace(user, username=old.username)
+
+    def password_hash(self, user_id: int) -> str:
+        return self.d.password_hashes[user_id]
+
+    def set_password(self, user_id: int, password_hash: str, at: datetime) -> None:
+        self.d.users[user_id]  # noqa: B018 - must exist
+        self.d.password_hashes[user_id] = password_hash
+        self.d.password_changed[user_id] = at
+
+    def password_changed_at(self, user_id: int) -> datetime | None:
+        self.d.users[user_id]  # noqa: B018 - must exist
+        return self.d.password_changed.get(user_id)
+
+    def count(self) -> int:
+        return len(self.d.users)
+
+    def add_login_attempt(self, username: str, at: datetime, success: bool) -> None:
+        self.d.login_attempts.append((username[:100], at, success))
+
+    def failures_since(self, username: str, since: datetime) -> list[datetime]:
+        return [at for name, at, ok in self.d.login_attempts
+                if name == username and at >= since and not ok]
+
+    def unlocked_at(self, username: str) -> datetime | None:
+        u = self.by_username(username)
+        return self.d.unlocked.get(u.id) if u else None
+
+    def set_unlocked_at(self, username: str, at: datetime) -> None:
+        u = self.by_username(username)
+        if u is not None:  # like an UPDATE ... WHERE username = ? matching no row
+            self.d.unlocked[u.id] = at
+
+
+class FakeRef:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def _all(self, kind: type, key: str, include_inactive: bool) -> list[Any]:
+        items = [x for x in self.d.refs[kind].values() if include_inactive or x.active]
+        return sorted(items, key=lambda x: getattr(x, key))
+
+    def departments(self, include_inactive: bool = False) -> list[Department]:
+        return self._all(Department, "code", include_inactive)
+
+    def customers(self, include_inactive: bool = False) -> list[Customer]:
+        return self._all(Customer, "name", include_inactive)
+
+    def products(self, include_inactive: bool = False) -> list[Product]:
+        return self._all(Product, "code", include_inactive)
+
+    def defect_types(self, include_inactive: bool = False) -> list[DefectType]:
+        return self._all(DefectType, "code", include_inactive)
+
+    def add(self, item: Ref) -> int:
+        new_id = self.d.new_id(type(item).__name__)
+        self.d.refs[type(item)][new_id] = replace(item, id=new_id)
+        return new_id
+
+    def update(self, item: Ref) -> None:
+        table = self.d.refs[type(item)]
+        if item.id not in table:
+            raise KeyError(item.id)
+        table[item.id] = item
+
+
+class FakeComplaints:
+    SORT_KEYS = ("received_at", "number", "customer", "state", "severity")
+
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def get(self, complaint_id: int) -> Complaint | None:
+        c = self.d.complaints.get(complaint_id)
+        return copy.copy(c) if c else None  # callers must not edit the stored row in place
+
+    def by_number(self, number: str) -> Complaint | None:
+        c = next((c for c in self.d.complaints.values() if c.number == number), None)
+        return copy.copy(c) if c else None
+
+    def next_serial(self, period: str) -> int:
+        self.d.counters[period] = self.d.counters.get(period, 0) + 1
+        return self.d.counters[period]
+
+    def add(self, complaint: Complaint) -> int:
+        if self.by_number(complaint.number) is not None:
+            raise ValueError("unique constraint: number")
+        cid = self.d.new_id("complaints")
+        self.d.complaints[cid] = replace(complaint, id=cid)
+        return cid
+
+    def save(self, complaint: Complaint, expected_version: int) -> None:
+        assert complaint.id is not None
+        cur = self.d.complaints.get(complaint.id)
+        if cur is None or cur.version != expected_version:
+            who = self.d.users.get(cur.updated_by_id) if cur and cur.updated_by_id else None
+            raise StaleCase(who=who.display_name if who else "?",
+                            at=cur.updated_at if cur else None)
+        self.d.complaints[complaint.id] = copy.copy(complaint)
+
+    def _customer_name(self, c: Complaint) -> str:
+        cust = self.d.refs[Customer].get(c.customer_id)
+        return cust.name if cust else ""
+
+    def _matches(self, c: Complaint, flt: RegisterFilter) -> bool:
+        text = flt.text.strip().lower()
+        if text and not any(text in s.lower() for s in (
+                c.number, self._customer_name(c), c.product_code, c.order_no, c.description,
+                c.product_name, c.lot, c.customer_ref)):
+            return False
+        if flt.states and c.state not in flt.states:
+            return False
+        if flt.severities and c.severity_proposed not in flt.severities:
+            return False
+        if flt.kinds and c.kind not in flt.kinds:
+            return False
+        if flt.since is not None and c.received_at < flt.since:
+            return False
+        return not (flt.until is not None and c.received_at >= flt.until)
+
+    def _sort_key(self, c: Complaint, sort: str) -> tuple[Any, int]:
+        value: Any = {
+            "number": lambda: c.number,
+            "customer": lambda: self._customer_name(c),
+            "state": lambda: c.state.value,
+            "severity": lambda: c.severity_proposed.value if c.severity_proposed else "",
+        }.get(sort, lambda: c.received_at)()
+        return value, c.id or 0
+
+    def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+        found = [c for c in self.d.complaints.values() if self._matches(c, flt)]
+        found.sort(key=lambda c: self._sort_key(c, flt.sort), reverse=flt.descending)
+        start = (flt.page - 1) * flt.page_size
+        rows = []
+        for c in found[start:start + flt.page_size]:
+            dt = self.d.refs[DefectType].get(c.defect_type_id) if c.defect_type_id else None
+            rows.append(RegisterRow(
+                c.id or 0, c.number, c.received_at, self._customer_name(c), c.kind, c.state,
+                c.severity_proposed, c.product_code, c.order_no,
+                f"{dt.name_zh}|{dt.name_en}" if dt else "", c.description[:120]))
+        return rows, len(found)
+
+    def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
+                             defect_type_id: int | None, since: datetime) -> list[Candidate]:
+        def hit(c: Complaint) -> bool:
+            same_order = (bool(order_no) and c.customer_id == customer_id
+                          and c.order_no.lower() == order_no.lower())
+            same_issue = (bool(product_code) and defect_type_id is not None
+                          and c.product_code.lower() == product_code.lower()
+                          and c.defect_type_id == defect_type_id and c.received_at >= since)
+            return c.state != State.CANCELLED and (same_order or same_issue)
+
+        found = sorted((c for c in self.d.complaints.values() if hit(c)),
+                       key=lambda c: c.received_at, reverse=True)[:20]
+        return [Candidate(c.id or 0, c.number, c.customer_id, c.order_no, c.product_code,
+                          c.defect_type_id, c.received_at) for c in found]
+
+
+class FakeEvents:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def add(self, event: Event) -> int:
+        eid = self.d.new_id("events")
+        self.d.events.append(replace(event, id=eid, changes=copy.deepcopy(event.changes)))
+        return eid
+
+    def for_complaint(self, complaint_id: int) -> list[Event]:
+        found = [e for e in self.d.events if e.complaint_id == complaint_id]
+        return sorted(found, key=lambda e: (e.at, e.id or 0))
+
+
+class FakeAttachments:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def add(self, attachment: Attachment) -> int:
+        aid = self.d.new_id("attachments")
+        self.d.attachments[aid] = replace(attachment, id=aid)
+        return aid
+
+    def for_complaint(self, complaint_id: int) -> list[Attachment]:
+        return [a for _, a in sorted(self.d.attachments.items()) if a.complaint_id == complaint_id]
+
+    def get(self, attachment_id: int) -> Attachment | None:
+        return self.d.attachments.get(attachment_id)
+
+
+class FakeSettings:
+    """Stores JSON text, as the settings table does, so unserialisable values fail here too."""
+
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def get(self, key: str) -> Any | None:
+        text = self.d.settings.get(key)
+        return json.loads(text) if text is not None else None
+
+    def set(self, key: str, value: Any) -> None:
+        self.d.settings[key] = json.dumps(value, ensure_ascii=False, default=str)
+
+
+# ---------------------------------------------------------------- unit of work
+
+
+class FakeUnitOfWork:
+    """Copy-on-enter: the block works on a private copy; commit() publishes it."""
+
+    def __init__(self, db: FakeDatabase, write: bool) -> None:
+        self.db, self.write = db, write
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.data = copy.deepcopy(self.db.data)
+        d = self.data
+        self.users, self.ref, self.complaints = FakeUsers(d), FakeRef(d), FakeComplaints(d)
+        self.events, self.attachments, self.settings = (
+            FakeEvents(d), FakeAttachments(d), FakeSettings(d))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closed = True  # rollback: the private copy is simply never published
+
+    def commit(self) -> None:
+        if not self.write:
+            raise AssertionError("commit() in a read-only unit of work")
+        self.db.data = copy.deepcopy(self.data)
+        self.db.commits += 1
+
+
+class FakeDatabase:
+    """The UowFactory: `db(write=True)` opens a unit of work on the shared data."""
+
+    def __init__(self) -> None:
+        self.data = Data()
+        self.commits = 0
+
+    def __call__(self, write: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self, write)
+
+
+# ---------------------------------------------------------------- the rest of the ports
+
+
+class FakeBlobs:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self.files[sha] = bytes(data)
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        return self.files[sha256]
+
+
+class FakeHasher:
+    """Reversible on purpose: tests can see what was stored. Never use outside tests."""
+
+    def hash(self, password: str) -> str:
+        return "h:" + password
+
+    def check(self, password: str, hashed: str) -> bool:
+        return hashed == "h:" + password
+
+
+class FakeClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now

@@ -1,0 +1,212 @@
+"""The Admin page's forms: users and the reference lists, and settings."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, Title, User
+from core.services import UserInput
+from ui.auth import credentials_changed
+from ui.context import attempt, done, flash, kesu, label, lang, settings_changed, tr
+
+
+def _dept_name(d: Department) -> str:
+    return d.name_en if lang() == "en" else d.name_zh
+
+
+def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
+    a, b = st.columns(2)
+    username = a.text_input(tr("field.username") + " *", value=u.username if u else "",
+                            disabled=u is not None, max_chars=32, key=f"{key}_un")
+    name = b.text_input(tr("field.display_name") + " *", value=u.display_name if u else "",
+                        max_chars=100, key=f"{key}_dn")
+    roles = a.multiselect(tr("field.roles") + " *", list(Role), default=sorted(u.roles) if u else [],
+                          format_func=label("role"), key=f"{key}_roles")
+    ids = [d.id for d in depts]
+    names = {d.id: _dept_name(d) for d in depts}
+    dept = b.selectbox(tr("field.department"), ids,
+                       index=ids.index(u.department_id) if u and u.department_id in ids else None,
+                       format_func=lambda i: names.get(i, "?"), placeholder=tr("log.pick"),
+                       key=f"{key}_dept")
+    level = a.number_input(tr("field.approval_level"), 0, 3, value=u.approval_level if u else 0,
+                           help=tr("admin.level_help"), key=f"{key}_lvl")
+    titles = list(Title)
+    title = b.selectbox(tr("field.title"), titles, index=titles.index(u.title) if u else 0,
+                        format_func=label("title"), key=f"{key}_title")
+    langs = list(Lang)
+    language = a.selectbox(tr("field.language"), langs, index=langs.index(u.language) if u else 0,
+                           format_func=label("lang"), key=f"{key}_lang")
+    active = b.checkbox(tr("field.active"), value=u.active if u else True, key=f"{key}_act")
+    return UserInput(username, name, frozenset(roles), dept, int(level), title, language, active)
+
+
+def users(me: User) -> None:
+    app = kesu()
+    all_users = attempt(app.list_users, me) or []
+    depts = app.departments(include_inactive=True)
+    dept_names = {d.id: _dept_name(d) for d in depts}
+    st.caption(tr("admin.never_deleted"))
+    st.dataframe(pd.DataFrame({
+        tr("field.username"): [u.username for u in all_users],
+        tr("field.display_name"): [u.display_name for u in all_users],
+        tr("field.roles"): [", ".join(tr(f"role.{r.value}") for r in sorted(u.roles))
+                            for u in all_users],
+        tr("field.department"): [dept_names.get(u.department_id or 0, "") for u in all_users],
+        tr("field.approval_level"): [u.approval_level for u in all_users],
+        tr("field.title"): [tr(f"title.{u.title.value}") for u in all_users],
+        tr("field.active"): [tr("common.yes") if u.active else tr("common.no") for u in all_users],
+        tr("admin.locked"): [tr("common.yes") if app.is_locked(u.username) else ""
+                             for u in all_users],
+    }), hide_index=True, width="stretch")
+    with st.expander(tr("admin.new_user")):
+        with st.form("new_user", clear_on_submit=False):
+            data = _user_form("nu", depts, None)
+            pw = st.text_input(tr("admin.initial_password") + " *", type="password", key="nu_pw")
+            if st.form_submit_button(tr("common.add"), type="primary"):
+                if attempt(app.create_user, me, data, pw):
+                    credentials_changed()
+                    flash("success", tr("admin.user_created", name=data.username.strip().lower()))
+                    st.rerun()
+    with st.expander(tr("admin.edit_user")):
+        by_id = {u.id: u for u in all_users}
+        uid = st.selectbox(tr("admin.pick_user"), list(by_id), index=None,
+                           format_func=lambda i: f"{by_id[i].username} · {by_id[i].display_name}",
+                           placeholder=tr("log.pick"), key="eu_pick")
+        if uid is not None:
+            u = by_id[uid]
+            with st.form(f"edit_user_{uid}"):
+                data = _user_form(f"eu{uid}", depts, u)
+                if st.form_submit_button(tr("common.save"), type="primary"):
+                    if attempt(app.update_user, me, uid, data):
+                        credentials_changed()
+                        flash("success", tr("common.saved"))
+                        st.rerun()
+            with st.form(f"reset_pw_{uid}", clear_on_submit=True):
+                pw = st.text_input(tr("admin.new_password"), type="password")
+                if st.form_submit_button(tr("admin.reset_password")):
+                    if done(app.reset_password, me, uid, pw):
+                        flash("success", tr("common.saved"))
+                        st.rerun()
+            if st.button(tr("admin.unlock"), key=f"unlock_{uid}"):
+                if done(app.unlock_user, me, u.username):
+                    flash("success", tr("admin.unlocked"))
+                    st.rerun()
+
+
+def _reference(me: User, kind: str, items: list[Any], columns: list[str],
+               blank: Any, form: Callable[[str, Any], Any]) -> None:
+    """List, add and edit one kind of reference item; items are deactivated, never deleted."""
+    app = kesu()
+    if items:
+        st.dataframe(pd.DataFrame({tr(f"field.{c}"): [_cell(getattr(x, c)) for x in items]
+                                   for c in columns}), hide_index=True, width="stretch")
+    else:
+        st.info(tr("admin.empty"))
+    with st.expander(tr("admin.add_item")):
+        with st.form(f"add_{kind}", clear_on_submit=True):
+            item = form(f"add_{kind}", blank)
+            if st.form_submit_button(tr("common.add"), type="primary"):
+                if attempt(app.save_reference, me, item):
+                    flash("success", tr("common.saved"))
+                    st.rerun()
+    if items:
+        with st.expander(tr("admin.edit_item")):
+            by_id = {x.id: x for x in items}
+            pick = st.selectbox(tr("admin.pick_item"), list(by_id), index=None,
+                                format_func=lambda i: str(getattr(by_id[i], columns[0])),
+                                placeholder=tr("log.pick"), key=f"pick_{kind}")
+            if pick is not None:
+                with st.form(f"edit_{kind}_{pick}"):
+                    item = form(f"edit_{kind}_{pick}", by_id[pick])
+                    if st.form_submit_button(tr("common.save"), type="primary"):
+                        if attempt(app.save_reference, me, dataclasses.replace(item, id=pick)):
+                            flash("success", tr("common.saved"))
+                            st.rerun()
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, bool):
+        return tr("common.yes") if v else tr("common.no")
+    if isinstance(v, (Market, Lang)):
+        return tr(f"{'market' if isinstance(v, Market) else 'lang'}.{v.value}")
+    return v
+
+
+def _text(key: str, name: str, value: str, required: bool = False) -> str:
+    return st.text_input(tr(f"field.{name}") + (" *" if required else ""), value=value,
+                         max_chars=200, key=f"{key}_{name}")
+
+
+def departments(me: User) -> None:
+    def form(key: str, d: Department) -> Department:
+        return Department(d.id, _text(key, "code", d.code, True), _text(key, "name_zh", d.name_zh, True),
+                          _text(key, "name_en", d.name_en, True),
+                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
+    _reference(me, "dept", kesu().departments(True), ["code", "name_zh", "name_en", "active"],
+               Department(0, "", "", ""), form)
+
+
+def customers(me: User) -> None:
+    def form(key: str, c: Customer) -> Customer:
+        a, b = st.columns(2)
+        with a:
+            name = _text(key, "name", c.name, True)
+            contact = _text(key, "contact", c.contact)
+            email = _text(key, "email", c.email)
+        with b:
+            markets, langs = list(Market), list(Lang)
+            market = st.selectbox(tr("field.market"), markets, markets.index(c.market),
+                                  format_func=label("market"), key=f"{key}_m")
+            language = st.selectbox(tr("field.language"), langs, langs.index(c.language),
+                                    format_func=label("lang"), key=f"{key}_l")
+            phone = _text(key, "phone", c.phone)
+        address = st.text_area(tr("field.address"), c.address, max_chars=1000, key=f"{key}_ad")
+        active = st.checkbox(tr("field.active"), c.active, key=f"{key}_a")
+        return Customer(c.id, name.strip(), market, language, contact.strip(), phone.strip(),
+                        email.strip(), address.strip(), active)
+    _reference(me, "cust", kesu().customers(True),
+               ["name", "market", "language", "contact", "phone", "email", "active"],
+               Customer(0, ""), form)
+
+
+def products(me: User) -> None:
+    def form(key: str, p: Product) -> Product:
+        return Product(p.id, _text(key, "code", p.code, True).strip(),
+                       _text(key, "name", p.name, True).strip(),
+                       st.checkbox(tr("field.active"), p.active, key=f"{key}_a"))
+    _reference(me, "prod", kesu().products(True), ["code", "name", "active"], Product(0, "", ""),
+               form)
+
+
+def defect_types(me: User) -> None:
+    def form(key: str, d: DefectType) -> DefectType:
+        return DefectType(d.id, _text(key, "code", d.code, True).strip(),
+                          _text(key, "name_zh", d.name_zh, True).strip(),
+                          _text(key, "name_en", d.name_en, True).strip(),
+                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
+    _reference(me, "defect", kesu().defect_types(True), ["code", "name_zh", "name_en", "active"],
+               DefectType(0, "", "", ""), form)
+
+
+def settings(me: User) -> None:
+    cfg = kesu().settings()
+    with st.form("settings"):
+        values = {
+            "attachment_max_mb": st.number_input(tr("field.attachment_max_mb"), 1, 200,
+                                                 cfg.attachment_max_mb),
+            "timezone": st.text_input(tr("field.timezone"), cfg.timezone),
+            "severity_a_claim": st.text_input(tr("field.severity_a_claim"),
+                                              str(cfg.severity_a_claim)),
+            "severity_b_claim": st.text_input(tr("field.severity_b_claim"),
+                                              str(cfg.severity_b_claim)),
+        }
+        if st.form_submit_button(tr("common.save"), type="primary"):
+            changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}
+            if changed and done(kesu().set_settings, me, changed):
+                settings_changed()
+                flash("success", tr("admin.settings_saved"))
+                st.rerun()

@@ -1,0 +1,193 @@
+"""Login, logout and the login cookie (streamlit-authenticator), with kesu's own checks.
+
+The library keeps the signed cookie and restores a session from it; the credential check,
+the lockout and the refusal of stale cookies are kesu's (core.services.Kesu.authenticate /
+session_user), so they hold whatever the library does.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from core.errors import DomainError
+from core.model import Lang, Role
+from ui.context import error_message, kesu, tr
+
+COOKIE_NAME = "kesu_auth"
+COOKIE_DAYS = 1.0
+AUTH_KEYS = ("authentication_status", "username", "name", "roles", "email")
+
+
+def _cookie_key() -> str:
+    from db.engine import data_dir
+    from db.security import cookie_key
+
+    try:
+        from_secrets = st.secrets.get("cookie_key")  # type: ignore[no-untyped-call]
+    except Exception:  # noqa: BLE001 - no secrets.toml is the normal case
+        from_secrets = None
+    return cookie_key(data_dir(), from_secrets)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _credentials() -> dict[str, Any]:
+    """Active users for the library's cookie restore (a fresh copy each run: it mutates it)."""
+    users = {}
+    for u in kesu().list_active_users():
+        users[u.username] = {"name": u.display_name, "password": "-", "email": "",
+                             "roles": sorted(r.value for r in u.roles)}
+    return {"usernames": users}
+
+
+def credentials_changed() -> None:
+    _credentials.clear()
+
+
+def authenticator() -> stauth.Authenticate:
+    """The one Authenticate of this run (its cookie component has a fixed key)."""
+    return stauth.Authenticate(_credentials(), COOKIE_NAME, _cookie_key(), COOKIE_DAYS,
+                               auto_hash=False, login_sleep_time=0)
+
+
+def restore_session(auth: stauth.Authenticate) -> None:
+    """Finish pending cookie writes, then log in from a valid cookie (fresh browser tab/reload)."""
+    if st.session_state.pop("kesu_delete_cookie", False):
+        auth.cookie_controller.delete_cookie()
+    if st.session_state.pop("kesu_set_cookie", False) and st.session_state.get(
+            "authentication_status"):
+        auth.cookie_controller.set_cookie()
+    if st.session_state.get("authentication_status"):
+        return
+    try:
+        auth.login(location="unrendered")
+    except LoginError:
+        _clear()
+        return
+    if st.session_state.get("authentication_status"):
+        token = auth.cookie_controller.cookie_model.token or {}
+        issued = None
+        if isinstance(token, dict) and "exp_date" in token:
+            issued = datetime.fromtimestamp(float(token["exp_date"]) - COOKIE_DAYS * 86400,
+                                            timezone.utc)
+        user = kesu().session_user(str(st.session_state.get("username")), issued)
+        if user is None:  # deactivated, or the password changed since the cookie was issued
+            _clear()
+            st.session_state["kesu_delete_cookie"] = True
+
+
+def current_user() -> Any:
+    """The logged-in user, re-read from the database every run (deactivation takes effect)."""
+    if not st.session_state.get("authentication_status"):
+        return None
+    user = kesu().session_user(str(st.session_state.get("username")))
+    if user is None:
+        _clear()
+        st.session_state["kesu_delete_cookie"] = True
+        return None
+    st.session_state["kesu_user"] = user
+    if "lang" not in st.session_state or st.session_state.pop("kesu_lang_from_user", False):
+        st.session_state["lang"] = user.language.value
+    return user
+
+
+def _clear() -> None:
+    for k in AUTH_KEYS:
+        st.session_state[k] = None
+    st.session_state.pop("kesu_user", None)
+
+
+def logout(auth: stauth.Authenticate) -> None:
+    """End the session; the cookie is deleted in the next run (the component must render)."""
+    auth.authentication_controller.logout()
+    st.session_state.pop("kesu_user", None)
+    st.session_state["kesu_delete_cookie"] = True
+
+
+def login_view() -> None:
+    """The login form (also shown for a logged-out deep link; the page opens after login)."""
+    st.title(tr("login.title"))
+    language_switch("login_lang")
+    if st.session_state.get("kesu_next"):
+        st.caption(tr("login.deep_link"))
+    with st.form("login", clear_on_submit=False):
+        username = st.text_input(tr("login.username"), key="login_user")
+        password = st.text_input(tr("login.password"), type="password", key="login_pw")
+        submitted = st.form_submit_button(tr("login.submit"), type="primary")
+    if not submitted:
+        return
+    if not username.strip() or not password:
+        st.error(tr("login.missing"))
+        return
+    try:
+        user = kesu().authenticate(username, password)
+    except DomainError as err:
+        st.error(error_message(err))
+        return
+    st.session_state.update({
+        "authentication_status": True, "username": user.username, "name": user.display_name,
+        "roles": sorted(r.value for r in user.roles), "logout": False,
+        "kesu_set_cookie": True, "kesu_lang_from_user": "lang_forced" not in st.session_state,
+    })
+    st.rerun()
+
+
+def setup_view() -> None:
+    """The one-time "create the first administrator" screen of an empty database."""
+    st.title(tr("setup.title"))
+    language_switch("setup_lang")
+    st.info(tr("setup.intro"))
+    with st.form("setup"):
+        username = st.text_input(tr("field.username"), value="admin")
+        name = st.text_input(tr("setup.display_name"))
+        pw = st.text_input(tr("field.password"), type="password")
+        pw2 = st.text_input(tr("setup.password2"), type="password")
+        ok = st.form_submit_button(tr("setup.submit"), type="primary")
+    if ok:
+        if pw != pw2:
+            st.error(tr("setup.mismatch"))
+            return
+        try:
+            kesu().create_first_admin(username, name, pw)
+        except DomainError as err:
+            st.error(error_message(err))
+            return
+        credentials_changed()
+        st.session_state["kesu_flash"] = ("success", tr("setup.done"))
+        st.rerun()
+
+
+def language_switch(key: str) -> None:
+    """zh / en radio; a logged-in user's choice is saved as their preference."""
+    current = st.session_state.get("lang", "zh")
+    choice = st.radio(tr("sidebar.language"), ["zh", "en"], index=0 if current == "zh" else 1,
+                      format_func=lambda x: tr(f"lang.{x}"), horizontal=True, key=key)
+    if choice != current:
+        st.session_state["lang"] = choice
+        st.session_state["lang_forced"] = True
+        user = st.session_state.get("kesu_user")
+        if user is not None:
+            try:
+                kesu().set_language(user, Lang(choice))
+            except DomainError:
+                pass
+        st.query_params["lang"] = choice
+        st.rerun()
+
+
+def apply_lang_param() -> None:
+    """`?lang=en` / `?lang=zh` in the URL selects the language."""
+    q = st.query_params.get("lang")
+    if q in ("zh", "en") and st.session_state.get("lang") != q:
+        st.session_state["lang"] = q
+        st.session_state["lang_forced"] = True
+    st.session_state.setdefault("lang", os.environ.get("KESU_DEFAULT_LANG", "zh"))
+
+
+ROLE_PAGES: dict[str, tuple[Role, ...]] = {
+    "admin": (Role.ADMIN,),
+}

@@ -1,0 +1,120 @@
+"""What every page needs: the application object, the current user, the language, messages.
+
+Part of the composition root (with app.py): the only UI module that touches db/.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from core.errors import DomainError, StaleCase
+from core.i18n import t
+from core.model import User
+from core.services import Kesu
+
+log = logging.getLogger("kesu")
+R = TypeVar("R")
+
+
+@st.cache_resource(show_spinner=False)
+def kesu() -> Kesu:
+    """One application object (engine, pool) per server process; migrates on first use."""
+    from db.wiring import build_app
+
+    return build_app()
+
+
+def lang() -> str:
+    return str(st.session_state.get("lang", "zh"))
+
+
+def tr(key: str, **params: Any) -> str:
+    return t(key, lang(), **params)
+
+
+def me() -> User:
+    user = st.session_state.get("kesu_user")
+    if not isinstance(user, User):
+        st.stop()
+    return user
+
+
+def local(dt: datetime | None, with_time: bool = True) -> str:
+    """A stored UTC time shown in the configured zone."""
+    if dt is None:
+        return t("common.none", lang())
+    shown = dt.astimezone(settings_tz())
+    return shown.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def settings_tz() -> Any:
+    return ZoneInfo(_timezone_name())
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _timezone_name() -> str:
+    return kesu().settings().timezone
+
+
+def settings_changed() -> None:
+    _timezone_name.clear()
+
+
+def error_message(err: DomainError) -> str:
+    params = {k: (local(v) if isinstance(v, datetime) else v) for k, v in err.params.items()}
+    return t(err.key, lang(), **params)
+
+
+def attempt(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R | None:
+    """Run one service call; show a domain error in the user's language, never a stack trace."""
+    try:
+        return fn(*args, **kwargs)
+    except StaleCase as err:
+        st.session_state["kesu_flash"] = ("error", error_message(err))
+        st.rerun()
+    except DomainError as err:
+        st.error(error_message(err))
+    except Exception:  # noqa: BLE001 - the user sees a reference, the log the trace
+        ref = uuid.uuid4().hex[:8]
+        log.exception("unexpected error ref=%s", ref)
+        st.error(tr("err.unexpected", ref=ref))
+    return None
+
+
+def done(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    """Like attempt(), for services that return nothing: True when it succeeded."""
+    def call() -> bool:
+        fn(*args, **kwargs)
+        return True
+    return attempt(call) is True
+
+
+def flash(kind: str, text: str) -> None:
+    """A message shown once on the next run (after st.rerun)."""
+    st.session_state["kesu_flash"] = (kind, text)
+
+
+def show_flash() -> None:
+    item = st.session_state.pop("kesu_flash", None)
+    if item:
+        kind, text = item
+        {"success": st.success, "error": st.error, "warning": st.warning}.get(kind, st.info)(text)
+
+
+def label(prefix: str) -> Callable[[Any], str]:
+    """format_func for enum select boxes: translates `prefix.value`; None shows as a dash."""
+    def fmt(v: Any) -> str:
+        if v is None:
+            return tr("log.pick")
+        return tr(f"{prefix}.{getattr(v, 'value', v)}")
+    return fmt
+
+
+def today_local() -> date:
+    return datetime.now(settings_tz()).date()

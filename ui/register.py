@@ -1,0 +1,103 @@
+"""The complaint register (客户投诉登记表): search, filters, sorting, paging, export."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from core.model import Kind, RegisterFilter, RegisterRow, Severity, State, User
+from ui.context import attempt, kesu, label, lang, local, tr
+from ui.exports import to_csv, to_xlsx
+
+PAGE_SIZE = 50
+SORTS = ["received_at", "number", "customer", "state", "severity"]
+
+
+def _filters() -> RegisterFilter:
+    a, b, c, d = st.columns([3, 2, 2, 2])
+    text = a.text_input(tr("log.search"), key="reg_text", max_chars=100)
+    states = b.multiselect(tr("log.filter_state"), list(State), format_func=label("state"),
+                           key="reg_states", placeholder=tr("common.all"))
+    sevs = c.multiselect(tr("log.filter_severity"), list(Severity), format_func=label("severity"),
+                         key="reg_sevs", placeholder=tr("common.all"))
+    kinds = d.multiselect(tr("log.filter_kind"), list(Kind), format_func=label("kind"),
+                          key="reg_kinds", placeholder=tr("common.all"))
+    a, b, c, d = st.columns([2, 2, 2, 2])
+    date_from = a.date_input(tr("log.filter_from"), value=None, key="reg_from")
+    date_to = b.date_input(tr("log.filter_to"), value=None, key="reg_to")
+    sort = c.selectbox(tr("log.sort"), SORTS, key="reg_sort",
+                       format_func=lambda s: tr("field." + ("received_at" if s == "received_at"
+                                                            else s)))
+    desc = d.toggle(tr("log.sort_desc"), value=True, key="reg_desc")
+    return RegisterFilter(text=text, states=tuple(states), severities=tuple(sevs),
+                          kinds=tuple(kinds), date_from=date_from or None,
+                          date_to=date_to or None, sort=sort, descending=desc)
+
+
+def _frame(rows: list[RegisterRow]) -> pd.DataFrame:
+    i = 1 if lang() == "en" else 0
+    return pd.DataFrame({
+        tr("field.number"): [r.number for r in rows],
+        tr("field.received_at"): [local(r.received_at) for r in rows],
+        tr("field.customer"): [r.customer for r in rows],
+        tr("field.kind"): [tr(f"kind.{r.kind.value}") for r in rows],
+        tr("field.state"): [tr(f"state.{r.state.value}") for r in rows],
+        tr("field.severity"): [r.severity.value if r.severity else "" for r in rows],
+        tr("field.product_code"): [r.product_code for r in rows],
+        tr("field.order_no"): [r.order_no for r in rows],
+        tr("field.defect_type"): [r.defect_type.split("|")[i] if r.defect_type else ""
+                                  for r in rows],
+        tr("field.description_short"): [r.description for r in rows],
+    })
+
+
+def register(user: User) -> None:
+    st.subheader(tr("log.register"))
+    flt = _filters()
+    if st.session_state.get("reg_last") != flt:  # a new filter starts at page 1
+        st.session_state["reg_last"] = flt
+        st.session_state["reg_page"] = 1
+    page = int(st.session_state.get("reg_page", 1))
+    result = attempt(kesu().register, user, _page(flt, page))
+    if result is None:
+        return
+    rows, total = result
+    if total == 0:
+        filtered = flt != RegisterFilter(sort=flt.sort, descending=flt.descending)
+        st.info(tr("log.no_match") if filtered else tr("log.empty"))
+        return
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    frame = _frame(rows)
+    event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key="reg_table", width="stretch")
+    chosen = event.selection.rows if event and hasattr(event, "selection") else []
+    if chosen:
+        st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})
+    a, b, c, d, e = st.columns([2, 3, 2, 2, 2])
+    a.number_input(tr("log.page"), min_value=1, max_value=pages, step=1, key="reg_page")
+    b.caption(tr("log.page_of", total=total, page=page, pages=pages))
+    b.caption(tr("log.open_hint"))
+    numbers = {r.number: r.id for r in rows}
+    pick = c.selectbox(tr("log.open_case"), list(numbers), index=None, key="reg_open",
+                       placeholder=tr("log.pick"))
+    if pick:
+        st.session_state.pop("reg_open", None)
+        st.switch_page("pages/complaint.py", query_params={"id": str(numbers[pick])})
+
+    def export(kind: str) -> bytes:
+        all_rows = kesu().register_all(user, flt)
+        frame = _frame(all_rows)
+        data = [list(r) for r in frame.itertuples(index=False)]
+        return (to_xlsx if kind == "xlsx" else to_csv)(list(frame.columns), data)
+
+    d.download_button(tr("log.export_xlsx"), lambda: export("xlsx"), file_name="kesu-register.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      key="reg_xlsx", on_click="ignore")
+    e.download_button(tr("log.export_csv"), lambda: export("csv"), file_name="kesu-register.csv",
+                      mime="text/csv", key="reg_csv", on_click="ignore")
+
+
+def _page(flt: RegisterFilter, page: int) -> RegisterFilter:
+    from dataclasses import replace
+    return replace(flt, page=page, page_size=PAGE_SIZE)
