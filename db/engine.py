@@ -72,3 +72,8 @@ def migrate(url: str | None = None) -> None:
     cfg.set_main_option("script_location", str(ROOT / "db" / "migrations"))
     cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
     command.upgrade(cfg, "head")
+
+
+def make_url_safe(url: str) -> str:
+    """The URL with any password hidden, for printing."""
+    return make_url(url).render_as_string(hide_password=True)

@@ -175,18 +175,17 @@ def test_reference_data_round_trip(app: Kesu, world: World, make_app: Callable[.
 def test_settings_round_trip(app: Kesu, world: World, make_app: Callable[..., Kesu]) -> None:
     defaults = app.settings()
     assert (defaults.timezone, defaults.attachment_max_mb) == ("Asia/Shanghai", 20)
-    app.set_setting(world.admin, "timezone", "Europe/Berlin")
-    app.set_setting(world.admin, "attachment_max_mb", "7")
-    app.set_setting(world.admin, "severity_a_claim", "20000.50")
-    app.set_setting(world.admin, "severity_b_claim", Decimal("7500"))
-    app.set_setting(world.admin, "timezone", "America/New_York")  # overwrite
+    app.set_settings(world.admin, {"timezone": "Europe/Berlin", "attachment_max_mb": "7",
+                                   "severity_a_claim": "20000.50",
+                                   "severity_b_claim": Decimal("7500")})
+    app.set_settings(world.admin, {"timezone": "America/New_York"})  # overwrite one
     got = make_app().settings()
     assert got.timezone == "America/New_York" and got.tz == ZoneInfo("America/New_York")
     assert got.attachment_max_mb == 7
     assert got.severity_a_claim == Decimal("20000.50")
     assert got.severity_b_claim == Decimal("7500")
-    with pytest.raises(InvalidInput):
-        app.set_setting(world.admin, "timezone", "Mars/Olympus")
+    with pytest.raises(InvalidInput):  # one bad value: nothing of the batch is stored
+        app.set_settings(world.admin, {"attachment_max_mb": 9, "timezone": "Mars/Olympus"})
     assert make_app().settings() == got
 
     # the time zone decides the month of the case number
