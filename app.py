@@ -29,7 +29,7 @@ def _alias(url_path: str) -> Callable[[], None]:
 
 def _remember_target() -> None:
     """Keep the path a logged-out visitor asked for, to open it after login."""
-    if "kesu_next" in st.session_state:
+    if st.session_state.get("kesu_started"):
         return
     url = st.context.url or ""
     path = url.split("://", 1)[-1].split("/", 1)[1] if "/" in url.split("://", 1)[-1] else ""
@@ -70,10 +70,12 @@ auth.restore_session(authenticator)
 current = auth.current_user()
 if current is None:
     _remember_target()
+    st.session_state["kesu_started"] = True
     nav = _navigation(None)
     show_flash()
     nav.run()
 else:
+    st.session_state["kesu_started"] = True
     target = st.session_state.pop("kesu_next", "")
     nav = _navigation(current)
     _sidebar(current, authenticator)

@@ -254,7 +254,7 @@ T: dict[str, tuple[str, str]] = {
     "log.export_xlsx": ("导出 Excel", "Export Excel"),
     "log.export_csv": ("导出 CSV", "Export CSV"),
     "log.open_case": ("打开客诉", "Open case"),
-    "log.open_hint": ("点击编号打开客诉详情。", "Click a number to open the case."),
+    "log.open_hint": ("勾选一行即可打开该客诉。", "Tick a row to open that case."),
     # complaint page
     "case.title": ("客诉 {number}", "Complaint {number}"),
     "case.pick": ("输入编号打开客诉", "Enter a number to open a case"),

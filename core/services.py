@@ -6,6 +6,7 @@ stale session can do nothing) and plain values, and returns plain values or doma
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ MAX_TEXT = 5000
 MAX_SHORT = 100
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit
 MIN_PASSWORD = 8
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 USERNAME = re.compile(r"^[a-z0-9_.-]{2,32}$")
 CASE_ROLES = (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT)
 EDIT_ROLES = (Role.SALES, Role.QA, Role.MANAGEMENT)
@@ -519,7 +521,8 @@ class Kesu:
                  if flt.date_from else None)
         until = (datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time(), tz)
                  if flt.date_to else None)
-        return dataclasses.replace(flt, since=since, until=until, page=max(page, 1),
+        return dataclasses.replace(flt, text=_CONTROL.sub("", flt.text)[:MAX_SHORT],
+                                   since=since, until=until, page=max(page, 1),
                                    page_size=min(max(page_size, 1), 100_000))
 
     def register_all(self, actor: User, flt: RegisterFilter,
@@ -645,7 +648,8 @@ def safe_filename(name: str) -> str:
 
 
 def _clean(text: str, limit: int, name: str) -> str:
-    s = (text or "").strip()
+    """Trimmed text without NUL/control characters (newlines and tabs kept)."""
+    s = _CONTROL.sub("", text or "").strip()
     if len(s) > limit:
         raise InvalidInput("err.too_long", field=name, n=limit)
     return s
@@ -679,5 +683,5 @@ def _show(v: Any) -> str | None:
 
 
 def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds() // 60) + 1)
+    return max(1, math.ceil((until - now).total_seconds() / 60))
 

@@ -11,19 +11,26 @@ from ui.forms import complaint_fields
 user = me()
 app = kesu()
 
+
+
+def lookup() -> None:
+    """Open a case by its number (KS2611-001)."""
+    number = st.text_input(tr("case.pick"), key="case_number", placeholder="KS2611-001")
+    if number.strip():
+        found = attempt(app.complaint_id_by_number, user, number)
+        if found is None:
+            st.warning(tr("case.not_found", number=number.strip()))
+            return
+        st.query_params["id"] = str(found)
+        del st.session_state["case_number"]
+        st.rerun()
+
+
 raw = st.query_params.get("id", "")
-number = st.text_input(tr("case.pick"), key="case_number", placeholder="KS2611-001")
-if number.strip():
-    found = attempt(app.complaint_id_by_number, user, number)
-    if found is None:
-        st.warning(tr("case.not_found", number=number.strip()))
-        st.stop()
-    raw = str(found)
-    st.query_params["id"] = raw
-    del st.session_state["case_number"]
-    st.rerun()
 if not raw.isdigit():
+    st.title(tr("nav.complaint"))
     st.info(tr("case.none"))
+    lookup()
     st.page_link("pages/log.py", label=tr("common.back"))
     st.stop()
 
@@ -68,7 +75,8 @@ with tab_files:
     if view.can_edit:
         with st.form("add_files", clear_on_submit=True):
             files = st.file_uploader(tr("case.add_attachments"), accept_multiple_files=True,
-                                     type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"])
+                                     type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+                                     max_upload_size=app.settings().attachment_max_mb)
             if st.form_submit_button(tr("case.upload")):
                 n = attempt(app.add_attachments, user, c.id,
                             [Upload(f.name, f.getvalue()) for f in files or []])
@@ -77,4 +85,6 @@ with tab_files:
                     st.rerun()
 with tab_time:
     timeline(view.events)
+st.divider()
+lookup()
 st.page_link("pages/log.py", label=tr("common.back"))

@@ -39,18 +39,30 @@ with st.form("log_form"):
     files = st.file_uploader(tr("field.attachments"), accept_multiple_files=True,
                              type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
                              help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
-                             key="log_files")
-    confirm = st.checkbox(tr("log.dup_confirm"), key="log_dup_ok")
+                             max_upload_size=cfg.attachment_max_mb, key="log_files")
+    confirm = False
+    if st.session_state.get("log_dups_seen"):  # only after a duplicate warning
+        confirm = st.checkbox(tr("log.dup_confirm"), key="log_dup_ok")
     submitted = st.form_submit_button(tr("log.submit"), type="primary")
+
+
+
+def show_duplicates() -> None:
+    st.warning(tr("log.dup_need_confirm"))
+    st.markdown(f"**{tr('log.dup_title')}**")
+    for d in st.session_state.get("log_dups_list", []):
+        st.page_link("pages/complaint.py", label=tr(f"log.dup_{d.reason}", number=d.number),
+                     query_params={"id": str(d.id)})
+
 
 if submitted:
     dups = attempt(app.find_duplicates, user, draft) or []
     if dups and not confirm:
-        st.warning(tr("log.dup_need_confirm"))
-        st.markdown(f"**{tr('log.dup_title')}**")
-        for d in dups:
-            st.page_link("pages/complaint.py", label=tr(f"log.dup_{d.reason}", number=d.number),
-                          query_params={"id": str(d.id)})
+        st.session_state["log_dups_list"] = dups
+        if not st.session_state.get("log_dups_seen"):
+            st.session_state["log_dups_seen"] = True
+            st.rerun()  # show the confirmation box inside the form
+        show_duplicates()
     else:
         uploads = [Upload(f.name, f.getvalue()) for f in files or []]
         case = attempt(app.register_complaint, user, draft, uploads)
@@ -59,6 +71,8 @@ if submitted:
                 del st.session_state[k]
             flash("success", tr("log.saved", number=case.number))
             st.rerun()
+elif st.session_state.get("log_dups_seen"):
+    show_duplicates()
 
 st.divider()
 register(user)

@@ -110,16 +110,22 @@ def logout(auth: stauth.Authenticate) -> None:
 
 def login_view() -> None:
     """The login form (also shown for a logged-out deep link; the page opens after login)."""
-    st.title(tr("login.title"))
-    language_switch("login_lang")
-    if st.session_state.get("kesu_next"):
-        st.caption(tr("login.deep_link"))
-    with st.form("login", clear_on_submit=False):
-        username = st.text_input(tr("login.username"), key="login_user")
-        password = st.text_input(tr("login.password"), type="password", key="login_pw")
-        submitted = st.form_submit_button(tr("login.submit"), type="primary")
-    if not submitted:
-        return
+    _, mid, _ = st.columns([1, 2, 1])
+    with mid:
+        st.title(tr("login.title"))
+        st.caption(tr("app.tagline"))
+        language_switch("login_lang")
+        if st.session_state.get("kesu_next") not in (None, "", "login"):
+            st.caption(tr("login.deep_link"))
+        with st.form("login", clear_on_submit=False):
+            username = st.text_input(tr("login.username"), key="login_user")
+            password = st.text_input(tr("login.password"), type="password", key="login_pw")
+            submitted = st.form_submit_button(tr("login.submit"), type="primary")
+        if submitted:
+            _login(username, password)
+
+
+def _login(username: str, password: str) -> None:
     if not username.strip() or not password:
         st.error(tr("login.missing"))
         return
@@ -128,10 +134,14 @@ def login_view() -> None:
     except DomainError as err:
         st.error(error_message(err))
         return
+    chosen = st.session_state.get("lang")
+    if st.session_state.get("lang_forced") and chosen in ("zh", "en") \
+            and chosen != user.language.value:
+        kesu().set_language(user, Lang(chosen))  # the language picked at login is kept
     st.session_state.update({
         "authentication_status": True, "username": user.username, "name": user.display_name,
         "roles": sorted(r.value for r in user.roles), "logout": False,
-        "kesu_set_cookie": True, "kesu_lang_from_user": "lang_forced" not in st.session_state,
+        "kesu_set_cookie": True, "kesu_lang_from_user": not st.session_state.get("lang_forced"),
     })
     st.rerun()
 

@@ -60,15 +60,16 @@ def test_same_bytes_are_stored_once_with_one_row_per_upload(
         make_app: Callable[..., Kesu]) -> None:
     a = app.register_complaint(world.sales, draft(),
                                [Upload("照片1.png", PNG), Upload("report.pdf", PDF)])
-    b = app.register_complaint(world.sales, draft(order_no="PO-2"), [Upload("C:\\tmp\\same.PNG", PNG)])
+    b = app.register_complaint(world.sales, draft(order_no="PO-2"),
+                               [Upload("C:\\tmp\\same.PNG", PNG)])
     assert app.add_attachments(world.qa, a.id or 0, [Upload("again.png", PNG)]) == 1
 
     sha_png = hashlib.sha256(PNG).hexdigest()
     sha_pdf = hashlib.sha256(PDF).hexdigest()
     files = _blob_files()
     assert [p.name for p in files] == sorted([sha_png, sha_pdf])
-    assert (Path(os.environ["KESU_DATA_DIR"]) / "attachments" / sha_png[:2] / sha_png).read_bytes() \
-        == PNG
+    root = Path(os.environ["KESU_DATA_DIR"]) / "attachments"
+    assert (root / sha_png[:2] / sha_png).read_bytes() == PNG
 
     other = make_app()
     atts_a = other.complaint(world.qa, a.id or 0).attachments

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -78,8 +79,8 @@ def test_register_rows_filters_and_pages(
     assert row.description == "长" * 120 and row.received_at == first.received_at
     assert row.state is State.REGISTERED and row.kind is Kind.COMPLAINT
 
-    def numbers(**kw: object) -> list[str]:
-        return [r.number for r in app.register(world.qa, RegisterFilter(**kw))[0]]  # type: ignore[arg-type]
+    def numbers(**kw: Any) -> list[str]:
+        return [r.number for r in app.register(world.qa, RegisterFilter(**kw))[0]]
 
     assert numbers(states=(State.CANCELLED,)) == [second.number]
     assert numbers(kinds=(Kind.COMPLAINT,)) == [first.number]

@@ -247,6 +247,13 @@ def test_update_of_an_unknown_user_is_not_found(kesu: Kesu, admin: User) -> None
         kesu.update_user(admin, 999, UserInput("x", "X", frozenset({Role.SALES})))
 
 
+def test_list_active_users_leaves_out_deactivated_users(
+        kesu: Kesu, admin: User, sales: User, qa: User) -> None:
+    kesu.update_user(admin, qa.id, UserInput("quinn", "Quinn", frozenset({Role.QA}),
+                                             active=False))
+    assert [u.username for u in kesu.list_active_users()] == ["admin", "sally"]
+
+
 def test_set_language_is_remembered(kesu: Kesu, sales: User) -> None:
     kesu.set_language(sales, Lang.EN)
     user = kesu.session_user("sally")

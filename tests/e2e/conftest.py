@@ -1,0 +1,137 @@
+"""End-to-end tier: a real `streamlit run app.py` driven by Chromium through Playwright.
+
+One server per test session, on a free port, with its own temporary data folder (SQLite,
+attachments, cookie key) filled by `python manage.py demo --cases 20`. The browser tests
+always use that temporary SQLite database, also in the CI run that sets DATABASE_URL to
+PostgreSQL (the variable is removed for the server), so they never share data with the
+other tiers. Every test gets a fresh browser context: no cookies, no session.
+
+The tier is skipped only when /usr/bin/chromium is missing (`playwright install` cannot
+download browsers here); CI (.ci/run) installs it and fails if any e2e test was skipped.
+On a failure the page's screenshot is saved under KESU_E2E_ARTIFACTS (default:
+<system temp>/kesu-e2e-artifacts) and the server's log is kept there too.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"end-to-end tests need chromium at {CHROMIUM} (apt-get install -y chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "kesu-demo"
+ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
+                 or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+expect.set_options(timeout=20_000)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)  # always the temp SQLite file, whatever the CI run uses
+    env.update(KESU_DATA_DIR=str(data_dir), KESU_BCRYPT_ROUNDS="4", PYTHONUNBUFFERED="1",
+               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    return env
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the app on a free port with a demo database; stop it at the end of the session."""
+    data_dir = tmp_path_factory.mktemp("kesu-e2e-data")
+    env = _server_env(data_dir)
+    demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", "20"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=180)
+    if demo.returncode != 0:
+        pytest.fail(f"manage.py demo failed:\n{demo.stdout}\n{demo.stderr}")
+    port = _free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_path = ARTIFACTS / "streamlit-server.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep
+
+
+@pytest.fixture
+def page(browser: Browser, server_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (no cookie) per test; a screenshot when the test fails."""
+    context = browser.new_context(base_url=server_url, viewport={"width": 1400, "height": 1000},
+                                  locale="zh-CN")
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
+            try:
+                pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
+                print(f"screenshot failed: {err}")
+        context.close()
