@@ -5,6 +5,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 
 class StrEnum(str, enum.Enum):
@@ -78,6 +79,73 @@ class Category(StrEnum):
 
     QUALITY = "quality"
     NON_QUALITY = "non_quality"
+
+
+class Validity(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+class SixM(StrEnum):
+    """人机料法环测: the root-cause category."""
+
+    MAN = "man"
+    MACHINE = "machine"
+    MATERIAL = "material"
+    METHOD = "method"
+    ENVIRONMENT = "environment"
+    MEASUREMENT = "measurement"
+
+
+class CapaType(StrEnum):
+    CORRECTIVE = "corrective"
+    PREVENTIVE = "preventive"
+
+
+class ContainmentType(StrEnum):
+    QUARANTINE = "quarantine"
+    SORTING = "sorting"
+    STOP_SHIPMENT = "stop_shipment"
+    OTHER = "other"
+
+
+class DispositionType(StrEnum):
+    COMPENSATION = "compensation"
+    REWORK = "rework"
+    REPLACEMENT = "replacement"
+    RETURN = "return"
+    EXPLANATION = "explanation"
+
+
+class CostCategory(StrEnum):
+    COMPENSATION = "compensation"
+    REWORK_LABOUR = "rework_labour"
+    REWORK_MATERIAL = "rework_material"
+    REPLACEMENT_GOODS = "replacement_goods"
+    FREIGHT = "freight"
+    SCRAP = "scrap"
+    OTHER = "other"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    VOID = "void"  # a later round replaced it
+
+
+class ReplyMethod(StrEnum):
+    LETTER = "letter"
+    EMAIL = "email"
+    PHONE = "phone"
+    VISIT = "visit"
+    REPORT_8D = "report_8d"
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"
+    PARTLY = "partly"
+    NOT_SATISFIED = "not_satisfied"
 
 
 class Market(StrEnum):
@@ -203,6 +271,51 @@ class Complaint:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     updated_by_id: int | None = None
+    # decided later (SPEC §3 "Decided later"; set by the lifecycle actions)
+    severity: Severity | None = None
+    severity_reason: str = ""
+    validity: Validity | None = None
+    responsible_department_id: int | None = None
+    dispatch_approved_by_id: int | None = None
+    customer_ack_at: datetime | None = None
+    customer_ack_method: str = ""
+    on_hold_since: datetime | None = None
+    hold_reason: str = ""
+    sent_back_count: int = 0
+    reopen_count: int = 0
+    no_investigation_reason: str = ""
+    no_investigation_by_id: int | None = None
+    prod_line: str = ""
+    prod_shift: str = ""
+    prod_machine: str = ""
+    prod_operator: str = ""
+    prod_date: date | None = None
+    prod_lot: str = ""
+    root_cause_whys: str = ""  # the 5 Why, one per line
+    root_cause_6m: SixM | None = None
+    root_cause: str = ""
+    customer_position: str = ""
+    proposer_id: int | None = None
+    approval_round: int = 0
+    reply_date: date | None = None
+    reply_method: ReplyMethod | None = None
+    reply_text: str = ""
+    verify_after: date | None = None
+    verified_effective: bool | None = None
+    satisfaction_score: int | None = None
+    satisfaction: Satisfaction | None = None
+    followup_date: date | None = None
+    followup_contact: str = ""
+    followup_notes: str = ""
+    lessons_learned: str = ""
+    standard_doc: str = ""
+    merged_into_id: int | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def effective_severity(self) -> Severity | None:
+        """QA's final severity once decided, else the proposal."""
+        return self.severity or self.severity_proposed
 
 
 # The fields a user may set when logging or editing the record (SPEC §3, "Received" .. "Problem").
@@ -212,6 +325,127 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "defect_type_id", "where_found", "description", "request", "claimed_amount",
     "severity_proposed", "sample_received", "sample_date",
 )
+
+
+@dataclass(frozen=True)
+class CapaAction:
+    """纠正预防措施: one corrective or preventive action with owner and due date."""
+
+    id: int | None
+    complaint_id: int
+    type: CapaType
+    description: str
+    owner_id: int
+    due_date: date
+    status: str = "open"  # open | done
+    evidence: str = ""
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Containment:
+    """临时对策: quarantine stock, sort, stop shipment — with quantities."""
+
+    id: int | None
+    complaint_id: int
+    type: ContainmentType
+    quantity: int | None
+    note: str
+    by_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """处理方案: one proposed disposition of an approval round, and its execution."""
+
+    id: int | None
+    complaint_id: int
+    round: int
+    type: DispositionType
+    quantity: int | None
+    amount: Decimal
+    note: str = ""
+    done: bool = False
+    done_qty: int | None = None
+    done_note: str = ""
+    done_by_id: int | None = None
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """A cost of poor quality, charged to the responsible department (or a supplier)."""
+
+    id: int | None
+    complaint_id: int
+    round: int
+    category: CostCategory
+    amount: Decimal
+    department_id: int | None
+    supplier: str = ""
+    charge_back: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class ApprovalStep:
+    id: int | None
+    complaint_id: int
+    round: int
+    seq: int
+    title: Title
+    status: StepStatus = StepStatus.PENDING
+    decided_by_id: int | None = None
+    on_behalf_of_id: int | None = None
+    decided_at: datetime | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """会议记录: date, attendees, decisions; action items become CAPA actions."""
+
+    id: int | None
+    complaint_id: int
+    date: date
+    attendee_ids: tuple[int, ...]
+    decisions: str
+    by_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """责任考核 (management only): none / warning / deduction with amount."""
+
+    id: int | None
+    complaint_id: int
+    person: str
+    decision: str  # none | warning | deduction
+    amount: Decimal
+    note: str
+    by_id: int
+    at: datetime
+
+
+@dataclass
+class CaseFile:
+    """A complaint with everything attached to it: what the workflow's guards look at."""
+
+    complaint: Complaint
+    capa: list[CapaAction] = field(default_factory=list)
+    containment: list[Containment] = field(default_factory=list)
+    dispositions: list[Disposition] = field(default_factory=list)
+    costs: list[CostLine] = field(default_factory=list)
+    steps: list[ApprovalStep] = field(default_factory=list)
+
+    def current(self, items: list[Any]) -> list[Any]:
+        """Dispositions / costs / steps of the current approval round."""
+        return [x for x in items if x.round == self.complaint.approval_round]
+
+    @property
+    def disposition_total(self) -> Decimal:
+        return sum((d.amount for d in self.current(self.dispositions)), Decimal("0"))
 
 
 @dataclass(frozen=True)

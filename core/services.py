@@ -417,7 +417,7 @@ class Kesu:
             c.id = uow.complaints.add(c)
             uow.events.add(Event(None, c.id, now, me.id, "registered",
                                  {k: [None, _show(v)] for k, v in values.items()
-                                  if v not in (None, "", False)}))
+                                  if v is not None and v != "" and v is not False}))
             self._store_uploads(uow, me, c.id, checked, now)
             uow.commit()
             return c
@@ -431,7 +431,7 @@ class Kesu:
             c = self._get(uow, complaint_id)
             if not self._may_edit(me, c):
                 raise NotAllowed("err.cannot_edit", state=c.state.value)
-            values = self._validated(uow, draft, now)
+            values = self._validated(uow, draft, now, keep_received=c.received_at)
             changes = {k: [_show(getattr(c, k)), _show(v)] for k, v in values.items()
                        if getattr(c, k) != v}
             if not changes and c.version == expected_version:  # else save() reports StaleCase
@@ -554,7 +554,8 @@ class Kesu:
             raise NotFound()
         return c
 
-    def _validated(self, uow: UnitOfWork, d: ComplaintDraft, now: datetime) -> dict[str, Any]:
+    def _validated(self, uow: UnitOfWork, d: ComplaintDraft, now: datetime,
+                   keep_received: datetime | None = None) -> dict[str, Any]:
         """Check a draft against SPEC §3/§5 and return the typed values to store."""
         if d.customer_id is None:
             raise InvalidInput("err.required", field="customer")
@@ -567,7 +568,7 @@ class Kesu:
         description = _clean(d.description, MAX_TEXT, "description")
         if not description:
             raise InvalidInput("err.required", field="description")
-        received = d.received_at or now
+        received = d.received_at or keep_received or now
         if received.tzinfo is None:
             raise InvalidInput("err.invalid_input")
         if received > now + timedelta(minutes=5):

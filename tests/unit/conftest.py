@@ -1,6 +1,7 @@
 """Fixtures for the unit tier: a Kesu wired to in-memory fakes, a few users and reference data."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -41,8 +42,11 @@ def admin(kesu: Kesu) -> User:
     return kesu.create_first_admin("admin", "Admin", PASSWORD)
 
 
+MakeUser = Callable[..., User]
+
+
 @pytest.fixture
-def make_user(kesu: Kesu, admin: User) -> Any:
+def make_user(kesu: Kesu, admin: User) -> MakeUser:
     def make(username: str, *roles: Role, **kw: Any) -> User:
         data = UserInput(username, username.title(), frozenset(roles), **kw)
         return kesu.create_user(admin, data, PASSWORD)
@@ -50,22 +54,22 @@ def make_user(kesu: Kesu, admin: User) -> Any:
 
 
 @pytest.fixture
-def sales(make_user: Any) -> User:
+def sales(make_user: MakeUser) -> User:
     return make_user("sally", Role.SALES)
 
 
 @pytest.fixture
-def qa(make_user: Any) -> User:
+def qa(make_user: MakeUser) -> User:
     return make_user("quinn", Role.QA)
 
 
 @pytest.fixture
-def manager(make_user: Any) -> User:
+def manager(make_user: MakeUser) -> User:
     return make_user("mona", Role.MANAGEMENT)
 
 
 @pytest.fixture
-def finance(make_user: Any) -> User:
+def finance(make_user: MakeUser) -> User:
     return make_user("fay", Role.FINANCE)
 
 

@@ -18,6 +18,9 @@ from core.model import (
     Attachment, Complaint, Customer, DefectType, Department, Event, Product, RegisterFilter,
     RegisterRow, State, User,
 )
+from core.ports import (
+    AttachmentRepo, ComplaintRepo, EventRepo, RefRepo, SettingRepo, UserRepo,
+)
 from core.rules.severity import Candidate
 
 Ref = Department | Customer | Product | DefectType
@@ -58,9 +61,6 @@ class FakeUsers:
 
     def by_username(self, username: str) -> User | None:
         return next((u for u in self.d.users.values() if u.username == username), None)
-
-    def list(self) -> list[User]:
-        return sorted(self.d.users.values(), key=lambda u: u.username)
 
     def add(self, user: User, password_hash: str) -> int:
         if self.by_username(user.username) is not None:
@@ -105,6 +105,10 @@ class FakeUsers:
         u = self.by_username(username)
         if u is not None:  # like an UPDATE ... WHERE username = ? matching no row
             self.d.unlocked[u.id] = at
+
+    # Last in the class: a method named `list` shadows the builtin in later annotations.
+    def list(self) -> list[User]:
+        return sorted(self.d.users.values(), key=lambda u: u.username)
 
 
 class FakeRef:
@@ -280,6 +284,14 @@ class FakeSettings:
 
 class FakeUnitOfWork:
     """Copy-on-enter: the block works on a private copy; commit() publishes it."""
+
+    # Typed as the ports: Protocol attributes are invariant, so FakeUsers would not match.
+    users: UserRepo
+    ref: RefRepo
+    complaints: ComplaintRepo
+    events: EventRepo
+    attachments: AttachmentRepo
+    settings: SettingRepo
 
     def __init__(self, db: FakeDatabase, write: bool) -> None:
         self.db, self.write = db, write

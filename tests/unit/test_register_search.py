@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def cases(kesu: Kesu, sales: User, draft: ComplaintDraft, clock: FakeClock,
           other_customer_id: int, db: FakeDatabase) -> list[str]:
     """Five cases on five days: varied customer, kind, severity; the third cancelled."""
     clock.set(DAY0 + timedelta(days=10))
-    specs = [
+    specs: list[dict[str, Any]] = [
         dict(order_no="SO-A", severity_proposed=Severity.A),
         dict(order_no="SO-B", kind=Kind.SUGGESTION, description="Please use bigger boxes"),
         dict(order_no="SO-C", customer_id=other_customer_id, severity_proposed=Severity.C),

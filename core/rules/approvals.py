@@ -1,0 +1,88 @@
+"""Approval authority (核决权限): which sign-offs a disposition needs (SPEC §6)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from core.model import Severity, Title, User
+
+# The order in which steps are signed, lowest authority first.
+ORDER = (Title.QA_MANAGER, Title.SALES_MANAGER, Title.GENERAL_MANAGER, Title.CHAIRMAN)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """Totals up to `up_to` CNY (None = no upper bound) need these steps, in order."""
+
+    up_to: Decimal | None
+    steps: tuple[Title, ...]
+
+
+DEFAULT_MATRIX: tuple[MatrixRow, ...] = (
+    MatrixRow(Decimal("0"), (Title.QA_MANAGER,)),
+    MatrixRow(Decimal("2000"), (Title.SALES_MANAGER,)),
+    MatrixRow(Decimal("20000"), (Title.SALES_MANAGER, Title.GENERAL_MANAGER)),
+    MatrixRow(None, (Title.SALES_MANAGER, Title.GENERAL_MANAGER, Title.CHAIRMAN)),
+)
+
+
+def steps_for(total: Decimal, severity: Severity | None,
+              matrix: tuple[MatrixRow, ...] = DEFAULT_MATRIX) -> tuple[Title, ...]:
+    """The approval steps for a total value; severity A always needs the general manager."""
+    if total < 0:
+        raise ValueError("negative total")
+    rows = sorted(matrix, key=lambda r: (r.up_to is None, r.up_to or Decimal(0)))
+    chosen = next((r for r in rows if r.up_to is None or total <= r.up_to), rows[-1])
+    steps = list(chosen.steps)
+    if severity == Severity.A and Title.GENERAL_MANAGER not in steps:
+        steps.append(Title.GENERAL_MANAGER)
+    return tuple(sorted(dict.fromkeys(steps), key=ORDER.index))
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """`deputy_id` signs for `manager_id` from `start` to `end` inclusive."""
+
+    id: int | None
+    manager_id: int
+    deputy_id: int
+    start: date
+    end: date
+
+
+def can_sign(user: User, step: Title, proposer_id: int | None, today: date,
+             holders: list[User], delegations: list[Delegation]) -> tuple[bool, int | None]:
+    """(may sign, on behalf of whom). The proposer never approves their own disposition."""
+    if proposer_id is not None and user.id == proposer_id:
+        return False, None
+    if user.title == step and user.active:
+        return True, None
+    for d in delegations:
+        if d.deputy_id == user.id and d.start <= today <= d.end:
+            boss = next((h for h in holders if h.id == d.manager_id), None)
+            if boss is not None and boss.title == step and boss.id != proposer_id:
+                return True, boss.id
+    return False, None
+
+
+def matrix_to_json(matrix: tuple[MatrixRow, ...]) -> list[dict[str, Any]]:
+    return [{"up_to": None if r.up_to is None else str(r.up_to),
+             "steps": [s.value for s in r.steps]} for r in matrix]
+
+
+def matrix_from_json(data: Any) -> tuple[MatrixRow, ...]:
+    """Parse and validate a stored matrix; ValueError says what is wrong."""
+    if not isinstance(data, list) or not data:
+        raise ValueError("empty")
+    rows = []
+    for item in data:
+        up = item.get("up_to")
+        steps = tuple(Title(s) for s in item.get("steps", []))
+        if not steps or Title.NONE in steps:
+            raise ValueError("steps")
+        rows.append(MatrixRow(None if up in (None, "") else Decimal(str(up)), steps))
+    if sum(1 for r in rows if r.up_to is None) != 1:
+        raise ValueError("one open-ended row needed")
+    return tuple(rows)
