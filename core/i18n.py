@@ -201,7 +201,7 @@ T: dict[str, tuple[str, str]] = {
     "title.chairman": ("董事长", "Chairman"),
     "action.registered": ("登记", "Registered"),
     "action.edited": ("修改", "Edited"),
-    "action.cancelled": ("撤销", "Cancelled"),
+    "action.cancel": ("撤销", "Cancelled"),
     "action.attachment_added": ("添加附件", "Attachment added"),
     "action.imported": ("导入", "Imported"),
     "common.yes": ("是", "Yes"),

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from core.model import (
     Attachment, Complaint, Customer, Department, DefectType, Event, Product, RegisterFilter,
-    RegisterRow, User,
+    RegisterRow, Severity, State, User,
 )
 from core.rules.severity import Candidate
+
+T = TypeVar("T")
 
 
 class UserRepo(Protocol):
@@ -51,6 +53,19 @@ class ComplaintRepo(Protocol):
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]: ...
     def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
                              defect_type_id: int | None, since: datetime) -> list[Candidate]: ...
+    def in_states(self, states: Sequence[State], limit: int = 5000) -> list[Complaint]: ...
+    def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
+                         since: datetime, until: datetime) -> int: ...
+
+
+class RecordRepo(Protocol):
+    """The records hanging off a case (CAPA, containment, dispositions, costs, approval steps,
+    meetings, assessments) and approval delegations: one generic store keyed by type."""
+
+    def add(self, item: Any) -> int: ...
+    def update(self, item: Any) -> None: ...
+    def get(self, kind: type[T], item_id: int) -> T | None: ...
+    def where(self, kind: type[T], **equals: Any) -> list[T]: ...
 
 
 class EventRepo(Protocol):
@@ -74,6 +89,7 @@ class UnitOfWork(Protocol):
     ref: RefRepo
     complaints: ComplaintRepo
     events: EventRepo
+    records: RecordRepo
     attachments: AttachmentRepo
     settings: SettingRepo
 

@@ -6,6 +6,7 @@ stale session can do nothing) and plain values, and returns plain values or doma
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 import re
 import unicodedata
@@ -22,6 +23,7 @@ from core.model import (
     Event, Kind, Lang, Market, Product, RegisterFilter, RegisterRow, Request, Role, Severity,
     State, Title, User, WhereFound,
 )
+from core.lifecycle import Lifecycle
 from core.ports import BlobStore, Clock, PasswordHasher, UnitOfWork, UowFactory
 from core.rules import lockout, numbering
 from core.rules.severity import Candidate, duplicate_reason
@@ -108,7 +110,7 @@ class UserInput:
 
 
 @dataclass
-class Kesu:
+class Kesu(Lifecycle):
     """The application: services wired to a unit-of-work factory, blob store, hasher and clock."""
 
     uow: UowFactory
@@ -447,21 +449,7 @@ class Kesu:
     def cancel_complaint(self, actor: User, complaint_id: int, expected_version: int,
                          reason: str) -> Complaint:
         """撤销: sales before investigation starts, management any time; the case stays visible."""
-        now = self.clock()
-        with self.uow(write=True) as uow:
-            me = self._actor(uow, actor)
-            c = self._get(uow, complaint_id)
-            if not self._may_cancel(me, c):
-                raise NotAllowed("err.cannot_cancel", state=c.state.value)
-            if not reason.strip():
-                raise InvalidInput("err.required", field="cancel_reason")
-            new = dataclasses.replace(c, state=State.CANCELLED, cancel_reason=reason.strip()[:MAX_TEXT],
-                                      version=c.version + 1, updated_at=now, updated_by_id=me.id)
-            uow.complaints.save(new, expected_version)
-            uow.events.add(Event(None, c.id or 0, now, me.id, "cancelled",
-                                 {"state": [c.state.value, State.CANCELLED.value]}, reason.strip()))
-            uow.commit()
-            return new
+        return self.cancel(actor, complaint_id, expected_version, reason)
 
     def add_attachments(self, actor: User, complaint_id: int, uploads: Sequence[Upload]) -> int:
         now = self.clock()
@@ -678,8 +666,8 @@ def _show(v: Any) -> str | None:
         return v.astimezone(timezone.utc).isoformat(timespec="minutes")
     if isinstance(v, date):
         return v.isoformat()
-    if isinstance(v, (Channel, Kind, Severity, Request, WhereFound, Category, State, Market)):
-        return v.value
+    if isinstance(v, enum.Enum):
+        return str(v.value)
     return str(v)
 
 

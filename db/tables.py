@@ -135,6 +135,46 @@ class ComplaintRow(Base):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # decided later (migration 0002)
+    severity: Mapped[str | None] = mapped_column(String(1))
+    severity_reason: Mapped[str] = mapped_column(Text, default="")
+    validity: Mapped[str | None] = mapped_column(String(10))
+    responsible_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    dispatch_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    customer_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    customer_ack_method: Mapped[str] = mapped_column(String(100), default="")
+    on_hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_reason: Mapped[str] = mapped_column(Text, default="")
+    sent_back_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    no_investigation_reason: Mapped[str] = mapped_column(Text, default="")
+    no_investigation_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    prod_line: Mapped[str] = mapped_column(String(100), default="")
+    prod_shift: Mapped[str] = mapped_column(String(100), default="")
+    prod_machine: Mapped[str] = mapped_column(String(100), default="")
+    prod_operator: Mapped[str] = mapped_column(String(100), default="")
+    prod_date: Mapped[date | None] = mapped_column(Date)
+    prod_lot: Mapped[str] = mapped_column(String(100), default="")
+    root_cause_whys: Mapped[str] = mapped_column(Text, default="")
+    root_cause_6m: Mapped[str | None] = mapped_column(String(20))
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    customer_position: Mapped[str] = mapped_column(Text, default="")
+    proposer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approval_round: Mapped[int] = mapped_column(Integer, default=1)
+    reply_date: Mapped[date | None] = mapped_column(Date)
+    reply_method: Mapped[str | None] = mapped_column(String(20))
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    verify_after: Mapped[date | None] = mapped_column(Date)
+    verified_effective: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction_score: Mapped[int | None] = mapped_column(Integer)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    followup_date: Mapped[date | None] = mapped_column(Date)
+    followup_contact: Mapped[str] = mapped_column(String(200), default="")
+    followup_notes: Mapped[str] = mapped_column(Text, default="")
+    lessons_learned: Mapped[str] = mapped_column(Text, default="")
+    standard_doc: Mapped[str] = mapped_column(String(200), default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (Index("ix_complaints_issue", "product_code", "defect_type_id",
                             "received_at"),)
 
@@ -168,3 +208,101 @@ class SettingRow(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class CapaActionRow(Base):
+    __tablename__ = "capa_actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    type: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ContainmentRow(Base):
+    __tablename__ = "containments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    type: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DispositionRow(Base):
+    __tablename__ = "dispositions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_qty: Mapped[int | None] = mapped_column(Integer)
+    done_note: Mapped[str] = mapped_column(Text, default="")
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CostLineRow(Base):
+    __tablename__ = "cost_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    supplier: Mapped[str] = mapped_column(String(200), default="")
+    charge_back: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+
+
+class ApprovalStepRow(Base):
+    __tablename__ = "approval_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class MeetingRow(Base):
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    attendee_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of user ids
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AssessmentRow(Base):
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    person: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DelegationRow(Base):
+    __tablename__ = "delegations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)

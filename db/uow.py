@@ -1,9 +1,11 @@
 """Repositories and the unit of work: rows <-> domain objects, mapped explicitly (STYLE §4)."""
 from __future__ import annotations
 
+import enum
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -11,15 +13,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import StaleCase
 from core.model import (
-    Attachment, Category, Channel, Complaint, Customer, DefectType, Department, Event, Kind,
-    Lang, Market, Product, RegisterFilter, RegisterRow, Request, Role, Severity, State, Title,
-    User, WhereFound,
+    ApprovalStep, Assessment, Attachment, CapaAction, CapaType, Category, Channel, Complaint,
+    Containment, ContainmentType, CostCategory, CostLine, Customer, DefectType, Department,
+    Disposition, DispositionType, Event, Kind, Lang, Market, Meeting, Product, RegisterFilter,
+    RegisterRow, ReplyMethod, Request, Role, Satisfaction, Severity, SixM, State, StepStatus,
+    Title, User, Validity, WhereFound,
 )
+from core.rules.approvals import Delegation
 from core.rules.severity import Candidate
 from db.tables import (
-    AttachmentRow, ComplaintRow, CustomerRow, DefectTypeRow, DepartmentRow, EventRow,
-    LoginAttemptRow, NumberCounterRow, ProductRow, SettingRow, UserRow,
+    ApprovalStepRow, AssessmentRow, AttachmentRow, CapaActionRow, ComplaintRow, ContainmentRow,
+    CostLineRow, CustomerRow, DefectTypeRow, DelegationRow, DepartmentRow, DispositionRow,
+    EventRow, LoginAttemptRow, MeetingRow, NumberCounterRow, ProductRow, SettingRow, UserRow,
 )
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------- users
 
@@ -146,7 +154,9 @@ class SqlRef:
 
 _ENUMS: dict[str, Any] = {"channel": Channel, "kind": Kind, "category": Category,
                           "where_found": WhereFound, "request": Request,
-                          "severity_proposed": Severity, "state": State}
+                          "severity_proposed": Severity, "state": State, "severity": Severity,
+                          "validity": Validity, "root_cause_6m": SixM,
+                          "reply_method": ReplyMethod, "satisfaction": Satisfaction}
 _FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
 
 
@@ -272,6 +282,22 @@ class SqlComplaints:
         return [Candidate(r.id, r.number, r.customer_id, r.order_no, r.product_code,
                           r.defect_type_id, r.received_at) for r in self.s.scalars(q)]
 
+    def in_states(self, states: Sequence[State], limit: int = 5000) -> list[Complaint]:
+        q = (select(ComplaintRow).where(ComplaintRow.state.in_([s.value for s in states]))
+             .order_by(ComplaintRow.received_at.desc()).limit(limit))
+        return [_complaint(r) for r in self.s.scalars(q)]
+
+    def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
+                         since: datetime, until: datetime) -> int:
+        """Cases of the same issue at the same severity (final, else proposed) in a window."""
+        sev = func.coalesce(ComplaintRow.severity, ComplaintRow.severity_proposed)
+        q = select(func.count()).select_from(ComplaintRow).where(
+            func.lower(ComplaintRow.product_code) == product_code.lower(),
+            ComplaintRow.defect_type_id == defect_type_id, sev == severity.value,
+            ComplaintRow.received_at >= since, ComplaintRow.received_at <= until,
+            ComplaintRow.state != State.CANCELLED.value)
+        return int(self.s.scalar(q) or 0)
+
 
 # ---------------------------------------------------------------- events, attachments, settings
 
@@ -293,6 +319,76 @@ class SqlEvents:
              .order_by(EventRow.at, EventRow.id))
         return [Event(r.id, r.complaint_id, r.at, r.user_id, r.action, json.loads(r.changes),
                       r.comment) for r in self.s.scalars(q)]
+
+
+_RECORDS: dict[type, Any] = {
+    CapaAction: CapaActionRow, Containment: ContainmentRow, Disposition: DispositionRow,
+    CostLine: CostLineRow, ApprovalStep: ApprovalStepRow, Meeting: MeetingRow,
+    Assessment: AssessmentRow, Delegation: DelegationRow,
+}
+_TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: DispositionType}
+
+
+class SqlRecords:
+    """CAPA, containment, dispositions, costs, approval steps, meetings, assessments,
+    delegations: mapped field by field between the dataclass and its row."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    @staticmethod
+    def _to_row_values(item: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in item.__dataclass_fields__:
+            if name == "id":
+                continue
+            v = getattr(item, name)
+            if name == "attendee_ids":
+                v = json.dumps(list(v))
+            elif isinstance(v, enum.Enum):
+                v = v.value
+            out[name] = v
+        return out
+
+    @staticmethod
+    def _from_row(kind: type, r: Any) -> Any:
+        v: dict[str, Any] = {}
+        for name in kind.__dataclass_fields__:
+            x = getattr(r, name)
+            if name == "attendee_ids":
+                x = tuple(json.loads(x or "[]"))
+            elif name == "type" and kind in _TYPE_ENUM:
+                x = _TYPE_ENUM[kind](x)
+            elif name == "category" and kind is CostLine:
+                x = CostCategory(x)
+            elif name == "title" and kind is ApprovalStep:
+                x = Title(x)
+            elif name == "status" and kind is ApprovalStep:
+                x = StepStatus(x)
+            v[name] = x
+        return kind(**v)
+
+    def add(self, item: Any) -> int:
+        r = _RECORDS[type(item)](**self._to_row_values(item))
+        self.s.add(r)
+        self.s.flush()
+        return int(r.id)
+
+    def update(self, item: Any) -> None:
+        r = self.s.get_one(_RECORDS[type(item)], item.id)
+        for k, v in self._to_row_values(item).items():
+            setattr(r, k, v)
+
+    def get(self, kind: type[T], item_id: int) -> T | None:
+        r = self.s.get(_RECORDS[kind], item_id)
+        return self._from_row(kind, r) if r else None
+
+    def where(self, kind: type[T], **equals: Any) -> list[T]:
+        row = _RECORDS[kind]
+        q = select(row).order_by(row.id)
+        for k, v in equals.items():
+            q = q.where(getattr(row, k) == (v.value if isinstance(v, enum.Enum) else v))
+        return [self._from_row(kind, r) for r in self.s.scalars(q)]
 
 
 class SqlAttachments:
@@ -356,6 +452,7 @@ class SqlUnitOfWork:
         s = self.session
         self.users, self.ref, self.complaints = SqlUsers(s), SqlRef(s), SqlComplaints(s)
         self.events, self.attachments, self.settings = SqlEvents(s), SqlAttachments(s), SqlSettings(s)
+        self.records = SqlRecords(s)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,6 +11,11 @@ from ui.register import register
 
 user = me()
 app = kesu()
+# The browser keeps a widget's value while its id stays the same, even after its session-state
+# key is deleted: a new key prefix after each save gives fresh, empty widgets (log_customer,
+# log_files, ... until the first save; then log_g1_customer, ...).
+gen = int(st.session_state.get("kesu_log_gen", 0))
+form = f"log_g{gen}" if gen else "log"
 st.title(tr("log.title"))
 st.caption(tr("log.caption"))
 show_flash()
@@ -29,20 +34,20 @@ with st.expander(tr("log.new_customer_title")):
                              Customer(0, name.strip(), market, language, contact.strip(),
                                       phone.strip(), email.strip()))
             if new_id:
-                st.session_state["log_customer"] = new_id
+                st.session_state[f"{form}_customer"] = new_id
                 flash("success", tr("log.customer_added", name=name.strip()))
                 st.rerun()
 
 cfg = app.settings()
 with st.form("log_form"):
-    draft = complaint_fields("log", app.customers(), app.products(), app.defect_types())
+    draft = complaint_fields(form, app.customers(), app.products(), app.defect_types())
     files = st.file_uploader(tr("field.attachments"), accept_multiple_files=True,
                              type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
                              help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
-                             max_upload_size=cfg.attachment_max_mb, key="log_files")
+                             max_upload_size=cfg.attachment_max_mb, key=f"{form}_files")
     confirm = False
     if st.session_state.get("log_dups_seen"):  # only after a duplicate warning
-        confirm = st.checkbox(tr("log.dup_confirm"), key="log_dup_ok")
+        confirm = st.checkbox(tr("log.dup_confirm"), key=f"{form}_dup_ok")
     submitted = st.form_submit_button(tr("log.submit"), type="primary")
 
 
@@ -69,6 +74,7 @@ if submitted:
         if case is not None:
             for k in [k for k in st.session_state if str(k).startswith("log_")]:
                 del st.session_state[k]
+            st.session_state["kesu_log_gen"] = st.session_state.get("kesu_log_gen", 0) + 1
             flash("success", tr("log.saved", number=case.number))
             st.rerun()
 elif st.session_state.get("log_dups_seen"):

@@ -60,3 +60,16 @@ def duplicate_reason(new_customer_id: int, new_order_no: str, new_product_code: 
             and abs(new_received_at - other.received_at) <= DUPLICATE_WINDOW):
         return "same_issue"
     return None
+
+
+RECURRENCE_LIMIT = 3
+_UP = {Severity.D: Severity.C, Severity.C: Severity.B, Severity.B: Severity.A,
+       Severity.A: Severity.A}
+
+
+def escalate(severity: Severity, same_issue_count: int) -> tuple[Severity, bool]:
+    """对同一问题在1个月内超过3次: at 3 or more cases of the same issue in 30 days at the same
+    severity (this one included), the severity rises one level (D→C→B→A) — SPEC §4."""
+    if same_issue_count >= RECURRENCE_LIMIT and severity != Severity.A:
+        return _UP[severity], True
+    return severity, False

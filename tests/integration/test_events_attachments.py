@@ -34,7 +34,7 @@ def test_event_log_records_who_what_and_chinese_changes(
     app.cancel_complaint(world.manager, c.id or 0, edited.version, "客户撤回投诉")
 
     events = app.complaint(world.sales, c.id or 0).events
-    assert [e.action for e in events] == ["registered", "edited", "cancelled"]
+    assert [e.action for e in events] == ["registered", "edited", "cancel"]
     assert [e.user_id for e in events] == [world.sales.id, world.qa.id, world.manager.id]
     assert [e.user_name for e in events] == ["张三", "李四", "王五"]
     assert all(e.at == NOW and e.complaint_id == c.id for e in events)
@@ -45,7 +45,8 @@ def test_event_log_records_who_what_and_chinese_changes(
     assert "delivered_qty" not in reg.changes  # empty values are not listed
     assert edit.changes == {"lot": ["批次-甲", "批次-乙"], "defective_qty": [None, "3"]}
     assert edit.comment == "客户来电更正批次"
-    assert cancel.changes == {"state": ["registered", "cancelled"]}
+    assert cancel.changes == {"state": ["registered", "cancelled"],
+                              "cancel_reason": ["", "客户撤回投诉"]}
     assert cancel.comment == "客户撤回投诉"
 
     # stored as JSON text with the Chinese characters themselves, not \u escapes

@@ -11,19 +11,21 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from core.errors import StaleCase
 from core.model import (
     Attachment, Complaint, Customer, DefectType, Department, Event, Product, RegisterFilter,
-    RegisterRow, State, User,
+    RegisterRow, Severity, State, User,
 )
 from core.ports import (
-    AttachmentRepo, ComplaintRepo, EventRepo, RefRepo, SettingRepo, UserRepo,
+    AttachmentRepo, ComplaintRepo, EventRepo, RecordRepo, RefRepo, SettingRepo, UserRepo,
 )
 from core.rules.severity import Candidate
 
 Ref = Department | Customer | Product | DefectType
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Data:
     events: list[Event] = field(default_factory=list)
     attachments: dict[int, Attachment] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    records: dict[type, dict[int, Any]] = field(default_factory=dict)
     last_id: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
@@ -235,6 +238,48 @@ class FakeComplaints:
                           c.defect_type_id, c.received_at) for c in found]
 
 
+    def in_states(self, states: Sequence[State], limit: int = 5000) -> list[Complaint]:
+        hits = [c for c in self.d.complaints.values() if c.state in states]
+        return sorted(hits, key=lambda c: c.received_at, reverse=True)[:limit]
+
+    def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
+                         since: datetime, until: datetime) -> int:
+        return sum(1 for c in self.d.complaints.values()
+                   if c.product_code.lower() == product_code.lower()
+                   and c.defect_type_id == defect_type_id
+                   and (c.severity or c.severity_proposed) == severity
+                   and since <= c.received_at <= until and c.state != State.CANCELLED)
+
+
+class FakeRecords:
+    """CAPA, containment, dispositions, costs, approval steps, meetings, assessments,
+    delegations: one dict per type, like one table each."""
+
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def _table(self, kind: type) -> dict[int, Any]:
+        return self.d.records.setdefault(kind, {})
+
+    def add(self, item: Any) -> int:
+        new_id = self.d.new_id(type(item).__name__)
+        self._table(type(item))[new_id] = replace(item, id=new_id)
+        return new_id
+
+    def update(self, item: Any) -> None:
+        table = self._table(type(item))
+        if item.id not in table:
+            raise KeyError(item.id)
+        table[item.id] = item
+
+    def get(self, kind: type[T], item_id: int) -> T | None:
+        return self._table(kind).get(item_id)
+
+    def where(self, kind: type[T], **equals: Any) -> list[T]:
+        rows = sorted(self._table(kind).items())
+        return [x for _, x in rows if all(getattr(x, k) == v for k, v in equals.items())]
+
+
 class FakeEvents:
     def __init__(self, d: Data) -> None:
         self.d = d
@@ -292,6 +337,7 @@ class FakeUnitOfWork:
     events: EventRepo
     attachments: AttachmentRepo
     settings: SettingRepo
+    records: RecordRepo
 
     def __init__(self, db: FakeDatabase, write: bool) -> None:
         self.db, self.write = db, write
@@ -302,6 +348,7 @@ class FakeUnitOfWork:
         self.users, self.ref, self.complaints = FakeUsers(d), FakeRef(d), FakeComplaints(d)
         self.events, self.attachments, self.settings = (
             FakeEvents(d), FakeAttachments(d), FakeSettings(d))
+        self.records = FakeRecords(d)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -138,7 +138,8 @@ def test_sales_may_cancel_before_investigation_starts(
     assert (c.state, c.cancel_reason, c.version) == (State.CANCELLED, "logged twice", 2)
     last = events(kesu, sales, case)[-1]
     assert (last.action, last.comment, last.changes) == (
-        "cancelled", "logged twice", {"state": [state.value, "cancelled"]})
+        "cancel", "logged twice", {"state": [state.value, "cancelled"],
+                                    "cancel_reason": ["", "logged twice"]})
 
 
 @pytest.mark.parametrize("state", [State.INVESTIGATING, State.ROOT_CAUSE, State.DISPOSITION,
@@ -196,7 +197,7 @@ def test_cancelled_case_stays_readable_with_its_history_but_is_no_longer_editabl
     view = kesu.complaint(qa, case.id or 0)
     assert view.complaint.state == State.CANCELLED
     assert view.complaint.cancel_reason == "wrong customer"
-    assert [e.action for e in view.events] == ["registered", "cancelled"]
+    assert [e.action for e in view.events] == ["registered", "cancel"]
     assert (view.can_edit, view.can_cancel) == (False, False)
     with pytest.raises(NotAllowed):
         kesu.update_complaint(qa, case.id or 0, 2, with_(draft, received_at=NOW, lot="L2"))

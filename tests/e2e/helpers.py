@@ -1,0 +1,123 @@
+"""Browser steps shared by the end-to-end tests, and the texts they expect in each language.
+
+The texts are written out here (not read from core.i18n) on purpose: a wrong or swapped
+translation must fail these tests.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page, expect
+
+PASSWORD = "kesu-demo"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+@dataclass(frozen=True)
+class Texts:
+    login_title: str
+    username: str
+    password: str
+    login: str
+    deep_link: str
+    login_failed: str
+    missing: str
+    locked: str
+    log_title: str
+    customer: str
+    customer_option: str
+    description: str
+    product_code: str
+    defect_type: str
+    defect_option: str
+    log_submit: str
+    saved: re.Pattern[str]
+    search: str
+    one_case: str
+    open_case: str
+    case_title: str          # with {number}
+    attachments_tab: str     # with {n}
+    case_lookup: str
+    logout: str
+    account_title: str
+    admin_title: str
+    signed_in_as: str
+
+
+ZH = Texts(
+    login_title="登录 kesu 客诉管理", username="用户名", password="密码", login="登录",
+    deep_link="登录后将打开您请求的页面。", login_failed="用户名或密码错误。",
+    missing="请输入用户名和密码。", locked="锁定",
+    log_title="客诉登记", customer="客户 *", customer_option="华东电器有限公司",
+    description="问题描述 *", product_code="料号", defect_type="不良类型", defect_option="开裂",
+    log_submit="登记客诉", saved=re.compile(r"已登记客诉 (KS\d{4}-\d{3,})。"),
+    search="搜索（编号、客户、料号、订单、描述）", one_case="共 1 条，第 1/1 页",
+    open_case="打开客诉", case_title="客诉 {number}", attachments_tab="附件 ({n})",
+    case_lookup="输入编号打开客诉", logout="退出登录", account_title="我的账户",
+    admin_title="系统管理", signed_in_as="当前用户：",
+)
+EN = Texts(
+    login_title="Log in to kesu", username="Username", password="Password", login="Log in",
+    deep_link="After logging in you will land on the page you asked for.",
+    login_failed="Wrong username or password.", missing="Enter your username and password.",
+    locked="locked",
+    log_title="Log a complaint", customer="Customer *",
+    customer_option="Pacific Home Supply Inc.", description="Description *",
+    product_code="Product code", defect_type="Defect type", defect_option="Crack",
+    log_submit="Log complaint", saved=re.compile(r"Complaint (KS\d{4}-\d{3,}) logged\."),
+    search="Search (number, customer, product, order, text)", one_case="1 cases, page 1 of 1",
+    open_case="Open case", case_title="Complaint {number}", attachments_tab="Attachments ({n})",
+    case_lookup="Enter a number to open a case", logout="Log out", account_title="My account",
+    admin_title="Administration", signed_in_as="Signed in as ",
+)
+TEXTS = {"zh": ZH, "en": EN}
+
+
+def idle(page: Page) -> None:
+    """Wait until Streamlit's script run has finished."""
+    page.wait_for_selector(IDLE)
+
+
+def settle(page: Page, ms: int = 1000) -> None:
+    """Idle, a pause for any follow-up rerun (the cookie component's), then idle again."""
+    idle(page)
+    page.wait_for_timeout(ms)
+    idle(page)
+
+
+def heading(page: Page, text: str) -> Locator:
+    return page.get_by_role("heading", name=text, exact=True)
+
+
+def login_form_shown(page: Page, tx: Texts) -> None:
+    expect(heading(page, tx.login_title)).to_be_visible()
+    expect(page.get_by_role("textbox", name=tx.username, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=tx.logout)).to_have_count(0)
+
+
+def submit_login(page: Page, tx: Texts, username: str, password: str) -> None:
+    """Fill and submit the login form that is on screen (no check of the outcome)."""
+    expect(heading(page, tx.login_title)).to_be_visible()
+    idle(page)
+    page.get_by_role("textbox", name=tx.username, exact=True).fill(username)
+    page.get_by_role("textbox", name=tx.password, exact=True).fill(password)
+    page.get_by_role("button", name=tx.login, exact=True).click()
+
+
+def login(page: Page, tx: Texts, username: str, landing_title: str | None = None) -> None:
+    """Log in on the form on screen and wait for the page it leads to (default: Log)."""
+    submit_login(page, tx, username, PASSWORD)
+    expect(heading(page, landing_title or tx.log_title)).to_be_visible()
+    expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
+    idle(page)
+
+
+def choose(page: Page, combobox: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by typing into it and clicking the match."""
+    box = page.get_by_role("combobox", name=combobox, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)

@@ -1,0 +1,199 @@
+"""Issue #2, "Done means": the whole path a user walks, in a real browser against `streamlit run`.
+
+Each test has its own browser context (no cookie) and, where a test changes a user's state
+(language preference, lockout), its own demo user, so the tests do not depend on their order.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import (
+    EN, PASSWORD, TEXTS, ZH, Texts, choose, heading, idle, login, login_form_shown, settle,
+    submit_login,
+)
+
+# A valid 8x8 red PNG, written with the standard library (no Pillow needed).
+def _png(path: Path) -> Path:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    raw = b"".join(b"\x00" + b"\xcc\x22\x22" * 8 for _ in range(8))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return path
+
+
+def _log_complaint(page: Page, tx: Texts, photo: Path, code: str, description: str) -> str:
+    """Fill the Log form with a photo and submit it; return the new case number."""
+    choose(page, tx.customer, tx.customer_option)
+    page.get_by_role("textbox", name=tx.description, exact=True).fill(description)
+    page.get_by_role("textbox", name=tx.product_code, exact=True).fill(code)
+    choose(page, tx.defect_type, tx.defect_option)
+    page.locator("[data-testid='stMain'] input[type='file']").set_input_files(str(photo))
+    expect(page.get_by_text(photo.name, exact=True)).to_be_visible()  # the upload finished
+    page.get_by_role("button", name=tx.log_submit, exact=True).click()
+    ok = page.get_by_test_id("stAlertContentSuccess").filter(has_text=tx.saved)
+    expect(ok).to_be_visible()
+    match = tx.saved.search(ok.inner_text())
+    assert match, ok.inner_text()
+    idle(page)
+    # after a save the form is empty again: no stale values, no photo waiting to be logged twice
+    expect(page.get_by_role("textbox", name=tx.description, exact=True)).to_have_value("")
+    expect(page.get_by_role("combobox", name=tx.customer, exact=True)).to_have_value("")
+    expect(page.get_by_text(photo.name, exact=True)).to_have_count(0)
+    return match.group(1)
+
+
+def _case_page_shows(page: Page, tx: Texts, number: str, description: str, photo: Path) -> None:
+    """The complaint page of `number` with its description and its photo (a loaded <img>)."""
+    expect(heading(page, tx.case_title.format(number=number))).to_be_visible()
+    expect(page.get_by_text(description, exact=True)).to_be_visible()
+    page.get_by_role("tab", name=tx.attachments_tab.format(n=1)).click()
+    panel = page.get_by_role("tabpanel").filter(has=page.locator("img"))
+    img = panel.locator("img").first
+    expect(img).to_be_visible()
+    expect(panel.get_by_text(photo.name)).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 8", arg=img.element_handle())
+
+
+@pytest.mark.parametrize(("lang", "username"), [("zh", "sales"), ("en", "prod")])
+def test_log_find_open_and_log_out(page: Page, tmp_path: Path, lang: str, username: str) -> None:
+    """Log in, log a complaint with a photo, find it, open it, see it, log out for good."""
+    tx = TEXTS[lang]
+    other = EN if tx is ZH else ZH
+    photo = _png(tmp_path / f"defect-{lang}.png")
+    code = f"E2E-{uuid.uuid4().hex[:8].upper()}"
+    description = f"{'端到端测试：壶盖开裂' if lang == 'zh' else 'E2E test: kettle lid cracked'} {code}"
+
+    page.goto(f"/?lang={lang}")
+    login_form_shown(page, tx)
+    login(page, tx, username)
+    expect(page.get_by_text(tx.signed_in_as)).to_be_visible()
+    expect(heading(page, other.log_title)).to_have_count(0)  # the page is in one language
+
+    number = _log_complaint(page, tx, photo, code, description)
+
+    # find it in the register through the search box
+    search = page.get_by_role("textbox", name=tx.search, exact=True)
+    search.fill(code)
+    search.press("Enter")
+    expect(page.get_by_text(tx.one_case, exact=True)).to_be_visible()
+    idle(page)
+    # open it from the register
+    choose(page, tx.open_case, number)
+    _case_page_shows(page, tx, number, description, photo)
+    expect(page).to_have_url(re.compile(r"/complaint\?.*id=\d+"))
+
+    # the complaint page's number box opens it too (a new tab: the cookie logs it in)
+    page.goto(f"/complaint?lang={lang}")
+    lookup = page.get_by_role("textbox", name=tx.case_lookup, exact=True)
+    expect(lookup).to_be_visible()
+    idle(page)
+    lookup.fill(number)
+    lookup.press("Enter")
+    _case_page_shows(page, tx, number, description, photo)
+
+    # log out, then reload: the login form, not the app (the cookie is really gone)
+    page.get_by_role("button", name=tx.logout, exact=True).click()
+    login_form_shown(page, tx)
+    settle(page)
+    page.reload()
+    login_form_shown(page, tx)
+    settle(page, 1500)
+    login_form_shown(page, tx)
+    expect(heading(page, tx.log_title)).to_have_count(0)
+    expect(page.get_by_text(description)).to_have_count(0)
+
+
+def test_five_wrong_passwords_lock_the_account(page: Page) -> None:
+    """Wrong password five times: locked; then even the right password is refused."""
+    tx = ZH
+    page.goto("/?lang=zh")
+    login_form_shown(page, tx)
+    error = page.get_by_test_id("stAlertContentError")
+
+    def attempt(password: str, expected: str) -> None:
+        # An empty password first changes the message, so each attempt's own answer is seen.
+        submit_login(page, tx, "finance", "")
+        expect(error).to_have_text(tx.missing)
+        submit_login(page, tx, "finance", password)
+        expect(error).to_contain_text(expected)
+
+    for i in range(4):
+        attempt(f"wrong-{i}", tx.login_failed)
+    attempt("wrong-4", tx.locked)
+    attempt(PASSWORD, tx.locked)
+    settle(page)
+    login_form_shown(page, tx)
+    expect(heading(page, tx.log_title)).to_have_count(0)
+
+
+def test_login_survives_reload_and_deep_link_lands_after_login(page: Page) -> None:
+    """Reload on /account stays on /account; a logged-out /account link logs in to /account."""
+    tx = ZH
+    page.goto("/?lang=zh")
+    login(page, tx, "qa")
+    page.get_by_role("link", name=tx.account_title).click()
+    expect(heading(page, tx.account_title)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/account(\?|$)"))
+    settle(page)
+
+    page.reload()
+    expect(heading(page, tx.account_title)).to_be_visible()
+    settle(page)
+    expect(heading(page, tx.account_title)).to_be_visible()
+    expect(heading(page, tx.login_title)).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/account(\?|$)"))
+
+    # logged out (a fresh context has no cookie): the deep link shows the login form
+    fresh = page.context.browser.new_context(base_url=page.url.split("/account")[0])  # type: ignore[union-attr]
+    try:
+        other = fresh.new_page()
+        other.goto("/account?lang=zh")
+        login_form_shown(other, tx)
+        expect(other.get_by_text(tx.deep_link)).to_be_visible()
+        expect(heading(other, tx.account_title)).to_have_count(0)
+        login(other, tx, "qa", landing_title=tx.account_title)
+        expect(other).to_have_url(re.compile(r"/account(\?|$)"))
+        settle(other)
+        expect(heading(other, tx.account_title)).to_be_visible()
+    finally:
+        fresh.close()
+
+
+def test_admin_page_is_only_for_admins(page: Page) -> None:
+    """`sales` opening /admin by URL does not get the admin page; `admin` does."""
+    tx = ZH
+    admin_tab = page.get_by_role("tab", name="用户")
+
+    page.goto("/admin?lang=zh")  # logged out: login form, then log in as sales
+    login_form_shown(page, tx)
+    submit_login(page, tx, "sales", PASSWORD)
+    expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
+    settle(page)
+    expect(heading(page, tx.admin_title)).to_have_count(0)
+    expect(admin_tab).to_have_count(0)
+    expect(page.get_by_role("link", name="系统管理")).to_have_count(0)  # not in the sidebar
+
+    page.goto("/admin?lang=zh")  # logged in (cookie), typed URL
+    expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
+    settle(page)
+    expect(heading(page, tx.admin_title)).to_have_count(0)
+    expect(admin_tab).to_have_count(0)
+
+    # the same URL does show the page to an administrator (so the check above means something)
+    page.get_by_role("button", name=tx.logout, exact=True).click()
+    login_form_shown(page, tx)
+    settle(page)
+    page.goto("/admin?lang=zh")
+    login(page, tx, "admin", landing_title=tx.admin_title)
+    expect(admin_tab).to_be_visible()
