@@ -14,6 +14,11 @@ st.set_page_config(page_title="kesu 客诉", page_icon="📋", layout="wide")
 # Pages: (file, url path, title key, roles allowed; empty = everyone logged in, hidden?)
 PAGES: list[tuple[str, str, str, tuple[Role, ...], bool]] = [
     ("pages/log.py", "log", "nav.log", (), False),
+    ("pages/tasks.py", "tasks", "nav.tasks",
+     (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT), False),
+    ("pages/investigate.py", "investigate", "nav.investigate",
+     (Role.QA, Role.PRODUCTION, Role.MANAGEMENT), False),
+    ("pages/approve.py", "approve", "nav.approve", (Role.MANAGEMENT, Role.QA), False),
     ("pages/complaint.py", "complaint", "nav.complaint", (), True),
     ("pages/admin.py", "admin", "nav.admin", (Role.ADMIN,), False),
     ("pages/account.py", "account", "nav.account", (), False),

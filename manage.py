@@ -49,7 +49,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     app.clock = lambda: at[-1] if at else real_clock()
     with tqdm(total=args.cases, desc="demo complaints", unit="case") as bar:
         counts = demo.load(app, at.append, cases=args.cases, progress=lambda n: bar.update(1))
-    print(f"loaded {counts['complaints']} complaints ({counts['cancelled']} cancelled), "
+    states = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())
+                       if k not in ("complaints", "cancelled", "users"))
+    print(f"loaded {counts['complaints']} complaints ({counts['cancelled']} cancelled; {states}), "
           f"{counts['users']} users; every demo password is '{demo.PASSWORD}'")
 
 

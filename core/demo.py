@@ -10,10 +10,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
+from core.lifecycle import CostInput, DispositionInput
 from core.model import (
-    Category, Channel, Customer, DefectType, Department, Kind, Lang, Market, Product, Request,
-    Role, Severity, Title, User, WhereFound,
+    CapaType, Category, Channel, ContainmentType, CostCategory, Customer, DefectType, Department,
+    DispositionType, Kind, Lang, Market, Product, ReplyMethod, Request, Role, Satisfaction,
+    Severity, SixM, State, StepStatus, Title, User, Validity, WhereFound,
 )
 from core.services import ComplaintDraft, Kesu, UserInput
 
@@ -135,13 +138,19 @@ def load(app: Kesu, set_clock: Callable[[datetime], None], cases: int = 150,
     loggers = [users["sales"], users["sales"], users["qa"], users["manager"]]
     times = sorted(t for t, _ in zip(_days_back(rng, real_now), range(cases)))
     made = cancelled = 0
+    states: dict[str, int] = {}
     for i, at in enumerate(times):
         set_clock(at + timedelta(minutes=rng.randint(2, 40)))
         draft = _draft(rng, at, customers, products, defects)
         who = rng.choice(loggers)
         c = app.register_complaint(who, draft)
         made += 1
-        if rng.random() < 0.06:
+        age_days = (real_now - at).days
+        if rng.random() >= 0.06:
+            reached = _advance(app, users, c.id or 0, _depth(rng, age_days), rng, at, real_now,
+                               set_clock, depts["MFG"])
+            states[reached] = states.get(reached, 0) + 1
+        else:
             set_clock(at + timedelta(hours=rng.randint(1, 30)))
             app.cancel_complaint(users["sales"], c.id or 0, c.version,
                                  rng.choice(["客户撤回投诉，确认为其仓库搬运损坏。",
@@ -151,7 +160,7 @@ def load(app: Kesu, set_clock: Callable[[datetime], None], cases: int = 150,
         if progress:
             progress(i + 1)
     set_clock(real_now)
-    return {"complaints": made, "cancelled": cancelled, "users": len(users)}
+    return {"complaints": made, "cancelled": cancelled, "users": len(users), **states}
 
 
 def _admin(app: Kesu) -> User:
@@ -208,3 +217,173 @@ def _draft(rng: random.Random, at: datetime, customers: list[Customer],
                    request=request, claimed_amount=amount, severity_proposed=severity,
                    customer_ref=f"QN-{rng.randint(10000, 99999)}" if rng.random() < .4 else "",
                    sample_received=sample, sample_date=at.date() if sample else None)
+
+
+STEPS = 14  # how far _advance can take a complaint
+
+
+def _depth(rng: random.Random, age_days: float) -> int:
+    """Older cases are further along; a few of every age stay early, so every state shows."""
+    if age_days > 60:
+        return rng.choice([STEPS] * 6 + [9, 11, 12, 13])
+    if age_days > 20:
+        return rng.randint(5, STEPS)
+    return rng.randint(0, 10)
+
+
+def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: random.Random,
+             start: datetime, real_now: datetime, set_clock: Callable[[datetime], None],
+             mfg: int) -> str:
+    """Walk one case through the procedure, each step by the right demo user, up to `depth`."""
+    at = [start]
+
+    def tick(hours: float) -> None:
+        at[0] = min(at[0] + timedelta(hours=hours), real_now - timedelta(minutes=5))
+        set_clock(at[0])
+
+    def v() -> int:
+        return app.case_file(users["admin"], cid).complaint.version
+
+    def case() -> Any:
+        return app.case_file(users["admin"], cid)
+
+    sales, qa, prod, fin = users["sales"], users["qa"], users["prod"], users["finance"]
+    c = case().complaint
+    if depth <= 0:
+        return c.state.value
+    tick(rng.uniform(0.3, 3))
+    if c.kind != Kind.COMPLAINT:
+        app.route_short(sales, cid, v())
+        if depth > 3:
+            tick(rng.uniform(4, 60))
+            app.reply(sales, cid, v(), at[0].date(), ReplyMethod.EMAIL,
+                      "感谢您的宝贵意见，我司已评估并将在下一批次采纳。")
+        return case().complaint.state.value
+    if c.severity_proposed == Severity.A:
+        app.approve_dispatch(users["gm"], cid, v(), "重大客诉，同意发单")
+    app.dispatch(sales, cid, v())
+    if depth <= 1:
+        return "dispatched"
+    tick(rng.uniform(0.5, 6))
+    app.acknowledge(qa, cid, v())
+    if depth <= 2:
+        return "investigating"
+    tick(rng.uniform(2, 24))
+    if c.severity_proposed in (Severity.A, Severity.B) or rng.random() < .3:
+        app.add_containment(qa, cid, ContainmentType.QUARANTINE, rng.choice([200, 500, 1200]),
+                            "仓库同批次库存全部隔离待检")
+    if rng.random() < .08:
+        app.classify(qa, cid, v(), Validity.INVALID,
+                     reason="经现场确认为客户储存不当（受潮）所致，非我司质量问题。")
+        if depth > 6:
+            _dispose(app, users, cid, v, tick, [DispositionInput(DispositionType.EXPLANATION,
+                                                                  None, "0")], rng)
+        return case().complaint.state.value
+    sev = c.severity_proposed or Severity.C
+    app.classify(qa, cid, v(), Validity.VALID, c.category, sev, mfg)
+    if depth <= 3:
+        return "root_cause"
+    tick(rng.uniform(8, 48))
+    six = rng.choice(list(SixM))
+    app.save_analysis(prod, cid, v(), prod_line=f"{rng.randint(1, 6)}号线",
+                      prod_shift=rng.choice(["白班", "夜班"]), prod_machine=f"M-{rng.randint(10, 40)}",
+                      prod_operator=rng.choice(["张伟", "李娜", "王磊", "刘芳"]),
+                      prod_date=(at[0] - timedelta(days=rng.randint(10, 40))).date(),
+                      prod_lot=f"P{at[0]:%y%m}{rng.randint(10, 99)}",
+                      whys=["为什么出现不良？作业中夹具定位偏移", "为什么偏移？定位销磨损",
+                            "为什么磨损未发现？点检表未包含该项"],
+                      six_m=six, root_cause=ROOT_CAUSES[six])
+    app.add_capa(prod, cid, CapaType.CORRECTIVE, "更换定位销并对在库品全检", prod.id,
+                 at[0].date() + timedelta(days=7))
+    app.add_capa(prod, cid, CapaType.PREVENTIVE, "点检表增加定位销磨损检查项，每班点检",
+                 prod.id, at[0].date() + timedelta(days=14))
+    app.submit_analysis(prod, cid, v())
+    if depth <= 4:
+        return "capa_review"
+    tick(rng.uniform(2, 24))
+    if rng.random() < .25:
+        app.send_back(qa, cid, v(), "原因分析未到根本原因，请补充为什么点检未覆盖。")
+        if depth <= 5:
+            return "root_cause"
+        tick(rng.uniform(4, 24))
+        app.submit_analysis(prod, cid, v(), "已补充第 4、5 个为什么")
+        tick(rng.uniform(2, 12))
+    app.approve_capa(qa, cid, v())
+    if depth <= 6:
+        return "disposition"
+    amount = c.claimed_amount or Decimal(rng.choice([0, 800, 1500, 6000, 8000, 26000]))
+    items = ([DispositionInput(DispositionType.COMPENSATION, c.defective_qty, amount)]
+             if amount else [DispositionInput(DispositionType.REWORK, c.defective_qty, "600")])
+    if not _dispose(app, users, cid, v, tick, items, rng, depth):
+        return case().complaint.state.value
+    if depth <= 9:
+        return "replying"
+    tick(rng.uniform(4, 48))
+    app.reply(sales, cid, v(), at[0].date(), rng.choice([ReplyMethod.REPORT_8D,
+                                                         ReplyMethod.LETTER]),
+              "经调查，不良原因为夹具定位销磨损。我司已更换定位销并加强点检，在库品已全检。"
+              "随函附 8D 报告，敬请查收。")
+    if depth <= 10:
+        return "implementing"
+    tick(rng.uniform(24, 120))
+    for a in case().capa:
+        app.complete_capa(prod, a.id or 0, "已完成，附点检记录与全检报告")
+    for d in case().current(case().dispositions):
+        who = fin if d.type == DispositionType.COMPENSATION else prod
+        app.record_execution(who, d.id or 0, d.quantity, "已执行")
+    app.complete(prod, cid, v())
+    if depth <= 11:
+        return "verifying"
+    tick(rng.uniform(24, 200))
+    app.verify(qa, cid, v(), True, "后续 3 批交货未再发生")
+    if depth <= 12:
+        return "follow_up"
+    tick(rng.uniform(4, 72))
+    score = rng.choice([3, 4, 4, 5, 5, 5, 2])
+    sat = (Satisfaction.SATISFIED if score >= 4 else Satisfaction.PARTLY if score == 3
+           else Satisfaction.NOT_SATISFIED)
+    app.follow_up(sales, cid, v(), day=at[0].date(), contact="客户品质部", score=score,
+                  satisfaction=sat, notes="客户确认改善有效" if score >= 3 else "客户仍有顾虑",
+                  lessons="夹具易损件纳入点检与预防性更换" if score >= 3 else "",
+                  standard_doc="WI-QC-021" if rng.random() < .3 else "")
+    final = case().complaint
+    if final.state == State.CLOSED and rng.random() < .05:
+        tick(rng.uniform(24, 200))
+        app.reopen(qa, cid, v(), "同一问题在客户端再次发生")
+    return case().complaint.state.value
+
+
+ROOT_CAUSES = {
+    SixM.MAN: "新员工未按作业指导书操作，培训不到位。",
+    SixM.MACHINE: "夹具定位销磨损导致定位偏移，设备点检未覆盖该项。",
+    SixM.MATERIAL: "供应商来料批次尺寸偏差，来料检验抽样不足。",
+    SixM.METHOD: "作业指导书未规定包装方式，运输中相互摩擦。",
+    SixM.ENVIRONMENT: "车间湿度超标，未启用除湿设备。",
+    SixM.MEASUREMENT: "检具未按期校准，测量误差导致漏检。",
+}
+
+
+def _dispose(app: Kesu, users: dict[str, User], cid: int, v: Callable[[], int],
+             tick: Callable[[float], None], items: list[DispositionInput],
+             rng: random.Random, depth: int = STEPS) -> bool:
+    """Sales proposes; the matrix's approvers sign. False when it stops on the way."""
+    sales = users["sales"]
+    tick(rng.uniform(2, 24))
+    costs = [CostInput(CostCategory.COMPENSATION if i.type == DispositionType.COMPENSATION
+                       else CostCategory.REWORK_LABOUR, i.amount, None)
+             for i in items if i.amount not in (None, "0", Decimal(0))]
+    app.set_dispositions(sales, cid, v(), items, costs)
+    app.propose(sales, cid, v(), "客户同意该方案")
+    if depth <= 7:
+        return False
+    by_title = {u.title: u for u in users.values() if u.title != Title.NONE}
+    while True:
+        case = app.case_file(users["admin"], cid)
+        pending = [s for s in case.current(case.steps) if s.status == StepStatus.PENDING]
+        if not pending:
+            return True
+        step = min(pending, key=lambda s: s.seq)
+        if depth <= 8 and step.seq > 1:
+            return False  # a multi-step approval waiting half-way
+        tick(rng.uniform(1, 20))
+        app.approve_step(by_title[step.title], cid, v(), "同意")

@@ -31,6 +31,9 @@ EXECUTED_BY = {
     DispositionType.RETURN: (Role.PRODUCTION, Role.QA, Role.MANAGEMENT),
     DispositionType.EXPLANATION: (Role.SALES, Role.MANAGEMENT),
 }
+# CAPA actions are carried out once the plan is approved (owners see them in My Tasks then)
+CAPA_WORK = frozenset({State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
+                       State.IMPLEMENTING})
 WORK_STATES = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
                          State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
                          State.IMPLEMENTING, State.VERIFYING})
@@ -133,6 +136,13 @@ class Lifecycle:
         with self.uow() as uow:
             self._actor(uow, actor)
             return self._case_file(uow, complaint_id)
+
+    def cases_in(self, actor: User, states: Sequence[State],
+                 limit: int = 500) -> list[Complaint]:
+        """Open cases in some states (the Investigate page's picker), newest first."""
+        with self.uow() as uow:
+            self._actor(uow, actor)
+            return uow.complaints.in_states(states, limit)
 
     def actions(self, actor: User, complaint_id: int) -> list[ActionOption]:
         """What this user may do on this case now, and why not the rest (the action panel)."""
@@ -760,9 +770,11 @@ class Lifecycle:
                     out.append(Task(kind, c.id or 0, c.number, c.customer_id,
                                     c.effective_severity, c.state, c.received_at,
                                     c.description[:80], c.updated_at))
+            seen = {t.complaint_id for t in out}
             for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
                 c = uow.complaints.get(a.complaint_id)
-                if c and c.state.is_open:
+                if c and c.state in CAPA_WORK and c.id not in seen:
+                    seen.add(c.id or 0)
                     out.append(Task("capa_owner", c.id or 0, c.number, c.customer_id,
                                     c.effective_severity, c.state, c.received_at,
                                     a.description[:80], c.updated_at))

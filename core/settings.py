@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "Asia/Shanghai",
     "severity_a_claim": "10000",
     "severity_b_claim": "5000",
+    "dispatch_approval": "a_only",
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
@@ -31,6 +32,7 @@ class Settings:
     timezone: str
     severity_a_claim: Decimal
     severity_b_claim: Decimal
+    dispatch_approval: str = "a_only"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -48,6 +50,7 @@ def build(stored: dict[str, Any]) -> Settings:
         timezone=str(v["timezone"]),
         severity_a_claim=Decimal(str(v["severity_a_claim"])),
         severity_b_claim=Decimal(str(v["severity_b_claim"])),
+        dispatch_approval=str(v["dispatch_approval"]),
     )
 
 
@@ -67,4 +70,8 @@ def validate(key: str, value: Any) -> Any:
         if d < 0:
             raise ValueError("negative")
         return str(d)
+    if key == "dispatch_approval":
+        if value not in ("a_only", "all", "none"):
+            raise ValueError("a_only_all_none")
+        return str(value)
     raise ValueError("unknown_setting")

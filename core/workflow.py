@@ -65,6 +65,14 @@ def _of_responsible_department(case: CaseFile, user: User, _c: Context) -> str |
     return None if dept is not None and user.department_id == dept else "why.not_your_department"
 
 
+def _production_of_responsible_department(case: CaseFile, user: User, ctx: Context
+                                          ) -> str | None:
+    """Completing: production only for its own department; finance and management any case."""
+    if user.has(Role.FINANCE):
+        return None
+    return _of_responsible_department(case, user, ctx)
+
+
 def _capa_planned(case: CaseFile, _u: User, _c: Context) -> str | None:
     ok = any(a.owner_id and a.due_date for a in case.capa)
     return None if ok else "why.capa_missing"
@@ -98,6 +106,14 @@ def _sales_before_investigation(case: CaseFile, user: User, _c: Context) -> str 
         return None
     ok = case.complaint.state in (State.REGISTERED, State.DISPATCHED)
     return None if ok else "why.cancel_after_investigation"
+
+
+def _merge_allowed(case: CaseFile, user: User, ctx: Context) -> str | None:
+    """Sales merges before investigation; QA (deciding "no investigation") and management
+    at any open step."""
+    if user.has(Role.QA, Role.MANAGEMENT):
+        return None
+    return _sales_before_investigation(case, user, ctx)
 
 
 def _pending_steps(case: CaseFile, _u: User, _c: Context) -> str | None:
@@ -156,14 +172,14 @@ TRANSITIONS: tuple[Transition, ...] = (
        (_pending_steps,), ("reason",)),
     _t("reply", {S.REPLYING}, None, {R.SALES}, None, LIVE, ("reply",)),
     _t("complete", {S.IMPLEMENTING}, S.VERIFYING, {R.PRODUCTION, R.FINANCE, R.MANAGEMENT},
-       COMPLAINT, LIVE + (_executed,)),
+       COMPLAINT, LIVE + (_production_of_responsible_department, _executed)),
     _t("verify", {S.VERIFYING}, None, {R.QA}, COMPLAINT, LIVE + (_verification_due,),
        ("verdict",)),
     _t("follow_up", {S.FOLLOW_UP}, None, {R.SALES}, COMPLAINT, LIVE, ("satisfaction",)),
     _t("cancel", OPEN, S.CANCELLED, {R.SALES, R.MANAGEMENT}, None,
        (_sales_before_investigation,), ("reason",)),
-    _t("merge", OPEN - {S.CLOSED}, S.CANCELLED, {R.SALES, R.QA, R.MANAGEMENT}, None,
-       (_sales_before_investigation,), ("target",)),
+    _t("merge", OPEN, S.CANCELLED, {R.SALES, R.QA, R.MANAGEMENT}, None,
+       (_merge_allowed,), ("target",)),
     _t("reopen", {S.CLOSED}, S.ROOT_CAUSE, {R.MANAGEMENT, R.QA}, COMPLAINT, (_valid,),
        ("reason",)),
     _t("hold", OPEN - {S.REGISTERED}, None, {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT}, None,

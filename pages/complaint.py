@@ -4,8 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.services import Upload
-from ui.case import attachments, facts, timeline
-from ui.context import attempt, flash, kesu, me, show_flash, tr
+from ui.actions import dispositions, panel, progress
+from ui.case import attachments, decisions, facts, meetings, timeline
+from ui.context import attempt, flash, kesu, local, me, show_flash, tr
 from ui.forms import complaint_fields
 
 user = me()
@@ -39,17 +40,24 @@ if view is None:
     st.page_link("pages/log.py", label=tr("common.back"))
     st.stop()
 c = view.complaint
+case = app.case_file(user, c.id)
 st.title(tr("case.title", number=c.number))
 st.markdown(f"**{tr('field.state')}: {tr('state.' + c.state.value)}**")
 show_flash()
 if c.cancel_reason:
     st.warning(tr("case.cancelled", reason=c.cancel_reason))
-if not view.can_edit:
-    st.caption(tr("case.readonly"))
+if c.on_hold_since:
+    st.warning(tr("case.on_hold", reason=c.hold_reason, since=local(c.on_hold_since)))
+progress(case, view.events)
+panel(user, case)
 
-tab_facts, tab_files, tab_time = st.tabs(
-    [tr("case.facts"), f"{tr('case.attachments')} ({len(view.attachments)})",
+tab_facts, tab_work, tab_files, tab_time = st.tabs(
+    [tr("case.facts"), tr("case.records"), f"{tr('case.attachments')} ({len(view.attachments)})",
      f"{tr('case.timeline')} ({len(view.events)})"])
+with tab_work:
+    decisions(case)
+    dispositions(user, case)
+    meetings(user, case)
 with tab_facts:
     facts(view)
     if view.can_edit:
@@ -61,14 +69,6 @@ with tab_facts:
                 if st.form_submit_button(tr("common.save"), type="primary"):
                     if attempt(app.update_complaint, user, c.id, c.version, draft, comment):
                         flash("success", tr("common.saved"))
-                        st.rerun()
-    if view.can_cancel:
-        with st.expander(tr("case.cancel")):
-            with st.form("cancel_case"):
-                reason = st.text_area(tr("field.cancel_reason") + " *", max_chars=2000)
-                if st.form_submit_button(tr("case.cancel_submit")):
-                    if attempt(app.cancel_complaint, user, c.id, c.version, reason):
-                        flash("success", tr("case.cancelled_done"))
                         st.rerun()
 with tab_files:
     attachments(user, view.attachments)

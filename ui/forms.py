@@ -113,6 +113,8 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
         chosen = next(p for p in products if p.id == picked)
         product_code, product_name = chosen.code, product_name or chosen.name
     received_at = datetime.combine(rdate or received.date(), rtime or time(0), tz)
+    if c and received_at == received.replace(second=0, microsecond=0):
+        received_at = c.received_at  # untouched: keep the stored seconds (no phantom change)
     return ComplaintDraft(
         customer_id=customer_id, kind=kind, channel=channel, description=description,
         category=category, received_at=received_at, customer_ref=customer_ref,

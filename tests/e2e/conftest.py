@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,16 +31,14 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"end-to-end tests need chromium at {CHROMIUM} (apt-get install -y chromium)",
                 allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "kesu-demo"
 ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
                  or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 expect.set_options(timeout=20_000)
 
@@ -65,7 +63,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("kesu-e2e-data")
     env = _server_env(data_dir)
     demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", "20"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=180)
+                          env=env, capture_output=True, text=True, timeout=180, check=False)
     if demo.returncode != 0:
         pytest.fail(f"manage.py demo failed:\n{demo.stdout}\n{demo.stderr}")
     port = _free_port()
@@ -111,27 +109,48 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-    rep = yield
+def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the test item (the page fixture screenshots failures)."""
+    rep: pytest.TestReport = yield  # type: ignore[misc]
     setattr(item, f"rep_{rep.when}", rep)
     return rep
 
 
 @pytest.fixture
-def page(browser: Browser, server_url: str, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser context (no cookie) per test; a screenshot when the test fails."""
-    context = browser.new_context(base_url=server_url, viewport={"width": 1400, "height": 1000},
-                                  locale="zh-CN")
-    pg = context.new_page()
+def new_page(browser: Browser, server_url: str,
+             request: pytest.FixtureRequest) -> Iterator[Callable[[], Page]]:
+    """Open pages, each in a fresh browser context (no cookie: a new visitor).
+
+    When the test fails, every page it opened is saved as a screenshot under ARTIFACTS.
+    """
+    contexts: list[BrowserContext] = []
+    pages: list[Page] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(base_url=server_url, locale="zh-CN",
+                                      viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        pages.append(context.new_page())
+        return pages[-1]
+
     try:
-        yield pg
+        yield open_page
     finally:
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
-            try:
-                pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-            except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
-                print(f"screenshot failed: {err}")
-        context.close()
+            for i, pg in enumerate(pages):
+                try:
+                    pg.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
+                except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
+                    print(f"screenshot failed: {err}")
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    """A page in a fresh browser context (no cookie, no session)."""
+    return new_page()

@@ -7,18 +7,30 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import (
-    EN, PASSWORD, TEXTS, ZH, Texts, choose, heading, idle, login, login_form_shown, settle,
+    EN,
+    PASSWORD,
+    TEXTS,
+    ZH,
+    Texts,
+    choose,
+    heading,
+    idle,
+    login,
+    login_form_shown,
+    settle,
     submit_login,
 )
 
-# A valid 8x8 red PNG, written with the standard library (no Pillow needed).
+
 def _png(path: Path) -> Path:
+    """Write a valid 8x8 red PNG (standard library only) and return its path."""
     import struct
     import zlib
 
@@ -27,7 +39,8 @@ def _png(path: Path) -> Path:
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
     raw = b"".join(b"\x00" + b"\xcc\x22\x22" * 8 for _ in range(8))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)  # 8x8, 8-bit RGB
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
                      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
     return path
 
@@ -62,7 +75,8 @@ def _case_page_shows(page: Page, tx: Texts, number: str, description: str, photo
     img = panel.locator("img").first
     expect(img).to_be_visible()
     expect(panel.get_by_text(photo.name)).to_be_visible()
-    page.wait_for_function("img => img.complete && img.naturalWidth === 8", arg=img.element_handle())
+    page.wait_for_function("img => img.complete && img.naturalWidth === 8",  # really decoded
+                           arg=img.element_handle())
 
 
 @pytest.mark.parametrize(("lang", "username"), [("zh", "sales"), ("en", "prod")])
@@ -137,7 +151,8 @@ def test_five_wrong_passwords_lock_the_account(page: Page) -> None:
     expect(heading(page, tx.log_title)).to_have_count(0)
 
 
-def test_login_survives_reload_and_deep_link_lands_after_login(page: Page) -> None:
+def test_login_survives_reload_and_deep_link_lands_after_login(
+        page: Page, new_page: Callable[[], Page]) -> None:
     """Reload on /account stays on /account; a logged-out /account link logs in to /account."""
     tx = ZH
     page.goto("/?lang=zh")
@@ -154,20 +169,16 @@ def test_login_survives_reload_and_deep_link_lands_after_login(page: Page) -> No
     expect(heading(page, tx.login_title)).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/account(\?|$)"))
 
-    # logged out (a fresh context has no cookie): the deep link shows the login form
-    fresh = page.context.browser.new_context(base_url=page.url.split("/account")[0])  # type: ignore[union-attr]
-    try:
-        other = fresh.new_page()
-        other.goto("/account?lang=zh")
-        login_form_shown(other, tx)
-        expect(other.get_by_text(tx.deep_link)).to_be_visible()
-        expect(heading(other, tx.account_title)).to_have_count(0)
-        login(other, tx, "qa", landing_title=tx.account_title)
-        expect(other).to_have_url(re.compile(r"/account(\?|$)"))
-        settle(other)
-        expect(heading(other, tx.account_title)).to_be_visible()
-    finally:
-        fresh.close()
+    # logged out (a new visitor has no cookie): the deep link shows the login form
+    other = new_page()
+    other.goto("/account?lang=zh")
+    login_form_shown(other, tx)
+    expect(other.get_by_text(tx.deep_link)).to_be_visible()
+    expect(heading(other, tx.account_title)).to_have_count(0)
+    login(other, tx, "qa", landing_title=tx.account_title)
+    expect(other).to_have_url(re.compile(r"/account(\?|$)"))
+    settle(other)
+    expect(heading(other, tx.account_title)).to_be_visible()
 
 
 def test_admin_page_is_only_for_admins(page: Page) -> None:
@@ -175,20 +186,25 @@ def test_admin_page_is_only_for_admins(page: Page) -> None:
     tx = ZH
     admin_tab = page.get_by_role("tab", name="用户")
 
+    def refused() -> None:
+        """Streamlit's "Page not found" notice over the default page (Log), no admin page."""
+        expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
+        expect(heading(page, tx.log_title)).to_be_visible()
+        settle(page)
+        expect(heading(page, tx.admin_title)).to_have_count(0)
+        expect(admin_tab).to_have_count(0)
+        expect(page.get_by_role("link", name="系统管理")).to_have_count(0)  # not in the sidebar
+        dialog = page.get_by_role("dialog")
+        if dialog.count():
+            page.keyboard.press("Escape")
+            expect(dialog).to_have_count(0)
+
     page.goto("/admin?lang=zh")  # logged out: login form, then log in as sales
     login_form_shown(page, tx)
     submit_login(page, tx, "sales", PASSWORD)
-    expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
-    settle(page)
-    expect(heading(page, tx.admin_title)).to_have_count(0)
-    expect(admin_tab).to_have_count(0)
-    expect(page.get_by_role("link", name="系统管理")).to_have_count(0)  # not in the sidebar
-
+    refused()
     page.goto("/admin?lang=zh")  # logged in (cookie), typed URL
-    expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
-    settle(page)
-    expect(heading(page, tx.admin_title)).to_have_count(0)
-    expect(admin_tab).to_have_count(0)
+    refused()
 
     # the same URL does show the page to an administrator (so the check above means something)
     page.get_by_role("button", name=tx.logout, exact=True).click()

@@ -1,0 +1,37 @@
+"""Investigate (调查): the QA and responsible-department workspace for one case."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.model import State
+from ui import investigate as inv
+from ui.context import attempt, kesu, me, show_flash, tr
+
+STATES = (State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
+          State.IMPLEMENTING, State.VERIFYING)
+user = me()
+app = kesu()
+st.title(tr("inv.title"))
+show_flash()
+open_cases = attempt(app.cases_in, user, STATES) or []
+ids = [c.id for c in open_cases]
+raw = st.query_params.get("id", "")
+if raw.isdigit() and int(raw) not in ids:
+    ids.insert(0, int(raw))
+if not ids:
+    st.info(tr("inv.none"))
+    st.stop()
+labels = {c.id: f"{c.number} · {tr('state.' + c.state.value)} · {c.description[:30]}"
+          for c in open_cases}
+chosen = st.selectbox(tr("inv.pick"), ids, index=ids.index(int(raw)) if raw.isdigit() else 0,
+                      format_func=lambda i: labels.get(i, str(i)), key="inv_case")
+if str(chosen) != raw:
+    st.query_params["id"] = str(chosen)
+case = attempt(app.case_file, user, chosen)
+if case is None:
+    st.stop()
+c = case.complaint
+st.subheader(f"{c.number} · {tr('state.' + c.state.value)}")
+st.text(c.description)
+st.page_link("pages/complaint.py", label=tr("log.open_case"), query_params={"id": str(c.id)})
+inv.step_forms(user, case)

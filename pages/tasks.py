@@ -1,0 +1,42 @@
+"""My Tasks (我的待办): everything waiting for me, with a count per kind and one click to act."""
+from __future__ import annotations
+
+from collections import Counter
+
+import streamlit as st
+
+from ui.context import attempt, kesu, local, me, show_flash, tr
+
+INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa", "verify",
+               "capa_owner"}
+user = me()
+app = kesu()
+st.title(tr("tasks.title"))
+show_flash()
+tasks = attempt(app.tasks, user) or []
+if not tasks:
+    st.info(tr("tasks.empty"))
+    st.stop()
+counts = Counter(t.kind for t in tasks)
+st.caption(tr("tasks.total", n=len(tasks)))
+cols = st.columns(min(len(counts), 4))
+for i, (kind, n) in enumerate(counts.most_common()):
+    cols[i % len(cols)].metric(tr("action." + kind), n)
+customers = {c.id: c.name for c in app.customers(True)}
+for kind, _ in counts.most_common():
+    st.subheader(f"{tr('action.' + kind)} ({counts[kind]})")
+    for t in [x for x in tasks if x.kind == kind][:200]:
+        with st.container(border=True):
+            a, b = st.columns([5, 1])
+            sev = t.severity.value if t.severity else "—"
+            a.markdown(f"**{t.number}** · {sev} · {customers.get(t.customer_id, '?')} · "
+                       f"{tr('state.' + t.state.value)}")
+            a.caption(f"{t.summary} · {local(t.since or t.received_at)}")
+            if kind == "approve_step":
+                target = "pages/approve.py"
+            elif kind in INVESTIGATE:
+                target = "pages/investigate.py"
+            else:
+                target = "pages/complaint.py"
+            if b.button(tr("tasks.open"), key=f"go_{kind}_{t.complaint_id}", type="primary"):
+                st.switch_page(target, query_params={"id": str(t.complaint_id)})

@@ -1,0 +1,92 @@
+"""pages/account.py: my account — change my own password."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import demo
+from core.errors import LoginFailed
+from core.services import Kesu
+from tests.app.helpers import en, login_as, new_app, no_exception, values, widget, zh
+
+NEW_PW = "brand-new-pw-9"
+
+
+def _account_page(username: str = "qa", lang: str = "zh") -> AppTest:
+    at = login_as(new_app(), username)
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/account.py").run()
+    no_exception(at)
+    return at
+
+
+def _change(at: AppTest, old: str, new: str, new2: str, lang: str = "zh") -> None:
+    tr = en if lang == "en" else zh
+    widget(at, "text_input", tr("account.old")).input(old)
+    widget(at, "text_input", tr("account.new")).input(new)
+    widget(at, "text_input", tr("account.new2")).input(new2)
+    widget(at, "button", tr("common.save")).click().run()
+    no_exception(at)
+
+
+def test_account_page_shows_who_i_am(ref_db: Kesu) -> None:
+    at = _account_page()
+    assert values(at, "title") == [zh("account.title")]
+    assert values(at, "subheader") == [zh("account.change_password")]
+    assert any("qa" in t and "陈强（品管QE）" in t for t in values(at, "text"))
+
+    at = _account_page(lang="en")
+    assert values(at, "title") == [en("account.title")]
+    assert values(at, "subheader") == [en("account.change_password")]
+
+
+def test_change_password(ref_db: Kesu) -> None:
+    at = _account_page()
+    _change(at, demo.PASSWORD, NEW_PW, NEW_PW)
+    assert values(at, "success") == [zh("account.changed")]
+    assert values(at, "title") == [zh("account.title")]  # still logged in, same page
+    assert ref_db.authenticate("qa", NEW_PW).username == "qa"
+    with pytest.raises(LoginFailed):
+        ref_db.authenticate("qa", demo.PASSWORD)
+
+
+def test_wrong_old_password_changes_nothing(ref_db: Kesu) -> None:
+    at = _account_page()
+    _change(at, "not-my-password", NEW_PW, NEW_PW)
+    assert values(at, "error") == [zh("err.old_password_wrong")]
+    assert not values(at, "success")
+    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+
+    at = _account_page(lang="en")
+    _change(at, "still-not-it", NEW_PW, NEW_PW, lang="en")
+    assert values(at, "error") == [en("err.old_password_wrong")]
+    assert values(at, "error") == ["The current password is wrong."]
+
+
+def test_new_passwords_that_differ_change_nothing(ref_db: Kesu) -> None:
+    at = _account_page()
+    _change(at, demo.PASSWORD, NEW_PW, NEW_PW + "!")
+    assert values(at, "error") == [zh("setup.mismatch")]
+    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+
+
+def test_too_short_new_password_changes_nothing(ref_db: Kesu) -> None:
+    at = _account_page()
+    _change(at, demo.PASSWORD, "short", "short")
+    assert values(at, "error") == [zh("err.password_short", n=8)]
+    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+
+
+def test_every_role_may_open_the_account_page(ref_db: Kesu) -> None:
+    for username in ("admin", "finance", "chairman"):
+        at = _account_page(username)
+        assert values(at, "title") == [zh("account.title")]
+
+
+def test_logged_out_visitor_cannot_open_the_account_page(ref_db: Kesu) -> None:
+    at = new_app().run()
+    with pytest.raises(ValueError):
+        at.switch_page("pages/account.py")
+    assert values(at, "title") == [zh("login.title")]

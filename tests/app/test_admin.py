@@ -1,0 +1,222 @@
+"""pages/admin.py: users (create, deactivate, unlock), reference data; admin only."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import demo
+from core.errors import NotAllowed
+from core.model import Product, Role, User
+from core.services import Kesu, UserInput
+from tests.app.helpers import (
+    block, en, login_as, new_app, no_exception, sidebar_user, values, widget, zh,
+)
+
+NEW_PW = "new-user-pw-1"
+
+
+def _user(app: Kesu, username: str) -> User:
+    user = app.session_user(username)
+    assert user is not None
+    return user
+
+
+def _usernames(app: Kesu) -> list[str]:
+    return sorted(u.username for u in app.list_users(_user(app, "admin")))
+
+
+def _admin_page(lang: str = "zh") -> AppTest:
+    at = login_as(new_app(), "admin")
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/admin.py").run()
+    no_exception(at)
+    return at
+
+
+def _create_user(at: AppTest, username: str, name: str, roles: list[Role], pw: str) -> None:
+    form = block(at, "expander", zh("admin.new_user"))
+    widget(form, "text_input", zh("field.username") + " *").input(username)
+    widget(form, "text_input", zh("field.display_name") + " *").input(name)
+    widget(form, "multiselect", zh("field.roles") + " *").set_value(roles)
+    widget(form, "text_input", zh("admin.initial_password") + " *").input(pw)
+    widget(form, "button", zh("common.add")).click().run()
+    no_exception(at)
+
+
+def _pick_user(at: AppTest, username: str, app: Kesu):  # noqa: ANN202 - the expander block
+    uid = next(u.id for u in app.list_users(_user(app, "admin")) if u.username == username)
+    widget(block(at, "expander", zh("admin.edit_user")), "selectbox",
+           zh("admin.pick_user")).select(uid).run()
+    no_exception(at)
+    return block(at, "expander", zh("admin.edit_user"))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def test_admin_sees_users_and_reference_tabs(ref_db: Kesu) -> None:
+    at = _admin_page()
+    assert values(at, "title") == [zh("admin.title")]
+    assert [t.label for t in at.tabs] == [zh(k) for k in (
+        "admin.users", "admin.departments", "admin.customers", "admin.products",
+        "admin.defects", "admin.settings")]
+    users = at.dataframe[0].value
+    assert sorted(users[zh("field.username")]) == _usernames(ref_db)
+    row = users[users[zh("field.username")] == "qamanager"].iloc[0]
+    assert row[zh("field.title")] == zh("title.qa_manager")
+    assert row[zh("field.roles")] == zh("role.qa")
+
+    at = _admin_page(lang="en")
+    assert values(at, "title") == [en("admin.title")]
+    users = at.dataframe[0].value
+    row = users[users[en("field.username")] == "qamanager"].iloc[0]
+    assert row[en("field.title")] == "QA manager"
+
+
+# ---------------------------------------------------------------- users
+
+
+def test_admin_creates_a_user_who_can_log_in(ref_db: Kesu) -> None:
+    at = _admin_page()
+    _create_user(at, "Newbie", "新同事", [Role.SALES, Role.QA], NEW_PW)
+    assert values(at, "success") == [zh("admin.user_created", name="newbie")]
+    assert "newbie" in _usernames(ref_db)
+    assert "newbie" in list(at.dataframe[0].value[zh("field.username")])
+    user = ref_db.authenticate("newbie", NEW_PW)
+    assert user.roles == frozenset({Role.SALES, Role.QA}) and user.display_name == "新同事"
+
+
+def test_short_password_creates_nothing(ref_db: Kesu) -> None:
+    before = _usernames(ref_db)
+    at = _admin_page()
+    _create_user(at, "shorty", "短密码", [Role.SALES], "1234567")
+    assert values(at, "error") == [zh("err.password_short", n=8)]
+    assert _usernames(ref_db) == before
+
+
+def test_taken_username_creates_nothing(ref_db: Kesu) -> None:
+    before = _usernames(ref_db)
+    at = _admin_page()
+    _create_user(at, "SALES", "另一个王丽", [Role.SALES], NEW_PW)
+    assert values(at, "error") == [zh("err.username_taken", name="sales")]
+    assert _usernames(ref_db) == before
+    assert _user(ref_db, "sales").display_name == "王丽（营销）"
+
+
+def test_user_without_a_role_is_refused_in_english(ref_db: Kesu) -> None:
+    before = _usernames(ref_db)
+    at = _admin_page(lang="en")
+    form = block(at, "expander", en("admin.new_user"))
+    widget(form, "text_input", en("field.username") + " *").input("norole")
+    widget(form, "text_input", en("field.display_name") + " *").input("No role")
+    widget(form, "text_input", en("admin.initial_password") + " *").input(NEW_PW)
+    widget(form, "button", en("common.add")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [en("err.required", field="roles")]
+    assert values(at, "error") == ["“Roles” is required."]
+    assert _usernames(ref_db) == before
+
+
+def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Kesu) -> None:
+    sales = login_as(new_app(), "sales").run()
+    assert sidebar_user(sales) == [zh("sidebar.signed_in_as", name="王丽（营销）")]
+
+    at = _admin_page()
+    form = _pick_user(at, "sales", ref_db)
+    widget(form, "checkbox", zh("field.active")).uncheck()
+    widget(form, "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("common.saved")]
+    assert ref_db.session_user("sales") is None
+    users = at.dataframe[0].value
+    assert users[users[zh("field.username")] == "sales"].iloc[0][zh("field.active")] == \
+        zh("common.no")
+
+    sales.run()  # the open session of the deactivated user
+    no_exception(sales)
+    assert values(sales, "title") == [zh("login.title")]
+    assert sidebar_user(sales) == []
+    assert not sales.session_state["authentication_status"]
+    with pytest.raises(ValueError):
+        sales.switch_page("pages/log.py")
+
+
+def test_admin_cannot_deactivate_themself(ref_db: Kesu) -> None:
+    at = _admin_page()
+    form = _pick_user(at, "admin", ref_db)
+    widget(form, "checkbox", zh("field.active")).uncheck()
+    widget(form, "button", zh("common.save")).click().run()
+    assert values(at, "error") == [zh("err.cannot_demote_self")]
+    assert ref_db.session_user("admin") is not None
+
+
+def test_admin_unlocks_a_locked_user(ref_db: Kesu) -> None:
+    for i in range(5):
+        with pytest.raises(Exception):  # noqa: B017 - LoginFailed, then AccountLocked
+            ref_db.authenticate("qa", f"wrong-{i}")
+    assert ref_db.is_locked("qa")
+    at = _admin_page()
+    users = at.dataframe[0].value
+    assert users[users[zh("field.username")] == "qa"].iloc[0][zh("admin.locked")] == \
+        zh("common.yes")
+
+    form = _pick_user(at, "qa", ref_db)
+    widget(form, "button", zh("admin.unlock")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("admin.unlocked")]
+    assert not ref_db.is_locked("qa")
+    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+
+
+# ---------------------------------------------------------------- reference data
+
+
+def test_duplicate_product_code_is_refused(ref_db: Kesu) -> None:
+    at = _admin_page()
+    form = block(at.tabs[3], "expander", zh("admin.add_item"))
+    widget(form, "text_input", zh("field.code") + " *").input("hd-2040")
+    widget(form, "text_input", zh("field.name") + " *").input("重复的料号")
+    widget(form, "button", zh("common.add")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [zh("err.duplicate_value", value="hd-2040")]
+    assert len([p for p in ref_db.products(True) if p.code.lower() == "hd-2040"]) == 1
+
+
+def test_invalid_setting_is_refused(ref_db: Kesu) -> None:
+    at = _admin_page()
+    widget(at.tabs[5], "text_input", zh("field.timezone")).input("Mars/Olympus")
+    widget(at.tabs[5], "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [zh("err.setting_invalid", field="timezone")]
+    assert ref_db.settings().timezone == "Asia/Shanghai"
+
+
+# ---------------------------------------------------------------- forbidden
+
+
+def test_sales_cannot_open_admin_and_the_services_refuse(ref_db: Kesu) -> None:
+    at = login_as(new_app(), "sales").run()
+    with pytest.raises(ValueError):
+        at.switch_page("pages/admin.py")
+    en_at = login_as(new_app(), "sales")
+    en_at.query_params["lang"] = "en"
+    en_at.run()
+    with pytest.raises(ValueError):
+        en_at.switch_page("pages/admin.py")
+
+    sales = _user(ref_db, "sales")
+    before = _usernames(ref_db)
+    with pytest.raises(NotAllowed):
+        ref_db.create_user(sales, UserInput("sneaky", "Sneaky", frozenset({Role.ADMIN})), NEW_PW)
+    with pytest.raises(NotAllowed):
+        ref_db.unlock_user(sales, "qa")
+    with pytest.raises(NotAllowed):
+        ref_db.set_settings(sales, {"severity_a_claim": Decimal("1")})
+    with pytest.raises(NotAllowed):
+        ref_db.save_reference(sales, Product(0, "X-1", "偷偷加的"))
+    assert _usernames(ref_db) == before
+    assert ref_db.settings().severity_a_claim == Decimal("10000")

@@ -1,0 +1,232 @@
+"""pages/complaint.py: one case's facts and timeline; edit and cancel when the user may."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.errors import NotAllowed
+from core.model import Channel, Kind, RegisterFilter, Request, State, User
+from core.services import ComplaintDraft, Kesu
+from tests.app.helpers import (
+    block, en, has_block, login_as, new_app, no_exception, page_text, values, widget, zh,
+)
+
+CUSTOMER = "苏州恒信精密机械有限公司"
+
+
+def _user(app: Kesu, username: str) -> User:
+    user = app.session_user(username)
+    assert user is not None
+    return user
+
+
+def _new_case(app: Kesu, by: str = "sales") -> int:
+    """A case with known facts, logged through the service."""
+    cust = next(c.id for c in app.customers() if c.name == CUSTOMER)
+    defect = next(d.id for d in app.defect_types() if d.code == "DIM")
+    case = app.register_complaint(_user(app, by), ComplaintDraft(
+        customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL,
+        description="轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。", product_code="GJ-880",
+        product_name="精密轴承座", order_no="SO-4711", lot="L-OLD", delivered_qty=500,
+        defective_qty=12, defect_type_id=defect, request=Request.REWORK,
+        claimed_amount="800"))
+    assert case.id is not None
+    return case.id
+
+
+def _open(case_id: int | str | None, username: str = "sales", lang: str = "zh") -> AppTest:
+    at = login_as(new_app(), username)
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.run()
+    if case_id is not None:
+        at.query_params["id"] = str(case_id)
+    at.switch_page("pages/complaint.py").run()
+    no_exception(at)
+    return at
+
+
+def _edit_form(at: AppTest):  # noqa: ANN202 - the expander block
+    return block(at, "expander", zh("case.edit"))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def test_without_an_id_the_page_asks_for_a_case(ref_db: Kesu) -> None:
+    at = _open(None)
+    assert values(at, "title") == [zh("nav.complaint")]
+    assert zh("case.none") in values(at, "info")
+    assert widget(at, "text_input", zh("case.pick"))
+
+    at = _open(None, lang="en")
+    assert values(at, "title") == [en("nav.complaint")]
+    assert en("case.none") in values(at, "info")
+
+
+def test_shows_number_facts_and_timeline(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    c = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint
+    at = _open(case_id)
+    assert values(at, "title") == [zh("case.title", number=c.number)]
+    text = page_text(at)
+    assert f"**{zh('field.state')}: {zh('state.registered')}**" in text
+    for line in (f"{zh('field.customer')}: {CUSTOMER}", f"{zh('field.product_code')}: GJ-880",
+                 f"{zh('field.order_no')}: SO-4711", f"{zh('field.defect_type')}: 尺寸超差",
+                 f"{zh('field.channel')}: {zh('channel.email')}",
+                 f"{zh('field.request')}: {zh('request.rework')}",
+                 f"{zh('field.claimed_amount')}: 800.00",
+                 f"{zh('field.received_by')}: 王丽（营销）",
+                 "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。"):
+        assert line in values(at, "text"), line
+    # the timeline: the registration event with who and what
+    assert f"**{zh('action.registered')}**" in values(at, "markdown")
+    assert any(s.startswith("王丽（营销） · ") for s in values(at, "caption"))
+    assert zh("case.changed_from_to", field=zh("field.lot"), old="—", new="L-OLD") in \
+        values(at, "text")
+    assert [t.label for t in at.tabs][2] == f"{zh('case.timeline')} (1)"
+
+    at = _open(case_id, lang="en")
+    assert values(at, "title") == [en("case.title", number=c.number)]
+    assert f"{en('field.defect_type')}: Out of dimension" in values(at, "text")
+    assert f"**{en('action.registered')}**" in values(at, "markdown")
+
+
+def test_a_demo_case_opens_from_the_register_list(demo_db: Kesu) -> None:
+    rows, _ = demo_db.register(_user(demo_db, "admin"), RegisterFilter())
+    at = login_as(new_app(), "qa").run()
+    widget(at, "selectbox", zh("log.open_case")).select(rows[0].number).run()
+    no_exception(at)
+    assert values(at, "title") == [zh("case.title", number=rows[0].number)]
+    assert at.query_params.get("id") == str(rows[0].id)
+    assert rows[0].customer in page_text(at)
+
+
+def test_unknown_id_says_not_found(ref_db: Kesu) -> None:
+    at = _open(99999)
+    assert values(at, "error") == [zh("err.not_found")]
+    assert [p.label for p in at.get("page_link")] == [zh("common.back")]
+
+
+def test_open_a_case_by_its_number(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    number = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.number
+    at = _open(None)
+    widget(at, "text_input", zh("case.pick")).input("ks0001-999").run()
+    assert values(at, "warning") == [zh("case.not_found", number="ks0001-999")]
+    widget(at, "text_input", zh("case.pick")).input(number.lower()).run()
+    no_exception(at)
+    assert values(at, "title") == [zh("case.title", number=number)]
+    assert at.query_params.get("id") == str(case_id)
+
+
+# ---------------------------------------------------------------- editing and cancelling
+
+
+def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    at = _open(case_id)
+    form = _edit_form(at)
+    widget(form, "text_input", zh("field.lot")).input("L-NEW")
+    widget(form, "text_input", zh("case.edit_comment")).input("客户更正批号")
+    widget(form, "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("common.saved")]
+    assert f"**{zh('action.edited')}**" in values(at, "markdown")
+    change = zh("case.changed_from_to", field=zh("field.lot"), old="L-OLD", new="L-NEW")
+    assert change in values(at, "text")
+    assert "客户更正批号" in values(at, "text")
+    assert f"{zh('field.lot')}: L-NEW" in values(at, "text")
+
+    view = ref_db.complaint(_user(ref_db, "admin"), case_id)
+    assert view.complaint.lot == "L-NEW" and view.complaint.version == 2
+    edited = view.events[-1]
+    assert edited.action == "edited" and edited.changes == {"lot": ["L-OLD", "L-NEW"]}
+    assert edited.comment == "客户更正批号"
+    assert edited.user_id == _user(ref_db, "sales").id
+
+
+def test_an_invalid_edit_saves_nothing(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    at = _open(case_id, lang="en")
+    form = block(at, "expander", en("case.edit"))
+    widget(form, "text_input", en("field.claimed_amount")).input("abc")
+    widget(form, "button", en("common.save")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [en("err.amount", field="claimed_amount")]
+    assert values(at, "error") == ["“Claimed amount (CNY)” must be an amount ≥ 0 with at most "
+                                   "2 decimals."]
+    view = ref_db.complaint(_user(ref_db, "admin"), case_id)
+    assert view.complaint.version == 1 and len(view.events) == 1
+
+
+def test_saving_without_a_change_says_nothing_changed(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    at = _open(case_id)
+    widget(_edit_form(at), "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [zh("err.nothing_changed")]
+    assert len(ref_db.complaint(_user(ref_db, "admin"), case_id).events) == 1
+
+
+def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    at = _open(case_id)
+    form = block(at, "expander", zh("case.cancel"))
+    widget(form, "button", zh("case.cancel_submit")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [zh("err.required", field="cancel_reason")]
+    assert ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.state == State.REGISTERED
+
+    form = block(at, "expander", zh("case.cancel"))
+    widget(form, "text_area", zh("field.cancel_reason") + " *").input("客户撤回投诉")
+    widget(form, "button", zh("case.cancel_submit")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("case.cancelled_done")]
+    assert values(at, "warning") == [zh("case.cancelled", reason="客户撤回投诉")]
+    assert f"**{zh('field.state')}: {zh('state.cancelled')}**" in values(at, "markdown")
+    assert f"**{zh('action.cancelled')}**" in values(at, "markdown")
+    assert zh("case.changed_from_to", field=zh("field.state"), old=zh("state.registered"),
+              new=zh("state.cancelled")) in values(at, "text")
+    # a cancelled case is read-only: no edit or cancel any more
+    assert zh("case.readonly") in values(at, "caption")
+    assert not has_block(at, "expander", zh("case.edit"))
+    assert not has_block(at, "expander", zh("case.cancel"))
+
+    c = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint
+    assert c.state == State.CANCELLED and c.cancel_reason == "客户撤回投诉"
+
+
+# ---------------------------------------------------------------- forbidden
+
+
+def test_finance_reads_but_may_neither_edit_nor_cancel(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    at = _open(case_id, username="finance")
+    assert zh("case.readonly") in values(at, "caption")
+    assert not has_block(at, "expander", zh("case.edit"))
+    assert not has_block(at, "expander", zh("case.cancel"))
+    assert "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。" in values(at, "text")
+
+    at = _open(case_id, username="finance", lang="en")
+    assert en("case.readonly") in values(at, "caption")
+
+    # the services refuse too, whatever page or URL the call came from
+    finance = _user(ref_db, "finance")
+    c = ref_db.complaint(finance, case_id).complaint
+    draft = ComplaintDraft(customer_id=c.customer_id, kind=c.kind, channel=c.channel,
+                           description="篡改", product_code=c.product_code,
+                           defect_type_id=c.defect_type_id)
+    with pytest.raises(NotAllowed):
+        ref_db.update_complaint(finance, case_id, c.version, draft)
+    with pytest.raises(NotAllowed):
+        ref_db.cancel_complaint(finance, case_id, c.version, "不想要了")
+    assert ref_db.complaint(finance, case_id).complaint.version == 1
+
+
+def test_production_may_not_cancel_but_management_may(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    at = _open(case_id, username="prod")
+    assert not has_block(at, "expander", zh("case.cancel"))
+    at = _open(case_id, username="manager")
+    assert has_block(at, "expander", zh("case.cancel"))

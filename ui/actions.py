@@ -1,0 +1,255 @@
+"""The Complaint page's lifecycle parts: progress line, action panel, dispositions, meetings."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.lifecycle import CostInput, DispositionInput
+from core.model import (
+    CaseFile, CostCategory, DispositionType, Event, Kind, ReplyMethod, Role, Satisfaction, State,
+    User,
+)
+from ui.context import attempt, flash, kesu, label, lang, local, today_local, tr
+
+MAIN_PATH = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
+             State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
+             State.IMPLEMENTING, State.VERIFYING, State.FOLLOW_UP, State.CLOSED]
+SHORT_PATH = [State.REGISTERED, State.REPLYING, State.CLOSED]
+ON_INVESTIGATE = {"classify_valid", "classify_invalid", "submit_analysis", "send_back",
+                  "approve_capa", "verify"}
+ON_APPROVE = {"approve_step", "reject_step"}
+
+
+def progress(case: CaseFile, events: list[Event]) -> None:
+    """The procedure as a line of steps: done (by whom, when), current, still to come."""
+    c = case.complaint
+    path = MAIN_PATH if c.kind == Kind.COMPLAINT else SHORT_PATH
+    reached: dict[str, Event] = {}
+    for e in events:
+        if e.action == "registered":
+            reached[State.REGISTERED.value] = e
+        new = e.changes.get("state", [None, None])[1]
+        if new:
+            reached[new] = e
+    current = path.index(c.state) if c.state in path else -1
+    parts = []
+    for i, s in enumerate(path):
+        mark = "✅" if i < current or c.state == State.CLOSED else "🔵" if i == current else "⚪"
+        parts.append(f"{mark} {tr('state.' + s.value)}")
+    st.markdown("**" + tr("case.progress") + "**")
+    st.text("  →  ".join(parts))
+    if c.state == State.CANCELLED:
+        st.text("⛔ " + tr("state.cancelled"))
+    rows = [(tr("state." + s.value), reached[s.value].user_name, local(reached[s.value].at))
+            for s in path if s.value in reached and (path.index(s) <= current or current < 0)]
+    if rows:
+        with st.expander(tr("case.progress_detail")):
+            st.dataframe(pd.DataFrame(rows, columns=[tr("field.state"), tr("case.who"),
+                                                     tr("case.when")]),
+                         hide_index=True, width="stretch")
+
+
+def _run(fn: Callable[..., Any], *args: Any, ok: str = "common.saved", **kwargs: Any) -> None:
+    if attempt(fn, *args, **kwargs) is not None:
+        flash("success", tr(ok))
+        st.rerun()
+
+
+def panel(user: User, case: CaseFile) -> None:
+    """Exactly the actions this user may take now; the others greyed, with the reason."""
+    app = kesu()
+    c = case.complaint
+    options = attempt(app.actions, user, c.id) or []
+    allowed = [o for o in options if o.allowed]
+    st.markdown("**" + tr("case.actions") + "**")
+    if not allowed:
+        st.caption(tr("case.no_actions"))
+    for o in allowed:
+        name = tr("action." + o.action)
+        if o.action in ON_INVESTIGATE:
+            st.page_link("pages/investigate.py", label=f"➡ {name}", query_params={"id": str(c.id)})
+        elif o.action in ON_APPROVE:
+            if o.action == "approve_step":
+                st.page_link("pages/approve.py", label=f"➡ {name}")
+        else:
+            with st.expander(name):
+                _FORMS.get(o.action, _simple)(user, case, o.action)
+    greyed = [o for o in options if not o.allowed and o.reason not in ("why.wrong_role",)]
+    for o in greyed:
+        st.caption(tr("case.greyed", action=tr("action." + o.action), why=tr(o.reason or "")))
+
+
+def _simple(user: User, case: CaseFile, action: str) -> None:
+    c = case.complaint
+    with st.form(f"act_{action}"):
+        comment = st.text_input(tr("field.comment"), max_chars=500)
+        if st.form_submit_button(tr("action." + action), type="primary"):
+            _run(getattr(kesu(), action), user, c.id, c.version, comment)
+
+
+def _with_reason(field: str, method: str) -> Callable[[User, CaseFile, str], None]:
+    def form(user: User, case: CaseFile, action: str) -> None:
+        c = case.complaint
+        with st.form(f"act_{action}"):
+            reason = st.text_area(tr("field." + field) + " *", max_chars=2000)
+            if st.form_submit_button(tr("action." + action), type="primary"):
+                _run(getattr(kesu(), method), user, c.id, c.version, reason)
+    return form
+
+
+def _merge(user: User, case: CaseFile, action: str) -> None:
+    c = case.complaint
+    with st.form("act_merge"):
+        target = st.text_input(tr("field.merge_target") + " *", placeholder="KS2611-001")
+        reason = st.text_input(tr("field.reason"), max_chars=500)
+        if st.form_submit_button(tr("action.merge"), type="primary"):
+            _run(kesu().merge, user, c.id, c.version, target, reason)
+
+
+def _propose(user: User, case: CaseFile, action: str) -> None:
+    c = case.complaint
+    total = case.disposition_total
+    st.caption(tr("appr.total", amount=f"{total:,.2f}"))
+    with st.form("act_propose"):
+        pos = st.text_area(tr("field.customer_position") + " *", value=c.customer_position,
+                           max_chars=2000)
+        if st.form_submit_button(tr("action.propose"), type="primary"):
+            _run(kesu().propose, user, c.id, c.version, pos)
+
+
+def _reply(user: User, case: CaseFile, action: str) -> None:
+    c = case.complaint
+    with st.form("act_reply"):
+        a, b = st.columns(2)
+        day = a.date_input(tr("field.reply_date"), value=today_local(), max_value=today_local())
+        method = b.selectbox(tr("field.reply_method"), list(ReplyMethod),
+                             format_func=label("reply_method"))
+        text = st.text_area(tr("field.reply_text") + " *", max_chars=5000, height=150)
+        if st.form_submit_button(tr("action.reply"), type="primary"):
+            _run(kesu().reply, user, c.id, c.version, day, method, text)
+
+
+def _follow_up(user: User, case: CaseFile, action: str) -> None:
+    c = case.complaint
+    with st.form("act_follow_up"):
+        a, b = st.columns(2)
+        day = a.date_input(tr("field.followup_date"), value=today_local(), max_value=today_local())
+        contact = b.text_input(tr("field.followup_contact"), max_chars=100)
+        score = a.slider(tr("field.satisfaction_score"), 1, 5, 4)
+        sat = b.radio(tr("field.satisfaction"), list(Satisfaction),
+                      format_func=label("satisfaction"))
+        notes = st.text_area(tr("field.followup_notes"), max_chars=2000)
+        lessons = st.text_area(tr("field.lessons_learned"), max_chars=2000)
+        doc = st.text_input(tr("field.standard_doc"), max_chars=100)
+        if st.form_submit_button(tr("action.follow_up"), type="primary"):
+            _run(kesu().follow_up, user, c.id, c.version, day=day, contact=contact, score=score,
+                 satisfaction=sat, notes=notes, lessons=lessons, standard_doc=doc)
+
+
+_FORMS: dict[str, Callable[[User, CaseFile, str], None]] = {
+    "return_to_sales": _with_reason("missing_info", "return_to_sales"),
+    "cancel": _with_reason("cancel_reason", "cancel"),
+    "reopen": _with_reason("reason", "reopen"),
+    "hold": _with_reason("hold_reason", "hold"),
+    "merge": _merge,
+    "propose": _propose,
+    "reply": _reply,
+    "follow_up": _follow_up,
+}
+
+
+# ---------------------------------------------------------------- dispositions and costs
+
+
+def _dept_names() -> dict[int, str]:
+    return {d.id: (d.name_en if lang() == "en" else d.name_zh) for d in kesu().departments(True)}
+
+
+def dispositions(user: User, case: CaseFile) -> None:
+    """Sales edits the round's proposal; everyone sees it, its steps and its execution."""
+    c = case.complaint
+    current = case.current(case.dispositions)
+    editable = c.state == State.DISPOSITION and user.has(Role.SALES)
+    if editable:
+        _editor(user, case)
+    elif current:
+        for d in current:
+            status = tr("disp.done") if d.done else tr("disp.open")
+            st.text(f"{tr('disposition_type.' + d.type.value)} · {d.quantity or ''} · "
+                    f"{d.amount:,.2f} · {status}  {d.note}")
+        st.caption(tr("appr.total", amount=f"{case.disposition_total:,.2f}"))
+    steps = case.current(case.steps)
+    if steps:
+        st.markdown("**" + tr("disp.steps") + "**")
+        for s in steps:
+            st.text(f"{s.seq}. {tr('title.' + s.title.value)} — {tr('step_status.' + s.status.value)}"
+                    f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
+                    f"{' · ' + s.comment if s.comment else ''}")
+    if c.state == State.IMPLEMENTING:
+        open_items = [d for d in current if not d.done]
+        for d in open_items:
+            with st.form(f"exec_{d.id}"):
+                st.text(f"{tr('disposition_type.' + d.type.value)} · {d.amount:,.2f}")
+                a, b = st.columns(2)
+                qty = a.number_input(tr("field.quantity"), min_value=0, step=1, value=d.quantity)
+                note = b.text_input(tr("field.note"), max_chars=500)
+                if st.form_submit_button(tr("disp.record")):
+                    _run(kesu().record_execution, user, d.id, int(qty) if qty is not None else None,
+                         note)
+
+
+def _editor(user: User, case: CaseFile) -> None:
+    c = case.complaint
+    st.caption(tr("disp.editor_help"))
+    types = {tr("disposition_type." + t.value): t for t in DispositionType}
+    cats = {tr("cost_category." + x.value): x for x in CostCategory}
+    depts = _dept_names()
+    by_name = {v: k for k, v in depts.items()}
+    current = case.current(case.dispositions)
+    rows = [{"type": tr("disposition_type." + d.type.value), "qty": d.quantity,
+             "amount": float(d.amount), "note": d.note} for d in current] or \
+        [{"type": list(types)[0], "qty": None, "amount": 0.0, "note": ""}]
+    cost_rows = [{"cat": tr("cost_category." + x.category.value), "amount": float(x.amount),
+                  "dept": depts.get(x.department_id or 0, ""), "supplier": x.supplier,
+                  "back": float(x.charge_back)} for x in case.current(case.costs)]
+    cfg = st.column_config
+    disp = st.data_editor(
+        pd.DataFrame(rows), num_rows="dynamic", key=f"disp_{c.id}_{c.version}", width="stretch",
+        column_config={
+            "type": cfg.SelectboxColumn(tr("field.dispositions"), options=list(types),
+                                        required=True),
+            "qty": cfg.NumberColumn(tr("field.quantity"), min_value=0, step=1),
+            "amount": cfg.NumberColumn(tr("field.amount"), min_value=0, step=0.01,
+                                       format="%.2f"),
+            "note": cfg.TextColumn(tr("field.note"), max_chars=500)})
+    st.markdown("**" + tr("disp.costs") + "**")
+    costs = st.data_editor(
+        pd.DataFrame(cost_rows, columns=["cat", "amount", "dept", "supplier", "back"]),
+        num_rows="dynamic", key=f"cost_{c.id}_{c.version}", width="stretch",
+        column_config={
+            "cat": cfg.SelectboxColumn(tr("field.cost_category"), options=list(cats)),
+            "amount": cfg.NumberColumn(tr("field.amount"), min_value=0, step=0.01, format="%.2f"),
+            "dept": cfg.SelectboxColumn(tr("field.department"), options=list(by_name)),
+            "supplier": cfg.TextColumn(tr("field.supplier"), max_chars=200),
+            "back": cfg.NumberColumn(tr("field.charge_back"), min_value=0, step=0.01,
+                                     format="%.2f")})
+    if st.button(tr("disp.save"), key=f"save_disp_{c.id}", type="primary"):
+        items = [DispositionInput(types[r["type"]], _int(r["qty"]), _dec(r["amount"]),
+                                  str(r["note"] or ""))
+                 for r in disp.to_dict("records") if r.get("type") in types]
+        lines = [CostInput(cats[r["cat"]], _dec(r["amount"]), by_name.get(r["dept"]),
+                           str(r["supplier"] or ""), _dec(r["back"]))
+                 for r in costs.to_dict("records") if r.get("cat") in cats]
+        _run(kesu().set_dispositions, user, c.id, c.version, items, lines)
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _dec(v: Any) -> Decimal | None:
+    return None if v is None or pd.isna(v) else Decimal(str(v)).quantize(Decimal("0.01"))

@@ -1,0 +1,71 @@
+"""One approval card, narrow enough for a 390 px phone screen without sideways scrolling."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from core.lifecycle import ApprovalCard
+from core.model import Title, User
+from ui.context import attempt, flash, kesu, today_local, tr
+
+
+def card(user: User, x: ApprovalCard) -> None:
+    c = x.complaint
+    sev = c.effective_severity.value if c.effective_severity else "—"
+    with st.container(border=True):
+        st.subheader(f"{c.number} · {sev}")
+        st.markdown(f"**{x.customer}**")
+        st.markdown(f"### {tr('appr.total', amount=f'{x.total:,.2f}')}")
+        for d in x.dispositions:
+            qty = f" × {d.quantity}" if d.quantity else ""
+            st.text(f"{tr('disposition_type.' + d.type.value)}{qty}: {d.amount:,.2f}")
+            if d.note:
+                st.caption(d.note)
+        st.caption(tr("appr.proposer", name=x.proposer))
+        if x.root_cause:
+            st.caption(tr("appr.root_cause", text=x.root_cause))
+        if c.customer_position:
+            st.caption(f"{tr('field.customer_position')}: {c.customer_position}")
+        st.caption(tr("appr.step", seq=x.step.seq, n=len(x.steps),
+                      title=tr("title." + x.step.title.value)))
+        if x.on_behalf_of:
+            st.warning(tr("appr.on_behalf", name=x.on_behalf_of))
+        if x.photos:
+            cols = st.columns(min(3, len(x.photos)))
+            for i, p in enumerate(x.photos[:3]):
+                cols[i].image(kesu().attachment(user, p.id)[1], width="stretch")
+        comment = st.text_input(tr("appr.comment"), key=f"ac_{c.id}_{x.step.id}", max_chars=500)
+        if st.button(tr("appr.approve"), key=f"ok_{c.id}_{x.step.id}", type="primary",
+                     width="stretch"):
+            if attempt(kesu().approve_step, user, c.id, c.version, comment):
+                flash("success", tr("appr.approved", number=c.number))
+                st.rerun()
+        reason = st.text_area(tr("appr.reject_reason"), key=f"rr_{c.id}_{x.step.id}",
+                              max_chars=2000, height=80)
+        if st.button(tr("appr.reject"), key=f"no_{c.id}_{x.step.id}", width="stretch"):
+            if attempt(kesu().reject_step, user, c.id, c.version, reason):
+                flash("success", tr("appr.rejected", number=c.number))
+                st.rerun()
+        st.page_link("pages/complaint.py", label=tr("log.open_case"),
+                     query_params={"id": str(c.id)})
+
+
+def delegation(user: User) -> None:
+    """A manager names a deputy for a date range."""
+    if user.title == Title.NONE:
+        return
+    users = {u.id: u.display_name for u in kesu().list_active_users() if u.id != user.id}
+    with st.expander(tr("appr.delegate")):
+        with st.form("delegate"):
+            deputy = st.selectbox(tr("field.deputy"), list(users), index=None,
+                                  format_func=lambda i: users[i], placeholder=tr("log.pick"))
+            a, b = st.columns(2)
+            start = a.date_input(tr("field.start"), value=today_local())
+            end = b.date_input(tr("field.end"), value=today_local() + timedelta(days=7))
+            if st.form_submit_button(tr("common.save")):
+                if deputy is None:
+                    st.error(tr("err.required", field="deputy"))
+                elif attempt(kesu().set_delegation, user, deputy, start, end):
+                    flash("success", tr("appr.delegated"))
+                    st.rerun()
