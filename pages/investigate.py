@@ -8,7 +8,8 @@ from ui import investigate as inv
 from ui.context import attempt, kesu, me, show_flash, tr
 
 STATES = (State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
-          State.IMPLEMENTING, State.VERIFYING)
+          State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING, State.IMPLEMENTING,
+          State.VERIFYING)
 user = me()
 app = kesu()
 st.title(tr("inv.title"))
@@ -23,6 +24,11 @@ if not ids:
     st.stop()
 labels = {c.id: f"{c.number} · {tr('state.' + c.state.value)} · {c.description[:30]}"
           for c in open_cases}
+if raw.isdigit() and int(raw) not in labels:
+    linked = attempt(app.case_file, user, int(raw))
+    if linked is not None:
+        x = linked.complaint
+        labels[x.id] = f"{x.number} · {tr('state.' + x.state.value)} · {x.description[:30]}"
 chosen = st.selectbox(tr("inv.pick"), ids, index=ids.index(int(raw)) if raw.isdigit() else 0,
                       format_func=lambda i: labels.get(i, str(i)), key="inv_case")
 if str(chosen) != raw:

@@ -21,10 +21,10 @@ counts = Counter(t.kind for t in tasks)
 st.caption(tr("tasks.total", n=len(tasks)))
 cols = st.columns(min(len(counts), 4))
 for i, (kind, n) in enumerate(counts.most_common()):
-    cols[i % len(cols)].metric(tr("action." + kind), n)
+    cols[i % len(cols)].metric(tr("task." + kind), n)
 customers = {c.id: c.name for c in app.customers(True)}
 for kind, _ in counts.most_common():
-    st.subheader(f"{tr('action.' + kind)} ({counts[kind]})")
+    st.subheader(f"{tr('task.' + kind)} ({counts[kind]})")
     for t in [x for x in tasks if x.kind == kind][:200]:
         with st.container(border=True):
             a, b = st.columns([5, 1])

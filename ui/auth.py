@@ -90,7 +90,7 @@ def current_user() -> Any:
         st.session_state["kesu_delete_cookie"] = True
         return None
     st.session_state["kesu_user"] = user
-    if "lang" not in st.session_state or st.session_state.pop("kesu_lang_from_user", False):
+    if not st.session_state.get("lang_forced"):  # the URL or a switch this session wins
         st.session_state["lang"] = user.language.value
     return user
 
@@ -141,7 +141,7 @@ def _login(username: str, password: str) -> None:
     st.session_state.update({
         "authentication_status": True, "username": user.username, "name": user.display_name,
         "roles": sorted(r.value for r in user.roles), "logout": False,
-        "kesu_set_cookie": True, "kesu_lang_from_user": not st.session_state.get("lang_forced"),
+        "kesu_set_cookie": True,
     })
     st.rerun()
 
@@ -195,7 +195,8 @@ def apply_lang_param() -> None:
     if q in ("zh", "en") and st.session_state.get("lang") != q:
         st.session_state["lang"] = q
         st.session_state["lang_forced"] = True
-    st.session_state.setdefault("lang", os.environ.get("KESU_DEFAULT_LANG", "zh"))
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = os.environ.get("KESU_DEFAULT_LANG", "zh")
 
 
 ROLE_PAGES: dict[str, tuple[Role, ...]] = {

@@ -6,6 +6,7 @@ import streamlit as st
 from core.model import (
     CapaType, CaseFile, Category, ContainmentType, Severity, SixM, State, User, Validity,
 )
+from core.lifecycle import CAPA_WORK
 from ui.case import decisions
 from ui.context import attempt, flash, kesu, label, lang, today_local, tr
 
@@ -35,7 +36,7 @@ def step_forms(user: User, case: CaseFile) -> None:
     if c.state == State.ROOT_CAUSE:
         containment(user, case)
         analysis(user, case)
-    if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW, State.IMPLEMENTING):
+    if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW) or c.state in CAPA_WORK:
         capa(user, case)
     if c.state == State.ROOT_CAUSE:
         if st.button(tr("action.submit_analysis"), type="primary"):
@@ -124,7 +125,7 @@ def capa(user: User, case: CaseFile) -> None:
         mark = "✅" if a.status == "done" else "⬜"
         st.text(f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
                 f"{users.get(a.owner_id, '?')} · {a.due_date}")
-        if a.status != "done" and c.state in (State.ROOT_CAUSE, State.IMPLEMENTING):
+        if a.status != "done" and (c.state == State.ROOT_CAUSE or c.state in CAPA_WORK):
             with st.popover(tr("inv.mark_done")):
                 ev = st.text_area(tr("field.evidence") + " *", key=f"ev_{a.id}")
                 if st.button(tr("inv.mark_done"), key=f"done_{a.id}"):

@@ -50,6 +50,17 @@ def _edit_form(at: AppTest):  # noqa: ANN202 - the expander block
     return block(at, "expander", zh("case.edit"))
 
 
+def _cancel_form(at: AppTest):  # noqa: ANN202 - the expander block of the action panel
+    return block(at, "expander", zh("action.cancel"))
+
+
+def _tab(at: AppTest, key: str, lang: str = "zh"):  # noqa: ANN202 - the tab block
+    name = (en if lang == "en" else zh)(key)
+    found = [t for t in at.tabs if t.label == name or t.label.startswith(name + " (")]
+    assert len(found) == 1, [t.label for t in at.tabs]
+    return found[0]
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -80,16 +91,17 @@ def test_shows_number_facts_and_timeline(ref_db: Kesu) -> None:
                  "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。"):
         assert line in values(at, "text"), line
     # the timeline: the registration event with who and what
-    assert f"**{zh('action.registered')}**" in values(at, "markdown")
-    assert any(s.startswith("王丽（营销） · ") for s in values(at, "caption"))
+    timeline = _tab(at, "case.timeline")
+    assert timeline.label == f"{zh('case.timeline')} (1)"
+    assert f"**{zh('action.registered')}**" in values(timeline, "markdown")
+    assert any(s.startswith("王丽（营销） · ") for s in values(timeline, "caption"))
     assert zh("case.changed_from_to", field=zh("field.lot"), old="—", new="L-OLD") in \
-        values(at, "text")
-    assert [t.label for t in at.tabs][2] == f"{zh('case.timeline')} (1)"
+        values(timeline, "text")
 
     at = _open(case_id, lang="en")
     assert values(at, "title") == [en("case.title", number=c.number)]
     assert f"{en('field.defect_type')}: Out of dimension" in values(at, "text")
-    assert f"**{en('action.registered')}**" in values(at, "markdown")
+    assert f"**{en('action.registered')}**" in values(_tab(at, "case.timeline", "en"), "markdown")
 
 
 def test_a_demo_case_opens_from_the_register_list(demo_db: Kesu) -> None:
@@ -132,10 +144,11 @@ def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Kesu) -> 
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("common.saved")]
-    assert f"**{zh('action.edited')}**" in values(at, "markdown")
+    timeline = _tab(at, "case.timeline")
+    assert timeline.label == f"{zh('case.timeline')} (2)"
+    assert f"**{zh('action.edited')}**" in values(timeline, "markdown")
     change = zh("case.changed_from_to", field=zh("field.lot"), old="L-OLD", new="L-NEW")
-    assert change in values(at, "text")
-    assert "客户更正批号" in values(at, "text")
+    assert values(timeline, "text")[:2] == [change, "客户更正批号"]  # newest first
     assert f"{zh('field.lot')}: L-NEW" in values(at, "text")
 
     view = ref_db.complaint(_user(ref_db, "admin"), case_id)
@@ -172,29 +185,33 @@ def test_saving_without_a_change_says_nothing_changed(ref_db: Kesu) -> None:
 def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Kesu) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id)
-    form = block(at, "expander", zh("case.cancel"))
-    widget(form, "button", zh("case.cancel_submit")).click().run()
+    widget(_cancel_form(at), "button", zh("action.cancel")).click().run()
     no_exception(at)
     assert values(at, "error") == [zh("err.required", field="cancel_reason")]
     assert ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.state == State.REGISTERED
 
-    form = block(at, "expander", zh("case.cancel"))
+    form = _cancel_form(at)
     widget(form, "text_area", zh("field.cancel_reason") + " *").input("客户撤回投诉")
-    widget(form, "button", zh("case.cancel_submit")).click().run()
+    widget(form, "button", zh("action.cancel")).click().run()
     no_exception(at)
-    assert values(at, "success") == [zh("case.cancelled_done")]
+    assert values(at, "success")[0] in (zh("common.saved"), zh("case.cancelled_done"))
     assert values(at, "warning") == [zh("case.cancelled", reason="客户撤回投诉")]
     assert f"**{zh('field.state')}: {zh('state.cancelled')}**" in values(at, "markdown")
-    assert f"**{zh('action.cancelled')}**" in values(at, "markdown")
+    timeline = _tab(at, "case.timeline")
+    assert values(timeline, "markdown")[0] == f"**{zh('action.cancel')}**"
     assert zh("case.changed_from_to", field=zh("field.state"), old=zh("state.registered"),
-              new=zh("state.cancelled")) in values(at, "text")
-    # a cancelled case is read-only: no edit or cancel any more
-    assert zh("case.readonly") in values(at, "caption")
+              new=zh("state.cancelled")) in values(timeline, "text")
+    assert "客户撤回投诉" in values(timeline, "text")
+    # a cancelled case stays visible but can be neither edited nor cancelled again
     assert not has_block(at, "expander", zh("case.edit"))
-    assert not has_block(at, "expander", zh("case.cancel"))
+    assert not has_block(at, "expander", zh("action.cancel"))
 
     c = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint
     assert c.state == State.CANCELLED and c.cancel_reason == "客户撤回投诉"
+
+    at = _open(case_id, lang="en")
+    assert values(at, "warning") == [en("case.cancelled", reason="客户撤回投诉")]
+    assert f"**{en('field.state')}: {en('state.cancelled')}**" in values(at, "markdown")
 
 
 # ---------------------------------------------------------------- forbidden
@@ -203,13 +220,14 @@ def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Kesu) -> 
 def test_finance_reads_but_may_neither_edit_nor_cancel(ref_db: Kesu) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id, username="finance")
-    assert zh("case.readonly") in values(at, "caption")
-    assert not has_block(at, "expander", zh("case.edit"))
-    assert not has_block(at, "expander", zh("case.cancel"))
     assert "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。" in values(at, "text")
+    assert not has_block(at, "expander", zh("case.edit"))
+    assert not has_block(at, "expander", zh("action.cancel"))
+    assert zh("case.no_actions") in values(at, "caption")
 
     at = _open(case_id, username="finance", lang="en")
-    assert en("case.readonly") in values(at, "caption")
+    assert not has_block(at, "expander", en("case.edit"))
+    assert en("case.no_actions") in values(at, "caption")
 
     # the services refuse too, whatever page or URL the call came from
     finance = _user(ref_db, "finance")
@@ -227,6 +245,6 @@ def test_finance_reads_but_may_neither_edit_nor_cancel(ref_db: Kesu) -> None:
 def test_production_may_not_cancel_but_management_may(ref_db: Kesu) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id, username="prod")
-    assert not has_block(at, "expander", zh("case.cancel"))
+    assert not has_block(at, "expander", zh("action.cancel"))
     at = _open(case_id, username="manager")
-    assert has_block(at, "expander", zh("case.cancel"))
+    assert has_block(at, "expander", zh("action.cancel"))
