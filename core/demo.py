@@ -136,7 +136,7 @@ def load(app: Kesu, set_clock: Callable[[datetime], None], cases: int = 150,
     customers, products = app.customers(), app.products()
     defects = app.defect_types()
     loggers = [users["sales"], users["sales"], users["qa"], users["manager"]]
-    times = sorted(t for t, _ in zip(_days_back(rng, real_now), range(cases)))
+    times = sorted(t for t, _ in zip(_days_back(rng, real_now), range(cases), strict=False))
     made = cancelled = 0
     states: dict[str, int] = {}
     for i, at in enumerate(times):

@@ -19,8 +19,8 @@ from typing import Any
 from core import settings as settings_mod
 from core.errors import AccountLocked, InvalidInput, LoginFailed, NotAllowed, NotFound
 from core.model import (
-    EDITABLE_FIELDS, Attachment, Category, Channel, Complaint, Customer, DefectType, Department,
-    Event, Kind, Lang, Market, Product, RegisterFilter, RegisterRow, Request, Role, Severity,
+    Attachment, Category, Channel, Complaint, Customer, DefectType, Department,
+    Event, Kind, Lang, Product, RegisterFilter, RegisterRow, Request, Role, Severity,
     State, Title, User, WhereFound,
 )
 from core.lifecycle import Lifecycle

@@ -162,8 +162,8 @@ _FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
 
 def _complaint(r: ComplaintRow) -> Complaint:
     v: dict[str, Any] = {k: getattr(r, k) for k in _FIELDS}
-    for k, enum in _ENUMS.items():
-        v[k] = enum(v[k]) if v[k] is not None else None
+    for k, kind in _ENUMS.items():
+        v[k] = kind(v[k]) if v[k] is not None else None
     return Complaint(id=r.id, **v)
 
 

@@ -28,3 +28,4 @@ with tabs[4]:
     af.defect_types(user)
 with tabs[5]:
     af.settings(user)
+    af.matrix(user)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -203,6 +204,10 @@ def settings(me: User) -> None:
                                               str(cfg.severity_a_claim)),
             "severity_b_claim": st.text_input(tr("field.severity_b_claim"),
                                               str(cfg.severity_b_claim)),
+            "dispatch_approval": st.selectbox(
+                tr("admin.dispatch_approval"), ["a_only", "all", "none"],
+                index=["a_only", "all", "none"].index(cfg.dispatch_approval),
+                format_func=lambda x: tr("dispatch_approval." + x)),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}
@@ -210,3 +215,32 @@ def settings(me: User) -> None:
                 settings_changed()
                 flash("success", tr("admin.settings_saved"))
                 st.rerun()
+
+
+
+def matrix(me: User) -> None:
+    """The approval matrix (核决权限) as an editable table; steps written as position names."""
+    st.subheader(tr("admin.matrix"))
+    st.caption(tr("admin.matrix_help"))
+    names = {t: tr("title." + t.value) for t in Title if t != Title.NONE}
+    rows = [{"up_to": None if r.up_to is None else float(r.up_to),
+             "steps": " → ".join(names[t] for t in r.steps)} for r in kesu().approval_matrix()]
+    edited = st.data_editor(
+        pd.DataFrame(rows), num_rows="dynamic", key="matrix_editor", width="stretch",
+        column_config={
+            "up_to": st.column_config.NumberColumn(tr("admin.up_to"), min_value=0, step=1),
+            "steps": st.column_config.TextColumn(
+                tr("admin.steps"), help=" / ".join(names.values()))})
+    if st.button(tr("common.save"), key="save_matrix", type="primary"):
+        by_name = {v: k for k, v in names.items()} | {t.value: t for t in names}
+        data = []
+        for r in edited.to_dict("records"):
+            parts = [p.strip() for p in re.split(r"[→,，>]+", str(r.get("steps") or "")) if p.strip()]
+            if not parts:
+                continue
+            up = r.get("up_to")
+            data.append({"up_to": None if up is None or pd.isna(up) else str(up),
+                         "steps": [by_name[p].value if p in by_name else p for p in parts]})
+        if done(kesu().set_approval_matrix, me, data):
+            flash("success", tr("admin.settings_saved"))
+            st.rerun()
