@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(fn=cmd_demo)
     c = sub.add_parser("create-user")
     c.add_argument("username")
-    c.add_argument("--roles", required=True, help="comma list of " + ",".join(r.value for r in Role))
+    c.add_argument("--roles", required=True,
+                   help="comma list of " + ",".join(r.value for r in Role))
     c.add_argument("--name", default="")
     c.add_argument("--level", type=int, default=0)
     c.add_argument("--title", default="none", choices=[t.value for t in Title])

@@ -10,11 +10,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
 
 from core.lifecycle import CostInput, DispositionInput
 from core.model import (
-    CapaType, Category, Channel, ContainmentType, CostCategory, Customer, DefectType, Department,
+    CapaType, CaseFile, Category, Channel, ContainmentType, CostCategory, Customer, DefectType, Department,
     DispositionType, Kind, Lang, Market, Product, ReplyMethod, Request, Role, Satisfaction,
     Severity, SixM, State, StepStatus, Title, User, Validity, WhereFound,
 )
@@ -244,7 +243,7 @@ def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: rando
     def v() -> int:
         return app.case_file(users["admin"], cid).complaint.version
 
-    def case() -> Any:
+    def case() -> CaseFile:
         return app.case_file(users["admin"], cid)
 
     sales, qa, prod, fin = users["sales"], users["qa"], users["prod"], users["finance"]

@@ -21,7 +21,7 @@ from core.rules import approvals
 from core.rules.severity import escalate
 
 if TYPE_CHECKING:
-    from core.ports import UnitOfWork
+    from core.ports import BlobStore, UnitOfWork, UowFactory
 
 MAX_TEXT = 5000
 EXECUTED_BY = {
@@ -100,9 +100,9 @@ class ApprovalCard:
 class Lifecycle:
     """Mixed into core.services.Kesu; relies on its uow, clock and helpers."""
 
-    uow: Any
+    uow: UowFactory
     clock: Callable[[], datetime]
-    blobs: Any
+    blobs: BlobStore
 
     # ------------------------------------------------------------ helpers (provided by Kesu)
 
@@ -150,7 +150,8 @@ class Lifecycle:
             me = self._actor(uow, actor)
             case = self._case_file(uow, complaint_id)
             ctx = self._ctx(uow)
-            out = [ActionOption(a, why is None, why) for a, why in workflow.available(case, me, ctx)]
+            out = [ActionOption(a, why is None, why)
+                   for a, why in workflow.available(case, me, ctx)]
             if any(o.action in ("approve_step", "reject_step") and o.allowed for o in out):
                 step = _first_pending(case)
                 may = step is not None and self._can_sign(uow, me, case, step)[0]
@@ -168,9 +169,7 @@ class Lifecycle:
             me = self._actor(uow, actor)
             case = self._case_file(uow, complaint_id)
             c = case.complaint
-            if c.version != version:
-                who = uow.users.get(c.updated_by_id) if c.updated_by_id else None
-                raise StaleCase(who=who.display_name if who else "?", at=c.updated_at)
+            _check_version(uow, c, version)
             workflow.check(action, case, me, self._ctx(uow))
             values = change(uow, case, me, now)
             target = workflow.BY_ACTION[action].target
@@ -299,8 +298,7 @@ class Lifecycle:
             me = self._actor(uow, actor)
             case = self._case_file(uow, cid)
             c = case.complaint
-            if c.version != version:
-                raise StaleCase(who="?", at=c.updated_at)
+            _check_version(uow, c, version)
             if c.state != State.ROOT_CAUSE:
                 raise NotAllowed("why.wrong_state", state=c.state.value)
             reason = workflow.why_not("submit_analysis", replace(case, capa=[_ANY_CAPA]), me,
@@ -346,10 +344,12 @@ class Lifecycle:
         now = self.clock()
         with self.uow(write=True) as uow:
             me = self._actor(uow, actor)
-            action = uow.records.get(CapaAction, capa_id)
-            if action is None:
+            found = uow.records.get(CapaAction, capa_id)
+            if found is None:
                 raise NotFound()
-            case = self._case_file(uow, action.complaint_id)
+            case = self._case_file(uow, found.complaint_id)
+            # as read with the case (locked), not before: no lost update of a concurrent change
+            action = next(a for a in case.capa if a.id == capa_id)
             if me.id != action.owner_id:
                 self._may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
             elif not case.complaint.state.is_open:
@@ -394,8 +394,7 @@ class Lifecycle:
             me = self._actor(uow, actor)
             case = self._case_file(uow, cid)
             c = case.complaint
-            if c.version != version:
-                raise StaleCase(who="?", at=c.updated_at)
+            _check_version(uow, c, version)
             if c.state != State.DISPOSITION or not me.has(Role.SALES):
                 raise NotAllowed("why.wrong_state" if c.state != State.DISPOSITION
                                  else "why.wrong_role", state=c.state.value)
@@ -404,16 +403,17 @@ class Lifecycle:
             rnd = c.approval_round
             dispositions = [_disposition(cid, rnd, x) for x in items]
             lines = [_cost(cid, rnd, x, uow) for x in costs]
-            for old in case.current(case.dispositions):
-                uow.records.update(replace(old, round=-rnd))  # superseded drafts stay recorded
+            for old in case.current(case.dispositions):  # superseded drafts stay recorded
+                uow.records.update(replace(old, round=_superseded(rnd)))
             for old_line in case.current(case.costs):
-                uow.records.update(replace(old_line, round=-rnd))
+                uow.records.update(replace(old_line, round=_superseded(rnd)))
             for d in dispositions:
                 uow.records.add(d)
             for line in lines:
                 uow.records.add(line)
             total = sum((d.amount for d in dispositions), Decimal("0"))
-            summary = "; ".join(f"{d.type.value} {d.quantity or ''} {d.amount}" for d in dispositions)
+            summary = "; ".join(f"{d.type.value} {d.quantity or ''} {d.amount}"
+                                for d in dispositions)
             new = self._touch(uow, case, me, now, "dispositions_set",
                               {"dispositions": [None, summary], "total": [None, str(total)]})
             uow.commit()
@@ -580,10 +580,12 @@ class Lifecycle:
         now = self.clock()
         with self.uow(write=True) as uow:
             me = self._actor(uow, actor)
-            d = uow.records.get(Disposition, disposition_id)
-            if d is None:
+            found = uow.records.get(Disposition, disposition_id)
+            if found is None:
                 raise NotFound()
-            case = self._case_file(uow, d.complaint_id)
+            case = self._case_file(uow, found.complaint_id)
+            # as read with the case (locked), not before: a payment is never recorded twice
+            d = next(x for x in case.dispositions if x.id == disposition_id)
             if case.complaint.state != State.IMPLEMENTING:
                 raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
             if not me.has(*EXECUTED_BY[d.type]):
@@ -620,7 +622,10 @@ class Lifecycle:
                 return {"verified_effective": True, "state": State.FOLLOW_UP,
                         "verify_after": None}
             _text(note, "reason")
-            return {"verified_effective": False, "state": State.ROOT_CAUSE, "verify_after": None}
+            # back to the analysis: the next proposal is a new approval round, so what was
+            # approved and executed stays on record in its own round
+            return {"verified_effective": False, "state": State.ROOT_CAUSE, "verify_after": None,
+                    "approval_round": case.complaint.approval_round + 1}
         return self._transition(actor, cid, version, "verify", decide, note)
 
     def follow_up(self, actor: User, cid: int, version: int, *, day: date, contact: str,
@@ -640,7 +645,8 @@ class Lifecycle:
                 "followup_notes": _text(notes, "notes", required=False)}
             if satisfaction == Satisfaction.NOT_SATISFIED:
                 values.update(state=State.ROOT_CAUSE,
-                              reopen_count=case.complaint.reopen_count + 1)
+                              reopen_count=case.complaint.reopen_count + 1,
+                              approval_round=case.complaint.approval_round + 1)
             else:
                 values.update(state=State.CLOSED, closed_at=now,
                               lessons_learned=_text(lessons, "lessons_learned", required=False),
@@ -676,6 +682,7 @@ class Lifecycle:
         return self._transition(
             actor, cid, version, "reopen",
             lambda u, case, me, now: {"reopen_count": case.complaint.reopen_count + 1,
+                                      "approval_round": case.complaint.approval_round + 1,
                                       "closed_at": None}, why)
 
     def hold(self, actor: User, cid: int, version: int, reason: str) -> Complaint:
@@ -772,12 +779,12 @@ class Lifecycle:
                                     c.description[:80], c.updated_at))
             seen = {t.complaint_id for t in out}
             for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
-                c = uow.complaints.get(a.complaint_id)
-                if c and c.state in CAPA_WORK and c.id not in seen:
-                    seen.add(c.id or 0)
-                    out.append(Task("capa_owner", c.id or 0, c.number, c.customer_id,
-                                    c.effective_severity, c.state, c.received_at,
-                                    a.description[:80], c.updated_at))
+                owned = uow.complaints.get(a.complaint_id)
+                if owned and owned.state in CAPA_WORK and owned.id not in seen:
+                    seen.add(owned.id or 0)
+                    out.append(Task("capa_owner", owned.id or 0, owned.number,
+                                    owned.customer_id, owned.effective_severity, owned.state,
+                                    owned.received_at, a.description[:80], owned.updated_at))
             out.sort(key=lambda t: t.since or t.received_at, reverse=True)
             return out
 
@@ -801,6 +808,9 @@ class Lifecycle:
             if c.state not in t.sources or c.kind not in t.kinds or not me.has(*t.roles):
                 continue
             if action == "submit_analysis" and workflow._of_responsible_department(
+                    case, me, ctx) is not None:
+                continue
+            if action == "complete" and workflow._production_of_responsible_department(
                     case, me, ctx) is not None:
                 continue
             if me.has(Role.MANAGEMENT) and action not in ("approve_dispatch",) and not me.has(
@@ -860,6 +870,18 @@ class Lifecycle:
 # ---------------------------------------------------------------- small helpers
 
 _ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
+
+
+def _check_version(uow: UnitOfWork, c: Complaint, version: int) -> None:
+    """Optimistic concurrency: the case must be as the user last saw it (STYLE §5)."""
+    if c.version != version:
+        who = uow.users.get(c.updated_by_id) if c.updated_by_id else None
+        raise StaleCase(who=who.display_name if who else "?", at=c.updated_at)
+
+
+def _superseded(rnd: int) -> int:
+    """Where a replaced draft of round `rnd` is kept: a negative round no case ever has."""
+    return -rnd - 1
 
 
 def _first_pending(case: CaseFile) -> ApprovalStep | None:

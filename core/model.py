@@ -10,7 +10,7 @@ from typing import Any
 
 class StrEnum(str, enum.Enum):
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
 
 class Role(StrEnum):

@@ -336,17 +336,20 @@ class Kesu(Lifecycle):
             return new_id
 
     def _check_reference(self, uow: UnitOfWork, item: Any) -> None:
-        text_fields = [f.name for f in dataclasses.fields(item) if isinstance(getattr(item, f.name), str)]
+        text_fields = [f.name for f in dataclasses.fields(item)
+                       if isinstance(getattr(item, f.name), str)]
         for name in text_fields:
             if len(getattr(item, name)) > (MAX_TEXT if name == "address" else MAX_SHORT * 2):
                 raise InvalidInput("err.too_long", field=name)
+        existing: list[Any]
         if isinstance(item, Customer):
             existing = uow.ref.customers(include_inactive=True)
             key, label = item.name.strip(), "name"
             if item.email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", item.email):
                 raise InvalidInput("err.email_format")
         elif isinstance(item, Product):
-            existing, key, label = uow.ref.products(include_inactive=True), item.code.strip(), "code"
+            existing = uow.ref.products(include_inactive=True)
+            key, label = item.code.strip(), "code"
         elif isinstance(item, DefectType):
             existing = uow.ref.defect_types(include_inactive=True)
             key, label = item.code.strip(), "code"

@@ -1,4 +1,4 @@
-"""Settings with their defaults; stored as data, edited on the Admin page (STYLE: config is data)."""
+"""Settings with their defaults; stored as data, edited on the Admin page."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Attachment bytes on disk, content-addressed: stored once by SHA-256 (data/attachments/ab/abcd…)."""
+"""Attachment bytes on disk, content-addressed: stored once by SHA-256 (attachments/ab/abcd…)."""
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,4 @@
-"""Password hashing (bcrypt) and the cookie signing key (secrets, environment, or generated once)."""
+"""Password hashing (bcrypt) and the cookie signing key (secrets, env, or generated once)."""
 from __future__ import annotations
 
 import os

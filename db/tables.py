@@ -1,4 +1,4 @@
-"""SQLAlchemy tables as typed *Row classes. Changes go through Alembic migrations (db/migrations)."""
+"""SQLAlchemy tables as typed *Row classes; changes go through Alembic (db/migrations)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -96,7 +96,7 @@ class DefectTypeRow(Base):
 
 
 class NumberCounterRow(Base):
-    """The last serial handed out per YYMM period; never decremented, so numbers are never reused."""
+    """The last serial handed out per YYMM period; never decremented, so never reused."""
 
     __tablename__ = "number_counters"
     period: Mapped[str] = mapped_column(String(4), primary_key=True)

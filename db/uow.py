@@ -175,11 +175,16 @@ def _complaint_values(c: Complaint) -> dict[str, Any]:
 
 
 class SqlComplaints:
-    def __init__(self, s: Session) -> None:
-        self.s = s
+    def __init__(self, s: Session, lock: bool = False) -> None:
+        self.s, self.lock = s, lock
 
     def get(self, complaint_id: int) -> Complaint | None:
-        r = self.s.get(ComplaintRow, complaint_id)
+        """In a write unit of work the case row is locked until commit (FOR NO KEY UPDATE on
+        PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): everything read
+        after it is current, so a concurrent action meets the new version -> StaleCase,
+        rather than a mix of the old case and the other writer's records."""
+        r = self.s.get(ComplaintRow, complaint_id, populate_existing=True,
+                       with_for_update={"key_share": True} if self.lock else None)
         return _complaint(r) if r else None
 
     def by_number(self, number: str) -> Complaint | None:
@@ -379,13 +384,15 @@ class SqlRecords:
         for k, v in self._to_row_values(item).items():
             setattr(r, k, v)
 
+    # populate_existing: a record read again after the case lock shows the database's
+    # current values, not the ones this session loaded before waiting for the lock
     def get(self, kind: type[T], item_id: int) -> T | None:
-        r = self.s.get(_RECORDS[kind], item_id)
+        r = self.s.get(_RECORDS[kind], item_id, populate_existing=True)
         return self._from_row(kind, r) if r else None
 
     def where(self, kind: type[T], **equals: Any) -> list[T]:
         row = _RECORDS[kind]
-        q = select(row).order_by(row.id)
+        q = select(row).order_by(row.id).execution_options(populate_existing=True)
         for k, v in equals.items():
             q = q.where(getattr(row, k) == (v.value if isinstance(v, enum.Enum) else v))
         return [self._from_row(kind, r) for r in self.s.scalars(q)]
@@ -450,8 +457,10 @@ class SqlUnitOfWork:
         if self.write:
             self.session.connection(execution_options={"kesu_write": True})
         s = self.session
-        self.users, self.ref, self.complaints = SqlUsers(s), SqlRef(s), SqlComplaints(s)
-        self.events, self.attachments, self.settings = SqlEvents(s), SqlAttachments(s), SqlSettings(s)
+        self.users, self.ref = SqlUsers(s), SqlRef(s)
+        self.complaints = SqlComplaints(s, lock=self.write)
+        self.events, self.attachments = SqlEvents(s), SqlAttachments(s)
+        self.settings = SqlSettings(s)
         self.records = SqlRecords(s)
         return self
 

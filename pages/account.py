@@ -8,7 +8,8 @@ from ui.context import done, flash, kesu, me, show_flash, tr
 user = me()
 st.title(tr("account.title"))
 show_flash()
-st.text(f"{tr('field.username')}: {user.username}    {tr('field.display_name')}: {user.display_name}")
+st.text(f"{tr('field.username')}: {user.username}    "
+        f"{tr('field.display_name')}: {user.display_name}")
 st.subheader(tr("account.change_password"))
 with st.form("change_password", clear_on_submit=True):
     old = st.text_input(tr("account.old"), type="password")

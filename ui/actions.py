@@ -186,7 +186,8 @@ def dispositions(user: User, case: CaseFile) -> None:
     if steps:
         st.markdown("**" + tr("disp.steps") + "**")
         for s in steps:
-            st.text(f"{s.seq}. {tr('title.' + s.title.value)} — {tr('step_status.' + s.status.value)}"
+            st.text(f"{s.seq}. {tr('title.' + s.title.value)} — "
+                    f"{tr('step_status.' + s.status.value)}"
                     f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
                     f"{' · ' + s.comment if s.comment else ''}")
     if c.state == State.IMPLEMENTING:

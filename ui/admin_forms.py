@@ -25,7 +25,8 @@ def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
                             disabled=u is not None, max_chars=32, key=f"{key}_un")
     name = b.text_input(tr("field.display_name") + " *", value=u.display_name if u else "",
                         max_chars=100, key=f"{key}_dn")
-    roles = a.multiselect(tr("field.roles") + " *", list(Role), default=sorted(u.roles) if u else [],
+    roles = a.multiselect(tr("field.roles") + " *", list(Role),
+                          default=sorted(u.roles) if u else [],
                           format_func=label("role"), key=f"{key}_roles")
     ids = [d.id for d in depts]
     names = {d.id: _dept_name(d) for d in depts}
@@ -144,7 +145,8 @@ def _text(key: str, name: str, value: str, required: bool = False) -> str:
 
 def departments(me: User) -> None:
     def form(key: str, d: Department) -> Department:
-        return Department(d.id, _text(key, "code", d.code, True), _text(key, "name_zh", d.name_zh, True),
+        return Department(d.id, _text(key, "code", d.code, True),
+                          _text(key, "name_zh", d.name_zh, True),
                           _text(key, "name_en", d.name_en, True),
                           st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
     _reference(me, "dept", kesu().departments(True), ["code", "name_zh", "name_en", "active"],
@@ -235,7 +237,8 @@ def matrix(me: User) -> None:
         by_name = {v: k for k, v in names.items()} | {t.value: t for t in names}
         data = []
         for r in edited.to_dict("records"):
-            parts = [p.strip() for p in re.split(r"[→,，>]+", str(r.get("steps") or "")) if p.strip()]
+            text = str(r.get("steps") or "")
+            parts = [p.strip() for p in re.split(r"[→,，>]+", text) if p.strip()]
             if not parts:
                 continue
             up = r.get("up_to")

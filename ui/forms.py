@@ -103,7 +103,8 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
         tr("field.severity_proposed"), sevs,
         index=_index(sevs, c.severity_proposed if c else None), format_func=label("severity"),
         placeholder=tr("log.pick"), key=f"{key}_sev",
-        help=tr("severity.help", a=f"{cfg.severity_a_claim:,.0f}", b=f"{cfg.severity_b_claim:,.0f}"))
+        help=tr("severity.help", a=f"{cfg.severity_a_claim:,.0f}",
+                b=f"{cfg.severity_b_claim:,.0f}"))
     sample = a.checkbox(tr("field.sample_received"), value=c.sample_received if c else False,
                         key=f"{key}_sample")
     sample_date = b.date_input(tr("field.sample_date"), value=c.sample_date if c else None,

@@ -139,8 +139,7 @@ def _app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _database(kind: str, templates: dict[str, Path], data: Path) -> Iterator[Kesu]:
-    for f in templates[kind].glob(f"{DB_FILE}*"):
-        shutil.copy2(f, data / f.name)
+    shutil.copytree(templates[kind], data, dirs_exist_ok=True)  # database and any attachments
     app = build_app(f"sqlite:///{data / DB_FILE}", run_migrations=False)
     yield app
     _dispose(app)

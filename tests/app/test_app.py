@@ -1,4 +1,4 @@
-"""app.py: first-administrator set-up, login form and lockout, language, role-filtered navigation."""
+"""app.py: first-administrator set-up, login and lockout, language, role-filtered navigation."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""pages/log.py: register a complaint (form, validation, duplicate warning) and the register list."""
+"""pages/log.py: register a complaint (form, validation, duplicates) and the register list."""
 from __future__ import annotations
 
 import re

@@ -275,6 +275,17 @@ def test_sales_cancels_only_before_investigation_management_any_time() -> None:
         assert why_not("cancel", case(state), boss, CTX) == "why.wrong_state"
 
 
+def test_qa_and_management_merge_at_any_open_step_sales_before_investigation() -> None:
+    sales, qa, boss = user(R.SALES), user(R.QA), user(R.MANAGEMENT)
+    for state in sorted(workflow.OPEN):
+        assert why_not("merge", case(state), qa, CTX) is None
+        assert why_not("merge", case(state), boss, CTX) is None
+        early = state in (S.REGISTERED, S.DISPATCHED)
+        assert why_not("merge", case(state), sales, CTX) == (
+            None if early else "why.cancel_after_investigation")
+    assert why_not("merge", case(S.CLOSED), qa, CTX) == "why.wrong_state"
+
+
 def test_reopen_of_an_invalid_case_is_refused() -> None:
     c = case(S.CLOSED, validity=Validity.INVALID)
     assert why_not("reopen", c, user(R.QA), CTX) == "why.invalid_case"
