@@ -364,6 +364,7 @@ T: dict[str, tuple[str, str]] = {
     "why.verification_scheduled": ("效果确认已排期，请到期后再确认。", "The effectiveness check is scheduled for later."),
     "why.invalid_case": ("无效客诉不能重新开启分析。", "An invalid complaint cannot be reopened for analysis."),
     "why.cancel_after_investigation": ("调查开始后只有管理层可以撤销。", "After investigation starts only management can cancel."),
+    "why.sales_before_investigation": ("调查开始后，营销不能再执行此操作。", "Once investigation has started, sales can no longer do this."),
     "why.no_pending_step": ("没有待核决的步骤。", "No approval step is pending."),
     "why.not_your_step": ("当前核决步骤不属于您（或方案是您提出的）。", "The pending step is not yours (or you proposed it)."),
     "why.containment_missing": ("A 级客诉须先记录临时对策。", "An A-level complaint needs containment recorded first."),

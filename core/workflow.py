@@ -113,7 +113,8 @@ def _merge_allowed(case: CaseFile, user: User, ctx: Context) -> str | None:
     at any open step."""
     if user.has(Role.QA, Role.MANAGEMENT):
         return None
-    return _sales_before_investigation(case, user, ctx)
+    ok = case.complaint.state in (State.REGISTERED, State.DISPATCHED)
+    return None if ok else "why.sales_before_investigation"
 
 
 def _pending_steps(case: CaseFile, _u: User, _c: Context) -> str | None:

@@ -38,12 +38,17 @@ def progress(case: CaseFile, events: list[Event]) -> None:
     current = path.index(c.state) if c.state in path else -1
     parts = []
     for i, s in enumerate(path):
-        mark = "✅" if i < current or c.state == State.CLOSED else "🔵" if i == current else "⚪"
-        parts.append(f"{mark} {tr('state.' + s.value)}")
+        name = tr("state." + s.value)  # a fixed label, never user text
+        if i < current or c.state == State.CLOSED:
+            parts.append(f":green[✓ {name}]")
+        elif i == current:
+            parts.append(f":blue-background[**{name}**]")
+        else:
+            parts.append(f":gray[{name}]")
     st.markdown("**" + tr("case.progress") + "**")
-    st.text("  →  ".join(parts))
+    st.markdown(" → ".join(parts))
     if c.state == State.CANCELLED:
-        st.text("⛔ " + tr("state.cancelled"))
+        st.markdown(":red-background[" + tr("state.cancelled") + "]")
     rows = [(tr("state." + s.value), reached[s.value].user_name, local(reached[s.value].at))
             for s in path if s.value in reached and (path.index(s) <= current or current < 0)]
     if rows:
@@ -78,7 +83,8 @@ def panel(user: User, case: CaseFile) -> None:
         else:
             with st.expander(name):
                 _FORMS.get(o.action, _simple)(user, case, o.action)
-    greyed = [o for o in options if not o.allowed and o.reason not in ("why.wrong_role",)]
+    quiet = ("why.wrong_role", "why.not_on_hold", "why.wrong_kind")
+    greyed = [o for o in options if not o.allowed and o.reason not in quiet]
     for o in greyed:
         st.caption(tr("case.greyed", action=tr("action." + o.action), why=tr(o.reason or "")))
 

@@ -282,7 +282,7 @@ def test_qa_and_management_merge_at_any_open_step_sales_before_investigation() -
         assert why_not("merge", case(state), boss, CTX) is None
         early = state in (S.REGISTERED, S.DISPATCHED)
         assert why_not("merge", case(state), sales, CTX) == (
-            None if early else "why.cancel_after_investigation")
+            None if early else "why.sales_before_investigation")
     assert why_not("merge", case(S.CLOSED), qa, CTX) == "why.wrong_state"
 
 
