@@ -220,6 +220,7 @@ T: dict[str, tuple[str, str]] = {
     "common.back": ("返回登记表", "Back to the register"),
     # log page
     "log.title": ("客诉登记", "Log a complaint"),
+    "log.no_case_role": ("系统管理员账户不处理客诉；要登记客诉，请给该用户加上业务角色。", "The administrator role does no case work; give this user a case role to log complaints."),
     "log.caption": ("客户在电话上时，先填必填项（*），其余可稍后补充。", "While the customer is on the phone: fill the starred fields first, the rest later."),
     "log.essentials": ("基本信息", "Essentials"),
     "log.product": ("产品与订单", "Product and order"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.model import Customer, Lang, Market
-from core.services import Upload
+from core.services import CASE_ROLES, Upload
 from ui.context import attempt, flash, kesu, label, me, show_flash, tr
 from ui.forms import complaint_fields
 from ui.register import register
@@ -17,8 +17,12 @@ app = kesu()
 gen = int(st.session_state.get("kesu_log_gen", 0))
 form = f"log_g{gen}" if gen else "log"
 st.title(tr("log.title"))
-st.caption(tr("log.caption"))
 show_flash()
+if not user.has(*CASE_ROLES):  # admin is a system role: no case work (SPEC §2)
+    st.info(tr("log.no_case_role"))
+    register(user)
+    st.stop()
+st.caption(tr("log.caption"))
 
 with st.expander(tr("log.new_customer_title")):
     with st.form("new_customer", clear_on_submit=True):

@@ -240,6 +240,77 @@ def test_two_instances_signing_the_same_step_at_once_one_wins_the_other_is_stale
     assert actions.count("approve_step") == 1
 
 
+class PauseAfterCaseRead:
+    """A unit-of-work factory that, in write units, stops for a moment right after reading
+    the case: the window in which another instance may act on it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.read, self.go_on = inner, threading.Event(), threading.Event()
+
+    def __call__(self, write: bool = False) -> Any:
+        return _Paused(self.inner(write), self) if write else self.inner(write)
+
+
+class _Paused:
+    def __init__(self, uow: Any, ctl: PauseAfterCaseRead) -> None:
+        self.uow, self.ctl = uow, ctl
+
+    def __enter__(self) -> Any:
+        u = self.uow.__enter__()
+        get = u.complaints.get
+
+        def paused(cid: int) -> Complaint | None:
+            c = get(cid)
+            self.ctl.read.set()
+            self.ctl.go_on.wait(timeout=5)
+            return c
+        u.complaints.get = paused
+        return u
+
+    def __exit__(self, *exc: object) -> None:
+        self.uow.__exit__(*exc)
+
+
+def test_a_signature_between_reading_the_case_and_its_steps_makes_the_reader_stale(
+        app: Kesu, world: World, crew: Crew, draft: Callable[..., ComplaintDraft],
+        make_app: Callable[..., Kesu]) -> None:
+    """Nobody acts on a mix of the old case and another writer's new steps: the reader
+    either holds the case until it is done, or meets the new version (StaleCase)."""
+    cid = to_pending_approval(app, world, crew, draft(severity_proposed=Severity.B))
+    seen = version(app, world, cid)
+    slow_app, fast_app = make_app(), make_app()
+    pause = PauseAfterCaseRead(slow_app.uow)
+    slow_app = dataclasses.replace(slow_app, uow=pause)
+    results: dict[str, Complaint | Exception] = {}
+
+    def run(name: str, call: Callable[[], Complaint]) -> None:
+        try:
+            results[name] = call()
+        except Exception as e:  # noqa: BLE001 - kept for the test to inspect
+            results[name] = e
+
+    slow = threading.Thread(target=run, args=(
+        "slow", lambda: slow_app.approve_step(crew.sm2, cid, seen, "slow")))
+    fast = threading.Thread(target=run, args=(
+        "fast", lambda: fast_app.approve_step(crew.sm, cid, seen, "fast")))
+    slow.start()
+    assert pause.read.wait(timeout=10)
+    fast.start()
+    fast.join(timeout=1.5)  # done already if nothing holds the case; else waits its turn
+    pause.go_on.set()
+    slow.join(timeout=30)
+    fast.join(timeout=30)
+    won = [r for r in results.values() if isinstance(r, Complaint)]
+    lost = [r for r in results.values() if not isinstance(r, Complaint)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert isinstance(lost[0], StaleCase), results
+    winner = next(name for name, r in results.items() if isinstance(r, Complaint))
+    got = app.case_file(world.admin, cid)
+    assert [(s.status, s.comment) for s in got.current(got.steps)] == [
+        (StepStatus.APPROVED, winner), (StepStatus.PENDING, "")]
+    assert got.complaint.version == seen + 1
+
+
 def test_two_instances_recording_the_same_payment_at_once_record_it_once(
         app: Kesu, world: World, crew: Crew, draft: Callable[..., ComplaintDraft],
         make_app: Callable[..., Kesu]) -> None:
