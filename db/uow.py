@@ -160,6 +160,10 @@ _ENUMS: dict[str, Any] = {"channel": Channel, "kind": Kind, "category": Category
 _FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
 
 
+# QA's final severity once decided, else the proposal (Complaint.effective_severity)
+_SEVERITY = func.coalesce(ComplaintRow.severity, ComplaintRow.severity_proposed)
+
+
 def _complaint(r: ComplaintRow) -> Complaint:
     v: dict[str, Any] = {k: getattr(r, k) for k in _FIELDS}
     for k, kind in _ENUMS.items():
@@ -239,7 +243,7 @@ class SqlComplaints:
         if flt.states:
             conds.append(ComplaintRow.state.in_([s.value for s in flt.states]))
         if flt.severities:
-            conds.append(ComplaintRow.severity_proposed.in_([s.value for s in flt.severities]))
+            conds.append(_SEVERITY.in_([s.value for s in flt.severities]))
         if flt.kinds:
             conds.append(ComplaintRow.kind.in_([k.value for k in flt.kinds]))
         if flt.since is not None:
@@ -251,13 +255,13 @@ class SqlComplaints:
             joined.where(where).subquery())) or 0
         sort_cols = {"received_at": ComplaintRow.received_at, "number": ComplaintRow.number,
                      "customer": CustomerRow.name, "state": ComplaintRow.state,
-                     "severity": ComplaintRow.severity_proposed}
+                     "severity": _SEVERITY}
         col = sort_cols.get(flt.sort, ComplaintRow.received_at)
         order = [col.desc() if flt.descending else col.asc(),
                  ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc()]
         q = (select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at,
                     CustomerRow.name, ComplaintRow.kind, ComplaintRow.state,
-                    ComplaintRow.severity_proposed, ComplaintRow.product_code,
+                    _SEVERITY, ComplaintRow.product_code,
                     ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
                     func.substr(ComplaintRow.description, 1, 120))
              .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
@@ -295,7 +299,7 @@ class SqlComplaints:
     def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
                          since: datetime, until: datetime) -> int:
         """Cases of the same issue at the same severity (final, else proposed) in a window."""
-        sev = func.coalesce(ComplaintRow.severity, ComplaintRow.severity_proposed)
+        sev = _SEVERITY
         q = select(func.count()).select_from(ComplaintRow).where(
             func.lower(ComplaintRow.product_code) == product_code.lower(),
             ComplaintRow.defect_type_id == defect_type_id, sev == severity.value,

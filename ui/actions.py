@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,9 @@ from core.model import (
     CaseFile, CostCategory, DispositionType, Event, Kind, ReplyMethod, Role, Satisfaction, State,
     User,
 )
-from ui.context import attempt, flash, kesu, label, lang, local, today_local, tr
+from ui.context import (
+    attempt, flash, kesu, label, lang, local, settings_tz, today_local, tr,
+)
 
 MAIN_PATH = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
              State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
@@ -83,6 +86,9 @@ def panel(user: User, case: CaseFile) -> None:
         else:
             with st.expander(name):
                 _FORMS.get(o.action, _simple)(user, case, o.action)
+    if c.customer_ack_at is None and c.state.is_open and user.has(Role.SALES, Role.MANAGEMENT):
+        with st.expander(tr("action.customer_acknowledged")):
+            _customer_ack(user, case)
     quiet = ("why.wrong_role", "why.not_on_hold", "why.wrong_kind")
     greyed = [o for o in options if not o.allowed and o.reason not in quiet]
     for o in greyed:
@@ -105,6 +111,21 @@ def _with_reason(field: str, method: str) -> Callable[[User, CaseFile, str], Non
             if st.form_submit_button(tr("action." + action), type="primary"):
                 _run(getattr(kesu(), method), user, c.id, c.version, reason)
     return form
+
+
+def _customer_ack(user: User, case: CaseFile) -> None:
+    """ISO 10002 §8.4: when and how the customer was told we received the complaint."""
+    c = case.complaint
+    with st.form("act_ack"):
+        a, b, d = st.columns(3)
+        day = a.date_input(tr("field.customer_ack_at"), value=today_local(),
+                           max_value=today_local())
+        at = b.time_input(tr("field.received_time"), step=60)
+        how = d.text_input(tr("field.customer_ack_method") + " *", max_chars=100,
+                           placeholder=tr("channel.phone"))
+        if st.form_submit_button(tr("common.save"), type="primary"):
+            when = datetime.combine(day, at, settings_tz())
+            _run(kesu().record_customer_ack, user, c.id, when, how)
 
 
 def _merge(user: User, case: CaseFile, action: str) -> None:

@@ -169,8 +169,8 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     assert (m.date, m.attendee_ids, m.decisions) == (
         TODAY, (sales.id, qa.id, prod.id, crew.gm.id), "成立小组")
     assert all(isinstance(i, int) for i in m.attendee_ids)
-    [a] = other.assessments(world.manager, cid)
-    assert a == Assessment(assessment_id, cid, "张工", "deduction", Decimal("200.50"), "",
+    [judged] = other.assessments(world.manager, cid)
+    assert judged == Assessment(assessment_id, cid, "张工", "deduction", Decimal("200.50"), "",
                            world.manager.id, NOW)
 
     events = other.complaint(world.manager, cid).events

@@ -192,7 +192,7 @@ class FakeComplaints:
             return False
         if flt.states and c.state not in flt.states:
             return False
-        if flt.severities and c.severity_proposed not in flt.severities:
+        if flt.severities and c.effective_severity not in flt.severities:
             return False
         if flt.kinds and c.kind not in flt.kinds:
             return False
@@ -205,7 +205,7 @@ class FakeComplaints:
             "number": lambda: c.number,
             "customer": lambda: self._customer_name(c),
             "state": lambda: c.state.value,
-            "severity": lambda: c.severity_proposed.value if c.severity_proposed else "",
+            "severity": lambda: c.effective_severity.value if c.effective_severity else "",
         }.get(sort, lambda: c.received_at)()
         return value, c.id or 0
 
@@ -218,7 +218,7 @@ class FakeComplaints:
             dt = self.d.refs[DefectType].get(c.defect_type_id) if c.defect_type_id else None
             rows.append(RegisterRow(
                 c.id or 0, c.number, c.received_at, self._customer_name(c), c.kind, c.state,
-                c.severity_proposed, c.product_code, c.order_no,
+                c.effective_severity, c.product_code, c.order_no,
                 f"{dt.name_zh}|{dt.name_en}" if dt else "", c.description[:120]))
         return rows, len(found)
 

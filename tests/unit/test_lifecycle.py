@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -189,12 +190,11 @@ def _reply(w: World, case: Case) -> None:
 def execute(w: World, case: Case) -> None:
     for a in case.file.capa:
         if a.status == "open":
-            case.once(lambda a=a: w.kesu.complete_capa(w.prod, a.id or 0, "new fixture photo"))
+            case.once(partial(w.kesu.complete_capa, w.prod, a.id or 0, "new fixture photo"))
     for d in case.file.current(case.file.dispositions):
         if not d.done:
             who = w.finance if d.type == DispositionType.COMPENSATION else w.prod
-            case.once(lambda d=d, who=who: w.kesu.record_execution(who, d.id or 0, d.quantity,
-                                                                  "done"))
+            case.once(partial(w.kesu.record_execution, who, d.id or 0, d.quantity, "done"))
 
 
 def _complete(w: World, case: Case) -> None:
