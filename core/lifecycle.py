@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,9 @@ from core.model import (
     Kind, Meeting, ReplyMethod, Role, Satisfaction, Severity, SixM, State, StepStatus, Title,
     User, Validity,
 )
+from core import sla
 from core.rules import approvals
+from core.rules.calendar import WorkCalendar
 from core.rules.severity import escalate
 
 if TYPE_CHECKING:
@@ -176,11 +178,15 @@ class Lifecycle:
             if target is not None and "state" not in values:
                 values["state"] = target
             new = replace(c, **values, version=c.version + 1, updated_at=now, updated_by_id=me.id)
-            uow.complaints.save(new, version)
             changes = {k: [_show(getattr(c, k)), _show(v)] for k, v in values.items()
                        if getattr(c, k) != v}
-            uow.events.add(Event(None, complaint_id, now, me.id, action, changes,
-                                 _text(comment, "comment", required=False)))
+            event = Event(None, complaint_id, now, me.id, action, changes,
+                          _text(comment, "comment", required=False))
+            new.due_at, new.due_step = self._due(uow, replace(case, complaint=new),
+                                                 [*uow.events.for_complaint(complaint_id), event],
+                                                 now)
+            uow.complaints.save(new, version)
+            uow.events.add(event)
             uow.commit()
             return new
 
@@ -191,9 +197,59 @@ class Lifecycle:
         c = case.complaint
         new = replace(c, **(values or {}), version=c.version + 1, updated_at=now,
                       updated_by_id=me.id)
+        event = Event(None, c.id or 0, now, me.id, action, changes, comment)
+        fresh = self._case_file(uow, c.id or 0)  # records added in this unit of work
+        new.due_at, new.due_step = self._due(
+            uow, replace(fresh, complaint=new),
+            [*uow.events.for_complaint(c.id or 0), event], now)
         uow.complaints.save(new, c.version)
-        uow.events.add(Event(None, c.id or 0, now, me.id, action, changes, comment))
+        uow.events.add(event)
         return new
+
+    # ------------------------------------------------------------ calendar and time limits
+
+    def _calendar(self, uow: UnitOfWork) -> WorkCalendar:
+        """Working hours, official holidays (package + years entered on Admin), overrides."""
+        cfg = self._settings(uow)
+        off, work, years = (self.holidays.official() if self.holidays is not None
+                            else (frozenset(), frozenset(), frozenset()))
+        entered = uow.settings.get("calendar_years") or {}
+        off_set, work_set, year_set = set(off), set(work), set(years)
+        for year, sched in entered.items():
+            y = int(year)
+            off_set = {d for d in off_set if d.year != y} | {date.fromisoformat(x)
+                                                             for x in sched.get("off", [])}
+            work_set = {d for d in work_set if d.year != y} | {date.fromisoformat(x)
+                                                               for x in sched.get("work", [])}
+            year_set.add(y)
+        extra_off = {date.fromisoformat(x) for x in uow.settings.get("calendar_extra_off") or []}
+        extra_work = {date.fromisoformat(x)
+                      for x in uow.settings.get("calendar_extra_work") or []}
+        return WorkCalendar(tz=cfg.tz, start=time.fromisoformat(cfg.work_start),
+                            end=time.fromisoformat(cfg.work_end), holidays=frozenset(off_set),
+                            makeup_days=frozenset(work_set), extra_off=frozenset(extra_off),
+                            extra_work=frozenset(extra_work), known_years=frozenset(year_set))
+
+    def calendar(self) -> WorkCalendar:
+        with self.uow() as uow:
+            return self._calendar(uow)
+
+    def _due(self, uow: UnitOfWork, case: CaseFile, events: list[Event],
+             now: datetime) -> tuple[datetime | None, str]:
+        """The earliest due time of the case's open steps, to store on the case."""
+        dues = sla.due_times(case, events, self._calendar(uow),
+                             uow.settings.get("sla_history") or [], now)
+        first = sla.earliest(dues)
+        return (first.due, first.step) if first else (None, "")
+
+    def due_times(self, actor: User, complaint_id: int) -> list[sla.Due]:
+        """Every open step of a case with its due time (for the Complaint page)."""
+        with self.uow() as uow:
+            self._actor(uow, actor)
+            case = self._case_file(uow, complaint_id)
+            return sla.due_times(case, uow.events.for_complaint(complaint_id),
+                                 self._calendar(uow), uow.settings.get("sla_history") or [],
+                                 self.clock())
 
     # ------------------------------------------------------------ registration → investigation
 

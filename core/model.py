@@ -311,6 +311,9 @@ class Complaint:
     standard_doc: str = ""
     merged_into_id: int | None = None
     closed_at: datetime | None = None
+    # the earliest due time of the open steps, kept up to date by every action (SPEC §7)
+    due_at: datetime | None = None
+    due_step: str = ""
 
     @property
     def effective_severity(self) -> Severity | None:

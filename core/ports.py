@@ -5,7 +5,7 @@ db/ implements them with SQLAlchemy; tests/unit/fakes.py implements them in memo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from core.model import (
@@ -112,6 +112,14 @@ class BlobStore(Protocol):
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def check(self, password: str, hashed: str) -> bool: ...
+
+
+class HolidaySource(Protocol):
+    """Official statutory holidays and make-up working days (a maintained package)."""
+
+    def official(self) -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
+        """(days off, make-up working days, years covered)."""
+        ...
 
 
 class Clock(Protocol):

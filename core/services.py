@@ -19,12 +19,14 @@ from typing import Any
 from core import settings as settings_mod
 from core.errors import AccountLocked, InvalidInput, LoginFailed, NotAllowed, NotFound
 from core.model import (
-    Attachment, Category, Channel, Complaint, Customer, DefectType, Department,
+    Attachment, CaseFile, Category, Channel, Complaint, Customer, DefectType, Department,
     Event, Kind, Lang, Product, RegisterFilter, RegisterRow, Request, Role, Severity,
     State, Title, User, WhereFound,
 )
 from core.lifecycle import Lifecycle
-from core.ports import BlobStore, Clock, PasswordHasher, UnitOfWork, UowFactory
+from core.ports import (
+    BlobStore, Clock, HolidaySource, PasswordHasher, UnitOfWork, UowFactory,
+)
 from core.rules import lockout, numbering
 from core.rules.severity import Candidate, duplicate_reason
 
@@ -117,6 +119,7 @@ class Kesu(Lifecycle):
     blobs: BlobStore
     hasher: PasswordHasher
     clock: Clock = field(default=utcnow)
+    holidays: HolidaySource | None = None
 
     # ------------------------------------------------------------ helpers
 
@@ -419,6 +422,7 @@ class Kesu(Lifecycle):
             number = numbering.format_number(period, uow.complaints.next_serial(period))
             c = Complaint(id=None, number=number, received_by_id=me.id, created_at=now,
                           updated_at=now, updated_by_id=me.id, **values)
+            c.due_at, c.due_step = self._due(uow, CaseFile(c), [], now)
             c.id = uow.complaints.add(c)
             uow.events.add(Event(None, c.id, now, me.id, "registered",
                                  {k: [None, _show(v)] for k, v in values.items()

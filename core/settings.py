@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -12,6 +13,8 @@ DEFAULTS: dict[str, Any] = {
     "severity_a_claim": "10000",
     "severity_b_claim": "5000",
     "dispatch_approval": "a_only",
+    "work_start": "08:30",
+    "work_end": "17:30",
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
@@ -33,6 +36,8 @@ class Settings:
     severity_a_claim: Decimal
     severity_b_claim: Decimal
     dispatch_approval: str = "a_only"
+    work_start: str = "08:30"
+    work_end: str = "17:30"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -51,6 +56,7 @@ def build(stored: dict[str, Any]) -> Settings:
         severity_a_claim=Decimal(str(v["severity_a_claim"])),
         severity_b_claim=Decimal(str(v["severity_b_claim"])),
         dispatch_approval=str(v["dispatch_approval"]),
+        work_start=str(v["work_start"]), work_end=str(v["work_end"]),
     )
 
 
@@ -70,6 +76,9 @@ def validate(key: str, value: Any) -> Any:
         if d < 0:
             raise ValueError("negative")
         return str(d)
+    if key in ("work_start", "work_end"):
+        t = time.fromisoformat(str(value))
+        return t.strftime("%H:%M")
     if key == "dispatch_approval":
         if value not in ("a_only", "all", "none"):
             raise ValueError("a_only_all_none")

@@ -175,6 +175,8 @@ class ComplaintRow(Base):
     standard_doc: Mapped[str] = mapped_column(String(200), default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # migration 0003
+    due_step: Mapped[str] = mapped_column(String(30), default="")
     __table_args__ = (Index("ix_complaints_issue", "product_code", "defect_type_id",
                             "received_at"),)
 

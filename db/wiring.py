@@ -5,6 +5,7 @@ import os
 
 from core.services import Kesu
 from db.blobs import FileBlobStore
+from db.holidays import PackageHolidays
 from db.engine import data_dir, database_url, make_engine, migrate
 from db.security import BcryptHasher
 from db.uow import SqlUowFactory
@@ -17,4 +18,4 @@ def build_app(url: str | None = None, run_migrations: bool = True) -> Kesu:
     engine = make_engine(url)
     rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
     return Kesu(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
-                hasher=BcryptHasher(rounds))
+                hasher=BcryptHasher(rounds), holidays=PackageHolidays())

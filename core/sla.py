@@ -1,0 +1,155 @@
+"""Time limits (处理期限, SPEC §7): which steps of a case are open, when each is due on the
+working calendar, holds that pause the clock, granted extensions — and so what is overdue.
+
+Overdue is always derived from the case and its events, never a flag someone sets. Limits are
+settings with a history: a step is timed by the limits in force when it started.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.model import CaseFile, Event, Kind, Severity, State
+from core.rules.calendar import WorkCalendar
+
+# step -> severity (or "*") -> (amount, unit); unit: wh = working hours, wd = working days,
+# h = clock hours. Defaults from the seed procedures (SPEC §7).
+DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
+    "dispatch": {"*": (1, "wh")},
+    "investigation": {"*": (3, "wd")},
+    "containment": {"A": (8, "wh")},
+    "reply": {"A": (2, "wd"), "B": (3, "wd"), "C": (3, "wd"), "D": (5, "wd")},
+    "answer_inquiry": {"*": (24, "h")},
+    "answer_suggestion": {"*": (5, "wd")},
+}
+UNITS = ("wh", "wd", "h")
+BEFORE_REPLY = frozenset({State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
+                          State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL,
+                          State.REPLYING})
+
+
+@dataclass(frozen=True)
+class Due:
+    """One open step and its due time (None while the case waits for the customer)."""
+
+    step: str
+    started: datetime
+    due: datetime | None
+    limit: tuple[float, str]
+    extended: bool = False
+    missing_years: tuple[int, ...] = ()
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.due is not None and now > self.due
+
+    def time_left(self, now: datetime, cal: WorkCalendar) -> timedelta | None:
+        """Working time left (negative when overdue); clock time for clock-hour limits."""
+        if self.due is None:
+            return None
+        if self.limit[1] == "h":
+            return self.due - now
+        return cal.working_time_between(now, self.due)
+
+
+def limits_in_force(history: list[dict[str, Any]], at: datetime
+                    ) -> dict[str, dict[str, tuple[float, str]]]:
+    """The limits that applied at `at`: the newest history entry from before it."""
+    chosen = DEFAULT_LIMITS
+    for entry in sorted(history, key=lambda e: str(e["from"])):
+        if datetime.fromisoformat(str(entry["from"])) <= at:
+            chosen = {step: {sev: (float(v[0]), str(v[1])) for sev, v in by.items()}
+                      for step, by in entry["limits"].items()}
+    return chosen
+
+
+def limit_for(limits: dict[str, dict[str, tuple[float, str]]], step: str,
+              severity: Severity | None) -> tuple[float, str] | None:
+    by = limits.get(step, {})
+    if severity is not None and severity.value in by:
+        return by[severity.value]
+    return by.get("*")
+
+
+def _first(events: list[Event], action: str) -> datetime | None:
+    return next((e.at for e in events if e.action == action), None)
+
+
+def _last(events: list[Event], action: str) -> datetime | None:
+    hits = [e.at for e in events if e.action == action]
+    return hits[-1] if hits else None
+
+
+def open_steps(case: CaseFile, events: list[Event]) -> list[tuple[str, datetime]]:
+    """(step, started) for every timed step of the case that is still open."""
+    c = case.complaint
+    if not c.state.is_open:
+        return []
+    out: list[tuple[str, datetime]] = []
+    if c.kind == Kind.INQUIRY:
+        return [("answer_inquiry", c.received_at)]
+    if c.kind == Kind.SUGGESTION:
+        return [("answer_suggestion", c.received_at)]
+    if c.state == State.REGISTERED:
+        out.append(("dispatch", c.received_at))
+    dispatched = _last(events, "dispatch")
+    if c.state == State.INVESTIGATING:
+        out.append(("investigation", _last(events, "acknowledge") or c.received_at))
+    if dispatched and c.state in BEFORE_REPLY:
+        out.append(("reply", _first(events, "dispatch") or dispatched))
+        if c.effective_severity == Severity.A and not case.containment:
+            out.append(("containment", _first(events, "dispatch") or dispatched))
+    return out
+
+
+def _holds(events: list[Event], since: datetime, now: datetime
+           ) -> tuple[list[tuple[datetime, datetime]], bool]:
+    """Hold intervals overlapping [since, now]; and whether a hold is still running."""
+    spans: list[tuple[datetime, datetime]] = []
+    begun: datetime | None = None
+    for e in events:
+        if e.action == "hold" and begun is None:
+            begun = e.at
+        elif e.action == "resume" and begun is not None:
+            spans.append((max(begun, since), e.at))
+            begun = None
+    running = begun is not None
+    if running and begun is not None:
+        spans.append((max(begun, since), now))
+    return [(a, b) for a, b in spans if b > a], running
+
+
+def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar,
+              history: list[dict[str, Any]], now: datetime) -> list[Due]:
+    """Every open step with its due time on the calendar, holds and extensions applied."""
+    out = []
+    sev = case.complaint.effective_severity
+    for step, started in open_steps(case, events):
+        limit = limit_for(limits_in_force(history, started), step, sev)
+        if limit is None:
+            continue
+        amount, unit = limit
+        spans, running = _holds(events, started, now)
+        if unit == "h":
+            held = sum((b - a for a, b in spans), timedelta())
+            due: datetime | None = started + timedelta(hours=amount) + held
+        else:
+            held = sum((cal.working_time_between(a, b) for a, b in spans), timedelta())
+            hours = amount * (cal.hours_per_day if unit == "wd" else 1)
+            due = cal.add_working_time(started, hours=hours + held.total_seconds() / 3600)
+        extended = False
+        for e in events:  # the latest granted extension of this step wins
+            if e.action == "extension_granted" and e.changes.get("step", [None, None])[1] == step:
+                new = e.changes.get("due", [None, None])[1]
+                if new and e.at >= started:
+                    due, extended = datetime.fromisoformat(new), True
+        if running:
+            due = None
+        missing = tuple(cal.missing_years(started, due or now)) if unit != "h" else ()
+        out.append(Due(step, started, due, limit, extended, missing))
+    return out
+
+
+def earliest(dues: list[Due]) -> Due | None:
+    timed = [d for d in dues if d.due is not None]
+    return min(timed, key=lambda d: d.due or d.started) if timed else None
