@@ -23,7 +23,7 @@ from core.rules.calendar import WorkCalendar
 from core.rules.severity import escalate
 
 if TYPE_CHECKING:
-    from core.ports import BlobStore, UnitOfWork, UowFactory
+    from core.ports import BlobStore, HolidaySource, UnitOfWork, UowFactory
 
 MAX_TEXT = 5000
 EXECUTED_BY = {
@@ -105,6 +105,7 @@ class Lifecycle:
     uow: UowFactory
     clock: Callable[[], datetime]
     blobs: BlobStore
+    holidays: HolidaySource | None
 
     # ------------------------------------------------------------ helpers (provided by Kesu)
 
