@@ -223,10 +223,10 @@ STEPS = 14  # how far _advance can take a complaint
 
 def _depth(rng: random.Random, age_days: float) -> int:
     """Older cases are further along; a few of every age stay early, so every state shows."""
-    if age_days > 60:
-        return rng.choice([STEPS] * 6 + [9, 11, 12, 13])
-    if age_days > 20:
-        return rng.randint(5, STEPS)
+    if age_days > 45:
+        return STEPS if rng.random() < 0.92 else rng.choice([11, 12, 13])
+    if age_days > 12:
+        return rng.randint(7, STEPS)
     return rng.randint(0, 10)
 
 

@@ -80,6 +80,8 @@ class Task:
     received_at: datetime
     summary: str
     since: datetime | None
+    due_at: datetime | None = None
+    on_hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -833,7 +835,8 @@ class Lifecycle:
                 if kind:
                     out.append(Task(kind, c.id or 0, c.number, c.customer_id,
                                     c.effective_severity, c.state, c.received_at,
-                                    c.description[:80], c.updated_at))
+                                    c.description[:80], c.updated_at, c.due_at,
+                                    c.on_hold_since is not None))
             seen = {t.complaint_id for t in out}
             for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
                 owned = uow.complaints.get(a.complaint_id)
@@ -841,9 +844,10 @@ class Lifecycle:
                     seen.add(owned.id or 0)
                     out.append(Task("capa_owner", owned.id or 0, owned.number,
                                     owned.customer_id, owned.effective_severity, owned.state,
-                                    owned.received_at, a.description[:80], owned.updated_at))
-            out.sort(key=lambda t: t.since or t.received_at, reverse=True)
-            return out
+                                    owned.received_at, a.description[:80], owned.updated_at,
+                                    datetime.combine(a.due_date, time(23, 59),
+                                                     self._settings(uow).tz)))
+            return order_tasks(out, self.clock())
 
     _TASK_ACTIONS = ("dispatch", "approve_dispatch", "route_short", "acknowledge",
                      "classify_valid", "submit_analysis", "approve_capa", "propose", "reply",
@@ -925,6 +929,16 @@ class Lifecycle:
 
 
 # ---------------------------------------------------------------- small helpers
+
+
+def order_tasks(tasks: list[Task], now: datetime) -> list[Task]:
+    """Overdue first, then by due time; tasks without a due time last, newest first
+    (SPEC §9, My Tasks)."""
+    def key(t: Task) -> tuple[int, float]:
+        if t.due_at is None:
+            return (2, -(t.since or t.received_at).timestamp())
+        return (0 if t.due_at < now else 1, t.due_at.timestamp())
+    return sorted(tasks, key=key)
 
 _ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
 

@@ -492,6 +492,7 @@ class RegisterRow:
     order_no: str
     defect_type: str
     description: str
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -502,6 +503,8 @@ class RegisterFilter:
     kinds: tuple[Kind, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
+    overdue_only: bool = False
+    now: datetime | None = None  # filled by the service: overdue is due_at < now
     since: datetime | None = None  # filled by the service from date_from in the local zone
     until: datetime | None = None  # exclusive; from date_to
     sort: str = "received_at"

@@ -517,7 +517,8 @@ class Kesu(Lifecycle):
         until = (datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time(), tz)
                  if flt.date_to else None)
         return dataclasses.replace(flt, text=_CONTROL.sub("", flt.text)[:MAX_SHORT],
-                                   since=since, until=until, page=max(page, 1),
+                                   since=since, until=until, now=self.clock(),
+                                   page=max(page, 1),
                                    page_size=min(max(page_size, 1), 100_000))
 
     def register_all(self, actor: User, flt: RegisterFilter,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, func, or_, select, update
@@ -160,6 +160,14 @@ _ENUMS: dict[str, Any] = {"channel": Channel, "kind": Kind, "category": Category
 _FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
 
 
+_CLOSED = (State.CLOSED.value, State.CANCELLED.value)
+
+
+def _utc(v: datetime) -> datetime:
+    """Columns read through a plain select() skip the type decorator's zone: add it back."""
+    return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+
+
 # QA's final severity once decided, else the proposal (Complaint.effective_severity)
 _SEVERITY = func.coalesce(ComplaintRow.severity, ComplaintRow.severity_proposed)
 
@@ -246,6 +254,11 @@ class SqlComplaints:
             conds.append(_SEVERITY.in_([s.value for s in flt.severities]))
         if flt.kinds:
             conds.append(ComplaintRow.kind.in_([k.value for k in flt.kinds]))
+        if flt.overdue_only:
+            conds.append(and_(ComplaintRow.due_at < (flt.now or datetime.now(timezone.utc)),
+                              ComplaintRow.on_hold_since.is_(None),
+                              ComplaintRow.state.notin_([State.CLOSED.value,
+                                                         State.CANCELLED.value])))
         if flt.since is not None:
             conds.append(ComplaintRow.received_at >= flt.since)
         if flt.until is not None:
@@ -263,14 +276,15 @@ class SqlComplaints:
                     CustomerRow.name, ComplaintRow.kind, ComplaintRow.state,
                     _SEVERITY, ComplaintRow.product_code,
                     ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
-                    func.substr(ComplaintRow.description, 1, 120))
+                    func.substr(ComplaintRow.description, 1, 120), ComplaintRow.due_at)
              .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
              .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
              .where(where).order_by(*order)
              .limit(flt.page_size).offset((flt.page - 1) * flt.page_size))
         rows = [RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
                             Severity(r[6]) if r[6] else None, r[7], r[8],
-                            f"{r[9]}|{r[10]}" if r[9] else "", r[11])
+                            f"{r[9]}|{r[10]}" if r[9] else "", r[11],
+                            _utc(r[12]) if r[12] and r[5] not in _CLOSED else None)
                 for r in self.s.execute(q)]
         return rows, int(total)
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.services import Upload
 from ui.actions import dispositions, panel, progress
+from ui.due import show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
 from ui.context import attempt, flash, kesu, local, me, show_flash, tr
 from ui.forms import complaint_fields
@@ -49,6 +50,7 @@ if c.cancel_reason:
 if c.on_hold_since:
     st.warning(tr("case.on_hold", reason=c.hold_reason, since=local(c.on_hold_since)))
 progress(case, view.events)
+show_dues(attempt(app.due_times, user, c.id) or [])
 panel(user, case)
 
 tab_facts, tab_work, tab_files, tab_time = st.tabs(

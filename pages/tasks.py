@@ -6,6 +6,7 @@ from collections import Counter
 import streamlit as st
 
 from ui.context import attempt, kesu, local, me, show_flash, tr
+from ui.due import left_text, working_left
 
 INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa", "verify",
                "capa_owner"}
@@ -23,6 +24,7 @@ cols = st.columns(min(len(counts), 4))
 for i, (kind, n) in enumerate(counts.most_common()):
     cols[i % len(cols)].metric(tr("task." + kind), n)
 customers = {c.id: c.name for c in app.customers(True)}
+cal = app.calendar()
 for kind, _ in counts.most_common():
     st.subheader(f"{tr('task.' + kind)} ({counts[kind]})")
     for t in [x for x in tasks if x.kind == kind][:200]:
@@ -32,6 +34,12 @@ for kind, _ in counts.most_common():
             a.markdown(f"**{t.number}** · {sev} · {customers.get(t.customer_id, '?')} · "
                        f"{tr('state.' + t.state.value)}")
             a.caption(f"{t.summary} · {local(t.since or t.received_at)}")
+            if t.on_hold:
+                a.caption(tr("due.paused"))
+            elif t.due_at is not None:
+                left = working_left(t.due_at, cal)
+                text = f"{tr('due.due_at', at=local(t.due_at))} · {left_text(left, cal)}"
+                (a.error if left.total_seconds() < 0 else a.caption)(text)
             if kind == "approve_step":
                 target = "pages/approve.py"
             elif kind in INVESTIGATE:

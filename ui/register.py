@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -23,20 +24,23 @@ def _filters() -> RegisterFilter:
                          key="reg_sevs", placeholder=tr("common.all"))
     kinds = d.multiselect(tr("log.filter_kind"), list(Kind), format_func=label("kind"),
                           key="reg_kinds", placeholder=tr("common.all"))
-    a, b, c, d = st.columns([2, 2, 2, 2])
+    a, b, c, d, e = st.columns([2, 2, 2, 1, 1])
     date_from = a.date_input(tr("log.filter_from"), value=None, key="reg_from")
     date_to = b.date_input(tr("log.filter_to"), value=None, key="reg_to")
     sort = c.selectbox(tr("log.sort"), SORTS, key="reg_sort",
                        format_func=lambda s: tr("field." + ("received_at" if s == "received_at"
                                                             else s)))
     desc = d.toggle(tr("log.sort_desc"), value=True, key="reg_desc")
+    overdue = e.toggle(tr("log.filter_overdue"), value=False, key="reg_overdue")
     return RegisterFilter(text=text, states=tuple(states), severities=tuple(sevs),
                           kinds=tuple(kinds), date_from=date_from or None,
-                          date_to=date_to or None, sort=sort, descending=desc)
+                          date_to=date_to or None, sort=sort, descending=desc,
+                          overdue_only=overdue)
 
 
 def _frame(rows: list[RegisterRow]) -> pd.DataFrame:
     i = 1 if lang() == "en" else 0
+    now = datetime.now(timezone.utc)
     return pd.DataFrame({
         tr("field.number"): [r.number for r in rows],
         tr("field.received_at"): [local(r.received_at) for r in rows],
@@ -48,8 +52,15 @@ def _frame(rows: list[RegisterRow]) -> pd.DataFrame:
         tr("field.order_no"): [r.order_no for r in rows],
         tr("field.defect_type"): [r.defect_type.split("|")[i] if r.defect_type else ""
                                   for r in rows],
+        tr("due.column"): [_due(r.due_at, now) for r in rows],
         tr("field.description_short"): [r.description for r in rows],
     })
+
+
+def _due(due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return ""
+    return (tr("due.overdue") + " · " if due < now else "") + local(due)
 
 
 def register(user: User) -> None:

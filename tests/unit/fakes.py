@@ -198,6 +198,10 @@ class FakeComplaints:
             return False
         if flt.since is not None and c.received_at < flt.since:
             return False
+        if flt.overdue_only and not (c.due_at is not None and flt.now is not None
+                                     and c.due_at < flt.now and c.on_hold_since is None
+                                     and c.state.is_open):
+            return False
         return not (flt.until is not None and c.received_at >= flt.until)
 
     def _sort_key(self, c: Complaint, sort: str) -> tuple[Any, int]:
@@ -219,7 +223,8 @@ class FakeComplaints:
             rows.append(RegisterRow(
                 c.id or 0, c.number, c.received_at, self._customer_name(c), c.kind, c.state,
                 c.effective_severity, c.product_code, c.order_no,
-                f"{dt.name_zh}|{dt.name_en}" if dt else "", c.description[:120]))
+                f"{dt.name_zh}|{dt.name_en}" if dt else "", c.description[:120],
+                c.due_at if c.state.is_open else None))
         return rows, len(found)
 
     def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,

@@ -1,0 +1,646 @@
+"""Issue #3 in a real browser: one complaint walks the whole lifecycle, user by user.
+
+Each demo user works in their own browser context and logs in through the login form. The
+journey (SPEC §5–6): sales logs and dispatches → QA acknowledges and classifies (valid, 制造部)
+→ production analyses (6M, root cause, lot) and plans a CAPA action → QA sends it back once →
+production resubmits → QA approves the plan → sales proposes an 8,000 CNY compensation (typed
+into the dispositions data editor) → the sales manager approves, then the general manager on a
+390 px phone screen → sales replies → production marks the CAPA done, finance records the
+payment and completes → QA verifies → sales records the follow-up → closed, with every step
+in the timeline. Everything in the journey is done through the UI.
+
+Two negative tests: sales cannot act out of turn (Investigate/Approve are not theirs, and a
+case under investigation offers them no QA action), and two managers approving the same step
+at once: one wins, the other is told or no longer sees it; the database holds one approval.
+
+This module has its own server (own port, own temporary KESU_DATA_DIR with
+`manage.py demo --cases 10`, DATABASE_URL removed) because it changes cases and runs an
+in-process service object (db.wiring.build_app on the same SQLite file, WAL mode) to prepare
+the negative tests' cases and to check the database afterwards. The browser itself is the
+shared session fixture of conftest.py. Screenshots of a failed test's pages go to
+KESU_E2E_ARTIFACTS (default <system temp>/kesu-e2e-artifacts)/lifecycle.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from core.errors import NotAllowed
+from core.lifecycle import DispositionInput
+from core.model import (
+    CapaType, Category, Channel, Complaint, DispositionType, Kind, Severity, SixM, State,
+    StepStatus, User, Validity,
+)
+from core.services import ComplaintDraft, Kesu
+from tests.e2e.helpers import PASSWORD, ZH, heading, idle
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
+                 or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts") / "lifecycle"
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+
+expect.set_options(timeout=20_000)
+
+
+# ---------------------------------------------------------------- server and service layer
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    app: Kesu  # in-process, on the server's SQLite file
+
+    def user(self, username: str) -> User:
+        return next(u for u in self.app.list_active_users() if u.username == username)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A fresh app on its own port and data folder, with `manage.py demo --cases 10`."""
+    data_dir = tmp_path_factory.mktemp("kesu-lifecycle-data")
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)  # the temp SQLite file, whatever the CI run uses
+    env.update(KESU_DATA_DIR=str(data_dir), KESU_BCRYPT_ROUNDS="4", PYTHONUNBUFFERED="1",
+               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", "10"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=180, check=False)
+    if demo.returncode != 0:
+        pytest.fail(f"manage.py demo failed:\n{demo.stdout}\n{demo.stderr}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_path = ARTIFACTS / "streamlit-server.log"
+    port = _free_port()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        # the same database in this process (WAL: both may write); build_app reads the env
+        with pytest.MonkeyPatch.context() as mp:
+            mp.delenv("DATABASE_URL", raising=False)
+            mp.setenv("KESU_DATA_DIR", str(data_dir))
+            mp.setenv("KESU_BCRYPT_ROUNDS", "4")
+            from db.wiring import build_app
+            app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
+        yield Server(url, data_dir, app)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- one browser per user
+
+
+@dataclass
+class Users:
+    """Logged-in pages, one browser context per user (and per `tag` for a second one)."""
+
+    browser: Browser
+    server: Server
+    contexts: list[BrowserContext] = field(default_factory=list)
+    pages: dict[str, Page] = field(default_factory=dict)
+
+    def __call__(self, username: str, tag: str = "", viewport: dict[str, int] | None = None
+                 ) -> Page:
+        key = f"{username}{tag}"
+        if key not in self.pages:
+            context = self.browser.new_context(base_url=self.server.url, locale="zh-CN",
+                                               viewport=viewport or DESKTOP)
+            self.contexts.append(context)
+            page = context.new_page()
+            _log_in(page, username)
+            self.pages[key] = page
+        return self.pages[key]
+
+
+@pytest.fixture
+def users(browser: Browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Users]:
+    """Pages per user; when the test fails, every one of them is saved as a screenshot."""
+    failed_before = request.session.testsfailed
+    u = Users(browser, server)
+    try:
+        yield u
+    finally:
+        rep = getattr(request.node, "rep_call", None)
+        failed = (rep is not None and rep.failed) or request.session.testsfailed > failed_before
+        if failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[-100:]
+            for key, page in u.pages.items():
+                try:
+                    page.screenshot(path=str(ARTIFACTS / f"{name}-{key}.png"), full_page=True)
+                except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
+                    print(f"screenshot of {key} failed: {err}")
+            print(f"screenshots in {ARTIFACTS}")
+        for context in u.contexts:
+            context.close()
+
+
+# ---------------------------------------------------------------- browser steps
+
+
+def _log_in(page: Page, username: str) -> None:
+    """The login form, then the Log page; wait until the login cookie is really written."""
+    page.goto("/?lang=zh")
+    expect(heading(page, ZH.login_title)).to_be_visible()
+    idle(page)
+    page.get_by_role("textbox", name=ZH.username, exact=True).fill(username)
+    page.get_by_role("textbox", name=ZH.password, exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=ZH.login, exact=True).click()
+    expect(heading(page, ZH.log_title)).to_be_visible()
+    expect(page.get_by_role("button", name=ZH.logout)).to_be_visible()
+    deadline = time.monotonic() + 20
+    while not any(c["name"] == "kesu_auth" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, f"{username}: no login cookie"
+        page.wait_for_timeout(100)
+    idle(page)
+
+
+def _open(page: Page, path: str, title: str) -> None:
+    """A typed URL (a new session, logged in by the cookie); wait for the page's heading."""
+    page.goto(f"{path}{'&' if '?' in path else '?'}lang=zh")
+    expect(heading(page, title)).to_be_visible()
+    idle(page)
+
+
+def _case(page: Page, cid: int, number: str) -> None:
+    _open(page, f"/complaint?id={cid}", f"客诉 {number}")
+
+
+def _investigate(page: Page, cid: int, number: str, state: str) -> None:
+    _open(page, f"/investigate?id={cid}", "调查")
+    expect(heading(page, f"{number} · {state}")).to_be_visible()
+    idle(page)
+
+
+def _state_is(page: Page, label: str) -> None:
+    expect(page.get_by_text(f"状态: {label}", exact=True)).to_be_visible()
+
+
+def _saved(page: Page, text: str = "已保存。") -> None:
+    """The success message of the action just taken (shown once, after the rerun)."""
+    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text=text)).to_be_visible()
+    idle(page)
+
+
+def _pick(scope: Page | Locator, page: Page, combobox: str, option: str) -> None:
+    """A Streamlit selectbox: type to filter, click the option."""
+    box = scope.get_by_role("combobox", name=combobox, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
+def _action(page: Page, name: str) -> Locator:
+    """Open the action panel's expander `name` (Complaint page); return it."""
+    exp = page.get_by_test_id("stExpander").filter(
+        has=page.locator("summary", has_text=name))
+    expect(exp).to_have_count(1)
+    exp.locator("summary").click()
+    expect(exp.get_by_test_id("stFormSubmitButton")).to_be_visible()
+    return exp
+
+
+def _submit(scope: Locator) -> None:
+    scope.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+
+
+def _form(page: Page, has_text: str) -> Locator:
+    return page.get_by_test_id("stForm").filter(has_text=has_text)
+
+
+def _popover(page: Page, trigger: str) -> Locator:
+    """Open a popover by its button; return its body."""
+    page.get_by_test_id("stPopover").get_by_role("button", name=trigger).click()
+    body = page.get_by_test_id("stPopoverBody")
+    expect(body).to_be_visible()
+    return body
+
+
+def _approve_button(page: Page, cid: int) -> Locator:
+    """The big 核准 button of the case's card on the Approve page (key ok_<case>_<step>)."""
+    return page.locator(f"[class*='st-key-ok_{cid}_'] button")
+
+
+def _no_horizontal_scroll(page: Page, width: int) -> None:
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= width, f"the page is {page_width} px wide on a {width} px screen"
+    main = page.evaluate("""() => { const m = document.querySelector('[data-testid=stMain]');
+                                   return [m.scrollWidth, m.clientWidth]; }""")
+    assert main[0] <= main[1], f"the main area scrolls sideways: {main}"
+
+
+def _timeline_actions(app: Kesu, actor: User, cid: int) -> list[str]:
+    return [e.action for e in app.complaint(actor, cid).events]
+
+
+# ---------------------------------------------------------------- cases made in-process
+
+
+def _new_case(srv: Server, text: str, severity: Severity = Severity.C) -> Complaint:
+    app = srv.app
+    sales = srv.user("sales")
+    customer = app.customers()[0]
+    defect = app.defect_types()[0]
+    code = f"LC-{uuid.uuid4().hex[:8].upper()}"
+    return app.register_complaint(sales, ComplaintDraft(
+        customer_id=customer.id, kind=Kind.COMPLAINT, channel=Channel.PHONE,
+        description=f"{text} {code}", category=Category.QUALITY, product_code=code,
+        defect_type_id=defect.id, severity_proposed=severity))
+
+
+def _investigating_case(srv: Server) -> Complaint:
+    app = srv.app
+    c = _new_case(srv, "端到端：越权测试")
+    c = app.dispatch(srv.user("sales"), c.id, c.version)
+    return app.acknowledge(srv.user("qa"), c.id, c.version)
+
+
+def _pending_approval_case(srv: Server, amount: str) -> Complaint:
+    """A case whose dispositions wait for the sales manager (≤ 2,000 CNY: one step)."""
+    app = srv.app
+    sales, qa, prod = srv.user("sales"), srv.user("qa"), srv.user("prod")
+    mfg = next(d.id for d in app.departments() if d.code == "MFG")
+    c = _investigating_case(srv)
+    c = app.classify(qa, c.id, c.version, Validity.VALID, Category.QUALITY, Severity.C, mfg)
+    c = app.save_analysis(prod, c.id, c.version, prod_lot="L-CONC", six_m=SixM.METHOD,
+                          root_cause="作业指导书缺少扭矩要求。")
+    c = app.add_capa(prod, c.id, CapaType.CORRECTIVE, "修订作业指导书", prod.id,
+                     datetime.now().date() + timedelta(days=30))
+    c = app.submit_analysis(prod, c.id, c.version)
+    c = app.approve_capa(qa, c.id, c.version)
+    c = app.set_dispositions(sales, c.id, c.version,
+                             [DispositionInput(DispositionType.COMPENSATION, None, Decimal(amount))])
+    return app.propose(sales, c.id, c.version, "客户同意赔款方案。")
+
+
+# ---------------------------------------------------------------- the journey
+
+
+def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
+    t0 = time.monotonic()
+    app = server.app
+    code = f"LC-{uuid.uuid4().hex[:8].upper()}"
+    description = f"端到端全流程：电热水壶壶盖开裂 {code}"
+
+    # 1. sales logs the complaint on the Log page
+    sales = users("sales")
+    _pick(sales, sales, "客户 *", "华东电器有限公司")
+    sales.get_by_role("textbox", name="问题描述 *", exact=True).fill(description)
+    sales.get_by_role("textbox", name="料号", exact=True).fill(code)
+    _pick(sales, sales, "不良类型", "开裂")
+    _pick(sales, sales, "客户要求", "赔款")
+    sales.get_by_role("textbox", name="索赔金额（元）", exact=True).fill("8000")
+    _pick(sales, sales, "建议等级", "B 一般")
+    sales.get_by_role("button", name="登记客诉", exact=True).click()
+    ok = sales.get_by_test_id("stAlertContentSuccess").filter(has_text=ZH.saved)
+    expect(ok).to_be_visible()
+    found = ZH.saved.search(ok.inner_text())
+    assert found, ok.inner_text()
+    number = found.group(1)
+    idle(sales)
+    # open it by its number: the URL carries its id from here on
+    _open(sales, "/complaint", "客诉详情")
+    lookup = sales.get_by_role("textbox", name="输入编号打开客诉", exact=True)
+    lookup.fill(number)
+    lookup.press("Enter")
+    expect(heading(sales, f"客诉 {number}")).to_be_visible()
+    expect(sales).to_have_url(re.compile(r"[?&]id=\d+"))
+    cid = int(re.search(r"[?&]id=(\d+)", sales.url).group(1))  # type: ignore[union-attr]
+    idle(sales)
+    _state_is(sales, "已登记")
+
+    # 2. sales dispatches it to QA
+    _submit(_action(sales, "发单给品管"))
+    _saved(sales)
+    _state_is(sales, "已发单")
+
+    # 3. QA acknowledges (签收) and classifies: valid, responsible department 制造部
+    qa = users("qa")
+    _investigate(qa, cid, number, "已发单")
+    qa.get_by_role("button", name="签收", exact=True).click()
+    _saved(qa)
+    expect(heading(qa, f"{number} · 调查中")).to_be_visible()
+    classify = _form(qa, "有效性")
+    expect(classify.get_by_role("radio", name="有效（我方责任）")).to_be_checked()
+    expect(classify.get_by_role("combobox", name="等级", exact=True)).to_have_value("B 一般")
+    _pick(classify, qa, "责任部门", "制造部")
+    _submit(classify)
+    _saved(qa)
+    expect(heading(qa, f"{number} · 原因分析")).to_be_visible()
+
+    # 4. production: facts, 6M and root cause; one CAPA action with owner and due date; submit
+    prod = users("prod")
+    _investigate(prod, cid, number, "原因分析")
+    analysis = _form(prod, "根本原因")
+    analysis.get_by_role("textbox", name="生产批号", exact=True).fill("P2611-07")
+    analysis.get_by_role("textbox", name="产线", exact=True).fill("2号线")
+    analysis.get_by_test_id("stRadio").filter(has_text="人机料法环测").get_by_text(
+        "机", exact=True).click()
+    analysis.get_by_role("textbox", name="根本原因 *", exact=True).fill(
+        "注塑模具冷却水路堵塞，壶盖局部应力集中导致开裂。")
+    _submit(analysis)
+    _saved(prod)
+    capa = _form(prod, "对策内容")
+    _pick(capa, prod, "负责人 *", "刘洋（制造部）")
+    capa.get_by_role("textbox", name="对策内容 *", exact=True).fill("清理并改造模具冷却水路")
+    due = (datetime.now() + timedelta(days=14)).strftime("%Y/%m/%d")
+    date_box = capa.get_by_test_id("stDateInput").locator("input")
+    date_box.fill(due)
+    date_box.press("Escape")
+    _submit(capa)
+    _saved(prod)
+    expect(prod.get_by_text("清理并改造模具冷却水路", exact=False).first).to_be_visible()
+    prod.get_by_role("button", name="提交原因分析与对策", exact=True).click()
+    _saved(prod)
+    expect(heading(prod, f"{number} · 对策评审")).to_be_visible()
+
+    # 5. QA sends it back once, with a reason
+    _investigate(qa, cid, number, "对策评审")
+    body = _popover(qa, "退回重新分析")
+    body.get_by_role("textbox", name="原因 *").fill("请补充模具点检记录，确认堵塞原因。")
+    body.get_by_role("button", name="提交", exact=True).click()
+    _saved(qa)
+    expect(heading(qa, f"{number} · 原因分析")).to_be_visible()
+
+    # 6. production submits again
+    _investigate(prod, cid, number, "原因分析")
+    prod.get_by_role("button", name="提交原因分析与对策", exact=True).click()
+    _saved(prod)
+    expect(heading(prod, f"{number} · 对策评审")).to_be_visible()
+
+    # 7. QA approves the CAPA plan
+    _investigate(qa, cid, number, "对策评审")
+    qa.get_by_role("button", name="批准对策", exact=True).click()
+    _saved(qa)
+    expect(heading(qa, f"{number} · 处理方案")).to_be_visible()
+
+    # 8. sales: an 8,000 CNY compensation in the dispositions editor, then submit for approval
+    _case(sales, cid, number)
+    _state_is(sales, "处理方案")
+    sales.get_by_role("tab", name="对策与方案").click()
+    grid = sales.get_by_test_id("stDataFrame").filter(
+        has=sales.locator("th", has_text="处理方案"))
+    expect(grid).to_have_count(1)
+    grid.scroll_into_view_if_needed()
+    idle(sales)
+    # the editor's one starting row is a compensation of 0.00; the canvas grid has 35 px rows:
+    # select the first cell, move to the amount column, open its editor and type the amount
+    expect(grid.locator("#glide-cell-1-0")).to_have_text("赔款")
+    grid.click(position={"x": 120, "y": 52})
+    sales.keyboard.press("ArrowRight")
+    sales.keyboard.press("ArrowRight")
+    sales.keyboard.press("Enter")
+    editor = sales.locator("input.gdg-input, textarea.gdg-input")
+    expect(editor).to_have_value(re.compile(r"^0(\.0+)?$"))  # really the amount cell
+    editor.fill("8000")
+    editor.press("Enter")
+    expect(grid.locator("#glide-cell-3-0")).to_have_text(re.compile(r"^8,?000(\.00)?$"))
+    idle(sales)
+    sales.get_by_role("button", name="保存方案", exact=True).click()
+    _saved(sales)
+    propose = _action(sales, "提交核决")
+    expect(sales.get_by_text("合计 8,000.00 元", exact=True).first).to_be_visible()
+    propose.get_by_role("textbox", name="客户意见 *").fill("客户接受赔款 8,000 元，不再追加索赔。")
+    _submit(propose)
+    _saved(sales)
+    _state_is(sales, "待核决")
+
+    # 9. the sales manager approves step 1 of 2
+    manager = users("manager")
+    _open(manager, "/approve", "核决")
+    button = _approve_button(manager, cid)
+    expect(button).to_be_visible()
+    expect(manager.get_by_text("第 1/2 步：营销经理", exact=True)).to_be_visible()
+    button.click()
+    _saved(manager, f"已核准 {number}。")
+    expect(_approve_button(manager, cid)).to_have_count(0)
+
+    # 10. the general manager approves step 2 on a phone (390×844): no sideways scrolling
+    gm = users("gm", viewport=PHONE)
+    _open(gm, "/approve", "核决")
+    button = _approve_button(gm, cid)
+    expect(button).to_be_visible()
+    expect(gm.get_by_text("合计 8,000.00 元", exact=True)).to_be_visible()
+    expect(gm.get_by_text("第 2/2 步：总经理", exact=True)).to_be_visible()
+    _no_horizontal_scroll(gm, PHONE["width"])
+    box = button.bounding_box()
+    assert box is not None and box["width"] >= 0.7 * PHONE["width"], box  # a big button
+    button.click()
+    _saved(gm, f"已核准 {number}。")
+    _no_horizontal_scroll(gm, PHONE["width"])
+
+    # 11. sales replies to the customer
+    _case(sales, cid, number)
+    _state_is(sales, "待回复")
+    reply = _action(sales, "回复客户")
+    reply.get_by_role("textbox", name="回复内容 *").fill(
+        "经调查为模具冷却不良所致，我司赔偿 8,000 元并已完成模具整改。")
+    _submit(reply)
+    _saved(sales)
+    _state_is(sales, "执行中")
+
+    # 12. production marks the CAPA action done with evidence
+    _investigate(prod, cid, number, "执行中")
+    body = _popover(prod, "标记完成")
+    body.get_by_role("textbox", name="完成证据 *").fill("模具水路已清理改造，试模 200 件无开裂。")
+    body.get_by_role("button", name="标记完成", exact=True).click()
+    _saved(prod)
+    expect(prod.get_by_text(re.compile(r"^✅ 纠正措施 · 清理并改造模具冷却水路"))).to_be_visible()
+
+    # 13. finance records the payment, then hands over for verification
+    finance = users("finance")
+    _case(finance, cid, number)
+    finance.get_by_role("tab", name="对策与方案").click()
+    payment = _form(finance, "记录执行")
+    payment.get_by_role("textbox", name="备注", exact=True).fill("银行转账 8,000 元")
+    _submit(payment)
+    _saved(finance)
+    _submit(_action(finance, "执行完毕，交品管确认"))
+    _saved(finance)
+    _state_is(finance, "效果确认")
+
+    # 14. QA verifies: effective
+    _investigate(qa, cid, number, "效果确认")
+    verify = _form(qa, "结论")
+    expect(verify.get_by_role("radio", name="有效", exact=True)).to_be_checked()
+    verify.get_by_role("textbox", name="备注").fill("连续三批出货无同类不良。")
+    _submit(verify)
+    _saved(qa)
+    expect(heading(qa, f"{number} · 回访")).to_be_visible()
+
+    # 15. sales records the follow-up: satisfied, score 5 → closed
+    _case(sales, cid, number)
+    _state_is(sales, "回访")
+    follow = _action(sales, "回访")
+    follow.get_by_role("textbox", name="客户联系人", exact=True).fill("李经理")
+    slider = follow.get_by_role("slider")
+    slider.focus()
+    slider.press("End")
+    expect(slider).to_have_attribute("aria-valuenow", "5")
+    expect(follow.get_by_role("radio", name="满意", exact=True)).to_be_checked()
+    _submit(follow)
+    _saved(sales)
+    _state_is(sales, "已结案")
+    expect(sales.get_by_text("当前没有需要您执行的操作。", exact=True)).to_be_visible()
+
+    # 16. the timeline lists every step
+    expected = ["registered", "dispatch", "acknowledge", "classify_valid", "analysis_saved",
+                "capa_added", "submit_analysis", "send_back", "submit_analysis",
+                "approve_capa", "dispositions_set", "propose", "approve_step", "approve_step",
+                "reply", "capa_done", "execution_recorded", "complete", "verify", "follow_up"]
+    assert _timeline_actions(app, server.user("sales"), cid) == expected
+    sales.get_by_role("tab", name=f"处理记录 ({len(expected)})").click()
+    timeline = sales.get_by_role("tabpanel", name=f"处理记录 ({len(expected)})")
+    labels = {"registered": "登记", "dispatch": "发单给品管", "acknowledge": "签收",
+              "classify_valid": "判定有效并指定责任部门", "analysis_saved": "原因分析",
+              "capa_added": "新增对策", "submit_analysis": "提交原因分析与对策",
+              "send_back": "退回重新分析", "approve_capa": "批准对策",
+              "dispositions_set": "处理方案", "propose": "提交核决", "approve_step": "核准",
+              "reply": "回复客户", "capa_done": "对策完成", "execution_recorded": "执行记录",
+              "complete": "执行完毕，交品管确认", "verify": "效果确认", "follow_up": "回访"}
+    for action, label in labels.items():
+        expect(timeline.get_by_text(label, exact=True)).to_have_count(expected.count(action))
+    for who in ("王丽（营销）", "陈强（品管QE）", "刘洋（制造部）", "周杰（营销经理）",
+                "吴建国（总经理）", "赵敏（财务）"):
+        expect(timeline.get_by_text(re.compile(f"^{re.escape(who)} · ")).first).to_be_visible()
+    expect(timeline.get_by_text("请补充模具点检记录，确认堵塞原因。")).to_be_visible()
+
+    closed = app.case_file(server.user("sales"), cid)
+    c = closed.complaint
+    assert c.state == State.CLOSED and c.sent_back_count == 1
+    assert c.satisfaction_score == 5 and c.responsible_department_id == next(
+        d.id for d in app.departments() if d.code == "MFG")
+    assert [s.status for s in closed.current(closed.steps)] == [StepStatus.APPROVED] * 2
+    assert closed.disposition_total == Decimal("8000.00")
+    print(f"journey took {time.monotonic() - t0:.1f} s")
+
+
+# ---------------------------------------------------------------- negative tests
+
+
+def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
+    """Investigate and Approve are not sales' pages; QA's actions are not offered to sales."""
+    c = _investigating_case(server)
+    sales = users("sales")
+    for path, title in (("/investigate", "调查"), ("/approve", "核决")):
+        sales.goto(f"{path}?id={c.id}&lang=zh")
+        # Streamlit's "page not found" over the default page: the Log page, never the target
+        expect(heading(sales, ZH.log_title)).to_be_visible()
+        idle(sales)
+        sales.wait_for_timeout(500)
+        idle(sales)
+        expect(heading(sales, title)).to_have_count(0)
+        expect(sales.get_by_role("link", name=title, exact=True)).to_have_count(0)
+        expect(sales.get_by_role("button", name="签收")).to_have_count(0)
+        expect(sales.get_by_role("button", name="核准")).to_have_count(0)
+
+    _case(sales, c.id, c.number)
+    _state_is(sales, "调查中")
+    expect(sales.get_by_text("可执行的操作", exact=True)).to_be_visible()
+    main = sales.get_by_test_id("stMain")
+    for name in ("签收", "判定有效并指定责任部门", "判定无效（不调查）"):
+        expect(main.get_by_text(name)).to_have_count(0)
+    expect(sales.get_by_role("link", name=re.compile("判定"))).to_have_count(0)
+    # the same page does offer them to QA (so the absence above means something)
+    qa = users("qa")
+    _case(qa, c.id, c.number)
+    expect(qa.get_by_role("link", name="➡ 判定有效并指定责任部门")).to_be_visible()
+    # and the service refuses sales whatever the page
+    with pytest.raises(NotAllowed):
+        server.app.classify(server.user("sales"), c.id, c.version, Validity.VALID,
+                            Category.QUALITY, Severity.C,
+                            next(d.id for d in server.app.departments() if d.code == "MFG"))
+    assert server.app.case_file(server.user("qa"), c.id).complaint.state == State.INVESTIGATING
+
+
+def test_two_managers_approving_the_same_step_at_once(users: Users, server: Server) -> None:
+    """Two browsers of `manager` click 核准 on the same step: it is approved exactly once."""
+    c = _pending_approval_case(server, "1500.00")
+    first, second = users("manager", "#1"), users("manager", "#2")
+    for page in (first, second):
+        _open(page, "/approve", "核决")
+        expect(_approve_button(page, c.id)).to_be_visible()
+        idle(page)
+    # both clicks leave before either run has finished
+    _approve_button(first, c.id).click()
+    _approve_button(second, c.id).click()
+
+    approved = re.compile(f"已核准 {re.escape(c.number)}。")
+    stale = re.compile("该客诉已被 .+ 于 .+ 修改")
+    winners = []
+    deadline = time.monotonic() + 20
+    while True:
+        winners = [p for p in (first, second)
+                   if p.get_by_test_id("stAlertContentSuccess").filter(has_text=approved).count()]
+        if winners or time.monotonic() > deadline:
+            break
+        first.wait_for_timeout(100)
+    assert len(winners) == 1, "exactly one browser is told the step was approved"
+    loser = second if winners[0] is first else first
+    for page in (first, second):
+        idle(page)
+        page.wait_for_timeout(500)
+        idle(page)
+    told = loser.get_by_test_id("stAlertContentError").filter(has_text=stale).count() > 0
+    gone = _approve_button(loser, c.id).count() == 0
+    assert told or gone, "the other browser still offers the approved step without a word"
+    assert gone, "an approved step is never offered again"
+    expect(loser.get_by_test_id("stAlertContentSuccess").filter(has_text=approved)) \
+        .to_have_count(0)
+
+    app = server.app
+    manager = server.user("manager")
+    actions = _timeline_actions(app, manager, c.id)
+    assert actions.count("approve_step") == 1, actions
+    case = app.case_file(manager, c.id)
+    steps = case.current(case.steps)
+    assert [s.status for s in steps] == [StepStatus.APPROVED], steps
+    assert steps[0].decided_by_id == manager.id
+    assert case.complaint.state == State.REPLYING
+    print(f"winner: {'first' if winners[0] is first else 'second'}; "
+          f"the other {'saw the stale-case message' if told else 'no longer saw the card'}")
+
