@@ -193,6 +193,13 @@ class Lifecycle:
             uow.commit()
             return new
 
+    def _check_version(self, uow: UnitOfWork, case: CaseFile, version: int) -> None:
+        """Optimistic concurrency: the case must be as the user saw it."""
+        c = case.complaint
+        if c.version != version:
+            who = uow.users.get(c.updated_by_id) if c.updated_by_id else None
+            raise StaleCase(who=who.display_name if who else "?", at=c.updated_at)
+
     def _touch(self, uow: UnitOfWork, case: CaseFile, me: User, now: datetime, action: str,
                changes: dict[str, list[str | None]], comment: str = "",
                values: dict[str, Any] | None = None) -> Complaint:

@@ -24,6 +24,7 @@ from core.model import (
     State, Title, User, WhereFound,
 )
 from core.lifecycle import Lifecycle
+from core.timing import Timing
 from core.ports import (
     BlobStore, Clock, HolidaySource, PasswordHasher, UnitOfWork, UowFactory,
 )
@@ -112,7 +113,7 @@ class UserInput:
 
 
 @dataclass
-class Kesu(Lifecycle):
+class Kesu(Timing, Lifecycle):
     """The application: services wired to a unit-of-work factory, blob store, hasher and clock."""
 
     uow: UowFactory

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.model import Role
+from ui import admin_calendar as ac
 from ui import admin_forms as af
 from ui.context import kesu, me, show_flash, tr
 
@@ -15,7 +16,8 @@ app = kesu()
 st.title(tr("admin.title"))
 show_flash()
 tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
-                tr("admin.products"), tr("admin.defects"), tr("admin.settings")])
+                tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
+                tr("admin.calendar")])
 with tabs[0]:
     af.users(user)
 with tabs[1]:
@@ -29,3 +31,6 @@ with tabs[4]:
 with tabs[5]:
     af.settings(user)
     af.matrix(user)
+with tabs[6]:
+    ac.calendar(user)
+    ac.limits(user)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.services import Upload
 from ui.actions import dispositions, panel, progress
-from ui.due import show_dues
+from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
 from ui.context import attempt, flash, kesu, local, me, show_flash, tr
 from ui.forms import complaint_fields
@@ -15,17 +15,23 @@ app = kesu()
 
 
 
+def _open_number() -> None:
+    """on_change of the number box: open the case and empty the box. (Deleting the key and
+    rerunning left the number in the browser's box, which sent it again with the next click:
+    the case reopened and that click's success message was lost.)"""
+    number = str(st.session_state.get("case_number", "")).strip()
+    found = attempt(app.complaint_id_by_number, user, number) if number else None
+    if found is not None:
+        st.query_params["id"] = str(found)
+        st.session_state["case_number"] = ""
+
+
 def lookup() -> None:
     """Open a case by its number (KS2611-001)."""
-    number = st.text_input(tr("case.pick"), key="case_number", placeholder="KS2611-001")
+    number = st.text_input(tr("case.pick"), key="case_number", placeholder="KS2611-001",
+                           on_change=_open_number)
     if number.strip():
-        found = attempt(app.complaint_id_by_number, user, number)
-        if found is None:
-            st.warning(tr("case.not_found", number=number.strip()))
-            return
-        st.query_params["id"] = str(found)
-        del st.session_state["case_number"]
-        st.rerun()
+        st.warning(tr("case.not_found", number=number.strip()))
 
 
 raw = st.query_params.get("id", "")
@@ -50,7 +56,9 @@ if c.cancel_reason:
 if c.on_hold_since:
     st.warning(tr("case.on_hold", reason=c.hold_reason, since=local(c.on_hold_since)))
 progress(case, view.events)
-show_dues(attempt(app.due_times, user, c.id) or [])
+dues = attempt(app.due_times, user, c.id) or []
+show_dues(dues)
+extensions(user, case, dues)
 panel(user, case)
 
 tab_facts, tab_work, tab_files, tab_time = st.tabs(

@@ -1,13 +1,14 @@
 """Due times as people read them: time left or overdue, in working hours / days."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
+from core.model import CaseFile, Role, Title, User
 from core.rules.calendar import WorkCalendar
 from core.sla import Due
-from ui.context import kesu, local, tr
+from ui.context import attempt, done, flash, kesu, local, settings_tz, today_local, tr
 
 
 def left_text(left: timedelta, cal: WorkCalendar, clock_hours: bool = False) -> str:
@@ -50,3 +51,42 @@ def show_dues(dues: list[Due]) -> None:
             st.caption(line)
         if d.missing_years:
             st.warning(tr("due.no_calendar", years=", ".join(map(str, d.missing_years))))
+
+
+def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
+    """Ask for more time on an open step; the QA manager or management decides (延期)."""
+    c = case.complaint
+    app = kesu()
+    pending = attempt(app.pending_extension, user, c.id)
+    if pending is not None:
+        st.warning(tr("ext.pending", by=pending.by, step=tr("sla." + pending.step),
+                      due=local(pending.due), reason=pending.reason))
+        if user.has(Role.MANAGEMENT) or user.title == Title.QA_MANAGER:
+            with st.form(f"ext_decide_{c.id}"):
+                comment = st.text_input(tr("field.comment"), max_chars=500)
+                told = st.checkbox(tr("ext.informed"))
+                a, b = st.columns(2)
+                grant = a.form_submit_button(tr("ext.grant"), type="primary")
+                refuse = b.form_submit_button(tr("ext.refuse"))
+                if grant or refuse:
+                    if done(app.decide_extension, user, c.id, c.version, grant, comment, told):
+                        flash("success", tr("common.saved"))
+                        st.rerun()
+        return
+    timed = [d for d in dues if d.due is not None]
+    if not timed or not user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
+        return
+    with st.expander(tr("ext.title")):
+        with st.form(f"ext_ask_{c.id}"):
+            step = st.selectbox(tr("field.step"), [d.step for d in timed],
+                                format_func=lambda s: tr("sla." + s))
+            a, b = st.columns(2)
+            day = a.date_input(tr("ext.new_due"), value=today_local() + timedelta(days=3),
+                               min_value=today_local())
+            at = b.time_input(tr("ext.new_time"), value=time(17, 30), step=1800)
+            reason = st.text_area(tr("field.reason") + " *", max_chars=2000)
+            if st.form_submit_button(tr("ext.title")):
+                when = datetime.combine(day, at, settings_tz())
+                if done(app.request_extension, user, c.id, c.version, step, when, reason):
+                    flash("success", tr("common.saved"))
+                    st.rerun()

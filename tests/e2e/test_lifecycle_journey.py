@@ -194,6 +194,14 @@ def _log_in(page: Page, username: str) -> None:
     while not any(c["name"] == "kesu_auth" for c in page.context.cookies()):
         assert time.monotonic() < deadline, f"{username}: no login cookie"
         page.wait_for_timeout(100)
+    _settle(page)
+
+
+def _settle(page: Page) -> None:
+    """Idle, then idle again after the rerun the cookie component asks for once it has
+    mounted (a click racing that rerun can lose the one-time success message)."""
+    idle(page)
+    page.wait_for_timeout(700)
     idle(page)
 
 
@@ -201,7 +209,7 @@ def _open(page: Page, path: str, title: str) -> None:
     """A typed URL (a new session, logged in by the cookie); wait for the page's heading."""
     page.goto(f"{path}{'&' if '?' in path else '?'}lang=zh")
     expect(heading(page, title)).to_be_visible()
-    idle(page)
+    _settle(page)
 
 
 def _case(page: Page, cid: int, number: str) -> None:
@@ -312,8 +320,8 @@ def _pending_approval_case(srv: Server, amount: str) -> Complaint:
                      datetime.now().date() + timedelta(days=30))
     c = app.submit_analysis(prod, c.id, c.version)
     c = app.approve_capa(qa, c.id, c.version)
-    c = app.set_dispositions(sales, c.id, c.version,
-                             [DispositionInput(DispositionType.COMPENSATION, None, Decimal(amount))])
+    pay = DispositionInput(DispositionType.COMPENSATION, None, Decimal(amount))
+    c = app.set_dispositions(sales, c.id, c.version, [pay])
     return app.propose(sales, c.id, c.version, "客户同意赔款方案。")
 
 
@@ -387,10 +395,12 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     capa = _form(prod, "对策内容")
     _pick(capa, prod, "负责人 *", "刘洋（制造部）")
     capa.get_by_role("textbox", name="对策内容 *", exact=True).fill("清理并改造模具冷却水路")
-    due = (datetime.now() + timedelta(days=14)).strftime("%Y/%m/%d")
-    date_box = capa.get_by_test_id("stDateInput").locator("input")
-    date_box.fill(due)
-    date_box.press("Escape")
+    # the date field is three spin buttons (year / month / day) that take typed digits
+    due = datetime.now() + timedelta(days=14)
+    capa.get_by_role("spinbutton", name="year, 完成日期 *").click()
+    prod.keyboard.type(due.strftime("%Y%m%d"))
+    prod.keyboard.press("Tab")
+    expect(capa.locator("input[type='date']")).to_have_value(due.strftime("%Y-%m-%d"))
     _submit(capa)
     _saved(prod)
     expect(prod.get_by_text("清理并改造模具冷却水路", exact=False).first).to_be_visible()
