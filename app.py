@@ -20,6 +20,7 @@ PAGES: list[tuple[str, str, str, tuple[Role, ...], bool]] = [
      (Role.QA, Role.PRODUCTION, Role.MANAGEMENT), False),
     ("pages/approve.py", "approve", "nav.approve", (Role.MANAGEMENT, Role.QA), False),
     ("pages/complaint.py", "complaint", "nav.complaint", (), True),
+    ("pages/inbox.py", "inbox", "nav.inbox", (), False),
     ("pages/admin.py", "admin", "nav.admin", (Role.ADMIN,), False),
     ("pages/account.py", "account", "nav.account", (), False),
 ]
@@ -47,7 +48,9 @@ def _navigation(user: User | None) -> st.navigation:  # type: ignore[valid-type]
         pages += [st.Page(_alias(p), title=tr("nav.login"), url_path=p, visibility="hidden")
                   for _, p, _, _, _ in PAGES]
         return st.navigation(pages, position="hidden")
-    pages = [st.Page(f, title=tr(k), url_path=p, default=(p == "log"),
+    unread = kesu().unread_count(user)
+    pages = [st.Page(f, title=tr(k) + (f" ({unread})" if p == "inbox" and unread else ""),
+                     url_path=p, default=(p == "log"),
                      visibility="hidden" if hidden else "visible")
              for f, p, k, roles, hidden in PAGES if not roles or user.has(*roles)]
     return st.navigation(pages)

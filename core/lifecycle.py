@@ -9,15 +9,38 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from core import workflow
+from core import notify, sla, workflow
 from core.errors import InvalidInput, NotAllowed, NotFound, StaleCase
 from core.model import (
-    ApprovalStep, Assessment, Attachment, CapaAction, CapaType, CaseFile, Category, Complaint,
-    Containment, ContainmentType, CostCategory, CostLine, Disposition, DispositionType, Event,
-    Kind, Meeting, ReplyMethod, Role, Satisfaction, Severity, SixM, State, StepStatus, Title,
-    User, Validity,
+    ApprovalStep,
+    Assessment,
+    Attachment,
+    CapaAction,
+    CapaType,
+    CaseFile,
+    Category,
+    Complaint,
+    Containment,
+    ContainmentType,
+    CostCategory,
+    CostLine,
+    Disposition,
+    DispositionType,
+    Event,
+    Kind,
+    Meeting,
+    Notification,
+    ReplyMethod,
+    Role,
+    Satisfaction,
+    Severity,
+    SixM,
+    State,
+    StepStatus,
+    Title,
+    User,
+    Validity,
 )
-from core import sla
 from core.rules import approvals
 from core.rules.calendar import WorkCalendar
 from core.rules.severity import escalate
@@ -190,6 +213,7 @@ class Lifecycle:
                                                  now)
             uow.complaints.save(new, version)
             uow.events.add(event)
+            self._notify(uow, new, action, me, now)
             uow.commit()
             return new
 
@@ -202,7 +226,8 @@ class Lifecycle:
 
     def _touch(self, uow: UnitOfWork, case: CaseFile, me: User, now: datetime, action: str,
                changes: dict[str, list[str | None]], comment: str = "",
-               values: dict[str, Any] | None = None) -> Complaint:
+               values: dict[str, Any] | None = None,
+               extra: dict[str, Any] | None = None) -> Complaint:
         """Record a change to a case's records: bump its version, write one event."""
         c = case.complaint
         new = replace(c, **(values or {}), version=c.version + 1, updated_at=now,
@@ -214,7 +239,45 @@ class Lifecycle:
             [*uow.events.for_complaint(c.id or 0), event], now)
         uow.complaints.save(new, c.version)
         uow.events.add(event)
+        self._notify(uow, new, action, me, now, extra)
         return new
+
+    def _notify(self, uow: UnitOfWork, c: Complaint, action: str, me: User, now: datetime,
+                extra: dict[str, Any] | None = None) -> None:
+        """Inbox lines for the people the event concerns (SPEC §8), then any channels."""
+        if action == "verify" and c.state == State.ROOT_CAUSE:
+            action = "verify_not_effective"
+        elif action == "follow_up" and c.state == State.ROOT_CAUSE:
+            action = "not_satisfied"
+        case = self._case_file(uow, c.id or 0)
+        notes = notify.recipients(action, case, me, uow.users.list(), self._today(uow),
+                                  uow.records.where(approvals.Delegation), extra)
+        for n in notes:
+            uow.notifications.add(n.user_id, c.id, n.kind, n.params, now)
+        self._enqueue(uow, notes, c, now)
+
+    def _enqueue(self, uow: UnitOfWork, notes: list[notify.Note], c: Complaint,
+                 now: datetime) -> None:
+        """Hand the notes to the configured channels (e-mail, group robots); none by default."""
+
+    # ------------------------------------------------------------ the inbox
+
+    def inbox(self, actor: User, limit: int = 200) -> list[Notification]:
+        with self.uow() as uow:
+            me = self._actor(uow, actor)
+            return uow.notifications.for_user(me.id, limit)
+
+    def unread_count(self, actor: User) -> int:
+        with self.uow() as uow:
+            return uow.notifications.unread_count(actor.id)
+
+    def mark_read(self, actor: User, ids: Sequence[int] | None = None) -> int:
+        """Mark some (or, with None, all) of my notifications read."""
+        with self.uow(write=True) as uow:
+            me = self._actor(uow, actor)
+            n = uow.notifications.mark_read(me.id, ids, self.clock())
+            uow.commit()
+            return n
 
     # ------------------------------------------------------------ calendar and time limits
 

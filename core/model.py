@@ -466,6 +466,19 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Notification:
+    """One line of a user's inbox; the text is `notify.<kind>` formatted with `params`."""
+
+    id: int
+    user_id: int
+    complaint_id: int | None
+    kind: str
+    params: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Attachment:
     id: int | None
     complaint_id: int

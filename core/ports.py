@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 from core.model import (
     Attachment, Complaint, Customer, Department, DefectType, Event, Product, RegisterFilter,
-    RegisterRow, Severity, State, User,
+    Notification, RegisterRow, Severity, State, User,
 )
 from core.rules.severity import Candidate
 
@@ -68,6 +68,16 @@ class RecordRepo(Protocol):
     def where(self, kind: type[T], **equals: Any) -> list[T]: ...
 
 
+class NotificationRepo(Protocol):
+    """The in-app inbox."""
+
+    def add(self, user_id: int, complaint_id: int | None, kind: str, params: dict[str, Any],
+            at: datetime) -> int: ...
+    def for_user(self, user_id: int, limit: int = 200) -> list[Notification]: ...
+    def unread_count(self, user_id: int) -> int: ...
+    def mark_read(self, user_id: int, ids: Sequence[int] | None, at: datetime) -> int: ...
+
+
 class EventRepo(Protocol):
     def add(self, event: Event) -> int: ...
     def for_complaint(self, complaint_id: int) -> list[Event]: ...
@@ -90,6 +100,7 @@ class UnitOfWork(Protocol):
     complaints: ComplaintRepo
     events: EventRepo
     records: RecordRepo
+    notifications: NotificationRepo
     attachments: AttachmentRepo
     settings: SettingRepo
 

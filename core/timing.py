@@ -180,5 +180,6 @@ class Timing(_Base):
                         {"step": [None, str(req.changes["step"][1])],
                          "due": [None, str(req.changes["due"][1])],
                          "customer_informed": [None, "yes" if customer_informed else "no"]},
-                        comment.strip()[:2000])
+                        comment.strip()[:2000], extra={"requester_id": req.user_id,
+                                                       "step": str(req.changes["step"][1])})
             uow.commit()

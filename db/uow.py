@@ -13,18 +13,68 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import StaleCase
 from core.model import (
-    ApprovalStep, Assessment, Attachment, CapaAction, CapaType, Category, Channel, Complaint,
-    Containment, ContainmentType, CostCategory, CostLine, Customer, DefectType, Department,
-    Disposition, DispositionType, Event, Kind, Lang, Market, Meeting, Product, RegisterFilter,
-    RegisterRow, ReplyMethod, Request, Role, Satisfaction, Severity, SixM, State, StepStatus,
-    Title, User, Validity, WhereFound,
+    ApprovalStep,
+    Assessment,
+    Attachment,
+    CapaAction,
+    CapaType,
+    Category,
+    Channel,
+    Complaint,
+    Containment,
+    ContainmentType,
+    CostCategory,
+    CostLine,
+    Customer,
+    DefectType,
+    Department,
+    Disposition,
+    DispositionType,
+    Event,
+    Kind,
+    Lang,
+    Market,
+    Meeting,
+    Notification,
+    Product,
+    RegisterFilter,
+    RegisterRow,
+    ReplyMethod,
+    Request,
+    Role,
+    Satisfaction,
+    Severity,
+    SixM,
+    State,
+    StepStatus,
+    Title,
+    User,
+    Validity,
+    WhereFound,
 )
 from core.rules.approvals import Delegation
 from core.rules.severity import Candidate
 from db.tables import (
-    ApprovalStepRow, AssessmentRow, AttachmentRow, CapaActionRow, ComplaintRow, ContainmentRow,
-    CostLineRow, CustomerRow, DefectTypeRow, DelegationRow, DepartmentRow, DispositionRow,
-    EventRow, LoginAttemptRow, MeetingRow, NumberCounterRow, ProductRow, SettingRow, UserRow,
+    ApprovalStepRow,
+    AssessmentRow,
+    AttachmentRow,
+    CapaActionRow,
+    ComplaintRow,
+    ContainmentRow,
+    CostLineRow,
+    CustomerRow,
+    DefectTypeRow,
+    DelegationRow,
+    DepartmentRow,
+    DispositionRow,
+    EventRow,
+    LoginAttemptRow,
+    MeetingRow,
+    NotificationRow,
+    NumberCounterRow,
+    ProductRow,
+    SettingRow,
+    UserRow,
 )
 
 T = TypeVar("T")
@@ -416,6 +466,38 @@ class SqlRecords:
         return [self._from_row(kind, r) for r in self.s.scalars(q)]
 
 
+class SqlNotifications:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def add(self, user_id: int, complaint_id: int | None, kind: str, params: dict[str, Any],
+            at: datetime) -> int:
+        r = NotificationRow(user_id=user_id, complaint_id=complaint_id, kind=kind,
+                            params=json.dumps(params, ensure_ascii=False, default=str),
+                            created_at=at)
+        self.s.add(r)
+        self.s.flush()
+        return r.id
+
+    def for_user(self, user_id: int, limit: int = 200) -> list[Notification]:
+        q = (select(NotificationRow).where(NotificationRow.user_id == user_id)
+             .order_by(NotificationRow.id.desc()).limit(limit))
+        return [Notification(r.id, r.user_id, r.complaint_id, r.kind, json.loads(r.params),
+                             r.created_at, r.read_at) for r in self.s.scalars(q)]
+
+    def unread_count(self, user_id: int) -> int:
+        q = select(func.count()).select_from(NotificationRow).where(
+            NotificationRow.user_id == user_id, NotificationRow.read_at.is_(None))
+        return int(self.s.scalar(q) or 0)
+
+    def mark_read(self, user_id: int, ids: Sequence[int] | None, at: datetime) -> int:
+        q = update(NotificationRow).where(NotificationRow.user_id == user_id,
+                                          NotificationRow.read_at.is_(None))
+        if ids is not None:
+            q = q.where(NotificationRow.id.in_(list(ids)))
+        return int(self.s.execute(q.values(read_at=at)).rowcount)  # type: ignore[attr-defined]
+
+
 class SqlAttachments:
     def __init__(self, s: Session) -> None:
         self.s = s
@@ -480,6 +562,7 @@ class SqlUnitOfWork:
         self.events, self.attachments = SqlEvents(s), SqlAttachments(s)
         self.settings = SqlSettings(s)
         self.records = SqlRecords(s)
+        self.notifications = SqlNotifications(s)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -499,7 +499,8 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     body.get_by_role("textbox", name="完成证据 *").fill("模具水路已清理改造，试模 200 件无开裂。")
     body.get_by_role("button", name="标记完成", exact=True).click()
     _saved(prod)
-    expect(prod.get_by_text(re.compile(r"^✅ 纠正措施 · 清理并改造模具冷却水路"))).to_be_visible()
+    expect(prod.get_by_text(re.compile(r"^✅ 纠正措施 · 清理并改造模具冷却水路 · .* · "
+                                       r"模具水路已清理改造"))).to_be_visible()
 
     # 13. finance records the payment, then hands over for verification
     finance = users("finance")

@@ -9,18 +9,36 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from core.errors import StaleCase
 from core.model import (
-    Attachment, Complaint, Customer, DefectType, Department, Event, Product, RegisterFilter,
-    RegisterRow, Severity, State, User,
+    Attachment,
+    Complaint,
+    Customer,
+    DefectType,
+    Department,
+    Event,
+    Notification,
+    Product,
+    RegisterFilter,
+    RegisterRow,
+    Severity,
+    State,
+    User,
 )
 from core.ports import (
-    AttachmentRepo, ComplaintRepo, EventRepo, RecordRepo, RefRepo, SettingRepo, UserRepo,
+    AttachmentRepo,
+    ComplaintRepo,
+    EventRepo,
+    NotificationRepo,
+    RecordRepo,
+    RefRepo,
+    SettingRepo,
+    UserRepo,
 )
 from core.rules.severity import Candidate
 
@@ -285,6 +303,35 @@ class FakeRecords:
         return [x for _, x in rows if all(getattr(x, k) == v for k, v in equals.items())]
 
 
+class FakeNotifications:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def _rows(self) -> dict[int, Notification]:
+        return self.d.records.setdefault(Notification, {})
+
+    def add(self, user_id: int, complaint_id: int | None, kind: str, params: dict[str, Any],
+            at: datetime) -> int:
+        nid = self.d.new_id("notifications")
+        self._rows()[nid] = Notification(nid, user_id, complaint_id, kind, dict(params), at)
+        return nid
+
+    def for_user(self, user_id: int, limit: int = 200) -> list[Notification]:
+        rows = [n for n in self._rows().values() if n.user_id == user_id]
+        return sorted(rows, key=lambda n: n.id, reverse=True)[:limit]
+
+    def unread_count(self, user_id: int) -> int:
+        return sum(1 for n in self._rows().values() if n.user_id == user_id and not n.read_at)
+
+    def mark_read(self, user_id: int, ids: Sequence[int] | None, at: datetime) -> int:
+        n = 0
+        for nid, x in list(self._rows().items()):
+            if x.user_id == user_id and x.read_at is None and (ids is None or nid in ids):
+                self._rows()[nid] = replace(x, read_at=at)
+                n += 1
+        return n
+
+
 class FakeEvents:
     def __init__(self, d: Data) -> None:
         self.d = d
@@ -343,6 +390,7 @@ class FakeUnitOfWork:
     attachments: AttachmentRepo
     settings: SettingRepo
     records: RecordRepo
+    notifications: NotificationRepo
 
     def __init__(self, db: FakeDatabase, write: bool) -> None:
         self.db, self.write = db, write
@@ -354,6 +402,7 @@ class FakeUnitOfWork:
         self.events, self.attachments, self.settings = (
             FakeEvents(d), FakeAttachments(d), FakeSettings(d))
         self.records = FakeRecords(d)
+        self.notifications = FakeNotifications(d)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -416,3 +465,32 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def _days(*spans: str) -> frozenset[date]:
+    """'2025-10-01~2025-10-08' or '2025-09-28' -> the dates, inclusive."""
+    out: set[date] = set()
+    for span in spans:
+        first, _, last = span.partition("~")
+        d, end = date.fromisoformat(first), date.fromisoformat(last or first)
+        while d <= end:
+            out.add(d)
+            d += timedelta(days=1)
+    return frozenset(out)
+
+
+class FakeHolidays:
+    """A HolidaySource with the real official schedules of 2025 and 2026 (国务院办公厅通知),
+    as the chinese-calendar package has them; no other year is known."""
+
+    OFF = _days("2025-01-01", "2025-01-28~2025-02-04", "2025-04-04~2025-04-06",
+                "2025-05-01~2025-05-05", "2025-05-31~2025-06-02", "2025-10-01~2025-10-08",
+                "2026-01-01~2026-01-03", "2026-02-15~2026-02-23", "2026-04-04~2026-04-06",
+                "2026-05-01~2026-05-05", "2026-06-19~2026-06-21", "2026-09-25~2026-09-27",
+                "2026-10-01~2026-10-07")
+    MAKEUP = _days("2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11",
+                   "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20",
+                   "2026-10-10")
+
+    def official(self) -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
+        return self.OFF, self.MAKEUP, frozenset({2025, 2026})

@@ -1,0 +1,29 @@
+"""Inbox (消息): notifications about my cases, newest first; open the case, mark read."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.context import attempt, done, kesu, local, me, show_flash, tr
+
+user = me()
+app = kesu()
+st.title(tr("inbox.title"))
+show_flash()
+items = attempt(app.inbox, user) or []
+unread = [n for n in items if n.read_at is None]
+if unread and st.button(tr("inbox.mark_all"), key="read_all"):
+    if done(app.mark_read, user, None):
+        st.rerun()
+if not items:
+    st.info(tr("inbox.empty"))
+for n in items:
+    with st.container(border=True):
+        a, b = st.columns([5, 1])
+        text = tr("notify." + n.kind, **{k: v for k, v in n.params.items()
+                                         if isinstance(v, (str, int))})
+        a.markdown(("**" + tr("inbox.new") + "** · " if n.read_at is None else "")
+                   + local(n.created_at))
+        a.text(text)
+        if n.complaint_id and b.button(tr("log.open_case"), key=f"open_{n.id}"):
+            app.mark_read(user, [n.id])
+            st.switch_page("pages/complaint.py", query_params={"id": str(n.complaint_id)})
