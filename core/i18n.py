@@ -516,6 +516,8 @@ T: dict[str, tuple[str, str]] = {
     "case.step_pending": ("待办", "to do"),
     "case.action_done": ("已完成：{action}", "Done: {action}"),
     "tasks.title": ("我的待办", "My Tasks"),
+    "capa.done": ("已完成", "done"),
+    "capa.open": ("进行中", "open"),
     "nav.inbox": ("消息", "Inbox"),
     "inbox.title": ("消息", "Inbox"),
     "inbox.empty": ("没有消息。", "No messages."),

@@ -384,6 +384,8 @@ class Kesu(Timing, Lifecycle):
                     raise InvalidInput("err.setting_invalid", field=key, why=str(e)) from e
             for key, value in stored.items():
                 uow.settings.set(key, value)
+            if stored.keys() & {"work_start", "work_end", "timezone"}:
+                self._refresh_due_times(uow)  # working hours moved: so do the due times
             uow.commit()
 
     # ------------------------------------------------------------ complaints

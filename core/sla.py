@@ -58,8 +58,11 @@ def limits_in_force(history: list[dict[str, Any]], at: datetime
     chosen = DEFAULT_LIMITS
     for entry in sorted(history, key=lambda e: str(e["from"])):
         if datetime.fromisoformat(str(entry["from"])) <= at:
-            chosen = {step: {sev: (float(v[0]), str(v[1])) for sev, v in by.items()}
-                      for step, by in entry["limits"].items()}
+            saved = {step: {sev: (float(v[0]), str(v[1])) for sev, v in by.items()}
+                     for step, by in entry["limits"].items()}
+            # over the defaults: a step or severity the entry does not name stays timed
+            chosen = {step: {**DEFAULT_LIMITS.get(step, {}), **saved.get(step, {})}
+                      for step in {*DEFAULT_LIMITS, *saved}}
     return chosen
 
 
@@ -137,12 +140,22 @@ def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar,
             held = sum((cal.working_time_between(a, b) for a, b in spans), timedelta())
             hours = amount * (cal.hours_per_day if unit == "wd" else 1)
             due = cal.add_working_time(started, hours=hours + held.total_seconds() / 3600)
-        extended = False
+        extended_at: datetime | None = None
         for e in events:  # the latest granted extension of this step wins
             if e.action == "extension_granted" and e.changes.get("step", [None, None])[1] == step:
                 new = e.changes.get("due", [None, None])[1]
                 if new and e.at >= started:
-                    due, extended = datetime.fromisoformat(new), True
+                    due, extended_at = datetime.fromisoformat(new), e.at
+        if extended_at is not None and due is not None:
+            # the granted date already allows for earlier holds; later ones still pause it
+            after = [(max(a, extended_at), b) for a, b in spans if b > extended_at]
+            if unit == "h":
+                due += sum((b - a for a, b in after), timedelta())
+            else:
+                later = sum((cal.working_time_between(a, b) for a, b in after), timedelta())
+                if later > timedelta():
+                    due = cal.add_working_time(due, hours=later.total_seconds() / 3600)
+        extended = extended_at is not None
         if running:
             due = None
         missing = tuple(cal.missing_years(started, due or now)) if unit != "h" else ()

@@ -1,13 +1,13 @@
 """Calendar and time-limit settings (Admin), and extensions of a step's due time (延期)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from core import sla
 from core.errors import InvalidInput, NotAllowed
-from core.model import Role, Title, User
+from core.model import Role, State, Title, User
 from core.rules.calendar import parse_schedule
 
 if TYPE_CHECKING:
@@ -45,6 +45,21 @@ class Timing(_Base):
 
     # ------------------------------------------------------------ calendar
 
+    def _refresh_due_times(self, uow: Any) -> None:
+        """The calendar changed: store every open case's due time anew, so the register's
+        overdue filter and My Tasks agree with the Complaint page. A derived value, not a
+        change by a user: no new version, no event."""
+        cal, now = self._calendar(uow), self.clock()
+        history = uow.settings.get("sla_history") or []
+        for c in uow.complaints.in_states([s for s in State if s.is_open], 1_000_000):
+            case = self._case_file(uow, c.id or 0)
+            first = sla.earliest(sla.due_times(case, uow.events.for_complaint(c.id or 0), cal,
+                                               history, now))
+            due_at, step = (first.due, first.step) if first else (None, "")
+            if (due_at, step) != (c.due_at, c.due_step):
+                uow.complaints.save(replace(case.complaint, due_at=due_at, due_step=step),
+                                    c.version)
+
     def calendar_status(self) -> CalendarStatus:
         with self.uow() as uow:
             cal = self._calendar(uow)
@@ -70,6 +85,7 @@ class Timing(_Base):
             years[str(year)] = {"off": sorted(d.isoformat() for d in off),
                                 "work": sorted(d.isoformat() for d in work)}
             uow.settings.set("calendar_years", years)
+            self._refresh_due_times(uow)
             uow.commit()
             return len(off) + len(work)
 
@@ -86,6 +102,7 @@ class Timing(_Base):
                 raise InvalidInput("err.schedule", why="both")
             uow.settings.set("calendar_extra_off", sorted(d.isoformat() for d in off))
             uow.settings.set("calendar_extra_work", sorted(d.isoformat() for d in work))
+            self._refresh_due_times(uow)
             uow.commit()
 
     # ------------------------------------------------------------ time limits

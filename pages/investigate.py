@@ -6,6 +6,7 @@ import streamlit as st
 from core.model import State
 from ui import investigate as inv
 from ui.context import attempt, kesu, me, show_flash, tr
+from ui.due import show_dues
 
 STATES = (State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
           State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING, State.IMPLEMENTING,
@@ -40,4 +41,5 @@ c = case.complaint
 st.subheader(f"{c.number} · {tr('state.' + c.state.value)}")
 st.text(c.description)
 st.page_link("pages/complaint.py", label=tr("log.open_case"), query_params={"id": str(c.id)})
+show_dues(attempt(app.due_times, user, c.id) or [])
 inv.step_forms(user, case)

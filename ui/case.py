@@ -105,8 +105,9 @@ def severity_note(reason: str) -> str:
     return reason
 
 
-def decisions(case: CaseFile) -> None:
-    """What QA and the responsible department decided, and what came of it."""
+def decisions(case: CaseFile, records: bool = True) -> None:
+    """What QA and the responsible department decided, and what came of it (with
+    `records`, also the containment and CAPA lists)."""
     c = case.complaint
     names = {u.id: u.display_name for u in kesu().list_active_users()}
     depts = {d.id: (d.name_en if lang() == "en" else d.name_zh) for d in kesu().departments(True)}
@@ -144,6 +145,8 @@ def decisions(case: CaseFile) -> None:
         if text:
             st.markdown(f"**{tr(key)}**")
             st.text(text)
+    if not records:
+        return
     if case.containment:
         st.markdown(f"**{tr('field.containment')}**")
         for x in case.containment:
@@ -151,7 +154,7 @@ def decisions(case: CaseFile) -> None:
     if case.capa:
         st.markdown(f"**{tr('inv.capa')}**")
         for a in case.capa:
-            mark = "✅" if a.status == "done" else "⬜"
+            mark = "[" + tr("capa.done" if a.status == "done" else "capa.open") + "]"
             st.text(f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
                     f"{names.get(a.owner_id, '?')} · {a.due_date}"
                     + (f" · {a.evidence}" if a.evidence else ""))

@@ -32,7 +32,7 @@ def step_forms(user: User, case: CaseFile) -> None:
         containment(user, case)
         classify(user, case)
     if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW, State.IMPLEMENTING, State.VERIFYING):
-        decisions(case)
+        decisions(case, records=False)
     if c.state == State.ROOT_CAUSE:
         containment(user, case)
         analysis(user, case)
@@ -122,7 +122,7 @@ def capa(user: User, case: CaseFile) -> None:
     if not case.capa:
         st.caption(tr("inv.no_capa"))
     for a in case.capa:
-        mark = "✅" if a.status == "done" else "⬜"
+        mark = "[" + tr("capa.done" if a.status == "done" else "capa.open") + "]"
         st.text(f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
                 f"{users.get(a.owner_id, '?')} · {a.due_date}")
         if a.status != "done" and (c.state == State.ROOT_CAUSE or c.state in CAPA_WORK):
