@@ -63,7 +63,7 @@ def limits_in_force(history: list[dict[str, Any]], at: datetime
             # over the defaults: a step or severity the entry does not name stays timed
             chosen = {step: {**DEFAULT_LIMITS.get(step, {}), **saved.get(step, {})}
                       for step in {*DEFAULT_LIMITS, *saved}}
-    return chosen
+    return {step: dict(by) for step, by in chosen.items()}  # the caller's own copy
 
 
 def limit_for(limits: dict[str, dict[str, tuple[float, str]]], step: str,

@@ -159,8 +159,9 @@ class Timing(_Base):
             dues = {d.step: d for d in sla.due_times(case, uow.events.for_complaint(cid),
                                                     self._calendar(uow),
                                                     uow.settings.get("sla_history") or [], now)}
-            if step not in dues or not me.has(Role.SALES, Role.QA, Role.PRODUCTION,
-                                              Role.MANAGEMENT):
+            if not me.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
+                raise NotAllowed("why.wrong_role")
+            if step not in dues:
                 raise NotAllowed("why.no_open_step")
             current = dues[step].due
             if new_due.tzinfo is None or new_due <= now or (current and new_due <= current):

@@ -1,7 +1,7 @@
 """The working-day calendar on real 2025/2026 holiday periods (SPEC §7)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -98,3 +98,40 @@ def test_naive_times_and_negative_durations_are_refused() -> None:
         CAL.add_working_time(datetime(2025, 1, 2, 9, 0), hours=1)
     with pytest.raises(ValueError):
         CAL.add_working_time(at(2025, 1, 2, 9, 0), hours=-1)
+
+
+def test_starting_at_closing_time_counts_from_the_next_working_morning() -> None:
+    assert CAL.add_working_time(at(2025, 11, 21, 17, 30), hours=1) == at(2025, 11, 24, 9, 30)
+    assert CAL.add_working_time(at(2025, 11, 24, 20, 0), hours=9) == at(2025, 11, 25, 17, 30)
+
+
+def test_a_holiday_has_no_working_time_and_its_makeup_saturday_a_full_day() -> None:
+    assert CAL.working_time_between(at(2025, 10, 1, 0, 0), at(2025, 10, 9, 0, 0)) == timedelta()
+    assert CAL.working_time_between(at(2025, 10, 11, 0, 0), at(2025, 10, 12, 0, 0)) \
+        == timedelta(hours=9)
+
+
+def test_other_working_hours_change_the_length_of_a_working_day() -> None:
+    cal = WorkCalendar(tz=TZ, start=time(8, 0), end=time(12, 0),
+                       known_years=frozenset({2025}))
+    assert cal.hours_per_day == 4
+    assert cal.add_working_time(at(2025, 11, 24, 11, 0), days=1) == at(2025, 11, 25, 11, 0)
+    with pytest.raises(ValueError):
+        WorkCalendar(tz=TZ, start=time(17, 30), end=time(8, 30))
+
+
+def test_missing_years_lists_every_year_without_data_in_between() -> None:
+    assert CAL.missing_years(at(2024, 12, 1, 9, 0), at(2028, 1, 2, 9, 0)) == [2024, 2027, 2028]
+
+
+def test_full_width_tilde_and_to_ranges_are_accepted() -> None:
+    off, work = parse_schedule("2027-10-01～2027-10-07 休\n2027-09-26 to 2027-09-26 班")
+    assert len(off) == 7 and work == {date(2027, 9, 26)}
+
+
+def test_a_calendar_without_any_working_day_says_so_instead_of_looping() -> None:
+    start = date(2025, 1, 1)
+    cal = WorkCalendar(tz=TZ, extra_off=frozenset(start + timedelta(days=n)
+                                                  for n in range(4 * 366)))
+    with pytest.raises(ValueError):
+        cal.add_working_time(at(2025, 1, 1, 9, 0), hours=1)

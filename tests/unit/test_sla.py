@@ -21,12 +21,15 @@ _OFF, _MAKEUP, _YEARS = FakeHolidays().official()
 CAL = WorkCalendar(tz=TZ, holidays=_OFF, makeup_days=_MAKEUP, known_years=_YEARS)
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
+
+
+SEP30 = at(2025, 9, 30, 15, 0)
 
 
 def case(kind: Kind = Kind.COMPLAINT, severity: Severity | None = Severity.B,
-         state: State = State.DISPATCHED, received: datetime = at(2025, 9, 30, 15, 0),
+         state: State = State.DISPATCHED, received: datetime = SEP30,
          contained: bool = False, **kw: Any) -> CaseFile:
     c = Complaint(1, "KS-202509-001", received, Channel.PHONE, 1, kind, 1, "划伤",
                   state=state, severity_proposed=severity, **kw)
