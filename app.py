@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.model import Role, User
 from ui import auth
-from ui.context import kesu, show_flash, tr
+from ui.context import background_jobs, kesu, show_flash, tr
 
 st.set_page_config(page_title="kesu 客诉", page_icon="📋", layout="wide")
 
@@ -33,6 +33,14 @@ def _alias(url_path: str) -> Callable[[], None]:
     return view
 
 
+def _forbidden(url_path: str) -> Callable[[], None]:
+    def view() -> None:
+        st.error(tr("err.page_forbidden"))
+        st.page_link("pages/log.py", label=tr("common.back"))
+    view.__name__ = f"forbidden_{url_path}"
+    return view
+
+
 def _remember_target() -> None:
     """Keep the path a logged-out visitor asked for, to open it after login."""
     if st.session_state.get("kesu_started"):
@@ -53,6 +61,9 @@ def _navigation(user: User | None) -> st.navigation:  # type: ignore[valid-type]
                      url_path=p, default=(p == "log"),
                      visibility="hidden" if hidden else "visible")
              for f, p, k, roles, hidden in PAGES if not roles or user.has(*roles)]
+    # a page this role may not open answers its URL with a clear message, not a 404 pop-up
+    pages += [st.Page(_forbidden(p), title=tr(k), url_path=p, visibility="hidden")
+              for _, p, k, roles, _ in PAGES if roles and not user.has(*roles)]
     return st.navigation(pages)
 
 
@@ -67,6 +78,7 @@ def _sidebar(user: User, authenticator: object) -> None:
 
 auth.apply_lang_param()
 app = kesu()
+background_jobs()
 if app.needs_first_admin():
     show_flash()
     st.navigation([st.Page(auth.setup_view, title=tr("setup.title"), url_path="setup")],

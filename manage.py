@@ -1,9 +1,10 @@
-"""kesu command line: migrate, demo, create-user, reset-password.
+"""kesu command line: migrate, demo, create-user, reset-password, worker.
 
     python manage.py migrate
     python manage.py demo [--cases 150]
     python manage.py create-user NAME --roles sales,qa [--name "王丽"] [--level 1] [--title ...]
     python manage.py reset-password NAME
+    python manage.py worker [--once] [--interval 15]   # escalations and the outbox
 The database is the one the app uses: DATABASE_URL, else data/kesu.db (KESU_DATA_DIR).
 """
 from __future__ import annotations
@@ -94,6 +95,35 @@ def cmd_reset_password(args: argparse.Namespace) -> None:
     print(f"password of {target.username} reset (and any lock lifted)")
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    """The scheduled jobs in the foreground (set KESU_BACKGROUND=off for the app servers, or
+    keep both: a database lease lets one process at a time do the work)."""
+    import logging
+    import signal
+
+    from db.scheduler import Scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler = Scheduler(_app(), interval=args.interval)
+    if args.once:
+        tick = scheduler.tick()
+        if not tick.holder:
+            print("another process holds the jobs' lease: nothing done")
+        else:
+            d = tick.delivered
+            print(f"escalated {tick.escalated}; sent {d.sent if d else 0}, "
+                  f"retrying {d.retrying if d else 0}, failed {d.failed if d else 0}")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+    print(f"worker {scheduler.holder}: every {args.interval:g} s; Ctrl-C stops")
+    try:
+        scheduler.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.release()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="manage.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("reset-password")
     r.add_argument("username")
     r.set_defaults(fn=cmd_reset_password)
+    w = sub.add_parser("worker", help="run the escalations and the outbox delivery")
+    w.add_argument("--once", action="store_true", help="one round, then exit")
+    w.add_argument("--interval", type=float, default=15.0, help="seconds between rounds")
+    w.set_defaults(fn=cmd_worker)
     args = p.parse_args(argv)
     try:
         args.fn(args)

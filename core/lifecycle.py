@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from core import notify, sla, workflow
+from core import notify, outbox, sla, workflow
 from core.errors import InvalidInput, NotAllowed, NotFound, StaleCase
 from core.model import (
     ApprovalStep,
@@ -257,8 +257,34 @@ class Lifecycle:
         self._enqueue(uow, notes, c, now)
 
     def _enqueue(self, uow: UnitOfWork, notes: list[notify.Note], c: Complaint,
-                 now: datetime) -> None:
-        """Hand the notes to the configured channels (e-mail, group robots); none by default."""
+                 now: datetime, tag: str = "") -> None:
+        """Hand the notes to the configured channels (e-mail, group robots); none by default.
+
+        One e-mail per recipient who has an address, in their language; one message per
+        configured robot per kind of note, naming the recipients. The outbox key names the
+        event (the case's new version, or `tag`), so queuing the same event twice is a no-op.
+        """
+        cfg = outbox.ChannelConfig.from_stored(uow.settings.get("channels"))
+        if not notes or not cfg.any_enabled:
+            return
+        event = tag or f"v{c.version}"
+        link = outbox.case_link(cfg, c.id)
+        users = {u.id: u for u in uow.users.list()}
+        if cfg.enabled("email"):
+            for n in notes:
+                u = users.get(n.user_id)
+                if u is not None and u.active and u.email:
+                    lang = u.language.value
+                    uow.outbox.add(outbox.email(
+                        f"email:{c.id}:{event}:{n.kind}:{u.id}", u.email, u.display_name, lang,
+                        outbox.note_text(n.kind, n.params, lang), link), now)
+        for kind in dict.fromkeys(n.kind for n in notes):
+            same = [n for n in notes if n.kind == kind]
+            names = [users[n.user_id].display_name for n in same if n.user_id in users]
+            text = outbox.note_text(kind, same[0].params, cfg.robot_language)
+            for channel in cfg.robots():
+                uow.outbox.add(outbox.robot(f"{channel}:{c.id}:{event}:{kind}", channel,
+                                            cfg.robot_language, text, names, link), now)
 
     # ------------------------------------------------------------ the inbox
 

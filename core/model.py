@@ -189,6 +189,7 @@ class User:
     title: Title = Title.NONE
     active: bool = True
     language: Lang = Lang.ZH
+    email: str = ""  # where the optional e-mail channel reaches them (SPEC §8)
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

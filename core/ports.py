@@ -12,6 +12,7 @@ from core.model import (
     Attachment, Complaint, Customer, Department, DefectType, Event, Product, RegisterFilter,
     Notification, RegisterRow, Severity, State, User,
 )
+from core.outbox import ChannelConfig, Message, OutboxItem
 from core.rules.severity import Candidate
 
 T = TypeVar("T")
@@ -54,6 +55,9 @@ class ComplaintRepo(Protocol):
     def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
                              defect_type_id: int | None, since: datetime) -> list[Candidate]: ...
     def in_states(self, states: Sequence[State], limit: int = 5000) -> list[Complaint]: ...
+    def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
+        """Open cases whose stored earliest due time is at or before `at`."""
+        ...
     def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
                          since: datetime, until: datetime) -> int: ...
 
@@ -76,6 +80,45 @@ class NotificationRepo(Protocol):
     def for_user(self, user_id: int, limit: int = 200) -> list[Notification]: ...
     def unread_count(self, user_id: int) -> int: ...
     def mark_read(self, user_id: int, ids: Sequence[int] | None, at: datetime) -> int: ...
+
+
+class OutboxRepo(Protocol):
+    """Messages for e-mail and the group robots, kept until delivered (SPEC §8)."""
+
+    def add(self, message: Message, at: datetime) -> bool:
+        """Queue a message; False (and nothing queued) when its key is there already."""
+        ...
+    def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]: ...
+    def claim(self, item_id: int, attempts: int, until: datetime) -> bool:
+        """Take a pending message for sending, if it is still pending with `attempts` tries:
+        counts the attempt and hides it until `until`. False when another sender took it."""
+        ...
+    def mark_sent(self, item_id: int, at: datetime) -> None: ...
+    def mark_failed(self, item_id: int, error: str, next_try_at: datetime | None) -> None:
+        """Record a failed attempt: try again at `next_try_at`, or (None) give up."""
+        ...
+    def counts(self) -> dict[str, int]: ...
+    def recent(self, statuses: Sequence[str], limit: int = 20) -> list[OutboxItem]: ...
+    def retry_failed(self, now: datetime) -> int: ...
+
+
+class EscalationRepo(Protocol):
+    """Which escalation levels fired, so that each fires once per step (SPEC §7)."""
+
+    def fired(self, complaint_id: int) -> set[tuple[str, datetime, int]]: ...
+    def add(self, complaint_id: int, step: str, started: datetime, level: int,
+            at: datetime) -> bool:
+        """Record a level; False when it was recorded already (by anyone)."""
+        ...
+
+
+class LeaseRepo(Protocol):
+    """A named lease: while it runs, only its holder does the scheduled jobs."""
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew the lease if it is free, expired, or already ours."""
+        ...
+    def release(self, name: str, holder: str, now: datetime) -> None: ...
 
 
 class EventRepo(Protocol):
@@ -103,6 +146,9 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepo
     attachments: AttachmentRepo
     settings: SettingRepo
+    outbox: OutboxRepo
+    escalations: EscalationRepo
+    leases: LeaseRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -131,6 +177,13 @@ class HolidaySource(Protocol):
     def official(self) -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
         """(days off, make-up working days, years covered)."""
         ...
+
+
+class Sender(Protocol):
+    """Delivers one message over its channel; returns the server's answer, or raises
+    core.outbox.DeliveryFailed with it."""
+
+    def send(self, message: Message, config: ChannelConfig) -> str: ...
 
 
 class Clock(Protocol):

@@ -23,10 +23,12 @@ from core.model import (
     Event, Kind, Lang, Product, RegisterFilter, RegisterRow, Request, Role, Severity,
     State, Title, User, WhereFound,
 )
+from core.channels import Channels
 from core.lifecycle import Lifecycle
 from core.timing import Timing
+from core.outbox import EMAIL
 from core.ports import (
-    BlobStore, Clock, HolidaySource, PasswordHasher, UnitOfWork, UowFactory,
+    BlobStore, Clock, HolidaySource, PasswordHasher, Sender, UnitOfWork, UowFactory,
 )
 from core.rules import lockout, numbering
 from core.rules.severity import Candidate, duplicate_reason
@@ -110,17 +112,20 @@ class UserInput:
     title: Title = Title.NONE
     language: Lang = Lang.ZH
     active: bool = True
+    email: str = ""
 
 
 @dataclass
-class Kesu(Timing, Lifecycle):
-    """The application: services wired to a unit-of-work factory, blob store, hasher and clock."""
+class Kesu(Channels, Timing, Lifecycle):
+    """The application: services wired to a unit-of-work factory, blob store, hasher and clock
+    (and, for the optional notification channels, a sender)."""
 
     uow: UowFactory
     blobs: BlobStore
     hasher: PasswordHasher
     clock: Clock = field(default=utcnow)
     holidays: HolidaySource | None = None
+    sender: Sender | None = None
 
     # ------------------------------------------------------------ helpers
 
@@ -263,7 +268,8 @@ class Kesu(Timing, Lifecycle):
             raise InvalidInput("err.username_taken", name=name)
         self._check_user(uow, data)
         user = User(0, name, data.display_name.strip(), data.roles, data.department_id,
-                    data.approval_level, data.title, data.active, data.language)
+                    data.approval_level, data.title, data.active, data.language,
+                    data.email.strip())
         uid = uow.users.add(user, self._hash_new(password))
         return dataclasses.replace(user, id=uid)
 
@@ -277,9 +283,13 @@ class Kesu(Timing, Lifecycle):
         if data.department_id is not None and data.department_id not in {
                 d.id for d in uow.ref.departments(include_inactive=True)}:
             raise InvalidInput("err.unknown", field="department")
+        email = data.email.strip()
+        if email and (len(email) > MAX_SHORT * 2 or not EMAIL.match(email)):
+            raise InvalidInput("err.email_format")
 
     def update_user(self, actor: User, user_id: int, data: UserInput) -> User:
-        """Roles, department, level, title, name, language, active. Users are never deleted."""
+        """Roles, department, level, title, name, language, active, e-mail. Users are never
+        deleted."""
         with self.uow(write=True) as uow:
             me = self._require_admin(uow, actor)
             old = uow.users.get(user_id)
@@ -291,7 +301,8 @@ class Kesu(Timing, Lifecycle):
             new = dataclasses.replace(
                 old, display_name=data.display_name.strip(), roles=data.roles,
                 department_id=data.department_id, approval_level=data.approval_level,
-                title=data.title, language=data.language, active=data.active)
+                title=data.title, language=data.language, active=data.active,
+                email=data.email.strip())
             uow.users.update(new)
             uow.commit()
             return new

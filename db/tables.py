@@ -52,6 +52,7 @@ class UserRow(Base):
     title: Mapped[str] = mapped_column(String(30), default="none")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="zh")
+    email: Mapped[str] = mapped_column(String(200), default="")  # migration 0005
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

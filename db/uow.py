@@ -52,6 +52,7 @@ from core.model import (
     Validity,
     WhereFound,
 )
+from core.outbox import Message, OutboxItem
 from core.rules.approvals import Delegation
 from core.rules.severity import Candidate
 from db.tables import (
@@ -67,11 +68,14 @@ from db.tables import (
     DelegationRow,
     DepartmentRow,
     DispositionRow,
+    EscalationRow,
     EventRow,
+    LeaseRow,
     LoginAttemptRow,
     MeetingRow,
     NotificationRow,
     NumberCounterRow,
+    OutboxRow,
     ProductRow,
     SettingRow,
     UserRow,
@@ -85,7 +89,7 @@ T = TypeVar("T")
 def _user(r: UserRow) -> User:
     return User(r.id, r.username, r.display_name,
                 frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
-                r.approval_level, Title(r.title), r.active, Lang(r.language))
+                r.approval_level, Title(r.title), r.active, Lang(r.language), r.email)
 
 
 class SqlUsers:
@@ -107,7 +111,8 @@ class SqlUsers:
         r = UserRow(username=user.username, display_name=user.display_name,
                     password_hash=password_hash, roles=",".join(sorted(user.roles)),
                     department_id=user.department_id, approval_level=user.approval_level,
-                    title=user.title.value, active=user.active, language=user.language.value)
+                    title=user.title.value, active=user.active, language=user.language.value,
+                    email=user.email)
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -117,6 +122,7 @@ class SqlUsers:
         r.display_name, r.roles = user.display_name, ",".join(sorted(user.roles))
         r.department_id, r.approval_level = user.department_id, user.approval_level
         r.title, r.active, r.language = user.title.value, user.active, user.language.value
+        r.email = user.email
 
     def password_hash(self, user_id: int) -> str:
         return self.s.get_one(UserRow, user_id).password_hash
@@ -360,6 +366,13 @@ class SqlComplaints:
              .order_by(ComplaintRow.received_at.desc()).limit(limit))
         return [_complaint(r) for r in self.s.scalars(q)]
 
+    def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
+        open_states = [x.value for x in State if x.is_open]
+        q = (select(ComplaintRow).where(ComplaintRow.state.in_(open_states),
+                                        ComplaintRow.due_at <= at)
+             .order_by(ComplaintRow.due_at, ComplaintRow.id).limit(limit))
+        return [_complaint(r) for r in self.s.scalars(q)]
+
     def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
                          since: datetime, until: datetime) -> int:
         """Cases of the same issue at the same severity (final, else proposed) in a window."""
@@ -543,6 +556,114 @@ class SqlSettings:
             r.value = text
 
 
+def _insert_new(s: Session, row: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True if the row went in, False if its key was there.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and
+    then does nothing, so exactly one of two racing writers gets True.
+    """
+    dialect: Any = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+    # RETURNING says whether a row went in (an ORM-executed INSERT reports no rowcount)
+    res = s.execute(dialect.insert(row).values(**values).on_conflict_do_nothing(
+        index_elements=keys).returning(*row.__table__.primary_key.columns))
+    return res.first() is not None
+
+
+def _outbox_item(r: OutboxRow) -> OutboxItem:
+    return OutboxItem(r.id, Message(r.key, r.channel, r.target, r.subject, r.body), r.status,
+                      r.attempts, r.next_try_at, r.last_error, r.created_at, r.sent_at)
+
+
+class SqlOutbox:
+    """The outbox; claiming is one conditional UPDATE, so two senders never take one row."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def add(self, message: Message, at: datetime) -> bool:
+        m = message
+        return _insert_new(self.s, OutboxRow, {
+            "key": m.key[:200], "channel": m.channel, "target": m.target[:500],
+            "subject": m.subject[:300], "body": m.body, "status": "pending", "attempts": 0,
+            "next_try_at": at, "last_error": "", "created_at": at}, ["key"])
+
+    def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
+        q = (select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.next_try_at <= now)
+             .order_by(OutboxRow.next_try_at, OutboxRow.id).limit(limit))
+        return [_outbox_item(r) for r in self.s.scalars(q)]
+
+    def claim(self, item_id: int, attempts: int, until: datetime) -> bool:
+        res = self.s.execute(
+            update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.status == "pending",
+                                    OutboxRow.attempts == attempts)
+            .values(attempts=attempts + 1, next_try_at=until))
+        return int(res.rowcount) == 1  # type: ignore[attr-defined]
+
+    def mark_sent(self, item_id: int, at: datetime) -> None:
+        self.s.execute(update(OutboxRow).where(OutboxRow.id == item_id)
+                       .values(status="sent", sent_at=at))
+
+    def mark_failed(self, item_id: int, error: str, next_try_at: datetime | None) -> None:
+        values: dict[str, Any] = {"last_error": error}
+        if next_try_at is None:
+            values["status"] = "failed"
+        else:
+            values["next_try_at"] = next_try_at
+        self.s.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
+
+    def counts(self) -> dict[str, int]:
+        q = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        return {str(status): int(n) for status, n in self.s.execute(q)}
+
+    def recent(self, statuses: Sequence[str], limit: int = 20) -> list[OutboxItem]:
+        q = (select(OutboxRow).where(OutboxRow.status.in_(list(statuses)))
+             .order_by(OutboxRow.id.desc()).limit(limit))
+        return [_outbox_item(r) for r in self.s.scalars(q)]
+
+    def retry_failed(self, now: datetime) -> int:
+        res = self.s.execute(update(OutboxRow).where(OutboxRow.status == "failed")
+                             .values(status="pending", attempts=0, next_try_at=now))
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlEscalations:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def fired(self, complaint_id: int) -> set[tuple[str, datetime, int]]:
+        q = select(EscalationRow.step, EscalationRow.started_at, EscalationRow.level).where(
+            EscalationRow.complaint_id == complaint_id)
+        return {(step, started, level) for step, started, level in self.s.execute(q)}
+
+    def add(self, complaint_id: int, step: str, started: datetime, level: int,
+            at: datetime) -> bool:
+        return _insert_new(self.s, EscalationRow, {
+            "complaint_id": complaint_id, "step": step, "started_at": started, "level": level,
+            "at": at}, ["complaint_id", "step", "started_at", "level"])
+
+
+class SqlLeases:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Insert-if-missing, else one conditional UPDATE: it takes the row lock (PostgreSQL)
+        or the write lock (SQLite), and a racing second UPDATE re-reads the row and finds it
+        held — so two processes never both hold the lease."""
+        if _insert_new(self.s, LeaseRow, {"name": name, "holder": holder, "expires_at": until},
+                       ["name"]):
+            return True
+        res = self.s.execute(
+            update(LeaseRow).where(LeaseRow.name == name,
+                                   or_(LeaseRow.expires_at <= now, LeaseRow.holder == holder))
+            .values(holder=holder, expires_at=until))
+        return int(res.rowcount) == 1  # type: ignore[attr-defined]
+
+    def release(self, name: str, holder: str, now: datetime) -> None:
+        self.s.execute(update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
+                       .values(expires_at=now))
+
+
 # ---------------------------------------------------------------- unit of work
 
 
@@ -563,6 +684,7 @@ class SqlUnitOfWork:
         self.settings = SqlSettings(s)
         self.records = SqlRecords(s)
         self.notifications = SqlNotifications(s)
+        self.outbox, self.escalations, self.leases = SqlOutbox(s), SqlEscalations(s), SqlLeases(s)
         return self
 
     def __exit__(self, *exc: object) -> None:

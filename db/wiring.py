@@ -5,6 +5,7 @@ import os
 
 from core.services import Kesu
 from db.blobs import FileBlobStore
+from db.delivery import ChannelSender
 from db.holidays import PackageHolidays
 from db.engine import data_dir, database_url, make_engine, migrate
 from db.security import BcryptHasher
@@ -18,4 +19,5 @@ def build_app(url: str | None = None, run_migrations: bool = True) -> Kesu:
     engine = make_engine(url)
     rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
     return Kesu(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
-                hasher=BcryptHasher(rounds), holidays=PackageHolidays())
+                hasher=BcryptHasher(rounds), holidays=PackageHolidays(),
+                sender=ChannelSender())

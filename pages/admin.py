@@ -1,10 +1,12 @@
-"""Admin (系统管理): users, departments, customers, products, defect types, settings."""
+"""Admin (系统管理): users, departments, customers, products, defect types, settings, calendar,
+notifications."""
 from __future__ import annotations
 
 import streamlit as st
 
 from core.model import Role
 from ui import admin_calendar as ac
+from ui import admin_channels as ach
 from ui import admin_forms as af
 from ui.context import kesu, me, show_flash, tr
 
@@ -17,7 +19,7 @@ st.title(tr("admin.title"))
 show_flash()
 tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
                 tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
-                tr("admin.calendar")])
+                tr("admin.calendar"), tr("admin.notifications")])
 with tabs[0]:
     af.users(user)
 with tabs[1]:
@@ -34,3 +36,7 @@ with tabs[5]:
 with tabs[6]:
     ac.calendar(user)
     ac.limits(user)
+with tabs[7]:
+    ach.channels(user)
+    ach.escalation_levels(user)
+    ach.outbox(user)

@@ -42,8 +42,11 @@ def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
     langs = list(Lang)
     language = a.selectbox(tr("field.language"), langs, index=langs.index(u.language) if u else 0,
                            format_func=label("lang"), key=f"{key}_lang")
+    email = a.text_input(tr("field.email"), value=u.email if u else "", max_chars=200,
+                         key=f"{key}_email")
     active = b.checkbox(tr("field.active"), value=u.active if u else True, key=f"{key}_act")
-    return UserInput(username, name, frozenset(roles), dept, int(level), title, language, active)
+    return UserInput(username, name, frozenset(roles), dept, int(level), title, language, active,
+                     email)
 
 
 def users(me: User) -> None:
@@ -60,6 +63,7 @@ def users(me: User) -> None:
         tr("field.department"): [dept_names.get(u.department_id or 0, "") for u in all_users],
         tr("field.approval_level"): [u.approval_level for u in all_users],
         tr("field.title"): [tr(f"title.{u.title.value}") for u in all_users],
+        tr("field.email"): [u.email for u in all_users],
         tr("field.active"): [tr("common.yes") if u.active else tr("common.no") for u in all_users],
         tr("admin.locked"): [tr("common.yes") if app.is_locked(u.username) else ""
                              for u in all_users],

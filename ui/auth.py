@@ -56,10 +56,11 @@ def authenticator() -> stauth.Authenticate:
 
 def restore_session(auth: stauth.Authenticate) -> None:
     """Finish pending cookie writes, then log in from a valid cookie (fresh browser tab/reload)."""
-    if st.session_state.pop("kesu_delete_cookie", False):
+    # The cookie component's own first render triggers an extra rerun, which can unmount a
+    # set/delete before the browser ran it: repeat the write on the next few runs.
+    if _countdown("kesu_delete_cookie"):
         auth.cookie_controller.delete_cookie()
-    if st.session_state.pop("kesu_set_cookie", False) and st.session_state.get(
-            "authentication_status"):
+    if _countdown("kesu_set_cookie") and st.session_state.get("authentication_status"):
         auth.cookie_controller.set_cookie()
     if st.session_state.get("authentication_status"):
         return
@@ -78,6 +79,22 @@ def restore_session(auth: stauth.Authenticate) -> None:
         if user is None:  # deactivated, or the password changed since the cookie was issued
             _clear()
             st.session_state["kesu_delete_cookie"] = True
+
+
+COOKIE_REPEATS = 3
+
+
+def _countdown(key: str) -> bool:
+    """True while a pending cookie write still has runs left (True counts as fresh)."""
+    left = st.session_state.get(key)
+    if not left:
+        return False
+    left = COOKIE_REPEATS if left is True else int(left)
+    if left <= 1:
+        st.session_state.pop(key, None)
+    else:
+        st.session_state[key] = left - 1
+    return True
 
 
 def current_user() -> Any:
@@ -106,6 +123,7 @@ def logout(auth: stauth.Authenticate) -> None:
     auth.authentication_controller.logout()
     st.session_state.pop("kesu_user", None)
     st.session_state["kesu_delete_cookie"] = True
+    st.session_state.pop("kesu_set_cookie", None)
 
 
 def login_view() -> None:
@@ -143,6 +161,7 @@ def _login(username: str, password: str) -> None:
         "roles": sorted(r.value for r in user.roles), "logout": False,
         "kesu_set_cookie": True,
     })
+    st.session_state.pop("kesu_delete_cookie", None)  # a logout's pending delete must not win
     st.rerun()
 
 

@@ -30,6 +30,15 @@ def kesu() -> Kesu:
     return build_app()
 
 
+@st.cache_resource(show_spinner=False)
+def background_jobs() -> object:
+    """The scheduled jobs' thread of this server process (escalations, outbox), started once
+    for all sessions; None when KESU_BACKGROUND=off leaves them to `manage.py worker`."""
+    from db.scheduler import start_background
+
+    return start_background(kesu())
+
+
 def lang() -> str:
     return str(st.session_state.get("lang", "zh"))
 

@@ -7,6 +7,7 @@ Per test:
 - `st.cache_resource` / `st.cache_data` cleared before and after, because they are
   process-wide: the app's `kesu()` would otherwise keep the previous test's database;
 - the login cookie reads as absent (`st.context.cookies` is a MagicMock inside AppTest);
+- no background jobs thread (KESU_BACKGROUND=off);
 - the legacy `pages/` multipage path is switched off (see `_no_legacy_pages_dir`);
 - translated `format_func`s see the AppTest's language outside a run (see `_lang_outside_run`).
 
@@ -132,6 +133,9 @@ def _app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("KESU_COOKIE_KEY", raising=False)
     monkeypatch.setenv("KESU_DATA_DIR", str(data))
     monkeypatch.setenv("KESU_BCRYPT_ROUNDS", "4")
+    # no scheduled-jobs thread: it would escalate the demo cases into the inboxes while a
+    # page is being tested (test_app.py starts it on purpose once)
+    monkeypatch.setenv("KESU_BACKGROUND", "off")
     monkeypatch.setattr(CookieModel, "get_cookie", lambda self: None)
     _clear_streamlit_caches()
     yield data

@@ -68,6 +68,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"manage.py demo failed:\n{demo.stdout}\n{demo.stderr}")
     port = _free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("tests_e2e_*.png"):  # screenshots of an earlier session
+        old.unlink()
     log_path = ARTIFACTS / "streamlit-server.log"
     log = log_path.open("w")
     proc = subprocess.Popen(

@@ -79,11 +79,30 @@ def idle(page: Page) -> None:
     page.wait_for_selector(IDLE)
 
 
+_QUIET_JS = """ms => {
+    const w = window;
+    if (!w.__kesuObserver) {  // note every change of the script state from now on
+        w.__kesuLastChange = performance.now();
+        w.__kesuObserver = new MutationObserver(() => { w.__kesuLastChange = performance.now(); });
+        w.__kesuObserver.observe(document.body, {subtree: true, attributes: true,
+                                                 attributeFilter: ["data-test-script-state"]});
+    }
+    const app = document.querySelector("[data-testid='stApp']");
+    return !!app && app.getAttribute("data-test-script-state") === "notRunning"
+        && performance.now() - w.__kesuLastChange >= ms;
+}"""
+
+
 def settle(page: Page, ms: int = 1000) -> None:
-    """Idle, a pause for any follow-up rerun (the cookie component's), then idle again."""
-    idle(page)
-    page.wait_for_timeout(ms)
-    idle(page)
+    """Wait until no script run has started or ended for `ms` milliseconds.
+
+    Needed before clicking a button right after a page load or a page change: the login
+    cookie component (created in app.py before st.navigation) gets a new element id on each
+    page, mounts again and sends its value, which starts one more run. A click that lands
+    while that run starts is lost (Streamlit drops the button trigger of the interrupted
+    run) — seen as an ignored first login on a cold server.
+    """
+    page.wait_for_function(_QUIET_JS, arg=ms, polling=100)
 
 
 def heading(page: Page, text: str) -> Locator:
@@ -96,10 +115,11 @@ def login_form_shown(page: Page, tx: Texts) -> None:
     expect(page.get_by_role("button", name=tx.logout)).to_have_count(0)
 
 
-def submit_login(page: Page, tx: Texts, username: str, password: str) -> None:
+def submit_login(page: Page, tx: Texts, username: str, password: str,
+                 settle_ms: int = 1000) -> None:
     """Fill and submit the login form that is on screen (no check of the outcome)."""
     expect(heading(page, tx.login_title)).to_be_visible()
-    idle(page)
+    settle(page, settle_ms)
     page.get_by_role("textbox", name=tx.username, exact=True).fill(username)
     page.get_by_role("textbox", name=tx.password, exact=True).fill(password)
     page.get_by_role("button", name=tx.login, exact=True).click()
@@ -111,6 +131,12 @@ def login(page: Page, tx: Texts, username: str, landing_title: str | None = None
     expect(heading(page, landing_title or tx.log_title)).to_be_visible()
     expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
     idle(page)
+
+
+def click_button(page: Page, name: str) -> None:
+    """Click a button once the app has settled (see `settle`)."""
+    settle(page, 500)
+    page.get_by_role("button", name=name, exact=True).click()
 
 
 def choose(page: Page, combobox: str, option: str) -> None:

@@ -20,6 +20,7 @@ from tests.e2e.helpers import (
     ZH,
     Texts,
     choose,
+    click_button,
     heading,
     idle,
     login,
@@ -53,7 +54,7 @@ def _log_complaint(page: Page, tx: Texts, photo: Path, code: str, description: s
     choose(page, tx.defect_type, tx.defect_option)
     page.locator("[data-testid='stMain'] input[type='file']").set_input_files(str(photo))
     expect(page.get_by_text(photo.name, exact=True)).to_be_visible()  # the upload finished
-    page.get_by_role("button", name=tx.log_submit, exact=True).click()
+    click_button(page, tx.log_submit)
     ok = page.get_by_test_id("stAlertContentSuccess").filter(has_text=tx.saved)
     expect(ok).to_be_visible()
     match = tx.saved.search(ok.inner_text())
@@ -120,7 +121,7 @@ def test_log_find_open_and_log_out(page: Page, tmp_path: Path, lang: str, userna
     _case_page_shows(page, tx, number, description, photo)
 
     # log out, then reload: the login form, not the app (the cookie is really gone)
-    page.get_by_role("button", name=tx.logout, exact=True).click()
+    click_button(page, tx.logout)
     login_form_shown(page, tx)
     settle(page)
     page.reload()
@@ -137,12 +138,13 @@ def test_five_wrong_passwords_lock_the_account(page: Page) -> None:
     page.goto("/?lang=zh")
     login_form_shown(page, tx)
     error = page.get_by_test_id("stAlertContentError")
+    settle(page)  # after the page load; between attempts a short pause is enough
 
     def attempt(password: str, expected: str) -> None:
         # An empty password first changes the message, so each attempt's own answer is seen.
-        submit_login(page, tx, "finance", "")
+        submit_login(page, tx, "finance", "", settle_ms=300)
         expect(error).to_have_text(tx.missing)
-        submit_login(page, tx, "finance", password)
+        submit_login(page, tx, "finance", password, settle_ms=300)
         expect(error).to_contain_text(expected)
 
     for i in range(4):
@@ -210,7 +212,7 @@ def test_admin_page_is_only_for_admins(page: Page) -> None:
     refused()
 
     # the same URL does show the page to an administrator (so the check above means something)
-    page.get_by_role("button", name=tx.logout, exact=True).click()
+    click_button(page, tx.logout)
     login_form_shown(page, tx)
     settle(page)
     page.goto("/admin?lang=zh")

@@ -30,11 +30,15 @@ from core.model import (
     State,
     User,
 )
+from core.outbox import ChannelConfig, DeliveryFailed, Message, OutboxItem
 from core.ports import (
     AttachmentRepo,
     ComplaintRepo,
+    EscalationRepo,
     EventRepo,
+    LeaseRepo,
     NotificationRepo,
+    OutboxRepo,
     RecordRepo,
     RefRepo,
     SettingRepo,
@@ -63,6 +67,9 @@ class Data:
     attachments: dict[int, Attachment] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
     records: dict[type, dict[int, Any]] = field(default_factory=dict)
+    outbox: dict[int, OutboxItem] = field(default_factory=dict)
+    escalations: dict[tuple[int, str, datetime, int], datetime] = field(default_factory=dict)
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     last_id: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
@@ -265,6 +272,11 @@ class FakeComplaints:
         hits = [c for c in self.d.complaints.values() if c.state in states]
         return sorted(hits, key=lambda c: c.received_at, reverse=True)[:limit]
 
+    def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
+        hits = [c for c in self.d.complaints.values()
+                if c.state.is_open and c.due_at is not None and c.due_at <= at]
+        return sorted(hits, key=lambda c: (c.due_at or at, c.id or 0))[:limit]
+
     def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
                          since: datetime, until: datetime) -> int:
         return sum(1 for c in self.d.complaints.values()
@@ -332,6 +344,89 @@ class FakeNotifications:
         return n
 
 
+class FakeOutbox:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def add(self, message: Message, at: datetime) -> bool:
+        if any(i.message.key == message.key for i in self.d.outbox.values()):
+            return False
+        oid = self.d.new_id("outbox")
+        self.d.outbox[oid] = OutboxItem(oid, message, "pending", 0, at, "", at)
+        return True
+
+    def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
+        hits = [i for i in self.d.outbox.values()
+                if i.status == "pending" and i.next_try_at <= now]
+        return sorted(hits, key=lambda i: (i.next_try_at, i.id))[:limit]
+
+    def claim(self, item_id: int, attempts: int, until: datetime) -> bool:
+        i = self.d.outbox.get(item_id)
+        if i is None or i.status != "pending" or i.attempts != attempts:
+            return False
+        self.d.outbox[item_id] = replace(i, attempts=attempts + 1, next_try_at=until)
+        return True
+
+    def mark_sent(self, item_id: int, at: datetime) -> None:
+        self.d.outbox[item_id] = replace(self.d.outbox[item_id], status="sent", sent_at=at)
+
+    def mark_failed(self, item_id: int, error: str, next_try_at: datetime | None) -> None:
+        i = self.d.outbox[item_id]
+        self.d.outbox[item_id] = (replace(i, status="failed", last_error=error)
+                                  if next_try_at is None
+                                  else replace(i, last_error=error, next_try_at=next_try_at))
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i in self.d.outbox.values():
+            out[i.status] = out.get(i.status, 0) + 1
+        return out
+
+    def recent(self, statuses: Sequence[str], limit: int = 20) -> list[OutboxItem]:
+        hits = [i for i in self.d.outbox.values() if i.status in statuses]
+        return sorted(hits, key=lambda i: i.id, reverse=True)[:limit]
+
+    def retry_failed(self, now: datetime) -> int:
+        failed = [i for i in self.d.outbox.values() if i.status == "failed"]
+        for i in failed:
+            self.d.outbox[i.id] = replace(i, status="pending", attempts=0, next_try_at=now)
+        return len(failed)
+
+
+class FakeEscalations:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def fired(self, complaint_id: int) -> set[tuple[str, datetime, int]]:
+        return {(step, started, level) for (cid, step, started, level) in self.d.escalations
+                if cid == complaint_id}
+
+    def add(self, complaint_id: int, step: str, started: datetime, level: int,
+            at: datetime) -> bool:
+        key = (complaint_id, step, started, level)
+        if key in self.d.escalations:
+            return False
+        self.d.escalations[key] = at
+        return True
+
+
+class FakeLeases:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        cur = self.d.leases.get(name)
+        if cur is not None and cur[0] != holder and cur[1] > now:
+            return False
+        self.d.leases[name] = (holder, until)
+        return True
+
+    def release(self, name: str, holder: str, now: datetime) -> None:
+        cur = self.d.leases.get(name)
+        if cur is not None and cur[0] == holder:
+            self.d.leases[name] = (holder, now)
+
+
 class FakeEvents:
     def __init__(self, d: Data) -> None:
         self.d = d
@@ -391,6 +486,9 @@ class FakeUnitOfWork:
     settings: SettingRepo
     records: RecordRepo
     notifications: NotificationRepo
+    outbox: OutboxRepo
+    escalations: EscalationRepo
+    leases: LeaseRepo
 
     def __init__(self, db: FakeDatabase, write: bool) -> None:
         self.db, self.write = db, write
@@ -403,6 +501,8 @@ class FakeUnitOfWork:
             FakeEvents(d), FakeAttachments(d), FakeSettings(d))
         self.records = FakeRecords(d)
         self.notifications = FakeNotifications(d)
+        self.outbox, self.escalations, self.leases = (
+            FakeOutbox(d), FakeEscalations(d), FakeLeases(d))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -450,6 +550,23 @@ class FakeHasher:
 
     def check(self, password: str, hashed: str) -> bool:
         return hashed == "h:" + password
+
+
+class FakeSender:
+    """The Sender port: keeps what it was asked to send; `down` makes it fail like a server
+    that does not answer."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Message, ChannelConfig]] = []
+        self.down = ""  # the error to raise, or "" to deliver
+
+    def send(self, message: Message, config: ChannelConfig) -> str:
+        if self.down:
+            raise DeliveryFailed(self.down)
+        if not config.enabled(message.channel):
+            raise DeliveryFailed(f"{message.channel} is not configured")
+        self.sent.append((message, config))
+        return "250 OK fake"
 
 
 class FakeClock:

@@ -1,0 +1,187 @@
+"""Escalation of overdue steps (逾期反应, SPEC §7): who hears about an overdue step, and when.
+
+Levels are a setting. By default: at the due time the holder(s) of the step and their manager;
+when twice the limit has elapsed, the general manager's office. Each level fires once per
+step (a step that starts again — a reopened case — is a new step). Pure: the services store
+which levels fired and write the notifications.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.errors import InvalidInput
+from core.model import CaseFile, Role, State, StepStatus, Title, User
+from core.rules.calendar import WorkCalendar
+from core.sla import Due
+
+HOLDERS, MANAGERS = "holders", "managers"
+AUDIENCES: tuple[str, ...] = (HOLDERS, MANAGERS,
+                              *(t.value for t in Title if t != Title.NONE))
+MAX_LEVELS = 5
+MAX_MULTIPLE = 20.0
+
+
+@dataclass(frozen=True)
+class Level:
+    """Fires once `multiple` times the step's limit has elapsed (1 = at the due time)."""
+
+    multiple: float
+    to: tuple[str, ...]
+
+
+DEFAULT_LEVELS: tuple[Level, ...] = (
+    Level(1.0, (HOLDERS, MANAGERS)),
+    Level(2.0, (Title.GENERAL_MANAGER.value,)),
+)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One level of one step that is due to fire now, and the users it notifies."""
+
+    step: str
+    started: datetime
+    level: int  # 1-based
+    user_ids: tuple[int, ...]
+    at: datetime  # when it became due
+
+
+def levels_from(stored: list[dict[str, Any]] | None) -> tuple[Level, ...]:
+    """The levels saved on the Admin page, or the defaults."""
+    if not stored:
+        return DEFAULT_LEVELS
+    return tuple(Level(float(x["multiple"]), tuple(str(a) for a in x["to"])) for x in stored)
+
+
+def check_levels(levels: Iterable[Level]) -> list[dict[str, Any]]:
+    """The levels to store, or InvalidInput: 1–5 levels, each later than the one before
+    (1× to 20× the limit) and telling someone."""
+    out: list[dict[str, Any]] = []
+    last = 0.0
+    for n, lvl in enumerate(levels, start=1):
+        if not 1.0 <= lvl.multiple <= MAX_MULTIPLE or lvl.multiple <= last:
+            raise InvalidInput("err.escalation_multiple", level=n)
+        if not lvl.to or any(a not in AUDIENCES for a in lvl.to):
+            raise InvalidInput("err.escalation_audience", level=n)
+        last = lvl.multiple
+        out.append({"multiple": lvl.multiple, "to": sorted(set(lvl.to), key=AUDIENCES.index)})
+    if not 1 <= len(out) <= MAX_LEVELS:
+        raise InvalidInput("err.escalation_count", n=MAX_LEVELS)
+    return out
+
+
+def fire_at(due: Due, multiple: float, cal: WorkCalendar) -> datetime | None:
+    """When `multiple` times the limit has elapsed: the due time (holds and extensions already
+    in it) plus the rest, counted like the limit itself — working or clock hours."""
+    if due.due is None:
+        return None
+    extra = multiple - 1.0
+    if extra <= 0:
+        return due.due
+    amount, unit = due.limit
+    if unit == "h":
+        return due.due + timedelta(hours=amount * extra)
+    hours = amount * extra * (cal.hours_per_day if unit == "wd" else 1)
+    return cal.add_working_time(due.due, hours=hours)
+
+
+# ---------------------------------------------------------------- who
+
+
+def _sales(case: CaseFile, active: list[User]) -> list[User]:
+    """The salesperson who took the complaint (首问负责), else every salesperson."""
+    mine = [u for u in active if u.id == case.complaint.received_by_id and u.has(Role.SALES)]
+    return mine or [u for u in active if u.has(Role.SALES)]
+
+
+def _department(case: CaseFile, active: list[User]) -> list[User]:
+    dept = case.complaint.responsible_department_id
+    return [u for u in active if dept and u.has(Role.PRODUCTION) and u.department_id == dept]
+
+
+def _qa(active: list[User]) -> list[User]:
+    return [u for u in active if u.has(Role.QA)]
+
+
+def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
+    """Who an open step waits for: the role of the transition that ends it (SPEC §5); the
+    reply step moves through several hands, so it is whoever the case waits for now."""
+    active = [u for u in users if u.active]
+    c = case.complaint
+    if step in ("dispatch", "answer_inquiry", "answer_suggestion"):
+        return _sales(case, active)
+    if step == "investigation":
+        return _qa(active)
+    if step == "containment":
+        return _qa(active) + _department(case, active)
+    if step == "reply":
+        if c.state == State.ROOT_CAUSE:
+            return _department(case, active) or _qa(active)
+        if c.state in (State.DISPOSITION, State.REPLYING):
+            return _sales(case, active)
+        if c.state == State.PENDING_APPROVAL:
+            pending = sorted((s for s in case.current(case.steps)
+                              if s.status == StepStatus.PENDING), key=lambda s: s.seq)
+            signers = [u for u in active if pending and u.title == pending[0].title]
+            return signers or _qa(active)
+    return _qa(active)
+
+
+def managers(people: list[User], users: list[User]) -> list[User]:
+    """Each person's manager: management of the same department, else the sales or QA manager
+    (by the person's role; both when it is neither or both)."""
+    active = [u for u in users if u.active]
+    out: list[User] = []
+    for p in people:
+        found = [u for u in active if u.has(Role.MANAGEMENT) and p.department_id is not None
+                 and u.department_id == p.department_id and u.id != p.id]
+        if not found:
+            titles = ({Title.SALES_MANAGER} if p.has(Role.SALES) and not p.has(Role.QA)
+                      else {Title.QA_MANAGER} if p.has(Role.QA) and not p.has(Role.SALES)
+                      else {Title.SALES_MANAGER, Title.QA_MANAGER})
+            found = ([u for u in active if u.title in titles and u.id != p.id]
+                     or [u for u in active if u.title in (Title.SALES_MANAGER, Title.QA_MANAGER)
+                         and u.id != p.id])
+        out += found
+    return out
+
+
+def recipients(level: Level, case: CaseFile, step: str, users: list[User]) -> list[User]:
+    """Everyone a level tells, once each, in a stable order."""
+    people: list[User] = []
+    who = holders(case, step, users)
+    if HOLDERS in level.to:
+        people += who
+    if MANAGERS in level.to:
+        people += managers(who, users)
+    titles = {a for a in level.to if a not in (HOLDERS, MANAGERS)}
+    people += [u for u in users if u.active and u.title.value in titles]
+    seen: dict[int, User] = {}
+    for u in people:
+        seen.setdefault(u.id, u)
+    return sorted(seen.values(), key=lambda u: u.id)
+
+
+def due_escalations(case: CaseFile, dues: list[Due], now: datetime,
+                    already_fired: set[tuple[str, datetime, int]], users: list[User],
+                    levels: tuple[Level, ...] = DEFAULT_LEVELS,
+                    cal: WorkCalendar | None = None) -> list[Escalation]:
+    """The levels of the case's open steps that are due by `now` and have not fired yet.
+
+    A step on hold has no due time and does not escalate; a case that is no longer open has
+    no open steps. Several levels can be due at once (the job did not run for a while): each
+    fires, lowest first.
+    """
+    cal = cal or WorkCalendar()
+    out: list[Escalation] = []
+    for due in dues:
+        for n, level in enumerate(levels, start=1):
+            at = fire_at(due, level.multiple, cal)
+            if at is None or now < at or (due.step, due.started, n) in already_fired:
+                continue
+            people = recipients(level, case, due.step, users)
+            out.append(Escalation(due.step, due.started, n, tuple(u.id for u in people), at))
+    return out
