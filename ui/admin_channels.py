@@ -87,7 +87,8 @@ def escalation_levels(me: User) -> None:
                                       0.0, 20.0, lvl.multiple if lvl else 0.0, step=0.5,
                                       key=f"esc_m{i}")
             to = b.multiselect(tr("chan.to"), AUDIENCES, default=list(lvl.to) if lvl else [],
-                               format_func=lambda x: tr("audience." + x), key=f"esc_to{i}")
+                               format_func=lambda x: tr("audience." + x), key=f"esc_to{i}",
+                               placeholder=tr("log.pick"))
             if multiple > 0:
                 chosen.append(Level(float(multiple), tuple(to)))
         if st.form_submit_button(tr("common.save"), type="primary"):

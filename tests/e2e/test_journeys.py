@@ -192,9 +192,9 @@ def test_admin_page_is_only_for_admins(page: Page) -> None:
     admin_tab = page.get_by_role("tab", name="用户")
 
     def refused() -> None:
-        """Streamlit's "Page not found" notice over the default page (Log), no admin page."""
+        """A clear message in the user's language instead of the admin page."""
         expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
-        expect(heading(page, tx.log_title)).to_be_visible()
+        expect(page.get_by_text("您的角色不能打开此页面。")).to_be_visible()
         settle(page)
         expect(heading(page, tx.admin_title)).to_have_count(0)
         expect(admin_tab).to_have_count(0)
