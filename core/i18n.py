@@ -437,7 +437,7 @@ T: dict[str, tuple[str, str]] = {
     "field.end": ("结束日期", "To"),
     "field.notes": ("记录", "Notes"),
     "field.text": ("文字", "Text"),
-    "field.schedule_days": ("N 天后确认", "Check in N days"),
+    "field.schedule_days": ("N 个工作日后确认", "Check in N working days"),
     "field.verify_after": ("计划确认日期", "Check scheduled for"),
     "field.verified_effective": ("对策有效", "Effective"),
     "field.on_hold_since": ("等待客户自", "Waiting since"),

@@ -765,12 +765,14 @@ class Lifecycle:
     def verify(self, actor: User, cid: int, version: int, effective: bool | None,
                note: str = "", schedule_days: int | None = None) -> Complaint:
         """效果确认: effective → follow-up; not effective → root cause again; or schedule the
-        check N days ahead (the case waits in `verifying`)."""
+        check N working days ahead (the case waits in `verifying`)."""
         def decide(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
             if schedule_days is not None:
                 if not 1 <= schedule_days <= 365:
                     raise InvalidInput("err.days_range")
-                return {"verify_after": self._today(uow) + timedelta(days=schedule_days)}
+                cal = self._calendar(uow)  # N working days, on the working calendar
+                day = cal.add_working_time(now, days=schedule_days).astimezone(cal.tz).date()
+                return {"verify_after": day}
             if effective is None:
                 raise InvalidInput("err.required", field="verdict")
             if effective:
