@@ -13,6 +13,7 @@ On a failure the page's screenshot is saved under KESU_E2E_ARTIFACTS (default:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -57,25 +58,22 @@ def _server_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the app on a free port with a demo database; stop it at the end of the session."""
-    data_dir = tmp_path_factory.mktemp("kesu-e2e-data")
+@contextlib.contextmanager
+def running_server(data_dir: Path, cases: int, log_path: Path) -> Iterator[str]:
+    """`manage.py demo --cases N` into `data_dir`, then the app on a free port until exit."""
     env = _server_env(data_dir)
-    demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", "20"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=180, check=False)
+    demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", str(cases)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+                          check=False)
     if demo.returncode != 0:
         pytest.fail(f"manage.py demo failed:\n{demo.stdout}\n{demo.stderr}")
     port = _free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("tests_e2e_*.png"):  # screenshots of an earlier session
-        old.unlink()
-    log_path = ARTIFACTS / "streamlit-server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -99,7 +97,17 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the app on a free port with a demo database; stop it at the end of the session."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("tests_e2e_*.png"):  # screenshots of an earlier session
+        old.unlink()
+    with running_server(tmp_path_factory.mktemp("kesu-e2e-data"), 20,
+                        ARTIFACTS / "streamlit-server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

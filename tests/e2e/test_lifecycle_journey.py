@@ -24,12 +24,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +44,7 @@ from core.model import (
     StepStatus, User, Validity,
 )
 from core.services import ComplaintDraft, Kesu
+from tests.e2e.conftest import running_server
 from tests.e2e.helpers import PASSWORD, ZH, heading, idle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,12 +57,6 @@ expect.set_options(timeout=20_000)
 
 
 # ---------------------------------------------------------------- server and service layer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -82,39 +73,10 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A fresh app on its own port and data folder, with `manage.py demo --cases 10`."""
     data_dir = tmp_path_factory.mktemp("kesu-lifecycle-data")
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)  # the temp SQLite file, whatever the CI run uses
-    env.update(KESU_DATA_DIR=str(data_dir), KESU_BCRYPT_ROUNDS="4", PYTHONUNBUFFERED="1",
-               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", "10"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=180, check=False)
-    if demo.returncode != 0:
-        pytest.fail(f"manage.py demo failed:\n{demo.stdout}\n{demo.stderr}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("test_*.png"):  # screenshots of an earlier run
         old.unlink()
-    log_path = ARTIFACTS / "streamlit-server.log"
-    port = _free_port()
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer /_stcore/health:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    with running_server(data_dir, 10, ARTIFACTS / "streamlit-server.log") as url:
         # the same database in this process (WAL: both may write); build_app reads the env
         with pytest.MonkeyPatch.context() as mp:
             mp.delenv("DATABASE_URL", raising=False)
@@ -124,13 +86,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
         yield Server(url, data_dir, app)
         app.uow.engine.dispose()  # type: ignore[attr-defined]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 # ---------------------------------------------------------------- one browser per user
