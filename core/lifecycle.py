@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core import notify, outbox, sla, workflow
 from core.errors import InvalidInput, NotAllowed, NotFound, StaleCase
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from core.ports import BlobStore, HolidaySource, UnitOfWork, UowFactory
 
 MAX_TEXT = 5000
+R = TypeVar("R", CapaAction, Disposition)
 EXECUTED_BY = {
     DispositionType.COMPENSATION: (Role.FINANCE, Role.MANAGEMENT),
     DispositionType.REWORK: (Role.PRODUCTION, Role.QA, Role.MANAGEMENT),
@@ -105,6 +106,15 @@ class Task:
     since: datetime | None
     due_at: datetime | None = None
     on_hold: bool = False
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Active users, my delegations and today: read once per list of approval steps."""
+
+    users: list[User]
+    delegations: list[approvals.Delegation]
+    today: date
 
 
 @dataclass(frozen=True)
@@ -216,6 +226,18 @@ class Lifecycle:
             self._notify(uow, new, action, me, now)
             uow.commit()
             return new
+
+    def _record_in_case(self, uow: UnitOfWork, kind: type[R], item_id: int
+                        ) -> tuple[CaseFile, R]:
+        """A CAPA action or disposition as read with its case (the case row locked), not
+        before: a concurrent change is never lost and a payment never recorded twice."""
+        found = uow.records.get(kind, item_id)
+        if found is None:
+            raise NotFound()
+        case = self._case_file(uow, found.complaint_id)
+        items: list[Any] = case.capa if kind is CapaAction else case.dispositions
+        fresh: R = next(x for x in items if x.id == item_id)
+        return case, fresh
 
     def _check_version(self, uow: UnitOfWork, case: CaseFile, version: int) -> None:
         """Optimistic concurrency: the case must be as the user saw it."""
@@ -499,12 +521,7 @@ class Lifecycle:
         now = self.clock()
         with self.uow(write=True) as uow:
             me = self._actor(uow, actor)
-            found = uow.records.get(CapaAction, capa_id)
-            if found is None:
-                raise NotFound()
-            case = self._case_file(uow, found.complaint_id)
-            # as read with the case (locked), not before: no lost update of a concurrent change
-            action = next(a for a in case.capa if a.id == capa_id)
+            case, action = self._record_in_case(uow, CapaAction, capa_id)
             if me.id != action.owner_id:
                 self._may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
             elif not case.complaint.state.is_open:
@@ -607,12 +624,18 @@ class Lifecycle:
             uow.settings.set("approval_matrix", approvals.matrix_to_json(matrix))
             uow.commit()
 
-    def _can_sign(self, uow: UnitOfWork, me: User, case: CaseFile,
-                  step: ApprovalStep) -> tuple[bool, int | None]:
-        holders = [u for u in uow.users.list() if u.title == step.title and u.active]
-        delegations = uow.records.where(approvals.Delegation, deputy_id=me.id)
-        return approvals.can_sign(me, step.title, case.complaint.proposer_id, self._today(uow),
-                                  holders, delegations)
+    def _signing(self, uow: UnitOfWork, me: User) -> Signing:
+        """What deciding "may I sign?" needs, read once (not once per case in a list)."""
+        return Signing([u for u in uow.users.list() if u.active],
+                       uow.records.where(approvals.Delegation, deputy_id=me.id),
+                       self._today(uow))
+
+    def _can_sign(self, uow: UnitOfWork, me: User, case: CaseFile, step: ApprovalStep,
+                  signing: Signing | None = None) -> tuple[bool, int | None]:
+        sg = signing or self._signing(uow, me)
+        holders = [u for u in sg.users if u.title == step.title]
+        return approvals.can_sign(me, step.title, case.complaint.proposer_id, sg.today,
+                                  holders, sg.delegations)
 
     def approve_step(self, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
         """Sign the next pending step; the last signature sends the case to the reply."""
@@ -735,12 +758,7 @@ class Lifecycle:
         now = self.clock()
         with self.uow(write=True) as uow:
             me = self._actor(uow, actor)
-            found = uow.records.get(Disposition, disposition_id)
-            if found is None:
-                raise NotFound()
-            case = self._case_file(uow, found.complaint_id)
-            # as read with the case (locked), not before: a payment is never recorded twice
-            d = next(x for x in case.dispositions if x.id == disposition_id)
+            case, d = self._record_in_case(uow, Disposition, disposition_id)
             if case.complaint.state != State.IMPLEMENTING:
                 raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
             if not me.has(*EXECUTED_BY[d.type]):
@@ -925,11 +943,12 @@ class Lifecycle:
         with self.uow() as uow:
             me = self._actor(uow, actor)
             ctx = self._ctx(uow)
+            signing = self._signing(uow, me)
             out: list[Task] = []
             states = [s for s in State if s.is_open]
             for c in uow.complaints.in_states(states):
                 case = CaseFile(c)
-                kind = self._task_for(uow, me, case, ctx)
+                kind = self._task_for(uow, me, case, ctx, signing)
                 if kind:
                     out.append(Task(kind, c.id or 0, c.number, c.customer_id,
                                     c.effective_severity, c.state, c.received_at,
@@ -952,12 +971,12 @@ class Lifecycle:
                      "complete", "verify", "follow_up")
 
     def _task_for(self, uow: UnitOfWork, me: User, case: CaseFile,
-                  ctx: workflow.Context) -> str | None:
+                  ctx: workflow.Context, signing: Signing | None = None) -> str | None:
         c = case.complaint
         if c.state == State.PENDING_APPROVAL:
             full = self._case_file(uow, c.id or 0)
             step = _first_pending(full)
-            if step is not None and self._can_sign(uow, me, full, step)[0]:
+            if step is not None and self._can_sign(uow, me, full, step, signing)[0]:
                 return "approve_step"
             return None
         if c.on_hold_since:
@@ -992,13 +1011,14 @@ class Lifecycle:
             me = self._actor(uow, actor)
             names = {u.id: u.display_name for u in uow.users.list()}
             customers = {c.id: c.name for c in uow.ref.customers(include_inactive=True)}
+            signing = self._signing(uow, me)
             cards = []
             for c in uow.complaints.in_states([State.PENDING_APPROVAL]):
                 case = self._case_file(uow, c.id or 0)
                 step = _first_pending(case)
                 if step is None:
                     continue
-                may, boss = self._can_sign(uow, me, case, step)
+                may, boss = self._can_sign(uow, me, case, step, signing)
                 if not may:
                     continue
                 photos = [a for a in uow.attachments.for_complaint(c.id or 0)
