@@ -59,9 +59,13 @@ def _server_env(data_dir: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, cases: int, log_path: Path) -> Iterator[str]:
-    """`manage.py demo --cases N` into `data_dir`, then the app on a free port until exit."""
+def running_server(data_dir: Path, cases: int, log_path: Path,
+                   background: bool = True) -> Iterator[str]:
+    """`manage.py demo --cases N` into `data_dir`, then the app on a free port until exit
+    (`background=False`: no escalation/outbox thread, for a module that needs none)."""
     env = _server_env(data_dir)
+    if not background:
+        env["KESU_BACKGROUND"] = "off"
     demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", str(cases)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
                           check=False)

@@ -59,7 +59,7 @@ def _log_complaint(page: Page, tx: Texts, photo: Path, code: str, description: s
     expect(ok).to_be_visible()
     match = tx.saved.search(ok.inner_text())
     assert match, ok.inner_text()
-    idle(page)
+    settle(page)  # the save's rerun and the one after it (stale widgets are removed then)
     # after a save the form is empty again: no stale values, no photo waiting to be logged twice
     expect(page.get_by_role("textbox", name=tx.description, exact=True)).to_have_value("")
     expect(page.get_by_role("combobox", name=tx.customer, exact=True)).to_have_value("")

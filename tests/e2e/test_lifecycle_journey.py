@@ -76,7 +76,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("test_*.png"):  # screenshots of an earlier run
         old.unlink()
-    with running_server(data_dir, 10, ARTIFACTS / "streamlit-server.log") as url:
+    with running_server(data_dir, 10, ARTIFACTS / "streamlit-server.log",
+                        background=False) as url:
         # the same database in this process (WAL: both may write); build_app reads the env
         with pytest.MonkeyPatch.context() as mp:
             mp.delenv("DATABASE_URL", raising=False)
