@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import i18n_backup, i18n_docs, i18n_import, i18n_security, i18n_stats
 from core.errors import DomainError
 
 LANGS = ("zh", "en")
@@ -748,6 +749,18 @@ T: dict[str, tuple[str, str]] = {
     "mail.test_subject": ("[kesu 客诉] 测试邮件", "[kesu] Test message"),
     "mail.test_text": ("这是 kesu 客诉管理系统发送的测试消息（{at}）。", "This is a test message from kesu, the complaints system ({at})."),
 }
+
+
+def _merge(*tables: dict[str, tuple[str, str]]) -> None:
+    """Feature tables (core/i18n_<feature>.py) join the main one; a key defined twice fails."""
+    for table in tables:
+        twice = sorted(set(table) & set(T))
+        if twice:
+            raise RuntimeError(f"translation keys defined twice: {twice}")
+        T.update(table)
+
+
+_merge(i18n_stats.T, i18n_docs.T, i18n_import.T, i18n_backup.T, i18n_security.T)
 
 
 def t(key: str, lang: str = "zh", **params: Any) -> str:
