@@ -37,6 +37,7 @@ from core.model import (
     SixM,
     State,
     StepStatus,
+    StepTime,
     Title,
     User,
     Validity,
@@ -218,9 +219,8 @@ class Lifecycle:
                        if getattr(c, k) != v}
             event = Event(None, complaint_id, now, me.id, action, changes,
                           _text(comment, "comment", required=False))
-            new.due_at, new.due_step = self._due(uow, replace(case, complaint=new),
-                                                 [*uow.events.for_complaint(complaint_id), event],
-                                                 now)
+            new = self._derive(uow, case, replace(case, complaint=new),
+                               uow.events.for_complaint(complaint_id), event, now)
             uow.complaints.save(new, version)
             uow.events.add(event)
             self._notify(uow, new, action, me, now)
@@ -256,9 +256,8 @@ class Lifecycle:
                       updated_by_id=me.id)
         event = Event(None, c.id or 0, now, me.id, action, changes, comment)
         fresh = self._case_file(uow, c.id or 0)  # records added in this unit of work
-        new.due_at, new.due_step = self._due(
-            uow, replace(fresh, complaint=new),
-            [*uow.events.for_complaint(c.id or 0), event], now)
+        new = self._derive(uow, case, replace(fresh, complaint=new),
+                           uow.events.for_complaint(c.id or 0), event, now)
         uow.complaints.save(new, c.version)
         uow.events.add(event)
         self._notify(uow, new, action, me, now, extra)
@@ -362,6 +361,50 @@ class Lifecycle:
                              uow.settings.get("sla_history") or [], now)
         first = sla.earliest(dues)
         return (first.due, first.step) if first else (None, "")
+
+    def _derive(self, uow: UnitOfWork, before: CaseFile, after: CaseFile, events: list[Event],
+                event: Event, now: datetime) -> Complaint:
+        """What the case's action implies beyond itself: the earliest due time of its open
+        steps (stored on the case), a StepTime for every timed step the action finished (the
+        on-time rate on Stats), and the working days to close once it is closed."""
+        cal, history = self._calendar(uow), uow.settings.get("sla_history") or []
+        c = after.complaint
+        dues = sla.due_times(after, [*events, event], cal, history, now)
+        first = sla.earliest(dues)
+        if c.state != State.CANCELLED:
+            still = {(d.step, d.started) for d in dues}
+            for d in sla.due_times(before, events, cal, history, now):
+                if (d.step, d.started) not in still:
+                    uow.records.add(StepTime(None, c.id or 0, d.step, d.started, d.due, now,
+                                             d.due is None or now <= d.due))
+        return replace(c, due_at=first.due if first else None,
+                       due_step=first.step if first else "",
+                       close_wd=self._close_days(cal, c))
+
+    @staticmethod
+    def _close_days(cal: WorkCalendar, c: Complaint) -> Decimal | None:
+        """Working days from received to closed (SPEC §9 "days to close"), 2 decimals."""
+        if c.state != State.CLOSED or c.closed_at is None:
+            return None
+        worked = cal.working_time_between(c.received_at, c.closed_at)
+        days = Decimal(worked.total_seconds()) / Decimal(3600) / Decimal(str(cal.hours_per_day))
+        return max(days, Decimal(0)).quantize(Decimal("0.01"))
+
+    def fill_close_days(self, batch: int = 500) -> int:
+        """Closed cases from before migration 0006 (or written by other tools) get their
+        working days to close; a derived value: no version, no event."""
+        filled = 0
+        while True:
+            with self.uow(write=True) as uow:
+                cases = uow.complaints.closed_without_days(batch)
+                if not cases:
+                    return filled
+                cal = self._calendar(uow)
+                for c in cases:
+                    uow.complaints.save(replace(c, close_wd=self._close_days(cal, c)
+                                                or Decimal(0)), c.version)
+                uow.commit()
+                filled += len(cases)
 
     def due_times(self, actor: User, complaint_id: int) -> list[sla.Due]:
         """Every open step of a case with its due time (for the Complaint page)."""

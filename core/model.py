@@ -315,6 +315,9 @@ class Complaint:
     # the earliest due time of the open steps, kept up to date by every action (SPEC §7)
     due_at: datetime | None = None
     due_step: str = ""
+    # working days from received to closed, fixed when the case closes (Stats, SPEC §9)
+    close_wd: Decimal | None = None
+    imported: bool = False  # came from an old Excel register (SPEC §10), numbers kept
 
     @property
     def effective_severity(self) -> Severity | None:
@@ -416,6 +419,19 @@ class Meeting:
     decisions: str
     by_id: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """A timed step of a case once it is done (SPEC §7): the on-time rate per step on Stats."""
+
+    id: int | None
+    complaint_id: int
+    step: str
+    started_at: datetime
+    due_at: datetime | None  # None: the clock was paused (on hold) when the step ended
+    done_at: datetime
+    on_time: bool
 
 
 @dataclass(frozen=True)

@@ -175,11 +175,26 @@ class ComplaintRow(Base):
     lessons_learned: Mapped[str] = mapped_column(Text, default="")
     standard_doc: Mapped[str] = mapped_column(String(200), default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # migration 0003
     due_step: Mapped[str] = mapped_column(String(30), default="")
+    close_wd: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))  # migration 0006
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
     __table_args__ = (Index("ix_complaints_issue", "product_code", "defect_type_id",
                             "received_at"),)
+
+
+class StepTimeRow(Base):
+    """A timed step once done: started, due, done, on time (migration 0006)."""
+    __tablename__ = "step_times"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    on_time: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_step_times_done", "done_at", "step"),)
 
 
 class EventRow(Base):
@@ -193,6 +208,8 @@ class EventRow(Base):
     action: Mapped[str] = mapped_column(String(40))
     changes: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: [old, new]}
     comment: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_events_action_at", "action", "at"),)  # Stats (migration 0006)
 
 
 class AttachmentRow(Base):

@@ -46,6 +46,7 @@ from core.model import (
     Severity,
     SixM,
     State,
+    StepTime,
     StepStatus,
     Title,
     User,
@@ -78,6 +79,7 @@ from db.tables import (
     OutboxRow,
     ProductRow,
     SettingRow,
+    StepTimeRow,
     UserRow,
 )
 
@@ -366,6 +368,12 @@ class SqlComplaints:
              .order_by(ComplaintRow.received_at.desc()).limit(limit))
         return [_complaint(r) for r in self.s.scalars(q)]
 
+    def closed_without_days(self, limit: int) -> list[Complaint]:
+        rows = self.s.scalars(select(ComplaintRow).where(
+            ComplaintRow.state == State.CLOSED.value, ComplaintRow.closed_at.is_not(None),
+            ComplaintRow.close_wd.is_(None)).order_by(ComplaintRow.id).limit(limit))
+        return [_complaint(r) for r in rows]
+
     def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
         open_states = [x.value for x in State if x.is_open]
         q = (select(ComplaintRow).where(ComplaintRow.state.in_(open_states),
@@ -410,7 +418,7 @@ class SqlEvents:
 _RECORDS: dict[type, Any] = {
     CapaAction: CapaActionRow, Containment: ContainmentRow, Disposition: DispositionRow,
     CostLine: CostLineRow, ApprovalStep: ApprovalStepRow, Meeting: MeetingRow,
-    Assessment: AssessmentRow, Delegation: DelegationRow,
+    Assessment: AssessmentRow, Delegation: DelegationRow, StepTime: StepTimeRow,
 }
 _TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: DispositionType}
 

@@ -18,6 +18,8 @@ def build_app(url: str | None = None, run_migrations: bool = True) -> Kesu:
         migrate(url)
     engine = make_engine(url)
     rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
-    return Kesu(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
-                hasher=BcryptHasher(rounds), holidays=PackageHolidays(),
-                sender=ChannelSender())
+    app = Kesu(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
+               hasher=BcryptHasher(rounds), holidays=PackageHolidays(), sender=ChannelSender())
+    if run_migrations:
+        app.fill_close_days()  # closed cases from before migration 0006
+    return app

@@ -272,6 +272,11 @@ class FakeComplaints:
         hits = [c for c in self.d.complaints.values() if c.state in states]
         return sorted(hits, key=lambda c: c.received_at, reverse=True)[:limit]
 
+    def closed_without_days(self, limit: int) -> list[Complaint]:
+        hits = [c for c in self.d.complaints.values()
+                if c.state == State.CLOSED and c.closed_at is not None and c.close_wd is None]
+        return sorted(hits, key=lambda c: c.id or 0)[:limit]
+
     def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
         hits = [c for c in self.d.complaints.values()
                 if c.state.is_open and c.due_at is not None and c.due_at <= at]
