@@ -1,12 +1,13 @@
 """What each action leaves for Stats: the timed steps it finished (on time or late) and, once a
 case closes, its working days to close (SPEC §7, §9)."""
 from __future__ import annotations
+# ruff: noqa: F811  (the fixture `w` comes from test_lifecycle)
 
 from dataclasses import replace
 from decimal import Decimal
 
 from core.model import Satisfaction, State, StepTime
-from tests.unit.test_lifecycle import World, drive, log, w  # noqa: F401  (w is a fixture)
+from tests.unit.test_lifecycle import World, drive, log, w  # noqa: F401
 
 
 def steps(w: World, cid: int) -> list[StepTime]:
