@@ -1,10 +1,13 @@
-"""kesu command line: migrate, demo, create-user, reset-password, worker.
+"""kesu command line: migrate, demo, create-user, reset-password, worker, backup, restore.
 
     python manage.py migrate
     python manage.py demo [--cases 150]
     python manage.py create-user NAME --roles sales,qa [--name "王丽"] [--level 1] [--title ...]
     python manage.py reset-password NAME
     python manage.py worker [--once] [--interval 15]   # escalations and the outbox
+    python manage.py synth --cases 100000 [--seed 1]   # benchmark data (empty database)
+    python manage.py backup [--out DIR]                 # one archive: database + attachments
+    python manage.py restore ARCHIVE [--data-dir DIR]   # into an empty data folder
 The database is the one the app uses: DATABASE_URL, else data/kesu.db (KESU_DATA_DIR).
 """
 from __future__ import annotations
@@ -54,6 +57,27 @@ def cmd_demo(args: argparse.Namespace) -> None:
                        if k not in ("complaints", "cancelled", "users"))
     print(f"loaded {counts['complaints']} complaints ({counts['cancelled']} cancelled; {states}), "
           f"{counts['users']} users; every demo password is '{demo.PASSWORD}'")
+
+
+def cmd_synth(args: argparse.Namespace) -> None:
+    """Synthetic data at scale for the benchmarks (db/synth.py): an empty database only."""
+    import time
+
+    from db.engine import make_url_safe
+    from db.synth import database_size, synth
+    app = _app()
+    started = time.perf_counter()
+    with tqdm(total=args.cases, desc="synthetic complaints", unit="case") as bar:
+        counts = synth(app, args.cases, seed=args.seed, progress=bar.update)
+    took = time.perf_counter() - started
+    engine = app.uow.engine
+    states = ", ".join(f"{k} {v}" for k, v in counts["states"].items())
+    print(f"{counts['cases']} complaints ({states}); {counts['events']} events, "
+          f"{counts.get('capa', 0)} CAPA actions, {counts.get('attachments', 0)} attachments, "
+          f"{counts.get('step_times', 0)} step times; long history: case id "
+          f"{counts['big_case']}")
+    print(f"{took:.0f} s; database {database_size(engine) / 1e6:.0f} MB at "
+          f"{make_url_safe(str(engine.url))}")
 
 
 def _admin_actor(app):  # type: ignore[no-untyped-def]
@@ -124,6 +148,78 @@ def cmd_worker(args: argparse.Namespace) -> None:
         scheduler.release()
 
 
+class _Bars:
+    """tqdm bars for db.backup's progress steps, one bar per step."""
+
+    def __init__(self) -> None:
+        self.step, self.bar = "", None
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step != self.step:
+            self.close()
+            self.step = step
+            self.bar = tqdm(total=total, desc=step, unit="B" if step == "verify" else "file",
+                            unit_scale=step == "verify")
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from db.backup import BackupError, backups_dir, make_backup
+    out = Path(args.out).resolve() if args.out else backups_dir()
+    bars = _Bars()
+    try:  # no migration first: a backup before an upgrade must copy the old schema as it is
+        report = make_backup(out=out, progress=bars)
+    except BackupError as err:
+        raise SystemExit(f"backup failed: {err}") from None
+    finally:
+        bars.close()
+    f = report.file
+    print(f"{f.name}: {f.size / 1e6:.1f} MB, {report.complaints} complaints, {report.events} "
+          f"events, {report.attachments} attachments, schema {report.revision}")
+    for sha in report.missing_blobs:
+        print(f"WARNING: attachment {sha} is referenced but missing or damaged in the store",
+              file=sys.stderr)
+    print(f"written to {out / f.name}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    import os
+    from pathlib import Path
+
+    from db.backup import BackupError, restore
+    from db.engine import make_url_safe
+    data = Path(args.data_dir or os.environ.get("KESU_DATA_DIR") or Path(__file__).parent / "data")
+    bars = _Bars()
+    try:
+        report = restore(Path(args.archive), data.resolve(),
+                         os.environ.get("DATABASE_URL", "").strip() or None, progress=bars)
+    except BackupError as err:
+        raise SystemExit(f"restore refused: {err}") from None
+    finally:
+        bars.close()
+    m = report.manifest
+    counts = m.get("counts", {})
+    print(f"restored the backup of {m.get('created_at')}: {counts.get('complaints')} complaints, "
+          f"{counts.get('events')} events, {report.attachments} attachments")
+    print(f"database {make_url_safe(report.database_url)}, schema {report.revision_before}"
+          + (f" migrated to {report.revision_after}"
+             if report.revision_after != report.revision_before else " (newest)"))
+    for note in report.notes:
+        print(f"note: {note}")
+    env = (f"KESU_DATA_DIR={report.data_dir} " if m.get("database") == "sqlite" else
+           f"KESU_DATA_DIR={report.data_dir} DATABASE_URL=... ")
+    print(f"start the app on it: {env}streamlit run app.py")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="manage.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -147,6 +243,17 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--once", action="store_true", help="one round, then exit")
     w.add_argument("--interval", type=float, default=15.0, help="seconds between rounds")
     w.set_defaults(fn=cmd_worker)
+    y = sub.add_parser("synth", help="fill an empty database with synthetic benchmark data")
+    y.add_argument("--cases", type=int, default=100_000)
+    y.add_argument("--seed", type=int, default=1)
+    y.set_defaults(fn=cmd_synth)
+    b = sub.add_parser("backup", help="one archive of the database and attachments (app may run)")
+    b.add_argument("--out", help="folder for the archive (default: data/backups)")
+    b.set_defaults(fn=cmd_backup)
+    rs = sub.add_parser("restore", help="restore an archive into an EMPTY data folder")
+    rs.add_argument("archive")
+    rs.add_argument("--data-dir", help="the empty data folder (default: KESU_DATA_DIR or data)")
+    rs.set_defaults(fn=cmd_restore)
     args = p.parse_args(argv)
     try:
         args.fn(args)
