@@ -19,6 +19,8 @@ PAGES: list[tuple[str, str, str, tuple[Role, ...], bool]] = [
     ("pages/investigate.py", "investigate", "nav.investigate",
      (Role.QA, Role.PRODUCTION, Role.MANAGEMENT), False),
     ("pages/approve.py", "approve", "nav.approve", (Role.MANAGEMENT, Role.QA), False),
+    ("pages/stats.py", "stats", "nav.stats",
+     (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT), False),
     ("pages/complaint.py", "complaint", "nav.complaint", (), True),
     ("pages/inbox.py", "inbox", "nav.inbox", (), False),
     ("pages/admin.py", "admin", "nav.admin", (Role.ADMIN,), False),

@@ -541,3 +541,9 @@ class RegisterFilter:
     descending: bool = True
     page: int = 1
     page_size: int = 50
+    # the cases behind a Stats bar (SPEC §9 click-through)
+    customer_id: int | None = None
+    product_code: str = ""
+    department_id: int | None = None
+    facet: tuple[str, str] | None = None  # (dimension, key); key "" = no value
+    exclude_cancelled: bool = False

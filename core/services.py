@@ -24,7 +24,10 @@ from core.model import (
     State, Title, User, WhereFound,
 )
 from core.channels import Channels
+from core.importing import Importing
+from core.documents import Documents
 from core.lifecycle import Lifecycle
+from core.stats import Stats
 from core.timing import Timing
 from core.outbox import EMAIL
 from core.ports import (
@@ -116,7 +119,7 @@ class UserInput:
 
 
 @dataclass
-class Kesu(Channels, Timing, Lifecycle):
+class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
     """The application: services wired to a unit-of-work factory, blob store, hasher and clock
     (and, for the optional notification channels, a sender)."""
 

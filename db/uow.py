@@ -56,6 +56,7 @@ from core.model import (
 from core.outbox import Message, OutboxItem
 from core.rules.approvals import Delegation
 from core.rules.severity import Candidate
+from db.stats import SqlStats, facet_condition
 from db.tables import (
     ApprovalStepRow,
     AssessmentRow,
@@ -277,6 +278,23 @@ class SqlComplaints:
             .returning(NumberCounterRow.last_serial)).scalar_one()
         return int(serial)
 
+    def raise_serial(self, period: str, serial: int) -> None:
+        dialect = self.s.get_bind().dialect.name
+        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
+        self.s.execute(ins_mod.insert(NumberCounterRow).values(period=period, last_serial=0)
+                       .on_conflict_do_nothing(index_elements=["period"]))
+        self.s.execute(update(NumberCounterRow).where(NumberCounterRow.period == period,
+                                                      NumberCounterRow.last_serial < serial)
+                       .values(last_serial=serial))
+
+    def numbers_taken(self, numbers: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        wanted = list(numbers)
+        for i in range(0, len(wanted), 500):  # bounded IN lists
+            found.update(self.s.scalars(select(ComplaintRow.number).where(
+                ComplaintRow.number.in_(wanted[i:i + 500]))))
+        return found
+
     def add(self, complaint: Complaint) -> int:
         r = ComplaintRow(**_complaint_values(complaint))
         self.s.add(r)
@@ -321,6 +339,16 @@ class SqlComplaints:
             conds.append(ComplaintRow.received_at >= flt.since)
         if flt.until is not None:
             conds.append(ComplaintRow.received_at < flt.until)
+        if flt.exclude_cancelled:
+            conds.append(ComplaintRow.state != State.CANCELLED.value)
+        if flt.customer_id is not None:
+            conds.append(ComplaintRow.customer_id == flt.customer_id)
+        if flt.product_code:
+            conds.append(func.lower(ComplaintRow.product_code) == flt.product_code.lower())
+        if flt.department_id is not None:
+            conds.append(ComplaintRow.responsible_department_id == flt.department_id)
+        if flt.facet is not None:
+            conds.append(facet_condition(*flt.facet))
         where = and_(True, *conds)
         total = self.s.scalar(select(func.count()).select_from(
             joined.where(where).subquery())) or 0
@@ -691,6 +719,7 @@ class SqlUnitOfWork:
         self.events, self.attachments = SqlEvents(s), SqlAttachments(s)
         self.settings = SqlSettings(s)
         self.records = SqlRecords(s)
+        self.stats = SqlStats(s)
         self.notifications = SqlNotifications(s)
         self.outbox, self.escalations, self.leases = SqlOutbox(s), SqlEscalations(s), SqlLeases(s)
         return self

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from core.errors import StaleCase
@@ -45,6 +46,7 @@ from core.ports import (
     UserRepo,
 )
 from core.rules.severity import Candidate
+from core.stats import Bar, Headline, OnTime, Recurrence, StatsQuery
 
 Ref = Department | Customer | Product | DefectType
 T = TypeVar("T")
@@ -189,6 +191,13 @@ class FakeComplaints:
         self.d.counters[period] = self.d.counters.get(period, 0) + 1
         return self.d.counters[period]
 
+    def raise_serial(self, period: str, serial: int) -> None:
+        self.d.counters[period] = max(self.d.counters.get(period, 0), serial)
+
+    def numbers_taken(self, numbers: Sequence[str]) -> set[str]:
+        wanted = set(numbers)
+        return {c.number for c in self.d.complaints.values() if c.number in wanted}
+
     def add(self, complaint: Complaint) -> int:
         if self.by_number(complaint.number) is not None:
             raise ValueError("unique constraint: number")
@@ -227,7 +236,23 @@ class FakeComplaints:
                                      and c.due_at < flt.now and c.on_hold_since is None
                                      and c.state.is_open):
             return False
-        return not (flt.until is not None and c.received_at >= flt.until)
+        if flt.until is not None and c.received_at >= flt.until:
+            return False
+        if flt.exclude_cancelled and c.state == State.CANCELLED:
+            return False
+        if flt.customer_id is not None and c.customer_id != flt.customer_id:
+            return False
+        if flt.product_code and c.product_code.lower() != flt.product_code.lower():
+            return False
+        if flt.department_id is not None and c.responsible_department_id != flt.department_id:
+            return False
+        if flt.facet is not None:
+            dim, key = flt.facet
+            value = {"defect_type": c.defect_type_id, "six_m": c.root_cause_6m,
+                     "department": c.responsible_department_id, "customer": c.customer_id,
+                     "product": c.product_code}[dim]
+            return ("" if value is None else str(value)) == key
+        return True
 
     def _sort_key(self, c: Complaint, sort: str) -> tuple[Any, int]:
         value: Any = {
@@ -508,6 +533,7 @@ class FakeUnitOfWork:
         self.notifications = FakeNotifications(d)
         self.outbox, self.escalations, self.leases = (
             FakeOutbox(d), FakeEscalations(d), FakeLeases(d))
+        self.stats = FakeStats(d)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -572,6 +598,40 @@ class FakeSender:
             raise DeliveryFailed(f"{message.channel} is not configured")
         self.sent.append((message, config))
         return "250 OK fake"
+
+
+class FakeStats:
+    """Stats are aggregated by SQL and tested on both real databases
+    (tests/integration/test_stats_db.py); in memory only the service around them is tested,
+    so this fake reports an empty year with the right version."""
+
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def version(self) -> int:
+        return max((e.id or 0 for e in self.d.events), default=0)
+
+    def headline(self, q: StatsQuery) -> Headline:
+        return Headline()
+
+    def on_time(self, q: StatsQuery) -> list[OnTime]:
+        return []
+
+    def breakdown(self, q: StatsQuery, dimension: str) -> list[Bar]:
+        return []
+
+    def monthly(self, q: StatsQuery, months: list[str]) -> list[tuple[str, str, int]]:
+        return []
+
+    def ageing(self, q: StatsQuery, buckets: tuple[int, ...]) -> list[tuple[int, str, int]]:
+        return []
+
+    def recurrences(self, q: StatsQuery, days: int, minimum: int) -> list[Recurrence]:
+        return []
+
+    def cost(self, q: StatsQuery, months: list[str]
+             ) -> list[tuple[str, str, str, str, Decimal]]:
+        return []
 
 
 class FakeClock:

@@ -1,0 +1,355 @@
+"""Stats page widgets (统计, SPEC §9): filters, headline figures, charts made to be
+screen-shared (large type, one colour per severity everywhere), click-through to the cases."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.model import Kind, Severity, User
+from core.stats import (
+    AGE_BUCKETS, DIMENSIONS, PRESETS, Bar, Headline, StatsFilter, StatsReport, change, custom,
+    preset,
+)
+from ui.context import attempt, kesu, lang, local, tr
+from ui.exports import to_csv, to_xlsx
+
+SEVERITY_COLOURS = {"A": "#c62828", "B": "#ef6c00", "C": "#1565c0", "D": "#78909c",
+                    "": "#bdbdbd"}
+FONT = 16  # chart text size: readable on a shared screen
+CHART_HEIGHT = 380
+
+
+def sev_label(s: str) -> str:
+    return tr(f"severity.{s}") if s else tr("stats.sev_none")
+
+
+def sev_scale() -> alt.Scale:
+    keys = list(SEVERITY_COLOURS)
+    return alt.Scale(domain=[sev_label(k) for k in keys], range=list(SEVERITY_COLOURS.values()))
+
+
+def styled(chart: Any) -> Any:
+    return (chart.configure_axis(labelFontSize=FONT, titleFontSize=FONT, labelLimit=220)
+            .configure_legend(labelFontSize=FONT, titleFontSize=FONT)
+            .configure_title(fontSize=FONT + 4)
+            .configure_view(strokeWidth=0))
+
+
+# ------------------------------------------------------------------ filters
+
+
+def filters(user: User) -> StatsFilter | None:
+    today = kesu().stats_today()
+    a, b, c = st.columns([2, 2, 2])
+    name = a.selectbox(tr("stats.range"), PRESETS, index=PRESETS.index("this_month"),
+                       format_func=lambda p: tr(f"stats.preset.{p}"), key="stats_preset")
+    if name == "custom":
+        start = b.date_input(tr("stats.from"), value=preset("this_month", today).start,
+                             key="stats_from")
+        end = c.date_input(tr("stats.to"), value=today, key="stats_to")
+        period = attempt(custom, start if isinstance(start, date) else None,
+                         end if isinstance(end, date) else None)
+        if period is None:
+            return None
+    else:
+        period = preset(name, today)
+        b.metric(tr("stats.period"), f"{period.start:%Y-%m-%d} ~ {period.end:%Y-%m-%d}",
+                 label_visibility="visible")
+    with st.expander(tr("stats.more_filters")):
+        app = kesu()
+        x, y, z, u, v = st.columns(5)
+        customers = {c.id: c.name for c in app.customers()}
+        depts = {d.id: (d.name_en if lang() == "en" else d.name_zh) for d in app.departments()}
+        customer = x.selectbox(tr("field.customer"), [None, *customers], key="stats_customer",
+                               format_func=lambda k: tr("stats.all") if k is None
+                               else customers[k])
+        product = y.text_input(tr("field.product_code"), key="stats_product", max_chars=100)
+        dept = z.selectbox(tr("field.responsible_department"), [None, *depts], key="stats_dept",
+                           format_func=lambda k: tr("stats.all") if k is None else depts[k])
+        sev = u.selectbox(tr("field.severity"), [None, *Severity], key="stats_sev",
+                          format_func=lambda s: tr("stats.all") if s is None
+                          else tr(f"severity.{s.value}"))
+        kind = v.selectbox(tr("field.kind"), [None, *Kind], key="stats_kind",
+                           format_func=lambda k: tr("stats.all") if k is None
+                           else tr(f"kind.{k.value}"))
+    return StatsFilter(period, customer, product.strip(), dept, sev, kind)
+
+
+@st.cache_data(ttl=120, show_spinner=False, max_entries=64)
+def _cached(user_id: int, flt: StatsFilter, version: int, _user: User) -> StatsReport:
+    """Cached per user, filter and data version: any change to a case (a new event) moves
+    the version, so figures are never staler than the last write."""
+    report: StatsReport = kesu().stats(_user, flt)
+    return report
+
+
+def report(user: User, flt: StatsFilter) -> StatsReport | None:
+    version = kesu().stats_version()
+    return attempt(_cached, user.id, flt, version, user)
+
+
+# ------------------------------------------------------------------ headline
+
+
+def _num(v: Decimal | int | None, suffix: str = "") -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, Decimal) and suffix == "money":
+        return f"¥{v:,.0f}"
+    return f"{v}{suffix}"
+
+
+def _delta(now: Decimal | int | None, before: Decimal | int | None) -> str | None:
+    d = change(now, before)
+    return None if d is None else f"{d:+}%"
+
+
+def headline(r: StatsReport) -> None:
+    cur, prev = r.current, r.previous
+    b = r.before
+    st.caption(tr("stats.vs", start=f"{b.start:%Y-%m-%d}", end=f"{b.end:%Y-%m-%d}"))
+    rows: list[list[tuple[str, str, str | None, str, str]]] = [[
+        ("received", _num(cur.received), _delta(cur.received, prev.received), "inverse", ""),
+        ("closed", _num(cur.closed), _delta(cur.closed, prev.closed), "normal", ""),
+        ("open", _num(cur.open), _delta(cur.open, prev.open), "inverse", ""),
+        ("overdue", _num(cur.overdue), None, "inverse", ""),
+        ("avg_days", _num(cur.avg_days), _delta(cur.avg_days, prev.avg_days), "inverse", ""),
+        ("p90_days", _num(cur.p90_days), _delta(cur.p90_days, prev.p90_days), "inverse", ""),
+    ], [
+        ("ftr", _num(cur.ftr_rate, "%"), _delta(cur.ftr_rate, prev.ftr_rate), "normal",
+         tr("stats.ftr_n", ok=cur.ftr_ok, n=cur.ftr_total)),
+        ("satisfaction", _num(cur.satisfaction), _delta(cur.satisfaction, prev.satisfaction),
+         "normal", tr("stats.n", n=cur.satisfaction_n)),
+        ("cost", _num(cur.cost, "money"), _delta(cur.cost, prev.cost), "inverse", ""),
+        ("charged_back", _num(cur.charged_back, "money"),
+         _delta(cur.charged_back, prev.charged_back), "normal", ""),
+        *[(f"on_time.{o.step}", _num(o.rate, "%"), None, "normal",
+           tr("stats.on_time_n", ok=o.on_time, n=o.total)) for o in _key_steps(r)],
+    ]]
+    for row in rows:
+        cols = st.columns(len(row))
+        for col, (key, value, delta, colour, help_) in zip(cols, row, strict=False):
+            title = (tr("stats.on_time", step=key.split(".", 1)[1]) if key.startswith("on_time.")
+                     else tr(f"stats.h.{key}"))
+            col.metric(title, value, delta, delta_color=colour,  # type: ignore[arg-type]
+                       help=help_ or tr(f"stats.help.{key.split('.')[0]}"), border=True)
+
+
+def _key_steps(r: StatsReport) -> list[Any]:
+    """The two on-time rates the meeting asks about first: the reply, then dispatch."""
+    order = ("reply", "dispatch", "investigation", "containment")
+    known = [o for o in r.on_time if o.step in order]
+    return sorted(known, key=lambda o: order.index(o.step))[:2]
+
+
+def on_time_table(r: StatsReport) -> pd.DataFrame:
+    return pd.DataFrame({
+        tr("stats.col.step"): [tr(f"sla.{o.step}") for o in r.on_time],
+        tr("stats.col.on_time"): [o.on_time for o in r.on_time],
+        tr("stats.col.total"): [o.total for o in r.on_time],
+        tr("stats.col.rate"): [float(o.rate) if o.rate is not None else None
+                               for o in r.on_time]})
+
+
+def headline_table(r: StatsReport) -> pd.DataFrame:
+    keys = ("received", "closed", "open", "overdue", "avg_days", "p90_days", "ftr",
+            "satisfaction", "cost", "charged_back")
+
+    def values(h: Headline) -> list[Any]:
+        return [h.received, h.closed, h.open, h.overdue, h.avg_days, h.p90_days, h.ftr_rate,
+                h.satisfaction, h.cost, h.charged_back]
+
+    now, before = values(r.current), values(r.previous)
+    return pd.DataFrame({
+        tr("stats.col.figure"): [tr(f"stats.h.{k}") for k in keys],
+        tr("stats.col.this"): [_plain(v) for v in now],
+        tr("stats.col.before"): [_plain(v) for v in before],
+        tr("stats.col.change"): [_plain(change(a, b)) for a, b in zip(now, before, strict=False)]})
+
+
+def _plain(v: Any) -> Any:
+    return float(v) if isinstance(v, Decimal) else v
+
+
+# ------------------------------------------------------------------ charts
+
+
+def pareto_frame(bars: list[Bar]) -> pd.DataFrame:
+    return pd.DataFrame({"key": [b.key for b in bars], "label": [b.label(lang()) for b in bars],
+                         "count": [b.count for b in bars],
+                         "share": [float(b.share) for b in bars],
+                         "cumulative": [float(b.cumulative) for b in bars]})
+
+
+def pareto_chart(bars: list[Bar], title: str) -> Any:
+    df = pareto_frame(bars)
+    order = list(df["label"])
+    pick = alt.selection_point(name="bar", fields=["key", "label"], on="click")
+    x = alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30))
+    base = alt.Chart(df).encode(x=x)
+    bars_ = base.mark_bar(color="#1565c0", cursor="pointer").encode(
+        y=alt.Y("count:Q", title=tr("stats.count"), axis=alt.Axis(tickMinStep=1, format="d")),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+        tooltip=[alt.Tooltip("label:N", title=title),
+                 alt.Tooltip("count:Q", title=tr("stats.count")),
+                 alt.Tooltip("share:Q", title="%"),
+                 alt.Tooltip("cumulative:Q", title=tr("stats.cumulative"))],
+    ).add_params(pick)
+    scale = alt.Scale(domain=[0, 100])
+    line = base.mark_line(color="#e65100", point=alt.OverlayMarkDef(color="#e65100", size=60),
+                          strokeWidth=3).encode(
+        y=alt.Y("cumulative:Q", title=tr("stats.cumulative"), scale=scale))
+    rule = alt.Chart(pd.DataFrame({"y": [80]})).mark_rule(
+        color="#e65100", strokeDash=[6, 4]).encode(y=alt.Y("y:Q", scale=scale, axis=None))
+    mark = alt.Chart(pd.DataFrame({"y": [80], "t": ["80%"]})).mark_text(
+        align="left", dx=4, dy=-8, color="#e65100", fontSize=FONT).encode(
+        y=alt.Y("y:Q", scale=scale, axis=None), text="t:N", x=alt.value(0))
+    return styled(alt.layer(bars_, alt.layer(line, rule, mark))
+                  .resolve_scale(y="independent")
+                  .properties(title=tr("stats.pareto_title", what=title), height=CHART_HEIGHT))
+
+
+def monthly_frame(r: StatsReport) -> pd.DataFrame:
+    return pd.DataFrame({tr("stats.month"): [m for m, _, _ in r.monthly],
+                         tr("field.severity"): [sev_label(s) for _, s, _ in r.monthly],
+                         tr("stats.count"): [n for _, _, n in r.monthly]})
+
+
+def monthly_chart(r: StatsReport) -> Any:
+    df = monthly_frame(r)
+    m, s, n = df.columns
+    return styled(alt.Chart(df).mark_bar().encode(
+        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months)),
+        y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
+        tooltip=[m, s, n]).properties(title=tr("stats.trend_title"), height=CHART_HEIGHT))
+
+
+def ageing_frame(r: StatsReport) -> pd.DataFrame:
+    return pd.DataFrame({tr("stats.age"): [_age(b) for b, _, _ in r.ageing],
+                         tr("field.severity"): [sev_label(s) for _, s, _ in r.ageing],
+                         tr("stats.count"): [n for _, _, n in r.ageing]})
+
+
+def _age(lo: int) -> str:
+    i = AGE_BUCKETS.index(lo)
+    if i + 1 < len(AGE_BUCKETS):
+        return tr("stats.age_range", lo=lo, hi=AGE_BUCKETS[i + 1] - 1)
+    return tr("stats.age_over", lo=lo)
+
+
+def ageing_chart(r: StatsReport) -> Any:
+    df = ageing_frame(r)
+    a, s, n = df.columns
+    return styled(alt.Chart(df).mark_bar().encode(
+        x=alt.X(f"{a}:O", sort=[_age(b) for b in AGE_BUCKETS], title=a,
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
+        tooltip=[a, s, n]).properties(title=tr("stats.ageing_title"), height=CHART_HEIGHT))
+
+
+def cost_frame(r: StatsReport) -> pd.DataFrame:
+    return pd.DataFrame({
+        tr("stats.month"): [m for m, _, _, _, _ in r.cost],
+        tr("field.responsible_department"): [
+            (en if lang() == "en" else zh) or tr("stats.none") for _, _, zh, en, _ in r.cost],
+        tr("stats.amount"): [float(a) for _, _, _, _, a in r.cost]})
+
+
+def cost_chart(r: StatsReport) -> Any:
+    df = cost_frame(r)
+    m, d, a = df.columns
+    return styled(alt.Chart(df).mark_bar().encode(
+        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months)),
+        y=alt.Y(f"{a}:Q", title=a), color=alt.Color(f"{d}:N", title=d),
+        tooltip=[m, d, alt.Tooltip(f"{a}:Q", format=",.2f")]).properties(
+        title=tr("stats.cost_title"), height=CHART_HEIGHT))
+
+
+def recurrence_frame(r: StatsReport) -> pd.DataFrame:
+    return pd.DataFrame({
+        tr("stats.issue"): [x.label_en if lang() == "en" else x.label_zh for x in r.recurrences],
+        tr("stats.times_30d"): [x.count for x in r.recurrences],
+        tr("stats.last"): [local(x.last) for x in r.recurrences]})
+
+
+def dimension_title(dim: str) -> str:
+    return tr(f"stats.dim.{dim}")
+
+
+
+# ------------------------------------------------------------------ downloads and click-through
+
+
+def downloads(name: str, frame: pd.DataFrame, key: str) -> None:
+    """Every Stats table to Excel and CSV (formula injection neutralised by ui/exports)."""
+    cols = list(frame.columns)
+    data = [list(r) for r in frame.itertuples(index=False)]
+    a, b, _ = st.columns([1, 1, 4])
+    a.download_button(tr("stats.xlsx"), to_xlsx(cols, data), file_name=f"kesu-{name}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      key=f"dl_x_{key}", on_click="ignore")
+    b.download_button(tr("stats.csv"), to_csv(cols, data), file_name=f"kesu-{name}.csv",
+                      mime="text/csv", key=f"dl_c_{key}", on_click="ignore")
+
+
+def pareto_section(user: User, r: StatsReport) -> None:
+    dim = st.radio(tr("stats.by"), DIMENSIONS, format_func=dimension_title, horizontal=True,
+                   key="stats_dim")
+    bars = r.pareto[dim]
+    if not bars:
+        st.info(tr("stats.empty"))
+        return
+    event = st.altair_chart(pareto_chart(bars, dimension_title(dim)), on_select="rerun",
+                            key=f"pareto_{dim}", width="stretch")
+    picked = _picked(event)
+    labels = {b.key: b.label(lang()) for b in bars if b.key != "*others*"}
+    chosen = st.selectbox(tr("stats.cases_for"), list(labels), format_func=labels.__getitem__,
+                          index=list(labels).index(picked) if picked in labels else None,
+                          placeholder=tr("stats.click_bar"), key=f"stats_pick_{dim}_{picked}")
+    if picked == "*others*":
+        st.info(tr("err.stats_bar"))
+    if chosen:
+        cases(user, r.filter, dim, chosen, labels[chosen])
+    st.dataframe(pareto_frame(bars).drop(columns=["key"]).rename(columns={
+        "label": dimension_title(dim), "count": tr("stats.count"), "share": "%",
+        "cumulative": tr("stats.cumulative")}), hide_index=True, width="stretch")
+    downloads(f"pareto-{dim}", pareto_frame(bars), f"pareto_{dim}")
+
+
+def _picked(event: Any) -> str | None:
+    try:
+        points = event["selection"]["bar"]
+    except (KeyError, TypeError):
+        return None
+    return str(points[0]["key"]) if points else None
+
+
+def cases(user: User, flt: StatsFilter, dim: str, key: str, title: str) -> None:
+    found = attempt(kesu().stats_cases, user, flt, dim, key, 1, 200)
+    if found is None:
+        return
+    rows, total = found
+    st.markdown(f"**{tr('stats.cases_title', what=title, n=total)}**")
+    frame = pd.DataFrame({
+        tr("field.number"): [r.number for r in rows],
+        tr("field.received_at"): [local(r.received_at) for r in rows],
+        tr("field.customer"): [r.customer for r in rows],
+        tr("field.state"): [tr(f"state.{r.state.value}") for r in rows],
+        tr("field.severity"): [r.severity.value if r.severity else "" for r in rows],
+        tr("field.description_short"): [r.description for r in rows]})
+    event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key=f"stats_cases_{dim}_{key}", width="stretch")
+    chosen = event.selection.rows if event and hasattr(event, "selection") else []
+    if chosen:
+        st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})
+    if total > len(rows):
+        st.caption(tr("stats.more_cases", shown=len(rows), n=total))
+    st.caption(tr("log.open_hint"))
+

@@ -1,0 +1,158 @@
+"""The monthly summary (每月汇总, SPEC §9): one month's Stats as one XLSX (tables, and the charts
+as images) and as a PDF, in the user's language, Chinese drawn with the bundled CJK font."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.drawing.image import Image as XlImage
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from core.model import User
+from core.stats import DIMENSIONS, Period, StatsFilter, StatsReport, month_keys
+from ui import stats as ui
+from ui.context import kesu, lang, tr
+from ui.exports import safe_cell
+from ui.fonts import chart_png, cjk_font_path
+
+
+def _month_period(key: str) -> Period:
+    y, m = (int(x) for x in key.split("-"))
+    nxt = date(y + m // 12, m % 12 + 1, 1)
+    return Period(date(y, m, 1), date.fromordinal(nxt.toordinal() - 1))
+
+
+def _tables(r: StatsReport) -> list[tuple[str, pd.DataFrame]]:
+    out = [(tr("stats.sheet.headline"), ui.headline_table(r)),
+           (tr("stats.sheet.on_time"), ui.on_time_table(r))]
+    for dim in DIMENSIONS:
+        frame = ui.pareto_frame(r.pareto[dim]).drop(columns=["key"]).rename(columns={
+            "label": ui.dimension_title(dim), "count": tr("stats.count"), "share": "%",
+            "cumulative": tr("stats.cumulative")})
+        out.append((tr("stats.pareto_title", what=ui.dimension_title(dim)), frame))
+    out += [(tr("stats.trend_title"), ui.monthly_frame(r)),
+            (tr("stats.ageing_title"), ui.ageing_frame(r)),
+            (tr("stats.tab.recurrence"), ui.recurrence_frame(r)),
+            (tr("stats.cost_title"), ui.cost_frame(r))]
+    return out
+
+
+def _charts(r: StatsReport) -> list[tuple[str, bytes]]:
+    charts: list[tuple[str, Any]] = [
+        (tr("stats.pareto_title", what=ui.dimension_title(d)),
+         ui.pareto_chart(r.pareto[d], ui.dimension_title(d))) for d in DIMENSIONS if r.pareto[d]]
+    charts += [(tr("stats.trend_title"), ui.monthly_chart(r)),
+               (tr("stats.ageing_title"), ui.ageing_chart(r))]
+    if r.cost:
+        charts.append((tr("stats.cost_title"), ui.cost_chart(r)))
+    return [(title, chart_png(c.properties(width=720).to_json(), scale=1.5))
+            for title, c in charts]
+
+
+def summary_xlsx(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = tr("stats.sheet.summary")[:31]
+    bold, head = Font(bold=True, size=12), PatternFill("solid", fgColor="DDE7F3")
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=16)
+    row = 3
+    for name, frame in _tables(r):
+        ws.cell(row, 1, name).font = bold
+        row += 1
+        for j, col in enumerate(frame.columns, start=1):
+            c = ws.cell(row, j, str(col))
+            c.font, c.fill = bold, head
+        for values in frame.itertuples(index=False):
+            row += 1
+            for j, v in enumerate(values, start=1):
+                ws.cell(row, j, safe_cell(v)).alignment = Alignment(wrap_text=True,
+                                                                   vertical="top")
+        row += 2
+    for col, width in zip("ABCDEF", (34, 16, 16, 14, 14, 14), strict=False):
+        ws.column_dimensions[col].width = width
+    charts = wb.create_sheet(tr("stats.sheet.charts")[:31])
+    at = 1
+    for name, png in pngs:
+        charts.cell(at, 1, name).font = bold
+        img = XlImage(io.BytesIO(png))
+        img.anchor = f"A{at + 1}"
+        charts.add_image(img)
+        at += int(img.height / 20) + 4
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+class _Pdf(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("cjk", size=9)
+        self.cell(0, 8, f"{self.footer_text}    {self.page_no()} / {{nb}}", align="C")
+
+
+def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> bytes:
+    pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
+    pdf.footer_text = title
+    pdf.add_font("cjk", fname=str(cjk_font_path()))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("cjk", size=18)
+    pdf.cell(0, 12, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=10)
+    for name, frame in _tables(r):
+        if frame.empty:
+            continue
+        pdf.set_font("cjk", size=12)
+        pdf.cell(0, 9, name, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=9)
+        with pdf.table(text_align="LEFT", line_height=5.5, first_row_as_headings=True) as t:
+            t.row([str(c) for c in frame.columns])
+            for values in frame.itertuples(index=False):
+                t.row(["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+                       for v in values])
+        pdf.ln(4)
+    for name, png in pngs:
+        pdf.add_page()
+        pdf.set_font("cjk", size=12)
+        pdf.cell(0, 9, name, new_x="LMARGIN", new_y="NEXT")
+        pdf.image(io.BytesIO(png), w=pdf.epw)
+    return bytes(pdf.output())
+
+
+def build(user: User, flt: StatsFilter, month: str) -> tuple[str, bytes, bytes]:
+    period = _month_period(month)
+    r = kesu().stats(user, StatsFilter(period, flt.customer_id, flt.product_code,
+                                       flt.department_id, flt.severity, flt.kind))
+    title = tr("stats.summary_title", month=month)
+    pngs = _charts(r)
+    return title, summary_xlsx(title, r, pngs), summary_pdf(title, r, pngs)
+
+
+def summary_downloads(user: User, flt: StatsFilter) -> None:
+    st.subheader(tr("stats.summary"))
+    months = list(reversed(month_keys(kesu().stats_today(), 24)))
+    a, b, c, d = st.columns([2, 2, 2, 2])
+    month = a.selectbox(tr("stats.month"), months, index=1, key="summary_month")
+    key = f"summary_{month}_{lang()}_{hash(flt)}"
+    if b.button(tr("stats.summary_make"), key="summary_make", width="stretch"):
+        with st.status(tr("stats.summary_making"), expanded=False) as status:
+            st.session_state[key] = build(user, flt, month)
+            status.update(label=tr("stats.summary_ready"), state="complete")
+    made = st.session_state.get(key)
+    if made:
+        _, xlsx, pdf = made
+        c.download_button(tr("stats.summary_xlsx"), xlsx, file_name=f"kesu-{month}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="summary_xlsx", on_click="ignore", width="stretch")
+        d.download_button(tr("stats.summary_pdf"), pdf, file_name=f"kesu-{month}.pdf",
+                          mime="application/pdf", key="summary_pdf", on_click="ignore",
+                          width="stretch")
