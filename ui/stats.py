@@ -165,11 +165,14 @@ def headline_table(r: StatsReport) -> pd.DataFrame:
                 h.satisfaction, h.cost, h.charged_back]
 
     now, before = values(r.current), values(r.previous)
+    # object columns: counts stay whole numbers next to days and rates
     return pd.DataFrame({
         tr("stats.col.figure"): [tr(f"stats.h.{k}") for k in keys],
-        tr("stats.col.this"): [_plain(v) for v in now],
-        tr("stats.col.before"): [_plain(v) for v in before],
-        tr("stats.col.change"): [_plain(change(a, b)) for a, b in zip(now, before, strict=False)]})
+        tr("stats.col.this"): pd.Series([_plain(v) for v in now], dtype=object),
+        tr("stats.col.before"): pd.Series([_plain(v) for v in before], dtype=object),
+        tr("stats.col.change"): pd.Series([_plain(change(a, b)) for a, b in zip(now, before,
+                                                                               strict=True)],
+                                          dtype=object)})
 
 
 def _plain(v: Any) -> Any:

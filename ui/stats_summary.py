@@ -103,6 +103,7 @@ def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> by
     pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
     pdf.footer_text = title
     pdf.add_font("cjk", fname=str(cjk_font_path()))
+    pdf.add_font("cjk", style="B", fname=str(cjk_font_path()))  # headings: same face
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("cjk", size=18)
