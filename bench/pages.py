@@ -1,0 +1,364 @@
+"""Page benchmarks (issue #6): each page's server-side script run, on synthetic data at scale.
+
+    python bench/pages.py [--db sqlite|postgresql] [--cases 100000] [--runs 15]
+
+The database is made once per backend and size by `db.synth` (kept for the next run):
+SQLite under $KESU_BENCH_DIR (default /tmp/kesu-bench), PostgreSQL as the database
+`kesu_bench_<cases>` on $KESU_BENCH_PG (default postgresql+psycopg://postgres@127.0.0.1:5432/
+postgres). Every page is run by Streamlit's AppTest as tests/app does it (no legacy pages/
+path, no login cookie, KESU_BACKGROUND=off), logged in as a realistic user; one warm-up run,
+then `--runs` timed reruns (app.py + the page, what a click costs on the server). An empty
+Streamlit page measured in the same run gives each page's ratio. The write services are
+timed on a copy of the database, so the benchmark data stays as synthesised.
+
+Budgets (SQLite, 100,000 cases, this 2-core machine): every page ≤ 150 ms median, Stats
+≤ 400 ms cold and ≤ 100 ms warm, write services ≤ 30 ms median; PostgreSQL within 1.5×.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BUDGET_MS = {"page": 150.0, "stats_cold": 400.0, "stats_warm": 100.0, "write": 30.0}
+PG_FACTOR = 1.5
+
+
+@dataclass
+class Result:
+    name: str
+    times: list[float]  # seconds
+    budget_ms: float | None
+    note: str = ""
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times) * 1000
+
+    @property
+    def p95_ms(self) -> float:
+        s = sorted(self.times)
+        return s[min(len(s) - 1, max(0, round(0.95 * (len(s) - 1))))] * 1000
+
+
+# ---------------------------------------------------------------- the database
+
+
+def _bench_dir() -> Path:
+    return Path(os.environ.get("KESU_BENCH_DIR", "/tmp/kesu-bench"))
+
+
+def database(db: str, cases: int) -> tuple[str, Path]:
+    """(url, data folder) of the benchmark database, created and synthesised if missing."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    data = _bench_dir() / f"{db}-{cases}"
+    data.mkdir(parents=True, exist_ok=True)
+    if db == "sqlite":
+        url = f"sqlite:///{data / 'kesu.db'}"
+    else:
+        server = make_url(os.environ.get("KESU_BENCH_PG", PG_DEFAULT))
+        name = f"kesu_bench_{cases}"
+        admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = server.set(database=name).render_as_string(hide_password=False)
+    os.environ.update(DATABASE_URL=url, KESU_DATA_DIR=str(data), KESU_BCRYPT_ROUNDS="4",
+                      KESU_BACKGROUND="off")
+    from db.synth import database_size, synth
+    from db.wiring import build_app
+    app = build_app(url)
+    if not _count(app):
+        from tqdm import tqdm
+        started = time.perf_counter()
+        with tqdm(total=cases, desc=f"synth {db}", unit="case") as bar:
+            synth(app, cases, progress=bar.update)
+        print(f"synthesised {cases} cases on {db} in {time.perf_counter() - started:.0f} s; "
+              f"database {database_size(app.uow.engine) / 1e6:.0f} MB")  # type: ignore[attr-defined]
+    app.uow.engine.dispose()  # type: ignore[attr-defined]
+    return url, data
+
+
+def _count(app: Any) -> int:
+    from sqlalchemy import func, select
+
+    from db.tables import ComplaintRow
+    with app.uow.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(ComplaintRow)) or 0)
+
+
+def subjects(app: Any) -> dict[str, Any]:
+    """The realistic users and cases: QA with the most tasks, the long-history case, the
+    manager with the most pending approvals."""
+    from sqlalchemy import func, select
+
+    from db.tables import EventRow
+    with app.uow.engine.connect() as conn:
+        big = conn.execute(select(EventRow.complaint_id, func.count()).group_by(
+            EventRow.complaint_id).order_by(func.count().desc()).limit(1)).one()
+    users = {u.username: u for u in app.list_active_users()}
+    approvers = {name: len(app.pending_approvals(users[name]))
+                 for name in ("manager", "gm", "chairman", "qamanager")}
+    approver = max(approvers, key=lambda n: approvers[n])
+    return {"users": users, "big_case": int(big[0]), "big_events": int(big[1]),
+            "qa_tasks": len(app.tasks(users["qa"])), "approver": approver,
+            "approvals": approvers[approver]}
+
+
+# ---------------------------------------------------------------- AppTest
+
+
+def _patch_streamlit() -> None:
+    """As tests/app/conftest.py: app.py's st.navigation, not the legacy pages/ path; no cookie."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit_authenticator.models.cookie_model import CookieModel
+
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init  # type: ignore[method-assign]
+    CookieModel.get_cookie = lambda self: None  # type: ignore[method-assign]
+
+
+def _app_test(user: Any, page: str | None, params: dict[str, str] | None = None) -> Any:
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = user.username
+    at.session_state["name"] = user.display_name
+    at.session_state["roles"] = sorted(user.roles)
+    at.run()
+    if page:
+        at.switch_page(page)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    _ok(at.run(), page or "app.py")
+    return at
+
+
+def _ok(at: Any, what: str) -> Any:
+    if at.exception:
+        raise SystemExit(f"{what}: {[e.value for e in at.exception]}")
+    return at
+
+
+def _reruns(at: Any, runs: int, before: Callable[[], None] | None = None) -> list[float]:
+    out = []
+    for _ in range(runs):
+        if before:
+            before()
+        t = time.perf_counter()
+        at.run()
+        out.append(time.perf_counter() - t)
+        _ok(at, "rerun")
+    return out
+
+
+def empty_page(runs: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_string('import streamlit as st\nst.title("empty")\n', default_timeout=60)
+    at.run()
+    return _reruns(at, runs)
+
+
+def _in_git(path: str) -> bool:
+    return subprocess.run(["git", "ls-files", "--error-unmatch", path], cwd=ROOT,
+                          capture_output=True).returncode == 0
+
+
+def pages(app: Any, s: dict[str, Any], runs: int) -> list[Result]:
+    import streamlit as st
+    users, out = s["users"], []
+    page = BUDGET_MS["page"]
+
+    at = _app_test(users["sales"], "pages/log.py")
+    out.append(Result("Log: register, first page", _reruns(at, runs), page))
+    at.text_input(key="reg_text").set_value("划伤")
+    _ok(at.run(), "log search")
+    out.append(Result("Log: text search 划伤", _reruns(at, runs), page))
+    at.text_input(key="reg_text").set_value("")
+    at.toggle(key="reg_overdue").set_value(True)
+    _ok(at.run(), "log filter")
+    out.append(Result("Log: filter overdue", _reruns(at, runs), page))
+
+    at = _app_test(users["qa"], "pages/tasks.py")
+    out.append(Result(f"My Tasks: qa ({s['qa_tasks']} tasks)", _reruns(at, runs), page))
+
+    at = _app_test(users["qa"], "pages/complaint.py", {"id": str(s["big_case"])})
+    out.append(Result(f"Complaint: {s['big_events']} events", _reruns(at, runs), page))
+
+    at = _app_test(users[s["approver"]], "pages/approve.py")
+    out.append(Result(f"Approve: {s['approver']} ({s['approvals']} pending)",
+                      _reruns(at, runs), page))
+
+    if _in_git("pages/stats.py"):
+        try:
+            at = _app_test(users["manager"], "pages/stats.py")
+            _stats_this_year(at)
+            out.append(Result("Stats: this year, cold cache",
+                              _reruns(at, runs, st.cache_data.clear),
+                              BUDGET_MS["stats_cold"]))
+            out.append(Result("Stats: this year, warm cache", _reruns(at, runs),
+                              BUDGET_MS["stats_warm"]))
+        except (ValueError, KeyError, SystemExit) as e:
+            out.append(Result("Stats", [float("nan")], None, f"not measurable: {e}"))
+    else:
+        out.append(Result("Stats", [float("nan")], None, "not yet measurable (not in git)"))
+    return out
+
+
+def _stats_this_year(at: Any) -> None:
+    """Choose the preset "this year" in the Stats page's period picker."""
+    from core.i18n import t
+    want = t("stats.preset.year", "zh")
+    for box in [*at.selectbox, *at.radio, *getattr(at, "segmented_control", [])]:
+        options = [str(o) for o in box.options]
+        if want in options:
+            box.set_value(box.options[options.index(want)] if hasattr(box, "options") else want)
+            _ok(at.run(), "stats this year")
+            return
+    raise KeyError("no 'this year' preset found on the Stats page")
+
+
+# ---------------------------------------------------------------- write services
+
+
+def _copy(db: str, url: str, data: Path) -> tuple[str, Callable[[], None]]:
+    """A throw-away copy of the benchmark database for the write services."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+    if db == "sqlite":
+        tmp = Path(tempfile.mkdtemp(prefix="kesu-bench-write-"))
+        shutil.copy2(data / "kesu.db", tmp / "kesu.db")
+        return f"sqlite:///{tmp / 'kesu.db'}", lambda: shutil.rmtree(tmp, ignore_errors=True)
+    src = make_url(url)
+    name = f"{src.database}_w"
+    admin = create_engine(src.set(database="postgres"), poolclass=NullPool,
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{src.database}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return src.set(database=name).render_as_string(hide_password=False), drop
+
+
+def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
+    from core.model import Channel, Kind, State
+    from core.services import ComplaintDraft
+    from db.wiring import build_app
+    copy_url, drop = _copy(db, url, data)
+    try:
+        app = build_app(copy_url, run_migrations=False)
+        users = {u.username: u for u in app.list_active_users()}
+        sales, qa = users["sales"], users["qa"]
+        cust, prod = app.customers()[0], app.products()[0]
+        defect = app.defect_types()[0]
+        out = []
+        times = []
+        for i in range(n):
+            draft = ComplaintDraft(
+                customer_id=cust.id, kind=Kind.COMPLAINT, channel=Channel.PHONE,
+                description=f"基准测试登记 {i}：外观划伤", product_code=prod.code,
+                product_name=prod.name, defect_type_id=defect.id,
+                received_at=datetime.now(timezone.utc))
+            t = time.perf_counter()
+            app.register_complaint(sales, draft)
+            times.append(time.perf_counter() - t)
+        out.append(Result("service: register complaint", times, BUDGET_MS["write"]))
+        approver = max(("manager", "gm", "chairman", "qamanager"),
+                       key=lambda name: len(app.pending_approvals(users[name])))
+        cards = app.pending_approvals(users[approver])[:n]
+        times = []
+        for card in cards:
+            t = time.perf_counter()
+            app.approve_step(users[approver], card.complaint.id or 0, card.complaint.version,
+                             "同意")
+            times.append(time.perf_counter() - t)
+        out.append(Result(f"service: approve step ({approver})", times, BUDGET_MS["write"]))
+        dispatched = [c for c in app.cases_in(qa, [State.DISPATCHED], n * 2)
+                      if c.on_hold_since is None][:n]
+        times = []
+        for c in dispatched:
+            t = time.perf_counter()
+            app.acknowledge(qa, c.id or 0, c.version)
+            times.append(time.perf_counter() - t)
+        out.append(Result("service: transition (acknowledge)", times, BUDGET_MS["write"]))
+        app.uow.engine.dispose()  # type: ignore[attr-defined]
+        return out
+    finally:
+        drop()
+
+
+# ---------------------------------------------------------------- report
+
+
+def table(results: list[Result], empty: Result, db: str) -> str:
+    factor = PG_FACTOR if db == "postgresql" else 1.0
+    lines = [f"| measured ({db}) | median ms | p95 ms | × empty page | budget ms | |",
+             "|---|---:|---:|---:|---:|---|"]
+    base = empty.median_ms
+    for r in [empty, *results]:
+        if r.times and r.times[0] != r.times[0]:  # nan: not measured
+            lines.append(f"| {r.name} | – | – | – | – | {r.note} |")
+            continue
+        budget = r.budget_ms * factor if r.budget_ms else None
+        ok = "" if budget is None else ("ok" if r.median_ms <= budget else "**over**")
+        ratio = "" if r.name.startswith("service") else f"{r.median_ms / base:.1f}"
+        lines.append(f"| {r.name} | {r.median_ms:.0f} | {r.p95_ms:.0f} | {ratio} | "
+                     f"{'' if budget is None else f'{budget:.0f}'} | {ok} {r.note} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument("--runs", type=int, default=15, help="timed reruns per page")
+    p.add_argument("--writes", type=int, default=30, help="calls per write service")
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    url, data = database(args.db, args.cases)
+    _patch_streamlit()
+    from db.wiring import build_app
+    app = build_app(url, run_migrations=False)
+    s = subjects(app)
+    app.uow.engine.dispose()  # type: ignore[attr-defined]
+    empty = Result("empty Streamlit page", empty_page(args.runs), None)
+    results = pages(app, s, args.runs)
+    results += writes(args.db, url, data, args.writes)
+    print()
+    print(f"{args.cases} cases, {args.db}; {args.runs} reruns per page, {args.writes} calls per "
+          f"service; {time.perf_counter() - started:.0f} s in all")
+    print(table(results, empty, args.db))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
