@@ -8,6 +8,7 @@ from core.model import Role
 from ui import admin_calendar as ac
 from ui import admin_channels as ach
 from ui import admin_forms as af
+from ui import importer
 from ui.context import kesu, me, show_flash, tr
 
 user = me()
@@ -19,7 +20,7 @@ st.title(tr("admin.title"))
 show_flash()
 tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
                 tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
-                tr("admin.calendar"), tr("admin.notifications")])
+                tr("admin.calendar"), tr("admin.notifications"), tr("admin.import")])
 with tabs[0]:
     af.users(user)
 with tabs[1]:
@@ -40,3 +41,5 @@ with tabs[7]:
     ach.channels(user)
     ach.escalation_levels(user)
     ach.outbox(user)
+with tabs[8]:
+    importer.import_tab(user)

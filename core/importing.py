@@ -1,0 +1,821 @@
+"""Importing an existing Excel register (客户投诉登记表, SPEC §10): column mapping, the check of
+every row, and the import itself — nothing until the user confirms, all or nothing by default.
+
+The file is read in the UI layer (ui/importer.py, openpyxl in read-only mode) into a `Table` of
+plain cell values; everything after that is here: guessing the mapping from the header row,
+parsing the usual Excel forms of dates, quantities, amounts and severities, and a row-by-row
+report of what is wrong (row numbers as Excel shows them).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from core import sla
+from core.errors import InvalidInput, NotAllowed
+from core.i18n import t
+from core.model import (
+    CaseFile, Category, Channel, Complaint, Customer, DefectType, Event, Kind, Severity, State,
+    Title, User,
+)
+from core.rules import numbering
+
+if TYPE_CHECKING:
+    from core.lifecycle import Lifecycle as _Base
+    from core.ports import UnitOfWork
+else:
+    _Base = object
+
+# Limits of what a file may hold (the reader stops at the first thing beyond them).
+MAX_ROWS = 20_000
+MAX_CELL = 10_000
+MAX_COLUMNS = 200
+MAX_NUMBER = 20  # the number column's width
+MAX_TEXT = 5000
+MAX_SHORT = 100
+MAPPING_KEY = "import_mapping"  # setting: normalised header -> field, learnt from past imports
+MAX_REMEMBERED = 500
+
+Cell = str | int | float | Decimal | bool | date | datetime | time | None
+
+# The fields a column can be mapped to, in the order the template and the mapping show them.
+TARGETS: tuple[str, ...] = (
+    "number", "received_at", "customer", "kind", "channel", "category", "customer_ref",
+    "product_code", "product_name", "order_no", "lot", "delivered_qty", "delivery_date",
+    "defective_qty", "defect_type", "description", "claimed_amount", "severity", "state",
+    "closed_at", "responsible_department", "root_cause", "reply_text",
+)
+REQUIRED: tuple[str, ...] = ("received_at", "customer", "description")
+
+# Header synonyms (compared after `_norm_header`): Chinese registers and English ones.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "number": ("投诉编号", "编号", "客诉编号", "投诉单号", "客诉单号", "no", "number",
+               "complaintno", "complaintnumber", "caseno", "ref"),
+    "received_at": ("日期", "投诉日期", "登记日期", "受理日期", "接收日期", "反馈日期", "客诉日期",
+                    "received", "date", "receiveddate", "datereceived", "receivedat"),
+    "customer": ("客户", "客户名称", "客户名", "customer", "customername", "client"),
+    "kind": ("类别", "投诉类别", "kind"),
+    "channel": ("受理渠道", "渠道", "投诉方式", "反馈方式", "channel"),
+    "category": ("性质", "异常性质", "category"),
+    "customer_ref": ("客户单号", "客户编号", "客户参考号", "customerref", "customerreference"),
+    "product_code": ("产品", "料号", "型号", "产品编号", "产品型号", "产品代码", "品号", "product",
+                     "productcode", "partno", "partnumber", "model", "item"),
+    "product_name": ("品名", "产品名称", "名称", "productname", "description of goods"),
+    "order_no": ("订单号", "订单编号", "订单", "order", "orderno", "ordernumber", "po", "pono"),
+    "lot": ("批号", "批次", "生产批号", "lot", "lotno", "batch", "batchno"),
+    "delivered_qty": ("交货数量", "数量", "出货数量", "交付数量", "送货数量", "qty", "quantity",
+                      "deliveredqty", "deliveredquantity"),
+    "delivery_date": ("交货日期", "交运日期", "出货日期", "送货日期", "deliverydate", "shipdate"),
+    "defective_qty": ("不良数量", "不良数", "不良品数量", "不合格数量", "defectiveqty",
+                      "defectivequantity", "ngqty", "rejectqty"),
+    "defect_type": ("不良类型", "不良现象", "缺陷类型", "问题类型", "不良项目", "defect",
+                    "defecttype", "failuremode"),
+    "description": ("问题描述", "投诉内容", "客诉内容", "描述", "内容", "问题", "异常描述",
+                    "description", "problem", "issue", "complaint", "details"),
+    "claimed_amount": ("金额", "索赔金额", "赔偿金额", "索赔", "claimed", "amount", "claim",
+                       "claimedamount", "claimamount"),
+    "severity": ("严重度", "等级", "严重程度", "级别", "严重等级", "severity", "grade", "level"),
+    "state": ("状态", "处理状态", "结案状态", "status", "state"),
+    "closed_at": ("结案日期", "结案时间", "关闭日期", "完成日期", "closed", "closeddate",
+                  "closedate", "dateclosed", "closedat"),
+    "responsible_department": ("责任部门", "责任单位", "责任方", "department",
+                               "responsibledepartment", "responsible", "dept"),
+    "root_cause": ("原因分析", "原因", "根本原因", "不良原因", "rootcause", "cause"),
+    "reply_text": ("处理结果", "纠正措施", "处理措施", "改善对策", "对策", "处理方案", "action",
+                   "actions", "correctiveaction", "result", "resolution"),
+}
+
+SEVERITY_WORDS: dict[str, Severity] = {
+    "严重": Severity.A, "重大": Severity.A, "致命": Severity.A, "critical": Severity.A,
+    "severe": Severity.A, "serious": Severity.A,
+    "一般": Severity.B, "主要": Severity.B, "中等": Severity.B, "moderate": Severity.B,
+    "major": Severity.B,
+    "轻微": Severity.C, "次要": Severity.C, "minor": Severity.C, "low": Severity.C,
+    "建议": Severity.D, "suggestion": Severity.D,
+}
+CLOSED_WORDS = frozenset({"已结案", "结案", "已关闭", "关闭", "已完成", "完成", "closed", "close",
+                          "done", "finished", "completed", "complete", "ok"})
+OPEN_WORDS = frozenset({"未结案", "处理中", "进行中", "待处理", "跟进中", "已登记", "未完成",
+                        "open", "pending", "inprogress", "ongoing", "registered", "new"})
+_EXTRA_WORDS: dict[type, dict[str, Any]] = {
+    Kind: {"客诉": Kind.COMPLAINT, "抱怨": Kind.COMPLAINT, "询问": Kind.INQUIRY,
+           "enquiry": Kind.INQUIRY, "question": Kind.INQUIRY},
+    Channel: {"tel": Channel.PHONE, "telephone": Channel.PHONE, "mail": Channel.EMAIL,
+              "e-mail": Channel.EMAIL, "电邮": Channel.EMAIL, "邮件": Channel.EMAIL,
+              "信函": Channel.LETTER, "来访": Channel.VISIT, "验货": Channel.INSPECTION,
+              "walk-in": Channel.WALK_IN, "外部": Channel.EXTERNAL},
+    Category: {"质量": Category.QUALITY, "品质": Category.QUALITY, "非质量": Category.NON_QUALITY,
+               "non-quality": Category.NON_QUALITY, "nonquality": Category.NON_QUALITY},
+}
+_BRACKETS = re.compile(r"[（(\[【<].*?[)）\]】>]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})"
+               r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"
+               r"(?:\s*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_QTY = re.compile(r"^(\d[\d,]*)(?:\.0+)?\s*(?:pcs|pc|件|个|只|套|片|台|支|卷|箱|ea)?$", re.I)
+_MONEY_NOISE = re.compile(r"(?i)[,\s¥￥元]|rmb|cny")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+# ---------------------------------------------------------------- the data
+
+
+@dataclass(frozen=True)
+class Table:
+    """The first sheet of a register: its header row and its data rows, each with the row
+    number Excel shows (blank rows left out)."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[Cell, ...]], ...]
+    filename: str = ""
+
+    def cell(self, cells: tuple[Cell, ...], col: int) -> Cell:
+        return cells[col] if col < len(cells) else None
+
+
+@dataclass(frozen=True)
+class Options:
+    create_customers: bool = False  # unknown customers are added to the customer list
+    create_defect_types: bool = False  # unknown defect types are added to the list
+    clean_only: bool = False  # import the rows without errors and leave out the others
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line of the report: `key` is `imp.<level>.<what>` with `params`."""
+
+    row: int  # as Excel numbers it; 0 for the file as a whole
+    column: str  # the header in the file ("" when not about one column)
+    level: str  # "error" (the row is not imported) | "warning" | "note"
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    value: str = ""
+
+    def text(self, lang: str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+@dataclass
+class RowPlan:
+    """A checked row: the typed values for the complaint and what to look up or create."""
+
+    row: int
+    values: dict[str, Any]
+    number: str  # "" → a new number in the period received
+    customer: str  # the customer's name (an existing one's, or one to create)
+    customer_id: int | None
+    defect_type: str  # the defect type as written ("" when none)
+    defect_type_id: int | None
+    department: str  # the responsible department as written
+    closed: bool
+    ok: bool = True
+
+
+@dataclass
+class Report:
+    rows: list[RowPlan]
+    problems: list[Problem]
+    new_customers: list[str]
+    new_defect_types: list[str]
+
+    @property
+    def clean(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.ok]
+
+    @property
+    def error_rows(self) -> int:
+        return sum(1 for r in self.rows if not r.ok)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.error_rows > 0
+
+    def count(self, level: str) -> int:
+        return sum(1 for p in self.problems if p.level == level)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What kesu holds already, by normalised name (see `norm`)."""
+
+    customers: dict[str, tuple[int, str]]  # name -> (id, name as stored)
+    defect_types: dict[str, int]  # code / name_zh / name_en -> id
+    departments: dict[str, int]  # code / name_zh / name_en -> id
+    products: dict[str, tuple[str, str]]  # code or name -> (code, name)
+    numbers_taken: frozenset[str]
+    tz: ZoneInfo
+    today: date
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: int
+    skipped: int  # rows with errors left out ("only the clean rows")
+    closed: int
+    new_customers: int
+    new_defect_types: int
+    numbers: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- names and headers
+
+
+def norm(text: str) -> str:
+    """Names compared the way a person would: full-width folded, case and spaces ignored."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def _norm_header(text: str) -> str:
+    s = _BRACKETS.sub("", unicodedata.normalize("NFKC", text or ""))
+    return re.sub(r"[\s.:：_\-*#/\\]+", "", s).casefold()
+
+
+_EXACT = {_norm_header(s): target for target, words in SYNONYMS.items() for s in words}
+
+
+def guess_mapping(headers: Sequence[str], remembered: dict[str, str] | None = None
+                  ) -> dict[int, str]:
+    """Column index -> field, from the header row; each field at most once (the first column
+    that fits wins). What the user chose before for a header comes first, then the synonyms,
+    then the longest synonym a header contains ("投诉日期(年/月/日)" -> received)."""
+    out: dict[int, str] = {}
+    used: set[str] = set()
+    remembered = remembered or {}
+    keys = [_norm_header(h) for h in headers]
+    for rule in ("remembered", "exact", "contains"):
+        for i, key in enumerate(keys):
+            if i in out or not key:
+                continue
+            target = _guess_one(key, rule, remembered)
+            if target and target not in used:
+                out[i] = target
+                used.add(target)
+    return out
+
+
+def _guess_one(key: str, rule: str, remembered: dict[str, str]) -> str | None:
+    if rule == "remembered":
+        found = remembered.get(key)
+        return found if found in TARGETS else None
+    if rule == "exact":
+        return _EXACT.get(key)
+    hits = [(len(word), target) for word, target in _EXACT.items()
+            if len(word) >= 2 and word in key]
+    return max(hits)[1] if hits else None
+
+
+def remember(old: dict[str, str], headers: Sequence[str], mapping: dict[int, str]
+             ) -> dict[str, str]:
+    """The learnt mapping after an import with `mapping`: these headers now mean these fields."""
+    new = dict(old)
+    for i, h in enumerate(headers):
+        key = _norm_header(h)
+        if not key:
+            continue
+        if i in mapping:
+            new[key] = mapping[i]
+        elif key in new:
+            new[key] = ""  # the user ignores this column now
+    return dict(list(new.items())[-MAX_REMEMBERED:])
+
+
+def check_mapping(headers: Sequence[str], mapping: dict[int, str]) -> None:
+    """Every field at most once, known fields, the required ones present."""
+    seen: dict[str, int] = {}
+    for col, target in sorted(mapping.items()):
+        if target not in TARGETS or not 0 <= col < len(headers):
+            raise InvalidInput("imp.err.mapping")
+        if target in seen:
+            raise InvalidInput("imp.err.mapped_twice", field=target, a=headers[seen[target]],
+                               b=headers[col])
+        seen[target] = col
+    missing = [f for f in REQUIRED if f not in seen]
+    if missing:
+        raise InvalidInput("imp.err.required_column", field=",".join(missing))
+
+
+# ---------------------------------------------------------------- cell values
+
+
+def text_of(value: Cell) -> str:
+    """A cell as the text a person sees (whole floats without `.0`)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes") if value.time() != time(0) \
+            else value.date().isoformat()
+    return str(value).strip()
+
+
+def parse_date(value: Cell) -> date | datetime:
+    """A date as registers hold it: a real date cell, an Excel serial number, 2024-03-05,
+    2024/3/5, 2024.3.5, 20240305, 2024年3月5日 (each optionally with a time). ValueError else."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.time() != time(0) else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not a date")
+    if isinstance(value, int) and 19000101 <= value <= 29991231:  # 20240305 typed as a number
+        return parse_date(str(value))
+    if isinstance(value, (int, float, Decimal)):
+        serial = float(value)
+        if not 1 <= serial < 2958466:  # 1900-01-01 .. 9999-12-31
+            raise ValueError("not a date")
+        day = _EXCEL_EPOCH + timedelta(days=int(serial))
+        frac = serial - int(serial)
+        if frac:
+            return datetime.combine(day, time(0)) + timedelta(seconds=round(frac * 86400))
+        return day
+    if isinstance(value, time):
+        raise ValueError("a time, not a date")
+    s = unicodedata.normalize("NFKC", str(value)).strip()
+    for form in _DATE_FORMS:
+        m = form.match(s)
+        if m:
+            y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            day = date(y, mo, d)  # ValueError for 2024-02-30
+            groups = m.groups()
+            if len(groups) > 3 and groups[3] is not None:
+                sec = int(groups[5]) if len(groups) > 5 and groups[5] else 0
+                return datetime.combine(day, time(int(groups[3]), int(groups[4]), sec))
+            return day
+    raise ValueError("not a date")
+
+
+def parse_qty(value: Cell) -> int:
+    """A non-negative whole number: 12, 12.0, "1,200", "12 pcs"; ValueError else."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not a quantity")
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, (float, Decimal)):
+        if not Decimal(str(value)) == Decimal(str(value)).to_integral_value():
+            raise ValueError("not whole")
+        n = int(value)
+    else:
+        m = _QTY.match(unicodedata.normalize("NFKC", str(value)).strip())
+        if not m:
+            raise ValueError("not a quantity")
+        n = int(m.group(1).replace(",", ""))
+    if not 0 <= n <= 10**9:
+        raise ValueError("out of range")
+    return n
+
+
+def parse_amount(value: Cell) -> Decimal:
+    """Money as Decimal with at most 2 decimals: 1200, 1,200.50, ¥300, 300元; ValueError else.
+    A float cell is read through its shortest text (1234.56, never 1234.5599999…)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not an amount")
+    text = _MONEY_NOISE.sub("", unicodedata.normalize("NFKC", str(value)))
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as e:
+        raise ValueError("not an amount") from e
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12") \
+            or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("not an amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_severity(value: Cell) -> Severity:
+    """A–D (also "A级", "A 严重"), or the words: 严重 / 一般 / 轻微 / 建议 (and English)."""
+    s = norm(text_of(value)).replace("级", "").replace(" ", "")
+    if len(s) >= 1 and s[0].upper() in "ABCD" and (len(s) == 1 or not s[1].isascii()):
+        return Severity(s[0].upper())
+    if s in SEVERITY_WORDS:
+        return SEVERITY_WORDS[s]
+    raise ValueError("not a severity")
+
+
+def parse_status(value: Cell) -> bool | None:
+    """True: closed (已结案 …); False: still open (处理中 …); None: a word we do not know."""
+    s = norm(text_of(value)).replace(" ", "")
+    if s in CLOSED_WORDS or s == norm(t("state.closed", "zh")):
+        return True
+    if s in OPEN_WORDS or s in {norm(t("state." + st.value, "zh")) for st in State
+                                if st.is_open}:
+        return False
+    return None
+
+
+def parse_choice(value: Cell, kind: type[Kind] | type[Channel] | type[Category]) -> Any:
+    """An enum member from its code, its Chinese or English label, or a common synonym."""
+    s = norm(text_of(value))
+    prefix = {Kind: "kind", Channel: "channel", Category: "category"}[kind]
+    for member in kind:
+        words = {member.value, norm(t(f"{prefix}.{member.value}", "zh")),
+                 norm(t(f"{prefix}.{member.value}", "en"))}
+        if s in words:
+            return member
+    extra = {norm(k): v for k, v in _EXTRA_WORDS[kind].items()}
+    if s in extra:
+        return extra[s]
+    raise ValueError("unknown")
+
+
+def clean_text(value: Cell) -> str:
+    return _CONTROL.sub("", text_of(value)).strip()
+
+
+def normal_number(value: Cell) -> str:
+    """The case number as given; one in kesu's own form (any case) is written KS… ."""
+    s = clean_text(value)
+    return s.upper() if numbering.parse_number(s) else s
+
+
+# ---------------------------------------------------------------- the check
+
+
+def validate(table: Table, mapping: dict[int, str], known: Known, options: Options
+             ) -> Report:
+    """Check every row of the table (SPEC §10). Pure: what exists comes in `known`."""
+    check_mapping(table.headers, mapping)
+    col = {target: i for i, target in mapping.items()}
+    rows: list[RowPlan] = []
+    problems: list[Problem] = []
+    first_row: dict[str, int] = {}  # number -> the row it first appeared in
+    new_customers: dict[str, str] = {}
+    new_defects: dict[str, str] = {}
+    for excel_row, cells in table.rows:
+        plan, found = _check_row(table, col, excel_row, cells, known, options)
+        if plan.number:
+            if plan.number in known.numbers_taken:
+                found.append(_err(excel_row, table, col, "number", "imp.err.number_taken",
+                                  plan.number, number=plan.number))
+            elif plan.number in first_row:
+                found.append(_err(excel_row, table, col, "number", "imp.err.number_twice",
+                                  plan.number, number=plan.number,
+                                  first=first_row[plan.number]))
+            else:
+                first_row[plan.number] = excel_row
+        plan.ok = not any(p.level == "error" for p in found)
+        if plan.ok:
+            if plan.customer_id is None:
+                new_customers.setdefault(norm(plan.customer), plan.customer)
+            if plan.defect_type and plan.defect_type_id is None and options.create_defect_types:
+                new_defects.setdefault(norm(plan.defect_type), plan.defect_type)
+        rows.append(plan)
+        problems.extend(found)
+    if not rows:
+        problems.append(Problem(0, "", "error", "imp.err.no_rows"))
+    return Report(rows, problems, list(new_customers.values()), list(new_defects.values()))
+
+
+def _err(row: int, table: Table, col: dict[str, int], target: str, key: str, value: str = "",
+         level: str = "error", **params: Any) -> Problem:
+    header = table.headers[col[target]] if target in col else ""
+    return Problem(row, header, level, key, params, value[:200])
+
+
+def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, ...],
+               known: Known, options: Options) -> tuple[RowPlan, list[Problem]]:
+    found: list[Problem] = []
+
+    def get(target: str) -> Cell:
+        if target not in col:
+            return None
+        v = table.cell(cells, col[target])
+        return None if isinstance(v, str) and not v.strip() else v
+
+    def problem(target: str, key: str, level: str = "error", **params: Any) -> None:
+        found.append(_err(row, table, col, target, key, text_of(get(target)), level, **params))
+
+    def text(target: str, limit: int) -> str:
+        s = clean_text(get(target))
+        if len(s) > limit:
+            problem(target, "imp.err.too_long", n=limit)
+            return ""
+        return s
+
+    def when(target: str) -> datetime | None:
+        v = get(target)
+        if v is None:
+            return None
+        try:
+            parsed = parse_date(v)
+        except ValueError:
+            problem(target, "imp.err.date")
+            return None
+        at = (parsed.replace(tzinfo=known.tz) if isinstance(parsed, datetime)
+              else datetime.combine(parsed, time(0), known.tz))
+        if at.date() > known.today:
+            problem(target, "imp.err.future")
+            return None
+        if at.year < 1990:
+            problem(target, "imp.err.date")
+            return None
+        return at.astimezone(timezone.utc)
+
+    def qty(target: str) -> int | None:
+        v = get(target)
+        if v is None:
+            return None
+        try:
+            return parse_qty(v)
+        except ValueError:
+            problem(target, "imp.err.quantity")
+            return None
+
+    def choice(target: str, kind: Any, default: Any) -> Any:
+        v = get(target)
+        if v is None:
+            return default
+        try:
+            return parse_choice(v, kind)
+        except ValueError:
+            problem(target, "imp.err.choice")
+            return default
+
+    values: dict[str, Any] = {}
+    received = when("received_at")
+    if get("received_at") is None:
+        problem("received_at", "imp.err.required")
+    values["received_at"] = received
+    values["kind"] = choice("kind", Kind, Kind.COMPLAINT)
+    values["channel"] = choice("channel", Channel, Channel.PHONE)
+    values["category"] = choice("category", Category, Category.QUALITY)
+    for name, limit in (("customer_ref", MAX_SHORT), ("product_code", MAX_SHORT),
+                        ("product_name", MAX_SHORT * 2), ("order_no", MAX_SHORT),
+                        ("lot", MAX_SHORT), ("root_cause", MAX_TEXT),
+                        ("reply_text", MAX_TEXT)):
+        values[name] = text(name, limit)
+    product = known.products.get(norm(values["product_code"])) if values["product_code"] else \
+        known.products.get(norm(values["product_name"])) if values["product_name"] else None
+    if product is not None:  # a product kesu knows: its code and name as kesu has them
+        values["product_code"] = values["product_code"] or product[0]
+        values["product_name"] = values["product_name"] or product[1]
+    description = text("description", MAX_TEXT)
+    if not clean_text(get("description")):
+        problem("description", "imp.err.required")
+    values["description"] = description
+    values["delivered_qty"] = qty("delivered_qty")
+    values["defective_qty"] = qty("defective_qty")
+    if (values["delivered_qty"] is not None and values["defective_qty"] is not None
+            and values["defective_qty"] > values["delivered_qty"]):
+        problem("defective_qty", "imp.err.defective_gt_delivered")
+    delivered = when("delivery_date")
+    values["delivery_date"] = delivered.astimezone(known.tz).date() if delivered else None
+    amount: Decimal | None = None
+    if get("claimed_amount") is not None:
+        try:
+            amount = parse_amount(get("claimed_amount"))
+        except ValueError:
+            problem("claimed_amount", "imp.err.amount")
+    values["claimed_amount"] = amount
+    severity: Severity | None = None
+    if get("severity") is not None:
+        try:
+            severity = parse_severity(get("severity"))
+        except ValueError:
+            problem("severity", "imp.err.severity")
+    values["severity_proposed"] = severity
+
+    customer = text("customer", MAX_SHORT * 2)
+    customer_id: int | None = None
+    if not customer:
+        if not clean_text(get("customer")):
+            problem("customer", "imp.err.required")
+    elif norm(customer) in known.customers:
+        customer_id, customer = known.customers[norm(customer)]
+    elif options.create_customers:
+        problem("customer", "imp.note.customer_created", "note", name=customer)
+    else:
+        problem("customer", "imp.err.unknown_customer", name=customer)
+
+    defect = text("defect_type", MAX_SHORT * 2)
+    defect_id = known.defect_types.get(norm(defect)) if defect else None
+    if defect and defect_id is None:
+        if options.create_defect_types:
+            problem("defect_type", "imp.note.defect_created", "note", name=defect)
+        else:
+            problem("defect_type", "imp.warn.defect_kept", "warning", name=defect)
+
+    department = text("responsible_department", MAX_SHORT * 2)
+    values["responsible_department_id"] = known.departments.get(norm(department)) \
+        if department else None
+    if department and values["responsible_department_id"] is None:
+        problem("responsible_department", "imp.warn.department_kept", "warning",
+                name=department)
+
+    status = get("state")
+    said_closed = parse_status(status) if status is not None else None
+    if status is not None and said_closed is None:
+        problem("state", "imp.warn.status_unknown", "warning")
+    closed_at = when("closed_at")
+    closed = closed_at is not None or said_closed is True
+    if closed_at is not None and said_closed is False:
+        problem("state", "imp.warn.open_with_closed_date", "warning")
+    if said_closed and get("closed_at") is None:
+        problem("state", "imp.err.closed_without_date")
+    if closed_at is not None and received is not None and closed_at < received:
+        problem("closed_at", "imp.err.closed_before_received")
+    values["closed_at"] = closed_at if closed else None
+
+    number = normal_number(get("number"))
+    if len(number) > MAX_NUMBER:
+        problem("number", "imp.err.number_long", n=MAX_NUMBER)
+        number = ""
+    plan = RowPlan(row, values, number, customer, customer_id, defect, defect_id, department,
+                   closed)
+    return plan, found
+
+
+# ---------------------------------------------------------------- the report as a table
+
+
+REPORT_COLUMNS = ("imp.col.row", "imp.col.column", "imp.col.level", "imp.col.problem",
+                  "imp.col.value")
+
+
+def report_rows(report: Report, lang: str) -> list[tuple[int | str, str, str, str, str]]:
+    """The report as the user reads it (and downloads it): row, column, level, problem, value."""
+    return [(p.row or "", p.column, t("imp.level." + p.level, lang), p.text(lang), p.value)
+            for p in sorted(report.problems, key=lambda p: (p.row, p.column))]
+
+
+# ---------------------------------------------------------------- the use case
+
+
+class Importing(_Base):
+    """Mixed into core.services.Kesu: check and import an old register."""
+
+    def _importer(self, uow: UnitOfWork, actor: User) -> User:
+        """An administrator or the QA manager (品管经理) moves the old register in."""
+        me = self._actor(uow, actor)
+        if not (me.is_admin or me.title == Title.QA_MANAGER):
+            raise NotAllowed("imp.err.not_allowed")
+        return me
+
+    def may_import(self, actor: User) -> bool:
+        return actor.active and (actor.is_admin or actor.title == Title.QA_MANAGER)
+
+    def import_mapping(self, actor: User, headers: Sequence[str]) -> dict[int, str]:
+        """The mapping to offer for these headers: what was chosen before, else a guess."""
+        with self.uow() as uow:
+            self._importer(uow, actor)
+            return guess_mapping(headers, uow.settings.get(MAPPING_KEY) or {})
+
+    def check_import(self, actor: User, table: Table, mapping: dict[int, str],
+                     options: Options) -> Report:
+        """The row-by-row report; nothing is written."""
+        with self.uow() as uow:
+            self._importer(uow, actor)
+            return validate(table, mapping, self._known(uow, table, mapping), options)
+
+    def run_import(self, actor: User, table: Table, mapping: dict[int, str], options: Options,
+                   progress: Callable[[int, int], None] | None = None) -> ImportResult:
+        """Import the register in one unit of work: every row, or (options.clean_only) the rows
+        without errors; any error otherwise and nothing is written."""
+        now = self.clock()
+        with self.uow(write=True) as uow:
+            me = self._importer(uow, actor)
+            report = validate(table, mapping, self._known(uow, table, mapping), options)
+            if report.has_errors and not options.clean_only:
+                raise InvalidInput("imp.err.not_clean", n=report.error_rows)
+            plans = report.clean
+            if not plans:
+                raise InvalidInput("imp.err.nothing_clean")
+            customers = self._add_missing(uow, plans, options)
+            defects = {norm(d.name_zh): d.id for d in uow.ref.defect_types(True)} | \
+                {norm(d.code): d.id for d in uow.ref.defect_types(True)}
+            created_defects = 0
+            for name in report.new_defect_types:
+                if norm(name) not in defects:
+                    defects[norm(name)] = uow.ref.add(DefectType(0, _code(name, defects), name,
+                                                                 name))
+                    created_defects += 1
+            cal, tz = self._calendar(uow), self._settings(uow).tz
+            history = uow.settings.get("sla_history") or []
+            for plan in plans:  # first: a new number given below must not meet a later row's
+                parsed = numbering.parse_number(plan.number) if plan.number else None
+                if parsed is not None:
+                    uow.complaints.raise_serial(*parsed)
+            numbers: list[str] = []
+            for i, plan in enumerate(plans):
+                c = self._imported_case(uow, me, plan, customers, defects, cal, tz, now)
+                if c.state != State.CLOSED:
+                    first = sla.earliest(sla.due_times(CaseFile(c), [], cal, history, now))
+                    c.due_at, c.due_step = (first.due, first.step) if first else (None, "")
+                c.id = uow.complaints.add(c)
+                uow.events.add(Event(None, c.id, now, me.id, "imported",
+                                     _event_changes(table.filename, plan, c)))
+                numbers.append(c.number)
+                if progress is not None and (i % 100 == 0 or i == len(plans) - 1):
+                    progress(i + 1, len(plans))
+            uow.settings.set(MAPPING_KEY, remember(uow.settings.get(MAPPING_KEY) or {},
+                                                   table.headers, mapping))
+            uow.commit()
+        return ImportResult(len(plans), report.error_rows, sum(p.closed for p in plans),
+                            len(report.new_customers), created_defects, tuple(numbers))
+
+    def _known(self, uow: UnitOfWork, table: Table, mapping: dict[int, str]) -> Known:
+        cfg = self._settings(uow)
+        customers = {norm(c.name): (c.id, c.name) for c in uow.ref.customers(True)}
+        defects: dict[str, int] = {}
+        for d in uow.ref.defect_types(True):
+            for name in (d.code, d.name_zh, d.name_en):
+                defects.setdefault(norm(name), d.id)
+        departments: dict[str, int] = {}
+        for dep in uow.ref.departments(True):
+            for name in (dep.code, dep.name_zh, dep.name_en):
+                departments.setdefault(norm(name), dep.id)
+        products: dict[str, tuple[str, str]] = {}
+        for p in uow.ref.products(True):
+            products.setdefault(norm(p.code), (p.code, p.name))
+            products.setdefault(norm(p.name), (p.code, p.name))
+        col = {target: i for i, target in mapping.items()}.get("number")
+        wanted = sorted({normal_number(table.cell(cells, col)) for _, cells in table.rows}
+                        - {""}) if col is not None else []
+        return Known(customers, defects, departments, products,
+                     frozenset(uow.complaints.numbers_taken(wanted)), cfg.tz,
+                     self.clock().astimezone(cfg.tz).date())
+
+    def _add_missing(self, uow: UnitOfWork, plans: list[RowPlan], options: Options
+                     ) -> dict[str, int]:
+        """Customers by normalised name, the missing ones of the rows to import created."""
+        have = {norm(c.name): c.id for c in uow.ref.customers(True)}
+        for plan in plans:
+            key = norm(plan.customer)
+            if key not in have:
+                if not options.create_customers:  # validate() made it an error already
+                    raise InvalidInput("imp.err.unknown_customer", name=plan.customer)
+                have[key] = uow.ref.add(Customer(0, plan.customer))
+        return have
+
+    def _imported_case(self, uow: UnitOfWork, me: User, plan: RowPlan,
+                       customers: dict[str, int], defects: dict[str, int], cal: Any,
+                       tz: ZoneInfo, now: datetime) -> Complaint:
+        v = plan.values
+        received: datetime = v["received_at"]
+        number = plan.number
+        if not number:
+            period = numbering.period_of(received, tz)
+            number = numbering.format_number(period, uow.complaints.next_serial(period))
+        closed = plan.closed
+        c = Complaint(
+            id=None, number=number, received_at=received, channel=v["channel"],
+            received_by_id=me.id, kind=v["kind"], customer_id=customers[norm(plan.customer)],
+            description=v["description"], category=v["category"],
+            customer_ref=v["customer_ref"], product_code=v["product_code"],
+            product_name=v["product_name"], order_no=v["order_no"], lot=v["lot"],
+            delivered_qty=v["delivered_qty"], delivery_date=v["delivery_date"],
+            defective_qty=v["defective_qty"],
+            defect_type_id=plan.defect_type_id or (defects.get(norm(plan.defect_type))
+                                                   if plan.defect_type else None),
+            claimed_amount=v["claimed_amount"], severity_proposed=v["severity_proposed"],
+            severity=v["severity_proposed"] if closed else None,
+            responsible_department_id=v["responsible_department_id"],
+            root_cause=v["root_cause"], reply_text=v["reply_text"],
+            state=State.CLOSED if closed else State.REGISTERED,
+            closed_at=v["closed_at"] if closed else None,
+            created_at=now, updated_at=now, updated_by_id=me.id, imported=True)
+        return replace(c, close_wd=self._close_days(cal, c))
+
+
+def _code(name: str, taken: dict[str, int]) -> str:
+    """A code for a new defect type: its name (cut), made unique."""
+    base = name.strip()[:20] or "IMP"
+    code, n = base, 2
+    while norm(code) in taken:
+        code, n = f"{base[:16]}-{n}", n + 1
+    return code
+
+
+def _event_changes(filename: str, plan: RowPlan, c: Complaint) -> dict[str, list[str | None]]:
+    """The "imported" event: the file and row it came from, and every value it brought."""
+    out: dict[str, list[str | None]] = {"import_file": [None, filename or "?"],
+                                        "import_row": [None, str(plan.row)],
+                                        "number": [None, c.number],
+                                        "customer": [None, plan.customer]}
+    if plan.defect_type:
+        out["defect_type"] = [None, plan.defect_type]
+    if plan.department:
+        out["responsible_department"] = [None, plan.department]
+    for k, v in plan.values.items():
+        if v is None or v == "" or k == "responsible_department_id":
+            continue
+        out[k] = [None, _shown(v)]
+    out["state"] = [None, c.state.value]
+    return out
+
+
+def _shown(v: Any) -> str:
+    if isinstance(v, datetime):
+        return v.astimezone(timezone.utc).isoformat(timespec="minutes")
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(getattr(v, "value", v))

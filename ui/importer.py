@@ -1,0 +1,351 @@
+"""Admin → Import (导入): read an old register (XLSX streamed by openpyxl in read-only mode, or
+CSV), map its columns, show the row-by-row report, import on confirmation (SPEC §10).
+
+Reading refuses, with a translated message, what does not fit in bounded memory: a file over
+the upload size setting, one that is not a real XLSX, parts that would unpack too large, more
+than MAX_ROWS data rows (it stops reading at the first row beyond), more than MAX_COLUMNS
+columns, a cell longer than MAX_CELL characters.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+
+from core.errors import DomainError, InvalidInput
+from core.i18n import t
+from core.importing import (
+    MAX_CELL, MAX_COLUMNS, MAX_ROWS, REPORT_COLUMNS, TARGETS, Cell, Options, Report, Table,
+    report_rows, text_of,
+)
+from core.model import User
+from ui.context import attempt, error_message, flash, kesu, lang, tr
+from ui.exports import to_xlsx
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP_MAGIC = b"PK\x03\x04"
+# Parts openpyxl reads whole (shared strings, styles, workbook) may unpack to at most this;
+# worksheets are streamed, so only their rows count.
+MAX_PART_BYTES = 64 * 1024 * 1024
+MAX_BLANK_RUN = 5000  # this many blank rows in a row: the data has ended (styled empty rows)
+
+# The template register: Chinese headers (as most registers have them), in TARGETS' terms.
+TEMPLATE: tuple[tuple[str, str], ...] = (
+    ("投诉编号", "number"), ("投诉日期", "received_at"), ("客户名称", "customer"),
+    ("类别", "kind"), ("受理渠道", "channel"), ("产品", "product_code"), ("品名", "product_name"),
+    ("订单号", "order_no"), ("批号", "lot"), ("交货数量", "delivered_qty"),
+    ("不良数量", "defective_qty"), ("不良类型", "defect_type"), ("问题描述", "description"),
+    ("索赔金额", "claimed_amount"), ("严重度", "severity"), ("状态", "state"),
+    ("结案日期", "closed_at"), ("责任部门", "responsible_department"), ("原因分析", "root_cause"),
+    ("处理结果", "reply_text"),
+)
+
+
+# ---------------------------------------------------------------- reading a file
+
+
+def read_table(filename: str, data: bytes, max_bytes: int, *, max_rows: int = MAX_ROWS,
+               max_cell: int = MAX_CELL, max_columns: int = MAX_COLUMNS) -> Table:
+    """The first sheet of an uploaded register, or InvalidInput saying why not."""
+    name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "file"
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ("xlsx", "csv"):
+        raise InvalidInput("imp.err.file_type")
+    if len(data) > max_bytes:
+        raise InvalidInput("imp.err.file_size", mb=max(1, max_bytes // (1024 * 1024)))
+    rows = _xlsx_rows(name, data) if ext == "xlsx" else _csv_rows(data)
+    headers, body = _collect(rows, max_rows, max_cell, max_columns)
+    return Table(headers, body, name)
+
+
+def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[Cell]]]:
+    if not data.startswith(ZIP_MAGIC):
+        raise InvalidInput("imp.err.not_xlsx", name=name)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, ValueError) as e:
+        raise InvalidInput("imp.err.not_xlsx", name=name) from e
+    if not any(p.filename.startswith("xl/worksheets/") for p in parts):
+        raise InvalidInput("imp.err.not_xlsx", name=name)
+    for p in parts:
+        if not p.filename.startswith("xl/worksheets/") and p.file_size > MAX_PART_BYTES:
+            raise InvalidInput("imp.err.unpacked_size", mb=MAX_PART_BYTES // (1024 * 1024))
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - whatever openpyxl finds broken: not an xlsx
+        raise InvalidInput("imp.err.not_xlsx", name=name) from e
+    try:
+        if not wb.worksheets:
+            raise InvalidInput("imp.err.empty")
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # a wrong <dimension> must not pad every row to 16,384 cells
+        try:
+            for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                yield number, list(row)
+        except DomainError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a broken sheet part
+            raise InvalidInput("imp.err.not_xlsx", name=name) from e
+    finally:
+        wb.close()
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
+    """CSV as Excel writes it in China: UTF-8 (with or without BOM) or GBK."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InvalidInput("imp.err.encoding")
+    csv.field_size_limit(max(MAX_CELL * 4, 131072))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for number, row in enumerate(reader, start=1):
+            yield number, list(row)
+    except csv.Error as e:
+        raise InvalidInput("imp.err.cell_too_long", row="?", column="?", n=MAX_CELL) from e
+
+
+def _collect(rows: Iterable[tuple[int, list[Cell]]], max_rows: int, max_cell: int,
+             max_columns: int) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[Cell, ...]], ...]]:
+    """Header and data rows; blank rows left out; refused at the first row beyond a limit."""
+    headers: tuple[str, ...] | None = None
+    body: list[tuple[int, tuple[Cell, ...]]] = []
+    blank_run = 0
+    for number, raw in rows:
+        cells = [_cell(v) for v in raw]
+        while cells and cells[-1] is None:
+            cells.pop()
+        if not cells:
+            blank_run += 1
+            if headers is not None and blank_run > MAX_BLANK_RUN:
+                break
+            continue
+        blank_run = 0
+        if len(cells) > max_columns:
+            raise InvalidInput("imp.err.too_many_columns", row=number, n=max_columns)
+        for i, v in enumerate(cells):
+            if isinstance(v, str) and len(v) > max_cell:
+                raise InvalidInput("imp.err.cell_too_long", row=number,
+                                   column=get_column_letter(i + 1), n=max_cell)
+        if headers is None:
+            headers = tuple(text_of(v) or f"({get_column_letter(i + 1)})"
+                            for i, v in enumerate(cells))
+            continue
+        if len(body) >= max_rows:
+            raise InvalidInput("imp.err.too_many_rows", n=max_rows)
+        body.append((number, tuple(cells)))
+    if headers is None:
+        raise InvalidInput("imp.err.empty")
+    width = max([len(headers), *(len(c) for _, c in body)])
+    headers += tuple(f"({get_column_letter(i + 1)})" for i in range(len(headers), width))
+    return headers, tuple(body)
+
+
+def _cell(v: Any) -> Cell:
+    if isinstance(v, str):
+        return v if v.strip() else None
+    if v is None or isinstance(v, (int, float, bool, date, datetime)):
+        return v
+    return str(v)  # times, errors (#N/A) and the like: as text
+
+
+# ---------------------------------------------------------------- the template
+
+
+def template_xlsx(language: str) -> bytes:
+    """An empty register with the Chinese headers and two example rows (one closed)."""
+    year = datetime.now().year - 1
+    rows = [
+        [f"KS{year % 100:02d}03-001", date(year, 3, 5), t("imp.example.customer1", language),
+         "投诉", "电话", "P-100", "外壳", "SO-2403-18", "L240301", 500, 12,
+         t("imp.example.defect1", language), t("imp.example.description1", language), 300,
+         "B", "已结案", date(year, 3, 12), t("imp.example.dept1", language),
+         t("imp.example.cause1", language), t("imp.example.result1", language)],
+        ["", date(year, 11, 20), t("imp.example.customer2", language), "投诉", "邮件",
+         "P-200", "包装箱", "PO-7781", "", 1000, 40, t("imp.example.defect2", language),
+         t("imp.example.description2", language), "", "C", "处理中", None, "", "", ""],
+    ]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户投诉登记表"
+    ws.append([h for h, _ in TEMPLATE])
+    for row in rows:
+        ws.append(row)
+    for col in ("B", "Q"):
+        for cell in ws[col][1:]:
+            cell.number_format = "yyyy-mm-dd"
+    for i in range(1, len(TEMPLATE) + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 14
+    ws.column_dimensions["M"].width = 40
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- the Admin tab
+
+
+def import_tab(me: User) -> None:
+    app = kesu()
+    st.subheader(tr("imp.title"))
+    if not app.may_import(me):
+        st.info(tr("imp.forbidden"))
+        return
+    st.caption(tr("imp.intro"))
+    st.download_button(tr("imp.template"), template_xlsx(lang()),
+                       file_name="kesu-register-template.xlsx", mime=XLSX_MIME,
+                       key="imp_template", on_click="ignore")
+    cfg = app.settings()
+    st.caption(tr("imp.limits", rows=f"{MAX_ROWS:,}", cols=MAX_COLUMNS, chars=f"{MAX_CELL:,}",
+                  mb=cfg.attachment_max_mb))
+    round_ = st.session_state.setdefault("imp_round", 0)
+    up = st.file_uploader(tr("imp.upload"), type=["xlsx", "csv"], key=f"imp_file_{round_}")
+    if up is None:
+        return
+    table = _loaded(up.name, up.getvalue(), cfg.attachment_max_bytes)
+    if table is None:
+        return
+    sig = st.session_state["imp_loaded"][0]
+    st.success(tr("imp.read", name=table.filename, rows=len(table.rows),
+                  cols=len(table.headers)))
+    mapping = _mapping(me, table, sig)
+    st.markdown("**" + tr("imp.options") + "**")
+    options = Options(
+        create_customers=st.checkbox(tr("imp.create_customers"), key="imp_new_customers"),
+        create_defect_types=st.checkbox(tr("imp.create_defects"), key="imp_new_defects"))
+    state_key = (sig, tuple(sorted(mapping.items())), options)
+    if st.button(tr("imp.check"), type="primary", key="imp_check"):
+        with st.spinner(tr("imp.checking")):
+            report = attempt(app.check_import, me, table, mapping, options)
+        if report is not None:
+            st.session_state["imp_report"] = (state_key, report)
+    stored = st.session_state.get("imp_report")
+    if stored is None:
+        return
+    if stored[0] != state_key:
+        st.info(tr("imp.recheck"))
+        return
+    _report(stored[1])
+    _confirm(me, table, mapping, options, stored[1])
+
+
+def _loaded(name: str, data: bytes, max_bytes: int) -> Table | None:
+    """The table of the uploaded file, read once per file (kept in the session)."""
+    sig = hashlib.sha256(data).hexdigest()[:16]
+    loaded = st.session_state.get("imp_loaded")
+    if loaded is not None and loaded[0] == sig:
+        table: Table = loaded[1]
+        return table
+    st.session_state.pop("imp_report", None)
+    st.session_state.pop("imp_loaded", None)
+    try:
+        with st.spinner(tr("imp.reading")):
+            table = read_table(name, data, max_bytes)
+    except DomainError as err:
+        st.error(error_message(err))
+        return None
+    st.session_state["imp_loaded"] = (sig, table)
+    return table
+
+
+def _mapping(me: User, table: Table, sig: str) -> dict[int, str]:
+    """A select box per column, preset from the remembered mapping or the header's meaning."""
+    st.markdown("**" + tr("imp.mapping") + "**")
+    st.caption(tr("imp.mapping_help"))
+    guessed = attempt(kesu().import_mapping, me, list(table.headers)) or {}
+    options = ["", *TARGETS]
+    samples = _samples(table)
+    mapping: dict[int, str] = {}
+    cols = st.columns(4)
+    for i, header in enumerate(table.headers):
+        with cols[i % 4]:
+            chosen = st.selectbox(
+                header, options, index=options.index(guessed.get(i, "")), key=f"imp_map_{sig}_{i}",
+                format_func=lambda x: tr("imp.target." + x) if x else tr("imp.ignore"),
+                help=tr("imp.sample", value=samples[i]) if samples[i] else None)
+            if chosen:
+                mapping[i] = chosen
+    return mapping
+
+
+def _samples(table: Table) -> list[str]:
+    out = [""] * len(table.headers)
+    for _, cells in table.rows[:50]:
+        for i, v in enumerate(cells):
+            if not out[i] and v is not None:
+                out[i] = text_of(v)[:60]
+    return out
+
+
+def _report(report: Report) -> None:
+    st.markdown("**" + tr("imp.report") + "**")
+    rows = len(report.rows)
+    summary = tr("imp.summary", rows=rows, clean=rows - report.error_rows,
+                 bad=report.error_rows, warnings=report.count("warning"))
+    (st.warning if report.has_errors else st.success)(summary)
+    if report.new_customers:
+        st.info(tr("imp.new_customers", n=len(report.new_customers),
+                   names="、".join(report.new_customers[:30])))
+    if report.new_defect_types:
+        st.info(tr("imp.new_defects", n=len(report.new_defect_types),
+                   names="、".join(report.new_defect_types[:30])))
+    if not report.problems:
+        st.caption(tr("imp.no_problems"))
+        return
+    headers = [tr(c) for c in REPORT_COLUMNS]
+    lines = report_rows(report, lang())
+    st.dataframe(pd.DataFrame([[str(x) for x in line] for line in lines], columns=headers),
+                 hide_index=True, width="stretch", key="imp_report_table")
+    st.download_button(tr("imp.report_download"),
+                       to_xlsx(headers, lines, sheet=tr("imp.report_sheet")),
+                       file_name="kesu-import-report.xlsx", mime=XLSX_MIME,
+                       key="imp_report_xlsx", on_click="ignore")
+
+
+def _confirm(me: User, table: Table, mapping: dict[int, str], options: Options,
+             report: Report) -> None:
+    modes = ["all", "clean"]
+    mode = st.radio(tr("imp.mode"), modes, key="imp_mode",
+                    format_func=lambda m: tr("imp.mode_all" if m == "all" else "imp.mode_clean"))
+    clean_only = mode == "clean"
+    n = len(report.clean) if clean_only else len(report.rows)
+    blocked = (report.has_errors and not clean_only) or not report.clean
+    if report.has_errors and not clean_only:
+        st.warning(tr("imp.fix_first", n=report.error_rows))
+    if not st.button(tr("imp.confirm", n=n), type="primary", disabled=blocked,
+                     key="imp_confirm"):
+        return
+    with st.status(tr("imp.importing", n=n), expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=tr("imp.progress", done=done, total=total))
+
+        result = attempt(kesu().run_import, me, table, mapping,
+                         replace(options, clean_only=clean_only), progress)
+        if result is None:
+            status.update(label=tr("imp.failed"), state="error")
+            return
+        status.update(state="complete")
+    for key in ("imp_loaded", "imp_report"):
+        st.session_state.pop(key, None)
+    st.session_state["imp_round"] = st.session_state.get("imp_round", 0) + 1
+    flash("success", tr("imp.done", n=result.imported, closed=result.closed,
+                        skipped=result.skipped, customers=result.new_customers,
+                        defects=result.new_defect_types))
+    st.rerun()
