@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Numeric, and_, case, cast, exists, func, literal, or_, select,
+    Numeric, and_, case, cast, exists, func, literal, literal_column, or_, select,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -78,14 +78,15 @@ class SqlStats:
         """'YYYY-MM' of a stored UTC timestamp in the local zone (fixed offset)."""
         if self.dialect == "sqlite":
             return func.strftime("%Y-%m", col, f"{minutes:+d} minutes")
-        return func.to_char(col + timedelta(minutes=minutes), "YYYY-MM")
+        return func.to_char(col + literal_column(f"interval '{int(minutes)} minutes'"),
+                            "YYYY-MM")
 
     def _minus_days(self, col: Any, days: int) -> Any:
         if self.dialect == "sqlite":
             # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text; datetime() keeps whole seconds,
             # so compare against the start of that second: never misses a case on the edge
             return func.datetime(col, f"-{days} days")
-        return col - timedelta(days=days)
+        return col - literal_column(f"interval '{int(days)} days'")
 
     def _months_window(self, q: StatsQuery, months: list[str]) -> tuple[datetime, datetime]:
         y, m = (int(x) for x in months[0].split("-"))
