@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from core.backup_rules import BackupFile, BackupReport
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from db.blobs import FileBlobStore
 from db.engine import ROOT, database_url, data_dir, migrate
 
@@ -303,7 +303,10 @@ class FolderArchiver:
     out: Path | None = None
 
     def create(self) -> BackupReport:
-        return make_backup(self.url, self.data, self.folder)
+        try:
+            return make_backup(self.url, self.data, self.folder)
+        except BackupError as err:  # e.g. pg_dump missing: the admin reads why
+            raise DomainError("backup.failed_because", reason=str(err)) from err
 
     @property
     def folder(self) -> Path:

@@ -576,12 +576,23 @@ class SqlAttachments:
 
 
 class SqlSettings:
+    """Read all at once, on first use in the unit of work: a service asks for settings many
+    times (time zone, calendar, limits, matrix...), and most keys are absent, which the
+    session's identity map cannot remember — so each ask was a query (benchmark, issue #6)."""
+
     def __init__(self, s: Session) -> None:
         self.s = s
+        self._stored: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._stored is None:
+            self._stored = {k: v for k, v in self.s.execute(select(SettingRow.key,
+                                                                   SettingRow.value))}
+        return self._stored
 
     def get(self, key: str) -> Any | None:
-        r = self.s.get(SettingRow, key)
-        return json.loads(r.value) if r else None
+        text = self._all().get(key)
+        return json.loads(text) if text is not None else None
 
     def set(self, key: str, value: Any) -> None:
         r = self.s.get(SettingRow, key)
@@ -590,6 +601,7 @@ class SqlSettings:
             self.s.add(SettingRow(key=key, value=text))
         else:
             r.value = text
+        self._all()[key] = text
 
 
 def _insert_new(s: Session, row: Any, values: dict[str, Any], keys: list[str]) -> bool:

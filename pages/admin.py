@@ -1,14 +1,14 @@
 """Admin (系统管理): users, departments, customers, products, defect types, settings, calendar,
-notifications."""
+notifications, backup."""
 from __future__ import annotations
 
 import streamlit as st
 
 from core.model import Role
+from ui import admin_backup as ab
 from ui import admin_calendar as ac
 from ui import admin_channels as ach
 from ui import admin_forms as af
-from ui import importer
 from ui.context import kesu, me, show_flash, tr
 
 user = me()
@@ -20,7 +20,8 @@ st.title(tr("admin.title"))
 show_flash()
 tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
                 tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
-                tr("admin.calendar"), tr("admin.notifications"), tr("admin.import")])
+                tr("admin.calendar"), tr("admin.notifications"),
+                tr("admin.backup")])
 with tabs[0]:
     af.users(user)
 with tabs[1]:
@@ -42,4 +43,4 @@ with tabs[7]:
     ach.escalation_levels(user)
     ach.outbox(user)
 with tabs[8]:
-    importer.import_tab(user)
+    ab.backup(user)
