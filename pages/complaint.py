@@ -8,6 +8,7 @@ from ui.actions import dispositions, panel, progress
 from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
 from ui.context import attempt, flash, kesu, local, me, show_flash, tr
+from ui.documents import documents
 from ui.forms import complaint_fields
 
 user = me()
@@ -96,5 +97,6 @@ with tab_files:
 with tab_time:
     timeline(view.events)
 st.divider()
+documents(user, c.id or 0)
 lookup()
 st.page_link("pages/log.py", label=tr("common.back"))
