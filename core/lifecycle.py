@@ -988,8 +988,8 @@ class Lifecycle:
             ctx = self._ctx(uow)
             signing = self._signing(uow, me)
             out: list[Task] = []
-            states = [s for s in State if s.is_open]
-            for c in uow.complaints.in_states(states):
+            # every case that can wait for me (no limit: none is missed), and no other
+            for c in uow.complaints.in_states(self._task_states(me, signing), 10_000_000):
                 case = CaseFile(c)
                 kind = self._task_for(uow, me, case, ctx, signing)
                 if kind:
@@ -998,16 +998,29 @@ class Lifecycle:
                                     c.description[:80], c.updated_at, c.due_at,
                                     c.on_hold_since is not None))
             seen = {t.complaint_id for t in out}
-            for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
-                owned = uow.complaints.get(a.complaint_id)
+            tz = self._settings(uow).tz
+            mine = uow.records.where(CapaAction, owner_id=me.id, status="open")
+            ids = {a.complaint_id for a in mine} - seen
+            by_id = {c.id: c for c in uow.complaints.in_states(
+                sorted(CAPA_WORK), 10_000_000, ids=ids)} if ids else {}
+            for a in mine:
+                owned = by_id.get(a.complaint_id)
                 if owned and owned.state in CAPA_WORK and owned.id not in seen:
                     seen.add(owned.id or 0)
                     out.append(Task("capa_owner", owned.id or 0, owned.number,
                                     owned.customer_id, owned.effective_severity, owned.state,
                                     owned.received_at, a.description[:80], owned.updated_at,
-                                    datetime.combine(a.due_date, time(23, 59),
-                                                     self._settings(uow).tz)))
+                                    datetime.combine(a.due_date, time(23, 59), tz)))
             return order_tasks(out, self.clock())
+
+    def _task_states(self, me: User, signing: Signing) -> list[State]:
+        """The states in which a case can wait for me: those of the task actions my roles may
+        take, and pending approval if I sign a step (my title or a deputy's)."""
+        states = {s for a in self._TASK_ACTIONS if me.has(*workflow.BY_ACTION[a].roles)
+                  for s in workflow.BY_ACTION[a].sources}
+        if me.title != Title.NONE or signing.delegations:
+            states.add(State.PENDING_APPROVAL)
+        return [s for s in State if s in states]
 
     _TASK_ACTIONS = ("dispatch", "approve_dispatch", "route_short", "acknowledge",
                      "classify_valid", "submit_analysis", "approve_capa", "propose", "reply",
@@ -1017,6 +1030,8 @@ class Lifecycle:
                   ctx: workflow.Context, signing: Signing | None = None) -> str | None:
         c = case.complaint
         if c.state == State.PENDING_APPROVAL:
+            if signing is not None and me.title == Title.NONE and not signing.delegations:
+                return None  # signs no step, for nobody: no need to read the case's steps
             full = self._case_file(uow, c.id or 0)
             step = _first_pending(full)
             if step is not None and self._can_sign(uow, me, full, step, signing)[0]:

@@ -4,7 +4,7 @@ db/ implements them with SQLAlchemy; tests/unit/fakes.py implements them in memo
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -61,7 +61,10 @@ class ComplaintRepo(Protocol):
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]: ...
     def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
                              defect_type_id: int | None, since: datetime) -> list[Candidate]: ...
-    def in_states(self, states: Sequence[State], limit: int = 5000) -> list[Complaint]: ...
+    def in_states(self, states: Sequence[State], limit: int = 5000,
+                  ids: Collection[int] | None = None) -> list[Complaint]:
+        """Cases in these states, newest first; only those of `ids` when given."""
+        ...
     def closed_without_days(self, limit: int) -> list[Complaint]: ...
     def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
         """Open cases whose stored earliest due time is at or before `at`."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -391,10 +391,15 @@ class SqlComplaints:
         return [Candidate(r.id, r.number, r.customer_id, r.order_no, r.product_code,
                           r.defect_type_id, r.received_at) for r in self.s.scalars(q)]
 
-    def in_states(self, states: Sequence[State], limit: int = 5000) -> list[Complaint]:
-        q = (select(ComplaintRow).where(ComplaintRow.state.in_([s.value for s in states]))
+    def in_states(self, states: Sequence[State], limit: int = 5000,
+                  ids: Collection[int] | None = None) -> list[Complaint]:
+        # plain rows, not ORM objects: thousands of open cases for My Tasks (issue #6)
+        q = (select(*ComplaintRow.__table__.columns)
+             .where(ComplaintRow.state.in_([s.value for s in states]))
              .order_by(ComplaintRow.received_at.desc()).limit(limit))
-        return [_complaint(r) for r in self.s.scalars(q)]
+        if ids is not None:
+            q = q.where(ComplaintRow.id.in_(sorted(ids)))
+        return [_complaint(r) for r in self.s.execute(q)]  # type: ignore[arg-type]
 
     def closed_without_days(self, limit: int) -> list[Complaint]:
         rows = self.s.scalars(select(ComplaintRow).where(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -293,8 +293,10 @@ class FakeComplaints:
                           c.defect_type_id, c.received_at) for c in found]
 
 
-    def in_states(self, states: Sequence[State], limit: int = 5000) -> list[Complaint]:
-        hits = [c for c in self.d.complaints.values() if c.state in states]
+    def in_states(self, states: Sequence[State], limit: int = 5000,
+                  ids: Collection[int] | None = None) -> list[Complaint]:
+        hits = [c for c in self.d.complaints.values() if c.state in states
+                and (ids is None or c.id in ids)]
         return sorted(hits, key=lambda c: c.received_at, reverse=True)[:limit]
 
     def closed_without_days(self, limit: int) -> list[Complaint]:

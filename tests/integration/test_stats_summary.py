@@ -1,0 +1,48 @@
+"""The monthly summary (每月汇总) of the fixed October data set as XLSX and PDF: the tables
+hold the hand-computed figures, the charts are embedded images, the PDF's Chinese text reads
+back (the CJK font comes from the pip-installed mplfonts package)."""
+# ruff: noqa: F811  (the fixture `fixed` comes from test_stats_db)
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from tests.integration.test_stats_db import Fixed, fixed  # noqa: F401
+from ui import stats as ui_stats
+from ui import stats_summary
+
+
+def _build(fixed: Fixed, monkeypatch) -> tuple[str, bytes, bytes]:  # noqa: ANN001
+    monkeypatch.setattr(stats_summary, "kesu", lambda: fixed.app)
+    monkeypatch.setattr(ui_stats, "kesu", lambda: fixed.app)
+    return stats_summary.build(fixed.boss, fixed.report().filter, "2026-10")
+
+
+def test_the_xlsx_holds_the_figures_and_the_charts(fixed: Fixed, monkeypatch) -> None:  # noqa: ANN001
+    title, xlsx, _ = _build(fixed, monkeypatch)
+    assert title == "客诉每月汇总 2026-10"
+    wb = load_workbook(io.BytesIO(xlsx))
+    summary, charts = wb.worksheets
+    cells = [[c.value for c in row] for row in summary.iter_rows()]
+    assert cells[0][0] == title
+    assert any(r[:3] == ["收到", 5, 1] for r in cells)  # this period, the one before
+    assert any(r[:3] == ["外观划伤", 3, 60.0] for r in cells)
+    assert any(r[:2] == ["客诉损失", 1500.0] for r in cells)
+    assert len(charts._images) >= 6  # five Pareto charts, trend, ageing (and cost)
+
+
+def test_the_pdf_reads_back_in_chinese(fixed: Fixed, monkeypatch) -> None:  # noqa: ANN001
+    _, _, pdf = _build(fixed, monkeypatch)
+    assert pdf.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(pdf))
+    # pypdf reads fpdf2's ToUnicode map of the CFF font with a NUL before each glyph
+    # (poppler's pdftotext reads it clean); what matters is that the characters are there
+    text = re.sub(r"[\s\x00]+", "", "".join(p.extract_text() for p in reader.pages))
+    for expected in ("客诉每月汇总2026-10", "外观划伤", "甲公司", "制造部", "GJ-880精密轴承座"):
+        assert expected in text
+    assert len(reader.pages) >= 8  # tables, then one page per chart
+    fonts = {str(f) for p in reader.pages for f in (p["/Resources"].get("/Font") or {}).values()}
+    assert fonts  # the CJK font is embedded, not referenced by name
