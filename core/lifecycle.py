@@ -924,9 +924,13 @@ class Lifecycle:
         with self.uow(write=True) as uow:
             me = self._actor(uow, actor)
             case = self._case_file(uow, cid)
-            if not case.complaint.state.is_open or not me.has(
-                    Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
+            if not case.complaint.state.is_open:
                 raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
+            if not me.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
+                raise NotAllowed("why.wrong_role")
+            outside = workflow.not_own_department(case, me)  # its items become CAPA actions
+            if outside:
+                raise NotAllowed(outside)
             if day > self._today(uow):
                 raise InvalidInput("err.future_date", field="meeting_date")
             known = {u.id for u in uow.users.list()}

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from core import sla
+from core.workflow import not_own_department
 from core.errors import InvalidInput, NotAllowed
 from core.model import Role, State, Title, User
 from core.rules.calendar import parse_schedule
@@ -161,6 +162,9 @@ class Timing(_Base):
                                                     uow.settings.get("sla_history") or [], now)}
             if not me.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
                 raise NotAllowed("why.wrong_role")
+            outside = not_own_department(case, me)
+            if outside:
+                raise NotAllowed(outside)
             if step not in dues:
                 raise NotAllowed("why.no_open_step")
             current = dues[step].due

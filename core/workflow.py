@@ -65,6 +65,14 @@ def _of_responsible_department(case: CaseFile, user: User, _c: Context) -> str |
     return None if dept is not None and user.department_id == dept else "why.not_your_department"
 
 
+def not_own_department(case: CaseFile, user: User, ctx: Context | None = None) -> str | None:
+    """Sales, QA and management act on any case; production only on its own department's
+    (so another department cannot, say, put a case on hold and stop its clock)."""
+    if user.has(Role.SALES, Role.QA, Role.MANAGEMENT):
+        return None
+    return _of_responsible_department(case, user, ctx or Context(date.min))
+
+
 def _production_of_responsible_department(case: CaseFile, user: User, ctx: Context
                                           ) -> str | None:
     """Completing: production only for its own department; finance and management any case."""
@@ -184,8 +192,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("reopen", {S.CLOSED}, S.ROOT_CAUSE, {R.MANAGEMENT, R.QA}, COMPLAINT, (_valid,),
        ("reason",)),
     _t("hold", OPEN - {S.REGISTERED}, None, {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT}, None,
-       LIVE, ("reason",)),
-    _t("resume", OPEN, None, {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT}, None, (_on_hold,)),
+       LIVE + (not_own_department,), ("reason",)),
+    _t("resume", OPEN, None, {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT}, None,
+       (_on_hold, not_own_department)),
 )
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}

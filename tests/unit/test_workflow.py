@@ -83,8 +83,9 @@ READY: dict[str, tuple[Callable[[], CaseFile], Role]] = {
     "cancel": (lambda: case(), R.SALES),
     "merge": (lambda: case(), R.SALES),
     "reopen": (lambda: case(S.CLOSED, validity=Validity.VALID), R.QA),
-    "hold": (lambda: case(S.INVESTIGATING), R.QA),
-    "resume": (lambda: case(S.INVESTIGATING, on_hold_since=NOW, hold_reason="samples"), R.QA),
+    "hold": (lambda: case(S.ROOT_CAUSE, responsible_department_id=PRESS), R.QA),
+    "resume": (lambda: case(S.ROOT_CAUSE, on_hold_since=NOW, hold_reason="samples",
+                            responsible_department_id=PRESS), R.QA),
 }
 ACTIONS = [t.action for t in TRANSITIONS]
 
