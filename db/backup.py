@@ -239,16 +239,16 @@ def make_backup(url: str | None = None, data: Path | None = None, out: Path | No
         member = SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER
         copy = Path(tmp) / Path(member).name
         snap = _copy_sqlite(url_, copy) if kind == "sqlite" else _dump_postgres(url_, copy)
-        progress("database", 1, 1)
         files = {member: _sha256_file(copy)}
         missing: list[str] = []
         mtime = now.timestamp()
         try:
-            with tarfile.open(part, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+            with tarfile.open(part, "w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
                 info = tarfile.TarInfo(member)
                 info.size, info.mtime, info.mode = copy.stat().st_size, mtime, 0o600
                 with copy.open("rb") as f:
                     tar.addfile(info, f)
+                progress("database", 1, 1)
                 total = len(snap.blobs)
                 progress("attachments", 0, total)
                 for i, sha in enumerate(snap.blobs, 1):
