@@ -141,6 +141,7 @@ T: dict[str, tuple[str, str]] = {
     "imp.err.too_many_rows": ("文件超过 {n} 行数据的上限：请分成几个文件导入。", "The file has more than {n} data rows: split it into several files."),
     "imp.err.too_many_columns": ("第 {row} 行超过 {n} 列的上限。", "Row {row} has more than {n} columns."),
     "imp.err.cell_too_long": ("第 {row} 行第 {column} 列超过 {n} 个字符的上限。", "Row {row}, column {column} has more than {n} characters."),
+    "imp.err.huge_cell": ("文件中有单元格超过 {n} 个字符的上限。", "A cell of the file has more than {n} characters."),
     "imp.err.encoding": ("无法识别 CSV 文件的编码（请用 UTF-8 或 GBK）。", "The CSV file's encoding is unknown (use UTF-8 or GBK)."),
     "imp.err.empty": ("文件中没有表头行。", "The file has no header row."),
 }

@@ -19,8 +19,11 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from core.errors import DomainError, InvalidInput
 from core.i18n import t
@@ -82,23 +85,92 @@ def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[Cell]]]:
         if not p.filename.startswith("xl/worksheets/") and p.file_size > MAX_PART_BYTES:
             raise InvalidInput("imp.err.unpacked_size", mb=MAX_PART_BYTES // (1024 * 1024))
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet, archive = _first_sheet(data)
+    except DomainError:
+        raise
     except Exception as e:  # noqa: BLE001 - whatever openpyxl finds broken: not an xlsx
         raise InvalidInput("imp.err.not_xlsx", name=name) from e
     try:
-        if not wb.worksheets:
-            raise InvalidInput("imp.err.empty")
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()  # a wrong <dimension> must not pad every row to 16,384 cells
-        try:
-            for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-                yield number, list(row)
-        except DomainError:
-            raise
-        except Exception as e:  # noqa: BLE001 - a broken sheet part
-            raise InvalidInput("imp.err.not_xlsx", name=name) from e
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(row)
+    except DomainError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a broken sheet part
+        raise InvalidInput("imp.err.not_xlsx", name=name) from e
     finally:
-        wb.close()
+        archive.close()
+
+
+class _StreamedSheet(ReadOnlyWorksheet):  # type: ignore[misc]
+    """openpyxl's read-only sheet without its size probe. When no <dimension> comes before the
+    data (files from openpyxl's write-only mode and many generators), the probe parses the
+    whole sheet before the first row is read: 40 s for a 1,000,000-row file. Without it the
+    rows stream as they come and nothing is padded to a claimed width."""
+
+    def _get_size(self) -> None:
+        return None
+
+    def _get_source(self) -> _NoHugeText:
+        return _NoHugeText(self.parent._archive.open(self._worksheet_path))
+
+
+class _NoHugeText(io.RawIOBase):
+    """The sheet's XML as the parser reads it, refused as soon as a text run (a cell) grows
+    far beyond MAX_CELL: a crafted file could otherwise unpack one cell of gigabytes into
+    memory before any row is seen."""
+
+    LIMIT = MAX_CELL * 8 + 1024  # bytes: UTF-8 and XML escapes make a character up to ~6
+
+    def __init__(self, src: Any) -> None:
+        super().__init__()
+        self.src, self.run = src, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk: bytes = self.src.read(size if size and size > 0 else 1 << 16)
+        last_tag = chunk.rfind(b"<")
+        if last_tag < 0:
+            self.run += len(chunk)
+        else:
+            first_tag = chunk.find(b"<")
+            longest = max((len(part) for part in chunk[first_tag:last_tag].split(b"<")),
+                          default=0)
+            if self.run + first_tag > self.LIMIT or longest > self.LIMIT:
+                raise InvalidInput("imp.err.huge_cell", n=MAX_CELL)
+            self.run = len(chunk) - last_tag
+        if self.run > self.LIMIT:
+            raise InvalidInput("imp.err.huge_cell", n=MAX_CELL)
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.src.close()
+        super().close()
+
+
+def _first_sheet(data: bytes) -> tuple[_StreamedSheet, zipfile.ZipFile]:
+    """The first worksheet, streamed (load_workbook(read_only=True) minus the size probe)."""
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        reader.read_manifest()
+        reader.read_strings()  # read whole: its size was checked before
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)  # which number formats are dates
+        for sheet, rel in reader.parser.find_sheets():
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+                return (_StreamedSheet(reader.wb, sheet.name, rel.target, reader.shared_strings),
+                        reader.archive)
+    except BaseException:
+        reader.archive.close()
+        raise
+    reader.archive.close()
+    raise InvalidInput("imp.err.empty")
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
