@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import (
     Numeric, and_, case, cast, exists, func, literal, literal_column, or_, select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.model import State, StepStatus
@@ -59,6 +59,11 @@ def scope(q: Any) -> list[ColumnElement[bool]]:
     return conds
 
 
+def filtered(q: Any) -> bool:
+    return any(v not in (None, "") for v in (q.customer_id, q.product_code, q.department_id,
+                                               q.severity, q.kind))
+
+
 def _utc(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc)
 
@@ -81,12 +86,11 @@ class SqlStats:
         return func.to_char(col + literal_column(f"interval '{int(minutes)} minutes'"),
                             "YYYY-MM")
 
-    def _minus_days(self, col: Any, days: int) -> Any:
+    def _day_number(self, col: Any) -> Any:
+        """A timestamp as a number of days (fractional), for RANGE windows in days."""
         if self.dialect == "sqlite":
-            # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text; datetime() keeps whole seconds,
-            # so compare against the start of that second: never misses a case on the edge
-            return func.datetime(col, f"-{days} days")
-        return col - literal_column(f"interval '{int(days)} days'")
+            return func.julianday(col)
+        return func.extract("epoch", col) / 86400.0
 
     def _months_window(self, q: StatsQuery, months: list[str]) -> tuple[datetime, datetime]:
         y, m = (int(x) for x in months[0].split("-"))
@@ -147,12 +151,12 @@ class SqlStats:
             cost=_dec(cost) or Decimal("0.00"), charged_back=_dec(back) or Decimal("0.00"))
 
     def on_time(self, q: StatsQuery) -> list[OnTime]:
+        sel = select(StepTimeRow.step, func.sum(case((StepTimeRow.on_time, 1), else_=0)),
+                     func.count(StepTimeRow.id))
+        if filtered(q):  # a step done stays done if its case is cancelled later
+            sel = sel.join(C, C.id == StepTimeRow.complaint_id).where(*scope(q)[1:])
         rows = self.s.execute(
-            select(StepTimeRow.step,
-                   func.sum(case((StepTimeRow.on_time, 1), else_=0)), func.count(StepTimeRow.id))
-            .join(C, C.id == StepTimeRow.complaint_id)
-            .where(*scope(q), StepTimeRow.done_at >= _utc(q.since),
-                   StepTimeRow.done_at < _utc(q.until))
+            sel.where(StepTimeRow.done_at >= _utc(q.since), StepTimeRow.done_at < _utc(q.until))
             .group_by(StepTimeRow.step).order_by(StepTimeRow.step)).all()
         return [OnTime(str(step), int(ok or 0), int(n)) for step, ok, n in rows]
 
@@ -206,31 +210,32 @@ class SqlStats:
         return sorted((int(b), s or "", int(n)) for b, s, n in rows)
 
     def recurrences(self, q: StatsQuery, days: int, minimum: int) -> list[Recurrence]:
-        """Issues (product + defect type) received ≥ `minimum` times within `days` days,
-        one of those times inside the period: a self-join on the (product, defect, received)
-        index counts each case's earlier same-issue cases."""
-        c2 = aliased(ComplaintRow)
-        earlier = (select(func.count(c2.id)).where(
-            c2.product_code == C.product_code, c2.defect_type_id == C.defect_type_id,
-            c2.state != State.CANCELLED.value, c2.received_at <= C.received_at,
-            c2.received_at > self._minus_days(C.received_at, days))
-            .correlate(C).scalar_subquery())
-        hits = (select(C.product_code.label("p"), C.defect_type_id.label("d"),
-                       C.received_at.label("at"), earlier.label("n"))
-                .where(*scope(q), C.received_at >= _utc(q.since),
-                       C.received_at < _utc(q.until), C.product_code != "",
-                       C.defect_type_id.is_not(None)).subquery())
+        """Issues (product + defect type) received ≥ `minimum` times within `days` days, one
+        of those times inside the period (and the filters): one window function over the
+        cases of the period and the `days` before it, counting each case's same-issue cases
+        received in the `days` up to it (cancelled cases never count)."""
+        since, until = _utc(q.since), _utc(q.until)
+        day = self._day_number(C.received_at)
+        n = func.count(C.id).over(partition_by=[C.product_code, C.defect_type_id],
+                                  order_by=day, range_=(-days, 0))
+        hit = case((and_(*scope(q), C.received_at >= since), 1), else_=0)
+        counted = (select(C.product_code.label("p"), C.defect_type_id.label("d"),
+                          C.received_at.label("at"), n.label("n"), hit.label("hit"))
+                   .where(C.state != State.CANCELLED.value, C.product_code != "",
+                          C.defect_type_id.is_not(None),
+                          C.received_at >= since - timedelta(days=days),
+                          C.received_at < until).subquery())
         rows = self.s.execute(
-            select(hits.c.p, hits.c.d, func.max(hits.c.n), func.max(hits.c.at),
+            select(counted.c.p, counted.c.d, func.max(counted.c.n), func.max(counted.c.at),
                    DefectTypeRow.name_zh, DefectTypeRow.name_en)
-            .join(DefectTypeRow, DefectTypeRow.id == hits.c.d)
-            .where(hits.c.n >= minimum)
-            .group_by(hits.c.p, hits.c.d, DefectTypeRow.name_zh, DefectTypeRow.name_en)
-            .order_by(func.max(hits.c.n).desc(), hits.c.p)).all()
+            .join(DefectTypeRow, DefectTypeRow.id == counted.c.d)
+            .where(counted.c.hit == 1, counted.c.n >= minimum)
+            .group_by(counted.c.p, counted.c.d, DefectTypeRow.name_zh, DefectTypeRow.name_en)
+            .order_by(func.max(counted.c.n).desc(), counted.c.p)).all()
         out = []
-        for p, d, n, last, zh, en in rows:
+        for p, d, count, last, zh, en in rows:
             at = last if isinstance(last, datetime) else datetime.fromisoformat(str(last))
-            out.append(Recurrence(str(p), int(d), f"{p} · {zh}", f"{p} · {en}", int(n),
+            out.append(Recurrence(str(p), int(d), f"{p} · {zh}", f"{p} · {en}", int(count),
                                   at.replace(tzinfo=timezone.utc)))
         return out
 

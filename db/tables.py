@@ -180,8 +180,15 @@ class ComplaintRow(Base):
     due_step: Mapped[str] = mapped_column(String(30), default="")
     close_wd: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))  # migration 0006
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
-    __table_args__ = (Index("ix_complaints_issue", "product_code", "defect_type_id",
-                            "received_at"),)
+    __table_args__ = (
+        Index("ix_complaints_issue", "product_code", "defect_type_id", "received_at"),
+        # Stats (migration 0007): covering indexes, the figures read no case row
+        Index("ix_complaints_stats_received", "received_at", "state", "kind", "customer_id",
+              "responsible_department_id", "severity", "severity_proposed", "defect_type_id",
+              "root_cause_6m", "product_code", "closed_at"),
+        Index("ix_complaints_stats_closed", "closed_at", "state", "close_wd", "sent_back_count"),
+        Index("ix_complaints_stats_followup", "followup_date", "satisfaction_score"),
+    )
 
 
 class StepTimeRow(Base):
@@ -194,7 +201,9 @@ class StepTimeRow(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime)
     on_time: Mapped[bool] = mapped_column(Boolean)
-    __table_args__ = (Index("ix_step_times_done", "done_at", "step"),)
+    __table_args__ = (Index("ix_step_times_done", "done_at", "step"),
+                      Index("ix_step_times_stats", "done_at", "step", "on_time",
+                            "complaint_id"))  # migration 0007
 
 
 class EventRow(Base):
