@@ -5,16 +5,28 @@ from collections import Counter
 
 import streamlit as st
 
+from core.lifecycle import Task
+from core.model import User
 from ui.context import attempt, kesu, local, me, show_flash, tr
 from ui.due import left_text, working_left
 
 INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa", "verify",
                "capa_owner"}
+SHOWN, MORE = 10, 30  # per kind; a QA engineer can have thousands of tasks (issue #6)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=200)
+def _tasks(user_id: int, version: int, _user: User) -> list[Task]:
+    """Per user and data version (every change to a case writes an event, which moves it);
+    60 s at most for what writes no event (delegations, due times passing)."""
+    return kesu().tasks(_user)
+
+
 user = me()
 app = kesu()
 st.title(tr("tasks.title"))
 show_flash()
-tasks = attempt(app.tasks, user) or []
+tasks = attempt(_tasks, user.id, app.stats_version(), user) or []
 if not tasks:
     st.info(tr("tasks.empty"))
     st.stop()
@@ -27,7 +39,8 @@ customers = {c.id: c.name for c in app.customers(True)}
 cal = app.calendar()
 for kind, _ in counts.most_common():
     st.subheader(f"{tr('task.' + kind)} ({counts[kind]})")
-    for t in [x for x in tasks if x.kind == kind][:200]:
+    shown = int(st.session_state.get(f"tasks_shown_{kind}", SHOWN))
+    for t in [x for x in tasks if x.kind == kind][:shown]:
         with st.container(border=True):
             a, b = st.columns([5, 1])
             sev = t.severity.value if t.severity else "—"
@@ -48,3 +61,7 @@ for kind, _ in counts.most_common():
                 target = "pages/complaint.py"
             if b.button(tr("tasks.open"), key=f"go_{kind}_{t.complaint_id}", type="primary"):
                 st.switch_page(target, query_params={"id": str(t.complaint_id)})
+    if counts[kind] > shown:
+        st.button(tr("tasks.more", n=min(MORE, counts[kind] - shown), left=counts[kind] - shown),
+                  key=f"tasks_more_{kind}", on_click=st.session_state.__setitem__,
+                  args=(f"tasks_shown_{kind}", shown + MORE))
