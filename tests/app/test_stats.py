@@ -1,0 +1,310 @@
+"""pages/stats.py: the Stats page (统计) as a manager sees it, in Chinese and English.
+
+The figures themselves are tested against hand-computed data in
+tests/integration/test_stats_db.py; here: what the page shows for them — empty state, headline
+figures with their labels, date-range presets, the Pareto click-through to the cases, a bad
+custom range, a role without access, and the monthly summary downloads.
+"""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from streamlit.testing.v1 import AppTest
+
+from core.errors import NotAllowed
+from core.model import Channel, Kind, RegisterFilter, User
+from core.services import ComplaintDraft, Kesu
+from core.stats import StatsFilter, preset
+from tests.app.helpers import block, en, login_as, new_app, no_exception, values, widget, zh
+
+PAGE = "pages/stats.py"
+DIM_CUSTOMER = "苏州恒信精密机械有限公司"
+CRACK_CUSTOMER = "华东电器有限公司"
+
+
+def _user(app: Kesu, username: str) -> User:
+    user = app.session_user(username)
+    assert user is not None
+    return user
+
+
+def _tx(lang: str) -> Any:  # noqa: ANN401 - zh or en
+    return en if lang == "en" else zh
+
+
+def _register(app: Kesu, customer: str, defect_code: str, description: str) -> tuple[int, str]:
+    cust = next(c.id for c in app.customers() if c.name == customer)
+    defect = next(d.id for d in app.defect_types() if d.code == defect_code)
+    case = app.register_complaint(_user(app, "sales"), ComplaintDraft(
+        customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL, description=description,
+        product_code="GJ-880", product_name="精密轴承座", delivered_qty=500, defective_qty=12,
+        defect_type_id=defect))
+    assert case.id is not None
+    return case.id, case.number
+
+
+def _this_months_cases(app: Kesu) -> dict[str, list[str]]:
+    """Four cases received now: two out of dimension, one crack, one more out of dimension
+    that is then cancelled (cancelled cases are not counted). Numbers by defect code."""
+    dim = [_register(app, DIM_CUSTOMER, "DIM", f"轴承座内孔尺寸超差，第 {i} 批。")
+           for i in (1, 2)]
+    crack = _register(app, CRACK_CUSTOMER, "CRACK", "外壳开裂。")
+    gone_id, _ = _register(app, DIM_CUSTOMER, "DIM", "重复登记。")
+    gone = app.complaint(_user(app, "admin"), gone_id).complaint
+    app.cancel_complaint(_user(app, "sales"), gone_id, gone.version,
+                         "重复登记，与前一单为同一问题。")
+    return {"DIM": [n for _, n in dim], "CRACK": [crack[1]]}
+
+
+def _stats_page(username: str = "manager", lang: str = "zh") -> AppTest:
+    at = login_as(new_app(), username)
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert len(found) == 1, (label, [m.label for m in at.metric])
+    return str(found[0])
+
+
+def _headline(at: AppTest, lang: str) -> dict[str, str]:
+    tx = _tx(lang)
+    return {k: _metric(at, tx(f"stats.h.{k}")) for k in (
+        "received", "closed", "open", "overdue", "avg_days", "p90_days", "ftr", "satisfaction",
+        "cost", "charged_back")}
+
+
+def _period(at: AppTest, lang: str) -> str:
+    return _metric(at, _tx(lang)("stats.period"))
+
+
+def _pareto_tab(at: AppTest, lang: str) -> Any:  # noqa: ANN401 - the tab block
+    return block(at, "tabs", _tx(lang)("stats.tab.pareto"))
+
+
+def _choose_category(at: AppTest, lang: str, label: str) -> None:
+    box = widget(_pareto_tab(at, lang), "selectbox", _tx(lang)("stats.cases_for"))
+    assert box.value is None  # nothing chosen until the user asks
+    box.select_index(list(box.options).index(label)).run()
+    no_exception(at)
+
+
+# ---------------------------------------------------------------- empty database
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_empty_database_shows_zeros_and_says_why(ref_db: Kesu, lang: str) -> None:
+    tx = _tx(lang)
+    at = _stats_page(lang=lang)
+    assert values(at, "title") == [tx("stats.title")]
+    assert tx("sidebar.signed_in_as", name=_user(ref_db, "manager").display_name) in values(
+        at.sidebar, "caption")  # app.py ran around the page
+    assert not at.error
+    assert tx("stats.empty_period") in values(at, "info")
+    h = _headline(at, lang)
+    assert (h["received"], h["closed"], h["open"], h["overdue"]) == ("0", "0", "0", "0")
+    assert (h["avg_days"], h["p90_days"], h["ftr"], h["satisfaction"]) == ("—",) * 4
+    assert h["cost"] == h["charged_back"] == "¥0"
+    # the Pareto tab says there is nothing to show instead of drawing an empty chart
+    assert tx("stats.empty") in values(_pareto_tab(at, lang), "info")
+    assert not _pareto_tab(at, lang).get("vega_lite_chart")
+
+
+# ---------------------------------------------------------------- with cases
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_headline_figures_with_their_labels(ref_db: Kesu, lang: str) -> None:
+    _this_months_cases(ref_db)
+    tx = _tx(lang)
+    at = _stats_page(lang=lang)
+    assert not at.error
+    today = ref_db.stats_today()
+    month = preset("this_month", today)
+    assert _period(at, lang) == f"{month.start:%Y-%m-%d} ~ {month.end:%Y-%m-%d}"
+    h = _headline(at, lang)
+    assert h["received"] == "3"  # the cancelled one is not counted
+    assert h["open"] == "3" and h["closed"] == "0"
+    assert tx("stats.empty_period") not in values(at, "info")
+    # the other language's labels are nowhere
+    other = zh if lang == "en" else en
+    labels = [m.label for m in at.metric]
+    assert other("stats.h.received") not in labels and other("stats.period") not in labels
+    assert [t.label for t in at.tabs] == [tx(f"stats.tab.{k}") for k in (
+        "pareto", "trend", "ageing", "recurrence", "cost", "tables")]
+    # the Tables tab lists the same headline figures
+    table = block(at, "tabs", tx("stats.tab.tables")).dataframe[0].value
+    row = table[table[tx("stats.col.figure")] == tx("stats.h.received")]
+    assert list(row[tx("stats.col.this")]) == [3]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_last_month_changes_the_period_shown(ref_db: Kesu, lang: str) -> None:
+    _this_months_cases(ref_db)
+    tx = _tx(lang)
+    at = _stats_page(lang=lang)
+    today = ref_db.stats_today()
+    this, last = preset("this_month", today), preset("last_month", today)
+    assert _period(at, lang) == f"{this.start:%Y-%m-%d} ~ {this.end:%Y-%m-%d}"
+    widget(at, "selectbox", tx("stats.range")).select("last_month").run()
+    no_exception(at)
+    assert _period(at, lang) == f"{last.start:%Y-%m-%d} ~ {last.end:%Y-%m-%d}"
+    before = preset("last_month", last.start)  # the month before last
+    assert tx("stats.vs", start=f"{before.start:%Y-%m-%d}", end=f"{before.end:%Y-%m-%d}") in (
+        values(at, "caption"))
+    # this month's cases are not last month's
+    assert _headline(at, lang)["received"] == "0"
+    assert tx("stats.empty_period") in values(at, "info")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pareto_lists_categories_and_shows_the_cases_behind_one(ref_db: Kesu,
+                                                                 lang: str) -> None:
+    numbers = _this_months_cases(ref_db)
+    tx = _tx(lang)
+    dim_label = {"zh": "尺寸超差", "en": "Out of dimension"}[lang]
+    crack_label = {"zh": "开裂", "en": "Crack"}[lang]
+    at = _stats_page(lang=lang)
+    tab = _pareto_tab(at, lang)
+    assert tab.get("vega_lite_chart")  # the chart is drawn
+    table = tab.dataframe[0].value
+    title = tx("stats.dim.defect_type")
+    assert list(table[title]) == [dim_label, crack_label]  # biggest first
+    assert list(table[tx("stats.count")]) == [2, 1]
+    assert list(table[tx("stats.cumulative")]) == pytest.approx([66.7, 100.0], abs=0.1)
+
+    _choose_category(at, lang, dim_label)
+    tab = _pareto_tab(at, lang)
+    assert f"**{tx('stats.cases_title', what=dim_label, n=2)}**" in values(tab, "markdown")
+    cases = tab.dataframe[0].value
+    assert sorted(cases[tx("field.number")]) == sorted(numbers["DIM"])
+    assert set(cases[tx("field.customer")]) == {DIM_CUSTOMER}
+    assert numbers["CRACK"][0] not in set(cases[tx("field.number")])
+
+
+def test_pareto_by_customer_shows_that_customers_cases(ref_db: Kesu) -> None:
+    numbers = _this_months_cases(ref_db)
+    at = _stats_page()
+    widget(_pareto_tab(at, "zh"), "radio", zh("stats.by")).set_value("customer").run()
+    no_exception(at)
+    table = _pareto_tab(at, "zh").dataframe[0].value
+    assert list(table[zh("stats.dim.customer")]) == [DIM_CUSTOMER, CRACK_CUSTOMER]
+    _choose_category(at, "zh", CRACK_CUSTOMER)
+    tab = _pareto_tab(at, "zh")
+    assert f"**{zh('stats.cases_title', what=CRACK_CUSTOMER, n=1)}**" in values(tab, "markdown")
+    assert list(tab.dataframe[0].value[zh("field.number")]) == numbers["CRACK"]
+
+
+def test_demo_cases_over_half_a_year(demo_db: Kesu) -> None:
+    """Cases walked through the procedure by core.demo: the page counts what the register
+    lists (received in the range, cancelled ones left out) and draws every chart."""
+    today = demo_db.stats_today()
+    start = today - timedelta(days=220)
+    rows, total = demo_db.register(_user(demo_db, "admin"), RegisterFilter(
+        date_from=start, date_to=today, exclude_cancelled=True, page_size=1000))
+    assert total == len(rows) > 0
+    at = _stats_page(lang="en")
+    widget(at, "selectbox", en("stats.range")).select("custom").run()
+    widget(at, "date_input", en("stats.from")).set_value(start).run()
+    no_exception(at)
+    assert not at.error
+    h = _headline(at, "en")
+    assert h["received"] == str(total)
+    assert int(h["closed"]) > 0 and h["avg_days"] != "—"
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 4  # Pareto, trend, ageing, cost
+    table = _pareto_tab(at, "en").dataframe[0].value
+    assert sum(table[en("stats.count")]) == total
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_custom_range_ending_before_it_starts_says_so(ref_db: Kesu, lang: str) -> None:
+    _this_months_cases(ref_db)
+    tx = _tx(lang)
+    at = _stats_page(lang=lang)
+    widget(at, "selectbox", tx("stats.range")).select("custom").run()
+    no_exception(at)
+    today = ref_db.stats_today()
+    widget(at, "date_input", tx("stats.from")).set_value(today).run()
+    widget(at, "date_input", tx("stats.to")).set_value(today - timedelta(days=5)).run()
+    no_exception(at)
+    assert values(at, "error") == [tx("err.stats_range")]
+    assert not at.metric and not at.tabs  # no figures for a range that does not exist
+    # putting the end right shows the figures again
+    widget(at, "date_input", tx("stats.to")).set_value(today).run()
+    no_exception(at)
+    assert not at.error
+    assert _headline(at, lang)["received"] == "3"
+
+
+# ---------------------------------------------------------------- access
+
+
+def test_admin_only_user_gets_the_forbidden_message(ref_db: Kesu) -> None:
+    at = login_as(new_app(), "admin").run()
+    with pytest.raises(ValueError):  # no Stats page in an administrator's navigation
+        at.switch_page(PAGE)
+    # the Stats address in a session that turns into the administrator's (e.g. a shared
+    # browser): the page answers with the forbidden message, not the figures
+    at = _stats_page("manager")
+    assert at.metric
+    at.session_state["username"] = "admin"
+    at.run()
+    no_exception(at)
+    assert values(at, "error") == [zh("err.page_forbidden")]
+    assert not at.metric and not at.get("vega_lite_chart")
+    assert values(at, "title") == []
+    # and the services refuse, whatever page the call came from
+    admin = _user(ref_db, "admin")
+    flt = StatsFilter(preset("this_month", ref_db.stats_today()))
+    with pytest.raises(NotAllowed):
+        ref_db.stats(admin, flt)
+    with pytest.raises(NotAllowed):
+        ref_db.stats_cases(admin, flt, "customer", "1")
+
+
+# ---------------------------------------------------------------- monthly summary
+
+
+def _downloads(at: AppTest) -> dict[str, str]:
+    return {b.label: b.proto.url for b in at.get("download_button")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_monthly_summary_button_offers_excel_and_pdf(ref_db: Kesu, lang: str) -> None:
+    _this_months_cases(ref_db)
+    tx = _tx(lang)
+    at = _stats_page(lang=lang)
+    assert tx("stats.summary") in values(at, "subheader")
+    assert tx("stats.summary_xlsx") not in _downloads(at)
+    month = preset("this_month", ref_db.stats_today()).start.strftime("%Y-%m")
+    widget(at, "selectbox", tx("stats.month")).select(month).run()
+    widget(at, "button", tx("stats.summary_make")).click().run()
+    no_exception(at)
+    assert not at.error
+    got = _downloads(at)
+    assert got[tx("stats.summary_xlsx")].endswith(".xlsx")
+    assert got[tx("stats.summary_pdf")].endswith(".pdf")
+    # the files made for this month (kept for the download buttons) hold this month's figures
+    made = [v for k, v in at.session_state.to_dict().items()
+            if k.startswith(f"summary_{month}_{lang}_")]
+    assert len(made) == 1
+    title, xlsx, pdf = made[0]
+    assert title == tx("stats.summary_title", month=month)
+    assert pdf.startswith(b"%PDF")
+    ws = load_workbook(io.BytesIO(xlsx)).worksheets[0]
+    cells = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+    assert cells[0][0] == title
+    assert [tx("stats.h.received"), 3] in [r[:2] for r in cells]
