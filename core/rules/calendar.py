@@ -7,8 +7,10 @@ plus company overrides, and says so (`missing_years`), never silently.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 MAX_DAYS_SCANNED = 3 * 366  # a calendar with no working day at all must not loop forever
@@ -96,14 +98,40 @@ class WorkCalendar:
             return -self.working_time_between(b, a)
         x, y = a.astimezone(self.tz), b.astimezone(self.tz)
         total = timedelta()
-        d = x.date()
-        while d <= y.date():
+        first, last = x.date(), y.date()
+        for d in (first, last) if last > first else (first,):  # the two ends: partly
             if self.is_workday(d):
                 lo, hi = max(x, self._open(d)), min(y, self._close(d))
                 if hi > lo:
                     total += hi - lo
-            d += timedelta(days=1)
+        # the whole days between: counted, not walked (a case overdue for years, issue #6)
+        between = self.workdays(first + timedelta(days=1), last) if last > first else 0
+        total += timedelta(minutes=between * self.day_minutes)
         return timedelta(minutes=int(total.total_seconds() // 60))
+
+    def workdays(self, start: date, end: date) -> int:
+        """Working days from `start` up to, not including, `end`: the weekdays, corrected by
+        the days that differ from the weekday rule (holidays, make-up days, overrides)."""
+        n = (end - start).days
+        if n <= 0:
+            return 0
+        weeks, rest = divmod(n, 7)
+        count = weeks * 5 + sum(1 for i in range(rest) if (start.weekday() + i) % 7 < 5)
+        days, running = self._exceptions
+        return count + running[bisect_left(days, end)] - running[bisect_left(days, start)]
+
+    @cached_property
+    def _exceptions(self) -> tuple[tuple[date, ...], tuple[int, ...]]:
+        """The days whose status differs from the weekday rule, sorted, with the running sum
+        of their corrections (+1 a working weekend day, -1 a weekday off)."""
+        days: list[date] = []
+        running = [0]
+        for d in sorted(self.holidays | self.makeup_days | self.extra_off | self.extra_work):
+            delta = int(self.is_workday(d)) - int(d.weekday() < 5)
+            if delta:
+                days.append(d)
+                running.append(running[-1] + delta)
+        return tuple(days), tuple(running)
 
 
 def parse_schedule(text: str) -> tuple[set[date], set[date]]:
