@@ -1,0 +1,146 @@
+"""Admin → Import (导入): upload → mapping → report → confirm, and a refused file, in zh and en."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from streamlit.testing.v1 import AppTest
+
+from core.model import RegisterFilter, State
+from core.services import Kesu
+from tests.app.helpers import (
+    block, en, login_as, new_app, no_exception, page_text, widget, zh,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADERS = ["编号", "登记日期", "客户", "投诉内容", "备注", "状态", "结案日期"]
+
+
+def register_file() -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    ws.append(["KS2505-003", datetime(2025, 5, 6), "华东电器有限公司", "外壳划伤", "急",
+               "已结案", datetime(2025, 5, 9)])
+    ws.append([None, "2025/6/1", "新客户贸易公司", "包装破损", "", "处理中", None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def import_tab(lang: str = "zh") -> tuple[AppTest, Any]:
+    at = login_as(new_app(), "admin")
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/admin.py").run()
+    no_exception(at)
+    return at, block(at, "tabs", (zh if lang == "zh" else en)("admin.import"))
+
+
+def upload(at: AppTest, name: str, data: bytes, lang: str = "zh") -> Any:
+    tr = zh if lang == "zh" else en
+    tab = block(at, "tabs", tr("admin.import"))
+    widget(tab, "file_uploader", tr("imp.upload")).set_value((name, data, XLSX))
+    at.run()
+    no_exception(at)
+    return block(at, "tabs", tr("admin.import"))
+
+
+def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
+    at, tab = import_tab()
+    assert widget(tab, "download_button", zh("imp.template"))
+    tab = upload(at, "客户投诉登记表.xlsx", register_file())
+    assert zh("imp.read", name="客户投诉登记表.xlsx", rows=2, cols=7) in page_text(tab)
+    # the mapping is guessed from the headers; 备注 means nothing to kesu
+    assert widget(tab, "selectbox", "登记日期").value == "received_at"
+    assert widget(tab, "selectbox", "投诉内容").value == "description"
+    assert widget(tab, "selectbox", "备注").value == ""
+
+    widget(tab, "button", zh("imp.check")).click().run()
+    no_exception(at)
+    tab = block(at, "tabs", zh("admin.import"))
+    text = page_text(tab)
+    assert zh("imp.summary", rows=2, clean=1, bad=1, warnings=0) in text
+    assert zh("imp.fix_first", n=1) in text
+    report = tab.dataframe[0].value
+    assert report.iloc[0].tolist() == [
+        "3", "客户", "错误", zh("imp.err.unknown_customer", name="新客户贸易公司"),
+        "新客户贸易公司"]
+    assert widget(tab, "button", zh("imp.confirm", n=2)).disabled
+    assert not ref_db.register(_admin(ref_db), RegisterFilter())[1]
+
+    # the user accepts the new customer: the old report is stale until checked again
+    widget(tab, "checkbox", zh("imp.create_customers")).check().run()
+    tab = block(at, "tabs", zh("admin.import"))
+    assert zh("imp.recheck") in page_text(tab)
+    widget(tab, "button", zh("imp.check")).click().run()
+    tab = block(at, "tabs", zh("admin.import"))
+    assert zh("imp.new_customers", n=1, names="新客户贸易公司") in page_text(tab)
+    widget(tab, "button", zh("imp.confirm", n=2)).click().run()
+    no_exception(at)
+    assert zh("imp.done", n=2, closed=1, skipped=0, customers=1, defects=0) in page_text(at)
+
+    rows, total = ref_db.register(_admin(ref_db), RegisterFilter())
+    assert total == 2
+    states = {r.number: r.state for r in rows}
+    assert states == {"KS2505-003": State.CLOSED, "KS2506-001": State.REGISTERED}
+    # the file is gone from the uploader: a second click cannot import it twice
+    assert zh("imp.read", name="客户投诉登记表.xlsx", rows=2, cols=7) not in page_text(at)
+
+
+def test_only_the_clean_rows_when_chosen(ref_db: Kesu) -> None:
+    at, _ = import_tab()
+    tab = upload(at, "r.xlsx", register_file())
+    widget(tab, "button", zh("imp.check")).click().run()
+    tab = block(at, "tabs", zh("admin.import"))
+    widget(tab, "radio", zh("imp.mode")).set_value("clean").run()
+    tab = block(at, "tabs", zh("admin.import"))
+    confirm = widget(tab, "button", zh("imp.confirm", n=1))
+    assert not confirm.disabled
+    confirm.click().run()
+    no_exception(at)
+    assert zh("imp.done", n=1, closed=1, skipped=1, customers=0, defects=0) in page_text(at)
+    assert ref_db.register(_admin(ref_db), RegisterFilter())[1] == 1
+
+
+def test_a_column_mapped_away_asks_for_the_required_field(ref_db: Kesu) -> None:
+    at, _ = import_tab()
+    tab = upload(at, "r.xlsx", register_file())
+    widget(tab, "selectbox", "客户").set_value("").run()
+    tab = block(at, "tabs", zh("admin.import"))
+    widget(tab, "button", zh("imp.check")).click().run()
+    assert zh("imp.err.required_column", field="customer") in [e.value for e in at.error]
+
+
+def test_a_file_that_is_not_xlsx_is_refused_in_chinese(ref_db: Kesu) -> None:
+    at, _ = import_tab()
+    upload(at, "登记表.xlsx", b"this is not a spreadsheet")
+    assert [e.value for e in at.error] == [zh("imp.err.not_xlsx", name="登记表.xlsx")]
+    assert "“" not in at.error[0].value
+
+
+def test_a_file_that_is_not_xlsx_is_refused_in_english(ref_db: Kesu) -> None:
+    at, _ = import_tab("en")
+    upload(at, "register.xlsx", b"this is not a spreadsheet", "en")
+    assert [e.value for e in at.error] == [
+        "“register.xlsx” is not a valid .xlsx file."]
+
+
+def test_the_report_reads_in_english(ref_db: Kesu) -> None:
+    at, _ = import_tab("en")
+    tab = upload(at, "r.xlsx", register_file(), "en")
+    widget(tab, "button", en("imp.check")).click().run()
+    tab = block(at, "tabs", en("admin.import"))
+    assert en("imp.summary", rows=2, clean=1, bad=1, warnings=0) in page_text(tab)
+    assert tab.dataframe[0].value.iloc[0].tolist()[2:4] == [
+        "Error", "No customer “新客户贸易公司” in kesu: tick “create missing customers”, "
+        "or add it under Customers first."]
+
+
+def _admin(app: Kesu) -> Any:
+    user = app.session_user("admin")
+    assert user is not None
+    return user
