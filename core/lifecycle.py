@@ -1067,15 +1067,28 @@ class Lifecycle:
             return action
         return None
 
-    def pending_approvals(self, actor: User) -> list[ApprovalCard]:
-        """The steps this user may sign now, with what is needed to decide (Approve page)."""
+    def pending_approvals(self, actor: User, limit: int | None = None) -> list[ApprovalCard]:
+        """The steps this user may sign now, with what is needed to decide (Approve page);
+        the first `limit` of them when given."""
         with self.uow() as uow:
             me = self._actor(uow, actor)
             names = {u.id: u.display_name for u in uow.users.list()}
             customers = {c.id: c.name for c in uow.ref.customers(include_inactive=True)}
             signing = self._signing(uow, me)
-            cards = []
-            for c in uow.complaints.in_states([State.PENDING_APPROVAL]):
+            cases = uow.complaints.in_states([State.PENDING_APPROVAL], 10_000_000)
+            rounds = {c.id: c.approval_round for c in cases}
+            first: dict[int, ApprovalStep] = {}  # the next step of each case's current round
+            for s in uow.records.where(ApprovalStep, status=StepStatus.PENDING):
+                if rounds.get(s.complaint_id) == s.round and (
+                        s.complaint_id not in first or s.seq < first[s.complaint_id].seq):
+                    first[s.complaint_id] = s
+            cards: list[ApprovalCard] = []
+            for c in cases:  # whole case files only for the steps I may sign (issue #6)
+                if c.id not in first or not self._can_sign(uow, me, CaseFile(c), first[c.id],
+                                                           signing)[0]:
+                    continue
+                if limit is not None and len(cards) >= limit:
+                    break
                 case = self._case_file(uow, c.id or 0)
                 step = _first_pending(case)
                 if step is None:

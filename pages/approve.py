@@ -6,12 +6,18 @@ import streamlit as st
 from ui.approve import card, delegation
 from ui.context import attempt, kesu, me, show_flash, tr
 
+SHOWN = 10  # cards at a time: a phone screen, and a manager back from a trip (issue #6)
+
 user = me()
 st.title(tr("appr.title"))
 show_flash()
-cards = attempt(kesu().pending_approvals, user) or []
+shown = int(st.session_state.get("appr_shown", SHOWN))
+cards = attempt(kesu().pending_approvals, user, shown + 1) or []
 if not cards:
     st.info(tr("appr.empty"))
-for c in cards:
+for c in cards[:shown]:
     card(user, c)
+if len(cards) > shown:
+    st.button(tr("appr.more", n=SHOWN), key="appr_more", width="stretch",
+              on_click=st.session_state.__setitem__, args=("appr_shown", shown + SHOWN))
 delegation(user)
