@@ -8,11 +8,13 @@ from typing import Any
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
+from core.importing import Options
 from core.model import RegisterFilter, State
 from core.services import Kesu
 from tests.app.helpers import (
     block, en, login_as, new_app, no_exception, page_text, widget, zh,
 )
+from ui.importer import read_table
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = ["编号", "登记日期", "客户", "投诉内容", "备注", "状态", "结案日期"]
@@ -144,3 +146,23 @@ def _admin(app: Kesu) -> Any:
     user = app.session_user("admin")
     assert user is not None
     return user
+
+
+def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Kesu) -> None:
+    admin = _admin(ref_db)
+    table = read_table("客户投诉登记表.xlsx", register_file(), 20 * 1024 * 1024)
+    mapping = ref_db.import_mapping(admin, list(table.headers))
+    ref_db.run_import(admin, table, mapping, Options(create_customers=True))
+    case_id = ref_db.complaint_id_by_number(admin, "KS2505-003")
+    at = login_as(new_app(), "admin")
+    at.run()
+    at.query_params["id"] = str(case_id)
+    at.switch_page("pages/complaint.py").run()
+    no_exception(at)
+    (timeline,) = [t for t in at.tabs if t.label.startswith(zh("case.timeline"))]
+    assert f"**{zh('action.imported')}**" in [m.value for m in timeline.markdown]
+    lines = [x.value for x in timeline.text]
+    for field, new in (("import_file", "客户投诉登记表.xlsx"), ("import_row", "2"),
+                       ("state", zh("state.closed"))):
+        assert zh("case.changed_from_to", field=zh("field." + field), old="—", new=new) \
+            in lines, (field, lines)
