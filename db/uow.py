@@ -316,13 +316,19 @@ class SqlComplaints:
 
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
         conds: list[Any] = []
-        joined = (select(ComplaintRow.id)
-                  .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id))
         text = flt.text.strip()
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conds.append(or_(*(col.ilike(like, escape="\\") for col in (
-                ComplaintRow.number, CustomerRow.name, ComplaintRow.product_code,
+            # SQLite's LIKE already ignores ASCII case (and its lower() knows no other): a
+            # plain LIKE there; ILIKE on PostgreSQL. The customer's name is matched in the
+            # small customers table, so counting needs no join (issue #6: 100,000 cases)
+            plain = self.s.get_bind().dialect.name == "sqlite"
+
+            def match(col: Any) -> Any:
+                return col.like(like, escape="\\") if plain else col.ilike(like, escape="\\")
+            named = select(CustomerRow.id).where(match(CustomerRow.name))
+            conds.append(or_(ComplaintRow.customer_id.in_(named), *(match(col) for col in (
+                ComplaintRow.number, ComplaintRow.product_code,
                 ComplaintRow.order_no, ComplaintRow.description, ComplaintRow.product_name,
                 ComplaintRow.lot, ComplaintRow.customer_ref))))
         if flt.states:
@@ -351,8 +357,7 @@ class SqlComplaints:
         if flt.facet is not None:
             conds.append(facet_condition(*flt.facet))
         where = and_(True, *conds)
-        total = self.s.scalar(select(func.count()).select_from(
-            joined.where(where).subquery())) or 0
+        total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
         sort_cols = {"received_at": ComplaintRow.received_at, "number": ComplaintRow.number,
                      "customer": CustomerRow.name, "state": ComplaintRow.state,
                      "severity": _SEVERITY}

@@ -63,6 +63,15 @@ def _due(due: datetime | None, now: datetime) -> str:
     return (tr("due.overdue") + " · " if due < now else "") + local(due)
 
 
+@st.cache_data(ttl=60, show_spinner=False, max_entries=200)
+def _search(user_id: int, flt: RegisterFilter, version: int,
+            _user: User) -> tuple[list[RegisterRow], int]:
+    """One page of the register, per user, filter and data version (every change to a case
+    writes an event, which moves it): paging or clicking through a search of 100,000 cases
+    does not count them again (issue #6); 60 s at most for the overdue filter's clock."""
+    return kesu().register(_user, flt)
+
+
 def register(user: User) -> None:
     st.subheader(tr("log.register"))
     flt = _filters()
@@ -70,7 +79,7 @@ def register(user: User) -> None:
         st.session_state["reg_last"] = flt
         st.session_state["reg_page"] = 1
     page = int(st.session_state.get("reg_page", 1))
-    result = attempt(kesu().register, user, _page(flt, page))
+    result = attempt(_search, user.id, _page(flt, page), kesu().stats_version(), user)
     if result is None:
         return
     rows, total = result
