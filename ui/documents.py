@@ -24,6 +24,7 @@ from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.documents import Block, Document, Fields, Paragraph, Table, plain_text
@@ -305,6 +306,7 @@ class _Sheet:
     def __init__(self, ws: Worksheet) -> None:
         self.ws = ws
         self.row = 1
+        self.merges: list[CellRange] = []
 
     def put(self, col: int, span: int, value: str, *, fill: bool = False, box: bool = True,
             font: Font | None = None, align: Alignment = _WRAP) -> float:
@@ -315,9 +317,9 @@ class _Sheet:
             cell.font = font
         if fill:
             cell.fill = _FILL
-        if span > 1:
-            self.ws.merge_cells(start_row=self.row, start_column=col, end_row=self.row,
-                                end_column=col + span - 1)
+        if span > 1:  # collected, set at the end: ws.merge_cells() checks every earlier merge
+            self.merges.append(CellRange(min_col=col, min_row=self.row, max_col=col + span - 1,
+                                         max_row=self.row))
         if box:
             for c in range(col, col + span):
                 self.ws.cell(self.row, c).border = _BOX
@@ -414,6 +416,7 @@ def to_xlsx(doc: Document) -> bytes:
                     _xlsx_fields(sh, block)
                 else:
                     _xlsx_table(sh, block)
+    ws.merged_cells = MultiCellRange(sh.merges)
     _print_setup(ws, doc)
     buf = io.BytesIO()
     wb.save(buf)
