@@ -23,6 +23,7 @@ PAGES: list[tuple[str, str, str, tuple[Role, ...], bool]] = [
      (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT), False),
     ("pages/complaint.py", "complaint", "nav.complaint", (), True),
     ("pages/inbox.py", "inbox", "nav.inbox", (), False),
+    ("pages/import_register.py", "import", "nav.import", (Role.ADMIN, Role.QA), False),
     ("pages/admin.py", "admin", "nav.admin", (Role.ADMIN,), False),
     ("pages/account.py", "account", "nav.account", (), False),
 ]

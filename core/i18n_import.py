@@ -4,7 +4,7 @@ from __future__ import annotations
 
 T: dict[str, tuple[str, str]] = {
     # the Admin tab
-    "admin.import": ("导入", "Import"),
+    "nav.import": ("导入", "Import"),
     "imp.title": ("从 Excel 登记表导入", "Import an Excel register"),
     "imp.intro": ("上传原来的《客户投诉登记表》（.xlsx，或 UTF-8 / GBK 编码的 .csv；读取第一个工作表，第一行非空行为表头）。"
                   "先对应各列，再检查每一行；确认之前不会导入任何数据。",

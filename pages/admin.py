@@ -9,7 +9,6 @@ from ui import admin_backup as ab
 from ui import admin_calendar as ac
 from ui import admin_channels as ach
 from ui import admin_forms as af
-from ui import importer
 from ui.context import kesu, me, show_flash, tr
 
 user = me()
@@ -21,8 +20,7 @@ st.title(tr("admin.title"))
 show_flash()
 tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
                 tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
-                tr("admin.calendar"), tr("admin.notifications"), tr("admin.import"),
-                tr("admin.backup")])
+                tr("admin.calendar"), tr("admin.notifications"), tr("admin.backup")])
 with tabs[0]:
     af.users(user)
 with tabs[1]:
@@ -44,6 +42,4 @@ with tabs[7]:
     ach.escalation_levels(user)
     ach.outbox(user)
 with tabs[8]:
-    importer.import_tab(user)
-with tabs[9]:
     ab.backup(user)

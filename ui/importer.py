@@ -274,7 +274,7 @@ def template_xlsx(language: str) -> bytes:
 
 def import_tab(me: User) -> None:
     app = kesu()
-    st.subheader(tr("imp.title"))
+    st.title(tr("imp.title"))
     if not app.may_import(me):
         st.info(tr("imp.forbidden"))
         return

@@ -1,4 +1,4 @@
-"""Admin → Import (导入): upload → mapping → report → confirm, and a refused file, in zh and en."""
+"""Import (导入) page: upload → mapping → report → confirm, and a refused file, in zh and en."""
 from __future__ import annotations
 
 import io
@@ -9,10 +9,10 @@ from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
 from core.importing import Options
-from core.model import RegisterFilter, State
-from core.services import Kesu
+from core.model import RegisterFilter, Role, State, Title
+from core.services import Kesu, UserInput
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, page_text, widget, zh,
+    en, login_as, new_app, no_exception, page_text, widget, zh,
 )
 from ui.importer import read_table
 
@@ -37,18 +37,18 @@ def import_tab(lang: str = "zh") -> tuple[AppTest, Any]:
     if lang == "en":
         at.query_params["lang"] = "en"
     at.run()
-    at.switch_page("pages/admin.py").run()
+    at.switch_page("pages/import_register.py").run()
     no_exception(at)
-    return at, block(at, "tabs", (zh if lang == "zh" else en)("admin.import"))
+    return at, at
 
 
 def upload(at: AppTest, name: str, data: bytes, lang: str = "zh") -> Any:
     tr = zh if lang == "zh" else en
-    tab = block(at, "tabs", tr("admin.import"))
+    tab = at
     widget(tab, "file_uploader", tr("imp.upload")).set_value((name, data, XLSX))
     at.run()
     no_exception(at)
-    return block(at, "tabs", tr("admin.import"))
+    return at
 
 
 def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
@@ -63,7 +63,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
 
     widget(tab, "button", zh("imp.check")).click().run()
     no_exception(at)
-    tab = block(at, "tabs", zh("admin.import"))
+    tab = at
     text = page_text(tab)
     assert zh("imp.summary", rows=2, clean=1, bad=1, warnings=0) in text
     assert zh("imp.fix_first", n=1) in text
@@ -76,10 +76,10 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
 
     # the user accepts the new customer: the old report is stale until checked again
     widget(tab, "checkbox", zh("imp.create_customers")).check().run()
-    tab = block(at, "tabs", zh("admin.import"))
+    tab = at
     assert zh("imp.recheck") in page_text(tab)
     widget(tab, "button", zh("imp.check")).click().run()
-    tab = block(at, "tabs", zh("admin.import"))
+    tab = at
     assert zh("imp.new_customers", n=1, names="新客户贸易公司") in page_text(tab)
     widget(tab, "button", zh("imp.confirm", n=2)).click().run()
     no_exception(at)
@@ -97,9 +97,9 @@ def test_only_the_clean_rows_when_chosen(ref_db: Kesu) -> None:
     at, _ = import_tab()
     tab = upload(at, "r.xlsx", register_file())
     widget(tab, "button", zh("imp.check")).click().run()
-    tab = block(at, "tabs", zh("admin.import"))
+    tab = at
     widget(tab, "radio", zh("imp.mode")).set_value("clean").run()
-    tab = block(at, "tabs", zh("admin.import"))
+    tab = at
     confirm = widget(tab, "button", zh("imp.confirm", n=1))
     assert not confirm.disabled
     confirm.click().run()
@@ -112,7 +112,7 @@ def test_a_column_mapped_away_asks_for_the_required_field(ref_db: Kesu) -> None:
     at, _ = import_tab()
     tab = upload(at, "r.xlsx", register_file())
     widget(tab, "selectbox", "客户").set_value("").run()
-    tab = block(at, "tabs", zh("admin.import"))
+    tab = at
     widget(tab, "button", zh("imp.check")).click().run()
     assert zh("imp.err.required_column", field="customer") in [e.value for e in at.error]
 
@@ -135,7 +135,7 @@ def test_the_report_reads_in_english(ref_db: Kesu) -> None:
     at, _ = import_tab("en")
     tab = upload(at, "r.xlsx", register_file(), "en")
     widget(tab, "button", en("imp.check")).click().run()
-    tab = block(at, "tabs", en("admin.import"))
+    tab = at
     assert en("imp.summary", rows=2, clean=1, bad=1, warnings=0) in page_text(tab)
     assert tab.dataframe[0].value.iloc[0].tolist()[2:4] == [
         "Error", "No customer “新客户贸易公司” in kesu: tick “create missing customers”, "
@@ -166,3 +166,21 @@ def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Kesu)
                        ("state", zh("state.closed"))):
         assert zh("case.changed_from_to", field=zh("field." + field), old="—", new=new) \
             in lines, (field, lines)
+
+
+def test_the_qa_manager_imports_and_other_qa_users_are_told_who_can(ref_db: Kesu) -> None:
+    admin = next(u for u in ref_db.list_active_users() if u.is_admin)
+    ref_db.create_user(admin, UserInput("qam", "孙涛", frozenset({Role.QA}), None, 1,
+                                        Title.QA_MANAGER), "pw-123456")
+    ref_db.create_user(admin, UserInput("qe", "陈强", frozenset({Role.QA}), None), "pw-123456")
+    at = login_as(new_app(), "qam")
+    at.run()
+    at.switch_page("pages/import_register.py").run()
+    no_exception(at)
+    assert widget(at, "file_uploader", zh("imp.upload"))
+    at = login_as(new_app(), "qe")
+    at.run()
+    at.switch_page("pages/import_register.py").run()
+    no_exception(at)
+    assert zh("imp.forbidden") in page_text(at)
+    assert not at.get("file_uploader")
