@@ -667,10 +667,11 @@ class _Generator:
         self.events += len(k.events)
 
 
-def _times(rng: random.Random, n: int, now: datetime, tz: Any) -> list[datetime]:
-    """n receipt times over YEARS years ending now, growing ~60% over the span, in office
+def _times(rng: random.Random, n: int, now: datetime, tz: Any,
+           years: float = YEARS) -> list[datetime]:
+    """n receipt times over `years` years ending now, growing ~60% over the span, in office
     hours (a few in the evening)."""
-    span = YEARS * 365.25
+    span = years * 365.25
     out = []
     while len(out) < n:
         x = rng.random()
@@ -703,8 +704,10 @@ def _refs(app: Kesu, engine: Engine) -> _Refs:
 
 
 def synth(app: Kesu, cases: int, seed: int = 1,
-          progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Fill an empty migrated database with `cases` synthetic complaints; returns counts."""
+          progress: Callable[[int], None] | None = None,
+          years: float = YEARS) -> dict[str, Any]:
+    """Fill an empty migrated database with `cases` synthetic complaints received over the
+    `years` ending today; returns counts."""
     if not isinstance(app.uow, SqlUowFactory):
         raise TypeError("synth writes to a SQL database")
     engine = app.uow.engine
@@ -720,7 +723,7 @@ def synth(app: Kesu, cases: int, seed: int = 1,
     rng = random.Random(seed)
     gen = _Generator(app, refs, app.calendar(), rng, now)
     tz = gen.tz
-    times = _times(rng, cases, now, tz)
+    times = _times(rng, cases, now, tz, years)
     counters: dict[str, int] = {}
     # the long-history case: an open case from about two months ago
     big = max(0, min(cases - 1, next((i for i, t in enumerate(times)

@@ -1,0 +1,127 @@
+"""Synthetic benchmark data (db/synth.py, `manage.py synth`) on a real database: a few hundred
+cases written as rows must look to the app exactly like cases it made itself."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from core.model import Channel, Kind, RegisterFilter, State, User
+from core.rules.numbering import parse_number
+from core.services import ComplaintDraft, Kesu
+from core.stats import StatsFilter, preset
+from db.synth import BIG_CASE_EVENTS, synth
+from db.tables import CapaActionRow, ComplaintRow, EventRow, NumberCounterRow, StepTimeRow
+from db.uow import SqlUowFactory
+from db.wiring import build_app
+
+CASES = 300
+
+
+@dataclass
+class Synth:
+    app: Kesu
+    counts: dict[str, Any]
+    users: dict[str, User]
+
+    def rows(self, query: Any) -> list[Any]:
+        assert isinstance(self.app.uow, SqlUowFactory)
+        with self.app.uow.engine.connect() as conn:
+            return list(conn.execute(query))
+
+
+@pytest.fixture
+def synthetic(db_url: str) -> Iterator[Synth]:
+    app = build_app(db_url)
+    # three months, so that a few hundred cases reach every state (six years would leave
+    # almost all of them closed)
+    counts = synth(app, CASES, seed=3, years=0.25)
+    yield Synth(app, counts, {u.username: u for u in app.list_active_users()})
+    assert isinstance(app.uow, SqlUowFactory)
+    app.uow.engine.dispose()
+
+
+def test_every_state_of_the_lifecycle_is_present(synthetic: Synth) -> None:
+    states = Counter(s for (s,) in synthetic.rows(select(ComplaintRow.state)))
+    assert set(states) == {s.value for s in State}
+    assert sum(states.values()) == CASES
+    assert synthetic.counts["states"] == dict(sorted(states.items()))
+
+
+def test_numbers_are_unique_and_the_next_registration_gets_a_fresh_one(synthetic: Synth
+                                                                       ) -> None:
+    numbers = [n for (n,) in synthetic.rows(select(ComplaintRow.number))]
+    assert len(set(numbers)) == CASES
+    assert all(re.fullmatch(r"KS\d{4}-\d{3,}", n) for n in numbers)
+    last: dict[str, int] = {}
+    for n in numbers:
+        parsed = parse_number(n)
+        assert parsed is not None
+        last[parsed[0]] = max(last.get(parsed[0], 0), parsed[1])
+    counters = dict(synthetic.rows(select(NumberCounterRow.period, NumberCounterRow.last_serial)))
+    assert counters == last  # every month's counter at its last serial: nothing reused
+
+    app, u = synthetic.app, synthetic.users
+    customer = app.customers()[0]
+    new = app.register_complaint(u["sales"], ComplaintDraft(
+        customer_id=customer.id, kind=Kind.INQUIRY, channel=Channel.PHONE,
+        description="基准数据之后的第一单", received_at=datetime.now(timezone.utc)))
+    period, serial = parse_number(new.number) or ("", 0)
+    assert new.number not in numbers
+    assert serial == last.get(period, 0) + 1
+
+
+def test_events_capa_and_records_come_in_plausible_numbers(synthetic: Synth) -> None:
+    events = dict(synthetic.rows(select(EventRow.complaint_id, func.count())
+                                 .group_by(EventRow.complaint_id)))
+    assert len(events) == CASES  # every case has its history, starting with "registered"
+    assert 5 <= sum(events.values()) / CASES <= 30
+    assert max(events.values()) == BIG_CASE_EVENTS  # the Complaint page's long history
+    first = synthetic.rows(select(EventRow.action).where(EventRow.id.in_(
+        select(func.min(EventRow.id)).group_by(EventRow.complaint_id))))
+    assert {a for (a,) in first} == {"registered"}
+    analysed = synthetic.rows(select(func.count()).select_from(ComplaintRow).where(
+        ComplaintRow.root_cause != ""))[0][0]
+    capa = synthetic.rows(select(func.count()).select_from(CapaActionRow))[0][0]
+    assert analysed > 0 and 2 * analysed <= capa <= 4 * analysed
+    closed = synthetic.rows(select(ComplaintRow.close_wd, ComplaintRow.closed_at)
+                            .where(ComplaintRow.state == State.CLOSED.value))
+    assert closed and all(wd is not None and at is not None for wd, at in closed)
+    assert synthetic.rows(select(func.count()).select_from(StepTimeRow))[0][0] > 0
+
+
+def test_stored_due_times_are_the_ones_the_app_computes(synthetic: Synth) -> None:
+    app, qa = synthetic.app, synthetic.users["qa"]
+    open_ = synthetic.rows(select(ComplaintRow.id, ComplaintRow.due_at, ComplaintRow.due_step)
+                           .where(ComplaintRow.state.notin_(["closed", "cancelled"])))
+    assert open_
+    for cid, due_at, step in open_:
+        timed = [d for d in app.due_times(qa, cid) if d.due is not None]
+        first = min(timed, key=lambda d: d.due or d.started) if timed else None
+        assert (first.due if first else None) == (
+            due_at.replace(tzinfo=timezone.utc) if due_at else None), cid
+        assert (first.step if first else "") == step
+    assert app.fill_close_days() == 0  # every closed case already has its working days
+
+
+def test_the_pages_queries_work_on_it(synthetic: Synth) -> None:
+    app, u = synthetic.app, synthetic.users
+    rows, total = app.register(u["sales"], RegisterFilter(text="划伤"))
+    assert total > 0 and all(r.number for r in rows)
+    _, overdue = app.register(u["sales"], RegisterFilter(overdue_only=True))
+    assert overdue > 0
+    assert {t.kind for t in app.tasks(u["qa"])} >= {"acknowledge", "classify_valid"}
+    approvers = ("manager", "gm", "chairman", "qamanager")
+    cards = [c for name in approvers for c in app.pending_approvals(u[name])]
+    assert cards and all(c.dispositions and c.step.status == "pending" for c in cards)
+    big = synthetic.counts["big_case"]
+    view = app.complaint(u["qa"], big)
+    assert len(view.events) == BIG_CASE_EVENTS and view.attachments is not None
+    report = app.stats(u["manager"], StatsFilter(preset("this_year", app.stats_today())))
+    assert report.current.received > 0
