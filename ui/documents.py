@@ -224,6 +224,18 @@ def _cell_text(pdf: FPDF, text: str, width_mm: float) -> str:
     return _wrap(pdf, _clean(text), width_mm - 2 * _PAD - 0.3)
 
 
+_ROW_LINES = 40  # a table row never grows taller than a page: longer cells continue below
+
+
+def _split_row(cells: Sequence[str]) -> list[list[str]]:
+    """A row of wrapped cells as one or more rows of at most _ROW_LINES lines each (fpdf2
+    cannot draw a row taller than a page; a 5,000-character comment would be one)."""
+    lines = [c.split("\n") for c in cells]
+    parts = max(1, max(math.ceil(len(x) / _ROW_LINES) for x in lines))
+    return [["\n".join(x[i * _ROW_LINES:(i + 1) * _ROW_LINES]) for x in lines]
+            for i in range(parts)]
+
+
 def _pdf_fields(pdf: _Pdf, fields: Fields, letter: bool) -> None:
     """Label/value boxes, two pairs a row; a long value takes the whole row."""
     if not fields.rows:
@@ -232,7 +244,7 @@ def _pdf_fields(pdf: _Pdf, fields: Fields, letter: bool) -> None:
     pdf.set_font(FAMILY, size=9)
     label_w, value_w = pdf.epw * 0.18, pdf.epw * 0.32
     with pdf.table(col_widths=(18, 32, 18, 32), first_row_as_headings=False,
-                   text_align="LEFT", line_height=4.8, padding=(1, _PAD),
+                   text_align="LEFT", v_align="TOP", line_height=4.8, padding=(1, _PAD),
                    wrapmode=WrapMode.CHAR, borders_layout=TableBordersLayout.NONE if letter
                    else TableBordersLayout.ALL) as table:
         pending: list[tuple[str, str]] = []
@@ -250,9 +262,11 @@ def _pdf_fields(pdf: _Pdf, fields: Fields, letter: bool) -> None:
             if len(value) > _LONG or "\n" in value:
                 if pending:
                     flush()
-                row = table.row()
-                row.cell(_cell_text(pdf, label, label_w), style=None if letter else label_style)
-                row.cell(_cell_text(pdf, value, pdf.epw - label_w), colspan=3)
+                for part in _split_row([_cell_text(pdf, label, label_w),
+                                        _cell_text(pdf, value, pdf.epw - label_w)]):
+                    row = table.row()
+                    row.cell(part[0], style=None if letter else label_style)
+                    row.cell(part[1], colspan=3)
                 continue
             pending.append((label, value))
             if len(pending) == 2:
@@ -268,15 +282,18 @@ def _pdf_table(pdf: _Pdf, table: Table) -> None:
     total = sum(table.widths)
     mm = [pdf.epw * w / total for w in table.widths]
     with pdf.table(col_widths=table.widths, headings_style=heading, text_align="LEFT",
+                   v_align="TOP",
                    line_height=4.4, padding=(1, _PAD), wrapmode=WrapMode.CHAR,
                    repeat_headings=1) as t:
         head = t.row()
         for col, width in zip(table.columns, mm, strict=True):
             head.cell(_cell_text(pdf, col, width))
         for values in table.rows:
-            row = t.row()
-            for v, width in zip(values, mm, strict=True):
-                row.cell(_cell_text(pdf, v, width))
+            wrapped = [_cell_text(pdf, v, width) for v, width in zip(values, mm, strict=True)]
+            for part in _split_row(wrapped):
+                row = t.row()
+                for text in part:
+                    row.cell(text)
     pdf.set_font(FAMILY, size=10)
 
 

@@ -119,6 +119,19 @@ def test_the_english_form_and_the_letter_in_the_customers_language(
     assert "关于贵司投诉的回复" in text and f"根本原因：{ROOT_CAUSE}" in text
 
 
+def test_a_note_longer_than_a_page_continues_on_the_next(app: Kesu, world: World,
+                                                          case: int) -> None:
+    note = "逐箱复检尺寸并记录，" * 499 + "完"  # 5,000 characters, the most a note may have
+    app.add_containment(world.qa, case, ContainmentType.OTHER, None, note)
+    text = "".join(_pages(to_pdf(_docs(app, world, case).form)))
+    # whole, in the containment table and in the history (the event's comment), the rows
+    # continuing over pages between the header lines
+    assert text.count("逐箱复检尺寸并记录，") == 2 * 499
+    assert text.count("逐箱复检尺寸并记录，完") == 2
+    sheet = load_workbook(io.BytesIO(to_xlsx(_docs(app, world, case).form))).worksheets[0]
+    assert note in [c.value for row in sheet.iter_rows() for c in row]
+
+
 def _cells(ws: object) -> list[list[object]]:
     return [[c.value for c in row] for row in ws.iter_rows()]  # type: ignore[attr-defined]
 
