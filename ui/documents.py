@@ -481,14 +481,15 @@ def documents(user: User, complaint_id: int) -> None:
     a.radio(tr("doc.letter_lang"), ["zh", "en"], key=lang_key, horizontal=True,
             index=["zh", "en"].index(docs.letter_lang), format_func=lambda x: tr(f"lang.{x}"))
     b.text_input(tr("doc.company"), value=docs.company, key=company_key, max_chars=200)
-    cols = st.columns(5)
-    buttons = ((docs.form, "PDF"), (docs.form, "XLSX"), (docs.report, "PDF"),
-               (docs.report, "XLSX"), (docs.letter, "PDF"))
-    for col, (doc, fmt) in zip(cols, buttons, strict=True):
-        col.download_button(
-            tr("doc.download", doc=_short_title(doc), fmt=fmt), _deferred(doc, fmt),
-            file_name=f"{doc.filename}.{fmt.lower()}", mime=PDF_MIME if fmt == "PDF" else XLSX_MIME,
-            key=f"doc_{doc.kind}_{fmt}_{complaint_id}", on_click="ignore", width="stretch")
+    for col, (doc, formats) in zip(st.columns(3), ((docs.form, ("PDF", "XLSX")),
+                                                  (docs.report, ("PDF", "XLSX")),
+                                                  (docs.letter, ("PDF",))), strict=True):
+        for fmt in formats:
+            col.download_button(
+                tr("doc.download", doc=_short_title(doc), fmt=fmt), _deferred(doc, fmt),
+                file_name=f"{doc.filename}.{fmt.lower()}",
+                mime=PDF_MIME if fmt == "PDF" else XLSX_MIME,
+                key=f"doc_{doc.kind}_{fmt}_{complaint_id}", on_click="ignore", width="stretch")
     with st.expander(tr("doc.letter_text")):
         st.code(letter_text(docs.letter), language=None, wrap_lines=True)
 
