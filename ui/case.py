@@ -84,8 +84,13 @@ def attachments(user: User, items: list[Attachment]) -> None:
                             key=f"att_{att.id}", on_click="ignore")
 
 
+TIMELINE_SHOWN = 50  # newest first; a long history at once cost the Complaint page (issue #6)
+
+
 def timeline(events: list[Event]) -> None:
-    for e in reversed(events):
+    key = f"timeline_all_{events[0].complaint_id}" if events else "timeline_all"
+    shown = len(events) if st.session_state.get(key) else TIMELINE_SHOWN
+    for e in list(reversed(events))[:shown]:
         with st.container(border=True):
             st.markdown(f"**{tr('action.' + e.action)}**")
             st.caption(tr("case.by", who=e.user_name, at=local(e.at)))
@@ -94,6 +99,9 @@ def timeline(events: list[Event]) -> None:
                            old=show_value(field, old), new=show_value(field, new)))
             if e.comment:
                 st.text(e.comment)
+    if len(events) > shown:
+        st.button(tr("case.timeline_all", n=len(events)), key=f"btn_{key}",
+                  on_click=st.session_state.__setitem__, args=(key, True))
 
 
 def severity_note(reason: str) -> str:
