@@ -679,7 +679,7 @@ def reply_letter(rec: CaseRecords, lang: str, company: str = "") -> Document:
                                    else "") if x) or f.tr("doc.l.product_fallback")
     refs = [f.tr("doc.l.order", order=c.order_no) if c.order_no else "",
             f.tr("doc.l.lot", lot=c.lot) if c.lot else ""]
-    extra = ", ".join(r for r in refs if r)
+    extra = ("，" if lang == Lang.ZH.value else ", ").join(r for r in refs if r)
     if extra:
         product = f"{product}（{extra}）" if lang == Lang.ZH.value else f"{product}, {extra}"
     received = c.received_at.astimezone(rec.tz).date()

@@ -265,6 +265,7 @@ def test_the_user_may_switch_the_letter_language_and_company(w: World, closed: C
     assert "1. 赔款，金额 8,000.00 元" in text
     assert "此致" in text and "Acme 自己的公司" in text
     assert "2026年11月10日" in text
+    assert "就Housing (P-100)（订单 SO-1，批号 L1）向我司反馈问题" in text
 
 
 def test_a_letter_before_the_analysis_says_the_investigation_goes_on(w: World) -> None:
