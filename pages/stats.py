@@ -43,9 +43,9 @@ with cost:
     st.altair_chart(ui.cost_chart(report), width="stretch")
     ui.downloads("cost", ui.cost_frame(report), "cost")
 with tables:
-    st.dataframe(ui.headline_table(report), hide_index=True, width="stretch")
+    ui.table(ui.headline_table(report))
     ui.downloads("headline", ui.headline_table(report), "headline")
-    st.dataframe(ui.on_time_table(report), hide_index=True, width="stretch")
+    ui.table(ui.on_time_table(report))
     ui.downloads("on-time", ui.on_time_table(report), "on_time")
 st.divider()
 summary_downloads(user, flt)

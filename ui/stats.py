@@ -22,6 +22,7 @@ SEVERITY_COLOURS = {"A": "#c62828", "B": "#ef6c00", "C": "#1565c0", "D": "#78909
                     "": "#bdbdbd"}
 FONT = 16  # chart text size: readable on a shared screen
 CHART_HEIGHT = 380
+HEADLINE_ROW = 4  # headline cards per row
 
 
 def sev_label(s: str) -> str:
@@ -45,10 +46,11 @@ def styled(chart: Any) -> Any:
 
 def filters(user: User) -> StatsFilter | None:
     today = kesu().stats_today()
-    a, b, c = st.columns([2, 2, 2])
+    a, rest = st.columns([1, 2])
     name = a.selectbox(tr("stats.range"), PRESETS, index=PRESETS.index("this_month"),
                        format_func=lambda p: tr(f"stats.preset.{p}"), key="stats_preset")
     if name == "custom":
+        b, c = rest.columns(2)
         start = b.date_input(tr("stats.from"), value=preset("this_month", today).start,
                              key="stats_from")
         end = c.date_input(tr("stats.to"), value=today, key="stats_to")
@@ -58,8 +60,8 @@ def filters(user: User) -> StatsFilter | None:
             return None
     else:
         period = preset(name, today)
-        b.metric(tr("stats.period"), f"{period.start:%Y-%m-%d} ~ {period.end:%Y-%m-%d}",
-                 label_visibility="visible")
+        rest.metric(tr("stats.period"), f"{period.start:%Y-%m-%d} ~ {period.end:%Y-%m-%d}",
+                    label_visibility="visible")
     with st.expander(tr("stats.more_filters")):
         app = kesu()
         x, y, z, u, v = st.columns(5)
@@ -113,7 +115,7 @@ def headline(r: StatsReport) -> None:
     cur, prev = r.current, r.previous
     b = r.before
     st.caption(tr("stats.vs", start=f"{b.start:%Y-%m-%d}", end=f"{b.end:%Y-%m-%d}"))
-    rows: list[list[tuple[str, str, str | None, str, str]]] = [[
+    cards: list[list[tuple[str, str, str | None, str, str]]] = [[
         ("received", _num(cur.received), _delta(cur.received, prev.received), "inverse", ""),
         ("closed", _num(cur.closed), _delta(cur.closed, prev.closed), "normal", ""),
         ("open", _num(cur.open), _delta(cur.open, prev.open), "inverse", ""),
@@ -131,13 +133,16 @@ def headline(r: StatsReport) -> None:
         *[(f"on_time.{o.step}", _num(o.rate, "%"), None, "normal",
            tr("stats.on_time_n", ok=o.on_time, n=o.total)) for o in _key_steps(r)],
     ]]
-    for row in rows:
-        cols = st.columns(len(row))
+    flat = [card for row in cards for card in row]
+    # four a row: six cut the values ("¥13,…") and labels on a 1280-pixel screen
+    for row in (flat[i:i + HEADLINE_ROW] for i in range(0, len(flat), HEADLINE_ROW)):
+        cols = st.columns(HEADLINE_ROW)
         for col, (key, value, delta, colour, help_) in zip(cols, row, strict=False):
             title = (tr("stats.on_time", step=key.split(".", 1)[1]) if key.startswith("on_time.")
                      else tr(f"stats.h.{key}"))
             col.metric(title, value, delta, delta_color=colour,  # type: ignore[arg-type]
-                       help=help_ or tr(f"stats.help.{key.split('.')[0]}"), border=True)
+                       help=help_ or tr(f"stats.help.{key.split('.')[0]}"), border=True,
+                       height="stretch")
 
 
 def _key_steps(r: StatsReport) -> list[Any]:
@@ -179,6 +184,14 @@ def _plain(v: Any) -> Any:
     return float(v) if isinstance(v, Decimal) else v
 
 
+def table(frame: pd.DataFrame) -> None:
+    """A figures table on screen: a missing figure reads "—" (not "None"), figures to the
+    right. The downloads keep the frame as it is (empty cells)."""
+    shown = frame.astype(object).where(frame.notna(), "—")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        c: st.column_config.Column(alignment="right") for c in frame.columns[1:]})
+
+
 # ------------------------------------------------------------------ charts
 
 
@@ -193,7 +206,9 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
     df = pareto_frame(bars)
     order = list(df["label"])
     pick = alt.selection_point(name="bar", fields=["key", "label"], on="click")
-    x = alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30))
+    # every bar named: slanted labels never overlap, so none is dropped
+    x = alt.X("label:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=-45, labelOverlap=False))
     base = alt.Chart(df).encode(x=x)
     bars_ = base.mark_bar(color="#1565c0", cursor="pointer").encode(
         y=alt.Y("count:Q", title=tr("stats.count"), axis=alt.Axis(tickMinStep=1, format="d")),
@@ -206,13 +221,15 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
     scale = alt.Scale(domain=[0, 100])
     line = base.mark_line(color="#e65100", point=alt.OverlayMarkDef(color="#e65100", size=60),
                           strokeWidth=3).encode(
-        y=alt.Y("cumulative:Q", title=tr("stats.cumulative"), scale=scale))
+        y=alt.Y("cumulative:Q", title=tr("stats.cumulative"), scale=scale,
+                axis=alt.Axis(orient="right", values=[0, 20, 40, 60, 80, 100])))
     rule = alt.Chart(pd.DataFrame({"y": [80]})).mark_rule(
         color="#e65100", strokeDash=[6, 4]).encode(y=alt.Y("y:Q", scale=scale, axis=None))
+    # "80%" at the right end, by the cumulative axis, clear of the tallest (first) bar
     mark = alt.Chart(pd.DataFrame({"y": [80], "t": ["80%"]})).mark_text(
-        align="left", dx=4, dy=-8, color="#e65100", fontSize=FONT).encode(
-        y=alt.Y("y:Q", scale=scale, axis=None), text="t:N", x=alt.value(0))
-    return styled(alt.layer(bars_, alt.layer(line, rule, mark))
+        align="right", dx=-4, dy=-8, color="#e65100", fontSize=FONT).encode(
+        y=alt.Y("y:Q", scale=scale, axis=None), text="t:N", x=alt.value(alt.expr("width")))
+    return styled(alt.layer(bars_, line, rule, mark)
                   .resolve_scale(y="independent")
                   .properties(title=tr("stats.pareto_title", what=title), height=CHART_HEIGHT))
 
@@ -227,7 +244,8 @@ def monthly_chart(r: StatsReport) -> Any:
     df = monthly_frame(r)
     m, s, n = df.columns
     return styled(alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months)),
+        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months),
+                axis=alt.Axis(labelAngle=-45)),  # not vertical: readable across the room
         y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
         tooltip=[m, s, n]).properties(title=tr("stats.trend_title"), height=CHART_HEIGHT))
@@ -269,7 +287,8 @@ def cost_chart(r: StatsReport) -> Any:
     df = cost_frame(r)
     m, d, a = df.columns
     return styled(alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months)),
+        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months),
+                axis=alt.Axis(labelAngle=-45)),
         y=alt.Y(f"{a}:Q", title=a), color=alt.Color(f"{d}:N", title=d),
         tooltip=[m, d, alt.Tooltip(f"{a}:Q", format=",.2f")]).properties(
         title=tr("stats.cost_title"), height=CHART_HEIGHT))
@@ -318,7 +337,7 @@ def pareto_section(user: User, r: StatsReport) -> None:
                           placeholder=tr("stats.click_bar"), key=f"stats_pick_{dim}_{picked}")
     if picked == "*others*":
         st.info(tr("err.stats_bar"))
-    if chosen:
+    if chosen is not None:  # "" is the category "not given"
         cases(user, r.filter, dim, chosen, labels[chosen])
     st.dataframe(pareto_frame(bars).drop(columns=["key"]).rename(columns={
         "label": dimension_title(dim), "count": tr("stats.count"), "share": "%",

@@ -118,15 +118,28 @@ def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> by
         with pdf.table(text_align="LEFT", line_height=5.5, first_row_as_headings=True) as t:
             t.row([str(c) for c in frame.columns])
             for values in frame.itertuples(index=False):
-                t.row(["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
-                       for v in values])
+                t.row([_pdf_cell(v) for v in values])
         pdf.ln(4)
-    for name, png in pngs:
-        pdf.add_page()
+    pdf.add_page()
+    for name, png in pngs:  # two charts a page
+        size = XlImage(io.BytesIO(png))  # the PNG's pixel size (openpyxl reads it)
+        height = pdf.epw * size.height / size.width
+        if pdf.get_y() + 9 + height > pdf.page_break_trigger:
+            pdf.add_page()
         pdf.set_font("cjk", size=12)
         pdf.cell(0, 9, name, new_x="LMARGIN", new_y="NEXT")
         pdf.image(io.BytesIO(png), w=pdf.epw)
+        pdf.ln(6)
     return bytes(pdf.output())
+
+
+def _pdf_cell(v: Any) -> str:
+    """A table cell as read on paper: 85,100 not 85100.0, 3.79, 14.3; nothing for none."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    return f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else f"{v:,}"
 
 
 def build(user: User, flt: StatsFilter, month: str) -> tuple[str, bytes, bytes]:

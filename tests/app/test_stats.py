@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed
-from core.model import Channel, Kind, RegisterFilter, User
+from core.model import Category, Channel, Kind, RegisterFilter, User
 from core.services import ComplaintDraft, Kesu
 from core.stats import StatsFilter, preset
 from tests.app.helpers import block, en, login_as, new_app, no_exception, values, widget, zh
@@ -144,7 +144,10 @@ def test_headline_figures_with_their_labels(ref_db: Kesu, lang: str) -> None:
     # the Tables tab lists the same headline figures
     table = block(at, "tabs", tx("stats.tab.tables")).dataframe[0].value
     row = table[table[tx("stats.col.figure")] == tx("stats.h.received")]
-    assert list(row[tx("stats.col.this")]) == [3]
+    assert [str(v) for v in row[tx("stats.col.this")]] == ["3"]
+    # a change against nothing is a dash, not "None"
+    row = table[table[tx("stats.col.figure")] == tx("stats.h.received")]
+    assert [str(v) for v in row[tx("stats.col.change")]] == ["—"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -189,6 +192,23 @@ def test_pareto_lists_categories_and_shows_the_cases_behind_one(ref_db: Kesu,
     assert sorted(cases[tx("field.number")]) == sorted(numbers["DIM"])
     assert set(cases[tx("field.customer")]) == {DIM_CUSTOMER}
     assert numbers["CRACK"][0] not in set(cases[tx("field.number")])
+
+
+def test_the_not_given_category_shows_its_cases(ref_db: Kesu) -> None:
+    """A case without a defect type (a non-quality complaint) makes the bar "未填"; choosing
+    it lists the case (its key is the empty text, which once read as "nothing chosen")."""
+    cust = next(c.id for c in ref_db.customers() if c.name == CRACK_CUSTOMER)
+    case = ref_db.register_complaint(_user(ref_db, "sales"), ComplaintDraft(
+        customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.PHONE,
+        category=Category.NON_QUALITY, description="客户电话反映交货延迟三天。"))
+    at = _stats_page()
+    table = _pareto_tab(at, "zh").dataframe[0].value
+    assert list(table[zh("stats.dim.defect_type")]) == [zh("stats.none")]
+    _choose_category(at, "zh", zh("stats.none"))
+    tab = _pareto_tab(at, "zh")
+    assert f"**{zh('stats.cases_title', what=zh('stats.none'), n=1)}**" in values(tab,
+                                                                                "markdown")
+    assert list(tab.dataframe[0].value[zh("field.number")]) == [case.number]
 
 
 def test_pareto_by_customer_shows_that_customers_cases(ref_db: Kesu) -> None:
