@@ -150,7 +150,8 @@ def stats_committed() -> bool:
 
 def run_load(url: str, journal_dir: Path, users: int = 20, seconds: float = 180,
              kills: int = 0, seed: int = 1, progress: bool = True,
-             prepared: bool = False, with_stats: bool | None = None) -> Result:
+             prepared: bool = False, with_stats: bool | None = None,
+             outside_marker: str = "") -> Result:
     """Run the load (SIGKILLing `kills` workers at random moments, each replaced by a fresh
     process) and verify. The database must be empty or prepared (`prepared=True`)."""
     if with_stats is None:
@@ -167,7 +168,7 @@ def run_load(url: str, journal_dir: Path, users: int = 20, seconds: float = 180,
 
     def spawn(i: int) -> None:
         path = journal_dir / f"worker-{i:03d}.jsonl"
-        paths.append(path)
+        paths.append(path)  # (_working knows this name)
         p = ctx.Process(target=_load_worker.run, args=(i, url, str(path), deadline, seed * 1000 + i,
                                                      with_stats),
                         name=f"kesu-load-{i}", daemon=False)
@@ -176,7 +177,7 @@ def run_load(url: str, journal_dir: Path, users: int = 20, seconds: float = 180,
 
     for i in range(users):
         spawn(i)
-    kill_at = sorted(start + seconds * rng.uniform(0.2, 0.8) for _ in range(kills))
+    kill_at = sorted(start + seconds * rng.uniform(0.15, 0.6) for _ in range(kills))
     killed = 0
     bar = _bar(seconds, progress)
     tail = _Tail()
@@ -184,10 +185,14 @@ def run_load(url: str, journal_dir: Path, users: int = 20, seconds: float = 180,
         while time.time() < deadline:
             time.sleep(min(1.0, max(0.0, deadline - time.time())))
             while kill_at and time.time() >= kill_at[0]:
+                # a worker that is at work (has journalled), not one still starting up
+                busy = [i for i, p in procs.items() if p.is_alive() and _working(journal_dir, i)]
+                if not busy:
+                    kill_at[0] += 0.5
+                    break
                 kill_at.pop(0)
-                alive = [i for i, p in procs.items() if p.is_alive()]
-                if alive:
-                    victim = rng.choice(alive)
+                if busy:
+                    victim = rng.choice(busy)
                     procs[victim].kill()  # SIGKILL, mid-action whatever it was doing
                     procs[victim].join(10)
                     killed += 1
@@ -213,7 +218,7 @@ def run_load(url: str, journal_dir: Path, users: int = 20, seconds: float = 180,
     journals = read_journals(paths)
     engine = create_engine(url, poolclass=NullPool)
     try:
-        violations = verify(engine, journals, killed + hung)
+        violations = verify(engine, journals, killed + hung, outside_marker)
     finally:
         engine.dispose()
     if hung:
@@ -222,6 +227,11 @@ def run_load(url: str, journal_dir: Path, users: int = 20, seconds: float = 180,
     if crashed:
         violations.insert(0, f"workers exited with {crashed}")
     return Result(elapsed, users, killed, journals, violations, hung)
+
+
+def _working(journal_dir: Path, i: int) -> bool:
+    path = journal_dir / f"worker-{i:03d}.jsonl"
+    return path.exists() and path.stat().st_size > 0
 
 
 class _Tail:

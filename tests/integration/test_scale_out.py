@@ -32,12 +32,11 @@ CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip(f"needs chromium at {CHROMIUM}", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.e2e.helpers import (  # noqa: E402
-    ZH, choose, click_button, heading, idle, login,
-)
+from bench._load_browser import fill_complaint, submit_complaint, wait_saved  # noqa: E402
+from tests.e2e.helpers import ZH, heading, login  # noqa: E402
 
 expect.set_options(timeout=30_000)
 ROUNDS = 2
@@ -73,24 +72,6 @@ def two_servers(db_url: str, tmp_path: Path, hooks: Hooks) -> Iterator[tuple[Ser
         b.stop()
 
 
-def _fill(page: Page, description: str, code: str) -> None:
-    """A complaint of its own product code (so no duplicate warning asks to confirm)."""
-    choose(page, ZH.customer, ZH.customer_option)
-    page.get_by_role("textbox", name=ZH.description, exact=True).fill(description)
-    page.get_by_role("textbox", name=ZH.product_code, exact=True).fill(code)
-    choose(page, ZH.defect_type, ZH.defect_option)
-
-
-def _saved(page: Page) -> None:
-    """The form empties only once the complaint is saved (the success line may already have
-    gone with the next run while the other page was being checked)."""
-    page.wait_for_function(
-        """label => { const t = document.querySelectorAll(`textarea[aria-label="${label}"]`);
-                     return t.length === 1 && t[0].value === ""; }""",
-        arg=ZH.description, timeout=30_000)
-    idle(page)
-
-
 def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server, Server],
                                           hooks: Hooks) -> None:
     a, b = two_servers
@@ -116,11 +97,12 @@ def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server
 
             for r in range(ROUNDS):  # both forms filled, then both submitted at once
                 for i, page in enumerate(pages):
-                    _fill(page, f"两台服务器同时登记 第{r}轮 {'AB'[i]}", f"SCALE-{r}{'AB'[i]}")
+                    ab = "AB"[i]
+                    fill_complaint(page, f"两台服务器同时登记 第{r}轮 {ab}", f"SCALE-{r}{ab}")
                 for page in pages:  # each click once its page is quiet (see settle)
-                    click_button(page, ZH.log_submit)
+                    submit_complaint(page)
                 for page in pages:
-                    _saved(page)
+                    wait_saved(page)
         finally:
             browser.close()
 
