@@ -43,15 +43,22 @@ def facet_condition(dimension: str, key: str) -> ColumnElement[bool]:
     return col == int(key)  # type: ignore[no-any-return]
 
 
+def narrow(f: Any) -> list[ColumnElement[bool]]:
+    """The customer / product / responsible-department filters of Stats and of the register
+    list behind a Stats bar."""
+    conds: list[ColumnElement[bool]] = []
+    if f.customer_id is not None:
+        conds.append(C.customer_id == f.customer_id)
+    if f.product_code:
+        conds.append(func.lower(C.product_code) == f.product_code.lower())
+    if f.department_id is not None:
+        conds.append(C.responsible_department_id == f.department_id)
+    return conds
+
+
 def scope(q: Any) -> list[ColumnElement[bool]]:
-    """Every case but cancelled ones, narrowed by the Stats (or register) filters."""
-    conds: list[ColumnElement[bool]] = [C.state != State.CANCELLED.value]
-    if q.customer_id is not None:
-        conds.append(C.customer_id == q.customer_id)
-    if q.product_code:
-        conds.append(func.lower(C.product_code) == q.product_code.lower())
-    if q.department_id is not None:
-        conds.append(C.responsible_department_id == q.department_id)
+    """Every case but cancelled ones, narrowed by the Stats filters."""
+    conds = [C.state != State.CANCELLED.value, *narrow(q)]
     if q.severity is not None:
         conds.append(SEVERITY == q.severity.value)
     if q.kind is not None:

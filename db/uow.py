@@ -57,7 +57,7 @@ from core.model import (
 from core.outbox import Message, OutboxItem
 from core.rules.approvals import Delegation
 from core.rules.severity import Candidate
-from db.stats import SqlStats, facet_condition
+from db.stats import SqlStats, facet_condition, narrow
 from db.tables import (
     ApprovalStepRow,
     AssessmentRow,
@@ -348,12 +348,7 @@ class SqlComplaints:
             conds.append(ComplaintRow.received_at < flt.until)
         if flt.exclude_cancelled:
             conds.append(ComplaintRow.state != State.CANCELLED.value)
-        if flt.customer_id is not None:
-            conds.append(ComplaintRow.customer_id == flt.customer_id)
-        if flt.product_code:
-            conds.append(func.lower(ComplaintRow.product_code) == flt.product_code.lower())
-        if flt.department_id is not None:
-            conds.append(ComplaintRow.responsible_department_id == flt.department_id)
+        conds += narrow(flt)
         if flt.facet is not None:
             conds.append(facet_condition(*flt.facet))
         where = and_(True, *conds)
