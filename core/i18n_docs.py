@@ -4,6 +4,8 @@ merged into core.i18n.T."""
 from __future__ import annotations
 
 T: dict[str, tuple[str, str]] = {
+    "field.company_name": ("公司名称", "Company name"),
+    "field.company_name_help": ("回复函的落款；留空时可在客诉页面的文档区填写。", "Signs the reply letter; when empty, type it in the Documents section of a case."),
     # the Documents section of the Complaint page
     "doc.section": ("文档", "Documents"),
     "doc.intro": ("处理单与 8D 报告按您的界面语言生成；回复函按客户语言生成（可切换）。",

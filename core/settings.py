@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "dispatch_approval": "a_only",
     "work_start": "08:30",
     "work_end": "17:30",
+    "company_name": "",  # signs the reply letter (SPEC §10)
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
@@ -38,6 +39,7 @@ class Settings:
     dispatch_approval: str = "a_only"
     work_start: str = "08:30"
     work_end: str = "17:30"
+    company_name: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -57,6 +59,7 @@ def build(stored: dict[str, Any]) -> Settings:
         severity_b_claim=Decimal(str(v["severity_b_claim"])),
         dispatch_approval=str(v["dispatch_approval"]),
         work_start=str(v["work_start"]), work_end=str(v["work_end"]),
+        company_name=str(v["company_name"]),
     )
 
 
@@ -83,4 +86,9 @@ def validate(key: str, value: Any) -> Any:
         if value not in ("a_only", "all", "none"):
             raise ValueError("a_only_all_none")
         return str(value)
+    if key == "company_name":
+        name = " ".join(str(value).split())
+        if len(name) > 200:
+            raise ValueError("too_long")
+        return name
     raise ValueError("unknown_setting")

@@ -214,6 +214,8 @@ def settings(me: User) -> None:
                 tr("admin.dispatch_approval"), ["a_only", "all", "none"],
                 index=["a_only", "all", "none"].index(cfg.dispatch_approval),
                 format_func=lambda x: tr("dispatch_approval." + x)),
+            "company_name": st.text_input(tr("field.company_name"), cfg.company_name,
+                                          max_chars=200, help=tr("field.company_name_help")),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}

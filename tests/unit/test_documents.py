@@ -9,7 +9,7 @@ import pytest
 from core.documents import (
     DASH, CaseDocuments, Document, Fields, Paragraph, Section, Table, plain_text,
 )
-from core.errors import NotAllowed, NotFound
+from core.errors import InvalidInput, NotAllowed, NotFound
 from core.i18n import t
 from core.model import CapaType, ContainmentType, Lang, Severity, State, Validity
 from core.services import UserInput
@@ -331,3 +331,12 @@ def test_names_of_people_no_longer_active_still_show(w: World, closed: Case) -> 
     d8 = section(docs(w, closed).report, "doc.d8")
     assert column(tables(d8)[1], "signer")[0] == "Peng"
 
+
+
+def test_admin_sets_the_company_name_that_signs_the_letter(w: World, closed: Case) -> None:
+    w.kesu.set_settings(w.admin, {"company_name": "  华东精密   制造有限公司 "})
+    assert w.kesu.settings().company_name == "华东精密 制造有限公司"
+    assert docs(w, closed).letter.company == "华东精密 制造有限公司"
+    with pytest.raises(InvalidInput):
+        w.kesu.set_settings(w.admin, {"company_name": "厂" * 201})
+    assert w.kesu.settings().company_name == "华东精密 制造有限公司"
