@@ -40,6 +40,7 @@ MAX_TEXT = 5000
 MAX_SHORT = 100
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit
 MIN_PASSWORD = 8
+SESSIONS_ENDED = "sessions_ended:{}"  # setting per user id: when they last logged out
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 USERNAME = re.compile(r"^[a-z0-9_.-]{2,32}$")
 CASE_ROLES = (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT)
@@ -212,7 +213,20 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
             changed = uow.users.password_changed_at(user.id)
             if issued_at is not None and changed is not None and issued_at < changed:
                 return None
+            ended = uow.settings.get(SESSIONS_ENDED.format(user.id))
+            if issued_at is not None and ended and issued_at < datetime.fromisoformat(ended):
+                return None  # issued before the user logged out: a copied cookie
             return user
+
+    def end_sessions(self, actor: User) -> None:
+        """Log out: every login cookie this user holds now is refused from now on, so a copy
+        of the cookie cannot be replayed (their other browsers log in again too)."""
+        with self.uow(write=True) as uow:
+            me = uow.users.get(actor.id)
+            if me is None:
+                raise NotAllowed("err.inactive_user")
+            uow.settings.set(SESSIONS_ENDED.format(me.id), self.clock().isoformat())
+            uow.commit()
 
     def change_password(self, actor: User, old: str, new: str) -> None:
         with self.uow(write=True) as uow:

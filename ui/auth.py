@@ -119,7 +119,14 @@ def _clear() -> None:
 
 
 def logout(auth: stauth.Authenticate) -> None:
-    """End the session; the cookie is deleted in the next run (the component must render)."""
+    """End the session; the cookie is deleted in the next run (the component must render),
+    and a copy of it is refused from now on (Kesu.end_sessions)."""
+    user = st.session_state.get("kesu_user")
+    if user is not None:
+        try:
+            kesu().end_sessions(user)
+        except DomainError:
+            pass  # a user removed meanwhile: their cookies are refused anyway
     auth.authentication_controller.logout()
     st.session_state.pop("kesu_user", None)
     st.session_state["kesu_delete_cookie"] = True

@@ -222,6 +222,7 @@ PERMISSIONS: dict[str, Entry] = {
     # ------------------------------------------------------------ accounts and administration
     "change_password": (Rule(EVERYONE, lambda w, x, u: w.kesu.change_password(
         u, PASSWORD, "a new password")),),
+    "end_sessions": (Rule(EVERYONE, lambda w, x, u: w.kesu.end_sessions(u)),),
     "set_language": (Rule(EVERYONE, lambda w, x, u: w.kesu.set_language(u, Lang.EN)),),
     "list_users": (Rule(EVERYONE, lambda w, x, u: w.kesu.list_users(u)),),
     "create_user": (Rule(ADMIN, lambda w, x, u: w.kesu.create_user(
@@ -464,6 +465,8 @@ def test_the_table_names_every_forbidden_role_somewhere() -> None:
 # ---------------------------------------------------------------- stale sessions, forged users
 
 
+DEACTIVATED_MAY = {"unread_count": "a count of one's own inbox lines, nothing else",
+                   "end_sessions": "logging out only takes rights away"}
 STALE_HINTS = {"may_import"}  # answers from the caller's User object (a UI hint only); the
 # import services themselves re-read the user and refuse (see the rows above)
 
@@ -487,8 +490,8 @@ def test_a_deactivated_user_is_refused_by_every_service(
         who.username, who.display_name, who.roles, who.department_id, who.approval_level,
         who.title, active=False))
     before = _snapshot(w)
-    if name == "unread_count":
-        assert rule.call(w, ctx, who) == 0  # reads nothing but a count of one's own lines
+    if name in DEACTIVATED_MAY:
+        rule.call(w, ctx, who)
         return
     with pytest.raises(NotAllowed) as err:
         rule.call(w, ctx, who)  # the stale User object still says active
@@ -528,6 +531,18 @@ def test_session_user_refuses_a_cookie_issued_before_the_password_changed(w: Wor
     w.kesu.reset_password(w.admin, w.sales.id, "another password")
     assert w.kesu.session_user("sally", issued) is None
     assert w.kesu.session_user("SALLY ", NOW + timedelta(seconds=1)) is not None
+
+
+def test_session_user_refuses_a_cookie_issued_before_logout(w: World) -> None:
+    """A copy of the login cookie is worthless once its user logged out."""
+    issued = NOW - timedelta(minutes=5)
+    assert w.kesu.session_user("sally", issued) == w.sales
+    w.clock.advance(minutes=1)
+    w.kesu.end_sessions(w.sales)
+    assert w.kesu.session_user("sally", issued) is None
+    assert w.kesu.session_user("sally", NOW + timedelta(minutes=2)) == w.sales  # logged in again
+    assert w.kesu.session_user("quinn", issued) == w.qa  # only hers
+    assert w.kesu.session_user("sally") == w.sales  # the open session's own check is by user
 
 
 def test_session_user_refuses_a_deactivated_or_unknown_user(w: World) -> None:
