@@ -191,12 +191,11 @@ def run_load(url: str, journal_dir: Path, users: int = 20, seconds: float = 180,
                     kill_at[0] += 0.5
                     break
                 kill_at.pop(0)
-                if busy:
-                    victim = rng.choice(busy)
-                    procs[victim].kill()  # SIGKILL, mid-action whatever it was doing
-                    procs[victim].join(10)
-                    killed += 1
-                    spawn(max(procs) + 1)  # restart: a new process carries on
+                victim = rng.choice(busy)
+                procs[victim].kill()  # SIGKILL, mid-action whatever it was doing
+                procs[victim].join(10)
+                killed += 1
+                spawn(max(procs) + 1)  # restart: a new process carries on
             if bar is not None:
                 counts = tail.count(paths)
                 bar.n = min(seconds, round(time.time() - start))
