@@ -28,8 +28,20 @@ def cookie_key(data_dir: Path, from_secrets: str | None = None) -> str:
     if key:
         return key
     path = data_dir / "cookie_key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600) if not path.exists() else -1
+    try:  # written whole under a temporary name, then linked: never seen half-written
+        tmp = data_dir / f".cookie_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # fails if another instance got there first: use theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    except OSError:
+        if not path.exists():
+            raise
     return path.read_text().strip()
