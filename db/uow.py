@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import json
+from types import SimpleNamespace
 from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -533,11 +534,16 @@ class SqlRecords:
         return self._from_row(kind, r) if r else None
 
     def where(self, kind: type[T], **equals: Any) -> list[T]:
-        row = _RECORDS[kind]
-        q = select(row).order_by(row.id).execution_options(populate_existing=True)
+        # plain rows, not ORM objects (always the database's current values, as
+        # populate_existing gave): every case file and My Tasks read these (issue #6)
+        table = _RECORDS[kind].__table__
+        q = select(*table.columns).order_by(table.c.id)
         for k, v in equals.items():
-            q = q.where(getattr(row, k) == (v.value if isinstance(v, enum.Enum) else v))
-        return [self._from_row(kind, r) for r in self.s.scalars(q)]
+            q = q.where(table.c[k] == (v.value if isinstance(v, enum.Enum) else v))
+        result = self.s.execute(q)
+        keys = list(result.keys())
+        return [self._from_row(kind, SimpleNamespace(**dict(zip(keys, r, strict=True))))
+                for r in result]
 
 
 class SqlNotifications:
