@@ -130,8 +130,11 @@ def subjects(app: Any) -> dict[str, Any]:
 def _patch_streamlit() -> None:
     """As tests/app/conftest.py: app.py's st.navigation, not the legacy pages/ path; no cookie."""
     import logging
-    for name in ("streamlit", "streamlit.runtime.scriptrunner_utils.script_run_context"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+
+    from streamlit import config, logger
+    config.set_option("logger.level", "error")  # no "missing ScriptRunContext" per clear
+    logger.set_log_level("error")
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit_authenticator.models.cookie_model import CookieModel
 
@@ -251,7 +254,10 @@ def _copy(db: str, url: str, data: Path) -> tuple[str, Callable[[], None]]:
     name = f"{src.database}_w"
     admin = create_engine(src.set(database="postgres"), poolclass=NullPool,
                           isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
+    with admin.connect() as conn:  # a template must have no session: the pages' pool's
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :d AND pid <> pg_backend_pid()"),
+                     {"d": src.database})
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{src.database}"'))
 
@@ -348,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     app.uow.engine.dispose()  # type: ignore[attr-defined]
     empty = Result("empty Streamlit page", empty_page(args.runs), None)
     results = pages(s, args.runs, only)
+    print(table(results, empty, args.db), flush=True)  # in case the write services fail
     if "writes" in only:
         results += writes(args.db, url, data, args.writes)
     print()
