@@ -174,7 +174,9 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
             until = self._locked_until(uow, name, now)
             if until is not None:
                 raise AccountLocked(minutes=_minutes_left(until, now))
-            user = uow.users.by_username(name)
+            # a name no account can have (control characters, quotes, wildcards...) is simply
+            # wrong: it is not looked up
+            user = uow.users.by_username(name) if USERNAME.match(name) else None
             ok = (user is not None and user.active and bool(password)
                   and self.hasher.check(password.strip(), uow.users.password_hash(user.id)))
             uow.users.add_login_attempt(name, now, ok)
@@ -206,8 +208,11 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
 
         A cookie issued before the last password change, or for a deactivated user, is refused.
         """
+        name = username.strip().lower()
+        if not USERNAME.match(name):
+            return None
         with self.uow() as uow:
-            user = uow.users.by_username(username.strip().lower())
+            user = uow.users.by_username(name)
             if user is None or not user.active:
                 return None
             changed = uow.users.password_changed_at(user.id)

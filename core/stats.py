@@ -328,8 +328,10 @@ class Stats:
     def stats_cases(self, actor: User, flt: StatsFilter, dimension: str, key: str,
                     page: int = 1, page_size: int = 50) -> tuple[list[RegisterRow], int]:
         """The cases behind one bar of a breakdown (received in the period, filters applied)."""
-        if dimension not in DIMENSIONS or key == "*others*":
-            raise InvalidInput("err.stats_bar")
+        an_id = key == "" or (key.isascii() and key.isdigit())
+        if dimension not in DIMENSIONS or key == "*others*" or (
+                dimension not in ("six_m", "product") and not an_id):
+            raise InvalidInput("err.stats_bar")  # an id dimension's key is a number or ""
         with self.uow() as uow:
             self._may_see_stats(uow, actor)
         p = flt.period

@@ -33,14 +33,37 @@ def database_url() -> str:
 
 def make_engine(url: str | None = None, **kw: Any) -> Engine:
     url = url or database_url()
+    # SQL logging (an operator's debugging) and error messages never show parameter values:
+    # password hashes, SMTP passwords and customer data are parameters
+    kw.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
                                                   "check_same_thread": False}, **kw)
         _sqlite_setup(engine)
-        return engine
-    kw.setdefault("pool_pre_ping", True)
-    kw.setdefault("pool_size", 10)
-    return create_engine(url, **kw)
+    else:
+        kw.setdefault("pool_pre_ping", True)
+        kw.setdefault("pool_size", 10)
+        engine = create_engine(url, **kw)
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
+
+
+def _without_nul(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+                 _many: bool) -> tuple[str, Any]:
+    """NUL characters leave every text parameter, on both databases alike: PostgreSQL refuses
+    them in text (a crash on a search or login name typed with one), and no field has a use
+    for them. The services already drop control characters from most text; this is the net."""
+    return statement, _strip_nul(parameters)
+
+
+def _strip_nul(p: Any) -> Any:
+    if isinstance(p, str):
+        return p.replace("\x00", "") if "\x00" in p else p
+    if isinstance(p, dict):
+        return {k: _strip_nul(v) for k, v in p.items()}
+    if isinstance(p, (list, tuple)):
+        return type(p)(_strip_nul(v) for v in p)
+    return p
 
 
 def _sqlite_setup(engine: Engine) -> None:

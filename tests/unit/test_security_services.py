@@ -289,7 +289,7 @@ PERMISSIONS: dict[str, Entry] = {
     "assessments": (Rule(MANAGEMENT, lambda w, c, u: w.kesu.assessments(u, c.id), _case()),),
     "stats": (Rule(CASE_WORKERS, lambda w, x, u: w.kesu.stats(u, _stats_filter())),),
     "stats_cases": (Rule(CASE_WORKERS, lambda w, x, u: w.kesu.stats_cases(
-        u, _stats_filter(), "customer", "Acme Electronics")),),
+        u, _stats_filter(), "customer", str(w.draft.customer_id))),),
     # ------------------------------------------------------------ logging and editing a case
     "register_complaint": (Rule(CASE_WORKERS, lambda w, x, u: w.kesu.register_complaint(
         u, with_(w.draft, order_no=f"SO-{u.username}"), [Upload("p.png", PNG)])),),
