@@ -184,12 +184,25 @@ def _plain(v: Any) -> Any:
     return float(v) if isinstance(v, Decimal) else v
 
 
+def figure_text(v: Any, missing: str = "—") -> str:
+    """A figure as read on a screen or on paper: 85,100 (not 85100.0), 3.79, 14.3, 0."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return missing
+    if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    return f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
 def table(frame: pd.DataFrame) -> None:
-    """A figures table on screen: a missing figure reads "—" (not "None"), figures to the
-    right. The downloads keep the frame as it is (empty cells)."""
-    shown = frame.astype(object).where(frame.notna(), "—")
+    """A figures table on screen: a missing figure reads "—" (not "None"), figures as text
+    to the right. The downloads keep the frame as it is (numbers, empty cells)."""
+    shown = frame.copy()
+    for c in frame.columns[1:]:
+        shown[c] = [figure_text(v) for v in frame[c]]
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        c: st.column_config.Column(alignment="right") for c in frame.columns[1:]})
+        c: st.column_config.TextColumn(alignment="right") for c in frame.columns[1:]})
 
 
 # ------------------------------------------------------------------ charts

@@ -118,7 +118,7 @@ def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> by
         with pdf.table(text_align="LEFT", line_height=5.5, first_row_as_headings=True) as t:
             t.row([str(c) for c in frame.columns])
             for values in frame.itertuples(index=False):
-                t.row([_pdf_cell(v) for v in values])
+                t.row([ui.figure_text(v, missing="") for v in values])
         pdf.ln(4)
     pdf.add_page()
     for name, png in pngs:  # two charts a page
@@ -132,14 +132,6 @@ def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> by
         pdf.ln(6)
     return bytes(pdf.output())
 
-
-def _pdf_cell(v: Any) -> str:
-    """A table cell as read on paper: 85,100 not 85100.0, 3.79, 14.3; nothing for none."""
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return ""
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return str(v)
-    return f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else f"{v:,}"
 
 
 def build(user: User, flt: StatsFilter, month: str) -> tuple[str, bytes, bytes]:
