@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.auth import session_renewed
 from ui.context import done, flash, kesu, me, show_flash, tr
 
 user = me()
@@ -19,6 +20,6 @@ with st.form("change_password", clear_on_submit=True):
         if new != new2:
             st.error(tr("setup.mismatch"))
         elif done(kesu().change_password, user, old, new):
-            st.session_state["kesu_set_cookie"] = True  # a fresh cookie, issued after the change
+            session_renewed()  # this session and a fresh cookie count as issued after it
             flash("success", tr("account.changed"))
             st.rerun()

@@ -79,6 +79,8 @@ def restore_session(auth: stauth.Authenticate) -> None:
         if user is None:  # deactivated, or the password changed since the cookie was issued
             _clear()
             st.session_state["kesu_delete_cookie"] = True
+        else:
+            st.session_state["kesu_login_at"] = issued
 
 
 COOKIE_REPEATS = 3
@@ -98,10 +100,12 @@ def _countdown(key: str) -> bool:
 
 
 def current_user() -> Any:
-    """The logged-in user, re-read from the database every run (deactivation takes effect)."""
+    """The logged-in user, re-read from the database every run: deactivation, a password
+    reset or a logout elsewhere since this session logged in end it at its next run."""
     if not st.session_state.get("authentication_status"):
         return None
-    user = kesu().session_user(str(st.session_state.get("username")))
+    user = kesu().session_user(str(st.session_state.get("username")),
+                               st.session_state.get("kesu_login_at"))
     if user is None:
         _clear()
         st.session_state["kesu_delete_cookie"] = True
@@ -116,6 +120,14 @@ def _clear() -> None:
     for k in AUTH_KEYS:
         st.session_state[k] = None
     st.session_state.pop("kesu_user", None)
+    st.session_state.pop("kesu_login_at", None)
+
+
+def session_renewed() -> None:
+    """After the user changed their own password: this session and a fresh cookie count as
+    issued now (older sessions and cookies of theirs are refused)."""
+    st.session_state["kesu_login_at"] = datetime.now(timezone.utc)
+    st.session_state["kesu_set_cookie"] = True
 
 
 def logout(auth: stauth.Authenticate) -> None:
@@ -166,7 +178,7 @@ def _login(username: str, password: str) -> None:
     st.session_state.update({
         "authentication_status": True, "username": user.username, "name": user.display_name,
         "roles": sorted(r.value for r in user.roles), "logout": False,
-        "kesu_set_cookie": True,
+        "kesu_set_cookie": True, "kesu_login_at": datetime.now(timezone.utc),
     })
     st.session_state.pop("kesu_delete_cookie", None)  # a logout's pending delete must not win
     st.rerun()
