@@ -138,9 +138,12 @@ class Channels(_Base):
         app instances run this at once, only the one whose record went in notifies.
         """
         now = self.clock()
-        with self.uow() as uow:
-            candidates = [c.id or 0 for c in uow.complaints.due_before(now, limit)]
-            todo = [cid for cid in candidates if self._escalations(uow, cid, now)]
+        todo: list[int] = []
+        with self.uow() as uow:  # every overdue case, a batch at a time: the oldest ones,
+            offset = 0           # already escalated, must not hide the newer ones
+            while batch := uow.complaints.due_before(now, limit, offset):
+                todo += [c.id or 0 for c in batch if self._escalations(uow, c.id or 0, now)]
+                offset += len(batch)
         fired = 0
         for cid in todo:
             with self.uow(write=True) as uow:

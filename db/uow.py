@@ -428,11 +428,11 @@ class SqlComplaints:
             ComplaintRow.close_wd.is_(None)).order_by(ComplaintRow.id).limit(limit))
         return [_complaint(r) for r in rows]
 
-    def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
+    def due_before(self, at: datetime, limit: int = 5000, offset: int = 0) -> list[Complaint]:
         open_states = [x.value for x in State if x.is_open]
         q = (select(ComplaintRow).where(ComplaintRow.state.in_(open_states),
                                         ComplaintRow.due_at <= at)
-             .order_by(ComplaintRow.due_at, ComplaintRow.id).limit(limit))
+             .order_by(ComplaintRow.due_at, ComplaintRow.id).limit(limit).offset(offset))
         return [_complaint(r) for r in self.s.scalars(q)]
 
     def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.lifecycle import ApprovalCard
 from core.model import Title, User
+from ui.case import picture
 from ui.context import attempt, flash, kesu, today_local, tr
 
 
@@ -34,7 +35,8 @@ def card(user: User, x: ApprovalCard) -> None:
         if x.photos:
             cols = st.columns(min(3, len(x.photos)))
             for i, p in enumerate(x.photos[:3]):
-                cols[i].image(kesu().attachment(user, p.id)[1], width="stretch")
+                if not picture(cols[i], kesu().attachment(user, p.id)[1]):
+                    cols[i].caption(p.filename)
         comment = st.text_input(tr("appr.comment"), key=f"ac_{c.id}_{x.step.id}", max_chars=500)
         if st.button(tr("appr.approve"), key=f"ok_{c.id}_{x.step.id}", type="primary",
                      width="stretch"):

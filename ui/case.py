@@ -1,11 +1,13 @@
 """Shared pieces of a case: its facts, attachment gallery and timeline."""
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from core.model import Attachment, CaseFile, Event, Role, User
 from core.services import ComplaintView
-from ui.context import attempt, flash, kesu, lang, local, today_local, tr
+from ui.context import attempt, flash, kesu, lang, local, log, today_local, tr
 
 # Fields whose stored values are enum codes, translated with "<prefix>.<value>".
 _ENUM_FIELDS = {"channel": "channel", "kind": "kind", "category": "category",
@@ -67,6 +69,17 @@ def facts(v: ComplaintView) -> None:
     st.text(c.description)
 
 
+def picture(where: Any, data: bytes, caption: str | None = None) -> bool:
+    """Show an image; False (and nothing shown) when its bytes cannot be decoded — a file
+    that passed the type check but is damaged must not break the page."""
+    try:
+        where.image(data, caption=caption, width="stretch")
+    except Exception:  # noqa: BLE001 - PIL raises several kinds for a damaged image
+        log.warning("attachment image could not be decoded: %s", caption)
+        return False
+    return True
+
+
 def attachments(user: User, items: list[Attachment]) -> None:
     if not items:
         st.caption(tr("case.no_attachments"))
@@ -75,9 +88,7 @@ def attachments(user: User, items: list[Attachment]) -> None:
     for i, att in enumerate(items):
         col = cols[i % 3]
         data = kesu().attachment(user, att.id)[1]
-        if att.content_type.startswith("image/"):
-            col.image(data, caption=att.filename, width="stretch")
-        else:
+        if not (att.content_type.startswith("image/") and picture(col, data, att.filename)):
             col.text(att.filename)
         col.download_button(f"{tr('common.download')} ({att.size // 1024 + 1} KB)", data,
                             file_name=att.filename, mime=att.content_type,

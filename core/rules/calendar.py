@@ -77,7 +77,10 @@ class WorkCalendar:
             raise ValueError("negative working time")
         t = start.astimezone(self.tz)
         d = t.date()
-        for _ in range(MAX_DAYS_SCANNED):
+        # at least two working days a week in any real calendar: a long hold (years) still
+        # finds its day, a calendar without any working day still stops
+        scan = MAX_DAYS_SCANNED + 4 * (left // max(1, self.day_minutes) + 1)
+        for _ in range(scan):
             if self.is_workday(d):
                 begin = max(t, self._open(d))
                 close = self._close(d)

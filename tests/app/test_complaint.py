@@ -248,3 +248,17 @@ def test_production_may_not_cancel_but_management_may(ref_db: Kesu) -> None:
     assert not has_block(at, "expander", zh("action.cancel"))
     at = _open(case_id, username="manager")
     assert has_block(at, "expander", zh("action.cancel"))
+
+
+def test_a_damaged_photo_shows_its_name_and_does_not_break_the_page(demo_db: Kesu) -> None:
+    """A file that passes the type check (JPEG magic bytes) but cannot be decoded."""
+    from core.services import Upload
+    cust = next(c.id for c in demo_db.customers() if c.name == CUSTOMER)
+    case = demo_db.register_complaint(
+        _user(demo_db, "sales"),
+        ComplaintDraft(customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.PHONE,
+                       description="照片损坏", product_code="GJ-880",
+                       defect_type_id=next(d.id for d in demo_db.defect_types())),
+        [Upload("坏照片.jpg", b"\xff\xd8\xff" + b"not really a picture" * 20)])
+    at = _open(case.id)
+    assert "坏照片.jpg" in page_text(at)

@@ -304,10 +304,10 @@ class FakeComplaints:
                 if c.state == State.CLOSED and c.closed_at is not None and c.close_wd is None]
         return sorted(hits, key=lambda c: c.id or 0)[:limit]
 
-    def due_before(self, at: datetime, limit: int = 5000) -> list[Complaint]:
+    def due_before(self, at: datetime, limit: int = 5000, offset: int = 0) -> list[Complaint]:
         hits = [c for c in self.d.complaints.values()
                 if c.state.is_open and c.due_at is not None and c.due_at <= at]
-        return sorted(hits, key=lambda c: (c.due_at or at, c.id or 0))[:limit]
+        return sorted(hits, key=lambda c: (c.due_at or at, c.id or 0))[offset:offset + limit]
 
     def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
                          since: datetime, until: datetime) -> int:

@@ -135,3 +135,12 @@ def test_a_calendar_without_any_working_day_says_so_instead_of_looping() -> None
                                                   for n in range(4 * 366)))
     with pytest.raises(ValueError):
         cal.add_working_time(at(2025, 1, 1, 9, 0), hours=1)
+
+
+def test_years_of_working_time_are_counted_not_refused() -> None:
+    """A case on hold for years moves its due time by years of working hours."""
+    start = at(2025, 1, 6, 9, 0)
+    hours = 4 * 250 * CAL.hours_per_day  # about four years of working days
+    due = CAL.add_working_time(start, hours=hours)
+    assert due.year >= 2028
+    assert CAL.working_time_between(start, due) == timedelta(hours=hours)

@@ -230,6 +230,19 @@ def test_the_job_fires_each_level_once_into_the_inboxes(
         assert uow.outbox.counts() == {}  # no channel configured: inbox only
 
 
+def test_old_cases_already_escalated_do_not_hide_newer_overdue_ones(
+        kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User]) -> None:
+    """The job reads the overdue cases a batch at a time, oldest due first."""
+    old = [kesu.register_complaint(people["sales"], with_(draft, received_at=NOW))
+           for _ in range(3)]
+    clock.set(NOW + timedelta(hours=2))
+    assert kesu.escalate_overdue(limit=2) == 2 * len(old)  # levels 1 and 2 of each
+    late = kesu.register_complaint(people["sales"], with_(draft, received_at=clock()))
+    clock.set(clock() + timedelta(hours=1))
+    assert kesu.escalate_overdue(limit=2) == 1  # the newest case, behind two full batches
+    assert any(n.complaint_id == late.id for n in kesu.inbox(people["sm"]))
+
+
 def test_the_job_leaves_a_case_alone_once_the_step_is_done(
         kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User]) -> None:
     c = kesu.register_complaint(people["sales"], with_(draft, received_at=NOW,
