@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from numbers import Integral, Real
 from typing import Any
 
 import altair as alt
@@ -188,11 +189,11 @@ def figure_text(v: Any, missing: str = "—") -> str:
     """A figure as read on a screen or on paper: 85,100 (not 85100.0), 3.79, 14.3, 0."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return missing
-    if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+    if isinstance(v, bool) or not isinstance(v, Real | Decimal):
         return str(v)
-    if isinstance(v, int):
-        return f"{v:,}"
-    return f"{v:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(v, Integral):  # numpy's integers too
+        return f"{int(v):,}"
+    return f"{float(v):,.2f}".rstrip("0").rstrip(".")
 
 
 def table(frame: pd.DataFrame) -> None:
@@ -221,7 +222,7 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
     pick = alt.selection_point(name="bar", fields=["key", "label"], on="click")
     # every bar named: slanted labels never overlap, so none is dropped
     x = alt.X("label:N", sort=order, title=None,
-              axis=alt.Axis(labelAngle=-45, labelOverlap=False))
+              axis=alt.Axis(labelAngle=-45, labelOverlap=False, labelLimit=150))
     base = alt.Chart(df).encode(x=x)
     bars_ = base.mark_bar(color="#1565c0", cursor="pointer").encode(
         y=alt.Y("count:Q", title=tr("stats.count"), axis=alt.Axis(tickMinStep=1, format="d")),
@@ -244,7 +245,9 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
         y=alt.Y("y:Q", scale=scale, axis=None), text="t:N", x=alt.value(alt.expr("width")))
     return styled(alt.layer(bars_, line, rule, mark)
                   .resolve_scale(y="independent")
-                  .properties(title=tr("stats.pareto_title", what=title), height=CHART_HEIGHT))
+                  # taller: the slanted names take their room from the same height
+                  .properties(title=tr("stats.pareto_title", what=title),
+                              height=CHART_HEIGHT + 100))
 
 
 def monthly_frame(r: StatsReport) -> pd.DataFrame:
