@@ -30,7 +30,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,6 +80,8 @@ class Seeded:
     pending_number: str
     dispatched: int  # waiting for QA
     returned: int    # returned to the payload user
+    log: Path        # the server's output
+    cookies: list[str] = field(default_factory=list)  # every login cookie value seen
 
 
 def _user(app: Kesu, username: str) -> User:
@@ -151,7 +153,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             from db.wiring import build_app
             app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
             evil, pending, number, dispatched, returned = _seed(app)
-            yield Seeded(url, app, evil, pending, number, dispatched, returned)
+            yield Seeded(url, app, evil, pending, number, dispatched, returned,
+                         ARTIFACTS / "streamlit-server.log")
         app.uow.engine.dispose()  # type: ignore[attr-defined]
 
 
@@ -186,6 +189,9 @@ def open_as(browser: Browser, seeded: Seeded,
         # the cookie is written by a browser-side component a run or two after the login
         page.wait_for_function("document.cookie.includes('kesu_auth=')", polling=100)
         settle(page)
+        cookie = _cookie(context)
+        if cookie is not None:
+            seeded.cookies.append(str(cookie["value"]))
         return Watched(page, dialogs)
 
     try:
@@ -374,3 +380,31 @@ def test_a_cookie_is_refused_after_password_change_or_deactivation(
     w.page.reload()
     settle(w.page, 1500)
     login_form_shown(w.page, ZH)
+
+
+WRONG = "Wr0ng-Pa55-for-the-log"
+
+
+def test_no_password_hash_or_cookie_in_the_server_log(
+        open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded) -> None:
+    """Runs last in this module: the server has seen logins, failed logins, logouts, a
+    password reset and cookie replays by now."""
+    context = browser.new_context(base_url=seeded.url, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto("/?lang=zh")
+        login_form_shown(page, ZH)
+        settle(page)
+        page.get_by_role("textbox", name=ZH.username, exact=True).fill("qa")
+        page.get_by_role("textbox", name=ZH.password, exact=True).fill(WRONG)
+        page.get_by_role("button", name=ZH.login, exact=True).click()
+        expect(page.get_by_text(ZH.login_failed)).to_be_visible()
+    finally:
+        context.close()
+    open_as("sales")  # one more successful login
+    assert seeded.cookies, "no cookie was seen: the check would be empty"
+    log = seeded.log.read_text(errors="replace")
+    assert "You can now view" in log  # the server's output is there to read
+    for secret in [PASSWORD, WRONG, "a brand new password", *seeded.cookies]:
+        assert secret not in log
+    assert not re.search(r"\$2[aby]\$\d\d\$", log)  # no bcrypt hash
