@@ -30,7 +30,7 @@ T: dict[str, tuple[str, str]] = {
     "stats.h.ftr": ("原因分析一次通过率", "First-time-right analyses"),
     "stats.h.satisfaction": ("满意度", "Satisfaction"),
     "stats.h.cost": ("客诉损失", "Cost of complaints"),
-    "stats.h.charged_back": ("向供应商索赔", "Charged back to suppliers"),
+    "stats.h.charged_back": ("向供应商索赔", "Charged back"),
     "stats.help.received": ("期间内收到的客诉（不含已取消）。", "Complaints received in the period (cancelled ones excluded)."),
     "stats.help.closed": ("期间内结案的客诉。", "Complaints closed in the period."),
     "stats.help.open": ("期间结束时仍未结案的客诉。", "Complaints still open at the end of the period."),

@@ -261,7 +261,8 @@ def monthly_chart(r: StatsReport) -> Any:
     m, s, n = df.columns
     return styled(alt.Chart(df).mark_bar().encode(
         x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months),
-                axis=alt.Axis(labelAngle=-45)),  # not vertical: readable across the room
+                # slanted, not vertical: readable across the room; every month named
+                axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
         y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
         tooltip=[m, s, n]).properties(title=tr("stats.trend_title"), height=CHART_HEIGHT))
@@ -304,8 +305,10 @@ def cost_chart(r: StatsReport) -> Any:
     m, d, a = df.columns
     return styled(alt.Chart(df).mark_bar().encode(
         x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months),
-                axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y(f"{a}:Q", title=a), color=alt.Color(f"{d}:N", title=d),
+                axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
+        # departments' legend below: on the right its long names narrow the plot
+        y=alt.Y(f"{a}:Q", title=a),
+        color=alt.Color(f"{d}:N", title=d, legend=alt.Legend(orient="bottom")),
         tooltip=[m, d, alt.Tooltip(f"{a}:Q", format=",.2f")]).properties(
         title=tr("stats.cost_title"), height=CHART_HEIGHT))
 
