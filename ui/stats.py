@@ -16,7 +16,7 @@ from core.stats import (
     AGE_BUCKETS, DIMENSIONS, PRESETS, Bar, Headline, StatsFilter, StatsReport, change, custom,
     preset,
 )
-from ui.context import attempt, kesu, lang, local, tr
+from ui.context import attempt, kesu, lang, local, md, tr
 from ui.exports import to_csv, to_xlsx
 
 SEVERITY_COLOURS = {"A": "#c62828", "B": "#ef6c00", "C": "#1565c0", "D": "#78909c",
@@ -308,7 +308,9 @@ def cost_chart(r: StatsReport) -> Any:
                 axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
         # departments' legend below: on the right its long names narrow the plot
         y=alt.Y(f"{a}:Q", title=a),
-        color=alt.Color(f"{d}:N", title=d, legend=alt.Legend(orient="bottom")),
+        # a named palette: the same department colours on screen and in the summary PDF
+        color=alt.Color(f"{d}:N", title=d, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(scheme="tableau10")),
         tooltip=[m, d, alt.Tooltip(f"{a}:Q", format=",.2f")]).properties(
         title=tr("stats.cost_title"), height=CHART_HEIGHT))
 
@@ -377,7 +379,7 @@ def cases(user: User, flt: StatsFilter, dim: str, key: str, title: str) -> None:
     if found is None:
         return
     rows, total = found
-    st.markdown(f"**{tr('stats.cases_title', what=title, n=total)}**")
+    st.markdown(f"**{tr('stats.cases_title', what=md(title), n=total)}**")
     frame = pd.DataFrame({
         tr("field.number"): [r.number for r in rows],
         tr("field.received_at"): [local(r.received_at) for r in rows],

@@ -50,7 +50,8 @@ def _charts(r: StatsReport) -> list[tuple[str, bytes]]:
                (tr("stats.ageing_title"), ui.ageing_chart(r))]
     if r.cost:
         charts.append((tr("stats.cost_title"), ui.cost_chart(r)))
-    return [(title, chart_png(c.properties(width=720).to_json(), scale=1.5))
+    # a plot 260 high (names and legends come on top): two charts fit on an A4 page
+    return [(title, chart_png(c.properties(width=720, height=260).to_json(), scale=1.5))
             for title, c in charts]
 
 
