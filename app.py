@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.model import Role, User
 from ui import auth
-from ui.context import background_jobs, kesu, show_flash, tr
+from ui.context import background_jobs, kesu, md, show_flash, tr
 
 st.set_page_config(page_title="kesu 客诉", page_icon="📋", layout="wide")
 
@@ -72,7 +72,7 @@ def _navigation(user: User | None) -> st.navigation:  # type: ignore[valid-type]
 
 def _sidebar(user: User, authenticator: object) -> None:
     with st.sidebar:
-        st.caption(tr("sidebar.signed_in_as", name=user.display_name))
+        st.caption(tr("sidebar.signed_in_as", name=md(user.display_name)))
         auth.language_switch("sidebar_lang")
         if st.button(tr("sidebar.logout"), key="kesu_logout", width="stretch"):
             auth.logout(authenticator)  # type: ignore[arg-type]

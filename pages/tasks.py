@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.lifecycle import Task
 from core.model import User
-from ui.context import attempt, kesu, local, me, show_flash, tr
+from ui.context import attempt, kesu, local, md, me, show_flash, tr
 from ui.due import left_text, working_left
 
 INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa", "verify",
@@ -44,9 +44,9 @@ for kind, _ in counts.most_common():
         with st.container(border=True):
             a, b = st.columns([5, 1])
             sev = t.severity.value if t.severity else "—"
-            a.markdown(f"**{t.number}** · {sev} · {customers.get(t.customer_id, '?')} · "
+            a.markdown(f"**{t.number}** · {sev} · {md(customers.get(t.customer_id, '?'))} · "
                        f"{tr('state.' + t.state.value)}")
-            a.caption(f"{t.summary} · {local(t.since or t.received_at)}")
+            a.caption(f"{md(t.summary)} · {local(t.since or t.received_at)}")
             if t.on_hold:
                 a.caption(tr("due.paused"))
             elif t.due_at is not None:

@@ -8,7 +8,7 @@ import streamlit as st
 from core.lifecycle import ApprovalCard
 from core.model import Title, User
 from ui.case import picture
-from ui.context import attempt, flash, kesu, today_local, tr
+from ui.context import attempt, flash, kesu, md, today_local, tr
 
 
 def card(user: User, x: ApprovalCard) -> None:
@@ -16,22 +16,22 @@ def card(user: User, x: ApprovalCard) -> None:
     sev = c.effective_severity.value if c.effective_severity else "—"
     with st.container(border=True):
         st.subheader(f"{c.number} · {sev}")
-        st.markdown(f"**{x.customer}**")
+        st.markdown(f"**{md(x.customer)}**")
         st.markdown(f"### {tr('appr.total', amount=f'{x.total:,.2f}')}")
         for d in x.dispositions:
             qty = f" × {d.quantity}" if d.quantity else ""
             st.text(f"{tr('disposition_type.' + d.type.value)}{qty}: {d.amount:,.2f}")
             if d.note:
-                st.caption(d.note)
-        st.caption(tr("appr.proposer", name=x.proposer))
+                st.caption(md(d.note))
+        st.caption(tr("appr.proposer", name=md(x.proposer)))
         if x.root_cause:
-            st.caption(tr("appr.root_cause", text=x.root_cause))
+            st.caption(tr("appr.root_cause", text=md(x.root_cause)))
         if c.customer_position:
-            st.caption(f"{tr('field.customer_position')}: {c.customer_position}")
+            st.caption(f"{tr('field.customer_position')}: {md(c.customer_position)}")
         st.caption(tr("appr.step", seq=x.step.seq, n=len(x.steps),
                       title=tr("title." + x.step.title.value)))
         if x.on_behalf_of:
-            st.warning(tr("appr.on_behalf", name=x.on_behalf_of))
+            st.warning(tr("appr.on_behalf", name=md(x.on_behalf_of)))
         if x.photos:
             cols = st.columns(min(3, len(x.photos)))
             for i, p in enumerate(x.photos[:3]):

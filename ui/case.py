@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.model import Attachment, CaseFile, Event, Role, User
 from core.services import ComplaintView
-from ui.context import attempt, flash, kesu, lang, local, log, today_local, tr
+from ui.context import attempt, flash, kesu, lang, local, log, md, today_local, tr
 
 # Fields whose stored values are enum codes, translated with "<prefix>.<value>".
 _ENUM_FIELDS = {"channel": "channel", "kind": "kind", "category": "category",
@@ -104,7 +104,7 @@ def timeline(events: list[Event]) -> None:
     for e in list(reversed(events))[:shown]:
         with st.container(border=True):
             st.markdown(f"**{tr('action.' + e.action)}**")
-            st.caption(tr("case.by", who=e.user_name, at=local(e.at)))
+            st.caption(tr("case.by", who=md(e.user_name), at=local(e.at)))
             for field, (old, new) in e.changes.items():
                 st.text(tr("case.changed_from_to", field=tr("field." + field),
                            old=show_value(field, old), new=show_value(field, new)))

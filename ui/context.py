@@ -5,6 +5,7 @@ Part of the composition root (with app.py): the only UI module that touches db/.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -45,6 +46,16 @@ def lang() -> str:
 
 def tr(key: str, **params: Any) -> str:
     return t(key, lang(), **params)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:<>&=])")
+
+
+def md(text: object) -> str:
+    """User text for st.markdown, captions, alerts and labels: shown as typed, never as
+    Markdown (no image fetched from another server, no link, no emphasis, LaTeX, icon or
+    colour). Not for st.text, tables or inputs, which show text as it is anyway."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def me() -> User:

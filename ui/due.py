@@ -8,7 +8,7 @@ import streamlit as st
 from core.model import CaseFile, Role, Title, User
 from core.rules.calendar import WorkCalendar
 from core.sla import Due
-from ui.context import attempt, done, flash, kesu, local, settings_tz, today_local, tr
+from ui.context import attempt, done, flash, kesu, local, md, settings_tz, today_local, tr
 
 
 def left_text(left: timedelta, cal: WorkCalendar, clock_hours: bool = False) -> str:
@@ -59,8 +59,8 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
     app = kesu()
     pending = attempt(app.pending_extension, user, c.id)
     if pending is not None:
-        st.warning(tr("ext.pending", by=pending.by, step=tr("sla." + pending.step),
-                      due=local(pending.due), reason=pending.reason))
+        st.warning(tr("ext.pending", by=md(pending.by), step=tr("sla." + pending.step),
+                      due=local(pending.due), reason=md(pending.reason)))
         if user.has(Role.MANAGEMENT) or user.title == Title.QA_MANAGER:
             with st.form(f"ext_decide_{c.id}"):
                 comment = st.text_input(tr("field.comment"), max_chars=500)

@@ -16,7 +16,7 @@ from core.stats import (
     AGE_BUCKETS, DIMENSIONS, PRESETS, Bar, Headline, StatsFilter, StatsReport, change, custom,
     preset,
 )
-from ui.context import attempt, kesu, lang, local, tr
+from ui.context import attempt, kesu, lang, local, md, tr
 from ui.exports import to_csv, to_xlsx
 
 SEVERITY_COLOURS = {"A": "#c62828", "B": "#ef6c00", "C": "#1565c0", "D": "#78909c",
@@ -379,7 +379,7 @@ def cases(user: User, flt: StatsFilter, dim: str, key: str, title: str) -> None:
     if found is None:
         return
     rows, total = found
-    st.markdown(f"**{tr('stats.cases_title', what=title, n=total)}**")
+    st.markdown(f"**{tr('stats.cases_title', what=md(title), n=total)}**")
     frame = pd.DataFrame({
         tr("field.number"): [r.number for r in rows],
         tr("field.received_at"): [local(r.received_at) for r in rows],

@@ -26,12 +26,13 @@ test_lifecycle_journey.py; what matters here is what the pages do with stored te
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,10 @@ IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(1)</script>"
 SVG = '"><svg onload=alert(1)>'
 PAYLOADS = (IMG, SCRIPT, SVG)
+# Markdown, for the texts a page writes with st.markdown / st.caption: an image from another
+# server (a beacon: every viewer's browser would call it), a javascript: link, a heading
+BEACON = "http://127.0.0.1:9/beacon.png"
+MD = f"Md ![px]({BEACON}) [clickme](javascript:alert(1)) # big"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"
        b"\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -86,6 +91,9 @@ class Seeded:
 
 def _user(app: Kesu, username: str) -> User:
     return next(u for u in app.list_active_users() if u.username == username)
+
+
+with_md: list[int] = []  # the case whose customer, user and extension reason are Markdown
 
 
 def _seed(app: Kesu) -> tuple[User, int, str, int, int]:
@@ -133,6 +141,16 @@ def _seed(app: Kesu) -> tuple[User, int, str, int, int]:
     c = app.register_complaint(evil, draft)
     app.dispatch(evil, c.id or 0, 1)
     app.return_to_sales(qa, c.id or 0, 2, f"missing {SCRIPT}")
+    md = app.save_reference(admin, Customer(0, MD))
+    marker = app.create_user(admin, UserInput("md_sales", MD, frozenset({Role.SALES}),
+                                              sales_dept), PASSWORD)
+    m = app.register_complaint(marker, dataclasses.replace(draft, customer_id=md,
+                                                           description=f"text {MD}"))
+    app.dispatch(marker, m.id or 0, 1, f"comment {MD}")
+    step = app.due_times(marker, m.id or 0)[0].step
+    app.request_extension(marker, m.id or 0, 2, step, datetime.now(timezone.utc)
+                          + timedelta(days=40), f"reason {MD}")
+    with_md.append(m.id or 0)
     for victim in ("victim_pass", "victim_deac"):  # before the server's first run: the
         # cookie restore works from a user list it caches for 30 s
         app.create_user(admin, UserInput(victim, "Victim", frozenset({Role.FINANCE})),
@@ -293,6 +311,30 @@ def test_the_checks_catch_a_real_injection(open_as: Callable[[str], Watched]) ->
     assert w.page.evaluate(INJECTED_JS) != []
     w.page.wait_for_timeout(500)  # let the image error fire (a wait, not an assertion on time)
     assert w.dialogs == ["1"]
+
+
+def test_markdown_in_user_text_is_shown_as_text(
+        open_as: Callable[[str], Watched], seeded: Seeded) -> None:
+    """My Tasks writes the customer's name with st.markdown: no image is fetched from
+    another server, no javascript: link, the name reads as typed."""
+    w = open_as("qa")
+    asked: list[str] = []
+    w.page.on("request", lambda r: asked.append(r.url))
+    w.page.goto("/tasks?lang=zh")
+    expect(heading(w.page, "我的待办")).to_be_visible()
+    _safe(w, MD)
+    assert w.page.locator(f'img[src="{BEACON}"]').count() == 0
+    assert w.page.locator('a[href^="javascript:"]').count() == 0
+    # the Complaint page: the extension request (a warning) and the timeline's "by" lines
+    w.page.goto(f"/complaint?id={with_md[0]}&lang=zh")
+    idle(w.page)
+    _safe(w, f"reason {MD}", f"text {MD}")
+    w.page.get_by_role("tab", name=re.compile(r"^处理记录")).click()
+    _safe(w, f"comment {MD}")
+    by = w.page.get_by_test_id("stCaptionContainer").filter(has_text=MD)
+    expect(by.first).to_be_visible()  # "by <the user's name>" lines of the timeline
+    assert w.page.locator(f'img[src="{BEACON}"]').count() == 0
+    assert not [u for u in asked if "beacon" in u]
 
 
 # ---------------------------------------------------------------- forbidden URLs

@@ -271,3 +271,21 @@ def test_worker_jobs_are_not_called_from_pages() -> None:
     setup = _called(_python_files(*UI_CODE), {"create_first_admin"})
     assert [s.split(":")[0] for s in setup] == ["ui/auth.py"]
     assert "needs_first_admin" in (ROOT / "app.py").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- Markdown in user text
+
+
+@pytest.mark.parametrize("text", [
+    "![px](http://127.0.0.1:9/beacon.png)", "[clickme](javascript:alert(1))", "# big",
+    "**bold** _it_ ~~s~~ `code`", "$x^2$", ":red[colour] :material/home: :smile:",
+    "<b>&amp;</b>", "a\\b", "1. list", "- item", "| a | b |", "=HYPERLINK()"])
+def test_md_escapes_every_markdown_character(text: str) -> None:
+    """ui.context.md: user text written through st.markdown / captions / alerts reads as
+    typed (the browser test checks the result on the pages)."""
+    from ui.context import md
+    escaped = md(text)
+    unescaped = re.sub(r"\\(.)", r"\1", escaped)
+    assert unescaped == text  # nothing lost
+    # every Markdown-active ASCII character is preceded by a backslash
+    assert not re.search(r"(?<!\\)[`*_\[\]()#!|~$:<>&]", escaped.replace("\\\\", ""))
