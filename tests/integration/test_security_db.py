@@ -178,3 +178,15 @@ def test_nul_characters_in_stored_text_never_crash(
     assert view.complaint.state is State.CANCELLED
     rows, total = app.register(world.qa, RegisterFilter(text="Nul\x00 Co"))
     assert total == 1 and rows[0].customer == "Nul Co."
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..", "/etc/passwd", "a" * 63 + "/",
+                                  "A" * 64, "0" * 64 + "\n", ""])
+def test_the_blob_store_never_reads_outside_its_folder(app: Kesu, name: str) -> None:
+    """Attachments are stored by SHA-256 under attachments/ab/…; a name that is not a hash
+    (a crafted database row) is NotFound, never a path."""
+    from core.errors import NotFound
+    with pytest.raises(NotFound):
+        app.blobs.get(name)
+    sha = app.blobs.put(b"%PDF-1.4 tiny")
+    assert app.blobs.get(sha) == b"%PDF-1.4 tiny"

@@ -19,21 +19,35 @@ The attack surface of kesu, attack → where it is tested (issue #6 "Security"):
   a forged User object carrying roles the database does not give → test_forged_roles_*;
   a cookie issued before a password change / for a deactivated user →
   test_session_user_refuses_*; the pages: tests/app/test_security_pages.py.
+- Production of another department acting on a case (hold/resume to stop its clock, a
+  meeting whose items become CAPA actions, an extension request) → refused
+  (PERMISSIONS rows "hold", "resume", "add_meeting", "request_extension"; fixed in
+  core/workflow.py not_own_department).
 - Segregation of duties: proposer signs own disposition, deputy outside dates, own extension →
   tests/unit/test_lifecycle.py (test_proposer_cannot_approve_own_disposition, ...) and
   test_a_user_cannot_decide_their_own_extension here.
 - Login: lockout after 5 failures → tests/unit/test_lockout.py,
-  tests/integration/test_search_and_lockout.py; no password / hash / cookie in the logs →
-  tests/integration/test_security_db.py; logout ends the session, old cookie refused after
-  password change or deactivation → tests/app/test_security_pages.py,
-  tests/e2e/test_security_browser.py.
+  tests/integration/test_search_and_lockout.py (a wildcard login name locks only itself:
+  test_security_db.py); no password / hash in the logs, SQL log included →
+  tests/integration/test_security_db.py; no password, hash or cookie value in the real
+  server's log → tests/e2e/test_security_browser.py; logout ends the session and a copy of
+  the cookie (Kesu.end_sessions) → test_session_user_refuses_a_cookie_issued_before_logout
+  here, tests/app/test_security_pages.py, tests/e2e/test_security_browser.py; an open
+  session or a cookie from before a password reset, a deactivation or a logout elsewhere →
+  the login form at the next run → tests/app/test_security_pages.py.
 - Uploads: path traversal in names, NUL, absolute paths, oversize, mislabelled (.exe as .jpg,
   HTML as .pdf) → test_upload_* here (refused with a translated message, nothing stored).
 - HTML/JS payloads in every free-text field and in a file name → shown as text in Chromium:
   tests/e2e/test_security_browser.py; no `unsafe_allow_html` with user text:
-  tests/unit/test_security_static.py.
+  tests/unit/test_security_static.py. Markdown in user text (an image from another server, a
+  javascript: link) written with st.markdown / captions / alerts → escaped by ui.context.md:
+  tests/e2e/test_security_browser.py (test_markdown_in_user_text_is_shown_as_text),
+  tests/unit/test_security_static.py (test_md_escapes_every_markdown_character).
 - SQL metacharacters in register search and filters, both databases →
-  tests/integration/test_security_db.py.
+  tests/integration/test_security_db.py; NUL characters (PostgreSQL refuses them) in any
+  text → stripped from every parameter (db/engine.py), no crash:
+  test_nul_characters_in_stored_text_never_crash; attachment storage by hash only →
+  test_the_blob_store_never_reads_outside_its_folder.
 - Spreadsheet formula injection in XLSX/CSV exports → tests/unit/test_security_static.py.
 - Secrets in the repository (private keys, passwords, tokens, a constant cookie key) →
   tests/unit/test_security_static.py.
