@@ -20,32 +20,40 @@ with st.expander(tr("stats.definitions")):
 ui.headline(report)
 if report.current.received == 0 and report.current.closed == 0:
     st.info(tr("stats.empty_period"))
+# only the open tab runs (on_change="rerun"): one chart is built per click, not six
 pareto, trend, ageing, recur, cost, tables = st.tabs([
     tr("stats.tab.pareto"), tr("stats.tab.trend"), tr("stats.tab.ageing"),
-    tr("stats.tab.recurrence"), tr("stats.tab.cost"), tr("stats.tab.tables")])
-with pareto:
-    ui.pareto_section(user, report)
-with trend:
-    st.altair_chart(ui.monthly_chart(report), width="stretch")
-    ui.downloads("trend", ui.monthly_frame(report), "trend")
-with ageing:
-    st.altair_chart(ui.ageing_chart(report), width="stretch")
-    ui.downloads("ageing", ui.ageing_frame(report), "ageing")
-with recur:
-    frame = ui.recurrence_frame(report)
-    st.caption(tr("stats.recurrence_help"))
-    if frame.empty:
-        st.info(tr("stats.no_recurrence"))
-    else:
-        st.dataframe(frame, hide_index=True, width="stretch")
-        ui.downloads("recurrences", frame, "recur")
-with cost:
-    st.altair_chart(ui.cost_chart(report), width="stretch")
-    ui.downloads("cost", ui.cost_frame(report), "cost")
-with tables:
-    ui.table(ui.headline_table(report))
-    ui.downloads("headline", ui.headline_table(report), "headline")
-    ui.table(ui.on_time_table(report))
-    ui.downloads("on-time", ui.on_time_table(report), "on_time")
+    tr("stats.tab.recurrence"), tr("stats.tab.cost"), tr("stats.tab.tables")],
+    key="stats_tab", on_change="rerun")
+if pareto.open:
+    with pareto:
+        ui.pareto_section(user, report)
+if trend.open:
+    with trend:
+        st.altair_chart(ui.monthly_chart(report), width="stretch")
+        ui.downloads("trend", lambda: ui.monthly_frame(report), "trend")
+if ageing.open:
+    with ageing:
+        st.altair_chart(ui.ageing_chart(report), width="stretch")
+        ui.downloads("ageing", lambda: ui.ageing_frame(report), "ageing")
+if recur.open:
+    with recur:
+        frame = ui.recurrence_frame(report)
+        st.caption(tr("stats.recurrence_help"))
+        if frame.empty:
+            st.info(tr("stats.no_recurrence"))
+        else:
+            st.dataframe(frame, hide_index=True, width="stretch")
+            ui.downloads("recurrences", lambda: frame, "recur")
+if cost.open:
+    with cost:
+        st.altair_chart(ui.cost_chart(report), width="stretch")
+        ui.downloads("cost", lambda: ui.cost_frame(report), "cost")
+if tables.open:
+    with tables:
+        ui.table(ui.headline_table(report))
+        ui.downloads("headline", lambda: ui.headline_table(report), "headline")
+        ui.table(ui.on_time_table(report))
+        ui.downloads("on-time", lambda: ui.on_time_table(report), "on_time")
 st.divider()
 summary_downloads(user, flt)

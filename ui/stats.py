@@ -2,6 +2,7 @@
 screen-shared (large type, one colour per severity everywhere), click-through to the cases."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from numbers import Integral, Real
@@ -330,15 +331,19 @@ def dimension_title(dim: str) -> str:
 # ------------------------------------------------------------------ downloads and click-through
 
 
-def downloads(name: str, frame: pd.DataFrame, key: str) -> None:
-    """Every Stats table to Excel and CSV (formula injection neutralised by ui/exports)."""
-    cols = list(frame.columns)
-    data = [list(r) for r in frame.itertuples(index=False)]
+def downloads(name: str, frame: Callable[[], pd.DataFrame], key: str) -> None:
+    """Every Stats table to Excel and CSV (formula injection neutralised by ui/exports).
+    The files are written when the button is clicked, not on every run of the page."""
+    def file(kind: str) -> bytes:
+        f = frame()
+        cols, data = list(f.columns), [list(r) for r in f.itertuples(index=False)]
+        return (to_xlsx if kind == "xlsx" else to_csv)(cols, data)
+
     a, b, _ = st.columns([1, 1, 4])
-    a.download_button(tr("stats.xlsx"), to_xlsx(cols, data), file_name=f"kesu-{name}.xlsx",
+    a.download_button(tr("stats.xlsx"), lambda: file("xlsx"), file_name=f"kesu-{name}.xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       key=f"dl_x_{key}", on_click="ignore")
-    b.download_button(tr("stats.csv"), to_csv(cols, data), file_name=f"kesu-{name}.csv",
+    b.download_button(tr("stats.csv"), lambda: file("csv"), file_name=f"kesu-{name}.csv",
                       mime="text/csv", key=f"dl_c_{key}", on_click="ignore")
 
 
@@ -363,7 +368,7 @@ def pareto_section(user: User, r: StatsReport) -> None:
     st.dataframe(pareto_frame(bars).drop(columns=["key"]).rename(columns={
         "label": dimension_title(dim), "count": tr("stats.count"), "share": "%",
         "cumulative": tr("stats.cumulative")}), hide_index=True, width="stretch")
-    downloads(f"pareto-{dim}", pareto_frame(bars), f"pareto_{dim}")
+    downloads(f"pareto-{dim}", lambda: pareto_frame(bars), f"pareto_{dim}")
 
 
 def _picked(event: Any) -> str | None:
