@@ -32,7 +32,7 @@ from core.importing import (
     report_rows, text_of,
 )
 from core.model import User
-from ui.context import attempt, error_message, flash, kesu, lang, tr
+from ui.context import attempt, error_message, flash, kesu, lang, md, tr
 from ui.exports import to_xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -293,7 +293,7 @@ def import_tab(me: User) -> None:
     if table is None:
         return
     sig = st.session_state["imp_loaded"][0]
-    st.success(tr("imp.read", name=table.filename, rows=len(table.rows),
+    st.success(tr("imp.read", name=md(table.filename), rows=len(table.rows),
                   cols=len(table.headers)))
     mapping = _mapping(me, table, sig)
     st.markdown("**" + tr("imp.options") + "**")
@@ -372,10 +372,10 @@ def _report(report: Report) -> None:
     (st.warning if report.has_errors else st.success)(summary)
     if report.new_customers:
         st.info(tr("imp.new_customers", n=len(report.new_customers),
-                   names="、".join(report.new_customers[:30])))
+                   names=md("、".join(report.new_customers[:30]))))
     if report.new_defect_types:
         st.info(tr("imp.new_defects", n=len(report.new_defect_types),
-                   names="、".join(report.new_defect_types[:30])))
+                   names=md("、".join(report.new_defect_types[:30]))))
     if not report.problems:
         st.caption(tr("imp.no_problems"))
         return

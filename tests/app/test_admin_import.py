@@ -14,6 +14,7 @@ from core.services import Kesu, UserInput
 from tests.app.helpers import (
     en, login_as, new_app, no_exception, page_text, widget, zh,
 )
+from ui.context import md
 from ui.importer import read_table
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,7 +56,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
     at, tab = import_tab()
     assert widget(tab, "download_button", zh("imp.template"))
     tab = upload(at, "客户投诉登记表.xlsx", register_file())
-    assert zh("imp.read", name="客户投诉登记表.xlsx", rows=2, cols=7) in page_text(tab)
+    assert zh("imp.read", name=md("客户投诉登记表.xlsx"), rows=2, cols=7) in page_text(tab)
     # the mapping is guessed from the headers; 备注 means nothing to kesu
     assert widget(tab, "selectbox", "登记日期").value == "received_at"
     assert widget(tab, "selectbox", "投诉内容").value == "description"
@@ -90,7 +91,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
     states = {r.number: r.state for r in rows}
     assert states == {"KS2505-003": State.CLOSED, "KS2506-001": State.REGISTERED}
     # the file is gone from the uploader: a second click cannot import it twice
-    assert zh("imp.read", name="客户投诉登记表.xlsx", rows=2, cols=7) not in page_text(at)
+    assert zh("imp.read", name=md("客户投诉登记表.xlsx"), rows=2, cols=7) not in page_text(at)
 
 
 def test_only_the_clean_rows_when_chosen(ref_db: Kesu) -> None:

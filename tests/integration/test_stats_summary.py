@@ -43,6 +43,6 @@ def test_the_pdf_reads_back_in_chinese(fixed: Fixed, monkeypatch) -> None:  # no
     text = re.sub(r"[\s\x00]+", "", "".join(p.extract_text() for p in reader.pages))
     for expected in ("客诉每月汇总2026-10", "外观划伤", "甲公司", "制造部", "GJ-880精密轴承座"):
         assert expected in text
-    assert len(reader.pages) >= 8  # tables, then one page per chart
+    assert len(reader.pages) >= 5  # tables, then the charts two to a page
     fonts = {str(f) for p in reader.pages for f in (p["/Resources"].get("/Font") or {}).values()}
     assert fonts  # the CJK font is embedded, not referenced by name
