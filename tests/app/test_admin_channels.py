@@ -105,7 +105,7 @@ def test_send_test_message_shows_the_mail_servers_answer(ref_db: Kesu,
     button.click().run()
     no_exception(at)
     assert values(at, "success") == [zh("chan.test_ok")]
-    assert values(at, "code") == ["250 2.0.0 Ok: queued as KESU1"]
+    assert "250 2.0.0 Ok: queued as KESU1" in values(at, "code")  # (Backup tab: a command too)
     assert [m["To"] for m in smtp.box.messages] == ["boss@factory.cn"]
 
 
