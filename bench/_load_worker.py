@@ -177,6 +177,9 @@ class Actor:
         if s == State.REGISTERED:
             if c.kind != Kind.COMPLAINT:
                 return "route_short", lambda v: a.route_short(u["sales"], cid, v)
+            if c.severity_proposed is None:  # logged in a hurry (the browser): sales adds it
+                d = _draft_of(c, severity_proposed=Severity.C)
+                return "edited", lambda v: a.update_complaint(u["sales"], cid, v, d, "补充等级")
             if c.severity_proposed == Severity.A and c.dispatch_approved_by_id is None:
                 return "approve_dispatch", lambda v: a.approve_dispatch(u["gm"], cid, v, "同意")
             return "dispatch", lambda v: a.dispatch(u["sales"], cid, v)
