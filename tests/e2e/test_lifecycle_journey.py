@@ -45,7 +45,7 @@ from core.model import (
 )
 from core.services import ComplaintDraft, Kesu
 from tests.e2e.conftest import running_server
-from tests.e2e.helpers import PASSWORD, ZH, heading, idle
+from tests.e2e.helpers import PASSWORD, ZH, heading, idle, settle
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
@@ -236,6 +236,7 @@ def _action(page: Page, name: str) -> Locator:
 
 
 def _submit(scope: Locator) -> None:
+    settle(scope.page, 700)  # a click in the cookie component's extra run is lost (settle)
     scope.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
 
 
@@ -419,11 +420,14 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
         has=sales.locator("th", has_text="处理方案"))
     expect(grid).to_have_count(1)
     grid.scroll_into_view_if_needed()
-    idle(sales)
+    settle(sales, 1000)
     # the editor's one starting row is a compensation of 0.00; the canvas grid has 35 px rows:
-    # select the first cell, move to the amount column, open its editor and type the amount
+    # select the first cell, move to the amount column, open its editor and type the amount.
+    # The grid takes the keyboard focus a moment after the click: keys pressed before that go
+    # to the tab list (the arrows then switch tabs) — wait for the focus.
     expect(grid.locator("#glide-cell-1-0")).to_have_text("赔款")
     grid.click(position={"x": 120, "y": 52})
+    sales.wait_for_function("document.activeElement?.tagName === 'CANVAS'", timeout=5000)
     sales.keyboard.press("ArrowRight")
     sales.keyboard.press("ArrowRight")
     sales.keyboard.press("Enter")
