@@ -2,7 +2,7 @@
 at /usr/bin/chromium) through Playwright, using the end-to-end tier's steps and texts."""
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import ZH, choose, click_button, idle, settle
 
@@ -26,8 +26,18 @@ def submit_complaint(page: Page) -> None:
     click_button(page, ZH.log_submit)
 
 
-def wait_saved(page: Page, timeout_ms: int = 30_000) -> None:
+def fresh_session(page: Page) -> None:
+    """Reload after logging in: the new session is logged in by the cookie. Right after the
+    login form, the cookie writes of the next runs can swallow the first click (see
+    tests/e2e/helpers.settle); a test of faults must not fail on that."""
+    page.reload()
+    expect(page.get_by_role("heading", name=ZH.log_title, exact=True)).to_be_visible()
+    settle(page, 1000)
+
+
+def wait_saved(page: Page, timeout_ms: int = 90_000) -> None:
     """The form empties only once the complaint is saved (the success line may already have
-    gone with the next run while another page was being checked)."""
+    gone with the next run while another page was being checked). Under load a SQLite
+    writer may wait up to its 60 s busy timeout."""
     page.wait_for_function(DESCRIPTION_BOX, arg=ZH.description, timeout=timeout_ms)
     idle(page)

@@ -61,7 +61,7 @@ def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Pa
     the browser had seen saved is missing."""
     from playwright.sync_api import expect, sync_playwright
 
-    from bench._load_browser import fill_complaint, submit_complaint, wait_saved
+    from bench._load_browser import fill_complaint, fresh_session, submit_complaint, wait_saved
     from tests.e2e.conftest import CHROMIUM_ARGS
     from tests.e2e.helpers import ZH, heading, login
 
@@ -85,6 +85,7 @@ def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Pa
                                         viewport={"width": 1400, "height": 1000})
                 page.goto("/")
                 login(page, ZH, "sales")
+                fresh_session(page)
                 for k in range(2):
                     fill_complaint(page, f"{MARK} {k}", f"FAULT-{k}")
                     submit_complaint(page)
@@ -104,6 +105,7 @@ def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Pa
                 page.goto("/")
                 expect(heading(page, ZH.login_title)).to_be_visible()
                 login(page, ZH, "sales")
+                fresh_session(page)
                 fill_complaint(page, f"{MARK} 3", "FAULT-3")
                 submit_complaint(page)
                 wait_saved(page)

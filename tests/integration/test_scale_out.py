@@ -35,7 +35,9 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
-from bench._load_browser import fill_complaint, submit_complaint, wait_saved  # noqa: E402
+from bench._load_browser import (  # noqa: E402
+    fill_complaint, fresh_session, submit_complaint, wait_saved,
+)
 from tests.e2e.helpers import ZH, heading, login  # noqa: E402
 
 expect.set_options(timeout=30_000)
@@ -87,6 +89,7 @@ def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server
                 page.goto("/")
                 expect(heading(page, ZH.login_title)).to_be_visible()
                 login(page, ZH, "sales")
+                fresh_session(page)
                 pages.append(page)
             # the cookie issued by A (same host, other port) logs the visitor in on B
             roaming = pages[0].context.new_page()
