@@ -28,14 +28,13 @@ pareto, trend, ageing, recur, cost, tables = st.tabs([
 if pareto.open:
     with pareto:
         ui.pareto_section(user, report)
-if trend.open:
-    with trend:
-        st.altair_chart(ui.monthly_chart(report), width="stretch")
-        ui.downloads("trend", lambda: ui.monthly_frame(report), "trend")
-if ageing.open:
-    with ageing:
-        st.altair_chart(ui.ageing_chart(report), width="stretch")
-        ui.downloads("ageing", lambda: ui.ageing_frame(report), "ageing")
+for tab, name, chart, frame in ((trend, "trend", ui.monthly_chart, ui.monthly_frame),
+                                (ageing, "ageing", ui.ageing_chart, ui.ageing_frame),
+                                (cost, "cost", ui.cost_chart, ui.cost_frame)):
+    if tab.open:  # a chart and its table's downloads
+        with tab:
+            st.altair_chart(chart(report), width="stretch")
+            ui.downloads(name, lambda f=frame: f(report), name)
 if recur.open:
     with recur:
         frame = ui.recurrence_frame(report)
@@ -45,10 +44,6 @@ if recur.open:
         else:
             st.dataframe(frame, hide_index=True, width="stretch")
             ui.downloads("recurrences", lambda: frame, "recur")
-if cost.open:
-    with cost:
-        st.altair_chart(ui.cost_chart(report), width="stretch")
-        ui.downloads("cost", lambda: ui.cost_frame(report), "cost")
 if tables.open:
     with tables:
         ui.table(ui.headline_table(report))
