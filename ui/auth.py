@@ -16,7 +16,10 @@ from streamlit_authenticator.utilities import LoginError
 
 from core.errors import DomainError
 from core.model import Lang, Role
+from ui import cookie
 from ui.context import error_message, kesu, tr
+
+cookie.install()  # the login cookie is written by a script that starts no extra run
 
 COOKIE_NAME = "kesu_auth"
 COOKIE_DAYS = 1.0
@@ -56,8 +59,8 @@ def authenticator() -> stauth.Authenticate:
 
 def restore_session(auth: stauth.Authenticate) -> None:
     """Finish pending cookie writes, then log in from a valid cookie (fresh browser tab/reload)."""
-    # The cookie component's own first render triggers an extra rerun, which can unmount a
-    # set/delete before the browser ran it: repeat the write on the next few runs.
+    # A run cut short (st.rerun, st.switch_page) can drop the cookie script before the browser
+    # ran it: repeat the write on the next few runs (writing it twice is harmless).
     if _countdown("kesu_delete_cookie"):
         auth.cookie_controller.delete_cookie()
     if _countdown("kesu_set_cookie") and st.session_state.get("authentication_status"):
