@@ -79,7 +79,6 @@ def _login(page: object, base: str, username: str) -> None:
     box = p.get_by_role("textbox", name=re.compile("用户名|Username"))  # type: ignore[attr-defined]
     box.wait_for(timeout=120_000)
     _idle(p)
-    time.sleep(1.0)  # the cookie component's extra run (tests/e2e/helpers.settle)
     box.fill(username)
     p.get_by_role("textbox", name=re.compile("^(密码|Password)$")).fill(PASSWORD)  # type: ignore[attr-defined]
     p.get_by_role("button", name=re.compile("^(登录|Log in)$")).click()  # type: ignore[attr-defined]

@@ -276,6 +276,7 @@ T: dict[str, tuple[str, str]] = {
     "case.cancel": ("撤销此客诉", "Cancel this case"),
     "case.cancel_submit": ("确认撤销", "Cancel the case"),
     "case.cancelled": ("已撤销：{reason}", "Cancelled: {reason}"),
+    "reason.duplicate": ("与 {number} 重复，已合并到该客诉", "A duplicate of {number}, merged into it"),
     "case.cancelled_done": ("客诉已撤销，记录仍保留。", "The case is cancelled; its record stays."),
     "case.changed_from_to": ("{field}：{old} → {new}", "{field}: {old} → {new}"),
     "case.by": ("{who} · {at}", "{who} · {at}"),
@@ -787,6 +788,13 @@ def _param(name: str, value: Any, lang: str) -> Any:
             if lang == "zh" else ", ".join(t(prefix + p, lang) if prefix + p in T else p
                                            for p in parts)
     return value
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A stored reason as a sentence: a merge stores `duplicate:<number>`."""
+    if reason.startswith("duplicate:"):
+        return t("reason.duplicate", lang, number=reason.split(":", 1)[1])
+    return reason
 
 
 def error_text(err: DomainError, lang: str) -> str:

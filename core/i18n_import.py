@@ -50,6 +50,8 @@ T: dict[str, tuple[str, str]] = {
     "imp.done": ("已导入 {n} 件客诉（其中 {closed} 件已结案），跳过 {skipped} 行有错误的行；新建客户 {customers} 个、不良类型 {defects} 个。",
                  "{n} complaints imported ({closed} closed), {skipped} rows with errors left out; "
                  "{customers} customers and {defects} defect types created."),
+    "imp.open_clock": ("{n} 件未结案的客诉导入后为「已登记」，等品管分派；它们的时限从导入时起算，而不是从原受理日期，所以导入后不会立刻逾期、也不会马上升级通知。",
+                       "{n} open complaints come in as “registered”, waiting for QA to dispatch them; their time limits count from the import, not from their received date, so they are not overdue (nor escalated) the moment they arrive."),
     "imp.failed": ("导入失败，未导入任何数据。", "The import failed; nothing was imported."),
     "imp.forbidden": ("只有系统管理员或品管经理可以导入登记表。", "Only an administrator or the QA manager may import a register."),
     # report columns and levels

@@ -89,15 +89,18 @@ def open_steps(case: CaseFile, events: list[Event]) -> list[tuple[str, datetime]
     if not c.state.is_open:
         return []
     out: list[tuple[str, datetime]] = []
+    # an open case imported from an old register starts kesu's clocks at its import: it was
+    # handled on paper until then, and would otherwise be overdue (and escalated) at once
+    entered = max(c.received_at, c.created_at) if c.imported and c.created_at else c.received_at
     if c.kind == Kind.INQUIRY:
-        return [("answer_inquiry", c.received_at)]
+        return [("answer_inquiry", entered)]
     if c.kind == Kind.SUGGESTION:
-        return [("answer_suggestion", c.received_at)]
+        return [("answer_suggestion", entered)]
     if c.state == State.REGISTERED:
-        out.append(("dispatch", c.received_at))
+        out.append(("dispatch", entered))
     dispatched = _last(events, "dispatch")
     if c.state == State.INVESTIGATING:
-        out.append(("investigation", _last(events, "acknowledge") or c.received_at))
+        out.append(("investigation", _last(events, "acknowledge") or entered))
     if dispatched and c.state in BEFORE_REPLY:
         out.append(("reply", _first(events, "dispatch") or dispatched))
         if c.effective_severity == Severity.A and not case.containment:

@@ -7,7 +7,8 @@ from core.services import Upload
 from ui.actions import dispositions, panel, progress
 from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
-from ui.context import attempt, flash, kesu, local, me, show_flash, tr
+from core.i18n import reason_text
+from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr
 from ui.documents import documents
 from ui.forms import complaint_fields
 
@@ -32,7 +33,7 @@ def lookup() -> None:
     number = st.text_input(tr("case.pick"), key="case_number", placeholder="KS2611-001",
                            on_change=_open_number)
     if number.strip():
-        st.warning(tr("case.not_found", number=number.strip()))
+        st.warning(tr("case.not_found", number=md(number.strip())))
 
 
 raw = st.query_params.get("id", "")
@@ -53,9 +54,9 @@ st.title(tr("case.title", number=c.number))
 st.markdown(f"**{tr('field.state')}: {tr('state.' + c.state.value)}**")
 show_flash()
 if c.cancel_reason:
-    st.warning(tr("case.cancelled", reason=c.cancel_reason))
+    st.warning(tr("case.cancelled", reason=md(reason_text(c.cancel_reason, lang()))))
 if c.on_hold_since:
-    st.warning(tr("case.on_hold", reason=c.hold_reason, since=local(c.on_hold_since)))
+    st.warning(tr("case.on_hold", reason=md(c.hold_reason), since=local(c.on_hold_since)))
 progress(case, view.events)
 dues = attempt(app.due_times, user, c.id) or []
 show_dues(dues)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.model import Customer, Lang, Market
 from core.services import CASE_ROLES, Upload
-from ui.context import attempt, flash, kesu, label, me, show_flash, tr
+from ui.context import attempt, flash, kesu, label, md, me, show_flash, tr
 from ui.forms import complaint_fields
 from ui.register import register
 
@@ -39,7 +39,7 @@ with st.expander(tr("log.new_customer_title")):
                                       phone.strip(), email.strip()))
             if new_id:
                 st.session_state[f"{form}_customer"] = new_id
-                flash("success", tr("log.customer_added", name=name.strip()))
+                flash("success", tr("log.customer_added", name=md(name.strip())))
                 st.rerun()
 
 cfg = app.settings()

@@ -12,7 +12,7 @@ import streamlit as st
 from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, Title, User
 from core.services import UserInput
 from ui.auth import credentials_changed
-from ui.context import attempt, done, flash, kesu, label, lang, settings_changed, tr
+from ui.context import attempt, done, flash, kesu, label, lang, md, settings_changed, tr
 
 
 def _dept_name(d: Department) -> str:
@@ -75,7 +75,8 @@ def users(me: User) -> None:
             if st.form_submit_button(tr("common.add"), type="primary"):
                 if attempt(app.create_user, me, data, pw):
                     credentials_changed()
-                    flash("success", tr("admin.user_created", name=data.username.strip().lower()))
+                    flash("success", tr("admin.user_created",
+                                        name=md(data.username.strip().lower())))
                     st.rerun()
     with st.expander(tr("admin.edit_user")):
         by_id = {u.id: u for u in all_users}

@@ -347,9 +347,10 @@ def _mapping(me: User, table: Table, sig: str) -> dict[int, str]:
     for i, header in enumerate(table.headers):
         with cols[i % 4]:
             chosen = st.selectbox(
-                header, options, index=options.index(guessed.get(i, "")), key=f"imp_map_{sig}_{i}",
+                md(header), options, index=options.index(guessed.get(i, "")),
+                key=f"imp_map_{sig}_{i}",
                 format_func=lambda x: tr("imp.target." + x) if x else tr("imp.ignore"),
-                help=tr("imp.sample", value=samples[i]) if samples[i] else None)
+                help=tr("imp.sample", value=md(samples[i])) if samples[i] else None)
             if chosen:
                 mapping[i] = chosen
     return mapping
@@ -399,6 +400,9 @@ def _confirm(me: User, table: Table, mapping: dict[int, str], options: Options,
     blocked = (report.has_errors and not clean_only) or not report.clean
     if report.has_errors and not clean_only:
         st.warning(tr("imp.fix_first", n=report.error_rows))
+    still_open = sum(not p.closed for p in report.clean)
+    if still_open:
+        st.info(tr("imp.open_clock", n=still_open))
     if not st.button(tr("imp.confirm", n=n), type="primary", disabled=blocked,
                      key="imp_confirm"):
         return

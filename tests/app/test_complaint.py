@@ -125,7 +125,7 @@ def test_open_a_case_by_its_number(ref_db: Kesu) -> None:
     number = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.number
     at = _open(None)
     widget(at, "text_input", zh("case.pick")).input("ks0001-999").run()
-    assert values(at, "warning") == [zh("case.not_found", number="ks0001-999")]
+    assert values(at, "warning") == [zh("case.not_found", number="ks0001\\-999")]  # as typed
     widget(at, "text_input", zh("case.pick")).input(number.lower()).run()
     no_exception(at)
     assert values(at, "title") == [zh("case.title", number=number)]
@@ -212,6 +212,30 @@ def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Kesu) -> 
     at = _open(case_id, lang="en")
     assert values(at, "warning") == [en("case.cancelled", reason="客户撤回投诉")]
     assert f"**{en('field.state')}: {en('state.cancelled')}**" in values(at, "markdown")
+
+
+def test_a_merged_duplicate_says_which_case_it_went_into(ref_db: Kesu) -> None:
+    survivor, dup = _new_case(ref_db), _new_case(ref_db)
+    sales = _user(ref_db, "sales")
+    number = ref_db.complaint(sales, survivor).complaint.number
+    ref_db.merge(sales, dup, ref_db.complaint(sales, dup).complaint.version, number, "同一批货")
+    at = _open(dup)
+    shown = [w.replace("\\", "") for w in values(at, "warning")]  # Markdown-escaped
+    assert shown == [zh("case.cancelled", reason=zh("reason.duplicate", number=number))]
+    at = _open(dup, lang="en")
+    shown = [w.replace("\\", "") for w in values(at, "warning")]
+    assert shown == [en("case.cancelled", reason=f"A duplicate of {number}, merged into it")]
+
+
+def test_a_cancel_reason_is_shown_as_typed_not_as_markdown(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db)
+    typed = "![x](http://evil.example/p.png) **客户**撤回"
+    sales = _user(ref_db, "sales")
+    ref_db.cancel(sales, case_id, ref_db.complaint(sales, case_id).complaint.version, typed)
+    at = _open(case_id)
+    [shown] = values(at, "warning")
+    assert "![x](http" not in shown and "**客户**" not in shown  # escaped for Markdown
+    assert shown.replace("\\", "") == zh("case.cancelled", reason=typed)
 
 
 # ---------------------------------------------------------------- forbidden

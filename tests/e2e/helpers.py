@@ -93,14 +93,13 @@ _QUIET_JS = """ms => {
 }"""
 
 
-def settle(page: Page, ms: int = 1000) -> None:
+def settle(page: Page, ms: int = 500) -> None:
     """Wait until no script run has started or ended for `ms` milliseconds.
 
-    Needed before clicking a button right after a page load or a page change: the login
-    cookie component (created in app.py before st.navigation) gets a new element id on each
-    page, mounts again and sends its value, which starts one more run. A click that lands
-    while that run starts is lost (Streamlit drops the button trigger of the interrupted
-    run) — seen as an ignored first login on a cold server.
+    A click that lands while a run is being replaced by another is lost (Streamlit drops the
+    button trigger of the interrupted run). The login cookie component used to start such a
+    run on every page load; kesu's own cookie writer (ui/cookie.py) starts none, so this is
+    now only a wait for a quiet app before a click, the way a person looks before clicking.
     """
     page.wait_for_function(_QUIET_JS, arg=ms, polling=100)
 
@@ -116,7 +115,7 @@ def login_form_shown(page: Page, tx: Texts) -> None:
 
 
 def submit_login(page: Page, tx: Texts, username: str, password: str,
-                 settle_ms: int = 1000) -> None:
+                 settle_ms: int = 500) -> None:
     """Fill and submit the login form that is on screen (no check of the outcome)."""
     expect(heading(page, tx.login_title)).to_be_visible()
     settle(page, settle_ms)

@@ -35,7 +35,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.errors import NotAllowed
 from core.lifecycle import DispositionInput
@@ -107,7 +106,6 @@ class Users:
         if key not in self.pages:
             context = self.browser.new_context(base_url=self.server.url, locale="zh-CN",
                                                viewport=viewport or DESKTOP)
-            context.add_init_script(COUNT_RUNS)
             self.contexts.append(context)
             page = context.new_page()
             _log_in(page, username)
@@ -145,10 +143,6 @@ def _log_in(page: Page, username: str) -> None:
     """The login form, then the Log page; wait until the login cookie is really written."""
     page.goto("/?lang=zh")
     expect(heading(page, ZH.login_title)).to_be_visible()
-    # a person takes a moment to type: let the cookie component mount first (its rerun
-    # right after the login click can drop the cookie write, and the next page would be
-    # the login form again)
-    _settle(page)
     page.get_by_role("textbox", name=ZH.username, exact=True).fill(username)
     page.get_by_role("textbox", name=ZH.password, exact=True).fill(PASSWORD)
     page.get_by_role("button", name=ZH.login, exact=True).click()
@@ -161,31 +155,10 @@ def _log_in(page: Page, username: str) -> None:
     _settle(page)
 
 
-# Counts finished script runs of the page (reset by every page load).
-COUNT_RUNS = """
-window.__kesuRuns = 0;
-new MutationObserver(changes => {
-  for (const m of changes) {
-    if (m.oldValue === 'running'
-        && m.target.getAttribute('data-test-script-state') === 'notRunning') {
-      window.__kesuRuns++;
-    }
-  }
-}).observe(document, {attributes: true, subtree: true, attributeOldValue: true,
-                      attributeFilter: ['data-test-script-state']});
-"""
-
-
 def _settle(page: Page) -> None:
-    """After a page load: wait for its second run too. The cookie component asks for one
-    more run once it has mounted; a click racing that run loses its one-time success
-    message, and a login racing it loses the cookie write."""
+    """After a page load: wait for a quiet app before the next click."""
     idle(page)
-    try:
-        page.wait_for_function("window.__kesuRuns >= 2", timeout=3000)
-    except PlaywrightTimeout:
-        pass  # a run merged into the first one: nothing left to wait for
-    idle(page)
+    settle(page, 500)
 
 
 def _open(page: Page, path: str, title: str) -> None:
@@ -236,7 +209,7 @@ def _action(page: Page, name: str) -> Locator:
 
 
 def _submit(scope: Locator) -> None:
-    settle(scope.page, 700)  # a click in the cookie component's extra run is lost (settle)
+    settle(scope.page, 500)  # a quiet app first, as a person looks before clicking
     scope.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
 
 

@@ -176,6 +176,19 @@ def test_whatever_a_user_typed_stays_plain_text(w: World) -> None:
     assert typed in plain_text(docs(w, case).letter)
 
 
+def test_a_merged_duplicate_names_the_case_it_went_into_in_words(w: World) -> None:
+    survivor = drive(w, State.INVESTIGATING)
+    dup = log(w, lot="L2")
+    dup.do("merge", w.sales, survivor.c.number, "同一批货")
+    number = survivor.c.number
+    form = docs(w, dup).form
+    assert fields(section(form, "doc.s.receipt"))["撤销原因"] == f"与 {number} 重复，已合并到该客诉"
+    assert fields(section(form, "doc.s.qa"))["合并至"] == number
+    english = fields(section(docs(w, dup, "en").form, "doc.s.receipt"))
+    assert english["Reason for cancelling"] == f"A duplicate of {number}, merged into it"
+    assert not any("duplicate:" in v for v in fields(section(form, "doc.s.qa")).values())
+
+
 # ---------------------------------------------------------------- the 8D report
 
 

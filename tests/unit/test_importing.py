@@ -2,7 +2,8 @@
 forms, the row-by-row check, and the import through the services on the in-memory fakes."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,8 +16,10 @@ from core.importing import (
     parse_qty, parse_severity, parse_status, remember, report_rows, validate,
 )
 from core.model import (
+    CaseFile,
     Category, Channel, Customer, Department, Kind, Role, Severity, State, Title, User,
 )
+from core import sla
 from core.rules import numbering
 from core.services import Kesu
 from tests.unit.conftest import MakeUser
@@ -398,6 +401,22 @@ def test_a_clean_register_is_imported_with_its_numbers_dates_and_events(
     assert first.changes["import_row"] == [None, "2"]
     assert first.changes["state"] == [None, "closed"]
     assert first.changes["defect_type"] == [None, "SCR"]
+
+
+def test_open_imported_cases_start_their_clocks_at_the_import_not_when_received(
+        kesu: Kesu, admin: User, db: FakeDatabase, refs: None) -> None:
+    """A months-old open case from the register is not overdue (nor escalated) on arrival;
+    a case logged in kesu with the same received date is."""
+    t = register_table(row("OLD-2025-17", "2025/12/1", description="包装破损", severity="轻微"))
+    kesu.run_import(admin, t, MAPPING, Options())
+    imported = next(iter(db.data.complaints.values()))
+    now = kesu.clock()
+    assert imported.due_step == "dispatch"
+    assert imported.due_at is not None and now < imported.due_at < now + timedelta(days=3)
+    assert kesu.escalate_overdue() == 0
+    assert sla.open_steps(CaseFile(imported), []) == [("dispatch", imported.created_at)]
+    logged_then = replace(imported, imported=False)  # the same case logged in kesu back then
+    assert sla.open_steps(CaseFile(logged_then), []) == [("dispatch", imported.received_at)]
 
 
 def test_new_registrations_never_meet_an_imported_number(
