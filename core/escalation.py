@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from core.errors import InvalidInput
 from core.model import CaseFile, Role, State, StepStatus, Title, User
 from core.rules.calendar import WorkCalendar
+from core import sla
 from core.sla import Due
 
 HOLDERS, MANAGERS = "holders", "managers"
@@ -82,10 +83,7 @@ def fire_at(due: Due, multiple: float, cal: WorkCalendar) -> datetime | None:
     if extra <= 0:
         return due.due
     amount, unit = due.limit
-    if unit == "h":
-        return due.due + timedelta(hours=amount * extra)
-    hours = amount * extra * (cal.hours_per_day if unit == "wd" else 1)
-    return cal.add_working_time(due.due, hours=hours)
+    return sla.after(due.due, amount * extra, unit, cal)
 
 
 # ---------------------------------------------------------------- who
@@ -113,7 +111,7 @@ def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
     c = case.complaint
     if step in ("dispatch", "answer_inquiry", "answer_suggestion"):
         return _sales(case, active)
-    if step == "investigation":
+    if step in ("investigation", "returned_goods"):  # QA tests the goods that came back
         return _qa(active)
     if step == "containment":
         return _qa(active) + _department(case, active)

@@ -473,19 +473,19 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
         now = self.clock()
         with self.uow(write=True) as uow:
             me = self._actor(uow, actor)
-            c = self._get(uow, complaint_id)
+            case = self._case_file(uow, complaint_id)
+            c = case.complaint
             if not self._may_edit(me, c):
                 raise NotAllowed("err.cannot_edit", state=c.state.value)
+            self._check_version(uow, case, expected_version)
             values = self._validated(uow, draft, now, keep_received=c.received_at)
             changes = {k: [_show(getattr(c, k)), _show(v)] for k, v in values.items()
                        if getattr(c, k) != v}
-            if not changes and c.version == expected_version:  # else save() reports StaleCase
+            if not changes:
                 raise InvalidInput("err.nothing_changed")
-            new = dataclasses.replace(c, **values, version=c.version + 1, updated_at=now,
-                                      updated_by_id=me.id)
-            uow.complaints.save(new, expected_version)
-            uow.events.add(Event(None, c.id or 0, now, me.id, "edited", changes,
-                                 comment.strip()[:MAX_TEXT]))
+            # through _touch: a changed fact can open or move a time limit (returned goods)
+            new = self._touch(uow, case, me, now, "edited", changes,
+                              comment.strip()[:MAX_TEXT], values=values)
             uow.commit()
             return new
 

@@ -14,7 +14,7 @@ from core.model import CaseFile, Event, Kind, Severity, State
 from core.rules.calendar import WorkCalendar
 
 # step -> severity (or "*") -> (amount, unit); unit: wh = working hours, wd = working days,
-# h = clock hours. Defaults from the seed procedures (SPEC §7).
+# h = clock hours, d = calendar days. Defaults from the seed procedures (SPEC §7).
 DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
     "dispatch": {"*": (1, "wh")},
     "investigation": {"*": (3, "wd")},
@@ -22,8 +22,13 @@ DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
     "reply": {"A": (2, "wd"), "B": (3, "wd"), "C": (3, "wd"), "D": (5, "wd")},
     "answer_inquiry": {"*": (24, "h")},
     "answer_suggestion": {"*": (5, "wd")},
+    # 对顾客退货产品的试验/分析必须在一周内完成: from the goods' receipt being recorded
+    # until QA's investigation report
+    "returned_goods": {"*": (7, "d")},
 }
-UNITS = ("wh", "wd", "h")
+UNITS = ("wh", "wd", "h", "d")
+CLOCK_UNITS = {"h": 1, "d": 24}  # hours per unit of the units counted on the clock
+ANALYSING = frozenset({State.DISPATCHED, State.INVESTIGATING})
 BEFORE_REPLY = frozenset({State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
                           State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL,
                           State.REPLYING})
@@ -47,9 +52,16 @@ class Due:
         """Working time left (negative when overdue); clock time for clock-hour limits."""
         if self.due is None:
             return None
-        if self.limit[1] == "h":
+        if self.limit[1] in CLOCK_UNITS:
             return self.due - now
         return cal.working_time_between(now, self.due)
+
+
+def after(start: datetime, amount: float, unit: str, cal: WorkCalendar) -> datetime:
+    """`amount` `unit`s after `start`: on the clock (h, d) or on the working calendar."""
+    if unit in CLOCK_UNITS:
+        return start + timedelta(hours=amount * CLOCK_UNITS[unit])
+    return cal.add_working_time(start, hours=amount * (cal.hours_per_day if unit == "wd" else 1))
 
 
 def limits_in_force(history: list[dict[str, Any]], at: datetime
@@ -101,11 +113,21 @@ def open_steps(case: CaseFile, events: list[Event]) -> list[tuple[str, datetime]
     dispatched = _last(events, "dispatch")
     if c.state == State.INVESTIGATING:
         out.append(("investigation", _last(events, "acknowledge") or entered))
+    if c.sample_received and c.state in ANALYSING:
+        out.append(("returned_goods", _goods_received(events) or entered))
     if dispatched and c.state in BEFORE_REPLY:
         out.append(("reply", _first(events, "dispatch") or dispatched))
         if c.effective_severity == Severity.A and not case.containment:
             out.append(("containment", _first(events, "dispatch") or dispatched))
     return out
+
+
+def _goods_received(events: list[Event]) -> datetime | None:
+    """When the receipt of the returned goods / samples was last recorded (an edit)."""
+    for e in reversed(events):
+        if e.changes.get("sample_received", [None, None])[1] == "True":
+            return e.at
+    return None
 
 
 def _holds(events: list[Event], since: datetime, now: datetime
@@ -136,9 +158,9 @@ def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar,
             continue
         amount, unit = limit
         spans, running = _holds(events, started, now)
-        if unit == "h":
+        if unit in CLOCK_UNITS:
             held = sum((b - a for a, b in spans), timedelta())
-            due: datetime | None = started + timedelta(hours=amount) + held
+            due: datetime | None = started + timedelta(hours=amount * CLOCK_UNITS[unit]) + held
         else:
             held = sum((cal.working_time_between(a, b) for a, b in spans), timedelta())
             hours = amount * (cal.hours_per_day if unit == "wd" else 1)
@@ -152,7 +174,7 @@ def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar,
         if extended_at is not None and due is not None:
             # the granted date already allows for earlier holds; later ones still pause it
             after = [(max(a, extended_at), b) for a, b in spans if b > extended_at]
-            if unit == "h":
+            if unit in CLOCK_UNITS:
                 due += sum((b - a for a, b in after), timedelta())
             else:
                 later = sum((cal.working_time_between(a, b) for a, b in after), timedelta())
@@ -161,7 +183,8 @@ def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar,
         extended = extended_at is not None
         if running:
             due = None
-        missing = tuple(cal.missing_years(started, due or now)) if unit != "h" else ()
+        missing = tuple(cal.missing_years(started, due or now)) \
+            if unit not in CLOCK_UNITS else ()
         out.append(Due(step, started, due, limit, extended, missing))
     return out
 

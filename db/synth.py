@@ -241,11 +241,7 @@ class _Generator:
         limit = sla.limit_for(self.limits, step, sev)
         if limit is None:
             return None
-        amount, unit = limit
-        if unit == "h":
-            return started + timedelta(hours=amount)
-        hours = amount * (self.cal.hours_per_day if unit == "wd" else 1)
-        return self.cal.add_working_time(started, hours=hours)
+        return sla.after(started, *limit, self.cal)
 
     def _domain(self, row: dict[str, Any]) -> Complaint:
         """The few fields the time-limit and closing rules look at."""

@@ -6,11 +6,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from core import sla
 from core.model import User
 from ui.context import attempt, done, flash, kesu, settings_changed, tr
 
-STEPS = ["dispatch", "investigation", "containment", "reply", "answer_inquiry",
-         "answer_suggestion"]
+STEPS = list(sla.DEFAULT_LIMITS)
 
 
 def calendar(me: User) -> None:
@@ -57,7 +57,7 @@ def limits(me: User) -> None:
     st.subheader(tr("admin.limits"))
     st.caption(tr("admin.limits_help"))
     current = kesu().sla_limits()
-    units = {tr("unit." + u): u for u in ("wh", "wd", "h")}
+    units = {tr("unit." + u): u for u in sla.UNITS}
     rows = [{"step": tr("sla." + step), "sev": sev, "amount": amount,
              "unit": tr("unit." + unit)}
             for step in STEPS for sev, (amount, unit) in sorted(current.get(step, {}).items())]

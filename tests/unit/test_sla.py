@@ -401,3 +401,43 @@ def test_earliest_ignores_steps_without_a_due_time() -> None:
     held = sla.Due("containment", B_DISPATCHED, None, (8, "wh"))
     assert sla.earliest([a, held, b]) == b
     assert sla.earliest([held]) is None and sla.earliest([]) is None
+
+
+# ---------------------------------------------------------------- returned goods (退货分析)
+
+
+def test_returned_goods_are_due_analysed_a_calendar_week_after_their_receipt_is_recorded() -> None:
+    # recorded on the eve of National Day: the week runs on the clock, holidays included
+    recorded = at(2025, 9, 30, 10, 0)
+    cf = case(state=State.INVESTIGATING, sample_received=True, sample_date=date(2025, 9, 30))
+    events = [ev("dispatch", at(2025, 9, 29, 9, 0)), ev("acknowledge", at(2025, 9, 29, 10, 0)),
+              ev("edited", recorded, sample_received="True")]
+    found = dues(cf, events, recorded)
+    assert found["returned_goods"].due == at(2025, 10, 7, 10, 0)
+    assert found["returned_goods"].limit == (7, "d")
+    assert found["returned_goods"].time_left(at(2025, 10, 6, 10, 0), CAL) == timedelta(days=1)
+
+
+def test_goods_received_with_the_complaint_are_timed_from_its_receipt() -> None:
+    cf = case(state=State.DISPATCHED, sample_received=True)
+    assert due_of(cf, [ev("dispatch", SEP30)], "returned_goods") == SEP30 + timedelta(days=7)
+
+
+@pytest.mark.parametrize("state", [State.REGISTERED, State.ROOT_CAUSE, State.REPLYING,
+                                   State.CLOSED])
+def test_the_goods_step_is_open_only_while_qa_investigates(state: State) -> None:
+    cf = case(state=state, sample_received=True)
+    assert "returned_goods" not in dues(cf, [ev("dispatch", SEP30)], SEP30)
+
+
+def test_no_goods_received_no_goods_step() -> None:
+    cf = case(state=State.INVESTIGATING)
+    assert "returned_goods" not in dues(cf, [ev("dispatch", SEP30)], SEP30)
+
+
+def test_calendar_day_limits_pause_on_hold_like_clock_hours() -> None:
+    cf = case(state=State.INVESTIGATING, sample_received=True)
+    events = [ev("dispatch", SEP30), ev("hold", at(2025, 10, 1, 9, 0)),
+              ev("resume", at(2025, 10, 2, 9, 0))]
+    assert due_of(cf, events, "returned_goods", at(2025, 10, 3)) \
+        == SEP30 + timedelta(days=8)

@@ -13,7 +13,7 @@ import pytest
 from core.errors import InvalidInput, NotAllowed, StaleCase
 from core.lifecycle import Task, order_tasks
 from core.model import (
-    ContainmentType, Kind, RegisterFilter, Role, Severity, State, Title, User,
+    ContainmentType, Kind, RegisterFilter, Role, Severity, State, StepTime, Title, User, Validity,
 )
 from core.services import ComplaintDraft, Kesu
 from tests.unit.conftest import MakeUser, with_
@@ -132,6 +132,27 @@ def test_investigation_is_due_3_working_days_after_acknowledgement(f: Flow, qa: 
     f.do(at(2025, 11, 24, 14, 0), "acknowledge", qa, cid)
     assert f.step(cid, "investigation").due == at(2025, 11, 27, 14, 0)
     assert f.due(cid) == (at(2025, 11, 26, 15, 0), "reply")  # the earlier of the two
+
+
+def test_recording_returned_goods_opens_a_week_for_their_analysis_until_qa_reports(
+        f: Flow, qa: User, db: FakeDatabase) -> None:
+    """SPEC §7: returned goods analysed within a week of their receipt. Marking the sample
+    received (an edit) starts it; QA's classification ends it, recorded as on time."""
+    cid = f.dispatched(at(2025, 11, 3, 9, 0))  # Monday: reply due Thursday 09:00
+    f.do(at(2025, 11, 3, 10, 0), "acknowledge", qa, cid)
+    assert "returned_goods" not in {d.step for d in f.kesu.due_times(qa, cid)}
+    f.clock.set(at(2025, 11, 4, 11, 0))
+    f.kesu.update_complaint(qa, cid, f.version(cid), with_(
+        f.draft, received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B,
+        sample_received=True, sample_date=date(2025, 11, 4)))
+    goods = f.step(cid, "returned_goods")
+    assert (goods.started, goods.due) == (at(2025, 11, 4, 11, 0), at(2025, 11, 11, 11, 0))
+    f.do(at(2025, 11, 10, 9, 0), "classify", qa, cid, Validity.INVALID, None, None, None,
+         "客户使用不当")
+    assert "returned_goods" not in {d.step for d in f.kesu.due_times(qa, cid)}
+    with db() as uow:
+        timed = {s.step: s for s in uow.records.where(StepTime) if s.complaint_id == cid}
+    assert timed["returned_goods"].on_time and timed["returned_goods"].due_at == goods.due
 
 
 def test_a_closed_step_leaves_no_due_time_when_the_case_is_cancelled(f: Flow) -> None:
