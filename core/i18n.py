@@ -583,6 +583,7 @@ T: dict[str, tuple[str, str]] = {
     "due.left": ("还剩 {amount} {unit}", "{amount} {unit} left"),
     "due.overdue_by": ("已逾期 {amount} {unit}", "overdue by {amount} {unit}"),
     "due.hours": ("小时", "hours"),
+    "due.days": ("天", "days"),
     "due.working_hours": ("工作小时", "working hours"),
     "due.working_days": ("工作日", "working days"),
     "due.due_at": ("期限 {at}", "due {at}"),

@@ -7,14 +7,17 @@ import streamlit as st
 
 from core.model import CaseFile, Role, Title, User
 from core.rules.calendar import WorkCalendar
-from core.sla import Due
+from core.sla import CLOCK_UNITS, Due
 from ui.context import attempt, done, flash, kesu, local, md, settings_tz, today_local, tr
 
 
 def left_text(left: timedelta, cal: WorkCalendar, clock_hours: bool = False) -> str:
-    """`还剩 5.5 工作小时` / `逾期 1.2 工作日` (clock hours for 24-hour limits)."""
+    """`还剩 5.5 工作小时` / `逾期 1.2 工作日` (on the clock for clock-hour and calendar-day
+    limits: `还剩 3.0 天`)."""
     hours = abs(left.total_seconds()) / 3600
-    if clock_hours:
+    if clock_hours and hours >= 24:
+        amount, unit = f"{hours / 24:.1f}", tr("due.days")
+    elif clock_hours:
         amount, unit = f"{hours:.1f}", tr("due.hours")
     elif hours >= cal.hours_per_day:
         amount, unit = f"{hours / cal.hours_per_day:.1f}", tr("due.working_days")
@@ -42,7 +45,7 @@ def show_dues(dues: list[Due]) -> None:
             continue
         left = d.time_left(now, cal) or timedelta()
         line = (f"{name} — {tr('due.due_at', at=local(d.due))} · "
-                f"{left_text(left, cal, d.limit[1] == 'h')}")
+                f"{left_text(left, cal, d.limit[1] in CLOCK_UNITS)}")
         if d.extended:
             line += " · " + tr("due.extended")
         if d.is_overdue(now):

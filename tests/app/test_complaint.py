@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed
-from core.model import Channel, Kind, RegisterFilter, Request, State, User
+from core.model import Channel, Kind, RegisterFilter, Request, Severity, State, User
 from core.services import ComplaintDraft, Kesu
 from tests.app.helpers import (
     block, en, has_block, login_as, new_app, no_exception, page_text, values, widget, zh,
@@ -20,7 +20,7 @@ def _user(app: Kesu, username: str) -> User:
     return user
 
 
-def _new_case(app: Kesu, by: str = "sales") -> int:
+def _new_case(app: Kesu, by: str = "sales", **kw: object) -> int:
     """A case with known facts, logged through the service."""
     cust = next(c.id for c in app.customers() if c.name == CUSTOMER)
     defect = next(d.id for d in app.defect_types() if d.code == "DIM")
@@ -29,7 +29,7 @@ def _new_case(app: Kesu, by: str = "sales") -> int:
         description="轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。", product_code="GJ-880",
         product_name="精密轴承座", order_no="SO-4711", lot="L-OLD", delivered_qty=500,
         defective_qty=12, defect_type_id=defect, request=Request.REWORK,
-        claimed_amount="800"))
+        claimed_amount="800", **kw))  # type: ignore[arg-type]
     assert case.id is not None
     return case.id
 
@@ -236,6 +236,20 @@ def test_a_cancel_reason_is_shown_as_typed_not_as_markdown(ref_db: Kesu) -> None
     [shown] = values(at, "warning")
     assert "![x](http" not in shown and "**客户**" not in shown  # escaped for Markdown
     assert shown.replace("\\", "") == zh("case.cancelled", reason=typed)
+
+
+def test_returned_goods_show_a_week_for_their_analysis(ref_db: Kesu) -> None:
+    case_id = _new_case(ref_db, sample_received=True, severity_proposed=Severity.B)
+    for who, action in (("sales", ref_db.dispatch), ("qa", ref_db.acknowledge)):
+        user = _user(ref_db, who)
+        action(user, case_id, ref_db.complaint(user, case_id).complaint.version)
+    at = _open(case_id, "qa")
+    [line] = [c for c in values(at, "caption") if c.startswith(zh("sla.returned_goods") + " — ")]
+    assert line.endswith(" · " + zh("due.left", amount="7.0", unit=zh("due.days"))) \
+        or line.endswith(" · " + zh("due.left", amount="6.9", unit=zh("due.days"))), line
+    at = _open(case_id, "qa", lang="en")
+    assert any(c.startswith("Returned goods analysed — due ") and c.endswith(" days left")
+               for c in values(at, "caption"))
 
 
 # ---------------------------------------------------------------- forbidden
