@@ -110,6 +110,15 @@ class Task:
 
 
 @dataclass(frozen=True)
+class TaskList:
+    """My Tasks for one user as of one event (`version`: the newest event id read)."""
+
+    user_id: int
+    version: int
+    items: tuple[Task, ...]
+
+
+@dataclass(frozen=True)
 class Signing:
     """Active users, my delegations and today: read once per list of approval steps."""
 
@@ -987,35 +996,60 @@ class Lifecycle:
 
     def tasks(self, actor: User) -> list[Task]:
         """Everything waiting for me: by role, my department, my approval steps."""
+        return list(self.task_list(actor).items)
+
+    # more changed cases than this since the last list: read the whole list again
+    TASKS_INCREMENTAL_MAX = 200
+
+    def task_list(self, actor: User, previous: TaskList | None = None) -> TaskList:
+        """My Tasks as of the newest event. Given the list made for me before, only the cases
+        changed since (an event after its version) are looked at again — one change costs a
+        few cases, not the thousands a QA engineer may have open. Whatever writes no case
+        event (a delegation, a changed title) shows when the caller asks afresh."""
         with self.uow() as uow:
             me = self._actor(uow, actor)
-            ctx = self._ctx(uow)
-            signing = self._signing(uow, me)
-            out: list[Task] = []
-            # every case that can wait for me (no limit: none is missed), and no other
-            for c in uow.complaints.in_states(self._task_states(me, signing), 10_000_000):
-                case = CaseFile(c)
-                kind = self._task_for(uow, me, case, ctx, signing)
-                if kind:
-                    out.append(Task(kind, c.id or 0, c.number, c.customer_id,
-                                    c.effective_severity, c.state, c.received_at,
-                                    c.description[:80], c.updated_at, c.due_at,
-                                    c.on_hold_since is not None))
-            seen = {t.complaint_id for t in out}
-            tz = self._settings(uow).tz
-            mine = uow.records.where(CapaAction, owner_id=me.id, status="open")
-            ids = {a.complaint_id for a in mine} - seen
-            by_id = {c.id: c for c in uow.complaints.in_states(
-                sorted(CAPA_WORK), 10_000_000, ids=ids)} if ids else {}
-            for a in mine:
-                owned = by_id.get(a.complaint_id)
-                if owned and owned.state in CAPA_WORK and owned.id not in seen:
-                    seen.add(owned.id or 0)
-                    out.append(Task("capa_owner", owned.id or 0, owned.number,
-                                    owned.customer_id, owned.effective_severity, owned.state,
-                                    owned.received_at, a.description[:80], owned.updated_at,
-                                    datetime.combine(a.due_date, time(23, 59), tz)))
-            return order_tasks(out, self.clock())
+            since = previous.version if previous is not None and previous.user_id == me.id \
+                else -1
+            newest, changed = uow.events.changed_since(since, self.TASKS_INCREMENTAL_MAX)
+            if previous is not None and since >= 0 and newest >= since \
+                    and len(changed) <= self.TASKS_INCREMENTAL_MAX:
+                kept = [t for t in previous.items if t.complaint_id not in changed]
+                fresh = self._task_items(uow, me, changed) if changed else []
+                items = kept + fresh
+            else:
+                items = self._task_items(uow, me, None)
+            return TaskList(me.id or 0, newest, tuple(order_tasks(items, self.clock())))
+
+    def _task_items(self, uow: UnitOfWork, me: User, ids: set[int] | None) -> list[Task]:
+        """The tasks of every case that can wait for me (`ids`: of those cases only)."""
+        ctx = self._ctx(uow)
+        signing = self._signing(uow, me)
+        out: list[Task] = []
+        # every case that can wait for me (no limit: none is missed), and no other
+        for c in uow.complaints.in_states(self._task_states(me, signing), 10_000_000, ids=ids):
+            case = CaseFile(c)
+            kind = self._task_for(uow, me, case, ctx, signing)
+            if kind:
+                out.append(Task(kind, c.id or 0, c.number, c.customer_id,
+                                c.effective_severity, c.state, c.received_at,
+                                c.description[:80], c.updated_at, c.due_at,
+                                c.on_hold_since is not None))
+        seen = {t.complaint_id for t in out}
+        tz = self._settings(uow).tz
+        mine = [a for a in uow.records.where(CapaAction, owner_id=me.id, status="open")
+                if ids is None or a.complaint_id in ids]
+        owned_ids = {a.complaint_id for a in mine} - seen
+        by_id = {c.id: c for c in uow.complaints.in_states(
+            sorted(CAPA_WORK), 10_000_000, ids=owned_ids)} if owned_ids else {}
+        for a in mine:
+            owned = by_id.get(a.complaint_id)
+            if owned and owned.state in CAPA_WORK and owned.id not in seen:
+                seen.add(owned.id or 0)
+                out.append(Task("capa_owner", owned.id or 0, owned.number,
+                                owned.customer_id, owned.effective_severity, owned.state,
+                                owned.received_at, a.description[:80], owned.updated_at,
+                                datetime.combine(a.due_date, time(23, 59), tz)))
+        return out
 
     def _task_states(self, me: User, signing: Signing) -> list[State]:
         """The states in which a case can wait for me: those of the task actions my roles may
@@ -1126,12 +1160,14 @@ class Lifecycle:
 
 def order_tasks(tasks: list[Task], now: datetime) -> list[Task]:
     """Overdue first, then by due time; tasks without a due time last, newest first
-    (SPEC §9, My Tasks)."""
-    def key(t: Task) -> tuple[int, float]:
+    (SPEC §9, My Tasks); the same due time: the case received first, then its id."""
+    def key(t: Task) -> tuple[int, float, float, int]:
         if t.due_at is None:
-            return (2, -(t.since or t.received_at).timestamp())
-        return (0 if t.due_at < now else 1, t.due_at.timestamp())
+            return (2, -(t.since or t.received_at).timestamp(), 0.0, -t.complaint_id)
+        return (0 if t.due_at < now else 1, t.due_at.timestamp(), t.received_at.timestamp(),
+                t.complaint_id)
     return sorted(tasks, key=key)
+
 
 _ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
 

@@ -135,6 +135,10 @@ class LeaseRepo(Protocol):
 class EventRepo(Protocol):
     def add(self, event: Event) -> int: ...
     def for_complaint(self, complaint_id: int) -> list[Event]: ...
+    def changed_since(self, event_id: int, limit: int) -> tuple[int, set[int]]:
+        """(newest event id, the cases with an event after `event_id` — at most limit + 1;
+        none asked for when `event_id` is negative)."""
+        ...
 
 
 class AttachmentRepo(Protocol):

@@ -462,6 +462,14 @@ class SqlEvents:
         self.s.flush()
         return r.id
 
+    def changed_since(self, event_id: int, limit: int) -> tuple[int, set[int]]:
+        newest = int(self.s.scalar(select(func.max(EventRow.id))) or 0)
+        if event_id < 0 or newest <= event_id:
+            return newest, set()
+        q = (select(EventRow.complaint_id).where(EventRow.id > event_id, EventRow.id <= newest)
+             .distinct().limit(limit + 1))
+        return newest, set(self.s.scalars(q))
+
     def for_complaint(self, complaint_id: int) -> list[Event]:
         q = (select(EventRow).where(EventRow.complaint_id == complaint_id)
              .order_by(EventRow.at, EventRow.id))

@@ -1,11 +1,12 @@
 """My Tasks (我的待办): everything waiting for me, with a count per kind and one click to act."""
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import streamlit as st
 
-from core.lifecycle import Task
+from core.lifecycle import Task, TaskList
 from core.model import User
 from ui.context import attempt, kesu, local, md, me, show_flash, tr
 from ui.due import left_text, working_left
@@ -15,18 +16,29 @@ INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa
 SHOWN, MORE = 10, 30  # per kind; a QA engineer can have thousands of tasks (issue #6)
 
 
-@st.cache_data(ttl=60, show_spinner=False, max_entries=200)
-def _tasks(user_id: int, version: int, _user: User) -> list[Task]:
-    """Per user and data version (every change to a case writes an event, which moves it);
-    60 s at most for what writes no event (delegations, due times passing)."""
-    return kesu().tasks(_user)
+AFRESH_EVERY = 60.0  # s: what writes no case event (a delegation, a new title) shows by then
+
+
+@st.cache_resource(show_spinner=False)
+def _lists() -> dict[int, tuple[TaskList, float]]:
+    """Each user's last task list and when it was last made from scratch (all sessions)."""
+    return {}
+
+
+def _tasks(user: User) -> list[Task]:
+    """My tasks, updated from my last list: a change to a case re-reads that case only."""
+    held = _lists().get(user.id or 0)
+    fresh = held is None or time.monotonic() - held[1] >= AFRESH_EVERY
+    current = kesu().task_list(user, None if fresh or held is None else held[0])
+    _lists()[user.id or 0] = (current, time.monotonic() if fresh or held is None else held[1])
+    return list(current.items)
 
 
 user = me()
 app = kesu()
 st.title(tr("tasks.title"))
 show_flash()
-tasks = attempt(_tasks, user.id, app.stats_version(), user) or []
+tasks = attempt(_tasks, user) or []
 if not tasks:
     st.info(tr("tasks.empty"))
     st.stop()

@@ -472,6 +472,13 @@ class FakeEvents:
         found = [e for e in self.d.events if e.complaint_id == complaint_id]
         return sorted(found, key=lambda e: (e.at, e.id or 0))
 
+    def changed_since(self, event_id: int, limit: int) -> tuple[int, set[int]]:
+        newest = max((e.id or 0 for e in self.d.events), default=0)
+        if event_id < 0:
+            return newest, set()
+        ids = sorted({e.complaint_id for e in self.d.events if (e.id or 0) > event_id})
+        return newest, set(ids[:limit + 1])
+
 
 class FakeAttachments:
     def __init__(self, d: Data) -> None:

@@ -1370,3 +1370,42 @@ def test_stale_case_names_who_changed_it_and_when(w: World) -> None:
     with pytest.raises(StaleCase) as err:
         w.kesu.return_to_sales(w.qa, case.id, seen, "missing")
     assert err.value.params == {"who": w.qa.display_name, "at": w.clock()}
+
+
+def test_my_tasks_updated_from_the_last_list_equal_a_list_made_afresh(w: World) -> None:
+    """Every step of the procedure on three cases, one step at a time: after each, every
+    user's list updated from their previous one (only changed cases re-read) is the list
+    made from scratch — tasks appear, move to the next person and disappear."""
+    people = [w.sales, w.qa, w.prod, w.other_prod, w.finance, w.boss, w.sm, w.gm, w.chairman,
+              w.qam]
+    cases = [log(w), log(w, severity_proposed=Severity.A, lot="L2"), log(w, lot="L3")]
+    lists = {u.id: w.kesu.task_list(u) for u in people}
+    assert sum(len(x.items) for x in lists.values()) > 0
+    for step in PATH:
+        for case in cases:
+            if case.c.state == State.CLOSED:
+                continue
+            step(w, case)
+            for u in people:
+                updated = w.kesu.task_list(u, lists[u.id])
+                afresh = w.kesu.task_list(u)
+                assert updated == afresh, (step.__name__, u.username)
+                lists[u.id] = updated
+    assert all(c.c.state == State.CLOSED for c in cases)
+    assert all(not x.items for x in lists.values())
+
+
+def test_a_task_list_of_another_user_is_not_reused(w: World) -> None:
+    log(w)
+    theirs = w.kesu.task_list(w.sales)
+    assert theirs.items and w.kesu.task_list(w.qa, theirs) == w.kesu.task_list(w.qa)
+    assert not w.kesu.task_list(w.qa, theirs).items
+
+
+def test_many_changes_at_once_make_the_list_afresh(w: World) -> None:
+    before = w.kesu.task_list(w.sales)
+    w.kesu.TASKS_INCREMENTAL_MAX = 2  # type: ignore[misc]
+    for i in range(3):
+        log(w, lot=f"M{i}")
+    assert w.kesu.task_list(w.sales, before) == w.kesu.task_list(w.sales)
+    assert len(w.kesu.task_list(w.sales).items) == len(before.items) + 3

@@ -296,6 +296,7 @@ PERMISSIONS: dict[str, Entry] = {
     "pending_extension": (Rule(EVERYONE, lambda w, c, u: w.kesu.pending_extension(u, c.id),
                                _requested),),
     "tasks": (Rule(EVERYONE, lambda w, x, u: w.kesu.tasks(u)),),
+    "task_list": (Rule(EVERYONE, lambda w, x, u: w.kesu.task_list(u)),),
     "pending_approvals": (Rule(EVERYONE, lambda w, x, u: w.kesu.pending_approvals(u)),),
     "inbox": (Rule(EVERYONE, lambda w, x, u: w.kesu.inbox(u)),),
     "unread_count": (Rule(EVERYONE, lambda w, x, u: w.kesu.unread_count(u)),),

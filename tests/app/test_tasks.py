@@ -1,0 +1,80 @@
+"""pages/tasks.py (My Tasks): what waits for me, counted per kind, kept current as cases move.
+
+The page keeps each user's last list and re-reads only the cases changed since (one event is
+enough): a case logged or moved by someone else shows on the next run, not a minute later.
+"""
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from core.model import Channel, Kind, Request, Severity, User
+from core.services import ComplaintDraft, Kesu
+from tests.app.helpers import en, login_as, new_app, no_exception, page_text, values, zh
+
+CUSTOMER = "苏州恒信精密机械有限公司"
+
+
+def _user(app: Kesu, username: str) -> User:
+    user = app.session_user(username)
+    assert user is not None
+    return user
+
+
+def _dispatched(app: Kesu, lot: str) -> tuple[int, str]:
+    sales = _user(app, "sales")
+    cust = next(c.id for c in app.customers() if c.name == CUSTOMER)
+    defect = next(d.id for d in app.defect_types() if d.code == "DIM")
+    case = app.register_complaint(sales, ComplaintDraft(
+        customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL,
+        description=f"轴承座内孔尺寸超差（批次 {lot}）", product_code="GJ-880",
+        product_name="精密轴承座", order_no="SO-4711", lot=lot, delivered_qty=500,
+        defective_qty=12, defect_type_id=defect, request=Request.REWORK,
+        severity_proposed=Severity.B))
+    assert case.id is not None
+    app.dispatch(sales, case.id, case.version)
+    return case.id, case.number
+
+
+def _tasks_page(username: str, lang: str = "zh") -> AppTest:
+    at = login_as(new_app(), username)
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/tasks.py").run()
+    no_exception(at)
+    return at
+
+
+def test_nothing_waiting_says_so(ref_db: Kesu) -> None:
+    at = _tasks_page("qa")
+    assert values(at, "info") == [zh("tasks.empty")]
+    at = _tasks_page("qa", "en")
+    assert values(at, "info") == [en("tasks.empty")]
+
+
+def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db: Kesu) -> None:
+    first, first_no = _dispatched(ref_db, "L-1")
+    at = _tasks_page("qa")
+    assert values(at, "caption")[0] == zh("tasks.total", n=1)
+    assert first_no in page_text(at)
+
+    second, second_no = _dispatched(ref_db, "L-2")  # by sales, while QA's page is open
+    at.run()
+    no_exception(at)
+    assert values(at, "caption")[0] == zh("tasks.total", n=2)
+    assert second_no in page_text(at)
+
+    qa = _user(ref_db, "qa")
+    ref_db.acknowledge(qa, first, ref_db.complaint(qa, first).complaint.version)
+    at.run()
+    no_exception(at)
+    # still QA's: the next step of the first case is the classification
+    assert values(at, "caption")[0] == zh("tasks.total", n=2)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {zh("task.acknowledge"): "1", zh("task.classify_valid"): "1"}
+
+    ref_db.cancel(_user(ref_db, "manager"), second,
+                  ref_db.complaint(qa, second).complaint.version, "客户撤回")
+    at.run()
+    assert values(at, "caption")[0] == zh("tasks.total", n=1)
+    assert second_no not in page_text(at)
