@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from openpyxl import Workbook
@@ -82,6 +82,8 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
     widget(tab, "button", zh("imp.check")).click().run()
     tab = at
     assert zh("imp.new_customers", n=1, names="新客户贸易公司") in page_text(tab)
+    # the open row is told: its time limits count from the import, not from 2025/6/1
+    assert zh("imp.open_clock", n=1) in page_text(tab)
     widget(tab, "button", zh("imp.confirm", n=2)).click().run()
     no_exception(at)
     assert zh("imp.done", n=2, closed=1, skipped=0, customers=1, defects=0) in page_text(at)
@@ -90,6 +92,9 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
     assert total == 2
     states = {r.number: r.state for r in rows}
     assert states == {"KS2505-003": State.CLOSED, "KS2506-001": State.REGISTERED}
+    open_case = next(r for r in rows if r.number == "KS2506-001")
+    assert open_case.due_at is not None  # received months ago, but timed from the import
+    assert open_case.due_at > datetime.now(timezone.utc)
     # the file is gone from the uploader: a second click cannot import it twice
     assert zh("imp.read", name=md("客户投诉登记表.xlsx"), rows=2, cols=7) not in page_text(at)
 
@@ -101,6 +106,7 @@ def test_only_the_clean_rows_when_chosen(ref_db: Kesu) -> None:
     tab = at
     widget(tab, "radio", zh("imp.mode")).set_value("clean").run()
     tab = at
+    assert zh("imp.open_clock", n=1) not in page_text(tab)  # the open row is left out
     confirm = widget(tab, "button", zh("imp.confirm", n=1))
     assert not confirm.disabled
     confirm.click().run()
