@@ -427,7 +427,8 @@ def handling_form(rec: CaseRecords, lang: str) -> Document:
             ("doc.f.ack_customer", " · ".join(x for x in (
                 f.when(c.customer_ack_at) if c.customer_ack_at else "",
                 c.customer_ack_method) if x)),
-            ("field.cancel_reason", reason_text(c.cancel_reason, f.lang)),
+            ("field.cancel_reason",
+             reason_text(c.cancel_reason, f.lang, c.merged_into_id is not None)),
         ),)),
         Section(f.tr("doc.s.customer"), (f.fields(
             ("field.customer", cust.name if cust else None),
@@ -460,7 +461,8 @@ def handling_form(rec: CaseRecords, lang: str) -> Document:
             ("field.severity", f.enum("severity", c.severity)),
             ("field.severity_reason", _severity_reason(f, c.severity_reason)),
             ("field.responsible_department", f.dept(c.responsible_department_id)),
-            ("field.no_investigation_reason", reason_text(c.no_investigation_reason, f.lang)),
+            ("field.no_investigation_reason", reason_text(c.no_investigation_reason, f.lang,
+                                                     c.merged_into_id is not None)),
             ("doc.f.merged_into", c.cancel_reason.split(":", 1)[1]
              if c.merged_into_id and ":" in c.cancel_reason else None),
         ),)),

@@ -793,9 +793,9 @@ def _param(name: str, value: Any, lang: str) -> Any:
     return value
 
 
-def reason_text(reason: str, lang: str) -> str:
-    """A stored reason as a sentence: a merge stores `duplicate:<number>`."""
-    if reason.startswith("duplicate:"):
+def reason_text(reason: str, lang: str, merged: bool) -> str:
+    """A stored reason as a sentence: merging a case stores `duplicate:<number>`."""
+    if merged and reason.startswith("duplicate:"):
         return t("reason.duplicate", lang, number=reason.split(":", 1)[1])
     return reason
 

@@ -115,6 +115,7 @@ T: dict[str, tuple[str, str]] = {
                                  "No customer “{name}” in kesu: tick “create missing customers”, or add it under Customers first."),
     "imp.err.number_taken": ("编号 {number} 在系统中已存在。", "The number {number} exists in kesu already."),
     "imp.err.number_twice": ("编号 {number} 在文件中重复（第 {first} 行已有）。", "The number {number} appears twice in the file (row {first} has it too)."),
+    "imp.err.number_chars": ("编号只能包含文字、数字、空格和 - / . _ ( )。", "A number may hold only letters, digits, spaces and - / . _ ( )."),
     "imp.err.number_long": ("编号太长（最多 {n} 个字符）。", "The number is too long (at most {n} characters)."),
     "imp.err.closed_without_date": ("状态为已结案，但没有结案日期：请填写结案日期。", "Marked closed, but without a closed date: fill it in."),
     "imp.err.closed_before_received": ("结案日期早于投诉日期。", "Closed before it was received."),

@@ -37,6 +37,9 @@ MAX_ROWS = 20_000
 MAX_CELL = 10_000
 MAX_COLUMNS = 200
 MAX_NUMBER = 20  # the number column's width
+# letters (Chinese too), digits, space and - / . _ ( ): a number is shown in titles and lists,
+# and Markdown or HTML punctuation in it ([, !, *, <, #, `) has no business there
+_NUMBER_CHARS = re.compile(r"[\w\-/.() ]+")
 MAX_TEXT = 5000
 MAX_SHORT = 100
 MAPPING_KEY = "import_mapping"  # setting: normalised header -> field, learnt from past imports
@@ -628,6 +631,9 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
     number = normal_number(get("number"))
     if len(number) > MAX_NUMBER:
         problem("number", "imp.err.number_long", n=MAX_NUMBER)
+        number = ""
+    elif number and not _NUMBER_CHARS.fullmatch(number):
+        problem("number", "imp.err.number_chars")
         number = ""
     plan = RowPlan(row, values, number, customer, customer_id, defect, defect_id, department,
                    closed)

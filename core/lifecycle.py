@@ -380,7 +380,7 @@ class Lifecycle:
         c = after.complaint
         dues = sla.due_times(after, [*events, event], cal, history, now)
         first = sla.earliest(dues)
-        if c.state != State.CANCELLED:
+        if c.state != State.CANCELLED and event.action != "edited":  # an edit finishes no step
             still = {(d.step, d.started) for d in dues}
             for d in sla.due_times(before, events, cal, history, now):
                 if (d.step, d.started) not in still:

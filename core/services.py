@@ -605,9 +605,11 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
             raise InvalidInput("err.invalid_input")
         if received > now + timedelta(minutes=5):
             raise InvalidInput("err.future_date", field="received_at")
-        today = received.date() + timedelta(days=1)
-        for name, day in (("delivery_date", d.delivery_date), ("sample_date", d.sample_date)):
-            if day is not None and day > today:
+        # a day after the date, whatever the zone: delivered before the complaint came;
+        # samples or returned goods arrive later, but not in the future
+        for name, day, latest in (("delivery_date", d.delivery_date, received),
+                                  ("sample_date", d.sample_date, now)):
+            if day is not None and day > latest.date() + timedelta(days=1):
                 raise InvalidInput("err.future_date", field=name)
         for name in ("delivered_qty", "defective_qty"):
             q = getattr(d, name)

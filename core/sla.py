@@ -123,8 +123,9 @@ def open_steps(case: CaseFile, events: list[Event]) -> list[tuple[str, datetime]
 
 
 def _goods_received(events: list[Event]) -> datetime | None:
-    """When the receipt of the returned goods / samples was last recorded (an edit)."""
-    for e in reversed(events):
+    """When the receipt of the returned goods / samples was first recorded (at registration
+    or by an edit): ticking it off and on again does not restart the week."""
+    for e in events:
         if e.changes.get("sample_received", [None, None])[1] == "True":
             return e.at
     return None

@@ -54,7 +54,8 @@ st.title(tr("case.title", number=c.number))
 st.markdown(f"**{tr('field.state')}: {tr('state.' + c.state.value)}**")
 show_flash()
 if c.cancel_reason:
-    st.warning(tr("case.cancelled", reason=md(reason_text(c.cancel_reason, lang()))))
+    merged = c.merged_into_id is not None
+    st.warning(tr("case.cancelled", reason=md(reason_text(c.cancel_reason, lang(), merged))))
 if c.on_hold_since:
     st.warning(tr("case.on_hold", reason=md(c.hold_reason), since=local(c.on_hold_since)))
 progress(case, view.events)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import datetime, timezone
 
 import streamlit as st
 
@@ -64,7 +65,9 @@ for kind, _ in counts.most_common():
             elif t.due_at is not None:
                 left = working_left(t.due_at, cal)
                 text = f"{tr('due.due_at', at=local(t.due_at))} · {left_text(left, cal)}"
-                (a.error if left.total_seconds() < 0 else a.caption)(text)
+                # overdue by the due time itself: a clock-time limit can run out on a
+                # Sunday, when no working time is left to count
+                (a.error if t.due_at < datetime.now(timezone.utc) else a.caption)(text)
             if kind == "approve_step":
                 target = "pages/approve.py"
             elif kind in INVESTIGATE:

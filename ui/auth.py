@@ -52,7 +52,7 @@ def credentials_changed() -> None:
 
 
 def authenticator() -> stauth.Authenticate:
-    """The one Authenticate of this run (its cookie component has a fixed key)."""
+    """The one Authenticate of this run (its cookie is written by ui/cookie.py)."""
     return stauth.Authenticate(_credentials(), COOKIE_NAME, _cookie_key(), COOKIE_DAYS,
                                auto_hash=False, login_sleep_time=0)
 
@@ -134,8 +134,8 @@ def session_renewed() -> None:
 
 
 def logout(auth: stauth.Authenticate) -> None:
-    """End the session; the cookie is deleted in the next run (the component must render),
-    and a copy of it is refused from now on (Kesu.end_sessions)."""
+    """End the session; the cookie is deleted in the next runs (ui/cookie.py's script), and a
+    copy of it is refused from now on (Kesu.end_sessions)."""
     user = st.session_state.get("kesu_user")
     if user is not None:
         try:

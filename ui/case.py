@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.model import Attachment, CaseFile, Event, Role, User
 from core.services import ComplaintView
+from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, log, md, today_local, tr
 
 # Fields whose stored values are enum codes, translated with "<prefix>.<value>".
@@ -152,7 +153,8 @@ def decisions(case: CaseFile, records: bool = True) -> None:
     if c.severity_reason:
         st.info(severity_note(c.severity_reason))
     if c.no_investigation_reason:
-        st.text(f"{tr('field.no_investigation_reason')}: {c.no_investigation_reason} "
+        st.text(f"{tr('field.no_investigation_reason')}: "
+                f"{reason_text(c.no_investigation_reason, lang(), c.merged_into_id is not None)} "
                 f"({names.get(c.no_investigation_by_id or 0, '?')})")
     cols = st.columns(3)
     for i, (key, value) in enumerate(shown):

@@ -72,4 +72,6 @@ def install() -> None:
     manager as `stx.CookieManager()` in models/cookie_model.py)."""
     from streamlit_authenticator.models import cookie_model
 
+    if not hasattr(cookie_model, "stx"):  # another version of the library: look again
+        raise RuntimeError("streamlit-authenticator's CookieModel no longer uses stx")
     cookie_model.stx = SimpleNamespace(CookieManager=CookieWriter)  # type: ignore[attr-defined]

@@ -172,9 +172,10 @@ new MutationObserver(changes => {
 
 
 def test_login_takes_the_first_click(new_page: Callable[[], Page]) -> None:
-    """Type and click the moment the form shows: that one click logs in, and the login
-    survives a reload. The login form starts no run of its own (the cookie component used
-    to start one as it mounted, and a click landing in it was lost: the form stayed)."""
+    """The login form starts no run of its own after it shows (the cookie component used to
+    start one or two as it mounted, and a click landing in one was lost: the form stayed, filled
+    in). Watched for 1.5 s — longer than those runs took to come —, then one click logs in,
+    and the login survives a reload."""
     for username in ("sales", "qa"):
         page = new_page()
         page.context.add_init_script(COUNT_RUNS)

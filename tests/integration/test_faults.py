@@ -10,6 +10,7 @@ import random
 import secrets
 import threading
 import time
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -50,19 +51,19 @@ def test_workers_killed_mid_action_lose_nothing_they_acknowledged(
         app.uow.engine.dispose()  # type: ignore[attr-defined]
 
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser import CHROMIUM  # noqa: E402
 MARK = "浏览器登记"
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs chromium at {CHROMIUM}")
-def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Path) -> None:
+def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Path,
+                                                        chromium: Any) -> None:
     """A real `streamlit run app.py` is SIGKILLed while a browser saves a complaint on it (and
     worker processes load the same database); after a restart it serves again and nothing
     the browser had seen saved is missing."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from bench._load_browser import fill_complaint, fresh_session, submit_complaint, wait_saved
-    from tests.e2e.conftest import CHROMIUM_ARGS
     from tests.e2e.helpers import ZH, heading, login
 
     prepare(db_url)
@@ -77,41 +78,40 @@ def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Pa
     server = Server(env, tmp_path / "server-1.log").start()
     load.start()
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                         headless=True)
-            try:
-                page = browser.new_page(base_url=server.url, locale="zh-CN",
-                                        viewport={"width": 1400, "height": 1000})
-                page.goto("/")
-                login(page, ZH, "sales")
-                fresh_session(page)
-                for k in range(2):
-                    fill_complaint(page, f"{MARK} {k}", f"FAULT-{k}")
-                    submit_complaint(page)
-                    wait_saved(page)
-                    saved.append(f"{MARK} {k}")
-                fill_complaint(page, f"{MARK} 2", "FAULT-2")
-                submit_complaint(page)
-                time.sleep(rng.uniform(0.0, 0.6))  # mid-save, or just after
-                server.kill()
-                assert server.proc is not None and server.proc.returncode == -9
-                page.close()
-
-                server = Server(env, tmp_path / "server-2.log").start()  # the restart
-                assert server.health() == 200
-                page = browser.new_page(base_url=server.url, locale="zh-CN",
-                                        viewport={"width": 1400, "height": 1000})
-                page.goto("/")
-                expect(heading(page, ZH.login_title)).to_be_visible()
-                login(page, ZH, "sales")
-                fresh_session(page)
-                fill_complaint(page, f"{MARK} 3", "FAULT-3")
+        browser = chromium  # the process's one Chromium (tests/conftest.py)
+        try:
+            page = browser.new_page(base_url=server.url, locale="zh-CN",
+                                    viewport={"width": 1400, "height": 1000})
+            page.goto("/")
+            login(page, ZH, "sales")
+            fresh_session(page)
+            for k in range(2):
+                fill_complaint(page, f"{MARK} {k}", f"FAULT-{k}")
                 submit_complaint(page)
                 wait_saved(page)
-                saved.append(f"{MARK} 3")
-            finally:
-                browser.close()
+                saved.append(f"{MARK} {k}")
+            fill_complaint(page, f"{MARK} 2", "FAULT-2")
+            submit_complaint(page)
+            time.sleep(rng.uniform(0.0, 0.6))  # mid-save, or just after
+            server.kill()
+            assert server.proc is not None and server.proc.returncode == -9
+            page.close()
+
+            server = Server(env, tmp_path / "server-2.log").start()  # the restart
+            assert server.health() == 200
+            page = browser.new_page(base_url=server.url, locale="zh-CN",
+                                    viewport={"width": 1400, "height": 1000})
+            page.goto("/")
+            expect(heading(page, ZH.login_title)).to_be_visible()
+            login(page, ZH, "sales")
+            fresh_session(page)
+            fill_complaint(page, f"{MARK} 3", "FAULT-3")
+            submit_complaint(page)
+            wait_saved(page)
+            saved.append(f"{MARK} 3")
+        finally:
+            for context in browser.contexts:
+                    context.close()
     finally:
         load.join(120)
         server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from typing import Any
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,13 +29,12 @@ from core.rules.numbering import parse_number
 from db.wiring import build_app
 from tests.local_servers import Hooks
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser import CHROMIUM  # noqa: E402
 if not Path(CHROMIUM).exists():
     pytest.skip(f"needs chromium at {CHROMIUM}", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402
 from bench._load_browser import (  # noqa: E402
     fill_complaint, fresh_session, submit_complaint, wait_saved,
 )
@@ -75,39 +75,38 @@ def two_servers(db_url: str, tmp_path: Path, hooks: Hooks) -> Iterator[tuple[Ser
 
 
 def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server, Server],
-                                          hooks: Hooks) -> None:
+                                          hooks: Hooks, chromium: Any) -> None:
     a, b = two_servers
     assert a.health() == 200 and b.health() == 200
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
-        try:
-            pages = []
-            for server in (a, b):  # each instance renders the login page and logs in
-                page = browser.new_context(base_url=server.url, locale="zh-CN",
-                                           viewport={"width": 1400, "height": 1000}).new_page()
-                page.goto("/")
-                expect(heading(page, ZH.login_title)).to_be_visible()
-                login(page, ZH, "sales")
-                fresh_session(page)
-                pages.append(page)
-            # the cookie issued by A (same host, other port) logs the visitor in on B
-            roaming = pages[0].context.new_page()
-            roaming.goto(b.url + "/")
-            expect(heading(roaming, ZH.log_title)).to_be_visible()
-            expect(roaming.get_by_role("button", name=ZH.logout)).to_be_visible()
-            roaming.close()
+    browser = chromium  # the process's one Chromium (tests/conftest.py)
+    try:
+        pages = []
+        for server in (a, b):  # each instance renders the login page and logs in
+            page = browser.new_context(base_url=server.url, locale="zh-CN",
+                                       viewport={"width": 1400, "height": 1000}).new_page()
+            page.goto("/")
+            expect(heading(page, ZH.login_title)).to_be_visible()
+            login(page, ZH, "sales")
+            fresh_session(page)
+            pages.append(page)
+        # the cookie issued by A (same host, other port) logs the visitor in on B
+        roaming = pages[0].context.new_page()
+        roaming.goto(b.url + "/")
+        expect(heading(roaming, ZH.log_title)).to_be_visible()
+        expect(roaming.get_by_role("button", name=ZH.logout)).to_be_visible()
+        roaming.close()
 
-            for r in range(ROUNDS):  # both forms filled, then both submitted at once
-                for i, page in enumerate(pages):
-                    ab = "AB"[i]
-                    fill_complaint(page, f"两台服务器同时登记 第{r}轮 {ab}", f"SCALE-{r}{ab}")
-                for page in pages:  # each click once its page is quiet (see settle)
-                    submit_complaint(page)
-                for page in pages:
-                    wait_saved(page)
-        finally:
-            browser.close()
+        for r in range(ROUNDS):  # both forms filled, then both submitted at once
+            for i, page in enumerate(pages):
+                ab = "AB"[i]
+                fill_complaint(page, f"两台服务器同时登记 第{r}轮 {ab}", f"SCALE-{r}{ab}")
+            for page in pages:  # each click once its page is quiet (see settle)
+                submit_complaint(page)
+            for page in pages:
+                wait_saved(page)
+    finally:
+        for context in browser.contexts:
+                context.close()
 
     engine = create_engine(db_url, poolclass=NullPool)
     try:

@@ -189,6 +189,13 @@ def test_a_merged_duplicate_names_the_case_it_went_into_in_words(w: World) -> No
     assert not any("duplicate:" in v for v in fields(section(form, "doc.s.qa")).values())
 
 
+def test_a_typed_reason_that_looks_like_a_merge_is_shown_as_typed(w: World) -> None:
+    case = log(w)
+    case.do("cancel", w.sales, "duplicate: 客户重复来电")
+    form = docs(w, case).form
+    assert fields(section(form, "doc.s.receipt"))["撤销原因"] == "duplicate: 客户重复来电"
+
+
 # ---------------------------------------------------------------- the 8D report
 
 

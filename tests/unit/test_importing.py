@@ -291,6 +291,17 @@ def test_a_number_too_long_for_the_register_is_an_error() -> None:
     assert problems(report) == [(2, "投诉编号", "error", "imp.err.number_long")]
 
 
+@pytest.mark.parametrize("number", ["![x](http://e.cn)", "KS*1*", "<b>1</b>", "#1", "[a]"])
+def test_markdown_or_html_in_a_number_is_an_error(number: str) -> None:
+    assert problems(check(row(number))) == [(2, "投诉编号", "error", "imp.err.number_chars")]
+
+
+@pytest.mark.parametrize("number", ["KS 2025/01-(A)", "客诉-2025.01", "QA_17"])
+def test_numbers_of_old_registers_in_their_usual_forms_are_kept(number: str) -> None:
+    report = check(row(number))
+    assert problems(report) == [] and report.clean[0].number == number
+
+
 def test_an_unknown_customer_is_an_error_unless_the_user_asks_to_create_it() -> None:
     refused = check(row(customer="新客户"), row(customer="新客户"))
     assert [p.key for p in refused.problems] == ["imp.err.unknown_customer"] * 2

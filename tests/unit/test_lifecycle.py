@@ -1402,10 +1402,18 @@ def test_a_task_list_of_another_user_is_not_reused(w: World) -> None:
     assert not w.kesu.task_list(w.qa, theirs).items
 
 
-def test_many_changes_at_once_make_the_list_afresh(w: World) -> None:
+def test_a_few_changes_reread_those_cases_and_many_make_the_list_afresh(
+        w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[set[int] | None] = []
+    original = Kesu._task_items
+    monkeypatch.setattr(Kesu, "_task_items", lambda self, uow, me, ids: (
+        read.append(None if ids is None else set(ids)), original(self, uow, me, ids))[1])
+    monkeypatch.setattr(Kesu, "TASKS_INCREMENTAL_MAX", 2)
     before = w.kesu.task_list(w.sales)
-    w.kesu.TASKS_INCREMENTAL_MAX = 2  # type: ignore[misc]
-    for i in range(3):
-        log(w, lot=f"M{i}")
-    assert w.kesu.task_list(w.sales, before) == w.kesu.task_list(w.sales)
-    assert len(w.kesu.task_list(w.sales).items) == len(before.items) + 3
+    two = [log(w, lot=f"M{i}") for i in range(2)]
+    after_two = w.kesu.task_list(w.sales, before)
+    three = [log(w, lot=f"N{i}") for i in range(3)]
+    after_five = w.kesu.task_list(w.sales, after_two)
+    assert read == [None, {c.id for c in two}, None]
+    assert after_five == w.kesu.task_list(w.sales)
+    assert len(after_five.items) == len(before.items) + 5 and len(three) == 3

@@ -441,3 +441,12 @@ def test_calendar_day_limits_pause_on_hold_like_clock_hours() -> None:
               ev("resume", at(2025, 10, 2, 9, 0))]
     assert due_of(cf, events, "returned_goods", at(2025, 10, 3)) \
         == SEP30 + timedelta(days=8)
+
+
+def test_ticking_the_goods_off_and_on_again_does_not_restart_their_week() -> None:
+    cf = case(state=State.INVESTIGATING, sample_received=True)
+    events = [ev("dispatch", SEP30), ev("edited", at(2025, 10, 9, 9, 0), sample_received="True"),
+              ev("edited", at(2025, 10, 10, 9, 0), sample_received="False"),
+              ev("edited", at(2025, 10, 13, 9, 0), sample_received="True")]
+    assert due_of(cf, events, "returned_goods", at(2025, 10, 13, 10, 0)) \
+        == at(2025, 10, 16, 9, 0)

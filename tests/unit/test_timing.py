@@ -155,6 +155,33 @@ def test_recording_returned_goods_opens_a_week_for_their_analysis_until_qa_repor
     assert timed["returned_goods"].on_time and timed["returned_goods"].due_at == goods.due
 
 
+def test_goods_arriving_days_after_the_complaint_can_be_recorded_but_not_tomorrows(
+        f: Flow, qa: User) -> None:
+    cid = f.dispatched(at(2025, 11, 3, 9, 0))
+    f.clock.set(at(2025, 11, 10, 11, 0))
+    edit = dict(received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B,
+                sample_received=True)
+    with pytest.raises(InvalidInput) as e:
+        f.kesu.update_complaint(qa, cid, f.version(cid), with_(
+            f.draft, **edit, sample_date=date(2025, 11, 12)))
+    assert e.value.key == "err.future_date"
+    f.kesu.update_complaint(qa, cid, f.version(cid), with_(
+        f.draft, **edit, sample_date=date(2025, 11, 10)))
+    assert f.step(cid, "returned_goods").started == at(2025, 11, 10, 11, 0)
+
+
+def test_an_edit_finishes_no_timed_step(f: Flow, db: FakeDatabase) -> None:
+    """Moving the received time of a case waiting for dispatch moves its dispatch clock; it
+    does not record the dispatch step as done."""
+    cid = f.log(at(2025, 11, 3, 9, 0))
+    f.clock.set(at(2025, 11, 3, 9, 30))
+    f.kesu.update_complaint(f.sales, cid, f.version(cid), with_(
+        f.draft, received_at=at(2025, 11, 3, 8, 45), severity_proposed=Severity.B))
+    assert f.due(cid) == (at(2025, 11, 3, 9, 45), "dispatch")
+    with db() as uow:
+        assert [s for s in uow.records.where(StepTime) if s.complaint_id == cid] == []
+
+
 def test_a_closed_step_leaves_no_due_time_when_the_case_is_cancelled(f: Flow) -> None:
     cid = f.dispatched(MON)
     f.do(MON + timedelta(hours=1), "cancel", f.sales, cid, "客户撤回")
