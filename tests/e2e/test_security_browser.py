@@ -289,9 +289,10 @@ def test_payloads_are_shown_as_text_on_the_log_register(
     search.press("Enter")
     idle(page)
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    # the grid fills its accessible table a moment after it is drawn: wait for the row
+    expect(page.get_by_test_id("stDataFrame").locator("table").first).to_contain_text(
+        f"Evil {IMG} Co.")
     _safe(w)
-    grid_text = page.get_by_test_id("stDataFrame").locator("table").all_inner_texts()
-    assert any(f"Evil {IMG} Co." in t for t in grid_text), grid_text
 
 
 def test_payloads_are_shown_as_text_on_investigate(
