@@ -1032,7 +1032,7 @@ class Lifecycle:
             if kind:
                 out.append(Task(kind, c.id or 0, c.number, c.customer_id,
                                 c.effective_severity, c.state, c.received_at,
-                                c.description[:80], c.updated_at, c.due_at,
+                                _summary(c.description), c.updated_at, c.due_at,
                                 c.on_hold_since is not None))
         seen = {t.complaint_id for t in out}
         tz = self._settings(uow).tz
@@ -1047,7 +1047,7 @@ class Lifecycle:
                 seen.add(owned.id or 0)
                 out.append(Task("capa_owner", owned.id or 0, owned.number,
                                 owned.customer_id, owned.effective_severity, owned.state,
-                                owned.received_at, a.description[:80], owned.updated_at,
+                                owned.received_at, _summary(a.description), owned.updated_at,
                                 datetime.combine(a.due_date, time(23, 59), tz)))
         return out
 
@@ -1156,6 +1156,12 @@ class Lifecycle:
 
 
 # ---------------------------------------------------------------- small helpers
+
+
+def _summary(text: str, width: int = 80) -> str:
+    """A task's one line: the text's first line, cut with "…" where it is cut."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width and line == text.strip() else line[:width - 1] + "…"
 
 
 def order_tasks(tasks: list[Task], now: datetime) -> list[Task]:

@@ -1417,3 +1417,11 @@ def test_a_few_changes_reread_those_cases_and_many_make_the_list_afresh(
     assert read == [None, {c.id for c in two}, None]
     assert after_five == w.kesu.task_list(w.sales)
     assert len(after_five.items) == len(before.items) + 5 and len(three) == 3
+
+
+def test_a_long_description_is_cut_with_an_ellipsis_on_my_tasks(w: World) -> None:
+    long = "客户来电反映电饭煲内胆涂层起泡" * 8
+    log(w, description=long)
+    log(w, description="第一行\n第二行", lot="L9")
+    summaries = {t.summary for t in w.kesu.tasks(w.sales)}
+    assert summaries == {long[:79] + "…", "第一行…"}
