@@ -108,8 +108,8 @@ def open_steps(case: CaseFile, events: list[Event]) -> list[tuple[str, datetime]
         return [("answer_inquiry", entered)]
     if c.kind == Kind.SUGGESTION:
         return [("answer_suggestion", entered)]
-    if c.state == State.REGISTERED:
-        out.append(("dispatch", entered))
+    if c.state == State.REGISTERED:  # a form QA sent back is sales' again from that moment
+        out.append(("dispatch", _last(events, "return_to_sales") or entered))
     dispatched = _last(events, "dispatch")
     if c.state == State.INVESTIGATING:
         out.append(("investigation", _last(events, "acknowledge") or entered))

@@ -450,3 +450,17 @@ def test_ticking_the_goods_off_and_on_again_does_not_restart_their_week() -> Non
               ev("edited", at(2025, 10, 13, 9, 0), sample_received="True")]
     assert due_of(cf, events, "returned_goods", at(2025, 10, 13, 10, 0)) \
         == at(2025, 10, 16, 9, 0)
+
+
+def test_a_form_sent_back_to_sales_is_due_again_an_hour_after_it_came_back() -> None:
+    """Not overdue the moment QA returns it (the case was received days ago); the reply keeps
+    counting from the first dispatch: the customer has been waiting since then."""
+    cf = case(state=State.REGISTERED, received=at(2025, 11, 3, 9, 0))
+    events = [ev("dispatch", at(2025, 11, 3, 9, 30)),
+              ev("return_to_sales", at(2025, 11, 5, 14, 0))]
+    found = dues(cf, events, at(2025, 11, 5, 14, 10))
+    assert list(found) == ["dispatch"] and found["dispatch"].due == at(2025, 11, 5, 15, 0)
+    redispatched = case(state=State.DISPATCHED, received=at(2025, 11, 3, 9, 0))
+    events.append(ev("dispatch", at(2025, 11, 5, 14, 30)))
+    assert due_of(redispatched, events, "reply", at(2025, 11, 5, 14, 30)) \
+        == at(2025, 11, 6, 9, 30)  # 3 working days from 11-03 09:30
