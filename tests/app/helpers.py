@@ -44,6 +44,17 @@ def login_as(at: AppTest, username: str, display_name: str = "", roles: list[str
     return at
 
 
+def open_page(page: str, username: str, lang: str = "zh") -> AppTest:
+    """`page` (e.g. "pages/tasks.py") run inside app.py for a logged-in user, in zh or en."""
+    at = login_as(new_app(), username)
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page(page).run()
+    no_exception(at)
+    return at
+
+
 def values(node: Any, kind: str) -> list[str]:
     return [str(e.value) for e in getattr(node, kind)]
 

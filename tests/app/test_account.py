@@ -7,19 +7,13 @@ from streamlit.testing.v1 import AppTest
 from core import demo
 from core.errors import LoginFailed
 from core.services import Kesu
-from tests.app.helpers import en, login_as, new_app, no_exception, values, widget, zh
+from tests.app.helpers import en, new_app, no_exception, open_page, values, widget, zh
 
 NEW_PW = "brand-new-pw-9"
 
 
 def _account_page(username: str = "qa", lang: str = "zh") -> AppTest:
-    at = login_as(new_app(), username)
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page("pages/account.py").run()
-    no_exception(at)
-    return at
+    return open_page("pages/account.py", username, lang)
 
 
 def _change(at: AppTest, old: str, new: str, new2: str, lang: str = "zh") -> None:

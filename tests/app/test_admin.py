@@ -11,7 +11,7 @@ from core.errors import NotAllowed
 from core.model import Product, Role, User
 from core.services import Kesu, UserInput
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, sidebar_user, values, widget, zh,
+    block, en, login_as, new_app, no_exception, open_page, sidebar_user, values, widget, zh,
 )
 
 NEW_PW = "new-user-pw-1"
@@ -28,13 +28,7 @@ def _usernames(app: Kesu) -> list[str]:
 
 
 def _admin_page(lang: str = "zh") -> AppTest:
-    at = login_as(new_app(), "admin")
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page("pages/admin.py").run()
-    no_exception(at)
-    return at
+    return open_page("pages/admin.py", "admin", lang)
 
 
 def _create_user(at: AppTest, username: str, name: str, roles: list[Role], pw: str) -> None:

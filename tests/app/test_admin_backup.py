@@ -15,7 +15,9 @@ from core.model import User
 from core.services import Kesu
 from db.backup import verify_archive
 from tests.app.conftest import DEMO_CASES
-from tests.app.helpers import block, en, login_as, new_app, no_exception, values, widget, zh
+from tests.app.helpers import (
+    block, en, login_as, new_app, no_exception, open_page, values, widget, zh,
+)
 from ui.admin_backup import service
 
 
@@ -26,12 +28,7 @@ def _user(app: Kesu, name: str) -> User:
 
 
 def _tab(username: str = "admin", lang: str = "zh") -> tuple[AppTest, object]:
-    at = login_as(new_app(), username)
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page("pages/admin.py").run()
-    no_exception(at)
+    at = open_page("pages/admin.py", username, lang)
     return at, block(at, "tabs", (en if lang == "en" else zh)("admin.backup"))
 
 

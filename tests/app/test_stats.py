@@ -19,7 +19,9 @@ from core.errors import NotAllowed
 from core.model import Category, Channel, Kind, RegisterFilter, User
 from core.services import ComplaintDraft, Kesu
 from core.stats import StatsFilter, preset
-from tests.app.helpers import block, en, login_as, new_app, no_exception, values, widget, zh
+from tests.app.helpers import (
+    block, en, login_as, new_app, no_exception, open_page, values, widget, zh,
+)
 
 PAGE = "pages/stats.py"
 DIM_CUSTOMER = "苏州恒信精密机械有限公司"
@@ -61,13 +63,7 @@ def _this_months_cases(app: Kesu) -> dict[str, list[str]]:
 
 
 def _stats_page(username: str = "manager", lang: str = "zh") -> AppTest:
-    at = login_as(new_app(), username)
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page(PAGE).run()
-    no_exception(at)
-    return at
+    return open_page(PAGE, username, lang)
 
 
 def _metric(at: AppTest, label: str) -> str:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.model import Channel, Kind, Request, Severity, User
 from core.services import ComplaintDraft, Kesu
-from tests.app.helpers import en, login_as, new_app, no_exception, page_text, values, zh
+from tests.app.helpers import en, no_exception, open_page, page_text, values, zh
 
 CUSTOMER = "苏州恒信精密机械有限公司"
 
@@ -36,13 +36,7 @@ def _dispatched(app: Kesu, lot: str) -> tuple[int, str]:
 
 
 def _tasks_page(username: str, lang: str = "zh") -> AppTest:
-    at = login_as(new_app(), username)
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
-    at.switch_page("pages/tasks.py").run()
-    no_exception(at)
-    return at
+    return open_page("pages/tasks.py", username, lang)
 
 
 def test_nothing_waiting_says_so(ref_db: Kesu) -> None:
