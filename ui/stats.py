@@ -140,7 +140,8 @@ def headline(r: StatsReport) -> None:
     for row in (flat[i:i + HEADLINE_ROW] for i in range(0, len(flat), HEADLINE_ROW)):
         cols = st.columns(HEADLINE_ROW)
         for col, (key, value, delta, colour, help_) in zip(cols, row, strict=False):
-            title = (tr("stats.on_time", step=key.split(".", 1)[1]) if key.startswith("on_time.")
+            title = (tr("stats.on_time", what=tr("stats.step." + key.split(".", 1)[1]))
+                     if key.startswith("on_time.")
                      else tr(f"stats.h.{key}"))
             col.metric(title, value, delta, delta_color=colour,  # type: ignore[arg-type]
                        help=help_ or tr(f"stats.help.{key.split('.')[0]}"), border=True,

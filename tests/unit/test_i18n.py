@@ -127,3 +127,13 @@ def test_t_formats_and_translates_field_parameters() -> None:
     assert t("err.required", "zh", field="customer") == "请填写「客户」。"
     assert t("err.required", "en", field="customer") == "“Customer” is required."
     assert t("no.such.key", "en") == "no.such.key"
+
+
+def test_every_timed_step_and_limit_unit_has_its_names_in_both_languages() -> None:
+    from core import sla
+    from core.i18n import T
+    for step in sla.DEFAULT_LIMITS:
+        for key in (f"sla.{step}", f"stats.step.{step}"):
+            assert key in T and all(T[key]), key
+    for unit in sla.UNITS:
+        assert f"unit.{unit}" in T, unit
