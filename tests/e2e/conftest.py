@@ -146,17 +146,23 @@ def new_page(browser: Browser, server_url: str,
     try:
         yield open_page
     finally:
-        rep = getattr(request.node, "rep_call", None)
-        if rep is not None and rep.failed:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
-            for i, pg in enumerate(pages):
-                try:
-                    pg.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
-                except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
-                    print(f"screenshot failed: {err}")
+        screenshot_if_failed(request, pages)
         for context in contexts:
             context.close()
+
+
+def screenshot_if_failed(request: pytest.FixtureRequest, pages: list[Page]) -> None:
+    """When the test failed: every page it opened, saved as a screenshot under ARTIFACTS."""
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or not rep.failed:
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
+    for i, pg in enumerate(pages):
+        try:
+            pg.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
+        except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
+            print(f"screenshot failed: {err}")
 
 
 @pytest.fixture

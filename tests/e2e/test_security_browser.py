@@ -44,7 +44,7 @@ from core.model import (
     DispositionType, Kind, Role, Severity, SixM, User, Validity,
 )
 from core.services import ComplaintDraft, Kesu, Upload, UserInput
-from tests.e2e.conftest import running_server
+from tests.e2e.conftest import running_server, screenshot_if_failed
 from tests.e2e.helpers import PASSWORD, ZH, heading, idle, login, login_form_shown, settle
 
 ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
@@ -204,7 +204,7 @@ def open_as(browser: Browser, seeded: Seeded,
         page.goto("/?lang=zh")
         login_form_shown(page, ZH)
         login(page, ZH, username)
-        # the cookie is written by a browser-side component a run or two after the login
+        # the cookie is written by a script in the page (ui/cookie.py) once logged in
         page.wait_for_function("document.cookie.includes('kesu_auth=')", polling=100)
         settle(page)
         cookie = _cookie(context)
@@ -215,14 +215,7 @@ def open_as(browser: Browser, seeded: Seeded,
     try:
         yield open_page
     finally:
-        rep = getattr(request.node, "rep_call", None)
-        if rep is not None and rep.failed:
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[-100:]
-            for i, pg in enumerate(pages):
-                try:
-                    pg.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
-                except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
-                    print(f"screenshot failed: {err}")
+        screenshot_if_failed(request, pages)
         for c in contexts:
             c.close()
 

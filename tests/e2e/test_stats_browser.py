@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from core.stats import preset
-from tests.e2e.conftest import ARTIFACTS, running_server
+from tests.e2e.conftest import ARTIFACTS, running_server, screenshot_if_failed
 from tests.e2e.helpers import ZH, choose, click_button, heading, idle, login, settle
 
 CASES = 60
@@ -48,14 +48,7 @@ def page(browser: Browser, stats_url: str, request: pytest.FixtureRequest) -> It
     try:
         yield pg
     finally:
-        rep = getattr(request.node, "rep_call", None)
-        if rep is not None and rep.failed:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
-            try:
-                pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-            except Exception as err:  # noqa: BLE001 - a screenshot must not hide the failure
-                print(f"screenshot failed: {err}")
+        screenshot_if_failed(request, [pg])
         context.close()
 
 
