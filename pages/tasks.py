@@ -28,11 +28,14 @@ def _lists() -> dict[int, tuple[TaskList, float]]:
 
 def _tasks(user: User) -> list[Task]:
     """My tasks, updated from my last list: a change to a case re-reads that case only."""
-    held = _lists().get(user.id or 0)
-    fresh = held is None or time.monotonic() - held[1] >= AFRESH_EVERY
-    current = kesu().task_list(user, None if fresh or held is None else held[0])
-    _lists()[user.id or 0] = (current, time.monotonic() if fresh or held is None else held[1])
-    return list(current.items)
+    key, now = user.id or 0, time.monotonic()
+    held = _lists().get(key)
+    if held is None or now - held[1] >= AFRESH_EVERY:
+        held = (kesu().task_list(user), now)
+    else:
+        held = (kesu().task_list(user, held[0]), held[1])
+    _lists()[key] = held
+    return list(held[0].items)
 
 
 user = me()
@@ -50,6 +53,7 @@ for i, (kind, n) in enumerate(counts.most_common()):
     cols[i % len(cols)].metric(tr("task." + kind), n)
 customers = {c.id: c.name for c in app.customers(True)}
 cal = app.calendar()
+now_utc = datetime.now(timezone.utc)
 for kind, _ in counts.most_common():
     st.subheader(f"{tr('task.' + kind)} ({counts[kind]})")
     shown = int(st.session_state.get(f"tasks_shown_{kind}", SHOWN))
@@ -67,7 +71,7 @@ for kind, _ in counts.most_common():
                 text = f"{tr('due.due_at', at=local(t.due_at))} · {left_text(left, cal)}"
                 # overdue by the due time itself: a clock-time limit can run out on a
                 # Sunday, when no working time is left to count
-                (a.error if t.due_at < datetime.now(timezone.utc) else a.caption)(text)
+                (a.error if t.due_at < now_utc else a.caption)(text)
             if kind == "approve_step":
                 target = "pages/approve.py"
             elif kind in INVESTIGATE:
