@@ -253,7 +253,9 @@ class _Generator:
             severity=Severity(row["severity"]) if row["severity"] else None,
             severity_proposed=(Severity(row["severity_proposed"])
                                if row["severity_proposed"] else None),
-            closed_at=row["closed_at"], on_hold_since=row["on_hold_since"])
+            closed_at=row["closed_at"], on_hold_since=row["on_hold_since"],
+            sample_received=bool(row["sample_received"]), imported=bool(row["imported"]),
+            created_at=row.get("created_at"))
 
     # ------------------------------------------------------------ one case
 
