@@ -107,7 +107,7 @@ def test_log_find_open_and_log_out(page: Page, tmp_path: Path, lang: str, userna
     expect(page.get_by_text(tx.one_case, exact=True)).to_be_visible()
     idle(page)
     # open it from the register
-    choose(page, tx.open_case, number)
+    choose(page, tx.open_case, number, navigates=True)
     _case_page_shows(page, tx, number, description, photo)
     expect(page).to_have_url(re.compile(r"/complaint\?.*id=\d+"))
 
