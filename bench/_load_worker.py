@@ -189,7 +189,7 @@ class Actor:
             return "acknowledge", lambda v: a.acknowledge(u["qa"], cid, v)
         if s == State.INVESTIGATING:
             # containment first: the recurrence rule may raise the final severity to A,
-            # which needs it (SPEC §5)
+            # which needs it (docs/procedure.md §5)
             if not case.containment:
                 return "containment_added", lambda v: a.add_containment(
                     u["qa"], cid, ContainmentType.QUARANTINE, 100, "隔离同批库存")

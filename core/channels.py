@@ -1,4 +1,4 @@
-"""The delivery side of notifications (SPEC §7–8): the channels configured on the Admin page,
+"""The delivery side of notifications (docs/procedure.md §7–8): the channels configured on the Admin page,
 their test button, the outbox overview, and the escalation of overdue steps.
 
 Delivery itself (SMTP, webhooks, retries) is db/delivery.py; the job that runs it and the
@@ -131,7 +131,7 @@ class Channels(_Base):
     # ------------------------------------------------------------ escalation (the job)
 
     def escalate_overdue(self, limit: int = 1000) -> int:
-        """Fire the escalation levels that are due (SPEC §7): an "overdue" inbox line for each
+        """Fire the escalation levels that are due (docs/procedure.md §7): an "overdue" inbox line for each
         person the level names, and the channels. Returns how many levels fired.
 
         Recording the level (unique per case, step, start and level) comes first: when two

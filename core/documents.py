@@ -1,4 +1,4 @@
-"""The documents a factory prints for one complaint (SPEC §9–10): the handling form
+"""The documents a factory prints for one complaint (docs/procedure.md §9–10): the handling form
 (客户投诉处理单), the 8D report and the reply letter in the customer's language.
 
 This module decides their CONTENT as a small document model (title, header fields, sections

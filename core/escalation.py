@@ -1,4 +1,4 @@
-"""Escalation of overdue steps (逾期反应, SPEC §7): who hears about an overdue step, and when.
+"""Escalation of overdue steps (逾期反应, docs/procedure.md §7): who hears about an overdue step, and when.
 
 Levels are a setting. By default: at the due time the holder(s) of the step and their manager;
 when twice the limit has elapsed, the general manager's office. Each level fires once per
@@ -105,7 +105,7 @@ def _qa(active: list[User]) -> list[User]:
 
 
 def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
-    """Who an open step waits for: the role of the transition that ends it (SPEC §5); the
+    """Who an open step waits for: the role of the transition that ends it (docs/procedure.md §5); the
     reply step moves through several hands, so it is whoever the case waits for now."""
     active = [u for u in users if u.active]
     c = case.complaint

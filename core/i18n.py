@@ -670,7 +670,7 @@ T: dict[str, tuple[str, str]] = {
     "field.dispatch_approval": ("发单审批", "Dispatch approval"),
     "common.submit": ("提交", "Submit"),
     "common.yuan": ("{amount} 元", "{amount} CNY"),
-    # notification channels, outbox and escalation (Admin → Notifications; SPEC §7–8)
+    # notification channels, outbox and escalation (Admin → Notifications; docs/procedure.md §7–8)
     "admin.notifications": ("通知", "Notifications"),
     "chan.help": ("站内消息始终开启。邮件和群机器人是可选渠道：填写地址并保存后才开启；发送失败的消息留在发件箱中按退避时间自动重试。",
                   "The in-app inbox is always on. E-mail and the group robots are optional: each is off until its address is filled in and saved. Messages that fail stay in the outbox and are retried with backoff."),

@@ -1,4 +1,4 @@
-"""Importing an existing Excel register (客户投诉登记表, SPEC §10): column mapping, the check of
+"""Importing an existing Excel register (客户投诉登记表, docs/procedure.md §10): column mapping, the check of
 every row, and the import itself — nothing until the user confirms, all or nothing by default.
 
 The file is read in the UI layer (ui/importer.py, openpyxl in read-only mode) into a `Table` of
@@ -445,7 +445,7 @@ def normal_number(value: Cell) -> str:
 
 def validate(table: Table, mapping: dict[int, str], known: Known, options: Options
              ) -> Report:
-    """Check every row of the table (SPEC §10). Pure: what exists comes in `known`."""
+    """Check every row of the table (docs/procedure.md §10). Pure: what exists comes in `known`."""
     check_mapping(table.headers, mapping)
     col = {target: i for i, target in mapping.items()}
     rows: list[RowPlan] = []

@@ -1,4 +1,4 @@
-"""Lifecycle use cases (SPEC §5–6): each action loads the case file, asks the workflow whether
+"""Lifecycle use cases (docs/procedure.md §5–6): each action loads the case file, asks the workflow whether
 this user may take it now, changes the case, saves it against its version and writes one event.
 """
 from __future__ import annotations
@@ -274,7 +274,7 @@ class Lifecycle:
 
     def _notify(self, uow: UnitOfWork, c: Complaint, action: str, me: User, now: datetime,
                 extra: dict[str, Any] | None = None) -> None:
-        """Inbox lines for the people the event concerns (SPEC §8), then any channels."""
+        """Inbox lines for the people the event concerns (docs/procedure.md §8), then any channels."""
         if action == "verify" and c.state == State.ROOT_CAUSE:
             action = "verify_not_effective"
         elif action == "follow_up" and c.state == State.ROOT_CAUSE:
@@ -392,7 +392,7 @@ class Lifecycle:
 
     @staticmethod
     def _close_days(cal: WorkCalendar, c: Complaint) -> Decimal | None:
-        """Working days from received to closed (SPEC §9 "days to close"), 2 decimals."""
+        """Working days from received to closed (docs/procedure.md §9 "days to close"), 2 decimals."""
         if c.state != State.CLOSED or c.closed_at is None:
             return None
         worked = cal.working_time_between(c.received_at, c.closed_at)
@@ -427,7 +427,7 @@ class Lifecycle:
     # ------------------------------------------------------------ registration → investigation
 
     def approve_dispatch(self, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
-        """Management approves dispatching a major (A) complaint (SPEC §5)."""
+        """Management approves dispatching a major (A) complaint (docs/procedure.md §5)."""
         return self._transition(actor, cid, version, "approve_dispatch",
                                 lambda u, case, me, now: {"dispatch_approved_by_id": me.id},
                                 comment)
@@ -644,7 +644,7 @@ class Lifecycle:
             return new
 
     def propose(self, actor: User, cid: int, version: int, customer_position: str) -> Complaint:
-        """Submit the dispositions for approval; the matrix decides the steps (SPEC §6)."""
+        """Submit the dispositions for approval; the matrix decides the steps (docs/procedure.md §6)."""
         position = _text(customer_position, "customer_position")
 
         def steps(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
@@ -1166,7 +1166,7 @@ def _summary(text: str, width: int = 80) -> str:
 
 def order_tasks(tasks: list[Task], now: datetime) -> list[Task]:
     """Overdue first, then by due time; tasks without a due time last, newest first
-    (SPEC §9, My Tasks); the same due time: the case received first, then its id."""
+    (docs/procedure.md §9, My Tasks); the same due time: the case received first, then its id."""
     def key(t: Task) -> tuple[int, float, float, int]:
         if t.due_at is None:
             return (2, -(t.since or t.received_at).timestamp(), 0.0, -t.complaint_id)
@@ -1179,7 +1179,7 @@ _ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
 
 
 def _check_version(uow: UnitOfWork, c: Complaint, version: int) -> None:
-    """Optimistic concurrency: the case must be as the user last saw it (STYLE §5)."""
+    """Optimistic concurrency: the case must be as the user last saw it (docs/architecture.md §5)."""
     if c.version != version:
         who = uow.users.get(c.updated_by_id) if c.updated_by_id else None
         raise StaleCase(who=who.display_name if who else "?", at=c.updated_at)

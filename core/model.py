@@ -1,4 +1,4 @@
-"""Complaint and friends: dataclasses and enums in domain words (SPEC §1–3)."""
+"""Complaint and friends: dataclasses and enums in domain words (docs/procedure.md §1–3)."""
 from __future__ import annotations
 
 import enum
@@ -23,7 +23,7 @@ class Role(StrEnum):
 
 
 class Title(StrEnum):
-    """A manager's position, which decides the approval steps they may sign (SPEC §6)."""
+    """A manager's position, which decides the approval steps they may sign (docs/procedure.md §6)."""
 
     NONE = "none"
     QA_MANAGER = "qa_manager"
@@ -189,7 +189,7 @@ class User:
     title: Title = Title.NONE
     active: bool = True
     language: Lang = Lang.ZH
-    email: str = ""  # where the optional e-mail channel reaches them (SPEC §8)
+    email: str = ""  # where the optional e-mail channel reaches them (docs/procedure.md §8)
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -240,7 +240,7 @@ class DefectType:
 
 @dataclass
 class Complaint:
-    """One case, from receipt to closure (SPEC §3). Fields decided later come with later steps."""
+    """One case, from receipt to closure (docs/procedure.md §3). Fields decided later come with later steps."""
 
     id: int | None
     number: str
@@ -272,7 +272,7 @@ class Complaint:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     updated_by_id: int | None = None
-    # decided later (SPEC §3 "Decided later"; set by the lifecycle actions)
+    # decided later (docs/procedure.md §3 "Decided later"; set by the lifecycle actions)
     severity: Severity | None = None
     severity_reason: str = ""
     validity: Validity | None = None
@@ -312,12 +312,12 @@ class Complaint:
     standard_doc: str = ""
     merged_into_id: int | None = None
     closed_at: datetime | None = None
-    # the earliest due time of the open steps, kept up to date by every action (SPEC §7)
+    # the earliest due time of the open steps, kept up to date by every action (docs/procedure.md §7)
     due_at: datetime | None = None
     due_step: str = ""
-    # working days from received to closed, fixed when the case closes (Stats, SPEC §9)
+    # working days from received to closed, fixed when the case closes (Stats, docs/procedure.md §9)
     close_wd: Decimal | None = None
-    imported: bool = False  # came from an old Excel register (SPEC §10), numbers kept
+    imported: bool = False  # came from an old Excel register (docs/procedure.md §10), numbers kept
 
     @property
     def effective_severity(self) -> Severity | None:
@@ -325,7 +325,7 @@ class Complaint:
         return self.severity or self.severity_proposed
 
 
-# The fields a user may set when logging or editing the record (SPEC §3, "Received" .. "Problem").
+# The fields a user may set when logging or editing the record (docs/procedure.md §3, "Received" .. "Problem").
 EDITABLE_FIELDS: tuple[str, ...] = (
     "received_at", "channel", "kind", "category", "customer_id", "customer_ref", "product_code",
     "product_name", "order_no", "lot", "delivered_qty", "delivery_date", "defective_qty",
@@ -423,7 +423,7 @@ class Meeting:
 
 @dataclass(frozen=True)
 class StepTime:
-    """A timed step of a case once it is done (SPEC §7): the on-time rate per step on Stats."""
+    """A timed step of a case once it is done (docs/procedure.md §7): the on-time rate per step on Stats."""
 
     id: int | None
     complaint_id: int
@@ -541,7 +541,7 @@ class RegisterFilter:
     descending: bool = True
     page: int = 1
     page_size: int = 50
-    # the cases behind a Stats bar (SPEC §9 click-through)
+    # the cases behind a Stats bar (docs/procedure.md §9 click-through)
     customer_id: int | None = None
     product_code: str = ""
     department_id: int | None = None

@@ -1,4 +1,4 @@
-"""Who hears about what (SPEC §8): the in-app inbox recipients of each lifecycle event.
+"""Who hears about what (docs/procedure.md §8): the in-app inbox recipients of each lifecycle event.
 
 Pure: given the action just taken, the case after it and the users, returns
 (user id, kind, params) — the page translates `notify.<kind>` with the params.

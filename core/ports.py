@@ -94,7 +94,7 @@ class NotificationRepo(Protocol):
 
 
 class OutboxRepo(Protocol):
-    """Messages for e-mail and the group robots, kept until delivered (SPEC §8)."""
+    """Messages for e-mail and the group robots, kept until delivered (docs/procedure.md §8)."""
 
     def add(self, message: Message, at: datetime) -> bool:
         """Queue a message; False (and nothing queued) when its key is there already."""
@@ -114,7 +114,7 @@ class OutboxRepo(Protocol):
 
 
 class EscalationRepo(Protocol):
-    """Which escalation levels fired, so that each fires once per step (SPEC §7)."""
+    """Which escalation levels fired, so that each fires once per step (docs/procedure.md §7)."""
 
     def fired(self, complaint_id: int) -> set[tuple[str, datetime, int]]: ...
     def add(self, complaint_id: int, step: str, started: datetime, level: int,

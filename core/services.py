@@ -1,4 +1,4 @@
-"""Use cases. Each one loads, checks, calls the domain, and commits (STYLE §3).
+"""Use cases. Each one loads, checks, calls the domain, and commits (docs/architecture.md §3).
 
 Every service takes the acting user (re-read from the database, so a deactivated user or a
 stale session can do nothing) and plain values, and returns plain values or domain objects.
@@ -167,7 +167,7 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
             return user
 
     def authenticate(self, username: str, password: str) -> User:
-        """Check a login; count failures; lock after 5 in 15 minutes (SPEC §11)."""
+        """Check a login; count failures; lock after 5 in 15 minutes (docs/procedure.md §11)."""
         name = username.strip().lower()
         now = self.clock()
         with self.uow(write=True) as uow:
@@ -425,7 +425,7 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
 
     def find_duplicates(self, actor: User, draft: ComplaintDraft,
                         exclude_id: int | None = None) -> list[Duplicate]:
-        """Likely duplicates of a draft, for the warning before saving (SPEC §4)."""
+        """Likely duplicates of a draft, for the warning before saving (docs/procedure.md §4)."""
         if draft.customer_id is None:
             return []
         received = draft.received_at or self.clock()
@@ -573,7 +573,7 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
 
     @staticmethod
     def _may_cancel(me: User, c: Complaint) -> bool:
-        """Sales before `investigating`, management any time (SPEC §5)."""
+        """Sales before `investigating`, management any time (docs/procedure.md §5)."""
         if not c.state.is_open:
             return False
         if me.has(Role.MANAGEMENT):
@@ -588,7 +588,7 @@ class Kesu(Channels, Timing, Importing, Lifecycle, Stats, Documents):
 
     def _validated(self, uow: UnitOfWork, d: ComplaintDraft, now: datetime,
                    keep_received: datetime | None = None) -> dict[str, Any]:
-        """Check a draft against SPEC §3/§5 and return the typed values to store."""
+        """Check a draft against docs/procedure.md §3/§5 and return the typed values to store."""
         if d.customer_id is None:
             raise InvalidInput("err.required", field="customer")
         if d.customer_id not in {c.id for c in uow.ref.customers(include_inactive=True)}:

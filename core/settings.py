@@ -15,7 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "dispatch_approval": "a_only",
     "work_start": "08:30",
     "work_end": "17:30",
-    "company_name": "",  # signs the reply letter (SPEC §10)
+    "company_name": "",  # signs the reply letter (docs/procedure.md §10)
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).

@@ -1,4 +1,4 @@
-"""Time limits (处理期限, SPEC §7): which steps of a case are open, when each is due on the
+"""Time limits (处理期限, docs/procedure.md §7): which steps of a case are open, when each is due on the
 working calendar, holds that pause the clock, granted extensions — and so what is overdue.
 
 Overdue is always derived from the case and its events, never a flag someone sets. Limits are
@@ -14,7 +14,7 @@ from core.model import CaseFile, Event, Kind, Severity, State
 from core.rules.calendar import WorkCalendar
 
 # step -> severity (or "*") -> (amount, unit); unit: wh = working hours, wd = working days,
-# h = clock hours, d = calendar days. Defaults from the seed procedures (SPEC §7).
+# h = clock hours, d = calendar days. Defaults from the seed procedures (docs/procedure.md §7).
 DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
     "dispatch": {"*": (1, "wh")},
     "investigation": {"*": (3, "wd")},

@@ -1,4 +1,4 @@
-"""Statistics for the weekly quality meeting (统计, SPEC §9).
+"""Statistics for the weekly quality meeting (统计, docs/procedure.md §9).
 
 The figures are aggregated by the database (StatsRepo: GROUP BY and window functions, never
 the case table loaded into memory); this module holds what is pure: date-range presets and the
@@ -197,7 +197,7 @@ class Bar:
 
 @dataclass(frozen=True)
 class Recurrence:
-    """The same product and defect type received ≥ 3 times within 30 days (SPEC §4)."""
+    """The same product and defect type received ≥ 3 times within 30 days (docs/procedure.md §4)."""
 
     product_code: str
     defect_type_id: int

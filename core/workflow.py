@@ -1,4 +1,4 @@
-"""The complaint lifecycle as data: every transition of SPEC §5, who may take it, what it needs.
+"""The complaint lifecycle as data: every transition of docs/procedure.md §5, who may take it, what it needs.
 
 The Complaint page asks `available()` what this user may do now (and why not the rest); every
 service asks `check()` and raises NotAllowed with the reason otherwise. No page decides this.
@@ -20,7 +20,7 @@ class Context:
     """What guards need besides the case and the user."""
 
     today: date
-    dispatch_approval: str = "a_only"  # a_only | all | none (SPEC §5)
+    dispatch_approval: str = "a_only"  # a_only | all | none (docs/procedure.md §5)
 
 
 Guard = Callable[[CaseFile, User, Context], str | None]
@@ -58,7 +58,7 @@ def _on_hold(case: CaseFile, _u: User, _c: Context) -> str | None:
 
 
 def _of_responsible_department(case: CaseFile, user: User, _c: Context) -> str | None:
-    """Production acts only on cases assigned to its own department (SPEC §2)."""
+    """Production acts only on cases assigned to its own department (docs/procedure.md §2)."""
     if user.has(Role.MANAGEMENT):
         return None
     dept = case.complaint.responsible_department_id
@@ -91,7 +91,7 @@ def _dispositions_proposed(case: CaseFile, _u: User, _c: Context) -> str | None:
 
 
 def _executed(case: CaseFile, _u: User, _c: Context) -> str | None:
-    """All CAPA actions done with evidence; every disposition carried out (SPEC §5)."""
+    """All CAPA actions done with evidence; every disposition carried out (docs/procedure.md §5)."""
     if any(a.status != "done" or not a.evidence.strip() for a in case.capa):
         return "why.capa_open"
     if any(not d.done for d in case.current(case.dispositions)):

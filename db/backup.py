@@ -1,5 +1,5 @@
 """Backup and restore: one .tar.gz with a consistent database copy, the attachments it refers
-to, and a manifest with the SHA-256 of every file (SPEC §10).
+to, and a manifest with the SHA-256 of every file (docs/procedure.md §10).
 
 Archive layout:
     database/kesu.sqlite3 | database/kesu.pgdump   the database copy (SQLite file or pg_dump -Fc)

@@ -1,4 +1,4 @@
-"""Delivering the outbox (SPEC §8): e-mail over SMTP, JSON to the group robots' webhooks,
+"""Delivering the outbox (docs/procedure.md §8): e-mail over SMTP, JSON to the group robots' webhooks,
 with retry and backoff. Nothing is lost while a server is down: a message stays pending and
 is tried again on the schedule of core.outbox until it is delivered (or kept as failed).
 """

@@ -1,4 +1,4 @@
-"""The scheduled jobs: escalate overdue steps (SPEC §7) and deliver the outbox (SPEC §8).
+"""The scheduled jobs: escalate overdue steps (docs/procedure.md §7) and deliver the outbox (docs/procedure.md §8).
 
 One loop per process: a daemon thread inside each Streamlit server process
 (`start_background`, started once whatever the number of sessions), or

@@ -405,7 +405,7 @@ class _Generator:
         k.step_time("dispatch", k.row["received_at"], at)
 
     def _complaint(self, k: _Case, target: State) -> None:
-        """Walk the procedure up to `target` (SPEC §5), each step by the right person."""
+        """Walk the procedure up to `target` (docs/procedure.md §5), each step by the right person."""
         rng, u, row, stage = self.rng, self.refs.users, k.row, STAGE[target]
         if stage < STAGE[State.DISPATCHED]:
             return
@@ -629,7 +629,7 @@ class _Generator:
         k.events.sort(key=lambda e: e.at)
 
     def _hold(self, k: _Case) -> None:
-        """Some open cases wait for the customer: the clock pauses (SPEC §5)."""
+        """Some open cases wait for the customer: the clock pauses (docs/procedure.md §5)."""
         if k.row["state"] == "registered" or self.rng.random() >= 0.08:
             return
         # recently: the wait began within the last few weeks, whenever the step began

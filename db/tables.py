@@ -338,7 +338,7 @@ class DelegationRow(Base):
 
 
 class NotificationRow(Base):
-    """In-app inbox (SPEC §8): one row per recipient."""
+    """In-app inbox (docs/procedure.md §8): one row per recipient."""
 
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -370,7 +370,7 @@ class OutboxRow(Base):
 
 
 class EscalationRow(Base):
-    """Each escalation level fires once per step of a case (SPEC §7)."""
+    """Each escalation level fires once per step of a case (docs/procedure.md §7)."""
 
     __tablename__ = "escalations"
     id: Mapped[int] = mapped_column(primary_key=True)

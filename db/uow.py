@@ -1,4 +1,4 @@
-"""Repositories and the unit of work: rows <-> domain objects, mapped explicitly (STYLE §4)."""
+"""Repositories and the unit of work: rows <-> domain objects, mapped explicitly (docs/architecture.md §4)."""
 from __future__ import annotations
 
 import enum
@@ -755,7 +755,7 @@ class SqlLeases:
 
 
 class SqlUnitOfWork:
-    """One transaction; leaving the block without commit() rolls back (STYLE §3)."""
+    """One transaction; leaving the block without commit() rolls back (docs/architecture.md §3)."""
 
     def __init__(self, factory: sessionmaker[Session], write: bool) -> None:
         self.factory, self.write = factory, write

@@ -18,7 +18,7 @@ gen = int(st.session_state.get("kesu_log_gen", 0))
 form = f"log_g{gen}" if gen else "log"
 st.title(tr("log.title"))
 show_flash()
-if not user.has(*CASE_ROLES):  # admin is a system role: no case work (SPEC §2)
+if not user.has(*CASE_ROLES):  # admin is a system role: no case work (docs/procedure.md §2)
     st.info(tr("log.no_case_role"))
     register(user)
     st.stop()

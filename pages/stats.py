@@ -1,4 +1,4 @@
-"""Stats (统计): the weekly quality meeting's figures, made to be screen-shared (SPEC §9)."""
+"""Stats (统计): the weekly quality meeting's figures, made to be screen-shared (docs/procedure.md §9)."""
 from __future__ import annotations
 
 import streamlit as st

@@ -1,4 +1,4 @@
-"""Local stand-ins for the outside world of the notification channels (SPEC §8): an SMTP
+"""Local stand-ins for the outside world of the notification channels (docs/procedure.md §8): an SMTP
 server (aiosmtpd) and an HTTP server for the robots' webhooks, both on 127.0.0.1 — tests
 never reach the internet."""
 from __future__ import annotations

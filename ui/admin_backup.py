@@ -1,5 +1,5 @@
 """Admin → Backup: make a backup now, download the archives; restore is a documented command,
-never a browser action on the live app (SPEC §10)."""
+never a browser action on the live app (docs/procedure.md §10)."""
 from __future__ import annotations
 
 import streamlit as st

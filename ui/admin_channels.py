@@ -1,5 +1,5 @@
 """Admin → Notifications: e-mail and group-robot channels with their test buttons, the
-escalation levels of overdue steps, and the outbox (SPEC §7–8)."""
+escalation levels of overdue steps, and the outbox (docs/procedure.md §7–8)."""
 from __future__ import annotations
 
 import pandas as pd

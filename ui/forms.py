@@ -20,7 +20,7 @@ def _index(options: list[Any], value: Any) -> int | None:
 
 def complaint_fields(key: str, customers: list[Customer], products: list[Product],
                      defects: list[DefectType], c: Complaint | None = None) -> ComplaintDraft:
-    """Render every field of SPEC §3 (inside a form) and return what the user entered.
+    """Render every field of docs/procedure.md §3 (inside a form) and return what the user entered.
 
     Essentials come first so a clerk can log while the customer is on the phone.
     """

@@ -1,5 +1,5 @@
 """Admin → Import (导入): read an old register (XLSX streamed by openpyxl in read-only mode, or
-CSV), map its columns, show the row-by-row report, import on confirmation (SPEC §10).
+CSV), map its columns, show the row-by-row report, import on confirmation (docs/procedure.md §10).
 
 Reading refuses, with a translated message, what does not fit in bounded memory: a file over
 the upload size setting, one that is not a real XLSX, parts that would unpack too large, more

@@ -1,4 +1,4 @@
-"""Stats page widgets (统计, SPEC §9): filters, headline figures, charts made to be
+"""Stats page widgets (统计, docs/procedure.md §9): filters, headline figures, charts made to be
 screen-shared (large type, one colour per severity everywhere), click-through to the cases."""
 from __future__ import annotations
 

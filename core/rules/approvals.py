@@ -1,4 +1,4 @@
-"""Approval authority (核决权限): which sign-offs a disposition needs (SPEC §6)."""
+"""Approval authority (核决权限): which sign-offs a disposition needs (docs/procedure.md §6)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

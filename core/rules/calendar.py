@@ -1,4 +1,4 @@
-"""The working-day calendar (SPEC §7): working hours, weekends, China's statutory holidays and
+"""The working-day calendar (docs/procedure.md §7): working hours, weekends, China's statutory holidays and
 their make-up working days (调休), company overrides — exact to the minute.
 
 Pure: the holiday data comes in as sets of dates (db/holidays.py reads the `chinese-calendar`

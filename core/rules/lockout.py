@@ -1,4 +1,4 @@
-"""Login lockout: 5 failed attempts within 15 minutes lock the user for 15 minutes (SPEC §11)."""
+"""Login lockout: 5 failed attempts within 15 minutes lock the user for 15 minutes (docs/procedure.md §11)."""
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,4 +1,4 @@
-"""Severity criteria and likely-duplicate rules (SPEC §4)."""
+"""Severity criteria and likely-duplicate rules (docs/procedure.md §4)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from decimal import Decimal
 from core.model import Severity
 
 DUPLICATE_WINDOW = timedelta(days=30)
-# Claim thresholds are settings (SPEC §4); these are the defaults.
+# Claim thresholds are settings (docs/procedure.md §4); these are the defaults.
 DEFAULT_A_CLAIM = Decimal("10000")
 DEFAULT_B_CLAIM = Decimal("5000")
 
@@ -46,7 +46,7 @@ class Candidate:
 def duplicate_reason(new_customer_id: int, new_order_no: str, new_product_code: str,
                      new_defect_type_id: int | None, new_received_at: datetime,
                      other: Candidate) -> str | None:
-    """Why `other` looks like the same complaint, or None (SPEC §4, Log page warning).
+    """Why `other` looks like the same complaint, or None (docs/procedure.md §4, Log page warning).
 
     Same customer and order number; or same product code and defect type within 30 days.
     """
@@ -69,7 +69,7 @@ _UP = {Severity.D: Severity.C, Severity.C: Severity.B, Severity.B: Severity.A,
 
 def escalate(severity: Severity, same_issue_count: int) -> tuple[Severity, bool]:
     """对同一问题在1个月内超过3次: at 3 or more cases of the same issue in 30 days at the same
-    severity (this one included), the severity rises one level (D→C→B→A) — SPEC §4."""
+    severity (this one included), the severity rises one level (D→C→B→A) — docs/procedure.md §4."""
     if same_issue_count >= RECURRENCE_LIMIT and severity != Severity.A:
         return _UP[severity], True
     return severity, False

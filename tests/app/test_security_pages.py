@@ -38,7 +38,7 @@ NAMES = {u[0]: u[1] for u in demo.USERS}
 CASE_WORK = {"sales", "qa", "prod", "finance", "qamanager", "manager", "gm", "chairman"}
 MANAGEMENT = {"manager", "gm", "chairman"}
 EVERYONE = set(NAMES)
-# page -> demo users who may open it (SPEC §2, §9); the services check again on every call
+# page -> demo users who may open it (docs/procedure.md §2, §9); the services check again on every call
 PAGE_ACCESS: dict[str, set[str]] = {
     "pages/log.py": EVERYONE,
     "pages/complaint.py": EVERYONE,

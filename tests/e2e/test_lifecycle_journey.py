@@ -1,7 +1,7 @@
 """Issue #3 in a real browser: one complaint walks the whole lifecycle, user by user.
 
 Each demo user works in their own browser context and logs in through the login form. The
-journey (SPEC §5–6): sales logs and dispatches → QA acknowledges and classifies (valid, 制造部)
+journey (docs/procedure.md §5–6): sales logs and dispatches → QA acknowledges and classifies (valid, 制造部)
 → production analyses (6M, root cause, lot) and plans a CAPA action → QA sends it back once →
 production resubmits → QA approves the plan → sales proposes an 8,000 CNY compensation (typed
 into the dispositions data editor) → the sales manager approves, then the general manager on a

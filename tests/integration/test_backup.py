@@ -1,4 +1,4 @@
-"""Backup and restore on the real database (SQLite file and PostgreSQL), SPEC §10.
+"""Backup and restore on the real database (SQLite file and PostgreSQL), docs/procedure.md §10.
 
 A backup is taken while another application instance keeps registering complaints with
 attachments; the archive is restored into an empty data folder (PostgreSQL: an empty schema),

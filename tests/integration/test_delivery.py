@@ -1,4 +1,4 @@
-"""Delivery on the real database, to real servers on this machine (SPEC §7–8): a local SMTP
+"""Delivery on the real database, to real servers on this machine (docs/procedure.md §7–8): a local SMTP
 server (aiosmtpd) and a local HTTP server stand in for the mail server and the robots' webhooks
 — never the internet. Down servers lose nothing; escalation levels fire once; the lease and the
 claims keep two processes from sending one notification twice (on PostgreSQL)."""

@@ -1,5 +1,5 @@
 """Due times on the real databases (SQLite file, PostgreSQL) with China's calendar from the
-`chinese-calendar` package (SPEC §7): stored due times survive the round trip, holds clear and
+`chinese-calendar` package (docs/procedure.md §7): stored due times survive the round trip, holds clear and
 move them, granted extensions and changed limits are kept as data, a year past the package is
 entered by admin, and the register's overdue filter (SQL) returns exactly the overdue open
 cases."""

@@ -53,7 +53,7 @@ def test_every_complaint_field_survives_a_round_trip(
         request=Request.COMPENSATION, claimed_amount=Decimal("12345.67"),
         severity_proposed=Severity.B, sample_received=True, sample_date=date(2026, 3, 10),
         cancel_reason="", created_at=NOW, updated_at=NOW, updated_by_id=world.sales.id,
-        # received on a Sunday: dispatch is due 1 working hour after Monday 08:30 (SPEC §7)
+        # received on a Sunday: dispatch is due 1 working hour after Monday 08:30 (docs/procedure.md §7)
         due_at=datetime(2026, 3, 16, 1, 30, tzinfo=timezone.utc), due_step="dispatch")
     assert got == expected
     # types, not just equality

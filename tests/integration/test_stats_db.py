@@ -1,5 +1,5 @@
 """Every Stats figure against hand-computed expectations on a small fixed data set, on the real
-databases (SQLite file, PostgreSQL): the SQL aggregation is what is under test (SPEC §9).
+databases (SQLite file, PostgreSQL): the SQL aggregation is what is under test (docs/procedure.md §9).
 
 The data set (local time Asia/Shanghai; the period under test is October 2026, the period
 before is September; "now" is 2026-11-10 10:00):

@@ -1,4 +1,4 @@
-"""First admin, passwords, login cookies and user administration (SPEC §2, §11)."""
+"""First admin, passwords, login cookies and user administration (docs/procedure.md §2, §11)."""
 from __future__ import annotations
 
 from datetime import timedelta

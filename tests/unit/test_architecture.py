@@ -1,4 +1,4 @@
-"""Arrows point inward: pages -> core <- db (STYLE.md, "The shape")."""
+"""Arrows point inward: pages -> core <- db (docs/architecture.md, "Layers")."""
 from __future__ import annotations
 
 import ast

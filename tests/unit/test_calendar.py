@@ -1,4 +1,4 @@
-"""The working-day calendar on real 2025/2026 holiday periods (SPEC §7)."""
+"""The working-day calendar on real 2025/2026 holiday periods (docs/procedure.md §7)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

@@ -1,4 +1,4 @@
-"""Likely duplicates before saving, and the claim-amount severity floor (SPEC §4)."""
+"""Likely duplicates before saving, and the claim-amount severity floor (docs/procedure.md §4)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

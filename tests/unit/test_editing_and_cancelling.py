@@ -1,4 +1,4 @@
-"""Editing the logged facts, optimistic concurrency and cancelling (SPEC §3, §5, §11)."""
+"""Editing the logged facts, optimistic concurrency and cancelling (docs/procedure.md §3, §5, §11)."""
 from __future__ import annotations
 
 import dataclasses

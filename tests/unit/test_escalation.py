@@ -1,4 +1,4 @@
-"""Escalation of overdue steps (SPEC §7): who is told, when, and that each level fires once
+"""Escalation of overdue steps (docs/procedure.md §7): who is told, when, and that each level fires once
 per step — the pure rules of core.escalation, then the job's service on the fakes."""
 from __future__ import annotations
 

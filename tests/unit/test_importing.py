@@ -1,4 +1,4 @@
-"""Importing an old Excel register (SPEC §10): the mapping guess, the parsing of the usual Excel
+"""Importing an old Excel register (docs/procedure.md §10): the mapping guess, the parsing of the usual Excel
 forms, the row-by-row check, and the import through the services on the in-memory fakes."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lifecycle services on the in-memory fakes (SPEC §4–6): every transition through the service
+"""Lifecycle services on the in-memory fakes (docs/procedure.md §4–6): every transition through the service
 layer, its guards, its loops, approvals, My Tasks, the action panel and the timeline."""
 from __future__ import annotations
 
@@ -546,7 +546,7 @@ def test_severity_a_needs_containment_before_classification(w: World) -> None:
     assert [x.type for x in case.file.containment] == [ContainmentType.STOP_SHIPMENT]
 
 
-# ---------------------------------------------------------------- recurrence escalation (SPEC §4)
+# ---------------------------------------------------------------- recurrence escalation (docs/procedure.md §4)
 
 
 def _earlier(w: World, days_ago: float, severity: Severity = Severity.C, **kw: Any) -> Case:

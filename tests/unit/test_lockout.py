@@ -1,4 +1,4 @@
-"""Login and lockout: 5 failures within 15 minutes lock the account for 15 minutes (SPEC §11)."""
+"""Login and lockout: 5 failures within 15 minutes lock the account for 15 minutes (docs/procedure.md §11)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

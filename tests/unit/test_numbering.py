@@ -1,4 +1,4 @@
-"""Case numbers: KS + YYMM + '-' + monthly serial, by the local date of receipt (SPEC §3)."""
+"""Case numbers: KS + YYMM + '-' + monthly serial, by the local date of receipt (docs/procedure.md §3)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,4 +1,4 @@
-"""The optional channels (SPEC §8) as pure rules and services on the fakes: configuration and
+"""The optional channels (docs/procedure.md §8) as pure rules and services on the fakes: configuration and
 its checks, what an e-mail and a robot message say, the robots' payloads and answers, the retry
 schedule, queuing the lifecycle's notifications, the test button and the delivery run."""
 from __future__ import annotations

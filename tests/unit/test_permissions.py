@@ -1,4 +1,4 @@
-"""Permissions are enforced in the services, whatever page or URL a call came from (SPEC §2)."""
+"""Permissions are enforced in the services, whatever page or URL a call came from (docs/procedure.md §2)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -112,7 +112,7 @@ def test_a_user_with_only_the_admin_role_cannot_register_a_complaint(
                                   Role.MANAGEMENT])
 def test_anyone_doing_case_work_may_register_a_complaint(
         kesu: Kesu, make_user: Any, draft: ComplaintDraft, role: Role) -> None:
-    """首问负责: whoever takes the call logs it (SPEC §2)."""
+    """首问负责: whoever takes the call logs it (docs/procedure.md §2)."""
     actor = make_user("taker", role)
     assert kesu.register_complaint(actor, draft).received_by_id == actor.id
 

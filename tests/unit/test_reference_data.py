@@ -1,4 +1,4 @@
-"""Departments, customers, products, defect types and settings: validated admin data (SPEC §9)."""
+"""Departments, customers, products, defect types and settings: validated admin data (docs/procedure.md §9)."""
 from __future__ import annotations
 
 from dataclasses import replace

@@ -1,4 +1,4 @@
-"""Logging a complaint: validation, stored values, event, attachments (SPEC §3, §5, §11)."""
+"""Logging a complaint: validation, stored values, event, attachments (docs/procedure.md §3, §5, §11)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

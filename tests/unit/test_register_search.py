@@ -1,4 +1,4 @@
-"""The register list: text search, filters, local-date range, sorting and paging (SPEC §9)."""
+"""The register list: text search, filters, local-date range, sorting and paging (docs/procedure.md §9)."""
 from __future__ import annotations
 
 import dataclasses

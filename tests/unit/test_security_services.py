@@ -1,6 +1,6 @@
 """Security, service layer: every public service of `core.services.Kesu` (and its mixins) is in
 PERMISSIONS below, which says who may call it. Pages and URLs are not the guard — the services
-are (SPEC §2) — so each service is attacked here directly, on the in-memory fakes.
+are (docs/procedure.md §2) — so each service is attacked here directly, on the in-memory fakes.
 
 The attack surface of kesu, attack → where it is tested (issue #6 "Security"):
 

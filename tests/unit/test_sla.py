@@ -1,4 +1,4 @@
-"""Time limits on the working calendar (SPEC §7), as pure rules: which steps of a case are open,
+"""Time limits on the working calendar (docs/procedure.md §7), as pure rules: which steps of a case are open,
 when each is due, how holds, extensions and changed limits move that — on the real 2025/2026
 official schedules (National Day with its make-up Saturday, New Year, Spring Festival)."""
 from __future__ import annotations

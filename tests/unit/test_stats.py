@@ -1,4 +1,4 @@
-"""The pure part of Stats (SPEC §9): date-range presets and the period before, changes against
+"""The pure part of Stats (docs/procedure.md §9): date-range presets and the period before, changes against
 it, Pareto shares with the cumulative line and the 80% mark, and who may see the figures.
 The figures themselves are aggregated in SQL: tests/integration/test_stats_db.py."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What each action leaves for Stats: the timed steps it finished (on time or late) and, once a
-case closes, its working days to close (SPEC §7, §9)."""
+case closes, its working days to close (docs/procedure.md §7, §9)."""
 from __future__ import annotations
 # ruff: noqa: F811  (the fixture `w` comes from test_lifecycle)
 

@@ -1,4 +1,4 @@
-"""Time limits through the services (SPEC §7), on the in-memory fakes with the real 2025/2026
+"""Time limits through the services (docs/procedure.md §7), on the in-memory fakes with the real 2025/2026
 official calendar: stored due times after every action, holds, extensions (延期) and who may
 decide them, limits changed by admin, the calendar admin enters for years past the package,
 the register's overdue filter and the order of My Tasks."""
@@ -136,7 +136,7 @@ def test_investigation_is_due_3_working_days_after_acknowledgement(f: Flow, qa: 
 
 def test_recording_returned_goods_opens_a_week_for_their_analysis_until_qa_reports(
         f: Flow, qa: User, db: FakeDatabase) -> None:
-    """SPEC §7: returned goods analysed within a week of their receipt. Marking the sample
+    """docs/procedure.md §7: returned goods analysed within a week of their receipt. Marking the sample
     received (an edit) starts it; QA's classification ends it, recorded as on time."""
     cid = f.dispatched(at(2025, 11, 3, 9, 0))  # Monday: reply due Thursday 09:00
     f.do(at(2025, 11, 3, 10, 0), "acknowledge", qa, cid)

@@ -1,5 +1,5 @@
-"""The transition table (SPEC §5) and the pure rules it leans on: approval authority (SPEC §6)
-and recurrence escalation (SPEC §4). No unit of work here: cases are built by hand."""
+"""The transition table (docs/procedure.md §5) and the pure rules it leans on: approval authority (docs/procedure.md §6)
+and recurrence escalation (docs/procedure.md §4). No unit of work here: cases are built by hand."""
 from __future__ import annotations
 
 import re
@@ -109,7 +109,7 @@ def test_every_allowed_role_may_take_the_transition_from_its_source_state(action
 def test_every_other_role_is_refused_with_wrong_role(action: str) -> None:
     make, _ = READY[action]
     wrong = [r for r in Role if r not in BY_ACTION[action].roles]
-    assert wrong and Role.ADMIN in wrong  # admin does no case work by default (SPEC §2)
+    assert wrong and Role.ADMIN in wrong  # admin does no case work by default (docs/procedure.md §2)
     for role in wrong:
         with pytest.raises(NotAllowed) as err:
             check(action, make(), user(role), CTX)
@@ -330,7 +330,7 @@ def test_every_reason_the_workflow_gives_is_translated() -> None:
     assert not missing
 
 
-# ---------------------------------------------------------------- approval authority (SPEC §6)
+# ---------------------------------------------------------------- approval authority (docs/procedure.md §6)
 
 QAM, SM, GM, CH = (Title.QA_MANAGER, Title.SALES_MANAGER, Title.GENERAL_MANAGER,
                    Title.CHAIRMAN)
@@ -406,7 +406,7 @@ def test_a_delegate_cannot_sign_for_a_manager_who_proposed_nor_their_own_proposa
     assert can_sign(deputy, GM, 41, TODAY, [gm], [d]) == (False, None)
 
 
-# ---------------------------------------------------------------- recurrence (SPEC §4)
+# ---------------------------------------------------------------- recurrence (docs/procedure.md §4)
 
 
 @pytest.mark.parametrize("severity, count, result", [

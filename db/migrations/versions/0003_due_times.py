@@ -1,4 +1,4 @@
-"""due times: the earliest due time of a case's open steps (SPEC §7)
+"""due times: the earliest due time of a case's open steps (docs/procedure.md §7)
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""user e-mail: where the optional e-mail channel reaches a user (SPEC §8)
+"""user e-mail: where the optional e-mail channel reaches a user (docs/procedure.md §8)
 
 Revision ID: 0005
 Revises: 0004
