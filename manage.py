@@ -26,7 +26,7 @@ from core.services import UserInput
 
 
 def _app():  # type: ignore[no-untyped-def]
-    from db.wiring import build_app
+    from adapters.wiring import build_app
     return build_app()
 
 
@@ -46,7 +46,7 @@ def cmd_migrate(_: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from core import demo
+    from bench import demo
     app = _app()
     real_clock = app.clock
     at: list[datetime] = []
@@ -60,11 +60,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
-    """Synthetic data at scale for the benchmarks (db/synth.py): an empty database only."""
+    """Synthetic data at scale for the benchmarks (bench/synth.py): an empty database only."""
     import time
 
     from db.engine import make_url_safe
-    from db.synth import database_size, synth
+    from bench.synth import database_size, synth
     app = _app()
     started = time.perf_counter()
     with tqdm(total=args.cases, desc="synthetic complaints", unit="case") as bar:
@@ -125,7 +125,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     import logging
     import signal
 
-    from db.scheduler import Scheduler
+    from adapters.scheduler import Scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scheduler = Scheduler(_app(), interval=args.interval)

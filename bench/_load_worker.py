@@ -35,7 +35,7 @@ from core.model import (
 )
 from core.services import ComplaintDraft, Kesu
 
-# the demo users (core/demo.py) the workers act as
+# the demo users (bench/demo.py) the workers act as
 ROLES = ("sales", "qa", "prod", "finance", "qamanager", "manager", "gm", "chairman", "admin")
 OPEN_STATES = tuple(s for s in State if s.is_open)
 HOT = 30  # how many of the newest / oldest open cases the workers pick from: they collide
@@ -283,7 +283,7 @@ def stats_reader(app: Kesu) -> Callable[[User], Any] | None:
 def run(index: int, url: str, journal: str, deadline: float, seed: int,
         with_stats: bool = True) -> None:
     """The worker process's body (multiprocessing target): act until `deadline` (epoch s)."""
-    from db.wiring import build_app
+    from adapters.wiring import build_app
 
     app = build_app(url, run_migrations=False)
     users = {name: app.session_user(name) for name in ROLES}

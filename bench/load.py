@@ -5,7 +5,7 @@
     python -m bench.load --db sqlite --kill 3        # SIGKILL 3 workers at random moments
     python -m bench.load --users 6 --seconds 15      # a short run
 
-Each worker (bench/_load_worker.py) builds the app with db.wiring.build_app against the same
+Each worker (bench/_load_worker.py) builds the app with adapters.wiring.build_app against the same
 database and acts as the demo users: registers complaints, moves cases along the procedure,
 signs approvals, reads the register / My Tasks / approvals (and Stats once it exists). Every
 acknowledged action goes to the worker's own journal (fsync). At the end bench/_load_verify.py
@@ -124,8 +124,8 @@ def fresh_database(kind: str, pg_url: str = PG_URL, keep: bool = False,
 def prepare(url: str) -> None:
     """Migrate and load the demo's people and reference data (no cases)."""
     os.environ.setdefault("KESU_BCRYPT_ROUNDS", "4")
-    from core import demo
-    from db.wiring import build_app
+    from bench import demo
+    from adapters.wiring import build_app
 
     app = build_app(url)
     demo.load(app, lambda _at: None, cases=0)

@@ -30,7 +30,7 @@ USERS = ["sales", "qa", "manager", "prod", "gm", "qamanager", "finance", "chairm
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-PASSWORD = "kesu-demo"  # core.demo.PASSWORD: synth loads the demo's users
+PASSWORD = "kesu-demo"  # bench.demo.PASSWORD: synth loads the demo's users
 
 
 def _mb(pid: int, field: str) -> float:
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     from bench.pages import database
-    from db.wiring import build_app
+    from adapters.wiring import build_app
     url, data = database(args.db, args.cases)
     app = build_app(url, run_migrations=False)
     from sqlalchemy import func, select

@@ -2,7 +2,7 @@
 
     python bench/pages.py [--db sqlite|postgresql] [--cases 100000] [--runs 15]
 
-The database is made once per backend and size by `db.synth` (kept for the next run):
+The database is made once per backend and size by `bench.synth` (kept for the next run):
 SQLite under $KESU_BENCH_DIR (default /tmp/kesu-bench), PostgreSQL as the database
 `kesu_bench_<cases>` on $KESU_BENCH_PG (default postgresql+psycopg://postgres@127.0.0.1:5432/
 postgres). Every page is run by Streamlit's AppTest as tests/app does it (no legacy pages/
@@ -84,8 +84,8 @@ def database(db: str, cases: int) -> tuple[str, Path]:
         url = server.set(database=name).render_as_string(hide_password=False)
     os.environ.update(DATABASE_URL=url, KESU_DATA_DIR=str(data), KESU_BCRYPT_ROUNDS="4",
                       KESU_BACKGROUND="off")
-    from db.synth import database_size, synth
-    from db.wiring import build_app
+    from bench.synth import database_size, synth
+    from adapters.wiring import build_app
     app = build_app(url)
     if not _count(app):
         from tqdm import tqdm
@@ -292,7 +292,7 @@ def _copy(db: str, url: str, data: Path) -> tuple[str, Callable[[], None]]:
 def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
     from core.model import Channel, Kind, State
     from core.services import ComplaintDraft
-    from db.wiring import build_app
+    from adapters.wiring import build_app
     copy_url, drop = _copy(db, url, data)
     try:
         app = build_app(copy_url, run_migrations=False)
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     url, data = database(args.db, args.cases)
     _patch_streamlit()
-    from db.wiring import build_app
+    from adapters.wiring import build_app
     app = build_app(url, run_migrations=False)
     s = subjects(app)
     app.uow.engine.dispose()  # type: ignore[attr-defined]

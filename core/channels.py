@@ -1,8 +1,8 @@
 """The delivery side of notifications (docs/procedure.md §7–8): the channels configured on the Admin page,
 their test button, the outbox overview, and the escalation of overdue steps.
 
-Delivery itself (SMTP, webhooks, retries) is db/delivery.py; the job that runs it and the
-escalations is db/scheduler.py.
+Delivery itself (SMTP, webhooks, retries) is adapters/delivery.py; the job that runs it and the
+escalations is adapters/scheduler.py.
 """
 from __future__ import annotations
 

@@ -4,8 +4,8 @@
 This module decides their CONTENT as a small document model (title, header fields, sections
 of label/value rows, tables and paragraphs), already translated and formatted: times in the
 configured zone, money with 2 decimals, "—" for an empty value and "无"/"None" for an empty
-list. ui/documents.py only lays it out as PDF or XLSX. Values are plain text: whatever a user
-typed stays text (no markup) in every renderer.
+list. ui/pdf.py and ui/xlsx.py only lay it out as PDF or XLSX. Values are plain text:
+whatever a user typed stays text (no markup) in every renderer.
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class Document:
 
 @dataclass(frozen=True)
 class CaseDocuments:
-    """The three documents of one case (content only; ui/documents.py renders them)."""
+    """The three documents of one case (content only; ui/pdf.py and ui/xlsx.py render them)."""
 
     form: Document
     report: Document

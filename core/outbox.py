@@ -2,7 +2,7 @@
 WeCom 企业微信, DingTalk 钉钉 and Feishu 飞书 — what is configured, what a message says, what a
 robot is sent, how a robot's answer is read, and when a failed message is tried again.
 
-Pure: the outbox rows are written by the services, and db/delivery.py does the sending.
+Pure: the outbox rows are written by the services, and adapters/delivery.py does the sending.
 """
 from __future__ import annotations
 

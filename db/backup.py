@@ -38,7 +38,7 @@ from sqlalchemy.pool import NullPool
 
 from core.backup_rules import BackupFile, BackupReport
 from core.errors import DomainError, NotFound
-from db.blobs import FileBlobStore
+from adapters.blobs import FileBlobStore
 from db.engine import ROOT, database_url, data_dir, migrate
 
 FORMAT = 1

@@ -28,7 +28,7 @@ AUTH_KEYS = ("authentication_status", "username", "name", "roles", "email")
 
 def _cookie_key() -> str:
     from db.engine import data_dir
-    from db.security import cookie_key
+    from adapters.security import cookie_key
 
     try:
         from_secrets = st.secrets.get("cookie_key")  # type: ignore[no-untyped-call]

@@ -26,7 +26,7 @@ R = TypeVar("R")
 @st.cache_resource(show_spinner=False)
 def kesu() -> Kesu:
     """One application object (engine, pool) per server process; migrates on first use."""
-    from db.wiring import build_app
+    from adapters.wiring import build_app
 
     return build_app()
 
@@ -35,7 +35,7 @@ def kesu() -> Kesu:
 def background_jobs() -> object:
     """The scheduled jobs' thread of this server process (escalations, outbox), started once
     for all sessions; None when KESU_BACKGROUND=off leaves them to `manage.py worker`."""
-    from db.scheduler import start_background
+    from adapters.scheduler import start_background
 
     return start_background(kesu())
 

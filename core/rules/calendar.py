@@ -1,7 +1,7 @@
 """The working-day calendar (docs/procedure.md §7): working hours, weekends, China's statutory holidays and
 their make-up working days (调休), company overrides — exact to the minute.
 
-Pure: the holiday data comes in as sets of dates (db/holidays.py reads the `chinese-calendar`
+Pure: the holiday data comes in as sets of dates (adapters/holidays.py reads the `chinese-calendar`
 package and the schedules admin entered). A year without official data falls back to weekends
 plus company overrides, and says so (`missing_years`), never silently.
 """

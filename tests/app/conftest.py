@@ -12,9 +12,9 @@ Per test:
 - translated `format_func`s see the AppTest's language outside a run (see `_lang_outside_run`).
 
 The databases are copied from templates built once per session through the real services
-(migrations, then `core.demo.load` as `manage.py demo` does): `empty_db` (no user: the set-up
+(migrations, then `bench.demo.load` as `manage.py demo` does): `empty_db` (no user: the set-up
 screen), `ref_db` (demo users and reference data, no complaint) and `demo_db` (12 demo cases).
-Every demo user's password is `core.demo.PASSWORD`.
+Every demo user's password is `bench.demo.PASSWORD`.
 """
 from __future__ import annotations
 
@@ -31,10 +31,10 @@ from streamlit.testing.v1.element_tree import ElementTree
 from streamlit_authenticator.models.cookie_model import CookieModel
 
 import ui.context
-from core import demo
+from bench import demo
 from core.services import Kesu
 from db.uow import SqlUowFactory
-from db.wiring import build_app
+from adapters.wiring import build_app
 
 DEMO_CASES = 12
 DB_FILE = "kesu.db"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import demo
+from bench import demo
 from core.errors import LoginFailed
 from core.services import Kesu
 from tests.app.helpers import en, new_app, no_exception, open_page, values, widget, zh

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import demo
+from bench import demo
 from core.errors import NotAllowed
 from core.model import Product, Role, User
 from core.services import Kesu, UserInput

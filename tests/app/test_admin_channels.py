@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.escalation import Level
 from core.outbox import ChannelConfig, Message
 from core.services import Kesu
-from db import scheduler as jobs
+from adapters import scheduler as jobs
 from tests.app.helpers import block, en, login_as, new_app, no_exception, values, widget, zh
 from tests.local_servers import SmtpServer, free_port
 

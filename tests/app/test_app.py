@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 
-from core import demo
+from bench import demo
 from core.model import Lang
 from core.services import Kesu
 from tests.app.helpers import (

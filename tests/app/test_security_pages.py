@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from streamlit_authenticator.models.cookie_model import CookieModel
 
-from core import demo
+from bench import demo
 from core.services import Kesu, UserInput
 from tests.app.helpers import (
     login_as, new_app, no_exception, sidebar_user, values, widget, zh,

@@ -232,7 +232,7 @@ def test_pareto_by_customer_shows_that_customers_cases(ref_db: Kesu) -> None:
 
 
 def test_demo_cases_over_half_a_year(demo_db: Kesu) -> None:
-    """Cases walked through the procedure by core.demo: the page counts what the register
+    """Cases walked through the procedure by bench.demo: the page counts what the register
     lists (received in the range, cancelled ones left out) and draws every chart."""
     today = demo_db.stats_today()
     start = today - timedelta(days=220)

@@ -15,7 +15,7 @@ at once: one wins, the other is told or no longer sees it; the database holds on
 
 This module has its own server (own port, own temporary KESU_DATA_DIR with
 `manage.py demo --cases 10`, DATABASE_URL removed) because it changes cases and runs an
-in-process service object (db.wiring.build_app on the same SQLite file, WAL mode) to prepare
+in-process service object (adapters.wiring.build_app on the same SQLite file, WAL mode) to prepare
 the negative tests' cases and to check the database afterwards. The browser itself is the
 shared session fixture of conftest.py. Screenshots of a failed test's pages go to
 KESU_E2E_ARTIFACTS (default <system temp>/kesu-e2e-artifacts)/lifecycle.
@@ -82,7 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             mp.delenv("DATABASE_URL", raising=False)
             mp.setenv("KESU_DATA_DIR", str(data_dir))
             mp.setenv("KESU_BCRYPT_ROUNDS", "4")
-            from db.wiring import build_app
+            from adapters.wiring import build_app
             app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
         yield Server(url, data_dir, app)
         app.uow.engine.dispose()  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ Attack → test (the whole list: tests/unit/test_security_services.py's docstrin
   → test_a_cookie_is_refused_after_password_change_or_deactivation.
 
 The module has its own server (own port and temporary data folder, `manage.py demo`) and
-writes the payload cases through the services in this process (db.wiring.build_app on the same
+writes the payload cases through the services in this process (adapters.wiring.build_app on the same
 SQLite file) — the forms themselves are driven by tests/e2e/test_journeys.py and
 test_lifecycle_journey.py; what matters here is what the pages do with stored text.
 """
@@ -168,7 +168,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             mp.delenv("DATABASE_URL", raising=False)
             mp.setenv("KESU_DATA_DIR", str(data_dir))
             mp.setenv("KESU_BCRYPT_ROUNDS", "4")
-            from db.wiring import build_app
+            from adapters.wiring import build_app
             app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
             evil, pending, number, dispatched, returned = _seed(app)
             yield Seeded(url, app, evil, pending, number, dispatched, returned,

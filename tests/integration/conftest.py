@@ -10,7 +10,7 @@ import pytest
 from core.model import Channel, Customer, DefectType, Department, Kind, Product, Role, User
 from core.services import ComplaintDraft, Kesu, UserInput
 from db.uow import SqlUowFactory
-from db.wiring import build_app
+from adapters.wiring import build_app
 
 # Mid-month, so the case numbers of all tests share one period whatever the time zone.
 NOW = datetime(2026, 3, 15, 4, 0, tzinfo=timezone.utc)

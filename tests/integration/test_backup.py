@@ -30,7 +30,7 @@ from core.rules.numbering import parse_number
 from core.services import ComplaintDraft, Kesu, Upload
 from db.backup import BackupError, head_revision, make_backup, restore, verify_archive
 from db.engine import ROOT
-from db.wiring import build_app
+from adapters.wiring import build_app
 from tests.integration.conftest import NOW, World, engine_of
 
 Case = tuple[str, int, list[bytes]]  # number, events, attachment bytes

@@ -7,7 +7,7 @@ import stat
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from db.security import cookie_key
+from adapters.security import cookie_key
 
 
 def test_instances_starting_together_share_one_key(tmp_path: Path) -> None:

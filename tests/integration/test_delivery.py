@@ -25,11 +25,11 @@ from sqlalchemy import text
 from core.model import Lang, Role, Severity, Title, User
 from core.outbox import MAX_ATTEMPTS, ChannelConfig, DeliveryFailed, Message, next_try
 from core.services import ComplaintDraft, Kesu, UserInput
-from db import scheduler as jobs
-from db.delivery import ChannelSender, SmtpSender, WebhookSender, deliver_due
+from adapters import scheduler as jobs
+from adapters.delivery import ChannelSender, SmtpSender, WebhookSender, deliver_due
 from db.engine import ROOT, make_engine
-from db.scheduler import Scheduler
-from db.wiring import build_app
+from adapters.scheduler import Scheduler
+from adapters.wiring import build_app
 from tests.integration.conftest import NOW, PASSWORD, World, engine_of
 from tests.local_servers import Hooks, SmtpServer, certificate, free_port
 

@@ -20,7 +20,8 @@ from core.services import ComplaintDraft, Kesu
 from tests.integration import test_lifecycle_db as ldb
 from tests.integration.conftest import World
 from tests.integration.test_lifecycle_db import Crew, to_pending_approval, version
-from ui.documents import to_pdf, to_xlsx
+from ui.pdf import to_pdf
+from ui.xlsx import to_xlsx
 
 crew = ldb.crew  # the lifecycle tests' production, finance and managers
 

@@ -15,7 +15,7 @@ import pytest
 
 from core.model import ContainmentType, Kind, RegisterFilter, Role, Severity, Title, User
 from core.services import ComplaintDraft, Kesu, UserInput
-from db.holidays import PackageHolidays
+from adapters.holidays import PackageHolidays
 from tests.integration.conftest import NOW, PASSWORD, World
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -21,7 +21,7 @@ from bench._load_servers import Server, server_env
 from bench._load_verify import read_journals, verify
 from bench.load import Result, prepare, run_load
 from core.rules.numbering import parse_number
-from db.wiring import build_app
+from adapters.wiring import build_app
 
 
 def test_workers_killed_mid_action_lose_nothing_they_acknowledged(

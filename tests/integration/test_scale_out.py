@@ -26,7 +26,7 @@ from bench.load import prepare
 from core.model import Severity, State
 from core.outbox import ChannelConfig
 from core.rules.numbering import parse_number
-from db.wiring import build_app
+from adapters.wiring import build_app
 from tests.local_servers import Hooks
 
 from tests.browser import CHROMIUM  # noqa: E402

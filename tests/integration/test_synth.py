@@ -1,4 +1,4 @@
-"""Synthetic benchmark data (db/synth.py, `manage.py synth`) on a real database: a few hundred
+"""Synthetic benchmark data (bench/synth.py, `manage.py synth`) on a real database: a few hundred
 cases written as rows must look to the app exactly like cases it made itself."""
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from core.model import Channel, Kind, RegisterFilter, State, User
 from core.rules.numbering import parse_number
 from core.services import ComplaintDraft, Kesu
 from core.stats import StatsFilter, preset
-from db.synth import BIG_CASE_EVENTS, synth
+from bench.synth import BIG_CASE_EVENTS, synth
 from db.tables import CapaActionRow, ComplaintRow, EventRow, NumberCounterRow, StepTimeRow
 from db.uow import SqlUowFactory
-from db.wiring import build_app
+from adapters.wiring import build_app
 
 CASES = 300
 # synth spreads the cases over the months before "now": a fixed now (a Wednesday, 11:00 in

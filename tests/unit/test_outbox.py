@@ -15,7 +15,7 @@ from core.model import Lang, Role, Severity, User
 from core.notify import Note
 from core.outbox import ChannelConfig, Message, check_config, next_try, robot_error, robot_payload
 from core.services import ComplaintDraft, Kesu, UserInput
-from db.delivery import deliver_due
+from adapters.delivery import deliver_due
 from tests.unit.conftest import NOW, MakeUser, with_
 from tests.unit.fakes import FakeBlobs, FakeClock, FakeDatabase, FakeHasher, FakeSender
 

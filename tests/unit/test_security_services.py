@@ -227,9 +227,9 @@ PERMISSIONS: dict[str, Entry] = {
     "sla_limits": System("time limits in force, read only"),
     "approval_matrix": System("the approval matrix, read only"),
     "escalation_levels": System("escalation levels, read only"),
-    "escalate_overdue": System("the worker's job (db/scheduler.py), never called from a page "
+    "escalate_overdue": System("the worker's job (adapters/scheduler.py), never called from a page "
                                "(tests/unit/test_security_static.py)"),
-    "fill_close_days": System("start-up / migration job (db/wiring.py), derived values only, "
+    "fill_close_days": System("start-up / migration job (adapters/wiring.py), derived values only, "
                               "never called from a page (tests/unit/test_security_static.py)"),
     "stats_today": System("today's date in the configured zone"),
     "stats_version": System("a counter used as the Stats page's cache key"),

@@ -267,7 +267,7 @@ def test_the_secret_scan_finds_each_kind() -> None:
 
 def test_the_cookie_key_is_never_a_constant_in_the_code() -> None:
     """The key comes from secrets.toml, KESU_COOKIE_KEY or a file generated once per
-    install (db/security.py); the Authenticate call gets it from that function."""
+    install (adapters/security.py); the Authenticate call gets it from that function."""
     auth = (ROOT / "ui" / "auth.py").read_text(encoding="utf-8")
     tree = ast.parse(auth)
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
@@ -275,7 +275,7 @@ def test_the_cookie_key_is_never_a_constant_in_the_code() -> None:
     assert len(calls) == 1
     key_arg = calls[0].args[2]
     assert isinstance(key_arg, ast.Call), "the cookie key must be computed, not a literal"
-    assert "token_urlsafe" in (ROOT / "db" / "security.py").read_text(encoding="utf-8")
+    assert "token_urlsafe" in (ROOT / "adapters" / "security.py").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- worker-only services

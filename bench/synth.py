@@ -1,7 +1,7 @@
 """Synthetic data at scale for the benchmarks (issue #6): `python manage.py synth --cases N`.
 
 Fills an empty, migrated database with N complaints over the six years ending today, in Chinese,
-with the demo's people and reference data (core/demo.py, loaded through the services).
+with the demo's people and reference data (bench/demo.py, loaded through the services).
 
 The cases themselves are written as ROWS, directly, with SQLAlchemy Core `insert()` executemany
 in batches — not through the services: 100,000 cases through `register_complaint` and the
@@ -28,7 +28,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from core import demo, sla
+from bench import demo
+from core import sla
 from core.lifecycle import Lifecycle
 from core.model import CaseFile, Complaint, Containment, ContainmentType, Event, Kind, Severity
 from core.model import Channel, State, Title
@@ -308,7 +309,7 @@ class _Generator:
         return rng.choices(OPEN_ORDER, weights)[0]
 
     def _draft(self, k: _Case) -> None:
-        """What was logged: like core.demo's drafts, with more variety in the words."""
+        """What was logged: like bench.demo's drafts, with more variety in the words."""
         rng, refs, row = self.rng, self.refs, k.row
         at = row["received_at"]
         cust_id, _name, market = rng.choice(refs.customers)

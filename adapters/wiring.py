@@ -1,14 +1,14 @@
-"""Composition: the Kesu application object wired to a real database and blob store."""
+"""Composition: the Kesu application object wired to a real database and the adapters."""
 from __future__ import annotations
 
 import os
 
+from adapters.blobs import FileBlobStore
+from adapters.delivery import ChannelSender
+from adapters.holidays import PackageHolidays
+from adapters.security import BcryptHasher
 from core.services import Kesu
-from db.blobs import FileBlobStore
-from db.delivery import ChannelSender
-from db.holidays import PackageHolidays
 from db.engine import data_dir, database_url, make_engine, migrate
-from db.security import BcryptHasher
 from db.uow import SqlUowFactory
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from core.ports import Sender
 from core.services import Kesu
-from db.delivery import ChannelSender, Delivered, deliver_due
+from adapters.delivery import ChannelSender, Delivered, deliver_due
 
 log = logging.getLogger("kesu.jobs")
 LEASE = "jobs"

@@ -1,0 +1,1 @@
+"""The outside world: mail and robot delivery, scheduler, file store, holidays, password hashing."""
