@@ -5,10 +5,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from adapters.translations import compile_catalogs
 from core.model import Role, User
 from ui import auth
 from ui.context import background_jobs, kesu, md, show_flash, tr
 
+compile_catalogs()  # locale/*/kesu.po -> kesu.mo where stale; core.i18n reads the .mo
 st.set_page_config(page_title="kesu 客诉", page_icon="📋", layout="wide")
 
 # Pages: (file, url path, title key, roles allowed; empty = everyone logged in, hidden?)

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from tqdm import tqdm
 
+from adapters.translations import compile_catalogs
 from core.errors import DomainError
 from core.i18n import error_text
 from core.model import Role, Title
@@ -255,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     rs.add_argument("--data-dir", help="the empty data folder (default: KESU_DATA_DIR or data)")
     rs.set_defaults(fn=cmd_restore)
     args = p.parse_args(argv)
+    compile_catalogs()  # locale/*/kesu.po -> kesu.mo where stale; core.i18n reads the .mo
     try:
         args.fn(args)
     except DomainError as err:

@@ -1,777 +1,162 @@
-"""Translation tables: every label, message and error in Simplified Chinese and English.
+"""Translations: every label, message and error in Simplified Chinese and English.
 
-Each key maps to (zh, en). `t(key, lang, **params)` formats it; parameters named `field`,
-`state`, `roles` are themselves translated (`field.<name>`, `state.<name>`, `role.<name>`).
+Source: the gettext catalogs locale/<locale>/LC_MESSAGES/kesu.po (zh_CN, en). Message ids are
+kesu's keys (`nav.log`, `err.required`), msgstr the text; a `#.` comment shows the other
+language's text. Translators edit only the .po files (docs/translations.md).
+
+Run time (this module, standard library only): the compiled kesu.mo next to each .po, read
+with gettext.GNUTranslations once per process, when a text is first needed (both catalogs:
+a few milliseconds). The .mo files are git-ignored: adapters/translations.py compiles them
+with Babel, and app.py, manage.py and tests/conftest.py call it at start; it rebuilds only a
+.mo that is missing or older than its .po. A .mo that is still missing or stale here raises
+CatalogError naming the fix: the app never shows keys instead of text because of a build
+step. Design (a) of the move from the Python tables (core/i18n_*.py) to catalogs: one format
+for translators (PO, any PO editor), the standard runtime, and Babel kept out of core.
+
+`t(key, lang, **params)` formats a text; parameters named `field`, `state`, `roles` are
+themselves translated (`field.<name>`, `state.<name>`, `role.<name>`), `step` as `sla.<step>`.
+`tn(key, n, lang, **params)` is its ngettext: the form for the count n (the entry has a
+msgid_plural `<key>.plural`; English has "1 task" / "2 tasks", Chinese one form).
 """
 from __future__ import annotations
 
+import gettext
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
-from core import i18n_backup, i18n_docs, i18n_import, i18n_security, i18n_stats
 from core.errors import DomainError
 
 LANGS = ("zh", "en")
-
-T: dict[str, tuple[str, str]] = {
-    # app frame
-    "app.title": ("客诉管理", "Complaints"),
-    "app.tagline": ("客户投诉处理：登记、调查、核决、回复、结案", "Customer complaints: log, investigate, approve, reply, close"),
-    "nav.log": ("登记", "Log"),
-    "nav.complaint": ("客诉详情", "Complaint"),
-    "nav.admin": ("系统管理", "Admin"),
-    "nav.account": ("我的账户", "My account"),
-    "nav.login": ("登录", "Log in"),
-    "sidebar.signed_in_as": ("当前用户：{name}", "Signed in as {name}"),
-    "sidebar.language": ("语言 / Language", "Language / 语言"),
-    "sidebar.logout": ("退出登录", "Log out"),
-    "lang.zh": ("中文", "中文"),
-    "lang.en": ("English", "English"),
-    # login
-    "login.title": ("登录 kesu 客诉管理", "Log in to kesu"),
-    "login.username": ("用户名", "Username"),
-    "login.password": ("密码", "Password"),
-    "login.submit": ("登录", "Log in"),
-    "login.missing": ("请输入用户名和密码。", "Enter your username and password."),
-    "login.deep_link": ("登录后将打开您请求的页面。", "After logging in you will land on the page you asked for."),
-    "setup.title": ("首次使用：创建管理员", "First start: create the administrator"),
-    "setup.intro": ("数据库中还没有任何用户。请创建第一个管理员账户；没有默认密码。",
-                    "There are no users yet. Create the first administrator account; there is no default password."),
-    "setup.display_name": ("姓名", "Full name"),
-    "setup.password2": ("再次输入密码", "Repeat the password"),
-    "setup.submit": ("创建管理员", "Create administrator"),
-    "setup.mismatch": ("两次输入的密码不一致。", "The two passwords differ."),
-    "setup.done": ("管理员已创建，请登录。", "Administrator created. Please log in."),
-    # errors
-    "err.domain": ("操作失败。", "The action failed."),
-    "err.unexpected": ("出现了意外错误，操作未保存。请重试或联系管理员。（参考号 {ref}）",
-                       "Something unexpected went wrong and nothing was saved. Try again or tell the administrator (ref. {ref})."),
-    "err.not_allowed": ("您无权执行此操作。", "You are not allowed to do this."),
-    "err.page_forbidden": ("您的角色不能打开此页面。", "Your role cannot open this page."),
-    "err.role_required": ("此操作需要以下角色之一：{roles}。", "This needs one of these roles: {roles}."),
-    "err.inactive_user": ("您的账户已停用或不存在，请重新登录。", "Your account is deactivated or gone; please log in again."),
-    "err.invalid_input": ("输入无效。", "Invalid input."),
-    "err.not_found": ("找不到该记录。", "Not found."),
-    "err.stale_case": ("该客诉已被 {who} 于 {at} 修改，已为您重新加载最新内容。",
-                       "This case was changed by {who} at {at}; it has been reloaded."),
-    "err.login_failed": ("用户名或密码错误。", "Wrong username or password."),
-    "err.account_locked": ("登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试或联系管理员解锁。",
-                           "Too many failed logins: the account is locked. Try again in {minutes} minutes or ask an administrator to unlock it."),
-    "err.already_set_up": ("系统已有用户，不能再创建首个管理员。", "Users exist already; the first-administrator screen is closed."),
-    "err.old_password_wrong": ("原密码不正确。", "The current password is wrong."),
-    "err.password_short": ("密码至少需要 {n} 个字符。", "The password needs at least {n} characters."),
-    "err.password_long": ("密码不能超过 {n} 字节。", "The password may have at most {n} bytes."),
-    "err.username_format": ("用户名须为 2–32 位小写字母、数字或 _ . -。", "Usernames are 2–32 lower-case letters, digits or _ . -"),
-    "err.username_taken": ("用户名 {name} 已存在。", "The username {name} is taken."),
-    "err.required": ("请填写「{field}」。", "“{field}” is required."),
-    "err.unknown": ("「{field}」不存在。", "Unknown {field}."),
-    "err.too_long": ("「{field}」太长。", "“{field}” is too long."),
-    "err.future_date": ("「{field}」不能是将来的日期。", "“{field}” cannot be in the future."),
-    "err.quantity": ("「{field}」须为非负整数。", "“{field}” must be a whole number ≥ 0."),
-    "err.defective_gt_delivered": ("不良数量不能大于交货数量。", "The defective quantity cannot exceed the delivered quantity."),
-    "err.amount": ("「{field}」须为非负金额，最多两位小数。", "“{field}” must be an amount ≥ 0 with at most 2 decimals."),
-    "err.approval_level": ("核决级别须为 0–3。", "The approval level must be 0–3."),
-    "err.cannot_demote_self": ("不能停用自己或取消自己的管理员角色。", "You cannot deactivate yourself or remove your own admin role."),
-    "err.duplicate_value": ("「{value}」已存在。", "“{value}” exists already."),
-    "err.email_format": ("邮箱格式不正确。", "The e-mail address is not valid."),
-    "err.setting_invalid": ("设置「{field}」的值无效。", "Invalid value for the setting “{field}”."),
-    "err.cannot_edit": ("当前状态（{state}）下您不能修改此客诉。", "You cannot edit this case in its state ({state})."),
-    "err.cannot_cancel": ("当前状态（{state}）下您不能撤销此客诉。", "You cannot cancel this case in its state ({state})."),
-    "err.nothing_changed": ("没有修改任何内容。", "Nothing was changed."),
-    "err.file_type": ("文件「{name}」的类型不允许，只接受：{allowed}。", "“{name}”: this file type is not allowed. Allowed: {allowed}."),
-    "err.file_size": ("文件「{name}」超过 {mb} MB 的上限。", "“{name}” is larger than the {mb} MB limit."),
-    "err.file_empty": ("文件「{name}」是空的。", "“{name}” is empty."),
-    "err.file_mislabelled": ("文件「{name}」的内容与扩展名不符。", "“{name}”: the content does not match its extension."),
-    "err.bad_number": ("请输入整数。", "Enter a whole number."),
-    # fields
-    "field.number": ("编号", "Number"),
-    "field.received_at": ("受理时间", "Received at"),
-    "field.received_date": ("受理日期", "Received on"),
-    "field.received_time": ("受理时刻", "Received at (time)"),
-    "field.channel": ("受理渠道", "Channel"),
-    "field.received_by": ("受理人", "Received by"),
-    "field.kind": ("类别", "Kind"),
-    "field.category": ("性质", "Category"),
-    "field.customer": ("客户", "Customer"),
-    "field.customer_ref": ("客户单号", "Customer's reference"),
-    "field.product_code": ("料号", "Product code"),
-    "field.product_name": ("品名", "Product name"),
-    "field.order_no": ("订单编号", "Order number"),
-    "field.lot": ("批号", "Lot"),
-    "field.delivered_qty": ("交货数量", "Delivered quantity"),
-    "field.delivery_date": ("交运日期", "Delivery date"),
-    "field.defective_qty": ("不良数量", "Defective quantity"),
-    "field.defect_type": ("不良类型", "Defect type"),
-    "field.defect_type_id": ("不良类型", "Defect type"),
-    "field.customer_id": ("客户", "Customer"),
-    "field.where_found": ("发现地点", "Where found"),
-    "field.description": ("问题描述", "Description"),
-    "field.request": ("客户要求", "Customer's request"),
-    "field.claimed_amount": ("索赔金额（元）", "Claimed amount (CNY)"),
-    "field.severity_proposed": ("建议等级", "Proposed severity"),
-    "field.severity": ("等级", "Severity"),
-    "field.sample_received": ("已收到样品", "Sample received"),
-    "field.sample_date": ("样品收到日期", "Sample received on"),
-    "field.state": ("状态", "State"),
-    "field.cancel_reason": ("撤销原因", "Reason for cancelling"),
-    "field.attachments": ("附件", "Attachments"),
-    "field.attachment": ("附件", "Attachment"),
-    "field.display_name": ("姓名", "Name"),
-    "field.username": ("用户名", "Username"),
-    "field.roles": ("角色", "Roles"),
-    "field.department": ("部门", "Department"),
-    "field.approval_level": ("核决级别", "Approval level"),
-    "field.title": ("职务", "Position"),
-    "field.active": ("启用", "Active"),
-    "field.language": ("语言", "Language"),
-    "field.name": ("名称", "Name"),
-    "field.code": ("代码", "Code"),
-    "field.name_zh": ("中文名称", "Chinese name"),
-    "field.name_en": ("英文名称", "English name"),
-    "field.market": ("市场", "Market"),
-    "field.contact": ("联系人", "Contact person"),
-    "field.phone": ("电话", "Phone"),
-    "field.email": ("邮箱", "E-mail"),
-    "field.address": ("地址", "Address"),
-    "field.password": ("密码", "Password"),
-    "field.comment": ("说明", "Comment"),
-    "field.attachment_max_mb": ("附件大小上限（MB）", "Attachment size limit (MB)"),
-    "field.timezone": ("时区", "Time zone"),
-    "field.severity_a_claim": ("A 级索赔金额门槛（元）", "A-level claim threshold (CNY)"),
-    "field.severity_b_claim": ("B 级索赔金额门槛（元）", "B-level claim threshold (CNY)"),
-    "field.description_short": ("摘要", "Summary"),
-    # enums
-    "kind.complaint": ("投诉", "Complaint"),
-    "kind.suggestion": ("建议", "Suggestion"),
-    "kind.inquiry": ("咨询", "Inquiry"),
-    "category.quality": ("质量异常", "Quality"),
-    "category.non_quality": ("非质量异常（服务、交期、单据、人为）", "Non-quality (service, delivery, documents, human error)"),
-    "channel.phone": ("电话", "Phone"),
-    "channel.email": ("邮件", "E-mail"),
-    "channel.fax": ("传真", "Fax"),
-    "channel.letter": ("书信", "Letter"),
-    "channel.visit": ("拜访", "Visit"),
-    "channel.inspection": ("客户验货", "Customer inspection"),
-    "channel.walk_in": ("现场", "Walk-in"),
-    "channel.suggestion_box": ("意见箱", "Suggestion box"),
-    "channel.external": ("外部机构（消协/媒体/监管/律师/公安）", "External body (consumer assoc., media, regulator, lawyer, police)"),
-    "severity.A": ("A 严重", "A Major"),
-    "severity.B": ("B 一般", "B Moderate"),
-    "severity.C": ("C 轻微", "C Minor"),
-    "severity.D": ("D 建议", "D Suggestion"),
-    "severity.help": (
-        "A 严重：涉及安全/健康风险或严重后果；监管抽检不合格；媒体、律师、公安、消协或政府介入；大批退货或客户可能停止合作；索赔 ≥ {a} 元。\n\n"
-        "B 一般：少量不合格影响功能；使用中发现个别不合格；可能减少订单；索赔 ≥ {b} 元。\n\n"
-        "C 轻微：合格但有使用/外观问题；小额索赔。\n\nD 建议：改进建议。",
-        "A Major: safety/health risk or serious consequences; failed a regulator's test; media, lawyer, police, consumer association or government involved; large batch return or the customer may stop business; claim ≥ {a} CNY.\n\n"
-        "B Moderate: small quantity nonconforming that affects function; individual nonconforming found in use; may reduce orders; claim ≥ {b} CNY.\n\n"
-        "C Minor: conforming but a usability/appearance issue; small claim.\n\nD Suggestion: an improvement suggestion."),
-    "severity.claim_hint": ("按索赔金额，建议至少为 {sev} 级。", "By the claimed amount, the severity should be at least {sev}."),
-    "request.compensation": ("赔款", "Compensation"),
-    "request.rework": ("返工", "Rework"),
-    "request.replacement": ("补货", "Replacement"),
-    "request.return": ("退货", "Return"),
-    "request.explanation": ("解释说明", "Explanation"),
-    "request.other": ("其他", "Other"),
-    "where_found.incoming": ("来料检验", "Incoming inspection"),
-    "where_found.production": ("生产过程", "In production"),
-    "where_found.end_user": ("终端用户", "End user"),
-    "market.domestic": ("国内", "Domestic"),
-    "market.overseas": ("海外", "Overseas"),
-    "state.registered": ("已登记", "Registered"),
-    "state.dispatched": ("已发单", "Dispatched"),
-    "state.investigating": ("调查中", "Investigating"),
-    "state.root_cause": ("原因分析", "Root cause"),
-    "state.capa_review": ("对策评审", "CAPA review"),
-    "state.disposition": ("处理方案", "Disposition"),
-    "state.pending_approval": ("待核决", "Pending approval"),
-    "state.replying": ("待回复", "Replying"),
-    "state.implementing": ("执行中", "Implementing"),
-    "state.verifying": ("效果确认", "Verifying"),
-    "state.follow_up": ("回访", "Follow-up"),
-    "state.closed": ("已结案", "Closed"),
-    "state.cancelled": ("已撤销", "Cancelled"),
-    "role.sales": ("营销/业务", "Sales"),
-    "role.qa": ("品管 QA", "QA"),
-    "role.production": ("责任部门（生产）", "Production"),
-    "role.finance": ("财务", "Finance"),
-    "role.management": ("管理层", "Management"),
-    "role.admin": ("系统管理员", "Admin"),
-    "title.none": ("—", "—"),
-    "title.qa_manager": ("品管经理", "QA manager"),
-    "title.sales_manager": ("营销经理", "Sales manager"),
-    "title.general_manager": ("总经理", "General manager"),
-    "title.chairman": ("董事长", "Chairman"),
-    "action.registered": ("登记", "Registered"),
-    "action.edited": ("修改", "Edited"),
-    "action.cancel": ("撤销", "Cancelled"),
-    "action.cancelled": ("撤销", "Cancelled"),  # the action name of events written before 0002
-    "action.attachment_added": ("添加附件", "Attachment added"),
-    "action.imported": ("导入", "Imported"),
-    "common.yes": ("是", "Yes"),
-    "common.no": ("否", "No"),
-    "common.none": ("—", "—"),
-    "common.save": ("保存", "Save"),
-    "common.saved": ("已保存。", "Saved."),
-    "common.add": ("添加", "Add"),
-    "common.all": ("全部", "All"),
-    "common.open": ("打开", "Open"),
-    "common.cancel": ("取消", "Cancel"),
-    "common.download": ("下载", "Download"),
-    "common.new": ("新建", "New"),
-    "common.edit": ("编辑", "Edit"),
-    "common.back": ("返回登记表", "Back to the register"),
-    # log page
-    "log.title": ("客诉登记", "Log a complaint"),
-    "log.no_case_role": ("系统管理员账户不处理客诉；要登记客诉，请给该用户加上业务角色。", "The administrator role does no case work; give this user a case role to log complaints."),
-    "log.caption": ("客户在电话上时，先填必填项（*），其余可稍后补充。", "While the customer is on the phone: fill the starred fields first, the rest later."),
-    "log.essentials": ("基本信息", "Essentials"),
-    "log.product": ("产品与订单", "Product and order"),
-    "log.problem": ("问题与要求", "Problem and request"),
-    "log.new_customer": ("新客户…", "New customer…"),
-    "log.new_customer_title": ("新增客户", "Add a customer"),
-    "log.customer_added": ("已新增客户「{name}」。", "Customer “{name}” added."),
-    "log.pick": ("请选择…", "Choose…"),
-    "log.product_pick": ("从产品清单选择（可选）", "Pick from the product list (optional)"),
-    "log.product_pick_help": ("选择后自动填入料号和品名；也可以直接输入。", "Fills in code and name; you may also type them."),
-    "log.attachments_help": ("照片和文件：jpg、png、pdf、xlsx、docx，每个不超过 {mb} MB。", "Photos and documents: jpg, png, pdf, xlsx, docx, up to {mb} MB each."),
-    "log.submit": ("登记客诉", "Log complaint"),
-    "log.check": ("检查重复", "Check for duplicates"),
-    "log.dup_title": ("可能重复：请先确认以下客诉", "Possible duplicates: check these cases first"),
-    "log.dup_same_order": ("同一客户、同一订单：{number}", "Same customer and order: {number}"),
-    "log.dup_same_issue": ("30 天内同一料号、同一不良：{number}", "Same product and defect within 30 days: {number}"),
-    "log.dup_confirm": ("我已查看，仍要登记为新客诉", "I checked them; log it as a new complaint anyway"),
-    "log.dup_need_confirm": ("发现可能重复的客诉，请先查看，再勾选确认后登记。", "Possible duplicates found: look at them, then tick the confirmation to log."),
-    "log.saved": ("已登记客诉 {number}。", "Complaint {number} logged."),
-    "log.register": ("客户投诉登记表", "Complaint register"),
-    "log.search": ("搜索（编号、客户、料号、订单、描述）", "Search (number, customer, product, order, text)"),
-    "log.filter_state": ("状态", "State"),
-    "log.filter_severity": ("等级", "Severity"),
-    "log.filter_kind": ("类别", "Kind"),
-    "log.filter_from": ("受理日期从", "Received from"),
-    "log.filter_to": ("到", "to"),
-    "log.sort": ("排序", "Sort by"),
-    "log.sort_desc": ("倒序", "Descending"),
-    "log.page": ("页码", "Page"),
-    "log.page_of": ("共 {total} 条，第 {page}/{pages} 页", "{total} cases, page {page} of {pages}"),
-    "log.empty": ("还没有客诉。在上方登记第一条。", "No complaints yet. Log the first one above."),
-    "log.no_match": ("没有符合条件的客诉。", "No case matches these filters."),
-    "log.export_xlsx": ("导出 Excel", "Export Excel"),
-    "log.export_csv": ("导出 CSV", "Export CSV"),
-    "log.open_case": ("打开客诉", "Open case"),
-    "log.open_hint": ("勾选一行即可打开该客诉。", "Tick a row to open that case."),
-    # complaint page
-    "case.title": ("客诉 {number}", "Complaint {number}"),
-    "case.pick": ("输入编号打开客诉", "Enter a number to open a case"),
-    "case.not_found": ("找不到编号为 {number} 的客诉。", "No case numbered {number}."),
-    "case.none": ("请从登记表中选择一条客诉。", "Choose a case from the register."),
-    "case.facts": ("客诉信息", "Facts"),
-    "case.timeline": ("处理记录", "Timeline"),
-    "case.attachments": ("附件", "Attachments"),
-    "case.no_attachments": ("没有附件。", "No attachments."),
-    "case.add_attachments": ("添加附件", "Add attachments"),
-    "case.upload": ("上传", "Upload"),
-    "case.uploaded": ("已添加 {n} 个附件。", "{n} attachment(s) added."),
-    "case.edit": ("修改登记信息", "Edit the logged facts"),
-    "case.edit_comment": ("修改说明（可选）", "Why (optional)"),
-    "case.cancel": ("撤销此客诉", "Cancel this case"),
-    "case.cancel_submit": ("确认撤销", "Cancel the case"),
-    "case.cancelled": ("已撤销：{reason}", "Cancelled: {reason}"),
-    "reason.duplicate": ("与 {number} 重复，已合并到该客诉", "A duplicate of {number}, merged into it"),
-    "case.cancelled_done": ("客诉已撤销，记录仍保留。", "The case is cancelled; its record stays."),
-    "case.changed_from_to": ("{field}：{old} → {new}", "{field}: {old} → {new}"),
-    "case.by": ("{who} · {at}", "{who} · {at}"),
-    "case.readonly": ("您可以查看此客诉，但当前不能修改。", "You can read this case but not change it now."),
-    # admin page
-    "admin.title": ("系统管理", "Administration"),
-    "admin.users": ("用户", "Users"),
-    "admin.departments": ("部门", "Departments"),
-    "admin.customers": ("客户", "Customers"),
-    "admin.products": ("产品", "Products"),
-    "admin.defects": ("不良类型", "Defect types"),
-    "admin.settings": ("设置", "Settings"),
-    "admin.new_user": ("新建用户", "New user"),
-    "admin.edit_user": ("编辑用户", "Edit a user"),
-    "admin.pick_user": ("选择用户", "Choose a user"),
-    "admin.initial_password": ("初始密码", "Initial password"),
-    "admin.reset_password": ("重置密码", "Reset password"),
-    "admin.new_password": ("新密码", "New password"),
-    "admin.unlock": ("解除锁定", "Unlock"),
-    "admin.unlocked": ("已解除锁定。", "Unlocked."),
-    "admin.locked": ("已锁定", "Locked"),
-    "admin.user_created": ("已创建用户 {name}。", "User {name} created."),
-    "admin.never_deleted": ("用户不会被删除；停用后不能登录，历史记录保留。", "Users are never deleted: deactivate to stop a login and keep the history."),
-    "admin.add_item": ("新增", "Add"),
-    "admin.edit_item": ("修改", "Edit"),
-    "admin.pick_item": ("选择要修改的项目", "Choose one to edit"),
-    "admin.empty": ("还没有数据。", "Nothing here yet."),
-    "admin.settings_saved": ("设置已保存。", "Settings saved."),
-    "admin.level_help": ("0 = 不参与核决；1 = 经理；2 = 总经理；3 = 董事长", "0 = no approvals; 1 = manager; 2 = general manager; 3 = chairman"),
-    # account
-    "account.title": ("我的账户", "My account"),
-    "account.change_password": ("修改密码", "Change password"),
-    "account.old": ("当前密码", "Current password"),
-    "account.new": ("新密码", "New password"),
-    "account.new2": ("再次输入新密码", "Repeat the new password"),
-    "account.changed": ("密码已修改。其他设备上的登录将失效。", "Password changed. Logins on other devices end."),
-    "account.language": ("界面语言", "Interface language"),
-    # ---- lifecycle (issue 3)
-    "nav.tasks": ("我的待办", "My Tasks"),
-    "nav.investigate": ("调查", "Investigate"),
-    "nav.approve": ("核决", "Approve"),
-    "action.approve_dispatch": ("批准发单", "Approve dispatch"),
-    "action.dispatch": ("发单给品管", "Dispatch to QA"),
-    "action.route_short": ("直接答复（建议/咨询）", "Answer directly (suggestion/inquiry)"),
-    "action.return_to_sales": ("退回补充资料", "Return for missing information"),
-    "action.acknowledge": ("签收", "Acknowledge"),
-    "action.classify_valid": ("判定有效并指定责任部门", "Valid: assign the responsible department"),
-    "action.classify_invalid": ("判定无效（不调查）", "Invalid: no investigation"),
-    "action.submit_analysis": ("提交原因分析与对策", "Submit root cause and CAPA"),
-    "action.send_back": ("退回重新分析", "Send back for re-analysis"),
-    "action.approve_capa": ("批准对策", "Approve the CAPA plan"),
-    "action.propose": ("提交核决", "Submit for approval"),
-    "action.approve_step": ("核准", "Approve"),
-    "action.reject_step": ("驳回", "Reject"),
-    "action.reply": ("回复客户", "Reply to the customer"),
-    "action.complete": ("执行完毕，交品管确认", "Done: hand over for verification"),
-    "action.verify": ("效果确认", "Effectiveness check"),
-    "action.follow_up": ("回访", "Follow-up visit"),
-    "action.merge": ("合并为重复客诉", "Merge as duplicate"),
-    "action.reopen": ("重新开启", "Reopen"),
-    "action.hold": ("等待客户（暂停计时）", "Wait for the customer (pause)"),
-    "action.resume": ("恢复处理", "Resume"),
-    "action.containment_added": ("临时对策", "Containment"),
-    "action.analysis_saved": ("原因分析", "Root-cause analysis"),
-    "action.capa_added": ("新增对策", "CAPA action added"),
-    "action.capa_done": ("对策完成", "CAPA action done"),
-    "action.dispositions_set": ("处理方案", "Dispositions"),
-    "action.customer_acknowledged": ("已告知客户受理", "Customer told of receipt"),
-    "action.execution_recorded": ("执行记录", "Execution recorded"),
-    "action.meeting_recorded": ("会议记录", "Meeting recorded"),
-    "action.assessment_recorded": ("责任考核", "Responsibility assessment"),
-    "action.merged_in": ("合并了重复客诉", "Duplicate merged in"),
-    "action.record_payment": ("记录付款", "Record the payment"),
-    "action.capa_owner": ("我的对策", "My CAPA action"),
-    "why.wrong_state": ("当前状态不能执行此操作。", "Not possible in the current state."),
-    "why.wrong_kind": ("此类别的客诉没有这一步。", "This kind of case has no such step."),
-    "why.wrong_role": ("需要其他角色来执行。", "Another role does this step."),
-    "why.dispatch_needs_approval": ("A 级客诉发单前需要管理层批准。", "An A-level complaint needs management approval before dispatch."),
-    "why.dispatch_already_approved": ("发单已获批准。", "Dispatch is approved already."),
-    "why.dispatch_approval_not_needed": ("此客诉发单无需批准。", "This dispatch needs no approval."),
-    "why.severity_missing": ("请先填写建议等级。", "Propose a severity first."),
-    "why.on_hold": ("正在等待客户，先恢复处理。", "Waiting for the customer: resume first."),
-    "why.not_on_hold": ("未处于等待状态。", "Not on hold."),
-    "why.not_your_department": ("只有责任部门可以处理此步骤。", "Only the responsible department does this step."),
-    "why.capa_missing": ("至少需要一项有负责人和完成日期的对策。", "At least one CAPA action with owner and due date is needed."),
-    "why.disposition_missing": ("请先填写处理方案。", "Enter the dispositions first."),
-    "why.capa_open": ("还有未完成或缺少证据的对策。", "Some CAPA actions are not done or lack evidence."),
-    "why.disposition_open": ("还有未执行的处理方案（付款、返工、补货、退货）。", "Some dispositions are not carried out yet (payment, rework, replacement, return)."),
-    "why.verification_scheduled": ("效果确认已排期，请到期后再确认。", "The effectiveness check is scheduled for later."),
-    "why.invalid_case": ("无效客诉不能重新开启分析。", "An invalid complaint cannot be reopened for analysis."),
-    "why.cancel_after_investigation": ("调查开始后只有管理层可以撤销。", "After investigation starts only management can cancel."),
-    "why.sales_before_investigation": ("调查开始后，营销不能再执行此操作。", "Once investigation has started, sales can no longer do this."),
-    "why.no_pending_step": ("没有待核决的步骤。", "No approval step is pending."),
-    "why.not_your_step": ("当前核决步骤不属于您（或方案是您提出的）。", "The pending step is not yours (or you proposed it)."),
-    "why.containment_missing": ("A 级客诉须先记录临时对策。", "An A-level complaint needs containment recorded first."),
-    "err.past_date": ("「{field}」不能早于今天。", "“{field}” cannot be before today."),
-    "err.matrix_invalid": ("核决权限表无效。", "The approval matrix is not valid."),
-    "err.no_approval_title": ("只有有核决职务的人可以指定代理人。", "Only a holder of an approval position can name a deputy."),
-    "err.date_order": ("结束日期不能早于开始日期。", "The end date cannot be before the start date."),
-    "err.already_done": ("已经记录过。", "Recorded already."),
-    "err.days_range": ("天数须在 1–365 之间。", "Days must be 1–365."),
-    "err.score_range": ("满意度评分须为 1–5。", "The score must be 1–5."),
-    "err.merge_into_cancelled": ("不能合并到已撤销的客诉。", "Cannot merge into a cancelled case."),
-    "err.charge_back_gt_cost": ("向供应商索赔的金额不能大于费用。", "The charge-back cannot exceed the cost."),
-    "field.missing_info": ("缺少的资料", "What is missing"),
-    "field.invalid_reason": ("无效原因", "Why it is invalid"),
-    "field.validity": ("有效性", "Validity"),
-    "field.responsible_department": ("责任部门", "Responsible department"),
-    "field.responsible_department_id": ("责任部门", "Responsible department"),
-    "field.severity_reason": ("等级说明", "Severity reason"),
-    "field.quantity": ("数量", "Quantity"),
-    "field.note": ("备注", "Note"),
-    "field.prod_line": ("产线", "Line"),
-    "field.prod_shift": ("班次", "Shift"),
-    "field.prod_machine": ("机台", "Machine"),
-    "field.prod_operator": ("作业员", "Operator"),
-    "field.prod_date": ("生产日期", "Production date"),
-    "field.prod_lot": ("生产批号", "Production lot"),
-    "field.production_facts": ("生产信息（产线/日期/批号）", "Production facts (line/date/lot)"),
-    "field.root_cause_whys": ("5 Why", "5 Why"),
-    "field.root_cause_6m": ("原因类别（人机料法环测）", "Cause category (6M)"),
-    "field.root_cause": ("根本原因", "Root cause"),
-    "field.capa_description": ("对策内容", "Action"),
-    "field.capa": ("对策", "CAPA action"),
-    "field.owner": ("负责人", "Owner"),
-    "field.due_date": ("完成日期", "Due date"),
-    "field.evidence": ("完成证据", "Evidence"),
-    "field.containment": ("临时对策", "Containment"),
-    "field.reason": ("原因", "Reason"),
-    "field.customer_position": ("客户意见", "Customer's position"),
-    "field.dispositions": ("处理方案", "Dispositions"),
-    "field.total": ("合计", "Total"),
-    "field.amount": ("金额（元）", "Amount (CNY)"),
-    "field.charge_back": ("向供应商索赔（元）", "Charged back to supplier (CNY)"),
-    "field.supplier": ("供应商", "Supplier"),
-    "field.cost_category": ("费用类别", "Cost category"),
-    "field.reply_date": ("回复日期", "Reply date"),
-    "field.reply_method": ("回复方式", "Method"),
-    "field.reply_text": ("回复内容", "Reply"),
-    "field.verdict": ("结论", "Verdict"),
-    "field.followup_date": ("回访日期", "Visit date"),
-    "field.followup_contact": ("客户联系人", "Customer contact"),
-    "field.followup_notes": ("回访记录", "Notes"),
-    "field.satisfaction_score": ("满意度评分（1–5）", "Satisfaction score (1–5)"),
-    "field.satisfaction": ("客户满意度", "Satisfaction"),
-    "field.lessons_learned": ("经验教训", "Lessons learned"),
-    "field.standard_doc": ("标准化文件编号（可选）", "Standardised into document (optional)"),
-    "field.merge_target": ("合并到客诉编号", "Merge into case number"),
-    "field.hold_reason": ("等待原因（样品、照片、退货…）", "Waiting for (samples, photos, returned goods…)"),
-    "field.customer_ack_at": ("告知客户时间", "Customer told at"),
-    "field.customer_ack_method": ("告知方式", "How"),
-    "field.meeting_date": ("会议日期", "Meeting date"),
-    "field.attendees": ("参会人员", "Attendees"),
-    "field.decisions": ("会议决议", "Decisions"),
-    "field.action_items": ("行动项", "Action items"),
-    "field.person": ("责任人", "Person"),
-    "field.assessment": ("考核结果", "Assessment"),
-    "field.deputy": ("代理人", "Deputy"),
-    "field.start": ("开始日期", "From"),
-    "field.end": ("结束日期", "To"),
-    "field.notes": ("记录", "Notes"),
-    "field.text": ("文字", "Text"),
-    "field.schedule_days": ("N 个工作日后确认", "Check in N working days"),
-    "field.verify_after": ("计划确认日期", "Check scheduled for"),
-    "field.verified_effective": ("对策有效", "Effective"),
-    "field.on_hold_since": ("等待客户自", "Waiting since"),
-    "field.sent_back_count": ("退回次数", "Times sent back"),
-    "field.reopen_count": ("重开次数", "Times reopened"),
-    "field.approval_round": ("核决轮次", "Approval round"),
-    "field.proposer_id": ("提案人", "Proposer"),
-    "field.closed_at": ("结案时间", "Closed at"),
-    "field.dispatch_approved_by_id": ("发单批准人", "Dispatch approved by"),
-    "field.no_investigation_reason": ("不调查原因", "Reason for no investigation"),
-    "field.no_investigation_by_id": ("决定人", "Decided by"),
-    "field.merged_into_id": ("合并到", "Merged into"),
-    "field.duplicate": ("重复客诉", "Duplicate"),
-    "field.meeting": ("会议", "Meeting"),
-    "field.compensation": ("赔款", "Compensation"),
-    "field.rework": ("返工", "Rework"),
-    "field.replacement": ("补货", "Replacement"),
-    "field.return": ("退货", "Return"),
-    "field.explanation": ("解释说明", "Explanation"),
-    "validity.valid": ("有效（我方责任）", "Valid (our fault)"),
-    "validity.invalid": ("无效（客户原因或误会）", "Invalid (customer-caused or misunderstanding)"),
-    "six_m.man": ("人", "Man"), "six_m.machine": ("机", "Machine"),
-    "six_m.material": ("料", "Material"), "six_m.method": ("法", "Method"),
-    "six_m.environment": ("环", "Environment"), "six_m.measurement": ("测", "Measurement"),
-    "capa_type.corrective": ("纠正措施", "Corrective"),
-    "capa_type.preventive": ("预防措施", "Preventive"),
-    "containment_type.quarantine": ("库存隔离", "Quarantine stock"),
-    "containment_type.sorting": ("挑选", "Sorting"),
-    "containment_type.stop_shipment": ("停止出货", "Stop shipment"),
-    "containment_type.other": ("其他", "Other"),
-    "disposition_type.compensation": ("赔款", "Compensation"),
-    "disposition_type.rework": ("返工", "Rework"),
-    "disposition_type.replacement": ("补货", "Replacement"),
-    "disposition_type.return": ("退货", "Return"),
-    "disposition_type.explanation": ("解释说明", "Explanation"),
-    "cost_category.compensation": ("赔款", "Compensation"),
-    "cost_category.rework_labour": ("返工人工", "Rework labour"),
-    "cost_category.rework_material": ("返工材料", "Rework material"),
-    "cost_category.replacement_goods": ("补货成本", "Replacement goods"),
-    "cost_category.freight": ("运费", "Freight"),
-    "cost_category.scrap": ("报废", "Scrap"),
-    "cost_category.other": ("其他", "Other"),
-    "step_status.pending": ("待核决", "Pending"),
-    "step_status.approved": ("已核准", "Approved"),
-    "step_status.rejected": ("已驳回", "Rejected"),
-    "step_status.void": ("作废", "Void"),
-    "reply_method.letter": ("书面函件", "Letter"),
-    "reply_method.email": ("邮件", "E-mail"),
-    "reply_method.phone": ("电话", "Phone"),
-    "reply_method.visit": ("拜访", "Visit"),
-    "reply_method.report_8d": ("8D 报告", "8D report"),
-    "satisfaction.satisfied": ("满意", "Satisfied"),
-    "satisfaction.partly": ("基本满意", "Partly satisfied"),
-    "satisfaction.not_satisfied": ("不满意", "Not satisfied"),
-    "assessment.none": ("不考核", "None"),
-    "assessment.warning": ("警告", "Warning"),
-    "assessment.deduction": ("罚扣", "Deduction"),
-    "verdict.effective": ("有效", "Effective"),
-    "verdict.not_effective": ("无效，重新分析", "Not effective: analyse again"),
-    "verdict.schedule": ("排期稍后确认", "Schedule the check"),
-    "severity.recurrence": ("30 天内同一问题第 {n} 次，等级由 {old} 升为 {new}。", "Same issue {n} times in 30 days: severity raised from {old} to {new}."),
-    "case.progress": ("处理进度", "Progress"),
-    "case.progress_detail": ("各步骤的处理人与时间", "Who did each step, and when"),
-    "case.who": ("处理人", "By"),
-    "case.when": ("时间", "When"),
-    "case.actions": ("可执行的操作", "What you can do now"),
-    "case.no_actions": ("当前没有需要您执行的操作。", "Nothing for you to do on this case now."),
-    "case.greyed": ("{action}：{why}", "{action}: {why}"),
-    "case.other_page": ("请在「{page}」页面处理。", "Do this on the “{page}” page."),
-    "case.on_hold": ("等待客户中：{reason}（自 {since}）", "Waiting for the customer: {reason} (since {since})"),
-    "case.merged_into": ("已合并到 {number}", "Merged into {number}"),
-    "case.decisions": ("判定与分析", "Decisions and analysis"),
-    "case.records": ("对策与方案", "Actions and dispositions"),
-    "case.meetings": ("会议", "Meetings"),
-    "case.assessment": ("责任考核（仅管理层可见）", "Responsibility assessment (management only)"),
-    "case.done_by": ("{who} · {at}", "{who} · {at}"),
-    "case.step_pending": ("待办", "to do"),
-    "case.action_done": ("已完成：{action}", "Done: {action}"),
-    "tasks.title": ("我的待办", "My Tasks"),
-    "capa.done": ("已完成", "done"),
-    "capa.open": ("进行中", "open"),
-    "nav.inbox": ("消息", "Inbox"),
-    "inbox.title": ("消息", "Inbox"),
-    "inbox.empty": ("没有消息。", "No messages."),
-    "inbox.mark_all": ("全部标为已读", "Mark all read"),
-    "inbox.new": ("未读", "New"),
-    "notify.dispatched": ("{by} 发单：客诉 {number} 等待品管签收。", "{by} dispatched {number}: waiting for QA to acknowledge."),
-    "notify.assigned": ("客诉 {number} 已指定由贵部门分析原因并拟定对策（{by}）。", "{number} is assigned to your department for root cause and CAPA ({by})."),
-    "notify.sent_back": ("客诉 {number} 的原因分析被 {by} 退回重新分析。", "{by} sent the analysis of {number} back for re-analysis."),
-    "notify.approval_needed": ("客诉 {number} 的处理方案等待您核决。", "The dispositions of {number} wait for your approval."),
-    "notify.approved": ("客诉 {number} 的处理方案已全部核准，请回复客户。", "The dispositions of {number} are approved: reply to the customer."),
-    "notify.rejected": ("客诉 {number} 的处理方案被 {by} 驳回。", "{by} rejected the dispositions of {number}."),
-    "notify.extension_asked": ("{by} 申请客诉 {number} 延期，等待决定。", "{by} asks for more time on {number}."),
-    "notify.extension_decided": ("客诉 {number} 的延期申请已由 {by} 决定。", "{by} decided the extension request on {number}."),
-    "notify.reopened": ("客诉 {number} 重新进入原因分析（{by}）。", "{number} is back in root-cause analysis ({by})."),
-    "notify.overdue": ("客诉 {number} 的「{step}」已逾期（第 {level} 级提醒）。", "{number}: “{step}” is overdue (escalation level {level})."),
-    "err.year_range": ("年份无效。", "Invalid year."),
-    "err.schedule": ("日程格式有误（{why}）。每行：日期或日期~日期，后跟 休 或 班。", "The schedule has an error ({why}). One line each: a date or date~date, then off or work."),
-    "err.schedule_year": ("日程中的日期必须都属于 {year} 年。", "Every date of the schedule must be in {year}."),
-    "err.sla_invalid": ("期限设置无效：{why}", "Invalid time limit: {why}"),
-    "err.extension_date": ("新的期限必须晚于现在和原期限。", "The new due time must be later than now and than the current one."),
-    "err.no_extension_request": ("没有待决定的延期申请。", "There is no extension request to decide."),
-    "why.no_open_step": ("这一步没有在计时。", "That step is not open."),
-    "why.extension_decider": ("只有品管经理或管理层可以决定延期。", "Only the QA manager or management decides extensions."),
-    "why.own_extension": ("不能决定自己提出的延期申请。", "You cannot decide your own extension request."),
-    "action.extension_requested": ("申请延期", "Extension requested"),
-    "action.extension_granted": ("同意延期", "Extension granted"),
-    "action.extension_refused": ("拒绝延期", "Extension refused"),
-    "field.step": ("步骤", "Step"),
-    "field.due": ("期限", "Due"),
-    "field.customer_informed": ("已告知客户", "Customer informed"),
-    "ext.title": ("申请延期", "Ask for more time"),
-    "ext.new_due": ("新的期限日期", "New due date"),
-    "ext.new_time": ("时间", "Time"),
-    "ext.pending": ("{by} 申请将「{step}」延期到 {due}：{reason}", "{by} asks to extend “{step}” to {due}: {reason}"),
-    "ext.grant": ("同意延期", "Grant"),
-    "ext.refuse": ("拒绝", "Refuse"),
-    "ext.informed": ("已告知客户新的期限", "The customer was told the new date"),
-    "admin.calendar": ("日历与期限", "Calendar and time limits"),
-    "admin.hours": ("工作时间", "Working hours"),
-    "admin.known_years": ("已有法定节假日数据的年份：{years}", "Years with official holiday data: {years}"),
-    "admin.missing_next": ("{year} 年的法定节假日尚未录入：该年的期限只按周末和公司设置计算。请在下方粘贴国务院公布的安排。", "No official holidays are known for {year}: due times in that year count weekends and company days only. Paste the official schedule below."),
-    "admin.paste_year": ("录入某年法定节假日安排", "Enter a year's official schedule"),
-    "admin.paste_help": ("每行一个日期或日期范围，后跟「休」或「班」，例如：\n2027-01-01 休\n2027-02-06~2027-02-12 休\n2027-02-14 班", "One date or range per line followed by off or work, e.g.\n2027-01-01 off\n2027-02-06~2027-02-12 off\n2027-02-14 work"),
-    "admin.year": ("年份", "Year"),
-    "admin.saved_days": ("已保存 {n} 天。", "{n} days saved."),
-    "admin.overrides": ("公司日历（停工、加班）", "Company calendar (shutdowns, extra working days)"),
-    "admin.extra_off": ("公司休息日（日期或范围，空格分隔）", "Company days off (dates or ranges, space separated)"),
-    "admin.extra_work": ("公司加班工作日", "Extra working days"),
-    "admin.limits": ("处理期限", "Time limits"),
-    "admin.limits_help": ("修改后只对之后开始的步骤生效；正在计时的步骤保持原期限。", "Changes apply to steps started afterwards; running steps keep their due times."),
-    "admin.limit_amount": ("期限", "Limit"),
-    "admin.limit_unit": ("单位", "Unit"),
-    "unit.wh": ("工作小时", "working hours"),
-    "unit.wd": ("工作日", "working days"),
-    "unit.h": ("小时（日历）", "clock hours"),
-    "unit.d": ("天（日历）", "calendar days"),
-    "field.work_start": ("上班时间", "Work starts"),
-    "field.work_end": ("下班时间", "Work ends"),
-    "due.title": ("处理期限", "Time limits"),
-    "due.left": ("还剩 {amount} {unit}", "{amount} {unit} left"),
-    "due.overdue_by": ("已逾期 {amount} {unit}", "overdue by {amount} {unit}"),
-    "due.hours": ("小时", "hours"),
-    "due.days": ("天", "days"),
-    "due.working_hours": ("工作小时", "working hours"),
-    "due.working_days": ("工作日", "working days"),
-    "due.due_at": ("期限 {at}", "due {at}"),
-    "due.paused": ("等待客户中，计时暂停", "waiting for the customer: the clock is paused"),
-    "due.extended": ("已延期", "extended"),
-    "due.no_calendar": ("{years} 年的法定节假日尚未录入，期限仅按周末和公司设置计算；请管理员在「系统管理 → 日历」录入。", "No official holidays are known for {years}: this due time counts weekends and company days only. An administrator can enter them under Admin → Calendar."),
-    "due.overdue": ("逾期", "Overdue"),
-    "due.column": ("期限", "Due"),
-    "log.filter_overdue": ("只看逾期", "Overdue only"),
-    "sla.dispatch": ("发单", "Dispatch"),
-    "sla.investigation": ("调查报告", "Investigation report"),
-    "sla.containment": ("临时对策（A 级）", "Containment (A)"),
-    "sla.reply": ("回复客户", "Reply to the customer"),
-    "sla.answer_inquiry": ("答复咨询", "Answer the inquiry"),
-    "sla.answer_suggestion": ("评估并答复建议", "Evaluate and answer the suggestion"),
-    "sla.returned_goods": ("退货/样品分析", "Returned goods analysed"),
-    "task.dispatch": ("待发单", "To dispatch"),
-    "task.approve_dispatch": ("待批准发单", "Dispatch to approve"),
-    "task.route_short": ("待答复（建议/咨询）", "Suggestions/inquiries to answer"),
-    "task.acknowledge": ("待签收", "To acknowledge"),
-    "task.classify_valid": ("待判定", "To classify"),
-    "task.submit_analysis": ("待原因分析", "Root cause to analyse"),
-    "task.approve_capa": ("待评审对策", "CAPA to review"),
-    "task.propose": ("待提处理方案", "Dispositions to propose"),
-    "task.approve_step": ("待核决", "To approve"),
-    "task.reply": ("待回复客户", "Replies to send"),
-    "task.complete": ("待执行完毕", "To complete"),
-    "task.record_payment": ("待付款", "Payments to record"),
-    "task.verify": ("待效果确认", "Effectiveness to check"),
-    "task.follow_up": ("待回访", "Follow-ups to make"),
-    "task.capa_owner": ("我的对策", "My CAPA actions"),
-    "tasks.empty": ("没有等待您处理的事项。", "Nothing is waiting for you."),
-    "tasks.count": ("{label}：{n}", "{label}: {n}"),
-    "tasks.open": ("去处理", "Go"),
-    "tasks.total": ("共 {n} 项待办", "{n} tasks"),
-    "inv.title": ("调查", "Investigate"),
-    "inv.pick": ("选择客诉", "Choose a case"),
-    "inv.none": ("没有处于调查阶段的客诉。", "No case is in investigation."),
-    "inv.classify": ("判定（有效性、性质、等级、责任部门）", "Classification (validity, category, severity, department)"),
-    "inv.containment": ("临时对策（库存隔离 / 挑选 / 停止出货）", "Containment (quarantine / sorting / stop shipment)"),
-    "inv.analysis": ("原因分析（生产信息、5 Why、人机料法环测）", "Root cause (production facts, 5 Why, 6M)"),
-    "inv.capa": ("纠正预防措施", "Corrective and preventive actions"),
-    "inv.review": ("对策评审", "CAPA review"),
-    "inv.verify": ("效果确认", "Effectiveness check"),
-    "inv.why_n": ("Why {n}", "Why {n}"),
-    "inv.save_analysis": ("保存分析", "Save the analysis"),
-    "inv.add_capa": ("新增对策", "Add action"),
-    "inv.mark_done": ("标记完成", "Mark done"),
-    "inv.no_capa": ("还没有对策。", "No actions yet."),
-    "inv.no_containment": ("还没有临时对策。", "No containment yet."),
-    "inv.escalation_help": ("同一料号、同一不良在 30 天内同等级达到 3 次，等级自动升一级。", "Three cases of the same product and defect at the same severity within 30 days raise the severity one level."),
-    "appr.title": ("核决", "Approve"),
-    "appr.empty": ("没有等待您核决的方案。", "Nothing is waiting for your approval."),
-    "appr.total": ("合计 {amount} 元", "Total {amount} CNY"),
-    "appr.proposer": ("提案：{name}", "Proposed by {name}"),
-    "appr.root_cause": ("原因：{text}", "Root cause: {text}"),
-    "appr.step": ("第 {seq}/{n} 步：{title}", "Step {seq} of {n}: {title}"),
-    "appr.on_behalf": ("代 {name} 核决", "Signing for {name}"),
-    "appr.approve": ("核准", "Approve"),
-    "appr.reject": ("驳回", "Reject"),
-    "appr.reject_reason": ("驳回原因（必填）", "Reason for rejecting (required)"),
-    "appr.approved": ("已核准 {number}。", "{number} approved."),
-    "appr.rejected": ("已驳回 {number}。", "{number} rejected."),
-    "appr.delegate": ("指定代理人（出差/休假）", "Name a deputy (travel / leave)"),
-    "appr.delegated": ("已指定代理人。", "Deputy named."),
-    "appr.comment": ("意见（可选）", "Comment (optional)"),
-    "disp.title": ("处理方案与费用", "Dispositions and costs"),
-    "disp.editor_help": ("每行一个方案；金额为给客户的价值。费用行记入责任部门；供应商索赔填写供应商和金额。", "One disposition per row; the amount is its value to the customer. Cost lines are charged to the responsible department; for a supplier charge-back name the supplier."),
-    "disp.costs": ("费用明细（质量成本）", "Cost lines (cost of poor quality)"),
-    "disp.save": ("保存方案", "Save the dispositions"),
-    "disp.execution": ("执行记录", "Execution"),
-    "disp.record": ("记录执行", "Record"),
-    "disp.done": ("已执行", "Done"),
-    "disp.open": ("待执行", "Open"),
-    "disp.steps": ("核决步骤", "Approval steps"),
-    "admin.matrix": ("核决权限", "Approval matrix"),
-    "admin.matrix_help": ("每行：金额上限（元，最后一行留空表示以上）和核决职务顺序。A 级客诉总是需要总经理。", "Each row: the upper limit in CNY (leave the last row empty for 'above') and the positions that sign, in order. Severity A always needs the general manager."),
-    "admin.up_to": ("金额上限（元）", "Up to (CNY)"),
-    "admin.steps": ("核决步骤", "Steps"),
-    "admin.dispatch_approval": ("发单前需管理层批准", "Management approves dispatch for"),
-    "dispatch_approval.a_only": ("仅 A 级", "A only"),
-    "dispatch_approval.all": ("全部客诉", "All complaints"),
-    "dispatch_approval.none": ("不需要", "None"),
-    "field.dispatch_approval": ("发单审批", "Dispatch approval"),
-    "common.submit": ("提交", "Submit"),
-    "common.yuan": ("{amount} 元", "{amount} CNY"),
-    # notification channels, outbox and escalation (Admin → Notifications; docs/procedure.md §7–8)
-    "admin.notifications": ("通知", "Notifications"),
-    "chan.help": ("站内消息始终开启。邮件和群机器人是可选渠道：填写地址并保存后才开启；发送失败的消息留在发件箱中按退避时间自动重试。",
-                  "The in-app inbox is always on. E-mail and the group robots are optional: each is off until its address is filled in and saved. Messages that fail stay in the outbox and are retried with backoff."),
-    "chan.email_title": ("邮件（SMTP）", "E-mail (SMTP)"),
-    "chan.robots_title": ("群机器人（Webhook）", "Group robots (webhooks)"),
-    "chan.general_title": ("消息内容", "Message content"),
-    "chan.on": ("已开启", "On"),
-    "chan.off": ("未配置（关闭）", "Not configured (off)"),
-    "chan.email": ("邮件", "E-mail"),
-    "chan.wecom": ("企业微信", "WeCom"),
-    "chan.dingtalk": ("钉钉", "DingTalk"),
-    "chan.feishu": ("飞书", "Feishu"),
-    "chan.security.starttls": ("STARTTLS（通常端口 587）", "STARTTLS (usually port 587)"),
-    "chan.security.ssl": ("SSL/TLS（通常端口 465）", "SSL/TLS (usually port 465)"),
-    "chan.security.none": ("不加密（仅限内网）", "None (internal network only)"),
-    "chan.password_kept": ("已保存密码；留空则保持不变。", "A password is stored; leave this empty to keep it."),
-    "chan.clear_password": ("清除已保存的密码", "Clear the stored password"),
-    "chan.url_help": ("在群设置中添加自定义机器人后复制其 Webhook 地址；留空即关闭。", "Add a custom robot in the group's settings and copy its webhook address; leave empty to switch it off."),
-    "chan.keyword_help": ("若钉钉机器人的安全设置为“自定义关键词”，填写其中一个关键词。", "If the DingTalk robot is secured by a custom keyword, enter one of its keywords."),
-    "chan.app_url_help": ("用户打开 kesu 的地址，消息中附带客诉链接；可留空。", "The address users open kesu at, for links to the case in messages; may be empty."),
-    "chan.send_test": ("发送测试消息", "Send a test message"),
-    "chan.test_to": ("测试邮件收件人（留空发给自己）", "Send the test e-mail to (empty: to yourself)"),
-    "chan.test_ok": ("发送成功。服务器应答：", "Sent. The server answered:"),
-    "chan.test_failed": ("发送失败。错误：", "Sending failed. The error:"),
-    "chan.escalation": ("逾期升级", "Escalation of overdue steps"),
-    "chan.escalation_help": ("每一级在该步骤期限的指定倍数到达时通知一次（1 = 到期时，2 = 用时达到期限的两倍）。倍数填 0 表示不用该级。", "Each level notifies once when the given multiple of the step's time limit has elapsed (1 = at the due time, 2 = twice the limit). A multiple of 0 leaves the level unused."),
-    "chan.level": ("第 {n} 级", "Level {n}"),
-    "chan.multiple": ("期限倍数", "Multiple of the limit"),
-    "chan.to": ("通知对象", "Notify"),
-    "audience.holders": ("该步骤的处理人", "Holders of the step"),
-    "audience.managers": ("处理人的主管", "The holders' managers"),
-    "audience.qa_manager": ("品管经理", "QA manager"),
-    "audience.sales_manager": ("营销经理", "Sales manager"),
-    "audience.general_manager": ("总经理室", "General manager's office"),
-    "audience.chairman": ("董事长", "Chairman"),
-    "chan.outbox": ("发件箱", "Outbox"),
-    "chan.outbox_counts": ("待发送 {pending} · 已发送 {sent} · 发送失败 {failed}", "Pending {pending} · sent {sent} · failed {failed}"),
-    "chan.no_problems": ("没有发送错误。", "No delivery errors."),
-    "chan.retry_failed": ("重新发送失败的消息", "Retry the failed messages"),
-    "chan.retried": ("已重新排队 {n} 条消息。", "{n} messages queued again."),
-    "outbox.pending": ("待发送", "Pending"),
-    "outbox.sent": ("已发送", "Sent"),
-    "outbox.failed": ("发送失败", "Failed"),
-    "outbox.status": ("状态", "Status"),
-    "outbox.channel": ("渠道", "Channel"),
-    "outbox.target": ("收件人", "To"),
-    "outbox.subject": ("内容", "Message"),
-    "outbox.attempts": ("尝试次数", "Attempts"),
-    "outbox.next_try": ("下次尝试", "Next try"),
-    "outbox.error": ("最近错误", "Last error"),
-    "field.smtp_host": ("SMTP 服务器", "SMTP server"),
-    "field.smtp_port": ("端口", "Port"),
-    "field.smtp_security": ("加密方式", "Security"),
-    "field.smtp_user": ("用户名", "User name"),
-    "field.smtp_password": ("密码", "Password"),
-    "field.mail_from": ("发件人地址", "Sender address"),
-    "field.wecom_url": ("企业微信机器人 Webhook", "WeCom robot webhook"),
-    "field.dingtalk_url": ("钉钉机器人 Webhook", "DingTalk robot webhook"),
-    "field.dingtalk_keyword": ("钉钉关键词", "DingTalk keyword"),
-    "field.feishu_url": ("飞书机器人 Webhook", "Feishu robot webhook"),
-    "field.robot_language": ("群消息语言", "Language of group messages"),
-    "field.app_url": ("kesu 访问地址", "kesu address"),
-    "err.smtp_host": ("SMTP 服务器地址无效：只填主机名或 IP，例如 smtp.example.com。", "The SMTP server is not valid: enter a host name or IP only, e.g. smtp.example.com."),
-    "err.smtp_port": ("端口必须在 1 到 65535 之间。", "The port must be between 1 and 65535."),
-    "err.smtp_security": ("请选择加密方式：STARTTLS、SSL/TLS 或不加密。", "Choose the security: STARTTLS, SSL/TLS or none."),
-    "err.mail_from_needed": ("填写了 SMTP 服务器时必须填写发件人地址。", "With an SMTP server a sender address is required."),
-    "err.smtp_user_needed": ("填写密码时必须同时填写用户名。", "A password needs a user name."),
-    "err.url_format": ("「{field}」必须是以 http:// 或 https:// 开头的完整地址。", "“{field}” must be a full address starting with http:// or https://."),
-    "err.channel_off": ("该渠道尚未配置：请先填写地址并保存。", "This channel is not configured: fill in its address and save first."),
-    "err.test_address": ("请填写测试邮件的收件地址（或在您的账户中填写邮箱）。", "Enter an address for the test e-mail (or give your user an e-mail address)."),
-    "err.no_sender": ("本实例无法发送消息。", "This instance cannot send messages."),
-    "err.escalation_multiple": ("第 {level} 级：倍数必须在 1 到 20 之间，且大于上一级。", "Level {level}: the multiple must be between 1 and 20 and above the level before."),
-    "err.escalation_audience": ("第 {level} 级：请至少选择一个通知对象。", "Level {level}: choose at least one recipient."),
-    "err.escalation_count": ("需要 1 到 {n} 个升级级别。", "Between 1 and {n} escalation levels are needed."),
-    "mail.subject": ("[kesu 客诉] {text}", "[kesu] {text}"),
-    "mail.greeting": ("{name}，您好：", "Hello {name},"),
-    "mail.open_case": ("打开客诉：{url}", "Open the case: {url}"),
-    "mail.footer": ("此邮件由 kesu 客诉管理系统自动发送，请勿直接回复。", "Sent automatically by kesu, the complaints system; please do not reply."),
-    "mail.for_whom": ("通知：{names}", "For: {names}"),
-    "mail.test_subject": ("[kesu 客诉] 测试邮件", "[kesu] Test message"),
-    "mail.test_text": ("这是 kesu 客诉管理系统发送的测试消息（{at}）。", "This is a test message from kesu, the complaints system ({at})."),
-}
+# kesu's language code (core.model.Lang) -> the catalog folder under locale/
+LOCALES: dict[str, str] = {"zh": "zh_CN", "en": "en"}
+DEFAULT_LANG = "zh"  # also shown for a language without a catalog
+DOMAIN = "kesu"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+PLURAL_SUFFIX = ".plural"  # msgid_plural of a counted entry: "<key>.plural"
 
 
-def _merge(*tables: dict[str, tuple[str, str]]) -> None:
-    """Feature tables (core/i18n_<feature>.py) join the main one; a key defined twice fails."""
-    for table in tables:
-        twice = sorted(set(table) & set(T))
-        if twice:
-            raise RuntimeError(f"translation keys defined twice: {twice}")
-        T.update(table)
+class CatalogError(RuntimeError):
+    """A compiled catalog (.mo) is missing or older than its .po."""
 
 
-_merge(i18n_stats.T, i18n_docs.T, i18n_import.T, i18n_backup.T, i18n_security.T)
+class _Catalog:
+    """One language: the GNUTranslations object and its entries by key."""
+
+    def __init__(self, trans: gettext.GNUTranslations) -> None:
+        self.trans = trans
+        self.texts: dict[str, str] = {}
+        self.plurals: dict[str, tuple[str, ...]] = {}
+        forms: dict[str, dict[int, str]] = {}
+        # GNUTranslations keeps its entries in _catalog: msgid -> text for a plain entry,
+        # (msgid, i) -> form i for a plural one; "" is the header.
+        entries: dict[object, str] = vars(trans)["_catalog"]
+        for msgid, text in entries.items():
+            if isinstance(msgid, tuple):
+                forms.setdefault(str(msgid[0]), {})[int(msgid[1])] = text
+            elif msgid:
+                self.texts[str(msgid)] = text
+        for key, by_index in forms.items():
+            self.plurals[key] = tuple(by_index[i] for i in sorted(by_index))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.texts or key in self.plurals
+
+    def text(self, key: str) -> str:
+        """The text of a plain entry; of a plural entry its last (most general) form."""
+        found = self.texts.get(key)
+        if found is not None:
+            return found
+        forms = self.plurals.get(key)
+        return forms[-1] if forms else key
+
+    def ntext(self, key: str, n: int) -> str:
+        if key in self.plurals:
+            return self.trans.ngettext(key, key + PLURAL_SUFFIX, n)
+        return self.text(key)
+
+
+_lock = threading.Lock()
+_loaded: dict[str, _Catalog] = {}
+
+
+def catalog_files(lang: str, root: Path | None = None) -> tuple[Path, Path]:
+    """(the .po, the .mo) of a language."""
+    folder = (root or LOCALE_DIR) / LOCALES[lang] / "LC_MESSAGES"
+    return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+
+
+def load_catalog(po: Path, mo: Path) -> gettext.GNUTranslations:
+    """The compiled catalog `mo`; CatalogError if it is missing or older than `po`."""
+    try:
+        mo_time = mo.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise CatalogError(f"{mo} is missing: compile the translations with "
+                           "`python locale/update.py compile` (app.py does it at start)") from None
+    if po.exists() and po.stat().st_mtime_ns > mo_time:
+        raise CatalogError(f"{mo} is older than {po.name}: compile the translations with "
+                           "`python locale/update.py compile` (app.py does it at start)")
+    with mo.open("rb") as f:
+        return gettext.GNUTranslations(f)
+
+
+def _catalog(lang: str) -> _Catalog:
+    code = lang if lang in LOCALES else DEFAULT_LANG
+    found = _loaded.get(code)
+    if found is None:
+        with _lock:
+            found = _loaded.get(code)
+            if found is None:
+                found = _loaded[code] = _Catalog(load_catalog(*catalog_files(code)))
+    return found
+
+
+class _Table(Mapping[str, tuple[str, str]]):
+    """Read-only view key -> (zh, en) of the catalogs, as the Python tables were (tests use
+    `key in T`); a plural entry shows its most general form."""
+
+    def _keys(self) -> list[str]:
+        zh = _catalog("zh")
+        return [*zh.texts, *zh.plurals]
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        zh, en = _catalog("zh"), _catalog("en")
+        if key not in zh:
+            raise KeyError(key)
+        return zh.text(key), en.text(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in _catalog("zh")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+
+T: Mapping[str, tuple[str, str]] = _Table()
+
+
+def known(key: str, lang: str = DEFAULT_LANG) -> bool:
+    """Whether the catalog of `lang` has `key`."""
+    return key in _catalog(lang)
 
 
 def t(key: str, lang: str = "zh", **params: Any) -> str:
     """The text for `key` in `lang`; a missing key shows itself (and a test fails on it)."""
-    i = 1 if lang == "en" else 0
-    pair = T.get(key)
-    text = pair[i] if pair else key
+    return _format(_catalog(lang).text(key), lang, params)
+
+
+def tn(key: str, n: int, lang: str = "zh", **params: Any) -> str:
+    """The form of `key` for the count `n` (ngettext), formatted like t(); `{n}` is n unless
+    params name it otherwise. A key without plural forms is shown as t() shows it."""
+    params.setdefault("n", n)
+    return _format(_catalog(lang).ntext(key, n), lang, params)
+
+
+def _format(text: str, lang: str, params: dict[str, Any]) -> str:
     if not params:
         return text
     shown = {k: _param(k, v, lang) for k, v in params.items()}
@@ -783,13 +168,12 @@ def t(key: str, lang: str = "zh", **params: Any) -> str:
 
 def _param(name: str, value: Any, lang: str) -> Any:
     if name == "step" and isinstance(value, str):  # a time-limit step, as sla.<step> names it
-        return t("sla." + value, lang) if "sla." + value in T else value
+        return t("sla." + value, lang) if known("sla." + value, lang) else value
     if name in ("field", "state", "roles") and value is not None:
         prefix = {"field": "field.", "state": "state.", "roles": "role."}[name]
-        parts = str(value).split(",")
-        return "、".join(t(prefix + p, lang) if prefix + p in T else p for p in parts) \
-            if lang == "zh" else ", ".join(t(prefix + p, lang) if prefix + p in T else p
-                                           for p in parts)
+        parts = [t(prefix + p, lang) if known(prefix + p, lang) else p
+                 for p in str(value).split(",")]
+        return ("、" if lang == "zh" else ", ").join(parts)
     return value
 
 

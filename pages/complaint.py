@@ -8,7 +8,7 @@ from ui.actions import dispositions, panel, progress
 from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
 from core.i18n import reason_text
-from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr
+from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr, trn
 from ui.documents import documents
 from ui.forms import complaint_fields
 
@@ -94,7 +94,7 @@ with tab_files:
                 n = attempt(app.add_attachments, user, c.id,
                             [Upload(f.name, f.getvalue()) for f in files or []])
                 if n:
-                    flash("success", tr("case.uploaded", n=n))
+                    flash("success", trn("case.uploaded", n))
                     st.rerun()
 with tab_time:
     timeline(view.events)

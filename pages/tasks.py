@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.lifecycle import Task, TaskList
 from core.model import User
-from ui.context import attempt, kesu, local, md, me, show_flash, tr
+from ui.context import attempt, kesu, local, md, me, show_flash, tr, trn
 from ui.due import left_text, working_left
 
 INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa", "verify",
@@ -47,7 +47,7 @@ if not tasks:
     st.info(tr("tasks.empty"))
     st.stop()
 counts = Counter(t.kind for t in tasks)
-st.caption(tr("tasks.total", n=len(tasks)))
+st.caption(trn("tasks.total", len(tasks)))
 cols = st.columns(min(len(counts), 4))
 for i, (kind, n) in enumerate(counts.most_common()):
     cols[i % len(cols)].metric(tr("task." + kind), n)

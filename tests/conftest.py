@@ -20,8 +20,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from adapters.translations import compile_catalogs
+
 _SERVER_URL = os.environ.get("DATABASE_URL", "").strip()
 BACKENDS = ["postgresql"] if _SERVER_URL else ["sqlite"]
+compile_catalogs()  # locale/*/kesu.po -> kesu.mo where stale; core.i18n reads the .mo
 
 
 def _normalised(url: str) -> str:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.backup_rules import Backups
 from core.model import User
-from ui.context import attempt, kesu, local, tr
+from ui.context import attempt, kesu, local, tr, trn
 
 RESTORE_COMMAND = ("python manage.py restore data/backups/kesu-backup-YYYYMMDD-HHMMSS.tar.gz "
                    "--data-dir /srv/kesu/data-restored")
@@ -43,8 +43,9 @@ def backup(me: User) -> None:
                                        complaints=report.complaints, events=report.events,
                                        attachments=report.attachments), state="complete")
         if report is not None and report.missing_blobs:
-            st.warning(tr("backup.missing", count=len(report.missing_blobs),
-                          names=", ".join(s[:12] for s in report.missing_blobs)))
+            st.warning(trn("backup.missing", len(report.missing_blobs),
+                           count=len(report.missing_blobs),
+                           names=", ".join(s[:12] for s in report.missing_blobs)))
     st.subheader(tr("backup.list"))
     files = attempt(backups.list_backups, me)
     if files is not None and not files:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import sla
 from core.model import User
-from ui.context import attempt, done, flash, kesu, settings_changed, tr
+from ui.context import attempt, done, flash, kesu, settings_changed, tr, trn
 
 STEPS = list(sla.DEFAULT_LIMITS)
 
@@ -40,7 +40,7 @@ def calendar(me: User) -> None:
         if st.form_submit_button(tr("common.save")):
             n = attempt(app.set_calendar_year, me, int(year), text)
             if n:
-                flash("success", tr("admin.saved_days", n=n))
+                flash("success", trn("admin.saved_days", n))
                 st.rerun()
     with st.form("overrides"):
         st.markdown("**" + tr("admin.overrides") + "**")

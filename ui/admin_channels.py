@@ -8,7 +8,7 @@ import streamlit as st
 from core.escalation import AUDIENCES, Level
 from core.model import Lang, User
 from core.outbox import CHANNELS, ROBOTS, SECURITY, ChannelConfig
-from ui.context import attempt, done, flash, kesu, label, local, tr
+from ui.context import attempt, done, flash, kesu, label, local, tr, trn
 
 SHOWN_LEVELS = 3
 
@@ -121,5 +121,5 @@ def outbox(me: User) -> None:
     if view.counts.get("failed") and st.button(tr("chan.retry_failed"), key="retry_failed"):
         n = attempt(kesu().retry_failed, me)
         if n is not None:
-            flash("success", tr("chan.retried", n=n))
+            flash("success", trn("chan.retried", n))
             st.rerun()

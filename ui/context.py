@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from core.errors import DomainError, StaleCase
-from core.i18n import t
+from core.i18n import t, tn
 from core.model import User
 from core.services import Kesu
 
@@ -46,6 +46,11 @@ def lang() -> str:
 
 def tr(key: str, **params: Any) -> str:
     return t(key, lang(), **params)
+
+
+def trn(key: str, n: int, **params: Any) -> str:
+    """tr() of a counted text: the form for n ("1 task", "2 tasks"); `{n}` is n."""
+    return tn(key, n, lang(), **params)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:<>&=])")

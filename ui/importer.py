@@ -32,7 +32,7 @@ from core.importing import (
     report_rows, text_of,
 )
 from core.model import User
-from ui.context import attempt, error_message, flash, kesu, lang, md, tr
+from ui.context import attempt, error_message, flash, kesu, lang, md, tr, trn
 from ui.exports import to_xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -293,8 +293,8 @@ def import_tab(me: User) -> None:
     if table is None:
         return
     sig = st.session_state["imp_loaded"][0]
-    st.success(tr("imp.read", name=md(table.filename), rows=len(table.rows),
-                  cols=len(table.headers)))
+    st.success(trn("imp.read", len(table.rows), name=md(table.filename), rows=len(table.rows),
+                   cols=len(table.headers)))
     mapping = _mapping(me, table, sig)
     st.markdown("**" + tr("imp.options") + "**")
     options = Options(
@@ -368,15 +368,15 @@ def _samples(table: Table) -> list[str]:
 def _report(report: Report) -> None:
     st.markdown("**" + tr("imp.report") + "**")
     rows = len(report.rows)
-    summary = tr("imp.summary", rows=rows, clean=rows - report.error_rows,
-                 bad=report.error_rows, warnings=report.count("warning"))
+    summary = trn("imp.summary", rows, rows=rows, clean=rows - report.error_rows,
+                  bad=report.error_rows, warnings=report.count("warning"))
     (st.warning if report.has_errors else st.success)(summary)
     if report.new_customers:
-        st.info(tr("imp.new_customers", n=len(report.new_customers),
-                   names=md("、".join(report.new_customers[:30]))))
+        st.info(trn("imp.new_customers", len(report.new_customers),
+                    names=md("、".join(report.new_customers[:30]))))
     if report.new_defect_types:
-        st.info(tr("imp.new_defects", n=len(report.new_defect_types),
-                   names=md("、".join(report.new_defect_types[:30]))))
+        st.info(trn("imp.new_defects", len(report.new_defect_types),
+                    names=md("、".join(report.new_defect_types[:30]))))
     if not report.problems:
         st.caption(tr("imp.no_problems"))
         return
@@ -399,18 +399,19 @@ def _confirm(me: User, table: Table, mapping: dict[int, str], options: Options,
     n = len(report.clean) if clean_only else len(report.rows)
     blocked = (report.has_errors and not clean_only) or not report.clean
     if report.has_errors and not clean_only:
-        st.warning(tr("imp.fix_first", n=report.error_rows))
+        st.warning(trn("imp.fix_first", report.error_rows))
     still_open = sum(not p.closed for p in report.clean)
     if still_open:
-        st.info(tr("imp.open_clock", n=still_open))
-    if not st.button(tr("imp.confirm", n=n), type="primary", disabled=blocked,
+        st.info(trn("imp.open_clock", still_open))
+    if not st.button(trn("imp.confirm", n), type="primary", disabled=blocked,
                      key="imp_confirm"):
         return
-    with st.status(tr("imp.importing", n=n), expanded=True) as status:
+    with st.status(trn("imp.importing", n), expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=tr("imp.progress", done=done, total=total))
+            bar.progress(done / max(total, 1), text=trn("imp.progress", total,
+                                                            done=done, total=total))
 
         result = attempt(kesu().run_import, me, table, mapping,
                          replace(options, clean_only=clean_only), progress)
@@ -421,7 +422,7 @@ def _confirm(me: User, table: Table, mapping: dict[int, str], options: Options,
     for key in ("imp_loaded", "imp_report"):
         st.session_state.pop(key, None)
     st.session_state["imp_round"] = st.session_state.get("imp_round", 0) + 1
-    flash("success", tr("imp.done", n=result.imported, closed=result.closed,
-                        skipped=result.skipped, customers=result.new_customers,
-                        defects=result.new_defect_types))
+    flash("success", trn("imp.done", result.imported, closed=result.closed,
+                         skipped=result.skipped, customers=result.new_customers,
+                         defects=result.new_defect_types))
     st.rerun()

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.model import Kind, RegisterFilter, RegisterRow, Severity, State, User
-from ui.context import attempt, kesu, label, lang, local, tr
+from ui.context import attempt, kesu, label, lang, local, tr, trn
 from ui.exports import to_csv, to_xlsx
 
 PAGE_SIZE = 50
@@ -96,7 +96,7 @@ def register(user: User) -> None:
         st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})
     a, b, c, d, e = st.columns([2, 3, 2, 2, 2])
     a.number_input(tr("log.page"), min_value=1, max_value=pages, step=1, key="reg_page")
-    b.caption(tr("log.page_of", total=total, page=page, pages=pages))
+    b.caption(trn("log.page_of", total, total=total, page=page, pages=pages))
     b.caption(tr("log.open_hint"))
     numbers = {r.number: r.id for r in rows}
     pick = c.selectbox(tr("log.open_case"), list(numbers), index=None, key="reg_open",

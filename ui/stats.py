@@ -17,7 +17,7 @@ from core.stats import (
     AGE_BUCKETS, DIMENSIONS, PRESETS, Bar, Headline, StatsFilter, StatsReport, change, custom,
     preset,
 )
-from ui.context import attempt, kesu, lang, local, md, tr
+from ui.context import attempt, kesu, lang, local, md, tr, trn
 from ui.exports import to_csv, to_xlsx
 
 SEVERITY_COLOURS = {"A": "#c62828", "B": "#ef6c00", "C": "#1565c0", "D": "#78909c",
@@ -128,7 +128,7 @@ def headline(r: StatsReport) -> None:
         ("ftr", _num(cur.ftr_rate, "%"), _delta(cur.ftr_rate, prev.ftr_rate), "normal",
          tr("stats.ftr_n", ok=cur.ftr_ok, n=cur.ftr_total)),
         ("satisfaction", _num(cur.satisfaction), _delta(cur.satisfaction, prev.satisfaction),
-         "normal", tr("stats.n", n=cur.satisfaction_n)),
+         "normal", trn("stats.n", cur.satisfaction_n)),
         ("cost", _num(cur.cost, "money"), _delta(cur.cost, prev.cost), "inverse", ""),
         ("charged_back", _num(cur.charged_back, "money"),
          _delta(cur.charged_back, prev.charged_back), "normal", ""),
@@ -385,7 +385,7 @@ def cases(user: User, flt: StatsFilter, dim: str, key: str, title: str) -> None:
     if found is None:
         return
     rows, total = found
-    st.markdown(f"**{tr('stats.cases_title', what=md(title), n=total)}**")
+    st.markdown(f"**{trn('stats.cases_title', total, what=md(title))}**")
     frame = pd.DataFrame({
         tr("field.number"): [r.number for r in rows],
         tr("field.received_at"): [local(r.received_at) for r in rows],
