@@ -9,6 +9,7 @@ from adapters.translations import compile_catalogs
 from core.model import Role, User
 from ui import auth
 from ui.context import background_jobs, kesu, md, show_flash, tr
+from core import usecases as uc
 
 compile_catalogs()  # locale/*/kesu.po -> kesu.mo where stale; core.i18n reads the .mo
 st.set_page_config(page_title="kesu 客诉", page_icon="📋", layout="wide")
@@ -61,7 +62,7 @@ def _navigation(user: User | None) -> st.navigation:  # type: ignore[valid-type]
         pages += [st.Page(_alias(p), title=tr("nav.login"), url_path=p, visibility="hidden")
                   for _, p, _, _, _ in PAGES]
         return st.navigation(pages, position="hidden")
-    unread = kesu().unread_count(user)
+    unread = uc.worklists.unread_count(kesu(), user)
     pages = [st.Page(f, title=tr(k) + (f" ({unread})" if p == "inbox" and unread else ""),
                      url_path=p, default=(p == "log"),
                      visibility="hidden" if hidden else "visible")
@@ -84,7 +85,7 @@ def _sidebar(user: User, authenticator: object) -> None:
 auth.apply_lang_param()
 app = kesu()
 background_jobs()
-if app.needs_first_admin():
+if uc.accounts.needs_first_admin(app):
     show_flash()
     st.navigation([st.Page(auth.setup_view, title=tr("setup.title"), url_path="setup")],
                   position="hidden").run()

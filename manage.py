@@ -23,7 +23,8 @@ from adapters.translations import compile_catalogs
 from core.errors import DomainError
 from core.i18n import error_text
 from core.model import Role, Title
-from core.services import UserInput
+from core.usecases.accounts import UserInput
+from core import usecases as uc
 
 
 def _app():  # type: ignore[no-untyped-def]
@@ -84,7 +85,7 @@ def cmd_synth(args: argparse.Namespace) -> None:
 def _admin_actor(app):  # type: ignore[no-untyped-def]
     """Commands act as the system: the first active admin."""
     from core.model import User
-    users = [u for u in app.list_active_users() if u.is_admin]
+    users = [u for u in uc.accounts.list_active_users(app) if u.is_admin]
     if not users:
         raise SystemExit("no active admin user: start the app once and create one")
     actor: User = users[0]
@@ -97,26 +98,27 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     data = UserInput(args.username, args.name or args.username, roles, None, args.level,
                      Title(args.title))
     pw = _password("password: ")
-    if app.needs_first_admin():
+    if uc.accounts.needs_first_admin(app):
         if Role.ADMIN not in roles:
             raise SystemExit("the first user must have the admin role")
-        user = app.create_first_admin(args.username, args.name or args.username, pw)
+        user = uc.accounts.create_first_admin(app, args.username, args.name or args.username, pw)
         if roles != user.roles:
-            user = app.update_user(user, user.id, data)
+            user = uc.accounts.update_user(app, user, user.id, data)
     else:
-        user = app.create_user(_admin_actor(app), data, pw)
+        user = uc.accounts.create_user(app, _admin_actor(app), data, pw)
     print(f"created {user.username} ({', '.join(sorted(user.roles))})")
 
 
 def cmd_reset_password(args: argparse.Namespace) -> None:
     app = _app()
     actor = _admin_actor(app)
-    target = app.session_user(args.username) or next(
-        (u for u in app.list_users(actor) if u.username == args.username.lower()), None)
+    target = uc.accounts.session_user(app, args.username) or next(
+        (u for u in uc.accounts.list_users(app, actor)
+         if u.username == args.username.lower()), None)
     if target is None:
         raise SystemExit(f"no user {args.username}")
-    app.reset_password(actor, target.id, _password("new password: "))
-    app.unlock_user(actor, target.username)
+    uc.accounts.reset_password(app, actor, target.id, _password("new password: "))
+    uc.accounts.unlock_user(app, actor, target.username)
     print(f"password of {target.username} reset (and any lock lifted)")
 
 
@@ -136,8 +138,10 @@ def cmd_worker(args: argparse.Namespace) -> None:
             print("another process holds the jobs' lease: nothing done")
         else:
             d = tick.delivered
-            print(f"escalated {tick.escalated}; sent {d.sent if d else 0}, "
-                  f"retrying {d.retrying if d else 0}, failed {d.failed if d else 0}")
+            print(
+                f"escalated {tick.escalated}; sent {d.sent if d else 0}, "
+                f"retrying {d.retrying if d else 0}, failed {d.failed if d else 0}"
+            )
         return
     signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
     print(f"worker {scheduler.holder}: every {args.interval:g} s; Ctrl-C stops")
@@ -159,8 +163,12 @@ class _Bars:
         if step != self.step:
             self.close()
             self.step = step
-            self.bar = tqdm(total=total, desc=step, unit="B" if step == "verify" else "file",
-                            unit_scale=step == "verify")
+            self.bar = tqdm(
+                total=total,
+                desc=step,
+                unit="B" if step == "verify" else "file",
+                unit_scale=step == "verify",
+            )
         if self.bar is not None:
             self.bar.total = total
             self.bar.update(done - self.bar.n)
@@ -175,6 +183,7 @@ def cmd_backup(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from db.backup import BackupError, backups_dir, make_backup
+
     out = Path(args.out).resolve() if args.out else backups_dir()
     bars = _Bars()
     try:  # no migration first: a backup before an upgrade must copy the old schema as it is
@@ -184,11 +193,15 @@ def cmd_backup(args: argparse.Namespace) -> None:
     finally:
         bars.close()
     f = report.file
-    print(f"{f.name}: {f.size / 1e6:.1f} MB, {report.complaints} complaints, {report.events} "
-          f"events, {report.attachments} attachments, schema {report.revision}")
+    print(
+        f"{f.name}: {f.size / 1e6:.1f} MB, {report.complaints} complaints, {report.events} "
+        f"events, {report.attachments} attachments, schema {report.revision}"
+    )
     for sha in report.missing_blobs:
-        print(f"WARNING: attachment {sha} is referenced but missing or damaged in the store",
-              file=sys.stderr)
+        print(
+            f"WARNING: attachment {sha} is referenced but missing or damaged in the store",
+            file=sys.stderr,
+        )
     print(f"written to {out / f.name}")
 
 
@@ -198,32 +211,48 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
     from db.backup import BackupError, restore
     from db.engine import make_url_safe
+
     data = Path(args.data_dir or os.environ.get("KESU_DATA_DIR") or Path(__file__).parent / "data")
     bars = _Bars()
     try:
-        report = restore(Path(args.archive), data.resolve(),
-                         os.environ.get("DATABASE_URL", "").strip() or None, progress=bars)
+        report = restore(
+            Path(args.archive),
+            data.resolve(),
+            os.environ.get("DATABASE_URL", "").strip() or None,
+            progress=bars,
+        )
     except BackupError as err:
         raise SystemExit(f"restore refused: {err}") from None
     finally:
         bars.close()
     m = report.manifest
     counts = m.get("counts", {})
-    print(f"restored the backup of {m.get('created_at')}: {counts.get('complaints')} complaints, "
-          f"{counts.get('events')} events, {report.attachments} attachments")
-    print(f"database {make_url_safe(report.database_url)}, schema {report.revision_before}"
-          + (f" migrated to {report.revision_after}"
-             if report.revision_after != report.revision_before else " (newest)"))
+    print(
+        f"restored the backup of {m.get('created_at')}: {counts.get('complaints')} complaints, "
+        f"{counts.get('events')} events, {report.attachments} attachments"
+    )
+    print(
+        f"database {make_url_safe(report.database_url)}, schema {report.revision_before}"
+        + (
+            f" migrated to {report.revision_after}"
+            if report.revision_after != report.revision_before
+            else " (newest)"
+        )
+    )
     for note in report.notes:
         print(f"note: {note}")
-    env = (f"KESU_DATA_DIR={report.data_dir} " if m.get("database") == "sqlite" else
-           f"KESU_DATA_DIR={report.data_dir} DATABASE_URL=... ")
+    env = (
+        f"KESU_DATA_DIR={report.data_dir} "
+        if m.get("database") == "sqlite"
+        else f"KESU_DATA_DIR={report.data_dir} DATABASE_URL=... "
+    )
     print(f"start the app on it: {env}streamlit run app.py")
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="manage.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="manage.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate").set_defaults(fn=cmd_migrate)
     d = sub.add_parser("demo")
@@ -231,8 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(fn=cmd_demo)
     c = sub.add_parser("create-user")
     c.add_argument("username")
-    c.add_argument("--roles", required=True,
-                   help="comma list of " + ",".join(r.value for r in Role))
+    c.add_argument(
+        "--roles", required=True, help="comma list of " + ",".join(r.value for r in Role)
+    )
     c.add_argument("--name", default="")
     c.add_argument("--level", type=int, default=0)
     c.add_argument("--title", default="none", choices=[t.value for t in Title])

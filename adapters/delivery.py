@@ -1,7 +1,9 @@
-"""Delivering the outbox (docs/procedure.md §8): e-mail over SMTP, JSON to the group robots' webhooks,
+"""Delivering the outbox (docs/procedure.md §8): e-mail over SMTP, JSON to the group robots'
+webhooks,
 with retry and backoff. Nothing is lost while a server is down: a message stays pending and
 is tried again on the schedule of core.outbox until it is delivered (or kept as failed).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +66,9 @@ class SmtpSender:
         try:
             smtp: _SMTP | _SMTPSSL
             if config.smtp_security == "ssl":
-                smtp = _SMTPSSL(config.smtp_host, config.smtp_port, timeout=self.timeout,
-                                context=context)
+                smtp = _SMTPSSL(
+                    config.smtp_host, config.smtp_port, timeout=self.timeout, context=context
+                )
             else:
                 smtp = _SMTP(config.smtp_host, config.smtp_port, timeout=self.timeout)
             with smtp as s:
@@ -78,8 +81,9 @@ class SmtpSender:
                 s.send_message(mail)
                 code, text = smtp.last_reply
         except smtplib.SMTPRecipientsRefused as e:
-            raise DeliveryFailed("; ".join(f"{who}: {c} {_text(t)}"
-                                           for who, (c, t) in e.recipients.items())) from e
+            raise DeliveryFailed(
+                "; ".join(f"{who}: {c} {_text(t)}" for who, (c, t) in e.recipients.items())
+            ) from e
         except smtplib.SMTPResponseException as e:
             raise DeliveryFailed(f"{e.smtp_code} {_text(e.smtp_error)}") from e
         except (smtplib.SMTPException, OSError) as e:
@@ -100,17 +104,23 @@ class WebhookSender:
 
     timeout: float = TIMEOUT
     opener: urllib.request.OpenerDirector = field(
-        default_factory=lambda: urllib.request.build_opener(_NoRedirect))
+        default_factory=lambda: urllib.request.build_opener(_NoRedirect)
+    )
 
     def send(self, message: Message, config: ChannelConfig) -> str:
         url = config.url(message.channel)
         if not url:
             raise DeliveryFailed(f"the {message.channel} robot is not configured")
-        body = json.dumps(outbox.robot_payload(message.channel, message.body,
-                                               config.dingtalk_keyword),
-                          ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", "User-Agent": "kesu"})
+        body = json.dumps(
+            outbox.robot_payload(message.channel, message.body, config.dingtalk_keyword),
+            ensure_ascii=False,
+        ).encode("utf-8")
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "kesu"},
+        )
         try:
             with self.opener.open(request, timeout=self.timeout) as resp:
                 status, answer = resp.status, resp.read(64_000).decode("utf-8", "replace")
@@ -118,8 +128,9 @@ class WebhookSender:
             detail = e.read(2000).decode("utf-8", "replace") if e.fp else ""
             raise DeliveryFailed(f"HTTP {e.code} {e.reason}: {detail}".strip(" :")) from e
         except urllib.error.URLError as e:
-            raise DeliveryFailed(_oserror(e.reason) if isinstance(e.reason, OSError)
-                                 else str(e.reason)) from e
+            raise DeliveryFailed(
+                _oserror(e.reason) if isinstance(e.reason, OSError) else str(e.reason)
+            ) from e
         except (OSError, ValueError) as e:
             raise DeliveryFailed(_oserror(e)) from e
         refused = outbox.robot_error(answer)
@@ -160,8 +171,13 @@ class Delivered:
     skipped: int = 0  # taken by another sender first
 
 
-def deliver_due(uow_factory: UowFactory, now: datetime, sender: Sender, limit: int = 50,
-                keep_going: Callable[[], bool] = lambda: True) -> Delivered:
+def deliver_due(
+    uow_factory: UowFactory,
+    now: datetime,
+    sender: Sender,
+    limit: int = 50,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> Delivered:
     """Send the pending messages whose time has come, each at most once.
 
     Each message is first claimed in its own short transaction (a conditional UPDATE on its
@@ -202,7 +218,12 @@ def deliver_due(uow_factory: UowFactory, now: datetime, sender: Sender, limit: i
                     done.failed += 1
                 else:
                     done.retrying += 1
-                log.warning("outbox %s (%s) attempt %d failed: %s", item.id,
-                            item.message.channel, item.attempts + 1, error)
+                log.warning(
+                    "outbox %s (%s) attempt %d failed: %s",
+                    item.id,
+                    item.message.channel,
+                    item.attempts + 1,
+                    error,
+                )
             uow.commit()
     return done

@@ -1,4 +1,5 @@
-"""The scheduled jobs: escalate overdue steps (docs/procedure.md §7) and deliver the outbox (docs/procedure.md §8).
+"""The scheduled jobs: escalate overdue steps (docs/procedure.md §7) and deliver the outbox
+(docs/procedure.md §8).
 
 One loop per process: a daemon thread inside each Streamlit server process
 (`start_background`, started once whatever the number of sessions), or
@@ -7,6 +8,7 @@ However many run, a lease row in the database lets only one of them do the jobs 
 and each job is safe on its own too (an escalation level is recorded once, an outbox message
 is claimed by one sender), so even two holders could not notify twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.ports import Sender
-from core.services import Kesu
+from core.usecases.context import Context
 from adapters.delivery import ChannelSender, Delivered, deliver_due
+from core import usecases as uc
 
 log = logging.getLogger("kesu.jobs")
 LEASE = "jobs"
@@ -35,9 +38,16 @@ class Tick:
 
 
 class Scheduler:
-    def __init__(self, app: Kesu, *, sender: Sender | None = None, interval: float = 15.0,
-                 lease_for: float = 60.0, escalate_every: float = 60.0,
-                 batch: int = 50) -> None:
+    def __init__(
+        self,
+        app: Context,
+        *,
+        sender: Sender | None = None,
+        interval: float = 15.0,
+        lease_for: float = 60.0,
+        escalate_every: float = 60.0,
+        batch: int = 50,
+    ) -> None:
         self.app = app
         self.sender = sender or app.sender or ChannelSender()
         self.interval, self.batch = interval, batch
@@ -72,10 +82,11 @@ class Scheduler:
         now = self.app.clock()
         escalated = 0
         if self.last_escalation is None or now - self.last_escalation >= self.escalate_every:
-            escalated = self.app.escalate_overdue()
+            escalated = uc.channels.escalate_overdue(self.app)
             self.last_escalation = now
-        delivered = deliver_due(self.app.uow, self.app.clock(), self.sender, self.batch,
-                                keep_going=self.acquire)
+        delivered = deliver_due(
+            self.app.uow, self.app.clock(), self.sender, self.batch, keep_going=self.acquire
+        )
         return Tick(True, escalated, delivered)
 
     def run(self, once: bool = False) -> None:
@@ -84,8 +95,13 @@ class Scheduler:
         while not self.stop_event.is_set():
             try:
                 t = self.tick()
-                if t.holder and (t.escalated or (t.delivered and (
-                        t.delivered.sent or t.delivered.retrying or t.delivered.failed))):
+                if t.holder and (
+                    t.escalated
+                    or (
+                        t.delivered
+                        and (t.delivered.sent or t.delivered.retrying or t.delivered.failed)
+                    )
+                ):
                     log.info("jobs: %d escalated, %s", t.escalated, t.delivered)
             except Exception:  # noqa: BLE001 - the loop must survive a bad round
                 log.exception("scheduled jobs failed; trying again in %.0f s", self.interval)
@@ -106,10 +122,14 @@ _running: tuple[Scheduler, threading.Thread] | None = None
 def background_enabled() -> bool:
     """KESU_BACKGROUND=off leaves the jobs to `python manage.py worker`."""
     return os.environ.get("KESU_BACKGROUND", "on").strip().lower() not in (
-        "0", "off", "false", "no")
+        "0",
+        "off",
+        "false",
+        "no",
+    )
 
 
-def start_background(app: Kesu, interval: float | None = None) -> Scheduler | None:
+def start_background(app: Context, interval: float | None = None) -> Scheduler | None:
     """Start the one background thread of this process (or point it at a new app object,
     as after Streamlit's cache was cleared); None when switched off."""
     global _running
@@ -122,8 +142,9 @@ def start_background(app: Kesu, interval: float | None = None) -> Scheduler | No
             if app.sender is not None:
                 scheduler.sender = app.sender
             return scheduler
-        scheduler = Scheduler(app, interval=interval or float(
-            os.environ.get("KESU_JOBS_INTERVAL", "15")))
+        scheduler = Scheduler(
+            app, interval=interval or float(os.environ.get("KESU_JOBS_INTERVAL", "15"))
+        )
         thread = threading.Thread(target=scheduler.run, name="kesu-jobs", daemon=True)
         thread.start()
         _running = (scheduler, thread)

@@ -1,4 +1,4 @@
-"""Composition: the Kesu application object wired to a real database and the adapters."""
+"""Composition: the Context application object wired to a real database and the adapters."""
 from __future__ import annotations
 
 import os
@@ -7,19 +7,20 @@ from adapters.blobs import FileBlobStore
 from adapters.delivery import ChannelSender
 from adapters.holidays import PackageHolidays
 from adapters.security import BcryptHasher
-from core.services import Kesu
+from core.usecases.context import Context
 from db.engine import data_dir, database_url, make_engine, migrate
 from db.uow import SqlUowFactory
+from core import usecases as uc
 
 
-def build_app(url: str | None = None, run_migrations: bool = True) -> Kesu:
+def build_app(url: str | None = None, run_migrations: bool = True) -> Context:
     url = url or database_url()
     if run_migrations:
         migrate(url)
     engine = make_engine(url)
     rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
-    app = Kesu(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
+    app = Context(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
                hasher=BcryptHasher(rounds), holidays=PackageHolidays(), sender=ChannelSender())
     if run_migrations:
-        app.fill_close_days()  # closed cases from before migration 0006
+        uc.timing.fill_close_days(app)  # closed cases from before migration 0006
     return app

@@ -27,13 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import DomainError, StaleCase
-from core.lifecycle import CostInput, DispositionInput
+from core.usecases.approval import CostInput
+from core.usecases.approval import DispositionInput
 from core.model import (
     CapaType, CaseFile, Category, Channel, Complaint, ContainmentType, CostCategory,
     DispositionType, Kind, RegisterFilter, ReplyMethod, Request, Role, Satisfaction, Severity,
     SixM, State, StepStatus, User, Validity, WhereFound,
 )
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core import usecases as uc
 
 # the demo users (bench/demo.py) the workers act as
 ROLES = ("sales", "qa", "prod", "finance", "qamanager", "manager", "gm", "chairman", "admin")
@@ -60,7 +63,7 @@ class Journal:
 
 @dataclasses.dataclass
 class Actor:
-    app: Kesu
+    app: Context
     users: dict[str, User]
     rng: random.Random
     journal: Journal
@@ -92,11 +95,13 @@ class Actor:
         if roll < 0.35:
             flt = RegisterFilter(page=1, page_size=50,
                                  states=(State.INVESTIGATING,) if self.rng.random() < .3 else ())
-            self.timed("read_register", lambda: self.app.register(u, flt))
+            self.timed("read_register", lambda: uc.complaints.register(self.app, u, flt))
         elif roll < 0.70:
-            self.timed("read_my_tasks", lambda: self.app.tasks(u))
+            self.timed("read_my_tasks", lambda: uc.worklists.tasks(self.app, u))
         elif roll < 0.85 or self.stats is None:
-            self.timed("read_approvals", lambda: self.app.pending_approvals(self.users["gm"]))
+            self.timed(
+                "read_approvals", lambda: uc.worklists.pending_approvals(self.app, self.users["gm"])
+            )
         else:
             stats = self.stats
             self.timed("read_stats", lambda: stats(u))
@@ -105,43 +110,58 @@ class Actor:
         who = self.users[self.rng.choice(["sales", "sales", "qa", "manager"])]
         draft = self.draft()
         t0 = time.perf_counter()
-        c = self.app.register_complaint(who, draft)
-        self.journal.write(True, k="ack", op="registered", case=c.id, v=c.version,
-                           num=c.number, ms=_ms(t0))
+        c = uc.complaints.register_complaint(self.app, who, draft)
+        self.journal.write(
+            True, k="ack", op="registered", case=c.id, v=c.version, num=c.number, ms=_ms(t0)
+        )
 
     def draft(self) -> ComplaintDraft:
         r = self.rng
-        base = ComplaintDraft(customer_id=r.choice(self.customers), kind=Kind.COMPLAINT,
-                              channel=r.choice([Channel.PHONE, Channel.EMAIL, Channel.VISIT]),
-                              description=f"负载测试：客户反映外观不良 {r.randint(1, 10**6)}")
+        base = ComplaintDraft(
+            customer_id=r.choice(self.customers),
+            kind=Kind.COMPLAINT,
+            channel=r.choice([Channel.PHONE, Channel.EMAIL, Channel.VISIT]),
+            description=f"负载测试：客户反映外观不良 {r.randint(1, 10**6)}",
+        )
         if r.random() < 0.08:
-            return dataclasses.replace(base, kind=Kind.SUGGESTION, category=Category.NON_QUALITY,
-                                       severity_proposed=Severity.D)
+            return dataclasses.replace(
+                base,
+                kind=Kind.SUGGESTION,
+                category=Category.NON_QUALITY,
+                severity_proposed=Severity.D,
+            )
         sev = r.choices([Severity.A, Severity.B, Severity.C], [1, 5, 14])[0]
         request = r.choice([Request.COMPENSATION, Request.REWORK, Request.REPLACEMENT])
         return dataclasses.replace(
-            base, product_code=r.choice(self.products), defect_type_id=r.choice(self.defects),
-            order_no=f"SO{r.randint(1000, 9999)}", lot=f"L{r.randint(100, 999)}",
-            delivered_qty=1000, defective_qty=r.randint(1, 200), where_found=WhereFound.INCOMING,
-            request=request, severity_proposed=sev,
+            base,
+            product_code=r.choice(self.products),
+            defect_type_id=r.choice(self.defects),
+            order_no=f"SO{r.randint(1000, 9999)}",
+            lot=f"L{r.randint(100, 999)}",
+            delivered_qty=1000,
+            defective_qty=r.randint(1, 200),
+            where_found=WhereFound.INCOMING,
+            request=request,
+            severity_proposed=sev,
             claimed_amount=Decimal(r.choice([800, 3000, 15000, 30000]))
-            if request == Request.COMPENSATION else None)
+            if request == Request.COMPENSATION
+            else None,
+        )
 
     # ------------------------------------------------------------ moving a case along
 
     def advance(self) -> None:
         reader = self.users["qa"]
         t0 = time.perf_counter()
-        open_cases = self.app.cases_in(reader, OPEN_STATES, limit=OLDEST)
+        open_cases = uc.complaints.cases_in(self.app, reader, OPEN_STATES, limit=OLDEST)
         self.journal.write(False, k="read", op="read_open_cases", ms=_ms(t0))
         if not open_cases:
             self.register()
             return
         # half the time one of the newest (shared by everyone: collisions), else one of the
         # oldest open cases (so cases also reach the end of the procedure)
-        pick = self.rng.choice(open_cases[:HOT] if self.rng.random() < 0.5
-                               else open_cases[-HOT:])
-        case = self.app.case_file(reader, pick.id or 0)
+        pick = self.rng.choice(open_cases[:HOT] if self.rng.random() < 0.5 else open_cases[-HOT:])
+        case = uc.complaints.case_file(self.app, reader, pick.id or 0)
         move = self.next_move(case)
         if move is None:
             return
@@ -154,7 +174,7 @@ class Actor:
             self.journal.write(False, k="stale", op=op, case=cid, ms=_ms(t0))
             return
         except DomainError as e:
-            now = self.app.case_file(reader, cid).complaint.version
+            now = uc.complaints.case_file(self.app, reader, cid).complaint.version
             if now != seen:  # someone else changed the case in between: a fair refusal
                 self.journal.write(False, k="refused", op=op, case=cid, why=e.key)
                 return
@@ -167,61 +187,95 @@ class Actor:
         cid = c.id or 0
         today = a.clock().date()
         if c.on_hold_since is not None:
-            return "resume", lambda v: a.resume(u["sales"], cid, v, "客户样品已到")
+            return "resume", lambda v: uc.closure.resume(a, u["sales"], cid, v, "客户样品已到")
         if c.state != State.REGISTERED and r.random() < 0.02:
-            return "hold", lambda v: a.hold(u["qa"], cid, v, "等待客户寄回样品")
+            return "hold", lambda v: uc.closure.hold(a, u["qa"], cid, v, "等待客户寄回样品")
         if r.random() < 0.03:
             d = _draft_of(c, lot=f"{c.lot[:20]}-{r.randint(100, 999)}")
-            return "edited", lambda v: a.update_complaint(u["qa"], cid, v, d, "更正批号")
+            return "edited", lambda v: uc.complaints.update_complaint(
+                a, u["qa"], cid, v, d, "更正批号"
+            )
         s = c.state
         if s == State.REGISTERED:
             if c.kind != Kind.COMPLAINT:
-                return "route_short", lambda v: a.route_short(u["sales"], cid, v)
+                return "route_short", lambda v: uc.investigation.route_short(a, u["sales"], cid, v)
             if c.severity_proposed is None:  # logged in a hurry (the browser): sales adds it
                 d = _draft_of(c, severity_proposed=Severity.C)
-                return "edited", lambda v: a.update_complaint(u["sales"], cid, v, d, "补充等级")
+                return "edited", lambda v: uc.complaints.update_complaint(
+                    a, u["sales"], cid, v, d, "补充等级"
+                )
             if c.severity_proposed == Severity.A and c.dispatch_approved_by_id is None:
-                return "approve_dispatch", lambda v: a.approve_dispatch(u["gm"], cid, v, "同意")
-            return "dispatch", lambda v: a.dispatch(u["sales"], cid, v)
+                return "approve_dispatch", lambda v: uc.investigation.approve_dispatch(
+                    a, u["gm"], cid, v, "同意"
+                )
+            return "dispatch", lambda v: uc.investigation.dispatch(a, u["sales"], cid, v)
         if s == State.DISPATCHED:
             if r.random() < 0.05:
-                return "return_to_sales", lambda v: a.return_to_sales(u["qa"], cid, v, "缺照片")
-            return "acknowledge", lambda v: a.acknowledge(u["qa"], cid, v)
+                return "return_to_sales", lambda v: uc.investigation.return_to_sales(
+                    a, u["qa"], cid, v, "缺照片"
+                )
+            return "acknowledge", lambda v: uc.investigation.acknowledge(a, u["qa"], cid, v)
         if s == State.INVESTIGATING:
             # containment first: the recurrence rule may raise the final severity to A,
             # which needs it (docs/procedure.md §5)
             if not case.containment:
-                return "containment_added", lambda v: a.add_containment(
-                    u["qa"], cid, ContainmentType.QUARANTINE, 100, "隔离同批库存")
+                return "containment_added", lambda v: uc.investigation.add_containment(
+                    a, u["qa"], cid, ContainmentType.QUARANTINE, 100, "隔离同批库存"
+                )
             if r.random() < 0.05:
-                return "classify_invalid", lambda v: a.classify(
-                    u["qa"], cid, v, Validity.INVALID, reason="客户使用不当")
+                return "classify_invalid", lambda v: uc.investigation.classify(
+                    a, u["qa"], cid, v, Validity.INVALID, reason="客户使用不当"
+                )
             sev = c.severity_proposed or Severity.C
-            return "classify_valid", lambda v: a.classify(u["qa"], cid, v, Validity.VALID,
-                                                          c.category, sev, self.mfg)
+            return "classify_valid", lambda v: uc.investigation.classify(
+                a, u["qa"], cid, v, Validity.VALID, c.category, sev, self.mfg
+            )
         if s == State.ROOT_CAUSE:
             if not c.root_cause:
-                return "analysis_saved", lambda v: a.save_analysis(
-                    u["prod"], cid, v, prod_line="3号线", prod_lot="P2611", prod_date=today,
-                    whys=["定位偏移", "定位销磨损"], six_m=SixM.MACHINE, root_cause="定位销磨损")
+                return "analysis_saved", lambda v: uc.investigation.save_analysis(
+                    a,
+                    u["prod"],
+                    cid,
+                    v,
+                    prod_line="3号线",
+                    prod_lot="P2611",
+                    prod_date=today,
+                    whys=["定位偏移", "定位销磨损"],
+                    six_m=SixM.MACHINE,
+                    root_cause="定位销磨损",
+                )
             if not case.capa:
-                return "capa_added", lambda v: a.add_capa(
-                    u["prod"], cid, CapaType.CORRECTIVE, "更换定位销", u["prod"].id,
-                    today + timedelta(days=7))
-            return "submit_analysis", lambda v: a.submit_analysis(u["prod"], cid, v)
+                return "capa_added", lambda v: uc.investigation.add_capa(
+                    a,
+                    u["prod"],
+                    cid,
+                    CapaType.CORRECTIVE,
+                    "更换定位销",
+                    u["prod"].id,
+                    today + timedelta(days=7),
+                )
+            return "submit_analysis", lambda v: uc.investigation.submit_analysis(
+                a, u["prod"], cid, v
+            )
         if s == State.CAPA_REVIEW:
             if r.random() < 0.15:
-                return "send_back", lambda v: a.send_back(u["qa"], cid, v, "请补充根本原因")
-            return "approve_capa", lambda v: a.approve_capa(u["qa"], cid, v)
+                return "send_back", lambda v: uc.investigation.send_back(
+                    a, u["qa"], cid, v, "请补充根本原因"
+                )
+            return "approve_capa", lambda v: uc.investigation.approve_capa(a, u["qa"], cid, v)
         if s == State.DISPOSITION:
             if not case.current(case.dispositions):
                 amount = c.claimed_amount or Decimal(r.choice([0, 600, 3000, 25000]))
-                items = [DispositionInput(DispositionType.COMPENSATION, c.defective_qty, amount)
-                         if amount else DispositionInput(DispositionType.EXPLANATION, None, "0")]
+                items = [
+                    DispositionInput(DispositionType.COMPENSATION, c.defective_qty, amount)
+                    if amount
+                    else DispositionInput(DispositionType.EXPLANATION, None, "0")
+                ]
                 costs = [CostInput(CostCategory.COMPENSATION, amount, None)] if amount else []
-                return "dispositions_set", lambda v: a.set_dispositions(
-                    u["sales"], cid, v, items, costs)
-            return "propose", lambda v: a.propose(u["sales"], cid, v, "客户同意")
+                return "dispositions_set", lambda v: uc.approval.set_dispositions(
+                    a, u["sales"], cid, v, items, costs
+                )
+            return "propose", lambda v: uc.approval.propose(a, u["sales"], cid, v, "客户同意")
         if s == State.PENDING_APPROVAL:
             pending = [x for x in case.current(case.steps) if x.status == StepStatus.PENDING]
             if not pending:
@@ -229,29 +283,47 @@ class Actor:
             step = min(pending, key=lambda x: x.seq)
             signer = next(x for x in u.values() if x.title == step.title)
             if r.random() < 0.08:
-                return "reject_step", lambda v: a.reject_step(signer, cid, v, "金额偏高")
-            return "approve_step", lambda v: a.approve_step(signer, cid, v, "同意")
+                return "reject_step", lambda v: uc.approval.reject_step(
+                    a, signer, cid, v, "金额偏高"
+                )
+            return "approve_step", lambda v: uc.approval.approve_step(a, signer, cid, v, "同意")
         if s == State.REPLYING:
-            return "reply", lambda v: a.reply(u["sales"], cid, v, today, ReplyMethod.EMAIL,
-                                              "经调查已整改，附 8D 报告。")
+            return "reply", lambda v: uc.closure.reply(
+                a, u["sales"], cid, v, today, ReplyMethod.EMAIL, "经调查已整改，附 8D 报告。"
+            )
         if s == State.IMPLEMENTING:
             for x in case.capa:
                 if x.status != "done":
-                    return "capa_done", lambda v, i=x.id: a.complete_capa(u["prod"], i or 0,
-                                                                          "已完成")
+                    return "capa_done", lambda v, i=x.id: uc.investigation.complete_capa(
+                        a, u["prod"], i or 0, "已完成"
+                    )
             for d in case.current(case.dispositions):
                 if not d.done:
                     who = u["finance"] if d.type == DispositionType.COMPENSATION else u["prod"]
-                    return "execution_recorded", lambda v, i=d.id, q=d.quantity, w=who: (
-                        a.record_execution(w, i or 0, q, "已执行"))
-            return "complete", lambda v: a.complete(u["prod"], cid, v)
+                    return (
+                        "execution_recorded",
+                        lambda v, i=d.id, q=d.quantity, w=who: uc.closure.record_execution(
+                            a, w, i or 0, q, "已执行"
+                        ),
+                    )
+            return "complete", lambda v: uc.closure.complete(a, u["prod"], cid, v)
         if s == State.VERIFYING:
             ok = r.random() >= 0.08
-            return "verify", lambda v: a.verify(u["qa"], cid, v, ok, "" if ok else "再次发生")
+            return "verify", lambda v: uc.closure.verify(
+                a, u["qa"], cid, v, ok, "" if ok else "再次发生"
+            )
         if s == State.FOLLOW_UP:
-            return "follow_up", lambda v: a.follow_up(
-                u["sales"], cid, v, day=today, contact="客户品质部", score=5,
-                satisfaction=Satisfaction.SATISFIED, lessons="点检纳入易损件")
+            return "follow_up", lambda v: uc.closure.follow_up(
+                a,
+                u["sales"],
+                cid,
+                v,
+                day=today,
+                contact="客户品质部",
+                score=5,
+                satisfaction=Satisfaction.SATISFIED,
+                lessons="点检纳入易损件",
+            )
         return None
 
 
@@ -265,7 +337,7 @@ def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
 
 
-def stats_reader(app: Kesu) -> Callable[[User], Any] | None:
+def stats_reader(app: Context) -> Callable[[User], Any] | None:
     """The Stats page's query, once core/stats.py exists (built by another engineer)."""
     try:
         from core.stats import StatsFilter, preset
@@ -275,34 +347,48 @@ def stats_reader(app: Kesu) -> Callable[[User], Any] | None:
         return None
 
     def read(u: User) -> Any:
-        flt = StatsFilter(preset("this_month", app.stats_today()))  # type: ignore[attr-defined]
-        return app.stats(u, flt)  # type: ignore[attr-defined]
+        flt = StatsFilter(preset("this_month", uc.stats.stats_today(app)))  # type: ignore[attr-defined]
+        return uc.stats.stats(app, u, flt)  # type: ignore[attr-defined]
+
     return read
 
 
-def run(index: int, url: str, journal: str, deadline: float, seed: int,
-        with_stats: bool = True) -> None:
+def run(
+    index: int, url: str, journal: str, deadline: float, seed: int, with_stats: bool = True
+) -> None:
     """The worker process's body (multiprocessing target): act until `deadline` (epoch s)."""
     from adapters.wiring import build_app
 
     app = build_app(url, run_migrations=False)
-    users = {name: app.session_user(name) for name in ROLES}
+    users = {name: uc.accounts.session_user(app, name) for name in ROLES}
     missing = [n for n, x in users.items() if x is None]
     if missing:
         raise SystemExit(f"demo users missing: {missing} (load the demo first)")
     j = Journal(Path(journal))
-    mfg = next(d.id for d in app.departments() if d.code == "MFG")
-    actor = Actor(app, {k: v for k, v in users.items() if v is not None}, random.Random(seed), j,
-                  [x.id for x in app.customers()], [x.code for x in app.products()],
-                  [x.id for x in app.defect_types()], mfg,
-                  stats_reader(app) if with_stats else None)
+    mfg = next(d.id for d in uc.reference.departments(app) if d.code == "MFG")
+    actor = Actor(
+        app,
+        {k: v for k, v in users.items() if v is not None},
+        random.Random(seed),
+        j,
+        [x.id for x in uc.reference.customers(app)],
+        [x.code for x in uc.reference.products(app)],
+        [x.id for x in uc.reference.defect_types(app)],
+        mfg,
+        stats_reader(app) if with_stats else None,
+    )
     assert all(x.has(Role.ADMIN) or x.roles for x in actor.users.values())
     try:
         while time.time() < deadline:
             try:
                 actor.step()
             except Exception as e:  # noqa: BLE001 - every unexpected error is a finding
-                j.write(True, k="error", op=type(e).__name__, err=repr(e)[:500],
-                        tb=traceback.format_exc()[-3000:])
+                j.write(
+                    True,
+                    k="error",
+                    op=type(e).__name__,
+                    err=repr(e)[:500],
+                    tb=traceback.format_exc()[-3000:],
+                )
     finally:
         j.close()

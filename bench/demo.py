@@ -1,7 +1,7 @@
 """Demo data: a small factory's people, customers, products and ~150 complaints in Chinese.
 
 Loaded through the same services a user calls, so every case has its events. Pure: takes a
-Kesu whose clock it steers, so the timeline carries the dates of the story.
+Context whose clock it steers, so the timeline carries the dates of the story.
 """
 from __future__ import annotations
 
@@ -11,13 +11,17 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from core.lifecycle import CostInput, DispositionInput
+from core.usecases.approval import CostInput
+from core.usecases.approval import DispositionInput
 from core.model import (
     CapaType, CaseFile, Category, Channel, ContainmentType, CostCategory, Customer, DefectType, Department,
     DispositionType, Kind, Lang, Market, Product, ReplyMethod, Request, Role, Satisfaction,
     Severity, SixM, State, StepStatus, Title, User, Validity, WhereFound,
 )
-from core.services import ComplaintDraft, Kesu, UserInput
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
+from core import usecases as uc
 
 PASSWORD = "kesu-demo"
 
@@ -100,40 +104,40 @@ def _days_back(rng: random.Random, now: datetime, span: int = 182) -> Iterator[d
                         microsecond=0)
 
 
-def load(app: Kesu, set_clock: Callable[[datetime], None], cases: int = 150,
+def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
          seed: int = 7, progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Load the demo into an empty or already-demo'd database; returns counts."""
     rng = random.Random(seed)
     real_now = datetime.now(timezone.utc)
     set_clock(real_now - timedelta(days=200))
     admin = _admin(app)
-    depts = {d.code: d.id for d in app.departments(True)}
+    depts = {d.code: d.id for d in uc.reference.departments(app, True)}
     for code, zh, en in DEPARTMENTS:
         if code not in depts:
-            depts[code] = app.save_reference(admin, Department(0, code, zh, en))
-    existing = {u.username for u in app.list_users(admin)}
+            depts[code] = uc.reference.save_reference(app, admin, Department(0, code, zh, en))
+    existing = {u.username for u in uc.accounts.list_users(app, admin)}
     users: dict[str, User] = {}
     for name, display, roles, dept, level, title in USERS:
         if name not in existing:
-            app.create_user(admin, UserInput(name, display, frozenset(roles),
+            uc.accounts.create_user(app, admin, UserInput(name, display, frozenset(roles),
                                              depts.get(dept) if dept else None, level, title),
                             PASSWORD)
-    for u in app.list_users(admin):
+    for u in uc.accounts.list_users(app, admin):
         users[u.username] = u
-    have = {c.name for c in app.customers(True)}
+    have = {c.name for c in uc.reference.customers(app, True)}
     for name, market, lang, contact, phone in CUSTOMERS:
         if name not in have:
-            app.save_reference(admin, Customer(0, name, market, lang, contact, phone))
-    have = {p.code for p in app.products(True)}
+            uc.reference.save_reference(app, admin, Customer(0, name, market, lang, contact, phone))
+    have = {p.code for p in uc.reference.products(app, True)}
     for code, name in PRODUCTS:
         if code not in have:
-            app.save_reference(admin, Product(0, code, name))
-    have = {d.code for d in app.defect_types(True)}
+            uc.reference.save_reference(app, admin, Product(0, code, name))
+    have = {d.code for d in uc.reference.defect_types(app, True)}
     for code, zh, en in DEFECTS:
         if code not in have:
-            app.save_reference(admin, DefectType(0, code, zh, en))
-    customers, products = app.customers(), app.products()
-    defects = app.defect_types()
+            uc.reference.save_reference(app, admin, DefectType(0, code, zh, en))
+    customers, products = uc.reference.customers(app), uc.reference.products(app)
+    defects = uc.reference.defect_types(app)
     loggers = [users["sales"], users["sales"], users["qa"], users["manager"]]
     times = sorted(t for t, _ in zip(_days_back(rng, real_now), range(cases), strict=False))
     made = cancelled = 0
@@ -142,7 +146,7 @@ def load(app: Kesu, set_clock: Callable[[datetime], None], cases: int = 150,
         set_clock(at + timedelta(minutes=rng.randint(2, 40)))
         draft = _draft(rng, at, customers, products, defects)
         who = rng.choice(loggers)
-        c = app.register_complaint(who, draft)
+        c = uc.complaints.register_complaint(app, who, draft)
         made += 1
         age_days = (real_now - at).days
         if rng.random() >= 0.06:
@@ -151,7 +155,7 @@ def load(app: Kesu, set_clock: Callable[[datetime], None], cases: int = 150,
             states[reached] = states.get(reached, 0) + 1
         else:
             set_clock(at + timedelta(hours=rng.randint(1, 30)))
-            app.cancel_complaint(users["sales"], c.id or 0, c.version,
+            uc.complaints.cancel_complaint(app, users["sales"], c.id or 0, c.version,
                                  rng.choice(["客户撤回投诉，确认为其仓库搬运损坏。",
                                              "重复登记，与前一单为同一问题。",
                                              "客户电话确认为误会，无需处理。"]))
@@ -162,11 +166,11 @@ def load(app: Kesu, set_clock: Callable[[datetime], None], cases: int = 150,
     return {"complaints": made, "cancelled": cancelled, "users": len(users), **states}
 
 
-def _admin(app: Kesu) -> User:
+def _admin(app: Context) -> User:
     """The admin account to load with: the existing first admin, or a new `admin`."""
-    if app.needs_first_admin():
-        return app.create_first_admin("admin", "系统管理员", PASSWORD)
-    user = app.session_user("admin")
+    if uc.accounts.needs_first_admin(app):
+        return uc.accounts.create_first_admin(app, "admin", "系统管理员", PASSWORD)
+    user = uc.accounts.session_user(app, "admin")
     if user is None or not user.is_admin:
         raise SystemExit("demo: needs an active user named 'admin' with the admin role")
     return user
@@ -230,7 +234,7 @@ def _depth(rng: random.Random, age_days: float) -> int:
     return rng.randint(0, 10)
 
 
-def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: random.Random,
+def _advance(app: Context, users: dict[str, User], cid: int, depth: int, rng: random.Random,
              start: datetime, real_now: datetime, set_clock: Callable[[datetime], None],
              mfg: int) -> str:
     """Walk one case through the procedure, each step by the right demo user, up to `depth`."""
@@ -241,10 +245,10 @@ def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: rando
         set_clock(at[0])
 
     def v() -> int:
-        return app.case_file(users["admin"], cid).complaint.version
+        return uc.complaints.case_file(app, users["admin"], cid).complaint.version
 
     def case() -> CaseFile:
-        return app.case_file(users["admin"], cid)
+        return uc.complaints.case_file(app, users["admin"], cid)
 
     sales, qa, prod, fin = users["sales"], users["qa"], users["prod"], users["finance"]
     c = case().complaint
@@ -252,39 +256,39 @@ def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: rando
         return c.state.value
     tick(rng.uniform(0.3, 3))
     if c.kind != Kind.COMPLAINT:
-        app.route_short(sales, cid, v())
+        uc.investigation.route_short(app, sales, cid, v())
         if depth > 3:
             tick(rng.uniform(4, 60))
-            app.reply(sales, cid, v(), at[0].date(), ReplyMethod.EMAIL,
+            uc.closure.reply(app, sales, cid, v(), at[0].date(), ReplyMethod.EMAIL,
                       "感谢您的宝贵意见，我司已评估并将在下一批次采纳。")
         return case().complaint.state.value
     if c.severity_proposed == Severity.A:
-        app.approve_dispatch(users["gm"], cid, v(), "重大客诉，同意发单")
-    app.dispatch(sales, cid, v())
+        uc.investigation.approve_dispatch(app, users["gm"], cid, v(), "重大客诉，同意发单")
+    uc.investigation.dispatch(app, sales, cid, v())
     if depth <= 1:
         return "dispatched"
     tick(rng.uniform(0.5, 6))
-    app.acknowledge(qa, cid, v())
+    uc.investigation.acknowledge(app, qa, cid, v())
     if depth <= 2:
         return "investigating"
     tick(rng.uniform(2, 24))
     if c.severity_proposed in (Severity.A, Severity.B) or rng.random() < .3:
-        app.add_containment(qa, cid, ContainmentType.QUARANTINE, rng.choice([200, 500, 1200]),
+        uc.investigation.add_containment(app, qa, cid, ContainmentType.QUARANTINE, rng.choice([200, 500, 1200]),
                             "仓库同批次库存全部隔离待检")
     if rng.random() < .08:
-        app.classify(qa, cid, v(), Validity.INVALID,
+        uc.investigation.classify(app, qa, cid, v(), Validity.INVALID,
                      reason="经现场确认为客户储存不当（受潮）所致，非我司质量问题。")
         if depth > 6:
             _dispose(app, users, cid, v, tick, [DispositionInput(DispositionType.EXPLANATION,
                                                                   None, "0")], rng)
         return case().complaint.state.value
     sev = c.severity_proposed or Severity.C
-    app.classify(qa, cid, v(), Validity.VALID, c.category, sev, mfg)
+    uc.investigation.classify(app, qa, cid, v(), Validity.VALID, c.category, sev, mfg)
     if depth <= 3:
         return "root_cause"
     tick(rng.uniform(8, 48))
     six = rng.choice(list(SixM))
-    app.save_analysis(prod, cid, v(), prod_line=f"{rng.randint(1, 6)}号线",
+    uc.investigation.save_analysis(app, prod, cid, v(), prod_line=f"{rng.randint(1, 6)}号线",
                       prod_shift=rng.choice(["白班", "夜班"]), prod_machine=f"M-{rng.randint(10, 40)}",
                       prod_operator=rng.choice(["张伟", "李娜", "王磊", "刘芳"]),
                       prod_date=(at[0] - timedelta(days=rng.randint(10, 40))).date(),
@@ -292,22 +296,22 @@ def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: rando
                       whys=["为什么出现不良？作业中夹具定位偏移", "为什么偏移？定位销磨损",
                             "为什么磨损未发现？点检表未包含该项"],
                       six_m=six, root_cause=ROOT_CAUSES[six])
-    app.add_capa(prod, cid, CapaType.CORRECTIVE, "更换定位销并对在库品全检", prod.id,
+    uc.investigation.add_capa(app, prod, cid, CapaType.CORRECTIVE, "更换定位销并对在库品全检", prod.id,
                  at[0].date() + timedelta(days=7))
-    app.add_capa(prod, cid, CapaType.PREVENTIVE, "点检表增加定位销磨损检查项，每班点检",
+    uc.investigation.add_capa(app, prod, cid, CapaType.PREVENTIVE, "点检表增加定位销磨损检查项，每班点检",
                  prod.id, at[0].date() + timedelta(days=14))
-    app.submit_analysis(prod, cid, v())
+    uc.investigation.submit_analysis(app, prod, cid, v())
     if depth <= 4:
         return "capa_review"
     tick(rng.uniform(2, 24))
     if rng.random() < .25:
-        app.send_back(qa, cid, v(), "原因分析未到根本原因，请补充为什么点检未覆盖。")
+        uc.investigation.send_back(app, qa, cid, v(), "原因分析未到根本原因，请补充为什么点检未覆盖。")
         if depth <= 5:
             return "root_cause"
         tick(rng.uniform(4, 24))
-        app.submit_analysis(prod, cid, v(), "已补充第 4、5 个为什么")
+        uc.investigation.submit_analysis(app, prod, cid, v(), "已补充第 4、5 个为什么")
         tick(rng.uniform(2, 12))
-    app.approve_capa(qa, cid, v())
+    uc.investigation.approve_capa(app, qa, cid, v())
     if depth <= 6:
         return "disposition"
     amount = c.claimed_amount or Decimal(rng.choice([0, 800, 1500, 6000, 8000, 26000]))
@@ -318,7 +322,7 @@ def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: rando
     if depth <= 9:
         return "replying"
     tick(rng.uniform(4, 48))
-    app.reply(sales, cid, v(), at[0].date(), rng.choice([ReplyMethod.REPORT_8D,
+    uc.closure.reply(app, sales, cid, v(), at[0].date(), rng.choice([ReplyMethod.REPORT_8D,
                                                          ReplyMethod.LETTER]),
               "经调查，不良原因为夹具定位销磨损。我司已更换定位销并加强点检，在库品已全检。"
               "随函附 8D 报告，敬请查收。")
@@ -326,29 +330,29 @@ def _advance(app: Kesu, users: dict[str, User], cid: int, depth: int, rng: rando
         return "implementing"
     tick(rng.uniform(24, 120))
     for a in case().capa:
-        app.complete_capa(prod, a.id or 0, "已完成，附点检记录与全检报告")
+        uc.investigation.complete_capa(app, prod, a.id or 0, "已完成，附点检记录与全检报告")
     for d in case().current(case().dispositions):
         who = fin if d.type == DispositionType.COMPENSATION else prod
-        app.record_execution(who, d.id or 0, d.quantity, "已执行")
-    app.complete(prod, cid, v())
+        uc.closure.record_execution(app, who, d.id or 0, d.quantity, "已执行")
+    uc.closure.complete(app, prod, cid, v())
     if depth <= 11:
         return "verifying"
     tick(rng.uniform(24, 200))
-    app.verify(qa, cid, v(), True, "后续 3 批交货未再发生")
+    uc.closure.verify(app, qa, cid, v(), True, "后续 3 批交货未再发生")
     if depth <= 12:
         return "follow_up"
     tick(rng.uniform(4, 72))
     score = rng.choice([3, 4, 4, 5, 5, 5, 2])
     sat = (Satisfaction.SATISFIED if score >= 4 else Satisfaction.PARTLY if score == 3
            else Satisfaction.NOT_SATISFIED)
-    app.follow_up(sales, cid, v(), day=at[0].date(), contact="客户品质部", score=score,
+    uc.closure.follow_up(app, sales, cid, v(), day=at[0].date(), contact="客户品质部", score=score,
                   satisfaction=sat, notes="客户确认改善有效" if score >= 3 else "客户仍有顾虑",
                   lessons="夹具易损件纳入点检与预防性更换" if score >= 3 else "",
                   standard_doc="WI-QC-021" if rng.random() < .3 else "")
     final = case().complaint
     if final.state == State.CLOSED and rng.random() < .05:
         tick(rng.uniform(24, 200))
-        app.reopen(qa, cid, v(), "同一问题在客户端再次发生")
+        uc.closure.reopen(app, qa, cid, v(), "同一问题在客户端再次发生")
     return case().complaint.state.value
 
 
@@ -362,7 +366,7 @@ ROOT_CAUSES = {
 }
 
 
-def _dispose(app: Kesu, users: dict[str, User], cid: int, v: Callable[[], int],
+def _dispose(app: Context, users: dict[str, User], cid: int, v: Callable[[], int],
              tick: Callable[[float], None], items: list[DispositionInput],
              rng: random.Random, depth: int = STEPS) -> bool:
     """Sales proposes; the matrix's approvers sign. False when it stops on the way."""
@@ -371,13 +375,13 @@ def _dispose(app: Kesu, users: dict[str, User], cid: int, v: Callable[[], int],
     costs = [CostInput(CostCategory.COMPENSATION if i.type == DispositionType.COMPENSATION
                        else CostCategory.REWORK_LABOUR, i.amount, None)
              for i in items if i.amount not in (None, "0", Decimal(0))]
-    app.set_dispositions(sales, cid, v(), items, costs)
-    app.propose(sales, cid, v(), "客户同意该方案")
+    uc.approval.set_dispositions(app, sales, cid, v(), items, costs)
+    uc.approval.propose(app, sales, cid, v(), "客户同意该方案")
     if depth <= 7:
         return False
     by_title = {u.title: u for u in users.values() if u.title != Title.NONE}
     while True:
-        case = app.case_file(users["admin"], cid)
+        case = uc.complaints.case_file(app, users["admin"], cid)
         pending = [s for s in case.current(case.steps) if s.status == StepStatus.PENDING]
         if not pending:
             return True
@@ -385,4 +389,4 @@ def _dispose(app: Kesu, users: dict[str, User], cid: int, v: Callable[[], int],
         if depth <= 8 and step.seq > 1:
             return False  # a multi-step approval waiting half-way
         tick(rng.uniform(1, 20))
-        app.approve_step(by_title[step.title], cid, v(), "同意")
+        uc.approval.approve_step(app, by_title[step.title], cid, v(), "同意")

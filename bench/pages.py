@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,11 +116,11 @@ def subjects(app: Any) -> dict[str, Any]:
     with app.uow.engine.connect() as conn:
         big = conn.execute(select(EventRow.complaint_id, func.count()).group_by(
             EventRow.complaint_id).order_by(func.count().desc()).limit(1)).one()
-    users = {u.username: u for u in app.list_active_users()}
-    approvers = {name: len(app.pending_approvals(users[name]))
+    users = {u.username: u for u in uc.accounts.list_active_users(app)}
+    approvers = {name: len(uc.worklists.pending_approvals(app, users[name]))
                  for name in ("manager", "gm", "chairman", "qamanager")}
     approver = max(approvers, key=lambda n: approvers[n])
-    qa_tasks = app.tasks(users["qa"])
+    qa_tasks = uc.worklists.tasks(app, users["qa"])
     return {"users": users, "big_case": int(big[0]), "big_events": int(big[1]),
             "qa_tasks": len(qa_tasks), "qa_task_case": qa_tasks[0].complaint_id,
             "approver": approver,
@@ -204,10 +205,10 @@ def _a_change() -> None:
     """As if someone had just changed a case: the data version (newest event id) moves, so
     the caches keyed by it miss once, and My Tasks re-reads the changed case; nothing is
     written to the benchmark data."""
-    from core.services import Kesu
+    from core.usecases import stats as stats_uc
     from db.uow import SqlEvents
     _VERSION[0] += 1
-    Kesu.stats_version = lambda self: _VERSION[0]  # type: ignore[method-assign]
+    stats_uc.stats_version = lambda ctx: _VERSION[0]  # type: ignore[assignment]
 
     def changed_since(self: Any, event_id: int, limit: int) -> tuple[int, set[int]]:
         if event_id < 0 or event_id >= _VERSION[0]:
@@ -291,15 +292,15 @@ def _copy(db: str, url: str, data: Path) -> tuple[str, Callable[[], None]]:
 
 def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
     from core.model import Channel, Kind, State
-    from core.services import ComplaintDraft
+    from core.usecases.complaints import ComplaintDraft
     from adapters.wiring import build_app
     copy_url, drop = _copy(db, url, data)
     try:
         app = build_app(copy_url, run_migrations=False)
-        users = {u.username: u for u in app.list_active_users()}
+        users = {u.username: u for u in uc.accounts.list_active_users(app)}
         sales, qa = users["sales"], users["qa"]
-        cust, prod = app.customers()[0], app.products()[0]
-        defect = app.defect_types()[0]
+        cust, prod = uc.reference.customers(app)[0], uc.reference.products(app)[0]
+        defect = uc.reference.defect_types(app)[0]
         out = []
         times = []
         for i in range(n):
@@ -309,25 +310,29 @@ def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
                 product_name=prod.name, defect_type_id=defect.id,
                 received_at=datetime.now(timezone.utc))
             t = time.perf_counter()
-            app.register_complaint(sales, draft)
+            uc.complaints.register_complaint(app, sales, draft)
             times.append(time.perf_counter() - t)
         out.append(Result("service: register complaint", times, BUDGET_MS["write"]))
         approver = max(("manager", "gm", "chairman", "qamanager"),
-                       key=lambda name: len(app.pending_approvals(users[name])))
-        cards = app.pending_approvals(users[approver])[:n]
+                       key=lambda name: len(uc.worklists.pending_approvals(app, users[name])))
+        cards = uc.worklists.pending_approvals(app, users[approver])[:n]
         times = []
         for card in cards:
             t = time.perf_counter()
-            app.approve_step(users[approver], card.complaint.id or 0, card.complaint.version,
-                             "同意")
+            uc.approval.approve_step(
+                app, users[approver], card.complaint.id or 0, card.complaint.version, "同意"
+            )
             times.append(time.perf_counter() - t)
         out.append(Result(f"service: approve step ({approver})", times, BUDGET_MS["write"]))
-        dispatched = [c for c in app.cases_in(qa, [State.DISPATCHED], n * 2)
-                      if c.on_hold_since is None][:n]
+        dispatched = [
+            c
+            for c in uc.complaints.cases_in(app, qa, [State.DISPATCHED], n * 2)
+            if c.on_hold_since is None
+        ][:n]
         times = []
         for c in dispatched:
             t = time.perf_counter()
-            app.acknowledge(qa, c.id or 0, c.version)
+            uc.investigation.acknowledge(app, qa, c.id or 0, c.version)
             times.append(time.perf_counter() - t)
         out.append(Result("service: transition (acknowledge)", times, BUDGET_MS["write"]))
         app.uow.engine.dispose()  # type: ignore[attr-defined]
@@ -341,8 +346,10 @@ def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
 
 def table(results: list[Result], empty: Result, db: str) -> str:
     factor = PG_FACTOR if db == "postgresql" else 1.0
-    lines = [f"| measured ({db}) | median ms | p95 ms | × empty page | budget ms | |",
-             "|---|---:|---:|---:|---:|---|"]
+    lines = [
+        f"| measured ({db}) | median ms | p95 ms | × empty page | budget ms | |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     base = empty.median_ms
     for r in [empty, *results]:
         if r.times and r.times[0] != r.times[0]:  # nan: not measured
@@ -351,14 +358,17 @@ def table(results: list[Result], empty: Result, db: str) -> str:
         budget = r.budget_ms * factor if r.budget_ms else None
         ok = "" if budget is None else ("ok" if r.median_ms <= budget else "**over**")
         ratio = "" if r.name.startswith("service") else f"{r.median_ms / base:.1f}"
-        lines.append(f"| {r.name} | {r.median_ms:.0f} | {r.p95_ms:.0f} | {ratio} | "
-                     f"{'' if budget is None else f'{budget:.0f}'} | {ok} {r.note} |")
+        lines.append(
+            f"| {r.name} | {r.median_ms:.0f} | {r.p95_ms:.0f} | {ratio} | "
+            f"{'' if budget is None else f'{budget:.0f}'} | {ok} {r.note} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--runs", type=int, default=15, help="timed reruns per page")
@@ -370,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     url, data = database(args.db, args.cases)
     _patch_streamlit()
     from adapters.wiring import build_app
+
     app = build_app(url, run_migrations=False)
     s = subjects(app)
     app.uow.engine.dispose()  # type: ignore[attr-defined]
@@ -379,8 +390,10 @@ def main(argv: list[str] | None = None) -> int:
     if "writes" in only:
         results += writes(args.db, url, data, args.writes)
     print()
-    print(f"{args.cases} cases, {args.db}; {args.runs} reruns per page, {args.writes} calls per "
-          f"service; {time.perf_counter() - started:.0f} s in all")
+    print(
+        f"{args.cases} cases, {args.db}; {args.runs} reruns per page, {args.writes} calls per "
+        f"service; {time.perf_counter() - started:.0f} s in all"
+    )
     print(table(results, empty, args.db))
     return 0
 

@@ -11,11 +11,13 @@ here by the app's own rules, and pages behave as with real data:
   each month, so the app's next registration gets a fresh number;
 - events with the action names the services write (the timeline, holds, first dispatch);
 - `due_at` / `due_step` of open cases from `core.sla.due_times` on the case and its events;
-- `closed_at`, and `close_wd` by `Lifecycle._close_days` on the working calendar;
-- `step_times` for every timed step a case has finished (as `Lifecycle._derive` records them);
+- `closed_at`, and `close_wd` by `core.usecases.pipeline.close_days` on the working calendar;
+- `step_times` for every timed step a case has finished (as `core.usecases.pipeline.derive` records
+them);
 - approval steps by the default matrix (`core.rules.approvals.steps_for`); version = events.
 Attachments are rows pointing at three tiny shared blobs stored once.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,18 +32,28 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from bench import demo
 from core import sla
-from core.lifecycle import Lifecycle
+from core.usecases import pipeline
 from core.model import CaseFile, Complaint, Containment, ContainmentType, Event, Kind, Severity
 from core.model import Channel, State, Title
 from core.rules import approvals
 from core.rules.calendar import WorkCalendar
 from core.rules.numbering import format_number, period_of
-from core.services import Kesu
+from core.usecases.context import Context
 from db.tables import (
-    ApprovalStepRow, AttachmentRow, CapaActionRow, ComplaintRow, ContainmentRow, CostLineRow,
-    DispositionRow, EventRow, MeetingRow, NumberCounterRow, StepTimeRow,
+    ApprovalStepRow,
+    AttachmentRow,
+    CapaActionRow,
+    ComplaintRow,
+    ContainmentRow,
+    CostLineRow,
+    DispositionRow,
+    EventRow,
+    MeetingRow,
+    NumberCounterRow,
+    StepTimeRow,
 )
 from db.uow import SqlUowFactory
+from core import usecases as uc
 
 YEARS = 6
 BATCH_CASES = 2000  # cases per executemany round (≈ 35,000 rows of all kinds)
@@ -51,7 +63,8 @@ BIG_CASE_EVENTS = 200  # one case with a long history (the Complaint page benchm
 # tiny valid files, stored once and shared by every attachment row
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2279b5c0000000049454e44ae426082")
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2279b5c0000000049454e44ae426082"
+)
 JPG = bytes.fromhex(  # an 8×8 JPEG (the Approve page shows photos)
     "ffd8ffe000104a46494600010100000100010000ffdb004300100b0c0e0c0a100e0d0e1211101318281a1816"
     "16183123251d283a333d3c3933383740485c4e404457453738506d51575f626768673e4d71797064785c6567"
@@ -67,12 +80,23 @@ JPG = bytes.fromhex(  # an 8×8 JPEG (the Approve page shows photos)
     "162434e125f11718191a262728292a35363738393a434445464748494a535455565758595a63646566676869"
     "6a737475767778797a82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9"
     "bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c030100"
-    "02110311003f00a545145721f427ffd9")
+    "02110311003f00a545145721f427ffd9"
+)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-OPEN_ORDER = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
-              State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
-              State.IMPLEMENTING, State.VERIFYING, State.FOLLOW_UP]
+OPEN_ORDER = [
+    State.REGISTERED,
+    State.DISPATCHED,
+    State.INVESTIGATING,
+    State.ROOT_CAUSE,
+    State.CAPA_REVIEW,
+    State.DISPOSITION,
+    State.PENDING_APPROVAL,
+    State.REPLYING,
+    State.IMPLEMENTING,
+    State.VERIFYING,
+    State.FOLLOW_UP,
+]
 # which open state a case is in, by its age: young cases early in the procedure
 OPEN_WEIGHTS = {
     5: [3, 5, 6, 3, 1.5, 0.8, 0.3, 0.3, 0.1, 0, 0],
@@ -83,30 +107,55 @@ OPEN_WEIGHTS = {
 OPEN_CHANCE = ((5, 0.97), (20, 0.85), (60, 0.6), (180, 0.2), (10**6, 0.025))
 STAGE = {s: i for i, s in enumerate(OPEN_ORDER + [State.CLOSED])}
 # hours (lo, hi) between the steps, clock time; scaled down for young cases
-GAPS = {"dispatch": (0.05, 2.5), "acknowledge": (0.2, 8), "containment": (0.5, 6),
-        "classify": (2, 30), "submit": (8, 60), "send_back": (2, 20), "approve_capa": (2, 24),
-        "propose": (2, 30), "approve": (1, 20), "reply": (3, 40), "complete": (24, 160),
-        "verify": (24, 200), "follow_up": (4, 72), "short": (0.5, 4), "answer": (1, 40)}
+GAPS = {
+    "dispatch": (0.05, 2.5),
+    "acknowledge": (0.2, 8),
+    "containment": (0.5, 6),
+    "classify": (2, 30),
+    "submit": (8, 60),
+    "send_back": (2, 20),
+    "approve_capa": (2, 24),
+    "propose": (2, 30),
+    "approve": (1, 20),
+    "reply": (3, 40),
+    "complete": (24, 160),
+    "verify": (24, 200),
+    "follow_up": (4, 72),
+    "short": (0.5, 4),
+    "answer": (1, 40),
+}
 NOMINAL = sum(hi for _, hi in GAPS.values()) + 3 * GAPS["approve"][1]
 
-CANCEL_REASONS = ["客户撤回投诉，确认为其仓库搬运损坏。", "重复登记，与前一单为同一问题。",
-                  "客户电话确认为误会，无需处理。"]
-INVALID_REASONS = ["经现场确认为客户储存不当（受潮）所致，非我司质量问题。",
-                   "客户使用方法错误，已现场演示正确操作。",
-                   "来料检验标准与合同约定不一致，属误会。"]
-CAPA_TEXTS = [("corrective", "更换定位销并对在库品全检"),
-              ("preventive", "点检表增加定位销磨损检查项，每班点检"),
-              ("corrective", "对同批次在途货物安排返工挑选"),
-              ("preventive", "修订作业指导书并对全员培训"),
-              ("corrective", "供应商来料加严检验三个批次"),
-              ("preventive", "增加出货前全检工序与首件确认")]
+CANCEL_REASONS = [
+    "客户撤回投诉，确认为其仓库搬运损坏。",
+    "重复登记，与前一单为同一问题。",
+    "客户电话确认为误会，无需处理。",
+]
+INVALID_REASONS = [
+    "经现场确认为客户储存不当（受潮）所致，非我司质量问题。",
+    "客户使用方法错误，已现场演示正确操作。",
+    "来料检验标准与合同约定不一致，属误会。",
+]
+CAPA_TEXTS = [
+    ("corrective", "更换定位销并对在库品全检"),
+    ("preventive", "点检表增加定位销磨损检查项，每班点检"),
+    ("corrective", "对同批次在途货物安排返工挑选"),
+    ("preventive", "修订作业指导书并对全员培训"),
+    ("corrective", "供应商来料加严检验三个批次"),
+    ("preventive", "增加出货前全检工序与首件确认"),
+]
 OPERATORS = ["张伟", "李娜", "王磊", "刘芳", "陈静", "杨洋", "赵军", "黄敏", "周婷", "吴强"]
-WHYS = ["为什么出现不良？作业中夹具定位偏移", "为什么偏移？定位销磨损",
-        "为什么磨损未发现？点检表未包含该项", "为什么点检表未包含？新设备导入时未更新点检表",
-        "为什么未更新？设备导入流程缺少点检表评审"]
+WHYS = [
+    "为什么出现不良？作业中夹具定位偏移",
+    "为什么偏移？定位销磨损",
+    "为什么磨损未发现？点检表未包含该项",
+    "为什么点检表未包含？新设备导入时未更新点检表",
+    "为什么未更新？设备导入流程缺少点检表评审",
+]
 SUPPLIERS = ["东莞市鑫达五金制品厂", "昆山华科电子材料有限公司", "温州联创塑胶有限公司"]
-REPLY_TEXT = ("经调查，不良原因为{cause}我司已采取纠正预防措施，在库品已全检。"
-              "随函附 8D 报告，敬请查收。")
+REPLY_TEXT = (
+    "经调查，不良原因为{cause}我司已采取纠正预防措施，在库品已全检。随函附 8D 报告，敬请查收。"
+)
 HOLD_REASONS = ["等待客户寄回不良样品", "等待客户提供不良照片与批号", "等待退货到厂后分析"]
 EXTRA_WORDS = ["紧急", "批量", "返厂", "复检", "现场", "出口", "新品", "老客户", "二次发生", "8D"]
 
@@ -140,11 +189,18 @@ class _Rows:
     step_times: list[dict[str, Any]] = field(default_factory=list)
     meetings: list[dict[str, Any]] = field(default_factory=list)
 
-    TABLES = (("complaints", ComplaintRow), ("events", EventRow), ("capa", CapaActionRow),
-              ("containments", ContainmentRow), ("dispositions", DispositionRow),
-              ("costs", CostLineRow), ("steps", ApprovalStepRow),
-              ("attachments", AttachmentRow), ("step_times", StepTimeRow),
-              ("meetings", MeetingRow))
+    TABLES = (
+        ("complaints", ComplaintRow),
+        ("events", EventRow),
+        ("capa", CapaActionRow),
+        ("containments", ContainmentRow),
+        ("dispositions", DispositionRow),
+        ("costs", CostLineRow),
+        ("steps", ApprovalStepRow),
+        ("attachments", AttachmentRow),
+        ("step_times", StepTimeRow),
+        ("meetings", MeetingRow),
+    )
 
     def flush(self, conn: Any, counts: dict[str, int]) -> None:
         for name, row in self.TABLES:
@@ -156,33 +212,82 @@ class _Rows:
 
 
 _COMPLAINT_DEFAULTS: dict[str, Any] = {
-    "category": "quality", "customer_ref": "", "product_code": "", "product_name": "",
-    "order_no": "", "lot": "", "delivered_qty": None, "delivery_date": None,
-    "defective_qty": None, "defect_type_id": None, "where_found": None, "request": None,
-    "claimed_amount": None, "severity_proposed": None, "sample_received": False,
-    "sample_date": None, "cancel_reason": "", "severity": None, "severity_reason": "",
-    "validity": None, "responsible_department_id": None, "dispatch_approved_by_id": None,
-    "customer_ack_at": None, "customer_ack_method": "", "on_hold_since": None,
-    "hold_reason": "", "sent_back_count": 0, "reopen_count": 0, "no_investigation_reason": "",
-    "no_investigation_by_id": None, "prod_line": "", "prod_shift": "", "prod_machine": "",
-    "prod_operator": "", "prod_date": None, "prod_lot": "", "root_cause_whys": "",
-    "root_cause_6m": None, "root_cause": "", "customer_position": "", "proposer_id": None,
-    "approval_round": 0, "reply_date": None, "reply_method": None, "reply_text": "",
-    "verify_after": None, "verified_effective": None, "satisfaction_score": None,
-    "satisfaction": None, "followup_date": None, "followup_contact": "", "followup_notes": "",
-    "lessons_learned": "", "standard_doc": "", "merged_into_id": None, "closed_at": None,
-    "due_at": None, "due_step": "", "close_wd": None, "imported": False,
+    "category": "quality",
+    "customer_ref": "",
+    "product_code": "",
+    "product_name": "",
+    "order_no": "",
+    "lot": "",
+    "delivered_qty": None,
+    "delivery_date": None,
+    "defective_qty": None,
+    "defect_type_id": None,
+    "where_found": None,
+    "request": None,
+    "claimed_amount": None,
+    "severity_proposed": None,
+    "sample_received": False,
+    "sample_date": None,
+    "cancel_reason": "",
+    "severity": None,
+    "severity_reason": "",
+    "validity": None,
+    "responsible_department_id": None,
+    "dispatch_approved_by_id": None,
+    "customer_ack_at": None,
+    "customer_ack_method": "",
+    "on_hold_since": None,
+    "hold_reason": "",
+    "sent_back_count": 0,
+    "reopen_count": 0,
+    "no_investigation_reason": "",
+    "no_investigation_by_id": None,
+    "prod_line": "",
+    "prod_shift": "",
+    "prod_machine": "",
+    "prod_operator": "",
+    "prod_date": None,
+    "prod_lot": "",
+    "root_cause_whys": "",
+    "root_cause_6m": None,
+    "root_cause": "",
+    "customer_position": "",
+    "proposer_id": None,
+    "approval_round": 0,
+    "reply_date": None,
+    "reply_method": None,
+    "reply_text": "",
+    "verify_after": None,
+    "verified_effective": None,
+    "satisfaction_score": None,
+    "satisfaction": None,
+    "followup_date": None,
+    "followup_contact": "",
+    "followup_notes": "",
+    "lessons_learned": "",
+    "standard_doc": "",
+    "merged_into_id": None,
+    "closed_at": None,
+    "due_at": None,
+    "due_step": "",
+    "close_wd": None,
+    "imported": False,
 }
 
 
 class _Case:
     """One case's story: its row, events and records, told step by step in time order."""
 
-    def __init__(self, g: _Generator, cid: int, number: str, received: datetime,
-                 scale: float) -> None:
+    def __init__(
+        self, g: _Generator, cid: int, number: str, received: datetime, scale: float
+    ) -> None:
         self.g, self.cid, self.scale = g, cid, scale
-        self.row: dict[str, Any] = {**_COMPLAINT_DEFAULTS, "id": cid, "number": number,
-                                    "received_at": received}
+        self.row: dict[str, Any] = {
+            **_COMPLAINT_DEFAULTS,
+            "id": cid,
+            "number": number,
+            "received_at": received,
+        }
         self.t = received
         self.limit = g.now - timedelta(minutes=5)
         self.events: list[Event] = []
@@ -193,21 +298,27 @@ class _Case:
 
     def tick(self, gap: str) -> datetime:
         lo, hi = GAPS[gap]
-        self.t = min(self.t + timedelta(hours=self.g.rng.uniform(lo, hi) * self.scale),
-                     self.limit)
+        self.t = min(self.t + timedelta(hours=self.g.rng.uniform(lo, hi) * self.scale), self.limit)
         return self.t
 
-    def event(self, user: int, action: str, changes: dict[str, Any] | None = None,
-              comment: str = "", at: datetime | None = None) -> None:
-        self.events.append(Event(None, self.cid, at or self.t, user, action, changes or {},
-                                 comment))
+    def event(
+        self,
+        user: int,
+        action: str,
+        changes: dict[str, Any] | None = None,
+        comment: str = "",
+        at: datetime | None = None,
+    ) -> None:
+        self.events.append(
+            Event(None, self.cid, at or self.t, user, action, changes or {}, comment)
+        )
 
-    def move(self, gap: str, user: str, action: str, to: State | None,
-             comment: str = "", **changes: Any) -> datetime:
+    def move(
+        self, gap: str, user: str, action: str, to: State | None, comment: str = "", **changes: Any
+    ) -> datetime:
         """One transition: the time passes, the state changes, one event is written."""
         at = self.tick(gap)
-        ch: dict[str, Any] = {k: [None, None if v is None else str(v)]
-                              for k, v in changes.items()}
+        ch: dict[str, Any] = {k: [None, None if v is None else str(v)] for k, v in changes.items()}
         if to is not None and to.value != self.row["state"]:
             ch["state"] = [self.row["state"], to.value]
             self.row["state"] = to.value
@@ -215,11 +326,19 @@ class _Case:
         return at
 
     def step_time(self, step: str, started: datetime, done: datetime) -> None:
-        """A timed step finished (Lifecycle._derive): due by the limits, on time or late."""
+        """A timed step finished (core.usecases.pipeline.derive): due by the limits, on time or
+        late."""
         due = self.g.due(step, started, self.severity())
-        self.g.rows.step_times.append({
-            "complaint_id": self.cid, "step": step, "started_at": started, "due_at": due,
-            "done_at": done, "on_time": due is None or done <= due})
+        self.g.rows.step_times.append(
+            {
+                "complaint_id": self.cid,
+                "step": step,
+                "started_at": started,
+                "due_at": due,
+                "done_at": done,
+                "on_time": due is None or done <= due,
+            }
+        )
 
     def severity(self) -> Severity | None:
         s = self.row["severity"] or self.row["severity_proposed"]
@@ -227,10 +346,11 @@ class _Case:
 
 
 class _Generator:
-    def __init__(self, app: Kesu, refs: _Refs, cal: WorkCalendar, rng: random.Random,
-                 now: datetime) -> None:
+    def __init__(
+        self, app: Context, refs: _Refs, cal: WorkCalendar, rng: random.Random, now: datetime
+    ) -> None:
         self.app, self.refs, self.cal, self.rng, self.now = app, refs, cal, rng, now
-        self.tz = app.settings().tz
+        self.tz = uc.context.settings(app).tz
         self.limits = sla.limits_in_force([], now)
         self.rows = _Rows()
         self.states: dict[str, int] = {}
@@ -247,16 +367,25 @@ class _Generator:
     def _domain(self, row: dict[str, Any]) -> Complaint:
         """The few fields the time-limit and closing rules look at."""
         return Complaint(
-            id=row["id"], number=row["number"], received_at=row["received_at"],
-            channel=Channel(row["channel"]), received_by_id=row["received_by_id"],
-            kind=Kind(row["kind"]), customer_id=row["customer_id"], description="",
+            id=row["id"],
+            number=row["number"],
+            received_at=row["received_at"],
+            channel=Channel(row["channel"]),
+            received_by_id=row["received_by_id"],
+            kind=Kind(row["kind"]),
+            customer_id=row["customer_id"],
+            description="",
             state=State(row["state"]),
             severity=Severity(row["severity"]) if row["severity"] else None,
-            severity_proposed=(Severity(row["severity_proposed"])
-                               if row["severity_proposed"] else None),
-            closed_at=row["closed_at"], on_hold_since=row["on_hold_since"],
-            sample_received=bool(row["sample_received"]), imported=bool(row["imported"]),
-            created_at=row.get("created_at"))
+            severity_proposed=(
+                Severity(row["severity_proposed"]) if row["severity_proposed"] else None
+            ),
+            closed_at=row["closed_at"],
+            on_hold_since=row["on_hold_since"],
+            sample_received=bool(row["sample_received"]),
+            imported=bool(row["imported"]),
+            created_at=row.get("created_at"),
+        )
 
     # ------------------------------------------------------------ one case
 
@@ -274,9 +403,16 @@ class _Generator:
         k.t = created
         logger = rng.choice(["sales", "sales", "qa", "manager"])
         row.update(received_by_id=u[logger], created_at=created)
-        k.event(u[logger], "registered", {
-            "customer_id": [None, str(row["customer_id"])], "kind": [None, row["kind"]],
-            "channel": [None, row["channel"]], "description": [None, row["description"]]})
+        k.event(
+            u[logger],
+            "registered",
+            {
+                "customer_id": [None, str(row["customer_id"])],
+                "kind": [None, row["kind"]],
+                "channel": [None, row["channel"]],
+                "description": [None, row["description"]],
+            },
+        )
         self._attachments(k, created)
         kind = Kind(row["kind"])
         roll = rng.random()
@@ -314,22 +450,50 @@ class _Generator:
         at = row["received_at"]
         cust_id, _name, market = rng.choice(refs.customers)
         roll = rng.random()
-        row.update(customer_id=cust_id, kind="complaint", state="registered",
-                   channel=rng.choice(["phone", "phone", "email", "inspection", "visit", "fax",
-                                       "email", "letter", "walk_in", "external"]))
+        row.update(
+            customer_id=cust_id,
+            kind="complaint",
+            state="registered",
+            channel=rng.choice(
+                [
+                    "phone",
+                    "phone",
+                    "email",
+                    "inspection",
+                    "visit",
+                    "fax",
+                    "email",
+                    "letter",
+                    "walk_in",
+                    "external",
+                ]
+            ),
+        )
         if roll < 0.07:
-            row.update(kind="suggestion", category="non_quality", severity_proposed="D",
-                       channel=rng.choice(["suggestion_box", "email"]),
-                       description=rng.choice(demo.SUGGESTIONS))
+            row.update(
+                kind="suggestion",
+                category="non_quality",
+                severity_proposed="D",
+                channel=rng.choice(["suggestion_box", "email"]),
+                description=rng.choice(demo.SUGGESTIONS),
+            )
             return
         if roll < 0.12:
-            row.update(kind="inquiry", category="non_quality", request="explanation",
-                       description=rng.choice(demo.INQUIRIES))
+            row.update(
+                kind="inquiry",
+                category="non_quality",
+                request="explanation",
+                description=rng.choice(demo.INQUIRIES),
+            )
             return
         if roll < 0.20:
-            row.update(category="non_quality", severity_proposed="C", request="explanation",
-                       order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
-                       description=rng.choice(demo.NON_QUALITY))
+            row.update(
+                category="non_quality",
+                severity_proposed="C",
+                request="explanation",
+                order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
+                description=rng.choice(demo.NON_QUALITY),
+            )
             return
         code, pname = rng.choice(refs.products)
         d_id, d_code, d_zh, d_en = rng.choice(refs.defects)
@@ -337,26 +501,46 @@ class _Generator:
         bad = max(1, int(delivered * rng.choice([0.002, 0.01, 0.03, 0.08, 0.2])))
         story, where = rng.choice(demo.STORIES)
         request = rng.choice(["compensation", "rework", "replacement", "return", "explanation"])
-        amount = (Decimal(rng.choice([800, 1500, 3200, 6000, 8000, 12500, 26000]))
-                  if request == "compensation" else None)
-        sev = ("A" if d_code == "ELEC" or (amount or 0) >= 10000
-               else "B" if (amount or 0) >= 5000 or bad > 100 else "C")
+        amount = (
+            Decimal(rng.choice([800, 1500, 3200, 6000, 8000, 12500, 26000]))
+            if request == "compensation"
+            else None
+        )
+        sev = (
+            "A"
+            if d_code == "ELEC" or (amount or 0) >= 10000
+            else "B"
+            if (amount or 0) >= 5000 or bad > 100
+            else "C"
+        )
         if market == "overseas" and rng.random() < 0.5:
-            desc = (f"Customer reports {d_en.lower()} on {code} ({bad} of {delivered} pcs). "
-                    f"Photos attached; they request {request}.")
+            desc = (
+                f"Customer reports {d_en.lower()} on {code} ({bad} of {delivered} pcs). "
+                f"Photos attached; they request {request}."
+            )
         else:
             desc = story.format(p=f"{code} {pname}", d=d_zh, n=delivered, k=bad)
             if rng.random() < 0.4:
                 desc += f"（{rng.choice(EXTRA_WORDS)}）"
         sample = rng.random() < 0.5
-        row.update(description=desc, product_code=code, product_name=pname,
-                   order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
-                   lot=f"L{at:%y%m%d}-{rng.randint(1, 9):02d}", delivered_qty=delivered,
-                   delivery_date=(at - timedelta(days=rng.randint(3, 40))).date(),
-                   defective_qty=bad, defect_type_id=d_id, where_found=where.value,
-                   request=request, claimed_amount=amount, severity_proposed=sev,
-                   customer_ref=f"QN-{rng.randint(10000, 99999)}" if rng.random() < .4 else "",
-                   sample_received=sample, sample_date=at.date() if sample else None)
+        row.update(
+            description=desc,
+            product_code=code,
+            product_name=pname,
+            order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
+            lot=f"L{at:%y%m%d}-{rng.randint(1, 9):02d}",
+            delivered_qty=delivered,
+            delivery_date=(at - timedelta(days=rng.randint(3, 40))).date(),
+            defective_qty=bad,
+            defect_type_id=d_id,
+            where_found=where.value,
+            request=request,
+            claimed_amount=amount,
+            severity_proposed=sev,
+            customer_ref=f"QN-{rng.randint(10000, 99999)}" if rng.random() < 0.4 else "",
+            sample_received=sample,
+            sample_date=at.date() if sample else None,
+        )
 
     def _attachments(self, k: _Case, at: datetime) -> None:
         """About two per case: photos, sometimes a PDF (rows only; shared tiny blobs)."""
@@ -367,9 +551,17 @@ class _Generator:
             sha, size = self.refs.blobs[kind]
             ctype = {"png": "image/png", "jpg": "image/jpeg", "pdf": "application/pdf"}[kind]
             name = f"不良照片{i + 1}.{kind}" if kind != "pdf" else "客户检验报告.pdf"
-            self.rows.attachments.append({
-                "complaint_id": k.cid, "sha256": sha, "filename": name, "content_type": ctype,
-                "size": size, "uploaded_by_id": k.row["received_by_id"], "uploaded_at": at})
+            self.rows.attachments.append(
+                {
+                    "complaint_id": k.cid,
+                    "sha256": sha,
+                    "filename": name,
+                    "content_type": ctype,
+                    "size": size,
+                    "uploaded_by_id": k.row["received_by_id"],
+                    "uploaded_at": at,
+                }
+            )
 
     def _cancelled(self, k: _Case) -> None:
         """Cancelled by sales before the investigation started (some after dispatch)."""
@@ -387,26 +579,40 @@ class _Generator:
         if target == State.REPLYING:
             return
         at = k.tick("answer")
-        k.row.update(reply_date=at.astimezone(self.tz).date(), reply_method="email",
-                     reply_text="感谢您的宝贵意见，我司已评估并将在下一批次采纳。", closed_at=at,
-                     state=State.CLOSED.value)
-        k.event(self.refs.users["sales"], "reply",
-                {"state": ["replying", "closed"], "reply_method": [None, "email"]})
+        k.row.update(
+            reply_date=at.astimezone(self.tz).date(),
+            reply_method="email",
+            reply_text="感谢您的宝贵意见，我司已评估并将在下一批次采纳。",
+            closed_at=at,
+            state=State.CLOSED.value,
+        )
+        k.event(
+            self.refs.users["sales"],
+            "reply",
+            {"state": ["replying", "closed"], "reply_method": [None, "email"]},
+        )
         step = "answer_inquiry" if k.row["kind"] == "inquiry" else "answer_suggestion"
         k.step_time(step, k.row["received_at"], at)
 
     def _dispatch(self, k: _Case) -> None:
         u = self.refs.users
         if k.row["severity_proposed"] == "A":
-            k.move("dispatch", "gm", "approve_dispatch", None, "重大客诉，同意发单",
-                   dispatch_approved_by_id=u["gm"])
+            k.move(
+                "dispatch",
+                "gm",
+                "approve_dispatch",
+                None,
+                "重大客诉，同意发单",
+                dispatch_approved_by_id=u["gm"],
+            )
             k.row["dispatch_approved_by_id"] = u["gm"]
         at = k.move("dispatch", "sales", "dispatch", State.DISPATCHED)
         k.first_dispatch = k.first_dispatch or at
         k.step_time("dispatch", k.row["received_at"], at)
 
     def _complaint(self, k: _Case, target: State) -> None:
-        """Walk the procedure up to `target` (docs/procedure.md §5), each step by the right person."""
+        """Walk the procedure up to `target` (docs/procedure.md §5), each step by the right
+        person."""
         rng, u, row, stage = self.rng, self.refs.users, k.row, STAGE[target]
         if stage < STAGE[State.DISPATCHED]:
             return
@@ -417,11 +623,22 @@ class _Generator:
         if row["severity_proposed"] in ("A", "B") or rng.random() < 0.3:
             at = k.tick("containment")
             qty = rng.choice([200, 500, 1200])
-            self.rows.containments.append({
-                "complaint_id": k.cid, "type": rng.choice(list(ContainmentType)).value,
-                "quantity": qty, "note": "仓库同批次库存全部隔离待检", "by_id": u["qa"], "at": at})
-            k.event(u["qa"], "containment_added", {"containment": [None, f"quarantine {qty}"]},
-                    "仓库同批次库存全部隔离待检")
+            self.rows.containments.append(
+                {
+                    "complaint_id": k.cid,
+                    "type": rng.choice(list(ContainmentType)).value,
+                    "quantity": qty,
+                    "note": "仓库同批次库存全部隔离待检",
+                    "by_id": u["qa"],
+                    "at": at,
+                }
+            )
+            k.event(
+                u["qa"],
+                "containment_added",
+                {"containment": [None, f"quarantine {qty}"]},
+                "仓库同批次库存全部隔离待检",
+            )
             if not k.containment and row["severity_proposed"] == "A" and k.first_dispatch:
                 k.step_time("containment", k.first_dispatch, at)
             k.containment = True
@@ -430,10 +647,12 @@ class _Generator:
         invalid = rng.random() < 0.06
         if invalid:
             why = rng.choice(INVALID_REASONS)
-            at = k.move("classify", "qa", "classify_invalid", State.DISPOSITION, why,
-                        validity="invalid")
-            row.update(validity="invalid", no_investigation_reason=why,
-                       no_investigation_by_id=u["qa"])
+            at = k.move(
+                "classify", "qa", "classify_invalid", State.DISPOSITION, why, validity="invalid"
+            )
+            row.update(
+                validity="invalid", no_investigation_reason=why, no_investigation_by_id=u["qa"]
+            )
             k.step_time("investigation", ack, at)
             self._dispose(k, target, invalid=True)
             return
@@ -443,10 +662,21 @@ class _Generator:
             sev = "B"
             row["severity_proposed"] = "B"
         cat = row["category"]
-        at = k.move("classify", "qa", "classify_valid", State.ROOT_CAUSE, validity="valid",
-                    severity=sev, responsible_department_id=self.refs.departments[dept])
-        row.update(validity="valid", category=cat, severity=sev,
-                   responsible_department_id=self.refs.departments[dept])
+        at = k.move(
+            "classify",
+            "qa",
+            "classify_valid",
+            State.ROOT_CAUSE,
+            validity="valid",
+            severity=sev,
+            responsible_department_id=self.refs.departments[dept],
+        )
+        row.update(
+            validity="valid",
+            category=cat,
+            severity=sev,
+            responsible_department_id=self.refs.departments[dept],
+        )
         k.step_time("investigation", ack, at)
         if stage < STAGE[State.CAPA_REVIEW]:
             if rng.random() < 0.5:
@@ -467,20 +697,36 @@ class _Generator:
         rng, u, row = self.rng, self.refs.users, k.row
         at = k.tick("submit")
         six = rng.choice(list(demo.ROOT_CAUSES))
-        row.update(prod_line=f"{rng.randint(1, 8)}号线", prod_shift=rng.choice(["白班", "夜班"]),
-                   prod_machine=f"M-{rng.randint(10, 60)}", prod_operator=rng.choice(OPERATORS),
-                   prod_date=(at - timedelta(days=rng.randint(10, 40))).date(),
-                   prod_lot=f"P{at:%y%m}{rng.randint(10, 99)}",
-                   root_cause_whys="\n".join(WHYS[:rng.randint(3, 5)]),
-                   root_cause_6m=six.value, root_cause=demo.ROOT_CAUSES[six])
-        k.event(u["prod"], "analysis_saved", {"root_cause_6m": [None, six.value],
-                                              "root_cause": [None, row["root_cause"]]})
+        row.update(
+            prod_line=f"{rng.randint(1, 8)}号线",
+            prod_shift=rng.choice(["白班", "夜班"]),
+            prod_machine=f"M-{rng.randint(10, 60)}",
+            prod_operator=rng.choice(OPERATORS),
+            prod_date=(at - timedelta(days=rng.randint(10, 40))).date(),
+            prod_lot=f"P{at:%y%m}{rng.randint(10, 99)}",
+            root_cause_whys="\n".join(WHYS[: rng.randint(3, 5)]),
+            root_cause_6m=six.value,
+            root_cause=demo.ROOT_CAUSES[six],
+        )
+        k.event(
+            u["prod"],
+            "analysis_saved",
+            {"root_cause_6m": [None, six.value], "root_cause": [None, row["root_cause"]]},
+        )
         for typ, desc in rng.sample(CAPA_TEXTS, rng.choice([2, 3, 3, 4])):
             owner = rng.choice([u["prod"], u["prod"], u["qa"]])
-            k.capa.append({
-                "complaint_id": k.cid, "type": typ, "description": desc, "owner_id": owner,
-                "due_date": at.date() + timedelta(days=rng.choice([7, 14, 21, 30])),
-                "status": "open", "evidence": "", "done_at": None})
+            k.capa.append(
+                {
+                    "complaint_id": k.cid,
+                    "type": typ,
+                    "description": desc,
+                    "owner_id": owner,
+                    "due_date": at.date() + timedelta(days=rng.choice([7, 14, 21, 30])),
+                    "status": "open",
+                    "evidence": "",
+                    "done_at": None,
+                }
+            )
             k.event(u["prod"], "capa_added", {"capa": [None, desc]}, at=at)
         if submit:
             k.move("submit", "prod", "submit_analysis", State.CAPA_REVIEW)
@@ -492,43 +738,78 @@ class _Generator:
         if invalid:
             items = [("explanation", None, Decimal(0))]
         else:
-            amount = row["claimed_amount"] or Decimal(rng.choice([0, 800, 1500, 6000, 8000,
-                                                                   26000]))
+            amount = row["claimed_amount"] or Decimal(rng.choice([0, 800, 1500, 6000, 8000, 26000]))
             qty = row["defective_qty"]
-            items = ([("compensation", qty, amount)] if amount
-                     else [(rng.choice(["rework", "replacement", "return"]), qty,
-                            Decimal(rng.choice([300, 600, 1200, 2500])))])
+            items = (
+                [("compensation", qty, amount)]
+                if amount
+                else [
+                    (
+                        rng.choice(["rework", "replacement", "return"]),
+                        qty,
+                        Decimal(rng.choice([300, 600, 1200, 2500])),
+                    )
+                ]
+            )
             if rng.random() < 0.15:
                 items.append(("explanation", None, Decimal(0)))
         k.tick("propose")
         dept = row["responsible_department_id"]
         for typ, qty, amount in items:
-            k.dispositions.append({
-                "complaint_id": k.cid, "round": 0, "type": typ, "quantity": qty,
-                "amount": amount, "note": "", "done": False, "done_qty": None,
-                "done_note": "", "done_by_id": None, "done_at": None})
+            k.dispositions.append(
+                {
+                    "complaint_id": k.cid,
+                    "round": 0,
+                    "type": typ,
+                    "quantity": qty,
+                    "amount": amount,
+                    "note": "",
+                    "done": False,
+                    "done_qty": None,
+                    "done_note": "",
+                    "done_by_id": None,
+                    "done_at": None,
+                }
+            )
             if amount:
                 material = row["root_cause_6m"] == "material"
-                self.rows.costs.append({
-                    "complaint_id": k.cid, "round": 0,
-                    "category": "compensation" if typ == "compensation" else "rework_labour",
-                    "amount": amount, "department_id": dept,
-                    "supplier": rng.choice(SUPPLIERS) if material else "",
-                    "charge_back": (amount / 2).quantize(Decimal("0.01")) if material
-                    else Decimal(0)})
+                self.rows.costs.append(
+                    {
+                        "complaint_id": k.cid,
+                        "round": 0,
+                        "category": "compensation" if typ == "compensation" else "rework_labour",
+                        "amount": amount,
+                        "department_id": dept,
+                        "supplier": rng.choice(SUPPLIERS) if material else "",
+                        "charge_back": (amount / 2).quantize(Decimal("0.01"))
+                        if material
+                        else Decimal(0),
+                    }
+                )
                 if rng.random() < 0.4:
-                    self.rows.costs.append({
-                        "complaint_id": k.cid, "round": 0, "category": "freight",
-                        "amount": Decimal(rng.choice([80, 150, 320])), "department_id": dept,
-                        "supplier": "", "charge_back": Decimal(0)})
+                    self.rows.costs.append(
+                        {
+                            "complaint_id": k.cid,
+                            "round": 0,
+                            "category": "freight",
+                            "amount": Decimal(rng.choice([80, 150, 320])),
+                            "department_id": dept,
+                            "supplier": "",
+                            "charge_back": Decimal(0),
+                        }
+                    )
         total = sum((a for _, _, a in items), Decimal(0))
         k.event(u["sales"], "dispositions_set", {"total": [None, str(total)]})
         position = "客户同意该方案"
         k.move("propose", "sales", "propose", State.PENDING_APPROVAL, position)
         row.update(customer_position=position, proposer_id=u["sales"])
         titles = approvals.steps_for(total, k.severity())
-        by_title = {Title.QA_MANAGER: "qamanager", Title.SALES_MANAGER: "manager",
-                    Title.GENERAL_MANAGER: "gm", Title.CHAIRMAN: "chairman"}
+        by_title = {
+            Title.QA_MANAGER: "qamanager",
+            Title.SALES_MANAGER: "manager",
+            Title.GENERAL_MANAGER: "gm",
+            Title.CHAIRMAN: "chairman",
+        }
         signed = len(titles)
         if stage == STAGE[State.PENDING_APPROVAL]:
             signed = rng.randint(0, len(titles) - 1)
@@ -536,15 +817,27 @@ class _Generator:
             done = seq <= signed
             at = k.tick("approve") if done else None
             who = u[by_title[title]]
-            self.rows.steps.append({
-                "complaint_id": k.cid, "round": 0, "seq": seq, "title": title.value,
-                "status": "approved" if done else "pending",
-                "decided_by_id": who if done else None, "on_behalf_of_id": None,
-                "decided_at": at, "comment": "同意" if done else ""})
+            self.rows.steps.append(
+                {
+                    "complaint_id": k.cid,
+                    "round": 0,
+                    "seq": seq,
+                    "title": title.value,
+                    "status": "approved" if done else "pending",
+                    "decided_by_id": who if done else None,
+                    "on_behalf_of_id": None,
+                    "decided_at": at,
+                    "comment": "同意" if done else "",
+                }
+            )
             if done:
                 last = seq == len(titles)
-                k.event(who, "approve_step",
-                        {"state": ["pending_approval", "replying"]} if last else {}, "同意")
+                k.event(
+                    who,
+                    "approve_step",
+                    {"state": ["pending_approval", "replying"]} if last else {},
+                    "同意",
+                )
                 if last:
                     row["state"] = State.REPLYING.value
         if stage < STAGE[State.IMPLEMENTING]:
@@ -553,10 +846,14 @@ class _Generator:
         at = k.tick("reply")
         method = rng.choice(["report_8d", "letter", "email"])
         to = State.FOLLOW_UP if invalid else State.IMPLEMENTING
-        row.update(reply_date=at.astimezone(self.tz).date(), reply_method=method,
-                   reply_text=REPLY_TEXT.format(cause=cause))
-        k.event(u["sales"], "reply", {"state": ["replying", to.value],
-                                      "reply_method": [None, method]})
+        row.update(
+            reply_date=at.astimezone(self.tz).date(),
+            reply_method=method,
+            reply_text=REPLY_TEXT.format(cause=cause),
+        )
+        k.event(
+            u["sales"], "reply", {"state": ["replying", to.value], "reply_method": [None, method]}
+        )
         row["state"] = to.value
         if k.first_dispatch:
             k.step_time("reply", k.first_dispatch, at)
@@ -568,8 +865,14 @@ class _Generator:
             k.move("complete", "prod", "complete", State.VERIFYING)
             if stage < STAGE[State.FOLLOW_UP]:
                 return
-            k.move("verify", "qa", "verify", State.FOLLOW_UP, "后续 3 批交货未再发生",
-                   verified_effective=True)
+            k.move(
+                "verify",
+                "qa",
+                "verify",
+                State.FOLLOW_UP,
+                "后续 3 批交货未再发生",
+                verified_effective=True,
+            )
             row["verified_effective"] = True
         if stage < STAGE[State.CLOSED]:
             return
@@ -578,14 +881,22 @@ class _Generator:
         sat = "satisfied" if score >= 4 else "partly" if score == 3 else "not_satisfied"
         if sat == "not_satisfied":
             sat, score = "partly", 3  # "not satisfied" would reopen the analysis
-        row.update(followup_date=at.astimezone(self.tz).date(), followup_contact="客户品质部",
-                   satisfaction_score=score, satisfaction=sat, closed_at=at,
-                   followup_notes="客户确认改善有效",
-                   lessons_learned="夹具易损件纳入点检与预防性更换" if rng.random() < 0.5 else "",
-                   standard_doc="WI-QC-021" if rng.random() < 0.3 else "",
-                   state=State.CLOSED.value)
-        k.event(u["sales"], "follow_up", {"state": ["follow_up", "closed"],
-                                          "satisfaction_score": [None, str(score)]})
+        row.update(
+            followup_date=at.astimezone(self.tz).date(),
+            followup_contact="客户品质部",
+            satisfaction_score=score,
+            satisfaction=sat,
+            closed_at=at,
+            followup_notes="客户确认改善有效",
+            lessons_learned="夹具易损件纳入点检与预防性更换" if rng.random() < 0.5 else "",
+            standard_doc="WI-QC-021" if rng.random() < 0.3 else "",
+            state=State.CLOSED.value,
+        )
+        k.event(
+            u["sales"],
+            "follow_up",
+            {"state": ["follow_up", "closed"], "satisfaction_score": [None, str(score)]},
+        )
 
     def _execute(self, k: _Case, partly: bool) -> None:
         """CAPA actions done with evidence; dispositions carried out (paid, reworked...)."""
@@ -595,8 +906,12 @@ class _Generator:
                 continue
             at = k.tick("approve")
             a.update(status="done", evidence="已完成，附点检记录与全检报告", done_at=at)
-            k.event(a["owner_id"], "capa_done", {"capa": [a["description"], "done"]},
-                    "已完成，附点检记录与全检报告")
+            k.event(
+                a["owner_id"],
+                "capa_done",
+                {"capa": [a["description"], "done"]},
+                "已完成，附点检记录与全检报告",
+            )
         for d in k.dispositions:
             if d["type"] == "explanation":
                 d.update(done=True, done_at=k.t)
@@ -605,8 +920,9 @@ class _Generator:
                 continue
             who = u["finance"] if d["type"] == "compensation" else u["prod"]
             at = k.tick("approve")
-            d.update(done=True, done_qty=d["quantity"], done_note="已执行", done_by_id=who,
-                     done_at=at)
+            d.update(
+                done=True, done_qty=d["quantity"], done_note="已执行", done_by_id=who, done_at=at
+            )
             k.event(who, "execution_recorded", {d["type"]: [None, str(d["amount"])]}, "已执行")
 
     def _long_history(self, k: _Case) -> None:
@@ -617,16 +933,31 @@ class _Generator:
         for i in range(max(0, extra)):
             at = start + (end - start) * rng.random()
             if i % 5 == 0:
-                self.rows.meetings.append({
-                    "complaint_id": k.cid, "date": at.astimezone(self.tz).date(),
-                    "attendee_ids": json.dumps([u["sales"], u["qa"], u["prod"], u["gm"]]),
-                    "decisions": f"第 {i // 5 + 1} 次专题会议：跟进客户现场挑选与返工进度。",
-                    "by_id": u["qa"], "at": at})
-                k.event(u["qa"], "meeting_recorded", {"meeting": [None, at.date().isoformat()]},
-                        "跟进客户现场挑选与返工进度", at=at)
+                self.rows.meetings.append(
+                    {
+                        "complaint_id": k.cid,
+                        "date": at.astimezone(self.tz).date(),
+                        "attendee_ids": json.dumps([u["sales"], u["qa"], u["prod"], u["gm"]]),
+                        "decisions": f"第 {i // 5 + 1} 次专题会议：跟进客户现场挑选与返工进度。",
+                        "by_id": u["qa"],
+                        "at": at,
+                    }
+                )
+                k.event(
+                    u["qa"],
+                    "meeting_recorded",
+                    {"meeting": [None, at.date().isoformat()]},
+                    "跟进客户现场挑选与返工进度",
+                    at=at,
+                )
             else:
-                k.event(u["sales"], "edited", {"lot": [f"L-{i}", f"L-{i + 1}"]},
-                        "客户补充批号信息", at=at)
+                k.event(
+                    u["sales"],
+                    "edited",
+                    {"lot": [f"L-{i}", f"L-{i + 1}"]},
+                    "客户补充批号信息",
+                    at=at,
+                )
         k.events.sort(key=lambda e: e.at)
 
     def _hold(self, k: _Case) -> None:
@@ -645,29 +976,43 @@ class _Generator:
         state = State(row["state"])
         if state.is_open:
             self._hold(k)
-            case = CaseFile(self._domain(row),
-                            containment=[Containment(None, k.cid, ContainmentType.QUARANTINE,
-                                                     None, "", 0, k.t)] if k.containment else [])
+            case = CaseFile(
+                self._domain(row),
+                containment=[Containment(None, k.cid, ContainmentType.QUARANTINE, None, "", 0, k.t)]
+                if k.containment
+                else [],
+            )
             first = sla.earliest(sla.due_times(case, k.events, self.cal, [], self.now))
             row.update(due_at=first.due if first else None, due_step=first.step if first else "")
         elif state == State.CLOSED:
-            row["close_wd"] = Lifecycle._close_days(self.cal, self._domain(row)) or Decimal(0)
+            row["close_wd"] = pipeline.close_days(self.cal, self._domain(row)) or Decimal(0)
         last = k.events[-1]
-        row.update(version=len(k.events), updated_at=max(e.at for e in k.events),
-                   updated_by_id=last.user_id)
+        row.update(
+            version=len(k.events),
+            updated_at=max(e.at for e in k.events),
+            updated_by_id=last.user_id,
+        )
         self.states[row["state"]] = self.states.get(row["state"], 0) + 1
         self.rows.complaints.append(row)
         self.rows.capa.extend(k.capa)
         self.rows.dispositions.extend(k.dispositions)
-        self.rows.events.extend({"complaint_id": e.complaint_id, "at": e.at,
-                                 "user_id": e.user_id, "action": e.action,
-                                 "changes": _j(e.changes), "comment": e.comment}
-                                for e in k.events)
+        self.rows.events.extend(
+            {
+                "complaint_id": e.complaint_id,
+                "at": e.at,
+                "user_id": e.user_id,
+                "action": e.action,
+                "changes": _j(e.changes),
+                "comment": e.comment,
+            }
+            for e in k.events
+        )
         self.events += len(k.events)
 
 
-def _times(rng: random.Random, n: int, now: datetime, tz: Any,
-           years: float = YEARS) -> list[datetime]:
+def _times(
+    rng: random.Random, n: int, now: datetime, tz: Any, years: float = YEARS
+) -> list[datetime]:
     """n receipt times over `years` years ending now, growing ~60% over the span, in office
     hours (a few in the evening)."""
     span = years * 365.25
@@ -677,34 +1022,46 @@ def _times(rng: random.Random, n: int, now: datetime, tz: Any,
         if rng.random() * 1.6 > 1 + 0.6 * x:
             continue
         day = (now - timedelta(days=span * (1 - x))).astimezone(tz).date()
-        minute = (rng.randint(8 * 60 + 30, 17 * 60 + 29) if rng.random() < 0.95
-                  else rng.randint(18 * 60, 21 * 60))
-        at = datetime(day.year, day.month, day.day, minute // 60, minute % 60,
-                      rng.randint(0, 59), tzinfo=tz).astimezone(timezone.utc)
+        minute = (
+            rng.randint(8 * 60 + 30, 17 * 60 + 29)
+            if rng.random() < 0.95
+            else rng.randint(18 * 60, 21 * 60)
+        )
+        at = datetime(
+            day.year, day.month, day.day, minute // 60, minute % 60, rng.randint(0, 59), tzinfo=tz
+        ).astimezone(timezone.utc)
         if at < now - timedelta(minutes=30):
             out.append(at)
     return sorted(out)
 
 
-def _refs(app: Kesu, engine: Engine) -> _Refs:
-    users = {u.username: u.id for u in app.list_active_users()}
+def _refs(app: Context, engine: Engine) -> _Refs:
+    users = {u.username: u.id for u in uc.accounts.list_active_users(app)}
     refs = _Refs(
         users=users,
-        customers=[(c.id, c.name, c.market.value) for c in app.customers()],
-        products=[(p.code, p.name) for p in app.products()],
-        defects=[(d.id, d.code, d.name_zh, d.name_en) for d in app.defect_types()],
-        departments={d.code: d.id for d in app.departments(True)},
-        blobs={"png": (app.blobs.put(PNG), len(PNG)), "jpg": (app.blobs.put(JPG), len(JPG)),
-               "pdf": (app.blobs.put(PDF), len(PDF))})
+        customers=[(c.id, c.name, c.market.value) for c in uc.reference.customers(app)],
+        products=[(p.code, p.name) for p in uc.reference.products(app)],
+        defects=[(d.id, d.code, d.name_zh, d.name_en) for d in uc.reference.defect_types(app)],
+        departments={d.code: d.id for d in uc.reference.departments(app, True)},
+        blobs={
+            "png": (app.blobs.put(PNG), len(PNG)),
+            "jpg": (app.blobs.put(JPG), len(JPG)),
+            "pdf": (app.blobs.put(PDF), len(PDF)),
+        },
+    )
     missing = {name for name, *_ in demo.USERS} - set(users)
     if missing:
         raise SystemExit(f"synth: demo users missing: {', '.join(sorted(missing))}")
     return refs
 
 
-def synth(app: Kesu, cases: int, seed: int = 1,
-          progress: Callable[[int], None] | None = None,
-          years: float = YEARS) -> dict[str, Any]:
+def synth(
+    app: Context,
+    cases: int,
+    seed: int = 1,
+    progress: Callable[[int], None] | None = None,
+    years: float = YEARS,
+) -> dict[str, Any]:
     """Fill an empty migrated database with `cases` synthetic complaints received over the
     `years` ending today; returns counts."""
     if not isinstance(app.uow, SqlUowFactory):
@@ -720,13 +1077,18 @@ def synth(app: Kesu, cases: int, seed: int = 1,
     refs = _refs(app, engine)
     now = real_clock()
     rng = random.Random(seed)
-    gen = _Generator(app, refs, app.calendar(), rng, now)
+    gen = _Generator(app, refs, uc.context.calendar(app), rng, now)
     tz = gen.tz
     times = _times(rng, cases, now, tz, years)
     counters: dict[str, int] = {}
     # the long-history case: an open case from about two months ago
-    big = max(0, min(cases - 1, next((i for i, t in enumerate(times)
-                                      if t > now - timedelta(days=60)), cases - 1)))
+    big = max(
+        0,
+        min(
+            cases - 1,
+            next((i for i, t in enumerate(times) if t > now - timedelta(days=60)), cases - 1),
+        ),
+    )
     counts: dict[str, int] = {}
     done = 0
     while done < cases:
@@ -736,34 +1098,54 @@ def synth(app: Kesu, cases: int, seed: int = 1,
                 for i in range(start, end):
                     period = period_of(times[i], tz)
                     counters[period] = counters.get(period, 0) + 1
-                    gen.case(i + 1, format_number(period, counters[period]), times[i],
-                             big=(i == big))
+                    gen.case(
+                        i + 1, format_number(period, counters[period]), times[i], big=(i == big)
+                    )
                 gen.rows.flush(conn, counts)
                 if progress:
                     progress(end - start)
                 done = end
     with engine.begin() as conn:
-        conn.execute(insert(NumberCounterRow.__table__),  # type: ignore[arg-type]
-                     [{"period": p, "last_serial": n} for p, n in counters.items()])
+        conn.execute(
+            insert(NumberCounterRow.__table__),  # type: ignore[arg-type]
+            [{"period": p, "last_serial": n} for p, n in counters.items()],
+        )
         if engine.dialect.name == "postgresql":  # ids were given explicitly
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('complaints', 'id'), "
-                              "(SELECT max(id) FROM complaints))"))
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('complaints', 'id'), "
+                    "(SELECT max(id) FROM complaints))"
+                )
+            )
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     if engine.dialect.name == "sqlite":  # fold the write-ahead log into the file
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return {"cases": cases, "states": dict(sorted(gen.states.items())),
-            "events": gen.events, "big_case": big + 1, **counts}
+    return {
+        "cases": cases,
+        "states": dict(sorted(gen.states.items())),
+        "events": gen.events,
+        "big_case": big + 1,
+        **counts,
+    }
+
 
 def database_size(engine: Engine) -> int:
     """Bytes the database takes: the SQLite file (+ WAL), or PostgreSQL's tables and indexes
     of the current schema."""
     if engine.dialect.name == "sqlite":
         from pathlib import Path
+
         db = Path(engine.url.database or "")
         return sum(p.stat().st_size for p in (db, Path(f"{db}-wal")) if p.exists())
     with engine.connect() as conn:
-        return int(conn.scalar(text(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind = 'r'")) or 0)
+        return int(
+            conn.scalar(
+                text(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                )
+            )
+            or 0
+        )

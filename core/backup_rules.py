@@ -1,9 +1,11 @@
-"""Who may make and download backups, and the backup service the Admin page calls (docs/procedure.md §10).
+"""Who may make and download backups, and the backup service the Admin page calls
+(docs/procedure.md §10).
 
 The archive itself is written by db/backup.py behind the `Archiver` port; this module only
 decides who may ask for it. An archive holds every case, attachment and password hash, so
 the rule is enforced here, not by hiding the tab.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -9,21 +9,18 @@ whatever a user typed stays text (no markup) in every renderer.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
-from core.errors import NotFound
 from core.i18n import reason_text, t
 from core.model import (
     ApprovalStep, CapaAction, CapaType, CaseFile, Customer, DefectType, Department, Disposition,
     DispositionType, Event, Lang, Meeting, Role, StepStatus, User, Validity,
 )
 
-if TYPE_CHECKING:
-    from core.ports import UnitOfWork, UowFactory
 
 DASH = "—"
 FORM, REPORT_8D, LETTER = "form", "8d", "letter"
@@ -116,52 +113,8 @@ class CaseRecords:
     company: str = ""
 
 
-# ---------------------------------------------------------------- the service (mixed into Kesu)
 
 
-class Documents:
-    """Mixed into core.services.Kesu: reads a case for its documents."""
-
-    uow: UowFactory
-    clock: Callable[[], datetime]
-
-    def _actor(self, uow: UnitOfWork, actor: User) -> User:
-        raise NotImplementedError
-
-    def _settings(self, uow: UnitOfWork) -> Any:
-        raise NotImplementedError
-
-    def _case_file(self, uow: UnitOfWork, complaint_id: int) -> CaseFile:
-        raise NotImplementedError
-
-    def case_records(self, actor: User, complaint_id: int) -> CaseRecords:
-        """The case with its records, events, meetings and names — for whoever may open the
-        case on the Complaint page (an active user; a deactivated one gets NotAllowed)."""
-        with self.uow() as uow:
-            self._actor(uow, actor)
-            case = self._case_file(uow, complaint_id)
-            c = case.complaint
-            customer = next((x for x in uow.ref.customers(include_inactive=True)
-                             if x.id == c.customer_id), None)
-            defect = next((x for x in uow.ref.defect_types(include_inactive=True)
-                           if x.id == c.defect_type_id), None)
-            company = uow.settings.get("company_name")
-            return CaseRecords(
-                case, tuple(uow.events.for_complaint(complaint_id)),
-                tuple(uow.records.where(Meeting, complaint_id=complaint_id)), customer, defect,
-                {u.id: u for u in uow.users.list()},
-                {d.id: d for d in uow.ref.departments(include_inactive=True)},
-                self._settings(uow).tz, self.clock(), str(company or "").strip())
-
-    def case_documents(self, actor: User, complaint_id: int, lang: str,
-                       letter_lang: str | None = None, company: str | None = None
-                       ) -> CaseDocuments:
-        """The handling form and 8D report in `lang`; the reply letter in `letter_lang`
-        (default: the customer's language), signed with `company` (default: the setting)."""
-        if complaint_id <= 0:
-            raise NotFound()
-        rec = self.case_records(actor, complaint_id)
-        return build_all(rec, lang, letter_lang, company)
 
 
 def build_all(rec: CaseRecords, lang: str, letter_lang: str | None = None,

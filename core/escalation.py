@@ -1,10 +1,12 @@
-"""Escalation of overdue steps (逾期反应, docs/procedure.md §7): who hears about an overdue step, and when.
+"""Escalation of overdue steps (逾期反应, docs/procedure.md §7): who hears about an
+overdue step, and when.
 
 Levels are a setting. By default: at the due time the holder(s) of the step and their manager;
 when twice the limit has elapsed, the general manager's office. Each level fires once per
 step (a step that starts again — a reopened case — is a new step). Pure: the services store
 which levels fired and write the notifications.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -19,8 +21,7 @@ from core import sla
 from core.sla import Due
 
 HOLDERS, MANAGERS = "holders", "managers"
-AUDIENCES: tuple[str, ...] = (HOLDERS, MANAGERS,
-                              *(t.value for t in Title if t != Title.NONE))
+AUDIENCES: tuple[str, ...] = (HOLDERS, MANAGERS, *(t.value for t in Title if t != Title.NONE))
 MAX_LEVELS = 5
 MAX_MULTIPLE = 20.0
 
@@ -105,7 +106,8 @@ def _qa(active: list[User]) -> list[User]:
 
 
 def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
-    """Who an open step waits for: the role of the transition that ends it (docs/procedure.md §5); the
+    """Who an open step waits for: the role of the transition that ends it (docs/procedure.md §5);
+    the
     reply step moves through several hands, so it is whoever the case waits for now."""
     active = [u for u in users if u.active]
     c = case.complaint
@@ -121,8 +123,10 @@ def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
         if c.state in (State.DISPOSITION, State.REPLYING):
             return _sales(case, active)
         if c.state == State.PENDING_APPROVAL:
-            pending = sorted((s for s in case.current(case.steps)
-                              if s.status == StepStatus.PENDING), key=lambda s: s.seq)
+            pending = sorted(
+                (s for s in case.current(case.steps) if s.status == StepStatus.PENDING),
+                key=lambda s: s.seq,
+            )
             signers = [u for u in active if pending and u.title == pending[0].title]
             return signers or _qa(active)
     return _qa(active)
@@ -134,15 +138,27 @@ def managers(people: list[User], users: list[User]) -> list[User]:
     active = [u for u in users if u.active]
     out: list[User] = []
     for p in people:
-        found = [u for u in active if u.has(Role.MANAGEMENT) and p.department_id is not None
-                 and u.department_id == p.department_id and u.id != p.id]
+        found = [
+            u
+            for u in active
+            if u.has(Role.MANAGEMENT)
+            and p.department_id is not None
+            and u.department_id == p.department_id
+            and u.id != p.id
+        ]
         if not found:
-            titles = ({Title.SALES_MANAGER} if p.has(Role.SALES) and not p.has(Role.QA)
-                      else {Title.QA_MANAGER} if p.has(Role.QA) and not p.has(Role.SALES)
-                      else {Title.SALES_MANAGER, Title.QA_MANAGER})
-            found = ([u for u in active if u.title in titles and u.id != p.id]
-                     or [u for u in active if u.title in (Title.SALES_MANAGER, Title.QA_MANAGER)
-                         and u.id != p.id])
+            titles = (
+                {Title.SALES_MANAGER}
+                if p.has(Role.SALES) and not p.has(Role.QA)
+                else {Title.QA_MANAGER}
+                if p.has(Role.QA) and not p.has(Role.SALES)
+                else {Title.SALES_MANAGER, Title.QA_MANAGER}
+            )
+            found = [u for u in active if u.title in titles and u.id != p.id] or [
+                u
+                for u in active
+                if u.title in (Title.SALES_MANAGER, Title.QA_MANAGER) and u.id != p.id
+            ]
         out += found
     return out
 
@@ -163,10 +179,15 @@ def recipients(level: Level, case: CaseFile, step: str, users: list[User]) -> li
     return sorted(seen.values(), key=lambda u: u.id)
 
 
-def due_escalations(case: CaseFile, dues: list[Due], now: datetime,
-                    already_fired: set[tuple[str, datetime, int]], users: list[User],
-                    levels: tuple[Level, ...] = DEFAULT_LEVELS,
-                    cal: WorkCalendar | None = None) -> list[Escalation]:
+def due_escalations(
+    case: CaseFile,
+    dues: list[Due],
+    now: datetime,
+    already_fired: set[tuple[str, datetime, int]],
+    users: list[User],
+    levels: tuple[Level, ...] = DEFAULT_LEVELS,
+    cal: WorkCalendar | None = None,
+) -> list[Escalation]:
     """The levels of the case's open steps that are due by `now` and have not fired yet.
 
     A step on hold has no due time and does not escalate; a case that is no longer open has

@@ -1,4 +1,5 @@
-"""Importing an existing Excel register (客户投诉登记表, docs/procedure.md §10): column mapping, the check of
+"""Importing an existing Excel register (客户投诉登记表, docs/procedure.md §10):
+column mapping, the check of
 every row, and the import itself — nothing until the user confirms, all or nothing by default.
 
 The file is read in the UI layer (ui/importer.py, openpyxl in read-only mode) into a `Table` of
@@ -6,31 +7,30 @@ plain cell values; everything after that is here: guessing the mapping from the 
 parsing the usual Excel forms of dates, quantities, amounts and severities, and a row-by-row
 report of what is wrong (row numbers as Excel shows them).
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import sla
-from core.errors import DomainError, InvalidInput, NotAllowed
+from core.errors import InvalidInput
 from core.i18n import t
 from core.model import (
-    CaseFile, Category, Channel, Complaint, Customer, DefectType, Event, Kind, Severity, State,
-    Title, User,
+    Category,
+    Channel,
+    Complaint,
+    Kind,
+    Severity,
+    State,
 )
 from core.rules import numbering
 
-if TYPE_CHECKING:
-    from core.lifecycle import Lifecycle as _Base
-    from core.ports import UnitOfWork
-else:
-    _Base = object
 
 # Limits of what a file may hold (the reader stops at the first thing beyond them).
 MAX_ROWS = 20_000
@@ -49,80 +49,272 @@ Cell = str | int | float | Decimal | bool | date | datetime | time | None
 
 # The fields a column can be mapped to, in the order the template and the mapping show them.
 TARGETS: tuple[str, ...] = (
-    "number", "received_at", "customer", "kind", "channel", "category", "customer_ref",
-    "product_code", "product_name", "order_no", "lot", "delivered_qty", "delivery_date",
-    "defective_qty", "defect_type", "description", "claimed_amount", "severity", "state",
-    "closed_at", "responsible_department", "root_cause", "reply_text",
+    "number",
+    "received_at",
+    "customer",
+    "kind",
+    "channel",
+    "category",
+    "customer_ref",
+    "product_code",
+    "product_name",
+    "order_no",
+    "lot",
+    "delivered_qty",
+    "delivery_date",
+    "defective_qty",
+    "defect_type",
+    "description",
+    "claimed_amount",
+    "severity",
+    "state",
+    "closed_at",
+    "responsible_department",
+    "root_cause",
+    "reply_text",
 )
 REQUIRED: tuple[str, ...] = ("received_at", "customer", "description")
 
 # Header synonyms (compared after `_norm_header`): Chinese registers and English ones.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "number": ("投诉编号", "编号", "客诉编号", "投诉单号", "客诉单号", "no", "number",
-               "complaintno", "complaintnumber", "caseno", "ref"),
-    "received_at": ("日期", "投诉日期", "登记日期", "受理日期", "接收日期", "反馈日期", "客诉日期",
-                    "received", "date", "receiveddate", "datereceived", "receivedat"),
+    "number": (
+        "投诉编号",
+        "编号",
+        "客诉编号",
+        "投诉单号",
+        "客诉单号",
+        "no",
+        "number",
+        "complaintno",
+        "complaintnumber",
+        "caseno",
+        "ref",
+    ),
+    "received_at": (
+        "日期",
+        "投诉日期",
+        "登记日期",
+        "受理日期",
+        "接收日期",
+        "反馈日期",
+        "客诉日期",
+        "received",
+        "date",
+        "receiveddate",
+        "datereceived",
+        "receivedat",
+    ),
     "customer": ("客户", "客户名称", "客户名", "customer", "customername", "client"),
     "kind": ("类别", "投诉类别", "kind"),
     "channel": ("受理渠道", "渠道", "投诉方式", "反馈方式", "channel"),
     "category": ("性质", "异常性质", "category"),
     "customer_ref": ("客户单号", "客户编号", "客户参考号", "customerref", "customerreference"),
-    "product_code": ("产品", "料号", "型号", "产品编号", "产品型号", "产品代码", "品号", "product",
-                     "productcode", "partno", "partnumber", "model", "item"),
+    "product_code": (
+        "产品",
+        "料号",
+        "型号",
+        "产品编号",
+        "产品型号",
+        "产品代码",
+        "品号",
+        "product",
+        "productcode",
+        "partno",
+        "partnumber",
+        "model",
+        "item",
+    ),
     "product_name": ("品名", "产品名称", "名称", "productname", "description of goods"),
     "order_no": ("订单号", "订单编号", "订单", "order", "orderno", "ordernumber", "po", "pono"),
     "lot": ("批号", "批次", "生产批号", "lot", "lotno", "batch", "batchno"),
-    "delivered_qty": ("交货数量", "数量", "出货数量", "交付数量", "送货数量", "qty", "quantity",
-                      "deliveredqty", "deliveredquantity"),
+    "delivered_qty": (
+        "交货数量",
+        "数量",
+        "出货数量",
+        "交付数量",
+        "送货数量",
+        "qty",
+        "quantity",
+        "deliveredqty",
+        "deliveredquantity",
+    ),
     "delivery_date": ("交货日期", "交运日期", "出货日期", "送货日期", "deliverydate", "shipdate"),
-    "defective_qty": ("不良数量", "不良数", "不良品数量", "不合格数量", "defectiveqty",
-                      "defectivequantity", "ngqty", "rejectqty"),
-    "defect_type": ("不良类型", "不良现象", "缺陷类型", "问题类型", "不良项目", "defect",
-                    "defecttype", "failuremode"),
-    "description": ("问题描述", "投诉内容", "客诉内容", "描述", "内容", "问题", "异常描述",
-                    "description", "problem", "issue", "complaint", "details"),
-    "claimed_amount": ("金额", "索赔金额", "赔偿金额", "索赔", "claimed", "amount", "claim",
-                       "claimedamount", "claimamount"),
+    "defective_qty": (
+        "不良数量",
+        "不良数",
+        "不良品数量",
+        "不合格数量",
+        "defectiveqty",
+        "defectivequantity",
+        "ngqty",
+        "rejectqty",
+    ),
+    "defect_type": (
+        "不良类型",
+        "不良现象",
+        "缺陷类型",
+        "问题类型",
+        "不良项目",
+        "defect",
+        "defecttype",
+        "failuremode",
+    ),
+    "description": (
+        "问题描述",
+        "投诉内容",
+        "客诉内容",
+        "描述",
+        "内容",
+        "问题",
+        "异常描述",
+        "description",
+        "problem",
+        "issue",
+        "complaint",
+        "details",
+    ),
+    "claimed_amount": (
+        "金额",
+        "索赔金额",
+        "赔偿金额",
+        "索赔",
+        "claimed",
+        "amount",
+        "claim",
+        "claimedamount",
+        "claimamount",
+    ),
     "severity": ("严重度", "等级", "严重程度", "级别", "严重等级", "severity", "grade", "level"),
     "state": ("状态", "处理状态", "结案状态", "status", "state"),
-    "closed_at": ("结案日期", "结案时间", "关闭日期", "完成日期", "closed", "closeddate",
-                  "closedate", "dateclosed", "closedat"),
-    "responsible_department": ("责任部门", "责任单位", "责任方", "department",
-                               "responsibledepartment", "responsible", "dept"),
+    "closed_at": (
+        "结案日期",
+        "结案时间",
+        "关闭日期",
+        "完成日期",
+        "closed",
+        "closeddate",
+        "closedate",
+        "dateclosed",
+        "closedat",
+    ),
+    "responsible_department": (
+        "责任部门",
+        "责任单位",
+        "责任方",
+        "department",
+        "responsibledepartment",
+        "responsible",
+        "dept",
+    ),
     "root_cause": ("原因分析", "原因", "根本原因", "不良原因", "rootcause", "cause"),
-    "reply_text": ("处理结果", "纠正措施", "处理措施", "改善对策", "对策", "处理方案", "action",
-                   "actions", "correctiveaction", "result", "resolution"),
+    "reply_text": (
+        "处理结果",
+        "纠正措施",
+        "处理措施",
+        "改善对策",
+        "对策",
+        "处理方案",
+        "action",
+        "actions",
+        "correctiveaction",
+        "result",
+        "resolution",
+    ),
 }
 
 SEVERITY_WORDS: dict[str, Severity] = {
-    "严重": Severity.A, "重大": Severity.A, "致命": Severity.A, "critical": Severity.A,
-    "severe": Severity.A, "serious": Severity.A,
-    "一般": Severity.B, "主要": Severity.B, "中等": Severity.B, "moderate": Severity.B,
+    "严重": Severity.A,
+    "重大": Severity.A,
+    "致命": Severity.A,
+    "critical": Severity.A,
+    "severe": Severity.A,
+    "serious": Severity.A,
+    "一般": Severity.B,
+    "主要": Severity.B,
+    "中等": Severity.B,
+    "moderate": Severity.B,
     "major": Severity.B,
-    "轻微": Severity.C, "次要": Severity.C, "minor": Severity.C, "low": Severity.C,
-    "建议": Severity.D, "suggestion": Severity.D,
+    "轻微": Severity.C,
+    "次要": Severity.C,
+    "minor": Severity.C,
+    "low": Severity.C,
+    "建议": Severity.D,
+    "suggestion": Severity.D,
 }
-CLOSED_WORDS = frozenset({"已结案", "结案", "已关闭", "关闭", "已完成", "完成", "closed", "close",
-                          "done", "finished", "completed", "complete", "ok"})
-OPEN_WORDS = frozenset({"未结案", "处理中", "进行中", "待处理", "跟进中", "已登记", "未完成",
-                        "open", "pending", "inprogress", "ongoing", "registered", "new"})
+CLOSED_WORDS = frozenset(
+    {
+        "已结案",
+        "结案",
+        "已关闭",
+        "关闭",
+        "已完成",
+        "完成",
+        "closed",
+        "close",
+        "done",
+        "finished",
+        "completed",
+        "complete",
+        "ok",
+    }
+)
+OPEN_WORDS = frozenset(
+    {
+        "未结案",
+        "处理中",
+        "进行中",
+        "待处理",
+        "跟进中",
+        "已登记",
+        "未完成",
+        "open",
+        "pending",
+        "inprogress",
+        "ongoing",
+        "registered",
+        "new",
+    }
+)
 _EXTRA_WORDS: dict[type, dict[str, Any]] = {
-    Kind: {"客诉": Kind.COMPLAINT, "抱怨": Kind.COMPLAINT, "询问": Kind.INQUIRY,
-           "enquiry": Kind.INQUIRY, "question": Kind.INQUIRY},
-    Channel: {"tel": Channel.PHONE, "telephone": Channel.PHONE, "mail": Channel.EMAIL,
-              "e-mail": Channel.EMAIL, "电邮": Channel.EMAIL, "邮件": Channel.EMAIL,
-              "信函": Channel.LETTER, "来访": Channel.VISIT, "验货": Channel.INSPECTION,
-              "walk-in": Channel.WALK_IN, "外部": Channel.EXTERNAL},
-    Category: {"质量": Category.QUALITY, "品质": Category.QUALITY, "非质量": Category.NON_QUALITY,
-               "non-quality": Category.NON_QUALITY, "nonquality": Category.NON_QUALITY},
+    Kind: {
+        "客诉": Kind.COMPLAINT,
+        "抱怨": Kind.COMPLAINT,
+        "询问": Kind.INQUIRY,
+        "enquiry": Kind.INQUIRY,
+        "question": Kind.INQUIRY,
+    },
+    Channel: {
+        "tel": Channel.PHONE,
+        "telephone": Channel.PHONE,
+        "mail": Channel.EMAIL,
+        "e-mail": Channel.EMAIL,
+        "电邮": Channel.EMAIL,
+        "邮件": Channel.EMAIL,
+        "信函": Channel.LETTER,
+        "来访": Channel.VISIT,
+        "验货": Channel.INSPECTION,
+        "walk-in": Channel.WALK_IN,
+        "外部": Channel.EXTERNAL,
+    },
+    Category: {
+        "质量": Category.QUALITY,
+        "品质": Category.QUALITY,
+        "非质量": Category.NON_QUALITY,
+        "non-quality": Category.NON_QUALITY,
+        "nonquality": Category.NON_QUALITY,
+    },
 }
 _BRACKETS = re.compile(r"[（(\[【<].*?[)）\]】>]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE_FORMS = (
-    re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})"
-               r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$"),
-    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"
-               r"(?:\s*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?$"),
+    re.compile(
+        r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})"
+        r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$"
+    ),
+    re.compile(
+        r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"
+        r"(?:\s*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?$"
+    ),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 _QTY = re.compile(r"^(\d[\d,]*)(?:\.0+)?\s*(?:pcs|pc|件|个|只|套|片|台|支|卷|箱|ea)?$", re.I)
@@ -246,8 +438,9 @@ def _norm_header(text: str) -> str:
 _EXACT = {_norm_header(s): target for target, words in SYNONYMS.items() for s in words}
 
 
-def guess_mapping(headers: Sequence[str], remembered: dict[str, str] | None = None
-                  ) -> dict[int, str]:
+def guess_mapping(
+    headers: Sequence[str], remembered: dict[str, str] | None = None
+) -> dict[int, str]:
     """Column index -> field, from the header row; each field at most once (the first column
     that fits wins). What the user chose before for a header comes first, then the synonyms,
     then the longest synonym a header contains ("投诉日期(年/月/日)" -> received)."""
@@ -272,13 +465,15 @@ def _guess_one(key: str, rule: str, remembered: dict[str, str]) -> str | None:
         return found if found in TARGETS else None
     if rule == "exact":
         return _EXACT.get(key)
-    hits = [(len(word), target) for word, target in _EXACT.items()
-            if len(word) >= 2 and word in key]
+    hits = [
+        (len(word), target) for word, target in _EXACT.items() if len(word) >= 2 and word in key
+    ]
     return max(hits)[1] if hits else None
 
 
-def remember(old: dict[str, str], headers: Sequence[str], mapping: dict[int, str]
-             ) -> dict[str, str]:
+def remember(
+    old: dict[str, str], headers: Sequence[str], mapping: dict[int, str]
+) -> dict[str, str]:
     """The learnt mapping after an import with `mapping`: these headers now mean these fields."""
     new = dict(old)
     for i, h in enumerate(headers):
@@ -299,8 +494,9 @@ def check_mapping(headers: Sequence[str], mapping: dict[int, str]) -> None:
         if target not in TARGETS or not 0 <= col < len(headers):
             raise InvalidInput("imp.err.mapping")
         if target in seen:
-            raise InvalidInput("imp.err.mapped_twice", field=target, a=headers[seen[target]],
-                               b=headers[col])
+            raise InvalidInput(
+                "imp.err.mapped_twice", field=target, a=headers[seen[target]], b=headers[col]
+            )
         seen[target] = col
     missing = [f for f in REQUIRED if f not in seen]
     if missing:
@@ -317,8 +513,11 @@ def text_of(value: Cell) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="minutes") if value.time() != time(0) \
+        return (
+            value.isoformat(sep=" ", timespec="minutes")
+            if value.time() != time(0)
             else value.date().isoformat()
+        )
     return str(value).strip()
 
 
@@ -388,8 +587,12 @@ def parse_amount(value: Cell) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation as e:
         raise ValueError("not an amount") from e
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12") \
-            or amount != amount.quantize(Decimal("0.01")):
+    if (
+        not amount.is_finite()
+        or amount < 0
+        or amount >= Decimal("1e12")
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
         raise ValueError("not an amount")
     return amount.quantize(Decimal("0.01"))
 
@@ -409,8 +612,7 @@ def parse_status(value: Cell) -> bool | None:
     s = norm(text_of(value)).replace(" ", "")
     if s in CLOSED_WORDS or s == norm(t("state.closed", "zh")):
         return True
-    if s in OPEN_WORDS or s in {norm(t("state." + st.value, "zh")) for st in State
-                                if st.is_open}:
+    if s in OPEN_WORDS or s in {norm(t("state." + st.value, "zh")) for st in State if st.is_open}:
         return False
     return None
 
@@ -420,8 +622,11 @@ def parse_choice(value: Cell, kind: type[Kind] | type[Channel] | type[Category])
     s = norm(text_of(value))
     prefix = {Kind: "kind", Channel: "channel", Category: "category"}[kind]
     for member in kind:
-        words = {member.value, norm(t(f"{prefix}.{member.value}", "zh")),
-                 norm(t(f"{prefix}.{member.value}", "en"))}
+        words = {
+            member.value,
+            norm(t(f"{prefix}.{member.value}", "zh")),
+            norm(t(f"{prefix}.{member.value}", "en")),
+        }
         if s in words:
             return member
     extra = {norm(k): v for k, v in _EXTRA_WORDS[kind].items()}
@@ -443,8 +648,7 @@ def normal_number(value: Cell) -> str:
 # ---------------------------------------------------------------- the check
 
 
-def validate(table: Table, mapping: dict[int, str], known: Known, options: Options
-             ) -> Report:
+def validate(table: Table, mapping: dict[int, str], known: Known, options: Options) -> Report:
     """Check every row of the table (docs/procedure.md §10). Pure: what exists comes in `known`."""
     check_mapping(table.headers, mapping)
     col = {target: i for i, target in mapping.items()}
@@ -457,12 +661,30 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
         plan, found = _check_row(table, col, excel_row, cells, known, options)
         if plan.number:
             if plan.number in known.numbers_taken:
-                found.append(_err(excel_row, table, col, "number", "imp.err.number_taken",
-                                  plan.number, number=plan.number))
+                found.append(
+                    _err(
+                        excel_row,
+                        table,
+                        col,
+                        "number",
+                        "imp.err.number_taken",
+                        plan.number,
+                        number=plan.number,
+                    )
+                )
             elif plan.number in first_row:
-                found.append(_err(excel_row, table, col, "number", "imp.err.number_twice",
-                                  plan.number, number=plan.number,
-                                  first=first_row[plan.number]))
+                found.append(
+                    _err(
+                        excel_row,
+                        table,
+                        col,
+                        "number",
+                        "imp.err.number_twice",
+                        plan.number,
+                        number=plan.number,
+                        first=first_row[plan.number],
+                    )
+                )
             else:
                 first_row[plan.number] = excel_row
         plan.ok = not any(p.level == "error" for p in found)
@@ -478,14 +700,28 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
     return Report(rows, problems, list(new_customers.values()), list(new_defects.values()))
 
 
-def _err(row: int, table: Table, col: dict[str, int], target: str, key: str, value: str = "",
-         level: str = "error", **params: Any) -> Problem:
+def _err(
+    row: int,
+    table: Table,
+    col: dict[str, int],
+    target: str,
+    key: str,
+    value: str = "",
+    level: str = "error",
+    **params: Any,
+) -> Problem:
     header = table.headers[col[target]] if target in col else ""
     return Problem(row, header, level, key, params, value[:200])
 
 
-def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, ...],
-               known: Known, options: Options) -> tuple[RowPlan, list[Problem]]:
+def _check_row(
+    table: Table,
+    col: dict[str, int],
+    row: int,
+    cells: tuple[Cell, ...],
+    known: Known,
+    options: Options,
+) -> tuple[RowPlan, list[Problem]]:
     found: list[Problem] = []
 
     def get(target: str) -> Cell:
@@ -513,8 +749,11 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
         except ValueError:
             problem(target, "imp.err.date")
             return None
-        at = (parsed.replace(tzinfo=known.tz) if isinstance(parsed, datetime)
-              else datetime.combine(parsed, time(0), known.tz))
+        at = (
+            parsed.replace(tzinfo=known.tz)
+            if isinstance(parsed, datetime)
+            else datetime.combine(parsed, time(0), known.tz)
+        )
         if at.date() > known.today:
             problem(target, "imp.err.future")
             return None
@@ -551,13 +790,23 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
     values["kind"] = choice("kind", Kind, Kind.COMPLAINT)
     values["channel"] = choice("channel", Channel, Channel.PHONE)
     values["category"] = choice("category", Category, Category.QUALITY)
-    for name, limit in (("customer_ref", MAX_SHORT), ("product_code", MAX_SHORT),
-                        ("product_name", MAX_SHORT * 2), ("order_no", MAX_SHORT),
-                        ("lot", MAX_SHORT), ("root_cause", MAX_TEXT),
-                        ("reply_text", MAX_TEXT)):
+    for name, limit in (
+        ("customer_ref", MAX_SHORT),
+        ("product_code", MAX_SHORT),
+        ("product_name", MAX_SHORT * 2),
+        ("order_no", MAX_SHORT),
+        ("lot", MAX_SHORT),
+        ("root_cause", MAX_TEXT),
+        ("reply_text", MAX_TEXT),
+    ):
         values[name] = text(name, limit)
-    product = known.products.get(norm(values["product_code"])) if values["product_code"] else \
-        known.products.get(norm(values["product_name"])) if values["product_name"] else None
+    product = (
+        known.products.get(norm(values["product_code"]))
+        if values["product_code"]
+        else known.products.get(norm(values["product_name"]))
+        if values["product_name"]
+        else None
+    )
     if product is not None:  # a product kesu knows: its code and name as kesu has them
         values["product_code"] = values["product_code"] or product[0]
         values["product_name"] = values["product_name"] or product[1]
@@ -567,8 +816,11 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
     values["description"] = description
     values["delivered_qty"] = qty("delivered_qty")
     values["defective_qty"] = qty("defective_qty")
-    if (values["delivered_qty"] is not None and values["defective_qty"] is not None
-            and values["defective_qty"] > values["delivered_qty"]):
+    if (
+        values["delivered_qty"] is not None
+        and values["defective_qty"] is not None
+        and values["defective_qty"] > values["delivered_qty"]
+    ):
         problem("defective_qty", "imp.err.defective_gt_delivered")
     delivered = when("delivery_date")
     values["delivery_date"] = delivered.astimezone(known.tz).date() if delivered else None
@@ -608,11 +860,11 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
             problem("defect_type", "imp.warn.defect_kept", "warning", name=defect)
 
     department = text("responsible_department", MAX_SHORT * 2)
-    values["responsible_department_id"] = known.departments.get(norm(department)) \
-        if department else None
+    values["responsible_department_id"] = (
+        known.departments.get(norm(department)) if department else None
+    )
     if department and values["responsible_department_id"] is None:
-        problem("responsible_department", "imp.warn.department_kept", "warning",
-                name=department)
+        problem("responsible_department", "imp.warn.department_kept", "warning", name=department)
 
     status = get("state")
     said_closed = parse_status(status) if status is not None else None
@@ -635,167 +887,33 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
     elif number and not _NUMBER_CHARS.fullmatch(number):
         problem("number", "imp.err.number_chars")
         number = ""
-    plan = RowPlan(row, values, number, customer, customer_id, defect, defect_id, department,
-                   closed)
+    plan = RowPlan(
+        row, values, number, customer, customer_id, defect, defect_id, department, closed
+    )
     return plan, found
 
 
 # ---------------------------------------------------------------- the report as a table
 
 
-REPORT_COLUMNS = ("imp.col.row", "imp.col.column", "imp.col.level", "imp.col.problem",
-                  "imp.col.value")
+REPORT_COLUMNS = (
+    "imp.col.row",
+    "imp.col.column",
+    "imp.col.level",
+    "imp.col.problem",
+    "imp.col.value",
+)
 
 
 def report_rows(report: Report, lang: str) -> list[tuple[int | str, str, str, str, str]]:
     """The report as the user reads it (and downloads it): row, column, level, problem, value."""
-    return [(p.row or "", p.column, t("imp.level." + p.level, lang), p.text(lang), p.value)
-            for p in sorted(report.problems, key=lambda p: (p.row, p.column))]
+    return [
+        (p.row or "", p.column, t("imp.level." + p.level, lang), p.text(lang), p.value)
+        for p in sorted(report.problems, key=lambda p: (p.row, p.column))
+    ]
 
 
 # ---------------------------------------------------------------- the use case
-
-
-class Importing(_Base):
-    """Mixed into core.services.Kesu: check and import an old register."""
-
-    def _importer(self, uow: UnitOfWork, actor: User) -> User:
-        """An administrator or the QA manager (品管经理) moves the old register in."""
-        me = self._actor(uow, actor)
-        if not (me.is_admin or me.title == Title.QA_MANAGER):
-            raise NotAllowed("imp.err.not_allowed")
-        return me
-
-    def may_import(self, actor: User) -> bool:
-        """Whether to offer the import at all: the user as stored now, not as the page has it."""
-        with self.uow() as uow:
-            try:
-                self._importer(uow, actor)
-            except DomainError:
-                return False
-            return True
-
-    def import_mapping(self, actor: User, headers: Sequence[str]) -> dict[int, str]:
-        """The mapping to offer for these headers: what was chosen before, else a guess."""
-        with self.uow() as uow:
-            self._importer(uow, actor)
-            return guess_mapping(headers, uow.settings.get(MAPPING_KEY) or {})
-
-    def check_import(self, actor: User, table: Table, mapping: dict[int, str],
-                     options: Options) -> Report:
-        """The row-by-row report; nothing is written."""
-        with self.uow() as uow:
-            self._importer(uow, actor)
-            return validate(table, mapping, self._known(uow, table, mapping), options)
-
-    def run_import(self, actor: User, table: Table, mapping: dict[int, str], options: Options,
-                   progress: Callable[[int, int], None] | None = None) -> ImportResult:
-        """Import the register in one unit of work: every row, or (options.clean_only) the rows
-        without errors; any error otherwise and nothing is written."""
-        now = self.clock()
-        with self.uow(write=True) as uow:
-            me = self._importer(uow, actor)
-            report = validate(table, mapping, self._known(uow, table, mapping), options)
-            if report.has_errors and not options.clean_only:
-                raise InvalidInput("imp.err.not_clean", n=report.error_rows)
-            plans = report.clean
-            if not plans:
-                raise InvalidInput("imp.err.nothing_clean")
-            customers = self._add_missing(uow, plans, options)
-            defects = {norm(d.name_zh): d.id for d in uow.ref.defect_types(True)} | \
-                {norm(d.code): d.id for d in uow.ref.defect_types(True)}
-            created_defects = 0
-            for name in report.new_defect_types:
-                if norm(name) not in defects:
-                    defects[norm(name)] = uow.ref.add(DefectType(0, _code(name, defects), name,
-                                                                 name))
-                    created_defects += 1
-            cal, tz = self._calendar(uow), self._settings(uow).tz
-            history = uow.settings.get("sla_history") or []
-            for plan in plans:  # first: a new number given below must not meet a later row's
-                parsed = numbering.parse_number(plan.number) if plan.number else None
-                if parsed is not None:
-                    uow.complaints.raise_serial(*parsed)
-            numbers: list[str] = []
-            for i, plan in enumerate(plans):
-                c = self._imported_case(uow, me, plan, customers, defects, cal, tz, now)
-                if c.state != State.CLOSED:
-                    first = sla.earliest(sla.due_times(CaseFile(c), [], cal, history, now))
-                    c.due_at, c.due_step = (first.due, first.step) if first else (None, "")
-                c.id = uow.complaints.add(c)
-                uow.events.add(Event(None, c.id, now, me.id, "imported",
-                                     _event_changes(table.filename, plan, c)))
-                numbers.append(c.number)
-                if progress is not None and (i % 100 == 0 or i == len(plans) - 1):
-                    progress(i + 1, len(plans))
-            uow.settings.set(MAPPING_KEY, remember(uow.settings.get(MAPPING_KEY) or {},
-                                                   table.headers, mapping))
-            uow.commit()
-        return ImportResult(len(plans), report.error_rows, sum(p.closed for p in plans),
-                            len(report.new_customers), created_defects, tuple(numbers))
-
-    def _known(self, uow: UnitOfWork, table: Table, mapping: dict[int, str]) -> Known:
-        cfg = self._settings(uow)
-        customers = {norm(c.name): (c.id, c.name) for c in uow.ref.customers(True)}
-        defects: dict[str, int] = {}
-        for d in uow.ref.defect_types(True):
-            for name in (d.code, d.name_zh, d.name_en):
-                defects.setdefault(norm(name), d.id)
-        departments: dict[str, int] = {}
-        for dep in uow.ref.departments(True):
-            for name in (dep.code, dep.name_zh, dep.name_en):
-                departments.setdefault(norm(name), dep.id)
-        products: dict[str, tuple[str, str]] = {}
-        for p in uow.ref.products(True):
-            products.setdefault(norm(p.code), (p.code, p.name))
-            products.setdefault(norm(p.name), (p.code, p.name))
-        col = {target: i for i, target in mapping.items()}.get("number")
-        wanted = sorted({normal_number(table.cell(cells, col)) for _, cells in table.rows}
-                        - {""}) if col is not None else []
-        return Known(customers, defects, departments, products,
-                     frozenset(uow.complaints.numbers_taken(wanted)), cfg.tz,
-                     self.clock().astimezone(cfg.tz).date())
-
-    def _add_missing(self, uow: UnitOfWork, plans: list[RowPlan], options: Options
-                     ) -> dict[str, int]:
-        """Customers by normalised name, the missing ones of the rows to import created."""
-        have = {norm(c.name): c.id for c in uow.ref.customers(True)}
-        for plan in plans:
-            key = norm(plan.customer)
-            if key not in have:
-                if not options.create_customers:  # validate() made it an error already
-                    raise InvalidInput("imp.err.unknown_customer", name=plan.customer)
-                have[key] = uow.ref.add(Customer(0, plan.customer))
-        return have
-
-    def _imported_case(self, uow: UnitOfWork, me: User, plan: RowPlan,
-                       customers: dict[str, int], defects: dict[str, int], cal: Any,
-                       tz: ZoneInfo, now: datetime) -> Complaint:
-        v = plan.values
-        received: datetime = v["received_at"]
-        number = plan.number
-        if not number:
-            period = numbering.period_of(received, tz)
-            number = numbering.format_number(period, uow.complaints.next_serial(period))
-        closed = plan.closed
-        c = Complaint(
-            id=None, number=number, received_at=received, channel=v["channel"],
-            received_by_id=me.id, kind=v["kind"], customer_id=customers[norm(plan.customer)],
-            description=v["description"], category=v["category"],
-            customer_ref=v["customer_ref"], product_code=v["product_code"],
-            product_name=v["product_name"], order_no=v["order_no"], lot=v["lot"],
-            delivered_qty=v["delivered_qty"], delivery_date=v["delivery_date"],
-            defective_qty=v["defective_qty"],
-            defect_type_id=plan.defect_type_id or (defects.get(norm(plan.defect_type))
-                                                   if plan.defect_type else None),
-            claimed_amount=v["claimed_amount"], severity_proposed=v["severity_proposed"],
-            severity=v["severity_proposed"] if closed else None,
-            responsible_department_id=v["responsible_department_id"],
-            root_cause=v["root_cause"], reply_text=v["reply_text"],
-            state=State.CLOSED if closed else State.REGISTERED,
-            closed_at=v["closed_at"] if closed else None,
-            created_at=now, updated_at=now, updated_by_id=me.id, imported=True)
-        return replace(c, close_wd=self._close_days(cal, c))
 
 
 def _code(name: str, taken: dict[str, int]) -> str:
@@ -809,10 +927,12 @@ def _code(name: str, taken: dict[str, int]) -> str:
 
 def _event_changes(filename: str, plan: RowPlan, c: Complaint) -> dict[str, list[str | None]]:
     """The "imported" event: the file and row it came from, and every value it brought."""
-    out: dict[str, list[str | None]] = {"import_file": [None, filename or "?"],
-                                        "import_row": [None, str(plan.row)],
-                                        "number": [None, c.number],
-                                        "customer": [None, plan.customer]}
+    out: dict[str, list[str | None]] = {
+        "import_file": [None, filename or "?"],
+        "import_row": [None, str(plan.row)],
+        "number": [None, c.number],
+        "customer": [None, plan.customer],
+    }
     if plan.defect_type:
         out["defect_type"] = [None, plan.defect_type]
     if plan.department:

@@ -23,7 +23,8 @@ class Role(StrEnum):
 
 
 class Title(StrEnum):
-    """A manager's position, which decides the approval steps they may sign (docs/procedure.md §6)."""
+    """A manager's position, which decides the approval steps they may sign (docs/procedure.md
+    §6)."""
 
     NONE = "none"
     QA_MANAGER = "qa_manager"
@@ -240,7 +241,8 @@ class DefectType:
 
 @dataclass
 class Complaint:
-    """One case, from receipt to closure (docs/procedure.md §3). Fields decided later come with later steps."""
+    """One case, from receipt to closure (docs/procedure.md §3). Fields decided later come with
+    later steps."""
 
     id: int | None
     number: str
@@ -312,7 +314,8 @@ class Complaint:
     standard_doc: str = ""
     merged_into_id: int | None = None
     closed_at: datetime | None = None
-    # the earliest due time of the open steps, kept up to date by every action (docs/procedure.md §7)
+    # the earliest due time of the open steps, kept up to date by every action (docs/procedure.md
+    # §7)
     due_at: datetime | None = None
     due_step: str = ""
     # working days from received to closed, fixed when the case closes (Stats, docs/procedure.md §9)
@@ -325,12 +328,30 @@ class Complaint:
         return self.severity or self.severity_proposed
 
 
-# The fields a user may set when logging or editing the record (docs/procedure.md §3, "Received" .. "Problem").
+# The fields a user may set when logging or editing the record (docs/procedure.md §3, "Received" ..
+# "Problem").
 EDITABLE_FIELDS: tuple[str, ...] = (
-    "received_at", "channel", "kind", "category", "customer_id", "customer_ref", "product_code",
-    "product_name", "order_no", "lot", "delivered_qty", "delivery_date", "defective_qty",
-    "defect_type_id", "where_found", "description", "request", "claimed_amount",
-    "severity_proposed", "sample_received", "sample_date",
+    "received_at",
+    "channel",
+    "kind",
+    "category",
+    "customer_id",
+    "customer_ref",
+    "product_code",
+    "product_name",
+    "order_no",
+    "lot",
+    "delivered_qty",
+    "delivery_date",
+    "defective_qty",
+    "defect_type_id",
+    "where_found",
+    "description",
+    "request",
+    "claimed_amount",
+    "severity_proposed",
+    "sample_received",
+    "sample_date",
 )
 
 
@@ -423,7 +444,8 @@ class Meeting:
 
 @dataclass(frozen=True)
 class StepTime:
-    """A timed step of a case once it is done (docs/procedure.md §7): the on-time rate per step on Stats."""
+    """A timed step of a case once it is done (docs/procedure.md §7): the on-time rate per step on
+    Stats."""
 
     id: int | None
     complaint_id: int

@@ -1,9 +1,11 @@
-"""The optional notification channels (docs/procedure.md §8): e-mail over SMTP and the group robots of
+"""The optional notification channels (docs/procedure.md §8): e-mail over SMTP and the group robots
+of
 WeCom 企业微信, DingTalk 钉钉 and Feishu 飞书 — what is configured, what a message says, what a
 robot is sent, how a robot's answer is read, and when a failed message is tried again.
 
 Pure: the outbox rows are written by the services, and adapters/delivery.py does the sending.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +80,14 @@ class ChannelConfig:
 
 def check_config(cfg: ChannelConfig) -> ChannelConfig:
     """The configuration trimmed and checked, or InvalidInput saying which field and why."""
-    c = replace(cfg, **{f.name: getattr(cfg, f.name).strip() for f in fields(cfg)
-                        if isinstance(getattr(cfg, f.name), str) and f.name != "smtp_password"})
+    c = replace(
+        cfg,
+        **{
+            f.name: getattr(cfg, f.name).strip()
+            for f in fields(cfg)
+            if isinstance(getattr(cfg, f.name), str) and f.name != "smtp_password"
+        },
+    )
     for name, limit in (("smtp_user", 200), ("smtp_password", 200), ("dingtalk_keyword", 50)):
         if len(getattr(c, name)) > limit:
             raise InvalidInput("err.too_long", field=name, n=limit)
@@ -98,8 +106,12 @@ def check_config(cfg: ChannelConfig) -> ChannelConfig:
     for name in ("wecom_url", "dingtalk_url", "feishu_url", "app_url"):
         value = getattr(c, name)
         parts = urlsplit(value)
-        if value and (len(value) > 500 or parts.scheme not in ("http", "https")
-                      or not parts.hostname or any(ch.isspace() for ch in value)):
+        if value and (
+            len(value) > 500
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or any(ch.isspace() for ch in value)
+        ):
             raise InvalidInput("err.url_format", field=name)
     if c.robot_language not in ("zh", "en"):
         raise InvalidInput("err.invalid_input")
@@ -141,8 +153,9 @@ class OutboxItem:
 
 def note_text(kind: str, params: dict[str, Any], lang: str) -> str:
     """The inbox line of a notification, in one language."""
-    return t("notify." + kind, lang, **{k: v for k, v in params.items()
-                                          if isinstance(v, (str, int))})
+    return t(
+        "notify." + kind, lang, **{k: v for k, v in params.items() if isinstance(v, (str, int))}
+    )
 
 
 def case_link(cfg: ChannelConfig, complaint_id: int | None) -> str:
@@ -157,8 +170,9 @@ def email(key: str, address: str, name: str, lang: str, text: str, link: str) ->
     if link:
         body += ["", t("mail.open_case", lang, url=link)]
     body += ["", "-- ", t("mail.footer", lang)]
-    return Message(key, "email", address, _subject(t("mail.subject", lang, text=text)),
-                   "\n".join(body))
+    return Message(
+        key, "email", address, _subject(t("mail.subject", lang, text=text)), "\n".join(body)
+    )
 
 
 def robot(key: str, channel: str, lang: str, text: str, names: list[str], link: str) -> Message:
@@ -175,8 +189,9 @@ def trial_message(channel: str, target: str, lang: str, now: datetime) -> Messag
     """What the Admin page's "send test message" sends."""
     text = t("mail.test_text", lang, at=now.strftime("%Y-%m-%d %H:%M:%S %Z"))
     if channel == "email":
-        return Message(f"test:{now.isoformat()}", "email", target,
-                       _subject(t("mail.test_subject", lang)), text)
+        return Message(
+            f"test:{now.isoformat()}", "email", target, _subject(t("mail.test_subject", lang)), text
+        )
     return Message(f"test:{now.isoformat()}", channel, channel, "", text)
 
 
@@ -229,4 +244,4 @@ def next_try(attempts: int, now: datetime) -> datetime | None:
 
 def short_error(text: str, limit: int = 1000) -> str:
     one = " ".join(str(text).split())
-    return one if len(one) <= limit else one[:limit - 1] + "…"
+    return one if len(one) <= limit else one[: limit - 1] + "…"

@@ -1,9 +1,11 @@
-"""Time limits (处理期限, docs/procedure.md §7): which steps of a case are open, when each is due on the
+"""Time limits (处理期限, docs/procedure.md §7): which steps of a case are open, when each is due on
+the
 working calendar, holds that pause the clock, granted extensions — and so what is overdue.
 
 Overdue is always derived from the case and its events, never a flag someone sets. Limits are
 settings with a history: a step is timed by the limits in force when it started.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,9 +31,17 @@ DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
 UNITS = ("wh", "wd", "h", "d")
 CLOCK_UNITS = {"h": 1, "d": 24}  # hours per unit of the units counted on the clock
 ANALYSING = frozenset({State.DISPATCHED, State.INVESTIGATING})
-BEFORE_REPLY = frozenset({State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
-                          State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL,
-                          State.REPLYING})
+BEFORE_REPLY = frozenset(
+    {
+        State.DISPATCHED,
+        State.INVESTIGATING,
+        State.ROOT_CAUSE,
+        State.CAPA_REVIEW,
+        State.DISPOSITION,
+        State.PENDING_APPROVAL,
+        State.REPLYING,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -64,22 +74,28 @@ def after(start: datetime, amount: float, unit: str, cal: WorkCalendar) -> datet
     return cal.add_working_time(start, hours=amount * (cal.hours_per_day if unit == "wd" else 1))
 
 
-def limits_in_force(history: list[dict[str, Any]], at: datetime
-                    ) -> dict[str, dict[str, tuple[float, str]]]:
+def limits_in_force(
+    history: list[dict[str, Any]], at: datetime
+) -> dict[str, dict[str, tuple[float, str]]]:
     """The limits that applied at `at`: the newest history entry from before it."""
     chosen = DEFAULT_LIMITS
     for entry in sorted(history, key=lambda e: str(e["from"])):
         if datetime.fromisoformat(str(entry["from"])) <= at:
-            saved = {step: {sev: (float(v[0]), str(v[1])) for sev, v in by.items()}
-                     for step, by in entry["limits"].items()}
+            saved = {
+                step: {sev: (float(v[0]), str(v[1])) for sev, v in by.items()}
+                for step, by in entry["limits"].items()
+            }
             # over the defaults: a step or severity the entry does not name stays timed
-            chosen = {step: {**DEFAULT_LIMITS.get(step, {}), **saved.get(step, {})}
-                      for step in {*DEFAULT_LIMITS, *saved}}
+            chosen = {
+                step: {**DEFAULT_LIMITS.get(step, {}), **saved.get(step, {})}
+                for step in {*DEFAULT_LIMITS, *saved}
+            }
     return {step: dict(by) for step, by in chosen.items()}  # the caller's own copy
 
 
-def limit_for(limits: dict[str, dict[str, tuple[float, str]]], step: str,
-              severity: Severity | None) -> tuple[float, str] | None:
+def limit_for(
+    limits: dict[str, dict[str, tuple[float, str]]], step: str, severity: Severity | None
+) -> tuple[float, str] | None:
     by = limits.get(step, {})
     if severity is not None and severity.value in by:
         return by[severity.value]
@@ -131,8 +147,9 @@ def _goods_received(events: list[Event]) -> datetime | None:
     return None
 
 
-def _holds(events: list[Event], since: datetime, now: datetime
-           ) -> tuple[list[tuple[datetime, datetime]], bool]:
+def _holds(
+    events: list[Event], since: datetime, now: datetime
+) -> tuple[list[tuple[datetime, datetime]], bool]:
     """Hold intervals overlapping [since, now]; and whether a hold is still running."""
     spans: list[tuple[datetime, datetime]] = []
     begun: datetime | None = None
@@ -148,8 +165,13 @@ def _holds(events: list[Event], since: datetime, now: datetime
     return [(a, b) for a, b in spans if b > a], running
 
 
-def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar,
-              history: list[dict[str, Any]], now: datetime) -> list[Due]:
+def due_times(
+    case: CaseFile,
+    events: list[Event],
+    cal: WorkCalendar,
+    history: list[dict[str, Any]],
+    now: datetime,
+) -> list[Due]:
     """Every open step with its due time on the calendar, holds and extensions applied."""
     out = []
     sev = case.complaint.effective_severity
@@ -184,8 +206,7 @@ def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar,
         extended = extended_at is not None
         if running:
             due = None
-        missing = tuple(cal.missing_years(started, due or now)) \
-            if unit not in CLOCK_UNITS else ()
+        missing = tuple(cal.missing_years(started, due or now)) if unit not in CLOCK_UNITS else ()
         out.append(Due(step, started, due, limit, extended, missing))
     return out
 

@@ -22,15 +22,13 @@ from calendar import monthrange
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from core.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput
 from core.i18n import t
-from core.model import Kind, RegisterFilter, RegisterRow, Role, Severity, User
+from core.model import Kind, Role, Severity
 
-if TYPE_CHECKING:
-    from core.ports import UnitOfWork, UowFactory
 
 PRESETS = ("this_week", "last_week", "this_month", "last_month", "this_quarter", "this_year",
            "custom")
@@ -295,73 +293,3 @@ def vital_few(bars: list[Bar]) -> list[Bar]:
     return out
 
 
-class Stats:
-    """The Stats service: one report per filter, read in one unit of work."""
-
-    uow: UowFactory
-    clock: Any
-
-    def _actor(self, uow: UnitOfWork, actor: User) -> User:
-        raise NotImplementedError
-
-    def _settings(self, uow: UnitOfWork) -> Any:
-        raise NotImplementedError
-
-    def _may_see_stats(self, uow: UnitOfWork, actor: User) -> User:
-        me = self._actor(uow, actor)
-        if not me.has(*STATS_ROLES):
-            raise NotAllowed("err.role_required", roles=",".join(r.value for r in STATS_ROLES))
-        return me
-
-    def stats_today(self) -> date:
-        """Today in the configured zone (what the presets count from)."""
-        with self.uow() as uow:
-            tz: ZoneInfo = self._settings(uow).tz
-            now: datetime = self.clock()
-            return now.astimezone(tz).date()
-
-    def stats_version(self) -> int:
-        """Grows with every change to any case (the newest event): the page's cache key."""
-        with self.uow() as uow:
-            return uow.stats.version()
-
-    def stats_cases(self, actor: User, flt: StatsFilter, dimension: str, key: str,
-                    page: int = 1, page_size: int = 50) -> tuple[list[RegisterRow], int]:
-        """The cases behind one bar of a breakdown (received in the period, filters applied)."""
-        an_id = key == "" or (key.isascii() and key.isdigit())
-        if dimension not in DIMENSIONS or key == "*others*" or (
-                dimension not in ("six_m", "product") and not an_id):
-            raise InvalidInput("err.stats_bar")  # an id dimension's key is a number or ""
-        with self.uow() as uow:
-            self._may_see_stats(uow, actor)
-        p = flt.period
-        reg = RegisterFilter(severities=(flt.severity,) if flt.severity else (),
-                             kinds=(flt.kind,) if flt.kind else (), date_from=p.start,
-                             date_to=p.end, customer_id=flt.customer_id,
-                             product_code=flt.product_code, department_id=flt.department_id,
-                             facet=(dimension, key), exclude_cancelled=True, page=page,
-                             page_size=page_size)
-        found: tuple[list[RegisterRow], int] = self.register(actor, reg)
-        return found
-
-    def register(self, actor: User, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
-        raise NotImplementedError
-
-    def stats(self, actor: User, flt: StatsFilter) -> StatsReport:
-        now: datetime = self.clock()
-        with self.uow() as uow:
-            self._may_see_stats(uow, actor)
-            tz: ZoneInfo = self._settings(uow).tz
-            before = previous(flt.period)
-            q = StatsQuery.of(flt, flt.period, tz, now)
-            qb = StatsQuery.of(flt, before, tz, now)
-            months = month_keys(flt.period.end)
-            return StatsReport(
-                filter=flt, before=before, now=now,
-                current=uow.stats.headline(q), previous=uow.stats.headline(qb),
-                on_time=uow.stats.on_time(q),
-                pareto={d: pareto(labelled(d, uow.stats.breakdown(q, d))) for d in DIMENSIONS},
-                months=months, monthly=uow.stats.monthly(q, months),
-                ageing=uow.stats.ageing(q, AGE_BUCKETS),
-                recurrences=uow.stats.recurrences(q, RECURRENCE_DAYS, RECURRENCE_MIN),
-                cost=uow.stats.cost(q, months), version=uow.stats.version())

@@ -1,8 +1,10 @@
-"""The complaint lifecycle as data: every transition of docs/procedure.md §5, who may take it, what it needs.
+"""The complaint lifecycle as data: every transition of docs/procedure.md §5, who may take it, what
+it needs.
 
 The Complaint page asks `available()` what this user may do now (and why not the rest); every
 service asks `check()` and raises NotAllowed with the reason otherwise. No page decides this.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,8 +33,9 @@ Guard = Callable[[CaseFile, User, Context], str | None]
 
 def _dispatch_approved(case: CaseFile, _u: User, ctx: Context) -> str | None:
     c = case.complaint
-    needed = (ctx.dispatch_approval == "all"
-              or (ctx.dispatch_approval == "a_only" and c.severity_proposed == Severity.A))
+    needed = ctx.dispatch_approval == "all" or (
+        ctx.dispatch_approval == "a_only" and c.severity_proposed == Severity.A
+    )
     return "why.dispatch_needs_approval" if needed and c.dispatch_approved_by_id is None else None
 
 
@@ -40,8 +43,9 @@ def _needs_dispatch_approval(case: CaseFile, _u: User, ctx: Context) -> str | No
     c = case.complaint
     if c.dispatch_approved_by_id is not None:
         return "why.dispatch_already_approved"
-    needed = (ctx.dispatch_approval == "all"
-              or (ctx.dispatch_approval == "a_only" and c.severity_proposed == Severity.A))
+    needed = ctx.dispatch_approval == "all" or (
+        ctx.dispatch_approval == "a_only" and c.severity_proposed == Severity.A
+    )
     return None if needed else "why.dispatch_approval_not_needed"
 
 
@@ -73,8 +77,7 @@ def not_own_department(case: CaseFile, user: User, ctx: Context | None = None) -
     return _of_responsible_department(case, user, ctx or Context(date.min))
 
 
-def _production_of_responsible_department(case: CaseFile, user: User, ctx: Context
-                                          ) -> str | None:
+def _production_of_responsible_department(case: CaseFile, user: User, ctx: Context) -> str | None:
     """Completing: production only for its own department; finance and management any case."""
     if user.has(Role.FINANCE):
         return None
@@ -144,11 +147,24 @@ class Transition:
     needs: tuple[str, ...] = field(default=())  # input the action asks for (for the UI)
 
 
-def _t(action: str, sources: set[State] | frozenset[State], target: State | None,
-       roles: set[Role], kinds: set[Kind] | None = None, guards: tuple[Guard, ...] = (),
-       needs: tuple[str, ...] = ()) -> Transition:
-    return Transition(action, frozenset(sources), target, frozenset(roles),
-                      frozenset(kinds) if kinds else frozenset(Kind), guards, needs)
+def _t(
+    action: str,
+    sources: set[State] | frozenset[State],
+    target: State | None,
+    roles: set[Role],
+    kinds: set[Kind] | None = None,
+    guards: tuple[Guard, ...] = (),
+    needs: tuple[str, ...] = (),
+) -> Transition:
+    return Transition(
+        action,
+        frozenset(sources),
+        target,
+        frozenset(roles),
+        frozenset(kinds) if kinds else frozenset(Kind),
+        guards,
+        needs,
+    )
 
 
 S, R, K = State, Role, Kind
@@ -157,44 +173,119 @@ SHORT = {K.SUGGESTION, K.INQUIRY}
 LIVE = (_not_on_hold,)
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t("approve_dispatch", {S.REGISTERED}, None, {R.MANAGEMENT}, COMPLAINT,
-       (_needs_dispatch_approval,)),
-    _t("dispatch", {S.REGISTERED}, S.DISPATCHED, {R.SALES, R.MANAGEMENT}, COMPLAINT,
-       LIVE + (_severity_proposed, _dispatch_approved)),
+    _t(
+        "approve_dispatch",
+        {S.REGISTERED},
+        None,
+        {R.MANAGEMENT},
+        COMPLAINT,
+        (_needs_dispatch_approval,),
+    ),
+    _t(
+        "dispatch",
+        {S.REGISTERED},
+        S.DISPATCHED,
+        {R.SALES, R.MANAGEMENT},
+        COMPLAINT,
+        LIVE + (_severity_proposed, _dispatch_approved),
+    ),
     _t("route_short", {S.REGISTERED}, S.REPLYING, {R.SALES, R.MANAGEMENT}, SHORT, LIVE),
     _t("return_to_sales", {S.DISPATCHED}, S.REGISTERED, {R.QA}, COMPLAINT, LIVE, ("reason",)),
     _t("acknowledge", {S.DISPATCHED}, S.INVESTIGATING, {R.QA}, COMPLAINT, LIVE),
-    _t("classify_valid", {S.INVESTIGATING}, S.ROOT_CAUSE, {R.QA}, COMPLAINT, LIVE,
-       ("category", "severity", "department")),
-    _t("classify_invalid", {S.INVESTIGATING}, S.DISPOSITION, {R.QA}, COMPLAINT, LIVE,
-       ("reason",)),
-    _t("submit_analysis", {S.ROOT_CAUSE}, S.CAPA_REVIEW, {R.PRODUCTION, R.MANAGEMENT},
-       COMPLAINT, LIVE + (_of_responsible_department, _capa_planned),
-       ("production_facts", "root_cause")),
+    _t(
+        "classify_valid",
+        {S.INVESTIGATING},
+        S.ROOT_CAUSE,
+        {R.QA},
+        COMPLAINT,
+        LIVE,
+        ("category", "severity", "department"),
+    ),
+    _t("classify_invalid", {S.INVESTIGATING}, S.DISPOSITION, {R.QA}, COMPLAINT, LIVE, ("reason",)),
+    _t(
+        "submit_analysis",
+        {S.ROOT_CAUSE},
+        S.CAPA_REVIEW,
+        {R.PRODUCTION, R.MANAGEMENT},
+        COMPLAINT,
+        LIVE + (_of_responsible_department, _capa_planned),
+        ("production_facts", "root_cause"),
+    ),
     _t("send_back", {S.CAPA_REVIEW}, S.ROOT_CAUSE, {R.QA}, COMPLAINT, LIVE, ("reason",)),
     _t("approve_capa", {S.CAPA_REVIEW}, S.DISPOSITION, {R.QA}, COMPLAINT, LIVE),
-    _t("propose", {S.DISPOSITION}, S.PENDING_APPROVAL, {R.SALES}, COMPLAINT,
-       LIVE + (_dispositions_proposed,), ("customer_position",)),
-    _t("approve_step", {S.PENDING_APPROVAL}, None, {R.MANAGEMENT, R.QA}, COMPLAINT,
-       (_pending_steps,)),
-    _t("reject_step", {S.PENDING_APPROVAL}, S.DISPOSITION, {R.MANAGEMENT, R.QA}, COMPLAINT,
-       (_pending_steps,), ("reason",)),
+    _t(
+        "propose",
+        {S.DISPOSITION},
+        S.PENDING_APPROVAL,
+        {R.SALES},
+        COMPLAINT,
+        LIVE + (_dispositions_proposed,),
+        ("customer_position",),
+    ),
+    _t(
+        "approve_step",
+        {S.PENDING_APPROVAL},
+        None,
+        {R.MANAGEMENT, R.QA},
+        COMPLAINT,
+        (_pending_steps,),
+    ),
+    _t(
+        "reject_step",
+        {S.PENDING_APPROVAL},
+        S.DISPOSITION,
+        {R.MANAGEMENT, R.QA},
+        COMPLAINT,
+        (_pending_steps,),
+        ("reason",),
+    ),
     _t("reply", {S.REPLYING}, None, {R.SALES}, None, LIVE, ("reply",)),
-    _t("complete", {S.IMPLEMENTING}, S.VERIFYING, {R.PRODUCTION, R.FINANCE, R.MANAGEMENT},
-       COMPLAINT, LIVE + (_production_of_responsible_department, _executed)),
-    _t("verify", {S.VERIFYING}, None, {R.QA}, COMPLAINT, LIVE + (_verification_due,),
-       ("verdict",)),
+    _t(
+        "complete",
+        {S.IMPLEMENTING},
+        S.VERIFYING,
+        {R.PRODUCTION, R.FINANCE, R.MANAGEMENT},
+        COMPLAINT,
+        LIVE + (_production_of_responsible_department, _executed),
+    ),
+    _t("verify", {S.VERIFYING}, None, {R.QA}, COMPLAINT, LIVE + (_verification_due,), ("verdict",)),
     _t("follow_up", {S.FOLLOW_UP}, None, {R.SALES}, COMPLAINT, LIVE, ("satisfaction",)),
-    _t("cancel", OPEN, S.CANCELLED, {R.SALES, R.MANAGEMENT}, None,
-       (_sales_before_investigation,), ("reason",)),
-    _t("merge", OPEN, S.CANCELLED, {R.SALES, R.QA, R.MANAGEMENT}, None,
-       (_merge_allowed,), ("target",)),
-    _t("reopen", {S.CLOSED}, S.ROOT_CAUSE, {R.MANAGEMENT, R.QA}, COMPLAINT, (_valid,),
-       ("reason",)),
-    _t("hold", OPEN - {S.REGISTERED}, None, {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT}, None,
-       LIVE + (not_own_department,), ("reason",)),
-    _t("resume", OPEN, None, {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT}, None,
-       (_on_hold, not_own_department)),
+    _t(
+        "cancel",
+        OPEN,
+        S.CANCELLED,
+        {R.SALES, R.MANAGEMENT},
+        None,
+        (_sales_before_investigation,),
+        ("reason",),
+    ),
+    _t(
+        "merge",
+        OPEN,
+        S.CANCELLED,
+        {R.SALES, R.QA, R.MANAGEMENT},
+        None,
+        (_merge_allowed,),
+        ("target",),
+    ),
+    _t("reopen", {S.CLOSED}, S.ROOT_CAUSE, {R.MANAGEMENT, R.QA}, COMPLAINT, (_valid,), ("reason",)),
+    _t(
+        "hold",
+        OPEN - {S.REGISTERED},
+        None,
+        {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT},
+        None,
+        LIVE + (not_own_department,),
+        ("reason",),
+    ),
+    _t(
+        "resume",
+        OPEN,
+        None,
+        {R.SALES, R.QA, R.PRODUCTION, R.MANAGEMENT},
+        None,
+        (_on_hold, not_own_department),
+    ),
 )
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}
@@ -226,5 +317,8 @@ def check(action: str, case: CaseFile, user: User, ctx: Context) -> None:
 def available(case: CaseFile, user: User, ctx: Context) -> list[tuple[str, str | None]]:
     """Actions of the current state: (action, None) if allowed, else (action, why not)."""
     c = case.complaint
-    return [(t.action, why_not(t.action, case, user, ctx)) for t in TRANSITIONS
-            if c.state in t.sources and c.kind in t.kinds]
+    return [
+        (t.action, why_not(t.action, case, user, ctx))
+        for t in TRANSITIONS
+        if c.state in t.sources and c.kind in t.kinds
+    ]

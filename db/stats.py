@@ -1,6 +1,8 @@
-"""Stats aggregated by the database (docs/procedure.md §9): GROUP BY, window functions, no case table in
+"""Stats aggregated by the database (docs/procedure.md §9): GROUP BY, window functions, no case
+table in
 memory. Works the same on SQLite and PostgreSQL; the two differ only in how a UTC timestamp
 becomes a local month and how 30 days are subtracted, both kept in small helpers here."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -8,7 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Numeric, and_, case, cast, exists, func, literal, literal_column, or_, select,
+    Numeric,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -16,8 +27,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.model import State, StepStatus
 from core.stats import Bar, Headline, OnTime, Recurrence, StatsQuery
 from db.tables import (
-    ApprovalStepRow, ComplaintRow, CostLineRow, CustomerRow, DefectTypeRow, DepartmentRow,
-    EventRow, ProductRow, StepTimeRow,
+    ApprovalStepRow,
+    ComplaintRow,
+    CostLineRow,
+    CustomerRow,
+    DefectTypeRow,
+    DepartmentRow,
+    EventRow,
+    ProductRow,
+    StepTimeRow,
 )
 
 C = ComplaintRow
@@ -26,8 +44,10 @@ OPEN_STATES = [s.value for s in State if s.is_open]
 
 # the case column each breakdown groups by (also the register's click-through filter)
 FACETS: dict[str, Any] = {
-    "defect_type": C.defect_type_id, "six_m": C.root_cause_6m,
-    "department": C.responsible_department_id, "customer": C.customer_id,
+    "defect_type": C.defect_type_id,
+    "six_m": C.root_cause_6m,
+    "department": C.responsible_department_id,
+    "customer": C.customer_id,
     "product": C.product_code,
 }
 
@@ -36,8 +56,7 @@ def facet_condition(dimension: str, key: str) -> ColumnElement[bool]:
     """Cases in one bar of a breakdown; key "" is the bar of cases without a value."""
     col = FACETS[dimension]
     if key == "":
-        return or_(col.is_(None), col == "") if dimension in ("six_m", "product") \
-            else col.is_(None)
+        return or_(col.is_(None), col == "") if dimension in ("six_m", "product") else col.is_(None)
     if dimension in ("six_m", "product"):
         return col == key  # type: ignore[no-any-return]
     return col == int(key)  # type: ignore[no-any-return]
@@ -67,8 +86,10 @@ def scope(q: Any) -> list[ColumnElement[bool]]:
 
 
 def filtered(q: Any) -> bool:
-    return any(v not in (None, "") for v in (q.customer_id, q.product_code, q.department_id,
-                                               q.severity, q.kind))
+    return any(
+        v not in (None, "")
+        for v in (q.customer_id, q.product_code, q.department_id, q.severity, q.kind)
+    )
 
 
 def _utc(dt: datetime) -> datetime:
@@ -90,8 +111,7 @@ class SqlStats:
         """'YYYY-MM' of a stored UTC timestamp in the local zone (fixed offset)."""
         if self.dialect == "sqlite":
             return func.strftime("%Y-%m", col, f"{minutes:+d} minutes")
-        return func.to_char(col + literal_column(f"interval '{int(minutes)} minutes'"),
-                            "YYYY-MM")
+        return func.to_char(col + literal_column(f"interval '{int(minutes)} minutes'"), "YYYY-MM")
 
     def _day_number(self, col: Any) -> Any:
         """A timestamp as a number of days (fractional), for RANGE windows in days."""
@@ -124,68 +144,109 @@ class SqlStats:
         if end >= _utc(q.now):  # the period is still running: open now
             open_ = self._count(*base, C.state.in_(OPEN_STATES))
         else:
-            open_ = self._count(*base, C.received_at < end,
-                                or_(C.closed_at.is_(None), C.closed_at >= end))
-        overdue = self._count(*base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None),
-                              C.due_at < _utc(q.now))
-        ranked = (select(C.close_wd.label("d"),
-                         func.cume_dist().over(order_by=C.close_wd).label("cd"))
-                  .where(*base, closed, C.close_wd.is_not(None)).subquery())
-        avg_days, p90 = self.s.execute(select(
-            func.avg(ranked.c.d),
-            func.min(case((ranked.c.cd >= 0.9, ranked.c.d))))).one()
-        approved = (select(EventRow.complaint_id.label("cid"))
-                    .where(EventRow.action == "approve_capa", EventRow.at >= since,
-                           EventRow.at < until).distinct().subquery())
+            open_ = self._count(
+                *base, C.received_at < end, or_(C.closed_at.is_(None), C.closed_at >= end)
+            )
+        overdue = self._count(
+            *base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None), C.due_at < _utc(q.now)
+        )
+        ranked = (
+            select(C.close_wd.label("d"), func.cume_dist().over(order_by=C.close_wd).label("cd"))
+            .where(*base, closed, C.close_wd.is_not(None))
+            .subquery()
+        )
+        avg_days, p90 = self.s.execute(
+            select(func.avg(ranked.c.d), func.min(case((ranked.c.cd >= 0.9, ranked.c.d))))
+        ).one()
+        approved = (
+            select(EventRow.complaint_id.label("cid"))
+            .where(EventRow.action == "approve_capa", EventRow.at >= since, EventRow.at < until)
+            .distinct()
+            .subquery()
+        )
         ftr_ok, ftr_total = self.s.execute(
-            select(func.coalesce(func.sum(case((C.sent_back_count == 0, 1), else_=0)), 0),
-                   func.count(C.id))
-            .join(approved, approved.c.cid == C.id).where(*base)).one()
+            select(
+                func.coalesce(func.sum(case((C.sent_back_count == 0, 1), else_=0)), 0),
+                func.count(C.id),
+            )
+            .join(approved, approved.c.cid == C.id)
+            .where(*base)
+        ).one()
         sat, sat_n = self.s.execute(
-            select(func.avg(C.satisfaction_score), func.count(C.satisfaction_score))
-            .where(*base, C.followup_date >= q.since.date(),
-                   C.followup_date < q.until.date(), C.satisfaction_score.is_not(None))).one()
+            select(func.avg(C.satisfaction_score), func.count(C.satisfaction_score)).where(
+                *base,
+                C.followup_date >= q.since.date(),
+                C.followup_date < q.until.date(),
+                C.satisfaction_score.is_not(None),
+            )
+        ).one()
         cost, back = self.s.execute(
-            select(func.coalesce(func.sum(CostLineRow.amount), 0),
-                   func.coalesce(func.sum(CostLineRow.charge_back), 0))
+            select(
+                func.coalesce(func.sum(CostLineRow.amount), 0),
+                func.coalesce(func.sum(CostLineRow.charge_back), 0),
+            )
             .join(C, C.id == CostLineRow.complaint_id)
-            .where(*base, received, _approved_round())).one()
+            .where(*base, received, _approved_round())
+        ).one()
         return Headline(
-            received=self._count(*base, received), closed=self._count(*base, closed),
-            open=open_, overdue=overdue, avg_days=_dec(avg_days, "0.1"),
-            p90_days=_dec(p90, "0.1"), ftr_ok=int(ftr_ok), ftr_total=int(ftr_total),
-            satisfaction=_dec(sat, "0.01"), satisfaction_n=int(sat_n),
-            cost=_dec(cost) or Decimal("0.00"), charged_back=_dec(back) or Decimal("0.00"))
+            received=self._count(*base, received),
+            closed=self._count(*base, closed),
+            open=open_,
+            overdue=overdue,
+            avg_days=_dec(avg_days, "0.1"),
+            p90_days=_dec(p90, "0.1"),
+            ftr_ok=int(ftr_ok),
+            ftr_total=int(ftr_total),
+            satisfaction=_dec(sat, "0.01"),
+            satisfaction_n=int(sat_n),
+            cost=_dec(cost) or Decimal("0.00"),
+            charged_back=_dec(back) or Decimal("0.00"),
+        )
 
     def on_time(self, q: StatsQuery) -> list[OnTime]:
-        sel = select(StepTimeRow.step, func.sum(case((StepTimeRow.on_time, 1), else_=0)),
-                     func.count(StepTimeRow.id))
+        sel = select(
+            StepTimeRow.step,
+            func.sum(case((StepTimeRow.on_time, 1), else_=0)),
+            func.count(StepTimeRow.id),
+        )
         if filtered(q):  # a step done stays done if its case is cancelled later
             sel = sel.join(C, C.id == StepTimeRow.complaint_id).where(*scope(q)[1:])
         rows = self.s.execute(
             sel.where(StepTimeRow.done_at >= _utc(q.since), StepTimeRow.done_at < _utc(q.until))
-            .group_by(StepTimeRow.step).order_by(StepTimeRow.step)).all()
+            .group_by(StepTimeRow.step)
+            .order_by(StepTimeRow.step)
+        ).all()
         return [OnTime(str(step), int(ok or 0), int(n)) for step, ok, n in rows]
 
     def breakdown(self, q: StatsQuery, dimension: str) -> list[Bar]:
         col = FACETS[dimension]
         received = and_(C.received_at >= _utc(q.since), C.received_at < _utc(q.until))
-        counted = (select(col.label("k"), func.count(C.id).label("n"))
-                   .where(*scope(q), received).group_by(col).subquery())
+        counted = (
+            select(col.label("k"), func.count(C.id).label("n"))
+            .where(*scope(q), received)
+            .group_by(col)
+            .subquery()
+        )
         label: tuple[Any, Any]
         if dimension == "defect_type":
-            q2 = select(counted.c.k, counted.c.n, DefectTypeRow.name_zh, DefectTypeRow.name_en
-                        ).outerjoin(DefectTypeRow, DefectTypeRow.id == counted.c.k)
+            q2 = select(
+                counted.c.k, counted.c.n, DefectTypeRow.name_zh, DefectTypeRow.name_en
+            ).outerjoin(DefectTypeRow, DefectTypeRow.id == counted.c.k)
         elif dimension == "department":
-            q2 = select(counted.c.k, counted.c.n, DepartmentRow.name_zh, DepartmentRow.name_en
-                        ).outerjoin(DepartmentRow, DepartmentRow.id == counted.c.k)
+            q2 = select(
+                counted.c.k, counted.c.n, DepartmentRow.name_zh, DepartmentRow.name_en
+            ).outerjoin(DepartmentRow, DepartmentRow.id == counted.c.k)
         elif dimension == "customer":
-            q2 = select(counted.c.k, counted.c.n, CustomerRow.name, CustomerRow.name
-                        ).outerjoin(CustomerRow, CustomerRow.id == counted.c.k)
+            q2 = select(counted.c.k, counted.c.n, CustomerRow.name, CustomerRow.name).outerjoin(
+                CustomerRow, CustomerRow.id == counted.c.k
+            )
         elif dimension == "product":
-            name = (select(ProductRow.name).where(func.lower(ProductRow.code)
-                                                  == func.lower(counted.c.k))
-                    .limit(1).scalar_subquery())
+            name = (
+                select(ProductRow.name)
+                .where(func.lower(ProductRow.code) == func.lower(counted.c.k))
+                .limit(1)
+                .scalar_subquery()
+            )
             label = (name, name)
             q2 = select(counted.c.k, counted.c.n, *label)
         else:  # six_m: the service names the categories
@@ -204,16 +265,25 @@ class SqlStats:
         rows = self.s.execute(
             select(month, SEVERITY, func.count(C.id))
             .where(*scope(q), C.received_at >= start, C.received_at < end)
-            .group_by(month, SEVERITY)).all()
+            .group_by(month, SEVERITY)
+        ).all()
         return sorted((str(m), s or "", int(n)) for m, s, n in rows)
 
     def ageing(self, q: StatsQuery, buckets: tuple[int, ...]) -> list[tuple[int, str, int]]:
         now = _utc(q.now)
-        bucket = case(*((C.received_at > now - timedelta(days=lo), buckets[i - 1])
-                        for i, lo in enumerate(buckets) if i > 0), else_=buckets[-1])
+        bucket = case(
+            *(
+                (C.received_at > now - timedelta(days=lo), buckets[i - 1])
+                for i, lo in enumerate(buckets)
+                if i > 0
+            ),
+            else_=buckets[-1],
+        )
         rows = self.s.execute(
             select(bucket, SEVERITY, func.count(C.id))
-            .where(*scope(q), C.state.in_(OPEN_STATES)).group_by(bucket, SEVERITY)).all()
+            .where(*scope(q), C.state.in_(OPEN_STATES))
+            .group_by(bucket, SEVERITY)
+        ).all()
         return sorted((int(b), s or "", int(n)) for b, s, n in rows)
 
     def recurrences(self, q: StatsQuery, days: int, minimum: int) -> list[Recurrence]:
@@ -223,56 +293,92 @@ class SqlStats:
         received in the `days` up to it (cancelled cases never count)."""
         since, until = _utc(q.since), _utc(q.until)
         day = self._day_number(C.received_at)
-        n = func.count(C.id).over(partition_by=[C.product_code, C.defect_type_id],
-                                  order_by=day, range_=(-days, 0))
+        n = func.count(C.id).over(
+            partition_by=[C.product_code, C.defect_type_id], order_by=day, range_=(-days, 0)
+        )
         hit = case((and_(*scope(q), C.received_at >= since), 1), else_=0)
-        counted = (select(C.product_code.label("p"), C.defect_type_id.label("d"),
-                          C.received_at.label("at"), n.label("n"), hit.label("hit"))
-                   .where(C.state != State.CANCELLED.value, C.product_code != "",
-                          C.defect_type_id.is_not(None),
-                          C.received_at >= since - timedelta(days=days),
-                          C.received_at < until).subquery())
+        counted = (
+            select(
+                C.product_code.label("p"),
+                C.defect_type_id.label("d"),
+                C.received_at.label("at"),
+                n.label("n"),
+                hit.label("hit"),
+            )
+            .where(
+                C.state != State.CANCELLED.value,
+                C.product_code != "",
+                C.defect_type_id.is_not(None),
+                C.received_at >= since - timedelta(days=days),
+                C.received_at < until,
+            )
+            .subquery()
+        )
         rows = self.s.execute(
-            select(counted.c.p, counted.c.d, func.max(counted.c.n), func.max(counted.c.at),
-                   DefectTypeRow.name_zh, DefectTypeRow.name_en)
+            select(
+                counted.c.p,
+                counted.c.d,
+                func.max(counted.c.n),
+                func.max(counted.c.at),
+                DefectTypeRow.name_zh,
+                DefectTypeRow.name_en,
+            )
             .join(DefectTypeRow, DefectTypeRow.id == counted.c.d)
             .where(counted.c.hit == 1, counted.c.n >= minimum)
             .group_by(counted.c.p, counted.c.d, DefectTypeRow.name_zh, DefectTypeRow.name_en)
-            .order_by(func.max(counted.c.n).desc(), counted.c.p)).all()
+            .order_by(func.max(counted.c.n).desc(), counted.c.p)
+        ).all()
         out = []
         for p, d, count, last, zh, en in rows:
             at = last if isinstance(last, datetime) else datetime.fromisoformat(str(last))
-            out.append(Recurrence(str(p), int(d), f"{p} · {zh}", f"{p} · {en}", int(count),
-                                  at.replace(tzinfo=timezone.utc)))
+            out.append(
+                Recurrence(
+                    str(p),
+                    int(d),
+                    f"{p} · {zh}",
+                    f"{p} · {en}",
+                    int(count),
+                    at.replace(tzinfo=timezone.utc),
+                )
+            )
         return out
 
-    def cost(self, q: StatsQuery, months: list[str]
-             ) -> list[tuple[str, str, str, str, Decimal]]:
+    def cost(self, q: StatsQuery, months: list[str]) -> list[tuple[str, str, str, str, Decimal]]:
         start, end = self._months_window(q, months)
         month = self._local_month(C.received_at, q.tz_minutes)
         dept = func.coalesce(CostLineRow.department_id, C.responsible_department_id)
-        summed = (select(month.label("m"), dept.label("k"),
-                         func.sum(CostLineRow.amount).label("a"))
-                  .join(C, C.id == CostLineRow.complaint_id)
-                  .where(*scope(q), C.received_at >= start, C.received_at < end,
-                         _approved_round())
-                  .group_by(month, dept).subquery())
+        summed = (
+            select(month.label("m"), dept.label("k"), func.sum(CostLineRow.amount).label("a"))
+            .join(C, C.id == CostLineRow.complaint_id)
+            .where(*scope(q), C.received_at >= start, C.received_at < end, _approved_round())
+            .group_by(month, dept)
+            .subquery()
+        )
         rows = self.s.execute(
-            select(summed.c.m, summed.c.k, DepartmentRow.name_zh, DepartmentRow.name_en,
-                   cast(summed.c.a, Numeric(14, 2)))
-            .outerjoin(DepartmentRow, DepartmentRow.id == summed.c.k)).all()
-        return sorted((str(m), "" if k is None else str(k), zh or "", en or "",
-                       _dec(a) or Decimal("0.00")) for m, k, zh, en, a in rows)
+            select(
+                summed.c.m,
+                summed.c.k,
+                DepartmentRow.name_zh,
+                DepartmentRow.name_en,
+                cast(summed.c.a, Numeric(14, 2)),
+            ).outerjoin(DepartmentRow, DepartmentRow.id == summed.c.k)
+        ).all()
+        return sorted(
+            (str(m), "" if k is None else str(k), zh or "", en or "", _dec(a) or Decimal("0.00"))
+            for m, k, zh, en, a in rows
+        )
 
 
 def _approved_round() -> ColumnElement[bool]:
     """A cost line counts once its round's dispositions were approved: the round has
     approval steps and none of them is still pending, rejected or void."""
     steps = ApprovalStepRow
-    has = exists().where(steps.complaint_id == CostLineRow.complaint_id,
-                         steps.round == CostLineRow.round)
-    unapproved = exists().where(steps.complaint_id == CostLineRow.complaint_id,
-                                steps.round == CostLineRow.round,
-                                steps.status != StepStatus.APPROVED.value)
+    has = exists().where(
+        steps.complaint_id == CostLineRow.complaint_id, steps.round == CostLineRow.round
+    )
+    unapproved = exists().where(
+        steps.complaint_id == CostLineRow.complaint_id,
+        steps.round == CostLineRow.round,
+        steps.status != StepStatus.APPROVED.value,
+    )
     return and_(has, ~unapproved)
-

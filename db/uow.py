@@ -1,4 +1,6 @@
-"""Repositories and the unit of work: rows <-> domain objects, mapped explicitly (docs/architecture.md §4)."""
+"""Repositories and the unit of work: rows <-> domain objects, mapped explicitly
+(docs/architecture.md §4)."""
+
 from __future__ import annotations
 
 import enum
@@ -92,9 +94,18 @@ T = TypeVar("T")
 
 
 def _user(r: UserRow) -> User:
-    return User(r.id, r.username, r.display_name,
-                frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
-                r.approval_level, Title(r.title), r.active, Lang(r.language), r.email)
+    return User(
+        r.id,
+        r.username,
+        r.display_name,
+        frozenset(Role(x) for x in r.roles.split(",") if x),
+        r.department_id,
+        r.approval_level,
+        Title(r.title),
+        r.active,
+        Lang(r.language),
+        r.email,
+    )
 
 
 class SqlUsers:
@@ -113,11 +124,18 @@ class SqlUsers:
         return [_user(r) for r in self.s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def add(self, user: User, password_hash: str) -> int:
-        r = UserRow(username=user.username, display_name=user.display_name,
-                    password_hash=password_hash, roles=",".join(sorted(user.roles)),
-                    department_id=user.department_id, approval_level=user.approval_level,
-                    title=user.title.value, active=user.active, language=user.language.value,
-                    email=user.email)
+        r = UserRow(
+            username=user.username,
+            display_name=user.display_name,
+            password_hash=password_hash,
+            roles=",".join(sorted(user.roles)),
+            department_id=user.department_id,
+            approval_level=user.approval_level,
+            title=user.title.value,
+            active=user.active,
+            language=user.language.value,
+            email=user.email,
+        )
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -146,9 +164,11 @@ class SqlUsers:
         self.s.add(LoginAttemptRow(username=username[:100], at=at, success=success))
 
     def failures_since(self, username: str, since: datetime) -> list[datetime]:
-        q = select(LoginAttemptRow.at).where(LoginAttemptRow.username == username,
-                                             LoginAttemptRow.at >= since,
-                                             LoginAttemptRow.success.is_(False))
+        q = select(LoginAttemptRow.at).where(
+            LoginAttemptRow.username == username,
+            LoginAttemptRow.at >= since,
+            LoginAttemptRow.success.is_(False),
+        )
         return list(self.s.scalars(q))
 
     def unlocked_at(self, username: str) -> datetime | None:
@@ -160,13 +180,26 @@ class SqlUsers:
 
 # ---------------------------------------------------------------- reference data
 
-_REF = {Department: DepartmentRow, Customer: CustomerRow, Product: ProductRow,
-        DefectType: DefectTypeRow}
+_REF = {
+    Department: DepartmentRow,
+    Customer: CustomerRow,
+    Product: ProductRow,
+    DefectType: DefectTypeRow,
+}
 
 
 def _customer(r: CustomerRow) -> Customer:
-    return Customer(r.id, r.name, Market(r.market), Lang(r.language), r.contact, r.phone,
-                    r.email, r.address, r.active)
+    return Customer(
+        r.id,
+        r.name,
+        Market(r.market),
+        Lang(r.language),
+        r.contact,
+        r.phone,
+        r.email,
+        r.address,
+        r.active,
+    )
 
 
 class SqlRef:
@@ -180,19 +213,25 @@ class SqlRef:
         return list(self.s.scalars(q))
 
     def departments(self, include_inactive: bool = False) -> list[Department]:
-        return [Department(r.id, r.code, r.name_zh, r.name_en, r.active)
-                for r in self._all(DepartmentRow, DepartmentRow.code, include_inactive)]
+        return [
+            Department(r.id, r.code, r.name_zh, r.name_en, r.active)
+            for r in self._all(DepartmentRow, DepartmentRow.code, include_inactive)
+        ]
 
     def customers(self, include_inactive: bool = False) -> list[Customer]:
         return [_customer(r) for r in self._all(CustomerRow, CustomerRow.name, include_inactive)]
 
     def products(self, include_inactive: bool = False) -> list[Product]:
-        return [Product(r.id, r.code, r.name, r.active)
-                for r in self._all(ProductRow, ProductRow.code, include_inactive)]
+        return [
+            Product(r.id, r.code, r.name, r.active)
+            for r in self._all(ProductRow, ProductRow.code, include_inactive)
+        ]
 
     def defect_types(self, include_inactive: bool = False) -> list[DefectType]:
-        return [DefectType(r.id, r.code, r.name_zh, r.name_en, r.active)
-                for r in self._all(DefectTypeRow, DefectTypeRow.code, include_inactive)]
+        return [
+            DefectType(r.id, r.code, r.name_zh, r.name_en, r.active)
+            for r in self._all(DefectTypeRow, DefectTypeRow.code, include_inactive)
+        ]
 
     @staticmethod
     def _values(item: Any) -> dict[str, Any]:
@@ -213,11 +252,20 @@ class SqlRef:
 
 # ---------------------------------------------------------------- complaints
 
-_ENUMS: dict[str, Any] = {"channel": Channel, "kind": Kind, "category": Category,
-                          "where_found": WhereFound, "request": Request,
-                          "severity_proposed": Severity, "state": State, "severity": Severity,
-                          "validity": Validity, "root_cause_6m": SixM,
-                          "reply_method": ReplyMethod, "satisfaction": Satisfaction}
+_ENUMS: dict[str, Any] = {
+    "channel": Channel,
+    "kind": Kind,
+    "category": Category,
+    "where_found": WhereFound,
+    "request": Request,
+    "severity_proposed": Severity,
+    "state": State,
+    "severity": Severity,
+    "validity": Validity,
+    "root_cause_6m": SixM,
+    "reply_method": ReplyMethod,
+    "satisfaction": Satisfaction,
+}
 _FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
 
 
@@ -264,8 +312,12 @@ class SqlComplaints:
         PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): everything read
         after it is current, so a concurrent action meets the new version -> StaleCase,
         rather than a mix of the old case and the other writer's records."""
-        r = self.s.get(ComplaintRow, complaint_id, populate_existing=True,
-                       with_for_update={"key_share": True} if self.lock else None)
+        r = self.s.get(
+            ComplaintRow,
+            complaint_id,
+            populate_existing=True,
+            with_for_update={"key_share": True} if self.lock else None,
+        )
         return _complaint(r) if r else None
 
     def by_number(self, number: str) -> Complaint | None:
@@ -280,29 +332,42 @@ class SqlComplaints:
         """
         dialect = self.s.get_bind().dialect.name
         ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-        self.s.execute(ins_mod.insert(NumberCounterRow).values(period=period, last_serial=0)
-                       .on_conflict_do_nothing(index_elements=["period"]))
+        self.s.execute(
+            ins_mod.insert(NumberCounterRow)
+            .values(period=period, last_serial=0)
+            .on_conflict_do_nothing(index_elements=["period"])
+        )
         serial = self.s.execute(
-            update(NumberCounterRow).where(NumberCounterRow.period == period)
+            update(NumberCounterRow)
+            .where(NumberCounterRow.period == period)
             .values(last_serial=NumberCounterRow.last_serial + 1)
-            .returning(NumberCounterRow.last_serial)).scalar_one()
+            .returning(NumberCounterRow.last_serial)
+        ).scalar_one()
         return int(serial)
 
     def raise_serial(self, period: str, serial: int) -> None:
         dialect = self.s.get_bind().dialect.name
         ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-        self.s.execute(ins_mod.insert(NumberCounterRow).values(period=period, last_serial=0)
-                       .on_conflict_do_nothing(index_elements=["period"]))
-        self.s.execute(update(NumberCounterRow).where(NumberCounterRow.period == period,
-                                                      NumberCounterRow.last_serial < serial)
-                       .values(last_serial=serial))
+        self.s.execute(
+            ins_mod.insert(NumberCounterRow)
+            .values(period=period, last_serial=0)
+            .on_conflict_do_nothing(index_elements=["period"])
+        )
+        self.s.execute(
+            update(NumberCounterRow)
+            .where(NumberCounterRow.period == period, NumberCounterRow.last_serial < serial)
+            .values(last_serial=serial)
+        )
 
     def numbers_taken(self, numbers: Sequence[str]) -> set[str]:
         found: set[str] = set()
         wanted = list(numbers)
         for i in range(0, len(wanted), 500):  # bounded IN lists
-            found.update(self.s.scalars(select(ComplaintRow.number).where(
-                ComplaintRow.number.in_(wanted[i:i + 500]))))
+            found.update(
+                self.s.scalars(
+                    select(ComplaintRow.number).where(ComplaintRow.number.in_(wanted[i : i + 500]))
+                )
+            )
         return found
 
     def add(self, complaint: Complaint) -> int:
@@ -316,12 +381,14 @@ class SqlComplaints:
         res = self.s.execute(
             update(ComplaintRow)
             .where(ComplaintRow.id == complaint.id, ComplaintRow.version == expected_version)
-            .values(**_complaint_values(complaint)))
+            .values(**_complaint_values(complaint))
+        )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             cur = self.s.get(ComplaintRow, complaint.id, populate_existing=True)
             who = self.s.get(UserRow, cur.updated_by_id) if cur and cur.updated_by_id else None
-            raise StaleCase(who=who.display_name if who else "?",
-                            at=cur.updated_at if cur else None)
+            raise StaleCase(
+                who=who.display_name if who else "?", at=cur.updated_at if cur else None
+            )
 
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
         conds: list[Any] = []
@@ -333,16 +400,29 @@ class SqlComplaints:
             # case — 划伤 matches the same either way, and LIKE is 4× faster. The customer's
             # name is matched in the small customers table, so counting needs no join
             # (issue #6: 100,000 cases)
-            plain = (self.s.get_bind().dialect.name == "sqlite"
-                     or text.lower() == text.upper())
+            plain = self.s.get_bind().dialect.name == "sqlite" or text.lower() == text.upper()
 
             def match(col: Any) -> Any:
                 return col.like(like, escape="\\") if plain else col.ilike(like, escape="\\")
+
             named = select(CustomerRow.id).where(match(CustomerRow.name))
-            conds.append(or_(ComplaintRow.customer_id.in_(named), *(match(col) for col in (
-                ComplaintRow.number, ComplaintRow.product_code,
-                ComplaintRow.order_no, ComplaintRow.description, ComplaintRow.product_name,
-                ComplaintRow.lot, ComplaintRow.customer_ref))))
+            conds.append(
+                or_(
+                    ComplaintRow.customer_id.in_(named),
+                    *(
+                        match(col)
+                        for col in (
+                            ComplaintRow.number,
+                            ComplaintRow.product_code,
+                            ComplaintRow.order_no,
+                            ComplaintRow.description,
+                            ComplaintRow.product_name,
+                            ComplaintRow.lot,
+                            ComplaintRow.customer_ref,
+                        )
+                    ),
+                )
+            )
         if flt.states:
             conds.append(ComplaintRow.state.in_([s.value for s in flt.states]))
         if flt.severities:
@@ -350,10 +430,13 @@ class SqlComplaints:
         if flt.kinds:
             conds.append(ComplaintRow.kind.in_([k.value for k in flt.kinds]))
         if flt.overdue_only:
-            conds.append(and_(ComplaintRow.due_at < (flt.now or datetime.now(timezone.utc)),
-                              ComplaintRow.on_hold_since.is_(None),
-                              ComplaintRow.state.notin_([State.CLOSED.value,
-                                                         State.CANCELLED.value])))
+            conds.append(
+                and_(
+                    ComplaintRow.due_at < (flt.now or datetime.now(timezone.utc)),
+                    ComplaintRow.on_hold_since.is_(None),
+                    ComplaintRow.state.notin_([State.CLOSED.value, State.CANCELLED.value]),
+                )
+            )
         if flt.since is not None:
             conds.append(ComplaintRow.received_at >= flt.since)
         if flt.until is not None:
@@ -365,57 +448,124 @@ class SqlComplaints:
             conds.append(facet_condition(*flt.facet))
         where = and_(True, *conds)
         total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
-        sort_cols = {"received_at": ComplaintRow.received_at, "number": ComplaintRow.number,
-                     "customer": CustomerRow.name, "state": ComplaintRow.state,
-                     "severity": _SEVERITY}
+        sort_cols = {
+            "received_at": ComplaintRow.received_at,
+            "number": ComplaintRow.number,
+            "customer": CustomerRow.name,
+            "state": ComplaintRow.state,
+            "severity": _SEVERITY,
+        }
         col = sort_cols.get(flt.sort, ComplaintRow.received_at)
-        order = [col.desc() if flt.descending else col.asc(),
-                 ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc()]
-        q = (select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at,
-                    CustomerRow.name, ComplaintRow.kind, ComplaintRow.state,
-                    _SEVERITY, ComplaintRow.product_code,
-                    ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
-                    func.substr(ComplaintRow.description, 1, 120), ComplaintRow.due_at)
-             .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
-             .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
-             .where(where).order_by(*order)
-             .limit(flt.page_size).offset((flt.page - 1) * flt.page_size))
-        rows = [RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
-                            Severity(r[6]) if r[6] else None, r[7], r[8],
-                            f"{r[9]}|{r[10]}" if r[9] else "", r[11],
-                            _utc(r[12]) if r[12] and r[5] not in _CLOSED else None)
-                for r in self.s.execute(q)]
+        order = [
+            col.desc() if flt.descending else col.asc(),
+            ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc(),
+        ]
+        q = (
+            select(
+                ComplaintRow.id,
+                ComplaintRow.number,
+                ComplaintRow.received_at,
+                CustomerRow.name,
+                ComplaintRow.kind,
+                ComplaintRow.state,
+                _SEVERITY,
+                ComplaintRow.product_code,
+                ComplaintRow.order_no,
+                DefectTypeRow.name_zh,
+                DefectTypeRow.name_en,
+                func.substr(ComplaintRow.description, 1, 120),
+                ComplaintRow.due_at,
+            )
+            .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
+            .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
+            .where(where)
+            .order_by(*order)
+            .limit(flt.page_size)
+            .offset((flt.page - 1) * flt.page_size)
+        )
+        rows = [
+            RegisterRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                Kind(r[4]),
+                State(r[5]),
+                Severity(r[6]) if r[6] else None,
+                r[7],
+                r[8],
+                f"{r[9]}|{r[10]}" if r[9] else "",
+                r[11],
+                _utc(r[12]) if r[12] and r[5] not in _CLOSED else None,
+            )
+            for r in self.s.execute(q)
+        ]
         return rows, int(total)
 
-    def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
-                             defect_type_id: int | None, since: datetime) -> list[Candidate]:
+    def duplicate_candidates(
+        self,
+        customer_id: int,
+        order_no: str,
+        product_code: str,
+        defect_type_id: int | None,
+        since: datetime,
+    ) -> list[Candidate]:
         ors: list[Any] = []
         if order_no:
-            ors.append(and_(ComplaintRow.customer_id == customer_id,
-                            func.lower(ComplaintRow.order_no) == order_no.lower()))
+            ors.append(
+                and_(
+                    ComplaintRow.customer_id == customer_id,
+                    func.lower(ComplaintRow.order_no) == order_no.lower(),
+                )
+            )
         if product_code and defect_type_id is not None:
-            ors.append(and_(func.lower(ComplaintRow.product_code) == product_code.lower(),
-                            ComplaintRow.defect_type_id == defect_type_id,
-                            ComplaintRow.received_at >= since))
+            ors.append(
+                and_(
+                    func.lower(ComplaintRow.product_code) == product_code.lower(),
+                    ComplaintRow.defect_type_id == defect_type_id,
+                    ComplaintRow.received_at >= since,
+                )
+            )
         if not ors:
             return []
-        q = (select(ComplaintRow).where(or_(*ors), ComplaintRow.state != State.CANCELLED.value)
-             .order_by(ComplaintRow.received_at.desc()).limit(20))
-        return [Candidate(r.id, r.number, r.customer_id, r.order_no, r.product_code,
-                          r.defect_type_id, r.received_at) for r in self.s.scalars(q)]
+        q = (
+            select(ComplaintRow)
+            .where(or_(*ors), ComplaintRow.state != State.CANCELLED.value)
+            .order_by(ComplaintRow.received_at.desc())
+            .limit(20)
+        )
+        return [
+            Candidate(
+                r.id,
+                r.number,
+                r.customer_id,
+                r.order_no,
+                r.product_code,
+                r.defect_type_id,
+                r.received_at,
+            )
+            for r in self.s.scalars(q)
+        ]
 
-    def in_states(self, states: Sequence[State], limit: int = 5000,
-                  ids: Collection[int] | None = None) -> list[Complaint]:
+    def in_states(
+        self, states: Sequence[State], limit: int = 5000, ids: Collection[int] | None = None
+    ) -> list[Complaint]:
         # plain rows, not ORM objects: thousands of open cases for My Tasks (issue #6)
         # SQLite's planner (no histograms) guesses 1/13 of the cases per state and would scan
         # all 100,000 in date order rather than sort; but the open states are a few percent:
         # a unary + keeps it off the date index, so it takes the state index
         sqlite_db = self.s.get_bind().dialect.name == "sqlite"
-        newest = (sql_text("+complaints.received_at DESC") if sqlite_db
-                  else ComplaintRow.received_at.desc())
-        q = (select(*ComplaintRow.__table__.columns)
-             .where(ComplaintRow.state.in_([s.value for s in states]))
-             .order_by(newest).limit(limit))
+        newest = (
+            sql_text("+complaints.received_at DESC")
+            if sqlite_db
+            else ComplaintRow.received_at.desc()
+        )
+        q = (
+            select(*ComplaintRow.__table__.columns)
+            .where(ComplaintRow.state.in_([s.value for s in states]))
+            .order_by(newest)
+            .limit(limit)
+        )
         if ids is not None:
             q = q.where(ComplaintRow.id.in_(sorted(ids)))
         result = self.s.execute(q)
@@ -423,27 +573,51 @@ class SqlComplaints:
         return [_complaint_of(dict(zip(keys, r, strict=True))) for r in result]
 
     def closed_without_days(self, limit: int) -> list[Complaint]:
-        rows = self.s.scalars(select(ComplaintRow).where(
-            ComplaintRow.state == State.CLOSED.value, ComplaintRow.closed_at.is_not(None),
-            ComplaintRow.close_wd.is_(None)).order_by(ComplaintRow.id).limit(limit))
+        rows = self.s.scalars(
+            select(ComplaintRow)
+            .where(
+                ComplaintRow.state == State.CLOSED.value,
+                ComplaintRow.closed_at.is_not(None),
+                ComplaintRow.close_wd.is_(None),
+            )
+            .order_by(ComplaintRow.id)
+            .limit(limit)
+        )
         return [_complaint(r) for r in rows]
 
     def due_before(self, at: datetime, limit: int = 5000, offset: int = 0) -> list[Complaint]:
         open_states = [x.value for x in State if x.is_open]
-        q = (select(ComplaintRow).where(ComplaintRow.state.in_(open_states),
-                                        ComplaintRow.due_at <= at)
-             .order_by(ComplaintRow.due_at, ComplaintRow.id).limit(limit).offset(offset))
+        q = (
+            select(ComplaintRow)
+            .where(ComplaintRow.state.in_(open_states), ComplaintRow.due_at <= at)
+            .order_by(ComplaintRow.due_at, ComplaintRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
         return [_complaint(r) for r in self.s.scalars(q)]
 
-    def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
-                         since: datetime, until: datetime) -> int:
+    def count_same_issue(
+        self,
+        product_code: str,
+        defect_type_id: int,
+        severity: Severity,
+        since: datetime,
+        until: datetime,
+    ) -> int:
         """Cases of the same issue at the same severity (final, else proposed) in a window."""
         sev = _SEVERITY
-        q = select(func.count()).select_from(ComplaintRow).where(
-            func.lower(ComplaintRow.product_code) == product_code.lower(),
-            ComplaintRow.defect_type_id == defect_type_id, sev == severity.value,
-            ComplaintRow.received_at >= since, ComplaintRow.received_at <= until,
-            ComplaintRow.state != State.CANCELLED.value)
+        q = (
+            select(func.count())
+            .select_from(ComplaintRow)
+            .where(
+                func.lower(ComplaintRow.product_code) == product_code.lower(),
+                ComplaintRow.defect_type_id == defect_type_id,
+                sev == severity.value,
+                ComplaintRow.received_at >= since,
+                ComplaintRow.received_at <= until,
+                ComplaintRow.state != State.CANCELLED.value,
+            )
+        )
         return int(self.s.scalar(q) or 0)
 
 
@@ -455,9 +629,14 @@ class SqlEvents:
         self.s = s
 
     def add(self, event: Event) -> int:
-        r = EventRow(complaint_id=event.complaint_id, at=event.at, user_id=event.user_id,
-                     action=event.action, changes=json.dumps(event.changes, ensure_ascii=False),
-                     comment=event.comment)
+        r = EventRow(
+            complaint_id=event.complaint_id,
+            at=event.at,
+            user_id=event.user_id,
+            action=event.action,
+            changes=json.dumps(event.changes, ensure_ascii=False),
+            comment=event.comment,
+        )
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -466,21 +645,36 @@ class SqlEvents:
         newest = int(self.s.scalar(select(func.max(EventRow.id))) or 0)
         if event_id < 0 or newest <= event_id:
             return newest, set()
-        q = (select(EventRow.complaint_id).where(EventRow.id > event_id, EventRow.id <= newest)
-             .distinct().limit(limit + 1))
+        q = (
+            select(EventRow.complaint_id)
+            .where(EventRow.id > event_id, EventRow.id <= newest)
+            .distinct()
+            .limit(limit + 1)
+        )
         return newest, set(self.s.scalars(q))
 
     def for_complaint(self, complaint_id: int) -> list[Event]:
-        q = (select(EventRow).where(EventRow.complaint_id == complaint_id)
-             .order_by(EventRow.at, EventRow.id))
-        return [Event(r.id, r.complaint_id, r.at, r.user_id, r.action, json.loads(r.changes),
-                      r.comment) for r in self.s.scalars(q)]
+        q = (
+            select(EventRow)
+            .where(EventRow.complaint_id == complaint_id)
+            .order_by(EventRow.at, EventRow.id)
+        )
+        return [
+            Event(r.id, r.complaint_id, r.at, r.user_id, r.action, json.loads(r.changes), r.comment)
+            for r in self.s.scalars(q)
+        ]
 
 
 _RECORDS: dict[type, Any] = {
-    CapaAction: CapaActionRow, Containment: ContainmentRow, Disposition: DispositionRow,
-    CostLine: CostLineRow, ApprovalStep: ApprovalStepRow, Meeting: MeetingRow,
-    Assessment: AssessmentRow, Delegation: DelegationRow, StepTime: StepTimeRow,
+    CapaAction: CapaActionRow,
+    Containment: ContainmentRow,
+    Disposition: DispositionRow,
+    CostLine: CostLineRow,
+    ApprovalStep: ApprovalStepRow,
+    Meeting: MeetingRow,
+    Assessment: AssessmentRow,
+    Delegation: DelegationRow,
+    StepTime: StepTimeRow,
 }
 _TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: DispositionType}
 
@@ -550,37 +744,66 @@ class SqlRecords:
             q = q.where(table.c[k] == (v.value if isinstance(v, enum.Enum) else v))
         result = self.s.execute(q)
         keys = list(result.keys())
-        return [self._from_row(kind, SimpleNamespace(**dict(zip(keys, r, strict=True))))
-                for r in result]
+        return [
+            self._from_row(kind, SimpleNamespace(**dict(zip(keys, r, strict=True)))) for r in result
+        ]
 
 
 class SqlNotifications:
     def __init__(self, s: Session) -> None:
         self.s = s
 
-    def add(self, user_id: int, complaint_id: int | None, kind: str, params: dict[str, Any],
-            at: datetime) -> int:
-        r = NotificationRow(user_id=user_id, complaint_id=complaint_id, kind=kind,
-                            params=json.dumps(params, ensure_ascii=False, default=str),
-                            created_at=at)
+    def add(
+        self,
+        user_id: int,
+        complaint_id: int | None,
+        kind: str,
+        params: dict[str, Any],
+        at: datetime,
+    ) -> int:
+        r = NotificationRow(
+            user_id=user_id,
+            complaint_id=complaint_id,
+            kind=kind,
+            params=json.dumps(params, ensure_ascii=False, default=str),
+            created_at=at,
+        )
         self.s.add(r)
         self.s.flush()
         return r.id
 
     def for_user(self, user_id: int, limit: int = 200) -> list[Notification]:
-        q = (select(NotificationRow).where(NotificationRow.user_id == user_id)
-             .order_by(NotificationRow.id.desc()).limit(limit))
-        return [Notification(r.id, r.user_id, r.complaint_id, r.kind, json.loads(r.params),
-                             r.created_at, r.read_at) for r in self.s.scalars(q)]
+        q = (
+            select(NotificationRow)
+            .where(NotificationRow.user_id == user_id)
+            .order_by(NotificationRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            Notification(
+                r.id,
+                r.user_id,
+                r.complaint_id,
+                r.kind,
+                json.loads(r.params),
+                r.created_at,
+                r.read_at,
+            )
+            for r in self.s.scalars(q)
+        ]
 
     def unread_count(self, user_id: int) -> int:
-        q = select(func.count()).select_from(NotificationRow).where(
-            NotificationRow.user_id == user_id, NotificationRow.read_at.is_(None))
+        q = (
+            select(func.count())
+            .select_from(NotificationRow)
+            .where(NotificationRow.user_id == user_id, NotificationRow.read_at.is_(None))
+        )
         return int(self.s.scalar(q) or 0)
 
     def mark_read(self, user_id: int, ids: Sequence[int] | None, at: datetime) -> int:
-        q = update(NotificationRow).where(NotificationRow.user_id == user_id,
-                                          NotificationRow.read_at.is_(None))
+        q = update(NotificationRow).where(
+            NotificationRow.user_id == user_id, NotificationRow.read_at.is_(None)
+        )
         if ids is not None:
             q = q.where(NotificationRow.id.in_(list(ids)))
         return int(self.s.execute(q.values(read_at=at)).rowcount)  # type: ignore[attr-defined]
@@ -592,21 +815,37 @@ class SqlAttachments:
 
     @staticmethod
     def _att(r: AttachmentRow) -> Attachment:
-        return Attachment(r.id, r.complaint_id, r.sha256, r.filename, r.content_type, r.size,
-                          r.uploaded_by_id, r.uploaded_at)
+        return Attachment(
+            r.id,
+            r.complaint_id,
+            r.sha256,
+            r.filename,
+            r.content_type,
+            r.size,
+            r.uploaded_by_id,
+            r.uploaded_at,
+        )
 
     def add(self, attachment: Attachment) -> int:
-        r = AttachmentRow(complaint_id=attachment.complaint_id, sha256=attachment.sha256,
-                          filename=attachment.filename, content_type=attachment.content_type,
-                          size=attachment.size, uploaded_by_id=attachment.uploaded_by_id,
-                          uploaded_at=attachment.uploaded_at)
+        r = AttachmentRow(
+            complaint_id=attachment.complaint_id,
+            sha256=attachment.sha256,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            uploaded_by_id=attachment.uploaded_by_id,
+            uploaded_at=attachment.uploaded_at,
+        )
         self.s.add(r)
         self.s.flush()
         return r.id
 
     def for_complaint(self, complaint_id: int) -> list[Attachment]:
-        q = (select(AttachmentRow).where(AttachmentRow.complaint_id == complaint_id)
-             .order_by(AttachmentRow.id))
+        q = (
+            select(AttachmentRow)
+            .where(AttachmentRow.complaint_id == complaint_id)
+            .order_by(AttachmentRow.id)
+        )
         return [self._att(r) for r in self.s.scalars(q)]
 
     def get(self, attachment_id: int) -> Attachment | None:
@@ -625,8 +864,9 @@ class SqlSettings:
 
     def _all(self) -> dict[str, str]:
         if self._stored is None:
-            self._stored = {k: v for k, v in self.s.execute(select(SettingRow.key,
-                                                                   SettingRow.value))}
+            self._stored = {
+                k: v for k, v in self.s.execute(select(SettingRow.key, SettingRow.value))
+            }
         return self._stored
 
     def get(self, key: str) -> Any | None:
@@ -651,14 +891,26 @@ def _insert_new(s: Session, row: Any, values: dict[str, Any], keys: list[str]) -
     """
     dialect: Any = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
     # RETURNING says whether a row went in (an ORM-executed INSERT reports no rowcount)
-    res = s.execute(dialect.insert(row).values(**values).on_conflict_do_nothing(
-        index_elements=keys).returning(*row.__table__.primary_key.columns))
+    res = s.execute(
+        dialect.insert(row)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(*row.__table__.primary_key.columns)
+    )
     return res.first() is not None
 
 
 def _outbox_item(r: OutboxRow) -> OutboxItem:
-    return OutboxItem(r.id, Message(r.key, r.channel, r.target, r.subject, r.body), r.status,
-                      r.attempts, r.next_try_at, r.last_error, r.created_at, r.sent_at)
+    return OutboxItem(
+        r.id,
+        Message(r.key, r.channel, r.target, r.subject, r.body),
+        r.status,
+        r.attempts,
+        r.next_try_at,
+        r.last_error,
+        r.created_at,
+        r.sent_at,
+    )
 
 
 class SqlOutbox:
@@ -669,26 +921,49 @@ class SqlOutbox:
 
     def add(self, message: Message, at: datetime) -> bool:
         m = message
-        return _insert_new(self.s, OutboxRow, {
-            "key": m.key[:200], "channel": m.channel, "target": m.target[:500],
-            "subject": m.subject[:300], "body": m.body, "status": "pending", "attempts": 0,
-            "next_try_at": at, "last_error": "", "created_at": at}, ["key"])
+        return _insert_new(
+            self.s,
+            OutboxRow,
+            {
+                "key": m.key[:200],
+                "channel": m.channel,
+                "target": m.target[:500],
+                "subject": m.subject[:300],
+                "body": m.body,
+                "status": "pending",
+                "attempts": 0,
+                "next_try_at": at,
+                "last_error": "",
+                "created_at": at,
+            },
+            ["key"],
+        )
 
     def due(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
-        q = (select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.next_try_at <= now)
-             .order_by(OutboxRow.next_try_at, OutboxRow.id).limit(limit))
+        q = (
+            select(OutboxRow)
+            .where(OutboxRow.status == "pending", OutboxRow.next_try_at <= now)
+            .order_by(OutboxRow.next_try_at, OutboxRow.id)
+            .limit(limit)
+        )
         return [_outbox_item(r) for r in self.s.scalars(q)]
 
     def claim(self, item_id: int, attempts: int, until: datetime) -> bool:
         res = self.s.execute(
-            update(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.status == "pending",
-                                    OutboxRow.attempts == attempts)
-            .values(attempts=attempts + 1, next_try_at=until))
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == item_id,
+                OutboxRow.status == "pending",
+                OutboxRow.attempts == attempts,
+            )
+            .values(attempts=attempts + 1, next_try_at=until)
+        )
         return int(res.rowcount) == 1  # type: ignore[attr-defined]
 
     def mark_sent(self, item_id: int, at: datetime) -> None:
-        self.s.execute(update(OutboxRow).where(OutboxRow.id == item_id)
-                       .values(status="sent", sent_at=at))
+        self.s.execute(
+            update(OutboxRow).where(OutboxRow.id == item_id).values(status="sent", sent_at=at)
+        )
 
     def mark_failed(self, item_id: int, error: str, next_try_at: datetime | None) -> None:
         values: dict[str, Any] = {"last_error": error}
@@ -703,13 +978,20 @@ class SqlOutbox:
         return {str(status): int(n) for status, n in self.s.execute(q)}
 
     def recent(self, statuses: Sequence[str], limit: int = 20) -> list[OutboxItem]:
-        q = (select(OutboxRow).where(OutboxRow.status.in_(list(statuses)))
-             .order_by(OutboxRow.id.desc()).limit(limit))
+        q = (
+            select(OutboxRow)
+            .where(OutboxRow.status.in_(list(statuses)))
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
         return [_outbox_item(r) for r in self.s.scalars(q)]
 
     def retry_failed(self, now: datetime) -> int:
-        res = self.s.execute(update(OutboxRow).where(OutboxRow.status == "failed")
-                             .values(status="pending", attempts=0, next_try_at=now))
+        res = self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == "failed")
+            .values(status="pending", attempts=0, next_try_at=now)
+        )
         return int(res.rowcount)  # type: ignore[attr-defined]
 
 
@@ -719,14 +1001,25 @@ class SqlEscalations:
 
     def fired(self, complaint_id: int) -> set[tuple[str, datetime, int]]:
         q = select(EscalationRow.step, EscalationRow.started_at, EscalationRow.level).where(
-            EscalationRow.complaint_id == complaint_id)
+            EscalationRow.complaint_id == complaint_id
+        )
         return {(step, started, level) for step, started, level in self.s.execute(q)}
 
-    def add(self, complaint_id: int, step: str, started: datetime, level: int,
-            at: datetime) -> bool:
-        return _insert_new(self.s, EscalationRow, {
-            "complaint_id": complaint_id, "step": step, "started_at": started, "level": level,
-            "at": at}, ["complaint_id", "step", "started_at", "level"])
+    def add(
+        self, complaint_id: int, step: str, started: datetime, level: int, at: datetime
+    ) -> bool:
+        return _insert_new(
+            self.s,
+            EscalationRow,
+            {
+                "complaint_id": complaint_id,
+                "step": step,
+                "started_at": started,
+                "level": level,
+                "at": at,
+            },
+            ["complaint_id", "step", "started_at", "level"],
+        )
 
 
 class SqlLeases:
@@ -737,18 +1030,25 @@ class SqlLeases:
         """Insert-if-missing, else one conditional UPDATE: it takes the row lock (PostgreSQL)
         or the write lock (SQLite), and a racing second UPDATE re-reads the row and finds it
         held — so two processes never both hold the lease."""
-        if _insert_new(self.s, LeaseRow, {"name": name, "holder": holder, "expires_at": until},
-                       ["name"]):
+        if _insert_new(
+            self.s, LeaseRow, {"name": name, "holder": holder, "expires_at": until}, ["name"]
+        ):
             return True
         res = self.s.execute(
-            update(LeaseRow).where(LeaseRow.name == name,
-                                   or_(LeaseRow.expires_at <= now, LeaseRow.holder == holder))
-            .values(holder=holder, expires_at=until))
+            update(LeaseRow)
+            .where(
+                LeaseRow.name == name, or_(LeaseRow.expires_at <= now, LeaseRow.holder == holder)
+            )
+            .values(holder=holder, expires_at=until)
+        )
         return int(res.rowcount) == 1  # type: ignore[attr-defined]
 
     def release(self, name: str, holder: str, now: datetime) -> None:
-        self.s.execute(update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
-                       .values(expires_at=now))
+        self.s.execute(
+            update(LeaseRow)
+            .where(LeaseRow.name == name, LeaseRow.holder == holder)
+            .values(expires_at=now)
+        )
 
 
 # ---------------------------------------------------------------- unit of work
@@ -790,4 +1090,3 @@ class SqlUowFactory:
 
     def __call__(self, write: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.factory, write)
-

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui.auth import session_renewed
 from ui.context import done, flash, kesu, me, show_flash, tr
+from core import usecases as uc
 
 user = me()
 st.title(tr("account.title"))
@@ -19,7 +20,7 @@ with st.form("change_password", clear_on_submit=True):
     if st.form_submit_button(tr("common.save"), type="primary"):
         if new != new2:
             st.error(tr("setup.mismatch"))
-        elif done(kesu().change_password, user, old, new):
+        elif done(uc.accounts.change_password, kesu(), user, old, new):
             session_renewed()  # this session and a fresh cookie count as issued after it
             flash("success", tr("account.changed"))
             st.rerun()

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui.approve import card, delegation
 from ui.context import attempt, kesu, me, show_flash, tr
+from core import usecases as uc
 
 SHOWN = 10  # cards at a time: a phone screen, and a manager back from a trip (issue #6)
 
@@ -12,7 +13,7 @@ user = me()
 st.title(tr("appr.title"))
 show_flash()
 shown = int(st.session_state.get("appr_shown", SHOWN))
-cards = attempt(kesu().pending_approvals, user, shown + 1) or []
+cards = attempt(uc.worklists.pending_approvals, kesu(), user, shown + 1) or []
 if not cards:
     st.info(tr("appr.empty"))
 for c in cards[:shown]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.services import Upload
+from core.usecases.complaints import Upload
 from ui.actions import dispositions, panel, progress
 from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
@@ -11,6 +11,7 @@ from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr, trn
 from ui.documents import documents
 from ui.forms import complaint_fields
+from core import usecases as uc
 
 user = me()
 app = kesu()
@@ -22,7 +23,7 @@ def _open_number() -> None:
     rerunning left the number in the browser's box, which sent it again with the next click:
     the case reopened and that click's success message was lost.)"""
     number = str(st.session_state.get("case_number", "")).strip()
-    found = attempt(app.complaint_id_by_number, user, number) if number else None
+    found = attempt(uc.complaints.complaint_id_by_number, app, user, number) if number else None
     if found is not None:
         st.query_params["id"] = str(found)
         st.session_state["case_number"] = ""
@@ -44,12 +45,12 @@ if not raw.isdigit():
     st.page_link("pages/log.py", label=tr("common.back"))
     st.stop()
 
-view = attempt(app.complaint, user, int(raw))
+view = attempt(uc.complaints.complaint, app, user, int(raw))
 if view is None:
     st.page_link("pages/log.py", label=tr("common.back"))
     st.stop()
 c = view.complaint
-case = app.case_file(user, c.id)
+case = uc.complaints.case_file(app, user, c.id)
 st.title(tr("case.title", number=c.number))
 st.markdown(f"**{tr('field.state')}: {tr('state.' + c.state.value)}**")
 show_flash()
@@ -59,7 +60,7 @@ if c.cancel_reason:
 if c.on_hold_since:
     st.warning(tr("case.on_hold", reason=md(c.hold_reason), since=local(c.on_hold_since)))
 progress(case, view.events)
-dues = attempt(app.due_times, user, c.id) or []
+dues = attempt(uc.timing.due_times, app, user, c.id) or []
 show_dues(dues)
 extensions(user, case, dues)
 panel(user, case)
@@ -76,23 +77,38 @@ with tab_facts:
     if view.can_edit:
         with st.expander(tr("case.edit")):
             with st.form("edit_case"):
-                draft = complaint_fields(f"edit{c.id}v{c.version}", app.customers(True),
-                                         app.products(), app.defect_types(True), c)
+                draft = complaint_fields(
+                    f"edit{c.id}v{c.version}",
+                    uc.reference.customers(app, True),
+                    uc.reference.products(app),
+                    uc.reference.defect_types(app, True),
+                    c,
+                )
                 comment = st.text_input(tr("case.edit_comment"), max_chars=500)
                 if st.form_submit_button(tr("common.save"), type="primary"):
-                    if attempt(app.update_complaint, user, c.id, c.version, draft, comment):
+                    if attempt(
+                        uc.complaints.update_complaint, app, user, c.id, c.version, draft, comment
+                    ):
                         flash("success", tr("common.saved"))
                         st.rerun()
 with tab_files:
     attachments(user, view.attachments)
     if view.can_edit:
         with st.form("add_files", clear_on_submit=True):
-            files = st.file_uploader(tr("case.add_attachments"), accept_multiple_files=True,
-                                     type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
-                                     max_upload_size=app.settings().attachment_max_mb)
+            files = st.file_uploader(
+                tr("case.add_attachments"),
+                accept_multiple_files=True,
+                type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+                max_upload_size=uc.context.settings(app).attachment_max_mb,
+            )
             if st.form_submit_button(tr("case.upload")):
-                n = attempt(app.add_attachments, user, c.id,
-                            [Upload(f.name, f.getvalue()) for f in files or []])
+                n = attempt(
+                    uc.complaints.add_attachments,
+                    app,
+                    user,
+                    c.id,
+                    [Upload(f.name, f.getvalue()) for f in files or []],
+                )
                 if n:
                     flash("success", trn("case.uploaded", n))
                     st.rerun()

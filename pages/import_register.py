@@ -1,4 +1,6 @@
-"""Import (导入): move from the old Excel register (docs/procedure.md §10) — admin or the QA manager."""
+"""Import (导入): move from the old Excel register (docs/procedure.md §10) — admin or the QA
+manager."""
+
 from __future__ import annotations
 
 from ui import importer

@@ -4,15 +4,16 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.context import attempt, done, kesu, local, me, show_flash, tr
+from core import usecases as uc
 
 user = me()
 app = kesu()
 st.title(tr("inbox.title"))
 show_flash()
-items = attempt(app.inbox, user) or []
+items = attempt(uc.worklists.inbox, app, user) or []
 unread = [n for n in items if n.read_at is None]
 if unread and st.button(tr("inbox.mark_all"), key="read_all"):
-    if done(app.mark_read, user, None):
+    if done(uc.worklists.mark_read, app, user, None):
         st.rerun()
 if not items:
     st.info(tr("inbox.empty"))
@@ -25,5 +26,5 @@ for n in items:
                    + local(n.created_at))
         a.text(text)
         if n.complaint_id and b.button(tr("log.open_case"), key=f"open_{n.id}"):
-            app.mark_read(user, [n.id])
+            uc.worklists.mark_read(app, user, [n.id])
             st.switch_page("pages/complaint.py", query_params={"id": str(n.complaint_id)})

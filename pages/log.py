@@ -4,10 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from core.model import Customer, Lang, Market
-from core.services import CASE_ROLES, Upload
+from core.usecases.complaints import CASE_ROLES
+from core.usecases.complaints import Upload
 from ui.context import attempt, flash, kesu, label, md, me, show_flash, tr
 from ui.forms import complaint_fields
 from ui.register import register
+from core import usecases as uc
 
 user = me()
 app = kesu()
@@ -34,7 +36,7 @@ with st.expander(tr("log.new_customer_title")):
         email = a.text_input(tr("field.email"), max_chars=200)
         language = b.selectbox(tr("field.language"), list(Lang), format_func=label("lang"))
         if st.form_submit_button(tr("common.add")):
-            new_id = attempt(app.save_reference, user,
+            new_id = attempt(uc.reference.save_reference, app, user,
                              Customer(0, name.strip(), market, language, contact.strip(),
                                       phone.strip(), email.strip()))
             if new_id:
@@ -42,30 +44,41 @@ with st.expander(tr("log.new_customer_title")):
                 flash("success", tr("log.customer_added", name=md(name.strip())))
                 st.rerun()
 
-cfg = app.settings()
+cfg = uc.context.settings(app)
 with st.form("log_form"):
-    draft = complaint_fields(form, app.customers(), app.products(), app.defect_types())
-    files = st.file_uploader(tr("field.attachments"), accept_multiple_files=True,
-                             type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
-                             help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
-                             max_upload_size=cfg.attachment_max_mb, key=f"{form}_files")
+    draft = complaint_fields(
+        form,
+        uc.reference.customers(app),
+        uc.reference.products(app),
+        uc.reference.defect_types(app),
+    )
+    files = st.file_uploader(
+        tr("field.attachments"),
+        accept_multiple_files=True,
+        type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+        help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
+        max_upload_size=cfg.attachment_max_mb,
+        key=f"{form}_files",
+    )
     confirm = False
     if st.session_state.get("log_dups_seen"):  # only after a duplicate warning
         confirm = st.checkbox(tr("log.dup_confirm"), key=f"{form}_dup_ok")
     submitted = st.form_submit_button(tr("log.submit"), type="primary")
 
 
-
 def show_duplicates() -> None:
     st.warning(tr("log.dup_need_confirm"))
     st.markdown(f"**{tr('log.dup_title')}**")
     for d in st.session_state.get("log_dups_list", []):
-        st.page_link("pages/complaint.py", label=tr(f"log.dup_{d.reason}", number=d.number),
-                     query_params={"id": str(d.id)})
+        st.page_link(
+            "pages/complaint.py",
+            label=tr(f"log.dup_{d.reason}", number=d.number),
+            query_params={"id": str(d.id)},
+        )
 
 
 if submitted:
-    dups = attempt(app.find_duplicates, user, draft) or []
+    dups = attempt(uc.complaints.find_duplicates, app, user, draft) or []
     if dups and not confirm:
         st.session_state["log_dups_list"] = dups
         if not st.session_state.get("log_dups_seen"):
@@ -74,7 +87,7 @@ if submitted:
         show_duplicates()
     else:
         uploads = [Upload(f.name, f.getvalue()) for f in files or []]
-        case = attempt(app.register_complaint, user, draft, uploads)
+        case = attempt(uc.complaints.register_complaint, app, user, draft, uploads)
         if case is not None:
             for k in [k for k in st.session_state if str(k).startswith("log_")]:
                 del st.session_state[k]

@@ -1,4 +1,6 @@
-"""Stats (统计): the weekly quality meeting's figures, made to be screen-shared (docs/procedure.md §9)."""
+"""Stats (统计): the weekly quality meeting's figures, made to be screen-shared (docs/procedure.md
+§9)."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -21,16 +23,26 @@ ui.headline(report)
 if report.current.received == 0 and report.current.closed == 0:
     st.info(tr("stats.empty_period"))
 # only the open tab runs (on_change="rerun"): one chart is built per click, not six
-pareto, trend, ageing, recur, cost, tables = st.tabs([
-    tr("stats.tab.pareto"), tr("stats.tab.trend"), tr("stats.tab.ageing"),
-    tr("stats.tab.recurrence"), tr("stats.tab.cost"), tr("stats.tab.tables")],
-    key="stats_tab", on_change="rerun")
+pareto, trend, ageing, recur, cost, tables = st.tabs(
+    [
+        tr("stats.tab.pareto"),
+        tr("stats.tab.trend"),
+        tr("stats.tab.ageing"),
+        tr("stats.tab.recurrence"),
+        tr("stats.tab.cost"),
+        tr("stats.tab.tables"),
+    ],
+    key="stats_tab",
+    on_change="rerun",
+)
 if pareto.open:
     with pareto:
         ui.pareto_section(user, report)
-for tab, name, chart, frame in ((trend, "trend", ui.monthly_chart, ui.monthly_frame),
-                                (ageing, "ageing", ui.ageing_chart, ui.ageing_frame),
-                                (cost, "cost", ui.cost_chart, ui.cost_frame)):
+for tab, name, chart, frame in (
+    (trend, "trend", ui.monthly_chart, ui.monthly_frame),
+    (ageing, "ageing", ui.ageing_chart, ui.ageing_frame),
+    (cost, "cost", ui.cost_chart, ui.cost_frame),
+):
     if tab.open:  # a chart and its table's downloads
         with tab:
             st.altair_chart(chart(report), width="stretch")

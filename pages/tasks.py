@@ -7,10 +7,12 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from core.lifecycle import Task, TaskList
+from core.usecases.worklists import Task
+from core.usecases.worklists import TaskList
 from core.model import User
 from ui.context import attempt, kesu, local, md, me, show_flash, tr, trn
 from ui.due import left_text, working_left
+from core import usecases as uc
 
 INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa", "verify",
                "capa_owner"}
@@ -31,9 +33,9 @@ def _tasks(user: User) -> list[Task]:
     key, now = user.id or 0, time.monotonic()
     held = _lists().get(key)
     if held is None or now - held[1] >= AFRESH_EVERY:
-        held = (kesu().task_list(user), now)
+        held = (uc.worklists.task_list(kesu(), user), now)
     else:
-        held = (kesu().task_list(user, held[0]), held[1])
+        held = (uc.worklists.task_list(kesu(), user, held[0]), held[1])
     _lists()[key] = held
     return list(held[0].items)
 
@@ -51,8 +53,8 @@ st.caption(trn("tasks.total", len(tasks)))
 cols = st.columns(min(len(counts), 4))
 for i, (kind, n) in enumerate(counts.most_common()):
     cols[i % len(cols)].metric(tr("task." + kind), n)
-customers = {c.id: c.name for c in app.customers(True)}
-cal = app.calendar()
+customers = {c.id: c.name for c in uc.reference.customers(app, True)}
+cal = uc.context.calendar(app)
 now_utc = datetime.now(timezone.utc)
 for kind, _ in counts.most_common():
     st.subheader(f"{tr('task.' + kind)} ({counts[kind]})")

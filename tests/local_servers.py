@@ -1,6 +1,8 @@
-"""Local stand-ins for the outside world of the notification channels (docs/procedure.md §8): an SMTP
+"""Local stand-ins for the outside world of the notification channels (docs/procedure.md §8): an
+SMTP
 server (aiosmtpd) and an HTTP server for the robots' webhooks, both on 127.0.0.1 — tests
 never reach the internet."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,17 +73,29 @@ def certificate(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_file, key_file
 
 
@@ -102,8 +116,11 @@ class Hooks:
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with hooks.lock:
-                    status, answer = (hooks.script.pop(0) if hooks.script
-                                      else (200, '{"errcode":0,"errmsg":"ok"}'))
+                    status, answer = (
+                        hooks.script.pop(0)
+                        if hooks.script
+                        else (200, '{"errcode":0,"errmsg":"ok"}')
+                    )
                     if status == 200:
                         hooks.received.append((self.path, json.loads(body)))
                 data = answer.encode()

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.lifecycle import CostInput, DispositionInput
+from core.usecases.approval import CostInput
+from core.usecases.approval import DispositionInput
 from core.model import (
     CaseFile, CostCategory, DispositionType, Event, Kind, ReplyMethod, Role, Satisfaction, State,
     User,
@@ -17,6 +18,7 @@ from core.model import (
 from ui.context import (
     attempt, flash, kesu, label, lang, local, settings_tz, today_local, tr,
 )
+from core import usecases as uc
 
 MAIN_PATH = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
              State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
@@ -71,7 +73,7 @@ def panel(user: User, case: CaseFile) -> None:
     """Exactly the actions this user may take now; the others greyed, with the reason."""
     app = kesu()
     c = case.complaint
-    options = attempt(app.actions, user, c.id) or []
+    options = attempt(uc.complaints.actions, app, user, c.id) or []
     allowed = [o for o in options if o.allowed]
     st.markdown("**" + tr("case.actions") + "**")
     if not allowed:
@@ -100,7 +102,7 @@ def _simple(user: User, case: CaseFile, action: str) -> None:
     with st.form(f"act_{action}"):
         comment = st.text_input(tr("field.comment"), max_chars=500)
         if st.form_submit_button(tr("action." + action), type="primary"):
-            _run(getattr(kesu(), action), user, c.id, c.version, comment)
+            _run(uc.ACTIONS[action], kesu(), user, c.id, c.version, comment)
 
 
 def _with_reason(field: str, method: str) -> Callable[[User, CaseFile, str], None]:
@@ -109,7 +111,7 @@ def _with_reason(field: str, method: str) -> Callable[[User, CaseFile, str], Non
         with st.form(f"act_{action}"):
             reason = st.text_area(tr("field." + field) + " *", max_chars=2000)
             if st.form_submit_button(tr("action." + action), type="primary"):
-                _run(getattr(kesu(), method), user, c.id, c.version, reason)
+                _run(uc.ACTIONS[method], kesu(), user, c.id, c.version, reason)
     return form
 
 
@@ -125,7 +127,7 @@ def _customer_ack(user: User, case: CaseFile) -> None:
                            placeholder=tr("channel.phone"))
         if st.form_submit_button(tr("common.save"), type="primary"):
             when = datetime.combine(day, at, settings_tz())
-            _run(kesu().record_customer_ack, user, c.id, when, how)
+            _run(uc.closure.record_customer_ack, kesu(), user, c.id, when, how)
 
 
 def _merge(user: User, case: CaseFile, action: str) -> None:
@@ -134,7 +136,7 @@ def _merge(user: User, case: CaseFile, action: str) -> None:
         target = st.text_input(tr("field.merge_target") + " *", placeholder="KS2611-001")
         reason = st.text_input(tr("field.reason"), max_chars=500)
         if st.form_submit_button(tr("action.merge"), type="primary"):
-            _run(kesu().merge, user, c.id, c.version, target, reason)
+            _run(uc.closure.merge, kesu(), user, c.id, c.version, target, reason)
 
 
 def _propose(user: User, case: CaseFile, action: str) -> None:
@@ -145,7 +147,7 @@ def _propose(user: User, case: CaseFile, action: str) -> None:
         pos = st.text_area(tr("field.customer_position") + " *", value=c.customer_position,
                            max_chars=2000)
         if st.form_submit_button(tr("action.propose"), type="primary"):
-            _run(kesu().propose, user, c.id, c.version, pos)
+            _run(uc.approval.propose, kesu(), user, c.id, c.version, pos)
 
 
 def _reply(user: User, case: CaseFile, action: str) -> None:
@@ -157,7 +159,7 @@ def _reply(user: User, case: CaseFile, action: str) -> None:
                              format_func=label("reply_method"))
         text = st.text_area(tr("field.reply_text") + " *", max_chars=5000, height=150)
         if st.form_submit_button(tr("action.reply"), type="primary"):
-            _run(kesu().reply, user, c.id, c.version, day, method, text)
+            _run(uc.closure.reply, kesu(), user, c.id, c.version, day, method, text)
 
 
 def _follow_up(user: User, case: CaseFile, action: str) -> None:
@@ -173,8 +175,20 @@ def _follow_up(user: User, case: CaseFile, action: str) -> None:
         lessons = st.text_area(tr("field.lessons_learned"), max_chars=2000)
         doc = st.text_input(tr("field.standard_doc"), max_chars=100)
         if st.form_submit_button(tr("action.follow_up"), type="primary"):
-            _run(kesu().follow_up, user, c.id, c.version, day=day, contact=contact, score=score,
-                 satisfaction=sat, notes=notes, lessons=lessons, standard_doc=doc)
+            _run(
+                uc.closure.follow_up,
+                kesu(),
+                user,
+                c.id,
+                c.version,
+                day=day,
+                contact=contact,
+                score=score,
+                satisfaction=sat,
+                notes=notes,
+                lessons=lessons,
+                standard_doc=doc,
+            )
 
 
 _FORMS: dict[str, Callable[[User, CaseFile, str], None]] = {
@@ -193,7 +207,10 @@ _FORMS: dict[str, Callable[[User, CaseFile, str], None]] = {
 
 
 def _dept_names() -> dict[int, str]:
-    return {d.id: (d.name_en if lang() == "en" else d.name_zh) for d in kesu().departments(True)}
+    return {
+        d.id: (d.name_en if lang() == "en" else d.name_zh)
+        for d in uc.reference.departments(kesu(), True)
+    }
 
 
 def dispositions(user: User, case: CaseFile) -> None:
@@ -206,17 +223,21 @@ def dispositions(user: User, case: CaseFile) -> None:
     elif current:
         for d in current:
             status = tr("disp.done") if d.done else tr("disp.open")
-            st.text(f"{tr('disposition_type.' + d.type.value)} · {d.quantity or ''} · "
-                    f"{d.amount:,.2f} · {status}  {d.note}")
+            st.text(
+                f"{tr('disposition_type.' + d.type.value)} · {d.quantity or ''} · "
+                f"{d.amount:,.2f} · {status}  {d.note}"
+            )
         st.caption(tr("appr.total", amount=f"{case.disposition_total:,.2f}"))
     steps = case.current(case.steps)
     if steps:
         st.markdown("**" + tr("disp.steps") + "**")
         for s in steps:
-            st.text(f"{s.seq}. {tr('title.' + s.title.value)} — "
-                    f"{tr('step_status.' + s.status.value)}"
-                    f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
-                    f"{' · ' + s.comment if s.comment else ''}")
+            st.text(
+                f"{s.seq}. {tr('title.' + s.title.value)} — "
+                f"{tr('step_status.' + s.status.value)}"
+                f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
+                f"{' · ' + s.comment if s.comment else ''}"
+            )
     if c.state == State.IMPLEMENTING:
         open_items = [d for d in current if not d.done]
         for d in open_items:
@@ -226,8 +247,14 @@ def dispositions(user: User, case: CaseFile) -> None:
                 qty = a.number_input(tr("field.quantity"), min_value=0, step=1, value=d.quantity)
                 note = b.text_input(tr("field.note"), max_chars=500)
                 if st.form_submit_button(tr("disp.record")):
-                    _run(kesu().record_execution, user, d.id, int(qty) if qty is not None else None,
-                         note)
+                    _run(
+                        uc.closure.record_execution,
+                        kesu(),
+                        user,
+                        d.id,
+                        int(qty) if qty is not None else None,
+                        note,
+                    )
 
 
 def _editor(user: User, case: CaseFile) -> None:
@@ -238,41 +265,76 @@ def _editor(user: User, case: CaseFile) -> None:
     depts = _dept_names()
     by_name = {v: k for k, v in depts.items()}
     current = case.current(case.dispositions)
-    rows = [{"type": tr("disposition_type." + d.type.value), "qty": d.quantity,
-             "amount": float(d.amount), "note": d.note} for d in current] or \
-        [{"type": list(types)[0], "qty": None, "amount": 0.0, "note": ""}]
-    cost_rows = [{"cat": tr("cost_category." + x.category.value), "amount": float(x.amount),
-                  "dept": depts.get(x.department_id or 0, ""), "supplier": x.supplier,
-                  "back": float(x.charge_back)} for x in case.current(case.costs)]
+    rows = [
+        {
+            "type": tr("disposition_type." + d.type.value),
+            "qty": d.quantity,
+            "amount": float(d.amount),
+            "note": d.note,
+        }
+        for d in current
+    ] or [{"type": list(types)[0], "qty": None, "amount": 0.0, "note": ""}]
+    cost_rows = [
+        {
+            "cat": tr("cost_category." + x.category.value),
+            "amount": float(x.amount),
+            "dept": depts.get(x.department_id or 0, ""),
+            "supplier": x.supplier,
+            "back": float(x.charge_back),
+        }
+        for x in case.current(case.costs)
+    ]
     cfg = st.column_config
     disp = st.data_editor(
-        pd.DataFrame(rows), num_rows="dynamic", key=f"disp_{c.id}_{c.version}", width="stretch",
+        pd.DataFrame(rows),
+        num_rows="dynamic",
+        key=f"disp_{c.id}_{c.version}",
+        width="stretch",
         column_config={
-            "type": cfg.SelectboxColumn(tr("field.dispositions"), options=list(types),
-                                        required=True),
+            "type": cfg.SelectboxColumn(
+                tr("field.dispositions"), options=list(types), required=True
+            ),
             "qty": cfg.NumberColumn(tr("field.quantity"), min_value=0, step=1),
-            "amount": cfg.NumberColumn(tr("field.amount"), min_value=0, step=0.01,
-                                       format="%.2f"),
-            "note": cfg.TextColumn(tr("field.note"), max_chars=500)})
+            "amount": cfg.NumberColumn(tr("field.amount"), min_value=0, step=0.01, format="%.2f"),
+            "note": cfg.TextColumn(tr("field.note"), max_chars=500),
+        },
+    )
     st.markdown("**" + tr("disp.costs") + "**")
     costs = st.data_editor(
         pd.DataFrame(cost_rows, columns=["cat", "amount", "dept", "supplier", "back"]),
-        num_rows="dynamic", key=f"cost_{c.id}_{c.version}", width="stretch",
+        num_rows="dynamic",
+        key=f"cost_{c.id}_{c.version}",
+        width="stretch",
         column_config={
             "cat": cfg.SelectboxColumn(tr("field.cost_category"), options=list(cats)),
             "amount": cfg.NumberColumn(tr("field.amount"), min_value=0, step=0.01, format="%.2f"),
             "dept": cfg.SelectboxColumn(tr("field.department"), options=list(by_name)),
             "supplier": cfg.TextColumn(tr("field.supplier"), max_chars=200),
-            "back": cfg.NumberColumn(tr("field.charge_back"), min_value=0, step=0.01,
-                                     format="%.2f")})
+            "back": cfg.NumberColumn(
+                tr("field.charge_back"), min_value=0, step=0.01, format="%.2f"
+            ),
+        },
+    )
     if st.button(tr("disp.save"), key=f"save_disp_{c.id}", type="primary"):
-        items = [DispositionInput(types[r["type"]], _int(r["qty"]), _dec(r["amount"]),
-                                  str(r["note"] or ""))
-                 for r in disp.to_dict("records") if r.get("type") in types]
-        lines = [CostInput(cats[r["cat"]], _dec(r["amount"]), by_name.get(r["dept"]),
-                           str(r["supplier"] or ""), _dec(r["back"]))
-                 for r in costs.to_dict("records") if r.get("cat") in cats]
-        _run(kesu().set_dispositions, user, c.id, c.version, items, lines)
+        items = [
+            DispositionInput(
+                types[r["type"]], _int(r["qty"]), _dec(r["amount"]), str(r["note"] or "")
+            )
+            for r in disp.to_dict("records")
+            if r.get("type") in types
+        ]
+        lines = [
+            CostInput(
+                cats[r["cat"]],
+                _dec(r["amount"]),
+                by_name.get(r["dept"]),
+                str(r["supplier"] or ""),
+                _dec(r["back"]),
+            )
+            for r in costs.to_dict("records")
+            if r.get("cat") in cats
+        ]
+        _run(uc.approval.set_dispositions, kesu(), user, c.id, c.version, items, lines)
 
 
 def _int(v: Any) -> int | None:

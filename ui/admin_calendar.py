@@ -9,14 +9,15 @@ import streamlit as st
 from core import sla
 from core.model import User
 from ui.context import attempt, done, flash, kesu, settings_changed, tr, trn
+from core import usecases as uc
 
 STEPS = list(sla.DEFAULT_LIMITS)
 
 
 def calendar(me: User) -> None:
     app = kesu()
-    status = app.calendar_status()
-    cfg = app.settings()
+    status = uc.timing.calendar_status(app)
+    cfg = uc.context.settings(app)
     st.subheader(tr("admin.calendar"))
     st.caption(tr("admin.known_years", years=_years(status.known_years)))
     if status.missing_next_year:
@@ -27,7 +28,7 @@ def calendar(me: User) -> None:
         start = a.text_input(tr("field.work_start"), cfg.work_start, max_chars=5)
         end = b.text_input(tr("field.work_end"), cfg.work_end, max_chars=5)
         if st.form_submit_button(tr("common.save")):
-            if done(app.set_settings, me, {"work_start": start, "work_end": end}):
+            if done(uc.reference.set_settings, app, me, {"work_start": start, "work_end": end}):
                 settings_changed()
                 flash("success", tr("admin.settings_saved"))
                 st.rerun()
@@ -38,7 +39,7 @@ def calendar(me: User) -> None:
         text = st.text_area(tr("admin.paste_year"), height=160, help=tr("admin.paste_help"),
                             placeholder=tr("admin.paste_help"), label_visibility="collapsed")
         if st.form_submit_button(tr("common.save")):
-            n = attempt(app.set_calendar_year, me, int(year), text)
+            n = attempt(uc.timing.set_calendar_year, app, me, int(year), text)
             if n:
                 flash("success", trn("admin.saved_days", n))
                 st.rerun()
@@ -48,7 +49,7 @@ def calendar(me: User) -> None:
         work = st.text_area(tr("admin.extra_work"),
                             " ".join(d.isoformat() for d in status.extra_work))
         if st.form_submit_button(tr("common.save")):
-            if done(app.set_calendar_overrides, me, off, work):
+            if done(uc.timing.set_calendar_overrides, app, me, off, work):
                 flash("success", tr("admin.settings_saved"))
                 st.rerun()
 
@@ -56,7 +57,7 @@ def calendar(me: User) -> None:
 def limits(me: User) -> None:
     st.subheader(tr("admin.limits"))
     st.caption(tr("admin.limits_help"))
-    current = kesu().sla_limits()
+    current = uc.timing.sla_limits(kesu())
     units = {tr("unit." + u): u for u in sla.UNITS}
     rows = [{"step": tr("sla." + step), "sev": sev, "amount": amount,
              "unit": tr("unit." + unit)}
@@ -77,7 +78,7 @@ def limits(me: User) -> None:
         for r in edited.to_dict("records"):
             new.setdefault(by_label[r["step"]], {})[r["sev"]] = (
                 float(r["amount"]), units.get(r["unit"], "wd"))
-        if done(kesu().set_sla_limits, me, new):
+        if done(uc.timing.set_sla_limits, kesu(), me, new):
             flash("success", tr("admin.settings_saved"))
             st.rerun()
 

@@ -9,12 +9,13 @@ from core.escalation import AUDIENCES, Level
 from core.model import Lang, User
 from core.outbox import CHANNELS, ROBOTS, SECURITY, ChannelConfig
 from ui.context import attempt, done, flash, kesu, label, local, tr, trn
+from core import usecases as uc
 
 SHOWN_LEVELS = 3
 
 
 def channels(me: User) -> None:
-    view = attempt(kesu().channel_config, me)
+    view = attempt(uc.channels.channel_config, kesu(), me)
     if view is None:
         return
     cfg = view.config
@@ -49,7 +50,7 @@ def channels(me: User) -> None:
         if st.form_submit_button(tr("common.save"), type="primary"):
             new = ChannelConfig(host, int(port), security, user, "", mail_from, urls["wecom"],
                                 urls["dingtalk"], keyword, urls["feishu"], robot_lang, app_url)
-            if done(kesu().set_channels, me, new, "" if clear else (password or None)):
+            if done(uc.channels.set_channels, kesu(), me, new, "" if clear else (password or None)):
                 flash("success", tr("common.saved"))
                 st.rerun()
     _tests(me, cfg)
@@ -67,7 +68,7 @@ def _tests(me: User, cfg: ChannelConfig) -> None:
                               disabled=not on) if channel == "email" else ""
             if a.button(tr("chan.send_test"), key=f"test_{channel}", disabled=not on):
                 with st.spinner(tr("chan.send_test")):
-                    result = attempt(kesu().send_test, me, channel, to)
+                    result = attempt(uc.channels.send_test, kesu(), me, channel, to)
                 if result is not None:
                     (st.success if result.ok else st.error)(
                         tr("chan.test_ok") if result.ok else tr("chan.test_failed"))
@@ -77,7 +78,7 @@ def _tests(me: User, cfg: ChannelConfig) -> None:
 def escalation_levels(me: User) -> None:
     st.subheader(tr("chan.escalation"))
     st.caption(tr("chan.escalation_help"))
-    levels = list(kesu().escalation_levels())
+    levels = list(uc.channels.escalation_levels(kesu()))
     with st.form("escalation"):
         chosen: list[Level] = []
         for i in range(max(SHOWN_LEVELS, len(levels))):
@@ -92,14 +93,14 @@ def escalation_levels(me: User) -> None:
             if multiple > 0:
                 chosen.append(Level(float(multiple), tuple(to)))
         if st.form_submit_button(tr("common.save"), type="primary"):
-            if done(kesu().set_escalation_levels, me, chosen):
+            if done(uc.channels.set_escalation_levels, kesu(), me, chosen):
                 flash("success", tr("common.saved"))
                 st.rerun()
 
 
 def outbox(me: User) -> None:
     st.subheader(tr("chan.outbox"))
-    view = attempt(kesu().outbox_overview, me)
+    view = attempt(uc.channels.outbox_overview, kesu(), me)
     if view is None:
         return
     st.caption(tr("chan.outbox_counts", **view.counts))
@@ -119,7 +120,7 @@ def outbox(me: User) -> None:
     else:
         st.info(tr("chan.no_problems"))
     if view.counts.get("failed") and st.button(tr("chan.retry_failed"), key="retry_failed"):
-        n = attempt(kesu().retry_failed, me)
+        n = attempt(uc.channels.retry_failed, kesu(), me)
         if n is not None:
             flash("success", trn("chan.retried", n))
             st.rerun()

@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, Title, User
-from core.services import UserInput
+from core.usecases.accounts import UserInput
 from ui.auth import credentials_changed
 from ui.context import attempt, done, flash, kesu, label, lang, md, settings_changed, tr
+from core import usecases as uc
 
 
 def _dept_name(d: Department) -> str:
@@ -51,8 +52,8 @@ def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
 
 def users(me: User) -> None:
     app = kesu()
-    all_users = attempt(app.list_users, me) or []
-    depts = app.departments(include_inactive=True)
+    all_users = attempt(uc.accounts.list_users, app, me) or []
+    depts = uc.reference.departments(app, include_inactive=True)
     dept_names = {d.id: _dept_name(d) for d in depts}
     st.caption(tr("admin.never_deleted"))
     st.dataframe(pd.DataFrame({
@@ -65,7 +66,7 @@ def users(me: User) -> None:
         tr("field.title"): [tr(f"title.{u.title.value}") for u in all_users],
         tr("field.email"): [u.email for u in all_users],
         tr("field.active"): [tr("common.yes") if u.active else tr("common.no") for u in all_users],
-        tr("admin.locked"): [tr("common.yes") if app.is_locked(u.username) else ""
+        tr("admin.locked"): [tr("common.yes") if uc.accounts.is_locked(app, u.username) else ""
                              for u in all_users],
     }), hide_index=True, width="stretch")
     with st.expander(tr("admin.new_user")):
@@ -73,7 +74,7 @@ def users(me: User) -> None:
             data = _user_form("nu", depts, None)
             pw = st.text_input(tr("admin.initial_password") + " *", type="password", key="nu_pw")
             if st.form_submit_button(tr("common.add"), type="primary"):
-                if attempt(app.create_user, me, data, pw):
+                if attempt(uc.accounts.create_user, app, me, data, pw):
                     credentials_changed()
                     flash("success", tr("admin.user_created",
                                         name=md(data.username.strip().lower())))
@@ -88,18 +89,18 @@ def users(me: User) -> None:
             with st.form(f"edit_user_{uid}"):
                 data = _user_form(f"eu{uid}", depts, u)
                 if st.form_submit_button(tr("common.save"), type="primary"):
-                    if attempt(app.update_user, me, uid, data):
+                    if attempt(uc.accounts.update_user, app, me, uid, data):
                         credentials_changed()
                         flash("success", tr("common.saved"))
                         st.rerun()
             with st.form(f"reset_pw_{uid}", clear_on_submit=True):
                 pw = st.text_input(tr("admin.new_password"), type="password")
                 if st.form_submit_button(tr("admin.reset_password")):
-                    if done(app.reset_password, me, uid, pw):
+                    if done(uc.accounts.reset_password, app, me, uid, pw):
                         flash("success", tr("common.saved"))
                         st.rerun()
             if st.button(tr("admin.unlock"), key=f"unlock_{uid}"):
-                if done(app.unlock_user, me, u.username):
+                if done(uc.accounts.unlock_user, app, me, u.username):
                     flash("success", tr("admin.unlocked"))
                     st.rerun()
 
@@ -117,7 +118,7 @@ def _reference(me: User, kind: str, items: list[Any], columns: list[str],
         with st.form(f"add_{kind}", clear_on_submit=True):
             item = form(f"add_{kind}", blank)
             if st.form_submit_button(tr("common.add"), type="primary"):
-                if attempt(app.save_reference, me, item):
+                if attempt(uc.reference.save_reference, app, me, item):
                     flash("success", tr("common.saved"))
                     st.rerun()
     if items:
@@ -130,7 +131,8 @@ def _reference(me: User, kind: str, items: list[Any], columns: list[str],
                 with st.form(f"edit_{kind}_{pick}"):
                     item = form(f"edit_{kind}_{pick}", by_id[pick])
                     if st.form_submit_button(tr("common.save"), type="primary"):
-                        if attempt(app.save_reference, me, dataclasses.replace(item, id=pick)):
+                        if attempt(uc.reference.save_reference, app, me,
+                                   dataclasses.replace(item, id=pick)):
                             flash("success", tr("common.saved"))
                             st.rerun()
 
@@ -144,18 +146,32 @@ def _cell(v: Any) -> Any:
 
 
 def _text(key: str, name: str, value: str, required: bool = False) -> str:
-    return st.text_input(tr(f"field.{name}") + (" *" if required else ""), value=value,
-                         max_chars=200, key=f"{key}_{name}")
+    return st.text_input(
+        tr(f"field.{name}") + (" *" if required else ""),
+        value=value,
+        max_chars=200,
+        key=f"{key}_{name}",
+    )
 
 
 def departments(me: User) -> None:
     def form(key: str, d: Department) -> Department:
-        return Department(d.id, _text(key, "code", d.code, True),
-                          _text(key, "name_zh", d.name_zh, True),
-                          _text(key, "name_en", d.name_en, True),
-                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
-    _reference(me, "dept", kesu().departments(True), ["code", "name_zh", "name_en", "active"],
-               Department(0, "", "", ""), form)
+        return Department(
+            d.id,
+            _text(key, "code", d.code, True),
+            _text(key, "name_zh", d.name_zh, True),
+            _text(key, "name_en", d.name_en, True),
+            st.checkbox(tr("field.active"), d.active, key=f"{key}_a"),
+        )
+
+    _reference(
+        me,
+        "dept",
+        uc.reference.departments(kesu(), True),
+        ["code", "name_zh", "name_en", "active"],
+        Department(0, "", "", ""),
+        form,
+    )
 
 
 def customers(me: User) -> None:
@@ -167,64 +183,117 @@ def customers(me: User) -> None:
             email = _text(key, "email", c.email)
         with b:
             markets, langs = list(Market), list(Lang)
-            market = st.selectbox(tr("field.market"), markets, markets.index(c.market),
-                                  format_func=label("market"), key=f"{key}_m")
-            language = st.selectbox(tr("field.language"), langs, langs.index(c.language),
-                                    format_func=label("lang"), key=f"{key}_l")
+            market = st.selectbox(
+                tr("field.market"),
+                markets,
+                markets.index(c.market),
+                format_func=label("market"),
+                key=f"{key}_m",
+            )
+            language = st.selectbox(
+                tr("field.language"),
+                langs,
+                langs.index(c.language),
+                format_func=label("lang"),
+                key=f"{key}_l",
+            )
             phone = _text(key, "phone", c.phone)
         address = st.text_area(tr("field.address"), c.address, max_chars=1000, key=f"{key}_ad")
         active = st.checkbox(tr("field.active"), c.active, key=f"{key}_a")
-        return Customer(c.id, name.strip(), market, language, contact.strip(), phone.strip(),
-                        email.strip(), address.strip(), active)
-    _reference(me, "cust", kesu().customers(True),
-               ["name", "market", "language", "contact", "phone", "email", "active"],
-               Customer(0, ""), form)
+        return Customer(
+            c.id,
+            name.strip(),
+            market,
+            language,
+            contact.strip(),
+            phone.strip(),
+            email.strip(),
+            address.strip(),
+            active,
+        )
+
+    _reference(
+        me,
+        "cust",
+        uc.reference.customers(kesu(), True),
+        ["name", "market", "language", "contact", "phone", "email", "active"],
+        Customer(0, ""),
+        form,
+    )
 
 
 def products(me: User) -> None:
     def form(key: str, p: Product) -> Product:
-        return Product(p.id, _text(key, "code", p.code, True).strip(),
-                       _text(key, "name", p.name, True).strip(),
-                       st.checkbox(tr("field.active"), p.active, key=f"{key}_a"))
-    _reference(me, "prod", kesu().products(True), ["code", "name", "active"], Product(0, "", ""),
-               form)
+        return Product(
+            p.id,
+            _text(key, "code", p.code, True).strip(),
+            _text(key, "name", p.name, True).strip(),
+            st.checkbox(tr("field.active"), p.active, key=f"{key}_a"),
+        )
+
+    _reference(
+        me,
+        "prod",
+        uc.reference.products(kesu(), True),
+        ["code", "name", "active"],
+        Product(0, "", ""),
+        form,
+    )
 
 
 def defect_types(me: User) -> None:
     def form(key: str, d: DefectType) -> DefectType:
-        return DefectType(d.id, _text(key, "code", d.code, True).strip(),
-                          _text(key, "name_zh", d.name_zh, True).strip(),
-                          _text(key, "name_en", d.name_en, True).strip(),
-                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
-    _reference(me, "defect", kesu().defect_types(True), ["code", "name_zh", "name_en", "active"],
-               DefectType(0, "", "", ""), form)
+        return DefectType(
+            d.id,
+            _text(key, "code", d.code, True).strip(),
+            _text(key, "name_zh", d.name_zh, True).strip(),
+            _text(key, "name_en", d.name_en, True).strip(),
+            st.checkbox(tr("field.active"), d.active, key=f"{key}_a"),
+        )
+
+    _reference(
+        me,
+        "defect",
+        uc.reference.defect_types(kesu(), True),
+        ["code", "name_zh", "name_en", "active"],
+        DefectType(0, "", "", ""),
+        form,
+    )
 
 
 def settings(me: User) -> None:
-    cfg = kesu().settings()
+    cfg = uc.context.settings(kesu())
     with st.form("settings"):
         values = {
-            "attachment_max_mb": st.number_input(tr("field.attachment_max_mb"), 1, 200,
-                                                 cfg.attachment_max_mb),
+            "attachment_max_mb": st.number_input(
+                tr("field.attachment_max_mb"), 1, 200, cfg.attachment_max_mb
+            ),
             "timezone": st.text_input(tr("field.timezone"), cfg.timezone),
-            "severity_a_claim": st.text_input(tr("field.severity_a_claim"),
-                                              str(cfg.severity_a_claim)),
-            "severity_b_claim": st.text_input(tr("field.severity_b_claim"),
-                                              str(cfg.severity_b_claim)),
+            "severity_a_claim": st.text_input(
+                tr("field.severity_a_claim"), str(cfg.severity_a_claim)
+            ),
+            "severity_b_claim": st.text_input(
+                tr("field.severity_b_claim"), str(cfg.severity_b_claim)
+            ),
             "dispatch_approval": st.selectbox(
-                tr("admin.dispatch_approval"), ["a_only", "all", "none"],
+                tr("admin.dispatch_approval"),
+                ["a_only", "all", "none"],
                 index=["a_only", "all", "none"].index(cfg.dispatch_approval),
-                format_func=lambda x: tr("dispatch_approval." + x)),
-            "company_name": st.text_input(tr("field.company_name"), cfg.company_name,
-                                          max_chars=200, help=tr("field.company_name_help")),
+                format_func=lambda x: tr("dispatch_approval." + x),
+            ),
+            "company_name": st.text_input(
+                tr("field.company_name"),
+                cfg.company_name,
+                max_chars=200,
+                help=tr("field.company_name_help"),
+            ),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}
-            if changed and done(kesu().set_settings, me, changed):
+            if changed and done(uc.reference.set_settings, kesu(), me, changed):
                 settings_changed()
                 flash("success", tr("admin.settings_saved"))
                 st.rerun()
-
 
 
 def matrix(me: User) -> None:
@@ -232,14 +301,25 @@ def matrix(me: User) -> None:
     st.subheader(tr("admin.matrix"))
     st.caption(tr("admin.matrix_help"))
     names = {t: tr("title." + t.value) for t in Title if t != Title.NONE}
-    rows = [{"up_to": None if r.up_to is None else float(r.up_to),
-             "steps": " → ".join(names[t] for t in r.steps)} for r in kesu().approval_matrix()]
+    rows = [
+        {
+            "up_to": None if r.up_to is None else float(r.up_to),
+            "steps": " → ".join(names[t] for t in r.steps),
+        }
+        for r in uc.approval.approval_matrix(kesu())
+    ]
     edited = st.data_editor(
-        pd.DataFrame(rows), num_rows="dynamic", key="matrix_editor", width="stretch",
+        pd.DataFrame(rows),
+        num_rows="dynamic",
+        key="matrix_editor",
+        width="stretch",
         column_config={
             "up_to": st.column_config.NumberColumn(tr("admin.up_to"), min_value=0, step=1),
             "steps": st.column_config.TextColumn(
-                tr("admin.steps"), help=" / ".join(names.values()))})
+                tr("admin.steps"), help=" / ".join(names.values())
+            ),
+        },
+    )
     if st.button(tr("common.save"), key="save_matrix", type="primary"):
         by_name = {v: k for k, v in names.items()} | {t.value: t for t in names}
         data = []
@@ -249,8 +329,12 @@ def matrix(me: User) -> None:
             if not parts:
                 continue
             up = r.get("up_to")
-            data.append({"up_to": None if up is None or pd.isna(up) else str(up),
-                         "steps": [by_name[p].value if p in by_name else p for p in parts]})
-        if done(kesu().set_approval_matrix, me, data):
+            data.append(
+                {
+                    "up_to": None if up is None or pd.isna(up) else str(up),
+                    "steps": [by_name[p].value if p in by_name else p for p in parts],
+                }
+            )
+        if done(uc.approval.set_approval_matrix, kesu(), me, data):
             flash("success", tr("admin.settings_saved"))
             st.rerun()

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import streamlit as st
 
-from core.lifecycle import ApprovalCard
+from core.usecases.worklists import ApprovalCard
 from core.model import Title, User
 from ui.case import picture
 from ui.context import attempt, flash, kesu, md, today_local, tr
+from core import usecases as uc
 
 
 def card(user: User, x: ApprovalCard) -> None:
@@ -35,18 +36,18 @@ def card(user: User, x: ApprovalCard) -> None:
         if x.photos:
             cols = st.columns(min(3, len(x.photos)))
             for i, p in enumerate(x.photos[:3]):
-                if not picture(cols[i], kesu().attachment(user, p.id)[1]):
+                if not picture(cols[i], uc.complaints.attachment(kesu(), user, p.id)[1]):
                     cols[i].caption(p.filename)
         comment = st.text_input(tr("appr.comment"), key=f"ac_{c.id}_{x.step.id}", max_chars=500)
         if st.button(tr("appr.approve"), key=f"ok_{c.id}_{x.step.id}", type="primary",
                      width="stretch"):
-            if attempt(kesu().approve_step, user, c.id, c.version, comment):
+            if attempt(uc.approval.approve_step, kesu(), user, c.id, c.version, comment):
                 flash("success", tr("appr.approved", number=c.number))
                 st.rerun()
         reason = st.text_area(tr("appr.reject_reason"), key=f"rr_{c.id}_{x.step.id}",
                               max_chars=2000, height=80)
         if st.button(tr("appr.reject"), key=f"no_{c.id}_{x.step.id}", width="stretch"):
-            if attempt(kesu().reject_step, user, c.id, c.version, reason):
+            if attempt(uc.approval.reject_step, kesu(), user, c.id, c.version, reason):
                 flash("success", tr("appr.rejected", number=c.number))
                 st.rerun()
         st.page_link("pages/complaint.py", label=tr("log.open_case"),
@@ -57,7 +58,7 @@ def delegation(user: User) -> None:
     """A manager names a deputy for a date range."""
     if user.title == Title.NONE:
         return
-    users = {u.id: u.display_name for u in kesu().list_active_users() if u.id != user.id}
+    users = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu()) if u.id != user.id}
     with st.expander(tr("appr.delegate")):
         with st.form("delegate"):
             deputy = st.selectbox(tr("field.deputy"), list(users), index=None,
@@ -68,6 +69,6 @@ def delegation(user: User) -> None:
             if st.form_submit_button(tr("common.save")):
                 if deputy is None:
                     st.error(tr("err.required", field="deputy"))
-                elif attempt(kesu().set_delegation, user, deputy, start, end):
+                elif attempt(uc.approval.set_delegation, kesu(), user, deputy, start, end):
                     flash("success", tr("appr.delegated"))
                     st.rerun()

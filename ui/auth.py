@@ -1,7 +1,7 @@
 """Login, logout and the login cookie (streamlit-authenticator), with kesu's own checks.
 
 The library keeps the signed cookie and restores a session from it; the credential check,
-the lockout and the refusal of stale cookies are kesu's (core.services.Kesu.authenticate /
+the lockout and the refusal of stale cookies are kesu's (core.usecases.accounts.authenticate /
 session_user), so they hold whatever the library does.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from core.errors import DomainError
 from core.model import Lang, Role
 from ui import cookie
 from ui.context import error_message, kesu, tr
+from core import usecases as uc
 
 cookie.install()  # the login cookie is written by a script that starts no extra run
 
@@ -41,7 +42,7 @@ def _cookie_key() -> str:
 def _credentials() -> dict[str, Any]:
     """Active users for the library's cookie restore (a fresh copy each run: it mutates it)."""
     users = {}
-    for u in kesu().list_active_users():
+    for u in uc.accounts.list_active_users(kesu()):
         users[u.username] = {"name": u.display_name, "password": "-", "email": "",
                              "roles": sorted(r.value for r in u.roles)}
     return {"usernames": users}
@@ -78,7 +79,7 @@ def restore_session(auth: stauth.Authenticate) -> None:
         if isinstance(token, dict) and "exp_date" in token:
             issued = datetime.fromtimestamp(float(token["exp_date"]) - COOKIE_DAYS * 86400,
                                             timezone.utc)
-        user = kesu().session_user(str(st.session_state.get("username")), issued)
+        user = uc.accounts.session_user(kesu(), str(st.session_state.get("username")), issued)
         if user is None:  # deactivated, or the password changed since the cookie was issued
             _clear()
             st.session_state["kesu_delete_cookie"] = True
@@ -107,7 +108,7 @@ def current_user() -> Any:
     reset or a logout elsewhere since this session logged in end it at its next run."""
     if not st.session_state.get("authentication_status"):
         return None
-    user = kesu().session_user(str(st.session_state.get("username")),
+    user = uc.accounts.session_user(kesu(), str(st.session_state.get("username")),
                                st.session_state.get("kesu_login_at"))
     if user is None:
         _clear()
@@ -135,11 +136,11 @@ def session_renewed() -> None:
 
 def logout(auth: stauth.Authenticate) -> None:
     """End the session; the cookie is deleted in the next runs (ui/cookie.py's script), and a
-    copy of it is refused from now on (Kesu.end_sessions)."""
+    copy of it is refused from now on (core.usecases.accounts.end_sessions)."""
     user = st.session_state.get("kesu_user")
     if user is not None:
         try:
-            kesu().end_sessions(user)
+            uc.accounts.end_sessions(kesu(), user)
         except DomainError:
             pass  # a user removed meanwhile: their cookies are refused anyway
     auth.authentication_controller.logout()
@@ -170,14 +171,14 @@ def _login(username: str, password: str) -> None:
         st.error(tr("login.missing"))
         return
     try:
-        user = kesu().authenticate(username, password)
+        user = uc.accounts.authenticate(kesu(), username, password)
     except DomainError as err:
         st.error(error_message(err))
         return
     chosen = st.session_state.get("lang")
     if st.session_state.get("lang_forced") and chosen in ("zh", "en") \
             and chosen != user.language.value:
-        kesu().set_language(user, Lang(chosen))  # the language picked at login is kept
+        uc.accounts.set_language(kesu(), user, Lang(chosen))  # the language picked at login is kept
     st.session_state.update({
         "authentication_status": True, "username": user.username, "name": user.display_name,
         "roles": sorted(r.value for r in user.roles), "logout": False,
@@ -203,7 +204,7 @@ def setup_view() -> None:
             st.error(tr("setup.mismatch"))
             return
         try:
-            kesu().create_first_admin(username, name, pw)
+            uc.accounts.create_first_admin(kesu(), username, name, pw)
         except DomainError as err:
             st.error(error_message(err))
             return
@@ -223,7 +224,7 @@ def language_switch(key: str) -> None:
         user = st.session_state.get("kesu_user")
         if user is not None:
             try:
-                kesu().set_language(user, Lang(choice))
+                uc.accounts.set_language(kesu(), user, Lang(choice))
             except DomainError:
                 pass
         st.query_params["lang"] = choice

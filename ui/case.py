@@ -6,9 +6,10 @@ from typing import Any
 import streamlit as st
 
 from core.model import Attachment, CaseFile, Event, Role, User
-from core.services import ComplaintView
+from core.usecases.complaints import ComplaintView
 from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, log, md, today_local, tr
+from core import usecases as uc
 
 # Fields whose stored values are enum codes, translated with "<prefix>.<value>".
 _ENUM_FIELDS = {"channel": "channel", "kind": "kind", "category": "category",
@@ -88,7 +89,7 @@ def attachments(user: User, items: list[Attachment]) -> None:
     cols = st.columns(3)
     for i, att in enumerate(items):
         col = cols[i % 3]
-        data = kesu().attachment(user, att.id)[1]
+        data = uc.complaints.attachment(kesu(), user, att.id)[1]
         if not (att.content_type.startswith("image/") and picture(col, data, att.filename)):
             col.text(att.filename)
         col.download_button(f"{tr('common.download')} ({att.size // 1024 + 1} KB)", data,
@@ -129,23 +130,31 @@ def decisions(case: CaseFile, records: bool = True) -> None:
     """What QA and the responsible department decided, and what came of it (with
     `records`, also the containment and CAPA lists)."""
     c = case.complaint
-    names = {u.id: u.display_name for u in kesu().list_active_users()}
-    depts = {d.id: (d.name_en if lang() == "en" else d.name_zh) for d in kesu().departments(True)}
+    names = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
+    depts = {d.id: (d.name_en if lang() == "en" else d.name_zh)
+             for d in uc.reference.departments(kesu(), True)}
     rows = [
         ("field.validity", tr(f"validity.{c.validity.value}") if c.validity else None),
         ("field.severity", tr(f"severity.{c.severity.value}") if c.severity else None),
         ("field.responsible_department", depts.get(c.responsible_department_id or 0)),
-        ("field.prod_line", c.prod_line), ("field.prod_shift", c.prod_shift),
-        ("field.prod_machine", c.prod_machine), ("field.prod_operator", c.prod_operator),
-        ("field.prod_date", c.prod_date), ("field.prod_lot", c.prod_lot),
+        ("field.prod_line", c.prod_line),
+        ("field.prod_shift", c.prod_shift),
+        ("field.prod_machine", c.prod_machine),
+        ("field.prod_operator", c.prod_operator),
+        ("field.prod_date", c.prod_date),
+        ("field.prod_lot", c.prod_lot),
         ("field.root_cause_6m", tr(f"six_m.{c.root_cause_6m.value}") if c.root_cause_6m else None),
         ("field.sent_back_count", c.sent_back_count or None),
         ("field.reply_date", c.reply_date),
-        ("field.reply_method", tr(f"reply_method.{c.reply_method.value}") if c.reply_method
-         else None),
+        (
+            "field.reply_method",
+            tr(f"reply_method.{c.reply_method.value}") if c.reply_method else None,
+        ),
         ("field.verify_after", c.verify_after),
-        ("field.satisfaction", tr(f"satisfaction.{c.satisfaction.value}") if c.satisfaction
-         else None),
+        (
+            "field.satisfaction",
+            tr(f"satisfaction.{c.satisfaction.value}") if c.satisfaction else None,
+        ),
         ("field.satisfaction_score", c.satisfaction_score),
         ("field.customer_ack_at", local(c.customer_ack_at) if c.customer_ack_at else None),
     ]
@@ -153,16 +162,21 @@ def decisions(case: CaseFile, records: bool = True) -> None:
     if c.severity_reason:
         st.info(severity_note(c.severity_reason))
     if c.no_investigation_reason:
-        st.text(f"{tr('field.no_investigation_reason')}: "
-                f"{reason_text(c.no_investigation_reason, lang(), c.merged_into_id is not None)} "
-                f"({names.get(c.no_investigation_by_id or 0, '?')})")
+        st.text(
+            f"{tr('field.no_investigation_reason')}: "
+            f"{reason_text(c.no_investigation_reason, lang(), c.merged_into_id is not None)} "
+            f"({names.get(c.no_investigation_by_id or 0, '?')})"
+        )
     cols = st.columns(3)
     for i, (key, value) in enumerate(shown):
         cols[i % 3].text(f"{tr(key)}: {value}")
-    for key, text in (("field.root_cause_whys", c.root_cause_whys),
-                      ("field.root_cause", c.root_cause), ("field.reply_text", c.reply_text),
-                      ("field.followup_notes", c.followup_notes),
-                      ("field.lessons_learned", c.lessons_learned)):
+    for key, text in (
+        ("field.root_cause_whys", c.root_cause_whys),
+        ("field.root_cause", c.root_cause),
+        ("field.reply_text", c.reply_text),
+        ("field.followup_notes", c.followup_notes),
+        ("field.lessons_learned", c.lessons_learned),
+    ):
         if text:
             st.markdown(f"**{tr(key)}**")
             st.text(text)
@@ -176,51 +190,74 @@ def decisions(case: CaseFile, records: bool = True) -> None:
         st.markdown(f"**{tr('inv.capa')}**")
         for a in case.capa:
             mark = "[" + tr("capa.done" if a.status == "done" else "capa.open") + "]"
-            st.text(f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
-                    f"{names.get(a.owner_id, '?')} · {a.due_date}"
-                    + (f" · {a.evidence}" if a.evidence else ""))
+            st.text(
+                f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
+                f"{names.get(a.owner_id, '?')} · {a.due_date}"
+                + (f" · {a.evidence}" if a.evidence else "")
+            )
 
 
 def meetings(user: User, case: CaseFile) -> None:
     """会议记录 on the case; for management also the responsibility assessment."""
     c = case.complaint
     app = kesu()
-    users = {u.id: u.display_name for u in app.list_active_users()}
+    users = {u.id: u.display_name for u in uc.accounts.list_active_users(app)}
     st.markdown(f"**{tr('case.meetings')}**")
-    for m in app.meetings(user, c.id or 0):
+    for m in uc.investigation.meetings(app, user, c.id or 0):
         st.text(f"{m.date} · {', '.join(users.get(i, '?') for i in m.attendee_ids)}")
         st.text(m.decisions)
     if c.state.is_open and user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
         with st.expander(tr("action.meeting_recorded")):
             with st.form(f"meeting_{c.id}", clear_on_submit=True):
-                day = st.date_input(tr("field.meeting_date"), value=today_local(),
-                                    max_value=today_local())
-                who = st.multiselect(tr("field.attendees"), list(users),
-                                     format_func=lambda i: users[i])
+                day = st.date_input(
+                    tr("field.meeting_date"), value=today_local(), max_value=today_local()
+                )
+                who = st.multiselect(
+                    tr("field.attendees"), list(users), format_func=lambda i: users[i]
+                )
                 text = st.text_area(tr("field.decisions") + " *", max_chars=3000)
                 item = st.text_input(tr("field.action_items"), max_chars=500)
                 a, b = st.columns(2)
-                owner = a.selectbox(tr("field.owner"), list(users), index=None,
-                                    format_func=lambda i: users[i], placeholder=tr("log.pick"))
+                owner = a.selectbox(
+                    tr("field.owner"),
+                    list(users),
+                    index=None,
+                    format_func=lambda i: users[i],
+                    placeholder=tr("log.pick"),
+                )
                 due = b.date_input(tr("field.due_date"), value=None, min_value=today_local())
                 if st.form_submit_button(tr("common.save")):
                     items = [(item, owner, due)] if item.strip() else []
-                    if attempt(app.add_meeting, user, c.id, day, who, text, items):
+                    if attempt(
+                        uc.investigation.add_meeting, app, user, c.id, day, who, text, items
+                    ):
                         flash("success", tr("common.saved"))
                         st.rerun()
     if user.has(Role.MANAGEMENT):
         st.markdown(f"**{tr('case.assessment')}**")
-        for x in app.assessments(user, c.id or 0):
+        for x in uc.investigation.assessments(app, user, c.id or 0):
             st.text(f"{x.person} · {tr('assessment.' + x.decision)} · {x.amount:,.2f} · {x.note}")
         with st.expander(tr("action.assessment_recorded")):
             with st.form(f"assess_{c.id}", clear_on_submit=True):
                 person = st.text_input(tr("field.person") + " *", max_chars=200)
-                decision = st.radio(tr("field.assessment"), ["none", "warning", "deduction"],
-                                    format_func=lambda d: tr("assessment." + d), horizontal=True)
+                decision = st.radio(
+                    tr("field.assessment"),
+                    ["none", "warning", "deduction"],
+                    format_func=lambda d: tr("assessment." + d),
+                    horizontal=True,
+                )
                 amount = st.text_input(tr("field.amount"), max_chars=20)
                 note = st.text_input(tr("field.note"), max_chars=500)
                 if st.form_submit_button(tr("common.save")):
-                    if attempt(app.add_assessment, user, c.id, person, decision, amount or None,
-                               note):
+                    if attempt(
+                        uc.investigation.add_assessment,
+                        app,
+                        user,
+                        c.id,
+                        person,
+                        decision,
+                        amount or None,
+                        note,
+                    ):
                         flash("success", tr("common.saved"))
                         st.rerun()

@@ -17,14 +17,15 @@ import streamlit as st
 from core.errors import DomainError, StaleCase
 from core.i18n import t, tn
 from core.model import User
-from core.services import Kesu
+from core.usecases.context import Context
+from core import usecases as uc
 
 log = logging.getLogger("kesu")
 R = TypeVar("R")
 
 
 @st.cache_resource(show_spinner=False)
-def kesu() -> Kesu:
+def kesu() -> Context:
     """One application object (engine, pool) per server process; migrates on first use."""
     from adapters.wiring import build_app
 
@@ -84,7 +85,7 @@ def settings_tz() -> Any:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _timezone_name() -> str:
-    return kesu().settings().timezone
+    return uc.context.settings(kesu()).timezone
 
 
 def settings_changed() -> None:

@@ -14,6 +14,7 @@ from core.model import User
 from ui.context import attempt, kesu, lang, tr
 from ui.pdf import to_pdf
 from ui.xlsx import to_xlsx
+from core import usecases as uc
 
 log = logging.getLogger("kesu")
 
@@ -30,7 +31,7 @@ def documents(user: User, complaint_id: int) -> None:
     st.subheader(tr("doc.section"))
     st.caption(tr("doc.intro"))
     lang_key, company_key = f"doc_letter_lang_{complaint_id}", f"doc_company_{complaint_id}"
-    docs = attempt(kesu().case_documents, user, complaint_id, lang(),
+    docs = attempt(uc.documents.case_documents, kesu(), user, complaint_id, lang(),
                    st.session_state.get(lang_key), st.session_state.get(company_key))
     if docs is None:
         return

@@ -9,6 +9,7 @@ from core.model import CaseFile, Role, Title, User
 from core.rules.calendar import WorkCalendar
 from core.sla import CLOCK_UNITS, Due
 from ui.context import attempt, done, flash, kesu, local, md, settings_tz, today_local, tr
+from core import usecases as uc
 
 
 def left_text(left: timedelta, cal: WorkCalendar, clock_hours: bool = False) -> str:
@@ -35,7 +36,7 @@ def show_dues(dues: list[Due]) -> None:
     """The Complaint page's time limits: every open step, its due time, time left."""
     if not dues:
         return
-    cal = kesu().calendar()
+    cal = uc.context.calendar(kesu())
     now = datetime.now(timezone.utc)
     st.markdown("**" + tr("due.title") + "**")
     for d in dues:
@@ -60,7 +61,7 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
     """Ask for more time on an open step; the QA manager or management decides (延期)."""
     c = case.complaint
     app = kesu()
-    pending = attempt(app.pending_extension, user, c.id)
+    pending = attempt(uc.timing.pending_extension, app, user, c.id)
     if pending is not None:
         st.warning(tr("ext.pending", by=md(pending.by), step=tr("sla." + pending.step),
                       due=local(pending.due), reason=md(pending.reason)))
@@ -72,7 +73,9 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
                 grant = a.form_submit_button(tr("ext.grant"), type="primary")
                 refuse = b.form_submit_button(tr("ext.refuse"))
                 if grant or refuse:
-                    if done(app.decide_extension, user, c.id, c.version, grant, comment, told):
+                    if done(
+                        uc.timing.decide_extension, app, user, c.id, c.version, grant, comment, told
+                    ):
                         flash("success", tr("common.saved"))
                         st.rerun()
         return
@@ -81,15 +84,19 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
         return
     with st.expander(tr("ext.title")):
         with st.form(f"ext_ask_{c.id}"):
-            step = st.selectbox(tr("field.step"), [d.step for d in timed],
-                                format_func=lambda s: tr("sla." + s))
+            step = st.selectbox(
+                tr("field.step"), [d.step for d in timed], format_func=lambda s: tr("sla." + s)
+            )
             a, b = st.columns(2)
-            day = a.date_input(tr("ext.new_due"), value=today_local() + timedelta(days=3),
-                               min_value=today_local())
+            day = a.date_input(
+                tr("ext.new_due"), value=today_local() + timedelta(days=3), min_value=today_local()
+            )
             at = b.time_input(tr("ext.new_time"), value=time(17, 30), step=1800)
             reason = st.text_area(tr("field.reason") + " *", max_chars=2000)
             if st.form_submit_button(tr("ext.title")):
                 when = datetime.combine(day, at, settings_tz())
-                if done(app.request_extension, user, c.id, c.version, step, when, reason):
+                if done(
+                    uc.timing.request_extension, app, user, c.id, c.version, step, when, reason
+                ):
                     flash("success", tr("common.saved"))
                     st.rerun()

@@ -10,8 +10,9 @@ from core.model import (
     Category, Channel, Complaint, Customer, DefectType, Kind, Product, Request, Severity,
     WhereFound,
 )
-from core.services import ComplaintDraft
+from core.usecases.complaints import ComplaintDraft
 from ui.context import kesu, label, settings_tz, today_local, tr
+from core import usecases as uc
 
 
 def _index(options: list[Any], value: Any) -> int | None:
@@ -24,7 +25,7 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
 
     Essentials come first so a clerk can log while the customer is on the phone.
     """
-    cfg = kesu().settings()
+    cfg = uc.context.settings(kesu())
     tz = settings_tz()
     cust_ids = [x.id for x in customers]
     cust_names = {x.id: x.name for x in customers}

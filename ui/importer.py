@@ -34,6 +34,7 @@ from core.importing import (
 from core.model import User
 from ui.context import attempt, error_message, flash, kesu, lang, md, tr, trn
 from ui.exports import to_xlsx
+from core import usecases as uc
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -275,14 +276,14 @@ def template_xlsx(language: str) -> bytes:
 def import_tab(me: User) -> None:
     app = kesu()
     st.title(tr("imp.title"))
-    if not app.may_import(me):
+    if not uc.importing.may_import(app, me):
         st.info(tr("imp.forbidden"))
         return
     st.caption(tr("imp.intro"))
     st.download_button(tr("imp.template"), template_xlsx(lang()),
                        file_name="kesu-register-template.xlsx", mime=XLSX_MIME,
                        key="imp_template", on_click="ignore")
-    cfg = app.settings()
+    cfg = uc.context.settings(app)
     st.caption(tr("imp.limits", rows=f"{MAX_ROWS:,}", cols=MAX_COLUMNS, chars=f"{MAX_CELL:,}",
                   mb=cfg.attachment_max_mb))
     round_ = st.session_state.setdefault("imp_round", 0)
@@ -303,7 +304,7 @@ def import_tab(me: User) -> None:
     state_key = (sig, tuple(sorted(mapping.items())), options)
     if st.button(tr("imp.check"), type="primary", key="imp_check"):
         with st.spinner(tr("imp.checking")):
-            report = attempt(app.check_import, me, table, mapping, options)
+            report = attempt(uc.importing.check_import, app, me, table, mapping, options)
         if report is not None:
             st.session_state["imp_report"] = (state_key, report)
     stored = st.session_state.get("imp_report")
@@ -339,7 +340,7 @@ def _mapping(me: User, table: Table, sig: str) -> dict[int, str]:
     """A select box per column, preset from the remembered mapping or the header's meaning."""
     st.markdown("**" + tr("imp.mapping") + "**")
     st.caption(tr("imp.mapping_help"))
-    guessed = attempt(kesu().import_mapping, me, list(table.headers)) or {}
+    guessed = attempt(uc.importing.import_mapping, kesu(), me, list(table.headers)) or {}
     options = ["", *TARGETS]
     samples = _samples(table)
     mapping: dict[int, str] = {}
@@ -413,7 +414,7 @@ def _confirm(me: User, table: Table, mapping: dict[int, str], options: Options,
             bar.progress(done / max(total, 1), text=trn("imp.progress", total,
                                                             done=done, total=total))
 
-        result = attempt(kesu().run_import, me, table, mapping,
+        result = attempt(uc.importing.run_import, kesu(), me, table, mapping,
                          replace(options, clean_only=clean_only), progress)
         if result is None:
             status.update(label=tr("imp.failed"), state="error")

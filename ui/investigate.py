@@ -6,9 +6,10 @@ import streamlit as st
 from core.model import (
     CapaType, CaseFile, Category, ContainmentType, Severity, SixM, State, User, Validity,
 )
-from core.lifecycle import CAPA_WORK
+from core.usecases.worklists import CAPA_WORK
 from ui.case import decisions
 from ui.context import attempt, flash, kesu, label, lang, today_local, tr
+from core import usecases as uc
 
 
 def _done(result: object) -> None:
@@ -23,11 +24,13 @@ def step_forms(user: User, case: CaseFile) -> None:
     if c.state == State.DISPATCHED:
         a, b = st.columns(2)
         if a.button(tr("action.acknowledge"), type="primary", width="stretch"):
-            _done(attempt(app.acknowledge, user, c.id, c.version))
+            _done(attempt(uc.investigation.acknowledge, app, user, c.id, c.version))
         with b.popover(tr("action.return_to_sales"), width="stretch"):
             missing = st.text_area(tr("field.missing_info") + " *", key="missing")
             if st.button(tr("common.submit"), key="ret"):
-                _done(attempt(app.return_to_sales, user, c.id, c.version, missing))
+                _done(
+                    attempt(uc.investigation.return_to_sales, app, user, c.id, c.version, missing)
+                )
     if c.state == State.INVESTIGATING:
         containment(user, case)
         classify(user, case)
@@ -40,7 +43,7 @@ def step_forms(user: User, case: CaseFile) -> None:
         capa(user, case)
     if c.state == State.ROOT_CAUSE:
         if st.button(tr("action.submit_analysis"), type="primary"):
-            _done(attempt(app.submit_analysis, user, c.id, c.version))
+            _done(attempt(uc.investigation.submit_analysis, app, user, c.id, c.version))
     if c.state == State.CAPA_REVIEW:
         review(user, case)
     if c.state == State.VERIFYING:
@@ -56,37 +59,71 @@ def containment(user: User, case: CaseFile) -> None:
         st.caption(tr("inv.no_containment"))
     with st.form(f"cont_{c.id}", clear_on_submit=True):
         a, b = st.columns(2)
-        kind = a.selectbox(tr("field.containment"), list(ContainmentType),
-                           format_func=label("containment_type"))
+        kind = a.selectbox(
+            tr("field.containment"), list(ContainmentType), format_func=label("containment_type")
+        )
         qty = b.number_input(tr("field.quantity"), min_value=0, step=1, value=None)
         note = st.text_input(tr("field.note"), max_chars=500)
         if st.form_submit_button(tr("common.add")):
-            _done(attempt(kesu().add_containment, user, c.id, kind,
-                          int(qty) if qty is not None else None, note))
+            _done(
+                attempt(
+                    uc.investigation.add_containment,
+                    kesu(),
+                    user,
+                    c.id,
+                    kind,
+                    int(qty) if qty is not None else None,
+                    note,
+                )
+            )
 
 
 def classify(user: User, case: CaseFile) -> None:
     c = case.complaint
-    depts = {d.id: (d.name_en if lang() == "en" else d.name_zh) for d in kesu().departments()}
+    depts = {
+        d.id: (d.name_en if lang() == "en" else d.name_zh) for d in uc.reference.departments(kesu())
+    }
     st.markdown(f"**{tr('inv.classify')}**")
     with st.form(f"classify_{c.id}"):
-        validity = st.radio(tr("field.validity"), list(Validity), format_func=label("validity"),
-                            horizontal=True)
+        validity = st.radio(
+            tr("field.validity"), list(Validity), format_func=label("validity"), horizontal=True
+        )
         a, b = st.columns(2)
         cats = list(Category)
-        category = a.selectbox(tr("field.category"), cats, index=cats.index(c.category),
-                               format_func=label("category"))
+        category = a.selectbox(
+            tr("field.category"), cats, index=cats.index(c.category), format_func=label("category")
+        )
         sevs = list(Severity)
-        severity = b.selectbox(tr("field.severity"), sevs,
-                               index=sevs.index(c.severity_proposed) if c.severity_proposed else 2,
-                               format_func=label("severity"), help=tr("inv.escalation_help"))
-        dept = a.selectbox(tr("field.responsible_department"), list(depts), index=None,
-                           format_func=lambda i: depts[i], placeholder=tr("log.pick"))
-        reason = st.text_area(tr("field.reason"), max_chars=2000,
-                              help=tr("field.invalid_reason"))
+        severity = b.selectbox(
+            tr("field.severity"),
+            sevs,
+            index=sevs.index(c.severity_proposed) if c.severity_proposed else 2,
+            format_func=label("severity"),
+            help=tr("inv.escalation_help"),
+        )
+        dept = a.selectbox(
+            tr("field.responsible_department"),
+            list(depts),
+            index=None,
+            format_func=lambda i: depts[i],
+            placeholder=tr("log.pick"),
+        )
+        reason = st.text_area(tr("field.reason"), max_chars=2000, help=tr("field.invalid_reason"))
         if st.form_submit_button(tr("common.submit"), type="primary"):
-            _done(attempt(kesu().classify, user, c.id, c.version, validity, category, severity,
-                          dept, reason))
+            _done(
+                attempt(
+                    uc.investigation.classify,
+                    kesu(),
+                    user,
+                    c.id,
+                    c.version,
+                    validity,
+                    category,
+                    severity,
+                    dept,
+                    reason,
+                )
+            )
 
 
 def analysis(user: User, case: CaseFile) -> None:
@@ -101,46 +138,78 @@ def analysis(user: User, case: CaseFile) -> None:
         pdate = b.date_input(tr("field.prod_date"), value=c.prod_date, max_value=today_local())
         lot = d.text_input(tr("field.prod_lot"), c.prod_lot or c.lot, max_chars=100)
         old = (c.root_cause_whys.split("\n") + [""] * 5)[:5]
-        whys = [st.text_input(tr("inv.why_n", n=i + 1), old[i], max_chars=300, key=f"why{i}")
-                for i in range(5)]
+        whys = [
+            st.text_input(tr("inv.why_n", n=i + 1), old[i], max_chars=300, key=f"why{i}")
+            for i in range(5)
+        ]
         sixes = list(SixM)
-        six = st.radio(tr("field.root_cause_6m"), sixes,
-                       index=sixes.index(c.root_cause_6m) if c.root_cause_6m else None,
-                       format_func=label("six_m"), horizontal=True)
+        six = st.radio(
+            tr("field.root_cause_6m"),
+            sixes,
+            index=sixes.index(c.root_cause_6m) if c.root_cause_6m else None,
+            format_func=label("six_m"),
+            horizontal=True,
+        )
         cause = st.text_area(tr("field.root_cause") + " *", c.root_cause, max_chars=3000)
         if st.form_submit_button(tr("inv.save_analysis"), type="primary"):
-            _done(attempt(kesu().save_analysis, user, c.id, c.version, prod_line=line,
-                          prod_shift=shift, prod_machine=machine, prod_operator=operator,
-                          prod_date=pdate, prod_lot=lot, whys=whys, six_m=six,
-                          root_cause=cause))
+            _done(
+                attempt(
+                    uc.investigation.save_analysis,
+                    kesu(),
+                    user,
+                    c.id,
+                    c.version,
+                    prod_line=line,
+                    prod_shift=shift,
+                    prod_machine=machine,
+                    prod_operator=operator,
+                    prod_date=pdate,
+                    prod_lot=lot,
+                    whys=whys,
+                    six_m=six,
+                    root_cause=cause,
+                )
+            )
 
 
 def capa(user: User, case: CaseFile) -> None:
     c = case.complaint
-    users = {u.id: u.display_name for u in kesu().list_active_users()}
+    users = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
     st.markdown(f"**{tr('inv.capa')}**")
     if not case.capa:
         st.caption(tr("inv.no_capa"))
     for a in case.capa:
         mark = "[" + tr("capa.done" if a.status == "done" else "capa.open") + "]"
-        st.text(f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
-                f"{users.get(a.owner_id, '?')} · {a.due_date}")
+        st.text(
+            f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
+            f"{users.get(a.owner_id, '?')} · {a.due_date}"
+        )
         if a.status != "done" and (c.state == State.ROOT_CAUSE or c.state in CAPA_WORK):
             with st.popover(tr("inv.mark_done")):
                 ev = st.text_area(tr("field.evidence") + " *", key=f"ev_{a.id}")
                 if st.button(tr("inv.mark_done"), key=f"done_{a.id}"):
-                    _done(attempt(kesu().complete_capa, user, a.id, ev))
+                    _done(attempt(uc.investigation.complete_capa, kesu(), user, a.id, ev))
     if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW):
         with st.form(f"capa_{c.id}", clear_on_submit=True):
             x, y = st.columns(2)
-            kind = x.selectbox(tr("capa_type.corrective") + " / " + tr("capa_type.preventive"),
-                               list(CapaType), format_func=label("capa_type"))
-            owner = y.selectbox(tr("field.owner") + " *", list(users), index=None,
-                                format_func=lambda i: users[i], placeholder=tr("log.pick"))
+            kind = x.selectbox(
+                tr("capa_type.corrective") + " / " + tr("capa_type.preventive"),
+                list(CapaType),
+                format_func=label("capa_type"),
+            )
+            owner = y.selectbox(
+                tr("field.owner") + " *",
+                list(users),
+                index=None,
+                format_func=lambda i: users[i],
+                placeholder=tr("log.pick"),
+            )
             text = st.text_input(tr("field.capa_description") + " *", max_chars=1000)
             due = x.date_input(tr("field.due_date") + " *", value=None, min_value=today_local())
             if st.form_submit_button(tr("inv.add_capa")):
-                _done(attempt(kesu().add_capa, user, c.id, kind, text, owner, due))
+                _done(
+                    attempt(uc.investigation.add_capa, kesu(), user, c.id, kind, text, owner, due)
+                )
 
 
 def review(user: User, case: CaseFile) -> None:
@@ -148,23 +217,39 @@ def review(user: User, case: CaseFile) -> None:
     st.markdown(f"**{tr('inv.review')}**")
     a, b = st.columns(2)
     if a.button(tr("action.approve_capa"), type="primary", width="stretch"):
-        _done(attempt(kesu().approve_capa, user, c.id, c.version))
+        _done(attempt(uc.investigation.approve_capa, kesu(), user, c.id, c.version))
     with b.popover(tr("action.send_back"), width="stretch"):
         reason = st.text_area(tr("field.reason") + " *", key="sendback")
         if st.button(tr("common.submit"), key="sb"):
-            _done(attempt(kesu().send_back, user, c.id, c.version, reason))
+            _done(attempt(uc.investigation.send_back, kesu(), user, c.id, c.version, reason))
 
 
 def verify(user: User, case: CaseFile) -> None:
     c = case.complaint
     st.markdown(f"**{tr('inv.verify')}**")
     with st.form(f"verify_{c.id}"):
-        verdict = st.radio(tr("field.verdict"), ["effective", "not_effective", "schedule"],
-                           format_func=lambda v: tr("verdict." + v), horizontal=True)
+        verdict = st.radio(
+            tr("field.verdict"),
+            ["effective", "not_effective", "schedule"],
+            format_func=lambda v: tr("verdict." + v),
+            horizontal=True,
+        )
         days = st.number_input(tr("field.schedule_days"), 1, 365, 30)
         note = st.text_area(tr("field.note"), max_chars=2000)
         if st.form_submit_button(tr("common.submit"), type="primary"):
             if verdict == "schedule":
-                _done(attempt(kesu().verify, user, c.id, c.version, None, note, int(days)))
+                _done(
+                    attempt(uc.closure.verify, kesu(), user, c.id, c.version, None, note, int(days))
+                )
             else:
-                _done(attempt(kesu().verify, user, c.id, c.version, verdict == "effective", note))
+                _done(
+                    attempt(
+                        uc.closure.verify,
+                        kesu(),
+                        user,
+                        c.id,
+                        c.version,
+                        verdict == "effective",
+                        note,
+                    )
+                )

@@ -10,6 +10,7 @@ import streamlit as st
 from core.model import Kind, RegisterFilter, RegisterRow, Severity, State, User
 from ui.context import attempt, kesu, label, lang, local, tr, trn
 from ui.exports import to_csv, to_xlsx
+from core import usecases as uc
 
 PAGE_SIZE = 50
 SORTS = ["received_at", "number", "customer", "state", "severity"]
@@ -69,7 +70,7 @@ def _search(user_id: int, flt: RegisterFilter, version: int,
     """One page of the register, per user, filter and data version (every change to a case
     writes an event, which moves it): paging or clicking through a search of 100,000 cases
     does not count them again (issue #6); 60 s at most for the overdue filter's clock."""
-    return kesu().register(_user, flt)
+    return uc.complaints.register(kesu(), _user, flt)
 
 
 def register(user: User) -> None:
@@ -79,7 +80,7 @@ def register(user: User) -> None:
         st.session_state["reg_last"] = flt
         st.session_state["reg_page"] = 1
     page = int(st.session_state.get("reg_page", 1))
-    result = attempt(_search, user.id, _page(flt, page), kesu().stats_version(), user)
+    result = attempt(_search, user.id, _page(flt, page), uc.stats.stats_version(kesu()), user)
     if result is None:
         return
     rows, total = result
@@ -106,7 +107,7 @@ def register(user: User) -> None:
         st.switch_page("pages/complaint.py", query_params={"id": str(numbers[pick])})
 
     def export(kind: str) -> bytes:
-        all_rows = kesu().register_all(user, flt)
+        all_rows = uc.complaints.register_all(kesu(), user, flt)
         frame = _frame(all_rows)
         data = [list(r) for r in frame.itertuples(index=False)]
         return (to_xlsx if kind == "xlsx" else to_csv)(list(frame.columns), data)

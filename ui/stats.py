@@ -19,6 +19,7 @@ from core.stats import (
 )
 from ui.context import attempt, kesu, lang, local, md, tr, trn
 from ui.exports import to_csv, to_xlsx
+from core import usecases as uc
 
 SEVERITY_COLOURS = {"A": "#c62828", "B": "#ef6c00", "C": "#1565c0", "D": "#78909c",
                     "": "#bdbdbd"}
@@ -47,7 +48,7 @@ def styled(chart: Any) -> Any:
 
 
 def filters(user: User) -> StatsFilter | None:
-    today = kesu().stats_today()
+    today = uc.stats.stats_today(kesu())
     a, rest = st.columns([1, 2])
     name = a.selectbox(tr("stats.range"), PRESETS, index=PRESETS.index("this_month"),
                        format_func=lambda p: tr(f"stats.preset.{p}"), key="stats_preset")
@@ -67,20 +68,36 @@ def filters(user: User) -> StatsFilter | None:
     with st.expander(tr("stats.more_filters")):
         app = kesu()
         x, y, z, u, v = st.columns(5)
-        customers = {c.id: c.name for c in app.customers()}
-        depts = {d.id: (d.name_en if lang() == "en" else d.name_zh) for d in app.departments()}
-        customer = x.selectbox(tr("field.customer"), [None, *customers], key="stats_customer",
-                               format_func=lambda k: tr("stats.all") if k is None
-                               else customers[k])
+        customers = {c.id: c.name for c in uc.reference.customers(app)}
+        depts = {
+            d.id: (d.name_en if lang() == "en" else d.name_zh)
+            for d in uc.reference.departments(app)
+        }
+        customer = x.selectbox(
+            tr("field.customer"),
+            [None, *customers],
+            key="stats_customer",
+            format_func=lambda k: tr("stats.all") if k is None else customers[k],
+        )
         product = y.text_input(tr("field.product_code"), key="stats_product", max_chars=100)
-        dept = z.selectbox(tr("field.responsible_department"), [None, *depts], key="stats_dept",
-                           format_func=lambda k: tr("stats.all") if k is None else depts[k])
-        sev = u.selectbox(tr("field.severity"), [None, *Severity], key="stats_sev",
-                          format_func=lambda s: tr("stats.all") if s is None
-                          else tr(f"severity.{s.value}"))
-        kind = v.selectbox(tr("field.kind"), [None, *Kind], key="stats_kind",
-                           format_func=lambda k: tr("stats.all") if k is None
-                           else tr(f"kind.{k.value}"))
+        dept = z.selectbox(
+            tr("field.responsible_department"),
+            [None, *depts],
+            key="stats_dept",
+            format_func=lambda k: tr("stats.all") if k is None else depts[k],
+        )
+        sev = u.selectbox(
+            tr("field.severity"),
+            [None, *Severity],
+            key="stats_sev",
+            format_func=lambda s: tr("stats.all") if s is None else tr(f"severity.{s.value}"),
+        )
+        kind = v.selectbox(
+            tr("field.kind"),
+            [None, *Kind],
+            key="stats_kind",
+            format_func=lambda k: tr("stats.all") if k is None else tr(f"kind.{k.value}"),
+        )
     return StatsFilter(period, customer, product.strip(), dept, sev, kind)
 
 
@@ -88,12 +105,12 @@ def filters(user: User) -> StatsFilter | None:
 def _cached(user_id: int, flt: StatsFilter, version: int, _user: User) -> StatsReport:
     """Cached per user, filter and data version: any change to a case (a new event) moves
     the version, so figures are never staler than the last write."""
-    report: StatsReport = kesu().stats(_user, flt)
+    report: StatsReport = uc.stats.stats(kesu(), _user, flt)
     return report
 
 
 def report(user: User, flt: StatsFilter) -> StatsReport | None:
-    version = kesu().stats_version()
+    version = uc.stats.stats_version(kesu())
     return attempt(_cached, user.id, flt, version, user)
 
 
@@ -117,35 +134,69 @@ def headline(r: StatsReport) -> None:
     cur, prev = r.current, r.previous
     b = r.before
     st.caption(tr("stats.vs", start=f"{b.start:%Y-%m-%d}", end=f"{b.end:%Y-%m-%d}"))
-    cards: list[list[tuple[str, str, str | None, str, str]]] = [[
-        ("received", _num(cur.received), _delta(cur.received, prev.received), "inverse", ""),
-        ("closed", _num(cur.closed), _delta(cur.closed, prev.closed), "normal", ""),
-        ("open", _num(cur.open), _delta(cur.open, prev.open), "inverse", ""),
-        ("overdue", _num(cur.overdue), None, "inverse", ""),
-        ("avg_days", _num(cur.avg_days), _delta(cur.avg_days, prev.avg_days), "inverse", ""),
-        ("p90_days", _num(cur.p90_days), _delta(cur.p90_days, prev.p90_days), "inverse", ""),
-    ], [
-        ("ftr", _num(cur.ftr_rate, "%"), _delta(cur.ftr_rate, prev.ftr_rate), "normal",
-         tr("stats.ftr_n", ok=cur.ftr_ok, n=cur.ftr_total)),
-        ("satisfaction", _num(cur.satisfaction), _delta(cur.satisfaction, prev.satisfaction),
-         "normal", trn("stats.n", cur.satisfaction_n)),
-        ("cost", _num(cur.cost, "money"), _delta(cur.cost, prev.cost), "inverse", ""),
-        ("charged_back", _num(cur.charged_back, "money"),
-         _delta(cur.charged_back, prev.charged_back), "normal", ""),
-        *[(f"on_time.{o.step}", _num(o.rate, "%"), None, "normal",
-           tr("stats.on_time_n", ok=o.on_time, n=o.total)) for o in _key_steps(r)],
-    ]]
+    cards: list[list[tuple[str, str, str | None, str, str]]] = [
+        [
+            ("received", _num(cur.received), _delta(cur.received, prev.received), "inverse", ""),
+            ("closed", _num(cur.closed), _delta(cur.closed, prev.closed), "normal", ""),
+            ("open", _num(cur.open), _delta(cur.open, prev.open), "inverse", ""),
+            ("overdue", _num(cur.overdue), None, "inverse", ""),
+            ("avg_days", _num(cur.avg_days), _delta(cur.avg_days, prev.avg_days), "inverse", ""),
+            ("p90_days", _num(cur.p90_days), _delta(cur.p90_days, prev.p90_days), "inverse", ""),
+        ],
+        [
+            (
+                "ftr",
+                _num(cur.ftr_rate, "%"),
+                _delta(cur.ftr_rate, prev.ftr_rate),
+                "normal",
+                tr("stats.ftr_n", ok=cur.ftr_ok, n=cur.ftr_total),
+            ),
+            (
+                "satisfaction",
+                _num(cur.satisfaction),
+                _delta(cur.satisfaction, prev.satisfaction),
+                "normal",
+                trn("stats.n", cur.satisfaction_n),
+            ),
+            ("cost", _num(cur.cost, "money"), _delta(cur.cost, prev.cost), "inverse", ""),
+            (
+                "charged_back",
+                _num(cur.charged_back, "money"),
+                _delta(cur.charged_back, prev.charged_back),
+                "normal",
+                "",
+            ),
+            *[
+                (
+                    f"on_time.{o.step}",
+                    _num(o.rate, "%"),
+                    None,
+                    "normal",
+                    tr("stats.on_time_n", ok=o.on_time, n=o.total),
+                )
+                for o in _key_steps(r)
+            ],
+        ],
+    ]
     flat = [card for row in cards for card in row]
     # four a row: six cut the values ("¥13,…") and labels on a 1280-pixel screen
-    for row in (flat[i:i + HEADLINE_ROW] for i in range(0, len(flat), HEADLINE_ROW)):
+    for row in (flat[i : i + HEADLINE_ROW] for i in range(0, len(flat), HEADLINE_ROW)):
         cols = st.columns(HEADLINE_ROW)
         for col, (key, value, delta, colour, help_) in zip(cols, row, strict=False):
-            title = (tr("stats.on_time", what=tr("stats.step." + key.split(".", 1)[1]))
-                     if key.startswith("on_time.")
-                     else tr(f"stats.h.{key}"))
-            col.metric(title, value, delta, delta_color=colour,  # type: ignore[arg-type]
-                       help=help_ or tr(f"stats.help.{key.split('.')[0]}"), border=True,
-                       height="stretch")
+            title = (
+                tr("stats.on_time", what=tr("stats.step." + key.split(".", 1)[1]))
+                if key.startswith("on_time.")
+                else tr(f"stats.h.{key}")
+            )
+            col.metric(
+                title,
+                value,
+                delta,
+                delta_color=colour,  # type: ignore[arg-type]
+                help=help_ or tr(f"stats.help.{key.split('.')[0]}"),
+                border=True,
+                height="stretch",
+            )
 
 
 def _key_steps(r: StatsReport) -> list[Any]:
@@ -156,31 +207,58 @@ def _key_steps(r: StatsReport) -> list[Any]:
 
 
 def on_time_table(r: StatsReport) -> pd.DataFrame:
-    return pd.DataFrame({
-        tr("stats.col.step"): [tr(f"sla.{o.step}") for o in r.on_time],
-        tr("stats.col.on_time"): [o.on_time for o in r.on_time],
-        tr("stats.col.total"): [o.total for o in r.on_time],
-        tr("stats.col.rate"): [float(o.rate) if o.rate is not None else None
-                               for o in r.on_time]})
+    return pd.DataFrame(
+        {
+            tr("stats.col.step"): [tr(f"sla.{o.step}") for o in r.on_time],
+            tr("stats.col.on_time"): [o.on_time for o in r.on_time],
+            tr("stats.col.total"): [o.total for o in r.on_time],
+            tr("stats.col.rate"): [
+                float(o.rate) if o.rate is not None else None for o in r.on_time
+            ],
+        }
+    )
 
 
 def headline_table(r: StatsReport) -> pd.DataFrame:
-    keys = ("received", "closed", "open", "overdue", "avg_days", "p90_days", "ftr",
-            "satisfaction", "cost", "charged_back")
+    keys = (
+        "received",
+        "closed",
+        "open",
+        "overdue",
+        "avg_days",
+        "p90_days",
+        "ftr",
+        "satisfaction",
+        "cost",
+        "charged_back",
+    )
 
     def values(h: Headline) -> list[Any]:
-        return [h.received, h.closed, h.open, h.overdue, h.avg_days, h.p90_days, h.ftr_rate,
-                h.satisfaction, h.cost, h.charged_back]
+        return [
+            h.received,
+            h.closed,
+            h.open,
+            h.overdue,
+            h.avg_days,
+            h.p90_days,
+            h.ftr_rate,
+            h.satisfaction,
+            h.cost,
+            h.charged_back,
+        ]
 
     now, before = values(r.current), values(r.previous)
     # object columns: counts stay whole numbers next to days and rates
-    return pd.DataFrame({
-        tr("stats.col.figure"): [tr(f"stats.h.{k}") for k in keys],
-        tr("stats.col.this"): pd.Series([_plain(v) for v in now], dtype=object),
-        tr("stats.col.before"): pd.Series([_plain(v) for v in before], dtype=object),
-        tr("stats.col.change"): pd.Series([_plain(change(a, b)) for a, b in zip(now, before,
-                                                                               strict=True)],
-                                          dtype=object)})
+    return pd.DataFrame(
+        {
+            tr("stats.col.figure"): [tr(f"stats.h.{k}") for k in keys],
+            tr("stats.col.this"): pd.Series([_plain(v) for v in now], dtype=object),
+            tr("stats.col.before"): pd.Series([_plain(v) for v in before], dtype=object),
+            tr("stats.col.change"): pd.Series(
+                [_plain(change(a, b)) for a, b in zip(now, before, strict=True)], dtype=object
+            ),
+        }
+    )
 
 
 def _plain(v: Any) -> Any:
@@ -204,18 +282,29 @@ def table(frame: pd.DataFrame) -> None:
     shown = frame.copy()
     for c in frame.columns[1:]:
         shown[c] = [figure_text(v) for v in frame[c]]
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        c: st.column_config.TextColumn(alignment="right") for c in frame.columns[1:]})
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.TextColumn(alignment="right") for c in frame.columns[1:]
+        },
+    )
 
 
 # ------------------------------------------------------------------ charts
 
 
 def pareto_frame(bars: list[Bar]) -> pd.DataFrame:
-    return pd.DataFrame({"key": [b.key for b in bars], "label": [b.label(lang()) for b in bars],
-                         "count": [b.count for b in bars],
-                         "share": [float(b.share) for b in bars],
-                         "cumulative": [float(b.cumulative) for b in bars]})
+    return pd.DataFrame(
+        {
+            "key": [b.key for b in bars],
+            "label": [b.label(lang()) for b in bars],
+            "count": [b.count for b in bars],
+            "share": [float(b.share) for b in bars],
+            "cumulative": [float(b.cumulative) for b in bars],
+        }
+    )
 
 
 def pareto_chart(bars: list[Bar], title: str) -> Any:
@@ -223,57 +312,98 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
     order = list(df["label"])
     pick = alt.selection_point(name="bar", fields=["key", "label"], on="click")
     # every bar named: slanted labels never overlap, so none is dropped
-    x = alt.X("label:N", sort=order, title=None,
-              axis=alt.Axis(labelAngle=-45, labelOverlap=False, labelLimit=150))
+    x = alt.X(
+        "label:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(labelAngle=-45, labelOverlap=False, labelLimit=150),
+    )
     base = alt.Chart(df).encode(x=x)
-    bars_ = base.mark_bar(color="#1565c0", cursor="pointer").encode(
-        y=alt.Y("count:Q", title=tr("stats.count"), axis=alt.Axis(tickMinStep=1, format="d")),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
-        tooltip=[alt.Tooltip("label:N", title=title),
-                 alt.Tooltip("count:Q", title=tr("stats.count")),
-                 alt.Tooltip("share:Q", title="%"),
-                 alt.Tooltip("cumulative:Q", title=tr("stats.cumulative"))],
-    ).add_params(pick)
+    bars_ = (
+        base.mark_bar(color="#1565c0", cursor="pointer")
+        .encode(
+            y=alt.Y("count:Q", title=tr("stats.count"), axis=alt.Axis(tickMinStep=1, format="d")),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+            tooltip=[
+                alt.Tooltip("label:N", title=title),
+                alt.Tooltip("count:Q", title=tr("stats.count")),
+                alt.Tooltip("share:Q", title="%"),
+                alt.Tooltip("cumulative:Q", title=tr("stats.cumulative")),
+            ],
+        )
+        .add_params(pick)
+    )
     scale = alt.Scale(domain=[0, 100])
-    line = base.mark_line(color="#e65100", point=alt.OverlayMarkDef(color="#e65100", size=60),
-                          strokeWidth=3).encode(
-        y=alt.Y("cumulative:Q", title=tr("stats.cumulative"), scale=scale,
-                axis=alt.Axis(orient="right", values=[0, 20, 40, 60, 80, 100])))
-    rule = alt.Chart(pd.DataFrame({"y": [80]})).mark_rule(
-        color="#e65100", strokeDash=[6, 4]).encode(y=alt.Y("y:Q", scale=scale, axis=None))
+    line = base.mark_line(
+        color="#e65100", point=alt.OverlayMarkDef(color="#e65100", size=60), strokeWidth=3
+    ).encode(
+        y=alt.Y(
+            "cumulative:Q",
+            title=tr("stats.cumulative"),
+            scale=scale,
+            axis=alt.Axis(orient="right", values=[0, 20, 40, 60, 80, 100]),
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"y": [80]}))
+        .mark_rule(color="#e65100", strokeDash=[6, 4])
+        .encode(y=alt.Y("y:Q", scale=scale, axis=None))
+    )
     # "80%" at the right end, by the cumulative axis, clear of the tallest (first) bar
-    mark = alt.Chart(pd.DataFrame({"y": [80], "t": ["80%"]})).mark_text(
-        align="right", dx=-4, dy=-8, color="#e65100", fontSize=FONT).encode(
-        y=alt.Y("y:Q", scale=scale, axis=None), text="t:N", x=alt.value(alt.expr("width")))
-    return styled(alt.layer(bars_, line, rule, mark)
-                  .resolve_scale(y="independent")
-                  # taller: the slanted names take their room from the same height
-                  .properties(title=tr("stats.pareto_title", what=title),
-                              height=CHART_HEIGHT + 100))
+    mark = (
+        alt.Chart(pd.DataFrame({"y": [80], "t": ["80%"]}))
+        .mark_text(align="right", dx=-4, dy=-8, color="#e65100", fontSize=FONT)
+        .encode(y=alt.Y("y:Q", scale=scale, axis=None), text="t:N", x=alt.value(alt.expr("width")))
+    )
+    return styled(
+        alt.layer(bars_, line, rule, mark)
+        .resolve_scale(y="independent")
+        # taller: the slanted names take their room from the same height
+        .properties(title=tr("stats.pareto_title", what=title), height=CHART_HEIGHT + 100)
+    )
 
 
 def monthly_frame(r: StatsReport) -> pd.DataFrame:
-    return pd.DataFrame({tr("stats.month"): [m for m, _, _ in r.monthly],
-                         tr("field.severity"): [sev_label(s) for _, s, _ in r.monthly],
-                         tr("stats.count"): [n for _, _, n in r.monthly]})
+    return pd.DataFrame(
+        {
+            tr("stats.month"): [m for m, _, _ in r.monthly],
+            tr("field.severity"): [sev_label(s) for _, s, _ in r.monthly],
+            tr("stats.count"): [n for _, _, n in r.monthly],
+        }
+    )
 
 
 def monthly_chart(r: StatsReport) -> Any:
     df = monthly_frame(r)
     m, s, n = df.columns
-    return styled(alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months),
+    return styled(
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"{m}:O",
+                sort=r.months,
+                title=None,
+                scale=alt.Scale(domain=r.months),
                 # slanted, not vertical: readable across the room; every month named
-                axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
-        y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
-        tooltip=[m, s, n]).properties(title=tr("stats.trend_title"), height=CHART_HEIGHT))
+                axis=alt.Axis(labelAngle=-45, labelOverlap=False),
+            ),
+            y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
+            tooltip=[m, s, n],
+        )
+        .properties(title=tr("stats.trend_title"), height=CHART_HEIGHT)
+    )
 
 
 def ageing_frame(r: StatsReport) -> pd.DataFrame:
-    return pd.DataFrame({tr("stats.age"): [_age(b) for b, _, _ in r.ageing],
-                         tr("field.severity"): [sev_label(s) for _, s, _ in r.ageing],
-                         tr("stats.count"): [n for _, _, n in r.ageing]})
+    return pd.DataFrame(
+        {
+            tr("stats.age"): [_age(b) for b, _, _ in r.ageing],
+            tr("field.severity"): [sev_label(s) for _, s, _ in r.ageing],
+            tr("stats.count"): [n for _, _, n in r.ageing],
+        }
+    )
 
 
 def _age(lo: int) -> str:
@@ -286,47 +416,76 @@ def _age(lo: int) -> str:
 def ageing_chart(r: StatsReport) -> Any:
     df = ageing_frame(r)
     a, s, n = df.columns
-    return styled(alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{a}:O", sort=[_age(b) for b in AGE_BUCKETS], title=a,
-                axis=alt.Axis(labelAngle=0)),
-        y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
-        tooltip=[a, s, n]).properties(title=tr("stats.ageing_title"), height=CHART_HEIGHT))
+    return styled(
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"{a}:O", sort=[_age(b) for b in AGE_BUCKETS], title=a, axis=alt.Axis(labelAngle=0)
+            ),
+            y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
+            tooltip=[a, s, n],
+        )
+        .properties(title=tr("stats.ageing_title"), height=CHART_HEIGHT)
+    )
 
 
 def cost_frame(r: StatsReport) -> pd.DataFrame:
-    return pd.DataFrame({
-        tr("stats.month"): [m for m, _, _, _, _ in r.cost],
-        tr("field.responsible_department"): [
-            (en if lang() == "en" else zh) or tr("stats.none") for _, _, zh, en, _ in r.cost],
-        tr("stats.amount"): [float(a) for _, _, _, _, a in r.cost]})
+    return pd.DataFrame(
+        {
+            tr("stats.month"): [m for m, _, _, _, _ in r.cost],
+            tr("field.responsible_department"): [
+                (en if lang() == "en" else zh) or tr("stats.none") for _, _, zh, en, _ in r.cost
+            ],
+            tr("stats.amount"): [float(a) for _, _, _, _, a in r.cost],
+        }
+    )
 
 
 def cost_chart(r: StatsReport) -> Any:
     df = cost_frame(r)
     m, d, a = df.columns
-    return styled(alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
-        # departments' legend below: on the right its long names narrow the plot
-        y=alt.Y(f"{a}:Q", title=a),
-        # a named palette: the same department colours on screen and in the summary PDF
-        color=alt.Color(f"{d}:N", title=d, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(scheme="tableau10")),
-        tooltip=[m, d, alt.Tooltip(f"{a}:Q", format=",.2f")]).properties(
-        title=tr("stats.cost_title"), height=CHART_HEIGHT))
+    return styled(
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"{m}:O",
+                sort=r.months,
+                title=None,
+                scale=alt.Scale(domain=r.months),
+                axis=alt.Axis(labelAngle=-45, labelOverlap=False),
+            ),
+            # departments' legend below: on the right its long names narrow the plot
+            y=alt.Y(f"{a}:Q", title=a),
+            # a named palette: the same department colours on screen and in the summary PDF
+            color=alt.Color(
+                f"{d}:N",
+                title=d,
+                legend=alt.Legend(orient="bottom"),
+                scale=alt.Scale(scheme="tableau10"),
+            ),
+            tooltip=[m, d, alt.Tooltip(f"{a}:Q", format=",.2f")],
+        )
+        .properties(title=tr("stats.cost_title"), height=CHART_HEIGHT)
+    )
 
 
 def recurrence_frame(r: StatsReport) -> pd.DataFrame:
-    return pd.DataFrame({
-        tr("stats.issue"): [x.label_en if lang() == "en" else x.label_zh for x in r.recurrences],
-        tr("stats.times_30d"): [x.count for x in r.recurrences],
-        tr("stats.last"): [local(x.last) for x in r.recurrences]})
+    return pd.DataFrame(
+        {
+            tr("stats.issue"): [
+                x.label_en if lang() == "en" else x.label_zh for x in r.recurrences
+            ],
+            tr("stats.times_30d"): [x.count for x in r.recurrences],
+            tr("stats.last"): [local(x.last) for x in r.recurrences],
+        }
+    )
 
 
 def dimension_title(dim: str) -> str:
     return tr(f"stats.dim.{dim}")
-
 
 
 # ------------------------------------------------------------------ downloads and click-through
@@ -335,40 +494,73 @@ def dimension_title(dim: str) -> str:
 def downloads(name: str, frame: Callable[[], pd.DataFrame], key: str) -> None:
     """Every Stats table to Excel and CSV (formula injection neutralised by ui/exports).
     The files are written when the button is clicked, not on every run of the page."""
+
     def file(kind: str) -> bytes:
         f = frame()
         cols, data = list(f.columns), [list(r) for r in f.itertuples(index=False)]
         return (to_xlsx if kind == "xlsx" else to_csv)(cols, data)
 
     a, b, _ = st.columns([1, 1, 4])
-    a.download_button(tr("stats.xlsx"), lambda: file("xlsx"), file_name=f"kesu-{name}.xlsx",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      key=f"dl_x_{key}", on_click="ignore")
-    b.download_button(tr("stats.csv"), lambda: file("csv"), file_name=f"kesu-{name}.csv",
-                      mime="text/csv", key=f"dl_c_{key}", on_click="ignore")
+    a.download_button(
+        tr("stats.xlsx"),
+        lambda: file("xlsx"),
+        file_name=f"kesu-{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"dl_x_{key}",
+        on_click="ignore",
+    )
+    b.download_button(
+        tr("stats.csv"),
+        lambda: file("csv"),
+        file_name=f"kesu-{name}.csv",
+        mime="text/csv",
+        key=f"dl_c_{key}",
+        on_click="ignore",
+    )
 
 
 def pareto_section(user: User, r: StatsReport) -> None:
-    dim = st.radio(tr("stats.by"), DIMENSIONS, format_func=dimension_title, horizontal=True,
-                   key="stats_dim")
+    dim = st.radio(
+        tr("stats.by"), DIMENSIONS, format_func=dimension_title, horizontal=True, key="stats_dim"
+    )
     bars = r.pareto[dim]
     if not bars:
         st.info(tr("stats.empty"))
         return
-    event = st.altair_chart(pareto_chart(bars, dimension_title(dim)), on_select="rerun",
-                            key=f"pareto_{dim}", width="stretch")
+    event = st.altair_chart(
+        pareto_chart(bars, dimension_title(dim)),
+        on_select="rerun",
+        key=f"pareto_{dim}",
+        width="stretch",
+    )
     picked = _picked(event)
     labels = {b.key: b.label(lang()) for b in bars if b.key != "*others*"}
-    chosen = st.selectbox(tr("stats.cases_for"), list(labels), format_func=labels.__getitem__,
-                          index=list(labels).index(picked) if picked in labels else None,
-                          placeholder=tr("stats.click_bar"), key=f"stats_pick_{dim}_{picked}")
+    chosen = st.selectbox(
+        tr("stats.cases_for"),
+        list(labels),
+        format_func=labels.__getitem__,
+        index=list(labels).index(picked) if picked in labels else None,
+        placeholder=tr("stats.click_bar"),
+        key=f"stats_pick_{dim}_{picked}",
+    )
     if picked == "*others*":
         st.info(tr("err.stats_bar"))
     if chosen is not None:  # "" is the category "not given"
         cases(user, r.filter, dim, chosen, labels[chosen])
-    st.dataframe(pareto_frame(bars).drop(columns=["key"]).rename(columns={
-        "label": dimension_title(dim), "count": tr("stats.count"), "share": "%",
-        "cumulative": tr("stats.cumulative")}), hide_index=True, width="stretch")
+    st.dataframe(
+        pareto_frame(bars)
+        .drop(columns=["key"])
+        .rename(
+            columns={
+                "label": dimension_title(dim),
+                "count": tr("stats.count"),
+                "share": "%",
+                "cumulative": tr("stats.cumulative"),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     downloads(f"pareto-{dim}", lambda: pareto_frame(bars), f"pareto_{dim}")
 
 
@@ -381,24 +573,32 @@ def _picked(event: Any) -> str | None:
 
 
 def cases(user: User, flt: StatsFilter, dim: str, key: str, title: str) -> None:
-    found = attempt(kesu().stats_cases, user, flt, dim, key, 1, 200)
+    found = attempt(uc.stats.stats_cases, kesu(), user, flt, dim, key, 1, 200)
     if found is None:
         return
     rows, total = found
     st.markdown(f"**{trn('stats.cases_title', total, what=md(title))}**")
-    frame = pd.DataFrame({
-        tr("field.number"): [r.number for r in rows],
-        tr("field.received_at"): [local(r.received_at) for r in rows],
-        tr("field.customer"): [r.customer for r in rows],
-        tr("field.state"): [tr(f"state.{r.state.value}") for r in rows],
-        tr("field.severity"): [r.severity.value if r.severity else "" for r in rows],
-        tr("field.description_short"): [r.description for r in rows]})
-    event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
-                         key=f"stats_cases_{dim}_{key}", width="stretch")
+    frame = pd.DataFrame(
+        {
+            tr("field.number"): [r.number for r in rows],
+            tr("field.received_at"): [local(r.received_at) for r in rows],
+            tr("field.customer"): [r.customer for r in rows],
+            tr("field.state"): [tr(f"state.{r.state.value}") for r in rows],
+            tr("field.severity"): [r.severity.value if r.severity else "" for r in rows],
+            tr("field.description_short"): [r.description for r in rows],
+        }
+    )
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"stats_cases_{dim}_{key}",
+        width="stretch",
+    )
     chosen = event.selection.rows if event and hasattr(event, "selection") else []
     if chosen:
         st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})
     if total > len(rows):
         st.caption(tr("stats.more_cases", shown=len(rows), n=total))
     st.caption(tr("log.open_hint"))
-

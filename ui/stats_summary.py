@@ -1,5 +1,7 @@
-"""The monthly summary (每月汇总, docs/procedure.md §9): one month's Stats as one XLSX (tables, and the charts
+"""The monthly summary (每月汇总, docs/procedure.md §9): one month's Stats as one
+XLSX (tables, and the charts
 as images) and as a PDF, in the user's language, Chinese drawn with the bundled CJK font."""
+
 from __future__ import annotations
 
 import io
@@ -19,6 +21,7 @@ from ui import stats as ui
 from ui.context import kesu, lang, tr
 from ui.exports import safe_cell
 from ui.fonts import chart_png, cjk_font_path
+from core import usecases as uc
 
 
 def _month_period(key: str) -> Period:
@@ -28,31 +31,53 @@ def _month_period(key: str) -> Period:
 
 
 def _tables(r: StatsReport) -> list[tuple[str, pd.DataFrame]]:
-    out = [(tr("stats.sheet.headline"), ui.headline_table(r)),
-           (tr("stats.sheet.on_time"), ui.on_time_table(r))]
+    out = [
+        (tr("stats.sheet.headline"), ui.headline_table(r)),
+        (tr("stats.sheet.on_time"), ui.on_time_table(r)),
+    ]
     for dim in DIMENSIONS:
-        frame = ui.pareto_frame(r.pareto[dim]).drop(columns=["key"]).rename(columns={
-            "label": ui.dimension_title(dim), "count": tr("stats.count"), "share": "%",
-            "cumulative": tr("stats.cumulative")})
+        frame = (
+            ui.pareto_frame(r.pareto[dim])
+            .drop(columns=["key"])
+            .rename(
+                columns={
+                    "label": ui.dimension_title(dim),
+                    "count": tr("stats.count"),
+                    "share": "%",
+                    "cumulative": tr("stats.cumulative"),
+                }
+            )
+        )
         out.append((tr("stats.pareto_title", what=ui.dimension_title(dim)), frame))
-    out += [(tr("stats.trend_title"), ui.monthly_frame(r)),
-            (tr("stats.ageing_title"), ui.ageing_frame(r)),
-            (tr("stats.tab.recurrence"), ui.recurrence_frame(r)),
-            (tr("stats.cost_title"), ui.cost_frame(r))]
+    out += [
+        (tr("stats.trend_title"), ui.monthly_frame(r)),
+        (tr("stats.ageing_title"), ui.ageing_frame(r)),
+        (tr("stats.tab.recurrence"), ui.recurrence_frame(r)),
+        (tr("stats.cost_title"), ui.cost_frame(r)),
+    ]
     return out
 
 
 def _charts(r: StatsReport) -> list[tuple[str, bytes]]:
     charts: list[tuple[str, Any]] = [
-        (tr("stats.pareto_title", what=ui.dimension_title(d)),
-         ui.pareto_chart(r.pareto[d], ui.dimension_title(d))) for d in DIMENSIONS if r.pareto[d]]
-    charts += [(tr("stats.trend_title"), ui.monthly_chart(r)),
-               (tr("stats.ageing_title"), ui.ageing_chart(r))]
+        (
+            tr("stats.pareto_title", what=ui.dimension_title(d)),
+            ui.pareto_chart(r.pareto[d], ui.dimension_title(d)),
+        )
+        for d in DIMENSIONS
+        if r.pareto[d]
+    ]
+    charts += [
+        (tr("stats.trend_title"), ui.monthly_chart(r)),
+        (tr("stats.ageing_title"), ui.ageing_chart(r)),
+    ]
     if r.cost:
         charts.append((tr("stats.cost_title"), ui.cost_chart(r)))
     # a plot 260 high (names and legends come on top): two charts fit on an A4 page
-    return [(title, chart_png(c.properties(width=720, height=260).to_json(), scale=1.5))
-            for title, c in charts]
+    return [
+        (title, chart_png(c.properties(width=720, height=260).to_json(), scale=1.5))
+        for title, c in charts
+    ]
 
 
 def summary_xlsx(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> bytes:
@@ -73,8 +98,7 @@ def summary_xlsx(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> b
         for values in frame.itertuples(index=False):
             row += 1
             for j, v in enumerate(values, start=1):
-                ws.cell(row, j, safe_cell(v)).alignment = Alignment(wrap_text=True,
-                                                                   vertical="top")
+                ws.cell(row, j, safe_cell(v)).alignment = Alignment(wrap_text=True, vertical="top")
         row += 2
     for col, width in zip("ABCDEF", (34, 16, 16, 14, 14, 14), strict=False):
         ws.column_dimensions[col].width = width
@@ -134,11 +158,15 @@ def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> by
     return bytes(pdf.output())
 
 
-
 def build(user: User, flt: StatsFilter, month: str) -> tuple[str, bytes, bytes]:
     period = _month_period(month)
-    r = kesu().stats(user, StatsFilter(period, flt.customer_id, flt.product_code,
-                                       flt.department_id, flt.severity, flt.kind))
+    r = uc.stats.stats(
+        kesu(),
+        user,
+        StatsFilter(
+            period, flt.customer_id, flt.product_code, flt.department_id, flt.severity, flt.kind
+        ),
+    )
     title = tr("stats.summary_title", month=month)
     pngs = _charts(r)
     return title, summary_xlsx(title, r, pngs), summary_pdf(title, r, pngs)
@@ -146,7 +174,7 @@ def build(user: User, flt: StatsFilter, month: str) -> tuple[str, bytes, bytes]:
 
 def summary_downloads(user: User, flt: StatsFilter) -> None:
     st.subheader(tr("stats.summary"))
-    months = list(reversed(month_keys(kesu().stats_today(), 24)))
+    months = list(reversed(month_keys(uc.stats.stats_today(kesu()), 24)))
     a, b, c, d = st.columns([2, 2, 2, 2])
     month = a.selectbox(tr("stats.month"), months, index=1, key="summary_month")
     key = f"summary_{month}_{lang()}_{hash(flt)}"
@@ -157,9 +185,21 @@ def summary_downloads(user: User, flt: StatsFilter) -> None:
     made = st.session_state.get(key)
     if made:
         _, xlsx, pdf = made
-        c.download_button(tr("stats.summary_xlsx"), xlsx, file_name=f"kesu-{month}.xlsx",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key="summary_xlsx", on_click="ignore", width="stretch")
-        d.download_button(tr("stats.summary_pdf"), pdf, file_name=f"kesu-{month}.pdf",
-                          mime="application/pdf", key="summary_pdf", on_click="ignore",
-                          width="stretch")
+        c.download_button(
+            tr("stats.summary_xlsx"),
+            xlsx,
+            file_name=f"kesu-{month}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="summary_xlsx",
+            on_click="ignore",
+            width="stretch",
+        )
+        d.download_button(
+            tr("stats.summary_pdf"),
+            pdf,
+            file_name=f"kesu-{month}.pdf",
+            mime="application/pdf",
+            key="summary_pdf",
+            on_click="ignore",
+            width="stretch",
+        )

@@ -1,10 +1,12 @@
-"""The working-day calendar (docs/procedure.md §7): working hours, weekends, China's statutory holidays and
+"""The working-day calendar (docs/procedure.md §7): working hours, weekends, China's statutory
+holidays and
 their make-up working days (调休), company overrides — exact to the minute.
 
 Pure: the holiday data comes in as sets of dates (adapters/holidays.py reads the `chinese-calendar`
 package and the schedules admin entered). A year without official data falls back to weekends
 plus company overrides, and says so (`missing_years`), never silently.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -66,8 +68,7 @@ class WorkCalendar:
     def _close(self, d: date) -> datetime:
         return datetime.combine(d, self.end, self.tz)
 
-    def add_working_time(self, start: datetime, *, hours: float = 0, days: float = 0
-                         ) -> datetime:
+    def add_working_time(self, start: datetime, *, hours: float = 0, days: float = 0) -> datetime:
         """The moment `hours` + `days` working time after `start` (a day = the working hours
         of one day). Starting outside working hours counts from the next opening."""
         if start.tzinfo is None:

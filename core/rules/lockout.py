@@ -1,4 +1,6 @@
-"""Login lockout: 5 failed attempts within 15 minutes lock the user for 15 minutes (docs/procedure.md §11)."""
+"""Login lockout: 5 failed attempts within 15 minutes lock the user for 15 minutes
+(docs/procedure.md §11)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,8 +11,9 @@ WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
 
 
-def locked_until(failures: Iterable[datetime], now: datetime,
-                 unlocked_at: datetime | None = None) -> datetime | None:
+def locked_until(
+    failures: Iterable[datetime], now: datetime, unlocked_at: datetime | None = None
+) -> datetime | None:
     """When the lock ends, or None if not locked.
 
     `failures` are the user's failed attempts; those before an admin unlock do not count.

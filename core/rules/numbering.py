@@ -1,4 +1,6 @@
-"""Case numbers: `KS` + YYMM + `-` + monthly serial (docs/procedure.md §3, 编号原则 year-month-serial)."""
+"""Case numbers: `KS` + YYMM + `-` + monthly serial (docs/procedure.md §3, 编号原则
+year-month-serial)."""
+
 from __future__ import annotations
 
 import re

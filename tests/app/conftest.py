@@ -32,7 +32,7 @@ from streamlit_authenticator.models.cookie_model import CookieModel
 
 import ui.context
 from bench import demo
-from core.services import Kesu
+from core.usecases.context import Context
 from db.uow import SqlUowFactory
 from adapters.wiring import build_app
 
@@ -45,7 +45,7 @@ def _clear_streamlit_caches() -> None:
     st.cache_data.clear()
 
 
-def _dispose(app: Kesu) -> None:
+def _dispose(app: Context) -> None:
     if isinstance(app.uow, SqlUowFactory):
         app.uow.engine.dispose()
 
@@ -142,7 +142,7 @@ def _app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     _clear_streamlit_caches()
 
 
-def _database(kind: str, templates: dict[str, Path], data: Path) -> Iterator[Kesu]:
+def _database(kind: str, templates: dict[str, Path], data: Path) -> Iterator[Context]:
     shutil.copytree(templates[kind], data, dirs_exist_ok=True)  # database and any attachments
     app = build_app(f"sqlite:///{data / DB_FILE}", run_migrations=False)
     yield app
@@ -150,18 +150,18 @@ def _database(kind: str, templates: dict[str, Path], data: Path) -> Iterator[Kes
 
 
 @pytest.fixture
-def empty_db(_templates: dict[str, Path], _app_env: Path) -> Iterator[Kesu]:
+def empty_db(_templates: dict[str, Path], _app_env: Path) -> Iterator[Context]:
     """A migrated database without any user: app.py shows the first-administrator screen."""
     yield from _database("empty", _templates, _app_env)
 
 
 @pytest.fixture
-def ref_db(_templates: dict[str, Path], _app_env: Path) -> Iterator[Kesu]:
+def ref_db(_templates: dict[str, Path], _app_env: Path) -> Iterator[Context]:
     """Demo users, departments, customers, products and defect types; no complaint."""
     yield from _database("ref", _templates, _app_env)
 
 
 @pytest.fixture
-def demo_db(_templates: dict[str, Path], _app_env: Path) -> Iterator[Kesu]:
+def demo_db(_templates: dict[str, Path], _app_env: Path) -> Iterator[Context]:
     """Everything of `ref_db` plus DEMO_CASES demo complaints (a few cancelled)."""
     yield from _database("demo", _templates, _app_env)

@@ -6,8 +6,9 @@ from streamlit.testing.v1 import AppTest
 
 from bench import demo
 from core.errors import LoginFailed
-from core.services import Kesu
+from core.usecases.context import Context
 from tests.app.helpers import en, new_app, no_exception, open_page, values, widget, zh
+from core import usecases as uc
 
 NEW_PW = "brand-new-pw-9"
 
@@ -25,7 +26,7 @@ def _change(at: AppTest, old: str, new: str, new2: str, lang: str = "zh") -> Non
     no_exception(at)
 
 
-def test_account_page_shows_who_i_am(ref_db: Kesu) -> None:
+def test_account_page_shows_who_i_am(ref_db: Context) -> None:
     at = _account_page()
     assert values(at, "title") == [zh("account.title")]
     assert values(at, "subheader") == [zh("account.change_password")]
@@ -36,22 +37,22 @@ def test_account_page_shows_who_i_am(ref_db: Kesu) -> None:
     assert values(at, "subheader") == [en("account.change_password")]
 
 
-def test_change_password(ref_db: Kesu) -> None:
+def test_change_password(ref_db: Context) -> None:
     at = _account_page()
     _change(at, demo.PASSWORD, NEW_PW, NEW_PW)
     assert values(at, "success") == [zh("account.changed")]
     assert values(at, "title") == [zh("account.title")]  # still logged in, same page
-    assert ref_db.authenticate("qa", NEW_PW).username == "qa"
+    assert uc.accounts.authenticate(ref_db, "qa", NEW_PW).username == "qa"
     with pytest.raises(LoginFailed):
-        ref_db.authenticate("qa", demo.PASSWORD)
+        uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD)
 
 
-def test_wrong_old_password_changes_nothing(ref_db: Kesu) -> None:
+def test_wrong_old_password_changes_nothing(ref_db: Context) -> None:
     at = _account_page()
     _change(at, "not-my-password", NEW_PW, NEW_PW)
     assert values(at, "error") == [zh("err.old_password_wrong")]
     assert not values(at, "success")
-    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+    assert uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD).username == "qa"
 
     at = _account_page(lang="en")
     _change(at, "still-not-it", NEW_PW, NEW_PW, lang="en")
@@ -59,27 +60,27 @@ def test_wrong_old_password_changes_nothing(ref_db: Kesu) -> None:
     assert values(at, "error") == ["The current password is wrong."]
 
 
-def test_new_passwords_that_differ_change_nothing(ref_db: Kesu) -> None:
+def test_new_passwords_that_differ_change_nothing(ref_db: Context) -> None:
     at = _account_page()
     _change(at, demo.PASSWORD, NEW_PW, NEW_PW + "!")
     assert values(at, "error") == [zh("setup.mismatch")]
-    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+    assert uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD).username == "qa"
 
 
-def test_too_short_new_password_changes_nothing(ref_db: Kesu) -> None:
+def test_too_short_new_password_changes_nothing(ref_db: Context) -> None:
     at = _account_page()
     _change(at, demo.PASSWORD, "short", "short")
     assert values(at, "error") == [zh("err.password_short", n=8)]
-    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+    assert uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD).username == "qa"
 
 
-def test_every_role_may_open_the_account_page(ref_db: Kesu) -> None:
+def test_every_role_may_open_the_account_page(ref_db: Context) -> None:
     for username in ("admin", "finance", "chairman"):
         at = _account_page(username)
         assert values(at, "title") == [zh("account.title")]
 
 
-def test_logged_out_visitor_cannot_open_the_account_page(ref_db: Kesu) -> None:
+def test_logged_out_visitor_cannot_open_the_account_page(ref_db: Context) -> None:
     at = new_app().run()
     with pytest.raises(ValueError):
         at.switch_page("pages/account.py")

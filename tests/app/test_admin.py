@@ -9,22 +9,24 @@ from streamlit.testing.v1 import AppTest
 from bench import demo
 from core.errors import NotAllowed
 from core.model import Product, Role, User
-from core.services import Kesu, UserInput
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
 from tests.app.helpers import (
     block, en, login_as, new_app, no_exception, open_page, sidebar_user, values, widget, zh,
 )
+from core import usecases as uc
 
 NEW_PW = "new-user-pw-1"
 
 
-def _user(app: Kesu, username: str) -> User:
-    user = app.session_user(username)
+def _user(app: Context, username: str) -> User:
+    user = uc.accounts.session_user(app, username)
     assert user is not None
     return user
 
 
-def _usernames(app: Kesu) -> list[str]:
-    return sorted(u.username for u in app.list_users(_user(app, "admin")))
+def _usernames(app: Context) -> list[str]:
+    return sorted(u.username for u in uc.accounts.list_users(app, _user(app, "admin")))
 
 
 def _admin_page(lang: str = "zh") -> AppTest:
@@ -41,10 +43,13 @@ def _create_user(at: AppTest, username: str, name: str, roles: list[Role], pw: s
     no_exception(at)
 
 
-def _pick_user(at: AppTest, username: str, app: Kesu):  # noqa: ANN202 - the expander block
-    uid = next(u.id for u in app.list_users(_user(app, "admin")) if u.username == username)
-    widget(block(at, "expander", zh("admin.edit_user")), "selectbox",
-           zh("admin.pick_user")).select(uid).run()
+def _pick_user(at: AppTest, username: str, app: Context):  # noqa: ANN202 - the expander block
+    uid = next(
+        u.id for u in uc.accounts.list_users(app, _user(app, "admin")) if u.username == username
+    )
+    widget(block(at, "expander", zh("admin.edit_user")), "selectbox", zh("admin.pick_user")).select(
+        uid
+    ).run()
     no_exception(at)
     return block(at, "expander", zh("admin.edit_user"))
 
@@ -52,13 +57,21 @@ def _pick_user(at: AppTest, username: str, app: Kesu):  # noqa: ANN202 - the exp
 # ---------------------------------------------------------------- reading
 
 
-def test_admin_sees_users_and_reference_tabs(ref_db: Kesu) -> None:
+def test_admin_sees_users_and_reference_tabs(ref_db: Context) -> None:
     at = _admin_page()
     assert values(at, "title") == [zh("admin.title")]
     tabs = [t.label for t in at.tabs]
     assert tabs[0] == zh("admin.users")
-    assert {zh(k) for k in ("admin.departments", "admin.customers", "admin.products",
-                            "admin.defects", "admin.settings")} <= set(tabs)
+    assert {
+        zh(k)
+        for k in (
+            "admin.departments",
+            "admin.customers",
+            "admin.products",
+            "admin.defects",
+            "admin.settings",
+        )
+    } <= set(tabs)
     users = at.dataframe[0].value
     assert sorted(users[zh("field.username")]) == _usernames(ref_db)
     row = users[users[zh("field.username")] == "qamanager"].iloc[0]
@@ -75,17 +88,17 @@ def test_admin_sees_users_and_reference_tabs(ref_db: Kesu) -> None:
 # ---------------------------------------------------------------- users
 
 
-def test_admin_creates_a_user_who_can_log_in(ref_db: Kesu) -> None:
+def test_admin_creates_a_user_who_can_log_in(ref_db: Context) -> None:
     at = _admin_page()
     _create_user(at, "Newbie", "新同事", [Role.SALES, Role.QA], NEW_PW)
     assert values(at, "success") == [zh("admin.user_created", name="newbie")]
     assert "newbie" in _usernames(ref_db)
     assert "newbie" in list(at.dataframe[0].value[zh("field.username")])
-    user = ref_db.authenticate("newbie", NEW_PW)
+    user = uc.accounts.authenticate(ref_db, "newbie", NEW_PW)
     assert user.roles == frozenset({Role.SALES, Role.QA}) and user.display_name == "新同事"
 
 
-def test_short_password_creates_nothing(ref_db: Kesu) -> None:
+def test_short_password_creates_nothing(ref_db: Context) -> None:
     before = _usernames(ref_db)
     at = _admin_page()
     _create_user(at, "shorty", "短密码", [Role.SALES], "1234567")
@@ -93,7 +106,7 @@ def test_short_password_creates_nothing(ref_db: Kesu) -> None:
     assert _usernames(ref_db) == before
 
 
-def test_taken_username_creates_nothing(ref_db: Kesu) -> None:
+def test_taken_username_creates_nothing(ref_db: Context) -> None:
     before = _usernames(ref_db)
     at = _admin_page()
     _create_user(at, "SALES", "另一个王丽", [Role.SALES], NEW_PW)
@@ -102,7 +115,7 @@ def test_taken_username_creates_nothing(ref_db: Kesu) -> None:
     assert _user(ref_db, "sales").display_name == "王丽（营销）"
 
 
-def test_user_without_a_role_is_refused_in_english(ref_db: Kesu) -> None:
+def test_user_without_a_role_is_refused_in_english(ref_db: Context) -> None:
     before = _usernames(ref_db)
     at = _admin_page(lang="en")
     form = block(at, "expander", en("admin.new_user"))
@@ -116,7 +129,7 @@ def test_user_without_a_role_is_refused_in_english(ref_db: Kesu) -> None:
     assert _usernames(ref_db) == before
 
 
-def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Kesu) -> None:
+def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Context) -> None:
     sales = login_as(new_app(), "sales").run()
     assert sidebar_user(sales) == [zh("sidebar.signed_in_as", name="王丽（营销）")]
 
@@ -126,10 +139,11 @@ def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Kesu) -> None:
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("common.saved")]
-    assert ref_db.session_user("sales") is None
+    assert uc.accounts.session_user(ref_db, "sales") is None
     users = at.dataframe[0].value
-    assert users[users[zh("field.username")] == "sales"].iloc[0][zh("field.active")] == \
-        zh("common.no")
+    assert users[users[zh("field.username")] == "sales"].iloc[0][zh("field.active")] == zh(
+        "common.no"
+    )
 
     sales.run()  # the open session of the deactivated user
     no_exception(sales)
@@ -140,37 +154,38 @@ def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Kesu) -> None:
         sales.switch_page("pages/log.py")
 
 
-def test_admin_cannot_deactivate_themself(ref_db: Kesu) -> None:
+def test_admin_cannot_deactivate_themself(ref_db: Context) -> None:
     at = _admin_page()
     form = _pick_user(at, "admin", ref_db)
     widget(form, "checkbox", zh("field.active")).uncheck()
     widget(form, "button", zh("common.save")).click().run()
     assert values(at, "error") == [zh("err.cannot_demote_self")]
-    assert ref_db.session_user("admin") is not None
+    assert uc.accounts.session_user(ref_db, "admin") is not None
 
 
-def test_admin_unlocks_a_locked_user(ref_db: Kesu) -> None:
+def test_admin_unlocks_a_locked_user(ref_db: Context) -> None:
     for i in range(5):
         with pytest.raises(Exception):  # noqa: B017 - LoginFailed, then AccountLocked
-            ref_db.authenticate("qa", f"wrong-{i}")
-    assert ref_db.is_locked("qa")
+            uc.accounts.authenticate(ref_db, "qa", f"wrong-{i}")
+    assert uc.accounts.is_locked(ref_db, "qa")
     at = _admin_page()
     users = at.dataframe[0].value
-    assert users[users[zh("field.username")] == "qa"].iloc[0][zh("admin.locked")] == \
-        zh("common.yes")
+    assert users[users[zh("field.username")] == "qa"].iloc[0][zh("admin.locked")] == zh(
+        "common.yes"
+    )
 
     form = _pick_user(at, "qa", ref_db)
     widget(form, "button", zh("admin.unlock")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("admin.unlocked")]
-    assert not ref_db.is_locked("qa")
-    assert ref_db.authenticate("qa", demo.PASSWORD).username == "qa"
+    assert not uc.accounts.is_locked(ref_db, "qa")
+    assert uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD).username == "qa"
 
 
 # ---------------------------------------------------------------- reference data
 
 
-def test_duplicate_product_code_is_refused(ref_db: Kesu) -> None:
+def test_duplicate_product_code_is_refused(ref_db: Context) -> None:
     at = _admin_page()
     form = block(block(at, "tabs", zh("admin.products")), "expander", zh("admin.add_item"))
     widget(form, "text_input", zh("field.code") + " *").input("hd-2040")
@@ -178,10 +193,10 @@ def test_duplicate_product_code_is_refused(ref_db: Kesu) -> None:
     widget(form, "button", zh("common.add")).click().run()
     no_exception(at)
     assert values(at, "error") == [zh("err.duplicate_value", value="hd-2040")]
-    assert len([p for p in ref_db.products(True) if p.code.lower() == "hd-2040"]) == 1
+    assert len([p for p in uc.reference.products(ref_db, True) if p.code.lower() == "hd-2040"]) == 1
 
 
-def test_invalid_setting_is_refused(ref_db: Kesu) -> None:
+def test_invalid_setting_is_refused(ref_db: Context) -> None:
     at = _admin_page()
     tab = block(at, "tabs", zh("admin.settings"))
     widget(tab, "text_input", zh("field.timezone")).input("Mars/Olympus")
@@ -190,13 +205,13 @@ def test_invalid_setting_is_refused(ref_db: Kesu) -> None:
     save[0].click().run()
     no_exception(at)
     assert values(at, "error") == [zh("err.setting_invalid", field="timezone")]
-    assert ref_db.settings().timezone == "Asia/Shanghai"
+    assert uc.context.settings(ref_db).timezone == "Asia/Shanghai"
 
 
 # ---------------------------------------------------------------- forbidden
 
 
-def test_sales_cannot_open_admin_and_the_services_refuse(ref_db: Kesu) -> None:
+def test_sales_cannot_open_admin_and_the_services_refuse(ref_db: Context) -> None:
     at = login_as(new_app(), "sales").run()
     with pytest.raises(ValueError):
         at.switch_page("pages/admin.py")
@@ -209,12 +224,14 @@ def test_sales_cannot_open_admin_and_the_services_refuse(ref_db: Kesu) -> None:
     sales = _user(ref_db, "sales")
     before = _usernames(ref_db)
     with pytest.raises(NotAllowed):
-        ref_db.create_user(sales, UserInput("sneaky", "Sneaky", frozenset({Role.ADMIN})), NEW_PW)
+        uc.accounts.create_user(
+            ref_db, sales, UserInput("sneaky", "Sneaky", frozenset({Role.ADMIN})), NEW_PW
+        )
     with pytest.raises(NotAllowed):
-        ref_db.unlock_user(sales, "qa")
+        uc.accounts.unlock_user(ref_db, sales, "qa")
     with pytest.raises(NotAllowed):
-        ref_db.set_settings(sales, {"severity_a_claim": Decimal("1")})
+        uc.reference.set_settings(ref_db, sales, {"severity_a_claim": Decimal("1")})
     with pytest.raises(NotAllowed):
-        ref_db.save_reference(sales, Product(0, "X-1", "偷偷加的"))
+        uc.reference.save_reference(ref_db, sales, Product(0, "X-1", "偷偷加的"))
     assert _usernames(ref_db) == before
-    assert ref_db.settings().severity_a_claim == Decimal("10000")
+    assert uc.context.settings(ref_db).severity_a_claim == Decimal("10000")

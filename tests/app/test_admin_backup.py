@@ -12,17 +12,18 @@ from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed, NotFound
 from core.model import User
-from core.services import Kesu
+from core.usecases.context import Context
 from db.backup import verify_archive
 from tests.app.conftest import DEMO_CASES
 from tests.app.helpers import (
     block, en, login_as, new_app, no_exception, open_page, values, widget, zh,
 )
 from ui.admin_backup import service
+from core import usecases as uc
 
 
-def _user(app: Kesu, name: str) -> User:
-    user = app.session_user(name)
+def _user(app: Context, name: str) -> User:
+    user = uc.accounts.session_user(app, name)
     assert user is not None
     return user
 
@@ -36,7 +37,7 @@ def _archives() -> list[Path]:
     return sorted((Path(os.environ["KESU_DATA_DIR"]) / "backups").glob("kesu-backup-*.tar.gz"))
 
 
-def test_admin_makes_a_backup_and_it_is_listed_for_download(demo_db: Kesu) -> None:
+def test_admin_makes_a_backup_and_it_is_listed_for_download(demo_db: Context) -> None:
     at, tab = _tab(lang="en")
     assert values(tab, "info") == [en("backup.none")]
     assert not _archives()
@@ -61,7 +62,7 @@ def test_admin_makes_a_backup_and_it_is_listed_for_download(demo_db: Kesu) -> No
     assert values(tab, "info") == []
 
 
-def test_the_tab_explains_restore_as_a_command_not_a_button(ref_db: Kesu) -> None:
+def test_the_tab_explains_restore_as_a_command_not_a_button(ref_db: Context) -> None:
     at, tab = _tab()
     assert zh("backup.restore_unsafe") in values(tab, "warning")
     [code] = tab.code  # type: ignore[attr-defined]
@@ -69,7 +70,7 @@ def test_the_tab_explains_restore_as_a_command_not_a_button(ref_db: Kesu) -> Non
     assert [b.label for b in tab.button] == [zh("backup.make")]  # type: ignore[attr-defined]
 
 
-def test_the_service_refuses_a_non_admin_and_a_deactivated_admin(ref_db: Kesu) -> None:
+def test_the_service_refuses_a_non_admin_and_a_deactivated_admin(ref_db: Context) -> None:
     # the page is not offered to a non-admin; the service refuses whoever calls it anyway
     backups = service()
     qa = _user(ref_db, "qa")
@@ -93,7 +94,7 @@ def test_the_service_refuses_a_non_admin_and_a_deactivated_admin(ref_db: Kesu) -
         assert "manifest.json" in tar.getnames()
 
 
-def test_only_a_listed_archive_can_be_downloaded(ref_db: Kesu) -> None:
+def test_only_a_listed_archive_can_be_downloaded(ref_db: Context) -> None:
     backups = service()
     admin = _user(ref_db, "admin")
     secret = Path(os.environ["KESU_DATA_DIR"]) / "cookie_key"
@@ -103,7 +104,7 @@ def test_only_a_listed_archive_can_be_downloaded(ref_db: Kesu) -> None:
             backups.backup_bytes(admin, name)
 
 
-def test_a_non_admin_has_no_admin_page(ref_db: Kesu) -> None:
+def test_a_non_admin_has_no_admin_page(ref_db: Context) -> None:
     at = login_as(new_app(), "qa")
     at.run()
     with pytest.raises(ValueError):

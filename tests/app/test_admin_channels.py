@@ -11,14 +11,15 @@ from streamlit.testing.v1 import AppTest
 
 from core.escalation import Level
 from core.outbox import ChannelConfig, Message
-from core.services import Kesu
+from core.usecases.context import Context
 from adapters import scheduler as jobs
 from tests.app.helpers import block, en, login_as, new_app, no_exception, values, widget, zh
 from tests.local_servers import SmtpServer, free_port
+from core import usecases as uc
 
 
-def _admin(app: Kesu):  # noqa: ANN202 - a User
-    user = app.session_user("admin")
+def _admin(app: Context):  # noqa: ANN202 - a User
+    user = uc.accounts.session_user(app, "admin")
     assert user is not None
     return user
 
@@ -46,7 +47,7 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
-def test_every_channel_starts_off_and_the_outbox_is_empty(ref_db: Kesu) -> None:
+def test_every_channel_starts_off_and_the_outbox_is_empty(ref_db: Context) -> None:
     at, tab = _tab("en")
     text = values(tab, "markdown")
     assert "**E-mail** · Not configured (off)" in text
@@ -56,7 +57,7 @@ def test_every_channel_starts_off_and_the_outbox_is_empty(ref_db: Kesu) -> None:
     assert values(tab, "info") == [en("chan.no_problems")]
 
 
-def test_saving_smtp_keeps_the_password_server_side_and_never_shows_it(ref_db: Kesu) -> None:
+def test_saving_smtp_keeps_the_password_server_side_and_never_shows_it(ref_db: Context) -> None:
     at, tab = _tab()
     widget(tab, "text_input", zh("field.smtp_host")).input("smtp.factory.cn")
     widget(tab, "text_input", zh("field.smtp_user")).input("kesu")
@@ -65,7 +66,7 @@ def test_saving_smtp_keeps_the_password_server_side_and_never_shows_it(ref_db: K
     _submit(tab, "channels")
     no_exception(at)
     assert values(at, "success") == [zh("common.saved")]
-    view = ref_db.channel_config(_admin(ref_db))
+    view = uc.channels.channel_config(ref_db, _admin(ref_db))
     assert view.has_password and view.config.smtp_host == "smtp.factory.cn"
     with ref_db.uow() as uow:
         assert uow.settings.get("channels")["smtp_password"] == "s3cret-pw"
@@ -81,22 +82,22 @@ def test_saving_smtp_keeps_the_password_server_side_and_never_shows_it(ref_db: K
     tab = block(at, "tabs", zh("admin.notifications"))
     widget(tab, "checkbox", zh("chan.clear_password")).check()
     _submit(tab, "channels")
-    assert not ref_db.channel_config(_admin(ref_db)).has_password
+    assert not uc.channels.channel_config(ref_db, _admin(ref_db)).has_password
 
 
-def test_a_bad_webhook_address_is_refused_with_a_translated_reason(ref_db: Kesu) -> None:
+def test_a_bad_webhook_address_is_refused_with_a_translated_reason(ref_db: Context) -> None:
     at, tab = _tab()
     widget(tab, "text_input", zh("field.wecom_url")).input("qyapi.weixin.qq.com/send?key=1")
     _submit(tab, "channels")
     no_exception(at)
     assert values(at, "error") == [zh("err.url_format", field="wecom_url")]
     assert "企业微信机器人 Webhook" in values(at, "error")[0]
-    assert not ref_db.channel_config(_admin(ref_db)).config.any_enabled
+    assert not uc.channels.channel_config(ref_db, _admin(ref_db)).config.any_enabled
 
 
-def test_send_test_message_shows_the_mail_servers_answer(ref_db: Kesu,
+def test_send_test_message_shows_the_mail_servers_answer(ref_db: Context,
                                                          smtp: SmtpServer) -> None:
-    ref_db.set_channels(_admin(ref_db), ChannelConfig(
+    uc.channels.set_channels(ref_db, _admin(ref_db), ChannelConfig(
         smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none",
         mail_from="kesu@factory.cn"))
     at, tab = _tab()
@@ -109,8 +110,8 @@ def test_send_test_message_shows_the_mail_servers_answer(ref_db: Kesu,
     assert [m["To"] for m in smtp.box.messages] == ["boss@factory.cn"]
 
 
-def test_send_test_message_shows_the_error_when_the_server_is_down(ref_db: Kesu) -> None:
-    ref_db.set_channels(_admin(ref_db), ChannelConfig(
+def test_send_test_message_shows_the_error_when_the_server_is_down(ref_db: Context) -> None:
+    uc.channels.set_channels(ref_db, _admin(ref_db), ChannelConfig(
         smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none",
         mail_from="kesu@factory.cn"))
     at, tab = _tab()
@@ -122,7 +123,7 @@ def test_send_test_message_shows_the_error_when_the_server_is_down(ref_db: Kesu)
     assert "Connection refused" in values(at, "code")[0]
 
 
-def test_escalation_levels_are_edited_on_the_tab(ref_db: Kesu) -> None:
+def test_escalation_levels_are_edited_on_the_tab(ref_db: Context) -> None:
     at, tab = _tab()
     multiples = [w for w in tab.number_input  # type: ignore[attr-defined]
                  if w.label.endswith(zh("chan.multiple"))]
@@ -133,12 +134,12 @@ def test_escalation_levels_are_edited_on_the_tab(ref_db: Kesu) -> None:
     third.set_value(["chairman"])
     _submit(tab, "escalation")
     no_exception(at)
-    assert ref_db.escalation_levels() == (Level(1.0, ("holders", "managers")),
+    assert uc.channels.escalation_levels(ref_db) == (Level(1.0, ("holders", "managers")),
                                           Level(3.0, ("general_manager",)),
                                           Level(5.0, ("chairman",)))
 
 
-def test_failed_messages_are_listed_and_retried(ref_db: Kesu) -> None:
+def test_failed_messages_are_listed_and_retried(ref_db: Context) -> None:
     now = datetime.now(timezone.utc)
     with ref_db.uow(write=True) as uow:
         uow.outbox.add(Message("k1", "email", "li@factory.cn", "客诉 KS1 已逾期", "b"), now)
@@ -160,7 +161,7 @@ def test_failed_messages_are_listed_and_retried(ref_db: Kesu) -> None:
 
 
 def test_app_starts_one_background_jobs_thread_for_all_sessions(
-        ref_db: Kesu, monkeypatch: pytest.MonkeyPatch) -> None:
+        ref_db: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KESU_BACKGROUND", "on")
     monkeypatch.setenv("KESU_JOBS_INTERVAL", "3600")
     jobs.stop_background()

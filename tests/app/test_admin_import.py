@@ -10,12 +10,14 @@ from streamlit.testing.v1 import AppTest
 
 from core.importing import Options
 from core.model import RegisterFilter, Role, State, Title
-from core.services import Kesu, UserInput
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
 from tests.app.helpers import (
     en, login_as, new_app, no_exception, page_text, widget, zh,
 )
 from ui.context import md
 from ui.importer import read_table
+from core import usecases as uc
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = ["编号", "登记日期", "客户", "投诉内容", "备注", "状态", "结案日期"]
@@ -52,7 +54,7 @@ def upload(at: AppTest, name: str, data: bytes, lang: str = "zh") -> Any:
     return at
 
 
-def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
+def test_upload_map_check_and_import_a_register(ref_db: Context) -> None:
     at, tab = import_tab()
     assert widget(tab, "download_button", zh("imp.template"))
     tab = upload(at, "客户投诉登记表.xlsx", register_file())
@@ -73,7 +75,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
         "3", "客户", "错误", zh("imp.err.unknown_customer", name="新客户贸易公司"),
         "新客户贸易公司"]
     assert widget(tab, "button", zh("imp.confirm", n=2)).disabled
-    assert not ref_db.register(_admin(ref_db), RegisterFilter())[1]
+    assert not uc.complaints.register(ref_db, _admin(ref_db), RegisterFilter())[1]
 
     # the user accepts the new customer: the old report is stale until checked again
     widget(tab, "checkbox", zh("imp.create_customers")).check().run()
@@ -88,7 +90,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
     no_exception(at)
     assert zh("imp.done", n=2, closed=1, skipped=0, customers=1, defects=0) in page_text(at)
 
-    rows, total = ref_db.register(_admin(ref_db), RegisterFilter())
+    rows, total = uc.complaints.register(ref_db, _admin(ref_db), RegisterFilter())
     assert total == 2
     states = {r.number: r.state for r in rows}
     assert states == {"KS2505-003": State.CLOSED, "KS2506-001": State.REGISTERED}
@@ -99,7 +101,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Kesu) -> None:
     assert zh("imp.read", name=md("客户投诉登记表.xlsx"), rows=2, cols=7) not in page_text(at)
 
 
-def test_only_the_clean_rows_when_chosen(ref_db: Kesu) -> None:
+def test_only_the_clean_rows_when_chosen(ref_db: Context) -> None:
     at, _ = import_tab()
     tab = upload(at, "r.xlsx", register_file())
     widget(tab, "button", zh("imp.check")).click().run()
@@ -112,10 +114,10 @@ def test_only_the_clean_rows_when_chosen(ref_db: Kesu) -> None:
     confirm.click().run()
     no_exception(at)
     assert zh("imp.done", n=1, closed=1, skipped=1, customers=0, defects=0) in page_text(at)
-    assert ref_db.register(_admin(ref_db), RegisterFilter())[1] == 1
+    assert uc.complaints.register(ref_db, _admin(ref_db), RegisterFilter())[1] == 1
 
 
-def test_a_column_mapped_away_asks_for_the_required_field(ref_db: Kesu) -> None:
+def test_a_column_mapped_away_asks_for_the_required_field(ref_db: Context) -> None:
     at, _ = import_tab()
     tab = upload(at, "r.xlsx", register_file())
     widget(tab, "selectbox", "客户").set_value("").run()
@@ -124,21 +126,21 @@ def test_a_column_mapped_away_asks_for_the_required_field(ref_db: Kesu) -> None:
     assert zh("imp.err.required_column", field="customer") in [e.value for e in at.error]
 
 
-def test_a_file_that_is_not_xlsx_is_refused_in_chinese(ref_db: Kesu) -> None:
+def test_a_file_that_is_not_xlsx_is_refused_in_chinese(ref_db: Context) -> None:
     at, _ = import_tab()
     upload(at, "登记表.xlsx", b"this is not a spreadsheet")
     assert [e.value for e in at.error] == [zh("imp.err.not_xlsx", name="登记表.xlsx")]
     assert "“" not in at.error[0].value
 
 
-def test_a_file_that_is_not_xlsx_is_refused_in_english(ref_db: Kesu) -> None:
+def test_a_file_that_is_not_xlsx_is_refused_in_english(ref_db: Context) -> None:
     at, _ = import_tab("en")
     upload(at, "register.xlsx", b"this is not a spreadsheet", "en")
     assert [e.value for e in at.error] == [
         "“register.xlsx” is not a valid .xlsx file."]
 
 
-def test_the_report_reads_in_english(ref_db: Kesu) -> None:
+def test_the_report_reads_in_english(ref_db: Context) -> None:
     at, _ = import_tab("en")
     tab = upload(at, "r.xlsx", register_file(), "en")
     widget(tab, "button", en("imp.check")).click().run()
@@ -149,18 +151,18 @@ def test_the_report_reads_in_english(ref_db: Kesu) -> None:
         "or add it under Customers first."]
 
 
-def _admin(app: Kesu) -> Any:
-    user = app.session_user("admin")
+def _admin(app: Context) -> Any:
+    user = uc.accounts.session_user(app, "admin")
     assert user is not None
     return user
 
 
-def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Kesu) -> None:
+def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Context) -> None:
     admin = _admin(ref_db)
     table = read_table("客户投诉登记表.xlsx", register_file(), 20 * 1024 * 1024)
-    mapping = ref_db.import_mapping(admin, list(table.headers))
-    ref_db.run_import(admin, table, mapping, Options(create_customers=True))
-    case_id = ref_db.complaint_id_by_number(admin, "KS2505-003")
+    mapping = uc.importing.import_mapping(ref_db, admin, list(table.headers))
+    uc.importing.run_import(ref_db, admin, table, mapping, Options(create_customers=True))
+    case_id = uc.complaints.complaint_id_by_number(ref_db, admin, "KS2505-003")
     at = login_as(new_app(), "admin")
     at.run()
     at.query_params["id"] = str(case_id)
@@ -175,11 +177,12 @@ def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Kesu)
             in lines, (field, lines)
 
 
-def test_the_qa_manager_imports_and_other_qa_users_are_told_who_can(ref_db: Kesu) -> None:
-    admin = next(u for u in ref_db.list_active_users() if u.is_admin)
-    ref_db.create_user(admin, UserInput("qam", "孙涛", frozenset({Role.QA}), None, 1,
+def test_the_qa_manager_imports_and_other_qa_users_are_told_who_can(ref_db: Context) -> None:
+    admin = next(u for u in uc.accounts.list_active_users(ref_db) if u.is_admin)
+    uc.accounts.create_user(ref_db, admin, UserInput("qam", "孙涛", frozenset({Role.QA}), None, 1,
                                         Title.QA_MANAGER), "pw-123456")
-    ref_db.create_user(admin, UserInput("qe", "陈强", frozenset({Role.QA}), None), "pw-123456")
+    uc.accounts.create_user(ref_db, admin, UserInput("qe", "陈强", frozenset({Role.QA}), None),
+                            "pw-123456")
     at = login_as(new_app(), "qam")
     at.run()
     at.switch_page("pages/import_register.py").run()

@@ -6,25 +6,27 @@ from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed
 from core.model import Channel, Kind, RegisterFilter, Request, Severity, State, User
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.app.helpers import (
     block, en, has_block, login_as, new_app, no_exception, page_text, values, widget, zh,
 )
+from core import usecases as uc
 
 CUSTOMER = "苏州恒信精密机械有限公司"
 
 
-def _user(app: Kesu, username: str) -> User:
-    user = app.session_user(username)
+def _user(app: Context, username: str) -> User:
+    user = uc.accounts.session_user(app, username)
     assert user is not None
     return user
 
 
-def _new_case(app: Kesu, by: str = "sales", **kw: object) -> int:
+def _new_case(app: Context, by: str = "sales", **kw: object) -> int:
     """A case with known facts, logged through the service."""
-    cust = next(c.id for c in app.customers() if c.name == CUSTOMER)
-    defect = next(d.id for d in app.defect_types() if d.code == "DIM")
-    case = app.register_complaint(_user(app, by), ComplaintDraft(
+    cust = next(c.id for c in uc.reference.customers(app) if c.name == CUSTOMER)
+    defect = next(d.id for d in uc.reference.defect_types(app) if d.code == "DIM")
+    case = uc.complaints.register_complaint(app, _user(app, by), ComplaintDraft(
         customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL,
         description="轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。", product_code="GJ-880",
         product_name="精密轴承座", order_no="SO-4711", lot="L-OLD", delivered_qty=500,
@@ -64,7 +66,7 @@ def _tab(at: AppTest, key: str, lang: str = "zh"):  # noqa: ANN202 - the tab blo
 # ---------------------------------------------------------------- reading
 
 
-def test_without_an_id_the_page_asks_for_a_case(ref_db: Kesu) -> None:
+def test_without_an_id_the_page_asks_for_a_case(ref_db: Context) -> None:
     at = _open(None)
     assert values(at, "title") == [zh("nav.complaint")]
     assert zh("case.none") in values(at, "info")
@@ -75,9 +77,9 @@ def test_without_an_id_the_page_asks_for_a_case(ref_db: Kesu) -> None:
     assert en("case.none") in values(at, "info")
 
 
-def test_shows_number_facts_and_timeline(ref_db: Kesu) -> None:
+def test_shows_number_facts_and_timeline(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
-    c = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint
+    c = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id).complaint
     at = _open(case_id)
     assert values(at, "title") == [zh("case.title", number=c.number)]
     text = page_text(at)
@@ -104,8 +106,8 @@ def test_shows_number_facts_and_timeline(ref_db: Kesu) -> None:
     assert f"**{en('action.registered')}**" in values(_tab(at, "case.timeline", "en"), "markdown")
 
 
-def test_a_demo_case_opens_from_the_register_list(demo_db: Kesu) -> None:
-    rows, _ = demo_db.register(_user(demo_db, "admin"), RegisterFilter())
+def test_a_demo_case_opens_from_the_register_list(demo_db: Context) -> None:
+    rows, _ = uc.complaints.register(demo_db, _user(demo_db, "admin"), RegisterFilter())
     at = login_as(new_app(), "qa").run()
     widget(at, "selectbox", zh("log.open_case")).select(rows[0].number).run()
     no_exception(at)
@@ -114,15 +116,15 @@ def test_a_demo_case_opens_from_the_register_list(demo_db: Kesu) -> None:
     assert rows[0].customer in page_text(at)
 
 
-def test_unknown_id_says_not_found(ref_db: Kesu) -> None:
+def test_unknown_id_says_not_found(ref_db: Context) -> None:
     at = _open(99999)
     assert values(at, "error") == [zh("err.not_found")]
     assert [p.label for p in at.get("page_link")] == [zh("common.back")]
 
 
-def test_open_a_case_by_its_number(ref_db: Kesu) -> None:
+def test_open_a_case_by_its_number(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
-    number = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.number
+    number = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id).complaint.number
     at = _open(None)
     widget(at, "text_input", zh("case.pick")).input("ks0001-999").run()
     assert values(at, "warning") == [zh("case.not_found", number="ks0001\\-999")]  # as typed
@@ -135,7 +137,7 @@ def test_open_a_case_by_its_number(ref_db: Kesu) -> None:
 # ---------------------------------------------------------------- editing and cancelling
 
 
-def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Kesu) -> None:
+def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id)
     form = _edit_form(at)
@@ -151,7 +153,7 @@ def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Kesu) -> 
     assert values(timeline, "text")[:2] == [change, "客户更正批号"]  # newest first
     assert f"{zh('field.lot')}: L-NEW" in values(at, "text")
 
-    view = ref_db.complaint(_user(ref_db, "admin"), case_id)
+    view = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id)
     assert view.complaint.lot == "L-NEW" and view.complaint.version == 2
     edited = view.events[-1]
     assert edited.action == "edited" and edited.changes == {"lot": ["L-OLD", "L-NEW"]}
@@ -159,7 +161,7 @@ def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Kesu) -> 
     assert edited.user_id == _user(ref_db, "sales").id
 
 
-def test_an_invalid_edit_saves_nothing(ref_db: Kesu) -> None:
+def test_an_invalid_edit_saves_nothing(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id, lang="en")
     form = block(at, "expander", en("case.edit"))
@@ -169,26 +171,27 @@ def test_an_invalid_edit_saves_nothing(ref_db: Kesu) -> None:
     assert values(at, "error") == [en("err.amount", field="claimed_amount")]
     assert values(at, "error") == ["“Claimed amount (CNY)” must be an amount ≥ 0 with at most "
                                    "2 decimals."]
-    view = ref_db.complaint(_user(ref_db, "admin"), case_id)
+    view = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id)
     assert view.complaint.version == 1 and len(view.events) == 1
 
 
-def test_saving_without_a_change_says_nothing_changed(ref_db: Kesu) -> None:
+def test_saving_without_a_change_says_nothing_changed(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id)
     widget(_edit_form(at), "button", zh("common.save")).click().run()
     no_exception(at)
     assert values(at, "error") == [zh("err.nothing_changed")]
-    assert len(ref_db.complaint(_user(ref_db, "admin"), case_id).events) == 1
+    assert len(uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id).events) == 1
 
 
-def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Kesu) -> None:
+def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id)
     widget(_cancel_form(at), "button", zh("action.cancel")).click().run()
     no_exception(at)
     assert values(at, "error") == [zh("err.required", field="cancel_reason")]
-    assert ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.state == State.REGISTERED
+    view = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id)
+    assert view.complaint.state == State.REGISTERED
 
     form = _cancel_form(at)
     widget(form, "text_area", zh("field.cancel_reason") + " *").input("客户撤回投诉")
@@ -199,14 +202,18 @@ def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Kesu) -> 
     assert f"**{zh('field.state')}: {zh('state.cancelled')}**" in values(at, "markdown")
     timeline = _tab(at, "case.timeline")
     assert values(timeline, "markdown")[0] == f"**{zh('action.cancel')}**"
-    assert zh("case.changed_from_to", field=zh("field.state"), old=zh("state.registered"),
-              new=zh("state.cancelled")) in values(timeline, "text")
+    assert zh(
+        "case.changed_from_to",
+        field=zh("field.state"),
+        old=zh("state.registered"),
+        new=zh("state.cancelled"),
+    ) in values(timeline, "text")
     assert "客户撤回投诉" in values(timeline, "text")
     # a cancelled case stays visible but can be neither edited nor cancelled again
     assert not has_block(at, "expander", zh("case.edit"))
     assert not has_block(at, "expander", zh("action.cancel"))
 
-    c = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint
+    c = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id).complaint
     assert c.state == State.CANCELLED and c.cancel_reason == "客户撤回投诉"
 
     at = _open(case_id, lang="en")
@@ -214,11 +221,18 @@ def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Kesu) -> 
     assert f"**{en('field.state')}: {en('state.cancelled')}**" in values(at, "markdown")
 
 
-def test_a_merged_duplicate_says_which_case_it_went_into(ref_db: Kesu) -> None:
+def test_a_merged_duplicate_says_which_case_it_went_into(ref_db: Context) -> None:
     survivor, dup = _new_case(ref_db), _new_case(ref_db)
     sales = _user(ref_db, "sales")
-    number = ref_db.complaint(sales, survivor).complaint.number
-    ref_db.merge(sales, dup, ref_db.complaint(sales, dup).complaint.version, number, "同一批货")
+    number = uc.complaints.complaint(ref_db, sales, survivor).complaint.number
+    uc.closure.merge(
+        ref_db,
+        sales,
+        dup,
+        uc.complaints.complaint(ref_db, sales, dup).complaint.version,
+        number,
+        "同一批货",
+    )
     at = _open(dup)
     shown = [w.replace("\\", "") for w in values(at, "warning")]  # Markdown-escaped
     assert shown == [zh("case.cancelled", reason=zh("reason.duplicate", number=number))]
@@ -227,35 +241,46 @@ def test_a_merged_duplicate_says_which_case_it_went_into(ref_db: Kesu) -> None:
     assert shown == [en("case.cancelled", reason=f"A duplicate of {number}, merged into it")]
 
 
-def test_a_cancel_reason_is_shown_as_typed_not_as_markdown(ref_db: Kesu) -> None:
+def test_a_cancel_reason_is_shown_as_typed_not_as_markdown(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     typed = "![x](http://evil.example/p.png) **客户**撤回"
     sales = _user(ref_db, "sales")
-    ref_db.cancel(sales, case_id, ref_db.complaint(sales, case_id).complaint.version, typed)
+    uc.closure.cancel(
+        ref_db,
+        sales,
+        case_id,
+        uc.complaints.complaint(ref_db, sales, case_id).complaint.version,
+        typed,
+    )
     at = _open(case_id)
     [shown] = values(at, "warning")
     assert "![x](http" not in shown and "**客户**" not in shown  # escaped for Markdown
     assert shown.replace("\\", "") == zh("case.cancelled", reason=typed)
 
 
-def test_returned_goods_show_a_week_for_their_analysis(ref_db: Kesu) -> None:
+def test_returned_goods_show_a_week_for_their_analysis(ref_db: Context) -> None:
     case_id = _new_case(ref_db, sample_received=True, severity_proposed=Severity.B)
-    for who, action in (("sales", ref_db.dispatch), ("qa", ref_db.acknowledge)):
+    for who, action in (("sales", uc.investigation.dispatch), ("qa", uc.investigation.acknowledge)):
         user = _user(ref_db, who)
-        action(user, case_id, ref_db.complaint(user, case_id).complaint.version)
+        action(
+            ref_db, user, case_id, uc.complaints.complaint(ref_db, user, case_id).complaint.version
+        )
     at = _open(case_id, "qa")
     [line] = [c for c in values(at, "caption") if c.startswith(zh("sla.returned_goods") + " — ")]
-    assert line.endswith(" · " + zh("due.left", amount="7.0", unit=zh("due.days"))) \
-        or line.endswith(" · " + zh("due.left", amount="6.9", unit=zh("due.days"))), line
+    assert line.endswith(
+        " · " + zh("due.left", amount="7.0", unit=zh("due.days"))
+    ) or line.endswith(" · " + zh("due.left", amount="6.9", unit=zh("due.days"))), line
     at = _open(case_id, "qa", lang="en")
-    assert any(c.startswith("Returned goods analysed — due ") and c.endswith(" days left")
-               for c in values(at, "caption"))
+    assert any(
+        c.startswith("Returned goods analysed — due ") and c.endswith(" days left")
+        for c in values(at, "caption")
+    )
 
 
 # ---------------------------------------------------------------- forbidden
 
 
-def test_finance_reads_but_may_neither_edit_nor_cancel(ref_db: Kesu) -> None:
+def test_finance_reads_but_may_neither_edit_nor_cancel(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id, username="finance")
     assert "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。" in values(at, "text")
@@ -269,18 +294,23 @@ def test_finance_reads_but_may_neither_edit_nor_cancel(ref_db: Kesu) -> None:
 
     # the services refuse too, whatever page or URL the call came from
     finance = _user(ref_db, "finance")
-    c = ref_db.complaint(finance, case_id).complaint
-    draft = ComplaintDraft(customer_id=c.customer_id, kind=c.kind, channel=c.channel,
-                           description="篡改", product_code=c.product_code,
-                           defect_type_id=c.defect_type_id)
+    c = uc.complaints.complaint(ref_db, finance, case_id).complaint
+    draft = ComplaintDraft(
+        customer_id=c.customer_id,
+        kind=c.kind,
+        channel=c.channel,
+        description="篡改",
+        product_code=c.product_code,
+        defect_type_id=c.defect_type_id,
+    )
     with pytest.raises(NotAllowed):
-        ref_db.update_complaint(finance, case_id, c.version, draft)
+        uc.complaints.update_complaint(ref_db, finance, case_id, c.version, draft)
     with pytest.raises(NotAllowed):
-        ref_db.cancel_complaint(finance, case_id, c.version, "不想要了")
-    assert ref_db.complaint(finance, case_id).complaint.version == 1
+        uc.complaints.cancel_complaint(ref_db, finance, case_id, c.version, "不想要了")
+    assert uc.complaints.complaint(ref_db, finance, case_id).complaint.version == 1
 
 
-def test_production_may_not_cancel_but_management_may(ref_db: Kesu) -> None:
+def test_production_may_not_cancel_but_management_may(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id, username="prod")
     assert not has_block(at, "expander", zh("action.cancel"))
@@ -288,15 +318,23 @@ def test_production_may_not_cancel_but_management_may(ref_db: Kesu) -> None:
     assert has_block(at, "expander", zh("action.cancel"))
 
 
-def test_a_damaged_photo_shows_its_name_and_does_not_break_the_page(demo_db: Kesu) -> None:
+def test_a_damaged_photo_shows_its_name_and_does_not_break_the_page(demo_db: Context) -> None:
     """A file that passes the type check (JPEG magic bytes) but cannot be decoded."""
-    from core.services import Upload
-    cust = next(c.id for c in demo_db.customers() if c.name == CUSTOMER)
-    case = demo_db.register_complaint(
+    from core.usecases.complaints import Upload
+
+    cust = next(c.id for c in uc.reference.customers(demo_db) if c.name == CUSTOMER)
+    case = uc.complaints.register_complaint(
+        demo_db,
         _user(demo_db, "sales"),
-        ComplaintDraft(customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.PHONE,
-                       description="照片损坏", product_code="GJ-880",
-                       defect_type_id=next(d.id for d in demo_db.defect_types())),
-        [Upload("坏照片.jpg", b"\xff\xd8\xff" + b"not really a picture" * 20)])
+        ComplaintDraft(
+            customer_id=cust,
+            kind=Kind.COMPLAINT,
+            channel=Channel.PHONE,
+            description="照片损坏",
+            product_code="GJ-880",
+            defect_type_id=next(d.id for d in uc.reference.defect_types(demo_db)),
+        ),
+        [Upload("坏照片.jpg", b"\xff\xd8\xff" + b"not really a picture" * 20)],
+    )
     at = _open(case.id)
     assert "坏照片.jpg" in page_text(at)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.services import Kesu
+from core.usecases.context import Context
 from tests.app.helpers import en, page_text, widget, zh
 from tests.app.test_complaint import _new_case, _open, _user
+from core import usecases as uc
 
 DOWNLOADS = (("doc.form", "PDF"), ("doc.form", "XLSX"), ("doc.8d", "PDF"), ("doc.8d", "XLSX"),
              ("doc.letter", "PDF"))
@@ -21,9 +22,9 @@ def _letter(at: Any) -> str:
     return str(block)
 
 
-def test_the_complaint_page_offers_every_document_in_the_users_language(ref_db: Kesu) -> None:
+def test_the_complaint_page_offers_every_document_in_the_users_language(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
-    number = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.number
+    number = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id).complaint.number
     at = _open(case_id)
     assert zh("doc.section") in [h.value for h in at.subheader]
     assert _labels(at) == [zh("doc.download", doc=zh(d), fmt=f) for d, f in DOWNLOADS]
@@ -41,9 +42,9 @@ def test_the_complaint_page_offers_every_document_in_the_users_language(ref_db: 
 
 
 def test_the_user_switches_the_letter_language_and_signs_with_the_company(
-        ref_db: Kesu) -> None:
+        ref_db: Context) -> None:
     case_id = _new_case(ref_db)
-    number = ref_db.complaint(_user(ref_db, "admin"), case_id).complaint.number
+    number = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id).complaint.number
     at = _open(case_id)
     widget(at, "radio", zh("doc.letter_lang")).set_value("en").run()
     letter = _letter(at)

@@ -10,23 +10,25 @@ from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed
 from core.model import Category, Channel, Kind, RegisterFilter, User
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.app.conftest import DEMO_CASES
 from tests.app.helpers import (
     en, login_as, new_app, no_exception, values, widget, zh,
 )
+from core import usecases as uc
 
 CUSTOMER = "华东电器有限公司"
 
 
-def _user(app: Kesu, username: str) -> User:
-    user = app.session_user(username)
+def _user(app: Context, username: str) -> User:
+    user = uc.accounts.session_user(app, username)
     assert user is not None
     return user
 
 
-def _cases(app: Kesu) -> list:  # noqa: ANN401 - RegisterRow list
-    rows, total = app.register(_user(app, "admin"), RegisterFilter(page_size=1000))
+def _cases(app: Context) -> list:  # noqa: ANN401 - RegisterRow list
+    rows, total = uc.complaints.register(app, _user(app, "admin"), RegisterFilter(page_size=1000))
     assert total == len(rows)
     return rows
 
@@ -40,13 +42,13 @@ def _log_page(username: str = "sales", lang: str = "zh") -> AppTest:
     return at
 
 
-def _ids(app: Kesu, customer: str, defect_code: str) -> tuple[int, int]:
-    cust = next(c.id for c in app.customers() if c.name == customer)
-    defect = next(d.id for d in app.defect_types() if d.code == defect_code)
+def _ids(app: Context, customer: str, defect_code: str) -> tuple[int, int]:
+    cust = next(c.id for c in uc.reference.customers(app) if c.name == customer)
+    defect = next(d.id for d in uc.reference.defect_types(app) if d.code == defect_code)
     return cust, defect
 
 
-def _fill(at: AppTest, app: Kesu, *, customer: str | None = CUSTOMER, description: str = "",
+def _fill(at: AppTest, app: Context, *, customer: str | None = CUSTOMER, description: str = "",
           product_code: str = "", defect: str | None = None, order_no: str = "",
           amount: str = "") -> None:
     cust_id, defect_id = _ids(app, CUSTOMER if customer is None else customer, defect or "CRACK")
@@ -72,7 +74,7 @@ def _this_month() -> str:
 # ---------------------------------------------------------------- the register
 
 
-def test_empty_register_says_so(ref_db: Kesu) -> None:
+def test_empty_register_says_so(ref_db: Context) -> None:
     at = _log_page()
     assert values(at, "title") == [zh("log.title")]
     assert zh("log.empty") in values(at, "info")
@@ -83,7 +85,7 @@ def test_empty_register_says_so(ref_db: Kesu) -> None:
     assert en("log.empty") in values(at, "info")
 
 
-def test_register_lists_the_demo_cases(demo_db: Kesu) -> None:
+def test_register_lists_the_demo_cases(demo_db: Context) -> None:
     at = _log_page()
     frame = at.dataframe[0].value
     numbers = {r.number for r in _cases(demo_db)}
@@ -99,7 +101,7 @@ def test_register_lists_the_demo_cases(demo_db: Kesu) -> None:
     assert set(frame[en("field.state")]) == {en(f"state.{r.state.value}") for r in rows}
 
 
-def test_register_search_without_match_says_no_match(demo_db: Kesu) -> None:
+def test_register_search_without_match_says_no_match(demo_db: Context) -> None:
     at = _log_page()
     widget(at, "text_input", zh("log.search")).input("no-such-thing-xyz").run()
     no_exception(at)
@@ -107,7 +109,7 @@ def test_register_search_without_match_says_no_match(demo_db: Kesu) -> None:
     assert not at.dataframe
 
 
-def test_register_search_finds_a_case_by_number(demo_db: Kesu) -> None:
+def test_register_search_finds_a_case_by_number(demo_db: Context) -> None:
     number = _cases(demo_db)[0].number
     at = _log_page()
     widget(at, "text_input", zh("log.search")).input(number).run()
@@ -117,7 +119,7 @@ def test_register_search_finds_a_case_by_number(demo_db: Kesu) -> None:
 # ---------------------------------------------------------------- bad input
 
 
-def test_form_without_customer_or_description_saves_nothing(ref_db: Kesu) -> None:
+def test_form_without_customer_or_description_saves_nothing(ref_db: Context) -> None:
     at = _log_page()
     _submit(at)
     assert values(at, "error") == [zh("err.required", field="customer")]
@@ -131,7 +133,7 @@ def test_form_without_customer_or_description_saves_nothing(ref_db: Kesu) -> Non
     assert not values(at, "success")
 
 
-def test_required_error_in_english(ref_db: Kesu) -> None:
+def test_required_error_in_english(ref_db: Context) -> None:
     at = _log_page(lang="en")
     widget(at, "button", en("log.submit")).click().run()
     assert values(at, "error") == [en("err.required", field="customer")]
@@ -139,7 +141,7 @@ def test_required_error_in_english(ref_db: Kesu) -> None:
     assert _cases(ref_db) == []
 
 
-def test_quality_complaint_needs_product_code_and_defect_type(ref_db: Kesu) -> None:
+def test_quality_complaint_needs_product_code_and_defect_type(ref_db: Context) -> None:
     at = _log_page()
     _fill(at, ref_db, description="外壳开裂")
     _submit(at)
@@ -150,7 +152,7 @@ def test_quality_complaint_needs_product_code_and_defect_type(ref_db: Kesu) -> N
     assert _cases(ref_db) == []
 
 
-def test_claimed_amount_that_is_not_a_number_shows_the_amount_error(ref_db: Kesu) -> None:
+def test_claimed_amount_that_is_not_a_number_shows_the_amount_error(ref_db: Context) -> None:
     at = _log_page()
     _fill(at, ref_db, description="外壳开裂", product_code="MJ-501", defect="CRACK", amount="abc")
     _submit(at)
@@ -163,7 +165,7 @@ def test_claimed_amount_that_is_not_a_number_shows_the_amount_error(ref_db: Kesu
 # ---------------------------------------------------------------- happy paths
 
 
-def test_register_a_complaint_through_the_form(ref_db: Kesu) -> None:
+def test_register_a_complaint_through_the_form(ref_db: Context) -> None:
     at = _log_page()
     _fill(at, ref_db, description="客户来电：外壳开裂 3 件", product_code="MJ-501",
           defect="CRACK", amount="1,500.50")
@@ -174,7 +176,7 @@ def test_register_a_complaint_through_the_form(ref_db: Kesu) -> None:
 
     rows = _cases(ref_db)
     assert [r.number for r in rows] == [expected]
-    case = ref_db.complaint(_user(ref_db, "admin"), rows[0].id).complaint
+    case = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), rows[0].id).complaint
     assert case.description == "客户来电：外壳开裂 3 件"
     assert case.product_code == "MJ-501"
     assert str(case.claimed_amount) == "1500.50"
@@ -184,7 +186,7 @@ def test_register_a_complaint_through_the_form(ref_db: Kesu) -> None:
     assert widget(at, "text_area", zh("field.description") + " *").value == ""
 
 
-def test_register_a_complaint_in_english(ref_db: Kesu) -> None:
+def test_register_a_complaint_in_english(ref_db: Context) -> None:
     cust_id, defect_id = _ids(ref_db, "Pacific Home Supply Inc.", "LEAK")
     at = _log_page(lang="en")
     widget(at, "selectbox", en("field.customer") + " *").select(cust_id)
@@ -199,9 +201,9 @@ def test_register_a_complaint_in_english(ref_db: Kesu) -> None:
     assert list(frame[en("field.defect_type")]) == ["Leakage"]
 
 
-def test_duplicate_warning_needs_the_confirmation_to_save(ref_db: Kesu) -> None:
+def test_duplicate_warning_needs_the_confirmation_to_save(ref_db: Context) -> None:
     cust_id, defect_id = _ids(ref_db, CUSTOMER, "CRACK")
-    first = ref_db.register_complaint(_user(ref_db, "qa"), ComplaintDraft(
+    first = uc.complaints.register_complaint(ref_db, _user(ref_db, "qa"), ComplaintDraft(
         customer_id=cust_id, kind=Kind.COMPLAINT, channel=Channel.PHONE,
         description="第一次来电", category=Category.NON_QUALITY, order_no="SO-7788"))
 
@@ -226,25 +228,33 @@ def test_duplicate_warning_needs_the_confirmation_to_save(ref_db: Kesu) -> None:
     assert zh("log.dup_need_confirm") not in values(at, "warning")  # the warning is gone
 
 
-def test_add_a_customer_inline_and_it_is_chosen(ref_db: Kesu) -> None:
+def test_add_a_customer_inline_and_it_is_chosen(ref_db: Context) -> None:
     at = _log_page()
     widget(at, "text_input", zh("field.name") + " *").input("杭州新客户有限公司")
     widget(at, "button", zh("common.add")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("log.customer_added", name="杭州新客户有限公司")]
-    new = next(c for c in ref_db.customers() if c.name == "杭州新客户有限公司")
+    new = next(c for c in uc.reference.customers(ref_db) if c.name == "杭州新客户有限公司")
     assert widget(at, "selectbox", zh("field.customer") + " *").value == new.id
 
 
 # ---------------------------------------------------------------- forbidden role
 
 
-def test_admin_without_a_case_role_cannot_log_a_complaint(ref_db: Kesu) -> None:
+def test_admin_without_a_case_role_cannot_log_a_complaint(ref_db: Context) -> None:
     at = _log_page("admin")
     assert zh("log.no_case_role") in values(at, "info")
     assert not at.get("form") or all(f.key != "log_form" for f in at.get("form"))
     with pytest.raises(NotAllowed):  # and the service refuses whatever page it came from
-        ref_db.register_complaint(_user(ref_db, "admin"), ComplaintDraft(
-            customer_id=ref_db.customers()[0].id, kind=Kind.COMPLAINT, channel=Channel.PHONE,
-            description="x", category=Category.NON_QUALITY))
+        uc.complaints.register_complaint(
+            ref_db,
+            _user(ref_db, "admin"),
+            ComplaintDraft(
+                customer_id=uc.reference.customers(ref_db)[0].id,
+                kind=Kind.COMPLAINT,
+                channel=Channel.PHONE,
+                description="x",
+                category=Category.NON_QUALITY,
+            ),
+        )
     assert _cases(ref_db) == []

@@ -28,17 +28,20 @@ import pytest
 from streamlit_authenticator.models.cookie_model import CookieModel
 
 from bench import demo
-from core.services import Kesu, UserInput
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
 from tests.app.helpers import (
     login_as, new_app, no_exception, sidebar_user, values, widget, zh,
 )
+from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = {u[0]: u[1] for u in demo.USERS}
 CASE_WORK = {"sales", "qa", "prod", "finance", "qamanager", "manager", "gm", "chairman"}
 MANAGEMENT = {"manager", "gm", "chairman"}
 EVERYONE = set(NAMES)
-# page -> demo users who may open it (docs/procedure.md §2, §9); the services check again on every call
+# page -> demo users who may open it (docs/procedure.md §2, §9); the services check again on every
+# call
 PAGE_ACCESS: dict[str, set[str]] = {
     "pages/log.py": EVERYONE,
     "pages/complaint.py": EVERYONE,
@@ -77,7 +80,7 @@ def test_every_page_file_is_in_the_access_table() -> None:
 
 
 @pytest.mark.parametrize("username", sorted(NAMES))
-def test_every_page_opens_only_for_its_roles(ref_db: Kesu, username: str) -> None:
+def test_every_page_opens_only_for_its_roles(ref_db: Context, username: str) -> None:
     for page, allowed in sorted(PAGE_ACCESS.items()):
         at = login_as(new_app(), username).run()
         no_exception(at)
@@ -91,10 +94,13 @@ def test_every_page_opens_only_for_its_roles(ref_db: Kesu, username: str) -> Non
                 at.switch_page(page)
 
 
-@pytest.mark.parametrize(("username", "lands_on"), [
-    ("sales", "log.title"), ("qa", "log.title"), ("admin", "admin.title")])
+@pytest.mark.parametrize(
+    ("username", "lands_on"),
+    [("sales", "log.title"), ("qa", "log.title"), ("admin", "admin.title")],
+)
 def test_a_remembered_deep_link_opens_only_an_allowed_page(
-        ref_db: Kesu, username: str, lands_on: str) -> None:
+    ref_db: Context, username: str, lands_on: str
+) -> None:
     at = new_app()
     at.session_state["kesu_next"] = "admin"  # what app.py keeps from a logged-out /admin
     at.session_state["kesu_started"] = True
@@ -105,7 +111,7 @@ def test_a_remembered_deep_link_opens_only_an_allowed_page(
     _signed_in(at, username)
 
 
-def test_roles_in_the_session_state_do_not_count(ref_db: Kesu) -> None:
+def test_roles_in_the_session_state_do_not_count(ref_db: Context) -> None:
     at = login_as(new_app(), "sales", roles=["admin", "management", "qa"]).run()
     _signed_in(at, "sales")
     for page in ("pages/admin.py", "pages/approve.py", "pages/investigate.py"):
@@ -113,22 +119,34 @@ def test_roles_in_the_session_state_do_not_count(ref_db: Kesu) -> None:
             at.switch_page(page)
 
 
-def _end(app: Kesu, how: str, username: str) -> None:
-    admin = app.session_user("admin")
-    user = app.session_user(username)
+def _end(app: Context, how: str, username: str) -> None:
+    admin = uc.accounts.session_user(app, "admin")
+    user = uc.accounts.session_user(app, username)
     assert admin is not None and user is not None
     if how == "deactivated":
-        app.update_user(admin, user.id, UserInput(
-            user.username, user.display_name, user.roles, user.department_id,
-            user.approval_level, user.title, user.language, active=False))
+        uc.accounts.update_user(
+            app,
+            admin,
+            user.id,
+            UserInput(
+                user.username,
+                user.display_name,
+                user.roles,
+                user.department_id,
+                user.approval_level,
+                user.title,
+                user.language,
+                active=False,
+            ),
+        )
     elif how == "password reset":
-        app.reset_password(admin, user.id, "reset by the admin")
+        uc.accounts.reset_password(app, admin, user.id, "reset by the admin")
     else:  # logged out in another browser
-        app.end_sessions(user)
+        uc.accounts.end_sessions(app, user)
 
 
 @pytest.mark.parametrize("how", ["deactivated", "password reset", "logged out elsewhere"])
-def test_a_stale_session_ends_at_its_next_run(ref_db: Kesu, how: str) -> None:
+def test_a_stale_session_ends_at_its_next_run(ref_db: Context, how: str) -> None:
     at = new_app().run()
     _login_form(at, "qa")
     _signed_in(at, "qa")
@@ -143,7 +161,7 @@ def test_a_stale_session_ends_at_its_next_run(ref_db: Kesu, how: str) -> None:
         at.switch_page("pages/approve.py")
 
 
-def test_changing_my_own_password_keeps_my_session(ref_db: Kesu) -> None:
+def test_changing_my_own_password_keeps_my_session(ref_db: Context) -> None:
     at = new_app().run()
     _login_form(at, "finance")
     at.switch_page("pages/account.py").run()
@@ -165,12 +183,14 @@ def _cookie(monkeypatch: pytest.MonkeyPatch, username: str, issued: datetime) ->
     def get_cookie(self: CookieModel) -> dict[str, Any]:
         self.token = payload
         return payload
+
     monkeypatch.setattr(CookieModel, "get_cookie", get_cookie)
 
 
 @pytest.mark.parametrize("how", ["deactivated", "password reset", "logged out elsewhere"])
-def test_a_stale_cookie_is_refused(ref_db: Kesu, monkeypatch: pytest.MonkeyPatch,
-                                   how: str) -> None:
+def test_a_stale_cookie_is_refused(
+    ref_db: Context, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     issued = datetime.now(timezone.utc) - timedelta(minutes=10)
     _cookie(monkeypatch, "prod", issued)
     at = new_app().run()  # a fresh tab: the cookie logs in
@@ -186,8 +206,9 @@ def test_a_stale_cookie_is_refused(ref_db: Kesu, monkeypatch: pytest.MonkeyPatch
         _signed_in(at, "prod")
 
 
-def test_a_cookie_for_an_unknown_user_is_refused(ref_db: Kesu,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cookie_for_an_unknown_user_is_refused(
+    ref_db: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _cookie(monkeypatch, "mallory", datetime.now(timezone.utc))
     at = new_app().run()
     no_exception(at)

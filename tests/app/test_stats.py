@@ -17,19 +17,21 @@ from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed
 from core.model import Category, Channel, Kind, RegisterFilter, User
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from core.stats import StatsFilter, preset
 from tests.app.helpers import (
     block, en, login_as, new_app, no_exception, open_page, values, widget, zh,
 )
+from core import usecases as uc
 
 PAGE = "pages/stats.py"
 DIM_CUSTOMER = "苏州恒信精密机械有限公司"
 CRACK_CUSTOMER = "华东电器有限公司"
 
 
-def _user(app: Kesu, username: str) -> User:
-    user = app.session_user(username)
+def _user(app: Context, username: str) -> User:
+    user = uc.accounts.session_user(app, username)
     assert user is not None
     return user
 
@@ -38,10 +40,10 @@ def _tx(lang: str) -> Any:  # noqa: ANN401 - zh or en
     return en if lang == "en" else zh
 
 
-def _register(app: Kesu, customer: str, defect_code: str, description: str) -> tuple[int, str]:
-    cust = next(c.id for c in app.customers() if c.name == customer)
-    defect = next(d.id for d in app.defect_types() if d.code == defect_code)
-    case = app.register_complaint(_user(app, "sales"), ComplaintDraft(
+def _register(app: Context, customer: str, defect_code: str, description: str) -> tuple[int, str]:
+    cust = next(c.id for c in uc.reference.customers(app) if c.name == customer)
+    defect = next(d.id for d in uc.reference.defect_types(app) if d.code == defect_code)
+    case = uc.complaints.register_complaint(app, _user(app, "sales"), ComplaintDraft(
         customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL, description=description,
         product_code="GJ-880", product_name="精密轴承座", delivered_qty=500, defective_qty=12,
         defect_type_id=defect))
@@ -49,15 +51,15 @@ def _register(app: Kesu, customer: str, defect_code: str, description: str) -> t
     return case.id, case.number
 
 
-def _this_months_cases(app: Kesu) -> dict[str, list[str]]:
+def _this_months_cases(app: Context) -> dict[str, list[str]]:
     """Four cases received now: two out of dimension, one crack, one more out of dimension
     that is then cancelled (cancelled cases are not counted). Numbers by defect code."""
     dim = [_register(app, DIM_CUSTOMER, "DIM", f"轴承座内孔尺寸超差，第 {i} 批。")
            for i in (1, 2)]
     crack = _register(app, CRACK_CUSTOMER, "CRACK", "外壳开裂。")
     gone_id, _ = _register(app, DIM_CUSTOMER, "DIM", "重复登记。")
-    gone = app.complaint(_user(app, "admin"), gone_id).complaint
-    app.cancel_complaint(_user(app, "sales"), gone_id, gone.version,
+    gone = uc.complaints.complaint(app, _user(app, "admin"), gone_id).complaint
+    uc.complaints.cancel_complaint(app, _user(app, "sales"), gone_id, gone.version,
                          "重复登记，与前一单为同一问题。")
     return {"DIM": [n for _, n in dim], "CRACK": [crack[1]]}
 
@@ -106,7 +108,7 @@ def _choose_category(at: AppTest, lang: str, label: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_empty_database_shows_zeros_and_says_why(ref_db: Kesu, lang: str) -> None:
+def test_empty_database_shows_zeros_and_says_why(ref_db: Context, lang: str) -> None:
     tx = _tx(lang)
     at = _stats_page(lang=lang)
     assert values(at, "title") == [tx("stats.title")]
@@ -127,12 +129,12 @@ def test_empty_database_shows_zeros_and_says_why(ref_db: Kesu, lang: str) -> Non
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_headline_figures_with_their_labels(ref_db: Kesu, lang: str) -> None:
+def test_headline_figures_with_their_labels(ref_db: Context, lang: str) -> None:
     _this_months_cases(ref_db)
     tx = _tx(lang)
     at = _stats_page(lang=lang)
     assert not at.error
-    today = ref_db.stats_today()
+    today = uc.stats.stats_today(ref_db)
     month = preset("this_month", today)
     assert _period(at, lang) == f"{month.start:%Y-%m-%d} ~ {month.end:%Y-%m-%d}"
     h = _headline(at, lang)
@@ -158,11 +160,11 @@ def test_headline_figures_with_their_labels(ref_db: Kesu, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_last_month_changes_the_period_shown(ref_db: Kesu, lang: str) -> None:
+def test_last_month_changes_the_period_shown(ref_db: Context, lang: str) -> None:
     _this_months_cases(ref_db)
     tx = _tx(lang)
     at = _stats_page(lang=lang)
-    today = ref_db.stats_today()
+    today = uc.stats.stats_today(ref_db)
     this, last = preset("this_month", today), preset("last_month", today)
     assert _period(at, lang) == f"{this.start:%Y-%m-%d} ~ {this.end:%Y-%m-%d}"
     widget(at, "selectbox", tx("stats.range")).select("last_month").run()
@@ -177,7 +179,7 @@ def test_last_month_changes_the_period_shown(ref_db: Kesu, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_pareto_lists_categories_and_shows_the_cases_behind_one(ref_db: Kesu,
+def test_pareto_lists_categories_and_shows_the_cases_behind_one(ref_db: Context,
                                                                  lang: str) -> None:
     numbers = _this_months_cases(ref_db)
     tx = _tx(lang)
@@ -201,11 +203,11 @@ def test_pareto_lists_categories_and_shows_the_cases_behind_one(ref_db: Kesu,
     assert numbers["CRACK"][0] not in set(cases[tx("field.number")])
 
 
-def test_the_not_given_category_shows_its_cases(ref_db: Kesu) -> None:
+def test_the_not_given_category_shows_its_cases(ref_db: Context) -> None:
     """A case without a defect type (a non-quality complaint) makes the bar "未填"; choosing
     it lists the case (its key is the empty text, which once read as "nothing chosen")."""
-    cust = next(c.id for c in ref_db.customers() if c.name == CRACK_CUSTOMER)
-    case = ref_db.register_complaint(_user(ref_db, "sales"), ComplaintDraft(
+    cust = next(c.id for c in uc.reference.customers(ref_db) if c.name == CRACK_CUSTOMER)
+    case = uc.complaints.register_complaint(ref_db, _user(ref_db, "sales"), ComplaintDraft(
         customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.PHONE,
         category=Category.NON_QUALITY, description="客户电话反映交货延迟三天。"))
     at = _stats_page()
@@ -218,7 +220,7 @@ def test_the_not_given_category_shows_its_cases(ref_db: Kesu) -> None:
     assert list(tab.dataframe[0].value[zh("field.number")]) == [case.number]
 
 
-def test_pareto_by_customer_shows_that_customers_cases(ref_db: Kesu) -> None:
+def test_pareto_by_customer_shows_that_customers_cases(ref_db: Context) -> None:
     numbers = _this_months_cases(ref_db)
     at = _stats_page()
     widget(_pareto_tab(at, "zh"), "radio", zh("stats.by")).set_value("customer").run()
@@ -231,12 +233,12 @@ def test_pareto_by_customer_shows_that_customers_cases(ref_db: Kesu) -> None:
     assert list(tab.dataframe[0].value[zh("field.number")]) == numbers["CRACK"]
 
 
-def test_demo_cases_over_half_a_year(demo_db: Kesu) -> None:
+def test_demo_cases_over_half_a_year(demo_db: Context) -> None:
     """Cases walked through the procedure by bench.demo: the page counts what the register
     lists (received in the range, cancelled ones left out) and draws every chart."""
-    today = demo_db.stats_today()
+    today = uc.stats.stats_today(demo_db)
     start = today - timedelta(days=220)
-    rows, total = demo_db.register(_user(demo_db, "admin"), RegisterFilter(
+    rows, total = uc.complaints.register(demo_db, _user(demo_db, "admin"), RegisterFilter(
         date_from=start, date_to=today, exclude_cancelled=True, page_size=1000))
     assert total == len(rows) > 0
     at = _stats_page(lang="en")
@@ -257,13 +259,13 @@ def test_demo_cases_over_half_a_year(demo_db: Kesu) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_custom_range_ending_before_it_starts_says_so(ref_db: Kesu, lang: str) -> None:
+def test_custom_range_ending_before_it_starts_says_so(ref_db: Context, lang: str) -> None:
     _this_months_cases(ref_db)
     tx = _tx(lang)
     at = _stats_page(lang=lang)
     widget(at, "selectbox", tx("stats.range")).select("custom").run()
     no_exception(at)
-    today = ref_db.stats_today()
+    today = uc.stats.stats_today(ref_db)
     widget(at, "date_input", tx("stats.from")).set_value(today).run()
     widget(at, "date_input", tx("stats.to")).set_value(today - timedelta(days=5)).run()
     no_exception(at)
@@ -279,7 +281,7 @@ def test_custom_range_ending_before_it_starts_says_so(ref_db: Kesu, lang: str) -
 # ---------------------------------------------------------------- access
 
 
-def test_admin_only_user_gets_the_forbidden_message(ref_db: Kesu) -> None:
+def test_admin_only_user_gets_the_forbidden_message(ref_db: Context) -> None:
     at = login_as(new_app(), "admin").run()
     with pytest.raises(ValueError):  # no Stats page in an administrator's navigation
         at.switch_page(PAGE)
@@ -295,11 +297,11 @@ def test_admin_only_user_gets_the_forbidden_message(ref_db: Kesu) -> None:
     assert values(at, "title") == []
     # and the services refuse, whatever page the call came from
     admin = _user(ref_db, "admin")
-    flt = StatsFilter(preset("this_month", ref_db.stats_today()))
+    flt = StatsFilter(preset("this_month", uc.stats.stats_today(ref_db)))
     with pytest.raises(NotAllowed):
-        ref_db.stats(admin, flt)
+        uc.stats.stats(ref_db, admin, flt)
     with pytest.raises(NotAllowed):
-        ref_db.stats_cases(admin, flt, "customer", "1")
+        uc.stats.stats_cases(ref_db, admin, flt, "customer", "1")
 
 
 # ---------------------------------------------------------------- monthly summary
@@ -310,13 +312,13 @@ def _downloads(at: AppTest) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_monthly_summary_button_offers_excel_and_pdf(ref_db: Kesu, lang: str) -> None:
+def test_monthly_summary_button_offers_excel_and_pdf(ref_db: Context, lang: str) -> None:
     _this_months_cases(ref_db)
     tx = _tx(lang)
     at = _stats_page(lang=lang)
     assert tx("stats.summary") in values(at, "subheader")
     assert tx("stats.summary_xlsx") not in _downloads(at)
-    month = preset("this_month", ref_db.stats_today()).start.strftime("%Y-%m")
+    month = preset("this_month", uc.stats.stats_today(ref_db)).start.strftime("%Y-%m")
     widget(at, "selectbox", tx("stats.month")).select(month).run()
     widget(at, "button", tx("stats.summary_make")).click().run()
     no_exception(at)

@@ -8,30 +8,32 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from core.model import Channel, Kind, Request, Severity, User
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.app.helpers import en, no_exception, open_page, page_text, values, zh
+from core import usecases as uc
 
 CUSTOMER = "苏州恒信精密机械有限公司"
 
 
-def _user(app: Kesu, username: str) -> User:
-    user = app.session_user(username)
+def _user(app: Context, username: str) -> User:
+    user = uc.accounts.session_user(app, username)
     assert user is not None
     return user
 
 
-def _dispatched(app: Kesu, lot: str) -> tuple[int, str]:
+def _dispatched(app: Context, lot: str) -> tuple[int, str]:
     sales = _user(app, "sales")
-    cust = next(c.id for c in app.customers() if c.name == CUSTOMER)
-    defect = next(d.id for d in app.defect_types() if d.code == "DIM")
-    case = app.register_complaint(sales, ComplaintDraft(
+    cust = next(c.id for c in uc.reference.customers(app) if c.name == CUSTOMER)
+    defect = next(d.id for d in uc.reference.defect_types(app) if d.code == "DIM")
+    case = uc.complaints.register_complaint(app, sales, ComplaintDraft(
         customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL,
         description=f"轴承座内孔尺寸超差（批次 {lot}）", product_code="GJ-880",
         product_name="精密轴承座", order_no="SO-4711", lot=lot, delivered_qty=500,
         defective_qty=12, defect_type_id=defect, request=Request.REWORK,
         severity_proposed=Severity.B))
     assert case.id is not None
-    app.dispatch(sales, case.id, case.version)
+    uc.investigation.dispatch(app, sales, case.id, case.version)
     return case.id, case.number
 
 
@@ -39,14 +41,14 @@ def _tasks_page(username: str, lang: str = "zh") -> AppTest:
     return open_page("pages/tasks.py", username, lang)
 
 
-def test_nothing_waiting_says_so(ref_db: Kesu) -> None:
+def test_nothing_waiting_says_so(ref_db: Context) -> None:
     at = _tasks_page("qa")
     assert values(at, "info") == [zh("tasks.empty")]
     at = _tasks_page("qa", "en")
     assert values(at, "info") == [en("tasks.empty")]
 
 
-def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db: Kesu) -> None:
+def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db: Context) -> None:
     first, first_no = _dispatched(ref_db, "L-1")
     at = _tasks_page("qa")
     assert values(at, "caption")[0] == zh("tasks.total", n=1)
@@ -59,7 +61,9 @@ def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db:
     assert second_no in page_text(at)
 
     qa = _user(ref_db, "qa")
-    ref_db.acknowledge(qa, first, ref_db.complaint(qa, first).complaint.version)
+    uc.investigation.acknowledge(
+        ref_db, qa, first, uc.complaints.complaint(ref_db, qa, first).complaint.version
+    )
     at.run()
     no_exception(at)
     # still QA's: the next step of the first case is the classification
@@ -67,8 +71,13 @@ def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {zh("task.acknowledge"): "1", zh("task.classify_valid"): "1"}
 
-    ref_db.cancel(_user(ref_db, "manager"), second,
-                  ref_db.complaint(qa, second).complaint.version, "客户撤回")
+    uc.closure.cancel(
+        ref_db,
+        _user(ref_db, "manager"),
+        second,
+        uc.complaints.complaint(ref_db, qa, second).complaint.version,
+        "客户撤回",
+    )
     at.run()
     assert values(at, "caption")[0] == zh("tasks.total", n=1)
     assert second_no not in page_text(at)

@@ -66,7 +66,7 @@ EN = Texts(
     customer_option="Pacific Home Supply Inc.", description="Description *",
     product_code="Product code", defect_type="Defect type", defect_option="Crack",
     log_submit="Log complaint", saved=re.compile(r"Complaint (KS\d{4}-\d{3,}) logged\."),
-    search="Search (number, customer, product, order, text)", one_case="1 cases, page 1 of 1",
+    search="Search (number, customer, product, order, text)", one_case="1 case, page 1 of 1",
     open_case="Open case", case_title="Complaint {number}", attachments_tab="Attachments ({n})",
     case_lookup="Enter a number to open a case", logout="Log out", account_title="My account",
     admin_title="Administration", signed_in_as="Signed in as ",

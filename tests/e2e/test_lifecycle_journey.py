@@ -1,7 +1,8 @@
 """Issue #3 in a real browser: one complaint walks the whole lifecycle, user by user.
 
 Each demo user works in their own browser context and logs in through the login form. The
-journey (docs/procedure.md §5–6): sales logs and dispatches → QA acknowledges and classifies (valid, 制造部)
+journey (docs/procedure.md §5–6): sales logs and dispatches → QA acknowledges and classifies
+(valid, 制造部)
 → production analyses (6M, root cause, lot) and plans a CAPA action → QA sends it back once →
 production resubmits → QA approves the plan → sales proposes an 8,000 CNY compensation (typed
 into the dispositions data editor) → the sales manager approves, then the general manager on a
@@ -20,6 +21,7 @@ the negative tests' cases and to check the database afterwards. The browser itse
 shared session fixture of conftest.py. Screenshots of a failed test's pages go to
 KESU_E2E_ARTIFACTS (default <system temp>/kesu-e2e-artifacts)/lifecycle.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,18 +39,32 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from core.errors import NotAllowed
-from core.lifecycle import DispositionInput
+from core.usecases.approval import DispositionInput
 from core.model import (
-    CapaType, Category, Channel, Complaint, DispositionType, Kind, Severity, SixM, State,
-    StepStatus, User, Validity,
+    CapaType,
+    Category,
+    Channel,
+    Complaint,
+    DispositionType,
+    Kind,
+    Severity,
+    SixM,
+    State,
+    StepStatus,
+    User,
+    Validity,
 )
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.e2e.conftest import running_server
 from tests.e2e.helpers import PASSWORD, ZH, heading, idle, settle
+from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
-                 or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts") / "lifecycle"
+ARTIFACTS = (
+    Path(os.environ.get("KESU_E2E_ARTIFACTS") or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts")
+    / "lifecycle"
+)
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 
@@ -62,10 +78,10 @@ expect.set_options(timeout=20_000)
 class Server:
     url: str
     data_dir: Path
-    app: Kesu  # in-process, on the server's SQLite file
+    app: Context  # in-process, on the server's SQLite file
 
     def user(self, username: str) -> User:
-        return next(u for u in self.app.list_active_users() if u.username == username)
+        return next(u for u in uc.accounts.list_active_users(self.app) if u.username == username)
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +91,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("test_*.png"):  # screenshots of an earlier run
         old.unlink()
-    with running_server(data_dir, 10, ARTIFACTS / "streamlit-server.log",
-                        background=False) as url:
+    with running_server(data_dir, 10, ARTIFACTS / "streamlit-server.log", background=False) as url:
         # the same database in this process (WAL: both may write); build_app reads the env
         with pytest.MonkeyPatch.context() as mp:
             mp.delenv("DATABASE_URL", raising=False)
             mp.setenv("KESU_DATA_DIR", str(data_dir))
             mp.setenv("KESU_BCRYPT_ROUNDS", "4")
             from adapters.wiring import build_app
+
             app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
         yield Server(url, data_dir, app)
         app.uow.engine.dispose()  # type: ignore[attr-defined]
@@ -100,12 +116,14 @@ class Users:
     contexts: list[BrowserContext] = field(default_factory=list)
     pages: dict[str, Page] = field(default_factory=dict)
 
-    def __call__(self, username: str, tag: str = "", viewport: dict[str, int] | None = None
-                 ) -> Page:
+    def __call__(
+        self, username: str, tag: str = "", viewport: dict[str, int] | None = None
+    ) -> Page:
         key = f"{username}{tag}"
         if key not in self.pages:
-            context = self.browser.new_context(base_url=self.server.url, locale="zh-CN",
-                                               viewport=viewport or DESKTOP)
+            context = self.browser.new_context(
+                base_url=self.server.url, locale="zh-CN", viewport=viewport or DESKTOP
+            )
             self.contexts.append(context)
             page = context.new_page()
             _log_in(page, username)
@@ -200,8 +218,7 @@ def _pick(scope: Page | Locator, page: Page, combobox: str, option: str) -> None
 
 def _action(page: Page, name: str) -> Locator:
     """Open the action panel's expander `name` (Complaint page); return it."""
-    exp = page.get_by_test_id("stExpander").filter(
-        has=page.locator("summary", has_text=name))
+    exp = page.get_by_test_id("stExpander").filter(has=page.locator("summary", has_text=name))
     expect(exp).to_have_count(1)
     exp.locator("summary").click()
     expect(exp.get_by_test_id("stFormSubmitButton")).to_be_visible()
@@ -238,8 +255,8 @@ def _no_horizontal_scroll(page: Page, width: int) -> None:
     assert main[0] <= main[1], f"the main area scrolls sideways: {main}"
 
 
-def _timeline_actions(app: Kesu, actor: User, cid: int) -> list[str]:
-    return [e.action for e in app.complaint(actor, cid).events]
+def _timeline_actions(app: Context, actor: User, cid: int) -> list[str]:
+    return [e.action for e in uc.complaints.complaint(app, actor, cid).events]
 
 
 # ---------------------------------------------------------------- cases made in-process
@@ -248,38 +265,64 @@ def _timeline_actions(app: Kesu, actor: User, cid: int) -> list[str]:
 def _new_case(srv: Server, text: str, severity: Severity = Severity.C) -> Complaint:
     app = srv.app
     sales = srv.user("sales")
-    customer = app.customers()[0]
-    defect = app.defect_types()[0]
+    customer = uc.reference.customers(app)[0]
+    defect = uc.reference.defect_types(app)[0]
     code = f"LC-{uuid.uuid4().hex[:8].upper()}"
-    return app.register_complaint(sales, ComplaintDraft(
-        customer_id=customer.id, kind=Kind.COMPLAINT, channel=Channel.PHONE,
-        description=f"{text} {code}", category=Category.QUALITY, product_code=code,
-        defect_type_id=defect.id, severity_proposed=severity))
+    return uc.complaints.register_complaint(
+        app,
+        sales,
+        ComplaintDraft(
+            customer_id=customer.id,
+            kind=Kind.COMPLAINT,
+            channel=Channel.PHONE,
+            description=f"{text} {code}",
+            category=Category.QUALITY,
+            product_code=code,
+            defect_type_id=defect.id,
+            severity_proposed=severity,
+        ),
+    )
 
 
 def _investigating_case(srv: Server) -> Complaint:
     app = srv.app
     c = _new_case(srv, "端到端：越权测试")
-    c = app.dispatch(srv.user("sales"), c.id, c.version)
-    return app.acknowledge(srv.user("qa"), c.id, c.version)
+    c = uc.investigation.dispatch(app, srv.user("sales"), c.id, c.version)
+    return uc.investigation.acknowledge(app, srv.user("qa"), c.id, c.version)
 
 
 def _pending_approval_case(srv: Server, amount: str) -> Complaint:
     """A case whose dispositions wait for the sales manager (≤ 2,000 CNY: one step)."""
     app = srv.app
     sales, qa, prod = srv.user("sales"), srv.user("qa"), srv.user("prod")
-    mfg = next(d.id for d in app.departments() if d.code == "MFG")
+    mfg = next(d.id for d in uc.reference.departments(app) if d.code == "MFG")
     c = _investigating_case(srv)
-    c = app.classify(qa, c.id, c.version, Validity.VALID, Category.QUALITY, Severity.C, mfg)
-    c = app.save_analysis(prod, c.id, c.version, prod_lot="L-CONC", six_m=SixM.METHOD,
-                          root_cause="作业指导书缺少扭矩要求。")
-    c = app.add_capa(prod, c.id, CapaType.CORRECTIVE, "修订作业指导书", prod.id,
-                     datetime.now().date() + timedelta(days=30))
-    c = app.submit_analysis(prod, c.id, c.version)
-    c = app.approve_capa(qa, c.id, c.version)
+    c = uc.investigation.classify(
+        app, qa, c.id, c.version, Validity.VALID, Category.QUALITY, Severity.C, mfg
+    )
+    c = uc.investigation.save_analysis(
+        app,
+        prod,
+        c.id,
+        c.version,
+        prod_lot="L-CONC",
+        six_m=SixM.METHOD,
+        root_cause="作业指导书缺少扭矩要求。",
+    )
+    c = uc.investigation.add_capa(
+        app,
+        prod,
+        c.id,
+        CapaType.CORRECTIVE,
+        "修订作业指导书",
+        prod.id,
+        datetime.now().date() + timedelta(days=30),
+    )
+    c = uc.investigation.submit_analysis(app, prod, c.id, c.version)
+    c = uc.investigation.approve_capa(app, qa, c.id, c.version)
     pay = DispositionInput(DispositionType.COMPENSATION, None, Decimal(amount))
-    c = app.set_dispositions(sales, c.id, c.version, [pay])
-    return app.propose(sales, c.id, c.version, "客户同意赔款方案。")
+    c = uc.approval.set_dispositions(app, sales, c.id, c.version, [pay])
+    return uc.approval.propose(app, sales, c.id, c.version, "客户同意赔款方案。")
 
 
 # ---------------------------------------------------------------- the journey
@@ -344,9 +387,11 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     analysis.get_by_role("textbox", name="生产批号", exact=True).fill("P2611-07")
     analysis.get_by_role("textbox", name="产线", exact=True).fill("2号线")
     analysis.get_by_test_id("stRadio").filter(has_text="人机料法环测").get_by_text(
-        "机", exact=True).click()
+        "机", exact=True
+    ).click()
     analysis.get_by_role("textbox", name="根本原因 *", exact=True).fill(
-        "注塑模具冷却水路堵塞，壶盖局部应力集中导致开裂。")
+        "注塑模具冷却水路堵塞，壶盖局部应力集中导致开裂。"
+    )
     _submit(analysis)
     _saved(prod)
     capa = _form(prod, "对策内容")
@@ -389,8 +434,7 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     _case(sales, cid, number)
     _state_is(sales, "处理方案")
     sales.get_by_role("tab", name="对策与方案").click()
-    grid = sales.get_by_test_id("stDataFrame").filter(
-        has=sales.locator("th", has_text="处理方案"))
+    grid = sales.get_by_test_id("stDataFrame").filter(has=sales.locator("th", has_text="处理方案"))
     expect(grid).to_have_count(1)
     grid.scroll_into_view_if_needed()
     settle(sales, 1000)
@@ -448,7 +492,8 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     _state_is(sales, "待回复")
     reply = _action(sales, "回复客户")
     reply.get_by_role("textbox", name="回复内容 *").fill(
-        "经调查为模具冷却不良所致，我司赔偿 8,000 元并已完成模具整改。")
+        "经调查为模具冷却不良所致，我司赔偿 8,000 元并已完成模具整改。"
+    )
     _submit(reply)
     _saved(sales)
     _state_is(sales, "执行中")
@@ -499,32 +544,70 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     expect(sales.get_by_text("当前没有需要您执行的操作。", exact=True)).to_be_visible()
 
     # 16. the timeline lists every step
-    expected = ["registered", "dispatch", "acknowledge", "classify_valid", "analysis_saved",
-                "capa_added", "submit_analysis", "send_back", "submit_analysis",
-                "approve_capa", "dispositions_set", "propose", "approve_step", "approve_step",
-                "reply", "capa_done", "execution_recorded", "complete", "verify", "follow_up"]
+    expected = [
+        "registered",
+        "dispatch",
+        "acknowledge",
+        "classify_valid",
+        "analysis_saved",
+        "capa_added",
+        "submit_analysis",
+        "send_back",
+        "submit_analysis",
+        "approve_capa",
+        "dispositions_set",
+        "propose",
+        "approve_step",
+        "approve_step",
+        "reply",
+        "capa_done",
+        "execution_recorded",
+        "complete",
+        "verify",
+        "follow_up",
+    ]
     assert _timeline_actions(app, server.user("sales"), cid) == expected
     sales.get_by_role("tab", name=f"处理记录 ({len(expected)})").click()
     timeline = sales.get_by_role("tabpanel", name=f"处理记录 ({len(expected)})")
-    labels = {"registered": "登记", "dispatch": "发单给品管", "acknowledge": "签收",
-              "classify_valid": "判定有效并指定责任部门", "analysis_saved": "原因分析",
-              "capa_added": "新增对策", "submit_analysis": "提交原因分析与对策",
-              "send_back": "退回重新分析", "approve_capa": "批准对策",
-              "dispositions_set": "处理方案", "propose": "提交核决", "approve_step": "核准",
-              "reply": "回复客户", "capa_done": "对策完成", "execution_recorded": "执行记录",
-              "complete": "执行完毕，交品管确认", "verify": "效果确认", "follow_up": "回访"}
+    labels = {
+        "registered": "登记",
+        "dispatch": "发单给品管",
+        "acknowledge": "签收",
+        "classify_valid": "判定有效并指定责任部门",
+        "analysis_saved": "原因分析",
+        "capa_added": "新增对策",
+        "submit_analysis": "提交原因分析与对策",
+        "send_back": "退回重新分析",
+        "approve_capa": "批准对策",
+        "dispositions_set": "处理方案",
+        "propose": "提交核决",
+        "approve_step": "核准",
+        "reply": "回复客户",
+        "capa_done": "对策完成",
+        "execution_recorded": "执行记录",
+        "complete": "执行完毕，交品管确认",
+        "verify": "效果确认",
+        "follow_up": "回访",
+    }
     for action, label in labels.items():
         expect(timeline.get_by_text(label, exact=True)).to_have_count(expected.count(action))
-    for who in ("王丽（营销）", "陈强（品管QE）", "刘洋（制造部）", "周杰（营销经理）",
-                "吴建国（总经理）", "赵敏（财务）"):
+    for who in (
+        "王丽（营销）",
+        "陈强（品管QE）",
+        "刘洋（制造部）",
+        "周杰（营销经理）",
+        "吴建国（总经理）",
+        "赵敏（财务）",
+    ):
         expect(timeline.get_by_text(re.compile(f"^{re.escape(who)} · ")).first).to_be_visible()
     expect(timeline.get_by_text("请补充模具点检记录，确认堵塞原因。")).to_be_visible()
 
-    closed = app.case_file(server.user("sales"), cid)
+    closed = uc.complaints.case_file(app, server.user("sales"), cid)
     c = closed.complaint
     assert c.state == State.CLOSED and c.sent_back_count == 1
     assert c.satisfaction_score == 5 and c.responsible_department_id == next(
-        d.id for d in app.departments() if d.code == "MFG")
+        d.id for d in uc.reference.departments(app) if d.code == "MFG"
+    )
     assert [s.status for s in closed.current(closed.steps)] == [StepStatus.APPROVED] * 2
     assert closed.disposition_total == Decimal("8000.00")
     print(f"journey took {time.monotonic() - t0:.1f} s")
@@ -542,7 +625,8 @@ def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
         # refused: a "your role cannot open this page" message, or (a page that is simply not
         # registered) Streamlit's "page not found" over the default page; never the target
         refused = sales.get_by_text("您的角色不能打开此页面。", exact=True).or_(
-            heading(sales, ZH.log_title))
+            heading(sales, ZH.log_title)
+        )
         expect(refused.first).to_be_visible()
         _settle(sales)
         expect(refused.first).to_be_visible()
@@ -557,8 +641,9 @@ def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
     # (the timeline tab does mention 签收: the acknowledgement is an event of this case)
     qa_actions = re.compile("签收|判定有效|判定无效|退回补充资料")
     expect(sales.get_by_role("link", name=qa_actions)).to_have_count(0)
-    expect(sales.get_by_test_id("stExpander").filter(
-        has=sales.locator("summary", has_text=qa_actions))).to_have_count(0)
+    expect(
+        sales.get_by_test_id("stExpander").filter(has=sales.locator("summary", has_text=qa_actions))
+    ).to_have_count(0)
     expect(sales.get_by_role("button", name=qa_actions)).to_have_count(0)
     # the same page does offer them to QA (so the absence above means something)
     qa = users("qa")
@@ -566,10 +651,20 @@ def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
     expect(qa.get_by_role("link", name="➡ 判定有效并指定责任部门")).to_be_visible()
     # and the service refuses sales whatever the page
     with pytest.raises(NotAllowed):
-        server.app.classify(server.user("sales"), c.id, c.version, Validity.VALID,
-                            Category.QUALITY, Severity.C,
-                            next(d.id for d in server.app.departments() if d.code == "MFG"))
-    assert server.app.case_file(server.user("qa"), c.id).complaint.state == State.INVESTIGATING
+        uc.investigation.classify(
+            server.app,
+            server.user("sales"),
+            c.id,
+            c.version,
+            Validity.VALID,
+            Category.QUALITY,
+            Severity.C,
+            next(d.id for d in uc.reference.departments(server.app) if d.code == "MFG"),
+        )
+    assert (
+        uc.complaints.case_file(server.app, server.user("qa"), c.id).complaint.state
+        == State.INVESTIGATING
+    )
 
 
 def test_two_managers_approving_the_same_step_at_once(users: Users, server: Server) -> None:
@@ -584,9 +679,11 @@ def test_two_managers_approving_the_same_step_at_once(users: Users, server: Serv
     # (a Playwright click after another would usually reach the server after the first run)
     at = first.evaluate("Date.now()") + 500
     for page in (first, second):
-        page.evaluate("""([sel, at]) => setTimeout(() => document.querySelector(sel).click(),
+        page.evaluate(
+            """([sel, at]) => setTimeout(() => document.querySelector(sel).click(),
                                                    at - Date.now())""",
-                      [f"[class*='st-key-ok_{c.id}_'] button", at])
+            [f"[class*='st-key-ok_{c.id}_'] button", at],
+        )
     first.wait_for_timeout(600)
 
     approved = re.compile(f"已核准 {re.escape(c.number)}。")
@@ -594,8 +691,11 @@ def test_two_managers_approving_the_same_step_at_once(users: Users, server: Serv
     winners = []
     deadline = time.monotonic() + 20
     while True:
-        winners = [p for p in (first, second)
-                   if p.get_by_test_id("stAlertContentSuccess").filter(has_text=approved).count()]
+        winners = [
+            p
+            for p in (first, second)
+            if p.get_by_test_id("stAlertContentSuccess").filter(has_text=approved).count()
+        ]
         if winners or time.monotonic() > deadline:
             break
         first.wait_for_timeout(100)
@@ -609,18 +709,18 @@ def test_two_managers_approving_the_same_step_at_once(users: Users, server: Serv
     gone = _approve_button(loser, c.id).count() == 0
     assert told or gone, "the other browser still offers the approved step without a word"
     assert gone, "an approved step is never offered again"
-    expect(loser.get_by_test_id("stAlertContentSuccess").filter(has_text=approved)) \
-        .to_have_count(0)
+    expect(loser.get_by_test_id("stAlertContentSuccess").filter(has_text=approved)).to_have_count(0)
 
     app = server.app
     manager = server.user("manager")
     actions = _timeline_actions(app, manager, c.id)
     assert actions.count("approve_step") == 1, actions
-    case = app.case_file(manager, c.id)
+    case = uc.complaints.case_file(app, manager, c.id)
     steps = case.current(case.steps)
     assert [s.status for s in steps] == [StepStatus.APPROVED], steps
     assert steps[0].decided_by_id == manager.id
     assert case.complaint.state == State.REPLYING
-    print(f"winner: {'first' if winners[0] is first else 'second'}; "
-          f"the other {'saw the stale-case message' if told else 'no longer saw the card'}")
-
+    print(
+        f"winner: {'first' if winners[0] is first else 'second'}; "
+        f"the other {'saw the stale-case message' if told else 'no longer saw the card'}"
+    )

@@ -38,14 +38,19 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
-from core.lifecycle import CostInput, DispositionInput
+from core.usecases.approval import CostInput
+from core.usecases.approval import DispositionInput
 from core.model import (
     CapaType, Category, Channel, ContainmentType, CostCategory, Customer, DefectType,
     DispositionType, Kind, Role, Severity, SixM, User, Validity,
 )
-from core.services import ComplaintDraft, Kesu, Upload, UserInput
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core.usecases.complaints import Upload
+from core.usecases.accounts import UserInput
 from tests.e2e.conftest import running_server, screenshot_if_failed
 from tests.e2e.helpers import PASSWORD, ZH, heading, idle, login, login_form_shown, settle
+from core import usecases as uc
 
 ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
                  or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts") / "security"
@@ -79,7 +84,7 @@ INJECTED_JS = """() => {
 @dataclass
 class Seeded:
     url: str
-    app: Kesu
+    app: Context
     sales: User      # the payload user: display name is a payload
     pending: int     # a case at pending approval, full of payloads
     pending_number: str
@@ -89,72 +94,119 @@ class Seeded:
     cookies: list[str] = field(default_factory=list)  # every login cookie value seen
 
 
-def _user(app: Kesu, username: str) -> User:
-    return next(u for u in app.list_active_users() if u.username == username)
+def _user(app: Context, username: str) -> User:
+    return next(u for u in uc.accounts.list_active_users(app) if u.username == username)
 
 
 with_md: list[int] = []  # the case whose customer, user and extension reason are Markdown
 
 
-def _seed(app: Kesu) -> tuple[User, int, str, int, int]:
+def _seed(app: Context) -> tuple[User, int, str, int, int]:
     admin, qa, prod = _user(app, "admin"), _user(app, "qa"), _user(app, "prod")
-    mfg = next(d.id for d in app.departments() if d.code == "MFG")
-    sales_dept = next(d.id for d in app.departments() if d.code == "SALES")
-    evil = app.create_user(admin, UserInput(
+    mfg = next(d.id for d in uc.reference.departments(app) if d.code == "MFG")
+    sales_dept = next(d.id for d in uc.reference.departments(app) if d.code == "SALES")
+    evil = uc.accounts.create_user(app, admin, UserInput(
         "xss_sales", f"Eve {SVG}", frozenset({Role.SALES}), sales_dept), PASSWORD)
-    cust = app.save_reference(admin, Customer(0, f"Evil {IMG} Co.", contact=SCRIPT))
-    defect = app.save_reference(admin, DefectType(0, "XSS", f"缺陷 {SCRIPT}", f"Defect {SVG}"))
+    cust = uc.reference.save_reference(app, admin, Customer(0, f"Evil {IMG} Co.", contact=SCRIPT))
+    defect = uc.reference.save_reference(app, admin,
+                                         DefectType(0, "XSS", f"缺陷 {SCRIPT}", f"Defect {SVG}"))
     draft = ComplaintDraft(
-        customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL,
-        description=f"desc {IMG}\n{SCRIPT}\n{SVG}", category=Category.QUALITY,
-        customer_ref=SVG[:60], product_code="HD-2040", product_name=f"壶 {IMG}",
-        order_no=SCRIPT[:60], lot=SVG[:60], delivered_qty=100, defective_qty=5,
-        defect_type_id=defect, claimed_amount="800", severity_proposed=Severity.C)
+        customer_id=cust,
+        kind=Kind.COMPLAINT,
+        channel=Channel.EMAIL,
+        description=f"desc {IMG}\n{SCRIPT}\n{SVG}",
+        category=Category.QUALITY,
+        customer_ref=SVG[:60],
+        product_code="HD-2040",
+        product_name=f"壶 {IMG}",
+        order_no=SCRIPT[:60],
+        lot=SVG[:60],
+        delivered_qty=100,
+        defective_qty=5,
+        defect_type_id=defect,
+        claimed_amount="800",
+        severity_proposed=Severity.C,
+    )
     files = [Upload(f"{IMG}.png", PNG)]
-    a = app.register_complaint(evil, draft, files)
+    a = uc.complaints.register_complaint(app, evil, draft, files)
     cid = a.id or 0
 
     def v() -> int:
-        return app.case_file(admin, cid).complaint.version
+        return uc.complaints.case_file(app, admin, cid).complaint.version
 
-    app.dispatch(evil, cid, v(), f"dispatch {SCRIPT}")
-    app.acknowledge(qa, cid, v(), f"ack {SVG}")
-    app.add_containment(qa, cid, ContainmentType.QUARANTINE, 5, f"contain {IMG}")
-    app.classify(qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.C, mfg,
-                 f"classify {SCRIPT}")
-    app.save_analysis(prod, cid, v(), prod_line=f"L {IMG}", prod_shift=SVG[:40],
-                      prod_operator=SCRIPT[:40], prod_lot="L1", whys=[IMG, SCRIPT, SVG],
-                      six_m=SixM.MACHINE, root_cause=f"root {SVG}")
-    app.add_capa(prod, cid, CapaType.CORRECTIVE, f"capa {IMG}", prod.id,
-                 app.stats_today() + timedelta(days=10))
-    app.submit_analysis(prod, cid, v(), f"submit {SCRIPT}")
-    app.approve_capa(qa, cid, v(), f"capa ok {SVG}")
-    app.add_meeting(qa, cid, app.stats_today(), [qa.id, prod.id], f"meeting {IMG}")
-    app.set_dispositions(evil, cid, v(), [DispositionInput(
-        DispositionType.COMPENSATION, None, "800", f"note {SCRIPT}")],
-        [CostInput(CostCategory.COMPENSATION, "800", mfg)])
-    app.propose(evil, cid, v(), f"position {SVG}")
-    number = app.case_file(admin, cid).complaint.number
+    uc.investigation.dispatch(app, evil, cid, v(), f"dispatch {SCRIPT}")
+    uc.investigation.acknowledge(app, qa, cid, v(), f"ack {SVG}")
+    uc.investigation.add_containment(app, qa, cid, ContainmentType.QUARANTINE, 5, f"contain {IMG}")
+    uc.investigation.classify(
+        app, qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.C, mfg, f"classify {SCRIPT}"
+    )
+    uc.investigation.save_analysis(
+        app,
+        prod,
+        cid,
+        v(),
+        prod_line=f"L {IMG}",
+        prod_shift=SVG[:40],
+        prod_operator=SCRIPT[:40],
+        prod_lot="L1",
+        whys=[IMG, SCRIPT, SVG],
+        six_m=SixM.MACHINE,
+        root_cause=f"root {SVG}",
+    )
+    uc.investigation.add_capa(
+        app,
+        prod,
+        cid,
+        CapaType.CORRECTIVE,
+        f"capa {IMG}",
+        prod.id,
+        uc.stats.stats_today(app) + timedelta(days=10),
+    )
+    uc.investigation.submit_analysis(app, prod, cid, v(), f"submit {SCRIPT}")
+    uc.investigation.approve_capa(app, qa, cid, v(), f"capa ok {SVG}")
+    uc.investigation.add_meeting(
+        app, qa, cid, uc.stats.stats_today(app), [qa.id, prod.id], f"meeting {IMG}"
+    )
+    uc.approval.set_dispositions(
+        app,
+        evil,
+        cid,
+        v(),
+        [DispositionInput(DispositionType.COMPENSATION, None, "800", f"note {SCRIPT}")],
+        [CostInput(CostCategory.COMPENSATION, "800", mfg)],
+    )
+    uc.approval.propose(app, evil, cid, v(), f"position {SVG}")
+    number = uc.complaints.case_file(app, admin, cid).complaint.number
 
-    b = app.register_complaint(evil, draft)
-    app.dispatch(evil, b.id or 0, 1, f"dispatch {IMG}")
-    c = app.register_complaint(evil, draft)
-    app.dispatch(evil, c.id or 0, 1)
-    app.return_to_sales(qa, c.id or 0, 2, f"missing {SCRIPT}")
-    md = app.save_reference(admin, Customer(0, MD))
-    marker = app.create_user(admin, UserInput("md_sales", MD, frozenset({Role.SALES}),
-                                              sales_dept), PASSWORD)
-    m = app.register_complaint(marker, dataclasses.replace(draft, customer_id=md,
-                                                           description=f"text {MD}"))
-    app.dispatch(marker, m.id or 0, 1, f"comment {MD}")
-    step = app.due_times(marker, m.id or 0)[0].step
-    app.request_extension(marker, m.id or 0, 2, step, datetime.now(timezone.utc)
-                          + timedelta(days=40), f"reason {MD}")
+    b = uc.complaints.register_complaint(app, evil, draft)
+    uc.investigation.dispatch(app, evil, b.id or 0, 1, f"dispatch {IMG}")
+    c = uc.complaints.register_complaint(app, evil, draft)
+    uc.investigation.dispatch(app, evil, c.id or 0, 1)
+    uc.investigation.return_to_sales(app, qa, c.id or 0, 2, f"missing {SCRIPT}")
+    md = uc.reference.save_reference(app, admin, Customer(0, MD))
+    marker = uc.accounts.create_user(
+        app, admin, UserInput("md_sales", MD, frozenset({Role.SALES}), sales_dept), PASSWORD
+    )
+    m = uc.complaints.register_complaint(
+        app, marker, dataclasses.replace(draft, customer_id=md, description=f"text {MD}")
+    )
+    uc.investigation.dispatch(app, marker, m.id or 0, 1, f"comment {MD}")
+    step = uc.timing.due_times(app, marker, m.id or 0)[0].step
+    uc.timing.request_extension(
+        app,
+        marker,
+        m.id or 0,
+        2,
+        step,
+        datetime.now(timezone.utc) + timedelta(days=40),
+        f"reason {MD}",
+    )
     with_md.append(m.id or 0)
     for victim in ("victim_pass", "victim_deac"):  # before the server's first run: the
         # cookie restore works from a user list it caches for 30 s
-        app.create_user(admin, UserInput(victim, "Victim", frozenset({Role.FINANCE})),
-                        PASSWORD)
+        uc.accounts.create_user(
+            app, admin, UserInput(victim, "Victim", frozenset({Role.FINANCE})), PASSWORD
+        )
     return evil, cid, number, b.id or 0, c.id or 0
 
 
@@ -162,17 +214,25 @@ def _seed(app: Kesu) -> tuple[User, int, str, int, int]:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     data_dir = tmp_path_factory.mktemp("kesu-security-data")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with running_server(data_dir, 5, ARTIFACTS / "streamlit-server.log",
-                        background=False) as url:
+    with running_server(data_dir, 5, ARTIFACTS / "streamlit-server.log", background=False) as url:
         with pytest.MonkeyPatch.context() as mp:
             mp.delenv("DATABASE_URL", raising=False)
             mp.setenv("KESU_DATA_DIR", str(data_dir))
             mp.setenv("KESU_BCRYPT_ROUNDS", "4")
             from adapters.wiring import build_app
+
             app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
             evil, pending, number, dispatched, returned = _seed(app)
-            yield Seeded(url, app, evil, pending, number, dispatched, returned,
-                         ARTIFACTS / "streamlit-server.log")
+            yield Seeded(
+                url,
+                app,
+                evil,
+                pending,
+                number,
+                dispatched,
+                returned,
+                ARTIFACTS / "streamlit-server.log",
+            )
         app.uow.engine.dispose()  # type: ignore[attr-defined]
 
 
@@ -183,15 +243,17 @@ class Watched:
 
 
 @pytest.fixture
-def open_as(browser: Browser, seeded: Seeded,
-            request: pytest.FixtureRequest) -> Iterator[Callable[[str], Watched]]:
+def open_as(
+    browser: Browser, seeded: Seeded, request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], Watched]]:
     """A logged-in page per user, each in its own context, every dialog recorded."""
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
 
     def open_page(username: str) -> Watched:
-        context = browser.new_context(base_url=seeded.url, locale="zh-CN",
-                                      viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(
+            base_url=seeded.url, locale="zh-CN", viewport={"width": 1400, "height": 1000}
+        )
         contexts.append(context)
         page = context.new_page()
         pages.append(page)
@@ -200,6 +262,7 @@ def open_as(browser: Browser, seeded: Seeded,
         def on_dialog(d: Dialog) -> None:
             dialogs.append(d.message)
             d.dismiss()
+
         page.on("dialog", on_dialog)
         page.goto("/?lang=zh")
         login_form_shown(page, ZH)
@@ -235,7 +298,8 @@ def _safe(w: Watched, *texts: str) -> None:
 
 
 def test_payloads_are_shown_as_text_on_the_complaint_page(
-        open_as: Callable[[str], Watched], seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], seeded: Seeded
+) -> None:
     w = open_as("qa")
     page = w.page
     page.goto(f"/complaint?id={seeded.pending}&lang=zh")
@@ -247,12 +311,14 @@ def test_payloads_are_shown_as_text_on_the_complaint_page(
     page.get_by_role("tab", name=re.compile(r"^附件")).click()
     _safe(w, f"{IMG}.png")
     page.get_by_role("tab", name=re.compile(r"^处理记录")).click()
-    _safe(w, f"dispatch {SCRIPT}", f"ack {SVG}", f"classify {SCRIPT}", f"Eve {SVG}",
-          f"position {SVG}")
+    _safe(
+        w, f"dispatch {SCRIPT}", f"ack {SVG}", f"classify {SCRIPT}", f"Eve {SVG}", f"position {SVG}"
+    )
 
 
 def test_payloads_are_shown_as_text_on_my_tasks(
-        open_as: Callable[[str], Watched], seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], seeded: Seeded
+) -> None:
     qa = open_as("qa")
     qa.page.goto("/tasks?lang=zh")
     expect(heading(qa.page, "我的待办")).to_be_visible()
@@ -264,16 +330,17 @@ def test_payloads_are_shown_as_text_on_my_tasks(
 
 
 def test_payloads_are_shown_as_text_on_approve(
-        open_as: Callable[[str], Watched], seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], seeded: Seeded
+) -> None:
     w = open_as("manager")
     w.page.goto("/approve?lang=zh")
     expect(w.page.get_by_text(seeded.pending_number).first).to_be_visible()
-    _safe(w, f"Evil {IMG} Co.", f"note {SCRIPT}", f"Eve {SVG}", f"position {SVG}",
-          f"root {SVG}")
+    _safe(w, f"Evil {IMG} Co.", f"note {SCRIPT}", f"Eve {SVG}", f"position {SVG}", f"root {SVG}")
 
 
 def test_payloads_are_shown_as_text_on_the_log_register(
-        open_as: Callable[[str], Watched], seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], seeded: Seeded
+) -> None:
     """The register is a data grid (drawn on a canvas, its cells in an accessible table)."""
     w = open_as("qa")
     page = w.page
@@ -284,12 +351,14 @@ def test_payloads_are_shown_as_text_on_the_log_register(
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     # the grid fills its accessible table a moment after it is drawn: wait for the row
     expect(page.get_by_test_id("stDataFrame").locator("table").first).to_contain_text(
-        f"Evil {IMG} Co.")
+        f"Evil {IMG} Co."
+    )
     _safe(w)
 
 
 def test_payloads_are_shown_as_text_on_investigate(
-        open_as: Callable[[str], Watched], seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], seeded: Seeded
+) -> None:
     w = open_as("qa")
     w.page.goto(f"/investigate?id={seeded.pending}&lang=zh")
     expect(heading(w.page, f"{seeded.pending_number} · 待核决")).to_be_visible()
@@ -308,7 +377,8 @@ def test_the_checks_catch_a_real_injection(open_as: Callable[[str], Watched]) ->
 
 
 def test_markdown_in_user_text_is_shown_as_text(
-        open_as: Callable[[str], Watched], seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], seeded: Seeded
+) -> None:
     """My Tasks writes the customer's name with st.markdown: no image is fetched from
     another server, no javascript: link, the name reads as typed."""
     w = open_as("qa")
@@ -334,18 +404,26 @@ def test_markdown_in_user_text_is_shown_as_text(
 # ---------------------------------------------------------------- forbidden URLs
 
 
-@pytest.mark.parametrize(("username", "path", "title"), [
-    ("sales", "admin", "系统管理"), ("sales", "approve", "核决"),
-    ("sales", "investigate", "调查"), ("qa", "admin", "系统管理"),
-    ("finance", "investigate", "调查")])
+@pytest.mark.parametrize(
+    ("username", "path", "title"),
+    [
+        ("sales", "admin", "系统管理"),
+        ("sales", "approve", "核决"),
+        ("sales", "investigate", "调查"),
+        ("qa", "admin", "系统管理"),
+        ("finance", "investigate", "调查"),
+    ],
+)
 def test_a_forbidden_url_shows_the_message_not_the_page(
-        open_as: Callable[[str], Watched], username: str, path: str, title: str) -> None:
+    open_as: Callable[[str], Watched], username: str, path: str, title: str
+) -> None:
     w = open_as(username)
     w.page.goto(f"/{path}?lang=zh")
     idle(w.page)
     settle(w.page)
-    expect(w.page.get_by_test_id("stAlertContentError").filter(
-        has_text="您的角色不能打开此页面。")).to_be_visible()
+    expect(
+        w.page.get_by_test_id("stAlertContentError").filter(has_text="您的角色不能打开此页面。")
+    ).to_be_visible()
     expect(heading(w.page, title)).to_have_count(0)
 
 
@@ -357,7 +435,8 @@ def _cookie(context: BrowserContext) -> dict[str, object] | None:
 
 
 def test_an_old_cookie_replayed_after_logout_is_refused(
-        open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded
+) -> None:
     w = open_as("finance")
     page = w.page
     settle(page)
@@ -383,8 +462,8 @@ def test_an_old_cookie_replayed_after_logout_is_refused(
 
 @pytest.mark.parametrize("change", ["password", "deactivate"])
 def test_a_cookie_is_refused_after_password_change_or_deactivation(
-        open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded,
-        change: str) -> None:
+    open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded, change: str
+) -> None:
     app = seeded.app
     admin = _user(app, "admin")
     username = f"victim_{change[:4]}"
@@ -399,10 +478,14 @@ def test_a_cookie_is_refused_after_password_change_or_deactivation(
     expect(heading(again, ZH.log_title)).to_be_visible()
     again.close()
     if change == "password":
-        app.reset_password(admin, victim.id, "a brand new password")
+        uc.accounts.reset_password(app, admin, victim.id, "a brand new password")
     else:
-        app.update_user(admin, victim.id, UserInput(username, "Victim",
-                                                    frozenset({Role.FINANCE}), active=False))
+        uc.accounts.update_user(
+            app,
+            admin,
+            victim.id,
+            UserInput(username, "Victim", frozenset({Role.FINANCE}), active=False),
+        )
     thief = browser.new_context(base_url=seeded.url, locale="zh-CN")
     try:
         thief.add_cookies([{k: cookie[k] for k in ("name", "value", "domain", "path")}])  # type: ignore[misc]
@@ -422,7 +505,8 @@ WRONG = "Wr0ng-Pa55-for-the-log"
 
 
 def test_no_password_hash_or_cookie_in_the_server_log(
-        open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded) -> None:
+    open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded
+) -> None:
     """Runs last in this module: the server has seen logins, failed logins, logouts, a
     password reset and cookie replays by now."""
     context = browser.new_context(base_url=seeded.url, locale="zh-CN")

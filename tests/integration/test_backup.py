@@ -27,11 +27,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from core.rules.numbering import parse_number
-from core.services import ComplaintDraft, Kesu, Upload
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core.usecases.complaints import Upload
 from db.backup import BackupError, head_revision, make_backup, restore, verify_archive
 from db.engine import ROOT
 from adapters.wiring import build_app
 from tests.integration.conftest import NOW, World, engine_of
+from core import usecases as uc
 
 Case = tuple[str, int, list[bytes]]  # number, events, attachment bytes
 
@@ -40,19 +43,19 @@ def _png(tag: str) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + f"{tag} 照片 ".encode() * 40
 
 
-def _cases(app: Kesu, world: World) -> dict[str, Case]:
+def _cases(app: Context, world: World) -> dict[str, Case]:
     """Every case as a user sees it through the services: number, events, attachment bytes."""
     with engine_of(app).connect() as conn:
         ids = list(conn.scalars(text("SELECT id FROM complaints ORDER BY id")))
     out: dict[str, Case] = {}
     for cid in ids:
-        view = app.complaint(world.qa, cid)
-        files = [app.attachment(world.qa, a.id or 0)[1] for a in view.attachments]
+        view = uc.complaints.complaint(app, world.qa, cid)
+        files = [uc.complaints.attachment(app, world.qa, a.id or 0)[1] for a in view.attachments]
         out[view.complaint.number] = (view.complaint.number, len(view.events), files)
     return out
 
 
-def _empty_the_database(url: str, apps: list[Kesu]) -> None:
+def _empty_the_database(url: str, apps: list[Context]) -> None:
     """PostgreSQL: the test's schema dropped and made again, as on a new server."""
     for a in apps:
         engine_of(a).dispose()
@@ -65,7 +68,7 @@ def _empty_the_database(url: str, apps: list[Kesu]) -> None:
     engine.dispose()
 
 
-def _target(db_url: str, tmp_path: Path, apps: list[Kesu]) -> tuple[Path, str]:
+def _target(db_url: str, tmp_path: Path, apps: list[Context]) -> tuple[Path, str]:
     """Where a restore goes: a new data folder, and the database URL to restore into."""
     restored = tmp_path / "restored"
     if db_url.startswith("sqlite"):
@@ -74,20 +77,22 @@ def _target(db_url: str, tmp_path: Path, apps: list[Kesu]) -> tuple[Path, str]:
     return restored, db_url
 
 
-def _restored_app(data: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Kesu:
+def _restored_app(data: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Context:
     monkeypatch.setenv("KESU_DATA_DIR", str(data))
     monkeypatch.setenv("DATABASE_URL", url)
     return dataclasses.replace(build_app(url, run_migrations=False), clock=lambda: NOW)
 
 
 def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft],
-        make_app: Callable[..., Kesu], db_url: str, tmp_path: Path,
+        app: Context, world: World, draft: Callable[..., ComplaintDraft],
+        make_app: Callable[..., Context], db_url: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(3):
-        app.register_complaint(world.sales, draft(lot=f"B{i}"),
+        uc.complaints.register_complaint(app, world.sales, draft(lot=f"B{i}"),
                                [Upload(f"b{i}.png", _png(f"before {i}"))])
-    app.register_complaint(world.sales, draft(lot="shared"), [Upload("s.png", _png("before 0"))])
+    uc.complaints.register_complaint(
+        app, world.sales, draft(lot="shared"), [Upload("s.png", _png("before 0"))]
+    )
 
     writer, stop, registered = make_app(), threading.Event(), []
     running, errors = threading.Event(), []
@@ -96,8 +101,12 @@ def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
         try:
             while not stop.is_set():
                 k = len(registered)
-                made = writer.register_complaint(world.sales, draft(lot=f"W{k}"),
-                                                 [Upload(f"w{k}.png", _png(f"writer {k}"))])
+                made = uc.complaints.register_complaint(
+                    writer,
+                    world.sales,
+                    draft(lot=f"W{k}"),
+                    [Upload(f"w{k}.png", _png(f"writer {k}"))],
+                )
                 registered.append(made.number)
                 if k >= 2:
                     running.set()
@@ -140,12 +149,16 @@ def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
     with engine_of(restored).connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM events")) == manifest["counts"]["events"]
 
-    new = restored.register_complaint(world.sales, draft(lot="after restore"),
-                                      [Upload("new.png", _png("after"))])
+    new = uc.complaints.register_complaint(
+        restored, world.sales, draft(lot="after restore"), [Upload("new.png", _png("after"))]
+    )
     assert new.number not in after
     assert parse_number(new.number)[1] == len(after) + 1  # type: ignore[index]
-    assert restored.attachment(world.qa, restored.complaint(
-        world.qa, new.id or 0).attachments[0].id or 0)[1] == _png("after")
+    assert uc.complaints.attachment(
+        restored,
+        world.qa,
+        uc.complaints.complaint(restored, world.qa, new.id or 0).attachments[0].id or 0,
+    )[1] == _png("after")
 
 
 def _corrupt(archive: Path, at: int) -> None:
@@ -172,9 +185,9 @@ def _no_files(folder: Path) -> bool:
 
 
 def test_damaged_truncated_or_tampered_archives_are_refused_and_nothing_is_written(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft], db_url: str,
-        tmp_path: Path) -> None:
-    app.register_complaint(world.sales, draft(), [Upload("a.png", _png("a"))])
+    app: Context, world: World, draft: Callable[..., ComplaintDraft], db_url: str, tmp_path: Path
+) -> None:
+    uc.complaints.register_complaint(app, world.sales, draft(), [Upload("a.png", _png("a"))])
     report = make_backup(db_url, Path(os.environ["KESU_DATA_DIR"]), tmp_path / "out")
     good = tmp_path / "out" / report.file.name
     target = tmp_path / "target"
@@ -186,14 +199,17 @@ def test_damaged_truncated_or_tampered_archives_are_refused_and_nothing_is_writt
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size * 2 // 3])
     tampered = tmp_path / "tampered.tar.gz"
     tampered.write_bytes(good.read_bytes())
-    _rewrite(tampered, lambda name, body: body + b"!" if name.startswith("attachments/")
-             else body)
+    _rewrite(tampered, lambda name, body: body + b"!" if name.startswith("attachments/") else body)
     no_manifest = tmp_path / "other.tar.gz"
     with tarfile.open(no_manifest, "w:gz") as tar:
         tar.addfile(tarfile.TarInfo("attachments/" + "0" * 64), io.BytesIO(b""))
 
-    for bad, words in [(flipped, "damaged"), (truncated, "truncated"),
-                       (tampered, "failed its checksums"), (no_manifest, "no manifest")]:
+    for bad, words in [
+        (flipped, "damaged"),
+        (truncated, "truncated"),
+        (tampered, "failed its checksums"),
+        (no_manifest, "no manifest"),
+    ]:
         with pytest.raises(BackupError, match=words) as err:
             restore(bad, target, db_url)
         assert "nothing was restored" in str(err.value)
@@ -204,9 +220,9 @@ def test_damaged_truncated_or_tampered_archives_are_refused_and_nothing_is_writt
 
 
 def test_a_non_empty_target_is_refused(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft], db_url: str,
-        tmp_path: Path) -> None:
-    app.register_complaint(world.sales, draft())
+    app: Context, world: World, draft: Callable[..., ComplaintDraft], db_url: str, tmp_path: Path
+) -> None:
+    uc.complaints.register_complaint(app, world.sales, draft())
     report = make_backup(db_url, Path(os.environ["KESU_DATA_DIR"]), tmp_path / "out")
     archive = tmp_path / "out" / report.file.name
     busy = tmp_path / "busy"
@@ -225,10 +241,11 @@ def test_a_non_empty_target_is_refused(
 
 
 def test_a_referenced_attachment_missing_from_the_store_is_reported(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft], db_url: str,
-        tmp_path: Path) -> None:
-    app.register_complaint(world.sales, draft(), [Upload("a.png", _png("kept")),
-                                                  Upload("b.png", _png("lost"))])
+    app: Context, world: World, draft: Callable[..., ComplaintDraft], db_url: str, tmp_path: Path
+) -> None:
+    uc.complaints.register_complaint(
+        app, world.sales, draft(), [Upload("a.png", _png("kept")), Upload("b.png", _png("lost"))]
+    )
     lost = hashlib.sha256(_png("lost")).hexdigest()
     (Path(os.environ["KESU_DATA_DIR"]) / "attachments" / lost[:2] / lost).unlink()
     report = make_backup(db_url, Path(os.environ["KESU_DATA_DIR"]), tmp_path / "out")
@@ -246,12 +263,17 @@ def _migrate_to(url: str, revision: str) -> None:
 
 
 def test_a_backup_of_an_older_schema_is_migrated_to_the_newest_on_restore(
-        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _migrate_to(db_url, "0001")
     engine = create_engine(db_url, poolclass=NullPool)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO departments (code, name_zh, name_en, active) "
-                          "VALUES ('QA', '品质部', 'Quality', true)"))
+        conn.execute(
+            text(
+                "INSERT INTO departments (code, name_zh, name_en, active) "
+                "VALUES ('QA', '品质部', 'Quality', true)"
+            )
+        )
     engine.dispose()
     report = make_backup(db_url, Path(os.environ["KESU_DATA_DIR"]), tmp_path / "out")
     assert report.revision == "0001"
@@ -259,21 +281,36 @@ def test_a_backup_of_an_older_schema_is_migrated_to_the_newest_on_restore(
     done = restore(tmp_path / "out" / report.file.name, data, url)
     assert (done.revision_before, done.revision_after) == ("0001", head_revision())
     app = _restored_app(data, url, monkeypatch)
-    assert app.needs_first_admin()  # the restored, migrated database works through services
-    assert [d.name_zh for d in app.departments()] == ["品质部"]
-    app.create_first_admin("admin", "管理员", "correct-horse-1")
-    assert not app.needs_first_admin()
+    assert uc.accounts.needs_first_admin(
+        app
+    )  # the restored, migrated database works through services
+    assert [d.name_zh for d in uc.reference.departments(app)] == ["品质部"]
+    uc.accounts.create_first_admin(app, "admin", "管理员", "correct-horse-1")
+    assert not uc.accounts.needs_first_admin(app)
 
 
 def _manage(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=dict(os.environ),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_manage_py_backup_and_restore_commands(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft], db_url: str,
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    made = app.register_complaint(world.sales, draft(), [Upload("a.png", _png("cli"))])
+    app: Context,
+    world: World,
+    draft: Callable[..., ComplaintDraft],
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = uc.complaints.register_complaint(
+        app, world.sales, draft(), [Upload("a.png", _png("cli"))]
+    )
     out = tmp_path / "out"
     done = _manage("backup", "--out", str(out))
     assert done.returncode == 0, done.stderr
@@ -298,7 +335,9 @@ def test_manage_py_backup_and_restore_commands(
     assert done.returncode == 0, done.stderr
     assert "1 complaints" in done.stdout and f"KESU_DATA_DIR={data}" in done.stdout
     restored = _restored_app(data, url, monkeypatch)
-    view = restored.complaint(world.qa, made.id or 0)
+    view = uc.complaints.complaint(restored, world.qa, made.id or 0)
     assert view.complaint.number == made.number
-    assert restored.attachment(world.qa, view.attachments[0].id or 0)[1] == _png("cli")
+    assert uc.complaints.attachment(restored, world.qa, view.attachments[0].id or 0)[1] == _png(
+        "cli"
+    )
     assert view.events[0].at == NOW

@@ -16,12 +16,14 @@ from pypdf.generic import NameObject, StreamObject
 
 from core.documents import CaseDocuments
 from core.model import ContainmentType, Lang, Severity
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.integration import test_lifecycle_db as ldb
 from tests.integration.conftest import World
 from tests.integration.test_lifecycle_db import Crew, to_pending_approval, version
 from ui.pdf import to_pdf
 from ui.xlsx import to_xlsx
+from core import usecases as uc
 
 crew = ldb.crew  # the lifecycle tests' production, finance and managers
 
@@ -52,24 +54,33 @@ def _flat(text: str) -> str:
 
 
 @pytest.fixture
-def case(app: Kesu, world: World, crew: Crew, draft: Callable[..., ComplaintDraft]) -> int:
+def case(app: Context, world: World, crew: Crew, draft: Callable[..., ComplaintDraft]) -> int:
     """A quality complaint at pending approval, with a long containment list (the table must
     run over several pages) and a note that could be read as markup or a formula."""
     cid = to_pending_approval(app, world, crew, draft(
         description=DESCRIPTION, order_no="SO-4711", lot="L-2603", severity_proposed=Severity.B))
-    app.add_containment(world.qa, cid, ContainmentType.SORTING, 7, "=SUM(A1:A9) **不是公式**")
+    uc.investigation.add_containment(
+        app, world.qa, cid, ContainmentType.SORTING, 7, "=SUM(A1:A9) **不是公式**"
+    )
     for i in range(60):
-        app.add_containment(world.qa, cid, ContainmentType.QUARANTINE, i,
-                            f"第 {i} 批库存隔离，逐箱复检尺寸；" * 3)
+        uc.investigation.add_containment(
+            app,
+            world.qa,
+            cid,
+            ContainmentType.QUARANTINE,
+            i,
+            f"第 {i} 批库存隔离，逐箱复检尺寸；" * 3,
+        )
     return cid
 
 
-def _docs(app: Kesu, world: World, cid: int, lang: str = "zh", **kw: object) -> CaseDocuments:
-    return app.case_documents(world.qa, cid, lang, **kw)  # type: ignore[arg-type]
+def _docs(app: Context, world: World, cid: int, lang: str = "zh", **kw: object) -> CaseDocuments:
+    return uc.documents.case_documents(app, world.qa, cid, lang, **kw)  # type: ignore[arg-type]
 
 
 def test_the_pdfs_carry_the_cases_chinese_text_number_and_page_header(
-        app: Kesu, world: World, case: int) -> None:
+    app: Context, world: World, case: int
+) -> None:
     docs = _docs(app, world, case)
     number = docs.form.number
     for doc in (docs.form, docs.report):
@@ -93,7 +104,7 @@ def test_the_pdfs_carry_the_cases_chinese_text_number_and_page_header(
         assert title in report
 
 
-def test_the_pdf_embeds_the_bundled_cjk_font(app: Kesu, world: World, case: int) -> None:
+def test_the_pdf_embeds_the_bundled_cjk_font(app: Context, world: World, case: int) -> None:
     reader = PdfReader(io.BytesIO(to_pdf(_docs(app, world, case).form)))
     fonts = reader.pages[0]["/Resources"]["/Font"]
     names = {str(f.get_object()["/BaseFont"]) for f in fonts.values()}
@@ -104,26 +115,36 @@ def test_the_pdf_embeds_the_bundled_cjk_font(app: Kesu, world: World, case: int)
 
 
 def test_the_english_form_and_the_letter_in_the_customers_language(
-        app: Kesu, world: World, case: int) -> None:
-    app.save_reference(world.admin, dataclasses.replace(world.customer, language=Lang.EN))
+    app: Context, world: World, case: int
+) -> None:
+    uc.reference.save_reference(
+        app, world.admin, dataclasses.replace(world.customer, language=Lang.EN)
+    )
     docs = _docs(app, world, case, "en", company="Huadong Precision Co., Ltd.")
     form = _pages(to_pdf(docs.form))
     assert "Complainthandlingform" in form[0] and f"Page1of{len(form)}" in form[0]
     assert _flat(DESCRIPTION) in "".join(form)
     letter = "".join(_pages(to_pdf(docs.letter)))
-    for expected in ("Re: your complaint", docs.form.number, "Dear", DESCRIPTION,
-                     f"Root cause: {ROOT_CAUSE}", "Huadong Precision Co., Ltd.",
-                     "Yours sincerely"):
+    for expected in (
+        "Re: your complaint",
+        docs.form.number,
+        "Dear",
+        DESCRIPTION,
+        f"Root cause: {ROOT_CAUSE}",
+        "Huadong Precision Co., Ltd.",
+        "Yours sincerely",
+    ):
         assert _flat(expected) in letter, expected
     chinese = _docs(app, world, case, letter_lang="zh").letter
     text = "".join(_pages(to_pdf(chinese)))
     assert "关于贵司投诉的回复" in text and f"根本原因：{ROOT_CAUSE}" in text
 
 
-def test_a_note_longer_than_a_page_continues_on_the_next(app: Kesu, world: World,
-                                                          case: int) -> None:
+def test_a_note_longer_than_a_page_continues_on_the_next(
+    app: Context, world: World, case: int
+) -> None:
     note = "逐箱复检尺寸并记录，" * 499 + "完"  # 5,000 characters, the most a note may have
-    app.add_containment(world.qa, case, ContainmentType.OTHER, None, note)
+    uc.investigation.add_containment(app, world.qa, case, ContainmentType.OTHER, None, note)
     text = "".join(_pages(to_pdf(_docs(app, world, case).form)))
     # whole, in the containment table and in the history (the event's comment), the rows
     # continuing over pages between the header lines
@@ -146,8 +167,9 @@ def _right_of(rows: list[list[object]], label: str) -> object:
     raise AssertionError(f"no cell {label!r}")
 
 
-def test_the_xlsx_holds_the_expected_values(app: Kesu, world: World, case: int,
-                                            crew: Crew) -> None:
+def test_the_xlsx_holds_the_expected_values(
+    app: Context, world: World, case: int, crew: Crew
+) -> None:
     docs = _docs(app, world, case)
     wb = load_workbook(io.BytesIO(to_xlsx(docs.form)))
     assert len(wb.worksheets) == 1
@@ -176,10 +198,11 @@ def test_the_xlsx_holds_the_expected_values(app: Kesu, world: World, case: int,
     assert crew.prod.display_name in flat8d
 
 
-def test_documents_follow_the_case_as_it_goes_on(app: Kesu, world: World, case: int,
-                                                 crew: Crew) -> None:
+def test_documents_follow_the_case_as_it_goes_on(
+    app: Context, world: World, case: int, crew: Crew
+) -> None:
     before = _docs(app, world, case)
-    app.approve_step(crew.sm, case, version(app, world, case), "同意")
+    uc.approval.approve_step(app, crew.sm, case, version(app, world, case), "同意")
     after = _docs(app, world, case)
     signed = "".join(_pages(to_pdf(after.form)))
     assert crew.sm.display_name in signed and "已核准" in signed

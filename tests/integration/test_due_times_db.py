@@ -1,8 +1,10 @@
 """Due times on the real databases (SQLite file, PostgreSQL) with China's calendar from the
-`chinese-calendar` package (docs/procedure.md §7): stored due times survive the round trip, holds clear and
+`chinese-calendar` package (docs/procedure.md §7): stored due times survive the round trip, holds
+clear and
 move them, granted extensions and changed limits are kept as data, a year past the package is
 entered by admin, and the register's overdue filter (SQL) returns exactly the overdue open
 cases."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,9 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.model import ContainmentType, Kind, RegisterFilter, Role, Severity, Title, User
-from core.services import ComplaintDraft, Kesu, UserInput
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
 from adapters.holidays import PackageHolidays
 from tests.integration.conftest import NOW, PASSWORD, World
+from core import usecases as uc
+from tests.unit.fakes import use_case
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -39,24 +45,25 @@ class Clock:
 
 @dataclasses.dataclass
 class Timed:
-    app: Kesu
+    app: Context
     clock: Clock
     w: World
     draft: Callable[..., ComplaintDraft]
-    make_app: Callable[..., Kesu]
+    make_app: Callable[..., Context]
 
     def log(self, when: datetime, severity: Severity | None = Severity.B, **kw: Any) -> int:
         self.clock.now = when
-        c = self.app.register_complaint(self.w.sales, self.draft(
-            received_at=when, severity_proposed=severity, **kw))
+        c = uc.complaints.register_complaint(
+            self.app, self.w.sales, self.draft(received_at=when, severity_proposed=severity, **kw)
+        )
         return c.id or 0
 
     def version(self, cid: int) -> int:
-        return self.app.case_file(self.w.sales, cid).complaint.version
+        return uc.complaints.case_file(self.app, self.w.sales, cid).complaint.version
 
     def do(self, when: datetime, action: str, who: User, cid: int, *args: Any) -> None:
         self.clock.now = when
-        getattr(self.app, action)(who, cid, self.version(cid), *args)
+        use_case(action)(self.app, who, cid, self.version(cid), *args)
 
     def dispatched(self, when: datetime, severity: Severity = Severity.B) -> int:
         cid = self.log(when, severity)
@@ -65,21 +72,29 @@ class Timed:
         self.do(when, "dispatch", self.w.sales, cid)
         return cid
 
-    def stored(self, cid: int, app: Kesu | None = None) -> tuple[datetime | None, str]:
+    def stored(self, cid: int, app: Context | None = None) -> tuple[datetime | None, str]:
         """The due time as another application instance reads it from the database."""
-        c = (app or self.make_app(clock=self.clock)).case_file(self.w.admin, cid).complaint
+        c = uc.complaints.case_file(
+            app or self.make_app(clock=self.clock), self.w.admin, cid
+        ).complaint
         return c.due_at, c.due_step
 
     def overdue(self, now: datetime) -> tuple[set[int], dict[int, datetime | None]]:
         self.clock.now = now
-        rows, total = self.app.register(self.w.sales, RegisterFilter(overdue_only=True))
+        rows, total = uc.complaints.register(
+            self.app, self.w.sales, RegisterFilter(overdue_only=True)
+        )
         assert total == len(rows)
         return {r.id for r in rows}, {r.id: r.due_at for r in rows}
 
 
 @pytest.fixture
-def t(app: Kesu, world: World, draft: Callable[..., ComplaintDraft],
-      make_app: Callable[..., Kesu]) -> Timed:
+def t(
+    app: Context,
+    world: World,
+    draft: Callable[..., ComplaintDraft],
+    make_app: Callable[..., Context],
+) -> Timed:
     clock = Clock(NOW)
     return Timed(make_app(clock=clock), clock, world, draft, make_app)
 
@@ -90,15 +105,19 @@ def t(app: Kesu, world: World, draft: Callable[..., ComplaintDraft],
 def test_the_package_knows_national_day_2025_its_makeup_days_and_no_year_past_2026() -> None:
     off, work, years = PackageHolidays().official()
     assert {date(2025, 10, d) for d in range(1, 9)} <= off
-    assert {date(2025, 9, 28), date(2025, 10, 11), date(2026, 1, 4), date(2026, 2, 14),
-            date(2026, 2, 28)} <= work
+    assert {
+        date(2025, 9, 28),
+        date(2025, 10, 11),
+        date(2026, 1, 4),
+        date(2026, 2, 14),
+        date(2026, 2, 28),
+    } <= work
     assert {date(2026, 2, d) for d in range(15, 24)} <= off
     assert {2025, 2026} <= years and 2027 not in years
     assert all(d.weekday() >= 5 for d in work)  # only weekend days are make-up days
 
 
-def test_b_complaint_dispatched_before_national_day_is_due_on_the_makeup_saturday(
-        t: Timed) -> None:
+def test_b_complaint_dispatched_before_national_day_is_due_on_the_makeup_saturday(t: Timed) -> None:
     cid = t.dispatched(at(2025, 9, 30, 16, 0))
     due, step = t.stored(cid)
     assert (due, step) == (at(2025, 10, 11, 16, 0), "reply")
@@ -115,7 +134,9 @@ def test_a_complaint_containment_due_over_a_weekend_then_the_reply(t: Timed) -> 
     assert t.stored(cid) == (at(2025, 11, 24, 14, 0), "containment")
     t.do(at(2025, 11, 24, 9, 0), "acknowledge", t.w.qa, cid)
     t.clock.now = at(2025, 11, 24, 11, 0)
-    t.app.add_containment(t.w.qa, cid, ContainmentType.QUARANTINE, 200, "库存隔离")
+    uc.investigation.add_containment(
+        t.app, t.w.qa, cid, ContainmentType.QUARANTINE, 200, "库存隔离"
+    )
     assert t.stored(cid) == (at(2025, 11, 25, 15, 0), "reply")
 
 
@@ -137,28 +158,47 @@ def test_a_hold_clears_the_stored_due_time_and_resuming_moves_it_by_the_hold(t: 
 
 
 def test_a_granted_extension_is_kept_and_read_back_by_another_instance(
-        t: Timed, app: Kesu) -> None:
-    qam = app.create_user(t.w.admin, UserInput("qam", "品质经理", frozenset({Role.QA}),
-                                               title=Title.QA_MANAGER), PASSWORD)
+    t: Timed, app: Context
+) -> None:
+    qam = uc.accounts.create_user(
+        app,
+        t.w.admin,
+        UserInput("qam", "品质经理", frozenset({Role.QA}), title=Title.QA_MANAGER),
+        PASSWORD,
+    )
     cid = t.dispatched(MON)
     new_due = at(2025, 12, 3, 17, 0)
-    t.do(at(2025, 11, 26, 9, 0), "request_extension", t.w.sales, cid, "reply", new_due,
-         "客户要求第三方检测")
+    t.do(
+        at(2025, 11, 26, 9, 0),
+        "request_extension",
+        t.w.sales,
+        cid,
+        "reply",
+        new_due,
+        "客户要求第三方检测",
+    )
     other = t.make_app(clock=t.clock)
-    req = other.pending_extension(t.w.qa, cid)
+    req = uc.timing.pending_extension(other, t.w.qa, cid)
     assert req is not None and (req.step, req.due, req.by) == ("reply", new_due, "张三")
     t.do(at(2025, 11, 26, 10, 0), "decide_extension", qam, cid, True, "同意", True)
     assert t.stored(cid, other) == (new_due, "reply")
-    (reply,) = other.due_times(t.w.qa, cid)
+    (reply,) = uc.timing.due_times(other, t.w.qa, cid)
     assert reply.extended and reply.due == new_due
-    assert other.pending_extension(t.w.qa, cid) is None
+    assert uc.timing.pending_extension(other, t.w.qa, cid) is None
     assert cid not in t.overdue(at(2025, 12, 1, 9, 0))[0]  # past the old due time
 
 
 def test_a_refused_extension_leaves_the_stored_due_time(t: Timed) -> None:
     cid = t.dispatched(MON)
-    t.do(at(2025, 11, 26, 9, 0), "request_extension", t.w.sales, cid, "reply",
-         at(2025, 12, 3, 17, 0), "客户要求")
+    t.do(
+        at(2025, 11, 26, 9, 0),
+        "request_extension",
+        t.w.sales,
+        cid,
+        "reply",
+        at(2025, 12, 3, 17, 0),
+        "客户要求",
+    )
     t.do(at(2025, 11, 26, 10, 0), "decide_extension", t.w.manager, cid, False, "不同意")
     assert t.stored(cid) == (B_DUE, "reply")
     assert t.overdue(at(2025, 11, 27, 9, 1))[0] == {cid}
@@ -167,13 +207,13 @@ def test_a_refused_extension_leaves_the_stored_due_time(t: Timed) -> None:
 def test_changed_limits_are_kept_and_apply_only_to_steps_started_afterwards(t: Timed) -> None:
     before = t.dispatched(MON)
     t.clock.now = at(2025, 11, 24, 12, 0)
-    limits = t.app.sla_limits()
+    limits = uc.timing.sla_limits(t.app)
     limits["reply"]["B"] = (5, "wd")
-    t.app.set_sla_limits(t.w.admin, limits)
+    uc.timing.set_sla_limits(t.app, t.w.admin, limits)
     after = t.dispatched(at(2025, 11, 24, 13, 0))
     t.do(at(2025, 11, 25, 9, 0), "acknowledge", t.w.qa, before)  # recomputed from the DB
     other = t.make_app(clock=t.clock)
-    assert other.sla_limits()["reply"]["B"] == (5, "wd")
+    assert uc.timing.sla_limits(other)["reply"]["B"] == (5, "wd")
     assert t.stored(before, other) == (B_DUE, "reply")
     assert t.stored(after, other) == (at(2025, 12, 1, 13, 0), "reply")
 
@@ -183,24 +223,25 @@ def test_changed_limits_are_kept_and_apply_only_to_steps_started_afterwards(t: T
 
 def test_2027_falls_back_to_weekends_until_admin_pastes_the_schedule(t: Timed) -> None:
     t.clock.now = at(2026, 11, 10, 10, 0)
-    assert t.app.calendar_status().missing_next_year
+    assert uc.timing.calendar_status(t.app).missing_next_year
     cid = t.dispatched(at(2026, 12, 30, 16, 0))
     assert t.stored(cid) == (at(2027, 1, 4, 16, 0), "reply")
-    (reply,) = t.app.due_times(t.w.sales, cid)
+    (reply,) = uc.timing.due_times(t.app, t.w.sales, cid)
     assert reply.missing_years == (2027,)
-    t.app.set_calendar_year(t.w.admin, 2027, "2027-01-01 休\n2027-02-06~2027-02-12 休\n"
-                                             "2027-02-14 班\n")
+    uc.timing.set_calendar_year(
+        t.app, t.w.admin, 2027, "2027-01-01 休\n2027-02-06~2027-02-12 休\n2027-02-14 班\n"
+    )
     other = t.make_app(clock=t.clock)
-    status = other.calendar_status()
+    status = uc.timing.calendar_status(other)
     assert status.entered_years == [2027] and not status.missing_next_year
     assert t.stored(cid, other) == (at(2027, 1, 5, 16, 0), "reply")
-    (reply,) = other.due_times(t.w.sales, cid)
+    (reply,) = uc.timing.due_times(other, t.w.sales, cid)
     assert reply.due == at(2027, 1, 5, 16, 0) and reply.missing_years == ()
 
 
 def test_company_days_off_move_the_stored_due_times(t: Timed) -> None:
     cid = t.dispatched(MON)
-    t.app.set_calendar_overrides(t.w.admin, "2025-11-26", "")
+    uc.timing.set_calendar_overrides(t.app, t.w.admin, "2025-11-26", "")
     assert t.stored(cid) == (at(2025, 11, 28, 9, 0), "reply")
     assert t.overdue(at(2025, 11, 27, 10, 0))[0] == set()
 
@@ -220,16 +261,21 @@ def test_the_overdue_filter_returns_exactly_the_overdue_open_cases(t: Timed) -> 
 
     ids, dues = t.overdue(at(2025, 11, 27, 9, 1))
     assert ids == {overdue, never_dispatched, inquiry}
-    assert dues == {overdue: B_DUE, never_dispatched: at(2025, 11, 26, 10, 0),
-                    inquiry: at(2025, 11, 26, 9, 0)}
+    assert dues == {
+        overdue: B_DUE,
+        never_dispatched: at(2025, 11, 26, 10, 0),
+        inquiry: at(2025, 11, 26, 9, 0),
+    }
     assert t.overdue(at(2025, 11, 27, 9, 0))[0] == {never_dispatched, inquiry}  # due == now
     assert t.overdue(at(2025, 11, 26, 8, 0))[0] == set()
     assert t.overdue(at(2025, 12, 1, 9, 1))[0] == {overdue, never_dispatched, inquiry, on_time}
 
     t.clock.now = at(2025, 11, 27, 9, 1)
-    rows, n = t.app.register(t.w.sales, RegisterFilter(overdue_only=True, kinds=(Kind.INQUIRY,)))
+    rows, n = uc.complaints.register(
+        t.app, t.w.sales, RegisterFilter(overdue_only=True, kinds=(Kind.INQUIRY,))
+    )
     assert [r.id for r in rows] == [inquiry] and n == 1
-    everything, n = t.app.register(t.w.sales, RegisterFilter())
+    everything, n = uc.complaints.register(t.app, t.w.sales, RegisterFilter())
     assert n == 6 and next(r.due_at for r in everything if r.id == cancelled) is None
 
 
@@ -246,6 +292,6 @@ def test_my_tasks_show_overdue_first_then_by_due_time(t: Timed) -> None:
     fresher = t.log(at(2025, 11, 24, 13, 45))  # due 14:45
     friday = t.log(at(2025, 11, 21, 16, 0))  # due Friday 17:00
     t.clock.now = at(2025, 11, 24, 14, 0)
-    tasks = t.app.tasks(t.w.sales)
+    tasks = uc.worklists.tasks(t.app, t.w.sales)
     assert [x.complaint_id for x in tasks] == [friday, late, fresh, fresher]
     assert [x.due_at for x in tasks][:2] == [at(2025, 11, 21, 17, 0), at(2025, 11, 24, 10, 0)]

@@ -12,8 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from core.errors import InvalidInput
-from core.services import ComplaintDraft, Kesu, Upload
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core.usecases.complaints import Upload
 from tests.integration.conftest import NOW, World, engine_of
+from core import usecases as uc
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x01 fake image body " * 50
 PDF = "%PDF-1.4\n% 质量报告\n%%EOF\n".encode()
@@ -25,15 +28,15 @@ def _blob_files() -> list[Path]:
 
 
 def test_event_log_records_who_what_and_chinese_changes(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> None:
+        app: Context, world: World, draft: Callable[..., ComplaintDraft]) -> None:
     d = draft(description="包装破损，内有 3 件划伤", lot="批次-甲")
-    c = app.register_complaint(world.sales, d)
-    edited = app.update_complaint(world.qa, c.id or 0, c.version,
+    c = uc.complaints.register_complaint(app, world.sales, d)
+    edited = uc.complaints.update_complaint(app, world.qa, c.id or 0, c.version,
                                   dataclasses.replace(d, lot="批次-乙", defective_qty=3),
                                   comment="  客户来电更正批次  ")
-    app.cancel_complaint(world.manager, c.id or 0, edited.version, "客户撤回投诉")
+    uc.complaints.cancel_complaint(app, world.manager, c.id or 0, edited.version, "客户撤回投诉")
 
-    events = app.complaint(world.sales, c.id or 0).events
+    events = uc.complaints.complaint(app, world.sales, c.id or 0).events
     assert [e.action for e in events] == ["registered", "edited", "cancel"]
     assert [e.user_id for e in events] == [world.sales.id, world.qa.id, world.manager.id]
     assert [e.user_name for e in events] == ["张三", "李四", "王五"]
@@ -57,13 +60,13 @@ def test_event_log_records_who_what_and_chinese_changes(
 
 
 def test_same_bytes_are_stored_once_with_one_row_per_upload(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft],
-        make_app: Callable[..., Kesu]) -> None:
-    a = app.register_complaint(world.sales, draft(),
+        app: Context, world: World, draft: Callable[..., ComplaintDraft],
+        make_app: Callable[..., Context]) -> None:
+    a = uc.complaints.register_complaint(app, world.sales, draft(),
                                [Upload("照片1.png", PNG), Upload("report.pdf", PDF)])
-    b = app.register_complaint(world.sales, draft(order_no="PO-2"),
+    b = uc.complaints.register_complaint(app, world.sales, draft(order_no="PO-2"),
                                [Upload("C:\\tmp\\same.PNG", PNG)])
-    assert app.add_attachments(world.qa, a.id or 0, [Upload("again.png", PNG)]) == 1
+    assert uc.complaints.add_attachments(app, world.qa, a.id or 0, [Upload("again.png", PNG)]) == 1
 
     sha_png = hashlib.sha256(PNG).hexdigest()
     sha_pdf = hashlib.sha256(PDF).hexdigest()
@@ -73,8 +76,8 @@ def test_same_bytes_are_stored_once_with_one_row_per_upload(
     assert (root / sha_png[:2] / sha_png).read_bytes() == PNG
 
     other = make_app()
-    atts_a = other.complaint(world.qa, a.id or 0).attachments
-    atts_b = other.complaint(world.qa, b.id or 0).attachments
+    atts_a = uc.complaints.complaint(other, world.qa, a.id or 0).attachments
+    atts_b = uc.complaints.complaint(other, world.qa, b.id or 0).attachments
     assert [(x.filename, x.sha256, x.size, x.content_type) for x in atts_a] == [
         ("照片1.png", sha_png, len(PNG), "image/png"),
         ("report.pdf", sha_pdf, len(PDF), "application/pdf"),
@@ -86,19 +89,19 @@ def test_same_bytes_are_stored_once_with_one_row_per_upload(
         assert conn.scalar(text("SELECT count(*) FROM attachments")) == 4
         assert conn.scalar(text("SELECT count(DISTINCT sha256) FROM attachments")) == 2
 
-    att, data = other.attachment(world.sales, atts_b[0].id or 0)
+    att, data = uc.complaints.attachment(other, world.sales, atts_b[0].id or 0)
     assert att == atts_b[0] and data == PNG
-    _, data = other.attachment(world.sales, atts_a[1].id or 0)
+    _, data = uc.complaints.attachment(other, world.sales, atts_a[1].id or 0)
     assert data == PDF
-    events = other.complaint(world.qa, a.id or 0).events
+    events = uc.complaints.complaint(other, world.qa, a.id or 0).events
     assert [e.changes["attachment"][1] for e in events if e.action == "attachment_added"] == [
         "照片1.png", "report.pdf", "again.png"]
 
 
 def test_a_refused_upload_saves_nothing(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> None:
+        app: Context, world: World, draft: Callable[..., ComplaintDraft]) -> None:
     with pytest.raises(InvalidInput):
-        app.register_complaint(world.sales, draft(),
+        uc.complaints.register_complaint(app, world.sales, draft(),
                                [Upload("ok.png", PNG), Upload("evil.png", b"MZ\x90\x00 not png")])
     with engine_of(app).connect() as conn:
         for table in ("complaints", "attachments", "events", "number_counters"):

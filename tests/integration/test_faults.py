@@ -22,6 +22,7 @@ from bench._load_verify import read_journals, verify
 from bench.load import Result, prepare, run_load
 from core.rules.numbering import parse_number
 from adapters.wiring import build_app
+from core import usecases as uc
 
 
 def test_workers_killed_mid_action_lose_nothing_they_acknowledged(
@@ -37,11 +38,11 @@ def test_workers_killed_mid_action_lose_nothing_they_acknowledged(
     # the application works on afterwards: the next registration takes the next number
     app = build_app(db_url, run_migrations=False)
     try:
-        sales = app.session_user("sales")
+        sales = uc.accounts.session_user(app, "sales")
         assert sales is not None
         from bench._load_worker import _draft_of
-        last = app.complaint(sales, result.journals.acks[0]["case"]).complaint
-        made = app.register_complaint(sales, _draft_of(last, received_at=None))
+        last = uc.complaints.complaint(app, sales, result.journals.acks[0]["case"]).complaint
+        made = uc.complaints.register_complaint(app, sales, _draft_of(last, received_at=None))
         numbers = [a["num"] for a in result.journals.acks if a["op"] == "registered"]
         period = parse_number(made.number)
         assert period is not None

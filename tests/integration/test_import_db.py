@@ -21,9 +21,10 @@ from sqlalchemy import text
 from core.errors import InvalidInput
 from core.importing import MAX_CELL, MAX_ROWS, Options, Table
 from core.model import RegisterFilter, State
-from core.services import Kesu
+from core.usecases.context import Context
 from tests.integration.conftest import World, engine_of
 from ui.importer import read_table, template_xlsx
+from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -57,30 +58,30 @@ def load(data: bytes, name: str = "客户投诉登记表.xlsx") -> Table:
     return read_table(name, data, 20 * MB)
 
 
-def mapping(app: Kesu, world: World, table: Table) -> dict[int, str]:
-    return app.import_mapping(world.admin, list(table.headers))
+def mapping(app: Context, world: World, table: Table) -> dict[int, str]:
+    return uc.importing.import_mapping(app, world.admin, list(table.headers))
 
 
-def count(app: Kesu, sql: str) -> int:
+def count(app: Context, sql: str) -> int:
     with engine_of(app).connect() as conn:
         return int(conn.execute(text(sql)).scalar_one())
 
 
 def test_a_clean_register_is_imported_with_its_numbers_dates_states_and_events(
-        app: Kesu, world: World, draft: Any) -> None:
+        app: Context, world: World, draft: Any) -> None:
     table = load(xlsx(good_rows(world.customer.name)))
     m = mapping(app, world, table)
     assert len(m) == len(HEADERS)  # every Chinese header recognised
-    report = app.check_import(world.admin, table, m, Options())
+    report = uc.importing.check_import(app, world.admin, table, m, Options())
     assert not report.has_errors, report.problems
-    result = app.run_import(world.admin, table, m, Options())
+    result = uc.importing.run_import(app, world.admin, table, m, Options())
     assert (result.imported, result.closed, result.skipped) == (3, 1, 0)
     assert result.numbers == ("KS2603-005", "2025-118", "KS2603-006")
 
-    rows, total = app.register(world.admin, RegisterFilter(page_size=10))
+    rows, total = uc.complaints.register(app, world.admin, RegisterFilter(page_size=10))
     assert total == 3
     by_number = {r.number: r for r in rows}
-    closed = app.complaint(world.admin, by_number["KS2603-005"].id)
+    closed = uc.complaints.complaint(app, world.admin, by_number["KS2603-005"].id)
     c = closed.complaint
     assert c.imported and c.state == State.CLOSED
     assert c.received_at == datetime(2026, 3, 1, 16, 0, tzinfo=timezone.utc)
@@ -94,24 +95,24 @@ def test_a_clean_register_is_imported_with_its_numbers_dates_states_and_events(
     assert event.changes["import_file"] == [None, "客户投诉登记表.xlsx"]
     assert event.changes["import_row"] == [None, "2"]
 
-    old = app.complaint(world.admin, by_number["2025-118"].id).complaint
+    old = uc.complaints.complaint(app, world.admin, by_number["2025-118"].id).complaint
     assert old.state == State.REGISTERED and old.imported and old.due_at is not None
-    third = app.complaint(world.admin, by_number["KS2603-006"].id).complaint
+    third = uc.complaints.complaint(app, world.admin, by_number["KS2603-006"].id).complaint
     assert (third.defective_qty, third.delivered_qty) == (3, 100)
     assert third.claimed_amount == Decimal("88.50")
     # the next registration of March 2026 comes after the imported numbers
-    assert app.register_complaint(world.sales, draft()).number == "KS2603-007"
+    assert uc.complaints.register_complaint(app, world.sales, draft()).number == "KS2603-007"
 
 
 def test_any_error_writes_nothing_not_even_the_customers_to_create(
-        app: Kesu, world: World) -> None:
+        app: Context, world: World) -> None:
     rows = good_rows("新客户有限公司")
     rows[2][1] = "下周三"  # one bad date
     table = load(xlsx(rows))
     m = mapping(app, world, table)
     customers = count(app, "SELECT count(*) FROM customers")
     with pytest.raises(InvalidInput) as e:
-        app.run_import(world.admin, table, m, Options(create_customers=True))
+        uc.importing.run_import(app, world.admin, table, m, Options(create_customers=True))
     assert e.value.key == "imp.err.not_clean" and e.value.params == {"n": 1}
     assert count(app, "SELECT count(*) FROM complaints") == 0
     assert count(app, "SELECT count(*) FROM events") == 0
@@ -119,16 +120,16 @@ def test_any_error_writes_nothing_not_even_the_customers_to_create(
     assert count(app, "SELECT count(*) FROM customers") == customers
 
 
-def test_only_the_clean_rows_when_the_user_says_so(app: Kesu, world: World) -> None:
+def test_only_the_clean_rows_when_the_user_says_so(app: Context, world: World) -> None:
     rows = good_rows("新客户有限公司")
     rows[1][4] = -5  # a negative quantity
     rows[2][0] = "KS2603-005"  # the number of row 2 again
     table = load(xlsx(rows))
     m = mapping(app, world, table)
-    report = app.check_import(world.admin, table, m, Options(create_customers=True))
+    report = uc.importing.check_import(app, world.admin, table, m, Options(create_customers=True))
     assert [(p.row, p.column, p.key) for p in report.problems if p.level == "error"] == [
         (3, "不良数量", "imp.err.quantity"), (4, "投诉编号", "imp.err.number_twice")]
-    result = app.run_import(world.admin, table, m,
+    result = uc.importing.run_import(app, world.admin, table, m,
                             Options(create_customers=True, clean_only=True))
     assert (result.imported, result.skipped, result.new_customers) == (1, 2, 1)
     assert count(app, "SELECT count(*) FROM complaints") == 1
@@ -136,27 +137,29 @@ def test_only_the_clean_rows_when_the_user_says_so(app: Kesu, world: World) -> N
     assert count(app, "SELECT last_serial FROM number_counters WHERE period = '2603'") == 5
 
 
-def test_a_number_already_in_kesu_is_refused(app: Kesu, world: World, draft: Any) -> None:
-    taken = app.register_complaint(world.sales, draft()).number
+def test_a_number_already_in_kesu_is_refused(app: Context, world: World, draft: Any) -> None:
+    taken = uc.complaints.register_complaint(app, world.sales, draft()).number
     table = load(xlsx([[taken, "2026-03-02", world.customer.name, "", "", "", "", "x"]]))
-    report = app.check_import(world.admin, table, mapping(app, world, table), Options())
+    report = uc.importing.check_import(app, world.admin, table, mapping(app, world, table),
+                                       Options())
     assert [p.key for p in report.problems] == ["imp.err.number_taken"]
 
 
-def test_a_gbk_csv_register_is_read_and_imported(app: Kesu, world: World) -> None:
-    csv_text = ("编号,登记日期,客户,问题描述,数量\r\n"
-                f"旧-001,2026/3/3,{world.customer.name},\"划伤，两处\",1200\r\n")
+def test_a_gbk_csv_register_is_read_and_imported(app: Context, world: World) -> None:
+    csv_text = (
+        "编号,登记日期,客户,问题描述,数量\r\n"
+        f'旧-001,2026/3/3,{world.customer.name},"划伤，两处",1200\r\n'
+    )
     table = load(csv_text.encode("gbk"), "登记表.csv")
-    assert table.rows == ((2, ("旧-001", "2026/3/3", world.customer.name, "划伤，两处",
-                               "1200")),)
-    result = app.run_import(world.admin, table, mapping(app, world, table), Options())
+    assert table.rows == ((2, ("旧-001", "2026/3/3", world.customer.name, "划伤，两处", "1200")),)
+    result = uc.importing.run_import(app, world.admin, table, mapping(app, world, table), Options())
     assert result.numbers == ("旧-001",)
 
 
-def test_the_template_imports_once_its_customers_exist(app: Kesu, world: World) -> None:
+def test_the_template_imports_once_its_customers_exist(app: Context, world: World) -> None:
     table = load(template_xlsx("zh"))
     m = mapping(app, world, table)
-    report = app.check_import(world.admin, table, m, Options(create_customers=True))
+    report = uc.importing.check_import(app, world.admin, table, m, Options(create_customers=True))
     assert not report.has_errors, report.problems
     assert len(report.rows) == 2
 
@@ -200,15 +203,22 @@ print(json.dumps({"key": key, "seconds": time.perf_counter() - start,
 
 def measure(path: Path) -> dict[str, Any]:
     """Read a file in a fresh process: what it answered and how much memory it took."""
-    out = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], cwd=ROOT, check=True,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     print(path.name, found)  # the numbers for the report (pytest -s)
     return found
 
 
 def test_a_million_row_file_is_refused_at_the_row_limit_in_bounded_memory(
-        million_rows: Path) -> None:
+    million_rows: Path,
+) -> None:
     found = measure(million_rows)
     assert found["key"] == "imp.err.too_many_rows"
     assert found["rss_peak_mib"] - found["rss_before_mib"] < 100  # the 168 MB sheet streamed
@@ -216,14 +226,18 @@ def test_a_million_row_file_is_refused_at_the_row_limit_in_bounded_memory(
 
 def test_a_file_with_a_huge_cell_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     """One cell unpacking to 300 MB (a crafted file; Excel itself stops at 32,767)."""
-    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
-             'openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" '
-             't="inlineStr"><is><t>问题描述</t></is></c></row><row r="2"><c r="A2" '
-             't="inlineStr"><is><t>').encode()
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+        'openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" '
+        't="inlineStr"><is><t>问题描述</t></is></c></row><row r="2"><c r="A2" '
+        't="inlineStr"><is><t>'
+    ).encode()
     path = tmp_path / "huge-cell.xlsx"
     base = _minimal_xlsx()
-    with zipfile.ZipFile(io.BytesIO(base)) as src, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+    with (
+        zipfile.ZipFile(io.BytesIO(base)) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
         for info in src.infolist():
             if info.filename != "xl/worksheets/sheet1.xml":
                 out.writestr(info, src.read(info.filename))
@@ -271,12 +285,13 @@ def test_too_many_rows_columns_and_files_too_big_or_not_xlsx_are_refused() -> No
     assert e.value.key == "imp.err.file_size"
 
     for name, data, key in [
-            ("a.xlsx", b"\xd0\xcf\x11\xe0 an old .xls renamed", "imp.err.not_xlsx"),
-            ("a.xlsx", b"PK\x03\x04 but not a zip", "imp.err.not_xlsx"),
-            ("a.xlsx", _zip({"hello.txt": b"hi"}), "imp.err.not_xlsx"),
-            ("a.xls", limit, "imp.err.file_type"),
-            ("a.csv", "编号\n１".encode("utf-16"), "imp.err.encoding"),
-            ("a.csv", b"", "imp.err.empty")]:
+        ("a.xlsx", b"\xd0\xcf\x11\xe0 an old .xls renamed", "imp.err.not_xlsx"),
+        ("a.xlsx", b"PK\x03\x04 but not a zip", "imp.err.not_xlsx"),
+        ("a.xlsx", _zip({"hello.txt": b"hi"}), "imp.err.not_xlsx"),
+        ("a.xls", limit, "imp.err.file_type"),
+        ("a.csv", "编号\n１".encode("utf-16"), "imp.err.encoding"),
+        ("a.csv", b"", "imp.err.empty"),
+    ]:
         with pytest.raises(InvalidInput) as e:
             read_table(name, data, 20 * MB)
         assert e.value.key == key, name

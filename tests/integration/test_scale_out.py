@@ -39,6 +39,7 @@ from bench._load_browser import (  # noqa: E402
     fill_complaint, fresh_session, submit_complaint, wait_saved,
 )
 from tests.e2e.helpers import ZH, heading, login  # noqa: E402
+from core import usecases as uc
 
 expect.set_options(timeout=30_000)
 ROUNDS = 2
@@ -55,9 +56,9 @@ def hooks() -> Iterator[Hooks]:
 def two_servers(db_url: str, tmp_path: Path, hooks: Hooks) -> Iterator[tuple[Server, Server]]:
     prepare(db_url)  # migrate + the demo's people and reference data, once, before both start
     app = build_app(db_url, run_migrations=False)
-    admin = app.session_user("admin")
+    admin = uc.accounts.session_user(app, "admin")
     assert admin is not None
-    app.set_channels(admin, ChannelConfig(wecom_url=f"{hooks.url}/wecom",
+    uc.channels.set_channels(app, admin, ChannelConfig(wecom_url=f"{hooks.url}/wecom",
                                           app_url="http://kesu.factory.cn"))
     app.uow.engine.dispose()  # type: ignore[attr-defined]
     shared = tmp_path / "shared-data"  # the one data folder (attachments) both mount
@@ -125,16 +126,16 @@ def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server
     # background threads compete for the outbox, and the group chat hears each once
     app = build_app(db_url, run_migrations=False)
     try:
-        sales = app.session_user("sales")
+        sales = uc.accounts.session_user(app, "sales")
         assert sales is not None
         for n in numbers:
-            cid = app.complaint_id_by_number(sales, n)
+            cid = uc.complaints.complaint_id_by_number(app, sales, n)
             assert cid is not None
-            c = app.complaint(sales, cid).complaint
+            c = uc.complaints.complaint(app, sales, cid).complaint
             assert c.state == State.REGISTERED
-            c = app.update_complaint(sales, cid, c.version,
+            c = uc.complaints.update_complaint(app, sales, cid, c.version,
                                      _draft_of(c, severity_proposed=Severity.C))
-            app.dispatch(sales, cid, c.version)
+            uc.investigation.dispatch(app, sales, cid, c.version)
         engine = create_engine(db_url, poolclass=NullPool)
         try:
             deadline = time.monotonic() + 90

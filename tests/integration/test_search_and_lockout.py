@@ -10,14 +10,16 @@ from sqlalchemy import inspect, text
 
 from core.errors import AccountLocked, LoginFailed
 from core.model import Kind, RegisterFilter, State
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.integration.conftest import NOW, PASSWORD, World, engine_of
+from core import usecases as uc
 
 INJECTION = "'; DROP TABLE complaints;--"
 
 
 @pytest.fixture
-def cases(app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> dict[str, str]:
+def cases(app: Context, world: World, draft: Callable[..., ComplaintDraft]) -> dict[str, str]:
     """Five cases; name -> case number."""
     specs = {
         "percent": draft(description="合格率 100% 达标"),
@@ -26,38 +28,45 @@ def cases(app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> dict
         "lookalike": draft(description="lotXA 100 percent", kind=Kind.SUGGESTION),
         "backslash": draft(description="路径 C:\\temp\\x", order_no="PO-9"),
     }
-    return {name: app.register_complaint(world.sales, d).number for name, d in specs.items()}
+    return {
+        name: uc.complaints.register_complaint(app, world.sales, d).number
+        for name, d in specs.items()
+    }
 
 
-def _found(app: Kesu, world: World, cases: dict[str, str], query: str) -> set[str]:
-    rows, total = app.register(world.qa, RegisterFilter(text=query))
+def _found(app: Context, world: World, cases: dict[str, str], query: str) -> set[str]:
+    rows, total = uc.complaints.register(app, world.qa, RegisterFilter(text=query))
     assert total == len(rows)
     by_number = {v: k for k, v in cases.items()}
     return {by_number[r.number] for r in rows}
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("%", {"percent"}),
-    ("100%", {"percent"}),
-    ("_", {"underscore"}),
-    ("lot_A", {"underscore"}),
-    ("LOT_a", {"underscore"}),
-    ("'", {"quote"}),
-    ("o'brien", {"quote"}),
-    (INJECTION, {"quote"}),
-    ("'; DROP TABLE complaints; --", set()),
-    ("\\", {"backslash"}),
-    ("C:\\temp", {"backslash"}),
-    ("%%", set()),
-    ("percent", {"lookalike"}),
-    ("合格率", {"percent"}),
-    ("华东", {"percent", "underscore", "quote", "lookalike", "backslash"}),  # customer name
-    ("  ", {"percent", "underscore", "quote", "lookalike", "backslash"}),
-    ("KS2603-003", {"quote"}),
-    ("po-9", {"backslash"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("%", {"percent"}),
+        ("100%", {"percent"}),
+        ("_", {"underscore"}),
+        ("lot_A", {"underscore"}),
+        ("LOT_a", {"underscore"}),
+        ("'", {"quote"}),
+        ("o'brien", {"quote"}),
+        (INJECTION, {"quote"}),
+        ("'; DROP TABLE complaints; --", set()),
+        ("\\", {"backslash"}),
+        ("C:\\temp", {"backslash"}),
+        ("%%", set()),
+        ("percent", {"lookalike"}),
+        ("合格率", {"percent"}),
+        ("华东", {"percent", "underscore", "quote", "lookalike", "backslash"}),  # customer name
+        ("  ", {"percent", "underscore", "quote", "lookalike", "backslash"}),
+        ("KS2603-003", {"quote"}),
+        ("po-9", {"backslash"}),
+    ],
+)
 def test_register_search_treats_text_literally(
-        app: Kesu, world: World, cases: dict[str, str], query: str, expected: set[str]) -> None:
+    app: Context, world: World, cases: dict[str, str], query: str, expected: set[str]
+) -> None:
     assert _found(app, world, cases, query) == expected
     assert "complaints" in inspect(engine_of(app)).get_table_names()
     with engine_of(app).connect() as conn:
@@ -65,14 +74,20 @@ def test_register_search_treats_text_literally(
 
 
 def test_register_rows_filters_and_pages(
-        app: Kesu, world: World, draft: Callable[..., ComplaintDraft]) -> None:
+    app: Context, world: World, draft: Callable[..., ComplaintDraft]
+) -> None:
     long = "长" * 200
-    first = app.register_complaint(world.sales, draft(
-        description=long, received_at=datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)))
-    second = app.register_complaint(world.sales, draft(kind=Kind.INQUIRY, description="询问"))
-    app.cancel_complaint(world.sales, second.id or 0, 1, "误录")
+    first = uc.complaints.register_complaint(
+        app,
+        world.sales,
+        draft(description=long, received_at=datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)),
+    )
+    second = uc.complaints.register_complaint(
+        app, world.sales, draft(kind=Kind.INQUIRY, description="询问")
+    )
+    uc.complaints.cancel_complaint(app, world.sales, second.id or 0, 1, "误录")
 
-    rows, total = app.register(world.qa, RegisterFilter())
+    rows, total = uc.complaints.register(app, world.qa, RegisterFilter())
     assert total == 2 and [r.number for r in rows] == [second.number, first.number]
     row = rows[1]
     assert row.customer == "华东电子有限公司" and row.defect_type == "划伤|Scratch"
@@ -80,7 +95,7 @@ def test_register_rows_filters_and_pages(
     assert row.state is State.REGISTERED and row.kind is Kind.COMPLAINT
 
     def numbers(**kw: Any) -> list[str]:
-        return [r.number for r in app.register(world.qa, RegisterFilter(**kw))[0]]
+        return [r.number for r in uc.complaints.register(app, world.qa, RegisterFilter(**kw))[0]]
 
     assert numbers(states=(State.CANCELLED,)) == [second.number]
     assert numbers(kinds=(Kind.COMPLAINT,)) == [first.number]
@@ -88,14 +103,17 @@ def test_register_rows_filters_and_pages(
     assert numbers(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2)) == [first.number]
     assert numbers(date_from=date(2026, 3, 3)) == [second.number]
     assert numbers(sort="number", descending=False) == [first.number, second.number]
-    page2, total = app.register(world.qa, RegisterFilter(page=2, page_size=1))
+    page2, total = uc.complaints.register(app, world.qa, RegisterFilter(page=2, page_size=1))
     assert total == 2 and [r.number for r in page2] == [first.number]
-    assert [r.number for r in app.register_all(world.qa, RegisterFilter())] == [
-        second.number, first.number]
+    assert [r.number for r in uc.complaints.register_all(app, world.qa, RegisterFilter())] == [
+        second.number,
+        first.number,
+    ]
 
 
 def test_lockout_counts_failures_across_app_instances(
-        app: Kesu, world: World, make_app: Callable[..., Kesu]) -> None:
+    app: Context, world: World, make_app: Callable[..., Context]
+) -> None:
     now = [NOW]
 
     def clock() -> datetime:
@@ -105,35 +123,42 @@ def test_lockout_counts_failures_across_app_instances(
     for i in range(4):
         instance = make_app(clock=clock)
         with pytest.raises(LoginFailed):
-            instance.authenticate("Sales1" if i % 2 else "sales1", "wrong password")
+            uc.accounts.authenticate(instance, "Sales1" if i % 2 else "sales1", "wrong password")
         now[0] += timedelta(minutes=2, seconds=30)
     with pytest.raises(AccountLocked) as info:
-        make_app(clock=clock).authenticate("sales1", "still wrong")
+        uc.accounts.authenticate(make_app(clock=clock), "sales1", "still wrong")
     assert info.value.params["minutes"] in (15, 16)  # rounded up
 
     later = make_app(clock=clock)
-    assert later.is_locked("sales1") and not later.is_locked("qa1")
+    assert uc.accounts.is_locked(later, "sales1") and not uc.accounts.is_locked(later, "qa1")
     with pytest.raises(AccountLocked):
-        later.authenticate("sales1", PASSWORD)  # even the right password
+        uc.accounts.authenticate(later, "sales1", PASSWORD)  # even the right password
     with engine_of(app).connect() as conn:
-        assert conn.scalar(text(
-            "SELECT count(*) FROM login_attempts WHERE username = 'sales1' AND NOT success")) == 5
-    assert later.authenticate("qa1", PASSWORD) == world.qa  # others are not affected
+        assert (
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM login_attempts WHERE username = 'sales1' AND NOT success"
+                )
+            )
+            == 5
+        )
+    assert uc.accounts.authenticate(later, "qa1", PASSWORD) == world.qa  # others are not affected
 
     # the lock ends 15 minutes after the fifth failure, seen by yet another instance
     now[0] += timedelta(minutes=15, seconds=1)
-    assert make_app(clock=clock).authenticate("sales1", PASSWORD) == world.sales
+    assert uc.accounts.authenticate(make_app(clock=clock), "sales1", PASSWORD) == world.sales
 
 
 def test_admin_unlock_is_seen_by_other_instances(
-        app: Kesu, world: World, make_app: Callable[..., Kesu]) -> None:
+    app: Context, world: World, make_app: Callable[..., Context]
+) -> None:
     for _ in range(4):
         with pytest.raises(LoginFailed):
-            app.authenticate("sales1", "nope-nope")
+            uc.accounts.authenticate(app, "sales1", "nope-nope")
     with pytest.raises(AccountLocked):
-        make_app().authenticate("sales1", "nope-nope")
-    assert make_app().is_locked("sales1")
-    make_app().unlock_user(world.admin, "sales1")
+        uc.accounts.authenticate(make_app(), "sales1", "nope-nope")
+    assert uc.accounts.is_locked(make_app(), "sales1")
+    uc.accounts.unlock_user(make_app(), world.admin, "sales1")
     other = make_app()
-    assert not other.is_locked("sales1")
-    assert other.authenticate("sales1", PASSWORD) == world.sales
+    assert not uc.accounts.is_locked(other, "sales1")
+    assert uc.accounts.authenticate(other, "sales1", PASSWORD) == world.sales

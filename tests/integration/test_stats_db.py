@@ -1,5 +1,6 @@
 """Every Stats figure against hand-computed expectations on a small fixed data set, on the real
-databases (SQLite file, PostgreSQL): the SQL aggregation is what is under test (docs/procedure.md §9).
+databases (SQLite file, PostgreSQL): the SQL aggregation is what is under test (docs/procedure.md
+§9).
 
 The data set (local time Asia/Shanghai; the period under test is October 2026, the period
 before is September; "now" is 2026-11-10 10:00):
@@ -19,6 +20,7 @@ Case 2 was sent back once; analyses of 1 and 2 were approved in October. Follow-
 case 2 ¥500 approved round 1 + ¥300 in round 2 still pending. Steps finished in October:
 dispatch of 1 on time, of 2 late; reply of 1 on time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,13 +33,22 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotAllowed
 from core.model import Department, Kind, Role, Severity, User
-from core.services import Kesu, UserInput
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
 from core.stats import Period, StatsFilter
 from db.tables import (
-    ApprovalStepRow, ComplaintRow, CostLineRow, CustomerRow, DefectTypeRow, DepartmentRow,
-    EventRow, ProductRow, StepTimeRow,
+    ApprovalStepRow,
+    ComplaintRow,
+    CostLineRow,
+    CustomerRow,
+    DefectTypeRow,
+    DepartmentRow,
+    EventRow,
+    ProductRow,
+    StepTimeRow,
 )
 from tests.integration.conftest import PASSWORD, engine_of
+from core import usecases as uc
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 10, 10, 0, tzinfo=TZ)
@@ -50,7 +61,7 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
 
 @dataclasses.dataclass
 class Fixed:
-    app: Kesu
+    app: Context
     boss: User
     ids: dict[int, int]  # case no -> id
     c1: int
@@ -61,15 +72,16 @@ class Fixed:
     p2: int
 
     def report(self, **kw: object):  # noqa: ANN201
-        return self.app.stats(self.boss, StatsFilter(OCTOBER, **kw))  # type: ignore[arg-type]
+        return uc.stats.stats(self.app, self.boss, StatsFilter(OCTOBER, **kw))  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def fixed(make_app) -> Fixed:  # noqa: ANN001
     app = make_app(clock=lambda: NOW, migrate=True)
-    admin = app.create_first_admin("admin", "管理员", PASSWORD)
-    boss = app.create_user(admin, UserInput("boss", "王五", frozenset({Role.MANAGEMENT}), None),
-                           PASSWORD)
+    admin = uc.accounts.create_first_admin(app, "admin", "管理员", PASSWORD)
+    boss = uc.accounts.create_user(
+        app, admin, UserInput("boss", "王五", frozenset({Role.MANAGEMENT}), None), PASSWORD
+    )
     with Session(engine_of(app)) as s:
         c1, c2 = CustomerRow(name="甲公司"), CustomerRow(name="乙公司")
         d1 = DefectTypeRow(code="SCR", name_zh="外观划伤", name_en="Scratch")
@@ -79,65 +91,169 @@ def fixed(make_app) -> Fixed:  # noqa: ANN001
         s.add_all([c1, c2, d1, d2, p1, p2, ProductRow(code="GJ-880", name="精密轴承座")])
         s.flush()
         rows = {
-            1: dict(received_at=at(10, 5), customer_id=c1.id, product_code="GJ-880",
-                    defect_type_id=d1.id, severity="B", responsible_department_id=p1.id,
-                    root_cause_6m="man", state="closed", closed_at=at(10, 15),
-                    close_wd=Decimal("8"), satisfaction_score=5, followup_date=date(2026, 10, 16)),
-            2: dict(received_at=at(10, 10), customer_id=c1.id, product_code="GJ-880",
-                    defect_type_id=d1.id, severity="A", responsible_department_id=p1.id,
-                    root_cause_6m="machine", state="closed", closed_at=at(10, 30),
-                    close_wd=Decimal("14"), sent_back_count=1, satisfaction_score=3,
-                    followup_date=date(2026, 10, 31)),
-            3: dict(received_at=at(10, 20), customer_id=c2.id, product_code="GJ-880",
-                    defect_type_id=d1.id, severity="B", responsible_department_id=p2.id,
-                    state="root_cause", due_at=at(11, 1)),
-            4: dict(received_at=at(10, 25), customer_id=c2.id, product_code="LX-305",
-                    defect_type_id=d2.id, severity_proposed="C", state="registered",
-                    due_at=at(11, 30)),
-            5: dict(received_at=at(10, 28), customer_id=c2.id, product_code="LX-305",
-                    defect_type_id=d2.id, severity_proposed="C", state="cancelled"),
-            6: dict(received_at=at(9, 15), customer_id=c1.id, product_code="GJ-880",
-                    defect_type_id=d2.id, severity="D", responsible_department_id=p1.id,
-                    root_cause_6m="method", state="closed", closed_at=at(9, 25),
-                    close_wd=Decimal("6")),
-            7: dict(received_at=at(10, 31, 23, 30), customer_id=c1.id, defect_type_id=d2.id,
-                    severity_proposed="B", state="registered"),
-            8: dict(received_at=at(11, 1, 0, 30), customer_id=c1.id, defect_type_id=d2.id,
-                    severity_proposed="A", state="registered"),
+            1: dict(
+                received_at=at(10, 5),
+                customer_id=c1.id,
+                product_code="GJ-880",
+                defect_type_id=d1.id,
+                severity="B",
+                responsible_department_id=p1.id,
+                root_cause_6m="man",
+                state="closed",
+                closed_at=at(10, 15),
+                close_wd=Decimal("8"),
+                satisfaction_score=5,
+                followup_date=date(2026, 10, 16),
+            ),
+            2: dict(
+                received_at=at(10, 10),
+                customer_id=c1.id,
+                product_code="GJ-880",
+                defect_type_id=d1.id,
+                severity="A",
+                responsible_department_id=p1.id,
+                root_cause_6m="machine",
+                state="closed",
+                closed_at=at(10, 30),
+                close_wd=Decimal("14"),
+                sent_back_count=1,
+                satisfaction_score=3,
+                followup_date=date(2026, 10, 31),
+            ),
+            3: dict(
+                received_at=at(10, 20),
+                customer_id=c2.id,
+                product_code="GJ-880",
+                defect_type_id=d1.id,
+                severity="B",
+                responsible_department_id=p2.id,
+                state="root_cause",
+                due_at=at(11, 1),
+            ),
+            4: dict(
+                received_at=at(10, 25),
+                customer_id=c2.id,
+                product_code="LX-305",
+                defect_type_id=d2.id,
+                severity_proposed="C",
+                state="registered",
+                due_at=at(11, 30),
+            ),
+            5: dict(
+                received_at=at(10, 28),
+                customer_id=c2.id,
+                product_code="LX-305",
+                defect_type_id=d2.id,
+                severity_proposed="C",
+                state="cancelled",
+            ),
+            6: dict(
+                received_at=at(9, 15),
+                customer_id=c1.id,
+                product_code="GJ-880",
+                defect_type_id=d2.id,
+                severity="D",
+                responsible_department_id=p1.id,
+                root_cause_6m="method",
+                state="closed",
+                closed_at=at(9, 25),
+                close_wd=Decimal("6"),
+            ),
+            7: dict(
+                received_at=at(10, 31, 23, 30),
+                customer_id=c1.id,
+                defect_type_id=d2.id,
+                severity_proposed="B",
+                state="registered",
+            ),
+            8: dict(
+                received_at=at(11, 1, 0, 30),
+                customer_id=c1.id,
+                defect_type_id=d2.id,
+                severity_proposed="A",
+                state="registered",
+            ),
         }
         ids = {}
         for no, values in rows.items():
-            r = ComplaintRow(number=f"KS2610-{no:03d}", channel="phone", received_by_id=boss.id,
-                             kind="complaint", description=f"第{no}号客诉", **values)
+            r = ComplaintRow(
+                number=f"KS2610-{no:03d}",
+                channel="phone",
+                received_by_id=boss.id,
+                kind="complaint",
+                description=f"第{no}号客诉",
+                **values,
+            )
             s.add(r)
             s.flush()
             ids[no] = r.id
-        s.add_all([
-            EventRow(complaint_id=ids[1], at=at(10, 12), user_id=boss.id, action="approve_capa"),
-            EventRow(complaint_id=ids[2], at=at(10, 20), user_id=boss.id, action="approve_capa"),
-            EventRow(complaint_id=ids[6], at=at(9, 20), user_id=boss.id, action="approve_capa"),
-            StepTimeRow(complaint_id=ids[1], step="dispatch", started_at=at(10, 5),
-                        due_at=at(10, 5, 11), done_at=at(10, 5, 10, 30), on_time=True),
-            StepTimeRow(complaint_id=ids[2], step="dispatch", started_at=at(10, 10),
-                        due_at=at(10, 10, 11), done_at=at(10, 10, 15), on_time=False),
-            StepTimeRow(complaint_id=ids[1], step="reply", started_at=at(10, 5),
-                        due_at=at(10, 9), done_at=at(10, 8), on_time=True),
-            StepTimeRow(complaint_id=ids[6], step="dispatch", started_at=at(9, 15),
-                        due_at=at(9, 15, 11), done_at=at(9, 15, 10, 20), on_time=True),
-            CostLineRow(complaint_id=ids[1], round=1, category="compensation",
-                        amount=Decimal("1000.00"), department_id=p1.id, supplier="钢材厂",
-                        charge_back=Decimal("200.00")),
-            CostLineRow(complaint_id=ids[2], round=1, category="compensation",
-                        amount=Decimal("500.00")),
-            CostLineRow(complaint_id=ids[2], round=2, category="compensation",
-                        amount=Decimal("300.00")),
-            ApprovalStepRow(complaint_id=ids[1], round=1, seq=1, title="sales_manager",
-                            status="approved"),
-            ApprovalStepRow(complaint_id=ids[2], round=1, seq=1, title="sales_manager",
-                            status="approved"),
-            ApprovalStepRow(complaint_id=ids[2], round=2, seq=1, title="sales_manager",
-                            status="pending"),
-        ])
+        s.add_all(
+            [
+                EventRow(
+                    complaint_id=ids[1], at=at(10, 12), user_id=boss.id, action="approve_capa"
+                ),
+                EventRow(
+                    complaint_id=ids[2], at=at(10, 20), user_id=boss.id, action="approve_capa"
+                ),
+                EventRow(complaint_id=ids[6], at=at(9, 20), user_id=boss.id, action="approve_capa"),
+                StepTimeRow(
+                    complaint_id=ids[1],
+                    step="dispatch",
+                    started_at=at(10, 5),
+                    due_at=at(10, 5, 11),
+                    done_at=at(10, 5, 10, 30),
+                    on_time=True,
+                ),
+                StepTimeRow(
+                    complaint_id=ids[2],
+                    step="dispatch",
+                    started_at=at(10, 10),
+                    due_at=at(10, 10, 11),
+                    done_at=at(10, 10, 15),
+                    on_time=False,
+                ),
+                StepTimeRow(
+                    complaint_id=ids[1],
+                    step="reply",
+                    started_at=at(10, 5),
+                    due_at=at(10, 9),
+                    done_at=at(10, 8),
+                    on_time=True,
+                ),
+                StepTimeRow(
+                    complaint_id=ids[6],
+                    step="dispatch",
+                    started_at=at(9, 15),
+                    due_at=at(9, 15, 11),
+                    done_at=at(9, 15, 10, 20),
+                    on_time=True,
+                ),
+                CostLineRow(
+                    complaint_id=ids[1],
+                    round=1,
+                    category="compensation",
+                    amount=Decimal("1000.00"),
+                    department_id=p1.id,
+                    supplier="钢材厂",
+                    charge_back=Decimal("200.00"),
+                ),
+                CostLineRow(
+                    complaint_id=ids[2], round=1, category="compensation", amount=Decimal("500.00")
+                ),
+                CostLineRow(
+                    complaint_id=ids[2], round=2, category="compensation", amount=Decimal("300.00")
+                ),
+                ApprovalStepRow(
+                    complaint_id=ids[1], round=1, seq=1, title="sales_manager", status="approved"
+                ),
+                ApprovalStepRow(
+                    complaint_id=ids[2], round=1, seq=1, title="sales_manager", status="approved"
+                ),
+                ApprovalStepRow(
+                    complaint_id=ids[2], round=2, seq=1, title="sales_manager", status="pending"
+                ),
+            ]
+        )
         s.commit()
         return Fixed(app, boss, ids, c1.id, c2.id, d1.id, d2.id, p1.id, p2.id)
 
@@ -156,7 +272,12 @@ def test_the_period_before_is_september(fixed: Fixed) -> None:
     assert r.before == Period(date(2026, 9, 1), date(2026, 9, 30))
     p = r.previous
     assert (p.received, p.closed, p.avg_days, p.ftr_total, p.cost) == (
-        1, 1, Decimal("6.0"), 1, Decimal("0.00"))
+        1,
+        1,
+        Decimal("6.0"),
+        1,
+        Decimal("0.00"),
+    )
     assert p.open == 0  # at the end of September case 6 was closed and nothing else received
 
 
@@ -169,25 +290,39 @@ def test_pareto_by_defect_type_sorted_with_cumulative_share(fixed: Fixed) -> Non
     bars = fixed.report().pareto["defect_type"]
     assert [(b.label_zh, b.label_en, b.count, b.cumulative) for b in bars] == [
         ("外观划伤", "Scratch", 3, Decimal("60.0")),
-        ("尺寸超差", "Out of tolerance", 2, Decimal("100.0"))]
+        ("尺寸超差", "Out of tolerance", 2, Decimal("100.0")),
+    ]
 
 
 def test_pareto_by_department_customer_product_and_6m(fixed: Fixed) -> None:
     p = fixed.report().pareto
     assert [(b.label_zh, b.count) for b in p["department"]] == [
-        ("制造部", 2), ("未填", 2), ("涂装部", 1)]
+        ("制造部", 2),
+        ("未填", 2),
+        ("涂装部", 1),
+    ]
     assert [(b.label_zh, b.count) for b in p["customer"]] == [("甲公司", 3), ("乙公司", 2)]
     assert [(b.label_zh, b.count) for b in p["product"]] == [
-        ("GJ-880 精密轴承座", 3), ("LX-305", 1), ("未填", 1)]
+        ("GJ-880 精密轴承座", 3),
+        ("LX-305", 1),
+        ("未填", 1),
+    ]
     assert [(b.label_zh, b.label_en, b.count) for b in p["six_m"]] == [
-        ("未填", "Not given", 3), ("人", "Man", 1), ("机", "Machine", 1)]
+        ("未填", "Not given", 3),
+        ("人", "Man", 1),
+        ("机", "Machine", 1),
+    ]
 
 
 def test_monthly_trend_by_severity_counts_local_months(fixed: Fixed) -> None:
     r = fixed.report()
     assert r.months[0] == "2025-11" and r.months[-1] == "2026-10"
-    assert r.monthly == [("2026-09", "D", 1), ("2026-10", "A", 1), ("2026-10", "B", 3),
-                         ("2026-10", "C", 1)]
+    assert r.monthly == [
+        ("2026-09", "D", 1),
+        ("2026-10", "A", 1),
+        ("2026-10", "B", 3),
+        ("2026-10", "C", 1),
+    ]
 
 
 def test_ageing_of_open_cases_now(fixed: Fixed) -> None:
@@ -204,7 +339,8 @@ def test_recurrence_same_product_and_defect_three_times_in_30_days(fixed: Fixed)
 
 def test_cost_by_department_and_month_counts_approved_rounds_only(fixed: Fixed) -> None:
     assert fixed.report().cost == [
-        ("2026-10", str(fixed.p1), "制造部", "Manufacturing", Decimal("1500.00"))]
+        ("2026-10", str(fixed.p1), "制造部", "Manufacturing", Decimal("1500.00"))
+    ]
 
 
 def test_filters_narrow_every_figure(fixed: Fixed) -> None:
@@ -215,36 +351,36 @@ def test_filters_narrow_every_figure(fixed: Fixed) -> None:
     assert fixed.report(kind=Kind.INQUIRY).current.received == 0
     by_customer = fixed.report(customer_id=fixed.c2)
     assert [(b.label_zh, b.count) for b in by_customer.pareto["defect_type"]] == [
-        ("外观划伤", 1), ("尺寸超差", 1)]
+        ("外观划伤", 1),
+        ("尺寸超差", 1),
+    ]
     assert by_customer.current.cost == Decimal("0.00")
 
 
 def test_click_through_lists_the_cases_behind_a_bar(fixed: Fixed) -> None:
     flt = StatsFilter(OCTOBER)
-    rows, total = fixed.app.stats_cases(fixed.boss, flt, "defect_type", str(fixed.d1))
-    assert total == 3 and {r.number for r in rows} == {"KS2610-001", "KS2610-002",
-                                                       "KS2610-003"}
-    rows, total = fixed.app.stats_cases(fixed.boss, flt, "department", "")
+    rows, total = uc.stats.stats_cases(fixed.app, fixed.boss, flt, "defect_type", str(fixed.d1))
+    assert total == 3 and {r.number for r in rows} == {"KS2610-001", "KS2610-002", "KS2610-003"}
+    rows, total = uc.stats.stats_cases(fixed.app, fixed.boss, flt, "department", "")
     assert {r.number for r in rows} == {"KS2610-004", "KS2610-007"}
-    rows, _ = fixed.app.stats_cases(fixed.boss, flt, "six_m", "man")
+    rows, _ = uc.stats.stats_cases(fixed.app, fixed.boss, flt, "six_m", "man")
     assert [r.number for r in rows] == ["KS2610-001"]
     with pytest.raises(InvalidInput):
-        fixed.app.stats_cases(fixed.boss, flt, "defect_type", "*others*")
+        uc.stats.stats_cases(fixed.app, fixed.boss, flt, "defect_type", "*others*")
 
 
 def test_the_cache_version_moves_with_every_change(fixed: Fixed) -> None:
-    before = fixed.app.stats_version()
-    admin = fixed.app.list_active_users()[0]
-    fixed.app.save_reference(admin, Department(0, "X", "新部门", "New"))
-    assert fixed.app.stats_version() == before  # reference data: no case changed
+    before = uc.stats.stats_version(fixed.app)
+    admin = uc.accounts.list_active_users(fixed.app)[0]
+    uc.reference.save_reference(fixed.app, admin, Department(0, "X", "新部门", "New"))
+    assert uc.stats.stats_version(fixed.app) == before  # reference data: no case changed
     with Session(engine_of(fixed.app)) as s:
-        s.add(EventRow(complaint_id=fixed.ids[3], at=NOW, user_id=fixed.boss.id,
-                       action="edited"))
+        s.add(EventRow(complaint_id=fixed.ids[3], at=NOW, user_id=fixed.boss.id, action="edited"))
         s.commit()
-    assert fixed.app.stats_version() > before
+    assert uc.stats.stats_version(fixed.app) > before
 
 
 def test_an_admin_without_case_roles_may_not_see_stats(fixed: Fixed) -> None:
-    admin = next(u for u in fixed.app.list_active_users() if u.username == "admin")
+    admin = next(u for u in uc.accounts.list_active_users(fixed.app) if u.username == "admin")
     with pytest.raises(NotAllowed):
-        fixed.app.stats(admin, StatsFilter(OCTOBER))
+        uc.stats.stats(fixed.app, admin, StatsFilter(OCTOBER))

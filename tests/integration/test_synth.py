@@ -15,12 +15,14 @@ from sqlalchemy import func, select
 
 from core.model import Channel, Kind, RegisterFilter, State, User
 from core.rules.numbering import parse_number
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from core.stats import StatsFilter, preset
 from bench.synth import BIG_CASE_EVENTS, synth
 from db.tables import CapaActionRow, ComplaintRow, EventRow, NumberCounterRow, StepTimeRow
 from db.uow import SqlUowFactory
 from adapters.wiring import build_app
+from core import usecases as uc
 
 CASES = 300
 # synth spreads the cases over the months before "now": a fixed now (a Wednesday, 11:00 in
@@ -31,7 +33,7 @@ NOW = datetime(2026, 11, 18, 3, 0, tzinfo=timezone.utc)
 
 @dataclass
 class Synth:
-    app: Kesu
+    app: Context
     counts: dict[str, Any]
     users: dict[str, User]
 
@@ -47,7 +49,7 @@ def synthetic(db_url: str) -> Iterator[Synth]:
     # three months, so that a few hundred cases reach every state (six years would leave
     # almost all of them closed)
     counts = synth(app, CASES, seed=3, years=0.25)
-    yield Synth(app, counts, {u.username: u for u in app.list_active_users()})
+    yield Synth(app, counts, {u.username: u for u in uc.accounts.list_active_users(app)})
     assert isinstance(app.uow, SqlUowFactory)
     app.uow.engine.dispose()
 
@@ -73,8 +75,8 @@ def test_numbers_are_unique_and_the_next_registration_gets_a_fresh_one(synthetic
     assert counters == last  # every month's counter at its last serial: nothing reused
 
     app, u = synthetic.app, synthetic.users
-    customer = app.customers()[0]
-    new = app.register_complaint(u["sales"], ComplaintDraft(
+    customer = uc.reference.customers(app)[0]
+    new = uc.complaints.register_complaint(app, u["sales"], ComplaintDraft(
         customer_id=customer.id, kind=Kind.INQUIRY, channel=Channel.PHONE,
         description="基准数据之后的第一单", received_at=NOW))
     period, serial = parse_number(new.number) or ("", 0)
@@ -107,26 +109,27 @@ def test_stored_due_times_are_the_ones_the_app_computes(synthetic: Synth) -> Non
                            .where(ComplaintRow.state.notin_(["closed", "cancelled"])))
     assert open_
     for cid, due_at, step in open_:
-        timed = [d for d in app.due_times(qa, cid) if d.due is not None]
+        timed = [d for d in uc.timing.due_times(app, qa, cid) if d.due is not None]
         first = min(timed, key=lambda d: d.due or d.started) if timed else None
         assert (first.due if first else None) == (
             due_at.replace(tzinfo=timezone.utc) if due_at else None), cid
         assert (first.step if first else "") == step
-    assert app.fill_close_days() == 0  # every closed case already has its working days
+    assert uc.timing.fill_close_days(app) == 0  # every closed case already has its working days
 
 
 def test_the_pages_queries_work_on_it(synthetic: Synth) -> None:
     app, u = synthetic.app, synthetic.users
-    rows, total = app.register(u["sales"], RegisterFilter(text="划伤"))
+    rows, total = uc.complaints.register(app, u["sales"], RegisterFilter(text="划伤"))
     assert total > 0 and all(r.number for r in rows)
-    _, overdue = app.register(u["sales"], RegisterFilter(overdue_only=True))
+    _, overdue = uc.complaints.register(app, u["sales"], RegisterFilter(overdue_only=True))
     assert overdue > 0
-    assert {t.kind for t in app.tasks(u["qa"])} >= {"acknowledge", "classify_valid"}
+    assert {t.kind for t in uc.worklists.tasks(app, u["qa"])} >= {"acknowledge", "classify_valid"}
     approvers = ("manager", "gm", "chairman", "qamanager")
-    cards = [c for name in approvers for c in app.pending_approvals(u[name])]
+    cards = [c for name in approvers for c in uc.worklists.pending_approvals(app, u[name])]
     assert cards and all(c.dispositions and c.step.status == "pending" for c in cards)
     big = synthetic.counts["big_case"]
-    view = app.complaint(u["qa"], big)
+    view = uc.complaints.complaint(app, u["qa"], big)
     assert len(view.events) == BIG_CASE_EVENTS and view.attachments is not None
-    report = app.stats(u["manager"], StatsFilter(preset("this_year", app.stats_today())))
+    year = preset("this_year", uc.stats.stats_today(app))
+    report = uc.stats.stats(app, u["manager"], StatsFilter(year))
     assert report.current.received > 0

@@ -685,3 +685,14 @@ class FakeHolidays:
 
     def official(self) -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
         return self.OFF, self.MAKEUP, frozenset({2025, 2026})
+
+
+def use_case(name: str) -> Any:
+    """The use case of that name, whichever topic module holds it (for tests that walk a case
+    through actions named in a table)."""
+    from core import usecases as uc
+    found = [getattr(m, name) for m in (uc.investigation, uc.approval, uc.closure, uc.timing,
+                                       uc.complaints, uc.accounts, uc.worklists)
+             if hasattr(m, name)]
+    assert len(found) == 1, name
+    return found[0]

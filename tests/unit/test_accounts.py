@@ -8,269 +8,336 @@ import pytest
 
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.model import Department, Lang, Role, Title, User
-from core.services import Kesu, UserInput
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
 from tests.unit.conftest import PASSWORD
 from tests.unit.fakes import FakeClock, FakeDatabase
+from core import usecases as uc
 
 # ---------------------------------------------------------------- first admin
 
 
-def test_a_fresh_installation_asks_for_a_first_admin(kesu: Kesu) -> None:
-    assert kesu.needs_first_admin()
+def test_a_fresh_installation_asks_for_a_first_admin(kesu: Context) -> None:
+    assert uc.accounts.needs_first_admin(kesu)
 
 
-def test_first_admin_is_created_with_only_the_admin_role(kesu: Kesu) -> None:
-    user = kesu.create_first_admin("Root", " The Admin ", PASSWORD)
+def test_first_admin_is_created_with_only_the_admin_role(kesu: Context) -> None:
+    user = uc.accounts.create_first_admin(kesu, "Root", " The Admin ", PASSWORD)
     assert (user.username, user.display_name, user.roles) == ("root", "The Admin",
                                                               frozenset({Role.ADMIN}))
-    assert not kesu.needs_first_admin()
-    assert kesu.authenticate("root", PASSWORD).id == user.id
+    assert not uc.accounts.needs_first_admin(kesu)
+    assert uc.accounts.authenticate(kesu, "root", PASSWORD).id == user.id
 
 
-def test_a_second_first_admin_is_refused_once_any_user_exists(kesu: Kesu, admin: User) -> None:
+def test_a_second_first_admin_is_refused_once_any_user_exists(kesu: Context, admin: User) -> None:
     with pytest.raises(NotAllowed):
-        kesu.create_first_admin("intruder", "Intruder", PASSWORD)
-    assert [u.username for u in kesu.list_users(admin)] == ["admin"]
+        uc.accounts.create_first_admin(kesu, "intruder", "Intruder", PASSWORD)
+    assert [u.username for u in uc.accounts.list_users(kesu, admin)] == ["admin"]
 
 
-def test_first_admin_with_a_short_password_is_not_created(kesu: Kesu) -> None:
+def test_first_admin_with_a_short_password_is_not_created(kesu: Context) -> None:
     with pytest.raises(InvalidInput):
-        kesu.create_first_admin("root", "Root", "short")
-    assert kesu.needs_first_admin()
+        uc.accounts.create_first_admin(kesu, "root", "Root", "short")
+    assert uc.accounts.needs_first_admin(kesu)
 
 
 # ---------------------------------------------------------------- password rules
 
 
-def test_password_of_seven_characters_is_too_short(kesu: Kesu, admin: User) -> None:
+def test_password_of_seven_characters_is_too_short(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "1234567")
+        uc.accounts.create_user(
+            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "1234567"
+        )
     assert err.value.key == "err.password_short"
 
 
-def test_password_of_eight_characters_is_accepted(kesu: Kesu, admin: User) -> None:
-    kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "12345678")
-    assert kesu.authenticate("sam", "12345678").username == "sam"
+def test_password_of_eight_characters_is_accepted(kesu: Context, admin: User) -> None:
+    uc.accounts.create_user(
+        kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "12345678"
+    )
+    assert uc.accounts.authenticate(kesu, "sam", "12345678").username == "sam"
 
 
-def test_surrounding_spaces_do_not_count_toward_the_minimum(kesu: Kesu, admin: User) -> None:
+def test_surrounding_spaces_do_not_count_toward_the_minimum(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput):
-        kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "  1234567  ")
+        uc.accounts.create_user(
+            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "  1234567  "
+        )
 
 
-def test_password_of_72_bytes_is_accepted_but_73_is_refused(kesu: Kesu, admin: User) -> None:
-    kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "x" * 72)
+def test_password_of_72_bytes_is_accepted_but_73_is_refused(kesu: Context, admin: User) -> None:
+    uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "x" * 72)
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("tom", "Tom", frozenset({Role.SALES})), "x" * 73)
+        uc.accounts.create_user(
+            kesu, admin, UserInput("tom", "Tom", frozenset({Role.SALES})), "x" * 73
+        )
     assert err.value.key == "err.password_long"
 
 
-def test_password_limit_counts_utf8_bytes_not_characters(kesu: Kesu, admin: User) -> None:
+def test_password_limit_counts_utf8_bytes_not_characters(kesu: Context, admin: User) -> None:
     chinese = "密" * 25  # 25 characters, 75 bytes
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.SALES})), chinese)
+        uc.accounts.create_user(
+            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), chinese
+        )
     assert err.value.key == "err.password_long"
 
 
 # ---------------------------------------------------------------- change / reset
 
 
-def test_change_password_needs_the_old_password(kesu: Kesu, sales: User) -> None:
+def test_change_password_needs_the_old_password(kesu: Context, sales: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.change_password(sales, "wrong old", "new password")
+        uc.accounts.change_password(kesu, sales, "wrong old", "new password")
     assert err.value.key == "err.old_password_wrong"
-    assert kesu.authenticate("sally", PASSWORD).id == sales.id
+    assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
-def test_changed_password_replaces_the_old_one(kesu: Kesu, sales: User) -> None:
-    kesu.change_password(sales, PASSWORD, "new password")
-    assert kesu.authenticate("sally", "new password").id == sales.id
+def test_changed_password_replaces_the_old_one(kesu: Context, sales: User) -> None:
+    uc.accounts.change_password(kesu, sales, PASSWORD, "new password")
+    assert uc.accounts.authenticate(kesu, "sally", "new password").id == sales.id
     with pytest.raises(Exception, match="login_failed"):
-        kesu.authenticate("sally", PASSWORD)
+        uc.accounts.authenticate(kesu, "sally", PASSWORD)
 
 
-def test_change_password_checks_the_new_one_against_the_rules(kesu: Kesu, sales: User) -> None:
+def test_change_password_checks_the_new_one_against_the_rules(kesu: Context, sales: User) -> None:
     with pytest.raises(InvalidInput):
-        kesu.change_password(sales, PASSWORD, "short")
-    assert kesu.authenticate("sally", PASSWORD).id == sales.id
+        uc.accounts.change_password(kesu, sales, PASSWORD, "short")
+    assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
-def test_admin_resets_a_forgotten_password(kesu: Kesu, admin: User, sales: User) -> None:
-    kesu.reset_password(admin, sales.id, "brand new pw")
-    assert kesu.authenticate("sally", "brand new pw").id == sales.id
+def test_admin_resets_a_forgotten_password(kesu: Context, admin: User, sales: User) -> None:
+    uc.accounts.reset_password(kesu, admin, sales.id, "brand new pw")
+    assert uc.accounts.authenticate(kesu, "sally", "brand new pw").id == sales.id
 
 
-def test_sales_cannot_reset_someone_elses_password(
-        kesu: Kesu, sales: User, qa: User) -> None:
+def test_sales_cannot_reset_someone_elses_password(kesu: Context, sales: User, qa: User) -> None:
     with pytest.raises(NotAllowed):
-        kesu.reset_password(sales, qa.id, "taken over!")
-    assert kesu.authenticate("quinn", PASSWORD).id == qa.id
+        uc.accounts.reset_password(kesu, sales, qa.id, "taken over!")
+    assert uc.accounts.authenticate(kesu, "quinn", PASSWORD).id == qa.id
 
 
-def test_reset_password_of_unknown_user_is_not_found(kesu: Kesu, admin: User) -> None:
+def test_reset_password_of_unknown_user_is_not_found(kesu: Context, admin: User) -> None:
     with pytest.raises(NotFound):
-        kesu.reset_password(admin, 999, "whatever123")
+        uc.accounts.reset_password(kesu, admin, 999, "whatever123")
 
 
 # ---------------------------------------------------------------- login cookies
 
 
 def test_session_user_accepts_a_cookie_issued_after_the_last_password_change(
-        kesu: Kesu, sales: User, clock: FakeClock) -> None:
-    kesu.change_password(sales, PASSWORD, "new password")
-    user = kesu.session_user("sally", issued_at=clock.advance(minutes=1))
+    kesu: Context, sales: User, clock: FakeClock
+) -> None:
+    uc.accounts.change_password(kesu, sales, PASSWORD, "new password")
+    user = uc.accounts.session_user(kesu, "sally", issued_at=clock.advance(minutes=1))
     assert user is not None and user.id == sales.id
 
 
 def test_session_user_refuses_a_cookie_issued_before_the_password_change(
-        kesu: Kesu, admin: User, sales: User, clock: FakeClock) -> None:
+    kesu: Context, admin: User, sales: User, clock: FakeClock
+) -> None:
     issued = clock()
     clock.advance(minutes=10)
-    kesu.reset_password(admin, sales.id, "new password")
-    assert kesu.session_user("sally", issued_at=issued) is None
+    uc.accounts.reset_password(kesu, admin, sales.id, "new password")
+    assert uc.accounts.session_user(kesu, "sally", issued_at=issued) is None
 
 
 def test_session_user_refuses_a_deactivated_user(
-        kesu: Kesu, admin: User, sales: User, clock: FakeClock) -> None:
+    kesu: Context, admin: User, sales: User, clock: FakeClock
+) -> None:
     issued = clock()
-    kesu.update_user(admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES}),
-                                                active=False))
-    assert kesu.session_user("sally", issued_at=issued) is None
+    uc.accounts.update_user(
+        kesu, admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES}), active=False)
+    )
+    assert uc.accounts.session_user(kesu, "sally", issued_at=issued) is None
 
 
-def test_session_user_refuses_an_unknown_user(kesu: Kesu, admin: User) -> None:
-    assert kesu.session_user("ghost") is None
+def test_session_user_refuses_an_unknown_user(kesu: Context, admin: User) -> None:
+    assert uc.accounts.session_user(kesu, "ghost") is None
 
 
 def test_session_user_returns_current_roles_not_those_at_login(
-        kesu: Kesu, admin: User, sales: User) -> None:
-    kesu.update_user(admin, sales.id, UserInput("sally", "Sally",
-                                                frozenset({Role.SALES, Role.QA})))
-    user = kesu.session_user("sally")
+    kesu: Context, admin: User, sales: User
+) -> None:
+    uc.accounts.update_user(
+        kesu, admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES, Role.QA}))
+    )
+    user = uc.accounts.session_user(kesu, "sally")
     assert user is not None and user.roles == frozenset({Role.SALES, Role.QA})
 
 
 # ---------------------------------------------------------------- user administration
 
 
-def test_username_is_stored_lower_case(kesu: Kesu, make_user: Any) -> None:
+def test_username_is_stored_lower_case(kesu: Context, make_user: Any) -> None:
     assert make_user("Li.Wei", Role.SALES).username == "li.wei"
 
 
 @pytest.mark.parametrize("name", ["a", "has space", "中文名", "semi;colon", "x" * 33, ""])
-def test_username_with_a_bad_format_is_refused(kesu: Kesu, admin: User, name: str) -> None:
+def test_username_with_a_bad_format_is_refused(kesu: Context, admin: User, name: str) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput(name, "Someone", frozenset({Role.SALES})), PASSWORD)
+        uc.accounts.create_user(
+            kesu, admin, UserInput(name, "Someone", frozenset({Role.SALES})), PASSWORD
+        )
     assert err.value.key == "err.username_format"
 
 
 def test_duplicate_username_is_refused_whatever_its_case(
-        kesu: Kesu, admin: User, sales: User) -> None:
+    kesu: Context, admin: User, sales: User
+) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("SALLY", "Other Sally", frozenset({Role.QA})),
-                         PASSWORD)
+        uc.accounts.create_user(
+            kesu, admin, UserInput("SALLY", "Other Sally", frozenset({Role.QA})), PASSWORD
+        )
     assert err.value.key == "err.username_taken"
-    assert len(kesu.list_users(admin)) == 2
+    assert len(uc.accounts.list_users(kesu, admin)) == 2
 
 
-def test_user_without_a_role_is_refused(kesu: Kesu, admin: User) -> None:
+def test_user_without_a_role_is_refused(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("sam", "Sam", frozenset()), PASSWORD)
+        uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset()), PASSWORD)
     assert err.value.params["field"] == "roles"
 
 
-def test_user_without_a_display_name_is_refused(kesu: Kesu, admin: User) -> None:
+def test_user_without_a_display_name_is_refused(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("sam", "   ", frozenset({Role.SALES})), PASSWORD)
+        uc.accounts.create_user(
+            kesu, admin, UserInput("sam", "   ", frozenset({Role.SALES})), PASSWORD
+        )
     assert err.value.params["field"] == "display_name"
 
 
-def test_approval_level_outside_zero_to_three_is_refused(kesu: Kesu, admin: User) -> None:
+def test_approval_level_outside_zero_to_three_is_refused(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput):
-        kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.MANAGEMENT}),
-                                          approval_level=4), PASSWORD)
+        uc.accounts.create_user(
+            kesu,
+            admin,
+            UserInput("sam", "Sam", frozenset({Role.MANAGEMENT}), approval_level=4),
+            PASSWORD,
+        )
 
 
-def test_user_in_an_unknown_department_is_refused(kesu: Kesu, admin: User) -> None:
+def test_user_in_an_unknown_department_is_refused(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.PRODUCTION}),
-                                          department_id=42), PASSWORD)
+        uc.accounts.create_user(
+            kesu,
+            admin,
+            UserInput("sam", "Sam", frozenset({Role.PRODUCTION}), department_id=42),
+            PASSWORD,
+        )
     assert err.value.params["field"] == "department"
 
 
-def test_user_in_a_known_department_is_created(kesu: Kesu, admin: User) -> None:
-    dept = kesu.save_reference(admin, Department(0, "MFG", "制造部", "Manufacturing"))
-    u = kesu.create_user(admin, UserInput("pete", "Pete", frozenset({Role.PRODUCTION}),
-                                          department_id=dept), PASSWORD)
+def test_user_in_a_known_department_is_created(kesu: Context, admin: User) -> None:
+    dept = uc.reference.save_reference(kesu, admin, Department(0, "MFG", "制造部", "Manufacturing"))
+    u = uc.accounts.create_user(
+        kesu,
+        admin,
+        UserInput("pete", "Pete", frozenset({Role.PRODUCTION}), department_id=dept),
+        PASSWORD,
+    )
     assert u.department_id == dept
 
 
-def test_only_an_admin_creates_users(kesu: Kesu, manager: User, admin: User) -> None:
+def test_only_an_admin_creates_users(kesu: Context, manager: User, admin: User) -> None:
     with pytest.raises(NotAllowed):
-        kesu.create_user(manager, UserInput("sam", "Sam", frozenset({Role.SALES})), PASSWORD)
-    assert "sam" not in [u.username for u in kesu.list_users(admin)]
+        uc.accounts.create_user(
+            kesu, manager, UserInput("sam", "Sam", frozenset({Role.SALES})), PASSWORD
+        )
+    assert "sam" not in [u.username for u in uc.accounts.list_users(kesu, admin)]
 
 
 def test_update_user_changes_roles_title_level_and_language(
-        kesu: Kesu, admin: User, manager: User) -> None:
-    kesu.update_user(admin, manager.id, UserInput(
-        "ignored", "Mona Li", frozenset({Role.MANAGEMENT}), approval_level=2,
-        title=Title.GENERAL_MANAGER, language=Lang.EN))
-    (stored,) = [u for u in kesu.list_users(admin) if u.id == manager.id]
-    assert (stored.username, stored.display_name, stored.approval_level, stored.title,
-            stored.language) == ("mona", "Mona Li", 2, Title.GENERAL_MANAGER, Lang.EN)
+    kesu: Context, admin: User, manager: User
+) -> None:
+    uc.accounts.update_user(
+        kesu,
+        admin,
+        manager.id,
+        UserInput(
+            "ignored",
+            "Mona Li",
+            frozenset({Role.MANAGEMENT}),
+            approval_level=2,
+            title=Title.GENERAL_MANAGER,
+            language=Lang.EN,
+        ),
+    )
+    (stored,) = [u for u in uc.accounts.list_users(kesu, admin) if u.id == manager.id]
+    assert (
+        stored.username,
+        stored.display_name,
+        stored.approval_level,
+        stored.title,
+        stored.language,
+    ) == ("mona", "Mona Li", 2, Title.GENERAL_MANAGER, Lang.EN)
 
 
-def test_admin_cannot_remove_own_admin_role(kesu: Kesu, admin: User) -> None:
+def test_admin_cannot_remove_own_admin_role(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.update_user(admin, admin.id, UserInput("admin", "Admin", frozenset({Role.SALES})))
+        uc.accounts.update_user(
+            kesu, admin, admin.id, UserInput("admin", "Admin", frozenset({Role.SALES}))
+        )
     assert err.value.key == "err.cannot_demote_self"
-    assert kesu.session_user("admin") == admin
+    assert uc.accounts.session_user(kesu, "admin") == admin
 
 
-def test_admin_cannot_deactivate_self(kesu: Kesu, admin: User) -> None:
+def test_admin_cannot_deactivate_self(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput):
-        kesu.update_user(admin, admin.id, UserInput("admin", "Admin", frozenset({Role.ADMIN}),
-                                                    active=False))
-    assert kesu.session_user("admin") is not None
+        uc.accounts.update_user(
+            kesu,
+            admin,
+            admin.id,
+            UserInput("admin", "Admin", frozenset({Role.ADMIN}), active=False),
+        )
+    assert uc.accounts.session_user(kesu, "admin") is not None
 
 
-def test_deactivated_user_is_kept_not_deleted(kesu: Kesu, admin: User, sales: User) -> None:
-    kesu.update_user(admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES}),
-                                                active=False))
-    (kept,) = [u for u in kesu.list_users(admin) if u.id == sales.id]
+def test_deactivated_user_is_kept_not_deleted(kesu: Context, admin: User, sales: User) -> None:
+    uc.accounts.update_user(
+        kesu, admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES}), active=False)
+    )
+    (kept,) = [u for u in uc.accounts.list_users(kesu, admin) if u.id == sales.id]
     assert not kept.active
 
 
-def test_update_of_an_unknown_user_is_not_found(kesu: Kesu, admin: User) -> None:
+def test_update_of_an_unknown_user_is_not_found(kesu: Context, admin: User) -> None:
     with pytest.raises(NotFound):
-        kesu.update_user(admin, 999, UserInput("x", "X", frozenset({Role.SALES})))
+        uc.accounts.update_user(kesu, admin, 999, UserInput("x", "X", frozenset({Role.SALES})))
 
 
 def test_list_active_users_leaves_out_deactivated_users(
-        kesu: Kesu, admin: User, sales: User, qa: User) -> None:
-    kesu.update_user(admin, qa.id, UserInput("quinn", "Quinn", frozenset({Role.QA}),
-                                             active=False))
-    assert [u.username for u in kesu.list_active_users()] == ["admin", "sally"]
+    kesu: Context, admin: User, sales: User, qa: User
+) -> None:
+    uc.accounts.update_user(
+        kesu, admin, qa.id, UserInput("quinn", "Quinn", frozenset({Role.QA}), active=False)
+    )
+    assert [u.username for u in uc.accounts.list_active_users(kesu)] == ["admin", "sally"]
 
 
-def test_set_language_is_remembered(kesu: Kesu, sales: User) -> None:
-    kesu.set_language(sales, Lang.EN)
-    user = kesu.session_user("sally")
+def test_set_language_is_remembered(kesu: Context, sales: User) -> None:
+    uc.accounts.set_language(kesu, sales, Lang.EN)
+    user = uc.accounts.session_user(kesu, "sally")
     assert user is not None and user.language == Lang.EN
 
 
-def test_a_failed_user_creation_writes_nothing(kesu: Kesu, admin: User, db: FakeDatabase) -> None:
+def test_a_failed_user_creation_writes_nothing(
+    kesu: Context, admin: User, db: FakeDatabase
+) -> None:
     before = db.commits
     with pytest.raises(InvalidInput):
-        kesu.create_user(admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "short")
+        uc.accounts.create_user(
+            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "short"
+        )
     assert db.commits == before
     assert db.data.users.keys() == {admin.id}
 
 
 def test_password_change_time_is_the_clock_time(
-        kesu: Kesu, sales: User, clock: FakeClock, db: FakeDatabase) -> None:
+    kesu: Context, sales: User, clock: FakeClock, db: FakeDatabase
+) -> None:
     clock.advance(hours=1)
-    kesu.change_password(sales, PASSWORD, "new password")
+    uc.accounts.change_password(kesu, sales, PASSWORD, "new password")
     assert db.data.password_changed[sales.id] == clock()
-    assert kesu.session_user("sally", issued_at=clock() - timedelta(seconds=1)) is None
+    assert uc.accounts.session_user(kesu, "sally", issued_at=clock() - timedelta(seconds=1)) is None

@@ -43,8 +43,69 @@ def violations(root: Path, folder: str, forbidden: tuple[str, ...]) -> list[str]
 
 
 def test_core_has_modules_to_check() -> None:
-    assert (ROOT / "core" / "services.py").is_file()
-    assert len(list((ROOT / "core").rglob("*.py"))) >= 5
+    assert (ROOT / "core" / "workflow.py").is_file()
+    assert len(list((ROOT / "core" / "usecases").glob("*.py"))) >= 10
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def arrows_of(path: Path, root: Path, names: set[str]) -> set[str]:
+    """The modules among `names` a file imports: `from package import submodule` points at the
+    submodule (Python loads the package first whatever imports it: that is no arrow back)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            subs = {f"{node.module}.{a.name}" for a in node.names} & names
+            found.update(subs or {node.module})
+    return (found & names) - {module_name(path, root)}
+
+
+def import_cycles(root: Path, folder: str) -> list[list[str]]:
+    """The import circles among a folder's modules (`from core.usecases import pipeline` is an
+    arrow to core.usecases.pipeline, not to the package), each once, shortest first."""
+    paths = sorted((root / folder).rglob("*.py"))
+    names = {module_name(p, root) for p in paths}
+    arrows = {module_name(p, root): arrows_of(p, root, names) for p in paths}
+    cycles: dict[frozenset[str], list[str]] = {}
+
+    def walk(start: str, node: str, trail: list[str]) -> None:
+        for nxt in sorted(arrows[node]):
+            if nxt == start:
+                cycles.setdefault(frozenset(trail), [*trail, start])
+            elif nxt not in trail and nxt > start:  # each circle from its smallest module
+                walk(start, nxt, [*trail, nxt])
+    for name in sorted(names):
+        walk(name, name, [name])
+    return sorted(cycles.values(), key=len)
+
+
+def test_no_import_cycle_inside_core() -> None:
+    assert [" -> ".join(c) for c in import_cycles(ROOT, "core")] == []
+
+
+def test_the_cycle_check_finds_every_circle(tmp_path: Path) -> None:
+    (tmp_path / "core" / "usecases").mkdir(parents=True)
+    (tmp_path / "core" / "usecases" / "__init__.py").write_text(
+        "from core.usecases import a, b\n", encoding="utf-8")
+    (tmp_path / "core" / "usecases" / "a.py").write_text(
+        "from core.usecases import b\n", encoding="utf-8")
+    (tmp_path / "core" / "usecases" / "b.py").write_text(
+        "def f():\n    from core.usecases.a import g\n", encoding="utf-8")
+    (tmp_path / "core" / "model.py").write_text("import core.usecases\n", encoding="utf-8")
+    (tmp_path / "core" / "rules.py").write_text("from core import model\n", encoding="utf-8")
+    assert import_cycles(tmp_path, "core") == [["core.usecases.a", "core.usecases.b",
+                                                "core.usecases.a"]]
+    (tmp_path / "core" / "usecases" / "b.py").write_text("from core import rules\n",
+                                                          encoding="utf-8")
+    assert import_cycles(tmp_path, "core") == [
+        ["core.model", "core.usecases", "core.usecases.b", "core.rules", "core.model"],
+        ["core.model", "core.usecases", "core.usecases.a", "core.usecases.b", "core.rules",
+         "core.model"]]
 
 
 def test_core_imports_neither_streamlit_nor_sqlalchemy_nor_outer_layers() -> None:

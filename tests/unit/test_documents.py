@@ -12,9 +12,10 @@ from core.documents import (
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.i18n import t
 from core.model import CapaType, ContainmentType, Lang, Severity, State, Validity
-from core.services import UserInput
+from core.usecases.accounts import UserInput
 from tests.unit import test_lifecycle as lc
 from tests.unit.test_lifecycle import DUE, TODAY, Case, World, drive, log
+from core import usecases as uc
 
 w = lc.w  # the lifecycle tests' World: users, departments, a valid draft
 
@@ -50,7 +51,7 @@ def column(table: Table, key: str, lang: str = "zh") -> list[str]:
 
 
 def docs(w: World, case: Case, lang: str = "zh", **kw: object) -> CaseDocuments:
-    return w.kesu.case_documents(w.sales, case.id, lang, **kw)  # type: ignore[arg-type]
+    return uc.documents.case_documents(w.kesu, w.sales, case.id, lang, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -58,17 +59,33 @@ def closed(w: World) -> Case:
     """A quality complaint taken along the whole procedure (8,000 CNY compensation signed by
     the sales manager and the general manager), with a meeting and a preventive action."""
     case = drive(w, State.ROOT_CAUSE)
-    case.once(lambda: w.kesu.add_containment(w.qa, case.id, ContainmentType.SORTING, 120,
-                                             "库存全检"))
+    case.once(
+        lambda: uc.investigation.add_containment(
+            w.kesu, w.qa, case.id, ContainmentType.SORTING, 120, "库存全检"
+        )
+    )
     lc.analyse(w, case)
-    case.once(lambda: w.kesu.add_capa(w.prod, case.id, CapaType.PREVENTIVE,
-                                      "夹具纳入预防保养计划", w.qa.id, DUE))
-    case.once(lambda: w.kesu.add_meeting(w.sales, case.id, TODAY, [w.qa.id, w.prod.id],
-                                         "决定更换夹具"))
+    case.once(
+        lambda: uc.investigation.add_capa(
+            w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "夹具纳入预防保养计划", w.qa.id, DUE
+        )
+    )
+    case.once(
+        lambda: uc.investigation.add_meeting(
+            w.kesu, w.sales, case.id, TODAY, [w.qa.id, w.prod.id], "决定更换夹具"
+        )
+    )
     w.clock.advance(hours=2)
     case.do("submit_analysis", w.prod)
-    for step in (lc._approve_capa, lc._propose, lc.sign_all, lc._reply, lc._complete,
-                 lc._verify, lc._follow_up):
+    for step in (
+        lc._approve_capa,
+        lc._propose,
+        lc.sign_all,
+        lc._reply,
+        lc._complete,
+        lc._verify,
+        lc._follow_up,
+    ):
         step(w, case)
     assert case.c.state == State.CLOSED
     return case
@@ -78,7 +95,8 @@ def closed(w: World) -> Case:
 
 
 def test_handling_form_holds_the_facts_records_and_sign_offs_in_chinese(
-        w: World, closed: Case) -> None:
+    w: World, closed: Case
+) -> None:
     form = docs(w, closed).form
     c = closed.c
     assert (form.title, form.number, form.lang) == ("客户投诉处理单", c.number, "zh")
@@ -86,12 +104,31 @@ def test_handling_form_holds_the_facts_records_and_sign_offs_in_chinese(
     assert form.page_label == "第 {n} 页 / 共 {m} 页"
     assert dict(form.header)["客户"] == "Acme Electronics"
     assert [s.title for s in form.sections] == [
-        "受理信息", "客户信息", "产品信息", "投诉内容", "品管判定", "临时对策", "原因分析",
-        "纠正预防措施", "处理方案", "费用（质量成本）", "核决", "回复客户", "效果确认",
-        "回访与结案", "会议记录", "签核记录", "处理过程记录"]
+        "受理信息",
+        "客户信息",
+        "产品信息",
+        "投诉内容",
+        "品管判定",
+        "临时对策",
+        "原因分析",
+        "纠正预防措施",
+        "处理方案",
+        "费用（质量成本）",
+        "核决",
+        "回复客户",
+        "效果确认",
+        "回访与结案",
+        "会议记录",
+        "签核记录",
+        "处理过程记录",
+    ]
     product = fields(section(form, "doc.s.product"))
     assert (product["料号"], product["订单编号"], product["不良数量"], product["不良类型"]) == (
-        "P-100", "SO-1", "12", "划伤")
+        "P-100",
+        "SO-1",
+        "12",
+        "划伤",
+    )
     problem = section(form, "doc.s.problem")
     assert texts(problem) == ["Scratches on the housing of 12 pcs"]
     assert fields(problem)["索赔金额（元）"] == "300.00"
@@ -130,10 +167,14 @@ def test_handling_form_holds_the_facts_records_and_sign_offs_in_chinese(
 
 
 def test_handling_form_in_english_translates_labels_not_what_users_typed(
-        w: World, closed: Case) -> None:
+    w: World, closed: Case
+) -> None:
     form = docs(w, closed, "en").form
     assert (form.title, form.lang, form.page_label) == (
-        "Complaint handling form", "en", "Page {n} of {m}")
+        "Complaint handling form",
+        "en",
+        "Page {n} of {m}",
+    )
     assert form.sections[0].title == "Receipt"
     qa = fields(section(form, "doc.s.qa"))
     assert qa["Acknowledged"] == "Quinn, 2026-11-10 10:00"
@@ -238,8 +279,7 @@ def test_8d_report_has_d1_to_d8_filled_from_the_case(w: World, closed: Case) -> 
     assert texts(d8) == [t("doc.recognition", "zh")]
 
 
-def test_8d_of_an_invalid_complaint_gives_the_reason_instead_of_a_root_cause(
-        w: World) -> None:
+def test_8d_of_an_invalid_complaint_gives_the_reason_instead_of_a_root_cause(w: World) -> None:
     case = drive(w, State.INVESTIGATING)
     case.do("classify", w.qa, Validity.INVALID, reason="客户使用不当")
     d4 = section(docs(w, case).report, "doc.d4")
@@ -250,12 +290,15 @@ def test_8d_of_an_invalid_complaint_gives_the_reason_instead_of_a_root_cause(
 
 
 def _customer_language(w: World, lang: Lang, contact: str = "") -> None:
-    customer = w.kesu.customers(True)[0]
-    w.kesu.save_reference(w.admin, dataclasses.replace(customer, language=lang, contact=contact))
+    customer = uc.reference.customers(w.kesu, True)[0]
+    uc.reference.save_reference(
+        w.kesu, w.admin, dataclasses.replace(customer, language=lang, contact=contact)
+    )
 
 
 def test_the_letter_is_in_the_customers_language_with_findings_actions_and_dispositions(
-        w: World, closed: Case) -> None:
+    w: World, closed: Case
+) -> None:
     _customer_language(w, Lang.EN, "Ms. Moore")
     w.setting("company_name", "华东精密制造有限公司")
     documents = docs(w, closed)  # the user reads Chinese; the customer gets English
@@ -266,12 +309,19 @@ def test_the_letter_is_in_the_customers_language_with_findings_actions_and_dispo
     assert letter.company == documents.company == "华东精密制造有限公司"
     assert letter.filename == f"{closed.c.number}-letter-en"
     text = plain_text(letter)
-    for expected in ("Dear Ms. Moore,", "10 November 2026", "Housing (P-100)", "order SO-1",
-                     "Scratches on the housing of 12 pcs",
-                     "Root cause: Worn fixture scratches the housing",
-                     "1. Replace fixture (due 24 November 2026, done)",
-                     "Compensation, amount CNY 8,000.00", "Yours sincerely,",
-                     "Our reference: " + closed.c.number, "华东精密制造有限公司"):
+    for expected in (
+        "Dear Ms. Moore,",
+        "10 November 2026",
+        "Housing (P-100)",
+        "order SO-1",
+        "Scratches on the housing of 12 pcs",
+        "Root cause: Worn fixture scratches the housing",
+        "1. Replace fixture (due 24 November 2026, done)",
+        "Compensation, amount CNY 8,000.00",
+        "Yours sincerely,",
+        "Our reference: " + closed.c.number,
+        "华东精密制造有限公司",
+    ):
         assert expected in text, expected
     assert "根本原因" not in text
 
@@ -321,18 +371,25 @@ def test_two_rounds_of_approval_are_both_on_the_form(w: World) -> None:
 
 def test_anyone_who_may_open_the_case_gets_its_documents(w: World, closed: Case) -> None:
     for user in (w.sales, w.qa, w.prod, w.other_prod, w.finance, w.boss):
-        assert w.kesu.case_documents(user, closed.id, "zh").form.number == closed.c.number
+        assert (
+            uc.documents.case_documents(w.kesu, user, closed.id, "zh").form.number
+            == closed.c.number
+        )
 
 
 def test_a_deactivated_user_or_an_unknown_case_gets_nothing(w: World, closed: Case) -> None:
-    w.kesu.update_user(w.admin, w.sales.id, UserInput(
-        "sally", "Sally", frozenset(w.sales.roles), active=False))
+    uc.accounts.update_user(
+        w.kesu,
+        w.admin,
+        w.sales.id,
+        UserInput("sally", "Sally", frozenset(w.sales.roles), active=False),
+    )
     with pytest.raises(NotAllowed):
-        w.kesu.case_documents(w.sales, closed.id, "zh")
+        uc.documents.case_documents(w.kesu, w.sales, closed.id, "zh")
     with pytest.raises(NotFound):
-        w.kesu.case_documents(w.qa, 9999, "zh")
+        uc.documents.case_documents(w.kesu, w.qa, 9999, "zh")
     with pytest.raises(NotFound):
-        w.kesu.case_documents(w.qa, 0, "zh")
+        uc.documents.case_documents(w.kesu, w.qa, 0, "zh")
 
 
 def test_severity_escalated_by_recurrence_is_explained(w: World) -> None:
@@ -346,17 +403,20 @@ def test_severity_escalated_by_recurrence_is_explained(w: World) -> None:
 
 
 def test_names_of_people_no_longer_active_still_show(w: World, closed: Case) -> None:
-    w.kesu.update_user(w.admin, w.prod.id, UserInput(
-        "peng", "Peng", frozenset(w.prod.roles), department_id=w.press, active=False))
+    uc.accounts.update_user(
+        w.kesu,
+        w.admin,
+        w.prod.id,
+        UserInput("peng", "Peng", frozenset(w.prod.roles), department_id=w.press, active=False),
+    )
     d8 = section(docs(w, closed).report, "doc.d8")
     assert column(tables(d8)[1], "signer")[0] == "Peng"
 
 
-
 def test_admin_sets_the_company_name_that_signs_the_letter(w: World, closed: Case) -> None:
-    w.kesu.set_settings(w.admin, {"company_name": "  华东精密   制造有限公司 "})
-    assert w.kesu.settings().company_name == "华东精密 制造有限公司"
+    uc.reference.set_settings(w.kesu, w.admin, {"company_name": "  华东精密   制造有限公司 "})
+    assert uc.context.settings(w.kesu).company_name == "华东精密 制造有限公司"
     assert docs(w, closed).letter.company == "华东精密 制造有限公司"
     with pytest.raises(InvalidInput):
-        w.kesu.set_settings(w.admin, {"company_name": "厂" * 201})
-    assert w.kesu.settings().company_name == "华东精密 制造有限公司"
+        uc.reference.set_settings(w.kesu, w.admin, {"company_name": "厂" * 201})
+    assert uc.context.settings(w.kesu).company_name == "华东精密 制造有限公司"

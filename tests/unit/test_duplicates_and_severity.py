@@ -10,9 +10,12 @@ from core.model import Severity, User
 from core.rules.severity import (
     Candidate, SeverityThresholds, duplicate_reason, suggested_by_claim,
 )
-from core.services import ComplaintDraft, Duplicate, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.complaints import Duplicate
+from core.usecases.context import Context
 from tests.unit.conftest import NOW, with_
 from tests.unit.fakes import FakeClock
+from core import usecases as uc
 
 T0 = datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc)
 
@@ -70,58 +73,81 @@ def test_claim_thresholds_come_from_settings() -> None:
 
 
 @pytest.fixture
-def first(kesu: Kesu, sales: User, draft: ComplaintDraft, clock: FakeClock) -> int:
-    c = kesu.register_complaint(sales, with_(draft, received_at=NOW))
+def first(kesu: Context, sales: User, draft: ComplaintDraft, clock: FakeClock) -> int:
+    c = uc.complaints.register_complaint(kesu, sales, with_(draft, received_at=NOW))
     return c.id or 0
 
 
 def test_same_customer_and_order_is_reported_before_saving(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int, other_defect_id: int) -> None:
+    kesu: Context, sales: User, draft: ComplaintDraft, first: int, other_defect_id: int
+) -> None:
     new = with_(draft, product_code="P-999", defect_type_id=other_defect_id)
-    assert kesu.find_duplicates(sales, new) == [Duplicate(first, "KS2611-001", "same_order")]
+    assert uc.complaints.find_duplicates(kesu, sales, new) == [
+        Duplicate(first, "KS2611-001", "same_order")
+    ]
 
 
 def test_same_product_and_defect_from_another_customer_within_30_days_is_reported(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int, other_customer_id: int,
-        clock: FakeClock) -> None:
+    kesu: Context,
+    sales: User,
+    draft: ComplaintDraft,
+    first: int,
+    other_customer_id: int,
+    clock: FakeClock,
+) -> None:
     clock.advance(days=30)
     new = with_(draft, customer_id=other_customer_id, order_no="X-1", received_at=None)
-    assert [d.reason for d in kesu.find_duplicates(sales, new)] == ["same_issue"]
+    assert [d.reason for d in uc.complaints.find_duplicates(kesu, sales, new)] == ["same_issue"]
 
 
 def test_same_product_and_defect_after_31_days_is_not_reported(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int, other_customer_id: int,
-        clock: FakeClock) -> None:
+    kesu: Context,
+    sales: User,
+    draft: ComplaintDraft,
+    first: int,
+    other_customer_id: int,
+    clock: FakeClock,
+) -> None:
     clock.advance(days=31)
     new = with_(draft, customer_id=other_customer_id, order_no="X-1", received_at=None)
-    assert kesu.find_duplicates(sales, new) == []
+    assert uc.complaints.find_duplicates(kesu, sales, new) == []
 
 
 def test_cancelled_cases_are_not_reported_as_duplicates(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int) -> None:
-    kesu.cancel_complaint(sales, first, 1, "test entry")
-    assert kesu.find_duplicates(sales, draft) == []
+    kesu: Context, sales: User, draft: ComplaintDraft, first: int
+) -> None:
+    uc.complaints.cancel_complaint(kesu, sales, first, 1, "test entry")
+    assert uc.complaints.find_duplicates(kesu, sales, draft) == []
 
 
 def test_the_case_being_edited_is_not_its_own_duplicate(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int) -> None:
-    assert kesu.find_duplicates(sales, draft, exclude_id=first) == []
+    kesu: Context, sales: User, draft: ComplaintDraft, first: int
+) -> None:
+    assert uc.complaints.find_duplicates(kesu, sales, draft, exclude_id=first) == []
 
 
 def test_unrelated_draft_has_no_duplicates(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int, other_customer_id: int,
-        other_defect_id: int) -> None:
-    new = with_(draft, customer_id=other_customer_id, order_no="SO-1",
-                defect_type_id=other_defect_id)
-    assert kesu.find_duplicates(sales, new) == []
+    kesu: Context,
+    sales: User,
+    draft: ComplaintDraft,
+    first: int,
+    other_customer_id: int,
+    other_defect_id: int,
+) -> None:
+    new = with_(
+        draft, customer_id=other_customer_id, order_no="SO-1", defect_type_id=other_defect_id
+    )
+    assert uc.complaints.find_duplicates(kesu, sales, new) == []
 
 
 def test_draft_without_a_customer_has_no_duplicates(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int) -> None:
-    assert kesu.find_duplicates(sales, with_(draft, customer_id=None)) == []
+    kesu: Context, sales: User, draft: ComplaintDraft, first: int
+) -> None:
+    assert uc.complaints.find_duplicates(kesu, sales, with_(draft, customer_id=None)) == []
 
 
 def test_duplicate_warning_does_not_block_registration(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, first: int) -> None:
-    assert kesu.register_complaint(sales, draft).number == "KS2611-002"
-    assert len(kesu.find_duplicates(sales, draft)) == 2
+    kesu: Context, sales: User, draft: ComplaintDraft, first: int
+) -> None:
+    assert uc.complaints.register_complaint(kesu, sales, draft).number == "KS2611-002"
+    assert len(uc.complaints.find_duplicates(kesu, sales, draft)) == 2

@@ -1,5 +1,7 @@
-"""Escalation of overdue steps (docs/procedure.md §7): who is told, when, and that each level fires once
+"""Escalation of overdue steps (docs/procedure.md §7): who is told, when, and that each level fires
+once
 per step — the pure rules of core.escalation, then the job's service on the fakes."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -12,22 +14,34 @@ from core.errors import InvalidInput, NotAllowed
 from core.escalation import DEFAULT_LEVELS, Level, due_escalations, fire_at, holders, managers
 from core.i18n import t
 from core.model import (
-    ApprovalStep, CaseFile, Channel, Complaint, Department, Kind, Role, Severity, State, Title,
+    ApprovalStep,
+    CaseFile,
+    Channel,
+    Complaint,
+    Department,
+    Kind,
+    Role,
+    Severity,
+    State,
+    Title,
     User,
 )
 from core.outbox import ChannelConfig
 from core.rules.calendar import WorkCalendar
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.unit.conftest import NOW, MakeUser, with_
 from tests.unit.fakes import FakeClock, FakeDatabase
+from core import usecases as uc
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar(tz=TZ)  # 08:30–17:30, weekends off (no holidays needed here)
 MON_9 = datetime(2026, 11, 9, 9, 0, tzinfo=TZ)
 
 
-def user(uid: int, *roles: Role, dept: int | None = None, title: Title = Title.NONE,
-         active: bool = True) -> User:
+def user(
+    uid: int, *roles: Role, dept: int | None = None, title: Title = Title.NONE, active: bool = True
+) -> User:
     return User(uid, f"u{uid}", f"U{uid}", frozenset(roles), dept, 0, title, active)
 
 
@@ -43,19 +57,38 @@ GONE = user(9, Role.SALES, active=False)
 USERS = [SALES, OTHER_SALES, QA, PROD, PROD_BOSS, SM, QAM, GM, GONE]
 
 
-def case(state: State = State.REGISTERED, kind: Kind = Kind.COMPLAINT,
-         received_by: int = SALES.id, dept: int | None = 7,
-         steps: list[ApprovalStep] | None = None) -> CaseFile:
-    c = Complaint(1, "KS2611-001", MON_9, Channel.PHONE, received_by, kind, 1, "划伤",
-                  state=state, responsible_department_id=dept)
+def case(
+    state: State = State.REGISTERED,
+    kind: Kind = Kind.COMPLAINT,
+    received_by: int = SALES.id,
+    dept: int | None = 7,
+    steps: list[ApprovalStep] | None = None,
+) -> CaseFile:
+    c = Complaint(
+        1,
+        "KS2611-001",
+        MON_9,
+        Channel.PHONE,
+        received_by,
+        kind,
+        1,
+        "划伤",
+        state=state,
+        responsible_department_id=dept,
+    )
     return CaseFile(c, steps=steps or [])
 
 
-def due(step: str = "dispatch", limit: tuple[float, str] = (1, "wh"),
-        started: datetime = MON_9) -> sla.Due:
-    first = (started + timedelta(hours=limit[0]) if limit[1] == "h"
-             else CAL.add_working_time(started, hours=limit[0] * (
-                 CAL.hours_per_day if limit[1] == "wd" else 1)))
+def due(
+    step: str = "dispatch", limit: tuple[float, str] = (1, "wh"), started: datetime = MON_9
+) -> sla.Due:
+    first = (
+        started + timedelta(hours=limit[0])
+        if limit[1] == "h"
+        else CAL.add_working_time(
+            started, hours=limit[0] * (CAL.hours_per_day if limit[1] == "wd" else 1)
+        )
+    )
     return sla.Due(step, started, first, limit)
 
 
@@ -69,8 +102,7 @@ def ids(people: list[User]) -> list[int]:
 def test_level_one_fires_at_the_due_time_and_not_a_minute_before() -> None:
     d = due()  # received Monday 09:00, 1 working hour to dispatch: due 10:00
     assert d.due == datetime(2026, 11, 9, 10, 0, tzinfo=TZ)
-    assert due_escalations(case(), [d], d.due - timedelta(minutes=1), set(), USERS,
-                           cal=CAL) == []
+    assert due_escalations(case(), [d], d.due - timedelta(minutes=1), set(), USERS, cal=CAL) == []
     [fired] = due_escalations(case(), [d], d.due, set(), USERS, cal=CAL)
     assert (fired.step, fired.started, fired.level, fired.at) == ("dispatch", MON_9, 1, d.due)
 
@@ -80,12 +112,18 @@ def test_level_two_fires_when_twice_the_limit_has_elapsed_on_the_working_calenda
     assert d.due == datetime(2026, 11, 12, 9, 0, tzinfo=TZ)
     # 3 more working days, over the weekend: Tuesday 09:00 of the next week
     assert fire_at(d, 2.0, CAL) == datetime(2026, 11, 17, 9, 0, tzinfo=TZ)
-    before = due_escalations(case(State.REPLYING), [d], datetime(2026, 11, 17, 8, 59,
-                                                                 tzinfo=TZ), set(), USERS,
-                             cal=CAL)
+    before = due_escalations(
+        case(State.REPLYING), [d], datetime(2026, 11, 17, 8, 59, tzinfo=TZ), set(), USERS, cal=CAL
+    )
     assert [e.level for e in before] == [1]
-    after = due_escalations(case(State.REPLYING), [d], datetime(2026, 11, 17, 9, 0, tzinfo=TZ),
-                            {("reply", MON_9, 1)}, USERS, cal=CAL)
+    after = due_escalations(
+        case(State.REPLYING),
+        [d],
+        datetime(2026, 11, 17, 9, 0, tzinfo=TZ),
+        {("reply", MON_9, 1)},
+        USERS,
+        cal=CAL,
+    )
     assert [(e.level, e.user_ids) for e in after] == [(2, (GM.id,))]
 
 
@@ -101,8 +139,10 @@ def test_each_level_fires_once_per_step_and_again_for_a_step_that_starts_anew() 
     fired = {("dispatch", MON_9, 1), ("dispatch", MON_9, 2)}
     assert due_escalations(case(), [d], late, fired, USERS, cal=CAL) == []
     restarted = due(started=MON_9 + timedelta(days=1))  # e.g. sent back and resubmitted
-    assert [e.level for e in due_escalations(case(), [restarted], late, fired, USERS,
-                                             cal=CAL)] == [1, 2]
+    assert [e.level for e in due_escalations(case(), [restarted], late, fired, USERS, cal=CAL)] == [
+        1,
+        2,
+    ]
 
 
 def test_a_late_job_fires_every_level_that_is_due_lowest_first() -> None:
@@ -112,8 +152,12 @@ def test_a_late_job_fires_every_level_that_is_due_lowest_first() -> None:
 
 def test_a_step_on_hold_has_no_due_time_and_does_not_escalate() -> None:
     held = sla.Due("reply", MON_9, None, (3, "wd"))
-    assert due_escalations(case(State.ROOT_CAUSE), [held], MON_9 + timedelta(days=30), set(),
-                           USERS, cal=CAL) == []
+    assert (
+        due_escalations(
+            case(State.ROOT_CAUSE), [held], MON_9 + timedelta(days=30), set(), USERS, cal=CAL
+        )
+        == []
+    )
 
 
 # ---------------------------------------------------------------- who
@@ -136,8 +180,7 @@ def test_the_holder_of_the_reply_step_is_whoever_the_case_waits_for_now() -> Non
 
 def test_a_receiver_who_is_not_sales_or_is_gone_hands_the_step_to_every_salesperson() -> None:
     assert ids(holders(case(received_by=QA.id), "dispatch", USERS)) == [SALES.id, OTHER_SALES.id]
-    assert ids(holders(case(received_by=GONE.id), "dispatch", USERS)) == [
-        SALES.id, OTHER_SALES.id]
+    assert ids(holders(case(received_by=GONE.id), "dispatch", USERS)) == [SALES.id, OTHER_SALES.id]
 
 
 def test_a_manager_is_management_of_the_same_department_else_the_matching_title() -> None:
@@ -153,31 +196,40 @@ def test_a_manager_is_management_of_the_same_department_else_the_matching_title(
 def test_recipients_are_listed_once_and_inactive_users_never() -> None:
     lvl = Level(1.0, ("holders", "managers", "sales_manager"))
     assert ids(escalation.recipients(lvl, case(received_by=GONE.id), "dispatch", USERS)) == [
-        SALES.id, OTHER_SALES.id, SM.id]
+        SALES.id,
+        OTHER_SALES.id,
+        SM.id,
+    ]
 
 
 # ---------------------------------------------------------------- the setting
 
 
 def test_levels_are_stored_checked_and_read_back() -> None:
-    rows = escalation.check_levels([Level(1, ("managers", "holders")),
-                                    Level(3, ("chairman",))])
-    assert rows == [{"multiple": 1, "to": ["holders", "managers"]},
-                    {"multiple": 3, "to": ["chairman"]}]
-    assert escalation.levels_from(rows) == (Level(1.0, ("holders", "managers")),
-                                            Level(3.0, ("chairman",)))
+    rows = escalation.check_levels([Level(1, ("managers", "holders")), Level(3, ("chairman",))])
+    assert rows == [
+        {"multiple": 1, "to": ["holders", "managers"]},
+        {"multiple": 3, "to": ["chairman"]},
+    ]
+    assert escalation.levels_from(rows) == (
+        Level(1.0, ("holders", "managers")),
+        Level(3.0, ("chairman",)),
+    )
     assert escalation.levels_from(None) == DEFAULT_LEVELS
 
 
-@pytest.mark.parametrize("levels, key", [
-    ([Level(2, ("holders",)), Level(2, ("general_manager",))], "err.escalation_multiple"),
-    ([Level(0.5, ("holders",))], "err.escalation_multiple"),
-    ([Level(21, ("holders",))], "err.escalation_multiple"),
-    ([Level(1, ())], "err.escalation_audience"),
-    ([Level(1, ("the_cleaner",))], "err.escalation_audience"),
-    ([], "err.escalation_count"),
-    ([Level(n, ("holders",)) for n in range(1, 7)], "err.escalation_count"),
-])
+@pytest.mark.parametrize(
+    "levels, key",
+    [
+        ([Level(2, ("holders",)), Level(2, ("general_manager",))], "err.escalation_multiple"),
+        ([Level(0.5, ("holders",))], "err.escalation_multiple"),
+        ([Level(21, ("holders",))], "err.escalation_multiple"),
+        ([Level(1, ())], "err.escalation_audience"),
+        ([Level(1, ("the_cleaner",))], "err.escalation_audience"),
+        ([], "err.escalation_count"),
+        ([Level(n, ("holders",)) for n in range(1, 7)], "err.escalation_count"),
+    ],
+)
 def test_bad_levels_are_refused_with_a_reason(levels: list[Level], key: str) -> None:
     with pytest.raises(InvalidInput) as err:
         escalation.check_levels(levels)
@@ -187,7 +239,8 @@ def test_bad_levels_are_refused_with_a_reason(levels: list[Level], key: str) -> 
 def test_the_overdue_line_names_the_step_in_the_readers_language() -> None:
     assert "回复客户" in t("notify.overdue", "zh", number="KS1", step="reply", level=2)
     assert "“Reply to the customer” is overdue (escalation level 2)" in t(
-        "notify.overdue", "en", number="KS1", step="reply", level=2)
+        "notify.overdue", "en", number="KS1", step="reply", level=2
+    )
 
 
 # ---------------------------------------------------------------- the job (services, fakes)
@@ -195,34 +248,43 @@ def test_the_overdue_line_names_the_step_in_the_readers_language() -> None:
 
 @pytest.fixture
 def people(make_user: MakeUser, admin: User) -> dict[str, User]:
-    return {"sales": make_user("sally", Role.SALES, email="sally@factory.cn"),
-            "sm": make_user("sam", Role.MANAGEMENT, title=Title.SALES_MANAGER,
-                            email="sam@factory.cn"),
-            "gm": make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER)}
+    return {
+        "sales": make_user("sally", Role.SALES, email="sally@factory.cn"),
+        "sm": make_user("sam", Role.MANAGEMENT, title=Title.SALES_MANAGER, email="sam@factory.cn"),
+        "gm": make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER),
+    }
 
 
-def _kinds(kesu: Kesu, who: User) -> list[tuple[str, int]]:
-    return [(n.kind, n.params["level"]) for n in kesu.inbox(who) if n.kind == "overdue"]
+def _kinds(kesu: Context, who: User) -> list[tuple[str, int]]:
+    return [
+        (n.kind, n.params["level"]) for n in uc.worklists.inbox(kesu, who) if n.kind == "overdue"
+    ]
 
 
 def test_the_job_fires_each_level_once_into_the_inboxes(
-        kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User],
-        db: FakeDatabase) -> None:
-    c = kesu.register_complaint(people["sales"], with_(draft, received_at=NOW))
+    kesu: Context,
+    clock: FakeClock,
+    draft: ComplaintDraft,
+    people: dict[str, User],
+    db: FakeDatabase,
+) -> None:
+    c = uc.complaints.register_complaint(kesu, people["sales"], with_(draft, received_at=NOW))
     assert c.due_at == NOW + timedelta(hours=1)  # dispatch: 1 working hour (10:00 → 11:00)
     clock.set(NOW + timedelta(minutes=59))
-    assert kesu.escalate_overdue() == 0
+    assert uc.channels.escalate_overdue(kesu) == 0
     clock.set(NOW + timedelta(hours=1))
-    assert kesu.escalate_overdue() == 1
-    assert kesu.escalate_overdue() == 0
+    assert uc.channels.escalate_overdue(kesu) == 1
+    assert uc.channels.escalate_overdue(kesu) == 0
     assert _kinds(kesu, people["sales"]) == _kinds(kesu, people["sm"]) == [("overdue", 1)]
     assert _kinds(kesu, people["gm"]) == []
-    [note] = kesu.inbox(people["sm"])
-    assert (note.complaint_id, note.params) == (c.id, {"number": c.number, "step": "dispatch",
-                                                       "level": 1})
+    [note] = uc.worklists.inbox(kesu, people["sm"])
+    assert (note.complaint_id, note.params) == (
+        c.id,
+        {"number": c.number, "step": "dispatch", "level": 1},
+    )
     clock.set(NOW + timedelta(hours=2))
-    assert kesu.escalate_overdue() == 1
-    assert kesu.escalate_overdue() == 0
+    assert uc.channels.escalate_overdue(kesu) == 1
+    assert uc.channels.escalate_overdue(kesu) == 0
     assert _kinds(kesu, people["gm"]) == [("overdue", 2)]
     assert _kinds(kesu, people["sales"]) == [("overdue", 1)]
     with db() as uow:
@@ -231,36 +293,56 @@ def test_the_job_fires_each_level_once_into_the_inboxes(
 
 
 def test_old_cases_already_escalated_do_not_hide_newer_overdue_ones(
-        kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User]) -> None:
+    kesu: Context, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User]
+) -> None:
     """The job reads the overdue cases a batch at a time, oldest due first."""
-    old = [kesu.register_complaint(people["sales"], with_(draft, received_at=NOW))
-           for _ in range(3)]
+    old = [
+        uc.complaints.register_complaint(kesu, people["sales"], with_(draft, received_at=NOW))
+        for _ in range(3)
+    ]
     clock.set(NOW + timedelta(hours=2))
-    assert kesu.escalate_overdue(limit=2) == 2 * len(old)  # levels 1 and 2 of each
-    late = kesu.register_complaint(people["sales"], with_(draft, received_at=clock()))
+    assert uc.channels.escalate_overdue(kesu, limit=2) == 2 * len(old)  # levels 1 and 2 of each
+    late = uc.complaints.register_complaint(
+        kesu, people["sales"], with_(draft, received_at=clock())
+    )
     clock.set(clock() + timedelta(hours=1))
-    assert kesu.escalate_overdue(limit=2) == 1  # the newest case, behind two full batches
-    assert any(n.complaint_id == late.id for n in kesu.inbox(people["sm"]))
+    assert (
+        uc.channels.escalate_overdue(kesu, limit=2) == 1
+    )  # the newest case, behind two full batches
+    assert any(n.complaint_id == late.id for n in uc.worklists.inbox(kesu, people["sm"]))
 
 
 def test_the_job_leaves_a_case_alone_once_the_step_is_done(
-        kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User]) -> None:
-    c = kesu.register_complaint(people["sales"], with_(draft, received_at=NOW,
-                                                       severity_proposed=Severity.C))
-    kesu.dispatch(people["sales"], c.id or 0, c.version)
+    kesu: Context, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User]
+) -> None:
+    c = uc.complaints.register_complaint(
+        kesu, people["sales"], with_(draft, received_at=NOW, severity_proposed=Severity.C)
+    )
+    uc.investigation.dispatch(kesu, people["sales"], c.id or 0, c.version)
     clock.set(NOW + timedelta(hours=3))
-    assert kesu.escalate_overdue() == 0  # the reply step (3 working days) is not due
+    assert uc.channels.escalate_overdue(kesu) == 0  # the reply step (3 working days) is not due
 
 
 def test_overdue_also_goes_to_the_configured_channels(
-        kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User],
-        admin: User, db: FakeDatabase) -> None:
-    kesu.set_channels(admin, ChannelConfig(smtp_host="smtp.factory.cn",
-                                           mail_from="kesu@factory.cn",
-                                           wecom_url="https://qyapi.example/send?key=1"))
-    c = kesu.register_complaint(people["sales"], with_(draft, received_at=NOW))
+    kesu: Context,
+    clock: FakeClock,
+    draft: ComplaintDraft,
+    people: dict[str, User],
+    admin: User,
+    db: FakeDatabase,
+) -> None:
+    uc.channels.set_channels(
+        kesu,
+        admin,
+        ChannelConfig(
+            smtp_host="smtp.factory.cn",
+            mail_from="kesu@factory.cn",
+            wecom_url="https://qyapi.example/send?key=1",
+        ),
+    )
+    c = uc.complaints.register_complaint(kesu, people["sales"], with_(draft, received_at=NOW))
     clock.set(NOW + timedelta(hours=3))
-    assert kesu.escalate_overdue() == 2
+    assert uc.channels.escalate_overdue(kesu) == 2
     with db() as uow:
         items = uow.outbox.recent(("pending",), 50)
     by_channel: dict[str, list[str]] = {}
@@ -274,28 +356,41 @@ def test_overdue_also_goes_to_the_configured_channels(
 
 
 def test_only_admin_sets_the_levels_and_the_job_uses_them(
-        kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User],
-        admin: User) -> None:
+    kesu: Context, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User], admin: User
+) -> None:
     with pytest.raises(NotAllowed):
-        kesu.set_escalation_levels(people["sm"], [Level(1, ("holders",))])
-    kesu.set_escalation_levels(admin, [Level(1.5, ("general_manager",))])
-    assert kesu.escalation_levels() == (Level(1.5, ("general_manager",)),)
-    kesu.register_complaint(people["sales"], with_(draft, received_at=NOW))
+        uc.channels.set_escalation_levels(kesu, people["sm"], [Level(1, ("holders",))])
+    uc.channels.set_escalation_levels(kesu, admin, [Level(1.5, ("general_manager",))])
+    assert uc.channels.escalation_levels(kesu) == (Level(1.5, ("general_manager",)),)
+    uc.complaints.register_complaint(kesu, people["sales"], with_(draft, received_at=NOW))
     clock.set(NOW + timedelta(hours=1))
-    assert kesu.escalate_overdue() == 0
+    assert uc.channels.escalate_overdue(kesu) == 0
     clock.set(NOW + timedelta(minutes=90))
-    assert kesu.escalate_overdue() == 1
+    assert uc.channels.escalate_overdue(kesu) == 1
     assert _kinds(kesu, people["gm"]) == [("overdue", 1)]
     assert _kinds(kesu, people["sales"]) == []
 
 
 def test_production_holders_and_their_department_manager_hear_of_an_overdue_analysis(
-        kesu: Kesu, admin: User, make_user: MakeUser) -> None:
-    dept = kesu.save_reference(admin, Department(0, "MFG", "制造部", "Manufacturing"))
+    kesu: Context, admin: User, make_user: MakeUser
+) -> None:
+    dept = uc.reference.save_reference(kesu, admin, Department(0, "MFG", "制造部", "Manufacturing"))
     peng = make_user("peng", Role.PRODUCTION, department_id=dept)
     boss = make_user("mo", Role.MANAGEMENT, department_id=dept)
-    users = kesu.list_users(admin)
-    cf = CaseFile(Complaint(1, "KS1", NOW, Channel.PHONE, admin.id, Kind.COMPLAINT, 1, "x",
-                            state=State.ROOT_CAUSE, responsible_department_id=dept))
+    users = uc.accounts.list_users(kesu, admin)
+    cf = CaseFile(
+        Complaint(
+            1,
+            "KS1",
+            NOW,
+            Channel.PHONE,
+            admin.id,
+            Kind.COMPLAINT,
+            1,
+            "x",
+            state=State.ROOT_CAUSE,
+            responsible_department_id=dept,
+        )
+    )
     who = escalation.recipients(DEFAULT_LEVELS[0], cf, "reply", users)
     assert [u.id for u in who] == sorted([peng.id, boss.id])

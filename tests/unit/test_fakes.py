@@ -8,9 +8,11 @@ import pytest
 from core.errors import StaleCase
 from core.model import Customer, Event
 from core.ports import BlobStore, Clock, PasswordHasher, UnitOfWork, UowFactory
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.unit.conftest import NOW
 from tests.unit.fakes import FakeBlobs, FakeClock, FakeDatabase, FakeHasher
+from core import usecases as uc
 
 
 def test_fakes_satisfy_the_ports(db: FakeDatabase) -> None:
@@ -65,8 +67,8 @@ def test_serials_count_per_period(db: FakeDatabase) -> None:
 
 
 def test_save_checks_the_version(
-        kesu: Kesu, sales: object, draft: ComplaintDraft, db: FakeDatabase) -> None:
-    c = kesu.register_complaint(sales, draft)  # type: ignore[arg-type]
+        kesu: Context, sales: object, draft: ComplaintDraft, db: FakeDatabase) -> None:
+    c = uc.complaints.register_complaint(kesu, sales, draft)  # type: ignore[arg-type]
     with db(write=True) as uow:
         with pytest.raises(StaleCase):
             uow.complaints.save(replace(c, lot="X", version=3), expected_version=2)
@@ -78,8 +80,8 @@ def test_save_checks_the_version(
 
 
 def test_objects_read_from_a_repo_are_copies(
-        kesu: Kesu, sales: object, draft: ComplaintDraft, db: FakeDatabase) -> None:
-    c = kesu.register_complaint(sales, draft)  # type: ignore[arg-type]
+        kesu: Context, sales: object, draft: ComplaintDraft, db: FakeDatabase) -> None:
+    c = uc.complaints.register_complaint(kesu, sales, draft)  # type: ignore[arg-type]
     with db() as uow:
         got = uow.complaints.get(c.id or 0)
         assert got is not None

@@ -1,5 +1,7 @@
-"""Importing an old Excel register (docs/procedure.md §10): the mapping guess, the parsing of the usual Excel
+"""Importing an old Excel register (docs/procedure.md §10): the mapping guess, the parsing of the
+usual Excel
 forms, the row-by-row check, and the import through the services on the in-memory fakes."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,34 +14,101 @@ import pytest
 
 from core.errors import InvalidInput, NotAllowed
 from core.importing import (
-    MAPPING_KEY, Known, Options, Table, guess_mapping, normal_number, parse_amount, parse_date,
-    parse_qty, parse_severity, parse_status, remember, report_rows, validate,
+    MAPPING_KEY,
+    Known,
+    Options,
+    Table,
+    guess_mapping,
+    normal_number,
+    parse_amount,
+    parse_date,
+    parse_qty,
+    parse_severity,
+    parse_status,
+    remember,
+    report_rows,
+    validate,
 )
 from core.model import (
     CaseFile,
-    Category, Channel, Customer, Department, Kind, Role, Severity, State, Title, User,
+    Category,
+    Channel,
+    Customer,
+    Department,
+    Kind,
+    Role,
+    Severity,
+    State,
+    Title,
+    User,
 )
 from core import sla
 from core.rules import numbering
-from core.services import Kesu
+from core.usecases.context import Context
 from tests.unit.conftest import MakeUser
 from tests.unit.fakes import FakeDatabase
+from core import usecases as uc
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 10)
-HEADERS = ("投诉编号", "投诉日期", "客户名称", "问题描述", "不良数量", "交货数量", "严重度",
-           "状态", "结案日期", "索赔金额", "不良类型", "责任部门")
-MAPPING = {0: "number", 1: "received_at", 2: "customer", 3: "description", 4: "defective_qty",
-           5: "delivered_qty", 6: "severity", 7: "state", 8: "closed_at", 9: "claimed_amount",
-           10: "defect_type", 11: "responsible_department"}
+HEADERS = (
+    "投诉编号",
+    "投诉日期",
+    "客户名称",
+    "问题描述",
+    "不良数量",
+    "交货数量",
+    "严重度",
+    "状态",
+    "结案日期",
+    "索赔金额",
+    "不良类型",
+    "责任部门",
+)
+MAPPING = {
+    0: "number",
+    1: "received_at",
+    2: "customer",
+    3: "description",
+    4: "defective_qty",
+    5: "delivered_qty",
+    6: "severity",
+    7: "state",
+    8: "closed_at",
+    9: "claimed_amount",
+    10: "defect_type",
+    11: "responsible_department",
+}
 
 
-def row(number: Any = "", received: Any = "2026-03-05", customer: Any = "Acme Electronics",
-        description: Any = "划伤", defective: Any = None, delivered: Any = None,
-        severity: Any = None, status: Any = None, closed: Any = None, amount: Any = None,
-        defect: Any = None, department: Any = None) -> tuple[Any, ...]:
-    return (number, received, customer, description, defective, delivered, severity, status,
-            closed, amount, defect, department)
+def row(
+    number: Any = "",
+    received: Any = "2026-03-05",
+    customer: Any = "Acme Electronics",
+    description: Any = "划伤",
+    defective: Any = None,
+    delivered: Any = None,
+    severity: Any = None,
+    status: Any = None,
+    closed: Any = None,
+    amount: Any = None,
+    defect: Any = None,
+    department: Any = None,
+) -> tuple[Any, ...]:
+    return (
+        number,
+        received,
+        customer,
+        description,
+        defective,
+        delivered,
+        severity,
+        status,
+        closed,
+        amount,
+        defect,
+        department,
+    )
 
 
 def table(*rows: tuple[Any, ...], headers: tuple[str, ...] = HEADERS) -> Table:
@@ -49,9 +118,13 @@ def table(*rows: tuple[Any, ...], headers: tuple[str, ...] = HEADERS) -> Table:
 def known(**kw: Any) -> Known:
     base: dict[str, Any] = dict(
         customers={"acme electronics": (1, "Acme Electronics")},
-        defect_types={"scr": 7, "划伤": 7, "scratch": 7}, departments={"制造部": 3},
-        products={"p-100": ("P-100", "Housing")}, numbers_taken=frozenset({"KS2603-001"}),
-        tz=TZ, today=TODAY)
+        defect_types={"scr": 7, "划伤": 7, "scratch": 7},
+        departments={"制造部": 3},
+        products={"p-100": ("P-100", "Housing")},
+        numbers_taken=frozenset({"KS2603-001"}),
+        tz=TZ,
+        today=TODAY,
+    )
     base.update(kw)
     return Known(**base)
 
@@ -68,26 +141,80 @@ def problems(report: Any) -> list[tuple[int, str, str, str]]:
 
 
 def test_chinese_headers_are_mapped_to_their_fields() -> None:
-    headers = ["序号", "投诉编号", "登记日期", "客户", "型号", "品名", "订单号", "批号", "数量",
-               "不良数量", "不良类型", "投诉内容", "等级", "状态", "结案日期", "责任部门",
-               "原因分析", "纠正措施", "金额"]
+    headers = [
+        "序号",
+        "投诉编号",
+        "登记日期",
+        "客户",
+        "型号",
+        "品名",
+        "订单号",
+        "批号",
+        "数量",
+        "不良数量",
+        "不良类型",
+        "投诉内容",
+        "等级",
+        "状态",
+        "结案日期",
+        "责任部门",
+        "原因分析",
+        "纠正措施",
+        "金额",
+    ]
     got = {headers[i]: f for i, f in guess_mapping(headers).items()}
     assert got == {
-        "投诉编号": "number", "登记日期": "received_at", "客户": "customer",
-        "型号": "product_code", "品名": "product_name", "订单号": "order_no", "批号": "lot",
-        "数量": "delivered_qty", "不良数量": "defective_qty", "不良类型": "defect_type",
-        "投诉内容": "description", "等级": "severity", "状态": "state",
-        "结案日期": "closed_at", "责任部门": "responsible_department",
-        "原因分析": "root_cause", "纠正措施": "reply_text", "金额": "claimed_amount"}
+        "投诉编号": "number",
+        "登记日期": "received_at",
+        "客户": "customer",
+        "型号": "product_code",
+        "品名": "product_name",
+        "订单号": "order_no",
+        "批号": "lot",
+        "数量": "delivered_qty",
+        "不良数量": "defective_qty",
+        "不良类型": "defect_type",
+        "投诉内容": "description",
+        "等级": "severity",
+        "状态": "state",
+        "结案日期": "closed_at",
+        "责任部门": "responsible_department",
+        "原因分析": "root_cause",
+        "纠正措施": "reply_text",
+        "金额": "claimed_amount",
+    }
 
 
 def test_english_headers_with_punctuation_and_units_are_mapped() -> None:
-    headers = ["No.", "Received", "Customer Name", "Product", "Order", "Lot", "Defect",
-               "Description", "Status", "Closed", "Root cause", "Claimed (CNY)"]
+    headers = [
+        "No.",
+        "Received",
+        "Customer Name",
+        "Product",
+        "Order",
+        "Lot",
+        "Defect",
+        "Description",
+        "Status",
+        "Closed",
+        "Root cause",
+        "Claimed (CNY)",
+    ]
     got = [guess_mapping(headers).get(i) for i in range(len(headers))]
-    assert got == ["number", "received_at", "customer", "product_code", "order_no", "lot",
-                   "defect_type", "description", "state", "closed_at", "root_cause",
-                   "claimed_amount"]
+    assert got == [
+        "number",
+        "received_at",
+        "customer",
+        "product_code",
+        "order_no",
+        "lot",
+        "defect_type",
+        "description",
+        "state",
+        "closed_at",
+        "root_cause",
+        "claimed_amount",
+    ]
 
 
 def test_a_header_containing_a_synonym_is_guessed_and_unknown_ones_are_left_out() -> None:
@@ -126,37 +253,51 @@ def test_two_columns_for_one_field_are_refused() -> None:
 # ---------------------------------------------------------------- parsing cells
 
 
-@pytest.mark.parametrize("value, expected", [
-    (datetime(2024, 3, 5), date(2024, 3, 5)),
-    (datetime(2024, 3, 5, 14, 30), datetime(2024, 3, 5, 14, 30)),
-    (date(2024, 3, 5), date(2024, 3, 5)),
-    ("2024-03-05", date(2024, 3, 5)),
-    ("2024/3/5", date(2024, 3, 5)),
-    ("2024.3.5", date(2024, 3, 5)),
-    ("2024年3月5日", date(2024, 3, 5)),
-    ("2024 年 3 月 5 号", date(2024, 3, 5)),
-    ("２０２４－０３－０５", date(2024, 3, 5)),  # full-width digits from a Chinese IME
-    ("20240305", date(2024, 3, 5)),
-    (20240305, date(2024, 3, 5)),
-    ("2024-03-05 09:15", datetime(2024, 3, 5, 9, 15)),
-    ("2024年3月5日 9:15", datetime(2024, 3, 5, 9, 15)),
-    (45356, date(2024, 3, 5)),  # an Excel serial number in a cell formatted as a number
-    (45356.5, datetime(2024, 3, 5, 12, 0)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (datetime(2024, 3, 5), date(2024, 3, 5)),
+        (datetime(2024, 3, 5, 14, 30), datetime(2024, 3, 5, 14, 30)),
+        (date(2024, 3, 5), date(2024, 3, 5)),
+        ("2024-03-05", date(2024, 3, 5)),
+        ("2024/3/5", date(2024, 3, 5)),
+        ("2024.3.5", date(2024, 3, 5)),
+        ("2024年3月5日", date(2024, 3, 5)),
+        ("2024 年 3 月 5 号", date(2024, 3, 5)),
+        ("２０２４－０３－０５", date(2024, 3, 5)),  # full-width digits from a Chinese IME
+        ("20240305", date(2024, 3, 5)),
+        (20240305, date(2024, 3, 5)),
+        ("2024-03-05 09:15", datetime(2024, 3, 5, 9, 15)),
+        ("2024年3月5日 9:15", datetime(2024, 3, 5, 9, 15)),
+        (45356, date(2024, 3, 5)),  # an Excel serial number in a cell formatted as a number
+        (45356.5, datetime(2024, 3, 5, 12, 0)),
+    ],
+)
 def test_the_usual_excel_date_forms_are_read(value: Any, expected: Any) -> None:
     assert parse_date(value) == expected
 
 
-@pytest.mark.parametrize("value", ["2024-02-30", "5/3/2024", "下周", "", True, time(9, 0),
-                                   "2024-13-01", -3])
+@pytest.mark.parametrize(
+    "value", ["2024-02-30", "5/3/2024", "下周", "", True, time(9, 0), "2024-13-01", -3]
+)
 def test_what_is_not_a_date_is_refused(value: Any) -> None:
     with pytest.raises(ValueError):
         parse_date(value)
 
 
-@pytest.mark.parametrize("value, expected", [
-    (12, 12), (12.0, 12), ("1,200", 1200), ("12 pcs", 12), ("12件", 12), ("0", 0),
-    (Decimal("5"), 5), ("３０", 30)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (12, 12),
+        (12.0, 12),
+        ("1,200", 1200),
+        ("12 pcs", 12),
+        ("12件", 12),
+        ("0", 0),
+        (Decimal("5"), 5),
+        ("３０", 30),
+    ],
+)
 def test_quantities_are_whole_numbers(value: Any, expected: int) -> None:
     assert parse_qty(value) == expected
 
@@ -167,10 +308,18 @@ def test_negative_fractional_or_text_quantities_are_refused(value: Any) -> None:
         parse_qty(value)
 
 
-@pytest.mark.parametrize("value, expected", [
-    (300, Decimal("300.00")), (1234.56, Decimal("1234.56")), ("1,200.50", Decimal("1200.50")),
-    ("¥300", Decimal("300.00")), ("300元", Decimal("300.00")), ("RMB 88", Decimal("88.00")),
-    (Decimal("0.1"), Decimal("0.10"))])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (300, Decimal("300.00")),
+        (1234.56, Decimal("1234.56")),
+        ("1,200.50", Decimal("1200.50")),
+        ("¥300", Decimal("300.00")),
+        ("300元", Decimal("300.00")),
+        ("RMB 88", Decimal("88.00")),
+        (Decimal("0.1"), Decimal("0.10")),
+    ],
+)
 def test_amounts_are_decimal_never_float(value: Any, expected: Decimal) -> None:
     got = parse_amount(value)
     assert got == expected and isinstance(got, Decimal)
@@ -183,10 +332,21 @@ def test_bad_amounts_are_refused(value: Any) -> None:
         parse_amount(value)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("A", Severity.A), ("b", Severity.B), ("A级", Severity.A), ("C 轻微", Severity.C),
-    ("严重", Severity.A), ("一般", Severity.B), ("轻微", Severity.C), ("建议", Severity.D),
-    ("Critical", Severity.A), ("minor", Severity.C)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("A", Severity.A),
+        ("b", Severity.B),
+        ("A级", Severity.A),
+        ("C 轻微", Severity.C),
+        ("严重", Severity.A),
+        ("一般", Severity.B),
+        ("轻微", Severity.C),
+        ("建议", Severity.D),
+        ("Critical", Severity.A),
+        ("minor", Severity.C),
+    ],
+)
 def test_severity_letters_and_words(value: str, expected: Severity) -> None:
     assert parse_severity(value) == expected
 
@@ -197,9 +357,19 @@ def test_unknown_severities_are_refused(value: str) -> None:
         parse_severity(value)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("已结案", True), ("结案", True), ("Closed", True), ("处理中", False), ("未结案", False),
-    ("open", False), ("调查中", False), ("搁置", None)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("已结案", True),
+        ("结案", True),
+        ("Closed", True),
+        ("处理中", False),
+        ("未结案", False),
+        ("open", False),
+        ("调查中", False),
+        ("搁置", None),
+    ],
+)
 def test_status_words(value: str, expected: bool | None) -> None:
     assert parse_status(value) is expected
 
@@ -214,8 +384,22 @@ def test_numbers_in_kesu_form_are_written_in_capitals_others_kept_as_given() -> 
 
 
 def test_a_clean_row_gives_typed_values_and_no_problem() -> None:
-    report = check(row("KS2603-009", "2026/3/5", " acme  electronics ", "外壳划伤", 12, "500",
-                       "B", "已结案", "2026年3月9日", "1,200.5", "划伤", "制造部"))
+    report = check(
+        row(
+            "KS2603-009",
+            "2026/3/5",
+            " acme  electronics ",
+            "外壳划伤",
+            12,
+            "500",
+            "B",
+            "已结案",
+            "2026年3月9日",
+            "1,200.5",
+            "划伤",
+            "制造部",
+        )
+    )
     assert report.problems == []
     plan = report.rows[0]
     assert plan.ok and plan.closed and plan.number == "KS2603-009"
@@ -229,7 +413,10 @@ def test_a_clean_row_gives_typed_values_and_no_problem() -> None:
     assert v["severity_proposed"] == Severity.B
     assert v["responsible_department_id"] == 3
     assert (v["kind"], v["channel"], v["category"]) == (
-        Kind.COMPLAINT, Channel.PHONE, Category.QUALITY)
+        Kind.COMPLAINT,
+        Channel.PHONE,
+        Category.QUALITY,
+    )
 
 
 def test_required_fields_missing_are_errors_in_excel_row_and_column_terms() -> None:
@@ -237,25 +424,30 @@ def test_required_fields_missing_are_errors_in_excel_row_and_column_terms() -> N
     assert problems(report) == [
         (2, "投诉日期", "error", "imp.err.required"),
         (3, "客户名称", "error", "imp.err.required"),
-        (4, "问题描述", "error", "imp.err.required")]
+        (4, "问题描述", "error", "imp.err.required"),
+    ]
     assert report.error_rows == 3 and report.clean == []
 
 
 def test_each_bad_value_is_reported_with_its_column_and_value() -> None:
-    report = check(row(received="03/05/2026", defective=-2, delivered="很多", severity="E",
-                       amount="三百"))
+    report = check(
+        row(received="03/05/2026", defective=-2, delivered="很多", severity="E", amount="三百")
+    )
     assert {(p.column, p.key, p.value) for p in report.problems} == {
         ("投诉日期", "imp.err.date", "03/05/2026"),
         ("不良数量", "imp.err.quantity", "-2"),
         ("交货数量", "imp.err.quantity", "很多"),
         ("严重度", "imp.err.severity", "E"),
-        ("索赔金额", "imp.err.amount", "三百")}
+        ("索赔金额", "imp.err.amount", "三百"),
+    }
 
 
 def test_future_dates_and_closing_before_receiving_are_errors() -> None:
     report = check(row(received="2026-12-01"), row(received="2026-03-05", closed="2026-03-01"))
-    assert problems(report) == [(2, "投诉日期", "error", "imp.err.future"),
-                                (3, "结案日期", "error", "imp.err.closed_before_received")]
+    assert problems(report) == [
+        (2, "投诉日期", "error", "imp.err.future"),
+        (3, "结案日期", "error", "imp.err.closed_before_received"),
+    ]
 
 
 def test_more_defective_than_delivered_is_an_error() -> None:
@@ -271,16 +463,20 @@ def test_closed_without_a_closed_date_is_an_error_and_a_closed_date_closes_the_c
 
 def test_open_status_with_a_closed_date_is_imported_closed_with_a_warning() -> None:
     report = check(row(status="处理中", closed="2026-03-09"), row(status="搁置"))
-    assert problems(report) == [(2, "状态", "warning", "imp.warn.open_with_closed_date"),
-                                (3, "状态", "warning", "imp.warn.status_unknown")]
+    assert problems(report) == [
+        (2, "状态", "warning", "imp.warn.open_with_closed_date"),
+        (3, "状态", "warning", "imp.warn.status_unknown"),
+    ]
     assert [r.closed for r in report.rows] == [True, False]
     assert report.clean == report.rows  # warnings do not stop a row
 
 
 def test_a_number_in_kesu_already_or_twice_in_the_file_is_an_error() -> None:
     report = check(row("KS2603-001"), row("OLD-7"), row("old-7"), row("OLD-7"))
-    assert problems(report) == [(2, "投诉编号", "error", "imp.err.number_taken"),
-                                (5, "投诉编号", "error", "imp.err.number_twice")]
+    assert problems(report) == [
+        (2, "投诉编号", "error", "imp.err.number_taken"),
+        (5, "投诉编号", "error", "imp.err.number_twice"),
+    ]
     twice = report.problems[1]
     assert twice.params == {"number": "OLD-7", "first": 3}
     assert [r.number for r in report.rows] == ["KS2603-001", "OLD-7", "old-7", "OLD-7"]
@@ -305,10 +501,12 @@ def test_numbers_of_old_registers_in_their_usual_forms_are_kept(number: str) -> 
 def test_an_unknown_customer_is_an_error_unless_the_user_asks_to_create_it() -> None:
     refused = check(row(customer="新客户"), row(customer="新客户"))
     assert [p.key for p in refused.problems] == ["imp.err.unknown_customer"] * 2
-    offered = check(row(customer="新客户"), row(customer=" 新客户"),
-                    options=Options(create_customers=True))
+    offered = check(
+        row(customer="新客户"), row(customer=" 新客户"), options=Options(create_customers=True)
+    )
     assert [(p.level, p.key) for p in offered.problems] == [
-        ("note", "imp.note.customer_created")] * 2
+        ("note", "imp.note.customer_created")
+    ] * 2
     assert offered.new_customers == ["新客户"]  # once, however many rows name it
     assert len(offered.clean) == 2
 
@@ -323,10 +521,17 @@ def test_an_unknown_defect_type_is_kept_as_text_or_created() -> None:
 
 
 def test_a_known_product_fills_in_the_code_or_the_name() -> None:
-    t = Table(("日期", "客户", "内容", "料号"), ((2, ("2026-03-05", "Acme Electronics", "x",
-                                                  "p-100")),), "f.xlsx")
-    report = validate(t, {0: "received_at", 1: "customer", 2: "description", 3: "product_code"},
-                      known(), Options())
+    t = Table(
+        ("日期", "客户", "内容", "料号"),
+        ((2, ("2026-03-05", "Acme Electronics", "x", "p-100")),),
+        "f.xlsx",
+    )
+    report = validate(
+        t,
+        {0: "received_at", 1: "customer", 2: "description", 3: "product_code"},
+        known(),
+        Options(),
+    )
     assert report.rows[0].values["product_name"] == "Housing"
     assert report.rows[0].values["product_code"] == "p-100"  # as given
 
@@ -345,8 +550,13 @@ def test_the_report_reads_in_chinese_and_english() -> None:
     (zh,) = report_rows(report, "zh")
     (en,) = report_rows(report, "en")
     assert zh == (2, "投诉编号", "错误", "编号 KS2603-001 在系统中已存在。", "KS2603-001")
-    assert en == (2, "投诉编号", "Error", "The number KS2603-001 exists in kesu already.",
-                  "KS2603-001")
+    assert en == (
+        2,
+        "投诉编号",
+        "Error",
+        "The number KS2603-001 exists in kesu already.",
+        "KS2603-001",
+    )
 
 
 # ---------------------------------------------------------------- the service (fakes)
@@ -358,8 +568,8 @@ def qa_manager(make_user: MakeUser) -> User:
 
 
 @pytest.fixture
-def refs(kesu: Kesu, admin: User, customer_id: int, defect_id: int) -> None:
-    kesu.save_reference(admin, Department(0, "PROD", "制造部", "Production"))
+def refs(kesu: Context, admin: User, customer_id: int, defect_id: int) -> None:
+    uc.reference.save_reference(kesu, admin, Department(0, "PROD", "制造部", "Production"))
 
 
 def register_table(*rows: tuple[Any, ...]) -> Table:
@@ -367,26 +577,38 @@ def register_table(*rows: tuple[Any, ...]) -> Table:
 
 
 def test_only_an_administrator_or_the_qa_manager_may_import(
-        kesu: Kesu, admin: User, qa_manager: User, qa: User, manager: User, refs: None) -> None:
+    kesu: Context, admin: User, qa_manager: User, qa: User, manager: User, refs: None
+) -> None:
     t = register_table(row())
-    assert kesu.check_import(admin, t, MAPPING, Options()).clean
-    assert kesu.check_import(qa_manager, t, MAPPING, Options()).clean
+    assert uc.importing.check_import(kesu, admin, t, MAPPING, Options()).clean
+    assert uc.importing.check_import(kesu, qa_manager, t, MAPPING, Options()).clean
     for who in (qa, manager):
-        assert not kesu.may_import(who)
+        assert not uc.importing.may_import(kesu, who)
         with pytest.raises(NotAllowed):
-            kesu.check_import(who, t, MAPPING, Options())
+            uc.importing.check_import(kesu, who, t, MAPPING, Options())
         with pytest.raises(NotAllowed):
-            kesu.run_import(who, t, MAPPING, Options())
+            uc.importing.run_import(kesu, who, t, MAPPING, Options())
 
 
 def test_a_clean_register_is_imported_with_its_numbers_dates_and_events(
-        kesu: Kesu, admin: User, db: FakeDatabase, refs: None) -> None:
+    kesu: Context, admin: User, db: FakeDatabase, refs: None
+) -> None:
     t = register_table(
-        row("KS2603-007", "2026-03-02", description="外壳划伤", severity="A", status="已结案",
-            closed="2026-03-06", amount="300", defect="SCR", department="制造部"),
+        row(
+            "KS2603-007",
+            "2026-03-02",
+            description="外壳划伤",
+            severity="A",
+            status="已结案",
+            closed="2026-03-06",
+            amount="300",
+            defect="SCR",
+            department="制造部",
+        ),
         row("OLD-2025-17", "2025/12/1", description="包装破损", severity="轻微"),
-        row("", "2026年3月20日", description="颜色偏差"))
-    result = kesu.run_import(admin, t, MAPPING, Options())
+        row("", "2026年3月20日", description="颜色偏差"),
+    )
+    result = uc.importing.run_import(kesu, admin, t, MAPPING, Options())
     assert (result.imported, result.skipped, result.closed) == (3, 0, 1)
     by_number = {c.number: c for c in db.data.complaints.values()}
     assert set(by_number) == {"KS2603-007", "OLD-2025-17", "KS2603-008"}
@@ -415,38 +637,42 @@ def test_a_clean_register_is_imported_with_its_numbers_dates_and_events(
 
 
 def test_open_imported_cases_start_their_clocks_at_the_import_not_when_received(
-        kesu: Kesu, admin: User, db: FakeDatabase, refs: None) -> None:
+    kesu: Context, admin: User, db: FakeDatabase, refs: None
+) -> None:
     """A months-old open case from the register is not overdue (nor escalated) on arrival;
     a case logged in kesu with the same received date is."""
     t = register_table(row("OLD-2025-17", "2025/12/1", description="包装破损", severity="轻微"))
-    kesu.run_import(admin, t, MAPPING, Options())
+    uc.importing.run_import(kesu, admin, t, MAPPING, Options())
     imported = next(iter(db.data.complaints.values()))
     now = kesu.clock()
     assert imported.due_step == "dispatch"
     assert imported.due_at is not None and now < imported.due_at < now + timedelta(days=3)
-    assert kesu.escalate_overdue() == 0
+    assert uc.channels.escalate_overdue(kesu) == 0
     assert sla.open_steps(CaseFile(imported), []) == [("dispatch", imported.created_at)]
     logged_then = replace(imported, imported=False)  # the same case logged in kesu back then
     assert sla.open_steps(CaseFile(logged_then), []) == [("dispatch", imported.received_at)]
 
 
 def test_new_registrations_never_meet_an_imported_number(
-        kesu: Kesu, admin: User, sales: User, db: FakeDatabase, refs: None,
-        draft: Any) -> None:
+    kesu: Context, admin: User, sales: User, db: FakeDatabase, refs: None, draft: Any
+) -> None:
     period = numbering.period_of(datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc), TZ)
-    kesu.run_import(admin, register_table(row(f"KS{period}-041", "2026-11-02")), MAPPING,
-                    Options())
-    new = kesu.register_complaint(sales, draft)
+    uc.importing.run_import(
+        kesu, admin, register_table(row(f"KS{period}-041", "2026-11-02")), MAPPING, Options()
+    )
+    new = uc.complaints.register_complaint(kesu, sales, draft)
     assert new.number == f"KS{period}-042"
 
 
-def test_any_error_and_nothing_is_written(kesu: Kesu, admin: User, db: FakeDatabase,
-                                          refs: None) -> None:
+def test_any_error_and_nothing_is_written(
+    kesu: Context, admin: User, db: FakeDatabase, refs: None
+) -> None:
     before = db.commits
-    t = register_table(row("KS2603-020", customer="新客户"), row("KS2603-021"),
-                       row(received="昨天"))
+    t = register_table(
+        row("KS2603-020", customer="新客户"), row("KS2603-021"), row(received="昨天")
+    )
     with pytest.raises(InvalidInput) as e:
-        kesu.run_import(admin, t, MAPPING, Options(create_customers=True))
+        uc.importing.run_import(kesu, admin, t, MAPPING, Options(create_customers=True))
     assert e.value.key == "imp.err.not_clean" and e.value.params == {"n": 1}
     assert db.commits == before
     assert db.data.complaints == {} and db.data.counters == {}
@@ -454,10 +680,14 @@ def test_any_error_and_nothing_is_written(kesu: Kesu, admin: User, db: FakeDatab
 
 
 def test_clean_rows_only_imports_the_good_rows_and_counts_the_others(
-        kesu: Kesu, admin: User, db: FakeDatabase, refs: None) -> None:
-    t = register_table(row("KS2603-020", customer="新客户"), row("KS2603-021", severity="Z"),
-                       row(received="昨天"))
-    result = kesu.run_import(admin, t, MAPPING, Options(create_customers=True, clean_only=True))
+    kesu: Context, admin: User, db: FakeDatabase, refs: None
+) -> None:
+    t = register_table(
+        row("KS2603-020", customer="新客户"), row("KS2603-021", severity="Z"), row(received="昨天")
+    )
+    result = uc.importing.run_import(
+        kesu, admin, t, MAPPING, Options(create_customers=True, clean_only=True)
+    )
     assert (result.imported, result.skipped, result.new_customers) == (1, 2, 1)
     (c,) = db.data.complaints.values()
     assert c.number == "KS2603-020"
@@ -465,38 +695,46 @@ def test_clean_rows_only_imports_the_good_rows_and_counts_the_others(
 
 
 def test_clean_rows_only_with_no_clean_row_imports_nothing(
-        kesu: Kesu, admin: User, db: FakeDatabase, refs: None) -> None:
+    kesu: Context, admin: User, db: FakeDatabase, refs: None
+) -> None:
     with pytest.raises(InvalidInput) as e:
-        kesu.run_import(admin, register_table(row(received=None)), MAPPING,
-                        Options(clean_only=True))
+        uc.importing.run_import(
+            kesu, admin, register_table(row(received=None)), MAPPING, Options(clean_only=True)
+        )
     assert e.value.key == "imp.err.nothing_clean"
     assert db.data.complaints == {}
 
 
-def test_missing_defect_types_are_created_when_asked(kesu: Kesu, admin: User,
-                                                     db: FakeDatabase, refs: None) -> None:
+def test_missing_defect_types_are_created_when_asked(
+    kesu: Context, admin: User, db: FakeDatabase, refs: None
+) -> None:
     t = register_table(row(defect="气泡"), row(defect="气泡"), row(defect="划伤"))
-    result = kesu.run_import(admin, t, MAPPING, Options(create_defect_types=True))
+    result = uc.importing.run_import(kesu, admin, t, MAPPING, Options(create_defect_types=True))
     assert result.new_defect_types == 1
     ids = [c.defect_type_id for c in db.data.complaints.values()]
     assert ids[0] == ids[1] and ids[0] is not None and ids[2] != ids[0]
 
 
-def test_the_chosen_mapping_is_remembered_for_the_next_file(kesu: Kesu, admin: User,
-                                                            db: FakeDatabase,
-                                                            refs: None) -> None:
+def test_the_chosen_mapping_is_remembered_for_the_next_file(
+    kesu: Context, admin: User, db: FakeDatabase, refs: None
+) -> None:
     headers = ("单据", "日期", "客户名称", "异常情况")
     t = Table(headers, ((2, ("A-1", "2026-03-02", "Acme Electronics", "x")),), "f.csv")
-    assert kesu.import_mapping(admin, headers) == {1: "received_at", 2: "customer"}
+    assert uc.importing.import_mapping(kesu, admin, headers) == {1: "received_at", 2: "customer"}
     mapping = {0: "number", 1: "received_at", 2: "customer", 3: "description"}
-    kesu.run_import(admin, t, mapping, Options())
-    assert kesu.import_mapping(admin, headers) == mapping
+    uc.importing.run_import(kesu, admin, t, mapping, Options())
+    assert uc.importing.import_mapping(kesu, admin, headers) == mapping
     assert "异常情况" in (db.data.settings[MAPPING_KEY])
 
 
-def test_checking_writes_nothing(kesu: Kesu, admin: User, db: FakeDatabase, refs: None) -> None:
+def test_checking_writes_nothing(kesu: Context, admin: User, db: FakeDatabase, refs: None) -> None:
     before = db.commits
-    report = kesu.check_import(admin, register_table(row(), row(customer="新")), MAPPING,
-                               Options(create_customers=True))
+    report = uc.importing.check_import(
+        kesu,
+        admin,
+        register_table(row(), row(customer="新")),
+        MAPPING,
+        Options(create_customers=True),
+    )
     assert len(report.clean) == 2 and report.new_customers == ["新"]
     assert db.commits == before

@@ -1,5 +1,7 @@
-"""Lifecycle services on the in-memory fakes (docs/procedure.md §4–6): every transition through the service
+"""Lifecycle services on the in-memory fakes (docs/procedure.md §4–6): every transition through the
+service
 layer, its guards, its loops, approvals, My Tasks, the action panel and the timeline."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,16 +14,36 @@ from typing import Any, TypeVar
 import pytest
 
 from core.errors import InvalidInput, NotAllowed, StaleCase
-from core.lifecycle import CostInput, DispositionInput
+from core.usecases.approval import CostInput
+from core.usecases.approval import DispositionInput
 from core.model import (
-    CapaType, CaseFile, Category, Complaint, ContainmentType, CostCategory, Department,
-    DispositionType, Event, Kind, ReplyMethod, Role, Satisfaction, Severity, SixM, State,
-    StepStatus, Title, User, Validity,
+    CapaType,
+    CaseFile,
+    Category,
+    Complaint,
+    ContainmentType,
+    CostCategory,
+    Department,
+    DispositionType,
+    Event,
+    Kind,
+    ReplyMethod,
+    Role,
+    Satisfaction,
+    Severity,
+    SixM,
+    State,
+    StepStatus,
+    Title,
+    User,
+    Validity,
 )
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from core.workflow import BY_ACTION
 from tests.unit.conftest import NOW, MakeUser, with_
-from tests.unit.fakes import FakeClock, FakeDatabase
+from tests.unit.fakes import FakeClock, FakeDatabase, use_case
+from core import usecases as uc
 
 TODAY = date(2026, 11, 10)  # NOW in Shanghai
 DUE = TODAY + timedelta(days=14)
@@ -30,27 +52,31 @@ T = TypeVar("T")
 
 @dataclass
 class World:
-    kesu: Kesu
+    kesu: Context
     db: FakeDatabase
     clock: FakeClock
     draft: ComplaintDraft
     admin: User
     sales: User
     qa: User
-    prod: User        # production of 制造部, the responsible department
+    prod: User  # production of 制造部, the responsible department
     other_prod: User  # production of another department
     finance: User
-    boss: User        # management without an approval title
-    sm: User          # sales manager
-    gm: User          # general manager
+    boss: User  # management without an approval title
+    sm: User  # sales manager
+    gm: User  # general manager
     chairman: User
-    qam: User         # QA manager
-    press: int        # 制造部
+    qam: User  # QA manager
+    press: int  # 制造部
     paint: int
 
     def signer(self, title: Title) -> User:
-        return {Title.QA_MANAGER: self.qam, Title.SALES_MANAGER: self.sm,
-                Title.GENERAL_MANAGER: self.gm, Title.CHAIRMAN: self.chairman}[title]
+        return {
+            Title.QA_MANAGER: self.qam,
+            Title.SALES_MANAGER: self.sm,
+            Title.GENERAL_MANAGER: self.gm,
+            Title.CHAIRMAN: self.chairman,
+        }[title]
 
     def setting(self, key: str, value: Any) -> None:
         with self.db(write=True) as uow:
@@ -59,21 +85,41 @@ class World:
 
 
 @pytest.fixture
-def w(kesu: Kesu, db: FakeDatabase, clock: FakeClock, draft: ComplaintDraft, admin: User,
-      make_user: MakeUser, sales: User, qa: User, finance: User, manager: User) -> World:
-    press = kesu.save_reference(admin, Department(0, "MFG", "制造部", "Manufacturing"))
-    paint = kesu.save_reference(admin, Department(0, "PNT", "涂装部", "Painting"))
+def w(
+    kesu: Context,
+    db: FakeDatabase,
+    clock: FakeClock,
+    draft: ComplaintDraft,
+    admin: User,
+    make_user: MakeUser,
+    sales: User,
+    qa: User,
+    finance: User,
+    manager: User,
+) -> World:
+    press = uc.reference.save_reference(
+        kesu, admin, Department(0, "MFG", "制造部", "Manufacturing")
+    )
+    paint = uc.reference.save_reference(kesu, admin, Department(0, "PNT", "涂装部", "Painting"))
     return World(
-        kesu, db, clock, with_(draft, received_at=NOW, severity_proposed=Severity.C),
-        admin, sales, qa,
+        kesu,
+        db,
+        clock,
+        with_(draft, received_at=NOW, severity_proposed=Severity.C),
+        admin,
+        sales,
+        qa,
         prod=make_user("peng", Role.PRODUCTION, department_id=press),
         other_prod=make_user("otto", Role.PRODUCTION, department_id=paint),
-        finance=finance, boss=manager,
+        finance=finance,
+        boss=manager,
         sm=make_user("sam", Role.MANAGEMENT, title=Title.SALES_MANAGER),
         gm=make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER),
         chairman=make_user("chen", Role.MANAGEMENT, title=Title.CHAIRMAN),
         qam=make_user("qiao", Role.QA, title=Title.QA_MANAGER),
-        press=press, paint=paint)
+        press=press,
+        paint=paint,
+    )
 
 
 class Case:
@@ -88,11 +134,11 @@ class Case:
 
     @property
     def file(self) -> CaseFile:
-        return self.w.kesu.case_file(self.w.admin, self.id)
+        return uc.complaints.case_file(self.w.kesu, self.w.admin, self.id)
 
     @property
     def events(self) -> list[Event]:
-        return self.w.kesu.complaint(self.w.admin, self.id).events
+        return uc.complaints.complaint(self.w.kesu, self.w.admin, self.id).events
 
     @property
     def actions(self) -> list[str]:
@@ -108,14 +154,15 @@ class Case:
 
     def do(self, action: str, who: User, *args: Any, **kw: Any) -> Complaint:
         """A versioned service call (kesu.<action>(who, id, version, ...)), done once."""
-        return self.once(lambda: getattr(self.w.kesu, action)(who, self.id, self.c.version,
-                                                              *args, **kw))
+        return self.once(
+            lambda: use_case(action)(self.w.kesu, who, self.id, self.c.version, *args, **kw)
+        )
 
     def refused(self, why: str, action: str, who: User, *args: Any, **kw: Any) -> None:
         """The call raises NotAllowed(why) and changes nothing."""
         before, events = self.c, len(self.events)
         with pytest.raises(NotAllowed) as err:
-            getattr(self.w.kesu, action)(who, self.id, self.c.version, *args, **kw)
+            use_case(action)(self.w.kesu, who, self.id, self.c.version, *args, **kw)
         assert err.value.key == why
         assert self.c == before and len(self.events) == events
 
@@ -124,7 +171,7 @@ class Case:
 
 
 def log(w: World, **changes: Any) -> Case:
-    made = w.kesu.register_complaint(w.sales, with_(w.draft, **changes))
+    made = uc.complaints.register_complaint(w.kesu, w.sales, with_(w.draft, **changes))
     return Case(w, made.id or 0)
 
 
@@ -141,18 +188,32 @@ def _acknowledge(w: World, case: Case) -> None:
 def _classify(w: World, case: Case) -> None:
     severity = case.c.severity_proposed or Severity.C
     if severity == Severity.A:
-        case.once(lambda: w.kesu.add_containment(w.qa, case.id, ContainmentType.QUARANTINE,
-                                                 200, "stock on hold"))
+        case.once(
+            lambda: uc.investigation.add_containment(
+                w.kesu, w.qa, case.id, ContainmentType.QUARANTINE, 200, "stock on hold"
+            )
+        )
     case.do("classify", w.qa, Validity.VALID, Category.QUALITY, severity, w.press)
 
 
 def analyse(w: World, case: Case, who: User | None = None) -> None:
     who = who or w.prod
-    case.do("save_analysis", who, prod_line="Line 3", prod_shift="night", prod_lot="L1",
-            prod_date=TODAY - timedelta(days=20), whys=["fixture worn", "no PM plan"],
-            six_m=SixM.MACHINE, root_cause="Worn fixture scratches the housing")
-    case.once(lambda: w.kesu.add_capa(who, case.id, CapaType.CORRECTIVE, "Replace fixture",
-                                      who.id, DUE))
+    case.do(
+        "save_analysis",
+        who,
+        prod_line="Line 3",
+        prod_shift="night",
+        prod_lot="L1",
+        prod_date=TODAY - timedelta(days=20),
+        whys=["fixture worn", "no PM plan"],
+        six_m=SixM.MACHINE,
+        root_cause="Worn fixture scratches the housing",
+    )
+    case.once(
+        lambda: uc.investigation.add_capa(
+            w.kesu, who, case.id, CapaType.CORRECTIVE, "Replace fixture", who.id, DUE
+        )
+    )
 
 
 def _submit(w: World, case: Case) -> None:
@@ -166,8 +227,11 @@ def _approve_capa(w: World, case: Case) -> None:
 
 def propose(w: World, case: Case, *items: DispositionInput) -> None:
     items = items or (DispositionInput(DispositionType.COMPENSATION, None, "8000"),)
-    costs = [CostInput(CostCategory.COMPENSATION, x.amount, w.press) for x in items
-             if x.type == DispositionType.COMPENSATION]
+    costs = [
+        CostInput(CostCategory.COMPENSATION, x.amount, w.press)
+        for x in items
+        if x.type == DispositionType.COMPENSATION
+    ]
     case.do("set_dispositions", w.sales, items, costs)
     case.do("propose", w.sales, "客户接受赔款")
 
@@ -178,8 +242,7 @@ def _propose(w: World, case: Case) -> None:
 
 def sign_all(w: World, case: Case) -> None:
     while case.c.state == State.PENDING_APPROVAL:
-        step = next(s for s in case.file.current(case.file.steps)
-                    if s.status == StepStatus.PENDING)
+        step = next(s for s in case.file.current(case.file.steps) if s.status == StepStatus.PENDING)
         case.do("approve_step", w.signer(step.title), "同意")
 
 
@@ -190,11 +253,17 @@ def _reply(w: World, case: Case) -> None:
 def execute(w: World, case: Case) -> None:
     for a in case.file.capa:
         if a.status == "open":
-            case.once(partial(w.kesu.complete_capa, w.prod, a.id or 0, "new fixture photo"))
+            case.once(
+                partial(
+                    uc.investigation.complete_capa, w.kesu, w.prod, a.id or 0, "new fixture photo"
+                )
+            )
     for d in case.file.current(case.file.dispositions):
         if not d.done:
             who = w.finance if d.type == DispositionType.COMPENSATION else w.prod
-            case.once(partial(w.kesu.record_execution, who, d.id or 0, d.quantity, "done"))
+            case.once(
+                partial(uc.closure.record_execution, w.kesu, who, d.id or 0, d.quantity, "done")
+            )
 
 
 def _complete(w: World, case: Case) -> None:
@@ -207,12 +276,30 @@ def _verify(w: World, case: Case) -> None:
 
 
 def _follow_up(w: World, case: Case) -> None:
-    case.do("follow_up", w.sales, day=TODAY, contact="王经理", score=5,
-            satisfaction=Satisfaction.SATISFIED, lessons="PM for fixtures")
+    case.do(
+        "follow_up",
+        w.sales,
+        day=TODAY,
+        contact="王经理",
+        score=5,
+        satisfaction=Satisfaction.SATISFIED,
+        lessons="PM for fixtures",
+    )
 
 
-PATH = (_dispatch, _acknowledge, _classify, _submit, _approve_capa, _propose, sign_all,
-        _reply, _complete, _verify, _follow_up)
+PATH = (
+    _dispatch,
+    _acknowledge,
+    _classify,
+    _submit,
+    _approve_capa,
+    _propose,
+    sign_all,
+    _reply,
+    _complete,
+    _verify,
+    _follow_up,
+)
 
 
 def drive(w: World, until: State, **changes: Any) -> Case:
@@ -230,7 +317,8 @@ def drive(w: World, until: State, **changes: Any) -> Case:
 
 
 def test_happy_path_from_phone_call_to_closed_case_leaves_every_step_in_the_timeline(
-        w: World) -> None:
+    w: World,
+) -> None:
     k, clock = w.kesu, w.clock
     case = log(w, claimed_amount="8000", severity_proposed=Severity.B)
     case.do("dispatch", w.sales)
@@ -243,15 +331,25 @@ def test_happy_path_from_phone_call_to_closed_case_leaves_every_step_in_the_time
     case.do("submit_analysis", w.prod)
     case.do("send_back", w.qa, "5 Why stops too early")
     assert (case.c.state, case.c.sent_back_count) == (State.ROOT_CAUSE, 1)
-    case.do("save_analysis", w.prod, prod_line="Line 3", prod_shift="night", prod_lot="L1",
-            whys=["fixture worn", "no PM plan", "PM not in the standard"],
-            six_m=SixM.METHOD, root_cause="No preventive maintenance of fixtures")
+    case.do(
+        "save_analysis",
+        w.prod,
+        prod_line="Line 3",
+        prod_shift="night",
+        prod_lot="L1",
+        whys=["fixture worn", "no PM plan", "PM not in the standard"],
+        six_m=SixM.METHOD,
+        root_cause="No preventive maintenance of fixtures",
+    )
     case.do("submit_analysis", w.prod, "5 Why completed")
     case.do("approve_capa", w.qa)
     clock.advance(days=1)
-    case.do("set_dispositions", w.sales,
-            [DispositionInput(DispositionType.COMPENSATION, None, "8,000")],
-            [CostInput(CostCategory.COMPENSATION, "8000", w.press)])
+    case.do(
+        "set_dispositions",
+        w.sales,
+        [DispositionInput(DispositionType.COMPENSATION, None, "8,000")],
+        [CostInput(CostCategory.COMPENSATION, "8000", w.press)],
+    )
     case.do("propose", w.sales, "客户同意赔款 8,000 元")
     steps = case.file.current(case.file.steps)
     assert [s.title for s in steps] == [Title.SALES_MANAGER, Title.GENERAL_MANAGER]
@@ -262,27 +360,58 @@ def test_happy_path_from_phone_call_to_closed_case_leaves_every_step_in_the_time
     case.do("reply", w.sales, TODAY + timedelta(days=2), ReplyMethod.REPORT_8D, "8D 报告")
     clock.advance(days=7)
     capa = case.file.capa[0]
-    case.once(lambda: k.complete_capa(w.prod, capa.id or 0, "新夹具照片, PM 计划"))
+    case.once(
+        lambda: uc.investigation.complete_capa(k, w.prod, capa.id or 0, "新夹具照片, PM 计划")
+    )
     paid = case.file.current(case.file.dispositions)[0]
-    case.once(lambda: k.record_execution(w.finance, paid.id or 0, None, "银行转账 #123"))
+    case.once(
+        lambda: uc.closure.record_execution(k, w.finance, paid.id or 0, None, "银行转账 #123")
+    )
     case.do("complete", w.prod)
     case.do("verify", w.qa, True, "3 批无重复")
-    case.do("follow_up", w.sales, day=TODAY + timedelta(days=9), contact="王经理", score=5,
-            satisfaction=Satisfaction.SATISFIED, lessons="夹具纳入 PM",
-            standard_doc="WI-MFG-012")
+    case.do(
+        "follow_up",
+        w.sales,
+        day=TODAY + timedelta(days=9),
+        contact="王经理",
+        score=5,
+        satisfaction=Satisfaction.SATISFIED,
+        lessons="夹具纳入 PM",
+        standard_doc="WI-MFG-012",
+    )
 
     c = case.c
     assert c.state == State.CLOSED and c.closed_at == clock()
     assert (c.satisfaction, c.satisfaction_score, c.standard_doc) == (
-        Satisfaction.SATISFIED, 5, "WI-MFG-012")
+        Satisfaction.SATISFIED,
+        5,
+        "WI-MFG-012",
+    )
     assert c.verified_effective is True and c.proposer_id == w.sales.id
     assert c.reply_method == ReplyMethod.REPORT_8D and c.sent_back_count == 1
     assert case.actions == [
-        "registered", "dispatch", "acknowledge", "classify_valid",
-        "analysis_saved", "capa_added", "submit_analysis", "send_back",
-        "analysis_saved", "submit_analysis", "approve_capa",
-        "dispositions_set", "propose", "approve_step", "approve_step", "reply",
-        "capa_done", "execution_recorded", "complete", "verify", "follow_up"]
+        "registered",
+        "dispatch",
+        "acknowledge",
+        "classify_valid",
+        "analysis_saved",
+        "capa_added",
+        "submit_analysis",
+        "send_back",
+        "analysis_saved",
+        "submit_analysis",
+        "approve_capa",
+        "dispositions_set",
+        "propose",
+        "approve_step",
+        "approve_step",
+        "reply",
+        "capa_done",
+        "execution_recorded",
+        "complete",
+        "verify",
+        "follow_up",
+    ]
     who = [e.user_id for e in case.events]
     s, q, p, f = w.sales.id, w.qa.id, w.prod.id, w.finance.id
     assert who == [s, s, q, q, p, p, p, q, p, p, q, s, s, w.sm.id, w.gm.id, s, p, f, p, q, s]
@@ -292,7 +421,9 @@ def test_happy_path_from_phone_call_to_closed_case_leaves_every_step_in_the_time
     assert by_action["follow_up"].changes["state"] == ["follow_up", "closed"]
     signed = case.file.current(case.file.steps)
     assert [(s.status, s.decided_by_id, s.comment) for s in signed] == [
-        (StepStatus.APPROVED, w.sm.id, "OK"), (StepStatus.APPROVED, w.gm.id, "同意")]
+        (StepStatus.APPROVED, w.sm.id, "OK"),
+        (StepStatus.APPROVED, w.gm.id, "同意"),
+    ]
     paid = case.file.current(case.file.dispositions)[0]
     assert (paid.amount, paid.done, paid.done_by_id) == (Decimal("8000.00"), True, w.finance.id)
     assert case.file.capa[0].evidence == "新夹具照片, PM 计划"
@@ -318,52 +449,155 @@ def _v(case: Case) -> int:
 
 
 TAKES: dict[str, Take] = {
-    "approve_dispatch": Take(State.REGISTERED, "boss", lambda w, c, u: w.kesu.approve_dispatch(
-        u, c.id, _v(c)), State.REGISTERED, (("severity_proposed", Severity.A),)),
-    "dispatch": Take(State.REGISTERED, "sales", lambda w, c, u: w.kesu.dispatch(
-        u, c.id, _v(c)), State.DISPATCHED),
-    "route_short": Take(State.REGISTERED, "sales", lambda w, c, u: w.kesu.route_short(
-        u, c.id, _v(c)), State.REPLYING, (("kind", Kind.SUGGESTION),)),
-    "return_to_sales": Take(State.DISPATCHED, "qa", lambda w, c, u: w.kesu.return_to_sales(
-        u, c.id, _v(c), "订单号缺失"), State.REGISTERED),
-    "acknowledge": Take(State.DISPATCHED, "qa", lambda w, c, u: w.kesu.acknowledge(
-        u, c.id, _v(c)), State.INVESTIGATING),
-    "classify_valid": Take(State.INVESTIGATING, "qa", lambda w, c, u: w.kesu.classify(
-        u, c.id, _v(c), Validity.VALID, Category.QUALITY, Severity.C, w.press),
-        State.ROOT_CAUSE),
-    "classify_invalid": Take(State.INVESTIGATING, "qa", lambda w, c, u: w.kesu.classify(
-        u, c.id, _v(c), Validity.INVALID, reason="客户使用不当"), State.DISPOSITION),
-    "submit_analysis": Take(State.ROOT_CAUSE, "prod", lambda w, c, u: w.kesu.submit_analysis(
-        u, c.id, _v(c)), State.CAPA_REVIEW),
-    "send_back": Take(State.CAPA_REVIEW, "qa", lambda w, c, u: w.kesu.send_back(
-        u, c.id, _v(c), "再分析"), State.ROOT_CAUSE),
-    "approve_capa": Take(State.CAPA_REVIEW, "qa", lambda w, c, u: w.kesu.approve_capa(
-        u, c.id, _v(c)), State.DISPOSITION),
-    "propose": Take(State.DISPOSITION, "sales", lambda w, c, u: w.kesu.propose(
-        u, c.id, _v(c), "客户接受"), State.PENDING_APPROVAL),
-    "approve_step": Take(State.PENDING_APPROVAL, "sm", lambda w, c, u: w.kesu.approve_step(
-        u, c.id, _v(c)), State.PENDING_APPROVAL),
-    "reject_step": Take(State.PENDING_APPROVAL, "sm", lambda w, c, u: w.kesu.reject_step(
-        u, c.id, _v(c), "金额过高"), State.DISPOSITION),
-    "reply": Take(State.REPLYING, "sales", lambda w, c, u: w.kesu.reply(
-        u, c.id, _v(c), TODAY, ReplyMethod.EMAIL, "见附件"), State.IMPLEMENTING),
-    "complete": Take(State.IMPLEMENTING, "prod", lambda w, c, u: w.kesu.complete(
-        u, c.id, _v(c)), State.VERIFYING),
-    "verify": Take(State.VERIFYING, "qa", lambda w, c, u: w.kesu.verify(
-        u, c.id, _v(c), True), State.FOLLOW_UP),
-    "follow_up": Take(State.FOLLOW_UP, "sales", lambda w, c, u: w.kesu.follow_up(
-        u, c.id, _v(c), day=TODAY, contact="王", score=4,
-        satisfaction=Satisfaction.PARTLY), State.CLOSED),
-    "cancel": Take(State.REGISTERED, "sales", lambda w, c, u: w.kesu.cancel(
-        u, c.id, _v(c), "重复登记"), State.CANCELLED),
-    "merge": Take(State.REGISTERED, "sales", lambda w, c, u: w.kesu.merge(
-        u, c.id, _v(c), log(w, lot="L9").c.number), State.CANCELLED),
-    "reopen": Take(State.CLOSED, "qa", lambda w, c, u: w.kesu.reopen(
-        u, c.id, _v(c), "同一问题再次发生"), State.ROOT_CAUSE),
-    "hold": Take(State.INVESTIGATING, "qa", lambda w, c, u: w.kesu.hold(
-        u, c.id, _v(c), "等待客户寄样"), State.INVESTIGATING),
-    "resume": Take(State.INVESTIGATING, "qa", lambda w, c, u: w.kesu.resume(
-        u, c.id, _v(c)), State.INVESTIGATING),
+    "approve_dispatch": Take(
+        State.REGISTERED,
+        "boss",
+        lambda w, c, u: uc.investigation.approve_dispatch(w.kesu, u, c.id, _v(c)),
+        State.REGISTERED,
+        (("severity_proposed", Severity.A),),
+    ),
+    "dispatch": Take(
+        State.REGISTERED,
+        "sales",
+        lambda w, c, u: uc.investigation.dispatch(w.kesu, u, c.id, _v(c)),
+        State.DISPATCHED,
+    ),
+    "route_short": Take(
+        State.REGISTERED,
+        "sales",
+        lambda w, c, u: uc.investigation.route_short(w.kesu, u, c.id, _v(c)),
+        State.REPLYING,
+        (("kind", Kind.SUGGESTION),),
+    ),
+    "return_to_sales": Take(
+        State.DISPATCHED,
+        "qa",
+        lambda w, c, u: uc.investigation.return_to_sales(w.kesu, u, c.id, _v(c), "订单号缺失"),
+        State.REGISTERED,
+    ),
+    "acknowledge": Take(
+        State.DISPATCHED,
+        "qa",
+        lambda w, c, u: uc.investigation.acknowledge(w.kesu, u, c.id, _v(c)),
+        State.INVESTIGATING,
+    ),
+    "classify_valid": Take(
+        State.INVESTIGATING,
+        "qa",
+        lambda w, c, u: uc.investigation.classify(
+            w.kesu, u, c.id, _v(c), Validity.VALID, Category.QUALITY, Severity.C, w.press
+        ),
+        State.ROOT_CAUSE,
+    ),
+    "classify_invalid": Take(
+        State.INVESTIGATING,
+        "qa",
+        lambda w, c, u: uc.investigation.classify(
+            w.kesu, u, c.id, _v(c), Validity.INVALID, reason="客户使用不当"
+        ),
+        State.DISPOSITION,
+    ),
+    "submit_analysis": Take(
+        State.ROOT_CAUSE,
+        "prod",
+        lambda w, c, u: uc.investigation.submit_analysis(w.kesu, u, c.id, _v(c)),
+        State.CAPA_REVIEW,
+    ),
+    "send_back": Take(
+        State.CAPA_REVIEW,
+        "qa",
+        lambda w, c, u: uc.investigation.send_back(w.kesu, u, c.id, _v(c), "再分析"),
+        State.ROOT_CAUSE,
+    ),
+    "approve_capa": Take(
+        State.CAPA_REVIEW,
+        "qa",
+        lambda w, c, u: uc.investigation.approve_capa(w.kesu, u, c.id, _v(c)),
+        State.DISPOSITION,
+    ),
+    "propose": Take(
+        State.DISPOSITION,
+        "sales",
+        lambda w, c, u: uc.approval.propose(w.kesu, u, c.id, _v(c), "客户接受"),
+        State.PENDING_APPROVAL,
+    ),
+    "approve_step": Take(
+        State.PENDING_APPROVAL,
+        "sm",
+        lambda w, c, u: uc.approval.approve_step(w.kesu, u, c.id, _v(c)),
+        State.PENDING_APPROVAL,
+    ),
+    "reject_step": Take(
+        State.PENDING_APPROVAL,
+        "sm",
+        lambda w, c, u: uc.approval.reject_step(w.kesu, u, c.id, _v(c), "金额过高"),
+        State.DISPOSITION,
+    ),
+    "reply": Take(
+        State.REPLYING,
+        "sales",
+        lambda w, c, u: uc.closure.reply(
+            w.kesu, u, c.id, _v(c), TODAY, ReplyMethod.EMAIL, "见附件"
+        ),
+        State.IMPLEMENTING,
+    ),
+    "complete": Take(
+        State.IMPLEMENTING,
+        "prod",
+        lambda w, c, u: uc.closure.complete(w.kesu, u, c.id, _v(c)),
+        State.VERIFYING,
+    ),
+    "verify": Take(
+        State.VERIFYING,
+        "qa",
+        lambda w, c, u: uc.closure.verify(w.kesu, u, c.id, _v(c), True),
+        State.FOLLOW_UP,
+    ),
+    "follow_up": Take(
+        State.FOLLOW_UP,
+        "sales",
+        lambda w, c, u: uc.closure.follow_up(
+            w.kesu,
+            u,
+            c.id,
+            _v(c),
+            day=TODAY,
+            contact="王",
+            score=4,
+            satisfaction=Satisfaction.PARTLY,
+        ),
+        State.CLOSED,
+    ),
+    "cancel": Take(
+        State.REGISTERED,
+        "sales",
+        lambda w, c, u: uc.closure.cancel(w.kesu, u, c.id, _v(c), "重复登记"),
+        State.CANCELLED,
+    ),
+    "merge": Take(
+        State.REGISTERED,
+        "sales",
+        lambda w, c, u: uc.closure.merge(w.kesu, u, c.id, _v(c), log(w, lot="L9").c.number),
+        State.CANCELLED,
+    ),
+    "reopen": Take(
+        State.CLOSED,
+        "qa",
+        lambda w, c, u: uc.closure.reopen(w.kesu, u, c.id, _v(c), "同一问题再次发生"),
+        State.ROOT_CAUSE,
+    ),
+    "hold": Take(
+        State.INVESTIGATING,
+        "qa",
+        lambda w, c, u: uc.closure.hold(w.kesu, u, c.id, _v(c), "等待客户寄样"),
+        State.INVESTIGATING,
+    ),
+    "resume": Take(
+        State.INVESTIGATING,
+        "qa",
+        lambda w, c, u: uc.closure.resume(w.kesu, u, c.id, _v(c)),
+        State.INVESTIGATING,
+    ),
 }
 
 
@@ -374,8 +608,11 @@ def ready(w: World, action: str) -> Case:
     if action == "submit_analysis":
         analyse(w, case)
     if action == "propose":
-        case.do("set_dispositions", w.sales,
-                [DispositionInput(DispositionType.COMPENSATION, None, "8000")])
+        case.do(
+            "set_dispositions",
+            w.sales,
+            [DispositionInput(DispositionType.COMPENSATION, None, "8000")],
+        )
     if action == "complete":
         execute(w, case)
     if action == "resume":
@@ -389,7 +626,8 @@ def test_every_transition_has_a_service_call() -> None:
 
 @pytest.mark.parametrize("action", sorted(TAKES))
 def test_every_transition_is_taken_by_an_allowed_role_from_its_source_state(
-        w: World, action: str) -> None:
+    w: World, action: str
+) -> None:
     t = TAKES[action]
     case = ready(w, action)
     who = getattr(w, t.who)
@@ -415,8 +653,7 @@ def test_every_transition_is_refused_to_a_wrong_role(w: World, action: str) -> N
 
 
 @pytest.mark.parametrize("action", sorted(TAKES))
-def test_a_cancelled_case_refuses_every_transition_with_wrong_state(
-        w: World, action: str) -> None:
+def test_a_cancelled_case_refuses_every_transition_with_wrong_state(w: World, action: str) -> None:
     t = TAKES[action]
     case = log(w, **dict(t.draft))
     case.do("cancel", w.sales, "录错了")
@@ -425,10 +662,12 @@ def test_a_cancelled_case_refuses_every_transition_with_wrong_state(
     assert err.value.key == "why.wrong_state"
 
 
-@pytest.mark.parametrize("action", sorted(a for a, t in BY_ACTION.items()
-                                          if State.REGISTERED not in t.sources))
+@pytest.mark.parametrize(
+    "action", sorted(a for a, t in BY_ACTION.items() if State.REGISTERED not in t.sources)
+)
 def test_a_fresh_case_refuses_every_later_transition_with_wrong_state(
-        w: World, action: str) -> None:
+    w: World, action: str
+) -> None:
     t = TAKES[action]
     case = log(w, **dict(t.draft))
     with pytest.raises(NotAllowed) as err:
@@ -437,11 +676,18 @@ def test_a_fresh_case_refuses_every_later_transition_with_wrong_state(
     assert case.actions == ["registered"]
 
 
-@pytest.mark.parametrize("action, kind", [
-    ("dispatch", Kind.SUGGESTION), ("dispatch", Kind.INQUIRY),
-    ("approve_dispatch", Kind.INQUIRY), ("route_short", Kind.COMPLAINT)])
+@pytest.mark.parametrize(
+    "action, kind",
+    [
+        ("dispatch", Kind.SUGGESTION),
+        ("dispatch", Kind.INQUIRY),
+        ("approve_dispatch", Kind.INQUIRY),
+        ("route_short", Kind.COMPLAINT),
+    ],
+)
 def test_a_transition_for_another_kind_is_refused_with_wrong_kind(
-        w: World, action: str, kind: Kind) -> None:
+    w: World, action: str, kind: Kind
+) -> None:
     t = TAKES[action]
     case = log(w, kind=kind, severity_proposed=Severity.A)
     with pytest.raises(NotAllowed) as err:
@@ -499,7 +745,7 @@ def test_dispatch_without_a_proposed_severity_is_refused(w: World) -> None:
 def test_qa_returns_the_handling_form_with_what_is_missing(w: World) -> None:
     case = drive(w, State.DISPATCHED)
     with pytest.raises(InvalidInput):
-        w.kesu.return_to_sales(w.qa, case.id, case.c.version, "  ")
+        uc.investigation.return_to_sales(w.kesu, w.qa, case.id, case.c.version, "  ")
     case.do("return_to_sales", w.qa, "缺少订单号和照片")
     assert case.c.state == State.REGISTERED
     assert case.events[-1].comment == "缺少订单号和照片"
@@ -512,7 +758,11 @@ def test_classify_valid_records_category_final_severity_and_department(w: World)
     case.do("classify", w.qa, Validity.VALID, Category.NON_QUALITY, Severity.B, w.press)
     c = case.c
     assert (c.validity, c.category, c.severity, c.responsible_department_id) == (
-        Validity.VALID, Category.NON_QUALITY, Severity.B, w.press)
+        Validity.VALID,
+        Category.NON_QUALITY,
+        Severity.B,
+        w.press,
+    )
     assert c.severity_proposed == Severity.C and c.severity_reason == ""
     assert case.events[-1].changes["severity"] == [None, "B"]
 
@@ -520,33 +770,56 @@ def test_classify_valid_records_category_final_severity_and_department(w: World)
 @pytest.mark.parametrize("missing", ["category", "severity", "department_id"])
 def test_classify_valid_needs_category_severity_and_department(w: World, missing: str) -> None:
     case = drive(w, State.INVESTIGATING)
-    args: dict[str, Any] = {"category": Category.QUALITY, "severity": Severity.C,
-                            "department_id": w.press, missing: None}
+    args: dict[str, Any] = {
+        "category": Category.QUALITY,
+        "severity": Severity.C,
+        "department_id": w.press,
+        missing: None,
+    }
     with pytest.raises(InvalidInput):
-        w.kesu.classify(w.qa, case.id, case.c.version, Validity.VALID, **args)
+        uc.investigation.classify(w.kesu, w.qa, case.id, case.c.version, Validity.VALID, **args)
     assert case.c.state == State.INVESTIGATING
 
 
 def test_classify_with_an_unknown_department_is_refused(w: World) -> None:
     case = drive(w, State.INVESTIGATING)
     with pytest.raises(InvalidInput):
-        w.kesu.classify(w.qa, case.id, case.c.version, Validity.VALID, Category.QUALITY,
-                        Severity.C, 9999)
+        uc.investigation.classify(
+            w.kesu,
+            w.qa,
+            case.id,
+            case.c.version,
+            Validity.VALID,
+            Category.QUALITY,
+            Severity.C,
+            9999,
+        )
     assert case.actions[-1] == "acknowledge"
 
 
 def test_severity_a_needs_containment_before_classification(w: World) -> None:
     case = drive(w, State.INVESTIGATING, severity_proposed=Severity.A)
-    case.refused("why.containment_missing", "classify", w.qa, Validity.VALID,
-                 Category.QUALITY, Severity.A, w.press)
-    case.once(lambda: w.kesu.add_containment(w.qa, case.id, ContainmentType.STOP_SHIPMENT,
-                                             None, "停止出货"))
+    case.refused(
+        "why.containment_missing",
+        "classify",
+        w.qa,
+        Validity.VALID,
+        Category.QUALITY,
+        Severity.A,
+        w.press,
+    )
+    case.once(
+        lambda: uc.investigation.add_containment(
+            w.kesu, w.qa, case.id, ContainmentType.STOP_SHIPMENT, None, "停止出货"
+        )
+    )
     case.do("classify", w.qa, Validity.VALID, Category.QUALITY, Severity.A, w.press)
     assert case.c.severity == Severity.A
     assert [x.type for x in case.file.containment] == [ContainmentType.STOP_SHIPMENT]
 
 
-# ---------------------------------------------------------------- recurrence escalation (docs/procedure.md §4)
+# ---------------------------------------------------------------- recurrence escalation
+# (docs/procedure.md §4)
 
 
 def _earlier(w: World, days_ago: float, severity: Severity = Severity.C, **kw: Any) -> Case:
@@ -576,8 +849,9 @@ def test_two_cases_of_the_same_issue_do_not_escalate(w: World) -> None:
 
 
 @pytest.mark.parametrize("days_ago, escalated", [(29, True), (31, False)])
-def test_a_case_more_than_30_days_before_does_not_count(w: World, days_ago: int,
-                                                        escalated: bool) -> None:
+def test_a_case_more_than_30_days_before_does_not_count(
+    w: World, days_ago: int, escalated: bool
+) -> None:
     _earlier(w, days_ago)
     _earlier(w, 5)
     case = drive(w, State.INVESTIGATING)
@@ -585,7 +859,8 @@ def test_a_case_more_than_30_days_before_does_not_count(w: World, days_ago: int,
 
 
 def test_cases_of_another_severity_product_defect_or_cancelled_do_not_count(
-        w: World, other_defect_id: int) -> None:
+    w: World, other_defect_id: int
+) -> None:
     _earlier(w, 3, Severity.B)
     _earlier(w, 4, product_code="P-200")
     _earlier(w, 5, defect_type_id=other_defect_id)
@@ -608,8 +883,15 @@ def test_recurrence_into_a_without_containment_is_refused(w: World) -> None:
     _earlier(w, 20, Severity.B)
     _earlier(w, 10, Severity.B)
     case = drive(w, State.INVESTIGATING, severity_proposed=Severity.B)
-    case.refused("why.containment_missing", "classify", w.qa, Validity.VALID,
-                 Category.QUALITY, Severity.B, w.press)
+    case.refused(
+        "why.containment_missing",
+        "classify",
+        w.qa,
+        Validity.VALID,
+        Category.QUALITY,
+        Severity.B,
+        w.press,
+    )
 
 
 # ---------------------------------------------------------------- root cause and CAPA
@@ -619,7 +901,9 @@ def test_production_of_another_department_cannot_analyse_submit_or_complete(w: W
     case = drive(w, State.ROOT_CAUSE)
     case.refused("why.not_your_department", "save_analysis", w.other_prod, root_cause="x")
     with pytest.raises(NotAllowed) as err:
-        w.kesu.add_capa(w.other_prod, case.id, CapaType.CORRECTIVE, "x", w.other_prod.id, DUE)
+        uc.investigation.add_capa(
+            w.kesu, w.other_prod, case.id, CapaType.CORRECTIVE, "x", w.other_prod.id, DUE
+        )
     assert err.value.key == "why.not_your_department"
     analyse(w, case)
     case.refused("why.not_your_department", "submit_analysis", w.other_prod)
@@ -643,43 +927,59 @@ def test_submit_without_a_capa_action_is_refused(w: World) -> None:
     case.refused("why.capa_missing", "submit_analysis", w.prod)
 
 
-@pytest.mark.parametrize("facts, field", [
-    ({"six_m": SixM.MAN, "root_cause": "operator"}, "production_facts"),
-    ({"prod_lot": "L1", "root_cause": "operator"}, "root_cause"),
-    ({"prod_lot": "L1", "six_m": SixM.MAN}, "root_cause")])
-def test_submit_needs_root_cause_and_production_facts(w: World, facts: dict[str, Any],
-                                                      field: str) -> None:
+@pytest.mark.parametrize(
+    "facts, field",
+    [
+        ({"six_m": SixM.MAN, "root_cause": "operator"}, "production_facts"),
+        ({"prod_lot": "L1", "root_cause": "operator"}, "root_cause"),
+        ({"prod_lot": "L1", "six_m": SixM.MAN}, "root_cause"),
+    ],
+)
+def test_submit_needs_root_cause_and_production_facts(
+    w: World, facts: dict[str, Any], field: str
+) -> None:
     case = drive(w, State.ROOT_CAUSE)
     case.do("save_analysis", w.prod, **facts)
-    case.once(lambda: w.kesu.add_capa(w.prod, case.id, CapaType.PREVENTIVE, "train", w.prod.id,
-                                      DUE))
+    case.once(
+        lambda: uc.investigation.add_capa(
+            w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "train", w.prod.id, DUE
+        )
+    )
     with pytest.raises(InvalidInput) as err:
-        w.kesu.submit_analysis(w.prod, case.id, case.c.version)
+        uc.investigation.submit_analysis(w.kesu, w.prod, case.id, case.c.version)
     assert err.value.params["field"] == field
     assert case.c.state == State.ROOT_CAUSE
 
 
 def test_save_analysis_keeps_the_5_whys_one_per_line(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
-    case.do("save_analysis", w.prod, whys=["a\nb", " ", "c"], six_m=SixM.MATERIAL,
-            root_cause="supplier resin", prod_date=TODAY)
+    case.do(
+        "save_analysis",
+        w.prod,
+        whys=["a\nb", " ", "c"],
+        six_m=SixM.MATERIAL,
+        root_cause="supplier resin",
+        prod_date=TODAY,
+    )
     assert case.c.root_cause_whys == "a b\nc"
     with pytest.raises(InvalidInput):
-        w.kesu.save_analysis(w.prod, case.id, case.c.version, prod_date=TODAY + timedelta(1))
+        uc.investigation.save_analysis(
+            w.kesu, w.prod, case.id, case.c.version, prod_date=TODAY + timedelta(1)
+        )
 
 
 def test_capa_needs_a_known_owner_and_a_due_date_not_in_the_past(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
     for owner, due in ((9999, DUE), (w.prod.id, TODAY - timedelta(days=1))):
         with pytest.raises(InvalidInput):
-            w.kesu.add_capa(w.prod, case.id, CapaType.CORRECTIVE, "x", owner, due)
+            uc.investigation.add_capa(w.kesu, w.prod, case.id, CapaType.CORRECTIVE, "x", owner, due)
     assert case.file.capa == []
 
 
 def test_send_back_is_counted_and_the_analysis_can_be_resubmitted(w: World) -> None:
     case = drive(w, State.CAPA_REVIEW)
     with pytest.raises(InvalidInput):
-        w.kesu.send_back(w.qa, case.id, case.c.version, "")
+        uc.investigation.send_back(w.kesu, w.qa, case.id, case.c.version, "")
     for n in (1, 2):
         case.do("send_back", w.qa, f"第{n}次退回")
         assert (case.c.state, case.c.sent_back_count) == (State.ROOT_CAUSE, n)
@@ -694,8 +994,8 @@ def test_complete_capa_needs_evidence(w: World) -> None:
     analyse(w, case)
     action = case.file.capa[0]
     with pytest.raises(InvalidInput):
-        w.kesu.complete_capa(w.prod, action.id or 0, "  ")
-    case.once(lambda: w.kesu.complete_capa(w.prod, action.id or 0, "照片"))
+        uc.investigation.complete_capa(w.kesu, w.prod, action.id or 0, "  ")
+    case.once(lambda: uc.investigation.complete_capa(w.kesu, w.prod, action.id or 0, "照片"))
     done = case.file.capa[0]
     assert (done.status, done.evidence, done.done_at) == ("done", "照片", NOW)
 
@@ -710,16 +1010,26 @@ def test_propose_without_dispositions_is_refused(w: World) -> None:
 
 def test_setting_dispositions_again_replaces_the_draft(w: World) -> None:
     case = drive(w, State.DISPOSITION)
-    case.do("set_dispositions", w.sales,
-            [DispositionInput(DispositionType.COMPENSATION, None, "8000")],
-            [CostInput(CostCategory.COMPENSATION, "8000", w.press)])
-    case.do("set_dispositions", w.sales,
-            [DispositionInput(DispositionType.REWORK, 12, "300"),
-             DispositionInput(DispositionType.EXPLANATION, None, None)],
-            [CostInput(CostCategory.REWORK_LABOUR, "300", w.press)])
+    case.do(
+        "set_dispositions",
+        w.sales,
+        [DispositionInput(DispositionType.COMPENSATION, None, "8000")],
+        [CostInput(CostCategory.COMPENSATION, "8000", w.press)],
+    )
+    case.do(
+        "set_dispositions",
+        w.sales,
+        [
+            DispositionInput(DispositionType.REWORK, 12, "300"),
+            DispositionInput(DispositionType.EXPLANATION, None, None),
+        ],
+        [CostInput(CostCategory.REWORK_LABOUR, "300", w.press)],
+    )
     f = case.file
-    assert [d.type for d in f.current(f.dispositions)] == [DispositionType.REWORK,
-                                                           DispositionType.EXPLANATION]
+    assert [d.type for d in f.current(f.dispositions)] == [
+        DispositionType.REWORK,
+        DispositionType.EXPLANATION,
+    ]
     assert f.disposition_total == Decimal("300.00")
     assert [x.amount for x in f.current(f.costs)] == [Decimal("300.00")]
     assert len(f.dispositions) == 3  # the superseded draft stays recorded
@@ -735,44 +1045,65 @@ def test_only_sales_sets_dispositions_and_only_in_disposition(w: World) -> None:
     root.refused("why.wrong_state", "set_dispositions", w.sales, items)
 
 
-@pytest.mark.parametrize("items", [
-    [DispositionInput(DispositionType.COMPENSATION, None, "0")],
-    [DispositionInput(DispositionType.COMPENSATION, None, "-5")],
-    [DispositionInput(DispositionType.RETURN, -1, "10")],
-    [DispositionInput(DispositionType.REWORK, 5, None)], []])
+@pytest.mark.parametrize(
+    "items",
+    [
+        [DispositionInput(DispositionType.COMPENSATION, None, "0")],
+        [DispositionInput(DispositionType.COMPENSATION, None, "-5")],
+        [DispositionInput(DispositionType.RETURN, -1, "10")],
+        [DispositionInput(DispositionType.REWORK, 5, None)],
+        [],
+    ],
+)
 def test_bad_dispositions_are_refused(w: World, items: list[DispositionInput]) -> None:
     case = drive(w, State.DISPOSITION)
     with pytest.raises(InvalidInput):
-        w.kesu.set_dispositions(w.sales, case.id, case.c.version, items)
+        uc.approval.set_dispositions(w.kesu, w.sales, case.id, case.c.version, items)
     assert case.file.dispositions == []
 
 
 def test_a_charge_back_needs_a_supplier_and_cannot_exceed_the_cost(w: World) -> None:
     case = drive(w, State.DISPOSITION)
     items = [DispositionInput(DispositionType.COMPENSATION, None, "500")]
-    for cost in (CostInput(CostCategory.COMPENSATION, "500", w.press, "", "100"),
-                 CostInput(CostCategory.COMPENSATION, "500", w.press, "ABC 塑料", "600")):
+    for cost in (
+        CostInput(CostCategory.COMPENSATION, "500", w.press, "", "100"),
+        CostInput(CostCategory.COMPENSATION, "500", w.press, "ABC 塑料", "600"),
+    ):
         with pytest.raises(InvalidInput):
-            w.kesu.set_dispositions(w.sales, case.id, case.c.version, items, [cost])
-    case.do("set_dispositions", w.sales, items,
-            [CostInput(CostCategory.COMPENSATION, "500", w.press, "ABC 塑料", "500")])
+            uc.approval.set_dispositions(w.kesu, w.sales, case.id, case.c.version, items, [cost])
+    case.do(
+        "set_dispositions",
+        w.sales,
+        items,
+        [CostInput(CostCategory.COMPENSATION, "500", w.press, "ABC 塑料", "500")],
+    )
     assert case.file.costs[0].charge_back == Decimal("500.00")
 
 
-@pytest.mark.parametrize("items, severity, titles", [
-    ([("explanation", None)], Severity.C, [Title.QA_MANAGER]),
-    ([("compensation", "1500")], Severity.C, [Title.SALES_MANAGER]),
-    ([("compensation", "1500"), ("rework", "500")], Severity.C, [Title.SALES_MANAGER]),
-    ([("compensation", "1500"), ("rework", "500.01")], Severity.C,
-     [Title.SALES_MANAGER, Title.GENERAL_MANAGER]),
-    ([("compensation", "20000")], Severity.B, [Title.SALES_MANAGER, Title.GENERAL_MANAGER]),
-    ([("replacement", "25000")], Severity.B,
-     [Title.SALES_MANAGER, Title.GENERAL_MANAGER, Title.CHAIRMAN]),
-    ([("compensation", "1500")], Severity.A, [Title.SALES_MANAGER, Title.GENERAL_MANAGER]),
-    ([("explanation", None)], Severity.A, [Title.QA_MANAGER, Title.GENERAL_MANAGER])])
+@pytest.mark.parametrize(
+    "items, severity, titles",
+    [
+        ([("explanation", None)], Severity.C, [Title.QA_MANAGER]),
+        ([("compensation", "1500")], Severity.C, [Title.SALES_MANAGER]),
+        ([("compensation", "1500"), ("rework", "500")], Severity.C, [Title.SALES_MANAGER]),
+        (
+            [("compensation", "1500"), ("rework", "500.01")],
+            Severity.C,
+            [Title.SALES_MANAGER, Title.GENERAL_MANAGER],
+        ),
+        ([("compensation", "20000")], Severity.B, [Title.SALES_MANAGER, Title.GENERAL_MANAGER]),
+        (
+            [("replacement", "25000")],
+            Severity.B,
+            [Title.SALES_MANAGER, Title.GENERAL_MANAGER, Title.CHAIRMAN],
+        ),
+        ([("compensation", "1500")], Severity.A, [Title.SALES_MANAGER, Title.GENERAL_MANAGER]),
+        ([("explanation", None)], Severity.A, [Title.QA_MANAGER, Title.GENERAL_MANAGER]),
+    ],
+)
 def test_the_matrix_decides_the_approval_steps_of_a_proposal(
-        w: World, items: list[tuple[str, str | None]], severity: Severity,
-        titles: list[Title]) -> None:
+    w: World, items: list[tuple[str, str | None]], severity: Severity, titles: list[Title]
+) -> None:
     case = drive(w, State.DISPOSITION, severity_proposed=severity)
     propose(w, case, *(DispositionInput(DispositionType(t), None, a) for t, a in items))
     steps = case.file.current(case.file.steps)
@@ -785,14 +1116,19 @@ def test_the_matrix_decides_the_approval_steps_of_a_proposal(
 
 
 def test_the_edited_matrix_setting_is_used(w: World) -> None:
-    w.kesu.set_approval_matrix(w.admin, [{"up_to": "10000", "steps": ["sales_manager"]},
-                                         {"up_to": None, "steps": ["chairman"]}])
+    uc.approval.set_approval_matrix(
+        w.kesu,
+        w.admin,
+        [{"up_to": "10000", "steps": ["sales_manager"]}, {"up_to": None, "steps": ["chairman"]}],
+    )
     case = drive(w, State.PENDING_APPROVAL)
     assert [s.title for s in case.file.steps] == [Title.SALES_MANAGER]
     with pytest.raises(InvalidInput):
-        w.kesu.set_approval_matrix(w.admin, [{"up_to": "1", "steps": ["sales_manager"]}])
+        uc.approval.set_approval_matrix(
+            w.kesu, w.admin, [{"up_to": "1", "steps": ["sales_manager"]}]
+        )
     with pytest.raises(NotAllowed):
-        w.kesu.set_approval_matrix(w.sm, [{"up_to": None, "steps": ["chairman"]}])
+        uc.approval.set_approval_matrix(w.kesu, w.sm, [{"up_to": None, "steps": ["chairman"]}])
 
 
 def test_steps_are_signed_in_order(w: World) -> None:
@@ -811,22 +1147,30 @@ def test_steps_are_signed_in_order(w: World) -> None:
     assert case.c.state == State.REPLYING
     steps = case.file.current(case.file.steps)
     assert [(s.title, s.decided_by_id) for s in steps] == [
-        (Title.SALES_MANAGER, w.sm.id), (Title.GENERAL_MANAGER, w.gm.id),
-        (Title.CHAIRMAN, w.chairman.id)]
+        (Title.SALES_MANAGER, w.sm.id),
+        (Title.GENERAL_MANAGER, w.gm.id),
+        (Title.CHAIRMAN, w.chairman.id),
+    ]
     assert all(s.decided_at == NOW and s.on_behalf_of_id is None for s in steps)
 
 
 def test_proposer_cannot_approve_own_disposition(w: World, make_user: MakeUser) -> None:
     boss_sales = make_user("susan", Role.SALES, Role.MANAGEMENT, title=Title.SALES_MANAGER)
     case = drive(w, State.DISPOSITION)
-    case.do("set_dispositions", boss_sales,
-            [DispositionInput(DispositionType.COMPENSATION, None, "1000")])
+    case.do(
+        "set_dispositions",
+        boss_sales,
+        [DispositionInput(DispositionType.COMPENSATION, None, "1000")],
+    )
     case.do("propose", boss_sales, "客户接受")
     case.refused("why.not_your_step", "approve_step", boss_sales)
     case.refused("why.not_your_step", "reject_step", boss_sales, "no")
-    assert w.kesu.pending_approvals(boss_sales) == []
-    assert [a.reason for a in w.kesu.actions(boss_sales, case.id)
-            if a.action == "approve_step"] == ["why.not_your_step"]
+    assert uc.worklists.pending_approvals(w.kesu, boss_sales) == []
+    assert [
+        a.reason
+        for a in uc.complaints.actions(w.kesu, boss_sales, case.id)
+        if a.action == "approve_step"
+    ] == ["why.not_your_step"]
     case.do("approve_step", w.sm)  # another holder of the title may
 
 
@@ -838,10 +1182,10 @@ def test_a_user_without_the_title_cannot_sign(w: World) -> None:
 
 
 def test_a_delegate_signs_within_the_date_range_recorded_on_behalf_of(w: World) -> None:
-    w.kesu.set_delegation(w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
+    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
-    [card] = w.kesu.pending_approvals(w.boss)
+    [card] = uc.worklists.pending_approvals(w.kesu, w.boss)
     assert (card.on_behalf_of, card.step.title) == (w.gm.display_name, Title.GENERAL_MANAGER)
     case.do("approve_step", w.boss, "代签")
     gm_step = case.file.current(case.file.steps)[1]
@@ -851,50 +1195,55 @@ def test_a_delegate_signs_within_the_date_range_recorded_on_behalf_of(w: World) 
 
 @pytest.mark.parametrize("start, end", [(1, 7), (-7, -1)])
 def test_a_delegate_cannot_sign_outside_the_date_range(w: World, start: int, end: int) -> None:
-    w.kesu.set_delegation(w.gm, w.boss.id, TODAY + timedelta(days=start),
-                          TODAY + timedelta(days=end))
+    uc.approval.set_delegation(
+        w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start), TODAY + timedelta(days=end)
+    )
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
     case.refused("why.not_your_step", "approve_step", w.boss)
-    assert w.kesu.pending_approvals(w.boss) == []
+    assert uc.worklists.pending_approvals(w.kesu, w.boss) == []
 
 
 def test_delegations_are_checked(w: World) -> None:
     with pytest.raises(InvalidInput):
-        w.kesu.set_delegation(w.boss, w.sm.id, TODAY, TODAY)  # boss holds no title
+        uc.approval.set_delegation(w.kesu, w.boss, w.sm.id, TODAY, TODAY)  # boss holds no title
     with pytest.raises(InvalidInput):
-        w.kesu.set_delegation(w.gm, w.gm.id, TODAY, TODAY)
+        uc.approval.set_delegation(w.kesu, w.gm, w.gm.id, TODAY, TODAY)
     with pytest.raises(InvalidInput):
-        w.kesu.set_delegation(w.gm, w.boss.id, TODAY, TODAY - timedelta(days=1))
+        uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY - timedelta(days=1))
     with pytest.raises(NotAllowed):
-        w.kesu.set_delegation(w.sm, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
-    w.kesu.set_delegation(w.admin, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
-    assert [(d.manager_id, d.deputy_id) for d in w.kesu.delegations(w.boss)] == [
-        (w.gm.id, w.boss.id)]
+        uc.approval.set_delegation(w.kesu, w.sm, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
+    uc.approval.set_delegation(w.kesu, w.admin, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
+    assert [(d.manager_id, d.deputy_id) for d in uc.approval.delegations(w.kesu, w.boss)] == [
+        (w.gm.id, w.boss.id)
+    ]
 
 
 def test_reject_starts_a_new_round_with_the_old_dispositions_and_fresh_steps(w: World) -> None:
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm, "同意")
     with pytest.raises(InvalidInput):
-        w.kesu.reject_step(w.gm, case.id, case.c.version, " ")
+        uc.approval.reject_step(w.kesu, w.gm, case.id, case.c.version, " ")
     case.do("reject_step", w.gm, "金额过高, 再谈")
     c, f = case.c, case.file
     assert (c.state, c.approval_round) == (State.DISPOSITION, 1)
     old = [s for s in f.steps if s.round == 0]
     assert [(s.status, s.decided_by_id, s.comment) for s in old] == [
         (StepStatus.APPROVED, w.sm.id, "同意"),
-        (StepStatus.REJECTED, w.gm.id, "金额过高, 再谈")]
+        (StepStatus.REJECTED, w.gm.id, "金额过高, 再谈"),
+    ]
     copied = f.current(f.dispositions)
     assert [(d.type, d.amount, d.done) for d in copied] == [
-        (DispositionType.COMPENSATION, Decimal("8000.00"), False)]
+        (DispositionType.COMPENSATION, Decimal("8000.00"), False)
+    ]
     assert [x.amount for x in f.current(f.costs)] == [Decimal("8000.00")]
     assert f.current(f.steps) == []
     case.do("propose", w.sales, "客户坚持")
     fresh = case.file.current(case.file.steps)
     assert [(s.title, s.status, s.round) for s in fresh] == [
         (Title.SALES_MANAGER, StepStatus.PENDING, 1),
-        (Title.GENERAL_MANAGER, StepStatus.PENDING, 1)]
+        (Title.GENERAL_MANAGER, StepStatus.PENDING, 1),
+    ]
     sign_all(w, case)
     assert case.c.state == State.REPLYING
 
@@ -913,56 +1262,73 @@ def test_reject_voids_the_later_steps_of_the_round(w: World) -> None:
 def test_reply_records_date_method_and_text(w: World) -> None:
     case = drive(w, State.REPLYING)
     with pytest.raises(InvalidInput):
-        w.kesu.reply(w.sales, case.id, case.c.version, TODAY + timedelta(days=1),
-                     ReplyMethod.EMAIL, "x")
+        uc.closure.reply(
+            w.kesu,
+            w.sales,
+            case.id,
+            case.c.version,
+            TODAY + timedelta(days=1),
+            ReplyMethod.EMAIL,
+            "x",
+        )
     case.do("reply", w.sales, TODAY, ReplyMethod.LETTER, "Dear customer")
     c = case.c
     assert (c.state, c.reply_date, c.reply_method, c.reply_text) == (
-        State.IMPLEMENTING, TODAY, ReplyMethod.LETTER, "Dear customer")
+        State.IMPLEMENTING,
+        TODAY,
+        ReplyMethod.LETTER,
+        "Dear customer",
+    )
 
 
 def test_complete_waits_for_capa_with_evidence_and_every_execution(w: World) -> None:
     case = drive(w, State.DISPOSITION)
-    propose(w, case, DispositionInput(DispositionType.COMPENSATION, None, "1000"),
-            DispositionInput(DispositionType.REWORK, 12, "200"),
-            DispositionInput(DispositionType.EXPLANATION, None, None))
+    propose(
+        w,
+        case,
+        DispositionInput(DispositionType.COMPENSATION, None, "1000"),
+        DispositionInput(DispositionType.REWORK, 12, "200"),
+        DispositionInput(DispositionType.EXPLANATION, None, None),
+    )
     sign_all(w, case)
     _reply(w, case)
     case.refused("why.capa_open", "complete", w.prod)
     capa = case.file.capa[0]
-    case.once(lambda: w.kesu.complete_capa(w.prod, capa.id or 0, "照片"))
+    case.once(lambda: uc.investigation.complete_capa(w.kesu, w.prod, capa.id or 0, "照片"))
     case.refused("why.disposition_open", "complete", w.prod)
     comp, rework, explanation = case.file.current(case.file.dispositions)
     assert explanation.done  # an explanation needs no execution
     with pytest.raises(NotAllowed) as err:
-        w.kesu.record_execution(w.prod, comp.id or 0, None, "paid")
+        uc.closure.record_execution(w.kesu, w.prod, comp.id or 0, None, "paid")
     assert err.value.key == "why.wrong_role"  # finance pays compensation
-    case.once(lambda: w.kesu.record_execution(w.finance, comp.id or 0, None, "转账"))
+    case.once(lambda: uc.closure.record_execution(w.kesu, w.finance, comp.id or 0, None, "转账"))
     case.refused("why.disposition_open", "complete", w.finance)
     with pytest.raises(NotAllowed):
-        w.kesu.record_execution(w.finance, rework.id or 0, 12, "reworked")
-    case.once(lambda: w.kesu.record_execution(w.prod, rework.id or 0, 12, "返工完成"))
+        uc.closure.record_execution(w.kesu, w.finance, rework.id or 0, 12, "reworked")
+    case.once(lambda: uc.closure.record_execution(w.kesu, w.prod, rework.id or 0, 12, "返工完成"))
     with pytest.raises(InvalidInput):
-        w.kesu.record_execution(w.prod, rework.id or 0, 12, "again")
+        uc.closure.record_execution(w.kesu, w.prod, rework.id or 0, 12, "again")
     case.do("complete", w.prod)
     assert case.c.state == State.VERIFYING
     done = case.file.current(case.file.dispositions)
     assert [(d.done, d.done_by_id, d.done_qty) for d in done[:2]] == [
-        (True, w.finance.id, None), (True, w.prod.id, 12)]
+        (True, w.finance.id, None),
+        (True, w.prod.id, 12),
+    ]
 
 
 def test_execution_is_recorded_only_while_implementing(w: World) -> None:
     case = drive(w, State.PENDING_APPROVAL)
     d = case.file.current(case.file.dispositions)[0]
     with pytest.raises(NotAllowed) as err:
-        w.kesu.record_execution(w.finance, d.id or 0, None, "paid early")
+        uc.closure.record_execution(w.kesu, w.finance, d.id or 0, None, "paid early")
     assert err.value.key == "why.wrong_state"
 
 
 def test_verification_effective_goes_to_follow_up(w: World) -> None:
     case = drive(w, State.VERIFYING)
     with pytest.raises(InvalidInput):
-        w.kesu.verify(w.qa, case.id, case.c.version, None)
+        uc.closure.verify(w.kesu, w.qa, case.id, case.c.version, None)
     case.do("verify", w.qa, True)
     assert (case.c.state, case.c.verified_effective) == (State.FOLLOW_UP, True)
 
@@ -970,7 +1336,7 @@ def test_verification_effective_goes_to_follow_up(w: World) -> None:
 def test_not_effective_sends_the_case_back_to_root_cause(w: World) -> None:
     case = drive(w, State.VERIFYING)
     with pytest.raises(InvalidInput):
-        w.kesu.verify(w.qa, case.id, case.c.version, False, "")
+        uc.closure.verify(w.kesu, w.qa, case.id, case.c.version, False, "")
     case.do("verify", w.qa, False, "客户又发现划伤")
     assert (case.c.state, case.c.verified_effective) == (State.ROOT_CAUSE, False)
     assert case.events[-1].comment == "客户又发现划伤"
@@ -998,14 +1364,15 @@ def test_the_loop_after_not_effective_starts_a_new_approval_round(w: World) -> N
 def test_scheduled_verification_waits_until_the_date(w: World) -> None:
     case = drive(w, State.VERIFYING)
     with pytest.raises(InvalidInput):
-        w.kesu.verify(w.qa, case.id, case.c.version, None, schedule_days=0)
+        uc.closure.verify(w.kesu, w.qa, case.id, case.c.version, None, schedule_days=0)
     case.do("verify", w.qa, None, "看后 3 批", schedule_days=3)
     assert (case.c.state, case.c.verify_after) == (State.VERIFYING, TODAY + timedelta(days=3))
     case.refused("why.verification_scheduled", "verify", w.qa, True)
     w.clock.advance(days=2)
     case.refused("why.verification_scheduled", "verify", w.qa, True)
-    assert [a.reason for a in w.kesu.actions(w.qa, case.id) if a.action == "verify"] == [
-        "why.verification_scheduled"]
+    assert [
+        a.reason for a in uc.complaints.actions(w.kesu, w.qa, case.id) if a.action == "verify"
+    ] == ["why.verification_scheduled"]
     w.clock.advance(days=1)
     case.do("verify", w.qa, True)
     assert (case.c.state, case.c.verify_after) == (State.FOLLOW_UP, None)
@@ -1014,18 +1381,37 @@ def test_scheduled_verification_waits_until_the_date(w: World) -> None:
 def test_follow_up_satisfied_closes_the_case(w: World) -> None:
     case = drive(w, State.FOLLOW_UP)
     with pytest.raises(InvalidInput):
-        w.kesu.follow_up(w.sales, case.id, case.c.version, day=TODAY, contact="x", score=6,
-                         satisfaction=Satisfaction.SATISFIED)
+        uc.closure.follow_up(
+            w.kesu,
+            w.sales,
+            case.id,
+            case.c.version,
+            day=TODAY,
+            contact="x",
+            score=6,
+            satisfaction=Satisfaction.SATISFIED,
+        )
     _follow_up(w, case)
     c = case.c
     assert (c.state, c.closed_at, c.satisfaction_score, c.lessons_learned) == (
-        State.CLOSED, NOW, 5, "PM for fixtures")
+        State.CLOSED,
+        NOW,
+        5,
+        "PM for fixtures",
+    )
 
 
 def test_not_satisfied_reopens_the_analysis_with_the_reopen_count(w: World) -> None:
     case = drive(w, State.FOLLOW_UP)
-    case.do("follow_up", w.sales, day=TODAY, contact="王经理", score=1,
-            satisfaction=Satisfaction.NOT_SATISFIED, notes="仍有划伤")
+    case.do(
+        "follow_up",
+        w.sales,
+        day=TODAY,
+        contact="王经理",
+        score=1,
+        satisfaction=Satisfaction.NOT_SATISFIED,
+        notes="仍有划伤",
+    )
     c = case.c
     assert (c.state, c.reopen_count, c.closed_at) == (State.ROOT_CAUSE, 1, None)
     assert c.approval_round == 1  # the next disposition is a new round
@@ -1044,15 +1430,14 @@ def test_sales_cancels_only_before_investigation_management_any_time(w: World) -
     case.refused("why.cancel_after_investigation", "cancel", w.sales, "太晚")
     case.refused("why.wrong_role", "cancel", w.qa, "no")
     with pytest.raises(InvalidInput):
-        w.kesu.cancel(w.boss, case.id, case.c.version, " ")
+        uc.closure.cancel(w.kesu, w.boss, case.id, case.c.version, " ")
     case.do("cancel", w.boss, "与客户和解")
     late = drive(w, State.IMPLEMENTING)
     late.do("cancel", w.boss, "客户破产")
     late.refused("why.wrong_state", "cancel", w.boss, "again")
 
 
-def test_merge_cancels_the_duplicate_with_a_link_and_an_event_on_the_survivor(
-        w: World) -> None:
+def test_merge_cancels_the_duplicate_with_a_link_and_an_event_on_the_survivor(w: World) -> None:
     survivor = drive(w, State.INVESTIGATING)
     dup = log(w, lot="L2")
     n = len(survivor.events)
@@ -1061,11 +1446,17 @@ def test_merge_cancels_the_duplicate_with_a_link_and_an_event_on_the_survivor(
     assert (c.state, c.merged_into_id) == (State.CANCELLED, survivor.id)
     assert c.cancel_reason == f"duplicate:{survivor.c.number}"
     assert (c.no_investigation_by_id, c.no_investigation_reason) == (
-        w.sales.id, f"duplicate:{survivor.c.number}")
+        w.sales.id,
+        f"duplicate:{survivor.c.number}",
+    )
     assert len(survivor.events) == n + 1
     last = survivor.events[-1]
     assert (last.action, last.changes, last.comment, last.user_id) == (
-        "merged_in", {"duplicate": [None, dup.c.number]}, "同一批货", w.sales.id)
+        "merged_in",
+        {"duplicate": [None, dup.c.number]},
+        "同一批货",
+        w.sales.id,
+    )
     assert survivor.c.state == State.INVESTIGATING
 
 
@@ -1075,7 +1466,7 @@ def test_merge_into_itself_an_unknown_or_a_cancelled_case_is_refused(w: World) -
     gone.do("cancel", w.sales, "x")
     for number in (dup.c.number, "KS0000-999", gone.c.number):
         with pytest.raises(InvalidInput):
-            w.kesu.merge(w.sales, dup.id, dup.c.version, number)
+            uc.closure.merge(w.kesu, w.sales, dup.id, dup.c.version, number)
     assert dup.actions == ["registered"]
 
 
@@ -1083,11 +1474,15 @@ def test_reopen_returns_a_closed_case_to_root_cause(w: World) -> None:
     case = drive(w, State.CLOSED)
     case.refused("why.wrong_role", "reopen", w.sales, "again")
     with pytest.raises(InvalidInput):
-        w.kesu.reopen(w.qa, case.id, case.c.version, "")
+        uc.closure.reopen(w.kesu, w.qa, case.id, case.c.version, "")
     case.do("reopen", w.boss, "同一问题再次发生")
     c = case.c
     assert (c.state, c.reopen_count, c.closed_at, c.approval_round) == (
-        State.ROOT_CAUSE, 1, None, 1)
+        State.ROOT_CAUSE,
+        1,
+        None,
+        1,
+    )
 
 
 def test_reopen_of_an_invalid_case_is_refused(w: World) -> None:
@@ -1103,7 +1498,8 @@ def test_hold_blocks_the_work_until_resumed(w: World) -> None:
     case.refused("why.on_hold", "acknowledge", w.qa)
     case.refused("why.on_hold", "hold", w.qa, "again")
     assert ("acknowledge", False, "why.on_hold") in [
-        (a.action, a.allowed, a.reason) for a in w.kesu.actions(w.qa, case.id)]
+        (a.action, a.allowed, a.reason) for a in uc.complaints.actions(w.kesu, w.qa, case.id)
+    ]
     w.clock.advance(days=2)
     case.do("resume", w.sales, "样品已收到")
     assert (case.c.on_hold_since, case.c.hold_reason) == (None, "")
@@ -1117,7 +1513,7 @@ def test_a_new_case_cannot_be_put_on_hold_and_hold_needs_a_reason(w: World) -> N
     case.refused("why.wrong_state", "hold", w.sales, "wait")
     case = drive(w, State.INVESTIGATING)
     with pytest.raises(InvalidInput):
-        w.kesu.hold(w.qa, case.id, case.c.version, " ")
+        uc.closure.hold(w.kesu, w.qa, case.id, case.c.version, " ")
 
 
 # ---------------------------------------------------------------- short and invalid paths
@@ -1125,8 +1521,14 @@ def test_a_new_case_cannot_be_put_on_hold_and_hold_needs_a_reason(w: World) -> N
 
 @pytest.mark.parametrize("kind", [Kind.SUGGESTION, Kind.INQUIRY])
 def test_suggestions_and_inquiries_take_the_short_path_to_closed(w: World, kind: Kind) -> None:
-    case = log(w, kind=kind, category=Category.NON_QUALITY, product_code="",
-               defect_type_id=None, severity_proposed=Severity.D)
+    case = log(
+        w,
+        kind=kind,
+        category=Category.NON_QUALITY,
+        product_code="",
+        defect_type_id=None,
+        severity_proposed=Severity.D,
+    )
     case.do("route_short", w.sales)
     assert case.c.state == State.REPLYING
     case.do("reply", w.sales, TODAY, ReplyMethod.PHONE, "已答复: 建议采纳")
@@ -1139,32 +1541,56 @@ def test_suggestions_and_inquiries_take_the_short_path_to_closed(w: World, kind:
 def invalid_case_closed(w: World) -> Case:
     case = drive(w, State.INVESTIGATING)
     case.do("classify", w.qa, Validity.INVALID, reason="客户使用不当 (超负荷)")
-    case.do("set_dispositions", w.sales,
-            [DispositionInput(DispositionType.EXPLANATION, None, None, "说明书第 3 条")])
+    case.do(
+        "set_dispositions",
+        w.sales,
+        [DispositionInput(DispositionType.EXPLANATION, None, None, "说明书第 3 条")],
+    )
     case.do("propose", w.sales, "客户认可说明")
     case.do("approve_step", w.qam, "同意解释")
     case.do("reply", w.sales, TODAY, ReplyMethod.LETTER, "说明函")
-    case.do("follow_up", w.sales, day=TODAY, contact="王经理", score=4,
-            satisfaction=Satisfaction.SATISFIED)
+    case.do(
+        "follow_up",
+        w.sales,
+        day=TODAY,
+        contact="王经理",
+        score=4,
+        satisfaction=Satisfaction.SATISFIED,
+    )
     return case
 
 
 def test_invalid_complaint_goes_to_an_explanation_approved_by_the_qa_manager(w: World) -> None:
     case = drive(w, State.INVESTIGATING)
     with pytest.raises(InvalidInput):
-        w.kesu.classify(w.qa, case.id, case.c.version, Validity.INVALID, reason=" ")
+        uc.investigation.classify(
+            w.kesu, w.qa, case.id, case.c.version, Validity.INVALID, reason=" "
+        )
     case = invalid_case_closed(w)
     c = case.c
     assert c.validity == Validity.INVALID and c.state == State.CLOSED
     assert (c.no_investigation_reason, c.no_investigation_by_id) == (
-        "客户使用不当 (超负荷)", w.qa.id)
+        "客户使用不当 (超负荷)",
+        w.qa.id,
+    )
     assert c.responsible_department_id is None and c.root_cause == ""
     [step] = case.file.steps
     assert (step.title, step.decided_by_id, step.status) == (
-        Title.QA_MANAGER, w.qam.id, StepStatus.APPROVED)
-    assert case.actions == ["registered", "dispatch", "acknowledge", "classify_invalid",
-                            "dispositions_set", "propose", "approve_step", "reply",
-                            "follow_up"]
+        Title.QA_MANAGER,
+        w.qam.id,
+        StepStatus.APPROVED,
+    )
+    assert case.actions == [
+        "registered",
+        "dispatch",
+        "acknowledge",
+        "classify_invalid",
+        "dispositions_set",
+        "propose",
+        "approve_step",
+        "reply",
+        "follow_up",
+    ]
     assert case.events[3].comment == "客户使用不当 (超负荷)"
 
 
@@ -1173,48 +1599,79 @@ def test_invalid_complaint_goes_to_an_explanation_approved_by_the_qa_manager(w: 
 
 def test_meeting_action_items_become_capa_actions_with_owner_and_due(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
-    case.once(lambda: w.kesu.add_meeting(
-        w.sales, case.id, TODAY, [w.sales.id, w.qa.id, w.prod.id, w.gm.id], "更换夹具; 加检",
-        [("更换 3 号线夹具", w.prod.id, DUE), ("来料全检 1 个月", w.qa.id, TODAY)]))
-    [m] = w.kesu.meetings(w.qa, case.id)
+    case.once(
+        lambda: uc.investigation.add_meeting(
+            w.kesu,
+            w.sales,
+            case.id,
+            TODAY,
+            [w.sales.id, w.qa.id, w.prod.id, w.gm.id],
+            "更换夹具; 加检",
+            [("更换 3 号线夹具", w.prod.id, DUE), ("来料全检 1 个月", w.qa.id, TODAY)],
+        )
+    )
+    [m] = uc.investigation.meetings(w.kesu, w.qa, case.id)
     assert m.attendee_ids == (w.sales.id, w.qa.id, w.prod.id, w.gm.id)
     assert (m.date, m.decisions, m.by_id) == (TODAY, "更换夹具; 加检", w.sales.id)
-    assert [(a.description, a.owner_id, a.due_date, a.type, a.status) for a in case.file.capa] \
-        == [("更换 3 号线夹具", w.prod.id, DUE, CapaType.CORRECTIVE, "open"),
-            ("来料全检 1 个月", w.qa.id, TODAY, CapaType.CORRECTIVE, "open")]
+    assert [(a.description, a.owner_id, a.due_date, a.type, a.status) for a in case.file.capa] == [
+        ("更换 3 号线夹具", w.prod.id, DUE, CapaType.CORRECTIVE, "open"),
+        ("来料全检 1 个月", w.qa.id, TODAY, CapaType.CORRECTIVE, "open"),
+    ]
     last = case.events[-1]
     assert (last.action, last.changes["action_items"]) == ("meeting_recorded", [None, "2"])
 
 
-@pytest.mark.parametrize("day, attendees, items", [
-    (TODAY + timedelta(days=1), "qa", []), (TODAY, "", []), (TODAY, "unknown", []),
-    (TODAY, "qa", [("x", "prod", TODAY - timedelta(days=1))]), (TODAY, "qa", [("", "prod", DUE)])])
-def test_a_bad_meeting_record_saves_nothing(w: World, day: date, attendees: str,
-                                            items: list[tuple[str, str, date]]) -> None:
+@pytest.mark.parametrize(
+    "day, attendees, items",
+    [
+        (TODAY + timedelta(days=1), "qa", []),
+        (TODAY, "", []),
+        (TODAY, "unknown", []),
+        (TODAY, "qa", [("x", "prod", TODAY - timedelta(days=1))]),
+        (TODAY, "qa", [("", "prod", DUE)]),
+    ],
+)
+def test_a_bad_meeting_record_saves_nothing(
+    w: World, day: date, attendees: str, items: list[tuple[str, str, date]]
+) -> None:
     case = drive(w, State.ROOT_CAUSE)
     ids = {"qa": [w.qa.id], "": [], "unknown": [w.qa.id, 9999]}[attendees]
     with pytest.raises(InvalidInput):
-        w.kesu.add_meeting(w.sales, case.id, day, ids, "决定",
-                           [(d, getattr(w, o).id, due) for d, o, due in items])
-    assert w.kesu.meetings(w.qa, case.id) == [] and case.file.capa == []
+        uc.investigation.add_meeting(
+            w.kesu,
+            w.sales,
+            case.id,
+            day,
+            ids,
+            "决定",
+            [(d, getattr(w, o).id, due) for d, o, due in items],
+        )
+    assert uc.investigation.meetings(w.kesu, w.qa, case.id) == [] and case.file.capa == []
 
 
 def test_assessments_are_visible_to_management_only(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
     with pytest.raises(NotAllowed):
-        w.kesu.add_assessment(w.qa, case.id, "操作员 A", "warning", None)
+        uc.investigation.add_assessment(w.kesu, w.qa, case.id, "操作员 A", "warning", None)
     with pytest.raises(InvalidInput):
-        w.kesu.add_assessment(w.boss, case.id, "操作员 A", "deduction", "0")
+        uc.investigation.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "deduction", "0")
     with pytest.raises(InvalidInput):
-        w.kesu.add_assessment(w.boss, case.id, "操作员 A", "fire", None)
-    case.once(lambda: w.kesu.add_assessment(w.boss, case.id, "操作员 A", "deduction", "200",
-                                            "依罚扣基准"))
-    [a] = w.kesu.assessments(w.gm, case.id)
-    assert (a.person, a.decision, a.amount, a.by_id) == ("操作员 A", "deduction",
-                                                         Decimal("200.00"), w.boss.id)
+        uc.investigation.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "fire", None)
+    case.once(
+        lambda: uc.investigation.add_assessment(
+            w.kesu, w.boss, case.id, "操作员 A", "deduction", "200", "依罚扣基准"
+        )
+    )
+    [a] = uc.investigation.assessments(w.kesu, w.gm, case.id)
+    assert (a.person, a.decision, a.amount, a.by_id) == (
+        "操作员 A",
+        "deduction",
+        Decimal("200.00"),
+        w.boss.id,
+    )
     for who in (w.sales, w.qa, w.prod, w.finance, w.qam):
         with pytest.raises(NotAllowed):
-            w.kesu.assessments(who, case.id)
+            uc.investigation.assessments(w.kesu, who, case.id)
     last = case.events[-1]
     assert (last.action, last.changes, last.comment) == ("assessment_recorded", {}, "")
 
@@ -1223,7 +1680,7 @@ def test_assessments_are_visible_to_management_only(w: World) -> None:
 
 
 def tasks(w: World, who: User) -> set[tuple[str, int]]:
-    return {(t.kind, t.complaint_id) for t in w.kesu.tasks(who)}
+    return {(t.kind, t.complaint_id) for t in uc.worklists.tasks(w.kesu, who)}
 
 
 def test_qa_sees_dispatched_cases_to_acknowledge(w: World) -> None:
@@ -1251,13 +1708,15 @@ def test_production_sees_completion_of_its_own_department_only(w: World) -> None
 def test_a_capa_owner_sees_the_open_action_once_the_plan_is_approved(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
     analyse(w, case)
-    w.kesu.add_capa(w.prod, case.id, CapaType.PREVENTIVE, "核对付款流程", w.finance.id, DUE)
+    uc.investigation.add_capa(
+        w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "核对付款流程", w.finance.id, DUE
+    )
     assert tasks(w, w.finance) == set()
     case.do("submit_analysis", w.prod)
     case.do("approve_capa", w.qa)
     assert tasks(w, w.finance) == {("capa_owner", case.id)}
     mine = next(a for a in case.file.capa if a.owner_id == w.finance.id)
-    case.once(lambda: w.kesu.complete_capa(w.finance, mine.id or 0, "流程已更新"))
+    case.once(lambda: uc.investigation.complete_capa(w.kesu, w.finance, mine.id or 0, "流程已更新"))
     assert tasks(w, w.finance) == set()
 
 
@@ -1265,13 +1724,17 @@ def test_manager_sees_the_approval_step_for_his_title(w: World) -> None:
     case = drive(w, State.PENDING_APPROVAL)
     assert ("approve_step", case.id) in tasks(w, w.sm)
     assert tasks(w, w.gm) == set() and tasks(w, w.boss) == set()
-    [card] = w.kesu.pending_approvals(w.sm)
+    [card] = uc.worklists.pending_approvals(w.kesu, w.sm)
     assert (card.complaint.id, card.step.title, card.total, card.proposer) == (
-        case.id, Title.SALES_MANAGER, Decimal("8000.00"), w.sales.display_name)
+        case.id,
+        Title.SALES_MANAGER,
+        Decimal("8000.00"),
+        w.sales.display_name,
+    )
     assert [s.title for s in card.steps] == [Title.SALES_MANAGER, Title.GENERAL_MANAGER]
     assert card.root_cause == "Worn fixture scratches the housing"
     assert card.customer == "Acme Electronics" and card.on_behalf_of == ""
-    assert w.kesu.pending_approvals(w.gm) == []
+    assert uc.worklists.pending_approvals(w.kesu, w.gm) == []
     case.do("approve_step", w.sm)
     assert tasks(w, w.sm) == set()
     assert tasks(w, w.gm) == {("approve_step", case.id)}
@@ -1291,70 +1754,117 @@ def test_finance_sees_record_payment_while_a_compensation_is_unpaid(w: World) ->
     _reply(w, rework)
     assert tasks(w, w.finance) == {("record_payment", case.id)}
     d = case.file.current(case.file.dispositions)[0]
-    w.kesu.record_execution(w.finance, d.id or 0, None, "paid")
+    uc.closure.record_execution(w.kesu, w.finance, d.id or 0, None, "paid")
     assert tasks(w, w.finance) == set()
 
 
 def test_sales_sees_its_steps_and_a_held_case_is_nobodys_task(w: World) -> None:
-    disp, replying, follow = (drive(w, State.DISPOSITION), drive(w, State.REPLYING, lot="a"),
-                              drive(w, State.FOLLOW_UP, lot="b"))
-    assert tasks(w, w.sales) == {("propose", disp.id), ("reply", replying.id),
-                                 ("follow_up", follow.id)}
+    disp, replying, follow = (
+        drive(w, State.DISPOSITION),
+        drive(w, State.REPLYING, lot="a"),
+        drive(w, State.FOLLOW_UP, lot="b"),
+    )
+    assert tasks(w, w.sales) == {
+        ("propose", disp.id),
+        ("reply", replying.id),
+        ("follow_up", follow.id),
+    }
     disp.do("hold", w.sales, "等客户回复")
     assert ("propose", disp.id) not in tasks(w, w.sales)
 
 
 def test_actions_list_the_allowed_and_the_greyed_with_the_reason(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
-    panel = {a.action: (a.allowed, a.reason) for a in w.kesu.actions(w.prod, case.id)}
-    assert panel == {"submit_analysis": (False, "why.capa_missing"),
-                     "cancel": (False, "why.wrong_role"), "merge": (False, "why.wrong_role"),
-                     "hold": (True, None), "resume": (False, "why.not_on_hold")}
-    other = {a.action: a.reason for a in w.kesu.actions(w.other_prod, case.id)}
+    panel = {
+        a.action: (a.allowed, a.reason) for a in uc.complaints.actions(w.kesu, w.prod, case.id)
+    }
+    assert panel == {
+        "submit_analysis": (False, "why.capa_missing"),
+        "cancel": (False, "why.wrong_role"),
+        "merge": (False, "why.wrong_role"),
+        "hold": (True, None),
+        "resume": (False, "why.not_on_hold"),
+    }
+    other = {a.action: a.reason for a in uc.complaints.actions(w.kesu, w.other_prod, case.id)}
     assert other["submit_analysis"] == "why.not_your_department"
     analyse(w, case)
-    assert [a.allowed for a in w.kesu.actions(w.prod, case.id)
-            if a.action == "submit_analysis"] == [True]
+    assert [
+        a.allowed
+        for a in uc.complaints.actions(w.kesu, w.prod, case.id)
+        if a.action == "submit_analysis"
+    ] == [True]
 
 
 def test_actions_grey_the_approval_of_someone_elses_step(w: World) -> None:
     case = drive(w, State.PENDING_APPROVAL)
-    mine = {a.action: a for a in w.kesu.actions(w.sm, case.id)}
-    theirs = {a.action: a for a in w.kesu.actions(w.gm, case.id)}
+    mine = {a.action: a for a in uc.complaints.actions(w.kesu, w.sm, case.id)}
+    theirs = {a.action: a for a in uc.complaints.actions(w.kesu, w.gm, case.id)}
     assert mine["approve_step"].allowed and mine["reject_step"].allowed
     assert (theirs["approve_step"].allowed, theirs["approve_step"].reason) == (
-        False, "why.not_your_step")
+        False,
+        "why.not_your_step",
+    )
     assert theirs["reject_step"].reason == "why.not_your_step"
-    assert {a.action: a.reason for a in w.kesu.actions(w.sales, case.id)}["approve_step"] == \
-        "why.wrong_role"
+    assert {a.action: a.reason for a in uc.complaints.actions(w.kesu, w.sales, case.id)}[
+        "approve_step"
+    ] == "why.wrong_role"
 
 
 # ---------------------------------------------------------------- optimistic concurrency
 
 
 STALE_CALLS: dict[str, tuple[State, Callable[[World, Case, int], object]]] = {
-    "dispatch": (State.REGISTERED, lambda w, c, v: w.kesu.dispatch(w.sales, c.id, v)),
-    "classify": (State.INVESTIGATING, lambda w, c, v: w.kesu.classify(
-        w.qa, c.id, v, Validity.VALID, Category.QUALITY, Severity.C, w.press)),
-    "save_analysis": (State.ROOT_CAUSE, lambda w, c, v: w.kesu.save_analysis(
-        w.prod, c.id, v, root_cause="x")),
-    "set_dispositions": (State.DISPOSITION, lambda w, c, v: w.kesu.set_dispositions(
-        w.sales, c.id, v, [DispositionInput(DispositionType.EXPLANATION, None, None)])),
-    "approve_step": (State.PENDING_APPROVAL, lambda w, c, v: w.kesu.approve_step(w.sm, c.id, v)),
-    "follow_up": (State.FOLLOW_UP, lambda w, c, v: w.kesu.follow_up(
-        w.sales, c.id, v, day=TODAY, contact="x", score=3, satisfaction=Satisfaction.PARTLY)),
+    "dispatch": (
+        State.REGISTERED,
+        lambda w, c, v: uc.investigation.dispatch(w.kesu, w.sales, c.id, v),
+    ),
+    "classify": (
+        State.INVESTIGATING,
+        lambda w, c, v: uc.investigation.classify(
+            w.kesu, w.qa, c.id, v, Validity.VALID, Category.QUALITY, Severity.C, w.press
+        ),
+    ),
+    "save_analysis": (
+        State.ROOT_CAUSE,
+        lambda w, c, v: uc.investigation.save_analysis(w.kesu, w.prod, c.id, v, root_cause="x"),
+    ),
+    "set_dispositions": (
+        State.DISPOSITION,
+        lambda w, c, v: uc.approval.set_dispositions(
+            w.kesu, w.sales, c.id, v, [DispositionInput(DispositionType.EXPLANATION, None, None)]
+        ),
+    ),
+    "approve_step": (
+        State.PENDING_APPROVAL,
+        lambda w, c, v: uc.approval.approve_step(w.kesu, w.sm, c.id, v),
+    ),
+    "follow_up": (
+        State.FOLLOW_UP,
+        lambda w, c, v: uc.closure.follow_up(
+            w.kesu,
+            w.sales,
+            c.id,
+            v,
+            day=TODAY,
+            contact="x",
+            score=3,
+            satisfaction=Satisfaction.PARTLY,
+        ),
+    ),
 }
 
 
 @pytest.mark.parametrize("action", sorted(STALE_CALLS))
 def test_acting_with_a_stale_version_raises_stale_case_and_changes_nothing(
-        w: World, action: str) -> None:
+    w: World, action: str
+) -> None:
     state, call = STALE_CALLS[action]
     case = drive(w, state)
     seen = case.c.version
     w.clock.advance(minutes=1)
     case.do("hold", w.qa, "等样品") if state != State.REGISTERED else case.do(
-        "cancel", w.sales, "x")
+        "cancel", w.sales, "x"
+    )
     before, n = case.c, len(case.events)
     with pytest.raises(StaleCase) as err:
         call(w, case, seen)
@@ -1368,7 +1878,7 @@ def test_stale_case_names_who_changed_it_and_when(w: World) -> None:
     w.clock.advance(minutes=3)
     case.do("acknowledge", w.qa)
     with pytest.raises(StaleCase) as err:
-        w.kesu.return_to_sales(w.qa, case.id, seen, "missing")
+        uc.investigation.return_to_sales(w.kesu, w.qa, case.id, seen, "missing")
     assert err.value.params == {"who": w.qa.display_name, "at": w.clock()}
 
 
@@ -1376,10 +1886,9 @@ def test_my_tasks_updated_from_the_last_list_equal_a_list_made_afresh(w: World) 
     """Every step of the procedure on three cases, one step at a time: after each, every
     user's list updated from their previous one (only changed cases re-read) is the list
     made from scratch — tasks appear, move to the next person and disappear."""
-    people = [w.sales, w.qa, w.prod, w.other_prod, w.finance, w.boss, w.sm, w.gm, w.chairman,
-              w.qam]
+    people = [w.sales, w.qa, w.prod, w.other_prod, w.finance, w.boss, w.sm, w.gm, w.chairman, w.qam]
     cases = [log(w), log(w, severity_proposed=Severity.A, lot="L2"), log(w, lot="L3")]
-    lists = {u.id: w.kesu.task_list(u) for u in people}
+    lists = {u.id: uc.worklists.task_list(w.kesu, u) for u in people}
     assert sum(len(x.items) for x in lists.values()) > 0
     for step in PATH:
         for case in cases:
@@ -1387,8 +1896,8 @@ def test_my_tasks_updated_from_the_last_list_equal_a_list_made_afresh(w: World) 
                 continue
             step(w, case)
             for u in people:
-                updated = w.kesu.task_list(u, lists[u.id])
-                afresh = w.kesu.task_list(u)
+                updated = uc.worklists.task_list(w.kesu, u, lists[u.id])
+                afresh = uc.worklists.task_list(w.kesu, u)
                 assert updated == afresh, (step.__name__, u.username)
                 lists[u.id] = updated
     assert all(c.c.state == State.CLOSED for c in cases)
@@ -1397,25 +1906,34 @@ def test_my_tasks_updated_from_the_last_list_equal_a_list_made_afresh(w: World) 
 
 def test_a_task_list_of_another_user_is_not_reused(w: World) -> None:
     log(w)
-    theirs = w.kesu.task_list(w.sales)
-    assert theirs.items and w.kesu.task_list(w.qa, theirs) == w.kesu.task_list(w.qa)
-    assert not w.kesu.task_list(w.qa, theirs).items
+    theirs = uc.worklists.task_list(w.kesu, w.sales)
+    assert theirs.items and uc.worklists.task_list(w.kesu, w.qa, theirs) == uc.worklists.task_list(
+        w.kesu, w.qa
+    )
+    assert not uc.worklists.task_list(w.kesu, w.qa, theirs).items
 
 
 def test_a_few_changes_reread_those_cases_and_many_make_the_list_afresh(
-        w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     read: list[set[int] | None] = []
-    original = Kesu._task_items
-    monkeypatch.setattr(Kesu, "_task_items", lambda self, uow, me, ids: (
-        read.append(None if ids is None else set(ids)), original(self, uow, me, ids))[1])
-    monkeypatch.setattr(Kesu, "TASKS_INCREMENTAL_MAX", 2)
-    before = w.kesu.task_list(w.sales)
+    original = uc.worklists._task_items
+    monkeypatch.setattr(
+        uc.worklists,
+        "_task_items",
+        lambda ctx, uow, me, ids: (
+            read.append(None if ids is None else set(ids)),
+            original(ctx, uow, me, ids),
+        )[1],
+    )
+    monkeypatch.setattr(uc.worklists, "TASKS_INCREMENTAL_MAX", 2)
+    before = uc.worklists.task_list(w.kesu, w.sales)
     two = [log(w, lot=f"M{i}") for i in range(2)]
-    after_two = w.kesu.task_list(w.sales, before)
+    after_two = uc.worklists.task_list(w.kesu, w.sales, before)
     three = [log(w, lot=f"N{i}") for i in range(3)]
-    after_five = w.kesu.task_list(w.sales, after_two)
+    after_five = uc.worklists.task_list(w.kesu, w.sales, after_two)
     assert read == [None, {c.id for c in two}, None]
-    assert after_five == w.kesu.task_list(w.sales)
+    assert after_five == uc.worklists.task_list(w.kesu, w.sales)
     assert len(after_five.items) == len(before.items) + 5 and len(three) == 3
 
 
@@ -1423,5 +1941,5 @@ def test_a_long_description_is_cut_with_an_ellipsis_on_my_tasks(w: World) -> Non
     long = "客户来电反映电饭煲内胆涂层起泡" * 8
     log(w, description=long)
     log(w, description="第一行\n第二行", lot="L9")
-    summaries = {t.summary for t in w.kesu.tasks(w.sales)}
+    summaries = {t.summary for t in uc.worklists.tasks(w.kesu, w.sales)}
     assert summaries == {long[:79] + "…", "第一行…"}

@@ -1,4 +1,6 @@
-"""Case numbers: KS + YYMM + '-' + monthly serial, by the local date of receipt (docs/procedure.md §3)."""
+"""Case numbers: KS + YYMM + '-' + monthly serial, by the local date of receipt (docs/procedure.md
+§3)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -8,9 +10,11 @@ import pytest
 
 from core.model import User
 from core.rules.numbering import format_number, parse_number, period_of
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.unit.conftest import with_
 from tests.unit.fakes import FakeClock
+from core import usecases as uc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -41,35 +45,45 @@ def test_parse_number_reads_back_period_and_serial_case_insensitively() -> None:
 
 
 def test_case_received_late_on_the_last_utc_day_of_november_is_numbered_in_december(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, clock: FakeClock) -> None:
+    kesu: Context, sales: User, draft: ComplaintDraft, clock: FakeClock
+) -> None:
     clock.set(datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc))
-    c = kesu.register_complaint(
-        sales, with_(draft, received_at=datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc)))
+    c = uc.complaints.register_complaint(
+        kesu, sales, with_(draft, received_at=datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc))
+    )
     assert c.number == "KS2612-001"
 
 
 def test_serials_count_up_within_a_month_and_restart_in_the_next(
-        kesu: Kesu, sales: User, draft: ComplaintDraft, clock: FakeClock) -> None:
+    kesu: Context, sales: User, draft: ComplaintDraft, clock: FakeClock
+) -> None:
     clock.set(datetime(2026, 12, 15, 2, 0, tzinfo=timezone.utc))
     nov = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)
-    numbers = [kesu.register_complaint(sales, with_(draft, received_at=nov, order_no=f"N{i}")
-                                       ).number for i in range(3)]
-    dec = kesu.register_complaint(sales, with_(draft, order_no="D1")).number
+    numbers = [
+        uc.complaints.register_complaint(
+            kesu, sales, with_(draft, received_at=nov, order_no=f"N{i}")
+        ).number
+        for i in range(3)
+    ]
+    dec = uc.complaints.register_complaint(kesu, sales, with_(draft, order_no="D1")).number
     assert numbers == ["KS2611-001", "KS2611-002", "KS2611-003"]
     assert dec == "KS2612-001"
 
 
 def test_number_uses_the_timezone_setting(
-        kesu: Kesu, admin: User, sales: User, draft: ComplaintDraft, clock: FakeClock) -> None:
-    kesu.set_settings(admin, {"timezone": "UTC"})
+    kesu: Context, admin: User, sales: User, draft: ComplaintDraft, clock: FakeClock
+) -> None:
+    uc.reference.set_settings(kesu, admin, {"timezone": "UTC"})
     clock.set(datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc))
-    c = kesu.register_complaint(
-        sales, with_(draft, received_at=datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc)))
+    c = uc.complaints.register_complaint(
+        kesu, sales, with_(draft, received_at=datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc))
+    )
     assert c.number == "KS2611-001"
 
 
 def test_a_case_can_be_found_by_its_number_typed_in_lower_case(
-        kesu: Kesu, sales: User, draft: ComplaintDraft) -> None:
-    c = kesu.register_complaint(sales, draft)
-    assert kesu.complaint_id_by_number(sales, " " + c.number.lower()) == c.id
-    assert kesu.complaint_id_by_number(sales, "KS0001-001") is None
+    kesu: Context, sales: User, draft: ComplaintDraft
+) -> None:
+    c = uc.complaints.register_complaint(kesu, sales, draft)
+    assert uc.complaints.complaint_id_by_number(kesu, sales, " " + c.number.lower()) == c.id
+    assert uc.complaints.complaint_id_by_number(kesu, sales, "KS0001-001") is None

@@ -1,6 +1,8 @@
-"""The optional channels (docs/procedure.md §8) as pure rules and services on the fakes: configuration and
+"""The optional channels (docs/procedure.md §8) as pure rules and services on the fakes:
+configuration and
 its checks, what an e-mail and a robot message say, the robots' payloads and answers, the retry
 schedule, queuing the lifecycle's notifications, the test button and the delivery run."""
+
 from __future__ import annotations
 
 import json
@@ -14,16 +16,23 @@ from core.errors import InvalidInput, NotAllowed
 from core.model import Lang, Role, Severity, User
 from core.notify import Note
 from core.outbox import ChannelConfig, Message, check_config, next_try, robot_error, robot_payload
-from core.services import ComplaintDraft, Kesu, UserInput
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core.usecases.accounts import UserInput
 from adapters.delivery import deliver_due
 from tests.unit.conftest import NOW, MakeUser, with_
 from tests.unit.fakes import FakeBlobs, FakeClock, FakeDatabase, FakeHasher, FakeSender
+from core import usecases as uc
 
 EMAIL_ON = ChannelConfig(smtp_host="smtp.factory.cn", mail_from="kesu@factory.cn")
-ALL_ON = ChannelConfig(smtp_host="smtp.factory.cn", mail_from="kesu@factory.cn",
-                       wecom_url="https://qyapi.example/webhook/send?key=k",
-                       dingtalk_url="https://oapi.example/robot/send?access_token=t",
-                       dingtalk_keyword="客诉", feishu_url="https://open.example/hook/f")
+ALL_ON = ChannelConfig(
+    smtp_host="smtp.factory.cn",
+    mail_from="kesu@factory.cn",
+    wecom_url="https://qyapi.example/webhook/send?key=k",
+    dingtalk_url="https://oapi.example/robot/send?access_token=t",
+    dingtalk_keyword="客诉",
+    feishu_url="https://open.example/hook/f",
+)
 
 
 # ---------------------------------------------------------------- retry schedule
@@ -58,31 +67,45 @@ def test_the_configuration_round_trips_through_the_stored_form() -> None:
 
 
 def test_check_config_trims_and_accepts_a_good_configuration() -> None:
-    cfg = check_config(ChannelConfig(smtp_host=" smtp.qiye.aliyun.com ", smtp_port=465,
-                                     smtp_security="ssl", smtp_user="kesu", smtp_password=" pw ",
-                                     mail_from="kesu@factory.cn ",
-                                     feishu_url="http://127.0.0.1:8080/hook"))
+    cfg = check_config(
+        ChannelConfig(
+            smtp_host=" smtp.qiye.aliyun.com ",
+            smtp_port=465,
+            smtp_security="ssl",
+            smtp_user="kesu",
+            smtp_password=" pw ",
+            mail_from="kesu@factory.cn ",
+            feishu_url="http://127.0.0.1:8080/hook",
+        )
+    )
     assert (cfg.smtp_host, cfg.mail_from, cfg.smtp_password) == (
-        "smtp.qiye.aliyun.com", "kesu@factory.cn", " pw ")  # a password is kept as typed
+        "smtp.qiye.aliyun.com",
+        "kesu@factory.cn",
+        " pw ",
+    )  # a password is kept as typed
 
 
-@pytest.mark.parametrize("changes, key", [
-    ({"smtp_host": "smtp.factory.cn:25"}, "err.smtp_host"),
-    ({"smtp_host": "smtp factory"}, "err.smtp_host"),
-    ({"smtp_port": 0}, "err.smtp_port"),
-    ({"smtp_port": 70000}, "err.smtp_port"),
-    ({"smtp_security": "tls13"}, "err.smtp_security"),
-    ({"mail_from": "kesu-at-factory"}, "err.email_format"),
-    ({"mail_from": ""}, "err.mail_from_needed"),
-    ({"smtp_password": "pw"}, "err.smtp_user_needed"),
-    ({"wecom_url": "qyapi.weixin.qq.com/cgi-bin/webhook/send"}, "err.url_format"),
-    ({"dingtalk_url": "ftp://oapi.dingtalk.com/robot"}, "err.url_format"),
-    ({"feishu_url": "https:///no-host"}, "err.url_format"),
-    ({"app_url": "https://kesu.factory.cn/ x"}, "err.url_format"),
-    ({"dingtalk_keyword": "k" * 51}, "err.too_long"),
-])
-def test_a_bad_configuration_is_refused_naming_the_problem(changes: dict[str, object],
-                                                           key: str) -> None:
+@pytest.mark.parametrize(
+    "changes, key",
+    [
+        ({"smtp_host": "smtp.factory.cn:25"}, "err.smtp_host"),
+        ({"smtp_host": "smtp factory"}, "err.smtp_host"),
+        ({"smtp_port": 0}, "err.smtp_port"),
+        ({"smtp_port": 70000}, "err.smtp_port"),
+        ({"smtp_security": "tls13"}, "err.smtp_security"),
+        ({"mail_from": "kesu-at-factory"}, "err.email_format"),
+        ({"mail_from": ""}, "err.mail_from_needed"),
+        ({"smtp_password": "pw"}, "err.smtp_user_needed"),
+        ({"wecom_url": "qyapi.weixin.qq.com/cgi-bin/webhook/send"}, "err.url_format"),
+        ({"dingtalk_url": "ftp://oapi.dingtalk.com/robot"}, "err.url_format"),
+        ({"feishu_url": "https:///no-host"}, "err.url_format"),
+        ({"app_url": "https://kesu.factory.cn/ x"}, "err.url_format"),
+        ({"dingtalk_keyword": "k" * 51}, "err.too_long"),
+    ],
+)
+def test_a_bad_configuration_is_refused_naming_the_problem(
+    changes: dict[str, object], key: str
+) -> None:
     with pytest.raises(InvalidInput) as err:
         check_config(replace(EMAIL_ON, **changes))  # type: ignore[arg-type]
     assert err.value.key == key
@@ -96,14 +119,17 @@ def test_an_email_speaks_the_recipients_language_and_links_the_case() -> None:
     cfg = ChannelConfig(app_url="https://kesu.factory.cn/")
     link = outbox.case_link(cfg, 7)
     assert link == "https://kesu.factory.cn/complaint?id=7"
-    zh = outbox.email("k", "li@factory.cn", "李四", "zh",
-                      outbox.note_text("overdue", params, "zh"), link)
-    en = outbox.email("k", "ann@factory.cn", "Ann", "en",
-                      outbox.note_text("overdue", params, "en"), link)
+    zh = outbox.email(
+        "k", "li@factory.cn", "李四", "zh", outbox.note_text("overdue", params, "zh"), link
+    )
+    en = outbox.email(
+        "k", "ann@factory.cn", "Ann", "en", outbox.note_text("overdue", params, "en"), link
+    )
     assert zh.subject == "[kesu 客诉] 客诉 KS2611-007 的「回复客户」已逾期（第 1 级提醒）。"
     assert zh.body.startswith("李四，您好：") and link in zh.body
-    assert en.subject == "[kesu] KS2611-007: “Reply to the customer” is overdue (escalation " \
-                         "level 1)."
+    assert (
+        en.subject == "[kesu] KS2611-007: “Reply to the customer” is overdue (escalation level 1)."
+    )
     assert en.body.startswith("Hello Ann,") and "Open the case: " + link in en.body
     assert outbox.case_link(ChannelConfig(), 7) == ""
 
@@ -118,10 +144,12 @@ def test_robot_payloads_are_what_each_robot_expects() -> None:
     assert robot_payload("dingtalk", "你好") == {"msgtype": "text", "text": {"content": "你好"}}
     assert robot_payload("feishu", "你好") == {"msg_type": "text", "content": {"text": "你好"}}
     # a DingTalk robot secured by a keyword drops messages without it
-    assert robot_payload("dingtalk", "客诉 KS1 已逾期", "客诉")["text"]["content"] == \
-        "客诉 KS1 已逾期"
-    assert robot_payload("dingtalk", "KS1 overdue", "客诉")["text"]["content"] == \
-        "[客诉] KS1 overdue"
+    assert (
+        robot_payload("dingtalk", "客诉 KS1 已逾期", "客诉")["text"]["content"] == "客诉 KS1 已逾期"
+    )
+    assert (
+        robot_payload("dingtalk", "KS1 overdue", "客诉")["text"]["content"] == "[客诉] KS1 overdue"
+    )
     with pytest.raises(ValueError):
         robot_payload("email", "x")
 
@@ -131,17 +159,22 @@ def test_a_robot_message_names_who_it_is_for() -> None:
     assert (m.channel, m.target, m.body) == ("wecom", "wecom", "张三 发单\n通知：李四、王五")
 
 
-@pytest.mark.parametrize("answer, refused", [
-    ('{"errcode":0,"errmsg":"ok"}', None),
-    ('{"code":0,"msg":"success","data":{}}', None),
-    ('{"StatusCode":0,"StatusMessage":"success"}', None),
-    ('{"errcode":93000,"errmsg":"invalid webhook url"}', "errcode 93000: invalid webhook url"),
-    ('{"errcode":310000,"errmsg":"keywords not in content"}',
-     "errcode 310000: keywords not in content"),
-    ('{"code":19021,"msg":"sign match fail"}', "code 19021: sign match fail"),
-    ("ok", None),
-    ("[1, 2]", None),
-])
+@pytest.mark.parametrize(
+    "answer, refused",
+    [
+        ('{"errcode":0,"errmsg":"ok"}', None),
+        ('{"code":0,"msg":"success","data":{}}', None),
+        ('{"StatusCode":0,"StatusMessage":"success"}', None),
+        ('{"errcode":93000,"errmsg":"invalid webhook url"}', "errcode 93000: invalid webhook url"),
+        (
+            '{"errcode":310000,"errmsg":"keywords not in content"}',
+            "errcode 310000: keywords not in content",
+        ),
+        ('{"code":19021,"msg":"sign match fail"}', "code 19021: sign match fail"),
+        ("ok", None),
+        ("[1, 2]", None),
+    ],
+)
 def test_a_robot_refusal_is_read_from_its_answer(answer: str, refused: str | None) -> None:
     assert robot_error(answer) == refused
 
@@ -151,36 +184,41 @@ def test_a_robot_refusal_is_read_from_its_answer(answer: str, refused: str | Non
 
 @pytest.fixture
 def team(make_user: MakeUser) -> dict[str, User]:
-    return {"sales": make_user("sally", Role.SALES),
-            "li": make_user("li", Role.QA, email="li@factory.cn"),
-            "ann": make_user("ann", Role.QA, email="ann@factory.cn", language=Lang.EN),
-            "noemail": make_user("quinn", Role.QA)}
+    return {
+        "sales": make_user("sally", Role.SALES),
+        "li": make_user("li", Role.QA, email="li@factory.cn"),
+        "ann": make_user("ann", Role.QA, email="ann@factory.cn", language=Lang.EN),
+        "noemail": make_user("quinn", Role.QA),
+    }
 
 
-def _dispatch(kesu: Kesu, draft: ComplaintDraft, sales: User) -> int:
-    c = kesu.register_complaint(sales, with_(draft, received_at=NOW,
-                                             severity_proposed=Severity.C))
-    kesu.dispatch(sales, c.id or 0, c.version)
+def _dispatch(kesu: Context, draft: ComplaintDraft, sales: User) -> int:
+    c = uc.complaints.register_complaint(
+        kesu, sales, with_(draft, received_at=NOW, severity_proposed=Severity.C)
+    )
+    uc.investigation.dispatch(kesu, sales, c.id or 0, c.version)
     return c.id or 0
 
 
 def _queued(db: FakeDatabase) -> list[Message]:
     with db() as uow:
-        return [i.message for i in sorted(uow.outbox.recent(outbox.STATUSES, 1000),
-                                          key=lambda i: i.id)]
+        return [
+            i.message for i in sorted(uow.outbox.recent(outbox.STATUSES, 1000), key=lambda i: i.id)
+        ]
 
 
 def test_without_channels_only_the_inbox_is_written(
-        kesu: Kesu, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase) -> None:
+    kesu: Context, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase
+) -> None:
     _dispatch(kesu, draft, team["sales"])
-    assert [n.kind for n in kesu.inbox(team["li"])] == ["dispatched"]
+    assert [n.kind for n in uc.worklists.inbox(kesu, team["li"])] == ["dispatched"]
     assert _queued(db) == []
 
 
 def test_an_event_queues_one_email_per_recipient_with_an_address_and_one_per_robot(
-        kesu: Kesu, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase,
-        admin: User) -> None:
-    kesu.set_channels(admin, ALL_ON)
+    kesu: Context, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase, admin: User
+) -> None:
+    uc.channels.set_channels(kesu, admin, ALL_ON)
     cid = _dispatch(kesu, draft, team["sales"])
     queued = _queued(db)
     mails = {m.target: m for m in queued if m.channel == "email"}
@@ -195,16 +233,17 @@ def test_an_event_queues_one_email_per_recipient_with_an_address_and_one_per_rob
 
 
 def test_queuing_the_same_event_again_adds_nothing(
-        kesu: Kesu, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase,
-        admin: User) -> None:
-    kesu.set_channels(admin, ALL_ON)
+    kesu: Context, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase, admin: User
+) -> None:
+    uc.channels.set_channels(kesu, admin, ALL_ON)
     cid = _dispatch(kesu, draft, team["sales"])
     before = _queued(db)
     with db(write=True) as uow:
         c = uow.complaints.get(cid)
         assert c is not None
-        kesu._enqueue(uow, [Note(team["li"].id, "dispatched", {"number": c.number, "by": "x"})],
-                      c, NOW)
+        uc.pipeline.enqueue(
+            kesu, uow, [Note(team["li"].id, "dispatched", {"number": c.number, "by": "x"})], c, NOW
+        )
         uow.commit()
     assert _queued(db) == before
 
@@ -212,54 +251,60 @@ def test_queuing_the_same_event_again_adds_nothing(
 # ---------------------------------------------------------------- Admin services
 
 
-def test_the_password_is_kept_cleared_and_never_shown(kesu: Kesu, admin: User,
-                                                      db: FakeDatabase) -> None:
-    kesu.set_channels(admin, replace(EMAIL_ON, smtp_user="kesu"), password="s3cret")
-    view = kesu.channel_config(admin)
+def test_the_password_is_kept_cleared_and_never_shown(
+    kesu: Context, admin: User, db: FakeDatabase
+) -> None:
+    uc.channels.set_channels(kesu, admin, replace(EMAIL_ON, smtp_user="kesu"), password="s3cret")
+    view = uc.channels.channel_config(kesu, admin)
     assert view.has_password and view.config.smtp_password == ""
-    kesu.set_channels(admin, view.config)  # saved again from the form: password untouched
+    uc.channels.set_channels(
+        kesu, admin, view.config
+    )  # saved again from the form: password untouched
     with db() as uow:
         assert uow.settings.get("channels")["smtp_password"] == "s3cret"
-    kesu.set_channels(admin, view.config, password="")
-    assert not kesu.channel_config(admin).has_password
+    uc.channels.set_channels(kesu, admin, view.config, password="")
+    assert not uc.channels.channel_config(kesu, admin).has_password
 
 
-def test_only_admin_configures_or_sees_the_channels(kesu: Kesu, team: dict[str, User]) -> None:
-    for call in (lambda: kesu.channel_config(team["li"]),
-                 lambda: kesu.set_channels(team["li"], EMAIL_ON),
-                 lambda: kesu.send_test(team["li"], "email", "x@y.cn"),
-                 lambda: kesu.outbox_overview(team["li"]),
-                 lambda: kesu.retry_failed(team["li"])):
+def test_only_admin_configures_or_sees_the_channels(kesu: Context, team: dict[str, User]) -> None:
+    for call in (
+        lambda: uc.channels.channel_config(kesu, team["li"]),
+        lambda: uc.channels.set_channels(kesu, team["li"], EMAIL_ON),
+        lambda: uc.channels.send_test(kesu, team["li"], "email", "x@y.cn"),
+        lambda: uc.channels.outbox_overview(kesu, team["li"]),
+        lambda: uc.channels.retry_failed(kesu, team["li"]),
+    ):
         with pytest.raises(NotAllowed):
             call()
 
 
 def test_a_test_message_reports_the_servers_answer_or_its_error(
-        db: FakeDatabase, clock: FakeClock, admin: User) -> None:
+    db: FakeDatabase, clock: FakeClock, admin: User
+) -> None:
     sender = FakeSender()
-    kesu = Kesu(uow=db, blobs=FakeBlobs(), hasher=FakeHasher(), clock=clock, sender=sender)
+    kesu = Context(uow=db, blobs=FakeBlobs(), hasher=FakeHasher(), clock=clock, sender=sender)
     with pytest.raises(InvalidInput) as off:
-        kesu.send_test(admin, "wecom")
+        uc.channels.send_test(kesu, admin, "wecom")
     assert off.value.key == "err.channel_off"
-    kesu.set_channels(admin, ALL_ON)
+    uc.channels.set_channels(kesu, admin, ALL_ON)
     with pytest.raises(InvalidInput) as nowhere:
-        kesu.send_test(admin, "email")  # the admin has no address and typed none
+        uc.channels.send_test(kesu, admin, "email")  # the admin has no address and typed none
     assert nowhere.value.key == "err.test_address"
-    ok = kesu.send_test(admin, "email", "boss@factory.cn")
+    ok = uc.channels.send_test(kesu, admin, "email", "boss@factory.cn")
     assert (ok.ok, ok.answer) == (True, "250 OK fake")
     [(message, cfg)] = sender.sent
     assert (message.target, cfg) == ("boss@factory.cn", check_config(ALL_ON))
     sender.down = "ConnectionRefusedError: [Errno 111] Connection refused"
-    bad = kesu.send_test(admin, "dingtalk")
+    bad = uc.channels.send_test(kesu, admin, "dingtalk")
     assert (bad.ok, bad.answer) == (False, sender.down)
     with db() as uow:
         assert uow.outbox.counts() == {}  # a test is sent at once, never queued
 
 
-def test_a_kesu_without_a_sender_cannot_test(kesu: Kesu, admin: User) -> None:
-    kesu.set_channels(admin, ALL_ON)
+def test_a_kesu_without_a_sender_cannot_test(kesu: Context, admin: User) -> None:
+    uc.channels.set_channels(kesu, admin, ALL_ON)
     with pytest.raises(NotAllowed) as err:
-        kesu.send_test(admin, "feishu")
+        uc.channels.send_test(kesu, admin, "feishu")
     assert err.value.key == "err.no_sender"
 
 
@@ -291,7 +336,8 @@ def test_delivery_sends_what_is_due_and_marks_it_sent(db: FakeDatabase) -> None:
 
 
 def test_a_server_that_is_down_loses_nothing_and_is_retried_on_the_schedule(
-        db: FakeDatabase) -> None:
+    db: FakeDatabase,
+) -> None:
     _queue(db, MAIL)
     sender = FakeSender()
     sender.down = "ConnectionRefusedError: [Errno 111] Connection refused"
@@ -311,7 +357,8 @@ def test_a_server_that_is_down_loses_nothing_and_is_retried_on_the_schedule(
 
 
 def test_after_the_last_attempt_a_message_is_kept_as_failed_and_can_be_retried(
-        db: FakeDatabase, kesu: Kesu, admin: User, clock: FakeClock) -> None:
+    db: FakeDatabase, kesu: Context, admin: User, clock: FakeClock
+) -> None:
     _queue(db, MAIL)
     sender = FakeSender()
     sender.down = "535 authentication failed"
@@ -319,16 +366,16 @@ def test_after_the_last_attempt_a_message_is_kept_as_failed_and_can_be_retried(
     for _ in range(outbox.MAX_ATTEMPTS):
         deliver_due(db, at, sender)
         at += timedelta(days=1)
-    view = kesu.outbox_overview(admin)
+    view = uc.channels.outbox_overview(kesu, admin)
     assert view.counts == {"pending": 0, "sent": 0, "failed": 1}
     [problem] = view.problems
     assert (problem.attempts, problem.last_error) == (outbox.MAX_ATTEMPTS, sender.down)
     assert deliver_due(db, at + timedelta(days=30), sender).failed == 0  # given up
     clock.set(at)
-    assert kesu.retry_failed(admin) == 1
+    assert uc.channels.retry_failed(kesu, admin) == 1
     sender.down = ""
     assert deliver_due(db, at, sender).sent == 1
-    assert kesu.outbox_overview(admin).counts["sent"] == 1
+    assert uc.channels.outbox_overview(kesu, admin).counts["sent"] == 1
 
 
 def test_a_message_another_sender_claimed_first_is_skipped(db: FakeDatabase) -> None:
@@ -344,8 +391,7 @@ def test_a_message_another_sender_claimed_first_is_skipped(db: FakeDatabase) -> 
     assert deliver_due(db, NOW + outbox.CLAIM_FOR, sender).sent == 1
 
 
-def test_a_channel_switched_off_while_messages_wait_keeps_them_for_later(
-        db: FakeDatabase) -> None:
+def test_a_channel_switched_off_while_messages_wait_keeps_them_for_later(db: FakeDatabase) -> None:
     _queue(db, WECOM, cfg=EMAIL_ON)
     sender = FakeSender()
     done = deliver_due(db, NOW, sender)
@@ -356,13 +402,18 @@ def test_a_channel_switched_off_while_messages_wait_keeps_them_for_later(
     assert deliver_due(db, NOW + timedelta(minutes=1), sender).sent == 1
 
 
-def test_users_e_mail_addresses_are_checked_and_trimmed(kesu: Kesu, admin: User) -> None:
+def test_users_e_mail_addresses_are_checked_and_trimmed(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        kesu.create_user(admin, UserInput("li", "Li", frozenset({Role.QA}), email="li@"),
-                         "long enough")
+        uc.accounts.create_user(
+            kesu, admin, UserInput("li", "Li", frozenset({Role.QA}), email="li@"), "long enough"
+        )
     assert err.value.key == "err.email_format"
-    li = kesu.create_user(admin, UserInput("li", "Li", frozenset({Role.QA}),
-                                           email=" li@factory.cn "), "long enough")
+    li = uc.accounts.create_user(
+        kesu,
+        admin,
+        UserInput("li", "Li", frozenset({Role.QA}), email=" li@factory.cn "),
+        "long enough",
+    )
     assert li.email == "li@factory.cn"
-    again = kesu.update_user(admin, li.id, UserInput("li", "Li", frozenset({Role.QA})))
+    again = uc.accounts.update_user(kesu, admin, li.id, UserInput("li", "Li", frozenset({Role.QA})))
     assert again.email == ""

@@ -1,4 +1,6 @@
-"""Permissions are enforced in the services, whatever page or URL a call came from (docs/procedure.md §2)."""
+"""Permissions are enforced in the services, whatever page or URL a call came from
+(docs/procedure.md §2)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,40 +10,53 @@ import pytest
 
 from core.errors import NotAllowed
 from core.model import Customer, Lang, Product, RegisterFilter, Role, User
-from core.services import ComplaintDraft, Kesu, Upload, UserInput
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
+from core.usecases.complaints import Upload
+from core.usecases.accounts import UserInput
 from tests.unit.conftest import PASSWORD, with_
 from tests.unit.fakes import FakeDatabase
+from core import usecases as uc
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
 
-Call = Callable[[Kesu, User, dict[str, Any]], object]
+Call = Callable[[Context, User, dict[str, Any]], object]
 
 ADMIN_ONLY: dict[str, Call] = {
-    "create_user": lambda k, u, w: k.create_user(
-        u, UserInput("newbie", "Newbie", frozenset({Role.SALES})), PASSWORD),
-    "update_user": lambda k, u, w: k.update_user(
-        u, w["other"].id, UserInput("x", "Renamed", frozenset({Role.ADMIN}))),
-    "reset_password": lambda k, u, w: k.reset_password(u, w["other"].id, "hijacked!"),
-    "unlock_user": lambda k, u, w: k.unlock_user(u, w["other"].username),
-    "set_settings": lambda k, u, w: k.set_settings(u, {"attachment_max_mb": 1}),
-    "add_product": lambda k, u, w: k.save_reference(u, Product(0, "P-9", "Nine")),
-    "edit_customer": lambda k, u, w: k.save_reference(u, Customer(w["customer_id"], "Renamed")),
+    "create_user": lambda k, u, w: uc.accounts.create_user(
+        k, u, UserInput("newbie", "Newbie", frozenset({Role.SALES})), PASSWORD
+    ),
+    "update_user": lambda k, u, w: uc.accounts.update_user(
+        k, u, w["other"].id, UserInput("x", "Renamed", frozenset({Role.ADMIN}))
+    ),
+    "reset_password": lambda k, u, w: uc.accounts.reset_password(k, u, w["other"].id, "hijacked!"),
+    "unlock_user": lambda k, u, w: uc.accounts.unlock_user(k, u, w["other"].username),
+    "set_settings": lambda k, u, w: uc.reference.set_settings(k, u, {"attachment_max_mb": 1}),
+    "add_product": lambda k, u, w: uc.reference.save_reference(k, u, Product(0, "P-9", "Nine")),
+    "edit_customer": lambda k, u, w: uc.reference.save_reference(
+        k, u, Customer(w["customer_id"], "Renamed")
+    ),
 }
 
 
 @pytest.fixture
-def world(kesu: Kesu, admin: User, sales: User, draft: ComplaintDraft) -> dict[str, Any]:
-    c = kesu.register_complaint(sales, draft, [Upload("a.png", PNG)])
-    att = kesu.complaint(sales, c.id or 0).attachments[0]
-    return {"complaint": c, "attachment_id": att.id, "draft": draft, "other": admin,
-            "customer_id": draft.customer_id}
+def world(kesu: Context, admin: User, sales: User, draft: ComplaintDraft) -> dict[str, Any]:
+    c = uc.complaints.register_complaint(kesu, sales, draft, [Upload("a.png", PNG)])
+    att = uc.complaints.complaint(kesu, sales, c.id or 0).attachments[0]
+    return {
+        "complaint": c,
+        "attachment_id": att.id,
+        "draft": draft,
+        "other": admin,
+        "customer_id": draft.customer_id,
+    }
 
 
 @pytest.mark.parametrize("action", sorted(ADMIN_ONLY))
 @pytest.mark.parametrize("role", [Role.SALES, Role.QA, Role.MANAGEMENT, Role.FINANCE])
 def test_admin_only_actions_are_refused_for_case_workers(
-        kesu: Kesu, make_user: Any, world: dict[str, Any], db: FakeDatabase,
-        action: str, role: Role) -> None:
+    kesu: Context, make_user: Any, world: dict[str, Any], db: FakeDatabase, action: str, role: Role
+) -> None:
     actor = make_user("worker", role)
     before = db.commits
     with pytest.raises(NotAllowed):
@@ -51,35 +66,50 @@ def test_admin_only_actions_are_refused_for_case_workers(
 
 EVERY_SERVICE: dict[str, Call] = {
     **ADMIN_ONLY,
-    "list_users": lambda k, u, w: k.list_users(u),
-    "change_password": lambda k, u, w: k.change_password(u, PASSWORD, "new password"),
-    "set_language": lambda k, u, w: k.set_language(u, Lang.EN),
-    "add_customer": lambda k, u, w: k.save_reference(u, Customer(0, "New customer")),
-    "register_complaint": lambda k, u, w: k.register_complaint(
-        u, with_(w["draft"], order_no="other")),
-    "update_complaint": lambda k, u, w: k.update_complaint(
-        u, w["complaint"].id, 1, with_(w["draft"], description="edited")),
-    "cancel_complaint": lambda k, u, w: k.cancel_complaint(u, w["complaint"].id, 1, "wrong"),
-    "add_attachments": lambda k, u, w: k.add_attachments(
-        u, w["complaint"].id, [Upload("b.png", PNG)]),
-    "complaint": lambda k, u, w: k.complaint(u, w["complaint"].id),
-    "complaint_id_by_number": lambda k, u, w: k.complaint_id_by_number(
-        u, w["complaint"].number),
-    "attachment": lambda k, u, w: k.attachment(u, w["attachment_id"]),
-    "register": lambda k, u, w: k.register(u, RegisterFilter()),
-    "register_all": lambda k, u, w: k.register_all(u, RegisterFilter()),
-    "find_duplicates": lambda k, u, w: k.find_duplicates(u, w["draft"]),
+    "list_users": lambda k, u, w: uc.accounts.list_users(k, u),
+    "change_password": lambda k, u, w: uc.accounts.change_password(k, u, PASSWORD, "new password"),
+    "set_language": lambda k, u, w: uc.accounts.set_language(k, u, Lang.EN),
+    "add_customer": lambda k, u, w: uc.reference.save_reference(k, u, Customer(0, "New customer")),
+    "register_complaint": lambda k, u, w: uc.complaints.register_complaint(
+        k, u, with_(w["draft"], order_no="other")
+    ),
+    "update_complaint": lambda k, u, w: uc.complaints.update_complaint(
+        k, u, w["complaint"].id, 1, with_(w["draft"], description="edited")
+    ),
+    "cancel_complaint": lambda k, u, w: uc.complaints.cancel_complaint(
+        k, u, w["complaint"].id, 1, "wrong"
+    ),
+    "add_attachments": lambda k, u, w: uc.complaints.add_attachments(
+        k, u, w["complaint"].id, [Upload("b.png", PNG)]
+    ),
+    "complaint": lambda k, u, w: uc.complaints.complaint(k, u, w["complaint"].id),
+    "complaint_id_by_number": lambda k, u, w: uc.complaints.complaint_id_by_number(
+        k, u, w["complaint"].number
+    ),
+    "attachment": lambda k, u, w: uc.complaints.attachment(k, u, w["attachment_id"]),
+    "register": lambda k, u, w: uc.complaints.register(k, u, RegisterFilter()),
+    "register_all": lambda k, u, w: uc.complaints.register_all(k, u, RegisterFilter()),
+    "find_duplicates": lambda k, u, w: uc.complaints.find_duplicates(k, u, w["draft"]),
 }
 
 
 @pytest.mark.parametrize("action", sorted(EVERY_SERVICE))
-@pytest.mark.parametrize("roles", [frozenset({Role.SALES, Role.MANAGEMENT}),
-                                   frozenset({Role.ADMIN})])
+@pytest.mark.parametrize(
+    "roles", [frozenset({Role.SALES, Role.MANAGEMENT}), frozenset({Role.ADMIN})]
+)
 def test_a_deactivated_user_is_refused_everywhere(
-        kesu: Kesu, admin: User, make_user: Any, world: dict[str, Any], db: FakeDatabase,
-        action: str, roles: frozenset[Role]) -> None:
+    kesu: Context,
+    admin: User,
+    make_user: Any,
+    world: dict[str, Any],
+    db: FakeDatabase,
+    action: str,
+    roles: frozenset[Role],
+) -> None:
     actor = make_user("leaver", *roles)
-    kesu.update_user(admin, actor.id, UserInput("leaver", "Leaver", roles, active=False))
+    uc.accounts.update_user(
+        kesu, admin, actor.id, UserInput("leaver", "Leaver", roles, active=False)
+    )
     before = db.commits
     with pytest.raises(NotAllowed) as err:
         EVERY_SERVICE[action](kesu, actor, world)  # the stale User object still says active
@@ -87,37 +117,42 @@ def test_a_deactivated_user_is_refused_everywhere(
     assert db.commits == before
 
 
-def test_an_unknown_actor_is_refused(kesu: Kesu, world: dict[str, Any]) -> None:
+def test_an_unknown_actor_is_refused(kesu: Context, world: dict[str, Any]) -> None:
     ghost = User(999, "ghost", "Ghost", frozenset({Role.ADMIN}))
     with pytest.raises(NotAllowed):
-        kesu.list_users(ghost)
+        uc.accounts.list_users(kesu, ghost)
 
 
 def test_roles_are_read_from_the_database_not_from_the_callers_user_object(
-        kesu: Kesu, sales: User, world: dict[str, Any]) -> None:
+    kesu: Context, sales: User, world: dict[str, Any]
+) -> None:
     forged = User(sales.id, sales.username, sales.display_name, frozenset({Role.ADMIN}))
     with pytest.raises(NotAllowed):
-        kesu.set_settings(forged, {"attachment_max_mb": 1})
+        uc.reference.set_settings(kesu, forged, {"attachment_max_mb": 1})
 
 
 def test_a_user_with_only_the_admin_role_cannot_register_a_complaint(
-        kesu: Kesu, admin: User, draft: ComplaintDraft, db: FakeDatabase) -> None:
+    kesu: Context, admin: User, draft: ComplaintDraft, db: FakeDatabase
+) -> None:
     with pytest.raises(NotAllowed) as err:
-        kesu.register_complaint(admin, draft)
+        uc.complaints.register_complaint(kesu, admin, draft)
     assert err.value.key == "err.role_required"
     assert db.data.complaints == {}
 
 
-@pytest.mark.parametrize("role", [Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE,
-                                  Role.MANAGEMENT])
+@pytest.mark.parametrize(
+    "role", [Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT]
+)
 def test_anyone_doing_case_work_may_register_a_complaint(
-        kesu: Kesu, make_user: Any, draft: ComplaintDraft, role: Role) -> None:
+    kesu: Context, make_user: Any, draft: ComplaintDraft, role: Role
+) -> None:
     """首问负责: whoever takes the call logs it (docs/procedure.md §2)."""
     actor = make_user("taker", role)
-    assert kesu.register_complaint(actor, draft).received_by_id == actor.id
+    assert uc.complaints.register_complaint(kesu, actor, draft).received_by_id == actor.id
 
 
 def test_an_admin_who_also_does_sales_may_register(
-        kesu: Kesu, make_user: Any, draft: ComplaintDraft) -> None:
+    kesu: Context, make_user: Any, draft: ComplaintDraft
+) -> None:
     both = make_user("boss", Role.ADMIN, Role.SALES)
-    assert kesu.register_complaint(both, draft).number == "KS2611-001"
+    assert uc.complaints.register_complaint(kesu, both, draft).number == "KS2611-001"

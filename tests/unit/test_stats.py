@@ -1,6 +1,8 @@
-"""The pure part of Stats (docs/procedure.md §9): date-range presets and the period before, changes against
+"""The pure part of Stats (docs/procedure.md §9): date-range presets and the period before, changes
+against
 it, Pareto shares with the cumulative line and the 80% mark, and who may see the figures.
 The figures themselves are aggregated in SQL: tests/integration/test_stats_db.py."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -11,45 +13,73 @@ import pytest
 
 from core.errors import InvalidInput, NotAllowed
 from core.model import Role, User
-from core.services import Kesu
+from core.usecases.context import Context
 from core.stats import (
-    Bar, Period, StatsFilter, StatsQuery, change, custom, labelled, month_keys, pareto, preset,
-    previous, rate, vital_few,
+    Bar,
+    Period,
+    StatsFilter,
+    StatsQuery,
+    change,
+    custom,
+    labelled,
+    month_keys,
+    pareto,
+    preset,
+    previous,
+    rate,
+    vital_few,
 )
 from tests.unit.conftest import MakeUser
+from core import usecases as uc
 
 TUESDAY = date(2026, 11, 24)
 
 
-@pytest.mark.parametrize(("name", "start", "end"), [
-    ("this_week", date(2026, 11, 23), date(2026, 11, 29)),
-    ("last_week", date(2026, 11, 16), date(2026, 11, 22)),
-    ("this_month", date(2026, 11, 1), date(2026, 11, 30)),
-    ("last_month", date(2026, 10, 1), date(2026, 10, 31)),
-    ("this_quarter", date(2026, 10, 1), date(2026, 12, 31)),
-    ("this_year", date(2026, 1, 1), date(2026, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("name", "start", "end"),
+    [
+        ("this_week", date(2026, 11, 23), date(2026, 11, 29)),
+        ("last_week", date(2026, 11, 16), date(2026, 11, 22)),
+        ("this_month", date(2026, 11, 1), date(2026, 11, 30)),
+        ("last_month", date(2026, 10, 1), date(2026, 10, 31)),
+        ("this_quarter", date(2026, 10, 1), date(2026, 12, 31)),
+        ("this_year", date(2026, 1, 1), date(2026, 12, 31)),
+    ],
+)
 def test_presets_count_from_today(name: str, start: date, end: date) -> None:
     assert preset(name, TUESDAY) == Period(start, end)
 
 
 def test_last_month_in_january_is_last_december() -> None:
-    assert preset("last_month", date(2027, 1, 5)) == Period(date(2026, 12, 1),
-                                                           date(2026, 12, 31))
+    assert preset("last_month", date(2027, 1, 5)) == Period(date(2026, 12, 1), date(2026, 12, 31))
 
 
 def test_this_week_starts_on_monday_even_on_a_sunday() -> None:
     assert preset("this_week", date(2026, 11, 29)).start == date(2026, 11, 23)
 
 
-@pytest.mark.parametrize(("period", "before"), [
-    (Period(date(2026, 3, 1), date(2026, 3, 31)), Period(date(2026, 2, 1), date(2026, 2, 28))),
-    (Period(date(2026, 10, 1), date(2026, 12, 31)), Period(date(2026, 7, 1), date(2026, 9, 30))),
-    (Period(date(2026, 1, 1), date(2026, 12, 31)), Period(date(2025, 1, 1), date(2025, 12, 31))),
-    (Period(date(2026, 11, 23), date(2026, 11, 29)),
-     Period(date(2026, 11, 16), date(2026, 11, 22))),
-    (Period(date(2026, 11, 5), date(2026, 11, 14)), Period(date(2026, 10, 26), date(2026, 11, 4))),
-])
+@pytest.mark.parametrize(
+    ("period", "before"),
+    [
+        (Period(date(2026, 3, 1), date(2026, 3, 31)), Period(date(2026, 2, 1), date(2026, 2, 28))),
+        (
+            Period(date(2026, 10, 1), date(2026, 12, 31)),
+            Period(date(2026, 7, 1), date(2026, 9, 30)),
+        ),
+        (
+            Period(date(2026, 1, 1), date(2026, 12, 31)),
+            Period(date(2025, 1, 1), date(2025, 12, 31)),
+        ),
+        (
+            Period(date(2026, 11, 23), date(2026, 11, 29)),
+            Period(date(2026, 11, 16), date(2026, 11, 22)),
+        ),
+        (
+            Period(date(2026, 11, 5), date(2026, 11, 14)),
+            Period(date(2026, 10, 26), date(2026, 11, 4)),
+        ),
+    ],
+)
 def test_the_period_before_is_of_the_same_kind(period: Period, before: Period) -> None:
     assert previous(period) == before
 
@@ -73,11 +103,14 @@ def test_twelve_months_up_to_the_period_end_cross_the_year() -> None:
 def test_a_period_in_local_days_is_midnight_to_midnight_in_the_zone() -> None:
     tz = ZoneInfo("Asia/Shanghai")
     now = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
-    q = StatsQuery.of(StatsFilter(Period(date(2026, 10, 1), date(2026, 10, 31))),
-                      Period(date(2026, 10, 1), date(2026, 10, 31)), tz, now)
+    q = StatsQuery.of(
+        StatsFilter(Period(date(2026, 10, 1), date(2026, 10, 31))),
+        Period(date(2026, 10, 1), date(2026, 10, 31)),
+        tz,
+        now,
+    )
     assert q.since.astimezone(timezone.utc) == datetime(2026, 9, 30, 16, 0, tzinfo=timezone.utc)
-    assert q.until.astimezone(timezone.utc) == datetime(2026, 10, 31, 16, 0,
-                                                        tzinfo=timezone.utc)
+    assert q.until.astimezone(timezone.utc) == datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)
     assert q.tz_minutes == 480 and q.until_or_now() == q.until
 
 
@@ -95,8 +128,12 @@ def bars(*counts: int) -> list[Bar]:
 def test_pareto_sorts_largest_first_and_accumulates_to_100() -> None:
     out = pareto(bars(2, 10, 5, 3))
     assert [b.count for b in out] == [10, 5, 3, 2]
-    assert [b.cumulative for b in out] == [Decimal("50.0"), Decimal("75.0"), Decimal("90.0"),
-                                           Decimal("100.0")]
+    assert [b.cumulative for b in out] == [
+        Decimal("50.0"),
+        Decimal("75.0"),
+        Decimal("90.0"),
+        Decimal("100.0"),
+    ]
     assert out[0].share == Decimal("50.0")
     assert [b.count for b in vital_few(out)] == [10, 5, 3]  # the bar that crosses 80%
 
@@ -113,23 +150,24 @@ def test_bars_without_a_value_and_6m_categories_get_translated_names() -> None:
     assert [(b.label_zh, b.label_en) for b in out] == [("未填", "Not given"), ("机", "Machine")]
 
 
-def test_stats_are_for_case_roles_not_for_a_bare_admin(kesu: Kesu, admin: User,
-                                                       make_user: MakeUser) -> None:
+def test_stats_are_for_case_roles_not_for_a_bare_admin(
+    kesu: Context, admin: User, make_user: MakeUser
+) -> None:
     flt = StatsFilter(Period(date(2026, 11, 1), date(2026, 11, 30)))
     with pytest.raises(NotAllowed):
-        kesu.stats(admin, flt)
+        uc.stats.stats(kesu, admin, flt)
     for role in (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT):
         user = make_user(f"u_{role.value}", role)
-        report = kesu.stats(user, flt)
+        report = uc.stats.stats(kesu, user, flt)
         assert report.before == Period(date(2026, 10, 1), date(2026, 10, 31))
         assert report.months[-1] == "2026-11"
 
 
-def test_the_others_bar_has_no_single_list_of_cases(kesu: Kesu, make_user: MakeUser) -> None:
+def test_the_others_bar_has_no_single_list_of_cases(kesu: Context, make_user: MakeUser) -> None:
     boss = make_user("boss", Role.MANAGEMENT)
     flt = StatsFilter(Period(date(2026, 11, 1), date(2026, 11, 30)))
     with pytest.raises(InvalidInput) as err:
-        kesu.stats_cases(boss, flt, "customer", "*others*")
+        uc.stats.stats_cases(kesu, boss, flt, "customer", "*others*")
     assert err.value.key == "err.stats_bar"
     with pytest.raises(InvalidInput):
-        kesu.stats_cases(boss, flt, "colour", "red")
+        uc.stats.stats_cases(kesu, boss, flt, "colour", "red")

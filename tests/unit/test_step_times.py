@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from core.model import Satisfaction, State, StepTime
 from tests.unit.test_lifecycle import World, drive, log, w  # noqa: F401
+from core import usecases as uc
 
 
 def steps(w: World, cid: int) -> list[StepTime]:
@@ -47,10 +48,10 @@ def test_working_days_to_close_count_only_working_time(w: World) -> None:
             satisfaction=Satisfaction.SATISFIED, notes="")
     closed = case.c
     assert closed.state == State.CLOSED and closed.close_wd is not None
-    worked = w.kesu.calendar().working_time_between(before.received_at, closed.closed_at
+    worked = uc.context.calendar(w.kesu).working_time_between(before.received_at, closed.closed_at
                                                      or w.clock())
     assert closed.close_wd == (Decimal(worked.total_seconds()) / 3600
-                               / Decimal(str(w.kesu.calendar().hours_per_day))).quantize(
+                               / Decimal(str(uc.context.calendar(w.kesu).hours_per_day))).quantize(
         Decimal("0.01"))
     assert closed.close_wd >= Decimal("5")
 
@@ -76,6 +77,6 @@ def test_closed_cases_without_days_to_close_are_filled_once(w: World) -> None:
         uow.complaints.save(replace(c, close_wd=None), c.version)
         uow.commit()
     version = case.c.version
-    assert w.kesu.fill_close_days() == 1
+    assert uc.timing.fill_close_days(w.kesu) == 1
     assert case.c.close_wd is not None and case.c.version == version
-    assert w.kesu.fill_close_days() == 0
+    assert uc.timing.fill_close_days(w.kesu) == 0

@@ -1,7 +1,9 @@
-"""Time limits through the services (docs/procedure.md §7), on the in-memory fakes with the real 2025/2026
+"""Time limits through the services (docs/procedure.md §7), on the in-memory fakes with the real
+2025/2026
 official calendar: stored due times after every action, holds, extensions (延期) and who may
 decide them, limits changed by admin, the calendar admin enters for years past the package,
 the register's overdue filter and the order of My Tasks."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -11,13 +13,25 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import InvalidInput, NotAllowed, StaleCase
-from core.lifecycle import Task, order_tasks
+from core.usecases.worklists import Task
+from core.usecases.worklists import order_tasks
 from core.model import (
-    ContainmentType, Kind, RegisterFilter, Role, Severity, State, StepTime, Title, User, Validity,
+    ContainmentType,
+    Kind,
+    RegisterFilter,
+    Role,
+    Severity,
+    State,
+    StepTime,
+    Title,
+    User,
+    Validity,
 )
-from core.services import ComplaintDraft, Kesu
+from core.usecases.complaints import ComplaintDraft
+from core.usecases.context import Context
 from tests.unit.conftest import MakeUser, with_
-from tests.unit.fakes import FakeBlobs, FakeClock, FakeDatabase, FakeHasher, FakeHolidays
+from tests.unit.fakes import FakeBlobs, FakeClock, FakeDatabase, FakeHasher, FakeHolidays, use_case
+from core import usecases as uc
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -31,9 +45,9 @@ B_DUE = at(2025, 11, 27, 9, 0)  # 3 working days (27 h) after MON
 
 
 @pytest.fixture
-def kesu(db: FakeDatabase, blobs: FakeBlobs, clock: FakeClock) -> Kesu:
+def kesu(db: FakeDatabase, blobs: FakeBlobs, clock: FakeClock) -> Context:
     """The application with China's official calendar (2025 and 2026 known)."""
-    return Kesu(uow=db, blobs=blobs, hasher=FakeHasher(), clock=clock, holidays=FakeHolidays())
+    return Context(uow=db, blobs=blobs, hasher=FakeHasher(), clock=clock, holidays=FakeHolidays())
 
 
 @pytest.fixture
@@ -49,23 +63,33 @@ def boss2(make_user: MakeUser) -> User:
 class Flow:
     """Cases logged and moved on at given local times, through the services."""
 
-    def __init__(self, kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, sales: User,
-                 qa: User, manager: User) -> None:
+    def __init__(
+        self,
+        kesu: Context,
+        clock: FakeClock,
+        draft: ComplaintDraft,
+        sales: User,
+        qa: User,
+        manager: User,
+    ) -> None:
         self.kesu, self.clock, self.draft = kesu, clock, draft
         self.sales, self.qa, self.manager = sales, qa, manager
 
     def log(self, when: datetime, severity: Severity | None = Severity.B, **kw: Any) -> int:
         self.clock.set(when)
-        c = self.kesu.register_complaint(self.sales, with_(self.draft, received_at=when,
-                                                           severity_proposed=severity, **kw))
+        c = uc.complaints.register_complaint(
+            self.kesu,
+            self.sales,
+            with_(self.draft, received_at=when, severity_proposed=severity, **kw),
+        )
         return c.id or 0
 
     def version(self, cid: int) -> int:
-        return self.kesu.case_file(self.sales, cid).complaint.version
+        return uc.complaints.case_file(self.kesu, self.sales, cid).complaint.version
 
     def do(self, when: datetime, action: str, who: User, cid: int, *args: Any) -> None:
         self.clock.set(when)
-        getattr(self.kesu, action)(who, cid, self.version(cid), *args)
+        use_case(action)(self.kesu, who, cid, self.version(cid), *args)
 
     def dispatched(self, when: datetime, severity: Severity = Severity.B) -> int:
         cid = self.log(when, severity)
@@ -75,16 +99,17 @@ class Flow:
         return cid
 
     def due(self, cid: int) -> tuple[datetime | None, str]:
-        c = self.kesu.case_file(self.sales, cid).complaint
+        c = uc.complaints.case_file(self.kesu, self.sales, cid).complaint
         return c.due_at, c.due_step
 
     def step(self, cid: int, step: str) -> Any:
-        return {d.step: d for d in self.kesu.due_times(self.sales, cid)}[step]
+        return {d.step: d for d in uc.timing.due_times(self.kesu, self.sales, cid)}[step]
 
 
 @pytest.fixture
-def f(kesu: Kesu, clock: FakeClock, draft: ComplaintDraft, sales: User, qa: User,
-      manager: User) -> Flow:
+def f(
+    kesu: Context, clock: FakeClock, draft: ComplaintDraft, sales: User, qa: User, manager: User
+) -> Flow:
     return Flow(kesu, clock, draft, sales, qa, manager)
 
 
@@ -96,23 +121,23 @@ def test_a_new_complaint_must_be_dispatched_within_one_working_hour(f: Flow) -> 
     assert f.due(cid) == (at(2025, 11, 24, 9, 0), "dispatch")
 
 
-def test_b_complaint_dispatched_before_national_day_is_due_on_the_makeup_saturday(
-        f: Flow) -> None:
+def test_b_complaint_dispatched_before_national_day_is_due_on_the_makeup_saturday(f: Flow) -> None:
     cid = f.dispatched(at(2025, 9, 30, 16, 0))
     assert f.due(cid) == (at(2025, 10, 11, 16, 0), "reply")
     assert f.step(cid, "reply").missing_years == ()
 
 
 def test_a_complaint_containment_is_due_8_working_hours_after_dispatch_then_the_reply(
-        f: Flow, qa: User) -> None:
+    f: Flow, qa: User
+) -> None:
     cid = f.dispatched(at(2025, 11, 21, 15, 0), Severity.A)  # Friday afternoon
     assert f.due(cid) == (at(2025, 11, 24, 14, 0), "containment")
     assert f.step(cid, "reply").due == at(2025, 11, 25, 15, 0)  # 2 working days
     f.do(at(2025, 11, 24, 9, 0), "acknowledge", qa, cid)
     f.clock.set(at(2025, 11, 24, 11, 0))
-    f.kesu.add_containment(qa, cid, ContainmentType.QUARANTINE, 200, "库存隔离")
+    uc.investigation.add_containment(f.kesu, qa, cid, ContainmentType.QUARANTINE, 200, "库存隔离")
     assert f.due(cid) == (at(2025, 11, 25, 15, 0), "reply")
-    assert "containment" not in {d.step for d in f.kesu.due_times(qa, cid)}
+    assert "containment" not in {d.step for d in uc.timing.due_times(f.kesu, qa, cid)}
 
 
 def test_an_inquiry_is_due_24_clock_hours_after_receipt(f: Flow) -> None:
@@ -135,38 +160,63 @@ def test_investigation_is_due_3_working_days_after_acknowledgement(f: Flow, qa: 
 
 
 def test_recording_returned_goods_opens_a_week_for_their_analysis_until_qa_reports(
-        f: Flow, qa: User, db: FakeDatabase) -> None:
-    """docs/procedure.md §7: returned goods analysed within a week of their receipt. Marking the sample
+    f: Flow, qa: User, db: FakeDatabase
+) -> None:
+    """docs/procedure.md §7: returned goods analysed within a week of their receipt. Marking the
+    sample
     received (an edit) starts it; QA's classification ends it, recorded as on time."""
     cid = f.dispatched(at(2025, 11, 3, 9, 0))  # Monday: reply due Thursday 09:00
     f.do(at(2025, 11, 3, 10, 0), "acknowledge", qa, cid)
-    assert "returned_goods" not in {d.step for d in f.kesu.due_times(qa, cid)}
+    assert "returned_goods" not in {d.step for d in uc.timing.due_times(f.kesu, qa, cid)}
     f.clock.set(at(2025, 11, 4, 11, 0))
-    f.kesu.update_complaint(qa, cid, f.version(cid), with_(
-        f.draft, received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B,
-        sample_received=True, sample_date=date(2025, 11, 4)))
+    uc.complaints.update_complaint(
+        f.kesu,
+        qa,
+        cid,
+        f.version(cid),
+        with_(
+            f.draft,
+            received_at=at(2025, 11, 3, 9, 0),
+            severity_proposed=Severity.B,
+            sample_received=True,
+            sample_date=date(2025, 11, 4),
+        ),
+    )
     goods = f.step(cid, "returned_goods")
     assert (goods.started, goods.due) == (at(2025, 11, 4, 11, 0), at(2025, 11, 11, 11, 0))
-    f.do(at(2025, 11, 10, 9, 0), "classify", qa, cid, Validity.INVALID, None, None, None,
-         "客户使用不当")
-    assert "returned_goods" not in {d.step for d in f.kesu.due_times(qa, cid)}
+    f.do(
+        at(2025, 11, 10, 9, 0),
+        "classify",
+        qa,
+        cid,
+        Validity.INVALID,
+        None,
+        None,
+        None,
+        "客户使用不当",
+    )
+    assert "returned_goods" not in {d.step for d in uc.timing.due_times(f.kesu, qa, cid)}
     with db() as uow:
         timed = {s.step: s for s in uow.records.where(StepTime) if s.complaint_id == cid}
     assert timed["returned_goods"].on_time and timed["returned_goods"].due_at == goods.due
 
 
 def test_goods_arriving_days_after_the_complaint_can_be_recorded_but_not_tomorrows(
-        f: Flow, qa: User) -> None:
+    f: Flow, qa: User
+) -> None:
     cid = f.dispatched(at(2025, 11, 3, 9, 0))
     f.clock.set(at(2025, 11, 10, 11, 0))
-    edit = dict(received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B,
-                sample_received=True)
+    edit = dict(
+        received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B, sample_received=True
+    )
     with pytest.raises(InvalidInput) as e:
-        f.kesu.update_complaint(qa, cid, f.version(cid), with_(
-            f.draft, **edit, sample_date=date(2025, 11, 12)))
+        uc.complaints.update_complaint(
+            f.kesu, qa, cid, f.version(cid), with_(f.draft, **edit, sample_date=date(2025, 11, 12))
+        )
     assert e.value.key == "err.future_date"
-    f.kesu.update_complaint(qa, cid, f.version(cid), with_(
-        f.draft, **edit, sample_date=date(2025, 11, 10)))
+    uc.complaints.update_complaint(
+        f.kesu, qa, cid, f.version(cid), with_(f.draft, **edit, sample_date=date(2025, 11, 10))
+    )
     assert f.step(cid, "returned_goods").started == at(2025, 11, 10, 11, 0)
 
 
@@ -175,8 +225,13 @@ def test_an_edit_finishes_no_timed_step(f: Flow, db: FakeDatabase) -> None:
     does not record the dispatch step as done."""
     cid = f.log(at(2025, 11, 3, 9, 0))
     f.clock.set(at(2025, 11, 3, 9, 30))
-    f.kesu.update_complaint(f.sales, cid, f.version(cid), with_(
-        f.draft, received_at=at(2025, 11, 3, 8, 45), severity_proposed=Severity.B))
+    uc.complaints.update_complaint(
+        f.kesu,
+        f.sales,
+        cid,
+        f.version(cid),
+        with_(f.draft, received_at=at(2025, 11, 3, 8, 45), severity_proposed=Severity.B),
+    )
     assert f.due(cid) == (at(2025, 11, 3, 9, 45), "dispatch")
     with db() as uow:
         assert [s for s in uow.records.where(StepTime) if s.complaint_id == cid] == []
@@ -186,14 +241,15 @@ def test_a_closed_step_leaves_no_due_time_when_the_case_is_cancelled(f: Flow) ->
     cid = f.dispatched(MON)
     f.do(MON + timedelta(hours=1), "cancel", f.sales, cid, "客户撤回")
     assert f.due(cid) == (None, "")
-    assert f.kesu.due_times(f.sales, cid) == []
+    assert uc.timing.due_times(f.kesu, f.sales, cid) == []
 
 
 # ---------------------------------------------------------------- holds pause the clock
 
 
 def test_a_hold_of_two_working_hours_moves_the_due_time_by_two_working_hours(
-        f: Flow, qa: User) -> None:
+    f: Flow, qa: User
+) -> None:
     cid = f.dispatched(MON)
     assert f.due(cid) == (B_DUE, "reply")
     f.do(at(2025, 11, 25, 10, 0), "hold", qa, cid, "等待客户寄回样品")
@@ -210,13 +266,12 @@ def test_a_hold_over_night_and_weekend_adds_only_working_hours(f: Flow, qa: User
     assert f.due(cid)[0] == at(2025, 11, 27, 10, 30)
 
 
-def test_a_case_on_hold_is_not_overdue_however_late_it_is(f: Flow, qa: User,
-                                                          sales: User) -> None:
+def test_a_case_on_hold_is_not_overdue_however_late_it_is(f: Flow, qa: User, sales: User) -> None:
     held = f.dispatched(MON)
     f.do(at(2025, 11, 25, 10, 0), "hold", qa, held, "等样品")
     late = f.dispatched(MON)
     f.clock.set(at(2025, 12, 15, 10, 0))
-    rows, total = f.kesu.register(sales, RegisterFilter(overdue_only=True))
+    rows, total = uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))
     assert [r.id for r in rows] == [late] and total == 1
     assert not f.step(held, "reply").is_overdue(f.clock())
     assert f.step(late, "reply").is_overdue(f.clock())
@@ -226,7 +281,8 @@ def test_a_case_on_hold_is_not_overdue_however_late_it_is(f: Flow, qa: User,
 
 
 def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(
-        f: Flow, qa: User, sales: User) -> None:
+    f: Flow, qa: User, sales: User
+) -> None:
     overdue = f.dispatched(MON)  # due Thu 09:00
     also_overdue = f.log(at(2025, 11, 26, 9, 0))  # never dispatched: due Wed 10:00
     on_time = f.dispatched(at(2025, 11, 26, 9, 0))  # due Mon Dec 1 09:00
@@ -235,11 +291,10 @@ def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(
     held = f.dispatched(MON)
     f.do(MON + timedelta(hours=1), "hold", qa, held, "等样品")
     f.clock.set(at(2025, 11, 27, 9, 1))
-    rows, total = f.kesu.register(sales, RegisterFilter(overdue_only=True))
+    rows, total = uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))
     assert {r.id for r in rows} == {overdue, also_overdue} and total == 2
-    assert {r.id: r.due_at for r in rows} == {overdue: B_DUE,
-                                              also_overdue: at(2025, 11, 26, 10, 0)}
-    everything, n = f.kesu.register(sales, RegisterFilter())
+    assert {r.id: r.due_at for r in rows} == {overdue: B_DUE, also_overdue: at(2025, 11, 26, 10, 0)}
+    everything, n = uc.complaints.register(f.kesu, sales, RegisterFilter())
     assert n == 5 and {r.id for r in everything} >= {on_time, cancelled, held}
     assert next(r.due_at for r in everything if r.id == cancelled) is None
 
@@ -247,9 +302,9 @@ def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(
 def test_a_case_is_not_overdue_at_the_minute_it_is_due(f: Flow, sales: User) -> None:
     f.dispatched(MON)
     f.clock.set(B_DUE)
-    assert f.kesu.register(sales, RegisterFilter(overdue_only=True))[1] == 0
+    assert uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 0
     f.clock.set(B_DUE + timedelta(minutes=1))
-    assert f.kesu.register(sales, RegisterFilter(overdue_only=True))[1] == 1
+    assert uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 1
 
 
 # ---------------------------------------------------------------- My Tasks
@@ -261,32 +316,40 @@ def test_my_tasks_show_overdue_first_then_by_due_time(f: Flow, sales: User) -> N
     fresher = f.log(at(2025, 11, 24, 13, 45))  # due 14:45
     later = f.log(at(2025, 11, 21, 16, 0))  # Friday: due Friday 17:00
     f.clock.set(at(2025, 11, 24, 14, 0))
-    tasks = f.kesu.tasks(sales)
+    tasks = uc.worklists.tasks(f.kesu, sales)
     assert [t.complaint_id for t in tasks] == [later, late, fresh, fresher]
-    assert [t.due_at for t in tasks] == [at(2025, 11, 21, 17, 0), at(2025, 11, 24, 10, 0),
-                                         at(2025, 11, 24, 14, 30), at(2025, 11, 24, 14, 45)]
+    assert [t.due_at for t in tasks] == [
+        at(2025, 11, 21, 17, 0),
+        at(2025, 11, 24, 10, 0),
+        at(2025, 11, 24, 14, 30),
+        at(2025, 11, 24, 14, 45),
+    ]
 
 
 def _task(n: int, due: datetime | None, since: datetime) -> Task:
-    return Task("dispatch", n, f"KS-{n}", 1, Severity.B, State.REGISTERED, since, "", since,
-                due)
+    return Task("dispatch", n, f"KS-{n}", 1, Severity.B, State.REGISTERED, since, "", since, due)
 
 
 def test_order_tasks_puts_overdue_first_then_due_time_then_undated_newest_first() -> None:
     now = at(2025, 11, 24, 14, 0)
-    tasks = [_task(1, None, at(2025, 11, 20, 9, 0)), _task(2, at(2025, 11, 24, 15, 0), now),
-             _task(3, at(2025, 11, 24, 9, 0), now), _task(4, None, at(2025, 11, 23, 9, 0)),
-             _task(5, at(2025, 11, 21, 9, 0), now), _task(6, at(2025, 11, 25, 9, 0), now)]
+    tasks = [
+        _task(1, None, at(2025, 11, 20, 9, 0)),
+        _task(2, at(2025, 11, 24, 15, 0), now),
+        _task(3, at(2025, 11, 24, 9, 0), now),
+        _task(4, None, at(2025, 11, 23, 9, 0)),
+        _task(5, at(2025, 11, 21, 9, 0), now),
+        _task(6, at(2025, 11, 25, 9, 0), now),
+    ]
     assert [t.complaint_id for t in order_tasks(tasks, now)] == [5, 3, 2, 6, 4, 1]
 
 
 def test_a_case_on_hold_leaves_my_tasks_until_resumed(f: Flow, qa: User) -> None:
     cid = f.dispatched(MON)
-    assert [t.complaint_id for t in f.kesu.tasks(qa)] == [cid]
+    assert [t.complaint_id for t in uc.worklists.tasks(f.kesu, qa)] == [cid]
     f.do(MON + timedelta(hours=1), "hold", qa, cid, "等样品")
-    assert f.kesu.tasks(qa) == []
+    assert uc.worklists.tasks(f.kesu, qa) == []
     f.do(MON + timedelta(hours=3), "resume", qa, cid)
-    (task,) = f.kesu.tasks(qa)
+    (task,) = uc.worklists.tasks(f.kesu, qa)
     assert task.due_at == at(2025, 11, 27, 11, 0)
 
 
@@ -299,23 +362,34 @@ NEW_DUE = at(2025, 12, 3, 17, 0)
 def _requested(f: Flow, who: User) -> int:
     """A B case dispatched on MON; on Wednesday `who` asks to reply by NEW_DUE."""
     cid = f.dispatched(MON)
-    f.do(at(2025, 11, 26, 9, 0), "request_extension", who, cid, "reply", NEW_DUE,
-         "客户要求第三方检测")
+    f.do(
+        at(2025, 11, 26, 9, 0),
+        "request_extension",
+        who,
+        cid,
+        "reply",
+        NEW_DUE,
+        "客户要求第三方检测",
+    )
     return cid
 
 
 def test_a_granted_extension_moves_the_due_time(f: Flow, sales: User, qam: User) -> None:
     cid = _requested(f, sales)
     assert f.due(cid) == (B_DUE, "reply")  # asking alone changes nothing
-    req = f.kesu.pending_extension(sales, cid)
+    req = uc.timing.pending_extension(f.kesu, sales, cid)
     assert req is not None
-    assert (req.step, req.due, req.reason, req.by) == ("reply", NEW_DUE, "客户要求第三方检测",
-                                                       "Sally")
+    assert (req.step, req.due, req.reason, req.by) == (
+        "reply",
+        NEW_DUE,
+        "客户要求第三方检测",
+        "Sally",
+    )
     f.do(at(2025, 11, 26, 10, 0), "decide_extension", qam, cid, True, "同意", True)
     assert f.due(cid) == (NEW_DUE, "reply")
     assert f.step(cid, "reply").extended
-    assert f.kesu.pending_extension(sales, cid) is None
-    last = f.kesu.complaint(sales, cid).events[-1]
+    assert uc.timing.pending_extension(f.kesu, sales, cid) is None
+    last = uc.complaints.complaint(f.kesu, sales, cid).events[-1]
     assert last.action == "extension_granted"
     assert last.changes["customer_informed"] == [None, "yes"] and last.comment == "同意"
 
@@ -325,26 +399,25 @@ def test_a_refused_extension_leaves_the_due_time(f: Flow, sales: User, manager: 
     f.do(at(2025, 11, 26, 10, 0), "decide_extension", manager, cid, False, "不同意")
     assert f.due(cid) == (B_DUE, "reply")
     assert not f.step(cid, "reply").extended
-    last = f.kesu.complaint(sales, cid).events[-1]
+    last = uc.complaints.complaint(f.kesu, sales, cid).events[-1]
     assert last.action == "extension_refused"
     assert last.changes["customer_informed"] == [None, "no"]
-    assert f.kesu.pending_extension(sales, cid) is None
+    assert uc.timing.pending_extension(f.kesu, sales, cid) is None
 
 
 @pytest.mark.parametrize("who", ["sales", "qa", "finance", "admin"])
 def test_only_management_or_the_qa_manager_decide_an_extension(
-        f: Flow, request: pytest.FixtureRequest, sales: User, who: str) -> None:
+    f: Flow, request: pytest.FixtureRequest, sales: User, who: str
+) -> None:
     cid = _requested(f, sales)
     with pytest.raises(NotAllowed) as err:
-        f.do(at(2025, 11, 26, 10, 0), "decide_extension", request.getfixturevalue(who), cid,
-             True)
+        f.do(at(2025, 11, 26, 10, 0), "decide_extension", request.getfixturevalue(who), cid, True)
     assert err.value.key == "why.extension_decider"
     assert f.due(cid) == (B_DUE, "reply")
-    assert f.kesu.pending_extension(sales, cid) is not None
+    assert uc.timing.pending_extension(f.kesu, sales, cid) is not None
 
 
-def test_nobody_decides_their_own_extension_request(f: Flow, manager: User,
-                                                    boss2: User) -> None:
+def test_nobody_decides_their_own_extension_request(f: Flow, manager: User, boss2: User) -> None:
     cid = _requested(f, manager)
     with pytest.raises(NotAllowed) as err:
         f.do(at(2025, 11, 26, 10, 0), "decide_extension", manager, cid, True)
@@ -353,8 +426,9 @@ def test_nobody_decides_their_own_extension_request(f: Flow, manager: User,
     assert f.due(cid) == (NEW_DUE, "reply")
 
 
-def test_a_qa_manager_cannot_grant_their_own_request_either(f: Flow, qam: User,
-                                                            manager: User) -> None:
+def test_a_qa_manager_cannot_grant_their_own_request_either(
+    f: Flow, qam: User, manager: User
+) -> None:
     cid = _requested(f, qam)
     with pytest.raises(NotAllowed) as err:
         f.do(at(2025, 11, 26, 10, 0), "decide_extension", qam, cid, True)
@@ -363,8 +437,7 @@ def test_a_qa_manager_cannot_grant_their_own_request_either(f: Flow, qam: User,
     assert f.due(cid)[0] == NEW_DUE
 
 
-def test_deciding_without_a_pending_request_is_refused(f: Flow, manager: User,
-                                                      sales: User) -> None:
+def test_deciding_without_a_pending_request_is_refused(f: Flow, manager: User, sales: User) -> None:
     cid = f.dispatched(MON)
     with pytest.raises(InvalidInput) as err:
         f.do(MON, "decide_extension", manager, cid, True)
@@ -375,89 +448,105 @@ def test_deciding_without_a_pending_request_is_refused(f: Flow, manager: User,
         f.do(at(2025, 11, 26, 11, 0), "decide_extension", manager, cid, True)
 
 
-@pytest.mark.parametrize("new_due", [
-    B_DUE, B_DUE - timedelta(hours=1),  # not later than the current due time
-    at(2025, 11, 25, 9, 0),  # in the past
-    datetime(2025, 12, 3, 17, 0),  # no time zone
-])
+@pytest.mark.parametrize(
+    "new_due",
+    [
+        B_DUE,
+        B_DUE - timedelta(hours=1),  # not later than the current due time
+        at(2025, 11, 25, 9, 0),  # in the past
+        datetime(2025, 12, 3, 17, 0),  # no time zone
+    ],
+)
 def test_an_extension_must_ask_for_a_later_date(f: Flow, sales: User, new_due: datetime) -> None:
     cid = f.dispatched(MON)
     with pytest.raises(InvalidInput) as err:
         f.do(at(2025, 11, 26, 9, 0), "request_extension", sales, cid, "reply", new_due, "why")
     assert err.value.key == "err.extension_date"
-    assert f.kesu.pending_extension(sales, cid) is None
+    assert uc.timing.pending_extension(f.kesu, sales, cid) is None
 
 
-def test_an_extension_needs_a_reason_and_an_open_step(f: Flow, sales: User,
-                                                      finance: User) -> None:
+def test_an_extension_needs_a_reason_and_an_open_step(f: Flow, sales: User, finance: User) -> None:
     cid = f.dispatched(MON)
     with pytest.raises(InvalidInput) as err:
         f.do(MON, "request_extension", sales, cid, "reply", NEW_DUE, "  ")
     assert err.value.key == "err.required"
-    for step, who, why in (("investigation", sales, "why.no_open_step"),
-                           ("dispatch", sales, "why.no_open_step"),
-                           ("reply", finance, "why.wrong_role")):
+    for step, who, why in (
+        ("investigation", sales, "why.no_open_step"),
+        ("dispatch", sales, "why.no_open_step"),
+        ("reply", finance, "why.wrong_role"),
+    ):
         with pytest.raises(NotAllowed) as no:
             f.do(MON, "request_extension", who, cid, step, NEW_DUE, "reason")
         assert no.value.key == why
 
 
-def test_an_extension_decided_on_a_stale_page_is_refused(f: Flow, sales: User,
-                                                        manager: User) -> None:
+def test_an_extension_decided_on_a_stale_page_is_refused(
+    f: Flow, sales: User, manager: User
+) -> None:
     cid = _requested(f, sales)
     seen = f.version(cid)
     f.do(at(2025, 11, 26, 9, 30), "hold", sales, cid, "等客户")
     with pytest.raises(StaleCase):
-        f.kesu.decide_extension(manager, cid, seen, True)
+        uc.timing.decide_extension(f.kesu, manager, cid, seen, True)
 
 
 # ---------------------------------------------------------------- limits changed by admin
 
 
 def test_changed_limits_apply_only_to_steps_started_afterwards(
-        f: Flow, admin: User, qa: User) -> None:
+    f: Flow, admin: User, qa: User
+) -> None:
     before = f.dispatched(MON)
     f.clock.set(at(2025, 11, 24, 12, 0))
-    limits = f.kesu.sla_limits()
+    limits = uc.timing.sla_limits(f.kesu)
     limits["reply"]["B"] = (5, "wd")
-    f.kesu.set_sla_limits(admin, limits)
-    assert f.kesu.sla_limits()["reply"]["B"] == (5, "wd")
+    uc.timing.set_sla_limits(f.kesu, admin, limits)
+    assert uc.timing.sla_limits(f.kesu)["reply"]["B"] == (5, "wd")
     after = f.dispatched(at(2025, 11, 24, 13, 0))
     assert f.due(after) == (at(2025, 12, 1, 13, 0), "reply")  # 5 working days
     f.do(at(2025, 11, 25, 9, 0), "acknowledge", qa, before)  # recomputed: still 3 days
     assert f.step(before, "reply").due == B_DUE and f.due(before)[0] == B_DUE
 
 
-def test_a_changed_dispatch_limit_times_complaints_logged_afterwards(f: Flow,
-                                                                    admin: User) -> None:
+def test_a_changed_dispatch_limit_times_complaints_logged_afterwards(f: Flow, admin: User) -> None:
     f.clock.set(at(2025, 11, 1, 9, 0))
-    f.kesu.set_sla_limits(admin, {"dispatch": {"*": (2, "wh")}})
+    uc.timing.set_sla_limits(f.kesu, admin, {"dispatch": {"*": (2, "wh")}})
     cid = f.log(at(2025, 11, 21, 17, 0))
     assert f.due(cid) == (at(2025, 11, 24, 10, 0), "dispatch")
-    assert f.kesu.sla_limits()["reply"] == {"A": (2, "wd"), "B": (3, "wd"), "C": (3, "wd"),
-                                            "D": (5, "wd")}
+    assert uc.timing.sla_limits(f.kesu)["reply"] == {
+        "A": (2, "wd"),
+        "B": (3, "wd"),
+        "C": (3, "wd"),
+        "D": (5, "wd"),
+    }
 
 
-@pytest.mark.parametrize("limits", [
-    {"lunch": {"*": (1, "wh")}}, {"reply": {"E": (1, "wd")}}, {"reply": {"B": (1, "weeks")}},
-    {"reply": {"B": (0, "wd")}}, {"reply": {"B": (1001, "h")}}, {"reply": {"B": (-1, "wd")}},
-])
-def test_invalid_limits_are_refused_and_nothing_changes(f: Flow, admin: User,
-                                                       limits: Any) -> None:
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"lunch": {"*": (1, "wh")}},
+        {"reply": {"E": (1, "wd")}},
+        {"reply": {"B": (1, "weeks")}},
+        {"reply": {"B": (0, "wd")}},
+        {"reply": {"B": (1001, "h")}},
+        {"reply": {"B": (-1, "wd")}},
+    ],
+)
+def test_invalid_limits_are_refused_and_nothing_changes(f: Flow, admin: User, limits: Any) -> None:
     with pytest.raises(InvalidInput) as err:
-        f.kesu.set_sla_limits(admin, limits)
+        uc.timing.set_sla_limits(f.kesu, admin, limits)
     assert err.value.key == "err.sla_invalid"
-    assert f.kesu.sla_limits()["reply"]["B"] == (3, "wd")
+    assert uc.timing.sla_limits(f.kesu)["reply"]["B"] == (3, "wd")
 
 
 def test_only_admin_changes_limits_and_the_calendar(f: Flow, manager: User, qam: User) -> None:
     for who in (manager, qam):
         with pytest.raises(NotAllowed):
-            f.kesu.set_sla_limits(who, {"reply": {"B": (5, "wd")}})
+            uc.timing.set_sla_limits(f.kesu, who, {"reply": {"B": (5, "wd")}})
         with pytest.raises(NotAllowed):
-            f.kesu.set_calendar_year(who, 2027, "2027-01-01 休")
+            uc.timing.set_calendar_year(f.kesu, who, 2027, "2027-01-01 休")
         with pytest.raises(NotAllowed):
-            f.kesu.set_calendar_overrides(who, "2025-12-01", "")
+            uc.timing.set_calendar_overrides(f.kesu, who, "2025-12-01", "")
 
 
 # ---------------------------------------------------------------- the calendar
@@ -471,16 +560,17 @@ SCHEDULE_2027 = """# 2027 (as pasted from the State Council notice)
 
 
 def test_a_year_without_data_falls_back_and_says_so_until_admin_enters_it(
-        f: Flow, admin: User) -> None:
+    f: Flow, admin: User
+) -> None:
     f.clock.set(at(2026, 11, 10, 10, 0))
-    status = f.kesu.calendar_status()
+    status = uc.timing.calendar_status(f.kesu)
     assert status.known_years == [2025, 2026] and status.missing_next_year
     cid = f.dispatched(at(2026, 12, 30, 16, 0))
     # Jan 1 2027 counted as a working day (weekends only), and the case says so
     assert f.due(cid) == (at(2027, 1, 4, 16, 0), "reply")
     assert f.step(cid, "reply").missing_years == (2027,)
-    assert f.kesu.set_calendar_year(admin, 2027, SCHEDULE_2027) == 9
-    status = f.kesu.calendar_status()
+    assert uc.timing.set_calendar_year(f.kesu, admin, 2027, SCHEDULE_2027) == 9
+    status = uc.timing.calendar_status(f.kesu)
     assert status.entered_years == [2027] and 2027 in status.known_years
     assert not status.missing_next_year
     assert f.step(cid, "reply").due == at(2027, 1, 5, 16, 0)  # New Year's Day skipped
@@ -489,77 +579,84 @@ def test_a_year_without_data_falls_back_and_says_so_until_admin_enters_it(
 
 
 def test_the_entered_schedule_counts_its_makeup_day_and_skips_its_holiday(
-        f: Flow, admin: User) -> None:
+    f: Flow, admin: User
+) -> None:
     f.clock.set(at(2026, 11, 10, 10, 0))
-    f.kesu.set_calendar_year(admin, 2027, SCHEDULE_2027)
-    cal = f.kesu.calendar()
+    uc.timing.set_calendar_year(f.kesu, admin, 2027, SCHEDULE_2027)
+    cal = uc.context.calendar(f.kesu)
     # Fri Feb 5 2027 16:00 + 1 working day: 1.5 h Friday, Sun Feb 14 (班) 7.5 h
     assert cal.add_working_time(at(2027, 2, 5, 16, 0), days=1) == at(2027, 2, 14, 16, 0)
 
 
 def test_entering_a_year_again_replaces_its_schedule(f: Flow, admin: User) -> None:
     f.clock.set(at(2026, 11, 10, 10, 0))
-    f.kesu.set_calendar_year(admin, 2027, SCHEDULE_2027)
-    f.kesu.set_calendar_year(admin, 2027, "2027-01-01~2027-01-03 休")
-    cal = f.kesu.calendar()
+    uc.timing.set_calendar_year(f.kesu, admin, 2027, SCHEDULE_2027)
+    uc.timing.set_calendar_year(f.kesu, admin, 2027, "2027-01-01~2027-01-03 休")
+    cal = uc.context.calendar(f.kesu)
     assert not cal.is_workday(date(2027, 1, 1)) and not cal.is_workday(date(2027, 1, 3))
     assert cal.is_workday(date(2027, 2, 8)) and not cal.is_workday(date(2027, 2, 14))
 
 
-@pytest.mark.parametrize(("year", "text", "key"), [
-    (2027, "2027-01-01 maybe", "err.schedule"),
-    (2027, "2027-02-30 休", "err.schedule"),
-    (2027, "2028-01-01 休", "err.schedule_year"),
-    (2027, "2027-02-14 班", "err.schedule_year"),  # no day off at all
-    (1999, "1999-01-01 休", "err.year_range"),
-])
-def test_a_bad_schedule_is_refused_and_nothing_is_saved(f: Flow, admin: User, year: int,
-                                                       text: str, key: str) -> None:
+@pytest.mark.parametrize(
+    ("year", "text", "key"),
+    [
+        (2027, "2027-01-01 maybe", "err.schedule"),
+        (2027, "2027-02-30 休", "err.schedule"),
+        (2027, "2028-01-01 休", "err.schedule_year"),
+        (2027, "2027-02-14 班", "err.schedule_year"),  # no day off at all
+        (1999, "1999-01-01 休", "err.year_range"),
+    ],
+)
+def test_a_bad_schedule_is_refused_and_nothing_is_saved(
+    f: Flow, admin: User, year: int, text: str, key: str
+) -> None:
     with pytest.raises(InvalidInput) as err:
-        f.kesu.set_calendar_year(admin, year, text)
+        uc.timing.set_calendar_year(f.kesu, admin, year, text)
     assert err.value.key == key
-    assert f.kesu.calendar_status().entered_years == []
+    assert uc.timing.calendar_status(f.kesu).entered_years == []
 
 
 def test_company_days_off_and_extra_working_days_move_due_times(f: Flow, admin: User) -> None:
     cid = f.dispatched(MON)
-    f.kesu.set_calendar_overrides(admin, "2025-11-26", "")  # Wednesday: company day off
+    uc.timing.set_calendar_overrides(f.kesu, admin, "2025-11-26", "")  # Wednesday: company day off
     assert f.due(cid) == (at(2025, 11, 28, 9, 0), "reply")
-    f.kesu.set_calendar_overrides(admin, "2025-11-26", "2025-11-22~2025-11-23")
-    status = f.kesu.calendar_status()
+    uc.timing.set_calendar_overrides(f.kesu, admin, "2025-11-26", "2025-11-22~2025-11-23")
+    status = uc.timing.calendar_status(f.kesu)
     assert status.extra_off == [date(2025, 11, 26)]
     assert status.extra_work == [date(2025, 11, 22), date(2025, 11, 23)]
     # the weekend before the dispatch does not help; the Wednesday still does not count
     assert f.due(cid) == (at(2025, 11, 28, 9, 0), "reply")
-    f.kesu.set_calendar_overrides(admin, "", "")
+    uc.timing.set_calendar_overrides(f.kesu, admin, "", "")
     assert f.due(cid) == (B_DUE, "reply")
 
 
 def test_a_company_working_day_on_a_statutory_holiday_counts(f: Flow, admin: User) -> None:
     cid = f.dispatched(at(2025, 9, 30, 16, 0))
-    f.kesu.set_calendar_overrides(admin, "", "2025-10-08")
+    uc.timing.set_calendar_overrides(f.kesu, admin, "", "2025-10-08")
     assert f.due(cid)[0] == at(2025, 10, 10, 16, 0)  # Oct 8, 9 and 10
 
 
-@pytest.mark.parametrize(("off", "work"), [("2025-13-01", ""), ("", "soon"),
-                                           ("2025-12-01", "2025-12-01")])
+@pytest.mark.parametrize(
+    ("off", "work"), [("2025-13-01", ""), ("", "soon"), ("2025-12-01", "2025-12-01")]
+)
 def test_bad_company_days_are_refused(f: Flow, admin: User, off: str, work: str) -> None:
     with pytest.raises(InvalidInput):
-        f.kesu.set_calendar_overrides(admin, off, work)
-    assert f.kesu.calendar_status().extra_off == []
+        uc.timing.set_calendar_overrides(f.kesu, admin, off, work)
+    assert uc.timing.calendar_status(f.kesu).extra_off == []
 
 
 def test_changed_working_hours_move_the_stored_due_times(f: Flow, admin: User) -> None:
     cid = f.log(at(2025, 11, 24, 17, 0))  # half an hour left today
     assert f.due(cid)[0] == at(2025, 11, 25, 9, 0)
-    f.kesu.set_settings(admin, {"work_end": "18:00"})
+    uc.reference.set_settings(f.kesu, admin, {"work_end": "18:00"})
     assert f.due(cid)[0] == at(2025, 11, 24, 18, 0)
 
 
 def test_recomputing_due_times_after_a_calendar_change_is_not_an_edit(
-        f: Flow, admin: User, sales: User) -> None:
+    f: Flow, admin: User, sales: User
+) -> None:
     cid = f.dispatched(MON)
-    version, events = f.version(cid), len(f.kesu.complaint(sales, cid).events)
-    f.kesu.set_calendar_overrides(admin, "2025-11-26", "")
+    version, events = f.version(cid), len(uc.complaints.complaint(f.kesu, sales, cid).events)
+    uc.timing.set_calendar_overrides(f.kesu, admin, "2025-11-26", "")
     assert f.version(cid) == version
-    assert len(f.kesu.complaint(sales, cid).events) == events
+    assert len(uc.complaints.complaint(f.kesu, sales, cid).events) == events

@@ -1,5 +1,7 @@
-"""The transition table (docs/procedure.md §5) and the pure rules it leans on: approval authority (docs/procedure.md §6)
+"""The transition table (docs/procedure.md §5) and the pure rules it leans on: approval authority
+(docs/procedure.md §6)
 and recurrence escalation (docs/procedure.md §4). No unit of work here: cases are built by hand."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +18,22 @@ from core import workflow
 from core.errors import NotAllowed
 from core.i18n import T
 from core.model import (
-    ApprovalStep, CapaAction, CapaType, CaseFile, Channel, Complaint, Disposition,
-    DispositionType, Kind, Role, Severity, State, StepStatus, Title, User, Validity,
+    ApprovalStep,
+    CapaAction,
+    CapaType,
+    CaseFile,
+    Channel,
+    Complaint,
+    Disposition,
+    DispositionType,
+    Kind,
+    Role,
+    Severity,
+    State,
+    StepStatus,
+    Title,
+    User,
+    Validity,
 )
 from core.rules import approvals
 from core.rules.approvals import Delegation, MatrixRow, can_sign, steps_for
@@ -31,23 +47,47 @@ CTX = Context(today=TODAY)
 PRESS, PAINT = 7, 8  # the responsible department, and another one
 
 
-def user(role: Role, uid: int = 10, department: int | None = PRESS,
-         title: Title = Title.NONE) -> User:
+def user(
+    role: Role, uid: int = 10, department: int | None = PRESS, title: Title = Title.NONE
+) -> User:
     return User(uid, f"u{uid}", f"User {uid}", frozenset({role}), department, title=title)
 
 
-def case(state: State = S.REGISTERED, kind: Kind = K.COMPLAINT, *,
-         capa: list[CapaAction] | None = None, dispositions: list[Disposition] | None = None,
-         steps: list[ApprovalStep] | None = None, **fields: Any) -> CaseFile:
-    c = Complaint(id=1, number="KS2611-001", received_at=NOW, channel=Channel.PHONE,
-                  received_by_id=1, kind=kind, customer_id=1, description="scratches",
-                  state=state, **fields)
+def case(
+    state: State = S.REGISTERED,
+    kind: Kind = K.COMPLAINT,
+    *,
+    capa: list[CapaAction] | None = None,
+    dispositions: list[Disposition] | None = None,
+    steps: list[ApprovalStep] | None = None,
+    **fields: Any,
+) -> CaseFile:
+    c = Complaint(
+        id=1,
+        number="KS2611-001",
+        received_at=NOW,
+        channel=Channel.PHONE,
+        received_by_id=1,
+        kind=kind,
+        customer_id=1,
+        description="scratches",
+        state=state,
+        **fields,
+    )
     return CaseFile(c, capa=capa or [], dispositions=dispositions or [], steps=steps or [])
 
 
 def capa(status: str = "open", evidence: str = "") -> CapaAction:
-    return CapaAction(1, 1, CapaType.CORRECTIVE, "replace the fixture", 10,
-                      TODAY + timedelta(days=14), status, evidence)
+    return CapaAction(
+        1,
+        1,
+        CapaType.CORRECTIVE,
+        "replace the fixture",
+        10,
+        TODAY + timedelta(days=14),
+        status,
+        evidence,
+    )
 
 
 def disposition(done: bool = False, rnd: int = 0) -> Disposition:
@@ -67,25 +107,37 @@ READY: dict[str, tuple[Callable[[], CaseFile], Role]] = {
     "acknowledge": (lambda: case(S.DISPATCHED), R.QA),
     "classify_valid": (lambda: case(S.INVESTIGATING), R.QA),
     "classify_invalid": (lambda: case(S.INVESTIGATING), R.QA),
-    "submit_analysis": (lambda: case(S.ROOT_CAUSE, capa=[capa()],
-                                     responsible_department_id=PRESS), R.PRODUCTION),
+    "submit_analysis": (
+        lambda: case(S.ROOT_CAUSE, capa=[capa()], responsible_department_id=PRESS),
+        R.PRODUCTION,
+    ),
     "send_back": (lambda: case(S.CAPA_REVIEW), R.QA),
     "approve_capa": (lambda: case(S.CAPA_REVIEW), R.QA),
     "propose": (lambda: case(S.DISPOSITION, dispositions=[disposition()]), R.SALES),
     "approve_step": (lambda: case(S.PENDING_APPROVAL, steps=[step()]), R.MANAGEMENT),
     "reject_step": (lambda: case(S.PENDING_APPROVAL, steps=[step()]), R.MANAGEMENT),
     "reply": (lambda: case(S.REPLYING), R.SALES),
-    "complete": (lambda: case(S.IMPLEMENTING, capa=[capa("done", "photo of new fixture")],
-                              dispositions=[disposition(done=True)],
-                              responsible_department_id=PRESS), R.PRODUCTION),
+    "complete": (
+        lambda: case(
+            S.IMPLEMENTING,
+            capa=[capa("done", "photo of new fixture")],
+            dispositions=[disposition(done=True)],
+            responsible_department_id=PRESS,
+        ),
+        R.PRODUCTION,
+    ),
     "verify": (lambda: case(S.VERIFYING), R.QA),
     "follow_up": (lambda: case(S.FOLLOW_UP), R.SALES),
     "cancel": (lambda: case(), R.SALES),
     "merge": (lambda: case(), R.SALES),
     "reopen": (lambda: case(S.CLOSED, validity=Validity.VALID), R.QA),
     "hold": (lambda: case(S.ROOT_CAUSE, responsible_department_id=PRESS), R.QA),
-    "resume": (lambda: case(S.ROOT_CAUSE, on_hold_since=NOW, hold_reason="samples",
-                            responsible_department_id=PRESS), R.QA),
+    "resume": (
+        lambda: case(
+            S.ROOT_CAUSE, on_hold_since=NOW, hold_reason="samples", responsible_department_id=PRESS
+        ),
+        R.QA,
+    ),
 }
 ACTIONS = [t.action for t in TRANSITIONS]
 
@@ -109,7 +161,9 @@ def test_every_allowed_role_may_take_the_transition_from_its_source_state(action
 def test_every_other_role_is_refused_with_wrong_role(action: str) -> None:
     make, _ = READY[action]
     wrong = [r for r in Role if r not in BY_ACTION[action].roles]
-    assert wrong and Role.ADMIN in wrong  # admin does no case work by default (docs/procedure.md §2)
+    assert (
+        wrong and Role.ADMIN in wrong
+    )  # admin does no case work by default (docs/procedure.md §2)
     for role in wrong:
         with pytest.raises(NotAllowed) as err:
             check(action, make(), user(role), CTX)
@@ -144,38 +198,58 @@ def test_every_other_kind_is_refused_with_wrong_kind(action: str) -> None:
 def test_suggestions_and_inquiries_take_only_the_short_path() -> None:
     assert BY_ACTION["route_short"].kinds == {K.SUGGESTION, K.INQUIRY}
     assert BY_ACTION["dispatch"].kinds == {K.COMPLAINT}
-    assert why_not("dispatch", case(kind=K.INQUIRY, severity_proposed=Severity.D),
-                   user(R.SALES), CTX) == "why.wrong_kind"
+    assert (
+        why_not("dispatch", case(kind=K.INQUIRY, severity_proposed=Severity.D), user(R.SALES), CTX)
+        == "why.wrong_kind"
+    )
     assert why_not("route_short", case(), user(R.SALES), CTX) == "why.wrong_kind"
 
 
 def test_targets_follow_the_lifecycle_table() -> None:
     fixed = {t.action: t.target for t in TRANSITIONS if t.target is not None}
     assert fixed == {
-        "dispatch": S.DISPATCHED, "route_short": S.REPLYING, "return_to_sales": S.REGISTERED,
-        "acknowledge": S.INVESTIGATING, "classify_valid": S.ROOT_CAUSE,
-        "classify_invalid": S.DISPOSITION, "submit_analysis": S.CAPA_REVIEW,
-        "send_back": S.ROOT_CAUSE, "approve_capa": S.DISPOSITION,
-        "propose": S.PENDING_APPROVAL, "reject_step": S.DISPOSITION, "complete": S.VERIFYING,
-        "cancel": S.CANCELLED, "merge": S.CANCELLED, "reopen": S.ROOT_CAUSE}
+        "dispatch": S.DISPATCHED,
+        "route_short": S.REPLYING,
+        "return_to_sales": S.REGISTERED,
+        "acknowledge": S.INVESTIGATING,
+        "classify_valid": S.ROOT_CAUSE,
+        "classify_invalid": S.DISPOSITION,
+        "submit_analysis": S.CAPA_REVIEW,
+        "send_back": S.ROOT_CAUSE,
+        "approve_capa": S.DISPOSITION,
+        "propose": S.PENDING_APPROVAL,
+        "reject_step": S.DISPOSITION,
+        "complete": S.VERIFYING,
+        "cancel": S.CANCELLED,
+        "merge": S.CANCELLED,
+        "reopen": S.ROOT_CAUSE,
+    }
 
 
 # ---------------------------------------------------------------- guards
 
 
-@pytest.mark.parametrize("mode, severity, needed", [
-    ("a_only", Severity.A, True), ("a_only", Severity.B, False),
-    ("all", Severity.C, True), ("all", Severity.A, True),
-    ("none", Severity.A, False), ("none", Severity.D, False)])
-def test_dispatch_approval_follows_the_setting(mode: str, severity: Severity,
-                                               needed: bool) -> None:
+@pytest.mark.parametrize(
+    "mode, severity, needed",
+    [
+        ("a_only", Severity.A, True),
+        ("a_only", Severity.B, False),
+        ("all", Severity.C, True),
+        ("all", Severity.A, True),
+        ("none", Severity.A, False),
+        ("none", Severity.D, False),
+    ],
+)
+def test_dispatch_approval_follows_the_setting(mode: str, severity: Severity, needed: bool) -> None:
     ctx = Context(TODAY, dispatch_approval=mode)
     sales, boss = user(R.SALES), user(R.MANAGEMENT, uid=20)
     fresh = case(severity_proposed=severity)
     assert why_not("dispatch", fresh, sales, ctx) == (
-        "why.dispatch_needs_approval" if needed else None)
+        "why.dispatch_needs_approval" if needed else None
+    )
     assert why_not("approve_dispatch", fresh, boss, ctx) == (
-        None if needed else "why.dispatch_approval_not_needed")
+        None if needed else "why.dispatch_approval_not_needed"
+    )
     approved = case(severity_proposed=severity, dispatch_approved_by_id=20)
     assert why_not("dispatch", approved, sales, ctx) is None
     assert why_not("approve_dispatch", approved, boss, ctx) == "why.dispatch_already_approved"
@@ -190,8 +264,14 @@ LIVE_ACTIONS = [t.action for t in TRANSITIONS if workflow._not_on_hold in t.guar
 
 def test_hold_pauses_the_working_steps_but_not_cancel_approval_or_resume() -> None:
     assert set(ACTIONS) - set(LIVE_ACTIONS) == {
-        "approve_dispatch", "approve_step", "reject_step", "cancel", "merge", "reopen",
-        "resume"}
+        "approve_dispatch",
+        "approve_step",
+        "reject_step",
+        "cancel",
+        "merge",
+        "reopen",
+        "resume",
+    }
 
 
 @pytest.mark.parametrize("action", LIVE_ACTIONS)
@@ -212,18 +292,23 @@ def test_production_submits_only_for_its_responsible_department() -> None:
     ready = READY["submit_analysis"][0]
     assert why_not("submit_analysis", ready(), user(R.PRODUCTION, department=PRESS), CTX) is None
     for dept in (PAINT, None):
-        assert why_not("submit_analysis", ready(), user(R.PRODUCTION, department=dept),
-                       CTX) == "why.not_your_department"
+        assert (
+            why_not("submit_analysis", ready(), user(R.PRODUCTION, department=dept), CTX)
+            == "why.not_your_department"
+        )
     unassigned = case(S.ROOT_CAUSE, capa=[capa()])
-    assert why_not("submit_analysis", unassigned, user(R.PRODUCTION),
-                   CTX) == "why.not_your_department"
+    assert (
+        why_not("submit_analysis", unassigned, user(R.PRODUCTION), CTX) == "why.not_your_department"
+    )
     assert why_not("submit_analysis", ready(), user(R.MANAGEMENT, department=PAINT), CTX) is None
 
 
 def test_production_completes_only_for_its_responsible_department_finance_for_any() -> None:
     ready = READY["complete"][0]
-    assert why_not("complete", ready(), user(R.PRODUCTION, department=PAINT),
-                   CTX) == "why.not_your_department"
+    assert (
+        why_not("complete", ready(), user(R.PRODUCTION, department=PAINT), CTX)
+        == "why.not_your_department"
+    )
     assert why_not("complete", ready(), user(R.FINANCE, department=None), CTX) is None
     assert why_not("complete", ready(), user(R.MANAGEMENT, department=None), CTX) is None
 
@@ -242,17 +327,23 @@ def test_propose_needs_dispositions_of_the_current_round() -> None:
     assert why_not("propose", now, sales, CTX) is None
 
 
-@pytest.mark.parametrize("actions, dispositions, why", [
-    ([capa("open")], [disposition(done=True)], "why.capa_open"),
-    ([capa("done", "")], [disposition(done=True)], "why.capa_open"),
-    ([capa("done", "   ")], [disposition(done=True)], "why.capa_open"),
-    ([capa("done", "8D report")], [disposition(done=False)], "why.disposition_open"),
-    ([capa("done", "8D report")], [disposition(done=True)], None),
-    ([], [], None)])
+@pytest.mark.parametrize(
+    "actions, dispositions, why",
+    [
+        ([capa("open")], [disposition(done=True)], "why.capa_open"),
+        ([capa("done", "")], [disposition(done=True)], "why.capa_open"),
+        ([capa("done", "   ")], [disposition(done=True)], "why.capa_open"),
+        ([capa("done", "8D report")], [disposition(done=False)], "why.disposition_open"),
+        ([capa("done", "8D report")], [disposition(done=True)], None),
+        ([], [], None),
+    ],
+)
 def test_complete_needs_every_capa_done_with_evidence_and_every_disposition_executed(
-        actions: list[CapaAction], dispositions: list[Disposition], why: str | None) -> None:
-    c = case(S.IMPLEMENTING, capa=actions, dispositions=dispositions,
-             responsible_department_id=PRESS)
+    actions: list[CapaAction], dispositions: list[Disposition], why: str | None
+) -> None:
+    c = case(
+        S.IMPLEMENTING, capa=actions, dispositions=dispositions, responsible_department_id=PRESS
+    )
     assert why_not("complete", c, user(R.PRODUCTION), CTX) == why
 
 
@@ -260,8 +351,9 @@ def test_scheduled_verification_waits_until_its_date() -> None:
     c = case(S.VERIFYING, verify_after=TODAY + timedelta(days=3))
     qa = user(R.QA)
     assert why_not("verify", c, qa, CTX) == "why.verification_scheduled"
-    assert why_not("verify", c, qa, Context(TODAY + timedelta(days=2))) == \
-        "why.verification_scheduled"
+    assert (
+        why_not("verify", c, qa, Context(TODAY + timedelta(days=2))) == "why.verification_scheduled"
+    )
     assert why_not("verify", c, qa, Context(TODAY + timedelta(days=3))) is None
 
 
@@ -283,7 +375,8 @@ def test_qa_and_management_merge_at_any_open_step_sales_before_investigation() -
         assert why_not("merge", case(state), boss, CTX) is None
         early = state in (S.REGISTERED, S.DISPATCHED)
         assert why_not("merge", case(state), sales, CTX) == (
-            None if early else "why.sales_before_investigation")
+            None if early else "why.sales_before_investigation"
+        )
     assert why_not("merge", case(S.CLOSED), qa, CTX) == "why.wrong_state"
 
 
@@ -307,11 +400,19 @@ def test_approval_needs_a_pending_step_of_the_current_round() -> None:
 def test_available_lists_the_actions_of_the_state_allowed_or_with_the_reason() -> None:
     c = case(severity_proposed=Severity.C)
     assert available(c, user(R.SALES), CTX) == [
-        ("approve_dispatch", "why.wrong_role"), ("dispatch", None), ("cancel", None),
-        ("merge", None), ("resume", "why.not_on_hold")]
+        ("approve_dispatch", "why.wrong_role"),
+        ("dispatch", None),
+        ("cancel", None),
+        ("merge", None),
+        ("resume", "why.not_on_hold"),
+    ]
     assert available(c, user(R.QA), CTX) == [
-        ("approve_dispatch", "why.wrong_role"), ("dispatch", "why.wrong_role"),
-        ("cancel", "why.wrong_role"), ("merge", None), ("resume", "why.not_on_hold")]
+        ("approve_dispatch", "why.wrong_role"),
+        ("dispatch", "why.wrong_role"),
+        ("cancel", "why.wrong_role"),
+        ("merge", None),
+        ("resume", "why.not_on_hold"),
+    ]
 
 
 def test_available_leaves_out_actions_of_other_kinds() -> None:
@@ -323,34 +424,39 @@ def test_available_leaves_out_actions_of_other_kinds() -> None:
 def test_every_reason_the_workflow_gives_is_translated() -> None:
     root = Path(__file__).resolve().parents[2]
     keys = set()
-    for name in ("core/workflow.py", "core/lifecycle.py"):
-        keys |= set(re.findall(r'"(why\.[a-z_]+)"', (root / name).read_text(encoding="utf-8")))
+    for path in [root / "core" / "workflow.py", *(root / "core" / "usecases").glob("*.py")]:
+        keys |= set(re.findall(r'"(why\.[a-z_]+)"', path.read_text(encoding="utf-8")))
     assert "why.wrong_role" in keys
     missing = sorted(k for k in keys if k not in T or not all(T[k]))
     assert not missing
 
 
-# ---------------------------------------------------------------- approval authority (docs/procedure.md §6)
+# ---------------------------------------------------------------- approval authority
+# (docs/procedure.md §6)
 
-QAM, SM, GM, CH = (Title.QA_MANAGER, Title.SALES_MANAGER, Title.GENERAL_MANAGER,
-                   Title.CHAIRMAN)
+QAM, SM, GM, CH = (Title.QA_MANAGER, Title.SALES_MANAGER, Title.GENERAL_MANAGER, Title.CHAIRMAN)
 
 
-@pytest.mark.parametrize("total, severity, titles", [
-    ("0", Severity.C, (QAM,)),
-    ("0.01", Severity.C, (SM,)),
-    ("2000", Severity.B, (SM,)),
-    ("2000.01", Severity.B, (SM, GM)),
-    ("8000", Severity.B, (SM, GM)),
-    ("20000", Severity.B, (SM, GM)),
-    ("20000.01", Severity.B, (SM, GM, CH)),
-    ("1000000", None, (SM, GM, CH)),
-    ("0", Severity.A, (QAM, GM)),
-    ("1500", Severity.A, (SM, GM)),
-    ("8000", Severity.A, (SM, GM)),
-    ("30000", Severity.A, (SM, GM, CH))])
-def test_the_default_matrix_gives_the_steps_in_order(total: str, severity: Severity | None,
-                                                     titles: tuple[Title, ...]) -> None:
+@pytest.mark.parametrize(
+    "total, severity, titles",
+    [
+        ("0", Severity.C, (QAM,)),
+        ("0.01", Severity.C, (SM,)),
+        ("2000", Severity.B, (SM,)),
+        ("2000.01", Severity.B, (SM, GM)),
+        ("8000", Severity.B, (SM, GM)),
+        ("20000", Severity.B, (SM, GM)),
+        ("20000.01", Severity.B, (SM, GM, CH)),
+        ("1000000", None, (SM, GM, CH)),
+        ("0", Severity.A, (QAM, GM)),
+        ("1500", Severity.A, (SM, GM)),
+        ("8000", Severity.A, (SM, GM)),
+        ("30000", Severity.A, (SM, GM, CH)),
+    ],
+)
+def test_the_default_matrix_gives_the_steps_in_order(
+    total: str, severity: Severity | None, titles: tuple[Title, ...]
+) -> None:
     assert steps_for(Decimal(total), severity) == titles
 
 
@@ -366,9 +472,15 @@ def test_an_edited_matrix_decides_the_steps() -> None:
     assert approvals.matrix_from_json(approvals.matrix_to_json(matrix)) == matrix
 
 
-@pytest.mark.parametrize("data", [[], [{"up_to": "100", "steps": ["sales_manager"]}],
-                                  [{"up_to": None, "steps": []}],
-                                  [{"up_to": None, "steps": ["none"]}]])
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        [{"up_to": "100", "steps": ["sales_manager"]}],
+        [{"up_to": None, "steps": []}],
+        [{"up_to": None, "steps": ["none"]}],
+    ],
+)
 def test_a_matrix_without_one_open_row_or_with_empty_steps_is_refused(data: Any) -> None:
     with pytest.raises(ValueError):
         approvals.matrix_from_json(data)
@@ -376,10 +488,14 @@ def test_a_matrix_without_one_open_row_or_with_empty_steps_is_refused(data: Any)
 
 def test_proposer_cannot_approve_own_disposition_even_holding_the_title() -> None:
     sm = user(R.MANAGEMENT, uid=30, title=SM)
-    assert can_sign(sm, SM, proposer_id=30, today=TODAY, holders=[sm],
-                    delegations=[]) == (False, None)
-    assert can_sign(sm, SM, proposer_id=31, today=TODAY, holders=[sm],
-                    delegations=[]) == (True, None)
+    assert can_sign(sm, SM, proposer_id=30, today=TODAY, holders=[sm], delegations=[]) == (
+        False,
+        None,
+    )
+    assert can_sign(sm, SM, proposer_id=31, today=TODAY, holders=[sm], delegations=[]) == (
+        True,
+        None,
+    )
 
 
 def test_only_the_holder_of_the_step_title_signs() -> None:
@@ -409,11 +525,26 @@ def test_a_delegate_cannot_sign_for_a_manager_who_proposed_nor_their_own_proposa
 # ---------------------------------------------------------------- recurrence (docs/procedure.md §4)
 
 
-@pytest.mark.parametrize("severity, count, result", [
-    (Severity.C, 1, (Severity.C, False)), (Severity.C, 2, (Severity.C, False)),
-    (Severity.C, 3, (Severity.B, True)), (Severity.C, 7, (Severity.B, True)),
-    (Severity.D, 3, (Severity.C, True)), (Severity.B, 3, (Severity.A, True)),
-    (Severity.A, 3, (Severity.A, False))])
+@pytest.mark.parametrize(
+    "severity, count, result",
+    [
+        (Severity.C, 1, (Severity.C, False)),
+        (Severity.C, 2, (Severity.C, False)),
+        (Severity.C, 3, (Severity.B, True)),
+        (Severity.C, 7, (Severity.B, True)),
+        (Severity.D, 3, (Severity.C, True)),
+        (Severity.B, 3, (Severity.A, True)),
+        (Severity.A, 3, (Severity.A, False)),
+    ],
+)
 def test_three_cases_of_the_same_issue_raise_the_severity_one_level(
-        severity: Severity, count: int, result: tuple[Severity, bool]) -> None:
+    severity: Severity, count: int, result: tuple[Severity, bool]
+) -> None:
     assert escalate(severity, count) == result
+
+
+def test_the_action_panel_table_names_each_use_case_by_its_workflow_action() -> None:
+    from core import usecases as uc
+
+    assert uc.ACTIONS and set(uc.ACTIONS) <= set(BY_ACTION)
+    assert all(fn.__name__ == action for action, fn in uc.ACTIONS.items())

@@ -1,0 +1,244 @@
+"""Use cases of accounts: first administrator, login, sessions, passwords, users."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.errors import AccountLocked, InvalidInput, LoginFailed, NotAllowed, NotFound
+from core.model import (
+    Lang,
+    Role,
+    Title,
+    User,
+)
+from core.outbox import EMAIL
+from core.ports import (
+    UnitOfWork,
+)
+from core.rules import lockout
+from core.usecases import common, context
+from core.usecases.context import Context
+
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit
+
+
+MIN_PASSWORD = 8
+
+
+SESSIONS_ENDED = "sessions_ended:{}"  # setting per user id: when they last logged out
+
+
+USERNAME = re.compile(r"^[a-z0-9_.-]{2,32}$")
+
+
+@dataclass(frozen=True)
+class UserInput:
+    username: str
+    display_name: str
+    roles: frozenset[Role]
+    department_id: int | None = None
+    approval_level: int = 0
+    title: Title = Title.NONE
+    language: Lang = Lang.ZH
+    active: bool = True
+    email: str = ""
+
+
+def minutes_left(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds() / 60))
+
+
+def needs_first_admin(ctx: Context) -> bool:
+    with ctx.uow() as uow:
+        return uow.users.count() == 0
+
+
+def create_first_admin(ctx: Context, username: str, display_name: str, password: str) -> User:
+    """The one-time set-up screen: only while there is no user at all."""
+    with ctx.uow(write=True) as uow:
+        if uow.users.count() > 0:
+            raise NotAllowed("err.already_set_up")
+        user = _new_user(ctx, uow, UserInput(username, display_name, frozenset({Role.ADMIN})),
+                              password)
+        uow.commit()
+        return user
+
+
+def authenticate(ctx: Context, username: str, password: str) -> User:
+    """Check a login; count failures; lock after 5 in 15 minutes (docs/procedure.md §11)."""
+    name = username.strip().lower()
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        until = _locked_until(ctx, uow, name, now)
+        if until is not None:
+            raise AccountLocked(minutes=minutes_left(until, now))
+        # a name no account can have (control characters, quotes, wildcards...) is simply
+        # wrong: it is not looked up
+        user = uow.users.by_username(name) if USERNAME.match(name) else None
+        ok = (user is not None and user.active and bool(password)
+              and ctx.hasher.check(password.strip(), uow.users.password_hash(user.id)))
+        uow.users.add_login_attempt(name, now, ok)
+        uow.commit()
+        if not ok or user is None:
+            until = _locked_until(ctx, uow, name, now)
+            if until is not None:
+                raise AccountLocked(minutes=minutes_left(until, now))
+            raise LoginFailed()
+        return user
+
+
+def _locked_until(ctx: Context, uow: UnitOfWork, name: str, now: datetime) -> datetime | None:
+    since = now - lockout.WINDOW - lockout.LOCK_FOR
+    return lockout.locked_until(uow.users.failures_since(name, since), now,
+                                uow.users.unlocked_at(name))
+
+
+def is_locked(ctx: Context, username: str) -> bool:
+    with ctx.uow() as uow:
+        return _locked_until(ctx, uow, username.strip().lower(), ctx.clock()) is not None
+
+
+def unlock_user(ctx: Context, actor: User, username: str) -> None:
+    with ctx.uow(write=True) as uow:
+        context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
+        uow.users.set_unlocked_at(username.strip().lower(), ctx.clock())
+        uow.commit()
+
+
+def session_user(ctx: Context, username: str, issued_at: datetime | None = None) -> User | None:
+    """The user a login cookie stands for, or None if it no longer may log in.
+
+    A cookie issued before the last password change, or for a deactivated user, is refused.
+    """
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        return None
+    with ctx.uow() as uow:
+        user = uow.users.by_username(name)
+        if user is None or not user.active:
+            return None
+        changed = uow.users.password_changed_at(user.id)
+        if issued_at is not None and changed is not None and issued_at < changed:
+            return None
+        ended = uow.settings.get(SESSIONS_ENDED.format(user.id))
+        if issued_at is not None and ended and issued_at < datetime.fromisoformat(ended):
+            return None  # issued before the user logged out: a copied cookie
+        return user
+
+
+def end_sessions(ctx: Context, actor: User) -> None:
+    """Log out: every login cookie this user holds now is refused from now on, so a copy
+    of the cookie cannot be replayed (their other browsers log in again too)."""
+    with ctx.uow(write=True) as uow:
+        me = uow.users.get(actor.id)
+        if me is None:
+            raise NotAllowed("err.inactive_user")
+        uow.settings.set(SESSIONS_ENDED.format(me.id), ctx.clock().isoformat())
+        uow.commit()
+
+
+def change_password(ctx: Context, actor: User, old: str, new: str) -> None:
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        if not ctx.hasher.check(old.strip(), uow.users.password_hash(me.id)):
+            raise InvalidInput("err.old_password_wrong")
+        uow.users.set_password(me.id, _hash_new(ctx, new), ctx.clock())
+        uow.commit()
+
+
+def reset_password(ctx: Context, actor: User, user_id: int, new: str) -> None:
+    with ctx.uow(write=True) as uow:
+        context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
+        if uow.users.get(user_id) is None:
+            raise NotFound()
+        uow.users.set_password(user_id, _hash_new(ctx, new), ctx.clock())
+        uow.commit()
+
+
+def _hash_new(ctx: Context, password: str) -> str:
+    pw = password.strip()
+    if len(pw) < MIN_PASSWORD:
+        raise InvalidInput("err.password_short", n=MIN_PASSWORD)
+    if len(pw.encode()) > MAX_PASSWORD_BYTES:
+        raise InvalidInput("err.password_long", n=MAX_PASSWORD_BYTES)
+    return ctx.hasher.hash(pw)
+
+
+def set_language(ctx: Context, actor: User, lang: Lang) -> None:
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        uow.users.update(dataclasses.replace(me, language=lang))
+        uow.commit()
+
+
+def list_active_users(ctx: Context) -> list[User]:
+    """Who may log in (for the login cookie machinery; no password hashes)."""
+    with ctx.uow() as uow:
+        return [u for u in uow.users.list() if u.active]
+
+
+def list_users(ctx: Context, actor: User) -> list[User]:
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        return uow.users.list()
+
+
+def create_user(ctx: Context, actor: User, data: UserInput, password: str) -> User:
+    with ctx.uow(write=True) as uow:
+        context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
+        user = _new_user(ctx, uow, data, password)
+        uow.commit()
+        return user
+
+
+def _new_user(ctx: Context, uow: UnitOfWork, data: UserInput, password: str) -> User:
+    name = data.username.strip().lower()
+    if not USERNAME.match(name):
+        raise InvalidInput("err.username_format")
+    if uow.users.by_username(name) is not None:
+        raise InvalidInput("err.username_taken", name=name)
+    _check_user(ctx, uow, data)
+    user = User(0, name, data.display_name.strip(), data.roles, data.department_id,
+                data.approval_level, data.title, data.active, data.language,
+                data.email.strip())
+    uid = uow.users.add(user, _hash_new(ctx, password))
+    return dataclasses.replace(user, id=uid)
+
+
+def _check_user(ctx: Context, uow: UnitOfWork, data: UserInput) -> None:
+    if not data.display_name.strip() or len(data.display_name) > common.MAX_SHORT:
+        raise InvalidInput("err.required", field="display_name")
+    if not data.roles:
+        raise InvalidInput("err.required", field="roles")
+    if not 0 <= data.approval_level <= 3:
+        raise InvalidInput("err.approval_level")
+    if data.department_id is not None and data.department_id not in {
+            d.id for d in uow.ref.departments(include_inactive=True)}:
+        raise InvalidInput("err.unknown", field="department")
+    email = data.email.strip()
+    if email and (len(email) > common.MAX_SHORT * 2 or not EMAIL.match(email)):
+        raise InvalidInput("err.email_format")
+
+
+def update_user(ctx: Context, actor: User, user_id: int, data: UserInput) -> User:
+    """Roles, department, level, title, name, language, active, e-mail. Users are never
+    deleted."""
+    with ctx.uow(write=True) as uow:
+        me = context.require_admin(ctx, uow, actor)
+        old = uow.users.get(user_id)
+        if old is None:
+            raise NotFound()
+        _check_user(ctx, uow, data)
+        if me.id == user_id and (not data.active or Role.ADMIN not in data.roles):
+            raise InvalidInput("err.cannot_demote_self")
+        new = dataclasses.replace(
+            old, display_name=data.display_name.strip(), roles=data.roles,
+            department_id=data.department_id, approval_level=data.approval_level,
+            title=data.title, language=data.language, active=data.active,
+            email=data.email.strip())
+        uow.users.update(new)
+        uow.commit()
+        return new

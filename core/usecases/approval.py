@@ -1,0 +1,312 @@
+"""Use cases of dispositions and their approval (核决): propose, sign, reject, the matrix,
+delegations (docs/procedure.md §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from core.errors import InvalidInput, NotAllowed
+from core.model import (
+    ApprovalStep,
+    CaseFile,
+    Complaint,
+    CostCategory,
+    CostLine,
+    Disposition,
+    DispositionType,
+    Role,
+    State,
+    StepStatus,
+    Title,
+    User,
+)
+from core.ports import UnitOfWork
+from core.rules import approvals
+from core.usecases import common, context, pipeline
+from core.usecases.context import Context
+
+
+@dataclass(frozen=True)
+class DispositionInput:
+    type: DispositionType
+    quantity: int | None
+    amount: Decimal | str | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CostInput:
+    category: CostCategory
+    amount: Decimal | str | None
+    department_id: int | None
+    supplier: str = ""
+    charge_back: Decimal | str | None = None
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Active users, my delegations and today: read once per list of approval steps."""
+
+    users: list[User]
+    delegations: list[approvals.Delegation]
+    today: date
+
+
+def superseded(rnd: int) -> int:
+    """Where a replaced draft of round `rnd` is kept: a negative round no case ever has."""
+    return -rnd - 1
+
+
+def first_pending(case: CaseFile) -> ApprovalStep | None:
+    pending = [s for s in case.current(case.steps) if s.status == StepStatus.PENDING]
+    return min(pending, key=lambda s: s.seq) if pending else None
+
+
+def disposition(cid: int, rnd: int, x: DispositionInput) -> Disposition:
+    amount = (
+        Decimal("0")
+        if x.type == DispositionType.EXPLANATION and not x.amount
+        else common.amount(x.amount, "amount")
+    )
+    if x.quantity is not None and x.quantity < 0:
+        raise InvalidInput("err.quantity", field="quantity")
+    if x.type == DispositionType.COMPENSATION and amount <= 0:
+        raise InvalidInput("err.amount", field="amount")
+    return Disposition(
+        None, cid, rnd, x.type, x.quantity, amount, x.note.strip()[: common.MAX_TEXT]
+    )
+
+
+def cost(cid: int, rnd: int, x: CostInput, uow: UnitOfWork) -> CostLine:
+    amount = common.amount(x.amount, "amount")
+    back = (
+        common.amount(x.charge_back, "charge_back")
+        if x.charge_back not in (None, "")
+        else Decimal("0")
+    )
+    if back > amount:
+        raise InvalidInput("err.charge_back_gt_cost")
+    if back > 0 and not x.supplier.strip():
+        raise InvalidInput("err.required", field="supplier")
+    if x.department_id is not None and x.department_id not in {
+        d.id for d in uow.ref.departments(include_inactive=True)
+    }:
+        raise InvalidInput("err.unknown", field="department")
+    return CostLine(
+        None, cid, rnd, x.category, amount, x.department_id, x.supplier.strip()[:200], back
+    )
+
+
+def set_dispositions(
+    ctx: Context,
+    actor: User,
+    cid: int,
+    version: int,
+    items: Sequence[DispositionInput],
+    costs: Sequence[CostInput] = (),
+) -> Complaint:
+    """Sales' proposal for this round: dispositions with amounts, and cost lines charged to
+    the responsible department or a supplier. Replaces the round's draft."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, cid)
+        c = case.complaint
+        pipeline.check_version(uow, c, version)
+        if c.state != State.DISPOSITION or not me.has(Role.SALES):
+            raise NotAllowed(
+                "why.wrong_state" if c.state != State.DISPOSITION else "why.wrong_role",
+                state=c.state.value,
+            )
+        if not items:
+            raise InvalidInput("err.required", field="dispositions")
+        rnd = c.approval_round
+        dispositions = [disposition(cid, rnd, x) for x in items]
+        lines = [cost(cid, rnd, x, uow) for x in costs]
+        for old in case.current(case.dispositions):  # superseded drafts stay recorded
+            uow.records.update(replace(old, round=superseded(rnd)))
+        for old_line in case.current(case.costs):
+            uow.records.update(replace(old_line, round=superseded(rnd)))
+        for d in dispositions:
+            uow.records.add(d)
+        for line in lines:
+            uow.records.add(line)
+        total = sum((d.amount for d in dispositions), Decimal("0"))
+        summary = "; ".join(f"{d.type.value} {d.quantity or ''} {d.amount}" for d in dispositions)
+        new = pipeline.touch(
+            ctx,
+            uow,
+            case,
+            me,
+            now,
+            "dispositions_set",
+            {"dispositions": [None, summary], "total": [None, str(total)]},
+        )
+        uow.commit()
+        return new
+
+
+def propose(ctx: Context, actor: User, cid: int, version: int, customer_position: str) -> Complaint:
+    """Submit the dispositions for approval; the matrix decides the steps (docs/procedure.md §6)."""
+    position = common.text(customer_position, "customer_position")
+
+    def steps(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
+        c = case.complaint
+        titles = approvals.steps_for(
+            case.disposition_total, c.effective_severity, _matrix(ctx, uow)
+        )
+        for i, title in enumerate(titles, 1):
+            uow.records.add(ApprovalStep(None, c.id or 0, c.approval_round, i, title))
+        return {"customer_position": position, "proposer_id": me.id}
+
+    return pipeline.transition(ctx, actor, cid, version, "propose", steps, position)
+
+
+def _matrix(ctx: Context, uow: UnitOfWork) -> tuple[approvals.MatrixRow, ...]:
+    stored = uow.settings.get("approval_matrix")
+    return approvals.matrix_from_json(stored) if stored else approvals.DEFAULT_MATRIX
+
+
+def approval_matrix(ctx: Context) -> tuple[approvals.MatrixRow, ...]:
+    with ctx.uow() as uow:
+        return _matrix(ctx, uow)
+
+
+def set_approval_matrix(ctx: Context, actor: User, rows: list[dict[str, Any]]) -> None:
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        if not me.has(Role.ADMIN):
+            raise NotAllowed("err.role_required", roles="admin")
+        try:
+            matrix = approvals.matrix_from_json(rows)
+        except (ValueError, ArithmeticError, TypeError) as e:
+            raise InvalidInput("err.matrix_invalid", why=str(e)) from e
+        uow.settings.set("approval_matrix", approvals.matrix_to_json(matrix))
+        uow.commit()
+
+
+def signing_of(ctx: Context, uow: UnitOfWork, me: User) -> Signing:
+    """What deciding "may I sign?" needs, read once (not once per case in a list)."""
+    return Signing(
+        [u for u in uow.users.list() if u.active],
+        uow.records.where(approvals.Delegation, deputy_id=me.id),
+        context.today(ctx, uow),
+    )
+
+
+def can_sign(
+    ctx: Context,
+    uow: UnitOfWork,
+    me: User,
+    case: CaseFile,
+    step: ApprovalStep,
+    signing: Signing | None = None,
+) -> tuple[bool, int | None]:
+    sg = signing or signing_of(ctx, uow, me)
+    holders = [u for u in sg.users if u.title == step.title]
+    return approvals.can_sign(
+        me, step.title, case.complaint.proposer_id, sg.today, holders, sg.delegations
+    )
+
+
+def approve_step(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
+    """Sign the next pending step; the last signature sends the case to the reply."""
+
+    def sign(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
+        step = first_pending(case)
+        assert step is not None  # the workflow guard checked it
+        may, boss = can_sign(ctx, uow, me, case, step)
+        if not may:
+            raise NotAllowed("why.not_your_step", title=step.title.value)
+        uow.records.update(
+            replace(
+                step,
+                status=StepStatus.APPROVED,
+                decided_by_id=me.id,
+                on_behalf_of_id=boss,
+                decided_at=now,
+                comment=comment.strip()[: common.MAX_TEXT],
+            )
+        )
+        left = [
+            s
+            for s in case.current(case.steps)
+            if s.status == StepStatus.PENDING and s.id != step.id
+        ]
+        values: dict[str, Any] = {} if left else {"state": State.REPLYING}
+        if not left:  # explanations need no execution
+            for d in case.current(case.dispositions):
+                if d.type == DispositionType.EXPLANATION and not d.done:
+                    uow.records.update(replace(d, done=True, done_at=now))
+        return values
+
+    return pipeline.transition(ctx, actor, cid, version, "approve_step", sign, comment)
+
+
+def reject_step(ctx: Context, actor: User, cid: int, version: int, reason: str) -> Complaint:
+    """Reject: back to sales with the reason; a new round starts from the old proposal."""
+    why = common.text(reason, "reason")
+
+    def reject(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
+        c = case.complaint
+        step = first_pending(case)
+        assert step is not None
+        may, boss = can_sign(ctx, uow, me, case, step)
+        if not may:
+            raise NotAllowed("why.not_your_step", title=step.title.value)
+        for s in case.current(case.steps):
+            if s.status == StepStatus.PENDING:
+                done = s.id == step.id
+                uow.records.update(
+                    replace(
+                        s,
+                        status=StepStatus.REJECTED if done else StepStatus.VOID,
+                        decided_by_id=me.id if done else None,
+                        on_behalf_of_id=boss if done else None,
+                        decided_at=now,
+                        comment=why if done else "",
+                    )
+                )
+        nxt = c.approval_round + 1
+        for d in case.current(case.dispositions):
+            uow.records.add(replace(d, id=None, round=nxt, done=False))
+        for line in case.current(case.costs):
+            uow.records.add(replace(line, id=None, round=nxt))
+        return {"approval_round": nxt}
+
+    return pipeline.transition(ctx, actor, cid, version, "reject_step", reject, why)
+
+
+def set_delegation(
+    ctx: Context, actor: User, deputy_id: int, start: date, end: date, manager_id: int | None = None
+) -> int:
+    """A manager names a deputy for a date range (admin may do it for anyone)."""
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        boss_id = manager_id or me.id
+        if boss_id != me.id and not me.has(Role.ADMIN):
+            raise NotAllowed("err.not_allowed")
+        boss, deputy = uow.users.get(boss_id), uow.users.get(deputy_id)
+        if boss is None or boss.title == Title.NONE:
+            raise InvalidInput("err.no_approval_title")
+        if deputy is None or not deputy.active or deputy.id == boss.id:
+            raise InvalidInput("err.unknown", field="deputy")
+        if end < start:
+            raise InvalidInput("err.date_order")
+        new_id = uow.records.add(approvals.Delegation(None, boss.id, deputy.id, start, end))
+        uow.commit()
+        return new_id
+
+
+def delegations(ctx: Context, actor: User) -> list[approvals.Delegation]:
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        if me.has(Role.ADMIN):
+            return uow.records.where(approvals.Delegation)
+        return uow.records.where(approvals.Delegation, manager_id=me.id) + uow.records.where(
+            approvals.Delegation, deputy_id=me.id
+        )

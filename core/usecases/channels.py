@@ -1,0 +1,181 @@
+"""Use cases of notification channels and escalation (docs/procedure.md §8)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from core import escalation, outbox, sla
+from core.errors import InvalidInput, NotAllowed
+from core.model import Role, User
+from core.notify import Note
+from core.ports import UnitOfWork
+from core.usecases import context, pipeline
+from core.usecases.context import Context
+
+CHANNELS_KEY = "channels"
+
+
+LEVELS_KEY = "escalation_levels"
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """The configuration as the Admin page may see it: the SMTP password is never shown."""
+
+    config: outbox.ChannelConfig  # smtp_password blanked
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    answer: str  # the server's answer, or the error
+
+
+@dataclass(frozen=True)
+class OutboxOverview:
+    counts: dict[str, int]
+    problems: list[outbox.OutboxItem]  # failed, and pending ones that failed before
+
+
+def _admin_only(ctx: Context, uow: UnitOfWork, actor: User) -> User:
+    me = context.acting_user(ctx, uow, actor)
+    if not me.has(Role.ADMIN):
+        raise NotAllowed("err.role_required", roles="admin")
+    return me
+
+
+def _channels(uow: UnitOfWork) -> outbox.ChannelConfig:
+    return outbox.ChannelConfig.from_stored(uow.settings.get(CHANNELS_KEY))
+
+
+def channel_config(ctx: Context, actor: User) -> ChannelView:
+    with ctx.uow() as uow:
+        _admin_only(ctx, uow, actor)
+        cfg = _channels(uow)
+        return ChannelView(replace(cfg, smtp_password=""), bool(cfg.smtp_password))
+
+
+def set_channels(ctx: Context, actor: User, cfg: outbox.ChannelConfig,
+                 password: str | None = None) -> None:
+    """Save the channels; `password` None keeps the stored SMTP password, "" clears it."""
+    with ctx.uow(write=True) as uow:
+        _admin_only(ctx, uow, actor)
+        kept = _channels(uow).smtp_password if password is None else password
+        clean = outbox.check_config(replace(cfg, smtp_password=kept))
+        uow.settings.set(CHANNELS_KEY, clean.stored())
+        uow.commit()
+
+
+def escalation_levels(ctx: Context) -> tuple[escalation.Level, ...]:
+    with ctx.uow() as uow:
+        return escalation.levels_from(uow.settings.get(LEVELS_KEY))
+
+
+def set_escalation_levels(ctx: Context, actor: User, levels: list[escalation.Level]) -> None:
+    with ctx.uow(write=True) as uow:
+        _admin_only(ctx, uow, actor)
+        uow.settings.set(LEVELS_KEY, escalation.check_levels(levels))
+        uow.commit()
+
+
+def send_test(ctx: Context, actor: User, channel: str, to: str = "") -> TestResult:
+    """Send a test message now, past the outbox, and report what the server answered."""
+    with ctx.uow() as uow:
+        me = _admin_only(ctx, uow, actor)
+        cfg = _channels(uow)
+    if channel not in outbox.CHANNELS:
+        raise InvalidInput("err.invalid_input")
+    if not cfg.enabled(channel):
+        raise InvalidInput("err.channel_off", channel=channel)
+    address = (to or me.email).strip()
+    if channel == "email" and not outbox.EMAIL.match(address):
+        raise InvalidInput("err.test_address")
+    if ctx.sender is None:
+        raise NotAllowed("err.no_sender")
+    lang = me.language.value if channel == "email" else cfg.robot_language
+    try:
+        answer = ctx.sender.send(outbox.trial_message(channel, address, lang, ctx.clock()),
+                                  cfg)
+    except outbox.DeliveryFailed as e:
+        return TestResult(False, outbox.short_error(str(e)))
+    return TestResult(True, outbox.short_error(answer))
+
+
+def outbox_overview(ctx: Context, actor: User, limit: int = 20) -> OutboxOverview:
+    with ctx.uow() as uow:
+        _admin_only(ctx, uow, actor)
+        counts = {s: 0 for s in outbox.STATUSES} | uow.outbox.counts()
+        problems = [i for i in uow.outbox.recent(("failed", "pending"), limit * 2)
+                    if i.last_error][:limit]
+        return OutboxOverview(counts, problems)
+
+
+def retry_failed(ctx: Context, actor: User) -> int:
+    """Give every failed message a fresh series of attempts."""
+    with ctx.uow(write=True) as uow:
+        _admin_only(ctx, uow, actor)
+        n = uow.outbox.retry_failed(ctx.clock())
+        uow.commit()
+        return n
+
+
+def escalate_overdue(ctx: Context, limit: int = 1000) -> int:
+    """Fire the escalation levels that are due (docs/procedure.md §7): an "overdue" inbox line for
+    each
+    person the level names, and the channels. Returns how many levels fired.
+
+    Recording the level (unique per case, step, start and level) comes first: when two
+    app instances run this at once, only the one whose record went in notifies.
+    """
+    now = ctx.clock()
+    todo: list[int] = []
+    with ctx.uow() as uow:  # every overdue case, a batch at a time: the oldest ones,
+        offset = 0  # already escalated, must not hide the newer ones
+        while batch := uow.complaints.due_before(now, limit, offset):
+            todo += [c.id or 0 for c in batch if _escalations(ctx, uow, c.id or 0, now)]
+            offset += len(batch)
+    fired = 0
+    for cid in todo:
+        with ctx.uow(write=True) as uow:
+            c = uow.complaints.get(cid)
+            if c is None:
+                continue
+            for e in _escalations(ctx, uow, cid, now):
+                if not uow.escalations.add(cid, e.step, e.started, e.level, now):
+                    continue
+                params: dict[str, Any] = {"number": c.number, "step": e.step, "level": e.level}
+                notes = [Note(uid, "overdue", params) for uid in e.user_ids]
+                for n in notes:
+                    uow.notifications.add(n.user_id, cid, n.kind, n.params, now)
+                pipeline.enqueue(
+                    ctx,
+                    uow,
+                    notes,
+                    c,
+                    now,
+                    tag=f"overdue:{e.step}:{e.started.isoformat()}:{e.level}",
+                )
+                fired += 1
+            uow.commit()
+    return fired
+
+
+def _escalations(
+    ctx: Context, uow: UnitOfWork, cid: int, now: datetime
+) -> list[escalation.Escalation]:
+    case = context.load_case(ctx, uow, cid)
+    cal = context.calendar_of(ctx, uow)
+    dues = sla.due_times(
+        case, uow.events.for_complaint(cid), cal, uow.settings.get("sla_history") or [], now
+    )
+    return escalation.due_escalations(
+        case,
+        dues,
+        now,
+        uow.escalations.fired(cid),
+        uow.users.list(),
+        escalation.levels_from(uow.settings.get(LEVELS_KEY)),
+        cal,
+    )

@@ -1,0 +1,91 @@
+"""Small value checks shared by the use cases: text, money, amounts, event display."""
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.errors import InvalidInput
+
+MAX_TEXT = 5000
+
+
+MAX_SHORT = 100
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def safe_filename(name: str) -> str:
+    """The last path part, without control characters; never empty."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    return base[:120] or "file"
+
+
+def clean(text: str, limit: int, name: str) -> str:
+    """Trimmed text without NUL/control characters (newlines and tabs kept)."""
+    s = CONTROL.sub("", text or "").strip()
+    if len(s) > limit:
+        raise InvalidInput("err.too_long", field=name, n=limit)
+    return s
+
+
+def money(value: Decimal | str | None) -> Decimal | None:
+    """A non-negative amount with at most 2 decimals (money is Decimal — never float)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation as e:
+        raise InvalidInput("err.amount", field="claimed_amount") from e
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12") \
+            or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput("err.amount", field="claimed_amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+def show(v: Any) -> str | None:
+    """How a value is written into the event log."""
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.astimezone(timezone.utc).isoformat(timespec="minutes")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, enum.Enum):
+        return str(v.value)
+    return str(v)
+
+
+def text(value: str, field: str, required: bool = True) -> str:
+    s = (value or "").strip()
+    if required and not s:
+        raise InvalidInput("err.required", field=field)
+    if len(s) > MAX_TEXT:
+        raise InvalidInput("err.too_long", field=field)
+    return s
+
+
+def short(value: str) -> str:
+    s = (value or "").strip()
+    if len(s) > 100:
+        raise InvalidInput("err.too_long", field="text")
+    return s
+
+
+def amount(value: Decimal | str | None, field: str) -> Decimal:
+    parsed = money(value)  # one parser for money
+    if parsed is None:
+        raise InvalidInput("err.required", field=field)
+    return parsed
+
+
+def one_line(text: str) -> str:
+    line = " ".join((text or "").split())
+    return line if len(line) <= 120 else line[:119] + "…"
+
+

@@ -1,0 +1,486 @@
+"""Use cases of a complaint's record: register, edit, attachments, register search, the action
+panel."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from core import settings as settings_mod
+from core import workflow
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.model import (
+    Attachment,
+    CaseFile,
+    Category,
+    Channel,
+    Complaint,
+    Customer,
+    DefectType,
+    Event,
+    Kind,
+    RegisterFilter,
+    RegisterRow,
+    Request,
+    Role,
+    Severity,
+    State,
+    User,
+    WhereFound,
+)
+from core.ports import (
+    UnitOfWork,
+)
+from core.rules import numbering
+from core.rules.severity import Candidate, duplicate_reason
+from core.usecases import approval, closure, common, context, pipeline
+from core.usecases.context import Context
+
+CASE_ROLES = (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT)
+
+
+EDIT_ROLES = (Role.SALES, Role.QA, Role.MANAGEMENT)
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ComplaintDraft:
+    """What the Log page sends; values already typed by the form widgets."""
+
+    customer_id: int | None
+    kind: Kind | None
+    channel: Channel | None
+    description: str
+    category: Category = Category.QUALITY
+    received_at: datetime | None = None
+    customer_ref: str = ""
+    product_code: str = ""
+    product_name: str = ""
+    order_no: str = ""
+    lot: str = ""
+    delivered_qty: int | None = None
+    delivery_date: date | None = None
+    defective_qty: int | None = None
+    defect_type_id: int | None = None
+    where_found: WhereFound | None = None
+    request: Request | None = None
+    claimed_amount: Decimal | str | None = None
+    severity_proposed: Severity | None = None
+    sample_received: bool = False
+    sample_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    id: int
+    number: str
+    reason: str  # "same_order" | "same_issue"
+
+
+@dataclass(frozen=True)
+class ComplaintView:
+    complaint: Complaint
+    events: list[Event]
+    attachments: list[Attachment]
+    customer: Customer | None
+    defect_type: DefectType | None
+    received_by: str
+    can_edit: bool
+    can_cancel: bool
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    """One action on the Complaint page's panel: allowed now, or why not."""
+
+    action: str
+    allowed: bool
+    reason: str | None
+
+
+def find_duplicates(
+    ctx: Context, actor: User, draft: ComplaintDraft, exclude_id: int | None = None
+) -> list[Duplicate]:
+    """Likely duplicates of a draft, for the warning before saving (docs/procedure.md §4)."""
+    if draft.customer_id is None:
+        return []
+    received = draft.received_at or ctx.clock()
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        cands: list[Candidate] = uow.complaints.duplicate_candidates(
+            draft.customer_id,
+            draft.order_no.strip(),
+            draft.product_code.strip(),
+            draft.defect_type_id,
+            received - timedelta(days=30),
+        )
+    out = []
+    for c in cands:
+        if c.id == exclude_id:
+            continue
+        why = duplicate_reason(
+            draft.customer_id, draft.order_no, draft.product_code, draft.defect_type_id, received, c
+        )
+        if why:
+            out.append(Duplicate(c.id, c.number, why))
+    return out
+
+
+def register_complaint(
+    ctx: Context, actor: User, draft: ComplaintDraft, uploads: Sequence[Upload] = ()
+) -> Complaint:
+    """Log a complaint (anyone logged in — 首问负责); returns it with its new number."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        context.require_role(me, *CASE_ROLES)
+        cfg = context.settings_of(ctx, uow)
+        values = _validated(ctx, uow, draft, now)
+        checked = [_check_upload(ctx, u, cfg) for u in uploads]
+        period = numbering.period_of(values["received_at"], cfg.tz)
+        number = numbering.format_number(period, uow.complaints.next_serial(period))
+        c = Complaint(
+            id=None,
+            number=number,
+            received_by_id=me.id,
+            created_at=now,
+            updated_at=now,
+            updated_by_id=me.id,
+            **values,
+        )
+        c.due_at, c.due_step = pipeline.due(ctx, uow, CaseFile(c), [], now)
+        c.id = uow.complaints.add(c)
+        uow.events.add(
+            Event(
+                None,
+                c.id,
+                now,
+                me.id,
+                "registered",
+                {
+                    k: [None, common.show(v)]
+                    for k, v in values.items()
+                    if v is not None and v != "" and v is not False
+                },
+            )
+        )
+        _store_uploads(ctx, uow, me, c.id, checked, now)
+        uow.commit()
+        return c
+
+
+def update_complaint(
+    ctx: Context,
+    actor: User,
+    complaint_id: int,
+    expected_version: int,
+    draft: ComplaintDraft,
+    comment: str = "",
+) -> Complaint:
+    """Edit the logged facts; one event lists every changed field, old and new."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, complaint_id)
+        c = case.complaint
+        if not _may_edit(me, c):
+            raise NotAllowed("err.cannot_edit", state=c.state.value)
+        pipeline.check_version(uow, case.complaint, expected_version)
+        values = _validated(ctx, uow, draft, now, keep_received=c.received_at)
+        changes = {
+            k: [common.show(getattr(c, k)), common.show(v)]
+            for k, v in values.items()
+            if getattr(c, k) != v
+        }
+        if not changes:
+            raise InvalidInput("err.nothing_changed")
+        # through _touch: a changed fact can open or move a time limit (returned goods)
+        new = pipeline.touch(
+            ctx,
+            uow,
+            case,
+            me,
+            now,
+            "edited",
+            changes,
+            comment.strip()[: common.MAX_TEXT],
+            values=values,
+        )
+        uow.commit()
+        return new
+
+
+def cancel_complaint(
+    ctx: Context, actor: User, complaint_id: int, expected_version: int, reason: str
+) -> Complaint:
+    """撤销: sales before investigation starts, management any time; the case stays visible."""
+    return closure.cancel(ctx, actor, complaint_id, expected_version, reason)
+
+
+def add_attachments(ctx: Context, actor: User, complaint_id: int, uploads: Sequence[Upload]) -> int:
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        c = get(ctx, uow, complaint_id)
+        if not _may_edit(me, c):
+            raise NotAllowed("err.cannot_edit", state=c.state.value)
+        if not uploads:
+            raise InvalidInput("err.required", field="attachments")
+        cfg = context.settings_of(ctx, uow)
+        checked = [_check_upload(ctx, u, cfg) for u in uploads]
+        _store_uploads(ctx, uow, me, complaint_id, checked, now)
+        uow.commit()
+        return len(checked)
+
+
+def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        c = get(ctx, uow, complaint_id)
+        names = {u.id: u.display_name for u in uow.users.list()}
+        events = [
+            dataclasses.replace(e, user_name=names.get(e.user_id, "?"))
+            for e in uow.events.for_complaint(complaint_id)
+        ]
+        customers = {x.id: x for x in uow.ref.customers(include_inactive=True)}
+        defects = {x.id: x for x in uow.ref.defect_types(include_inactive=True)}
+        return ComplaintView(
+            c,
+            events,
+            uow.attachments.for_complaint(complaint_id),
+            customers.get(c.customer_id),
+            defects.get(c.defect_type_id) if c.defect_type_id else None,
+            names.get(c.received_by_id, "?"),
+            _may_edit(me, c),
+            _may_cancel(me, c),
+        )
+
+
+def complaint_id_by_number(ctx: Context, actor: User, number: str) -> int | None:
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        c = uow.complaints.by_number(number.strip().upper())
+        return c.id if c else None
+
+
+def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[Attachment, bytes]:
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        att = uow.attachments.get(attachment_id)
+        if att is None:
+            raise NotFound()
+    return att, ctx.blobs.get(att.sha256)
+
+
+def register(ctx: Context, actor: User, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+    """One page of the register and the total number of matching cases."""
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        return uow.complaints.search(_bounded(ctx, uow, flt, flt.page, flt.page_size))
+
+
+def _bounded(
+    ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int, page_size: int
+) -> RegisterFilter:
+    """The filter with local dates turned into UTC instants and a sane page."""
+    tz = context.settings_of(ctx, uow).tz
+    since = datetime.combine(flt.date_from, datetime.min.time(), tz) if flt.date_from else None
+    until = (
+        datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time(), tz)
+        if flt.date_to
+        else None
+    )
+    return dataclasses.replace(
+        flt,
+        text=common.CONTROL.sub("", flt.text)[: common.MAX_SHORT],
+        since=since,
+        until=until,
+        now=ctx.clock(),
+        page=max(page, 1),
+        page_size=min(max(page_size, 1), 100_000),
+    )
+
+
+def register_all(
+    ctx: Context, actor: User, flt: RegisterFilter, limit: int = 100_000
+) -> list[RegisterRow]:
+    """Every matching row (for export), up to `limit`."""
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        rows, _ = uow.complaints.search(_bounded(ctx, uow, flt, 1, limit))
+    return rows
+
+
+def _may_edit(me: User, c: Complaint) -> bool:
+    return c.state.is_open and (me.has(*EDIT_ROLES) or me.id == c.received_by_id)
+
+
+def _may_cancel(me: User, c: Complaint) -> bool:
+    """Sales before `investigating`, management any time (docs/procedure.md §5)."""
+    if not c.state.is_open:
+        return False
+    if me.has(Role.MANAGEMENT):
+        return True
+    return me.has(Role.SALES) and c.state in (State.REGISTERED, State.DISPATCHED)
+
+
+def get(ctx: Context, uow: UnitOfWork, complaint_id: int) -> Complaint:
+    c = uow.complaints.get(complaint_id)
+    if c is None:
+        raise NotFound()
+    return c
+
+
+def _validated(
+    ctx: Context,
+    uow: UnitOfWork,
+    d: ComplaintDraft,
+    now: datetime,
+    keep_received: datetime | None = None,
+) -> dict[str, Any]:
+    """Check a draft against docs/procedure.md §3/§5 and return the typed values to store."""
+    if d.customer_id is None:
+        raise InvalidInput("err.required", field="customer")
+    if d.customer_id not in {c.id for c in uow.ref.customers(include_inactive=True)}:
+        raise InvalidInput("err.unknown", field="customer")
+    if d.kind is None:
+        raise InvalidInput("err.required", field="kind")
+    if d.channel is None:
+        raise InvalidInput("err.required", field="channel")
+    description = common.clean(d.description, common.MAX_TEXT, "description")
+    if not description:
+        raise InvalidInput("err.required", field="description")
+    received = d.received_at or keep_received or now
+    if received.tzinfo is None:
+        raise InvalidInput("err.invalid_input")
+    if received > now + timedelta(minutes=5):
+        raise InvalidInput("err.future_date", field="received_at")
+    # a day after the date, whatever the zone: delivered before the complaint came;
+    # samples or returned goods arrive later, but not in the future
+    for name, day, latest in (
+        ("delivery_date", d.delivery_date, received),
+        ("sample_date", d.sample_date, now),
+    ):
+        if day is not None and day > latest.date() + timedelta(days=1):
+            raise InvalidInput("err.future_date", field=name)
+    for name in ("delivered_qty", "defective_qty"):
+        q = getattr(d, name)
+        if q is not None and not (0 <= q <= 10**9):
+            raise InvalidInput("err.quantity", field=name)
+    if (
+        d.delivered_qty is not None
+        and d.defective_qty is not None
+        and d.defective_qty > d.delivered_qty
+    ):
+        raise InvalidInput("err.defective_gt_delivered")
+    amount = common.money(d.claimed_amount)
+    product_code = common.clean(d.product_code, common.MAX_SHORT, "product_code")
+    if d.defect_type_id is not None and d.defect_type_id not in {
+        x.id for x in uow.ref.defect_types(include_inactive=True)
+    }:
+        raise InvalidInput("err.unknown", field="defect_type")
+    if d.kind == Kind.COMPLAINT and d.category == Category.QUALITY:
+        if not product_code:
+            raise InvalidInput("err.required", field="product_code")
+        if d.defect_type_id is None:
+            raise InvalidInput("err.required", field="defect_type")
+    return {
+        "received_at": received.astimezone(timezone.utc),
+        "channel": d.channel,
+        "kind": d.kind,
+        "category": d.category,
+        "customer_id": d.customer_id,
+        "customer_ref": common.clean(d.customer_ref, common.MAX_SHORT, "customer_ref"),
+        "product_code": product_code,
+        "product_name": common.clean(d.product_name, common.MAX_SHORT * 2, "product_name"),
+        "order_no": common.clean(d.order_no, common.MAX_SHORT, "order_no"),
+        "lot": common.clean(d.lot, common.MAX_SHORT, "lot"),
+        "delivered_qty": d.delivered_qty,
+        "delivery_date": d.delivery_date,
+        "defective_qty": d.defective_qty,
+        "defect_type_id": d.defect_type_id,
+        "where_found": d.where_found,
+        "description": description,
+        "request": d.request,
+        "claimed_amount": amount,
+        "severity_proposed": d.severity_proposed,
+        "sample_received": bool(d.sample_received),
+        "sample_date": d.sample_date if d.sample_received else None,
+    }
+
+
+def _check_upload(ctx: Context, u: Upload, cfg: settings_mod.Settings) -> tuple[str, str, bytes]:
+    """(safe filename, content type, bytes) or InvalidInput: type by extension AND content."""
+    name = common.safe_filename(u.filename)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in settings_mod.ALLOWED_UPLOADS:
+        raise InvalidInput(
+            "err.file_type", name=name, allowed=", ".join(sorted(settings_mod.ALLOWED_UPLOADS))
+        )
+    if len(u.data) > cfg.attachment_max_bytes:
+        raise InvalidInput("err.file_size", name=name, mb=cfg.attachment_max_mb)
+    if not u.data:
+        raise InvalidInput("err.file_empty", name=name)
+    ctype, magics = settings_mod.ALLOWED_UPLOADS[ext]
+    if not any(u.data.startswith(m) for m in magics):
+        raise InvalidInput("err.file_mislabelled", name=name)
+    return name, ctype, u.data
+
+
+def _store_uploads(
+    ctx: Context,
+    uow: UnitOfWork,
+    me: User,
+    complaint_id: int,
+    checked: list[tuple[str, str, bytes]],
+    now: datetime,
+) -> None:
+    for name, ctype, data in checked:
+        sha = ctx.blobs.put(data)
+        uow.attachments.add(Attachment(None, complaint_id, sha, name, ctype, len(data), me.id, now))
+        uow.events.add(
+            Event(None, complaint_id, now, me.id, "attachment_added", {"attachment": [None, name]})
+        )
+
+
+def case_file(ctx: Context, actor: User, complaint_id: int) -> CaseFile:
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        return context.load_case(ctx, uow, complaint_id)
+
+
+def cases_in(
+    ctx: Context, actor: User, states: Sequence[State], limit: int = 500
+) -> list[Complaint]:
+    """Open cases in some states (the Investigate page's picker), newest first."""
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        return uow.complaints.in_states(states, limit)
+
+
+def actions(ctx: Context, actor: User, complaint_id: int) -> list[ActionOption]:
+    """What this user may do on this case now, and why not the rest (the action panel)."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, complaint_id)
+        wctx = context.workflow_context(ctx, uow)
+        out = [ActionOption(a, why is None, why) for a, why in workflow.available(case, me, wctx)]
+        if any(o.action in ("approve_step", "reject_step") and o.allowed for o in out):
+            step = approval.first_pending(case)
+            may = step is not None and approval.can_sign(ctx, uow, me, case, step)[0]
+            out = [
+                o
+                if o.action not in ("approve_step", "reject_step") or may
+                else ActionOption(o.action, False, "why.not_your_step")
+                for o in out
+            ]
+        return out

@@ -1,0 +1,413 @@
+"""Use cases from dispatch to the approved CAPA plan: acknowledge, classify, containment, analysis,
+CAPA, meetings, assessment (docs/procedure.md §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from core import workflow
+from core.errors import InvalidInput, NotAllowed
+from core.model import (
+    Assessment,
+    CapaAction,
+    CapaType,
+    CaseFile,
+    Category,
+    Complaint,
+    Containment,
+    ContainmentType,
+    Meeting,
+    Role,
+    Severity,
+    SixM,
+    State,
+    User,
+    Validity,
+)
+from core.ports import UnitOfWork
+from core.rules.severity import escalate
+from core.usecases import closure, common, context, pipeline
+from core.usecases.context import Context
+
+ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
+
+
+def approve_dispatch(
+    ctx: Context, actor: User, cid: int, version: int, comment: str = ""
+) -> Complaint:
+    """Management approves dispatching a major (A) complaint (docs/procedure.md §5)."""
+    return pipeline.transition(
+        ctx,
+        actor,
+        cid,
+        version,
+        "approve_dispatch",
+        lambda u, case, me, now: {"dispatch_approved_by_id": me.id},
+        comment,
+    )
+
+
+def dispatch(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
+    """发单: the handling form goes to QA."""
+    return pipeline.transition(ctx, actor, cid, version, "dispatch", lambda *a: {}, comment)
+
+
+def route_short(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
+    """Suggestions and inquiries take the short path straight to the reply."""
+    return pipeline.transition(ctx, actor, cid, version, "route_short", lambda *a: {}, comment)
+
+
+def return_to_sales(ctx: Context, actor: User, cid: int, version: int, missing: str) -> Complaint:
+    """QA returns the handling form: what is missing (驳回/退回补充)."""
+    return pipeline.transition(
+        ctx,
+        actor,
+        cid,
+        version,
+        "return_to_sales",
+        lambda *a: {},
+        common.text(missing, "missing_info"),
+    )
+
+
+def acknowledge(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
+    """签收: QA accepts the handling form and starts investigating."""
+    return pipeline.transition(ctx, actor, cid, version, "acknowledge", lambda *a: {}, comment)
+
+
+def classify(
+    ctx: Context,
+    actor: User,
+    cid: int,
+    version: int,
+    validity: Validity,
+    category: Category | None = None,
+    severity: Severity | None = None,
+    department_id: int | None = None,
+    reason: str = "",
+) -> Complaint:
+    """QA decides validity, category, final severity (with recurrence escalation) and the
+    responsible department; an invalid complaint goes straight to an explanation."""
+    if validity == Validity.INVALID:
+        why = common.text(reason, "invalid_reason")
+
+        def invalid(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
+            return {
+                "validity": Validity.INVALID,
+                "no_investigation_reason": why,
+                "no_investigation_by_id": me.id,
+            }
+
+        return pipeline.transition(ctx, actor, cid, version, "classify_invalid", invalid, why)
+    if category is None:
+        raise InvalidInput("err.required", field="category")
+    if severity is None:
+        raise InvalidInput("err.required", field="severity")
+    if department_id is None:
+        raise InvalidInput("err.required", field="responsible_department")
+
+    def valid(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
+        c = case.complaint
+        if department_id not in {d.id for d in uow.ref.departments()}:
+            raise InvalidInput("err.unknown", field="responsible_department")
+        final, note = severity, ""
+        if c.product_code and c.defect_type_id is not None:
+            others = uow.complaints.count_same_issue(
+                c.product_code,
+                c.defect_type_id,
+                severity,
+                c.received_at - timedelta(days=30),
+                c.received_at,
+            )
+            if c.effective_severity == severity:
+                others -= 1  # this case is counted below, once
+            final, escalated = escalate(severity, others + 1)
+            if escalated:
+                note = f"recurrence:{others + 1}:{severity.value}->{final.value}"
+        if final == Severity.A and not case.containment:
+            raise NotAllowed("why.containment_missing")
+        return {
+            "validity": Validity.VALID,
+            "category": category,
+            "severity": final,
+            "severity_reason": note,
+            "responsible_department_id": department_id,
+        }
+
+    return pipeline.transition(ctx, actor, cid, version, "classify_valid", valid, reason)
+
+
+def add_containment(
+    ctx: Context, actor: User, cid: int, type_: ContainmentType, quantity: int | None, note: str
+) -> Complaint:
+    """临时对策 with quantities: quarantine stock, sorting, stop shipment."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, cid)
+        closure.may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+        if quantity is not None and quantity < 0:
+            raise InvalidInput("err.quantity", field="quantity")
+        text = common.text(note, "note", required=False)
+        uow.records.add(Containment(None, cid, type_, quantity, text, me.id, now))
+        new = pipeline.touch(
+            ctx,
+            uow,
+            case,
+            me,
+            now,
+            "containment_added",
+            {"containment": [None, f"{type_.value} {quantity or ''}".strip()]},
+            text,
+        )
+        uow.commit()
+        return new
+
+
+def save_analysis(
+    ctx: Context,
+    actor: User,
+    cid: int,
+    version: int,
+    *,
+    prod_line: str = "",
+    prod_shift: str = "",
+    prod_machine: str = "",
+    prod_operator: str = "",
+    prod_date: date | None = None,
+    prod_lot: str = "",
+    whys: Sequence[str] = (),
+    six_m: SixM | None = None,
+    root_cause: str = "",
+) -> Complaint:
+    """The responsible department's production facts, 5 Why and 6M root cause."""
+    now = ctx.clock()
+    values: dict[str, Any] = {
+        "prod_line": common.short(prod_line),
+        "prod_shift": common.short(prod_shift),
+        "prod_machine": common.short(prod_machine),
+        "prod_operator": common.short(prod_operator),
+        "prod_date": prod_date,
+        "prod_lot": common.short(prod_lot),
+        "root_cause_whys": "\n".join(w.strip().replace("\n", " ") for w in whys if w.strip())[
+            : common.MAX_TEXT
+        ],
+        "root_cause_6m": six_m,
+        "root_cause": common.text(root_cause, "root_cause", required=False),
+    }
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, cid)
+        c = case.complaint
+        pipeline.check_version(uow, c, version)
+        if c.state != State.ROOT_CAUSE:
+            raise NotAllowed("why.wrong_state", state=c.state.value)
+        reason = (
+            workflow.why_not(
+                "submit_analysis",
+                replace(case, capa=[ANY_CAPA]),
+                me,
+                context.workflow_context(ctx, uow),
+            )
+            if not me.has(Role.QA)
+            else None
+        )
+        if reason:
+            raise NotAllowed(reason)
+        if prod_date is not None and prod_date > context.today(ctx, uow):
+            raise InvalidInput("err.future_date", field="prod_date")
+        changes = {
+            k: [common.show(getattr(c, k)), common.show(v)]
+            for k, v in values.items()
+            if getattr(c, k) != v
+        }
+        new = pipeline.touch(ctx, uow, case, me, now, "analysis_saved", changes, values=values)
+        uow.commit()
+        return new
+
+
+def add_capa(
+    ctx: Context, actor: User, cid: int, type_: CapaType, description: str, owner_id: int, due: date
+) -> Complaint:
+    """A corrective or preventive action, with owner and due date."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, cid)
+        closure.may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+        _check_capa(ctx, uow, description, owner_id, due)
+        uow.records.add(CapaAction(None, cid, type_, description.strip(), owner_id, due))
+        new = pipeline.touch(
+            ctx, uow, case, me, now, "capa_added", {"capa": [None, description.strip()[:200]]}
+        )
+        uow.commit()
+        return new
+
+
+def _check_capa(
+    ctx: Context, uow: UnitOfWork, description: str, owner_id: int | None, due: date | None
+) -> None:
+    common.text(description, "capa_description")
+    owner = uow.users.get(owner_id) if owner_id else None
+    if owner is None or not owner.active:
+        raise InvalidInput("err.required", field="owner")
+    if due is None:
+        raise InvalidInput("err.required", field="due_date")
+    if due < context.today(ctx, uow):
+        raise InvalidInput("err.past_date", field="due_date")
+
+
+def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str) -> Complaint:
+    """Mark a CAPA action done, with its evidence (owner, department, QA or management)."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case, action = pipeline.record_in_case(ctx, uow, CapaAction, capa_id)
+        if me.id != action.owner_id:
+            closure.may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+        elif not case.complaint.state.is_open:
+            raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
+        text = common.text(evidence, "evidence")
+        uow.records.update(replace(action, status="done", evidence=text, done_at=now))
+        new = pipeline.touch(
+            ctx, uow, case, me, now, "capa_done", {"capa": [action.description[:200], "done"]}, text
+        )
+        uow.commit()
+        return new
+
+
+def submit_analysis(
+    ctx: Context, actor: User, cid: int, version: int, comment: str = ""
+) -> Complaint:
+    """The responsible department hands root cause and CAPA plan to QA for review."""
+
+    def check(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
+        c = case.complaint
+        if not c.root_cause.strip() or c.root_cause_6m is None:
+            raise InvalidInput("err.required", field="root_cause")
+        if not (c.prod_lot or c.prod_date or c.prod_line):
+            raise InvalidInput("err.required", field="production_facts")
+        return {}
+
+    return pipeline.transition(ctx, actor, cid, version, "submit_analysis", check, comment)
+
+
+def send_back(ctx: Context, actor: User, cid: int, version: int, reason: str) -> Complaint:
+    """退回重新分析: QA rejects the analysis with a reason; counted for first-time-right."""
+    why = common.text(reason, "reason")
+    return pipeline.transition(
+        ctx,
+        actor,
+        cid,
+        version,
+        "send_back",
+        lambda u, case, me, now: {"sent_back_count": case.complaint.sent_back_count + 1},
+        why,
+    )
+
+
+def approve_capa(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
+    return pipeline.transition(ctx, actor, cid, version, "approve_capa", lambda *a: {}, comment)
+
+
+def add_meeting(
+    ctx: Context,
+    actor: User,
+    cid: int,
+    day: date,
+    attendee_ids: Sequence[int],
+    decisions: str,
+    action_items: Sequence[tuple[str, int, date]] = (),
+) -> Complaint:
+    """会议记录; each action item (text, owner, due) becomes a corrective CAPA action."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, cid)
+        if not case.complaint.state.is_open:
+            raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
+        if not me.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
+            raise NotAllowed("why.wrong_role")
+        outside = workflow.not_own_department(case, me)  # its items become CAPA actions
+        if outside:
+            raise NotAllowed(outside)
+        if day > context.today(ctx, uow):
+            raise InvalidInput("err.future_date", field="meeting_date")
+        known = {u.id for u in uow.users.list()}
+        if not attendee_ids or not set(attendee_ids) <= known:
+            raise InvalidInput("err.required", field="attendees")
+        text = common.text(decisions, "decisions")
+        for desc, owner, due in action_items:
+            _check_capa(ctx, uow, desc, owner, due)
+        uow.records.add(Meeting(None, cid, day, tuple(attendee_ids), text, me.id, now))
+        for desc, owner, due in action_items:
+            uow.records.add(CapaAction(None, cid, CapaType.CORRECTIVE, desc.strip(), owner, due))
+        new = pipeline.touch(
+            ctx,
+            uow,
+            case,
+            me,
+            now,
+            "meeting_recorded",
+            {"meeting": [None, day.isoformat()], "action_items": [None, str(len(action_items))]},
+            text,
+        )
+        uow.commit()
+        return new
+
+
+def meetings(ctx: Context, actor: User, cid: int) -> list[Meeting]:
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        return uow.records.where(Meeting, complaint_id=cid)
+
+
+def add_assessment(
+    ctx: Context,
+    actor: User,
+    cid: int,
+    person: str,
+    decision: str,
+    amount: Decimal | str | None,
+    note: str = "",
+) -> int:
+    """责任考核 (management only): none / warning / deduction with amount."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        if not me.has(Role.MANAGEMENT):
+            raise NotAllowed("err.role_required", roles="management")
+        case = context.load_case(ctx, uow, cid)
+        if decision not in ("none", "warning", "deduction"):
+            raise InvalidInput("err.required", field="assessment")
+        money = common.amount(amount, "amount") if decision == "deduction" else Decimal("0")
+        if decision == "deduction" and money <= 0:
+            raise InvalidInput("err.amount", field="amount")
+        new_id = uow.records.add(
+            Assessment(
+                None,
+                cid,
+                common.text(person, "person")[:200],
+                decision,
+                money,
+                note.strip()[: common.MAX_TEXT],
+                me.id,
+                now,
+            )
+        )
+        # the timeline says an assessment exists, not what it is (management only)
+        pipeline.touch(ctx, uow, case, me, now, "assessment_recorded", {})
+        uow.commit()
+        return new_id
+
+
+def assessments(ctx: Context, actor: User, cid: int) -> list[Assessment]:
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        if not me.has(Role.MANAGEMENT):
+            raise NotAllowed("err.role_required", roles="management")
+        return uow.records.where(Assessment, complaint_id=cid)

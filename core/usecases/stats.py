@@ -1,0 +1,86 @@
+"""Use cases of the Stats page (docs/procedure.md §9); the figures' rules are in core/stats.py."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from core.errors import InvalidInput, NotAllowed
+from core.model import RegisterFilter, RegisterRow, User
+from core.ports import UnitOfWork
+from core.stats import (
+    RECURRENCE_DAYS,
+    RECURRENCE_MIN,
+    AGE_BUCKETS,
+    DIMENSIONS,
+    STATS_ROLES,
+    StatsFilter,
+    StatsQuery,
+    StatsReport,
+    labelled,
+    month_keys,
+    pareto,
+    previous,
+)
+from core.usecases import complaints, context
+from core.usecases.context import Context
+
+
+def _may_see_stats(ctx: Context, uow: UnitOfWork, actor: User) -> User:
+    me = context.acting_user(ctx, uow, actor)
+    if not me.has(*STATS_ROLES):
+        raise NotAllowed("err.role_required", roles=",".join(r.value for r in STATS_ROLES))
+    return me
+
+
+def stats_today(ctx: Context) -> date:
+    """Today in the configured zone (what the presets count from)."""
+    with ctx.uow() as uow:
+        tz: ZoneInfo = context.settings_of(ctx, uow).tz
+        now: datetime = ctx.clock()
+        return now.astimezone(tz).date()
+
+
+def stats_version(ctx: Context) -> int:
+    """Grows with every change to any case (the newest event): the page's cache key."""
+    with ctx.uow() as uow:
+        return uow.stats.version()
+
+
+def stats_cases(ctx: Context, actor: User, flt: StatsFilter, dimension: str, key: str,
+                page: int = 1, page_size: int = 50) -> tuple[list[RegisterRow], int]:
+    """The cases behind one bar of a breakdown (received in the period, filters applied)."""
+    an_id = key == "" or (key.isascii() and key.isdigit())
+    if dimension not in DIMENSIONS or key == "*others*" or (
+            dimension not in ("six_m", "product") and not an_id):
+        raise InvalidInput("err.stats_bar")  # an id dimension's key is a number or ""
+    with ctx.uow() as uow:
+        _may_see_stats(ctx, uow, actor)
+    p = flt.period
+    reg = RegisterFilter(severities=(flt.severity,) if flt.severity else (),
+                         kinds=(flt.kind,) if flt.kind else (), date_from=p.start,
+                         date_to=p.end, customer_id=flt.customer_id,
+                         product_code=flt.product_code, department_id=flt.department_id,
+                         facet=(dimension, key), exclude_cancelled=True, page=page,
+                         page_size=page_size)
+    found: tuple[list[RegisterRow], int] = complaints.register(ctx, actor, reg)
+    return found
+
+
+def stats(ctx: Context, actor: User, flt: StatsFilter) -> StatsReport:
+    now: datetime = ctx.clock()
+    with ctx.uow() as uow:
+        _may_see_stats(ctx, uow, actor)
+        tz: ZoneInfo = context.settings_of(ctx, uow).tz
+        before = previous(flt.period)
+        q = StatsQuery.of(flt, flt.period, tz, now)
+        qb = StatsQuery.of(flt, before, tz, now)
+        months = month_keys(flt.period.end)
+        return StatsReport(
+            filter=flt, before=before, now=now,
+            current=uow.stats.headline(q), previous=uow.stats.headline(qb),
+            on_time=uow.stats.on_time(q),
+            pareto={d: pareto(labelled(d, uow.stats.breakdown(q, d))) for d in DIMENSIONS},
+            months=months, monthly=uow.stats.monthly(q, months),
+            ageing=uow.stats.ageing(q, AGE_BUCKETS),
+            recurrences=uow.stats.recurrences(q, RECURRENCE_DAYS, RECURRENCE_MIN),
+            cost=uow.stats.cost(q, months), version=uow.stats.version())

@@ -1,0 +1,270 @@
+"""Worklists: My Tasks, the Approve page's cards, the inbox (docs/procedure.md §9)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from decimal import Decimal
+
+from core import workflow
+from core.model import (
+    ApprovalStep,
+    Attachment,
+    CapaAction,
+    CaseFile,
+    Complaint,
+    CostLine,
+    Disposition,
+    DispositionType,
+    Notification,
+    Role,
+    Severity,
+    State,
+    StepStatus,
+    Title,
+    User,
+)
+from core.ports import UnitOfWork
+from core.usecases import approval, common, context
+from core.usecases.context import Context
+
+CAPA_WORK = frozenset({State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
+                       State.IMPLEMENTING})
+
+
+WORK_STATES = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
+                         State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
+                         State.IMPLEMENTING, State.VERIFYING})
+
+
+@dataclass(frozen=True)
+class Task:
+    """One line of My Tasks: a case waiting for me, and the action it needs."""
+
+    kind: str  # the action / step it waits for
+    complaint_id: int
+    number: str
+    customer_id: int
+    severity: Severity | None
+    state: State
+    received_at: datetime
+    summary: str
+    since: datetime | None
+    due_at: datetime | None = None
+    on_hold: bool = False
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """My Tasks for one user as of one event (`version`: the newest event id read)."""
+
+    user_id: int
+    version: int
+    items: tuple[Task, ...]
+
+
+@dataclass(frozen=True)
+class ApprovalCard:
+    """What a manager needs to decide one pending step, on a phone."""
+
+    complaint: Complaint
+    customer: str
+    step: ApprovalStep
+    steps: list[ApprovalStep]
+    dispositions: list[Disposition]
+    costs: list[CostLine]
+    total: Decimal
+    proposer: str
+    root_cause: str
+    photos: list[Attachment]
+    on_behalf_of: str
+
+
+TASKS_INCREMENTAL_MAX = 200
+
+
+TASK_ACTIONS = ("dispatch", "approve_dispatch", "route_short", "acknowledge",
+                     "classify_valid", "submit_analysis", "approve_capa", "propose", "reply",
+                     "complete", "verify", "follow_up")
+
+
+def summary(text: str, width: int = 80) -> str:
+    """A task's one line: the text's first line, cut with "…" where it is cut."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width and line == text.strip() else line[:width - 1] + "…"
+
+
+def order_tasks(tasks: list[Task], now: datetime) -> list[Task]:
+    """Overdue first, then by due time; tasks without a due time last, newest first
+    (docs/procedure.md §9, My Tasks); the same due time: the case received first, then its id."""
+    def key(t: Task) -> tuple[int, float, float, int]:
+        if t.due_at is None:
+            return (2, -(t.since or t.received_at).timestamp(), 0.0, -t.complaint_id)
+        return (0 if t.due_at < now else 1, t.due_at.timestamp(), t.received_at.timestamp(),
+                t.complaint_id)
+    return sorted(tasks, key=key)
+
+
+def inbox(ctx: Context, actor: User, limit: int = 200) -> list[Notification]:
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        return uow.notifications.for_user(me.id, limit)
+
+
+def unread_count(ctx: Context, actor: User) -> int:
+    with ctx.uow() as uow:
+        return uow.notifications.unread_count(actor.id)
+
+
+def mark_read(ctx: Context, actor: User, ids: Sequence[int] | None = None) -> int:
+    """Mark some (or, with None, all) of my notifications read."""
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        n = uow.notifications.mark_read(me.id, ids, ctx.clock())
+        uow.commit()
+        return n
+
+
+def tasks(ctx: Context, actor: User) -> list[Task]:
+    """Everything waiting for me: by role, my department, my approval steps."""
+    return list(task_list(ctx, actor).items)
+
+
+def task_list(ctx: Context, actor: User, previous: TaskList | None = None) -> TaskList:
+    """My Tasks as of the newest event. Given the list made for me before, only the cases
+    changed since (an event after its version) are looked at again — one change costs a
+    few cases, not the thousands a QA engineer may have open. Whatever writes no case
+    event (a delegation, a changed title) shows when the caller asks afresh."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        since = previous.version if previous is not None and previous.user_id == me.id \
+            else -1
+        newest, changed = uow.events.changed_since(since, TASKS_INCREMENTAL_MAX)
+        if previous is not None and since >= 0 and newest >= since \
+                and len(changed) <= TASKS_INCREMENTAL_MAX:
+            kept = [t for t in previous.items if t.complaint_id not in changed]
+            fresh = _task_items(ctx, uow, me, changed) if changed else []
+            items = kept + fresh
+        else:
+            items = _task_items(ctx, uow, me, None)
+        return TaskList(me.id or 0, newest, tuple(order_tasks(items, ctx.clock())))
+
+
+def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -> list[Task]:
+    """The tasks of every case that can wait for me (`ids`: of those cases only)."""
+    wctx = context.workflow_context(ctx, uow)
+    signing = approval.signing_of(ctx, uow, me)
+    out: list[Task] = []
+    # every case that can wait for me (no limit: none is missed), and no other
+    for c in uow.complaints.in_states(_task_states(ctx, me, signing), 10_000_000, ids=ids):
+        case = CaseFile(c)
+        kind = _task_for(ctx, uow, me, case, wctx, signing)
+        if kind:
+            out.append(Task(kind, c.id or 0, c.number, c.customer_id,
+                            c.effective_severity, c.state, c.received_at,
+                            summary(c.description), c.updated_at, c.due_at,
+                            c.on_hold_since is not None))
+    seen = {t.complaint_id for t in out}
+    tz = context.settings_of(ctx, uow).tz
+    mine = [a for a in uow.records.where(CapaAction, owner_id=me.id, status="open")
+            if ids is None or a.complaint_id in ids]
+    owned_ids = {a.complaint_id for a in mine} - seen
+    by_id = {c.id: c for c in uow.complaints.in_states(
+        sorted(CAPA_WORK), 10_000_000, ids=owned_ids)} if owned_ids else {}
+    for a in mine:
+        owned = by_id.get(a.complaint_id)
+        if owned and owned.state in CAPA_WORK and owned.id not in seen:
+            seen.add(owned.id or 0)
+            out.append(Task("capa_owner", owned.id or 0, owned.number,
+                            owned.customer_id, owned.effective_severity, owned.state,
+                            owned.received_at, summary(a.description), owned.updated_at,
+                            datetime.combine(a.due_date, time(23, 59), tz)))
+    return out
+
+
+def _task_states(ctx: Context, me: User, signing: approval.Signing) -> list[State]:
+    """The states in which a case can wait for me: those of the task actions my roles may
+    take, and pending approval if I sign a step (my title or a deputy's)."""
+    states = {s for a in TASK_ACTIONS if me.has(*workflow.BY_ACTION[a].roles)
+              for s in workflow.BY_ACTION[a].sources}
+    if me.title != Title.NONE or signing.delegations:
+        states.add(State.PENDING_APPROVAL)
+    return [s for s in State if s in states]
+
+
+def _task_for(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
+              wctx: workflow.Context, signing: approval.Signing | None = None) -> str | None:
+    c = case.complaint
+    if c.state == State.PENDING_APPROVAL:
+        if signing is not None and me.title == Title.NONE and not signing.delegations:
+            return None  # signs no step, for nobody: no need to read the case's steps
+        full = context.load_case(ctx, uow, c.id or 0)
+        step = approval.first_pending(full)
+        if step is not None and approval.can_sign(ctx, uow, me, full, step, signing)[0]:
+            return "approve_step"
+        return None
+    if c.on_hold_since:
+        return None
+    for action in TASK_ACTIONS:
+        t = workflow.BY_ACTION[action]
+        if c.state not in t.sources or c.kind not in t.kinds or not me.has(*t.roles):
+            continue
+        if action == "submit_analysis" and workflow._of_responsible_department(
+                case, me, wctx) is not None:
+            continue
+        if action == "complete" and workflow._production_of_responsible_department(
+                case, me, wctx) is not None:
+            continue
+        if me.has(Role.MANAGEMENT) and action not in ("approve_dispatch",) and not me.has(
+                Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE):
+            continue  # management acts where authority is needed, not on every step
+        if action == "approve_dispatch" and workflow.why_not(action, case, me, wctx):
+            continue
+        if action == "complete" and me.has(Role.FINANCE) and not me.has(Role.PRODUCTION):
+            full = context.load_case(ctx, uow, c.id or 0)
+            if not any(d.type == DispositionType.COMPENSATION and not d.done
+                       for d in full.current(full.dispositions)):
+                continue
+            return "record_payment"
+        return action
+    return None
+
+
+def pending_approvals(ctx: Context, actor: User, limit: int | None = None) -> list[ApprovalCard]:
+    """The steps this user may sign now, with what is needed to decide (Approve page);
+    the first `limit` of them when given."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        names = {u.id: u.display_name for u in uow.users.list()}
+        customers = {c.id: c.name for c in uow.ref.customers(include_inactive=True)}
+        signing = approval.signing_of(ctx, uow, me)
+        cases = uow.complaints.in_states([State.PENDING_APPROVAL], 10_000_000)
+        rounds = {c.id: c.approval_round for c in cases}
+        first: dict[int, ApprovalStep] = {}  # the next step of each case's current round
+        for s in uow.records.where(ApprovalStep, status=StepStatus.PENDING):
+            if rounds.get(s.complaint_id) == s.round and (
+                    s.complaint_id not in first or s.seq < first[s.complaint_id].seq):
+                first[s.complaint_id] = s
+        cards: list[ApprovalCard] = []
+        for c in cases:  # whole case files only for the steps I may sign (issue #6)
+            if c.id not in first or not approval.can_sign(ctx, uow, me, CaseFile(c), first[c.id],
+                                                       signing)[0]:
+                continue
+            if limit is not None and len(cards) >= limit:
+                break
+            case = context.load_case(ctx, uow, c.id or 0)
+            step = approval.first_pending(case)
+            if step is None:
+                continue
+            may, boss = approval.can_sign(ctx, uow, me, case, step, signing)
+            if not may:
+                continue
+            photos = [a for a in uow.attachments.for_complaint(c.id or 0)
+                      if a.content_type.startswith("image/")]
+            cards.append(ApprovalCard(
+                c, customers.get(c.customer_id, "?"), step, case.current(case.steps),
+                case.current(case.dispositions), case.current(case.costs),
+                case.disposition_total, names.get(c.proposer_id or 0, "?"),
+                common.one_line(c.root_cause or c.no_investigation_reason), photos[:6],
+                names.get(boss, "") if boss else ""))
+        return cards
