@@ -95,7 +95,7 @@ class Actor:
         if roll < 0.35:
             flt = RegisterFilter(page=1, page_size=50,
                                  states=(State.INVESTIGATING,) if self.rng.random() < .3 else ())
-            self.timed("read_register", lambda: uc.complaints.register(self.app, u, flt))
+            self.timed("read_register", lambda: uc.search.register(self.app, u, flt))
         elif roll < 0.70:
             self.timed("read_my_tasks", lambda: uc.worklists.tasks(self.app, u))
         elif roll < 0.85 or self.stats is None:
@@ -153,7 +153,7 @@ class Actor:
     def advance(self) -> None:
         reader = self.users["qa"]
         t0 = time.perf_counter()
-        open_cases = uc.complaints.cases_in(self.app, reader, OPEN_STATES, limit=OLDEST)
+        open_cases = uc.search.cases_in(self.app, reader, OPEN_STATES, limit=OLDEST)
         self.journal.write(False, k="read", op="read_open_cases", ms=_ms(t0))
         if not open_cases:
             self.register()

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from core import usecases as uc  # noqa: E402 - after the path: run as a script
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BUDGET_MS = {"page": 150.0, "stats_cold": 400.0, "stats_warm": 100.0, "write": 30.0}
@@ -326,7 +327,7 @@ def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
         out.append(Result(f"service: approve step ({approver})", times, BUDGET_MS["write"]))
         dispatched = [
             c
-            for c in uc.complaints.cases_in(app, qa, [State.DISPATCHED], n * 2)
+            for c in uc.search.cases_in(app, qa, [State.DISPATCHED], n * 2)
             if c.on_hold_since is None
         ][:n]
         times = []

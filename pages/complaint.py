@@ -23,7 +23,7 @@ def _open_number() -> None:
     rerunning left the number in the browser's box, which sent it again with the next click:
     the case reopened and that click's success message was lost.)"""
     number = str(st.session_state.get("case_number", "")).strip()
-    found = attempt(uc.complaints.complaint_id_by_number, app, user, number) if number else None
+    found = attempt(uc.search.complaint_id_by_number, app, user, number) if number else None
     if found is not None:
         st.query_params["id"] = str(found)
         st.session_state["case_number"] = ""

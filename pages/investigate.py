@@ -16,7 +16,7 @@ user = me()
 app = kesu()
 st.title(tr("inv.title"))
 show_flash()
-open_cases = attempt(uc.complaints.cases_in, app, user, STATES) or []
+open_cases = attempt(uc.search.cases_in, app, user, STATES) or []
 ids = [c.id for c in open_cases]
 raw = st.query_params.get("id", "")
 if raw.isdigit() and int(raw) not in ids:

@@ -203,7 +203,7 @@ def meetings(user: User, case: CaseFile) -> None:
     app = kesu()
     users = {u.id: u.display_name for u in uc.accounts.list_active_users(app)}
     st.markdown(f"**{tr('case.meetings')}**")
-    for m in uc.investigation.meetings(app, user, c.id or 0):
+    for m in uc.meetings.meetings(app, user, c.id or 0):
         st.text(f"{m.date} · {', '.join(users.get(i, '?') for i in m.attendee_ids)}")
         st.text(m.decisions)
     if c.state.is_open and user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
@@ -229,13 +229,13 @@ def meetings(user: User, case: CaseFile) -> None:
                 if st.form_submit_button(tr("common.save")):
                     items = [(item, owner, due)] if item.strip() else []
                     if attempt(
-                        uc.investigation.add_meeting, app, user, c.id, day, who, text, items
+                        uc.meetings.add_meeting, app, user, c.id, day, who, text, items
                     ):
                         flash("success", tr("common.saved"))
                         st.rerun()
     if user.has(Role.MANAGEMENT):
         st.markdown(f"**{tr('case.assessment')}**")
-        for x in uc.investigation.assessments(app, user, c.id or 0):
+        for x in uc.meetings.assessments(app, user, c.id or 0):
             st.text(f"{x.person} · {tr('assessment.' + x.decision)} · {x.amount:,.2f} · {x.note}")
         with st.expander(tr("action.assessment_recorded")):
             with st.form(f"assess_{c.id}", clear_on_submit=True):
@@ -250,7 +250,7 @@ def meetings(user: User, case: CaseFile) -> None:
                 note = st.text_input(tr("field.note"), max_chars=500)
                 if st.form_submit_button(tr("common.save")):
                     if attempt(
-                        uc.investigation.add_assessment,
+                        uc.meetings.add_assessment,
                         app,
                         user,
                         c.id,

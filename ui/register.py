@@ -70,7 +70,7 @@ def _search(user_id: int, flt: RegisterFilter, version: int,
     """One page of the register, per user, filter and data version (every change to a case
     writes an event, which moves it): paging or clicking through a search of 100,000 cases
     does not count them again (issue #6); 60 s at most for the overdue filter's clock."""
-    return uc.complaints.register(kesu(), _user, flt)
+    return uc.search.register(kesu(), _user, flt)
 
 
 def register(user: User) -> None:
@@ -107,7 +107,7 @@ def register(user: User) -> None:
         st.switch_page("pages/complaint.py", query_params={"id": str(numbers[pick])})
 
     def export(kind: str) -> bytes:
-        all_rows = uc.complaints.register_all(kesu(), user, flt)
+        all_rows = uc.search.register_all(kesu(), user, flt)
         frame = _frame(all_rows)
         data = [list(r) for r in frame.itertuples(index=False)]
         return (to_xlsx if kind == "xlsx" else to_csv)(list(frame.columns), data)

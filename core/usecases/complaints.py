@@ -23,8 +23,6 @@ from core.model import (
     DefectType,
     Event,
     Kind,
-    RegisterFilter,
-    RegisterRow,
     Request,
     Role,
     Severity,
@@ -265,13 +263,6 @@ def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
         )
 
 
-def complaint_id_by_number(ctx: Context, actor: User, number: str) -> int | None:
-    with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        c = uow.complaints.by_number(number.strip().upper())
-        return c.id if c else None
-
-
 def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[Attachment, bytes]:
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
@@ -279,45 +270,6 @@ def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[Attachmen
         if att is None:
             raise NotFound()
     return att, ctx.blobs.get(att.sha256)
-
-
-def register(ctx: Context, actor: User, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
-    """One page of the register and the total number of matching cases."""
-    with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        return uow.complaints.search(_bounded(ctx, uow, flt, flt.page, flt.page_size))
-
-
-def _bounded(
-    ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int, page_size: int
-) -> RegisterFilter:
-    """The filter with local dates turned into UTC instants and a sane page."""
-    tz = context.settings_of(ctx, uow).tz
-    since = datetime.combine(flt.date_from, datetime.min.time(), tz) if flt.date_from else None
-    until = (
-        datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time(), tz)
-        if flt.date_to
-        else None
-    )
-    return dataclasses.replace(
-        flt,
-        text=common.CONTROL.sub("", flt.text)[: common.MAX_SHORT],
-        since=since,
-        until=until,
-        now=ctx.clock(),
-        page=max(page, 1),
-        page_size=min(max(page_size, 1), 100_000),
-    )
-
-
-def register_all(
-    ctx: Context, actor: User, flt: RegisterFilter, limit: int = 100_000
-) -> list[RegisterRow]:
-    """Every matching row (for export), up to `limit`."""
-    with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        rows, _ = uow.complaints.search(_bounded(ctx, uow, flt, 1, limit))
-    return rows
 
 
 def _may_edit(me: User, c: Complaint) -> bool:
@@ -456,15 +408,6 @@ def case_file(ctx: Context, actor: User, complaint_id: int) -> CaseFile:
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
         return context.load_case(ctx, uow, complaint_id)
-
-
-def cases_in(
-    ctx: Context, actor: User, states: Sequence[State], limit: int = 500
-) -> list[Complaint]:
-    """Open cases in some states (the Investigate page's picker), newest first."""
-    with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        return uow.complaints.in_states(states, limit)
 
 
 def actions(ctx: Context, actor: User, complaint_id: int) -> list[ActionOption]:

@@ -21,7 +21,7 @@ from core.stats import (
     pareto,
     previous,
 )
-from core.usecases import complaints, context
+from core.usecases import context, search
 from core.usecases.context import Context
 
 
@@ -62,7 +62,7 @@ def stats_cases(ctx: Context, actor: User, flt: StatsFilter, dimension: str, key
                          product_code=flt.product_code, department_id=flt.department_id,
                          facet=(dimension, key), exclude_cancelled=True, page=page,
                          page_size=page_size)
-    found: tuple[list[RegisterRow], int] = complaints.register(ctx, actor, reg)
+    found: tuple[list[RegisterRow], int] = search.register(ctx, actor, reg)
     return found
 
 

@@ -75,7 +75,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Context) -> None:
         "3", "客户", "错误", zh("imp.err.unknown_customer", name="新客户贸易公司"),
         "新客户贸易公司"]
     assert widget(tab, "button", zh("imp.confirm", n=2)).disabled
-    assert not uc.complaints.register(ref_db, _admin(ref_db), RegisterFilter())[1]
+    assert not uc.search.register(ref_db, _admin(ref_db), RegisterFilter())[1]
 
     # the user accepts the new customer: the old report is stale until checked again
     widget(tab, "checkbox", zh("imp.create_customers")).check().run()
@@ -90,7 +90,7 @@ def test_upload_map_check_and_import_a_register(ref_db: Context) -> None:
     no_exception(at)
     assert zh("imp.done", n=2, closed=1, skipped=0, customers=1, defects=0) in page_text(at)
 
-    rows, total = uc.complaints.register(ref_db, _admin(ref_db), RegisterFilter())
+    rows, total = uc.search.register(ref_db, _admin(ref_db), RegisterFilter())
     assert total == 2
     states = {r.number: r.state for r in rows}
     assert states == {"KS2505-003": State.CLOSED, "KS2506-001": State.REGISTERED}
@@ -114,7 +114,7 @@ def test_only_the_clean_rows_when_chosen(ref_db: Context) -> None:
     confirm.click().run()
     no_exception(at)
     assert zh("imp.done", n=1, closed=1, skipped=1, customers=0, defects=0) in page_text(at)
-    assert uc.complaints.register(ref_db, _admin(ref_db), RegisterFilter())[1] == 1
+    assert uc.search.register(ref_db, _admin(ref_db), RegisterFilter())[1] == 1
 
 
 def test_a_column_mapped_away_asks_for_the_required_field(ref_db: Context) -> None:
@@ -162,7 +162,7 @@ def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Conte
     table = read_table("客户投诉登记表.xlsx", register_file(), 20 * 1024 * 1024)
     mapping = uc.importing.import_mapping(ref_db, admin, list(table.headers))
     uc.importing.run_import(ref_db, admin, table, mapping, Options(create_customers=True))
-    case_id = uc.complaints.complaint_id_by_number(ref_db, admin, "KS2505-003")
+    case_id = uc.search.complaint_id_by_number(ref_db, admin, "KS2505-003")
     at = login_as(new_app(), "admin")
     at.run()
     at.query_params["id"] = str(case_id)

@@ -107,7 +107,7 @@ def test_shows_number_facts_and_timeline(ref_db: Context) -> None:
 
 
 def test_a_demo_case_opens_from_the_register_list(demo_db: Context) -> None:
-    rows, _ = uc.complaints.register(demo_db, _user(demo_db, "admin"), RegisterFilter())
+    rows, _ = uc.search.register(demo_db, _user(demo_db, "admin"), RegisterFilter())
     at = login_as(new_app(), "qa").run()
     widget(at, "selectbox", zh("log.open_case")).select(rows[0].number).run()
     no_exception(at)

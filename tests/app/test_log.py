@@ -28,7 +28,7 @@ def _user(app: Context, username: str) -> User:
 
 
 def _cases(app: Context) -> list:  # noqa: ANN401 - RegisterRow list
-    rows, total = uc.complaints.register(app, _user(app, "admin"), RegisterFilter(page_size=1000))
+    rows, total = uc.search.register(app, _user(app, "admin"), RegisterFilter(page_size=1000))
     assert total == len(rows)
     return rows
 

@@ -238,7 +238,7 @@ def test_demo_cases_over_half_a_year(demo_db: Context) -> None:
     lists (received in the range, cancelled ones left out) and draws every chart."""
     today = uc.stats.stats_today(demo_db)
     start = today - timedelta(days=220)
-    rows, total = uc.complaints.register(demo_db, _user(demo_db, "admin"), RegisterFilter(
+    rows, total = uc.search.register(demo_db, _user(demo_db, "admin"), RegisterFilter(
         date_from=start, date_to=today, exclude_cancelled=True, page_size=1000))
     assert total == len(rows) > 0
     at = _stats_page(lang="en")

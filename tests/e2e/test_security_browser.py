@@ -164,7 +164,7 @@ def _seed(app: Context) -> tuple[User, int, str, int, int]:
     )
     uc.investigation.submit_analysis(app, prod, cid, v(), f"submit {SCRIPT}")
     uc.investigation.approve_capa(app, qa, cid, v(), f"capa ok {SVG}")
-    uc.investigation.add_meeting(
+    uc.meetings.add_meeting(
         app, qa, cid, uc.stats.stats_today(app), [qa.id, prod.id], f"meeting {IMG}"
     )
     uc.approval.set_dispositions(

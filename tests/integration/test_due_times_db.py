@@ -81,7 +81,7 @@ class Timed:
 
     def overdue(self, now: datetime) -> tuple[set[int], dict[int, datetime | None]]:
         self.clock.now = now
-        rows, total = uc.complaints.register(
+        rows, total = uc.search.register(
             self.app, self.w.sales, RegisterFilter(overdue_only=True)
         )
         assert total == len(rows)
@@ -271,11 +271,11 @@ def test_the_overdue_filter_returns_exactly_the_overdue_open_cases(t: Timed) -> 
     assert t.overdue(at(2025, 12, 1, 9, 1))[0] == {overdue, never_dispatched, inquiry, on_time}
 
     t.clock.now = at(2025, 11, 27, 9, 1)
-    rows, n = uc.complaints.register(
+    rows, n = uc.search.register(
         t.app, t.w.sales, RegisterFilter(overdue_only=True, kinds=(Kind.INQUIRY,))
     )
     assert [r.id for r in rows] == [inquiry] and n == 1
-    everything, n = uc.complaints.register(t.app, t.w.sales, RegisterFilter())
+    everything, n = uc.search.register(t.app, t.w.sales, RegisterFilter())
     assert n == 6 and next(r.due_at for r in everything if r.id == cancelled) is None
 
 

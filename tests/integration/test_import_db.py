@@ -78,7 +78,7 @@ def test_a_clean_register_is_imported_with_its_numbers_dates_states_and_events(
     assert (result.imported, result.closed, result.skipped) == (3, 1, 0)
     assert result.numbers == ("KS2603-005", "2025-118", "KS2603-006")
 
-    rows, total = uc.complaints.register(app, world.admin, RegisterFilter(page_size=10))
+    rows, total = uc.search.register(app, world.admin, RegisterFilter(page_size=10))
     assert total == 3
     by_number = {r.number: r for r in rows}
     closed = uc.complaints.complaint(app, world.admin, by_number["KS2603-005"].id)

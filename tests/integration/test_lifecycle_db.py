@@ -145,7 +145,7 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     uc.investigation.add_capa(
         app, prod, cid, CapaType.CORRECTIVE, "更换夹具", prod.id, date(2026, 3, 20)
     )
-    uc.investigation.add_meeting(
+    uc.meetings.add_meeting(
         app,
         sales,
         cid,
@@ -182,7 +182,7 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     )
     uc.closure.complete(app, prod, cid, v())
     uc.closure.verify(app, qa, cid, v(), True, "三批无重复")
-    assessment_id = uc.investigation.add_assessment(
+    assessment_id = uc.meetings.add_assessment(
         app, world.manager, cid, "张工", "deduction", "200.50"
     )
     last = uc.closure.follow_up(
@@ -256,14 +256,14 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
         qa.id,
         NOW,
     )
-    [m] = uc.investigation.meetings(other, qa, cid)
+    [m] = uc.meetings.meetings(other, qa, cid)
     assert (m.date, m.attendee_ids, m.decisions) == (
         TODAY,
         (sales.id, qa.id, prod.id, crew.gm.id),
         "成立小组",
     )
     assert all(isinstance(i, int) for i in m.attendee_ids)
-    [judged] = uc.investigation.assessments(other, world.manager, cid)
+    [judged] = uc.meetings.assessments(other, world.manager, cid)
     assert judged == Assessment(
         assessment_id, cid, "张工", "deduction", Decimal("200.50"), "", world.manager.id, NOW
     )
@@ -552,7 +552,7 @@ def test_migration_0002_keeps_the_complaints_logged_under_0001(
 
     app = make_app(clock=lambda: NOW)
     old = User(uid, "old", "老业务", frozenset({Role.SALES}), language=Lang.ZH)
-    [c] = [x for x in uc.complaints.cases_in(app, old, [State.REGISTERED])]
+    [c] = [x for x in uc.search.cases_in(app, old, [State.REGISTERED])]
     assert (c.number, c.description, c.claimed_amount, c.received_at, c.approval_round) == (
         "KS2603-001",
         "旧投诉",

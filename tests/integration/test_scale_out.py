@@ -129,7 +129,7 @@ def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server
         sales = uc.accounts.session_user(app, "sales")
         assert sales is not None
         for n in numbers:
-            cid = uc.complaints.complaint_id_by_number(app, sales, n)
+            cid = uc.search.complaint_id_by_number(app, sales, n)
             assert cid is not None
             c = uc.complaints.complaint(app, sales, cid).complaint
             assert c.state == State.REGISTERED

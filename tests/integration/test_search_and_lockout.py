@@ -35,7 +35,7 @@ def cases(app: Context, world: World, draft: Callable[..., ComplaintDraft]) -> d
 
 
 def _found(app: Context, world: World, cases: dict[str, str], query: str) -> set[str]:
-    rows, total = uc.complaints.register(app, world.qa, RegisterFilter(text=query))
+    rows, total = uc.search.register(app, world.qa, RegisterFilter(text=query))
     assert total == len(rows)
     by_number = {v: k for k, v in cases.items()}
     return {by_number[r.number] for r in rows}
@@ -87,7 +87,7 @@ def test_register_rows_filters_and_pages(
     )
     uc.complaints.cancel_complaint(app, world.sales, second.id or 0, 1, "误录")
 
-    rows, total = uc.complaints.register(app, world.qa, RegisterFilter())
+    rows, total = uc.search.register(app, world.qa, RegisterFilter())
     assert total == 2 and [r.number for r in rows] == [second.number, first.number]
     row = rows[1]
     assert row.customer == "华东电子有限公司" and row.defect_type == "划伤|Scratch"
@@ -95,7 +95,7 @@ def test_register_rows_filters_and_pages(
     assert row.state is State.REGISTERED and row.kind is Kind.COMPLAINT
 
     def numbers(**kw: Any) -> list[str]:
-        return [r.number for r in uc.complaints.register(app, world.qa, RegisterFilter(**kw))[0]]
+        return [r.number for r in uc.search.register(app, world.qa, RegisterFilter(**kw))[0]]
 
     assert numbers(states=(State.CANCELLED,)) == [second.number]
     assert numbers(kinds=(Kind.COMPLAINT,)) == [first.number]
@@ -103,9 +103,9 @@ def test_register_rows_filters_and_pages(
     assert numbers(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2)) == [first.number]
     assert numbers(date_from=date(2026, 3, 3)) == [second.number]
     assert numbers(sort="number", descending=False) == [first.number, second.number]
-    page2, total = uc.complaints.register(app, world.qa, RegisterFilter(page=2, page_size=1))
+    page2, total = uc.search.register(app, world.qa, RegisterFilter(page=2, page_size=1))
     assert total == 2 and [r.number for r in page2] == [first.number]
-    assert [r.number for r in uc.complaints.register_all(app, world.qa, RegisterFilter())] == [
+    assert [r.number for r in uc.search.register_all(app, world.qa, RegisterFilter())] == [
         second.number,
         first.number,
     ]

@@ -87,12 +87,12 @@ def test_hostile_text_in_every_register_filter(
         RegisterFilter(text=value, states=(State.REGISTERED,), page=10**6),
         RegisterFilter(text=value, page=-5, page_size=-1),
     ):
-        rows, total = uc.complaints.register(app, world.qa, flt)
+        rows, total = uc.search.register(app, world.qa, flt)
         assert total >= len(rows)
         if flt.product_code or flt.facet:  # exact matches: only a product of that very code
             assert {r.product_code for r in rows} <= {value}
-        assert len(uc.complaints.register_all(app, world.qa, flt, limit=10)) <= 10
-    assert uc.complaints.complaint_id_by_number(app, world.qa, value) is None
+        assert len(uc.search.register_all(app, world.qa, flt, limit=10)) <= 10
+    assert uc.search.complaint_id_by_number(app, world.qa, value) is None
     assert _counts(app) == before
 
 
@@ -102,7 +102,7 @@ def test_metacharacters_match_literally_in_search_and_filters(
     cid, number = hostile_case
 
     def found(**kw: object) -> list[str]:
-        return [r.number for r in uc.complaints.register(app, world.qa, RegisterFilter(**kw))[0]]  # type: ignore[arg-type]
+        return [r.number for r in uc.search.register(app, world.qa, RegisterFilter(**kw))[0]]  # type: ignore[arg-type]
 
     assert found(text=DROP) == [number]  # in the description and the customer's name
     assert found(text="O'Brien") == [number]
@@ -113,11 +113,11 @@ def test_metacharacters_match_literally_in_search_and_filters(
     assert found(product_code="P%") == [] and found(product_code="P_") == []
     assert found(facet=("product", "P_%'\\")) == [number]
     assert found(facet=("product", "%")) == []
-    row = uc.complaints.register(app, world.qa, RegisterFilter(text=DROP))[0][0]
+    row = uc.search.register(app, world.qa, RegisterFilter(text=DROP))[0][0]
     assert row.customer == f"O'Brien {DROP}" and row.product_code == "P_%'\\"
-    assert uc.complaints.complaint_id_by_number(app, world.qa, number) == cid
-    assert uc.complaints.complaint_id_by_number(app, world.qa, number[:-1] + "_") is None
-    assert uc.complaints.complaint_id_by_number(app, world.qa, number[:-2] + "%") is None
+    assert uc.search.complaint_id_by_number(app, world.qa, number) == cid
+    assert uc.search.complaint_id_by_number(app, world.qa, number[:-1] + "_") is None
+    assert uc.search.complaint_id_by_number(app, world.qa, number[:-2] + "%") is None
     assert uc.complaints.complaint(app, world.qa, cid).complaint.description.startswith(
         f"描述 {DROP}"
     )
@@ -216,7 +216,7 @@ def test_nul_characters_in_stored_text_never_crash(
     assert view.customer is not None and view.customer.name == "Nul Co."
     assert [e.comment for e in view.events][1:] == ["whynot", "duplicate"]
     assert view.complaint.state is State.CANCELLED
-    rows, total = uc.complaints.register(app, world.qa, RegisterFilter(text="Nul\x00 Co"))
+    rows, total = uc.search.register(app, world.qa, RegisterFilter(text="Nul\x00 Co"))
     assert total == 1 and rows[0].customer == "Nul Co."
 
 

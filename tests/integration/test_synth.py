@@ -119,9 +119,9 @@ def test_stored_due_times_are_the_ones_the_app_computes(synthetic: Synth) -> Non
 
 def test_the_pages_queries_work_on_it(synthetic: Synth) -> None:
     app, u = synthetic.app, synthetic.users
-    rows, total = uc.complaints.register(app, u["sales"], RegisterFilter(text="划伤"))
+    rows, total = uc.search.register(app, u["sales"], RegisterFilter(text="划伤"))
     assert total > 0 and all(r.number for r in rows)
-    _, overdue = uc.complaints.register(app, u["sales"], RegisterFilter(overdue_only=True))
+    _, overdue = uc.search.register(app, u["sales"], RegisterFilter(overdue_only=True))
     assert overdue > 0
     assert {t.kind for t in uc.worklists.tasks(app, u["qa"])} >= {"acknowledge", "classify_valid"}
     approvers = ("manager", "gm", "chairman", "qamanager")

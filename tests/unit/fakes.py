@@ -692,7 +692,8 @@ def use_case(name: str) -> Any:
     through actions named in a table)."""
     from core import usecases as uc
     found = [getattr(m, name) for m in (uc.investigation, uc.approval, uc.closure, uc.timing,
-                                       uc.complaints, uc.accounts, uc.worklists)
+                                       uc.complaints, uc.accounts, uc.worklists, uc.meetings,
+                                       uc.search)
              if hasattr(m, name)]
     assert len(found) == 1, name
     return found[0]

@@ -71,7 +71,7 @@ def closed(w: World) -> Case:
         )
     )
     case.once(
-        lambda: uc.investigation.add_meeting(
+        lambda: uc.meetings.add_meeting(
             w.kesu, w.sales, case.id, TODAY, [w.qa.id, w.prod.id], "决定更换夹具"
         )
     )

@@ -257,7 +257,7 @@ def test_cancelled_case_stays_readable_with_its_history_but_is_no_longer_editabl
         uc.complaints.update_complaint(
             kesu, qa, case.id or 0, 2, with_(draft, received_at=NOW, lot="L2")
         )
-    assert uc.complaints.complaint_id_by_number(kesu, qa, case.number) == case.id
+    assert uc.search.complaint_id_by_number(kesu, qa, case.number) == case.id
 
 
 def test_complaint_view_names_customer_defect_and_receiver(

@@ -1600,7 +1600,7 @@ def test_invalid_complaint_goes_to_an_explanation_approved_by_the_qa_manager(w: 
 def test_meeting_action_items_become_capa_actions_with_owner_and_due(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
     case.once(
-        lambda: uc.investigation.add_meeting(
+        lambda: uc.meetings.add_meeting(
             w.kesu,
             w.sales,
             case.id,
@@ -1610,7 +1610,7 @@ def test_meeting_action_items_become_capa_actions_with_owner_and_due(w: World) -
             [("更换 3 号线夹具", w.prod.id, DUE), ("来料全检 1 个月", w.qa.id, TODAY)],
         )
     )
-    [m] = uc.investigation.meetings(w.kesu, w.qa, case.id)
+    [m] = uc.meetings.meetings(w.kesu, w.qa, case.id)
     assert m.attendee_ids == (w.sales.id, w.qa.id, w.prod.id, w.gm.id)
     assert (m.date, m.decisions, m.by_id) == (TODAY, "更换夹具; 加检", w.sales.id)
     assert [(a.description, a.owner_id, a.due_date, a.type, a.status) for a in case.file.capa] == [
@@ -1637,7 +1637,7 @@ def test_a_bad_meeting_record_saves_nothing(
     case = drive(w, State.ROOT_CAUSE)
     ids = {"qa": [w.qa.id], "": [], "unknown": [w.qa.id, 9999]}[attendees]
     with pytest.raises(InvalidInput):
-        uc.investigation.add_meeting(
+        uc.meetings.add_meeting(
             w.kesu,
             w.sales,
             case.id,
@@ -1646,23 +1646,23 @@ def test_a_bad_meeting_record_saves_nothing(
             "决定",
             [(d, getattr(w, o).id, due) for d, o, due in items],
         )
-    assert uc.investigation.meetings(w.kesu, w.qa, case.id) == [] and case.file.capa == []
+    assert uc.meetings.meetings(w.kesu, w.qa, case.id) == [] and case.file.capa == []
 
 
 def test_assessments_are_visible_to_management_only(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
     with pytest.raises(NotAllowed):
-        uc.investigation.add_assessment(w.kesu, w.qa, case.id, "操作员 A", "warning", None)
+        uc.meetings.add_assessment(w.kesu, w.qa, case.id, "操作员 A", "warning", None)
     with pytest.raises(InvalidInput):
-        uc.investigation.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "deduction", "0")
+        uc.meetings.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "deduction", "0")
     with pytest.raises(InvalidInput):
-        uc.investigation.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "fire", None)
+        uc.meetings.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "fire", None)
     case.once(
-        lambda: uc.investigation.add_assessment(
+        lambda: uc.meetings.add_assessment(
             w.kesu, w.boss, case.id, "操作员 A", "deduction", "200", "依罚扣基准"
         )
     )
-    [a] = uc.investigation.assessments(w.kesu, w.gm, case.id)
+    [a] = uc.meetings.assessments(w.kesu, w.gm, case.id)
     assert (a.person, a.decision, a.amount, a.by_id) == (
         "操作员 A",
         "deduction",
@@ -1671,7 +1671,7 @@ def test_assessments_are_visible_to_management_only(w: World) -> None:
     )
     for who in (w.sales, w.qa, w.prod, w.finance, w.qam):
         with pytest.raises(NotAllowed):
-            uc.investigation.assessments(w.kesu, who, case.id)
+            uc.meetings.assessments(w.kesu, who, case.id)
     last = case.events[-1]
     assert (last.action, last.changes, last.comment) == ("assessment_recorded", {}, "")
 

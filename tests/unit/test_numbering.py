@@ -85,5 +85,5 @@ def test_a_case_can_be_found_by_its_number_typed_in_lower_case(
     kesu: Context, sales: User, draft: ComplaintDraft
 ) -> None:
     c = uc.complaints.register_complaint(kesu, sales, draft)
-    assert uc.complaints.complaint_id_by_number(kesu, sales, " " + c.number.lower()) == c.id
-    assert uc.complaints.complaint_id_by_number(kesu, sales, "KS0001-001") is None
+    assert uc.search.complaint_id_by_number(kesu, sales, " " + c.number.lower()) == c.id
+    assert uc.search.complaint_id_by_number(kesu, sales, "KS0001-001") is None

@@ -83,12 +83,12 @@ EVERY_SERVICE: dict[str, Call] = {
         k, u, w["complaint"].id, [Upload("b.png", PNG)]
     ),
     "complaint": lambda k, u, w: uc.complaints.complaint(k, u, w["complaint"].id),
-    "complaint_id_by_number": lambda k, u, w: uc.complaints.complaint_id_by_number(
+    "complaint_id_by_number": lambda k, u, w: uc.search.complaint_id_by_number(
         k, u, w["complaint"].number
     ),
     "attachment": lambda k, u, w: uc.complaints.attachment(k, u, w["attachment_id"]),
-    "register": lambda k, u, w: uc.complaints.register(k, u, RegisterFilter()),
-    "register_all": lambda k, u, w: uc.complaints.register_all(k, u, RegisterFilter()),
+    "register": lambda k, u, w: uc.search.register(k, u, RegisterFilter()),
+    "register_all": lambda k, u, w: uc.search.register_all(k, u, RegisterFilter()),
     "find_duplicates": lambda k, u, w: uc.complaints.find_duplicates(k, u, w["draft"]),
 }
 

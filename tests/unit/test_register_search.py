@@ -51,7 +51,7 @@ def cases(
 
 
 def search(kesu: Context, actor: User, **kw: object) -> tuple[list[str], int]:
-    rows, total = uc.complaints.register(kesu, actor, RegisterFilter(**kw))  # type: ignore[arg-type]
+    rows, total = uc.search.register(kesu, actor, RegisterFilter(**kw))  # type: ignore[arg-type]
     return [r.order_no for r in rows], total
 
 
@@ -64,7 +64,7 @@ def test_register_lists_every_case_newest_first_by_default(
 def test_register_rows_carry_customer_state_and_defect_names(
     kesu: Context, qa: User, cases: list[str]
 ) -> None:
-    rows, _ = uc.complaints.register(kesu, qa, RegisterFilter(text="SO-C"))
+    rows, _ = uc.search.register(kesu, qa, RegisterFilter(text="SO-C"))
     (row,) = rows
     assert (row.number, row.customer, row.state, row.severity, row.defect_type) == (
         "KS2611-003",
@@ -178,15 +178,15 @@ def test_register_all_returns_every_match_for_export(
     kesu: Context, qa: User, cases: list[str]
 ) -> None:
     flt = RegisterFilter(kinds=(Kind.COMPLAINT,), page=3, page_size=1)
-    assert [r.order_no for r in uc.complaints.register_all(kesu, qa, flt)] == [
+    assert [r.order_no for r in uc.search.register_all(kesu, qa, flt)] == [
         "SO-D",
         "SO-C",
         "SO-A",
     ]
     assert (
-        len(uc.complaints.register_all(kesu, qa, dataclasses.replace(flt, kinds=()), limit=2)) == 2
+        len(uc.search.register_all(kesu, qa, dataclasses.replace(flt, kinds=()), limit=2)) == 2
     )
 
 
 def test_empty_register(kesu: Context, qa: User) -> None:
-    assert uc.complaints.register(kesu, qa, RegisterFilter()) == ([], 0)
+    assert uc.search.register(kesu, qa, RegisterFilter()) == ([], 0)

@@ -375,7 +375,7 @@ PERMISSIONS: dict[str, Entry] = {
     "complaint_id_by_number": (
         Rule(
             EVERYONE,
-            lambda w, c, u: uc.complaints.complaint_id_by_number(w.kesu, u, c.c.number),
+            lambda w, c, u: uc.search.complaint_id_by_number(w.kesu, u, c.c.number),
             _case(),
         ),
     ),
@@ -383,7 +383,7 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(EVERYONE, lambda w, c, u: uc.complaints.case_file(w.kesu, u, c.id), _case()),
     ),
     "cases_in": (
-        Rule(EVERYONE, lambda w, c, u: uc.complaints.cases_in(w.kesu, u, [State.REGISTERED])),
+        Rule(EVERYONE, lambda w, c, u: uc.search.cases_in(w.kesu, u, [State.REGISTERED])),
     ),
     "actions": (Rule(EVERYONE, lambda w, c, u: uc.complaints.actions(w.kesu, u, c.id), _case()),),
     "due_times": (Rule(EVERYONE, lambda w, c, u: uc.timing.due_times(w.kesu, u, c.id), _case()),),
@@ -391,16 +391,16 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(EVERYONE, lambda w, a, u: uc.complaints.attachment(w.kesu, u, a), _with_attachment),
     ),
     "register": (
-        Rule(EVERYONE, lambda w, x, u: uc.complaints.register(w.kesu, u, RegisterFilter())),
+        Rule(EVERYONE, lambda w, x, u: uc.search.register(w.kesu, u, RegisterFilter())),
     ),
     "register_all": (
-        Rule(EVERYONE, lambda w, x, u: uc.complaints.register_all(w.kesu, u, RegisterFilter())),
+        Rule(EVERYONE, lambda w, x, u: uc.search.register_all(w.kesu, u, RegisterFilter())),
     ),
     "find_duplicates": (
         Rule(EVERYONE, lambda w, x, u: uc.complaints.find_duplicates(w.kesu, u, w.draft)),
     ),
     "meetings": (
-        Rule(EVERYONE, lambda w, c, u: uc.investigation.meetings(w.kesu, u, c.id), _case()),
+        Rule(EVERYONE, lambda w, c, u: uc.meetings.meetings(w.kesu, u, c.id), _case()),
     ),
     "pending_extension": (
         Rule(EVERYONE, lambda w, c, u: uc.timing.pending_extension(w.kesu, u, c.id), _requested),
@@ -414,7 +414,7 @@ PERMISSIONS: dict[str, Entry] = {
     "unread_count": (Rule(EVERYONE, lambda w, x, u: uc.worklists.unread_count(w.kesu, u)),),
     "mark_read": (Rule(EVERYONE, lambda w, x, u: uc.worklists.mark_read(w.kesu, u)),),
     "assessments": (
-        Rule(MANAGEMENT, lambda w, c, u: uc.investigation.assessments(w.kesu, u, c.id), _case()),
+        Rule(MANAGEMENT, lambda w, c, u: uc.meetings.assessments(w.kesu, u, c.id), _case()),
     ),
     "stats": (Rule(CASE_WORKERS, lambda w, x, u: uc.stats.stats(w.kesu, u, _stats_filter())),),
     "stats_cases": (
@@ -573,7 +573,7 @@ PERMISSIONS: dict[str, Entry] = {
     "add_meeting": (
         Rule(
             SALES | QA | MANAGEMENT | {"prod"},
-            lambda w, c, u: uc.investigation.add_meeting(
+            lambda w, c, u: uc.meetings.add_meeting(
                 w.kesu, u, c.id, TODAY, [w.qa.id, w.prod.id], "8D meeting"
             ),
             _case(State.ROOT_CAUSE),
@@ -582,7 +582,7 @@ PERMISSIONS: dict[str, Entry] = {
     "add_assessment": (
         Rule(
             MANAGEMENT,
-            lambda w, c, u: uc.investigation.add_assessment(
+            lambda w, c, u: uc.meetings.add_assessment(
                 w.kesu, u, c.id, "Line 3 leader", "warning", None
             ),
             _case(State.ROOT_CAUSE),
@@ -1014,7 +1014,7 @@ def test_register_filter_text_loses_control_characters(w: World) -> None:
     """SQL metacharacters are tested on the real databases (test_security_db.py); here: the
     service never hands NUL or control characters to a repository."""
     log(w)
-    rows, total = uc.complaints.register(w.kesu, w.qa, RegisterFilter(text="SO-1\x00\x1b"))
+    rows, total = uc.search.register(w.kesu, w.qa, RegisterFilter(text="SO-1\x00\x1b"))
     assert total == 1 and rows
 
 
@@ -1023,5 +1023,5 @@ def test_naive_datetimes_are_refused_not_crashing(w: World) -> None:
         uc.complaints.register_complaint(
             w.kesu, w.sales, with_(w.draft, received_at=datetime(2026, 11, 9))
         )
-    assert uc.complaints.register(w.kesu, w.qa, RegisterFilter())[1] == 0
+    assert uc.search.register(w.kesu, w.qa, RegisterFilter())[1] == 0
     assert NOW.tzinfo is timezone.utc

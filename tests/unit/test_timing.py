@@ -271,7 +271,7 @@ def test_a_case_on_hold_is_not_overdue_however_late_it_is(f: Flow, qa: User, sal
     f.do(at(2025, 11, 25, 10, 0), "hold", qa, held, "等样品")
     late = f.dispatched(MON)
     f.clock.set(at(2025, 12, 15, 10, 0))
-    rows, total = uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))
+    rows, total = uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))
     assert [r.id for r in rows] == [late] and total == 1
     assert not f.step(held, "reply").is_overdue(f.clock())
     assert f.step(late, "reply").is_overdue(f.clock())
@@ -291,10 +291,10 @@ def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(
     held = f.dispatched(MON)
     f.do(MON + timedelta(hours=1), "hold", qa, held, "等样品")
     f.clock.set(at(2025, 11, 27, 9, 1))
-    rows, total = uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))
+    rows, total = uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))
     assert {r.id for r in rows} == {overdue, also_overdue} and total == 2
     assert {r.id: r.due_at for r in rows} == {overdue: B_DUE, also_overdue: at(2025, 11, 26, 10, 0)}
-    everything, n = uc.complaints.register(f.kesu, sales, RegisterFilter())
+    everything, n = uc.search.register(f.kesu, sales, RegisterFilter())
     assert n == 5 and {r.id for r in everything} >= {on_time, cancelled, held}
     assert next(r.due_at for r in everything if r.id == cancelled) is None
 
@@ -302,9 +302,9 @@ def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(
 def test_a_case_is_not_overdue_at_the_minute_it_is_due(f: Flow, sales: User) -> None:
     f.dispatched(MON)
     f.clock.set(B_DUE)
-    assert uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 0
+    assert uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 0
     f.clock.set(B_DUE + timedelta(minutes=1))
-    assert uc.complaints.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 1
+    assert uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 1
 
 
 # ---------------------------------------------------------------- My Tasks

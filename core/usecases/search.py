@@ -1,0 +1,76 @@
+"""Reads of the register (登记表): the Log page's search and export, a case by its
+number, the Investigate page's picker (docs/procedure.md §9)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from core.model import (
+    Complaint,
+    RegisterFilter,
+    RegisterRow,
+    State,
+    User,
+)
+from core.ports import (
+    UnitOfWork,
+)
+from core.usecases import common, context
+from core.usecases.context import Context
+
+
+def complaint_id_by_number(ctx: Context, actor: User, number: str) -> int | None:
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        c = uow.complaints.by_number(number.strip().upper())
+        return c.id if c else None
+
+
+def register(ctx: Context, actor: User, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+    """One page of the register and the total number of matching cases."""
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        return uow.complaints.search(_bounded(ctx, uow, flt, flt.page, flt.page_size))
+
+
+def _bounded(
+    ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int, page_size: int
+) -> RegisterFilter:
+    """The filter with local dates turned into UTC instants and a sane page."""
+    tz = context.settings_of(ctx, uow).tz
+    since = datetime.combine(flt.date_from, datetime.min.time(), tz) if flt.date_from else None
+    until = (
+        datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time(), tz)
+        if flt.date_to
+        else None
+    )
+    return dataclasses.replace(
+        flt,
+        text=common.CONTROL.sub("", flt.text)[: common.MAX_SHORT],
+        since=since,
+        until=until,
+        now=ctx.clock(),
+        page=max(page, 1),
+        page_size=min(max(page_size, 1), 100_000),
+    )
+
+
+def register_all(
+    ctx: Context, actor: User, flt: RegisterFilter, limit: int = 100_000
+) -> list[RegisterRow]:
+    """Every matching row (for export), up to `limit`."""
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        rows, _ = uow.complaints.search(_bounded(ctx, uow, flt, 1, limit))
+    return rows
+
+
+def cases_in(
+    ctx: Context, actor: User, states: Sequence[State], limit: int = 500
+) -> list[Complaint]:
+    """Open cases in some states (the Investigate page's picker), newest first."""
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        return uow.complaints.in_states(states, limit)
