@@ -16,7 +16,6 @@ import argparse
 import getpass
 import sys
 from datetime import datetime
-from typing import Any
 
 from tqdm import tqdm
 
@@ -158,8 +157,7 @@ class _Bars:
     """tqdm bars for db.backup's progress steps, one bar per step."""
 
     def __init__(self) -> None:
-        self.step = ""
-        self.bar: tqdm[Any] | None = None
+        self.step, self.bar = "", None
 
     def __call__(self, step: str, done: int, total: int) -> None:
         if step != self.step:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import builtins
 import enum
 import json
 from types import SimpleNamespace
@@ -15,7 +14,6 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import SQLCoreOperations
 
 from core.errors import StaleCase
 from core.model import (
@@ -165,8 +163,7 @@ class SqlUsers:
     def add_login_attempt(self, username: str, at: datetime, success: bool) -> None:
         self.s.add(LoginAttemptRow(username=username[:100], at=at, success=success))
 
-    # builtins.list: inside this class `list` is the method above.
-    def failures_since(self, username: str, since: datetime) -> builtins.list[datetime]:
+    def failures_since(self, username: str, since: datetime) -> list[datetime]:
         q = select(LoginAttemptRow.at).where(
             LoginAttemptRow.username == username,
             LoginAttemptRow.at >= since,
@@ -183,7 +180,7 @@ class SqlUsers:
 
 # ---------------------------------------------------------------- reference data
 
-_REF: dict[type, type[DepartmentRow | CustomerRow | ProductRow | DefectTypeRow]] = {
+_REF = {
     Department: DepartmentRow,
     Customer: CustomerRow,
     Product: ProductRow,
@@ -451,7 +448,7 @@ class SqlComplaints:
             conds.append(facet_condition(*flt.facet))
         where = and_(True, *conds)
         total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
-        sort_cols: dict[str, SQLCoreOperations[Any]] = {
+        sort_cols = {
             "received_at": ComplaintRow.received_at,
             "number": ComplaintRow.number,
             "customer": CustomerRow.name,
@@ -704,7 +701,7 @@ class SqlRecords:
         return out
 
     @staticmethod
-    def _from_row(kind: type[Any], r: Any) -> Any:
+    def _from_row(kind: type, r: Any) -> Any:
         v: dict[str, Any] = {}
         for name in kind.__dataclass_fields__:
             x = getattr(r, name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 
@@ -95,7 +94,7 @@ def world(app: Context) -> World:
 def draft(world: World) -> Callable[..., ComplaintDraft]:
     """A valid quality-complaint draft for world's customer; keywords override fields."""
 
-    def make(**kw: Any) -> ComplaintDraft:
+    def make(**kw: object) -> ComplaintDraft:
         base = ComplaintDraft(
             customer_id=world.customer.id,
             kind=Kind.COMPLAINT,
