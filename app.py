@@ -56,7 +56,7 @@ def _remember_target() -> None:
     st.session_state["kesu_next"] = path.strip("/")
 
 
-def _navigation(user: User | None) -> st.navigation:  # type: ignore[valid-type]
+def _navigation(user: User | None) -> st.Page:
     if user is None:
         pages = [st.Page(auth.login_view, title=tr("nav.login"), url_path="login", default=True)]
         pages += [st.Page(_alias(p), title=tr("nav.login"), url_path=p, visibility="hidden")

@@ -16,6 +16,7 @@ import argparse
 import getpass
 import sys
 from datetime import datetime
+from typing import Any
 
 from tqdm import tqdm
 
@@ -157,7 +158,8 @@ class _Bars:
     """tqdm bars for db.backup's progress steps, one bar per step."""
 
     def __init__(self) -> None:
-        self.step, self.bar = "", None
+        self.step = ""
+        self.bar: tqdm[Any] | None = None
 
     def __call__(self, step: str, done: int, total: int) -> None:
         if step != self.step:

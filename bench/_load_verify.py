@@ -148,9 +148,9 @@ def integrity(conn: Any, engine: Engine) -> list[str]:
         ok = [r[0] for r in conn.execute(text("PRAGMA integrity_check"))]
         if ok != ["ok"]:
             bad.append(f"PRAGMA integrity_check: {ok[:5]}")
-        fk = list(conn.execute(text("PRAGMA foreign_key_check")))
-        if fk:
-            bad.append(f"PRAGMA foreign_key_check: {fk[:5]}")
+        broken = list(conn.execute(text("PRAGMA foreign_key_check")))
+        if broken:
+            bad.append(f"PRAGMA foreign_key_check: {broken[:5]}")
     else:
         invalid = list(conn.execute(text(
             "SELECT conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "

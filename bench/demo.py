@@ -105,7 +105,7 @@ def _days_back(rng: random.Random, now: datetime, span: int = 182) -> Iterator[d
 
 
 def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
-         seed: int = 7, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+         seed: int = 7, progress: Callable[[int], object] | None = None) -> dict[str, int]:
     """Load the demo into an empty or already-demo'd database; returns counts."""
     rng = random.Random(seed)
     real_now = datetime.now(timezone.utc)

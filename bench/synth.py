@@ -1016,7 +1016,7 @@ def _times(
     """n receipt times over `years` years ending now, growing ~60% over the span, in office
     hours (a few in the evening)."""
     span = years * 365.25
-    out = []
+    out: list[datetime] = []
     while len(out) < n:
         x = rng.random()
         if rng.random() * 1.6 > 1 + 0.6 * x:
@@ -1059,7 +1059,7 @@ def synth(
     app: Context,
     cases: int,
     seed: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     years: float = YEARS,
 ) -> dict[str, Any]:
     """Fill an empty migrated database with `cases` synthetic complaints received over the

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -344,7 +344,7 @@ def _reading(archive: Path) -> Iterator[tuple[tarfile.TarFile, BinaryIO]]:
                           f"restored. Use another backup.") from err
 
 
-def _stream(f: BinaryIO) -> Iterator[bytes]:
+def _stream(f: IO[bytes]) -> Iterator[bytes]:
     return iter(lambda: f.read(_CHUNK), b"")
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 import json
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from core.errors import StaleCase
 from core.model import (
@@ -163,7 +165,8 @@ class SqlUsers:
     def add_login_attempt(self, username: str, at: datetime, success: bool) -> None:
         self.s.add(LoginAttemptRow(username=username[:100], at=at, success=success))
 
-    def failures_since(self, username: str, since: datetime) -> list[datetime]:
+    # builtins.list: inside this class `list` is the method above.
+    def failures_since(self, username: str, since: datetime) -> builtins.list[datetime]:
         q = select(LoginAttemptRow.at).where(
             LoginAttemptRow.username == username,
             LoginAttemptRow.at >= since,
@@ -180,7 +183,7 @@ class SqlUsers:
 
 # ---------------------------------------------------------------- reference data
 
-_REF = {
+_REF: dict[type, type[DepartmentRow | CustomerRow | ProductRow | DefectTypeRow]] = {
     Department: DepartmentRow,
     Customer: CustomerRow,
     Product: ProductRow,
@@ -448,7 +451,7 @@ class SqlComplaints:
             conds.append(facet_condition(*flt.facet))
         where = and_(True, *conds)
         total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
-        sort_cols = {
+        sort_cols: dict[str, SQLCoreOperations[Any]] = {
             "received_at": ComplaintRow.received_at,
             "number": ComplaintRow.number,
             "customer": CustomerRow.name,
@@ -701,7 +704,7 @@ class SqlRecords:
         return out
 
     @staticmethod
-    def _from_row(kind: type, r: Any) -> Any:
+    def _from_row(kind: type[Any], r: Any) -> Any:
         v: dict[str, Any] = {}
         for name in kind.__dataclass_fields__:
             x = getattr(r, name)

@@ -50,6 +50,7 @@ if view is None:
     st.page_link("pages/log.py", label=tr("common.back"))
     st.stop()
 c = view.complaint
+assert c.id is not None  # a complaint read from the database has its id
 case = uc.complaints.case_file(app, user, c.id)
 st.title(tr("case.title", number=c.number))
 st.markdown(f"**{tr('field.state')}: {tr('state.' + c.state.value)}**")

@@ -29,12 +29,16 @@ st.caption(tr("log.caption"))
 with st.expander(tr("log.new_customer_title")):
     with st.form("new_customer", clear_on_submit=True):
         a, b = st.columns(2)
+        # typed lists: mypy matches an inline list(Market) to streamlit's empty-options
+        # overload, whose result is None
+        markets: list[Market] = list(Market)
+        langs: list[Lang] = list(Lang)
         name = a.text_input(tr("field.name") + " *", max_chars=200)
-        market = b.selectbox(tr("field.market"), list(Market), format_func=label("market"))
+        market = b.selectbox(tr("field.market"), markets, format_func=label("market"))
         contact = a.text_input(tr("field.contact"), max_chars=200)
         phone = b.text_input(tr("field.phone"), max_chars=200)
         email = a.text_input(tr("field.email"), max_chars=200)
-        language = b.selectbox(tr("field.language"), list(Lang), format_func=label("lang"))
+        language = b.selectbox(tr("field.language"), langs, format_func=label("lang"))
         if st.form_submit_button(tr("common.add")):
             new_id = attempt(uc.reference.save_reference, app, user,
                              Customer(0, name.strip(), market, language, contact.strip(),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from ui import stats as ui
@@ -38,7 +40,7 @@ pareto, trend, ageing, recur, cost, tables = st.tabs(
 if pareto.open:
     with pareto:
         ui.pareto_section(user, report)
-for tab, name, chart, frame in (
+for tab, name, chart, to_frame in (
     (trend, "trend", ui.monthly_chart, ui.monthly_frame),
     (ageing, "ageing", ui.ageing_chart, ui.ageing_frame),
     (cost, "cost", ui.cost_chart, ui.cost_frame),
@@ -46,7 +48,7 @@ for tab, name, chart, frame in (
     if tab.open:  # a chart and its table's downloads
         with tab:
             st.altair_chart(chart(report), width="stretch")
-            ui.downloads(name, lambda f=frame: f(report), name)
+            ui.downloads(name, partial(to_frame, report), name)
 if recur.open:
     with recur:
         frame = ui.recurrence_frame(report)
@@ -59,8 +61,8 @@ if recur.open:
 if tables.open:
     with tables:
         ui.table(ui.headline_table(report))
-        ui.downloads("headline", lambda: ui.headline_table(report), "headline")
+        ui.downloads("headline", partial(ui.headline_table, report), "headline")
         ui.table(ui.on_time_table(report))
-        ui.downloads("on-time", lambda: ui.on_time_table(report), "on_time")
+        ui.downloads("on-time", partial(ui.on_time_table, report), "on_time")
 st.divider()
 summary_downloads(user, flt)

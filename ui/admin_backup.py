@@ -2,6 +2,8 @@
 never a browser action on the live app (docs/procedure.md §10)."""
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core.backup_rules import Backups
@@ -54,7 +56,7 @@ def backup(me: User) -> None:
         a, b = st.columns([4, 1], vertical_alignment="center")
         a.text(tr("backup.file", name=f.name, size=_size(f.size), at=local(f.created_at)))
         b.download_button(tr("backup.download"), key=f"backup_dl_{f.name}",
-                          data=lambda name=f.name: backups.backup_bytes(me, name),
+                          data=partial(backups.backup_bytes, me, f.name),
                           file_name=f.name, mime="application/gzip", on_click="ignore")
     st.subheader(tr("backup.restore_title"))
     st.warning(tr("backup.restore_unsafe"))

@@ -300,7 +300,7 @@ def matrix(me: User) -> None:
     """The approval matrix (核决权限) as an editable table; steps written as position names."""
     st.subheader(tr("admin.matrix"))
     st.caption(tr("admin.matrix_help"))
-    names = {t: tr("title." + t.value) for t in Title if t != Title.NONE}
+    names: dict[Title, str] = {t: tr("title." + t.value) for t in Title if t != Title.NONE}
     rows = [
         {
             "up_to": None if r.up_to is None else float(r.up_to),

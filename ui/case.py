@@ -89,6 +89,7 @@ def attachments(user: User, items: list[Attachment]) -> None:
     cols = st.columns(3)
     for i, att in enumerate(items):
         col = cols[i % 3]
+        assert att.id is not None  # listed attachments are stored ones
         data = uc.complaints.attachment(kesu(), user, att.id)[1]
         if not (att.content_type.startswith("image/") and picture(col, data, att.filename)):
             col.text(att.filename)

@@ -14,7 +14,8 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,7 @@ from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.errors import DomainError, InvalidInput
 from core.i18n import t
@@ -92,8 +94,10 @@ def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[Cell]]]:
     except Exception as e:  # noqa: BLE001 - whatever openpyxl finds broken: not an xlsx
         raise InvalidInput("imp.err.not_xlsx", name=name) from e
     try:
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
+        # types-openpyxl declares ReadOnlyWorksheet.iter_rows as Worksheet's (self: Worksheet)
+        rows = sheet.iter_rows(values_only=True)  # type: ignore[misc]
+        for number, row in enumerate(rows, start=1):
+            yield number, [_plain(v) for v in row]
     except DomainError:
         raise
     except Exception as e:  # noqa: BLE001 - a broken sheet part
@@ -102,7 +106,15 @@ def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[Cell]]]:
         archive.close()
 
 
-class _StreamedSheet(ReadOnlyWorksheet):  # type: ignore[misc]
+def _plain(value: object) -> Cell:
+    """A sheet value as core.importing takes it; the rare others (a duration, rich text, a
+    formula object) as the text they show."""
+    if value is None or isinstance(value, (str, int, float, Decimal, date, time)):
+        return value
+    return str(value)
+
+
+class _StreamedSheet(ReadOnlyWorksheet):
     """openpyxl's read-only sheet without its size probe. When no <dimension> comes before the
     data (files from openpyxl's write-only mode and many generators), the probe parses the
     whole sheet before the first row is read: 40 s for a 1,000,000-row file. Without it the
@@ -112,7 +124,9 @@ class _StreamedSheet(ReadOnlyWorksheet):  # type: ignore[misc]
         return None
 
     def _get_source(self) -> _NoHugeText:
-        return _NoHugeText(self.parent._archive.open(self._worksheet_path))
+        # private openpyxl attributes, absent from types-openpyxl
+        archive = self.parent._archive  # type: ignore[attr-defined]
+        return _NoHugeText(archive.open(self._worksheet_path))  # type: ignore[attr-defined]
 
 
 class _NoHugeText(io.RawIOBase):
@@ -255,6 +269,7 @@ def template_xlsx(language: str) -> bytes:
     ]
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on its one worksheet
     ws.title = "客户投诉登记表"
     ws.append([h for h, _ in TEMPLATE])
     for row in rows:

@@ -165,7 +165,10 @@ def _print_setup(ws: Worksheet, doc: Document) -> None:
     ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    setup, header, footer = ws.sheet_properties.pageSetUpPr, ws.oddHeader, ws.oddFooter
+    # openpyxl creates all three with the sheet (its types allow None)
+    assert setup is not None and header is not None and footer is not None
+    setup.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.7
@@ -173,9 +176,9 @@ def _print_setup(ws: Worksheet, doc: Document) -> None:
     def escaped(text: str) -> str:  # "&" starts a code in Excel's header language
         return _clean(text).replace("&", "&&")
 
-    ws.oddHeader.left.text = escaped(f"{doc.number}  {doc.title}")
-    ws.oddHeader.left.size = 8
-    ws.oddHeader.right.text = escaped(doc.page_label).replace("{n}", "&P").replace("{m}", "&N")
-    ws.oddHeader.right.size = 8
-    ws.oddFooter.left.text = escaped(doc.generated)
-    ws.oddFooter.left.size = 7
+    header.left.text = escaped(f"{doc.number}  {doc.title}")
+    header.left.size = 8
+    header.right.text = escaped(doc.page_label).replace("{n}", "&P").replace("{m}", "&N")
+    header.right.size = 8
+    footer.left.text = escaped(doc.generated)
+    footer.left.size = 7

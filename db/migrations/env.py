@@ -1,5 +1,8 @@
 """Alembic environment: runs migrations on the URL given by db.engine (SQLite or PostgreSQL)."""
+from typing import Any
+
 from alembic import context
+from sqlalchemy import Connection
 
 from db.engine import database_url, make_engine
 from db.tables import Base
@@ -7,6 +10,13 @@ from db.tables import Base
 config = context.config
 target_metadata = Base.metadata
 MIGRATION_LOCK = 4711  # PostgreSQL advisory lock: two app instances never migrate at once
+
+
+def _dbapi(connection: Connection) -> Any:
+    """The driver's own connection (SQLite PRAGMAs go there, outside any transaction)."""
+    raw = connection.connection.driver_connection
+    assert raw is not None  # None only once the connection is closed
+    return raw
 
 
 def run_migrations_online() -> None:
@@ -17,7 +27,7 @@ def run_migrations_online() -> None:
         if sqlite:
             # SQLite changes a table by copying it; with foreign keys on, dropping the old
             # copy fails when other tables point at it. Off during the migration, checked after.
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _dbapi(connection).execute("PRAGMA foreign_keys=OFF")
         else:
             connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
             connection.commit()
@@ -28,13 +38,13 @@ def run_migrations_online() -> None:
                 context.run_migrations()
             if sqlite:
                 connection.commit()
-                bad = connection.connection.driver_connection.execute(
+                bad = _dbapi(connection).execute(
                     "PRAGMA foreign_key_check").fetchall()
                 if bad:
                     raise RuntimeError(f"foreign key check failed after migration: {bad[:5]}")
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _dbapi(connection).execute("PRAGMA foreign_keys=ON")
             else:
                 connection.rollback()
                 connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")

@@ -59,6 +59,11 @@ def values(node: Any, kind: str) -> list[str]:
     return [str(e.value) for e in getattr(node, kind)]
 
 
+def elements(node: Any, kind: str) -> list[Any]:
+    """node.get(kind): page links, download buttons, ... (streamlit types them Element | Block)."""
+    return list(node.get(kind))
+
+
 def page_text(node: Any) -> str:
     """All the text of the page (or a block), one element per line."""
     parts: list[str] = []

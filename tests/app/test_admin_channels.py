@@ -69,7 +69,8 @@ def test_saving_smtp_keeps_the_password_server_side_and_never_shows_it(ref_db: C
     view = uc.channels.channel_config(ref_db, _admin(ref_db))
     assert view.has_password and view.config.smtp_host == "smtp.factory.cn"
     with ref_db.uow() as uow:
-        assert uow.settings.get("channels")["smtp_password"] == "s3cret-pw"
+        saved = uow.settings.get("channels")
+        assert saved is not None and saved["smtp_password"] == "s3cret-pw"
     tab = block(at, "tabs", zh("admin.notifications"))
     password = widget(tab, "text_input", zh("field.smtp_password"))
     assert password.value == "" and "s3cret-pw" not in str(at.get("text_input"))
@@ -78,7 +79,8 @@ def test_saving_smtp_keeps_the_password_server_side_and_never_shows_it(ref_db: C
     # saving the form again without typing it keeps it
     _submit(tab, "channels")
     with ref_db.uow() as uow:
-        assert uow.settings.get("channels")["smtp_password"] == "s3cret-pw"
+        saved = uow.settings.get("channels")
+        assert saved is not None and saved["smtp_password"] == "s3cret-pw"
     tab = block(at, "tabs", zh("admin.notifications"))
     widget(tab, "checkbox", zh("chan.clear_password")).check()
     _submit(tab, "channels")

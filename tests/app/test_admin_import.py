@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from streamlit.testing.v1 import AppTest
 
 from core.importing import Options
@@ -26,6 +27,7 @@ HEADERS = ["编号", "登记日期", "客户", "投诉内容", "备注", "状态
 def register_file() -> bytes:
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on its one worksheet
     ws.append(HEADERS)
     ws.append(["KS2505-003", datetime(2025, 5, 6), "华东电器有限公司", "外壳划伤", "急",
                "已结案", datetime(2025, 5, 9)])

@@ -9,7 +9,8 @@ from core.model import Channel, Kind, RegisterFilter, Request, Severity, State, 
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, en, has_block, login_as, new_app, no_exception, page_text, values, widget, zh,
+    block, elements, en, has_block, login_as, new_app, no_exception, page_text, values, widget,
+    zh,
 )
 from core import usecases as uc
 
@@ -119,7 +120,7 @@ def test_a_demo_case_opens_from_the_register_list(demo_db: Context) -> None:
 def test_unknown_id_says_not_found(ref_db: Context) -> None:
     at = _open(99999)
     assert values(at, "error") == [zh("err.not_found")]
-    assert [p.label for p in at.get("page_link")] == [zh("common.back")]
+    assert [p.label for p in elements(at, "page_link")] == [zh("common.back")]
 
 
 def test_open_a_case_by_its_number(ref_db: Context) -> None:

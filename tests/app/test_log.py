@@ -14,7 +14,7 @@ from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.conftest import DEMO_CASES
 from tests.app.helpers import (
-    en, login_as, new_app, no_exception, values, widget, zh,
+    elements, en, login_as, new_app, no_exception, values, widget, zh,
 )
 from core import usecases as uc
 
@@ -212,7 +212,7 @@ def test_duplicate_warning_needs_the_confirmation_to_save(ref_db: Context) -> No
           order_no="so-7788")
     _submit(at)
     assert zh("log.dup_need_confirm") in values(at, "warning")
-    links = [p.label for p in at.get("page_link")]
+    links = [p.label for p in elements(at, "page_link")]
     assert zh("log.dup_same_order", number=first.number) in links
     assert len(_cases(ref_db)) == 1  # nothing saved yet
 

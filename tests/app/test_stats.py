@@ -21,7 +21,7 @@ from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from core.stats import StatsFilter, preset
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, open_page, values, widget, zh,
+    block, elements, en, login_as, new_app, no_exception, open_page, values, widget, zh,
 )
 from core import usecases as uc
 
@@ -308,7 +308,7 @@ def test_admin_only_user_gets_the_forbidden_message(ref_db: Context) -> None:
 
 
 def _downloads(at: AppTest) -> dict[str, str]:
-    return {b.label: b.proto.url for b in at.get("download_button")}
+    return {b.label: b.proto.url for b in elements(at, "download_button")}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -119,9 +119,10 @@ def browser(chromium: Browser) -> Browser:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
-        item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+        item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Keep each phase's report on the test item (the page fixture screenshots failures)."""
-    rep: pytest.TestReport = yield  # type: ignore[misc]
+    rep = yield
     setattr(item, f"rep_{rep.when}", rep)
     return rep
 

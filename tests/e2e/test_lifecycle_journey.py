@@ -36,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
 from core.errors import NotAllowed
 from core.usecases.approval import DispositionInput
@@ -65,8 +65,8 @@ ARTIFACTS = (
     Path(os.environ.get("KESU_E2E_ARTIFACTS") or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts")
     / "lifecycle"
 )
-DESKTOP = {"width": 1400, "height": 1000}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1400, "height": 1000}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 expect.set_options(timeout=20_000)
 
@@ -117,7 +117,7 @@ class Users:
     pages: dict[str, Page] = field(default_factory=dict)
 
     def __call__(
-        self, username: str, tag: str = "", viewport: dict[str, int] | None = None
+        self, username: str, tag: str = "", viewport: ViewportSize | None = None
     ) -> Page:
         key = f"{username}{tag}"
         if key not in self.pages:
@@ -284,11 +284,17 @@ def _new_case(srv: Server, text: str, severity: Severity = Severity.C) -> Compla
     )
 
 
+def _id(c: Complaint) -> int:
+    """A stored case's id (Complaint.id is None only before the case is saved)."""
+    assert c.id is not None
+    return c.id
+
+
 def _investigating_case(srv: Server) -> Complaint:
     app = srv.app
     c = _new_case(srv, "端到端：越权测试")
-    c = uc.investigation.dispatch(app, srv.user("sales"), c.id, c.version)
-    return uc.investigation.acknowledge(app, srv.user("qa"), c.id, c.version)
+    c = uc.investigation.dispatch(app, srv.user("sales"), _id(c), c.version)
+    return uc.investigation.acknowledge(app, srv.user("qa"), _id(c), c.version)
 
 
 def _pending_approval_case(srv: Server, amount: str) -> Complaint:
@@ -298,12 +304,12 @@ def _pending_approval_case(srv: Server, amount: str) -> Complaint:
     mfg = next(d.id for d in uc.reference.departments(app) if d.code == "MFG")
     c = _investigating_case(srv)
     c = uc.investigation.classify(
-        app, qa, c.id, c.version, Validity.VALID, Category.QUALITY, Severity.C, mfg
+        app, qa, _id(c), c.version, Validity.VALID, Category.QUALITY, Severity.C, mfg
     )
     c = uc.investigation.save_analysis(
         app,
         prod,
-        c.id,
+        _id(c),
         c.version,
         prod_lot="L-CONC",
         six_m=SixM.METHOD,
@@ -312,17 +318,17 @@ def _pending_approval_case(srv: Server, amount: str) -> Complaint:
     c = uc.investigation.add_capa(
         app,
         prod,
-        c.id,
+        _id(c),
         CapaType.CORRECTIVE,
         "修订作业指导书",
         prod.id,
         datetime.now().date() + timedelta(days=30),
     )
-    c = uc.investigation.submit_analysis(app, prod, c.id, c.version)
-    c = uc.investigation.approve_capa(app, qa, c.id, c.version)
+    c = uc.investigation.submit_analysis(app, prod, _id(c), c.version)
+    c = uc.investigation.approve_capa(app, qa, _id(c), c.version)
     pay = DispositionInput(DispositionType.COMPENSATION, None, Decimal(amount))
-    c = uc.approval.set_dispositions(app, sales, c.id, c.version, [pay])
-    return uc.approval.propose(app, sales, c.id, c.version, "客户同意赔款方案。")
+    c = uc.approval.set_dispositions(app, sales, _id(c), c.version, [pay])
+    return uc.approval.propose(app, sales, _id(c), c.version, "客户同意赔款方案。")
 
 
 # ---------------------------------------------------------------- the journey
@@ -635,7 +641,7 @@ def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
         expect(sales.get_by_role("button", name="签收")).to_have_count(0)
         expect(sales.get_by_role("button", name="核准")).to_have_count(0)
 
-    _case(sales, c.id, c.number)
+    _case(sales, _id(c), c.number)
     _state_is(sales, "调查中")
     expect(sales.get_by_text("可执行的操作", exact=True)).to_be_visible()
     # (the timeline tab does mention 签收: the acknowledgement is an event of this case)
@@ -647,14 +653,14 @@ def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
     expect(sales.get_by_role("button", name=qa_actions)).to_have_count(0)
     # the same page does offer them to QA (so the absence above means something)
     qa = users("qa")
-    _case(qa, c.id, c.number)
+    _case(qa, _id(c), c.number)
     expect(qa.get_by_role("link", name="➡ 判定有效并指定责任部门")).to_be_visible()
     # and the service refuses sales whatever the page
     with pytest.raises(NotAllowed):
         uc.investigation.classify(
             server.app,
             server.user("sales"),
-            c.id,
+            _id(c),
             c.version,
             Validity.VALID,
             Category.QUALITY,
@@ -662,7 +668,7 @@ def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
             next(d.id for d in uc.reference.departments(server.app) if d.code == "MFG"),
         )
     assert (
-        uc.complaints.case_file(server.app, server.user("qa"), c.id).complaint.state
+        uc.complaints.case_file(server.app, server.user("qa"), _id(c)).complaint.state
         == State.INVESTIGATING
     )
 
@@ -673,7 +679,7 @@ def test_two_managers_approving_the_same_step_at_once(users: Users, server: Serv
     first, second = users("manager", "#1"), users("manager", "#2")
     for page in (first, second):
         _open(page, "/approve", "核决")
-        expect(_approve_button(page, c.id)).to_be_visible()
+        expect(_approve_button(page, _id(c))).to_be_visible()
         idle(page)
     # both browsers click at the same moment: timers set for one instant of the shared clock
     # (a Playwright click after another would usually reach the server after the first run)
@@ -706,16 +712,16 @@ def test_two_managers_approving_the_same_step_at_once(users: Users, server: Serv
         page.wait_for_timeout(500)
         idle(page)
     told = loser.get_by_test_id("stAlertContentError").filter(has_text=stale).count() > 0
-    gone = _approve_button(loser, c.id).count() == 0
+    gone = _approve_button(loser, _id(c)).count() == 0
     assert told or gone, "the other browser still offers the approved step without a word"
     assert gone, "an approved step is never offered again"
     expect(loser.get_by_test_id("stAlertContentSuccess").filter(has_text=approved)).to_have_count(0)
 
     app = server.app
     manager = server.user("manager")
-    actions = _timeline_actions(app, manager, c.id)
+    actions = _timeline_actions(app, manager, _id(c))
     assert actions.count("approve_step") == 1, actions
-    case = uc.complaints.case_file(app, manager, c.id)
+    case = uc.complaints.case_file(app, manager, _id(c))
     steps = case.current(case.steps)
     assert [s.status for s in steps] == [StepStatus.APPROVED], steps
     assert steps[0].decided_by_id == manager.id

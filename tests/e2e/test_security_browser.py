@@ -434,6 +434,12 @@ def _cookie(context: BrowserContext) -> dict[str, object] | None:
     return next((dict(c) for c in context.cookies() if c["name"] == "kesu_auth"), None)
 
 
+def _put_back(context: BrowserContext, cookie: dict[str, object]) -> None:
+    """A copy of a cookie (name, value, domain, path) into another browser context."""
+    context.add_cookies([{"name": str(cookie["name"]), "value": str(cookie["value"]),
+                          "domain": str(cookie["domain"]), "path": str(cookie["path"])}])
+
+
 def test_an_old_cookie_replayed_after_logout_is_refused(
     open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded
 ) -> None:
@@ -450,7 +456,7 @@ def test_an_old_cookie_replayed_after_logout_is_refused(
     # a copy of the old cookie, put back (or used from another browser)
     thief = browser.new_context(base_url=seeded.url, locale="zh-CN")
     try:
-        thief.add_cookies([{k: old[k] for k in ("name", "value", "domain", "path")}])  # type: ignore[misc]
+        _put_back(thief, old)
         p = thief.new_page()
         p.goto("/?lang=zh")
         settle(p, 1500)
@@ -488,7 +494,7 @@ def test_a_cookie_is_refused_after_password_change_or_deactivation(
         )
     thief = browser.new_context(base_url=seeded.url, locale="zh-CN")
     try:
-        thief.add_cookies([{k: cookie[k] for k in ("name", "value", "domain", "path")}])  # type: ignore[misc]
+        _put_back(thief, cookie)
         p = thief.new_page()
         p.goto("/?lang=zh")
         settle(p, 1500)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def world(app: Context) -> World:
 def draft(world: World) -> Callable[..., ComplaintDraft]:
     """A valid quality-complaint draft for world's customer; keywords override fields."""
 
-    def make(**kw: object) -> ComplaintDraft:
+    def make(**kw: Any) -> ComplaintDraft:
         base = ComplaintDraft(
             customer_id=world.customer.id,
             kind=Kind.COMPLAINT,

@@ -94,7 +94,8 @@ def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
         app, world.sales, draft(lot="shared"), [Upload("s.png", _png("before 0"))]
     )
 
-    writer, stop, registered = make_app(), threading.Event(), []
+    writer, stop = make_app(), threading.Event()
+    registered: list[str] = []
     running, errors = threading.Event(), []
 
     def keep_registering() -> None:

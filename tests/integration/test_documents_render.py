@@ -12,7 +12,8 @@ from collections.abc import Callable
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from pypdf.generic import NameObject, StreamObject
+from pypdf import PageObject
+from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
 from core.documents import CaseDocuments
 from core.model import ContainmentType, Lang, Severity
@@ -41,12 +42,21 @@ def _pages(pdf: bytes) -> list[str]:
     so, in the reader's copy only."""
     reader = PdfReader(io.BytesIO(pdf))
     for page in reader.pages:
-        for ref in page["/Resources"]["/Font"].values():
+        for ref in _fonts(page).values():
             font = ref.get_object()
             if font.get("/Subtype") == "/Type0" and isinstance(
                     font["/Encoding"].get_object(), StreamObject):
                 font[NameObject("/Encoding")] = NameObject("/Identity-H")
     return [re.sub(r"\s+", "", page.extract_text() or "") for page in reader.pages]
+
+
+def _fonts(page: PageObject) -> DictionaryObject:
+    """A page's font dictionary (pypdf types a dictionary's values as any PdfObject)."""
+    resources = page["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    fonts = resources["/Font"].get_object()
+    assert isinstance(fonts, DictionaryObject)
+    return fonts
 
 
 def _flat(text: str) -> str:
@@ -106,7 +116,7 @@ def test_the_pdfs_carry_the_cases_chinese_text_number_and_page_header(
 
 def test_the_pdf_embeds_the_bundled_cjk_font(app: Context, world: World, case: int) -> None:
     reader = PdfReader(io.BytesIO(to_pdf(_docs(app, world, case).form)))
-    fonts = reader.pages[0]["/Resources"]["/Font"]
+    fonts = _fonts(reader.pages[0])
     names = {str(f.get_object()["/BaseFont"]) for f in fonts.values()}
     assert any("notosanscjksc" in n.lower() for n in names), names
     (font,) = [f.get_object() for f in fonts.values()]
@@ -186,9 +196,12 @@ def test_the_xlsx_holds_the_expected_values(
     assert DESCRIPTION in flat and ROOT_CAUSE in flat
     assert "'=SUM(A1:A9) **不是公式**" in flat  # text, never a formula
     assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
-    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-    assert "&P" in ws.oddHeader.right.text and "&N" in ws.oddHeader.right.text
-    assert docs.form.number in ws.oddHeader.left.text
+    setup, header = ws.sheet_properties.pageSetUpPr, ws.oddHeader
+    assert setup is not None and header is not None
+    assert setup.fitToPage is True
+    right, left = header.right.text or "", header.left.text or ""
+    assert "&P" in right and "&N" in right
+    assert docs.form.number in left
     description_row = next(r for r, row in enumerate(rows, 1) if DESCRIPTION in row)
     assert ws.cell(description_row, 1).alignment.wrap_text is True
 

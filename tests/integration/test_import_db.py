@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import text
 
 from core.errors import InvalidInput
@@ -35,6 +36,7 @@ HEADERS = ["投诉编号", "投诉日期", "客户名称", "产品", "不良数�
 def xlsx(rows: Sequence[Sequence[Any]], headers: Sequence[str] = HEADERS) -> bytes:
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on its one worksheet
     ws.append(list(headers))
     for r in rows:
         ws.append(list(r))
@@ -254,7 +256,9 @@ def test_a_file_with_a_huge_cell_is_refused_in_bounded_memory(tmp_path: Path) ->
 
 def _minimal_xlsx() -> bytes:
     wb = Workbook()
-    wb.active.append(["问题描述"])
+    ws = wb.active
+    assert isinstance(ws, Worksheet)
+    ws.append(["问题描述"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -308,6 +312,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
 def test_blank_rows_are_left_out_and_rows_keep_their_excel_numbers() -> None:
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on its one worksheet
     ws["B3"], ws["C3"] = "日期", "问题描述"
     ws["B4"], ws["C4"] = datetime(2026, 3, 2), "a"
     ws["C7"] = "b"

@@ -19,8 +19,8 @@ CAL = WorkCalendar(tz=TZ, holidays=frozenset(HOLIDAYS), makeup_days=frozenset(MA
                    known_years=frozenset({2025, 2026}))
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 def test_b_complaint_dispatched_before_national_day_is_due_on_the_makeup_saturday() -> None:

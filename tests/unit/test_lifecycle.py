@@ -1918,14 +1918,12 @@ def test_a_few_changes_reread_those_cases_and_many_make_the_list_afresh(
 ) -> None:
     read: list[set[int] | None] = []
     original = uc.worklists._task_items
-    monkeypatch.setattr(
-        uc.worklists,
-        "_task_items",
-        lambda ctx, uow, me, ids: (
-            read.append(None if ids is None else set(ids)),
-            original(ctx, uow, me, ids),
-        )[1],
-    )
+
+    def counting(ctx: Context, uow: Any, me: User, ids: set[int] | None) -> Any:
+        read.append(None if ids is None else set(ids))
+        return original(ctx, uow, me, ids)
+
+    monkeypatch.setattr(uc.worklists, "_task_items", counting)
     monkeypatch.setattr(uc.worklists, "TASKS_INCREMENTAL_MAX", 2)
     before = uc.worklists.task_list(w.kesu, w.sales)
     two = [log(w, lot=f"M{i}") for i in range(2)]

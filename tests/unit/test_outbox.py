@@ -261,7 +261,8 @@ def test_the_password_is_kept_cleared_and_never_shown(
         kesu, admin, view.config
     )  # saved again from the form: password untouched
     with db() as uow:
-        assert uow.settings.get("channels")["smtp_password"] == "s3cret"
+        saved = uow.settings.get("channels")
+        assert saved is not None and saved["smtp_password"] == "s3cret"
     uc.channels.set_channels(kesu, admin, view.config, password="")
     assert not uc.channels.channel_config(kesu, admin).has_password
 
