@@ -165,12 +165,8 @@ class _Bars:
         if step != self.step:
             self.close()
             self.step = step
-            self.bar = tqdm(
-                total=total,
-                desc=step,
-                unit="B" if step == "verify" else "file",
-                unit_scale=step == "verify",
-            )
+            self.bar = tqdm(total=total, desc=step, unit="B" if step == "verify" else "file",
+                            unit_scale=step == "verify")
         if self.bar is not None:
             self.bar.total = total
             self.bar.update(done - self.bar.n)
@@ -200,10 +196,8 @@ def cmd_backup(args: argparse.Namespace) -> None:
         f"events, {report.attachments} attachments, schema {report.revision}"
     )
     for sha in report.missing_blobs:
-        print(
-            f"WARNING: attachment {sha} is referenced but missing or damaged in the store",
-            file=sys.stderr,
-        )
+        print(f"WARNING: attachment {sha} is referenced but missing or damaged in the store",
+              file=sys.stderr)
     print(f"written to {out / f.name}")
 
 
@@ -217,12 +211,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
     data = Path(args.data_dir or os.environ.get("KESU_DATA_DIR") or Path(__file__).parent / "data")
     bars = _Bars()
     try:
-        report = restore(
-            Path(args.archive),
-            data.resolve(),
-            os.environ.get("DATABASE_URL", "").strip() or None,
-            progress=bars,
-        )
+        report = restore(Path(args.archive), data.resolve(),
+                         os.environ.get("DATABASE_URL", "").strip() or None, progress=bars)
     except BackupError as err:
         raise SystemExit(f"restore refused: {err}") from None
     finally:
@@ -252,9 +242,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="manage.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = argparse.ArgumentParser(prog="manage.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate").set_defaults(fn=cmd_migrate)
     d = sub.add_parser("demo")
@@ -262,9 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(fn=cmd_demo)
     c = sub.add_parser("create-user")
     c.add_argument("username")
-    c.add_argument(
-        "--roles", required=True, help="comma list of " + ",".join(r.value for r in Role)
-    )
+    c.add_argument("--roles", required=True,
+                   help="comma list of " + ",".join(r.value for r in Role))
     c.add_argument("--name", default="")
     c.add_argument("--level", type=int, default=0)
     c.add_argument("--title", default="none", choices=[t.value for t in Title])

@@ -66,9 +66,8 @@ class SmtpSender:
         try:
             smtp: _SMTP | _SMTPSSL
             if config.smtp_security == "ssl":
-                smtp = _SMTPSSL(
-                    config.smtp_host, config.smtp_port, timeout=self.timeout, context=context
-                )
+                smtp = _SMTPSSL(config.smtp_host, config.smtp_port, timeout=self.timeout,
+                                context=context)
             else:
                 smtp = _SMTP(config.smtp_host, config.smtp_port, timeout=self.timeout)
             with smtp as s:
@@ -171,13 +170,8 @@ class Delivered:
     skipped: int = 0  # taken by another sender first
 
 
-def deliver_due(
-    uow_factory: UowFactory,
-    now: datetime,
-    sender: Sender,
-    limit: int = 50,
-    keep_going: Callable[[], bool] = lambda: True,
-) -> Delivered:
+def deliver_due(uow_factory: UowFactory, now: datetime, sender: Sender, limit: int = 50,
+                keep_going: Callable[[], bool] = lambda: True) -> Delivered:
     """Send the pending messages whose time has come, each at most once.
 
     Each message is first claimed in its own short transaction (a conditional UPDATE on its
@@ -218,12 +212,7 @@ def deliver_due(
                     done.failed += 1
                 else:
                     done.retrying += 1
-                log.warning(
-                    "outbox %s (%s) attempt %d failed: %s",
-                    item.id,
-                    item.message.channel,
-                    item.attempts + 1,
-                    error,
-                )
+                log.warning("outbox %s (%s) attempt %d failed: %s", item.id, item.message.channel,
+                            item.attempts + 1, error)
             uow.commit()
     return done

@@ -38,16 +38,8 @@ class Tick:
 
 
 class Scheduler:
-    def __init__(
-        self,
-        app: Context,
-        *,
-        sender: Sender | None = None,
-        interval: float = 15.0,
-        lease_for: float = 60.0,
-        escalate_every: float = 60.0,
-        batch: int = 50,
-    ) -> None:
+    def __init__(self, app: Context, *, sender: Sender | None = None, interval: float = 15.0,
+                 lease_for: float = 60.0, escalate_every: float = 60.0, batch: int = 50) -> None:
         self.app = app
         self.sender = sender or app.sender or ChannelSender()
         self.interval, self.batch = interval, batch
@@ -84,9 +76,8 @@ class Scheduler:
         if self.last_escalation is None or now - self.last_escalation >= self.escalate_every:
             escalated = uc.channels.escalate_overdue(self.app)
             self.last_escalation = now
-        delivered = deliver_due(
-            self.app.uow, self.app.clock(), self.sender, self.batch, keep_going=self.acquire
-        )
+        delivered = deliver_due(self.app.uow, self.app.clock(), self.sender, self.batch,
+                                keep_going=self.acquire)
         return Tick(True, escalated, delivered)
 
     def run(self, once: bool = False) -> None:

@@ -99,9 +99,8 @@ class Actor:
         elif roll < 0.70:
             self.timed("read_my_tasks", lambda: uc.worklists.tasks(self.app, u))
         elif roll < 0.85 or self.stats is None:
-            self.timed(
-                "read_approvals", lambda: uc.worklists.pending_approvals(self.app, self.users["gm"])
-            )
+            self.timed("read_approvals",
+                       lambda: uc.worklists.pending_approvals(self.app, self.users["gm"]))
         else:
             stats = self.stats
             self.timed("read_stats", lambda: stats(u))
@@ -111,25 +110,17 @@ class Actor:
         draft = self.draft()
         t0 = time.perf_counter()
         c = uc.complaints.register_complaint(self.app, who, draft)
-        self.journal.write(
-            True, k="ack", op="registered", case=c.id, v=c.version, num=c.number, ms=_ms(t0)
-        )
+        self.journal.write(True, k="ack", op="registered", case=c.id, v=c.version, num=c.number,
+                           ms=_ms(t0))
 
     def draft(self) -> ComplaintDraft:
         r = self.rng
-        base = ComplaintDraft(
-            customer_id=r.choice(self.customers),
-            kind=Kind.COMPLAINT,
-            channel=r.choice([Channel.PHONE, Channel.EMAIL, Channel.VISIT]),
-            description=f"负载测试：客户反映外观不良 {r.randint(1, 10**6)}",
-        )
+        base = ComplaintDraft(customer_id=r.choice(self.customers), kind=Kind.COMPLAINT,
+                              channel=r.choice([Channel.PHONE, Channel.EMAIL, Channel.VISIT]),
+                              description=f"负载测试：客户反映外观不良 {r.randint(1, 10**6)}")
         if r.random() < 0.08:
-            return dataclasses.replace(
-                base,
-                kind=Kind.SUGGESTION,
-                category=Category.NON_QUALITY,
-                severity_proposed=Severity.D,
-            )
+            return dataclasses.replace(base, kind=Kind.SUGGESTION, category=Category.NON_QUALITY,
+                                       severity_proposed=Severity.D)
         sev = r.choices([Severity.A, Severity.B, Severity.C], [1, 5, 14])[0]
         request = r.choice([Request.COMPENSATION, Request.REWORK, Request.REPLACEMENT])
         return dataclasses.replace(
@@ -192,28 +183,26 @@ class Actor:
             return "hold", lambda v: uc.closure.hold(a, u["qa"], cid, v, "等待客户寄回样品")
         if r.random() < 0.03:
             d = _draft_of(c, lot=f"{c.lot[:20]}-{r.randint(100, 999)}")
-            return "edited", lambda v: uc.complaints.update_complaint(
-                a, u["qa"], cid, v, d, "更正批号"
-            )
+            return "edited", lambda v: uc.complaints.update_complaint(a, u["qa"], cid, v, d,
+                                                                      "更正批号")
         s = c.state
         if s == State.REGISTERED:
             if c.kind != Kind.COMPLAINT:
                 return "route_short", lambda v: uc.investigation.route_short(a, u["sales"], cid, v)
             if c.severity_proposed is None:  # logged in a hurry (the browser): sales adds it
                 d = _draft_of(c, severity_proposed=Severity.C)
-                return "edited", lambda v: uc.complaints.update_complaint(
-                    a, u["sales"], cid, v, d, "补充等级"
-                )
+                return "edited", lambda v: uc.complaints.update_complaint(a, u["sales"], cid, v, d,
+                                                                          "补充等级")
             if c.severity_proposed == Severity.A and c.dispatch_approved_by_id is None:
-                return "approve_dispatch", lambda v: uc.investigation.approve_dispatch(
-                    a, u["gm"], cid, v, "同意"
-                )
+                return "approve_dispatch", lambda v: uc.investigation.approve_dispatch(a, u["gm"],
+                                                                                       cid, v,
+                                                                                       "同意")
             return "dispatch", lambda v: uc.investigation.dispatch(a, u["sales"], cid, v)
         if s == State.DISPATCHED:
             if r.random() < 0.05:
-                return "return_to_sales", lambda v: uc.investigation.return_to_sales(
-                    a, u["qa"], cid, v, "缺照片"
-                )
+                return "return_to_sales", lambda v: uc.investigation.return_to_sales(a, u["qa"],
+                                                                                     cid, v,
+                                                                                     "缺照片")
             return "acknowledge", lambda v: uc.investigation.acknowledge(a, u["qa"], cid, v)
         if s == State.INVESTIGATING:
             # containment first: the recurrence rule may raise the final severity to A,
@@ -227,9 +216,9 @@ class Actor:
                     a, u["qa"], cid, v, Validity.INVALID, reason="客户使用不当"
                 )
             sev = c.severity_proposed or Severity.C
-            return "classify_valid", lambda v: uc.investigation.classify(
-                a, u["qa"], cid, v, Validity.VALID, c.category, sev, self.mfg
-            )
+            return "classify_valid", lambda v: uc.investigation.classify(a, u["qa"], cid, v,
+                                                                         Validity.VALID, c.category,
+                                                                         sev, self.mfg)
         if s == State.ROOT_CAUSE:
             if not c.root_cause:
                 return "analysis_saved", lambda v: uc.investigation.save_analysis(
@@ -245,23 +234,16 @@ class Actor:
                     root_cause="定位销磨损",
                 )
             if not case.capa:
-                return "capa_added", lambda v: uc.investigation.add_capa(
-                    a,
-                    u["prod"],
-                    cid,
-                    CapaType.CORRECTIVE,
-                    "更换定位销",
-                    u["prod"].id,
-                    today + timedelta(days=7),
-                )
-            return "submit_analysis", lambda v: uc.investigation.submit_analysis(
-                a, u["prod"], cid, v
-            )
+                return "capa_added", lambda v: uc.investigation.add_capa(a, u["prod"], cid,
+                                                                         CapaType.CORRECTIVE,
+                                                                         "更换定位销", u["prod"].id,
+                                                                         today + timedelta(days=7))
+            return "submit_analysis", lambda v: uc.investigation.submit_analysis(a, u["prod"], cid,
+                                                                                 v)
         if s == State.CAPA_REVIEW:
             if r.random() < 0.15:
-                return "send_back", lambda v: uc.investigation.send_back(
-                    a, u["qa"], cid, v, "请补充根本原因"
-                )
+                return "send_back", lambda v: uc.investigation.send_back(a, u["qa"], cid, v,
+                                                                         "请补充根本原因")
             return "approve_capa", lambda v: uc.investigation.approve_capa(a, u["qa"], cid, v)
         if s == State.DISPOSITION:
             if not case.current(case.dispositions):
@@ -272,9 +254,9 @@ class Actor:
                     else DispositionInput(DispositionType.EXPLANATION, None, "0")
                 ]
                 costs = [CostInput(CostCategory.COMPENSATION, amount, None)] if amount else []
-                return "dispositions_set", lambda v: uc.approval.set_dispositions(
-                    a, u["sales"], cid, v, items, costs
-                )
+                return "dispositions_set", lambda v: uc.approval.set_dispositions(a, u["sales"],
+                                                                                  cid, v, items,
+                                                                                  costs)
             return "propose", lambda v: uc.approval.propose(a, u["sales"], cid, v, "客户同意")
         if s == State.PENDING_APPROVAL:
             pending = [x for x in case.current(case.steps) if x.status == StepStatus.PENDING]
@@ -283,20 +265,20 @@ class Actor:
             step = min(pending, key=lambda x: x.seq)
             signer = next(x for x in u.values() if x.title == step.title)
             if r.random() < 0.08:
-                return "reject_step", lambda v: uc.approval.reject_step(
-                    a, signer, cid, v, "金额偏高"
-                )
+                return "reject_step", lambda v: uc.approval.reject_step(a, signer, cid, v,
+                                                                        "金额偏高")
             return "approve_step", lambda v: uc.approval.approve_step(a, signer, cid, v, "同意")
         if s == State.REPLYING:
-            return "reply", lambda v: uc.closure.reply(
-                a, u["sales"], cid, v, today, ReplyMethod.EMAIL, "经调查已整改，附 8D 报告。"
-            )
+            return "reply", lambda v: uc.closure.reply(a, u["sales"], cid, v, today,
+                                                       ReplyMethod.EMAIL,
+                                                       "经调查已整改，附 8D 报告。")
         if s == State.IMPLEMENTING:
             for x in case.capa:
                 if x.status != "done":
-                    return "capa_done", lambda v, i=x.id: uc.investigation.complete_capa(
-                        a, u["prod"], i or 0, "已完成"
-                    )
+                    return "capa_done", lambda v, i=x.id: uc.investigation.complete_capa(a,
+                                                                                         u["prod"],
+                                                                                         i or 0,
+                                                                                         "已完成")
             for d in case.current(case.dispositions):
                 if not d.done:
                     who = u["finance"] if d.type == DispositionType.COMPENSATION else u["prod"]
@@ -309,21 +291,13 @@ class Actor:
             return "complete", lambda v: uc.closure.complete(a, u["prod"], cid, v)
         if s == State.VERIFYING:
             ok = r.random() >= 0.08
-            return "verify", lambda v: uc.closure.verify(
-                a, u["qa"], cid, v, ok, "" if ok else "再次发生"
-            )
+            return "verify", lambda v: uc.closure.verify(a, u["qa"], cid, v, ok,
+                                                         "" if ok else "再次发生")
         if s == State.FOLLOW_UP:
-            return "follow_up", lambda v: uc.closure.follow_up(
-                a,
-                u["sales"],
-                cid,
-                v,
-                day=today,
-                contact="客户品质部",
-                score=5,
-                satisfaction=Satisfaction.SATISFIED,
-                lessons="点检纳入易损件",
-            )
+            return "follow_up", lambda v: uc.closure.follow_up(a, u["sales"], cid, v, day=today,
+                                                               contact="客户品质部", score=5,
+                                                               satisfaction=Satisfaction.SATISFIED,
+                                                               lessons="点检纳入易损件")
         return None
 
 
@@ -353,9 +327,8 @@ def stats_reader(app: Context) -> Callable[[User], Any] | None:
     return read
 
 
-def run(
-    index: int, url: str, journal: str, deadline: float, seed: int, with_stats: bool = True
-) -> None:
+def run(index: int, url: str, journal: str, deadline: float, seed: int,
+        with_stats: bool = True) -> None:
     """The worker process's body (multiprocessing target): act until `deadline` (epoch s)."""
     from adapters.wiring import build_app
 
@@ -366,29 +339,18 @@ def run(
         raise SystemExit(f"demo users missing: {missing} (load the demo first)")
     j = Journal(Path(journal))
     mfg = next(d.id for d in uc.reference.departments(app) if d.code == "MFG")
-    actor = Actor(
-        app,
-        {k: v for k, v in users.items() if v is not None},
-        random.Random(seed),
-        j,
-        [x.id for x in uc.reference.customers(app)],
-        [x.code for x in uc.reference.products(app)],
-        [x.id for x in uc.reference.defect_types(app)],
-        mfg,
-        stats_reader(app) if with_stats else None,
-    )
+    actor = Actor(app, {k: v for k, v in users.items() if v is not None}, random.Random(seed), j,
+                  [x.id for x in uc.reference.customers(app)],
+                  [x.code for x in uc.reference.products(app)],
+                  [x.id for x in uc.reference.defect_types(app)], mfg,
+                  stats_reader(app) if with_stats else None)
     assert all(x.has(Role.ADMIN) or x.roles for x in actor.users.values())
     try:
         while time.time() < deadline:
             try:
                 actor.step()
             except Exception as e:  # noqa: BLE001 - every unexpected error is a finding
-                j.write(
-                    True,
-                    k="error",
-                    op=type(e).__name__,
-                    err=repr(e)[:500],
-                    tb=traceback.format_exc()[-3000:],
-                )
+                j.write(True, k="error", op=type(e).__name__, err=repr(e)[:500],
+                        tb=traceback.format_exc()[-3000:])
     finally:
         j.close()

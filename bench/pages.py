@@ -320,9 +320,8 @@ def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
         times = []
         for card in cards:
             t = time.perf_counter()
-            uc.approval.approve_step(
-                app, users[approver], card.complaint.id or 0, card.complaint.version, "同意"
-            )
+            uc.approval.approve_step(app, users[approver], card.complaint.id or 0,
+                                     card.complaint.version, "同意")
             times.append(time.perf_counter() - t)
         out.append(Result(f"service: approve step ({approver})", times, BUDGET_MS["write"]))
         dispatched = [
@@ -367,9 +366,8 @@ def table(results: list[Result], empty: Result, db: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--runs", type=int, default=15, help="timed reruns per page")

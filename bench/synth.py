@@ -278,9 +278,8 @@ _COMPLAINT_DEFAULTS: dict[str, Any] = {
 class _Case:
     """One case's story: its row, events and records, told step by step in time order."""
 
-    def __init__(
-        self, g: _Generator, cid: int, number: str, received: datetime, scale: float
-    ) -> None:
+    def __init__(self, g: _Generator, cid: int, number: str, received: datetime,
+                 scale: float) -> None:
         self.g, self.cid, self.scale = g, cid, scale
         self.row: dict[str, Any] = {
             **_COMPLAINT_DEFAULTS,
@@ -301,21 +300,14 @@ class _Case:
         self.t = min(self.t + timedelta(hours=self.g.rng.uniform(lo, hi) * self.scale), self.limit)
         return self.t
 
-    def event(
-        self,
-        user: int,
-        action: str,
-        changes: dict[str, Any] | None = None,
-        comment: str = "",
-        at: datetime | None = None,
-    ) -> None:
+    def event(self, user: int, action: str, changes: dict[str, Any] | None = None,
+              comment: str = "", at: datetime | None = None) -> None:
         self.events.append(
             Event(None, self.cid, at or self.t, user, action, changes or {}, comment)
         )
 
-    def move(
-        self, gap: str, user: str, action: str, to: State | None, comment: str = "", **changes: Any
-    ) -> datetime:
+    def move(self, gap: str, user: str, action: str, to: State | None, comment: str = "",
+             **changes: Any) -> datetime:
         """One transition: the time passes, the state changes, one event is written."""
         at = self.tick(gap)
         ch: dict[str, Any] = {k: [None, None if v is None else str(v)] for k, v in changes.items()}
@@ -346,9 +338,8 @@ class _Case:
 
 
 class _Generator:
-    def __init__(
-        self, app: Context, refs: _Refs, cal: WorkCalendar, rng: random.Random, now: datetime
-    ) -> None:
+    def __init__(self, app: Context, refs: _Refs, cal: WorkCalendar, rng: random.Random,
+                 now: datetime) -> None:
         self.app, self.refs, self.cal, self.rng, self.now = app, refs, cal, rng, now
         self.tz = uc.context.settings(app).tz
         self.limits = sla.limits_in_force([], now)
@@ -470,30 +461,18 @@ class _Generator:
             ),
         )
         if roll < 0.07:
-            row.update(
-                kind="suggestion",
-                category="non_quality",
-                severity_proposed="D",
-                channel=rng.choice(["suggestion_box", "email"]),
-                description=rng.choice(demo.SUGGESTIONS),
-            )
+            row.update(kind="suggestion", category="non_quality", severity_proposed="D",
+                       channel=rng.choice(["suggestion_box", "email"]),
+                       description=rng.choice(demo.SUGGESTIONS))
             return
         if roll < 0.12:
-            row.update(
-                kind="inquiry",
-                category="non_quality",
-                request="explanation",
-                description=rng.choice(demo.INQUIRIES),
-            )
+            row.update(kind="inquiry", category="non_quality", request="explanation",
+                       description=rng.choice(demo.INQUIRIES))
             return
         if roll < 0.20:
-            row.update(
-                category="non_quality",
-                severity_proposed="C",
-                request="explanation",
-                order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
-                description=rng.choice(demo.NON_QUALITY),
-            )
+            row.update(category="non_quality", severity_proposed="C", request="explanation",
+                       order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
+                       description=rng.choice(demo.NON_QUALITY))
             return
         code, pname = rng.choice(refs.products)
         d_id, d_code, d_zh, d_en = rng.choice(refs.defects)
@@ -523,24 +502,14 @@ class _Generator:
             if rng.random() < 0.4:
                 desc += f"（{rng.choice(EXTRA_WORDS)}）"
         sample = rng.random() < 0.5
-        row.update(
-            description=desc,
-            product_code=code,
-            product_name=pname,
-            order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
-            lot=f"L{at:%y%m%d}-{rng.randint(1, 9):02d}",
-            delivered_qty=delivered,
-            delivery_date=(at - timedelta(days=rng.randint(3, 40))).date(),
-            defective_qty=bad,
-            defect_type_id=d_id,
-            where_found=where.value,
-            request=request,
-            claimed_amount=amount,
-            severity_proposed=sev,
-            customer_ref=f"QN-{rng.randint(10000, 99999)}" if rng.random() < 0.4 else "",
-            sample_received=sample,
-            sample_date=at.date() if sample else None,
-        )
+        row.update(description=desc, product_code=code, product_name=pname,
+                   order_no=f"SO{at:%y%m}{rng.randint(100, 9999)}",
+                   lot=f"L{at:%y%m%d}-{rng.randint(1, 9):02d}", delivered_qty=delivered,
+                   delivery_date=(at - timedelta(days=rng.randint(3, 40))).date(),
+                   defective_qty=bad, defect_type_id=d_id, where_found=where.value, request=request,
+                   claimed_amount=amount, severity_proposed=sev,
+                   customer_ref=f"QN-{rng.randint(10000, 99999)}" if rng.random() < 0.4 else "",
+                   sample_received=sample, sample_date=at.date() if sample else None)
 
     def _attachments(self, k: _Case, at: datetime) -> None:
         """About two per case: photos, sometimes a PDF (rows only; shared tiny blobs)."""
@@ -579,32 +548,19 @@ class _Generator:
         if target == State.REPLYING:
             return
         at = k.tick("answer")
-        k.row.update(
-            reply_date=at.astimezone(self.tz).date(),
-            reply_method="email",
-            reply_text="感谢您的宝贵意见，我司已评估并将在下一批次采纳。",
-            closed_at=at,
-            state=State.CLOSED.value,
-        )
-        k.event(
-            self.refs.users["sales"],
-            "reply",
-            {"state": ["replying", "closed"], "reply_method": [None, "email"]},
-        )
+        k.row.update(reply_date=at.astimezone(self.tz).date(), reply_method="email",
+                     reply_text="感谢您的宝贵意见，我司已评估并将在下一批次采纳。", closed_at=at,
+                     state=State.CLOSED.value)
+        k.event(self.refs.users["sales"], "reply",
+                {"state": ["replying", "closed"], "reply_method": [None, "email"]})
         step = "answer_inquiry" if k.row["kind"] == "inquiry" else "answer_suggestion"
         k.step_time(step, k.row["received_at"], at)
 
     def _dispatch(self, k: _Case) -> None:
         u = self.refs.users
         if k.row["severity_proposed"] == "A":
-            k.move(
-                "dispatch",
-                "gm",
-                "approve_dispatch",
-                None,
-                "重大客诉，同意发单",
-                dispatch_approved_by_id=u["gm"],
-            )
+            k.move("dispatch", "gm", "approve_dispatch", None, "重大客诉，同意发单",
+                   dispatch_approved_by_id=u["gm"])
             k.row["dispatch_approved_by_id"] = u["gm"]
         at = k.move("dispatch", "sales", "dispatch", State.DISPATCHED)
         k.first_dispatch = k.first_dispatch or at
@@ -633,12 +589,8 @@ class _Generator:
                     "at": at,
                 }
             )
-            k.event(
-                u["qa"],
-                "containment_added",
-                {"containment": [None, f"quarantine {qty}"]},
-                "仓库同批次库存全部隔离待检",
-            )
+            k.event(u["qa"], "containment_added", {"containment": [None, f"quarantine {qty}"]},
+                    "仓库同批次库存全部隔离待检")
             if not k.containment and row["severity_proposed"] == "A" and k.first_dispatch:
                 k.step_time("containment", k.first_dispatch, at)
             k.containment = True
@@ -647,12 +599,10 @@ class _Generator:
         invalid = rng.random() < 0.06
         if invalid:
             why = rng.choice(INVALID_REASONS)
-            at = k.move(
-                "classify", "qa", "classify_invalid", State.DISPOSITION, why, validity="invalid"
-            )
-            row.update(
-                validity="invalid", no_investigation_reason=why, no_investigation_by_id=u["qa"]
-            )
+            at = k.move("classify", "qa", "classify_invalid", State.DISPOSITION, why,
+                        validity="invalid")
+            row.update(validity="invalid", no_investigation_reason=why,
+                       no_investigation_by_id=u["qa"])
             k.step_time("investigation", ack, at)
             self._dispose(k, target, invalid=True)
             return
@@ -662,21 +612,10 @@ class _Generator:
             sev = "B"
             row["severity_proposed"] = "B"
         cat = row["category"]
-        at = k.move(
-            "classify",
-            "qa",
-            "classify_valid",
-            State.ROOT_CAUSE,
-            validity="valid",
-            severity=sev,
-            responsible_department_id=self.refs.departments[dept],
-        )
-        row.update(
-            validity="valid",
-            category=cat,
-            severity=sev,
-            responsible_department_id=self.refs.departments[dept],
-        )
+        at = k.move("classify", "qa", "classify_valid", State.ROOT_CAUSE, validity="valid",
+                    severity=sev, responsible_department_id=self.refs.departments[dept])
+        row.update(validity="valid", category=cat, severity=sev,
+                   responsible_department_id=self.refs.departments[dept])
         k.step_time("investigation", ack, at)
         if stage < STAGE[State.CAPA_REVIEW]:
             if rng.random() < 0.5:
@@ -697,22 +636,14 @@ class _Generator:
         rng, u, row = self.rng, self.refs.users, k.row
         at = k.tick("submit")
         six = rng.choice(list(demo.ROOT_CAUSES))
-        row.update(
-            prod_line=f"{rng.randint(1, 8)}号线",
-            prod_shift=rng.choice(["白班", "夜班"]),
-            prod_machine=f"M-{rng.randint(10, 60)}",
-            prod_operator=rng.choice(OPERATORS),
-            prod_date=(at - timedelta(days=rng.randint(10, 40))).date(),
-            prod_lot=f"P{at:%y%m}{rng.randint(10, 99)}",
-            root_cause_whys="\n".join(WHYS[: rng.randint(3, 5)]),
-            root_cause_6m=six.value,
-            root_cause=demo.ROOT_CAUSES[six],
-        )
-        k.event(
-            u["prod"],
-            "analysis_saved",
-            {"root_cause_6m": [None, six.value], "root_cause": [None, row["root_cause"]]},
-        )
+        row.update(prod_line=f"{rng.randint(1, 8)}号线", prod_shift=rng.choice(["白班", "夜班"]),
+                   prod_machine=f"M-{rng.randint(10, 60)}", prod_operator=rng.choice(OPERATORS),
+                   prod_date=(at - timedelta(days=rng.randint(10, 40))).date(),
+                   prod_lot=f"P{at:%y%m}{rng.randint(10, 99)}",
+                   root_cause_whys="\n".join(WHYS[: rng.randint(3, 5)]), root_cause_6m=six.value,
+                   root_cause=demo.ROOT_CAUSES[six])
+        k.event(u["prod"], "analysis_saved",
+                {"root_cause_6m": [None, six.value], "root_cause": [None, row["root_cause"]]})
         for typ, desc in rng.sample(CAPA_TEXTS, rng.choice([2, 3, 3, 4])):
             owner = rng.choice([u["prod"], u["prod"], u["qa"]])
             k.capa.append(
@@ -832,12 +763,8 @@ class _Generator:
             )
             if done:
                 last = seq == len(titles)
-                k.event(
-                    who,
-                    "approve_step",
-                    {"state": ["pending_approval", "replying"]} if last else {},
-                    "同意",
-                )
+                k.event(who, "approve_step",
+                        {"state": ["pending_approval", "replying"]} if last else {}, "同意")
                 if last:
                     row["state"] = State.REPLYING.value
         if stage < STAGE[State.IMPLEMENTING]:
@@ -846,14 +773,10 @@ class _Generator:
         at = k.tick("reply")
         method = rng.choice(["report_8d", "letter", "email"])
         to = State.FOLLOW_UP if invalid else State.IMPLEMENTING
-        row.update(
-            reply_date=at.astimezone(self.tz).date(),
-            reply_method=method,
-            reply_text=REPLY_TEXT.format(cause=cause),
-        )
-        k.event(
-            u["sales"], "reply", {"state": ["replying", to.value], "reply_method": [None, method]}
-        )
+        row.update(reply_date=at.astimezone(self.tz).date(), reply_method=method,
+                   reply_text=REPLY_TEXT.format(cause=cause))
+        k.event(u["sales"], "reply",
+                {"state": ["replying", to.value], "reply_method": [None, method]})
         row["state"] = to.value
         if k.first_dispatch:
             k.step_time("reply", k.first_dispatch, at)
@@ -865,14 +788,8 @@ class _Generator:
             k.move("complete", "prod", "complete", State.VERIFYING)
             if stage < STAGE[State.FOLLOW_UP]:
                 return
-            k.move(
-                "verify",
-                "qa",
-                "verify",
-                State.FOLLOW_UP,
-                "后续 3 批交货未再发生",
-                verified_effective=True,
-            )
+            k.move("verify", "qa", "verify", State.FOLLOW_UP, "后续 3 批交货未再发生",
+                   verified_effective=True)
             row["verified_effective"] = True
         if stage < STAGE[State.CLOSED]:
             return
@@ -881,22 +798,13 @@ class _Generator:
         sat = "satisfied" if score >= 4 else "partly" if score == 3 else "not_satisfied"
         if sat == "not_satisfied":
             sat, score = "partly", 3  # "not satisfied" would reopen the analysis
-        row.update(
-            followup_date=at.astimezone(self.tz).date(),
-            followup_contact="客户品质部",
-            satisfaction_score=score,
-            satisfaction=sat,
-            closed_at=at,
-            followup_notes="客户确认改善有效",
-            lessons_learned="夹具易损件纳入点检与预防性更换" if rng.random() < 0.5 else "",
-            standard_doc="WI-QC-021" if rng.random() < 0.3 else "",
-            state=State.CLOSED.value,
-        )
-        k.event(
-            u["sales"],
-            "follow_up",
-            {"state": ["follow_up", "closed"], "satisfaction_score": [None, str(score)]},
-        )
+        row.update(followup_date=at.astimezone(self.tz).date(), followup_contact="客户品质部",
+                   satisfaction_score=score, satisfaction=sat, closed_at=at,
+                   followup_notes="客户确认改善有效",
+                   lessons_learned="夹具易损件纳入点检与预防性更换" if rng.random() < 0.5 else "",
+                   standard_doc="WI-QC-021" if rng.random() < 0.3 else "", state=State.CLOSED.value)
+        k.event(u["sales"], "follow_up",
+                {"state": ["follow_up", "closed"], "satisfaction_score": [None, str(score)]})
 
     def _execute(self, k: _Case, partly: bool) -> None:
         """CAPA actions done with evidence; dispositions carried out (paid, reworked...)."""
@@ -906,12 +814,8 @@ class _Generator:
                 continue
             at = k.tick("approve")
             a.update(status="done", evidence="已完成，附点检记录与全检报告", done_at=at)
-            k.event(
-                a["owner_id"],
-                "capa_done",
-                {"capa": [a["description"], "done"]},
-                "已完成，附点检记录与全检报告",
-            )
+            k.event(a["owner_id"], "capa_done", {"capa": [a["description"], "done"]},
+                    "已完成，附点检记录与全检报告")
         for d in k.dispositions:
             if d["type"] == "explanation":
                 d.update(done=True, done_at=k.t)
@@ -920,9 +824,8 @@ class _Generator:
                 continue
             who = u["finance"] if d["type"] == "compensation" else u["prod"]
             at = k.tick("approve")
-            d.update(
-                done=True, done_qty=d["quantity"], done_note="已执行", done_by_id=who, done_at=at
-            )
+            d.update(done=True, done_qty=d["quantity"], done_note="已执行", done_by_id=who,
+                     done_at=at)
             k.event(who, "execution_recorded", {d["type"]: [None, str(d["amount"])]}, "已执行")
 
     def _long_history(self, k: _Case) -> None:
@@ -943,21 +846,11 @@ class _Generator:
                         "at": at,
                     }
                 )
-                k.event(
-                    u["qa"],
-                    "meeting_recorded",
-                    {"meeting": [None, at.date().isoformat()]},
-                    "跟进客户现场挑选与返工进度",
-                    at=at,
-                )
+                k.event(u["qa"], "meeting_recorded", {"meeting": [None, at.date().isoformat()]},
+                        "跟进客户现场挑选与返工进度", at=at)
             else:
-                k.event(
-                    u["sales"],
-                    "edited",
-                    {"lot": [f"L-{i}", f"L-{i + 1}"]},
-                    "客户补充批号信息",
-                    at=at,
-                )
+                k.event(u["sales"], "edited", {"lot": [f"L-{i}", f"L-{i + 1}"]}, "客户补充批号信息",
+                        at=at)
         k.events.sort(key=lambda e: e.at)
 
     def _hold(self, k: _Case) -> None:
@@ -987,11 +880,8 @@ class _Generator:
         elif state == State.CLOSED:
             row["close_wd"] = pipeline.close_days(self.cal, self._domain(row)) or Decimal(0)
         last = k.events[-1]
-        row.update(
-            version=len(k.events),
-            updated_at=max(e.at for e in k.events),
-            updated_by_id=last.user_id,
-        )
+        row.update(version=len(k.events), updated_at=max(e.at for e in k.events),
+                   updated_by_id=last.user_id)
         self.states[row["state"]] = self.states.get(row["state"], 0) + 1
         self.rows.complaints.append(row)
         self.rows.capa.extend(k.capa)
@@ -1010,9 +900,8 @@ class _Generator:
         self.events += len(k.events)
 
 
-def _times(
-    rng: random.Random, n: int, now: datetime, tz: Any, years: float = YEARS
-) -> list[datetime]:
+def _times(rng: random.Random, n: int, now: datetime, tz: Any,
+           years: float = YEARS) -> list[datetime]:
     """n receipt times over `years` years ending now, growing ~60% over the span, in office
     hours (a few in the evening)."""
     span = years * 365.25
@@ -1027,9 +916,8 @@ def _times(
             if rng.random() < 0.95
             else rng.randint(18 * 60, 21 * 60)
         )
-        at = datetime(
-            day.year, day.month, day.day, minute // 60, minute % 60, rng.randint(0, 59), tzinfo=tz
-        ).astimezone(timezone.utc)
+        at = datetime(day.year, day.month, day.day, minute // 60, minute % 60, rng.randint(0, 59),
+                      tzinfo=tz).astimezone(timezone.utc)
         if at < now - timedelta(minutes=30):
             out.append(at)
     return sorted(out)
@@ -1055,13 +943,8 @@ def _refs(app: Context, engine: Engine) -> _Refs:
     return refs
 
 
-def synth(
-    app: Context,
-    cases: int,
-    seed: int = 1,
-    progress: Callable[[int], object] | None = None,
-    years: float = YEARS,
-) -> dict[str, Any]:
+def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], object] | None = None,
+          years: float = YEARS) -> dict[str, Any]:
     """Fill an empty migrated database with `cases` synthetic complaints received over the
     `years` ending today; returns counts."""
     if not isinstance(app.uow, SqlUowFactory):
@@ -1084,10 +967,8 @@ def synth(
     # the long-history case: an open case from about two months ago
     big = max(
         0,
-        min(
-            cases - 1,
-            next((i for i, t in enumerate(times) if t > now - timedelta(days=60)), cases - 1),
-        ),
+        min(cases - 1,
+            next((i for i, t in enumerate(times) if t > now - timedelta(days=60)), cases - 1)),
     )
     counts: dict[str, int] = {}
     done = 0
@@ -1098,9 +979,8 @@ def synth(
                 for i in range(start, end):
                     period = period_of(times[i], tz)
                     counters[period] = counters.get(period, 0) + 1
-                    gen.case(
-                        i + 1, format_number(period, counters[period]), times[i], big=(i == big)
-                    )
+                    gen.case(i + 1, format_number(period, counters[period]), times[i],
+                             big=(i == big))
                 gen.rows.flush(conn, counts)
                 if progress:
                     progress(end - start)

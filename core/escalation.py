@@ -179,15 +179,10 @@ def recipients(level: Level, case: CaseFile, step: str, users: list[User]) -> li
     return sorted(seen.values(), key=lambda u: u.id)
 
 
-def due_escalations(
-    case: CaseFile,
-    dues: list[Due],
-    now: datetime,
-    already_fired: set[tuple[str, datetime, int]],
-    users: list[User],
-    levels: tuple[Level, ...] = DEFAULT_LEVELS,
-    cal: WorkCalendar | None = None,
-) -> list[Escalation]:
+def due_escalations(case: CaseFile, dues: list[Due], now: datetime,
+                    already_fired: set[tuple[str, datetime, int]], users: list[User],
+                    levels: tuple[Level, ...] = DEFAULT_LEVELS,
+                    cal: WorkCalendar | None = None) -> list[Escalation]:
     """The levels of the case's open steps that are due by `now` and have not fired yet.
 
     A step on hold has no due time and does not escalate; a case that is no longer open has

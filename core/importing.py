@@ -438,9 +438,8 @@ def _norm_header(text: str) -> str:
 _EXACT = {_norm_header(s): target for target, words in SYNONYMS.items() for s in words}
 
 
-def guess_mapping(
-    headers: Sequence[str], remembered: dict[str, str] | None = None
-) -> dict[int, str]:
+def guess_mapping(headers: Sequence[str],
+                  remembered: dict[str, str] | None = None) -> dict[int, str]:
     """Column index -> field, from the header row; each field at most once (the first column
     that fits wins). What the user chose before for a header comes first, then the synonyms,
     then the longest synonym a header contains ("投诉日期(年/月/日)" -> received)."""
@@ -471,9 +470,8 @@ def _guess_one(key: str, rule: str, remembered: dict[str, str]) -> str | None:
     return max(hits)[1] if hits else None
 
 
-def remember(
-    old: dict[str, str], headers: Sequence[str], mapping: dict[int, str]
-) -> dict[str, str]:
+def remember(old: dict[str, str], headers: Sequence[str],
+             mapping: dict[int, str]) -> dict[str, str]:
     """The learnt mapping after an import with `mapping`: these headers now mean these fields."""
     new = dict(old)
     for i, h in enumerate(headers):
@@ -494,9 +492,8 @@ def check_mapping(headers: Sequence[str], mapping: dict[int, str]) -> None:
         if target not in TARGETS or not 0 <= col < len(headers):
             raise InvalidInput("imp.err.mapping")
         if target in seen:
-            raise InvalidInput(
-                "imp.err.mapped_twice", field=target, a=headers[seen[target]], b=headers[col]
-            )
+            raise InvalidInput("imp.err.mapped_twice", field=target, a=headers[seen[target]],
+                               b=headers[col])
         seen[target] = col
     missing = [f for f in REQUIRED if f not in seen]
     if missing:
@@ -662,28 +659,13 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
         if plan.number:
             if plan.number in known.numbers_taken:
                 found.append(
-                    _err(
-                        excel_row,
-                        table,
-                        col,
-                        "number",
-                        "imp.err.number_taken",
-                        plan.number,
-                        number=plan.number,
-                    )
+                    _err(excel_row, table, col, "number", "imp.err.number_taken", plan.number,
+                         number=plan.number)
                 )
             elif plan.number in first_row:
                 found.append(
-                    _err(
-                        excel_row,
-                        table,
-                        col,
-                        "number",
-                        "imp.err.number_twice",
-                        plan.number,
-                        number=plan.number,
-                        first=first_row[plan.number],
-                    )
+                    _err(excel_row, table, col, "number", "imp.err.number_twice", plan.number,
+                         number=plan.number, first=first_row[plan.number])
                 )
             else:
                 first_row[plan.number] = excel_row
@@ -700,28 +682,14 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
     return Report(rows, problems, list(new_customers.values()), list(new_defects.values()))
 
 
-def _err(
-    row: int,
-    table: Table,
-    col: dict[str, int],
-    target: str,
-    key: str,
-    value: str = "",
-    level: str = "error",
-    **params: Any,
-) -> Problem:
+def _err(row: int, table: Table, col: dict[str, int], target: str, key: str, value: str = "",
+         level: str = "error", **params: Any) -> Problem:
     header = table.headers[col[target]] if target in col else ""
     return Problem(row, header, level, key, params, value[:200])
 
 
-def _check_row(
-    table: Table,
-    col: dict[str, int],
-    row: int,
-    cells: tuple[Cell, ...],
-    known: Known,
-    options: Options,
-) -> tuple[RowPlan, list[Problem]]:
+def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, ...], known: Known,
+               options: Options) -> tuple[RowPlan, list[Problem]]:
     found: list[Problem] = []
 
     def get(target: str) -> Cell:
@@ -887,9 +855,8 @@ def _check_row(
     elif number and not _NUMBER_CHARS.fullmatch(number):
         problem("number", "imp.err.number_chars")
         number = ""
-    plan = RowPlan(
-        row, values, number, customer, customer_id, defect, defect_id, department, closed
-    )
+    plan = RowPlan(row, values, number, customer, customer_id, defect, defect_id, department,
+                   closed)
     return plan, found
 
 

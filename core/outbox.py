@@ -153,9 +153,8 @@ class OutboxItem:
 
 def note_text(kind: str, params: dict[str, Any], lang: str) -> str:
     """The inbox line of a notification, in one language."""
-    return t(
-        "notify." + kind, lang, **{k: v for k, v in params.items() if isinstance(v, (str, int))}
-    )
+    return t("notify." + kind, lang,
+             **{k: v for k, v in params.items() if isinstance(v, (str, int))})
 
 
 def case_link(cfg: ChannelConfig, complaint_id: int | None) -> str:
@@ -170,9 +169,8 @@ def email(key: str, address: str, name: str, lang: str, text: str, link: str) ->
     if link:
         body += ["", t("mail.open_case", lang, url=link)]
     body += ["", "-- ", t("mail.footer", lang)]
-    return Message(
-        key, "email", address, _subject(t("mail.subject", lang, text=text)), "\n".join(body)
-    )
+    return Message(key, "email", address, _subject(t("mail.subject", lang, text=text)),
+                   "\n".join(body))
 
 
 def robot(key: str, channel: str, lang: str, text: str, names: list[str], link: str) -> Message:
@@ -189,9 +187,8 @@ def trial_message(channel: str, target: str, lang: str, now: datetime) -> Messag
     """What the Admin page's "send test message" sends."""
     text = t("mail.test_text", lang, at=now.strftime("%Y-%m-%d %H:%M:%S %Z"))
     if channel == "email":
-        return Message(
-            f"test:{now.isoformat()}", "email", target, _subject(t("mail.test_subject", lang)), text
-        )
+        return Message(f"test:{now.isoformat()}", "email", target,
+                       _subject(t("mail.test_subject", lang)), text)
     return Message(f"test:{now.isoformat()}", channel, channel, "", text)
 
 

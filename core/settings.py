@@ -52,15 +52,11 @@ class Settings:
 
 def build(stored: dict[str, Any]) -> Settings:
     v = {**DEFAULTS, **{k: x for k, x in stored.items() if x is not None}}
-    return Settings(
-        attachment_max_mb=int(v["attachment_max_mb"]),
-        timezone=str(v["timezone"]),
-        severity_a_claim=Decimal(str(v["severity_a_claim"])),
-        severity_b_claim=Decimal(str(v["severity_b_claim"])),
-        dispatch_approval=str(v["dispatch_approval"]),
-        work_start=str(v["work_start"]), work_end=str(v["work_end"]),
-        company_name=str(v["company_name"]),
-    )
+    return Settings(attachment_max_mb=int(v["attachment_max_mb"]), timezone=str(v["timezone"]),
+                    severity_a_claim=Decimal(str(v["severity_a_claim"])),
+                    severity_b_claim=Decimal(str(v["severity_b_claim"])),
+                    dispatch_approval=str(v["dispatch_approval"]), work_start=str(v["work_start"]),
+                    work_end=str(v["work_end"]), company_name=str(v["company_name"]))
 
 
 def validate(key: str, value: Any) -> Any:

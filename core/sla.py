@@ -74,9 +74,8 @@ def after(start: datetime, amount: float, unit: str, cal: WorkCalendar) -> datet
     return cal.add_working_time(start, hours=amount * (cal.hours_per_day if unit == "wd" else 1))
 
 
-def limits_in_force(
-    history: list[dict[str, Any]], at: datetime
-) -> dict[str, dict[str, tuple[float, str]]]:
+def limits_in_force(history: list[dict[str, Any]],
+                    at: datetime) -> dict[str, dict[str, tuple[float, str]]]:
     """The limits that applied at `at`: the newest history entry from before it."""
     chosen = DEFAULT_LIMITS
     for entry in sorted(history, key=lambda e: str(e["from"])):
@@ -93,9 +92,8 @@ def limits_in_force(
     return {step: dict(by) for step, by in chosen.items()}  # the caller's own copy
 
 
-def limit_for(
-    limits: dict[str, dict[str, tuple[float, str]]], step: str, severity: Severity | None
-) -> tuple[float, str] | None:
+def limit_for(limits: dict[str, dict[str, tuple[float, str]]], step: str,
+              severity: Severity | None) -> tuple[float, str] | None:
     by = limits.get(step, {})
     if severity is not None and severity.value in by:
         return by[severity.value]
@@ -147,9 +145,8 @@ def _goods_received(events: list[Event]) -> datetime | None:
     return None
 
 
-def _holds(
-    events: list[Event], since: datetime, now: datetime
-) -> tuple[list[tuple[datetime, datetime]], bool]:
+def _holds(events: list[Event], since: datetime,
+           now: datetime) -> tuple[list[tuple[datetime, datetime]], bool]:
     """Hold intervals overlapping [since, now]; and whether a hold is still running."""
     spans: list[tuple[datetime, datetime]] = []
     begun: datetime | None = None
@@ -165,13 +162,8 @@ def _holds(
     return [(a, b) for a, b in spans if b > a], running
 
 
-def due_times(
-    case: CaseFile,
-    events: list[Event],
-    cal: WorkCalendar,
-    history: list[dict[str, Any]],
-    now: datetime,
-) -> list[Due]:
+def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar, history: list[dict[str, Any]],
+              now: datetime) -> list[Due]:
     """Every open step with its due time on the calendar, holds and extensions applied."""
     out = []
     sev = case.complaint.effective_severity

@@ -144,12 +144,10 @@ class SqlStats:
         if end >= _utc(q.now):  # the period is still running: open now
             open_ = self._count(*base, C.state.in_(OPEN_STATES))
         else:
-            open_ = self._count(
-                *base, C.received_at < end, or_(C.closed_at.is_(None), C.closed_at >= end)
-            )
-        overdue = self._count(
-            *base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None), C.due_at < _utc(q.now)
-        )
+            open_ = self._count(*base, C.received_at < end,
+                                or_(C.closed_at.is_(None), C.closed_at >= end))
+        overdue = self._count(*base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None),
+                              C.due_at < _utc(q.now))
         ranked = (
             select(C.close_wd.label("d"), func.cume_dist().over(order_by=C.close_wd).label("cd"))
             .where(*base, closed, C.close_wd.is_not(None))
@@ -165,10 +163,8 @@ class SqlStats:
             .subquery()
         )
         ftr_ok, ftr_total = self.s.execute(
-            select(
-                func.coalesce(func.sum(case((C.sent_back_count == 0, 1), else_=0)), 0),
-                func.count(C.id),
-            )
+            select(func.coalesce(func.sum(case((C.sent_back_count == 0, 1), else_=0)), 0),
+                   func.count(C.id))
             .join(approved, approved.c.cid == C.id)
             .where(*base)
         ).one()
@@ -181,34 +177,21 @@ class SqlStats:
             )
         ).one()
         cost, back = self.s.execute(
-            select(
-                func.coalesce(func.sum(CostLineRow.amount), 0),
-                func.coalesce(func.sum(CostLineRow.charge_back), 0),
-            )
+            select(func.coalesce(func.sum(CostLineRow.amount), 0),
+                   func.coalesce(func.sum(CostLineRow.charge_back), 0))
             .join(C, C.id == CostLineRow.complaint_id)
             .where(*base, received, _approved_round())
         ).one()
-        return Headline(
-            received=self._count(*base, received),
-            closed=self._count(*base, closed),
-            open=open_,
-            overdue=overdue,
-            avg_days=_dec(avg_days, "0.1"),
-            p90_days=_dec(p90, "0.1"),
-            ftr_ok=int(ftr_ok),
-            ftr_total=int(ftr_total),
-            satisfaction=_dec(sat, "0.01"),
-            satisfaction_n=int(sat_n),
-            cost=_dec(cost) or Decimal("0.00"),
-            charged_back=_dec(back) or Decimal("0.00"),
-        )
+        return Headline(received=self._count(*base, received), closed=self._count(*base, closed),
+                        open=open_, overdue=overdue, avg_days=_dec(avg_days, "0.1"),
+                        p90_days=_dec(p90, "0.1"), ftr_ok=int(ftr_ok), ftr_total=int(ftr_total),
+                        satisfaction=_dec(sat, "0.01"), satisfaction_n=int(sat_n),
+                        cost=_dec(cost) or Decimal("0.00"),
+                        charged_back=_dec(back) or Decimal("0.00"))
 
     def on_time(self, q: StatsQuery) -> list[OnTime]:
-        sel = select(
-            StepTimeRow.step,
-            func.sum(case((StepTimeRow.on_time, 1), else_=0)),
-            func.count(StepTimeRow.id),
-        )
+        sel = select(StepTimeRow.step, func.sum(case((StepTimeRow.on_time, 1), else_=0)),
+                     func.count(StepTimeRow.id))
         if filtered(q):  # a step done stays done if its case is cancelled later
             sel = sel.join(C, C.id == StepTimeRow.complaint_id).where(*scope(q)[1:])
         rows = self.s.execute(
@@ -298,31 +281,16 @@ class SqlStats:
         )
         hit = case((and_(*scope(q), C.received_at >= since), 1), else_=0)
         counted = (
-            select(
-                C.product_code.label("p"),
-                C.defect_type_id.label("d"),
-                C.received_at.label("at"),
-                n.label("n"),
-                hit.label("hit"),
-            )
-            .where(
-                C.state != State.CANCELLED.value,
-                C.product_code != "",
-                C.defect_type_id.is_not(None),
-                C.received_at >= since - timedelta(days=days),
-                C.received_at < until,
-            )
+            select(C.product_code.label("p"), C.defect_type_id.label("d"),
+                   C.received_at.label("at"), n.label("n"), hit.label("hit"))
+            .where(C.state != State.CANCELLED.value, C.product_code != "",
+                   C.defect_type_id.is_not(None), C.received_at >= since - timedelta(days=days),
+                   C.received_at < until)
             .subquery()
         )
         rows = self.s.execute(
-            select(
-                counted.c.p,
-                counted.c.d,
-                func.max(counted.c.n),
-                func.max(counted.c.at),
-                DefectTypeRow.name_zh,
-                DefectTypeRow.name_en,
-            )
+            select(counted.c.p, counted.c.d, func.max(counted.c.n), func.max(counted.c.at),
+                   DefectTypeRow.name_zh, DefectTypeRow.name_en)
             .join(DefectTypeRow, DefectTypeRow.id == counted.c.d)
             .where(counted.c.hit == 1, counted.c.n >= minimum)
             .group_by(counted.c.p, counted.c.d, DefectTypeRow.name_zh, DefectTypeRow.name_en)
@@ -332,14 +300,8 @@ class SqlStats:
         for p, d, count, last, zh, en in rows:
             at = last if isinstance(last, datetime) else datetime.fromisoformat(str(last))
             out.append(
-                Recurrence(
-                    str(p),
-                    int(d),
-                    f"{p} · {zh}",
-                    f"{p} · {en}",
-                    int(count),
-                    at.replace(tzinfo=timezone.utc),
-                )
+                Recurrence(str(p), int(d), f"{p} · {zh}", f"{p} · {en}", int(count),
+                           at.replace(tzinfo=timezone.utc))
             )
         return out
 

@@ -96,18 +96,9 @@ T = TypeVar("T")
 
 
 def _user(r: UserRow) -> User:
-    return User(
-        r.id,
-        r.username,
-        r.display_name,
-        frozenset(Role(x) for x in r.roles.split(",") if x),
-        r.department_id,
-        r.approval_level,
-        Title(r.title),
-        r.active,
-        Lang(r.language),
-        r.email,
-    )
+    return User(r.id, r.username, r.display_name,
+                frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
+                r.approval_level, Title(r.title), r.active, Lang(r.language), r.email)
 
 
 class SqlUsers:
@@ -126,18 +117,11 @@ class SqlUsers:
         return [_user(r) for r in self.s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def add(self, user: User, password_hash: str) -> int:
-        r = UserRow(
-            username=user.username,
-            display_name=user.display_name,
-            password_hash=password_hash,
-            roles=",".join(sorted(user.roles)),
-            department_id=user.department_id,
-            approval_level=user.approval_level,
-            title=user.title.value,
-            active=user.active,
-            language=user.language.value,
-            email=user.email,
-        )
+        r = UserRow(username=user.username, display_name=user.display_name,
+                    password_hash=password_hash, roles=",".join(sorted(user.roles)),
+                    department_id=user.department_id, approval_level=user.approval_level,
+                    title=user.title.value, active=user.active, language=user.language.value,
+                    email=user.email)
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -192,17 +176,8 @@ _REF: dict[type, type[DepartmentRow | CustomerRow | ProductRow | DefectTypeRow]]
 
 
 def _customer(r: CustomerRow) -> Customer:
-    return Customer(
-        r.id,
-        r.name,
-        Market(r.market),
-        Lang(r.language),
-        r.contact,
-        r.phone,
-        r.email,
-        r.address,
-        r.active,
-    )
+    return Customer(r.id, r.name, Market(r.market), Lang(r.language), r.contact, r.phone, r.email,
+                    r.address, r.active)
 
 
 class SqlRef:
@@ -315,12 +290,8 @@ class SqlComplaints:
         PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): everything read
         after it is current, so a concurrent action meets the new version -> StaleCase,
         rather than a mix of the old case and the other writer's records."""
-        r = self.s.get(
-            ComplaintRow,
-            complaint_id,
-            populate_existing=True,
-            with_for_update={"key_share": True} if self.lock else None,
-        )
+        r = self.s.get(ComplaintRow, complaint_id, populate_existing=True,
+                       with_for_update={"key_share": True} if self.lock else None)
         return _complaint(r) if r else None
 
     def by_number(self, number: str) -> Complaint | None:
@@ -389,9 +360,8 @@ class SqlComplaints:
         if res.rowcount != 1:  # type: ignore[attr-defined]
             cur = self.s.get(ComplaintRow, complaint.id, populate_existing=True)
             who = self.s.get(UserRow, cur.updated_by_id) if cur and cur.updated_by_id else None
-            raise StaleCase(
-                who=who.display_name if who else "?", at=cur.updated_at if cur else None
-            )
+            raise StaleCase(who=who.display_name if who else "?",
+                            at=cur.updated_at if cur else None)
 
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
         conds: list[Any] = []
@@ -434,11 +404,9 @@ class SqlComplaints:
             conds.append(ComplaintRow.kind.in_([k.value for k in flt.kinds]))
         if flt.overdue_only:
             conds.append(
-                and_(
-                    ComplaintRow.due_at < (flt.now or datetime.now(timezone.utc)),
-                    ComplaintRow.on_hold_since.is_(None),
-                    ComplaintRow.state.notin_([State.CLOSED.value, State.CANCELLED.value]),
-                )
+                and_(ComplaintRow.due_at < (flt.now or datetime.now(timezone.utc)),
+                     ComplaintRow.on_hold_since.is_(None),
+                     ComplaintRow.state.notin_([State.CLOSED.value, State.CANCELLED.value]))
             )
         if flt.since is not None:
             conds.append(ComplaintRow.received_at >= flt.since)
@@ -464,21 +432,10 @@ class SqlComplaints:
             ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc(),
         ]
         q = (
-            select(
-                ComplaintRow.id,
-                ComplaintRow.number,
-                ComplaintRow.received_at,
-                CustomerRow.name,
-                ComplaintRow.kind,
-                ComplaintRow.state,
-                _SEVERITY,
-                ComplaintRow.product_code,
-                ComplaintRow.order_no,
-                DefectTypeRow.name_zh,
-                DefectTypeRow.name_en,
-                func.substr(ComplaintRow.description, 1, 120),
-                ComplaintRow.due_at,
-            )
+            select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at, CustomerRow.name,
+                   ComplaintRow.kind, ComplaintRow.state, _SEVERITY, ComplaintRow.product_code,
+                   ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
+                   func.substr(ComplaintRow.description, 1, 120), ComplaintRow.due_at)
             .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
             .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
             .where(where)
@@ -487,47 +444,27 @@ class SqlComplaints:
             .offset((flt.page - 1) * flt.page_size)
         )
         rows = [
-            RegisterRow(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                Kind(r[4]),
-                State(r[5]),
-                Severity(r[6]) if r[6] else None,
-                r[7],
-                r[8],
-                f"{r[9]}|{r[10]}" if r[9] else "",
-                r[11],
-                _utc(r[12]) if r[12] and r[5] not in _CLOSED else None,
-            )
+            RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
+                        Severity(r[6]) if r[6] else None, r[7], r[8],
+                        f"{r[9]}|{r[10]}" if r[9] else "", r[11],
+                        _utc(r[12]) if r[12] and r[5] not in _CLOSED else None)
             for r in self.s.execute(q)
         ]
         return rows, int(total)
 
-    def duplicate_candidates(
-        self,
-        customer_id: int,
-        order_no: str,
-        product_code: str,
-        defect_type_id: int | None,
-        since: datetime,
-    ) -> list[Candidate]:
+    def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
+                             defect_type_id: int | None, since: datetime) -> list[Candidate]:
         ors: list[Any] = []
         if order_no:
             ors.append(
-                and_(
-                    ComplaintRow.customer_id == customer_id,
-                    func.lower(ComplaintRow.order_no) == order_no.lower(),
-                )
+                and_(ComplaintRow.customer_id == customer_id,
+                     func.lower(ComplaintRow.order_no) == order_no.lower())
             )
         if product_code and defect_type_id is not None:
             ors.append(
-                and_(
-                    func.lower(ComplaintRow.product_code) == product_code.lower(),
-                    ComplaintRow.defect_type_id == defect_type_id,
-                    ComplaintRow.received_at >= since,
-                )
+                and_(func.lower(ComplaintRow.product_code) == product_code.lower(),
+                     ComplaintRow.defect_type_id == defect_type_id,
+                     ComplaintRow.received_at >= since)
             )
         if not ors:
             return []
@@ -538,21 +475,13 @@ class SqlComplaints:
             .limit(20)
         )
         return [
-            Candidate(
-                r.id,
-                r.number,
-                r.customer_id,
-                r.order_no,
-                r.product_code,
-                r.defect_type_id,
-                r.received_at,
-            )
+            Candidate(r.id, r.number, r.customer_id, r.order_no, r.product_code, r.defect_type_id,
+                      r.received_at)
             for r in self.s.scalars(q)
         ]
 
-    def in_states(
-        self, states: Sequence[State], limit: int = 5000, ids: Collection[int] | None = None
-    ) -> list[Complaint]:
+    def in_states(self, states: Sequence[State], limit: int = 5000,
+                  ids: Collection[int] | None = None) -> list[Complaint]:
         # plain rows, not ORM objects: thousands of open cases for My Tasks (issue #6)
         # SQLite's planner (no histograms) guesses 1/13 of the cases per state and would scan
         # all 100,000 in date order rather than sort; but the open states are a few percent:
@@ -578,11 +507,8 @@ class SqlComplaints:
     def closed_without_days(self, limit: int) -> list[Complaint]:
         rows = self.s.scalars(
             select(ComplaintRow)
-            .where(
-                ComplaintRow.state == State.CLOSED.value,
-                ComplaintRow.closed_at.is_not(None),
-                ComplaintRow.close_wd.is_(None),
-            )
+            .where(ComplaintRow.state == State.CLOSED.value, ComplaintRow.closed_at.is_not(None),
+                   ComplaintRow.close_wd.is_(None))
             .order_by(ComplaintRow.id)
             .limit(limit)
         )
@@ -599,27 +525,17 @@ class SqlComplaints:
         )
         return [_complaint(r) for r in self.s.scalars(q)]
 
-    def count_same_issue(
-        self,
-        product_code: str,
-        defect_type_id: int,
-        severity: Severity,
-        since: datetime,
-        until: datetime,
-    ) -> int:
+    def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
+                         since: datetime, until: datetime) -> int:
         """Cases of the same issue at the same severity (final, else proposed) in a window."""
         sev = _SEVERITY
         q = (
             select(func.count())
             .select_from(ComplaintRow)
-            .where(
-                func.lower(ComplaintRow.product_code) == product_code.lower(),
-                ComplaintRow.defect_type_id == defect_type_id,
-                sev == severity.value,
-                ComplaintRow.received_at >= since,
-                ComplaintRow.received_at <= until,
-                ComplaintRow.state != State.CANCELLED.value,
-            )
+            .where(func.lower(ComplaintRow.product_code) == product_code.lower(),
+                   ComplaintRow.defect_type_id == defect_type_id, sev == severity.value,
+                   ComplaintRow.received_at >= since, ComplaintRow.received_at <= until,
+                   ComplaintRow.state != State.CANCELLED.value)
         )
         return int(self.s.scalar(q) or 0)
 
@@ -632,14 +548,9 @@ class SqlEvents:
         self.s = s
 
     def add(self, event: Event) -> int:
-        r = EventRow(
-            complaint_id=event.complaint_id,
-            at=event.at,
-            user_id=event.user_id,
-            action=event.action,
-            changes=json.dumps(event.changes, ensure_ascii=False),
-            comment=event.comment,
-        )
+        r = EventRow(complaint_id=event.complaint_id, at=event.at, user_id=event.user_id,
+                     action=event.action, changes=json.dumps(event.changes, ensure_ascii=False),
+                     comment=event.comment)
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -756,21 +667,11 @@ class SqlNotifications:
     def __init__(self, s: Session) -> None:
         self.s = s
 
-    def add(
-        self,
-        user_id: int,
-        complaint_id: int | None,
-        kind: str,
-        params: dict[str, Any],
-        at: datetime,
-    ) -> int:
-        r = NotificationRow(
-            user_id=user_id,
-            complaint_id=complaint_id,
-            kind=kind,
-            params=json.dumps(params, ensure_ascii=False, default=str),
-            created_at=at,
-        )
+    def add(self, user_id: int, complaint_id: int | None, kind: str, params: dict[str, Any],
+            at: datetime) -> int:
+        r = NotificationRow(user_id=user_id, complaint_id=complaint_id, kind=kind,
+                            params=json.dumps(params, ensure_ascii=False, default=str),
+                            created_at=at)
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -783,15 +684,8 @@ class SqlNotifications:
             .limit(limit)
         )
         return [
-            Notification(
-                r.id,
-                r.user_id,
-                r.complaint_id,
-                r.kind,
-                json.loads(r.params),
-                r.created_at,
-                r.read_at,
-            )
+            Notification(r.id, r.user_id, r.complaint_id, r.kind, json.loads(r.params),
+                         r.created_at, r.read_at)
             for r in self.s.scalars(q)
         ]
 
@@ -818,27 +712,14 @@ class SqlAttachments:
 
     @staticmethod
     def _att(r: AttachmentRow) -> Attachment:
-        return Attachment(
-            r.id,
-            r.complaint_id,
-            r.sha256,
-            r.filename,
-            r.content_type,
-            r.size,
-            r.uploaded_by_id,
-            r.uploaded_at,
-        )
+        return Attachment(r.id, r.complaint_id, r.sha256, r.filename, r.content_type, r.size,
+                          r.uploaded_by_id, r.uploaded_at)
 
     def add(self, attachment: Attachment) -> int:
-        r = AttachmentRow(
-            complaint_id=attachment.complaint_id,
-            sha256=attachment.sha256,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            uploaded_by_id=attachment.uploaded_by_id,
-            uploaded_at=attachment.uploaded_at,
-        )
+        r = AttachmentRow(complaint_id=attachment.complaint_id, sha256=attachment.sha256,
+                          filename=attachment.filename, content_type=attachment.content_type,
+                          size=attachment.size, uploaded_by_id=attachment.uploaded_by_id,
+                          uploaded_at=attachment.uploaded_at)
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -904,16 +785,8 @@ def _insert_new(s: Session, row: Any, values: dict[str, Any], keys: list[str]) -
 
 
 def _outbox_item(r: OutboxRow) -> OutboxItem:
-    return OutboxItem(
-        r.id,
-        Message(r.key, r.channel, r.target, r.subject, r.body),
-        r.status,
-        r.attempts,
-        r.next_try_at,
-        r.last_error,
-        r.created_at,
-        r.sent_at,
-    )
+    return OutboxItem(r.id, Message(r.key, r.channel, r.target, r.subject, r.body), r.status,
+                      r.attempts, r.next_try_at, r.last_error, r.created_at, r.sent_at)
 
 
 class SqlOutbox:
@@ -954,11 +827,8 @@ class SqlOutbox:
     def claim(self, item_id: int, attempts: int, until: datetime) -> bool:
         res = self.s.execute(
             update(OutboxRow)
-            .where(
-                OutboxRow.id == item_id,
-                OutboxRow.status == "pending",
-                OutboxRow.attempts == attempts,
-            )
+            .where(OutboxRow.id == item_id, OutboxRow.status == "pending",
+                   OutboxRow.attempts == attempts)
             .values(attempts=attempts + 1, next_try_at=until)
         )
         return int(res.rowcount) == 1  # type: ignore[attr-defined]
@@ -1008,9 +878,8 @@ class SqlEscalations:
         )
         return {(step, started, level) for step, started, level in self.s.execute(q)}
 
-    def add(
-        self, complaint_id: int, step: str, started: datetime, level: int, at: datetime
-    ) -> bool:
+    def add(self, complaint_id: int, step: str, started: datetime, level: int,
+            at: datetime) -> bool:
         return _insert_new(
             self.s,
             EscalationRow,
@@ -1033,15 +902,13 @@ class SqlLeases:
         """Insert-if-missing, else one conditional UPDATE: it takes the row lock (PostgreSQL)
         or the write lock (SQLite), and a racing second UPDATE re-reads the row and finds it
         held — so two processes never both hold the lease."""
-        if _insert_new(
-            self.s, LeaseRow, {"name": name, "holder": holder, "expires_at": until}, ["name"]
-        ):
+        if _insert_new(self.s, LeaseRow, {"name": name, "holder": holder, "expires_at": until},
+                       ["name"]):
             return True
         res = self.s.execute(
             update(LeaseRow)
-            .where(
-                LeaseRow.name == name, or_(LeaseRow.expires_at <= now, LeaseRow.holder == holder)
-            )
+            .where(LeaseRow.name == name,
+                   or_(LeaseRow.expires_at <= now, LeaseRow.holder == holder))
             .values(holder=holder, expires_at=until)
         )
         return int(res.rowcount) == 1  # type: ignore[attr-defined]

@@ -78,38 +78,26 @@ with tab_facts:
     if view.can_edit:
         with st.expander(tr("case.edit")):
             with st.form("edit_case"):
-                draft = complaint_fields(
-                    f"edit{c.id}v{c.version}",
-                    uc.reference.customers(app, True),
-                    uc.reference.products(app),
-                    uc.reference.defect_types(app, True),
-                    c,
-                )
+                draft = complaint_fields(f"edit{c.id}v{c.version}",
+                                         uc.reference.customers(app, True),
+                                         uc.reference.products(app),
+                                         uc.reference.defect_types(app, True), c)
                 comment = st.text_input(tr("case.edit_comment"), max_chars=500)
                 if st.form_submit_button(tr("common.save"), type="primary"):
-                    if attempt(
-                        uc.complaints.update_complaint, app, user, c.id, c.version, draft, comment
-                    ):
+                    if attempt(uc.complaints.update_complaint, app, user, c.id, c.version, draft,
+                               comment):
                         flash("success", tr("common.saved"))
                         st.rerun()
 with tab_files:
     attachments(user, view.attachments)
     if view.can_edit:
         with st.form("add_files", clear_on_submit=True):
-            files = st.file_uploader(
-                tr("case.add_attachments"),
-                accept_multiple_files=True,
-                type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
-                max_upload_size=uc.context.settings(app).attachment_max_mb,
-            )
+            files = st.file_uploader(tr("case.add_attachments"), accept_multiple_files=True,
+                                     type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+                                     max_upload_size=uc.context.settings(app).attachment_max_mb)
             if st.form_submit_button(tr("case.upload")):
-                n = attempt(
-                    uc.complaints.add_attachments,
-                    app,
-                    user,
-                    c.id,
-                    [Upload(f.name, f.getvalue()) for f in files or []],
-                )
+                n = attempt(uc.complaints.add_attachments, app, user, c.id,
+                            [Upload(f.name, f.getvalue()) for f in files or []])
                 if n:
                     flash("success", trn("case.uploaded", n))
                     st.rerun()

@@ -50,20 +50,12 @@ with st.expander(tr("log.new_customer_title")):
 
 cfg = uc.context.settings(app)
 with st.form("log_form"):
-    draft = complaint_fields(
-        form,
-        uc.reference.customers(app),
-        uc.reference.products(app),
-        uc.reference.defect_types(app),
-    )
-    files = st.file_uploader(
-        tr("field.attachments"),
-        accept_multiple_files=True,
-        type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
-        help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
-        max_upload_size=cfg.attachment_max_mb,
-        key=f"{form}_files",
-    )
+    draft = complaint_fields(form, uc.reference.customers(app), uc.reference.products(app),
+                             uc.reference.defect_types(app))
+    files = st.file_uploader(tr("field.attachments"), accept_multiple_files=True,
+                             type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+                             help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
+                             max_upload_size=cfg.attachment_max_mb, key=f"{form}_files")
     confirm = False
     if st.session_state.get("log_dups_seen"):  # only after a duplicate warning
         confirm = st.checkbox(tr("log.dup_confirm"), key=f"{form}_dup_ok")
@@ -74,11 +66,8 @@ def show_duplicates() -> None:
     st.warning(tr("log.dup_need_confirm"))
     st.markdown(f"**{tr('log.dup_title')}**")
     for d in st.session_state.get("log_dups_list", []):
-        st.page_link(
-            "pages/complaint.py",
-            label=tr(f"log.dup_{d.reason}", number=d.number),
-            query_params={"id": str(d.id)},
-        )
+        st.page_link("pages/complaint.py", label=tr(f"log.dup_{d.reason}", number=d.number),
+                     query_params={"id": str(d.id)})
 
 
 if submitted:

@@ -175,20 +175,8 @@ def _follow_up(user: User, case: CaseFile, action: str) -> None:
         lessons = st.text_area(tr("field.lessons_learned"), max_chars=2000)
         doc = st.text_input(tr("field.standard_doc"), max_chars=100)
         if st.form_submit_button(tr("action.follow_up"), type="primary"):
-            _run(
-                uc.closure.follow_up,
-                kesu(),
-                user,
-                c.id,
-                c.version,
-                day=day,
-                contact=contact,
-                score=score,
-                satisfaction=sat,
-                notes=notes,
-                lessons=lessons,
-                standard_doc=doc,
-            )
+            _run(uc.closure.follow_up, kesu(), user, c.id, c.version, day=day, contact=contact,
+                 score=score, satisfaction=sat, notes=notes, lessons=lessons, standard_doc=doc)
 
 
 _FORMS: dict[str, Callable[[User, CaseFile, str], None]] = {
@@ -247,14 +235,8 @@ def dispositions(user: User, case: CaseFile) -> None:
                 qty = a.number_input(tr("field.quantity"), min_value=0, step=1, value=d.quantity)
                 note = b.text_input(tr("field.note"), max_chars=500)
                 if st.form_submit_button(tr("disp.record")):
-                    _run(
-                        uc.closure.record_execution,
-                        kesu(),
-                        user,
-                        d.id,
-                        int(qty) if qty is not None else None,
-                        note,
-                    )
+                    _run(uc.closure.record_execution, kesu(), user, d.id,
+                         int(qty) if qty is not None else None, note)
 
 
 def _editor(user: User, case: CaseFile) -> None:
@@ -291,9 +273,8 @@ def _editor(user: User, case: CaseFile) -> None:
         key=f"disp_{c.id}_{c.version}",
         width="stretch",
         column_config={
-            "type": cfg.SelectboxColumn(
-                tr("field.dispositions"), options=list(types), required=True
-            ),
+            "type": cfg.SelectboxColumn(tr("field.dispositions"), options=list(types),
+                                        required=True),
             "qty": cfg.NumberColumn(tr("field.quantity"), min_value=0, step=1),
             "amount": cfg.NumberColumn(tr("field.amount"), min_value=0, step=0.01, format="%.2f"),
             "note": cfg.TextColumn(tr("field.note"), max_chars=500),
@@ -310,27 +291,20 @@ def _editor(user: User, case: CaseFile) -> None:
             "amount": cfg.NumberColumn(tr("field.amount"), min_value=0, step=0.01, format="%.2f"),
             "dept": cfg.SelectboxColumn(tr("field.department"), options=list(by_name)),
             "supplier": cfg.TextColumn(tr("field.supplier"), max_chars=200),
-            "back": cfg.NumberColumn(
-                tr("field.charge_back"), min_value=0, step=0.01, format="%.2f"
-            ),
+            "back": cfg.NumberColumn(tr("field.charge_back"), min_value=0, step=0.01,
+                                     format="%.2f"),
         },
     )
     if st.button(tr("disp.save"), key=f"save_disp_{c.id}", type="primary"):
         items = [
-            DispositionInput(
-                types[r["type"]], _int(r["qty"]), _dec(r["amount"]), str(r["note"] or "")
-            )
+            DispositionInput(types[r["type"]], _int(r["qty"]), _dec(r["amount"]),
+                             str(r["note"] or ""))
             for r in disp.to_dict("records")
             if r.get("type") in types
         ]
         lines = [
-            CostInput(
-                cats[r["cat"]],
-                _dec(r["amount"]),
-                by_name.get(r["dept"]),
-                str(r["supplier"] or ""),
-                _dec(r["back"]),
-            )
+            CostInput(cats[r["cat"]], _dec(r["amount"]), by_name.get(r["dept"]),
+                      str(r["supplier"] or ""), _dec(r["back"]))
             for r in costs.to_dict("records")
             if r.get("cat") in cats
         ]

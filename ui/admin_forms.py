@@ -146,32 +146,19 @@ def _cell(v: Any) -> Any:
 
 
 def _text(key: str, name: str, value: str, required: bool = False) -> str:
-    return st.text_input(
-        tr(f"field.{name}") + (" *" if required else ""),
-        value=value,
-        max_chars=200,
-        key=f"{key}_{name}",
-    )
+    return st.text_input(tr(f"field.{name}") + (" *" if required else ""), value=value,
+                         max_chars=200, key=f"{key}_{name}")
 
 
 def departments(me: User) -> None:
     def form(key: str, d: Department) -> Department:
-        return Department(
-            d.id,
-            _text(key, "code", d.code, True),
-            _text(key, "name_zh", d.name_zh, True),
-            _text(key, "name_en", d.name_en, True),
-            st.checkbox(tr("field.active"), d.active, key=f"{key}_a"),
-        )
+        return Department(d.id, _text(key, "code", d.code, True),
+                          _text(key, "name_zh", d.name_zh, True),
+                          _text(key, "name_en", d.name_en, True),
+                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
 
-    _reference(
-        me,
-        "dept",
-        uc.reference.departments(kesu(), True),
-        ["code", "name_zh", "name_en", "active"],
-        Department(0, "", "", ""),
-        form,
-    )
+    _reference(me, "dept", uc.reference.departments(kesu(), True),
+               ["code", "name_zh", "name_en", "active"], Department(0, "", "", ""), form)
 
 
 def customers(me: User) -> None:
@@ -183,110 +170,61 @@ def customers(me: User) -> None:
             email = _text(key, "email", c.email)
         with b:
             markets, langs = list(Market), list(Lang)
-            market = st.selectbox(
-                tr("field.market"),
-                markets,
-                markets.index(c.market),
-                format_func=label("market"),
-                key=f"{key}_m",
-            )
-            language = st.selectbox(
-                tr("field.language"),
-                langs,
-                langs.index(c.language),
-                format_func=label("lang"),
-                key=f"{key}_l",
-            )
+            market = st.selectbox(tr("field.market"), markets, markets.index(c.market),
+                                  format_func=label("market"), key=f"{key}_m")
+            language = st.selectbox(tr("field.language"), langs, langs.index(c.language),
+                                    format_func=label("lang"), key=f"{key}_l")
             phone = _text(key, "phone", c.phone)
         address = st.text_area(tr("field.address"), c.address, max_chars=1000, key=f"{key}_ad")
         active = st.checkbox(tr("field.active"), c.active, key=f"{key}_a")
-        return Customer(
-            c.id,
-            name.strip(),
-            market,
-            language,
-            contact.strip(),
-            phone.strip(),
-            email.strip(),
-            address.strip(),
-            active,
-        )
+        return Customer(c.id, name.strip(), market, language, contact.strip(), phone.strip(),
+                        email.strip(), address.strip(), active)
 
-    _reference(
-        me,
-        "cust",
-        uc.reference.customers(kesu(), True),
-        ["name", "market", "language", "contact", "phone", "email", "active"],
-        Customer(0, ""),
-        form,
-    )
+    _reference(me, "cust", uc.reference.customers(kesu(), True),
+               ["name", "market", "language", "contact", "phone", "email", "active"],
+               Customer(0, ""), form)
 
 
 def products(me: User) -> None:
     def form(key: str, p: Product) -> Product:
-        return Product(
-            p.id,
-            _text(key, "code", p.code, True).strip(),
-            _text(key, "name", p.name, True).strip(),
-            st.checkbox(tr("field.active"), p.active, key=f"{key}_a"),
-        )
+        return Product(p.id, _text(key, "code", p.code, True).strip(),
+                       _text(key, "name", p.name, True).strip(),
+                       st.checkbox(tr("field.active"), p.active, key=f"{key}_a"))
 
-    _reference(
-        me,
-        "prod",
-        uc.reference.products(kesu(), True),
-        ["code", "name", "active"],
-        Product(0, "", ""),
-        form,
-    )
+    _reference(me, "prod", uc.reference.products(kesu(), True), ["code", "name", "active"],
+               Product(0, "", ""), form)
 
 
 def defect_types(me: User) -> None:
     def form(key: str, d: DefectType) -> DefectType:
-        return DefectType(
-            d.id,
-            _text(key, "code", d.code, True).strip(),
-            _text(key, "name_zh", d.name_zh, True).strip(),
-            _text(key, "name_en", d.name_en, True).strip(),
-            st.checkbox(tr("field.active"), d.active, key=f"{key}_a"),
-        )
+        return DefectType(d.id, _text(key, "code", d.code, True).strip(),
+                          _text(key, "name_zh", d.name_zh, True).strip(),
+                          _text(key, "name_en", d.name_en, True).strip(),
+                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
 
-    _reference(
-        me,
-        "defect",
-        uc.reference.defect_types(kesu(), True),
-        ["code", "name_zh", "name_en", "active"],
-        DefectType(0, "", "", ""),
-        form,
-    )
+    _reference(me, "defect", uc.reference.defect_types(kesu(), True),
+               ["code", "name_zh", "name_en", "active"], DefectType(0, "", "", ""), form)
 
 
 def settings(me: User) -> None:
     cfg = uc.context.settings(kesu())
     with st.form("settings"):
         values = {
-            "attachment_max_mb": st.number_input(
-                tr("field.attachment_max_mb"), 1, 200, cfg.attachment_max_mb
-            ),
+            "attachment_max_mb": st.number_input(tr("field.attachment_max_mb"), 1, 200,
+                                                 cfg.attachment_max_mb),
             "timezone": st.text_input(tr("field.timezone"), cfg.timezone),
-            "severity_a_claim": st.text_input(
-                tr("field.severity_a_claim"), str(cfg.severity_a_claim)
-            ),
-            "severity_b_claim": st.text_input(
-                tr("field.severity_b_claim"), str(cfg.severity_b_claim)
-            ),
+            "severity_a_claim": st.text_input(tr("field.severity_a_claim"),
+                                              str(cfg.severity_a_claim)),
+            "severity_b_claim": st.text_input(tr("field.severity_b_claim"),
+                                              str(cfg.severity_b_claim)),
             "dispatch_approval": st.selectbox(
                 tr("admin.dispatch_approval"),
                 ["a_only", "all", "none"],
                 index=["a_only", "all", "none"].index(cfg.dispatch_approval),
                 format_func=lambda x: tr("dispatch_approval." + x),
             ),
-            "company_name": st.text_input(
-                tr("field.company_name"),
-                cfg.company_name,
-                max_chars=200,
-                help=tr("field.company_name_help"),
-            ),
+            "company_name": st.text_input(tr("field.company_name"), cfg.company_name, max_chars=200,
+                                          help=tr("field.company_name_help")),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}
@@ -315,9 +253,8 @@ def matrix(me: User) -> None:
         width="stretch",
         column_config={
             "up_to": st.column_config.NumberColumn(tr("admin.up_to"), min_value=0, step=1),
-            "steps": st.column_config.TextColumn(
-                tr("admin.steps"), help=" / ".join(names.values())
-            ),
+            "steps": st.column_config.TextColumn(tr("admin.steps"),
+                                                 help=" / ".join(names.values())),
         },
     )
     if st.button(tr("common.save"), key="save_matrix", type="primary"):

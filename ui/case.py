@@ -210,28 +210,19 @@ def meetings(user: User, case: CaseFile) -> None:
     if c.state.is_open and user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
         with st.expander(tr("action.meeting_recorded")):
             with st.form(f"meeting_{c.id}", clear_on_submit=True):
-                day = st.date_input(
-                    tr("field.meeting_date"), value=today_local(), max_value=today_local()
-                )
-                who = st.multiselect(
-                    tr("field.attendees"), list(users), format_func=lambda i: users[i]
-                )
+                day = st.date_input(tr("field.meeting_date"), value=today_local(),
+                                    max_value=today_local())
+                who = st.multiselect(tr("field.attendees"), list(users),
+                                     format_func=lambda i: users[i])
                 text = st.text_area(tr("field.decisions") + " *", max_chars=3000)
                 item = st.text_input(tr("field.action_items"), max_chars=500)
                 a, b = st.columns(2)
-                owner = a.selectbox(
-                    tr("field.owner"),
-                    list(users),
-                    index=None,
-                    format_func=lambda i: users[i],
-                    placeholder=tr("log.pick"),
-                )
+                owner = a.selectbox(tr("field.owner"), list(users), index=None,
+                                    format_func=lambda i: users[i], placeholder=tr("log.pick"))
                 due = b.date_input(tr("field.due_date"), value=None, min_value=today_local())
                 if st.form_submit_button(tr("common.save")):
                     items = [(item, owner, due)] if item.strip() else []
-                    if attempt(
-                        uc.meetings.add_meeting, app, user, c.id, day, who, text, items
-                    ):
+                    if attempt(uc.meetings.add_meeting, app, user, c.id, day, who, text, items):
                         flash("success", tr("common.saved"))
                         st.rerun()
     if user.has(Role.MANAGEMENT):
@@ -241,24 +232,12 @@ def meetings(user: User, case: CaseFile) -> None:
         with st.expander(tr("action.assessment_recorded")):
             with st.form(f"assess_{c.id}", clear_on_submit=True):
                 person = st.text_input(tr("field.person") + " *", max_chars=200)
-                decision = st.radio(
-                    tr("field.assessment"),
-                    ["none", "warning", "deduction"],
-                    format_func=lambda d: tr("assessment." + d),
-                    horizontal=True,
-                )
+                decision = st.radio(tr("field.assessment"), ["none", "warning", "deduction"],
+                                    format_func=lambda d: tr("assessment." + d), horizontal=True)
                 amount = st.text_input(tr("field.amount"), max_chars=20)
                 note = st.text_input(tr("field.note"), max_chars=500)
                 if st.form_submit_button(tr("common.save")):
-                    if attempt(
-                        uc.meetings.add_assessment,
-                        app,
-                        user,
-                        c.id,
-                        person,
-                        decision,
-                        amount or None,
-                        note,
-                    ):
+                    if attempt(uc.meetings.add_assessment, app, user, c.id, person, decision,
+                               amount or None, note):
                         flash("success", tr("common.saved"))
                         st.rerun()

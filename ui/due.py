@@ -73,9 +73,8 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
                 grant = a.form_submit_button(tr("ext.grant"), type="primary")
                 refuse = b.form_submit_button(tr("ext.refuse"))
                 if grant or refuse:
-                    if done(
-                        uc.timing.decide_extension, app, user, c.id, c.version, grant, comment, told
-                    ):
+                    if done(uc.timing.decide_extension, app, user, c.id, c.version, grant, comment,
+                            told):
                         flash("success", tr("common.saved"))
                         st.rerun()
         return
@@ -84,19 +83,16 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
         return
     with st.expander(tr("ext.title")):
         with st.form(f"ext_ask_{c.id}"):
-            step = st.selectbox(
-                tr("field.step"), [d.step for d in timed], format_func=lambda s: tr("sla." + s)
-            )
+            step = st.selectbox(tr("field.step"), [d.step for d in timed],
+                                format_func=lambda s: tr("sla." + s))
             a, b = st.columns(2)
-            day = a.date_input(
-                tr("ext.new_due"), value=today_local() + timedelta(days=3), min_value=today_local()
-            )
+            day = a.date_input(tr("ext.new_due"), value=today_local() + timedelta(days=3),
+                               min_value=today_local())
             at = b.time_input(tr("ext.new_time"), value=time(17, 30), step=1800)
             reason = st.text_area(tr("field.reason") + " *", max_chars=2000)
             if st.form_submit_button(tr("ext.title")):
                 when = datetime.combine(day, at, settings_tz())
-                if done(
-                    uc.timing.request_extension, app, user, c.id, c.version, step, when, reason
-                ):
+                if done(uc.timing.request_extension, app, user, c.id, c.version, step, when,
+                        reason):
                     flash("success", tr("common.saved"))
                     st.rerun()

@@ -59,22 +59,14 @@ def containment(user: User, case: CaseFile) -> None:
         st.caption(tr("inv.no_containment"))
     with st.form(f"cont_{c.id}", clear_on_submit=True):
         a, b = st.columns(2)
-        kind = a.selectbox(
-            tr("field.containment"), list(ContainmentType), format_func=label("containment_type")
-        )
+        kind = a.selectbox(tr("field.containment"), list(ContainmentType),
+                           format_func=label("containment_type"))
         qty = b.number_input(tr("field.quantity"), min_value=0, step=1, value=None)
         note = st.text_input(tr("field.note"), max_chars=500)
         if st.form_submit_button(tr("common.add")):
             _done(
-                attempt(
-                    uc.investigation.add_containment,
-                    kesu(),
-                    user,
-                    c.id,
-                    kind,
-                    int(qty) if qty is not None else None,
-                    note,
-                )
+                attempt(uc.investigation.add_containment, kesu(), user, c.id, kind,
+                        int(qty) if qty is not None else None, note)
             )
 
 
@@ -85,44 +77,23 @@ def classify(user: User, case: CaseFile) -> None:
     }
     st.markdown(f"**{tr('inv.classify')}**")
     with st.form(f"classify_{c.id}"):
-        validity = st.radio(
-            tr("field.validity"), list(Validity), format_func=label("validity"), horizontal=True
-        )
+        validity = st.radio(tr("field.validity"), list(Validity), format_func=label("validity"),
+                            horizontal=True)
         a, b = st.columns(2)
         cats = list(Category)
-        category = a.selectbox(
-            tr("field.category"), cats, index=cats.index(c.category), format_func=label("category")
-        )
+        category = a.selectbox(tr("field.category"), cats, index=cats.index(c.category),
+                               format_func=label("category"))
         sevs = list(Severity)
-        severity = b.selectbox(
-            tr("field.severity"),
-            sevs,
-            index=sevs.index(c.severity_proposed) if c.severity_proposed else 2,
-            format_func=label("severity"),
-            help=tr("inv.escalation_help"),
-        )
-        dept = a.selectbox(
-            tr("field.responsible_department"),
-            list(depts),
-            index=None,
-            format_func=lambda i: depts[i],
-            placeholder=tr("log.pick"),
-        )
+        severity = b.selectbox(tr("field.severity"), sevs,
+                               index=sevs.index(c.severity_proposed) if c.severity_proposed else 2,
+                               format_func=label("severity"), help=tr("inv.escalation_help"))
+        dept = a.selectbox(tr("field.responsible_department"), list(depts), index=None,
+                           format_func=lambda i: depts[i], placeholder=tr("log.pick"))
         reason = st.text_area(tr("field.reason"), max_chars=2000, help=tr("field.invalid_reason"))
         if st.form_submit_button(tr("common.submit"), type="primary"):
             _done(
-                attempt(
-                    uc.investigation.classify,
-                    kesu(),
-                    user,
-                    c.id,
-                    c.version,
-                    validity,
-                    category,
-                    severity,
-                    dept,
-                    reason,
-                )
+                attempt(uc.investigation.classify, kesu(), user, c.id, c.version, validity,
+                        category, severity, dept, reason)
             )
 
 
@@ -143,32 +114,16 @@ def analysis(user: User, case: CaseFile) -> None:
             for i in range(5)
         ]
         sixes = list(SixM)
-        six = st.radio(
-            tr("field.root_cause_6m"),
-            sixes,
-            index=sixes.index(c.root_cause_6m) if c.root_cause_6m else None,
-            format_func=label("six_m"),
-            horizontal=True,
-        )
+        six = st.radio(tr("field.root_cause_6m"), sixes,
+                       index=sixes.index(c.root_cause_6m) if c.root_cause_6m else None,
+                       format_func=label("six_m"), horizontal=True)
         cause = st.text_area(tr("field.root_cause") + " *", c.root_cause, max_chars=3000)
         if st.form_submit_button(tr("inv.save_analysis"), type="primary"):
             _done(
-                attempt(
-                    uc.investigation.save_analysis,
-                    kesu(),
-                    user,
-                    c.id,
-                    c.version,
-                    prod_line=line,
-                    prod_shift=shift,
-                    prod_machine=machine,
-                    prod_operator=operator,
-                    prod_date=pdate,
-                    prod_lot=lot,
-                    whys=whys,
-                    six_m=six,
-                    root_cause=cause,
-                )
+                attempt(uc.investigation.save_analysis, kesu(), user, c.id, c.version,
+                        prod_line=line, prod_shift=shift, prod_machine=machine,
+                        prod_operator=operator, prod_date=pdate, prod_lot=lot, whys=whys, six_m=six,
+                        root_cause=cause)
             )
 
 
@@ -192,18 +147,10 @@ def capa(user: User, case: CaseFile) -> None:
     if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW):
         with st.form(f"capa_{c.id}", clear_on_submit=True):
             x, y = st.columns(2)
-            kind = x.selectbox(
-                tr("capa_type.corrective") + " / " + tr("capa_type.preventive"),
-                list(CapaType),
-                format_func=label("capa_type"),
-            )
-            owner = y.selectbox(
-                tr("field.owner") + " *",
-                list(users),
-                index=None,
-                format_func=lambda i: users[i],
-                placeholder=tr("log.pick"),
-            )
+            kind = x.selectbox(tr("capa_type.corrective") + " / " + tr("capa_type.preventive"),
+                               list(CapaType), format_func=label("capa_type"))
+            owner = y.selectbox(tr("field.owner") + " *", list(users), index=None,
+                                format_func=lambda i: users[i], placeholder=tr("log.pick"))
             text = st.text_input(tr("field.capa_description") + " *", max_chars=1000)
             due = x.date_input(tr("field.due_date") + " *", value=None, min_value=today_local())
             if st.form_submit_button(tr("inv.add_capa")):
@@ -228,12 +175,8 @@ def verify(user: User, case: CaseFile) -> None:
     c = case.complaint
     st.markdown(f"**{tr('inv.verify')}**")
     with st.form(f"verify_{c.id}"):
-        verdict = st.radio(
-            tr("field.verdict"),
-            ["effective", "not_effective", "schedule"],
-            format_func=lambda v: tr("verdict." + v),
-            horizontal=True,
-        )
+        verdict = st.radio(tr("field.verdict"), ["effective", "not_effective", "schedule"],
+                           format_func=lambda v: tr("verdict." + v), horizontal=True)
         days = st.number_input(tr("field.schedule_days"), 1, 365, 30)
         note = st.text_area(tr("field.note"), max_chars=2000)
         if st.form_submit_button(tr("common.submit"), type="primary"):
@@ -243,13 +186,6 @@ def verify(user: User, case: CaseFile) -> None:
                 )
             else:
                 _done(
-                    attempt(
-                        uc.closure.verify,
-                        kesu(),
-                        user,
-                        c.id,
-                        c.version,
-                        verdict == "effective",
-                        note,
-                    )
+                    attempt(uc.closure.verify, kesu(), user, c.id, c.version,
+                            verdict == "effective", note)
                 )

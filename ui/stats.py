@@ -73,19 +73,11 @@ def filters(user: User) -> StatsFilter | None:
             d.id: (d.name_en if lang() == "en" else d.name_zh)
             for d in uc.reference.departments(app)
         }
-        customer = x.selectbox(
-            tr("field.customer"),
-            [None, *customers],
-            key="stats_customer",
-            format_func=lambda k: tr("stats.all") if k is None else customers[k],
-        )
+        customer = x.selectbox(tr("field.customer"), [None, *customers], key="stats_customer",
+                               format_func=lambda k: tr("stats.all") if k is None else customers[k])
         product = y.text_input(tr("field.product_code"), key="stats_product", max_chars=100)
-        dept = z.selectbox(
-            tr("field.responsible_department"),
-            [None, *depts],
-            key="stats_dept",
-            format_func=lambda k: tr("stats.all") if k is None else depts[k],
-        )
+        dept = z.selectbox(tr("field.responsible_department"), [None, *depts], key="stats_dept",
+                           format_func=lambda k: tr("stats.all") if k is None else depts[k])
         sev = u.selectbox(
             tr("field.severity"),
             [None, *Severity],
@@ -312,12 +304,8 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
     order = list(df["label"])
     pick = alt.selection_point(name="bar", fields=["key", "label"], on="click")
     # every bar named: slanted labels never overlap, so none is dropped
-    x = alt.X(
-        "label:N",
-        sort=order,
-        title=None,
-        axis=alt.Axis(labelAngle=-45, labelOverlap=False, labelLimit=150),
-    )
+    x = alt.X("label:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=-45, labelOverlap=False, labelLimit=150))
     base = alt.Chart(df).encode(x=x)
     bars_ = (
         base.mark_bar(color="#1565c0", cursor="pointer")
@@ -337,12 +325,8 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
     line = base.mark_line(
         color="#e65100", point=alt.OverlayMarkDef(color="#e65100", size=60), strokeWidth=3
     ).encode(
-        y=alt.Y(
-            "cumulative:Q",
-            title=tr("stats.cumulative"),
-            scale=scale,
-            axis=alt.Axis(orient="right", values=[0, 20, 40, 60, 80, 100]),
-        )
+        y=alt.Y("cumulative:Q", title=tr("stats.cumulative"), scale=scale,
+                axis=alt.Axis(orient="right", values=[0, 20, 40, 60, 80, 100]))
     )
     rule = (
         alt.Chart(pd.DataFrame({"y": [80]}))
@@ -420,9 +404,8 @@ def ageing_chart(r: StatsReport) -> Any:
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X(
-                f"{a}:O", sort=[_age(b) for b in AGE_BUCKETS], title=a, axis=alt.Axis(labelAngle=0)
-            ),
+            x=alt.X(f"{a}:O", sort=[_age(b) for b in AGE_BUCKETS], title=a,
+                    axis=alt.Axis(labelAngle=0)),
             y=alt.Y(f"{n}:Q", title=n, axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color(f"{s}:N", scale=sev_scale(), title=s),
             tooltip=[a, s, n],
@@ -450,22 +433,13 @@ def cost_chart(r: StatsReport) -> Any:
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X(
-                f"{m}:O",
-                sort=r.months,
-                title=None,
-                scale=alt.Scale(domain=r.months),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=False),
-            ),
+            x=alt.X(f"{m}:O", sort=r.months, title=None, scale=alt.Scale(domain=r.months),
+                    axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
             # departments' legend below: on the right its long names narrow the plot
             y=alt.Y(f"{a}:Q", title=a),
             # a named palette: the same department colours on screen and in the summary PDF
-            color=alt.Color(
-                f"{d}:N",
-                title=d,
-                legend=alt.Legend(orient="bottom"),
-                scale=alt.Scale(scheme="tableau10"),
-            ),
+            color=alt.Color(f"{d}:N", title=d, legend=alt.Legend(orient="bottom"),
+                            scale=alt.Scale(scheme="tableau10")),
             tooltip=[m, d, alt.Tooltip(f"{a}:Q", format=",.2f")],
         )
         .properties(title=tr("stats.cost_title"), height=CHART_HEIGHT)
@@ -501,48 +475,27 @@ def downloads(name: str, frame: Callable[[], pd.DataFrame], key: str) -> None:
         return (to_xlsx if kind == "xlsx" else to_csv)(cols, data)
 
     a, b, _ = st.columns([1, 1, 4])
-    a.download_button(
-        tr("stats.xlsx"),
-        lambda: file("xlsx"),
-        file_name=f"kesu-{name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"dl_x_{key}",
-        on_click="ignore",
-    )
-    b.download_button(
-        tr("stats.csv"),
-        lambda: file("csv"),
-        file_name=f"kesu-{name}.csv",
-        mime="text/csv",
-        key=f"dl_c_{key}",
-        on_click="ignore",
-    )
+    a.download_button(tr("stats.xlsx"), lambda: file("xlsx"), file_name=f"kesu-{name}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      key=f"dl_x_{key}", on_click="ignore")
+    b.download_button(tr("stats.csv"), lambda: file("csv"), file_name=f"kesu-{name}.csv",
+                      mime="text/csv", key=f"dl_c_{key}", on_click="ignore")
 
 
 def pareto_section(user: User, r: StatsReport) -> None:
-    dim = st.radio(
-        tr("stats.by"), DIMENSIONS, format_func=dimension_title, horizontal=True, key="stats_dim"
-    )
+    dim = st.radio(tr("stats.by"), DIMENSIONS, format_func=dimension_title, horizontal=True,
+                   key="stats_dim")
     bars = r.pareto[dim]
     if not bars:
         st.info(tr("stats.empty"))
         return
-    event = st.altair_chart(
-        pareto_chart(bars, dimension_title(dim)),
-        on_select="rerun",
-        key=f"pareto_{dim}",
-        width="stretch",
-    )
+    event = st.altair_chart(pareto_chart(bars, dimension_title(dim)), on_select="rerun",
+                            key=f"pareto_{dim}", width="stretch")
     picked = _picked(event)
     labels = {b.key: b.label(lang()) for b in bars if b.key != "*others*"}
-    chosen = st.selectbox(
-        tr("stats.cases_for"),
-        list(labels),
-        format_func=labels.__getitem__,
-        index=list(labels).index(picked) if picked in labels else None,
-        placeholder=tr("stats.click_bar"),
-        key=f"stats_pick_{dim}_{picked}",
-    )
+    chosen = st.selectbox(tr("stats.cases_for"), list(labels), format_func=labels.__getitem__,
+                          index=list(labels).index(picked) if picked in labels else None,
+                          placeholder=tr("stats.click_bar"), key=f"stats_pick_{dim}_{picked}")
     if picked == "*others*":
         st.info(tr("err.stats_bar"))
     if chosen is not None:  # "" is the category "not given"
@@ -588,14 +541,8 @@ def cases(user: User, flt: StatsFilter, dim: str, key: str, title: str) -> None:
             tr("field.description_short"): [r.description for r in rows],
         }
     )
-    event = st.dataframe(
-        frame,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
-        key=f"stats_cases_{dim}_{key}",
-        width="stretch",
-    )
+    event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key=f"stats_cases_{dim}_{key}", width="stretch")
     chosen = event.selection.rows if event and hasattr(event, "selection") else []
     if chosen:
         st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})

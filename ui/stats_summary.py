@@ -163,9 +163,8 @@ def build(user: User, flt: StatsFilter, month: str) -> tuple[str, bytes, bytes]:
     r = uc.stats.stats(
         kesu(),
         user,
-        StatsFilter(
-            period, flt.customer_id, flt.product_code, flt.department_id, flt.severity, flt.kind
-        ),
+        StatsFilter(period, flt.customer_id, flt.product_code, flt.department_id, flt.severity,
+                    flt.kind),
     )
     title = tr("stats.summary_title", month=month)
     pngs = _charts(r)
@@ -185,21 +184,9 @@ def summary_downloads(user: User, flt: StatsFilter) -> None:
     made = st.session_state.get(key)
     if made:
         _, xlsx, pdf = made
-        c.download_button(
-            tr("stats.summary_xlsx"),
-            xlsx,
-            file_name=f"kesu-{month}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key="summary_xlsx",
-            on_click="ignore",
-            width="stretch",
-        )
-        d.download_button(
-            tr("stats.summary_pdf"),
-            pdf,
-            file_name=f"kesu-{month}.pdf",
-            mime="application/pdf",
-            key="summary_pdf",
-            on_click="ignore",
-            width="stretch",
-        )
+        c.download_button(tr("stats.summary_xlsx"), xlsx, file_name=f"kesu-{month}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="summary_xlsx", on_click="ignore", width="stretch")
+        d.download_button(tr("stats.summary_pdf"), pdf, file_name=f"kesu-{month}.pdf",
+                          mime="application/pdf", key="summary_pdf", on_click="ignore",
+                          width="stretch")

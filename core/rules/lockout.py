@@ -11,9 +11,8 @@ WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
 
 
-def locked_until(
-    failures: Iterable[datetime], now: datetime, unlocked_at: datetime | None = None
-) -> datetime | None:
+def locked_until(failures: Iterable[datetime], now: datetime,
+                 unlocked_at: datetime | None = None) -> datetime | None:
     """When the lock ends, or None if not locked.
 
     `failures` are the user's failed attempts; those before an admin unlock do not count.

@@ -3,6 +3,9 @@
 A page calls one per user action — `uc.investigation.dispatch(ctx, user, case_id, version)` —
 inside ui's error boundary. docs/architecture.md §3 says what each one does and in what order.
 """
+from collections.abc import Callable
+
+from core.model import Complaint, User
 from core.usecases import (
     accounts,
     approval,
@@ -22,10 +25,6 @@ from core.usecases import (
     timing,
     worklists,
 )
-
-from collections.abc import Callable
-
-from core.model import Complaint, User
 from core.usecases.context import Context
 
 # The transitions a page takes with one text (a comment, or the reason they require), by the

@@ -76,9 +76,8 @@ def disposition(cid: int, rnd: int, x: DispositionInput) -> Disposition:
         raise InvalidInput("err.quantity", field="quantity")
     if x.type == DispositionType.COMPENSATION and amount <= 0:
         raise InvalidInput("err.amount", field="amount")
-    return Disposition(
-        None, cid, rnd, x.type, x.quantity, amount, x.note.strip()[: common.MAX_TEXT]
-    )
+    return Disposition(None, cid, rnd, x.type, x.quantity, amount,
+                       x.note.strip()[: common.MAX_TEXT])
 
 
 def cost(cid: int, rnd: int, x: CostInput, uow: UnitOfWork) -> CostLine:
@@ -96,19 +95,13 @@ def cost(cid: int, rnd: int, x: CostInput, uow: UnitOfWork) -> CostLine:
         d.id for d in uow.ref.departments(include_inactive=True)
     }:
         raise InvalidInput("err.unknown", field="department")
-    return CostLine(
-        None, cid, rnd, x.category, amount, x.department_id, x.supplier.strip()[:200], back
-    )
+    return CostLine(None, cid, rnd, x.category, amount, x.department_id, x.supplier.strip()[:200],
+                    back)
 
 
-def set_dispositions(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    version: int,
-    items: Sequence[DispositionInput],
-    costs: Sequence[CostInput] = (),
-) -> Complaint:
+def set_dispositions(ctx: Context, actor: User, cid: int, version: int,
+                     items: Sequence[DispositionInput],
+                     costs: Sequence[CostInput] = ()) -> Complaint:
     """Sales' proposal for this round: dispositions with amounts, and cost lines charged to
     the responsible department or a supplier. Replaces the round's draft."""
     now = ctx.clock()
@@ -137,15 +130,8 @@ def set_dispositions(
             uow.records.add(line)
         total = sum((d.amount for d in dispositions), Decimal("0"))
         summary = "; ".join(f"{d.type.value} {d.quantity or ''} {d.amount}" for d in dispositions)
-        new = pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "dispositions_set",
-            {"dispositions": [None, summary], "total": [None, str(total)]},
-        )
+        new = pipeline.touch(ctx, uow, case, me, now, "dispositions_set",
+                             {"dispositions": [None, summary], "total": [None, str(total)]})
         uow.commit()
         return new
 
@@ -156,9 +142,8 @@ def propose(ctx: Context, actor: User, cid: int, version: int, customer_position
 
     def steps(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
         c = case.complaint
-        titles = approvals.steps_for(
-            case.disposition_total, c.effective_severity, _matrix(ctx, uow)
-        )
+        titles = approvals.steps_for(case.disposition_total, c.effective_severity,
+                                     _matrix(ctx, uow))
         for i, title in enumerate(titles, 1):
             uow.records.add(ApprovalStep(None, c.id or 0, c.approval_round, i, title))
         return {"customer_position": position, "proposer_id": me.id}
@@ -191,26 +176,17 @@ def set_approval_matrix(ctx: Context, actor: User, rows: list[dict[str, Any]]) -
 
 def signing_of(ctx: Context, uow: UnitOfWork, me: User) -> Signing:
     """What deciding "may I sign?" needs, read once (not once per case in a list)."""
-    return Signing(
-        [u for u in uow.users.list() if u.active],
-        uow.records.where(approvals.Delegation, deputy_id=me.id),
-        context.today(ctx, uow),
-    )
+    return Signing([u for u in uow.users.list() if u.active],
+                   uow.records.where(approvals.Delegation, deputy_id=me.id),
+                   context.today(ctx, uow))
 
 
-def can_sign(
-    ctx: Context,
-    uow: UnitOfWork,
-    me: User,
-    case: CaseFile,
-    step: ApprovalStep,
-    signing: Signing | None = None,
-) -> tuple[bool, int | None]:
+def can_sign(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile, step: ApprovalStep,
+             signing: Signing | None = None) -> tuple[bool, int | None]:
     sg = signing or signing_of(ctx, uow, me)
     holders = [u for u in sg.users if u.title == step.title]
-    return approvals.can_sign(
-        me, step.title, case.complaint.proposer_id, sg.today, holders, sg.delegations
-    )
+    return approvals.can_sign(me, step.title, case.complaint.proposer_id, sg.today, holders,
+                              sg.delegations)
 
 
 def approve_step(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
@@ -223,14 +199,8 @@ def approve_step(ctx: Context, actor: User, cid: int, version: int, comment: str
         if not may:
             raise NotAllowed("why.not_your_step", title=step.title.value)
         uow.records.update(
-            replace(
-                step,
-                status=StepStatus.APPROVED,
-                decided_by_id=me.id,
-                on_behalf_of_id=boss,
-                decided_at=now,
-                comment=comment.strip()[: common.MAX_TEXT],
-            )
+            replace(step, status=StepStatus.APPROVED, decided_by_id=me.id, on_behalf_of_id=boss,
+                    decided_at=now, comment=comment.strip()[: common.MAX_TEXT])
         )
         left = [
             s
@@ -262,14 +232,10 @@ def reject_step(ctx: Context, actor: User, cid: int, version: int, reason: str) 
             if s.status == StepStatus.PENDING:
                 done = s.id == step.id
                 uow.records.update(
-                    replace(
-                        s,
-                        status=StepStatus.REJECTED if done else StepStatus.VOID,
-                        decided_by_id=me.id if done else None,
-                        on_behalf_of_id=boss if done else None,
-                        decided_at=now,
-                        comment=why if done else "",
-                    )
+                    replace(s, status=StepStatus.REJECTED if done else StepStatus.VOID,
+                            decided_by_id=me.id if done else None,
+                            on_behalf_of_id=boss if done else None, decided_at=now,
+                            comment=why if done else "")
                 )
         nxt = c.approval_round + 1
         for d in case.current(case.dispositions):
@@ -281,9 +247,8 @@ def reject_step(ctx: Context, actor: User, cid: int, version: int, reason: str) 
     return pipeline.transition(ctx, actor, cid, version, "reject_step", reject, why)
 
 
-def set_delegation(
-    ctx: Context, actor: User, deputy_id: int, start: date, end: date, manager_id: int | None = None
-) -> int:
+def set_delegation(ctx: Context, actor: User, deputy_id: int, start: date, end: date,
+                   manager_id: int | None = None) -> int:
     """A manager names a deputy for a date range (admin may do it for anyone)."""
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)

@@ -149,33 +149,18 @@ def escalate_overdue(ctx: Context, limit: int = 1000) -> int:
                 notes = [Note(uid, "overdue", params) for uid in e.user_ids]
                 for n in notes:
                     uow.notifications.add(n.user_id, cid, n.kind, n.params, now)
-                pipeline.enqueue(
-                    ctx,
-                    uow,
-                    notes,
-                    c,
-                    now,
-                    tag=f"overdue:{e.step}:{e.started.isoformat()}:{e.level}",
-                )
+                pipeline.enqueue(ctx, uow, notes, c, now,
+                                 tag=f"overdue:{e.step}:{e.started.isoformat()}:{e.level}")
                 fired += 1
             uow.commit()
     return fired
 
 
-def _escalations(
-    ctx: Context, uow: UnitOfWork, cid: int, now: datetime
-) -> list[escalation.Escalation]:
+def _escalations(ctx: Context, uow: UnitOfWork, cid: int,
+                 now: datetime) -> list[escalation.Escalation]:
     case = context.load_case(ctx, uow, cid)
     cal = context.calendar_of(ctx, uow)
-    dues = sla.due_times(
-        case, uow.events.for_complaint(cid), cal, uow.settings.get("sla_history") or [], now
-    )
-    return escalation.due_escalations(
-        case,
-        dues,
-        now,
-        uow.escalations.fired(cid),
-        uow.users.list(),
-        escalation.levels_from(uow.settings.get(LEVELS_KEY)),
-        cal,
-    )
+    dues = sla.due_times(case, uow.events.for_complaint(cid), cal,
+                         uow.settings.get("sla_history") or [], now)
+    return escalation.due_escalations(case, dues, now, uow.escalations.fired(cid), uow.users.list(),
+                                      escalation.levels_from(uow.settings.get(LEVELS_KEY)), cal)

@@ -35,9 +35,8 @@ EXECUTED_BY = {
 }
 
 
-def record_customer_ack(
-    ctx: Context, actor: User, cid: int, at: datetime, method: str
-) -> Complaint:
+def record_customer_ack(ctx: Context, actor: User, cid: int, at: datetime,
+                        method: str) -> Complaint:
     """ISO 10002 §8.4: when and how the customer was told we received the complaint."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -62,9 +61,8 @@ def record_customer_ack(
         return new
 
 
-def reply(
-    ctx: Context, actor: User, cid: int, version: int, day: date, method: ReplyMethod, text: str
-) -> Complaint:
+def reply(ctx: Context, actor: User, cid: int, version: int, day: date, method: ReplyMethod,
+          text: str) -> Complaint:
     """The formal reply; suggestions/inquiries close, invalid cases go to follow-up."""
     body = common.text(text, "reply_text")
 
@@ -84,9 +82,8 @@ def reply(
     return pipeline.transition(ctx, actor, cid, version, "reply", answer)
 
 
-def record_execution(
-    ctx: Context, actor: User, disposition_id: int, quantity: int | None, note: str
-) -> Complaint:
+def record_execution(ctx: Context, actor: User, disposition_id: int, quantity: int | None,
+                     note: str) -> Complaint:
     """Finance records payment; production records rework / replacement / return done."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -128,15 +125,8 @@ def complete(ctx: Context, actor: User, cid: int, version: int, comment: str = "
     return pipeline.transition(ctx, actor, cid, version, "complete", lambda *a: {}, comment)
 
 
-def verify(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    version: int,
-    effective: bool | None,
-    note: str = "",
-    schedule_days: int | None = None,
-) -> Complaint:
+def verify(ctx: Context, actor: User, cid: int, version: int, effective: bool | None,
+           note: str = "", schedule_days: int | None = None) -> Complaint:
     """效果确认: effective → follow-up; not effective → root cause again; or schedule the
     check N working days ahead (the case waits in `verifying`)."""
 
@@ -164,20 +154,9 @@ def verify(
     return pipeline.transition(ctx, actor, cid, version, "verify", decide, note)
 
 
-def follow_up(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    version: int,
-    *,
-    day: date,
-    contact: str,
-    score: int,
-    satisfaction: Satisfaction,
-    notes: str = "",
-    lessons: str = "",
-    standard_doc: str = "",
-) -> Complaint:
+def follow_up(ctx: Context, actor: User, cid: int, version: int, *, day: date, contact: str,
+              score: int, satisfaction: Satisfaction, notes: str = "", lessons: str = "",
+              standard_doc: str = "") -> Complaint:
     """回访: satisfied (or partly) closes with lessons learned; not satisfied reopens the
     analysis (直到客户满意)."""
     if not 1 <= score <= 5:
@@ -194,18 +173,12 @@ def follow_up(
             "followup_notes": common.text(notes, "notes", required=False),
         }
         if satisfaction == Satisfaction.NOT_SATISFIED:
-            values.update(
-                state=State.ROOT_CAUSE,
-                reopen_count=case.complaint.reopen_count + 1,
-                approval_round=case.complaint.approval_round + 1,
-            )
+            values.update(state=State.ROOT_CAUSE, reopen_count=case.complaint.reopen_count + 1,
+                          approval_round=case.complaint.approval_round + 1)
         else:
-            values.update(
-                state=State.CLOSED,
-                closed_at=now,
-                lessons_learned=common.text(lessons, "lessons_learned", required=False),
-                standard_doc=common.short(standard_doc),
-            )
+            values.update(state=State.CLOSED, closed_at=now,
+                          lessons_learned=common.text(lessons, "lessons_learned", required=False),
+                          standard_doc=common.short(standard_doc))
         return values
 
     return pipeline.transition(ctx, actor, cid, version, "follow_up", record, notes)
@@ -214,14 +187,12 @@ def follow_up(
 def cancel(ctx: Context, actor: User, cid: int, version: int, reason: str) -> Complaint:
     """撤销: sales before investigation, management any time; the case stays visible."""
     why = common.text(reason, "cancel_reason")
-    return pipeline.transition(
-        ctx, actor, cid, version, "cancel", lambda *a: {"cancel_reason": why}, why
-    )
+    return pipeline.transition(ctx, actor, cid, version, "cancel",
+                               lambda *a: {"cancel_reason": why}, why)
 
 
-def merge(
-    ctx: Context, actor: User, cid: int, version: int, into_number: str, reason: str = ""
-) -> Complaint:
+def merge(ctx: Context, actor: User, cid: int, version: int, into_number: str,
+          reason: str = "") -> Complaint:
     """Merge a duplicate into another case: cancelled as duplicate, linked, history kept."""
 
     def link(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
@@ -231,15 +202,8 @@ def merge(
         if target.state == State.CANCELLED:
             raise InvalidInput("err.merge_into_cancelled")
         uow.events.add(
-            Event(
-                None,
-                target.id or 0,
-                now,
-                me.id,
-                "merged_in",
-                {"duplicate": [None, case.complaint.number]},
-                reason.strip(),
-            )
+            Event(None, target.id or 0, now, me.id, "merged_in",
+                  {"duplicate": [None, case.complaint.number]}, reason.strip())
         )
         return {
             "merged_into_id": target.id,
@@ -272,27 +236,14 @@ def reopen(ctx: Context, actor: User, cid: int, version: int, reason: str) -> Co
 def hold(ctx: Context, actor: User, cid: int, version: int, reason: str) -> Complaint:
     """Waiting for the customer (samples, photos, returned goods): the clock pauses."""
     why = common.text(reason, "hold_reason")
-    return pipeline.transition(
-        ctx,
-        actor,
-        cid,
-        version,
-        "hold",
-        lambda u, case, me, now: {"on_hold_since": now, "hold_reason": why},
-        why,
-    )
+    return pipeline.transition(ctx, actor, cid, version, "hold",
+                               lambda u, case, me, now: {"on_hold_since": now, "hold_reason": why},
+                               why)
 
 
 def resume(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
-    return pipeline.transition(
-        ctx,
-        actor,
-        cid,
-        version,
-        "resume",
-        lambda *a: {"on_hold_since": None, "hold_reason": ""},
-        comment,
-    )
+    return pipeline.transition(ctx, actor, cid, version, "resume",
+                               lambda *a: {"on_hold_since": None, "hold_reason": ""}, comment)
 
 
 def may_work(me: User, case: CaseFile, *roles: Role) -> None:

@@ -105,9 +105,8 @@ class ActionOption:
     reason: str | None
 
 
-def find_duplicates(
-    ctx: Context, actor: User, draft: ComplaintDraft, exclude_id: int | None = None
-) -> list[Duplicate]:
+def find_duplicates(ctx: Context, actor: User, draft: ComplaintDraft,
+                    exclude_id: int | None = None) -> list[Duplicate]:
     """Likely duplicates of a draft, for the warning before saving (docs/procedure.md §4)."""
     if draft.customer_id is None:
         return []
@@ -125,17 +124,15 @@ def find_duplicates(
     for c in cands:
         if c.id == exclude_id:
             continue
-        why = duplicate_reason(
-            draft.customer_id, draft.order_no, draft.product_code, draft.defect_type_id, received, c
-        )
+        why = duplicate_reason(draft.customer_id, draft.order_no, draft.product_code,
+                               draft.defect_type_id, received, c)
         if why:
             out.append(Duplicate(c.id, c.number, why))
     return out
 
 
-def register_complaint(
-    ctx: Context, actor: User, draft: ComplaintDraft, uploads: Sequence[Upload] = ()
-) -> Complaint:
+def register_complaint(ctx: Context, actor: User, draft: ComplaintDraft,
+                       uploads: Sequence[Upload] = ()) -> Complaint:
     """Log a complaint (anyone logged in — 首问负责); returns it with its new number."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -146,15 +143,8 @@ def register_complaint(
         checked = [_check_upload(ctx, u, cfg) for u in uploads]
         period = numbering.period_of(values["received_at"], cfg.tz)
         number = numbering.format_number(period, uow.complaints.next_serial(period))
-        c = Complaint(
-            id=None,
-            number=number,
-            received_by_id=me.id,
-            created_at=now,
-            updated_at=now,
-            updated_by_id=me.id,
-            **values,
-        )
+        c = Complaint(id=None, number=number, received_by_id=me.id, created_at=now, updated_at=now,
+                      updated_by_id=me.id, **values)
         c.due_at, c.due_step = pipeline.due(ctx, uow, CaseFile(c), [], now)
         c.id = uow.complaints.add(c)
         uow.events.add(
@@ -176,14 +166,8 @@ def register_complaint(
         return c
 
 
-def update_complaint(
-    ctx: Context,
-    actor: User,
-    complaint_id: int,
-    expected_version: int,
-    draft: ComplaintDraft,
-    comment: str = "",
-) -> Complaint:
+def update_complaint(ctx: Context, actor: User, complaint_id: int, expected_version: int,
+                     draft: ComplaintDraft, comment: str = "") -> Complaint:
     """Edit the logged facts; one event lists every changed field, old and new."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -202,24 +186,14 @@ def update_complaint(
         if not changes:
             raise InvalidInput("err.nothing_changed")
         # through _touch: a changed fact can open or move a time limit (returned goods)
-        new = pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "edited",
-            changes,
-            comment.strip()[: common.MAX_TEXT],
-            values=values,
-        )
+        new = pipeline.touch(ctx, uow, case, me, now, "edited", changes,
+                             comment.strip()[: common.MAX_TEXT], values=values)
         uow.commit()
         return new
 
 
-def cancel_complaint(
-    ctx: Context, actor: User, complaint_id: int, expected_version: int, reason: str
-) -> Complaint:
+def cancel_complaint(ctx: Context, actor: User, complaint_id: int, expected_version: int,
+                     reason: str) -> Complaint:
     """撤销: sales before investigation starts, management any time; the case stays visible."""
     return closure.cancel(ctx, actor, complaint_id, expected_version, reason)
 
@@ -251,16 +225,10 @@ def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
         ]
         customers = {x.id: x for x in uow.ref.customers(include_inactive=True)}
         defects = {x.id: x for x in uow.ref.defect_types(include_inactive=True)}
-        return ComplaintView(
-            c,
-            events,
-            uow.attachments.for_complaint(complaint_id),
-            customers.get(c.customer_id),
-            defects.get(c.defect_type_id) if c.defect_type_id else None,
-            names.get(c.received_by_id, "?"),
-            _may_edit(me, c),
-            _may_cancel(me, c),
-        )
+        return ComplaintView(c, events, uow.attachments.for_complaint(complaint_id),
+                             customers.get(c.customer_id),
+                             defects.get(c.defect_type_id) if c.defect_type_id else None,
+                             names.get(c.received_by_id, "?"), _may_edit(me, c), _may_cancel(me, c))
 
 
 def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[Attachment, bytes]:
@@ -292,13 +260,8 @@ def get(ctx: Context, uow: UnitOfWork, complaint_id: int) -> Complaint:
     return c
 
 
-def _validated(
-    ctx: Context,
-    uow: UnitOfWork,
-    d: ComplaintDraft,
-    now: datetime,
-    keep_received: datetime | None = None,
-) -> dict[str, Any]:
+def _validated(ctx: Context, uow: UnitOfWork, d: ComplaintDraft, now: datetime,
+               keep_received: datetime | None = None) -> dict[str, Any]:
     """Check a draft against docs/procedure.md §3/§5 and return the typed values to store."""
     if d.customer_id is None:
         raise InvalidInput("err.required", field="customer")
@@ -375,9 +338,8 @@ def _check_upload(ctx: Context, u: Upload, cfg: settings_mod.Settings) -> tuple[
     name = common.safe_filename(u.filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in settings_mod.ALLOWED_UPLOADS:
-        raise InvalidInput(
-            "err.file_type", name=name, allowed=", ".join(sorted(settings_mod.ALLOWED_UPLOADS))
-        )
+        raise InvalidInput("err.file_type", name=name,
+                           allowed=", ".join(sorted(settings_mod.ALLOWED_UPLOADS)))
     if len(u.data) > cfg.attachment_max_bytes:
         raise InvalidInput("err.file_size", name=name, mb=cfg.attachment_max_mb)
     if not u.data:
@@ -388,14 +350,8 @@ def _check_upload(ctx: Context, u: Upload, cfg: settings_mod.Settings) -> tuple[
     return name, ctype, u.data
 
 
-def _store_uploads(
-    ctx: Context,
-    uow: UnitOfWork,
-    me: User,
-    complaint_id: int,
-    checked: list[tuple[str, str, bytes]],
-    now: datetime,
-) -> None:
+def _store_uploads(ctx: Context, uow: UnitOfWork, me: User, complaint_id: int,
+                   checked: list[tuple[str, str, bytes]], now: datetime) -> None:
     for name, ctype, data in checked:
         sha = ctx.blobs.put(data)
         uow.attachments.add(Attachment(None, complaint_id, sha, name, ctype, len(data), me.id, now))

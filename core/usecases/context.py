@@ -81,14 +81,11 @@ def load_case(ctx: Context, uow: UnitOfWork, complaint_id: int) -> CaseFile:
     if c is None:
         raise NotFound()
     r = uow.records
-    return CaseFile(
-        c,
-        r.where(CapaAction, complaint_id=complaint_id),
-        r.where(Containment, complaint_id=complaint_id),
-        r.where(Disposition, complaint_id=complaint_id),
-        r.where(CostLine, complaint_id=complaint_id),
-        r.where(ApprovalStep, complaint_id=complaint_id),
-    )
+    return CaseFile(c, r.where(CapaAction, complaint_id=complaint_id),
+                    r.where(Containment, complaint_id=complaint_id),
+                    r.where(Disposition, complaint_id=complaint_id),
+                    r.where(CostLine, complaint_id=complaint_id),
+                    r.where(ApprovalStep, complaint_id=complaint_id))
 
 
 def workflow_context(ctx: Context, uow: UnitOfWork) -> workflow.Context:
@@ -121,16 +118,10 @@ def calendar_of(ctx: Context, uow: UnitOfWork) -> WorkCalendar:
         year_set.add(y)
     extra_off = {date.fromisoformat(x) for x in uow.settings.get("calendar_extra_off") or []}
     extra_work = {date.fromisoformat(x) for x in uow.settings.get("calendar_extra_work") or []}
-    return WorkCalendar(
-        tz=cfg.tz,
-        start=time.fromisoformat(cfg.work_start),
-        end=time.fromisoformat(cfg.work_end),
-        holidays=frozenset(off_set),
-        makeup_days=frozenset(work_set),
-        extra_off=frozenset(extra_off),
-        extra_work=frozenset(extra_work),
-        known_years=frozenset(year_set),
-    )
+    return WorkCalendar(tz=cfg.tz, start=time.fromisoformat(cfg.work_start),
+                        end=time.fromisoformat(cfg.work_end), holidays=frozenset(off_set),
+                        makeup_days=frozenset(work_set), extra_off=frozenset(extra_off),
+                        extra_work=frozenset(extra_work), known_years=frozenset(year_set))
 
 
 def calendar(ctx: Context) -> WorkCalendar:

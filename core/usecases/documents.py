@@ -28,28 +28,16 @@ def case_records(ctx: Context, actor: User, complaint_id: int) -> CaseRecords:
             None,
         )
         company = uow.settings.get("company_name")
-        return CaseRecords(
-            case,
-            tuple(uow.events.for_complaint(complaint_id)),
-            tuple(uow.records.where(Meeting, complaint_id=complaint_id)),
-            customer,
-            defect,
-            {u.id: u for u in uow.users.list()},
-            {d.id: d for d in uow.ref.departments(include_inactive=True)},
-            context.settings_of(ctx, uow).tz,
-            ctx.clock(),
-            str(company or "").strip(),
-        )
+        return CaseRecords(case, tuple(uow.events.for_complaint(complaint_id)),
+                           tuple(uow.records.where(Meeting, complaint_id=complaint_id)), customer,
+                           defect, {u.id: u for u in uow.users.list()},
+                           {d.id: d for d in uow.ref.departments(include_inactive=True)},
+                           context.settings_of(ctx, uow).tz, ctx.clock(),
+                           str(company or "").strip())
 
 
-def case_documents(
-    ctx: Context,
-    actor: User,
-    complaint_id: int,
-    lang: str,
-    letter_lang: str | None = None,
-    company: str | None = None,
-) -> CaseDocuments:
+def case_documents(ctx: Context, actor: User, complaint_id: int, lang: str,
+                   letter_lang: str | None = None, company: str | None = None) -> CaseDocuments:
     """The handling form and 8D report in `lang`; the reply letter in `letter_lang`
     (default: the customer's language), signed with `company` (default: the setting)."""
     if complaint_id <= 0:

@@ -68,23 +68,16 @@ def import_mapping(ctx: Context, actor: User, headers: Sequence[str]) -> dict[in
         return guess_mapping(headers, uow.settings.get(MAPPING_KEY) or {})
 
 
-def check_import(
-    ctx: Context, actor: User, table: Table, mapping: dict[int, str], options: Options
-) -> Report:
+def check_import(ctx: Context, actor: User, table: Table, mapping: dict[int, str],
+                 options: Options) -> Report:
     """The row-by-row report; nothing is written."""
     with ctx.uow() as uow:
         _importer(ctx, uow, actor)
         return validate(table, mapping, _known(ctx, uow, table, mapping), options)
 
 
-def run_import(
-    ctx: Context,
-    actor: User,
-    table: Table,
-    mapping: dict[int, str],
-    options: Options,
-    progress: Callable[[int, int], None] | None = None,
-) -> ImportResult:
+def run_import(ctx: Context, actor: User, table: Table, mapping: dict[int, str], options: Options,
+               progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Import the register in one unit of work: every row, or (options.clean_only) the rows
     without errors; any error otherwise and nothing is written."""
     now = ctx.clock()
@@ -124,18 +117,11 @@ def run_import(
             numbers.append(c.number)
             if progress is not None and (i % 100 == 0 or i == len(plans) - 1):
                 progress(i + 1, len(plans))
-        uow.settings.set(
-            MAPPING_KEY, remember(uow.settings.get(MAPPING_KEY) or {}, table.headers, mapping)
-        )
+        uow.settings.set(MAPPING_KEY,
+                         remember(uow.settings.get(MAPPING_KEY) or {}, table.headers, mapping))
         uow.commit()
-    return ImportResult(
-        len(plans),
-        report.error_rows,
-        sum(p.closed for p in plans),
-        len(report.new_customers),
-        created_defects,
-        tuple(numbers),
-    )
+    return ImportResult(len(plans), report.error_rows, sum(p.closed for p in plans),
+                        len(report.new_customers), created_defects, tuple(numbers))
 
 
 def _known(ctx: Context, uow: UnitOfWork, table: Table, mapping: dict[int, str]) -> Known:
@@ -159,20 +145,13 @@ def _known(ctx: Context, uow: UnitOfWork, table: Table, mapping: dict[int, str])
         if col is not None
         else []
     )
-    return Known(
-        customers,
-        defects,
-        departments,
-        products,
-        frozenset(uow.complaints.numbers_taken(wanted)),
-        cfg.tz,
-        ctx.clock().astimezone(cfg.tz).date(),
-    )
+    return Known(customers, defects, departments, products,
+                 frozenset(uow.complaints.numbers_taken(wanted)), cfg.tz,
+                 ctx.clock().astimezone(cfg.tz).date())
 
 
-def _add_missing(
-    ctx: Context, uow: UnitOfWork, plans: list[RowPlan], options: Options
-) -> dict[str, int]:
+def _add_missing(ctx: Context, uow: UnitOfWork, plans: list[RowPlan],
+                 options: Options) -> dict[str, int]:
     """Customers by normalised name, the missing ones of the rows to import created."""
     have = {norm(c.name): c.id for c in uow.ref.customers(True)}
     for plan in plans:
@@ -184,17 +163,9 @@ def _add_missing(
     return have
 
 
-def _imported_case(
-    ctx: Context,
-    uow: UnitOfWork,
-    me: User,
-    plan: RowPlan,
-    customers: dict[str, int],
-    defects: dict[str, int],
-    cal: Any,
-    tz: ZoneInfo,
-    now: datetime,
-) -> Complaint:
+def _imported_case(ctx: Context, uow: UnitOfWork, me: User, plan: RowPlan,
+                   customers: dict[str, int], defects: dict[str, int], cal: Any, tz: ZoneInfo,
+                   now: datetime) -> Complaint:
     v = plan.values
     received: datetime = v["received_at"]
     number = plan.number

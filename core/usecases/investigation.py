@@ -33,19 +33,11 @@ from core.usecases.context import Context
 ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
 
 
-def approve_dispatch(
-    ctx: Context, actor: User, cid: int, version: int, comment: str = ""
-) -> Complaint:
+def approve_dispatch(ctx: Context, actor: User, cid: int, version: int,
+                     comment: str = "") -> Complaint:
     """Management approves dispatching a major (A) complaint (docs/procedure.md §5)."""
-    return pipeline.transition(
-        ctx,
-        actor,
-        cid,
-        version,
-        "approve_dispatch",
-        lambda u, case, me, now: {"dispatch_approved_by_id": me.id},
-        comment,
-    )
+    return pipeline.transition(ctx, actor, cid, version, "approve_dispatch",
+                               lambda u, case, me, now: {"dispatch_approved_by_id": me.id}, comment)
 
 
 def dispatch(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
@@ -60,15 +52,8 @@ def route_short(ctx: Context, actor: User, cid: int, version: int, comment: str 
 
 def return_to_sales(ctx: Context, actor: User, cid: int, version: int, missing: str) -> Complaint:
     """QA returns the handling form: what is missing (驳回/退回补充)."""
-    return pipeline.transition(
-        ctx,
-        actor,
-        cid,
-        version,
-        "return_to_sales",
-        lambda *a: {},
-        common.text(missing, "missing_info"),
-    )
+    return pipeline.transition(ctx, actor, cid, version, "return_to_sales", lambda *a: {},
+                               common.text(missing, "missing_info"))
 
 
 def acknowledge(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
@@ -76,17 +61,9 @@ def acknowledge(ctx: Context, actor: User, cid: int, version: int, comment: str 
     return pipeline.transition(ctx, actor, cid, version, "acknowledge", lambda *a: {}, comment)
 
 
-def classify(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    version: int,
-    validity: Validity,
-    category: Category | None = None,
-    severity: Severity | None = None,
-    department_id: int | None = None,
-    reason: str = "",
-) -> Complaint:
+def classify(ctx: Context, actor: User, cid: int, version: int, validity: Validity,
+             category: Category | None = None, severity: Severity | None = None,
+             department_id: int | None = None, reason: str = "") -> Complaint:
     """QA decides validity, category, final severity (with recurrence escalation) and the
     responsible department; an invalid complaint goes straight to an explanation."""
     if validity == Validity.INVALID:
@@ -113,13 +90,9 @@ def classify(
             raise InvalidInput("err.unknown", field="responsible_department")
         final, note = severity, ""
         if c.product_code and c.defect_type_id is not None:
-            others = uow.complaints.count_same_issue(
-                c.product_code,
-                c.defect_type_id,
-                severity,
-                c.received_at - timedelta(days=30),
-                c.received_at,
-            )
+            others = uow.complaints.count_same_issue(c.product_code, c.defect_type_id, severity,
+                                                     c.received_at - timedelta(days=30),
+                                                     c.received_at)
             if c.effective_severity == severity:
                 others -= 1  # this case is counted below, once
             final, escalated = escalate(severity, others + 1)
@@ -138,9 +111,8 @@ def classify(
     return pipeline.transition(ctx, actor, cid, version, "classify_valid", valid, reason)
 
 
-def add_containment(
-    ctx: Context, actor: User, cid: int, type_: ContainmentType, quantity: int | None, note: str
-) -> Complaint:
+def add_containment(ctx: Context, actor: User, cid: int, type_: ContainmentType,
+                    quantity: int | None, note: str) -> Complaint:
     """临时对策 with quantities: quarantine stock, sorting, stop shipment."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -151,36 +123,17 @@ def add_containment(
             raise InvalidInput("err.quantity", field="quantity")
         text = common.text(note, "note", required=False)
         uow.records.add(Containment(None, cid, type_, quantity, text, me.id, now))
-        new = pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "containment_added",
-            {"containment": [None, f"{type_.value} {quantity or ''}".strip()]},
-            text,
-        )
+        new = pipeline.touch(ctx, uow, case, me, now, "containment_added",
+                             {"containment": [None, f"{type_.value} {quantity or ''}".strip()]},
+                             text)
         uow.commit()
         return new
 
 
-def save_analysis(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    version: int,
-    *,
-    prod_line: str = "",
-    prod_shift: str = "",
-    prod_machine: str = "",
-    prod_operator: str = "",
-    prod_date: date | None = None,
-    prod_lot: str = "",
-    whys: Sequence[str] = (),
-    six_m: SixM | None = None,
-    root_cause: str = "",
-) -> Complaint:
+def save_analysis(ctx: Context, actor: User, cid: int, version: int, *, prod_line: str = "",
+                  prod_shift: str = "", prod_machine: str = "", prod_operator: str = "",
+                  prod_date: date | None = None, prod_lot: str = "", whys: Sequence[str] = (),
+                  six_m: SixM | None = None, root_cause: str = "") -> Complaint:
     """The responsible department's production facts, 5 Why and 6M root cause."""
     now = ctx.clock()
     values: dict[str, Any] = {
@@ -204,12 +157,8 @@ def save_analysis(
         if c.state != State.ROOT_CAUSE:
             raise NotAllowed("why.wrong_state", state=c.state.value)
         reason = (
-            workflow.why_not(
-                "submit_analysis",
-                replace(case, capa=[ANY_CAPA]),
-                me,
-                context.workflow_context(ctx, uow),
-            )
+            workflow.why_not("submit_analysis", replace(case, capa=[ANY_CAPA]), me,
+                             context.workflow_context(ctx, uow))
             if not me.has(Role.QA)
             else None
         )
@@ -227,9 +176,8 @@ def save_analysis(
         return new
 
 
-def add_capa(
-    ctx: Context, actor: User, cid: int, type_: CapaType, description: str, owner_id: int, due: date
-) -> Complaint:
+def add_capa(ctx: Context, actor: User, cid: int, type_: CapaType, description: str, owner_id: int,
+             due: date) -> Complaint:
     """A corrective or preventive action, with owner and due date."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -238,16 +186,14 @@ def add_capa(
         closure.may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
         check_capa(ctx, uow, description, owner_id, due)
         uow.records.add(CapaAction(None, cid, type_, description.strip(), owner_id, due))
-        new = pipeline.touch(
-            ctx, uow, case, me, now, "capa_added", {"capa": [None, description.strip()[:200]]}
-        )
+        new = pipeline.touch(ctx, uow, case, me, now, "capa_added",
+                             {"capa": [None, description.strip()[:200]]})
         uow.commit()
         return new
 
 
-def check_capa(
-    ctx: Context, uow: UnitOfWork, description: str, owner_id: int | None, due: date | None
-) -> None:
+def check_capa(ctx: Context, uow: UnitOfWork, description: str, owner_id: int | None,
+               due: date | None) -> None:
     common.text(description, "capa_description")
     owner = uow.users.get(owner_id) if owner_id else None
     if owner is None or not owner.active:
@@ -270,16 +216,14 @@ def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str) -> Com
             raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
         text = common.text(evidence, "evidence")
         uow.records.update(replace(action, status="done", evidence=text, done_at=now))
-        new = pipeline.touch(
-            ctx, uow, case, me, now, "capa_done", {"capa": [action.description[:200], "done"]}, text
-        )
+        new = pipeline.touch(ctx, uow, case, me, now, "capa_done",
+                             {"capa": [action.description[:200], "done"]}, text)
         uow.commit()
         return new
 
 
-def submit_analysis(
-    ctx: Context, actor: User, cid: int, version: int, comment: str = ""
-) -> Complaint:
+def submit_analysis(ctx: Context, actor: User, cid: int, version: int,
+                    comment: str = "") -> Complaint:
     """The responsible department hands root cause and CAPA plan to QA for review."""
 
     def check(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:

@@ -22,15 +22,8 @@ from core.usecases import common, context, investigation, pipeline
 from core.usecases.context import Context
 
 
-def add_meeting(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    day: date,
-    attendee_ids: Sequence[int],
-    decisions: str,
-    action_items: Sequence[tuple[str, int, date]] = (),
-) -> Complaint:
+def add_meeting(ctx: Context, actor: User, cid: int, day: date, attendee_ids: Sequence[int],
+                decisions: str, action_items: Sequence[tuple[str, int, date]] = ()) -> Complaint:
     """会议记录; each action item (text, owner, due) becomes a corrective CAPA action."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -74,15 +67,8 @@ def meetings(ctx: Context, actor: User, cid: int) -> list[Meeting]:
         return uow.records.where(Meeting, complaint_id=cid)
 
 
-def add_assessment(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    person: str,
-    decision: str,
-    amount: Decimal | str | None,
-    note: str = "",
-) -> int:
+def add_assessment(ctx: Context, actor: User, cid: int, person: str, decision: str,
+                   amount: Decimal | str | None, note: str = "") -> int:
     """责任考核 (management only): none / warning / deduction with amount."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -96,16 +82,8 @@ def add_assessment(
         if decision == "deduction" and money <= 0:
             raise InvalidInput("err.amount", field="amount")
         new_id = uow.records.add(
-            Assessment(
-                None,
-                cid,
-                common.text(person, "person")[:200],
-                decision,
-                money,
-                note.strip()[: common.MAX_TEXT],
-                me.id,
-                now,
-            )
+            Assessment(None, cid, common.text(person, "person")[:200], decision, money,
+                       note.strip()[: common.MAX_TEXT], me.id, now)
         )
         # the timeline says an assessment exists, not what it is (management only)
         pipeline.touch(ctx, uow, case, me, now, "assessment_recorded", {})

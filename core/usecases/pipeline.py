@@ -30,15 +30,9 @@ from core.usecases.context import Context
 R = TypeVar("R", CapaAction, Disposition)
 
 
-def transition(
-    ctx: Context,
-    actor: User,
-    complaint_id: int,
-    version: int,
-    action: str,
-    change: Callable[[UnitOfWork, CaseFile, User, datetime], dict[str, Any]],
-    comment: str = "",
-) -> Complaint:
+def transition(ctx: Context, actor: User, complaint_id: int, version: int, action: str,
+               change: Callable[[UnitOfWork, CaseFile, User, datetime], dict[str, Any]],
+               comment: str = "") -> Complaint:
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
@@ -56,24 +50,10 @@ def transition(
             for k, v in values.items()
             if getattr(c, k) != v
         }
-        event = Event(
-            None,
-            complaint_id,
-            now,
-            me.id,
-            action,
-            changes,
-            common.text(comment, "comment", required=False),
-        )
-        new = derive(
-            ctx,
-            uow,
-            case,
-            replace(case, complaint=new),
-            uow.events.for_complaint(complaint_id),
-            event,
-            now,
-        )
+        event = Event(None, complaint_id, now, me.id, action, changes,
+                      common.text(comment, "comment", required=False))
+        new = derive(ctx, uow, case, replace(case, complaint=new),
+                     uow.events.for_complaint(complaint_id), event, now)
         uow.complaints.save(new, version)
         uow.events.add(event)
         notify_people(ctx, uow, new, action, me, now)
@@ -81,9 +61,8 @@ def transition(
         return new
 
 
-def record_in_case(
-    ctx: Context, uow: UnitOfWork, kind: type[R], item_id: int
-) -> tuple[CaseFile, R]:
+def record_in_case(ctx: Context, uow: UnitOfWork, kind: type[R],
+                   item_id: int) -> tuple[CaseFile, R]:
     """A CAPA action or disposition as read with its case (the case row locked), not
     before: a concurrent change is never lost and a payment never recorded twice."""
     found = uow.records.get(kind, item_id)
@@ -103,75 +82,39 @@ def check_version(uow: UnitOfWork, c: Complaint, version: int) -> None:
         raise StaleCase(who=who.display_name if who else "?", at=c.updated_at)
 
 
-def touch(
-    ctx: Context,
-    uow: UnitOfWork,
-    case: CaseFile,
-    me: User,
-    now: datetime,
-    action: str,
-    changes: dict[str, list[str | None]],
-    comment: str = "",
-    values: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> Complaint:
+def touch(ctx: Context, uow: UnitOfWork, case: CaseFile, me: User, now: datetime, action: str,
+          changes: dict[str, list[str | None]], comment: str = "",
+          values: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Complaint:
     """Record a change to a case's records: bump its version, write one event."""
     c = case.complaint
     new = replace(c, **(values or {}), version=c.version + 1, updated_at=now, updated_by_id=me.id)
     event = Event(None, c.id or 0, now, me.id, action, changes, comment)
     fresh = context.load_case(ctx, uow, c.id or 0)  # records added in this unit of work
-    new = derive(
-        ctx,
-        uow,
-        case,
-        replace(fresh, complaint=new),
-        uow.events.for_complaint(c.id or 0),
-        event,
-        now,
-    )
+    new = derive(ctx, uow, case, replace(fresh, complaint=new), uow.events.for_complaint(c.id or 0),
+                 event, now)
     uow.complaints.save(new, c.version)
     uow.events.add(event)
     notify_people(ctx, uow, new, action, me, now, extra)
     return new
 
 
-def notify_people(
-    ctx: Context,
-    uow: UnitOfWork,
-    c: Complaint,
-    action: str,
-    me: User,
-    now: datetime,
-    extra: dict[str, Any] | None = None,
-) -> None:
+def notify_people(ctx: Context, uow: UnitOfWork, c: Complaint, action: str, me: User, now: datetime,
+                  extra: dict[str, Any] | None = None) -> None:
     """Inbox lines for the people the event concerns (docs/procedure.md §8), then any channels."""
     if action == "verify" and c.state == State.ROOT_CAUSE:
         action = "verify_not_effective"
     elif action == "follow_up" and c.state == State.ROOT_CAUSE:
         action = "not_satisfied"
     case = context.load_case(ctx, uow, c.id or 0)
-    notes = notify.recipients(
-        action,
-        case,
-        me,
-        uow.users.list(),
-        context.today(ctx, uow),
-        uow.records.where(approvals.Delegation),
-        extra,
-    )
+    notes = notify.recipients(action, case, me, uow.users.list(), context.today(ctx, uow),
+                              uow.records.where(approvals.Delegation), extra)
     for n in notes:
         uow.notifications.add(n.user_id, c.id, n.kind, n.params, now)
     enqueue(ctx, uow, notes, c, now)
 
 
-def enqueue(
-    ctx: Context,
-    uow: UnitOfWork,
-    notes: list[notify.Note],
-    c: Complaint,
-    now: datetime,
-    tag: str = "",
-) -> None:
+def enqueue(ctx: Context, uow: UnitOfWork, notes: list[notify.Note], c: Complaint, now: datetime,
+            tag: str = "") -> None:
     """Hand the notes to the configured channels (e-mail, group robots); none by default.
 
     One e-mail per recipient who has an address, in their language; one message per
@@ -190,14 +133,8 @@ def enqueue(
             if u is not None and u.active and u.email:
                 lang = u.language.value
                 uow.outbox.add(
-                    outbox.email(
-                        f"email:{c.id}:{event}:{n.kind}:{u.id}",
-                        u.email,
-                        u.display_name,
-                        lang,
-                        outbox.note_text(n.kind, n.params, lang),
-                        link,
-                    ),
+                    outbox.email(f"email:{c.id}:{event}:{n.kind}:{u.id}", u.email, u.display_name,
+                                 lang, outbox.note_text(n.kind, n.params, lang), link),
                     now,
                 )
     for kind in dict.fromkeys(n.kind for n in notes):
@@ -206,38 +143,23 @@ def enqueue(
         text = outbox.note_text(kind, same[0].params, cfg.robot_language)
         for channel in cfg.robots():
             uow.outbox.add(
-                outbox.robot(
-                    f"{channel}:{c.id}:{event}:{kind}",
-                    channel,
-                    cfg.robot_language,
-                    text,
-                    names,
-                    link,
-                ),
+                outbox.robot(f"{channel}:{c.id}:{event}:{kind}", channel, cfg.robot_language, text,
+                             names, link),
                 now,
             )
 
 
-def due(
-    ctx: Context, uow: UnitOfWork, case: CaseFile, events: list[Event], now: datetime
-) -> tuple[datetime | None, str]:
+def due(ctx: Context, uow: UnitOfWork, case: CaseFile, events: list[Event],
+        now: datetime) -> tuple[datetime | None, str]:
     """The earliest due time of the case's open steps, to store on the case."""
-    dues = sla.due_times(
-        case, events, context.calendar_of(ctx, uow), uow.settings.get("sla_history") or [], now
-    )
+    dues = sla.due_times(case, events, context.calendar_of(ctx, uow),
+                         uow.settings.get("sla_history") or [], now)
     first = sla.earliest(dues)
     return (first.due, first.step) if first else (None, "")
 
 
-def derive(
-    ctx: Context,
-    uow: UnitOfWork,
-    before: CaseFile,
-    after: CaseFile,
-    events: list[Event],
-    event: Event,
-    now: datetime,
-) -> Complaint:
+def derive(ctx: Context, uow: UnitOfWork, before: CaseFile, after: CaseFile, events: list[Event],
+           event: Event, now: datetime) -> Complaint:
     """What the case's action implies beyond itself: the earliest due time of its open
     steps (stored on the case), a StepTime for every timed step the action finished (the
     on-time rate on Stats), and the working days to close once it is closed."""
@@ -250,22 +172,11 @@ def derive(
         for d in sla.due_times(before, events, cal, history, now):
             if (d.step, d.started) not in still:
                 uow.records.add(
-                    StepTime(
-                        None,
-                        c.id or 0,
-                        d.step,
-                        d.started,
-                        d.due,
-                        now,
-                        d.due is None or now <= d.due,
-                    )
+                    StepTime(None, c.id or 0, d.step, d.started, d.due, now,
+                             d.due is None or now <= d.due)
                 )
-    return replace(
-        c,
-        due_at=first.due if first else None,
-        due_step=first.step if first else "",
-        close_wd=close_days(cal, c),
-    )
+    return replace(c, due_at=first.due if first else None, due_step=first.step if first else "",
+                   close_wd=close_days(cal, c))
 
 
 def close_days(cal: WorkCalendar, c: Complaint) -> Decimal | None:

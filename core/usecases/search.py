@@ -35,9 +35,8 @@ def register(ctx: Context, actor: User, flt: RegisterFilter) -> tuple[list[Regis
         return uow.complaints.search(_bounded(ctx, uow, flt, flt.page, flt.page_size))
 
 
-def _bounded(
-    ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int, page_size: int
-) -> RegisterFilter:
+def _bounded(ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int,
+             page_size: int) -> RegisterFilter:
     """The filter with local dates turned into UTC instants and a sane page."""
     tz = context.settings_of(ctx, uow).tz
     since = datetime.combine(flt.date_from, datetime.min.time(), tz) if flt.date_from else None
@@ -46,20 +45,13 @@ def _bounded(
         if flt.date_to
         else None
     )
-    return dataclasses.replace(
-        flt,
-        text=common.CONTROL.sub("", flt.text)[: common.MAX_SHORT],
-        since=since,
-        until=until,
-        now=ctx.clock(),
-        page=max(page, 1),
-        page_size=min(max(page_size, 1), 100_000),
-    )
+    return dataclasses.replace(flt, text=common.CONTROL.sub("", flt.text)[: common.MAX_SHORT],
+                               since=since, until=until, now=ctx.clock(), page=max(page, 1),
+                               page_size=min(max(page_size, 1), 100_000))
 
 
-def register_all(
-    ctx: Context, actor: User, flt: RegisterFilter, limit: int = 100_000
-) -> list[RegisterRow]:
+def register_all(ctx: Context, actor: User, flt: RegisterFilter,
+                 limit: int = 100_000) -> list[RegisterRow]:
     """Every matching row (for export), up to `limit`."""
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
@@ -67,9 +59,8 @@ def register_all(
     return rows
 
 
-def cases_in(
-    ctx: Context, actor: User, states: Sequence[State], limit: int = 500
-) -> list[Complaint]:
+def cases_in(ctx: Context, actor: User, states: Sequence[State],
+             limit: int = 500) -> list[Complaint]:
     """Open cases in some states (the Investigate page's picker), newest first."""
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)

@@ -51,9 +51,8 @@ def fill_close_days(ctx: Context, batch: int = 500) -> int:
                 return filled
             cal = context.calendar_of(ctx, uow)
             for c in cases:
-                uow.complaints.save(
-                    replace(c, close_wd=pipeline.close_days(cal, c) or Decimal(0)), c.version
-                )
+                uow.complaints.save(replace(c, close_wd=pipeline.close_days(cal, c) or Decimal(0)),
+                                    c.version)
             uow.commit()
             filled += len(cases)
 
@@ -63,13 +62,9 @@ def due_times(ctx: Context, actor: User, complaint_id: int) -> list[sla.Due]:
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
         case = context.load_case(ctx, uow, complaint_id)
-        return sla.due_times(
-            case,
-            uow.events.for_complaint(complaint_id),
-            context.calendar_of(ctx, uow),
-            uow.settings.get("sla_history") or [],
-            ctx.clock(),
-        )
+        return sla.due_times(case, uow.events.for_complaint(complaint_id),
+                             context.calendar_of(ctx, uow), uow.settings.get("sla_history") or [],
+                             ctx.clock())
 
 
 def _admin(ctx: Context, uow: Any, actor: User) -> User:
@@ -100,13 +95,8 @@ def calendar_status(ctx: Context) -> CalendarStatus:
         cal = context.calendar_of(ctx, uow)
         entered = sorted(int(y) for y in (uow.settings.get("calendar_years") or {}))
         next_year = ctx.clock().astimezone(cal.tz).year + 1
-        return CalendarStatus(
-            sorted(cal.known_years),
-            entered,
-            not cal.has_data(next_year),
-            sorted(cal.extra_off),
-            sorted(cal.extra_work),
-        )
+        return CalendarStatus(sorted(cal.known_years), entered, not cal.has_data(next_year),
+                              sorted(cal.extra_off), sorted(cal.extra_work))
 
 
 def set_calendar_year(ctx: Context, actor: User, year: int, schedule: str) -> int:
@@ -155,9 +145,8 @@ def sla_limits(ctx: Context) -> dict[str, dict[str, tuple[float, str]]]:
         return sla.limits_in_force(uow.settings.get("sla_history") or [], ctx.clock())
 
 
-def set_sla_limits(
-    ctx: Context, actor: User, limits: dict[str, dict[str, tuple[float, str]]]
-) -> None:
+def set_sla_limits(ctx: Context, actor: User,
+                   limits: dict[str, dict[str, tuple[float, str]]]) -> None:
     """New limits apply to steps started from now on; running steps keep theirs."""
     with ctx.uow(write=True) as uow:
         _admin(ctx, uow, actor)
@@ -187,21 +176,16 @@ def pending_extension(ctx: Context, actor: User, cid: int) -> ExtensionRequest |
         pending = None
         for e in uow.events.for_complaint(cid):
             if e.action == "extension_requested":
-                pending = ExtensionRequest(
-                    str(e.changes["step"][1]),
-                    datetime.fromisoformat(str(e.changes["due"][1])),
-                    e.comment,
-                    names.get(e.user_id, "?"),
-                    e.at,
-                )
+                pending = ExtensionRequest(str(e.changes["step"][1]),
+                                           datetime.fromisoformat(str(e.changes["due"][1])),
+                                           e.comment, names.get(e.user_id, "?"), e.at)
             elif e.action in ("extension_granted", "extension_refused"):
                 pending = None
         return pending
 
 
-def request_extension(
-    ctx: Context, actor: User, cid: int, version: int, step: str, new_due: datetime, reason: str
-) -> None:
+def request_extension(ctx: Context, actor: User, cid: int, version: int, step: str,
+                      new_due: datetime, reason: str) -> None:
     """The holder of an open step asks for a later due time, with a reason."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -209,13 +193,9 @@ def request_extension(
         case = context.load_case(ctx, uow, cid)
         dues = {
             d.step: d
-            for d in sla.due_times(
-                case,
-                uow.events.for_complaint(cid),
-                context.calendar_of(ctx, uow),
-                uow.settings.get("sla_history") or [],
-                now,
-            )
+            for d in sla.due_times(case, uow.events.for_complaint(cid),
+                                   context.calendar_of(ctx, uow),
+                                   uow.settings.get("sla_history") or [], now)
         }
         if not me.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
             raise NotAllowed("why.wrong_role")
@@ -230,28 +210,14 @@ def request_extension(
         if not reason.strip():
             raise InvalidInput("err.required", field="reason")
         pipeline.check_version(uow, case.complaint, version)
-        pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "extension_requested",
-            {"step": [None, step], "due": [None, new_due.isoformat()]},
-            reason.strip()[:2000],
-        )
+        pipeline.touch(ctx, uow, case, me, now, "extension_requested",
+                       {"step": [None, step], "due": [None, new_due.isoformat()]},
+                       reason.strip()[:2000])
         uow.commit()
 
 
-def decide_extension(
-    ctx: Context,
-    actor: User,
-    cid: int,
-    version: int,
-    grant: bool,
-    comment: str = "",
-    customer_informed: bool = False,
-) -> None:
+def decide_extension(ctx: Context, actor: User, cid: int, version: int, grant: bool,
+                     comment: str = "", customer_informed: bool = False) -> None:
     """QA manager or management grants or refuses; whether the customer was told is kept."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:

@@ -224,9 +224,8 @@ def test_sales_cannot_open_admin_and_the_services_refuse(ref_db: Context) -> Non
     sales = _user(ref_db, "sales")
     before = _usernames(ref_db)
     with pytest.raises(NotAllowed):
-        uc.accounts.create_user(
-            ref_db, sales, UserInput("sneaky", "Sneaky", frozenset({Role.ADMIN})), NEW_PW
-        )
+        uc.accounts.create_user(ref_db, sales,
+                                UserInput("sneaky", "Sneaky", frozenset({Role.ADMIN})), NEW_PW)
     with pytest.raises(NotAllowed):
         uc.accounts.unlock_user(ref_db, sales, "qa")
     with pytest.raises(NotAllowed):

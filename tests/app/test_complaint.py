@@ -203,12 +203,8 @@ def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Context) 
     assert f"**{zh('field.state')}: {zh('state.cancelled')}**" in values(at, "markdown")
     timeline = _tab(at, "case.timeline")
     assert values(timeline, "markdown")[0] == f"**{zh('action.cancel')}**"
-    assert zh(
-        "case.changed_from_to",
-        field=zh("field.state"),
-        old=zh("state.registered"),
-        new=zh("state.cancelled"),
-    ) in values(timeline, "text")
+    assert zh("case.changed_from_to", field=zh("field.state"), old=zh("state.registered"),
+              new=zh("state.cancelled")) in values(timeline, "text")
     assert "客户撤回投诉" in values(timeline, "text")
     # a cancelled case stays visible but can be neither edited nor cancelled again
     assert not has_block(at, "expander", zh("case.edit"))
@@ -226,14 +222,9 @@ def test_a_merged_duplicate_says_which_case_it_went_into(ref_db: Context) -> Non
     survivor, dup = _new_case(ref_db), _new_case(ref_db)
     sales = _user(ref_db, "sales")
     number = uc.complaints.complaint(ref_db, sales, survivor).complaint.number
-    uc.closure.merge(
-        ref_db,
-        sales,
-        dup,
-        uc.complaints.complaint(ref_db, sales, dup).complaint.version,
-        number,
-        "同一批货",
-    )
+    uc.closure.merge(ref_db, sales, dup,
+                     uc.complaints.complaint(ref_db, sales, dup).complaint.version, number,
+                     "同一批货")
     at = _open(dup)
     shown = [w.replace("\\", "") for w in values(at, "warning")]  # Markdown-escaped
     assert shown == [zh("case.cancelled", reason=zh("reason.duplicate", number=number))]
@@ -246,13 +237,8 @@ def test_a_cancel_reason_is_shown_as_typed_not_as_markdown(ref_db: Context) -> N
     case_id = _new_case(ref_db)
     typed = "![x](http://evil.example/p.png) **客户**撤回"
     sales = _user(ref_db, "sales")
-    uc.closure.cancel(
-        ref_db,
-        sales,
-        case_id,
-        uc.complaints.complaint(ref_db, sales, case_id).complaint.version,
-        typed,
-    )
+    uc.closure.cancel(ref_db, sales, case_id,
+                      uc.complaints.complaint(ref_db, sales, case_id).complaint.version, typed)
     at = _open(case_id)
     [shown] = values(at, "warning")
     assert "![x](http" not in shown and "**客户**" not in shown  # escaped for Markdown
@@ -263,9 +249,8 @@ def test_returned_goods_show_a_week_for_their_analysis(ref_db: Context) -> None:
     case_id = _new_case(ref_db, sample_received=True, severity_proposed=Severity.B)
     for who, action in (("sales", uc.investigation.dispatch), ("qa", uc.investigation.acknowledge)):
         user = _user(ref_db, who)
-        action(
-            ref_db, user, case_id, uc.complaints.complaint(ref_db, user, case_id).complaint.version
-        )
+        action(ref_db, user, case_id,
+               uc.complaints.complaint(ref_db, user, case_id).complaint.version)
     at = _open(case_id, "qa")
     [line] = [c for c in values(at, "caption") if c.startswith(zh("sla.returned_goods") + " — ")]
     assert line.endswith(
@@ -296,14 +281,9 @@ def test_finance_reads_but_may_neither_edit_nor_cancel(ref_db: Context) -> None:
     # the services refuse too, whatever page or URL the call came from
     finance = _user(ref_db, "finance")
     c = uc.complaints.complaint(ref_db, finance, case_id).complaint
-    draft = ComplaintDraft(
-        customer_id=c.customer_id,
-        kind=c.kind,
-        channel=c.channel,
-        description="篡改",
-        product_code=c.product_code,
-        defect_type_id=c.defect_type_id,
-    )
+    draft = ComplaintDraft(customer_id=c.customer_id, kind=c.kind, channel=c.channel,
+                           description="篡改", product_code=c.product_code,
+                           defect_type_id=c.defect_type_id)
     with pytest.raises(NotAllowed):
         uc.complaints.update_complaint(ref_db, finance, case_id, c.version, draft)
     with pytest.raises(NotAllowed):
@@ -327,14 +307,9 @@ def test_a_damaged_photo_shows_its_name_and_does_not_break_the_page(demo_db: Con
     case = uc.complaints.register_complaint(
         demo_db,
         _user(demo_db, "sales"),
-        ComplaintDraft(
-            customer_id=cust,
-            kind=Kind.COMPLAINT,
-            channel=Channel.PHONE,
-            description="照片损坏",
-            product_code="GJ-880",
-            defect_type_id=next(d.id for d in uc.reference.defect_types(demo_db)),
-        ),
+        ComplaintDraft(customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.PHONE,
+                       description="照片损坏", product_code="GJ-880",
+                       defect_type_id=next(d.id for d in uc.reference.defect_types(demo_db))),
         [Upload("坏照片.jpg", b"\xff\xd8\xff" + b"not really a picture" * 20)],
     )
     at = _open(case.id)

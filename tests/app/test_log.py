@@ -249,12 +249,7 @@ def test_admin_without_a_case_role_cannot_log_a_complaint(ref_db: Context) -> No
         uc.complaints.register_complaint(
             ref_db,
             _user(ref_db, "admin"),
-            ComplaintDraft(
-                customer_id=uc.reference.customers(ref_db)[0].id,
-                kind=Kind.COMPLAINT,
-                channel=Channel.PHONE,
-                description="x",
-                category=Category.NON_QUALITY,
-            ),
+            ComplaintDraft(customer_id=uc.reference.customers(ref_db)[0].id, kind=Kind.COMPLAINT,
+                           channel=Channel.PHONE, description="x", category=Category.NON_QUALITY),
         )
     assert _cases(ref_db) == []

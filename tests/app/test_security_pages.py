@@ -94,13 +94,10 @@ def test_every_page_opens_only_for_its_roles(ref_db: Context, username: str) -> 
                 at.switch_page(page)
 
 
-@pytest.mark.parametrize(
-    ("username", "lands_on"),
-    [("sales", "log.title"), ("qa", "log.title"), ("admin", "admin.title")],
-)
-def test_a_remembered_deep_link_opens_only_an_allowed_page(
-    ref_db: Context, username: str, lands_on: str
-) -> None:
+@pytest.mark.parametrize(("username", "lands_on"),
+                         [("sales", "log.title"), ("qa", "log.title"), ("admin", "admin.title")])
+def test_a_remembered_deep_link_opens_only_an_allowed_page(ref_db: Context, username: str,
+                                                           lands_on: str) -> None:
     at = new_app()
     at.session_state["kesu_next"] = "admin"  # what app.py keeps from a logged-out /admin
     at.session_state["kesu_started"] = True
@@ -128,16 +125,8 @@ def _end(app: Context, how: str, username: str) -> None:
             app,
             admin,
             user.id,
-            UserInput(
-                user.username,
-                user.display_name,
-                user.roles,
-                user.department_id,
-                user.approval_level,
-                user.title,
-                user.language,
-                active=False,
-            ),
+            UserInput(user.username, user.display_name, user.roles, user.department_id,
+                      user.approval_level, user.title, user.language, active=False),
         )
     elif how == "password reset":
         uc.accounts.reset_password(app, admin, user.id, "reset by the admin")
@@ -188,9 +177,8 @@ def _cookie(monkeypatch: pytest.MonkeyPatch, username: str, issued: datetime) ->
 
 
 @pytest.mark.parametrize("how", ["deactivated", "password reset", "logged out elsewhere"])
-def test_a_stale_cookie_is_refused(
-    ref_db: Context, monkeypatch: pytest.MonkeyPatch, how: str
-) -> None:
+def test_a_stale_cookie_is_refused(ref_db: Context, monkeypatch: pytest.MonkeyPatch,
+                                   how: str) -> None:
     issued = datetime.now(timezone.utc) - timedelta(minutes=10)
     _cookie(monkeypatch, "prod", issued)
     at = new_app().run()  # a fresh tab: the cookie logs in
@@ -206,9 +194,8 @@ def test_a_stale_cookie_is_refused(
         _signed_in(at, "prod")
 
 
-def test_a_cookie_for_an_unknown_user_is_refused(
-    ref_db: Context, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_cookie_for_an_unknown_user_is_refused(ref_db: Context,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     _cookie(monkeypatch, "mallory", datetime.now(timezone.utc))
     at = new_app().run()
     no_exception(at)

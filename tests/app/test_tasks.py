@@ -61,9 +61,8 @@ def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db:
     assert second_no in page_text(at)
 
     qa = _user(ref_db, "qa")
-    uc.investigation.acknowledge(
-        ref_db, qa, first, uc.complaints.complaint(ref_db, qa, first).complaint.version
-    )
+    uc.investigation.acknowledge(ref_db, qa, first,
+                                 uc.complaints.complaint(ref_db, qa, first).complaint.version)
     at.run()
     no_exception(at)
     # still QA's: the next step of the first case is the classification
@@ -71,13 +70,8 @@ def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {zh("task.acknowledge"): "1", zh("task.classify_valid"): "1"}
 
-    uc.closure.cancel(
-        ref_db,
-        _user(ref_db, "manager"),
-        second,
-        uc.complaints.complaint(ref_db, qa, second).complaint.version,
-        "客户撤回",
-    )
+    uc.closure.cancel(ref_db, _user(ref_db, "manager"), second,
+                      uc.complaints.complaint(ref_db, qa, second).complaint.version, "客户撤回")
     at.run()
     assert values(at, "caption")[0] == zh("tasks.total", n=1)
     assert second_no not in page_text(at)

@@ -45,32 +45,28 @@ class Texts:
     signed_in_as: str
 
 
-ZH = Texts(
-    login_title="登录 kesu 客诉管理", username="用户名", password="密码", login="登录",
-    deep_link="登录后将打开您请求的页面。", login_failed="用户名或密码错误。",
-    missing="请输入用户名和密码。", locked="锁定",
-    log_title="客诉登记", customer="客户 *", customer_option="华东电器有限公司",
-    description="问题描述 *", product_code="料号", defect_type="不良类型", defect_option="开裂",
-    log_submit="登记客诉", saved=re.compile(r"已登记客诉 (KS\d{4}-\d{3,})。"),
-    search="搜索（编号、客户、料号、订单、描述）", one_case="共 1 条，第 1/1 页",
-    open_case="打开客诉", case_title="客诉 {number}", attachments_tab="附件 ({n})",
-    case_lookup="输入编号打开客诉", logout="退出登录", account_title="我的账户",
-    admin_title="系统管理", signed_in_as="当前用户：",
-)
-EN = Texts(
-    login_title="Log in to kesu", username="Username", password="Password", login="Log in",
-    deep_link="After logging in you will land on the page you asked for.",
-    login_failed="Wrong username or password.", missing="Enter your username and password.",
-    locked="locked",
-    log_title="Log a complaint", customer="Customer *",
-    customer_option="Pacific Home Supply Inc.", description="Description *",
-    product_code="Product code", defect_type="Defect type", defect_option="Crack",
-    log_submit="Log complaint", saved=re.compile(r"Complaint (KS\d{4}-\d{3,}) logged\."),
-    search="Search (number, customer, product, order, text)", one_case="1 case, page 1 of 1",
-    open_case="Open case", case_title="Complaint {number}", attachments_tab="Attachments ({n})",
-    case_lookup="Enter a number to open a case", logout="Log out", account_title="My account",
-    admin_title="Administration", signed_in_as="Signed in as ",
-)
+ZH = Texts(login_title="登录 kesu 客诉管理", username="用户名", password="密码", login="登录",
+           deep_link="登录后将打开您请求的页面。", login_failed="用户名或密码错误。",
+           missing="请输入用户名和密码。", locked="锁定", log_title="客诉登记", customer="客户 *",
+           customer_option="华东电器有限公司", description="问题描述 *", product_code="料号",
+           defect_type="不良类型", defect_option="开裂", log_submit="登记客诉",
+           saved=re.compile(r"已登记客诉 (KS\d{4}-\d{3,})。"),
+           search="搜索（编号、客户、料号、订单、描述）", one_case="共 1 条，第 1/1 页",
+           open_case="打开客诉", case_title="客诉 {number}", attachments_tab="附件 ({n})",
+           case_lookup="输入编号打开客诉", logout="退出登录", account_title="我的账户",
+           admin_title="系统管理", signed_in_as="当前用户：")
+EN = Texts(login_title="Log in to kesu", username="Username", password="Password", login="Log in",
+           deep_link="After logging in you will land on the page you asked for.",
+           login_failed="Wrong username or password.", missing="Enter your username and password.",
+           locked="locked", log_title="Log a complaint", customer="Customer *",
+           customer_option="Pacific Home Supply Inc.", description="Description *",
+           product_code="Product code", defect_type="Defect type", defect_option="Crack",
+           log_submit="Log complaint", saved=re.compile(r"Complaint (KS\d{4}-\d{3,}) logged\."),
+           search="Search (number, customer, product, order, text)", one_case="1 case, page 1 of 1",
+           open_case="Open case", case_title="Complaint {number}",
+           attachments_tab="Attachments ({n})", case_lookup="Enter a number to open a case",
+           logout="Log out", account_title="My account", admin_title="Administration",
+           signed_in_as="Signed in as ")
 TEXTS = {"zh": ZH, "en": EN}
 
 

@@ -116,14 +116,11 @@ class Users:
     contexts: list[BrowserContext] = field(default_factory=list)
     pages: dict[str, Page] = field(default_factory=dict)
 
-    def __call__(
-        self, username: str, tag: str = "", viewport: ViewportSize | None = None
-    ) -> Page:
+    def __call__(self, username: str, tag: str = "", viewport: ViewportSize | None = None) -> Page:
         key = f"{username}{tag}"
         if key not in self.pages:
-            context = self.browser.new_context(
-                base_url=self.server.url, locale="zh-CN", viewport=viewport or DESKTOP
-            )
+            context = self.browser.new_context(base_url=self.server.url, locale="zh-CN",
+                                               viewport=viewport or DESKTOP)
             self.contexts.append(context)
             page = context.new_page()
             _log_in(page, username)
@@ -271,16 +268,9 @@ def _new_case(srv: Server, text: str, severity: Severity = Severity.C) -> Compla
     return uc.complaints.register_complaint(
         app,
         sales,
-        ComplaintDraft(
-            customer_id=customer.id,
-            kind=Kind.COMPLAINT,
-            channel=Channel.PHONE,
-            description=f"{text} {code}",
-            category=Category.QUALITY,
-            product_code=code,
-            defect_type_id=defect.id,
-            severity_proposed=severity,
-        ),
+        ComplaintDraft(customer_id=customer.id, kind=Kind.COMPLAINT, channel=Channel.PHONE,
+                       description=f"{text} {code}", category=Category.QUALITY, product_code=code,
+                       defect_type_id=defect.id, severity_proposed=severity),
     )
 
 
@@ -303,27 +293,12 @@ def _pending_approval_case(srv: Server, amount: str) -> Complaint:
     sales, qa, prod = srv.user("sales"), srv.user("qa"), srv.user("prod")
     mfg = next(d.id for d in uc.reference.departments(app) if d.code == "MFG")
     c = _investigating_case(srv)
-    c = uc.investigation.classify(
-        app, qa, _id(c), c.version, Validity.VALID, Category.QUALITY, Severity.C, mfg
-    )
-    c = uc.investigation.save_analysis(
-        app,
-        prod,
-        _id(c),
-        c.version,
-        prod_lot="L-CONC",
-        six_m=SixM.METHOD,
-        root_cause="作业指导书缺少扭矩要求。",
-    )
-    c = uc.investigation.add_capa(
-        app,
-        prod,
-        _id(c),
-        CapaType.CORRECTIVE,
-        "修订作业指导书",
-        prod.id,
-        datetime.now().date() + timedelta(days=30),
-    )
+    c = uc.investigation.classify(app, qa, _id(c), c.version, Validity.VALID, Category.QUALITY,
+                                  Severity.C, mfg)
+    c = uc.investigation.save_analysis(app, prod, _id(c), c.version, prod_lot="L-CONC",
+                                       six_m=SixM.METHOD, root_cause="作业指导书缺少扭矩要求。")
+    c = uc.investigation.add_capa(app, prod, _id(c), CapaType.CORRECTIVE, "修订作业指导书", prod.id,
+                                  datetime.now().date() + timedelta(days=30))
     c = uc.investigation.submit_analysis(app, prod, _id(c), c.version)
     c = uc.investigation.approve_capa(app, qa, _id(c), c.version)
     pay = DispositionInput(DispositionType.COMPENSATION, None, Decimal(amount))

@@ -110,23 +110,12 @@ def _seed(app: Context) -> tuple[User, int, str, int, int]:
     cust = uc.reference.save_reference(app, admin, Customer(0, f"Evil {IMG} Co.", contact=SCRIPT))
     defect = uc.reference.save_reference(app, admin,
                                          DefectType(0, "XSS", f"缺陷 {SCRIPT}", f"Defect {SVG}"))
-    draft = ComplaintDraft(
-        customer_id=cust,
-        kind=Kind.COMPLAINT,
-        channel=Channel.EMAIL,
-        description=f"desc {IMG}\n{SCRIPT}\n{SVG}",
-        category=Category.QUALITY,
-        customer_ref=SVG[:60],
-        product_code="HD-2040",
-        product_name=f"壶 {IMG}",
-        order_no=SCRIPT[:60],
-        lot=SVG[:60],
-        delivered_qty=100,
-        defective_qty=5,
-        defect_type_id=defect,
-        claimed_amount="800",
-        severity_proposed=Severity.C,
-    )
+    draft = ComplaintDraft(customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.EMAIL,
+                           description=f"desc {IMG}\n{SCRIPT}\n{SVG}", category=Category.QUALITY,
+                           customer_ref=SVG[:60], product_code="HD-2040", product_name=f"壶 {IMG}",
+                           order_no=SCRIPT[:60], lot=SVG[:60], delivered_qty=100, defective_qty=5,
+                           defect_type_id=defect, claimed_amount="800",
+                           severity_proposed=Severity.C)
     files = [Upload(f"{IMG}.png", PNG)]
     a = uc.complaints.register_complaint(app, evil, draft, files)
     cid = a.id or 0
@@ -137,36 +126,18 @@ def _seed(app: Context) -> tuple[User, int, str, int, int]:
     uc.investigation.dispatch(app, evil, cid, v(), f"dispatch {SCRIPT}")
     uc.investigation.acknowledge(app, qa, cid, v(), f"ack {SVG}")
     uc.investigation.add_containment(app, qa, cid, ContainmentType.QUARANTINE, 5, f"contain {IMG}")
-    uc.investigation.classify(
-        app, qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.C, mfg, f"classify {SCRIPT}"
-    )
-    uc.investigation.save_analysis(
-        app,
-        prod,
-        cid,
-        v(),
-        prod_line=f"L {IMG}",
-        prod_shift=SVG[:40],
-        prod_operator=SCRIPT[:40],
-        prod_lot="L1",
-        whys=[IMG, SCRIPT, SVG],
-        six_m=SixM.MACHINE,
-        root_cause=f"root {SVG}",
-    )
-    uc.investigation.add_capa(
-        app,
-        prod,
-        cid,
-        CapaType.CORRECTIVE,
-        f"capa {IMG}",
-        prod.id,
-        uc.stats.stats_today(app) + timedelta(days=10),
-    )
+    uc.investigation.classify(app, qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.C, mfg,
+                              f"classify {SCRIPT}")
+    uc.investigation.save_analysis(app, prod, cid, v(), prod_line=f"L {IMG}", prod_shift=SVG[:40],
+                                   prod_operator=SCRIPT[:40], prod_lot="L1",
+                                   whys=[IMG, SCRIPT, SVG], six_m=SixM.MACHINE,
+                                   root_cause=f"root {SVG}")
+    uc.investigation.add_capa(app, prod, cid, CapaType.CORRECTIVE, f"capa {IMG}", prod.id,
+                              uc.stats.stats_today(app) + timedelta(days=10))
     uc.investigation.submit_analysis(app, prod, cid, v(), f"submit {SCRIPT}")
     uc.investigation.approve_capa(app, qa, cid, v(), f"capa ok {SVG}")
-    uc.meetings.add_meeting(
-        app, qa, cid, uc.stats.stats_today(app), [qa.id, prod.id], f"meeting {IMG}"
-    )
+    uc.meetings.add_meeting(app, qa, cid, uc.stats.stats_today(app), [qa.id, prod.id],
+                            f"meeting {IMG}")
     uc.approval.set_dispositions(
         app,
         evil,
@@ -184,29 +155,21 @@ def _seed(app: Context) -> tuple[User, int, str, int, int]:
     uc.investigation.dispatch(app, evil, c.id or 0, 1)
     uc.investigation.return_to_sales(app, qa, c.id or 0, 2, f"missing {SCRIPT}")
     md = uc.reference.save_reference(app, admin, Customer(0, MD))
-    marker = uc.accounts.create_user(
-        app, admin, UserInput("md_sales", MD, frozenset({Role.SALES}), sales_dept), PASSWORD
-    )
+    marker = uc.accounts.create_user(app, admin,
+                                     UserInput("md_sales", MD, frozenset({Role.SALES}), sales_dept),
+                                     PASSWORD)
     m = uc.complaints.register_complaint(
         app, marker, dataclasses.replace(draft, customer_id=md, description=f"text {MD}")
     )
     uc.investigation.dispatch(app, marker, m.id or 0, 1, f"comment {MD}")
     step = uc.timing.due_times(app, marker, m.id or 0)[0].step
-    uc.timing.request_extension(
-        app,
-        marker,
-        m.id or 0,
-        2,
-        step,
-        datetime.now(timezone.utc) + timedelta(days=40),
-        f"reason {MD}",
-    )
+    uc.timing.request_extension(app, marker, m.id or 0, 2, step,
+                                datetime.now(timezone.utc) + timedelta(days=40), f"reason {MD}")
     with_md.append(m.id or 0)
     for victim in ("victim_pass", "victim_deac"):  # before the server's first run: the
         # cookie restore works from a user list it caches for 30 s
-        uc.accounts.create_user(
-            app, admin, UserInput(victim, "Victim", frozenset({Role.FINANCE})), PASSWORD
-        )
+        uc.accounts.create_user(app, admin, UserInput(victim, "Victim", frozenset({Role.FINANCE})),
+                                PASSWORD)
     return evil, cid, number, b.id or 0, c.id or 0
 
 
@@ -223,16 +186,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 
             app = build_app(f"sqlite:///{data_dir / 'kesu.db'}", run_migrations=False)
             evil, pending, number, dispatched, returned = _seed(app)
-            yield Seeded(
-                url,
-                app,
-                evil,
-                pending,
-                number,
-                dispatched,
-                returned,
-                ARTIFACTS / "streamlit-server.log",
-            )
+            yield Seeded(url, app, evil, pending, number, dispatched, returned,
+                         ARTIFACTS / "streamlit-server.log")
         app.uow.engine.dispose()  # type: ignore[attr-defined]
 
 
@@ -243,17 +198,15 @@ class Watched:
 
 
 @pytest.fixture
-def open_as(
-    browser: Browser, seeded: Seeded, request: pytest.FixtureRequest
-) -> Iterator[Callable[[str], Watched]]:
+def open_as(browser: Browser, seeded: Seeded,
+            request: pytest.FixtureRequest) -> Iterator[Callable[[str], Watched]]:
     """A logged-in page per user, each in its own context, every dialog recorded."""
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
 
     def open_page(username: str) -> Watched:
-        context = browser.new_context(
-            base_url=seeded.url, locale="zh-CN", viewport={"width": 1400, "height": 1000}
-        )
+        context = browser.new_context(base_url=seeded.url, locale="zh-CN",
+                                      viewport={"width": 1400, "height": 1000})
         contexts.append(context)
         page = context.new_page()
         pages.append(page)
@@ -297,9 +250,8 @@ def _safe(w: Watched, *texts: str) -> None:
 # ---------------------------------------------------------------- the pages
 
 
-def test_payloads_are_shown_as_text_on_the_complaint_page(
-    open_as: Callable[[str], Watched], seeded: Seeded
-) -> None:
+def test_payloads_are_shown_as_text_on_the_complaint_page(open_as: Callable[[str], Watched],
+                                                          seeded: Seeded) -> None:
     w = open_as("qa")
     page = w.page
     page.goto(f"/complaint?id={seeded.pending}&lang=zh")
@@ -311,14 +263,12 @@ def test_payloads_are_shown_as_text_on_the_complaint_page(
     page.get_by_role("tab", name=re.compile(r"^附件")).click()
     _safe(w, f"{IMG}.png")
     page.get_by_role("tab", name=re.compile(r"^处理记录")).click()
-    _safe(
-        w, f"dispatch {SCRIPT}", f"ack {SVG}", f"classify {SCRIPT}", f"Eve {SVG}", f"position {SVG}"
-    )
+    _safe(w, f"dispatch {SCRIPT}", f"ack {SVG}", f"classify {SCRIPT}", f"Eve {SVG}",
+          f"position {SVG}")
 
 
-def test_payloads_are_shown_as_text_on_my_tasks(
-    open_as: Callable[[str], Watched], seeded: Seeded
-) -> None:
+def test_payloads_are_shown_as_text_on_my_tasks(open_as: Callable[[str], Watched],
+                                                seeded: Seeded) -> None:
     qa = open_as("qa")
     qa.page.goto("/tasks?lang=zh")
     expect(heading(qa.page, "我的待办")).to_be_visible()
@@ -329,18 +279,16 @@ def test_payloads_are_shown_as_text_on_my_tasks(
     _safe(eve, f"Evil {IMG} Co.", f"Eve {SVG}")
 
 
-def test_payloads_are_shown_as_text_on_approve(
-    open_as: Callable[[str], Watched], seeded: Seeded
-) -> None:
+def test_payloads_are_shown_as_text_on_approve(open_as: Callable[[str], Watched],
+                                               seeded: Seeded) -> None:
     w = open_as("manager")
     w.page.goto("/approve?lang=zh")
     expect(w.page.get_by_text(seeded.pending_number).first).to_be_visible()
     _safe(w, f"Evil {IMG} Co.", f"note {SCRIPT}", f"Eve {SVG}", f"position {SVG}", f"root {SVG}")
 
 
-def test_payloads_are_shown_as_text_on_the_log_register(
-    open_as: Callable[[str], Watched], seeded: Seeded
-) -> None:
+def test_payloads_are_shown_as_text_on_the_log_register(open_as: Callable[[str], Watched],
+                                                        seeded: Seeded) -> None:
     """The register is a data grid (drawn on a canvas, its cells in an accessible table)."""
     w = open_as("qa")
     page = w.page
@@ -356,9 +304,8 @@ def test_payloads_are_shown_as_text_on_the_log_register(
     _safe(w)
 
 
-def test_payloads_are_shown_as_text_on_investigate(
-    open_as: Callable[[str], Watched], seeded: Seeded
-) -> None:
+def test_payloads_are_shown_as_text_on_investigate(open_as: Callable[[str], Watched],
+                                                   seeded: Seeded) -> None:
     w = open_as("qa")
     w.page.goto(f"/investigate?id={seeded.pending}&lang=zh")
     expect(heading(w.page, f"{seeded.pending_number} · 待核决")).to_be_visible()
@@ -376,9 +323,8 @@ def test_the_checks_catch_a_real_injection(open_as: Callable[[str], Watched]) ->
     assert w.dialogs == ["1"]
 
 
-def test_markdown_in_user_text_is_shown_as_text(
-    open_as: Callable[[str], Watched], seeded: Seeded
-) -> None:
+def test_markdown_in_user_text_is_shown_as_text(open_as: Callable[[str], Watched],
+                                                seeded: Seeded) -> None:
     """My Tasks writes the customer's name with st.markdown: no image is fetched from
     another server, no javascript: link, the name reads as typed."""
     w = open_as("qa")
@@ -414,9 +360,9 @@ def test_markdown_in_user_text_is_shown_as_text(
         ("finance", "investigate", "调查"),
     ],
 )
-def test_a_forbidden_url_shows_the_message_not_the_page(
-    open_as: Callable[[str], Watched], username: str, path: str, title: str
-) -> None:
+def test_a_forbidden_url_shows_the_message_not_the_page(open_as: Callable[[str], Watched],
+                                                        username: str, path: str,
+                                                        title: str) -> None:
     w = open_as(username)
     w.page.goto(f"/{path}?lang=zh")
     idle(w.page)
@@ -440,9 +386,8 @@ def _put_back(context: BrowserContext, cookie: dict[str, object]) -> None:
                           "domain": str(cookie["domain"]), "path": str(cookie["path"])}])
 
 
-def test_an_old_cookie_replayed_after_logout_is_refused(
-    open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded
-) -> None:
+def test_an_old_cookie_replayed_after_logout_is_refused(open_as: Callable[[str], Watched],
+                                                        browser: Browser, seeded: Seeded) -> None:
     w = open_as("finance")
     page = w.page
     settle(page)
@@ -510,9 +455,8 @@ def test_a_cookie_is_refused_after_password_change_or_deactivation(
 WRONG = "Wr0ng-Pa55-for-the-log"
 
 
-def test_no_password_hash_or_cookie_in_the_server_log(
-    open_as: Callable[[str], Watched], browser: Browser, seeded: Seeded
-) -> None:
+def test_no_password_hash_or_cookie_in_the_server_log(open_as: Callable[[str], Watched],
+                                                      browser: Browser, seeded: Seeded) -> None:
     """Runs last in this module: the server has seen logins, failed logins, logouts, a
     password reset and cookie replays by now."""
     context = browser.new_context(base_url=seeded.url, locale="zh-CN")

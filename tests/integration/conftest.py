@@ -31,9 +31,8 @@ def make_app(db_url: str) -> Iterator[Callable[..., Context]]:
     """Build further application instances on the same database (own engine each)."""
     built: list[Context] = []
 
-    def make(
-        clock: Callable[[], datetime] | None = (lambda: NOW), migrate: bool = False
-    ) -> Context:
+    def make(clock: Callable[[], datetime] | None = (lambda: NOW),
+             migrate: bool = False) -> Context:
         app = build_app(db_url, run_migrations=migrate)
         if clock is not None:
             app = dataclasses.replace(app, clock=clock)
@@ -71,24 +70,18 @@ def world(app: Context) -> World:
     dep = Department(dep_id, "QA", "品质部", "Quality")
 
     def user(name: str, display: str, role: Role) -> User:
-        return uc.accounts.create_user(
-            app, admin, UserInput(name, display, frozenset({role}), dep_id), PASSWORD
-        )
+        return uc.accounts.create_user(app, admin,
+                                       UserInput(name, display, frozenset({role}), dep_id),
+                                       PASSWORD)
 
     cust = Customer(0, "华东电子有限公司", contact="王经理")
     cust = dataclasses.replace(cust, id=uc.reference.save_reference(app, admin, cust))
     prod_id = uc.reference.save_reference(app, admin, Product(0, "P-100", "螺丝 M3"))
     dt_id = uc.reference.save_reference(app, admin, DefectType(0, "SCRATCH", "划伤", "Scratch"))
-    return World(
-        admin=admin,
-        sales=user("sales1", "张三", Role.SALES),
-        qa=user("qa1", "李四", Role.QA),
-        manager=user("boss", "王五", Role.MANAGEMENT),
-        customer=cust,
-        product=Product(prod_id, "P-100", "螺丝 M3"),
-        defect=DefectType(dt_id, "SCRATCH", "划伤", "Scratch"),
-        department=dep,
-    )
+    return World(admin=admin, sales=user("sales1", "张三", Role.SALES),
+                 qa=user("qa1", "李四", Role.QA), manager=user("boss", "王五", Role.MANAGEMENT),
+                 customer=cust, product=Product(prod_id, "P-100", "螺丝 M3"),
+                 defect=DefectType(dt_id, "SCRATCH", "划伤", "Scratch"), department=dep)
 
 
 @pytest.fixture
@@ -96,14 +89,9 @@ def draft(world: World) -> Callable[..., ComplaintDraft]:
     """A valid quality-complaint draft for world's customer; keywords override fields."""
 
     def make(**kw: Any) -> ComplaintDraft:
-        base = ComplaintDraft(
-            customer_id=world.customer.id,
-            kind=Kind.COMPLAINT,
-            channel=Channel.PHONE,
-            description="外观划伤",
-            product_code=world.product.code,
-            defect_type_id=world.defect.id,
-        )
+        base = ComplaintDraft(customer_id=world.customer.id, kind=Kind.COMPLAINT,
+                              channel=Channel.PHONE, description="外观划伤",
+                              product_code=world.product.code, defect_type_id=world.defect.id)
         return dataclasses.replace(base, **kw)
 
     return make

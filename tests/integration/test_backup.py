@@ -90,9 +90,8 @@ def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
     for i in range(3):
         uc.complaints.register_complaint(app, world.sales, draft(lot=f"B{i}"),
                                [Upload(f"b{i}.png", _png(f"before {i}"))])
-    uc.complaints.register_complaint(
-        app, world.sales, draft(lot="shared"), [Upload("s.png", _png("before 0"))]
-    )
+    uc.complaints.register_complaint(app, world.sales, draft(lot="shared"),
+                                     [Upload("s.png", _png("before 0"))])
 
     writer, stop = make_app(), threading.Event()
     registered: list[str] = []
@@ -102,12 +101,8 @@ def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
         try:
             while not stop.is_set():
                 k = len(registered)
-                made = uc.complaints.register_complaint(
-                    writer,
-                    world.sales,
-                    draft(lot=f"W{k}"),
-                    [Upload(f"w{k}.png", _png(f"writer {k}"))],
-                )
+                made = uc.complaints.register_complaint(writer, world.sales, draft(lot=f"W{k}"),
+                                                        [Upload(f"w{k}.png", _png(f"writer {k}"))])
                 registered.append(made.number)
                 if k >= 2:
                     running.set()
@@ -150,9 +145,8 @@ def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
     with engine_of(restored).connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM events")) == manifest["counts"]["events"]
 
-    new = uc.complaints.register_complaint(
-        restored, world.sales, draft(lot="after restore"), [Upload("new.png", _png("after"))]
-    )
+    new = uc.complaints.register_complaint(restored, world.sales, draft(lot="after restore"),
+                                           [Upload("new.png", _png("after"))])
     assert new.number not in after
     assert parse_number(new.number)[1] == len(after) + 1  # type: ignore[index]
     assert uc.complaints.attachment(
@@ -220,9 +214,9 @@ def test_damaged_truncated_or_tampered_archives_are_refused_and_nothing_is_writt
         assert conn.scalar(text("SELECT count(*) FROM complaints")) == 1
 
 
-def test_a_non_empty_target_is_refused(
-    app: Context, world: World, draft: Callable[..., ComplaintDraft], db_url: str, tmp_path: Path
-) -> None:
+def test_a_non_empty_target_is_refused(app: Context, world: World,
+                                       draft: Callable[..., ComplaintDraft], db_url: str,
+                                       tmp_path: Path) -> None:
     uc.complaints.register_complaint(app, world.sales, draft())
     report = make_backup(db_url, Path(os.environ["KESU_DATA_DIR"]), tmp_path / "out")
     archive = tmp_path / "out" / report.file.name
@@ -244,9 +238,8 @@ def test_a_non_empty_target_is_refused(
 def test_a_referenced_attachment_missing_from_the_store_is_reported(
     app: Context, world: World, draft: Callable[..., ComplaintDraft], db_url: str, tmp_path: Path
 ) -> None:
-    uc.complaints.register_complaint(
-        app, world.sales, draft(), [Upload("a.png", _png("kept")), Upload("b.png", _png("lost"))]
-    )
+    uc.complaints.register_complaint(app, world.sales, draft(),
+                                     [Upload("a.png", _png("kept")), Upload("b.png", _png("lost"))])
     lost = hashlib.sha256(_png("lost")).hexdigest()
     (Path(os.environ["KESU_DATA_DIR"]) / "attachments" / lost[:2] / lost).unlink()
     report = make_backup(db_url, Path(os.environ["KESU_DATA_DIR"]), tmp_path / "out")
@@ -291,27 +284,16 @@ def test_a_backup_of_an_older_schema_is_migrated_to_the_newest_on_restore(
 
 
 def _manage(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=dict(os.environ),
+                          capture_output=True, text=True, timeout=300)
 
 
-def test_manage_py_backup_and_restore_commands(
-    app: Context,
-    world: World,
-    draft: Callable[..., ComplaintDraft],
-    db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    made = uc.complaints.register_complaint(
-        app, world.sales, draft(), [Upload("a.png", _png("cli"))]
-    )
+def test_manage_py_backup_and_restore_commands(app: Context, world: World,
+                                               draft: Callable[..., ComplaintDraft], db_url: str,
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    made = uc.complaints.register_complaint(app, world.sales, draft(),
+                                            [Upload("a.png", _png("cli"))])
     out = tmp_path / "out"
     done = _manage("backup", "--out", str(out))
     assert done.returncode == 0, done.stderr

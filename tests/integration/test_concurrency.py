@@ -69,12 +69,8 @@ def test_concurrent_registration_numbers_are_unique_and_gap_free(
         assert serials == sorted(serials)
 
 
-def _two_readers(
-    app: Context,
-    world: World,
-    draft: Callable[..., ComplaintDraft],
-    make_app: Callable[..., Context],
-) -> tuple[Complaint, Context, Context]:
+def _two_readers(app: Context, world: World, draft: Callable[..., ComplaintDraft],
+                 make_app: Callable[..., Context]) -> tuple[Complaint, Context, Context]:
     made = uc.complaints.register_complaint(app, world.sales, draft(lot="L1"))
     return made, make_app(), make_app()
 
@@ -90,13 +86,11 @@ def test_two_editors_of_one_version_one_wins_the_other_is_told_who(
     seen_by_boss = uc.complaints.complaint(boss_app, world.manager, made.id or 0).complaint
     assert seen_by_qa.version == seen_by_boss.version == 1
 
-    won = uc.complaints.update_complaint(
-        qa_app, world.qa, made.id or 0, seen_by_qa.version, draft(lot="L2"), "QA 更正"
-    )
+    won = uc.complaints.update_complaint(qa_app, world.qa, made.id or 0, seen_by_qa.version,
+                                         draft(lot="L2"), "QA 更正")
     with pytest.raises(StaleCase) as info:
-        uc.complaints.update_complaint(
-            boss_app, world.manager, made.id or 0, seen_by_boss.version, draft(lot="L3"), "经理更正"
-        )
+        uc.complaints.update_complaint(boss_app, world.manager, made.id or 0, seen_by_boss.version,
+                                       draft(lot="L3"), "经理更正")
     assert info.value.params["who"] == "李四"
     assert info.value.params["at"] == won.updated_at
 
@@ -104,9 +98,8 @@ def test_two_editors_of_one_version_one_wins_the_other_is_told_who(
     assert now.complaint.lot == "L2" and now.complaint.version == 2
     assert [e.action for e in now.events] == ["registered", "edited"]  # nothing half-saved
     # with the fresh version the second editor succeeds
-    uc.complaints.update_complaint(
-        boss_app, world.manager, made.id or 0, now.complaint.version, draft(lot="L3")
-    )
+    uc.complaints.update_complaint(boss_app, world.manager, made.id or 0, now.complaint.version,
+                                   draft(lot="L3"))
     assert uc.complaints.complaint(app, world.sales, made.id or 0).complaint.version == 3
 
 
@@ -123,12 +116,8 @@ def test_the_same_edit_by_two_editors_still_reports_the_stale_case(
         uc.complaints.update_complaint(boss_app, world.manager, made.id or 0, 1, draft(lot="L2"))
 
 
-def test_stale_cancel_is_refused(
-    app: Context,
-    world: World,
-    draft: Callable[..., ComplaintDraft],
-    make_app: Callable[..., Context],
-) -> None:
+def test_stale_cancel_is_refused(app: Context, world: World, draft: Callable[..., ComplaintDraft],
+                                 make_app: Callable[..., Context]) -> None:
     made, qa_app, boss_app = _two_readers(app, world, draft, make_app)
     uc.complaints.update_complaint(qa_app, world.qa, made.id or 0, 1, draft(lot="L2"))
     with pytest.raises(StaleCase) as info:
@@ -150,9 +139,8 @@ def test_simultaneous_edits_of_one_version_exactly_one_succeeds(
     users = [world.qa, world.manager, world.sales]
 
     def work(i: int) -> Complaint:
-        return uc.complaints.update_complaint(
-            apps[i], users[i % 3], made.id or 0, 1, draft(lot=f"by-{i}"), f"editor {i}"
-        )
+        return uc.complaints.update_complaint(apps[i], users[i % 3], made.id or 0, 1,
+                                              draft(lot=f"by-{i}"), f"editor {i}")
 
     results = _run_together(editors, work)
     winners = [r for r in results if isinstance(r, Complaint)]

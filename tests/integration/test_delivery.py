@@ -60,15 +60,9 @@ def _channels(smtp_port: int, hooks: Hooks | None = None, **kw: Any) -> ChannelC
         if hooks is None
         else {f"{r}_url": f"{hooks.url}/{r}" for r in ("wecom", "dingtalk", "feishu")}
     )
-    base = ChannelConfig(
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-        smtp_security="none",
-        mail_from="kesu@factory.cn",
-        dingtalk_keyword="客诉",
-        app_url="https://kesu.factory.cn",
-        **urls,
-    )
+    base = ChannelConfig(smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security="none",
+                         mail_from="kesu@factory.cn", dingtalk_keyword="客诉",
+                         app_url="https://kesu.factory.cn", **urls)
     return replace(base, **kw)
 
 
@@ -88,9 +82,8 @@ def _people(app: Context, world: World) -> dict[str, User]:
 
 
 def _dispatched(app: Context, world: World, draft: Callable[..., ComplaintDraft]) -> int:
-    c = uc.complaints.register_complaint(
-        app, world.sales, draft(severity_proposed=Severity.C, received_at=NOW)
-    )
+    c = uc.complaints.register_complaint(app, world.sales,
+                                         draft(severity_proposed=Severity.C, received_at=NOW))
     uc.investigation.dispatch(app, world.sales, c.id or 0, c.version)
     return c.id or 0
 
@@ -152,9 +145,8 @@ def test_mail_server_down_keeps_the_message_and_delivers_it_once_it_is_back(
     assert [s for _, s, _ in _outbox(app)] == ["sent", "sent"]
 
 
-def test_smtp_with_starttls_and_login_and_with_implicit_tls(
-    app: Context, world: World, tmp_path: Path
-) -> None:
+def test_smtp_with_starttls_and_login_and_with_implicit_tls(app: Context, world: World,
+                                                            tmp_path: Path) -> None:
     cert, key = certificate(tmp_path)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
@@ -162,25 +154,18 @@ def test_smtp_with_starttls_and_login_and_with_implicit_tls(
     sender = ChannelSender(SmtpSender(timeout=5, tls=client_tls))
     logins: list[tuple[bytes, bytes]] = []
 
-    def authenticator(
-        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
         ok = isinstance(data, LoginPassword) and data.password == b"s3cret"
         if isinstance(data, LoginPassword):
             logins.append((data.login, data.password))
         return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
 
     mail = Message("t1", "email", "li@factory.cn", "测试", "正文")
-    with SmtpServer(
-        tls_context=server_tls,
-        require_starttls=True,
-        authenticator=authenticator,
-        auth_required=True,
-        auth_exclude_mechanism=["LOGIN"],
-    ) as server:
-        cfg = _channels(
-            server.port, smtp_security="starttls", smtp_user="kesu", smtp_password="s3cret"
-        )
+    with SmtpServer(tls_context=server_tls, require_starttls=True, authenticator=authenticator,
+                    auth_required=True, auth_exclude_mechanism=["LOGIN"]) as server:
+        cfg = _channels(server.port, smtp_security="starttls", smtp_user="kesu",
+                        smtp_password="s3cret")
         assert sender.send(mail, cfg).startswith("250 2.0.0 Ok")
         assert len(server.box.messages) == 1 and logins == [(b"kesu", b"s3cret")]
         with pytest.raises(DeliveryFailed, match="535"):
@@ -196,12 +181,11 @@ def test_smtp_with_starttls_and_login_and_with_implicit_tls(
 # ---------------------------------------------------------------- group robots
 
 
-def test_each_robot_gets_its_json_and_a_500_is_retried(
-    app: Context, world: World, draft: Callable[..., ComplaintDraft], hooks: Hooks
-) -> None:
-    uc.channels.set_channels(
-        app, world.admin, replace(_channels(1, hooks), smtp_host="", mail_from="")
-    )
+def test_each_robot_gets_its_json_and_a_500_is_retried(app: Context, world: World,
+                                                       draft: Callable[..., ComplaintDraft],
+                                                       hooks: Hooks) -> None:
+    uc.channels.set_channels(app, world.admin,
+                             replace(_channels(1, hooks), smtp_host="", mail_from=""))
     hooks.script = [(500, "internal error")]  # the first robot's server hiccups once
     cid = _dispatched(app, world, draft)
     number = uc.complaints.complaint(app, world.admin, cid).complaint.number
@@ -222,9 +206,8 @@ def test_each_robot_gets_its_json_and_a_500_is_retried(
     assert got["/feishu"] == {"msg_type": "text", "content": {"text": line}}
 
 
-def test_a_robot_refusal_with_http_200_is_a_failure_with_its_reason(
-    app: Context, world: World, hooks: Hooks
-) -> None:
+def test_a_robot_refusal_with_http_200_is_a_failure_with_its_reason(app: Context, world: World,
+                                                                    hooks: Hooks) -> None:
     cfg = _channels(1, hooks)
     hooks.script = [(200, '{"errcode":310000,"errmsg":"keywords not in content"}')]
     with pytest.raises(DeliveryFailed, match="errcode 310000: keywords not in content"):
@@ -235,9 +218,9 @@ def test_a_robot_refusal_with_http_200_is_a_failure_with_its_reason(
     ]
 
 
-def test_the_test_button_shows_the_servers_answer_and_the_error(
-    app: Context, world: World, smtp: SmtpServer, hooks: Hooks
-) -> None:
+def test_the_test_button_shows_the_servers_answer_and_the_error(app: Context, world: World,
+                                                                smtp: SmtpServer,
+                                                                hooks: Hooks) -> None:
     uc.channels.set_channels(app, world.admin, _channels(smtp.port, hooks))
     ok = uc.channels.send_test(app, world.admin, "email", "boss@factory.cn")
     assert ok.ok and ok.answer == "250 2.0.0 Ok: queued as KESU1"
@@ -268,18 +251,12 @@ def test_escalation_levels_fire_once_each_into_inboxes_and_channels(
     gm = uc.accounts.create_user(
         app,
         world.admin,
-        UserInput(
-            "gm",
-            "总经理",
-            frozenset({Role.MANAGEMENT}),
-            title=Title.GENERAL_MANAGER,
-            email="gm@factory.cn",
-        ),
+        UserInput("gm", "总经理", frozenset({Role.MANAGEMENT}), title=Title.GENERAL_MANAGER,
+                  email="gm@factory.cn"),
         PASSWORD,
     )
-    uc.channels.set_channels(
-        app, world.admin, replace(_channels(smtp.port, hooks), feishu_url="", dingtalk_url="")
-    )
+    uc.channels.set_channels(app, world.admin,
+                             replace(_channels(smtp.port, hooks), feishu_url="", dingtalk_url=""))
     # received on a Sunday at noon: the 1 working hour to dispatch ends Monday 09:30
     c = uc.complaints.register_complaint(app, world.sales, draft(received_at=NOW))
     assert c.due_at is not None
@@ -355,13 +332,9 @@ def test_one_scheduler_holds_the_lease_until_it_lets_go_or_it_expires(
     assert a.acquire() and not b.acquire()
 
 
-def test_a_tick_escalates_and_delivers(
-    app: Context,
-    world: World,
-    draft: Callable[..., ComplaintDraft],
-    smtp: SmtpServer,
-    make_app: Callable[..., Context],
-) -> None:
+def test_a_tick_escalates_and_delivers(app: Context, world: World,
+                                       draft: Callable[..., ComplaintDraft], smtp: SmtpServer,
+                                       make_app: Callable[..., Context]) -> None:
     _people(app, world)
     uc.channels.set_channels(app, world.admin, _channels(smtp.port))
     _dispatched(app, world, draft)
@@ -389,9 +362,8 @@ def test_the_background_thread_starts_once_per_process_and_delivers(
         assert [t.name for t in threading.enumerate()].count("kesu-jobs") == 1
         with live.uow(write=True) as uow:
             for i in range(2):
-                uow.outbox.add(
-                    Message(f"m{i}", "email", "li@factory.cn", f"s{i}", "b"), live.clock()
-                )
+                uow.outbox.add(Message(f"m{i}", "email", "li@factory.cn", f"s{i}", "b"),
+                               live.clock())
             uow.commit()
         deadline = time.monotonic() + 20
         while len(smtp.box.messages) < 2 and time.monotonic() < deadline:
@@ -403,20 +375,14 @@ def test_the_background_thread_starts_once_per_process_and_delivers(
     assert "kesu-jobs" not in [t.name for t in threading.enumerate()]
 
 
-def test_manage_py_worker_once_delivers_the_outbox(
-    app: Context, world: World, draft: Callable[..., ComplaintDraft], smtp: SmtpServer
-) -> None:
+def test_manage_py_worker_once_delivers_the_outbox(app: Context, world: World,
+                                                   draft: Callable[..., ComplaintDraft],
+                                                   smtp: SmtpServer) -> None:
     _people(app, world)
     uc.channels.set_channels(app, world.admin, _channels(smtp.port))
     _dispatched(app, world, draft)
-    out = subprocess.run(
-        [sys.executable, "manage.py", "worker", "--once"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-    )
+    out = subprocess.run([sys.executable, "manage.py", "worker", "--once"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert out.returncode == 0, out.stderr
     # by the real clock the case is long overdue: the reply step escalates at both levels,
     # and level 1 mails its QA holders too
@@ -483,14 +449,13 @@ def _worker(url: str, mode: str, seconds: float, go: Any, report: Any) -> None:
 
 
 @pytest.mark.parametrize("mode", ["scheduler", "claims"])
-def test_two_processes_deliver_each_message_exactly_once(
-    db_url: str, app: Context, world: World, smtp: SmtpServer, hooks: Hooks, mode: str
-) -> None:
+def test_two_processes_deliver_each_message_exactly_once(db_url: str, app: Context, world: World,
+                                                         smtp: SmtpServer, hooks: Hooks,
+                                                         mode: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("two processes against PostgreSQL: CI's run with DATABASE_URL set")
-    uc.channels.set_channels(
-        app, world.admin, _channels(smtp.port, hooks, dingtalk_url="", feishu_url="")
-    )
+    uc.channels.set_channels(app, world.admin,
+                             _channels(smtp.port, hooks, dingtalk_url="", feishu_url=""))
     smtp.box.delay = 0.02  # a mail server that takes its time: the two processes overlap
     now = datetime.now(timezone.utc)
     n = 24

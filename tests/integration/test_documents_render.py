@@ -69,18 +69,11 @@ def case(app: Context, world: World, crew: Crew, draft: Callable[..., ComplaintD
     run over several pages) and a note that could be read as markup or a formula."""
     cid = to_pending_approval(app, world, crew, draft(
         description=DESCRIPTION, order_no="SO-4711", lot="L-2603", severity_proposed=Severity.B))
-    uc.investigation.add_containment(
-        app, world.qa, cid, ContainmentType.SORTING, 7, "=SUM(A1:A9) **不是公式**"
-    )
+    uc.investigation.add_containment(app, world.qa, cid, ContainmentType.SORTING, 7,
+                                     "=SUM(A1:A9) **不是公式**")
     for i in range(60):
-        uc.investigation.add_containment(
-            app,
-            world.qa,
-            cid,
-            ContainmentType.QUARANTINE,
-            i,
-            f"第 {i} 批库存隔离，逐箱复检尺寸；" * 3,
-        )
+        uc.investigation.add_containment(app, world.qa, cid, ContainmentType.QUARANTINE, i,
+                                         f"第 {i} 批库存隔离，逐箱复检尺寸；" * 3)
     return cid
 
 
@@ -88,9 +81,8 @@ def _docs(app: Context, world: World, cid: int, lang: str = "zh", **kw: object) 
     return uc.documents.case_documents(app, world.qa, cid, lang, **kw)  # type: ignore[arg-type]
 
 
-def test_the_pdfs_carry_the_cases_chinese_text_number_and_page_header(
-    app: Context, world: World, case: int
-) -> None:
+def test_the_pdfs_carry_the_cases_chinese_text_number_and_page_header(app: Context, world: World,
+                                                                      case: int) -> None:
     docs = _docs(app, world, case)
     number = docs.form.number
     for doc in (docs.form, docs.report):
@@ -124,12 +116,10 @@ def test_the_pdf_embeds_the_bundled_cjk_font(app: Context, world: World, case: i
     assert "/FontFile3" in descriptor or "/FontFile2" in descriptor  # embedded, not referenced
 
 
-def test_the_english_form_and_the_letter_in_the_customers_language(
-    app: Context, world: World, case: int
-) -> None:
-    uc.reference.save_reference(
-        app, world.admin, dataclasses.replace(world.customer, language=Lang.EN)
-    )
+def test_the_english_form_and_the_letter_in_the_customers_language(app: Context, world: World,
+                                                                   case: int) -> None:
+    uc.reference.save_reference(app, world.admin,
+                                dataclasses.replace(world.customer, language=Lang.EN))
     docs = _docs(app, world, case, "en", company="Huadong Precision Co., Ltd.")
     form = _pages(to_pdf(docs.form))
     assert "Complainthandlingform" in form[0] and f"Page1of{len(form)}" in form[0]
@@ -150,9 +140,8 @@ def test_the_english_form_and_the_letter_in_the_customers_language(
     assert "关于贵司投诉的回复" in text and f"根本原因：{ROOT_CAUSE}" in text
 
 
-def test_a_note_longer_than_a_page_continues_on_the_next(
-    app: Context, world: World, case: int
-) -> None:
+def test_a_note_longer_than_a_page_continues_on_the_next(app: Context, world: World,
+                                                         case: int) -> None:
     note = "逐箱复检尺寸并记录，" * 499 + "完"  # 5,000 characters, the most a note may have
     uc.investigation.add_containment(app, world.qa, case, ContainmentType.OTHER, None, note)
     text = "".join(_pages(to_pdf(_docs(app, world, case).form)))
@@ -177,9 +166,8 @@ def _right_of(rows: list[list[object]], label: str) -> object:
     raise AssertionError(f"no cell {label!r}")
 
 
-def test_the_xlsx_holds_the_expected_values(
-    app: Context, world: World, case: int, crew: Crew
-) -> None:
+def test_the_xlsx_holds_the_expected_values(app: Context, world: World, case: int,
+                                            crew: Crew) -> None:
     docs = _docs(app, world, case)
     wb = load_workbook(io.BytesIO(to_xlsx(docs.form)))
     assert len(wb.worksheets) == 1
@@ -211,9 +199,8 @@ def test_the_xlsx_holds_the_expected_values(
     assert crew.prod.display_name in flat8d
 
 
-def test_documents_follow_the_case_as_it_goes_on(
-    app: Context, world: World, case: int, crew: Crew
-) -> None:
+def test_documents_follow_the_case_as_it_goes_on(app: Context, world: World, case: int,
+                                                 crew: Crew) -> None:
     before = _docs(app, world, case)
     uc.approval.approve_step(app, crew.sm, case, version(app, world, case), "同意")
     after = _docs(app, world, case)

@@ -74,27 +74,20 @@ class Timed:
 
     def stored(self, cid: int, app: Context | None = None) -> tuple[datetime | None, str]:
         """The due time as another application instance reads it from the database."""
-        c = uc.complaints.case_file(
-            app or self.make_app(clock=self.clock), self.w.admin, cid
-        ).complaint
+        c = uc.complaints.case_file(app or self.make_app(clock=self.clock), self.w.admin,
+                                    cid).complaint
         return c.due_at, c.due_step
 
     def overdue(self, now: datetime) -> tuple[set[int], dict[int, datetime | None]]:
         self.clock.now = now
-        rows, total = uc.search.register(
-            self.app, self.w.sales, RegisterFilter(overdue_only=True)
-        )
+        rows, total = uc.search.register(self.app, self.w.sales, RegisterFilter(overdue_only=True))
         assert total == len(rows)
         return {r.id for r in rows}, {r.id: r.due_at for r in rows}
 
 
 @pytest.fixture
-def t(
-    app: Context,
-    world: World,
-    draft: Callable[..., ComplaintDraft],
-    make_app: Callable[..., Context],
-) -> Timed:
+def t(app: Context, world: World, draft: Callable[..., ComplaintDraft],
+      make_app: Callable[..., Context]) -> Timed:
     clock = Clock(NOW)
     return Timed(make_app(clock=clock), clock, world, draft, make_app)
 
@@ -134,9 +127,8 @@ def test_a_complaint_containment_due_over_a_weekend_then_the_reply(t: Timed) -> 
     assert t.stored(cid) == (at(2025, 11, 24, 14, 0), "containment")
     t.do(at(2025, 11, 24, 9, 0), "acknowledge", t.w.qa, cid)
     t.clock.now = at(2025, 11, 24, 11, 0)
-    uc.investigation.add_containment(
-        t.app, t.w.qa, cid, ContainmentType.QUARANTINE, 200, "库存隔离"
-    )
+    uc.investigation.add_containment(t.app, t.w.qa, cid, ContainmentType.QUARANTINE, 200,
+                                     "库存隔离")
     assert t.stored(cid) == (at(2025, 11, 25, 15, 0), "reply")
 
 
@@ -157,9 +149,8 @@ def test_a_hold_clears_the_stored_due_time_and_resuming_moves_it_by_the_hold(t: 
     assert t.stored(cid) == (at(2025, 11, 27, 11, 0), "reply")
 
 
-def test_a_granted_extension_is_kept_and_read_back_by_another_instance(
-    t: Timed, app: Context
-) -> None:
+def test_a_granted_extension_is_kept_and_read_back_by_another_instance(t: Timed,
+                                                                       app: Context) -> None:
     qam = uc.accounts.create_user(
         app,
         t.w.admin,
@@ -168,15 +159,8 @@ def test_a_granted_extension_is_kept_and_read_back_by_another_instance(
     )
     cid = t.dispatched(MON)
     new_due = at(2025, 12, 3, 17, 0)
-    t.do(
-        at(2025, 11, 26, 9, 0),
-        "request_extension",
-        t.w.sales,
-        cid,
-        "reply",
-        new_due,
-        "客户要求第三方检测",
-    )
+    t.do(at(2025, 11, 26, 9, 0), "request_extension", t.w.sales, cid, "reply", new_due,
+         "客户要求第三方检测")
     other = t.make_app(clock=t.clock)
     req = uc.timing.pending_extension(other, t.w.qa, cid)
     assert req is not None and (req.step, req.due, req.by) == ("reply", new_due, "张三")
@@ -190,15 +174,8 @@ def test_a_granted_extension_is_kept_and_read_back_by_another_instance(
 
 def test_a_refused_extension_leaves_the_stored_due_time(t: Timed) -> None:
     cid = t.dispatched(MON)
-    t.do(
-        at(2025, 11, 26, 9, 0),
-        "request_extension",
-        t.w.sales,
-        cid,
-        "reply",
-        at(2025, 12, 3, 17, 0),
-        "客户要求",
-    )
+    t.do(at(2025, 11, 26, 9, 0), "request_extension", t.w.sales, cid, "reply",
+         at(2025, 12, 3, 17, 0), "客户要求")
     t.do(at(2025, 11, 26, 10, 0), "decide_extension", t.w.manager, cid, False, "不同意")
     assert t.stored(cid) == (B_DUE, "reply")
     assert t.overdue(at(2025, 11, 27, 9, 1))[0] == {cid}
@@ -228,9 +205,8 @@ def test_2027_falls_back_to_weekends_until_admin_pastes_the_schedule(t: Timed) -
     assert t.stored(cid) == (at(2027, 1, 4, 16, 0), "reply")
     (reply,) = uc.timing.due_times(t.app, t.w.sales, cid)
     assert reply.missing_years == (2027,)
-    uc.timing.set_calendar_year(
-        t.app, t.w.admin, 2027, "2027-01-01 休\n2027-02-06~2027-02-12 休\n2027-02-14 班\n"
-    )
+    uc.timing.set_calendar_year(t.app, t.w.admin, 2027,
+                                "2027-01-01 休\n2027-02-06~2027-02-12 休\n2027-02-14 班\n")
     other = t.make_app(clock=t.clock)
     status = uc.timing.calendar_status(other)
     assert status.entered_years == [2027] and not status.missing_next_year
@@ -271,9 +247,8 @@ def test_the_overdue_filter_returns_exactly_the_overdue_open_cases(t: Timed) -> 
     assert t.overdue(at(2025, 12, 1, 9, 1))[0] == {overdue, never_dispatched, inquiry, on_time}
 
     t.clock.now = at(2025, 11, 27, 9, 1)
-    rows, n = uc.search.register(
-        t.app, t.w.sales, RegisterFilter(overdue_only=True, kinds=(Kind.INQUIRY,))
-    )
+    rows, n = uc.search.register(t.app, t.w.sales,
+                                 RegisterFilter(overdue_only=True, kinds=(Kind.INQUIRY,)))
     assert [r.id for r in rows] == [inquiry] and n == 1
     everything, n = uc.search.register(t.app, t.w.sales, RegisterFilter())
     assert n == 6 and next(r.due_at for r in everything if r.id == cancelled) is None

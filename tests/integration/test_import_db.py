@@ -205,14 +205,8 @@ print(json.dumps({"key": key, "seconds": time.perf_counter() - start,
 
 def measure(path: Path) -> dict[str, Any]:
     """Read a file in a fresh process: what it answered and how much memory it took."""
-    out = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(path)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], cwd=ROOT, check=True,
+                         capture_output=True, text=True, timeout=600)
     found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     print(path.name, found)  # the numbers for the report (pytest -s)
     return found

@@ -48,23 +48,18 @@ class Crew:
 
 @pytest.fixture
 def crew(app: Context, world: World) -> Crew:
-    press = uc.reference.save_reference(
-        app, world.admin, Department(0, "MFG", "制造部", "Manufacturing")
-    )
+    press = uc.reference.save_reference(app, world.admin,
+                                        Department(0, "MFG", "制造部", "Manufacturing"))
 
     def user(name: str, display: str, role: Role, **kw: Any) -> User:
-        return uc.accounts.create_user(
-            app, world.admin, UserInput(name, display, frozenset({role}), **kw), PASSWORD
-        )
+        return uc.accounts.create_user(app, world.admin,
+                                       UserInput(name, display, frozenset({role}), **kw), PASSWORD)
 
-    return Crew(
-        prod=user("prod1", "赵六", Role.PRODUCTION, department_id=press),
-        finance=user("fin1", "钱七", Role.FINANCE),
-        sm=user("sm1", "孙经理", Role.MANAGEMENT, title=Title.SALES_MANAGER),
-        sm2=user("sm2", "周经理", Role.MANAGEMENT, title=Title.SALES_MANAGER),
-        gm=user("gm1", "吴总", Role.MANAGEMENT, title=Title.GENERAL_MANAGER),
-        press=press,
-    )
+    return Crew(prod=user("prod1", "赵六", Role.PRODUCTION, department_id=press),
+                finance=user("fin1", "钱七", Role.FINANCE),
+                sm=user("sm1", "孙经理", Role.MANAGEMENT, title=Title.SALES_MANAGER),
+                sm2=user("sm2", "周经理", Role.MANAGEMENT, title=Title.SALES_MANAGER),
+                gm=user("gm1", "吴总", Role.MANAGEMENT, title=Title.GENERAL_MANAGER), press=press)
 
 
 def version(app: Context, world: World, cid: int) -> int:
@@ -77,26 +72,16 @@ def to_pending_approval(app: Context, world: World, crew: Crew, draft: Complaint
     v = lambda: version(app, world, cid)  # noqa: E731 - read the version before each act
     uc.investigation.dispatch(app, world.sales, cid, v())
     uc.investigation.acknowledge(app, world.qa, cid, v())
-    uc.investigation.classify(
-        app, world.qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.B, crew.press
-    )
-    uc.investigation.save_analysis(
-        app, crew.prod, cid, v(), prod_lot="L1", six_m=SixM.MACHINE, root_cause="夹具磨损"
-    )
-    uc.investigation.add_capa(
-        app,
-        crew.prod,
-        cid,
-        CapaType.CORRECTIVE,
-        "更换夹具",
-        crew.prod.id,
-        TODAY + timedelta(days=7),
-    )
+    uc.investigation.classify(app, world.qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.B,
+                              crew.press)
+    uc.investigation.save_analysis(app, crew.prod, cid, v(), prod_lot="L1", six_m=SixM.MACHINE,
+                                   root_cause="夹具磨损")
+    uc.investigation.add_capa(app, crew.prod, cid, CapaType.CORRECTIVE, "更换夹具", crew.prod.id,
+                              TODAY + timedelta(days=7))
     uc.investigation.submit_analysis(app, crew.prod, cid, v())
     uc.investigation.approve_capa(app, world.qa, cid, v())
-    uc.approval.set_dispositions(
-        app, world.sales, cid, v(), [DispositionInput(DispositionType.COMPENSATION, None, "8000")]
-    )
+    uc.approval.set_dispositions(app, world.sales, cid, v(),
+                                 [DispositionInput(DispositionType.COMPENSATION, None, "8000")])
     uc.approval.propose(app, world.sales, cid, v(), "客户接受")
     return cid
 
@@ -121,39 +106,19 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     v = lambda: version(app, world, cid)  # noqa: E731
     uc.investigation.dispatch(app, sales, cid, v())
     uc.investigation.acknowledge(app, qa, cid, v())
-    uc.investigation.add_containment(
-        app, qa, cid, ContainmentType.QUARANTINE, 1200, "库存隔离 1200 件"
-    )
-    uc.investigation.classify(
-        app, qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.B, crew.press
-    )
-    uc.investigation.save_analysis(
-        app,
-        prod,
-        cid,
-        v(),
-        prod_line="3 号线",
-        prod_shift="夜班",
-        prod_machine="冲床 7",
-        prod_operator="张工",
-        prod_date=date(2026, 2, 27),
-        prod_lot="L2602B",
-        whys=["夹具磨损", "无点检"],
-        six_m=SixM.MACHINE,
-        root_cause="夹具未纳入点检",
-    )
-    uc.investigation.add_capa(
-        app, prod, cid, CapaType.CORRECTIVE, "更换夹具", prod.id, date(2026, 3, 20)
-    )
-    uc.meetings.add_meeting(
-        app,
-        sales,
-        cid,
-        TODAY,
-        [sales.id, qa.id, prod.id, crew.gm.id],
-        "成立小组",
-        [("夹具纳入点检表", qa.id, date(2026, 3, 31))],
-    )
+    uc.investigation.add_containment(app, qa, cid, ContainmentType.QUARANTINE, 1200,
+                                     "库存隔离 1200 件")
+    uc.investigation.classify(app, qa, cid, v(), Validity.VALID, Category.QUALITY, Severity.B,
+                              crew.press)
+    uc.investigation.save_analysis(app, prod, cid, v(), prod_line="3 号线", prod_shift="夜班",
+                                   prod_machine="冲床 7", prod_operator="张工",
+                                   prod_date=date(2026, 2, 27), prod_lot="L2602B",
+                                   whys=["夹具磨损", "无点检"], six_m=SixM.MACHINE,
+                                   root_cause="夹具未纳入点检")
+    uc.investigation.add_capa(app, prod, cid, CapaType.CORRECTIVE, "更换夹具", prod.id,
+                              date(2026, 3, 20))
+    uc.meetings.add_meeting(app, sales, cid, TODAY, [sales.id, qa.id, prod.id, crew.gm.id],
+                            "成立小组", [("夹具纳入点检表", qa.id, date(2026, 3, 31))])
     uc.investigation.submit_analysis(app, prod, cid, v())
     uc.investigation.send_back(app, qa, cid, v(), "5 Why 不完整")
     uc.investigation.submit_analysis(app, prod, cid, v(), "已补充")
@@ -182,21 +147,11 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     )
     uc.closure.complete(app, prod, cid, v())
     uc.closure.verify(app, qa, cid, v(), True, "三批无重复")
-    assessment_id = uc.meetings.add_assessment(
-        app, world.manager, cid, "张工", "deduction", "200.50"
-    )
-    last = uc.closure.follow_up(
-        app,
-        sales,
-        cid,
-        v(),
-        day=TODAY,
-        contact="王经理",
-        score=5,
-        satisfaction=Satisfaction.SATISFIED,
-        lessons="点检标准化",
-        standard_doc="WI-012",
-    )
+    assessment_id = uc.meetings.add_assessment(app, world.manager, cid, "张工", "deduction",
+                                               "200.50")
+    last = uc.closure.follow_up(app, sales, cid, v(), day=TODAY, contact="王经理", score=5,
+                                satisfaction=Satisfaction.SATISFIED, lessons="点检标准化",
+                                standard_doc="WI-012")
 
     # read everything back through another instance: nothing may come from a cache
     other = make_app()
@@ -264,9 +219,8 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     )
     assert all(isinstance(i, int) for i in m.attendee_ids)
     [judged] = uc.meetings.assessments(other, world.manager, cid)
-    assert judged == Assessment(
-        assessment_id, cid, "张工", "deduction", Decimal("200.50"), "", world.manager.id, NOW
-    )
+    assert judged == Assessment(assessment_id, cid, "张工", "deduction", Decimal("200.50"), "",
+                                world.manager.id, NOW)
 
     events = uc.complaints.complaint(other, world.manager, cid).events
     assert [e.action for e in events] == [
@@ -301,9 +255,8 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     assert c.version == len(events)  # one version per action after registration
 
 
-def test_delegation_dates_and_on_behalf_of_round_trip(
-    app: Context, world: World, crew: Crew, draft: Callable[..., ComplaintDraft]
-) -> None:
+def test_delegation_dates_and_on_behalf_of_round_trip(app: Context, world: World, crew: Crew,
+                                                      draft: Callable[..., ComplaintDraft]) -> None:
     uc.approval.set_delegation(app, crew.gm, world.manager.id, TODAY, TODAY + timedelta(days=3))
     [d] = uc.approval.delegations(app, world.manager)
     assert (d.manager_id, d.deputy_id, d.start, d.end) == (
@@ -459,14 +412,12 @@ def test_two_instances_recording_the_same_payment_at_once_record_it_once(
     cid = to_pending_approval(app, world, crew, draft(severity_proposed=Severity.B))
     uc.approval.approve_step(app, crew.sm, cid, version(app, world, cid))
     uc.approval.approve_step(app, crew.gm, cid, version(app, world, cid))
-    uc.closure.reply(
-        app, world.sales, cid, version(app, world, cid), TODAY, ReplyMethod.EMAIL, "已回复"
-    )
+    uc.closure.reply(app, world.sales, cid, version(app, world, cid), TODAY, ReplyMethod.EMAIL,
+                     "已回复")
     case = uc.complaints.case_file(app, world.admin, cid)
     paid = case.current(case.dispositions)[0].id or 0
-    fin2 = uc.accounts.create_user(
-        app, world.admin, UserInput("fin2", "郑八", frozenset({Role.FINANCE})), PASSWORD
-    )
+    fin2 = uc.accounts.create_user(app, world.admin,
+                                   UserInput("fin2", "郑八", frozenset({Role.FINANCE})), PASSWORD)
     apps, payers = [make_app(), make_app()], [crew.finance, fin2]
     barrier = threading.Barrier(2)
 

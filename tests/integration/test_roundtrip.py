@@ -109,13 +109,8 @@ def test_optional_fields_stay_empty_and_big_amounts_stay_exact(
     bare = uc.complaints.register_complaint(
         app,
         world.sales,
-        draft(
-            kind=Kind.INQUIRY,
-            category=Category.NON_QUALITY,
-            product_code="",
-            defect_type_id=None,
-            description="只是询问",
-        ),
+        draft(kind=Kind.INQUIRY, category=Category.NON_QUALITY, product_code="",
+              defect_type_id=None, description="只是询问"),
     )
     got = uc.complaints.complaint(app, world.sales, bare.id or 0).complaint
     assert got == bare
@@ -144,21 +139,18 @@ def test_naive_received_at_is_refused_and_nothing_is_saved(
     app: Context, world: World, draft: Callable[..., ComplaintDraft]
 ) -> None:
     with pytest.raises(InvalidInput):
-        uc.complaints.register_complaint(
-            app, world.sales, draft(received_at=datetime(2026, 3, 1, 8, 0))
-        )
+        uc.complaints.register_complaint(app, world.sales,
+                                         draft(received_at=datetime(2026, 3, 1, 8, 0)))
     with engine_of(app).connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM complaints")) == 0
         assert conn.scalar(text("SELECT count(*) FROM number_counters")) == 0
 
 
-def test_cancel_keeps_the_case_with_its_reason(
-    app: Context, world: World, draft: Callable[..., ComplaintDraft]
-) -> None:
+def test_cancel_keeps_the_case_with_its_reason(app: Context, world: World,
+                                               draft: Callable[..., ComplaintDraft]) -> None:
     c = uc.complaints.register_complaint(app, world.sales, draft())
-    uc.complaints.cancel_complaint(
-        app, world.sales, c.id or 0, c.version, "重复登记，见 KS2603-009"
-    )
+    uc.complaints.cancel_complaint(app, world.sales, c.id or 0, c.version,
+                                   "重复登记，见 KS2603-009")
     got = uc.complaints.complaint(app, world.manager, c.id or 0).complaint
     assert got.state is State.CANCELLED and got.version == 2
     assert got.cancel_reason == "重复登记，见 KS2603-009"
@@ -166,15 +158,8 @@ def test_cancel_keeps_the_case_with_its_reason(
 
 
 def test_users_round_trip(app: Context, world: World, make_app: Callable[..., Context]) -> None:
-    data = UserInput(
-        "Finance.Lead",
-        "  财务 主管 ",
-        frozenset({Role.FINANCE, Role.MANAGEMENT}),
-        world.department.id,
-        2,
-        Title.GENERAL_MANAGER,
-        Lang.EN,
-    )
+    data = UserInput("Finance.Lead", "  财务 主管 ", frozenset({Role.FINANCE, Role.MANAGEMENT}),
+                     world.department.id, 2, Title.GENERAL_MANAGER, Lang.EN)
     made = uc.accounts.create_user(app, world.admin, data, PASSWORD)
     other = make_app()
     by_name = {u.username: u for u in uc.accounts.list_users(other, world.admin)}
@@ -199,16 +184,9 @@ def test_users_round_trip(app: Context, world: World, make_app: Callable[..., Co
     )
     assert set(by_name) == {"admin", "sales1", "qa1", "boss", "finance.lead"}
 
-    changed = dataclasses.replace(
-        data,
-        display_name="财务",
-        roles=frozenset({Role.FINANCE}),
-        department_id=None,
-        approval_level=0,
-        title=Title.NONE,
-        language=Lang.ZH,
-        active=False,
-    )
+    changed = dataclasses.replace(data, display_name="财务", roles=frozenset({Role.FINANCE}),
+                                  department_id=None, approval_level=0, title=Title.NONE,
+                                  language=Lang.ZH, active=False)
     uc.accounts.update_user(app, world.admin, got.id, changed)
     again = {u.username: u for u in uc.accounts.list_users(other, world.admin)}["finance.lead"]
     assert (
@@ -240,19 +218,10 @@ def test_users_round_trip(app: Context, world: World, make_app: Callable[..., Co
     )
 
 
-def test_reference_data_round_trip(
-    app: Context, world: World, make_app: Callable[..., Context]
-) -> None:
-    cust = Customer(
-        0,
-        "Müller GmbH 慕勒",
-        Market.OVERSEAS,
-        Lang.EN,
-        "Hr. Müller",
-        "+49 30 1234",
-        "einkauf@mueller.example",
-        "Hauptstraße 1\n10115 Berlin",
-    )
+def test_reference_data_round_trip(app: Context, world: World,
+                                   make_app: Callable[..., Context]) -> None:
+    cust = Customer(0, "Müller GmbH 慕勒", Market.OVERSEAS, Lang.EN, "Hr. Müller", "+49 30 1234",
+                    "einkauf@mueller.example", "Hauptstraße 1\n10115 Berlin")
     cust = dataclasses.replace(cust, id=uc.reference.save_reference(app, world.admin, cust))
     prod = Product(0, "P-200", "垫片 Φ5")
     prod = dataclasses.replace(prod, id=uc.reference.save_reference(app, world.admin, prod))
@@ -268,12 +237,10 @@ def test_reference_data_round_trip(
     assert uc.reference.departments(other) == [dep, world.department]
 
     # updates, including deactivation: hidden from pick lists, kept for old cases
-    uc.reference.save_reference(
-        app, world.admin, dataclasses.replace(cust, name="Müller AG", active=False)
-    )
-    uc.reference.save_reference(
-        app, world.admin, dataclasses.replace(prod, name="垫片 Φ6", active=False)
-    )
+    uc.reference.save_reference(app, world.admin,
+                                dataclasses.replace(cust, name="Müller AG", active=False))
+    uc.reference.save_reference(app, world.admin,
+                                dataclasses.replace(prod, name="垫片 Φ6", active=False))
     assert [c.name for c in uc.reference.customers(other)] == ["华东电子有限公司"]
     assert dataclasses.replace(cust, name="Müller AG", active=False) in uc.reference.customers(
         other, include_inactive=True
@@ -303,9 +270,8 @@ def test_settings_round_trip(app: Context, world: World, make_app: Callable[...,
     assert got.severity_a_claim == Decimal("20000.50")
     assert got.severity_b_claim == Decimal("7500")
     with pytest.raises(InvalidInput):  # one bad value: nothing of the batch is stored
-        uc.reference.set_settings(
-            app, world.admin, {"attachment_max_mb": 9, "timezone": "Mars/Olympus"}
-        )
+        uc.reference.set_settings(app, world.admin,
+                                  {"attachment_max_mb": 9, "timezone": "Mars/Olympus"})
     assert uc.context.settings(make_app()) == got
 
     # the time zone decides the month of the case number
@@ -313,13 +279,8 @@ def test_settings_round_trip(app: Context, world: World, make_app: Callable[...,
     c = uc.complaints.register_complaint(
         app,
         world.sales,
-        ComplaintDraft(
-            customer_id=world.customer.id,
-            kind=Kind.SUGGESTION,
-            channel=Channel.SUGGESTION_BOX,
-            category=Category.NON_QUALITY,
-            description="建议",
-            received_at=late,
-        ),
+        ComplaintDraft(customer_id=world.customer.id, kind=Kind.SUGGESTION,
+                       channel=Channel.SUGGESTION_BOX, category=Category.NON_QUALITY,
+                       description="建议", received_at=late),
     )
     assert c.number == "KS2602-001"

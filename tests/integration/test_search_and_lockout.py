@@ -64,27 +64,24 @@ def _found(app: Context, world: World, cases: dict[str, str], query: str) -> set
         ("po-9", {"backslash"}),
     ],
 )
-def test_register_search_treats_text_literally(
-    app: Context, world: World, cases: dict[str, str], query: str, expected: set[str]
-) -> None:
+def test_register_search_treats_text_literally(app: Context, world: World, cases: dict[str, str],
+                                               query: str, expected: set[str]) -> None:
     assert _found(app, world, cases, query) == expected
     assert "complaints" in inspect(engine_of(app)).get_table_names()
     with engine_of(app).connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM complaints")) == 5
 
 
-def test_register_rows_filters_and_pages(
-    app: Context, world: World, draft: Callable[..., ComplaintDraft]
-) -> None:
+def test_register_rows_filters_and_pages(app: Context, world: World,
+                                         draft: Callable[..., ComplaintDraft]) -> None:
     long = "长" * 200
     first = uc.complaints.register_complaint(
         app,
         world.sales,
         draft(description=long, received_at=datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)),
     )
-    second = uc.complaints.register_complaint(
-        app, world.sales, draft(kind=Kind.INQUIRY, description="询问")
-    )
+    second = uc.complaints.register_complaint(app, world.sales,
+                                              draft(kind=Kind.INQUIRY, description="询问"))
     uc.complaints.cancel_complaint(app, world.sales, second.id or 0, 1, "误录")
 
     rows, total = uc.search.register(app, world.qa, RegisterFilter())
@@ -111,9 +108,8 @@ def test_register_rows_filters_and_pages(
     ]
 
 
-def test_lockout_counts_failures_across_app_instances(
-    app: Context, world: World, make_app: Callable[..., Context]
-) -> None:
+def test_lockout_counts_failures_across_app_instances(app: Context, world: World,
+                                                      make_app: Callable[..., Context]) -> None:
     now = [NOW]
 
     def clock() -> datetime:
@@ -149,9 +145,8 @@ def test_lockout_counts_failures_across_app_instances(
     assert uc.accounts.authenticate(make_app(clock=clock), "sales1", PASSWORD) == world.sales
 
 
-def test_admin_unlock_is_seen_by_other_instances(
-    app: Context, world: World, make_app: Callable[..., Context]
-) -> None:
+def test_admin_unlock_is_seen_by_other_instances(app: Context, world: World,
+                                                 make_app: Callable[..., Context]) -> None:
     for _ in range(4):
         with pytest.raises(LoginFailed):
             uc.accounts.authenticate(app, "sales1", "nope-nope")

@@ -47,35 +47,26 @@ def _counts(app: Context) -> dict[str, int]:
 
 
 @pytest.fixture
-def hostile_case(
-    app: Context, world: World, draft: Callable[..., ComplaintDraft]
-) -> tuple[int, str]:
+def hostile_case(app: Context, world: World,
+                 draft: Callable[..., ComplaintDraft]) -> tuple[int, str]:
     """A customer, product and case whose texts are made of SQL metacharacters."""
-    cust = uc.reference.save_reference(
-        app, world.admin, Customer(0, f"O'Brien {DROP}", contact="%_\\")
-    )
+    cust = uc.reference.save_reference(app, world.admin,
+                                       Customer(0, f"O'Brien {DROP}", contact="%_\\"))
     uc.reference.save_reference(app, world.admin, Product(0, "P_%'\\", f"壶 {DROP}"))
     c = uc.complaints.register_complaint(
         app,
         world.sales,
-        draft(
-            customer_id=cust,
-            product_code="P_%'\\",
-            order_no=DROP[:50],
-            lot="100%_'",
-            description=f'描述 {DROP} 100% a_b \\ "quoted"',
-        ),
+        draft(customer_id=cust, product_code="P_%'\\", order_no=DROP[:50], lot="100%_'",
+              description=f'描述 {DROP} 100% a_b \\ "quoted"'),
     )
-    uc.complaints.register_complaint(
-        app, world.sales, draft(product_code="PX%YZ", description="plain")
-    )
+    uc.complaints.register_complaint(app, world.sales,
+                                     draft(product_code="PX%YZ", description="plain"))
     return c.id or 0, c.number
 
 
 @pytest.mark.parametrize("value", HOSTILE)
-def test_hostile_text_in_every_register_filter(
-    app: Context, world: World, hostile_case: tuple[int, str], value: str
-) -> None:
+def test_hostile_text_in_every_register_filter(app: Context, world: World,
+                                               hostile_case: tuple[int, str], value: str) -> None:
     before = _counts(app)
     for flt in (
         RegisterFilter(text=value),
@@ -126,9 +117,8 @@ def test_metacharacters_match_literally_in_search_and_filters(
 @pytest.mark.parametrize(
     "name", [DROP, "admin' --", "admin'/*", "' OR '1'='1", "%", "_", "ADMIN\\", "admin\x00"]
 )
-def test_hostile_login_names_fail_like_any_wrong_name(
-    app: Context, world: World, name: str
-) -> None:
+def test_hostile_login_names_fail_like_any_wrong_name(app: Context, world: World,
+                                                      name: str) -> None:
     before = _counts(app)
     with pytest.raises(LoginFailed):
         uc.accounts.authenticate(app, name, PASSWORD)
@@ -166,17 +156,16 @@ def test_a_stats_bar_key_that_is_not_an_id_is_refused(app: Context, world: World
     )  # a code: matched as is
 
 
-def test_no_password_or_hash_in_the_logs(
-    app: Context, world: World, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_no_password_or_hash_in_the_logs(app: Context, world: World,
+                                         caplog: pytest.LogCaptureFixture) -> None:
     secrets = ["S3cret-Login-pw", "Wr0ng-guess-pw", "N3w-changed-pw", "R3set-by-admin"]
     caplog.set_level(logging.DEBUG)
     # SQL statements logged, as an operator debugging SQL would (echo=True); "debug" would
     # also log every result row, hashes included: that level is not for production
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
-    user = uc.accounts.create_user(
-        app, world.admin, UserInput("logtest", "Log Test", frozenset({Role.SALES})), secrets[0]
-    )
+    user = uc.accounts.create_user(app, world.admin,
+                                   UserInput("logtest", "Log Test", frozenset({Role.SALES})),
+                                   secrets[0])
     assert uc.accounts.authenticate(app, "logtest", secrets[0]) == user
     for _ in range(5):
         with pytest.raises((LoginFailed, AccountLocked)):
@@ -197,20 +186,16 @@ def test_no_password_or_hash_in_the_logs(
     assert stored not in logged and stored[7:29] not in logged  # not the hash, nor its salt
 
 
-def test_nul_characters_in_stored_text_never_crash(
-    app: Context, world: World, draft: Callable[..., ComplaintDraft]
-) -> None:
+def test_nul_characters_in_stored_text_never_crash(app: Context, world: World,
+                                                   draft: Callable[..., ComplaintDraft]) -> None:
     """PostgreSQL refuses NUL in text: every text (names, reasons, comments) is stored without
     it, the same on both databases, instead of a crash."""
-    cust = uc.reference.save_reference(
-        app, world.admin, Customer(0, "Nul\x00 Co.", contact="a\x00")
-    )
-    c = uc.complaints.register_complaint(
-        app, world.sales, draft(customer_id=cust, description="a\x00b")
-    )
-    uc.complaints.update_complaint(
-        app, world.sales, c.id or 0, 1, draft(customer_id=cust, description="edited"), "why\x00not"
-    )
+    cust = uc.reference.save_reference(app, world.admin,
+                                       Customer(0, "Nul\x00 Co.", contact="a\x00"))
+    c = uc.complaints.register_complaint(app, world.sales,
+                                         draft(customer_id=cust, description="a\x00b"))
+    uc.complaints.update_complaint(app, world.sales, c.id or 0, 1,
+                                   draft(customer_id=cust, description="edited"), "why\x00not")
     uc.complaints.cancel_complaint(app, world.sales, c.id or 0, 2, "dup\x00licate")
     view = uc.complaints.complaint(app, world.qa, c.id or 0)
     assert view.customer is not None and view.customer.name == "Nul Co."

@@ -79,9 +79,9 @@ class Fixed:
 def fixed(make_app) -> Fixed:  # noqa: ANN001
     app = make_app(clock=lambda: NOW, migrate=True)
     admin = uc.accounts.create_first_admin(app, "admin", "管理员", PASSWORD)
-    boss = uc.accounts.create_user(
-        app, admin, UserInput("boss", "王五", frozenset({Role.MANAGEMENT}), None), PASSWORD
-    )
+    boss = uc.accounts.create_user(app, admin,
+                                   UserInput("boss", "王五", frozenset({Role.MANAGEMENT}), None),
+                                   PASSWORD)
     with Session(engine_of(app)) as s:
         c1, c2 = CustomerRow(name="甲公司"), CustomerRow(name="乙公司")
         d1 = DefectTypeRow(code="SCR", name_zh="外观划伤", name_en="Scratch")
@@ -91,167 +91,67 @@ def fixed(make_app) -> Fixed:  # noqa: ANN001
         s.add_all([c1, c2, d1, d2, p1, p2, ProductRow(code="GJ-880", name="精密轴承座")])
         s.flush()
         rows = {
-            1: dict(
-                received_at=at(10, 5),
-                customer_id=c1.id,
-                product_code="GJ-880",
-                defect_type_id=d1.id,
-                severity="B",
-                responsible_department_id=p1.id,
-                root_cause_6m="man",
-                state="closed",
-                closed_at=at(10, 15),
-                close_wd=Decimal("8"),
-                satisfaction_score=5,
-                followup_date=date(2026, 10, 16),
-            ),
-            2: dict(
-                received_at=at(10, 10),
-                customer_id=c1.id,
-                product_code="GJ-880",
-                defect_type_id=d1.id,
-                severity="A",
-                responsible_department_id=p1.id,
-                root_cause_6m="machine",
-                state="closed",
-                closed_at=at(10, 30),
-                close_wd=Decimal("14"),
-                sent_back_count=1,
-                satisfaction_score=3,
-                followup_date=date(2026, 10, 31),
-            ),
-            3: dict(
-                received_at=at(10, 20),
-                customer_id=c2.id,
-                product_code="GJ-880",
-                defect_type_id=d1.id,
-                severity="B",
-                responsible_department_id=p2.id,
-                state="root_cause",
-                due_at=at(11, 1),
-            ),
-            4: dict(
-                received_at=at(10, 25),
-                customer_id=c2.id,
-                product_code="LX-305",
-                defect_type_id=d2.id,
-                severity_proposed="C",
-                state="registered",
-                due_at=at(11, 30),
-            ),
-            5: dict(
-                received_at=at(10, 28),
-                customer_id=c2.id,
-                product_code="LX-305",
-                defect_type_id=d2.id,
-                severity_proposed="C",
-                state="cancelled",
-            ),
-            6: dict(
-                received_at=at(9, 15),
-                customer_id=c1.id,
-                product_code="GJ-880",
-                defect_type_id=d2.id,
-                severity="D",
-                responsible_department_id=p1.id,
-                root_cause_6m="method",
-                state="closed",
-                closed_at=at(9, 25),
-                close_wd=Decimal("6"),
-            ),
-            7: dict(
-                received_at=at(10, 31, 23, 30),
-                customer_id=c1.id,
-                defect_type_id=d2.id,
-                severity_proposed="B",
-                state="registered",
-            ),
-            8: dict(
-                received_at=at(11, 1, 0, 30),
-                customer_id=c1.id,
-                defect_type_id=d2.id,
-                severity_proposed="A",
-                state="registered",
-            ),
+            1: dict(received_at=at(10, 5), customer_id=c1.id, product_code="GJ-880",
+                    defect_type_id=d1.id, severity="B", responsible_department_id=p1.id,
+                    root_cause_6m="man", state="closed", closed_at=at(10, 15),
+                    close_wd=Decimal("8"), satisfaction_score=5, followup_date=date(2026, 10, 16)),
+            2: dict(received_at=at(10, 10), customer_id=c1.id, product_code="GJ-880",
+                    defect_type_id=d1.id, severity="A", responsible_department_id=p1.id,
+                    root_cause_6m="machine", state="closed", closed_at=at(10, 30),
+                    close_wd=Decimal("14"), sent_back_count=1, satisfaction_score=3,
+                    followup_date=date(2026, 10, 31)),
+            3: dict(received_at=at(10, 20), customer_id=c2.id, product_code="GJ-880",
+                    defect_type_id=d1.id, severity="B", responsible_department_id=p2.id,
+                    state="root_cause", due_at=at(11, 1)),
+            4: dict(received_at=at(10, 25), customer_id=c2.id, product_code="LX-305",
+                    defect_type_id=d2.id, severity_proposed="C", state="registered",
+                    due_at=at(11, 30)),
+            5: dict(received_at=at(10, 28), customer_id=c2.id, product_code="LX-305",
+                    defect_type_id=d2.id, severity_proposed="C", state="cancelled"),
+            6: dict(received_at=at(9, 15), customer_id=c1.id, product_code="GJ-880",
+                    defect_type_id=d2.id, severity="D", responsible_department_id=p1.id,
+                    root_cause_6m="method", state="closed", closed_at=at(9, 25),
+                    close_wd=Decimal("6")),
+            7: dict(received_at=at(10, 31, 23, 30), customer_id=c1.id, defect_type_id=d2.id,
+                    severity_proposed="B", state="registered"),
+            8: dict(received_at=at(11, 1, 0, 30), customer_id=c1.id, defect_type_id=d2.id,
+                    severity_proposed="A", state="registered"),
         }
         ids = {}
         for no, values in rows.items():
-            r = ComplaintRow(
-                number=f"KS2610-{no:03d}",
-                channel="phone",
-                received_by_id=boss.id,
-                kind="complaint",
-                description=f"第{no}号客诉",
-                **values,
-            )
+            r = ComplaintRow(number=f"KS2610-{no:03d}", channel="phone", received_by_id=boss.id,
+                             kind="complaint", description=f"第{no}号客诉", **values)
             s.add(r)
             s.flush()
             ids[no] = r.id
         s.add_all(
             [
-                EventRow(
-                    complaint_id=ids[1], at=at(10, 12), user_id=boss.id, action="approve_capa"
-                ),
-                EventRow(
-                    complaint_id=ids[2], at=at(10, 20), user_id=boss.id, action="approve_capa"
-                ),
+                EventRow(complaint_id=ids[1], at=at(10, 12), user_id=boss.id,
+                         action="approve_capa"),
+                EventRow(complaint_id=ids[2], at=at(10, 20), user_id=boss.id,
+                         action="approve_capa"),
                 EventRow(complaint_id=ids[6], at=at(9, 20), user_id=boss.id, action="approve_capa"),
-                StepTimeRow(
-                    complaint_id=ids[1],
-                    step="dispatch",
-                    started_at=at(10, 5),
-                    due_at=at(10, 5, 11),
-                    done_at=at(10, 5, 10, 30),
-                    on_time=True,
-                ),
-                StepTimeRow(
-                    complaint_id=ids[2],
-                    step="dispatch",
-                    started_at=at(10, 10),
-                    due_at=at(10, 10, 11),
-                    done_at=at(10, 10, 15),
-                    on_time=False,
-                ),
-                StepTimeRow(
-                    complaint_id=ids[1],
-                    step="reply",
-                    started_at=at(10, 5),
-                    due_at=at(10, 9),
-                    done_at=at(10, 8),
-                    on_time=True,
-                ),
-                StepTimeRow(
-                    complaint_id=ids[6],
-                    step="dispatch",
-                    started_at=at(9, 15),
-                    due_at=at(9, 15, 11),
-                    done_at=at(9, 15, 10, 20),
-                    on_time=True,
-                ),
-                CostLineRow(
-                    complaint_id=ids[1],
-                    round=1,
-                    category="compensation",
-                    amount=Decimal("1000.00"),
-                    department_id=p1.id,
-                    supplier="钢材厂",
-                    charge_back=Decimal("200.00"),
-                ),
-                CostLineRow(
-                    complaint_id=ids[2], round=1, category="compensation", amount=Decimal("500.00")
-                ),
-                CostLineRow(
-                    complaint_id=ids[2], round=2, category="compensation", amount=Decimal("300.00")
-                ),
-                ApprovalStepRow(
-                    complaint_id=ids[1], round=1, seq=1, title="sales_manager", status="approved"
-                ),
-                ApprovalStepRow(
-                    complaint_id=ids[2], round=1, seq=1, title="sales_manager", status="approved"
-                ),
-                ApprovalStepRow(
-                    complaint_id=ids[2], round=2, seq=1, title="sales_manager", status="pending"
-                ),
+                StepTimeRow(complaint_id=ids[1], step="dispatch", started_at=at(10, 5),
+                            due_at=at(10, 5, 11), done_at=at(10, 5, 10, 30), on_time=True),
+                StepTimeRow(complaint_id=ids[2], step="dispatch", started_at=at(10, 10),
+                            due_at=at(10, 10, 11), done_at=at(10, 10, 15), on_time=False),
+                StepTimeRow(complaint_id=ids[1], step="reply", started_at=at(10, 5),
+                            due_at=at(10, 9), done_at=at(10, 8), on_time=True),
+                StepTimeRow(complaint_id=ids[6], step="dispatch", started_at=at(9, 15),
+                            due_at=at(9, 15, 11), done_at=at(9, 15, 10, 20), on_time=True),
+                CostLineRow(complaint_id=ids[1], round=1, category="compensation",
+                            amount=Decimal("1000.00"), department_id=p1.id, supplier="钢材厂",
+                            charge_back=Decimal("200.00")),
+                CostLineRow(complaint_id=ids[2], round=1, category="compensation",
+                            amount=Decimal("500.00")),
+                CostLineRow(complaint_id=ids[2], round=2, category="compensation",
+                            amount=Decimal("300.00")),
+                ApprovalStepRow(complaint_id=ids[1], round=1, seq=1, title="sales_manager",
+                                status="approved"),
+                ApprovalStepRow(complaint_id=ids[2], round=1, seq=1, title="sales_manager",
+                                status="approved"),
+                ApprovalStepRow(complaint_id=ids[2], round=2, seq=1, title="sales_manager",
+                                status="pending"),
             ]
         )
         s.commit()

@@ -81,9 +81,8 @@ def finance(make_user: MakeUser) -> User:
 
 @pytest.fixture
 def customer_id(kesu: Context, admin: User) -> int:
-    return uc.reference.save_reference(
-        kesu, admin, Customer(0, "Acme Electronics", email="qa@acme.example")
-    )
+    return uc.reference.save_reference(kesu, admin,
+                                       Customer(0, "Acme Electronics", email="qa@acme.example"))
 
 
 @pytest.fixture
@@ -104,20 +103,11 @@ def other_defect_id(kesu: Context, admin: User) -> int:
 @pytest.fixture
 def draft(customer_id: int, defect_id: int) -> ComplaintDraft:
     """A valid quality complaint, as the Log page would send it."""
-    return ComplaintDraft(
-        customer_id=customer_id,
-        kind=Kind.COMPLAINT,
-        channel=Channel.PHONE,
-        description="Scratches on the housing of 12 pcs",
-        product_code="P-100",
-        product_name="Housing",
-        order_no="SO-1",
-        lot="L1",
-        delivered_qty=500,
-        defective_qty=12,
-        defect_type_id=defect_id,
-        claimed_amount=Decimal("300.00"),
-    )
+    return ComplaintDraft(customer_id=customer_id, kind=Kind.COMPLAINT, channel=Channel.PHONE,
+                          description="Scratches on the housing of 12 pcs", product_code="P-100",
+                          product_name="Housing", order_no="SO-1", lot="L1", delivered_qty=500,
+                          defective_qty=12, defect_type_id=defect_id,
+                          claimed_amount=Decimal("300.00"))
 
 
 def with_(d: ComplaintDraft, **changes: Any) -> ComplaintDraft:

@@ -46,41 +46,36 @@ def test_first_admin_with_a_short_password_is_not_created(kesu: Context) -> None
 
 def test_password_of_seven_characters_is_too_short(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.create_user(
-            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "1234567"
-        )
+        uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})),
+                                "1234567")
     assert err.value.key == "err.password_short"
 
 
 def test_password_of_eight_characters_is_accepted(kesu: Context, admin: User) -> None:
-    uc.accounts.create_user(
-        kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "12345678"
-    )
+    uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})),
+                            "12345678")
     assert uc.accounts.authenticate(kesu, "sam", "12345678").username == "sam"
 
 
 def test_surrounding_spaces_do_not_count_toward_the_minimum(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput):
-        uc.accounts.create_user(
-            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "  1234567  "
-        )
+        uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})),
+                                "  1234567  ")
 
 
 def test_password_of_72_bytes_is_accepted_but_73_is_refused(kesu: Context, admin: User) -> None:
     uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "x" * 72)
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.create_user(
-            kesu, admin, UserInput("tom", "Tom", frozenset({Role.SALES})), "x" * 73
-        )
+        uc.accounts.create_user(kesu, admin, UserInput("tom", "Tom", frozenset({Role.SALES})),
+                                "x" * 73)
     assert err.value.key == "err.password_long"
 
 
 def test_password_limit_counts_utf8_bytes_not_characters(kesu: Context, admin: User) -> None:
     chinese = "密" * 25  # 25 characters, 75 bytes
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.create_user(
-            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), chinese
-        )
+        uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})),
+                                chinese)
     assert err.value.key == "err.password_long"
 
 
@@ -134,22 +129,20 @@ def test_session_user_accepts_a_cookie_issued_after_the_last_password_change(
     assert user is not None and user.id == sales.id
 
 
-def test_session_user_refuses_a_cookie_issued_before_the_password_change(
-    kesu: Context, admin: User, sales: User, clock: FakeClock
-) -> None:
+def test_session_user_refuses_a_cookie_issued_before_the_password_change(kesu: Context, admin: User,
+                                                                         sales: User,
+                                                                         clock: FakeClock) -> None:
     issued = clock()
     clock.advance(minutes=10)
     uc.accounts.reset_password(kesu, admin, sales.id, "new password")
     assert uc.accounts.session_user(kesu, "sally", issued_at=issued) is None
 
 
-def test_session_user_refuses_a_deactivated_user(
-    kesu: Context, admin: User, sales: User, clock: FakeClock
-) -> None:
+def test_session_user_refuses_a_deactivated_user(kesu: Context, admin: User, sales: User,
+                                                 clock: FakeClock) -> None:
     issued = clock()
-    uc.accounts.update_user(
-        kesu, admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES}), active=False)
-    )
+    uc.accounts.update_user(kesu, admin, sales.id,
+                            UserInput("sally", "Sally", frozenset({Role.SALES}), active=False))
     assert uc.accounts.session_user(kesu, "sally", issued_at=issued) is None
 
 
@@ -157,12 +150,10 @@ def test_session_user_refuses_an_unknown_user(kesu: Context, admin: User) -> Non
     assert uc.accounts.session_user(kesu, "ghost") is None
 
 
-def test_session_user_returns_current_roles_not_those_at_login(
-    kesu: Context, admin: User, sales: User
-) -> None:
-    uc.accounts.update_user(
-        kesu, admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES, Role.QA}))
-    )
+def test_session_user_returns_current_roles_not_those_at_login(kesu: Context, admin: User,
+                                                               sales: User) -> None:
+    uc.accounts.update_user(kesu, admin, sales.id,
+                            UserInput("sally", "Sally", frozenset({Role.SALES, Role.QA})))
     user = uc.accounts.session_user(kesu, "sally")
     assert user is not None and user.roles == frozenset({Role.SALES, Role.QA})
 
@@ -177,19 +168,16 @@ def test_username_is_stored_lower_case(kesu: Context, make_user: Any) -> None:
 @pytest.mark.parametrize("name", ["a", "has space", "中文名", "semi;colon", "x" * 33, ""])
 def test_username_with_a_bad_format_is_refused(kesu: Context, admin: User, name: str) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.create_user(
-            kesu, admin, UserInput(name, "Someone", frozenset({Role.SALES})), PASSWORD
-        )
+        uc.accounts.create_user(kesu, admin, UserInput(name, "Someone", frozenset({Role.SALES})),
+                                PASSWORD)
     assert err.value.key == "err.username_format"
 
 
-def test_duplicate_username_is_refused_whatever_its_case(
-    kesu: Context, admin: User, sales: User
-) -> None:
+def test_duplicate_username_is_refused_whatever_its_case(kesu: Context, admin: User,
+                                                         sales: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.create_user(
-            kesu, admin, UserInput("SALLY", "Other Sally", frozenset({Role.QA})), PASSWORD
-        )
+        uc.accounts.create_user(kesu, admin,
+                                UserInput("SALLY", "Other Sally", frozenset({Role.QA})), PASSWORD)
     assert err.value.key == "err.username_taken"
     assert len(uc.accounts.list_users(kesu, admin)) == 2
 
@@ -202,9 +190,8 @@ def test_user_without_a_role_is_refused(kesu: Context, admin: User) -> None:
 
 def test_user_without_a_display_name_is_refused(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.create_user(
-            kesu, admin, UserInput("sam", "   ", frozenset({Role.SALES})), PASSWORD
-        )
+        uc.accounts.create_user(kesu, admin, UserInput("sam", "   ", frozenset({Role.SALES})),
+                                PASSWORD)
     assert err.value.params["field"] == "display_name"
 
 
@@ -242,27 +229,19 @@ def test_user_in_a_known_department_is_created(kesu: Context, admin: User) -> No
 
 def test_only_an_admin_creates_users(kesu: Context, manager: User, admin: User) -> None:
     with pytest.raises(NotAllowed):
-        uc.accounts.create_user(
-            kesu, manager, UserInput("sam", "Sam", frozenset({Role.SALES})), PASSWORD
-        )
+        uc.accounts.create_user(kesu, manager, UserInput("sam", "Sam", frozenset({Role.SALES})),
+                                PASSWORD)
     assert "sam" not in [u.username for u in uc.accounts.list_users(kesu, admin)]
 
 
-def test_update_user_changes_roles_title_level_and_language(
-    kesu: Context, admin: User, manager: User
-) -> None:
+def test_update_user_changes_roles_title_level_and_language(kesu: Context, admin: User,
+                                                            manager: User) -> None:
     uc.accounts.update_user(
         kesu,
         admin,
         manager.id,
-        UserInput(
-            "ignored",
-            "Mona Li",
-            frozenset({Role.MANAGEMENT}),
-            approval_level=2,
-            title=Title.GENERAL_MANAGER,
-            language=Lang.EN,
-        ),
+        UserInput("ignored", "Mona Li", frozenset({Role.MANAGEMENT}), approval_level=2,
+                  title=Title.GENERAL_MANAGER, language=Lang.EN),
     )
     (stored,) = [u for u in uc.accounts.list_users(kesu, admin) if u.id == manager.id]
     assert (
@@ -276,28 +255,22 @@ def test_update_user_changes_roles_title_level_and_language(
 
 def test_admin_cannot_remove_own_admin_role(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.update_user(
-            kesu, admin, admin.id, UserInput("admin", "Admin", frozenset({Role.SALES}))
-        )
+        uc.accounts.update_user(kesu, admin, admin.id,
+                                UserInput("admin", "Admin", frozenset({Role.SALES})))
     assert err.value.key == "err.cannot_demote_self"
     assert uc.accounts.session_user(kesu, "admin") == admin
 
 
 def test_admin_cannot_deactivate_self(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput):
-        uc.accounts.update_user(
-            kesu,
-            admin,
-            admin.id,
-            UserInput("admin", "Admin", frozenset({Role.ADMIN}), active=False),
-        )
+        uc.accounts.update_user(kesu, admin, admin.id,
+                                UserInput("admin", "Admin", frozenset({Role.ADMIN}), active=False))
     assert uc.accounts.session_user(kesu, "admin") is not None
 
 
 def test_deactivated_user_is_kept_not_deleted(kesu: Context, admin: User, sales: User) -> None:
-    uc.accounts.update_user(
-        kesu, admin, sales.id, UserInput("sally", "Sally", frozenset({Role.SALES}), active=False)
-    )
+    uc.accounts.update_user(kesu, admin, sales.id,
+                            UserInput("sally", "Sally", frozenset({Role.SALES}), active=False))
     (kept,) = [u for u in uc.accounts.list_users(kesu, admin) if u.id == sales.id]
     assert not kept.active
 
@@ -307,12 +280,10 @@ def test_update_of_an_unknown_user_is_not_found(kesu: Context, admin: User) -> N
         uc.accounts.update_user(kesu, admin, 999, UserInput("x", "X", frozenset({Role.SALES})))
 
 
-def test_list_active_users_leaves_out_deactivated_users(
-    kesu: Context, admin: User, sales: User, qa: User
-) -> None:
-    uc.accounts.update_user(
-        kesu, admin, qa.id, UserInput("quinn", "Quinn", frozenset({Role.QA}), active=False)
-    )
+def test_list_active_users_leaves_out_deactivated_users(kesu: Context, admin: User, sales: User,
+                                                        qa: User) -> None:
+    uc.accounts.update_user(kesu, admin, qa.id,
+                            UserInput("quinn", "Quinn", frozenset({Role.QA}), active=False))
     assert [u.username for u in uc.accounts.list_active_users(kesu)] == ["admin", "sally"]
 
 
@@ -322,21 +293,18 @@ def test_set_language_is_remembered(kesu: Context, sales: User) -> None:
     assert user is not None and user.language == Lang.EN
 
 
-def test_a_failed_user_creation_writes_nothing(
-    kesu: Context, admin: User, db: FakeDatabase
-) -> None:
+def test_a_failed_user_creation_writes_nothing(kesu: Context, admin: User,
+                                               db: FakeDatabase) -> None:
     before = db.commits
     with pytest.raises(InvalidInput):
-        uc.accounts.create_user(
-            kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})), "short"
-        )
+        uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})),
+                                "short")
     assert db.commits == before
     assert db.data.users.keys() == {admin.id}
 
 
-def test_password_change_time_is_the_clock_time(
-    kesu: Context, sales: User, clock: FakeClock, db: FakeDatabase
-) -> None:
+def test_password_change_time_is_the_clock_time(kesu: Context, sales: User, clock: FakeClock,
+                                                db: FakeDatabase) -> None:
     clock.advance(hours=1)
     uc.accounts.change_password(kesu, sales, PASSWORD, "new password")
     assert db.data.password_changed[sales.id] == clock()

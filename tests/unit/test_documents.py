@@ -60,20 +60,17 @@ def closed(w: World) -> Case:
     the sales manager and the general manager), with a meeting and a preventive action."""
     case = drive(w, State.ROOT_CAUSE)
     case.once(
-        lambda: uc.investigation.add_containment(
-            w.kesu, w.qa, case.id, ContainmentType.SORTING, 120, "库存全检"
-        )
+        lambda: uc.investigation.add_containment(w.kesu, w.qa, case.id, ContainmentType.SORTING,
+                                                 120, "库存全检")
     )
     lc.analyse(w, case)
     case.once(
-        lambda: uc.investigation.add_capa(
-            w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "夹具纳入预防保养计划", w.qa.id, DUE
-        )
+        lambda: uc.investigation.add_capa(w.kesu, w.prod, case.id, CapaType.PREVENTIVE,
+                                          "夹具纳入预防保养计划", w.qa.id, DUE)
     )
     case.once(
-        lambda: uc.meetings.add_meeting(
-            w.kesu, w.sales, case.id, TODAY, [w.qa.id, w.prod.id], "决定更换夹具"
-        )
+        lambda: uc.meetings.add_meeting(w.kesu, w.sales, case.id, TODAY, [w.qa.id, w.prod.id],
+                                        "决定更换夹具")
     )
     w.clock.advance(hours=2)
     case.do("submit_analysis", w.prod)
@@ -94,9 +91,8 @@ def closed(w: World) -> Case:
 # ---------------------------------------------------------------- the handling form
 
 
-def test_handling_form_holds_the_facts_records_and_sign_offs_in_chinese(
-    w: World, closed: Case
-) -> None:
+def test_handling_form_holds_the_facts_records_and_sign_offs_in_chinese(w: World,
+                                                                        closed: Case) -> None:
     form = docs(w, closed).form
     c = closed.c
     assert (form.title, form.number, form.lang) == ("客户投诉处理单", c.number, "zh")
@@ -166,9 +162,8 @@ def test_handling_form_holds_the_facts_records_and_sign_offs_in_chinese(
     assert "新增对策" in column(history, "what")
 
 
-def test_handling_form_in_english_translates_labels_not_what_users_typed(
-    w: World, closed: Case
-) -> None:
+def test_handling_form_in_english_translates_labels_not_what_users_typed(w: World,
+                                                                         closed: Case) -> None:
     form = docs(w, closed, "en").form
     assert (form.title, form.lang, form.page_label) == (
         "Complaint handling form",
@@ -291,9 +286,8 @@ def test_8d_of_an_invalid_complaint_gives_the_reason_instead_of_a_root_cause(w: 
 
 def _customer_language(w: World, lang: Lang, contact: str = "") -> None:
     customer = uc.reference.customers(w.kesu, True)[0]
-    uc.reference.save_reference(
-        w.kesu, w.admin, dataclasses.replace(customer, language=lang, contact=contact)
-    )
+    uc.reference.save_reference(w.kesu, w.admin,
+                                dataclasses.replace(customer, language=lang, contact=contact))
 
 
 def test_the_letter_is_in_the_customers_language_with_findings_actions_and_dispositions(
@@ -378,12 +372,8 @@ def test_anyone_who_may_open_the_case_gets_its_documents(w: World, closed: Case)
 
 
 def test_a_deactivated_user_or_an_unknown_case_gets_nothing(w: World, closed: Case) -> None:
-    uc.accounts.update_user(
-        w.kesu,
-        w.admin,
-        w.sales.id,
-        UserInput("sally", "Sally", frozenset(w.sales.roles), active=False),
-    )
+    uc.accounts.update_user(w.kesu, w.admin, w.sales.id,
+                            UserInput("sally", "Sally", frozenset(w.sales.roles), active=False))
     with pytest.raises(NotAllowed):
         uc.documents.case_documents(w.kesu, w.sales, closed.id, "zh")
     with pytest.raises(NotFound):

@@ -78,9 +78,9 @@ def first(kesu: Context, sales: User, draft: ComplaintDraft, clock: FakeClock) -
     return c.id or 0
 
 
-def test_same_customer_and_order_is_reported_before_saving(
-    kesu: Context, sales: User, draft: ComplaintDraft, first: int, other_defect_id: int
-) -> None:
+def test_same_customer_and_order_is_reported_before_saving(kesu: Context, sales: User,
+                                                           draft: ComplaintDraft, first: int,
+                                                           other_defect_id: int) -> None:
     new = with_(draft, product_code="P-999", defect_type_id=other_defect_id)
     assert uc.complaints.find_duplicates(kesu, sales, new) == [
         Duplicate(first, "KS2611-001", "same_order")
@@ -100,54 +100,40 @@ def test_same_product_and_defect_from_another_customer_within_30_days_is_reporte
     assert [d.reason for d in uc.complaints.find_duplicates(kesu, sales, new)] == ["same_issue"]
 
 
-def test_same_product_and_defect_after_31_days_is_not_reported(
-    kesu: Context,
-    sales: User,
-    draft: ComplaintDraft,
-    first: int,
-    other_customer_id: int,
-    clock: FakeClock,
-) -> None:
+def test_same_product_and_defect_after_31_days_is_not_reported(kesu: Context, sales: User,
+                                                               draft: ComplaintDraft, first: int,
+                                                               other_customer_id: int,
+                                                               clock: FakeClock) -> None:
     clock.advance(days=31)
     new = with_(draft, customer_id=other_customer_id, order_no="X-1", received_at=None)
     assert uc.complaints.find_duplicates(kesu, sales, new) == []
 
 
-def test_cancelled_cases_are_not_reported_as_duplicates(
-    kesu: Context, sales: User, draft: ComplaintDraft, first: int
-) -> None:
+def test_cancelled_cases_are_not_reported_as_duplicates(kesu: Context, sales: User,
+                                                        draft: ComplaintDraft, first: int) -> None:
     uc.complaints.cancel_complaint(kesu, sales, first, 1, "test entry")
     assert uc.complaints.find_duplicates(kesu, sales, draft) == []
 
 
-def test_the_case_being_edited_is_not_its_own_duplicate(
-    kesu: Context, sales: User, draft: ComplaintDraft, first: int
-) -> None:
+def test_the_case_being_edited_is_not_its_own_duplicate(kesu: Context, sales: User,
+                                                        draft: ComplaintDraft, first: int) -> None:
     assert uc.complaints.find_duplicates(kesu, sales, draft, exclude_id=first) == []
 
 
-def test_unrelated_draft_has_no_duplicates(
-    kesu: Context,
-    sales: User,
-    draft: ComplaintDraft,
-    first: int,
-    other_customer_id: int,
-    other_defect_id: int,
-) -> None:
-    new = with_(
-        draft, customer_id=other_customer_id, order_no="SO-1", defect_type_id=other_defect_id
-    )
+def test_unrelated_draft_has_no_duplicates(kesu: Context, sales: User, draft: ComplaintDraft,
+                                           first: int, other_customer_id: int,
+                                           other_defect_id: int) -> None:
+    new = with_(draft, customer_id=other_customer_id, order_no="SO-1",
+                defect_type_id=other_defect_id)
     assert uc.complaints.find_duplicates(kesu, sales, new) == []
 
 
-def test_draft_without_a_customer_has_no_duplicates(
-    kesu: Context, sales: User, draft: ComplaintDraft, first: int
-) -> None:
+def test_draft_without_a_customer_has_no_duplicates(kesu: Context, sales: User,
+                                                    draft: ComplaintDraft, first: int) -> None:
     assert uc.complaints.find_duplicates(kesu, sales, with_(draft, customer_id=None)) == []
 
 
-def test_duplicate_warning_does_not_block_registration(
-    kesu: Context, sales: User, draft: ComplaintDraft, first: int
-) -> None:
+def test_duplicate_warning_does_not_block_registration(kesu: Context, sales: User,
+                                                       draft: ComplaintDraft, first: int) -> None:
     assert uc.complaints.register_complaint(kesu, sales, draft).number == "KS2611-002"
     assert len(uc.complaints.find_duplicates(kesu, sales, draft)) == 2

@@ -37,9 +37,9 @@ def events(kesu: Context, actor: User, c: Complaint) -> list[Any]:
 # ---------------------------------------------------------------- update
 
 
-def test_update_writes_one_event_listing_old_and_new_values(
-    kesu: Context, qa: User, case: Complaint, draft: ComplaintDraft, clock: FakeClock
-) -> None:
+def test_update_writes_one_event_listing_old_and_new_values(kesu: Context, qa: User,
+                                                            case: Complaint, draft: ComplaintDraft,
+                                                            clock: FakeClock) -> None:
     clock.advance(hours=2)
     uc.complaints.update_complaint(
         kesu,
@@ -56,45 +56,40 @@ def test_update_writes_one_event_listing_old_and_new_values(
     assert len(events(kesu, qa, case)) == 2
 
 
-def test_update_bumps_the_version_and_stores_the_new_values(
-    kesu: Context, qa: User, case: Complaint, draft: ComplaintDraft, clock: FakeClock
-) -> None:
+def test_update_bumps_the_version_and_stores_the_new_values(kesu: Context, qa: User,
+                                                            case: Complaint, draft: ComplaintDraft,
+                                                            clock: FakeClock) -> None:
     clock.advance(minutes=5)
-    new = uc.complaints.update_complaint(
-        kesu, qa, case.id or 0, 1, with_(draft, received_at=NOW, lot="L2")
-    )
+    new = uc.complaints.update_complaint(kesu, qa, case.id or 0, 1,
+                                         with_(draft, received_at=NOW, lot="L2"))
     stored = uc.complaints.complaint(kesu, qa, case.id or 0).complaint
     assert (new.version, stored.version, stored.lot) == (2, 2, "L2")
     assert (stored.updated_by_id, stored.updated_at) == (qa.id, clock())
     assert stored.number == case.number and stored.received_by_id == case.received_by_id
 
 
-def test_update_keeps_the_number_even_when_the_receipt_month_changes(
-    kesu: Context, qa: User, case: Complaint, draft: ComplaintDraft
-) -> None:
+def test_update_keeps_the_number_even_when_the_receipt_month_changes(kesu: Context, qa: User,
+                                                                     case: Complaint,
+                                                                     draft: ComplaintDraft) -> None:
     earlier = NOW - timedelta(days=40)
-    new = uc.complaints.update_complaint(
-        kesu, qa, case.id or 0, 1, with_(draft, received_at=earlier)
-    )
+    new = uc.complaints.update_complaint(kesu, qa, case.id or 0, 1,
+                                         with_(draft, received_at=earlier))
     assert new.number == "KS2611-001" and new.received_at == earlier
 
 
-def test_update_with_nothing_changed_is_refused(
-    kesu: Context, qa: User, case: Complaint, draft: ComplaintDraft
-) -> None:
+def test_update_with_nothing_changed_is_refused(kesu: Context, qa: User, case: Complaint,
+                                                draft: ComplaintDraft) -> None:
     with pytest.raises(InvalidInput) as err:
         uc.complaints.update_complaint(kesu, qa, case.id or 0, 1, with_(draft, received_at=NOW))
     assert err.value.key == "err.nothing_changed"
     assert len(events(kesu, qa, case)) == 1
 
 
-def test_update_validates_like_registration(
-    kesu: Context, qa: User, case: Complaint, draft: ComplaintDraft
-) -> None:
+def test_update_validates_like_registration(kesu: Context, qa: User, case: Complaint,
+                                            draft: ComplaintDraft) -> None:
     with pytest.raises(InvalidInput):
-        uc.complaints.update_complaint(
-            kesu, qa, case.id or 0, 1, with_(draft, received_at=NOW, claimed_amount="-5")
-        )
+        uc.complaints.update_complaint(kesu, qa, case.id or 0, 1,
+                                       with_(draft, received_at=NOW, claimed_amount="-5"))
     assert uc.complaints.complaint(kesu, qa, case.id or 0).complaint.claimed_amount == Decimal(
         "300.00"
     )
@@ -103,13 +98,11 @@ def test_update_validates_like_registration(
 def test_update_with_a_stale_version_raises_stale_case_and_changes_nothing(
     kesu: Context, qa: User, sales: User, case: Complaint, draft: ComplaintDraft
 ) -> None:
-    uc.complaints.update_complaint(
-        kesu, sales, case.id or 0, 1, with_(draft, received_at=NOW, lot="L2")
-    )
+    uc.complaints.update_complaint(kesu, sales, case.id or 0, 1,
+                                   with_(draft, received_at=NOW, lot="L2"))
     with pytest.raises(StaleCase) as err:
-        uc.complaints.update_complaint(
-            kesu, qa, case.id or 0, 1, with_(draft, received_at=NOW, lot="L3")
-        )
+        uc.complaints.update_complaint(kesu, qa, case.id or 0, 1,
+                                       with_(draft, received_at=NOW, lot="L3"))
     assert err.value.params["who"] == "Sally"
     stored = uc.complaints.complaint(kesu, qa, case.id or 0).complaint
     assert (stored.lot, stored.version) == ("L2", 2)
@@ -119,26 +112,21 @@ def test_update_with_a_stale_version_raises_stale_case_and_changes_nothing(
 def test_stale_edit_that_happens_to_match_the_new_values_is_still_stale(
     kesu: Context, qa: User, sales: User, case: Complaint, draft: ComplaintDraft
 ) -> None:
-    uc.complaints.update_complaint(
-        kesu, sales, case.id or 0, 1, with_(draft, received_at=NOW, lot="L2")
-    )
+    uc.complaints.update_complaint(kesu, sales, case.id or 0, 1,
+                                   with_(draft, received_at=NOW, lot="L2"))
     with pytest.raises(StaleCase):
-        uc.complaints.update_complaint(
-            kesu, qa, case.id or 0, 1, with_(draft, received_at=NOW, lot="L2")
-        )
+        uc.complaints.update_complaint(kesu, qa, case.id or 0, 1,
+                                       with_(draft, received_at=NOW, lot="L2"))
 
 
-def test_two_editors_from_the_same_version_one_wins(
-    kesu: Context, qa: User, sales: User, case: Complaint, draft: ComplaintDraft
-) -> None:
+def test_two_editors_from_the_same_version_one_wins(kesu: Context, qa: User, sales: User,
+                                                    case: Complaint, draft: ComplaintDraft) -> None:
     seen = uc.complaints.complaint(kesu, sales, case.id or 0).complaint.version
-    uc.complaints.update_complaint(
-        kesu, qa, case.id or 0, seen, with_(draft, received_at=NOW, lot="QA")
-    )
+    uc.complaints.update_complaint(kesu, qa, case.id or 0, seen,
+                                   with_(draft, received_at=NOW, lot="QA"))
     with pytest.raises(StaleCase):
-        uc.complaints.update_complaint(
-            kesu, sales, case.id or 0, seen, with_(draft, received_at=NOW, order_no="SALES")
-        )
+        uc.complaints.update_complaint(kesu, sales, case.id or 0, seen,
+                                       with_(draft, received_at=NOW, order_no="SALES"))
     stored = uc.complaints.complaint(kesu, sales, case.id or 0).complaint
     assert (stored.lot, stored.order_no) == ("QA", "SO-1")
 
@@ -149,19 +137,16 @@ def test_whoever_logged_a_case_may_edit_it_but_others_without_an_edit_role_may_n
     clerk = make_user("clerk", Role.FINANCE)
     other = make_user("other", Role.FINANCE)
     c = uc.complaints.register_complaint(kesu, clerk, with_(draft, received_at=NOW))
-    uc.complaints.update_complaint(
-        kesu, clerk, c.id or 0, 1, with_(draft, received_at=NOW, lot="L9")
-    )
+    uc.complaints.update_complaint(kesu, clerk, c.id or 0, 1,
+                                   with_(draft, received_at=NOW, lot="L9"))
     with pytest.raises(NotAllowed):
-        uc.complaints.update_complaint(
-            kesu, other, c.id or 0, 2, with_(draft, received_at=NOW, lot="L0")
-        )
+        uc.complaints.update_complaint(kesu, other, c.id or 0, 2,
+                                       with_(draft, received_at=NOW, lot="L0"))
     assert uc.complaints.complaint(kesu, other, c.id or 0).can_edit is False
 
 
-def test_update_of_an_unknown_case_is_not_found(
-    kesu: Context, qa: User, draft: ComplaintDraft
-) -> None:
+def test_update_of_an_unknown_case_is_not_found(kesu: Context, qa: User,
+                                                draft: ComplaintDraft) -> None:
     with pytest.raises(NotFound):
         uc.complaints.update_complaint(kesu, qa, 999, 1, draft)
 
@@ -170,9 +155,8 @@ def test_update_of_an_unknown_case_is_not_found(
 
 
 @pytest.mark.parametrize("state", [State.REGISTERED, State.DISPATCHED])
-def test_sales_may_cancel_before_investigation_starts(
-    kesu: Context, sales: User, case: Complaint, db: FakeDatabase, state: State
-) -> None:
+def test_sales_may_cancel_before_investigation_starts(kesu: Context, sales: User, case: Complaint,
+                                                      db: FakeDatabase, state: State) -> None:
     set_state(db, case, state)
     c = uc.complaints.cancel_complaint(kesu, sales, case.id or 0, 1, " logged twice ")
     assert (c.state, c.cancel_reason, c.version) == (State.CANCELLED, "logged twice", 2)
@@ -187,9 +171,9 @@ def test_sales_may_cancel_before_investigation_starts(
 @pytest.mark.parametrize(
     "state", [State.INVESTIGATING, State.ROOT_CAUSE, State.DISPOSITION, State.FOLLOW_UP]
 )
-def test_sales_may_not_cancel_once_investigation_started(
-    kesu: Context, sales: User, case: Complaint, db: FakeDatabase, state: State
-) -> None:
+def test_sales_may_not_cancel_once_investigation_started(kesu: Context, sales: User,
+                                                         case: Complaint, db: FakeDatabase,
+                                                         state: State) -> None:
     set_state(db, case, state)
     assert uc.complaints.complaint(kesu, sales, case.id or 0).can_cancel is False
     with pytest.raises(NotAllowed) as err:
@@ -201,9 +185,8 @@ def test_sales_may_not_cancel_once_investigation_started(
 @pytest.mark.parametrize(
     "state", [State.REGISTERED, State.INVESTIGATING, State.PENDING_APPROVAL, State.VERIFYING]
 )
-def test_management_may_cancel_any_open_case(
-    kesu: Context, manager: User, case: Complaint, db: FakeDatabase, state: State
-) -> None:
+def test_management_may_cancel_any_open_case(kesu: Context, manager: User, case: Complaint,
+                                             db: FakeDatabase, state: State) -> None:
     set_state(db, case, state)
     assert uc.complaints.complaint(kesu, manager, case.id or 0).can_cancel
     assert (
@@ -213,9 +196,8 @@ def test_management_may_cancel_any_open_case(
 
 
 @pytest.mark.parametrize("state", [State.CLOSED, State.CANCELLED])
-def test_nobody_cancels_a_closed_or_cancelled_case(
-    kesu: Context, manager: User, case: Complaint, db: FakeDatabase, state: State
-) -> None:
+def test_nobody_cancels_a_closed_or_cancelled_case(kesu: Context, manager: User, case: Complaint,
+                                                   db: FakeDatabase, state: State) -> None:
     set_state(db, case, state)
     with pytest.raises(NotAllowed):
         uc.complaints.cancel_complaint(kesu, manager, case.id or 0, 1, "again")
@@ -233,12 +215,11 @@ def test_cancel_needs_a_reason(kesu: Context, sales: User, case: Complaint) -> N
     assert uc.complaints.complaint(kesu, sales, case.id or 0).complaint.state == State.REGISTERED
 
 
-def test_cancel_with_a_stale_version_raises_stale_case(
-    kesu: Context, sales: User, qa: User, case: Complaint, draft: ComplaintDraft
-) -> None:
-    uc.complaints.update_complaint(
-        kesu, qa, case.id or 0, 1, with_(draft, received_at=NOW, lot="L2")
-    )
+def test_cancel_with_a_stale_version_raises_stale_case(kesu: Context, sales: User, qa: User,
+                                                       case: Complaint,
+                                                       draft: ComplaintDraft) -> None:
+    uc.complaints.update_complaint(kesu, qa, case.id or 0, 1,
+                                   with_(draft, received_at=NOW, lot="L2"))
     with pytest.raises(StaleCase):
         uc.complaints.cancel_complaint(kesu, sales, case.id or 0, 1, "wrong entry")
     assert uc.complaints.complaint(kesu, sales, case.id or 0).complaint.state == State.REGISTERED
@@ -254,15 +235,13 @@ def test_cancelled_case_stays_readable_with_its_history_but_is_no_longer_editabl
     assert [e.action for e in view.events] == ["registered", "cancel"]
     assert (view.can_edit, view.can_cancel) == (False, False)
     with pytest.raises(NotAllowed):
-        uc.complaints.update_complaint(
-            kesu, qa, case.id or 0, 2, with_(draft, received_at=NOW, lot="L2")
-        )
+        uc.complaints.update_complaint(kesu, qa, case.id or 0, 2,
+                                       with_(draft, received_at=NOW, lot="L2"))
     assert uc.search.complaint_id_by_number(kesu, qa, case.number) == case.id
 
 
-def test_complaint_view_names_customer_defect_and_receiver(
-    kesu: Context, qa: User, case: Complaint
-) -> None:
+def test_complaint_view_names_customer_defect_and_receiver(kesu: Context, qa: User,
+                                                           case: Complaint) -> None:
     view = uc.complaints.complaint(kesu, qa, case.id or 0)
     assert view.customer is not None and view.customer.name == "Acme Electronics"
     assert view.defect_type is not None and view.defect_type.code == "SCR"

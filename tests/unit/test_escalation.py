@@ -39,9 +39,8 @@ CAL = WorkCalendar(tz=TZ)  # 08:30–17:30, weekends off (no holidays needed her
 MON_9 = datetime(2026, 11, 9, 9, 0, tzinfo=TZ)
 
 
-def user(
-    uid: int, *roles: Role, dept: int | None = None, title: Title = Title.NONE, active: bool = True
-) -> User:
+def user(uid: int, *roles: Role, dept: int | None = None, title: Title = Title.NONE,
+         active: bool = True) -> User:
     return User(uid, f"u{uid}", f"U{uid}", frozenset(roles), dept, 0, title, active)
 
 
@@ -57,37 +56,20 @@ GONE = user(9, Role.SALES, active=False)
 USERS = [SALES, OTHER_SALES, QA, PROD, PROD_BOSS, SM, QAM, GM, GONE]
 
 
-def case(
-    state: State = State.REGISTERED,
-    kind: Kind = Kind.COMPLAINT,
-    received_by: int = SALES.id,
-    dept: int | None = 7,
-    steps: list[ApprovalStep] | None = None,
-) -> CaseFile:
-    c = Complaint(
-        1,
-        "KS2611-001",
-        MON_9,
-        Channel.PHONE,
-        received_by,
-        kind,
-        1,
-        "划伤",
-        state=state,
-        responsible_department_id=dept,
-    )
+def case(state: State = State.REGISTERED, kind: Kind = Kind.COMPLAINT, received_by: int = SALES.id,
+         dept: int | None = 7, steps: list[ApprovalStep] | None = None) -> CaseFile:
+    c = Complaint(1, "KS2611-001", MON_9, Channel.PHONE, received_by, kind, 1, "划伤", state=state,
+                  responsible_department_id=dept)
     return CaseFile(c, steps=steps or [])
 
 
-def due(
-    step: str = "dispatch", limit: tuple[float, str] = (1, "wh"), started: datetime = MON_9
-) -> sla.Due:
+def due(step: str = "dispatch", limit: tuple[float, str] = (1, "wh"),
+        started: datetime = MON_9) -> sla.Due:
     first = (
         started + timedelta(hours=limit[0])
         if limit[1] == "h"
-        else CAL.add_working_time(
-            started, hours=limit[0] * (CAL.hours_per_day if limit[1] == "wd" else 1)
-        )
+        else CAL.add_working_time(started,
+                                  hours=limit[0] * (CAL.hours_per_day if limit[1] == "wd" else 1))
     )
     return sla.Due(step, started, first, limit)
 
@@ -112,18 +94,11 @@ def test_level_two_fires_when_twice_the_limit_has_elapsed_on_the_working_calenda
     assert d.due == datetime(2026, 11, 12, 9, 0, tzinfo=TZ)
     # 3 more working days, over the weekend: Tuesday 09:00 of the next week
     assert fire_at(d, 2.0, CAL) == datetime(2026, 11, 17, 9, 0, tzinfo=TZ)
-    before = due_escalations(
-        case(State.REPLYING), [d], datetime(2026, 11, 17, 8, 59, tzinfo=TZ), set(), USERS, cal=CAL
-    )
+    before = due_escalations(case(State.REPLYING), [d], datetime(2026, 11, 17, 8, 59, tzinfo=TZ),
+                             set(), USERS, cal=CAL)
     assert [e.level for e in before] == [1]
-    after = due_escalations(
-        case(State.REPLYING),
-        [d],
-        datetime(2026, 11, 17, 9, 0, tzinfo=TZ),
-        {("reply", MON_9, 1)},
-        USERS,
-        cal=CAL,
-    )
+    after = due_escalations(case(State.REPLYING), [d], datetime(2026, 11, 17, 9, 0, tzinfo=TZ),
+                            {("reply", MON_9, 1)}, USERS, cal=CAL)
     assert [(e.level, e.user_ids) for e in after] == [(2, (GM.id,))]
 
 
@@ -153,9 +128,8 @@ def test_a_late_job_fires_every_level_that_is_due_lowest_first() -> None:
 def test_a_step_on_hold_has_no_due_time_and_does_not_escalate() -> None:
     held = sla.Due("reply", MON_9, None, (3, "wd"))
     assert (
-        due_escalations(
-            case(State.ROOT_CAUSE), [held], MON_9 + timedelta(days=30), set(), USERS, cal=CAL
-        )
+        due_escalations(case(State.ROOT_CAUSE), [held], MON_9 + timedelta(days=30), set(), USERS,
+                        cal=CAL)
         == []
     )
 
@@ -238,9 +212,9 @@ def test_bad_levels_are_refused_with_a_reason(levels: list[Level], key: str) -> 
 
 def test_the_overdue_line_names_the_step_in_the_readers_language() -> None:
     assert "回复客户" in t("notify.overdue", "zh", number="KS1", step="reply", level=2)
-    assert "“Reply to the customer” is overdue (escalation level 2)" in t(
-        "notify.overdue", "en", number="KS1", step="reply", level=2
-    )
+    assert "“Reply to the customer” is overdue (escalation level 2)" in t("notify.overdue", "en",
+                                                                          number="KS1",
+                                                                          step="reply", level=2)
 
 
 # ---------------------------------------------------------------- the job (services, fakes)
@@ -261,13 +235,10 @@ def _kinds(kesu: Context, who: User) -> list[tuple[str, int]]:
     ]
 
 
-def test_the_job_fires_each_level_once_into_the_inboxes(
-    kesu: Context,
-    clock: FakeClock,
-    draft: ComplaintDraft,
-    people: dict[str, User],
-    db: FakeDatabase,
-) -> None:
+def test_the_job_fires_each_level_once_into_the_inboxes(kesu: Context, clock: FakeClock,
+                                                        draft: ComplaintDraft,
+                                                        people: dict[str, User],
+                                                        db: FakeDatabase) -> None:
     c = uc.complaints.register_complaint(kesu, people["sales"], with_(draft, received_at=NOW))
     assert c.due_at == NOW + timedelta(hours=1)  # dispatch: 1 working hour (10:00 → 11:00)
     clock.set(NOW + timedelta(minutes=59))
@@ -302,9 +273,8 @@ def test_old_cases_already_escalated_do_not_hide_newer_overdue_ones(
     ]
     clock.set(NOW + timedelta(hours=2))
     assert uc.channels.escalate_overdue(kesu, limit=2) == 2 * len(old)  # levels 1 and 2 of each
-    late = uc.complaints.register_complaint(
-        kesu, people["sales"], with_(draft, received_at=clock())
-    )
+    late = uc.complaints.register_complaint(kesu, people["sales"],
+                                            with_(draft, received_at=clock()))
     clock.set(clock() + timedelta(hours=1))
     assert (
         uc.channels.escalate_overdue(kesu, limit=2) == 1
@@ -312,9 +282,9 @@ def test_old_cases_already_escalated_do_not_hide_newer_overdue_ones(
     assert any(n.complaint_id == late.id for n in uc.worklists.inbox(kesu, people["sm"]))
 
 
-def test_the_job_leaves_a_case_alone_once_the_step_is_done(
-    kesu: Context, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User]
-) -> None:
+def test_the_job_leaves_a_case_alone_once_the_step_is_done(kesu: Context, clock: FakeClock,
+                                                           draft: ComplaintDraft,
+                                                           people: dict[str, User]) -> None:
     c = uc.complaints.register_complaint(
         kesu, people["sales"], with_(draft, received_at=NOW, severity_proposed=Severity.C)
     )
@@ -323,22 +293,15 @@ def test_the_job_leaves_a_case_alone_once_the_step_is_done(
     assert uc.channels.escalate_overdue(kesu) == 0  # the reply step (3 working days) is not due
 
 
-def test_overdue_also_goes_to_the_configured_channels(
-    kesu: Context,
-    clock: FakeClock,
-    draft: ComplaintDraft,
-    people: dict[str, User],
-    admin: User,
-    db: FakeDatabase,
-) -> None:
+def test_overdue_also_goes_to_the_configured_channels(kesu: Context, clock: FakeClock,
+                                                      draft: ComplaintDraft,
+                                                      people: dict[str, User], admin: User,
+                                                      db: FakeDatabase) -> None:
     uc.channels.set_channels(
         kesu,
         admin,
-        ChannelConfig(
-            smtp_host="smtp.factory.cn",
-            mail_from="kesu@factory.cn",
-            wecom_url="https://qyapi.example/send?key=1",
-        ),
+        ChannelConfig(smtp_host="smtp.factory.cn", mail_from="kesu@factory.cn",
+                      wecom_url="https://qyapi.example/send?key=1"),
     )
     c = uc.complaints.register_complaint(kesu, people["sales"], with_(draft, received_at=NOW))
     clock.set(NOW + timedelta(hours=3))
@@ -355,9 +318,10 @@ def test_overdue_also_goes_to_the_configured_channels(
     assert c.number in robot_text[0] and "Gina" in robot_text[1]
 
 
-def test_only_admin_sets_the_levels_and_the_job_uses_them(
-    kesu: Context, clock: FakeClock, draft: ComplaintDraft, people: dict[str, User], admin: User
-) -> None:
+def test_only_admin_sets_the_levels_and_the_job_uses_them(kesu: Context, clock: FakeClock,
+                                                          draft: ComplaintDraft,
+                                                          people: dict[str, User],
+                                                          admin: User) -> None:
     with pytest.raises(NotAllowed):
         uc.channels.set_escalation_levels(kesu, people["sm"], [Level(1, ("holders",))])
     uc.channels.set_escalation_levels(kesu, admin, [Level(1.5, ("general_manager",))])
@@ -379,18 +343,8 @@ def test_production_holders_and_their_department_manager_hear_of_an_overdue_anal
     boss = make_user("mo", Role.MANAGEMENT, department_id=dept)
     users = uc.accounts.list_users(kesu, admin)
     cf = CaseFile(
-        Complaint(
-            1,
-            "KS1",
-            NOW,
-            Channel.PHONE,
-            admin.id,
-            Kind.COMPLAINT,
-            1,
-            "x",
-            state=State.ROOT_CAUSE,
-            responsible_department_id=dept,
-        )
+        Complaint(1, "KS1", NOW, Channel.PHONE, admin.id, Kind.COMPLAINT, 1, "x",
+                  state=State.ROOT_CAUSE, responsible_department_id=dept)
     )
     who = escalation.recipients(DEFAULT_LEVELS[0], cf, "reply", users)
     assert [u.id for u in who] == sorted([peng.id, boss.id])

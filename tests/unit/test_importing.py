@@ -81,20 +81,10 @@ MAPPING = {
 }
 
 
-def row(
-    number: Any = "",
-    received: Any = "2026-03-05",
-    customer: Any = "Acme Electronics",
-    description: Any = "划伤",
-    defective: Any = None,
-    delivered: Any = None,
-    severity: Any = None,
-    status: Any = None,
-    closed: Any = None,
-    amount: Any = None,
-    defect: Any = None,
-    department: Any = None,
-) -> tuple[Any, ...]:
+def row(number: Any = "", received: Any = "2026-03-05", customer: Any = "Acme Electronics",
+        description: Any = "划伤", defective: Any = None, delivered: Any = None,
+        severity: Any = None, status: Any = None, closed: Any = None, amount: Any = None,
+        defect: Any = None, department: Any = None) -> tuple[Any, ...]:
     return (
         number,
         received,
@@ -277,9 +267,8 @@ def test_the_usual_excel_date_forms_are_read(value: Any, expected: Any) -> None:
     assert parse_date(value) == expected
 
 
-@pytest.mark.parametrize(
-    "value", ["2024-02-30", "5/3/2024", "下周", "", True, time(9, 0), "2024-13-01", -3]
-)
+@pytest.mark.parametrize("value",
+                         ["2024-02-30", "5/3/2024", "下周", "", True, time(9, 0), "2024-13-01", -3])
 def test_what_is_not_a_date_is_refused(value: Any) -> None:
     with pytest.raises(ValueError):
         parse_date(value)
@@ -385,20 +374,8 @@ def test_numbers_in_kesu_form_are_written_in_capitals_others_kept_as_given() -> 
 
 def test_a_clean_row_gives_typed_values_and_no_problem() -> None:
     report = check(
-        row(
-            "KS2603-009",
-            "2026/3/5",
-            " acme  electronics ",
-            "外壳划伤",
-            12,
-            "500",
-            "B",
-            "已结案",
-            "2026年3月9日",
-            "1,200.5",
-            "划伤",
-            "制造部",
-        )
+        row("KS2603-009", "2026/3/5", " acme  electronics ", "外壳划伤", 12, "500", "B", "已结案",
+            "2026年3月9日", "1,200.5", "划伤", "制造部")
     )
     assert report.problems == []
     plan = report.rows[0]
@@ -501,9 +478,8 @@ def test_numbers_of_old_registers_in_their_usual_forms_are_kept(number: str) -> 
 def test_an_unknown_customer_is_an_error_unless_the_user_asks_to_create_it() -> None:
     refused = check(row(customer="新客户"), row(customer="新客户"))
     assert [p.key for p in refused.problems] == ["imp.err.unknown_customer"] * 2
-    offered = check(
-        row(customer="新客户"), row(customer=" 新客户"), options=Options(create_customers=True)
-    )
+    offered = check(row(customer="新客户"), row(customer=" 新客户"),
+                    options=Options(create_customers=True))
     assert [(p.level, p.key) for p in offered.problems] == [
         ("note", "imp.note.customer_created")
     ] * 2
@@ -521,17 +497,10 @@ def test_an_unknown_defect_type_is_kept_as_text_or_created() -> None:
 
 
 def test_a_known_product_fills_in_the_code_or_the_name() -> None:
-    t = Table(
-        ("日期", "客户", "内容", "料号"),
-        ((2, ("2026-03-05", "Acme Electronics", "x", "p-100")),),
-        "f.xlsx",
-    )
-    report = validate(
-        t,
-        {0: "received_at", 1: "customer", 2: "description", 3: "product_code"},
-        known(),
-        Options(),
-    )
+    t = Table(("日期", "客户", "内容", "料号"),
+              ((2, ("2026-03-05", "Acme Electronics", "x", "p-100")),), "f.xlsx")
+    report = validate(t, {0: "received_at", 1: "customer", 2: "description", 3: "product_code"},
+                      known(), Options())
     assert report.rows[0].values["product_name"] == "Housing"
     assert report.rows[0].values["product_code"] == "p-100"  # as given
 
@@ -576,9 +545,9 @@ def register_table(*rows: tuple[Any, ...]) -> Table:
     return table(*rows)
 
 
-def test_only_an_administrator_or_the_qa_manager_may_import(
-    kesu: Context, admin: User, qa_manager: User, qa: User, manager: User, refs: None
-) -> None:
+def test_only_an_administrator_or_the_qa_manager_may_import(kesu: Context, admin: User,
+                                                            qa_manager: User, qa: User,
+                                                            manager: User, refs: None) -> None:
     t = register_table(row())
     assert uc.importing.check_import(kesu, admin, t, MAPPING, Options()).clean
     assert uc.importing.check_import(kesu, qa_manager, t, MAPPING, Options()).clean
@@ -590,21 +559,12 @@ def test_only_an_administrator_or_the_qa_manager_may_import(
             uc.importing.run_import(kesu, who, t, MAPPING, Options())
 
 
-def test_a_clean_register_is_imported_with_its_numbers_dates_and_events(
-    kesu: Context, admin: User, db: FakeDatabase, refs: None
-) -> None:
+def test_a_clean_register_is_imported_with_its_numbers_dates_and_events(kesu: Context, admin: User,
+                                                                        db: FakeDatabase,
+                                                                        refs: None) -> None:
     t = register_table(
-        row(
-            "KS2603-007",
-            "2026-03-02",
-            description="外壳划伤",
-            severity="A",
-            status="已结案",
-            closed="2026-03-06",
-            amount="300",
-            defect="SCR",
-            department="制造部",
-        ),
+        row("KS2603-007", "2026-03-02", description="外壳划伤", severity="A", status="已结案",
+            closed="2026-03-06", amount="300", defect="SCR", department="制造部"),
         row("OLD-2025-17", "2025/12/1", description="包装破损", severity="轻微"),
         row("", "2026年3月20日", description="颜色偏差"),
     )
@@ -636,9 +596,10 @@ def test_a_clean_register_is_imported_with_its_numbers_dates_and_events(
     assert first.changes["defect_type"] == [None, "SCR"]
 
 
-def test_open_imported_cases_start_their_clocks_at_the_import_not_when_received(
-    kesu: Context, admin: User, db: FakeDatabase, refs: None
-) -> None:
+def test_open_imported_cases_start_their_clocks_at_the_import_not_when_received(kesu: Context,
+                                                                                admin: User,
+                                                                                db: FakeDatabase,
+                                                                                refs: None) -> None:
     """A months-old open case from the register is not overdue (nor escalated) on arrival;
     a case logged in kesu with the same received date is."""
     t = register_table(row("OLD-2025-17", "2025/12/1", description="包装破损", severity="轻微"))
@@ -653,24 +614,21 @@ def test_open_imported_cases_start_their_clocks_at_the_import_not_when_received(
     assert sla.open_steps(CaseFile(logged_then), []) == [("dispatch", imported.received_at)]
 
 
-def test_new_registrations_never_meet_an_imported_number(
-    kesu: Context, admin: User, sales: User, db: FakeDatabase, refs: None, draft: Any
-) -> None:
+def test_new_registrations_never_meet_an_imported_number(kesu: Context, admin: User, sales: User,
+                                                         db: FakeDatabase, refs: None,
+                                                         draft: Any) -> None:
     period = numbering.period_of(datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc), TZ)
-    uc.importing.run_import(
-        kesu, admin, register_table(row(f"KS{period}-041", "2026-11-02")), MAPPING, Options()
-    )
+    uc.importing.run_import(kesu, admin, register_table(row(f"KS{period}-041", "2026-11-02")),
+                            MAPPING, Options())
     new = uc.complaints.register_complaint(kesu, sales, draft)
     assert new.number == f"KS{period}-042"
 
 
-def test_any_error_and_nothing_is_written(
-    kesu: Context, admin: User, db: FakeDatabase, refs: None
-) -> None:
+def test_any_error_and_nothing_is_written(kesu: Context, admin: User, db: FakeDatabase,
+                                          refs: None) -> None:
     before = db.commits
-    t = register_table(
-        row("KS2603-020", customer="新客户"), row("KS2603-021"), row(received="昨天")
-    )
+    t = register_table(row("KS2603-020", customer="新客户"), row("KS2603-021"),
+                       row(received="昨天"))
     with pytest.raises(InvalidInput) as e:
         uc.importing.run_import(kesu, admin, t, MAPPING, Options(create_customers=True))
     assert e.value.key == "imp.err.not_clean" and e.value.params == {"n": 1}
@@ -679,35 +637,30 @@ def test_any_error_and_nothing_is_written(
     assert [c.name for c in db.data.refs[Customer].values()] == ["Acme Electronics"]
 
 
-def test_clean_rows_only_imports_the_good_rows_and_counts_the_others(
-    kesu: Context, admin: User, db: FakeDatabase, refs: None
-) -> None:
-    t = register_table(
-        row("KS2603-020", customer="新客户"), row("KS2603-021", severity="Z"), row(received="昨天")
-    )
-    result = uc.importing.run_import(
-        kesu, admin, t, MAPPING, Options(create_customers=True, clean_only=True)
-    )
+def test_clean_rows_only_imports_the_good_rows_and_counts_the_others(kesu: Context, admin: User,
+                                                                     db: FakeDatabase,
+                                                                     refs: None) -> None:
+    t = register_table(row("KS2603-020", customer="新客户"), row("KS2603-021", severity="Z"),
+                       row(received="昨天"))
+    result = uc.importing.run_import(kesu, admin, t, MAPPING,
+                                     Options(create_customers=True, clean_only=True))
     assert (result.imported, result.skipped, result.new_customers) == (1, 2, 1)
     (c,) = db.data.complaints.values()
     assert c.number == "KS2603-020"
     assert db.data.refs[Customer][c.customer_id].name == "新客户"
 
 
-def test_clean_rows_only_with_no_clean_row_imports_nothing(
-    kesu: Context, admin: User, db: FakeDatabase, refs: None
-) -> None:
+def test_clean_rows_only_with_no_clean_row_imports_nothing(kesu: Context, admin: User,
+                                                           db: FakeDatabase, refs: None) -> None:
     with pytest.raises(InvalidInput) as e:
-        uc.importing.run_import(
-            kesu, admin, register_table(row(received=None)), MAPPING, Options(clean_only=True)
-        )
+        uc.importing.run_import(kesu, admin, register_table(row(received=None)), MAPPING,
+                                Options(clean_only=True))
     assert e.value.key == "imp.err.nothing_clean"
     assert db.data.complaints == {}
 
 
-def test_missing_defect_types_are_created_when_asked(
-    kesu: Context, admin: User, db: FakeDatabase, refs: None
-) -> None:
+def test_missing_defect_types_are_created_when_asked(kesu: Context, admin: User, db: FakeDatabase,
+                                                     refs: None) -> None:
     t = register_table(row(defect="气泡"), row(defect="气泡"), row(defect="划伤"))
     result = uc.importing.run_import(kesu, admin, t, MAPPING, Options(create_defect_types=True))
     assert result.new_defect_types == 1
@@ -715,9 +668,8 @@ def test_missing_defect_types_are_created_when_asked(
     assert ids[0] == ids[1] and ids[0] is not None and ids[2] != ids[0]
 
 
-def test_the_chosen_mapping_is_remembered_for_the_next_file(
-    kesu: Context, admin: User, db: FakeDatabase, refs: None
-) -> None:
+def test_the_chosen_mapping_is_remembered_for_the_next_file(kesu: Context, admin: User,
+                                                            db: FakeDatabase, refs: None) -> None:
     headers = ("单据", "日期", "客户名称", "异常情况")
     t = Table(headers, ((2, ("A-1", "2026-03-02", "Acme Electronics", "x")),), "f.csv")
     assert uc.importing.import_mapping(kesu, admin, headers) == {1: "received_at", 2: "customer"}
@@ -729,12 +681,7 @@ def test_the_chosen_mapping_is_remembered_for_the_next_file(
 
 def test_checking_writes_nothing(kesu: Context, admin: User, db: FakeDatabase, refs: None) -> None:
     before = db.commits
-    report = uc.importing.check_import(
-        kesu,
-        admin,
-        register_table(row(), row(customer="新")),
-        MAPPING,
-        Options(create_customers=True),
-    )
+    report = uc.importing.check_import(kesu, admin, register_table(row(), row(customer="新")),
+                                       MAPPING, Options(create_customers=True))
     assert len(report.clean) == 2 and report.new_customers == ["新"]
     assert db.commits == before

@@ -85,41 +85,19 @@ class World:
 
 
 @pytest.fixture
-def w(
-    kesu: Context,
-    db: FakeDatabase,
-    clock: FakeClock,
-    draft: ComplaintDraft,
-    admin: User,
-    make_user: MakeUser,
-    sales: User,
-    qa: User,
-    finance: User,
-    manager: User,
-) -> World:
-    press = uc.reference.save_reference(
-        kesu, admin, Department(0, "MFG", "制造部", "Manufacturing")
-    )
+def w(kesu: Context, db: FakeDatabase, clock: FakeClock, draft: ComplaintDraft, admin: User,
+      make_user: MakeUser, sales: User, qa: User, finance: User, manager: User) -> World:
+    press = uc.reference.save_reference(kesu, admin,
+                                        Department(0, "MFG", "制造部", "Manufacturing"))
     paint = uc.reference.save_reference(kesu, admin, Department(0, "PNT", "涂装部", "Painting"))
-    return World(
-        kesu,
-        db,
-        clock,
-        with_(draft, received_at=NOW, severity_proposed=Severity.C),
-        admin,
-        sales,
-        qa,
-        prod=make_user("peng", Role.PRODUCTION, department_id=press),
-        other_prod=make_user("otto", Role.PRODUCTION, department_id=paint),
-        finance=finance,
-        boss=manager,
-        sm=make_user("sam", Role.MANAGEMENT, title=Title.SALES_MANAGER),
-        gm=make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER),
-        chairman=make_user("chen", Role.MANAGEMENT, title=Title.CHAIRMAN),
-        qam=make_user("qiao", Role.QA, title=Title.QA_MANAGER),
-        press=press,
-        paint=paint,
-    )
+    return World(kesu, db, clock, with_(draft, received_at=NOW, severity_proposed=Severity.C),
+                 admin, sales, qa, prod=make_user("peng", Role.PRODUCTION, department_id=press),
+                 other_prod=make_user("otto", Role.PRODUCTION, department_id=paint),
+                 finance=finance, boss=manager,
+                 sm=make_user("sam", Role.MANAGEMENT, title=Title.SALES_MANAGER),
+                 gm=make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER),
+                 chairman=make_user("chen", Role.MANAGEMENT, title=Title.CHAIRMAN),
+                 qam=make_user("qiao", Role.QA, title=Title.QA_MANAGER), press=press, paint=paint)
 
 
 class Case:
@@ -189,30 +167,21 @@ def _classify(w: World, case: Case) -> None:
     severity = case.c.severity_proposed or Severity.C
     if severity == Severity.A:
         case.once(
-            lambda: uc.investigation.add_containment(
-                w.kesu, w.qa, case.id, ContainmentType.QUARANTINE, 200, "stock on hold"
-            )
+            lambda: uc.investigation.add_containment(w.kesu, w.qa, case.id,
+                                                     ContainmentType.QUARANTINE, 200,
+                                                     "stock on hold")
         )
     case.do("classify", w.qa, Validity.VALID, Category.QUALITY, severity, w.press)
 
 
 def analyse(w: World, case: Case, who: User | None = None) -> None:
     who = who or w.prod
-    case.do(
-        "save_analysis",
-        who,
-        prod_line="Line 3",
-        prod_shift="night",
-        prod_lot="L1",
-        prod_date=TODAY - timedelta(days=20),
-        whys=["fixture worn", "no PM plan"],
-        six_m=SixM.MACHINE,
-        root_cause="Worn fixture scratches the housing",
-    )
+    case.do("save_analysis", who, prod_line="Line 3", prod_shift="night", prod_lot="L1",
+            prod_date=TODAY - timedelta(days=20), whys=["fixture worn", "no PM plan"],
+            six_m=SixM.MACHINE, root_cause="Worn fixture scratches the housing")
     case.once(
-        lambda: uc.investigation.add_capa(
-            w.kesu, who, case.id, CapaType.CORRECTIVE, "Replace fixture", who.id, DUE
-        )
+        lambda: uc.investigation.add_capa(w.kesu, who, case.id, CapaType.CORRECTIVE,
+                                          "Replace fixture", who.id, DUE)
     )
 
 
@@ -254,9 +223,8 @@ def execute(w: World, case: Case) -> None:
     for a in case.file.capa:
         if a.status == "open":
             case.once(
-                partial(
-                    uc.investigation.complete_capa, w.kesu, w.prod, a.id or 0, "new fixture photo"
-                )
+                partial(uc.investigation.complete_capa, w.kesu, w.prod, a.id or 0,
+                        "new fixture photo")
             )
     for d in case.file.current(case.file.dispositions):
         if not d.done:
@@ -276,15 +244,8 @@ def _verify(w: World, case: Case) -> None:
 
 
 def _follow_up(w: World, case: Case) -> None:
-    case.do(
-        "follow_up",
-        w.sales,
-        day=TODAY,
-        contact="王经理",
-        score=5,
-        satisfaction=Satisfaction.SATISFIED,
-        lessons="PM for fixtures",
-    )
+    case.do("follow_up", w.sales, day=TODAY, contact="王经理", score=5,
+            satisfaction=Satisfaction.SATISFIED, lessons="PM for fixtures")
 
 
 PATH = (
@@ -331,25 +292,15 @@ def test_happy_path_from_phone_call_to_closed_case_leaves_every_step_in_the_time
     case.do("submit_analysis", w.prod)
     case.do("send_back", w.qa, "5 Why stops too early")
     assert (case.c.state, case.c.sent_back_count) == (State.ROOT_CAUSE, 1)
-    case.do(
-        "save_analysis",
-        w.prod,
-        prod_line="Line 3",
-        prod_shift="night",
-        prod_lot="L1",
-        whys=["fixture worn", "no PM plan", "PM not in the standard"],
-        six_m=SixM.METHOD,
-        root_cause="No preventive maintenance of fixtures",
-    )
+    case.do("save_analysis", w.prod, prod_line="Line 3", prod_shift="night", prod_lot="L1",
+            whys=["fixture worn", "no PM plan", "PM not in the standard"], six_m=SixM.METHOD,
+            root_cause="No preventive maintenance of fixtures")
     case.do("submit_analysis", w.prod, "5 Why completed")
     case.do("approve_capa", w.qa)
     clock.advance(days=1)
-    case.do(
-        "set_dispositions",
-        w.sales,
-        [DispositionInput(DispositionType.COMPENSATION, None, "8,000")],
-        [CostInput(CostCategory.COMPENSATION, "8000", w.press)],
-    )
+    case.do("set_dispositions", w.sales,
+            [DispositionInput(DispositionType.COMPENSATION, None, "8,000")],
+            [CostInput(CostCategory.COMPENSATION, "8000", w.press)])
     case.do("propose", w.sales, "客户同意赔款 8,000 元")
     steps = case.file.current(case.file.steps)
     assert [s.title for s in steps] == [Title.SALES_MANAGER, Title.GENERAL_MANAGER]
@@ -369,16 +320,8 @@ def test_happy_path_from_phone_call_to_closed_case_leaves_every_step_in_the_time
     )
     case.do("complete", w.prod)
     case.do("verify", w.qa, True, "3 批无重复")
-    case.do(
-        "follow_up",
-        w.sales,
-        day=TODAY + timedelta(days=9),
-        contact="王经理",
-        score=5,
-        satisfaction=Satisfaction.SATISFIED,
-        lessons="夹具纳入 PM",
-        standard_doc="WI-MFG-012",
-    )
+    case.do("follow_up", w.sales, day=TODAY + timedelta(days=9), contact="王经理", score=5,
+            satisfaction=Satisfaction.SATISFIED, lessons="夹具纳入 PM", standard_doc="WI-MFG-012")
 
     c = case.c
     assert c.state == State.CLOSED and c.closed_at == clock()
@@ -456,45 +399,33 @@ TAKES: dict[str, Take] = {
         State.REGISTERED,
         (("severity_proposed", Severity.A),),
     ),
-    "dispatch": Take(
-        State.REGISTERED,
-        "sales",
-        lambda w, c, u: uc.investigation.dispatch(w.kesu, u, c.id, _v(c)),
-        State.DISPATCHED,
-    ),
-    "route_short": Take(
-        State.REGISTERED,
-        "sales",
-        lambda w, c, u: uc.investigation.route_short(w.kesu, u, c.id, _v(c)),
-        State.REPLYING,
-        (("kind", Kind.SUGGESTION),),
-    ),
+    "dispatch": Take(State.REGISTERED, "sales",
+                     lambda w, c, u: uc.investigation.dispatch(w.kesu, u, c.id, _v(c)),
+                     State.DISPATCHED),
+    "route_short": Take(State.REGISTERED, "sales",
+                        lambda w, c, u: uc.investigation.route_short(w.kesu, u, c.id, _v(c)),
+                        State.REPLYING, (("kind", Kind.SUGGESTION),)),
     "return_to_sales": Take(
         State.DISPATCHED,
         "qa",
         lambda w, c, u: uc.investigation.return_to_sales(w.kesu, u, c.id, _v(c), "订单号缺失"),
         State.REGISTERED,
     ),
-    "acknowledge": Take(
-        State.DISPATCHED,
-        "qa",
-        lambda w, c, u: uc.investigation.acknowledge(w.kesu, u, c.id, _v(c)),
-        State.INVESTIGATING,
-    ),
+    "acknowledge": Take(State.DISPATCHED, "qa",
+                        lambda w, c, u: uc.investigation.acknowledge(w.kesu, u, c.id, _v(c)),
+                        State.INVESTIGATING),
     "classify_valid": Take(
         State.INVESTIGATING,
         "qa",
-        lambda w, c, u: uc.investigation.classify(
-            w.kesu, u, c.id, _v(c), Validity.VALID, Category.QUALITY, Severity.C, w.press
-        ),
+        lambda w, c, u: uc.investigation.classify(w.kesu, u, c.id, _v(c), Validity.VALID,
+                                                  Category.QUALITY, Severity.C, w.press),
         State.ROOT_CAUSE,
     ),
     "classify_invalid": Take(
         State.INVESTIGATING,
         "qa",
-        lambda w, c, u: uc.investigation.classify(
-            w.kesu, u, c.id, _v(c), Validity.INVALID, reason="客户使用不当"
-        ),
+        lambda w, c, u: uc.investigation.classify(w.kesu, u, c.id, _v(c), Validity.INVALID,
+                                                  reason="客户使用不当"),
         State.DISPOSITION,
     ),
     "submit_analysis": Take(
@@ -503,101 +434,57 @@ TAKES: dict[str, Take] = {
         lambda w, c, u: uc.investigation.submit_analysis(w.kesu, u, c.id, _v(c)),
         State.CAPA_REVIEW,
     ),
-    "send_back": Take(
-        State.CAPA_REVIEW,
-        "qa",
-        lambda w, c, u: uc.investigation.send_back(w.kesu, u, c.id, _v(c), "再分析"),
-        State.ROOT_CAUSE,
-    ),
-    "approve_capa": Take(
-        State.CAPA_REVIEW,
-        "qa",
-        lambda w, c, u: uc.investigation.approve_capa(w.kesu, u, c.id, _v(c)),
-        State.DISPOSITION,
-    ),
-    "propose": Take(
-        State.DISPOSITION,
-        "sales",
-        lambda w, c, u: uc.approval.propose(w.kesu, u, c.id, _v(c), "客户接受"),
-        State.PENDING_APPROVAL,
-    ),
-    "approve_step": Take(
-        State.PENDING_APPROVAL,
-        "sm",
-        lambda w, c, u: uc.approval.approve_step(w.kesu, u, c.id, _v(c)),
-        State.PENDING_APPROVAL,
-    ),
-    "reject_step": Take(
-        State.PENDING_APPROVAL,
-        "sm",
-        lambda w, c, u: uc.approval.reject_step(w.kesu, u, c.id, _v(c), "金额过高"),
-        State.DISPOSITION,
-    ),
+    "send_back": Take(State.CAPA_REVIEW, "qa",
+                      lambda w, c, u: uc.investigation.send_back(w.kesu, u, c.id, _v(c), "再分析"),
+                      State.ROOT_CAUSE),
+    "approve_capa": Take(State.CAPA_REVIEW, "qa",
+                         lambda w, c, u: uc.investigation.approve_capa(w.kesu, u, c.id, _v(c)),
+                         State.DISPOSITION),
+    "propose": Take(State.DISPOSITION, "sales",
+                    lambda w, c, u: uc.approval.propose(w.kesu, u, c.id, _v(c), "客户接受"),
+                    State.PENDING_APPROVAL),
+    "approve_step": Take(State.PENDING_APPROVAL, "sm",
+                         lambda w, c, u: uc.approval.approve_step(w.kesu, u, c.id, _v(c)),
+                         State.PENDING_APPROVAL),
+    "reject_step": Take(State.PENDING_APPROVAL, "sm",
+                        lambda w, c, u: uc.approval.reject_step(w.kesu, u, c.id, _v(c), "金额过高"),
+                        State.DISPOSITION),
     "reply": Take(
         State.REPLYING,
         "sales",
-        lambda w, c, u: uc.closure.reply(
-            w.kesu, u, c.id, _v(c), TODAY, ReplyMethod.EMAIL, "见附件"
-        ),
+        lambda w, c, u: uc.closure.reply(w.kesu, u, c.id, _v(c), TODAY, ReplyMethod.EMAIL,
+                                         "见附件"),
         State.IMPLEMENTING,
     ),
-    "complete": Take(
-        State.IMPLEMENTING,
-        "prod",
-        lambda w, c, u: uc.closure.complete(w.kesu, u, c.id, _v(c)),
-        State.VERIFYING,
-    ),
-    "verify": Take(
-        State.VERIFYING,
-        "qa",
-        lambda w, c, u: uc.closure.verify(w.kesu, u, c.id, _v(c), True),
-        State.FOLLOW_UP,
-    ),
+    "complete": Take(State.IMPLEMENTING, "prod",
+                     lambda w, c, u: uc.closure.complete(w.kesu, u, c.id, _v(c)), State.VERIFYING),
+    "verify": Take(State.VERIFYING, "qa",
+                   lambda w, c, u: uc.closure.verify(w.kesu, u, c.id, _v(c), True),
+                   State.FOLLOW_UP),
     "follow_up": Take(
         State.FOLLOW_UP,
         "sales",
-        lambda w, c, u: uc.closure.follow_up(
-            w.kesu,
-            u,
-            c.id,
-            _v(c),
-            day=TODAY,
-            contact="王",
-            score=4,
-            satisfaction=Satisfaction.PARTLY,
-        ),
+        lambda w, c, u: uc.closure.follow_up(w.kesu, u, c.id, _v(c), day=TODAY, contact="王",
+                                             score=4, satisfaction=Satisfaction.PARTLY),
         State.CLOSED,
     ),
-    "cancel": Take(
-        State.REGISTERED,
-        "sales",
-        lambda w, c, u: uc.closure.cancel(w.kesu, u, c.id, _v(c), "重复登记"),
-        State.CANCELLED,
-    ),
+    "cancel": Take(State.REGISTERED, "sales",
+                   lambda w, c, u: uc.closure.cancel(w.kesu, u, c.id, _v(c), "重复登记"),
+                   State.CANCELLED),
     "merge": Take(
         State.REGISTERED,
         "sales",
         lambda w, c, u: uc.closure.merge(w.kesu, u, c.id, _v(c), log(w, lot="L9").c.number),
         State.CANCELLED,
     ),
-    "reopen": Take(
-        State.CLOSED,
-        "qa",
-        lambda w, c, u: uc.closure.reopen(w.kesu, u, c.id, _v(c), "同一问题再次发生"),
-        State.ROOT_CAUSE,
-    ),
-    "hold": Take(
-        State.INVESTIGATING,
-        "qa",
-        lambda w, c, u: uc.closure.hold(w.kesu, u, c.id, _v(c), "等待客户寄样"),
-        State.INVESTIGATING,
-    ),
-    "resume": Take(
-        State.INVESTIGATING,
-        "qa",
-        lambda w, c, u: uc.closure.resume(w.kesu, u, c.id, _v(c)),
-        State.INVESTIGATING,
-    ),
+    "reopen": Take(State.CLOSED, "qa",
+                   lambda w, c, u: uc.closure.reopen(w.kesu, u, c.id, _v(c), "同一问题再次发生"),
+                   State.ROOT_CAUSE),
+    "hold": Take(State.INVESTIGATING, "qa",
+                 lambda w, c, u: uc.closure.hold(w.kesu, u, c.id, _v(c), "等待客户寄样"),
+                 State.INVESTIGATING),
+    "resume": Take(State.INVESTIGATING, "qa",
+                   lambda w, c, u: uc.closure.resume(w.kesu, u, c.id, _v(c)), State.INVESTIGATING),
 }
 
 
@@ -608,11 +495,8 @@ def ready(w: World, action: str) -> Case:
     if action == "submit_analysis":
         analyse(w, case)
     if action == "propose":
-        case.do(
-            "set_dispositions",
-            w.sales,
-            [DispositionInput(DispositionType.COMPENSATION, None, "8000")],
-        )
+        case.do("set_dispositions", w.sales,
+                [DispositionInput(DispositionType.COMPENSATION, None, "8000")])
     if action == "complete":
         execute(w, case)
     if action == "resume":
@@ -625,9 +509,8 @@ def test_every_transition_has_a_service_call() -> None:
 
 
 @pytest.mark.parametrize("action", sorted(TAKES))
-def test_every_transition_is_taken_by_an_allowed_role_from_its_source_state(
-    w: World, action: str
-) -> None:
+def test_every_transition_is_taken_by_an_allowed_role_from_its_source_state(w: World,
+                                                                            action: str) -> None:
     t = TAKES[action]
     case = ready(w, action)
     who = getattr(w, t.who)
@@ -665,9 +548,8 @@ def test_a_cancelled_case_refuses_every_transition_with_wrong_state(w: World, ac
 @pytest.mark.parametrize(
     "action", sorted(a for a, t in BY_ACTION.items() if State.REGISTERED not in t.sources)
 )
-def test_a_fresh_case_refuses_every_later_transition_with_wrong_state(
-    w: World, action: str
-) -> None:
+def test_a_fresh_case_refuses_every_later_transition_with_wrong_state(w: World,
+                                                                      action: str) -> None:
     t = TAKES[action]
     case = log(w, **dict(t.draft))
     with pytest.raises(NotAllowed) as err:
@@ -685,9 +567,8 @@ def test_a_fresh_case_refuses_every_later_transition_with_wrong_state(
         ("route_short", Kind.COMPLAINT),
     ],
 )
-def test_a_transition_for_another_kind_is_refused_with_wrong_kind(
-    w: World, action: str, kind: Kind
-) -> None:
+def test_a_transition_for_another_kind_is_refused_with_wrong_kind(w: World, action: str,
+                                                                  kind: Kind) -> None:
     t = TAKES[action]
     case = log(w, kind=kind, severity_proposed=Severity.A)
     with pytest.raises(NotAllowed) as err:
@@ -784,34 +665,18 @@ def test_classify_valid_needs_category_severity_and_department(w: World, missing
 def test_classify_with_an_unknown_department_is_refused(w: World) -> None:
     case = drive(w, State.INVESTIGATING)
     with pytest.raises(InvalidInput):
-        uc.investigation.classify(
-            w.kesu,
-            w.qa,
-            case.id,
-            case.c.version,
-            Validity.VALID,
-            Category.QUALITY,
-            Severity.C,
-            9999,
-        )
+        uc.investigation.classify(w.kesu, w.qa, case.id, case.c.version, Validity.VALID,
+                                  Category.QUALITY, Severity.C, 9999)
     assert case.actions[-1] == "acknowledge"
 
 
 def test_severity_a_needs_containment_before_classification(w: World) -> None:
     case = drive(w, State.INVESTIGATING, severity_proposed=Severity.A)
-    case.refused(
-        "why.containment_missing",
-        "classify",
-        w.qa,
-        Validity.VALID,
-        Category.QUALITY,
-        Severity.A,
-        w.press,
-    )
+    case.refused("why.containment_missing", "classify", w.qa, Validity.VALID, Category.QUALITY,
+                 Severity.A, w.press)
     case.once(
-        lambda: uc.investigation.add_containment(
-            w.kesu, w.qa, case.id, ContainmentType.STOP_SHIPMENT, None, "停止出货"
-        )
+        lambda: uc.investigation.add_containment(w.kesu, w.qa, case.id,
+                                                 ContainmentType.STOP_SHIPMENT, None, "停止出货")
     )
     case.do("classify", w.qa, Validity.VALID, Category.QUALITY, Severity.A, w.press)
     assert case.c.severity == Severity.A
@@ -849,9 +714,8 @@ def test_two_cases_of_the_same_issue_do_not_escalate(w: World) -> None:
 
 
 @pytest.mark.parametrize("days_ago, escalated", [(29, True), (31, False)])
-def test_a_case_more_than_30_days_before_does_not_count(
-    w: World, days_ago: int, escalated: bool
-) -> None:
+def test_a_case_more_than_30_days_before_does_not_count(w: World, days_ago: int,
+                                                        escalated: bool) -> None:
     _earlier(w, days_ago)
     _earlier(w, 5)
     case = drive(w, State.INVESTIGATING)
@@ -883,15 +747,8 @@ def test_recurrence_into_a_without_containment_is_refused(w: World) -> None:
     _earlier(w, 20, Severity.B)
     _earlier(w, 10, Severity.B)
     case = drive(w, State.INVESTIGATING, severity_proposed=Severity.B)
-    case.refused(
-        "why.containment_missing",
-        "classify",
-        w.qa,
-        Validity.VALID,
-        Category.QUALITY,
-        Severity.B,
-        w.press,
-    )
+    case.refused("why.containment_missing", "classify", w.qa, Validity.VALID, Category.QUALITY,
+                 Severity.B, w.press)
 
 
 # ---------------------------------------------------------------- root cause and CAPA
@@ -901,9 +758,8 @@ def test_production_of_another_department_cannot_analyse_submit_or_complete(w: W
     case = drive(w, State.ROOT_CAUSE)
     case.refused("why.not_your_department", "save_analysis", w.other_prod, root_cause="x")
     with pytest.raises(NotAllowed) as err:
-        uc.investigation.add_capa(
-            w.kesu, w.other_prod, case.id, CapaType.CORRECTIVE, "x", w.other_prod.id, DUE
-        )
+        uc.investigation.add_capa(w.kesu, w.other_prod, case.id, CapaType.CORRECTIVE, "x",
+                                  w.other_prod.id, DUE)
     assert err.value.key == "why.not_your_department"
     analyse(w, case)
     case.refused("why.not_your_department", "submit_analysis", w.other_prod)
@@ -935,15 +791,13 @@ def test_submit_without_a_capa_action_is_refused(w: World) -> None:
         ({"prod_lot": "L1", "six_m": SixM.MAN}, "root_cause"),
     ],
 )
-def test_submit_needs_root_cause_and_production_facts(
-    w: World, facts: dict[str, Any], field: str
-) -> None:
+def test_submit_needs_root_cause_and_production_facts(w: World, facts: dict[str, Any],
+                                                      field: str) -> None:
     case = drive(w, State.ROOT_CAUSE)
     case.do("save_analysis", w.prod, **facts)
     case.once(
-        lambda: uc.investigation.add_capa(
-            w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "train", w.prod.id, DUE
-        )
+        lambda: uc.investigation.add_capa(w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "train",
+                                          w.prod.id, DUE)
     )
     with pytest.raises(InvalidInput) as err:
         uc.investigation.submit_analysis(w.kesu, w.prod, case.id, case.c.version)
@@ -953,19 +807,12 @@ def test_submit_needs_root_cause_and_production_facts(
 
 def test_save_analysis_keeps_the_5_whys_one_per_line(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
-    case.do(
-        "save_analysis",
-        w.prod,
-        whys=["a\nb", " ", "c"],
-        six_m=SixM.MATERIAL,
-        root_cause="supplier resin",
-        prod_date=TODAY,
-    )
+    case.do("save_analysis", w.prod, whys=["a\nb", " ", "c"], six_m=SixM.MATERIAL,
+            root_cause="supplier resin", prod_date=TODAY)
     assert case.c.root_cause_whys == "a b\nc"
     with pytest.raises(InvalidInput):
-        uc.investigation.save_analysis(
-            w.kesu, w.prod, case.id, case.c.version, prod_date=TODAY + timedelta(1)
-        )
+        uc.investigation.save_analysis(w.kesu, w.prod, case.id, case.c.version,
+                                       prod_date=TODAY + timedelta(1))
 
 
 def test_capa_needs_a_known_owner_and_a_due_date_not_in_the_past(w: World) -> None:
@@ -1010,12 +857,9 @@ def test_propose_without_dispositions_is_refused(w: World) -> None:
 
 def test_setting_dispositions_again_replaces_the_draft(w: World) -> None:
     case = drive(w, State.DISPOSITION)
-    case.do(
-        "set_dispositions",
-        w.sales,
-        [DispositionInput(DispositionType.COMPENSATION, None, "8000")],
-        [CostInput(CostCategory.COMPENSATION, "8000", w.press)],
-    )
+    case.do("set_dispositions", w.sales,
+            [DispositionInput(DispositionType.COMPENSATION, None, "8000")],
+            [CostInput(CostCategory.COMPENSATION, "8000", w.press)])
     case.do(
         "set_dispositions",
         w.sales,
@@ -1071,12 +915,8 @@ def test_a_charge_back_needs_a_supplier_and_cannot_exceed_the_cost(w: World) -> 
     ):
         with pytest.raises(InvalidInput):
             uc.approval.set_dispositions(w.kesu, w.sales, case.id, case.c.version, items, [cost])
-    case.do(
-        "set_dispositions",
-        w.sales,
-        items,
-        [CostInput(CostCategory.COMPENSATION, "500", w.press, "ABC 塑料", "500")],
-    )
+    case.do("set_dispositions", w.sales, items,
+            [CostInput(CostCategory.COMPENSATION, "500", w.press, "ABC 塑料", "500")])
     assert case.file.costs[0].charge_back == Decimal("500.00")
 
 
@@ -1101,9 +941,10 @@ def test_a_charge_back_needs_a_supplier_and_cannot_exceed_the_cost(w: World) -> 
         ([("explanation", None)], Severity.A, [Title.QA_MANAGER, Title.GENERAL_MANAGER]),
     ],
 )
-def test_the_matrix_decides_the_approval_steps_of_a_proposal(
-    w: World, items: list[tuple[str, str | None]], severity: Severity, titles: list[Title]
-) -> None:
+def test_the_matrix_decides_the_approval_steps_of_a_proposal(w: World,
+                                                             items: list[tuple[str, str | None]],
+                                                             severity: Severity,
+                                                             titles: list[Title]) -> None:
     case = drive(w, State.DISPOSITION, severity_proposed=severity)
     propose(w, case, *(DispositionInput(DispositionType(t), None, a) for t, a in items))
     steps = case.file.current(case.file.steps)
@@ -1124,9 +965,8 @@ def test_the_edited_matrix_setting_is_used(w: World) -> None:
     case = drive(w, State.PENDING_APPROVAL)
     assert [s.title for s in case.file.steps] == [Title.SALES_MANAGER]
     with pytest.raises(InvalidInput):
-        uc.approval.set_approval_matrix(
-            w.kesu, w.admin, [{"up_to": "1", "steps": ["sales_manager"]}]
-        )
+        uc.approval.set_approval_matrix(w.kesu, w.admin,
+                                        [{"up_to": "1", "steps": ["sales_manager"]}])
     with pytest.raises(NotAllowed):
         uc.approval.set_approval_matrix(w.kesu, w.sm, [{"up_to": None, "steps": ["chairman"]}])
 
@@ -1157,11 +997,8 @@ def test_steps_are_signed_in_order(w: World) -> None:
 def test_proposer_cannot_approve_own_disposition(w: World, make_user: MakeUser) -> None:
     boss_sales = make_user("susan", Role.SALES, Role.MANAGEMENT, title=Title.SALES_MANAGER)
     case = drive(w, State.DISPOSITION)
-    case.do(
-        "set_dispositions",
-        boss_sales,
-        [DispositionInput(DispositionType.COMPENSATION, None, "1000")],
-    )
+    case.do("set_dispositions", boss_sales,
+            [DispositionInput(DispositionType.COMPENSATION, None, "1000")])
     case.do("propose", boss_sales, "客户接受")
     case.refused("why.not_your_step", "approve_step", boss_sales)
     case.refused("why.not_your_step", "reject_step", boss_sales, "no")
@@ -1195,9 +1032,8 @@ def test_a_delegate_signs_within_the_date_range_recorded_on_behalf_of(w: World) 
 
 @pytest.mark.parametrize("start, end", [(1, 7), (-7, -1)])
 def test_a_delegate_cannot_sign_outside_the_date_range(w: World, start: int, end: int) -> None:
-    uc.approval.set_delegation(
-        w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start), TODAY + timedelta(days=end)
-    )
+    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start),
+                               TODAY + timedelta(days=end))
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
     case.refused("why.not_your_step", "approve_step", w.boss)
@@ -1262,15 +1098,8 @@ def test_reject_voids_the_later_steps_of_the_round(w: World) -> None:
 def test_reply_records_date_method_and_text(w: World) -> None:
     case = drive(w, State.REPLYING)
     with pytest.raises(InvalidInput):
-        uc.closure.reply(
-            w.kesu,
-            w.sales,
-            case.id,
-            case.c.version,
-            TODAY + timedelta(days=1),
-            ReplyMethod.EMAIL,
-            "x",
-        )
+        uc.closure.reply(w.kesu, w.sales, case.id, case.c.version, TODAY + timedelta(days=1),
+                         ReplyMethod.EMAIL, "x")
     case.do("reply", w.sales, TODAY, ReplyMethod.LETTER, "Dear customer")
     c = case.c
     assert (c.state, c.reply_date, c.reply_method, c.reply_text) == (
@@ -1283,13 +1112,9 @@ def test_reply_records_date_method_and_text(w: World) -> None:
 
 def test_complete_waits_for_capa_with_evidence_and_every_execution(w: World) -> None:
     case = drive(w, State.DISPOSITION)
-    propose(
-        w,
-        case,
-        DispositionInput(DispositionType.COMPENSATION, None, "1000"),
-        DispositionInput(DispositionType.REWORK, 12, "200"),
-        DispositionInput(DispositionType.EXPLANATION, None, None),
-    )
+    propose(w, case, DispositionInput(DispositionType.COMPENSATION, None, "1000"),
+            DispositionInput(DispositionType.REWORK, 12, "200"),
+            DispositionInput(DispositionType.EXPLANATION, None, None))
     sign_all(w, case)
     _reply(w, case)
     case.refused("why.capa_open", "complete", w.prod)
@@ -1381,16 +1206,8 @@ def test_scheduled_verification_waits_until_the_date(w: World) -> None:
 def test_follow_up_satisfied_closes_the_case(w: World) -> None:
     case = drive(w, State.FOLLOW_UP)
     with pytest.raises(InvalidInput):
-        uc.closure.follow_up(
-            w.kesu,
-            w.sales,
-            case.id,
-            case.c.version,
-            day=TODAY,
-            contact="x",
-            score=6,
-            satisfaction=Satisfaction.SATISFIED,
-        )
+        uc.closure.follow_up(w.kesu, w.sales, case.id, case.c.version, day=TODAY, contact="x",
+                             score=6, satisfaction=Satisfaction.SATISFIED)
     _follow_up(w, case)
     c = case.c
     assert (c.state, c.closed_at, c.satisfaction_score, c.lessons_learned) == (
@@ -1403,15 +1220,8 @@ def test_follow_up_satisfied_closes_the_case(w: World) -> None:
 
 def test_not_satisfied_reopens_the_analysis_with_the_reopen_count(w: World) -> None:
     case = drive(w, State.FOLLOW_UP)
-    case.do(
-        "follow_up",
-        w.sales,
-        day=TODAY,
-        contact="王经理",
-        score=1,
-        satisfaction=Satisfaction.NOT_SATISFIED,
-        notes="仍有划伤",
-    )
+    case.do("follow_up", w.sales, day=TODAY, contact="王经理", score=1,
+            satisfaction=Satisfaction.NOT_SATISFIED, notes="仍有划伤")
     c = case.c
     assert (c.state, c.reopen_count, c.closed_at) == (State.ROOT_CAUSE, 1, None)
     assert c.approval_round == 1  # the next disposition is a new round
@@ -1521,14 +1331,8 @@ def test_a_new_case_cannot_be_put_on_hold_and_hold_needs_a_reason(w: World) -> N
 
 @pytest.mark.parametrize("kind", [Kind.SUGGESTION, Kind.INQUIRY])
 def test_suggestions_and_inquiries_take_the_short_path_to_closed(w: World, kind: Kind) -> None:
-    case = log(
-        w,
-        kind=kind,
-        category=Category.NON_QUALITY,
-        product_code="",
-        defect_type_id=None,
-        severity_proposed=Severity.D,
-    )
+    case = log(w, kind=kind, category=Category.NON_QUALITY, product_code="", defect_type_id=None,
+               severity_proposed=Severity.D)
     case.do("route_short", w.sales)
     assert case.c.state == State.REPLYING
     case.do("reply", w.sales, TODAY, ReplyMethod.PHONE, "已答复: 建议采纳")
@@ -1541,31 +1345,21 @@ def test_suggestions_and_inquiries_take_the_short_path_to_closed(w: World, kind:
 def invalid_case_closed(w: World) -> Case:
     case = drive(w, State.INVESTIGATING)
     case.do("classify", w.qa, Validity.INVALID, reason="客户使用不当 (超负荷)")
-    case.do(
-        "set_dispositions",
-        w.sales,
-        [DispositionInput(DispositionType.EXPLANATION, None, None, "说明书第 3 条")],
-    )
+    case.do("set_dispositions", w.sales,
+            [DispositionInput(DispositionType.EXPLANATION, None, None, "说明书第 3 条")])
     case.do("propose", w.sales, "客户认可说明")
     case.do("approve_step", w.qam, "同意解释")
     case.do("reply", w.sales, TODAY, ReplyMethod.LETTER, "说明函")
-    case.do(
-        "follow_up",
-        w.sales,
-        day=TODAY,
-        contact="王经理",
-        score=4,
-        satisfaction=Satisfaction.SATISFIED,
-    )
+    case.do("follow_up", w.sales, day=TODAY, contact="王经理", score=4,
+            satisfaction=Satisfaction.SATISFIED)
     return case
 
 
 def test_invalid_complaint_goes_to_an_explanation_approved_by_the_qa_manager(w: World) -> None:
     case = drive(w, State.INVESTIGATING)
     with pytest.raises(InvalidInput):
-        uc.investigation.classify(
-            w.kesu, w.qa, case.id, case.c.version, Validity.INVALID, reason=" "
-        )
+        uc.investigation.classify(w.kesu, w.qa, case.id, case.c.version, Validity.INVALID,
+                                  reason=" ")
     case = invalid_case_closed(w)
     c = case.c
     assert c.validity == Validity.INVALID and c.state == State.CLOSED
@@ -1631,21 +1425,13 @@ def test_meeting_action_items_become_capa_actions_with_owner_and_due(w: World) -
         (TODAY, "qa", [("", "prod", DUE)]),
     ],
 )
-def test_a_bad_meeting_record_saves_nothing(
-    w: World, day: date, attendees: str, items: list[tuple[str, str, date]]
-) -> None:
+def test_a_bad_meeting_record_saves_nothing(w: World, day: date, attendees: str,
+                                            items: list[tuple[str, str, date]]) -> None:
     case = drive(w, State.ROOT_CAUSE)
     ids = {"qa": [w.qa.id], "": [], "unknown": [w.qa.id, 9999]}[attendees]
     with pytest.raises(InvalidInput):
-        uc.meetings.add_meeting(
-            w.kesu,
-            w.sales,
-            case.id,
-            day,
-            ids,
-            "决定",
-            [(d, getattr(w, o).id, due) for d, o, due in items],
-        )
+        uc.meetings.add_meeting(w.kesu, w.sales, case.id, day, ids, "决定",
+                                [(d, getattr(w, o).id, due) for d, o, due in items])
     assert uc.meetings.meetings(w.kesu, w.qa, case.id) == [] and case.file.capa == []
 
 
@@ -1658,9 +1444,8 @@ def test_assessments_are_visible_to_management_only(w: World) -> None:
     with pytest.raises(InvalidInput):
         uc.meetings.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "fire", None)
     case.once(
-        lambda: uc.meetings.add_assessment(
-            w.kesu, w.boss, case.id, "操作员 A", "deduction", "200", "依罚扣基准"
-        )
+        lambda: uc.meetings.add_assessment(w.kesu, w.boss, case.id, "操作员 A", "deduction", "200",
+                                           "依罚扣基准")
     )
     [a] = uc.meetings.assessments(w.kesu, w.gm, case.id)
     assert (a.person, a.decision, a.amount, a.by_id) == (
@@ -1708,9 +1493,8 @@ def test_production_sees_completion_of_its_own_department_only(w: World) -> None
 def test_a_capa_owner_sees_the_open_action_once_the_plan_is_approved(w: World) -> None:
     case = drive(w, State.ROOT_CAUSE)
     analyse(w, case)
-    uc.investigation.add_capa(
-        w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "核对付款流程", w.finance.id, DUE
-    )
+    uc.investigation.add_capa(w.kesu, w.prod, case.id, CapaType.PREVENTIVE, "核对付款流程",
+                              w.finance.id, DUE)
     assert tasks(w, w.finance) == set()
     case.do("submit_analysis", w.prod)
     case.do("approve_capa", w.qa)
@@ -1820,9 +1604,8 @@ STALE_CALLS: dict[str, tuple[State, Callable[[World, Case, int], object]]] = {
     ),
     "classify": (
         State.INVESTIGATING,
-        lambda w, c, v: uc.investigation.classify(
-            w.kesu, w.qa, c.id, v, Validity.VALID, Category.QUALITY, Severity.C, w.press
-        ),
+        lambda w, c, v: uc.investigation.classify(w.kesu, w.qa, c.id, v, Validity.VALID,
+                                                  Category.QUALITY, Severity.C, w.press),
     ),
     "save_analysis": (
         State.ROOT_CAUSE,
@@ -1840,24 +1623,15 @@ STALE_CALLS: dict[str, tuple[State, Callable[[World, Case, int], object]]] = {
     ),
     "follow_up": (
         State.FOLLOW_UP,
-        lambda w, c, v: uc.closure.follow_up(
-            w.kesu,
-            w.sales,
-            c.id,
-            v,
-            day=TODAY,
-            contact="x",
-            score=3,
-            satisfaction=Satisfaction.PARTLY,
-        ),
+        lambda w, c, v: uc.closure.follow_up(w.kesu, w.sales, c.id, v, day=TODAY, contact="x",
+                                             score=3, satisfaction=Satisfaction.PARTLY),
     ),
 }
 
 
 @pytest.mark.parametrize("action", sorted(STALE_CALLS))
-def test_acting_with_a_stale_version_raises_stale_case_and_changes_nothing(
-    w: World, action: str
-) -> None:
+def test_acting_with_a_stale_version_raises_stale_case_and_changes_nothing(w: World,
+                                                                           action: str) -> None:
     state, call = STALE_CALLS[action]
     case = drive(w, state)
     seen = case.c.version

@@ -53,9 +53,8 @@ def test_lock_ends_after_fifteen_minutes() -> None:
 def test_failures_before_an_admin_unlock_do_not_count() -> None:
     failures = minutes(0, 1, 2, 3, 4)
     assert (
-        locked_until(
-            failures, T0 + timedelta(minutes=5), unlocked_at=T0 + timedelta(minutes=4, seconds=30)
-        )
+        locked_until(failures, T0 + timedelta(minutes=5),
+                     unlocked_at=T0 + timedelta(minutes=4, seconds=30))
         is None
     )
 
@@ -63,13 +62,8 @@ def test_failures_before_an_admin_unlock_do_not_count() -> None:
 # ---------------------------------------------------------------- authenticate
 
 
-def fail(
-    kesu: Context,
-    username: str,
-    times: int,
-    clock: FakeClock,
-    every: timedelta = timedelta(seconds=30),
-) -> None:
+def fail(kesu: Context, username: str, times: int, clock: FakeClock,
+         every: timedelta = timedelta(seconds=30)) -> None:
     for _ in range(times):
         with pytest.raises((LoginFailed, AccountLocked)):
             uc.accounts.authenticate(kesu, username, "wrong password")
@@ -101,16 +95,14 @@ def test_empty_password_is_refused(kesu: Context, sales: User) -> None:
 
 def test_deactivated_user_cannot_log_in(kesu: Context, admin: User, make_user: Any) -> None:
     u = make_user("olga", Role.SALES)
-    uc.accounts.update_user(
-        kesu, admin, u.id, UserInput("olga", "Olga", frozenset({Role.SALES}), active=False)
-    )
+    uc.accounts.update_user(kesu, admin, u.id,
+                            UserInput("olga", "Olga", frozenset({Role.SALES}), active=False))
     with pytest.raises(LoginFailed):
         uc.accounts.authenticate(kesu, "olga", PASSWORD)
 
 
-def test_fifth_failure_within_fifteen_minutes_locks_the_account(
-    kesu: Context, sales: User, clock: FakeClock
-) -> None:
+def test_fifth_failure_within_fifteen_minutes_locks_the_account(kesu: Context, sales: User,
+                                                                clock: FakeClock) -> None:
     fail(kesu, "sally", 4, clock)
     with pytest.raises(AccountLocked):
         uc.accounts.authenticate(kesu, "sally", "wrong again")
@@ -123,51 +115,45 @@ def test_four_failures_leave_the_account_open(kesu: Context, sales: User, clock:
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
-def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(
-    kesu: Context, sales: User, clock: FakeClock
-) -> None:
+def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(kesu: Context, sales: User,
+                                                                    clock: FakeClock) -> None:
     fail(kesu, "sally", 5, clock, every=timedelta(minutes=4))
     assert not uc.accounts.is_locked(kesu, "sally")
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
-def test_locked_user_with_the_correct_password_is_still_refused(
-    kesu: Context, sales: User, clock: FakeClock
-) -> None:
+def test_locked_user_with_the_correct_password_is_still_refused(kesu: Context, sales: User,
+                                                                clock: FakeClock) -> None:
     fail(kesu, "sally", 5, clock)
     with pytest.raises(AccountLocked) as err:
         uc.accounts.authenticate(kesu, "sally", PASSWORD)
     assert 1 <= err.value.params["minutes"] <= 15
 
 
-def test_lock_lifts_by_itself_after_fifteen_minutes(
-    kesu: Context, sales: User, clock: FakeClock
-) -> None:
+def test_lock_lifts_by_itself_after_fifteen_minutes(kesu: Context, sales: User,
+                                                    clock: FakeClock) -> None:
     fail(kesu, "sally", 5, clock)
     clock.advance(minutes=15)
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
-def test_admin_unlock_clears_the_lock(
-    kesu: Context, admin: User, sales: User, clock: FakeClock
-) -> None:
+def test_admin_unlock_clears_the_lock(kesu: Context, admin: User, sales: User,
+                                      clock: FakeClock) -> None:
     fail(kesu, "sally", 5, clock)
     uc.accounts.unlock_user(kesu, admin, "Sally")
     assert not uc.accounts.is_locked(kesu, "sally")
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
-def test_only_an_admin_may_unlock(
-    kesu: Context, sales: User, manager: User, clock: FakeClock
-) -> None:
+def test_only_an_admin_may_unlock(kesu: Context, sales: User, manager: User,
+                                  clock: FakeClock) -> None:
     fail(kesu, "sally", 5, clock)
     with pytest.raises(NotAllowed):
         uc.accounts.unlock_user(kesu, manager, "sally")
     assert uc.accounts.is_locked(kesu, "sally")
 
 
-def test_lockout_of_one_user_does_not_touch_another(
-    kesu: Context, sales: User, qa: User, clock: FakeClock
-) -> None:
+def test_lockout_of_one_user_does_not_touch_another(kesu: Context, sales: User, qa: User,
+                                                    clock: FakeClock) -> None:
     fail(kesu, "sally", 5, clock)
     assert uc.accounts.authenticate(kesu, "quinn", PASSWORD).id == qa.id

@@ -54,15 +54,14 @@ def test_case_received_late_on_the_last_utc_day_of_november_is_numbered_in_decem
     assert c.number == "KS2612-001"
 
 
-def test_serials_count_up_within_a_month_and_restart_in_the_next(
-    kesu: Context, sales: User, draft: ComplaintDraft, clock: FakeClock
-) -> None:
+def test_serials_count_up_within_a_month_and_restart_in_the_next(kesu: Context, sales: User,
+                                                                 draft: ComplaintDraft,
+                                                                 clock: FakeClock) -> None:
     clock.set(datetime(2026, 12, 15, 2, 0, tzinfo=timezone.utc))
     nov = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)
     numbers = [
-        uc.complaints.register_complaint(
-            kesu, sales, with_(draft, received_at=nov, order_no=f"N{i}")
-        ).number
+        uc.complaints.register_complaint(kesu, sales,
+                                         with_(draft, received_at=nov, order_no=f"N{i}")).number
         for i in range(3)
     ]
     dec = uc.complaints.register_complaint(kesu, sales, with_(draft, order_no="D1")).number
@@ -70,9 +69,8 @@ def test_serials_count_up_within_a_month_and_restart_in_the_next(
     assert dec == "KS2612-001"
 
 
-def test_number_uses_the_timezone_setting(
-    kesu: Context, admin: User, sales: User, draft: ComplaintDraft, clock: FakeClock
-) -> None:
+def test_number_uses_the_timezone_setting(kesu: Context, admin: User, sales: User,
+                                          draft: ComplaintDraft, clock: FakeClock) -> None:
     uc.reference.set_settings(kesu, admin, {"timezone": "UTC"})
     clock.set(datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc))
     c = uc.complaints.register_complaint(
@@ -81,9 +79,8 @@ def test_number_uses_the_timezone_setting(
     assert c.number == "KS2611-001"
 
 
-def test_a_case_can_be_found_by_its_number_typed_in_lower_case(
-    kesu: Context, sales: User, draft: ComplaintDraft
-) -> None:
+def test_a_case_can_be_found_by_its_number_typed_in_lower_case(kesu: Context, sales: User,
+                                                               draft: ComplaintDraft) -> None:
     c = uc.complaints.register_complaint(kesu, sales, draft)
     assert uc.search.complaint_id_by_number(kesu, sales, " " + c.number.lower()) == c.id
     assert uc.search.complaint_id_by_number(kesu, sales, "KS0001-001") is None

@@ -25,14 +25,10 @@ from tests.unit.fakes import FakeBlobs, FakeClock, FakeDatabase, FakeHasher, Fak
 from core import usecases as uc
 
 EMAIL_ON = ChannelConfig(smtp_host="smtp.factory.cn", mail_from="kesu@factory.cn")
-ALL_ON = ChannelConfig(
-    smtp_host="smtp.factory.cn",
-    mail_from="kesu@factory.cn",
-    wecom_url="https://qyapi.example/webhook/send?key=k",
-    dingtalk_url="https://oapi.example/robot/send?access_token=t",
-    dingtalk_keyword="客诉",
-    feishu_url="https://open.example/hook/f",
-)
+ALL_ON = ChannelConfig(smtp_host="smtp.factory.cn", mail_from="kesu@factory.cn",
+                       wecom_url="https://qyapi.example/webhook/send?key=k",
+                       dingtalk_url="https://oapi.example/robot/send?access_token=t",
+                       dingtalk_keyword="客诉", feishu_url="https://open.example/hook/f")
 
 
 # ---------------------------------------------------------------- retry schedule
@@ -68,15 +64,9 @@ def test_the_configuration_round_trips_through_the_stored_form() -> None:
 
 def test_check_config_trims_and_accepts_a_good_configuration() -> None:
     cfg = check_config(
-        ChannelConfig(
-            smtp_host=" smtp.qiye.aliyun.com ",
-            smtp_port=465,
-            smtp_security="ssl",
-            smtp_user="kesu",
-            smtp_password=" pw ",
-            mail_from="kesu@factory.cn ",
-            feishu_url="http://127.0.0.1:8080/hook",
-        )
+        ChannelConfig(smtp_host=" smtp.qiye.aliyun.com ", smtp_port=465, smtp_security="ssl",
+                      smtp_user="kesu", smtp_password=" pw ", mail_from="kesu@factory.cn ",
+                      feishu_url="http://127.0.0.1:8080/hook")
     )
     assert (cfg.smtp_host, cfg.mail_from, cfg.smtp_password) == (
         "smtp.qiye.aliyun.com",
@@ -103,9 +93,8 @@ def test_check_config_trims_and_accepts_a_good_configuration() -> None:
         ({"dingtalk_keyword": "k" * 51}, "err.too_long"),
     ],
 )
-def test_a_bad_configuration_is_refused_naming_the_problem(
-    changes: dict[str, object], key: str
-) -> None:
+def test_a_bad_configuration_is_refused_naming_the_problem(changes: dict[str, object],
+                                                           key: str) -> None:
     with pytest.raises(InvalidInput) as err:
         check_config(replace(EMAIL_ON, **changes))  # type: ignore[arg-type]
     assert err.value.key == key
@@ -119,12 +108,10 @@ def test_an_email_speaks_the_recipients_language_and_links_the_case() -> None:
     cfg = ChannelConfig(app_url="https://kesu.factory.cn/")
     link = outbox.case_link(cfg, 7)
     assert link == "https://kesu.factory.cn/complaint?id=7"
-    zh = outbox.email(
-        "k", "li@factory.cn", "李四", "zh", outbox.note_text("overdue", params, "zh"), link
-    )
-    en = outbox.email(
-        "k", "ann@factory.cn", "Ann", "en", outbox.note_text("overdue", params, "en"), link
-    )
+    zh = outbox.email("k", "li@factory.cn", "李四", "zh", outbox.note_text("overdue", params, "zh"),
+                      link)
+    en = outbox.email("k", "ann@factory.cn", "Ann", "en", outbox.note_text("overdue", params, "en"),
+                      link)
     assert zh.subject == "[kesu 客诉] 客诉 KS2611-007 的「回复客户」已逾期（第 1 级提醒）。"
     assert zh.body.startswith("李四，您好：") and link in zh.body
     assert (
@@ -207,9 +194,9 @@ def _queued(db: FakeDatabase) -> list[Message]:
         ]
 
 
-def test_without_channels_only_the_inbox_is_written(
-    kesu: Context, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase
-) -> None:
+def test_without_channels_only_the_inbox_is_written(kesu: Context, draft: ComplaintDraft,
+                                                    team: dict[str, User],
+                                                    db: FakeDatabase) -> None:
     _dispatch(kesu, draft, team["sales"])
     assert [n.kind for n in uc.worklists.inbox(kesu, team["li"])] == ["dispatched"]
     assert _queued(db) == []
@@ -232,18 +219,18 @@ def test_an_event_queues_one_email_per_recipient_with_an_address_and_one_per_rob
     assert all(f":{cid}:v2:dispatched" in m.key for m in queued)
 
 
-def test_queuing_the_same_event_again_adds_nothing(
-    kesu: Context, draft: ComplaintDraft, team: dict[str, User], db: FakeDatabase, admin: User
-) -> None:
+def test_queuing_the_same_event_again_adds_nothing(kesu: Context, draft: ComplaintDraft,
+                                                   team: dict[str, User], db: FakeDatabase,
+                                                   admin: User) -> None:
     uc.channels.set_channels(kesu, admin, ALL_ON)
     cid = _dispatch(kesu, draft, team["sales"])
     before = _queued(db)
     with db(write=True) as uow:
         c = uow.complaints.get(cid)
         assert c is not None
-        uc.pipeline.enqueue(
-            kesu, uow, [Note(team["li"].id, "dispatched", {"number": c.number, "by": "x"})], c, NOW
-        )
+        uc.pipeline.enqueue(kesu, uow,
+                            [Note(team["li"].id, "dispatched", {"number": c.number, "by": "x"})], c,
+                            NOW)
         uow.commit()
     assert _queued(db) == before
 
@@ -251,15 +238,13 @@ def test_queuing_the_same_event_again_adds_nothing(
 # ---------------------------------------------------------------- Admin services
 
 
-def test_the_password_is_kept_cleared_and_never_shown(
-    kesu: Context, admin: User, db: FakeDatabase
-) -> None:
+def test_the_password_is_kept_cleared_and_never_shown(kesu: Context, admin: User,
+                                                      db: FakeDatabase) -> None:
     uc.channels.set_channels(kesu, admin, replace(EMAIL_ON, smtp_user="kesu"), password="s3cret")
     view = uc.channels.channel_config(kesu, admin)
     assert view.has_password and view.config.smtp_password == ""
-    uc.channels.set_channels(
-        kesu, admin, view.config
-    )  # saved again from the form: password untouched
+    uc.channels.set_channels(kesu, admin,
+                             view.config)  # saved again from the form: password untouched
     with db() as uow:
         saved = uow.settings.get("channels")
         assert saved is not None and saved["smtp_password"] == "s3cret"
@@ -279,9 +264,8 @@ def test_only_admin_configures_or_sees_the_channels(kesu: Context, team: dict[st
             call()
 
 
-def test_a_test_message_reports_the_servers_answer_or_its_error(
-    db: FakeDatabase, clock: FakeClock, admin: User
-) -> None:
+def test_a_test_message_reports_the_servers_answer_or_its_error(db: FakeDatabase, clock: FakeClock,
+                                                                admin: User) -> None:
     sender = FakeSender()
     kesu = Context(uow=db, blobs=FakeBlobs(), hasher=FakeHasher(), clock=clock, sender=sender)
     with pytest.raises(InvalidInput) as off:
@@ -405,9 +389,9 @@ def test_a_channel_switched_off_while_messages_wait_keeps_them_for_later(db: Fak
 
 def test_users_e_mail_addresses_are_checked_and_trimmed(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.create_user(
-            kesu, admin, UserInput("li", "Li", frozenset({Role.QA}), email="li@"), "long enough"
-        )
+        uc.accounts.create_user(kesu, admin,
+                                UserInput("li", "Li", frozenset({Role.QA}), email="li@"),
+                                "long enough")
     assert err.value.key == "err.email_format"
     li = uc.accounts.create_user(
         kesu,

@@ -54,9 +54,9 @@ def world(kesu: Context, admin: User, sales: User, draft: ComplaintDraft) -> dic
 
 @pytest.mark.parametrize("action", sorted(ADMIN_ONLY))
 @pytest.mark.parametrize("role", [Role.SALES, Role.QA, Role.MANAGEMENT, Role.FINANCE])
-def test_admin_only_actions_are_refused_for_case_workers(
-    kesu: Context, make_user: Any, world: dict[str, Any], db: FakeDatabase, action: str, role: Role
-) -> None:
+def test_admin_only_actions_are_refused_for_case_workers(kesu: Context, make_user: Any,
+                                                         world: dict[str, Any], db: FakeDatabase,
+                                                         action: str, role: Role) -> None:
     actor = make_user("worker", role)
     before = db.commits
     with pytest.raises(NotAllowed):
@@ -76,12 +76,10 @@ EVERY_SERVICE: dict[str, Call] = {
     "update_complaint": lambda k, u, w: uc.complaints.update_complaint(
         k, u, w["complaint"].id, 1, with_(w["draft"], description="edited")
     ),
-    "cancel_complaint": lambda k, u, w: uc.complaints.cancel_complaint(
-        k, u, w["complaint"].id, 1, "wrong"
-    ),
-    "add_attachments": lambda k, u, w: uc.complaints.add_attachments(
-        k, u, w["complaint"].id, [Upload("b.png", PNG)]
-    ),
+    "cancel_complaint": lambda k, u, w: uc.complaints.cancel_complaint(k, u, w["complaint"].id, 1,
+                                                                       "wrong"),
+    "add_attachments": lambda k, u, w: uc.complaints.add_attachments(k, u, w["complaint"].id,
+                                                                     [Upload("b.png", PNG)]),
     "complaint": lambda k, u, w: uc.complaints.complaint(k, u, w["complaint"].id),
     "complaint_id_by_number": lambda k, u, w: uc.search.complaint_id_by_number(
         k, u, w["complaint"].number
@@ -94,22 +92,14 @@ EVERY_SERVICE: dict[str, Call] = {
 
 
 @pytest.mark.parametrize("action", sorted(EVERY_SERVICE))
-@pytest.mark.parametrize(
-    "roles", [frozenset({Role.SALES, Role.MANAGEMENT}), frozenset({Role.ADMIN})]
-)
-def test_a_deactivated_user_is_refused_everywhere(
-    kesu: Context,
-    admin: User,
-    make_user: Any,
-    world: dict[str, Any],
-    db: FakeDatabase,
-    action: str,
-    roles: frozenset[Role],
-) -> None:
+@pytest.mark.parametrize("roles",
+                         [frozenset({Role.SALES, Role.MANAGEMENT}), frozenset({Role.ADMIN})])
+def test_a_deactivated_user_is_refused_everywhere(kesu: Context, admin: User, make_user: Any,
+                                                  world: dict[str, Any], db: FakeDatabase,
+                                                  action: str, roles: frozenset[Role]) -> None:
     actor = make_user("leaver", *roles)
-    uc.accounts.update_user(
-        kesu, admin, actor.id, UserInput("leaver", "Leaver", roles, active=False)
-    )
+    uc.accounts.update_user(kesu, admin, actor.id,
+                            UserInput("leaver", "Leaver", roles, active=False))
     before = db.commits
     with pytest.raises(NotAllowed) as err:
         EVERY_SERVICE[action](kesu, actor, world)  # the stale User object still says active
@@ -131,28 +121,25 @@ def test_roles_are_read_from_the_database_not_from_the_callers_user_object(
         uc.reference.set_settings(kesu, forged, {"attachment_max_mb": 1})
 
 
-def test_a_user_with_only_the_admin_role_cannot_register_a_complaint(
-    kesu: Context, admin: User, draft: ComplaintDraft, db: FakeDatabase
-) -> None:
+def test_a_user_with_only_the_admin_role_cannot_register_a_complaint(kesu: Context, admin: User,
+                                                                     draft: ComplaintDraft,
+                                                                     db: FakeDatabase) -> None:
     with pytest.raises(NotAllowed) as err:
         uc.complaints.register_complaint(kesu, admin, draft)
     assert err.value.key == "err.role_required"
     assert db.data.complaints == {}
 
 
-@pytest.mark.parametrize(
-    "role", [Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT]
-)
-def test_anyone_doing_case_work_may_register_a_complaint(
-    kesu: Context, make_user: Any, draft: ComplaintDraft, role: Role
-) -> None:
+@pytest.mark.parametrize("role",
+                         [Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT])
+def test_anyone_doing_case_work_may_register_a_complaint(kesu: Context, make_user: Any,
+                                                         draft: ComplaintDraft, role: Role) -> None:
     """首问负责: whoever takes the call logs it (docs/procedure.md §2)."""
     actor = make_user("taker", role)
     assert uc.complaints.register_complaint(kesu, actor, draft).received_by_id == actor.id
 
 
-def test_an_admin_who_also_does_sales_may_register(
-    kesu: Context, make_user: Any, draft: ComplaintDraft
-) -> None:
+def test_an_admin_who_also_does_sales_may_register(kesu: Context, make_user: Any,
+                                                   draft: ComplaintDraft) -> None:
     both = make_user("boss", Role.ADMIN, Role.SALES)
     assert uc.complaints.register_complaint(kesu, both, draft).number == "KS2611-001"

@@ -35,9 +35,9 @@ def test_admin_adds_each_kind_of_reference_item(kesu: Context, admin: User) -> N
         (DefectType(0, "SCR", "划伤", "Scratch"), DefectType(0, "scr", "刮花", "Scuff")),
     ],
 )
-def test_duplicate_code_or_name_is_refused_case_insensitively(
-    kesu: Context, admin: User, item: object, duplicate: object
-) -> None:
+def test_duplicate_code_or_name_is_refused_case_insensitively(kesu: Context, admin: User,
+                                                              item: object,
+                                                              duplicate: object) -> None:
     uc.reference.save_reference(kesu, admin, item)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput) as err:
         uc.reference.save_reference(kesu, admin, duplicate)  # type: ignore[arg-type]
@@ -67,9 +67,8 @@ def test_an_item_may_be_saved_again_under_its_own_code(kesu: Context, admin: Use
         DefectType(0, "SCR", " ", "Scratch"),
     ],
 )
-def test_department_and_defect_type_need_both_names(
-    kesu: Context, admin: User, item: object
-) -> None:
+def test_department_and_defect_type_need_both_names(kesu: Context, admin: User,
+                                                    item: object) -> None:
     with pytest.raises(InvalidInput) as err:
         uc.reference.save_reference(kesu, admin, item)  # type: ignore[arg-type]
     assert err.value.params == {"field": "name"}
@@ -84,9 +83,8 @@ def test_department_and_defect_type_need_both_names(
         (DefectType(0, "", "划伤", "Scratch"), "code"),
     ],
 )
-def test_code_or_customer_name_is_required(
-    kesu: Context, admin: User, item: object, field: str
-) -> None:
+def test_code_or_customer_name_is_required(kesu: Context, admin: User, item: object,
+                                           field: str) -> None:
     with pytest.raises(InvalidInput) as err:
         uc.reference.save_reference(kesu, admin, item)  # type: ignore[arg-type]
     assert err.value.params == {"field": field}
@@ -117,9 +115,8 @@ def test_sales_may_add_a_customer_while_logging_a_call(kesu: Context, sales: Use
     assert [c.id for c in uc.reference.customers(kesu)] == [cid]
 
 
-def test_sales_may_not_edit_an_existing_customer(
-    kesu: Context, sales: User, customer_id: int
-) -> None:
+def test_sales_may_not_edit_an_existing_customer(kesu: Context, sales: User,
+                                                 customer_id: int) -> None:
     with pytest.raises(NotAllowed):
         uc.reference.save_reference(kesu, sales, Customer(customer_id, "Renamed"))
     assert [c.name for c in uc.reference.customers(kesu)] == ["Acme Electronics"]
@@ -133,16 +130,14 @@ def test_sales_may_not_edit_an_existing_customer(
         DefectType(0, "SCR", "划伤", "Scratch"),
     ],
 )
-def test_sales_may_not_add_departments_products_or_defect_types(
-    kesu: Context, sales: User, item: object
-) -> None:
+def test_sales_may_not_add_departments_products_or_defect_types(kesu: Context, sales: User,
+                                                                item: object) -> None:
     with pytest.raises(NotAllowed):
         uc.reference.save_reference(kesu, sales, item)  # type: ignore[arg-type]
 
 
-def test_inactive_items_are_hidden_from_pick_lists_but_listed_on_request(
-    kesu: Context, admin: User
-) -> None:
+def test_inactive_items_are_hidden_from_pick_lists_but_listed_on_request(kesu: Context,
+                                                                         admin: User) -> None:
     cid = uc.reference.save_reference(kesu, admin, Customer(0, "Gone Ltd"))
     uc.reference.save_reference(kesu, admin, replace(Customer(cid, "Gone Ltd"), active=False))
     assert uc.reference.customers(kesu) == []
@@ -168,18 +163,16 @@ def test_admin_changes_the_attachment_size_limit(kesu: Context, admin: User) -> 
         ("no_such_key", 1),
     ],
 )
-def test_bad_setting_values_are_refused(
-    kesu: Context, admin: User, key: str, value: object
-) -> None:
+def test_bad_setting_values_are_refused(kesu: Context, admin: User, key: str,
+                                        value: object) -> None:
     with pytest.raises(InvalidInput) as err:
         uc.reference.set_settings(kesu, admin, {key: value})
     assert err.value.params["field"] == key
     assert uc.context.settings(kesu) == settings.build({})  # nothing stored, defaults still apply
 
 
-def test_one_bad_value_among_several_settings_saves_none_of_them(
-    kesu: Context, admin: User
-) -> None:
+def test_one_bad_value_among_several_settings_saves_none_of_them(kesu: Context,
+                                                                 admin: User) -> None:
     with pytest.raises(InvalidInput) as err:
         uc.reference.set_settings(kesu, admin, {"attachment_max_mb": 5, "timezone": "Nowhere/Void"})
     assert err.value.params["field"] == "timezone"
@@ -187,9 +180,8 @@ def test_one_bad_value_among_several_settings_saves_none_of_them(
 
 
 def test_several_settings_are_saved_together(kesu: Context, admin: User) -> None:
-    uc.reference.set_settings(
-        kesu, admin, {"timezone": "Europe/Berlin", "severity_a_claim": "20000.5"}
-    )
+    uc.reference.set_settings(kesu, admin,
+                              {"timezone": "Europe/Berlin", "severity_a_claim": "20000.5"})
     cfg = uc.context.settings(kesu)
     assert (cfg.timezone, cfg.severity_a_claim) == ("Europe/Berlin", Decimal("20000.5"))
 

@@ -21,14 +21,8 @@ DAY0 = datetime(2026, 11, 1, 1, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def cases(
-    kesu: Context,
-    sales: User,
-    draft: ComplaintDraft,
-    clock: FakeClock,
-    other_customer_id: int,
-    db: FakeDatabase,
-) -> list[str]:
+def cases(kesu: Context, sales: User, draft: ComplaintDraft, clock: FakeClock,
+          other_customer_id: int, db: FakeDatabase) -> list[str]:
     """Five cases on five days: varied customer, kind, severity; the third cancelled."""
     clock.set(DAY0 + timedelta(days=10))
     specs: list[dict[str, Any]] = [
@@ -44,9 +38,8 @@ def cases(
             kesu, sales, with_(draft, received_at=DAY0 + timedelta(days=i), **spec)
         )
         numbers.append(c.number)
-    uc.complaints.cancel_complaint(
-        kesu, sales, db.data.complaints[3].id or 0, 1, "entered by mistake"
-    )
+    uc.complaints.cancel_complaint(kesu, sales, db.data.complaints[3].id or 0, 1,
+                                   "entered by mistake")
     return numbers
 
 
@@ -55,15 +48,13 @@ def search(kesu: Context, actor: User, **kw: object) -> tuple[list[str], int]:
     return [r.order_no for r in rows], total
 
 
-def test_register_lists_every_case_newest_first_by_default(
-    kesu: Context, qa: User, cases: list[str]
-) -> None:
+def test_register_lists_every_case_newest_first_by_default(kesu: Context, qa: User,
+                                                           cases: list[str]) -> None:
     assert search(kesu, qa) == (["SO-E", "SO-D", "SO-C", "SO-B", "SO-A"], 5)
 
 
-def test_register_rows_carry_customer_state_and_defect_names(
-    kesu: Context, qa: User, cases: list[str]
-) -> None:
+def test_register_rows_carry_customer_state_and_defect_names(kesu: Context, qa: User,
+                                                             cases: list[str]) -> None:
     rows, _ = uc.search.register(kesu, qa, RegisterFilter(text="SO-C"))
     (row,) = rows
     assert (row.number, row.customer, row.state, row.severity, row.defect_type) == (
@@ -115,25 +106,23 @@ def test_filters_combine(kesu: Context, qa: User, cases: list[str]) -> None:
     )
 
 
-def test_date_range_is_inclusive_of_both_local_days(
-    kesu: Context, qa: User, cases: list[str]
-) -> None:
+def test_date_range_is_inclusive_of_both_local_days(kesu: Context, qa: User,
+                                                    cases: list[str]) -> None:
     assert search(kesu, qa, date_from=date(2026, 11, 2), date_to=date(2026, 11, 4)) == (
         ["SO-D", "SO-C", "SO-B"],
         3,
     )
 
 
-def test_date_range_uses_the_local_day_not_the_utc_day(
-    kesu: Context, qa: User, sales: User, draft: ComplaintDraft, cases: list[str]
-) -> None:
+def test_date_range_uses_the_local_day_not_the_utc_day(kesu: Context, qa: User, sales: User,
+                                                       draft: ComplaintDraft,
+                                                       cases: list[str]) -> None:
     # 2026-11-07 17:00 UTC is already 2026-11-08 01:00 in Shanghai.
     uc.complaints.register_complaint(
         kesu,
         sales,
-        with_(
-            draft, order_no="LATE", received_at=datetime(2026, 11, 7, 17, 0, tzinfo=timezone.utc)
-        ),
+        with_(draft, order_no="LATE",
+              received_at=datetime(2026, 11, 7, 17, 0, tzinfo=timezone.utc)),
     )
     assert search(kesu, qa, date_from=date(2026, 11, 8), date_to=date(2026, 11, 8)) == (["LATE"], 1)
     assert search(kesu, qa, date_to=date(2026, 11, 7))[0] == [
@@ -154,9 +143,8 @@ def test_date_range_uses_the_local_day_not_the_utc_day(
         ("state", False, ["SO-C", "SO-A", "SO-B", "SO-D", "SO-E"]),  # cancelled < registered
     ],
 )
-def test_register_sorts_by_the_chosen_column(
-    kesu: Context, qa: User, cases: list[str], sort: str, descending: bool, expected: list[str]
-) -> None:
+def test_register_sorts_by_the_chosen_column(kesu: Context, qa: User, cases: list[str], sort: str,
+                                             descending: bool, expected: list[str]) -> None:
     assert search(kesu, qa, sort=sort, descending=descending)[0] == expected
 
 
@@ -167,16 +155,14 @@ def test_register_pages_and_reports_the_total(kesu: Context, qa: User, cases: li
     assert search(kesu, qa, page=4, page_size=2) == ([], 5)
 
 
-def test_nonsense_page_numbers_are_brought_into_range(
-    kesu: Context, qa: User, cases: list[str]
-) -> None:
+def test_nonsense_page_numbers_are_brought_into_range(kesu: Context, qa: User,
+                                                      cases: list[str]) -> None:
     assert search(kesu, qa, page=0, page_size=0) == (["SO-E"], 5)
     assert search(kesu, qa, page=-3, page_size=2) == (["SO-E", "SO-D"], 5)
 
 
-def test_register_all_returns_every_match_for_export(
-    kesu: Context, qa: User, cases: list[str]
-) -> None:
+def test_register_all_returns_every_match_for_export(kesu: Context, qa: User,
+                                                     cases: list[str]) -> None:
     flt = RegisterFilter(kinds=(Kind.COMPLAINT,), page=3, page_size=1)
     assert [r.order_no for r in uc.search.register_all(kesu, qa, flt)] == [
         "SO-D",

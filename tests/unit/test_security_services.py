@@ -248,10 +248,8 @@ PERMISSIONS: dict[str, Entry] = {
     "stats_version": System("a counter used as the Stats page's cache key"),
     # ------------------------------------------------------------ accounts and administration
     "change_password": (
-        Rule(
-            EVERYONE,
-            lambda w, x, u: uc.accounts.change_password(w.kesu, u, PASSWORD, "a new password"),
-        ),
+        Rule(EVERYONE,
+             lambda w, x, u: uc.accounts.change_password(w.kesu, u, PASSWORD, "a new password")),
     ),
     "end_sessions": (Rule(EVERYONE, lambda w, x, u: uc.accounts.end_sessions(w.kesu, u)),),
     "set_language": (Rule(EVERYONE, lambda w, x, u: uc.accounts.set_language(w.kesu, u, Lang.EN)),),
@@ -276,10 +274,8 @@ PERMISSIONS: dict[str, Entry] = {
         ),
     ),
     "reset_password": (
-        Rule(
-            ADMIN,
-            lambda w, x, u: uc.accounts.reset_password(w.kesu, u, w.gm.id, "hijacked password"),
-        ),
+        Rule(ADMIN,
+             lambda w, x, u: uc.accounts.reset_password(w.kesu, u, w.gm.id, "hijacked password")),
     ),
     "unlock_user": (Rule(ADMIN, lambda w, x, u: uc.accounts.unlock_user(w.kesu, u, "gina")),),
     "set_settings": (
@@ -300,23 +296,19 @@ PERMISSIONS: dict[str, Entry] = {
             ),
             name="edit customer",
         ),
+        Rule(ADMIN,
+             lambda w, x, u: uc.reference.save_reference(w.kesu, u, Product(0, "P-9", "Nine")),
+             name="add product"),
         Rule(
             ADMIN,
-            lambda w, x, u: uc.reference.save_reference(w.kesu, u, Product(0, "P-9", "Nine")),
-            name="add product",
-        ),
-        Rule(
-            ADMIN,
-            lambda w, x, u: uc.reference.save_reference(
-                w.kesu, u, Department(0, "EVIL", "恶", "Evil")
-            ),
+            lambda w, x, u: uc.reference.save_reference(w.kesu, u,
+                                                        Department(0, "EVIL", "恶", "Evil")),
             name="add department",
         ),
         Rule(
             ADMIN,
-            lambda w, x, u: uc.reference.save_reference(
-                w.kesu, u, DefectType(0, "NEW", "新", "New")
-            ),
+            lambda w, x, u: uc.reference.save_reference(w.kesu, u,
+                                                        DefectType(0, "NEW", "新", "New")),
             name="add defect type",
         ),
     ),
@@ -335,10 +327,8 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(ADMIN, lambda w, x, u: uc.timing.set_calendar_overrides(w.kesu, u, "2026-12-31", "")),
     ),
     "set_sla_limits": (
-        Rule(
-            ADMIN,
-            lambda w, x, u: uc.timing.set_sla_limits(w.kesu, u, {"dispatch": {"*": (2, "wh")}}),
-        ),
+        Rule(ADMIN,
+             lambda w, x, u: uc.timing.set_sla_limits(w.kesu, u, {"dispatch": {"*": (2, "wh")}})),
     ),
     "channel_config": (Rule(ADMIN, lambda w, x, u: uc.channels.channel_config(w.kesu, u)),),
     "set_channels": (
@@ -350,17 +340,12 @@ PERMISSIONS: dict[str, Entry] = {
         ),
     ),
     "set_escalation_levels": (
-        Rule(
-            ADMIN,
-            lambda w, x, u: uc.channels.set_escalation_levels(w.kesu, u, list(DEFAULT_LEVELS)),
-        ),
+        Rule(ADMIN,
+             lambda w, x, u: uc.channels.set_escalation_levels(w.kesu, u, list(DEFAULT_LEVELS))),
     ),
     "send_test": (
-        Rule(
-            ADMIN,
-            lambda w, x, u: uc.channels.send_test(w.kesu, u, "email", "a@factory.cn"),
-            _channels_on,
-        ),
+        Rule(ADMIN, lambda w, x, u: uc.channels.send_test(w.kesu, u, "email", "a@factory.cn"),
+             _channels_on),
     ),
     "outbox_overview": (Rule(ADMIN, lambda w, x, u: uc.channels.outbox_overview(w.kesu, u)),),
     "retry_failed": (Rule(ADMIN, lambda w, x, u: uc.channels.retry_failed(w.kesu, u)),),
@@ -373,11 +358,8 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(EVERYONE, lambda w, c, u: uc.complaints.complaint(w.kesu, u, c.id), _case()),
     ),
     "complaint_id_by_number": (
-        Rule(
-            EVERYONE,
-            lambda w, c, u: uc.search.complaint_id_by_number(w.kesu, u, c.c.number),
-            _case(),
-        ),
+        Rule(EVERYONE, lambda w, c, u: uc.search.complaint_id_by_number(w.kesu, u, c.c.number),
+             _case()),
     ),
     "case_file": (
         Rule(EVERYONE, lambda w, c, u: uc.complaints.case_file(w.kesu, u, c.id), _case()),
@@ -420,9 +402,8 @@ PERMISSIONS: dict[str, Entry] = {
     "stats_cases": (
         Rule(
             CASE_WORKERS,
-            lambda w, x, u: uc.stats.stats_cases(
-                w.kesu, u, _stats_filter(), "customer", str(w.draft.customer_id)
-            ),
+            lambda w, x, u: uc.stats.stats_cases(w.kesu, u, _stats_filter(), "customer",
+                                                 str(w.draft.customer_id)),
         ),
     ),
     # ------------------------------------------------------------ logging and editing a case
@@ -444,25 +425,19 @@ PERMISSIONS: dict[str, Entry] = {
         ),
     ),
     "add_attachments": (
-        Rule(
-            EDITORS,
-            lambda w, c, u: uc.complaints.add_attachments(w.kesu, u, c.id, [Upload("b.png", PNG)]),
-            _case(),
-        ),
+        Rule(EDITORS,
+             lambda w, c, u: uc.complaints.add_attachments(w.kesu, u, c.id, [Upload("b.png", PNG)]),
+             _case()),
     ),
     "cancel_complaint": (
-        Rule(
-            SALES | MANAGEMENT,
-            lambda w, c, u: uc.complaints.cancel_complaint(w.kesu, u, c.id, c.c.version, "录错了"),
-            _case(),
-        ),
+        Rule(SALES | MANAGEMENT,
+             lambda w, c, u: uc.complaints.cancel_complaint(w.kesu, u, c.id, c.c.version, "录错了"),
+             _case()),
     ),
     "record_customer_ack": (
-        Rule(
-            SALES | MANAGEMENT,
-            lambda w, c, u: uc.closure.record_customer_ack(w.kesu, u, c.id, NOW, "phone"),
-            _case(),
-        ),
+        Rule(SALES | MANAGEMENT,
+             lambda w, c, u: uc.closure.record_customer_ack(w.kesu, u, c.id, NOW, "phone"),
+             _case()),
     ),
     # ------------------------------------------------------------ the workflow transitions
     "approve_dispatch": _take("approve_dispatch", MANAGEMENT),
@@ -485,9 +460,8 @@ PERMISSIONS: dict[str, Entry] = {
     "merge": (
         Rule(
             SALES | QA | MANAGEMENT,
-            lambda w, c, u: uc.closure.merge(
-                w.kesu, u, c[0].id, c[0].c.version, c[1].c.number, "重复"
-            ),
+            lambda w, c, u: uc.closure.merge(w.kesu, u, c[0].id, c[0].c.version, c[1].c.number,
+                                             "重复"),
             lambda w: (log(w), log(w, lot="L9")),
         ),
     ),
@@ -496,56 +470,47 @@ PERMISSIONS: dict[str, Entry] = {
     # another department's (holding a case stops its clock)
     "hold": _take("hold", SALES | QA | MANAGEMENT)
     + (
-        Rule(
-            SALES | QA | MANAGEMENT | {"prod"},
-            lambda w, c, u: uc.closure.hold(w.kesu, u, c.id, c.c.version, "等待样品"),
-            _case(State.ROOT_CAUSE),
-            name="assigned",
-        ),
+        Rule(SALES | QA | MANAGEMENT | {"prod"},
+             lambda w, c, u: uc.closure.hold(w.kesu, u, c.id, c.c.version, "等待样品"),
+             _case(State.ROOT_CAUSE), name="assigned"),
     ),
     "resume": _take("resume", SALES | QA | MANAGEMENT)
     + (
-        Rule(
-            SALES | QA | MANAGEMENT | {"prod"},
-            lambda w, c, u: uc.closure.resume(w.kesu, u, c.id, c.c.version),
-            _held,
-            name="assigned",
-        ),
+        Rule(SALES | QA | MANAGEMENT | {"prod"},
+             lambda w, c, u: uc.closure.resume(w.kesu, u, c.id, c.c.version), _held,
+             name="assigned"),
     ),
     # ------------------------------------------------------------ case records
     "add_containment": (
         Rule(
             DEPT_WORK,
-            lambda w, c, u: uc.investigation.add_containment(
-                w.kesu, u, c.id, ContainmentType.QUARANTINE, 10, "on hold"
-            ),
+            lambda w, c, u: uc.investigation.add_containment(w.kesu, u, c.id,
+                                                             ContainmentType.QUARANTINE, 10,
+                                                             "on hold"),
             _case(State.ROOT_CAUSE),
         ),
     ),
     "save_analysis": (
         Rule(
             DEPT_WORK,
-            lambda w, c, u: uc.investigation.save_analysis(
-                w.kesu, u, c.id, c.c.version, root_cause=f"found by {u.username}"
-            ),
+            lambda w, c, u: uc.investigation.save_analysis(w.kesu, u, c.id, c.c.version,
+                                                           root_cause=f"found by {u.username}"),
             _case(State.ROOT_CAUSE),
         ),
     ),
     "add_capa": (
         Rule(
             DEPT_WORK,
-            lambda w, c, u: uc.investigation.add_capa(
-                w.kesu, u, c.id, CapaType.CORRECTIVE, "Replace fixture", w.prod.id, DUE
-            ),
+            lambda w, c, u: uc.investigation.add_capa(w.kesu, u, c.id, CapaType.CORRECTIVE,
+                                                      "Replace fixture", w.prod.id, DUE),
             _case(State.ROOT_CAUSE),
         ),
     ),
     "complete_capa": (
         Rule(
             DEPT_WORK,
-            lambda w, c, u: uc.investigation.complete_capa(
-                w.kesu, u, _capa_id(c), "photo of the new fixture"
-            ),
+            lambda w, c, u: uc.investigation.complete_capa(w.kesu, u, _capa_id(c),
+                                                           "photo of the new fixture"),
             _implementing,
         ),
     ),
@@ -564,49 +529,38 @@ PERMISSIONS: dict[str, Entry] = {
         ),
     ),
     "record_execution": (
-        Rule(
-            MANAGEMENT | {"finance"},
-            lambda w, c, u: uc.closure.record_execution(w.kesu, u, _payment_id(c), None, "paid"),
-            _implementing,
-        ),
+        Rule(MANAGEMENT | {"finance"},
+             lambda w, c, u: uc.closure.record_execution(w.kesu, u, _payment_id(c), None, "paid"),
+             _implementing),
     ),
     "add_meeting": (
         Rule(
             SALES | QA | MANAGEMENT | {"prod"},
-            lambda w, c, u: uc.meetings.add_meeting(
-                w.kesu, u, c.id, TODAY, [w.qa.id, w.prod.id], "8D meeting"
-            ),
+            lambda w, c, u: uc.meetings.add_meeting(w.kesu, u, c.id, TODAY, [w.qa.id, w.prod.id],
+                                                    "8D meeting"),
             _case(State.ROOT_CAUSE),
         ),
     ),
     "add_assessment": (
         Rule(
             MANAGEMENT,
-            lambda w, c, u: uc.meetings.add_assessment(
-                w.kesu, u, c.id, "Line 3 leader", "warning", None
-            ),
+            lambda w, c, u: uc.meetings.add_assessment(w.kesu, u, c.id, "Line 3 leader", "warning",
+                                                       None),
             _case(State.ROOT_CAUSE),
         ),
     ),
     "request_extension": (
         Rule(
             SALES | QA | MANAGEMENT,
-            lambda w, c, u: uc.timing.request_extension(
-                w.kesu,
-                u,
-                c.id,
-                c.c.version,
-                "investigation",
-                NOW + timedelta(days=30),
-                "等待客户寄样",
-            ),
+            lambda w, c, u: uc.timing.request_extension(w.kesu, u, c.id, c.c.version,
+                                                        "investigation", NOW + timedelta(days=30),
+                                                        "等待客户寄样"),
             _case(State.INVESTIGATING),
         ),
         Rule(
             SALES | QA | MANAGEMENT | {"prod"},
-            lambda w, c, u: uc.timing.request_extension(
-                w.kesu, u, c.id, c.c.version, "reply", NOW + timedelta(days=30), "等待供应商"
-            ),
+            lambda w, c, u: uc.timing.request_extension(w.kesu, u, c.id, c.c.version, "reply",
+                                                        NOW + timedelta(days=30), "等待供应商"),
             _case(State.ROOT_CAUSE),
             name="assigned",
         ),
@@ -622,32 +576,28 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(IMPORTERS, lambda w, x, u: _or_refuse(uc.importing.may_import(w.kesu, u))),
     ),
     "import_mapping": (
-        Rule(
-            IMPORTERS, lambda w, x, u: uc.importing.import_mapping(w.kesu, u, OLD_REGISTER.headers)
-        ),
+        Rule(IMPORTERS,
+             lambda w, x, u: uc.importing.import_mapping(w.kesu, u, OLD_REGISTER.headers)),
     ),
     "check_import": (
         Rule(
             IMPORTERS,
-            lambda w, x, u: uc.importing.check_import(
-                w.kesu, u, OLD_REGISTER, OLD_MAPPING, Options()
-            ),
+            lambda w, x, u: uc.importing.check_import(w.kesu, u, OLD_REGISTER, OLD_MAPPING,
+                                                      Options()),
         ),
     ),
     "run_import": (
         Rule(
             IMPORTERS,
-            lambda w, x, u: uc.importing.run_import(
-                w.kesu, u, OLD_REGISTER, OLD_MAPPING, Options()
-            ),
+            lambda w, x, u: uc.importing.run_import(w.kesu, u, OLD_REGISTER, OLD_MAPPING,
+                                                    Options()),
         ),
     ),
     "decide_extension": (
         Rule(
             MANAGEMENT | {"qam"},
-            lambda w, c, u: uc.timing.decide_extension(
-                w.kesu, u, c.id, c.c.version, True, "ok", True
-            ),
+            lambda w, c, u: uc.timing.decide_extension(w.kesu, u, c.id, c.c.version, True, "ok",
+                                                       True),
             _requested,
         ),
     ),
@@ -729,9 +679,8 @@ def _snapshot(w: World) -> tuple[int, Any, int]:
 
 
 @pytest.mark.parametrize("item", RULES, ids=_rule_id)
-def test_every_forbidden_caller_is_refused_and_nothing_is_written(
-    w: World, item: tuple[str, Rule]
-) -> None:
+def test_every_forbidden_caller_is_refused_and_nothing_is_written(w: World,
+                                                                  item: tuple[str, Rule]) -> None:
     name, rule = item
     ctx = rule.prepare(w)
     before = _snapshot(w)
@@ -784,24 +733,17 @@ def test_a_deactivated_user_is_refused_by_every_service(w: World, item: tuple[st
     name, rule = item
     ctx = rule.prepare(w)
     if rule.allowed == ADMIN:  # an admin cannot deactivate themself: a second admin leaves
-        who = uc.accounts.create_user(
-            w.kesu, w.admin, UserInput("root2", "Root 2", frozenset({Role.ADMIN})), PASSWORD
-        )
+        who = uc.accounts.create_user(w.kesu, w.admin,
+                                      UserInput("root2", "Root 2", frozenset({Role.ADMIN})),
+                                      PASSWORD)
     else:
         who = actor(w, sorted(rule.allowed - ADMIN)[0])
     uc.accounts.update_user(
         w.kesu,
         w.admin,
         who.id,
-        UserInput(
-            who.username,
-            who.display_name,
-            who.roles,
-            who.department_id,
-            who.approval_level,
-            who.title,
-            active=False,
-        ),
+        UserInput(who.username, who.display_name, who.roles, who.department_id, who.approval_level,
+                  who.title, active=False),
     )
     before = _snapshot(w)
     if name in DEACTIVATED_MAY:
@@ -822,9 +764,8 @@ def test_forged_roles_on_the_callers_user_object_do_not_count(w: World, service:
     from the database."""
     rule = next(r for n, r in RULES if n == service)
     ctx = rule.prepare(w)
-    forged = dataclasses.replace(
-        w.sales, roles=frozenset(Role), title=w.gm.title, department_id=w.press, approval_level=3
-    )
+    forged = dataclasses.replace(w.sales, roles=frozenset(Role), title=w.gm.title,
+                                 department_id=w.press, approval_level=3)
     before = _snapshot(w)
     with pytest.raises(NotAllowed):
         rule.call(w, ctx, forged)
@@ -833,15 +774,8 @@ def test_forged_roles_on_the_callers_user_object_do_not_count(w: World, service:
 
 def test_a_user_cannot_decide_their_own_extension(w: World) -> None:
     case = drive(w, State.INVESTIGATING)
-    uc.timing.request_extension(
-        w.kesu,
-        w.boss,
-        case.id,
-        case.c.version,
-        "investigation",
-        NOW + timedelta(days=30),
-        "waiting",
-    )
+    uc.timing.request_extension(w.kesu, w.boss, case.id, case.c.version, "investigation",
+                                NOW + timedelta(days=30), "waiting")
     before = _snapshot(w)
     with pytest.raises(NotAllowed) as err:
         uc.timing.decide_extension(w.kesu, w.boss, case.id, case.c.version, True)
@@ -874,12 +808,8 @@ def test_session_user_refuses_a_cookie_issued_before_logout(w: World) -> None:
 
 
 def test_session_user_refuses_a_deactivated_or_unknown_user(w: World) -> None:
-    uc.accounts.update_user(
-        w.kesu,
-        w.admin,
-        w.sales.id,
-        UserInput("sally", "Sally", frozenset({Role.SALES}), active=False),
-    )
+    uc.accounts.update_user(w.kesu, w.admin, w.sales.id,
+                            UserInput("sally", "Sally", frozenset({Role.SALES}), active=False))
     assert uc.accounts.session_user(w.kesu, "sally", NOW) is None
     assert uc.accounts.session_user(w.kesu, "nobody", NOW) is None
     assert uc.accounts.session_user(w.kesu, "", None) is None
@@ -958,9 +888,8 @@ def _refused(w: World, upload: Upload, key: str) -> str:
     assert err.value.key == key
     assert _snapshot(w) == before  # not even the good file of the batch
     with pytest.raises(InvalidInput):
-        uc.complaints.register_complaint(
-            w.kesu, w.sales, with_(w.draft, order_no="SO-up"), [upload]
-        )
+        uc.complaints.register_complaint(w.kesu, w.sales, with_(w.draft, order_no="SO-up"),
+                                         [upload])
     assert _snapshot(w) == before
     text = t(err.value.key, "en", **err.value.params)
     assert upload.filename.split("/")[-1][:20] in text or "file" in text.lower()
@@ -1020,8 +949,7 @@ def test_register_filter_text_loses_control_characters(w: World) -> None:
 
 def test_naive_datetimes_are_refused_not_crashing(w: World) -> None:
     with pytest.raises(InvalidInput):
-        uc.complaints.register_complaint(
-            w.kesu, w.sales, with_(w.draft, received_at=datetime(2026, 11, 9))
-        )
+        uc.complaints.register_complaint(w.kesu, w.sales,
+                                         with_(w.draft, received_at=datetime(2026, 11, 9)))
     assert uc.search.register(w.kesu, w.qa, RegisterFilter())[1] == 0
     assert NOW.tzinfo is timezone.utc

@@ -38,27 +38,11 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
 SEP30 = at(2025, 9, 30, 15, 0)
 
 
-def case(
-    kind: Kind = Kind.COMPLAINT,
-    severity: Severity | None = Severity.B,
-    state: State = State.DISPATCHED,
-    received: datetime = SEP30,
-    contained: bool = False,
-    **kw: Any,
-) -> CaseFile:
-    c = Complaint(
-        1,
-        "KS-202509-001",
-        received,
-        Channel.PHONE,
-        1,
-        kind,
-        1,
-        "划伤",
-        state=state,
-        severity_proposed=severity,
-        **kw,
-    )
+def case(kind: Kind = Kind.COMPLAINT, severity: Severity | None = Severity.B,
+         state: State = State.DISPATCHED, received: datetime = SEP30, contained: bool = False,
+         **kw: Any) -> CaseFile:
+    c = Complaint(1, "KS-202509-001", received, Channel.PHONE, 1, kind, 1, "划伤", state=state,
+                  severity_proposed=severity, **kw)
     held = [Containment(1, 1, ContainmentType.QUARANTINE, 200, "库存隔离", 1, received)]
     return CaseFile(c, containment=held if contained else [])
 
@@ -67,19 +51,13 @@ def ev(action: str, when: datetime, **changes: str) -> Event:
     return Event(None, 1, when, 1, action, {k: [None, v] for k, v in changes.items()})
 
 
-def dues(
-    cf: CaseFile, events: list[Event], now: datetime, history: list[dict[str, Any]] | None = None
-) -> dict[str, sla.Due]:
+def dues(cf: CaseFile, events: list[Event], now: datetime,
+         history: list[dict[str, Any]] | None = None) -> dict[str, sla.Due]:
     return {d.step: d for d in sla.due_times(cf, events, CAL, history or [], now)}
 
 
-def due_of(
-    cf: CaseFile,
-    events: list[Event],
-    step: str,
-    now: datetime | None = None,
-    history: list[dict[str, Any]] | None = None,
-) -> datetime | None:
+def due_of(cf: CaseFile, events: list[Event], step: str, now: datetime | None = None,
+           history: list[dict[str, Any]] | None = None) -> datetime | None:
     return dues(cf, events, now or at(2025, 9, 30, 16, 0), history)[step].due
 
 
@@ -167,18 +145,14 @@ def test_spring_festival_2026_reply_skips_the_nine_days_off() -> None:
     # dispatched Fri Feb 13 16:00: 1.5 h, Sat Feb 14 (班) 9 h, Feb 15–23 off, Feb 24 9 h,
     # Feb 25 7.5 h
     dispatched = at(2026, 2, 13, 16, 0)
-    assert due_of(
-        case(received=dispatched), [ev("dispatch", dispatched)], "reply", dispatched
-    ) == at(2026, 2, 25, 16, 0)
+    assert due_of(case(received=dispatched), [ev("dispatch", dispatched)], "reply",
+                  dispatched) == at(2026, 2, 25, 16, 0)
 
 
 def test_investigation_is_due_3_working_days_after_qa_acknowledges() -> None:
     dispatched, acknowledged = at(2025, 9, 29, 10, 0), at(2025, 9, 30, 16, 0)
-    found = dues(
-        case(state=State.INVESTIGATING, received=dispatched),
-        [ev("dispatch", dispatched), ev("acknowledge", acknowledged)],
-        acknowledged,
-    )
+    found = dues(case(state=State.INVESTIGATING, received=dispatched),
+                 [ev("dispatch", dispatched), ev("acknowledge", acknowledged)], acknowledged)
     assert found["investigation"].started == acknowledged
     assert found["investigation"].due == at(2025, 10, 11, 16, 0)
     # the reply keeps counting from dispatch: 7.5 + 9 + 9 h, then 1.5 h on Oct 10
@@ -188,11 +162,8 @@ def test_investigation_is_due_3_working_days_after_qa_acknowledges() -> None:
 
 def test_investigation_step_closes_when_qa_classifies() -> None:
     dispatched = at(2025, 9, 29, 10, 0)
-    found = dues(
-        case(state=State.ROOT_CAUSE),
-        [ev("dispatch", dispatched), ev("acknowledge", dispatched)],
-        dispatched,
-    )
+    found = dues(case(state=State.ROOT_CAUSE),
+                 [ev("dispatch", dispatched), ev("acknowledge", dispatched)], dispatched)
     assert list(found) == ["reply"]
 
 
@@ -321,12 +292,8 @@ def test_an_extension_granted_before_the_step_started_does_not_carry_over() -> N
     events = [
         ev("dispatch", B_DISPATCHED),
         ev("acknowledge", at(2025, 11, 24, 10, 0)),
-        ev(
-            "extension_granted",
-            at(2025, 11, 24, 11, 0),
-            step="investigation",
-            due=at(2025, 12, 31, 17, 0).isoformat(),
-        ),
+        ev("extension_granted", at(2025, 11, 24, 11, 0), step="investigation",
+           due=at(2025, 12, 31, 17, 0).isoformat()),
         ev("acknowledge", at(2025, 11, 25, 9, 0)),
     ]
     found = dues(case(state=State.INVESTIGATING), events, at(2025, 11, 25, 9, 0))
@@ -402,9 +369,8 @@ def test_limits_in_force_picks_the_newest_entry_from_before_the_step() -> None:
 
 
 def test_a_change_that_names_one_limit_keeps_the_others_timed() -> None:
-    limits = sla.limits_in_force(
-        history(at(2025, 11, 1, 0, 0), {"reply": {"B": [5, "wd"]}}), at(2025, 11, 24, 9, 0)
-    )
+    limits = sla.limits_in_force(history(at(2025, 11, 1, 0, 0), {"reply": {"B": [5, "wd"]}}),
+                                 at(2025, 11, 24, 9, 0))
     assert limits["reply"] == {**sla.DEFAULT_LIMITS["reply"], "B": (5, "wd")}
     assert limits["dispatch"] == sla.DEFAULT_LIMITS["dispatch"]
     assert limits["containment"] == {"A": (8, "wh")}
@@ -445,9 +411,8 @@ def test_a_due_time_in_a_year_without_official_data_says_which_year_is_missing()
 
 
 def test_with_the_year_entered_the_due_time_skips_its_holiday() -> None:
-    cal = WorkCalendar(
-        tz=TZ, holidays=_OFF | {date(2027, 1, 1)}, makeup_days=_MAKEUP, known_years=_YEARS | {2027}
-    )
+    cal = WorkCalendar(tz=TZ, holidays=_OFF | {date(2027, 1, 1)}, makeup_days=_MAKEUP,
+                       known_years=_YEARS | {2027})
     dispatched = at(2026, 12, 30, 16, 0)
     (due,) = sla.due_times(
         case(received=dispatched), [ev("dispatch", dispatched)], cal, [], dispatched
@@ -475,9 +440,8 @@ def test_time_left_counts_working_time_and_goes_negative_when_overdue() -> None:
 
 
 def test_time_left_of_a_clock_hour_limit_is_clock_time() -> None:
-    cf = case(
-        kind=Kind.INQUIRY, severity=None, state=State.REGISTERED, received=at(2025, 11, 21, 17, 0)
-    )
+    cf = case(kind=Kind.INQUIRY, severity=None, state=State.REGISTERED,
+              received=at(2025, 11, 21, 17, 0))
     (d,) = sla.due_times(cf, [], CAL, [], at(2025, 11, 21, 17, 0))
     assert d.time_left(at(2025, 11, 22, 12, 0), CAL) == timedelta(hours=5)
 
@@ -513,9 +477,8 @@ def test_goods_received_with_the_complaint_are_timed_from_its_receipt() -> None:
     assert due_of(cf, [ev("dispatch", SEP30)], "returned_goods") == SEP30 + timedelta(days=7)
 
 
-@pytest.mark.parametrize(
-    "state", [State.REGISTERED, State.ROOT_CAUSE, State.REPLYING, State.CLOSED]
-)
+@pytest.mark.parametrize("state",
+                         [State.REGISTERED, State.ROOT_CAUSE, State.REPLYING, State.CLOSED])
 def test_the_goods_step_is_open_only_while_qa_investigates(state: State) -> None:
     cf = case(state=state, sample_received=True)
     assert "returned_goods" not in dues(cf, [ev("dispatch", SEP30)], SEP30)

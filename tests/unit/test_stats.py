@@ -103,12 +103,8 @@ def test_twelve_months_up_to_the_period_end_cross_the_year() -> None:
 def test_a_period_in_local_days_is_midnight_to_midnight_in_the_zone() -> None:
     tz = ZoneInfo("Asia/Shanghai")
     now = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
-    q = StatsQuery.of(
-        StatsFilter(Period(date(2026, 10, 1), date(2026, 10, 31))),
-        Period(date(2026, 10, 1), date(2026, 10, 31)),
-        tz,
-        now,
-    )
+    q = StatsQuery.of(StatsFilter(Period(date(2026, 10, 1), date(2026, 10, 31))),
+                      Period(date(2026, 10, 1), date(2026, 10, 31)), tz, now)
     assert q.since.astimezone(timezone.utc) == datetime(2026, 9, 30, 16, 0, tzinfo=timezone.utc)
     assert q.until.astimezone(timezone.utc) == datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)
     assert q.tz_minutes == 480 and q.until_or_now() == q.until
@@ -150,9 +146,8 @@ def test_bars_without_a_value_and_6m_categories_get_translated_names() -> None:
     assert [(b.label_zh, b.label_en) for b in out] == [("未填", "Not given"), ("机", "Machine")]
 
 
-def test_stats_are_for_case_roles_not_for_a_bare_admin(
-    kesu: Context, admin: User, make_user: MakeUser
-) -> None:
+def test_stats_are_for_case_roles_not_for_a_bare_admin(kesu: Context, admin: User,
+                                                       make_user: MakeUser) -> None:
     flt = StatsFilter(Period(date(2026, 11, 1), date(2026, 11, 30)))
     with pytest.raises(NotAllowed):
         uc.stats.stats(kesu, admin, flt)

@@ -63,15 +63,8 @@ def boss2(make_user: MakeUser) -> User:
 class Flow:
     """Cases logged and moved on at given local times, through the services."""
 
-    def __init__(
-        self,
-        kesu: Context,
-        clock: FakeClock,
-        draft: ComplaintDraft,
-        sales: User,
-        qa: User,
-        manager: User,
-    ) -> None:
+    def __init__(self, kesu: Context, clock: FakeClock, draft: ComplaintDraft, sales: User,
+                 qa: User, manager: User) -> None:
         self.kesu, self.clock, self.draft = kesu, clock, draft
         self.sales, self.qa, self.manager = sales, qa, manager
 
@@ -107,9 +100,8 @@ class Flow:
 
 
 @pytest.fixture
-def f(
-    kesu: Context, clock: FakeClock, draft: ComplaintDraft, sales: User, qa: User, manager: User
-) -> Flow:
+def f(kesu: Context, clock: FakeClock, draft: ComplaintDraft, sales: User, qa: User,
+      manager: User) -> Flow:
     return Flow(kesu, clock, draft, sales, qa, manager)
 
 
@@ -174,27 +166,13 @@ def test_recording_returned_goods_opens_a_week_for_their_analysis_until_qa_repor
         qa,
         cid,
         f.version(cid),
-        with_(
-            f.draft,
-            received_at=at(2025, 11, 3, 9, 0),
-            severity_proposed=Severity.B,
-            sample_received=True,
-            sample_date=date(2025, 11, 4),
-        ),
+        with_(f.draft, received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B,
+              sample_received=True, sample_date=date(2025, 11, 4)),
     )
     goods = f.step(cid, "returned_goods")
     assert (goods.started, goods.due) == (at(2025, 11, 4, 11, 0), at(2025, 11, 11, 11, 0))
-    f.do(
-        at(2025, 11, 10, 9, 0),
-        "classify",
-        qa,
-        cid,
-        Validity.INVALID,
-        None,
-        None,
-        None,
-        "客户使用不当",
-    )
+    f.do(at(2025, 11, 10, 9, 0), "classify", qa, cid, Validity.INVALID, None, None, None,
+         "客户使用不当")
     assert "returned_goods" not in {d.step for d in uc.timing.due_times(f.kesu, qa, cid)}
     with db() as uow:
         timed = {s.step: s for s in uow.records.where(StepTime) if s.complaint_id == cid}
@@ -206,17 +184,14 @@ def test_goods_arriving_days_after_the_complaint_can_be_recorded_but_not_tomorro
 ) -> None:
     cid = f.dispatched(at(2025, 11, 3, 9, 0))
     f.clock.set(at(2025, 11, 10, 11, 0))
-    edit = dict(
-        received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B, sample_received=True
-    )
+    edit = dict(received_at=at(2025, 11, 3, 9, 0), severity_proposed=Severity.B,
+                sample_received=True)
     with pytest.raises(InvalidInput) as e:
-        uc.complaints.update_complaint(
-            f.kesu, qa, cid, f.version(cid), with_(f.draft, **edit, sample_date=date(2025, 11, 12))
-        )
+        uc.complaints.update_complaint(f.kesu, qa, cid, f.version(cid),
+                                       with_(f.draft, **edit, sample_date=date(2025, 11, 12)))
     assert e.value.key == "err.future_date"
-    uc.complaints.update_complaint(
-        f.kesu, qa, cid, f.version(cid), with_(f.draft, **edit, sample_date=date(2025, 11, 10))
-    )
+    uc.complaints.update_complaint(f.kesu, qa, cid, f.version(cid),
+                                   with_(f.draft, **edit, sample_date=date(2025, 11, 10)))
     assert f.step(cid, "returned_goods").started == at(2025, 11, 10, 11, 0)
 
 
@@ -247,9 +222,8 @@ def test_a_closed_step_leaves_no_due_time_when_the_case_is_cancelled(f: Flow) ->
 # ---------------------------------------------------------------- holds pause the clock
 
 
-def test_a_hold_of_two_working_hours_moves_the_due_time_by_two_working_hours(
-    f: Flow, qa: User
-) -> None:
+def test_a_hold_of_two_working_hours_moves_the_due_time_by_two_working_hours(f: Flow,
+                                                                             qa: User) -> None:
     cid = f.dispatched(MON)
     assert f.due(cid) == (B_DUE, "reply")
     f.do(at(2025, 11, 25, 10, 0), "hold", qa, cid, "等待客户寄回样品")
@@ -280,9 +254,8 @@ def test_a_case_on_hold_is_not_overdue_however_late_it_is(f: Flow, qa: User, sal
 # ---------------------------------------------------------------- the register's overdue filter
 
 
-def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(
-    f: Flow, qa: User, sales: User
-) -> None:
+def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(f: Flow, qa: User,
+                                                                               sales: User) -> None:
     overdue = f.dispatched(MON)  # due Thu 09:00
     also_overdue = f.log(at(2025, 11, 26, 9, 0))  # never dispatched: due Wed 10:00
     on_time = f.dispatched(at(2025, 11, 26, 9, 0))  # due Mon Dec 1 09:00
@@ -362,15 +335,8 @@ NEW_DUE = at(2025, 12, 3, 17, 0)
 def _requested(f: Flow, who: User) -> int:
     """A B case dispatched on MON; on Wednesday `who` asks to reply by NEW_DUE."""
     cid = f.dispatched(MON)
-    f.do(
-        at(2025, 11, 26, 9, 0),
-        "request_extension",
-        who,
-        cid,
-        "reply",
-        NEW_DUE,
-        "客户要求第三方检测",
-    )
+    f.do(at(2025, 11, 26, 9, 0), "request_extension", who, cid, "reply", NEW_DUE,
+         "客户要求第三方检测")
     return cid
 
 
@@ -406,9 +372,9 @@ def test_a_refused_extension_leaves_the_due_time(f: Flow, sales: User, manager: 
 
 
 @pytest.mark.parametrize("who", ["sales", "qa", "finance", "admin"])
-def test_only_management_or_the_qa_manager_decide_an_extension(
-    f: Flow, request: pytest.FixtureRequest, sales: User, who: str
-) -> None:
+def test_only_management_or_the_qa_manager_decide_an_extension(f: Flow,
+                                                               request: pytest.FixtureRequest,
+                                                               sales: User, who: str) -> None:
     cid = _requested(f, sales)
     with pytest.raises(NotAllowed) as err:
         f.do(at(2025, 11, 26, 10, 0), "decide_extension", request.getfixturevalue(who), cid, True)
@@ -426,9 +392,8 @@ def test_nobody_decides_their_own_extension_request(f: Flow, manager: User, boss
     assert f.due(cid) == (NEW_DUE, "reply")
 
 
-def test_a_qa_manager_cannot_grant_their_own_request_either(
-    f: Flow, qam: User, manager: User
-) -> None:
+def test_a_qa_manager_cannot_grant_their_own_request_either(f: Flow, qam: User,
+                                                            manager: User) -> None:
     cid = _requested(f, qam)
     with pytest.raises(NotAllowed) as err:
         f.do(at(2025, 11, 26, 10, 0), "decide_extension", qam, cid, True)
@@ -480,9 +445,8 @@ def test_an_extension_needs_a_reason_and_an_open_step(f: Flow, sales: User, fina
         assert no.value.key == why
 
 
-def test_an_extension_decided_on_a_stale_page_is_refused(
-    f: Flow, sales: User, manager: User
-) -> None:
+def test_an_extension_decided_on_a_stale_page_is_refused(f: Flow, sales: User,
+                                                         manager: User) -> None:
     cid = _requested(f, sales)
     seen = f.version(cid)
     f.do(at(2025, 11, 26, 9, 30), "hold", sales, cid, "等客户")
@@ -493,9 +457,8 @@ def test_an_extension_decided_on_a_stale_page_is_refused(
 # ---------------------------------------------------------------- limits changed by admin
 
 
-def test_changed_limits_apply_only_to_steps_started_afterwards(
-    f: Flow, admin: User, qa: User
-) -> None:
+def test_changed_limits_apply_only_to_steps_started_afterwards(f: Flow, admin: User,
+                                                               qa: User) -> None:
     before = f.dispatched(MON)
     f.clock.set(at(2025, 11, 24, 12, 0))
     limits = uc.timing.sla_limits(f.kesu)
@@ -559,9 +522,8 @@ SCHEDULE_2027 = """# 2027 (as pasted from the State Council notice)
 """
 
 
-def test_a_year_without_data_falls_back_and_says_so_until_admin_enters_it(
-    f: Flow, admin: User
-) -> None:
+def test_a_year_without_data_falls_back_and_says_so_until_admin_enters_it(f: Flow,
+                                                                          admin: User) -> None:
     f.clock.set(at(2026, 11, 10, 10, 0))
     status = uc.timing.calendar_status(f.kesu)
     assert status.known_years == [2025, 2026] and status.missing_next_year
@@ -578,9 +540,8 @@ def test_a_year_without_data_falls_back_and_says_so_until_admin_enters_it(
     assert f.due(cid) == (at(2027, 1, 5, 16, 0), "reply")  # stored: register and My Tasks
 
 
-def test_the_entered_schedule_counts_its_makeup_day_and_skips_its_holiday(
-    f: Flow, admin: User
-) -> None:
+def test_the_entered_schedule_counts_its_makeup_day_and_skips_its_holiday(f: Flow,
+                                                                          admin: User) -> None:
     f.clock.set(at(2026, 11, 10, 10, 0))
     uc.timing.set_calendar_year(f.kesu, admin, 2027, SCHEDULE_2027)
     cal = uc.context.calendar(f.kesu)
@@ -607,9 +568,8 @@ def test_entering_a_year_again_replaces_its_schedule(f: Flow, admin: User) -> No
         (1999, "1999-01-01 休", "err.year_range"),
     ],
 )
-def test_a_bad_schedule_is_refused_and_nothing_is_saved(
-    f: Flow, admin: User, year: int, text: str, key: str
-) -> None:
+def test_a_bad_schedule_is_refused_and_nothing_is_saved(f: Flow, admin: User, year: int, text: str,
+                                                        key: str) -> None:
     with pytest.raises(InvalidInput) as err:
         uc.timing.set_calendar_year(f.kesu, admin, year, text)
     assert err.value.key == key
@@ -636,9 +596,8 @@ def test_a_company_working_day_on_a_statutory_holiday_counts(f: Flow, admin: Use
     assert f.due(cid)[0] == at(2025, 10, 10, 16, 0)  # Oct 8, 9 and 10
 
 
-@pytest.mark.parametrize(
-    ("off", "work"), [("2025-13-01", ""), ("", "soon"), ("2025-12-01", "2025-12-01")]
-)
+@pytest.mark.parametrize(("off", "work"),
+                         [("2025-13-01", ""), ("", "soon"), ("2025-12-01", "2025-12-01")])
 def test_bad_company_days_are_refused(f: Flow, admin: User, off: str, work: str) -> None:
     with pytest.raises(InvalidInput):
         uc.timing.set_calendar_overrides(f.kesu, admin, off, work)
@@ -652,9 +611,8 @@ def test_changed_working_hours_move_the_stored_due_times(f: Flow, admin: User) -
     assert f.due(cid)[0] == at(2025, 11, 24, 18, 0)
 
 
-def test_recomputing_due_times_after_a_calendar_change_is_not_an_edit(
-    f: Flow, admin: User, sales: User
-) -> None:
+def test_recomputing_due_times_after_a_calendar_change_is_not_an_edit(f: Flow, admin: User,
+                                                                      sales: User) -> None:
     cid = f.dispatched(MON)
     version, events = f.version(cid), len(uc.complaints.complaint(f.kesu, sales, cid).events)
     uc.timing.set_calendar_overrides(f.kesu, admin, "2025-11-26", "")

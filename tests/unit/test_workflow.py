@@ -47,47 +47,23 @@ CTX = Context(today=TODAY)
 PRESS, PAINT = 7, 8  # the responsible department, and another one
 
 
-def user(
-    role: Role, uid: int = 10, department: int | None = PRESS, title: Title = Title.NONE
-) -> User:
+def user(role: Role, uid: int = 10, department: int | None = PRESS,
+         title: Title = Title.NONE) -> User:
     return User(uid, f"u{uid}", f"User {uid}", frozenset({role}), department, title=title)
 
 
-def case(
-    state: State = S.REGISTERED,
-    kind: Kind = K.COMPLAINT,
-    *,
-    capa: list[CapaAction] | None = None,
-    dispositions: list[Disposition] | None = None,
-    steps: list[ApprovalStep] | None = None,
-    **fields: Any,
-) -> CaseFile:
-    c = Complaint(
-        id=1,
-        number="KS2611-001",
-        received_at=NOW,
-        channel=Channel.PHONE,
-        received_by_id=1,
-        kind=kind,
-        customer_id=1,
-        description="scratches",
-        state=state,
-        **fields,
-    )
+def case(state: State = S.REGISTERED, kind: Kind = K.COMPLAINT, *,
+         capa: list[CapaAction] | None = None, dispositions: list[Disposition] | None = None,
+         steps: list[ApprovalStep] | None = None, **fields: Any) -> CaseFile:
+    c = Complaint(id=1, number="KS2611-001", received_at=NOW, channel=Channel.PHONE,
+                  received_by_id=1, kind=kind, customer_id=1, description="scratches", state=state,
+                  **fields)
     return CaseFile(c, capa=capa or [], dispositions=dispositions or [], steps=steps or [])
 
 
 def capa(status: str = "open", evidence: str = "") -> CapaAction:
-    return CapaAction(
-        1,
-        1,
-        CapaType.CORRECTIVE,
-        "replace the fixture",
-        10,
-        TODAY + timedelta(days=14),
-        status,
-        evidence,
-    )
+    return CapaAction(1, 1, CapaType.CORRECTIVE, "replace the fixture", 10,
+                      TODAY + timedelta(days=14), status, evidence)
 
 
 def disposition(done: bool = False, rnd: int = 0) -> Disposition:
@@ -118,12 +94,8 @@ READY: dict[str, tuple[Callable[[], CaseFile], Role]] = {
     "reject_step": (lambda: case(S.PENDING_APPROVAL, steps=[step()]), R.MANAGEMENT),
     "reply": (lambda: case(S.REPLYING), R.SALES),
     "complete": (
-        lambda: case(
-            S.IMPLEMENTING,
-            capa=[capa("done", "photo of new fixture")],
-            dispositions=[disposition(done=True)],
-            responsible_department_id=PRESS,
-        ),
+        lambda: case(S.IMPLEMENTING, capa=[capa("done", "photo of new fixture")],
+                     dispositions=[disposition(done=True)], responsible_department_id=PRESS),
         R.PRODUCTION,
     ),
     "verify": (lambda: case(S.VERIFYING), R.QA),
@@ -133,9 +105,8 @@ READY: dict[str, tuple[Callable[[], CaseFile], Role]] = {
     "reopen": (lambda: case(S.CLOSED, validity=Validity.VALID), R.QA),
     "hold": (lambda: case(S.ROOT_CAUSE, responsible_department_id=PRESS), R.QA),
     "resume": (
-        lambda: case(
-            S.ROOT_CAUSE, on_hold_since=NOW, hold_reason="samples", responsible_department_id=PRESS
-        ),
+        lambda: case(S.ROOT_CAUSE, on_hold_since=NOW, hold_reason="samples",
+                     responsible_department_id=PRESS),
         R.QA,
     ),
 }
@@ -341,9 +312,8 @@ def test_propose_needs_dispositions_of_the_current_round() -> None:
 def test_complete_needs_every_capa_done_with_evidence_and_every_disposition_executed(
     actions: list[CapaAction], dispositions: list[Disposition], why: str | None
 ) -> None:
-    c = case(
-        S.IMPLEMENTING, capa=actions, dispositions=dispositions, responsible_department_id=PRESS
-    )
+    c = case(S.IMPLEMENTING, capa=actions, dispositions=dispositions,
+             responsible_department_id=PRESS)
     assert why_not("complete", c, user(R.PRODUCTION), CTX) == why
 
 
@@ -454,9 +424,8 @@ QAM, SM, GM, CH = (Title.QA_MANAGER, Title.SALES_MANAGER, Title.GENERAL_MANAGER,
         ("30000", Severity.A, (SM, GM, CH)),
     ],
 )
-def test_the_default_matrix_gives_the_steps_in_order(
-    total: str, severity: Severity | None, titles: tuple[Title, ...]
-) -> None:
+def test_the_default_matrix_gives_the_steps_in_order(total: str, severity: Severity | None,
+                                                     titles: tuple[Title, ...]) -> None:
     assert steps_for(Decimal(total), severity) == titles
 
 
