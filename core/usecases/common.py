@@ -61,6 +61,13 @@ def show(v: Any) -> str | None:
     return str(v)
 
 
+def changed(before: object, values: dict[str, Any]) -> dict[str, list[str | None]]:
+    """The event's changes: every field whose value differs, old and new as the log writes
+    them."""
+    return {k: [show(getattr(before, k)), show(v)] for k, v in values.items()
+            if getattr(before, k) != v}
+
+
 def text(value: str, field: str, required: bool = True) -> str:
     s = (value or "").strip()
     if required and not s:

@@ -178,11 +178,7 @@ def update_complaint(ctx: Context, actor: User, complaint_id: int, expected_vers
             raise NotAllowed("err.cannot_edit", state=c.state.value)
         pipeline.check_version(uow, case.complaint, expected_version)
         values = _validated(ctx, uow, draft, now, keep_received=c.received_at)
-        changes = {
-            k: [common.show(getattr(c, k)), common.show(v)]
-            for k, v in values.items()
-            if getattr(c, k) != v
-        }
+        changes = common.changed(c, values)
         if not changes:
             raise InvalidInput("err.nothing_changed")
         # through _touch: a changed fact can open or move a time limit (returned goods)

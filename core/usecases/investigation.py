@@ -166,11 +166,7 @@ def save_analysis(ctx: Context, actor: User, cid: int, version: int, *, prod_lin
             raise NotAllowed(reason)
         if prod_date is not None and prod_date > context.today(ctx, uow):
             raise InvalidInput("err.future_date", field="prod_date")
-        changes = {
-            k: [common.show(getattr(c, k)), common.show(v)]
-            for k, v in values.items()
-            if getattr(c, k) != v
-        }
+        changes = common.changed(c, values)
         new = pipeline.touch(ctx, uow, case, me, now, "analysis_saved", changes, values=values)
         uow.commit()
         return new

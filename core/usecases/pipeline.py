@@ -45,11 +45,7 @@ def transition(ctx: Context, actor: User, complaint_id: int, version: int, actio
         if target is not None and "state" not in values:
             values["state"] = target
         new = replace(c, **values, version=c.version + 1, updated_at=now, updated_by_id=me.id)
-        changes = {
-            k: [common.show(getattr(c, k)), common.show(v)]
-            for k, v in values.items()
-            if getattr(c, k) != v
-        }
+        changes = common.changed(c, values)
         event = Event(None, complaint_id, now, me.id, action, changes,
                       common.text(comment, "comment", required=False))
         new = derive(ctx, uow, case, replace(case, complaint=new),
