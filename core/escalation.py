@@ -107,8 +107,7 @@ def _qa(active: list[User]) -> list[User]:
 
 def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
     """Who an open step waits for: the role of the transition that ends it (docs/procedure.md §5);
-    the
-    reply step moves through several hands, so it is whoever the case waits for now."""
+    the reply step moves through several hands, so it is whoever the case waits for now."""
     active = [u for u in users if u.active]
     c = case.complaint
     if step in ("dispatch", "answer_inquiry", "answer_suggestion"):

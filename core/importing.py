@@ -1,6 +1,6 @@
-"""Importing an existing Excel register (客户投诉登记表, docs/procedure.md §10):
-column mapping, the check of
-every row, and the import itself — nothing until the user confirms, all or nothing by default.
+"""Importing an existing Excel register (客户投诉登记表, docs/procedure.md §10): column mapping,
+the check of every row, and the import itself — nothing until the user confirms, all or nothing
+by default.
 
 The file is read in the UI layer (ui/importer.py, openpyxl in read-only mode) into a `Table` of
 plain cell values; everything after that is here: guessing the mapping from the header row,

@@ -23,8 +23,8 @@ class Role(StrEnum):
 
 
 class Title(StrEnum):
-    """A manager's position, which decides the approval steps they may sign (docs/procedure.md
-    §6)."""
+    """A manager's position, which decides the approval steps they may sign
+    (docs/procedure.md §6)."""
 
     NONE = "none"
     QA_MANAGER = "qa_manager"
@@ -444,8 +444,8 @@ class Meeting:
 
 @dataclass(frozen=True)
 class StepTime:
-    """A timed step of a case once it is done (docs/procedure.md §7): the on-time rate per step on
-    Stats."""
+    """A timed step of a case once it is done (docs/procedure.md §7): the on-time rate per
+    step on Stats."""
 
     id: int | None
     complaint_id: int

@@ -1,6 +1,5 @@
 """The optional notification channels (docs/procedure.md §8): e-mail over SMTP and the group robots
-of
-WeCom 企业微信, DingTalk 钉钉 and Feishu 飞书 — what is configured, what a message says, what a
+of WeCom 企业微信, DingTalk 钉钉 and Feishu 飞书 — what is configured, what a message says, what a
 robot is sent, how a robot's answer is read, and when a failed message is tried again.
 
 Pure: the outbox rows are written by the services, and adapters/delivery.py does the sending.

@@ -1,6 +1,5 @@
 """Time limits (处理期限, docs/procedure.md §7): which steps of a case are open, when each is due on
-the
-working calendar, holds that pause the clock, granted extensions — and so what is overdue.
+the working calendar, holds that pause the clock, granted extensions — and so what is overdue.
 
 Overdue is always derived from the case and its events, never a flag someone sets. Limits are
 settings with a history: a step is timed by the limits in force when it started.

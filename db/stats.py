@@ -1,6 +1,5 @@
 """Stats aggregated by the database (docs/procedure.md §9): GROUP BY, window functions, no case
-table in
-memory. Works the same on SQLite and PostgreSQL; the two differ only in how a UTC timestamp
+table in memory. Works the same on SQLite and PostgreSQL; the two differ only in how a UTC timestamp
 becomes a local month and how 30 days are subtracted, both kept in small helpers here."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The monthly summary (每月汇总, docs/procedure.md §9): one month's Stats as one
-XLSX (tables, and the charts
-as images) and as a PDF, in the user's language, Chinese drawn with the bundled CJK font."""
+"""The monthly summary (每月汇总, docs/procedure.md §9): one month's Stats as one XLSX (tables,
+and the charts as images) and as a PDF, in the user's language, Chinese drawn with the bundled
+CJK font."""
 
 from __future__ import annotations
 

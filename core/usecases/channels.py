@@ -123,8 +123,7 @@ def retry_failed(ctx: Context, actor: User) -> int:
 
 def escalate_overdue(ctx: Context, limit: int = 1000) -> int:
     """Fire the escalation levels that are due (docs/procedure.md §7): an "overdue" inbox line for
-    each
-    person the level names, and the channels. Returns how many levels fired.
+    each person the level names, and the channels. Returns how many levels fired.
 
     Recording the level (unique per case, step, start and level) comes first: when two
     app instances run this at once, only the one whose record went in notifies.
