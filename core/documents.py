@@ -15,6 +15,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Union
 
+from core import procedure
 from core.i18n import reason_text, t
 from core.model import (
     ApprovalStep, CapaAction, CapaType, CaseFile, Customer, DefectType, Department, Disposition,
@@ -25,11 +26,7 @@ from core.model import (
 DASH = "—"
 FORM, REPORT_8D, LETTER = "form", "8d", "letter"
 KINDS = (FORM, REPORT_8D, LETTER)
-# events that are a sign-off of the procedure (the handling form's 签核 table)
-SIGN_OFFS = ("registered", "approve_dispatch", "dispatch", "return_to_sales", "acknowledge",
-             "classify_valid", "classify_invalid", "submit_analysis", "send_back",
-             "approve_capa", "propose", "approve_step", "reject_step", "reply", "complete",
-             "verify", "follow_up", "reopen", "cancel", "merge")
+SIGN_OFFS = procedure.SIGN_OFFS  # the handling form's 签核 table
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 

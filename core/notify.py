@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from core import procedure
 from core.model import CaseFile, Role, StepStatus, Title, User
 from core.rules.approvals import Delegation
 
@@ -40,35 +41,33 @@ def _signers(users: list[User], title: Title, today: date,
 def recipients(action: str, case: CaseFile, actor: User, users: list[User], today: date,
                delegations: list[Delegation], extra: dict[str, Any] | None = None
                ) -> list[Note]:
-    """The inbox lines an action produces; the actor never notifies themself."""
+    """The inbox lines an action produces, as core/procedure.py declares them; the actor never
+    notifies themself."""
     c = case.complaint
     active = [u for u in users if u.active]
     p: dict[str, Any] = {"number": c.number, "by": actor.display_name, **(extra or {})}
+    pending = sorted((s for s in case.current(case.steps) if s.status == StepStatus.PENDING),
+                     key=lambda s: s.seq)
+
+    def audience(name: str) -> list[User]:
+        if name == "qa":
+            return _qa(active)
+        if name == "department":
+            return _dept(active, c.responsible_department_id)
+        if name == "next_signers":
+            return _signers(active, pending[0].title, today, delegations) if pending else []
+        if name == "proposer":
+            return [u for u in active if u.id == c.proposer_id]
+        if name == "deciders":
+            return [u for u in active if u.has(Role.MANAGEMENT) or u.title == Title.QA_MANAGER]
+        if name == "requester":
+            return [u for u in active if u.id == (extra or {}).get("requester_id")]
+        raise ValueError(f"unknown audience {name}")
+
     out: list[tuple[list[User], str]] = []
-    if action == "dispatch":
-        out.append((_qa(active), "dispatched"))
-    elif action == "classify_valid":
-        out.append((_dept(active, c.responsible_department_id), "assigned"))
-    elif action == "send_back":
-        out.append((_dept(active, c.responsible_department_id), "sent_back"))
-    elif action in ("propose", "approve_step"):
-        pending = sorted((s for s in case.current(case.steps)
-                          if s.status == StepStatus.PENDING), key=lambda s: s.seq)
-        if pending:
-            out.append((_signers(active, pending[0].title, today, delegations),
-                        "approval_needed"))
-        elif action == "approve_step":
-            out.append(([u for u in active if u.id == c.proposer_id], "approved"))
-    elif action == "reject_step":
-        out.append(([u for u in active if u.id == c.proposer_id], "rejected"))
-    elif action == "extension_requested":
-        out.append(([u for u in active if u.has(Role.MANAGEMENT)
-                     or u.title == Title.QA_MANAGER], "extension_asked"))
-    elif action in ("extension_granted", "extension_refused"):
-        who = (extra or {}).get("requester_id")
-        out.append(([u for u in active if u.id == who], "extension_decided"))
-    elif action in ("reopen", "verify_not_effective", "not_satisfied"):
-        out.append((_dept(active, c.responsible_department_id) + _qa(active), "reopened"))
+    for notice in procedure.notices(action):
+        if notice.when == "always" or (notice.when == "steps_pending") == bool(pending):
+            out.append(([u for name in notice.to for u in audience(name)], notice.kind))
     notes: list[Note] = []
     seen: set[tuple[int, str]] = set()
     for people, kind in out:

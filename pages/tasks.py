@@ -9,13 +9,14 @@ import streamlit as st
 
 from core.usecases.worklists import Task
 from core.usecases.worklists import TaskList
+from core import procedure
 from core.model import User
 from ui.context import attempt, kesu, local, md, me, show_flash, tr, trn
 from ui.due import left_text, working_left
 from core import usecases as uc
 
-INVESTIGATE = {"acknowledge", "classify_valid", "submit_analysis", "approve_capa", "verify",
-               "capa_owner"}
+PAGES = {"complaint": "pages/complaint.py", "investigate": "pages/investigate.py",
+         "approve": "pages/approve.py"}
 SHOWN, MORE = 10, 30  # per kind; a QA engineer can have thousands of tasks (issue #6)
 
 
@@ -74,12 +75,7 @@ for kind, _ in counts.most_common():
                 # overdue by the due time itself: a clock-time limit can run out on a
                 # Sunday, when no working time is left to count
                 (a.error if t.due_at < now_utc else a.caption)(text)
-            if kind == "approve_step":
-                target = "pages/approve.py"
-            elif kind in INVESTIGATE:
-                target = "pages/investigate.py"
-            else:
-                target = "pages/complaint.py"
+            target = PAGES[procedure.task_page(kind)]
             if b.button(tr("tasks.open"), key=f"go_{kind}_{t.complaint_id}", type="primary"):
                 st.switch_page(target, query_params={"id": str(t.complaint_id)})
     if counts[kind] > shown:

@@ -18,15 +18,15 @@ from core.model import (
 from ui.context import (
     attempt, flash, kesu, label, lang, local, settings_tz, today_local, tr,
 )
+from core import procedure
 from core import usecases as uc
 
 MAIN_PATH = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
              State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
              State.IMPLEMENTING, State.VERIFYING, State.FOLLOW_UP, State.CLOSED]
 SHORT_PATH = [State.REGISTERED, State.REPLYING, State.CLOSED]
-ON_INVESTIGATE = {"classify_valid", "classify_invalid", "submit_analysis", "send_back",
-                  "approve_capa", "verify"}
-ON_APPROVE = {"approve_step", "reject_step"}
+ON_INVESTIGATE = procedure.on_page("investigate")
+ON_APPROVE = procedure.on_page("approve")
 
 
 def progress(case: CaseFile, events: list[Event]) -> None:
@@ -105,14 +105,13 @@ def _simple(user: User, case: CaseFile, action: str) -> None:
             _run(uc.ACTIONS[action], kesu(), user, c.id, c.version, comment)
 
 
-def _with_reason(field: str, method: str) -> Callable[[User, CaseFile, str], None]:
-    def form(user: User, case: CaseFile, action: str) -> None:
-        c = case.complaint
-        with st.form(f"act_{action}"):
-            reason = st.text_area(tr("field." + field) + " *", max_chars=2000)
-            if st.form_submit_button(tr("action." + action), type="primary"):
-                _run(uc.ACTIONS[method], kesu(), user, c.id, c.version, reason)
-    return form
+def _with_text(user: User, case: CaseFile, action: str) -> None:
+    """The form of an action that asks for one required text (procedure.Action.text)."""
+    c = case.complaint
+    with st.form(f"act_{action}"):
+        text = st.text_area(tr("field." + procedure.BY_NAME[action].text) + " *", max_chars=2000)
+        if st.form_submit_button(tr("action." + action), type="primary"):
+            _run(uc.ACTIONS[action], kesu(), user, c.id, c.version, text)
 
 
 def _customer_ack(user: User, case: CaseFile) -> None:
@@ -180,10 +179,7 @@ def _follow_up(user: User, case: CaseFile, action: str) -> None:
 
 
 _FORMS: dict[str, Callable[[User, CaseFile, str], None]] = {
-    "return_to_sales": _with_reason("missing_info", "return_to_sales"),
-    "cancel": _with_reason("cancel_reason", "cancel"),
-    "reopen": _with_reason("reason", "reopen"),
-    "hold": _with_reason("hold_reason", "hold"),
+    **{a.name: _with_text for a in procedure.ACTIONS if a.text},
     "merge": _merge,
     "propose": _propose,
     "reply": _reply,

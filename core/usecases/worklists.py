@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
-from core import workflow
+from core import procedure, workflow
 from core.model import (
     ApprovalStep,
     Attachment,
@@ -83,9 +83,6 @@ class ApprovalCard:
 TASKS_INCREMENTAL_MAX = 200
 
 
-TASK_ACTIONS = ("dispatch", "approve_dispatch", "route_short", "acknowledge",
-                     "classify_valid", "submit_analysis", "approve_capa", "propose", "reply",
-                     "complete", "verify", "follow_up")
 
 
 def summary(text: str, width: int = 80) -> str:
@@ -185,7 +182,7 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
 def _task_states(ctx: Context, me: User, signing: approval.Signing) -> list[State]:
     """The states in which a case can wait for me: those of the task actions my roles may
     take, and pending approval if I sign a step (my title or a deputy's)."""
-    states = {s for a in TASK_ACTIONS if me.has(*workflow.BY_ACTION[a].roles)
+    states = {s for a in procedure.TASK_ACTIONS if me.has(*workflow.BY_ACTION[a].roles)
               for s in workflow.BY_ACTION[a].sources}
     if me.title != Title.NONE or signing.delegations:
         states.add(State.PENDING_APPROVAL)
@@ -205,7 +202,7 @@ def _task_for(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
         return None
     if c.on_hold_since:
         return None
-    for action in TASK_ACTIONS:
+    for action in procedure.TASK_ACTIONS:
         t = workflow.BY_ACTION[action]
         if c.state not in t.sources or c.kind not in t.kinds or not me.has(*t.roles):
             continue

@@ -1,0 +1,116 @@
+"""The procedure declared once (docs/procedure.md §5, §8, §9): for every action, beside its
+transition in core/workflow.py (from where to where, who, what it requires), what the rest of
+kesu does with it — the task it puts in someone's My Tasks and the page that task opens, where
+its form lives, the one text it asks for, the sign-off it gives the handling form and the 8D
+report, and the inbox notices it sends.
+
+My Tasks (core/usecases/worklists.py), the notices (core/notify.py), the documents
+(core/documents.py), the Complaint page's action panel (ui/actions.py) and My Tasks' links
+(pages/tasks.py) read this table instead of each keeping its own list. A new step of the
+procedure is a transition, a declaration here, its use case and its form.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import workflow
+
+# Who a notice goes to (core/notify.py gives each a meaning): QA; production of the case's
+# responsible department; whoever may sign the next pending approval step (deputies too);
+# the proposer of the dispositions; management and the QA manager; who asked for an extension.
+AUDIENCES = ("qa", "department", "next_signers", "proposer", "deciders", "requester")
+# When a notice is sent: always, or only while an approval step is pending / none is left.
+WHEN = ("always", "steps_pending", "no_step_pending")
+# Where an action's form is: the Complaint page's action panel, or the workspace it points to.
+PAGES = ("complaint", "investigate", "approve")
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str                      # the inbox line: notify.<kind>
+    to: tuple[str, ...]            # AUDIENCES
+    when: str = "always"           # WHEN
+
+
+@dataclass(frozen=True)
+class Action:
+    """What one action (or one event of the procedure that is not a transition) means beyond
+    its transition."""
+
+    name: str
+    task: bool = False             # waits in My Tasks for whoever may take it now
+    task_page: str = "complaint"   # the page a task of this action opens
+    form_on: str = "complaint"     # PAGES: where its form is (the panel points elsewhere)
+    text: str = ""                 # the one text its form asks for (a field.<text> label)
+    sign_off: bool = False         # a row of the handling form's / 8D report's sign-offs
+    notices: tuple[Notice, ...] = ()
+
+
+INVESTIGATE, APPROVE = "investigate", "approve"
+QA, DEPT = ("qa",), ("department",)
+
+# In the order My Tasks tries them: a case waiting for me shows under the first that fits.
+ACTIONS: tuple[Action, ...] = (
+    Action("registered", sign_off=True),
+    Action("dispatch", task=True, sign_off=True, notices=(Notice("dispatched", QA),)),
+    Action("approve_dispatch", task=True, sign_off=True),
+    Action("route_short", task=True),
+    Action("return_to_sales", text="missing_info", sign_off=True),
+    Action("acknowledge", task=True, task_page=INVESTIGATE, sign_off=True),
+    Action("classify_valid", task=True, task_page=INVESTIGATE, form_on=INVESTIGATE, sign_off=True,
+       notices=(Notice("assigned", DEPT),)),
+    Action("classify_invalid", form_on=INVESTIGATE, sign_off=True),
+    Action("submit_analysis", task=True, task_page=INVESTIGATE, form_on=INVESTIGATE, sign_off=True),
+    Action("send_back", form_on=INVESTIGATE, sign_off=True, notices=(Notice("sent_back", DEPT),)),
+    Action("approve_capa", task=True, task_page=INVESTIGATE, form_on=INVESTIGATE, sign_off=True),
+    Action("propose", task=True, sign_off=True,
+       notices=(Notice("approval_needed", ("next_signers",), "steps_pending"),)),
+    Action("approve_step", task_page=APPROVE, form_on=APPROVE, sign_off=True,
+       notices=(Notice("approval_needed", ("next_signers",), "steps_pending"),
+                Notice("approved", ("proposer",), "no_step_pending"))),
+    Action("reject_step", form_on=APPROVE, sign_off=True,
+       notices=(Notice("rejected", ("proposer",)),)),
+    Action("reply", task=True, sign_off=True),
+    Action("complete", task=True, sign_off=True),
+    Action("verify", task=True, task_page=INVESTIGATE, form_on=INVESTIGATE, sign_off=True),
+    Action("follow_up", task=True, sign_off=True),
+    Action("cancel", text="cancel_reason", sign_off=True),
+    Action("merge", sign_off=True),
+    Action("reopen", text="reason", sign_off=True, notices=(Notice("reopened", DEPT + QA),)),
+    Action("hold", text="hold_reason"),
+    Action("resume"),
+    # kinds of task that are not an action of their own: an open CAPA action I own, a
+    # payment finance records before completing
+    Action("capa_owner", task_page=INVESTIGATE),
+    Action("record_payment"),
+    # events of the procedure that are not transitions of their own
+    Action("verify_not_effective", notices=(Notice("reopened", DEPT + QA),)),
+    Action("not_satisfied", notices=(Notice("reopened", DEPT + QA),)),
+    Action("extension_requested", notices=(Notice("extension_asked", ("deciders",)),)),
+    Action("extension_granted", notices=(Notice("extension_decided", ("requester",)),)),
+    Action("extension_refused", notices=(Notice("extension_decided", ("requester",)),)),
+)
+
+BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}
+# the actions My Tasks lists, in the order it tries them
+TASK_ACTIONS: tuple[str, ...] = tuple(a.name for a in ACTIONS if a.task)
+# the events that are sign-offs of the procedure (the handling form's 签核 table, the 8D)
+SIGN_OFFS: tuple[str, ...] = tuple(a.name for a in ACTIONS if a.sign_off)
+
+
+def notices(action: str) -> tuple[Notice, ...]:
+    """The inbox notices an action (or event) sends; none for one not declared."""
+    found = BY_NAME.get(action)
+    return found.notices if found else ()
+
+
+def on_page(page: str) -> frozenset[str]:
+    """The transitions whose form is on that page (the Complaint page's panel points there)."""
+    return frozenset(a.name for a in ACTIONS if a.form_on == page and a.name in workflow.BY_ACTION)
+
+
+def task_page(action: str) -> str:
+    """The page a My Tasks entry of this kind opens (approve_step: the Approve page, which
+    My Tasks lists apart from TASK_ACTIONS)."""
+    found = BY_NAME.get(action)
+    return found.task_page if found else "complaint"

@@ -1,0 +1,58 @@
+"""The procedure declared once (core/procedure.py): complete, consistent, and the one source the
+task list, notices, documents and the action panel read."""
+from __future__ import annotations
+
+from core import documents, procedure, workflow
+from core.i18n import T
+from core.procedure import ACTIONS, AUDIENCES, BY_NAME, PAGES, WHEN
+
+
+def test_every_transition_of_the_workflow_is_declared_once() -> None:
+    names = [a.name for a in ACTIONS]
+    assert len(names) == len(set(names))
+    assert set(workflow.BY_ACTION) <= set(names)
+
+
+def test_every_declaration_names_known_pages_audiences_and_conditions() -> None:
+    for a in ACTIONS:
+        assert a.form_on in PAGES and a.task_page in PAGES, a.name
+        for n in a.notices:
+            assert n.when in WHEN and n.to and set(n.to) <= set(AUDIENCES), a.name
+
+
+def test_every_task_is_a_transition_and_has_a_label() -> None:
+    assert procedure.TASK_ACTIONS
+    for name in procedure.TASK_ACTIONS:
+        assert name in workflow.BY_ACTION
+    for a in ACTIONS:
+        if a.task or a.task_page != "complaint" or a.name in ("capa_owner", "record_payment"):
+            assert all(T[f"task.{a.name}"]), a.name
+
+
+def test_every_text_an_action_asks_for_is_a_translated_field() -> None:
+    asked = [a for a in ACTIONS if a.text]
+    assert {a.name for a in asked} >= {"cancel", "reopen", "hold", "return_to_sales"}
+    for a in asked:
+        assert all(T["field." + a.text]), a.name
+
+
+def test_every_notice_kind_is_translated_in_both_languages() -> None:
+    kinds = {n.kind for a in ACTIONS for n in a.notices}
+    assert {"dispatched", "assigned", "approval_needed", "reopened"} <= kinds
+    for kind in kinds:
+        assert all(T["notify." + kind]), kind
+
+
+def test_the_documents_sign_offs_are_the_declared_ones() -> None:
+    assert documents.SIGN_OFFS is procedure.SIGN_OFFS
+    assert "registered" in procedure.SIGN_OFFS and "hold" not in procedure.SIGN_OFFS
+
+
+def test_the_workspace_pages_split_the_panel_as_before() -> None:
+    assert procedure.on_page("approve") == {"approve_step", "reject_step"}
+    assert procedure.on_page("investigate") == {"classify_valid", "classify_invalid",
+                                                "submit_analysis", "send_back", "approve_capa",
+                                                "verify"}
+    assert BY_NAME["acknowledge"].task_page == "investigate"
+    assert procedure.task_page("approve_step") == "approve"
+    assert procedure.task_page("no such kind") == "complaint"
