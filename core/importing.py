@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -688,176 +688,183 @@ def _err(row: int, table: Table, col: dict[str, int], target: str, key: str, val
     return Problem(row, header, level, key, params, value[:200])
 
 
-def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, ...], known: Known,
-               options: Options) -> tuple[RowPlan, list[Problem]]:
-    found: list[Problem] = []
+class _Row:
+    """One row being read: its cells by target field, and the problems found so far."""
 
-    def get(target: str) -> Cell:
-        if target not in col:
+    def __init__(self, table: Table, col: dict[str, int], row: int, cells: tuple[Cell, ...],
+                 known: Known) -> None:
+        self.table, self.col, self.row, self.cells, self.known = table, col, row, cells, known
+        self.found: list[Problem] = []
+
+    def get(self, target: str) -> Cell:
+        if target not in self.col:
             return None
-        v = table.cell(cells, col[target])
+        v = self.table.cell(self.cells, self.col[target])
         return None if isinstance(v, str) and not v.strip() else v
 
-    def problem(target: str, key: str, level: str = "error", **params: Any) -> None:
-        found.append(_err(row, table, col, target, key, text_of(get(target)), level, **params))
+    def problem(self, target: str, key: str, level: str = "error", **params: Any) -> None:
+        self.found.append(_err(self.row, self.table, self.col, target, key,
+                               text_of(self.get(target)), level, **params))
 
-    def text(target: str, limit: int) -> str:
-        s = clean_text(get(target))
+    def text(self, target: str, limit: int) -> str:
+        s = clean_text(self.get(target))
         if len(s) > limit:
-            problem(target, "imp.err.too_long", n=limit)
+            self.problem(target, "imp.err.too_long", n=limit)
             return ""
         return s
 
-    def when(target: str) -> datetime | None:
-        v = get(target)
+    def required_text(self, target: str, limit: int) -> str:
+        s = self.text(target, limit)
+        if not clean_text(self.get(target)):
+            self.problem(target, "imp.err.required")
+        return s
+
+    def when(self, target: str) -> datetime | None:
+        v = self.get(target)
         if v is None:
             return None
         try:
             parsed = parse_date(v)
         except ValueError:
-            problem(target, "imp.err.date")
+            self.problem(target, "imp.err.date")
             return None
-        at = (
-            parsed.replace(tzinfo=known.tz)
-            if isinstance(parsed, datetime)
-            else datetime.combine(parsed, time(0), known.tz)
-        )
-        if at.date() > known.today:
-            problem(target, "imp.err.future")
+        tz = self.known.tz
+        at = (parsed.replace(tzinfo=tz) if isinstance(parsed, datetime)
+              else datetime.combine(parsed, time(0), tz))
+        if at.date() > self.known.today:
+            self.problem(target, "imp.err.future")
             return None
         if at.year < 1990:
-            problem(target, "imp.err.date")
+            self.problem(target, "imp.err.date")
             return None
         return at.astimezone(timezone.utc)
 
-    def qty(target: str) -> int | None:
-        v = get(target)
-        if v is None:
-            return None
-        try:
-            return parse_qty(v)
-        except ValueError:
-            problem(target, "imp.err.quantity")
-            return None
-
-    def choice(target: str, kind: Any, default: Any) -> Any:
-        v = get(target)
+    def parsed(self, target: str, parse: Callable[[Cell], Any], key: str,
+               default: Any = None) -> Any:
+        """The cell read by `parse`; `default` when empty, or refused with `key`."""
+        v = self.get(target)
         if v is None:
             return default
         try:
-            return parse_choice(v, kind)
+            return parse(v)
         except ValueError:
-            problem(target, "imp.err.choice")
+            self.problem(target, key)
             return default
 
+
+def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, ...], known: Known,
+               options: Options) -> tuple[RowPlan, list[Problem]]:
+    r = _Row(table, col, row, cells, known)
+    values = _facts(r)
+    customer, customer_id = _customer(r, options)
+    defect, defect_id = _defect(r, options)
+    department = r.text("responsible_department", MAX_SHORT * 2)
+    values["responsible_department_id"] = (known.departments.get(norm(department))
+                                           if department else None)
+    if department and values["responsible_department_id"] is None:
+        r.problem("responsible_department", "imp.warn.department_kept", "warning",
+                  name=department)
+    closed = _closure(r, values)
+    number = _number(r)
+    plan = RowPlan(row, values, number, customer, customer_id, defect, defect_id, department,
+                   closed)
+    return plan, r.found
+
+
+def _facts(r: _Row) -> dict[str, Any]:
+    """The case's own facts: received, kind, texts, product, quantities, amount, severity."""
     values: dict[str, Any] = {}
-    received = when("received_at")
-    if get("received_at") is None:
-        problem("received_at", "imp.err.required")
-    values["received_at"] = received
-    values["kind"] = choice("kind", Kind, Kind.COMPLAINT)
-    values["channel"] = choice("channel", Channel, Channel.PHONE)
-    values["category"] = choice("category", Category, Category.QUALITY)
-    for name, limit in (
-        ("customer_ref", MAX_SHORT),
-        ("product_code", MAX_SHORT),
-        ("product_name", MAX_SHORT * 2),
-        ("order_no", MAX_SHORT),
-        ("lot", MAX_SHORT),
-        ("root_cause", MAX_TEXT),
-        ("reply_text", MAX_TEXT),
-    ):
-        values[name] = text(name, limit)
-    product = (
-        known.products.get(norm(values["product_code"]))
-        if values["product_code"]
-        else known.products.get(norm(values["product_name"]))
-        if values["product_name"]
-        else None
-    )
+    values["received_at"] = r.when("received_at")
+    if r.get("received_at") is None:
+        r.problem("received_at", "imp.err.required")
+    values["kind"] = r.parsed("kind", lambda v: parse_choice(v, Kind), "imp.err.choice",
+                              Kind.COMPLAINT)
+    values["channel"] = r.parsed("channel", lambda v: parse_choice(v, Channel),
+                                 "imp.err.choice", Channel.PHONE)
+    values["category"] = r.parsed("category", lambda v: parse_choice(v, Category),
+                                  "imp.err.choice", Category.QUALITY)
+    for name, limit in (("customer_ref", MAX_SHORT), ("product_code", MAX_SHORT),
+                        ("product_name", MAX_SHORT * 2), ("order_no", MAX_SHORT),
+                        ("lot", MAX_SHORT), ("root_cause", MAX_TEXT), ("reply_text", MAX_TEXT)):
+        values[name] = r.text(name, limit)
+    products = r.known.products
+    product = (products.get(norm(values["product_code"])) if values["product_code"]
+               else products.get(norm(values["product_name"])) if values["product_name"]
+               else None)
     if product is not None:  # a product kesu knows: its code and name as kesu has them
         values["product_code"] = values["product_code"] or product[0]
         values["product_name"] = values["product_name"] or product[1]
-    description = text("description", MAX_TEXT)
-    if not clean_text(get("description")):
-        problem("description", "imp.err.required")
-    values["description"] = description
-    values["delivered_qty"] = qty("delivered_qty")
-    values["defective_qty"] = qty("defective_qty")
-    if (
-        values["delivered_qty"] is not None
-        and values["defective_qty"] is not None
-        and values["defective_qty"] > values["delivered_qty"]
-    ):
-        problem("defective_qty", "imp.err.defective_gt_delivered")
-    delivered = when("delivery_date")
-    values["delivery_date"] = delivered.astimezone(known.tz).date() if delivered else None
-    amount: Decimal | None = None
-    if get("claimed_amount") is not None:
-        try:
-            amount = parse_amount(get("claimed_amount"))
-        except ValueError:
-            problem("claimed_amount", "imp.err.amount")
-    values["claimed_amount"] = amount
-    severity: Severity | None = None
-    if get("severity") is not None:
-        try:
-            severity = parse_severity(get("severity"))
-        except ValueError:
-            problem("severity", "imp.err.severity")
-    values["severity_proposed"] = severity
+    values["description"] = r.required_text("description", MAX_TEXT)
+    values["delivered_qty"] = r.parsed("delivered_qty", parse_qty, "imp.err.quantity")
+    values["defective_qty"] = r.parsed("defective_qty", parse_qty, "imp.err.quantity")
+    if values["delivered_qty"] is not None and values["defective_qty"] is not None \
+            and values["defective_qty"] > values["delivered_qty"]:
+        r.problem("defective_qty", "imp.err.defective_gt_delivered")
+    delivered = r.when("delivery_date")
+    values["delivery_date"] = delivered.astimezone(r.known.tz).date() if delivered else None
+    values["claimed_amount"] = r.parsed("claimed_amount", parse_amount, "imp.err.amount")
+    values["severity_proposed"] = r.parsed("severity", parse_severity, "imp.err.severity")
+    return values
 
-    customer = text("customer", MAX_SHORT * 2)
-    customer_id: int | None = None
+
+def _customer(r: _Row, options: Options) -> tuple[str, int | None]:
+    """A known customer by name; an unknown one is created (when chosen) or refused."""
+    customer = r.text("customer", MAX_SHORT * 2)
     if not customer:
-        if not clean_text(get("customer")):
-            problem("customer", "imp.err.required")
-    elif norm(customer) in known.customers:
-        customer_id, customer = known.customers[norm(customer)]
-    elif options.create_customers:
-        problem("customer", "imp.note.customer_created", "note", name=customer)
+        if not clean_text(r.get("customer")):
+            r.problem("customer", "imp.err.required")
+        return customer, None
+    if norm(customer) in r.known.customers:
+        known_id, known_name = r.known.customers[norm(customer)]
+        return known_name, known_id
+    if options.create_customers:
+        r.problem("customer", "imp.note.customer_created", "note", name=customer)
     else:
-        problem("customer", "imp.err.unknown_customer", name=customer)
+        r.problem("customer", "imp.err.unknown_customer", name=customer)
+    return customer, None
 
-    defect = text("defect_type", MAX_SHORT * 2)
-    defect_id = known.defect_types.get(norm(defect)) if defect else None
+
+def _defect(r: _Row, options: Options) -> tuple[str, int | None]:
+    """A known defect type by name; an unknown one is created (when chosen) or kept as text."""
+    defect = r.text("defect_type", MAX_SHORT * 2)
+    defect_id = r.known.defect_types.get(norm(defect)) if defect else None
     if defect and defect_id is None:
         if options.create_defect_types:
-            problem("defect_type", "imp.note.defect_created", "note", name=defect)
+            r.problem("defect_type", "imp.note.defect_created", "note", name=defect)
         else:
-            problem("defect_type", "imp.warn.defect_kept", "warning", name=defect)
+            r.problem("defect_type", "imp.warn.defect_kept", "warning", name=defect)
+    return defect, defect_id
 
-    department = text("responsible_department", MAX_SHORT * 2)
-    values["responsible_department_id"] = (
-        known.departments.get(norm(department)) if department else None
-    )
-    if department and values["responsible_department_id"] is None:
-        problem("responsible_department", "imp.warn.department_kept", "warning", name=department)
 
-    status = get("state")
+def _closure(r: _Row, values: dict[str, Any]) -> bool:
+    """Whether the row is a closed case (a close date, or a closed status with one)."""
+    status = r.get("state")
     said_closed = parse_status(status) if status is not None else None
     if status is not None and said_closed is None:
-        problem("state", "imp.warn.status_unknown", "warning")
-    closed_at = when("closed_at")
+        r.problem("state", "imp.warn.status_unknown", "warning")
+    closed_at = r.when("closed_at")
     closed = closed_at is not None or said_closed is True
     if closed_at is not None and said_closed is False:
-        problem("state", "imp.warn.open_with_closed_date", "warning")
-    if said_closed and get("closed_at") is None:
-        problem("state", "imp.err.closed_without_date")
+        r.problem("state", "imp.warn.open_with_closed_date", "warning")
+    if said_closed and r.get("closed_at") is None:
+        r.problem("state", "imp.err.closed_without_date")
+    received = values["received_at"]
     if closed_at is not None and received is not None and closed_at < received:
-        problem("closed_at", "imp.err.closed_before_received")
+        r.problem("closed_at", "imp.err.closed_before_received")
     values["closed_at"] = closed_at if closed else None
+    return closed
 
-    number = normal_number(get("number"))
+
+def _number(r: _Row) -> str:
+    """The old register's case number, when it is one kesu can keep."""
+    number = normal_number(r.get("number"))
     if len(number) > MAX_NUMBER:
-        problem("number", "imp.err.number_long", n=MAX_NUMBER)
-        number = ""
-    elif number and not _NUMBER_CHARS.fullmatch(number):
-        problem("number", "imp.err.number_chars")
-        number = ""
-    plan = RowPlan(row, values, number, customer, customer_id, defect, defect_id, department,
-                   closed)
-    return plan, found
+        r.problem("number", "imp.err.number_long", n=MAX_NUMBER)
+        return ""
+    if number and not _NUMBER_CHARS.fullmatch(number):
+        r.problem("number", "imp.err.number_chars")
+        return ""
+    return number
 
 
 # ---------------------------------------------------------------- the report as a table
