@@ -20,7 +20,7 @@ def build_app(url: str | None = None, run_migrations: bool = True) -> Context:
     engine = make_engine(url)
     rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
     app = Context(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
-               hasher=BcryptHasher(rounds), holidays=PackageHolidays(), sender=ChannelSender())
+                  hasher=BcryptHasher(rounds), holidays=PackageHolidays(), sender=ChannelSender())
     if run_migrations:
         uc.timing.fill_close_days(app)  # closed cases from before migration 0006
     return app

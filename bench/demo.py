@@ -120,7 +120,8 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
     for name, display, roles, dept, level, title in USERS:
         if name not in existing:
             uc.accounts.create_user(app, admin, UserInput(name, display, frozenset(roles),
-                                             depts.get(dept) if dept else None, level, title),
+                                                          depts.get(dept) if dept else None, level,
+                                                          title),
                             PASSWORD)
     for u in uc.accounts.list_users(app, admin):
         users[u.username] = u
@@ -156,9 +157,9 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
         else:
             set_clock(at + timedelta(hours=rng.randint(1, 30)))
             uc.complaints.cancel_complaint(app, users["sales"], c.id or 0, c.version,
-                                 rng.choice(["客户撤回投诉，确认为其仓库搬运损坏。",
-                                             "重复登记，与前一单为同一问题。",
-                                             "客户电话确认为误会，无需处理。"]))
+                                           rng.choice(["客户撤回投诉，确认为其仓库搬运损坏。",
+                                                       "重复登记，与前一单为同一问题。",
+                                                       "客户电话确认为误会，无需处理。"]))
             cancelled += 1
         if progress:
             progress(i + 1)
@@ -260,7 +261,7 @@ def _advance(app: Context, users: dict[str, User], cid: int, depth: int, rng: ra
         if depth > 3:
             tick(rng.uniform(4, 60))
             uc.closure.reply(app, sales, cid, v(), at[0].date(), ReplyMethod.EMAIL,
-                      "感谢您的宝贵意见，我司已评估并将在下一批次采纳。")
+                             "感谢您的宝贵意见，我司已评估并将在下一批次采纳。")
         return case().complaint.state.value
     if c.severity_proposed == Severity.A:
         uc.investigation.approve_dispatch(app, users["gm"], cid, v(), "重大客诉，同意发单")
@@ -273,14 +274,14 @@ def _advance(app: Context, users: dict[str, User], cid: int, depth: int, rng: ra
         return "investigating"
     tick(rng.uniform(2, 24))
     if c.severity_proposed in (Severity.A, Severity.B) or rng.random() < .3:
-        uc.investigation.add_containment(app, qa, cid, ContainmentType.QUARANTINE, rng.choice([200, 500, 1200]),
-                            "仓库同批次库存全部隔离待检")
+        uc.investigation.add_containment(app, qa, cid, ContainmentType.QUARANTINE,
+                                         rng.choice([200, 500, 1200]), "仓库同批次库存全部隔离待检")
     if rng.random() < .08:
         uc.investigation.classify(app, qa, cid, v(), Validity.INVALID,
-                     reason="经现场确认为客户储存不当（受潮）所致，非我司质量问题。")
+                                  reason="经现场确认为客户储存不当（受潮）所致，非我司质量问题。")
         if depth > 6:
-            _dispose(app, users, cid, v, tick, [DispositionInput(DispositionType.EXPLANATION,
-                                                                  None, "0")], rng)
+            _dispose(app, users, cid, v, tick, [DispositionInput(DispositionType.EXPLANATION, None,
+                                                                 "0")], rng)
         return case().complaint.state.value
     sev = c.severity_proposed or Severity.C
     uc.investigation.classify(app, qa, cid, v(), Validity.VALID, c.category, sev, mfg)
@@ -296,10 +297,11 @@ def _advance(app: Context, users: dict[str, User], cid: int, depth: int, rng: ra
                       whys=["为什么出现不良？作业中夹具定位偏移", "为什么偏移？定位销磨损",
                             "为什么磨损未发现？点检表未包含该项"],
                       six_m=six, root_cause=ROOT_CAUSES[six])
-    uc.investigation.add_capa(app, prod, cid, CapaType.CORRECTIVE, "更换定位销并对在库品全检", prod.id,
-                 at[0].date() + timedelta(days=7))
-    uc.investigation.add_capa(app, prod, cid, CapaType.PREVENTIVE, "点检表增加定位销磨损检查项，每班点检",
-                 prod.id, at[0].date() + timedelta(days=14))
+    uc.investigation.add_capa(app, prod, cid, CapaType.CORRECTIVE, "更换定位销并对在库品全检",
+                              prod.id, at[0].date() + timedelta(days=7))
+    uc.investigation.add_capa(app, prod, cid, CapaType.PREVENTIVE,
+                              "点检表增加定位销磨损检查项，每班点检", prod.id,
+                              at[0].date() + timedelta(days=14))
     uc.investigation.submit_analysis(app, prod, cid, v())
     if depth <= 4:
         return "capa_review"
@@ -323,9 +325,9 @@ def _advance(app: Context, users: dict[str, User], cid: int, depth: int, rng: ra
         return "replying"
     tick(rng.uniform(4, 48))
     uc.closure.reply(app, sales, cid, v(), at[0].date(), rng.choice([ReplyMethod.REPORT_8D,
-                                                         ReplyMethod.LETTER]),
-              "经调查，不良原因为夹具定位销磨损。我司已更换定位销并加强点检，在库品已全检。"
-              "随函附 8D 报告，敬请查收。")
+                                                                ReplyMethod.LETTER]),
+                     "经调查，不良原因为夹具定位销磨损。我司已更换定位销并加强点检，在库品已全检。"
+                     "随函附 8D 报告，敬请查收。")
     if depth <= 10:
         return "implementing"
     tick(rng.uniform(24, 120))
@@ -346,9 +348,10 @@ def _advance(app: Context, users: dict[str, User], cid: int, depth: int, rng: ra
     sat = (Satisfaction.SATISFIED if score >= 4 else Satisfaction.PARTLY if score == 3
            else Satisfaction.NOT_SATISFIED)
     uc.closure.follow_up(app, sales, cid, v(), day=at[0].date(), contact="客户品质部", score=score,
-                  satisfaction=sat, notes="客户确认改善有效" if score >= 3 else "客户仍有顾虑",
-                  lessons="夹具易损件纳入点检与预防性更换" if score >= 3 else "",
-                  standard_doc="WI-QC-021" if rng.random() < .3 else "")
+                         satisfaction=sat,
+                         notes="客户确认改善有效" if score >= 3 else "客户仍有顾虑",
+                         lessons="夹具易损件纳入点检与预防性更换" if score >= 3 else "",
+                         standard_doc="WI-QC-021" if rng.random() < .3 else "")
     final = case().complaint
     if final.state == State.CLOSED and rng.random() < .05:
         tick(rng.uniform(24, 200))

@@ -412,7 +412,7 @@ def handling_form(rec: CaseRecords, lang: str) -> Document:
             ("field.severity_reason", _severity_reason(f, c.severity_reason)),
             ("field.responsible_department", f.dept(c.responsible_department_id)),
             ("field.no_investigation_reason", reason_text(c.no_investigation_reason, f.lang,
-                                                     c.merged_into_id is not None)),
+                                                          c.merged_into_id is not None)),
             ("doc.f.merged_into", c.cancel_reason.split(":", 1)[1]
              if c.merged_into_id and ":" in c.cancel_reason else None),
         ),)),
@@ -571,9 +571,9 @@ def report_8d(rec: CaseRecords, lang: str) -> Document:
                  f.tr("capa.done" if a.status == "done" else "capa.open"), a.evidence,
                  f.when(a.done_at)) for a in rec.file.capa), "doc.d6.actions"),
             f.table(("type", "quantity", "amount", "note", "by", "done_at"), (3, 2, 3, 5, 3, 3), (
-                (f.enum("disposition_type", d.type), f.value(d.done_qty), f.money(d.amount),
-                 d.done_note, f.name(d.done_by_id), f.when(d.done_at)) for d in executed),
-                "doc.d6.execution"),
+                    (f.enum("disposition_type", d.type), f.value(d.done_qty), f.money(d.amount),
+                     d.done_note, f.name(d.done_by_id), f.when(d.done_at)) for d in executed),
+                    "doc.d6.execution"),
             *_verification(f, rec, verified, "doc.d6.verification"))),
         Section(f.tr("doc.d7"), (
             f.table(("action", "owner", "due", "status"), (9, 4, 3, 2), (
@@ -663,12 +663,12 @@ def reply_letter(rec: CaseRecords, lang: str, company: str = "") -> Document:
         company, f.name(signer.user_id if signer else c.received_by_id), f.long_day(today)) if x)
     sections = (
         Section("", (Paragraph(dear), Paragraph(f.tr("doc.l.intro", date=f.long_day(received),
-                                                             product=product)),
+                                                     product=product)),
                      Paragraph(c.description, f.tr("doc.l.reported")))),
         Section(f.tr("doc.l.findings"), (Paragraph(findings),)),
         Section(f.tr("doc.l.actions"), (Paragraph("\n".join(actions) or f.tr("doc.l.none_yet")),)),
         Section(f.tr("doc.l.dispositions"), (Paragraph("\n".join(agreed)
-                                                      or f.tr("doc.l.none_yet")),)),
+                                                       or f.tr("doc.l.none_yet")),)),
         Section("", (Paragraph(f.tr("doc.l.closing")), Paragraph(f.tr("doc.l.regards")),
                      Paragraph(signature))),
     )

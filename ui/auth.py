@@ -109,7 +109,7 @@ def current_user() -> Any:
     if not st.session_state.get("authentication_status"):
         return None
     user = uc.accounts.session_user(kesu(), str(st.session_state.get("username")),
-                               st.session_state.get("kesu_login_at"))
+                                    st.session_state.get("kesu_login_at"))
     if user is None:
         _clear()
         st.session_state["kesu_delete_cookie"] = True

@@ -426,8 +426,8 @@ def _confirm(me: User, table: Table, mapping: dict[int, str], options: Options,
         bar = st.progress(0.0)
 
         def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=trn("imp.progress", total,
-                                                            done=done, total=total))
+            bar.progress(done / max(total, 1), text=trn("imp.progress", total, done=done,
+                                                        total=total))
 
         result = attempt(uc.importing.run_import, kesu(), me, table, mapping,
                          replace(options, clean_only=clean_only), progress)

@@ -62,7 +62,7 @@ def create_first_admin(ctx: Context, username: str, display_name: str, password:
         if uow.users.count() > 0:
             raise NotAllowed("err.already_set_up")
         user = _new_user(ctx, uow, UserInput(username, display_name, frozenset({Role.ADMIN})),
-                              password)
+                         password)
         uow.commit()
         return user
 

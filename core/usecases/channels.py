@@ -96,8 +96,7 @@ def send_test(ctx: Context, actor: User, channel: str, to: str = "") -> TestResu
         raise NotAllowed("err.no_sender")
     lang = me.language.value if channel == "email" else cfg.robot_language
     try:
-        answer = ctx.sender.send(outbox.trial_message(channel, address, lang, ctx.clock()),
-                                  cfg)
+        answer = ctx.sender.send(outbox.trial_message(channel, address, lang, ctx.clock()), cfg)
     except outbox.DeliveryFailed as e:
         return TestResult(False, outbox.short_error(str(e)))
     return TestResult(True, outbox.short_error(answer))

@@ -245,7 +245,7 @@ def pending_approvals(ctx: Context, actor: User, limit: int | None = None) -> li
         cards: list[ApprovalCard] = []
         for c in cases:  # whole case files only for the steps I may sign (issue #6)
             if c.id not in first or not approval.can_sign(ctx, uow, me, CaseFile(c), first[c.id],
-                                                       signing)[0]:
+                                                          signing)[0]:
                 continue
             if limit is not None and len(cards) >= limit:
                 break

@@ -60,7 +60,7 @@ def _this_months_cases(app: Context) -> dict[str, list[str]]:
     gone_id, _ = _register(app, DIM_CUSTOMER, "DIM", "重复登记。")
     gone = uc.complaints.complaint(app, _user(app, "admin"), gone_id).complaint
     uc.complaints.cancel_complaint(app, _user(app, "sales"), gone_id, gone.version,
-                         "重复登记，与前一单为同一问题。")
+                                   "重复登记，与前一单为同一问题。")
     return {"DIM": [n for _, n in dim], "CRACK": [crack[1]]}
 
 
@@ -215,8 +215,7 @@ def test_the_not_given_category_shows_its_cases(ref_db: Context) -> None:
     assert list(table[zh("stats.dim.defect_type")]) == [zh("stats.none")]
     _choose_category(at, "zh", zh("stats.none"))
     tab = _pareto_tab(at, "zh")
-    assert f"**{zh('stats.cases_title', what=zh('stats.none'), n=1)}**" in values(tab,
-                                                                                "markdown")
+    assert f"**{zh('stats.cases_title', what=zh('stats.none'), n=1)}**" in values(tab, "markdown")
     assert list(tab.dataframe[0].value[zh("field.number")]) == [case.number]
 
 

@@ -89,7 +89,7 @@ def test_backup_while_registering_restores_the_same_cases_and_numbering_goes_on(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(3):
         uc.complaints.register_complaint(app, world.sales, draft(lot=f"B{i}"),
-                               [Upload(f"b{i}.png", _png(f"before {i}"))])
+                                         [Upload(f"b{i}.png", _png(f"before {i}"))])
     uc.complaints.register_complaint(app, world.sales, draft(lot="shared"),
                                      [Upload("s.png", _png("before 0"))])
 

@@ -32,8 +32,8 @@ def test_event_log_records_who_what_and_chinese_changes(
     d = draft(description="包装破损，内有 3 件划伤", lot="批次-甲")
     c = uc.complaints.register_complaint(app, world.sales, d)
     edited = uc.complaints.update_complaint(app, world.qa, c.id or 0, c.version,
-                                  dataclasses.replace(d, lot="批次-乙", defective_qty=3),
-                                  comment="  客户来电更正批次  ")
+                                            dataclasses.replace(d, lot="批次-乙", defective_qty=3),
+                                            comment="  客户来电更正批次  ")
     uc.complaints.cancel_complaint(app, world.manager, c.id or 0, edited.version, "客户撤回投诉")
 
     events = uc.complaints.complaint(app, world.sales, c.id or 0).events
@@ -63,9 +63,9 @@ def test_same_bytes_are_stored_once_with_one_row_per_upload(
         app: Context, world: World, draft: Callable[..., ComplaintDraft],
         make_app: Callable[..., Context]) -> None:
     a = uc.complaints.register_complaint(app, world.sales, draft(),
-                               [Upload("照片1.png", PNG), Upload("report.pdf", PDF)])
+                                         [Upload("照片1.png", PNG), Upload("report.pdf", PDF)])
     b = uc.complaints.register_complaint(app, world.sales, draft(order_no="PO-2"),
-                               [Upload("C:\\tmp\\same.PNG", PNG)])
+                                         [Upload("C:\\tmp\\same.PNG", PNG)])
     assert uc.complaints.add_attachments(app, world.qa, a.id or 0, [Upload("again.png", PNG)]) == 1
 
     sha_png = hashlib.sha256(PNG).hexdigest()

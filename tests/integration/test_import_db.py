@@ -132,7 +132,7 @@ def test_only_the_clean_rows_when_the_user_says_so(app: Context, world: World) -
     assert [(p.row, p.column, p.key) for p in report.problems if p.level == "error"] == [
         (3, "不良数量", "imp.err.quantity"), (4, "投诉编号", "imp.err.number_twice")]
     result = uc.importing.run_import(app, world.admin, table, m,
-                            Options(create_customers=True, clean_only=True))
+                                     Options(create_customers=True, clean_only=True))
     assert (result.imported, result.skipped, result.new_customers) == (1, 2, 1)
     assert count(app, "SELECT count(*) FROM complaints") == 1
     assert count(app, "SELECT count(*) FROM customers WHERE name = '新客户有限公司'") == 1

@@ -59,7 +59,7 @@ def two_servers(db_url: str, tmp_path: Path, hooks: Hooks) -> Iterator[tuple[Ser
     admin = uc.accounts.session_user(app, "admin")
     assert admin is not None
     uc.channels.set_channels(app, admin, ChannelConfig(wecom_url=f"{hooks.url}/wecom",
-                                          app_url="http://kesu.factory.cn"))
+                                                       app_url="http://kesu.factory.cn"))
     app.uow.engine.dispose()  # type: ignore[attr-defined]
     shared = tmp_path / "shared-data"  # the one data folder (attachments) both mount
     env = server_env(db_url, shared, KESU_COOKIE_KEY=secrets.token_urlsafe(32),
@@ -134,7 +134,7 @@ def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server
             c = uc.complaints.complaint(app, sales, cid).complaint
             assert c.state == State.REGISTERED
             c = uc.complaints.update_complaint(app, sales, cid, c.version,
-                                     _draft_of(c, severity_proposed=Severity.C))
+                                               _draft_of(c, severity_proposed=Severity.C))
             uc.investigation.dispatch(app, sales, cid, c.version)
         engine = create_engine(db_url, poolclass=NullPool)
         try:

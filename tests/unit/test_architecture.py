@@ -101,7 +101,7 @@ def test_the_cycle_check_finds_every_circle(tmp_path: Path) -> None:
     assert import_cycles(tmp_path, "core") == [["core.usecases.a", "core.usecases.b",
                                                 "core.usecases.a"]]
     (tmp_path / "core" / "usecases" / "b.py").write_text("from core import rules\n",
-                                                          encoding="utf-8")
+                                                         encoding="utf-8")
     assert import_cycles(tmp_path, "core") == [
         ["core.model", "core.usecases", "core.usecases.b", "core.rules", "core.model"],
         ["core.model", "core.usecases", "core.usecases.a", "core.usecases.b", "core.rules",

@@ -166,7 +166,7 @@ def _payment_id(case: Case) -> int:
 def _requested(w: World) -> Case:
     case = drive(w, State.INVESTIGATING)
     uc.timing.request_extension(w.kesu, w.qa, case.id, case.c.version, "investigation",
-                             NOW + timedelta(days=30), "等待客户寄样")
+                                NOW + timedelta(days=30), "等待客户寄样")
     return case
 
 
@@ -185,7 +185,7 @@ def _with_attachment(w: World) -> int:
 def _channels_on(w: World) -> None:
     w.kesu.sender = FakeSender()
     uc.channels.set_channels(w.kesu, w.admin, ChannelConfig(smtp_host="mail.factory.cn",
-                                               mail_from="kesu@factory.cn"))
+                                                            mail_from="kesu@factory.cn"))
 
 
 IMPORTERS = ADMIN | {"qam"}

@@ -49,7 +49,7 @@ def test_working_days_to_close_count_only_working_time(w: World) -> None:
     closed = case.c
     assert closed.state == State.CLOSED and closed.close_wd is not None
     worked = uc.context.calendar(w.kesu).working_time_between(before.received_at, closed.closed_at
-                                                     or w.clock())
+                                                              or w.clock())
     assert closed.close_wd == (Decimal(worked.total_seconds()) / 3600
                                / Decimal(str(uc.context.calendar(w.kesu).hours_per_day))).quantize(
         Decimal("0.01"))
