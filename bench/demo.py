@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from core.usecases.approval import CostInput
 from core.usecases.approval import DispositionInput
 from core.model import (
-    CapaType, CaseFile, Category, Channel, ContainmentType, CostCategory, Customer, DefectType, Department,
-    DispositionType, Kind, Lang, Market, Product, ReplyMethod, Request, Role, Satisfaction,
-    Severity, SixM, State, StepStatus, Title, User, Validity, WhereFound,
+    CapaType, CaseFile, Category, Channel, Complaint, ContainmentType, CostCategory, Customer, DefectType, Department, DispositionType, Kind, Lang, Market, Product, ReplyMethod, Request, Role, Satisfaction, Severity, SixM, State, StepStatus, Title, User, Validity, WhereFound,
 )
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
@@ -235,128 +233,172 @@ def _depth(rng: random.Random, age_days: float) -> int:
     return rng.randint(0, 10)
 
 
+@dataclass
+class _Walk:
+    """One demo case on its way through the procedure: who acts, and the demo clock."""
+
+    app: Context
+    users: dict[str, User]
+    cid: int
+    rng: random.Random
+    at: datetime
+    real_now: datetime
+    set_clock: Callable[[datetime], None]
+
+    def tick(self, hours: float) -> None:
+        self.at = min(self.at + timedelta(hours=hours), self.real_now - timedelta(minutes=5))
+        self.set_clock(self.at)
+
+    def case(self) -> CaseFile:
+        return uc.complaints.case_file(self.app, self.users["admin"], self.cid)
+
+    def v(self) -> int:
+        return self.case().complaint.version
+
+    def state(self) -> str:
+        return self.case().complaint.state.value
+
+
 def _advance(app: Context, users: dict[str, User], cid: int, depth: int, rng: random.Random,
              start: datetime, real_now: datetime, set_clock: Callable[[datetime], None],
              mfg: int) -> str:
     """Walk one case through the procedure, each step by the right demo user, up to `depth`."""
-    at = [start]
-
-    def tick(hours: float) -> None:
-        at[0] = min(at[0] + timedelta(hours=hours), real_now - timedelta(minutes=5))
-        set_clock(at[0])
-
-    def v() -> int:
-        return uc.complaints.case_file(app, users["admin"], cid).complaint.version
-
-    def case() -> CaseFile:
-        return uc.complaints.case_file(app, users["admin"], cid)
-
-    sales, qa, prod, fin = users["sales"], users["qa"], users["prod"], users["finance"]
-    c = case().complaint
+    w = _Walk(app, users, cid, rng, start, real_now, set_clock)
+    c = w.case().complaint
     if depth <= 0:
         return c.state.value
-    tick(rng.uniform(0.3, 3))
+    w.tick(rng.uniform(0.3, 3))
     if c.kind != Kind.COMPLAINT:
-        uc.investigation.route_short(app, sales, cid, v())
-        if depth > 3:
-            tick(rng.uniform(4, 60))
-            uc.closure.reply(app, sales, cid, v(), at[0].date(), ReplyMethod.EMAIL,
-                             "感谢您的宝贵意见，我司已评估并将在下一批次采纳。")
-        return case().complaint.state.value
+        return _short_path(w, depth)
+    for stretch in (_to_investigation, _to_analysis, _to_disposition, _to_closure):
+        stopped = stretch(w, c, depth, mfg)
+        if stopped is not None:
+            return stopped
+    return w.state()
+
+
+def _short_path(w: _Walk, depth: int) -> str:
+    """A suggestion or an inquiry: routed straight to the reply."""
+    sales = w.users["sales"]
+    uc.investigation.route_short(w.app, sales, w.cid, w.v())
+    if depth > 3:
+        w.tick(w.rng.uniform(4, 60))
+        uc.closure.reply(w.app, sales, w.cid, w.v(), w.at.date(), ReplyMethod.EMAIL,
+                         "感谢您的宝贵意见，我司已评估并将在下一批次采纳。")
+    return w.state()
+
+
+def _to_investigation(w: _Walk, c: Complaint, depth: int, mfg: int) -> str | None:
+    """Dispatch (approved first for an A), acknowledge, containment, classification."""
+    app, cid, rng, qa = w.app, w.cid, w.rng, w.users["qa"]
     if c.severity_proposed == Severity.A:
-        uc.investigation.approve_dispatch(app, users["gm"], cid, v(), "重大客诉，同意发单")
-    uc.investigation.dispatch(app, sales, cid, v())
+        uc.investigation.approve_dispatch(app, w.users["gm"], cid, w.v(), "重大客诉，同意发单")
+    uc.investigation.dispatch(app, w.users["sales"], cid, w.v())
     if depth <= 1:
         return "dispatched"
-    tick(rng.uniform(0.5, 6))
-    uc.investigation.acknowledge(app, qa, cid, v())
+    w.tick(rng.uniform(0.5, 6))
+    uc.investigation.acknowledge(app, qa, cid, w.v())
     if depth <= 2:
         return "investigating"
-    tick(rng.uniform(2, 24))
+    w.tick(rng.uniform(2, 24))
     if c.severity_proposed in (Severity.A, Severity.B) or rng.random() < .3:
         uc.investigation.add_containment(app, qa, cid, ContainmentType.QUARANTINE,
                                          rng.choice([200, 500, 1200]), "仓库同批次库存全部隔离待检")
     if rng.random() < .08:
-        uc.investigation.classify(app, qa, cid, v(), Validity.INVALID,
+        uc.investigation.classify(app, qa, cid, w.v(), Validity.INVALID,
                                   reason="经现场确认为客户储存不当（受潮）所致，非我司质量问题。")
         if depth > 6:
-            _dispose(app, users, cid, v, tick, [DispositionInput(DispositionType.EXPLANATION, None,
-                                                                 "0")], rng)
-        return case().complaint.state.value
+            _dispose(app, w.users, cid, w.v, w.tick,
+                     [DispositionInput(DispositionType.EXPLANATION, None, "0")], rng)
+        return w.state()
     sev = c.severity_proposed or Severity.C
-    uc.investigation.classify(app, qa, cid, v(), Validity.VALID, c.category, sev, mfg)
-    if depth <= 3:
-        return "root_cause"
-    tick(rng.uniform(8, 48))
+    uc.investigation.classify(app, qa, cid, w.v(), Validity.VALID, c.category, sev, mfg)
+    return "root_cause" if depth <= 3 else None
+
+
+def _to_analysis(w: _Walk, c: Complaint, depth: int, mfg: int) -> str | None:
+    """Production's facts, 5 Why and CAPA plan; QA sends it back once in a while, then approves."""
+    app, cid, rng, qa, prod = w.app, w.cid, w.rng, w.users["qa"], w.users["prod"]
+    w.tick(rng.uniform(8, 48))
     six = rng.choice(list(SixM))
-    uc.investigation.save_analysis(app, prod, cid, v(), prod_line=f"{rng.randint(1, 6)}号线",
-                      prod_shift=rng.choice(["白班", "夜班"]), prod_machine=f"M-{rng.randint(10, 40)}",
-                      prod_operator=rng.choice(["张伟", "李娜", "王磊", "刘芳"]),
-                      prod_date=(at[0] - timedelta(days=rng.randint(10, 40))).date(),
-                      prod_lot=f"P{at[0]:%y%m}{rng.randint(10, 99)}",
-                      whys=["为什么出现不良？作业中夹具定位偏移", "为什么偏移？定位销磨损",
-                            "为什么磨损未发现？点检表未包含该项"],
-                      six_m=six, root_cause=ROOT_CAUSES[six])
+    uc.investigation.save_analysis(
+        app, prod, cid, w.v(), prod_line=f"{rng.randint(1, 6)}号线",
+        prod_shift=rng.choice(["白班", "夜班"]), prod_machine=f"M-{rng.randint(10, 40)}",
+        prod_operator=rng.choice(["张伟", "李娜", "王磊", "刘芳"]),
+        prod_date=(w.at - timedelta(days=rng.randint(10, 40))).date(),
+        prod_lot=f"P{w.at:%y%m}{rng.randint(10, 99)}",
+        whys=["为什么出现不良？作业中夹具定位偏移", "为什么偏移？定位销磨损",
+              "为什么磨损未发现？点检表未包含该项"],
+        six_m=six, root_cause=ROOT_CAUSES[six])
     uc.investigation.add_capa(app, prod, cid, CapaType.CORRECTIVE, "更换定位销并对在库品全检",
-                              prod.id, at[0].date() + timedelta(days=7))
+                              prod.id, w.at.date() + timedelta(days=7))
     uc.investigation.add_capa(app, prod, cid, CapaType.PREVENTIVE,
                               "点检表增加定位销磨损检查项，每班点检", prod.id,
-                              at[0].date() + timedelta(days=14))
-    uc.investigation.submit_analysis(app, prod, cid, v())
+                              w.at.date() + timedelta(days=14))
+    uc.investigation.submit_analysis(app, prod, cid, w.v())
     if depth <= 4:
         return "capa_review"
-    tick(rng.uniform(2, 24))
+    w.tick(rng.uniform(2, 24))
     if rng.random() < .25:
-        uc.investigation.send_back(app, qa, cid, v(), "原因分析未到根本原因，请补充为什么点检未覆盖。")
+        uc.investigation.send_back(app, qa, cid, w.v(),
+                                   "原因分析未到根本原因，请补充为什么点检未覆盖。")
         if depth <= 5:
             return "root_cause"
-        tick(rng.uniform(4, 24))
-        uc.investigation.submit_analysis(app, prod, cid, v(), "已补充第 4、5 个为什么")
-        tick(rng.uniform(2, 12))
-    uc.investigation.approve_capa(app, qa, cid, v())
-    if depth <= 6:
-        return "disposition"
+        w.tick(rng.uniform(4, 24))
+        uc.investigation.submit_analysis(app, prod, cid, w.v(), "已补充第 4、5 个为什么")
+        w.tick(rng.uniform(2, 12))
+    uc.investigation.approve_capa(app, qa, cid, w.v())
+    return "disposition" if depth <= 6 else None
+
+
+def _to_disposition(w: _Walk, c: Complaint, depth: int, mfg: int) -> str | None:
+    """Compensation (or rework when nothing was claimed), approved by the matrix, replied."""
+    rng = w.rng
     amount = c.claimed_amount or Decimal(rng.choice([0, 800, 1500, 6000, 8000, 26000]))
     items = ([DispositionInput(DispositionType.COMPENSATION, c.defective_qty, amount)]
              if amount else [DispositionInput(DispositionType.REWORK, c.defective_qty, "600")])
-    if not _dispose(app, users, cid, v, tick, items, rng, depth):
-        return case().complaint.state.value
+    if not _dispose(w.app, w.users, w.cid, w.v, w.tick, items, rng, depth):
+        return w.state()
     if depth <= 9:
         return "replying"
-    tick(rng.uniform(4, 48))
-    uc.closure.reply(app, sales, cid, v(), at[0].date(), rng.choice([ReplyMethod.REPORT_8D,
-                                                                ReplyMethod.LETTER]),
+    w.tick(rng.uniform(4, 48))
+    uc.closure.reply(w.app, w.users["sales"], w.cid, w.v(), w.at.date(),
+                     rng.choice([ReplyMethod.REPORT_8D, ReplyMethod.LETTER]),
                      "经调查，不良原因为夹具定位销磨损。我司已更换定位销并加强点检，在库品已全检。"
                      "随函附 8D 报告，敬请查收。")
-    if depth <= 10:
-        return "implementing"
-    tick(rng.uniform(24, 120))
-    for a in case().capa:
+    return "implementing" if depth <= 10 else None
+
+
+def _to_closure(w: _Walk, c: Complaint, depth: int, mfg: int) -> str | None:
+    """Execution, verification, the follow-up visit; now and then the issue comes back."""
+    app, cid, rng, users = w.app, w.cid, w.rng, w.users
+    prod, qa, sales = users["prod"], users["qa"], users["sales"]
+    w.tick(rng.uniform(24, 120))
+    for a in w.case().capa:
         uc.investigation.complete_capa(app, prod, a.id or 0, "已完成，附点检记录与全检报告")
-    for d in case().current(case().dispositions):
-        who = fin if d.type == DispositionType.COMPENSATION else prod
+    for d in w.case().current(w.case().dispositions):
+        who = users["finance"] if d.type == DispositionType.COMPENSATION else prod
         uc.closure.record_execution(app, who, d.id or 0, d.quantity, "已执行")
-    uc.closure.complete(app, prod, cid, v())
+    uc.closure.complete(app, prod, cid, w.v())
     if depth <= 11:
         return "verifying"
-    tick(rng.uniform(24, 200))
-    uc.closure.verify(app, qa, cid, v(), True, "后续 3 批交货未再发生")
+    w.tick(rng.uniform(24, 200))
+    uc.closure.verify(app, qa, cid, w.v(), True, "后续 3 批交货未再发生")
     if depth <= 12:
         return "follow_up"
-    tick(rng.uniform(4, 72))
+    w.tick(rng.uniform(4, 72))
     score = rng.choice([3, 4, 4, 5, 5, 5, 2])
     sat = (Satisfaction.SATISFIED if score >= 4 else Satisfaction.PARTLY if score == 3
            else Satisfaction.NOT_SATISFIED)
-    uc.closure.follow_up(app, sales, cid, v(), day=at[0].date(), contact="客户品质部", score=score,
-                         satisfaction=sat,
+    uc.closure.follow_up(app, sales, cid, w.v(), day=w.at.date(), contact="客户品质部",
+                         score=score, satisfaction=sat,
                          notes="客户确认改善有效" if score >= 3 else "客户仍有顾虑",
                          lessons="夹具易损件纳入点检与预防性更换" if score >= 3 else "",
                          standard_doc="WI-QC-021" if rng.random() < .3 else "")
-    final = case().complaint
-    if final.state == State.CLOSED and rng.random() < .05:
-        tick(rng.uniform(24, 200))
-        uc.closure.reopen(app, qa, cid, v(), "同一问题在客户端再次发生")
-    return case().complaint.state.value
+    if w.case().complaint.state == State.CLOSED and rng.random() < .05:
+        w.tick(rng.uniform(24, 200))
+        uc.closure.reopen(app, qa, cid, w.v(), "同一问题在客户端再次发生")
+    return None
 
 
 ROOT_CAUSES = {
