@@ -189,12 +189,19 @@ def can_sign(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile, step: Appr
                               sg.delegations)
 
 
+def _step_to_sign(case: CaseFile) -> ApprovalStep:
+    """The next pending step (the workflow's guard has checked there is one)."""
+    step = first_pending(case)
+    if step is None:
+        raise NotAllowed("why.no_pending_step")
+    return step
+
+
 def approve_step(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:
     """Sign the next pending step; the last signature sends the case to the reply."""
 
     def sign(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
-        step = first_pending(case)
-        assert step is not None  # the workflow guard checked it
+        step = _step_to_sign(case)
         may, boss = can_sign(ctx, uow, me, case, step)
         if not may:
             raise NotAllowed("why.not_your_step", title=step.title.value)
@@ -202,11 +209,8 @@ def approve_step(ctx: Context, actor: User, cid: int, version: int, comment: str
             replace(step, status=StepStatus.APPROVED, decided_by_id=me.id, on_behalf_of_id=boss,
                     decided_at=now, comment=comment.strip()[: common.MAX_TEXT])
         )
-        left = [
-            s
-            for s in case.current(case.steps)
-            if s.status == StepStatus.PENDING and s.id != step.id
-        ]
+        left = [s for s in case.current(case.steps)
+                if s.status == StepStatus.PENDING and s.id != step.id]
         values: dict[str, Any] = {} if left else {"state": State.REPLYING}
         if not left:  # explanations need no execution
             for d in case.current(case.dispositions):
@@ -223,8 +227,7 @@ def reject_step(ctx: Context, actor: User, cid: int, version: int, reason: str) 
 
     def reject(uow: UnitOfWork, case: CaseFile, me: User, now: datetime) -> dict[str, Any]:
         c = case.complaint
-        step = first_pending(case)
-        assert step is not None
+        step = _step_to_sign(case)
         may, boss = can_sign(ctx, uow, me, case, step)
         if not may:
             raise NotAllowed("why.not_your_step", title=step.title.value)

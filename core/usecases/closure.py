@@ -23,7 +23,7 @@ from core.model import (
     Validity,
 )
 from core.ports import UnitOfWork
-from core.usecases import common, context, pipeline, worklists
+from core.usecases import common, context, pipeline
 from core.usecases.context import Context
 
 EXECUTED_BY = {
@@ -246,14 +246,3 @@ def resume(ctx: Context, actor: User, cid: int, version: int, comment: str = "")
                                lambda *a: {"on_hold_since": None, "hold_reason": ""}, comment)
 
 
-def may_work(me: User, case: CaseFile, *roles: Role) -> None:
-    """Work on an investigation's records: the right role, an open working state, and for
-    production the responsible department."""
-    c = case.complaint
-    if c.state not in worklists.WORK_STATES:
-        raise NotAllowed("why.wrong_state", state=c.state.value)
-    if not me.has(*roles):
-        raise NotAllowed("why.wrong_role")
-    if me.has(Role.PRODUCTION) and not me.has(Role.QA, Role.MANAGEMENT):
-        if c.responsible_department_id != me.department_id:
-            raise NotAllowed("why.not_your_department")

@@ -27,9 +27,12 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from core.rules.severity import escalate
-from core.usecases import closure, common, context, pipeline
+from core.usecases import common, context, pipeline
 from core.usecases.context import Context
 
+WORK_STATES = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
+                         State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
+                         State.IMPLEMENTING, State.VERIFYING})
 ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
 
 
@@ -118,7 +121,7 @@ def add_containment(ctx: Context, actor: User, cid: int, type_: ContainmentType,
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         case = context.load_case(ctx, uow, cid)
-        closure.may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+        _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
         if quantity is not None and quantity < 0:
             raise InvalidInput("err.quantity", field="quantity")
         text = common.text(note, "note", required=False)
@@ -179,7 +182,7 @@ def add_capa(ctx: Context, actor: User, cid: int, type_: CapaType, description: 
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         case = context.load_case(ctx, uow, cid)
-        closure.may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+        _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
         check_capa(ctx, uow, description, owner_id, due)
         uow.records.add(CapaAction(None, cid, type_, description.strip(), owner_id, due))
         new = pipeline.touch(ctx, uow, case, me, now, "capa_added",
@@ -207,7 +210,7 @@ def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str) -> Com
         me = context.acting_user(ctx, uow, actor)
         case, action = pipeline.record_in_case(ctx, uow, CapaAction, capa_id)
         if me.id != action.owner_id:
-            closure.may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+            _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
         elif not case.complaint.state.is_open:
             raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
         text = common.text(evidence, "evidence")
@@ -251,3 +254,14 @@ def approve_capa(ctx: Context, actor: User, cid: int, version: int, comment: str
     return pipeline.transition(ctx, actor, cid, version, "approve_capa", lambda *a: {}, comment)
 
 
+def _may_work(me: User, case: CaseFile, *roles: Role) -> None:
+    """Work on an investigation's records: the right role, an open working state, and for
+    production the responsible department."""
+    c = case.complaint
+    if c.state not in WORK_STATES:
+        raise NotAllowed("why.wrong_state", state=c.state.value)
+    if not me.has(*roles):
+        raise NotAllowed("why.wrong_role")
+    if me.has(Role.PRODUCTION) and not me.has(Role.QA, Role.MANAGEMENT):
+        if c.responsible_department_id != me.department_id:
+            raise NotAllowed("why.not_your_department")

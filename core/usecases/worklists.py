@@ -32,11 +32,6 @@ CAPA_WORK = frozenset({State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING
                        State.IMPLEMENTING})
 
 
-WORK_STATES = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
-                         State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
-                         State.IMPLEMENTING, State.VERIFYING})
-
-
 @dataclass(frozen=True)
 class Task:
     """One line of My Tasks: a case waiting for me, and the action it needs."""
@@ -81,8 +76,6 @@ class ApprovalCard:
 
 
 TASKS_INCREMENTAL_MAX = 200
-
-
 
 
 def summary(text: str, width: int = 80) -> str:
