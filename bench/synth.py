@@ -34,7 +34,7 @@ from bench import demo
 from core import sla
 from core.usecases import pipeline
 from core.model import CaseFile, Complaint, Containment, ContainmentType, Event, Kind, Severity
-from core.model import Channel, State, Title
+from core.model import Channel, State, Title, stored
 from core.rules import approvals
 from core.rules.calendar import WorkCalendar
 from core.rules.numbering import format_number, period_of
@@ -310,7 +310,7 @@ class _Case:
              **changes: Any) -> datetime:
         """One transition: the time passes, the state changes, one event is written."""
         at = self.tick(gap)
-        ch: dict[str, Any] = {k: [None, None if v is None else str(v)] for k, v in changes.items()}
+        ch: dict[str, Any] = {k: [None, stored(v)] for k, v in changes.items()}
         if to is not None and to.value != self.row["state"]:
             ch["state"] = [self.row["state"], to.value]
             self.row["state"] = to.value
@@ -398,7 +398,7 @@ class _Generator:
             u[logger],
             "registered",
             {
-                "customer_id": [None, str(row["customer_id"])],
+                "customer_id": [None, row["customer_id"]],
                 "kind": [None, row["kind"]],
                 "channel": [None, row["channel"]],
                 "description": [None, row["description"]],

@@ -28,6 +28,8 @@ from core.model import (
     Kind,
     Severity,
     State,
+    Value,
+    stored,
 )
 from core.rules import numbering
 
@@ -899,11 +901,11 @@ def _code(name: str, taken: dict[str, int]) -> str:
     return code
 
 
-def _event_changes(filename: str, plan: RowPlan, c: Complaint) -> dict[str, list[str | None]]:
+def _event_changes(filename: str, plan: RowPlan, c: Complaint) -> dict[str, list[Value]]:
     """The "imported" event: the file and row it came from, and every value it brought."""
-    out: dict[str, list[str | None]] = {
+    out: dict[str, list[Value]] = {
         "import_file": [None, filename or "?"],
-        "import_row": [None, str(plan.row)],
+        "import_row": [None, plan.row],
         "number": [None, c.number],
         "customer": [None, plan.customer],
     }
@@ -914,14 +916,7 @@ def _event_changes(filename: str, plan: RowPlan, c: Complaint) -> dict[str, list
     for k, v in plan.values.items():
         if v is None or v == "" or k == "responsible_department_id":
             continue
-        out[k] = [None, _shown(v)]
+        out[k] = [None, stored(v)]
     out["state"] = [None, c.state.value]
     return out
 
-
-def _shown(v: Any) -> str:
-    if isinstance(v, datetime):
-        return v.astimezone(timezone.utc).isoformat(timespec="minutes")
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(getattr(v, "value", v))

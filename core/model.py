@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -490,16 +490,37 @@ class CaseFile:
         return sum((d.amount for d in self.current(self.dispositions)), Decimal("0"))
 
 
+# A value as the event log keeps it: JSON's own types, so it reads back as what it was — a
+# yes/no as a bool, a count or an id as an int; money, dates and codes as their exact text
+# (an amount "450.00", a date "2026-12-07", a time in UTC "2026-12-07T01:30+00:00", an enum's
+# value). The timeline and documents make the words a person reads from it.
+Value = bool | int | str | None
+
+
+def stored(v: Any) -> Value:
+    """How a value is written into the event log."""
+    if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, enum.Enum):
+        return v
+    if isinstance(v, datetime):
+        return v.astimezone(timezone.utc).isoformat(timespec="minutes")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, enum.Enum):
+        return str(v.value)
+    return str(v)  # Decimal: its exact text
+
+
 @dataclass(frozen=True)
 class Event:
-    """One line of the append-only timeline: who, when, what changed, why."""
+    """One line of the append-only timeline: who, when, what changed (old and new, as typed
+    values: see `stored`), why."""
 
     id: int | None
     complaint_id: int
     at: datetime
     user_id: int
     action: str
-    changes: dict[str, list[str | None]] = field(default_factory=dict)
+    changes: dict[str, list[Value]] = field(default_factory=dict)
     comment: str = ""
     user_name: str = ""
 

@@ -139,7 +139,7 @@ def _goods_received(events: list[Event]) -> datetime | None:
     """When the receipt of the returned goods / samples was first recorded (at registration
     or by an edit): ticking it off and on again does not restart the week."""
     for e in events:
-        if e.changes.get("sample_received", [None, None])[1] == "True":
+        if e.changes.get("sample_received", [None, None])[1] is True:
             return e.at
     return None
 
@@ -183,7 +183,7 @@ def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar, history: l
         for e in events:  # the latest granted extension of this step wins
             if e.action == "extension_granted" and e.changes.get("step", [None, None])[1] == step:
                 new = e.changes.get("due", [None, None])[1]
-                if new and e.at >= started:
+                if isinstance(new, str) and new and e.at >= started:
                     due, extended_at = datetime.fromisoformat(new), e.at
         if extended_at is not None and due is not None:
             # the granted date already allows for earlier holds; later ones still pause it

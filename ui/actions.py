@@ -38,7 +38,7 @@ def progress(case: CaseFile, events: list[Event]) -> None:
         if e.action == "registered":
             reached[State.REGISTERED.value] = e
         new = e.changes.get("state", [None, None])[1]
-        if new:
+        if isinstance(new, str) and new:
             reached[new] = e
     current = path.index(c.state) if c.state in path else -1
     parts = []

@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.model import Attachment, CaseFile, Event, Role, User
+from core.model import Attachment, CaseFile, Event, Role, User, Value
 from core.usecases.complaints import ComplaintView
 from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, log, md, today_local, tr
@@ -17,14 +17,16 @@ _ENUM_FIELDS = {"channel": "channel", "kind": "kind", "category": "category",
                 "severity_proposed": "severity", "state": "state"}
 
 
-def show_value(field: str, value: str | None) -> str:
-    """A value from the event log as a user reads it."""
+def show_value(field: str, value: Value) -> str:
+    """A value from the event log (core.model.stored) as a user reads it."""
     if value is None or value == "":
         return tr("common.none")
+    if isinstance(value, bool):
+        return tr("common.yes") if value else tr("common.no")
+    if isinstance(value, int):
+        return str(value)
     if field in _ENUM_FIELDS:
         return tr(f"{_ENUM_FIELDS[field]}.{value}")
-    if field in ("sample_received",):
-        return tr("common.yes") if value == "True" else tr("common.no")
     if field == "received_at":
         from datetime import datetime
         try:

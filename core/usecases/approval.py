@@ -23,6 +23,7 @@ from core.model import (
     StepStatus,
     Title,
     User,
+    stored,
 )
 from core.ports import UnitOfWork
 from core.rules import approvals
@@ -131,7 +132,7 @@ def set_dispositions(ctx: Context, actor: User, cid: int, version: int,
         total = sum((d.amount for d in dispositions), Decimal("0"))
         summary = "; ".join(f"{d.type.value} {d.quantity or ''} {d.amount}" for d in dispositions)
         new = pipeline.touch(ctx, uow, case, me, now, "dispositions_set",
-                             {"dispositions": [None, summary], "total": [None, str(total)]})
+                             {"dispositions": [None, summary], "total": [None, stored(total)]})
         uow.commit()
         return new
 

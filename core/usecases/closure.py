@@ -21,6 +21,7 @@ from core.model import (
     State,
     User,
     Validity,
+    stored,
 )
 from core.ports import UnitOfWork
 from core.usecases import common, context, pipeline
@@ -54,7 +55,7 @@ def record_customer_ack(ctx: Context, actor: User, cid: int, at: datetime,
             me,
             now,
             "customer_acknowledged",
-            {"customer_ack_at": [None, common.show(at)], "customer_ack_method": [None, how]},
+            {"customer_ack_at": [None, stored(at)], "customer_ack_method": [None, how]},
             values={"customer_ack_at": at, "customer_ack_method": how},
         )
         uow.commit()

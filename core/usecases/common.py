@@ -1,13 +1,12 @@
 """Small value checks shared by the use cases: text, money, amounts, event display."""
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
-from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.model import Value, stored
 from core.errors import InvalidInput
 
 MAX_TEXT = 5000
@@ -48,23 +47,10 @@ def money(value: Decimal | str | None) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def show(v: Any) -> str | None:
-    """How a value is written into the event log."""
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        return v.astimezone(timezone.utc).isoformat(timespec="minutes")
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, enum.Enum):
-        return str(v.value)
-    return str(v)
-
-
-def changed(before: object, values: dict[str, Any]) -> dict[str, list[str | None]]:
-    """The event's changes: every field whose value differs, old and new as the log writes
-    them."""
-    return {k: [show(getattr(before, k)), show(v)] for k, v in values.items()
+def changed(before: object, values: dict[str, Any]) -> dict[str, list[Value]]:
+    """The event's changes: every field whose value differs, old and new as the log stores
+    them (core.model.stored)."""
+    return {k: [stored(getattr(before, k)), stored(v)] for k, v in values.items()
             if getattr(before, k) != v}
 
 

@@ -29,6 +29,7 @@ from core.model import (
     State,
     User,
     WhereFound,
+    stored,
 )
 from core.ports import (
     UnitOfWork,
@@ -155,7 +156,7 @@ def register_complaint(ctx: Context, actor: User, draft: ComplaintDraft,
                 me.id,
                 "registered",
                 {
-                    k: [None, common.show(v)]
+                    k: [None, stored(v)]
                     for k, v in values.items()
                     if v is not None and v != "" and v is not False
                 },

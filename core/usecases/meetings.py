@@ -54,7 +54,7 @@ def add_meeting(ctx: Context, actor: User, cid: int, day: date, attendee_ids: Se
             me,
             now,
             "meeting_recorded",
-            {"meeting": [None, day.isoformat()], "action_items": [None, str(len(action_items))]},
+            {"meeting": [None, day.isoformat()], "action_items": [None, len(action_items)]},
             text,
         )
         uow.commit()

@@ -20,6 +20,7 @@ from core.model import (
     State,
     StepTime,
     User,
+    Value,
 )
 from core.ports import UnitOfWork
 from core.rules import approvals
@@ -79,7 +80,7 @@ def check_version(uow: UnitOfWork, c: Complaint, version: int) -> None:
 
 
 def touch(ctx: Context, uow: UnitOfWork, case: CaseFile, me: User, now: datetime, action: str,
-          changes: dict[str, list[str | None]], comment: str = "",
+          changes: dict[str, list[Value]], comment: str = "",
           values: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Complaint:
     """Record a change to a case's records: bump its version, write one event."""
     c = case.complaint

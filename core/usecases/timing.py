@@ -244,9 +244,9 @@ def decide_extension(ctx: Context, actor: User, cid: int, version: int, grant: b
             now,
             "extension_granted" if grant else "extension_refused",
             {
-                "step": [None, str(req.changes["step"][1])],
-                "due": [None, str(req.changes["due"][1])],
-                "customer_informed": [None, "yes" if customer_informed else "no"],
+                "step": [None, req.changes["step"][1]],
+                "due": [None, req.changes["due"][1]],
+                "customer_informed": [None, customer_informed],
             },
             comment.strip()[:2000],
             extra={"requester_id": req.user_id, "step": str(req.changes["step"][1])},

@@ -22,6 +22,44 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x01 fake image body " * 50
 PDF = "%PDF-1.4\n% 质量报告\n%%EOF\n".encode()
 
 
+def test_event_values_keep_their_types_and_migration_0008_converts_old_events(
+        app: Context, world: World, draft: Callable[..., ComplaintDraft], db_url: str) -> None:
+    """A yes/no reads back as a bool and a count as an int (nothing parses "True" back); the
+    migration turns events written as text before it into the same typed values, and its
+    downgrade writes the text form again."""
+    from alembic import command
+    from alembic.config import Config
+
+    from db.engine import ROOT
+
+    c = uc.complaints.register_complaint(app, world.sales,
+                                         draft(sample_received=True, defective_qty=5,
+                                               claimed_amount="300"))
+    reg = uc.complaints.complaint(app, world.sales, c.id or 0).events[0]
+    assert reg.changes["sample_received"] == [None, True]
+    assert reg.changes["defective_qty"] == [None, 5]
+    assert reg.changes["customer_id"] == [None, world.customer.id]
+    assert reg.changes["claimed_amount"] == [None, "300.00"]  # money: its exact text
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "db" / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
+
+    def raw() -> dict[str, list[object]]:
+        with engine_of(app).connect() as conn:
+            return dict(json.loads(conn.execute(text(
+                "SELECT changes FROM events WHERE action = 'registered'")).scalar_one()))
+
+    command.downgrade(cfg, "0007")  # as the log was written before typed values
+    old = raw()
+    assert old["sample_received"] == [None, "True"] and old["defective_qty"] == [None, "5"]
+    assert old["description"] == reg.changes["description"]
+    command.upgrade(cfg, "head")
+    assert raw() == reg.changes
+    again = uc.complaints.complaint(app, world.sales, c.id or 0).events[0]
+    assert again.changes == reg.changes and again.changes["sample_received"][1] is True
+
+
 def _blob_files() -> list[Path]:
     root = Path(os.environ["KESU_DATA_DIR"]) / "attachments"
     return sorted(p for p in root.rglob("*") if p.is_file())
@@ -46,7 +84,7 @@ def test_event_log_records_who_what_and_chinese_changes(
     assert reg.changes["lot"] == [None, "批次-甲"]
     assert reg.changes["channel"] == [None, "phone"]
     assert "delivered_qty" not in reg.changes  # empty values are not listed
-    assert edit.changes == {"lot": ["批次-甲", "批次-乙"], "defective_qty": [None, "3"]}
+    assert edit.changes == {"lot": ["批次-甲", "批次-乙"], "defective_qty": [None, 3]}
     assert edit.comment == "客户来电更正批次"
     assert cancel.changes == {"state": ["registered", "cancelled"],
                               "cancel_reason": ["", "客户撤回投诉"]}

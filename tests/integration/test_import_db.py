@@ -95,7 +95,7 @@ def test_a_clean_register_is_imported_with_its_numbers_dates_states_and_events(
     (event,) = closed.events
     assert event.action == "imported" and event.user_id == world.admin.id
     assert event.changes["import_file"] == [None, "客户投诉登记表.xlsx"]
-    assert event.changes["import_row"] == [None, "2"]
+    assert event.changes["import_row"] == [None, 2]
 
     old = uc.complaints.complaint(app, world.admin, by_number["2025-118"].id).complaint
     assert old.state == State.REGISTERED and old.imported and old.due_at is not None

@@ -251,7 +251,7 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
     ]
     assert [e.user_name for e in events][-4:] == ["赵六", "李四", "王五", "张三"]
     assert events[9].comment == "5 Why 不完整"
-    assert events[4].changes["responsible_department_id"] == [None, str(crew.press)]
+    assert events[4].changes["responsible_department_id"] == [None, crew.press]
     assert c.version == len(events)  # one version per action after registration
 
 

@@ -51,7 +51,7 @@ def test_update_writes_one_event_listing_old_and_new_values(kesu: Context, qa: U
     )
     last = events(kesu, qa, case)[-1]
     assert last.action == "edited"
-    assert last.changes == {"defective_qty": ["12", "20"], "claimed_amount": ["300.00", "450.00"]}
+    assert last.changes == {"defective_qty": [12, 20], "claimed_amount": ["300.00", "450.00"]}
     assert (last.user_id, last.at, last.comment) == (qa.id, clock(), "customer recounted")
     assert len(events(kesu, qa, case)) == 2
 

@@ -591,7 +591,7 @@ def test_a_clean_register_is_imported_with_its_numbers_dates_and_events(kesu: Co
     assert len(events) == 3
     first = next(e for e in events if e.complaint_id == closed.id)
     assert first.changes["import_file"] == [None, "登记表.xlsx"]
-    assert first.changes["import_row"] == [None, "2"]
+    assert first.changes["import_row"] == [None, 2]
     assert first.changes["state"] == [None, "closed"]
     assert first.changes["defect_type"] == [None, "SCR"]
 

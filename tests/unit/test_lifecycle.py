@@ -1412,7 +1412,7 @@ def test_meeting_action_items_become_capa_actions_with_owner_and_due(w: World) -
         ("来料全检 1 个月", w.qa.id, TODAY, CapaType.CORRECTIVE, "open"),
     ]
     last = case.events[-1]
-    assert (last.action, last.changes["action_items"]) == ("meeting_recorded", [None, "2"])
+    assert (last.action, last.changes["action_items"]) == ("meeting_recorded", [None, 2])
 
 
 @pytest.mark.parametrize(

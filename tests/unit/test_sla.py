@@ -14,6 +14,7 @@ import pytest
 from core import sla
 from core.model import (
     CaseFile,
+    Value,
     Channel,
     Complaint,
     Containment,
@@ -47,7 +48,7 @@ def case(kind: Kind = Kind.COMPLAINT, severity: Severity | None = Severity.B,
     return CaseFile(c, containment=held if contained else [])
 
 
-def ev(action: str, when: datetime, **changes: str) -> Event:
+def ev(action: str, when: datetime, **changes: Value) -> Event:
     return Event(None, 1, when, 1, action, {k: [None, v] for k, v in changes.items()})
 
 
@@ -464,7 +465,7 @@ def test_returned_goods_are_due_analysed_a_calendar_week_after_their_receipt_is_
     events = [
         ev("dispatch", at(2025, 9, 29, 9, 0)),
         ev("acknowledge", at(2025, 9, 29, 10, 0)),
-        ev("edited", recorded, sample_received="True"),
+        ev("edited", recorded, sample_received=True),
     ]
     found = dues(cf, events, recorded)
     assert found["returned_goods"].due == at(2025, 10, 7, 10, 0)
@@ -503,9 +504,9 @@ def test_ticking_the_goods_off_and_on_again_does_not_restart_their_week() -> Non
     cf = case(state=State.INVESTIGATING, sample_received=True)
     events = [
         ev("dispatch", SEP30),
-        ev("edited", at(2025, 10, 9, 9, 0), sample_received="True"),
-        ev("edited", at(2025, 10, 10, 9, 0), sample_received="False"),
-        ev("edited", at(2025, 10, 13, 9, 0), sample_received="True"),
+        ev("edited", at(2025, 10, 9, 9, 0), sample_received=True),
+        ev("edited", at(2025, 10, 10, 9, 0), sample_received=False),
+        ev("edited", at(2025, 10, 13, 9, 0), sample_received=True),
     ]
     assert due_of(cf, events, "returned_goods", at(2025, 10, 13, 10, 0)) == at(2025, 10, 16, 9, 0)
 

@@ -357,7 +357,7 @@ def test_a_granted_extension_moves_the_due_time(f: Flow, sales: User, qam: User)
     assert uc.timing.pending_extension(f.kesu, sales, cid) is None
     last = uc.complaints.complaint(f.kesu, sales, cid).events[-1]
     assert last.action == "extension_granted"
-    assert last.changes["customer_informed"] == [None, "yes"] and last.comment == "同意"
+    assert last.changes["customer_informed"] == [None, True] and last.comment == "同意"
 
 
 def test_a_refused_extension_leaves_the_due_time(f: Flow, sales: User, manager: User) -> None:
@@ -367,7 +367,7 @@ def test_a_refused_extension_leaves_the_due_time(f: Flow, sales: User, manager: 
     assert not f.step(cid, "reply").extended
     last = uc.complaints.complaint(f.kesu, sales, cid).events[-1]
     assert last.action == "extension_refused"
-    assert last.changes["customer_informed"] == [None, "no"]
+    assert last.changes["customer_informed"] == [None, False]
     assert uc.timing.pending_extension(f.kesu, sales, cid) is None
 
 
