@@ -49,15 +49,9 @@ def record_customer_ack(ctx: Context, actor: User, cid: int, at: datetime,
             raise InvalidInput("err.future_date", field="customer_ack_at")
         how = common.text(method, "customer_ack_method")[:100]
         new = pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "customer_acknowledged",
+            ctx, uow, case, me, now, "customer_acknowledged",
             {"customer_ack_at": [None, stored(at)], "customer_ack_method": [None, how]},
-            values={"customer_ack_at": at, "customer_ack_method": how},
-        )
+            values={"customer_ack_at": at, "customer_ack_method": how})
         uow.commit()
         return new
 
@@ -102,21 +96,9 @@ def record_execution(ctx: Context, actor: User, disposition_id: int, quantity: i
         uow.records.update(
             replace(d, done=True, done_qty=quantity, done_note=text, done_by_id=me.id, done_at=now)
         )
-        new = pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "execution_recorded",
-            {
-                d.type.value: [
-                    None,
-                    f"{quantity if quantity is not None else ''} {d.amount}".strip(),
-                ]
-            },
-            text,
-        )
+        done = f"{quantity if quantity is not None else ''} {d.amount}".strip()
+        new = pipeline.touch(ctx, uow, case, me, now, "execution_recorded",
+                             {d.type.value: [None, done]}, text)
         uow.commit()
         return new
 
@@ -219,19 +201,11 @@ def merge(ctx: Context, actor: User, cid: int, version: int, into_number: str,
 def reopen(ctx: Context, actor: User, cid: int, version: int, reason: str) -> Complaint:
     """The same issue came back: a closed case returns to root-cause analysis."""
     why = common.text(reason, "reason")
-    return pipeline.transition(
-        ctx,
-        actor,
-        cid,
-        version,
-        "reopen",
-        lambda u, case, me, now: {
-            "reopen_count": case.complaint.reopen_count + 1,
-            "approval_round": case.complaint.approval_round + 1,
-            "closed_at": None,
-        },
-        why,
-    )
+    return pipeline.transition(ctx, actor, cid, version, "reopen", lambda u, case, me, now: {
+        "reopen_count": case.complaint.reopen_count + 1,
+        "approval_round": case.complaint.approval_round + 1,
+        "closed_at": None,
+    }, why)
 
 
 def hold(ctx: Context, actor: User, cid: int, version: int, reason: str) -> Complaint:

@@ -240,14 +240,8 @@ def send_back(ctx: Context, actor: User, cid: int, version: int, reason: str) ->
     """退回重新分析: QA rejects the analysis with a reason; counted for first-time-right."""
     why = common.text(reason, "reason")
     return pipeline.transition(
-        ctx,
-        actor,
-        cid,
-        version,
-        "send_back",
-        lambda u, case, me, now: {"sent_back_count": case.complaint.sent_back_count + 1},
-        why,
-    )
+        ctx, actor, cid, version, "send_back",
+        lambda u, case, me, now: {"sent_back_count": case.complaint.sent_back_count + 1}, why)
 
 
 def approve_capa(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:

@@ -48,15 +48,8 @@ def add_meeting(ctx: Context, actor: User, cid: int, day: date, attendee_ids: Se
         for desc, owner, due in action_items:
             uow.records.add(CapaAction(None, cid, CapaType.CORRECTIVE, desc.strip(), owner, due))
         new = pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "meeting_recorded",
-            {"meeting": [None, day.isoformat()], "action_items": [None, len(action_items)]},
-            text,
-        )
+            ctx, uow, case, me, now, "meeting_recorded",
+            {"meeting": [None, day.isoformat()], "action_items": [None, len(action_items)]}, text)
         uow.commit()
         return new
 

@@ -236,19 +236,14 @@ def decide_extension(ctx: Context, actor: User, cid: int, version: int, grant: b
         if req.user_id == me.id:
             raise NotAllowed("why.own_extension")
         pipeline.check_version(uow, case.complaint, version)
-        pipeline.touch(
-            ctx,
-            uow,
-            case,
-            me,
-            now,
-            "extension_granted" if grant else "extension_refused",
-            {
-                "step": [None, req.changes["step"][1]],
-                "due": [None, req.changes["due"][1]],
-                "customer_informed": [None, customer_informed],
-            },
-            comment.strip()[:2000],
-            extra={"requester_id": req.user_id, "step": str(req.changes["step"][1])},
-        )
+        pipeline.touch(ctx, uow, case, me, now,
+                       "extension_granted" if grant else "extension_refused",
+                       {
+                           "step": [None, req.changes["step"][1]],
+                           "due": [None, req.changes["due"][1]],
+                           "customer_informed": [None, customer_informed],
+                       },
+                       comment.strip()[:2000],
+                       extra={"requester_id": req.user_id, "step": str(req.changes["step"][1])},
+                   )
         uow.commit()
