@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import InvalidInput
-from core.model import CaseFile, Role, State, StepStatus, Title, User
+from core.model import CaseFile, Role, StepStatus, Title, User
 from core.rules.calendar import WorkCalendar
-from core import sla
+from core import procedure, sla
 from core.sla import Due
 
 HOLDERS, MANAGERS = "holders", "managers"
@@ -106,29 +106,30 @@ def _qa(active: list[User]) -> list[User]:
 
 
 def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
-    """Who an open step waits for: the role of the transition that ends it (docs/procedure.md §5);
-    the reply step moves through several hands, so it is whoever the case waits for now."""
+    """Who an open step waits for, as core/procedure.py declares it (`step_holders`)."""
     active = [u for u in users if u.active]
-    c = case.complaint
-    if step in ("dispatch", "answer_inquiry", "answer_suggestion"):
-        return _sales(case, active)
-    if step in ("investigation", "returned_goods"):  # QA tests the goods that came back
-        return _qa(active)
-    if step == "containment":
-        return _qa(active) + _department(case, active)
-    if step == "reply":
-        if c.state == State.ROOT_CAUSE:
-            return _department(case, active) or _qa(active)
-        if c.state in (State.DISPOSITION, State.REPLYING):
+
+    def audience(name: str) -> list[User]:
+        if name == "sales":
             return _sales(case, active)
-        if c.state == State.PENDING_APPROVAL:
-            pending = sorted(
-                (s for s in case.current(case.steps) if s.status == StepStatus.PENDING),
-                key=lambda s: s.seq,
-            )
-            signers = [u for u in active if pending and u.title == pending[0].title]
-            return signers or _qa(active)
-    return _qa(active)
+        if name == "qa":
+            return _qa(active)
+        if name == "department":
+            return _department(case, active)
+        if name == "step_title":
+            pending = sorted((s for s in case.current(case.steps)
+                              if s.status == StepStatus.PENDING), key=lambda s: s.seq)
+            return [u for u in active if pending and u.title == pending[0].title]
+        raise ValueError(f"unknown audience {name}")
+
+    declared = procedure.step_holders(step, case.complaint.state)
+    if declared.together:
+        return [u for name in declared.audiences for u in audience(name)]
+    for name in declared.audiences:
+        found = audience(name)
+        if found:
+            return found
+    return []
 
 
 def managers(people: list[User], users: list[User]) -> list[User]:

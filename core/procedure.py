@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import workflow
+from core.model import State
 
 # Who a notice goes to (core/notify.py gives each a meaning): QA; production of the case's
 # responsible department; whoever may sign the next pending approval step (deputies too);
@@ -114,3 +115,45 @@ def task_page(action: str) -> str:
     My Tasks lists apart from TASK_ACTIONS)."""
     found = BY_NAME.get(action)
     return found.task_page if found else "complaint"
+
+
+# ---------------------------------------------------------------- who a timed step waits for
+
+
+@dataclass(frozen=True)
+class Holders:
+    """Who an open timed step waits for — its holders hear about it when it is overdue
+    (core/escalation.py). `together`: everyone the audiences name; otherwise the first
+    audience that names anybody (a fallback)."""
+
+    audiences: tuple[str, ...]   # HOLDER_AUDIENCES
+    together: bool = False
+
+
+# The salesperson who took the complaint (else every salesperson); QA; production of the
+# responsible department; whoever holds the title of the next pending approval step.
+HOLDER_AUDIENCES = ("sales", "qa", "department", "step_title")
+SALES, QA_ONLY = Holders(("sales",)), Holders(("qa",))
+# the timed steps of docs/procedure.md §7 (limits: core/sla.py DEFAULT_LIMITS)
+TIMED_STEPS: dict[str, Holders | None] = {
+    "dispatch": SALES,
+    "answer_inquiry": SALES,
+    "answer_suggestion": SALES,
+    "investigation": QA_ONLY,
+    "returned_goods": QA_ONLY,  # QA tests the goods that came back
+    "containment": Holders(("qa", "department"), together=True),
+    "reply": None,  # it moves through several hands: whoever the case waits for now
+}
+# whoever the case waits for now, by its state (QA for any state not named)
+WAITING_IN: dict[State, Holders] = {
+    State.ROOT_CAUSE: Holders(("department", "qa")),
+    State.DISPOSITION: SALES,
+    State.REPLYING: SALES,
+    State.PENDING_APPROVAL: Holders(("step_title", "qa")),
+}
+
+
+def step_holders(step: str, state: State) -> Holders:
+    """Who an open timed step waits for while the case is in `state`."""
+    declared = TIMED_STEPS.get(step, QA_ONLY)
+    return declared if declared is not None else WAITING_IN.get(state, QA_ONLY)

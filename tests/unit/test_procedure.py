@@ -56,3 +56,23 @@ def test_the_workspace_pages_split_the_panel_as_before() -> None:
     assert BY_NAME["acknowledge"].task_page == "investigate"
     assert procedure.task_page("approve_step") == "approve"
     assert procedure.task_page("no such kind") == "complaint"
+
+
+def test_every_timed_step_is_declared_with_known_audiences() -> None:
+    from core import sla
+    from core.procedure import HOLDER_AUDIENCES, TIMED_STEPS, WAITING_IN
+
+    assert set(TIMED_STEPS) == set(sla.DEFAULT_LIMITS)
+    declared = [h for h in TIMED_STEPS.values() if h is not None] + list(WAITING_IN.values())
+    for h in declared:
+        assert h.audiences and set(h.audiences) <= set(HOLDER_AUDIENCES)
+
+
+def test_the_reply_step_waits_for_whoever_the_case_waits_for() -> None:
+    from core.model import State
+
+    assert procedure.step_holders("reply", State.DISPOSITION).audiences == ("sales",)
+    assert procedure.step_holders("reply", State.ROOT_CAUSE).audiences == ("department", "qa")
+    assert procedure.step_holders("reply", State.CAPA_REVIEW).audiences == ("qa",)
+    assert procedure.step_holders("containment", State.ROOT_CAUSE).together
+    assert procedure.step_holders("no such step", State.ROOT_CAUSE).audiences == ("qa",)
