@@ -6,6 +6,7 @@ translation must fail these tests.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
@@ -126,6 +127,15 @@ def login(page: Page, tx: Texts, username: str, landing_title: str | None = None
     expect(heading(page, landing_title or tx.log_title)).to_be_visible()
     expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
     idle(page)
+
+
+def wait_for_login_cookie(page: Page, who: str = "") -> None:
+    """The login cookie is written by ui/cookie.py's script in the run after the login; a
+    reload before it lands would find no session (until server-side sessions, issue #11)."""
+    deadline = time.monotonic() + 20
+    while not any(c["name"] == "kesu_auth" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, f"{who}: no login cookie"
+        page.wait_for_timeout(100)
 
 
 def click_button(page: Page, name: str) -> None:

@@ -27,6 +27,7 @@ from tests.e2e.helpers import (
     login_form_shown,
     settle,
     submit_login,
+    wait_for_login_cookie,
 )
 
 
@@ -189,6 +190,7 @@ def test_login_takes_the_first_click(new_page: Callable[[], Page]) -> None:
         page.get_by_role("button", name=ZH.login, exact=True).click()
         expect(heading(page, ZH.log_title)).to_be_visible()
         expect(page.get_by_role("button", name=ZH.logout)).to_be_visible()
+        wait_for_login_cookie(page, username)
         page.reload()
         expect(heading(page, ZH.log_title)).to_be_visible()
         expect(heading(page, ZH.login_title)).to_have_count(0)

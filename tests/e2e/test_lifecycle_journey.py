@@ -57,7 +57,7 @@ from core.model import (
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.e2e.conftest import running_server
-from tests.e2e.helpers import PASSWORD, ZH, heading, idle, settle
+from tests.e2e.helpers import PASSWORD, ZH, heading, idle, settle, wait_for_login_cookie
 from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,10 +163,7 @@ def _log_in(page: Page, username: str) -> None:
     page.get_by_role("button", name=ZH.login, exact=True).click()
     expect(heading(page, ZH.log_title)).to_be_visible()
     expect(page.get_by_role("button", name=ZH.logout)).to_be_visible()
-    deadline = time.monotonic() + 20
-    while not any(c["name"] == "kesu_auth" for c in page.context.cookies()):
-        assert time.monotonic() < deadline, f"{username}: no login cookie"
-        page.wait_for_timeout(100)
+    wait_for_login_cookie(page, username)
     _settle(page)
 
 
