@@ -207,15 +207,15 @@ def _a_change() -> None:
     the caches keyed by it miss once, and My Tasks re-reads the changed case; nothing is
     written to the benchmark data."""
     from core.usecases import stats as stats_uc
-    from db.uow import SqlEvents
+    from db.reads import SqlChanges
     _VERSION[0] += 1
     stats_uc.stats_version = lambda ctx: _VERSION[0]  # type: ignore[assignment]
 
-    def changed_since(self: Any, event_id: int, limit: int) -> tuple[int, set[int]]:
+    def since(self: Any, event_id: int, limit: int) -> tuple[int, set[int]]:
         if event_id < 0 or event_id >= _VERSION[0]:
             return _VERSION[0], set()
         return _VERSION[0], set(_CHANGED)
-    SqlEvents.changed_since = changed_since  # type: ignore[method-assign]
+    SqlChanges.since = since  # type: ignore[method-assign]
 
 
 def pages(s: dict[str, Any], runs: int, only: set[str]) -> list[Result]:

@@ -7,15 +7,13 @@ import builtins
 import enum
 import json
 from types import SimpleNamespace
-from collections.abc import Collection, Sequence
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import SQLCoreOperations
 
 from core.errors import StaleCase
 from core.model import (
@@ -24,8 +22,6 @@ from core.model import (
     Attachment,
     CapaAction,
     CapaType,
-    Category,
-    Channel,
     Complaint,
     Containment,
     ContainmentType,
@@ -37,32 +33,24 @@ from core.model import (
     Disposition,
     DispositionType,
     Event,
-    Kind,
     Lang,
     Market,
     Meeting,
     Notification,
     Product,
-    RegisterFilter,
-    RegisterRow,
-    ReplyMethod,
-    Request,
     Role,
-    Satisfaction,
     Severity,
-    SixM,
     State,
     StepTime,
     StepStatus,
     Title,
     User,
-    Validity,
-    WhereFound,
 )
 from core.outbox import Message, OutboxItem
 from core.rules.approvals import Delegation
 from core.rules.severity import Candidate
-from db.stats import SqlStats, facet_condition, narrow
+from db.reads import SqlReads
+from db.rows import SEVERITY, complaint_from, complaint_values
 from db.tables import (
     ApprovalStepRow,
     AssessmentRow,
@@ -230,56 +218,6 @@ class SqlRef:
 
 # ---------------------------------------------------------------- complaints
 
-_ENUMS: dict[str, Any] = {
-    "channel": Channel,
-    "kind": Kind,
-    "category": Category,
-    "where_found": WhereFound,
-    "request": Request,
-    "severity_proposed": Severity,
-    "state": State,
-    "severity": Severity,
-    "validity": Validity,
-    "root_cause_6m": SixM,
-    "reply_method": ReplyMethod,
-    "satisfaction": Satisfaction,
-}
-_FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
-
-
-_CLOSED = (State.CLOSED.value, State.CANCELLED.value)
-
-
-def _utc(v: datetime) -> datetime:
-    """Columns read through a plain select() skip the type decorator's zone: add it back."""
-    return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
-
-
-# QA's final severity once decided, else the proposal (Complaint.effective_severity)
-_SEVERITY = func.coalesce(ComplaintRow.severity, ComplaintRow.severity_proposed)
-
-
-def _complaint(r: ComplaintRow) -> Complaint:
-    v: dict[str, Any] = {k: getattr(r, k) for k in _FIELDS}
-    for k, kind in _ENUMS.items():
-        v[k] = kind(v[k]) if v[k] is not None else None
-    return Complaint(id=r.id, **v)
-
-
-def _complaint_of(row: dict[str, Any]) -> Complaint:
-    """The same from a plain row's mapping (no attribute lookups: thousands for My Tasks)."""
-    v: dict[str, Any] = {k: row[k] for k in _FIELDS}
-    for k, kind in _ENUMS.items():
-        v[k] = kind(v[k]) if v[k] is not None else None
-    return Complaint(id=row["id"], **v)
-
-
-def _complaint_values(c: Complaint) -> dict[str, Any]:
-    v = {k: getattr(c, k) for k in _FIELDS}
-    for k in _ENUMS:
-        v[k] = v[k].value if v[k] is not None else None
-    return v
-
 
 class SqlComplaints:
     def __init__(self, s: Session, lock: bool = False) -> None:
@@ -292,11 +230,11 @@ class SqlComplaints:
         rather than a mix of the old case and the other writer's records."""
         r = self.s.get(ComplaintRow, complaint_id, populate_existing=True,
                        with_for_update={"key_share": True} if self.lock else None)
-        return _complaint(r) if r else None
+        return complaint_from(r) if r else None
 
     def by_number(self, number: str) -> Complaint | None:
         r = self.s.scalars(select(ComplaintRow).where(ComplaintRow.number == number)).first()
-        return _complaint(r) if r else None
+        return complaint_from(r) if r else None
 
     def next_serial(self, period: str) -> int:
         """Atomically take the next serial of a month: insert-if-missing, then increment.
@@ -345,7 +283,7 @@ class SqlComplaints:
         return found
 
     def add(self, complaint: Complaint) -> int:
-        r = ComplaintRow(**_complaint_values(complaint))
+        r = ComplaintRow(**complaint_values(complaint))
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -355,102 +293,13 @@ class SqlComplaints:
         res = self.s.execute(
             update(ComplaintRow)
             .where(ComplaintRow.id == complaint.id, ComplaintRow.version == expected_version)
-            .values(**_complaint_values(complaint))
+            .values(**complaint_values(complaint))
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             cur = self.s.get(ComplaintRow, complaint.id, populate_existing=True)
             who = self.s.get(UserRow, cur.updated_by_id) if cur and cur.updated_by_id else None
             raise StaleCase(who=who.display_name if who else "?",
                             at=cur.updated_at if cur else None)
-
-    def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
-        conds: list[Any] = []
-        text = flt.text.strip()
-        if text:
-            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            # SQLite's LIKE already ignores ASCII case (and its lower() knows no other): a
-            # plain LIKE there; on PostgreSQL ILIKE only for text with letters that have a
-            # case — 划伤 matches the same either way, and LIKE is 4× faster. The customer's
-            # name is matched in the small customers table, so counting needs no join
-            # (issue #6: 100,000 cases)
-            plain = self.s.get_bind().dialect.name == "sqlite" or text.lower() == text.upper()
-
-            def match(col: Any) -> Any:
-                return col.like(like, escape="\\") if plain else col.ilike(like, escape="\\")
-
-            named = select(CustomerRow.id).where(match(CustomerRow.name))
-            conds.append(
-                or_(
-                    ComplaintRow.customer_id.in_(named),
-                    *(
-                        match(col)
-                        for col in (
-                            ComplaintRow.number,
-                            ComplaintRow.product_code,
-                            ComplaintRow.order_no,
-                            ComplaintRow.description,
-                            ComplaintRow.product_name,
-                            ComplaintRow.lot,
-                            ComplaintRow.customer_ref,
-                        )
-                    ),
-                )
-            )
-        if flt.states:
-            conds.append(ComplaintRow.state.in_([s.value for s in flt.states]))
-        if flt.severities:
-            conds.append(_SEVERITY.in_([s.value for s in flt.severities]))
-        if flt.kinds:
-            conds.append(ComplaintRow.kind.in_([k.value for k in flt.kinds]))
-        if flt.overdue_only:
-            conds.append(
-                and_(ComplaintRow.due_at < (flt.now or datetime.now(timezone.utc)),
-                     ComplaintRow.on_hold_since.is_(None),
-                     ComplaintRow.state.notin_([State.CLOSED.value, State.CANCELLED.value]))
-            )
-        if flt.since is not None:
-            conds.append(ComplaintRow.received_at >= flt.since)
-        if flt.until is not None:
-            conds.append(ComplaintRow.received_at < flt.until)
-        if flt.exclude_cancelled:
-            conds.append(ComplaintRow.state != State.CANCELLED.value)
-        conds += narrow(flt)
-        if flt.facet is not None:
-            conds.append(facet_condition(*flt.facet))
-        where = and_(True, *conds)
-        total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
-        sort_cols: dict[str, SQLCoreOperations[Any]] = {
-            "received_at": ComplaintRow.received_at,
-            "number": ComplaintRow.number,
-            "customer": CustomerRow.name,
-            "state": ComplaintRow.state,
-            "severity": _SEVERITY,
-        }
-        col = sort_cols.get(flt.sort, ComplaintRow.received_at)
-        order = [
-            col.desc() if flt.descending else col.asc(),
-            ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc(),
-        ]
-        q = (
-            select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at, CustomerRow.name,
-                   ComplaintRow.kind, ComplaintRow.state, _SEVERITY, ComplaintRow.product_code,
-                   ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
-                   func.substr(ComplaintRow.description, 1, 120), ComplaintRow.due_at)
-            .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
-            .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
-            .where(where)
-            .order_by(*order)
-            .limit(flt.page_size)
-            .offset((flt.page - 1) * flt.page_size)
-        )
-        rows = [
-            RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
-                        Severity(r[6]) if r[6] else None, r[7], r[8],
-                        f"{r[9]}|{r[10]}" if r[9] else "", r[11],
-                        _utc(r[12]) if r[12] and r[5] not in _CLOSED else None)
-            for r in self.s.execute(q)
-        ]
-        return rows, int(total)
 
     def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
                              defect_type_id: int | None, since: datetime) -> list[Candidate]:
@@ -480,30 +329,6 @@ class SqlComplaints:
             for r in self.s.scalars(q)
         ]
 
-    def in_states(self, states: Sequence[State], limit: int = 5000,
-                  ids: Collection[int] | None = None) -> list[Complaint]:
-        # plain rows, not ORM objects: thousands of open cases for My Tasks (issue #6)
-        # SQLite's planner (no histograms) guesses 1/13 of the cases per state and would scan
-        # all 100,000 in date order rather than sort; but the open states are a few percent:
-        # a unary + keeps it off the date index, so it takes the state index
-        sqlite_db = self.s.get_bind().dialect.name == "sqlite"
-        newest = (
-            sql_text("+complaints.received_at DESC")
-            if sqlite_db
-            else ComplaintRow.received_at.desc()
-        )
-        q = (
-            select(*ComplaintRow.__table__.columns)
-            .where(ComplaintRow.state.in_([s.value for s in states]))
-            .order_by(newest)
-            .limit(limit)
-        )
-        if ids is not None:
-            q = q.where(ComplaintRow.id.in_(sorted(ids)))
-        result = self.s.execute(q)
-        keys = list(result.keys())
-        return [_complaint_of(dict(zip(keys, r, strict=True))) for r in result]
-
     def closed_without_days(self, limit: int) -> list[Complaint]:
         rows = self.s.scalars(
             select(ComplaintRow)
@@ -512,7 +337,7 @@ class SqlComplaints:
             .order_by(ComplaintRow.id)
             .limit(limit)
         )
-        return [_complaint(r) for r in rows]
+        return [complaint_from(r) for r in rows]
 
     def due_before(self, at: datetime, limit: int = 5000, offset: int = 0) -> list[Complaint]:
         open_states = [x.value for x in State if x.is_open]
@@ -523,12 +348,12 @@ class SqlComplaints:
             .limit(limit)
             .offset(offset)
         )
-        return [_complaint(r) for r in self.s.scalars(q)]
+        return [complaint_from(r) for r in self.s.scalars(q)]
 
     def count_same_issue(self, product_code: str, defect_type_id: int, severity: Severity,
                          since: datetime, until: datetime) -> int:
         """Cases of the same issue at the same severity (final, else proposed) in a window."""
-        sev = _SEVERITY
+        sev = SEVERITY
         q = (
             select(func.count())
             .select_from(ComplaintRow)
@@ -554,18 +379,6 @@ class SqlEvents:
         self.s.add(r)
         self.s.flush()
         return r.id
-
-    def changed_since(self, event_id: int, limit: int) -> tuple[int, set[int]]:
-        newest = int(self.s.scalar(select(func.max(EventRow.id))) or 0)
-        if event_id < 0 or newest <= event_id:
-            return newest, set()
-        q = (
-            select(EventRow.complaint_id)
-            .where(EventRow.id > event_id, EventRow.id <= newest)
-            .distinct()
-            .limit(limit + 1)
-        )
-        return newest, set(self.s.scalars(q))
 
     def for_complaint(self, complaint_id: int) -> list[Event]:
         q = (
@@ -940,7 +753,7 @@ class SqlUnitOfWork:
         self.events, self.attachments = SqlEvents(s), SqlAttachments(s)
         self.settings = SqlSettings(s)
         self.records = SqlRecords(s)
-        self.stats = SqlStats(s)
+        self.reads = SqlReads(s)
         self.notifications = SqlNotifications(s)
         self.outbox, self.escalations, self.leases = SqlOutbox(s), SqlEscalations(s), SqlLeases(s)
         return self

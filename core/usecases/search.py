@@ -32,7 +32,7 @@ def register(ctx: Context, actor: User, flt: RegisterFilter) -> tuple[list[Regis
     """One page of the register and the total number of matching cases."""
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
-        return uow.complaints.search(_bounded(ctx, uow, flt, flt.page, flt.page_size))
+        return uow.reads.register.search(_bounded(ctx, uow, flt, flt.page, flt.page_size))
 
 
 def _bounded(ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int,
@@ -55,7 +55,7 @@ def register_all(ctx: Context, actor: User, flt: RegisterFilter,
     """Every matching row (for export), up to `limit`."""
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
-        rows, _ = uow.complaints.search(_bounded(ctx, uow, flt, 1, limit))
+        rows, _ = uow.reads.register.search(_bounded(ctx, uow, flt, 1, limit))
     return rows
 
 
@@ -64,4 +64,4 @@ def cases_in(ctx: Context, actor: User, states: Sequence[State],
     """Open cases in some states (the Investigate page's picker), newest first."""
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
-        return uow.complaints.in_states(states, limit)
+        return uow.reads.cases.in_states(states, limit)

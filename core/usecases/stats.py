@@ -43,7 +43,7 @@ def stats_today(ctx: Context) -> date:
 def stats_version(ctx: Context) -> int:
     """Grows with every change to any case (the newest event): the page's cache key."""
     with ctx.uow() as uow:
-        return uow.stats.version()
+        return uow.reads.stats.version()
 
 
 def stats_cases(ctx: Context, actor: User, flt: StatsFilter, dimension: str, key: str,
@@ -75,12 +75,13 @@ def stats(ctx: Context, actor: User, flt: StatsFilter) -> StatsReport:
         q = StatsQuery.of(flt, flt.period, tz, now)
         qb = StatsQuery.of(flt, before, tz, now)
         months = month_keys(flt.period.end)
+        sr = uow.reads.stats
         return StatsReport(
             filter=flt, before=before, now=now,
-            current=uow.stats.headline(q), previous=uow.stats.headline(qb),
-            on_time=uow.stats.on_time(q),
-            pareto={d: pareto(labelled(d, uow.stats.breakdown(q, d))) for d in DIMENSIONS},
-            months=months, monthly=uow.stats.monthly(q, months),
-            ageing=uow.stats.ageing(q, AGE_BUCKETS),
-            recurrences=uow.stats.recurrences(q, RECURRENCE_DAYS, RECURRENCE_MIN),
-            cost=uow.stats.cost(q, months), version=uow.stats.version())
+            current=sr.headline(q), previous=sr.headline(qb),
+            on_time=sr.on_time(q),
+            pareto={d: pareto(labelled(d, sr.breakdown(q, d))) for d in DIMENSIONS},
+            months=months, monthly=sr.monthly(q, months),
+            ageing=sr.ageing(q, AGE_BUCKETS),
+            recurrences=sr.recurrences(q, RECURRENCE_DAYS, RECURRENCE_MIN),
+            cost=sr.cost(q, months), version=sr.version())

@@ -80,7 +80,7 @@ def refresh_due_times(ctx: Context, uow: Any) -> None:
     change by a user: no new version, no event."""
     cal, now = context.calendar_of(ctx, uow), ctx.clock()
     history = uow.settings.get("sla_history") or []
-    for c in uow.complaints.in_states([s for s in State if s.is_open], 1_000_000):
+    for c in uow.reads.cases.in_states([s for s in State if s.is_open], 1_000_000):
         case = context.load_case(ctx, uow, c.id or 0)
         first = sla.earliest(
             sla.due_times(case, uow.events.for_complaint(c.id or 0), cal, history, now)

@@ -129,7 +129,7 @@ def task_list(ctx: Context, actor: User, previous: TaskList | None = None) -> Ta
         me = context.acting_user(ctx, uow, actor)
         since = previous.version if previous is not None and previous.user_id == me.id \
             else -1
-        newest, changed = uow.events.changed_since(since, TASKS_INCREMENTAL_MAX)
+        newest, changed = uow.reads.changes.since(since, TASKS_INCREMENTAL_MAX)
         if previous is not None and since >= 0 and newest >= since \
                 and len(changed) <= TASKS_INCREMENTAL_MAX:
             kept = [t for t in previous.items if t.complaint_id not in changed]
@@ -146,7 +146,7 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
     signing = approval.signing_of(ctx, uow, me)
     out: list[Task] = []
     # every case that can wait for me (no limit: none is missed), and no other
-    for c in uow.complaints.in_states(_task_states(ctx, me, signing), 10_000_000, ids=ids):
+    for c in uow.reads.cases.in_states(_task_states(ctx, me, signing), 10_000_000, ids=ids):
         case = CaseFile(c)
         kind = _task_for(ctx, uow, me, case, wctx, signing)
         if kind:
@@ -159,7 +159,7 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
     mine = [a for a in uow.records.where(CapaAction, owner_id=me.id, status="open")
             if ids is None or a.complaint_id in ids]
     owned_ids = {a.complaint_id for a in mine} - seen
-    by_id = {c.id: c for c in uow.complaints.in_states(
+    by_id = {c.id: c for c in uow.reads.cases.in_states(
         sorted(CAPA_WORK), 10_000_000, ids=owned_ids)} if owned_ids else {}
     for a in mine:
         owned = by_id.get(a.complaint_id)
@@ -228,7 +228,7 @@ def pending_approvals(ctx: Context, actor: User, limit: int | None = None) -> li
         names = {u.id: u.display_name for u in uow.users.list()}
         customers = {c.id: c.name for c in uow.ref.customers(include_inactive=True)}
         signing = approval.signing_of(ctx, uow, me)
-        cases = uow.complaints.in_states([State.PENDING_APPROVAL], 10_000_000)
+        cases = uow.reads.cases.in_states([State.PENDING_APPROVAL], 10_000_000)
         rounds = {c.id: c.approval_round for c in cases}
         first: dict[int, ApprovalStep] = {}  # the next step of each case's current round
         for s in uow.records.where(ApprovalStep, status=StepStatus.PENDING):

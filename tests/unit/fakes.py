@@ -174,8 +174,6 @@ class FakeRef:
 
 
 class FakeComplaints:
-    SORT_KEYS = ("received_at", "number", "customer", "state", "severity")
-
     def __init__(self, d: Data) -> None:
         self.d = d
 
@@ -214,69 +212,6 @@ class FakeComplaints:
                             at=cur.updated_at if cur else None)
         self.d.complaints[complaint.id] = copy.copy(complaint)
 
-    def _customer_name(self, c: Complaint) -> str:
-        cust = self.d.refs[Customer].get(c.customer_id)
-        return cust.name if cust else ""
-
-    def _matches(self, c: Complaint, flt: RegisterFilter) -> bool:
-        text = flt.text.strip().lower()
-        if text and not any(text in s.lower() for s in (
-                c.number, self._customer_name(c), c.product_code, c.order_no, c.description,
-                c.product_name, c.lot, c.customer_ref)):
-            return False
-        if flt.states and c.state not in flt.states:
-            return False
-        if flt.severities and c.effective_severity not in flt.severities:
-            return False
-        if flt.kinds and c.kind not in flt.kinds:
-            return False
-        if flt.since is not None and c.received_at < flt.since:
-            return False
-        if flt.overdue_only and not (c.due_at is not None and flt.now is not None
-                                     and c.due_at < flt.now and c.on_hold_since is None
-                                     and c.state.is_open):
-            return False
-        if flt.until is not None and c.received_at >= flt.until:
-            return False
-        if flt.exclude_cancelled and c.state == State.CANCELLED:
-            return False
-        if flt.customer_id is not None and c.customer_id != flt.customer_id:
-            return False
-        if flt.product_code and c.product_code.lower() != flt.product_code.lower():
-            return False
-        if flt.department_id is not None and c.responsible_department_id != flt.department_id:
-            return False
-        if flt.facet is not None:
-            dim, key = flt.facet
-            value = {"defect_type": c.defect_type_id, "six_m": c.root_cause_6m,
-                     "department": c.responsible_department_id, "customer": c.customer_id,
-                     "product": c.product_code}[dim]
-            return ("" if value is None else str(value)) == key
-        return True
-
-    def _sort_key(self, c: Complaint, sort: str) -> tuple[Any, int]:
-        value: Any = {
-            "number": lambda: c.number,
-            "customer": lambda: self._customer_name(c),
-            "state": lambda: c.state.value,
-            "severity": lambda: c.effective_severity.value if c.effective_severity else "",
-        }.get(sort, lambda: c.received_at)()
-        return value, c.id or 0
-
-    def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
-        found = [c for c in self.d.complaints.values() if self._matches(c, flt)]
-        found.sort(key=lambda c: self._sort_key(c, flt.sort), reverse=flt.descending)
-        start = (flt.page - 1) * flt.page_size
-        rows = []
-        for c in found[start:start + flt.page_size]:
-            dt = self.d.refs[DefectType].get(c.defect_type_id) if c.defect_type_id else None
-            rows.append(RegisterRow(
-                c.id or 0, c.number, c.received_at, self._customer_name(c), c.kind, c.state,
-                c.effective_severity, c.product_code, c.order_no,
-                f"{dt.name_zh}|{dt.name_en}" if dt else "", c.description[:120],
-                c.due_at if c.state.is_open else None))
-        return rows, len(found)
-
     def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
                              defect_type_id: int | None, since: datetime) -> list[Candidate]:
         def hit(c: Complaint) -> bool:
@@ -292,12 +227,6 @@ class FakeComplaints:
         return [Candidate(c.id or 0, c.number, c.customer_id, c.order_no, c.product_code,
                           c.defect_type_id, c.received_at) for c in found]
 
-
-    def in_states(self, states: Sequence[State], limit: int = 5000,
-                  ids: Collection[int] | None = None) -> list[Complaint]:
-        hits = [c for c in self.d.complaints.values() if c.state in states
-                and (ids is None or c.id in ids)]
-        return sorted(hits, key=lambda c: c.received_at, reverse=True)[:limit]
 
     def closed_without_days(self, limit: int) -> list[Complaint]:
         hits = [c for c in self.d.complaints.values()
@@ -472,13 +401,6 @@ class FakeEvents:
         found = [e for e in self.d.events if e.complaint_id == complaint_id]
         return sorted(found, key=lambda e: (e.at, e.id or 0))
 
-    def changed_since(self, event_id: int, limit: int) -> tuple[int, set[int]]:
-        newest = max((e.id or 0 for e in self.d.events), default=0)
-        if event_id < 0:
-            return newest, set()
-        ids = sorted({e.complaint_id for e in self.d.events if (e.id or 0) > event_id})
-        return newest, set(ids[:limit + 1])
-
 
 class FakeAttachments:
     def __init__(self, d: Data) -> None:
@@ -542,7 +464,7 @@ class FakeUnitOfWork:
         self.notifications = FakeNotifications(d)
         self.outbox, self.escalations, self.leases = (
             FakeOutbox(d), FakeEscalations(d), FakeLeases(d))
-        self.stats = FakeStats(d)
+        self.reads = FakeReads(d, self.db.register_filters)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -561,6 +483,7 @@ class FakeDatabase:
     def __init__(self) -> None:
         self.data = Data()
         self.commits = 0
+        self.register_filters: list[RegisterFilter] = []  # what the register was asked
 
     def __call__(self, write: bool = False) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, write)
@@ -641,6 +564,54 @@ class FakeStats:
     def cost(self, q: StatsQuery, months: list[str]
              ) -> list[tuple[str, str, str, str, Decimal]]:
         return []
+
+
+# ---------------------------------------------------------------- read models
+
+
+class FakeRegister:
+    """The register search is a SQL read model, tested on both databases
+    (tests/integration/test_reads.py); in memory it is not imitated. This one keeps the filters
+    the use cases hand it (what the use case decides: bounds, local days as instants, the
+    clock) and finds nothing."""
+
+    def __init__(self, asked: list[RegisterFilter]) -> None:
+        self.asked = asked
+
+    def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+        self.asked.append(flt)
+        return [], 0
+
+
+class FakeCases:
+    """Cases by state: a plain filter over the stored cases (no search semantics)."""
+
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def in_states(self, states: Sequence[State], limit: int = 5000,
+                  ids: Collection[int] | None = None) -> list[Complaint]:
+        hits = [c for c in self.d.complaints.values() if c.state in states
+                and (ids is None or c.id in ids)]
+        return sorted(hits, key=lambda c: c.received_at, reverse=True)[:limit]
+
+
+class FakeChanges:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def since(self, event_id: int, limit: int) -> tuple[int, set[int]]:
+        newest = max((e.id or 0 for e in self.d.events), default=0)
+        if event_id < 0:
+            return newest, set()
+        ids = sorted({e.complaint_id for e in self.d.events if (e.id or 0) > event_id})
+        return newest, set(ids[:limit + 1])
+
+
+class FakeReads:
+    def __init__(self, d: Data, asked: list[RegisterFilter]) -> None:
+        self.register, self.cases = FakeRegister(asked), FakeCases(d)
+        self.changes, self.stats = FakeChanges(d), FakeStats(d)
 
 
 class FakeClock:

@@ -83,7 +83,7 @@ from core.usecases.accounts import UserInput
 from core.usecases.common import safe_filename
 from core.stats import Period, StatsFilter
 from tests.unit.conftest import NOW, PASSWORD, with_
-from tests.unit.fakes import FakeSender
+from tests.unit.fakes import FakeDatabase, FakeSender
 from tests.unit import test_lifecycle as lifecycle_tests
 from tests.unit.test_lifecycle import DUE, TAKES, TODAY, Case, World, drive, log, ready
 from tests.unit.test_permissions import EVERY_SERVICE
@@ -943,13 +943,14 @@ def test_register_filter_text_loses_control_characters(w: World) -> None:
     """SQL metacharacters are tested on the real databases (test_security_db.py); here: the
     service never hands NUL or control characters to a repository."""
     log(w)
-    rows, total = uc.search.register(w.kesu, w.qa, RegisterFilter(text="SO-1\x00\x1b"))
-    assert total == 1 and rows
+    uc.search.register(w.kesu, w.qa, RegisterFilter(text="SO-1\x00\x1b"))
+    assert isinstance(w.kesu.uow, FakeDatabase)
+    assert w.kesu.uow.register_filters[-1].text == "SO-1"
 
 
 def test_naive_datetimes_are_refused_not_crashing(w: World) -> None:
     with pytest.raises(InvalidInput):
         uc.complaints.register_complaint(w.kesu, w.sales,
                                          with_(w.draft, received_at=datetime(2026, 11, 9)))
-    assert uc.search.register(w.kesu, w.qa, RegisterFilter())[1] == 0
+    assert isinstance(w.kesu.uow, FakeDatabase) and not w.kesu.uow.data.complaints
     assert NOW.tzinfo is timezone.utc

@@ -30,7 +30,8 @@ from core.model import (
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.unit.conftest import MakeUser, with_
-from tests.unit.fakes import FakeBlobs, FakeClock, FakeDatabase, FakeHasher, FakeHolidays, use_case
+from tests.unit.fakes import (FakeBlobs, FakeClock, FakeDatabase, FakeHasher, FakeHolidays,
+                              use_case)
 from core import usecases as uc
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -245,39 +246,25 @@ def test_a_case_on_hold_is_not_overdue_however_late_it_is(f: Flow, qa: User, sal
     f.do(at(2025, 11, 25, 10, 0), "hold", qa, held, "等样品")
     late = f.dispatched(MON)
     f.clock.set(at(2025, 12, 15, 10, 0))
-    rows, total = uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))
-    assert [r.id for r in rows] == [late] and total == 1
     assert not f.step(held, "reply").is_overdue(f.clock())
     assert f.step(late, "reply").is_overdue(f.clock())
+    # what the register's overdue filter reads (tests/integration/test_due_times_db.py)
+    assert f.due(held)[0] is None and (f.due(late)[0] or f.clock()) < f.clock()
 
 
 # ---------------------------------------------------------------- the register's overdue filter
+# Which rows it returns is SQL, tested on both databases (tests/integration/
+# test_due_times_db.py: exactly the open cases past their stored due time, not at the minute
+# it is due, not on hold). Here: the use case hands it the service clock, not the database's.
 
 
-def test_the_overdue_filter_returns_exactly_the_open_cases_past_their_due_time(f: Flow, qa: User,
-                                                                               sales: User) -> None:
-    overdue = f.dispatched(MON)  # due Thu 09:00
-    also_overdue = f.log(at(2025, 11, 26, 9, 0))  # never dispatched: due Wed 10:00
-    on_time = f.dispatched(at(2025, 11, 26, 9, 0))  # due Mon Dec 1 09:00
-    cancelled = f.dispatched(MON)
-    f.do(MON + timedelta(hours=1), "cancel", sales, cancelled, "重复")
-    held = f.dispatched(MON)
-    f.do(MON + timedelta(hours=1), "hold", qa, held, "等样品")
-    f.clock.set(at(2025, 11, 27, 9, 1))
-    rows, total = uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))
-    assert {r.id for r in rows} == {overdue, also_overdue} and total == 2
-    assert {r.id: r.due_at for r in rows} == {overdue: B_DUE, also_overdue: at(2025, 11, 26, 10, 0)}
-    everything, n = uc.search.register(f.kesu, sales, RegisterFilter())
-    assert n == 5 and {r.id for r in everything} >= {on_time, cancelled, held}
-    assert next(r.due_at for r in everything if r.id == cancelled) is None
-
-
-def test_a_case_is_not_overdue_at_the_minute_it_is_due(f: Flow, sales: User) -> None:
+def test_the_overdue_filter_is_asked_with_the_service_clock(f: Flow, sales: User) -> None:
     f.dispatched(MON)
     f.clock.set(B_DUE)
-    assert uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 0
-    f.clock.set(B_DUE + timedelta(minutes=1))
-    assert uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))[1] == 1
+    uc.search.register(f.kesu, sales, RegisterFilter(overdue_only=True))
+    assert isinstance(f.kesu.uow, FakeDatabase)
+    asked = f.kesu.uow.register_filters[-1]
+    assert asked.overdue_only and asked.now == B_DUE
 
 
 # ---------------------------------------------------------------- My Tasks

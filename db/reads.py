@@ -1,0 +1,182 @@
+"""The read models: the queries behind the register, the worklists, the change feed and the
+statistics, apart from the repositories that write (docs/architecture.md §4, decision 0009).
+
+Each is plain SQL over the tables the unit of work writes, read in the same transaction, and
+tested on both databases by tests/integration/test_reads.py (and test_stats_db.py); unit tests
+do not imitate them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
+
+from core.model import Complaint, Kind, RegisterFilter, RegisterRow, Severity, State
+from db.rows import CLOSED, SEVERITY, as_utc, complaint_of
+from db.stats import SqlStats, facet_condition, narrow
+from db.tables import ComplaintRow, CustomerRow, DefectTypeRow, EventRow
+
+
+class SqlRegister:
+    """The register (登记表): the Log page's list, its filters, sorting, paging and export."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+        conds: list[Any] = []
+        text = flt.text.strip()
+        if text:
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            # SQLite's LIKE already ignores ASCII case (and its lower() knows no other): a
+            # plain LIKE there; on PostgreSQL ILIKE only for text with letters that have a
+            # case — 划伤 matches the same either way, and LIKE is 4× faster. The customer's
+            # name is matched in the small customers table, so counting needs no join
+            # (issue #6: 100,000 cases)
+            plain = self.s.get_bind().dialect.name == "sqlite" or text.lower() == text.upper()
+
+            def match(col: Any) -> Any:
+                return col.like(like, escape="\\") if plain else col.ilike(like, escape="\\")
+
+            named = select(CustomerRow.id).where(match(CustomerRow.name))
+            conds.append(
+                or_(
+                    ComplaintRow.customer_id.in_(named),
+                    *(
+                        match(col)
+                        for col in (
+                            ComplaintRow.number,
+                            ComplaintRow.product_code,
+                            ComplaintRow.order_no,
+                            ComplaintRow.description,
+                            ComplaintRow.product_name,
+                            ComplaintRow.lot,
+                            ComplaintRow.customer_ref,
+                        )
+                    ),
+                )
+            )
+        if flt.states:
+            conds.append(ComplaintRow.state.in_([s.value for s in flt.states]))
+        if flt.severities:
+            conds.append(SEVERITY.in_([s.value for s in flt.severities]))
+        if flt.kinds:
+            conds.append(ComplaintRow.kind.in_([k.value for k in flt.kinds]))
+        if flt.overdue_only:
+            conds.append(
+                and_(ComplaintRow.due_at < (flt.now or datetime.now(timezone.utc)),
+                     ComplaintRow.on_hold_since.is_(None),
+                     ComplaintRow.state.notin_([State.CLOSED.value, State.CANCELLED.value]))
+            )
+        if flt.since is not None:
+            conds.append(ComplaintRow.received_at >= flt.since)
+        if flt.until is not None:
+            conds.append(ComplaintRow.received_at < flt.until)
+        if flt.exclude_cancelled:
+            conds.append(ComplaintRow.state != State.CANCELLED.value)
+        conds += narrow(flt)
+        if flt.facet is not None:
+            conds.append(facet_condition(*flt.facet))
+        where = and_(True, *conds)
+        total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
+        sort_cols: dict[str, SQLCoreOperations[Any]] = {
+            "received_at": ComplaintRow.received_at,
+            "number": ComplaintRow.number,
+            "customer": CustomerRow.name,
+            "state": ComplaintRow.state,
+            "severity": SEVERITY,
+        }
+        col = sort_cols.get(flt.sort, ComplaintRow.received_at)
+        order = [
+            col.desc() if flt.descending else col.asc(),
+            ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc(),
+        ]
+        q = (
+            select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at, CustomerRow.name,
+                   ComplaintRow.kind, ComplaintRow.state, SEVERITY, ComplaintRow.product_code,
+                   ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
+                   func.substr(ComplaintRow.description, 1, 120), ComplaintRow.due_at)
+            .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
+            .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
+            .where(where)
+            .order_by(*order)
+            .limit(flt.page_size)
+            .offset((flt.page - 1) * flt.page_size)
+        )
+        rows = [
+            RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
+                        Severity(r[6]) if r[6] else None, r[7], r[8],
+                        f"{r[9]}|{r[10]}" if r[9] else "", r[11],
+                        as_utc(r[12]) if r[12] and r[5] not in CLOSED else None)
+            for r in self.s.execute(q)
+        ]
+        return rows, int(total)
+
+
+
+class SqlCases:
+    """Whole cases by state: the worklists (My Tasks, Approve), the Investigate picker and the
+    jobs that revisit every open case."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def in_states(self, states: Sequence[State], limit: int = 5000,
+                  ids: Collection[int] | None = None) -> list[Complaint]:
+        # plain rows, not ORM objects: thousands of open cases for My Tasks (issue #6)
+        # SQLite's planner (no histograms) guesses 1/13 of the cases per state and would scan
+        # all 100,000 in date order rather than sort; but the open states are a few percent:
+        # a unary + keeps it off the date index, so it takes the state index
+        sqlite_db = self.s.get_bind().dialect.name == "sqlite"
+        newest = (
+            sql_text("+complaints.received_at DESC")
+            if sqlite_db
+            else ComplaintRow.received_at.desc()
+        )
+        q = (
+            select(*ComplaintRow.__table__.columns)
+            .where(ComplaintRow.state.in_([s.value for s in states]))
+            .order_by(newest)
+            .limit(limit)
+        )
+        if ids is not None:
+            q = q.where(ComplaintRow.id.in_(sorted(ids)))
+        result = self.s.execute(q)
+        keys = list(result.keys())
+        return [complaint_of(dict(zip(keys, r, strict=True))) for r in result]
+
+
+
+class SqlChanges:
+    """Which cases changed since an event: how My Tasks stays current without a rebuild."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def since(self, event_id: int, limit: int) -> tuple[int, set[int]]:
+        newest = int(self.s.scalar(select(func.max(EventRow.id))) or 0)
+        if event_id < 0 or newest <= event_id:
+            return newest, set()
+        q = (
+            select(EventRow.complaint_id)
+            .where(EventRow.id > event_id, EventRow.id <= newest)
+            .distinct()
+            .limit(limit + 1)
+        )
+        return newest, set(self.s.scalars(q))
+
+
+
+class SqlReads:
+    """The read models of one unit of work."""
+
+    def __init__(self, s: Session) -> None:
+        self.register = SqlRegister(s)
+        self.cases = SqlCases(s)
+        self.changes = SqlChanges(s)
+        self.stats = SqlStats(s)

@@ -1,0 +1,76 @@
+"""A case row <-> a Complaint: the one mapping both the write repositories (db/uow.py) and the
+read models (db/reads.py) use (docs/architecture.md §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func
+
+from core.model import (
+    Category,
+    Channel,
+    Complaint,
+    Kind,
+    ReplyMethod,
+    Request,
+    Satisfaction,
+    Severity,
+    SixM,
+    State,
+    Validity,
+    WhereFound,
+)
+from db.tables import ComplaintRow
+
+ENUMS: dict[str, Any] = {
+    "channel": Channel,
+    "kind": Kind,
+    "category": Category,
+    "where_found": WhereFound,
+    "request": Request,
+    "severity_proposed": Severity,
+    "state": State,
+    "severity": Severity,
+    "validity": Validity,
+    "root_cause_6m": SixM,
+    "reply_method": ReplyMethod,
+    "satisfaction": Satisfaction,
+}
+FIELDS = [k for k in Complaint.__dataclass_fields__ if k != "id"]
+
+
+CLOSED = (State.CLOSED.value, State.CANCELLED.value)
+
+
+def as_utc(v: datetime) -> datetime:
+    """Columns read through a plain select() skip the type decorator's zone: add it back."""
+    return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+
+
+# QA's final severity once decided, else the proposal (Complaint.effective_severity)
+SEVERITY = func.coalesce(ComplaintRow.severity, ComplaintRow.severity_proposed)
+
+
+def complaint_from(r: ComplaintRow) -> Complaint:
+    v: dict[str, Any] = {k: getattr(r, k) for k in FIELDS}
+    for k, kind in ENUMS.items():
+        v[k] = kind(v[k]) if v[k] is not None else None
+    return Complaint(id=r.id, **v)
+
+
+def complaint_of(row: dict[str, Any]) -> Complaint:
+    """The same from a plain row's mapping (no attribute lookups: thousands for My Tasks)."""
+    v: dict[str, Any] = {k: row[k] for k in FIELDS}
+    for k, kind in ENUMS.items():
+        v[k] = kind(v[k]) if v[k] is not None else None
+    return Complaint(id=row["id"], **v)
+
+
+def complaint_values(c: Complaint) -> dict[str, Any]:
+    v = {k: getattr(c, k) for k in FIELDS}
+    for k in ENUMS:
+        v[k] = v[k].value if v[k] is not None else None
+    return v
+
