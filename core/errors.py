@@ -1,6 +1,7 @@
 """Small named exceptions carrying a translatable message key and its parameters."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -20,9 +21,19 @@ class NotAllowed(DomainError):
 
 
 class InvalidInput(DomainError):
-    """Bad input; `field` (optional) names the field at fault."""
+    """Bad input; `field` (optional) names the field at fault. A form checked as a whole
+    raises its first problem with the rest in `others`, so the user sees them all at once."""
 
     key = "err.invalid_input"
+
+    def __init__(self, key: str | None = None, *, others: Sequence[InvalidInput] = (),
+                 **params: Any) -> None:
+        super().__init__(key, **params)
+        self.others = tuple(others)
+
+    @property
+    def all(self) -> tuple[InvalidInput, ...]:
+        return (self, *self.others)
 
 
 class NotFound(DomainError):

@@ -31,7 +31,8 @@ from core.model import (
     Value,
     stored,
 )
-from core.rules import numbering
+from core.rules import complaint_fields, numbering
+from core.rules.complaint_fields import MAX_SHORT, MAX_TEXT, ComplaintDraft
 
 
 # Limits of what a file may hold (the reader stops at the first thing beyond them).
@@ -42,8 +43,6 @@ MAX_NUMBER = 20  # the number column's width
 # letters (Chinese too), digits, space and - / . _ ( ): a number is shown in titles and lists,
 # and Markdown or HTML punctuation in it ([, !, *, <, #, `) has no business there
 _NUMBER_CHARS = re.compile(r"[\w\-/.() ]+")
-MAX_TEXT = 5000
-MAX_SHORT = 100
 MAPPING_KEY = "import_mapping"  # setting: normalised header -> field, learnt from past imports
 MAX_REMEMBERED = 500
 
@@ -774,39 +773,56 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
 
 
 def _facts(r: _Row) -> dict[str, Any]:
-    """The case's own facts: received, kind, texts, product, quantities, amount, severity."""
-    values: dict[str, Any] = {}
-    values["received_at"] = r.when("received_at")
+    """The case's own facts (received, kind, texts, product, quantities, amount, severity),
+    read from the cells and checked by the one check a registered case gets
+    (core/rules/complaint_fields.py), as history: an old row may lack its product."""
+    received = r.when("received_at")
     if r.get("received_at") is None:
         r.problem("received_at", "imp.err.required")
-    values["kind"] = r.parsed("kind", lambda v: parse_choice(v, Kind), "imp.err.choice",
-                              Kind.COMPLAINT)
-    values["channel"] = r.parsed("channel", lambda v: parse_choice(v, Channel),
-                                 "imp.err.choice", Channel.PHONE)
-    values["category"] = r.parsed("category", lambda v: parse_choice(v, Category),
-                                  "imp.err.choice", Category.QUALITY)
-    for name, limit in (("customer_ref", MAX_SHORT), ("product_code", MAX_SHORT),
-                        ("product_name", MAX_SHORT * 2), ("order_no", MAX_SHORT),
-                        ("lot", MAX_SHORT), ("root_cause", MAX_TEXT), ("reply_text", MAX_TEXT)):
-        values[name] = r.text(name, limit)
+    texts = {name: clean_text(r.get(name))
+             for name in ("customer_ref", "product_code", "product_name", "order_no", "lot",
+                          "description")}
     products = r.known.products
-    product = (products.get(norm(values["product_code"])) if values["product_code"]
-               else products.get(norm(values["product_name"])) if values["product_name"]
+    product = (products.get(norm(texts["product_code"])) if texts["product_code"]
+               else products.get(norm(texts["product_name"])) if texts["product_name"]
                else None)
     if product is not None:  # a product kesu knows: its code and name as kesu has them
-        values["product_code"] = values["product_code"] or product[0]
-        values["product_name"] = values["product_name"] or product[1]
-    values["description"] = r.required_text("description", MAX_TEXT)
-    values["delivered_qty"] = r.parsed("delivered_qty", parse_qty, "imp.err.quantity")
-    values["defective_qty"] = r.parsed("defective_qty", parse_qty, "imp.err.quantity")
-    if values["delivered_qty"] is not None and values["defective_qty"] is not None \
-            and values["defective_qty"] > values["delivered_qty"]:
-        r.problem("defective_qty", "imp.err.defective_gt_delivered")
+        texts["product_code"] = texts["product_code"] or product[0]
+        texts["product_name"] = texts["product_name"] or product[1]
     delivered = r.when("delivery_date")
-    values["delivery_date"] = delivered.astimezone(r.known.tz).date() if delivered else None
-    values["claimed_amount"] = r.parsed("claimed_amount", parse_amount, "imp.err.amount")
-    values["severity_proposed"] = r.parsed("severity", parse_severity, "imp.err.severity")
+    draft = ComplaintDraft(
+        customer_id=None,
+        kind=r.parsed("kind", lambda v: parse_choice(v, Kind), "imp.err.choice", Kind.COMPLAINT),
+        channel=r.parsed("channel", lambda v: parse_choice(v, Channel), "imp.err.choice",
+                         Channel.PHONE),
+        category=r.parsed("category", lambda v: parse_choice(v, Category), "imp.err.choice",
+                          Category.QUALITY),
+        received_at=received,
+        delivered_qty=r.parsed("delivered_qty", parse_qty, "imp.err.quantity"),
+        defective_qty=r.parsed("defective_qty", parse_qty, "imp.err.quantity"),
+        delivery_date=delivered.astimezone(r.known.tz).date() if delivered else None,
+        claimed_amount=r.parsed("claimed_amount", parse_amount, "imp.err.amount"),
+        severity_proposed=r.parsed("severity", parse_severity, "imp.err.severity"),
+        customer_ref=texts["customer_ref"], product_code=texts["product_code"],
+        product_name=texts["product_name"], order_no=texts["order_no"], lot=texts["lot"],
+        description=texts["description"])
+    # the end of the local day: a row's date is checked by the day (`_Row.when`)
+    end_of_today = datetime.combine(r.known.today, time.max, r.known.tz)
+    values, problems = complaint_fields.check(draft, end_of_today, customers=None,
+                                              defect_types=(), new_case=False)
+    for p in problems:
+        r.problem(p.field, _IMPORT_KEYS.get(p.key, f"imp.err.{p.key}"), **p.params)
+    values["received_at"] = received
+    for name in ("root_cause", "reply_text"):  # kept with a closed case
+        values[name] = r.text(name, MAX_TEXT)
+    for name in ("customer_id", "defect_type_id", "where_found", "request", "sample_received",
+                 "sample_date"):  # the customer and defect are resolved by name, below
+        del values[name]
     return values
+
+
+# the shared check's neutral keys that the import report words differently
+_IMPORT_KEYS = {"future_date": "imp.err.future"}
 
 
 def _customer(r: _Row, options: Options) -> tuple[str, int | None]:

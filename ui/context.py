@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core.errors import DomainError, StaleCase
+from core.errors import DomainError, InvalidInput, StaleCase
 from core.i18n import t, tn
 from core.model import User
 from core.usecases.context import Context
@@ -93,8 +93,11 @@ def settings_changed() -> None:
 
 
 def error_message(err: DomainError) -> str:
-    params = {k: (local(v) if isinstance(v, datetime) else v) for k, v in err.params.items()}
-    return t(err.key, lang(), **params)
+    """The error in the user's language; a form's every problem, one per line."""
+    errors = err.all if isinstance(err, InvalidInput) else (err,)
+    return "  \n".join(t(e.key, lang(), **{k: (local(v) if isinstance(v, datetime) else v)
+                                           for k, v in e.params.items()})
+                        for e in errors)
 
 
 def attempt(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R | None:

@@ -3,19 +3,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from core.model import Value, stored
 from core.errors import InvalidInput
 
-MAX_TEXT = 5000
+from core.rules.complaint_fields import CONTROL, MAX_SHORT, MAX_TEXT, clean_text, parse_money
 
-
-MAX_SHORT = 100
-
-
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+__all__ = ["CONTROL", "MAX_SHORT", "MAX_TEXT"]  # one set of limits, also for the import
 
 
 def safe_filename(name: str) -> str:
@@ -27,24 +23,18 @@ def safe_filename(name: str) -> str:
 
 def clean(text: str, limit: int, name: str) -> str:
     """Trimmed text without NUL/control characters (newlines and tabs kept)."""
-    s = CONTROL.sub("", text or "").strip()
+    s = clean_text(text)
     if len(s) > limit:
         raise InvalidInput("err.too_long", field=name, n=limit)
     return s
 
 
-def money(value: Decimal | str | None) -> Decimal | None:
+def money(value: Decimal | str | None, field: str = "claimed_amount") -> Decimal | None:
     """A non-negative amount with at most 2 decimals (money is Decimal — never float)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
     try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except InvalidOperation as e:
-        raise InvalidInput("err.amount", field="claimed_amount") from e
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12") \
-            or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput("err.amount", field="claimed_amount")
-    return amount.quantize(Decimal("0.01"))
+        return parse_money(value)
+    except ValueError as e:
+        raise InvalidInput("err.amount", field=field) from e
 
 
 def changed(before: object, values: dict[str, Any]) -> dict[str, list[Value]]:
@@ -71,7 +61,7 @@ def short(value: str) -> str:
 
 
 def amount(value: Decimal | str | None, field: str) -> Decimal:
-    parsed = money(value)  # one parser for money
+    parsed = money(value, field)  # one parser for money
     if parsed is None:
         raise InvalidInput("err.required", field=field)
     return parsed

@@ -6,8 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any
 
 from core import settings as settings_mod
@@ -16,25 +15,20 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.model import (
     Attachment,
     CaseFile,
-    Category,
-    Channel,
     Complaint,
     Customer,
     DefectType,
     Event,
-    Kind,
-    Request,
     Role,
-    Severity,
     State,
     User,
-    WhereFound,
     stored,
 )
 from core.ports import (
     UnitOfWork,
 )
-from core.rules import numbering
+from core.rules import complaint_fields, numbering
+from core.rules.complaint_fields import ComplaintDraft as ComplaintDraft  # the form's type
 from core.rules.severity import Candidate, duplicate_reason
 from core.usecases import approval, closure, common, context, pipeline
 from core.usecases.context import Context
@@ -49,33 +43,6 @@ EDIT_ROLES = (Role.SALES, Role.QA, Role.MANAGEMENT)
 class Upload:
     filename: str
     data: bytes
-
-
-@dataclass(frozen=True)
-class ComplaintDraft:
-    """What the Log page sends; values already typed by the form widgets."""
-
-    customer_id: int | None
-    kind: Kind | None
-    channel: Channel | None
-    description: str
-    category: Category = Category.QUALITY
-    received_at: datetime | None = None
-    customer_ref: str = ""
-    product_code: str = ""
-    product_name: str = ""
-    order_no: str = ""
-    lot: str = ""
-    delivered_qty: int | None = None
-    delivery_date: date | None = None
-    defective_qty: int | None = None
-    defect_type_id: int | None = None
-    where_found: WhereFound | None = None
-    request: Request | None = None
-    claimed_amount: Decimal | str | None = None
-    severity_proposed: Severity | None = None
-    sample_received: bool = False
-    sample_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -259,75 +226,16 @@ def get(ctx: Context, uow: UnitOfWork, complaint_id: int) -> Complaint:
 
 def _validated(ctx: Context, uow: UnitOfWork, d: ComplaintDraft, now: datetime,
                keep_received: datetime | None = None) -> dict[str, Any]:
-    """Check a draft against docs/procedure.md §3/§5 and return the typed values to store."""
-    if d.customer_id is None:
-        raise InvalidInput("err.required", field="customer")
-    if d.customer_id not in {c.id for c in uow.ref.customers(include_inactive=True)}:
-        raise InvalidInput("err.unknown", field="customer")
-    if d.kind is None:
-        raise InvalidInput("err.required", field="kind")
-    if d.channel is None:
-        raise InvalidInput("err.required", field="channel")
-    description = common.clean(d.description, common.MAX_TEXT, "description")
-    if not description:
-        raise InvalidInput("err.required", field="description")
-    received = d.received_at or keep_received or now
-    if received.tzinfo is None:
-        raise InvalidInput("err.invalid_input")
-    if received > now + timedelta(minutes=5):
-        raise InvalidInput("err.future_date", field="received_at")
-    # a day after the date, whatever the zone: delivered before the complaint came;
-    # samples or returned goods arrive later, but not in the future
-    for name, day, latest in (
-        ("delivery_date", d.delivery_date, received),
-        ("sample_date", d.sample_date, now),
-    ):
-        if day is not None and day > latest.date() + timedelta(days=1):
-            raise InvalidInput("err.future_date", field=name)
-    for name in ("delivered_qty", "defective_qty"):
-        q = getattr(d, name)
-        if q is not None and not (0 <= q <= 10**9):
-            raise InvalidInput("err.quantity", field=name)
-    if (
-        d.delivered_qty is not None
-        and d.defective_qty is not None
-        and d.defective_qty > d.delivered_qty
-    ):
-        raise InvalidInput("err.defective_gt_delivered")
-    amount = common.money(d.claimed_amount)
-    product_code = common.clean(d.product_code, common.MAX_SHORT, "product_code")
-    if d.defect_type_id is not None and d.defect_type_id not in {
-        x.id for x in uow.ref.defect_types(include_inactive=True)
-    }:
-        raise InvalidInput("err.unknown", field="defect_type")
-    if d.kind == Kind.COMPLAINT and d.category == Category.QUALITY:
-        if not product_code:
-            raise InvalidInput("err.required", field="product_code")
-        if d.defect_type_id is None:
-            raise InvalidInput("err.required", field="defect_type")
-    return {
-        "received_at": received.astimezone(timezone.utc),
-        "channel": d.channel,
-        "kind": d.kind,
-        "category": d.category,
-        "customer_id": d.customer_id,
-        "customer_ref": common.clean(d.customer_ref, common.MAX_SHORT, "customer_ref"),
-        "product_code": product_code,
-        "product_name": common.clean(d.product_name, common.MAX_SHORT * 2, "product_name"),
-        "order_no": common.clean(d.order_no, common.MAX_SHORT, "order_no"),
-        "lot": common.clean(d.lot, common.MAX_SHORT, "lot"),
-        "delivered_qty": d.delivered_qty,
-        "delivery_date": d.delivery_date,
-        "defective_qty": d.defective_qty,
-        "defect_type_id": d.defect_type_id,
-        "where_found": d.where_found,
-        "description": description,
-        "request": d.request,
-        "claimed_amount": amount,
-        "severity_proposed": d.severity_proposed,
-        "sample_received": bool(d.sample_received),
-        "sample_date": d.sample_date if d.sample_received else None,
-    }
+    """The typed values to store, or InvalidInput naming every field at fault (the one check
+    of core/rules/complaint_fields.py, which the import uses too)."""
+    values, problems = complaint_fields.check(
+        d, now, {c.id for c in uow.ref.customers(include_inactive=True)},
+        {x.id for x in uow.ref.defect_types(include_inactive=True)}, keep_received=keep_received)
+    if problems:
+        first, *rest = (InvalidInput(f"err.{p.key}", field=p.field, **p.params)
+                        for p in problems)
+        raise InvalidInput(first.key, others=rest, **first.params)
+    return values
 
 
 def _check_upload(ctx: Context, u: Upload, cfg: settings_mod.Settings) -> tuple[str, str, bytes]:

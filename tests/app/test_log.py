@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -119,16 +120,24 @@ def test_register_search_finds_a_case_by_number(demo_db: Context) -> None:
 # ---------------------------------------------------------------- bad input
 
 
+def errors(at: Any) -> list[str]:
+    """The error shown, one problem per line (a form's problems come together)."""
+    (shown,) = values(at, "error")
+    return str(shown).split("  \n")
+
+
 def test_form_without_customer_or_description_saves_nothing(ref_db: Context) -> None:
     at = _log_page()
     _submit(at)
-    assert values(at, "error") == [zh("err.required", field="customer")]
-    assert values(at, "error") == ["请填写「客户」。"]
+    # every problem at once, one per line, in the order of the form
+    assert errors(at) == [zh("err.required", field=f)
+                          for f in ("customer", "description", "product_code", "defect_type")]
+    assert errors(at)[0] == "请填写「客户」。"
     assert _cases(ref_db) == []
 
-    _fill(at, ref_db, description="   ")
+    _fill(at, ref_db, description="   ", product_code="MJ-501", defect="CRACK")
     _submit(at)
-    assert values(at, "error") == [zh("err.required", field="description")]
+    assert errors(at) == [zh("err.required", field="description")]
     assert _cases(ref_db) == []
     assert not values(at, "success")
 
@@ -136,8 +145,9 @@ def test_form_without_customer_or_description_saves_nothing(ref_db: Context) -> 
 def test_required_error_in_english(ref_db: Context) -> None:
     at = _log_page(lang="en")
     widget(at, "button", en("log.submit")).click().run()
-    assert values(at, "error") == [en("err.required", field="customer")]
-    assert values(at, "error") == ["“Customer” is required."]
+    assert errors(at)[:2] == [en("err.required", field="customer"),
+                              en("err.required", field="description")]
+    assert errors(at)[0] == "“Customer” is required."
     assert _cases(ref_db) == []
 
 
@@ -145,10 +155,11 @@ def test_quality_complaint_needs_product_code_and_defect_type(ref_db: Context) -
     at = _log_page()
     _fill(at, ref_db, description="外壳开裂")
     _submit(at)
-    assert values(at, "error") == [zh("err.required", field="product_code")]
+    assert errors(at) == [zh("err.required", field="product_code"),
+                          zh("err.required", field="defect_type")]
     _fill(at, ref_db, description="外壳开裂", product_code="MJ-501")
     _submit(at)
-    assert values(at, "error") == [zh("err.required", field="defect_type")]
+    assert errors(at) == [zh("err.required", field="defect_type")]
     assert _cases(ref_db) == []
 
 
