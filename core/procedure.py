@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import workflow
-from core.model import State
+from core.model import Kind, State
 
 # Who a notice goes to (core/notify.py gives each a meaning): QA; production of the case's
 # responsible department; whoever may sign the next pending approval step (deputies too);
@@ -134,16 +134,54 @@ class Holders:
 # responsible department; whoever holds the title of the next pending approval step.
 HOLDER_AUDIENCES = ("sales", "qa", "department", "step_title")
 SALES, QA_ONLY = Holders(("sales",)), Holders(("qa",))
-# the timed steps of docs/procedure.md §7 (limits: core/sla.py DEFAULT_LIMITS)
-TIMED_STEPS: dict[str, Holders | None] = {
-    "dispatch": SALES,
-    "answer_inquiry": SALES,
-    "answer_suggestion": SALES,
-    "investigation": QA_ONLY,
-    "returned_goods": QA_ONLY,  # QA tests the goods that came back
-    "containment": Holders(("qa", "department"), together=True),
-    "reply": None,  # it moves through several hands: whoever the case waits for now
-}
+# ---------------------------------------------------------------- when a timed step runs
+
+COMPLAINTS = frozenset({Kind.COMPLAINT})
+ANALYSING = frozenset({State.DISPATCHED, State.INVESTIGATING})
+BEFORE_REPLY = frozenset({State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
+                          State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL,
+                          State.REPLYING})
+STARTS = ("entered", "goods_received")  # or "first:<action>" / "last:<action>"
+NEEDS = ("dispatched", "sample_received", "a_uncontained")
+
+
+@dataclass(frozen=True)
+class TimedStep:
+    """A timed step of docs/procedure.md §7 (its limits: core/sla.py DEFAULT_LIMITS): for
+    which kinds of case and in which states it runs, from when, on what condition, and who
+    it waits for (None: whoever the case waits for in its state, WAITING_IN).
+
+    `since`: "first:<action>" / "last:<action>" — that event of the case, else when the case
+    was entered; "entered"; "goods_received" — when the returned goods were first recorded.
+    `needs`: "dispatched" (a dispatch happened), "sample_received" (goods came back),
+    "a_uncontained" (severity A and no containment recorded yet)."""
+
+    step: str
+    kinds: frozenset[Kind]
+    states: frozenset[State] | None  # None: as long as the case is open
+    since: str
+    holders: Holders | None
+    needs: tuple[str, ...] = ()
+
+
+# In the order the steps are listed for a case.
+STEPS: tuple[TimedStep, ...] = (
+    TimedStep("answer_inquiry", frozenset({Kind.INQUIRY}), None, "entered", SALES),
+    TimedStep("answer_suggestion", frozenset({Kind.SUGGESTION}), None, "entered", SALES),
+    # a form QA sent back is sales' again from that moment
+    TimedStep("dispatch", COMPLAINTS, frozenset({State.REGISTERED}), "last:return_to_sales",
+              SALES),
+    TimedStep("investigation", COMPLAINTS, frozenset({State.INVESTIGATING}), "last:acknowledge",
+              QA_ONLY),
+    # 对顾客退货产品的试验/分析必须在一周内完成: QA tests the goods that came back
+    TimedStep("returned_goods", COMPLAINTS, ANALYSING, "goods_received", QA_ONLY,
+              ("sample_received",)),
+    # it moves through several hands: whoever the case waits for now
+    TimedStep("reply", COMPLAINTS, BEFORE_REPLY, "first:dispatch", None, ("dispatched",)),
+    TimedStep("containment", COMPLAINTS, BEFORE_REPLY, "first:dispatch",
+              Holders(("qa", "department"), together=True), ("dispatched", "a_uncontained")),
+)
+TIMED_STEPS: dict[str, Holders | None] = {s.step: s.holders for s in STEPS}
 # whoever the case waits for now, by its state (QA for any state not named)
 WAITING_IN: dict[State, Holders] = {
     State.ROOT_CAUSE: Holders(("department", "qa")),

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.model import CaseFile, Event, Kind, Severity, State
+from core import procedure
+from core.model import CaseFile, Event, Severity
 from core.rules.calendar import WorkCalendar
 
 # step -> severity (or "*") -> (amount, unit); unit: wh = working hours, wd = working days,
@@ -29,20 +30,6 @@ DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
 }
 UNITS = ("wh", "wd", "h", "d")
 CLOCK_UNITS = {"h": 1, "d": 24}  # hours per unit of the units counted on the clock
-ANALYSING = frozenset({State.DISPATCHED, State.INVESTIGATING})
-BEFORE_REPLY = frozenset(
-    {
-        State.DISPATCHED,
-        State.INVESTIGATING,
-        State.ROOT_CAUSE,
-        State.CAPA_REVIEW,
-        State.DISPOSITION,
-        State.PENDING_APPROVAL,
-        State.REPLYING,
-    }
-)
-
-
 @dataclass(frozen=True)
 class Due:
     """One open step and its due time (None while the case waits for the customer)."""
@@ -109,30 +96,39 @@ def _last(events: list[Event], action: str) -> datetime | None:
 
 
 def open_steps(case: CaseFile, events: list[Event]) -> list[tuple[str, datetime]]:
-    """(step, started) for every timed step of the case that is still open."""
+    """(step, started) for every timed step of the case that is still open, as
+    core/procedure.py STEPS declares them."""
     c = case.complaint
     if not c.state.is_open:
         return []
-    out: list[tuple[str, datetime]] = []
     # an open case imported from an old register starts kesu's clocks at its import: it was
     # handled on paper until then, and would otherwise be overdue (and escalated) at once
     entered = max(c.received_at, c.created_at) if c.imported and c.created_at else c.received_at
-    if c.kind == Kind.INQUIRY:
-        return [("answer_inquiry", entered)]
-    if c.kind == Kind.SUGGESTION:
-        return [("answer_suggestion", entered)]
-    if c.state == State.REGISTERED:  # a form QA sent back is sales' again from that moment
-        out.append(("dispatch", _last(events, "return_to_sales") or entered))
-    dispatched = _last(events, "dispatch")
-    if c.state == State.INVESTIGATING:
-        out.append(("investigation", _last(events, "acknowledge") or entered))
-    if c.sample_received and c.state in ANALYSING:
-        out.append(("returned_goods", _goods_received(events) or entered))
-    if dispatched and c.state in BEFORE_REPLY:
-        out.append(("reply", _first(events, "dispatch") or dispatched))
-        if c.effective_severity == Severity.A and not case.containment:
-            out.append(("containment", _first(events, "dispatch") or dispatched))
-    return out
+    return [(s.step, _started(s.since, events) or entered) for s in procedure.STEPS
+            if c.kind in s.kinds and (s.states is None or c.state in s.states)
+            and all(_needs(need, case, events) for need in s.needs)]
+
+
+def _started(since: str, events: list[Event]) -> datetime | None:
+    if since == "goods_received":
+        return _goods_received(events)
+    which, _, action = since.partition(":")
+    if which == "first":
+        return _first(events, action)
+    if which == "last":
+        return _last(events, action)
+    return None  # "entered"
+
+
+def _needs(need: str, case: CaseFile, events: list[Event]) -> bool:
+    c = case.complaint
+    if need == "dispatched":
+        return _first(events, "dispatch") is not None
+    if need == "sample_received":
+        return c.sample_received
+    if need == "a_uncontained":
+        return c.effective_severity == Severity.A and not case.containment
+    raise ValueError(need)
 
 
 def _goods_received(events: list[Event]) -> datetime | None:

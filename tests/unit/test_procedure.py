@@ -76,3 +76,17 @@ def test_the_reply_step_waits_for_whoever_the_case_waits_for() -> None:
     assert procedure.step_holders("reply", State.CAPA_REVIEW).audiences == ("qa",)
     assert procedure.step_holders("containment", State.ROOT_CAUSE).together
     assert procedure.step_holders("no such step", State.ROOT_CAUSE).audiences == ("qa",)
+
+
+def test_every_timed_step_starts_from_a_real_event_and_needs_known_conditions() -> None:
+    from core.model import State
+
+    events = {t.action for t in workflow.TRANSITIONS} | {"register"}
+    for s in procedure.STEPS:
+        which, _, action = s.since.partition(":")
+        assert s.since in procedure.STARTS or (which in ("first", "last") and action in events)
+        assert set(s.needs) <= set(procedure.NEEDS)
+        assert s.states is None or all(st.is_open for st in s.states)
+        assert s.kinds
+    assert len({s.step for s in procedure.STEPS}) == len(procedure.STEPS)
+    assert State.CLOSED not in procedure.BEFORE_REPLY
