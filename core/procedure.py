@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import workflow
-from core.model import Kind, State
+from core.model import Kind, Role, State
 
 # Who a notice goes to (core/notify.py gives each a meaning): QA; production of the case's
 # responsible department; whoever may sign the next pending approval step (deputies too);
@@ -40,6 +40,10 @@ class Action:
 
     name: str
     task: bool = False             # waits in My Tasks for whoever may take it now
+    task_of: str = ""              # the transition a task of this kind leads to ("": its own)
+    task_roles: frozenset[Role] | None = None  # whose task (None: the transition's roles but
+    #                                 management, who acts where authority is needed)
+    task_when: str = "yours"       # TASK_WHEN: what else makes the case wait for me
     task_page: str = "complaint"   # the page a task of this action opens
     form_on: str = "complaint"     # PAGES: where its form is (the panel points elsewhere)
     text: str = ""                 # the one text its form asks for (a field.<text> label)
@@ -47,6 +51,10 @@ class Action:
     notices: tuple[Notice, ...] = ()
 
 
+# "yours": the case is one I am the one to act on (my department's, for production);
+# "allowed": everything the action needs is there now (so it is a decision to take);
+# "compensation_unpaid": a compensation agreed is not yet paid
+TASK_WHEN = ("yours", "allowed", "compensation_unpaid")
 INVESTIGATE, APPROVE = "investigate", "approve"
 QA, DEPT = ("qa",), ("department",)
 
@@ -54,7 +62,8 @@ QA, DEPT = ("qa",), ("department",)
 ACTIONS: tuple[Action, ...] = (
     Action("registered", sign_off=True),
     Action("dispatch", task=True, sign_off=True, notices=(Notice("dispatched", QA),)),
-    Action("approve_dispatch", task=True, sign_off=True),
+    Action("approve_dispatch", task=True, sign_off=True, task_roles=frozenset({Role.MANAGEMENT}),
+           task_when="allowed"),
     Action("route_short", task=True),
     Action("return_to_sales", text="missing_info", sign_off=True),
     Action("acknowledge", task=True, task_page=INVESTIGATE, sign_off=True),
@@ -72,7 +81,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("reject_step", form_on=APPROVE, sign_off=True,
            notices=(Notice("rejected", ("proposer",)),)),
     Action("reply", task=True, sign_off=True),
-    Action("complete", task=True, sign_off=True),
+    Action("complete", task=True, sign_off=True, task_roles=frozenset({Role.PRODUCTION})),
+    # finance's part of completing: paying the compensation agreed
+    Action("record_payment", task=True, task_of="complete", task_roles=frozenset({Role.FINANCE}),
+           task_when="compensation_unpaid"),
     Action("verify", task=True, task_page=INVESTIGATE, form_on=INVESTIGATE, sign_off=True),
     Action("follow_up", task=True, sign_off=True),
     Action("cancel", text="cancel_reason", sign_off=True),
@@ -80,10 +92,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("reopen", text="reason", sign_off=True, notices=(Notice("reopened", DEPT + QA),)),
     Action("hold", text="hold_reason"),
     Action("resume"),
-    # kinds of task that are not an action of their own: an open CAPA action I own, a
-    # payment finance records before completing
+    # a kind of task that is not an action of its own: an open CAPA action I own
     Action("capa_owner", task_page=INVESTIGATE),
-    Action("record_payment"),
     # events of the procedure that are not transitions of their own
     Action("verify_not_effective", notices=(Notice("reopened", DEPT + QA),)),
     Action("not_satisfied", notices=(Notice("reopened", DEPT + QA),)),
@@ -97,6 +107,17 @@ BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}
 TASK_ACTIONS: tuple[str, ...] = tuple(a.name for a in ACTIONS if a.task)
 # the events that are sign-offs of the procedure (the handling form's 签核 table, the 8D)
 SIGN_OFFS: tuple[str, ...] = tuple(a.name for a in ACTIONS if a.sign_off)
+
+
+def task_transition(action: str) -> workflow.Transition:
+    """The transition a task of this kind leads to."""
+    return workflow.BY_ACTION[BY_NAME[action].task_of or action]
+
+
+def task_roles(action: str) -> frozenset[Role]:
+    """Whose task an action is: those declared, else the transition's roles but management."""
+    declared = BY_NAME[action].task_roles
+    return declared if declared is not None else task_transition(action).roles - {Role.MANAGEMENT}
 
 
 def notices(action: str) -> tuple[Notice, ...]:

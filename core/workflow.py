@@ -216,6 +216,22 @@ def why_not(action: str, case: CaseFile, user: User, ctx: Context) -> str | None
     return None
 
 
+# The guards that say who, of those whose role may take an action, may take it on this case
+# (the rest say what the case still needs — work the task is there to do).
+WHO_GUARDS = frozenset({_of_responsible_department, _production_of_responsible_department})
+
+
+def who_not(action: str, case: CaseFile, user: User, ctx: Context) -> str | None:
+    """The reason this user is not the one to take `action` on this case (another department's
+    case), or None: the role-independent part of `why_not` that makes a task someone's."""
+    for guard in BY_ACTION[action].guards:
+        if guard in WHO_GUARDS:
+            reason = guard(case, user, ctx)
+            if reason:
+                return reason
+    return None
+
+
 def check(action: str, case: CaseFile, user: User, ctx: Context) -> None:
     reason = why_not(action, case, user, ctx)
     if reason:

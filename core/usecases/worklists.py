@@ -17,7 +17,6 @@ from core.model import (
     Disposition,
     DispositionType,
     Notification,
-    Role,
     Severity,
     State,
     StepStatus,
@@ -173,10 +172,10 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
 
 
 def _task_states(ctx: Context, me: User, signing: approval.Signing) -> list[State]:
-    """The states in which a case can wait for me: those of the task actions my roles may
-    take, and pending approval if I sign a step (my title or a deputy's)."""
-    states = {s for a in procedure.TASK_ACTIONS if me.has(*workflow.BY_ACTION[a].roles)
-              for s in workflow.BY_ACTION[a].sources}
+    """The states in which a case can wait for me: those of the tasks my roles are given,
+    and pending approval if I sign a step (my title or a deputy's)."""
+    states = {s for a in procedure.TASK_ACTIONS if me.has(*procedure.task_roles(a))
+              for s in procedure.task_transition(a).sources}
     if me.title != Title.NONE or signing.delegations:
         states.add(State.PENDING_APPROVAL)
     return [s for s in State if s in states]
@@ -184,6 +183,8 @@ def _task_states(ctx: Context, me: User, signing: approval.Signing) -> list[Stat
 
 def _task_for(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
               wctx: workflow.Context, signing: approval.Signing | None = None) -> str | None:
+    """The task this case is for me, if any: the first of the procedure's tasks
+    (core/procedure.py) whose state, kind and roles fit and whose condition holds."""
     c = case.complaint
     if c.state == State.PENDING_APPROVAL:
         if signing is not None and me.title == Title.NONE and not signing.delegations:
@@ -195,29 +196,27 @@ def _task_for(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
         return None
     if c.on_hold_since:
         return None
-    for action in procedure.TASK_ACTIONS:
-        t = workflow.BY_ACTION[action]
-        if c.state not in t.sources or c.kind not in t.kinds or not me.has(*t.roles):
-            continue
-        if action == "submit_analysis" and workflow._of_responsible_department(
-                case, me, wctx) is not None:
-            continue
-        if action == "complete" and workflow._production_of_responsible_department(
-                case, me, wctx) is not None:
-            continue
-        if me.has(Role.MANAGEMENT) and action not in ("approve_dispatch",) and not me.has(
-                Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE):
-            continue  # management acts where authority is needed, not on every step
-        if action == "approve_dispatch" and workflow.why_not(action, case, me, wctx):
-            continue
-        if action == "complete" and me.has(Role.FINANCE) and not me.has(Role.PRODUCTION):
-            full = context.load_case(ctx, uow, c.id or 0)
-            if not any(d.type == DispositionType.COMPENSATION and not d.done
-                       for d in full.current(full.dispositions)):
-                continue
-            return "record_payment"
-        return action
+    for name in procedure.TASK_ACTIONS:
+        t = procedure.task_transition(name)
+        if c.state in t.sources and c.kind in t.kinds and me.has(*procedure.task_roles(name)) \
+                and _waits(ctx, uow, procedure.BY_NAME[name].task_when, t.action, case, me,
+                           wctx):
+            return name
     return None
+
+
+def _waits(ctx: Context, uow: UnitOfWork, when: str, action: str, case: CaseFile, me: User,
+           wctx: workflow.Context) -> bool:
+    """Whether a case in the task's state waits for me (procedure.TASK_WHEN)."""
+    if when == "yours":
+        return workflow.who_not(action, case, me, wctx) is None
+    if when == "allowed":
+        return workflow.why_not(action, case, me, wctx) is None
+    if when == "compensation_unpaid":
+        full = context.load_case(ctx, uow, case.complaint.id or 0)
+        return any(d.type == DispositionType.COMPENSATION and not d.done
+                   for d in full.current(full.dispositions))
+    raise ValueError(when)
 
 
 def pending_approvals(ctx: Context, actor: User, limit: int | None = None) -> list[ApprovalCard]:

@@ -23,9 +23,11 @@ def test_every_declaration_names_known_pages_audiences_and_conditions() -> None:
 def test_every_task_is_a_transition_and_has_a_label() -> None:
     assert procedure.TASK_ACTIONS
     for name in procedure.TASK_ACTIONS:
-        assert name in workflow.BY_ACTION
+        assert procedure.task_transition(name).action in workflow.BY_ACTION
+        assert procedure.BY_NAME[name].task_when in procedure.TASK_WHEN
+        assert procedure.task_roles(name)
     for a in ACTIONS:
-        if a.task or a.task_page != "complaint" or a.name in ("capa_owner", "record_payment"):
+        if a.task or a.task_page != "complaint" or a.name == "capa_owner":
             assert all(T[f"task.{a.name}"]), a.name
 
 
@@ -90,3 +92,14 @@ def test_every_timed_step_starts_from_a_real_event_and_needs_known_conditions() 
         assert s.kinds
     assert len({s.step for s in procedure.STEPS}) == len(procedure.STEPS)
     assert State.CLOSED not in procedure.BEFORE_REPLY
+
+
+def test_management_is_given_only_the_decisions_that_need_its_authority() -> None:
+    from core.model import Role
+
+    given = {name: procedure.task_roles(name) for name in procedure.TASK_ACTIONS}
+    assert [n for n, roles in given.items() if Role.MANAGEMENT in roles] == ["approve_dispatch"]
+    assert given["dispatch"] == {Role.SALES}
+    assert given["complete"] == {Role.PRODUCTION}  # finance records the payment instead
+    assert given["record_payment"] == {Role.FINANCE}
+    assert procedure.task_transition("record_payment").action == "complete"
