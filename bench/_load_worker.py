@@ -36,6 +36,7 @@ from core.model import (
 )
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
+from core import procedure
 from core import usecases as uc
 
 # the demo users (bench/demo.py) the workers act as
@@ -185,8 +186,9 @@ class Actor:
             d = _draft_of(c, lot=f"{c.lot[:20]}-{r.randint(100, 999)}")
             return "edited", lambda v: uc.complaints.update_complaint(a, u["qa"], cid, v, d,
                                                                       "更正批号")
-        s = c.state
-        if s == State.REGISTERED:
+        # what the case waits for in the procedure's usual course (core/procedure.py)
+        main = procedure.MAIN_LINE.get(c.state)
+        if main == "dispatch":
             if c.kind != Kind.COMPLAINT:
                 return "route_short", lambda v: uc.investigation.route_short(a, u["sales"], cid, v)
             if c.severity_proposed is None:  # logged in a hurry (the browser): sales adds it
@@ -198,13 +200,13 @@ class Actor:
                                                                                        cid, v,
                                                                                        "同意")
             return "dispatch", lambda v: uc.investigation.dispatch(a, u["sales"], cid, v)
-        if s == State.DISPATCHED:
+        if main == "acknowledge":
             if r.random() < 0.05:
                 return "return_to_sales", lambda v: uc.investigation.return_to_sales(a, u["qa"],
                                                                                      cid, v,
                                                                                      "缺照片")
             return "acknowledge", lambda v: uc.investigation.acknowledge(a, u["qa"], cid, v)
-        if s == State.INVESTIGATING:
+        if main == "classify_valid":
             # containment first: the recurrence rule may raise the final severity to A,
             # which needs it (docs/procedure.md §5)
             if not case.containment:
@@ -219,7 +221,7 @@ class Actor:
             return "classify_valid", lambda v: uc.investigation.classify(a, u["qa"], cid, v,
                                                                          Validity.VALID, c.category,
                                                                          sev, self.mfg)
-        if s == State.ROOT_CAUSE:
+        if main == "submit_analysis":
             if not c.root_cause:
                 return "analysis_saved", lambda v: uc.investigation.save_analysis(
                     a,
@@ -240,12 +242,12 @@ class Actor:
                                                                          today + timedelta(days=7))
             return "submit_analysis", lambda v: uc.investigation.submit_analysis(a, u["prod"], cid,
                                                                                  v)
-        if s == State.CAPA_REVIEW:
+        if main == "approve_capa":
             if r.random() < 0.15:
                 return "send_back", lambda v: uc.investigation.send_back(a, u["qa"], cid, v,
                                                                          "请补充根本原因")
             return "approve_capa", lambda v: uc.investigation.approve_capa(a, u["qa"], cid, v)
-        if s == State.DISPOSITION:
+        if main == "propose":
             if not case.current(case.dispositions):
                 amount = c.claimed_amount or Decimal(r.choice([0, 600, 3000, 25000]))
                 items = [
@@ -258,7 +260,7 @@ class Actor:
                                                                                   cid, v, items,
                                                                                   costs)
             return "propose", lambda v: uc.approval.propose(a, u["sales"], cid, v, "客户同意")
-        if s == State.PENDING_APPROVAL:
+        if main == "approve_step":
             pending = [x for x in case.current(case.steps) if x.status == StepStatus.PENDING]
             if not pending:
                 return None
@@ -268,11 +270,11 @@ class Actor:
                 return "reject_step", lambda v: uc.approval.reject_step(a, signer, cid, v,
                                                                         "金额偏高")
             return "approve_step", lambda v: uc.approval.approve_step(a, signer, cid, v, "同意")
-        if s == State.REPLYING:
+        if main == "reply":
             return "reply", lambda v: uc.closure.reply(a, u["sales"], cid, v, today,
                                                        ReplyMethod.EMAIL,
                                                        "经调查已整改，附 8D 报告。")
-        if s == State.IMPLEMENTING:
+        if main == "complete":
             for x in case.capa:
                 if x.status != "done":
                     return "capa_done", lambda v, i=x.id: uc.investigation.complete_capa(a,
@@ -289,11 +291,11 @@ class Actor:
                         ),
                     )
             return "complete", lambda v: uc.closure.complete(a, u["prod"], cid, v)
-        if s == State.VERIFYING:
+        if main == "verify":
             ok = r.random() >= 0.08
             return "verify", lambda v: uc.closure.verify(a, u["qa"], cid, v, ok,
                                                          "" if ok else "再次发生")
-        if s == State.FOLLOW_UP:
+        if main == "follow_up":
             return "follow_up", lambda v: uc.closure.follow_up(a, u["sales"], cid, v, day=today,
                                                                contact="客户品质部", score=5,
                                                                satisfaction=Satisfaction.SATISFIED,

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text
 
 from bench import demo
-from core import sla
+from core import procedure, sla
 from core.usecases import pipeline
 from core.model import CaseFile, Complaint, Containment, ContainmentType, Event, Kind, Severity
 from core.model import Channel, State, Title, stored
@@ -84,19 +84,7 @@ JPG = bytes.fromhex(  # an 8×8 JPEG (the Approve page shows photos)
 )
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-OPEN_ORDER = [
-    State.REGISTERED,
-    State.DISPATCHED,
-    State.INVESTIGATING,
-    State.ROOT_CAUSE,
-    State.CAPA_REVIEW,
-    State.DISPOSITION,
-    State.PENDING_APPROVAL,
-    State.REPLYING,
-    State.IMPLEMENTING,
-    State.VERIFYING,
-    State.FOLLOW_UP,
-]
+OPEN_ORDER = list(procedure.MAIN_LINE)  # the open states in the procedure's usual order
 # which open state a case is in, by its age: young cases early in the procedure
 OPEN_WEIGHTS = {
     5: [3, 5, 6, 3, 1.5, 0.8, 0.3, 0.3, 0.1, 0, 0],

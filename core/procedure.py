@@ -109,6 +109,24 @@ TASK_ACTIONS: tuple[str, ...] = tuple(a.name for a in ACTIONS if a.task)
 SIGN_OFFS: tuple[str, ...] = tuple(a.name for a in ACTIONS if a.sign_off)
 
 
+# The usual course of a complaint, state by state: the action that takes it on when nothing
+# goes wrong (returns, send-backs, rejections and holds are detours from it). The generators of
+# demo, synthetic and load data (bench/) follow it.
+MAIN_LINE: dict[State, str] = {
+    State.REGISTERED: "dispatch",
+    State.DISPATCHED: "acknowledge",
+    State.INVESTIGATING: "classify_valid",
+    State.ROOT_CAUSE: "submit_analysis",
+    State.CAPA_REVIEW: "approve_capa",
+    State.DISPOSITION: "propose",
+    State.PENDING_APPROVAL: "approve_step",
+    State.REPLYING: "reply",
+    State.IMPLEMENTING: "complete",
+    State.VERIFYING: "verify",
+    State.FOLLOW_UP: "follow_up",
+}
+
+
 def task_transition(action: str) -> workflow.Transition:
     """The transition a task of this kind leads to."""
     return workflow.BY_ACTION[BY_NAME[action].task_of or action]

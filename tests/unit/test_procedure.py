@@ -103,3 +103,26 @@ def test_management_is_given_only_the_decisions_that_need_its_authority() -> Non
     assert given["complete"] == {Role.PRODUCTION}  # finance records the payment instead
     assert given["record_payment"] == {Role.FINANCE}
     assert procedure.task_transition("record_payment").action == "complete"
+
+
+def test_the_main_line_takes_a_complaint_through_every_open_state_by_real_transitions() -> None:
+    from core.model import Kind, State
+
+    assert set(procedure.MAIN_LINE) == {s for s in State if s.is_open}
+    for state, action in procedure.MAIN_LINE.items():
+        t = workflow.BY_ACTION[action]
+        assert state in t.sources and Kind.COMPLAINT in t.kinds, action
+        # where a transition names its target, the line goes on to the next state
+        states = list(procedure.MAIN_LINE)
+        if t.target is not None and t.target.is_open:
+            assert states.index(t.target) == states.index(state) + 1, action
+
+
+def test_the_load_worker_moves_a_case_on_from_every_state_of_the_main_line() -> None:
+    import inspect
+
+    from bench import _load_worker
+
+    source = inspect.getsource(_load_worker.Actor.next_move)  # the run: test_load_short.py
+    for action in procedure.MAIN_LINE.values():
+        assert f'main == "{action}"' in source, action
