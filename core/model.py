@@ -201,6 +201,22 @@ class User:
 
 
 @dataclass(frozen=True)
+class LoginSession:
+    """One login: kept on the server, named in the browser only by a random token in an
+    HttpOnly cookie (its SHA-256 is what the database holds) (docs/procedure.md §11)."""
+
+    id: int
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime  # the absolute end, fixed at login
+    ended_at: datetime | None = None
+    end_reason: str = ""  # logout, logout_all, password, deactivated, admin, idle, expired
+    client: str = ""  # the address it logged in from
+    agent: str = ""  # the browser, as it said (cut short)
+
+
+@dataclass(frozen=True)
 class Department:
     id: int
     code: str

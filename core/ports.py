@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from core.model import (
-    Attachment, Complaint, Customer, Department, DefectType, Event, Product, RegisterFilter,
+    Attachment, Complaint, Customer, Department, DefectType, Event, LoginSession, Product,
+    RegisterFilter,
     Notification, RegisterRow, Severity, State, User,
 )
 from core.outbox import ChannelConfig, Message, OutboxItem
@@ -33,6 +34,22 @@ class UserRepo(Protocol):
     def unlocked_at(self, username: str) -> datetime | None: ...
     def set_unlocked_at(self, username: str, at: datetime) -> None: ...
     def list(self) -> list[User]: ...  # last: the name would hide the builtin below it
+
+
+class SessionRepo(Protocol):
+    """Login sessions, by the SHA-256 of their token (docs/procedure.md §11)."""
+
+    def add(self, session: LoginSession, token_hash: str) -> int: ...
+    def by_hash(self, token_hash: str) -> LoginSession | None: ...
+    def touch(self, session_id: int, at: datetime) -> None: ...
+    def end(self, session_id: int, at: datetime, reason: str) -> None: ...
+    def end_for_user(self, user_id: int, at: datetime, reason: str,
+                     keep: int | None = None) -> int:
+        """End every open session of a user (but `keep`); how many were open."""
+        ...
+    def open_sessions(self, since: datetime, limit: int = 500) -> list[LoginSession]:
+        """Sessions not ended and seen since `since`, newest first."""
+        ...
 
 
 class RefRepo(Protocol):
@@ -186,6 +203,8 @@ class UnitOfWork(Protocol):
     def users(self) -> UserRepo: ...
     @property
     def ref(self) -> RefRepo: ...
+    @property
+    def sessions(self) -> SessionRepo: ...
     @property
     def complaints(self) -> ComplaintRepo: ...
     @property

@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "work_start": "08:30",
     "work_end": "17:30",
     "company_name": "",  # signs the reply letter (docs/procedure.md §10)
+    "session_idle_minutes": 480,  # a login ends after this long without a page run
+    "session_lifetime_hours": 72,  # and this long after it began, whatever happens
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
@@ -40,6 +42,8 @@ class Settings:
     work_start: str = "08:30"
     work_end: str = "17:30"
     company_name: str = ""
+    session_idle_minutes: int = 480
+    session_lifetime_hours: int = 72
 
     @property
     def tz(self) -> ZoneInfo:
@@ -56,7 +60,9 @@ def build(stored: dict[str, Any]) -> Settings:
                     severity_a_claim=Decimal(str(v["severity_a_claim"])),
                     severity_b_claim=Decimal(str(v["severity_b_claim"])),
                     dispatch_approval=str(v["dispatch_approval"]), work_start=str(v["work_start"]),
-                    work_end=str(v["work_end"]), company_name=str(v["company_name"]))
+                    work_end=str(v["work_end"]), company_name=str(v["company_name"]),
+                    session_idle_minutes=int(v["session_idle_minutes"]),
+                    session_lifetime_hours=int(v["session_lifetime_hours"]))
 
 
 def validate(key: str, value: Any) -> Any:
@@ -65,6 +71,16 @@ def validate(key: str, value: Any) -> Any:
         n = int(value)
         if not 1 <= n <= 200:
             raise ValueError("range_1_200")
+        return n
+    if key == "session_idle_minutes":
+        n = int(value)
+        if not 5 <= n <= 24 * 60:
+            raise ValueError("range_5_1440")
+        return n
+    if key == "session_lifetime_hours":
+        n = int(value)
+        if not 1 <= n <= 24 * 30:
+            raise ValueError("range_1_720")
         return n
     if key == "timezone":
         if str(value) not in available_timezones():

@@ -34,6 +34,7 @@ from core.model import (
     DispositionType,
     Event,
     Lang,
+    LoginSession,
     Market,
     Meeting,
     Notification,
@@ -68,6 +69,7 @@ from db.tables import (
     EventRow,
     LeaseRow,
     LoginAttemptRow,
+    SessionRow,
     MeetingRow,
     NotificationRow,
     NumberCounterRow,
@@ -87,6 +89,54 @@ def _user(r: UserRow) -> User:
     return User(r.id, r.username, r.display_name,
                 frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
                 r.approval_level, Title(r.title), r.active, Lang(r.language), r.email)
+
+
+def _session(r: SessionRow) -> LoginSession:
+    return LoginSession(r.id, r.user_id, r.created_at, r.last_seen_at, r.expires_at, r.ended_at,
+                        r.end_reason, r.client, r.agent)
+
+
+class SqlSessions:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def add(self, session: LoginSession, token_hash: str) -> int:
+        r = SessionRow(token_hash=token_hash, user_id=session.user_id,
+                       created_at=session.created_at, last_seen_at=session.last_seen_at,
+                       expires_at=session.expires_at, client=session.client[:64],
+                       agent=session.agent[:200])
+        self.s.add(r)
+        self.s.flush()
+        return r.id
+
+    def by_hash(self, token_hash: str) -> LoginSession | None:
+        r = self.s.scalars(select(SessionRow).where(SessionRow.token_hash == token_hash)).first()
+        return _session(r) if r else None
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        self.s.execute(update(SessionRow).where(SessionRow.id == session_id,
+                                                SessionRow.last_seen_at < at)
+                       .values(last_seen_at=at))
+
+    def end(self, session_id: int, at: datetime, reason: str) -> None:
+        self.s.execute(update(SessionRow).where(SessionRow.id == session_id,
+                                                SessionRow.ended_at.is_(None))
+                       .values(ended_at=at, end_reason=reason))
+
+    def end_for_user(self, user_id: int, at: datetime, reason: str,
+                     keep: int | None = None) -> int:
+        q = update(SessionRow).where(SessionRow.user_id == user_id, SessionRow.ended_at.is_(None))
+        if keep is not None:
+            q = q.where(SessionRow.id != keep)
+        res = self.s.execute(q.values(ended_at=at, end_reason=reason))
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+    def open_sessions(self, since: datetime, limit: int = 500) -> builtins.list[LoginSession]:
+        q = (select(SessionRow)
+             .where(SessionRow.ended_at.is_(None), SessionRow.last_seen_at >= since)
+             .order_by(SessionRow.last_seen_at.desc())
+             .limit(limit))
+        return [_session(r) for r in self.s.scalars(q)]
 
 
 class SqlUsers:
@@ -749,6 +799,7 @@ class SqlUnitOfWork:
             self.session.connection(execution_options={"kesu_write": True})
         s = self.session
         self.users, self.ref = SqlUsers(s), SqlRef(s)
+        self.sessions = SqlSessions(s)
         self.complaints = SqlComplaints(s, lock=self.write)
         self.events, self.attachments = SqlEvents(s), SqlAttachments(s)
         self.settings = SqlSettings(s)

@@ -4,12 +4,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.errors import AccountLocked, InvalidInput, LoginFailed, NotAllowed, NotFound
 from core.model import (
     Lang,
+    LoginSession,
     Role,
     Title,
     User,
@@ -18,7 +20,7 @@ from core.outbox import EMAIL
 from core.ports import (
     UnitOfWork,
 )
-from core.rules import lockout
+from core.rules import lockout, sessions
 from core.usecases import common, context
 from core.usecases.context import Context
 
@@ -140,21 +142,138 @@ def end_sessions(ctx: Context, actor: User) -> None:
         uow.commit()
 
 
-def change_password(ctx: Context, actor: User, old: str, new: str) -> None:
+def change_password(ctx: Context, actor: User, old: str, new: str,
+                    keep_session: int | None = None) -> None:
+    """A new password; every other login of the user ends (`keep_session`: this one)."""
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         if not ctx.hasher.check(old.strip(), uow.users.password_hash(me.id)):
             raise InvalidInput("err.old_password_wrong")
-        uow.users.set_password(me.id, _hash_new(ctx, new), ctx.clock())
+        now = ctx.clock()
+        uow.users.set_password(me.id, _hash_new(ctx, new), now)
+        uow.sessions.end_for_user(me.id, now, "password", keep=keep_session)
         uow.commit()
 
 
 def reset_password(ctx: Context, actor: User, user_id: int, new: str) -> None:
+    """An administrator sets a new password: every login of that user ends."""
     with ctx.uow(write=True) as uow:
         context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
         if uow.users.get(user_id) is None:
             raise NotFound()
-        uow.users.set_password(user_id, _hash_new(ctx, new), ctx.clock())
+        now = ctx.clock()
+        uow.users.set_password(user_id, _hash_new(ctx, new), now)
+        uow.sessions.end_for_user(user_id, now, "password")
+        uow.commit()
+
+
+# ---------------------------------------------------------------- login sessions
+
+
+@dataclass(frozen=True)
+class Login:
+    """A login that succeeded: the token goes into the HttpOnly cookie, once."""
+
+    user: User
+    token: str
+    session: LoginSession
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """An open login as the Admin page lists it."""
+
+    session: LoginSession
+    username: str
+    display_name: str
+
+
+def log_in(ctx: Context, username: str, password: str, client: str = "",
+           agent: str = "") -> Login:
+    """Check the password (lockout and all, `authenticate`) and start a session: a new random
+    token every login, its SHA-256 stored, an absolute end fixed now (docs/procedure.md §11)."""
+    user = authenticate(ctx, username, password)
+    token = secrets.token_urlsafe(32)
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        cfg = context.settings_of(ctx, uow)
+        s = LoginSession(0, user.id, now, now, now + timedelta(hours=cfg.session_lifetime_hours),
+                         client=client[:64],
+                         agent=common.CONTROL.sub("", agent)[:sessions.MAX_AGENT])
+        sid = uow.sessions.add(s, sessions.token_hash(token))
+        uow.commit()
+    return Login(user, token, dataclasses.replace(s, id=sid))
+
+
+def session_of(ctx: Context, token: str | None) -> tuple[User, LoginSession] | None:
+    """The user and session a cookie's token stands for, or None: unknown, ended, idle too
+    long, past its lifetime, or its user deactivated. A session found over is ended."""
+    if not token or len(token) > 200:
+        return None
+    now = ctx.clock()
+    h = sessions.token_hash(token)
+    with ctx.uow() as uow:
+        s = uow.sessions.by_hash(h)
+        if s is None:
+            return None
+        cfg = context.settings_of(ctx, uow)
+        user = uow.users.get(s.user_id)
+        over = sessions.why_over(s, now, timedelta(minutes=cfg.session_idle_minutes))
+        if over is None and (user is None or not user.active):
+            over = "deactivated"
+    if over is not None:
+        if s.ended_at is None:
+            with ctx.uow(write=True) as uow:
+                uow.sessions.end(s.id, now, over)
+                uow.commit()
+        return None
+    assert user is not None
+    if sessions.needs_touch(s, now):
+        with ctx.uow(write=True) as uow:
+            uow.sessions.touch(s.id, now)
+            uow.commit()
+        s = dataclasses.replace(s, last_seen_at=now)
+    return user, s
+
+
+def log_out(ctx: Context, token: str | None) -> None:
+    """End the session of this token (the cookie is cleared by the response)."""
+    if not token or len(token) > 200:
+        return
+    with ctx.uow(write=True) as uow:
+        s = uow.sessions.by_hash(sessions.token_hash(token))
+        if s is not None:
+            uow.sessions.end(s.id, ctx.clock(), "logout")
+            uow.commit()
+
+
+def log_out_everywhere(ctx: Context, actor: User) -> int:
+    """End every login of the acting user, this one too; how many there were."""
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        n = uow.sessions.end_for_user(me.id, ctx.clock(), "logout_all")
+        uow.commit()
+        return n
+
+
+def open_sessions(ctx: Context, actor: User) -> list[SessionView]:
+    """Every login still open (seen within the idle time), newest activity first (Admin)."""
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        context.require_admin(ctx, uow, actor)
+        cfg = context.settings_of(ctx, uow)
+        idle = timedelta(minutes=cfg.session_idle_minutes)
+        users = {u.id: u for u in uow.users.list()}
+        return [SessionView(s, users[s.user_id].username, users[s.user_id].display_name)
+                for s in uow.sessions.open_sessions(now - idle)
+                if s.user_id in users and sessions.why_over(s, now, idle) is None]
+
+
+def end_session(ctx: Context, actor: User, session_id: int) -> None:
+    """An administrator ends one login (a lost phone, a shared PC)."""
+    with ctx.uow(write=True) as uow:
+        context.require_admin(ctx, uow, actor)
+        uow.sessions.end(session_id, ctx.clock(), "admin")
         uow.commit()
 
 
@@ -240,5 +359,7 @@ def update_user(ctx: Context, actor: User, user_id: int, data: UserInput) -> Use
             title=data.title, language=data.language, active=data.active,
             email=data.email.strip())
         uow.users.update(new)
+        if old.active and not new.active:
+            uow.sessions.end_for_user(user_id, ctx.clock(), "deactivated")
         uow.commit()
         return new

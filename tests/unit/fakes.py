@@ -23,6 +23,7 @@ from core.model import (
     DefectType,
     Department,
     Event,
+    LoginSession,
     Notification,
     Product,
     RegisterFilter,
@@ -39,6 +40,7 @@ from core.ports import (
     EventRepo,
     LeaseRepo,
     NotificationRepo,
+    SessionRepo,
     OutboxRepo,
     RecordRepo,
     RefRepo,
@@ -72,6 +74,7 @@ class Data:
     outbox: dict[int, OutboxItem] = field(default_factory=dict)
     escalations: dict[tuple[int, str, datetime, int], datetime] = field(default_factory=dict)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    sessions: dict[int, tuple[str, LoginSession]] = field(default_factory=dict)
     last_id: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
@@ -139,6 +142,46 @@ class FakeUsers:
     # Last in the class: a method named `list` shadows the builtin in later annotations.
     def list(self) -> list[User]:
         return sorted(self.d.users.values(), key=lambda u: u.username)
+
+
+class FakeSessions:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def add(self, session: LoginSession, token_hash: str) -> int:
+        if any(h == token_hash for h, _ in self.d.sessions.values()):
+            raise ValueError("unique constraint: token_hash")
+        sid = self.d.new_id("sessions")
+        self.d.sessions[sid] = (token_hash, replace(session, id=sid))
+        return sid
+
+    def by_hash(self, token_hash: str) -> LoginSession | None:
+        return next((s for h, s in self.d.sessions.values() if h == token_hash), None)
+
+    def _set(self, sid: int, **values: Any) -> None:
+        h, s = self.d.sessions[sid]
+        self.d.sessions[sid] = (h, replace(s, **values))
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        if session_id in self.d.sessions and self.d.sessions[session_id][1].last_seen_at < at:
+            self._set(session_id, last_seen_at=at)
+
+    def end(self, session_id: int, at: datetime, reason: str) -> None:
+        if session_id in self.d.sessions and self.d.sessions[session_id][1].ended_at is None:
+            self._set(session_id, ended_at=at, end_reason=reason)
+
+    def end_for_user(self, user_id: int, at: datetime, reason: str,
+                     keep: int | None = None) -> int:
+        hits = [sid for sid, (_, s) in self.d.sessions.items()
+                if s.user_id == user_id and s.ended_at is None and sid != keep]
+        for sid in hits:
+            self._set(sid, ended_at=at, end_reason=reason)
+        return len(hits)
+
+    def open_sessions(self, since: datetime, limit: int = 500) -> list[LoginSession]:
+        found = [s for _, s in self.d.sessions.values()
+                 if s.ended_at is None and s.last_seen_at >= since]
+        return sorted(found, key=lambda s: s.last_seen_at, reverse=True)[:limit]
 
 
 class FakeRef:
@@ -458,6 +501,7 @@ class FakeUnitOfWork:
         self.data = copy.deepcopy(self.db.data)
         d = self.data
         self.users, self.ref, self.complaints = FakeUsers(d), FakeRef(d), FakeComplaints(d)
+        self.sessions: SessionRepo = FakeSessions(d)
         self.events, self.attachments, self.settings = (
             FakeEvents(d), FakeAttachments(d), FakeSettings(d))
         self.records = FakeRecords(d)

@@ -219,6 +219,10 @@ PERMISSIONS: dict[str, Entry] = {
     "authenticate": System("the login itself; counts failures, locks (test_lockout.py)"),
     "is_locked": System("login page: tells a locked user to wait"),
     "session_user": System("the cookie check; refuses stale cookies (test_session_user_*)"),
+    "log_in": System("the login itself: authenticate, then a new session (test_sessions.py)"),
+    "session_of": System("the session cookie's check: the token must name an open session of an "
+                         "active user (tests/unit/test_sessions.py)"),
+    "log_out": System("ends only the session whose token it is handed"),
     "list_active_users": System(
         "names for the login machinery and pickers; no hashes "
         "(test_list_active_users_carries_no_password_hash)"
@@ -252,6 +256,10 @@ PERMISSIONS: dict[str, Entry] = {
              lambda w, x, u: uc.accounts.change_password(w.kesu, u, PASSWORD, "a new password")),
     ),
     "end_sessions": (Rule(EVERYONE, lambda w, x, u: uc.accounts.end_sessions(w.kesu, u)),),
+    "log_out_everywhere": (Rule(EVERYONE,
+                                lambda w, x, u: uc.accounts.log_out_everywhere(w.kesu, u)),),
+    "open_sessions": (Rule(ADMIN, lambda w, x, u: uc.accounts.open_sessions(w.kesu, u)),),
+    "end_session": (Rule(ADMIN, lambda w, x, u: uc.accounts.end_session(w.kesu, u, 1)),),
     "set_language": (Rule(EVERYONE, lambda w, x, u: uc.accounts.set_language(w.kesu, u, Lang.EN)),),
     "list_users": (Rule(EVERYONE, lambda w, x, u: uc.accounts.list_users(w.kesu, u)),),
     "create_user": (
