@@ -32,13 +32,6 @@ PAGES: list[tuple[str, str, str, tuple[Role, ...], bool]] = [
 ]
 
 
-def _alias(url_path: str) -> Callable[[], None]:
-    def view() -> None:
-        auth.login_view()
-    view.__name__ = f"login_{url_path}"
-    return view
-
-
 def _forbidden(url_path: str) -> Callable[[], None]:
     def view() -> None:
         st.error(tr("err.page_forbidden"))
@@ -47,20 +40,18 @@ def _forbidden(url_path: str) -> Callable[[], None]:
     return view
 
 
-def _remember_target() -> None:
-    """Keep the path a logged-out visitor asked for, to open it after login."""
-    if st.session_state.get("kesu_started"):
-        return
-    url = st.context.url or ""
-    path = url.split("://", 1)[-1].split("/", 1)[1] if "/" in url.split("://", 1)[-1] else ""
-    st.session_state["kesu_next"] = path.strip("/")
+def _signed_out(url_path: str) -> Callable[[], None]:
+    def view() -> None:
+        auth.signed_out_view()
+    view.__name__ = f"signed_out_{url_path}"
+    return view
 
 
 def _navigation(user: User | None) -> st.Page:
-    if user is None:
-        pages = [st.Page(auth.login_view, title=tr("nav.login"), url_path="login", default=True)]
-        pages += [st.Page(_alias(p), title=tr("nav.login"), url_path=p, visibility="hidden")
-                  for _, p, _, _, _ in PAGES]
+    if user is None:  # the login ended (the guard lets nobody in without one)
+        pages = [st.Page(_signed_out(p), title=tr("nav.login"), url_path=p,
+                         default=(p == "log"), visibility="hidden")
+                 for _, p, _, _, _ in PAGES]
         return st.navigation(pages, position="hidden")
     unread = uc.worklists.unread_count(kesu(), user)
     pages = [st.Page(f, title=tr(k) + (f" ({unread})" if p == "inbox" and unread else ""),
@@ -73,12 +64,12 @@ def _navigation(user: User | None) -> st.Page:
     return st.navigation(pages)
 
 
-def _sidebar(user: User, authenticator: object) -> None:
+def _sidebar(user: User) -> None:
     with st.sidebar:
         st.caption(tr("sidebar.signed_in_as", name=md(user.display_name)))
         auth.language_switch("sidebar_lang")
         if st.button(tr("sidebar.logout"), key="kesu_logout", width="stretch"):
-            auth.logout(authenticator)  # type: ignore[arg-type]
+            auth.logout()
             st.rerun()
 
 
@@ -91,21 +82,10 @@ if uc.accounts.needs_first_admin(app):
                   position="hidden").run()
     st.stop()
 
-authenticator = auth.authenticator()
-auth.restore_session(authenticator)
 current = auth.current_user()
 if current is None:
-    _remember_target()
-    st.session_state["kesu_started"] = True
-    nav = _navigation(None)
-    show_flash()
-    nav.run()
+    _navigation(None).run()
 else:
-    st.session_state["kesu_started"] = True
-    target = st.session_state.pop("kesu_next", "")
     nav = _navigation(current)
-    _sidebar(current, authenticator)
-    allowed = {p: f for f, p, _, roles, _ in PAGES if not roles or current.has(*roles)}
-    if target in allowed and target != "log":
-        st.switch_page(allowed[target])
+    _sidebar(current)
     nav.run()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.auth import session_renewed
+from ui.auth import session_id
 from ui.context import done, flash, kesu, me, show_flash, tr
 from core import usecases as uc
 
@@ -20,7 +20,6 @@ with st.form("change_password", clear_on_submit=True):
     if st.form_submit_button(tr("common.save"), type="primary"):
         if new != new2:
             st.error(tr("setup.mismatch"))
-        elif done(uc.accounts.change_password, kesu(), user, old, new):
-            session_renewed()  # this session and a fresh cookie count as issued after it
+        elif done(uc.accounts.change_password, kesu(), user, old, new, session_id()):
             flash("success", tr("account.changed"))
             st.rerun()

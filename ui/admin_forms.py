@@ -11,7 +11,6 @@ import streamlit as st
 
 from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, Title, User
 from core.usecases.accounts import UserInput
-from ui.auth import credentials_changed
 from ui.context import attempt, done, flash, kesu, label, lang, md, settings_changed, tr
 from core import usecases as uc
 
@@ -75,7 +74,6 @@ def users(me: User) -> None:
             pw = st.text_input(tr("admin.initial_password") + " *", type="password", key="nu_pw")
             if st.form_submit_button(tr("common.add"), type="primary"):
                 if attempt(uc.accounts.create_user, app, me, data, pw):
-                    credentials_changed()
                     flash("success", tr("admin.user_created",
                                         name=md(data.username.strip().lower())))
                     st.rerun()
@@ -90,7 +88,6 @@ def users(me: User) -> None:
                 data = _user_form(f"eu{uid}", depts, u)
                 if st.form_submit_button(tr("common.save"), type="primary"):
                     if attempt(uc.accounts.update_user, app, me, uid, data):
-                        credentials_changed()
                         flash("success", tr("common.saved"))
                         st.rerun()
             with st.form(f"reset_pw_{uid}", clear_on_submit=True):
