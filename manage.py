@@ -238,7 +238,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
         if m.get("database") == "sqlite"
         else f"KESU_DATA_DIR={report.data_dir} DATABASE_URL=... "
     )
-    print(f"start the app on it: {env}streamlit run app.py")
+    print(f"start the app on it: {env}streamlit run server.py")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -152,12 +152,17 @@ class Guard:
                         "GET", "HEAD"):
                     await self._refuse(scope, receive, send, 403, "sign in first")
                     return
-                target = SIGNIN + ("?next=" + quote(path) if _NEXT.match(path) and path != "/"
-                                   else "")
+                query = [("next", path)] if _NEXT.match(path) and path != "/" else []
+                lang = _query_lang(scope)
+                query += [("lang", lang)] if lang else []
+                target = SIGNIN + ("?" + "&".join(f"{k}={quote(v)}" for k, v in query)
+                                   if query else "")
                 await _with_headers(RedirectResponse(target, status_code=303))(scope, receive,
                                                                                send)
                 return
-        await self.app(scope, receive, _adding_headers(send))
+        # a page of the app is never kept by the browser: "back" after signing out asks again
+        await self.app(scope, receive, _adding_headers(send, no_store=not path.startswith(
+            ("/static/", "/favicon.png"))))
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send,
                          headers: dict[str, str], host: str) -> None:
@@ -196,6 +201,15 @@ class Guard:
         await _with_headers(PlainTextResponse(why, status_code=status))(scope, receive, send)
 
 
+def _query_lang(scope: Scope) -> str:
+    """The `lang` a page URL asked for (?lang=en), to keep it on the sign-in page."""
+    for part in scope.get("query_string", b"").decode("latin-1").split("&"):
+        key, _, value = part.partition("=")
+        if key == "lang" and value in ("zh", "en"):
+            return value
+    return ""
+
+
 def _clean(path: str) -> str:
     """The path as Streamlit will route it: repeated slashes and dot segments folded."""
     parts: list[str] = []
@@ -210,12 +224,15 @@ def _clean(path: str) -> str:
     return "/" + "/".join(parts) + ("/" if path.endswith("/") and parts else "")
 
 
-def _adding_headers(send: Send) -> Send:
+def _adding_headers(send: Send, no_store: bool = False) -> Send:
+    extra = HEADERS + ([(b"cache-control", b"no-store")] if no_store else [])
+
     async def wrapped(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            have = {k.lower() for k, _ in message.get("headers", [])}
-            message["headers"] = list(message.get("headers", [])) + [
-                (k, v) for k, v in HEADERS if k not in have]
+            headers = [(k, v) for k, v in message.get("headers", [])
+                       if not (no_store and k.lower() == b"cache-control")]
+            have = {k.lower() for k, _ in headers}
+            message["headers"] = headers + [(k, v) for k, v in extra if k not in have]
         await send(message)
     return wrapped
 
@@ -268,6 +285,7 @@ background:#ff4b4b;color:#fff;cursor:pointer}}
 {e(t(f"lang.{other}", lang))}</a>
 <h1>{e(t("login.title", lang))}</h1>
 <p class="tag">{e(t("app.tagline", lang))}</p>
+{f'<p class="tag">{e(t("login.deep_link", lang))}</p>' if next_path != "/" else ''}
 <form method="post" action="{SIGNIN}">
 <input type="hidden" name="next" value="{e(next_path)}">
 <input type="hidden" name="lang" value="{lang}">

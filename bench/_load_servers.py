@@ -1,4 +1,4 @@
-"""Real `streamlit run app.py` server processes for the fault and scale-out tests: start one
+"""Real `streamlit run server.py` server processes for the fault and scale-out tests: start one
 on a port against a given database and data folder, wait for its health check, kill it."""
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
+                [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port",
                  str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
                  "--server.fileWatcherType", "none"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)

@@ -2,7 +2,7 @@
 
     python bench/memory.py [--db sqlite|postgresql] [--cases 100000] [--sessions 20]
 
-Starts `streamlit run app.py` on the benchmark database of bench/pages.py (synthesised if
+Starts `streamlit run server.py` on the benchmark database of bench/pages.py (synthesised if
 missing), opens `--sessions` browser contexts in one headless Chromium (/usr/bin/chromium,
 Playwright), logs each in as a demo user and opens a page — Log, My Tasks, Approve, the
 long-history Complaint, Stats, in turn — then a second page in each, and reads the server
@@ -50,7 +50,7 @@ def _server(url: str, data: Path, log: Path) -> tuple[subprocess.Popen[bytes], s
                KESU_BCRYPT_ROUNDS="4", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     print()
-    print(f"{args.cases} cases, {args.db}; one `streamlit run app.py` process; "
+    print(f"{args.cases} cases, {args.db}; one `streamlit run server.py` process; "
           f"{time.perf_counter() - started:.0f} s")
     print("| moment | server RSS MB |")
     print("|---|---:|")

@@ -132,7 +132,7 @@ def subjects(app: Any) -> dict[str, Any]:
 
 
 def _patch_streamlit() -> None:
-    """As tests/app/conftest.py: app.py's st.navigation, not the legacy pages/ path; no cookie."""
+    """As tests/app/conftest.py: app.py's st.navigation, not the legacy pages/ path."""
     import logging
 
     from streamlit import config, logger
@@ -140,7 +140,6 @@ def _patch_streamlit() -> None:
     logger.set_log_level("error")
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit_authenticator.models.cookie_model import CookieModel
 
     original = PagesManager.__init__
 
@@ -149,16 +148,14 @@ def _patch_streamlit() -> None:
         PagesManager.uses_pages_directory = False
 
     PagesManager.__init__ = init  # type: ignore[method-assign]
-    CookieModel.get_cookie = lambda self: None  # type: ignore[method-assign]
 
 
 def _app_test(user: Any, page: str | None, params: dict[str, str] | None = None) -> Any:
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = user.username
-    at.session_state["name"] = user.display_name
-    at.session_state["roles"] = sorted(user.roles)
+    from tests.app.helpers import open_session
+    from ui.auth import TOKEN_KEY
+    at.session_state[TOKEN_KEY] = open_session(user.username)  # a login, as the sign-in makes
     at.run()
     if page:
         at.switch_page(page)

@@ -1,4 +1,4 @@
-"""End-to-end tier: a real `streamlit run app.py` driven by Chromium through Playwright.
+"""End-to-end tier: a real `streamlit run server.py` driven by Chromium through Playwright.
 
 One server per test session, on a free port, with its own temporary data folder (SQLite,
 attachments, cookie key) filled by `python manage.py demo --cases 20`. The browser tests
@@ -73,7 +73,7 @@ def running_server(data_dir: Path, cases: int, log_path: Path,
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

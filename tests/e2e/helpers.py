@@ -94,9 +94,8 @@ def settle(page: Page, ms: int = 500) -> None:
     """Wait until no script run has started or ended for `ms` milliseconds.
 
     A click that lands while a run is being replaced by another is lost (Streamlit drops the
-    button trigger of the interrupted run). The login cookie component used to start such a
-    run on every page load; kesu's own cookie writer (ui/cookie.py) starts none, so this is
-    now only a wait for a quiet app before a click, the way a person looks before clicking.
+    button trigger of the interrupted run): a wait for a quiet app before a click, the way a
+    person looks before clicking.
     """
     page.wait_for_function(_QUIET_JS, arg=ms, polling=100)
 
@@ -113,9 +112,9 @@ def login_form_shown(page: Page, tx: Texts) -> None:
 
 def submit_login(page: Page, tx: Texts, username: str, password: str,
                  settle_ms: int = 500) -> None:
-    """Fill and submit the login form that is on screen (no check of the outcome)."""
+    """Fill and submit the sign-in form that is on screen (no check of the outcome). It is a
+    plain HTML page of kesu's own (adapters/web.py), so there is no script run to wait for."""
     expect(heading(page, tx.login_title)).to_be_visible()
-    settle(page, settle_ms)
     page.get_by_role("textbox", name=tx.username, exact=True).fill(username)
     page.get_by_role("textbox", name=tx.password, exact=True).fill(password)
     page.get_by_role("button", name=tx.login, exact=True).click()
@@ -130,10 +129,10 @@ def login(page: Page, tx: Texts, username: str, landing_title: str | None = None
 
 
 def wait_for_login_cookie(page: Page, who: str = "") -> None:
-    """The login cookie is written by ui/cookie.py's script in the run after the login; a
-    reload before it lands would find no session (until server-side sessions, issue #11)."""
+    """The session cookie comes with the sign-in's answer (HttpOnly: only the browser's
+    cookie store shows it, never the page's scripts)."""
     deadline = time.monotonic() + 20
-    while not any(c["name"] == "kesu_auth" for c in page.context.cookies()):
+    while not any(c["name"] == "kesu_session" for c in page.context.cookies()):
         assert time.monotonic() < deadline, f"{who}: no login cookie"
         page.wait_for_timeout(100)
 

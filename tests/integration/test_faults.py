@@ -59,7 +59,7 @@ MARK = "浏览器登记"
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs chromium at {CHROMIUM}")
 def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Path,
                                                         chromium: Any) -> None:
-    """A real `streamlit run app.py` is SIGKILLed while a browser saves a complaint on it (and
+    """A real `streamlit run server.py` is SIGKILLed while a browser saves a complaint on it (and
     worker processes load the same database); after a restart it serves again and nothing
     the browser had seen saved is missing."""
     from playwright.sync_api import expect

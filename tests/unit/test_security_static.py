@@ -65,37 +65,31 @@ def raw_html_uses(files: list[Path], root: Path) -> list[str]:
     return found
 
 
-# the login cookie's writer: one st.html whose script is built from a constant cookie name
-# and the signed token only, both checked against a strict character set (ui/cookie.py)
-COOKIE_WRITER = "ui/cookie.py"
+# the one st.html: sends the browser to sign-out when its login is over; a constant script
+# (ui/auth.py leave_for_signin), no user text in it
+REDIRECT = "ui/auth.py"
 
 
 def test_no_raw_html_in_app_pages_or_ui() -> None:
     files = _python_files(*UI_CODE)
     assert len(files) > 10  # the scan sees the code
     found = raw_html_uses(files, ROOT)
-    writer = [f for f in found if f.startswith(COOKIE_WRITER + ":")]
-    assert len(writer) == 1 and writer[0].endswith(".html()")
-    assert [f for f in found if f not in writer] == []
+    redirect = [f for f in found if f.startswith(REDIRECT + ":")]
+    assert len(redirect) == 1 and redirect[0].endswith(".html()")
+    assert [f for f in found if f not in redirect] == []
 
 
-@pytest.mark.parametrize("name,value", [
-    ("kesu_auth", "</script><script>alert(1)</script>"), ("kesu_auth", 'a"b'),
-    ("kesu_auth", "a;b"), ("kesu_auth", "张三"), ("a b", "x"), ("a=b", "x"), ("", "x")])
-def test_the_cookie_script_refuses_anything_but_a_token(name: str, value: str) -> None:
-    from ui.cookie import cookie_script
+def test_the_one_script_is_a_constant_redirect_to_sign_out() -> None:
+    import ast
 
-    with pytest.raises(ValueError):
-        cookie_script(name, value, 60)
+    from adapters.web import SIGNOUT
 
-
-def test_the_cookie_script_sets_and_deletes() -> None:
-    from ui.cookie import cookie_script
-
-    token = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VybmFtZSI6InNhbGVzIn0.abc-_DEF"
-    script = cookie_script("kesu_auth", token, 86400)
-    assert f"kesu_auth={token}; path=/; max-age=86400; SameSite=Strict" in script
-    assert "max-age=0;" in cookie_script("kesu_auth", "", 0)
+    tree = ast.parse((ROOT / REDIRECT).read_text(encoding="utf-8"))
+    (fn,) = [n for n in ast.walk(tree)
+             if isinstance(n, ast.FunctionDef) and n.name == "leave_for_signin"]
+    names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+    assert names <= {"st", "SIGNOUT"}  # nothing from a user, a page or the database
+    assert SIGNOUT == "/signout"
 
 
 def test_the_html_scan_finds_every_form(tmp_path: Path) -> None:
