@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.auth import session_id
-from ui.context import done, flash, kesu, me, show_flash, tr
+from ui.auth import leave_for_signin, session_id
+from ui.context import attempt, done, flash, kesu, me, show_flash, tr
 from core import usecases as uc
 
 user = me()
@@ -23,3 +23,8 @@ with st.form("change_password", clear_on_submit=True):
         elif done(uc.accounts.change_password, kesu(), user, old, new, session_id()):
             flash("success", tr("account.changed"))
             st.rerun()
+st.subheader(tr("account.sessions"))
+st.caption(tr("account.sessions_help"))
+if st.button(tr("account.log_out_everywhere"), key="log_out_everywhere"):
+    if attempt(uc.accounts.log_out_everywhere, kesu(), user) is not None:
+        leave_for_signin()

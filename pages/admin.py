@@ -23,6 +23,7 @@ tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"
                 tr("admin.calendar"), tr("admin.notifications"), tr("admin.backup")])
 with tabs[0]:
     af.users(user)
+    af.sessions(user)
 with tabs[1]:
     af.departments(user)
 with tabs[2]:

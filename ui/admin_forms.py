@@ -11,7 +11,8 @@ import streamlit as st
 
 from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, Title, User
 from core.usecases.accounts import UserInput
-from ui.context import attempt, done, flash, kesu, label, lang, md, settings_changed, tr
+from ui.context import (attempt, done, flash, kesu, label, lang, local, md, settings_changed,
+                        tr)
 from core import usecases as uc
 
 
@@ -222,12 +223,43 @@ def settings(me: User) -> None:
             ),
             "company_name": st.text_input(tr("field.company_name"), cfg.company_name, max_chars=200,
                                           help=tr("field.company_name_help")),
+            "session_idle_minutes": st.number_input(tr("field.session_idle_minutes"), 5, 24 * 60,
+                                                    cfg.session_idle_minutes),
+            "session_lifetime_hours": st.number_input(tr("field.session_lifetime_hours"), 1,
+                                                      24 * 30, cfg.session_lifetime_hours),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}
             if changed and done(uc.reference.set_settings, kesu(), me, changed):
                 settings_changed()
                 flash("success", tr("admin.settings_saved"))
+                st.rerun()
+
+
+def sessions(me: User) -> None:
+    """Who is logged in where, and ending a login (a lost phone, a shared PC)."""
+    st.subheader(tr("admin.sessions"))
+    views = uc.accounts.open_sessions(kesu(), me)
+    if not views:
+        st.info(tr("admin.no_sessions"))
+        return
+    st.dataframe(pd.DataFrame({
+        tr("field.username"): [v.username for v in views],
+        tr("field.display_name"): [v.display_name for v in views],
+        tr("admin.session_since"): [local(v.session.created_at) for v in views],
+        tr("admin.session_seen"): [local(v.session.last_seen_at) for v in views],
+        tr("admin.session_client"): [v.session.client for v in views],
+        tr("admin.session_agent"): [v.session.agent[:60] for v in views],
+    }), hide_index=True, width="stretch")
+    by_id = {v.session.id: v for v in views}
+    with st.form("end_session"):
+        sid = st.selectbox(tr("admin.session_pick"), list(by_id), index=None,
+                           format_func=lambda i: f"{by_id[i].username} · {by_id[i].display_name}"
+                                                 f" · {local(by_id[i].session.last_seen_at)}",
+                           placeholder=tr("log.pick"))
+        if st.form_submit_button(tr("admin.session_end")) and sid is not None:
+            if done(uc.accounts.end_session, kesu(), me, sid):
+                flash("success", tr("admin.session_ended"))
                 st.rerun()
 
 
