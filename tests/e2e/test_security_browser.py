@@ -49,7 +49,8 @@ from core.usecases.context import Context
 from core.usecases.complaints import Upload
 from core.usecases.accounts import UserInput
 from tests.e2e.conftest import running_server, screenshot_if_failed
-from tests.e2e.helpers import PASSWORD, ZH, heading, idle, login, login_form_shown, settle
+from tests.e2e.helpers import (PASSWORD, ZH, heading, idle, login, login_form_shown, settle,
+                               wait_for_login_cookie)
 from core import usecases as uc
 
 ARTIFACTS = Path(os.environ.get("KESU_E2E_ARTIFACTS")
@@ -220,8 +221,7 @@ def open_as(browser: Browser, seeded: Seeded,
         page.goto("/?lang=zh")
         login_form_shown(page, ZH)
         login(page, ZH, username)
-        # the cookie is written by a script in the page (ui/cookie.py) once logged in
-        page.wait_for_function("document.cookie.includes('kesu_auth=')", polling=100)
+        wait_for_login_cookie(page, username)  # HttpOnly: the browser's store, not the page's
         settle(page)
         cookie = _cookie(context)
         if cookie is not None:
@@ -377,7 +377,7 @@ def test_a_forbidden_url_shows_the_message_not_the_page(open_as: Callable[[str],
 
 
 def _cookie(context: BrowserContext) -> dict[str, object] | None:
-    return next((dict(c) for c in context.cookies() if c["name"] == "kesu_auth"), None)
+    return next((dict(c) for c in context.cookies() if c["name"] == "kesu_session"), None)
 
 
 def _put_back(context: BrowserContext, cookie: dict[str, object]) -> None:
@@ -396,7 +396,6 @@ def test_an_old_cookie_replayed_after_logout_is_refused(open_as: Callable[[str],
     settle(page)
     page.get_by_role("button", name=ZH.logout, exact=True).click()
     login_form_shown(page, ZH)
-    settle(page, 1500)
     assert _cookie(page.context) is None  # the browser's cookie is gone
     # a copy of the old cookie, put back (or used from another browser)
     thief = browser.new_context(base_url=seeded.url, locale="zh-CN")
@@ -404,7 +403,6 @@ def test_an_old_cookie_replayed_after_logout_is_refused(open_as: Callable[[str],
         _put_back(thief, old)
         p = thief.new_page()
         p.goto("/?lang=zh")
-        settle(p, 1500)
         login_form_shown(p, ZH)
         expect(heading(p, ZH.log_title)).to_have_count(0)
     finally:
@@ -442,13 +440,11 @@ def test_a_cookie_is_refused_after_password_change_or_deactivation(
         _put_back(thief, cookie)
         p = thief.new_page()
         p.goto("/?lang=zh")
-        settle(p, 1500)
         login_form_shown(p, ZH)
     finally:
         thief.close()
     # and the session already open ends at its next run
     w.page.reload()
-    settle(w.page, 1500)
     login_form_shown(w.page, ZH)
 
 
@@ -464,7 +460,6 @@ def test_no_password_hash_or_cookie_in_the_server_log(open_as: Callable[[str], W
         page = context.new_page()
         page.goto("/?lang=zh")
         login_form_shown(page, ZH)
-        settle(page)
         page.get_by_role("textbox", name=ZH.username, exact=True).fill("qa")
         page.get_by_role("textbox", name=ZH.password, exact=True).fill(WRONG)
         page.get_by_role("button", name=ZH.login, exact=True).click()
