@@ -6,7 +6,8 @@ Per test:
   that points DATABASE_URL at PostgreSQL (the integration tier covers PostgreSQL);
 - `st.cache_resource` / `st.cache_data` cleared before and after, because they are
   process-wide: the app's `kesu()` would otherwise keep the previous test's database;
-- the login cookie reads as absent (`st.context.cookies` is a MagicMock inside AppTest);
+- no session cookie (`st.context.cookies` is a MagicMock inside AppTest): tests log in with
+  `helpers.login_as`, which hands the session a real login's token;
 - no background jobs thread (KESU_BACKGROUND=off);
 - the legacy `pages/` multipage path is switched off (see `_no_legacy_pages_dir`);
 - translated `format_func`s see the AppTest's language outside a run (see `_lang_outside_run`).
@@ -28,7 +29,6 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.testing.v1.element_tree import ElementTree
-from streamlit_authenticator.models.cookie_model import CookieModel
 
 import ui.context
 from bench import demo
@@ -136,7 +136,6 @@ def _app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # no scheduled-jobs thread: it would escalate the demo cases into the inboxes while a
     # page is being tested (test_app.py starts it on purpose once)
     monkeypatch.setenv("KESU_BACKGROUND", "off")
-    monkeypatch.setattr(CookieModel, "get_cookie", lambda self: None)
     _clear_streamlit_caches()
     yield data
     _clear_streamlit_caches()

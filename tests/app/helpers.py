@@ -5,12 +5,14 @@ implementation detail of the pages.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
 from core.i18n import t
+from ui.auth import TOKEN_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -35,13 +37,33 @@ def new_app() -> AppTest:
 
 def login_as(at: AppTest, username: str, display_name: str = "", roles: list[str] | None = None
              ) -> AppTest:
-    """The session keys the authenticator sets after a successful login (app.py re-reads the
-    user from the database on every run, so only the username really matters)."""
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["name"] = display_name or username
-    at.session_state["roles"] = roles or []
+    """A login of `username` as the sign-in route makes one (a session row for a fresh random
+    token), handed to the AppTest session as the cookie would be (AppTest has no HTTP).
+    app.py re-reads the user from the database on every run; `display_name` and `roles` are
+    kept for the callers' readability only."""
+    at.session_state[TOKEN_KEY] = open_session(username)
     return at
+
+
+def open_session(username: str) -> str:
+    """A live session of `username` in the test's database, without a password check: the
+    token (the sign-in route itself is tested on a real server and through Starlette)."""
+    import secrets
+
+    from core.model import LoginSession
+    from core.rules.sessions import token_hash
+    from ui.context import kesu
+
+    app = kesu()
+    token = secrets.token_urlsafe(32)
+    now = app.clock()
+    with app.uow(write=True) as uow:
+        user = uow.users.by_username(username.strip().lower())
+        assert user is not None, username
+        uow.sessions.add(LoginSession(0, user.id, now, now, now + timedelta(hours=1)),
+                         token_hash(token))
+        uow.commit()
+    return token
 
 
 def open_page(page: str, username: str, lang: str = "zh") -> AppTest:
@@ -53,6 +75,49 @@ def open_page(page: str, username: str, lang: str = "zh") -> AppTest:
     at.switch_page(page).run()
     no_exception(at)
     return at
+
+
+def open_url(page: str, username: str | None = None, lang: str = "zh") -> AppTest:
+    """A fresh browser tab opened on a page's address (`/admin` for "pages/admin.py"),
+    logged in as `username` (or with no session at all), before any other run.
+
+    AppTest asks for a page by its file name until its first run (AppTest.switch_page's
+    documentation), and st.navigation knows a page by its url path: the two agree for every
+    kesu page but pages/import_register.py (url path "import"), so this opens the URL as typed
+    into the address bar, which `switch_page` after a run cannot do for a page not in the
+    user's navigation (ValueError)."""
+    assert not page.endswith("import_register.py"), "its url path is /import"
+    at = new_app()
+    if username is not None:
+        login_as(at, username)
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.switch_page(page).run()
+    return at
+
+
+# What ui.auth.signed_out_view sends the browser on with: sign-out clears the cookie and
+# shows the sign-in page (adapters/web.py).
+SIGNED_OUT_SCRIPT = '<script>window.location.replace("/signout")</script>'
+_SIGNED_OUT_KINDS = {"main", "sidebar", "flex_container", "column", "title", "info", "markdown",
+                     "html"}
+
+
+def assert_signed_out(at: AppTest, lang: str = "zh") -> None:
+    """The run shows the signed-out view and nothing else: the title, "you are signed out",
+    the link to sign in again and the redirect to sign-out; no sidebar, no navigation, no
+    widget, no text of any page; and the session no longer holds a user or a token."""
+    tr = en if lang == "en" else zh
+    no_exception(at)
+    assert values(at, "title") == [tr("login.title")]
+    assert values(at, "info") == [tr("login.signed_out")]
+    assert values(at, "markdown") == [f"[{tr('login.again')}](/signout)"]
+    assert [h.proto.body for h in at.get("html")] == [SIGNED_OUT_SCRIPT]
+    kinds = {n.type for n in at.main} | {n.type for n in at.sidebar}
+    assert kinds <= _SIGNED_OUT_KINDS, kinds - _SIGNED_OUT_KINDS
+    assert sidebar_user(at) == []
+    assert "kesu_user" not in at.session_state
+    assert TOKEN_KEY not in at.session_state
 
 
 def values(node: Any, kind: str) -> list[str]:

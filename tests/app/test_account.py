@@ -1,4 +1,4 @@
-"""pages/account.py: my account — change my own password."""
+"""pages/account.py: my account — change my own password, sign out everywhere."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,11 @@ from streamlit.testing.v1 import AppTest
 from bench import demo
 from core.errors import LoginFailed
 from core.usecases.context import Context
-from tests.app.helpers import en, new_app, no_exception, open_page, values, widget, zh
+from tests.app.helpers import (
+    SIGNED_OUT_SCRIPT, assert_signed_out, en, login_as, new_app, no_exception, open_page,
+    open_url, values, widget, zh,
+)
+from ui.auth import TOKEN_KEY
 from core import usecases as uc
 
 NEW_PW = "brand-new-pw-9"
@@ -29,12 +33,15 @@ def _change(at: AppTest, old: str, new: str, new2: str, lang: str = "zh") -> Non
 def test_account_page_shows_who_i_am(ref_db: Context) -> None:
     at = _account_page()
     assert values(at, "title") == [zh("account.title")]
-    assert values(at, "subheader") == [zh("account.change_password")]
+    assert values(at, "subheader") == [zh("account.change_password"), zh("account.sessions")]
     assert any("qa" in t and "陈强（品管QE）" in t for t in values(at, "text"))
+    assert zh("account.sessions_help") in values(at, "caption")
+    assert widget(at, "button", zh("account.log_out_everywhere"))
 
     at = _account_page(lang="en")
     assert values(at, "title") == [en("account.title")]
-    assert values(at, "subheader") == [en("account.change_password")]
+    assert values(at, "subheader") == [en("account.change_password"), en("account.sessions")]
+    assert widget(at, "button", en("account.log_out_everywhere"))
 
 
 def test_change_password(ref_db: Context) -> None:
@@ -45,6 +52,24 @@ def test_change_password(ref_db: Context) -> None:
     assert uc.accounts.authenticate(ref_db, "qa", NEW_PW).username == "qa"
     with pytest.raises(LoginFailed):
         uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD)
+
+
+def test_sign_out_everywhere_ends_every_login_of_mine_and_only_mine(ref_db: Context) -> None:
+    at = _account_page()
+    mine = at.session_state[TOKEN_KEY]
+    other_tab = login_as(new_app(), "qa").run()  # my other browser, its tab open
+    colleague = login_as(new_app(), "sales").run()
+    widget(at, "button", zh("account.log_out_everywhere")).click().run()
+    no_exception(at)
+    assert [h.proto.body for h in at.get("html")] == [SIGNED_OUT_SCRIPT]  # on to sign-in
+    assert uc.accounts.session_of(ref_db, mine) is None
+    at.run()
+    assert_signed_out(at)
+    other_tab.run()
+    assert_signed_out(other_tab)
+    colleague.run()  # somebody else's login is not touched
+    assert values(colleague, "title") == [zh("log.title")]
+    assert values(colleague.sidebar, "caption") == [zh("sidebar.signed_in_as", name="王丽（营销）")]
 
 
 def test_wrong_old_password_changes_nothing(ref_db: Context) -> None:
@@ -84,4 +109,5 @@ def test_logged_out_visitor_cannot_open_the_account_page(ref_db: Context) -> Non
     at = new_app().run()
     with pytest.raises(ValueError):
         at.switch_page("pages/account.py")
-    assert values(at, "title") == [zh("login.title")]
+    assert_signed_out(at)
+    assert_signed_out(open_url("pages/account.py"))  # nor by its address

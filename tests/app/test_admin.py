@@ -1,4 +1,4 @@
-"""pages/admin.py: users (create, deactivate, unlock), reference data; admin only."""
+"""pages/admin.py: users (create, deactivate, unlock), sign-ins, reference data; admin only."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,13 +7,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench import demo
-from core.errors import NotAllowed
+from core.errors import LoginFailed, NotAllowed
 from core.model import Product, Role, User
 from core.usecases.context import Context
 from core.usecases.accounts import UserInput
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, open_page, sidebar_user, values, widget, zh,
+    assert_signed_out, block, en, login_as, new_app, no_exception, open_page, open_session,
+    sidebar_user, values, widget, zh,
 )
+from ui.auth import TOKEN_KEY
 from core import usecases as uc
 
 NEW_PW = "new-user-pw-1"
@@ -132,6 +134,7 @@ def test_user_without_a_role_is_refused_in_english(ref_db: Context) -> None:
 def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Context) -> None:
     sales = login_as(new_app(), "sales").run()
     assert sidebar_user(sales) == [zh("sidebar.signed_in_as", name="王丽（营销）")]
+    token = sales.session_state[TOKEN_KEY]
 
     at = _admin_page()
     form = _pick_user(at, "sales", ref_db)
@@ -139,19 +142,51 @@ def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Context) -> None
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("common.saved")]
-    assert uc.accounts.session_user(ref_db, "sales") is None
+    assert uc.accounts.session_of(ref_db, token) is None  # the login ended with it
+    with pytest.raises(LoginFailed):  # and no new one starts
+        uc.accounts.log_in(ref_db, "sales", demo.PASSWORD)
     users = at.dataframe[0].value
     assert users[users[zh("field.username")] == "sales"].iloc[0][zh("field.active")] == zh(
         "common.no"
     )
 
     sales.run()  # the open session of the deactivated user
-    no_exception(sales)
-    assert values(sales, "title") == [zh("login.title")]
-    assert sidebar_user(sales) == []
-    assert not sales.session_state["authentication_status"]
+    assert_signed_out(sales)
     with pytest.raises(ValueError):
         sales.switch_page("pages/log.py")
+
+
+def test_admin_sees_the_sign_ins_and_ends_one(ref_db: Context) -> None:
+    qa = login_as(new_app(), "qa").run()  # QA's open tab
+    qa_token = qa.session_state[TOKEN_KEY]
+    phone = open_session("qa")  # ... and QA's phone
+    at = _admin_page()
+    assert zh("admin.sessions") in values(at, "subheader")
+    shown = at.dataframe[1].value
+    assert sorted(shown[zh("field.username")]) == ["admin", "qa", "qa"]
+    assert set(shown[zh("field.display_name")]) == {"系统管理员", "陈强（品管QE）"}
+
+    found = uc.accounts.session_of(ref_db, qa_token)
+    assert found is not None
+    pick = widget(at, "selectbox", zh("admin.session_pick"))
+    assert any(o.startswith("qa · 陈强（品管QE） · ") for o in pick.options)
+    pick.select(found[1].id)
+    widget(at, "button", zh("admin.session_end")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("admin.session_ended")]
+    assert sorted(at.dataframe[1].value[zh("field.username")]) == ["admin", "qa"]
+    assert uc.accounts.session_of(ref_db, qa_token) is None
+    qa.run()  # QA's next click in that tab
+    assert_signed_out(qa)
+    assert uc.accounts.session_of(ref_db, phone) is not None  # that one login only
+
+
+def test_an_administrator_alone_sees_only_their_own_sign_in(ref_db: Context) -> None:
+    at = _admin_page("en")
+    assert en("admin.sessions") in values(at, "subheader")
+    shown = at.dataframe[1].value
+    assert list(shown[en("field.username")]) == ["admin"]
+    assert list(shown[en("field.display_name")]) == ["系统管理员"]
 
 
 def test_admin_cannot_deactivate_themself(ref_db: Context) -> None:

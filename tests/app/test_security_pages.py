@@ -6,33 +6,46 @@ Attack → test (the whole list: tests/unit/test_security_services.py's docstrin
   app.py (the sidebar names the user), the others are not registered (ValueError) →
   test_every_page_opens_only_for_its_roles; a page file nobody classified fails →
   test_every_page_file_is_in_the_access_table.
-- A deep link remembered while logged out (`/admin` before login) → after login only a page
-  of the user's roles opens → test_a_remembered_deep_link_opens_only_an_allowed_page.
-  (The URL typed into a real browser: tests/e2e/test_security_browser.py.)
-- Roles forged in the session state (`roles: ["admin"]`) → nothing: roles come from the
-  database → test_roles_in_the_session_state_do_not_count.
-- Replaying a stale session: the user was deactivated, their password was reset, or they
-  logged out in another browser since this session logged in → the next run shows the login
-  form → test_a_stale_session_ends_at_its_next_run; changing one's own password keeps one's
-  own session → test_changing_my_own_password_keeps_my_session.
-- A login cookie issued before a password change, after a logout, or for a deactivated user
-  → the login form; a fresh one logs in → test_a_stale_cookie_is_refused.
+- Typing the address of a page of another role (`/admin` as sales: a bookmark, a deep link)
+  → the forbidden message and a way back, nothing of the page →
+  test_the_address_of_a_page_of_another_role_shows_the_forbidden_message; an allowed one
+  opens → test_the_address_of_an_allowed_page_opens_it. (Until #11 a logged-out deep link was
+  remembered across the Streamlit login form in `kesu_next`; that form and key are gone: the
+  HTTP guard now sends a logged-out /admin to /signin?next=/admin, tested by
+  tests/integration/test_web.py. The URL typed into a real browser:
+  tests/e2e/test_security_browser.py.)
+- Roles or a user forged in the session state → nothing: the user and roles come from the
+  database through the session token → test_roles_in_the_session_state_do_not_count.
+- Replaying a stale session: the user was deactivated, their password was reset, they logged
+  out everywhere, or an administrator ended the session since this tab opened → the next run
+  shows the signed-out view, the same token in a fresh tab too →
+  test_a_stale_session_ends_at_its_next_run; changing one's own password keeps one's own
+  session and ends the others → test_changing_my_own_password_keeps_my_session.
+- A crafted, unknown, ended, idle or expired session token (the cookie) → the signed-out view,
+  no error → test_a_token_that_names_no_live_session_is_refused. (The cookie's flags, and a
+  WebSocket without a live session: tests/integration/test_web.py.)
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import dataclasses
+import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit_authenticator.models.cookie_model import CookieModel
 
 from bench import demo
+from core.errors import DomainError
+from core.model import LoginSession, Role, User
+from core.rules.sessions import token_hash
 from core.usecases.context import Context
 from core.usecases.accounts import UserInput
 from tests.app.helpers import (
-    login_as, new_app, no_exception, sidebar_user, values, widget, zh,
+    assert_signed_out, elements, en, login_as, new_app, no_exception, open_session, open_url,
+    sidebar_user, values, widget, zh,
 )
+from ui.auth import TOKEN_KEY
 from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,21 +70,15 @@ PAGE_ACCESS: dict[str, set[str]] = {
 }
 
 
-def _login_form(at: Any, username: str, password: str = demo.PASSWORD) -> None:
-    widget(at, "text_input", zh("login.username")).input(username)
-    widget(at, "text_input", zh("login.password")).input(password)
-    widget(at, "button", zh("login.submit")).click().run()
-    no_exception(at)
-
-
-def _logged_out(at: Any) -> None:
-    assert values(at, "title") == [zh("login.title")]
-    assert sidebar_user(at) == []
-    assert not at.session_state["authentication_status"]
-
-
 def _signed_in(at: Any, username: str) -> None:
+    no_exception(at)
     assert sidebar_user(at) == [zh("sidebar.signed_in_as", name=NAMES[username])]
+
+
+def _user(app: Context, username: str) -> User:
+    user = uc.accounts.session_user(app, username)
+    assert user is not None
+    return user
 
 
 def test_every_page_file_is_in_the_access_table() -> None:
@@ -94,32 +101,61 @@ def test_every_page_opens_only_for_its_roles(ref_db: Context, username: str) -> 
                 at.switch_page(page)
 
 
-@pytest.mark.parametrize(("username", "lands_on"),
-                         [("sales", "log.title"), ("qa", "log.title"), ("admin", "admin.title")])
-def test_a_remembered_deep_link_opens_only_an_allowed_page(ref_db: Context, username: str,
-                                                           lands_on: str) -> None:
-    at = new_app()
-    at.session_state["kesu_next"] = "admin"  # what app.py keeps from a logged-out /admin
-    at.session_state["kesu_started"] = True
-    at.run()
-    _logged_out(at)
-    _login_form(at, username)
-    assert values(at, "title") == [zh(lands_on)]
+@pytest.mark.parametrize(("username", "page"), [
+    ("sales", "pages/admin.py"), ("sales", "pages/approve.py"), ("prod", "pages/approve.py"),
+    ("finance", "pages/investigate.py"), ("admin", "pages/stats.py"),
+    ("admin", "pages/tasks.py"),
+])
+def test_the_address_of_a_page_of_another_role_shows_the_forbidden_message(
+        ref_db: Context, username: str, page: str) -> None:
+    assert username not in PAGE_ACCESS[page]
+    at = open_url(page, username)
+    _signed_in(at, username)  # app.py ran: the user's own navigation is there
+    assert values(at, "error") == [zh("err.page_forbidden")]
+    assert values(at, "title") == []  # nothing of the page
+    assert not at.text_input and not at.selectbox and not at.dataframe and not at.metric
+    assert [link.proto.label for link in elements(at, "page_link")] == [zh("common.back")]
+
+    at = open_url(page, username, lang="en")
+    no_exception(at)
+    assert values(at, "error") == [en("err.page_forbidden")]
+
+
+@pytest.mark.parametrize(("username", "page", "title"), [
+    ("admin", "pages/admin.py", "admin.title"), ("qa", "pages/approve.py", "appr.title"),
+    ("sales", "pages/account.py", "account.title"),
+])
+def test_the_address_of_an_allowed_page_opens_it(ref_db: Context, username: str, page: str,
+                                                 title: str) -> None:
+    assert username in PAGE_ACCESS[page]
+    at = open_url(page, username)
     _signed_in(at, username)
+    assert values(at, "title") == [zh(title)]
+    assert zh("err.page_forbidden") not in values(at, "error")
 
 
 def test_roles_in_the_session_state_do_not_count(ref_db: Context) -> None:
-    at = login_as(new_app(), "sales", roles=["admin", "management", "qa"]).run()
+    sales = _user(ref_db, "sales")
+    at = login_as(new_app(), "sales")
+    at.session_state["roles"] = ["admin", "management", "qa"]
+    at.session_state["kesu_user"] = dataclasses.replace(  # a forged user object
+        sales, roles=frozenset({Role.ADMIN, Role.MANAGEMENT, Role.QA}))
+    at.run()
     _signed_in(at, "sales")
     for page in ("pages/admin.py", "pages/approve.py", "pages/investigate.py"):
         with pytest.raises(ValueError):
             at.switch_page(page)
+    at = login_as(new_app(), "sales")  # a fresh tab on /admin, the forged user in its state
+    at.session_state["kesu_user"] = dataclasses.replace(sales, roles=frozenset({Role.ADMIN}))
+    at.switch_page("pages/admin.py").run()
+    _signed_in(at, "sales")
+    assert values(at, "error") == [zh("err.page_forbidden")]
+    assert values(at, "title") == []
 
 
-def _end(app: Context, how: str, username: str) -> None:
-    admin = uc.accounts.session_user(app, "admin")
-    user = uc.accounts.session_user(app, username)
-    assert admin is not None and user is not None
+def _end(app: Context, how: str, username: str, session_id: int) -> None:
+    admin = _user(app, "admin")
+    user = _user(app, username)
     if how == "deactivated":
         uc.accounts.update_user(
             app,
@@ -130,29 +166,48 @@ def _end(app: Context, how: str, username: str) -> None:
         )
     elif how == "password reset":
         uc.accounts.reset_password(app, admin, user.id, "reset by the admin")
-    else:  # logged out in another browser
-        uc.accounts.end_sessions(app, user)
+    elif how == "logged out everywhere":  # e.g. from another browser
+        assert uc.accounts.log_out_everywhere(app, user) >= 1
+    else:  # an administrator ends this one login (a lost phone)
+        uc.accounts.end_session(app, admin, session_id)
 
 
-@pytest.mark.parametrize("how", ["deactivated", "password reset", "logged out elsewhere"])
+@pytest.mark.parametrize("how", ["deactivated", "password reset", "logged out everywhere",
+                                 "ended by the admin"])
 def test_a_stale_session_ends_at_its_next_run(ref_db: Context, how: str) -> None:
-    at = new_app().run()
-    _login_form(at, "qa")
+    at = login_as(new_app(), "qa").run()
     _signed_in(at, "qa")
+    token = at.session_state[TOKEN_KEY]
     at.switch_page("pages/approve.py").run()
     _signed_in(at, "qa")
-    _end(ref_db, how, "qa")
+    assert values(at, "title") == [zh("appr.title")]
+    _end(ref_db, how, "qa", at.session_state["kesu_session_id"])
     at.run()  # the next click of the open browser tab
-    no_exception(at)
-    _logged_out(at)
-    assert at.session_state["kesu_delete_cookie"]  # and the cookie goes too
+    assert_signed_out(at)  # and nothing of the Approve page
+    assert uc.accounts.session_of(ref_db, token) is None
     with pytest.raises(ValueError):
         at.switch_page("pages/approve.py")
+    at = new_app()
+    at.session_state[TOKEN_KEY] = token  # the same cookie in a fresh tab
+    at.switch_page("pages/approve.py").run()
+    assert_signed_out(at)
+    if how == "deactivated":
+        with pytest.raises(DomainError):
+            uc.accounts.log_in(ref_db, "qa", demo.PASSWORD)
+    else:  # signing in again works
+        password = "reset by the admin" if how == "password reset" else demo.PASSWORD
+        at = new_app()
+        at.session_state[TOKEN_KEY] = uc.accounts.log_in(ref_db, "qa", password).token
+        at.run()
+        _signed_in(at, "qa")
 
 
 def test_changing_my_own_password_keeps_my_session(ref_db: Context) -> None:
-    at = new_app().run()
-    _login_form(at, "finance")
+    at = login_as(new_app(), "finance").run()
+    mine = at.session_state[TOKEN_KEY]
+    elsewhere = open_session("finance")  # the same user in another browser
+    other = login_as(new_app(), "finance").run()  # ... and in a third, its tab open
+    _signed_in(other, "finance")
     at.switch_page("pages/account.py").run()
     widget(at, "text_input", zh("account.old")).input(demo.PASSWORD)
     widget(at, "text_input", zh("account.new")).input("my new password")
@@ -163,40 +218,50 @@ def test_changing_my_own_password_keeps_my_session(ref_db: Context) -> None:
     at.run()
     _signed_in(at, "finance")
     assert values(at, "title") == [zh("account.title")]
+    assert uc.accounts.session_of(ref_db, mine) is not None
+    # every other login of mine ends: the other browser, and the open tab at its next run
+    assert uc.accounts.session_of(ref_db, elsewhere) is None
+    other.run()
+    assert_signed_out(other)
+    assert uc.accounts.log_in(ref_db, "finance", "my new password").user.username == "finance"
 
 
-def _cookie(monkeypatch: pytest.MonkeyPatch, username: str, issued: datetime) -> None:
-    exp = (issued + timedelta(days=1)).timestamp()  # ui.auth: issued = exp - COOKIE_DAYS
-    payload = {"username": username, "exp_date": exp}
-
-    def get_cookie(self: CookieModel) -> dict[str, Any]:
-        self.token = payload
-        return payload
-
-    monkeypatch.setattr(CookieModel, "get_cookie", get_cookie)
-
-
-@pytest.mark.parametrize("how", ["deactivated", "password reset", "logged out elsewhere"])
-def test_a_stale_cookie_is_refused(ref_db: Context, monkeypatch: pytest.MonkeyPatch,
-                                   how: str) -> None:
-    issued = datetime.now(timezone.utc) - timedelta(minutes=10)
-    _cookie(monkeypatch, "prod", issued)
-    at = new_app().run()  # a fresh tab: the cookie logs in
-    no_exception(at)
-    _signed_in(at, "prod")
-    _end(ref_db, how, "prod")
-    at = new_app().run()  # the same cookie in another fresh tab
-    no_exception(at)
-    _logged_out(at)
-    if how != "deactivated":  # a cookie issued after the change logs in again
-        _cookie(monkeypatch, "prod", datetime.now(timezone.utc) + timedelta(seconds=1))
-        at = new_app().run()
-        _signed_in(at, "prod")
+def _stored_session(app: Context, username: str, idle: timedelta, left: timedelta) -> str:
+    """A session row of `username`, last seen `idle` ago, its lifetime over `left` from now."""
+    token = secrets.token_urlsafe(32)
+    now = app.clock()
+    with app.uow(write=True) as uow:
+        user = uow.users.by_username(username)
+        assert user is not None
+        uow.sessions.add(LoginSession(0, user.id, now - idle - timedelta(minutes=1), now - idle,
+                                      now + left), token_hash(token))
+        uow.commit()
+    return token
 
 
-def test_a_cookie_for_an_unknown_user_is_refused(ref_db: Context,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    _cookie(monkeypatch, "mallory", datetime.now(timezone.utc))
-    at = new_app().run()
-    no_exception(at)
-    _logged_out(at)
+def _token(app: Context, kind: str) -> object:
+    if kind == "ended":  # logged out
+        token = open_session("prod")
+        uc.accounts.log_out(app, token)
+        return token
+    if kind == "idle":
+        minutes = uc.context.settings(app).session_idle_minutes
+        return _stored_session(app, "prod", timedelta(minutes=minutes + 1), timedelta(hours=8))
+    if kind == "expired":
+        return _stored_session(app, "prod", timedelta(0), -timedelta(seconds=1))
+    return {"unknown": secrets.token_urlsafe(32), "garbage": "<script>' OR 1=1 --",
+            "too long": "x" * 5000, "not text": 12345}[kind]
+
+
+@pytest.mark.parametrize("kind", ["unknown", "garbage", "too long", "not text", "ended", "idle",
+                                  "expired"])
+def test_a_token_that_names_no_live_session_is_refused(ref_db: Context, kind: str) -> None:
+    at = new_app()
+    at.session_state[TOKEN_KEY] = _stored_session(ref_db, "prod", timedelta(0),
+                                                  timedelta(hours=8))
+    at.run()
+    _signed_in(at, "prod")  # the same kind of row, live, does log in
+    at = new_app()
+    at.session_state[TOKEN_KEY] = _token(ref_db, kind)
+    at.switch_page("pages/investigate.py").run()  # a page of prod's, by its address
+    assert_signed_out(at)

@@ -21,7 +21,8 @@ from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from core.stats import StatsFilter, preset
 from tests.app.helpers import (
-    block, elements, en, login_as, new_app, no_exception, open_page, values, widget, zh,
+    block, elements, en, login_as, new_app, no_exception, open_page, open_url, values, widget,
+    zh,
 )
 from core import usecases as uc
 
@@ -284,12 +285,10 @@ def test_admin_only_user_gets_the_forbidden_message(ref_db: Context) -> None:
     at = login_as(new_app(), "admin").run()
     with pytest.raises(ValueError):  # no Stats page in an administrator's navigation
         at.switch_page(PAGE)
-    # the Stats address in a session that turns into the administrator's (e.g. a shared
-    # browser): the page answers with the forbidden message, not the figures
-    at = _stats_page("manager")
-    assert at.metric
-    at.session_state["username"] = "admin"
-    at.run()
+    # the Stats address typed by the administrator (a bookmark, a shared link): the page
+    # answers with the forbidden message, not the figures
+    assert _stats_page("manager").metric  # what a manager sees there
+    at = open_url(PAGE, "admin")
     no_exception(at)
     assert values(at, "error") == [zh("err.page_forbidden")]
     assert not at.metric and not at.get("vega_lite_chart")
