@@ -33,11 +33,11 @@ from starlette.routing import Route
 
 from core import usecases as uc
 from core.errors import DomainError
+from core.model import Lang
 from core.i18n import t
 from core.usecases.context import Context
 
 COOKIE = "kesu_session"
-LANG_COOKIE = "kesu_lang"
 SESSION_HEADER = b"x-kesu-session"  # server.trustedUserHeaders maps it into st.user
 SIGNIN, SIGNOUT = "/signin", "/signout"
 # Streamlit's own paths that carry data or code of a logged-in page
@@ -247,7 +247,7 @@ def _with_headers(response: Response) -> Response:
 
 
 def _lang(request: Request) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or ""
+    asked = request.query_params.get("lang") or ""
     if asked in ("zh", "en"):
         return asked
     default = os.environ.get("KESU_DEFAULT_LANG", "zh")  # as the pages do
@@ -260,7 +260,7 @@ def _next_path(value: str | None) -> str:
 
 
 def signin_page(lang: str, next_path: str = "/", username: str = "", error: str = "",
-                status: int = 200) -> Response:
+                status: int = 200, chosen: bool = False) -> Response:
     """The sign-in form: plain HTML with its own small style, no script, no outside file."""
     e = html.escape
     other = "en" if lang == "zh" else "zh"
@@ -289,6 +289,7 @@ background:#ff4b4b;color:#fff;cursor:pointer}}
 <form method="post" action="{SIGNIN}">
 <input type="hidden" name="next" value="{e(next_path)}">
 <input type="hidden" name="lang" value="{lang}">
+<input type="hidden" name="chosen" value="{'1' if chosen else ''}">
 <label for="username">{e(t("login.username", lang))}</label>
 <input id="username" name="username" autocomplete="username" value="{e(username)}" required
  maxlength="100" autofocus>
@@ -306,7 +307,8 @@ background:#ff4b4b;color:#fff;cursor:pointer}}
 async def signin(ctx: Context, request: Request) -> Response:
     lang = _lang(request)
     if request.method == "GET":
-        return signin_page(lang, _next_path(request.query_params.get("next")))
+        return signin_page(lang, _next_path(request.query_params.get("next")),
+                           chosen=request.query_params.get("lang") in ("zh", "en"))
     headers = {k.lower(): v for k, v in request.headers.items()}
     origin = headers.get("origin", "").rstrip("/").lower()
     if origin and origin not in allowed_origins(headers.get("host", "").lower()):
@@ -315,22 +317,25 @@ async def signin(ctx: Context, request: Request) -> Response:
     username = str(form.get("username") or "")[:100]
     password = str(form.get("password") or "")[:200]
     lang = str(form.get("lang") or lang) if form.get("lang") in ("zh", "en") else lang
+    chosen = form.get("chosen") == "1"  # picked on this page (else the user's own language)
     next_path = _next_path(str(form.get("next") or "/"))
     if not username.strip() or not password:
-        return signin_page(lang, next_path, username, t("login.missing", lang), 400)
+        return signin_page(lang, next_path, username, t("login.missing", lang), 400, chosen)
     client = request.client.host if request.client else ""
     try:
         login = await _in_thread(uc.accounts.log_in, ctx, username, password, client,
                                  headers.get("user-agent", ""))
     except DomainError as err:
-        return signin_page(lang, next_path, username, t(err.key, lang, **err.params), 401)
-    target = next_path + ("&" if "?" in next_path else "?") + f"lang={lang}" if next_path != "/" \
-        else f"/?lang={lang}"
+        return signin_page(lang, next_path, username, t(err.key, lang, **err.params), 401,
+                           chosen)
+    target = next_path
+    if chosen:  # the language picked at sign-in is kept as the user's own
+        if login.user.language.value != lang:
+            await _in_thread(uc.accounts.set_language, ctx, login.user, Lang(lang))
+        target += ("&" if "?" in target else "?") + f"lang={lang}"
     response = _with_headers(RedirectResponse(target, status_code=303))
     response.set_cookie(COOKIE, login.token, httponly=True, samesite="strict", path="/",
                         secure=secure_cookie(request.url.scheme))
-    response.set_cookie(LANG_COOKIE, lang, samesite="strict", path="/",
-                        max_age=365 * 86400, secure=secure_cookie(request.url.scheme))
     return response
 
 
