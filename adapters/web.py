@@ -274,9 +274,9 @@ margin:0;display:flex;justify-content:center}}
 main{{width:100%;max-width:420px;padding:48px 20px}}
 h1{{font-size:2rem;margin:0 0 4px}} p.tag{{color:#6b6f7b;margin:0 0 24px}}
 label{{display:block;font-size:.9rem;margin:16px 0 6px}}
-input{{width:100%;box-sizing:border-box;font-size:1rem;padding:10px 12px;border:1px solid #d5d7de;
-border-radius:8px;background:#f0f2f6}}
-button{{margin-top:24px;font-size:1rem;padding:10px 18px;border:0;border-radius:8px;
+input{{width:100%;box-sizing:border-box;font:inherit;font-size:1rem;padding:10px 12px;
+border:1px solid #d5d7de;border-radius:8px;background:#f0f2f6}}
+button{{margin-top:24px;font:inherit;font-size:1rem;padding:10px 18px;border:0;border-radius:8px;
 background:#ff4b4b;color:#fff;cursor:pointer}}
 .err{{background:#ffecec;color:#7d353b;padding:12px 14px;border-radius:8px;margin-top:16px}}
 .lang{{float:right;font-size:.9rem}}
@@ -322,6 +322,7 @@ async def signin(ctx: Context, request: Request) -> Response:
     if not username.strip() or not password:
         return signin_page(lang, next_path, username, t("login.missing", lang), 400, chosen)
     client = request.client.host if request.client else ""
+    client = client.removeprefix("::ffff:")  # an IPv4 address as IPv6 shows it
     try:
         login = await _in_thread(uc.accounts.log_in, ctx, username, password, client,
                                  headers.get("user-agent", ""))
