@@ -19,7 +19,8 @@ from http.client import HTTPResponse
 
 import pytest
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin, Subprotocol
 
 from tests.e2e.helpers import PASSWORD
 
@@ -66,6 +67,12 @@ def sign_in(base: str, username: str = "sales", password: str = PASSWORD) -> str
     return cookie.split(";", 1)[0].split("=", 1)[1]
 
 
+def _connect(url: str, protocols: list[str], headers: dict[str, str],
+             origin: str) -> ClientConnection:
+    return connect(url, subprotocols=[Subprotocol(p) for p in protocols],
+                   additional_headers=headers, origin=Origin(origin), open_timeout=20)
+
+
 def ws_open(base: str, token: str | None, origin: str | None = None,
             session_id: str | None = None) -> int:
     """Open the app's WebSocket as a client would; the HTTP status of the handshake
@@ -76,9 +83,7 @@ def ws_open(base: str, token: str | None, origin: str | None = None,
         headers["Cookie"] = f"kesu_session={token}"
     protocols = ["streamlit", "xsrf"] + ([session_id] if session_id else [])
     try:
-        with connect(url, subprotocols=protocols,  # type: ignore[arg-type]
-                     additional_headers=headers, origin=origin or base,  # type: ignore[arg-type]
-                     open_timeout=20):
+        with _connect(url, protocols, headers, origin or base):
             return 101
     except InvalidStatus as err:
         return int(err.response.status_code)
@@ -215,15 +220,12 @@ def test_a_streamlit_session_id_without_its_login_resumes_nothing(base: str) -> 
     of her own, not Bob's."""
     url = base.replace("http://", "ws://") + "/_stcore/stream"
     bob = sign_in(base, "sales")
-    with connect(url, subprotocols=["streamlit", "xsrf"],  # type: ignore[list-item]
-                 additional_headers={"Cookie": f"kesu_session={bob}"}, origin=base,  # type: ignore[arg-type]
-                 open_timeout=20) as ws:
+    with _connect(url, ["streamlit", "xsrf"], {"Cookie": f"kesu_session={bob}"}, base) as ws:
         ws.send(_rerun())
         bob_session = _session_id(ws)
     eve = sign_in(base, "qa")
-    with connect(url, subprotocols=["streamlit", "xsrf", bob_session],  # type: ignore[list-item]
-                 additional_headers={"Cookie": f"kesu_session={eve}"}, origin=base,  # type: ignore[arg-type]
-                 open_timeout=20) as ws:
+    with _connect(url, ["streamlit", "xsrf", bob_session], {"Cookie": f"kesu_session={eve}"},
+                  base) as ws:
         ws.send(_rerun())
         assert _session_id(ws) != bob_session
 
