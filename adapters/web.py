@@ -346,7 +346,9 @@ async def signout(ctx: Context, request: Request) -> Response:
     token = request.cookies.get(COOKIE)
     if token:
         await _in_thread(uc.accounts.log_out, ctx, token)
-    response = _with_headers(RedirectResponse(SIGNIN, status_code=303))
+    lang = request.query_params.get("lang")
+    response = _with_headers(RedirectResponse(
+        SIGNIN + (f"?lang={lang}" if lang in ("zh", "en") else ""), status_code=303))
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                            secure=secure_cookie(request.url.scheme))
     return response

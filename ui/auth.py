@@ -13,7 +13,7 @@ import streamlit as st
 from adapters.web import COOKIE, SIGNOUT
 from core.errors import DomainError
 from core.model import Lang, Role
-from ui.context import error_message, kesu, tr
+from ui.context import error_message, kesu, lang, tr
 from core import usecases as uc
 
 # The cookie of the WebSocket this Streamlit session was opened with, kept for its runs
@@ -83,8 +83,10 @@ def signed_out_view() -> None:
 
 
 def leave_for_signin() -> None:
-    """Send the browser to sign-out (a constant script: no user text in it)."""
-    st.html(f'<script>window.location.replace("{SIGNOUT}")</script>',
+    """Send the browser to sign-out, in the page's language (a constant script: no user text
+    in it, only one of two fixed addresses)."""
+    target = SIGNOUT + ("?lang=en" if lang() == "en" else "?lang=zh")
+    st.html(f'<script>window.location.replace("{target}")</script>',
             unsafe_allow_javascript=True)
 
 

@@ -98,7 +98,11 @@ def open_url(page: str, username: str | None = None, lang: str = "zh") -> AppTes
 
 # What ui.auth.signed_out_view sends the browser on with: sign-out clears the cookie and
 # shows the sign-in page (adapters/web.py).
-SIGNED_OUT_SCRIPT = '<script>window.location.replace("/signout")</script>'
+def signed_out_script(lang: str = "zh") -> str:
+    return f'<script>window.location.replace("/signout?lang={lang}")</script>'
+
+
+SIGNED_OUT_SCRIPT = signed_out_script("zh")
 _SIGNED_OUT_KINDS = {"main", "sidebar", "flex_container", "column", "title", "info", "markdown",
                      "html"}
 
@@ -112,7 +116,7 @@ def assert_signed_out(at: AppTest, lang: str = "zh") -> None:
     assert values(at, "title") == [tr("login.title")]
     assert values(at, "info") == [tr("login.signed_out")]
     assert values(at, "markdown") == [f"[{tr('login.again')}](/signout)"]
-    assert [h.proto.body for h in at.get("html")] == [SIGNED_OUT_SCRIPT]
+    assert [h.proto.body for h in at.get("html")] == [signed_out_script(lang)]
     kinds = {n.type for n in at.main} | {n.type for n in at.sidebar}
     assert kinds <= _SIGNED_OUT_KINDS, kinds - _SIGNED_OUT_KINDS
     assert sidebar_user(at) == []

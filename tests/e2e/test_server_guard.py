@@ -208,6 +208,11 @@ def test_the_websocket_refuses_another_port_of_the_same_host(base: str) -> None:
         assert ws_open(base, token, origin=origin) == 403, origin
 
 
+def test_sign_out_keeps_the_language_of_the_page_it_came_from(base: str) -> None:
+    assert http(base + "/signout?lang=en").headers["location"] == "/signin?lang=en"
+    assert http(base + "/signout?lang=xx").headers["location"] == "/signin"
+
+
 def test_a_websocket_after_logout_is_refused(base: str) -> None:
     token = sign_in(base)
     assert ws_open(base, token) == 101

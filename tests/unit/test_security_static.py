@@ -88,7 +88,8 @@ def test_the_one_script_is_a_constant_redirect_to_sign_out() -> None:
     (fn,) = [n for n in ast.walk(tree)
              if isinstance(n, ast.FunctionDef) and n.name == "leave_for_signin"]
     names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
-    assert names <= {"st", "SIGNOUT"}  # nothing from a user, a page or the database
+    # nothing from a user, a page or the database: the page's language is "zh" or "en"
+    assert names <= {"st", "SIGNOUT", "lang", "target"}
     assert SIGNOUT == "/signout"
 
 
@@ -259,17 +260,18 @@ def test_the_secret_scan_finds_each_kind() -> None:
                      ".streamlit/secrets.toml"}
 
 
-def test_the_cookie_key_is_never_a_constant_in_the_code() -> None:
-    """The key comes from secrets.toml, KESU_COOKIE_KEY or a file generated once per
-    install (adapters/security.py); the Authenticate call gets it from that function."""
-    auth = (ROOT / "ui" / "auth.py").read_text(encoding="utf-8")
-    tree = ast.parse(auth)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and isinstance(n.func, ast.Attribute) and n.func.attr == "Authenticate"]
-    assert len(calls) == 1
-    key_arg = calls[0].args[2]
-    assert isinstance(key_arg, ast.Call), "the cookie key must be computed, not a literal"
-    assert "token_urlsafe" in (ROOT / "adapters" / "security.py").read_text(encoding="utf-8")
+def test_a_session_token_is_fresh_randomness_never_a_constant() -> None:
+    """The login cookie carries a token made at each sign-in from the operating system's
+    randomness (core/usecases/accounts.py log_in); nothing in the code signs or derives it."""
+    source = (ROOT / "core" / "usecases" / "accounts.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    (log_in,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                 and n.name == "log_in"]
+    calls = [n for n in ast.walk(log_in) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and n.func.attr == "token_urlsafe"]
+    assert len(calls) == 1 and isinstance(calls[0].args[0], ast.Constant)
+    size = calls[0].args[0].value
+    assert isinstance(size, int) and size >= 32  # bytes of randomness
 
 
 # ---------------------------------------------------------------- worker-only services
