@@ -99,6 +99,14 @@ def allowed_origins(host: str) -> list[str]:
     return [f"http://{host}", f"https://{host}"] if host else []
 
 
+def origin_allowed(headers: dict[str, str]) -> bool | None:
+    """Whether the request's Origin is an allowed one; None when it sent none."""
+    origin = headers.get("origin", "").rstrip("/").lower()
+    if not origin:
+        return None
+    return origin in allowed_origins(headers.get("host", "").lower())
+
+
 def secure_cookie(request_scheme: str) -> bool:
     """Secure cookies under https (directly, or said by a proxy: KESU_HTTPS=1)."""
     return request_scheme == "https" or os.environ.get("KESU_HTTPS") == "1"
@@ -140,7 +148,7 @@ class Guard:
             return
         path = _clean(scope.get("path", "/"))
         if scope["type"] == "websocket":
-            await self._websocket(scope, receive, send, headers, host)
+            await self._websocket(scope, receive, send, headers)
             return
         if any(path.startswith(p) for p in CLOSED):
             await self._refuse(scope, receive, send, 404, "not found")
@@ -165,9 +173,8 @@ class Guard:
             ("/static/", "/favicon.png"))))
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send,
-                         headers: dict[str, str], host: str) -> None:
-        origin = headers.get("origin", "").rstrip("/").lower()
-        if origin not in allowed_origins(host):
+                         headers: dict[str, str]) -> None:
+        if not origin_allowed(headers):  # a browser always sends one on a WebSocket
             await self._refuse(scope, receive, send, 403, "origin")
             return
         live = await self._session(headers)
@@ -310,8 +317,7 @@ async def signin(ctx: Context, request: Request) -> Response:
         return signin_page(lang, _next_path(request.query_params.get("next")),
                            chosen=request.query_params.get("lang") in ("zh", "en"))
     headers = {k.lower(): v for k, v in request.headers.items()}
-    origin = headers.get("origin", "").rstrip("/").lower()
-    if origin and origin not in allowed_origins(headers.get("host", "").lower()):
+    if origin_allowed(headers) is False:
         return _with_headers(PlainTextResponse("origin", status_code=403))
     form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
     username = str(form.get("username") or "")[:100]

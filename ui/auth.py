@@ -12,7 +12,7 @@ import streamlit as st
 
 from adapters.web import COOKIE, SIGNOUT
 from core.errors import DomainError
-from core.model import Lang, Role
+from core.model import Lang
 from ui.context import error_message, kesu, lang, tr
 from core import usecases as uc
 
@@ -140,8 +140,3 @@ def apply_lang_param() -> None:
         st.session_state["lang_forced"] = True
     if "lang" not in st.session_state:
         st.session_state["lang"] = os.environ.get("KESU_DEFAULT_LANG", "zh")
-
-
-ROLE_PAGES: dict[str, tuple[Role, ...]] = {
-    "admin": (Role.ADMIN,),
-}
