@@ -479,9 +479,10 @@ def test_two_processes_deliver_each_message_exactly_once(db_url: str, app: Conte
     lines = sorted(body["text"]["content"] for _, body in hooks.received)
     assert subjects == sorted(f"s{i}" for i in range(n))  # each once: no more, no fewer
     assert lines == sorted(f"line {i}" for i in range(n))
-    assert sum(sent for _, sent in counts) == 2 * n
-    assert {s for _, s, _ in _outbox(app)} == {"sent"}
-    assert {a for _, _, a in _outbox(app)} == {1}  # never claimed twice
+    rows = _outbox(app)
+    assert {s for _, s, _ in rows} == {"sent"}, rows
+    assert {a for _, _, a in rows} == {1}, rows  # never claimed twice
+    assert sum(sent for _, sent in counts) == 2 * n, (counts, rows)  # and by these two
     print(f"{mode}: messages sent per process {counts}")
 
 
