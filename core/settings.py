@@ -8,7 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULTS: dict[str, Any] = {
-    "attachment_max_mb": 20,
+    "attachment_max_mb": 20,  # per file; .streamlit/config.toml server.maxUploadSize must agree
+    "image_max_megapixels": 50,  # a photo with more pixels is refused at upload
+    "case_attachments_max_mb": 100,  # all the files of one case together
     "timezone": "Asia/Shanghai",
     "severity_a_claim": "10000",
     "severity_b_claim": "5000",
@@ -18,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "company_name": "",  # signs the reply letter (docs/procedure.md §10)
     "session_idle_minutes": 480,  # a login ends after this long without a page run
     "session_lifetime_hours": 72,  # and this long after it began, whatever happens
+    "delegation_max_days": 90,  # a deputy signs for at most this many days (issue #11)
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
@@ -44,6 +47,9 @@ class Settings:
     company_name: str = ""
     session_idle_minutes: int = 480
     session_lifetime_hours: int = 72
+    image_max_megapixels: int = 50
+    case_attachments_max_mb: int = 100
+    delegation_max_days: int = 90
 
     @property
     def tz(self) -> ZoneInfo:
@@ -53,16 +59,27 @@ class Settings:
     def attachment_max_bytes(self) -> int:
         return self.attachment_max_mb * 1024 * 1024
 
+    @property
+    def image_max_pixels(self) -> int:
+        return self.image_max_megapixels * 1_000_000
+
+    @property
+    def case_attachments_max_bytes(self) -> int:
+        return self.case_attachments_max_mb * 1024 * 1024
+
 
 def build(stored: dict[str, Any]) -> Settings:
     v = {**DEFAULTS, **{k: x for k, x in stored.items() if x is not None}}
     return Settings(attachment_max_mb=int(v["attachment_max_mb"]), timezone=str(v["timezone"]),
+                    image_max_megapixels=int(v["image_max_megapixels"]),
+                    case_attachments_max_mb=int(v["case_attachments_max_mb"]),
                     severity_a_claim=Decimal(str(v["severity_a_claim"])),
                     severity_b_claim=Decimal(str(v["severity_b_claim"])),
                     dispatch_approval=str(v["dispatch_approval"]), work_start=str(v["work_start"]),
                     work_end=str(v["work_end"]), company_name=str(v["company_name"]),
                     session_idle_minutes=int(v["session_idle_minutes"]),
-                    session_lifetime_hours=int(v["session_lifetime_hours"]))
+                    session_lifetime_hours=int(v["session_lifetime_hours"]),
+                    delegation_max_days=int(v["delegation_max_days"]))
 
 
 def validate(key: str, value: Any) -> Any:
@@ -71,6 +88,16 @@ def validate(key: str, value: Any) -> Any:
         n = int(value)
         if not 1 <= n <= 200:
             raise ValueError("range_1_200")
+        return n
+    if key == "image_max_megapixels":  # Pillow itself refuses above ~179 (decompression bomb)
+        n = int(value)
+        if not 1 <= n <= 80:
+            raise ValueError("range_1_80")
+        return n
+    if key == "case_attachments_max_mb":
+        n = int(value)
+        if not 1 <= n <= 10_000:
+            raise ValueError("range_1_10000")
         return n
     if key == "session_idle_minutes":
         n = int(value)
@@ -81,6 +108,11 @@ def validate(key: str, value: Any) -> Any:
         n = int(value)
         if not 1 <= n <= 24 * 30:
             raise ValueError("range_1_720")
+        return n
+    if key == "delegation_max_days":
+        n = int(value)
+        if not 1 <= n <= 366:
+            raise ValueError("range_1_366")
         return n
     if key == "timezone":
         if str(value) not in available_timezones():

@@ -352,6 +352,10 @@ class DelegationRow(Base):
     deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class NotificationRow(Base):

@@ -9,6 +9,7 @@ from ui import admin_backup as ab
 from ui import admin_calendar as ac
 from ui import admin_channels as ach
 from ui import admin_forms as af
+from ui import delegations as dl
 from ui.context import kesu, me, show_flash, tr
 
 user = me()
@@ -35,6 +36,7 @@ with tabs[4]:
 with tabs[5]:
     af.settings(user)
     af.matrix(user)
+    dl.delegations(user, admin=True)
 with tabs[6]:
     ac.calendar(user)
     ac.limits(user)

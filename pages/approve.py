@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.approve import card, delegation
+from ui.approve import card
+from ui.delegations import delegations
 from ui.context import attempt, kesu, me, show_flash, tr
 from core import usecases as uc
 
@@ -21,4 +22,4 @@ for c in cards[:shown]:
 if len(cards) > shown:
     st.button(tr("appr.more", n=SHOWN), key="appr_more", width="stretch",
               on_click=st.session_state.__setitem__, args=("appr_shown", shown + SHOWN))
-delegation(user)
+delegations(user)

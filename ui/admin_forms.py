@@ -227,6 +227,9 @@ def settings(me: User) -> None:
                                                     cfg.session_idle_minutes),
             "session_lifetime_hours": st.number_input(tr("field.session_lifetime_hours"), 1,
                                                       24 * 30, cfg.session_lifetime_hours),
+            "delegation_max_days": st.number_input(tr("field.delegation_max_days"), 1, 366,
+                                                   cfg.delegation_max_days,
+                                                   help=tr("field.delegation_max_days_help")),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}

@@ -1,14 +1,13 @@
 """One approval card, narrow enough for a 390 px phone screen without sideways scrolling."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import streamlit as st
 
 from core.usecases.worklists import ApprovalCard
-from core.model import Title, User
+from core.model import User
 from ui.case import picture
-from ui.context import attempt, flash, kesu, md, today_local, tr
+from ui.context import attempt, flash, kesu, md, tr
 from core import usecases as uc
 
 
@@ -53,23 +52,3 @@ def card(user: User, x: ApprovalCard) -> None:
                 st.rerun()
         st.page_link("pages/complaint.py", label=tr("log.open_case"),
                      query_params={"id": str(c.id)})
-
-
-def delegation(user: User) -> None:
-    """A manager names a deputy for a date range."""
-    if user.title == Title.NONE:
-        return
-    users = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu()) if u.id != user.id}
-    with st.expander(tr("appr.delegate")):
-        with st.form("delegate"):
-            deputy = st.selectbox(tr("field.deputy"), list(users), index=None,
-                                  format_func=lambda i: users[i], placeholder=tr("log.pick"))
-            a, b = st.columns(2)
-            start = a.date_input(tr("field.start"), value=today_local())
-            end = b.date_input(tr("field.end"), value=today_local() + timedelta(days=7))
-            if st.form_submit_button(tr("common.save")):
-                if deputy is None:
-                    st.error(tr("err.required", field="deputy"))
-                elif attempt(uc.approval.set_delegation, kesu(), user, deputy, start, end):
-                    flash("success", tr("appr.delegated"))
-                    st.rerun()

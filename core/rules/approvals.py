@@ -1,8 +1,9 @@
 """Approval authority (核决权限): which sign-offs a disposition needs (docs/procedure.md §6)."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,26 +44,74 @@ def steps_for(total: Decimal, severity: Severity | None,
 
 @dataclass(frozen=True)
 class Delegation:
-    """`deputy_id` signs for `manager_id` from `start` to `end` inclusive."""
+    """`deputy_id` signs for `manager_id` from `start` to `end` inclusive, until revoked."""
 
     id: int | None
     manager_id: int
     deputy_id: int
     start: date
     end: date
+    created_at: datetime | None = None
+    created_by_id: int | None = None
+    revoked_at: datetime | None = None
+    revoked_by_id: int | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.revoked_at is None and self.start <= day <= self.end
+
+    def over(self, today: date) -> bool:
+        """Revoked or past: shown as history, no longer changeable."""
+        return self.revoked_at is not None or self.end < today
+
+
+# A deputy is named for a holiday or a business trip, not for years (setting
+# `delegation_max_days`; issue #11: an 80-year delegation was accepted).
+MAX_DELEGATION_DAYS = 90
+
+
+def delegation_problem(start: date, end: date, today: date, max_days: int) -> str | None:
+    """Why a new delegation's dates are refused (an error key), or None.
+
+    It starts today or later (a past start would sign for days already decided), ends on or
+    after its start, and lasts at most `max_days` days, both ends counted."""
+    if start < today:
+        return "err.delegation_past"
+    if end < start:
+        return "err.date_order"
+    if (end - start).days + 1 > max_days:
+        return "err.delegation_too_long"
+    return None
+
+
+def signed_in_round(steps: list[Any]) -> set[int]:
+    """Everyone who has already signed a step of a round: the signer and, for a deputy's
+    signature, the manager signed for. Each of them signs no other step of that round."""
+    people: set[int] = set()
+    for s in steps:
+        if s.decided_by_id is not None and s.status.value == "approved":
+            people.add(s.decided_by_id)
+            if s.on_behalf_of_id is not None:
+                people.add(s.on_behalf_of_id)
+    return people
 
 
 def can_sign(user: User, step: Title, proposer_id: int | None, today: date,
-             holders: list[User], delegations: list[Delegation]) -> tuple[bool, int | None]:
-    """(may sign, on behalf of whom). The proposer never approves their own disposition."""
+             holders: list[User], delegations: list[Delegation],
+             signed: Collection[int] = ()) -> tuple[bool, int | None]:
+    """(may sign, on behalf of whom). The proposer never approves their own disposition, and
+    nobody signs two steps of one round (`signed`: who signed this round already), neither as
+    themselves nor as a deputy, nor for a manager who already signed."""
     if proposer_id is not None and user.id == proposer_id:
+        return False, None
+    if user.id in signed:
         return False, None
     if user.title == step and user.active:
         return True, None
     for d in delegations:
-        if d.deputy_id == user.id and d.start <= today <= d.end:
+        if d.deputy_id == user.id and d.active_on(today):
             boss = next((h for h in holders if h.id == d.manager_id), None)
-            if boss is not None and boss.title == step and boss.id != proposer_id:
+            if (boss is not None and boss.title == step and boss.id != proposer_id
+                    and boss.id not in signed):
                 return True, boss.id
     return False, None
 

@@ -23,6 +23,7 @@ from core.model import (
     Validity,
     stored,
 )
+from core import workflow
 from core.ports import UnitOfWork
 from core.usecases import common, context, pipeline
 from core.usecases.context import Context
@@ -34,6 +35,18 @@ EXECUTED_BY = {
     DispositionType.RETURN: (Role.PRODUCTION, Role.QA, Role.MANAGEMENT),
     DispositionType.EXPLANATION: (Role.SALES, Role.MANAGEMENT),
 }
+
+
+def execution_problem(case: CaseFile, me: User, kind: DispositionType) -> str | None:
+    """Why `me` may not record this disposition as executed, or None. The roles the
+    execution names may; production only for a case of its own department (issue #11: a
+    production user of another department recorded a rework as done)."""
+    roles = EXECUTED_BY[kind]
+    if not me.has(*roles):
+        return "why.wrong_role"
+    if me.has(*(r for r in roles if r != Role.PRODUCTION)):
+        return None
+    return workflow.not_own_department(case, me)
 
 
 def record_customer_ack(ctx: Context, actor: User, cid: int, at: datetime,
@@ -86,8 +99,9 @@ def record_execution(ctx: Context, actor: User, disposition_id: int, quantity: i
         case, d = pipeline.record_in_case(ctx, uow, Disposition, disposition_id)
         if case.complaint.state != State.IMPLEMENTING:
             raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
-        if not me.has(*EXECUTED_BY[d.type]):
-            raise NotAllowed("why.wrong_role")
+        why = execution_problem(case, me, d.type)
+        if why is not None:
+            raise NotAllowed(why)
         if d.done:
             raise InvalidInput("err.already_done")
         if quantity is not None and quantity < 0:

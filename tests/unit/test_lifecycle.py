@@ -1030,10 +1030,12 @@ def test_a_delegate_signs_within_the_date_range_recorded_on_behalf_of(w: World) 
     assert case.c.state == State.REPLYING
 
 
-@pytest.mark.parametrize("start, end", [(1, 7), (-7, -1)])
-def test_a_delegate_cannot_sign_outside_the_date_range(w: World, start: int, end: int) -> None:
+@pytest.mark.parametrize("start, end, later", [(1, 7, 0), (0, 1, 3)])
+def test_a_delegate_cannot_sign_outside_the_date_range(w: World, start: int, end: int,
+                                                       later: int) -> None:
     uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start),
                                TODAY + timedelta(days=end))
+    w.clock.advance(days=later)  # not yet begun; or over
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
     case.refused("why.not_your_step", "approve_step", w.boss)
@@ -1050,9 +1052,118 @@ def test_delegations_are_checked(w: World) -> None:
     with pytest.raises(NotAllowed):
         uc.approval.set_delegation(w.kesu, w.sm, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
     uc.approval.set_delegation(w.kesu, w.admin, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
-    assert [(d.manager_id, d.deputy_id) for d in uc.approval.delegations(w.kesu, w.boss)] == [
+    assert [(v.delegation.manager_id, v.delegation.deputy_id)
+            for v in uc.approval.delegations(w.kesu, w.boss)] == [
         (w.gm.id, w.boss.id)
     ]
+
+
+def test_a_deputy_signs_no_second_step_of_the_round(w: World) -> None:
+    """Issue #11: with a delegation, one person signed both the sales-manager and the GM step
+    of one round. The sales manager, deputy of the GM, signs only the first."""
+    uc.approval.set_delegation(w.kesu, w.gm, w.sm.id, TODAY, TODAY + timedelta(days=7))
+    case = drive(w, State.PENDING_APPROVAL)
+    case.do("approve_step", w.sm)
+    case.refused("why.not_your_step", "approve_step", w.sm)
+    case.refused("why.not_your_step", "reject_step", w.sm, "不同意")
+    assert uc.worklists.pending_approvals(w.kesu, w.sm) == []
+    case.do("approve_step", w.gm)  # the general manager still signs their own step
+    assert case.c.state == State.REPLYING
+
+
+def test_one_deputy_of_two_managers_signs_one_step_of_the_round(w: World) -> None:
+    for boss in (w.sm, w.gm):
+        uc.approval.set_delegation(w.kesu, boss, w.boss.id, TODAY, TODAY + timedelta(days=7))
+    case = drive(w, State.PENDING_APPROVAL)
+    case.do("approve_step", w.boss)  # for the sales manager
+    case.refused("why.not_your_step", "approve_step", w.boss)  # not again, for the GM
+    case.do("approve_step", w.gm)
+
+
+def test_a_manager_whose_deputy_signed_signs_no_other_step(w: World) -> None:
+    """Signed for the sales manager by a deputy: the sales manager, also the GM's deputy, is
+    one of this round's signers already."""
+    uc.approval.set_delegation(w.kesu, w.sm, w.boss.id, TODAY, TODAY + timedelta(days=7))
+    uc.approval.set_delegation(w.kesu, w.gm, w.sm.id, TODAY, TODAY + timedelta(days=7))
+    case = drive(w, State.PENDING_APPROVAL)
+    case.do("approve_step", w.boss)
+    case.refused("why.not_your_step", "approve_step", w.sm)
+    case.do("approve_step", w.gm)
+
+
+def test_a_new_round_may_be_signed_again_by_the_same_people(w: World) -> None:
+    case = drive(w, State.PENDING_APPROVAL)
+    case.do("approve_step", w.sm)
+    case.do("reject_step", w.gm, "金额太高")
+    case.do("propose", w.sales, "客户接受")
+    case.do("approve_step", w.sm)
+    case.do("approve_step", w.gm)
+    assert case.c.state == State.REPLYING
+
+
+@pytest.mark.parametrize("start, end, why", [
+    (-1, 3, "err.delegation_past"),
+    (0, 90, "err.delegation_too_long"),  # 91 days, both ends counted
+    (5, 4, "err.date_order"),
+])
+def test_delegations_are_bounded(w: World, start: int, end: int, why: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start),
+                                   TODAY + timedelta(days=end))
+    assert err.value.key == why
+    assert uc.approval.delegations(w.kesu, w.gm) == []
+
+
+def test_the_longest_delegation_is_a_setting(w: World) -> None:
+    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=89))
+    uc.reference.set_settings(w.kesu, w.admin, {"delegation_max_days": 14})
+    with pytest.raises(InvalidInput) as err:
+        uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=14))
+    assert (err.value.key, err.value.params["days"]) == ("err.delegation_too_long", 14)
+    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=13))
+
+
+def test_a_revoked_delegation_signs_nothing_and_stays_listed(w: World) -> None:
+    did = uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
+    with pytest.raises(NotAllowed):
+        uc.approval.revoke_delegation(w.kesu, w.sm, did)  # neither party nor admin
+    w.clock.advance(minutes=5)
+    uc.approval.revoke_delegation(w.kesu, w.gm, did)
+    with pytest.raises(InvalidInput) as err:
+        uc.approval.revoke_delegation(w.kesu, w.admin, did)
+    assert err.value.key == "err.delegation_over"
+    case = drive(w, State.PENDING_APPROVAL)
+    case.do("approve_step", w.sm)
+    case.refused("why.not_your_step", "approve_step", w.boss)
+    [v] = uc.approval.delegations(w.kesu, w.boss)
+    assert (v.manager, v.deputy, v.created_by, v.revoked_by) == (
+        w.gm.display_name, w.boss.display_name, w.gm.display_name, w.gm.display_name)
+    assert (v.current, v.revocable, v.delegation.revoked_at) == (False, False, w.clock())
+
+
+def test_the_deputy_and_an_admin_may_revoke_and_everyone_sees_their_own(w: World) -> None:
+    mine = uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=3))
+    other = uc.approval.set_delegation(w.kesu, w.sm, w.qam.id, TODAY + timedelta(days=1),
+                                       TODAY + timedelta(days=3))
+    assert [v.delegation.id for v in uc.approval.delegations(w.kesu, w.boss)] == [mine]
+    assert [v.delegation.id for v in uc.approval.delegations(w.kesu, w.admin)] == [other, mine]
+    assert all(v.revocable for v in uc.approval.delegations(w.kesu, w.admin))
+    uc.approval.revoke_delegation(w.kesu, w.boss, mine)  # the deputy declines
+    uc.approval.revoke_delegation(w.kesu, w.admin, other)
+    assert not any(v.current for v in uc.approval.delegations(w.kesu, w.admin))
+
+
+def test_production_of_another_department_cannot_record_an_execution(w: World) -> None:
+    case = drive(w, State.DISPOSITION)
+    propose(w, case, DispositionInput(DispositionType.REWORK, 12, "200"))
+    sign_all(w, case)
+    _reply(w, case)
+    [rework] = case.file.current(case.file.dispositions)
+    with pytest.raises(NotAllowed) as err:
+        uc.closure.record_execution(w.kesu, w.other_prod, rework.id or 0, 12, "返工完成")
+    assert err.value.key == "why.not_your_department"
+    assert not case.file.current(case.file.dispositions)[0].done
+    case.once(lambda: uc.closure.record_execution(w.kesu, w.prod, rework.id or 0, 12, "返工完成"))
 
 
 def test_reject_starts_a_new_round_with_the_old_dispositions_and_fresh_steps(w: World) -> None:

@@ -216,8 +216,15 @@ PERMISSIONS: dict[str, Entry] = {
     # ------------------------------------------------------------ without an acting user
     "needs_first_admin": System("login page: whether the one-time set-up screen shows"),
     "create_first_admin": System("refused once any user exists (test_create_first_admin_*)"),
-    "authenticate": System("the login itself; counts failures, locks (test_lockout.py)"),
-    "is_locked": System("login page: tells a locked user to wait"),
+    "authenticate": System("the login itself; counts failures, growing delays "
+                           "(test_login_delays.py)"),
+    "is_locked": System("whether a name's next sign-in must wait"),
+    "pending_password_change": System(
+        "the sign-in route: the token must name a live session of a user an administrator "
+        "reset (test_login_delays.py)"),
+    "set_own_password": System(
+        "the forced change after a reset: only for the session's own user, only while "
+        "the reset flag is set (test_login_delays.py)"),
     "session_user": System("the cookie check; refuses stale cookies (test_session_user_*)"),
     "log_in": System("the login itself: authenticate, then a new session (test_sessions.py)"),
     "session_of": System("the session cookie's check: the token must name an open session of an "
@@ -361,6 +368,12 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(ADMIN | {"gm"}, _delegate_gm, name="name oneself deputy of the general manager"),
     ),
     "delegations": (Rule(EVERYONE, lambda w, x, u: uc.approval.delegations(w.kesu, u)),),
+    "revoke_delegation": (
+        Rule(ADMIN | {"gm", "boss"}, lambda w, did, u: uc.approval.revoke_delegation(w.kesu, u, did),
+             lambda w: uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY,
+                                                  TODAY + timedelta(days=7)),
+             name="end the general manager's delegation (only they, their deputy, an admin)"),
+    ),
     # ------------------------------------------------------------ reading
     "complaint": (
         Rule(EVERYONE, lambda w, c, u: uc.complaints.complaint(w.kesu, u, c.id), _case()),
