@@ -27,7 +27,7 @@ from core.model import (
 from core.ports import (
     UnitOfWork,
 )
-from core.rules import complaint_fields, numbering
+from core.rules import complaint_fields, numbering, uploads as upload_rules
 from core.rules.complaint_fields import ComplaintDraft as ComplaintDraft  # the form's type
 from core.rules.severity import Candidate, duplicate_reason
 from core.usecases import approval, closure, common, context, pipeline
@@ -103,12 +103,19 @@ def register_complaint(ctx: Context, actor: User, draft: ComplaintDraft,
                        uploads: Sequence[Upload] = ()) -> Complaint:
     """Log a complaint (anyone logged in — 首问负责); returns it with its new number."""
     now = ctx.clock()
+    files: list[_Stored] = []
+    if uploads:  # who and what first, then the files, outside the write transaction
+        with ctx.uow() as uow:
+            me = context.acting_user(ctx, uow, actor)
+            context.require_role(me, *CASE_ROLES)
+            cfg = context.settings_of(ctx, uow)
+            _validated(ctx, uow, draft, now)
+        files = _stored_uploads(ctx, uploads, cfg, 0)
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         context.require_role(me, *CASE_ROLES)
         cfg = context.settings_of(ctx, uow)
         values = _validated(ctx, uow, draft, now)
-        checked = [_check_upload(ctx, u, cfg) for u in uploads]
         period = numbering.period_of(values["received_at"], cfg.tz)
         number = numbering.format_number(period, uow.complaints.next_serial(period))
         c = Complaint(id=None, number=number, received_by_id=me.id, created_at=now, updated_at=now,
@@ -129,7 +136,7 @@ def register_complaint(ctx: Context, actor: User, draft: ComplaintDraft,
                 },
             )
         )
-        _store_uploads(ctx, uow, me, c.id, checked, now)
+        _add_attachments(uow, me, c.id, files, now)
         uow.commit()
         return c
 
@@ -163,19 +170,31 @@ def cancel_complaint(ctx: Context, actor: User, complaint_id: int, expected_vers
 
 
 def add_attachments(ctx: Context, actor: User, complaint_id: int, uploads: Sequence[Upload]) -> int:
+    """Attach files to a case: each checked (type by extension AND content, size, a picture's
+    pixels), pictures kept upright with a thumbnail, the case's total within its limit."""
     now = ctx.clock()
-    with ctx.uow(write=True) as uow:
+
+    def allowed(uow: UnitOfWork) -> tuple[User, int]:
         me = context.acting_user(ctx, uow, actor)
         c = get(ctx, uow, complaint_id)
         if not _may_edit(me, c):
             raise NotAllowed("err.cannot_edit", state=c.state.value)
         if not uploads:
             raise InvalidInput("err.required", field="attachments")
+        return me, sum(a.size for a in uow.attachments.for_complaint(complaint_id))
+
+    with ctx.uow() as uow:  # who, which case, the limits: before any file is decoded
+        _, used = allowed(uow)
         cfg = context.settings_of(ctx, uow)
-        checked = [_check_upload(ctx, u, cfg) for u in uploads]
-        _store_uploads(ctx, uow, me, complaint_id, checked, now)
+    files = _stored_uploads(ctx, uploads, cfg, used)
+    with ctx.uow(write=True) as uow:
+        me, used = allowed(uow)
+        cfg = context.settings_of(ctx, uow)
+        upload_rules.check_case_total(used, sum(x.size for x in files),
+                                      cfg.case_attachments_max_mb)
+        _add_attachments(uow, me, complaint_id, files, now)
         uow.commit()
-        return len(checked)
+        return len(files)
 
 
 def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
@@ -196,12 +215,28 @@ def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
 
 
 def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[Attachment, bytes]:
+    """The file as uploaded (a picture: upright) — for a download, never to show inline."""
     with ctx.uow() as uow:
         context.acting_user(ctx, uow, actor)
         att = uow.attachments.get(attachment_id)
         if att is None:
             raise NotFound()
     return att, ctx.blobs.get(att.sha256)
+
+
+def attachment_thumbnail(ctx: Context, actor: User, attachment_id: int) -> bytes | None:
+    """What a page shows of a picture: its thumbnail (made now for one stored before
+    thumbnails), or None — not a picture, not readable, above the pixel limit."""
+    with ctx.uow() as uow:
+        context.acting_user(ctx, uow, actor)
+        att = uow.attachments.get(attachment_id)
+        if att is None:
+            raise NotFound()
+        cfg = context.settings_of(ctx, uow)
+    if not att.content_type.startswith("image/") or not isinstance(ctx.blobs,
+                                                                   upload_rules.ImageStore):
+        return None
+    return ctx.blobs.thumbnail(att.sha256, cfg.image_max_pixels)
 
 
 def _may_edit(me: User, c: Complaint) -> bool:
@@ -238,6 +273,53 @@ def _validated(ctx: Context, uow: UnitOfWork, d: ComplaintDraft, now: datetime,
     return values
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A checked upload, its bytes already in the blob store."""
+
+    name: str
+    content_type: str
+    sha256: str
+    size: int
+
+
+def _stored_uploads(ctx: Context, uploads: Sequence[Upload], cfg: settings_mod.Settings,
+                    used: int) -> list[_Stored]:
+    """Check every upload, then store them: InvalidInput (nothing stored) when one is refused.
+    A picture is measured from its header before it is decoded (the pixel limit), then stored
+    upright with its thumbnail; one that cannot be read only downloads."""
+    checked = [_check_upload(ctx, u, cfg) for u in uploads]
+    upload_rules.check_case_total(used, sum(len(d) for _, _, d in checked),
+                                  cfg.case_attachments_max_mb)
+    store = ctx.blobs if isinstance(ctx.blobs, upload_rules.ImageStore) else None
+    pictures: dict[int, bool] = {}
+    for i, (name, ctype, data) in enumerate(checked):
+        if store is None or not ctype.startswith("image/"):
+            continue
+        try:
+            width, height = store.image_size(data)
+        except upload_rules.ImageBomb as e:
+            raise InvalidInput("err.image_bomb", name=name, max=cfg.image_max_megapixels) from e
+        except upload_rules.UnreadableImage:
+            continue  # kept as a file that only downloads: never decoded, never shown
+        upload_rules.check_pixels(name, width, height, cfg.image_max_megapixels)
+        pictures[i] = True
+    out = []
+    for i, (name, ctype, data) in enumerate(checked):
+        if store is not None and pictures.get(i):
+            try:
+                sha, size = store.put_image(data)
+            except upload_rules.ImageBomb as e:
+                raise InvalidInput("err.image_bomb", name=name,
+                                   max=cfg.image_max_megapixels) from e
+            except upload_rules.UnreadableImage:
+                sha, size = ctx.blobs.put(data), len(data)
+        else:
+            sha, size = ctx.blobs.put(data), len(data)
+        out.append(_Stored(name, ctype, sha, size))
+    return out
+
+
 def _check_upload(ctx: Context, u: Upload, cfg: settings_mod.Settings) -> tuple[str, str, bytes]:
     """(safe filename, content type, bytes) or InvalidInput: type by extension AND content."""
     name = common.safe_filename(u.filename)
@@ -255,14 +337,13 @@ def _check_upload(ctx: Context, u: Upload, cfg: settings_mod.Settings) -> tuple[
     return name, ctype, u.data
 
 
-def _store_uploads(ctx: Context, uow: UnitOfWork, me: User, complaint_id: int,
-                   checked: list[tuple[str, str, bytes]], now: datetime) -> None:
-    for name, ctype, data in checked:
-        sha = ctx.blobs.put(data)
-        uow.attachments.add(Attachment(None, complaint_id, sha, name, ctype, len(data), me.id, now))
-        uow.events.add(
-            Event(None, complaint_id, now, me.id, "attachment_added", {"attachment": [None, name]})
-        )
+def _add_attachments(uow: UnitOfWork, me: User, complaint_id: int, files: list[_Stored],
+                     now: datetime) -> None:
+    for x in files:
+        uow.attachments.add(Attachment(None, complaint_id, x.sha256, x.name, x.content_type,
+                                       x.size, me.id, now))
+        uow.events.add(Event(None, complaint_id, now, me.id, "attachment_added",
+                             {"attachment": [None, x.name]}))
 
 
 def case_file(ctx: Context, actor: User, complaint_id: int) -> CaseFile:

@@ -393,6 +393,10 @@ PERMISSIONS: dict[str, Entry] = {
     "attachment": (
         Rule(EVERYONE, lambda w, a, u: uc.complaints.attachment(w.kesu, u, a), _with_attachment),
     ),
+    "attachment_thumbnail": (
+        Rule(EVERYONE, lambda w, a, u: uc.complaints.attachment_thumbnail(w.kesu, u, a),
+             _with_attachment),
+    ),
     "register": (
         Rule(EVERYONE, lambda w, x, u: uc.search.register(w.kesu, u, RegisterFilter())),
     ),
