@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from core import outbox
 from core.outbox import ChannelConfig, DeliveryFailed, Message
@@ -97,6 +99,25 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _refuse_internal(url: str) -> None:
+    """DeliveryFailed when the robot's host is, or resolves to, an internal address (issue
+    #11: the webhook test POSTed to loopback). Resolved here, at each send, not only when the
+    address was saved; redirects are not followed (_NoRedirect)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if outbox.internal_host(host):
+        raise DeliveryFailed(f"refused: {host} is an internal address")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError) as e:
+        raise DeliveryFailed(_oserror(e) if isinstance(e, OSError) else str(e)) from e
+    for *_, sockaddr in found:
+        ip = str(sockaddr[0])
+        if outbox.internal_address(ip):
+            raise DeliveryFailed(f"refused: {host} is an internal address ({ip})")
+
+
 @dataclass
 class WebhookSender:
     """POSTs the robot's JSON; a non-2xx answer or a robot error code is a failure."""
@@ -110,6 +131,8 @@ class WebhookSender:
         url = config.url(message.channel)
         if not url:
             raise DeliveryFailed(f"the {message.channel} robot is not configured")
+        if not config.allow_internal_hosts:
+            _refuse_internal(url)
         body = json.dumps(
             outbox.robot_payload(message.channel, message.body, config.dingtalk_keyword),
             ensure_ascii=False,
@@ -123,9 +146,8 @@ class WebhookSender:
         try:
             with self.opener.open(request, timeout=self.timeout) as resp:
                 status, answer = resp.status, resp.read(64_000).decode("utf-8", "replace")
-        except urllib.error.HTTPError as e:
-            detail = e.read(2000).decode("utf-8", "replace") if e.fp else ""
-            raise DeliveryFailed(f"HTTP {e.code} {e.reason}: {detail}".strip(" :")) from e
+        except urllib.error.HTTPError as e:  # the status only: the body is the remote's
+            raise DeliveryFailed(f"HTTP {e.code} {e.reason}".strip()) from e
         except urllib.error.URLError as e:
             raise DeliveryFailed(
                 _oserror(e.reason) if isinstance(e.reason, OSError) else str(e.reason)
@@ -133,9 +155,9 @@ class WebhookSender:
         except (OSError, ValueError) as e:
             raise DeliveryFailed(_oserror(e)) from e
         refused = outbox.robot_error(answer)
-        if refused:
-            raise DeliveryFailed(f"HTTP {status}: {refused}")
-        return f"HTTP {status}: {answer}"
+        if refused:  # the robot's own error code and message, e.g. "93000 invalid webhook url"
+            raise DeliveryFailed(f"HTTP {status}: {outbox.short_error(refused, 200)}")
+        return f"HTTP {status}"  # not the body: an administrator's test must not read a server
 
 
 @dataclass

@@ -1,11 +1,15 @@
-"""Password hashing (bcrypt) and the cookie signing key (secrets, env, or generated once)."""
+"""Password hashing (bcrypt), and the key and cipher that keep stored secrets encrypted."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
+import tomllib
 from pathlib import Path
 
 import bcrypt
+from cryptography.fernet import Fernet, InvalidToken
 
 
 class BcryptHasher:
@@ -22,26 +26,66 @@ class BcryptHasher:
             return False
 
 
-def cookie_key(data_dir: Path, from_secrets: str | None = None) -> str:
-    """KESU_COOKIE_KEY / secrets.toml `cookie_key`, else a random key generated once per install."""
-    key = (from_secrets or os.environ.get("KESU_COOKIE_KEY") or "").strip()
-    if key:
-        return key
-    path = data_dir / "cookie_key"
-    try:  # written whole under a temporary name, then linked: never seen half-written
-        tmp = data_dir / f".cookie_key.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-            f.flush()
-            os.fsync(f.fileno())
+SECRET_KEY_FILE = "secret_key"
+
+
+def _secrets_toml_key(root: Path) -> str:
+    """`secret_key` in `.streamlit/secrets.toml` (top level or under [kesu]), if any."""
+    path = root / ".streamlit" / "secrets.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return ""
+    kesu = data.get("kesu")
+    value = kesu.get("secret_key") if isinstance(kesu, dict) else data.get("secret_key")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def secret_key(data_dir: Path, root: Path | None = None) -> bytes:
+    """The key that encrypts the secrets kept in the database (SMTP password, robot tokens).
+
+    KESU_SECRET_KEY, else `secret_key` in .streamlit/secrets.toml, else a random key generated
+    once per install in the data folder (`secret_key`, mode 0600; never in a backup). Any
+    text is accepted in the first two places: it is stretched to a Fernet key with SHA-256, so
+    the deployer can paste a password manager's passphrase.
+    """
+    given = os.environ.get("KESU_SECRET_KEY", "").strip() or _secrets_toml_key(
+        root or Path(__file__).resolve().parent.parent)
+    if given:
+        return base64.urlsafe_b64encode(hashlib.sha256(given.encode("utf-8")).digest())
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        try:  # written whole under a temporary name, then linked: never seen half-written
+            tmp = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(Fernet.generate_key())
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)  # fails if another instance got there first: use theirs
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        except OSError:
+            if not path.exists():
+                raise
+    return path.read_bytes().strip()
+
+
+class FernetCipher:
+    """The Cipher port: Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`)."""
+
+    def __init__(self, key: bytes) -> None:
+        self.fernet = Fernet(key)
+
+    def encrypt(self, text: str) -> str:
+        return self.fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        """The text; ValueError when the token was made with another key or is damaged."""
         try:
-            os.link(tmp, path)  # fails if another instance got there first: use theirs
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    except OSError:
-        if not path.exists():
-            raise
-    return path.read_text().strip()
+            return self.fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeError) as e:
+            raise ValueError("not decryptable with this key") from e

@@ -6,7 +6,7 @@ import os
 from adapters.blobs import FileBlobStore
 from adapters.delivery import ChannelSender
 from adapters.holidays import PackageHolidays
-from adapters.security import BcryptHasher
+from adapters.security import BcryptHasher, FernetCipher, secret_key
 from core.usecases.context import Context
 from db.engine import data_dir, database_url, make_engine, migrate
 from db.uow import SqlUowFactory
@@ -19,8 +19,10 @@ def build_app(url: str | None = None, run_migrations: bool = True) -> Context:
         migrate(url)
     engine = make_engine(url)
     rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
-    app = Context(uow=SqlUowFactory(engine), blobs=FileBlobStore(data_dir() / "attachments"),
+    uow = SqlUowFactory(engine, FernetCipher(secret_key(data_dir())))
+    app = Context(uow=uow, blobs=FileBlobStore(data_dir() / "attachments"),
                   hasher=BcryptHasher(rounds), holidays=PackageHolidays(), sender=ChannelSender())
     if run_migrations:
         uc.timing.fill_close_days(app)  # closed cases from before migration 0006
+        uow.seal_secrets()  # secrets saved in clear before encryption (issue #11)
     return app

@@ -7,6 +7,7 @@ Pure: the outbox rows are written by the services, and adapters/delivery.py does
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import asdict, dataclass, fields, replace
@@ -29,6 +30,43 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
 
 
+CHANNELS_KEY = "channels"  # the setting that holds the ChannelConfig
+# Kept encrypted in the database (db/uow.py SqlSettings) and never shown whole on a screen:
+# the SMTP password, and the robots' addresses, whose key / access_token / hook id is the
+# robot's password (issue #11).
+SECRET_FIELDS = ("smtp_password", "wecom_url", "dingtalk_url", "feishu_url")
+
+
+def masked(url: str) -> str:
+    """A robot address as a screen may show it: its host and its last four characters."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…{url[-4:]}" if parts.netloc else f"…{url[-4:]}"
+
+
+def internal_address(ip: str) -> bool:
+    """Whether an address is the server itself or the internal network (loopback,
+    link-local, private, carrier-grade NAT, unspecified, multicast, reserved): where a
+    notification must not be sent unless the administrator allowed internal hosts."""
+    try:
+        addr = ipaddress.ip_address(ip.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return (addr.is_loopback or addr.is_link_local or addr.is_private or addr.is_unspecified
+            or addr.is_multicast or addr.is_reserved
+            or addr in ipaddress.ip_network("100.64.0.0/10"))
+
+
+def internal_host(host: str) -> bool:
+    """An address named literally (an IP, or localhost) that is internal. Names are resolved
+    when a message is sent (adapters/delivery.py)."""
+    h = host.strip().strip("[]").rstrip(".").lower()
+    return h == "localhost" or h.endswith(".localhost") or internal_address(h)
+
+
 class DeliveryFailed(Exception):
     """A message could not be delivered; the text is the server's (or the network's) answer."""
 
@@ -49,6 +87,7 @@ class ChannelConfig:
     feishu_url: str = ""
     robot_language: str = "zh"  # the group chats read one language
     app_url: str = ""  # the address users open kesu at, for links in messages
+    allow_internal_hosts: bool = False  # robots on this network (loopback, 10.x, 192.168.x …)
 
     def enabled(self, channel: str) -> bool:
         if channel == "email":
@@ -74,6 +113,8 @@ class ChannelConfig:
         values = {k: v for k, v in (stored or {}).items() if k in known and v is not None}
         if "smtp_port" in values:
             values["smtp_port"] = int(values["smtp_port"])
+        if "allow_internal_hosts" in values:
+            values["allow_internal_hosts"] = values["allow_internal_hosts"] is True
         return cls(**values)
 
 
@@ -112,6 +153,9 @@ def check_config(cfg: ChannelConfig) -> ChannelConfig:
             or any(ch.isspace() for ch in value)
         ):
             raise InvalidInput("err.url_format", field=name)
+        if (value and name != "app_url" and not c.allow_internal_hosts
+                and internal_host(parts.hostname or "")):
+            raise InvalidInput("err.internal_target", field=name)
     if c.robot_language not in ("zh", "en"):
         raise InvalidInput("err.invalid_input")
     return c

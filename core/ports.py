@@ -242,6 +242,14 @@ class BlobStore(Protocol):
     def get(self, sha256: str) -> bytes: ...
 
 
+class Cipher(Protocol):
+    """Encrypts the secrets kept in the database (adapters/security.py FernetCipher)."""
+
+    def encrypt(self, text: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...  # ValueError: another key, or damaged
+
+
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def check(self, password: str, hashed: str) -> bool: ...

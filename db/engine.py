@@ -18,8 +18,31 @@ BUSY_TIMEOUT_MS = 60_000
 def data_dir() -> Path:
     """Where the SQLite file, attachments and the generated cookie key live (KESU_DATA_DIR)."""
     d = Path(os.environ.get("KESU_DATA_DIR") or ROOT / "data")
-    d.mkdir(parents=True, exist_ok=True)
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private(d, 0o700)  # the database, attachments, backups and the key: the service user's
     return d
+
+
+def private(path: Path, mode: int = 0o600) -> None:
+    """Only the service user may read it (issue #11: kesu.db and its WAL were 0644)."""
+    try:
+        if path.exists() and (path.stat().st_mode & 0o777) != mode:
+            os.chmod(path, mode)
+    except OSError:  # not ours (a read-only mount): the deployer's choice
+        pass
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The SQLite file created 0600 before SQLite opens it (its -wal and -shm files take the
+    database file's permissions), and an existing one's files tightened."""
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        private(f)
 
 
 def database_url() -> str:
@@ -37,6 +60,7 @@ def make_engine(url: str | None = None, **kw: Any) -> Engine:
     # password hashes, SMTP passwords and customer data are parameters
     kw.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
                                                   "check_same_thread": False}, **kw)
         _sqlite_setup(engine)

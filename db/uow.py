@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import enum
 import json
+import logging
 from types import SimpleNamespace
 from collections.abc import Sequence
 from datetime import datetime
@@ -47,7 +48,8 @@ from core.model import (
     Title,
     User,
 )
-from core.outbox import Message, OutboxItem
+from core.outbox import CHANNELS_KEY, SECRET_FIELDS, Message, OutboxItem
+from core.ports import Cipher
 from core.rules.approvals import Delegation
 from core.rules.severity import Candidate
 from db.reads import SqlReads
@@ -600,13 +602,20 @@ class SqlAttachments:
         return self._att(r) if r else None
 
 
+log = logging.getLogger("kesu.db")
+# Settings fields kept encrypted (Fernet, adapters/security.py), marked by this prefix.
+ENCRYPTED: dict[str, tuple[str, ...]] = {CHANNELS_KEY: SECRET_FIELDS}
+SEALED = "enc:v1:"
+
+
 class SqlSettings:
     """Read all at once, on first use in the unit of work: a service asks for settings many
     times (time zone, calendar, limits, matrix...), and most keys are absent, which the
     session's identity map cannot remember — so each ask was a query (benchmark, issue #6)."""
 
-    def __init__(self, s: Session) -> None:
+    def __init__(self, s: Session, cipher: Cipher) -> None:
         self.s = s
+        self.cipher = cipher
         self._stored: dict[str, str] | None = None
 
     def _all(self) -> dict[str, str]:
@@ -618,10 +627,30 @@ class SqlSettings:
 
     def get(self, key: str) -> Any | None:
         text = self._all().get(key)
-        return json.loads(text) if text is not None else None
+        if text is None:
+            return None
+        value = json.loads(text)
+        if key in ENCRYPTED and isinstance(value, dict):
+            value = {k: self._reveal(key, k, v) if k in ENCRYPTED[key] else v
+                     for k, v in value.items()}
+        return value
+
+    def _reveal(self, key: str, name: str, v: Any) -> Any:
+        if not (isinstance(v, str) and v.startswith(SEALED)):
+            return v  # stored before encryption (sealed at the next start: seal_secrets)
+        try:
+            return self.cipher.decrypt(v[len(SEALED):])
+        except ValueError:  # encrypted with another key: as if not set, and said in the log
+            log.error("setting %s.%s cannot be decrypted with this server's secret key "
+                      "(KESU_SECRET_KEY); enter it again on Admin", key, name)
+            return ""
 
     def set(self, key: str, value: Any) -> None:
         r = self.s.get(SettingRow, key)
+        if key in ENCRYPTED and isinstance(value, dict):
+            value = {k: SEALED + self.cipher.encrypt(v)
+                     if k in ENCRYPTED[key] and isinstance(v, str) and v else v
+                     for k, v in value.items()}
         text = json.dumps(value, ensure_ascii=False, default=str)
         if r is None:
             self.s.add(SettingRow(key=key, value=text))
@@ -790,8 +819,8 @@ class SqlLeases:
 class SqlUnitOfWork:
     """One transaction; leaving the block without commit() rolls back (docs/architecture.md §3)."""
 
-    def __init__(self, factory: sessionmaker[Session], write: bool) -> None:
-        self.factory, self.write = factory, write
+    def __init__(self, factory: sessionmaker[Session], write: bool, cipher: Cipher) -> None:
+        self.factory, self.write, self.cipher = factory, write, cipher
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self.factory()
@@ -802,7 +831,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessions(s)
         self.complaints = SqlComplaints(s, lock=self.write)
         self.events, self.attachments = SqlEvents(s), SqlAttachments(s)
-        self.settings = SqlSettings(s)
+        self.settings = SqlSettings(s, self.cipher)
         self.records = SqlRecords(s)
         self.reads = SqlReads(s)
         self.notifications = SqlNotifications(s)
@@ -818,9 +847,26 @@ class SqlUnitOfWork:
 
 
 class SqlUowFactory:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cipher: Cipher) -> None:
         self.engine = engine
+        self.cipher = cipher
         self.factory = sessionmaker(bind=engine, expire_on_commit=False)
 
     def __call__(self, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.factory, write)
+        return SqlUnitOfWork(self.factory, write, self.cipher)
+
+    def seal_secrets(self) -> int:
+        """Encrypt the secrets a version before encryption stored in clear; how many
+        settings were rewritten (at start, after the migrations: adapters/wiring.py)."""
+        sealed = 0
+        with self(write=True) as uow:
+            for key, names in ENCRYPTED.items():
+                raw = uow.session.get(SettingRow, key)
+                data = json.loads(raw.value) if raw is not None else None
+                if isinstance(data, dict) and any(
+                        isinstance(data.get(n), str) and data[n] and not data[n].startswith(SEALED)
+                        for n in names):
+                    uow.settings.set(key, data)
+                    sealed += 1
+            uow.commit()
+        return sealed

@@ -36,8 +36,13 @@ def channels(me: User) -> None:
         clear = d.checkbox(tr("chan.clear_password")) if view.has_password else False
         mail_from = st.text_input(tr("field.mail_from"), cfg.mail_from, max_chars=200)
         st.subheader(tr("chan.robots_title"))
+        # a stored address is shown masked (its key is the robot's password): left as
+        # shown it is kept, emptied it is removed, replaced it is changed
         urls = {r: st.text_input(tr(f"field.{r}_url"), cfg.url(r), max_chars=500,
-                                 help=tr("chan.url_help")) for r in ROBOTS}
+                                 help=tr("chan.url_help") + "\n\n" + tr("chan.url_masked_help"))
+                for r in ROBOTS}
+        internal = st.checkbox(tr("field.allow_internal_hosts"), cfg.allow_internal_hosts,
+                               help=tr("chan.allow_internal_help"))
         keyword = st.text_input(tr("field.dingtalk_keyword"), cfg.dingtalk_keyword, max_chars=50,
                                 help=tr("chan.keyword_help"))
         st.subheader(tr("chan.general_title"))
@@ -49,7 +54,8 @@ def channels(me: User) -> None:
                                help=tr("chan.app_url_help"))
         if st.form_submit_button(tr("common.save"), type="primary"):
             new = ChannelConfig(host, int(port), security, user, "", mail_from, urls["wecom"],
-                                urls["dingtalk"], keyword, urls["feishu"], robot_lang, app_url)
+                                urls["dingtalk"], keyword, urls["feishu"], robot_lang, app_url,
+                                internal)
             if done(uc.channels.set_channels, kesu(), me, new, "" if clear else (password or None)):
                 flash("success", tr("common.saved"))
                 st.rerun()

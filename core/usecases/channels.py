@@ -13,7 +13,7 @@ from core.ports import UnitOfWork
 from core.usecases import context, pipeline
 from core.usecases.context import Context
 
-CHANNELS_KEY = "channels"
+CHANNELS_KEY = outbox.CHANNELS_KEY
 
 
 LEVELS_KEY = "escalation_levels"
@@ -21,9 +21,10 @@ LEVELS_KEY = "escalation_levels"
 
 @dataclass(frozen=True)
 class ChannelView:
-    """The configuration as the Admin page may see it: the SMTP password is never shown."""
+    """The configuration as the Admin page may see it: the SMTP password is never shown, and
+    a robot's address only masked (host and last four characters, outbox.masked)."""
 
-    config: outbox.ChannelConfig  # smtp_password blanked
+    config: outbox.ChannelConfig  # smtp_password blanked, robot addresses masked
     has_password: bool
 
 
@@ -54,16 +55,21 @@ def channel_config(ctx: Context, actor: User) -> ChannelView:
     with ctx.uow() as uow:
         _admin_only(ctx, uow, actor)
         cfg = _channels(uow)
-        return ChannelView(replace(cfg, smtp_password=""), bool(cfg.smtp_password))
+        shown: dict[str, Any] = {f"{r}_url": outbox.masked(cfg.url(r)) for r in outbox.ROBOTS}
+        return ChannelView(replace(cfg, smtp_password="", **shown), bool(cfg.smtp_password))
 
 
 def set_channels(ctx: Context, actor: User, cfg: outbox.ChannelConfig,
                  password: str | None = None) -> None:
-    """Save the channels; `password` None keeps the stored SMTP password, "" clears it."""
+    """Save the channels; `password` None keeps the stored SMTP password, "" clears it. A
+    robot address given as shown (masked) keeps the stored one."""
     with ctx.uow(write=True) as uow:
         _admin_only(ctx, uow, actor)
-        kept = _channels(uow).smtp_password if password is None else password
-        clean = outbox.check_config(replace(cfg, smtp_password=kept))
+        old = _channels(uow)
+        kept = old.smtp_password if password is None else password
+        same: dict[str, Any] = {f"{r}_url": old.url(r) for r in outbox.ROBOTS
+                if cfg.url(r).strip() and cfg.url(r).strip() == outbox.masked(old.url(r))}
+        clean = outbox.check_config(replace(cfg, smtp_password=kept, **same))
         uow.settings.set(CHANNELS_KEY, clean.stored())
         uow.commit()
 

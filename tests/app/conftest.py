@@ -130,7 +130,7 @@ def _app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     data.mkdir()
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("KESU_DEFAULT_LANG", raising=False)
-    monkeypatch.delenv("KESU_COOKIE_KEY", raising=False)
+    monkeypatch.delenv("KESU_SECRET_KEY", raising=False)
     monkeypatch.setenv("KESU_DATA_DIR", str(data))
     monkeypatch.setenv("KESU_BCRYPT_ROUNDS", "4")
     # no scheduled-jobs thread: it would escalate the demo cases into the inboxes while a

@@ -97,9 +97,9 @@ def test_the_service_refuses_a_non_admin_and_a_deactivated_admin(ref_db: Context
 def test_only_a_listed_archive_can_be_downloaded(ref_db: Context) -> None:
     backups = service()
     admin = _user(ref_db, "admin")
-    secret = Path(os.environ["KESU_DATA_DIR"]) / "cookie_key"
+    secret = Path(os.environ["KESU_DATA_DIR"]) / "secret_key"
     secret.write_text("not for download")
-    for name in ("../cookie_key", "cookie_key", "kesu-backup-20260101-000000.tar.gz"):
+    for name in ("../secret_key", "secret_key", "kesu-backup-20260101-000000.tar.gz"):
         with pytest.raises(NotFound):
             backups.backup_bytes(admin, name)
 

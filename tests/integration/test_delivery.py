@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -18,12 +19,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from alembic import command
 from sqlalchemy import text
 
+from core.errors import InvalidInput
 from core.model import Lang, Role, Severity, Title, User
 from core.outbox import MAX_ATTEMPTS, ChannelConfig, DeliveryFailed, Message, next_try
 from core.usecases.complaints import ComplaintDraft
@@ -62,8 +65,8 @@ def _channels(smtp_port: int, hooks: Hooks | None = None, **kw: Any) -> ChannelC
     )
     base = ChannelConfig(smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security="none",
                          mail_from="kesu@factory.cn", dingtalk_keyword="客诉",
-                         app_url="https://kesu.factory.cn", **urls)
-    return replace(base, **kw)
+                         app_url="https://kesu.factory.cn", allow_internal_hosts=True, **urls)
+    return replace(base, **kw)  # the test robots listen on 127.0.0.1: an internal host
 
 
 def _people(app: Context, world: World) -> dict[str, User]:
@@ -226,14 +229,44 @@ def test_the_test_button_shows_the_servers_answer_and_the_error(app: Context, wo
     assert ok.ok and ok.answer == "250 2.0.0 Ok: queued as KESU1"
     assert smtp.box.messages[0]["Subject"] == "[kesu 客诉] 测试邮件"
     ok = uc.channels.send_test(app, world.admin, "feishu")
-    assert ok.ok and ok.answer == 'HTTP 200: {"errcode":0,"errmsg":"ok"}'
+    assert ok.ok and ok.answer == "HTTP 200"  # the status, not the remote's body
     hooks.script = [(404, '{"errcode":93000,"errmsg":"invalid webhook url"}')]
     bad = uc.channels.send_test(app, world.admin, "wecom")
-    assert not bad.ok and bad.answer.startswith("HTTP 404") and "invalid webhook url" in bad.answer
+    assert not bad.ok and bad.answer == "HTTP 404 Not Found"
+    hooks.script = [(200, '{"errcode":93000,"errmsg":"invalid webhook url"}')]
+    refused = uc.channels.send_test(app, world.admin, "wecom")  # the robot's own refusal
+    assert not refused.ok and refused.answer == "HTTP 200: errcode 93000: invalid webhook url"
     uc.channels.set_channels(app, world.admin, _channels(free_port(), hooks))
     down = uc.channels.send_test(app, world.admin, "email", "boss@factory.cn")
     assert not down.ok and "Connection refused" in down.answer
     assert _outbox(app) == []
+
+
+def test_a_test_message_never_shows_what_an_internal_server_answered(
+        app: Context, world: World, hooks: Hooks) -> None:
+    """Issue #11: the webhook test POSTed to a loopback address and showed the reply body —
+    a way to read internal services from the Admin page."""
+    hooks.script = [(200, "root:x:0:0:root:/root:/bin/bash  internal-secret")] * 3
+    cfg = _channels(free_port(), hooks, allow_internal_hosts=False)
+    with pytest.raises(InvalidInput) as err:  # a literal internal address: refused at saving
+        uc.channels.set_channels(app, world.admin, cfg)
+    assert err.value.key == "err.internal_target"
+    port = urlsplit(hooks.url).port
+    for host in ("localhost", "[::1]", "169.254.169.254", "10.0.0.8", "192.168.1.20",
+                 "[::ffff:127.0.0.1]", "0.0.0.0"):
+        with pytest.raises(InvalidInput):
+            uc.channels.set_channels(app, world.admin, replace(
+                cfg, wecom_url=f"http://{host}:{port}/wecom", dingtalk_url="", feishu_url=""))
+    # a name is resolved when sending: this machine's own name is an internal address
+    named = replace(cfg, wecom_url=f"http://{socket.gethostname()}:{port}/wecom")
+    with pytest.raises(DeliveryFailed) as failed:
+        WebhookSender(timeout=2).send(Message("k", "wecom", "wecom", "", "hi"), named)
+    assert "internal address" in str(failed.value)
+    assert hooks.received == []  # nothing was posted
+    allowed = replace(cfg, allow_internal_hosts=True)  # the administrator's choice
+    uc.channels.set_channels(app, world.admin, allowed)
+    ok = uc.channels.send_test(app, world.admin, "wecom")
+    assert ok.ok and ok.answer == "HTTP 200" and "internal-secret" not in ok.answer
 
 
 # ---------------------------------------------------------------- escalation

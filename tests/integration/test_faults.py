@@ -68,7 +68,7 @@ def test_server_killed_while_a_browser_logs_complaints(db_url: str, tmp_path: Pa
     from tests.e2e.helpers import ZH, heading, login
 
     prepare(db_url)
-    env = server_env(db_url, tmp_path / "data", KESU_COOKIE_KEY=secrets.token_urlsafe(32),
+    env = server_env(db_url, tmp_path / "data", KESU_SECRET_KEY=secrets.token_urlsafe(32),
                      KESU_JOBS_INTERVAL="1")
     box: dict[str, Result] = {}
     load = threading.Thread(target=lambda: box.update(r=run_load(

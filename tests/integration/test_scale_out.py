@@ -53,16 +53,20 @@ def hooks() -> Iterator[Hooks]:
 
 
 @pytest.fixture
-def two_servers(db_url: str, tmp_path: Path, hooks: Hooks) -> Iterator[tuple[Server, Server]]:
+def two_servers(db_url: str, tmp_path: Path, hooks: Hooks,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Server, Server]]:
     prepare(db_url)  # migrate + the demo's people and reference data, once, before both start
+    key = secrets.token_urlsafe(32)  # one secret key for all instances (README "Security")
+    monkeypatch.setenv("KESU_SECRET_KEY", key)
     app = build_app(db_url, run_migrations=False)
     admin = uc.accounts.session_user(app, "admin")
     assert admin is not None
     uc.channels.set_channels(app, admin, ChannelConfig(wecom_url=f"{hooks.url}/wecom",
-                                                       app_url="http://kesu.factory.cn"))
+                                                       app_url="http://kesu.factory.cn",
+                                                       allow_internal_hosts=True))
     app.uow.engine.dispose()  # type: ignore[attr-defined]
     shared = tmp_path / "shared-data"  # the one data folder (attachments) both mount
-    env = server_env(db_url, shared, KESU_COOKIE_KEY=secrets.token_urlsafe(32),
+    env = server_env(db_url, shared, KESU_SECRET_KEY=key,
                      KESU_JOBS_INTERVAL="1")
     a = Server(env, tmp_path / "server-a.log")
     b = Server(env, tmp_path / "server-b.log")

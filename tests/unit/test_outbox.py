@@ -66,7 +66,7 @@ def test_check_config_trims_and_accepts_a_good_configuration() -> None:
     cfg = check_config(
         ChannelConfig(smtp_host=" smtp.qiye.aliyun.com ", smtp_port=465, smtp_security="ssl",
                       smtp_user="kesu", smtp_password=" pw ", mail_from="kesu@factory.cn ",
-                      feishu_url="http://127.0.0.1:8080/hook")
+                      feishu_url="http://127.0.0.1:8080/hook", allow_internal_hosts=True)
     )
     assert (cfg.smtp_host, cfg.mail_from, cfg.smtp_password) == (
         "smtp.qiye.aliyun.com",

@@ -203,13 +203,13 @@ SECRET_PATTERNS = {
 # password (printed by `manage.py demo`, for demo data only).
 ALLOWED_VALUES = {"kesu-demo", "correct horse"}
 ALLOWED_FILE_PARTS = ("tests/",)  # test code may use made-up passwords
-FORBIDDEN_FILES = (".streamlit/secrets.toml", "cookie_key", ".env", "id_rsa", ".pem")
+FORBIDDEN_FILES = (".streamlit/secrets.toml", "cookie_key", "secret_key", ".env", "id_rsa", ".pem")
 
 
 def secrets_in(files: dict[str, str]) -> list[str]:
     found = []
     for name, text in files.items():
-        if name.endswith(FORBIDDEN_FILES) or "/cookie_key" in name:
+        if name.endswith(FORBIDDEN_FILES) or "/cookie_key" in name or "/secret_key" in name:
             found.append(f"{name}: a secrets file is tracked")
         for what, pattern in SECRET_PATTERNS.items():
             for m in pattern.finditer(text):
