@@ -8,6 +8,7 @@ import stat
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -64,6 +65,13 @@ def test_another_key_cannot_read_a_secret(tmp_path: Path,
         b.decrypt(token)
 
 
+def _stored(app: Context) -> dict[str, Any]:
+    with app.uow() as uow:
+        found = uow.settings.get("channels")
+    assert isinstance(found, dict)
+    return found
+
+
 def _raw_channels(db_url: str) -> str:
     engine = make_engine(db_url)
     try:
@@ -82,16 +90,14 @@ def test_the_smtp_password_and_robot_keys_are_not_in_clear_in_the_database(
     raw = _raw_channels(db_url)
     assert PASSWORD not in raw and "0123456789abcdef" not in raw
     assert json.loads(raw)["smtp_host"] == "mail.factory.cn"  # the rest stays readable
-    with app.uow() as uow:  # the sender reads them decrypted
-        stored = uow.settings.get("channels")
+    stored = _stored(app)  # the sender reads them decrypted
     assert (stored["smtp_password"], stored["wecom_url"]) == (PASSWORD, WECOM)
     view = uc.channels.channel_config(app, world.admin)  # the Admin page: masked
     assert view.has_password and view.config.smtp_password == ""
     assert view.config.wecom_url == "https://qyapi.weixin.qq.com/…-key"
     # saving the form as shown keeps the robot's address
     uc.channels.set_channels(app, world.admin, view.config)
-    with app.uow() as uow:
-        assert uow.settings.get("channels")["wecom_url"] == WECOM
+    assert _stored(app)["wecom_url"] == WECOM
 
 
 def test_secrets_saved_in_clear_before_are_sealed_at_the_next_start(
@@ -107,8 +113,7 @@ def test_secrets_saved_in_clear_before_are_sealed_at_the_next_start(
         engine.dispose()
     again = make_app(migrate=True)  # a start after the upgrade
     assert PASSWORD not in _raw_channels(db_url)
-    with again.uow() as uow:
-        assert uow.settings.get("channels")["smtp_password"] == PASSWORD
+    assert _stored(again)["smtp_password"] == PASSWORD
 
 
 def test_the_data_folder_and_the_sqlite_files_are_private(tmp_path: Path,

@@ -369,7 +369,8 @@ PERMISSIONS: dict[str, Entry] = {
     ),
     "delegations": (Rule(EVERYONE, lambda w, x, u: uc.approval.delegations(w.kesu, u)),),
     "revoke_delegation": (
-        Rule(ADMIN | {"gm", "boss"}, lambda w, did, u: uc.approval.revoke_delegation(w.kesu, u, did),
+        Rule(ADMIN | {"gm", "boss"},
+             lambda w, did, u: uc.approval.revoke_delegation(w.kesu, u, did),
              lambda w: uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY,
                                                   TODAY + timedelta(days=7)),
              name="end the general manager's delegation (only they, their deputy, an admin)"),
