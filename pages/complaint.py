@@ -92,9 +92,13 @@ with tab_files:
     attachments(user, view.attachments)
     if view.can_edit:
         with st.form("add_files", clear_on_submit=True):
+            cfg = uc.context.settings(app)
             files = st.file_uploader(tr("case.add_attachments"), accept_multiple_files=True,
                                      type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
-                                     max_upload_size=uc.context.settings(app).attachment_max_mb)
+                                     help=tr("upload.help", mb=cfg.attachment_max_mb,
+                                             case_mb=cfg.case_attachments_max_mb,
+                                             mp=cfg.image_max_megapixels),
+                                     max_upload_size=cfg.attachment_max_mb)
             if st.form_submit_button(tr("case.upload")):
                 n = attempt(uc.complaints.add_attachments, app, user, c.id,
                             [Upload(f.name, f.getvalue()) for f in files or []])

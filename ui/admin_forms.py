@@ -208,8 +208,13 @@ def settings(me: User) -> None:
     cfg = uc.context.settings(kesu())
     with st.form("settings"):
         values = {
-            "attachment_max_mb": st.number_input(tr("field.attachment_max_mb"), 1, 200,
-                                                 cfg.attachment_max_mb),
+            "attachment_max_mb": st.number_input(
+                tr("field.attachment_max_mb"), 1, 200, cfg.attachment_max_mb,
+                help=tr("field.attachment_max_mb_help", mb=st.get_option("server.maxUploadSize"))),
+            "case_attachments_max_mb": st.number_input(tr("field.case_attachments_max_mb"), 1,
+                                                       10_000, cfg.case_attachments_max_mb),
+            "image_max_megapixels": st.number_input(tr("field.image_max_megapixels"), 1, 80,
+                                                    cfg.image_max_megapixels),
             "timezone": st.text_input(tr("field.timezone"), cfg.timezone),
             "severity_a_claim": st.text_input(tr("field.severity_a_claim"),
                                               str(cfg.severity_a_claim)),

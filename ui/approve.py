@@ -35,8 +35,7 @@ def card(user: User, x: ApprovalCard) -> None:
         if x.photos:
             cols = st.columns(min(3, len(x.photos)))
             for i, p in enumerate(x.photos[:3]):
-                assert p.id is not None  # the case's stored photos
-                if not picture(cols[i], uc.complaints.attachment(kesu(), user, p.id)[1]):
+                if not picture(cols[i], user, p):  # the thumbnail, never the original
                     cols[i].caption(p.filename)
         comment = st.text_input(tr("appr.comment"), key=f"ac_{c.id}_{x.step.id}", max_chars=500)
         if st.button(tr("appr.approve"), key=f"ok_{c.id}_{x.step.id}", type="primary",

@@ -73,18 +73,27 @@ def facts(v: ComplaintView) -> None:
     st.text(c.description)
 
 
-def picture(where: Any, data: bytes, caption: str | None = None) -> bool:
-    """Show an image; False (and nothing shown) when its bytes cannot be decoded — a file
-    that passed the type check but is damaged must not break the page."""
+def picture(where: Any, user: User, att: Attachment, caption: str | None = None) -> bool:
+    """Show a picture attachment as its thumbnail (at most 1,600 px, made by kesu: never the
+    uploaded bytes); False (and nothing shown) when it has none — not readable, or above the
+    pixel limit. Every page that shows an attachment goes through here (issue #11)."""
+    assert att.id is not None  # listed attachments are stored ones
+    if not att.content_type.startswith("image/"):
+        return False
+    thumb = uc.complaints.attachment_thumbnail(kesu(), user, att.id)
+    if thumb is None:
+        return False
     try:
-        where.image(data, caption=caption, width="stretch")
+        where.image(thumb, caption=caption, width="stretch")
     except Exception:  # noqa: BLE001 - PIL raises several kinds for a damaged image
-        log.warning("attachment image could not be decoded: %s", caption)
+        log.warning("attachment thumbnail could not be shown: %s", att.id)
         return False
     return True
 
 
 def attachments(user: User, items: list[Attachment]) -> None:
+    """The case's files: pictures as thumbnails; every file, the original, only downloads
+    (st.download_button: Content-Disposition attachment, never rendered by the browser)."""
     if not items:
         st.caption(tr("case.no_attachments"))
         return
@@ -92,12 +101,17 @@ def attachments(user: User, items: list[Attachment]) -> None:
     for i, att in enumerate(items):
         col = cols[i % 3]
         assert att.id is not None  # listed attachments are stored ones
-        data = uc.complaints.attachment(kesu(), user, att.id)[1]
-        if not (att.content_type.startswith("image/") and picture(col, data, att.filename)):
+        if not picture(col, user, att, att.filename):
             col.text(att.filename)
-        col.download_button(f"{tr('common.download')} ({att.size // 1024 + 1} KB)", data,
-                            file_name=att.filename, mime=att.content_type,
-                            key=f"att_{att.id}", on_click="ignore")
+            col.caption(tr("case.download_only"))
+        col.download_button(f"{tr('common.download')} ({att.size // 1024 + 1} KB)",
+                            _original(user, att.id), file_name=att.filename,
+                            mime=att.content_type, key=f"att_{att.id}", on_click="ignore")
+
+
+def _original(user: User, attachment_id: int) -> Any:
+    """The original's bytes, read only when the download is asked for."""
+    return lambda: uc.complaints.attachment(kesu(), user, attachment_id)[1]
 
 
 TIMELINE_SHOWN = 50  # newest first; a long history at once cost the Complaint page (issue #6)

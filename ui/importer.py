@@ -4,13 +4,17 @@ CSV), map its columns, show the row-by-row report, import on confirmation (docs/
 Reading refuses, with a translated message, what does not fit in bounded memory: a file over
 the upload size setting, one that is not a real XLSX, parts that would unpack too large, more
 than MAX_ROWS data rows (it stops reading at the first row beyond), more than MAX_COLUMNS
-columns, a cell longer than MAX_CELL characters.
+columns, a cell longer than MAX_CELL characters — and whatever costs more than its
+core.importing.ReadBudget: blank rows before the header, cells and XML elements, cells of one
+row, seconds (issue #11).
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import re
+import time as clock
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -30,8 +34,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from core.errors import DomainError, InvalidInput
 from core.i18n import t
 from core.importing import (
-    MAX_CELL, MAX_COLUMNS, MAX_ROWS, REPORT_COLUMNS, TARGETS, Cell, Options, Report, Table,
-    report_rows, text_of,
+    MAX_BLANK_BEFORE_HEADER, MAX_CELL, MAX_COLUMNS, MAX_READ_CELLS, MAX_READ_SECONDS, MAX_ROWS,
+    REPORT_COLUMNS, TARGETS, Cell, Options, ReadBudget, Report, Table, report_rows, text_of,
 )
 from core.model import User
 from ui.context import attempt, error_message, flash, kesu, lang, md, tr, trn
@@ -61,20 +65,22 @@ TEMPLATE: tuple[tuple[str, str], ...] = (
 
 
 def read_table(filename: str, data: bytes, max_bytes: int, *, max_rows: int = MAX_ROWS,
-               max_cell: int = MAX_CELL, max_columns: int = MAX_COLUMNS) -> Table:
+               max_cell: int = MAX_CELL, max_columns: int = MAX_COLUMNS,
+               budget: ReadBudget | None = None) -> Table:
     """The first sheet of an uploaded register, or InvalidInput saying why not."""
+    budget = budget or ReadBudget(clock.monotonic)
     name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "file"
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ("xlsx", "csv"):
         raise InvalidInput("imp.err.file_type")
     if len(data) > max_bytes:
         raise InvalidInput("imp.err.file_size", mb=max(1, max_bytes // (1024 * 1024)))
-    rows = _xlsx_rows(name, data) if ext == "xlsx" else _csv_rows(data)
-    headers, body = _collect(rows, max_rows, max_cell, max_columns)
+    rows = _xlsx_rows(name, data, budget) if ext == "xlsx" else _csv_rows(data)
+    headers, body = _collect(rows, max_rows, max_cell, max_columns, budget)
     return Table(headers, body, name)
 
 
-def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[Cell]]]:
+def _xlsx_rows(name: str, data: bytes, budget: ReadBudget) -> Iterator[tuple[int, list[Cell]]]:
     if not data.startswith(ZIP_MAGIC):
         raise InvalidInput("imp.err.not_xlsx", name=name)
     try:
@@ -89,6 +95,7 @@ def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, list[Cell]]]:
             raise InvalidInput("imp.err.unpacked_size", mb=MAX_PART_BYTES // (1024 * 1024))
     try:
         sheet, archive = _first_sheet(data)
+        sheet.budget = budget
     except DomainError:
         raise
     except Exception as e:  # noqa: BLE001 - whatever openpyxl finds broken: not an xlsx
@@ -120,13 +127,16 @@ class _StreamedSheet(ReadOnlyWorksheet):
     whole sheet before the first row is read: 40 s for a 1,000,000-row file. Without it the
     rows stream as they come and nothing is padded to a claimed width."""
 
+    budget: ReadBudget | None = None
+
     def _get_size(self) -> None:
         return None
 
     def _get_source(self) -> _NoHugeText:
         # private openpyxl attributes, absent from types-openpyxl
         archive = self.parent._archive  # type: ignore[attr-defined]
-        return _NoHugeText(archive.open(self._worksheet_path))  # type: ignore[attr-defined]
+        return _NoHugeText(archive.open(self._worksheet_path),  # type: ignore[attr-defined]
+                           self.budget)
 
 
 class _NoHugeText(io.RawIOBase):
@@ -135,10 +145,12 @@ class _NoHugeText(io.RawIOBase):
     memory before any row is seen."""
 
     LIMIT = MAX_CELL * 8 + 1024  # bytes: UTF-8 and XML escapes make a character up to ~6
+    ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
+    CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
 
-    def __init__(self, src: Any) -> None:
+    def __init__(self, src: Any, budget: ReadBudget | None = None) -> None:
         super().__init__()
-        self.src, self.run = src, 0
+        self.src, self.run, self.budget, self.row_cells = src, 0, budget, 0
 
     def readable(self) -> bool:
         return True
@@ -157,7 +169,22 @@ class _NoHugeText(io.RawIOBase):
             self.run = len(chunk) - last_tag
         if self.run > self.LIMIT:
             raise InvalidInput("imp.err.huge_cell", n=MAX_CELL)
+        if self.budget is not None:
+            self._count(chunk, self.budget)
         return chunk
+
+    def _count(self, chunk: bytes, budget: ReadBudget) -> None:
+        """XML elements, and cells since the last row tag, before openpyxl builds a row of
+        them in memory (chunks are read ahead of the parser; a tag cut between two chunks may
+        go uncounted, which a budget can afford)."""
+        rows = [m.start() for m in self.ROW.finditer(chunk)]
+        if not rows:
+            self.row_cells += len(self.CELL.findall(chunk))
+            longest = self.row_cells
+        else:
+            longest = self.row_cells + len(self.CELL.findall(chunk, 0, rows[0]))
+            self.row_cells = len(self.CELL.findall(chunk, rows[-1]))
+        budget.xml(chunk.count(b"<"), max(longest, self.row_cells))
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
@@ -208,7 +235,8 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
 
 
 def _collect(rows: Iterable[tuple[int, list[Cell]]], max_rows: int, max_cell: int,
-             max_columns: int) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[Cell, ...]], ...]]:
+             max_columns: int, budget: ReadBudget,
+             ) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[Cell, ...]], ...]]:
     """Header and data rows; blank rows left out; refused at the first row beyond a limit."""
     headers: tuple[str, ...] | None = None
     body: list[tuple[int, tuple[Cell, ...]]] = []
@@ -217,6 +245,7 @@ def _collect(rows: Iterable[tuple[int, list[Cell]]], max_rows: int, max_cell: in
         cells = [_cell(v) for v in raw]
         while cells and cells[-1] is None:
             cells.pop()
+        budget.row(len(raw), not cells, headers is not None)
         if not cells:
             blank_run += 1
             if headers is not None and blank_run > MAX_BLANK_RUN:
@@ -301,8 +330,11 @@ def import_tab(me: User) -> None:
     cfg = uc.context.settings(app)
     st.caption(tr("imp.limits", rows=f"{MAX_ROWS:,}", cols=MAX_COLUMNS, chars=f"{MAX_CELL:,}",
                   mb=cfg.attachment_max_mb))
+    st.caption(tr("imp.budgets", blank=MAX_BLANK_BEFORE_HEADER, cells=f"{MAX_READ_CELLS:,}",
+                  s=f"{MAX_READ_SECONDS:.0f}"))
     round_ = st.session_state.setdefault("imp_round", 0)
-    up = st.file_uploader(tr("imp.upload"), type=["xlsx", "csv"], key=f"imp_file_{round_}")
+    up = st.file_uploader(tr("imp.upload"), type=["xlsx", "csv"], key=f"imp_file_{round_}",
+                          max_upload_size=cfg.attachment_max_mb)
     if up is None:
         return
     table = _loaded(up.name, up.getvalue(), cfg.attachment_max_bytes)
