@@ -40,6 +40,7 @@ from core.usecases.context import Context
 COOKIE = "kesu_session"
 SESSION_HEADER = b"x-kesu-session"  # server.trustedUserHeaders maps it into st.user
 SIGNIN, SIGNOUT = "/signin", "/signout"
+NEW_PASSWORD = "/signin/password"  # the one form a session after an admin's reset may use
 # Streamlit's own paths that carry data or code of a logged-in page
 GATED = ("/media/", "/_stcore/upload_file", "/component/", "/_stcore/bidi-components",
          "/_stcore/host-config", "/_stcore/script-health-check", "/app/static/")
@@ -105,6 +106,23 @@ def origin_allowed(headers: dict[str, str]) -> bool | None:
     if not origin:
         return None
     return origin in allowed_origins(headers.get("host", "").lower())
+
+
+def client_address(request: Request) -> str:
+    """Who is signing in, for the per-address delays and the security log: the peer's
+    address, or — when the peer is one of KESU_TRUSTED_PROXIES (the reverse proxy's own
+    addresses) — the nearest address in X-Forwarded-For that is not a trusted proxy.
+    Without it, behind a proxy every user shares the proxy's address (README, Security)."""
+    peer = (request.client.host if request.client else "").removeprefix("::ffff:")
+    trusted = set(_list("KESU_TRUSTED_PROXIES"))
+    if peer not in trusted:
+        return peer[:64]
+    hops = [h.strip().removeprefix("::ffff:")
+            for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return peer[:64]
 
 
 def secure_cookie(request_scheme: str) -> bool:
@@ -266,29 +284,40 @@ def _next_path(value: str | None) -> str:
     return value if value and _NEXT.match(value) and not value.startswith("//") else "/"
 
 
-def signin_page(lang: str, next_path: str = "/", username: str = "", error: str = "",
-                status: int = 200, chosen: bool = False) -> Response:
-    """The sign-in form: plain HTML with its own small style, no script, no outside file."""
-    e = html.escape
-    other = "en" if lang == "zh" else "zh"
+_STYLE = """
+body{font-family:"Noto Sans CJK SC","Source Sans Pro",sans-serif;background:#fff;color:#31333f;
+margin:0;display:flex;justify-content:center}
+main{width:100%;max-width:420px;padding:48px 20px}
+h1{font-size:2rem;margin:0 0 4px} p.tag{color:#6b6f7b;margin:0 0 24px}
+label{display:block;font-size:.9rem;margin:16px 0 6px}
+input{width:100%;box-sizing:border-box;font:inherit;font-size:1rem;padding:10px 12px;
+border:1px solid #d5d7de;border-radius:8px;background:#f0f2f6}
+button{margin-top:24px;font:inherit;font-size:1rem;padding:10px 18px;border:0;border-radius:8px;
+background:#ff4b4b;color:#fff;cursor:pointer}
+.err{background:#ffecec;color:#7d353b;padding:12px 14px;border-radius:8px;margin-top:16px}
+.lang{float:right;font-size:.9rem}
+"""
+
+
+def _page(lang: str, title: str, inner: str, status: int) -> Response:
+    """A plain HTML page of its own small style: no script, no outside file."""
     body = f"""<!doctype html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(t("login.title", lang))} · kesu</title>
-<style>
-body{{font-family:"Noto Sans CJK SC","Source Sans Pro",sans-serif;background:#fff;color:#31333f;
-margin:0;display:flex;justify-content:center}}
-main{{width:100%;max-width:420px;padding:48px 20px}}
-h1{{font-size:2rem;margin:0 0 4px}} p.tag{{color:#6b6f7b;margin:0 0 24px}}
-label{{display:block;font-size:.9rem;margin:16px 0 6px}}
-input{{width:100%;box-sizing:border-box;font:inherit;font-size:1rem;padding:10px 12px;
-border:1px solid #d5d7de;border-radius:8px;background:#f0f2f6}}
-button{{margin-top:24px;font:inherit;font-size:1rem;padding:10px 18px;border:0;border-radius:8px;
-background:#ff4b4b;color:#fff;cursor:pointer}}
-.err{{background:#ffecec;color:#7d353b;padding:12px 14px;border-radius:8px;margin-top:16px}}
-.lang{{float:right;font-size:.9rem}}
-</style></head><body><main>
-<a class="lang" href="{SIGNIN}?lang={other}&amp;next={e(quote(next_path))}">
+<title>{html.escape(title)} · kesu</title>
+<style>{_STYLE}</style></head><body><main>
+{inner}
+</main></body></html>"""
+    return _with_headers(HTMLResponse(body, status_code=status,
+                                      headers={"cache-control": "no-store"}))
+
+
+def signin_page(lang: str, next_path: str = "/", username: str = "", error: str = "",
+                status: int = 200, chosen: bool = False) -> Response:
+    """The sign-in form."""
+    e = html.escape
+    other = "en" if lang == "zh" else "zh"
+    inner = f"""<a class="lang" href="{SIGNIN}?lang={other}&amp;next={e(quote(next_path))}">
 {e(t(f"lang.{other}", lang))}</a>
 <h1>{e(t("login.title", lang))}</h1>
 <p class="tag">{e(t("app.tagline", lang))}</p>
@@ -305,15 +334,40 @@ background:#ff4b4b;color:#fff;cursor:pointer}}
  maxlength="200">
 <button type="submit">{e(t("login.submit", lang))}</button>
 </form>
-{f'<div class="err" role="alert">{e(error)}</div>' if error else ''}
-</main></body></html>"""
-    return _with_headers(HTMLResponse(body, status_code=status,
-                                      headers={"cache-control": "no-store"}))
+{f'<div class="err" role="alert">{e(error)}</div>' if error else ''}"""
+    return _page(lang, t("login.title", lang), inner, status)
+
+
+def new_password_page(lang: str, next_path: str = "/", error: str = "",
+                      status: int = 200) -> Response:
+    """After an administrator's reset: the one thing the new session may do."""
+    e = html.escape
+    inner = f"""<h1>{e(t("login.must_change_title", lang))}</h1>
+<p class="tag">{e(t("login.must_change_intro", lang))}</p>
+<p class="tag">{e(t("account.policy", lang, n=uc.accounts.MIN_PASSWORD))}</p>
+<form method="post" action="{NEW_PASSWORD}">
+<input type="hidden" name="next" value="{e(next_path)}">
+<input type="hidden" name="lang" value="{lang}">
+<label for="new">{e(t("login.new_password", lang))}</label>
+<input id="new" name="new" type="password" autocomplete="new-password" required
+ maxlength="200" autofocus>
+<label for="new2">{e(t("login.new_password2", lang))}</label>
+<input id="new2" name="new2" type="password" autocomplete="new-password" required
+ maxlength="200">
+<button type="submit">{e(t("login.set_password", lang))}</button>
+</form>
+{f'<div class="err" role="alert">{e(error)}</div>' if error else ''}"""
+    return _page(lang, t("login.must_change_title", lang), inner, status)
 
 
 async def signin(ctx: Context, request: Request) -> Response:
     lang = _lang(request)
     if request.method == "GET":
+        if request.cookies.get(COOKIE) and await _in_thread(
+                uc.accounts.pending_password_change, ctx, request.cookies.get(COOKIE)):
+            return _with_headers(RedirectResponse(
+                NEW_PASSWORD + f"?lang={lang}&next="
+                + quote(_next_path(request.query_params.get("next"))), status_code=303))
         return signin_page(lang, _next_path(request.query_params.get("next")),
                            chosen=request.query_params.get("lang") in ("zh", "en"))
     headers = {k.lower(): v for k, v in request.headers.items()}
@@ -327,8 +381,7 @@ async def signin(ctx: Context, request: Request) -> Response:
     next_path = _next_path(str(form.get("next") or "/"))
     if not username.strip() or not password:
         return signin_page(lang, next_path, username, t("login.missing", lang), 400, chosen)
-    client = request.client.host if request.client else ""
-    client = client.removeprefix("::ffff:")  # an IPv4 address as IPv6 shows it
+    client = client_address(request)
     try:
         login = await _in_thread(uc.accounts.log_in, ctx, username, password, client,
                                  headers.get("user-agent", ""))
@@ -336,14 +389,44 @@ async def signin(ctx: Context, request: Request) -> Response:
         return signin_page(lang, next_path, username, t(err.key, lang, **err.params), 401,
                            chosen)
     target = next_path
-    if chosen:  # the language picked at sign-in is kept as the user's own
+    if chosen and not login.user.must_change_password:  # kept as the user's own language
         if login.user.language.value != lang:
             await _in_thread(uc.accounts.set_language, ctx, login.user, Lang(lang))
+    if chosen:
         target += ("&" if "?" in target else "?") + f"lang={lang}"
+    if login.user.must_change_password:  # reset by an administrator: a new password first
+        target = NEW_PASSWORD + f"?lang={lang}&next={quote(next_path)}"
     response = _with_headers(RedirectResponse(target, status_code=303))
     response.set_cookie(COOKIE, login.token, httponly=True, samesite="strict", path="/",
                         secure=secure_cookie(request.url.scheme))
     return response
+
+
+async def new_password(ctx: Context, request: Request) -> Response:
+    """The forced change after a reset: GET shows the form to the session waiting for it,
+    POST sets the password (core checks the session and the policy) and goes on."""
+    lang = _lang(request)
+    token = request.cookies.get(COOKIE)
+    if request.method == "GET":
+        pending = await _in_thread(uc.accounts.pending_password_change, ctx, token)
+        if pending is None:
+            return _with_headers(RedirectResponse(SIGNIN + f"?lang={lang}", status_code=303))
+        return new_password_page(lang, _next_path(request.query_params.get("next")))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    if origin_allowed(headers) is False:
+        return _with_headers(PlainTextResponse("origin", status_code=403))
+    form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
+    lang = str(form.get("lang")) if form.get("lang") in ("zh", "en") else lang
+    next_path = _next_path(str(form.get("next") or "/"))
+    new, new2 = str(form.get("new") or "")[:200], str(form.get("new2") or "")[:200]
+    if new != new2:
+        return new_password_page(lang, next_path, t("setup.mismatch", lang), 400)
+    try:
+        await _in_thread(uc.accounts.set_own_password, ctx, token, new)
+    except DomainError as err:
+        return new_password_page(lang, next_path, t(err.key, lang, **err.params), 400)
+    target = next_path + ("&" if "?" in next_path else "?") + f"lang={lang}"
+    return _with_headers(RedirectResponse(target, status_code=303))
 
 
 async def signout(ctx: Context, request: Request) -> Response:
@@ -373,5 +456,9 @@ def routes(ctx: ContextFactory) -> list[Route]:
     async def signout_route(request: Request) -> Response:
         return await signout(ctx(), request)
 
+    async def new_password_route(request: Request) -> Response:
+        return await new_password(ctx(), request)
+
     return [Route(SIGNIN, signin_route, methods=["GET", "POST"]),
+            Route(NEW_PASSWORD, new_password_route, methods=["GET", "POST"]),
             Route(SIGNOUT, signout_route, methods=["GET"])]

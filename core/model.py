@@ -191,6 +191,8 @@ class User:
     active: bool = True
     language: Lang = Lang.ZH
     email: str = ""  # where the optional e-mail channel reaches them (docs/procedure.md §8)
+    # set by an administrator's reset: the next sign-in may only choose a new password
+    must_change_password: bool = False
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

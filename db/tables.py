@@ -55,6 +55,7 @@ class UserRow(Base):
     email: Mapped[str] = mapped_column(String(200), default="")  # migration 0005
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # 0010
 
 
 class SessionRow(Base):
@@ -81,6 +82,16 @@ class LoginAttemptRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     success: Mapped[bool] = mapped_column(Boolean)
     __table_args__ = (Index("ix_login_attempts_user_at", "username", "at"),)
+
+
+class LoginCounterRow(Base):
+    """Sign-in failures per account name or client address (migration 0010,
+    core/rules/logins.py); updated under a row lock."""
+
+    __tablename__ = "login_counters"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CustomerRow(Base):

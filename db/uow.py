@@ -71,6 +71,7 @@ from db.tables import (
     EventRow,
     LeaseRow,
     LoginAttemptRow,
+    LoginCounterRow,
     SessionRow,
     MeetingRow,
     NotificationRow,
@@ -90,7 +91,8 @@ T = TypeVar("T")
 def _user(r: UserRow) -> User:
     return User(r.id, r.username, r.display_name,
                 frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
-                r.approval_level, Title(r.title), r.active, Lang(r.language), r.email)
+                r.approval_level, Title(r.title), r.active, Lang(r.language), r.email,
+                bool(r.must_change_password))
 
 
 def _session(r: SessionRow) -> LoginSession:
@@ -176,9 +178,11 @@ class SqlUsers:
     def password_hash(self, user_id: int) -> str:
         return self.s.get_one(UserRow, user_id).password_hash
 
-    def set_password(self, user_id: int, password_hash: str, at: datetime) -> None:
+    def set_password(self, user_id: int, password_hash: str, at: datetime,
+                     must_change: bool = False) -> None:
         r = self.s.get_one(UserRow, user_id)
         r.password_hash, r.password_changed_at = password_hash, at
+        r.must_change_password = must_change
 
     def password_changed_at(self, user_id: int) -> datetime | None:
         return self.s.get_one(UserRow, user_id).password_changed_at
@@ -203,6 +207,28 @@ class SqlUsers:
 
     def set_unlocked_at(self, username: str, at: datetime) -> None:
         self.s.execute(update(UserRow).where(UserRow.username == username).values(unlocked_at=at))
+
+    def lock_counters(self, keys: Sequence[str]
+                      ) -> dict[str, tuple[int, datetime | None]]:
+        """Insert-if-missing, then SELECT … FOR UPDATE in key order (one order for every
+        caller: no deadlock). PostgreSQL holds the rows until commit; SQLite's write
+        transaction (BEGIN IMMEDIATE) already holds the whole database."""
+        ordered = sorted(set(keys))
+        for k in ordered:
+            _insert_new(self.s, LoginCounterRow, {"key": k, "failures": 0, "last_at": None},
+                        ["key"])
+        q = (select(LoginCounterRow).where(LoginCounterRow.key.in_(ordered))
+             .order_by(LoginCounterRow.key).with_for_update())
+        rows = self.s.execute(q.execution_options(populate_existing=True)).scalars()
+        return {r.key: (r.failures, r.last_at) for r in rows}
+
+    def set_counter(self, key: str, failures: int, last_at: datetime | None) -> None:
+        self.s.execute(update(LoginCounterRow).where(LoginCounterRow.key == key)
+                       .values(failures=failures, last_at=last_at))
+
+    def counters(self, keys: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
+        q = select(LoginCounterRow).where(LoginCounterRow.key.in_(list(keys)))
+        return {r.key: (r.failures, r.last_at) for r in self.s.scalars(q)}
 
 
 # ---------------------------------------------------------------- reference data

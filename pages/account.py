@@ -13,6 +13,7 @@ show_flash()
 st.text(f"{tr('field.username')}: {user.username}    "
         f"{tr('field.display_name')}: {user.display_name}")
 st.subheader(tr("account.change_password"))
+st.caption(tr("account.policy", n=uc.accounts.MIN_PASSWORD))
 with st.form("change_password", clear_on_submit=True):
     old = st.text_input(tr("account.old"), type="password")
     new = st.text_input(tr("account.new"), type="password")

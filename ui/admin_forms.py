@@ -66,13 +66,16 @@ def users(me: User) -> None:
         tr("field.title"): [tr(f"title.{u.title.value}") for u in all_users],
         tr("field.email"): [u.email for u in all_users],
         tr("field.active"): [tr("common.yes") if u.active else tr("common.no") for u in all_users],
-        tr("admin.locked"): [tr("common.yes") if uc.accounts.is_locked(app, u.username) else ""
-                             for u in all_users],
+        tr("admin.waiting"): [tr("common.yes") if uc.accounts.is_locked(app, u.username) else ""
+                              for u in all_users],
+        tr("admin.must_change"): [tr("common.yes") if u.must_change_password else ""
+                                  for u in all_users],
     }), hide_index=True, width="stretch")
     with st.expander(tr("admin.new_user")):
         with st.form("new_user", clear_on_submit=False):
             data = _user_form("nu", depts, None)
-            pw = st.text_input(tr("admin.initial_password") + " *", type="password", key="nu_pw")
+            pw = st.text_input(tr("admin.initial_password") + " *", type="password", key="nu_pw",
+                               help=tr("account.policy", n=uc.accounts.MIN_PASSWORD))
             if st.form_submit_button(tr("common.add"), type="primary"):
                 if attempt(uc.accounts.create_user, app, me, data, pw):
                     flash("success", tr("admin.user_created",
@@ -92,14 +95,15 @@ def users(me: User) -> None:
                         flash("success", tr("common.saved"))
                         st.rerun()
             with st.form(f"reset_pw_{uid}", clear_on_submit=True):
-                pw = st.text_input(tr("admin.new_password"), type="password")
+                pw = st.text_input(tr("admin.new_password"), type="password",
+                                   help=tr("account.policy", n=uc.accounts.MIN_PASSWORD))
                 if st.form_submit_button(tr("admin.reset_password")):
                     if done(uc.accounts.reset_password, app, me, uid, pw):
-                        flash("success", tr("common.saved"))
+                        flash("success", tr("admin.reset_done"))
                         st.rerun()
-            if st.button(tr("admin.unlock"), key=f"unlock_{uid}"):
+            if st.button(tr("admin.clear_delay"), key=f"unlock_{uid}"):
                 if done(uc.accounts.unlock_user, app, me, u.username):
-                    flash("success", tr("admin.unlocked"))
+                    flash("success", tr("admin.delay_cleared"))
                     st.rerun()
 
 

@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.errors import AccountLocked, InvalidInput, LoginFailed, NotAllowed, NotFound
 from core.model import (
@@ -20,14 +21,12 @@ from core.outbox import EMAIL
 from core.ports import (
     UnitOfWork,
 )
-from core.rules import lockout, sessions
+from core.rules import logins, passwords, sessions
 from core.usecases import common, context
 from core.usecases.context import Context
 
-MAX_PASSWORD_BYTES = 72  # bcrypt's limit
-
-
-MIN_PASSWORD = 8
+MAX_PASSWORD_BYTES = passwords.MAX_BYTES  # bcrypt's limit
+MIN_PASSWORD = passwords.MIN_LENGTH  # core/rules/passwords.py
 
 
 SESSIONS_ENDED = "sessions_ended:{}"  # setting per user id: when they last logged out
@@ -49,10 +48,6 @@ class UserInput:
     email: str = ""
 
 
-def minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, math.ceil((until - now).total_seconds() / 60))
-
-
 def needs_first_admin(ctx: Context) -> bool:
     with ctx.uow() as uow:
         return uow.users.count() == 0
@@ -69,44 +64,110 @@ def create_first_admin(ctx: Context, username: str, display_name: str, password:
         return user
 
 
-def authenticate(ctx: Context, username: str, password: str) -> User:
-    """Check a login; count failures; lock after 5 in 15 minutes (docs/procedure.md §11)."""
+def authenticate(ctx: Context, username: str, password: str, client: str = "") -> User:
+    """Check a password with growing delays per account name and per client address
+    (core/rules/logins.py). The attempt is counted as a failure before the password is
+    checked, in one locked transaction: parallel guesses take turns and see each other's
+    count, so no more than the free attempts are ever checked at once. A name no account
+    has costs the same (a dummy hash is checked)."""
     name = username.strip().lower()
+    # a name no account can have (control characters, quotes, wildcards...) is not looked
+    # up and has no counter of its own: the client's counter still slows it
+    valid = bool(USERNAME.match(name))
+    keys = ([logins.name_key(name)] if valid else []) + (
+        [logins.client_key(client)] if client else [])
+    dummy = _dummy_hash(ctx)
+    _claim(ctx, keys)
+    with ctx.uow() as uow:
+        user = uow.users.by_username(name) if valid else None
+        hashed = uow.users.password_hash(user.id) if user is not None else dummy
+    ok = ctx.hasher.check(password.strip(), hashed) and bool(password)
+    if ok and user is not None and user.active:
+        _succeeded(ctx, keys)
+        return user
+    wait = _wait(ctx, keys)
+    if wait is not None:
+        key, params = _wait_message("err.login_failed_wait", wait)
+        raise AccountLocked(key, **params)
+    raise LoginFailed()
+
+
+_DUMMY: dict[int, str] = {}
+
+
+def _dummy_hash(ctx: Context) -> str:
+    """A hash of a random password made by this process's hasher (so of the same cost as
+    the users' hashes): what a name without an account is checked against."""
+    key = id(ctx.hasher)
+    if key not in _DUMMY:
+        _DUMMY[key] = ctx.hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY[key]
+
+
+def _wait_message(key: str, seconds: int) -> tuple[str, dict[str, Any]]:
+    """The key and parameters of "wait …": seconds up to 90, then whole minutes."""
+    if seconds <= 90:
+        return key, {"seconds": seconds}
+    return key + "_minutes", {"minutes": math.ceil(seconds / 60)}
+
+
+def _claim(ctx: Context, keys: list[str]) -> None:
+    """Refuse the attempt while any of its counters must wait; else count it as a failure
+    now (undone by `_succeeded`), committed before the password is checked."""
+    if not keys:
+        return
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
-        until = _locked_until(ctx, uow, name, now)
-        if until is not None:
-            raise AccountLocked(minutes=minutes_left(until, now))
-        # a name no account can have (control characters, quotes, wildcards...) is simply
-        # wrong: it is not looked up
-        user = uow.users.by_username(name) if USERNAME.match(name) else None
-        ok = (user is not None and user.active and bool(password)
-              and ctx.hasher.check(password.strip(), uow.users.password_hash(user.id)))
-        uow.users.add_login_attempt(name, now, ok)
+        counters = uow.users.lock_counters(keys)
+        waits = [at for k, (n, last) in counters.items()
+                 if (at := logins.allowed_at(logins.Counter(n, last), now,
+                                             logins.free_of(k))) is not None]
+        if waits:
+            key, params = _wait_message("err.login_wait", logins.seconds_left(max(waits), now))
+            raise AccountLocked(key, **params)
+        for k, (n, last) in counters.items():
+            c = logins.after_failure(logins.Counter(n, last), now)
+            uow.users.set_counter(k, c.failures, c.last_at)
         uow.commit()
-        if not ok or user is None:
-            until = _locked_until(ctx, uow, name, now)
-            if until is not None:
-                raise AccountLocked(minutes=minutes_left(until, now))
-            raise LoginFailed()
-        return user
 
 
-def _locked_until(ctx: Context, uow: UnitOfWork, name: str, now: datetime) -> datetime | None:
-    since = now - lockout.WINDOW - lockout.LOCK_FOR
-    return lockout.locked_until(uow.users.failures_since(name, since), now,
-                                uow.users.unlocked_at(name))
+def _succeeded(ctx: Context, keys: list[str]) -> None:
+    """The password was right: the account's count starts again; the client's loses only
+    this attempt (a valid account of one's own must not wash a guessing client clean)."""
+    if not keys:
+        return
+    with ctx.uow(write=True) as uow:
+        for k, (n, last) in uow.users.lock_counters(keys).items():
+            if k.startswith("client:"):
+                uow.users.set_counter(k, max(0, n - 1), last)
+            else:
+                uow.users.set_counter(k, 0, None)
+        uow.commit()
+
+
+def _wait(ctx: Context, keys: list[str]) -> int | None:
+    """Seconds the next attempt must wait, or None."""
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        counters = uow.users.counters(keys) if keys else {}
+    waits = [at for k, (n, last) in counters.items()
+             if (at := logins.allowed_at(logins.Counter(n, last), now,
+                                         logins.free_of(k))) is not None]
+    return logins.seconds_left(max(waits), now) if waits else None
 
 
 def is_locked(ctx: Context, username: str) -> bool:
-    with ctx.uow() as uow:
-        return _locked_until(ctx, uow, username.strip().lower(), ctx.clock()) is not None
+    """Whether the next sign-in of this name must wait (Admin's user list)."""
+    return _wait(ctx, [logins.name_key(username.strip().lower())]) is not None
 
 
 def unlock_user(ctx: Context, actor: User, username: str) -> None:
+    """An administrator lets the name try again at once (its failures are forgotten)."""
     with ctx.uow(write=True) as uow:
         context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
-        uow.users.set_unlocked_at(username.strip().lower(), ctx.clock())
+        key = logins.name_key(username.strip().lower())
+        uow.users.lock_counters([key])
+        uow.users.set_counter(key, 0, None)
         uow.commit()
 
 
@@ -144,27 +205,84 @@ def end_sessions(ctx: Context, actor: User) -> None:
 
 def change_password(ctx: Context, actor: User, old: str, new: str,
                     keep_session: int | None = None) -> None:
-    """A new password; every other login of the user ends (`keep_session`: this one)."""
+    """A new password; every other login of the user ends (`keep_session`: this one).
+    The current password is checked like a sign-in: a wrong one counts as a failure of the
+    account's name and the growing delays apply (issue #11)."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        hashed = uow.users.password_hash(me.id)
+    keys = [logins.name_key(me.username)]
+    _claim(ctx, keys)
+    if not ctx.hasher.check(old.strip(), hashed):
+        wait = _wait(ctx, keys)
+        if wait is not None:
+            key, params = _wait_message("err.old_password_wrong_wait", wait)
+            raise InvalidInput(key, **params)
+        raise InvalidInput("err.old_password_wrong")
+    _succeeded(ctx, keys)
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        if not ctx.hasher.check(old.strip(), uow.users.password_hash(me.id)):
-            raise InvalidInput("err.old_password_wrong")
         now = ctx.clock()
-        uow.users.set_password(me.id, _hash_new(ctx, new), now)
+        uow.users.set_password(me.id, _hash_new(ctx, new, me.username, hashed), now)
         uow.sessions.end_for_user(me.id, now, "password", keep=keep_session)
         uow.commit()
 
 
 def reset_password(ctx: Context, actor: User, user_id: int, new: str) -> None:
-    """An administrator sets a new password: every login of that user ends."""
+    """An administrator sets a new password: every login of that user ends, their failure
+    count is forgotten, and at the next sign-in they must choose a password of their own
+    before anything else (`must_change_password`)."""
     with ctx.uow(write=True) as uow:
         context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
-        if uow.users.get(user_id) is None:
+        target = uow.users.get(user_id)
+        if target is None:
             raise NotFound()
         now = ctx.clock()
-        uow.users.set_password(user_id, _hash_new(ctx, new), now)
+        uow.users.set_password(user_id, _hash_new(ctx, new, target.username), now,
+                               must_change=True)
         uow.sessions.end_for_user(user_id, now, "password")
+        key = logins.name_key(target.username)
+        uow.users.lock_counters([key])
+        uow.users.set_counter(key, 0, None)
         uow.commit()
+
+
+def pending_password_change(ctx: Context, token: str | None) -> User | None:
+    """The user of a live session that may only choose a new password (after a reset), or
+    None. `session_of` gives such a session to nobody: no page, file or WebSocket works with
+    it until `set_own_password` has run."""
+    if not token or len(token) > 200:
+        return None
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        s = uow.sessions.by_hash(sessions.token_hash(token))
+        if s is None:
+            return None
+        cfg = context.settings_of(ctx, uow)
+        user = uow.users.get(s.user_id)
+        if (user is None or not user.active or not user.must_change_password
+                or sessions.why_over(s, now, timedelta(minutes=cfg.session_idle_minutes))):
+            return None
+        return user
+
+
+def set_own_password(ctx: Context, token: str | None, new: str) -> User:
+    """The forced change after a reset: the session's user chooses a new password (the
+    policy applies, and it must differ from the one the administrator set); then the
+    session becomes a normal one."""
+    user = pending_password_change(ctx, token)
+    if user is None or token is None:
+        raise NotAllowed("err.password_change_over")
+    with ctx.uow(write=True) as uow:
+        hashed = uow.users.password_hash(user.id)
+        s = uow.sessions.by_hash(sessions.token_hash(token))
+        assert s is not None
+        now = ctx.clock()
+        uow.users.set_password(user.id, _hash_new(ctx, new, user.username, hashed), now,
+                               must_change=False)
+        uow.sessions.end_for_user(user.id, now, "password", keep=s.id)
+        uow.commit()
+    return dataclasses.replace(user, must_change_password=False)
 
 
 # ---------------------------------------------------------------- login sessions
@@ -192,7 +310,7 @@ def log_in(ctx: Context, username: str, password: str, client: str = "",
            agent: str = "") -> Login:
     """Check the password (lockout and all, `authenticate`) and start a session: a new random
     token every login, its SHA-256 stored, an absolute end fixed now (docs/procedure.md §11)."""
-    user = authenticate(ctx, username, password)
+    user = authenticate(ctx, username, password, client)
     token = secrets.token_urlsafe(32)
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
@@ -221,6 +339,8 @@ def session_of(ctx: Context, token: str | None) -> tuple[User, LoginSession] | N
         over = sessions.why_over(s, now, timedelta(minutes=cfg.session_idle_minutes))
         if over is None and (user is None or not user.active):
             over = "deactivated"
+    if over is None and user is not None and user.must_change_password:
+        return None  # only the sign-in page's "choose a new password" form serves it
     if over is not None:
         if s.ended_at is None:
             with ctx.uow(write=True) as uow:
@@ -277,12 +397,14 @@ def end_session(ctx: Context, actor: User, session_id: int) -> None:
         uow.commit()
 
 
-def _hash_new(ctx: Context, password: str) -> str:
+def _hash_new(ctx: Context, password: str, username: str, old_hash: str | None = None) -> str:
+    """The hash of a new password that passes the policy (core/rules/passwords.py)."""
     pw = password.strip()
-    if len(pw) < MIN_PASSWORD:
-        raise InvalidInput("err.password_short", n=MIN_PASSWORD)
-    if len(pw.encode()) > MAX_PASSWORD_BYTES:
-        raise InvalidInput("err.password_long", n=MAX_PASSWORD_BYTES)
+    found = passwords.problem(pw, username)
+    if found is not None:
+        raise InvalidInput(found[0], **found[1])
+    if old_hash is not None and ctx.hasher.check(pw, old_hash):
+        raise InvalidInput("err.password_same")
     return ctx.hasher.hash(pw)
 
 
@@ -323,7 +445,7 @@ def _new_user(ctx: Context, uow: UnitOfWork, data: UserInput, password: str) -> 
     user = User(0, name, data.display_name.strip(), data.roles, data.department_id,
                 data.approval_level, data.title, data.active, data.language,
                 data.email.strip())
-    uid = uow.users.add(user, _hash_new(ctx, password))
+    uid = uow.users.add(user, _hash_new(ctx, password, name))
     return dataclasses.replace(user, id=uid)
 
 

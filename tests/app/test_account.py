@@ -111,3 +111,45 @@ def test_logged_out_visitor_cannot_open_the_account_page(ref_db: Context) -> Non
         at.switch_page("pages/account.py")
     assert_signed_out(at)
     assert_signed_out(open_url("pages/account.py"))  # nor by its address
+
+
+def test_a_common_new_password_is_refused_in_both_languages(ref_db: Context) -> None:
+    at = _account_page()
+    assert zh("account.policy", n=8) in values(at, "caption")
+    _change(at, demo.PASSWORD, "qwerty123", "qwerty123")
+    assert values(at, "error") == [zh("err.password_common")]
+    at = _account_page(lang="en")
+    _change(at, demo.PASSWORD, "woaini1314", "woaini1314", lang="en")
+    assert values(at, "error") == [en("err.password_common")]
+    assert uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD).username == "qa"
+
+
+def test_guessing_the_current_password_on_my_account_is_slowed_like_a_sign_in(
+        ref_db: Context) -> None:
+    at = _account_page()
+    for i in range(2):
+        _change(at, f"guess-{i}", NEW_PW, NEW_PW)
+        assert values(at, "error") == [zh("err.old_password_wrong")]
+    _change(at, "guess-2", NEW_PW, NEW_PW)
+    assert values(at, "error") == [zh("err.old_password_wrong_wait", seconds=1)]
+    _change(at, demo.PASSWORD, NEW_PW, NEW_PW)  # at once, even the right one waits
+    assert values(at, "error") == [zh("err.login_wait", seconds=1)]
+    assert uc.accounts.is_locked(ref_db, "qa")  # the sign-in page waits too
+
+
+def test_after_a_reset_no_page_opens_until_a_new_password_is_chosen(ref_db: Context) -> None:
+    admin = uc.accounts.session_user(ref_db, "admin")
+    qa = uc.accounts.session_user(ref_db, "qa")
+    assert admin is not None and qa is not None
+    uc.accounts.reset_password(ref_db, admin, qa.id, "temp-Rt5-wq")
+    login = uc.accounts.log_in(ref_db, "qa", "temp-Rt5-wq")
+    at = new_app()
+    at.session_state[TOKEN_KEY] = login.token
+    at.switch_page("pages/account.py").run()
+    assert_signed_out(at)  # not even My account: the sign-in page's form comes first
+    uc.accounts.set_own_password(ref_db, login.token, NEW_PW)
+    at = new_app()
+    at.session_state[TOKEN_KEY] = login.token
+    at.switch_page("pages/account.py").run()
+    no_exception(at)
+    assert values(at, "title") == [zh("account.title")]

@@ -198,23 +198,40 @@ def test_admin_cannot_deactivate_themself(ref_db: Context) -> None:
     assert uc.accounts.session_user(ref_db, "admin") is not None
 
 
-def test_admin_unlocks_a_locked_user(ref_db: Context) -> None:
-    for i in range(5):
+def test_admin_lets_a_delayed_user_sign_in_at_once(ref_db: Context) -> None:
+    for i in range(3):  # the third failure already makes the next attempt wait
         with pytest.raises(Exception):  # noqa: B017 - LoginFailed, then AccountLocked
             uc.accounts.authenticate(ref_db, "qa", f"wrong-{i}")
     assert uc.accounts.is_locked(ref_db, "qa")
     at = _admin_page()
     users = at.dataframe[0].value
-    assert users[users[zh("field.username")] == "qa"].iloc[0][zh("admin.locked")] == zh(
+    assert users[users[zh("field.username")] == "qa"].iloc[0][zh("admin.waiting")] == zh(
         "common.yes"
     )
 
     form = _pick_user(at, "qa", ref_db)
-    widget(form, "button", zh("admin.unlock")).click().run()
+    widget(form, "button", zh("admin.clear_delay")).click().run()
     no_exception(at)
-    assert values(at, "success") == [zh("admin.unlocked")]
+    assert values(at, "success") == [zh("admin.delay_cleared")]
     assert not uc.accounts.is_locked(ref_db, "qa")
     assert uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD).username == "qa"
+
+
+def test_admin_reset_tells_that_the_user_must_choose_a_new_password(ref_db: Context) -> None:
+    at = _admin_page()
+    form = _pick_user(at, "qa", ref_db)
+    widget(form, "text_input", zh("admin.new_password")).input("88888888")
+    widget(form, "button", zh("admin.reset_password")).click().run()
+    assert values(at, "error") == [zh("err.password_common")]  # the policy applies here too
+    form = _pick_user(at, "qa", ref_db)
+    widget(form, "text_input", zh("admin.new_password")).input("temp-Rt5-wq")
+    widget(form, "button", zh("admin.reset_password")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("admin.reset_done")]
+    users = at.dataframe[0].value
+    assert users[users[zh("field.username")] == "qa"].iloc[0][zh("admin.must_change")] == zh(
+        "common.yes"
+    )
 
 
 # ---------------------------------------------------------------- reference data

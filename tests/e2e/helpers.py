@@ -48,7 +48,8 @@ class Texts:
 
 ZH = Texts(login_title="登录 kesu 客诉管理", username="用户名", password="密码", login="登录",
            deep_link="登录后将打开您请求的页面。", login_failed="用户名或密码错误。",
-           missing="请输入用户名和密码。", locked="锁定", log_title="客诉登记", customer="客户 *",
+           missing="请输入用户名和密码。", locked="秒后再试", log_title="客诉登记",
+           customer="客户 *",
            customer_option="华东电器有限公司", description="问题描述 *", product_code="料号",
            defect_type="不良类型", defect_option="开裂", log_submit="登记客诉",
            saved=re.compile(r"已登记客诉 (KS\d{4}-\d{3,})。"),
@@ -59,7 +60,7 @@ ZH = Texts(login_title="登录 kesu 客诉管理", username="用户名", passwor
 EN = Texts(login_title="Log in to kesu", username="Username", password="Password", login="Log in",
            deep_link="After logging in you will land on the page you asked for.",
            login_failed="Wrong username or password.", missing="Enter your username and password.",
-           locked="locked", log_title="Log a complaint", customer="Customer *",
+           locked="again in", log_title="Log a complaint", customer="Customer *",
            customer_option="Pacific Home Supply Inc.", description="Description *",
            product_code="Product code", defect_type="Defect type", defect_option="Crack",
            log_submit="Log complaint", saved=re.compile(r"Complaint (KS\d{4}-\d{3,}) logged\."),

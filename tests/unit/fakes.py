@@ -63,6 +63,7 @@ class Data:
     password_changed: dict[int, datetime | None] = field(default_factory=dict)
     unlocked: dict[int, datetime] = field(default_factory=dict)
     login_attempts: list[tuple[str, datetime, bool]] = field(default_factory=list)
+    login_counters: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
     refs: dict[type, dict[int, Any]] = field(default_factory=lambda: {
         Department: {}, Customer: {}, Product: {}, DefectType: {}})
     complaints: dict[int, Complaint] = field(default_factory=dict)
@@ -111,8 +112,9 @@ class FakeUsers:
     def password_hash(self, user_id: int) -> str:
         return self.d.password_hashes[user_id]
 
-    def set_password(self, user_id: int, password_hash: str, at: datetime) -> None:
-        self.d.users[user_id]  # noqa: B018 - must exist
+    def set_password(self, user_id: int, password_hash: str, at: datetime,
+                     must_change: bool = False) -> None:
+        self.d.users[user_id] = replace(self.d.users[user_id], must_change_password=must_change)
         self.d.password_hashes[user_id] = password_hash
         self.d.password_changed[user_id] = at
 
@@ -138,6 +140,18 @@ class FakeUsers:
         u = self.by_username(username)
         if u is not None:  # like an UPDATE ... WHERE username = ? matching no row
             self.d.unlocked[u.id] = at
+
+    def lock_counters(self, keys: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
+        for k in keys:
+            self.d.login_counters.setdefault(k, (0, None))
+        return {k: self.d.login_counters[k] for k in sorted(set(keys))}
+
+    def set_counter(self, key: str, failures: int, last_at: datetime | None) -> None:
+        if key in self.d.login_counters:
+            self.d.login_counters[key] = (failures, last_at)
+
+    def counters(self, keys: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
+        return {k: self.d.login_counters[k] for k in keys if k in self.d.login_counters}
 
     # Last in the class: a method named `list` shadows the builtin in later annotations.
     def list(self) -> list[User]:

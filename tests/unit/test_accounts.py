@@ -53,8 +53,16 @@ def test_password_of_seven_characters_is_too_short(kesu: Context, admin: User) -
 
 def test_password_of_eight_characters_is_accepted(kesu: Context, admin: User) -> None:
     uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})),
-                            "12345678")
-    assert uc.accounts.authenticate(kesu, "sam", "12345678").username == "sam"
+                            "tq7#vm2k")
+    assert uc.accounts.authenticate(kesu, "sam", "tq7#vm2k").username == "sam"
+
+
+def test_eight_digits_in_a_row_are_refused_as_a_common_password(kesu: Context,
+                                                                 admin: User) -> None:
+    with pytest.raises(InvalidInput) as err:
+        uc.accounts.create_user(kesu, admin, UserInput("sam", "Sam", frozenset({Role.SALES})),
+                                "12345678")
+    assert err.value.key == "err.password_common"
 
 
 def test_surrounding_spaces_do_not_count_toward_the_minimum(kesu: Context, admin: User) -> None:
@@ -84,14 +92,14 @@ def test_password_limit_counts_utf8_bytes_not_characters(kesu: Context, admin: U
 
 def test_change_password_needs_the_old_password(kesu: Context, sales: User) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.accounts.change_password(kesu, sales, "wrong old", "new password")
+        uc.accounts.change_password(kesu, sales, "wrong old", "maple-river-42")
     assert err.value.key == "err.old_password_wrong"
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
 def test_changed_password_replaces_the_old_one(kesu: Context, sales: User) -> None:
-    uc.accounts.change_password(kesu, sales, PASSWORD, "new password")
-    assert uc.accounts.authenticate(kesu, "sally", "new password").id == sales.id
+    uc.accounts.change_password(kesu, sales, PASSWORD, "maple-river-42")
+    assert uc.accounts.authenticate(kesu, "sally", "maple-river-42").id == sales.id
     with pytest.raises(Exception, match="login_failed"):
         uc.accounts.authenticate(kesu, "sally", PASSWORD)
 
@@ -124,7 +132,7 @@ def test_reset_password_of_unknown_user_is_not_found(kesu: Context, admin: User)
 def test_session_user_accepts_a_cookie_issued_after_the_last_password_change(
     kesu: Context, sales: User, clock: FakeClock
 ) -> None:
-    uc.accounts.change_password(kesu, sales, PASSWORD, "new password")
+    uc.accounts.change_password(kesu, sales, PASSWORD, "maple-river-42")
     user = uc.accounts.session_user(kesu, "sally", issued_at=clock.advance(minutes=1))
     assert user is not None and user.id == sales.id
 
@@ -134,7 +142,7 @@ def test_session_user_refuses_a_cookie_issued_before_the_password_change(kesu: C
                                                                          clock: FakeClock) -> None:
     issued = clock()
     clock.advance(minutes=10)
-    uc.accounts.reset_password(kesu, admin, sales.id, "new password")
+    uc.accounts.reset_password(kesu, admin, sales.id, "maple-river-42")
     assert uc.accounts.session_user(kesu, "sally", issued_at=issued) is None
 
 
@@ -306,6 +314,6 @@ def test_a_failed_user_creation_writes_nothing(kesu: Context, admin: User,
 def test_password_change_time_is_the_clock_time(kesu: Context, sales: User, clock: FakeClock,
                                                 db: FakeDatabase) -> None:
     clock.advance(hours=1)
-    uc.accounts.change_password(kesu, sales, PASSWORD, "new password")
+    uc.accounts.change_password(kesu, sales, PASSWORD, "maple-river-42")
     assert db.data.password_changed[sales.id] == clock()
     assert uc.accounts.session_user(kesu, "sally", issued_at=clock() - timedelta(seconds=1)) is None
