@@ -238,6 +238,7 @@ class Customer:
     email: str = ""
     address: str = ""
     active: bool = True
+    department_id: int | None = None  # the sales department that looks after it
 
 
 @dataclass(frozen=True)
@@ -608,3 +609,15 @@ class RegisterFilter:
     department_id: int | None = None
     facet: tuple[str, str] | None = None  # (dimension, key); key "" = no value
     exclude_cancelled: bool = False
+    scope: Scope | None = None  # filled by the service: whose cases the user may see
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The cases a user may see when record-level visibility is on (setting
+    `record_visibility`, core/rules/visibility.py); None where they see every case."""
+
+    user_id: int  # the cases they logged themselves, always
+    departments: frozenset[int]
+    by_customer: bool  # sales: cases of the customers their department looks after
+    by_responsible: bool  # production: cases their department is responsible for

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "session_idle_minutes": 480,  # a login ends after this long without a page run
     "session_lifetime_hours": 72,  # and this long after it began, whatever happens
     "delegation_max_days": 90,  # a deputy signs for at most this many days (issue #11)
+    "record_visibility": "all",  # or "department": core/rules/visibility.py
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
@@ -50,6 +51,7 @@ class Settings:
     image_max_megapixels: int = 50
     case_attachments_max_mb: int = 100
     delegation_max_days: int = 90
+    record_visibility: str = "all"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -79,7 +81,8 @@ def build(stored: dict[str, Any]) -> Settings:
                     work_end=str(v["work_end"]), company_name=str(v["company_name"]),
                     session_idle_minutes=int(v["session_idle_minutes"]),
                     session_lifetime_hours=int(v["session_lifetime_hours"]),
-                    delegation_max_days=int(v["delegation_max_days"]))
+                    delegation_max_days=int(v["delegation_max_days"]),
+                    record_visibility=str(v["record_visibility"]))
 
 
 def validate(key: str, value: Any) -> Any:
@@ -114,6 +117,10 @@ def validate(key: str, value: Any) -> Any:
         if not 1 <= n <= 366:
             raise ValueError("range_1_366")
         return n
+    if key == "record_visibility":
+        if value not in ("all", "department"):
+            raise ValueError("all_department")
+        return str(value)
     if key == "timezone":
         if str(value) not in available_timezones():
             raise ValueError("unknown_timezone")

@@ -16,10 +16,22 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLCoreOperations
 
-from core.model import Complaint, Kind, RegisterFilter, RegisterRow, Severity, State
+from core.model import Complaint, Kind, RegisterFilter, RegisterRow, Scope, Severity, State
 from db.rows import CLOSED, SEVERITY, as_utc, complaint_of
 from db.stats import SqlStats, facet_condition, narrow
 from db.tables import ComplaintRow, CustomerRow, DefectTypeRow, EventRow
+
+
+def scope_condition(scope: Scope) -> Any:
+    """The cases a user may see under record-level visibility (core/rules/visibility.py)."""
+    seen: list[Any] = [ComplaintRow.received_by_id == scope.user_id]
+    depts = sorted(scope.departments)
+    if scope.by_customer and depts:
+        seen.append(ComplaintRow.customer_id.in_(
+            select(CustomerRow.id).where(CustomerRow.department_id.in_(depts))))
+    if scope.by_responsible and depts:
+        seen.append(ComplaintRow.responsible_department_id.in_(depts))
+    return or_(*seen)
 
 
 class SqlRegister:
@@ -82,6 +94,8 @@ class SqlRegister:
         conds += narrow(flt)
         if flt.facet is not None:
             conds.append(facet_condition(*flt.facet))
+        if flt.scope is not None:
+            conds.append(scope_condition(flt.scope))
         where = and_(True, *conds)
         total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
         sort_cols: dict[str, SQLCoreOperations[Any]] = {

@@ -105,6 +105,8 @@ class CustomerRow(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the sales department that looks after it (migration 0012; record-level visibility)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
 
 class ProductRow(Base):

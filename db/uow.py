@@ -243,7 +243,7 @@ _REF: dict[type, type[DepartmentRow | CustomerRow | ProductRow | DefectTypeRow]]
 
 def _customer(r: CustomerRow) -> Customer:
     return Customer(r.id, r.name, Market(r.market), Lang(r.language), r.contact, r.phone, r.email,
-                    r.address, r.active)
+                    r.address, r.active, r.department_id)
 
 
 class SqlRef:

@@ -108,12 +108,16 @@ def users(me: User) -> None:
 
 
 def _reference(me: User, kind: str, items: list[Any], columns: list[str],
-               blank: Any, form: Callable[[str, Any], Any]) -> None:
-    """List, add and edit one kind of reference item; items are deactivated, never deleted."""
+               blank: Any, form: Callable[[str, Any], Any],
+               shown: dict[str, Callable[[Any], Any]] | None = None) -> None:
+    """List, add and edit one kind of reference item; items are deactivated, never deleted.
+    `shown`: how a column's value reads in the list (a department's name, not its id)."""
     app = kesu()
+    cells = shown or {}
     if items:
-        st.dataframe(pd.DataFrame({tr(f"field.{c}"): [_cell(getattr(x, c)) for x in items]
-                                   for c in columns}), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame({
+            tr(f"field.{c}"): [cells.get(c, _cell)(getattr(x, c)) for x in items]
+            for c in columns}), hide_index=True, width="stretch")
     else:
         st.info(tr("admin.empty"))
     with st.expander(tr("admin.add_item")):
@@ -178,13 +182,20 @@ def customers(me: User) -> None:
                                     format_func=label("lang"), key=f"{key}_l")
             phone = _text(key, "phone", c.phone)
         address = st.text_area(tr("field.address"), c.address, max_chars=1000, key=f"{key}_ad")
+        ids = list(depts)
+        dept = st.selectbox(tr("field.customer_department"), ids,
+                            ids.index(c.department_id) if c.department_id in depts else None,
+                            format_func=lambda i: depts[i], placeholder=tr("common.none"),
+                            help=tr("field.customer_department_help"), key=f"{key}_d")
         active = st.checkbox(tr("field.active"), c.active, key=f"{key}_a")
         return Customer(c.id, name.strip(), market, language, contact.strip(), phone.strip(),
-                        email.strip(), address.strip(), active)
+                        email.strip(), address.strip(), active, dept)
 
+    depts = {d.id: _dept_name(d) for d in uc.reference.departments(kesu(), True)}
     _reference(me, "cust", uc.reference.customers(kesu(), True),
-               ["name", "market", "language", "contact", "phone", "email", "active"],
-               Customer(0, ""), form)
+               ["name", "market", "language", "contact", "phone", "email", "department_id",
+                "active"],
+               Customer(0, ""), form, {"department_id": lambda v: depts.get(v, "")})
 
 
 def products(me: User) -> None:
@@ -236,6 +247,12 @@ def settings(me: User) -> None:
                                                     cfg.session_idle_minutes),
             "session_lifetime_hours": st.number_input(tr("field.session_lifetime_hours"), 1,
                                                       24 * 30, cfg.session_lifetime_hours),
+            "record_visibility": st.selectbox(
+                tr("field.record_visibility"), ["all", "department"],
+                index=["all", "department"].index(cfg.record_visibility),
+                format_func=lambda x: tr("record_visibility." + x),
+                help=tr("field.record_visibility_help"),
+            ),
             "delegation_max_days": st.number_input(tr("field.delegation_max_days"), 1, 366,
                                                    cfg.delegation_max_days,
                                                    help=tr("field.delegation_max_days_help")),

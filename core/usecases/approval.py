@@ -108,7 +108,7 @@ def set_dispositions(ctx: Context, actor: User, cid: int, version: int,
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         c = case.complaint
         pipeline.check_version(uow, c, version)
         if c.state != State.DISPOSITION or not me.has(Role.SALES):

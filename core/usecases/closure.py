@@ -55,7 +55,7 @@ def record_customer_ack(ctx: Context, actor: User, cid: int, at: datetime,
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         if not me.has(Role.SALES, Role.MANAGEMENT) or not case.complaint.state.is_open:
             raise NotAllowed("why.wrong_role")
         if at > now + timedelta(minutes=5):

@@ -147,7 +147,7 @@ def update_complaint(ctx: Context, actor: User, complaint_id: int, expected_vers
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, complaint_id)
+        case = context.load_case(ctx, uow, complaint_id, me)
         c = case.complaint
         if not _may_edit(me, c):
             raise NotAllowed("err.cannot_edit", state=c.state.value)
@@ -177,6 +177,7 @@ def add_attachments(ctx: Context, actor: User, complaint_id: int, uploads: Seque
     def allowed(uow: UnitOfWork) -> tuple[User, int]:
         me = context.acting_user(ctx, uow, actor)
         c = get(ctx, uow, complaint_id)
+        context.check_visible(ctx, uow, me, c)
         if not _may_edit(me, c):
             raise NotAllowed("err.cannot_edit", state=c.state.value)
         if not uploads:
@@ -201,6 +202,7 @@ def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
     with ctx.uow() as uow:
         me = context.acting_user(ctx, uow, actor)
         c = get(ctx, uow, complaint_id)
+        context.check_visible(ctx, uow, me, c)
         names = {u.id: u.display_name for u in uow.users.list()}
         events = [
             dataclasses.replace(e, user_name=names.get(e.user_id, "?"))
@@ -217,10 +219,11 @@ def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
 def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[Attachment, bytes]:
     """The file as uploaded (a picture: upright) — for a download, never to show inline."""
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
+        me = context.acting_user(ctx, uow, actor)
         att = uow.attachments.get(attachment_id)
         if att is None:
             raise NotFound()
+        context.check_visible(ctx, uow, me, get(ctx, uow, att.complaint_id))
     return att, ctx.blobs.get(att.sha256)
 
 
@@ -228,10 +231,11 @@ def attachment_thumbnail(ctx: Context, actor: User, attachment_id: int) -> bytes
     """What a page shows of a picture: its thumbnail (made now for one stored before
     thumbnails), or None — not a picture, not readable, above the pixel limit."""
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
+        me = context.acting_user(ctx, uow, actor)
         att = uow.attachments.get(attachment_id)
         if att is None:
             raise NotFound()
+        context.check_visible(ctx, uow, me, get(ctx, uow, att.complaint_id))
         cfg = context.settings_of(ctx, uow)
     if not att.content_type.startswith("image/") or not isinstance(ctx.blobs,
                                                                    upload_rules.ImageStore):
@@ -348,15 +352,15 @@ def _add_attachments(uow: UnitOfWork, me: User, complaint_id: int, files: list[_
 
 def case_file(ctx: Context, actor: User, complaint_id: int) -> CaseFile:
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        return context.load_case(ctx, uow, complaint_id)
+        me = context.acting_user(ctx, uow, actor)
+        return context.load_case(ctx, uow, complaint_id, me)
 
 
 def actions(ctx: Context, actor: User, complaint_id: int) -> list[ActionOption]:
     """What this user may do on this case now, and why not the rest (the action panel)."""
     with ctx.uow() as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, complaint_id)
+        case = context.load_case(ctx, uow, complaint_id, me)
         wctx = context.workflow_context(ctx, uow)
         out = [ActionOption(a, why is None, why) for a, why in workflow.available(case, me, wctx)]
         if any(o.action in ("approve_step", "reject_step") and o.allowed for o in out):

@@ -14,9 +14,11 @@ from core.model import (
     CapaAction,
     CaseFile,
     Containment,
+    Complaint,
     CostLine,
     Disposition,
     Role,
+    Scope,
     User,
 )
 from core.ports import (
@@ -28,6 +30,7 @@ from core.ports import (
     UnitOfWork,
     UowFactory,
 )
+from core.rules import visibility
 from core.rules.calendar import WorkCalendar
 
 
@@ -76,10 +79,31 @@ def require_admin(ctx: Context, uow: UnitOfWork, actor: User) -> User:
     return me
 
 
-def load_case(ctx: Context, uow: UnitOfWork, complaint_id: int) -> CaseFile:
+def scope(ctx: Context, uow: UnitOfWork, me: User) -> Scope | None:
+    """Whose cases `me` may see (record-level visibility; None: every case)."""
+    return visibility.scope_of(me, settings_of(ctx, uow).record_visibility)
+
+
+def check_visible(ctx: Context, uow: UnitOfWork, me: User, c: Complaint) -> None:
+    """NotFound for a case `me` may not see (as for a case that does not exist: its number
+    tells nothing either)."""
+    sc = scope(ctx, uow, me)
+    if sc is None:
+        return
+    dept = next((x.department_id for x in uow.ref.customers(include_inactive=True)
+                 if x.id == c.customer_id), None)
+    if not visibility.sees(sc, c, dept):
+        raise NotFound()
+
+
+def load_case(ctx: Context, uow: UnitOfWork, complaint_id: int,
+              me: User | None = None) -> CaseFile:
+    """The case and its records; with `me`, only if they may see it (check_visible)."""
     c = uow.complaints.get(complaint_id)
     if c is None:
         raise NotFound()
+    if me is not None:
+        check_visible(ctx, uow, me, c)
     r = uow.records
     return CaseFile(c, r.where(CapaAction, complaint_id=complaint_id),
                     r.where(Containment, complaint_id=complaint_id),

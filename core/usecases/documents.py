@@ -17,8 +17,8 @@ def case_records(ctx: Context, actor: User, complaint_id: int) -> CaseRecords:
     """The case with its records, events, meetings and names — for whoever may open the
     case on the Complaint page (an active user; a deactivated one gets NotAllowed)."""
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, complaint_id)
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, complaint_id, me)
         c = case.complaint
         customer = next(
             (x for x in uow.ref.customers(include_inactive=True) if x.id == c.customer_id), None

@@ -120,7 +120,7 @@ def add_containment(ctx: Context, actor: User, cid: int, type_: ContainmentType,
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
         if quantity is not None and quantity < 0:
             raise InvalidInput("err.quantity", field="quantity")
@@ -154,7 +154,7 @@ def save_analysis(ctx: Context, actor: User, cid: int, version: int, *, prod_lin
     }
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         c = case.complaint
         pipeline.check_version(uow, c, version)
         if c.state != State.ROOT_CAUSE:
@@ -181,7 +181,7 @@ def add_capa(ctx: Context, actor: User, cid: int, type_: CapaType, description: 
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
         check_capa(ctx, uow, description, owner_id, due)
         uow.records.add(CapaAction(None, cid, type_, description.strip(), owner_id, due))

@@ -28,7 +28,7 @@ def add_meeting(ctx: Context, actor: User, cid: int, day: date, attendee_ids: Se
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         if not case.complaint.state.is_open:
             raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
         if not me.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
@@ -68,7 +68,7 @@ def add_assessment(ctx: Context, actor: User, cid: int, person: str, decision: s
         me = context.acting_user(ctx, uow, actor)
         if not me.has(Role.MANAGEMENT):
             raise NotAllowed("err.role_required", roles="management")
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         if decision not in ("none", "warning", "deduction"):
             raise InvalidInput("err.required", field="assessment")
         money = common.amount(amount, "amount") if decision == "deduction" else Decimal("0")

@@ -37,7 +37,7 @@ def transition(ctx: Context, actor: User, complaint_id: int, version: int, actio
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, complaint_id)
+        case = context.load_case(ctx, uow, complaint_id, me)
         c = case.complaint
         check_version(uow, c, version)
         workflow.check(action, case, me, context.workflow_context(ctx, uow))

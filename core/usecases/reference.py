@@ -53,6 +53,9 @@ def save_reference(ctx: Context, actor: User, item: Department | Customer | Prod
         if not (me.is_admin or (isinstance(item, Customer) and item.id == 0
                                 and me.has(*complaints.CASE_ROLES))):
             raise NotAllowed("err.role_required", roles="admin")
+        if isinstance(item, Customer) and not me.is_admin:
+            # added on the Log page: looked after by the department of whoever added it
+            item = dataclasses.replace(item, department_id=me.department_id)
         _check_reference(ctx, uow, item)
         if item.id == 0:
             new_id = uow.ref.add(item)
@@ -77,6 +80,9 @@ def _check_reference(ctx: Context, uow: UnitOfWork, item: Any) -> None:
         key, label = item.name.strip(), "name"
         if item.email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", item.email):
             raise InvalidInput("err.email_format")
+        if item.department_id is not None and item.department_id not in {
+                d.id for d in uow.ref.departments(include_inactive=True)}:
+            raise InvalidInput("err.unknown", field="department")
     elif isinstance(item, Product):
         existing = uow.ref.products(include_inactive=True)
         key, label = item.code.strip(), "code"

@@ -17,27 +17,36 @@ from core.model import (
 from core.ports import (
     UnitOfWork,
 )
+from core.errors import NotFound
+from core.rules import visibility
 from core.usecases import common, context
 from core.usecases.context import Context
 
 
 def complaint_id_by_number(ctx: Context, actor: User, number: str) -> int | None:
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
+        me = context.acting_user(ctx, uow, actor)
         c = uow.complaints.by_number(number.strip().upper())
-        return c.id if c else None
+        if c is None:
+            return None
+        try:
+            context.check_visible(ctx, uow, me, c)
+        except NotFound:
+            return None
+        return c.id
 
 
 def register(ctx: Context, actor: User, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
     """One page of the register and the total number of matching cases."""
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        return uow.reads.register.search(_bounded(ctx, uow, flt, flt.page, flt.page_size))
+        me = context.acting_user(ctx, uow, actor)
+        return uow.reads.register.search(_bounded(ctx, uow, me, flt, flt.page, flt.page_size))
 
 
-def _bounded(ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int,
+def _bounded(ctx: Context, uow: UnitOfWork, me: User, flt: RegisterFilter, page: int,
              page_size: int) -> RegisterFilter:
-    """The filter with local dates turned into UTC instants and a sane page."""
+    """The filter with local dates turned into UTC instants, a sane page, and the cases
+    `me` may see (record-level visibility)."""
     tz = context.settings_of(ctx, uow).tz
     since = datetime.combine(flt.date_from, datetime.min.time(), tz) if flt.date_from else None
     until = (
@@ -47,15 +56,16 @@ def _bounded(ctx: Context, uow: UnitOfWork, flt: RegisterFilter, page: int,
     )
     return dataclasses.replace(flt, text=common.CONTROL.sub("", flt.text)[: common.MAX_SHORT],
                                since=since, until=until, now=ctx.clock(), page=max(page, 1),
-                               page_size=min(max(page_size, 1), 100_000))
+                               page_size=min(max(page_size, 1), 100_000),
+                               scope=context.scope(ctx, uow, me))
 
 
 def register_all(ctx: Context, actor: User, flt: RegisterFilter,
                  limit: int = 100_000) -> list[RegisterRow]:
     """Every matching row (for export), up to `limit`."""
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        rows, _ = uow.reads.register.search(_bounded(ctx, uow, flt, 1, limit))
+        me = context.acting_user(ctx, uow, actor)
+        rows, _ = uow.reads.register.search(_bounded(ctx, uow, me, flt, 1, limit))
     return rows
 
 
@@ -63,5 +73,10 @@ def cases_in(ctx: Context, actor: User, states: Sequence[State],
              limit: int = 500) -> list[Complaint]:
     """Open cases in some states (the Investigate page's picker), newest first."""
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        return uow.reads.cases.in_states(states, limit)
+        me = context.acting_user(ctx, uow, actor)
+        found = uow.reads.cases.in_states(states, limit)
+        sc = context.scope(ctx, uow, me)
+        if sc is None:
+            return found
+        depts = {x.id: x.department_id for x in uow.ref.customers(include_inactive=True)}
+        return [c for c in found if visibility.sees(sc, c, depts.get(c.customer_id))]

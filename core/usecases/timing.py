@@ -60,8 +60,8 @@ def fill_close_days(ctx: Context, batch: int = 500) -> int:
 def due_times(ctx: Context, actor: User, complaint_id: int) -> list[sla.Due]:
     """Every open step of a case with its due time (for the Complaint page)."""
     with ctx.uow() as uow:
-        context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, complaint_id)
+        me = context.acting_user(ctx, uow, actor)
+        case = context.load_case(ctx, uow, complaint_id, me)
         return sla.due_times(case, uow.events.for_complaint(complaint_id),
                              context.calendar_of(ctx, uow), uow.settings.get("sla_history") or [],
                              ctx.clock())
@@ -190,7 +190,7 @@ def request_extension(ctx: Context, actor: User, cid: int, version: int, step: s
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         dues = {
             d.step: d
             for d in sla.due_times(case, uow.events.for_complaint(cid),
@@ -224,7 +224,7 @@ def decide_extension(ctx: Context, actor: User, cid: int, version: int, grant: b
         me = context.acting_user(ctx, uow, actor)
         if not (me.has(Role.MANAGEMENT) or me.title == Title.QA_MANAGER):
             raise NotAllowed("why.extension_decider")
-        case = context.load_case(ctx, uow, cid)
+        case = context.load_case(ctx, uow, cid, me)
         req = None
         for e in uow.events.for_complaint(cid):
             if e.action == "extension_requested":

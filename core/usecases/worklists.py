@@ -24,6 +24,7 @@ from core.model import (
     User,
 )
 from core.ports import UnitOfWork
+from core.rules import visibility
 from core.usecases import approval, common, context
 from core.usecases.context import Context
 
@@ -144,8 +145,13 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
     wctx = context.workflow_context(ctx, uow)
     signing = approval.signing_of(ctx, uow, me)
     out: list[Task] = []
+    sc = context.scope(ctx, uow, me)  # record-level visibility: only cases I may see
+    depts = ({x.id: x.department_id for x in uow.ref.customers(include_inactive=True)}
+             if sc is not None else {})
     # every case that can wait for me (no limit: none is missed), and no other
     for c in uow.reads.cases.in_states(_task_states(ctx, me, signing), 10_000_000, ids=ids):
+        if sc is not None and not visibility.sees(sc, c, depts.get(c.customer_id)):
+            continue
         case = CaseFile(c)
         kind = _task_for(ctx, uow, me, case, wctx, signing)
         if kind:

@@ -22,7 +22,7 @@ from db.engine import make_engine
 from tests.integration.conftest import World
 
 PASSWORD = "Smtp-Pa55word-of-the-factory"
-WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0123456789abcdef-robot-key"
+WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=fake-robot-1"  # short: no real key
 
 
 def _key(folder: Path) -> bytes:
@@ -88,13 +88,13 @@ def test_the_smtp_password_and_robot_keys_are_not_in_clear_in_the_database(
         smtp_host="mail.factory.cn", smtp_user="kesu", mail_from="kesu@factory.cn",
         wecom_url=WECOM), PASSWORD)
     raw = _raw_channels(db_url)
-    assert PASSWORD not in raw and "0123456789abcdef" not in raw
+    assert PASSWORD not in raw and "fake-robot-1" not in raw
     assert json.loads(raw)["smtp_host"] == "mail.factory.cn"  # the rest stays readable
     stored = _stored(app)  # the sender reads them decrypted
     assert (stored["smtp_password"], stored["wecom_url"]) == (PASSWORD, WECOM)
     view = uc.channels.channel_config(app, world.admin)  # the Admin page: masked
     assert view.has_password and view.config.smtp_password == ""
-    assert view.config.wecom_url == "https://qyapi.weixin.qq.com/…-key"
+    assert view.config.wecom_url == "https://qyapi.weixin.qq.com/…ot-1"
     # saving the form as shown keeps the robot's address
     uc.channels.set_channels(app, world.admin, view.config)
     assert _stored(app)["wecom_url"] == WECOM
