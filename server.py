@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 
 from streamlit.runtime.pages_manager import PagesManager
 
+from adapters.logs import hide_session_ids
 from adapters.web import Guard, routes
 from ui.context import kesu
 
@@ -18,5 +19,6 @@ from ui.context import kesu
 # folder and runs a deep link's page file without app.py (its old multipage mode) until
 # st.navigation has run once in this process: a first visit to /stats would skip the login.
 PagesManager.uses_pages_directory = False
+hide_session_ids()
 
 app = st.App("app.py", routes=routes(kesu), middleware=[Middleware(Guard, ctx=kesu)])

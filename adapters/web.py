@@ -18,6 +18,7 @@ aside: there is nobody to be.
 from __future__ import annotations
 
 import html
+import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -30,6 +31,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from core import usecases as uc
 from core.errors import DomainError
@@ -60,6 +63,7 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+log = logging.getLogger("kesu.web")
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -148,6 +152,31 @@ def cookie_of(cookie_header: str, name: str = COOKIE) -> str | None:
     return morsel.value if morsel is not None else None
 
 
+def asks_to_clear_caches(data: bytes | None) -> bool:
+    """Whether a client's WebSocket message is Streamlit's "clear caches" request (BackMsg
+    clear_cache): it would empty every user's caches, the app object included."""
+    if not data:
+        return False
+    try:
+        return BackMsg.FromString(data).WhichOneof("type") == "clear_cache"
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError; Streamlit closes on it
+        return False
+
+
+def without_cache_clearing(receive: Receive) -> Receive:
+    """The WebSocket's incoming messages without "clear caches" (issue #11: any client could
+    clear every user's caches; kesu clears its own when data changes)."""
+    async def filtered() -> MutableMapping[str, Any]:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.receive" and asks_to_clear_caches(
+                    message.get("bytes")):
+                log.warning("a client asked to clear every user's caches: ignored")
+                continue
+            return message
+    return filtered
+
+
 class Guard:
     """The ASGI middleware (pure ASGI: it sees the WebSocket handshake too)."""
 
@@ -205,7 +234,7 @@ class Guard:
         scope = dict(scope)
         scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != SESSION_HEADER]
         scope["headers"].append((SESSION_HEADER, marker))
-        await self.app(scope, receive, send)
+        await self.app(scope, without_cache_clearing(receive), send)
 
     async def _session(self, headers: dict[str, str]) -> int | None:
         """The id of the live session the request's cookie names, or None."""
