@@ -112,7 +112,12 @@ def set_settings(ctx: Context, actor: User, values: dict[str, Any]) -> None:
             try:
                 stored[key] = settings_mod.validate(key, value)
             except (ValueError, InvalidOperation, TypeError) as e:
+                bounds = re.fullmatch(r"range_(\d+)_(\d+)", str(e))
+                if bounds:  # say the allowed range, in the user's words
+                    raise InvalidInput("err.setting_range", field=key, low=int(bounds[1]),
+                                       high=int(bounds[2])) from e
                 raise InvalidInput("err.setting_invalid", field=key, why=str(e)) from e
+        security.add_settings(uow, ctx.clock(), actor, stored)
         for key, value in stored.items():
             uow.settings.set(key, value)
         if stored.keys() & {"work_start", "work_end", "timezone"}:
