@@ -9,12 +9,13 @@ the rule is enforced here, not by hiding the tab.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Protocol
 
 from core.errors import NotAllowed
 from core.model import User
 from core.ports import UowFactory
+from core.usecases import security
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,10 @@ class Backups:
 
     def make_backup(self, actor: User) -> BackupReport:
         self._allowed(actor)
-        return self.archiver.create()
+        report = self.archiver.create()
+        security.record_with(self.uow, datetime.now(timezone.utc), "backup_made", actor,
+                             file=report.file.name)
+        return report
 
     def list_backups(self, actor: User) -> list[BackupFile]:
         self._allowed(actor)

@@ -203,6 +203,23 @@ class User:
 
 
 @dataclass(frozen=True)
+class SecurityEntry:
+    """One line of the security log (append-only, core/usecases/security.py): what happened
+    (`kind`), when (UTC), who did it (`actor_id`, and the user name used or tried), whom it
+    concerned (`subject_id`), from where (`client`), and the particulars as codes and names
+    (`detail`) that the Admin page puts into words. Never a password, not even a wrong one."""
+
+    id: int
+    at: datetime
+    kind: str
+    actor_id: int | None = None
+    username: str = ""
+    subject_id: int | None = None
+    client: str = ""
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LoginSession:
     """One login: kept on the server, named in the browser only by a random token in an
     HttpOnly cookie (its SHA-256 is what the database holds) (docs/procedure.md §11)."""

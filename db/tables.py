@@ -94,6 +94,23 @@ class LoginCounterRow(Base):
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SecurityLogRow(Base):
+    """The security log (migration 0013): inserted, never updated or deleted (db/uow.py
+    SqlSecurityLog has no such path)."""
+
+    __tablename__ = "security_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(100), default="")
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    client: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON object of strings
+    __table_args__ = (Index("ix_security_log_at", "at"),
+                      Index("ix_security_log_kind_at", "kind", "at"))
+
+
 class CustomerRow(Base):
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ import enum
 import json
 import logging
 from types import SimpleNamespace
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from core.model import (
     Event,
     Lang,
     LoginSession,
+    SecurityEntry,
     Market,
     Meeting,
     Notification,
@@ -72,6 +73,7 @@ from db.tables import (
     LeaseRow,
     LoginAttemptRow,
     LoginCounterRow,
+    SecurityLogRow,
     SessionRow,
     MeetingRow,
     NotificationRow,
@@ -115,6 +117,10 @@ class SqlSessions:
 
     def by_hash(self, token_hash: str) -> LoginSession | None:
         r = self.s.scalars(select(SessionRow).where(SessionRow.token_hash == token_hash)).first()
+        return _session(r) if r else None
+
+    def get(self, session_id: int) -> LoginSession | None:
+        r = self.s.get(SessionRow, session_id)
         return _session(r) if r else None
 
     def touch(self, session_id: int, at: datetime) -> None:
@@ -229,6 +235,32 @@ class SqlUsers:
     def counters(self, keys: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
         q = select(LoginCounterRow).where(LoginCounterRow.key.in_(list(keys)))
         return {r.key: (r.failures, r.last_at) for r in self.s.scalars(q)}
+
+
+class SqlSecurityLog:
+    """Append-only: INSERT and SELECT, nothing else."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def add(self, entry: SecurityEntry) -> None:
+        self.s.add(SecurityLogRow(at=entry.at, kind=entry.kind[:40], actor_id=entry.actor_id,
+                                  username=entry.username[:100], subject_id=entry.subject_id,
+                                  client=entry.client[:64],
+                                  detail=json.dumps(entry.detail, ensure_ascii=False)))
+
+    def find(self, since: datetime | None = None, until: datetime | None = None,
+             kinds: Collection[str] = (), limit: int = 5000) -> list[SecurityEntry]:
+        q = select(SecurityLogRow).order_by(SecurityLogRow.at.desc(), SecurityLogRow.id.desc())
+        if since is not None:
+            q = q.where(SecurityLogRow.at >= since)
+        if until is not None:
+            q = q.where(SecurityLogRow.at < until)
+        if kinds:
+            q = q.where(SecurityLogRow.kind.in_(list(kinds)))
+        return [SecurityEntry(r.id, r.at, r.kind, r.actor_id, r.username, r.subject_id,
+                              r.client, dict(json.loads(r.detail or "{}")))
+                for r in self.s.scalars(q.limit(limit))]
 
 
 # ---------------------------------------------------------------- reference data
@@ -855,6 +887,7 @@ class SqlUnitOfWork:
         s = self.session
         self.users, self.ref = SqlUsers(s), SqlRef(s)
         self.sessions = SqlSessions(s)
+        self.security_log = SqlSecurityLog(s)
         self.complaints = SqlComplaints(s, lock=self.write)
         self.events, self.attachments = SqlEvents(s), SqlAttachments(s)
         self.settings = SqlSettings(s, self.cipher)

@@ -9,6 +9,7 @@ from ui import admin_backup as ab
 from ui import admin_calendar as ac
 from ui import admin_channels as ach
 from ui import admin_forms as af
+from ui import admin_security as asec
 from ui import delegations as dl
 from ui.context import kesu, me, show_flash, tr
 
@@ -21,7 +22,8 @@ st.title(tr("admin.title"))
 show_flash()
 tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
                 tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
-                tr("admin.calendar"), tr("admin.notifications"), tr("admin.backup")])
+                tr("admin.calendar"), tr("admin.notifications"), tr("admin.backup"),
+                tr("admin.security")])
 with tabs[0]:
     af.users(user)
     af.sessions(user)
@@ -46,3 +48,5 @@ with tabs[7]:
     ach.outbox(user)
 with tabs[8]:
     ab.backup(user)
+with tabs[9]:
+    asec.security_log(user)

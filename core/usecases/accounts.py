@@ -22,7 +22,7 @@ from core.ports import (
     UnitOfWork,
 )
 from core.rules import logins, passwords, sessions
-from core.usecases import common, context
+from core.usecases import common, context, security
 from core.usecases.context import Context
 
 MAX_PASSWORD_BYTES = passwords.MAX_BYTES  # bcrypt's limit
@@ -60,6 +60,7 @@ def create_first_admin(ctx: Context, username: str, display_name: str, password:
             raise NotAllowed("err.already_set_up")
         user = _new_user(ctx, uow, UserInput(username, display_name, frozenset({Role.ADMIN})),
                          password)
+        security.add(uow, ctx.clock(), "user_created", user, subject=user, roles=user.roles)
         uow.commit()
         return user
 
@@ -85,6 +86,9 @@ def authenticate(ctx: Context, username: str, password: str, client: str = "") -
     if ok and user is not None and user.active:
         _succeeded(ctx, keys)
         return user
+    security.record(ctx, "login_failed", username=common.CONTROL.sub("", name),
+                    subject=user, client=client,
+                    why="inactive" if ok else ("unknown" if user is None else "wrong"))
     wait = _wait(ctx, keys)
     if wait is not None:
         key, params = _wait_message("err.login_failed_wait", wait)
@@ -164,10 +168,13 @@ def is_locked(ctx: Context, username: str) -> bool:
 def unlock_user(ctx: Context, actor: User, username: str) -> None:
     """An administrator lets the name try again at once (its failures are forgotten)."""
     with ctx.uow(write=True) as uow:
-        context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
+        me = context.acting_user(ctx, uow, actor)
+        context.require_role(me, Role.ADMIN)
         key = logins.name_key(username.strip().lower())
         uow.users.lock_counters([key])
         uow.users.set_counter(key, 0, None)
+        security.add(uow, ctx.clock(), "delay_cleared", me,
+                     subject=uow.users.by_username(username.strip().lower()))
         uow.commit()
 
 
@@ -214,6 +221,7 @@ def change_password(ctx: Context, actor: User, old: str, new: str,
     keys = [logins.name_key(me.username)]
     _claim(ctx, keys)
     if not ctx.hasher.check(old.strip(), hashed):
+        security.record(ctx, "login_failed", me, subject=me, why="account")
         wait = _wait(ctx, keys)
         if wait is not None:
             key, params = _wait_message("err.old_password_wrong_wait", wait)
@@ -224,7 +232,8 @@ def change_password(ctx: Context, actor: User, old: str, new: str,
         me = context.acting_user(ctx, uow, actor)
         now = ctx.clock()
         uow.users.set_password(me.id, _hash_new(ctx, new, me.username, hashed), now)
-        uow.sessions.end_for_user(me.id, now, "password", keep=keep_session)
+        ended = uow.sessions.end_for_user(me.id, now, "password", keep=keep_session)
+        security.add(uow, now, "password_changed", me, subject=me, sessions=ended)
         uow.commit()
 
 
@@ -240,7 +249,8 @@ def reset_password(ctx: Context, actor: User, user_id: int, new: str) -> None:
         now = ctx.clock()
         uow.users.set_password(user_id, _hash_new(ctx, new, target.username), now,
                                must_change=True)
-        uow.sessions.end_for_user(user_id, now, "password")
+        ended = uow.sessions.end_for_user(user_id, now, "password")
+        security.add(uow, now, "password_reset", actor, subject=target, sessions=ended)
         key = logins.name_key(target.username)
         uow.users.lock_counters([key])
         uow.users.set_counter(key, 0, None)
@@ -280,7 +290,9 @@ def set_own_password(ctx: Context, token: str | None, new: str) -> User:
         now = ctx.clock()
         uow.users.set_password(user.id, _hash_new(ctx, new, user.username, hashed), now,
                                must_change=False)
-        uow.sessions.end_for_user(user.id, now, "password", keep=s.id)
+        ended = uow.sessions.end_for_user(user.id, now, "password", keep=s.id)
+        security.add(uow, now, "password_changed", user, subject=user, sessions=ended,
+                     client=s.client, forced="yes")
         uow.commit()
     return dataclasses.replace(user, must_change_password=False)
 
@@ -319,6 +331,7 @@ def log_in(ctx: Context, username: str, password: str, client: str = "",
                          client=client[:64],
                          agent=common.CONTROL.sub("", agent)[:sessions.MAX_AGENT])
         sid = uow.sessions.add(s, sessions.token_hash(token))
+        security.add(uow, now, "login_ok", user, subject=user, client=client)
         uow.commit()
     return Login(user, token, dataclasses.replace(s, id=sid))
 
@@ -345,6 +358,8 @@ def session_of(ctx: Context, token: str | None) -> tuple[User, LoginSession] | N
         if s.ended_at is None:
             with ctx.uow(write=True) as uow:
                 uow.sessions.end(s.id, now, over)
+                security.add(uow, now, "session_ended", subject_id=s.user_id,
+                             client=s.client, reason=over)
                 uow.commit()
         return None
     assert user is not None
@@ -362,8 +377,10 @@ def log_out(ctx: Context, token: str | None) -> None:
         return
     with ctx.uow(write=True) as uow:
         s = uow.sessions.by_hash(sessions.token_hash(token))
-        if s is not None:
+        if s is not None and s.ended_at is None:
             uow.sessions.end(s.id, ctx.clock(), "logout")
+            security.add(uow, ctx.clock(), "session_ended", uow.users.get(s.user_id),
+                         subject_id=s.user_id, client=s.client, reason="logout")
             uow.commit()
 
 
@@ -372,6 +389,8 @@ def log_out_everywhere(ctx: Context, actor: User) -> int:
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         n = uow.sessions.end_for_user(me.id, ctx.clock(), "logout_all")
+        security.add(uow, ctx.clock(), "session_ended", me, subject=me, reason="logout_all",
+                     sessions=n)
         uow.commit()
         return n
 
@@ -392,8 +411,12 @@ def open_sessions(ctx: Context, actor: User) -> list[SessionView]:
 def end_session(ctx: Context, actor: User, session_id: int) -> None:
     """An administrator ends one login (a lost phone, a shared PC)."""
     with ctx.uow(write=True) as uow:
-        context.require_admin(ctx, uow, actor)
-        uow.sessions.end(session_id, ctx.clock(), "admin")
+        me = context.require_admin(ctx, uow, actor)
+        s = uow.sessions.get(session_id)
+        if s is not None and s.ended_at is None:
+            uow.sessions.end(session_id, ctx.clock(), "admin")
+            security.add(uow, ctx.clock(), "session_ended", me, subject_id=s.user_id,
+                         client=s.client, reason="admin")
         uow.commit()
 
 
@@ -429,8 +452,12 @@ def list_users(ctx: Context, actor: User) -> list[User]:
 
 def create_user(ctx: Context, actor: User, data: UserInput, password: str) -> User:
     with ctx.uow(write=True) as uow:
-        context.require_role(context.acting_user(ctx, uow, actor), Role.ADMIN)
+        me = context.acting_user(ctx, uow, actor)
+        context.require_role(me, Role.ADMIN)
         user = _new_user(ctx, uow, data, password)
+        security.add(uow, ctx.clock(), "user_created", me, subject=user, roles=user.roles,
+                     title=user.title.value, department=user.department_id,
+                     level=user.approval_level)
         uow.commit()
         return user
 
@@ -481,7 +508,19 @@ def update_user(ctx: Context, actor: User, user_id: int, data: UserInput) -> Use
             title=data.title, language=data.language, active=data.active,
             email=data.email.strip())
         uow.users.update(new)
+        now = ctx.clock()
         if old.active and not new.active:
-            uow.sessions.end_for_user(user_id, ctx.clock(), "deactivated")
+            n = uow.sessions.end_for_user(user_id, now, "deactivated")
+            security.add(uow, now, "user_deactivated", me, subject=new, sessions=n)
+        elif new.active and not old.active:
+            security.add(uow, now, "user_reactivated", me, subject=new)
+        for what, before, after in (
+                ("roles", ",".join(sorted(old.roles)), ",".join(sorted(new.roles))),
+                ("title", old.title.value, new.title.value),
+                ("department", old.department_id or "", new.department_id or ""),
+                ("level", old.approval_level, new.approval_level)):
+            if before != after:
+                security.add(uow, now, "user_changed", me, subject=new, what=what, old=before,
+                             new=after)
         uow.commit()
         return new

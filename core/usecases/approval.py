@@ -27,7 +27,7 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from core.rules import approvals
-from core.usecases import common, context, pipeline
+from core.usecases import common, context, pipeline, security
 from core.usecases.context import Context
 
 
@@ -172,6 +172,7 @@ def set_approval_matrix(ctx: Context, actor: User, rows: list[dict[str, Any]]) -
         except (ValueError, ArithmeticError, TypeError) as e:
             raise InvalidInput("err.matrix_invalid", why=str(e)) from e
         uow.settings.set("approval_matrix", approvals.matrix_to_json(matrix))
+        security.add(uow, ctx.clock(), "matrix_changed", me)
         uow.commit()
 
 
@@ -274,6 +275,8 @@ def set_delegation(ctx: Context, actor: User, deputy_id: int, start: date, end: 
             raise InvalidInput(why, days=cfg.delegation_max_days)
         new_id = uow.records.add(approvals.Delegation(None, boss.id, deputy.id, start, end,
                                                       created_at=ctx.clock(), created_by_id=me.id))
+        security.add(uow, ctx.clock(), "delegation_set", me, subject=deputy,
+                     manager=boss.username, start=start, end=end)
         uow.commit()
         return new_id
 
@@ -291,6 +294,9 @@ def revoke_delegation(ctx: Context, actor: User, delegation_id: int) -> None:
         if d.over(context.today(ctx, uow)):
             raise InvalidInput("err.delegation_over")
         uow.records.update(replace(d, revoked_at=ctx.clock(), revoked_by_id=me.id))
+        security.add(uow, ctx.clock(), "delegation_revoked", me, subject_id=d.deputy_id,
+                     manager=getattr(uow.users.get(d.manager_id), "username", ""),
+                     start=d.start, end=d.end)
         uow.commit()
 
 

@@ -10,7 +10,7 @@ from core.errors import InvalidInput, NotAllowed
 from core.model import Role, User
 from core.notify import Note
 from core.ports import UnitOfWork
-from core.usecases import context, pipeline
+from core.usecases import context, pipeline, security
 from core.usecases.context import Context
 
 CHANNELS_KEY = outbox.CHANNELS_KEY
@@ -71,6 +71,7 @@ def set_channels(ctx: Context, actor: User, cfg: outbox.ChannelConfig,
                 if cfg.url(r).strip() and cfg.url(r).strip() == outbox.masked(old.url(r))}
         clean = outbox.check_config(replace(cfg, smtp_password=kept, **same))
         uow.settings.set(CHANNELS_KEY, clean.stored())
+        security.add(uow, ctx.clock(), "channels_changed", actor)
         uow.commit()
 
 
@@ -83,6 +84,7 @@ def set_escalation_levels(ctx: Context, actor: User, levels: list[escalation.Lev
     with ctx.uow(write=True) as uow:
         _admin_only(ctx, uow, actor)
         uow.settings.set(LEVELS_KEY, escalation.check_levels(levels))
+        security.add(uow, ctx.clock(), "escalation_changed", actor)
         uow.commit()
 
 

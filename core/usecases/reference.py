@@ -18,7 +18,7 @@ from core.model import (
 from core.ports import (
     UnitOfWork,
 )
-from core.usecases import common, complaints, context, timing
+from core.usecases import common, complaints, context, security, timing
 from core.usecases.context import Context
 
 

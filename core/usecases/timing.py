@@ -17,7 +17,7 @@ from core.model import (
     User,
 )
 from core.rules.calendar import parse_schedule
-from core.usecases import context, pipeline
+from core.usecases import context, pipeline, security
 from core.usecases.context import Context
 from core.workflow import not_own_department
 
@@ -118,6 +118,7 @@ def set_calendar_year(ctx: Context, actor: User, year: int, schedule: str) -> in
         }
         uow.settings.set("calendar_years", years)
         refresh_due_times(ctx, uow)
+        security.add(uow, ctx.clock(), "calendar_changed", actor, year=year, days=len(off | work))
         uow.commit()
         return len(off) + len(work)
 
@@ -136,6 +137,7 @@ def set_calendar_overrides(ctx: Context, actor: User, extra_off: str, extra_work
         uow.settings.set("calendar_extra_off", sorted(d.isoformat() for d in off))
         uow.settings.set("calendar_extra_work", sorted(d.isoformat() for d in work))
         refresh_due_times(ctx, uow)
+        security.add(uow, ctx.clock(), "calendar_changed", actor, off=len(off), work=len(work))
         uow.commit()
 
 
@@ -166,6 +168,7 @@ def set_sla_limits(ctx: Context, actor: User,
         history = list(uow.settings.get("sla_history") or [])
         history.append({"from": ctx.clock().isoformat(), "limits": clean})
         uow.settings.set("sla_history", history)
+        security.add(uow, ctx.clock(), "limits_changed", actor)
         uow.commit()
 
 

@@ -28,6 +28,7 @@ from core.model import (
     Product,
     RegisterFilter,
     RegisterRow,
+    SecurityEntry,
     Severity,
     State,
     User,
@@ -44,6 +45,7 @@ from core.ports import (
     OutboxRepo,
     RecordRepo,
     RefRepo,
+    SecurityLogRepo,
     SettingRepo,
     UserRepo,
 )
@@ -64,6 +66,7 @@ class Data:
     unlocked: dict[int, datetime] = field(default_factory=dict)
     login_attempts: list[tuple[str, datetime, bool]] = field(default_factory=list)
     login_counters: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
+    security_log: list[SecurityEntry] = field(default_factory=list)
     refs: dict[type, dict[int, Any]] = field(default_factory=lambda: {
         Department: {}, Customer: {}, Product: {}, DefectType: {}})
     complaints: dict[int, Complaint] = field(default_factory=dict)
@@ -158,6 +161,23 @@ class FakeUsers:
         return sorted(self.d.users.values(), key=lambda u: u.username)
 
 
+class FakeSecurityLog:
+    """Append-only, like SqlSecurityLog."""
+
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def add(self, entry: SecurityEntry) -> None:
+        self.d.security_log.append(replace(entry, id=self.d.new_id("security_log")))
+
+    def find(self, since: datetime | None = None, until: datetime | None = None,
+             kinds: Collection[str] = (), limit: int = 5000) -> list[SecurityEntry]:
+        hits = [e for e in self.d.security_log
+                if (since is None or e.at >= since) and (until is None or e.at < until)
+                and (not kinds or e.kind in kinds)]
+        return sorted(hits, key=lambda e: (e.at, e.id), reverse=True)[:limit]
+
+
 class FakeSessions:
     def __init__(self, d: Data) -> None:
         self.d = d
@@ -171,6 +191,10 @@ class FakeSessions:
 
     def by_hash(self, token_hash: str) -> LoginSession | None:
         return next((s for h, s in self.d.sessions.values() if h == token_hash), None)
+
+    def get(self, session_id: int) -> LoginSession | None:
+        found = self.d.sessions.get(session_id)
+        return found[1] if found else None
 
     def _set(self, sid: int, **values: Any) -> None:
         h, s = self.d.sessions[sid]
@@ -516,6 +540,7 @@ class FakeUnitOfWork:
         d = self.data
         self.users, self.ref, self.complaints = FakeUsers(d), FakeRef(d), FakeComplaints(d)
         self.sessions: SessionRepo = FakeSessions(d)
+        self.security_log: SecurityLogRepo = FakeSecurityLog(d)
         self.events, self.attachments, self.settings = (
             FakeEvents(d), FakeAttachments(d), FakeSettings(d))
         self.records = FakeRecords(d)
