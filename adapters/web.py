@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from streamlit import config as st_config
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from core import usecases as uc
@@ -152,6 +153,19 @@ def cookie_of(cookie_header: str, name: str = COOKIE) -> str | None:
     return morsel.value if morsel is not None else None
 
 
+UPLOAD = "/_stcore/upload_file"
+
+
+def upload_limit_mb(ctx: Context) -> int:
+    """kesu's per-file limit (Admin setting `attachment_max_mb`), also made Streamlit's own
+    `server.maxUploadSize`, which its upload route reads on each request: the two agree on
+    every instance without a restart (issue #11: Streamlit accepted 200 MB per request)."""
+    mb = uc.context.settings(ctx).attachment_max_mb
+    if st_config.get_option("server.maxUploadSize") != mb:
+        st_config.set_option("server.maxUploadSize", mb, "kesu setting attachment_max_mb")
+    return mb
+
+
 def asks_to_clear_caches(data: bytes | None) -> bool:
     """Whether a client's WebSocket message is Streamlit's "clear caches" request (BackMsg
     clear_cache): it would empty every user's caches, the app object included."""
@@ -214,6 +228,12 @@ class Guard:
                                    if query else "")
                 await _with_headers(RedirectResponse(target, status_code=303))(scope, receive,
                                                                                send)
+                return
+        if path.startswith(UPLOAD) and scope.get("method") in ("PUT", "POST"):
+            limit = await _in_thread(upload_limit_mb, self.ctx())
+            length = headers.get("content-length", "")
+            if length.isdigit() and int(length) > (limit + 1) * 1024 * 1024:  # + form overhead
+                await self._refuse(scope, receive, send, 413, "file too large")
                 return
         # a page of the app is never kept by the browser: "back" after signing out asks again
         await self.app(scope, receive, _adding_headers(send, no_store=not path.startswith(

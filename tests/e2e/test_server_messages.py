@@ -4,6 +4,7 @@ carries no Streamlit session id. A server of this module's own, so its log is th
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +68,19 @@ def test_no_streamlit_session_id_reaches_the_log(server: tuple[str, Path]) -> No
     for sid in (made_up, None, made_up):  # resume attempts, as an attacker would name one
         _send(base, token, heartbeat.SerializeToString(), sid)
     assert UUID.findall(log.read_text(errors="replace")) == []
+
+
+def test_an_upload_above_the_kesu_limit_is_refused_before_it_is_read(
+        server: tuple[str, Path]) -> None:
+    """Issue #11: Streamlit accepted 200 MB per upload request whatever kesu's limit (20 MB).
+    A signed-in client announcing 25 MB gets 413 at once, its body never read."""
+    base, _ = server
+    token = sign_in(base, "admin")
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as s:
+        s.sendall((f"PUT /_stcore/upload_file/x/y HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                   f"Cookie: kesu_session={token}\r\nOrigin: {base}\r\n"
+                   f"Content-Type: multipart/form-data; boundary=b\r\n"
+                   f"Content-Length: {25 * 1024 * 1024}\r\n\r\n").encode())
+        answer = s.recv(4096).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]

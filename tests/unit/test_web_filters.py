@@ -7,6 +7,8 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
+import pytest
+
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from adapters.logs import HIDDEN, redact
@@ -59,3 +61,22 @@ def test_streamlit_log_records_lose_their_session_ids() -> None:
     record = logging.LogRecord("streamlit", logging.DEBUG, __file__, 1,
                                f"Disconnecting files for session with ID {SID}", None, None)
     assert SID not in redact(record).getMessage()
+
+
+def test_streamlits_upload_limit_follows_the_kesu_setting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit import config as st_config
+
+    from adapters.web import upload_limit_mb
+    from core.usecases import context as ctx_mod
+
+    class Settings:
+        attachment_max_mb = 37
+
+    before = st_config.get_option("server.maxUploadSize")
+    monkeypatch.setattr(ctx_mod, "settings", lambda _ctx: Settings())
+    try:
+        assert upload_limit_mb(object()) == 37  # type: ignore[arg-type]
+        assert st_config.get_option("server.maxUploadSize") == 37
+    finally:
+        st_config.set_option("server.maxUploadSize", before, "test")
