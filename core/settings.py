@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULTS: dict[str, Any] = {
-    "attachment_max_mb": 20,  # per file; .streamlit/config.toml server.maxUploadSize must agree
+    "attachment_max_mb": 20,  # per file; also Streamlit's upload limit (adapters/web.py)
     "image_max_megapixels": 50,  # a photo with more pixels is refused at upload
     "case_attachments_max_mb": 100,  # all the files of one case together
     "timezone": "Asia/Shanghai",

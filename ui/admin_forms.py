@@ -225,7 +225,7 @@ def settings(me: User) -> None:
         values = {
             "attachment_max_mb": st.number_input(
                 tr("field.attachment_max_mb"), 1, 200, cfg.attachment_max_mb,
-                help=tr("field.attachment_max_mb_help", mb=st.get_option("server.maxUploadSize"))),
+                help=tr("field.attachment_max_mb_help")),
             "case_attachments_max_mb": st.number_input(tr("field.case_attachments_max_mb"), 1,
                                                        10_000, cfg.case_attachments_max_mb),
             "image_max_megapixels": st.number_input(tr("field.image_max_megapixels"), 1, 80,

@@ -122,7 +122,8 @@ def test_settings_defaults_and_their_ranges() -> None:
 
 def test_streamlit_upload_limit_in_config_toml_equals_the_per_file_setting_default() -> None:
     """Streamlit refuses bigger uploads before kesu sees them: its limit must be kesu's, not
-    the 200 MB it promised before. An admin who raises the setting raises config.toml too."""
+    the 200 MB it promised before (until the first upload, when the guard sets it from the
+    setting: tests/unit/test_web_filters.py)."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] == settings_mod.DEFAULTS["attachment_max_mb"]
 
