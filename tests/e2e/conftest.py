@@ -57,13 +57,18 @@ def _server_env(data_dir: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, cases: int, log_path: Path,
-                   background: bool = True) -> Iterator[str]:
+def running_server(data_dir: Path, cases: int, log_path: Path, background: bool = True,
+                   extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`manage.py demo --cases N` into `data_dir`, then the app on a free port until exit
-    (`background=False`: no escalation/outbox thread, for a module that needs none)."""
+    (`background=False`: no escalation/outbox thread, for a module that needs none;
+    `extra_env`: more settings for the server, e.g. KESU_HTTPS — with KESU_ALLOWED_HOSTS the
+    health check asks for the first allowed host, the only names such a server answers to)."""
     env = _server_env(data_dir)
     if not background:
         env["KESU_BACKGROUND"] = "off"
+    env.update(extra_env or {})
+    hosts = [h.strip() for h in env.get("KESU_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    health_headers = {"Host": hosts[0]} if hosts else {}
     demo = subprocess.run([sys.executable, "manage.py", "demo", "--cases", str(cases)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
                           check=False)
@@ -83,7 +88,8 @@ def running_server(data_dir: Path, cases: int, log_path: Path,
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(urllib.request.Request(
+                        f"{url}/_stcore/health", headers=health_headers), timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
