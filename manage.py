@@ -113,14 +113,15 @@ def cmd_create_user(args: argparse.Namespace) -> None:
 def cmd_reset_password(args: argparse.Namespace) -> None:
     app = _app()
     actor = _admin_actor(app)
-    target = uc.accounts.session_user(app, args.username) or next(
+    target = uc.accounts.active_user(app, args.username) or next(
         (u for u in uc.accounts.list_users(app, actor)
          if u.username == args.username.lower()), None)
     if target is None:
         raise SystemExit(f"no user {args.username}")
     uc.accounts.reset_password(app, actor, target.id, _password("new password: "))
     uc.accounts.unlock_user(app, actor, target.username)
-    print(f"password of {target.username} reset (and any lock lifted)")
+    print(f"password of {target.username} reset: any sign-in wait cleared, and at the next "
+          "sign-in they choose a password of their own")
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

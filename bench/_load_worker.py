@@ -335,7 +335,7 @@ def run(index: int, url: str, journal: str, deadline: float, seed: int,
     from adapters.wiring import build_app
 
     app = build_app(url, run_migrations=False)
-    users = {name: uc.accounts.session_user(app, name) for name in ROLES}
+    users = {name: uc.accounts.active_user(app, name) for name in ROLES}
     missing = [n for n, x in users.items() if x is None]
     if missing:
         raise SystemExit(f"demo users missing: {missing} (load the demo first)")

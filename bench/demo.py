@@ -169,7 +169,7 @@ def _admin(app: Context) -> User:
     """The admin account to load with: the existing first admin, or a new `admin`."""
     if uc.accounts.needs_first_admin(app):
         return uc.accounts.create_first_admin(app, "admin", "系统管理员", PASSWORD)
-    user = uc.accounts.session_user(app, "admin")
+    user = uc.accounts.active_user(app, "admin")
     if user is None or not user.is_admin:
         raise SystemExit("demo: needs an active user named 'admin' with the admin role")
     return user

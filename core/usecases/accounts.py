@@ -6,7 +6,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from core.errors import AccountLocked, InvalidInput, LoginFailed, NotAllowed, NotFound
@@ -29,7 +29,6 @@ MAX_PASSWORD_BYTES = passwords.MAX_BYTES  # bcrypt's limit
 MIN_PASSWORD = passwords.MIN_LENGTH  # core/rules/passwords.py
 
 
-SESSIONS_ENDED = "sessions_ended:{}"  # setting per user id: when they last logged out
 
 
 USERNAME = re.compile(r"^[a-z0-9_.-]{2,32}$")
@@ -86,9 +85,9 @@ def authenticate(ctx: Context, username: str, password: str, client: str = "") -
     if ok and user is not None and user.active:
         _succeeded(ctx, keys)
         return user
-    security.record(ctx, "login_failed", username=common.CONTROL.sub("", name),
-                    subject=user, client=client,
-                    why="inactive" if ok else ("unknown" if user is None else "wrong"))
+    security.record_with(ctx.uow, ctx.clock(), "login_failed",
+                         username=common.CONTROL.sub("", name), subject=user, client=client,
+                         why="inactive" if ok else ("unknown" if user is None else "wrong"))
     wait = _wait(ctx, keys)
     if wait is not None:
         key, params = _wait_message("err.login_failed_wait", wait)
@@ -178,36 +177,14 @@ def unlock_user(ctx: Context, actor: User, username: str) -> None:
         uow.commit()
 
 
-def session_user(ctx: Context, username: str, issued_at: datetime | None = None) -> User | None:
-    """The user a login cookie stands for, or None if it no longer may log in.
-
-    A cookie issued before the last password change, or for a deactivated user, is refused.
-    """
+def active_user(ctx: Context, username: str) -> User | None:
+    """The active user of that name, or None (the command line, the demo loader, tests)."""
     name = username.strip().lower()
     if not USERNAME.match(name):
         return None
     with ctx.uow() as uow:
         user = uow.users.by_username(name)
-        if user is None or not user.active:
-            return None
-        changed = uow.users.password_changed_at(user.id)
-        if issued_at is not None and changed is not None and issued_at < changed:
-            return None
-        ended = uow.settings.get(SESSIONS_ENDED.format(user.id))
-        if issued_at is not None and ended and issued_at < datetime.fromisoformat(ended):
-            return None  # issued before the user logged out: a copied cookie
-        return user
-
-
-def end_sessions(ctx: Context, actor: User) -> None:
-    """Log out: every login cookie this user holds now is refused from now on, so a copy
-    of the cookie cannot be replayed (their other browsers log in again too)."""
-    with ctx.uow(write=True) as uow:
-        me = uow.users.get(actor.id)
-        if me is None:
-            raise NotAllowed("err.inactive_user")
-        uow.settings.set(SESSIONS_ENDED.format(me.id), ctx.clock().isoformat())
-        uow.commit()
+        return user if user is not None and user.active else None
 
 
 def change_password(ctx: Context, actor: User, old: str, new: str,
@@ -221,7 +198,7 @@ def change_password(ctx: Context, actor: User, old: str, new: str,
     keys = [logins.name_key(me.username)]
     _claim(ctx, keys)
     if not ctx.hasher.check(old.strip(), hashed):
-        security.record(ctx, "login_failed", me, subject=me, why="account")
+        security.record_with(ctx.uow, ctx.clock(), "login_failed", me, subject=me, why="account")
         wait = _wait(ctx, keys)
         if wait is not None:
             key, params = _wait_message("err.old_password_wrong_wait", wait)

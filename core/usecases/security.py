@@ -58,13 +58,9 @@ def add(uow: UnitOfWork, at: datetime, kind: str, actor: User | None = None,
     uow.security_log.add(entry(at, kind, actor, **kw))
 
 
-def record(ctx: Context, kind: str, actor: User | None = None, **kw: Any) -> None:
-    """One entry in a unit of work of its own (sign-in failures: nothing else is written)."""
-    record_with(ctx.uow, ctx.clock(), kind, actor, **kw)
-
-
 def record_with(uow_factory: UowFactory, at: datetime, kind: str, actor: User | None = None,
                 **kw: Any) -> None:
+    """One entry in a unit of work of its own (sign-in failures: nothing else is written)."""
     with uow_factory(write=True) as uow:
         add(uow, at, kind, actor, **kw)
         uow.commit()

@@ -138,8 +138,8 @@ def test_guessing_the_current_password_on_my_account_is_slowed_like_a_sign_in(
 
 
 def test_after_a_reset_no_page_opens_until_a_new_password_is_chosen(ref_db: Context) -> None:
-    admin = uc.accounts.session_user(ref_db, "admin")
-    qa = uc.accounts.session_user(ref_db, "qa")
+    admin = uc.accounts.active_user(ref_db, "admin")
+    qa = uc.accounts.active_user(ref_db, "qa")
     assert admin is not None and qa is not None
     uc.accounts.reset_password(ref_db, admin, qa.id, "temp-Rt5-wq")
     login = uc.accounts.log_in(ref_db, "qa", "temp-Rt5-wq")

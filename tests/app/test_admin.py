@@ -22,7 +22,7 @@ NEW_PW = "new-user-pw-1"
 
 
 def _user(app: Context, username: str) -> User:
-    user = uc.accounts.session_user(app, username)
+    user = uc.accounts.active_user(app, username)
     assert user is not None
     return user
 
@@ -195,7 +195,7 @@ def test_admin_cannot_deactivate_themself(ref_db: Context) -> None:
     widget(form, "checkbox", zh("field.active")).uncheck()
     widget(form, "button", zh("common.save")).click().run()
     assert values(at, "error") == [zh("err.cannot_demote_self")]
-    assert uc.accounts.session_user(ref_db, "admin") is not None
+    assert uc.accounts.active_user(ref_db, "admin") is not None
 
 
 def test_admin_lets_a_delayed_user_sign_in_at_once(ref_db: Context) -> None:

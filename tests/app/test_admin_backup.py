@@ -23,7 +23,7 @@ from core import usecases as uc
 
 
 def _user(app: Context, name: str) -> User:
-    user = uc.accounts.session_user(app, name)
+    user = uc.accounts.active_user(app, name)
     assert user is not None
     return user
 

@@ -19,7 +19,7 @@ from core import usecases as uc
 
 
 def _admin(app: Context):  # noqa: ANN202 - a User
-    user = uc.accounts.session_user(app, "admin")
+    user = uc.accounts.active_user(app, "admin")
     assert user is not None
     return user
 

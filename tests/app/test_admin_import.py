@@ -154,7 +154,7 @@ def test_the_report_reads_in_english(ref_db: Context) -> None:
 
 
 def _admin(app: Context) -> Any:
-    user = uc.accounts.session_user(app, "admin")
+    user = uc.accounts.active_user(app, "admin")
     assert user is not None
     return user
 

@@ -63,8 +63,8 @@ def test_sign_ins_and_sign_outs_read_in_words_names_and_local_time(ref_db: Conte
 
 
 def test_the_log_in_english_and_a_role_change(ref_db: Context) -> None:
-    admin = uc.accounts.session_user(ref_db, "admin")
-    qa = uc.accounts.session_user(ref_db, "qa")
+    admin = uc.accounts.active_user(ref_db, "admin")
+    qa = uc.accounts.active_user(ref_db, "qa")
     assert admin is not None and qa is not None
     from core.model import Role
     from core.usecases.accounts import UserInput

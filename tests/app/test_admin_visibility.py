@@ -13,7 +13,7 @@ from tests.app.helpers import block, en, no_exception, open_page, values, widget
 
 
 def _admin(ref_db: Context) -> User:
-    user = uc.accounts.session_user(ref_db, "admin")
+    user = uc.accounts.active_user(ref_db, "admin")
     assert user is not None
     return user
 

@@ -181,13 +181,13 @@ def test_sidebar_language_switch_changes_the_page_and_saves_the_preference(ref_d
     no_exception(at)
     assert values(at, "title") == [en("log.title")]
     assert at.query_params.get("lang") == "en"
-    assert uc.accounts.session_user(ref_db, "qa").language == Lang.EN  # type: ignore[union-attr]
+    assert uc.accounts.active_user(ref_db, "qa").language == Lang.EN  # type: ignore[union-attr]
     at.sidebar.radio[0].set_value("zh").run()
     assert values(at, "title") == [zh("log.title")]
 
 
 def test_a_user_whose_preference_is_english_gets_english_after_login(ref_db: Context) -> None:
-    prod = uc.accounts.session_user(ref_db, "prod")
+    prod = uc.accounts.active_user(ref_db, "prod")
     assert prod is not None
     uc.accounts.set_language(ref_db, prod, Lang.EN)
     assert_signed_out(new_app().run())  # no session: nobody's preference, the default zh

@@ -18,7 +18,7 @@ CUSTOMER = "苏州恒信精密机械有限公司"
 
 
 def _user(app: Context, username: str) -> User:
-    user = uc.accounts.session_user(app, username)
+    user = uc.accounts.active_user(app, username)
     assert user is not None
     return user
 

@@ -11,7 +11,7 @@ from tests.app.helpers import block, en, no_exception, open_page, page_text, val
 
 
 def _user(app: Context, username: str) -> User:
-    user = uc.accounts.session_user(app, username)
+    user = uc.accounts.active_user(app, username)
     assert user is not None
     return user
 

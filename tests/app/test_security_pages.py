@@ -76,7 +76,7 @@ def _signed_in(at: Any, username: str) -> None:
 
 
 def _user(app: Context, username: str) -> User:
-    user = uc.accounts.session_user(app, username)
+    user = uc.accounts.active_user(app, username)
     assert user is not None
     return user
 

@@ -32,7 +32,7 @@ CRACK_CUSTOMER = "华东电器有限公司"
 
 
 def _user(app: Context, username: str) -> User:
-    user = uc.accounts.session_user(app, username)
+    user = uc.accounts.active_user(app, username)
     assert user is not None
     return user
 

@@ -25,7 +25,7 @@ CUSTOMER = "苏州恒信精密机械有限公司"
 
 
 def _case_with(app: Context, uploads: list[Upload]) -> int:
-    sales = uc.accounts.session_user(app, "sales")
+    sales = uc.accounts.active_user(app, "sales")
     assert sales is not None
     cust = next(c.id for c in uc.reference.customers(app) if c.name == CUSTOMER)
     case = uc.complaints.register_complaint(app, sales, ComplaintDraft(
@@ -76,7 +76,7 @@ def test_the_case_page_shows_the_thumbnail_and_never_reads_the_original(
     case_id = _case_with(demo_db, [Upload("照片.jpg", photo_with_orientation()),
                                    Upload("报告.pdf", b"%PDF-1.4\n%%EOF\n")])
     at = _open_case(case_id)
-    sales = uc.accounts.session_user(demo_db, "sales")
+    sales = uc.accounts.active_user(demo_db, "sales")
     assert sales is not None
     photo, pdf = uc.complaints.complaint(demo_db, sales, case_id).attachments
     assert len(_images(at)) == 1 and _images(at)[0].captions == ["照片.jpg"]
@@ -98,7 +98,7 @@ def test_a_13000_px_png_uploaded_on_the_case_page_is_refused_in_chinese(demo_db:
     no_exception(at)
     assert values(at, "error") == [zh("err.image_pixels", name="巨图.png", width=13000,
                                       height=13000, mp="169", max=50)]
-    sales = uc.accounts.session_user(demo_db, "sales")
+    sales = uc.accounts.active_user(demo_db, "sales")
     assert sales is not None
     assert uc.complaints.complaint(demo_db, sales, case_id).attachments == []
 
@@ -135,7 +135,7 @@ def _approval_card(case_id: int) -> None:
     from ui.context import kesu
 
     app = kesu()
-    user = uc.accounts.session_user(app, "gm")
+    user = uc.accounts.active_user(app, "gm")
     assert user is not None
     view = uc.complaints.complaint(app, user, case_id)
     step = ApprovalStep(1, case_id, 1, 1, Title.GENERAL_MANAGER)
@@ -173,7 +173,7 @@ def test_admin_edits_the_pixel_limit_and_the_per_case_total(ref_db: Context) -> 
 
 def test_a_thumbnail_is_small_whatever_the_photo(demo_db: Context) -> None:
     case_id = _case_with(demo_db, [Upload("大照片.jpg", photo_with_orientation(6000, 4000, 1))])
-    sales = uc.accounts.session_user(demo_db, "sales")
+    sales = uc.accounts.active_user(demo_db, "sales")
     assert sales is not None
     (att,) = uc.complaints.complaint(demo_db, sales, case_id).attachments
     thumb = uc.complaints.attachment_thumbnail(demo_db, sales, att.id or 0)

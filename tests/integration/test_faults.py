@@ -38,7 +38,7 @@ def test_workers_killed_mid_action_lose_nothing_they_acknowledged(
     # the application works on afterwards: the next registration takes the next number
     app = build_app(db_url, run_migrations=False)
     try:
-        sales = uc.accounts.session_user(app, "sales")
+        sales = uc.accounts.active_user(app, "sales")
         assert sales is not None
         from bench._load_worker import _draft_of
         last = uc.complaints.complaint(app, sales, result.journals.acks[0]["case"]).complaint

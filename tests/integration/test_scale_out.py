@@ -59,7 +59,7 @@ def two_servers(db_url: str, tmp_path: Path, hooks: Hooks,
     key = secrets.token_urlsafe(32)  # one secret key for all instances (README "Security")
     monkeypatch.setenv("KESU_SECRET_KEY", key)
     app = build_app(db_url, run_migrations=False)
-    admin = uc.accounts.session_user(app, "admin")
+    admin = uc.accounts.active_user(app, "admin")
     assert admin is not None
     uc.channels.set_channels(app, admin, ChannelConfig(wecom_url=f"{hooks.url}/wecom",
                                                        app_url="http://kesu.factory.cn",
@@ -130,7 +130,7 @@ def test_two_instances_serve_one_database(db_url: str, two_servers: tuple[Server
     # background threads compete for the outbox, and the group chat hears each once
     app = build_app(db_url, run_migrations=False)
     try:
-        sales = uc.accounts.session_user(app, "sales")
+        sales = uc.accounts.active_user(app, "sales")
         assert sales is not None
         for n in numbers:
             cid = uc.search.complaint_id_by_number(app, sales, n)

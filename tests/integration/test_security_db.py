@@ -130,7 +130,7 @@ def test_hostile_login_names_fail_like_any_wrong_name(app: Context, world: World
         assert [tuple(r) for r in conn.execute(text(
             "SELECT key, failures FROM login_counters"))] == [("name:admin", 0)]
     uc.accounts.unlock_user(app, world.admin, name)  # no error, nothing else unlocked or changed
-    assert uc.accounts.session_user(app, name) is None
+    assert uc.accounts.active_user(app, name) is None
 
 
 def test_a_wildcard_login_name_does_not_lock_everyone(app: Context, world: World) -> None:
@@ -176,7 +176,7 @@ def test_no_password_or_hash_in_the_logs(app: Context, world: World,
     uc.accounts.change_password(app, user, secrets[0], secrets[2])
     uc.accounts.reset_password(app, world.admin, user.id, secrets[3])
     uc.accounts.authenticate(app, "logtest", secrets[3])
-    uc.accounts.end_sessions(app, user)
+    uc.accounts.log_out_everywhere(app, user)
     caplog.set_level(logging.WARNING, logger="sqlalchemy.engine")
     with engine_of(app).connect() as conn:
         stored = str(conn.scalar(text("SELECT password_hash FROM users WHERE username='logtest'")))

@@ -1,7 +1,6 @@
 """First admin, passwords, login cookies and user administration (docs/procedure.md §2, §11)."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -126,43 +125,23 @@ def test_reset_password_of_unknown_user_is_not_found(kesu: Context, admin: User)
         uc.accounts.reset_password(kesu, admin, 999, "whatever123")
 
 
-# ---------------------------------------------------------------- login cookies
+# ---------------------------------------------------------------- looking a user up
 
 
-def test_session_user_accepts_a_cookie_issued_after_the_last_password_change(
-    kesu: Context, sales: User, clock: FakeClock
-) -> None:
-    uc.accounts.change_password(kesu, sales, PASSWORD, "maple-river-42")
-    user = uc.accounts.session_user(kesu, "sally", issued_at=clock.advance(minutes=1))
-    assert user is not None and user.id == sales.id
-
-
-def test_session_user_refuses_a_cookie_issued_before_the_password_change(kesu: Context, admin: User,
-                                                                         sales: User,
-                                                                         clock: FakeClock) -> None:
-    issued = clock()
-    clock.advance(minutes=10)
-    uc.accounts.reset_password(kesu, admin, sales.id, "maple-river-42")
-    assert uc.accounts.session_user(kesu, "sally", issued_at=issued) is None
-
-
-def test_session_user_refuses_a_deactivated_user(kesu: Context, admin: User, sales: User,
-                                                 clock: FakeClock) -> None:
-    issued = clock()
+def test_active_user_refuses_a_deactivated_user(kesu: Context, admin: User, sales: User) -> None:
     uc.accounts.update_user(kesu, admin, sales.id,
                             UserInput("sally", "Sally", frozenset({Role.SALES}), active=False))
-    assert uc.accounts.session_user(kesu, "sally", issued_at=issued) is None
+    assert uc.accounts.active_user(kesu, "sally") is None
 
 
-def test_session_user_refuses_an_unknown_user(kesu: Context, admin: User) -> None:
-    assert uc.accounts.session_user(kesu, "ghost") is None
+def test_active_user_refuses_an_unknown_user(kesu: Context, admin: User) -> None:
+    assert uc.accounts.active_user(kesu, "ghost") is None
 
 
-def test_session_user_returns_current_roles_not_those_at_login(kesu: Context, admin: User,
-                                                               sales: User) -> None:
+def test_active_user_has_the_current_roles(kesu: Context, admin: User, sales: User) -> None:
     uc.accounts.update_user(kesu, admin, sales.id,
                             UserInput("sally", "Sally", frozenset({Role.SALES, Role.QA})))
-    user = uc.accounts.session_user(kesu, "sally")
+    user = uc.accounts.active_user(kesu, "sally")
     assert user is not None and user.roles == frozenset({Role.SALES, Role.QA})
 
 
@@ -266,14 +245,14 @@ def test_admin_cannot_remove_own_admin_role(kesu: Context, admin: User) -> None:
         uc.accounts.update_user(kesu, admin, admin.id,
                                 UserInput("admin", "Admin", frozenset({Role.SALES})))
     assert err.value.key == "err.cannot_demote_self"
-    assert uc.accounts.session_user(kesu, "admin") == admin
+    assert uc.accounts.active_user(kesu, "admin") == admin
 
 
 def test_admin_cannot_deactivate_self(kesu: Context, admin: User) -> None:
     with pytest.raises(InvalidInput):
         uc.accounts.update_user(kesu, admin, admin.id,
                                 UserInput("admin", "Admin", frozenset({Role.ADMIN}), active=False))
-    assert uc.accounts.session_user(kesu, "admin") is not None
+    assert uc.accounts.active_user(kesu, "admin") is not None
 
 
 def test_deactivated_user_is_kept_not_deleted(kesu: Context, admin: User, sales: User) -> None:
@@ -297,7 +276,7 @@ def test_list_active_users_leaves_out_deactivated_users(kesu: Context, admin: Us
 
 def test_set_language_is_remembered(kesu: Context, sales: User) -> None:
     uc.accounts.set_language(kesu, sales, Lang.EN)
-    user = uc.accounts.session_user(kesu, "sally")
+    user = uc.accounts.active_user(kesu, "sally")
     assert user is not None and user.language == Lang.EN
 
 
@@ -316,4 +295,3 @@ def test_password_change_time_is_the_clock_time(kesu: Context, sales: User, cloc
     clock.advance(hours=1)
     uc.accounts.change_password(kesu, sales, PASSWORD, "maple-river-42")
     assert db.data.password_changed[sales.id] == clock()
-    assert uc.accounts.session_user(kesu, "sally", issued_at=clock() - timedelta(seconds=1)) is None

@@ -17,8 +17,8 @@ The attack surface of kesu, attack → where it is tested (issue #6 "Security"):
 - A stale session: a deactivated user's old User object → refused by every service
   (test_a_deactivated_user_is_refused_by_every_service here + tests/unit/test_permissions.py);
   a forged User object carrying roles the database does not give → test_forged_roles_*;
-  a cookie issued before a password change / for a deactivated user →
-  test_session_user_refuses_*; the pages: tests/app/test_security_pages.py.
+  a session of a deactivated user or from before a password change → refused by
+  accounts.session_of (tests/unit/test_sessions.py); the pages: tests/app/test_security_pages.py.
 - Production of another department acting on a case (hold/resume to stop its clock, a
   meeting whose items become CAPA actions, an extension request) → refused
   (PERMISSIONS rows "hold", "resume", "add_meeting", "request_extension"; fixed in
@@ -26,13 +26,13 @@ The attack surface of kesu, attack → where it is tested (issue #6 "Security"):
 - Segregation of duties: proposer signs own disposition, deputy outside dates, own extension →
   tests/unit/test_lifecycle.py (test_proposer_cannot_approve_own_disposition, ...) and
   test_a_user_cannot_decide_their_own_extension here.
-- Login: lockout after 5 failures → tests/unit/test_lockout.py,
+- Login: growing delays instead of a lockout → tests/unit/test_login_delays.py,
   tests/integration/test_search_and_lockout.py (a wildcard login name locks only itself:
   test_security_db.py); no password / hash in the logs, SQL log included →
   tests/integration/test_security_db.py; no password, hash or cookie value in the real
-  server's log → tests/e2e/test_security_browser.py; logout ends the session and a copy of
-  the cookie (accounts.end_sessions) → test_session_user_refuses_a_cookie_issued_before_logout
-  here, tests/app/test_security_pages.py, tests/e2e/test_security_browser.py; an open
+  server's log → tests/e2e/test_security_browser.py; logout ends the session on the server,
+  so a copy of the cookie is worthless → tests/unit/test_sessions.py,
+  tests/app/test_security_pages.py, tests/e2e/test_security_browser.py; an open
   session or a cookie from before a password reset, a deactivation or a logout elsewhere →
   the login form at the next run → tests/app/test_security_pages.py.
 - Uploads: path traversal in names, NUL, absolute paths, oversize, mislabelled (.exe as .jpg,
@@ -225,7 +225,8 @@ PERMISSIONS: dict[str, Entry] = {
     "set_own_password": System(
         "the forced change after a reset: only for the session's own user, only while "
         "the reset flag is set (test_login_delays.py)"),
-    "session_user": System("the cookie check; refuses stale cookies (test_session_user_*)"),
+    "active_user": System("a user looked up by name for the command line and the demo loader; "
+                          "no page calls it (test_active_user_*)"),
     "log_in": System("the login itself: authenticate, then a new session (test_sessions.py)"),
     "session_of": System("the session cookie's check: the token must name an open session of an "
                          "active user (tests/unit/test_sessions.py)"),
@@ -262,7 +263,6 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(EVERYONE,
              lambda w, x, u: uc.accounts.change_password(w.kesu, u, PASSWORD, "a new password")),
     ),
-    "end_sessions": (Rule(EVERYONE, lambda w, x, u: uc.accounts.end_sessions(w.kesu, u)),),
     "log_out_everywhere": (Rule(EVERYONE,
                                 lambda w, x, u: uc.accounts.log_out_everywhere(w.kesu, u)),),
     "open_sessions": (Rule(ADMIN, lambda w, x, u: uc.accounts.open_sessions(w.kesu, u)),),
@@ -368,6 +368,8 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(ADMIN | {"gm"}, _delegate_gm, name="name oneself deputy of the general manager"),
     ),
     "delegations": (Rule(EVERYONE, lambda w, x, u: uc.approval.delegations(w.kesu, u)),),
+    "security_log": (Rule(ADMIN, lambda w, x, u: uc.security.security_log(w.kesu, u, TODAY,
+                                                                          TODAY)),),
     "revoke_delegation": (
         Rule(ADMIN | {"gm", "boss"},
              lambda w, did, u: uc.approval.revoke_delegation(w.kesu, u, did),
@@ -748,7 +750,6 @@ def test_the_table_names_every_forbidden_role_somewhere() -> None:
 
 DEACTIVATED_MAY = {
     "unread_count": "a count of one's own inbox lines, nothing else",
-    "end_sessions": "logging out only takes rights away",
 }
 YES_NO = {"may_import"}  # re-reads the stored user, like the services it guards
 
@@ -809,36 +810,12 @@ def test_a_user_cannot_decide_their_own_extension(w: World) -> None:
     assert _snapshot(w) == before
 
 
-def test_session_user_refuses_a_cookie_issued_before_the_password_changed(w: World) -> None:
-    issued = NOW - timedelta(minutes=5)
-    assert uc.accounts.session_user(w.kesu, "sally", issued) == w.sales
-    uc.accounts.reset_password(w.kesu, w.admin, w.sales.id, "another password")
-    assert uc.accounts.session_user(w.kesu, "sally", issued) is None
-    assert uc.accounts.session_user(w.kesu, "SALLY ", NOW + timedelta(seconds=1)) is not None
-
-
-def test_session_user_refuses_a_cookie_issued_before_logout(w: World) -> None:
-    """A copy of the login cookie is worthless once its user logged out."""
-    issued = NOW - timedelta(minutes=5)
-    assert uc.accounts.session_user(w.kesu, "sally", issued) == w.sales
-    w.clock.advance(minutes=1)
-    uc.accounts.end_sessions(w.kesu, w.sales)
-    assert uc.accounts.session_user(w.kesu, "sally", issued) is None
-    assert (
-        uc.accounts.session_user(w.kesu, "sally", NOW + timedelta(minutes=2)) == w.sales
-    )  # logged in again
-    assert uc.accounts.session_user(w.kesu, "quinn", issued) == w.qa  # only hers
-    assert (
-        uc.accounts.session_user(w.kesu, "sally") == w.sales
-    )  # the open session's own check is by user
-
-
-def test_session_user_refuses_a_deactivated_or_unknown_user(w: World) -> None:
+def test_active_user_refuses_a_deactivated_or_unknown_user(w: World) -> None:
     uc.accounts.update_user(w.kesu, w.admin, w.sales.id,
                             UserInput("sally", "Sally", frozenset({Role.SALES}), active=False))
-    assert uc.accounts.session_user(w.kesu, "sally", NOW) is None
-    assert uc.accounts.session_user(w.kesu, "nobody", NOW) is None
-    assert uc.accounts.session_user(w.kesu, "", None) is None
+    assert uc.accounts.active_user(w.kesu, "sally") is None
+    assert uc.accounts.active_user(w.kesu, "nobody") is None
+    assert uc.accounts.active_user(w.kesu, "") is None
 
 
 def test_create_first_admin_is_refused_once_a_user_exists(w: World) -> None:
