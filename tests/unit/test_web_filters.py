@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -47,7 +48,10 @@ def test_the_websocket_drops_clear_cache_and_passes_everything_else() -> None:
         filtered = without_cache_clearing(receive)
         return [await filtered() for _ in range(3)]
 
-    got = asyncio.run(all_of())
+    # a thread of its own: in a pytest worker that also drives Playwright's sync API, this
+    # thread may already have a running event loop
+    with ThreadPoolExecutor(1) as pool:
+        got = pool.submit(asyncio.run, all_of()).result()
     assert [m["type"] for m in got] == ["websocket.connect", "websocket.receive",
                                         "websocket.disconnect"]
     assert got[1]["bytes"] == _msg(stop_script=True)
