@@ -463,6 +463,14 @@ class ApprovalStep:
     on_behalf_of_id: int | None = None
     decided_at: datetime | None = None
     comment: str = ""
+    # the matrix's titles this step stands for, when nobody but the proposer (or nobody
+    # active) held them (core/rules/approvals.py plan_steps): "general_manager", and why
+    moved_from: str = ""
+    moved_why: str = ""
+
+    @property
+    def moved_titles(self) -> tuple[Title, ...]:
+        return tuple(Title(x) for x in self.moved_from.split(",") if x)
 
 
 @dataclass(frozen=True)

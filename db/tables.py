@@ -350,6 +350,8 @@ class ApprovalStepRow(Base):
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comment: Mapped[str] = mapped_column(Text, default="")
+    moved_from: Mapped[str] = mapped_column(String(200), default="")  # migration 0014
+    moved_why: Mapped[str] = mapped_column(String(20), default="")
 
 
 class MeetingRow(Base):

@@ -1,13 +1,14 @@
 """One approval card, narrow enough for a 390 px phone screen without sideways scrolling."""
 from __future__ import annotations
 
+from decimal import Decimal
 
 import streamlit as st
 
 from core.usecases.worklists import ApprovalCard
 from core.model import User
 from ui.case import picture
-from ui.context import attempt, flash, kesu, md, tr
+from ui.context import attempt, flash, kesu, lang, local, md, tr
 from core import usecases as uc
 
 
@@ -18,6 +19,17 @@ def card(user: User, x: ApprovalCard) -> None:
         st.subheader(f"{c.number} · {sev}")
         st.markdown(f"**{md(x.customer)}**")
         st.markdown(f"### {tr('appr.total', amount=f'{x.total:,.2f}')}")
+        facts = []
+        if c.claimed_amount is not None:
+            facts.append(tr("appr.claimed", amount=f"{c.claimed_amount:,.2f}"))
+        if x.costs:
+            cost = sum((line.amount for line in x.costs), Decimal("0"))
+            back = sum((line.charge_back for line in x.costs), Decimal("0"))
+            facts.append(tr("appr.internal_cost", amount=f"{cost:,.2f}")
+                         + (" · " + tr("appr.charged_back", amount=f"{back:,.2f}")
+                            if back else ""))
+        if facts:
+            st.caption(" · ".join(facts))
         for d in x.dispositions:
             qty = f" × {d.quantity}" if d.quantity else ""
             st.text(f"{tr('disposition_type.' + d.type.value)}{qty}: {d.amount:,.2f}")
@@ -30,6 +42,17 @@ def card(user: User, x: ApprovalCard) -> None:
             st.caption(f"{tr('field.customer_position')}: {md(c.customer_position)}")
         st.caption(tr("appr.step", seq=x.step.seq, n=len(x.steps),
                       title=tr("title." + x.step.title.value)))
+        if x.step.moved_titles:  # the matrix named a title only the proposer (or nobody) holds
+            st.info(tr("appr.moved." + (x.step.moved_why or "no_holder"),
+                       titles="、".join(tr("title." + t.value) for t in x.step.moved_titles)
+                       if lang() == "zh" else
+                       ", ".join(tr("title." + t.value) for t in x.step.moved_titles),
+                       title=tr("title." + x.step.title.value)))
+        for step, signer, boss in x.decided:  # earlier signers' decisions and comments
+            said = tr(f"appr.decided.{step.status.value}", title=tr("title." + step.title.value),
+                      name=md(signer) + (" " + tr("appr.for", name=md(boss)) if boss else ""),
+                      at=local(step.decided_at))
+            st.caption(said + (f" — {md(step.comment)}" if step.comment else ""))
         if x.on_behalf_of:
             st.warning(tr("appr.on_behalf", name=md(x.on_behalf_of)))
         if x.photos:

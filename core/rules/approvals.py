@@ -43,6 +43,50 @@ def steps_for(total: Decimal, severity: Severity | None,
 
 
 @dataclass(frozen=True)
+class PlannedStep:
+    """A step of a new round: the title that signs it, and — when the matrix named another
+    title nobody but the proposer (or nobody active) holds — which titles it stands for and
+    why (`MOVED_WHY`), for the approver's card."""
+
+    title: Title
+    moved_from: tuple[Title, ...] = ()
+    why: str = ""
+
+
+MOVED_WHY = ("proposer", "no_holder")
+
+
+def plan_steps(titles: tuple[Title, ...], proposer_id: int | None,
+               users: list[User]) -> tuple[PlannedStep, ...]:
+    """The steps of a new round so that it can always finish (issue #12 item 3).
+
+    A step whose title nobody active holds but the proposer goes to the next higher title
+    that someone else holds (ORDER); at the top it goes to the nearest lower one instead.
+    A step moved onto a title already in the round is signed with it, once: nobody signs
+    twice. With nobody at all to sign (no other active title holder), the step stays."""
+    def signable(t: Title) -> bool:
+        return any(u.active and u.title == t and u.id != proposer_id for u in users)
+
+    planned: dict[Title, PlannedStep] = {}
+    for t in titles:
+        target, why = t, ""
+        if not signable(t):
+            why = ("proposer" if any(u.active and u.title == t and u.id == proposer_id
+                                     for u in users) else "no_holder")
+            i = ORDER.index(t)
+            above = [x for x in ORDER[i + 1:] if signable(x)]
+            below = [x for x in reversed(ORDER[:i]) if signable(x)]
+            target = above[0] if above else (below[0] if below else t)
+        moved = (t,) if target != t else ()
+        old = planned.get(target)
+        if old is None:
+            planned[target] = PlannedStep(target, moved, why if moved else "")
+        elif moved:
+            planned[target] = PlannedStep(target, old.moved_from + moved, old.why or why)
+    return tuple(sorted(planned.values(), key=lambda p: ORDER.index(p.title)))
+
+
+@dataclass(frozen=True)
 class Delegation:
     """`deputy_id` signs for `manager_id` from `start` to `end` inclusive, until revoked."""
 

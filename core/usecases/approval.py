@@ -145,8 +145,12 @@ def propose(ctx: Context, actor: User, cid: int, version: int, customer_position
         c = case.complaint
         titles = approvals.steps_for(case.disposition_total, c.effective_severity,
                                      _matrix(ctx, uow))
-        for i, title in enumerate(titles, 1):
-            uow.records.add(ApprovalStep(None, c.id or 0, c.approval_round, i, title))
+        # a step only the proposer (or nobody active) could sign moves up: no round gets stuck
+        planned = approvals.plan_steps(titles, me.id, uow.users.list())
+        for i, p in enumerate(planned, 1):
+            uow.records.add(ApprovalStep(None, c.id or 0, c.approval_round, i, p.title,
+                                         moved_from=",".join(t.value for t in p.moved_from),
+                                         moved_why=p.why))
         return {"customer_position": position, "proposer_id": me.id}
 
     return pipeline.transition(ctx, actor, cid, version, "propose", steps, position)

@@ -73,6 +73,9 @@ class ApprovalCard:
     root_cause: str
     photos: list[Attachment]
     on_behalf_of: str
+    # the steps already decided on this case, every round, oldest first: (step, signer's
+    # name, name of the manager a deputy signed for) — earlier signers and their comments
+    decided: tuple[tuple[ApprovalStep, str, str], ...] = ()
 
 
 TASKS_INCREMENTAL_MAX = 200
@@ -261,5 +264,10 @@ def pending_approvals(ctx: Context, actor: User, limit: int | None = None) -> li
                 case.current(case.dispositions), case.current(case.costs),
                 case.disposition_total, names.get(c.proposer_id or 0, "?"),
                 common.one_line(c.root_cause or c.no_investigation_reason), photos[:6],
-                names.get(boss, "") if boss else ""))
+                names.get(boss, "") if boss else "",
+                tuple((s, names.get(s.decided_by_id or 0, "?"),
+                       names.get(s.on_behalf_of_id, "") if s.on_behalf_of_id else "")
+                      for s in sorted(case.steps, key=lambda s: (s.decided_at is None,
+                                                                  s.decided_at, s.seq))
+                      if s.status in (StepStatus.APPROVED, StepStatus.REJECTED))))
         return cards

@@ -39,6 +39,7 @@ from core.model import (
     Validity,
 )
 from core.usecases.complaints import ComplaintDraft
+from core.usecases.accounts import UserInput
 from core.usecases.context import Context
 from core.workflow import BY_ACTION
 from tests.unit.conftest import NOW, MakeUser, with_
@@ -1056,6 +1057,31 @@ def test_delegations_are_checked(w: World) -> None:
             for v in uc.approval.delegations(w.kesu, w.boss)] == [
         (w.gm.id, w.boss.id)
     ]
+
+
+def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
+        w: World) -> None:
+    """Issue #12: when the general manager was also the proposer, nobody could sign the GM
+    step (KS…-005 stayed stuck). Now it moves to the chairman, and the card says why."""
+    gm = uc.accounts.update_user(w.kesu, w.admin, w.gm.id, UserInput(
+        w.gm.username, w.gm.display_name, frozenset({Role.MANAGEMENT, Role.SALES}),
+        title=Title.GENERAL_MANAGER))
+    case = drive(w, State.DISPOSITION)
+    items = (DispositionInput(DispositionType.COMPENSATION, None, "8000"),)
+    case.do("set_dispositions", gm, items)
+    case.do("propose", gm, "客户接受赔款")
+    steps = case.file.current(case.file.steps)
+    assert [(s.title, s.moved_titles, s.moved_why) for s in steps] == [
+        (Title.SALES_MANAGER, (), ""),
+        (Title.CHAIRMAN, (Title.GENERAL_MANAGER,), "proposer")]
+    case.refused("why.not_your_step", "approve_step", gm)
+    case.do("approve_step", w.sm)
+    [card] = uc.worklists.pending_approvals(w.kesu, w.chairman)
+    assert card.step.moved_titles == (Title.GENERAL_MANAGER,)
+    [(earlier, signer, boss)] = card.decided  # the sales manager's signature, shown
+    assert (earlier.title, signer, boss) == (Title.SALES_MANAGER, w.sm.display_name, "")
+    case.do("approve_step", w.chairman, "代总经理核决")
+    assert case.c.state == State.REPLYING
 
 
 def test_a_deputy_signs_no_second_step_of_the_round(w: World) -> None:
