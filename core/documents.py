@@ -403,7 +403,9 @@ def handling_form(rec: CaseRecords, lang: str) -> Document:
             f.text("field.description", c.description),
             f.fields(("field.request", f.enum("request", c.request)),
                      ("field.claimed_amount", f.money(c.claimed_amount)),
-                     ("field.severity_proposed", f.enum("severity", c.severity_proposed))))),
+                     ("field.severity_proposed", f.enum("severity", c.severity_proposed)),
+                     ("field.safety_risk", f.yes_no(c.safety_risk))),
+            *((f.text("field.severity_note", c.severity_note),) if c.severity_note else ()))),
         Section(f.tr("doc.s.qa"), (f.fields(
             ("doc.f.acknowledged", f.signed(ack)),
             ("doc.f.classified", f.signed(classified)),

@@ -169,8 +169,9 @@ def _format(text: str, lang: str, params: dict[str, Any]) -> str:
 def _param(name: str, value: Any, lang: str) -> Any:
     if name == "step" and isinstance(value, str):  # a time-limit step, as sla.<step> names it
         return t("sla." + value, lang) if known("sla." + value, lang) else value
-    if name in ("field", "state", "roles") and value is not None:
-        prefix = {"field": "field.", "state": "state.", "roles": "role."}[name]
+    if name in ("field", "state", "roles", "criteria") and value is not None:
+        prefix = {"field": "field.", "state": "state.", "roles": "role.",
+                  "criteria": "severity.why."}[name]
         parts = [t(prefix + p, lang) if known(prefix + p, lang) else p
                  for p in str(value).split(",")]
         return ("、" if lang == "zh" else ", ").join(parts)

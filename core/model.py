@@ -357,6 +357,8 @@ class Complaint:
     # working days from received to closed, fixed when the case closes (Stats, docs/procedure.md §9)
     close_wd: Decimal | None = None
     imported: bool = False  # came from an old Excel register (docs/procedure.md §10), numbers kept
+    safety_risk: bool = False  # 涉及人身/生产安全 (a severity criterion, issue #12)
+    severity_note: str = ""  # why the proposed level is below the criteria's suggestion
 
     @property
     def effective_severity(self) -> Severity | None:
@@ -388,6 +390,8 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "severity_proposed",
     "sample_received",
     "sample_date",
+    "safety_risk",
+    "severity_note",
 )
 
 

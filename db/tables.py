@@ -227,6 +227,8 @@ class ComplaintRow(Base):
     due_step: Mapped[str] = mapped_column(String(30), default="")
     close_wd: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))  # migration 0006
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    safety_risk: Mapped[bool] = mapped_column(Boolean, default=False)  # migration 0015
+    severity_note: Mapped[str] = mapped_column(Text, default="")
     __table_args__ = (
         Index("ix_complaints_issue", "product_code", "defect_type_id", "received_at"),
         # Stats (migration 0007): covering indexes, the figures read no case row

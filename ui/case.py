@@ -63,6 +63,8 @@ def facts(v: ComplaintView) -> None:
         ("field.severity_proposed", tr(f"severity.{c.severity_proposed.value}")
          if c.severity_proposed else None),
         ("field.sample_received", tr("common.yes") if c.sample_received else tr("common.no")),
+        ("field.safety_risk", tr("common.yes") if c.safety_risk else tr("common.no")),
+        ("field.severity_note", c.severity_note or None),
         ("field.sample_date", c.sample_date),
     ]
     cols = st.columns(3)

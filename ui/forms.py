@@ -110,6 +110,11 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
                         key=f"{key}_sample")
     sample_date = b.date_input(tr("field.sample_date"), value=c.sample_date if c else None,
                                max_value=today_local(), key=f"{key}_sdate")
+    safety = d.checkbox(tr("field.safety_risk"), value=c.safety_risk if c else False,
+                        key=f"{key}_safety")
+    severity_note = st.text_input(tr("field.severity_note"),
+                                  value=c.severity_note if c else "", max_chars=500,
+                                  help=tr("field.severity_note_help"), key=f"{key}_sevnote")
 
     if picked is not None and not product_code.strip():
         chosen = next(p for p in products if p.id == picked)
@@ -124,7 +129,8 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
         delivered_qty=_int(delivered), delivery_date=_day(delivery_date),
         defective_qty=_int(defective), defect_type_id=defect_type_id, where_found=where_found,
         request=request, claimed_amount=claimed, severity_proposed=severity,
-        sample_received=bool(sample), sample_date=_day(sample_date))
+        sample_received=bool(sample), sample_date=_day(sample_date), safety_risk=bool(safety),
+        severity_note=severity_note)
 
 
 def _int(v: Any) -> int | None:

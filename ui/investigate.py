@@ -4,11 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from core.model import (
-    CapaType, CaseFile, Category, ContainmentType, Severity, SixM, State, User, Validity,
+    CapaType, CaseFile, Channel, Category, ContainmentType, Severity, SixM, State, User, Validity,
 )
+from core.rules import severity as severity_rules
 from core.usecases.worklists import CAPA_WORK
 from ui.case import decisions
-from ui.context import attempt, flash, kesu, label, lang, today_local, tr
+from ui.context import attempt, flash, kesu, label, lang, md, today_local, tr
 from core import usecases as uc
 
 
@@ -76,6 +77,14 @@ def classify(user: User, case: CaseFile) -> None:
         d.id: (d.name_en if lang() == "en" else d.name_zh) for d in uc.reference.departments(kesu())
     }
     st.markdown(f"**{tr('inv.classify')}**")
+    cfg = uc.context.settings(kesu())
+    suggested, criteria = severity_rules.suggest(
+        c.safety_risk, c.channel == Channel.EXTERNAL, c.claimed_amount,
+        severity_rules.SeverityThresholds(cfg.severity_a_claim, cfg.severity_b_claim))
+    if suggested is not None:  # what the criteria ask for; a lower level needs a reason
+        st.info(tr("severity.suggested", suggested=suggested.value, criteria=",".join(criteria)))
+    if c.severity_note:
+        st.caption(f"{tr('field.severity_note')}: {md(c.severity_note)}")
     with st.form(f"classify_{c.id}"):
         validity = st.radio(tr("field.validity"), list(Validity), format_func=label("validity"),
                             horizontal=True)
@@ -89,7 +98,9 @@ def classify(user: User, case: CaseFile) -> None:
                                format_func=label("severity"), help=tr("inv.escalation_help"))
         dept = a.selectbox(tr("field.responsible_department"), list(depts), index=None,
                            format_func=lambda i: depts[i], placeholder=tr("log.pick"))
-        reason = st.text_area(tr("field.reason"), max_chars=2000, help=tr("field.invalid_reason"))
+        reason = st.text_area(tr("field.reason"), max_chars=2000,
+                              help=tr("field.invalid_reason") + "\n\n"
+                              + tr("inv.reason_below_help"))
         if st.form_submit_button(tr("common.submit"), type="primary"):
             _done(
                 attempt(uc.investigation.classify, kesu(), user, c.id, c.version, validity,

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.model import Category, Channel, Kind, Request, Severity, WhereFound
+from core.rules import severity as severity_rules
 
 MAX_TEXT = 5000  # a description, a root cause, a reply
 MAX_SHORT = 100  # an order number, a lot, a product code
@@ -59,6 +60,8 @@ class ComplaintDraft:
     severity_proposed: Severity | None = None
     sample_received: bool = False
     sample_date: date | None = None
+    safety_risk: bool = False
+    severity_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,9 @@ def parse_money(value: Decimal | str | None) -> Decimal | None:
 
 def check(d: ComplaintDraft, now: datetime, customers: Collection[int] | None,
           defect_types: Collection[int], new_case: bool = True,
-          keep_received: datetime | None = None) -> tuple[dict[str, Any], list[Problem]]:
+          keep_received: datetime | None = None,
+          thresholds: severity_rules.SeverityThresholds | None = None,
+          ) -> tuple[dict[str, Any], list[Problem]]:
     """The values to store and every problem found, in the order of the form.
 
     `customers` None: the caller resolved the customer itself (an import creates new ones).
@@ -154,6 +159,19 @@ def check(d: ComplaintDraft, now: datetime, customers: Collection[int] | None,
             problem("product_code", "required")
         if d.defect_type_id is None:
             problem("defect_type", "required")
+    note = clean_text(d.severity_note)
+    if len(note) > MAX_TEXT:
+        problem("severity_note", "too_long", n=MAX_TEXT)
+        note = ""
+    if new_case and d.severity_proposed is not None and not note:
+        # a level below what the criteria suggest needs a word why (docs/procedure.md §4)
+        suggested, reasons = severity_rules.suggest(
+            d.safety_risk, d.channel == Channel.EXTERNAL,
+            amount if isinstance(amount, Decimal) else None,
+            thresholds or severity_rules.SeverityThresholds())
+        if severity_rules.below(d.severity_proposed, suggested) and suggested is not None:
+            problem("severity_note", "severity_below", suggested=suggested.value,
+                    criteria=",".join(reasons))
     values = {
         "received_at": received.astimezone(timezone.utc) if received else None,
         "channel": d.channel,
@@ -171,5 +189,7 @@ def check(d: ComplaintDraft, now: datetime, customers: Collection[int] | None,
         "severity_proposed": d.severity_proposed,
         "sample_received": bool(d.sample_received),
         "sample_date": d.sample_date if d.sample_received else None,
+        "safety_risk": bool(d.safety_risk),
+        "severity_note": note,
     }
     return values, found

@@ -30,6 +30,37 @@ def suggested_by_claim(claim: Decimal | None, th: SeverityThresholds) -> Severit
     return None
 
 
+SEVERITY_RANK = {Severity.D: 0, Severity.C: 1, Severity.B: 2, Severity.A: 3}
+SUGGESTION_REASONS = ("safety", "external", "claim_a", "claim_b")
+
+
+def suggest(safety_risk: bool, external: bool, claim: Decimal | None,
+            th: SeverityThresholds) -> tuple[Severity | None, tuple[str, ...]]:
+    """The level the criteria ask for (docs/procedure.md §4) and why: a safety or health risk,
+    or a complaint through the media, a lawyer, the police, a consumer body or a government
+    office (the channel "external") → A; a claim at or above the A / B threshold → A / B.
+    None when no criterion applies (C or D is the person's judgement)."""
+    reasons: list[str] = []
+    level: Severity | None = None
+    if safety_risk:
+        reasons.append("safety")
+    if external:
+        reasons.append("external")
+    by_claim = suggested_by_claim(claim, th)
+    if by_claim is not None:
+        reasons.append("claim_a" if by_claim == Severity.A else "claim_b")
+    if safety_risk or external or by_claim == Severity.A:
+        level = Severity.A
+    elif by_claim == Severity.B:
+        level = Severity.B
+    return level, tuple(reasons)
+
+
+def below(chosen: Severity, suggested: Severity | None) -> bool:
+    """Whether `chosen` is a lower level than the criteria suggest (a reason is then asked)."""
+    return suggested is not None and SEVERITY_RANK[chosen] < SEVERITY_RANK[suggested]
+
+
 @dataclass(frozen=True)
 class Candidate:
     """What duplicate detection needs to know of an existing case."""

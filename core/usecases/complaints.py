@@ -28,6 +28,7 @@ from core.ports import (
     UnitOfWork,
 )
 from core.rules import complaint_fields, numbering, uploads as upload_rules
+from core.rules.severity import SeverityThresholds
 from core.rules.complaint_fields import ComplaintDraft as ComplaintDraft  # the form's type
 from core.rules.severity import Candidate, duplicate_reason
 from core.usecases import approval, closure, common, context, pipeline
@@ -267,9 +268,11 @@ def _validated(ctx: Context, uow: UnitOfWork, d: ComplaintDraft, now: datetime,
                keep_received: datetime | None = None) -> dict[str, Any]:
     """The typed values to store, or InvalidInput naming every field at fault (the one check
     of core/rules/complaint_fields.py, which the import uses too)."""
+    cfg = context.settings_of(ctx, uow)
     values, problems = complaint_fields.check(
         d, now, {c.id for c in uow.ref.customers(include_inactive=True)},
-        {x.id for x in uow.ref.defect_types(include_inactive=True)}, keep_received=keep_received)
+        {x.id for x in uow.ref.defect_types(include_inactive=True)}, keep_received=keep_received,
+        thresholds=SeverityThresholds(cfg.severity_a_claim, cfg.severity_b_claim))
     if problems:
         first, *rest = (InvalidInput(f"err.{p.key}", field=p.field, **p.params)
                         for p in problems)

@@ -11,6 +11,7 @@ from typing import Any
 from core import workflow
 from core.errors import InvalidInput, NotAllowed
 from core.model import (
+    Channel,
     CapaAction,
     CapaType,
     CaseFile,
@@ -26,6 +27,7 @@ from core.model import (
     Validity,
 )
 from core.ports import UnitOfWork
+from core.rules import severity as severity_rules
 from core.rules.severity import escalate
 from core.usecases import common, context, pipeline
 from core.usecases.context import Context
@@ -101,6 +103,14 @@ def classify(ctx: Context, actor: User, cid: int, version: int, validity: Validi
             final, escalated = escalate(severity, others + 1)
             if escalated:
                 note = f"recurrence:{others + 1}:{severity.value}->{final.value}"
+        cfg = context.settings_of(ctx, uow)
+        suggested, criteria = severity_rules.suggest(
+            c.safety_risk, c.channel == Channel.EXTERNAL, c.claimed_amount,
+            severity_rules.SeverityThresholds(cfg.severity_a_claim, cfg.severity_b_claim))
+        if severity_rules.below(final, suggested) and not reason.strip():
+            # below what the criteria ask for: QA says why (the reason is the event's comment)
+            raise InvalidInput("err.severity_below", suggested=getattr(suggested, "value", ""),
+                               criteria=",".join(criteria))
         if final == Severity.A and not case.containment:
             raise NotAllowed("why.containment_missing")
         return {

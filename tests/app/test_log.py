@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed
-from core.model import Category, Channel, Kind, RegisterFilter, User
+from core.model import Category, Channel, Kind, RegisterFilter, Severity, User
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.conftest import DEMO_CASES
@@ -264,3 +264,23 @@ def test_admin_without_a_case_role_cannot_log_a_complaint(ref_db: Context) -> No
                            channel=Channel.PHONE, description="x", category=Category.NON_QUALITY),
         )
     assert _cases(ref_db) == []
+
+
+def test_a_safety_complaint_proposed_below_the_criteria_asks_for_a_reason(ref_db: Context) -> None:
+    """Issue #12: the criteria were shown but not applied; a 15,000 claim with a safety risk
+    proposed as C is refused in words until a reason is given, and what was typed stays."""
+    at = _log_page()
+    _fill(at, ref_db, description="电池鼓包，客户称有起火风险", product_code="MJ-501",
+          defect="CRACK", amount="15000")
+    widget(at, "checkbox", zh("field.safety_risk")).check()
+    widget(at, "selectbox", zh("field.severity_proposed")).select(Severity.C)
+    _submit(at)
+    assert values(at, "error") == [zh("err.severity_below", suggested="A",
+                                      criteria="safety,claim_a")]
+    assert _cases(ref_db) == []
+    assert widget(at, "checkbox", zh("field.safety_risk")).value  # kept to correct
+    widget(at, "text_input", zh("field.severity_note")).input("客户书面确认仅外观问题")
+    _submit(at)
+    [row] = _cases(ref_db)
+    case = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), row.id).complaint
+    assert (case.safety_risk, case.severity_note) == (True, "客户书面确认仅外观问题")

@@ -36,7 +36,8 @@ def test_every_complaint_field_survives_a_round_trip(
         delivery_date=date(2026, 3, 1), defective_qty=321, defect_type_id=world.defect.id,
         where_found=WhereFound.END_USER, request=Request.COMPENSATION,
         claimed_amount=Decimal("12345.67"), severity_proposed=Severity.B,
-        sample_received=True, sample_date=date(2026, 3, 10))
+        sample_received=True, sample_date=date(2026, 3, 10), safety_risk=True,
+        severity_note="消协已确认：外观问题，无安全隐患 — “B” & <b>ok</b>")
     made = uc.complaints.register_complaint(app, world.sales, d)
     assert made.id is not None
 
@@ -72,6 +73,8 @@ def test_every_complaint_field_survives_a_round_trip(
         severity_proposed=Severity.B,
         sample_received=True,
         sample_date=date(2026, 3, 10),
+        safety_risk=True,
+        severity_note=d.severity_note,
         cancel_reason="",
         created_at=NOW,
         updated_at=NOW,

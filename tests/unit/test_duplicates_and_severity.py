@@ -7,14 +7,17 @@ from decimal import Decimal
 import pytest
 
 from core.model import Severity, User
+from core.errors import InvalidInput
+from core.i18n import t
+from core.model import Channel
 from core.rules.severity import (
-    Candidate, SeverityThresholds, duplicate_reason, suggested_by_claim,
+    Candidate, SeverityThresholds, duplicate_reason, suggest, suggested_by_claim,
 )
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.complaints import Duplicate
 from core.usecases.context import Context
 from tests.unit.conftest import NOW, with_
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, FakeDatabase
 from core import usecases as uc
 
 T0 = datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc)
@@ -137,3 +140,52 @@ def test_duplicate_warning_does_not_block_registration(kesu: Context, sales: Use
                                                        draft: ComplaintDraft, first: int) -> None:
     assert uc.complaints.register_complaint(kesu, sales, draft).number == "KS2611-002"
     assert len(uc.complaints.find_duplicates(kesu, sales, draft)) == 2
+
+
+# ---------------------------------------------------------------- the criteria's suggestion (#12)
+
+TH = SeverityThresholds(Decimal("10000"), Decimal("5000"))
+
+
+@pytest.mark.parametrize("safety, external, claim, level, why", [
+    (False, False, None, None, ()),
+    (True, False, None, Severity.A, ("safety",)),
+    (False, True, Decimal("100"), Severity.A, ("external",)),
+    (False, False, Decimal("5000"), Severity.B, ("claim_b",)),
+    (True, True, Decimal("15000"), Severity.A, ("safety", "external", "claim_a")),
+])
+def test_the_criteria_suggest_a_level_and_say_why(safety: bool, external: bool,
+                                                 claim: Decimal | None,
+                                                 level: Severity | None,
+                                                 why: tuple[str, ...]) -> None:
+    assert suggest(safety, external, claim, TH) == (level, why)
+
+
+def test_a_15000_consumer_body_safety_complaint_cannot_be_logged_as_c_without_a_word(
+        kesu: Context, sales: User, draft: ComplaintDraft, db: FakeDatabase) -> None:
+    """Issue #12: such a complaint was saved as C without a word (and so skipped the
+    dispatch approval an A needs)."""
+    risky = with_(draft, channel=Channel.EXTERNAL, safety_risk=True, claimed_amount="15000",
+                  severity_proposed=Severity.C)
+    with pytest.raises(InvalidInput) as err:
+        uc.complaints.register_complaint(kesu, sales, risky)
+    assert (err.value.key, err.value.params["suggested"]) == ("err.severity_below", "A")
+    assert t(err.value.key, "zh", **err.value.params) == (
+        "按严重度标准应为 A 级（涉及人身或生产安全、经媒体、律师、公安、消协或政府机关投诉、"
+        "索赔金额达到 A 级门槛）。选择更低的等级请填写理由。")
+    assert db.data.complaints == {}  # nothing saved
+    c = uc.complaints.register_complaint(kesu, sales, with_(
+        risky, severity_note="客户已书面确认为外观问题，无安全隐患"))
+    assert (c.safety_risk, c.severity_note) == (True, "客户已书面确认为外观问题，无安全隐患")
+    [event] = uc.complaints.complaint(kesu, sales, c.id or 0).events
+    assert event.changes["severity_note"][1] == "客户已书面确认为外观问题，无安全隐患"
+
+
+def test_the_suggested_level_or_higher_needs_no_reason(kesu: Context, sales: User,
+                                                       draft: ComplaintDraft) -> None:
+    for level in (Severity.A, Severity.B):
+        uc.complaints.register_complaint(kesu, sales, with_(
+            draft, claimed_amount="6000", severity_proposed=level))
+    with pytest.raises(InvalidInput):
+        uc.complaints.register_complaint(kesu, sales, with_(
+            draft, claimed_amount="6000", severity_proposed=Severity.C))

@@ -1059,6 +1059,22 @@ def test_delegations_are_checked(w: World) -> None:
     ]
 
 
+def test_qa_classifying_below_the_criteria_must_say_why(w: World) -> None:
+    """Issue #12: the criteria were shown but never applied. A claim of 15,000 asks for A."""
+    case = drive(w, State.INVESTIGATING, claimed_amount="15000", severity_proposed=Severity.A)
+    before = case.c
+    with pytest.raises(InvalidInput) as err:
+        uc.investigation.classify(w.kesu, w.qa, case.id, case.c.version, Validity.VALID,
+                                  Category.QUALITY, Severity.C, w.press)
+    assert (err.value.key, err.value.params) == (
+        "err.severity_below", {"suggested": "A", "criteria": "claim_a"})
+    assert case.c == before
+    case.do("classify", w.qa, Validity.VALID, Category.QUALITY, Severity.C, w.press,
+            "客户同意按外观问题处理，索赔另议")
+    assert case.c.severity == Severity.C
+    assert case.events[-1].comment == "客户同意按外观问题处理，索赔另议"
+
+
 def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
         w: World) -> None:
     """Issue #12: when the general manager was also the proposer, nobody could sign the GM
