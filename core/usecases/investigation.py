@@ -112,6 +112,10 @@ def classify(ctx: Context, actor: User, cid: int, version: int, validity: Validi
             raise InvalidInput("err.severity_below", suggested=getattr(suggested, "value", ""),
                                criteria=",".join(criteria))
         if final == Severity.A and not case.containment:
+            if note:  # raised to A by recurrence: say so, not only that A needs containment
+                n = note.split(":")[1]
+                raise NotAllowed("why.containment_missing_recurrence", n=n,
+                                 chosen=severity.value)
             raise NotAllowed("why.containment_missing")
         return {
             "validity": Validity.VALID,

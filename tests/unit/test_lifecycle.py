@@ -16,6 +16,7 @@ import pytest
 from core.errors import InvalidInput, NotAllowed, StaleCase
 from core.usecases.approval import CostInput
 from core.usecases.approval import DispositionInput
+from core.i18n import t
 from core.model import (
     CapaType,
     CaseFile,
@@ -748,8 +749,14 @@ def test_recurrence_into_a_without_containment_is_refused(w: World) -> None:
     _earlier(w, 20, Severity.B)
     _earlier(w, 10, Severity.B)
     case = drive(w, State.INVESTIGATING, severity_proposed=Severity.B)
-    case.refused("why.containment_missing", "classify", w.qa, Validity.VALID, Category.QUALITY,
-                 Severity.B, w.press)
+    case.refused("why.containment_missing_recurrence", "classify", w.qa, Validity.VALID,
+                 Category.QUALITY, Severity.B, w.press)
+    with pytest.raises(NotAllowed) as err:  # and QA is told why it became A
+        uc.investigation.classify(w.kesu, w.qa, case.id, case.c.version, Validity.VALID,
+                                  Category.QUALITY, Severity.B, w.press)
+    assert err.value.params == {"n": "3", "chosen": "B"}
+    assert t(err.value.key, "zh", **err.value.params).startswith(
+        "30 天内同一问题已有 3 次 B 级投诉，本案因此升为 A 级")
 
 
 # ---------------------------------------------------------------- root cause and CAPA
