@@ -509,7 +509,8 @@ def _team(f: _Fmt, rec: CaseRecords) -> Block:
     for e in rec.events:
         if e.action in SIGN_OFFS or e.action in ("containment_added", "analysis_saved",
                                                  "capa_added", "capa_done", "dispositions_set",
-                                                 "execution_recorded", "meeting_recorded"):
+                                                 "execution_recorded", "payment_recorded",
+                                                 "meeting_recorded"):
             add(e.user_id, f.tr("action." + e.action))
     for a in rec.file.capa:
         add(a.owner_id, f.tr("doc.capa_owner"))

@@ -118,6 +118,17 @@ class DispositionType(StrEnum):
     EXPLANATION = "explanation"
 
 
+class PaymentMethod(StrEnum):
+    """How a compensation is paid (issue #12: finance's payment had no date, amount or
+    voucher): a transfer, cash, a cheque, a credit note, or a deduction from the next invoice."""
+
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    CHEQUE = "cheque"
+    CREDIT_NOTE = "credit_note"
+    INVOICE_DEDUCTION = "invoice_deduction"
+
+
 class CostCategory(StrEnum):
     COMPENSATION = "compensation"
     REWORK_LABOUR = "rework_labour"
@@ -439,6 +450,22 @@ class Disposition:
     done_note: str = ""
     done_by_id: int | None = None
     done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One instalment of an approved compensation; the disposition is done when they add up
+    to its amount (core/usecases/closure.py record_payment)."""
+
+    id: int | None
+    complaint_id: int
+    disposition_id: int
+    paid_on: date
+    amount: Decimal
+    method: PaymentMethod
+    voucher: str
+    by_id: int
+    at: datetime
 
 
 @dataclass(frozen=True)

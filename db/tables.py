@@ -356,6 +356,21 @@ class ApprovalStepRow(Base):
     moved_why: Mapped[str] = mapped_column(String(20), default="")
 
 
+class PaymentRow(Base):
+    """Compensation instalments (migration 0016)."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    disposition_id: Mapped[int] = mapped_column(ForeignKey("dispositions.id"), index=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    method: Mapped[str] = mapped_column(String(20))
+    voucher: Mapped[str] = mapped_column(String(100), default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class MeetingRow(Base):
     __tablename__ = "meetings"
     id: Mapped[int] = mapped_column(primary_key=True)

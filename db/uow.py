@@ -33,6 +33,8 @@ from core.model import (
     Department,
     Disposition,
     DispositionType,
+    Payment,
+    PaymentMethod,
     Event,
     Lang,
     LoginSession,
@@ -68,6 +70,7 @@ from db.tables import (
     DelegationRow,
     DepartmentRow,
     DispositionRow,
+    PaymentRow,
     EscalationRow,
     EventRow,
     LeaseRow,
@@ -512,6 +515,7 @@ _RECORDS: dict[type, Any] = {
     Assessment: AssessmentRow,
     Delegation: DelegationRow,
     StepTime: StepTimeRow,
+    Payment: PaymentRow,
 }
 _TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: DispositionType}
 
@@ -552,6 +556,8 @@ class SqlRecords:
                 x = Title(x)
             elif name == "status" and kind is ApprovalStep:
                 x = StepStatus(x)
+            elif name == "method" and kind is Payment:
+                x = PaymentMethod(x)
             v[name] = x
         return kind(**v)
 

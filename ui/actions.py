@@ -12,7 +12,8 @@ import streamlit as st
 from core.usecases.approval import CostInput
 from core.usecases.approval import DispositionInput
 from core.model import (
-    CaseFile, CostCategory, DispositionType, Event, Kind, ReplyMethod, Role, Satisfaction, State,
+    CaseFile, CostCategory, Disposition, DispositionType, Event, Kind, PaymentMethod, ReplyMethod,
+    Role, Satisfaction, State,
     User,
 )
 from ui.context import (
@@ -222,9 +223,21 @@ def dispositions(user: User, case: CaseFile) -> None:
                 f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
                 f"{' · ' + s.comment if s.comment else ''}"
             )
+    paid = attempt(uc.closure.payments, kesu(), user, c.id or 0) or []
+    for d in current:
+        if d.type == DispositionType.COMPENSATION and (paid or c.state == State.IMPLEMENTING):
+            mine = [p for p in paid if p.disposition_id == d.id]
+            total = sum((p.amount for p in mine), Decimal("0"))
+            st.caption(tr("disp.paid", paid=f"{total:,.2f}", approved=f"{d.amount:,.2f}"))
+            for p in mine:
+                st.text(f"{p.paid_on.isoformat()} · {p.amount:,.2f} · "
+                        f"{tr('payment_method.' + p.method.value)} · {p.voucher}")
     if c.state == State.IMPLEMENTING:
         open_items = [d for d in current if not d.done]
         for d in open_items:
+            if d.type == DispositionType.COMPENSATION:
+                _payment_form(user, d)
+                continue
             with st.form(f"exec_{d.id}"):
                 st.text(f"{tr('disposition_type.' + d.type.value)} · {d.amount:,.2f}")
                 a, b = st.columns(2)
@@ -233,6 +246,26 @@ def dispositions(user: User, case: CaseFile) -> None:
                 if st.form_submit_button(tr("disp.record")):
                     _run(uc.closure.record_execution, kesu(), user, d.id,
                          int(qty) if qty is not None else None, note)
+
+
+def _payment_form(user: User, d: Disposition) -> None:
+    """Finance records one instalment; what was typed stays when the save is refused."""
+    with st.form(f"pay_{d.id}", clear_on_submit=False):
+        st.markdown(f"**{tr('disp.pay')}** · {tr('disposition_type.' + d.type.value)} "
+                    f"{d.amount:,.2f}")
+        a, b = st.columns(2)
+        paid_on = a.date_input(tr("field.paid_on"), value=today_local(),
+                               max_value=today_local(), key=f"pay_on_{d.id}")
+        amount = b.text_input(tr("field.amount"), max_chars=20, placeholder="0.00",
+                              key=f"pay_amount_{d.id}")
+        methods = list(PaymentMethod)
+        method = a.selectbox(tr("field.payment_method"), methods,
+                             format_func=label("payment_method"), key=f"pay_method_{d.id}")
+        voucher = b.text_input(tr("field.voucher"), max_chars=100,
+                               help=tr("disp.voucher_help"), key=f"pay_voucher_{d.id}")
+        if st.form_submit_button(tr("disp.pay")):
+            _run(uc.closure.record_payment, kesu(), user, d.id, paid_on, amount, method,
+                 voucher)
 
 
 def _editor(user: User, case: CaseFile) -> None:

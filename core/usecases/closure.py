@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from core.errors import InvalidInput, NotAllowed
@@ -15,6 +16,8 @@ from core.model import (
     DispositionType,
     Event,
     Kind,
+    Payment,
+    PaymentMethod,
     ReplyMethod,
     Role,
     Satisfaction,
@@ -27,6 +30,10 @@ from core import workflow
 from core.ports import UnitOfWork
 from core.usecases import common, context, pipeline
 from core.usecases.context import Context
+
+# methods that leave a paper trail to quote: a voucher or document number is required
+VOUCHERED = frozenset({PaymentMethod.BANK_TRANSFER, PaymentMethod.CHEQUE,
+                       PaymentMethod.CREDIT_NOTE, PaymentMethod.INVOICE_DEDUCTION})
 
 EXECUTED_BY = {
     DispositionType.COMPENSATION: (Role.FINANCE, Role.MANAGEMENT),
@@ -115,6 +122,59 @@ def record_execution(ctx: Context, actor: User, disposition_id: int, quantity: i
                              {d.type.value: [None, done]}, text)
         uow.commit()
         return new
+
+
+def record_payment(ctx: Context, actor: User, disposition_id: int, paid_on: date,
+                   amount: Decimal | str | None, method: PaymentMethod,
+                   voucher: str = "") -> Complaint:
+    """Finance records one instalment of an approved compensation (a transfer, cash, a cheque,
+    a credit note, a deduction from the next invoice). Instalments never add up to more than
+    the approved amount; when they reach it, the compensation is done (issue #12)."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case, d = pipeline.record_in_case(ctx, uow, Disposition, disposition_id)
+        context.check_visible(ctx, uow, me, case.complaint)
+        if case.complaint.state != State.IMPLEMENTING:
+            raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
+        if d.type != DispositionType.COMPENSATION:
+            raise InvalidInput("err.payment_not_compensation")
+        why = execution_problem(case, me, d.type)
+        if why is not None:
+            raise NotAllowed(why)
+        if d.done:
+            raise InvalidInput("err.already_done")
+        paid = common.amount(amount, "amount")
+        if paid <= 0:
+            raise InvalidInput("err.amount", field="amount")
+        if paid_on > context.today(ctx, uow):
+            raise InvalidInput("err.future_date", field="paid_on")
+        note = common.text(voucher, "voucher", required=method in VOUCHERED)[:100]
+        before = sum((p.amount for p in uow.records.where(Payment, disposition_id=d.id)),
+                     Decimal("0"))
+        left = d.amount - before
+        if paid > left:
+            raise InvalidInput("err.payment_above", left=f"{left:,.2f}",
+                               approved=f"{d.amount:,.2f}")
+        uow.records.add(Payment(None, d.complaint_id, d.id or 0, paid_on, paid, method, note,
+                                me.id or 0, now))
+        total = before + paid
+        if total == d.amount:
+            uow.records.update(replace(d, done=True, done_by_id=me.id, done_at=now,
+                                       done_note=note))
+        new = pipeline.touch(ctx, uow, case, me, now, "payment_recorded",
+                             {"payment": [None, f"{paid} {method.value} {note}".strip()],
+                              "paid_total": [stored(before), stored(total)]})
+        uow.commit()
+        return new
+
+
+def payments(ctx: Context, actor: User, complaint_id: int) -> list[Payment]:
+    """The instalments recorded for a case, oldest first."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        context.load_case(ctx, uow, complaint_id, me)
+        return uow.records.where(Payment, complaint_id=complaint_id)
 
 
 def complete(ctx: Context, actor: User, cid: int, version: int, comment: str = "") -> Complaint:

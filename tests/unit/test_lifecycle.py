@@ -22,6 +22,7 @@ from core.model import (
     CaseFile,
     Category,
     Complaint,
+    PaymentMethod,
     ContainmentType,
     CostCategory,
     Department,
@@ -1268,6 +1269,57 @@ def test_reply_records_date_method_and_text(w: World) -> None:
         ReplyMethod.LETTER,
         "Dear customer",
     )
+
+
+def test_finance_pays_a_compensation_in_instalments_that_must_add_up(w: World) -> None:
+    """Issue #12: finance's payment had no date, amount or voucher; the seed's 4.3.2 pays in
+    two instalments. The case completes only when they add up to the approved amount."""
+    case = drive(w, State.DISPOSITION)
+    propose(w, case, DispositionInput(DispositionType.COMPENSATION, None, "8000"),
+            DispositionInput(DispositionType.REWORK, 12, "200"))
+    sign_all(w, case)
+    _reply(w, case)
+    capa = case.file.capa[0]
+    case.once(lambda: uc.investigation.complete_capa(w.kesu, w.prod, capa.id or 0, "照片"))
+    comp, rework = case.file.current(case.file.dispositions)
+    case.once(lambda: uc.closure.record_execution(w.kesu, w.prod, rework.id or 0, 12, "返工"))
+
+    def pay(amount: str, method: PaymentMethod = PaymentMethod.BANK_TRANSFER,
+            voucher: str = "HK-2026-001", who: User | None = None,
+            on: date = TODAY) -> Complaint:
+        return uc.closure.record_payment(w.kesu, who or w.finance, comp.id or 0, on, amount,
+                                         method, voucher)
+
+    for bad, why in ((lambda: pay("0")), "err.amount"), ((lambda: pay("3000", voucher="")),
+                                                        "err.required"), (
+            (lambda: pay("3000", on=TODAY + timedelta(days=1))), "err.future_date"):
+        with pytest.raises(InvalidInput) as err:
+            bad()
+        assert err.value.key == why
+    with pytest.raises(NotAllowed):
+        pay("3000", who=w.prod)  # finance pays, not production
+    with pytest.raises(InvalidInput) as err:
+        uc.closure.record_payment(w.kesu, w.finance, rework.id or 0, TODAY, "10",
+                                  PaymentMethod.CASH)
+    assert err.value.key == "err.payment_not_compensation"
+    case.once(lambda: pay("3000"))
+    assert not case.file.current(case.file.dispositions)[0].done
+    case.refused("why.disposition_open", "complete", w.prod)
+    with pytest.raises(InvalidInput) as err:
+        pay("6000")
+    assert (err.value.key, err.value.params) == (
+        "err.payment_above", {"left": "5,000.00", "approved": "8,000.00"})
+    case.once(lambda: pay("5000", PaymentMethod.INVOICE_DEDUCTION, "INV-2612-77"))
+    assert case.file.current(case.file.dispositions)[0].done
+    assert [(p.amount, p.method, p.voucher) for p in uc.closure.payments(
+        w.kesu, w.finance, case.id)] == [
+        (Decimal("3000.00"), PaymentMethod.BANK_TRANSFER, "HK-2026-001"),
+        (Decimal("5000.00"), PaymentMethod.INVOICE_DEDUCTION, "INV-2612-77")]
+    assert case.events[-1].changes["paid_total"] == ["3000.00", "8000.00"]
+    with pytest.raises(InvalidInput):
+        pay("1")  # done: nothing more
+    case.do("complete", w.prod)
+    assert case.c.state == State.VERIFYING
 
 
 def test_complete_waits_for_capa_with_evidence_and_every_execution(w: World) -> None:

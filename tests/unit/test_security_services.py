@@ -75,7 +75,7 @@ from core.usecases.approval import CostInput
 from core.usecases.approval import DispositionInput
 from core.model import (
     CapaType, ContainmentType, CostCategory, Customer, Department, DefectType,
-    DispositionType, Lang, Product, RegisterFilter, Role, State, User,
+    DispositionType, Lang, PaymentMethod, Product, RegisterFilter, Role, State, User,
 )
 from core.outbox import ChannelConfig
 from core.usecases.complaints import Upload
@@ -560,6 +560,15 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(MANAGEMENT | {"finance"},
              lambda w, c, u: uc.closure.record_execution(w.kesu, u, _payment_id(c), None, "paid"),
              _implementing),
+    ),
+    "record_payment": (
+        Rule(MANAGEMENT | {"finance"},
+             lambda w, c, u: uc.closure.record_payment(w.kesu, u, _payment_id(c), TODAY, "1",
+                                                       PaymentMethod.CASH),
+             _implementing, name="one instalment of the compensation"),
+    ),
+    "payments": (
+        Rule(EVERYONE, lambda w, c, u: uc.closure.payments(w.kesu, u, c.id), _case()),
     ),
     "add_meeting": (
         Rule(

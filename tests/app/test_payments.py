@@ -1,0 +1,73 @@
+"""Finance records a compensation in instalments on the Complaint page (issue #12 item 5):
+date, amount, method, voucher; a payment above what is left is refused in words, with what
+was typed kept; the instalments are listed with the paid total."""
+from __future__ import annotations
+
+from datetime import date
+
+from streamlit.testing.v1 import AppTest
+
+from core import usecases as uc
+from core.model import ReplyMethod, State, User
+from core.usecases.context import Context
+from tests.app.helpers import en, login_as, new_app, no_exception, page_text, values, widget, zh
+
+
+def _user(app: Context, username: str) -> User:
+    user = uc.accounts.active_user(app, username)
+    assert user is not None
+    return user
+
+
+def _implementing(app: Context) -> int:
+    """The demo's case waiting for its reply (a compensation of 800.00), replied to."""
+    admin = _user(app, "admin")
+    [c] = uc.search.cases_in(app, admin, [State.REPLYING])
+    uc.closure.reply(app, _user(app, "sales"), c.id or 0, c.version, date.today(),
+                     ReplyMethod.LETTER, "已书面答复客户")
+    return c.id or 0
+
+
+def _open(cid: int, lang: str) -> AppTest:
+    at = login_as(new_app(), "finance")
+    if lang == "en":
+        at.query_params["lang"] = "en"
+    at.query_params["id"] = str(cid)
+    at.switch_page("pages/complaint.py").run()
+    no_exception(at)
+    return at
+
+
+def test_finance_pays_in_two_instalments_in_chinese(demo_db: Context) -> None:
+    cid = _implementing(demo_db)
+    at = _open(cid, "zh")
+    widget(at, "text_input", zh("field.amount"), index=0).input("300")
+    widget(at, "text_input", zh("field.voucher"), index=0).input("HK-001")
+    widget(at, "button", zh("disp.pay")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("common.saved")]
+    assert zh("disp.paid", paid="300.00", approved="800.00") in page_text(at)
+    widget(at, "text_input", zh("field.amount"), index=0).input("600")
+    widget(at, "text_input", zh("field.voucher"), index=0).input("HK-002")
+    widget(at, "button", zh("disp.pay")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [zh("err.payment_above", left="500.00", approved="800.00")]
+    assert widget(at, "text_input", zh("field.voucher"), index=0).value == "HK-002"  # kept
+    widget(at, "text_input", zh("field.amount"), index=0).input("500")
+    widget(at, "button", zh("disp.pay")).click().run()
+    no_exception(at)
+    paid = uc.closure.payments(demo_db, _user(demo_db, "finance"), cid)
+    assert [(str(p.amount), p.voucher) for p in paid] == [("300.00", "HK-001"),
+                                                          ("500.00", "HK-002")]
+    f = uc.complaints.case_file(demo_db, _user(demo_db, "finance"), cid)
+    assert all(d.done for d in f.current(f.dispositions))
+
+
+def test_the_payment_form_in_english_says_what_is_missing(demo_db: Context) -> None:
+    cid = _implementing(demo_db)
+    at = _open(cid, "en")
+    widget(at, "text_input", en("field.amount"), index=0).input("100")
+    widget(at, "button", en("disp.pay")).click().run()  # a transfer needs its voucher
+    no_exception(at)
+    assert values(at, "error") == [en("err.required", field="voucher")]
+    assert uc.closure.payments(demo_db, _user(demo_db, "finance"), cid) == []
