@@ -19,7 +19,7 @@ from core import procedure
 from core.i18n import reason_text, t
 from core.model import (
     ApprovalStep, CapaAction, CapaType, CaseFile, Customer, DefectType, Department, Disposition,
-    DispositionType, Event, Lang, Meeting, Role, StepStatus, User, Validity,
+    DispositionType, Event, Lang, Meeting, Payment, Role, StepStatus, User, Validity,
 )
 
 
@@ -108,6 +108,7 @@ class CaseRecords:
     tz: tzinfo
     now: datetime
     company: str = ""
+    payments: tuple[Payment, ...] = ()  # compensation instalments (issue #12)
 
 
 
@@ -305,6 +306,11 @@ def _dispositions(f: _Fmt, rec: CaseRecords) -> list[Block]:
     if items:
         total = sum((d.amount for d in _latest(items)), Decimal("0"))
         blocks.append(Fields(((f.tr("doc.total"), f.money(total)),)))
+    if rec.payments:  # the compensation's instalments, as finance recorded them
+        blocks.append(f.table(
+            ("paid_on", "amount", "method", "voucher", "by"), (3, 3, 4, 4, 4),
+            [(f.day(p.paid_on), f.money(p.amount), f.enum("payment_method", p.method),
+              p.voucher, f.name(p.by_id)) for p in rec.payments], caption="doc.payments"))
     return blocks
 
 

@@ -7,6 +7,7 @@ from core.documents import CaseDocuments, CaseRecords, build_all
 from core.errors import NotFound
 from core.model import (
     Meeting,
+    Payment,
     User,
 )
 from core.usecases import context
@@ -33,7 +34,8 @@ def case_records(ctx: Context, actor: User, complaint_id: int) -> CaseRecords:
                            defect, {u.id: u for u in uow.users.list()},
                            {d.id: d for d in uow.ref.departments(include_inactive=True)},
                            context.settings_of(ctx, uow).tz, ctx.clock(),
-                           str(company or "").strip())
+                           str(company or "").strip(),
+                           tuple(uow.records.where(Payment, complaint_id=complaint_id)))
 
 
 def case_documents(ctx: Context, actor: User, complaint_id: int, lang: str,

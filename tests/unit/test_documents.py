@@ -11,7 +11,8 @@ from core.documents import (
 )
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.i18n import t
-from core.model import CapaType, ContainmentType, Lang, Severity, State, Validity
+from core.model import (CapaType, ContainmentType, Lang, PaymentMethod, Severity, State,
+                        Validity)
 from core.usecases.accounts import UserInput
 from tests.unit import test_lifecycle as lc
 from tests.unit.test_lifecycle import DUE, TODAY, Case, World, drive, log
@@ -358,6 +359,20 @@ def test_two_rounds_of_approval_are_both_on_the_form(w: World) -> None:
     assert column(steps, "comment") == ["金额过高"]
     (dispositions, *_) = tables(section(form, "doc.s.dispositions"))
     assert column(dispositions, "round") == ["1", "2"]
+
+
+def test_compensation_instalments_are_on_the_form(w: World) -> None:
+    case = drive(w, State.IMPLEMENTING)
+    [comp] = [d for d in case.file.current(case.file.dispositions)
+              if d.type.value == "compensation"]
+    case.once(lambda: uc.closure.record_payment(w.kesu, w.finance, comp.id or 0, TODAY, "3000",
+                                                PaymentMethod.BANK_TRANSFER, "HK-2026-001"))
+    section_ = section(docs(w, case).form, "doc.s.dispositions")
+    payments = [x for x in tables(section_) if x.caption == t("doc.payments", "zh")]
+    assert len(payments) == 1
+    assert column(payments[0], "voucher") == ["HK-2026-001"]
+    assert column(payments[0], "method") == ["银行转账"]
+    assert column(payments[0], "amount") == ["3,000.00"]
 
 
 # ---------------------------------------------------------------- who may read them
