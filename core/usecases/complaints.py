@@ -217,14 +217,21 @@ def complaint(ctx: Context, actor: User, complaint_id: int) -> ComplaintView:
                              names.get(c.received_by_id, "?"), _may_edit(me, c), _may_cancel(me, c))
 
 
+def _visible_attachment(ctx: Context, uow: UnitOfWork, actor: User,
+                        attachment_id: int) -> Attachment:
+    """An attachment of a case the actor may see (record-level visibility), or NotFound."""
+    me = context.acting_user(ctx, uow, actor)
+    att = uow.attachments.get(attachment_id)
+    if att is None:
+        raise NotFound()
+    context.check_visible(ctx, uow, me, get(ctx, uow, att.complaint_id))
+    return att
+
+
 def attachment(ctx: Context, actor: User, attachment_id: int) -> tuple[Attachment, bytes]:
     """The file as uploaded (a picture: upright) — for a download, never to show inline."""
     with ctx.uow() as uow:
-        me = context.acting_user(ctx, uow, actor)
-        att = uow.attachments.get(attachment_id)
-        if att is None:
-            raise NotFound()
-        context.check_visible(ctx, uow, me, get(ctx, uow, att.complaint_id))
+        att = _visible_attachment(ctx, uow, actor, attachment_id)
     return att, ctx.blobs.get(att.sha256)
 
 
@@ -232,11 +239,7 @@ def attachment_thumbnail(ctx: Context, actor: User, attachment_id: int) -> bytes
     """What a page shows of a picture: its thumbnail (made now for one stored before
     thumbnails), or None — not a picture, not readable, above the pixel limit."""
     with ctx.uow() as uow:
-        me = context.acting_user(ctx, uow, actor)
-        att = uow.attachments.get(attachment_id)
-        if att is None:
-            raise NotFound()
-        context.check_visible(ctx, uow, me, get(ctx, uow, att.complaint_id))
+        att = _visible_attachment(ctx, uow, actor, attachment_id)
         cfg = context.settings_of(ctx, uow)
     if not att.content_type.startswith("image/") or not isinstance(ctx.blobs,
                                                                    upload_rules.ImageStore):
