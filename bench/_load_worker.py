@@ -138,6 +138,7 @@ class Actor:
             claimed_amount=Decimal(r.choice([800, 3000, 15000, 30000]))
             if request == Request.COMPENSATION
             else None,
+            severity_note="客户书面确认：外观问题" if request == Request.COMPENSATION else "",
         )
 
     # ------------------------------------------------------------ moving a case along
@@ -192,7 +193,8 @@ class Actor:
             if c.kind != Kind.COMPLAINT:
                 return "route_short", lambda v: uc.investigation.route_short(a, u["sales"], cid, v)
             if c.severity_proposed is None:  # logged in a hurry (the browser): sales adds it
-                d = _draft_of(c, severity_proposed=Severity.C)
+                d = _draft_of(c, severity_proposed=Severity.C,
+                              severity_note=c.severity_note or "客户书面确认：外观问题")
                 return "edited", lambda v: uc.complaints.update_complaint(a, u["sales"], cid, v, d,
                                                                           "补充等级")
             if c.severity_proposed == Severity.A and c.dispatch_approved_by_id is None:
@@ -218,9 +220,11 @@ class Actor:
                     a, u["qa"], cid, v, Validity.INVALID, reason="客户使用不当"
                 )
             sev = c.severity_proposed or Severity.C
-            return "classify_valid", lambda v: uc.investigation.classify(a, u["qa"], cid, v,
-                                                                         Validity.VALID, c.category,
-                                                                         sev, self.mfg)
+            # the level logged is kept; where it is below the criteria QA says why, as a
+            # person must (core/rules/severity.py suggest)
+            return "classify_valid", lambda v: uc.investigation.classify(
+                a, u["qa"], cid, v, Validity.VALID, c.category, sev, self.mfg,
+                "按客户书面确认定级")
         if main == "submit_analysis":
             if not c.root_cause:
                 return "analysis_saved", lambda v: uc.investigation.save_analysis(

@@ -485,14 +485,18 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     expect(prod.get_by_test_id("stPopover")).to_have_count(0)  # no open action left
     expect(prod.get_by_text(re.compile(r"已完成.*清理并改造模具冷却水路")).first).to_be_visible()
 
-    # 13. finance records the payment, then hands over for verification
+    # 13. finance pays in two instalments (seed 4.3.2), then hands over for verification
     finance = users("finance")
     _case(finance, cid, number)
+    for amount, voucher in (("3000", "HK-2026-001"), ("5000", "HK-2026-002")):
+        finance.get_by_role("tab", name="对策与方案").click()
+        payment = _form(finance, "记录付款")
+        payment.get_by_role("textbox", name="金额（元）", exact=True).fill(amount)
+        payment.get_by_role("textbox", name="凭证号", exact=True).fill(voucher)
+        _submit(payment)
+        _saved(finance)
     finance.get_by_role("tab", name="对策与方案").click()
-    payment = _form(finance, "记录执行")
-    payment.get_by_role("textbox", name="备注", exact=True).fill("银行转账 8,000 元")
-    _submit(payment)
-    _saved(finance)
+    expect(finance.get_by_text("已付 8,000.00 / 核准 8,000.00")).to_be_visible()
     _submit(_action(finance, "执行完毕，交品管确认"))
     _saved(finance)
     _state_is(finance, "效果确认")
@@ -539,7 +543,8 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
         "approve_step",
         "reply",
         "capa_done",
-        "execution_recorded",
+        "payment_recorded",  # two instalments
+        "payment_recorded",
         "complete",
         "verify",
         "follow_up",
