@@ -38,6 +38,7 @@ with tabs[4]:
 with tabs[5]:
     af.settings(user)
     af.matrix(user)
+    af.who_would_sign(user)
     dl.delegations(user, admin=True)
 with tabs[6]:
     ac.calendar(user)

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, Title, User
+from core.model import (Customer, DefectType, Department, Lang, Market, Product, Role, Severity,
+                        Title, User)
 from core.usecases.accounts import UserInput
 from ui.context import (attempt, done, flash, kesu, label, lang, local, md, settings_changed,
                         tr)
@@ -333,3 +334,33 @@ def matrix(me: User) -> None:
         if done(uc.approval.set_approval_matrix, kesu(), me, data):
             flash("success", tr("admin.settings_saved"))
             st.rerun()
+
+
+def who_would_sign(me: User) -> None:
+    """Try the matrix: a total, a severity and a proposer → the steps of the round as it would
+    be planned now (a step only the proposer could sign moves up) and who could sign each."""
+    with st.expander(tr("admin.who_signs")):
+        people = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
+        with st.form("who_signs"):
+            a, b, c = st.columns(3)
+            total = a.text_input(tr("appr.trial_total"), "8000", max_chars=20)
+            sevs = list(Severity)
+            severity = b.selectbox(tr("field.severity"), sevs, index=None,
+                                   format_func=label("severity"), placeholder=tr("common.none"))
+            proposer = c.selectbox(tr("appr.trial_proposer"), list(people), index=None,
+                                   format_func=lambda i: people[i], placeholder=tr("log.pick"))
+            tried = st.form_submit_button(tr("appr.trial"))
+        if not tried:
+            return
+        found = attempt(uc.approval.who_would_sign, kesu(), me, total, severity, proposer)
+        if found is None:
+            return
+        for i, x in enumerate(found, 1):
+            title = tr("title." + x.step.title.value)
+            who = "、".join(x.people) if lang() == "zh" else ", ".join(x.people)
+            st.markdown(f"{i}. **{title}** — {md(who) if who else tr('appr.trial_nobody')}")
+            if x.step.moved_from:
+                sep = "、" if lang() == "zh" else ", "
+                st.caption(tr("appr.moved." + (x.step.why or "no_holder"),
+                              titles=sep.join(tr("title." + t.value) for t in x.step.moved_from),
+                              title=title))

@@ -19,6 +19,7 @@ from core.model import (
     Disposition,
     DispositionType,
     Role,
+    Severity,
     State,
     StepStatus,
     Title,
@@ -178,6 +179,33 @@ def set_approval_matrix(ctx: Context, actor: User, rows: list[dict[str, Any]]) -
         uow.settings.set("approval_matrix", approvals.matrix_to_json(matrix))
         security.add(uow, ctx.clock(), "matrix_changed", me)
         uow.commit()
+
+
+@dataclass(frozen=True)
+class WouldSign:
+    """One step of a trial round (the Admin page's "who would sign this?"): the title, the
+    titles it stands for and why, and the active people who could sign it."""
+
+    step: approvals.PlannedStep
+    people: tuple[str, ...]
+
+
+def who_would_sign(ctx: Context, actor: User, total: Decimal | str | None,
+                   severity: Severity | None, proposer_id: int | None) -> list[WouldSign]:
+    """The steps the matrix gives a proposal of `total` and `severity` by `proposer_id`, as
+    the round would be planned now (moved steps included), and who could sign each —
+    the holders of its title other than the proposer. Nothing is written (admins only)."""
+    amount = common.amount(total, "amount")
+    with ctx.uow() as uow:
+        context.require_admin(ctx, uow, actor)
+        users = uow.users.list()
+        if proposer_id is not None and not any(u.id == proposer_id for u in users):
+            raise InvalidInput("err.unknown", field="proposer")
+        titles = approvals.steps_for(amount, severity, _matrix(ctx, uow))
+        plan = approvals.plan_steps(titles, proposer_id, users)
+    return [WouldSign(p, tuple(u.display_name for u in users
+                               if u.active and u.title == p.title and u.id != proposer_id))
+            for p in plan]
 
 
 def signing_of(ctx: Context, uow: UnitOfWork, me: User) -> Signing:

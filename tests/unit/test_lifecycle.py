@@ -1108,6 +1108,22 @@ def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
     assert case.c.state == State.REPLYING
 
 
+def test_admin_tries_the_matrix_and_sees_who_would_sign(w: World) -> None:
+    found = uc.approval.who_would_sign(w.kesu, w.admin, "8000", None, w.gm.id)
+    assert [(x.step.title, x.step.moved_from, x.people) for x in found] == [
+        (Title.SALES_MANAGER, (), (w.sm.display_name,)),
+        (Title.CHAIRMAN, (Title.GENERAL_MANAGER,), (w.chairman.display_name,))]
+    assert [x.step.title for x in uc.approval.who_would_sign(
+        w.kesu, w.admin, "100", Severity.A, None)] == [Title.SALES_MANAGER,
+                                                       Title.GENERAL_MANAGER]
+    with pytest.raises(NotAllowed):
+        uc.approval.who_would_sign(w.kesu, w.sales, "8000", None, None)
+    for total, proposer, why in (("-1", None, "err.amount"), ("8000", 999, "err.unknown")):
+        with pytest.raises(InvalidInput) as err:
+            uc.approval.who_would_sign(w.kesu, w.admin, total, None, proposer)
+        assert err.value.key == why
+
+
 def test_a_deputy_signs_no_second_step_of_the_round(w: World) -> None:
     """Issue #11: with a delegation, one person signed both the sales-manager and the GM step
     of one round. The sales manager, deputy of the GM, signs only the first."""

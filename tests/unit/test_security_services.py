@@ -370,6 +370,9 @@ PERMISSIONS: dict[str, Entry] = {
     "delegations": (Rule(EVERYONE, lambda w, x, u: uc.approval.delegations(w.kesu, u)),),
     "security_log": (Rule(ADMIN, lambda w, x, u: uc.security.security_log(w.kesu, u, TODAY,
                                                                           TODAY)),),
+    "who_would_sign": (
+        Rule(ADMIN, lambda w, x, u: uc.approval.who_would_sign(w.kesu, u, "8000", None, None)),
+    ),
     "revoke_delegation": (
         Rule(ADMIN | {"gm", "boss"},
              lambda w, did, u: uc.approval.revoke_delegation(w.kesu, u, did),
