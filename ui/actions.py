@@ -213,6 +213,15 @@ def dispositions(user: User, case: CaseFile) -> None:
                 f"{d.amount:,.2f} · {status}  {d.note}"
             )
         st.caption(tr("appr.total", amount=f"{case.disposition_total:,.2f}"))
+    paid = attempt(uc.closure.payments, kesu(), user, c.id or 0) or []
+    for d in current:
+        if d.type == DispositionType.COMPENSATION and (paid or c.state == State.IMPLEMENTING):
+            mine = [p for p in paid if p.disposition_id == d.id]
+            total = sum((p.amount for p in mine), Decimal("0"))
+            st.caption(tr("disp.paid", paid=f"{total:,.2f}", approved=f"{d.amount:,.2f}"))
+            for p in mine:
+                st.text(f"{p.paid_on.isoformat()} · {p.amount:,.2f} · "
+                        f"{tr('payment_method.' + p.method.value)} · {p.voucher}")
     steps = case.current(case.steps)
     if steps:
         st.markdown("**" + tr("disp.steps") + "**")
@@ -223,15 +232,6 @@ def dispositions(user: User, case: CaseFile) -> None:
                 f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
                 f"{' · ' + s.comment if s.comment else ''}"
             )
-    paid = attempt(uc.closure.payments, kesu(), user, c.id or 0) or []
-    for d in current:
-        if d.type == DispositionType.COMPENSATION and (paid or c.state == State.IMPLEMENTING):
-            mine = [p for p in paid if p.disposition_id == d.id]
-            total = sum((p.amount for p in mine), Decimal("0"))
-            st.caption(tr("disp.paid", paid=f"{total:,.2f}", approved=f"{d.amount:,.2f}"))
-            for p in mine:
-                st.text(f"{p.paid_on.isoformat()} · {p.amount:,.2f} · "
-                        f"{tr('payment_method.' + p.method.value)} · {p.voucher}")
     if c.state == State.IMPLEMENTING:
         open_items = [d for d in current if not d.done]
         for d in open_items:
