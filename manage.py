@@ -96,8 +96,8 @@ def _admin_actor(app):  # type: ignore[no-untyped-def]
 def cmd_create_user(args: argparse.Namespace) -> None:
     app = _app()
     roles = frozenset(Role(r.strip()) for r in args.roles.split(",") if r.strip())
-    data = UserInput(args.username, args.name or args.username, roles, None, args.level,
-                     Title(args.title))
+    data = UserInput(args.username, args.name or args.username, roles, None,
+                     frozenset(t.strip() for t in args.title.split(",") if t.strip()))
     pw = _password("password: ")
     if uc.accounts.needs_first_admin(app):
         if Role.ADMIN not in roles:
@@ -255,8 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--roles", required=True,
                    help="comma list of " + ",".join(r.value for r in Role))
     c.add_argument("--name", default="")
-    c.add_argument("--level", type=int, default=0)
-    c.add_argument("--title", default="none", choices=[t.value for t in Title])
+    c.add_argument("--title", default="",
+                   help="comma list of title codes (Admin → Approval authority), e.g. "
+                        + Title.QA_MANAGER.value)
     c.set_defaults(fn=cmd_create_user)
     r = sub.add_parser("reset-password")
     r.add_argument("username")

@@ -269,7 +269,8 @@ class Actor:
             if not pending:
                 return None
             step = min(pending, key=lambda x: x.seq)
-            signer = next(x for x in u.values() if x.title == step.title)
+            signer = next(x for x in u.values() if step.title in x.titles
+                          and x.id != case.complaint.proposer_id)
             if r.random() < 0.08:
                 return "reject_step", lambda v: uc.approval.reject_step(a, signer, cid, v,
                                                                         "金额偏高")

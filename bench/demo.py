@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from core.rules import approvals
 from core.usecases.approval import CostInput
 from core.usecases.approval import DispositionInput
 from core.model import (
@@ -30,18 +31,36 @@ DEPARTMENTS = [
     ("GM", "总经理办公室", "General manager's office"),
 ]
 
-# username, name, roles, department, approval level, title
+# username, name, roles, department, titles held (codes of TITLES)
 USERS = [
-    ("sales", "王丽（营销）", {Role.SALES}, "SALES", 0, Title.NONE),
-    ("qa", "陈强（品管QE）", {Role.QA}, "QA", 0, Title.NONE),
-    ("prod", "刘洋（制造部）", {Role.PRODUCTION}, "MFG", 0, Title.NONE),
-    ("finance", "赵敏（财务）", {Role.FINANCE}, "FIN", 0, Title.NONE),
-    ("qamanager", "孙涛（品管经理）", {Role.QA}, "QA", 1, Title.QA_MANAGER),
-    ("manager", "周杰（营销经理）", {Role.MANAGEMENT}, "SALES", 1, Title.SALES_MANAGER),
-    ("gm", "吴建国（总经理）", {Role.MANAGEMENT}, "GM", 2, Title.GENERAL_MANAGER),
-    ("chairman", "郑卫东（董事长）", {Role.MANAGEMENT}, "GM", 3, Title.CHAIRMAN),
-    ("admin", "系统管理员", {Role.ADMIN}, None, 0, Title.NONE),
+    ("sales", "王丽（营销）", {Role.SALES}, "SALES", ()),
+    ("qa", "陈强（品管QE）", {Role.QA}, "QA", ()),
+    ("prod", "刘洋（制造部）", {Role.PRODUCTION}, "MFG", ()),
+    ("finance", "赵敏（财务）", {Role.FINANCE}, "FIN", ()),
+    ("qamanager", "孙涛（品管经理）", {Role.QA}, "QA", (Title.QA_MANAGER, "mgmt_rep")),
+    ("manager", "周杰（营销经理）", {Role.MANAGEMENT}, "SALES", (Title.SALES_MANAGER,)),
+    ("gm", "吴建国（总经理）", {Role.MANAGEMENT}, "GM", (Title.GENERAL_MANAGER,)),
+    ("chairman", "郑卫东（董事长）", {Role.MANAGEMENT}, "GM", (Title.CHAIRMAN,)),
+    ("admin", "系统管理员", {Role.ADMIN}, None, ()),
 ]
+
+# the seed's manufacturing procedure (docs/procedure.md §6): its titles, and its 核决权限 —
+# compensation: the general manager reviews, the chairman approves (4.3.2); replacement: the
+# general manager approves the manufacturing order (4.3.4); anything else by the total
+TITLES = (
+    approvals.TitleDef("dept_head", "部门主任", "Head of department", 20),
+    *approvals.DEFAULT_TITLES,
+    approvals.TitleDef("mgmt_rep", "管理者代表", "Management representative", 40),
+    approvals.TitleDef("vp_sales", "营销副总", "Vice president, sales", 40),
+)
+_GM, _CH = approvals.RuleStep(Title.GENERAL_MANAGER), approvals.RuleStep(Title.CHAIRMAN)
+RULES = (
+    approvals.Rule("赔款：总经理审核、董事长批准", (_GM, _CH),
+                   dispositions=frozenset({DispositionType.COMPENSATION.value})),
+    approvals.Rule("补货：总经理核准", (_GM,),
+                   dispositions=frozenset({DispositionType.REPLACEMENT.value})),
+    *approvals.DEFAULT_RULES,
+)
 
 CUSTOMERS = [
     ("华东电器有限公司", Market.DOMESTIC, Lang.ZH, "李经理", "021-5566 7788"),
@@ -115,11 +134,14 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
             depts[code] = uc.reference.save_reference(app, admin, Department(0, code, zh, en))
     existing = {u.username for u in uc.accounts.list_users(app, admin)}
     users: dict[str, User] = {}
-    for name, display, roles, dept, level, title in USERS:
+    if not {d.code for d in TITLES} <= {d.code for d in uc.approval.titles(app).defs}:
+        uc.approval.set_titles(app, admin, TITLES)
+        uc.approval.save_rules(app, admin, RULES)
+    for name, display, roles, dept, titles in USERS:
         if name not in existing:
             uc.accounts.create_user(app, admin, UserInput(name, display, frozenset(roles),
-                                                          depts.get(dept) if dept else None, level,
-                                                          title),
+                                                          depts.get(dept) if dept else None,
+                                                          frozenset(titles)),
                             PASSWORD)
     for u in uc.accounts.list_users(app, admin):
         users[u.username] = u
@@ -424,7 +446,6 @@ def _dispose(app: Context, users: dict[str, User], cid: int, v: Callable[[], int
     uc.approval.propose(app, sales, cid, v(), "客户同意该方案")
     if depth <= 7:
         return False
-    by_title = {u.title: u for u in users.values() if u.title != Title.NONE}
     while True:
         case = uc.complaints.case_file(app, users["admin"], cid)
         pending = [s for s in case.current(case.steps) if s.status == StepStatus.PENDING]
@@ -434,4 +455,6 @@ def _dispose(app: Context, users: dict[str, User], cid: int, v: Callable[[], int
         if depth <= 8 and step.seq > 1:
             return False  # a multi-step approval waiting half-way
         tick(rng.uniform(1, 20))
-        uc.approval.approve_step(app, by_title[step.title], cid, v(), "同意")
+        signer = next(u for u in users.values() if step.title in u.titles
+                      and u.id != case.complaint.proposer_id)
+        uc.approval.approve_step(app, signer, cid, v(), "同意")

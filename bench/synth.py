@@ -14,7 +14,7 @@ here by the app's own rules, and pages behave as with real data:
 - `closed_at`, and `close_wd` by `core.usecases.pipeline.close_days` on the working calendar;
 - `step_times` for every timed step a case has finished (as `core.usecases.pipeline.derive` records
 them);
-- approval steps by the default matrix (`core.rules.approvals.steps_for`); version = events.
+- approval steps by the default rules (`core.rules.approvals.DEFAULT_RULES`); version = events.
 Attachments are rows pointing at three tiny shared blobs stored once.
 """
 
@@ -722,8 +722,11 @@ class _Generator:
         position = "客户同意该方案"
         k.move("propose", "sales", "propose", State.PENDING_APPROVAL, position)
         row.update(customer_position=position, proposer_id=u["sales"])
-        titles = approvals.steps_for(total, k.severity())
-        by_title = {
+        sev = k.severity()
+        found = approvals.RuleSet(0, approvals.DEFAULT_RULES).rule_for(approvals.Proposal(
+            total, frozenset(t for t, _, _ in items), sev.value if sev else None))
+        titles = tuple(s.title for s in found[1].steps) if found else (Title.QA_MANAGER.value,)
+        by_title: dict[str, str] = {
             Title.QA_MANAGER: "qamanager",
             Title.SALES_MANAGER: "manager",
             Title.GENERAL_MANAGER: "gm",
@@ -741,7 +744,7 @@ class _Generator:
                     "complaint_id": k.cid,
                     "round": 0,
                     "seq": seq,
-                    "title": title.value,
+                    "title": title,
                     "status": "approved" if done else "pending",
                     "decided_by_id": who if done else None,
                     "on_behalf_of_id": None,

@@ -21,7 +21,8 @@ from core import procedure, sla
 from core.sla import Due
 
 HOLDERS, MANAGERS = "holders", "managers"
-AUDIENCES: tuple[str, ...] = (HOLDERS, MANAGERS, *(t.value for t in Title if t != Title.NONE))
+# besides these two, a level may tell the holders of any title (its code, Admin → Titles)
+AUDIENCES: tuple[str, ...] = (HOLDERS, MANAGERS)
 MAX_LEVELS = 5
 MAX_MULTIPLE = 20.0
 
@@ -58,18 +59,20 @@ def levels_from(stored: list[dict[str, Any]] | None) -> tuple[Level, ...]:
     return tuple(Level(float(x["multiple"]), tuple(str(a) for a in x["to"])) for x in stored)
 
 
-def check_levels(levels: Iterable[Level]) -> list[dict[str, Any]]:
+def check_levels(levels: Iterable[Level], titles: Iterable[str] = ()) -> list[dict[str, Any]]:
     """The levels to store, or InvalidInput: 1–5 levels, each later than the one before
-    (1× to 20× the limit) and telling someone."""
+    (1× to 20× the limit) and telling someone: the step's holders, their managers or the
+    holders of a title (`titles`: the codes defined)."""
+    known = (*AUDIENCES, *titles)
     out: list[dict[str, Any]] = []
     last = 0.0
     for n, lvl in enumerate(levels, start=1):
         if not 1.0 <= lvl.multiple <= MAX_MULTIPLE or lvl.multiple <= last:
             raise InvalidInput("err.escalation_multiple", level=n)
-        if not lvl.to or any(a not in AUDIENCES for a in lvl.to):
+        if not lvl.to or any(a not in known for a in lvl.to):
             raise InvalidInput("err.escalation_audience", level=n)
         last = lvl.multiple
-        out.append({"multiple": lvl.multiple, "to": sorted(set(lvl.to), key=AUDIENCES.index)})
+        out.append({"multiple": lvl.multiple, "to": sorted(set(lvl.to), key=known.index)})
     if not 1 <= len(out) <= MAX_LEVELS:
         raise InvalidInput("err.escalation_count", n=MAX_LEVELS)
     return out
@@ -119,7 +122,7 @@ def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
         if name == "step_title":
             pending = sorted((s for s in case.current(case.steps)
                               if s.status == StepStatus.PENDING), key=lambda s: s.seq)
-            return [u for u in active if pending and u.title == pending[0].title]
+            return [u for u in active if pending and pending[0].title in u.titles]
         raise ValueError(f"unknown audience {name}")
 
     declared = procedure.step_holders(step, case.complaint.state)
@@ -154,10 +157,10 @@ def managers(people: list[User], users: list[User]) -> list[User]:
                 if p.has(Role.QA) and not p.has(Role.SALES)
                 else {Title.SALES_MANAGER, Title.QA_MANAGER}
             )
-            found = [u for u in active if u.title in titles and u.id != p.id] or [
+            found = [u for u in active if u.titles & titles and u.id != p.id] or [
                 u
                 for u in active
-                if u.title in (Title.SALES_MANAGER, Title.QA_MANAGER) and u.id != p.id
+                if u.titles & {Title.SALES_MANAGER, Title.QA_MANAGER} and u.id != p.id
             ]
         out += found
     return out
@@ -172,7 +175,7 @@ def recipients(level: Level, case: CaseFile, step: str, users: list[User]) -> li
     if MANAGERS in level.to:
         people += managers(who, users)
     titles = {a for a in level.to if a not in (HOLDERS, MANAGERS)}
-    people += [u for u in users if u.active and u.title.value in titles]
+    people += [u for u in users if u.active and u.titles & titles]
     seen: dict[int, User] = {}
     for u in people:
         seen.setdefault(u.id, u)

@@ -29,9 +29,14 @@ def _dept(users: list[User], dept: int | None) -> list[User]:
     return [u for u in users if u.has(Role.PRODUCTION) and dept and u.department_id == dept]
 
 
-def _signers(users: list[User], title: Title, today: date,
+def _signers(users: list[User], steps: list[Any], today: date,
              delegations: list[Delegation]) -> list[User]:
-    holders = [u for u in users if u.title == title]
+    """Who may sign one of the pending stage's steps: the holders of its title (and of a
+    higher one, for a step open to higher titles — every title holder is told then, the
+    rank being unknown here), and their deputies."""
+    codes = {s.title for s in steps}
+    wide = any(getattr(s, "or_higher", False) for s in steps)
+    holders = [u for u in users if u.titles & codes or (wide and u.titles)]
     ids = {u.id for u in holders}
     deputies = {d.deputy_id for d in delegations
                 if d.manager_id in ids and d.start <= today <= d.end}
@@ -55,11 +60,12 @@ def recipients(action: str, case: CaseFile, actor: User, users: list[User], toda
         if name == "department":
             return _dept(active, c.responsible_department_id)
         if name == "next_signers":
-            return _signers(active, pending[0].title, today, delegations) if pending else []
+            low = [s for s in pending if s.seq == pending[0].seq]
+            return _signers(active, low, today, delegations) if pending else []
         if name == "proposer":
             return [u for u in active if u.id == c.proposer_id]
         if name == "deciders":
-            return [u for u in active if u.has(Role.MANAGEMENT) or u.title == Title.QA_MANAGER]
+            return [u for u in active if u.has(Role.MANAGEMENT) or Title.QA_MANAGER in u.titles]
         if name == "requester":
             return [u for u in active if u.id == (extra or {}).get("requester_id")]
         raise ValueError(f"unknown audience {name}")

@@ -17,8 +17,9 @@ shown = int(st.session_state.get("appr_shown", SHOWN))
 cards = attempt(uc.worklists.pending_approvals, kesu(), user, shown + 1) or []
 if not cards:
     st.info(tr("appr.empty"))
+book = uc.approval.titles(kesu())
 for c in cards[:shown]:
-    card(user, c)
+    card(user, c, book)
 if len(cards) > shown:
     st.button(tr("appr.more", n=SHOWN), key="appr_more", width="stretch",
               on_click=st.session_state.__setitem__, args=("appr_shown", shown + SHOWN))

@@ -8,7 +8,7 @@ import streamlit as st
 from core.escalation import AUDIENCES, Level
 from core.model import Lang, User
 from core.outbox import CHANNELS, ROBOTS, SECURITY, ChannelConfig
-from ui.context import attempt, done, flash, kesu, label, local, tr, trn
+from ui.context import attempt, done, flash, kesu, label, lang, local, tr, trn
 from core import usecases as uc
 
 SHOWN_LEVELS = 3
@@ -85,6 +85,11 @@ def escalation_levels(me: User) -> None:
     st.subheader(tr("chan.escalation"))
     st.caption(tr("chan.escalation_help"))
     levels = list(uc.channels.escalation_levels(kesu()))
+    book = uc.approval.titles(kesu())
+    audiences = [*AUDIENCES, *(d.code for d in book.defs)]
+
+    def who(x: str) -> str:
+        return tr("audience." + x) if x in AUDIENCES else book.name(x, lang())
     with st.form("escalation"):
         chosen: list[Level] = []
         for i in range(max(SHOWN_LEVELS, len(levels))):
@@ -93,8 +98,9 @@ def escalation_levels(me: User) -> None:
             multiple = a.number_input(tr("chan.level", n=i + 1) + " · " + tr("chan.multiple"),
                                       0.0, 20.0, lvl.multiple if lvl else 0.0, step=0.5,
                                       key=f"esc_m{i}")
-            to = b.multiselect(tr("chan.to"), AUDIENCES, default=list(lvl.to) if lvl else [],
-                               format_func=lambda x: tr("audience." + x), key=f"esc_to{i}",
+            to = b.multiselect(tr("chan.to"), audiences,
+                               default=[x for x in lvl.to if x in audiences] if lvl else [],
+                               format_func=who, key=f"esc_to{i}",
                                placeholder=tr("log.pick"))
             if multiple > 0:
                 chosen.append(Level(float(multiple), tuple(to)))

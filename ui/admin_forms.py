@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.model import (Customer, DefectType, Department, Lang, Market, Product, Role, Severity,
-                        Title, User)
+from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, User
 from core.usecases.accounts import UserInput
 from ui.context import (attempt, done, flash, kesu, label, lang, local, md, settings_changed,
                         tr)
@@ -36,18 +34,19 @@ def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
                        index=ids.index(u.department_id) if u and u.department_id in ids else None,
                        format_func=lambda i: names.get(i, "?"), placeholder=tr("log.pick"),
                        key=f"{key}_dept")
-    level = a.number_input(tr("field.approval_level"), 0, 3, value=u.approval_level if u else 0,
-                           help=tr("admin.level_help"), key=f"{key}_lvl")
-    titles = list(Title)
-    title = b.selectbox(tr("field.title"), titles, index=titles.index(u.title) if u else 0,
-                        format_func=label("title"), key=f"{key}_title")
+    book = uc.approval.titles(kesu())
+    codes = [d.code for d in book.defs if d.active or (u is not None and d.code in u.titles)]
+    titles = a.multiselect(tr("field.titles"), codes,
+                           default=[c for c in codes if u is not None and c in u.titles],
+                           format_func=lambda c: book.name(c, lang()),
+                           placeholder=tr("common.none"), key=f"{key}_title")
     langs = list(Lang)
     language = a.selectbox(tr("field.language"), langs, index=langs.index(u.language) if u else 0,
                            format_func=label("lang"), key=f"{key}_lang")
     email = a.text_input(tr("field.email"), value=u.email if u else "", max_chars=200,
                          key=f"{key}_email")
     active = b.checkbox(tr("field.active"), value=u.active if u else True, key=f"{key}_act")
-    return UserInput(username, name, frozenset(roles), dept, int(level), title, language, active,
+    return UserInput(username, name, frozenset(roles), dept, frozenset(titles), language, active,
                      email)
 
 
@@ -56,6 +55,7 @@ def users(me: User) -> None:
     all_users = attempt(uc.accounts.list_users, app, me) or []
     depts = uc.reference.departments(app, include_inactive=True)
     dept_names = {d.id: _dept_name(d) for d in depts}
+    book = uc.approval.titles(app)
     st.caption(tr("admin.never_deleted"))
     st.dataframe(pd.DataFrame({
         tr("field.username"): [u.username for u in all_users],
@@ -63,8 +63,8 @@ def users(me: User) -> None:
         tr("field.roles"): [", ".join(tr(f"role.{r.value}") for r in sorted(u.roles))
                             for u in all_users],
         tr("field.department"): [dept_names.get(u.department_id or 0, "") for u in all_users],
-        tr("field.approval_level"): [u.approval_level for u in all_users],
-        tr("field.title"): [tr(f"title.{u.title.value}") for u in all_users],
+        tr("field.titles"): ["、".join(book.name(t, lang()) for t in sorted(
+            u.titles, key=lambda c: (-book.rank(c), c))) for u in all_users],
         tr("field.email"): [u.email for u in all_users],
         tr("field.active"): [tr("common.yes") if u.active else tr("common.no") for u in all_users],
         tr("admin.waiting"): [tr("common.yes") if uc.accounts.is_locked(app, u.username) else ""
@@ -257,6 +257,9 @@ def settings(me: User) -> None:
             "delegation_max_days": st.number_input(tr("field.delegation_max_days"), 1, 366,
                                                    cfg.delegation_max_days,
                                                    help=tr("field.delegation_max_days_help")),
+            "first_meeting_days": st.number_input(tr("field.first_meeting_days"), 0, 30,
+                                                  cfg.first_meeting_days,
+                                                  help=tr("field.first_meeting_days_help")),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}
@@ -291,76 +294,3 @@ def sessions(me: User) -> None:
             if done(uc.accounts.end_session, kesu(), me, sid):
                 flash("success", tr("admin.session_ended"))
                 st.rerun()
-
-
-def matrix(me: User) -> None:
-    """The approval matrix (核决权限) as an editable table; steps written as position names."""
-    st.subheader(tr("admin.matrix"))
-    st.caption(tr("admin.matrix_help"))
-    names: dict[Title, str] = {t: tr("title." + t.value) for t in Title if t != Title.NONE}
-    rows = [
-        {
-            "up_to": None if r.up_to is None else float(r.up_to),
-            "steps": " → ".join(names[t] for t in r.steps),
-        }
-        for r in uc.approval.approval_matrix(kesu())
-    ]
-    edited = st.data_editor(
-        pd.DataFrame(rows),
-        num_rows="dynamic",
-        key="matrix_editor",
-        width="stretch",
-        column_config={
-            "up_to": st.column_config.NumberColumn(tr("admin.up_to"), min_value=0, step=1),
-            "steps": st.column_config.TextColumn(tr("admin.steps"),
-                                                 help=" / ".join(names.values())),
-        },
-    )
-    if st.button(tr("common.save"), key="save_matrix", type="primary"):
-        by_name = {v: k for k, v in names.items()} | {t.value: t for t in names}
-        data = []
-        for r in edited.to_dict("records"):
-            text = str(r.get("steps") or "")
-            parts = [p.strip() for p in re.split(r"[→,，>]+", text) if p.strip()]
-            if not parts:
-                continue
-            up = r.get("up_to")
-            data.append(
-                {
-                    "up_to": None if up is None or pd.isna(up) else str(up),
-                    "steps": [by_name[p].value if p in by_name else p for p in parts],
-                }
-            )
-        if done(uc.approval.set_approval_matrix, kesu(), me, data):
-            flash("success", tr("admin.settings_saved"))
-            st.rerun()
-
-
-def who_would_sign(me: User) -> None:
-    """Try the matrix: a total, a severity and a proposer → the steps of the round as it would
-    be planned now (a step only the proposer could sign moves up) and who could sign each."""
-    with st.expander(tr("admin.who_signs")):
-        people = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
-        with st.form("who_signs"):
-            a, b, c = st.columns(3)
-            total = a.text_input(tr("appr.trial_total"), "8000", max_chars=20)
-            sevs = list(Severity)
-            severity = b.selectbox(tr("field.severity"), sevs, index=None,
-                                   format_func=label("severity"), placeholder=tr("common.none"))
-            proposer = c.selectbox(tr("appr.trial_proposer"), list(people), index=None,
-                                   format_func=lambda i: people[i], placeholder=tr("log.pick"))
-            tried = st.form_submit_button(tr("appr.trial"))
-        if not tried:
-            return
-        found = attempt(uc.approval.who_would_sign, kesu(), me, total, severity, proposer)
-        if found is None:
-            return
-        for i, x in enumerate(found, 1):
-            title = tr("title." + x.step.title.value)
-            who = "、".join(x.people) if lang() == "zh" else ", ".join(x.people)
-            st.markdown(f"{i}. **{title}** — {md(who) if who else tr('appr.trial_nobody')}")
-            if x.step.moved_from:
-                sep = "、" if lang() == "zh" else ", "
-                st.caption(tr("appr.moved." + (x.step.why or "no_holder"),
-                              titles=sep.join(tr("title." + t.value) for t in x.step.moved_from),
-                              title=title))

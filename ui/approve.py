@@ -8,12 +8,14 @@ import streamlit as st
 from core.usecases.worklists import ApprovalCard
 from core.model import User
 from ui.case import picture
-from ui.context import attempt, flash, kesu, lang, local, md, tr
+from core.rules.approvals import Titles
+from ui.context import attempt, flash, kesu, lang, local, md, moved_sentence, tr
 from core import usecases as uc
 
 
-def card(user: User, x: ApprovalCard) -> None:
+def card(user: User, x: ApprovalCard, book: Titles | None = None) -> None:
     c = x.complaint
+    book = book or uc.approval.titles(kesu())
     sev = c.effective_severity.value if c.effective_severity else "—"
     with st.container(border=True):
         st.subheader(f"{c.number} · {sev}")
@@ -40,16 +42,12 @@ def card(user: User, x: ApprovalCard) -> None:
             st.caption(tr("appr.root_cause", text=md(x.root_cause)))
         if c.customer_position:
             st.caption(f"{tr('field.customer_position')}: {md(c.customer_position)}")
-        st.caption(tr("appr.step", seq=x.step.seq, n=len(x.steps),
-                      title=tr("title." + x.step.title.value)))
-        if x.step.moved_titles:  # the matrix named a title only the proposer (or nobody) holds
-            st.info(tr("appr.moved." + (x.step.moved_why or "no_holder"),
-                       titles="、".join(tr("title." + t.value) for t in x.step.moved_titles)
-                       if lang() == "zh" else
-                       ", ".join(tr("title." + t.value) for t in x.step.moved_titles),
-                       title=tr("title." + x.step.title.value)))
+        st.caption(tr("appr.step", seq=x.step.seq, n=max(s.seq for s in x.steps),
+                      title=book.name(x.step.title, lang())))
+        if x.step.moved_titles:  # the rule named a title only the proposer (or nobody) holds
+            st.info(moved_sentence(book, x.step.title, x.step.moved_titles, x.step.moved_why))
         for step, signer, boss in x.decided:  # earlier signers' decisions and comments
-            said = tr(f"appr.decided.{step.status.value}", title=tr("title." + step.title.value),
+            said = tr(f"appr.decided.{step.status.value}", title=book.name(step.title, lang()),
                       name=md(signer) + (" " + tr("appr.for", name=md(boss)) if boss else ""),
                       at=local(step.decided_at))
             st.caption(said + (f" — {md(step.comment)}" if step.comment else ""))

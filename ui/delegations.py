@@ -7,7 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from core import usecases as uc
-from core.model import Title, User
+from core.model import User
 from core.usecases.approval import DelegationView
 from ui.context import attempt, done, flash, kesu, local, md, today_local, tr
 
@@ -17,17 +17,17 @@ SHOWN = 20  # the newest; older ones stay recorded
 def delegations(user: User, admin: bool = False) -> None:
     """The form (a title holder for themselves; an admin for any title holder) and the list."""
     views = attempt(uc.approval.delegations, kesu(), user) or []
-    if user.title == Title.NONE and not admin and not views:
+    if not user.titles and not admin and not views:
         return
     with st.expander(tr("appr.delegations"), expanded=admin or any(v.current for v in views)):
-        if admin or user.title != Title.NONE:
+        if admin or user.titles:
             _form(user, admin)
         _listing(user, views)
 
 
 def _form(user: User, admin: bool) -> None:
     people = uc.accounts.list_active_users(kesu())
-    managers = {u.id: u.display_name for u in people if u.title != Title.NONE}
+    managers = {u.id: u.display_name for u in people if u.titles}
     max_days = uc.context.settings(kesu()).delegation_max_days
     st.markdown(f"**{tr('appr.delegate')}**")
     with st.form("admin_delegate" if admin else "delegate"):

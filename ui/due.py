@@ -65,7 +65,7 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
     if pending is not None:
         st.warning(tr("ext.pending", by=md(pending.by), step=tr("sla." + pending.step),
                       due=local(pending.due), reason=md(pending.reason)))
-        if user.has(Role.MANAGEMENT) or user.title == Title.QA_MANAGER:
+        if user.has(Role.MANAGEMENT) or Title.QA_MANAGER in user.titles:
             with st.form(f"ext_decide_{c.id}"):
                 comment = st.text_input(tr("field.comment"), max_chars=500)
                 told = st.checkbox(tr("ext.informed"))

@@ -14,7 +14,6 @@ from core.model import (
     Lang,
     LoginSession,
     Role,
-    Title,
     User,
 )
 from core.outbox import EMAIL
@@ -22,7 +21,7 @@ from core.ports import (
     UnitOfWork,
 )
 from core.rules import logins, passwords, sessions
-from core.usecases import common, context, security
+from core.usecases import approval, common, context, security
 from core.usecases.context import Context
 
 MAX_PASSWORD_BYTES = passwords.MAX_BYTES  # bcrypt's limit
@@ -40,8 +39,7 @@ class UserInput:
     display_name: str
     roles: frozenset[Role]
     department_id: int | None = None
-    approval_level: int = 0
-    title: Title = Title.NONE
+    titles: frozenset[str] = frozenset()
     language: Lang = Lang.ZH
     active: bool = True
     email: str = ""
@@ -433,8 +431,7 @@ def create_user(ctx: Context, actor: User, data: UserInput, password: str) -> Us
         context.require_role(me, Role.ADMIN)
         user = _new_user(ctx, uow, data, password)
         security.add(uow, ctx.clock(), "user_created", me, subject=user, roles=user.roles,
-                     title=user.title.value, department=user.department_id,
-                     level=user.approval_level)
+                     title=",".join(sorted(user.titles)), department=user.department_id)
         uow.commit()
         return user
 
@@ -447,7 +444,7 @@ def _new_user(ctx: Context, uow: UnitOfWork, data: UserInput, password: str) -> 
         raise InvalidInput("err.username_taken", name=name)
     _check_user(ctx, uow, data)
     user = User(0, name, data.display_name.strip(), data.roles, data.department_id,
-                data.approval_level, data.title, data.active, data.language,
+                data.titles, data.active, data.language,
                 data.email.strip())
     uid = uow.users.add(user, _hash_new(ctx, password, name))
     return dataclasses.replace(user, id=uid)
@@ -458,8 +455,9 @@ def _check_user(ctx: Context, uow: UnitOfWork, data: UserInput) -> None:
         raise InvalidInput("err.required", field="display_name")
     if not data.roles:
         raise InvalidInput("err.required", field="roles")
-    if not 0 <= data.approval_level <= 3:
-        raise InvalidInput("err.approval_level")
+    known = {d.code for d in approval.titles_of(uow).defs}
+    if not data.titles <= known:
+        raise InvalidInput("err.unknown", field="title")
     if data.department_id is not None and data.department_id not in {
             d.id for d in uow.ref.departments(include_inactive=True)}:
         raise InvalidInput("err.unknown", field="department")
@@ -469,7 +467,7 @@ def _check_user(ctx: Context, uow: UnitOfWork, data: UserInput) -> None:
 
 
 def update_user(ctx: Context, actor: User, user_id: int, data: UserInput) -> User:
-    """Roles, department, level, title, name, language, active, e-mail. Users are never
+    """Roles, department, titles, name, language, active, e-mail. Users are never
     deleted."""
     with ctx.uow(write=True) as uow:
         me = context.require_admin(ctx, uow, actor)
@@ -481,8 +479,8 @@ def update_user(ctx: Context, actor: User, user_id: int, data: UserInput) -> Use
             raise InvalidInput("err.cannot_demote_self")
         new = dataclasses.replace(
             old, display_name=data.display_name.strip(), roles=data.roles,
-            department_id=data.department_id, approval_level=data.approval_level,
-            title=data.title, language=data.language, active=data.active,
+            department_id=data.department_id, titles=data.titles, language=data.language,
+            active=data.active,
             email=data.email.strip())
         uow.users.update(new)
         now = ctx.clock()
@@ -493,9 +491,8 @@ def update_user(ctx: Context, actor: User, user_id: int, data: UserInput) -> Use
             security.add(uow, now, "user_reactivated", me, subject=new)
         for what, before, after in (
                 ("roles", ",".join(sorted(old.roles)), ",".join(sorted(new.roles))),
-                ("title", old.title.value, new.title.value),
-                ("department", old.department_id or "", new.department_id or ""),
-                ("level", old.approval_level, new.approval_level)):
+                ("title", ",".join(sorted(old.titles)), ",".join(sorted(new.titles))),
+                ("department", old.department_id or "", new.department_id or "")):
             if before != after:
                 security.add(uow, now, "user_changed", me, subject=new, what=what, old=before,
                              new=after)

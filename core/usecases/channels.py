@@ -10,6 +10,7 @@ from core.errors import InvalidInput, NotAllowed
 from core.model import Role, User
 from core.notify import Note
 from core.ports import UnitOfWork
+from core.rules import approvals
 from core.usecases import context, pipeline, security
 from core.usecases.context import Context
 
@@ -83,7 +84,8 @@ def escalation_levels(ctx: Context) -> tuple[escalation.Level, ...]:
 def set_escalation_levels(ctx: Context, actor: User, levels: list[escalation.Level]) -> None:
     with ctx.uow(write=True) as uow:
         _admin_only(ctx, uow, actor)
-        uow.settings.set(LEVELS_KEY, escalation.check_levels(levels))
+        codes = approvals.Titles(approvals.titles_from_json(uow.settings.get("titles"))).defs
+        uow.settings.set(LEVELS_KEY, escalation.check_levels(levels, [d.code for d in codes]))
         security.add(uow, ctx.clock(), "escalation_changed", actor)
         uow.commit()
 

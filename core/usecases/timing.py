@@ -225,7 +225,7 @@ def decide_extension(ctx: Context, actor: User, cid: int, version: int, grant: b
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
-        if not (me.has(Role.MANAGEMENT) or me.title == Title.QA_MANAGER):
+        if not (me.has(Role.MANAGEMENT) or Title.QA_MANAGER in me.titles):
             raise NotAllowed("why.extension_decider")
         case = context.load_case(ctx, uow, cid, me)
         req = None

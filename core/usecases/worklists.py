@@ -9,6 +9,7 @@ from decimal import Decimal
 from core import procedure, workflow
 from core.model import (
     ApprovalStep,
+    Assist,
     Attachment,
     CapaAction,
     CaseFile,
@@ -17,19 +18,22 @@ from core.model import (
     Disposition,
     DispositionType,
     Notification,
+    Role,
     Severity,
     State,
     StepStatus,
-    Title,
     User,
 )
 from core.ports import UnitOfWork
+from core.rules import meetings as meeting_rules
 from core.rules import visibility
-from core.usecases import approval, common, context
+from core.usecases import approval, chains, common, context, meetings
 from core.usecases.context import Context
 
 CAPA_WORK = frozenset({State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
                        State.IMPLEMENTING})
+# where an assisting department's findings are waited for: until the CAPA plan is approved
+ASSIST_WORK = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW})
 
 
 @dataclass(frozen=True)
@@ -148,21 +152,38 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
     wctx = context.workflow_context(ctx, uow)
     signing = approval.signing_of(ctx, uow, me)
     out: list[Task] = []
+    first_days = context.settings_of(ctx, uow).first_meeting_days if me.has(Role.QA) else 0
+    cal = context.calendar_of(ctx, uow) if first_days else None
     sc = context.scope(ctx, uow, me)  # record-level visibility: only cases I may see
     depts = ({x.id: x.department_id for x in uow.ref.customers(include_inactive=True)}
              if sc is not None else {})
+    helping = context.assisting_now(uow) if sc is not None else {}
     # every case that can wait for me (no limit: none is missed), and no other
     for c in uow.reads.cases.in_states(_task_states(ctx, me, signing), 10_000_000, ids=ids):
-        if sc is not None and not visibility.sees(sc, c, depts.get(c.customer_id)):
+        if sc is not None and not visibility.sees(sc, c, depts.get(c.customer_id),
+                                                  helping.get(c.id or 0, ())):
             continue
         case = CaseFile(c)
         kind = _task_for(ctx, uow, me, case, wctx, signing)
         if kind:
+            due = c.due_at
+            if kind == "chain_step":  # the step's own time limit (issue #12)
+                steps = chains.mine(ctx, uow, me, context.load_case(ctx, uow, c.id or 0))
+                due = min((v.due_at for v in steps if v.due_at), default=c.due_at)
             out.append(Task(kind, c.id or 0, c.number, c.customer_id,
                             c.effective_severity, c.state, c.received_at,
-                            summary(c.description), c.updated_at, c.due_at,
+                            summary(c.description), c.updated_at, due,
                             c.on_hold_since is not None))
-    seen = {t.complaint_id for t in out}
+        if first_days and me.has(Role.QA) and meeting_rules.first_meeting_pending(
+                c.kind, c.state, first_days, held=False):
+            first = meetings.first_meeting_due_in(ctx, uow, c, first_days, cal)
+            if first is not None:
+                out.append(Task("first_meeting", c.id or 0, c.number, c.customer_id,
+                                c.effective_severity, c.state, c.received_at,
+                                summary(c.description), c.updated_at, first,
+                                c.on_hold_since is not None))
+    out += _assist_tasks(uow, me, ids)
+    seen = {t.complaint_id for t in out if t.kind not in ("first_meeting", "assist")}
     tz = context.settings_of(ctx, uow).tz
     mine = [a for a in uow.records.where(CapaAction, owner_id=me.id, status="open")
             if ids is None or a.complaint_id in ids]
@@ -180,12 +201,29 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
     return out
 
 
+def _assist_tasks(uow: UnitOfWork, me: User, ids: set[int] | None) -> list[Task]:
+    """The cases my department assists in and has not yet answered (its findings), with what
+    it is asked (issue #12)."""
+    if not me.has(Role.PRODUCTION) or me.department_id is None:
+        return []
+    asked = {a.complaint_id: a for a in uow.records.where(Assist, department_id=me.department_id,
+                                                           ended_at=None)
+             if not a.findings and (ids is None or a.complaint_id in ids)}
+    if not asked:
+        return []
+    return [Task("assist", c.id or 0, c.number, c.customer_id, c.effective_severity, c.state,
+                 c.received_at, summary(asked[c.id or 0].ask or c.description),
+                 asked[c.id or 0].at, c.due_at, c.on_hold_since is not None)
+            for c in uow.reads.cases.in_states(sorted(ASSIST_WORK), 10_000_000,
+                                               ids=set(asked))]
+
+
 def _task_states(ctx: Context, me: User, signing: approval.Signing) -> list[State]:
     """The states in which a case can wait for me: those of the tasks my roles are given,
     and pending approval if I sign a step (my title or a deputy's)."""
     states = {s for a in procedure.TASK_ACTIONS if me.has(*procedure.task_roles(a))
               for s in procedure.task_transition(a).sources}
-    if me.title != Title.NONE or signing.delegations:
+    if me.titles or signing.delegations:
         states.add(State.PENDING_APPROVAL)
     return [s for s in State if s in states]
 
@@ -196,7 +234,7 @@ def _task_for(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
     (core/procedure.py) whose state, kind and roles fit and whose condition holds."""
     c = case.complaint
     if c.state == State.PENDING_APPROVAL:
-        if signing is not None and me.title == Title.NONE and not signing.delegations:
+        if signing is not None and not me.titles and not signing.delegations:
             return None  # signs no step, for nobody: no need to read the case's steps
         full = context.load_case(ctx, uow, c.id or 0)
         step = approval.first_pending(full)
@@ -225,6 +263,9 @@ def _waits(ctx: Context, uow: UnitOfWork, when: str, action: str, case: CaseFile
         full = context.load_case(ctx, uow, case.complaint.id or 0)
         return any(d.type == DispositionType.COMPENSATION and not d.done
                    for d in full.current(full.dispositions))
+    if when == "chain_step_mine":
+        full = context.load_case(ctx, uow, case.complaint.id or 0)
+        return bool(chains.mine(ctx, uow, me, full))
     raise ValueError(when)
 
 
