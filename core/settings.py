@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "session_lifetime_hours": 72,  # and this long after it began, whatever happens
     "delegation_max_days": 90,  # a deputy signs for at most this many days (issue #11)
     "record_visibility": "all",  # or "department": core/rules/visibility.py
+    # the first meeting within N working days after dispatch (seed 4.2.1); 0: not timed
+    "first_meeting_days": 0,
 }
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
@@ -52,6 +54,7 @@ class Settings:
     case_attachments_max_mb: int = 100
     delegation_max_days: int = 90
     record_visibility: str = "all"
+    first_meeting_days: int = 0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -82,7 +85,8 @@ def build(stored: dict[str, Any]) -> Settings:
                     session_idle_minutes=int(v["session_idle_minutes"]),
                     session_lifetime_hours=int(v["session_lifetime_hours"]),
                     delegation_max_days=int(v["delegation_max_days"]),
-                    record_visibility=str(v["record_visibility"]))
+                    record_visibility=str(v["record_visibility"]),
+                    first_meeting_days=int(v["first_meeting_days"]))
 
 
 def validate(key: str, value: Any) -> Any:
@@ -116,6 +120,11 @@ def validate(key: str, value: Any) -> Any:
         n = int(value)
         if not 1 <= n <= 366:
             raise ValueError("range_1_366")
+        return n
+    if key == "first_meeting_days":
+        n = int(value)
+        if not 0 <= n <= 30:
+            raise ValueError("range_0_30")
         return n
     if key == "record_visibility":
         if value not in ("all", "department"):

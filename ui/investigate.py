@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.model import (
-    CapaType, CaseFile, Channel, Category, ContainmentType, Severity, SixM, State, User, Validity,
+    CapaType, CaseFile, Channel, Category, ContainmentType, Role, Severity, SixM, State, User,
+    Validity,
 )
 from core.rules import severity as severity_rules
 from core.usecases.worklists import CAPA_WORK
@@ -40,6 +41,8 @@ def step_forms(user: User, case: CaseFile) -> None:
     if c.state == State.ROOT_CAUSE:
         containment(user, case)
         analysis(user, case)
+    if c.state in uc.assisting.OPEN_WORK:
+        assisting(user, case)
     if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW) or c.state in CAPA_WORK:
         capa(user, case)
     if c.state == State.ROOT_CAUSE:
@@ -98,14 +101,50 @@ def classify(user: User, case: CaseFile) -> None:
                                format_func=label("severity"), help=tr("inv.escalation_help"))
         dept = a.selectbox(tr("field.responsible_department"), list(depts), index=None,
                            format_func=lambda i: depts[i], placeholder=tr("log.pick"))
+        helping = b.multiselect(tr("field.assisting_departments"), list(depts),
+                                format_func=lambda i: depts[i], help=tr("inv.assisting_help"))
+        ask = st.text_input(tr("field.assist_ask"), max_chars=500)
         reason = st.text_area(tr("field.reason"), max_chars=2000,
                               help=tr("field.invalid_reason") + "\n\n"
                               + tr("inv.reason_below_help"))
         if st.form_submit_button(tr("common.submit"), type="primary"):
             _done(
                 attempt(uc.investigation.classify, kesu(), user, c.id, c.version, validity,
-                        category, severity, dept, reason)
+                        category, severity, dept, reason, {d: ask for d in helping})
             )
+
+
+def assisting(user: User, case: CaseFile) -> None:
+    """The assisting departments, what each is asked and its findings; QA changes them, an
+    assisting department's production users write their findings (issue #12)."""
+    c = case.complaint
+    depts = {d.id: (d.name_en if lang() == "en" else d.name_zh)
+             for d in uc.reference.departments(kesu(), True)}
+    live = [a for a in case.assists if a.ended_at is None]
+    if not live and not user.has(Role.QA, Role.MANAGEMENT):
+        return
+    st.markdown(f"**{tr('inv.assisting')}**")
+    for a in live:
+        st.text(tr("inv.assist_line", dept=depts.get(a.department_id, "?"), ask=a.ask or "—"))
+        st.caption(f"{tr('field.findings')}: {a.findings}" if a.findings
+                   else tr("inv.no_findings"))
+        if user.has(Role.PRODUCTION) and user.department_id == a.department_id:
+            with st.form(f"findings_{a.id}"):
+                text = st.text_area(tr("field.findings") + " *", a.findings, max_chars=3000)
+                if st.form_submit_button(tr("inv.save_findings")):
+                    _done(attempt(uc.assisting.save_findings, kesu(), user, c.id, text))
+    if user.has(Role.QA, Role.MANAGEMENT) and c.state != State.INVESTIGATING:
+        with st.expander(tr("action.assisting_set")):
+            st.caption(tr("inv.assisting_help"))
+            current = {a.department_id: a.ask for a in live}
+            chosen = st.multiselect(tr("field.assisting_departments"),
+                                    [d for d in depts if d != c.responsible_department_id],
+                                    default=list(current), format_func=lambda i: depts[i],
+                                    key=f"assist_{c.id}")
+            asks = {d: st.text_input(tr("inv.assist_ask_for", dept=depts[d]), current.get(d, ""),
+                                     max_chars=500, key=f"assist_{c.id}_{d}") for d in chosen}
+            if st.button(tr("common.save"), key=f"assist_save_{c.id}"):
+                _done(attempt(uc.assisting.set_assisting, kesu(), user, c.id, c.version, asks))
 
 
 def analysis(user: User, case: CaseFile) -> None:

@@ -11,6 +11,7 @@ from core import workflow
 from core.errors import NotAllowed, NotFound
 from core.model import (
     ApprovalStep,
+    Assist,
     CapaAction,
     CaseFile,
     Containment,
@@ -92,8 +93,18 @@ def check_visible(ctx: Context, uow: UnitOfWork, me: User, c: Complaint) -> None
         return
     dept = next((x.department_id for x in uow.ref.customers(include_inactive=True)
                  if x.id == c.customer_id), None)
-    if not visibility.sees(sc, c, dept):
+    helping = [a.department_id for a in uow.records.where(Assist, complaint_id=c.id or 0)
+               if a.ended_at is None]
+    if not visibility.sees(sc, c, dept, helping):
         raise NotFound()
+
+
+def assisting_now(uow: UnitOfWork) -> dict[int, set[int]]:
+    """Case id -> the departments assisting in it now (for many cases at once)."""
+    out: dict[int, set[int]] = {}
+    for a in uow.records.where(Assist, ended_at=None):
+        out.setdefault(a.complaint_id, set()).add(a.department_id)
+    return out
 
 
 def load_case(ctx: Context, uow: UnitOfWork, complaint_id: int,
@@ -109,7 +120,8 @@ def load_case(ctx: Context, uow: UnitOfWork, complaint_id: int,
                     r.where(Containment, complaint_id=complaint_id),
                     r.where(Disposition, complaint_id=complaint_id),
                     r.where(CostLine, complaint_id=complaint_id),
-                    r.where(ApprovalStep, complaint_id=complaint_id))
+                    r.where(ApprovalStep, complaint_id=complaint_id),
+                    r.where(Assist, complaint_id=complaint_id))
 
 
 def workflow_context(ctx: Context, uow: UnitOfWork) -> workflow.Context:

@@ -3,7 +3,7 @@ CAPA, meetings, assessment (docs/procedure.md §5)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,11 +25,12 @@ from core.model import (
     State,
     User,
     Validity,
+    Value,
 )
 from core.ports import UnitOfWork
 from core.rules import severity as severity_rules
 from core.rules.severity import escalate
-from core.usecases import common, context, pipeline
+from core.usecases import assisting, common, context, pipeline
 from core.usecases.context import Context
 
 WORK_STATES = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
@@ -68,9 +69,11 @@ def acknowledge(ctx: Context, actor: User, cid: int, version: int, comment: str 
 
 def classify(ctx: Context, actor: User, cid: int, version: int, validity: Validity,
              category: Category | None = None, severity: Severity | None = None,
-             department_id: int | None = None, reason: str = "") -> Complaint:
+             department_id: int | None = None, reason: str = "",
+             assisting_asks: Mapping[int, str] | None = None) -> Complaint:
     """QA decides validity, category, final severity (with recurrence escalation) and the
-    responsible department; an invalid complaint goes straight to an explanation."""
+    responsible department — the lead, with any assisting departments and what each is asked
+    (`assisting_asks`, issue #12); an invalid complaint goes straight to an explanation."""
     if validity == Validity.INVALID:
         why = common.text(reason, "invalid_reason")
 
@@ -117,6 +120,8 @@ def classify(ctx: Context, actor: User, cid: int, version: int, validity: Validi
                 raise NotAllowed("why.containment_missing_recurrence", n=n,
                                  chosen=severity.value)
             raise NotAllowed("why.containment_missing")
+        if assisting_asks is not None:
+            helping.update(assisting.apply(uow, case, me, now, assisting_asks, department_id))
         return {
             "validity": Validity.VALID,
             "category": category,
@@ -125,7 +130,8 @@ def classify(ctx: Context, actor: User, cid: int, version: int, validity: Validi
             "responsible_department_id": department_id,
         }
 
-    return pipeline.transition(ctx, actor, cid, version, "classify_valid", valid, reason)
+    helping: dict[str, list[Value]] = {}
+    return pipeline.transition(ctx, actor, cid, version, "classify_valid", valid, reason, helping)
 
 
 def add_containment(ctx: Context, actor: User, cid: int, type_: ContainmentType,
@@ -196,11 +202,14 @@ def add_capa(ctx: Context, actor: User, cid: int, type_: CapaType, description: 
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         case = context.load_case(ctx, uow, cid, me)
-        _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+        part = _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT, assisting_too=True)
         check_capa(ctx, uow, description, owner_id, due)
-        uow.records.add(CapaAction(None, cid, type_, description.strip(), owner_id, due))
-        new = pipeline.touch(ctx, uow, case, me, now, "capa_added",
-                             {"capa": [None, description.strip()[:200]]})
+        uow.records.add(CapaAction(None, cid, type_, description.strip(), owner_id, due,
+                                   department_id=part))
+        changes: dict[str, list[Value]] = {"capa": [None, description.strip()[:200]]}
+        if part is not None:  # an assisting department's part: the timeline names it
+            changes["assisting_department"] = [None, str(part)]
+        new = pipeline.touch(ctx, uow, case, me, now, "capa_added", changes)
         uow.commit()
         return new
 
@@ -224,7 +233,10 @@ def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str) -> Com
         me = context.acting_user(ctx, uow, actor)
         case, action = pipeline.record_in_case(ctx, uow, CapaAction, capa_id)
         if me.id != action.owner_id:
-            _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT)
+            part = _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT,
+                             assisting_too=True)
+            if part is not None and action.department_id != part:  # only its own part
+                raise NotAllowed("why.not_your_department")
         elif not case.complaint.state.is_open:
             raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
         text = common.text(evidence, "evidence")
@@ -262,9 +274,10 @@ def approve_capa(ctx: Context, actor: User, cid: int, version: int, comment: str
     return pipeline.transition(ctx, actor, cid, version, "approve_capa", lambda *a: {}, comment)
 
 
-def _may_work(me: User, case: CaseFile, *roles: Role) -> None:
+def _may_work(me: User, case: CaseFile, *roles: Role, assisting_too: bool = False) -> int | None:
     """Work on an investigation's records: the right role, an open working state, and for
-    production the responsible department."""
+    production the responsible department — or, with `assisting_too`, a department assisting
+    in the case, whose id is returned (its part of the work; None otherwise)."""
     c = case.complaint
     if c.state not in WORK_STATES:
         raise NotAllowed("why.wrong_state", state=c.state.value)
@@ -272,4 +285,7 @@ def _may_work(me: User, case: CaseFile, *roles: Role) -> None:
         raise NotAllowed("why.wrong_role")
     if me.has(Role.PRODUCTION) and not me.has(Role.QA, Role.MANAGEMENT):
         if c.responsible_department_id != me.department_id:
+            if assisting_too and me.department_id in case.assisting:
+                return me.department_id
             raise NotAllowed("why.not_your_department")
+    return None
