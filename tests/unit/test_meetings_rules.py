@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from core.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed, NotFound
 from core.model import (
     Assist, CapaType, Category, Department, DispositionType, Guest, ItemType, Kind, Role, Severity,
     State, User, Validity,
@@ -117,7 +117,8 @@ def crew(kesu: Context, admin: User, make_user: MakeUser, sales: User, qa: User)
 
 def _case(w: Crew, draft: ComplaintDraft, state: State = State.ROOT_CAUSE,
           assisting: dict[int, str] | None = None) -> int:
-    c = uc.complaints.register_complaint(w.kesu, w.sales, with_(draft, severity_proposed=Severity.C))
+    c = uc.complaints.register_complaint(w.kesu, w.sales,
+                                         with_(draft, severity_proposed=Severity.C))
     cid = c.id or 0
 
     def v() -> int:
@@ -214,7 +215,7 @@ def test_an_assisting_department_sees_its_task_adds_findings_and_capa_on_its_par
     [task] = [t for t in uc.worklists.tasks(w.kesu, w.eng) if t.kind == "assist"]
     assert (task.complaint_id, task.summary) == (cid, "核对治具图纸")
     uc.complaints.case_file(w.kesu, w.eng, cid)  # may see it; a third department may not
-    with pytest.raises(Exception):  # NotFound: as if it did not exist
+    with pytest.raises(NotFound):  # as if it did not exist
         uc.complaints.case_file(w.kesu, w.other, cid)
     uc.investigation.add_capa(w.kesu, w.eng, cid, CapaType.CORRECTIVE, "修改治具图纸", w.eng.id,
                               TODAY + timedelta(days=7))
@@ -256,7 +257,7 @@ def test_qa_changes_the_assisting_departments_later_and_ended_ones_lose_the_case
     case = uc.complaints.case_file(w.kesu, w.qa, cid)
     assert case.assisting == frozenset({w.materials})
     assert len(case.assists) == 2  # the ended one is kept
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         uc.complaints.case_file(w.kesu, w.eng, cid)
     uc.complaints.case_file(w.kesu, w.other, cid)
     last = uc.complaints.complaint(w.kesu, w.qa, cid).events[-1]
