@@ -135,12 +135,18 @@ def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
     return []
 
 
-def managers(people: list[User], users: list[User]) -> list[User]:
-    """Each person's manager: management of the same department, else the sales or QA manager
-    (by the person's role; both when it is neither or both)."""
+def managers(people: list[User], users: list[User],
+             heads: dict[int, int] | None = None) -> list[User]:
+    """Each person's manager: the head of their department (`heads`: department → user, set
+    on Admin), else management of the same department, else the sales or QA manager (by the
+    person's role; both when it is neither or both)."""
     active = [u for u in users if u.active]
     out: list[User] = []
     for p in people:
+        head = (heads or {}).get(p.department_id or 0)
+        if head is not None and head != p.id and any(u.id == head for u in active):
+            out += [u for u in active if u.id == head]
+            continue
         found = [
             u
             for u in active
@@ -166,14 +172,15 @@ def managers(people: list[User], users: list[User]) -> list[User]:
     return out
 
 
-def recipients(level: Level, case: CaseFile, step: str, users: list[User]) -> list[User]:
+def recipients(level: Level, case: CaseFile, step: str, users: list[User],
+               heads: dict[int, int] | None = None) -> list[User]:
     """Everyone a level tells, once each, in a stable order."""
     people: list[User] = []
     who = holders(case, step, users)
     if HOLDERS in level.to:
         people += who
     if MANAGERS in level.to:
-        people += managers(who, users)
+        people += managers(who, users, heads)
     titles = {a for a in level.to if a not in (HOLDERS, MANAGERS)}
     people += [u for u in users if u.active and u.titles & titles]
     seen: dict[int, User] = {}
@@ -185,7 +192,8 @@ def recipients(level: Level, case: CaseFile, step: str, users: list[User]) -> li
 def due_escalations(case: CaseFile, dues: list[Due], now: datetime,
                     already_fired: set[tuple[str, datetime, int]], users: list[User],
                     levels: tuple[Level, ...] = DEFAULT_LEVELS,
-                    cal: WorkCalendar | None = None) -> list[Escalation]:
+                    cal: WorkCalendar | None = None,
+                    heads: dict[int, int] | None = None) -> list[Escalation]:
     """The levels of the case's open steps that are due by `now` and have not fired yet.
 
     A step on hold has no due time and does not escalate; a case that is no longer open has
@@ -199,6 +207,6 @@ def due_escalations(case: CaseFile, dues: list[Due], now: datetime,
             at = fire_at(due, level.multiple, cal)
             if at is None or now < at or (due.step, due.started, n) in already_fired:
                 continue
-            people = recipients(level, case, due.step, users)
+            people = recipients(level, case, due.step, users, heads)
             out.append(Escalation(due.step, due.started, n, tuple(u.id for u in people), at))
     return out

@@ -158,14 +158,23 @@ def _text(key: str, name: str, value: str, required: bool = False) -> str:
 
 
 def departments(me: User) -> None:
+    people = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
+
     def form(key: str, d: Department) -> Department:
-        return Department(d.id, _text(key, "code", d.code, True),
-                          _text(key, "name_zh", d.name_zh, True),
-                          _text(key, "name_en", d.name_en, True),
-                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"))
+        code = _text(key, "code", d.code, True)
+        name_zh = _text(key, "name_zh", d.name_zh, True)
+        name_en = _text(key, "name_en", d.name_en, True)
+        ids = list(people)
+        head = st.selectbox(tr("field.head"), ids,
+                            ids.index(d.head_id) if d.head_id in people else None,
+                            format_func=lambda i: people[i], placeholder=tr("common.none"),
+                            help=tr("field.head_help"), key=f"{key}_h")
+        return Department(d.id, code, name_zh, name_en,
+                          st.checkbox(tr("field.active"), d.active, key=f"{key}_a"), head)
 
     _reference(me, "dept", uc.reference.departments(kesu(), True),
-               ["code", "name_zh", "name_en", "active"], Department(0, "", "", ""), form)
+               ["code", "name_zh", "name_en", "head_id", "active"], Department(0, "", "", ""),
+               form, {"head_id": lambda v: people.get(v, "")})
 
 
 def customers(me: User) -> None:

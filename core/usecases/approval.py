@@ -332,6 +332,17 @@ def can_sign(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile, step: Appr
                               sg.titles, step.or_higher)
 
 
+def my_step(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
+            signing: Signing | None = None) -> tuple[ApprovalStep | None, int | None]:
+    """The step of the pending stage this user may sign now, and for whom (None: none)."""
+    sg = signing or signing_of(ctx, uow, me)
+    for step in pending_stage(case):
+        may, boss = can_sign(ctx, uow, me, case, step, sg)
+        if may:
+            return step, boss
+    return None, None
+
+
 def _step_to_sign(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile
                   ) -> tuple[ApprovalStep, int | None]:
     """The pending step of the lowest stage this user may sign, and for whom (the workflow's

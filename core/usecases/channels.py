@@ -170,5 +170,8 @@ def _escalations(ctx: Context, uow: UnitOfWork, cid: int,
     cal = context.calendar_of(ctx, uow)
     dues = sla.due_times(case, uow.events.for_complaint(cid), cal,
                          uow.settings.get("sla_history") or [], now)
+    heads = {d.id: d.head_id for d in uow.ref.departments(include_inactive=True)
+             if d.head_id is not None}
     return escalation.due_escalations(case, dues, now, uow.escalations.fired(cid), uow.users.list(),
-                                      escalation.levels_from(uow.settings.get(LEVELS_KEY)), cal)
+                                      escalation.levels_from(uow.settings.get(LEVELS_KEY)), cal,
+                                      heads)

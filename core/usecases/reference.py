@@ -75,6 +75,10 @@ def _check_reference(ctx: Context, uow: UnitOfWork, item: Any) -> None:
         ):
             raise InvalidInput("err.too_long", field=name)
     existing: list[Any]
+    if isinstance(item, Department) and item.head_id is not None:
+        head = uow.users.get(item.head_id)
+        if head is None or not head.active:
+            raise InvalidInput("err.unknown", field="head")
     if isinstance(item, Customer):
         existing = uow.ref.customers(include_inactive=True)
         key, label = item.name.strip(), "name"

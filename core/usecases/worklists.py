@@ -237,8 +237,7 @@ def _task_for(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
         if signing is not None and not me.titles and not signing.delegations:
             return None  # signs no step, for nobody: no need to read the case's steps
         full = context.load_case(ctx, uow, c.id or 0)
-        step = approval.first_pending(full)
-        if step is not None and approval.can_sign(ctx, uow, me, full, step, signing)[0]:
+        if approval.my_step(ctx, uow, me, full, signing)[0] is not None:
             return "approve_step"
         return None
     if c.on_hold_since:
@@ -279,24 +278,21 @@ def pending_approvals(ctx: Context, actor: User, limit: int | None = None) -> li
         signing = approval.signing_of(ctx, uow, me)
         cases = uow.reads.cases.in_states([State.PENDING_APPROVAL], 10_000_000)
         rounds = {c.id: c.approval_round for c in cases}
-        first: dict[int, ApprovalStep] = {}  # the next step of each case's current round
+        # the pending steps of each case's current round (the lowest stage is signed now)
+        pending: dict[int, list[ApprovalStep]] = {}
         for s in uow.records.where(ApprovalStep, status=StepStatus.PENDING):
-            if rounds.get(s.complaint_id) == s.round and (
-                    s.complaint_id not in first or s.seq < first[s.complaint_id].seq):
-                first[s.complaint_id] = s
+            if rounds.get(s.complaint_id) == s.round:
+                pending.setdefault(s.complaint_id, []).append(s)
         cards: list[ApprovalCard] = []
         for c in cases:  # whole case files only for the steps I may sign (issue #6)
-            if c.id not in first or not approval.can_sign(ctx, uow, me, CaseFile(c), first[c.id],
-                                                          signing)[0]:
+            if c.id not in pending or approval.my_step(
+                    ctx, uow, me, CaseFile(c, steps=pending[c.id]), signing)[0] is None:
                 continue
             if limit is not None and len(cards) >= limit:
                 break
             case = context.load_case(ctx, uow, c.id or 0)
-            step = approval.first_pending(case)
+            step, boss = approval.my_step(ctx, uow, me, case, signing)
             if step is None:
-                continue
-            may, boss = approval.can_sign(ctx, uow, me, case, step, signing)
-            if not may:
                 continue
             photos = [a for a in uow.attachments.for_complaint(c.id or 0)
                       if a.content_type.startswith("image/")]
