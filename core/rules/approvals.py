@@ -387,27 +387,53 @@ def plan_steps(steps: tuple[RuleStep, ...], excluded: Collection[int], users: li
     this round (`excluded`), or nobody active — goes to the title's substitute if someone can
     sign that, else to the next higher title someone can sign, else to the nearest lower one.
     A step moved onto a title already in the round is signed with it, once: nobody signs
-    twice. With nobody at all left to sign, the step stays (and says why)."""
+    twice. A step whose only possible signers must already sign the round's other steps (one
+    person holding two of its titles) moves likewise (why "signed"), so the round never
+    needs more people than there are. With nobody at all left to sign, the step stays (and
+    says why)."""
     out_ids = set(excluded)
+    people = [u for u in users if u.id not in out_ids]
 
     def signable(code: str, or_higher: bool = False) -> bool:
-        return any(u.id not in out_ids and eligible(u, code, or_higher, titles) for u in users)
+        return any(eligible(u, code, or_higher, titles) for u in people)
+
+    def fits(code: str, or_higher: bool = False) -> bool:
+        """Someone may sign it, and a new step of it still leaves one different person for
+        every step of the round (a matching of steps to people)."""
+        if not signable(code, or_higher):
+            return False
+        if any(p.title == code for p in planned):
+            return True  # signed with that step, once
+        wanted = [(p.title, p.or_higher) for p in planned] + [(code, or_higher)]
+        taken: dict[int, int] = {}  # person's index -> step's index
+
+        def assign(i: int, seen: set[int]) -> bool:
+            for j, u in enumerate(people):
+                if j not in seen and eligible(u, *wanted[i], titles):
+                    seen.add(j)
+                    if j not in taken or assign(taken[j], seen):
+                        taken[j] = i
+                        return True
+            return False
+
+        return all(assign(i, set()) for i in range(len(wanted)))
 
     planned: list[PlannedStep] = []
     stage = 0
     for s in steps:
         stage = stage if (s.parallel and planned) else stage + 1
         target, why, or_higher = s.title, "", s.or_higher
-        if not signable(s.title, s.or_higher):
+        if not fits(s.title, s.or_higher):
             holders = [u for u in users if u.active and s.title in u.titles]
-            why = ("proposer" if any(u.id == proposer_id for u in holders)
+            why = ("signed" if signable(s.title, s.or_higher)
+                   else "proposer" if any(u.id == proposer_id for u in holders)
                    else "signed" if holders else "no_holder")
             sub = titles.by_code.get(s.title)
             rank = titles.rank(s.title)
-            above = [d.code for d in titles.defs if d.rank > rank and signable(d.code)]
+            above = [d.code for d in titles.defs if d.rank > rank and fits(d.code)]
             below = [d.code for d in reversed(titles.defs)
-                     if d.rank <= rank and d.code != s.title and signable(d.code)]
-            if sub and sub.substitute and signable(sub.substitute):
+                     if d.rank <= rank and d.code != s.title and fits(d.code)]
+            if sub and sub.substitute and fits(sub.substitute):
                 target = sub.substitute
             else:
                 target = above[0] if above else (below[0] if below else s.title)

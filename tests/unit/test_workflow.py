@@ -27,6 +27,7 @@ from core.model import (
     Disposition,
     DispositionType,
     Kind,
+    Market,
     Role,
     Severity,
     State,
@@ -36,7 +37,17 @@ from core.model import (
     Validity,
 )
 from core.rules import approvals
-from core.rules.approvals import Delegation, MatrixRow, can_sign, steps_for
+from core.rules.approvals import (
+    DEFAULT_RULES,
+    DEFAULT_TITLES,
+    Delegation,
+    Proposal,
+    Rule,
+    RuleSet,
+    RuleStep,
+    Titles,
+    can_sign,
+)
 from core.rules.severity import escalate
 from core.workflow import BY_ACTION, TRANSITIONS, Context, available, check, why_not
 
@@ -48,8 +59,9 @@ PRESS, PAINT = 7, 8  # the responsible department, and another one
 
 
 def user(role: Role, uid: int = 10, department: int | None = PRESS,
-         title: Title = Title.NONE) -> User:
-    return User(uid, f"u{uid}", f"User {uid}", frozenset({role}), department, title=title)
+         title: str | None = None) -> User:
+    return User(uid, f"u{uid}", f"User {uid}", frozenset({role}), department,
+                titles=frozenset({title} if title else ()))
 
 
 def case(state: State = S.REGISTERED, kind: Kind = K.COMPLAINT, *,
@@ -404,7 +416,18 @@ def test_every_reason_the_workflow_gives_is_translated() -> None:
 # ---------------------------------------------------------------- approval authority
 # (docs/procedure.md §6)
 
-QAM, SM, GM, CH = (Title.QA_MANAGER, Title.SALES_MANAGER, Title.GENERAL_MANAGER, Title.CHAIRMAN)
+QAM, SM, GM, CH = (Title.QA_MANAGER.value, Title.SALES_MANAGER.value,
+                   Title.GENERAL_MANAGER.value, Title.CHAIRMAN.value)
+BOOK = Titles(DEFAULT_TITLES)
+
+
+def steps_of(rules: tuple[Rule, ...], total: str, severity: Severity | None = None,
+             *types: DispositionType, market: str | None = None) -> tuple[str, ...] | None:
+    """The titles the first rule that fits a proposal names, in order (None: no rule)."""
+    found = RuleSet(1, rules).rule_for(Proposal(Decimal(total), frozenset(t.value for t in types),
+                                                severity.value if severity else None,
+                                                market=market))
+    return tuple(s.title for s in found[1].steps) if found else None
 
 
 @pytest.mark.parametrize(
@@ -424,44 +447,82 @@ QAM, SM, GM, CH = (Title.QA_MANAGER, Title.SALES_MANAGER, Title.GENERAL_MANAGER,
         ("30000", Severity.A, (SM, GM, CH)),
     ],
 )
-def test_the_default_matrix_gives_the_steps_in_order(total: str, severity: Severity | None,
-                                                     titles: tuple[Title, ...]) -> None:
-    assert steps_for(Decimal(total), severity) == titles
+def test_the_default_rules_give_the_steps_in_order(total: str, severity: Severity | None,
+                                                   titles: tuple[str, ...]) -> None:
+    assert steps_of(DEFAULT_RULES, total, severity) == titles
+    assert not approvals.rules_problems(DEFAULT_RULES, BOOK)
+    assert not approvals.gaps(DEFAULT_RULES)  # every type and total has a rule
 
 
-def test_a_negative_total_is_refused() -> None:
-    with pytest.raises(ValueError):
-        steps_for(Decimal("-1"), Severity.C)
+def test_the_rules_of_the_old_default_matrix_are_the_default_rules() -> None:
+    matrix = [{"up_to": "0", "steps": [QAM]}, {"up_to": "2000", "steps": [SM]},
+              {"up_to": "20000", "steps": [SM, GM]}, {"up_to": None, "steps": [SM, GM, CH]}]
+    old = approvals.rules_from_matrix(matrix)
+    for total in ("0", "0.01", "2000", "2000.01", "20000", "20000.01", "1000000"):
+        for severity in (None, Severity.C, Severity.A):
+            assert steps_of(old, total, severity) == steps_of(DEFAULT_RULES, total, severity)
+    assert not approvals.rules_problems(old, BOOK)
 
 
-def test_an_edited_matrix_decides_the_steps() -> None:
-    matrix = (MatrixRow(Decimal("500"), (SM,)), MatrixRow(None, (GM, SM)))
-    assert steps_for(Decimal("500"), Severity.C, matrix) == (SM,)
-    assert steps_for(Decimal("501"), Severity.C, matrix) == (SM, GM)  # signed lowest first
-    assert approvals.matrix_from_json(approvals.matrix_to_json(matrix)) == matrix
+def test_edited_rules_decide_the_steps_first_rule_that_fits_wins() -> None:
+    rules = (
+        Rule("overseas compensation", (RuleStep(GM), RuleStep(CH)),
+             dispositions=frozenset({DispositionType.COMPENSATION.value}),
+             markets=frozenset({Market.OVERSEAS.value})),
+        Rule("≤500", (RuleStep(SM),), up_to=Decimal("500")),
+        Rule(">500", (RuleStep(GM), RuleStep(SM)), over=Decimal("500")),
+    )
+    assert steps_of(rules, "500") == (SM,)
+    assert steps_of(rules, "501") == (GM, SM)  # in the rule's order
+    pay, rework = DispositionType.COMPENSATION, DispositionType.REWORK
+    abroad, home = Market.OVERSEAS.value, Market.DOMESTIC.value
+    assert steps_of(rules, "100", None, pay, market=abroad) == (GM, CH)
+    assert steps_of(rules, "100", None, pay, market=home) == (SM,)
+    assert steps_of(rules, "100", None, rework, market=abroad) == (SM,)
+    assert approvals.rules_from_json(approvals.rules_to_json(rules)) == rules
+    assert not approvals.rules_problems(rules, BOOK)
+    assert steps_of(rules[:2], "501") is None  # no rule: such a proposal cannot be submitted
+    assert (DispositionType.REWORK.value, Decimal("500"), None) in approvals.gaps(rules[:2])
+
+
+def _rule(*steps: RuleStep, name: str = "r", **kw: Any) -> Rule:
+    return Rule(name, steps, **kw)
 
 
 @pytest.mark.parametrize(
-    "data",
+    "rules, problem",
     [
-        [],
-        [{"up_to": "100", "steps": ["sales_manager"]}],
-        [{"up_to": None, "steps": []}],
-        [{"up_to": None, "steps": ["none"]}],
+        ((), ("err.rules_empty", 0)),
+        ((_rule(RuleStep(SM), name=" "),), ("err.rule_name", 1)),
+        ((_rule(),), ("err.rule_no_steps", 1)),
+        ((_rule(RuleStep("none")),), ("err.rule_unknown_title", 1)),
+        ((_rule(RuleStep(SM), RuleStep(SM)),), ("err.rule_title_twice", 1)),
+        ((_rule(RuleStep(SM, parallel=True)),), ("err.rule_first_parallel", 1)),
+        ((_rule(RuleStep(SM), up_to=Decimal("-1")),), ("err.rule_negative", 1)),
+        ((_rule(RuleStep(SM), over=Decimal("500"), up_to=Decimal("500")),), ("err.rule_band", 1)),
+        ((_rule(RuleStep(SM), severities=frozenset({"Z"})),), ("err.rule_condition", 1)),
+        ((_rule(RuleStep(SM), up_to=Decimal("2000")), _rule(RuleStep(GM), over=Decimal("1000"))),
+         ("err.rule_overlap", 2)),
     ],
 )
-def test_a_matrix_without_one_open_row_or_with_empty_steps_is_refused(data: Any) -> None:
-    with pytest.raises(ValueError):
-        approvals.matrix_from_json(data)
+def test_rules_that_cannot_work_are_refused_saying_which(rules: tuple[Rule, ...],
+                                                        problem: tuple[str, int]) -> None:
+    assert [(p.key, p.rule) for p in approvals.rules_problems(rules, BOOK)] == [problem]
+
+
+def test_an_inactive_title_cannot_be_named_by_a_rule() -> None:
+    book = Titles([replace(d, active=d.code != CH) for d in DEFAULT_TITLES])
+    assert [p.key for p in approvals.rules_problems((_rule(RuleStep(CH)),), book)] == [
+        "err.rule_unknown_title"]
 
 
 def test_proposer_cannot_approve_own_disposition_even_holding_the_title() -> None:
     sm = user(R.MANAGEMENT, uid=30, title=SM)
-    assert can_sign(sm, SM, proposer_id=30, today=TODAY, holders=[sm], delegations=[]) == (
+    assert can_sign(sm, SM, proposer_id=30, today=TODAY, users=[sm], delegations=[]) == (
         False,
         None,
     )
-    assert can_sign(sm, SM, proposer_id=31, today=TODAY, holders=[sm], delegations=[]) == (
+    assert can_sign(sm, SM, proposer_id=31, today=TODAY, users=[sm], delegations=[]) == (
         True,
         None,
     )
@@ -471,24 +532,27 @@ def test_only_the_holder_of_the_step_title_signs() -> None:
     gm = user(R.MANAGEMENT, uid=40, title=GM)
     assert can_sign(gm, SM, None, TODAY, [gm], []) == (False, None)
     assert can_sign(replace(gm, active=False), GM, None, TODAY, [], []) == (False, None)
+    # a step open to higher titles: the general manager outranks the sales manager
+    assert can_sign(gm, SM, None, TODAY, [gm], [], (), BOOK, or_higher=True) == (True, None)
+    assert can_sign(gm, CH, None, TODAY, [gm], [], (), BOOK, or_higher=True) == (False, None)
 
 
 def test_a_delegate_signs_within_the_date_range_on_behalf_of_the_manager() -> None:
     gm, deputy = user(R.MANAGEMENT, uid=40, title=GM), user(R.MANAGEMENT, uid=41)
     d = Delegation(1, manager_id=40, deputy_id=41, start=TODAY, end=TODAY + timedelta(days=7))
     for day in (TODAY, TODAY + timedelta(days=7)):
-        assert can_sign(deputy, GM, None, day, [gm], [d]) == (True, 40)
+        assert can_sign(deputy, GM, None, day, [gm, deputy], [d]) == (True, 40)
     for day in (TODAY - timedelta(days=1), TODAY + timedelta(days=8)):
-        assert can_sign(deputy, GM, None, day, [gm], [d]) == (False, None)
+        assert can_sign(deputy, GM, None, day, [gm, deputy], [d]) == (False, None)
     # the delegation covers the manager's own step only
-    assert can_sign(deputy, SM, None, TODAY, [gm], [d]) == (False, None)
+    assert can_sign(deputy, SM, None, TODAY, [gm, deputy], [d]) == (False, None)
 
 
 def test_a_delegate_cannot_sign_for_a_manager_who_proposed_nor_their_own_proposal() -> None:
     gm, deputy = user(R.MANAGEMENT, uid=40, title=GM), user(R.MANAGEMENT, uid=41)
     d = Delegation(1, 40, 41, TODAY, TODAY)
-    assert can_sign(deputy, GM, 40, TODAY, [gm], [d]) == (False, None)
-    assert can_sign(deputy, GM, 41, TODAY, [gm], [d]) == (False, None)
+    assert can_sign(deputy, GM, 40, TODAY, [gm, deputy], [d]) == (False, None)
+    assert can_sign(deputy, GM, 41, TODAY, [gm, deputy], [d]) == (False, None)
 
 
 # ---------------------------------------------------------------- recurrence (docs/procedure.md §4)
