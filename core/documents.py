@@ -19,7 +19,7 @@ from core import procedure
 from core.i18n import reason_text, t
 from core.model import (
     ApprovalStep, CapaAction, CapaType, CaseFile, Customer, DefectType, Department, Disposition,
-    DispositionType, Event, Lang, Meeting, Payment, Role, StepStatus, User, Validity,
+    ChainStep, DispositionType, Event, Lang, Meeting, Payment, Role, StepStatus, User, Validity,
 )
 
 
@@ -109,6 +109,7 @@ class CaseRecords:
     now: datetime
     company: str = ""
     payments: tuple[Payment, ...] = ()  # compensation instalments (issue #12)
+    chain_steps: tuple[ChainStep, ...] = ()  # rework / replacement / return steps (issue #12)
 
 
 
@@ -311,7 +312,25 @@ def _dispositions(f: _Fmt, rec: CaseRecords) -> list[Block]:
             ("paid_on", "amount", "method", "voucher", "by"), (3, 3, 4, 4, 4),
             [(f.day(p.paid_on), f.money(p.amount), f.enum("payment_method", p.method),
               p.voucher, f.name(p.by_id)) for p in rec.payments], caption="doc.payments"))
+    if rec.chain_steps:  # every step of the execution chains, in the order recorded
+        kinds = {d.id: d.type for d in rec.file.dispositions}
+        blocks.append(f.table(
+            ("type", "step", "details", "by", "at"), (3, 3, 8, 3, 3),
+            [(f.enum("disposition_type", kinds.get(s.disposition_id)),
+              f.tr("chain_step." + s.step), _chain_details(f, s), f.name(s.by_id), f.when(s.at))
+             for s in rec.chain_steps], caption="doc.chain_steps"))
     return blocks
+
+
+def _chain_details(f: _Fmt, s: ChainStep) -> str:
+    """A recorded step's values in words: "收货数量 100；收货日期 2026-12-07"."""
+    parts = []
+    for name, v in s.data.items():
+        if v is None or v == "":
+            continue
+        shown = f.yes_no(v) if isinstance(v, bool) else str(v)
+        parts.append(f"{f.tr('field.' + name)} {shown}")
+    return ("；" if f.lang == Lang.ZH.value else "; ").join(parts)
 
 
 def _costs(f: _Fmt, rec: CaseRecords) -> list[Block]:
@@ -516,6 +535,7 @@ def _team(f: _Fmt, rec: CaseRecords) -> Block:
         if e.action in SIGN_OFFS or e.action in ("containment_added", "analysis_saved",
                                                  "capa_added", "capa_done", "dispositions_set",
                                                  "execution_recorded", "payment_recorded",
+                                                 "chain_step_recorded",
                                                  "meeting_recorded"):
             add(e.user_id, f.tr("action." + e.action))
     for a in rec.file.capa:

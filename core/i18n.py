@@ -167,6 +167,8 @@ def _format(text: str, lang: str, params: dict[str, Any]) -> str:
 
 
 def _param(name: str, value: Any, lang: str) -> Any:
+    if name == "chain_step" and isinstance(value, str):  # a step of an execution chain
+        return t("chain_step." + value, lang) if known("chain_step." + value, lang) else value
     if name == "step" and isinstance(value, str):  # a time-limit step, as sla.<step> names it
         return t("sla." + value, lang) if known("sla." + value, lang) else value
     if name in ("field", "state", "roles", "criteria") and value is not None:

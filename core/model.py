@@ -469,6 +469,21 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class ChainStep:
+    """One recorded step of a disposition's execution chain — goods received, the rework
+    plan, an inspection… (core/rules/chains.py): its values by field name (quantities,
+    dates as ISO text, yes/no, text)."""
+
+    id: int | None
+    complaint_id: int
+    disposition_id: int
+    step: str
+    data: dict[str, Value]
+    by_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CostLine:
     """A cost of poor quality, charged to the responsible department (or a supplier)."""
 

@@ -53,8 +53,9 @@ class Action:
 
 # "yours": the case is one I am the one to act on (my department's, for production);
 # "allowed": everything the action needs is there now (so it is a decision to take);
-# "compensation_unpaid": a compensation agreed is not yet paid
-TASK_WHEN = ("yours", "allowed", "compensation_unpaid")
+# "compensation_unpaid": a compensation agreed is not yet paid;
+# "chain_step_mine": the next step of an execution chain is mine (core/usecases/chains.py)
+TASK_WHEN = ("yours", "allowed", "compensation_unpaid", "chain_step_mine")
 INVESTIGATE, APPROVE = "investigate", "approve"
 QA, DEPT = ("qa",), ("department",)
 
@@ -81,6 +82,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("reject_step", form_on=APPROVE, sign_off=True,
            notices=(Notice("rejected", ("proposer",)),)),
     Action("reply", task=True, sign_off=True),
+    # the next step of a rework / replacement / return chain, for its owner (issue #12)
+    Action("chain_step", task=True, task_of="complete",
+           task_roles=frozenset({Role.PRODUCTION, Role.QA, Role.SALES}),
+           task_when="chain_step_mine"),
     Action("complete", task=True, sign_off=True, task_roles=frozenset({Role.PRODUCTION})),
     # finance's part of completing: paying the compensation agreed
     Action("record_payment", task=True, task_of="complete", task_roles=frozenset({Role.FINANCE}),

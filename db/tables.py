@@ -371,6 +371,19 @@ class PaymentRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ChainStepRow(Base):
+    """Recorded steps of the execution chains (migration 0018)."""
+
+    __tablename__ = "chain_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    disposition_id: Mapped[int] = mapped_column(ForeignKey("dispositions.id"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    data: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: value}
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class MeetingRow(Base):
     __tablename__ = "meetings"
     id: Mapped[int] = mapped_column(primary_key=True)

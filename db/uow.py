@@ -35,6 +35,7 @@ from core.model import (
     DispositionType,
     Payment,
     PaymentMethod,
+    ChainStep,
     Event,
     Lang,
     LoginSession,
@@ -71,6 +72,7 @@ from db.tables import (
     DepartmentRow,
     DispositionRow,
     PaymentRow,
+    ChainStepRow,
     EscalationRow,
     EventRow,
     LeaseRow,
@@ -516,6 +518,7 @@ _RECORDS: dict[type, Any] = {
     Delegation: DelegationRow,
     StepTime: StepTimeRow,
     Payment: PaymentRow,
+    ChainStep: ChainStepRow,
 }
 _TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: DispositionType}
 
@@ -536,6 +539,8 @@ class SqlRecords:
             v = getattr(item, name)
             if name == "attendee_ids":
                 v = json.dumps(list(v))
+            elif name == "data" and isinstance(item, ChainStep):
+                v = json.dumps(v, ensure_ascii=False)
             elif isinstance(v, enum.Enum):
                 v = v.value
             out[name] = v
@@ -548,6 +553,8 @@ class SqlRecords:
             x = getattr(r, name)
             if name == "attendee_ids":
                 x = tuple(json.loads(x or "[]"))
+            elif name == "data" and kind is ChainStep:
+                x = json.loads(x or "{}")
             elif name == "type" and kind in _TYPE_ENUM:
                 x = _TYPE_ENUM[kind](x)
             elif name == "category" and kind is CostLine:

@@ -10,6 +10,7 @@ from ui import admin_calendar as ac
 from ui import admin_channels as ach
 from ui import admin_forms as af
 from ui import admin_security as asec
+from ui import chains
 from ui import delegations as dl
 from ui.context import kesu, me, show_flash, tr
 
@@ -39,6 +40,7 @@ with tabs[5]:
     af.settings(user)
     af.matrix(user)
     af.who_would_sign(user)
+    chains.settings(user)
     dl.delegations(user, admin=True)
 with tabs[6]:
     ac.calendar(user)

@@ -21,6 +21,7 @@ from ui.context import (
 )
 from core import procedure
 from core import usecases as uc
+from ui import chains
 
 MAIN_PATH = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
              State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
@@ -232,8 +233,9 @@ def dispositions(user: User, case: CaseFile) -> None:
                 f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
                 f"{' · ' + s.comment if s.comment else ''}"
             )
+    chained = chains.section(user, case)  # rework / replacement / return, step by step
     if c.state == State.IMPLEMENTING:
-        open_items = [d for d in current if not d.done]
+        open_items = [d for d in current if not d.done and d.id not in chained]
         for d in open_items:
             if d.type == DispositionType.COMPENSATION:
                 _payment_form(user, d)

@@ -14,7 +14,8 @@ from core import usecases as uc
 # Fields whose stored values are enum codes, translated with "<prefix>.<value>".
 _ENUM_FIELDS = {"channel": "channel", "kind": "kind", "category": "category",
                 "where_found": "where_found", "request": "request",
-                "severity_proposed": "severity", "state": "state"}
+                "severity_proposed": "severity", "state": "state",
+                "chain_step": "chain_step", "disposition": "disposition_type"}
 
 
 def show_value(field: str, value: Value) -> str:

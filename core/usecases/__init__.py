@@ -9,6 +9,7 @@ from core.model import Complaint, User
 from core.usecases import (
     accounts,
     approval,
+    chains,
     channels,
     closure,
     common,
@@ -45,6 +46,7 @@ __all__ = [
     "ACTIONS",
     "accounts",
     "approval",
+    "chains",
     "channels",
     "closure",
     "common",

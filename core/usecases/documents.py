@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.documents import CaseDocuments, CaseRecords, build_all
 from core.errors import NotFound
 from core.model import (
+    ChainStep,
     Meeting,
     Payment,
     User,
@@ -35,7 +36,9 @@ def case_records(ctx: Context, actor: User, complaint_id: int) -> CaseRecords:
                            {d.id: d for d in uow.ref.departments(include_inactive=True)},
                            context.settings_of(ctx, uow).tz, ctx.clock(),
                            str(company or "").strip(),
-                           tuple(uow.records.where(Payment, complaint_id=complaint_id)))
+                           tuple(uow.records.where(Payment, complaint_id=complaint_id)),
+                           chain_steps=tuple(uow.records.where(ChainStep,
+                                                               complaint_id=complaint_id)))
 
 
 def case_documents(ctx: Context, actor: User, complaint_id: int, lang: str,

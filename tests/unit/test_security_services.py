@@ -163,6 +163,20 @@ def _payment_id(case: Case) -> int:
                 if d.type == DispositionType.COMPENSATION)
 
 
+def _reworking(w: World) -> Case:
+    """A rework of 12 approved and replied to: its chain waits for the goods to come back."""
+    case = drive(w, State.DISPOSITION)
+    lifecycle_tests.propose(w, case, DispositionInput(DispositionType.REWORK, 12, "200"))
+    lifecycle_tests.sign_all(w, case)
+    lifecycle_tests._reply(w, case)
+    return case
+
+
+def _rework_id(case: Case) -> int:
+    return next(d.id or 0 for d in case.file.current(case.file.dispositions)
+                if d.type == DispositionType.REWORK)
+
+
 def _requested(w: World) -> Case:
     case = drive(w, State.INVESTIGATING)
     uc.timing.request_extension(w.kesu, w.qa, case.id, case.c.version, "investigation",
@@ -572,6 +586,21 @@ PERMISSIONS: dict[str, Entry] = {
     ),
     "payments": (
         Rule(EVERYONE, lambda w, c, u: uc.closure.payments(w.kesu, u, c.id), _case()),
+    ),
+    "chain_settings": (Rule(EVERYONE, lambda w, c, u: uc.chains.chain_settings(w.kesu, u)),),
+    "set_chain_settings": (
+        Rule(ADMIN, lambda w, c, u: uc.chains.set_chain_settings(
+            w.kesu, u, [{"chain": "rework", "step": "purchase", "on": False,
+                         "role": "production", "department": "", "days": 10}])),
+    ),
+    "case_chains": (
+        Rule(EVERYONE, lambda w, c, u: uc.chains.case_chains(w.kesu, u, c.id), _case()),
+    ),
+    "record_step": (
+        Rule(MANAGEMENT | {"prod"},
+             lambda w, c, u: uc.chains.record_step(w.kesu, u, _rework_id(c), "goods_received",
+                                                   {"received_qty": 12, "received_on": TODAY}),
+             _reworking, name="the first step of a rework's chain"),
     ),
     "add_meeting": (
         Rule(
