@@ -83,7 +83,8 @@ def test_titles_matrix_and_steps_survive_the_upgrade(db_url: str) -> None:
     try:
         migrate(db_url)
         with engine.connect() as conn:
-            users: dict[str, str] = dict(conn.execute(text("SELECT username, title FROM users")).all())
+            found = conn.execute(text("SELECT username, title FROM users")).all()
+            users: dict[str, str] = {str(n): str(t) for n, t in found}
             # each keeps exactly the authority they had: the level granted nothing before
             assert users == {"gm": "general_manager", "clerk": "", "boss": ""}
             sets = conn.execute(text("SELECT id, rules FROM approval_rule_sets")).all()
