@@ -92,9 +92,9 @@ def test_titles_matrix_and_steps_survive_the_upgrade(db_url: str) -> None:
             rules = approvals.rules_from_json(json.loads(sets[0][1]))
             assert rules == approvals.rules_from_matrix(matrix)
             rs = approvals.RuleSet(sets[0][0], rules)
-            found = rs.rule_for(approvals.Proposal(Decimal("800")))
-            assert found is not None
-            assert [s.title for s in found[1].steps] == ["sales_manager", "general_manager"]
+            applies = rs.rule_for(approvals.Proposal(Decimal("800")))
+            assert applies is not None
+            assert [s.title for s in applies[1].steps] == ["sales_manager", "general_manager"]
             titles = json.loads(conn.execute(text(
                 "SELECT value FROM settings WHERE key = 'titles'")).scalar_one())
             assert [t["code"] for t in titles] == [
