@@ -37,11 +37,14 @@ def section(user: User, case: CaseFile) -> set[int]:
     views = attempt(uc.chains.case_chains, kesu(), user, case.complaint.id or 0) or []
     if not views:
         return set()
+    shown = [v for v in views if v.records or v.finished or v.why_not != "why.wrong_state"]
+    if not shown:  # proposed or approved, not yet in execution: nothing to show yet
+        return set()
     names = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
     depts = {d.id: (d.name_en if lang() == "en" else d.name_zh)
              for d in uc.reference.departments(kesu(), True)}
     st.markdown("**" + tr("chain.title") + "**")
-    for v in views:
+    for v in shown:
         d = v.disposition
         with st.container(border=True):
             st.markdown("**" + tr("disposition_type." + d.type.value) + "**"
@@ -55,7 +58,7 @@ def section(user: User, case: CaseFile) -> set[int]:
                 st.caption(tr("chain.finished"))
                 continue
             _next(user, v, depts)
-    return {v.disposition.id or 0 for v in views}
+    return {v.disposition.id or 0 for v in shown}
 
 
 def _next(user: User, v: ChainView, depts: dict[int, str]) -> None:
