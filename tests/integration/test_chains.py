@@ -1,10 +1,12 @@
 """Execution chains on the real databases (SQLite file, PostgreSQL): every step of a rework
 recorded through the use cases comes back as typed (quantities, dates, yes/no, Chinese text),
-the last one lets the case complete; the chains' settings are stored as data; a bad step
-writes nothing; migration 0018 keeps an execution recorded before it done."""
+the last one lets the case complete; the handling form's PDF and Excel list the steps; the
+chains' settings are stored as data; a bad step writes nothing; migration 0018 keeps an
+execution recorded before it done."""
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -14,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from openpyxl import load_workbook
 
 from core.errors import InvalidInput
 from core.model import (
@@ -24,6 +27,9 @@ from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from db.engine import ROOT, make_engine
 from tests.integration.conftest import NOW, PASSWORD, World
+from tests.integration.test_documents_render import _flat, _pages
+from ui.pdf import to_pdf
+from ui.xlsx import to_xlsx
 from core import usecases as uc
 
 TODAY = date(2026, 3, 15)  # NOW in Shanghai (a Sunday: the limits count from Monday)
@@ -112,6 +118,25 @@ def test_a_rework_chain_round_trips_and_lets_the_case_complete(app: Context, wor
     uc.closure.complete(app, world.manager, team.cid, c.version)
     assert uc.complaints.case_file(app, world.admin, team.cid).complaint.state == \
         State.VERIFYING
+
+
+def test_the_handling_form_pdf_and_excel_show_every_step(app: Context, world: World,
+                                                         team: Team) -> None:
+    d = _rework(app, world, team.cid)
+    uc.chains.record_step(app, team.mfg, d.id or 0, "goods_received",
+                          {"received_qty": 100, "received_on": TODAY})
+    uc.chains.record_step(app, team.eng, d.id or 0, "rework_plan",
+                          {"rework_plan": "更换外壳并全检", "planned_on": date(2026, 3, 20)})
+    form = uc.documents.case_documents(app, world.qa, team.cid, "zh").form
+    pdf = "".join(_pages(to_pdf(form)))
+    for expected in ("执行过程", "退回货物收货", "收货数量100", "工程部返工方案",
+                     "返工方案更换外壳并全检", "计划完成日期2026-03-20"):
+        assert _flat(expected) in pdf, expected
+    book = load_workbook(io.BytesIO(to_xlsx(form)))
+    cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert "退回货物收货" in cells and "工程部返工方案" in cells
+    assert any("收货数量 100" in c for c in cells)
 
 
 def test_a_refused_step_writes_nothing(app: Context, world: World, team: Team) -> None:
