@@ -7,6 +7,7 @@ import pytest
 
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.model import Department, Lang, Role, Title, User
+from core.rules.approvals import DEFAULT_TITLES, TitleDef
 from core.usecases.context import Context
 from core.usecases.accounts import UserInput
 from tests.unit.conftest import PASSWORD
@@ -182,14 +183,24 @@ def test_user_without_a_display_name_is_refused(kesu: Context, admin: User) -> N
     assert err.value.params["field"] == "display_name"
 
 
-def test_approval_level_outside_zero_to_three_is_refused(kesu: Context, admin: User) -> None:
-    with pytest.raises(InvalidInput):
+def test_a_title_that_is_not_defined_is_refused(kesu: Context, admin: User) -> None:
+    with pytest.raises(InvalidInput) as err:
         uc.accounts.create_user(
             kesu,
             admin,
-            UserInput("sam", "Sam", frozenset({Role.MANAGEMENT}), approval_level=4),
+            UserInput("sam", "Sam", frozenset({Role.MANAGEMENT}),
+                      titles=frozenset({Title.SALES_MANAGER, "vp_sales"})),
             PASSWORD,
         )
+    assert err.value.params["field"] == "title"
+    assert "sam" not in [u.username for u in uc.accounts.list_users(kesu, admin)]
+    # once the admin defines it, it can be held
+    uc.approval.set_titles(kesu, admin, [*DEFAULT_TITLES,
+                                         TitleDef("vp_sales", "营销副总", "VP sales", 40)])
+    sam = uc.accounts.create_user(
+        kesu, admin, UserInput("sam", "Sam", frozenset({Role.MANAGEMENT}),
+                               titles=frozenset({Title.SALES_MANAGER, "vp_sales"})), PASSWORD)
+    assert sam.titles == {Title.SALES_MANAGER, "vp_sales"}
 
 
 def test_user_in_an_unknown_department_is_refused(kesu: Context, admin: User) -> None:
@@ -221,23 +232,26 @@ def test_only_an_admin_creates_users(kesu: Context, manager: User, admin: User) 
     assert "sam" not in [u.username for u in uc.accounts.list_users(kesu, admin)]
 
 
-def test_update_user_changes_roles_title_level_and_language(kesu: Context, admin: User,
-                                                            manager: User) -> None:
+def test_update_user_changes_roles_titles_and_language(kesu: Context, admin: User,
+                                                       manager: User) -> None:
     uc.accounts.update_user(
         kesu,
         admin,
         manager.id,
-        UserInput("ignored", "Mona Li", frozenset({Role.MANAGEMENT}), approval_level=2,
-                  title=Title.GENERAL_MANAGER, language=Lang.EN),
+        UserInput("ignored", "Mona Li", frozenset({Role.MANAGEMENT}),
+                  titles=frozenset({Title.GENERAL_MANAGER, Title.QA_MANAGER}), language=Lang.EN),
     )
     (stored,) = [u for u in uc.accounts.list_users(kesu, admin) if u.id == manager.id]
     assert (
         stored.username,
         stored.display_name,
-        stored.approval_level,
-        stored.title,
+        stored.titles,
         stored.language,
-    ) == ("mona", "Mona Li", 2, Title.GENERAL_MANAGER, Lang.EN)
+    ) == ("mona", "Mona Li", {Title.GENERAL_MANAGER, Title.QA_MANAGER}, Lang.EN)
+    uc.accounts.update_user(kesu, admin, manager.id,
+                            UserInput("ignored", "Mona Li", frozenset({Role.MANAGEMENT})))
+    (stored,) = [u for u in uc.accounts.list_users(kesu, admin) if u.id == manager.id]
+    assert stored.titles == frozenset()  # holds none any more
 
 
 def test_admin_cannot_remove_own_admin_role(kesu: Context, admin: User) -> None:

@@ -27,6 +27,7 @@ from core.model import (
     User,
 )
 from core.outbox import ChannelConfig
+from core.rules.approvals import DEFAULT_TITLES
 from core.rules.calendar import WorkCalendar
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
@@ -39,9 +40,10 @@ CAL = WorkCalendar(tz=TZ)  # 08:30–17:30, weekends off (no holidays needed her
 MON_9 = datetime(2026, 11, 9, 9, 0, tzinfo=TZ)
 
 
-def user(uid: int, *roles: Role, dept: int | None = None, title: Title = Title.NONE,
+def user(uid: int, *roles: Role, dept: int | None = None, title: str | None = None,
          active: bool = True) -> User:
-    return User(uid, f"u{uid}", f"U{uid}", frozenset(roles), dept, 0, title, active)
+    return User(uid, f"u{uid}", f"U{uid}", frozenset(roles), dept,
+                frozenset({title} if title else ()), active)
 
 
 SALES = user(1, Role.SALES)
@@ -180,7 +182,9 @@ def test_recipients_are_listed_once_and_inactive_users_never() -> None:
 
 
 def test_levels_are_stored_checked_and_read_back() -> None:
-    rows = escalation.check_levels([Level(1, ("managers", "holders")), Level(3, ("chairman",))])
+    codes = [d.code for d in DEFAULT_TITLES]
+    rows = escalation.check_levels([Level(1, ("managers", "holders")), Level(3, ("chairman",))],
+                                   codes)
     assert rows == [
         {"multiple": 1, "to": ["holders", "managers"]},
         {"multiple": 3, "to": ["chairman"]},
@@ -190,6 +194,11 @@ def test_levels_are_stored_checked_and_read_back() -> None:
         Level(3.0, ("chairman",)),
     )
     assert escalation.levels_from(None) == DEFAULT_LEVELS
+    # a title the factory defined is an audience too, once it is defined
+    with pytest.raises(InvalidInput):
+        escalation.check_levels([Level(2, ("vp_sales",))], codes)
+    assert escalation.check_levels([Level(2, ("vp_sales",))], [*codes, "vp_sales"]) == [
+        {"multiple": 2, "to": ["vp_sales"]}]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +215,7 @@ def test_levels_are_stored_checked_and_read_back() -> None:
 )
 def test_bad_levels_are_refused_with_a_reason(levels: list[Level], key: str) -> None:
     with pytest.raises(InvalidInput) as err:
-        escalation.check_levels(levels)
+        escalation.check_levels(levels, [d.code for d in DEFAULT_TITLES])
     assert err.value.key == key
 
 
@@ -224,8 +233,9 @@ def test_the_overdue_line_names_the_step_in_the_readers_language() -> None:
 def people(make_user: MakeUser, admin: User) -> dict[str, User]:
     return {
         "sales": make_user("sally", Role.SALES, email="sally@factory.cn"),
-        "sm": make_user("sam", Role.MANAGEMENT, title=Title.SALES_MANAGER, email="sam@factory.cn"),
-        "gm": make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER),
+        "sm": make_user("sam", Role.MANAGEMENT, titles=frozenset({Title.SALES_MANAGER}),
+                        email="sam@factory.cn"),
+        "gm": make_user("gina", Role.MANAGEMENT, titles=frozenset({Title.GENERAL_MANAGER})),
     }
 
 

@@ -533,7 +533,7 @@ def test_the_report_reads_in_chinese_and_english() -> None:
 
 @pytest.fixture
 def qa_manager(make_user: MakeUser) -> User:
-    return make_user("qm", Role.QA, title=Title.QA_MANAGER)
+    return make_user("qm", Role.QA, titles=frozenset({Title.QA_MANAGER}))
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from core.model import (
     DispositionType,
     Event,
     Kind,
+    Market,
     ReplyMethod,
     Role,
     Satisfaction,
@@ -40,6 +41,7 @@ from core.model import (
     User,
     Validity,
 )
+from core.rules.approvals import Rule, RuleStep, TitleDef
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.accounts import UserInput
 from core.usecases.context import Context
@@ -73,12 +75,12 @@ class World:
     press: int  # 制造部
     paint: int
 
-    def signer(self, title: Title) -> User:
+    def signer(self, title: str) -> User:
         return {
-            Title.QA_MANAGER: self.qam,
-            Title.SALES_MANAGER: self.sm,
-            Title.GENERAL_MANAGER: self.gm,
-            Title.CHAIRMAN: self.chairman,
+            Title.QA_MANAGER.value: self.qam,
+            Title.SALES_MANAGER.value: self.sm,
+            Title.GENERAL_MANAGER.value: self.gm,
+            Title.CHAIRMAN.value: self.chairman,
         }[title]
 
     def setting(self, key: str, value: Any) -> None:
@@ -97,10 +99,11 @@ def w(kesu: Context, db: FakeDatabase, clock: FakeClock, draft: ComplaintDraft, 
                  admin, sales, qa, prod=make_user("peng", Role.PRODUCTION, department_id=press),
                  other_prod=make_user("otto", Role.PRODUCTION, department_id=paint),
                  finance=finance, boss=manager,
-                 sm=make_user("sam", Role.MANAGEMENT, title=Title.SALES_MANAGER),
-                 gm=make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER),
-                 chairman=make_user("chen", Role.MANAGEMENT, title=Title.CHAIRMAN),
-                 qam=make_user("qiao", Role.QA, title=Title.QA_MANAGER), press=press, paint=paint)
+                 sm=make_user("sam", Role.MANAGEMENT, titles=frozenset({Title.SALES_MANAGER})),
+                 gm=make_user("gina", Role.MANAGEMENT, titles=frozenset({Title.GENERAL_MANAGER})),
+                 chairman=make_user("chen", Role.MANAGEMENT, titles=frozenset({Title.CHAIRMAN})),
+                 qam=make_user("qiao", Role.QA, titles=frozenset({Title.QA_MANAGER})), press=press,
+                 paint=paint)
 
 
 class Case:
@@ -950,34 +953,108 @@ def test_a_charge_back_needs_a_supplier_and_cannot_exceed_the_cost(w: World) -> 
         ([("explanation", None)], Severity.A, [Title.QA_MANAGER, Title.GENERAL_MANAGER]),
     ],
 )
-def test_the_matrix_decides_the_approval_steps_of_a_proposal(w: World,
-                                                             items: list[tuple[str, str | None]],
-                                                             severity: Severity,
-                                                             titles: list[Title]) -> None:
+def test_the_default_rules_decide_the_approval_steps_of_a_proposal(
+        w: World, items: list[tuple[str, str | None]], severity: Severity,
+        titles: list[str]) -> None:
     case = drive(w, State.DISPOSITION, severity_proposed=severity)
     propose(w, case, *(DispositionInput(DispositionType(t), None, a) for t, a in items))
     steps = case.file.current(case.file.steps)
     assert [s.title for s in steps] == titles
     assert [s.seq for s in steps] == list(range(1, len(titles) + 1))
+    assert all(s.rule_version is None for s in steps)  # no rules saved: the defaults
     assert all(s.status == StepStatus.PENDING for s in steps)
     assert case.c.proposer_id == w.sales.id and case.c.customer_position == "客户接受赔款"
     sign_all(w, case)
     assert case.c.state == State.REPLYING
 
 
-def test_the_edited_matrix_setting_is_used(w: World) -> None:
-    uc.approval.set_approval_matrix(
-        w.kesu,
-        w.admin,
-        [{"up_to": "10000", "steps": ["sales_manager"]}, {"up_to": None, "steps": ["chairman"]}],
-    )
+def test_saved_rules_are_used_from_the_next_round_on(w: World) -> None:
+    under_way = drive(w, State.PENDING_APPROVAL)  # 8000: sales manager, general manager
+    sm, ch = RuleStep(Title.SALES_MANAGER), RuleStep(Title.CHAIRMAN)
+    version = uc.approval.save_rules(w.kesu, w.admin, [
+        Rule("赔款：董事长", (ch,), dispositions=frozenset({DispositionType.COMPENSATION.value}),
+             over=Decimal("10000")),
+        Rule("≤10000", (sm,), up_to=Decimal("10000")),
+        Rule(">10000", (sm, ch), over=Decimal("10000")),
+    ])
+    assert uc.approval.rule_set(w.kesu).version == version
     case = drive(w, State.PENDING_APPROVAL)
-    assert [s.title for s in case.file.steps] == [Title.SALES_MANAGER]
-    with pytest.raises(InvalidInput):
-        uc.approval.set_approval_matrix(w.kesu, w.admin,
-                                        [{"up_to": "1", "steps": ["sales_manager"]}])
+    assert [(s.title, s.rule_version) for s in case.file.steps] == [
+        (Title.SALES_MANAGER, version)]
+    # the round under way keeps the steps it was planned with
+    assert [s.title for s in under_way.file.current(under_way.file.steps)] == [
+        Title.SALES_MANAGER, Title.GENERAL_MANAGER]
+    sign_all(w, under_way)
+    assert under_way.c.state == State.REPLYING
+    big = drive(w, State.DISPOSITION)
+    propose(w, big, DispositionInput(DispositionType.COMPENSATION, None, "12000"))
+    assert [s.title for s in big.file.current(big.file.steps)] == [Title.CHAIRMAN]
+    sign_all(w, big)
+    assert big.c.state == State.REPLYING
+    assert [r.version for r in uc.approval.rule_versions(w.kesu, w.admin)] == [version]
+
+
+def test_rules_that_cannot_work_are_refused_with_every_problem(w: World) -> None:
+    with pytest.raises(InvalidInput) as err:
+        uc.approval.save_rules(w.kesu, w.admin, [
+            Rule("≤1", (RuleStep(Title.SALES_MANAGER),), up_to=Decimal("1")),
+            Rule("", (RuleStep("vp_sales"),), over=Decimal("1")),
+        ])
+    assert [(e.key, e.params.get("rule")) for e in err.value.all] == [
+        ("err.rule_name", 2), ("err.rule_unknown_title", 2)]
+    assert uc.approval.rule_set(w.kesu).version == 0  # nothing saved: still the defaults
     with pytest.raises(NotAllowed):
-        uc.approval.set_approval_matrix(w.kesu, w.sm, [{"up_to": None, "steps": ["chairman"]}])
+        uc.approval.save_rules(w.kesu, w.sm, [Rule("*", (RuleStep(Title.CHAIRMAN),))])
+    with pytest.raises(NotAllowed):
+        uc.approval.rule_versions(w.kesu, w.sm)
+    # a proposal no rule covers cannot be submitted, and says so
+    uc.approval.save_rules(w.kesu, w.admin, [
+        Rule("≤1000", (RuleStep(Title.SALES_MANAGER),), up_to=Decimal("1000"))])
+    case = drive(w, State.DISPOSITION)
+    case.do("set_dispositions", w.sales,
+            [DispositionInput(DispositionType.COMPENSATION, None, "8000")])
+    with pytest.raises(InvalidInput) as no_rule:
+        uc.approval.propose(w.kesu, w.sales, case.id, case.c.version, "客户接受赔款")
+    assert no_rule.value.key == "err.no_rule"
+    assert case.c.state == State.DISPOSITION
+
+
+def test_titles_are_data_a_title_in_use_cannot_be_dropped(w: World) -> None:
+    defs = list(uc.approval.titles(w.kesu).defs)
+    with pytest.raises(InvalidInput) as err:  # the chairman is held and named by a rule
+        uc.approval.set_titles(w.kesu, w.admin, [d for d in defs if d.code != Title.CHAIRMAN])
+    assert err.value.key == "err.title_in_use"
+    with pytest.raises(NotAllowed):
+        uc.approval.set_titles(w.kesu, w.sm, defs)
+    uc.approval.set_titles(w.kesu, w.admin, [*defs, TitleDef("vp_sales", "营销副总", "VP sales",
+                                                               55, Title.CHAIRMAN)])
+    book = uc.approval.titles(w.kesu)
+    assert (book.name("vp_sales", "zh"), book.rank("vp_sales")) == ("营销副总", 55)
+    # a step of a title nobody holds goes to its substitute
+    uc.approval.save_rules(w.kesu, w.admin, [Rule("*", (RuleStep("vp_sales"),))])
+    case = drive(w, State.PENDING_APPROVAL)
+    [step] = case.file.current(case.file.steps)
+    assert (step.title, step.moved_titles, step.moved_why) == (
+        Title.CHAIRMAN, ("vp_sales",), "no_holder")
+
+
+def test_parallel_steps_are_signed_in_any_order_before_the_next_stage(w: World) -> None:
+    uc.approval.save_rules(w.kesu, w.admin, [Rule("会签", (
+        RuleStep(Title.SALES_MANAGER), RuleStep(Title.QA_MANAGER, parallel=True),
+        RuleStep(Title.GENERAL_MANAGER, or_higher=True)))])
+    case = drive(w, State.PENDING_APPROVAL)
+    assert [(s.title, s.seq, s.or_higher) for s in case.file.current(case.file.steps)] == [
+        (Title.SALES_MANAGER, 1, False), (Title.QA_MANAGER, 1, False),
+        (Title.GENERAL_MANAGER, 2, True)]
+    case.refused("why.not_your_step", "approve_step", w.gm)  # not before the first stage
+    case.do("approve_step", w.qam)  # either of the first stage first
+    assert case.c.state == State.PENDING_APPROVAL
+    case.refused("why.not_your_step", "approve_step", w.chairman)
+    case.do("approve_step", w.sm)
+    case.do("approve_step", w.chairman)  # a higher title may sign an or-higher step
+    assert case.c.state == State.REPLYING
+    assert [s.decided_by_id for s in case.file.current(case.file.steps)] == [
+        w.sm.id, w.qam.id, w.chairman.id]
 
 
 def test_steps_are_signed_in_order(w: World) -> None:
@@ -1004,7 +1081,8 @@ def test_steps_are_signed_in_order(w: World) -> None:
 
 
 def test_proposer_cannot_approve_own_disposition(w: World, make_user: MakeUser) -> None:
-    boss_sales = make_user("susan", Role.SALES, Role.MANAGEMENT, title=Title.SALES_MANAGER)
+    boss_sales = make_user("susan", Role.SALES, Role.MANAGEMENT,
+                           titles=frozenset({Title.SALES_MANAGER}))
     case = drive(w, State.DISPOSITION)
     case.do("set_dispositions", boss_sales,
             [DispositionInput(DispositionType.COMPENSATION, None, "1000")])
@@ -1089,7 +1167,7 @@ def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
     step (KS…-005 stayed stuck). Now it moves to the chairman, and the card says why."""
     gm = uc.accounts.update_user(w.kesu, w.admin, w.gm.id, UserInput(
         w.gm.username, w.gm.display_name, frozenset({Role.MANAGEMENT, Role.SALES}),
-        title=Title.GENERAL_MANAGER))
+        titles=frozenset({Title.GENERAL_MANAGER})))
     case = drive(w, State.DISPOSITION)
     items = (DispositionInput(DispositionType.COMPENSATION, None, "8000"),)
     case.do("set_dispositions", gm, items)
@@ -1108,14 +1186,29 @@ def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
     assert case.c.state == State.REPLYING
 
 
-def test_admin_tries_the_matrix_and_sees_who_would_sign(w: World) -> None:
+def test_admin_tries_the_rules_and_sees_who_would_sign(w: World) -> None:
     found = uc.approval.who_would_sign(w.kesu, w.admin, "8000", None, w.gm.id)
-    assert [(x.step.title, x.step.moved_from, x.people) for x in found] == [
+    assert (found.version, found.rule, found.name) == (0, 7, "≤20000")
+    assert [(x.step.title, x.step.moved_from, x.people) for x in found.steps] == [
         (Title.SALES_MANAGER, (), (w.sm.display_name,)),
         (Title.CHAIRMAN, (Title.GENERAL_MANAGER,), (w.chairman.display_name,))]
     assert [x.step.title for x in uc.approval.who_would_sign(
-        w.kesu, w.admin, "100", Severity.A, None)] == [Title.SALES_MANAGER,
-                                                       Title.GENERAL_MANAGER]
+        w.kesu, w.admin, "100", Severity.A, None).steps] == [Title.SALES_MANAGER,
+                                                             Title.GENERAL_MANAGER]
+    # the rules read the disposition types and the market; nothing is written
+    version = uc.approval.save_rules(w.kesu, w.admin, [
+        Rule("海外赔款", (RuleStep(Title.GENERAL_MANAGER), RuleStep(Title.CHAIRMAN)),
+             dispositions=frozenset({DispositionType.COMPENSATION.value}),
+             markets=frozenset({Market.OVERSEAS.value})),
+        Rule("*", (RuleStep(Title.SALES_MANAGER),), up_to=Decimal("5000"))])
+    abroad = uc.approval.who_would_sign(w.kesu, w.admin, "100", None, None,
+                                        [DispositionType.COMPENSATION], market="overseas")
+    assert (abroad.version, abroad.rule, abroad.name) == (version, 1, "海外赔款")
+    assert [x.step.title for x in abroad.steps] == [Title.GENERAL_MANAGER, Title.CHAIRMAN]
+    assert uc.approval.who_would_sign(w.kesu, w.admin, "100", None, None,
+                                      [DispositionType.COMPENSATION]).rule == 2
+    none = uc.approval.who_would_sign(w.kesu, w.admin, "8000", None, None)
+    assert (none.rule, none.steps) == (0, [])  # no rule covers it
     with pytest.raises(NotAllowed):
         uc.approval.who_would_sign(w.kesu, w.sales, "8000", None, None)
     for total, proposer, why in (("-1", None, "err.amount"), ("8000", 999, "err.unknown")):

@@ -11,6 +11,7 @@ import pytest
 
 from core.errors import DomainError, InvalidInput, NotAllowed
 from core.model import Role, SecurityEntry, Title, User
+from core.rules.approvals import TitleDef
 from core.usecases import security
 from core.usecases.accounts import UserInput
 from core.usecases.context import Context
@@ -68,18 +69,17 @@ def test_session_ends_are_logged_with_why(kesu: Context, admin: User, sales: Use
 
 
 def test_account_changes_are_logged(kesu: Context, admin: User, sales: User) -> None:
+    both = frozenset({Title.SALES_MANAGER, Title.QA_MANAGER})
     uc.accounts.update_user(kesu, admin, sales.id, UserInput(
-        "sally", "Sally", frozenset({Role.SALES, Role.QA}), title=Title.SALES_MANAGER,
-        approval_level=1))
+        "sally", "Sally", frozenset({Role.SALES, Role.QA}), titles=both))
     uc.accounts.update_user(kesu, admin, sales.id, UserInput(
-        "sally", "Sally", frozenset({Role.SALES, Role.QA}), title=Title.SALES_MANAGER,
-        approval_level=1, active=False))
+        "sally", "Sally", frozenset({Role.SALES, Role.QA}), titles=both, active=False))
     uc.accounts.reset_password(kesu, admin, sales.id, "temp-Rt5-wq")
     uc.accounts.unlock_user(kesu, admin, "sally")
     changes = {e.detail["what"]: (e.detail["old"], e.detail["new"])
                for e in log(kesu, admin, "user_changed")}
-    assert changes == {"roles": ("sales", "qa,sales"), "title": ("none", "sales_manager"),
-                       "level": ("0", "1")}
+    assert changes == {"roles": ("sales", "qa,sales"),
+                       "title": ("", "qa_manager,sales_manager")}
     assert [e.subject_id for e in log(kesu, admin, "user_deactivated")] == [sales.id]
     reset, = log(kesu, admin, "password_reset")
     assert (reset.actor_id, reset.subject_id) == (admin.id, sales.id)
@@ -101,21 +101,25 @@ def test_my_password_change_and_a_wrong_current_password_are_logged(
 
 
 def test_configuration_changes_are_logged(kesu: Context, admin: User, make_user: Any) -> None:
-    boss = make_user("gina", Role.MANAGEMENT, title=Title.GENERAL_MANAGER, approval_level=2)
-    deputy = make_user("dave", Role.MANAGEMENT, approval_level=1)
+    boss = make_user("gina", Role.MANAGEMENT, titles=frozenset({Title.GENERAL_MANAGER}))
+    deputy = make_user("dave", Role.MANAGEMENT)
     uc.reference.set_settings(kesu, admin, {"timezone": "Europe/Berlin",
                                             "attachment_max_mb": 20})
-    from core.rules.approvals import matrix_to_json
-    uc.approval.set_approval_matrix(kesu, admin,
-                                    matrix_to_json(uc.approval.approval_matrix(kesu)))
+    uc.approval.set_titles(kesu, admin, [*uc.approval.titles(kesu).defs,
+                                         TitleDef("vp_sales", "营销副总", "VP sales", 40)])
+    version = uc.approval.save_rules(kesu, admin, uc.approval.rule_set(kesu).rules)
     uc.timing.set_calendar_overrides(kesu, admin, "2026-12-28", "")
     uc.channels.set_escalation_levels(kesu, admin, list(uc.channels.escalation_levels(kesu)))
     did = uc.approval.set_delegation(kesu, boss, deputy.id, TODAY, TODAY + timedelta(days=3))
     uc.approval.revoke_delegation(kesu, admin, did)
     kinds = [e.kind for e in log(kesu, admin)]
-    for kind in ("settings_changed", "matrix_changed", "calendar_changed",
+    for kind in ("settings_changed", "titles_changed", "rules_changed", "calendar_changed",
                  "escalation_changed", "delegation_set", "delegation_revoked"):
         assert kind in kinds, kind
+    titles, = log(kesu, admin, "titles_changed")
+    assert titles.actor_id == admin.id and "vp_sales:40" in titles.detail["new"]
+    rules, = log(kesu, admin, "rules_changed")
+    assert (rules.actor_id, rules.detail["version"]) == (admin.id, str(version))
     tz, = [e for e in log(kesu, admin, "settings_changed") if e.detail["field"] == "timezone"]
     assert (tz.detail["old"], tz.detail["new"]) == ("", "Europe/Berlin")
     named, = log(kesu, admin, "delegation_set")

@@ -53,7 +53,7 @@ def kesu(db: FakeDatabase, blobs: FakeBlobs, clock: FakeClock) -> Context:
 
 @pytest.fixture
 def qam(make_user: MakeUser) -> User:
-    return make_user("qiao", Role.QA, title=Title.QA_MANAGER)
+    return make_user("qiao", Role.QA, titles=frozenset({Title.QA_MANAGER}))
 
 
 @pytest.fixture
