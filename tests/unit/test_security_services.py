@@ -260,7 +260,8 @@ PERMISSIONS: dict[str, Entry] = {
     "calendar": System("working calendar, read only"),
     "calendar_status": System("working calendar, read only"),
     "sla_limits": System("time limits in force, read only"),
-    "approval_matrix": System("the approval matrix, read only"),
+    "titles": System("the approval titles' names and ranks, read only (every approval page)"),
+    "rule_set": System("the approval rules in force, read only"),
     "escalation_levels": System("escalation levels, read only"),
     "escalate_overdue": System(
         "the worker's job (adapters/scheduler.py), never called from a page "
@@ -341,14 +342,19 @@ PERMISSIONS: dict[str, Entry] = {
             name="add defect type",
         ),
     ),
-    "set_approval_matrix": (
+    "set_titles": (
         Rule(
             ADMIN,
-            lambda w, x, u: uc.approval.set_approval_matrix(
-                w.kesu, u, approvals.matrix_to_json(approvals.DEFAULT_MATRIX)
+            lambda w, x, u: uc.approval.set_titles(
+                w.kesu, u, [*approvals.DEFAULT_TITLES,
+                            approvals.TitleDef("vp_sales", "营销副总", "VP sales", 40)]
             ),
         ),
     ),
+    "save_rules": (
+        Rule(ADMIN, lambda w, x, u: uc.approval.save_rules(w.kesu, u, approvals.DEFAULT_RULES)),
+    ),
+    "rule_versions": (Rule(ADMIN, lambda w, x, u: uc.approval.rule_versions(w.kesu, u)),),
     "set_calendar_year": (
         Rule(ADMIN, lambda w, x, u: uc.timing.set_calendar_year(w.kesu, u, 2027, "2027-01-01 off")),
     ),
@@ -810,8 +816,8 @@ def test_a_deactivated_user_is_refused_by_every_service(w: World, item: tuple[st
         w.kesu,
         w.admin,
         who.id,
-        UserInput(who.username, who.display_name, who.roles, who.department_id, who.approval_level,
-                  who.title, active=False),
+        UserInput(who.username, who.display_name, who.roles, who.department_id, who.titles,
+                  active=False),
     )
     before = _snapshot(w)
     if name in DEACTIVATED_MAY:
@@ -832,8 +838,8 @@ def test_forged_roles_on_the_callers_user_object_do_not_count(w: World, service:
     from the database."""
     rule = next(r for n, r in RULES if n == service)
     ctx = rule.prepare(w)
-    forged = dataclasses.replace(w.sales, roles=frozenset(Role), title=w.gm.title,
-                                 department_id=w.press, approval_level=3)
+    forged = dataclasses.replace(w.sales, roles=frozenset(Role), titles=w.gm.titles | w.sm.titles,
+                                 department_id=w.press)
     before = _snapshot(w)
     with pytest.raises(NotAllowed):
         rule.call(w, ctx, forged)
