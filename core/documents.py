@@ -17,8 +17,11 @@ from typing import Any, Union
 
 from core import procedure
 from core.i18n import reason_text, t
+from core.rules import custom_fields as custom_rules
+from core.rules.approvals import Titles, TitleDef
 from core.model import (
-    ApprovalStep, CapaAction, CapaType, CaseFile, Customer, DefectType, Department, Disposition,
+    ApprovalStep, CapaAction, CapaType, CaseFile, Customer, CustomField, DefectType, Department,
+    Disposition,
     ChainStep, DispositionType, Event, Lang, Meeting, Payment, Role, StepStatus, User, Validity,
 )
 
@@ -109,7 +112,10 @@ class CaseRecords:
     now: datetime
     company: str = ""
     payments: tuple[Payment, ...] = ()  # compensation instalments (issue #12)
+    # the fields of the factory's own the case shows, with their kept values (issue #12)
+    custom: tuple[tuple[CustomField, str], ...] = ()
     chain_steps: tuple[ChainStep, ...] = ()  # rework / replacement / return steps (issue #12)
+    titles: tuple[TitleDef, ...] = ()  # the titles' names, for the approval steps
 
 
 
@@ -146,6 +152,10 @@ class _Fmt:
         if value is None:
             return DASH
         return self.tr(f"{prefix}.{getattr(value, 'value', value)}")
+
+    def title(self, code: str) -> str:
+        """A title's name in the document's language (its code if it was removed)."""
+        return Titles(self.rec.titles).name(code, self.lang)
 
     def when(self, at: datetime | None) -> str:
         return at.astimezone(self.rec.tz).strftime("%Y-%m-%d %H:%M") if at else DASH
@@ -364,7 +374,7 @@ def _approvals(f: _Fmt, rec: CaseRecords, caption: str = "") -> Block:
     cols = (("round",) if rounds else ()) + ("step", "decision", "signer", "at", "comment")
     widths = ((2,) if rounds else ()) + (4, 3, 4, 3, 6)
     return f.table(cols, widths, (((str(s.round + 1),) if rounds else ()) + (
-        f.enum("title", s.title), f.enum("step_status", s.status), _signer(f, s),
+        f.title(s.title), f.enum("step_status", s.status), _signer(f, s),
         f.when(s.decided_at), s.comment) for s in steps), caption)
 
 
@@ -431,6 +441,7 @@ def handling_form(rec: CaseRecords, lang: str) -> Document:
                      ("field.severity_proposed", f.enum("severity", c.severity_proposed)),
                      ("field.safety_risk", f.yes_no(c.safety_risk))),
             *((f.text("field.severity_note", c.severity_note),) if c.severity_note else ()))),
+        *((Section(f.tr("doc.s.custom"), (_custom(f, rec),)),) if rec.custom else ()),
         Section(f.tr("doc.s.qa"), (f.fields(
             ("doc.f.acknowledged", f.signed(ack)),
             ("doc.f.classified", f.signed(classified)),
@@ -482,6 +493,12 @@ def handling_form(rec: CaseRecords, lang: str) -> Document:
             ("at", "what", "by", "comment"), (3, 4, 3, 8), _event_rows(f, ev)),)),
     ]
     return _document(f, rec, FORM, f.tr("doc.form"), "form", sections)
+
+
+def _custom(f: _Fmt, rec: CaseRecords) -> Fields:
+    """The fields of the factory's own, named and valued in the document's language."""
+    return Fields(tuple((custom_rules.label(x, f.lang),
+                         f.value(custom_rules.shown(x, value, f.lang))) for x, value in rec.custom))
 
 
 def _severity_reason(f: _Fmt, reason: str) -> str:

@@ -14,7 +14,8 @@ step. Design (a) of the move from the Python tables (core/i18n_*.py) to catalogs
 for translators (PO, any PO editor), the standard runtime, and Babel kept out of core.
 
 `t(key, lang, **params)` formats a text; parameters named `field`, `state`, `roles` are
-themselves translated (`field.<name>`, `state.<name>`, `role.<name>`), `step` as `sla.<step>`.
+themselves translated (`field.<name>`, `state.<name>`, `role.<name>`), `step` as `sla.<step>`;
+a parameter given as {"zh": …, "en": …} (a custom field's label) shows the reader's language.
 `tn(key, n, lang, **params)` is its ngettext: the form for the count n (the entry has a
 msgid_plural `<key>.plural`; English has "1 task" / "2 tasks", Chinese one form).
 """
@@ -167,6 +168,8 @@ def _format(text: str, lang: str, params: dict[str, Any]) -> str:
 
 
 def _param(name: str, value: Any, lang: str) -> Any:
+    if isinstance(value, Mapping):  # a name of the factory's own, in each language
+        return value.get(lang) or value.get(DEFAULT_LANG) or next(iter(value.values()), "")
     if name == "chain_step" and isinstance(value, str):  # a step of an execution chain
         return t("chain_step." + value, lang) if known("chain_step." + value, lang) else value
     if name == "step" and isinstance(value, str):  # a time-limit step, as sla.<step> names it

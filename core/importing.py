@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -25,6 +25,8 @@ from core.model import (
     Category,
     Channel,
     Complaint,
+    CustomField,
+    FieldType,
     Kind,
     Severity,
     State,
@@ -32,6 +34,7 @@ from core.model import (
     stored,
 )
 from core.rules import complaint_fields, numbering
+from core.rules import custom_fields as custom_rules
 from core.rules.complaint_fields import MAX_SHORT, MAX_TEXT, ComplaintDraft
 
 
@@ -420,6 +423,7 @@ class RowPlan:
     department: str  # the responsible department as written
     closed: bool
     ok: bool = True
+    custom: dict[int, str] = field(default_factory=dict)  # custom field id -> kept value
 
 
 @dataclass
@@ -456,6 +460,7 @@ class Known:
     numbers_taken: frozenset[str]
     tz: ZoneInfo
     today: date
+    custom: tuple[CustomField, ...] = ()  # the active custom fields: targets "cf:<key>"
 
 
 @dataclass(frozen=True)
@@ -484,30 +489,42 @@ def _norm_header(text: str) -> str:
 _EXACT = {_norm_header(s): target for target, words in SYNONYMS.items() for s in words}
 
 
-def guess_mapping(headers: Sequence[str],
-                  remembered: dict[str, str] | None = None) -> dict[int, str]:
+def custom_targets(fields: Sequence[CustomField]) -> dict[str, CustomField]:
+    """The import's targets of the custom fields: "cf:<key>" -> the field."""
+    return {custom_rules.event_key(f): f for f in fields if f.active}
+
+
+def guess_mapping(headers: Sequence[str], remembered: dict[str, str] | None = None,
+                  custom: Sequence[CustomField] = ()) -> dict[int, str]:
     """Column index -> field, from the header row; each field at most once (the first column
-    that fits wins). What the user chose before for a header comes first, then the synonyms,
-    then the longest synonym a header contains ("投诉日期(年/月/日)" -> received)."""
+    that fits wins). What the user chose before for a header comes first, then the synonyms
+    (and a custom field's key or label), then the longest synonym a header contains
+    ("投诉日期(年/月/日)" -> received)."""
     out: dict[int, str] = {}
     used: set[str] = set()
     remembered = remembered or {}
+    extra = custom_targets(custom)
+    named = {_norm_header(x): target for target, f in extra.items()
+             for x in (f.key, f.label_zh, f.label_en)}
     keys = [_norm_header(h) for h in headers]
     for rule in ("remembered", "exact", "contains"):
         for i, key in enumerate(keys):
             if i in out or not key:
                 continue
-            target = _guess_one(key, rule, remembered)
+            target = _guess_one(key, rule, remembered, extra)
+            if rule == "exact" and target is None:
+                target = named.get(key)
             if target and target not in used:
                 out[i] = target
                 used.add(target)
     return out
 
 
-def _guess_one(key: str, rule: str, remembered: dict[str, str]) -> str | None:
+def _guess_one(key: str, rule: str, remembered: dict[str, str],
+               extra: Collection[str] = ()) -> str | None:
     if rule == "remembered":
         found = remembered.get(key)
-        return found if found in TARGETS else None
+        return found if found in TARGETS or found in extra else None
     if rule == "exact":
         return _EXACT.get(key)
     hits = [
@@ -531,11 +548,13 @@ def remember(old: dict[str, str], headers: Sequence[str],
     return dict(list(new.items())[-MAX_REMEMBERED:])
 
 
-def check_mapping(headers: Sequence[str], mapping: dict[int, str]) -> None:
-    """Every field at most once, known fields, the required ones present."""
+def check_mapping(headers: Sequence[str], mapping: dict[int, str],
+                  custom: Sequence[CustomField] = ()) -> None:
+    """Every field at most once, known fields (a custom one too), the required ones present."""
     seen: dict[str, int] = {}
+    extra = custom_targets(custom)
     for col, target in sorted(mapping.items()):
-        if target not in TARGETS or not 0 <= col < len(headers):
+        if (target not in TARGETS and target not in extra) or not 0 <= col < len(headers):
             raise InvalidInput("imp.err.mapping")
         if target in seen:
             raise InvalidInput("imp.err.mapped_twice", field=target, a=headers[seen[target]],
@@ -693,7 +712,7 @@ def normal_number(value: Cell) -> str:
 
 def validate(table: Table, mapping: dict[int, str], known: Known, options: Options) -> Report:
     """Check every row of the table (docs/procedure.md §10). Pure: what exists comes in `known`."""
-    check_mapping(table.headers, mapping)
+    check_mapping(table.headers, mapping, known.custom)
     col = {target: i for i, target in mapping.items()}
     rows: list[RowPlan] = []
     problems: list[Problem] = []
@@ -813,8 +832,31 @@ def _check_row(table: Table, col: dict[str, int], row: int, cells: tuple[Cell, .
     closed = _closure(r, values)
     number = _number(r)
     plan = RowPlan(row, values, number, customer, customer_id, defect, defect_id, department,
-                   closed)
+                   closed, custom=_custom(r))
     return plan, r.found
+
+
+def _custom(r: _Row) -> dict[int, str]:
+    """The custom fields' cells, each read as its field's type (a date as registers hold it);
+    a value that is not one is an error of the row. An old row may leave any field empty."""
+    out: dict[int, str] = {}
+    for target, f in custom_targets(r.known.custom).items():
+        cell = r.get(target)
+        if target not in r.col or cell is None:
+            continue
+        if f.type == FieldType.DATE:
+            try:
+                cell = parse_date(cell)
+            except ValueError:
+                pass  # the field's own reading says what is wrong
+        try:
+            out[f.id or 0] = custom_rules.parse(f, cell)
+        except ValueError as e:
+            if str(e).startswith("custom_"):
+                r.problem(target, f"imp.err.{e}")
+            else:
+                r.problem(target, "imp.err.too_long", n=custom_rules.MAX_VALUE)
+    return out
 
 
 def _facts(r: _Row) -> dict[str, Any]:

@@ -23,10 +23,10 @@ class Role(StrEnum):
 
 
 class Title(StrEnum):
-    """A manager's position, which decides the approval steps they may sign
-    (docs/procedure.md §6)."""
+    """The codes of the titles every installation starts with. Titles are data (Admin →
+    Titles: names, ranks, substitutes; core/rules/approvals.py TitleDef): a factory adds its
+    own. The code `qa_manager` also carries the QA manager's rights (import, extensions)."""
 
-    NONE = "none"
     QA_MANAGER = "qa_manager"
     SALES_MANAGER = "sales_manager"
     GENERAL_MANAGER = "general_manager"
@@ -101,6 +101,16 @@ class SixM(StrEnum):
 class CapaType(StrEnum):
     CORRECTIVE = "corrective"
     PREVENTIVE = "preventive"
+
+
+class ItemType(StrEnum):
+    """A meeting's action item (seed 4.2.1/4.2.2): corrective and preventive items become CAPA
+    actions; containment and other items stay with the meeting."""
+
+    CONTAINMENT = "containment"
+    CORRECTIVE = "corrective"
+    PREVENTIVE = "preventive"
+    OTHER = "other"
 
 
 class ContainmentType(StrEnum):
@@ -197,8 +207,8 @@ class User:
     display_name: str
     roles: frozenset[Role]
     department_id: int | None = None
-    approval_level: int = 0
-    title: Title = Title.NONE
+    # the codes of the titles held (core/rules/approvals.py TitleDef), none for most people
+    titles: frozenset[str] = frozenset()
     active: bool = True
     language: Lang = Lang.ZH
     email: str = ""  # where the optional e-mail channel reaches them (docs/procedure.md §8)
@@ -253,6 +263,7 @@ class Department:
     name_zh: str
     name_en: str
     active: bool = True
+    head_id: int | None = None  # the department's head (部门主任), migration 0017
 
 
 @dataclass(frozen=True)
@@ -284,6 +295,56 @@ class DefectType:
     name_zh: str
     name_en: str
     active: bool = True
+
+
+class FieldType(StrEnum):
+    """The type of a field of the factory's own (core/rules/custom_fields.py)."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+
+
+@dataclass(frozen=True)
+class ChoiceOption:
+    """One option of a choice field: a code kept with the case, its label in both languages."""
+
+    key: str
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """A field of the factory's own on its complaints (issue #12 item 9: a vehicle's plate, a
+    machine's serial number): typed, labelled in zh and en, for one kind or all, required from
+    a state of the procedure on. Removed fields are inactive: hidden, their values kept."""
+
+    id: int | None
+    key: str  # fixed once made: the timeline and the import know the field by it
+    label_zh: str
+    label_en: str
+    type: FieldType
+    options: tuple[ChoiceOption, ...] = ()
+    kind: Kind | None = None  # None: every kind
+    required_from: State | None = None
+    position: int = 0
+    active: bool = True
+    created_at: datetime | None = None
+    created_by_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomValue:
+    """A case's value of a custom field, as text typed by the field (a number's exact digits,
+    a date's ISO form, a choice's key, "true"/"false")."""
+
+    id: int | None
+    complaint_id: int
+    field_id: int
+    value: str
 
 
 @dataclass
@@ -419,6 +480,8 @@ class CapaAction:
     status: str = "open"  # open | done
     evidence: str = ""
     done_at: datetime | None = None
+    # the assisting department whose part it is (None: the lead department's), issue #12
+    department_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -502,8 +565,8 @@ class ApprovalStep:
     id: int | None
     complaint_id: int
     round: int
-    seq: int
-    title: Title
+    seq: int  # the stage: steps of one stage are signed in parallel
+    title: str  # a title's code (core/rules/approvals.py TitleDef)
     status: StepStatus = StepStatus.PENDING
     decided_by_id: int | None = None
     on_behalf_of_id: int | None = None
@@ -513,15 +576,27 @@ class ApprovalStep:
     # active) held them (core/rules/approvals.py plan_steps): "general_manager", and why
     moved_from: str = ""
     moved_why: str = ""
+    or_higher: bool = False  # a holder of a higher title may sign it too
+    rule_version: int | None = None  # the rules' version the round was planned with
 
     @property
-    def moved_titles(self) -> tuple[Title, ...]:
-        return tuple(Title(x) for x in self.moved_from.split(",") if x)
+    def moved_titles(self) -> tuple[str, ...]:
+        return tuple(x for x in self.moved_from.split(",") if x)
+
+
+@dataclass(frozen=True)
+class Guest:
+    """A meeting attendee without an account: name and company / department (工程部, 物资中心)."""
+
+    name: str
+    org: str = ""
 
 
 @dataclass(frozen=True)
 class Meeting:
-    """会议记录: date, attendees, decisions; action items become CAPA actions."""
+    """会议记录 (seed 4.2.1): date, attendees (users and typed guests), minutes, and what it
+    decided — the responsible department and the direction of the disposition; its action
+    items are MeetingItem records."""
 
     id: int | None
     complaint_id: int
@@ -530,6 +605,42 @@ class Meeting:
     decisions: str
     by_id: int
     at: datetime
+    guests: tuple[Guest, ...] = ()
+    department_id: int | None = None  # the responsible department decided
+    direction: DispositionType | None = None  # the disposition it points to
+
+
+@dataclass(frozen=True)
+class MeetingItem:
+    """One action item of a meeting, with owner and due date; a corrective or preventive one
+    is also the CAPA action `capa_id`."""
+
+    id: int | None
+    complaint_id: int
+    meeting_id: int
+    seq: int
+    type: ItemType
+    description: str
+    owner_id: int
+    due_date: date
+    capa_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Assist:
+    """An assisting department of a case (e.g. 工程部协助) and what it is asked; its production
+    users see the case, add their findings and CAPA actions on their part. Ended, not deleted,
+    when QA takes it off."""
+
+    id: int | None
+    complaint_id: int
+    department_id: int
+    ask: str
+    by_id: int
+    at: datetime
+    findings: str = ""  # the department's analysis notes
+    ended_at: datetime | None = None
+    ended_by_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -570,6 +681,12 @@ class CaseFile:
     dispositions: list[Disposition] = field(default_factory=list)
     costs: list[CostLine] = field(default_factory=list)
     steps: list[ApprovalStep] = field(default_factory=list)
+    assists: list[Assist] = field(default_factory=list)  # every one, ended ones too
+
+    @property
+    def assisting(self) -> frozenset[int]:
+        """The departments assisting now (besides the lead responsible department)."""
+        return frozenset(a.department_id for a in self.assists if a.ended_at is None)
 
     def current(self, items: list[Any]) -> list[Any]:
         """Dispositions / costs / steps of the current approval round."""
@@ -656,6 +773,7 @@ class RegisterRow:
     defect_type: str
     description: str
     due_at: datetime | None = None
+    custom: dict[int, str] = field(default_factory=dict)  # custom field id -> kept value
 
 
 @dataclass(frozen=True)
@@ -679,6 +797,8 @@ class RegisterFilter:
     product_code: str = ""
     department_id: int | None = None
     facet: tuple[str, str] | None = None  # (dimension, key); key "" = no value
+    # custom fields' values (field id, value as stored): text contains, the rest equals
+    custom: tuple[tuple[int, str], ...] = ()
     exclude_cancelled: bool = False
     scope: Scope | None = None  # filled by the service: whose cases the user may see
 

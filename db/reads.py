@@ -8,6 +8,7 @@ do not imitate them."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,7 +20,9 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 from core.model import Complaint, Kind, RegisterFilter, RegisterRow, Scope, Severity, State
 from db.rows import CLOSED, SEVERITY, as_utc, complaint_of
 from db.stats import SqlStats, facet_condition, narrow
-from db.tables import ComplaintRow, CustomerRow, DefectTypeRow, EventRow
+from db.tables import (
+    AssistRow, ComplaintRow, CustomerRow, CustomFieldRow, CustomValueRow, DefectTypeRow, EventRow,
+)
 
 
 def scope_condition(scope: Scope) -> Any:
@@ -31,6 +34,10 @@ def scope_condition(scope: Scope) -> Any:
             select(CustomerRow.id).where(CustomerRow.department_id.in_(depts))))
     if scope.by_responsible and depts:
         seen.append(ComplaintRow.responsible_department_id.in_(depts))
+        # or a department assisting in the case now (issue #12)
+        seen.append(ComplaintRow.id.in_(
+            select(AssistRow.complaint_id).where(AssistRow.department_id.in_(depts),
+                                                 AssistRow.ended_at.is_(None))))
     return or_(*seen)
 
 
@@ -96,6 +103,7 @@ class SqlRegister:
             conds.append(facet_condition(*flt.facet))
         if flt.scope is not None:
             conds.append(scope_condition(flt.scope))
+        conds += self._custom(flt.custom)
         where = and_(True, *conds)
         total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
         sort_cols: dict[str, SQLCoreOperations[Any]] = {
@@ -129,7 +137,36 @@ class SqlRegister:
                         as_utc(r[12]) if r[12] and r[5] not in CLOSED else None)
             for r in self.s.execute(q)
         ]
-        return rows, int(total)
+        return self._with_custom(rows), int(total)
+
+    def _custom(self, wanted: Sequence[tuple[int, str]]) -> list[Any]:
+        """A case whose custom field holds the value: a text field's contains it (any case),
+        the others' equals it (kept as text typed by the field)."""
+        types = {int(i): str(t) for i, t in self.s.execute(
+            select(CustomFieldRow.id, CustomFieldRow.type).where(
+                CustomFieldRow.id.in_([f for f, _ in wanted])))} if wanted else {}
+        conds = []
+        for field_id, value in wanted:
+            if types.get(field_id) == "text":
+                like = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace(
+                    "_", "\\_") + "%"
+                match: Any = func.lower(CustomValueRow.value).like(func.lower(like), escape="\\")
+            else:
+                match = CustomValueRow.value == value
+            conds.append(ComplaintRow.id.in_(select(CustomValueRow.complaint_id).where(
+                CustomValueRow.field_id == field_id, match)))
+        return conds
+
+    def _with_custom(self, rows: list[RegisterRow]) -> list[RegisterRow]:
+        """The rows with their custom fields' values (the register's columns and export)."""
+        found: dict[int, dict[int, str]] = {}
+        ids = [r.id for r in rows]
+        for i in range(0, len(ids), 1000):
+            q = select(CustomValueRow.complaint_id, CustomValueRow.field_id,
+                       CustomValueRow.value).where(CustomValueRow.complaint_id.in_(ids[i:i + 1000]))
+            for cid, fid, value in self.s.execute(q):
+                found.setdefault(cid, {})[fid] = value
+        return [replace(r, custom=found[r.id]) if r.id in found else r for r in rows]
 
 
 

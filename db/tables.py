@@ -38,6 +38,7 @@ class DepartmentRow(Base):
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    head_id: Mapped[int | None] = mapped_column(Integer)  # a user's id (migration 0017)
 
 
 class UserRow(Base):
@@ -48,8 +49,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(100))
     roles: Mapped[str] = mapped_column(String(200))  # comma-separated Role values
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    approval_level: Mapped[int] = mapped_column(Integer, default=0)
-    title: Mapped[str] = mapped_column(String(30), default="none")
+    # comma-separated title codes (migration 0017; the approval level column is gone)
+    title: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="zh")
     email: Mapped[str] = mapped_column(String(200), default="")  # migration 0005
@@ -141,6 +142,37 @@ class DefectTypeRow(Base):
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CustomFieldRow(Base):
+    """The fields a factory adds to its complaints (migration 0019); never deleted, removed
+    ones are inactive."""
+
+    __tablename__ = "custom_fields"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    label_zh: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(20))
+    options: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[key, zh, en], ...]
+    kind: Mapped[str | None] = mapped_column(String(20))
+    required_from: Mapped[str | None] = mapped_column(String(30))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CustomValueRow(Base):
+    """A case's value of a custom field, as text typed by the field (migration 0019)."""
+
+    __tablename__ = "custom_values"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    field_id: Mapped[int] = mapped_column(ForeignKey("custom_fields.id"), index=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ux_custom_values_case_field", "complaint_id", "field_id",
+                            unique=True),)
 
 
 class NumberCounterRow(Base):
@@ -299,6 +331,8 @@ class CapaActionRow(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     evidence: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # an assisting department's part (migration 0020)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
 
 class ContainmentRow(Base):
@@ -354,6 +388,19 @@ class ApprovalStepRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     moved_from: Mapped[str] = mapped_column(String(200), default="")  # migration 0014
     moved_why: Mapped[str] = mapped_column(String(20), default="")
+    or_higher: Mapped[bool] = mapped_column(Boolean, default=False)  # migration 0017
+    rule_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class ApprovalRuleSetRow(Base):
+    """A version of the approval rules (migration 0017): rounds keep the version they began
+    under; the newest applies to new rounds."""
+
+    __tablename__ = "approval_rule_sets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rules: Mapped[str] = mapped_column(Text)  # JSON, core/rules/approvals.py rules_to_json
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class PaymentRow(Base):
@@ -393,6 +440,40 @@ class MeetingRow(Base):
     decisions: Mapped[str] = mapped_column(Text, default="")
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # migration 0020: typed guests (JSON [[name, org], ...]) and what the meeting decided
+    guests: Mapped[str] = mapped_column(Text, default="[]")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    direction: Mapped[str | None] = mapped_column(String(20))
+
+
+class MeetingItemRow(Base):
+    """A meeting's action items (migration 0020)."""
+
+    __tablename__ = "meeting_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    capa_id: Mapped[int | None] = mapped_column(ForeignKey("capa_actions.id"))
+
+
+class AssistRow(Base):
+    """A case's assisting departments (migration 0020)."""
+
+    __tablename__ = "case_assists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    ask: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class AssessmentRow(Base):

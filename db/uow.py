@@ -36,12 +36,21 @@ from core.model import (
     Payment,
     PaymentMethod,
     ChainStep,
+    ChoiceOption,
+    CustomField,
+    CustomValue,
+    FieldType,
+    Kind,
     Event,
     Lang,
     LoginSession,
     SecurityEntry,
     Market,
     Meeting,
+    MeetingItem,
+    Assist,
+    Guest,
+    ItemType,
     Notification,
     Product,
     Role,
@@ -49,16 +58,16 @@ from core.model import (
     State,
     StepTime,
     StepStatus,
-    Title,
     User,
 )
 from core.outbox import CHANNELS_KEY, SECRET_FIELDS, Message, OutboxItem
 from core.ports import Cipher
-from core.rules.approvals import Delegation
+from core.rules.approvals import Delegation, RuleSetRecord
 from core.rules.severity import Candidate
 from db.reads import SqlReads
 from db.rows import SEVERITY, complaint_from, complaint_values
 from db.tables import (
+    ApprovalRuleSetRow,
     ApprovalStepRow,
     AssessmentRow,
     AttachmentRow,
@@ -67,6 +76,8 @@ from db.tables import (
     ContainmentRow,
     CostLineRow,
     CustomerRow,
+    CustomFieldRow,
+    CustomValueRow,
     DefectTypeRow,
     DelegationRow,
     DepartmentRow,
@@ -81,6 +92,8 @@ from db.tables import (
     SecurityLogRow,
     SessionRow,
     MeetingRow,
+    MeetingItemRow,
+    AssistRow,
     NotificationRow,
     NumberCounterRow,
     OutboxRow,
@@ -98,7 +111,8 @@ T = TypeVar("T")
 def _user(r: UserRow) -> User:
     return User(r.id, r.username, r.display_name,
                 frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
-                r.approval_level, Title(r.title), r.active, Lang(r.language), r.email,
+                frozenset(x for x in (r.title or "").split(",") if x), r.active,
+                Lang(r.language), r.email,
                 bool(r.must_change_password))
 
 
@@ -172,8 +186,8 @@ class SqlUsers:
     def add(self, user: User, password_hash: str) -> int:
         r = UserRow(username=user.username, display_name=user.display_name,
                     password_hash=password_hash, roles=",".join(sorted(user.roles)),
-                    department_id=user.department_id, approval_level=user.approval_level,
-                    title=user.title.value, active=user.active, language=user.language.value,
+                    department_id=user.department_id, title=",".join(sorted(user.titles)),
+                    active=user.active, language=user.language.value,
                     email=user.email)
         self.s.add(r)
         self.s.flush()
@@ -182,8 +196,8 @@ class SqlUsers:
     def update(self, user: User) -> None:
         r = self.s.get_one(UserRow, user.id)
         r.display_name, r.roles = user.display_name, ",".join(sorted(user.roles))
-        r.department_id, r.approval_level = user.department_id, user.approval_level
-        r.title, r.active, r.language = user.title.value, user.active, user.language.value
+        r.department_id, r.title = user.department_id, ",".join(sorted(user.titles))
+        r.active, r.language = user.active, user.language.value
         r.email = user.email
 
     def password_hash(self, user_id: int) -> str:
@@ -295,7 +309,7 @@ class SqlRef:
 
     def departments(self, include_inactive: bool = False) -> list[Department]:
         return [
-            Department(r.id, r.code, r.name_zh, r.name_en, r.active)
+            Department(r.id, r.code, r.name_zh, r.name_en, r.active, r.head_id)
             for r in self._all(DepartmentRow, DepartmentRow.code, include_inactive)
         ]
 
@@ -514,13 +528,19 @@ _RECORDS: dict[type, Any] = {
     CostLine: CostLineRow,
     ApprovalStep: ApprovalStepRow,
     Meeting: MeetingRow,
+    MeetingItem: MeetingItemRow,
+    Assist: AssistRow,
     Assessment: AssessmentRow,
     Delegation: DelegationRow,
     StepTime: StepTimeRow,
     Payment: PaymentRow,
+    RuleSetRecord: ApprovalRuleSetRow,
     ChainStep: ChainStepRow,
+    CustomField: CustomFieldRow,
+    CustomValue: CustomValueRow,
 }
-_TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: DispositionType}
+_TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: DispositionType,
+              MeetingItem: ItemType, CustomField: FieldType}
 
 
 class SqlRecords:
@@ -541,6 +561,10 @@ class SqlRecords:
                 v = json.dumps(list(v))
             elif name == "data" and isinstance(item, ChainStep):
                 v = json.dumps(v, ensure_ascii=False)
+            elif name == "guests":
+                v = json.dumps([[g.name, g.org] for g in v], ensure_ascii=False)
+            elif name == "options" and isinstance(item, CustomField):
+                v = json.dumps([[o.key, o.label_zh, o.label_en] for o in v], ensure_ascii=False)
             elif isinstance(v, enum.Enum):
                 v = v.value
             out[name] = v
@@ -555,12 +579,20 @@ class SqlRecords:
                 x = tuple(json.loads(x or "[]"))
             elif name == "data" and kind is ChainStep:
                 x = json.loads(x or "{}")
+            elif name == "guests":
+                x = tuple(Guest(str(n), str(o)) for n, o in json.loads(x or "[]"))
+            elif name == "options" and kind is CustomField:
+                x = tuple(ChoiceOption(*map(str, o)) for o in json.loads(x or "[]"))
+            elif name == "kind" and kind is CustomField:
+                x = Kind(x) if x else None
+            elif name == "required_from" and kind is CustomField:
+                x = State(x) if x else None
+            elif name == "direction" and kind is Meeting:
+                x = DispositionType(x) if x else None
             elif name == "type" and kind in _TYPE_ENUM:
                 x = _TYPE_ENUM[kind](x)
             elif name == "category" and kind is CostLine:
                 x = CostCategory(x)
-            elif name == "title" and kind is ApprovalStep:
-                x = Title(x)
             elif name == "status" and kind is ApprovalStep:
                 x = StepStatus(x)
             elif name == "method" and kind is Payment:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.model import Role
+from ui import admin_approval as aap
 from ui import admin_backup as ab
 from ui import admin_calendar as ac
 from ui import admin_channels as ach
+from ui import admin_custom_fields as acf
 from ui import admin_forms as af
 from ui import admin_security as asec
 from ui import chains
@@ -23,8 +25,9 @@ st.title(tr("admin.title"))
 show_flash()
 tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
                 tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
+                tr("admin.approval"),
                 tr("admin.calendar"), tr("admin.notifications"), tr("admin.backup"),
-                tr("admin.security")])
+                tr("admin.security"), tr("admin.custom_fields")])
 with tabs[0]:
     af.users(user)
     af.sessions(user)
@@ -38,18 +41,20 @@ with tabs[4]:
     af.defect_types(user)
 with tabs[5]:
     af.settings(user)
-    af.matrix(user)
-    af.who_would_sign(user)
     chains.settings(user)
     dl.delegations(user, admin=True)
 with tabs[6]:
+    aap.page(user)
+with tabs[7]:
     ac.calendar(user)
     ac.limits(user)
-with tabs[7]:
+with tabs[8]:
     ach.channels(user)
     ach.escalation_levels(user)
     ach.outbox(user)
-with tabs[8]:
-    ab.backup(user)
 with tabs[9]:
+    ab.backup(user)
+with tabs[10]:
     asec.security_log(user)
+with tabs[-1]:  # the fields of the factory's own (issue #12)
+    acf.editor(user)

@@ -7,6 +7,8 @@ from core.usecases.complaints import Upload
 from ui.actions import dispositions, panel, progress
 from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
+from ui.custom_fields import facts as custom_facts
+from ui.meetings import prompt as first_meeting_prompt
 from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr, trn
 from ui.documents import documents
@@ -65,6 +67,7 @@ dues = attempt(uc.timing.due_times, app, user, c.id) or []
 show_dues(dues)
 extensions(user, case, dues)
 panel(user, case)
+first_meeting_prompt(user, case)
 
 tab_facts, tab_work, tab_files, tab_time = st.tabs(
     [tr("case.facts"), tr("case.records"), f"{tr('case.attachments')} ({len(view.attachments)})",
@@ -75,6 +78,7 @@ with tab_work:
     meetings(user, case)
 with tab_facts:
     facts(view)
+    custom_facts(c.id)
     if view.can_edit:
         with st.expander(tr("case.edit")):
             with st.form("edit_case"):

@@ -8,14 +8,20 @@ import streamlit as st
 from core.model import Attachment, CaseFile, Event, Role, User, Value
 from core.usecases.complaints import ComplaintView
 from core.i18n import reason_text
-from ui.context import attempt, flash, kesu, lang, local, log, md, today_local, tr
+from core.rules.custom_fields import EVENT_PREFIX
+from ui import custom_fields
+from ui.context import attempt, flash, kesu, lang, local, log, md, tr
 from core import usecases as uc
 
 # Fields whose stored values are enum codes, translated with "<prefix>.<value>".
 _ENUM_FIELDS = {"channel": "channel", "kind": "kind", "category": "category",
                 "where_found": "where_found", "request": "request",
                 "severity_proposed": "severity", "state": "state",
-                "chain_step": "chain_step", "disposition": "disposition_type"}
+                "chain_step": "chain_step", "disposition": "disposition_type",
+                "direction": "disposition_type"}
+# fields whose stored values are department ids (one, or several comma-separated)
+_DEPARTMENT_FIELDS = frozenset({"responsible_department_id", "assisting_departments",
+                                "assisting_department", "meeting_department"})
 
 
 def show_value(field: str, value: Value) -> str:
@@ -24,6 +30,11 @@ def show_value(field: str, value: Value) -> str:
         return tr("common.none")
     if isinstance(value, bool):
         return tr("common.yes") if value else tr("common.no")
+    if field in _DEPARTMENT_FIELDS:  # ids as the log keeps them; a person reads names
+        depts = {str(d.id): (d.name_en if lang() == "en" else d.name_zh)
+                 for d in uc.reference.departments(kesu(), True)}
+        return ("、" if lang() == "zh" else ", ").join(
+            depts.get(x, "?") for x in str(value).split(",") if x)
     if isinstance(value, int):
         return str(value)
     if field in _ENUM_FIELDS:
@@ -123,11 +134,21 @@ TIMELINE_SHOWN = 50  # newest first; a long history at once cost the Complaint p
 def timeline(events: list[Event]) -> None:
     key = f"timeline_all_{events[0].complaint_id}" if events else "timeline_all"
     shown = len(events) if st.session_state.get(key) else TIMELINE_SHOWN
-    for e in list(reversed(events))[:shown]:
+    listed = list(reversed(events))[:shown]
+    # a custom field's change is named by its label, its values in words (issue #12)
+    own = custom_fields.by_event_key() if any(
+        k.startswith(EVENT_PREFIX) for e in listed for k in e.changes) else {}
+    for e in listed:
         with st.container(border=True):
             st.markdown(f"**{tr('action.' + e.action)}**")
             st.caption(tr("case.by", who=md(e.user_name), at=local(e.at)))
             for field, (old, new) in e.changes.items():
+                f = own.get(field)
+                if f is not None:
+                    st.text(tr("case.changed_from_to", field=custom_fields.name(f),
+                               old=custom_fields.text_of(f, old) or tr("common.none"),
+                               new=custom_fields.text_of(f, new) or tr("common.none")))
+                    continue
                 st.text(tr("case.changed_from_to", field=tr("field." + field),
                            old=show_value(field, old), new=show_value(field, new)))
             if e.comment:
@@ -219,31 +240,11 @@ def decisions(case: CaseFile, records: bool = True) -> None:
 
 def meetings(user: User, case: CaseFile) -> None:
     """会议记录 on the case; for management also the responsibility assessment."""
+    from ui import meetings as meeting_ui  # ui.meetings: the list, the form, the prompt
+
     c = case.complaint
     app = kesu()
-    users = {u.id: u.display_name for u in uc.accounts.list_active_users(app)}
-    st.markdown(f"**{tr('case.meetings')}**")
-    for m in uc.meetings.meetings(app, user, c.id or 0):
-        st.text(f"{m.date} · {', '.join(users.get(i, '?') for i in m.attendee_ids)}")
-        st.text(m.decisions)
-    if c.state.is_open and user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
-        with st.expander(tr("action.meeting_recorded")):
-            with st.form(f"meeting_{c.id}", clear_on_submit=True):
-                day = st.date_input(tr("field.meeting_date"), value=today_local(),
-                                    max_value=today_local())
-                who = st.multiselect(tr("field.attendees"), list(users),
-                                     format_func=lambda i: users[i])
-                text = st.text_area(tr("field.decisions") + " *", max_chars=3000)
-                item = st.text_input(tr("field.action_items"), max_chars=500)
-                a, b = st.columns(2)
-                owner = a.selectbox(tr("field.owner"), list(users), index=None,
-                                    format_func=lambda i: users[i], placeholder=tr("log.pick"))
-                due = b.date_input(tr("field.due_date"), value=None, min_value=today_local())
-                if st.form_submit_button(tr("common.save")):
-                    items = [(item, owner, due)] if item.strip() else []
-                    if attempt(uc.meetings.add_meeting, app, user, c.id, day, who, text, items):
-                        flash("success", tr("common.saved"))
-                        st.rerun()
+    meeting_ui.section(user, case)
     if user.has(Role.MANAGEMENT):
         st.markdown(f"**{tr('case.assessment')}**")
         for x in uc.meetings.assessments(app, user, c.id or 0):

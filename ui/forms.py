@@ -11,6 +11,7 @@ from core.model import (
     WhereFound,
 )
 from core.usecases.complaints import ComplaintDraft
+from ui import custom_fields
 from ui.context import kesu, label, settings_tz, today_local, tr
 from core import usecases as uc
 
@@ -116,6 +117,8 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
                                   value=c.severity_note if c else "", max_chars=500,
                                   help=tr("field.severity_note_help"), key=f"{key}_sevnote")
 
+    custom = custom_fields.inputs(key, kind, c)  # the factory's own fields
+
     if picked is not None and not product_code.strip():
         chosen = next(p for p in products if p.id == picked)
         product_code, product_name = chosen.code, product_name or chosen.name
@@ -130,7 +133,7 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
         defective_qty=_int(defective), defect_type_id=defect_type_id, where_found=where_found,
         request=request, claimed_amount=claimed, severity_proposed=severity,
         sample_received=bool(sample), sample_date=_day(sample_date), safety_risk=bool(safety),
-        severity_note=severity_note)
+        severity_note=severity_note, custom=custom)
 
 
 def _int(v: Any) -> int | None:

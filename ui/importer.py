@@ -35,8 +35,10 @@ from core.errors import DomainError, InvalidInput
 from core.i18n import t
 from core.importing import (
     MAX_BLANK_BEFORE_HEADER, MAX_CELL, MAX_COLUMNS, MAX_READ_CELLS, MAX_READ_SECONDS, MAX_ROWS,
-    REPORT_COLUMNS, TARGETS, Cell, Options, ReadBudget, Report, Table, report_rows, text_of,
+    REPORT_COLUMNS, TARGETS, Cell, Options, ReadBudget, Report, Table, custom_targets,
+    report_rows, text_of,
 )
+from core.rules.custom_fields import labels as custom_labels
 from core.model import User
 from ui.context import attempt, error_message, flash, kesu, lang, md, tr, trn
 from ui.exports import to_xlsx
@@ -387,17 +389,23 @@ def _mapping(me: User, table: Table, sig: str) -> dict[int, str]:
     """A select box per column, preset from the remembered mapping or the header's meaning."""
     st.markdown("**" + tr("imp.mapping") + "**")
     st.caption(tr("imp.mapping_help"))
-    guessed = attempt(uc.importing.import_mapping, kesu(), me, list(table.headers)) or {}
-    options = ["", *TARGETS]
+    app = kesu()
+    guessed = attempt(uc.importing.import_mapping, app, me, list(table.headers)) or {}
+    own = custom_targets(uc.custom_fields.field_definitions(app))
+    options = ["", *TARGETS, *own]
     samples = _samples(table)
+
+    def shown(x: str) -> str:
+        if x in own:  # a custom field: its name, marked as one
+            return tr("imp.target_custom", field=custom_labels(own[x]))
+        return tr("imp.target." + x) if x else tr("imp.ignore")
     mapping: dict[int, str] = {}
     cols = st.columns(4)
     for i, header in enumerate(table.headers):
         with cols[i % 4]:
             chosen = st.selectbox(
                 md(header), options, index=options.index(guessed.get(i, "")),
-                key=f"imp_map_{sig}_{i}",
-                format_func=lambda x: tr("imp.target." + x) if x else tr("imp.ignore"),
+                key=f"imp_map_{sig}_{i}", format_func=shown,
                 help=tr("imp.sample", value=md(samples[i])) if samples[i] else None)
             if chosen:
                 mapping[i] = chosen

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.model import Kind, RegisterFilter, RegisterRow, Severity, State, User
+from ui import custom_fields
 from ui.context import attempt, kesu, label, lang, local, tr, trn
 from ui.exports import to_csv, to_xlsx
 from core import usecases as uc
@@ -33,10 +34,11 @@ def _filters() -> RegisterFilter:
                                                             else s)))
     desc = d.toggle(tr("log.sort_desc"), value=True, key="reg_desc")
     overdue = e.toggle(tr("log.filter_overdue"), value=False, key="reg_overdue")
+    custom = custom_fields.register_filter()
     return RegisterFilter(text=text, states=tuple(states), severities=tuple(sevs),
                           kinds=tuple(kinds), date_from=date_from or None,
                           date_to=date_to or None, sort=sort, descending=desc,
-                          overdue_only=overdue)
+                          overdue_only=overdue, custom=custom)
 
 
 def _frame(rows: list[RegisterRow]) -> pd.DataFrame:
@@ -55,6 +57,7 @@ def _frame(rows: list[RegisterRow]) -> pd.DataFrame:
                                   for r in rows],
         tr("due.column"): [_due(r.due_at, now) for r in rows],
         tr("field.description_short"): [r.description for r in rows],
+        **custom_fields.columns(rows),
     })
 
 

@@ -62,6 +62,9 @@ class ComplaintDraft:
     sample_date: date | None = None
     safety_risk: bool = False
     severity_note: str = ""
+    # the fields of the factory's own: (key, what was entered), checked by
+    # core/rules/custom_fields.py
+    custom: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

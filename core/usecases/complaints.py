@@ -31,7 +31,7 @@ from core.rules import complaint_fields, numbering, uploads as upload_rules
 from core.rules.severity import SeverityThresholds
 from core.rules.complaint_fields import ComplaintDraft as ComplaintDraft  # the form's type
 from core.rules.severity import Candidate, duplicate_reason
-from core.usecases import approval, closure, common, context, pipeline
+from core.usecases import approval, closure, common, context, custom_fields, pipeline
 from core.usecases.context import Context
 
 CASE_ROLES = (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT)
@@ -116,7 +116,7 @@ def register_complaint(ctx: Context, actor: User, draft: ComplaintDraft,
         me = context.acting_user(ctx, uow, actor)
         context.require_role(me, *CASE_ROLES)
         cfg = context.settings_of(ctx, uow)
-        values = _validated(ctx, uow, draft, now)
+        values, custom = _validated(ctx, uow, draft, now)
         period = numbering.period_of(values["received_at"], cfg.tz)
         number = numbering.format_number(period, uow.complaints.next_serial(period))
         c = Complaint(id=None, number=number, received_by_id=me.id, created_at=now, updated_at=now,
@@ -131,9 +131,12 @@ def register_complaint(ctx: Context, actor: User, draft: ComplaintDraft,
                 me.id,
                 "registered",
                 {
-                    k: [None, stored(v)]
-                    for k, v in values.items()
-                    if v is not None and v != "" and v is not False
+                    **{
+                        k: [None, stored(v)]
+                        for k, v in values.items()
+                        if v is not None and v != "" and v is not False
+                    },
+                    **custom_fields.write(uow, c.id, custom),
                 },
             )
         )
@@ -153,8 +156,9 @@ def update_complaint(ctx: Context, actor: User, complaint_id: int, expected_vers
         if not _may_edit(me, c):
             raise NotAllowed("err.cannot_edit", state=c.state.value)
         pipeline.check_version(uow, case.complaint, expected_version)
-        values = _validated(ctx, uow, draft, now, keep_received=c.received_at)
-        changes = common.changed(c, values)
+        values, custom = _validated(ctx, uow, draft, now, keep_received=c.received_at,
+                                    state=c.state, edit=True)
+        changes = {**common.changed(c, values), **custom_fields.write(uow, c.id or 0, custom)}
         if not changes:
             raise InvalidInput("err.nothing_changed")
         # through _touch: a changed fact can open or move a time limit (returned goods)
@@ -268,19 +272,26 @@ def get(ctx: Context, uow: UnitOfWork, complaint_id: int) -> Complaint:
 
 
 def _validated(ctx: Context, uow: UnitOfWork, d: ComplaintDraft, now: datetime,
-               keep_received: datetime | None = None) -> dict[str, Any]:
-    """The typed values to store, or InvalidInput naming every field at fault (the one check
-    of core/rules/complaint_fields.py, which the import uses too)."""
+               keep_received: datetime | None = None, state: State = State.REGISTERED,
+               edit: bool = False) -> tuple[dict[str, Any], dict[int, str]]:
+    """The typed values to store and the custom fields' values (field id -> kept text), or
+    InvalidInput naming every field at fault (the one check of
+    core/rules/complaint_fields.py, which the import uses too, and of the fields of the
+    factory's own: their types, and those required in `state`; an edit checks the ones its
+    form shows)."""
     cfg = context.settings_of(ctx, uow)
     values, problems = complaint_fields.check(
         d, now, {c.id for c in uow.ref.customers(include_inactive=True)},
         {x.id for x in uow.ref.defect_types(include_inactive=True)}, keep_received=keep_received,
         thresholds=SeverityThresholds(cfg.severity_a_claim, cfg.severity_b_claim))
-    if problems:
-        first, *rest = (InvalidInput(f"err.{p.key}", field=p.field, **p.params)
-                        for p in problems)
+    custom, custom_errors = custom_fields.checked(uow, dict(d.custom), d.kind, state,
+                                                  only_given=edit)
+    errors = [InvalidInput(f"err.{p.key}", field=p.field, **p.params) for p in problems]
+    errors += custom_errors
+    if errors:
+        first, *rest = errors
         raise InvalidInput(first.key, others=rest, **first.params)
-    return values
+    return values, custom
 
 
 @dataclass(frozen=True)
@@ -370,8 +381,7 @@ def actions(ctx: Context, actor: User, complaint_id: int) -> list[ActionOption]:
         wctx = context.workflow_context(ctx, uow)
         out = [ActionOption(a, why is None, why) for a, why in workflow.available(case, me, wctx)]
         if any(o.action in ("approve_step", "reject_step") and o.allowed for o in out):
-            step = approval.first_pending(case)
-            may = step is not None and approval.can_sign(ctx, uow, me, case, step)[0]
+            may = approval.my_step(ctx, uow, me, case)[0] is not None
             out = [
                 o
                 if o.action not in ("approve_step", "reject_step") or may

@@ -6,12 +6,16 @@ from __future__ import annotations
 from core.documents import CaseDocuments, CaseRecords, build_all
 from core.errors import NotFound
 from core.model import (
+    CustomField,
+    Kind,
     ChainStep,
     Meeting,
     Payment,
     User,
 )
-from core.usecases import context
+from core.ports import UnitOfWork
+from core.rules import custom_fields as custom_rules
+from core.usecases import approval, context, custom_fields
 from core.usecases.context import Context
 
 
@@ -38,7 +42,16 @@ def case_records(ctx: Context, actor: User, complaint_id: int) -> CaseRecords:
                            str(company or "").strip(),
                            tuple(uow.records.where(Payment, complaint_id=complaint_id)),
                            chain_steps=tuple(uow.records.where(ChainStep,
-                                                               complaint_id=complaint_id)))
+                                                               complaint_id=complaint_id)),
+                           custom=_custom(uow, complaint_id, c.kind),
+                           titles=approval.titles_of(uow).defs)
+
+
+def _custom(uow: UnitOfWork, complaint_id: int, kind: Kind) -> tuple[tuple[CustomField, str],
+                                                                     ...]:
+    kept = custom_fields.values_of(uow, complaint_id)
+    return tuple((f, kept.get(f.id or 0, ""))
+                 for f in custom_rules.for_kind(custom_fields.definitions(uow), kind))
 
 
 def case_documents(ctx: Context, actor: User, complaint_id: int, lang: str,

@@ -39,14 +39,14 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from core.rules import numbering
-from core.usecases import context, pipeline
+from core.usecases import context, custom_fields, pipeline
 from core.usecases.context import Context
 
 
 def _importer(ctx: Context, uow: UnitOfWork, actor: User) -> User:
     """An administrator or the QA manager (品管经理) moves the old register in."""
     me = context.acting_user(ctx, uow, actor)
-    if not (me.is_admin or me.title == Title.QA_MANAGER):
+    if not (me.is_admin or Title.QA_MANAGER in me.titles):
         raise NotAllowed("imp.err.not_allowed")
     return me
 
@@ -65,7 +65,8 @@ def import_mapping(ctx: Context, actor: User, headers: Sequence[str]) -> dict[in
     """The mapping to offer for these headers: what was chosen before, else a guess."""
     with ctx.uow() as uow:
         _importer(ctx, uow, actor)
-        return guess_mapping(headers, uow.settings.get(MAPPING_KEY) or {})
+        return guess_mapping(headers, uow.settings.get(MAPPING_KEY) or {},
+                             custom_fields.definitions(uow))
 
 
 def check_import(ctx: Context, actor: User, table: Table, mapping: dict[int, str],
@@ -112,7 +113,9 @@ def run_import(ctx: Context, actor: User, table: Table, mapping: dict[int, str],
                 c.due_at, c.due_step = (first.due, first.step) if first else (None, "")
             c.id = uow.complaints.add(c)
             uow.events.add(
-                Event(None, c.id, now, me.id, "imported", _event_changes(table.filename, plan, c))
+                Event(None, c.id, now, me.id, "imported",
+                      {**_event_changes(table.filename, plan, c),
+                       **custom_fields.write(uow, c.id, plan.custom)})
             )
             numbers.append(c.number)
             if progress is not None and (i % 100 == 0 or i == len(plans) - 1):
@@ -147,7 +150,8 @@ def _known(ctx: Context, uow: UnitOfWork, table: Table, mapping: dict[int, str])
     )
     return Known(customers, defects, departments, products,
                  frozenset(uow.complaints.numbers_taken(wanted)), cfg.tz,
-                 ctx.clock().astimezone(cfg.tz).date())
+                 ctx.clock().astimezone(cfg.tz).date(),
+                 tuple(custom_fields.definitions(uow)))
 
 
 def _add_missing(ctx: Context, uow: UnitOfWork, plans: list[RowPlan],

@@ -25,7 +25,7 @@ from core.model import (
 from core.ports import UnitOfWork
 from core.rules import approvals
 from core.rules.calendar import WorkCalendar
-from core.usecases import common, context
+from core.usecases import common, context, custom_fields
 from core.usecases.context import Context
 
 R = TypeVar("R", CapaAction, Disposition)
@@ -33,7 +33,9 @@ R = TypeVar("R", CapaAction, Disposition)
 
 def transition(ctx: Context, actor: User, complaint_id: int, version: int, action: str,
                change: Callable[[UnitOfWork, CaseFile, User, datetime], dict[str, Any]],
-               comment: str = "") -> Complaint:
+               comment: str = "", records: dict[str, list[Value]] | None = None) -> Complaint:
+    """`records`: filled by `change` with what it changed in the case's records (not fields of
+    the complaint), written into the same event."""
     now = ctx.clock()
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
@@ -45,8 +47,10 @@ def transition(ctx: Context, actor: User, complaint_id: int, version: int, actio
         target = workflow.BY_ACTION[action].target
         if target is not None and "state" not in values:
             values["state"] = target
+        # a field of the factory's own required from a state: not into or past it empty
+        custom_fields.check_required(uow, case, values.get("state", c.state))
         new = replace(c, **values, version=c.version + 1, updated_at=now, updated_by_id=me.id)
-        changes = common.changed(c, values)
+        changes = {**common.changed(c, values), **(records or {})}
         event = Event(None, complaint_id, now, me.id, action, changes,
                       common.text(comment, "comment", required=False))
         new = derive(ctx, uow, case, replace(case, complaint=new),

@@ -57,7 +57,9 @@ def _bounded(ctx: Context, uow: UnitOfWork, me: User, flt: RegisterFilter, page:
     return dataclasses.replace(flt, text=common.CONTROL.sub("", flt.text)[: common.MAX_SHORT],
                                since=since, until=until, now=ctx.clock(), page=max(page, 1),
                                page_size=min(max(page_size, 1), 100_000),
-                               scope=context.scope(ctx, uow, me))
+                               scope=context.scope(ctx, uow, me),
+                               custom=tuple((int(f), common.CONTROL.sub("", str(v))[
+                                   : common.MAX_SHORT]) for f, v in flt.custom if str(v)))
 
 
 def register_all(ctx: Context, actor: User, flt: RegisterFilter,
@@ -79,4 +81,6 @@ def cases_in(ctx: Context, actor: User, states: Sequence[State],
         if sc is None:
             return found
         depts = {x.id: x.department_id for x in uow.ref.customers(include_inactive=True)}
-        return [c for c in found if visibility.sees(sc, c, depts.get(c.customer_id))]
+        helping = context.assisting_now(uow)
+        return [c for c in found if visibility.sees(sc, c, depts.get(c.customer_id),
+                                                    helping.get(c.id or 0, ()))]

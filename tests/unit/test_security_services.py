@@ -74,7 +74,8 @@ from core.importing import Options, Table
 from core.usecases.approval import CostInput
 from core.usecases.approval import DispositionInput
 from core.model import (
-    CapaType, ContainmentType, CostCategory, Customer, Department, DefectType,
+    CapaType, ContainmentType, CostCategory, Customer, CustomField, Department, DefectType,
+    FieldType,
     DispositionType, Lang, PaymentMethod, Product, RegisterFilter, Role, State, User,
 )
 from core.outbox import ChannelConfig
@@ -147,6 +148,14 @@ def _case(state: State = State.REGISTERED) -> Callable[[World], Case]:
 
 def _dispositions(w: World) -> Case:
     case = drive(w, State.DISPOSITION)
+    return case
+
+
+def _assisted(w: World) -> Case:
+    """A case in root-cause analysis that other_prod's department is asked to assist in."""
+    case = drive(w, State.ROOT_CAUSE)
+    uc.assisting.set_assisting(w.kesu, w.qa, case.id, case.c.version,
+                               {w.other_prod.department_id or 0: "核对治具图纸"})
     return case
 
 
@@ -616,6 +625,27 @@ PERMISSIONS: dict[str, Entry] = {
             _case(State.ROOT_CAUSE),
         ),
     ),
+    "meeting_items": (
+        Rule(EVERYONE, lambda w, c, u: uc.meetings.meeting_items(w.kesu, u, c.id), _case()),
+    ),
+    "first_meeting_due": (
+        Rule(EVERYONE, lambda w, c, u: uc.meetings.first_meeting_due(w.kesu, u, c.id), _case()),
+    ),
+    "set_assisting": (
+        Rule(
+            QA | MANAGEMENT,
+            lambda w, c, u: uc.assisting.set_assisting(
+                w.kesu, u, c.id, c.c.version, {w.other_prod.department_id or 0: "BOM 变更记录"}),
+            _case(State.ROOT_CAUSE),
+        ),
+    ),
+    "save_findings": (
+        Rule(
+            frozenset({"other_prod"}),  # production of the department asked to assist only
+            lambda w, c, u: uc.assisting.save_findings(w.kesu, u, c.id, "治具图纸已核对"),
+            _assisted,
+        ),
+    ),
     "add_assessment": (
         Rule(
             MANAGEMENT,
@@ -646,6 +676,21 @@ PERMISSIONS: dict[str, Entry] = {
     ),
     "case_documents": (
         Rule(EVERYONE, lambda w, c, u: uc.documents.case_documents(w.kesu, u, c.id, "en"), _case()),
+    ),
+    # ------------------------------------------------------------ fields of their own
+    "field_definitions": System("the custom fields' definitions, read only (every form)"),
+    "save_field": (
+        Rule(ADMIN, lambda w, x, u: uc.custom_fields.save_field(
+            w.kesu, u, CustomField(None, "plate", "车牌号", "Plate", FieldType.TEXT))),
+    ),
+    "set_field_active": (
+        Rule(ADMIN, lambda w, f, u: uc.custom_fields.set_field_active(w.kesu, u, f, False),
+             lambda w: uc.custom_fields.save_field(
+                 w.kesu, w.admin, CustomField(None, "plate", "车牌号", "Plate",
+                                              FieldType.TEXT))),
+    ),
+    "case_values": (
+        Rule(EVERYONE, lambda w, c, u: uc.custom_fields.case_values(w.kesu, u, c.id), _case()),
     ),
     "may_import": (
         Rule(IMPORTERS, lambda w, x, u: _or_refuse(uc.importing.may_import(w.kesu, u))),
