@@ -66,8 +66,11 @@ def set_chain_settings(ctx: Context, actor: User, rows: Sequence[Mapping[str, An
             value = chains.validate(rows, codes)
         except ChainError as e:
             raise InvalidInput(e.key, **e.params) from e
-        merged = {chain: {**(chains.DEFAULT_SETTINGS.get(chain, {})), **steps}
-                  for chain, steps in value.items()}
+        stored = uow.settings.get(SETTINGS_KEY)
+        current = stored if isinstance(stored, dict) else {}
+        # the rows given over what was stored over the defaults: a step not given is kept
+        merged = {chain: {**defaults, **(current.get(chain) or {}), **value.get(chain, {})}
+                  for chain, defaults in chains.DEFAULT_SETTINGS.items()}
         security.add_settings(uow, ctx.clock(), me, {SETTINGS_KEY: merged})
         uow.settings.set(SETTINGS_KEY, merged)
         uow.commit()

@@ -355,6 +355,10 @@ def test_the_admin_switches_purchase_off_and_the_chain_skips_it(shop: Shop) -> N
     uc.chains.set_chain_settings(s.kesu, s.admin, [row])
     assert not uc.chains.chain_settings(s.kesu, s.admin)[REWORK]["purchase"].on
     assert uc.chains.chain_settings(s.kesu, s.admin)[REWORK]["rework"].on  # others kept
+    uc.chains.set_chain_settings(s.kesu, s.admin,
+                                 [{**row, "step": "rework", "on": True, "days": 7}])
+    cfg = uc.chains.chain_settings(s.kesu, s.admin)
+    assert (cfg[REWORK]["purchase"].on, cfg[REWORK]["rework"].days) == (False, 7)  # kept
     step(s, s.mfg, "goods_received", received_qty=100, received_on=TODAY)
     step(s, s.eng, "rework_plan", rework_plan="x", planned_on=TODAY)
     view = uc.chains.case_chains(s.kesu, s.admin, s.cid)[0]
