@@ -284,8 +284,8 @@ def test_escalation_levels_fire_once_each_into_inboxes_and_channels(
     gm = uc.accounts.create_user(
         app,
         world.admin,
-        UserInput("gm", "总经理", frozenset({Role.MANAGEMENT}), title=Title.GENERAL_MANAGER,
-                  email="gm@factory.cn"),
+        UserInput("gm", "总经理", frozenset({Role.MANAGEMENT}),
+                  titles=frozenset({Title.GENERAL_MANAGER}), email="gm@factory.cn"),
         PASSWORD,
     )
     uc.channels.set_channels(app, world.admin,

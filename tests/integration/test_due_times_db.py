@@ -154,7 +154,7 @@ def test_a_granted_extension_is_kept_and_read_back_by_another_instance(t: Timed,
     qam = uc.accounts.create_user(
         app,
         t.w.admin,
-        UserInput("qam", "品质经理", frozenset({Role.QA}), title=Title.QA_MANAGER),
+        UserInput("qam", "品质经理", frozenset({Role.QA}), titles=frozenset({Title.QA_MANAGER})),
         PASSWORD,
     )
     cid = t.dispatched(MON)

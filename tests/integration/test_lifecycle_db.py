@@ -57,9 +57,10 @@ def crew(app: Context, world: World) -> Crew:
 
     return Crew(prod=user("prod1", "赵六", Role.PRODUCTION, department_id=press),
                 finance=user("fin1", "钱七", Role.FINANCE),
-                sm=user("sm1", "孙经理", Role.MANAGEMENT, title=Title.SALES_MANAGER),
-                sm2=user("sm2", "周经理", Role.MANAGEMENT, title=Title.SALES_MANAGER),
-                gm=user("gm1", "吴总", Role.MANAGEMENT, title=Title.GENERAL_MANAGER), press=press)
+                sm=user("sm1", "孙经理", Role.MANAGEMENT, titles=frozenset({Title.SALES_MANAGER})),
+                sm2=user("sm2", "周经理", Role.MANAGEMENT, titles=frozenset({Title.SALES_MANAGER})),
+                gm=user("gm1", "吴总", Role.MANAGEMENT, titles=frozenset({Title.GENERAL_MANAGER})),
+                press=press)
 
 
 def version(app: Context, world: World, cid: int) -> int:
@@ -196,7 +197,9 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
         (1, Title.SALES_MANAGER, StepStatus.APPROVED, crew.sm.id, NOW, "同意"),
         (2, Title.GENERAL_MANAGER, StepStatus.APPROVED, crew.gm.id, NOW, "同意"),
     ]
-    assert all(type(s.title) is Title and type(s.status) is StepStatus for s in steps)
+    assert all(type(s.title) is str and type(s.status) is StepStatus for s in steps)
+    # planned with the rules in force: version 1, the one migration 0017 made
+    assert [(s.or_higher, s.rule_version) for s in steps] == [(False, 1), (False, 1)]
     assert [
         (a.description, a.owner_id, a.due_date, a.status, a.evidence, a.type) for a in got.capa
     ] == [

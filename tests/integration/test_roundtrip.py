@@ -162,7 +162,8 @@ def test_cancel_keeps_the_case_with_its_reason(app: Context, world: World,
 
 def test_users_round_trip(app: Context, world: World, make_app: Callable[..., Context]) -> None:
     data = UserInput("Finance.Lead", "  财务 主管 ", frozenset({Role.FINANCE, Role.MANAGEMENT}),
-                     world.department.id, 2, Title.GENERAL_MANAGER, Lang.EN)
+                     world.department.id, frozenset({Title.GENERAL_MANAGER, Title.QA_MANAGER}),
+                     Lang.EN)
     made = uc.accounts.create_user(app, world.admin, data, PASSWORD)
     other = make_app()
     by_name = {u.username: u for u in uc.accounts.list_users(other, world.admin)}
@@ -172,23 +173,21 @@ def test_users_round_trip(app: Context, world: World, make_app: Callable[..., Co
         got.display_name,
         got.roles,
         got.department_id,
-        got.approval_level,
-        got.title,
+        got.titles,
         got.language,
         got.active,
     ) == (
         "财务 主管",
         frozenset({Role.FINANCE, Role.MANAGEMENT}),
         world.department.id,
-        2,
-        Title.GENERAL_MANAGER,
+        frozenset({Title.GENERAL_MANAGER, Title.QA_MANAGER}),
         Lang.EN,
         True,
     )
     assert set(by_name) == {"admin", "sales1", "qa1", "boss", "finance.lead"}
 
     changed = dataclasses.replace(data, display_name="财务", roles=frozenset({Role.FINANCE}),
-                                  department_id=None, approval_level=0, title=Title.NONE,
+                                  department_id=None, titles=frozenset(),
                                   language=Lang.ZH, active=False)
     uc.accounts.update_user(app, world.admin, got.id, changed)
     again = {u.username: u for u in uc.accounts.list_users(other, world.admin)}["finance.lead"]
@@ -196,11 +195,10 @@ def test_users_round_trip(app: Context, world: World, make_app: Callable[..., Co
         again.display_name,
         again.roles,
         again.department_id,
-        again.approval_level,
-        again.title,
+        again.titles,
         again.language,
         again.active,
-    ) == ("财务", frozenset({Role.FINANCE}), None, 0, Title.NONE, Lang.ZH, False)
+    ) == ("财务", frozenset({Role.FINANCE}), None, frozenset(), Lang.ZH, False)
     assert uc.accounts.active_user(other, "finance.lead") is None  # deactivated
 
     # passwords: bcrypt hash stored, reset takes effect, older cookies are refused
