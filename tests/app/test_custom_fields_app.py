@@ -5,11 +5,15 @@ change in words), listed, filtered and exported with the register."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from streamlit.testing.v1 import AppTest
 
-from core.model import ChoiceOption, CustomField, FieldType, RegisterFilter, State, User
+from core.model import (
+    Channel, ChoiceOption, CustomField, FieldType, Kind, RegisterFilter, Severity, State, User,
+)
+from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
     block, en, login_as, new_app, no_exception, open_page, page_text, values, widget, zh,
@@ -19,6 +23,7 @@ from ui.exports import to_xlsx
 from core import usecases as uc
 
 CUSTOMER = "华东电器有限公司"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _user(app: Context, username: str) -> User:
@@ -197,3 +202,77 @@ def test_a_field_filled_on_the_log_page_is_shown_edited_listed_and_exported(
     header = [c.value for c in sheet[1]]
     assert sheet.cell(2, header.index("车牌号") + 1).value == "沪A 12345"
     assert sheet.cell(2, header.index("区域") + 1).value == "华北"
+
+
+# ---------------------------------------------------------------- the import
+
+
+def test_the_import_maps_a_custom_column_and_reports_a_value_of_the_wrong_type(
+        ref_db: Context) -> None:
+    _define(ref_db, CustomField(None, "contract_no", "合同号", "Contract number",
+                                FieldType.TEXT))
+    _define(ref_db, CustomField(None, "length", "长度", "Length", FieldType.NUMBER))
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["登记日期", "客户", "投诉内容", "合同号", "长度"])
+    ws.append([datetime(2025, 5, 6), CUSTOMER, "外壳划伤", "HT-2025-018", "12.5"])
+    ws.append([datetime(2025, 5, 7), CUSTOMER, "包装破损", "HT-2025-019", "很长"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = login_as(new_app(), "admin")
+    at.run()
+    at.switch_page("pages/import_register.py").run()
+    no_exception(at)
+    widget(at, "file_uploader", zh("imp.upload")).set_value(("r.xlsx", buf.getvalue(), XLSX))
+    at.run()
+    no_exception(at)
+    mapping = widget(at, "selectbox", "合同号")
+    assert mapping.value == "cf:contract_no"
+    assert zh("imp.target_custom", field={"zh": "合同号"}) in mapping.options
+    assert widget(at, "selectbox", "长度").value == "cf:length"
+    widget(at, "button", zh("imp.check")).click().run()
+    no_exception(at)
+    assert at.dataframe[0].value.iloc[0].tolist() == [
+        "3", "长度", zh("imp.level.error"), zh("imp.err.custom_number"), "很长"]
+    widget(at, "radio", zh("imp.mode")).set_value("clean").run()
+    widget(at, "button", zh("imp.confirm", n=1)).click().run()
+    no_exception(at)
+    (row,) = uc.search.register_all(ref_db, _user(ref_db, "admin"), RegisterFilter())
+    assert sorted(row.custom.values()) == ["12.5", "HT-2025-018"]
+
+
+def test_dispatch_is_refused_on_the_complaint_page_until_the_required_field_is_filled(
+        ref_db: Context) -> None:
+    _define(ref_db, CustomField(None, "salesperson", "业务员", "Salesperson", FieldType.TEXT,
+                                required_from=State.DISPATCHED))
+    cust = next(c.id for c in uc.reference.customers(ref_db) if c.name == CUSTOMER)
+    defect = next(d.id for d in uc.reference.defect_types(ref_db) if d.code == "CRACK")
+    case = uc.complaints.register_complaint(ref_db, _user(ref_db, "sales"), ComplaintDraft(
+        customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.PHONE, description="外壳开裂",
+        product_code="MJ-501", defect_type_id=defect, severity_proposed=Severity.C))
+    at = login_as(new_app(), "sales")
+    at.query_params["lang"] = "en"
+    at.run()
+    at.query_params["id"] = str(case.id)
+    at.switch_page("pages/complaint.py").run()
+    no_exception(at)
+    dispatch = block(at, "expander", en("action.dispatch"))
+    widget(dispatch, "button", en("action.dispatch")).click().run()
+    no_exception(at)
+    assert values(at, "error") == [
+        "Fill in “Salesperson” first: it is required from “"
+        + en("state.dispatched") + "” on."]
+    assert uc.complaints.complaint(ref_db, _user(ref_db, "sales"), case.id or 0
+                                   ).complaint.state == State.REGISTERED
+    form = block(at, "expander", en("case.edit"))
+    widget(form, "text_input", "Salesperson").input("李娜")
+    widget(form, "button", en("common.save")).click().run()
+    no_exception(at)
+    widget(block(at, "expander", en("action.dispatch")), "button",
+           en("action.dispatch")).click().run()
+    no_exception(at)
+    assert uc.complaints.complaint(ref_db, _user(ref_db, "sales"), case.id or 0
+                                   ).complaint.state == State.DISPATCHED
+    change = en("case.changed_from_to", field="Salesperson", old=en("common.none"), new="李娜")
+    assert change in page_text(at)
