@@ -14,6 +14,7 @@ from core.rules import approvals
 from ui.context import attempt, done, flash, kesu, label, lang, local, md, moved_sentence, tr
 
 _SEP = {"zh": "、", "en": ", "}
+NONE = "—"  # the titles grid's "no substitute" (an empty cell would read "None")
 
 
 def _sep() -> str:
@@ -37,11 +38,11 @@ def conditions_in_words(r: approvals.Rule) -> str:
     if r.dispositions:
         parts.append(_sep().join(tr("disposition_type." + t) for t in sorted(r.dispositions)))
     if r.over is not None and r.up_to is not None:
-        parts.append(tr("rules.band_between", over=r.over, up_to=r.up_to))
+        parts.append(tr("rules.band_between", over=f"{r.over:,}", up_to=f"{r.up_to:,}"))
     elif r.over is not None:
-        parts.append(tr("rules.band_over", over=r.over))
+        parts.append(tr("rules.band_over", over=f"{r.over:,}"))
     elif r.up_to is not None:
-        parts.append(tr("rules.band_up_to", up_to=r.up_to))
+        parts.append(tr("rules.band_up_to", up_to=f"{r.up_to:,}"))
     if r.severities:
         parts.append(tr("rules.severity_is", levels="/".join(sorted(r.severities))))
     if r.kinds:
@@ -61,8 +62,8 @@ def titles(me: User) -> None:
     st.caption(tr("titles.help"))
     book = uc.approval.titles(kesu())
     rows = [{"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en, "rank": d.rank,
-             "substitute": d.substitute or None, "active": d.active} for d in book.defs]
-    codes = [d.code for d in book.defs]
+             "substitute": d.substitute or NONE, "active": d.active} for d in book.defs]
+    codes = [NONE, *(d.code for d in book.defs)]  # none: the next higher rank signs
     edited = st.data_editor(
         pd.DataFrame(rows, columns=["code", "name_zh", "name_en", "rank", "substitute",
                                     "active"]),
@@ -76,7 +77,7 @@ def titles(me: User) -> None:
                                                   min_value=0, max_value=1000, step=1),
             "substitute": st.column_config.SelectboxColumn(
                 tr("titles.substitute"), help=tr("titles.substitute_help"), options=codes,
-                format_func=lambda c: book.name(str(c), lang())),
+                format_func=lambda c: book.name(str(c), lang()) if c != NONE else NONE),
             "active": st.column_config.CheckboxColumn(tr("field.active"), default=True),
         })
     if st.button(tr("common.save"), key="save_titles", type="primary"):
@@ -88,7 +89,7 @@ def titles(me: User) -> None:
             defs.append(approvals.TitleDef(
                 _cell(r.get("code")), _cell(r.get("name_zh")), _cell(r.get("name_en")),
                 int(rank) if rank is not None and not pd.isna(rank) else -1,
-                _cell(r.get("substitute")), bool(r.get("active", True))))
+                _cell(r.get("substitute")).replace(NONE, ""), bool(r.get("active", True))))
         if done(uc.approval.set_titles, kesu(), me, defs):
             flash("success", tr("admin.settings_saved"))
             st.rerun()

@@ -323,14 +323,14 @@ QA, SM, GM, CH = (Title.QA_MANAGER.value, Title.SALES_MANAGER.value,
 _A = frozenset({Severity.A.value})
 # the seed's 核决权限 (4.3): severity A always needs the general manager; then by total
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("A 级 · 0", _st(QA, GM), over=None, up_to=Decimal(0), severities=_A),
-    Rule("A 级 · ≤2000", _st(SM, GM), over=Decimal(0), up_to=Decimal(2000), severities=_A),
-    Rule("A 级 · ≤20000", _st(SM, GM), over=Decimal(2000), up_to=Decimal(20000), severities=_A),
-    Rule("A 级 · >20000", _st(SM, GM, CH), over=Decimal(20000), severities=_A),
-    Rule("0", _st(QA), up_to=Decimal(0)),
-    Rule("≤2000", _st(SM), over=Decimal(0), up_to=Decimal(2000)),
-    Rule("≤20000", _st(SM, GM), over=Decimal(2000), up_to=Decimal(20000)),
-    Rule(">20000", _st(SM, GM, CH), over=Decimal(20000)),
+    Rule("A 级 · 无金额", _st(QA, GM), over=None, up_to=Decimal(0), severities=_A),
+    Rule("A 级 · 2 千元以内", _st(SM, GM), over=Decimal(0), up_to=Decimal(2000), severities=_A),
+    Rule("A 级 · 2 万元以内", _st(SM, GM), over=Decimal(2000), up_to=Decimal(20000), severities=_A),
+    Rule("A 级 · 2 万元以上", _st(SM, GM, CH), over=Decimal(20000), severities=_A),
+    Rule("无金额", _st(QA), up_to=Decimal(0)),
+    Rule("2 千元以内", _st(SM), over=Decimal(0), up_to=Decimal(2000)),
+    Rule("2 万元以内", _st(SM, GM), over=Decimal(2000), up_to=Decimal(20000)),
+    Rule("2 万元以上", _st(SM, GM, CH), over=Decimal(20000)),
 )
 
 
