@@ -1,7 +1,7 @@
 """kesu command line: migrate, demo, create-user, reset-password, worker, backup, restore.
 
     python manage.py migrate
-    python manage.py demo [--cases 150]
+    python manage.py demo [--cases 150] [--profile manufacturing|pcb|retail]
     python manage.py create-user NAME --roles sales,qa [--name "王丽"] [--level 1] [--title ...]
     python manage.py reset-password NAME
     python manage.py worker [--once] [--interval 15]   # escalations and the outbox
@@ -25,6 +25,7 @@ from core.errors import DomainError
 from core.i18n import error_text
 from core.model import Role, Title
 from core.usecases.accounts import UserInput
+from core.usecases import presets
 from core import usecases as uc
 
 
@@ -55,7 +56,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     at: list[datetime] = []
     app.clock = lambda: at[-1] if at else real_clock()
     with tqdm(total=args.cases, desc="demo complaints", unit="case") as bar:
-        counts = demo.load(app, at.append, cases=args.cases, progress=lambda n: bar.update(1))
+        counts = demo.load(app, at.append, cases=args.cases, progress=lambda n: bar.update(1),
+                           profile=args.profile)
     states = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())
                        if k not in ("complaints", "cancelled", "users"))
     print(f"loaded {counts['complaints']} complaints ({counts['cancelled']} cancelled; {states}), "
@@ -249,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate").set_defaults(fn=cmd_migrate)
     d = sub.add_parser("demo")
     d.add_argument("--cases", type=int, default=150)
+    d.add_argument("--profile", default=presets.DEFAULT, choices=presets.names(),
+                   help="the company's procedure, a preset of core/data/presets: titles, "
+                        "approval rules, execution chains, fields of its own and the demo's "
+                        "people")
     d.set_defaults(fn=cmd_demo)
     c = sub.add_parser("create-user")
     c.add_argument("username")

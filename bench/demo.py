@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from core.rules import approvals
+from core.usecases import presets
 from core.usecases.approval import CostInput
 from core.usecases.approval import DispositionInput
 from core.model import (
-    CapaType, CaseFile, Category, Channel, Complaint, ContainmentType, CostCategory, Customer, DefectType, Department, DispositionType, Kind, Lang, Market, Product, ReplyMethod, Request, Role, Satisfaction, Severity, SixM, State, StepStatus, Title, User, Validity, WhereFound,
+    CapaType, CaseFile, Category, Channel, Complaint, ContainmentType, CostCategory, Customer, CustomField, DefectType, FieldType, DispositionType, Kind, Lang, Market, Product, ReplyMethod, Request, Satisfaction, Severity, SixM, State, StepStatus, User, Validity, WhereFound,
 )
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
@@ -24,43 +24,13 @@ from core import usecases as uc
 
 PASSWORD = "kesu-demo"
 
-DEPARTMENTS = [
-    ("SALES", "营销部", "Sales"), ("QA", "品质保障部", "Quality assurance"),
-    ("MFG", "制造部", "Manufacturing"), ("ENG", "工程部", "Engineering"),
-    ("MAT", "物资中心", "Materials"), ("WH", "仓库", "Warehouse"), ("FIN", "财务部", "Finance"),
-    ("GM", "总经理办公室", "General manager's office"),
-]
-
-# username, name, roles, department, titles held (codes of TITLES)
-USERS = [
-    ("sales", "王丽（营销）", {Role.SALES}, "SALES", ()),
-    ("qa", "陈强（品管QE）", {Role.QA}, "QA", ()),
-    ("prod", "刘洋（制造部）", {Role.PRODUCTION}, "MFG", ()),
-    ("finance", "赵敏（财务）", {Role.FINANCE}, "FIN", ()),
-    ("qamanager", "孙涛（品管经理）", {Role.QA}, "QA", (Title.QA_MANAGER, "mgmt_rep")),
-    ("manager", "周杰（营销经理）", {Role.MANAGEMENT}, "SALES", (Title.SALES_MANAGER,)),
-    ("gm", "吴建国（总经理）", {Role.MANAGEMENT}, "GM", (Title.GENERAL_MANAGER,)),
-    ("chairman", "郑卫东（董事长）", {Role.MANAGEMENT}, "GM", (Title.CHAIRMAN,)),
-    ("admin", "系统管理员", {Role.ADMIN}, None, ()),
-]
-
-# the seed's manufacturing procedure (docs/procedure.md §6): its titles, and its 核决权限 —
-# compensation: the general manager reviews, the chairman approves (4.3.2); replacement: the
-# general manager approves the manufacturing order (4.3.4); anything else by the total
-TITLES = (
-    approvals.TitleDef("dept_head", "部门主任", "Head of department", 20),
-    *approvals.DEFAULT_TITLES,
-    approvals.TitleDef("mgmt_rep", "管理者代表", "Management representative", 40),
-    approvals.TitleDef("vp_sales", "营销副总", "Vice president, sales", 40),
-)
-_GM, _CH = approvals.RuleStep(Title.GENERAL_MANAGER), approvals.RuleStep(Title.CHAIRMAN)
-RULES = (
-    approvals.Rule("赔款：总经理审核、董事长批准", (_GM, _CH),
-                   dispositions=frozenset({DispositionType.COMPENSATION.value})),
-    approvals.Rule("补货：总经理核准", (_GM,),
-                   dispositions=frozenset({DispositionType.REPLACEMENT.value})),
-    *approvals.DEFAULT_RULES,
-)
+# The company's procedure comes from a preset (core/data/presets/<profile>.json: departments,
+# titles, approval rules, execution chains, fields of its own, and the demo's people); the
+# demo adds customers, products, defect types and complaints walked through the procedure.
+PROFILE = presets.DEFAULT
+# the default profile's people: (username, name, roles, department code, titles held)
+USERS = [(u.username, u.name, set(u.roles), u.department, tuple(sorted(u.titles)))
+         for u in presets.read(PROFILE).users]
 
 CUSTOMERS = [
     ("华东电器有限公司", Market.DOMESTIC, Lang.ZH, "李经理", "021-5566 7788"),
@@ -122,27 +92,25 @@ def _days_back(rng: random.Random, now: datetime, span: int = 182) -> Iterator[d
 
 
 def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
-         seed: int = 7, progress: Callable[[int], object] | None = None) -> dict[str, int]:
-    """Load the demo into an empty or already-demo'd database; returns counts."""
+         seed: int = 7, progress: Callable[[int], object] | None = None,
+         profile: str = PROFILE) -> dict[str, int]:
+    """Load the demo of a profile (a preset) into an empty or already-demo'd database;
+    returns counts."""
     rng = random.Random(seed)
     real_now = datetime.now(timezone.utc)
     set_clock(real_now - timedelta(days=200))
     admin = _admin(app)
+    preset = presets.read(profile)
+    if not {d.code for d in preset.titles} <= {d.code for d in uc.approval.titles(app).defs}:
+        uc.presets.apply(app, admin, preset)  # once: a second load keeps what an admin changed
     depts = {d.code: d.id for d in uc.reference.departments(app, True)}
-    for code, zh, en in DEPARTMENTS:
-        if code not in depts:
-            depts[code] = uc.reference.save_reference(app, admin, Department(0, code, zh, en))
     existing = {u.username for u in uc.accounts.list_users(app, admin)}
     users: dict[str, User] = {}
-    if not {d.code for d in TITLES} <= {d.code for d in uc.approval.titles(app).defs}:
-        uc.approval.set_titles(app, admin, TITLES)
-        uc.approval.save_rules(app, admin, RULES)
-    for name, display, roles, dept, titles in USERS:
-        if name not in existing:
-            uc.accounts.create_user(app, admin, UserInput(name, display, frozenset(roles),
-                                                          depts.get(dept) if dept else None,
-                                                          frozenset(titles)),
-                            PASSWORD)
+    for p in preset.users:
+        if p.username not in existing:
+            uc.accounts.create_user(app, admin, UserInput(
+                p.username, p.name, p.roles, depts.get(p.department) if p.department else None,
+                p.titles), PASSWORD)
     for u in uc.accounts.list_users(app, admin):
         users[u.username] = u
     have = {c.name for c in uc.reference.customers(app, True)}
@@ -158,6 +126,7 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
         if code not in have:
             uc.reference.save_reference(app, admin, DefectType(0, code, zh, en))
     customers, products = uc.reference.customers(app), uc.reference.products(app)
+    own = uc.custom_fields.field_definitions(app)  # the profile's fields of its own
     defects = uc.reference.defect_types(app)
     loggers = [users["sales"], users["sales"], users["qa"], users["manager"]]
     times = sorted(t for t, _ in zip(_days_back(rng, real_now), range(cases), strict=False))
@@ -166,13 +135,14 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
     for i, at in enumerate(times):
         set_clock(at + timedelta(minutes=rng.randint(2, 40)))
         draft = _draft(rng, at, customers, products, defects)
+        draft = replace(draft, custom=_custom(rng, own, draft.kind, at))
         who = rng.choice(loggers)
         c = uc.complaints.register_complaint(app, who, draft)
         made += 1
         age_days = (real_now - at).days
         if rng.random() >= 0.06:
             reached = _advance(app, users, c.id or 0, _depth(rng, age_days), rng, at, real_now,
-                               set_clock, depts["MFG"])
+                               set_clock, users["prod"].department_id or 0)
             states[reached] = states.get(reached, 0) + 1
         else:
             set_clock(at + timedelta(hours=rng.randint(1, 30)))
@@ -195,6 +165,27 @@ def _admin(app: Context) -> User:
     if user is None or not user.is_admin:
         raise SystemExit("demo: needs an active user named 'admin' with the admin role")
     return user
+
+
+def _custom(rng: random.Random, fields: list[CustomField], kind: Kind | None,
+            at: datetime) -> tuple[tuple[str, str], ...]:
+    """A value for each field of the company's own, by its type (whatever the profile)."""
+    out: list[tuple[str, str]] = []
+    for f in fields:
+        if f.kind is not None and f.kind != kind:
+            continue
+        if f.type == FieldType.CHOICE and f.options:
+            value = rng.choice(f.options).key
+        elif f.type == FieldType.NUMBER:
+            value = str(rng.choice([120, 800, 1500, 4200, 9600]))
+        elif f.type == FieldType.DATE:
+            value = (at - timedelta(days=rng.randint(3, 40))).date().isoformat()
+        elif f.type == FieldType.YES_NO:
+            value = "true" if rng.random() < 0.1 else "false"
+        else:
+            value = f"{f.key[:2].upper()}-{at:%y%m}-{rng.randint(100, 999)}"
+        out.append((f.key, value))
+    return tuple(out)
 
 
 def _draft(rng: random.Random, at: datetime, customers: list[Customer],

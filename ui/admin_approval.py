@@ -267,7 +267,36 @@ def versions(me: User) -> None:
                                    for i, r in enumerate(v.rules, 1)))
 
 
+def preset(me: User) -> None:
+    """Apply a shipped preset: departments, titles, rules, chains and fields of another kind
+    of company, through the same checks as the editors above (users are left alone)."""
+    with st.expander(tr("presets.header")):
+        st.caption(tr("presets.help"))
+        names = uc.presets.names()
+        shown = {n: uc.presets.read(n) for n in names}
+        key = st.selectbox(tr("presets.pick"), names, format_func=lambda n: shown[n].name(lang()),
+                           key="preset_pick")
+        if key is None:
+            return
+        p = shown[key]
+        st.markdown(md(p.about(lang())))
+        book = approvals.Titles(p.titles)
+        st.caption(tr("presets.titles", names=_sep().join(d.name(lang()) for d in p.titles)))
+        st.caption("  \n".join(f"{i}. {md(r.name)} — {md(steps_in_words(book, r.steps))}"
+                                for i, r in enumerate(p.rules, 1)))
+        if p.fields:
+            st.caption(tr("presets.fields", names=_sep().join(
+                f.label_en if lang() == "en" else f.label_zh for f in p.fields)))
+        if st.button(tr("presets.apply"), key="preset_apply"):
+            done_ = attempt(uc.presets.apply_named, kesu(), me, key)
+            if done_ is not None:
+                flash("success", tr("presets.applied", name=p.name(lang()),
+                                    version=done_["rules_version"]))
+                st.rerun()
+
+
 def page(me: User) -> None:
+    preset(me)
     titles(me)
     st.divider()
     rules(me)
