@@ -26,7 +26,8 @@ KINDS = (
     "login_ok", "login_failed", "session_ended",
     "user_created", "user_changed", "user_deactivated", "user_reactivated",
     "password_reset", "password_changed", "delay_cleared",
-    "settings_changed", "matrix_changed", "calendar_changed", "limits_changed",
+    "settings_changed", "matrix_changed", "titles_changed", "rules_changed",
+    "calendar_changed", "limits_changed",
     "channels_changed", "escalation_changed", "delegation_set", "delegation_revoked",
     "backup_made",
 )
