@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from core import sla
+from core import notify, sla
 from core.errors import InvalidInput, NotAllowed
 from core.model import (
     CaseFile,
@@ -184,6 +184,30 @@ def record_step(ctx: Context, actor: User, disposition_id: int, step: str,
                                        done_qty=chains.done_quantity(d.type, [*records, record])))
             changes["chain_done"] = [False, True]
         new = pipeline.touch(ctx, uow, case, me, now, "chain_step_recorded", changes)
+        if "chain_done" not in changes:
+            _tell_next(ctx, uow, me, new, d, [*records, record], cfg, now)
         uow.commit()
         return new
+
+
+def _tell_next(ctx: Context, uow: UnitOfWork, me: User, c: Complaint, d: Disposition,
+               records: Sequence[ChainStep], cfg: ChainSettings, now: datetime) -> None:
+    """An inbox line (and any channel) for whoever records the chain's next step: its role,
+    and for production its department — not management, who may record any step but is not
+    asked to (issue #12 item 5: the next owner learns it is their turn)."""
+    nxt = chains.next_step(d.type, cfg, list(records))
+    if nxt is None:
+        return
+    setting = cfg[d.type][nxt.name]
+    case = context.load_case(ctx, uow, c.id or 0)
+    dept = _department(setting, _dept_ids(uow), case)
+    people = [u for u in uow.users.list() if u.active and u.id != me.id
+              and u.has(setting.role) and chains.may_record(
+                  setting, u, dept, c.responsible_department_id) is None]
+    notes = [notify.Note(u.id, "chain_step_due",
+                         {"number": c.number, "chain_step": nxt.name, "by": me.display_name})
+             for u in people]
+    for n in notes:
+        uow.notifications.add(n.user_id, c.id, n.kind, n.params, now)
+    pipeline.enqueue(ctx, uow, notes, c, now, tag=f"chain{len(records)}:{d.id}")
 

@@ -243,3 +243,20 @@ def test_migration_0018_keeps_an_execution_recorded_before_it_done(
         True, 40, "返工完成（旧记录）", datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc))
     assert view.finished and view.records == () and view.next is None
     uc.closure.complete(app, old, cid, 7)  # nothing left to execute
+
+
+def test_the_next_steps_owner_is_told_it_is_their_turn(app: Context, world: World,
+                                                       team: Team) -> None:
+    """Goods received by 制造部 → 工程部's people find "your turn: rework plan" in their inbox;
+    物资中心 and 制造部 do not (their steps come later or are done)."""
+    d = _rework(app, world, team.cid)
+    uc.chains.record_step(app, team.mfg, d.id or 0, "goods_received",
+                          {"received_qty": 100, "received_on": TODAY})
+
+    def told(u: User) -> list[dict[str, Any]]:
+        return [n.params for n in uc.worklists.inbox(app, u) if n.kind == "chain_step_due"]
+    assert [p["chain_step"] for p in told(team.eng)] == ["rework_plan"]
+    assert told(team.mat) == [] and told(team.mfg) == []
+    uc.chains.record_step(app, team.eng, d.id or 0, "rework_plan",
+                          {"rework_plan": "返工", "planned_on": TODAY})
+    assert [p["chain_step"] for p in told(team.mat)] == ["purchase"]
