@@ -226,9 +226,10 @@ def dispositions(user: User, case: CaseFile) -> None:
     steps = case.current(case.steps)
     if steps:
         st.markdown("**" + tr("disp.steps") + "**")
+        book = uc.approval.titles(kesu())
         for s in steps:
             st.text(
-                f"{s.seq}. {tr('title.' + s.title.value)} — "
+                f"{s.seq}. {book.name(s.title, lang())} — "
                 f"{tr('step_status.' + s.status.value)}"
                 f"{' · ' + local(s.decided_at) if s.decided_at else ''}"
                 f"{' · ' + s.comment if s.comment else ''}"

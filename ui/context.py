@@ -17,6 +17,7 @@ import streamlit as st
 from core.errors import DomainError, InvalidInput, StaleCase
 from core.i18n import t, tn
 from core.model import User
+from core.rules.approvals import Titles
 from core.usecases.context import Context
 from core import usecases as uc
 
@@ -147,3 +148,12 @@ def label(prefix: str) -> Callable[[Any], str]:
 
 def today_local() -> date:
     return datetime.now(settings_tz()).date()
+
+
+def moved_sentence(book: Titles, title: str, moved_from: tuple[str, ...], why: str) -> str:
+    """Why a step is signed by another title than its rule named (the Approve card and the
+    Admin tester say it the same way)."""
+    sep = "、" if lang() == "zh" else ", "
+    return tr("appr.moved." + (why or "no_holder"),
+              titles=sep.join(book.name(t, lang()) for t in moved_from),
+              title=book.name(title, lang()))
