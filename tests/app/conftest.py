@@ -106,21 +106,27 @@ def _lang_outside_run(monkeypatch: pytest.MonkeyPatch) -> None:
     calls format_func inside a run, so this is a test-harness matter: remember the language of
     the AppTest about to run and answer it outside a run.
     """
-    current = {"lang": "zh"}
-    original_lang = ui.context.lang
-    original_run = ElementTree.run
+    monkeypatch.setattr(ui.context, "lang", _lang)
+    monkeypatch.setattr(ElementTree, "run", _run)
 
-    def lang() -> str:
-        return original_lang() if get_script_run_ctx() is not None else current["lang"]
 
-    def run(self: ElementTree, *args: object, **kwargs: object) -> object:
-        # AppTest.run() and every widget's .run() end here, before the values are serialised
-        state = self._runner.session_state  # type: ignore[union-attr]
-        current["lang"] = str(state["lang"]) if "lang" in state else "zh"
-        return original_run(self, *args, **kwargs)  # type: ignore[arg-type]
+# One process-wide stand-in, not one per test: a page module importing `lang` by name
+# (`from ui.context import lang`) keeps whichever function it found at its first import, in
+# some earlier test; with a stand-in per test it would answer that test's language forever.
+_CURRENT = {"lang": "zh"}
+_ORIGINAL_LANG = ui.context.lang
+_ORIGINAL_RUN = ElementTree.run
 
-    monkeypatch.setattr(ui.context, "lang", lang)
-    monkeypatch.setattr(ElementTree, "run", run)
+
+def _lang() -> str:
+    return _ORIGINAL_LANG() if get_script_run_ctx() is not None else _CURRENT["lang"]
+
+
+def _run(self: ElementTree, *args: object, **kwargs: object) -> object:
+    # AppTest.run() and every widget's .run() end here, before the values are serialised
+    state = self._runner.session_state  # type: ignore[union-attr]
+    _CURRENT["lang"] = str(state["lang"]) if "lang" in state else "zh"
+    return _ORIGINAL_RUN(self, *args, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """pages/admin.py: users (create, deactivate, unlock), sign-ins, reference data; admin only."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -77,14 +78,17 @@ def test_admin_sees_users_and_reference_tabs(ref_db: Context) -> None:
     users = at.dataframe[0].value
     assert sorted(users[zh("field.username")]) == _usernames(ref_db)
     row = users[users[zh("field.username")] == "qamanager"].iloc[0]
-    assert row[zh("field.title")] == zh("title.qa_manager")
+    # the QA manager is also the management representative: both, highest rank first
+    assert row[zh("field.titles")] == "管理者代表、品管经理"
+    assert users[users[zh("field.username")] == "sales"].iloc[0][zh("field.titles")] == ""
     assert row[zh("field.roles")] == zh("role.qa")
 
     at = _admin_page(lang="en")
     assert values(at, "title") == [en("admin.title")]
     users = at.dataframe[0].value
     row = users[users[en("field.username")] == "qamanager"].iloc[0]
-    assert row[en("field.title")] == "QA manager"
+    assert re.split("、|, ", row[en("field.titles")]) == ["Management representative",
+                                                          "QA manager"]
 
 
 # ---------------------------------------------------------------- users
@@ -187,6 +191,26 @@ def test_an_administrator_alone_sees_only_their_own_sign_in(ref_db: Context) -> 
     shown = at.dataframe[1].value
     assert list(shown[en("field.username")]) == ["admin"]
     assert list(shown[en("field.display_name")]) == ["系统管理员"]
+
+
+def test_admin_gives_a_user_several_titles_and_takes_them_back(ref_db: Context) -> None:
+    at = _admin_page()
+    form = _pick_user(at, "manager", ref_db)
+    titles = widget(form, "multiselect", zh("field.titles"))
+    assert titles.value == ["sales_manager"]
+    titles.set_value(["sales_manager", "vp_sales"])  # a title the demo defined
+    widget(form, "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert values(at, "success") == [zh("common.saved")]
+    assert _user(ref_db, "manager").titles == {"sales_manager", "vp_sales"}
+    users = at.dataframe[0].value
+    assert users[users[zh("field.username")] == "manager"].iloc[0][zh("field.titles")] == (
+        "营销副总、营销经理")
+    form = _pick_user(at, "manager", ref_db)
+    widget(form, "multiselect", zh("field.titles")).set_value([])
+    widget(form, "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert _user(ref_db, "manager").titles == frozenset()
 
 
 def test_admin_cannot_deactivate_themself(ref_db: Context) -> None:

@@ -181,8 +181,8 @@ def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Conte
 
 def test_the_qa_manager_imports_and_other_qa_users_are_told_who_can(ref_db: Context) -> None:
     admin = next(u for u in uc.accounts.list_active_users(ref_db) if u.is_admin)
-    uc.accounts.create_user(ref_db, admin, UserInput("qam", "孙涛", frozenset({Role.QA}), None, 1,
-                                                     Title.QA_MANAGER), "pw-123456")
+    uc.accounts.create_user(ref_db, admin, UserInput("qam", "孙涛", frozenset({Role.QA}), None,
+                                                     frozenset({Title.QA_MANAGER})), "pw-123456")
     uc.accounts.create_user(ref_db, admin, UserInput("qe", "陈强", frozenset({Role.QA}), None),
                             "pw-123456")
     at = login_as(new_app(), "qam")

@@ -70,7 +70,7 @@ def test_the_log_in_english_and_a_role_change(ref_db: Context) -> None:
     from core.usecases.accounts import UserInput
     uc.accounts.update_user(ref_db, admin, qa.id, UserInput(
         "qa", qa.display_name, frozenset({Role.QA, Role.SALES}), qa.department_id,
-        qa.approval_level, qa.title, qa.language))
+        qa.titles, qa.language))
     at, tab = _tab("en")
     no_exception(at)
     rows = _table(tab)

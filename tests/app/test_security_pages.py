@@ -162,7 +162,7 @@ def _end(app: Context, how: str, username: str, session_id: int) -> None:
             admin,
             user.id,
             UserInput(user.username, user.display_name, user.roles, user.department_id,
-                      user.approval_level, user.title, user.language, active=False),
+                      user.titles, user.language, active=False),
         )
     elif how == "password reset":
         uc.accounts.reset_password(app, admin, user.id, "reset by the admin")

@@ -1,8 +1,9 @@
-"""No approval round can get stuck (issue #12 item 3): every rule (the default rules, the
-demo's rules, rules with parallel and or-higher steps) × every proposer's titles × absence of
-title holders, planned by core/rules/approvals.py plan_steps and signed stage by stage with
-can_sign, whoever of the eligible signs first — the round finishes, nobody signs twice, the
-proposer never signs, and every title the rule names is signed or stood for."""
+"""No approval round can get stuck (issue #12 item 3): every rule of every shipped preset
+(core/data/presets: titles, rules and demo people; the default rules; rules with parallel and
+or-higher steps) × every proposer × absence of title holders, planned by
+core/rules/approvals.py plan_steps and signed stage by stage with can_sign, whoever of the
+eligible signs first — the round finishes, nobody signs twice, the proposer never signs, and
+every title the rule names is signed or stood for."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -12,9 +13,8 @@ from itertools import combinations
 
 import pytest
 
-from bench.demo import RULES as DEMO_RULES
-from bench.demo import TITLES as DEMO_TITLES
 from core.model import DispositionType, Role, Severity, Title, User
+from core.rules import approvals
 from core.rules.approvals import (
     DEFAULT_RULES,
     DEFAULT_TITLES,
@@ -27,11 +27,15 @@ from core.rules.approvals import (
     can_sign,
     plan_steps,
 )
+from core.usecases import presets
 
 TODAY = date(2026, 12, 7)
 QA, SM, GM, CH = (Title.QA_MANAGER.value, Title.SALES_MANAGER.value,
                   Title.GENERAL_MANAGER.value, Title.CHAIRMAN.value)
 REP, VP, HEAD = "mgmt_rep", "vp_sales", "dept_head"
+PRESETS = {name: presets.read(name) for name in presets.names()}
+DEMO = PRESETS[presets.DEFAULT]  # the demo's: manufacturing (seed 4.2/4.3)
+DEMO_TITLES, DEMO_RULES = DEMO.titles, DEMO.rules
 BOOK = Titles(DEMO_TITLES)
 
 # rules using what the default ones do not: steps signed at the same time, steps a higher
@@ -41,20 +45,34 @@ SPECIAL_RULES = (
     Rule("管代", (RuleStep(QA), RuleStep(REP), RuleStep(CH))),
     Rule("副总", (RuleStep(HEAD), RuleStep(VP, or_higher=True), RuleStep(REP, parallel=True))),
 )
-RULES = tuple({r.name: r for r in (*DEFAULT_RULES, *DEMO_RULES, *SPECIAL_RULES)}.values())
-
-# the demo's people: the QA manager is also the management representative
-HOLDERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("qamanager", frozenset({QA, REP})), ("manager", frozenset({SM})),
-    ("gm", frozenset({GM})), ("chairman", frozenset({CH})))
-ABSENCES = [set(c) for n in range(len(HOLDERS) + 1)
-            for c in combinations([name for name, _ in HOLDERS], n)]
+# (preset, rule): every preset's rules with its titles and people; the default rules and the
+# special ones with the demo's
+CASES = [(name, r) for name, p in PRESETS.items() for r in p.rules] + [
+    (presets.DEFAULT, r) for r in (*DEFAULT_RULES, *SPECIAL_RULES)
+    if r.name not in {x.name for x in DEMO_RULES}]
 
 
-def _people(proposer_name: str, absent: set[str]) -> tuple[list[User], User]:
+def _holders(preset: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """A preset's demo people holding a title (the demo's QA manager is also the management
+    representative)."""
+    return tuple((u.username, u.titles) for u in PRESETS[preset].users if u.titles)
+
+
+HOLDERS = _holders(presets.DEFAULT)
+assert ("qamanager", frozenset({QA, REP})) in HOLDERS
+
+
+def _absences(holders: tuple[tuple[str, frozenset[str]], ...]) -> list[set[str]]:
+    names = [name for name, _ in holders]
+    return [set(c) for n in range(len(names) + 1) for c in combinations(names, n)]
+
+
+def _people(proposer_name: str, absent: set[str],
+            holders: tuple[tuple[str, frozenset[str]], ...] = HOLDERS
+            ) -> tuple[list[User], User]:
     users = [User(i + 1, name, name, frozenset({Role.MANAGEMENT}), None, titles,
                   active=name not in absent or name == proposer_name)
-             for i, (name, titles) in enumerate(HOLDERS)]
+             for i, (name, titles) in enumerate(holders)]
     proposer = next((u for u in users if u.username == proposer_name), None)
     if proposer is None:  # a sales clerk without a title
         proposer = User(99, "sales", "sales", frozenset({Role.SALES}))
@@ -71,7 +89,7 @@ class _Step:  # a step of the round being signed, as core/usecases/approval.py k
 
 
 def _stuck_or_done(plan: tuple[PlannedStep, ...], users: list[User], proposer: User,
-                   ) -> list[list[int]]:
+                   book: Titles) -> list[list[int]]:
     """Every way the round can be signed (any eligible person signing any step of the
     lowest pending stage first), as the signers in order; a way that gets stuck ends in -1.
     After each signature a pending step nobody left may sign is planned again, as
@@ -90,7 +108,7 @@ def _stuck_or_done(plan: tuple[PlannedStep, ...], users: list[User], proposer: U
                 continue
             for u in users:
                 if not can_sign(u, s.title, proposer.id, TODAY, users, [], set(signers),
-                                BOOK, s.or_higher)[0]:
+                                book, s.or_higher)[0]:
                     continue
                 moved = True
                 after = [replace(x, by=u.id) if j == i else replace(x)
@@ -99,9 +117,9 @@ def _stuck_or_done(plan: tuple[PlannedStep, ...], users: list[User], proposer: U
                 for x in after:
                     if x.by is None and not any(
                             v.id not in out and can_sign(v, x.title, proposer.id, TODAY, users,
-                                                         [], out, BOOK, x.or_higher)[0]
+                                                         [], out, book, x.or_higher)[0]
                             for v in users):
-                        p = plan_steps((RuleStep(x.title, x.or_higher),), out, users, BOOK,
+                        p = plan_steps((RuleStep(x.title, x.or_higher),), out, users, book,
                                        proposer.id)[0]
                         if p.title != x.title:
                             x.title, x.or_higher = p.title, False
@@ -113,27 +131,35 @@ def _stuck_or_done(plan: tuple[PlannedStep, ...], users: list[User], proposer: U
     return ways
 
 
-@pytest.mark.parametrize("proposer", ["sales", *(name for name, _ in HOLDERS)])
-@pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
-def test_every_round_finishes_without_anyone_signing_twice(proposer: str, rule: Rule) -> None:
+@pytest.mark.parametrize("preset, rule", CASES, ids=[f"{p}-{r.name}" for p, r in CASES])
+def test_every_round_finishes_without_anyone_signing_twice(preset: str, rule: Rule) -> None:
+    holders, book = _holders(preset), Titles(PRESETS[preset].titles)
+    assert not approvals.rules_problems((rule,), book)
+    for proposer in ["sales", *(name for name, _ in holders)]:
+        _every_absence(rule, proposer, holders, book)
+
+
+def _every_absence(rule: Rule, proposer: str, holders: tuple[tuple[str, frozenset[str]], ...],
+                   book: Titles) -> None:
     checked = 0
-    for absent in ABSENCES:
-        users, me = _people(proposer, absent)
+    absences = _absences(holders)
+    for absent in absences:
+        users, me = _people(proposer, absent, holders)
         others = [u for u in users if u.active and u.id != me.id and u.titles]
-        plan = plan_steps(rule.steps, {me.id or 0}, users, BOOK, me.id)
+        plan = plan_steps(rule.steps, {me.id or 0}, users, book, me.id)
         covered = {t for p in plan for t in (p.title, *p.moved_from)}
         assert {s.title for s in rule.steps} <= covered  # every step asked for is accounted for
         assert [p.stage for p in plan] == sorted(p.stage for p in plan)
         assert {p.stage for p in plan} == set(range(1, len({p.stage for p in plan}) + 1))
-        for way in _stuck_or_done(plan, users, me):
+        for way in _stuck_or_done(plan, users, me, book):
             if not others:  # nobody but the proposer holds any title: nothing can help
                 assert way == [-1]
                 continue
-            assert -1 not in way, (rule.name, proposer, absent, plan, way)
+            assert -1 not in way, (rule.name, proposer, sorted(absent), plan, way)
             assert len(way) == len(set(way))  # nobody twice
             assert me.id not in way  # the proposer never
         checked += 1
-    assert checked == len(ABSENCES)
+    assert checked == len(absences)
 
 
 def _plan(proposer: str, absent: set[str], *steps: RuleStep,

@@ -41,7 +41,7 @@ from core.model import (
     User,
     Validity,
 )
-from core.rules.approvals import Rule, RuleStep, TitleDef
+from core.rules.approvals import DEFAULT_RULES, Rule, RuleStep, TitleDef
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.accounts import UserInput
 from core.usecases.context import Context
@@ -1188,7 +1188,7 @@ def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
 
 def test_admin_tries_the_rules_and_sees_who_would_sign(w: World) -> None:
     found = uc.approval.who_would_sign(w.kesu, w.admin, "8000", None, w.gm.id)
-    assert (found.version, found.rule, found.name) == (0, 7, "≤20000")
+    assert (found.version, found.rule, found.name) == (0, 7, DEFAULT_RULES[6].name)  # ≤20000
     assert [(x.step.title, x.step.moved_from, x.people) for x in found.steps] == [
         (Title.SALES_MANAGER, (), (w.sm.display_name,)),
         (Title.CHAIRMAN, (Title.GENERAL_MANAGER,), (w.chairman.display_name,))]
