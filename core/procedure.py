@@ -99,6 +99,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("resume"),
     # a kind of task that is not an action of its own: an open CAPA action I own
     Action("capa_owner", task_page=INVESTIGATE),
+    # QA: hold the case's first meeting (seed 4.2.1; setting first_meeting_days, issue #12)
+    Action("first_meeting"),
+    # production of an assisting department: what it is asked (issue #12)
+    Action("assist", task_page=INVESTIGATE),
     # events of the procedure that are not transitions of their own
     Action("verify_not_effective", notices=(Notice("reopened", DEPT + QA),)),
     Action("not_satisfied", notices=(Notice("reopened", DEPT + QA),)),

@@ -23,6 +23,12 @@ def _done(result: object) -> None:
 def step_forms(user: User, case: CaseFile) -> None:
     c = case.complaint
     app = kesu()
+    if uc.assisting.helping_only(case, user):  # an assisting department: its own part only
+        if c.state in uc.assisting.OPEN_WORK:
+            assisting(user, case)
+        if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW) or c.state in CAPA_WORK:
+            capa(user, case, part=user.department_id)
+        return
     if c.state == State.DISPATCHED:
         a, b = st.columns(2)
         if a.button(tr("action.acknowledge"), type="primary", width="stretch"):
@@ -102,7 +108,8 @@ def classify(user: User, case: CaseFile) -> None:
         dept = a.selectbox(tr("field.responsible_department"), list(depts), index=None,
                            format_func=lambda i: depts[i], placeholder=tr("log.pick"))
         helping = b.multiselect(tr("field.assisting_departments"), list(depts),
-                                format_func=lambda i: depts[i], help=tr("inv.assisting_help"))
+                                format_func=lambda i: depts[i], placeholder=tr("log.pick"),
+                                help=tr("inv.assisting_help"))
         ask = st.text_input(tr("field.assist_ask"), max_chars=500)
         reason = st.text_area(tr("field.reason"), max_chars=2000,
                               help=tr("field.invalid_reason") + "\n\n"
@@ -140,7 +147,7 @@ def assisting(user: User, case: CaseFile) -> None:
             chosen = st.multiselect(tr("field.assisting_departments"),
                                     [d for d in depts if d != c.responsible_department_id],
                                     default=list(current), format_func=lambda i: depts[i],
-                                    key=f"assist_{c.id}")
+                                    placeholder=tr("log.pick"), key=f"assist_{c.id}")
             asks = {d: st.text_input(tr("inv.assist_ask_for", dept=depts[d]), current.get(d, ""),
                                      max_chars=500, key=f"assist_{c.id}_{d}") for d in chosen}
             if st.button(tr("common.save"), key=f"assist_save_{c.id}"):
@@ -177,9 +184,13 @@ def analysis(user: User, case: CaseFile) -> None:
             )
 
 
-def capa(user: User, case: CaseFile) -> None:
+def capa(user: User, case: CaseFile, part: int | None = None) -> None:
+    """The CAPA actions and the form to add one; `part`: an assisting department's user, who
+    completes only its own part's actions (or those they own)."""
     c = case.complaint
     users = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
+    depts = {d.id: (d.name_en if lang() == "en" else d.name_zh)
+             for d in uc.reference.departments(kesu(), True)}
     st.markdown(f"**{tr('inv.capa')}**")
     if not case.capa:
         st.caption(tr("inv.no_capa"))
@@ -188,8 +199,11 @@ def capa(user: User, case: CaseFile) -> None:
         st.text(
             f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
             f"{users.get(a.owner_id, '?')} · {a.due_date}"
+            + (f" · {depts.get(a.department_id, '?')}" if a.department_id else "")
         )
-        if a.status != "done" and (c.state == State.ROOT_CAUSE or c.state in CAPA_WORK):
+        mine = part is None or a.department_id == part or a.owner_id == user.id
+        if mine and a.status != "done" and (c.state == State.ROOT_CAUSE
+                                            or c.state in CAPA_WORK):
             with st.popover(tr("inv.mark_done")):
                 ev = st.text_area(tr("field.evidence") + " *", key=f"ev_{a.id}")
                 if st.button(tr("inv.mark_done"), key=f"done_{a.id}"):

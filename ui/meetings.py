@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from core import workflow
 from core.model import CaseFile, DispositionType, ItemType, Meeting, MeetingItem, Role, User
 from core.rules.meetings import ItemDraft
 from ui.context import attempt, flash, kesu, label, lang, local, today_local, tr
@@ -38,8 +39,10 @@ def section(user: User, case: CaseFile) -> None:
         st.caption(tr("meeting.none"))
     for m in found:
         _show(m, [x for x in items if x.meeting_id == m.id], users, depts)
-    if c.state.is_open and user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
-        with st.expander(tr("action.meeting_recorded")):
+    # production of another department is not offered a form it could not save
+    if c.state.is_open and user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT) \
+            and workflow.not_own_department(case, user) is None:
+        with st.expander(tr("meeting.record")):
             form(user, case, users, depts)
 
 
@@ -88,7 +91,7 @@ def form(user: User, case: CaseFile, users: dict[int, str], depts: dict[int, str
         day = st.date_input(tr("field.meeting_date"), value=today_local(),
                             max_value=today_local(), key=f"{k}_day")
         who = st.multiselect(tr("field.attendees"), list(users), format_func=lambda i: users[i],
-                             key=f"{k}_who")
+                             placeholder=tr("log.pick"), key=f"{k}_who")
         st.caption(tr("field.guests"))
         guests = []
         for i in range(n_guests):

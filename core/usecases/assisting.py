@@ -96,6 +96,14 @@ def save_findings(ctx: Context, actor: User, cid: int, findings: str) -> Complai
         return new
 
 
+def helping_only(case: CaseFile, me: User) -> bool:
+    """Whether `me` works on the case only as an assisting department's production user (its
+    findings and its own CAPA part; the lead department's forms are not theirs)."""
+    return (me.has(Role.PRODUCTION) and not me.has(Role.SALES, Role.QA, Role.MANAGEMENT)
+            and me.department_id != case.complaint.responsible_department_id
+            and me.department_id in case.assisting)
+
+
 def assist_of(case: CaseFile, me: User) -> Assist:
     """The live assist of `me`'s department on the case, for a production user; else why not."""
     if not me.has(Role.PRODUCTION):
