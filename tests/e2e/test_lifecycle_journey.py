@@ -5,14 +5,16 @@ journey (docs/procedure.md §5–6): sales logs and dispatches → QA acknowledg
 (valid, 制造部)
 → production analyses (6M, root cause, lot) and plans a CAPA action → QA sends it back once →
 production resubmits → QA approves the plan → sales proposes an 8,000 CNY compensation (typed
-into the dispositions data editor) → the sales manager approves, then the general manager on a
-390 px phone screen → sales replies → production marks the CAPA done, finance records the
-payment and completes → QA verifies → sales records the follow-up → closed, with every step
-in the timeline. Everything in the journey is done through the UI.
+into the dispositions data editor) → by the demo's approval rules the general manager reviews,
+then the chairman approves on a 390 px phone screen → sales replies → production marks the
+CAPA done, finance records the payment and completes → QA verifies → sales records the
+follow-up → closed, with every step in the timeline. Everything in the journey is done
+through the UI.
 
 Two negative tests: sales cannot act out of turn (Investigate/Approve are not theirs, and a
-case under investigation offers them no QA action), and two managers approving the same step
-at once: one wins, the other is told or no longer sees it; the database holds one approval.
+case under investigation offers them no QA action), and two sales managers' browsers
+approving the same step at once: one wins, the other is told or no longer sees it; the database
+holds one approval.
 
 This module has its own server (own port, own temporary KESU_DATA_DIR with
 `manage.py demo --cases 10`, DATABASE_URL removed) because it changes cases and runs an
@@ -241,6 +243,13 @@ def _approve_button(page: Page, cid: int) -> Locator:
     return page.locator(f"[class*='st-key-ok_{cid}_'] button")
 
 
+def _card(page: Page, cid: int, number: str) -> Locator:
+    """The case's card on the Approve page (the innermost block with its 核准 button): other
+    demo cases may wait for the same manager with the same total."""
+    return page.get_by_test_id("stVerticalBlock").filter(has=_approve_button(page, cid)).filter(
+        has_text=number).last
+
+
 def _no_horizontal_scroll(page: Page, width: int) -> None:
     page_width = page.evaluate("document.documentElement.scrollWidth")
     assert page_width <= width, f"the page is {page_width} px wide on a {width} px screen"
@@ -285,7 +294,8 @@ def _investigating_case(srv: Server) -> Complaint:
 
 
 def _pending_approval_case(srv: Server, amount: str) -> Complaint:
-    """A case whose dispositions wait for the sales manager (≤ 2,000 CNY: one step)."""
+    """A case whose dispositions wait for the sales manager: a rework of ≤ 2,000 CNY is one
+    step by the demo's rules (a compensation would go to the general manager and chairman)."""
     app = srv.app
     sales, qa, prod = srv.user("sales"), srv.user("qa"), srv.user("prod")
     mfg = next(d.id for d in uc.reference.departments(app) if d.code == "MFG")
@@ -298,9 +308,9 @@ def _pending_approval_case(srv: Server, amount: str) -> Complaint:
                                   datetime.now().date() + timedelta(days=30))
     c = uc.investigation.submit_analysis(app, prod, _id(c), c.version)
     c = uc.investigation.approve_capa(app, qa, _id(c), c.version)
-    pay = DispositionInput(DispositionType.COMPENSATION, None, Decimal(amount))
-    c = uc.approval.set_dispositions(app, sales, _id(c), c.version, [pay])
-    return uc.approval.propose(app, sales, _id(c), c.version, "客户同意赔款方案。")
+    rework = DispositionInput(DispositionType.REWORK, None, Decimal(amount))
+    c = uc.approval.set_dispositions(app, sales, _id(c), c.version, [rework])
+    return uc.approval.propose(app, sales, _id(c), c.version, "客户同意返工方案。")
 
 
 # ---------------------------------------------------------------- the journey
@@ -441,29 +451,30 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     _saved(sales)
     _state_is(sales, "待核决")
 
-    # 9. the sales manager approves step 1 of 2
-    manager = users("manager")
-    _open(manager, "/approve", "核决")
-    button = _approve_button(manager, cid)
-    expect(button).to_be_visible()
-    expect(manager.get_by_text("第 1/2 步：营销经理", exact=True)).to_be_visible()
-    button.click()
-    _saved(manager, f"已核准 {number}。")
-    expect(_approve_button(manager, cid)).to_have_count(0)
-
-    # 10. the general manager approves step 2 on a phone (390×844): no sideways scrolling
-    gm = users("gm", viewport=PHONE)
+    # 9. the general manager reviews: step 1 of 2 (the demo's rule for compensation)
+    gm = users("gm")
     _open(gm, "/approve", "核决")
     button = _approve_button(gm, cid)
     expect(button).to_be_visible()
-    expect(gm.get_by_text("合计 8,000.00 元", exact=True)).to_be_visible()
-    expect(gm.get_by_text("第 2/2 步：总经理", exact=True)).to_be_visible()
-    _no_horizontal_scroll(gm, PHONE["width"])
+    expect(_card(gm, cid, number).get_by_text("第 1/2 步：总经理", exact=True)).to_be_visible()
+    button.click()
+    _saved(gm, f"已核准 {number}。")
+    expect(_approve_button(gm, cid)).to_have_count(0)
+
+    # 10. the chairman approves step 2 on a phone (390×844): no sideways scrolling
+    chairman = users("chairman", viewport=PHONE)
+    _open(chairman, "/approve", "核决")
+    button = _approve_button(chairman, cid)
+    expect(button).to_be_visible()
+    card = _card(chairman, cid, number)
+    expect(card.get_by_text("合计 8,000.00 元", exact=True)).to_be_visible()
+    expect(card.get_by_text("第 2/2 步：董事长", exact=True)).to_be_visible()
+    _no_horizontal_scroll(chairman, PHONE["width"])
     box = button.bounding_box()
     assert box is not None and box["width"] >= 0.7 * PHONE["width"], box  # a big button
     button.click()
-    _saved(gm, f"已核准 {number}。")
-    _no_horizontal_scroll(gm, PHONE["width"])
+    _saved(chairman, f"已核准 {number}。")
+    _no_horizontal_scroll(chairman, PHONE["width"])
 
     # 11. sales replies to the customer
     _case(sales, cid, number)
@@ -581,8 +592,8 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
         "王丽（营销）",
         "陈强（品管QE）",
         "刘洋（制造部）",
-        "周杰（营销经理）",
         "吴建国（总经理）",
+        "郑卫东（董事长）",
         "赵敏（财务）",
     ):
         expect(timeline.get_by_text(re.compile(f"^{re.escape(who)} · ")).first).to_be_visible()
@@ -654,7 +665,8 @@ def test_sales_cannot_act_out_of_turn(users: Users, server: Server) -> None:
 
 
 def test_two_managers_approving_the_same_step_at_once(users: Users, server: Server) -> None:
-    """Two browsers of `manager` click 核准 on the same step: it is approved exactly once."""
+    """Two browsers of `manager` (the sales manager) click 核准 on the same step: it is
+    approved exactly once."""
     c = _pending_approval_case(server, "1500.00")
     first, second = users("manager", "#1"), users("manager", "#2")
     for page in (first, second):
