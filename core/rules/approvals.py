@@ -387,36 +387,24 @@ def plan_steps(steps: tuple[RuleStep, ...], excluded: Collection[int], users: li
     this round (`excluded`), or nobody active — goes to the title's substitute if someone can
     sign that, else to the next higher title someone can sign, else to the nearest lower one.
     A step moved onto a title already in the round is signed with it, once: nobody signs
-    twice. A step whose only possible signers must already sign the round's other steps (one
-    person holding two of its titles) moves likewise (why "signed"), so the round never
-    needs more people than there are. With nobody at all left to sign, the step stays (and
-    says why)."""
+    twice. A round never has more steps than there are people left to sign them (one person
+    may hold two of its titles): a step that would be one too many goes onto a title already
+    in the round (why "signed" if someone holds its own title). Who signs which step is
+    settled as the round goes: after every signature a step nobody left may sign moves on
+    (core/usecases/approval.py _replan_after). With nobody at all left to sign, the step
+    stays (and says why)."""
     out_ids = set(excluded)
     people = [u for u in users if u.id not in out_ids]
+    # everyone left who may sign something: how many steps the round can have at most
+    signers = sum(1 for u in people if u.active and titles.top_rank(u) >= 0)
 
     def signable(code: str, or_higher: bool = False) -> bool:
         return any(eligible(u, code, or_higher, titles) for u in people)
 
     def fits(code: str, or_higher: bool = False) -> bool:
-        """Someone may sign it, and a new step of it still leaves one different person for
-        every step of the round (a matching of steps to people)."""
-        if not signable(code, or_higher):
-            return False
-        if any(p.title == code for p in planned):
-            return True  # signed with that step, once
-        wanted = [(p.title, p.or_higher) for p in planned] + [(code, or_higher)]
-        taken: dict[int, int] = {}  # person's index -> step's index
-
-        def assign(i: int, seen: set[int]) -> bool:
-            for j, u in enumerate(people):
-                if j not in seen and eligible(u, *wanted[i], titles):
-                    seen.add(j)
-                    if j not in taken or assign(taken[j], seen):
-                        taken[j] = i
-                        return True
-            return False
-
-        return all(assign(i, set()) for i in range(len(wanted)))
+        """Someone may sign it, and a step of it is not one more than there are signers."""
+        return signable(code, or_higher) and (
+            any(p.title == code for p in planned) or len(planned) < signers)
 
     planned: list[PlannedStep] = []
     stage = 0

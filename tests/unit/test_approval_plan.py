@@ -196,9 +196,13 @@ def test_one_person_holding_two_titles_of_a_round_signs_one_step_of_it() -> None
         (QA, 1, (GM,), "no_holder")]
     assert _plan("sales", {"manager", "gm", "chairman"}, RuleStep(QA), RuleStep(REP)) == [
         (QA, 1, (REP,), "signed")]
-    # with someone else left, the second title goes to them
+    # with someone else left, both steps stay: once he signed one, the other moves on to them
     assert _plan("sales", {"gm", "chairman"}, RuleStep(QA), RuleStep(REP)) == [
-        (QA, 1, (), ""), (SM, 2, (REP,), "signed")]
+        (QA, 1, (), ""), (REP, 2, (), "")]
+    users, me = _people("sales", {"gm", "chairman"})
+    assert [(p.title, p.moved_from, p.why) for p in plan_steps(
+        (RuleStep(REP),), {me.id or 0, users[0].id or 0}, users, BOOK, me.id)] == [
+        (SM, (REP,), "signed")]
 
 
 def test_a_title_nobody_holds_goes_to_its_substitute_before_a_higher_one() -> None:
