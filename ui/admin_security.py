@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.i18n import known
 from core.model import Department, SecurityEntry, User
+from core.rules.approvals import Titles
 from core.usecases import security as sec
 from ui.context import attempt, kesu, lang, settings_tz, tr
 from core import usecases as uc
@@ -34,7 +35,9 @@ def _roles(codes: str) -> str:
 class Names:
     """Ids and user names → the names people know."""
 
-    def __init__(self, users: list[User], departments: list[Department]) -> None:
+    def __init__(self, users: list[User], departments: list[Department],
+                 titles: Titles | None = None) -> None:
+        self.titles = titles  # the titles' names (Admin → Approval authority)
         self.by_id = {u.id: u for u in users}
         self.by_name = {u.username: u for u in users}
         self.depts = {str(d.id): (d.name_zh if lang() == "zh" else d.name_en)
@@ -51,8 +54,11 @@ class Names:
     def value(self, what: str, code: str) -> str:
         if what == "roles":
             return _roles(code)
-        if what == "title":
-            return _word("title.", code)
+        if what == "title":  # the codes of the titles held, comma-separated ("none": old rows)
+            held = [c for c in code.split(",") if c and c != "none"]
+            return ("、" if lang() == "zh" else ", ").join(
+                self.titles.name(c, lang()) if self.titles else _word("title.", c)
+                for c in held) or tr("common.none")
         if what == "department":
             return self.depts.get(code, "") or tr("common.none")
         return code
@@ -138,7 +144,7 @@ def security_log(me: User) -> None:
         st.info(tr("seclog.none"))
         return
     names = Names(attempt(uc.accounts.list_users, app, me) or [],
-                  uc.reference.departments(app, include_inactive=True))
+                  uc.reference.departments(app, include_inactive=True), uc.approval.titles(app))
     table = rows(entries, names)
     st.caption(tr("seclog.count", n=len(entries), limit=LIMIT))
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")

@@ -80,6 +80,27 @@ def test_the_log_in_english_and_a_role_change(ref_db: Context) -> None:
     assert change[en("seclog.col.by")].endswith("(admin)")
 
 
+def test_a_change_of_titles_is_shown_by_the_titles_names(ref_db: Context) -> None:
+    admin = uc.accounts.active_user(ref_db, "admin")
+    qa = uc.accounts.active_user(ref_db, "qa")
+    assert admin is not None and qa is not None
+    from core.usecases.accounts import UserInput
+    uc.accounts.update_user(ref_db, admin, qa.id, UserInput(
+        "qa", qa.display_name, qa.roles, qa.department_id,
+        frozenset({"qa_manager", "mgmt_rep"}), qa.language))
+    for lang, tx, names in (("en", en, ("QA manager", "Management representative", ", ")),
+                            ("zh", zh, ("品管经理", "管理者代表", "、"))):
+        a, b, sep = names
+        words = {tx("seclog.change", what=tx("field.title"), old=tx("common.none"), new=new)
+                 for new in (a + sep + b, b + sep + a)}
+        at, tab = _tab(lang)
+        no_exception(at)
+        [change] = [r for r in _table(tab)
+                    if r[tx("seclog.col.kind")] == tx("seclog.kind.user_changed")]
+        assert change[tx("seclog.col.detail")] in words, change
+        assert "qa_manager" not in change[tx("seclog.col.detail")]
+
+
 def test_filter_by_kind_and_download(ref_db: Context) -> None:
     _events(ref_db)
     at, tab = _tab()

@@ -38,9 +38,9 @@ FSTRING_PREFIX = re.compile(r"""\btr?\(\s*f(["'])([a-z_]+)\.\{""")
 ENUM_PREFIXES: dict[str, type[enum.Enum]] = {
     "state": model.State, "kind": model.Kind, "channel": model.Channel,
     "severity": model.Severity, "request": model.Request, "where_found": model.WhereFound,
-    "market": model.Market, "role": model.Role, "title": model.Title,
+    "market": model.Market, "role": model.Role,
     "category": model.Category, "lang": model.Lang,
-}
+}  # not "title": titles are data, their names come from Admin → Approval authority
 
 
 def _placeholders(text: str) -> set[str]:
