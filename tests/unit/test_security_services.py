@@ -364,6 +364,9 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(ADMIN, lambda w, x, u: uc.approval.save_rules(w.kesu, u, approvals.DEFAULT_RULES)),
     ),
     "rule_versions": (Rule(ADMIN, lambda w, x, u: uc.approval.rule_versions(w.kesu, u)),),
+    "apply": (Rule(ADMIN, lambda w, x, u: uc.presets.apply(w.kesu, u,
+                                                          uc.presets.read("retail"))),),
+    "apply_named": (Rule(ADMIN, lambda w, x, u: uc.presets.apply_named(w.kesu, u, "pcb")),),
     "set_calendar_year": (
         Rule(ADMIN, lambda w, x, u: uc.timing.set_calendar_year(w.kesu, u, 2027, "2027-01-01 off")),
     ),
