@@ -4,11 +4,13 @@ was typed kept; the instalments are listed with the paid total."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from streamlit.testing.v1 import AppTest
 
 from core import usecases as uc
-from core.model import ReplyMethod, State, User
+from core.model import DispositionType, ReplyMethod, State, User
+from core.usecases.approval import DispositionInput
 from core.usecases.context import Context
 from tests.app.helpers import en, login_as, new_app, no_exception, page_text, values, widget, zh
 
@@ -20,12 +22,23 @@ def _user(app: Context, username: str) -> User:
 
 
 def _implementing(app: Context) -> int:
-    """The demo's case waiting for its reply (a compensation of 800.00), replied to."""
-    admin = _user(app, "admin")
-    [c] = uc.search.cases_in(app, admin, [State.REPLYING])
-    uc.closure.reply(app, _user(app, "sales"), c.id or 0, c.version, date.today(),
-                     ReplyMethod.LETTER, "已书面答复客户")
-    return c.id or 0
+    """A demo case waiting for its dispositions: sales proposes a compensation of 800.00,
+    every step the demo's rules give it is signed, and the customer is replied to."""
+    admin, sales = _user(app, "admin"), _user(app, "sales")
+    c = uc.search.cases_in(app, admin, [State.DISPOSITION])[0]
+    cid = c.id or 0
+    c = uc.approval.set_dispositions(app, sales, cid, c.version, [
+        DispositionInput(DispositionType.COMPENSATION, None, Decimal("800.00"))])
+    c = uc.approval.propose(app, sales, cid, c.version, "客户接受赔款")
+    signers = [_user(app, n) for n in ("manager", "gm", "chairman", "qamanager")]
+    while c.state == State.PENDING_APPROVAL:
+        case = uc.complaints.case_file(app, admin, cid)
+        [step, *_] = uc.approval.pending_stage(case)
+        who = next(u for u in signers if step.title in u.titles)
+        c = uc.approval.approve_step(app, who, cid, c.version, "同意")
+    uc.closure.reply(app, sales, cid, c.version, date.today(), ReplyMethod.LETTER,
+                     "已书面答复客户")
+    return cid
 
 
 def _open(cid: int, lang: str) -> AppTest:
