@@ -8,7 +8,7 @@ from ui.actions import dispositions, panel, progress
 from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
 from ui.custom_fields import facts as custom_facts
-from ui.meetings import prompt as first_meeting_prompt
+from ui.meetings import RECORDS_TAB, prompt as first_meeting_prompt
 from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr, trn
 from ui.documents import documents
@@ -69,9 +69,12 @@ extensions(user, case, dues)
 panel(user, case)
 first_meeting_prompt(user, case)
 
+# a form of the records tab that saved asks to come back to it (the timeline's count changed,
+# so the tabs are new to the browser and would open on the first)
 tab_facts, tab_work, tab_files, tab_time = st.tabs(
     [tr("case.facts"), tr("case.records"), f"{tr('case.attachments')} ({len(view.attachments)})",
-     f"{tr('case.timeline')} ({len(view.events)})"])
+     f"{tr('case.timeline')} ({len(view.events)})"],
+    default=tr("case.records") if st.session_state.pop(RECORDS_TAB, False) else None)
 with tab_work:
     decisions(case)
     dispositions(user, case)

@@ -24,6 +24,9 @@ def step_forms(user: User, case: CaseFile) -> None:
     c = case.complaint
     app = kesu()
     if uc.assisting.helping_only(case, user):  # an assisting department: its own part only
+        if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW, State.IMPLEMENTING,
+                       State.VERIFYING):
+            decisions(case, records=False)  # what the lead has found so far
         if c.state in uc.assisting.OPEN_WORK:
             assisting(user, case)
         if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW) or c.state in CAPA_WORK:
@@ -141,7 +144,7 @@ def assisting(user: User, case: CaseFile) -> None:
                 if st.form_submit_button(tr("inv.save_findings")):
                     _done(attempt(uc.assisting.save_findings, kesu(), user, c.id, text))
     if user.has(Role.QA, Role.MANAGEMENT) and c.state != State.INVESTIGATING:
-        with st.expander(tr("action.assisting_set")):
+        with st.expander(tr("inv.set_assisting")):
             st.caption(tr("inv.assisting_help"))
             current = {a.department_id: a.ask for a in live}
             chosen = st.multiselect(tr("field.assisting_departments"),

@@ -56,10 +56,10 @@ def _mark_done(at: AppTest) -> int:
 
 def _qa_asks_engineering(cid: int, eng_id: int) -> None:
     at = _open("pages/investigate.py", "qa", cid)
-    form = block(at, "expander", zh("action.assisting_set"))
+    form = block(at, "expander", zh("inv.set_assisting"))
     widget(form, "multiselect", zh("field.assisting_departments")).set_value([eng_id]).run()
     no_exception(at)
-    form = block(at, "expander", zh("action.assisting_set"))
+    form = block(at, "expander", zh("inv.set_assisting"))
     widget(form, "text_input", zh("inv.assist_ask_for", dept="工程部")).input(ASK)
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
@@ -97,6 +97,8 @@ def test_an_assisting_department_sees_what_it_is_asked_and_does_its_part(
     assert f"**{zh('inv.containment')}**" not in values(at, "markdown")
     assert f"**{zh('inv.analysis')}**" not in values(at, "markdown")
     assert zh("inv.no_findings") in page_text(at)
+    lead_cause = uc.complaints.case_file(demo_db, qa, cid).complaint.root_cause
+    assert lead_cause and lead_cause in page_text(at)  # what the lead has found so far
     findings = zh("field.findings") + " *"
     widget(at, "text_area", findings).input("定位销设计余量不足，建议改为淬火钢")
     widget(at, "button", zh("inv.save_findings")).click().run()
@@ -144,7 +146,7 @@ def test_the_assisting_section_reads_in_english(demo_db: Context) -> None:
     cid, eng_id, _ = _setup(demo_db)
     _qa_asks_engineering(cid, eng_id)
     at = _open("pages/investigate.py", "eng", cid, "en")
-    assert has_block(at, "expander", en("action.assisting_set")) is False
+    assert has_block(at, "expander", en("inv.set_assisting")) is False
     text = page_text(at)
     assert en("inv.assist_line", dept="Engineering", ask=ASK) in text
     assert en("inv.no_findings") in text

@@ -60,6 +60,21 @@ def _form(at: AppTest, tr: Any) -> Any:
     return block(at, "expander", tr("meeting.record"))
 
 
+def _default_tab(at: AppTest) -> int:
+    """Which of the Complaint page's tabs it opens on (0: the first, the facts)."""
+    found: list[int] = []
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", None) == "tab_container":
+            found.append(node.proto.tab_container.default_tab_index)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    assert len(found) == 1
+    return found[0]
+
+
 def _errors(at: AppTest, tr: Any) -> list[str]:
     """The form's messages (the page's own, such as an overdue limit, are elsewhere)."""
     return values(_form(at, tr), "error")
@@ -72,6 +87,7 @@ def test_a_meeting_with_problems_says_them_all_saves_nothing_and_keeps_what_was_
     owner = _user(demo_db, "prod")
     for lang, tr in (("zh", zh), ("en", en)):
         at = _open(cid, "qa", lang)
+        assert _default_tab(at) == 0
         form = _form(at, tr)
         minutes = tr("field.decisions") + " *"
         widget(form, "text_area", minutes).input("更换定位销，全检库存")
@@ -150,6 +166,8 @@ def test_a_good_meeting_is_saved_with_guests_items_and_decisions_in_words(
     assert items[0].capa_id == capa[-1].id and items[1].capa_id is None
     assert (capa[-1].type, capa[-1].description, capa[-1].owner_id) == (
         CapaType.CORRECTIVE, "更换定位销", prod.id)
+    # the page opens again on the records tab, where the meeting is (not on the facts)
+    assert _default_tab(at) == 1
     # the form starts afresh; the meeting is listed in words
     form = _form(at, zh)
     assert widget(form, "text_area", zh("field.decisions") + " *").value == ""
