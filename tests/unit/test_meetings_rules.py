@@ -267,3 +267,15 @@ def test_qa_changes_the_assisting_departments_later_and_ended_ones_lose_the_case
         uc.assisting.set_assisting(w.kesu, w.lead, cid, case.complaint.version, {})
     with pytest.raises(InvalidInput):
         uc.assisting.set_assisting(w.kesu, w.qa, cid, case.complaint.version, {w.press: ""})
+
+
+def test_only_an_assisting_departments_production_works_on_its_part_only(
+        crew: Crew, draft: ComplaintDraft) -> None:
+    """The Investigate page offers them their findings and CAPA part, not the lead's forms."""
+    w = crew
+    cid = _case(w, draft, assisting={w.engineering: "评估夹具"})
+    case = uc.complaints.case_file(w.kesu, w.qa, cid)
+    assert uc.assisting.helping_only(case, w.eng)
+    assert not uc.assisting.helping_only(case, w.lead)  # the lead department
+    assert not uc.assisting.helping_only(case, w.qa)
+    assert not uc.assisting.helping_only(case, w.other)  # not asked: not theirs at all
