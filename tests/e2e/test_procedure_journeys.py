@@ -419,7 +419,7 @@ def test_compensation_gm_reviews_chairman_approves_finance_pays_twice(
     editor.fill("8000")
     editor.press("Enter")
     expect(grid.locator("#glide-cell-3-0")).to_have_text(re.compile(r"^8,?000(\.00)?$"))
-    idle(sales)
+    settle(sales, 500)  # the edit's rerun is over: a click during it would be lost
     sales.get_by_role("button", name=zh("disp.save"), exact=True).click()
     _saved(sales)
     propose = _action(sales, zh("action.propose"))
@@ -543,6 +543,9 @@ def test_rework_chain_each_step_by_its_owner(users: Users, server: Server,
     expect(prod.get_by_text(re.compile("^✓ " + re.escape(zh("chain_step.goods_received"))))
            ).to_be_visible()
     # the plan is 工程部's: production of 制造部 is told who records it, without a form
+    eng_dept = next(d.name_zh for d in uc.reference.departments(app) if d.code == "ENG")
+    expect(prod.get_by_text(zh("chain.waiting", owner=f"{eng_dept} · {zh('role.production')}"),
+                            exact=True)).to_be_visible()
     expect(prod.get_by_test_id("stForm").filter(has_text=zh("chain_step.rework_plan"))
            ).to_have_count(0)
 
