@@ -191,7 +191,8 @@ def capa(user: User, case: CaseFile, part: int | None = None) -> None:
     """The CAPA actions and the form to add one; `part`: an assisting department's user, who
     completes only its own part's actions (or those they own)."""
     c = case.complaint
-    users = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
+    users = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}  # to pick
+    names = {u.id: u.display_name for u in uc.accounts.list_users(kesu(), user)}  # left too
     depts = {d.id: (d.name_en if lang() == "en" else d.name_zh)
              for d in uc.reference.departments(kesu(), True)}
     st.markdown(f"**{tr('inv.capa')}**")
@@ -201,7 +202,7 @@ def capa(user: User, case: CaseFile, part: int | None = None) -> None:
         mark = "[" + tr("capa.done" if a.status == "done" else "capa.open") + "]"
         st.text(
             f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
-            f"{users.get(a.owner_id, '?')} · {a.due_date}"
+            f"{names.get(a.owner_id, '?')} · {a.due_date}"
             + (f" · {depts.get(a.department_id, '?')}" if a.department_id else "")
         )
         mine = part is None or a.department_id == part or a.owner_id == user.id

@@ -30,7 +30,9 @@ def prompt(user: User, case: CaseFile) -> None:
 def section(user: User, case: CaseFile) -> None:
     c = case.complaint
     app = kesu()
-    users = {u.id: u.display_name for u in uc.accounts.list_active_users(app)}
+    users = {u.id: u.display_name for u in uc.accounts.list_active_users(app)}  # to pick
+    # names of everyone, also of those who have left since (a meeting keeps its attendees)
+    names = {u.id: u.display_name for u in uc.accounts.list_users(app, user)}
     depts = {d.id: (d.name_en if lang() == "en" else d.name_zh)
              for d in uc.reference.departments(app, True)}
     st.markdown(f"**{tr('case.meetings')}**")
@@ -39,7 +41,7 @@ def section(user: User, case: CaseFile) -> None:
     if not found:
         st.caption(tr("meeting.none"))
     for m in found:
-        _show(m, [x for x in items if x.meeting_id == m.id], users, depts)
+        _show(m, [x for x in items if x.meeting_id == m.id], names, depts)
     # production of another department is not offered a form it could not save
     if c.state.is_open and user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT) \
             and workflow.not_own_department(case, user) is None:

@@ -16,6 +16,8 @@ from core.model import (
     CapaType, Channel, DispositionType, ItemType, Kind, Meeting, MeetingItem, Request, Severity,
     State, User,
 )
+from core.rules.meetings import ItemDraft
+from core.usecases.accounts import UserInput
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
@@ -191,12 +193,19 @@ def test_the_meeting_form_in_english_lists_the_meeting_in_english(demo_db: Conte
     today = _today(demo_db)
     qa = _user(demo_db, "qa")
     eng = next(d for d in uc.reference.departments(demo_db, True) if d.code == "ENG")
-    uc.meetings.add_meeting(demo_db, qa, cid, today, [qa.id], "Jig pin worn",
+    admin = _user(demo_db, "admin")
+    mat = _user(demo_db, "mat")  # takes part in the meeting, then leaves the company
+    uc.meetings.add_meeting(demo_db, qa, cid, today, [qa.id, mat.id], "Jig pin worn",
+                            [ItemDraft("Sort the stock", mat.id, today, ItemType.CONTAINMENT)],
                             guests=[("Wang", "Engineering")], department_id=eng.id,
                             direction=DispositionType.REPLACEMENT)
+    uc.accounts.update_user(demo_db, admin, mat.id or 0, UserInput(
+        mat.username, mat.display_name, mat.roles, mat.department_id, active=False))
     at = _open(cid, "qa", "en")
     text = page_text(at)
-    assert f"{today} · {qa.display_name}, Wang (Engineering)" in text
+    # the one who has left is still named (not "?")
+    assert f"{today} · {qa.display_name}, {mat.display_name}, Wang (Engineering)" in text
+    assert f"1. [Containment] Sort the stock · {mat.display_name} · {today}" in text
     assert (f"{en('field.meeting_department')}: {eng.name_en} · "
             f"{en('field.direction')}: {en('disposition_type.replacement')}") in text
     assert en("case.changed_from_to", field=en("field.meeting_department"),
