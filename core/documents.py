@@ -379,9 +379,16 @@ def _approvals(f: _Fmt, rec: CaseRecords, caption: str = "") -> Block:
 
 
 def _meetings(f: _Fmt, rec: CaseRecords, caption: str = "") -> Block:
+    """Each meeting: its attendees with an account, then those typed (name and company)."""
+    sep = "、" if f.lang == "zh" else ", "
+
+    def people(m: Meeting) -> str:
+        return sep.join([f.name(i) for i in m.attendee_ids] + [
+            f.tr("meeting.guest_line", name=g.name, org=g.org) if g.org else g.name
+            for g in m.guests])
+
     return f.table(("date", "attendees", "decisions"), (3, 5, 10), caption=caption, rows=(
-        (f.day(m.date), "、".join(f.name(i) for i in m.attendee_ids) if f.lang == "zh"
-         else ", ".join(f.name(i) for i in m.attendee_ids), m.decisions)
+        (f.day(m.date), people(m), m.decisions)
         for m in sorted(rec.meetings, key=lambda m: (m.date, m.id or 0))))
 
 
@@ -566,9 +573,12 @@ def _team(f: _Fmt, rec: CaseRecords) -> Block:
         user = rec.users.get(uid)
         return sep.join(f.enum("role", r) for r in Role if user and r in user.roles)
 
-    return f.table(("name", "department", "roles", "did"), (3, 3, 3, 9), (
+    # people without an account who attended (工程部, 物资中心), once each
+    guests = dict.fromkeys((g.name, g.org) for m in rec.meetings for g in m.guests)
+    return f.table(("name", "department", "roles", "did"), (3, 3, 3, 9), [
         (f.name(uid), f.dept(rec.users[uid].department_id) if uid in rec.users else DASH,
-         roles(uid), sep.join(items)) for uid, items in did.items()))
+         roles(uid), sep.join(items)) for uid, items in did.items()] + [
+        (name, org or DASH, DASH, f.tr("doc.attendee")) for name, org in guests])
 
 
 def report_8d(rec: CaseRecords, lang: str) -> Document:

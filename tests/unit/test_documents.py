@@ -425,3 +425,21 @@ def test_admin_sets_the_company_name_that_signs_the_letter(w: World, closed: Cas
     with pytest.raises(InvalidInput):
         uc.reference.set_settings(w.kesu, w.admin, {"company_name": "厂" * 201})
     assert uc.context.settings(w.kesu).company_name == "华东精密 制造有限公司"
+
+
+def test_attendees_without_an_account_are_on_the_form_and_the_8d_team(w: World) -> None:
+    """Typed meeting guests (工程部 people without an account) are named with their company."""
+    case = drive(w, State.ROOT_CAUSE)
+    case.once(lambda: uc.meetings.add_meeting(
+        w.kesu, w.qa, case.id, TODAY, [w.qa.id], "工程部改夹具",
+        guests=[("王工", "工程部"), ("李四", "")]))
+    zh_docs, en_docs = docs(w, case), docs(w, case, "en")
+    (meetings,) = tables(section(zh_docs.form, "doc.s.meetings"))
+    assert column(meetings, "attendees") == ["Quinn、王工（工程部）、李四"]
+    (meetings,) = tables(section(en_docs.form, "doc.s.meetings"))
+    assert column(meetings, "attendees", "en") == ["Quinn, 王工 (工程部), 李四"]
+    team = section(zh_docs.report, "doc.d1").blocks[0]
+    assert isinstance(team, Table)
+    rows = list(zip(column(team, "name"), column(team, "department"), column(team, "did"),
+                    strict=True))
+    assert ("王工", "工程部", "参会") in rows and ("李四", "—", "参会") in rows
