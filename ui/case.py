@@ -259,5 +259,6 @@ def meetings(user: User, case: CaseFile) -> None:
                 if st.form_submit_button(tr("common.save")):
                     if attempt(uc.meetings.add_assessment, app, user, c.id, person, decision,
                                amount or None, note):
+                        st.session_state[meeting_ui.RECORDS_TAB] = True  # listed there
                         flash("success", tr("common.saved"))
                         st.rerun()

@@ -297,3 +297,16 @@ def _open_tasks(username: str) -> AppTest:
     at.switch_page("pages/tasks.py").run()
     no_exception(at)
     return at
+
+
+def test_an_assessment_saved_on_the_records_tab_comes_back_to_it(demo_db: Context) -> None:
+    cid = _case(demo_db)
+    at = _open(cid, "manager")
+    form = block(at, "expander", zh("action.assessment_recorded"))
+    widget(form, "text_input", zh("field.person") + " *").input("李娜")
+    widget(form, "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert zh("common.saved") in values(at, "success")
+    assert _default_tab(at) == 1
+    [saved] = uc.meetings.assessments(demo_db, _user(demo_db, "manager"), cid)
+    assert saved.person == "李娜"
