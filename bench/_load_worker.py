@@ -309,7 +309,9 @@ class Actor:
 
 
 def _draft_of(c: Complaint, **changes: Any) -> ComplaintDraft:
-    values = {f.name: getattr(c, f.name) for f in dataclasses.fields(ComplaintDraft)}
+    # the case's own facts (the draft's `custom`, the fields of a company's own, stays empty)
+    values = {f.name: getattr(c, f.name) for f in dataclasses.fields(ComplaintDraft)
+              if hasattr(c, f.name)}
     values.update(changes)
     return ComplaintDraft(**values)
 
