@@ -27,7 +27,8 @@ def _reworking(app: Context) -> tuple[int, int]:
     """A demo case as a reply leaves it after a rework of 100 was approved, for 制造部 (the
     demo's production user); (case id, disposition id)."""
     admin = _user(app, "admin")
-    c = next(x for x in uc.search.cases_in(app, admin, [State.REPLYING])
+    c = next(x for x in uc.search.cases_in(app, admin, [State.REPLYING, State.IMPLEMENTING,
+                                                        State.VERIFYING, State.FOLLOW_UP])
              if x.kind == Kind.COMPLAINT)
     mfg = next(d.id for d in uc.reference.departments(app, True) if d.code == "MFG")
     with app.uow(write=True) as uow:

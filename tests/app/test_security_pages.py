@@ -50,7 +50,9 @@ from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = {u[0]: u[1] for u in demo.USERS}
-CASE_WORK = {"sales", "qa", "prod", "finance", "qamanager", "manager", "gm", "chairman"}
+# 工程部 and 物资中心 (eng, mat) are production users of other departments: the rework chain
+CASE_WORK = {"sales", "qa", "prod", "eng", "mat", "finance", "qamanager", "manager", "gm",
+             "chairman"}
 MANAGEMENT = {"manager", "gm", "chairman"}
 EVERYONE = set(NAMES)
 # page -> demo users who may open it (docs/procedure.md §2, §9); the services check again on every
@@ -62,7 +64,7 @@ PAGE_ACCESS: dict[str, set[str]] = {
     "pages/account.py": EVERYONE,
     "pages/tasks.py": CASE_WORK,
     "pages/stats.py": CASE_WORK,
-    "pages/investigate.py": {"qa", "qamanager", "prod"} | MANAGEMENT,
+    "pages/investigate.py": {"qa", "qamanager", "prod", "eng", "mat"} | MANAGEMENT,
     "pages/approve.py": {"qa", "qamanager"} | MANAGEMENT,
     # the page opens for QA; importing itself is the QA manager's or admin's (the services)
     "pages/import_register.py": {"qa", "qamanager", "admin"},
