@@ -34,6 +34,10 @@ def _setup(app: Context) -> tuple[int, int, User]:
              if x.kind == Kind.COMPLAINT and x.responsible_department_id == depts["MFG"])
     eng = _user(app, "eng")  # the demo's engineer (黄磊, production of 工程部)
     assert (eng.roles, eng.department_id) == (frozenset({Role.PRODUCTION}), depts["ENG"])
+    if not c.root_cause:  # what the lead has found so far (the demo may not have got there)
+        prod = _user(app, "prod")
+        c = uc.investigation.save_analysis(app, prod, c.id or 0, c.version, prod_line="2 线",
+                                           root_cause="定位销磨损，冲压偏位")
     uc.reference.set_settings(app, admin, {"record_visibility": "department"})
     return c.id or 0, depts["ENG"], eng
 
