@@ -120,9 +120,11 @@ def holders(case: CaseFile, step: str, users: list[User]) -> list[User]:
         if name == "department":
             return _department(case, active)
         if name == "step_title":
-            pending = sorted((s for s in case.current(case.steps)
-                              if s.status == StepStatus.PENDING), key=lambda s: s.seq)
-            return [u for u in active if pending and pending[0].title in u.titles]
+            # every step of the pending stage (parallel steps are signed at the same time)
+            pending = [s for s in case.current(case.steps) if s.status == StepStatus.PENDING]
+            low = min((s.seq for s in pending), default=0)
+            codes = {s.title for s in pending if s.seq == low}
+            return [u for u in active if u.titles & codes]
         raise ValueError(f"unknown audience {name}")
 
     declared = procedure.step_holders(step, case.complaint.state)

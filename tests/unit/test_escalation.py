@@ -23,6 +23,7 @@ from core.model import (
     Role,
     Severity,
     State,
+    StepStatus,
     Title,
     User,
 )
@@ -152,6 +153,22 @@ def test_the_holder_of_the_reply_step_is_whoever_the_case_waits_for_now() -> Non
     step = ApprovalStep(1, 1, 0, 1, Title.GENERAL_MANAGER)
     assert ids(holders(case(State.PENDING_APPROVAL, steps=[step]), "reply", USERS)) == [GM.id]
     assert ids(holders(case(), "containment", USERS)) == [QA.id, PROD.id, QAM.id]
+
+
+def test_parallel_steps_tell_the_holders_of_every_step_of_the_pending_stage() -> None:
+    signed = ApprovalStep(1, 1, 0, 1, Title.QA_MANAGER, StepStatus.APPROVED, QAM.id)
+    gm = ApprovalStep(2, 1, 0, 2, Title.GENERAL_MANAGER)
+    sm = ApprovalStep(3, 1, 0, 2, Title.SALES_MANAGER)  # the same stage: signed alongside
+    later = ApprovalStep(4, 1, 0, 3, Title.CHAIRMAN)
+    got = holders(case(State.PENDING_APPROVAL, steps=[signed, gm, sm, later]), "reply", USERS)
+    assert ids(got) == sorted([GM.id, SM.id])
+
+
+def test_a_department_head_is_the_first_manager() -> None:
+    assert ids(managers([PROD], USERS, {PROD.department_id or 0: SM.id})) == [SM.id]
+    # a head who is the person themselves, or gone, does not count
+    assert ids(managers([PROD], USERS, {PROD.department_id or 0: PROD.id})) == [PROD_BOSS.id]
+    assert ids(managers([PROD], USERS, {PROD.department_id or 0: GONE.id})) == [PROD_BOSS.id]
 
 
 def test_a_receiver_who_is_not_sales_or_is_gone_hands_the_step_to_every_salesperson() -> None:
