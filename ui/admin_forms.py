@@ -56,6 +56,7 @@ def users(me: User) -> None:
     depts = uc.reference.departments(app, include_inactive=True)
     dept_names = {d.id: _dept_name(d) for d in depts}
     book = uc.approval.titles(app)
+    sep = "、" if lang() == "zh" else ", "
     st.caption(tr("admin.never_deleted"))
     st.dataframe(pd.DataFrame({
         tr("field.username"): [u.username for u in all_users],
@@ -63,7 +64,7 @@ def users(me: User) -> None:
         tr("field.roles"): [", ".join(tr(f"role.{r.value}") for r in sorted(u.roles))
                             for u in all_users],
         tr("field.department"): [dept_names.get(u.department_id or 0, "") for u in all_users],
-        tr("field.titles"): ["、".join(book.name(t, lang()) for t in sorted(
+        tr("field.titles"): [sep.join(book.name(t, lang()) for t in sorted(
             u.titles, key=lambda c: (-book.rank(c), c))) for u in all_users],
         tr("field.email"): [u.email for u in all_users],
         tr("field.active"): [tr("common.yes") if u.active else tr("common.no") for u in all_users],
