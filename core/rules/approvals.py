@@ -336,7 +336,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 
 def rules_from_matrix(matrix: Any) -> tuple[Rule, ...]:
     """The rules meaning what a matrix of the first versions (rows "up to X → titles",
-    severity A adding the general manager) meant: used once by migration 0017."""
+    severity A adding the general manager) meant — what migration 0017 wrote (frozen there)."""
     rows = sorted(((None if r.get("up_to") in (None, "") else Decimal(str(r["up_to"])),
                     [str(s) for s in r.get("steps", [])]) for r in matrix),
                   key=lambda r: (r[0] is None, r[0] or Decimal(0)))

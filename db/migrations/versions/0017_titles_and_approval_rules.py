@@ -21,12 +21,135 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
-from core.rules import approvals
-
 revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
+
+# What this migration writes is frozen here, not read from core (which moves on): the four
+# titles kesu had, and the rules meaning the default matrix (docs/procedure.md §6).
+TITLES = [{'code': 'qa_manager',
+  'name_zh': '品管经理',
+  'name_en': 'QA manager',
+  'rank': 30,
+  'substitute': '',
+  'active': True},
+ {'code': 'sales_manager',
+  'name_zh': '营销经理',
+  'name_en': 'Sales manager',
+  'rank': 30,
+  'substitute': '',
+  'active': True},
+ {'code': 'general_manager',
+  'name_zh': '总经理',
+  'name_en': 'General manager',
+  'rank': 50,
+  'substitute': '',
+  'active': True},
+ {'code': 'chairman',
+  'name_zh': '董事长',
+  'name_en': 'Chairman',
+  'rank': 60,
+  'substitute': '',
+  'active': True}]
+DEFAULT_RULES = [{'name': 'A 级 · 无金额',
+  'dispositions': [],
+  'over': None,
+  'up_to': '0',
+  'severities': ['A'],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'qa_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'general_manager', 'or_higher': False, 'parallel': False}]},
+ {'name': 'A 级 · 2 千元以内',
+  'dispositions': [],
+  'over': '0',
+  'up_to': '2000',
+  'severities': ['A'],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'sales_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'general_manager', 'or_higher': False, 'parallel': False}]},
+ {'name': 'A 级 · 2 万元以内',
+  'dispositions': [],
+  'over': '2000',
+  'up_to': '20000',
+  'severities': ['A'],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'sales_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'general_manager', 'or_higher': False, 'parallel': False}]},
+ {'name': 'A 级 · 2 万元以上',
+  'dispositions': [],
+  'over': '20000',
+  'up_to': None,
+  'severities': ['A'],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'sales_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'general_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'chairman', 'or_higher': False, 'parallel': False}]},
+ {'name': '无金额',
+  'dispositions': [],
+  'over': None,
+  'up_to': '0',
+  'severities': [],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'qa_manager', 'or_higher': False, 'parallel': False}]},
+ {'name': '2 千元以内',
+  'dispositions': [],
+  'over': '0',
+  'up_to': '2000',
+  'severities': [],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'sales_manager', 'or_higher': False, 'parallel': False}]},
+ {'name': '2 万元以内',
+  'dispositions': [],
+  'over': '2000',
+  'up_to': '20000',
+  'severities': [],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'sales_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'general_manager', 'or_higher': False, 'parallel': False}]},
+ {'name': '2 万元以上',
+  'dispositions': [],
+  'over': '20000',
+  'up_to': None,
+  'severities': [],
+  'kinds': [],
+  'markets': [],
+  'steps': [{'title': 'sales_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'general_manager', 'or_higher': False, 'parallel': False},
+            {'title': 'chairman', 'or_higher': False, 'parallel': False}]}]
+ORDER = ["qa_manager", "sales_manager", "general_manager", "chairman"]
+
+
+def rules_from_matrix(matrix: list[dict]) -> list[dict]:
+    """Rules meaning what a stored matrix meant: severity A adds the general manager (those
+    rules first), then the rows by total; steps signed lowest title first."""
+    def key(r: dict) -> tuple[bool, float]:
+        up = r.get("up_to")
+        return (up in (None, ""), 0.0 if up in (None, "") else float(up))
+
+    def rule(name: str, steps: list[str], over: str | None, up: str | None,
+             severities: list[str]) -> dict:
+        ordered = sorted(dict.fromkeys(steps), key=lambda t: ORDER.index(t) if t in ORDER else 9)
+        return {"name": name, "dispositions": [], "over": over, "up_to": up,
+                "severities": severities, "kinds": [], "markets": [],
+                "steps": [{"title": t, "or_higher": False, "parallel": False} for t in ordered]}
+
+    plain, severe, lo = [], [], None
+    for r in sorted(matrix, key=key):
+        up = None if r.get("up_to") in (None, "") else str(r["up_to"])
+        name = ("≤" + up) if up is not None else (">" + lo if lo is not None else "*")
+        steps = [str(x) for x in r.get("steps", [])]
+        plain.append(rule(name, steps, lo, up, []))
+        severe.append(rule("A · " + name, [*steps, "general_manager"], lo, up, ["A"]))
+        lo = up
+    return severe + plain
 
 
 def upgrade() -> None:
@@ -53,14 +176,13 @@ def upgrade() -> None:
     have = dict(conn.execute(sa.select(settings.c.key, settings.c.value)).all())
     if 'titles' not in have:
         conn.execute(settings.insert().values(
-            key='titles', value=json.dumps(approvals.titles_to_json(approvals.DEFAULT_TITLES),
-                                           ensure_ascii=False)))
+            key='titles', value=json.dumps(TITLES, ensure_ascii=False)))
     matrix = json.loads(have['approval_matrix']) if have.get('approval_matrix') else None
-    rules = approvals.rules_from_matrix(matrix) if matrix else approvals.DEFAULT_RULES
+    rules = rules_from_matrix(matrix) if matrix else DEFAULT_RULES
     sets = sa.table('approval_rule_sets',
                     sa.column('rules', sa.Text), sa.column('created_at', sa.DateTime))
     conn.execute(sets.insert().values(
-        rules=json.dumps(approvals.rules_to_json(rules), ensure_ascii=False),
+        rules=json.dumps(rules, ensure_ascii=False),
         created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
 
 
