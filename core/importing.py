@@ -56,6 +56,9 @@ MAX_READ_CELLS = 2_000_000  # cells read, a blank row counting as one
 MAX_XML_ELEMENTS = 10_000_000  # tags in a worksheet's XML (a cell is about four)
 MAX_ROW_CELLS = 16_384  # cells in one row's XML (Excel's own column limit)
 MAX_READ_SECONDS = 30.0
+# The header row is looked for among this many non-blank rows at the top of the sheet: a
+# register often has a title line (merged cells) and a department line above its header.
+HEADER_LOOKAHEAD = 20
 
 
 class ReadBudget:
@@ -369,6 +372,9 @@ _DATE_FORMS = (
 _QTY = re.compile(r"^(\d[\d,]*)(?:\.0+)?\s*(?:pcs|pc|件|个|只|套|片|台|支|卷|箱|ea)?$", re.I)
 _MONEY_NOISE = re.compile(r"(?i)[,\s¥￥元]|rmb|cny")
 _EXCEL_EPOCH = date(1899, 12, 30)
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")  # an Excel serial date kept as text: 45678
+# the label of a totals row (合计、小计、总计, "3月合计", "Total:")
+_TOTALS = re.compile(r"(合计|小计|总计|^(grand|sub)?totals?$|^sum$)")
 
 
 # ---------------------------------------------------------------- the data
@@ -382,6 +388,8 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[int, tuple[Cell, ...]], ...]
     filename: str = ""
+    header_row: int = 1  # the header's row number (title lines above it are not read)
+    totals: tuple[int, ...] = ()  # totals rows (合计 …) left out
 
     def cell(self, cells: tuple[Cell, ...], col: int) -> Cell:
         return cells[col] if col < len(cells) else None
@@ -565,6 +573,69 @@ def check_mapping(headers: Sequence[str], mapping: dict[int, str],
         raise InvalidInput("imp.err.required_column", field=",".join(missing))
 
 
+# ---------------------------------------------------------------- the shape of a sheet
+
+
+def is_formula(value: Cell) -> bool:
+    """A cell holding a formula ("=SUM(K4:K20)"): the reader keeps formulas as their text and
+    kesu never calculates them."""
+    return isinstance(value, str) and len(value.strip()) > 1 and value.lstrip().startswith("=")
+
+
+def _is_number(value: Cell) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float, Decimal)):
+        return True
+    try:
+        parse_amount(value)
+    except ValueError:
+        return False
+    return True
+
+
+def row_kind(cells: Sequence[Cell]) -> str:
+    """"blank": nothing typed in (empty, or formulas only, as registers prepare rows ahead);
+    "totals": a 合计 / 小计 / 总计 row with only numbers or formulas besides; "data" else."""
+    filled = [v for v in cells if v is not None and not (isinstance(v, str) and not v.strip())]
+    if all(is_formula(v) for v in filled):
+        return "blank"
+    labels = [v for v in filled if isinstance(v, str) and not is_formula(v)
+              and _TOTALS.search(_norm_header(v))]
+    if labels and all(v in labels or is_formula(v) or _is_number(v)
+                      or (isinstance(v, str) and not any(c.isalnum() for c in v))
+                      for v in filled):
+        return "totals"
+    return "data"
+
+
+def header_score(cells: Sequence[Cell]) -> int:
+    """How much a row looks like a register's header: each text cell that names a field counts
+    2 when it is a known header, 1 when it contains one (each field once)."""
+    found: dict[str, int] = {}
+    for v in cells:
+        if not isinstance(v, str) or is_formula(v):
+            continue
+        key = _norm_header(v)
+        if not key:
+            continue
+        exact = _EXACT.get(key)
+        target, points = (exact, 2) if exact else (_guess_one(key, "contains", {}), 1)
+        if target is not None:
+            found[target] = max(found.get(target, 0), points)
+    return sum(found.values())
+
+
+def find_header(rows: Sequence[Sequence[Cell]]) -> int:
+    """The index of the header among the first non-blank rows of a sheet: the row naming the
+    most fields (the first of equals), so that a title line ("2026年客户投诉登记表", merged
+    across the columns) and a department line above the header are passed over. A row must
+    name two fields (one of them by a known header); when none does, the first row is."""
+    scores = [header_score(cells) for cells in rows[:HEADER_LOOKAHEAD]]
+    best = max(scores, default=0)
+    return scores.index(best) if best >= 3 else 0
+
+
 # ---------------------------------------------------------------- cell values
 
 
@@ -584,8 +655,9 @@ def text_of(value: Cell) -> str:
 
 
 def parse_date(value: Cell) -> date | datetime:
-    """A date as registers hold it: a real date cell, an Excel serial number, 2024-03-05,
-    2024/3/5, 2024.3.5, 20240305, 2024年3月5日 (each optionally with a time). ValueError else."""
+    """A date as registers hold it: a real date cell, an Excel serial number (45678, also as
+    text), 2024-03-05, 2024/3/5, 2024.3.5, 20240305, 2024年3月5日 (each optionally with a time;
+    full-width digits too). ValueError else."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=None) if value.time() != time(0) else value.date()
     if isinstance(value, date):
@@ -616,6 +688,8 @@ def parse_date(value: Cell) -> date | datetime:
                 sec = int(groups[5]) if len(groups) > 5 and groups[5] else 0
                 return datetime.combine(day, time(int(groups[3]), int(groups[4]), sec))
             return day
+    if _SERIAL.match(s):  # a serial date in a cell formatted as text
+        return parse_date(Decimal(s))
     raise ValueError("not a date")
 
 
@@ -702,8 +776,9 @@ def clean_text(value: Cell) -> str:
 
 
 def normal_number(value: Cell) -> str:
-    """The case number as given; one in kesu's own form (any case) is written KS… ."""
-    s = clean_text(value)
+    """The case number as given (full-width letters and digits folded); one in kesu's own form
+    (any case) is written KS… ."""
+    s = unicodedata.normalize("NFKC", clean_text(value))
     return s.upper() if numbering.parse_number(s) else s
 
 
@@ -711,7 +786,10 @@ def normal_number(value: Cell) -> str:
 
 
 def validate(table: Table, mapping: dict[int, str], known: Known, options: Options) -> Report:
-    """Check every row of the table (docs/procedure.md §10). Pure: what exists comes in `known`."""
+    """Check every row of the table (docs/procedure.md §10). Pure: what exists comes in `known`.
+    A row with nothing typed in the mapped columns (empty, or formulas only) is left out; a
+    totals row the reader left out is a note; a formula in a mapped column is an error of its
+    row, the formula shown."""
     check_mapping(table.headers, mapping, known.custom)
     col = {target: i for i, target in mapping.items()}
     rows: list[RowPlan] = []
@@ -719,7 +797,11 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
     first_row: dict[str, int] = {}  # number -> the row it first appeared in
     new_customers: dict[str, str] = {}
     new_defects: dict[str, str] = {}
+    for excel_row in table.totals:
+        problems.append(Problem(excel_row, "", "note", "imp.note.totals_skipped"))
     for excel_row, cells in table.rows:
+        if not any(_typed(table.cell(cells, i)) for i in mapping):
+            continue  # nothing typed in the columns imported: a blank row of the register
         plan, found = _check_row(table, col, excel_row, cells, known, options)
         if plan.number:
             if plan.number in known.numbers_taken:
@@ -744,7 +826,12 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
         problems.extend(found)
     if not rows:
         problems.append(Problem(0, "", "error", "imp.err.no_rows"))
+    problems.sort(key=lambda p: p.row)  # the totals rows' notes among the others
     return Report(rows, problems, list(new_customers.values()), list(new_defects.values()))
+
+
+def _typed(value: Cell) -> bool:
+    return bool(clean_text(value)) and not is_formula(value)
 
 
 def _err(row: int, table: Table, col: dict[str, int], target: str, key: str, value: str = "",
@@ -760,9 +847,17 @@ class _Row:
                  known: Known) -> None:
         self.table, self.col, self.row, self.cells, self.known = table, col, row, cells, known
         self.found: list[Problem] = []
+        # a formula is never calculated: its cell is reported, and read as empty
+        self.formulas: set[str] = set()
+        for target, i in col.items():
+            v = table.cell(cells, i)
+            if is_formula(v):
+                self.formulas.add(target)
+                self.found.append(_err(row, table, col, target, "imp.err.formula", str(v),
+                                       formula=str(v).strip()[:200]))
 
     def get(self, target: str) -> Cell:
-        if target not in self.col:
+        if target not in self.col or target in self.formulas:
             return None
         v = self.table.cell(self.cells, self.col[target])
         return None if isinstance(v, str) and not v.strip() else v
@@ -770,6 +865,11 @@ class _Row:
     def problem(self, target: str, key: str, level: str = "error", **params: Any) -> None:
         self.found.append(_err(self.row, self.table, self.col, target, key,
                                text_of(self.get(target)), level, **params))
+
+    def require(self, target: str) -> None:
+        """"Required, but empty" — unless the cell holds a formula (reported as one)."""
+        if not clean_text(self.get(target)) and target not in self.formulas:
+            self.problem(target, "imp.err.required")
 
     def text(self, target: str, limit: int) -> str:
         s = clean_text(self.get(target))
@@ -781,7 +881,7 @@ class _Row:
     def required_text(self, target: str, limit: int) -> str:
         s = self.text(target, limit)
         if not clean_text(self.get(target)):
-            self.problem(target, "imp.err.required")
+            self.require(target)
         return s
 
     def when(self, target: str) -> datetime | None:
@@ -864,8 +964,7 @@ def _facts(r: _Row) -> dict[str, Any]:
     read from the cells and checked by the one check a registered case gets
     (core/rules/complaint_fields.py), as history: an old row may lack its product."""
     received = r.when("received_at")
-    if r.get("received_at") is None:
-        r.problem("received_at", "imp.err.required")
+    r.require("received_at")
     texts = {name: clean_text(r.get(name))
              for name in ("customer_ref", "product_code", "product_name", "order_no", "lot",
                           "description")}
@@ -898,6 +997,8 @@ def _facts(r: _Row) -> dict[str, Any]:
     values, problems = complaint_fields.check(draft, end_of_today, customers=None,
                                               defect_types=(), new_case=False)
     for p in problems:
+        if p.field in r.formulas:
+            continue  # reported as the formula it holds
         r.problem(p.field, _IMPORT_KEYS.get(p.key, f"imp.err.{p.key}"), **p.params)
     values["received_at"] = received
     for name in ("root_cause", "reply_text"):  # kept with a closed case
@@ -917,7 +1018,7 @@ def _customer(r: _Row, options: Options) -> tuple[str, int | None]:
     customer = r.text("customer", MAX_SHORT * 2)
     if not customer:
         if not clean_text(r.get("customer")):
-            r.problem("customer", "imp.err.required")
+            r.require("customer")
         return customer, None
     if norm(customer) in r.known.customers:
         known_id, known_name = r.known.customers[norm(customer)]
@@ -951,7 +1052,7 @@ def _closure(r: _Row, values: dict[str, Any]) -> bool:
     closed = closed_at is not None or said_closed is True
     if closed_at is not None and said_closed is False:
         r.problem("state", "imp.warn.open_with_closed_date", "warning")
-    if said_closed and r.get("closed_at") is None:
+    if said_closed and r.get("closed_at") is None and "closed_at" not in r.formulas:
         r.problem("state", "imp.err.closed_without_date")
     received = values["received_at"]
     if closed_at is not None and received is not None and closed_at < received:

@@ -28,15 +28,16 @@ from openpyxl import Workbook
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.errors import DomainError, InvalidInput
 from core.i18n import t
 from core.importing import (
-    MAX_BLANK_BEFORE_HEADER, MAX_CELL, MAX_COLUMNS, MAX_READ_CELLS, MAX_READ_SECONDS, MAX_ROWS,
-    REPORT_COLUMNS, TARGETS, Cell, Options, ReadBudget, Report, Table, custom_targets,
-    report_rows, text_of,
+    HEADER_LOOKAHEAD, MAX_BLANK_BEFORE_HEADER, MAX_CELL, MAX_COLUMNS, MAX_READ_CELLS,
+    MAX_READ_SECONDS, MAX_ROWS, REPORT_COLUMNS, TARGETS, Cell, Options, ReadBudget, Report, Table,
+    custom_targets, find_header, report_rows, row_kind, text_of,
 )
 from core.rules.custom_fields import labels as custom_labels
 from core.model import User
@@ -78,8 +79,7 @@ def read_table(filename: str, data: bytes, max_bytes: int, *, max_rows: int = MA
     if len(data) > max_bytes:
         raise InvalidInput("imp.err.file_size", mb=max(1, max_bytes // (1024 * 1024)))
     rows = _xlsx_rows(name, data, budget) if ext == "xlsx" else _csv_rows(data)
-    headers, body = _collect(rows, max_rows, max_cell, max_columns, budget)
-    return Table(headers, body, name)
+    return replace(_collect(rows, max_rows, max_cell, max_columns, budget), filename=name)
 
 
 def _xlsx_rows(name: str, data: bytes, budget: ReadBudget) -> Iterator[tuple[int, list[Cell]]]:
@@ -116,10 +116,14 @@ def _xlsx_rows(name: str, data: bytes, budget: ReadBudget) -> Iterator[tuple[int
 
 
 def _plain(value: object) -> Cell:
-    """A sheet value as core.importing takes it; the rare others (a duration, rich text, a
-    formula object) as the text they show."""
+    """A sheet value as core.importing takes it: a formula as its text ("=SUM(K4:K9)", never
+    calculated); the rare others (a duration, rich text) as the text they show."""
     if value is None or isinstance(value, (str, int, float, Decimal, date, time)):
         return value
+    if isinstance(value, ArrayFormula):
+        return value.text or "=?"
+    if isinstance(value, DataTableFormula):
+        return "=TABLE()"
     return str(value)
 
 
@@ -199,8 +203,10 @@ class _NoHugeText(io.RawIOBase):
 
 
 def _first_sheet(data: bytes) -> tuple[_StreamedSheet, zipfile.ZipFile]:
-    """The first worksheet, streamed (load_workbook(read_only=True) minus the size probe)."""
-    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    """The first worksheet, streamed (load_workbook(read_only=True) minus the size probe);
+    formulas as formulas, not their cached results (data_only=False): kesu says which cells
+    hold one rather than trust a value it cannot check."""
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False)
     try:
         reader.read_manifest()
         reader.read_strings()  # read whole: its size was checked before
@@ -237,20 +243,40 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Cell]]]:
 
 
 def _collect(rows: Iterable[tuple[int, list[Cell]]], max_rows: int, max_cell: int,
-             max_columns: int, budget: ReadBudget,
-             ) -> tuple[tuple[str, ...], tuple[tuple[int, tuple[Cell, ...]], ...]]:
-    """Header and data rows; blank rows left out; refused at the first row beyond a limit."""
-    headers: tuple[str, ...] | None = None
+             max_columns: int, budget: ReadBudget) -> Table:
+    """Header and data rows, refused at the first row beyond a limit. The header is the row
+    among the first HEADER_LOOKAHEAD non-blank ones that names the most fields (a title line
+    and a department line above it are passed over, core.importing.find_header); blank rows
+    (formulas only too) are left out, and totals rows (合计 …) kept apart."""
+    top: list[tuple[int, tuple[Cell, ...]]] = []  # non-blank rows while the header is unknown
+    header: tuple[int, tuple[Cell, ...]] | None = None
     body: list[tuple[int, tuple[Cell, ...]]] = []
+    totals: list[int] = []
     blank_run = 0
+
+    def take(number: int, cells: tuple[Cell, ...]) -> None:
+        kind = row_kind(cells)
+        if kind == "totals":
+            totals.append(number)
+        elif kind == "data":
+            if len(body) >= max_rows:
+                raise InvalidInput("imp.err.too_many_rows", n=max_rows)
+            body.append((number, cells))
+
+    def settle() -> tuple[int, tuple[Cell, ...]]:
+        at = find_header([cells for _, cells in top])
+        for number, cells in top[at + 1:]:
+            take(number, cells)
+        return top[at]
+
     for number, raw in rows:
         cells = [_cell(v) for v in raw]
         while cells and cells[-1] is None:
             cells.pop()
-        budget.row(len(raw), not cells, headers is not None)
+        budget.row(len(raw), not cells, bool(top))
         if not cells:
             blank_run += 1
-            if headers is not None and blank_run > MAX_BLANK_RUN:
+            if top and blank_run > MAX_BLANK_RUN:
                 break
             continue
         blank_run = 0
@@ -260,18 +286,22 @@ def _collect(rows: Iterable[tuple[int, list[Cell]]], max_rows: int, max_cell: in
             if isinstance(v, str) and len(v) > max_cell:
                 raise InvalidInput("imp.err.cell_too_long", row=number,
                                    column=get_column_letter(i + 1), n=max_cell)
-        if headers is None:
-            headers = tuple(text_of(v) or f"({get_column_letter(i + 1)})"
-                            for i, v in enumerate(cells))
+        if header is not None:
+            take(number, tuple(cells))
             continue
-        if len(body) >= max_rows:
-            raise InvalidInput("imp.err.too_many_rows", n=max_rows)
-        body.append((number, tuple(cells)))
-    if headers is None:
-        raise InvalidInput("imp.err.empty")
+        top.append((number, tuple(cells)))
+        if len(top) >= HEADER_LOOKAHEAD:
+            header = settle()
+    if header is None:
+        if not top:
+            raise InvalidInput("imp.err.empty")
+        header = settle()
+    header_row, header_cells = header
+    headers = tuple(text_of(v) or f"({get_column_letter(i + 1)})"
+                    for i, v in enumerate(header_cells))
     width = max([len(headers), *(len(c) for _, c in body)])
     headers += tuple(f"({get_column_letter(i + 1)})" for i in range(len(headers), width))
-    return headers, tuple(body)
+    return Table(headers, tuple(body), header_row=header_row, totals=tuple(totals))
 
 
 def _cell(v: Any) -> Cell:
@@ -345,6 +375,8 @@ def import_tab(me: User) -> None:
     sig = st.session_state["imp_loaded"][0]
     st.success(trn("imp.read", len(table.rows), name=md(table.filename), rows=len(table.rows),
                    cols=len(table.headers)))
+    if table.header_row > 1:
+        st.caption(tr("imp.header_row", row=table.header_row))
     mapping = _mapping(me, table, sig)
     st.markdown("**" + tr("imp.options") + "**")
     options = Options(

@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
@@ -23,6 +24,7 @@ from core.errors import InvalidInput
 from core.importing import MAX_CELL, MAX_ROWS, Options, Table
 from core.model import RegisterFilter, State
 from core.usecases.context import Context
+from tests import old_register
 from tests.integration.conftest import World, engine_of
 from ui.importer import read_table, template_xlsx
 from core import usecases as uc
@@ -316,3 +318,42 @@ def test_blank_rows_are_left_out_and_rows_keep_their_excel_numbers() -> None:
     assert table.headers == ("(A)", "日期", "问题描述")
     assert [n for n, _ in table.rows] == [4, 7]
     assert table.rows[0][1][1] == datetime(2026, 3, 2)
+
+
+def test_an_old_register_as_factories_keep_it_imports_its_good_rows(app: Context,
+                                                                   world: World) -> None:
+    """Title and department lines above the header, blank and totals rows, a formula in a
+    customer cell, full-width digits, serial and dotted dates (tests/old_register.py): the
+    mapping is the guess, the good rows are imported, the formula row is left out."""
+    table = load(old_register.register(), "2026年客户投诉登记表.xlsx")
+    assert table.header_row == old_register.HEADER_ROW
+    m = mapping(app, world, table)
+    options = Options(create_customers=True, clean_only=True)
+    report = uc.importing.check_import(app, world.admin, table, m, options)
+    assert [(p.row, p.key) for p in report.problems if p.level == "error"
+            or p.key == "imp.note.totals_skipped"] == [
+        (old_register.FORMULA_ROW, "imp.err.formula"),
+        (old_register.TOTALS_ROW, "imp.note.totals_skipped")]
+    result = uc.importing.run_import(app, world.admin, table, m, options)
+    assert (result.imported, result.skipped, result.closed) == (4, 1, 2)
+    assert set(result.numbers) == {g[0] for g in old_register.GOOD.values()}
+
+    rows, total = uc.search.register(app, world.admin, RegisterFilter(page_size=20))
+    assert total == 4  # neither the formula row, the totals row nor the prepared row
+    tz = ZoneInfo("Asia/Shanghai")
+    for row_number, (number, received, customer, delivered, defective,
+                     closed) in old_register.GOOD.items():
+        (found,) = [r for r in rows if r.number == number]
+        case = uc.complaints.complaint(app, world.admin, found.id)
+        c = case.complaint
+        assert c.received_at.astimezone(tz).date() == received, number
+        assert (c.delivered_qty, c.defective_qty) == (delivered, defective), number
+        assert (c.state == State.CLOSED) == (closed is not None), number
+        if closed is not None:
+            assert c.closed_at is not None and c.closed_at.astimezone(tz).date() == closed
+        (event,) = case.events
+        assert event.changes["import_row"] == [None, row_number]
+        assert event.changes["customer"] == [None, customer]
+    (third,) = [r for r in rows if r.number == "QA-2602-03"]
+    assert uc.complaints.complaint(app, world.admin, third.id).complaint.claimed_amount \
+        == Decimal("150.50")

@@ -18,7 +18,9 @@ from core.importing import (
     Known,
     Options,
     Table,
+    find_header,
     guess_mapping,
+    norm,
     normal_number,
     parse_amount,
     parse_date,
@@ -27,6 +29,7 @@ from core.importing import (
     parse_status,
     remember,
     report_rows,
+    row_kind,
     validate,
 )
 from core.model import (
@@ -46,7 +49,9 @@ from core import sla
 from core.rules import numbering
 from core.usecases.context import Context
 from tests.unit.conftest import MakeUser
+from tests import old_register
 from tests.unit.fakes import FakeDatabase
+from ui.importer import read_table
 from core import usecases as uc
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -526,6 +531,133 @@ def test_the_report_reads_in_chinese_and_english() -> None:
         "The number KS2603-001 exists in kesu already.",
         "KS2603-001",
     )
+
+
+# ---------------------------------------------------------------- an old register as kept
+
+
+def old_known() -> Known:
+    return known(customers={norm(old_register.CUSTOMER): (1, old_register.CUSTOMER),
+                            norm(old_register.OTHER_CUSTOMER): (2, old_register.OTHER_CUSTOMER)},
+                 defect_types={norm(d): 7 for d in ("外观划伤", "开裂", "焊接不良")},
+                 numbers_taken=frozenset())
+
+
+def test_an_old_register_is_read_below_its_title_and_department_lines() -> None:
+    table = read_table("登记表.xlsx", old_register.register(), 20 * 1024 * 1024)
+    assert table.headers == old_register.HEADERS  # not the merged title
+    assert table.header_row == old_register.HEADER_ROW
+    assert table.totals == (old_register.TOTALS_ROW,)
+    # blank rows 7 and 10 left out; every row keeps the number Excel shows
+    assert [n for n, _ in table.rows] == [5, 6, 8, 9, 11, 12]
+    assert guess_mapping(table.headers) == {
+        1: "number", 2: "received_at", 3: "customer", 4: "product_code", 5: "defect_type",
+        6: "description", 7: "delivered_qty", 8: "defective_qty", 9: "claimed_amount",
+        10: "state", 11: "closed_at"}
+
+
+def test_an_old_register_gives_its_good_rows_and_reports_only_the_formula() -> None:
+    table = read_table("登记表.xlsx", old_register.register(), 20 * 1024 * 1024)
+    report = validate(table, guess_mapping(table.headers), old_known(), Options())
+    # the totals row is a note, the formula an error of its row: nothing else is wrong
+    assert problems(report) == [
+        (old_register.FORMULA_ROW, "客户名称", "error", "imp.err.formula"),
+        (old_register.TOTALS_ROW, "", "note", "imp.note.totals_skipped"),
+    ]
+    formula = report.problems[0]
+    assert formula.value == old_register.FORMULA
+    assert formula.text("zh") == ("公式单元格，未计算：" + old_register.FORMULA
+                                  + "。请在 Excel 中复制该列并“选择性粘贴 → 数值”后再导入。")
+    assert formula.text("en").startswith("A formula cell, not calculated: =VLOOKUP(")
+    # the row prepared ahead (only its 序号) is no row with errors: it is not there at all
+    assert [p.row for p in report.rows] == [5, 6, 8, 9, old_register.FORMULA_ROW]
+    assert [p.row for p in report.clean] == list(old_register.GOOD)
+    for plan in report.clean:
+        number, received, customer, delivered, defective, closed = old_register.GOOD[plan.row]
+        assert plan.number == number
+        assert plan.customer == customer
+        assert plan.values["received_at"].astimezone(TZ).date() == received
+        assert (plan.values["delivered_qty"], plan.values["defective_qty"]) == (delivered,
+                                                                                defective)
+        closed_at = plan.values["closed_at"]
+        assert (closed_at.astimezone(TZ).date() if closed_at else None) == closed
+        assert plan.closed == (closed is not None)
+    by_row = {p.row: p for p in report.clean}
+    assert by_row[8].values["claimed_amount"] == Decimal("150.50")  # full-width digits
+    assert by_row[5].values["claimed_amount"] == Decimal("300.00")
+
+
+def test_a_formula_cell_is_a_formula_never_required_but_empty_nor_calculated() -> None:
+    report = check(row(number="2026-9", received="=TODAY()", customer="=B7",
+                       description="=C2&D2"))
+    assert problems(report) == [
+        (2, "投诉日期", "error", "imp.err.formula"),
+        (2, "客户名称", "error", "imp.err.formula"),
+        (2, "问题描述", "error", "imp.err.formula"),
+    ]
+    assert [p.value for p in report.problems] == ["=TODAY()", "=B7", "=C2&D2"]
+    assert not report.clean
+    # a row with formulas only in the columns imported is a row prepared ahead: left out
+    assert problems(check(row(received="=TODAY()", customer="=B7", description="=C2&D2"),
+                          row())) == []
+
+
+def test_a_closed_row_whose_close_date_is_a_formula_names_the_formula_only() -> None:
+    report = check(row(status="已结案", closed="=B2+7"))
+    assert problems(report) == [(2, "结案日期", "error", "imp.err.formula")]
+
+
+@pytest.mark.parametrize("cells, kind", [
+    ((), "blank"),
+    ((None, "  ", None), "blank"),
+    ((6, None, None), "data"),
+    (("=ROW()-4", None, "=IF(B9=\"\",\"\",TODAY()-B9)"), "blank"),  # prepared ahead
+    (("合计", None, "=SUM(H5:H12)", 1200, "=SUM(J5:J12)"), "totals"),
+    (("小计：", "12", 3.5, "-"), "totals"),
+    (("3月合计", "１，２００"), "totals"),
+    ((None, "总 计", Decimal("88.50")), "totals"),
+    (("Total", "=SUM(A1:A3)"), "totals"),
+    (("合计", "华东电器有限公司", 12), "data"),  # a name beside it: a data row
+    (("KS2603-001", "合计不良 12 件", 12), "data"),
+])
+def test_blank_and_totals_rows_are_told_from_data_rows(cells: tuple[Any, ...],
+                                                       kind: str) -> None:
+    assert row_kind(cells) == kind
+
+
+def test_the_header_is_the_row_naming_the_most_fields() -> None:
+    rows: list[tuple[Any, ...]] = [
+        ("2026年客户投诉登记表",),
+        ("品质保障部  编制：王芳", None, "日期：", datetime(2026, 3, 31)),
+        ("序号", "投诉日期", "客户名称", "问题描述"),
+        (1, "2026.03.02", "华东电器有限公司", "客户反馈产品问题"),
+    ]
+    assert find_header(rows) == 2
+    assert find_header(rows[2:]) == 0
+    # no row looks like a header: the first one is taken, as before
+    assert find_header([("A", "B"), ("x", "y")]) == 0
+    assert find_header([]) == 0
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2026.03.12", date(2026, 3, 12)),
+    ("2026/3/12", date(2026, 3, 12)),
+    ("2026年3月12日", date(2026, 3, 12)),
+    ("２０２６．０３．１２", date(2026, 3, 12)),
+    ("２０２６年３月１２日", date(2026, 3, 12)),
+    (46093, date(2026, 3, 12)),
+    (46093.0, date(2026, 3, 12)),
+    ("46093", date(2026, 3, 12)),  # a serial kept as text
+    ("４６０９３", date(2026, 3, 12)),
+])
+def test_dates_as_clerks_type_them_and_serial_dates(value: Any, expected: date) -> None:
+    assert parse_date(value) == expected
+
+
+def test_full_width_numbers_and_quantities_are_folded() -> None:
+    assert normal_number("ｋｓ２６０３－００７") == "KS2603-007"
+    assert parse_qty("１，２００") == 1200
+    assert parse_amount("￥１５０.５０") == Decimal("150.50")
 
 
 # ---------------------------------------------------------------- the service (fakes)
