@@ -13,6 +13,7 @@ from core.importing import Options
 from core.model import RegisterFilter, Role, State, Title
 from core.usecases.context import Context
 from core.usecases.accounts import UserInput
+from tests import old_register
 from tests.app.helpers import (
     en, login_as, new_app, no_exception, page_text, widget, zh,
 )
@@ -196,3 +197,39 @@ def test_the_qa_manager_imports_and_other_qa_users_are_told_who_can(ref_db: Cont
     no_exception(at)
     assert zh("imp.forbidden") in page_text(at)
     assert not at.get("file_uploader")
+
+
+def test_an_old_register_with_title_totals_and_a_formula_imports_its_good_rows(
+        ref_db: Context) -> None:
+    """The register as factories keep it (tests/old_register.py): nothing typed in by hand —
+    the header is found below the title, the mapping guessed, the 合计 row left out with a
+    note, the formula reported as a formula; the good rows are imported."""
+    at, _ = import_tab()
+    upload(at, "2026年客户投诉登记表.xlsx", old_register.register())
+    text = page_text(at)
+    assert zh("imp.header_row", row=old_register.HEADER_ROW) in text
+    assert widget(at, "selectbox", "客户名称").value == "customer"
+    assert widget(at, "selectbox", "投诉日期").value == "received_at"
+    assert widget(at, "selectbox", "序号").value == ""
+    assert not [s for s in at.selectbox if s.label == old_register.TITLE]
+
+    widget(at, "button", zh("imp.check")).click().run()
+    no_exception(at)
+    assert zh("imp.summary", rows=5, clean=4, bad=1, warnings=0) in page_text(at)
+    report = [row.tolist() for _, row in at.dataframe[0].value.iterrows()]
+    assert report == [
+        [str(old_register.FORMULA_ROW), "客户名称", "错误",
+         zh("imp.err.formula", formula=old_register.FORMULA), old_register.FORMULA],
+        [str(old_register.TOTALS_ROW), "", "说明", zh("imp.note.totals_skipped"), ""],
+    ]
+    assert zh("imp.err.required") not in page_text(at)
+
+    widget(at, "radio", zh("imp.mode")).set_value("clean").run()
+    widget(at, "button", zh("imp.confirm", n=4)).click().run()
+    no_exception(at)
+    assert zh("imp.done", n=4, closed=2, skipped=1, customers=0, defects=0) in page_text(at)
+    rows, total = uc.search.register(ref_db, _admin(ref_db), RegisterFilter())
+    assert total == 4
+    assert {r.number: r.state == State.CLOSED for r in rows} == {
+        number: closed is not None
+        for number, _, _, _, _, closed in old_register.GOOD.values()}
