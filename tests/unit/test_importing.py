@@ -567,7 +567,7 @@ def test_an_old_register_gives_its_good_rows_and_reports_only_the_formula() -> N
     formula = report.problems[0]
     assert formula.value == old_register.FORMULA
     assert formula.text("zh") == ("公式单元格，未计算：" + old_register.FORMULA
-                                  + "。请在 Excel 中复制该列并“选择性粘贴 → 数值”后再导入。")
+                                  + "（请在 Excel 中粘贴为数值）。")
     assert formula.text("en").startswith("A formula cell, not calculated: =VLOOKUP(")
     # the row prepared ahead (only its 序号) is no row with errors: it is not there at all
     assert [p.row for p in report.rows] == [5, 6, 8, 9, old_register.FORMULA_ROW]
