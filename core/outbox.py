@@ -195,9 +195,10 @@ class OutboxItem:
 
 
 def note_text(kind: str, params: dict[str, Any], lang: str) -> str:
-    """The inbox line of a notification, in one language."""
-    return t("notify." + kind, lang,
-             **{k: v for k, v in params.items() if isinstance(v, (str, int))})
+    """The inbox line of a notification, in one language (a notice stored before its text
+    named the reason reads "reason: —")."""
+    shown = {k: v for k, v in params.items() if isinstance(v, (str, int))}
+    return t("notify." + kind, lang, **{"reason": t("common.none", lang), **shown})
 
 
 def case_link(cfg: ChannelConfig, complaint_id: int | None) -> str:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.context import attempt, done, kesu, local, me, show_flash, tr
+from core.outbox import note_text
+from ui.context import attempt, done, kesu, lang, local, me, show_flash, tr
 from core import usecases as uc
 
 user = me()
@@ -20,8 +21,7 @@ if not items:
 for n in items:
     with st.container(border=True):
         a, b = st.columns([5, 1])
-        text = tr("notify." + n.kind, **{k: v for k, v in n.params.items()
-                                         if isinstance(v, (str, int))})
+        text = note_text(n.kind, n.params, lang())
         a.markdown(("**" + tr("inbox.new") + "** · " if n.read_at is None else "")
                    + local(n.created_at))
         a.text(text)

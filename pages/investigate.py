@@ -1,11 +1,14 @@
 """Investigate (调查): the QA and responsible-department workspace for one case."""
 from __future__ import annotations
 
+import zlib
+
 import streamlit as st
 
 from core.model import State
 from ui import investigate as inv
-from ui.context import attempt, kesu, me, show_flash, tr
+from ui.case import brief, sent_back_note
+from ui.context import attempt, kesu, local, md, me, show_flash, tr
 from ui.due import show_dues
 from core import usecases as uc
 
@@ -31,8 +34,11 @@ if raw.isdigit() and int(raw) not in labels:
     if linked is not None:
         x = linked.complaint
         labels[x.id] = f"{x.number} · {tr('state.' + x.state.value)} · {x.description[:30]}"
+# keyed by what the labels say: after an action the picker is drawn anew with the case's new
+# state (a kept widget showed 已发单 after signing, issue #13); the query keeps the choice
+said = zlib.crc32("|".join(f"{i}:{labels.get(i, '')}" for i in ids).encode())
 chosen = st.selectbox(tr("inv.pick"), ids, index=ids.index(int(raw)) if raw.isdigit() else 0,
-                      format_func=lambda i: labels.get(i, str(i)), key="inv_case")
+                      format_func=lambda i: labels.get(i, str(i)), key=f"inv_case_{said}")
 if str(chosen) != raw:
     st.query_params["id"] = str(chosen)
 case = attempt(uc.complaints.case_file, app, user, chosen)
@@ -40,7 +46,15 @@ if case is None:
     st.stop()
 c = case.complaint
 st.subheader(f"{c.number} · {tr('state.' + c.state.value)}")
-st.text(c.description)
+view = attempt(uc.complaints.complaint, app, user, chosen)
+back = sent_back_note(view.events) if view is not None else None
+if back is not None and c.state == State.ROOT_CAUSE:  # why QA wants the analysis again
+    st.warning(tr("inv.sent_back_reason", by=md(back.user_name), at=local(back.at),
+                  reason=md(back.comment)))
+if view is not None:
+    brief(user, view)
+else:
+    st.text(c.description)
 st.page_link("pages/complaint.py", label=tr("log.open_case"), query_params={"id": str(c.id)})
 show_dues(attempt(uc.timing.due_times, app, user, c.id) or [])
 inv.step_forms(user, case)

@@ -5,47 +5,31 @@ from typing import Any
 
 import streamlit as st
 
-from core.model import Attachment, CaseFile, Event, Role, User, Value
+from core.event_text import EventText, Names
+from core.model import Attachment, CaseFile, Event, Role, User
 from core.usecases.complaints import ComplaintView
 from core.i18n import reason_text
 from core.rules.custom_fields import EVENT_PREFIX
 from ui import custom_fields
-from ui.context import attempt, flash, kesu, lang, local, log, md, tr
+from ui.context import attempt, flash, kesu, lang, local, log, md, settings_tz, tr
 from core import usecases as uc
 
-# Fields whose stored values are enum codes, translated with "<prefix>.<value>".
-_ENUM_FIELDS = {"channel": "channel", "kind": "kind", "category": "category",
-                "where_found": "where_found", "request": "request",
-                "severity_proposed": "severity", "state": "state",
-                "chain_step": "chain_step", "disposition": "disposition_type",
-                "direction": "disposition_type"}
-# fields whose stored values are department ids (one, or several comma-separated)
-_DEPARTMENT_FIELDS = frozenset({"responsible_department_id", "assisting_departments",
-                                "assisting_department", "meeting_department"})
-
-
-def show_value(field: str, value: Value) -> str:
-    """A value from the event log (core.model.stored) as a user reads it."""
-    if value is None or value == "":
-        return tr("common.none")
-    if isinstance(value, bool):
-        return tr("common.yes") if value else tr("common.no")
-    if field in _DEPARTMENT_FIELDS:  # ids as the log keeps them; a person reads names
-        depts = {str(d.id): (d.name_en if lang() == "en" else d.name_zh)
-                 for d in uc.reference.departments(kesu(), True)}
-        return ("、" if lang() == "zh" else ", ").join(
-            depts.get(x, "?") for x in str(value).split(",") if x)
-    if isinstance(value, int):
-        return str(value)
-    if field in _ENUM_FIELDS:
-        return tr(f"{_ENUM_FIELDS[field]}.{value}")
-    if field == "received_at":
-        from datetime import datetime
-        try:
-            return local(datetime.fromisoformat(value))
-        except ValueError:
-            return value
-    return value
+def reader() -> EventText:
+    """How this reader reads an event's values (core/event_text.py): names, labels, local
+    times in their language."""
+    app = kesu()
+    me = st.session_state.get("kesu_user")
+    users = uc.accounts.list_users(app, me) if me is not None else \
+        uc.accounts.list_active_users(app)
+    names = Names(
+        users={u.id or 0: u.display_name for u in users},
+        departments={d.id or 0: (d.name_zh, d.name_en)
+                     for d in uc.reference.departments(app, True)},
+        customers={c.id or 0: c.name for c in uc.reference.customers(app, True)},
+        defect_types={d.id or 0: (d.name_zh, d.name_en)
+                      for d in uc.reference.defect_types(app, True)},
+    )
+    return EventText(lang(), settings_tz(), names)
 
 
 def facts(v: ComplaintView) -> None:
@@ -85,6 +69,58 @@ def facts(v: ComplaintView) -> None:
         cols[i % 3].text(f"{tr(key)}: {shown}")
     st.markdown(f"**{tr('field.description')}**")
     st.text(c.description)
+
+
+BRIEF_PHOTOS = 4  # thumbnails beside the Investigate forms; every file is on the Complaint page
+
+
+def brief(user: User, v: ComplaintView) -> None:
+    """The case as the people investigating it need it beside their forms (issue #13): who
+    complains about what, how many, what they ask for, the description, and the photos."""
+    c = v.complaint
+    dt = v.defect_type
+    defect = (dt.name_en if lang() == "en" else dt.name_zh) if dt else None
+    product = " ".join(x for x in (c.product_code, c.product_name) if x)
+    qty = (f"{c.defective_qty if c.defective_qty is not None else '?'} / "
+           f"{c.delivered_qty if c.delivered_qty is not None else '?'}"
+           if c.defective_qty is not None or c.delivered_qty is not None else None)
+    rows = [
+        ("field.customer", v.customer.name if v.customer else None),
+        ("inv.product", product),
+        ("field.order_no", c.order_no), ("field.lot", c.lot),
+        ("inv.qty_defective_delivered", qty),
+        ("field.defect_type", defect),
+        ("field.request", tr(f"request.{c.request.value}") if c.request else None),
+        ("field.claimed_amount", tr("common.money", amount=f"{c.claimed_amount:,.2f}")
+         if c.claimed_amount is not None else None),
+        ("field.received_at", local(c.received_at)),
+    ]
+    photos = [a for a in v.attachments if a.content_type.startswith("image/")]
+    with st.container(border=True):
+        st.markdown(f"**{tr('inv.facts')}**")
+        left, right = st.columns([3, 2]) if photos else (st.container(), None)
+        for key, value in rows:
+            if value not in (None, ""):
+                left.text(f"{tr(key)}: {value}")
+        left.text(c.description)
+        if right is not None:
+            cols = right.columns(2)
+            shown = 0
+            for att in photos:
+                if shown < BRIEF_PHOTOS and picture(cols[shown % 2], user, att, att.filename):
+                    shown += 1
+            if len(v.attachments) > shown:
+                right.caption(tr("inv.more_files", n=len(v.attachments) - shown))
+
+
+def sent_back_note(events: list[Event]) -> Event | None:
+    """QA's latest send-back, while the analysis it sent back is not submitted again."""
+    for e in reversed(events):
+        if e.action == "send_back":
+            return e
+        if e.action == "submit_analysis":
+            return None
+    return None
 
 
 def picture(where: Any, user: User, att: Attachment, caption: str | None = None) -> bool:
@@ -138,6 +174,7 @@ def timeline(events: list[Event]) -> None:
     # a custom field's change is named by its label, its values in words (issue #12)
     own = custom_fields.by_event_key() if any(
         k.startswith(EVENT_PREFIX) for e in listed for k in e.changes) else {}
+    words = reader()
     for e in listed:
         with st.container(border=True):
             st.markdown(f"**{tr('action.' + e.action)}**")
@@ -149,8 +186,7 @@ def timeline(events: list[Event]) -> None:
                                old=custom_fields.text_of(f, old) or tr("common.none"),
                                new=custom_fields.text_of(f, new) or tr("common.none")))
                     continue
-                st.text(tr("case.changed_from_to", field=tr("field." + field),
-                           old=show_value(field, old), new=show_value(field, new)))
+                st.text(words.line(field, old, new))
             if e.comment:
                 st.text(e.comment)
     if len(events) > shown:

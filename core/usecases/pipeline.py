@@ -57,7 +57,9 @@ def transition(ctx: Context, actor: User, complaint_id: int, version: int, actio
                      uow.events.for_complaint(complaint_id), event, now)
         uow.complaints.save(new, version)
         uow.events.add(event)
-        notify_people(ctx, uow, new, action, me, now)
+        # the reason given (a send-back's, a rejection's) goes with the notice (issue #13)
+        notify_people(ctx, uow, new, action, me, now,
+                      {"reason": event.comment} if event.comment else None)
         uow.commit()
         return new
 
