@@ -440,6 +440,7 @@ class Report:
     problems: list[Problem]
     new_customers: list[str]
     new_defect_types: list[str]
+    left_out: int = 0  # rows with nothing typed in the mapped columns (a 序号 only, formulas)
 
     @property
     def clean(self) -> list[RowPlan]:
@@ -797,11 +798,13 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
     first_row: dict[str, int] = {}  # number -> the row it first appeared in
     new_customers: dict[str, str] = {}
     new_defects: dict[str, str] = {}
+    left_out = 0
     for excel_row in table.totals:
         problems.append(Problem(excel_row, "", "note", "imp.note.totals_skipped"))
     for excel_row, cells in table.rows:
         if not any(_typed(table.cell(cells, i)) for i in mapping):
-            continue  # nothing typed in the columns imported: a blank row of the register
+            left_out += 1  # nothing typed in the columns imported: a blank row of the register
+            continue
         plan, found = _check_row(table, col, excel_row, cells, known, options)
         if plan.number:
             if plan.number in known.numbers_taken:
@@ -827,7 +830,8 @@ def validate(table: Table, mapping: dict[int, str], known: Known, options: Optio
     if not rows:
         problems.append(Problem(0, "", "error", "imp.err.no_rows"))
     problems.sort(key=lambda p: p.row)  # the totals rows' notes among the others
-    return Report(rows, problems, list(new_customers.values()), list(new_defects.values()))
+    return Report(rows, problems, list(new_customers.values()), list(new_defects.values()),
+                  left_out)
 
 
 def _typed(value: Cell) -> bool:

@@ -459,6 +459,8 @@ def _report(report: Report) -> None:
     summary = trn("imp.summary", rows, rows=rows, clean=rows - report.error_rows,
                   bad=report.error_rows, warnings=report.count("warning"))
     (st.warning if report.has_errors else st.success)(summary)
+    if report.left_out:
+        st.caption(trn("imp.left_out", report.left_out))
     if report.new_customers:
         st.info(trn("imp.new_customers", len(report.new_customers),
                     names=md("、".join(report.new_customers[:30]))))

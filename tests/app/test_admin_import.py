@@ -216,6 +216,7 @@ def test_an_old_register_with_title_totals_and_a_formula_imports_its_good_rows(
     widget(at, "button", zh("imp.check")).click().run()
     no_exception(at)
     assert zh("imp.summary", rows=5, clean=4, bad=1, warnings=0) in page_text(at)
+    assert zh("imp.left_out", n=1) in page_text(at)  # the row prepared ahead (its 序号 only)
     report = [row.tolist() for _, row in at.dataframe[0].value.iterrows()]
     assert report == [
         [str(old_register.FORMULA_ROW), "客户名称", "错误",

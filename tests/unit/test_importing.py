@@ -571,6 +571,7 @@ def test_an_old_register_gives_its_good_rows_and_reports_only_the_formula() -> N
     assert formula.text("en").startswith("A formula cell, not calculated: =VLOOKUP(")
     # the row prepared ahead (only its 序号) is no row with errors: it is not there at all
     assert [p.row for p in report.rows] == [5, 6, 8, 9, old_register.FORMULA_ROW]
+    assert report.left_out == 1
     assert [p.row for p in report.clean] == list(old_register.GOOD)
     for plan in report.clean:
         number, received, customer, delivered, defective, closed = old_register.GOOD[plan.row]
