@@ -281,7 +281,7 @@ def test_payloads_are_shown_as_text_on_my_tasks(open_as: Callable[[str], Watched
 
 def test_payloads_are_shown_as_text_on_approve(open_as: Callable[[str], Watched],
                                                seeded: Seeded) -> None:
-    w = open_as("manager")
+    w = open_as("gm")  # the demo's rules: a compensation is reviewed by the general manager
     w.page.goto("/approve?lang=zh")
     expect(w.page.get_by_text(seeded.pending_number).first).to_be_visible()
     _safe(w, f"Evil {IMG} Co.", f"note {SCRIPT}", f"Eve {SVG}", f"position {SVG}", f"root {SVG}")
