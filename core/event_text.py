@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import enum
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from core.i18n import reason_text, t
 from core.model import (
-    Category, Channel, Complaint, DispositionType, Kind, PaymentMethod, Request,
+    Category, Channel, Complaint, DispositionType, Event, Kind, PaymentMethod, Request,
     ReplyMethod, Satisfaction, Severity, SixM, State, Validity, Value, WhereFound,
 )
 
@@ -43,7 +43,8 @@ COMPLAINT_TYPES = _complaint_fields()
 # codes kept by keys that are not a complaint's field (records, extensions, chains, meetings)
 CODE_PREFIX: dict[str, str] = {
     "chain_step": "chain_step", "disposition": "disposition_type",
-    "direction": "disposition_type", "step": "sla", "due_step": "sla", "letter_lang": "lang",
+    "direction": "disposition_type", "capa_type": "capa_type", "step": "sla",
+    "due_step": "sla", "letter_lang": "lang",
 }
 MONEY = frozenset({"claimed_amount", "total", "paid_total"})
 TIMES = frozenset({"due"})  # UTC times outside the complaint's fields
@@ -172,7 +173,7 @@ class EventText:
             return self.payment(str(v))
         if key == "severity_reason":
             return self.severity_reason(str(v))
-        if key == "no_investigation_reason":
+        if key in ("no_investigation_reason", "cancel_reason"):
             return reason_text(str(v), self.lang, str(v).startswith("duplicate:"))
         kind_of = COMPLAINT_TYPES.get(key)
         if isinstance(kind_of, type) and issubclass(kind_of, enum.Enum):
@@ -219,6 +220,18 @@ class EventText:
                 return reason
             return self.tr("severity.recurrence", n=n, old=old, new=new)
         return reason
+
+
+def merged_numbers(events: Iterable[Event]) -> dict[int, str]:
+    """The numbers of the cases merged into, as the merge events name them (`merged_into_id`
+    and the reason `duplicate:<number>` are written by the same event)."""
+    out: dict[int, str] = {}
+    for e in events:
+        into = (e.changes.get("merged_into_id") or [None, None])[1]
+        why = str((e.changes.get("cancel_reason") or [None, ""])[1] or "")
+        if isinstance(into, int) and why.startswith("duplicate:"):
+            out[into] = why.split(":", 1)[1]
+    return out
 
 
 def _int(v: object) -> int:

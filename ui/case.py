@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.event_text import EventText, Names
+from core.event_text import EventText, Names, merged_numbers
 from core.model import Attachment, CaseFile, Event, Role, User
 from core.usecases.complaints import ComplaintView
 from core.i18n import reason_text
@@ -14,9 +14,9 @@ from ui import custom_fields
 from ui.context import attempt, flash, kesu, lang, local, log, md, settings_tz, tr
 from core import usecases as uc
 
-def reader() -> EventText:
+def reader(events: list[Event] | None = None) -> EventText:
     """How this reader reads an event's values (core/event_text.py): names, labels, local
-    times in their language."""
+    times in their language (`events`: the merged-into cases' numbers they name)."""
     app = kesu()
     me = st.session_state.get("kesu_user")
     users = uc.accounts.list_users(app, me) if me is not None else \
@@ -28,6 +28,7 @@ def reader() -> EventText:
         customers={c.id or 0: c.name for c in uc.reference.customers(app, True)},
         defect_types={d.id or 0: (d.name_zh, d.name_en)
                       for d in uc.reference.defect_types(app, True)},
+        numbers=merged_numbers(events or []),
     )
     return EventText(lang(), settings_tz(), names)
 
@@ -174,7 +175,7 @@ def timeline(events: list[Event]) -> None:
     # a custom field's change is named by its label, its values in words (issue #12)
     own = custom_fields.by_event_key() if any(
         k.startswith(EVENT_PREFIX) for e in listed for k in e.changes) else {}
-    words = reader()
+    words = reader(events)
     for e in listed:
         with st.container(border=True):
             st.markdown(f"**{tr('action.' + e.action)}**")

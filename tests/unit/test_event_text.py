@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import enum
 import typing
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.event_text import COMPLAINT_TYPES, DEPARTMENTS, ENUM_PREFIX, USERS, EventText, Names
+from core.event_text import (
+    COMPLAINT_TYPES, DEPARTMENTS, ENUM_PREFIX, USERS, EventText, Names, merged_numbers,
+)
 from core.i18n import t
-from core.model import Complaint
+from core.model import Complaint, Event
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NAMES = Names(users={2: "王经理", 8: "李质量"}, departments={3: ("生产部", "Production"),
@@ -51,6 +54,8 @@ def test_codes_read_as_labels_in_the_readers_language() -> None:
     assert zh.value("containment", "quarantine 1200") == (
         f"{t('containment_type.quarantine', 'zh')} 1200")
     assert zh.value("capa", "done") == t("capa.done", "zh")
+    assert en.value("capa_type", "preventive") == t("capa_type.preventive", "en")
+    assert en.value("payment", "600.00 cash") == f"CNY 600.00 · {t('payment_method.cash', 'en')}"
 
 
 def test_yes_no_money_and_times() -> None:
@@ -81,6 +86,15 @@ def test_record_summaries_read_as_words_old_and_new_shapes() -> None:
         f"600.00 元 · {t('payment_method.bank_transfer', 'zh')} · V-12")
     assert zh.value("severity_reason", "recurrence:3:B->A") == t(
         "severity.recurrence", "zh", n="3", old="B", new="A")
+
+
+def test_a_merge_names_the_case_merged_into() -> None:
+    merge = Event(1, 5, datetime(2026, 12, 7, tzinfo=timezone.utc), 8, "merge", {
+        "merged_into_id": [None, 3], "cancel_reason": ["", "duplicate:KS2612-003"]})
+    w = EventText("en", SHANGHAI, Names(numbers=merged_numbers([merge])))
+    assert w.value("merged_into_id", 3) == "KS2612-003"
+    assert w.value("cancel_reason", "duplicate:KS2612-003") == t(
+        "reason.duplicate", "en", number="KS2612-003")
 
 
 def test_a_change_line_names_the_field() -> None:
