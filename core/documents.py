@@ -284,7 +284,7 @@ def _whys(f: _Fmt, rec: CaseRecords) -> Block:
 
 def _capa_rows(f: _Fmt, actions: Iterable[CapaAction]) -> list[tuple[str, ...]]:
     return [(f.enum("capa_type", a.type), a.description, f.name(a.owner_id), f.day(a.due_date),
-             f.tr("capa.done" if a.status == "done" else "capa.open"), a.evidence,
+             f.tr("capa." + a.status), a.evidence,
              f.when(a.done_at)) for a in actions]
 
 
@@ -624,7 +624,7 @@ def report_8d(rec: CaseRecords, lang: str) -> Document:
         Section(f.tr("doc.d6"), (
             f.table(("action", "owner", "status", "evidence", "done_at"), (6, 3, 2, 5, 3), (
                 (a.description, f.name(a.owner_id),
-                 f.tr("capa.done" if a.status == "done" else "capa.open"), a.evidence,
+                 f.tr("capa." + a.status), a.evidence,
                  f.when(a.done_at)) for a in rec.file.capa), "doc.d6.actions"),
             f.table(("type", "quantity", "amount", "note", "by", "done_at"), (3, 2, 3, 5, 3, 3), (
                     (f.enum("disposition_type", d.type), f.value(d.done_qty), f.money(d.amount),
@@ -634,7 +634,7 @@ def report_8d(rec: CaseRecords, lang: str) -> Document:
         Section(f.tr("doc.d7"), (
             f.table(("action", "owner", "due", "status"), (9, 4, 3, 2), (
                 (a.description, f.name(a.owner_id), f.day(a.due_date),
-                 f.tr("capa.done" if a.status == "done" else "capa.open")) for a in preventive)),
+                 f.tr("capa." + a.status)) for a in preventive)),
             f.text("field.lessons_learned", c.lessons_learned),
             f.fields(("field.standard_doc", c.standard_doc)))),
         Section(f.tr("doc.d8"), (
@@ -701,7 +701,7 @@ def reply_letter(rec: CaseRecords, lang: str, company: str = "") -> Document:
         findings = f.tr("doc.l.pending")
     actions = [f.tr("doc.l.action_item", n=i, text=a.description, due=f.long_day(a.due_date),
                     done=f.tr("doc.l.action_done") if a.status == "done" else "")
-               for i, a in enumerate(rec.file.capa, 1)]
+               for i, a in enumerate((x for x in rec.file.capa if x.status != "withdrawn"), 1)]
     sep = "，" if lang == Lang.ZH.value else ", "
 
     def disposition(i: int, d: Disposition) -> str:

@@ -85,7 +85,7 @@ def _production_of_responsible_department(case: CaseFile, user: User, ctx: Conte
 
 
 def _capa_planned(case: CaseFile, _u: User, _c: Context) -> str | None:
-    ok = any(a.owner_id and a.due_date for a in case.capa)
+    ok = any(a.owner_id and a.due_date for a in case.capa if a.status != "withdrawn")
     return None if ok else "why.capa_missing"
 
 
@@ -95,7 +95,8 @@ def _dispositions_proposed(case: CaseFile, _u: User, _c: Context) -> str | None:
 
 def _executed(case: CaseFile, _u: User, _c: Context) -> str | None:
     """All CAPA actions done with evidence; every disposition carried out (docs/procedure.md §5)."""
-    if any(a.status != "done" or not a.evidence.strip() for a in case.capa):
+    if any(a.status != "done" or not a.evidence.strip() for a in case.capa
+           if a.status != "withdrawn"):  # a withdrawn action no longer counts
         return "why.capa_open"
     if any(not d.done for d in case.current(case.dispositions)):
         return "why.disposition_open"

@@ -12,7 +12,7 @@ from ui.meetings import RECORDS_TAB, prompt as first_meeting_prompt
 from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr, trn
 from ui.documents import documents
-from ui.forms import complaint_fields
+from ui.forms import complaint_fields, product_picker
 from core import usecases as uc
 
 user = me()
@@ -84,10 +84,11 @@ with tab_facts:
     custom_facts(c.id)
     if view.can_edit:
         with st.expander(tr("case.edit")):
+            products = uc.reference.products(app)
+            product_picker(f"edit{c.id}v{c.version}", products)  # fills 料号/品名 at once
             with st.form("edit_case"):
                 draft = complaint_fields(f"edit{c.id}v{c.version}",
-                                         uc.reference.customers(app, True),
-                                         uc.reference.products(app),
+                                         uc.reference.customers(app, True), products,
                                          uc.reference.defect_types(app, True), c)
                 comment = st.text_input(tr("case.edit_comment"), max_chars=500)
                 if st.form_submit_button(tr("common.save"), type="primary"):

@@ -7,7 +7,7 @@ from core.model import Customer, Lang, Market
 from core.usecases.complaints import CASE_ROLES
 from core.usecases.complaints import Upload
 from ui.context import attempt, flash, kesu, label, md, me, show_flash, tr
-from ui.forms import complaint_fields
+from ui.forms import complaint_fields, product_picker
 from ui.register import register
 from core import usecases as uc
 
@@ -49,13 +49,16 @@ with st.expander(tr("log.new_customer_title")):
                 st.rerun()
 
 cfg = uc.context.settings(app)
+products = uc.reference.products(app)
+product_picker(form, products)  # fills 料号/品名 at once: a callback, outside the form
 with st.form("log_form"):
-    draft = complaint_fields(form, uc.reference.customers(app), uc.reference.products(app),
+    draft = complaint_fields(form, uc.reference.customers(app), products,
                              uc.reference.defect_types(app))
     files = st.file_uploader(tr("field.attachments"), accept_multiple_files=True,
                              type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
                              help=tr("log.attachments_help", mb=cfg.attachment_max_mb),
                              max_upload_size=cfg.attachment_max_mb, key=f"{form}_files")
+    above_save = st.container()  # the duplicate warning and the errors: above the button
     confirm = False
     if st.session_state.get("log_dups_seen"):  # only after a duplicate warning
         confirm = st.checkbox(tr("log.dup_confirm"), key=f"{form}_dup_ok")
@@ -63,15 +66,17 @@ with st.form("log_form"):
 
 
 def show_duplicates() -> None:
-    st.warning(tr("log.dup_need_confirm"))
-    st.markdown(f"**{tr('log.dup_title')}**")
-    for d in st.session_state.get("log_dups_list", []):
-        st.page_link("pages/complaint.py", label=tr(f"log.dup_{d.reason}", number=d.number),
-                     query_params={"id": str(d.id)})
+    with above_save:
+        st.warning(tr("log.dup_need_confirm"))
+        st.markdown(f"**{tr('log.dup_title')}**")
+        for d in st.session_state.get("log_dups_list", []):
+            st.page_link("pages/complaint.py", label=tr(f"log.dup_{d.reason}", number=d.number),
+                         query_params={"id": str(d.id)})
 
 
 if submitted:
-    dups = attempt(uc.complaints.find_duplicates, app, user, draft) or []
+    with above_save:
+        dups = attempt(uc.complaints.find_duplicates, app, user, draft) or []
     if dups and not confirm:
         st.session_state["log_dups_list"] = dups
         if not st.session_state.get("log_dups_seen"):
@@ -80,7 +85,8 @@ if submitted:
         show_duplicates()
     else:
         uploads = [Upload(f.name, f.getvalue()) for f in files or []]
-        case = attempt(uc.complaints.register_complaint, app, user, draft, uploads)
+        with above_save:  # every problem at once, above the button (typed values stay)
+            case = attempt(uc.complaints.register_complaint, app, user, draft, uploads)
         if case is not None:
             for k in [k for k in st.session_state if str(k).startswith("log_")]:
                 del st.session_state[k]

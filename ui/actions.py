@@ -17,7 +17,7 @@ from core.model import (
     User,
 )
 from ui.context import (
-    attempt, flash, kesu, label, lang, local, settings_tz, today_local, tr,
+    attempt, flash, kesu, label, lang, local, now_local, settings_tz, today_local, tr,
 )
 from core import procedure
 from core import usecases as uc
@@ -121,11 +121,13 @@ def _customer_ack(user: User, case: CaseFile) -> None:
     c = case.complaint
     with st.form("act_ack"):
         a, b, d = st.columns(3)
-        day = a.date_input(tr("field.customer_ack_at"), value=today_local(),
-                           max_value=today_local())
-        at = b.time_input(tr("field.received_time"), step=60)
+        now = now_local()  # the company's zone, not the server's (issue #13)
+        day = a.date_input(tr("field.customer_ack_at"), value=now.date(),
+                           max_value=now.date(), key=f"ack_day_{c.id}")
+        at = b.time_input(tr("field.customer_ack_time"), value=now.time().replace(
+            second=0, microsecond=0), step=60, key=f"ack_time_{c.id}")
         how = d.text_input(tr("field.customer_ack_method") + " *", max_chars=100,
-                           placeholder=tr("channel.phone"))
+                           placeholder=tr("channel.phone"), key=f"ack_how_{c.id}")
         if st.form_submit_button(tr("common.save"), type="primary"):
             when = datetime.combine(day, at, settings_tz())
             _run(uc.closure.record_customer_ack, kesu(), user, c.id, when, how)

@@ -146,8 +146,14 @@ def label(prefix: str) -> Callable[[Any], str]:
     return fmt
 
 
+def now_local() -> datetime:
+    """Now in the configured zone, by the application's clock (the one the use cases check
+    against): every date/time default of a form starts here, never at the machine's zone."""
+    return kesu().clock().astimezone(settings_tz())
+
+
 def today_local() -> date:
-    return datetime.now(settings_tz()).date()
+    return now_local().date()
 
 
 def moved_sentence(book: Titles, title: str, moved_from: tuple[str, ...], why: str) -> str:

@@ -10,9 +10,10 @@ from core.model import (
     Category, Channel, Complaint, Customer, DefectType, Kind, Product, Request, Severity,
     WhereFound,
 )
+from core.rules.complaint_fields import conditionally_required
 from core.usecases.complaints import ComplaintDraft
 from ui import custom_fields
-from ui.context import kesu, label, settings_tz, today_local, tr
+from ui.context import kesu, label, now_local, settings_tz, today_local, tr
 from core import usecases as uc
 
 
@@ -46,7 +47,7 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
     cats = list(Category)
     category = b.radio(tr("field.category"), cats, index=cats.index(c.category) if c else 0,
                        format_func=label("category"), horizontal=True, key=f"{key}_category")
-    received = c.received_at.astimezone(tz) if c else datetime.now(tz)
+    received = c.received_at.astimezone(tz) if c else now_local()
     r1, r2 = a.columns(2)
     rdate = r1.date_input(tr("field.received_date"), value=received.date(),
                           max_value=today_local(), key=f"{key}_rdate")
@@ -59,16 +60,14 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
 
     st.markdown(f"**{tr('log.product')}**")
     a, b, d = st.columns(3)
-    prod_ids = [p.id for p in products]
-    prod_names = {p.id: f"{p.code} · {p.name}" for p in products}
-    picked = a.selectbox(tr("log.product_pick"), prod_ids, index=None,
-                         format_func=lambda i: prod_names.get(i, "?"),
-                         help=tr("log.product_pick_help"), placeholder=tr("log.pick"),
-                         key=f"{key}_prodpick")
-    product_code = b.text_input(tr("field.product_code"), value=c.product_code if c else "",
-                                max_chars=100, key=f"{key}_pcode")
-    product_name = d.text_input(tr("field.product_name"), value=c.product_name if c else "",
-                                max_chars=200, key=f"{key}_pname")
+    needed = required_fields(key, c)
+    # no value=: the product pick writes these two keys (Streamlit warns about both)
+    st.session_state.setdefault(f"{key}_pcode", c.product_code if c else "")
+    st.session_state.setdefault(f"{key}_pname", c.product_name if c else "")
+    product_code = b.text_input(_starred("field.product_code", "product_code", needed),
+                                max_chars=100, help=tr("log.quality_required_help"),
+                                key=f"{key}_pcode")
+    product_name = d.text_input(tr("field.product_name"), max_chars=200, key=f"{key}_pname")
     order_no = a.text_input(tr("field.order_no"), value=c.order_no if c else "", max_chars=100,
                             key=f"{key}_order")
     lot = b.text_input(tr("field.lot"), value=c.lot if c else "", max_chars=100, key=f"{key}_lot")
@@ -81,9 +80,11 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
     defect_ids = [x.id for x in defects]
     defect_names = {x.id: (x.name_zh if st.session_state.get("lang") != "en" else x.name_en)
                     for x in defects}
-    defect_type_id = d.selectbox(tr("field.defect_type"), defect_ids,
+    defect_type_id = d.selectbox(_starred("field.defect_type", "defect_type", needed),
+                                 defect_ids,
                                  index=_index(defect_ids, c.defect_type_id if c else None),
                                  format_func=lambda i: defect_names.get(i, "?"),
+                                 help=tr("log.quality_required_help"),
                                  placeholder=tr("log.pick"), key=f"{key}_defect")
     wheres = list(WhereFound)
     where_found = a.selectbox(tr("field.where_found"), wheres,
@@ -119,9 +120,6 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
 
     custom = custom_fields.inputs(key, kind, c)  # the factory's own fields
 
-    if picked is not None and not product_code.strip():
-        chosen = next(p for p in products if p.id == picked)
-        product_code, product_name = chosen.code, product_name or chosen.name
     received_at = datetime.combine(rdate or received.date(), rtime or time(0), tz)
     if c and received_at == received.replace(second=0, microsecond=0):
         received_at = c.received_at  # untouched: keep the stored seconds (no phantom change)
@@ -134,6 +132,36 @@ def complaint_fields(key: str, customers: list[Customer], products: list[Product
         request=request, claimed_amount=claimed, severity_proposed=severity,
         sample_received=bool(sample), sample_date=_day(sample_date), safety_risk=bool(safety),
         severity_note=severity_note, custom=custom)
+
+
+def product_picker(key: str, products: list[Product]) -> None:
+    """Pick a product from the list: its 料号 and 品名 are filled in at once (a callback, so
+    outside the form of `complaint_fields(key, …)`, whose fields it fills)."""
+    prod_ids = [p.id for p in products]
+    prod_names = {p.id: f"{p.code} · {p.name}" for p in products}
+    st.selectbox(tr("log.product_pick"), prod_ids, index=None,
+                 format_func=lambda i: prod_names.get(i, "?"), help=tr("log.product_pick_help"),
+                 placeholder=tr("log.pick"), key=f"{key}_prodpick", on_change=_fill_product,
+                 args=(key, {p.id: p for p in products}))
+
+
+def _fill_product(key: str, products: dict[int, Product]) -> None:
+    chosen = products.get(st.session_state.get(f"{key}_prodpick"))  # type: ignore[arg-type]
+    if chosen is not None:
+        st.session_state[f"{key}_pcode"] = chosen.code
+        st.session_state[f"{key}_pname"] = chosen.name
+
+
+def required_fields(key: str, c: Complaint | None) -> frozenset[str]:
+    """The fields the kind and category chosen so far make required (a quality complaint names
+    its product and defect): the form's stars follow what the check will ask for."""
+    kind = st.session_state.get(f"{key}_kind", c.kind if c else list(Kind)[0])
+    category = st.session_state.get(f"{key}_category", c.category if c else list(Category)[0])
+    return conditionally_required(kind, category)  # the edit checks as the register
+
+
+def _starred(label_key: str, field: str, needed: frozenset[str]) -> str:
+    return tr(label_key) + (" *" if field in needed else "")
 
 
 def _int(v: Any) -> int | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.model import (
-    CapaType, CaseFile, Channel, Category, ContainmentType, Role, Severity, SixM, State, User,
-    Validity,
+    CapaAction, CapaType, CaseFile, Channel, Category, ContainmentType, Role, Severity, SixM,
+    State, User, Validity,
 )
 from core.rules import severity as severity_rules
 from core.usecases.worklists import CAPA_WORK
@@ -199,32 +199,67 @@ def capa(user: User, case: CaseFile, part: int | None = None) -> None:
     if not case.capa:
         st.caption(tr("inv.no_capa"))
     for a in case.capa:
-        mark = "[" + tr("capa.done" if a.status == "done" else "capa.open") + "]"
+        mark = "[" + tr("capa." + a.status) + "]"
         st.text(
             f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
             f"{names.get(a.owner_id, '?')} · {a.due_date}"
             + (f" · {depts.get(a.department_id, '?')}" if a.department_id else "")
         )
+        if a.status == "done" and a.evidence:
+            st.caption(f"{tr('field.evidence')}: {md(a.evidence)}")
         mine = part is None or a.department_id == part or a.owner_id == user.id
-        if mine and a.status != "done" and (c.state == State.ROOT_CAUSE
+        if mine and a.status == "open" and (c.state == State.ROOT_CAUSE
                                             or c.state in CAPA_WORK):
             with st.popover(tr("inv.mark_done")):
                 ev = st.text_area(tr("field.evidence") + " *", key=f"ev_{a.id}")
                 if st.button(tr("inv.mark_done"), key=f"done_{a.id}"):
                     _done(attempt(uc.investigation.complete_capa, kesu(), user, a.id, ev))
+        if a.status == "open" and (part is None or a.department_id == part) and (
+                c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW) or c.state in CAPA_WORK):
+            with st.expander(tr("inv.capa_change", n=case.capa.index(a) + 1)):
+                _capa_form(user, case, users, f"capa_edit_{a.id}", a)
     if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW):
-        with st.form(f"capa_{c.id}", clear_on_submit=True):
-            x, y = st.columns(2)
-            kind = x.selectbox(tr("capa_type.corrective") + " / " + tr("capa_type.preventive"),
-                               list(CapaType), format_func=label("capa_type"))
-            owner = y.selectbox(tr("field.owner") + " *", list(users), index=None,
-                                format_func=lambda i: users[i], placeholder=tr("log.pick"))
-            text = st.text_input(tr("field.capa_description") + " *", max_chars=1000)
-            due = x.date_input(tr("field.due_date") + " *", value=None, min_value=today_local())
+        gen = int(st.session_state.get(f"capa_gen_{c.id}", 0))  # a saved action: a fresh form
+        _capa_form(user, case, users, f"capa_{c.id}_{gen}")
+
+
+def _capa_form(user: User, case: CaseFile, users: dict[int, str], k: str,
+               a: CapaAction | None = None) -> None:
+    """Add a CAPA action, or (with `a`) change or withdraw it with a reason. A refused save
+    keeps everything typed (keyed widgets, no rerun); a saved new action empties the form."""
+    c = case.complaint
+    types = list(CapaType)
+    owners = list(users) if a is None or a.owner_id in users else [a.owner_id, *users]
+    with st.form(k, clear_on_submit=False):
+        x, y = st.columns(2)
+        kind = x.selectbox(tr("field.capa_type"), types, index=types.index(a.type) if a else 0,
+                           format_func=label("capa_type"), key=f"{k}_type")
+        owner = y.selectbox(tr("field.owner") + " *", owners,
+                            index=owners.index(a.owner_id) if a else None,
+                            format_func=lambda i: users.get(i, "?"), placeholder=tr("log.pick"),
+                            key=f"{k}_owner")
+        text = st.text_input(tr("field.capa_description") + " *", value=a.description if a else "",
+                             max_chars=1000, key=f"{k}_text")
+        due = x.date_input(tr("field.due_date") + " *", value=a.due_date if a else None,
+                           min_value=min(today_local(), a.due_date) if a else today_local(),
+                           key=f"{k}_due")
+        if a is None:
             if st.form_submit_button(tr("inv.add_capa")):
-                _done(
-                    attempt(uc.investigation.add_capa, kesu(), user, c.id, kind, text, owner, due)
-                )
+                if attempt(uc.investigation.add_capa, kesu(), user, c.id, kind, text, owner,
+                           due) is not None:
+                    st.session_state[f"capa_gen_{c.id}"] = int(
+                        st.session_state.get(f"capa_gen_{c.id}", 0)) + 1
+                    flash("success", tr("common.saved"))
+                    st.rerun()
+            return
+        reason = y.text_input(tr("field.reason") + " *", max_chars=500, key=f"{k}_reason",
+                              help=tr("inv.capa_reason_help"))
+        p, q = st.columns(2)
+        if p.form_submit_button(tr("inv.capa_save_change"), type="primary"):
+            _done(attempt(uc.investigation.edit_capa, kesu(), user, a.id, kind, text, owner, due,
+                          reason))
+        if q.form_submit_button(tr("inv.capa_withdraw")):
+            _done(attempt(uc.investigation.withdraw_capa, kesu(), user, a.id, reason))
 
 
 def review(user: User, case: CaseFile) -> None:

@@ -97,6 +97,15 @@ def parse_money(value: Decimal | str | None) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
+def conditionally_required(kind: Kind | None, category: Category | None,
+                           new_case: bool = True) -> frozenset[str]:
+    """The fields a case taken in now needs beyond the always-required ones: a quality
+    complaint names its product code and defect type (docs/procedure.md §3)."""
+    if new_case and kind == Kind.COMPLAINT and category == Category.QUALITY:
+        return frozenset({"product_code", "defect_type"})
+    return frozenset()
+
+
 def check(d: ComplaintDraft, now: datetime, customers: Collection[int] | None,
           defect_types: Collection[int], new_case: bool = True,
           keep_received: datetime | None = None,
@@ -157,11 +166,11 @@ def check(d: ComplaintDraft, now: datetime, customers: Collection[int] | None,
         amount = None
     if d.defect_type_id is not None and d.defect_type_id not in defect_types:
         problem("defect_type", "unknown")
-    if new_case and d.kind == Kind.COMPLAINT and d.category == Category.QUALITY:
-        if not texts["product_code"]:
-            problem("product_code", "required")
-        if d.defect_type_id is None:
-            problem("defect_type", "required")
+    needed = conditionally_required(d.kind, d.category, new_case)
+    if "product_code" in needed and not texts["product_code"]:
+        problem("product_code", "required")
+    if "defect_type" in needed and d.defect_type_id is None:
+        problem("defect_type", "required")
     note = clean_text(d.severity_note)
     if len(note) > MAX_TEXT:
         problem("severity_note", "too_long", n=MAX_TEXT)

@@ -37,6 +37,7 @@ WORK_STATES = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIE
                          State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
                          State.IMPLEMENTING, State.VERIFYING})
 ANY_CAPA = CapaAction(0, 0, CapaType.CORRECTIVE, "-", 1, date.min)
+WITHDRAWN = "withdrawn"  # a CAPA action taken back, with a reason; kept, never deleted
 
 
 def approve_dispatch(ctx: Context, actor: User, cid: int, version: int,
@@ -215,15 +216,23 @@ def add_capa(ctx: Context, actor: User, cid: int, type_: CapaType, description: 
 
 
 def check_capa(ctx: Context, uow: UnitOfWork, description: str, owner_id: int | None,
-               due: date | None) -> None:
-    common.text(description, "capa_description")
+               due: date | None, kept_due: date | None = None) -> None:
+    """Every problem of a CAPA action at once (InvalidInput with the others); `kept_due`: an
+    edited action's due date, which may stay as it was even when it has passed."""
+    problems: list[InvalidInput] = []
+    try:
+        common.text(description, "capa_description")
+    except InvalidInput as e:
+        problems.append(e)
     owner = uow.users.get(owner_id) if owner_id else None
     if owner is None or not owner.active:
-        raise InvalidInput("err.required", field="owner")
+        problems.append(InvalidInput("err.required", field="owner"))
     if due is None:
-        raise InvalidInput("err.required", field="due_date")
-    if due < context.today(ctx, uow):
-        raise InvalidInput("err.past_date", field="due_date")
+        problems.append(InvalidInput("err.required", field="due_date"))
+    elif due < context.today(ctx, uow) and due != kept_due:
+        problems.append(InvalidInput("err.past_date", field="due_date"))
+    if problems:
+        raise InvalidInput(problems[0].key, others=problems[1:], **problems[0].params)
 
 
 def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str) -> Complaint:
@@ -239,12 +248,90 @@ def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str) -> Com
                 raise NotAllowed("why.not_your_department")
         elif not case.complaint.state.is_open:
             raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
+        if action.status == WITHDRAWN:
+            raise NotAllowed("why.capa_not_open")
         text = common.text(evidence, "evidence")
         uow.records.update(replace(action, status="done", evidence=text, done_at=now))
         new = pipeline.touch(ctx, uow, case, me, now, "capa_done",
                              {"capa": [action.description[:200], "done"]}, text)
         uow.commit()
         return new
+
+
+def edit_capa(ctx: Context, actor: User, capa_id: int, type_: CapaType, description: str,
+              owner_id: int | None, due: date | None, reason: str) -> Complaint:
+    """Change an open CAPA action (who may add it may change it: QA, management, the
+    responsible department, an assisting department its own part); the reason is the event's
+    comment, the old values stay in the event."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case, action = pipeline.record_in_case(ctx, uow, CapaAction, capa_id)
+        _may_change_capa(me, case, action)
+        problems: list[InvalidInput] = []
+        for check in (lambda: check_capa(ctx, uow, description, owner_id, due, action.due_date),
+                      lambda: common.text(reason, "reason")):
+            try:
+                check()
+            except InvalidInput as e:
+                problems.extend(e.all)
+        if problems:
+            raise InvalidInput(problems[0].key, others=problems[1:], **problems[0].params)
+        assert owner_id is not None and due is not None  # checked above
+        new_action = replace(action, type=type_, description=description.strip(),
+                             owner_id=owner_id, due_date=due)
+        changes = _capa_changes(uow, action, new_action)
+        if not changes:
+            raise InvalidInput("err.nothing_changed", field="capa_description")
+        changes.setdefault("capa", [action.description[:200], new_action.description[:200]])
+        uow.records.update(new_action)
+        new = pipeline.touch(ctx, uow, case, me, now, "capa_edited", changes,
+                             reason.strip())
+        uow.commit()
+        return new
+
+
+def withdraw_capa(ctx: Context, actor: User, capa_id: int, reason: str) -> Complaint:
+    """Withdraw an open CAPA action with a reason: it stays on the case, marked withdrawn,
+    and no longer counts (neither as planned nor as still to be done)."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        case, action = pipeline.record_in_case(ctx, uow, CapaAction, capa_id)
+        _may_change_capa(me, case, action)
+        why = common.text(reason, "reason")
+        uow.records.update(replace(action, status=WITHDRAWN))
+        new = pipeline.touch(ctx, uow, case, me, now, "capa_withdrawn",
+                             {"capa": [action.description[:200], action.description[:200]]},
+                             why)
+        uow.commit()
+        return new
+
+
+def _may_change_capa(me: User, case: CaseFile, action: CapaAction) -> None:
+    """Editing or withdrawing: as adding (add_capa), only an open action, an assisting
+    department only its own part."""
+    part = _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT, assisting_too=True)
+    if part is not None and action.department_id != part:
+        raise NotAllowed("why.not_your_department")
+    if action.status != "open":
+        raise NotAllowed("why.capa_not_open")
+
+
+def _capa_changes(uow: UnitOfWork, old: CapaAction, new: CapaAction) -> dict[str, list[Value]]:
+    """The event's changes in words: the owner by name, the type and due date as stored."""
+    out: dict[str, list[Value]] = {}
+    if old.description != new.description:
+        out["capa"] = [old.description[:200], new.description[:200]]
+    if old.type != new.type:
+        out["capa_type"] = [old.type.value, new.type.value]
+    if old.owner_id != new.owner_id:
+        before, after = uow.users.get(old.owner_id), uow.users.get(new.owner_id)
+        out["owner"] = [before.display_name if before else None,
+                        after.display_name if after else None]
+    if old.due_date != new.due_date:
+        out["due_date"] = [old.due_date.isoformat(), new.due_date.isoformat()]
+    return out
 
 
 def submit_analysis(ctx: Context, actor: User, cid: int, version: int,

@@ -56,9 +56,9 @@ def _fill(at: AppTest, app: Context, *, customer: str | None = CUSTOMER, descrip
     if customer is not None:
         widget(at, "selectbox", zh("field.customer") + " *").select(cust_id)
     widget(at, "text_area", zh("field.description") + " *").input(description)
-    widget(at, "text_input", zh("field.product_code")).input(product_code)
+    widget(at, "text_input", zh("field.product_code") + " *").input(product_code)
     if defect is not None:
-        widget(at, "selectbox", zh("field.defect_type")).select(defect_id)
+        widget(at, "selectbox", zh("field.defect_type") + " *").select(defect_id)
     widget(at, "text_input", zh("field.order_no")).input(order_no)
     widget(at, "text_input", zh("field.claimed_amount")).input(amount)
 
@@ -202,8 +202,8 @@ def test_register_a_complaint_in_english(ref_db: Context) -> None:
     at = _log_page(lang="en")
     widget(at, "selectbox", en("field.customer") + " *").select(cust_id)
     widget(at, "text_area", en("field.description") + " *").input("Kettle leaks at the seam")
-    widget(at, "text_input", en("field.product_code")).input("HD-2040")
-    widget(at, "selectbox", en("field.defect_type")).select(defect_id)
+    widget(at, "text_input", en("field.product_code") + " *").input("HD-2040")
+    widget(at, "selectbox", en("field.defect_type") + " *").select(defect_id)
     widget(at, "button", en("log.submit")).click().run()
     no_exception(at)
     number = f"KS{_this_month()}-001"

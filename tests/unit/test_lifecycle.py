@@ -859,6 +859,103 @@ def test_complete_capa_needs_evidence(w: World) -> None:
     assert (done.status, done.evidence, done.done_at) == ("done", "照片", NOW)
 
 
+def test_capa_action_is_edited_with_a_reason_and_the_event_says_what_changed(w: World) -> None:
+    case = drive(w, State.ROOT_CAUSE)
+    analyse(w, case)
+    action = case.file.capa[0]
+    case.once(lambda: uc.investigation.edit_capa(
+        w.kesu, w.prod, action.id or 0, CapaType.PREVENTIVE, "Replace fixture and add PM",
+        w.qa.id, DUE + timedelta(days=7), "QA asked for a PM plan"))
+    edited = case.file.capa[0]
+    assert (edited.type, edited.description, edited.owner_id, edited.due_date, edited.status) == (
+        CapaType.PREVENTIVE, "Replace fixture and add PM", w.qa.id, DUE + timedelta(days=7),
+        "open")
+    e = case.events[-1]
+    assert (e.action, e.comment, e.user_id) == ("capa_edited", "QA asked for a PM plan", w.prod.id)
+    assert e.changes == {"capa": ["Replace fixture", "Replace fixture and add PM"],
+                         "capa_type": ["corrective", "preventive"],
+                         "owner": [w.prod.display_name, w.qa.display_name],
+                         "due_date": [DUE.isoformat(), (DUE + timedelta(days=7)).isoformat()]}
+
+
+def test_capa_edit_shows_every_problem_at_once_and_changes_nothing(w: World) -> None:
+    case = drive(w, State.ROOT_CAUSE)
+    analyse(w, case)
+    action, events = case.file.capa[0], len(case.events)
+    with pytest.raises(InvalidInput) as err:
+        uc.investigation.edit_capa(w.kesu, w.prod, action.id or 0, CapaType.CORRECTIVE, " ",
+                                   None, TODAY - timedelta(days=1), "")
+    assert [(e.key, e.params.get("field")) for e in err.value.all] == [
+        ("err.required", "capa_description"), ("err.required", "owner"),
+        ("err.past_date", "due_date"), ("err.required", "reason")]
+    assert case.file.capa == [action] and len(case.events) == events
+
+
+def test_capa_edit_keeps_a_due_date_that_has_passed_since(w: World) -> None:
+    case = drive(w, State.ROOT_CAUSE)
+    analyse(w, case)
+    action = case.file.capa[0]
+    w.clock.advance(days=30)  # DUE is now in the past
+    case.once(lambda: uc.investigation.edit_capa(
+        w.kesu, w.prod, action.id or 0, action.type, "Replace the fixture", action.owner_id,
+        action.due_date, "wording"))
+    assert case.file.capa[0].due_date == DUE
+
+
+def test_only_those_who_may_add_a_capa_action_may_change_or_withdraw_it(w: World) -> None:
+    case = drive(w, State.ROOT_CAUSE)
+    analyse(w, case)
+    action = case.file.capa[0]
+    for who in (w.sales, w.finance, w.other_prod):
+        for call in (partial(uc.investigation.withdraw_capa, w.kesu, who, action.id or 0, "x"),
+                     partial(uc.investigation.edit_capa, w.kesu, who, action.id or 0,
+                             action.type, "y", action.owner_id, DUE, "x")):
+            with pytest.raises(NotAllowed):
+                call()
+    assert case.file.capa == [action]
+    case.once(lambda: uc.investigation.withdraw_capa(w.kesu, w.qa, action.id or 0, "duplicate"))
+
+
+def test_a_withdrawn_capa_action_stays_marked_and_no_longer_counts(w: World) -> None:
+    case = drive(w, State.ROOT_CAUSE)
+    analyse(w, case)
+    case.once(lambda: uc.investigation.add_capa(w.kesu, w.prod, case.id, CapaType.PREVENTIVE,
+                                                "Train all shifts", w.prod.id, DUE))
+    extra = case.file.capa[1]
+    with pytest.raises(InvalidInput):
+        uc.investigation.withdraw_capa(w.kesu, w.prod, extra.id or 0, "  ")  # a reason needed
+    case.once(lambda: uc.investigation.withdraw_capa(w.kesu, w.prod, extra.id or 0,
+                                                     "covered by the fixture PM"))
+    e = case.events[-1]
+    assert (e.action, e.comment) == ("capa_withdrawn", "covered by the fixture PM")
+    assert [a.status for a in case.file.capa] == ["open", "withdrawn"]  # kept, not deleted
+    for call in (partial(uc.investigation.complete_capa, w.kesu, w.prod, extra.id or 0, "x"),
+                 partial(uc.investigation.withdraw_capa, w.kesu, w.prod, extra.id or 0, "x"),
+                 partial(uc.investigation.edit_capa, w.kesu, w.prod, extra.id or 0,
+                         extra.type, "y", extra.owner_id, DUE, "x")):
+        with pytest.raises(NotAllowed) as err:
+            call()
+        assert err.value.key == "why.capa_not_open"
+    for step in (_submit_only, _approve_capa, _propose, sign_all, _reply):
+        step(w, case)
+    execute(w, case)  # completes the open action; the withdrawn one stays withdrawn
+    assert [a.status for a in case.file.capa] == ["done", "withdrawn"]
+    case.do("complete", w.prod)  # "all CAPA done" does not wait for the withdrawn action
+    assert case.c.state == State.VERIFYING
+
+
+def test_withdrawing_the_only_capa_action_leaves_no_plan_to_submit(w: World) -> None:
+    case = drive(w, State.ROOT_CAUSE)
+    analyse(w, case)
+    case.once(lambda: uc.investigation.withdraw_capa(w.kesu, w.qa, case.file.capa[0].id or 0,
+                                                     "wrong action"))
+    case.refused("why.capa_missing", "submit_analysis", w.prod)
+
+
+def _submit_only(w: World, case: Case) -> None:
+    case.do("submit_analysis", w.prod)
+
+
 # ---------------------------------------------------------------- dispositions and approvals
 
 

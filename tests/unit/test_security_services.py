@@ -577,6 +577,23 @@ PERMISSIONS: dict[str, Entry] = {
             _implementing,
         ),
     ),
+    "edit_capa": (
+        Rule(
+            DEPT_WORK,
+            lambda w, c, u: uc.investigation.edit_capa(w.kesu, u, _capa_id(c),
+                                                       CapaType.CORRECTIVE, "Replace the fixture",
+                                                       w.prod.id, DUE, "clearer"),
+            _implementing,
+        ),
+    ),
+    "withdraw_capa": (
+        Rule(
+            DEPT_WORK,
+            lambda w, c, u: uc.investigation.withdraw_capa(w.kesu, u, _capa_id(c),
+                                                           "done by another action"),
+            _implementing,
+        ),
+    ),
     "set_dispositions": (
         Rule(
             SALES,
