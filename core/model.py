@@ -777,6 +777,47 @@ class RegisterRow:
 
 
 @dataclass(frozen=True)
+class RegisterLine:
+    """One case as the exported register (登记表) shows it (issue #13): every column of the old
+    Excel register. Names are names; codes stay codes (Kind, SixM …) for the reader's language;
+    a department or defect type is "zh|en"; the CAPA, dispositions and approvals are kept as
+    parts the page words."""
+
+    id: int
+    number: str
+    received_at: datetime
+    customer: str
+    kind: Kind
+    category: Category
+    state: State
+    severity: Severity | None
+    product_code: str
+    product_name: str
+    order_no: str
+    lot: str
+    defect_type: str  # "zh|en" or ""
+    description: str  # the first characters
+    responsible_department: str  # "zh|en" or ""
+    root_cause: str  # the first characters
+    root_cause_6m: SixM | None
+    capa: tuple[tuple[CapaType, str, str, str], ...]  # (type, description, owner, status)
+    dispositions: tuple[tuple[DispositionType, int | None, Decimal], ...]  # current round
+    compensation: Decimal  # the current round's compensation dispositions
+    paid: Decimal  # the instalments paid so far
+    approvals: tuple[tuple[str, str, datetime | None], ...]  # (title code, signer, when)
+    reply_date: date | None
+    closed_at: datetime | None
+    close_wd: Decimal | None  # working days from receipt to close
+    satisfaction: Satisfaction | None
+    satisfaction_score: int | None
+    custom: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def disposition_total(self) -> Decimal:
+        return sum((d[2] for d in self.dispositions), Decimal("0"))
+
+
+@dataclass(frozen=True)
 class RegisterFilter:
     text: str = ""
     states: tuple[State, ...] = ()

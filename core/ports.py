@@ -12,7 +12,7 @@ from core.model import (
     Attachment, Complaint, Customer, Department, DefectType, Event, LoginSession, Product,
     SecurityEntry,
     RegisterFilter,
-    Notification, RegisterRow, Severity, State, User,
+    Notification, RegisterLine, RegisterRow, Severity, State, User,
 )
 from core.outbox import ChannelConfig, Message, OutboxItem
 from core.rules.severity import Candidate
@@ -180,6 +180,14 @@ class EventRepo(Protocol):
 class RegisterReads(Protocol):
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
         """One page of the register's matching rows, and how many match in all."""
+        ...
+
+    def ids(self, flt: RegisterFilter, limit: int) -> list[int]:
+        """The matching cases' ids in the register's order, `limit` at most."""
+        ...
+
+    def lines(self, ids: Sequence[int]) -> list[RegisterLine]:
+        """The exported register's rows of these cases, in the order given."""
         ...
 
 

@@ -10,19 +10,26 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
-from core.model import Complaint, Kind, RegisterFilter, RegisterRow, Scope, Severity, State
+from core.model import (
+    CapaType, Category, Complaint, DispositionType, Kind, RegisterFilter, RegisterLine, RegisterRow,
+    Satisfaction, Scope, Severity, SixM, State, StepStatus,
+)
 from db.rows import CLOSED, SEVERITY, as_utc, complaint_of
 from db.stats import SqlStats, facet_condition, narrow
 from db.tables import (
-    AssistRow, ComplaintRow, CustomerRow, CustomFieldRow, CustomValueRow, DefectTypeRow, EventRow,
+    ApprovalStepRow, AssistRow, CapaActionRow, ComplaintRow, CustomerRow, CustomFieldRow,
+    CustomValueRow, DefectTypeRow, DepartmentRow, DispositionRow, EventRow, PaymentRow, UserRow,
 )
+
+_SUMMARY = 200  # characters of a description, root cause or action in the exported register
 
 
 def scope_condition(scope: Scope) -> Any:
@@ -48,6 +55,127 @@ class SqlRegister:
         self.s = s
 
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+        where = self._where(flt)
+        total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
+        q = (
+            select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at, CustomerRow.name,
+                   ComplaintRow.kind, ComplaintRow.state, SEVERITY, ComplaintRow.product_code,
+                   ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
+                   func.substr(ComplaintRow.description, 1, 120), ComplaintRow.due_at)
+            .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
+            .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
+            .where(where)
+            .order_by(*self._order(flt))
+            .limit(flt.page_size)
+            .offset((flt.page - 1) * flt.page_size)
+        )
+        rows = [
+            RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
+                        Severity(r[6]) if r[6] else None, r[7], r[8],
+                        f"{r[9]}|{r[10]}" if r[9] else "", r[11],
+                        as_utc(r[12]) if r[12] and r[5] not in CLOSED else None)
+            for r in self.s.execute(q)
+        ]
+        return self._with_custom(rows), int(total)
+
+    def ids(self, flt: RegisterFilter, limit: int) -> list[int]:
+        """The matching cases' ids in the register's order, `limit` at most (the export reads
+        the rows behind them in batches: issue #13, 100,000 rows)."""
+        q = select(ComplaintRow.id).where(self._where(flt)).order_by(*self._order(flt))
+        if flt.sort == "customer":
+            q = q.join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
+        return list(self.s.scalars(q.limit(limit)))
+
+    def lines(self, ids: Sequence[int]) -> list[RegisterLine]:
+        """The exported register's rows of these cases, in the order given: a few queries for
+        the whole batch (CAPA, dispositions, payments, approvals, custom values by case)."""
+        if not ids:
+            return []
+        resp = aliased(DepartmentRow)
+        q = (
+            select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at,
+                   CustomerRow.name, ComplaintRow.kind, ComplaintRow.category,
+                   ComplaintRow.state, SEVERITY, ComplaintRow.product_code,
+                   ComplaintRow.product_name, ComplaintRow.order_no, ComplaintRow.lot,
+                   DefectTypeRow.name_zh, DefectTypeRow.name_en,
+                   func.substr(ComplaintRow.description, 1, _SUMMARY), resp.name_zh,
+                   resp.name_en, func.substr(ComplaintRow.root_cause, 1, _SUMMARY),
+                   ComplaintRow.root_cause_6m, ComplaintRow.reply_date, ComplaintRow.closed_at,
+                   ComplaintRow.close_wd, ComplaintRow.satisfaction,
+                   ComplaintRow.satisfaction_score, ComplaintRow.approval_round)
+            .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
+            .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
+            .outerjoin(resp, resp.id == ComplaintRow.responsible_department_id)
+            .where(ComplaintRow.id.in_(list(ids)))
+        )
+        found = {r[0]: r for r in self.s.execute(q)}
+        wanted = list(found)
+        current = (ComplaintRow.id == DispositionRow.complaint_id) & (
+            ComplaintRow.approval_round == DispositionRow.round)
+        capa: dict[int, list[tuple[CapaType, str, str, str]]] = {}
+        for cid, typ, text, owner, status in self.s.execute(
+                select(CapaActionRow.complaint_id, CapaActionRow.type,
+                       func.substr(CapaActionRow.description, 1, _SUMMARY), UserRow.display_name,
+                       CapaActionRow.status)
+                .join(UserRow, UserRow.id == CapaActionRow.owner_id)
+                .where(CapaActionRow.complaint_id.in_(wanted)).order_by(CapaActionRow.id)):
+            capa.setdefault(cid, []).append((CapaType(typ), text, owner, status))
+        disp: dict[int, list[tuple[DispositionType, int | None, Decimal]]] = {}
+        for cid, typ, qty, amount in self.s.execute(
+                select(DispositionRow.complaint_id, DispositionRow.type, DispositionRow.quantity,
+                       DispositionRow.amount).join(ComplaintRow, current)
+                .where(DispositionRow.complaint_id.in_(wanted)).order_by(DispositionRow.id)):
+            disp.setdefault(cid, []).append((DispositionType(typ), qty, Decimal(amount)))
+        paid = {cid: Decimal(total) for cid, total in self.s.execute(
+            select(PaymentRow.complaint_id, func.sum(PaymentRow.amount))
+            .where(PaymentRow.complaint_id.in_(wanted)).group_by(PaymentRow.complaint_id))}
+        signer = aliased(UserRow)
+        signed: dict[int, list[tuple[str, str, datetime | None]]] = {}
+        for cid, title, name, at in self.s.execute(
+                select(ApprovalStepRow.complaint_id, ApprovalStepRow.title, signer.display_name,
+                       ApprovalStepRow.decided_at)
+                .join(ComplaintRow, (ComplaintRow.id == ApprovalStepRow.complaint_id)
+                      & (ComplaintRow.approval_round == ApprovalStepRow.round))
+                .join(signer, signer.id == ApprovalStepRow.decided_by_id)
+                .where(ApprovalStepRow.complaint_id.in_(wanted),
+                       ApprovalStepRow.status == StepStatus.APPROVED.value)
+                .order_by(ApprovalStepRow.complaint_id, ApprovalStepRow.seq, ApprovalStepRow.id)):
+            signed.setdefault(cid, []).append((title, name, as_utc(at) if at else None))
+        custom = self._custom_values(wanted)
+        out = []
+        for i in ids:
+            r = found.get(i)
+            if r is None:
+                continue
+            ds = tuple(disp.get(i, ()))
+            out.append(RegisterLine(
+                r[0], r[1], as_utc(r[2]), r[3], Kind(r[4]), Category(r[5]), State(r[6]),
+                Severity(r[7]) if r[7] else None, r[8], r[9], r[10], r[11],
+                f"{r[12]}|{r[13]}" if r[12] else "", r[14] or "",
+                f"{r[15]}|{r[16]}" if r[15] else "", r[17] or "",
+                SixM(r[18]) if r[18] else None, tuple(capa.get(i, ())), ds,
+                sum((d[2] for d in ds if d[0] == DispositionType.COMPENSATION), Decimal("0")),
+                paid.get(i, Decimal("0")), tuple(signed.get(i, ())), r[19],
+                as_utc(r[20]) if r[20] else None,
+                Decimal(r[21]) if r[21] is not None else None,
+                Satisfaction(r[22]) if r[22] else None, r[23], custom.get(i, {})))
+        return out
+
+    def _order(self, flt: RegisterFilter) -> list[Any]:
+        sort_cols: dict[str, SQLCoreOperations[Any]] = {
+            "received_at": ComplaintRow.received_at,
+            "number": ComplaintRow.number,
+            "customer": CustomerRow.name,
+            "state": ComplaintRow.state,
+            "severity": SEVERITY,
+        }
+        col = sort_cols.get(flt.sort, ComplaintRow.received_at)
+        return [
+            col.desc() if flt.descending else col.asc(),
+            ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc(),
+        ]
+
+    def _where(self, flt: RegisterFilter) -> Any:
         conds: list[Any] = []
         text = flt.text.strip()
         if text:
@@ -104,40 +232,7 @@ class SqlRegister:
         if flt.scope is not None:
             conds.append(scope_condition(flt.scope))
         conds += self._custom(flt.custom)
-        where = and_(True, *conds)
-        total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
-        sort_cols: dict[str, SQLCoreOperations[Any]] = {
-            "received_at": ComplaintRow.received_at,
-            "number": ComplaintRow.number,
-            "customer": CustomerRow.name,
-            "state": ComplaintRow.state,
-            "severity": SEVERITY,
-        }
-        col = sort_cols.get(flt.sort, ComplaintRow.received_at)
-        order = [
-            col.desc() if flt.descending else col.asc(),
-            ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc(),
-        ]
-        q = (
-            select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at, CustomerRow.name,
-                   ComplaintRow.kind, ComplaintRow.state, SEVERITY, ComplaintRow.product_code,
-                   ComplaintRow.order_no, DefectTypeRow.name_zh, DefectTypeRow.name_en,
-                   func.substr(ComplaintRow.description, 1, 120), ComplaintRow.due_at)
-            .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
-            .outerjoin(DefectTypeRow, DefectTypeRow.id == ComplaintRow.defect_type_id)
-            .where(where)
-            .order_by(*order)
-            .limit(flt.page_size)
-            .offset((flt.page - 1) * flt.page_size)
-        )
-        rows = [
-            RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
-                        Severity(r[6]) if r[6] else None, r[7], r[8],
-                        f"{r[9]}|{r[10]}" if r[9] else "", r[11],
-                        as_utc(r[12]) if r[12] and r[5] not in CLOSED else None)
-            for r in self.s.execute(q)
-        ]
-        return self._with_custom(rows), int(total)
+        return and_(True, *conds)
 
     def _custom(self, wanted: Sequence[tuple[int, str]]) -> list[Any]:
         """A case whose custom field holds the value: a text field's contains it (any case),
@@ -159,14 +254,17 @@ class SqlRegister:
 
     def _with_custom(self, rows: list[RegisterRow]) -> list[RegisterRow]:
         """The rows with their custom fields' values (the register's columns and export)."""
+        found = self._custom_values([r.id for r in rows])
+        return [replace(r, custom=found[r.id]) if r.id in found else r for r in rows]
+
+    def _custom_values(self, ids: Sequence[int]) -> dict[int, dict[int, str]]:
         found: dict[int, dict[int, str]] = {}
-        ids = [r.id for r in rows]
         for i in range(0, len(ids), 1000):
             q = select(CustomValueRow.complaint_id, CustomValueRow.field_id,
                        CustomValueRow.value).where(CustomValueRow.complaint_id.in_(ids[i:i + 1000]))
             for cid, fid, value in self.s.execute(q):
                 found.setdefault(cid, {})[fid] = value
-        return [replace(r, custom=found[r.id]) if r.id in found else r for r in rows]
+        return found
 
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from core.model import Kind, RegisterFilter, RegisterRow, Severity, State, User
 from ui import custom_fields
 from ui.context import attempt, kesu, label, lang, local, tr, trn
-from ui.exports import to_csv, to_xlsx
+from ui import register_export
 from core import usecases as uc
 
 PAGE_SIZE = 50
@@ -98,7 +98,7 @@ def register(user: User) -> None:
     chosen = event.selection.rows if event and hasattr(event, "selection") else []
     if chosen:
         st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})
-    a, b, c, d, e = st.columns([2, 3, 2, 2, 2])
+    a, b, c = st.columns([2, 4, 3])
     a.number_input(tr("log.page"), min_value=1, max_value=pages, step=1, key="reg_page")
     b.caption(trn("log.page_of", total, total=total, page=page, pages=pages))
     b.caption(tr("log.open_hint"))
@@ -108,18 +108,8 @@ def register(user: User) -> None:
     if pick:
         st.session_state.pop("reg_open", None)
         st.switch_page("pages/complaint.py", query_params={"id": str(numbers[pick])})
-
-    def export(kind: str) -> bytes:
-        all_rows = uc.search.register_all(kesu(), user, flt)
-        frame = _frame(all_rows)
-        data = [list(r) for r in frame.itertuples(index=False)]
-        return (to_xlsx if kind == "xlsx" else to_csv)(list(frame.columns), data)
-
-    d.download_button(tr("log.export_xlsx"), lambda: export("xlsx"), file_name="kesu-register.xlsx",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      key="reg_xlsx", on_click="ignore")
-    e.download_button(tr("log.export_csv"), lambda: export("csv"), file_name="kesu-register.csv",
-                      mime="text/csv", key="reg_csv", on_click="ignore")
+    # the full register as Excel or CSV, the columns the user picks (issue #13)
+    register_export.export_panel(user, flt, total, register_export.chooser(), st)
 
 
 def _page(flt: RegisterFilter, page: int) -> RegisterFilter:

@@ -4,12 +4,13 @@ number, the Investigate page's picker (docs/procedure.md §9)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 from core.model import (
     Complaint,
     RegisterFilter,
+    RegisterLine,
     RegisterRow,
     State,
     User,
@@ -19,7 +20,8 @@ from core.ports import (
 )
 from core.errors import NotFound
 from core.rules import visibility
-from core.usecases import common, context
+from core.rules.approvals import Titles
+from core.usecases import approval, common, context
 from core.usecases.context import Context
 
 
@@ -69,6 +71,41 @@ def register_all(ctx: Context, actor: User, flt: RegisterFilter,
         me = context.acting_user(ctx, uow, actor)
         rows, _ = uow.reads.register.search(_bounded(ctx, uow, me, flt, 1, limit))
     return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class RegisterExport:
+    """The exported register (issue #13): how many rows, the titles' names (for the approvals)
+    and the rows, read in batches as they are written — 100,000 cases are never all in memory;
+    each batch is read in its own unit of work."""
+
+    total: int
+    titles: Titles
+    batches: Iterator[list[RegisterLine]]
+
+
+EXPORT_LIMIT = 100_000
+
+
+def register_export(ctx: Context, actor: User, flt: RegisterFilter, limit: int = EXPORT_LIMIT,
+                    batch: int = 1000) -> RegisterExport:
+    """The matching cases (the user's visibility, the register's order) as exported rows. The
+    matching ids are read first, once, so the batches neither skip nor repeat a case that
+    changes meanwhile."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        ids = uow.reads.register.ids(_bounded(ctx, uow, me, flt, 1, limit),
+                                     min(max(limit, 1), EXPORT_LIMIT))
+        titles = approval.titles_of(uow)
+    size = min(max(batch, 1), 5000)
+
+    def batches() -> Iterator[list[RegisterLine]]:
+        for start in range(0, len(ids), size):
+            with ctx.uow() as uow:  # closed before the batch is written out
+                lines = uow.reads.register.lines(ids[start:start + size])
+            yield lines
+
+    return RegisterExport(len(ids), titles, batches())
 
 
 def cases_in(ctx: Context, actor: User, states: Sequence[State],

@@ -27,6 +27,7 @@ from core.model import (
     Notification,
     Product,
     RegisterFilter,
+    RegisterLine,
     RegisterRow,
     SecurityEntry,
     Severity,
@@ -664,6 +665,13 @@ class FakeRegister:
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
         self.asked.append(flt)
         return [], 0
+
+    def ids(self, flt: RegisterFilter, limit: int) -> list[int]:
+        self.asked.append(flt)
+        return []
+
+    def lines(self, ids: Sequence[int]) -> list[RegisterLine]:
+        return []
 
 
 class FakeCases:
