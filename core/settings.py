@@ -24,7 +24,12 @@ DEFAULTS: dict[str, Any] = {
     "record_visibility": "all",  # or "department": core/rules/visibility.py
     # the first meeting within N working days after dispatch (seed 4.2.1); 0: not timed
     "first_meeting_days": 0,
+    # the date range Stats opens with (core/stats.py PRESETS): the weekly meeting's last week
+    "stats_default_period": "last_week",
 }
+
+STATS_PERIODS = ("this_week", "last_week", "this_month", "last_month", "this_quarter",
+                 "this_year")  # core/stats.py PRESETS without "custom"
 
 # Allowed attachment types: extension -> (content type, magic-byte prefixes).
 ALLOWED_UPLOADS: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -55,6 +60,7 @@ class Settings:
     delegation_max_days: int = 90
     record_visibility: str = "all"
     first_meeting_days: int = 0
+    stats_default_period: str = "last_week"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -86,7 +92,8 @@ def build(stored: dict[str, Any]) -> Settings:
                     session_lifetime_hours=int(v["session_lifetime_hours"]),
                     delegation_max_days=int(v["delegation_max_days"]),
                     record_visibility=str(v["record_visibility"]),
-                    first_meeting_days=int(v["first_meeting_days"]))
+                    first_meeting_days=int(v["first_meeting_days"]),
+                    stats_default_period=str(v["stats_default_period"]))
 
 
 def validate(key: str, value: Any) -> Any:
@@ -126,6 +133,10 @@ def validate(key: str, value: Any) -> Any:
         if not 0 <= n <= 30:
             raise ValueError("range_0_30")
         return n
+    if key == "stats_default_period":  # core/stats.py PRESETS, a named range
+        if value not in STATS_PERIODS:
+            raise ValueError("stats_period")
+        return str(value)
     if key == "record_visibility":
         if value not in ("all", "department"):
             raise ValueError("all_department")

@@ -10,7 +10,10 @@ Definitions (the page shows them as help):
   responsible department, QA's final severity, kind);
 - received / Pareto / monthly trend / cost: by the date the case was received;
 - closed, days to close (working days, fixed at closure): by the date it was closed;
-- open: at the end of the period (now, for a period still running); overdue: now;
+- open: at the end of the period (now, for a period still running); overdue: now, compared
+  with the same moment of the period before (now minus the distance between the two starts);
+- invalid complaints (有效性 无效) received in the period are counted apart from the rest;
+- a breakdown's cases without a value ("not classified yet") are counted apart from its bars;
 - on time per step: the timed steps finished in the period, on time / all;
 - first-time-right: analyses approved in the period whose case was never sent back;
 - satisfaction: follow-ups in the period (score 1–5);
@@ -27,12 +30,17 @@ from zoneinfo import ZoneInfo
 
 from core.errors import InvalidInput
 from core.i18n import t
-from core.model import Kind, Role, Severity
+from core.model import Kind, Role, Severity, State
+from core.procedure import QA_ONLY, WAITING_IN, step_holders
 
 
+DEFAULT_PRESET = "last_week"  # setting stats_default_period: what Stats opens with
 PRESETS = ("this_week", "last_week", "this_month", "last_month", "this_quarter", "this_year",
            "custom")
 DIMENSIONS = ("defect_type", "six_m", "department", "customer", "product")
+# by responsible department, a case counted for each department assisting in it too (case_assists,
+# core/model.py Assist; ended assists not counted): the bars add up to more than the cases
+ASSIST_DIMENSION = "department_assist"
 STATS_ROLES = (Role.SALES, Role.QA, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT)
 # ageing of open cases: calendar days since received -> bucket (lower bounds)
 AGE_BUCKETS = (0, 3, 8, 15, 31)
@@ -134,22 +142,37 @@ class StatsQuery:
     until: datetime  # exclusive
     now: datetime
     tz_minutes: int  # the local zone's offset, for grouping by local month
+    overdue_at: datetime | None = None  # the moment "overdue" is counted at; None: now
 
     @classmethod
-    def of(cls, flt: StatsFilter, period: Period, tz: ZoneInfo, now: datetime) -> StatsQuery:
+    def of(cls, flt: StatsFilter, period: Period, tz: ZoneInfo, now: datetime,
+           overdue_at: datetime | None = None) -> StatsQuery:
         since = datetime.combine(period.start, time(0), tz)
         until = datetime.combine(period.end + timedelta(days=1), time(0), tz)
         offset = now.astimezone(tz).utcoffset() or timedelta()
         return cls(flt.customer_id, flt.product_code.strip(), flt.department_id, flt.severity,
-                   flt.kind, since, until, now, int(offset.total_seconds() // 60))
+                   flt.kind, since, until, now, int(offset.total_seconds() // 60), overdue_at)
 
     def until_or_now(self) -> datetime:
         return min(self.until, self.now)
 
 
+def same_moment_before(now: datetime, period: Period, before: Period) -> datetime:
+    """The moment of the period before that matches `now` in this one: as far from its start
+    (a week ago for a week, a month ago for a month). "Overdue now" is compared with the
+    cases overdue then, not with itself."""
+    return now - (period.start - before.start)
+
+
+def default_preset(stored: str) -> str:
+    """The preset Stats opens with: the setting when it names one, else last week."""
+    return stored if stored in PRESETS and stored != "custom" else DEFAULT_PRESET
+
+
 @dataclass(frozen=True)
 class Headline:
-    received: int = 0
+    received: int = 0  # every case received in the period, invalid ones too
+    invalid: int = 0  # of those, complaints found invalid (有效性 无效): shown apart
     closed: int = 0
     open: int = 0
     overdue: int = 0
@@ -161,6 +184,11 @@ class Headline:
     satisfaction_n: int = 0
     cost: Decimal = Decimal("0")
     charged_back: Decimal = Decimal("0")
+
+    @property
+    def received_valid(self) -> int:
+        """Received in the period, invalid complaints left out (valid or not decided yet)."""
+        return self.received - self.invalid
 
     @property
     def ftr_rate(self) -> Decimal | None:
@@ -206,6 +234,33 @@ class Recurrence:
 
 
 @dataclass(frozen=True)
+class MeetingCase:
+    """An open case of severity A or B, as the weekly meeting goes through them."""
+
+    id: int
+    number: str
+    customer: str
+    severity: str  # QA's final severity, else the one proposed
+    state: str
+    department_zh: str
+    department_en: str
+    due_at: datetime | None
+    due_step: str
+    received_by: str  # the salesperson who took it (display name)
+
+    def department(self, lang: str) -> str:
+        return self.department_en if lang == "en" else self.department_zh
+
+
+def owner_audience(state: str, due_step: str) -> str:
+    """Who the case waits for now, as one of HOLDER_AUDIENCES ("sales", "qa", "department",
+    "step_title"): the holders of its open timed step, else of its state (core/procedure.py)."""
+    now = State(state)
+    holders = step_holders(due_step, now) if due_step else WAITING_IN.get(now, QA_ONLY)
+    return holders.audiences[0] if holders.audiences else "qa"
+
+
+@dataclass(frozen=True)
 class StatsReport:
     filter: StatsFilter
     before: Period
@@ -221,6 +276,11 @@ class StatsReport:
     cost: list[tuple[str, str, str, str, Decimal]]  # month, department key, zh, en, amount
     version: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # per dimension: the cases received without a value (not classified yet), kept out of
+    # the Pareto's bars
+    unclassified: dict[str, int] = field(default_factory=dict)
+    meeting_cases: list[MeetingCase] = field(default_factory=list)  # open A/B, now
+    overdue_before_at: datetime | None = None  # the moment previous.overdue was counted at
 
 
 class StatsRepo(Protocol):
@@ -233,6 +293,7 @@ class StatsRepo(Protocol):
     def recurrences(self, q: StatsQuery, days: int, minimum: int) -> list[Recurrence]: ...
     def cost(self, q: StatsQuery, months: list[str]
              ) -> list[tuple[str, str, str, str, Decimal]]: ...
+    def open_severe(self, q: StatsQuery) -> list[MeetingCase]: ...
 
 
 def rate(part: int, whole: int) -> Decimal | None:
@@ -281,6 +342,63 @@ def labelled(dimension: str, bars: list[Bar]) -> list[Bar]:
             b = replace(b, label_zh=b.key, label_en=b.key)
         out.append(b)
     return out
+
+
+def classified(bars: list[Bar]) -> tuple[list[Bar], int]:
+    """The bars with a value, and how many cases have none (key ""): "not classified yet"
+    is not a category — as a bar it would be the tallest while cases are being analysed."""
+    return [b for b in bars if b.key != ""], sum(b.count for b in bars if b.key == "")
+
+
+def wrap_label(text: str, width: int = 8, lines: int = 3) -> list[str]:
+    """A name on up to `lines` lines of about `width` wide characters (a Chinese character
+    counts 2, a Latin one 1 — so `width` is in Chinese characters), broken between words
+    where there are spaces; the rest cut with "…". For chart axes that show whole names."""
+    room = 2 * width
+    out: list[str] = []
+    cur, used = "", 0
+    for token in _tokens(text):
+        w = sum(2 if ord(ch) > 0x2E7F else 1 for ch in token)
+        if used + w > room and cur.strip():
+            out.append(cur.strip())
+            cur, used = "", 0
+            token = token.lstrip()
+            w = sum(2 if ord(ch) > 0x2E7F else 1 for ch in token)
+        while w > room:  # one long word: cut it
+            cut, n = "", 0
+            for ch in token:
+                cw = 2 if ord(ch) > 0x2E7F else 1
+                if n + cw > room:
+                    break
+                cut, n = cut + ch, n + cw
+            out.append(cut)
+            token = token[len(cut):]
+            w -= n
+        cur, used = cur + token, used + w
+    if cur.strip():
+        out.append(cur.strip())
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][:-1] + "…" if len(out[-1]) > 1 else out[-1] + "…"
+    return out or [""]
+
+
+def _tokens(text: str) -> list[str]:
+    """Words with their leading space; each wide (CJK) character alone."""
+    out: list[str] = []
+    for ch in " ".join(text.split()):
+        if ord(ch) > 0x2E7F or not out or ch == " " or ord(out[-1][-1]) > 0x2E7F:
+            out.append(ch)
+        else:
+            out[-1] += ch
+    # a space starts the next word
+    merged: list[str] = []
+    for tok in out:
+        if merged and merged[-1] == " ":
+            merged[-1] = " " + tok
+        else:
+            merged.append(tok)
+    return merged
 
 
 def vital_few(bars: list[Bar]) -> list[Bar]:

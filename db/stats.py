@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.model import State, StepStatus
-from core.stats import Bar, Headline, OnTime, Recurrence, StatsQuery
+from core.stats import Bar, Headline, MeetingCase, OnTime, Recurrence, StatsQuery
 from db.tables import (
     ApprovalStepRow,
+    AssistRow,
     ComplaintRow,
     CostLineRow,
     CustomerRow,
@@ -35,6 +36,7 @@ from db.tables import (
     EventRow,
     ProductRow,
     StepTimeRow,
+    UserRow,
 )
 
 C = ComplaintRow
@@ -46,6 +48,7 @@ FACETS: dict[str, Any] = {
     "defect_type": C.defect_type_id,
     "six_m": C.root_cause_6m,
     "department": C.responsible_department_id,
+    "department_assist": C.responsible_department_id,  # and case_assists: see below
     "customer": C.customer_id,
     "product": C.product_code,
 }
@@ -54,6 +57,12 @@ FACETS: dict[str, Any] = {
 def facet_condition(dimension: str, key: str) -> ColumnElement[bool]:
     """Cases in one bar of a breakdown; key "" is the bar of cases without a value."""
     col = FACETS[dimension]
+    if dimension == "department_assist":  # responsible, or assisting now
+        helping = select(AssistRow.complaint_id).where(AssistRow.ended_at.is_(None))
+        if key == "":
+            return and_(col.is_(None), C.id.not_in(helping))
+        return or_(col == int(key), C.id.in_(helping.where(AssistRow.department_id
+                                                            == int(key))))
     if key == "":
         return or_(col.is_(None), col == "") if dimension in ("six_m", "product") else col.is_(None)
     if dimension in ("six_m", "product"):
@@ -145,8 +154,14 @@ class SqlStats:
         else:
             open_ = self._count(*base, C.received_at < end,
                                 or_(C.closed_at.is_(None), C.closed_at >= end))
-        overdue = self._count(*base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None),
-                              C.due_at < _utc(q.now))
+        at = _utc(q.overdue_at or q.now)
+        if at >= _utc(q.now):  # overdue now: open, not on hold, past its due time
+            overdue = self._count(*base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None),
+                                  C.due_at < at)
+        else:  # at a past moment: received and not closed by then, past its due time then
+            # (the due time the case has now: one moved since, e.g. by a reopening, is not kept)
+            overdue = self._count(*base, C.received_at < at,
+                                  or_(C.closed_at.is_(None), C.closed_at >= at), C.due_at < at)
         ranked = (
             select(C.close_wd.label("d"), func.cume_dist().over(order_by=C.close_wd).label("cd"))
             .where(*base, closed, C.close_wd.is_not(None))
@@ -181,7 +196,9 @@ class SqlStats:
             .join(C, C.id == CostLineRow.complaint_id)
             .where(*base, received, _approved_round())
         ).one()
-        return Headline(received=self._count(*base, received), closed=self._count(*base, closed),
+        return Headline(received=self._count(*base, received),
+                        invalid=self._count(*base, received, C.validity == "invalid"),
+                        closed=self._count(*base, closed),
                         open=open_, overdue=overdue, avg_days=_dec(avg_days, "0.1"),
                         p90_days=_dec(p90, "0.1"), ftr_ok=int(ftr_ok), ftr_total=int(ftr_total),
                         satisfaction=_dec(sat, "0.01"), satisfaction_n=int(sat_n),
@@ -209,12 +226,31 @@ class SqlStats:
             .group_by(col)
             .subquery()
         )
+        if dimension == "department_assist":  # each case once per department: lead or helping
+            pairs = (
+                select(C.id.label("c"), C.responsible_department_id.label("k"))
+                .where(*scope(q), received)
+                .union(
+                    select(C.id, AssistRow.department_id)
+                    .join(AssistRow, AssistRow.complaint_id == C.id)
+                    .where(*scope(q), received, AssistRow.ended_at.is_(None))
+                )
+                .subquery()
+            )
+            helped = select(AssistRow.complaint_id).where(AssistRow.ended_at.is_(None))
+            counted = (
+                select(pairs.c.k.label("k"), func.count(pairs.c.c).label("n"))
+                # a case without a lead department but with helpers is not "not given"
+                .where(or_(pairs.c.k.is_not(None), pairs.c.c.not_in(helped)))
+                .group_by(pairs.c.k)
+                .subquery()
+            )
         label: tuple[Any, Any]
         if dimension == "defect_type":
             q2 = select(
                 counted.c.k, counted.c.n, DefectTypeRow.name_zh, DefectTypeRow.name_en
             ).outerjoin(DefectTypeRow, DefectTypeRow.id == counted.c.k)
-        elif dimension == "department":
+        elif dimension in ("department", "department_assist"):
             q2 = select(
                 counted.c.k, counted.c.n, DepartmentRow.name_zh, DepartmentRow.name_en
             ).outerjoin(DepartmentRow, DepartmentRow.id == counted.c.k)
@@ -328,6 +364,25 @@ class SqlStats:
             (str(m), "" if k is None else str(k), zh or "", en or "", _dec(a) or Decimal("0.00"))
             for m, k, zh, en, a in rows
         )
+
+
+    def open_severe(self, q: StatsQuery) -> list[MeetingCase]:
+        """The open cases of severity A or B now (QA's final severity, else the proposed
+        one), within the filters: most severe first, then the earliest due."""
+        rows = self.s.execute(
+            select(C.id, C.number, CustomerRow.name, SEVERITY, C.state, DepartmentRow.name_zh,
+                   DepartmentRow.name_en, C.due_at, C.due_step, UserRow.display_name)
+            .join(CustomerRow, CustomerRow.id == C.customer_id)
+            .join(UserRow, UserRow.id == C.received_by_id)
+            .outerjoin(DepartmentRow, DepartmentRow.id == C.responsible_department_id)
+            .where(*scope(q), C.state.in_(OPEN_STATES), SEVERITY.in_(("A", "B")))
+            .order_by(SEVERITY, C.due_at.is_(None), C.due_at, C.number)
+            .limit(500)
+        ).all()
+        return [MeetingCase(int(i), str(n), str(cu), str(sev), str(stt), zh or "", en or "",
+                            due.replace(tzinfo=timezone.utc) if due and due.tzinfo is None
+                            else due, step or "", str(by))
+                for i, n, cu, sev, stt, zh, en, due, step, by in rows]
 
 
 def _approved_round() -> ColumnElement[bool]:

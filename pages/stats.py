@@ -19,15 +19,14 @@ if flt is None:
 report = ui.report(user, flt)
 if report is None:
     st.stop()
-with st.expander(tr("stats.definitions")):
-    st.markdown(tr("stats.definitions_text"))
 ui.headline(report)
 if report.current.received == 0 and report.current.closed == 0:
     st.info(tr("stats.empty_period"))
 # only the open tab runs (on_change="rerun"): one chart is built per click, not six
-pareto, trend, ageing, recur, cost, tables = st.tabs(
+pareto, meeting, trend, ageing, recur, cost, tables = st.tabs(
     [
         tr("stats.tab.pareto"),
+        tr("stats.tab.meeting", n=len(report.meeting_cases)),
         tr("stats.tab.trend"),
         tr("stats.tab.ageing"),
         tr("stats.tab.recurrence"),
@@ -40,6 +39,9 @@ pareto, trend, ageing, recur, cost, tables = st.tabs(
 if pareto.open:
     with pareto:
         ui.pareto_section(user, report)
+if meeting.open:
+    with meeting:
+        ui.meeting_section(report)
 for tab, name, chart, to_frame in (
     (trend, "trend", ui.monthly_chart, ui.monthly_frame),
     (ageing, "ageing", ui.ageing_chart, ui.ageing_frame),
@@ -64,5 +66,7 @@ if tables.open:
         ui.downloads("headline", partial(ui.headline_table, report), "headline")
         ui.table(ui.on_time_table(report))
         ui.downloads("on-time", partial(ui.on_time_table, report), "on_time")
+with st.expander(tr("stats.definitions")):
+    st.markdown(tr("stats.definitions_text"))
 st.divider()
 summary_downloads(user, flt)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.model import Customer, DefectType, Department, Lang, Market, Product, Role, User
 from core.usecases.accounts import UserInput
+from core.settings import STATS_PERIODS
 from ui.context import (attempt, done, flash, kesu, label, lang, local, md, settings_changed,
                         tr)
 from core import usecases as uc
@@ -270,6 +271,13 @@ def settings(me: User) -> None:
             "first_meeting_days": st.number_input(tr("field.first_meeting_days"), 0, 30,
                                                   cfg.first_meeting_days,
                                                   help=tr("field.first_meeting_days_help")),
+            "stats_default_period": st.selectbox(
+                tr("field.stats_default_period"), list(STATS_PERIODS),
+                index=STATS_PERIODS.index(cfg.stats_default_period)
+                if cfg.stats_default_period in STATS_PERIODS else 1,
+                format_func=lambda x: tr("stats.preset." + x),
+                help=tr("field.stats_default_period_help"),
+            ),
         }
         if st.form_submit_button(tr("common.save"), type="primary"):
             changed = {k: v for k, v in values.items() if str(v) != str(getattr(cfg, k))}

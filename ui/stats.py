@@ -14,8 +14,8 @@ import streamlit as st
 
 from core.model import Kind, Severity, User
 from core.stats import (
-    AGE_BUCKETS, DIMENSIONS, PRESETS, Bar, Headline, StatsFilter, StatsReport, change, custom,
-    preset,
+    AGE_BUCKETS, ASSIST_DIMENSION, DIMENSIONS, PRESETS, Bar, Headline, MeetingCase, StatsFilter,
+    StatsReport, change, custom, owner_audience, preset, wrap_label,
 )
 from ui.context import attempt, kesu, lang, local, md, tr, trn
 from ui.exports import to_csv, to_xlsx
@@ -25,7 +25,8 @@ SEVERITY_COLOURS = {"A": "#c62828", "B": "#ef6c00", "C": "#1565c0", "D": "#78909
                     "": "#bdbdbd"}
 FONT = 16  # chart text size: readable on a shared screen
 CHART_HEIGHT = 380
-HEADLINE_ROW = 4  # headline cards per row
+PARETO_HEIGHT = 300  # the plot; the names below it on up to three lines
+HEADLINE_ROW = 7  # headline cards per row
 
 
 def sev_label(s: str) -> str:
@@ -48,13 +49,15 @@ def styled(chart: Any) -> Any:
 
 
 def filters(user: User) -> StatsFilter | None:
-    today = uc.stats.stats_today(kesu())
-    a, rest = st.columns([1, 2])
-    name = a.selectbox(tr("stats.range"), PRESETS, index=PRESETS.index("this_month"),
+    """The date range (opening on the setting stats_default_period) and, folded, the rest —
+    one row, so the figures and the Pareto fit the first screen."""
+    today, opening = uc.stats.stats_opening(kesu())
+    a, rest, more = st.columns([1, 1, 2], vertical_alignment="bottom")
+    name = a.selectbox(tr("stats.range"), PRESETS, index=PRESETS.index(opening),
                        format_func=lambda p: tr(f"stats.preset.{p}"), key="stats_preset")
     if name == "custom":
         b, c = rest.columns(2)
-        start = b.date_input(tr("stats.from"), value=preset("this_month", today).start,
+        start = b.date_input(tr("stats.from"), value=preset(opening, today).start,
                              key="stats_from")
         end = c.date_input(tr("stats.to"), value=today, key="stats_to")
         period = attempt(custom, start if isinstance(start, date) else None,
@@ -63,9 +66,9 @@ def filters(user: User) -> StatsFilter | None:
             return None
     else:
         period = preset(name, today)
-        rest.metric(tr("stats.period"), f"{period.start:%Y-%m-%d} ~ {period.end:%Y-%m-%d}",
-                    label_visibility="visible")
-    with st.expander(tr("stats.more_filters")):
+        rest.markdown(f"**{tr('stats.period')}**  \n{period.start:%Y-%m-%d} ~ "
+                      f"{period.end:%Y-%m-%d}")
+    with more.expander(tr("stats.more_filters")):
         app = kesu()
         x, y, z, u, v = st.columns(5)
         customers = {c.id: c.name for c in uc.reference.customers(app)}
@@ -126,12 +129,17 @@ def headline(r: StatsReport) -> None:
     cur, prev = r.current, r.previous
     b = r.before
     st.caption(tr("stats.vs", start=f"{b.start:%Y-%m-%d}", end=f"{b.end:%Y-%m-%d}"))
+    then = local(r.overdue_before_at) if r.overdue_before_at else "—"
     cards: list[list[tuple[str, str, str | None, str, str]]] = [
         [
-            ("received", _num(cur.received), _delta(cur.received, prev.received), "inverse", ""),
+            ("received_valid", _num(cur.received_valid),
+             _delta(cur.received_valid, prev.received_valid), "inverse", ""),
+            ("invalid", _num(cur.invalid), _delta(cur.invalid, prev.invalid), "inverse", ""),
             ("closed", _num(cur.closed), _delta(cur.closed, prev.closed), "normal", ""),
             ("open", _num(cur.open), _delta(cur.open, prev.open), "inverse", ""),
-            ("overdue", _num(cur.overdue), None, "inverse", ""),
+            # against the cases overdue at the same moment of the period before
+            ("overdue", _num(cur.overdue), _delta(cur.overdue, prev.overdue), "inverse",
+             tr("stats.help.overdue_vs", at=then, n=prev.overdue)),
             ("avg_days", _num(cur.avg_days), _delta(cur.avg_days, prev.avg_days), "inverse", ""),
             ("p90_days", _num(cur.p90_days), _delta(cur.p90_days, prev.p90_days), "inverse", ""),
         ],
@@ -171,7 +179,7 @@ def headline(r: StatsReport) -> None:
         ],
     ]
     flat = [card for row in cards for card in row]
-    # four a row: six cut the values ("¥13,…") and labels on a 1280-pixel screen
+    # seven a row, two rows: on a 1920-pixel shared screen the Pareto fits below them
     for row in (flat[i : i + HEADLINE_ROW] for i in range(0, len(flat), HEADLINE_ROW)):
         cols = st.columns(HEADLINE_ROW)
         for col, (key, value, delta, colour, help_) in zip(cols, row, strict=False):
@@ -214,6 +222,8 @@ def on_time_table(r: StatsReport) -> pd.DataFrame:
 def headline_table(r: StatsReport) -> pd.DataFrame:
     keys = (
         "received",
+        "received_valid",
+        "invalid",
         "closed",
         "open",
         "overdue",
@@ -228,6 +238,8 @@ def headline_table(r: StatsReport) -> pd.DataFrame:
     def values(h: Headline) -> list[Any]:
         return [
             h.received,
+            h.received_valid,
+            h.invalid,
             h.closed,
             h.open,
             h.overdue,
@@ -299,13 +311,29 @@ def pareto_frame(bars: list[Bar]) -> pd.DataFrame:
     )
 
 
-def pareto_chart(bars: list[Bar], title: str) -> Any:
+def axis_names(labels: list[str], plot_px: int) -> list[str]:
+    """Each bar's name wrapped to its bar's width (lines joined by a newline, split again by
+    the axis): whole customer and product names, upright, none cut at 150 pixels."""
+    per_bar = plot_px / max(len(labels), 1)
+    width = max(3, min(12, int(per_bar / (FONT + 1))))  # wide characters a line
+    out: list[str] = []
+    for label in labels:
+        name = "\n".join(wrap_label(label, width, lines=3 if width > 4 else 4))
+        while name in out:  # two names alike once cut: still two bars
+            name += "\u200b"
+        out.append(name)
+    return out
+
+
+def pareto_chart(bars: list[Bar], title: str, plot_px: int = 1400) -> Any:
     df = pareto_frame(bars)
-    order = list(df["label"])
+    df["axis"] = axis_names(list(df["label"]), plot_px)
+    order = list(df["axis"])
     pick = alt.selection_point(name="bar", fields=["key", "label"], on="click")
-    # every bar named: slanted labels never overlap, so none is dropped
-    x = alt.X("label:N", sort=order, title=None,
-              axis=alt.Axis(labelAngle=-45, labelOverlap=False, labelLimit=150))
+    x = alt.X("axis:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=0, labelOverlap=False, labelLimit=0,
+                            labelExpr="split(datum.value, '\\n')", labelLineHeight=FONT + 3,
+                            labelPadding=6))
     base = alt.Chart(df).encode(x=x)
     bars_ = (
         base.mark_bar(color="#1565c0", cursor="pointer")
@@ -342,8 +370,7 @@ def pareto_chart(bars: list[Bar], title: str) -> Any:
     return styled(
         alt.layer(bars_, line, rule, mark)
         .resolve_scale(y="independent")
-        # taller: the slanted names take their room from the same height
-        .properties(title=tr("stats.pareto_title", what=title), height=CHART_HEIGHT + 100)
+        .properties(title=tr("stats.pareto_title", what=title), height=PARETO_HEIGHT)
     )
 
 
@@ -483,23 +510,36 @@ def downloads(name: str, frame: Callable[[], pd.DataFrame], key: str) -> None:
 
 
 def pareto_section(user: User, r: StatsReport) -> None:
-    dim = st.radio(tr("stats.by"), DIMENSIONS, format_func=dimension_title, horizontal=True,
-                   key="stats_dim")
+    c1, c2 = st.columns([5, 2], vertical_alignment="center")
+    dim = c1.radio(tr("stats.by"), DIMENSIONS, format_func=dimension_title, horizontal=True,
+                   key="stats_dim", label_visibility="collapsed")
+    if dim == "department" and ASSIST_DIMENSION in r.pareto and c2.toggle(
+            tr("stats.with_assists"), key="stats_assists", help=tr("stats.with_assists_help")):
+        dim = ASSIST_DIMENSION
     bars = r.pareto[dim]
+    missing = r.unclassified.get(dim, 0)
+    if missing:  # not a category: told apart, its cases one pick away
+        st.caption(trn("stats.unclassified", missing, what=dimension_title(dim)))
     if not bars:
         st.info(tr("stats.empty"))
-        return
-    event = st.altair_chart(pareto_chart(bars, dimension_title(dim)), on_select="rerun",
-                            key=f"pareto_{dim}", width="stretch")
-    picked = _picked(event)
+    else:
+        event = st.altair_chart(pareto_chart(bars, dimension_title(dim)), on_select="rerun",
+                                key=f"pareto_{dim}", width="stretch")
+    picked = _picked(event) if bars else None
     labels = {b.key: b.label(lang()) for b in bars if b.key != "*others*"}
+    if missing:
+        labels[""] = tr("stats.none")
+    if not labels:
+        return
     chosen = st.selectbox(tr("stats.cases_for"), list(labels), format_func=labels.__getitem__,
                           index=list(labels).index(picked) if picked in labels else None,
                           placeholder=tr("stats.click_bar"), key=f"stats_pick_{dim}_{picked}")
     if picked == "*others*":
         st.info(tr("err.stats_bar"))
-    if chosen is not None:  # "" is the category "not given"
+    if chosen is not None:  # "" is the cases not classified yet
         cases(user, r.filter, dim, chosen, labels[chosen])
+    if not bars:
+        return
     st.dataframe(
         pareto_frame(bars)
         .drop(columns=["key"])
@@ -515,6 +555,58 @@ def pareto_section(user: User, r: StatsReport) -> None:
         width="stretch",
     )
     downloads(f"pareto-{dim}", lambda: pareto_frame(bars), f"pareto_{dim}")
+
+
+# ------------------------------------------------------------------ the meeting's A/B list
+
+
+def owner_text(m: MeetingCase) -> str:
+    """Who the case waits for now, in words."""
+    who = owner_audience(m.state, m.due_step)
+    if who == "sales":
+        return m.received_by
+    if who == "department" and m.department(lang()):
+        return m.department(lang())
+    if who == "step_title":
+        return tr("stats.owner.approvers")
+    return tr("role.qa")
+
+
+def meeting_frame(r: StatsReport) -> pd.DataFrame:
+    now = r.now
+    return pd.DataFrame(
+        {
+            tr("field.number"): [m.number for m in r.meeting_cases],
+            tr("field.customer"): [m.customer for m in r.meeting_cases],
+            tr("field.severity"): [sev_label(m.severity) for m in r.meeting_cases],
+            tr("field.state"): [tr(f"state.{m.state}") for m in r.meeting_cases],
+            tr("field.responsible_department"): [m.department(lang()) or "—"
+                                                 for m in r.meeting_cases],
+            tr("stats.col.due"): [
+                "—" if m.due_at is None else (
+                    tr("stats.due_overdue", at=local(m.due_at)) if m.due_at < now
+                    else local(m.due_at))
+                for m in r.meeting_cases
+            ],
+            tr("stats.col.owner"): [owner_text(m) for m in r.meeting_cases],
+        }
+    )
+
+
+def meeting_section(r: StatsReport) -> None:
+    st.caption(tr("stats.meeting_help"))
+    if not r.meeting_cases:
+        st.info(tr("stats.no_meeting_cases"))
+        return
+    frame = meeting_frame(r)
+    event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key="stats_meeting", width="stretch")
+    chosen = event.selection.rows if event and hasattr(event, "selection") else []
+    if chosen:
+        st.switch_page("pages/complaint.py",
+                       query_params={"id": str(r.meeting_cases[chosen[0]].id)})
+    st.caption(tr("log.open_hint"))
+    downloads("open-a-b", lambda: frame, "meeting")
 
 
 def _picked(event: Any) -> str | None:

@@ -15,22 +15,58 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XlImage
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from core.model import User
+from core.model import RegisterRow, User
 from core.stats import DIMENSIONS, Period, StatsFilter, StatsReport, month_keys
 from ui import stats as ui
-from ui.context import kesu, lang, tr
+from ui.context import kesu, lang, local, tr, trn
 from ui.exports import safe_cell
 from ui.fonts import chart_png, cjk_font_path
 from core import usecases as uc
 
 
 def _month_period(key: str) -> Period:
-    y, m = (int(x) for x in key.split("-"))
-    nxt = date(y + m // 12, m % 12 + 1, 1)
-    return Period(date(y, m, 1), date.fromordinal(nxt.toordinal() - 1))
+    """'2026-11' → November 2026; '2026-Q4' → October to December 2026."""
+    y, rest = key.split("-")
+    if rest.startswith("Q"):
+        first, months = 3 * (int(rest[1:]) - 1) + 1, 3
+    else:
+        first, months = int(rest), 1
+    last = first + months - 1
+    nxt = date(int(y) + last // 12, last % 12 + 1, 1)
+    return Period(date(int(y), first, 1), date.fromordinal(nxt.toordinal() - 1))
 
 
-def _tables(r: StatsReport) -> list[tuple[str, pd.DataFrame]]:
+def summary_periods(today: date) -> list[str]:
+    """The months of the last two years, newest first, each ended quarter just above its last
+    month: '2026-12', '2026-11', '2026-10', '2026-Q3', '2026-09', …"""
+    out: list[str] = []
+    for key in reversed(month_keys(today, 24)):
+        y, m = (int(x) for x in key.split("-"))
+        if m % 3 == 0 and date(y, m, 1) < today.replace(day=1):  # a quarter that has ended
+            out.append(f"{y}-Q{m // 3}")
+        out.append(key)
+    return out
+
+
+def cases_frame(rows: list[RegisterRow]) -> pd.DataFrame:
+    """The period's cases, one a line, in words (the summary's last table)."""
+    return pd.DataFrame(
+        {
+            tr("field.number"): [r.number for r in rows],
+            tr("field.received_at"): [local(r.received_at)[:10] for r in rows],
+            tr("field.customer"): [r.customer for r in rows],
+            tr("field.kind"): [tr(f"kind.{r.kind.value}") for r in rows],
+            tr("field.severity"): [r.severity.value if r.severity else "" for r in rows],
+            tr("field.state"): [tr(f"state.{r.state.value}") for r in rows],
+            tr("field.product_code"): [r.product_code for r in rows],
+            tr("field.defect_type"): [r.defect_type for r in rows],
+            tr("field.description_short"): [r.description[:80] for r in rows],
+        }
+    )
+
+
+def _tables(r: StatsReport, rows: list[RegisterRow] | None = None
+            ) -> list[tuple[str, pd.DataFrame]]:
     out = [
         (tr("stats.sheet.headline"), ui.headline_table(r)),
         (tr("stats.sheet.on_time"), ui.on_time_table(r)),
@@ -55,6 +91,8 @@ def _tables(r: StatsReport) -> list[tuple[str, pd.DataFrame]]:
         (tr("stats.tab.recurrence"), ui.recurrence_frame(r)),
         (tr("stats.cost_title"), ui.cost_frame(r)),
     ]
+    if rows is not None:
+        out.append((trn("stats.period_cases", len(rows)), cases_frame(rows)))
     return out
 
 
@@ -80,7 +118,8 @@ def _charts(r: StatsReport) -> list[tuple[str, bytes]]:
     ]
 
 
-def summary_xlsx(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> bytes:
+def summary_xlsx(title: str, r: StatsReport, pngs: list[tuple[str, bytes]],
+                 rows: list[RegisterRow] | None = None) -> bytes:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -89,7 +128,7 @@ def summary_xlsx(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> b
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=16)
     row = 3
-    for name, frame in _tables(r):
+    for name, frame in _tables(r, rows):
         ws.cell(row, 1, name).font = bold
         row += 1
         for j, col in enumerate(frame.columns, start=1):
@@ -124,7 +163,8 @@ class _Pdf(FPDF):
         self.cell(0, 8, f"{self.footer_text}    {self.page_no()} / {{nb}}", align="C")
 
 
-def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> bytes:
+def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]],
+                rows: list[RegisterRow] | None = None) -> bytes:
     pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
     pdf.footer_text = title
     pdf.add_font("cjk", fname=str(cjk_font_path()))
@@ -134,7 +174,7 @@ def summary_pdf(title: str, r: StatsReport, pngs: list[tuple[str, bytes]]) -> by
     pdf.set_font("cjk", size=18)
     pdf.cell(0, 12, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
-    for name, frame in _tables(r):
+    for name, frame in _tables(r, rows):
         if frame.empty:
             continue
         pdf.set_font("cjk", size=12)
@@ -166,16 +206,26 @@ def build(user: User, flt: StatsFilter, month: str) -> tuple[str, bytes, bytes]:
         StatsFilter(period, flt.customer_id, flt.product_code, flt.department_id, flt.severity,
                     flt.kind),
     )
-    title = tr("stats.summary_title", month=month)
+    rows = uc.stats.period_cases(kesu(), user, StatsFilter(
+        period, flt.customer_id, flt.product_code, flt.department_id, flt.severity, flt.kind))
+    title = tr("stats.summary_title", month=_period_name(month))
     pngs = _charts(r)
-    return title, summary_xlsx(title, r, pngs), summary_pdf(title, r, pngs)
+    return title, summary_xlsx(title, r, pngs, rows), summary_pdf(title, r, pngs, rows)
+
+
+def _period_name(key: str) -> str:
+    y, rest = key.split("-")
+    return tr("stats.quarter", year=y, q=rest[1:]) if rest.startswith("Q") else key
 
 
 def summary_downloads(user: User, flt: StatsFilter) -> None:
     st.subheader(tr("stats.summary"))
-    months = list(reversed(month_keys(uc.stats.stats_today(kesu()), 24)))
+    months = summary_periods(uc.stats.stats_today(kesu()))
     a, b, c, d = st.columns([2, 2, 2, 2])
-    month = a.selectbox(tr("stats.month"), months, index=1, key="summary_month")
+    last = [k for k in months if "Q" not in k][1]  # last month first
+    month = a.selectbox(tr("stats.summary_period"), months, index=months.index(last),
+                        key="summary_month",
+                        format_func=_period_name)
     key = f"summary_{month}_{lang()}_{hash(flt)}"
     if b.button(tr("stats.summary_make"), key="summary_make", width="stretch"):
         with st.status(tr("stats.summary_making"), expanded=False) as status:

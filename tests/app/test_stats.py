@@ -16,10 +16,11 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
 from core.errors import NotAllowed
+from core.i18n import tn
 from core.model import Category, Channel, Kind, RegisterFilter, User
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
-from core.stats import StatsFilter, preset
+from core.stats import Period, StatsFilter, preset
 from tests.app.helpers import (
     block, elements, en, login_as, new_app, no_exception, open_page, open_url, values, widget,
     zh,
@@ -65,8 +66,26 @@ def _this_months_cases(app: Context) -> dict[str, list[str]]:
     return {"DIM": [n for _, n in dim], "CRACK": [crack[1]]}
 
 
-def _stats_page(username: str = "manager", lang: str = "zh") -> AppTest:
-    return open_page(PAGE, username, lang)
+def _stats_page(username: str = "manager", lang: str = "zh",
+                period: str | None = "this_month") -> AppTest:
+    """The page on `period` (chosen as a user would; None: the range it opens with) — the
+    tests' cases are received today, which the default range, last week, never holds."""
+    at = open_page(PAGE, username, lang)
+    if period is not None:
+        widget(at, "selectbox", _tx(lang)("stats.range")).select(period).run()
+        no_exception(at)
+    return at
+
+
+def _set(app: Context, case_id: int, **values: object) -> None:
+    """Facts decided later in the procedure (severity, validity), set in the database."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from db.tables import ComplaintRow
+    with Session(app.uow.engine) as s:  # type: ignore[attr-defined]
+        s.execute(update(ComplaintRow).where(ComplaintRow.id == case_id).values(**values))
+        s.commit()
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -78,12 +97,15 @@ def _metric(at: AppTest, label: str) -> str:
 def _headline(at: AppTest, lang: str) -> dict[str, str]:
     tx = _tx(lang)
     return {k: _metric(at, tx(f"stats.h.{k}")) for k in (
-        "received", "closed", "open", "overdue", "avg_days", "p90_days", "ftr", "satisfaction",
-        "cost", "charged_back")}
+        "received_valid", "invalid", "closed", "open", "overdue", "avg_days", "p90_days", "ftr",
+        "satisfaction", "cost", "charged_back")}
 
 
 def _period(at: AppTest, lang: str) -> str:
-    return _metric(at, _tx(lang)("stats.period"))
+    label = f"**{_tx(lang)('stats.period')}**"
+    found = [v.split("\n", 1)[1] for v in values(at, "markdown") if v.startswith(label)]
+    assert len(found) == 1, values(at, "markdown")
+    return found[0]
 
 
 def _open_tab(at: AppTest, label: str) -> Any:  # noqa: ANN401 - the tab block
@@ -118,7 +140,8 @@ def test_empty_database_shows_zeros_and_says_why(ref_db: Context, lang: str) -> 
     assert not at.error
     assert tx("stats.empty_period") in values(at, "info")
     h = _headline(at, lang)
-    assert (h["received"], h["closed"], h["open"], h["overdue"]) == ("0", "0", "0", "0")
+    assert (h["received_valid"], h["invalid"], h["closed"], h["open"], h["overdue"]) == (
+        "0", "0", "0", "0", "0")
     assert (h["avg_days"], h["p90_days"], h["ftr"], h["satisfaction"]) == ("—",) * 4
     assert h["cost"] == h["charged_back"] == "¥0"
     # the Pareto tab says there is nothing to show instead of drawing an empty chart
@@ -139,15 +162,17 @@ def test_headline_figures_with_their_labels(ref_db: Context, lang: str) -> None:
     month = preset("this_month", today)
     assert _period(at, lang) == f"{month.start:%Y-%m-%d} ~ {month.end:%Y-%m-%d}"
     h = _headline(at, lang)
-    assert h["received"] == "3"  # the cancelled one is not counted
+    assert h["received_valid"] == "3"  # the cancelled one is not counted
+    assert h["invalid"] == "0"
     assert h["open"] == "3" and h["closed"] == "0"
     assert tx("stats.empty_period") not in values(at, "info")
     # the other language's labels are nowhere
     other = zh if lang == "en" else en
     labels = [m.label for m in at.metric]
-    assert other("stats.h.received") not in labels and other("stats.period") not in labels
-    assert [t.label for t in at.tabs] == [tx(f"stats.tab.{k}") for k in (
-        "pareto", "trend", "ageing", "recurrence", "cost", "tables")]
+    assert other("stats.h.received_valid") not in labels and other("stats.h.open") not in labels
+    assert [t.label for t in at.tabs] == [
+        tx("stats.tab.pareto"), tx("stats.tab.meeting", n=0),
+        *[tx(f"stats.tab.{k}") for k in ("trend", "ageing", "recurrence", "cost", "tables")]]
     # only the open tab runs: the Pareto tab has content, the others none yet
     assert block(at, "tabs", tx("stats.tab.pareto")).get("vega_lite_chart")
     assert not block(at, "tabs", tx("stats.tab.tables")).dataframe
@@ -175,7 +200,7 @@ def test_last_month_changes_the_period_shown(ref_db: Context, lang: str) -> None
     assert tx("stats.vs", start=f"{before.start:%Y-%m-%d}", end=f"{before.end:%Y-%m-%d}") in (
         values(at, "caption"))
     # this month's cases are not last month's
-    assert _headline(at, lang)["received"] == "0"
+    assert _headline(at, lang)["received_valid"] == "0"
     assert tx("stats.empty_period") in values(at, "info")
 
 
@@ -204,20 +229,39 @@ def test_pareto_lists_categories_and_shows_the_cases_behind_one(ref_db: Context,
     assert numbers["CRACK"][0] not in set(cases[tx("field.number")])
 
 
-def test_the_not_given_category_shows_its_cases(ref_db: Context) -> None:
-    """A case without a defect type (a non-quality complaint) makes the bar "未填"; choosing
-    it lists the case (its key is the empty text, which once read as "nothing chosen")."""
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_not_classified_is_counted_apart_and_shows_its_cases(ref_db: Context,
+                                                              lang: str) -> None:
+    """A case without a defect type (a non-quality complaint) is no bar "未填" — while cases
+    are analysed it would be the tallest — but a count beside the chart; choosing "未填"
+    lists the case (its key is the empty text, which once read as "nothing chosen")."""
+    numbers = _this_months_cases(ref_db)
+    tx = _tx(lang)
     cust = next(c.id for c in uc.reference.customers(ref_db) if c.name == CRACK_CUSTOMER)
     case = uc.complaints.register_complaint(ref_db, _user(ref_db, "sales"), ComplaintDraft(
         customer_id=cust, kind=Kind.COMPLAINT, channel=Channel.PHONE,
         category=Category.NON_QUALITY, description="客户电话反映交货延迟三天。"))
-    at = _stats_page()
-    table = _pareto_tab(at, "zh").dataframe[0].value
-    assert list(table[zh("stats.dim.defect_type")]) == [zh("stats.none")]
-    _choose_category(at, "zh", zh("stats.none"))
-    tab = _pareto_tab(at, "zh")
-    assert f"**{zh('stats.cases_title', what=zh('stats.none'), n=1)}**" in values(tab, "markdown")
-    assert list(tab.dataframe[0].value[zh("field.number")]) == [case.number]
+    at = _stats_page(lang=lang)
+    tab = _pareto_tab(at, lang)
+    table = tab.dataframe[0].value
+    assert tx("stats.none") not in list(table[tx("stats.dim.defect_type")])
+    assert sum(table[tx("stats.count")]) == 3  # the classified cases only
+    assert tn("stats.unclassified", 1, lang, what=tx("stats.dim.defect_type")) in values(
+        tab, "caption")
+    # by root-cause category nothing is classified yet: all four apart, no bars at all
+    widget(tab, "radio", tx("stats.by")).set_value("six_m").run()
+    tab = _pareto_tab(at, lang)
+    assert tn("stats.unclassified", 4, lang, what=tx("stats.dim.six_m")) in values(
+        tab, "caption")
+    assert not tab.get("vega_lite_chart")
+    widget(tab, "radio", tx("stats.by")).set_value("defect_type").run()
+    _choose_category(at, lang, tx("stats.none"))
+    tab = _pareto_tab(at, lang)
+    assert f"**{tn('stats.cases_title', 1, lang, what=tx('stats.none'))}**" in values(
+        tab, "markdown")
+    cases = tab.dataframe[0].value
+    assert list(cases[tx("field.number")]) == [case.number]
+    assert case.number not in numbers["DIM"] + numbers["CRACK"]
 
 
 def test_pareto_by_customer_shows_that_customers_cases(ref_db: Context) -> None:
@@ -241,18 +285,18 @@ def test_demo_cases_over_half_a_year(demo_db: Context) -> None:
     rows, total = uc.search.register(demo_db, _user(demo_db, "admin"), RegisterFilter(
         date_from=start, date_to=today, exclude_cancelled=True, page_size=1000))
     assert total == len(rows) > 0
-    at = _stats_page(lang="en")
-    widget(at, "selectbox", en("stats.range")).select("custom").run()
+    at = _stats_page(lang="en", period="custom")
     widget(at, "date_input", en("stats.from")).set_value(start).run()
     no_exception(at)
     assert not at.error
     h = _headline(at, "en")
-    assert h["received"] == str(total)
+    assert int(h["received_valid"]) + int(h["invalid"]) == total
     assert int(h["closed"]) > 0 and h["avg_days"] != "—"
     table = _pareto_tab(at, "en").dataframe[0].value
     for tab in ("pareto", "trend", "ageing", "cost"):  # each tab draws its chart when opened
         assert _open_tab(at, en(f"stats.tab.{tab}")).get("vega_lite_chart")
-    assert sum(table[en("stats.count")]) == total
+    report = uc.stats.stats(demo_db, _user(demo_db, "manager"), StatsFilter(Period(start, today)))
+    assert sum(table[en("stats.count")]) + report.unclassified["defect_type"] == total
 
 
 # ---------------------------------------------------------------- bad input
@@ -262,9 +306,7 @@ def test_demo_cases_over_half_a_year(demo_db: Context) -> None:
 def test_custom_range_ending_before_it_starts_says_so(ref_db: Context, lang: str) -> None:
     _this_months_cases(ref_db)
     tx = _tx(lang)
-    at = _stats_page(lang=lang)
-    widget(at, "selectbox", tx("stats.range")).select("custom").run()
-    no_exception(at)
+    at = _stats_page(lang=lang, period="custom")
     today = uc.stats.stats_today(ref_db)
     widget(at, "date_input", tx("stats.from")).set_value(today).run()
     widget(at, "date_input", tx("stats.to")).set_value(today - timedelta(days=5)).run()
@@ -275,7 +317,7 @@ def test_custom_range_ending_before_it_starts_says_so(ref_db: Context, lang: str
     widget(at, "date_input", tx("stats.to")).set_value(today).run()
     no_exception(at)
     assert not at.error
-    assert _headline(at, lang)["received"] == "3"
+    assert _headline(at, lang)["received_valid"] == "3"
 
 
 # ---------------------------------------------------------------- access
@@ -311,13 +353,13 @@ def _downloads(at: AppTest) -> dict[str, str]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_monthly_summary_button_offers_excel_and_pdf(ref_db: Context, lang: str) -> None:
-    _this_months_cases(ref_db)
+    _numbers = _this_months_cases(ref_db)
     tx = _tx(lang)
     at = _stats_page(lang=lang)
     assert tx("stats.summary") in values(at, "subheader")
     assert tx("stats.summary_xlsx") not in _downloads(at)
     month = preset("this_month", uc.stats.stats_today(ref_db)).start.strftime("%Y-%m")
-    widget(at, "selectbox", tx("stats.month")).select(month).run()
+    widget(at, "selectbox", tx("stats.summary_period")).select(month).run()
     widget(at, "button", tx("stats.summary_make")).click().run()
     no_exception(at)
     assert not at.error
@@ -335,3 +377,100 @@ def test_monthly_summary_button_offers_excel_and_pdf(ref_db: Context, lang: str)
     cells = [[c for c in r] for r in ws.iter_rows(values_only=True)]
     assert cells[0][0] == title
     assert [tx("stats.h.received"), 3] in [r[:2] for r in cells]
+    # it ends with the month's cases, one a line, in words (not the cancelled one)
+    at_list = [r[0] for r in cells].index(tn("stats.period_cases", 3, lang))
+    header, *lines = cells[at_list + 1:at_list + 5]
+    assert list(header[:3]) == [tx("field.number"), tx("field.received_at"), tx("field.customer")]
+    numbers = _numbers
+    assert sorted(str(r[0]) for r in lines) == sorted(numbers["DIM"] + numbers["CRACK"])
+    assert {r[2] for r in lines} == {DIM_CUSTOMER, CRACK_CUSTOMER}
+    assert {r[5] for r in lines} == {tx("state.registered")}
+
+
+# ---------------------------------------------------------------- issue #13: for the meeting
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_opens_on_last_week_or_on_the_range_the_administrator_chose(ref_db: Context,
+                                                                     lang: str) -> None:
+    today = uc.stats.stats_today(ref_db)
+    at = _stats_page(lang=lang, period=None)
+    last = preset("last_week", today)
+    assert widget(at, "selectbox", _tx(lang)("stats.range")).value == "last_week"
+    assert _period(at, lang) == f"{last.start:%Y-%m-%d} ~ {last.end:%Y-%m-%d}"
+    uc.reference.set_settings(ref_db, _user(ref_db, "admin"),
+                              {"stats_default_period": "this_quarter"})
+    at = _stats_page(lang=lang, period=None)
+    quarter = preset("this_quarter", today)
+    assert _period(at, lang) == f"{quarter.start:%Y-%m-%d} ~ {quarter.end:%Y-%m-%d}"
+
+
+def test_the_setting_is_on_the_admin_settings_form(ref_db: Context) -> None:
+    at = open_page("pages/admin.py", "admin")
+    box = widget(at, "selectbox", zh("field.stats_default_period"))
+    assert box.value == "last_week"
+    assert zh("stats.preset.this_month") in box.options  # offered in words
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_invalid_complaints_are_counted_apart(ref_db: Context, lang: str) -> None:
+    numbers = _this_months_cases(ref_db)
+    gone = next(r.id for r in uc.search.register(ref_db, _user(ref_db, "admin"), RegisterFilter(
+        text=numbers["CRACK"][0]))[0])
+    _set(ref_db, gone, validity="invalid")
+    h = _headline(_stats_page(lang=lang), lang)
+    assert (h["received_valid"], h["invalid"]) == ("2", "1")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_open_a_and_b_cases_as_a_table_for_the_meeting(ref_db: Context, lang: str) -> None:
+    numbers = _this_months_cases(ref_db)
+    tx = _tx(lang)
+    ids = {r.number: r.id for r in uc.search.register(
+        ref_db, _user(ref_db, "admin"), RegisterFilter(page_size=100))[0]}
+    a_case, c_case = numbers["DIM"]
+    _set(ref_db, ids[a_case], severity="A")
+    _set(ref_db, ids[c_case], severity="C")
+    _set(ref_db, ids[numbers["CRACK"][0]], severity_proposed="B", severity=None)
+    # the list is of open cases now, whatever the range: last week shows it too
+    at = _stats_page(lang=lang, period=None)
+    label = tx("stats.tab.meeting", n=2)
+    assert label in [t.label for t in at.tabs]
+    table = _open_tab(at, label).dataframe[0].value
+    assert list(table.columns) == [tx("field.number"), tx("field.customer"),
+                                   tx("field.severity"), tx("field.state"),
+                                   tx("field.responsible_department"), tx("stats.col.due"),
+                                   tx("stats.col.owner")]
+    assert list(table[tx("field.number")]) == [a_case, numbers["CRACK"][0]]  # A first
+    assert list(table[tx("field.customer")]) == [DIM_CUSTOMER, CRACK_CUSTOMER]
+    assert list(table[tx("field.severity")]) == [tx("severity.A"), tx("severity.B")]
+    assert set(table[tx("field.state")]) == {tx("state.registered")}
+    # registered: it waits for the salesperson who took it, by name
+    assert set(table[tx("stats.col.owner")]) == {_user(ref_db, "sales").display_name}
+    assert all(str(v)[:2] == "20" for v in table[tx("stats.col.due")])  # a local date and time
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_overdue_says_what_it_is_compared_with(ref_db: Context, lang: str) -> None:
+    tx = _tx(lang)
+    at = _stats_page(lang=lang, period=None)
+    [card] = [m for m in at.metric if m.label == tx("stats.h.overdue")]
+    report = uc.stats.stats(ref_db, _user(ref_db, "manager"),
+                            StatsFilter(preset("last_week", uc.stats.stats_today(ref_db))))
+    assert report.overdue_before_at == report.now - timedelta(days=7)
+    assert card.proto.help.startswith(tx("stats.help.overdue_vs", at="", n=0)[:8])
+    assert f"{(report.now - timedelta(days=7)).astimezone(_zone(ref_db)):%Y-%m-%d}" in (
+        card.proto.help)
+
+
+def _zone(app: Context) -> Any:  # noqa: ANN401 - a ZoneInfo
+    from core.usecases import context
+    with app.uow() as uow:
+        return context.settings_of(app, uow).tz
+
+
+def test_the_summary_offers_quarters(ref_db: Context) -> None:
+    at = _stats_page()
+    box = widget(at, "selectbox", zh("stats.summary_period"))
+    quarters = [o for o in box.options if "季度" in o]
+    assert quarters and all(o.endswith("季度") for o in quarters)

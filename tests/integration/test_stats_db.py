@@ -29,6 +29,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotAllowed
@@ -42,6 +43,7 @@ from db.tables import (
     CostLineRow,
     CustomerRow,
     DefectTypeRow,
+    AssistRow,
     DepartmentRow,
     EventRow,
     ProductRow,
@@ -196,22 +198,20 @@ def test_pareto_by_defect_type_sorted_with_cumulative_share(fixed: Fixed) -> Non
 
 def test_pareto_by_department_customer_product_and_6m(fixed: Fixed) -> None:
     p = fixed.report().pareto
-    assert [(b.label_zh, b.count) for b in p["department"]] == [
-        ("制造部", 2),
-        ("未填", 2),
-        ("涂装部", 1),
-    ]
+    # the cases without a value are counted apart, not as a bar (issue #13)
+    assert [(b.label_zh, b.count) for b in p["department"]] == [("制造部", 2), ("涂装部", 1)]
     assert [(b.label_zh, b.count) for b in p["customer"]] == [("甲公司", 3), ("乙公司", 2)]
     assert [(b.label_zh, b.count) for b in p["product"]] == [
         ("GJ-880 精密轴承座", 3),
         ("LX-305", 1),
-        ("未填", 1),
     ]
     assert [(b.label_zh, b.label_en, b.count) for b in p["six_m"]] == [
-        ("未填", "Not given", 3),
         ("人", "Man", 1),
         ("机", "Machine", 1),
     ]
+    assert fixed.report().unclassified == {"defect_type": 0, "six_m": 3, "department": 2,
+                                           "customer": 0, "product": 1,
+                                           "department_assist": 2}
 
 
 def test_monthly_trend_by_severity_counts_local_months(fixed: Fixed) -> None:
@@ -284,3 +284,89 @@ def test_an_admin_without_case_roles_may_not_see_stats(fixed: Fixed) -> None:
     admin = next(u for u in uc.accounts.list_active_users(fixed.app) if u.username == "admin")
     with pytest.raises(NotAllowed):
         uc.stats.stats(fixed.app, admin, StatsFilter(OCTOBER))
+
+
+# ---------------------------------------------------------------- issue #13: Stats for the meeting
+
+
+def test_invalid_complaints_are_counted_apart(fixed: Fixed) -> None:
+    with Session(engine_of(fixed.app)) as s:
+        s.execute(update(ComplaintRow).where(ComplaintRow.id.in_([fixed.ids[1], fixed.ids[4]]))
+                  .values(validity="invalid"))
+        s.execute(update(ComplaintRow).where(ComplaintRow.id == fixed.ids[2])
+                  .values(validity="valid"))
+        s.commit()
+    h = fixed.report().current
+    assert (h.received, h.invalid, h.received_valid) == (5, 2, 3)
+    assert fixed.report().previous.invalid == 0
+
+
+def test_overdue_is_compared_with_the_same_moment_of_the_month_before(fixed: Fixed) -> None:
+    # October against September: 30 days before now (11-10 10:00) is 10-11 10:00; case 2,
+    # due 10-10 noon and closed only on 10-30, was overdue then; case 3 is overdue now
+    with Session(engine_of(fixed.app)) as s:
+        s.execute(update(ComplaintRow).where(ComplaintRow.id == fixed.ids[2])
+                  .values(due_at=at(10, 10, 12)))
+        s.commit()
+    r = fixed.report()
+    assert r.overdue_before_at == at(10, 11)
+    assert (r.current.overdue, r.previous.overdue) == (1, 1)
+    with Session(engine_of(fixed.app)) as s:  # closed before that moment: not overdue then
+        s.execute(update(ComplaintRow).where(ComplaintRow.id == fixed.ids[2])
+                  .values(closed_at=at(10, 11, 9)))
+        s.commit()
+    assert fixed.report().previous.overdue == 0
+
+
+def test_the_open_a_and_b_cases_for_the_meeting(fixed: Fixed) -> None:
+    cases = fixed.report().meeting_cases
+    # A first, then B by due time (none last); closed, C and cancelled cases are not listed
+    assert [(m.number, m.severity, m.state) for m in cases] == [
+        ("KS2610-008", "A", "registered"),
+        ("KS2610-003", "B", "root_cause"),
+        ("KS2610-007", "B", "registered"),
+    ]
+    three = cases[1]
+    assert (three.customer, three.department_zh, three.department_en) == (
+        "乙公司", "涂装部", "Painting")
+    assert three.due_at == at(11, 1).astimezone(timezone.utc) and three.received_by == "王五"
+    assert [m.number for m in fixed.report(customer_id=fixed.c2).meeting_cases] == [
+        "KS2610-003"]
+
+
+def test_departments_with_the_assisting_ones(fixed: Fixed) -> None:
+    with Session(engine_of(fixed.app)) as s:
+        s.add_all([
+            AssistRow(complaint_id=fixed.ids[3], department_id=fixed.p1, ask="帮忙",
+                      by_id=fixed.boss.id, at=at(10, 21)),
+            AssistRow(complaint_id=fixed.ids[4], department_id=fixed.p2, ask="帮忙",
+                      by_id=fixed.boss.id, at=at(10, 26)),
+            # taken off: not counted
+            AssistRow(complaint_id=fixed.ids[1], department_id=fixed.p2, ask="帮忙",
+                      by_id=fixed.boss.id, at=at(10, 6), ended_at=at(10, 7)),
+        ])
+        s.commit()
+    r = fixed.report()
+    assert [(b.label_zh, b.count) for b in r.pareto["department_assist"]] == [
+        ("制造部", 3), ("涂装部", 2)]
+    assert r.unclassified["department_assist"] == 1  # case 7: no department, nobody helping
+    assert [(b.label_zh, b.count) for b in r.pareto["department"]] == [
+        ("制造部", 2), ("涂装部", 1)]  # the lead department only, as before
+    rows, n = uc.stats.stats_cases(fixed.app, fixed.boss, StatsFilter(OCTOBER),
+                                   "department_assist", str(fixed.p1))
+    assert n == 3 and sorted(r.number for r in rows) == ["KS2610-001", "KS2610-002",
+                                                          "KS2610-003"]
+    rows, n = uc.stats.stats_cases(fixed.app, fixed.boss, StatsFilter(OCTOBER),
+                                   "department_assist", "")
+    assert [r.number for r in rows] == ["KS2610-007"]
+
+
+def test_the_periods_cases_for_the_summary(fixed: Fixed) -> None:
+    rows = uc.stats.period_cases(fixed.app, fixed.boss, StatsFilter(OCTOBER))
+    assert [r.number for r in rows] == ["KS2610-001", "KS2610-002", "KS2610-003",
+                                        "KS2610-004", "KS2610-007"]  # not the cancelled 5
+    rows = uc.stats.period_cases(fixed.app, fixed.boss,
+                                 StatsFilter(Period(date(2026, 10, 1), date(2026, 12, 31)),
+                                             customer_id=fixed.c1))
+    assert [r.number for r in rows] == ["KS2610-001", "KS2610-002", "KS2610-007",
+                                        "KS2610-008"]

@@ -51,7 +51,7 @@ from core.ports import (
     UserRepo,
 )
 from core.rules.severity import Candidate
-from core.stats import Bar, Headline, OnTime, Recurrence, StatsQuery
+from core.stats import Bar, Headline, MeetingCase, OnTime, Recurrence, StatsQuery
 
 Ref = Department | Customer | Product | DefectType
 T = TypeVar("T")
@@ -647,6 +647,9 @@ class FakeStats:
 
     def cost(self, q: StatsQuery, months: list[str]
              ) -> list[tuple[str, str, str, str, Decimal]]:
+        return []
+
+    def open_severe(self, q: StatsQuery) -> list[MeetingCase]:
         return []
 
 

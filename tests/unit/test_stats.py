@@ -5,7 +5,7 @@ The figures themselves are aggregated in SQL: tests/integration/test_stats_db.py
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,16 @@ import pytest
 from core.errors import InvalidInput, NotAllowed
 from core.model import Role, User
 from core.usecases.context import Context
+from core import settings as settings_mod
 from core.stats import (
+    DIMENSIONS,
     Bar,
+    Headline,
+    classified,
+    default_preset,
+    owner_audience,
+    same_moment_before,
+    wrap_label,
     Period,
     StatsFilter,
     StatsQuery,
@@ -166,3 +174,81 @@ def test_the_others_bar_has_no_single_list_of_cases(kesu: Context, make_user: Ma
     assert err.value.key == "err.stats_bar"
     with pytest.raises(InvalidInput):
         uc.stats.stats_cases(kesu, boss, flt, "colour", "red")
+
+
+# ---------------------------------------------------------------- issue #13: Stats for the meeting
+
+
+@pytest.mark.parametrize(("stored", "opens"), [
+    ("last_week", "last_week"), ("this_month", "this_month"), ("this_year", "this_year"),
+    ("", "last_week"), ("custom", "last_week"), ("fortnight", "last_week"),
+])
+def test_stats_opens_on_the_setting_else_last_week(stored: str, opens: str) -> None:
+    assert default_preset(stored) == opens
+
+
+def test_the_default_period_setting_is_last_week_and_only_a_named_range() -> None:
+    assert settings_mod.build({}).stats_default_period == "last_week"
+    assert settings_mod.validate("stats_default_period", "this_month") == "this_month"
+    for bad in ("custom", "next_week", ""):
+        with pytest.raises(ValueError):
+            settings_mod.validate("stats_default_period", bad)
+
+
+def test_overdue_is_compared_with_the_same_moment_of_the_period_before() -> None:
+    now = datetime(2026, 12, 9, 3, 0, tzinfo=timezone.utc)  # a Wednesday
+    week = preset("this_week", now.date())
+    assert same_moment_before(now, week, previous(week)) == now - timedelta(days=7)
+    last = preset("last_week", now.date())  # last week against the week before: a week ago
+    assert same_moment_before(now, last, previous(last)) == now - timedelta(days=7)
+    month = preset("this_month", now.date())  # December against November: 30 days ago
+    assert same_moment_before(now, month, previous(month)) == now - timedelta(days=30)
+
+
+def test_not_classified_is_counted_apart_from_the_pareto_bars() -> None:
+    named = labelled("defect_type", [Bar("", "", "", 9), Bar("1", "划伤", "Scratch", 3),
+                                     Bar("2", "尺寸", "Size", 1)])
+    kept, missing = classified(named)
+    assert missing == 9 and [b.key for b in kept] == ["1", "2"]
+    out = pareto(kept)
+    assert out[0].label_zh == "划伤" and out[0].share == Decimal("75.0")
+    assert out[-1].cumulative == Decimal("100.0")  # of the classified cases only
+    assert classified([Bar("1", "a", "a", 2)]) == ([Bar("1", "a", "a", 2)], 0)
+
+
+def test_long_names_wrap_on_lines_instead_of_being_cut() -> None:
+    lines = wrap_label("深圳市华星光电技术有限公司", width=8)
+    assert "".join(lines) == "深圳市华星光电技术有限公司" and all(len(x) <= 8 for x in lines)
+    # a Latin letter is half as wide: 16 of them a line, broken between words
+    assert wrap_label("Nordlicht Haustechnik GmbH", width=8) == ["Nordlicht",
+                                                                 "Haustechnik GmbH"]
+    assert wrap_label("ACME", width=8) == ["ACME"]
+    cut = wrap_label("一二三四五六七八九十" * 3, width=4, lines=2)
+    assert len(cut) == 2 and cut[-1].endswith("…")
+
+
+@pytest.mark.parametrize(("state", "due_step", "who"), [
+    ("registered", "dispatch", "sales"),
+    ("investigating", "investigation", "qa"),
+    ("root_cause", "reply", "department"),
+    ("disposition", "", "sales"),
+    ("pending_approval", "", "step_title"),
+    ("verifying", "", "qa"),
+])
+def test_the_meeting_list_says_who_a_case_waits_for(state: str, due_step: str, who: str) -> None:
+    assert owner_audience(state, due_step) == who
+
+
+def test_invalid_complaints_are_left_out_of_received() -> None:
+    h = Headline(received=12, invalid=3)
+    assert h.received_valid == 9
+
+
+def test_the_report_keeps_unclassified_and_the_moment_overdue_was_compared_at(
+        kesu: Context, make_user: MakeUser) -> None:
+    boss = make_user("boss", Role.MANAGEMENT)
+    flt = StatsFilter(preset("last_week", uc.stats.stats_today(kesu)))
+    report = uc.stats.stats(kesu, boss, flt)
+    assert report.overdue_before_at == report.now - timedelta(days=7)
+    assert set(report.unclassified) >= set(DIMENSIONS) and report.meeting_cases == []
+    assert uc.stats.stats_opening(kesu)[1] == "last_week"
