@@ -6,7 +6,9 @@ import streamlit as st
 from core.model import Customer, Lang, Market
 from core.usecases.complaints import CASE_ROLES
 from core.usecases.complaints import Upload
-from ui.context import attempt, flash, kesu, label, md, me, show_flash, tr
+from ui.context import (
+    attempt, flash, form_saved, fresh_form, kesu, label, md, me, show_flash, tr,
+)
 from ui.forms import complaint_fields, product_picker
 from ui.register import register
 from core import usecases as uc
@@ -27,23 +29,27 @@ if not user.has(*CASE_ROLES):  # admin is a system role: no case work (docs/proc
 st.caption(tr("log.caption"))
 
 with st.expander(tr("log.new_customer_title")):
-    with st.form("new_customer", clear_on_submit=True):
+    nc = fresh_form("new_customer")  # a refused save keeps what was typed
+    with st.form(nc):
         a, b = st.columns(2)
         # typed lists: mypy matches an inline list(Market) to streamlit's empty-options
         # overload, whose result is None
         markets: list[Market] = list(Market)
         langs: list[Lang] = list(Lang)
-        name = a.text_input(tr("field.name") + " *", max_chars=200)
-        market = b.selectbox(tr("field.market"), markets, format_func=label("market"))
-        contact = a.text_input(tr("field.contact"), max_chars=200)
-        phone = b.text_input(tr("field.phone"), max_chars=200)
-        email = a.text_input(tr("field.email"), max_chars=200)
-        language = b.selectbox(tr("field.language"), langs, format_func=label("lang"))
+        name = a.text_input(tr("field.name") + " *", max_chars=200, key=f"{nc}_name")
+        market = b.selectbox(tr("field.market"), markets, format_func=label("market"),
+                             key=f"{nc}_market")
+        contact = a.text_input(tr("field.contact"), max_chars=200, key=f"{nc}_contact")
+        phone = b.text_input(tr("field.phone"), max_chars=200, key=f"{nc}_phone")
+        email = a.text_input(tr("field.email"), max_chars=200, key=f"{nc}_email")
+        language = b.selectbox(tr("field.language"), langs, format_func=label("lang"),
+                               key=f"{nc}_lang")
         if st.form_submit_button(tr("common.add")):
             new_id = attempt(uc.reference.save_reference, app, user,
                              Customer(0, name.strip(), market, language, contact.strip(),
                                       phone.strip(), email.strip()))
             if new_id:
+                form_saved("new_customer")
                 st.session_state[f"{form}_customer"] = new_id
                 flash("success", tr("log.customer_added", name=md(name.strip())))
                 st.rerun()

@@ -11,7 +11,9 @@ from core.usecases.complaints import ComplaintView
 from core.i18n import reason_text
 from core.rules.custom_fields import EVENT_PREFIX
 from ui import custom_fields
-from ui.context import attempt, flash, kesu, lang, local, log, md, settings_tz, tr
+from ui.context import (
+    attempt, flash, form_saved, fresh_form, kesu, lang, local, log, md, settings_tz, tr,
+)
 from core import usecases as uc
 
 def reader(events: list[Event] | None = None) -> EventText:
@@ -287,15 +289,18 @@ def meetings(user: User, case: CaseFile) -> None:
         for x in uc.meetings.assessments(app, user, c.id or 0):
             st.text(f"{x.person} · {tr('assessment.' + x.decision)} · {x.amount:,.2f} · {x.note}")
         with st.expander(tr("action.assessment_recorded")):
-            with st.form(f"assess_{c.id}", clear_on_submit=True):
-                person = st.text_input(tr("field.person") + " *", max_chars=200)
+            k = fresh_form(f"assess_{c.id}")  # a refused save keeps what was typed
+            with st.form(k):
+                person = st.text_input(tr("field.person") + " *", max_chars=200, key=f"{k}_p")
                 decision = st.radio(tr("field.assessment"), ["none", "warning", "deduction"],
-                                    format_func=lambda d: tr("assessment." + d), horizontal=True)
-                amount = st.text_input(tr("field.amount"), max_chars=20)
-                note = st.text_input(tr("field.note"), max_chars=500)
+                                    format_func=lambda d: tr("assessment." + d), horizontal=True,
+                                    key=f"{k}_d")
+                amount = st.text_input(tr("field.amount"), max_chars=20, key=f"{k}_a")
+                note = st.text_input(tr("field.note"), max_chars=500, key=f"{k}_n")
                 if st.form_submit_button(tr("common.save")):
                     if attempt(uc.meetings.add_assessment, app, user, c.id, person, decision,
                                amount or None, note):
+                        form_saved(f"assess_{c.id}")
                         st.session_state[meeting_ui.RECORDS_TAB] = True  # listed there
                         flash("success", tr("common.saved"))
                         st.rerun()

@@ -125,6 +125,18 @@ def done(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
     return attempt(call) is True
 
 
+def fresh_form(name: str) -> str:
+    """The key of a form that keeps what was typed when a save is refused and starts empty
+    after a saved one (clear_on_submit would empty it either way): its widgets' keys start
+    with it, and `form_saved(name)` gives the next one."""
+    return f"{name}_g{int(st.session_state.get(f'kesu_form_gen_{name}', 0))}"
+
+
+def form_saved(name: str) -> None:
+    st.session_state[f"kesu_form_gen_{name}"] = int(
+        st.session_state.get(f"kesu_form_gen_{name}", 0)) + 1
+
+
 def flash(kind: str, text: str) -> None:
     """A message shown once on the next run (after st.rerun)."""
     st.session_state["kesu_flash"] = (kind, text)

@@ -10,7 +10,9 @@ from core.model import (
 from core.rules import severity as severity_rules
 from core.usecases.worklists import CAPA_WORK
 from ui.case import decisions
-from ui.context import attempt, flash, kesu, label, lang, md, today_local, tr
+from ui.context import (
+    attempt, flash, form_saved, fresh_form, kesu, label, lang, md, today_local, tr,
+)
 from core import usecases as uc
 
 
@@ -70,17 +72,19 @@ def containment(user: User, case: CaseFile) -> None:
         st.text(f"{tr('containment_type.' + x.type.value)} · {x.quantity or ''} · {x.note}")
     if not case.containment:
         st.caption(tr("inv.no_containment"))
-    with st.form(f"cont_{c.id}", clear_on_submit=True):
+    k = fresh_form(f"cont_{c.id}")  # a refused save keeps what was typed
+    with st.form(k):
         a, b = st.columns(2)
         kind = a.selectbox(tr("field.containment"), list(ContainmentType),
-                           format_func=label("containment_type"))
-        qty = b.number_input(tr("field.quantity"), min_value=0, step=1, value=None)
-        note = st.text_input(tr("field.note"), max_chars=500)
+                           format_func=label("containment_type"), key=f"{k}_kind")
+        qty = b.number_input(tr("field.quantity"), min_value=0, step=1, value=None,
+                             key=f"{k}_qty")
+        note = st.text_input(tr("field.note"), max_chars=500, key=f"{k}_note")
         if st.form_submit_button(tr("common.add")):
-            _done(
-                attempt(uc.investigation.add_containment, kesu(), user, c.id, kind,
-                        int(qty) if qty is not None else None, note)
-            )
+            if attempt(uc.investigation.add_containment, kesu(), user, c.id, kind,
+                       int(qty) if qty is not None else None, note) is not None:
+                form_saved(f"cont_{c.id}")
+                _done(True)
 
 
 def classify(user: User, case: CaseFile) -> None:
@@ -219,8 +223,7 @@ def capa(user: User, case: CaseFile, part: int | None = None) -> None:
             with st.expander(tr("inv.capa_change", n=case.capa.index(a) + 1)):
                 _capa_form(user, case, users, f"capa_edit_{a.id}", a)
     if c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW):
-        gen = int(st.session_state.get(f"capa_gen_{c.id}", 0))  # a saved action: a fresh form
-        _capa_form(user, case, users, f"capa_{c.id}_{gen}")
+        _capa_form(user, case, users, fresh_form(f"capa_{c.id}"))  # a saved one: a fresh form
 
 
 def _capa_form(user: User, case: CaseFile, users: dict[int, str], k: str,
@@ -247,10 +250,8 @@ def _capa_form(user: User, case: CaseFile, users: dict[int, str], k: str,
             if st.form_submit_button(tr("inv.add_capa")):
                 if attempt(uc.investigation.add_capa, kesu(), user, c.id, kind, text, owner,
                            due) is not None:
-                    st.session_state[f"capa_gen_{c.id}"] = int(
-                        st.session_state.get(f"capa_gen_{c.id}", 0)) + 1
-                    flash("success", tr("common.saved"))
-                    st.rerun()
+                    form_saved(f"capa_{c.id}")
+                    _done(True)
             return
         reason = y.text_input(tr("field.reason") + " *", max_chars=500, key=f"{k}_reason",
                               help=tr("inv.capa_reason_help"))

@@ -158,6 +158,26 @@ def test_the_duplicate_warning_is_above_the_save_button(ref_db: Context) -> None
     assert widget(at, "text_area", zh("field.description") + " *").value == "同一订单再次来电"
 
 
+def test_a_refused_new_customer_keeps_what_was_typed_and_a_saved_one_empties_it(
+        ref_db: Context) -> None:
+    at = _open("pages/log.py", "sales")
+    form = block(at, "expander", zh("log.new_customer_title"))
+    widget(form, "text_input", zh("field.contact")).input("王经理")
+    widget(form, "text_input", zh("field.phone")).input("0512-6666 8888")
+    widget(form, "button", zh("common.add")).click().run()  # no name
+    no_exception(at)
+    assert zh("err.required", field="name") in values(at, "error")
+    form = block(at, "expander", zh("log.new_customer_title"))
+    assert widget(form, "text_input", zh("field.contact")).value == "王经理"
+    assert widget(form, "text_input", zh("field.phone")).value == "0512-6666 8888"
+    widget(form, "text_input", zh("field.name") + " *").input("苏州新客户有限公司")
+    widget(form, "button", zh("common.add")).click().run()
+    no_exception(at)
+    form = block(at, "expander", zh("log.new_customer_title"))
+    assert [widget(form, "text_input", zh(k)).value for k in ("field.contact", "field.phone")] \
+        == ["", ""]
+
+
 # ---------------------------------------------------------------- the Complaint page
 
 
@@ -196,6 +216,25 @@ def test_a_refused_reply_keeps_its_date_and_method(demo_db: Context) -> None:
     assert widget(form, "selectbox", zh("field.reply_method")).value == ReplyMethod.LETTER
     assert uc.complaints.case_file(ref_db, _user(ref_db, "qa"), cid).complaint.state == \
         State.REPLYING
+
+
+def test_a_refused_assessment_keeps_what_was_typed(demo_db: Context) -> None:
+    cid = _demo_case_in(demo_db, State.ROOT_CAUSE)
+    at = _open("pages/complaint.py", "manager", cid)
+    form = block(at, "expander", zh("action.assessment_recorded"))
+    widget(form, "text_input", zh("field.person") + " *").input("李娜")
+    widget(form, "radio", zh("field.assessment")).set_value("deduction")
+    widget(form, "text_input", zh("field.amount")).input("两百")
+    widget(form, "text_input", zh("field.note")).input("夹具点检漏项")
+    widget(form, "button", zh("common.save")).click().run()
+    no_exception(at)
+    assert values(at, "error")
+    form = block(at, "expander", zh("action.assessment_recorded"))
+    assert [widget(form, "text_input", label).value for label in (
+        zh("field.person") + " *", zh("field.amount"), zh("field.note"))] == [
+        "李娜", "两百", "夹具点检漏项"]
+    assert widget(form, "radio", zh("field.assessment")).value == "deduction"
+    assert uc.meetings.assessments(demo_db, _user(demo_db, "manager"), cid) == []
 
 
 # ---------------------------------------------------------------- CAPA on Investigate
