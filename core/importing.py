@@ -51,7 +51,7 @@ MAX_REMEMBERED = 500
 
 # What reading one file may cost, whatever it holds (issue #11: a 0.18 MB xlsx with 20 million
 # empty rows before its header once cost a minute of CPU and 1.8 GB). ReadBudget enforces them.
-MAX_BLANK_BEFORE_HEADER = 50  # blank rows before the header row
+MAX_BLANK_BEFORE_HEADER = 50  # blank rows before the first filled row (title or header)
 MAX_READ_CELLS = 2_000_000  # cells read, a blank row counting as one
 MAX_XML_ELEMENTS = 10_000_000  # tags in a worksheet's XML (a cell is about four)
 MAX_ROW_CELLS = 16_384  # cells in one row's XML (Excel's own column limit)
@@ -63,8 +63,8 @@ HEADER_LOOKAHEAD = 20
 
 class ReadBudget:
     """Counts what the reader of an import file spends and refuses, with a translated message,
-    at the first thing beyond a budget: blank rows before the header, cells, XML elements,
-    cells of one row, time (`clock`: seconds, monotonic)."""
+    at the first thing beyond a budget: blank rows before the first filled row, cells, XML
+    elements, cells of one row, time (`clock`: seconds, monotonic)."""
 
     def __init__(self, clock: Callable[[], float], *,
                  blank_before_header: int = MAX_BLANK_BEFORE_HEADER,
@@ -76,7 +76,8 @@ class ReadBudget:
         self.blank = self.cells = self.elements = 0
 
     def row(self, width: int, blank: bool, header_found: bool) -> None:
-        """One row as the reader yields it (`width`: cells, padding included)."""
+        """One row as the reader yields it (`width`: cells, padding included; `header_found`:
+        a filled row came before, a title line or the header)."""
         self.cells += max(1, width)
         if blank and not header_found:
             self.blank += 1
@@ -588,11 +589,13 @@ def _is_number(value: Cell) -> bool:
         return False
     if isinstance(value, (int, float, Decimal)):
         return True
-    try:
-        parse_amount(value)
-    except ValueError:
-        return False
-    return True
+    for parse in (parse_amount, parse_qty):  # 1,200.50 ¥300 or 12 件
+        try:
+            parse(value)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def row_kind(cells: Sequence[Cell]) -> str:

@@ -5,8 +5,9 @@ Reading refuses, with a translated message, what does not fit in bounded memory:
 the upload size setting, one that is not a real XLSX, parts that would unpack too large, more
 than MAX_ROWS data rows (it stops reading at the first row beyond), more than MAX_COLUMNS
 columns, a cell longer than MAX_CELL characters — and whatever costs more than its
-core.importing.ReadBudget: blank rows before the header, cells and XML elements, cells of one
-row, seconds (issue #11).
+core.importing.ReadBudget: blank rows before the first filled row, cells and XML elements,
+cells of one row, seconds (issue #11). The header may stand below a title line and a department
+line; blank rows and totals rows (合计) are left out (issue #13).
 """
 from __future__ import annotations
 

@@ -616,6 +616,7 @@ def test_a_closed_row_whose_close_date_is_a_formula_names_the_formula_only() -> 
     (("合计", None, "=SUM(H5:H12)", 1200, "=SUM(J5:J12)"), "totals"),
     (("小计：", "12", 3.5, "-"), "totals"),
     (("3月合计", "１，２００"), "totals"),
+    (("合计", "12 件", "￥1,200.50"), "totals"),
     ((None, "总 计", Decimal("88.50")), "totals"),
     (("Total", "=SUM(A1:A3)"), "totals"),
     (("合计", "华东电器有限公司", 12), "data"),  # a name beside it: a data row
