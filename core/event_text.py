@@ -47,6 +47,7 @@ CODE_PREFIX: dict[str, str] = {
     "due_step": "sla", "letter_lang": "lang",
 }
 MONEY = frozenset({"claimed_amount", "total", "paid_total"})
+CURRENCY_IN_LABEL = frozenset({"claimed_amount"})  # 索赔金额（元）
 TIMES = frozenset({"due"})  # UTC times outside the complaint's fields
 DEPARTMENTS = frozenset({"responsible_department_id", "assisting_departments",
                          "assisting_department", "meeting_department"})
@@ -99,12 +100,16 @@ class EventText:
     def yes_no(self, v: bool) -> str:
         return self.tr("common.yes" if v else "common.no")
 
-    def money(self, v: object) -> str:
+    def amount(self, v: object) -> str:
+        """`26000.00` → `26,000.00`."""
         try:
-            amount = Decimal(str(v))
+            return f"{Decimal(str(v)):,.2f}"
         except InvalidOperation:
             return str(v)
-        return self.tr("common.money", amount=f"{amount:,.2f}")
+
+    def money(self, v: object) -> str:
+        """`26000.00` → `26,000.00 元` / `CNY 26,000.00`."""
+        return self.tr("common.money", amount=self.amount(v))
 
     def time(self, v: str) -> str:
         try:
@@ -154,8 +159,8 @@ class EventText:
             return self._named(self.names.defect_types.get(_int(v)))
         if key == "merged_into_id":
             return self.names.numbers.get(_int(v), "?")
-        if key in MONEY:
-            return self.money(v)
+        if key in MONEY:  # the claimed amount's label names the currency already
+            return self.money(v) if key not in CURRENCY_IN_LABEL else self.amount(v)
         if key in CODE_PREFIX:
             return self.code(CODE_PREFIX[key], v)
         if key in TIMES:

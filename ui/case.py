@@ -94,7 +94,7 @@ def brief(user: User, v: ComplaintView) -> None:
         ("inv.qty_defective_delivered", qty),
         ("field.defect_type", defect),
         ("field.request", tr(f"request.{c.request.value}") if c.request else None),
-        ("field.claimed_amount", tr("common.money", amount=f"{c.claimed_amount:,.2f}")
+        ("field.claimed_amount", f"{c.claimed_amount:,.2f}"  # the label names the currency
          if c.claimed_amount is not None else None),
         ("field.received_at", local(c.received_at)),
     ]
@@ -102,9 +102,9 @@ def brief(user: User, v: ComplaintView) -> None:
     with st.container(border=True):
         st.markdown(f"**{tr('inv.facts')}**")
         left, right = st.columns([3, 2]) if photos else (st.container(), None)
-        for key, value in rows:
-            if value not in (None, ""):
-                left.text(f"{tr(key)}: {value}")
+        pairs = left.columns(2)  # short facts side by side: the forms stay near the top
+        for i, (key, value) in enumerate((k, x) for k, x in rows if x not in (None, "")):
+            pairs[i % 2].text(f"{tr(key)}: {value}")
         left.text(c.description)
         if right is not None:
             cols = right.columns(2)

@@ -62,7 +62,7 @@ def test_yes_no_money_and_times() -> None:
     zh, en = words("zh"), words("en")
     assert zh.value("verified_effective", True) == "是"
     assert en.value("sample_received", False) == "No"
-    assert zh.value("claimed_amount", "26000.00") == "26,000.00 元"
+    assert zh.value("claimed_amount", "26000.00") == "26,000.00"  # 索赔金额（元）
     assert en.value("total", "26000.00") == "CNY 26,000.00"
     # a call at 07:50 the next day in Shanghai, stored in UTC
     assert zh.value("received_at", "2026-12-06T23:50+00:00") == "2026-12-07 07:50"
