@@ -77,7 +77,7 @@ def chooser() -> list[str]:
             tr("export.columns"), options, key="reg_cols", help=tr("export.columns_help"),
             format_func=lambda k: header(k, fields), label_visibility="collapsed",
             placeholder=tr("export.pick_columns"))
-        a, b, _ = st.columns([2, 2, 5])
+        a, b, _ = st.columns([2, 2, 5])  # side by side, as the buttons below
         a.button(tr("export.default_columns"), key="reg_cols_default", on_click=reset,
                  args=(rc.default_columns(f.id or 0 for f in fields.values()),))
         b.button(tr("export.all_columns"), key="reg_cols_all", on_click=reset, args=(options,))
@@ -249,7 +249,8 @@ def write_xlsx(export: RegisterExport, columns: Sequence[str], fields: Sequence[
     ws.append([title])
     now = datetime.now(timezone.utc)
     note = WriteOnlyCell(ws, safe_cell(
-        filter_text + "　" + trn("export.exported", export.total, at=words.when(now))))
+        filter_text + ("　" if words.lang != "en" else "  ·  ")
+        + trn("export.exported", export.total, at=words.when(now))))
     note.font = Font(size=9, color="555555")
     ws.append([note])
     head_cells = []
@@ -320,7 +321,7 @@ def export_panel(user: User, flt: RegisterFilter, total: int, cols: Iterable[str
     if made is not None and made[0] != key:
         st.session_state.pop("reg_export", None)
         made = None
-    a, b = where.columns(2)
+    a, b, _ = where.columns([2, 2, 5])
     if not columns:
         where.caption(tr("export.pick_columns"))
         return
