@@ -281,6 +281,7 @@ PERMISSIONS: dict[str, Entry] = {
         "never called from a page (tests/unit/test_security_static.py)"
     ),
     "stats_today": System("today's date in the configured zone"),
+    "stats_opening": System("today's date and the range Stats opens with (a setting)"),
     "stats_version": System("a counter used as the Stats page's cache key"),
     # ------------------------------------------------------------ accounts and administration
     "change_password": (
@@ -462,6 +463,9 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(MANAGEMENT, lambda w, c, u: uc.meetings.assessments(w.kesu, u, c.id), _case()),
     ),
     "stats": (Rule(CASE_WORKERS, lambda w, x, u: uc.stats.stats(w.kesu, u, _stats_filter())),),
+    "period_cases": (
+        Rule(CASE_WORKERS, lambda w, x, u: uc.stats.period_cases(w.kesu, u, _stats_filter())),
+    ),
     "stats_cases": (
         Rule(
             CASE_WORKERS,
