@@ -52,6 +52,14 @@ PRODUCTS = [
     ("MJ-501", "注塑外壳（黑）"), ("MJ-502", "注塑外壳（白）"),
     ("GJ-880", "精密轴承座"), ("GJ-905", "铝合金散热器"),
 ]
+# the English names English reply letters use (Admin → Products, issue #13)
+PRODUCTS_EN = {
+    "HD-2040": "Stainless steel electric kettle 1.7 L", "HD-3100": "Smart rice cooker 4 L",
+    "LX-220": "LED panel light 600×600", "LX-305": "LED downlight 12 W",
+    "PC-118": "PCB control board V3", "PC-126": "Power adapter 12 V / 2 A",
+    "MJ-501": "Injection-moulded housing (black)", "MJ-502": "Injection-moulded housing (white)",
+    "GJ-880": "Precision bearing housing", "GJ-905": "Aluminium heat sink",
+}
 
 DEFECTS = [
     ("SCRATCH", "外观划伤", "Scratch / cosmetic damage"), ("CRACK", "开裂", "Crack"),
@@ -120,7 +128,8 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
     have = {p.code for p in uc.reference.products(app, True)}
     for code, name in PRODUCTS:
         if code not in have:
-            uc.reference.save_reference(app, admin, Product(0, code, name))
+            uc.reference.save_reference(app, admin, Product(0, code, name, True,
+                                                            PRODUCTS_EN.get(code, "")))
     have = {d.code for d in uc.reference.defect_types(app, True)}
     for code, zh, en in DEFECTS:
         if code not in have:

@@ -10,7 +10,8 @@ whatever a user typed stays text (no markup) in every renderer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Union
@@ -22,7 +23,8 @@ from core.rules.approvals import Titles, TitleDef
 from core.model import (
     ApprovalStep, CapaAction, CapaType, CaseFile, Customer, CustomField, DefectType, Department,
     Disposition,
-    ChainStep, DispositionType, Event, Lang, Meeting, Payment, Role, StepStatus, User, Validity,
+    ChainStep, DispositionType, Event, Lang, Meeting, Payment, Product, Role, StepStatus, User,
+    Validity,
 )
 
 
@@ -88,13 +90,20 @@ class Document:
 
 @dataclass(frozen=True)
 class CaseDocuments:
-    """The three documents of one case (content only; ui/pdf.py and ui/xlsx.py render them)."""
+    """The three documents of one case (content only; ui/pdf.py and ui/xlsx.py render them).
+
+    `letter` is the letter as last edited in its language when it was (`letter_edited`), else
+    as kesu writes it; `letter_generated` is kesu's text of its body either way."""
 
     form: Document
     report: Document
     letter: Document
     letter_lang: str
     company: str
+    letter_edited: bool = False
+    letter_generated: str = ""
+    version: int = 0  # the case's version the documents were read at (for saving the letter)
+    customer_summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,8 @@ class CaseRecords:
     custom: tuple[tuple[CustomField, str], ...] = ()
     chain_steps: tuple[ChainStep, ...] = ()  # rework / replacement / return steps (issue #12)
     titles: tuple[TitleDef, ...] = ()  # the titles' names, for the approval steps
+    product: Product | None = None  # the case's product, for its English name (issue #13)
+    company_en: str = ""  # the company's English name, signing English letters
 
 
 
@@ -127,9 +138,16 @@ def build_all(rec: CaseRecords, lang: str, letter_lang: str | None = None,
     lang = _lang(lang)
     customer_lang = rec.customer.language.value if rec.customer else Lang.ZH.value
     llang = _lang(letter_lang or customer_lang)
-    name = (company if company is not None else rec.company).strip()[:200]
-    return CaseDocuments(handling_form(rec, lang), report_8d(rec, lang),
-                         reply_letter(rec, llang, name), llang, name)
+    default = rec.company_en if llang == Lang.EN.value and rec.company_en else rec.company
+    name = (company if company is not None else default).strip()[:200]
+    letter = reply_letter(rec, llang, name)
+    generated = letter_body(letter)
+    c = rec.file.complaint
+    edited = bool(c.letter_text.strip()) and c.letter_lang == llang
+    if edited:
+        letter = with_body(letter, c.letter_text)
+    return CaseDocuments(handling_form(rec, lang), report_8d(rec, lang), letter, llang, name,
+                         edited, generated, c.version, c.customer_summary)
 
 
 def _lang(value: str) -> str:
@@ -682,9 +700,11 @@ def reply_letter(rec: CaseRecords, lang: str, company: str = "") -> Document:
     the dispositions agreed, and a polite closing."""
     f = _Fmt(rec, lang)
     c, cust = rec.file.complaint, rec.customer
+    en = lang == Lang.EN.value
     today = rec.now.astimezone(rec.tz).date()
-    product = " ".join(x for x in (c.product_name, f"({c.product_code})" if c.product_code
-                                   else "") if x) or f.tr("doc.l.product_fallback")
+    named = _product_name(rec, en)
+    code = (f"({c.product_code})" if named else c.product_code) if c.product_code else ""
+    product = " ".join(x for x in (named, code) if x) or f.tr("doc.l.product_fallback")
     refs = [f.tr("doc.l.order", order=c.order_no) if c.order_no else "",
             f.tr("doc.l.lot", lot=c.lot) if c.lot else ""]
     extra = ("，" if lang == Lang.ZH.value else ", ").join(r for r in refs if r)
@@ -693,12 +713,22 @@ def reply_letter(rec: CaseRecords, lang: str, company: str = "") -> Document:
     received = c.received_at.astimezone(rec.tz).date()
     dear = (f.tr("doc.l.dear", name=cust.contact) if cust and cust.contact
             else f.tr("doc.l.dear_anon"))
-    if c.validity == Validity.INVALID:
+    # what QA wrote for the customer; the internal root cause never goes out unreviewed
+    if c.customer_summary.strip():
+        findings = c.customer_summary.strip()
+    elif c.validity == Validity.INVALID and en and _cjk(c.no_investigation_reason):
+        findings = f.tr("doc.l.invalid_short")  # QA's reason is in Chinese: not quoted
+    elif c.validity == Validity.INVALID:
         findings = f.tr("doc.l.invalid", reason=c.no_investigation_reason)
-    elif c.root_cause.strip():
-        findings = f.tr("doc.l.cause", text=c.root_cause.strip())
     else:
         findings = f.tr("doc.l.pending")
+    reported = c.description
+    if en and _cjk(reported):  # typed in Chinese: the defect and quantity in English instead
+        defect = _defect(f, rec) if rec.defect_type else ""
+        if defect and c.defective_qty:
+            reported = f.tr("doc.l.reported_defect", defect=defect, qty=c.defective_qty)
+        else:
+            reported = f"{defect}." if defect else f.tr("doc.l.reported_as_sent")
     actions = [f.tr("doc.l.action_item", n=i, text=a.description, due=f.long_day(a.due_date),
                     done=f.tr("doc.l.action_done") if a.status == "done" else "")
                for i, a in enumerate((x for x in rec.file.capa if x.status != "withdrawn"), 1)]
@@ -716,11 +746,12 @@ def reply_letter(rec: CaseRecords, lang: str, company: str = "") -> Document:
     agreed = [disposition(i, d) for i, d in enumerate(_latest(rec.file.dispositions), 1)]
     signer = _last(rec.events, "reply", "propose")
     signature = "\n".join(x for x in (
-        company, f.name(signer.user_id if signer else c.received_by_id), f.long_day(today)) if x)
+        company, _signer_name(rec, signer.user_id if signer else c.received_by_id, en),
+        f.long_day(today)) if x)
     sections = (
         Section("", (Paragraph(dear), Paragraph(f.tr("doc.l.intro", date=f.long_day(received),
                                                      product=product)),
-                     Paragraph(c.description, f.tr("doc.l.reported")))),
+                     Paragraph(reported, f.tr("doc.l.reported")))),
         Section(f.tr("doc.l.findings"), (Paragraph(findings),)),
         Section(f.tr("doc.l.actions"), (Paragraph("\n".join(actions) or f.tr("doc.l.none_yet")),)),
         Section(f.tr("doc.l.dispositions"), (Paragraph("\n".join(agreed)
@@ -736,6 +767,58 @@ def reply_letter(rec: CaseRecords, lang: str, company: str = "") -> Document:
               (f.tr("doc.l.date"), f.long_day(today)))
     return _document(f, rec, LETTER, f.tr("doc.l.subject", number=c.number), f"letter-{lang}",
                      sections, header, company)
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f]")
+
+
+def _cjk(text: str) -> bool:
+    """Whether the text has Chinese characters or full-width punctuation."""
+    return bool(_CJK.search(text))
+
+
+def _product_name(rec: CaseRecords, en: bool) -> str:
+    """The product as the letter names it: in English its English name (Admin → Products),
+    else the name on the case when it is not Chinese, else none (the code stands alone)."""
+    name = rec.file.complaint.product_name
+    if not en:
+        return name
+    if rec.product is not None and rec.product.name_en.strip():
+        return rec.product.name_en.strip()
+    return "" if _cjk(name) else name
+
+
+def _signer_name(rec: CaseRecords, user_id: int | None, en: bool) -> str:
+    """Who signs: in English their English name (Admin → Users), else their name when it is
+    not Chinese, else their user name (pinyin, as factories give them)."""
+    user = rec.users.get(user_id or 0)
+    if user is None:
+        return DASH
+    if not en:
+        return user.display_name
+    if user.display_name_en.strip():
+        return user.display_name_en.strip()
+    return user.username if _cjk(user.display_name) else user.display_name
+
+
+def letter_body(doc: Document) -> str:
+    """The letter's text below its header and subject: what a user edits before the PDF."""
+    out: list[str] = []  # one paragraph each, a section's title above its first
+    for s in doc.sections:
+        title = [s.title] if s.title else []
+        for b in s.blocks:
+            if isinstance(b, Paragraph):
+                out.append("\n".join(title + ([b.label] if b.label else []) + [b.text]))
+                title = []
+    return "\n\n".join(x.strip("\n") for x in out if x.strip()) + "\n"
+
+
+def with_body(doc: Document, text: str) -> Document:
+    """The letter with its body replaced by `text` as edited (a blank line between
+    paragraphs); the header, subject and file name stay."""
+    paragraphs = tuple(Paragraph(p.strip("\n")) for p in re.split(r"\n\s*\n", text.strip())
+                       if p.strip())
+    return replace(doc, sections=(Section("", paragraphs),))
 
 
 def plain_text(doc: Document) -> str:

@@ -214,6 +214,7 @@ class User:
     email: str = ""  # where the optional e-mail channel reaches them (docs/procedure.md §8)
     # set by an administrator's reset: the next sign-in may only choose a new password
     must_change_password: bool = False
+    display_name_en: str = ""  # signs English reply letters (migration 0022); "" = none given
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -286,6 +287,7 @@ class Product:
     code: str
     name: str
     active: bool = True
+    name_en: str = ""  # the English reply letter's name (migration 0022); "" = none given
 
 
 @dataclass(frozen=True)
@@ -431,6 +433,12 @@ class Complaint:
     imported: bool = False  # came from an old Excel register (docs/procedure.md §10), numbers kept
     safety_risk: bool = False  # 涉及人身/生产安全 (a severity criterion, issue #12)
     severity_note: str = ""  # why the proposed level is below the criteria's suggestion
+    # what the reply letter tells the customer of the cause (QA writes it; the internal root
+    # cause never goes out unreviewed), and the letter as last edited before its PDF, in
+    # `letter_lang` (issue #13, migration 0022)
+    customer_summary: str = ""
+    letter_text: str = ""
+    letter_lang: str = ""
 
     @property
     def effective_severity(self) -> Severity | None:

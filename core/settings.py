@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "work_start": "08:30",
     "work_end": "17:30",
     "company_name": "",  # signs the reply letter (docs/procedure.md §10)
+    "company_name_en": "",  # signs the English reply letter (issue #13); "": company_name
     "session_idle_minutes": 480,  # a login ends after this long without a page run
     "session_lifetime_hours": 72,  # and this long after it began, whatever happens
     "delegation_max_days": 90,  # a deputy signs for at most this many days (issue #11)
@@ -53,6 +54,7 @@ class Settings:
     work_start: str = "08:30"
     work_end: str = "17:30"
     company_name: str = ""
+    company_name_en: str = ""
     session_idle_minutes: int = 480
     session_lifetime_hours: int = 72
     image_max_megapixels: int = 50
@@ -88,6 +90,7 @@ def build(stored: dict[str, Any]) -> Settings:
                     severity_b_claim=Decimal(str(v["severity_b_claim"])),
                     dispatch_approval=str(v["dispatch_approval"]), work_start=str(v["work_start"]),
                     work_end=str(v["work_end"]), company_name=str(v["company_name"]),
+                    company_name_en=str(v["company_name_en"]),
                     session_idle_minutes=int(v["session_idle_minutes"]),
                     session_lifetime_hours=int(v["session_lifetime_hours"]),
                     delegation_max_days=int(v["delegation_max_days"]),
@@ -157,7 +160,7 @@ def validate(key: str, value: Any) -> Any:
         if value not in ("a_only", "all", "none"):
             raise ValueError("a_only_all_none")
         return str(value)
-    if key == "company_name":
+    if key in ("company_name", "company_name_en"):
         name = " ".join(str(value).split())
         if len(name) > 200:
             raise ValueError("too_long")

@@ -57,6 +57,7 @@ class UserRow(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # 0010
+    display_name_en: Mapped[str] = mapped_column(String(100), default="")  # 0022
 
 
 class SessionRow(Base):
@@ -133,6 +134,7 @@ class ProductRow(Base):
     code: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")  # migration 0022
 
 
 class DefectTypeRow(Base):
@@ -261,6 +263,9 @@ class ComplaintRow(Base):
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
     safety_risk: Mapped[bool] = mapped_column(Boolean, default=False)  # migration 0015
     severity_note: Mapped[str] = mapped_column(Text, default="")
+    customer_summary: Mapped[str] = mapped_column(Text, default="")  # migration 0022
+    letter_text: Mapped[str] = mapped_column(Text, default="")
+    letter_lang: Mapped[str] = mapped_column(String(5), default="")
     __table_args__ = (
         Index("ix_complaints_issue", "product_code", "defect_type_id", "received_at"),
         # Stats (migration 0007): covering indexes, the figures read no case row

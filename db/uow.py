@@ -113,7 +113,7 @@ def _user(r: UserRow) -> User:
                 frozenset(Role(x) for x in r.roles.split(",") if x), r.department_id,
                 frozenset(x for x in (r.title or "").split(",") if x), r.active,
                 Lang(r.language), r.email,
-                bool(r.must_change_password))
+                bool(r.must_change_password), r.display_name_en or "")
 
 
 def _session(r: SessionRow) -> LoginSession:
@@ -188,7 +188,7 @@ class SqlUsers:
                     password_hash=password_hash, roles=",".join(sorted(user.roles)),
                     department_id=user.department_id, title=",".join(sorted(user.titles)),
                     active=user.active, language=user.language.value,
-                    email=user.email)
+                    email=user.email, display_name_en=user.display_name_en)
         self.s.add(r)
         self.s.flush()
         return r.id
@@ -199,6 +199,7 @@ class SqlUsers:
         r.department_id, r.title = user.department_id, ",".join(sorted(user.titles))
         r.active, r.language = user.active, user.language.value
         r.email = user.email
+        r.display_name_en = user.display_name_en
 
     def password_hash(self, user_id: int) -> str:
         return self.s.get_one(UserRow, user_id).password_hash
@@ -318,7 +319,7 @@ class SqlRef:
 
     def products(self, include_inactive: bool = False) -> list[Product]:
         return [
-            Product(r.id, r.code, r.name, r.active)
+            Product(r.id, r.code, r.name, r.active, r.name_en or "")
             for r in self._all(ProductRow, ProductRow.code, include_inactive)
         ]
 

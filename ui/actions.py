@@ -21,6 +21,7 @@ from ui.context import (
 )
 from core import procedure
 from core import usecases as uc
+from core.documents import letter_body
 from ui import chains
 
 MAIN_PATH = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
@@ -160,7 +161,12 @@ def _reply(user: User, case: CaseFile, action: str) -> None:
         day = a.date_input(tr("field.reply_date"), value=today_local(), max_value=today_local())
         method = b.selectbox(tr("field.reply_method"), list(ReplyMethod),
                              format_func=label("reply_method"))
-        text = st.text_area(tr("field.reply_text") + " *", max_chars=5000, height=150)
+        # prefilled with the reply letter (as edited on the Documents section), issue #13
+        docs = attempt(uc.documents.case_documents, kesu(), user, c.id, lang())
+        text = st.text_area(tr("field.reply_text") + " *", max_chars=5000, height=300,
+                            value=c.reply_text or (f"{docs.letter.title}\n\n"
+                                                   f"{letter_body(docs.letter)}" if docs else ""),
+                            key=f"reply_text_{c.id}", help=tr("field.reply_text_help"))
         if st.form_submit_button(tr("action.reply"), type="primary"):
             _run(uc.closure.reply, kesu(), user, c.id, c.version, day, method, text)
 

@@ -26,6 +26,9 @@ def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
                             disabled=u is not None, max_chars=32, key=f"{key}_un")
     name = b.text_input(tr("field.display_name") + " *", value=u.display_name if u else "",
                         max_chars=100, key=f"{key}_dn")
+    name_en = b.text_input(tr("field.display_name_en"), value=u.display_name_en if u else "",
+                           max_chars=100, key=f"{key}_dne",
+                           help=tr("field.display_name_en_help"))
     roles = a.multiselect(tr("field.roles") + " *", list(Role),
                           default=sorted(u.roles) if u else [],
                           format_func=label("role"), key=f"{key}_roles")
@@ -48,7 +51,7 @@ def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
                          key=f"{key}_email")
     active = b.checkbox(tr("field.active"), value=u.active if u else True, key=f"{key}_act")
     return UserInput(username, name, frozenset(roles), dept, frozenset(titles), language, active,
-                     email)
+                     email, name_en)
 
 
 def users(me: User) -> None:
@@ -212,12 +215,15 @@ def customers(me: User) -> None:
 
 def products(me: User) -> None:
     def form(key: str, p: Product) -> Product:
-        return Product(p.id, _text(key, "code", p.code, True).strip(),
-                       _text(key, "name", p.name, True).strip(),
-                       st.checkbox(tr("field.active"), p.active, key=f"{key}_a"))
+        code = _text(key, "code", p.code, True).strip()
+        name = _text(key, "name", p.name, True).strip()
+        name_en = st.text_input(tr("field.product_name_en"), value=p.name_en, max_chars=200,
+                                key=f"{key}_name_en", help=tr("field.product_name_en_help"))
+        return Product(p.id, code, name,
+                       st.checkbox(tr("field.active"), p.active, key=f"{key}_a"), name_en.strip())
 
-    _reference(me, "prod", uc.reference.products(kesu(), True), ["code", "name", "active"],
-               Product(0, "", ""), form)
+    _reference(me, "prod", uc.reference.products(kesu(), True),
+               ["code", "name", "name_en", "active"], Product(0, "", ""), form)
 
 
 def defect_types(me: User) -> None:
@@ -255,6 +261,9 @@ def settings(me: User) -> None:
             ),
             "company_name": st.text_input(tr("field.company_name"), cfg.company_name, max_chars=200,
                                           help=tr("field.company_name_help")),
+            "company_name_en": st.text_input(tr("field.company_name_en"), cfg.company_name_en,
+                                             max_chars=200,
+                                             help=tr("field.company_name_en_help")),
             "session_idle_minutes": st.number_input(tr("field.session_idle_minutes"), 5, 24 * 60,
                                                     cfg.session_idle_minutes),
             "session_lifetime_hours": st.number_input(tr("field.session_lifetime_hours"), 1,

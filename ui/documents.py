@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.documents import Document, plain_text
-from core.model import User
-from ui.context import attempt, kesu, lang, tr
+from core.documents import CaseDocuments, Document, letter_body, plain_text
+from core.model import Role, User
+from core.rules.complaint_fields import MAX_TEXT
+from ui.context import attempt, flash, kesu, lang, tr
 from ui.pdf import to_pdf
 from ui.xlsx import to_xlsx
 from core import usecases as uc
@@ -30,7 +31,9 @@ def documents(user: User, complaint_id: int) -> None:
     files are drawn only when a button is clicked (Streamlit's deferred download)."""
     st.subheader(tr("doc.section"))
     st.caption(tr("doc.intro"))
-    lang_key, company_key = f"doc_letter_lang_{complaint_id}", f"doc_company_{complaint_id}"
+    lang_key = f"doc_letter_lang_{complaint_id}"
+    # the company signing, per letter language (the English letter: the English name)
+    company_key = f"doc_company_{complaint_id}_{st.session_state.get(lang_key) or ''}"
     docs = attempt(uc.documents.case_documents, kesu(), user, complaint_id, lang(),
                    st.session_state.get(lang_key), st.session_state.get(company_key))
     if docs is None:
@@ -39,6 +42,8 @@ def documents(user: User, complaint_id: int) -> None:
     a.radio(tr("doc.letter_lang"), ["zh", "en"], key=lang_key, horizontal=True,
             index=["zh", "en"].index(docs.letter_lang), format_func=lambda x: tr(f"lang.{x}"))
     b.text_input(tr("doc.company"), value=docs.company, key=company_key, max_chars=200)
+    _summary(user, complaint_id, docs)
+    _letter(user, complaint_id, docs)
     for col, (doc, formats) in zip(st.columns(3), ((docs.form, ("PDF", "XLSX")),
                                                   (docs.report, ("PDF", "XLSX")),
                                                   (docs.letter, ("PDF",))), strict=True):
@@ -50,6 +55,48 @@ def documents(user: User, complaint_id: int) -> None:
                 key=f"doc_{doc.kind}_{fmt}_{complaint_id}", on_click="ignore", width="stretch")
     with st.expander(tr("doc.letter_text")):
         st.code(letter_text(docs.letter), language=None, wrap_lines=True)
+
+
+def _summary(user: User, complaint_id: int, docs: CaseDocuments) -> None:
+    """对客户的说明: what the letter tells the customer of the cause. QA writes it from the
+    root cause; without it the letter says the findings are pending."""
+    with st.expander(tr("doc.customer_summary"), expanded=not docs.customer_summary):
+        st.caption(tr("doc.customer_summary_help"))
+        if not user.has(Role.QA, Role.MANAGEMENT):
+            st.text(docs.customer_summary or tr("doc.customer_summary_none"))
+            return
+        with st.form(f"doc_summary_{complaint_id}"):
+            text = st.text_area(tr("field.customer_summary"), value=docs.customer_summary,
+                                max_chars=MAX_TEXT, height=120,
+                                key=f"doc_summary_text_{complaint_id}")
+            if st.form_submit_button(tr("common.save"), type="primary") and attempt(
+                    uc.documents.set_customer_summary, kesu(), user, complaint_id,
+                    docs.version, text) is not None:
+                flash("success", tr("common.saved"))
+                st.rerun()
+
+
+def _letter(user: User, complaint_id: int, docs: CaseDocuments) -> None:
+    """The reply letter's text, editable before its PDF is made; kept with the case."""
+    with st.expander(tr("doc.letter_edit")):
+        st.caption(tr("doc.letter_edit_help"))
+        if docs.letter_edited:
+            st.caption(tr("doc.letter_edited"))
+        if not user.has(Role.SALES, Role.QA, Role.MANAGEMENT):
+            st.text(letter_body(docs.letter))
+            return
+        with st.form(f"doc_letter_{complaint_id}_{docs.letter_lang}"):
+            text = st.text_area(tr("doc.letter_body"), value=letter_body(docs.letter),
+                                max_chars=MAX_TEXT, height=420)
+            a, b = st.columns(2)
+            save = a.form_submit_button(tr("doc.letter_save"), type="primary")
+            again = b.form_submit_button(tr("doc.letter_regenerate"),
+                                         disabled=not docs.letter_edited)
+        if (save or again) and attempt(uc.documents.save_letter, kesu(), user, complaint_id,
+                                       docs.version, docs.letter_lang,
+                                       "" if again else text) is not None:
+            flash("success", tr("doc.letter_saved" if save else "doc.letter_regenerated"))
+            st.rerun()
 
 
 def _short_title(doc: Document) -> str:

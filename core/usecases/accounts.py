@@ -43,6 +43,7 @@ class UserInput:
     language: Lang = Lang.ZH
     active: bool = True
     email: str = ""
+    display_name_en: str = ""  # signs English reply letters (issue #13)
 
 
 def needs_first_admin(ctx: Context) -> bool:
@@ -445,7 +446,7 @@ def _new_user(ctx: Context, uow: UnitOfWork, data: UserInput, password: str) -> 
     _check_user(ctx, uow, data)
     user = User(0, name, data.display_name.strip(), data.roles, data.department_id,
                 data.titles, data.active, data.language,
-                data.email.strip())
+                data.email.strip(), display_name_en=data.display_name_en.strip())
     uid = uow.users.add(user, _hash_new(ctx, password, name))
     return dataclasses.replace(user, id=uid)
 
@@ -453,6 +454,8 @@ def _new_user(ctx: Context, uow: UnitOfWork, data: UserInput, password: str) -> 
 def _check_user(ctx: Context, uow: UnitOfWork, data: UserInput) -> None:
     if not data.display_name.strip() or len(data.display_name) > common.MAX_SHORT:
         raise InvalidInput("err.required", field="display_name")
+    if len(data.display_name_en.strip()) > common.MAX_SHORT:
+        raise InvalidInput("err.too_long", field="display_name_en")
     if not data.roles:
         raise InvalidInput("err.required", field="roles")
     known = {d.code for d in approval.titles_of(uow).defs}
@@ -481,7 +484,7 @@ def update_user(ctx: Context, actor: User, user_id: int, data: UserInput) -> Use
             old, display_name=data.display_name.strip(), roles=data.roles,
             department_id=data.department_id, titles=data.titles, language=data.language,
             active=data.active,
-            email=data.email.strip())
+            email=data.email.strip(), display_name_en=data.display_name_en.strip())
         uow.users.update(new)
         now = ctx.clock()
         if old.active and not new.active:

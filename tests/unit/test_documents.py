@@ -296,6 +296,8 @@ def test_the_letter_is_in_the_customers_language_with_findings_actions_and_dispo
 ) -> None:
     _customer_language(w, Lang.EN, "Ms. Moore")
     w.setting("company_name", "华东精密制造有限公司")
+    closed.once(lambda: uc.documents.set_customer_summary(
+        w.kesu, w.qa, closed.id, closed.c.version, "A worn fixture scratched the housing."))
     documents = docs(w, closed)  # the user reads Chinese; the customer gets English
     letter = documents.letter
     assert (documents.letter_lang, letter.lang) == ("en", "en")
@@ -310,7 +312,7 @@ def test_the_letter_is_in_the_customers_language_with_findings_actions_and_dispo
         "Housing (P-100)",
         "order SO-1",
         "Scratches on the housing of 12 pcs",
-        "Root cause: Worn fixture scratches the housing",
+        "Our findings\nA worn fixture scratched the housing.",  # QA's summary for the customer
         "1. Replace fixture (due 24 November 2026, done)",
         "Compensation, amount CNY 8,000.00",
         "Yours sincerely,",
@@ -319,6 +321,7 @@ def test_the_letter_is_in_the_customers_language_with_findings_actions_and_dispo
     ):
         assert expected in text, expected
     assert "根本原因" not in text
+    assert closed.c.root_cause not in text  # the internal root cause does not go out
 
 
 def test_the_user_may_switch_the_letter_language_and_company(w: World, closed: Case) -> None:
@@ -326,7 +329,8 @@ def test_the_user_may_switch_the_letter_language_and_company(w: World, closed: C
     documents = docs(w, closed, letter_lang="zh", company="Acme 自己的公司")
     text = plain_text(documents.letter)
     assert documents.letter_lang == "zh"
-    assert "尊敬的客户：" in text and "根本原因：Worn fixture scratches the housing" in text
+    assert "尊敬的客户：" in text and t("doc.l.pending", "zh") in text
+    assert closed.c.root_cause not in text  # no summary written: never the root cause
     assert "1. 赔款，金额 8,000.00 元" in text
     assert "此致" in text and "Acme 自己的公司" in text
     assert "2026年11月10日" in text

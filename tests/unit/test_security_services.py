@@ -701,6 +701,18 @@ PERMISSIONS: dict[str, Entry] = {
     "case_documents": (
         Rule(EVERYONE, lambda w, c, u: uc.documents.case_documents(w.kesu, u, c.id, "en"), _case()),
     ),
+    "save_letter": (
+        Rule(SALES | QA | MANAGEMENT,
+             lambda w, c, u: uc.documents.save_letter(w.kesu, u, c.id, c.c.version, "en",
+                                                      f"Dear customer, from {u.username}"),
+             _case()),
+    ),
+    "set_customer_summary": (
+        Rule(QA | MANAGEMENT,
+             lambda w, c, u: uc.documents.set_customer_summary(w.kesu, u, c.id, c.c.version,
+                                                               "夹具磨损，已更换并加点检"),
+             _case()),
+    ),
     # ------------------------------------------------------------ fields of their own
     "field_definitions": System("the custom fields' definitions, read only (every form)"),
     "save_field": (
