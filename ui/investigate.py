@@ -8,6 +8,7 @@ from core.model import (
     State, User, Validity,
 )
 from core.rules import severity as severity_rules
+from core.usecases.complaints import Upload
 from core.usecases.worklists import CAPA_WORK
 from ui.case import decisions
 from ui.context import (
@@ -215,9 +216,16 @@ def capa(user: User, case: CaseFile, part: int | None = None) -> None:
         if mine and a.status == "open" and (c.state == State.ROOT_CAUSE
                                             or c.state in CAPA_WORK):
             with st.popover(tr("inv.mark_done")):
-                ev = st.text_area(tr("field.evidence") + " *", key=f"ev_{a.id}")
+                ev = st.text_area(tr("field.evidence") + " *", key=f"ev_{a.id}",
+                                  help=tr("inv.evidence_help"))
+                mb = uc.context.settings(kesu()).attachment_max_mb
+                files = st.file_uploader(tr("inv.evidence_files"), accept_multiple_files=True,
+                                         type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+                                         max_upload_size=mb, key=f"evf_{a.id}",
+                                         help=tr("log.attachments_help", mb=mb))
                 if st.button(tr("inv.mark_done"), key=f"done_{a.id}"):
-                    _done(attempt(uc.investigation.complete_capa, kesu(), user, a.id, ev))
+                    _done(attempt(uc.investigation.complete_capa, kesu(), user, a.id, ev,
+                                  [Upload(f.name, f.getvalue()) for f in files or []]))
         if a.status == "open" and (part is None or a.department_id == part) and (
                 c.state in (State.ROOT_CAUSE, State.CAPA_REVIEW) or c.state in CAPA_WORK):
             with st.expander(tr("inv.capa_change", n=case.capa.index(a) + 1)):

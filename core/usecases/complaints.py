@@ -358,6 +358,22 @@ def _check_upload(ctx: Context, u: Upload, cfg: settings_mod.Settings) -> tuple[
     return name, ctype, u.data
 
 
+# for the other use cases that take files (a CAPA action's evidence)
+StoredUpload = _Stored
+
+
+def store_uploads(ctx: Context, uploads: Sequence[Upload], cfg: settings_mod.Settings,
+                  used: int) -> list[_Stored]:
+    """Check and store files as add_attachments does (nothing stored when one is refused)."""
+    return _stored_uploads(ctx, uploads, cfg, used)
+
+
+def add_stored(uow: UnitOfWork, me: User, complaint_id: int, files: list[_Stored],
+               now: datetime) -> None:
+    """The stored files as the case's attachments, each with its event."""
+    _add_attachments(uow, me, complaint_id, files, now)
+
+
 def _add_attachments(uow: UnitOfWork, me: User, complaint_id: int, files: list[_Stored],
                      now: datetime) -> None:
     for x in files:

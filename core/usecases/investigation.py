@@ -28,9 +28,9 @@ from core.model import (
     Value,
 )
 from core.ports import UnitOfWork
-from core.rules import severity as severity_rules
+from core.rules import severity as severity_rules, uploads as upload_rules
 from core.rules.severity import escalate
-from core.usecases import assisting, common, context, pipeline
+from core.usecases import assisting, common, complaints, context, pipeline
 from core.usecases.context import Context
 
 WORK_STATES = frozenset({State.INVESTIGATING, State.ROOT_CAUSE, State.CAPA_REVIEW,
@@ -235,27 +235,51 @@ def check_capa(ctx: Context, uow: UnitOfWork, description: str, owner_id: int | 
         raise InvalidInput(problems[0].key, others=problems[1:], **problems[0].params)
 
 
-def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str) -> Complaint:
-    """Mark a CAPA action done, with its evidence (owner, department, QA or management)."""
+def complete_capa(ctx: Context, actor: User, capa_id: int, evidence: str,
+                  files: Sequence[complaints.Upload] = ()) -> Complaint:
+    """Mark a CAPA action done, with its evidence (owner, department, QA or management): a
+    text, files (photos, a revised work instruction: kept with the case's attachments, checked
+    as every upload), or both."""
     now = ctx.clock()
+    stored: list[complaints.StoredUpload] = []
+    if files:  # who and the limits first, then the files are stored before the change
+        with ctx.uow() as uow:
+            me = context.acting_user(ctx, uow, actor)
+            case, action = pipeline.record_in_case(ctx, uow, CapaAction, capa_id)
+            _may_complete(me, case, action)
+            used = sum(a.size for a in uow.attachments.for_complaint(case.complaint.id or 0))
+            cfg = context.settings_of(ctx, uow)
+        stored = complaints.store_uploads(ctx, files, cfg, used)
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         case, action = pipeline.record_in_case(ctx, uow, CapaAction, capa_id)
-        if me.id != action.owner_id:
-            part = _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT,
-                             assisting_too=True)
-            if part is not None and action.department_id != part:  # only its own part
-                raise NotAllowed("why.not_your_department")
-        elif not case.complaint.state.is_open:
-            raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
-        if action.status == WITHDRAWN:
-            raise NotAllowed("why.capa_not_open")
-        text = common.text(evidence, "evidence")
+        _may_complete(me, case, action)
+        text = common.text(evidence, "evidence", required=not stored)
+        if stored:
+            cid = case.complaint.id or 0
+            used = sum(a.size for a in uow.attachments.for_complaint(cid))
+            upload_rules.check_case_total(used, sum(x.size for x in stored),
+                                          context.settings_of(ctx, uow).case_attachments_max_mb)
+            complaints.add_stored(uow, me, cid, stored, now)
+            names = "📎 " + ", ".join(x.name for x in stored)  # the files, named in the evidence
+            text = f"{text}\n{names}" if text else names
         uow.records.update(replace(action, status="done", evidence=text, done_at=now))
         new = pipeline.touch(ctx, uow, case, me, now, "capa_done",
                              {"capa": [action.description[:200], "done"]}, text)
         uow.commit()
         return new
+
+
+def _may_complete(me: User, case: CaseFile, action: CapaAction) -> None:
+    if me.id != action.owner_id:
+        part = _may_work(me, case, Role.QA, Role.PRODUCTION, Role.MANAGEMENT,
+                         assisting_too=True)
+        if part is not None and action.department_id != part:  # only its own part
+            raise NotAllowed("why.not_your_department")
+    elif not case.complaint.state.is_open:
+        raise NotAllowed("why.wrong_state", state=case.complaint.state.value)
+    if action.status == WITHDRAWN:
+        raise NotAllowed("why.capa_not_open")
 
 
 def edit_capa(ctx: Context, actor: User, capa_id: int, type_: CapaType, description: str,

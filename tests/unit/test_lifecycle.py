@@ -42,7 +42,7 @@ from core.model import (
     Validity,
 )
 from core.rules.approvals import DEFAULT_RULES, Rule, RuleStep, TitleDef
-from core.usecases.complaints import ComplaintDraft
+from core.usecases.complaints import ComplaintDraft, Upload
 from core.usecases.accounts import UserInput
 from core.usecases.context import Context
 from core.workflow import BY_ACTION
@@ -950,6 +950,24 @@ def test_withdrawing_the_only_capa_action_leaves_no_plan_to_submit(w: World) -> 
     case.once(lambda: uc.investigation.withdraw_capa(w.kesu, w.qa, case.file.capa[0].id or 0,
                                                      "wrong action"))
     case.refused("why.capa_missing", "submit_analysis", w.prod)
+
+
+def test_capa_evidence_may_be_a_file_kept_with_the_case_attachments(w: World) -> None:
+    case = drive(w, State.ROOT_CAUSE)
+    analyse(w, case)
+    action = case.file.capa[0]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    with pytest.raises(InvalidInput):  # a file that is not what its name says: nothing stored
+        uc.investigation.complete_capa(w.kesu, w.prod, action.id or 0, "",
+                                       [Upload("fixture.png", b"not a picture")])
+    assert case.file.capa[0].status == "open"
+    uc.investigation.complete_capa(w.kesu, w.prod, action.id or 0, "",
+                                   [Upload("new fixture.png", png)])
+    done = case.file.capa[0]
+    assert (done.status, done.evidence) == ("done", "📎 new fixture.png")
+    view = uc.complaints.complaint(w.kesu, w.admin, case.id)
+    assert [a.filename for a in view.attachments] == ["new fixture.png"]
+    assert [e.action for e in view.events[-2:]] == ["attachment_added", "capa_done"]
 
 
 def _submit_only(w: World, case: Case) -> None:

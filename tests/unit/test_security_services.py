@@ -258,6 +258,8 @@ PERMISSIONS: dict[str, Entry] = {
         "names for the login machinery and pickers; no hashes "
         "(test_list_active_users_carries_no_password_hash)"
     ),
+    "store_uploads": System("checks files and puts them in the blob store, nothing of a case "
+                            "changes; complete_capa checks the actor before and after"),
     "departments": System("reference list, read only"),
     "customers": System("reference list, read only"),
     "products": System("reference list, read only"),
