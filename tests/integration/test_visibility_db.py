@@ -83,6 +83,10 @@ def test_each_sees_their_departments_cases_and_their_own(app: Context, world: Wo
     assert _register(app, world.manager) == everything
     assert {r.id for r in uc.search.register_all(app, firm.east, RegisterFilter())} == {
         firm.east_case, firm.own_case}  # the export
+    exported = uc.search.register_export(app, firm.east, RegisterFilter(), batch=1)
+    assert exported.total == 2  # the Log page's Excel register (issue #13)
+    assert {line.id for batch in exported.batches for line in batch} == {
+        firm.east_case, firm.own_case}
 
 
 def test_a_case_out_of_sight_is_not_found_whichever_way(app: Context, world: World,
