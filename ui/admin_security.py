@@ -22,6 +22,12 @@ LIMIT = 5000
 _REASONS = ("logout", "logout_all", "admin", "idle", "expired", "deactivated", "ended")
 
 
+# settings that are a choice among codes: the prefix of their words in the catalogs
+_SETTING_WORDS = {"stats_default_period": "stats.preset.",
+                  "dispatch_approval": "dispatch_approval.",
+                  "record_visibility": "record_visibility."}
+
+
 def _word(prefix: str, code: str) -> str:
     key = prefix + code
     return tr(key) if known(key, lang()) else code
@@ -80,8 +86,13 @@ def describe(e: SecurityEntry, names: Names) -> str:
         parts.append(tr("seclog.change", what=label, old=names.value(what, d.get("old", "")),
                         new=names.value(what, d.get("new", ""))))
     if e.kind == "settings_changed":
+        # a choice in words (上周, not last_week); numbers and names as they are
+        words = _SETTING_WORDS.get(d.get("field", ""))
+        old, new = d.get("old", ""), d.get("new", "")
+        if words:
+            old, new = (_word(words, v) if v else v for v in (old, new))
         parts.append(tr("seclog.change", what=_word("field.", d.get("field", "")),
-                        old=d.get("old", ""), new=d.get("new", "")))
+                        old=old, new=new))
     if e.kind == "password_reset":
         parts.append(tr("seclog.must_change"))
     if d.get("forced") == "yes":

@@ -474,3 +474,18 @@ def test_the_summary_offers_quarters(ref_db: Context) -> None:
     box = widget(at, "selectbox", zh("stats.summary_period"))
     quarters = [o for o in box.options if "季度" in o]
     assert quarters and all(o.endswith("季度") for o in quarters)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_security_log_names_the_chosen_range_in_words(ref_db: Context, lang: str) -> None:
+    tx = _tx(lang)
+    admin = _user(ref_db, "admin")
+    uc.reference.set_settings(ref_db, admin, {"stats_default_period": "this_month"})
+    uc.reference.set_settings(ref_db, admin, {"stats_default_period": "this_quarter"})
+    at = open_page("pages/admin.py", "admin", lang)
+    no_exception(at)
+    [df] = block(at, "tabs", tx("admin.security")).dataframe
+    details = [str(r[tx("seclog.col.detail")]) for r in df.value.to_dict("records")]
+    assert tx("seclog.change", what=tx("field.stats_default_period"),
+              old=tx("stats.preset.this_month"), new=tx("stats.preset.this_quarter")) in details
+    assert not any("this_quarter" in d for d in details)
