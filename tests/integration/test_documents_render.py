@@ -120,6 +120,9 @@ def test_the_english_form_and_the_letter_in_the_customers_language(app: Context,
                                                                    case: int) -> None:
     uc.reference.save_reference(app, world.admin,
                                 dataclasses.replace(world.customer, language=Lang.EN))
+    version = uc.complaints.case_file(app, world.qa, case).complaint.version
+    uc.documents.set_customer_summary(app, world.qa, case, version,
+                                      "A worn fixture; it has been replaced.")
     docs = _docs(app, world, case, "en", company="Huadong Precision Co., Ltd.")
     form = _pages(to_pdf(docs.form))
     assert "Complainthandlingform" in form[0] and f"Page1of{len(form)}" in form[0]
@@ -129,15 +132,17 @@ def test_the_english_form_and_the_letter_in_the_customers_language(app: Context,
         "Re: your complaint",
         docs.form.number,
         "Dear",
-        DESCRIPTION,
-        f"Root cause: {ROOT_CAUSE}",
+        "Scratch",  # the description is Chinese: the defect type's English name instead
+        "A worn fixture; it has been replaced.",  # QA's summary for the customer
         "Huadong Precision Co., Ltd.",
         "Yours sincerely",
     ):
         assert _flat(expected) in letter, expected
+    assert _flat(DESCRIPTION) not in letter and ROOT_CAUSE not in letter
     chinese = _docs(app, world, case, letter_lang="zh").letter
     text = "".join(_pages(to_pdf(chinese)))
-    assert "关于贵司投诉的回复" in text and f"根本原因：{ROOT_CAUSE}" in text
+    assert "关于贵司投诉的回复" in text and _flat(DESCRIPTION) in text
+    assert ROOT_CAUSE not in text  # the internal root cause never goes out
 
 
 def test_a_note_longer_than_a_page_continues_on_the_next(app: Context, world: World,
