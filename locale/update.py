@@ -15,7 +15,9 @@ is translated). Entries are kept in their order; new ones go to the end.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -57,7 +59,10 @@ def tidy(catalogs: dict[str, tuple[Path, Catalog]]) -> None:
         out = io.BytesIO()
         write_po(out, catalog, width=0, no_location=True)
         if not path.exists() or path.read_bytes() != out.getvalue():
-            path.write_bytes(out.getvalue())
+            # written whole or not at all: a reader never sees half a catalog
+            tmp = path.with_suffix(".po.tmp")
+            tmp.write_bytes(out.getvalue())
+            os.replace(tmp, path)
             print(f"tidied {path.relative_to(ROOT)}")
 
 
@@ -86,10 +91,14 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("compile", help="compile every .po to its .mo")
     args = p.parse_args(argv)
     if args.cmd != "compile":
-        catalogs = _catalogs()
-        if args.cmd == "add":
-            add(catalogs, args.key, args.zh, args.en, args.en_plural)
-        tidy(catalogs)
+        # one run at a time: two runs at once would each rewrite the catalogs from what they
+        # read, and one's new keys would be lost
+        with (LOCALE_DIR / ".update.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            catalogs = _catalogs()
+            if args.cmd == "add":
+                add(catalogs, args.key, args.zh, args.en, args.en_plural)
+            tidy(catalogs)
     for mo in compile_catalogs(force=True):
         print(f"compiled {mo.relative_to(ROOT)}")
 
