@@ -1,18 +1,21 @@
 """kesu entry point: configuration, login, role-filtered navigation (the composition root)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import streamlit as st
 
 from adapters.translations import compile_catalogs
 from core.model import Role, User
-from ui import auth
+from ui import auth, builtin_texts
 from ui.context import background_jobs, kesu, md, show_flash, tr
 from core import usecases as uc
 
 compile_catalogs()  # locale/*/kesu.po -> kesu.mo where stale; core.i18n reads the .mo
 st.set_page_config(page_title="kesu 客诉", page_icon="📋", layout="wide")
+builtin_texts.install()  # Streamlit's own placeholders in the reader's language
 
 # Pages: (file, url path, title key, roles allowed; empty = everyone logged in, hidden?)
 PAGES: list[tuple[str, str, str, tuple[Role, ...], bool]] = [
@@ -40,6 +43,49 @@ def _forbidden(url_path: str) -> Callable[[], None]:
     return view
 
 
+def _unknown() -> None:
+    """An address no page answers: kesu's own message instead of Streamlit's English pop-up."""
+    st.title(tr("nav.not_found"))
+    st.info(tr("nav.not_found_text"))
+    st.page_link("pages/log.py", label=tr("nav.log"))
+
+
+def _asked_path() -> str:
+    """The first path segment the browser asked for ("" for the root or when unknown)."""
+    try:
+        path = urlsplit(st.context.url or "").path
+    except Exception:  # noqa: BLE001 - no browser context (a test, a bare run)
+        return ""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    path = path.strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base):].strip("/")
+    return path
+
+
+# Streamlit serves the default page at "/" only, and answers the default's own url path
+# with an English "Page not found" pop-up: the Log page is the default under a name nobody
+# types (ROOT), a hidden second entry of it answers /log, and an unknown one-segment address
+# gets a hidden page of its own (_unknown) instead of the pop-up.
+ROOT = "home"
+PATH_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,60}")
+
+
+def _root(asked: str) -> str:
+    return ROOT if asked != ROOT else ROOT + "_"
+
+
+def _extra_pages(asked: str, known: set[str], view: Callable[[], None] | None,
+                 title: str) -> list[st.Page]:
+    """Hidden pages for /log (the Log page, or `view`) and for an address that is no page
+    (the not-found message, or `view`)."""
+    pages = [st.Page(view or "pages/log.py", title=title, url_path="log", visibility="hidden")]
+    if asked and asked not in known | {_root(asked)} and PATH_SHAPE.fullmatch(asked):
+        pages.append(st.Page(view or _unknown, title=tr("nav.not_found"), url_path=asked,
+                             visibility="hidden"))
+    return pages
+
+
 def _signed_out(url_path: str) -> Callable[[], None]:
     def view() -> None:
         auth.signed_out_view()
@@ -48,19 +94,23 @@ def _signed_out(url_path: str) -> Callable[[], None]:
 
 
 def _navigation(user: User | None) -> st.Page:
+    asked, known = _asked_path(), {p for _, p, _, _, _ in PAGES}
     if user is None:  # the login ended (the guard lets nobody in without one)
-        pages = [st.Page(_signed_out(p), title=tr("nav.login"), url_path=p,
-                         default=(p == "log"), visibility="hidden")
+        pages = [st.Page(_signed_out(p), title=tr("nav.login"),
+                         url_path=_root(asked) if p == "log" else p, default=(p == "log"),
+                         visibility="hidden")
                  for _, p, _, _, _ in PAGES]
+        pages += _extra_pages(asked, known, _signed_out("other"), tr("nav.login"))
         return st.navigation(pages, position="hidden")
     unread = uc.worklists.unread_count(kesu(), user)
     pages = [st.Page(f, title=tr(k) + (f" ({unread})" if p == "inbox" and unread else ""),
-                     url_path=p, default=(p == "log"),
+                     url_path=_root(asked) if p == "log" else p, default=(p == "log"),
                      visibility="hidden" if hidden else "visible")
              for f, p, k, roles, hidden in PAGES if not roles or user.has(*roles)]
     # a page this role may not open answers its URL with a clear message, not a 404 pop-up
     pages += [st.Page(_forbidden(p), title=tr(k), url_path=p, visibility="hidden")
               for _, p, k, roles, _ in PAGES if roles and not user.has(*roles)]
+    pages += _extra_pages(asked, known, None, tr("nav.log"))
     return st.navigation(pages)
 
 

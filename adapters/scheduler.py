@@ -75,6 +75,7 @@ class Scheduler:
         escalated = 0
         if self.last_escalation is None or now - self.last_escalation >= self.escalate_every:
             escalated = uc.channels.escalate_overdue(self.app)
+            uc.channels.send_digests(self.app)  # the daily digests, once a day each
             self.last_escalation = now
         delivered = deliver_due(self.app.uow, self.app.clock(), self.sender, self.batch,
                                 keep_going=self.acquire)

@@ -163,7 +163,20 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
         if progress:
             progress(i + 1)
     set_clock(real_now)
+    read_old_notices(app, list(users.values()), real_now - timedelta(days=READ_AFTER_DAYS))
     return {"complaints": made, "cancelled": cancelled, "users": len(users), **states}
+
+
+READ_AFTER_DAYS = 30  # the demo's people have read their notices up to a month ago
+
+
+def read_old_notices(app: Context, users: list[User], before: datetime) -> None:
+    """An inbox like one in use: what came before `before` has been read, the last days'
+    notices are new (issue #13: 180 unread notices after the demo, and people stop reading)."""
+    for u in users:
+        old = [n.id for n in uc.worklists.inbox(app, u, limit=1_000_000) if n.created_at < before]
+        if old:
+            uc.worklists.mark_read(app, u, old)
 
 
 def _admin(app: Context) -> User:

@@ -21,8 +21,54 @@ class Note:
     params: dict[str, Any]
 
 
-def _qa(users: list[User]) -> list[User]:
-    return [u for u in users if u.has(Role.QA)]
+# Every kind of notice, in the order My account lists them for the reader's choice
+KINDS = ("dispatched", "assigned", "sent_back", "assist_asked", "approval_needed", "approved",
+         "rejected", "extension_asked", "extension_decided", "reopened", "chain_step_due",
+         "verify_due", "overdue")
+CHANNELS = ("inbox", "email")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A user's choice of notices (My account): the (channel, kind) pairs turned off, and
+    whether e-mail comes as one digest a day instead of one e-mail per notice. The default is
+    everything, at once. What waits for the reader is on My Tasks whatever they choose here."""
+
+    off: frozenset[tuple[str, str]] = frozenset()
+    digest: bool = False
+
+    def wants(self, channel: str, kind: str) -> bool:
+        return (channel, kind) not in self.off
+
+    @classmethod
+    def from_stored(cls, stored: Any) -> Preferences:
+        if not isinstance(stored, dict):
+            return cls()
+        off = stored.get("off") or []
+        return cls(frozenset((str(p[0]), str(p[1])) for p in off
+                             if isinstance(p, (list, tuple)) and len(p) == 2),
+                   bool(stored.get("digest", False)))
+
+    def to_stored(self) -> dict[str, Any]:
+        return {"off": sorted([c, k] for c, k in self.off), "digest": self.digest}
+
+
+def preference_key(user_id: int) -> str:
+    """The settings row holding a user's preferences."""
+    return f"notices.{user_id}"
+
+
+def wanted(notes: list[Note], prefs: dict[int, Preferences], channel: str) -> list[Note]:
+    """The notes their recipients want on `channel` (no stored choice: all of them)."""
+    return [n for n in notes if prefs.get(n.user_id, Preferences()).wants(channel, n.kind)]
+
+
+def _qa(users: list[User], manager_copies: bool = True) -> list[User]:
+    """QA. Without `manager_copies` (a setting, off by default) the QA manager hears of QA's
+    work only when no other QA engineer is active to take it."""
+    qa = [u for u in users if u.has(Role.QA)]
+    staff = [u for u in qa if Title.QA_MANAGER not in u.titles]
+    return qa if manager_copies or not staff else staff
 
 
 def _dept(users: list[User], dept: int | None) -> list[User]:
@@ -44,10 +90,11 @@ def _signers(users: list[User], steps: list[Any], today: date,
 
 
 def recipients(action: str, case: CaseFile, actor: User, users: list[User], today: date,
-               delegations: list[Delegation], extra: dict[str, Any] | None = None
-               ) -> list[Note]:
+               delegations: list[Delegation], extra: dict[str, Any] | None = None,
+               qa_manager_copies: bool = False) -> list[Note]:
     """The inbox lines an action produces, as core/procedure.py declares them; the actor never
-    notifies themself."""
+    notifies themself. The QA manager gets QA's notices only with `qa_manager_copies` (the
+    setting of that name) or when they are the only QA engineer."""
     c = case.complaint
     active = [u for u in users if u.active]
     p: dict[str, Any] = {"number": c.number, "by": actor.display_name, **(extra or {})}
@@ -56,7 +103,7 @@ def recipients(action: str, case: CaseFile, actor: User, users: list[User], toda
 
     def audience(name: str) -> list[User]:
         if name == "qa":
-            return _qa(active)
+            return _qa(active, qa_manager_copies)
         if name == "department":
             return _dept(active, c.responsible_department_id)
         if name == "next_signers":

@@ -217,6 +217,20 @@ def email(key: str, address: str, name: str, lang: str, text: str, link: str) ->
                    "\n".join(body))
 
 
+def digest(key: str, address: str, name: str, lang: str, day: str,
+           lines: list[tuple[str, str]]) -> Message:
+    """The daily digest e-mail (My account): one line per notice (its local time and text,
+    then the case link when there is one), instead of one e-mail per notice."""
+    body = [t("mail.greeting", lang, name=name), "", t("mail.digest_intro", lang, day=day), ""]
+    for text, link in lines:
+        body.append("- " + text)
+        if link:
+            body.append("  " + link)
+    body += ["", "-- ", t("mail.footer", lang)]
+    return Message(key, "email", address, _subject(t("mail.digest_subject", lang, day=day)),
+                   "\n".join(body))
+
+
 def robot(key: str, channel: str, lang: str, text: str, names: list[str], link: str) -> Message:
     """A group-robot message: the notification, who it is for, the link."""
     lines = [text]

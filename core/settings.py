@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "record_visibility": "all",  # or "department": core/rules/visibility.py
     # the first meeting within N working days after dispatch (seed 4.2.1); 0: not timed
     "first_meeting_days": 0,
+    # the QA manager also gets QA's notices (every dispatch): core/notify.py
+    "qa_manager_copies": False,
     # the date range Stats opens with (core/stats.py PRESETS): the weekly meeting's last week
     "stats_default_period": "last_week",
 }
@@ -62,6 +64,7 @@ class Settings:
     delegation_max_days: int = 90
     record_visibility: str = "all"
     first_meeting_days: int = 0
+    qa_manager_copies: bool = False
     stats_default_period: str = "last_week"
 
     @property
@@ -96,6 +99,7 @@ def build(stored: dict[str, Any]) -> Settings:
                     delegation_max_days=int(v["delegation_max_days"]),
                     record_visibility=str(v["record_visibility"]),
                     first_meeting_days=int(v["first_meeting_days"]),
+                    qa_manager_copies=v["qa_manager_copies"] is True,
                     stats_default_period=str(v["stats_default_period"]))
 
 
@@ -140,6 +144,10 @@ def validate(key: str, value: Any) -> Any:
         if value not in STATS_PERIODS:
             raise ValueError("stats_period")
         return str(value)
+    if key == "qa_manager_copies":
+        if not isinstance(value, bool):
+            raise ValueError("yes_no")
+        return value
     if key == "record_visibility":
         if value not in ("all", "department"):
             raise ValueError("all_department")

@@ -674,6 +674,21 @@ class SqlNotifications:
             q = q.where(NotificationRow.id.in_(list(ids)))
         return int(self.s.execute(q.values(read_at=at)).rowcount)  # type: ignore[attr-defined]
 
+    def created_between(self, user_id: int, start: datetime, end: datetime
+                        ) -> list[Notification]:
+        """A user's notices of start <= created_at < end, oldest first (the daily digest)."""
+        q = (
+            select(NotificationRow)
+            .where(NotificationRow.user_id == user_id, NotificationRow.created_at >= start,
+                   NotificationRow.created_at < end)
+            .order_by(NotificationRow.id)
+        )
+        return [
+            Notification(r.id, r.user_id, r.complaint_id, r.kind, json.loads(r.params),
+                         r.created_at, r.read_at)
+            for r in self.s.scalars(q)
+        ]
+
 
 class SqlAttachments:
     def __init__(self, s: Session) -> None:

@@ -27,7 +27,8 @@ tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"
                 tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
                 tr("admin.approval"),
                 tr("admin.calendar"), tr("admin.notifications"), tr("admin.backup"),
-                tr("admin.security"), tr("admin.custom_fields")])
+                tr("admin.security"), tr("admin.custom_fields")],
+               key="admin_tab", on_change="rerun")  # a save (and its rerun) keeps the tab
 with tabs[0]:
     af.users(user)
     af.sessions(user)

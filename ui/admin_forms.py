@@ -280,6 +280,9 @@ def settings(me: User) -> None:
             "first_meeting_days": st.number_input(tr("field.first_meeting_days"), 0, 30,
                                                   cfg.first_meeting_days,
                                                   help=tr("field.first_meeting_days_help")),
+            "qa_manager_copies": st.checkbox(tr("field.qa_manager_copies"),
+                                             cfg.qa_manager_copies,
+                                             help=tr("field.qa_manager_copies_help")),
             "stats_default_period": st.selectbox(
                 tr("field.stats_default_period"), list(STATS_PERIODS),
                 index=STATS_PERIODS.index(cfg.stats_default_period)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from core import notify
 from core.errors import InvalidInput, NotAllowed
 from core.model import Assist, CaseFile, Complaint, Role, State, User, Value
 from core.ports import UnitOfWork
@@ -45,10 +46,11 @@ def apply(uow: UnitOfWork, case: CaseFile, me: User, now: datetime, wanted: Mapp
         uow.records.update(replace(a, ask=ask))
     after = (set(before) - {a.department_id for a in change.ended}) | {d for d, _ in change.added}
     added = {d for d, _ in change.added}
-    for u in uow.users.list():
-        if u.active and u.id != me.id and u.has(Role.PRODUCTION) and u.department_id in added:
-            uow.notifications.add(u.id, case.complaint.id, "assist_asked",
-                                  {"number": case.complaint.number, "by": me.display_name}, now)
+    pipeline.to_inbox(uow, [
+        notify.Note(u.id, "assist_asked", {"number": case.complaint.number, "by": me.display_name})
+        for u in uow.users.list()
+        if u.active and u.id != me.id and u.has(Role.PRODUCTION) and u.department_id in added
+    ], case.complaint.id, now)
     out: dict[str, list[Value]] = {}
     if set(before) != after:
         out["assisting_departments"] = [names(before) or None, names(after) or None]

@@ -207,7 +207,5 @@ def _tell_next(ctx: Context, uow: UnitOfWork, me: User, c: Complaint, d: Disposi
     notes = [notify.Note(u.id, "chain_step_due",
                          {"number": c.number, "chain_step": nxt.name, "by": me.display_name})
              for u in people]
-    for n in notes:
-        uow.notifications.add(n.user_id, c.id, n.kind, n.params, now)
-    pipeline.enqueue(ctx, uow, notes, c, now, tag=f"chain{len(records)}:{d.id}")
+    pipeline.deliver(ctx, uow, notes, c, now, tag=f"chain{len(records)}:{d.id}")
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from core import escalation, outbox, sla
+from core import escalation, notify, outbox, sla
 from core.errors import InvalidInput, NotAllowed
 from core.model import Role, User
 from core.notify import Note
@@ -155,13 +155,51 @@ def escalate_overdue(ctx: Context, limit: int = 1000) -> int:
                     continue
                 params: dict[str, Any] = {"number": c.number, "step": e.step, "level": e.level}
                 notes = [Note(uid, "overdue", params) for uid in e.user_ids]
-                for n in notes:
-                    uow.notifications.add(n.user_id, cid, n.kind, n.params, now)
-                pipeline.enqueue(ctx, uow, notes, c, now,
+                pipeline.deliver(ctx, uow, notes, c, now,
                                  tag=f"overdue:{e.step}:{e.started.isoformat()}:{e.level}")
                 fired += 1
             uow.commit()
     return fired
+
+
+def send_digests(ctx: Context) -> int:
+    """The daily digest e-mails (a user's choice on My account): once the working day has
+    begun (setting work_start, in the company's time zone), each user who chose the digest
+    and has an address gets one e-mail with their notices of the day before — from the
+    previous working-day start to this one — of the kinds they want by e-mail. Once per user
+    and day: the outbox key names both, so a second run (or a second app instance) queues
+    nothing. Returns how many digests were queued."""
+    now = ctx.clock()
+    with ctx.uow(write=True) as uow:
+        cfg = _channels(uow)
+        if not cfg.enabled("email"):
+            return 0
+        s = context.settings_of(ctx, uow)
+        local = now.astimezone(s.tz)
+        end = datetime.combine(local.date(), time.fromisoformat(s.work_start), s.tz)
+        if local < end:
+            end -= timedelta(days=1)
+        start = end - timedelta(days=1)
+        day = end.date().isoformat()
+        queued = 0
+        for u in uow.users.list():
+            prefs = notify.Preferences.from_stored(uow.settings.get(notify.preference_key(u.id)))
+            if not (u.active and u.email and prefs.digest):
+                continue
+            notes = [n for n in uow.notifications.created_between(
+                u.id, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
+                if prefs.wants("email", n.kind)]
+            if not notes:
+                continue
+            lang = u.language.value
+            lines = [(n.created_at.astimezone(s.tz).strftime("%m-%d %H:%M") + " "
+                      + outbox.note_text(n.kind, n.params, lang),
+                      outbox.case_link(cfg, n.complaint_id)) for n in notes]
+            if uow.outbox.add(outbox.digest(f"digest:{u.id}:{day}", u.email, u.display_name,
+                                            lang, day, lines), now):
+                queued += 1
+        uow.commit()
+    return queued
 
 
 def _escalations(ctx: Context, uow: UnitOfWork, cid: int,

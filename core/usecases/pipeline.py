@@ -3,7 +3,7 @@ derive due times, save, one event, notify (docs/architecture.md §3)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -110,18 +110,41 @@ def notify_people(ctx: Context, uow: UnitOfWork, c: Complaint, action: str, me: 
         action = "not_satisfied"
     case = context.load_case(ctx, uow, c.id or 0)
     notes = notify.recipients(action, case, me, uow.users.list(), context.today(ctx, uow),
-                              uow.records.where(approvals.Delegation), extra)
-    for n in notes:
-        uow.notifications.add(n.user_id, c.id, n.kind, n.params, now)
-    enqueue(ctx, uow, notes, c, now)
+                              uow.records.where(approvals.Delegation), extra,
+                              context.settings_of(ctx, uow).qa_manager_copies)
+    deliver(ctx, uow, notes, c, now)
+
+
+def preferences(uow: UnitOfWork, user_ids: Iterable[int]) -> dict[int, notify.Preferences]:
+    """The notice preferences of these users (My account; none stored: everything)."""
+    return {i: notify.Preferences.from_stored(uow.settings.get(notify.preference_key(i)))
+            for i in set(user_ids)}
+
+
+def to_inbox(uow: UnitOfWork, notes: list[notify.Note], complaint_id: int | None,
+             now: datetime) -> None:
+    """The inbox lines of the notes their recipients want in the inbox."""
+    prefs = preferences(uow, (n.user_id for n in notes))
+    for n in notify.wanted(notes, prefs, "inbox"):
+        uow.notifications.add(n.user_id, complaint_id, n.kind, n.params, now)
+
+
+def deliver(ctx: Context, uow: UnitOfWork, notes: list[notify.Note], c: Complaint,
+            now: datetime, tag: str = "") -> None:
+    """The notes to the inbox and the channels, as each recipient chose (My account)."""
+    to_inbox(uow, notes, c.id, now)
+    enqueue(ctx, uow, notes, c, now, tag)
+
+
 
 
 def enqueue(ctx: Context, uow: UnitOfWork, notes: list[notify.Note], c: Complaint, now: datetime,
             tag: str = "") -> None:
     """Hand the notes to the configured channels (e-mail, group robots); none by default.
 
-    One e-mail per recipient who has an address, in their language; one message per
-    configured robot per kind of note, naming the recipients. The outbox key names the
+    One e-mail per recipient who has an address and wants this kind by e-mail at once (not
+    in the daily digest), in their language; one message per configured robot per kind of
+    note, naming the recipients. The outbox key names the
     event (the case's new version, or `tag`), so queuing the same event twice is a no-op.
     """
     cfg = outbox.ChannelConfig.from_stored(uow.settings.get("channels"))
@@ -131,7 +154,10 @@ def enqueue(ctx: Context, uow: UnitOfWork, notes: list[notify.Note], c: Complain
     link = outbox.case_link(cfg, c.id)
     users = {u.id: u for u in uow.users.list()}
     if cfg.enabled("email"):
-        for n in notes:
+        prefs = preferences(uow, (n.user_id for n in notes))
+        for n in notify.wanted(notes, prefs, "email"):
+            if prefs[n.user_id].digest:
+                continue  # in tomorrow's digest (channels.send_digests)
             u = users.get(n.user_id)
             if u is not None and u.active and u.email:
                 lang = u.language.value

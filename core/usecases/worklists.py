@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
-from core import procedure, workflow
+from core import notify, procedure, workflow
 from core.model import (
     ApprovalStep,
     Assist,
@@ -24,6 +24,7 @@ from core.model import (
     StepStatus,
     User,
 )
+from core.errors import InvalidInput
 from core.ports import UnitOfWork
 from core.rules import meetings as meeting_rules
 from core.rules import visibility
@@ -122,6 +123,23 @@ def mark_read(ctx: Context, actor: User, ids: Sequence[int] | None = None) -> in
         return n
 
 
+def notice_preferences(ctx: Context, actor: User) -> notify.Preferences:
+    """My choice of notices and channels (My account)."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        return notify.Preferences.from_stored(uow.settings.get(notify.preference_key(me.id)))
+
+
+def set_notice_preferences(ctx: Context, actor: User, prefs: notify.Preferences) -> None:
+    """Store my choice of notices: only known kinds and channels may be turned off."""
+    if not all(c in notify.CHANNELS and k in notify.KINDS for c, k in prefs.off):
+        raise InvalidInput("err.invalid_input")
+    with ctx.uow(write=True) as uow:
+        me = context.acting_user(ctx, uow, actor)
+        uow.settings.set(notify.preference_key(me.id), prefs.to_stored())
+        uow.commit()
+
+
 def tasks(ctx: Context, actor: User) -> list[Task]:
     """Everything waiting for me: by role, my department, my approval steps."""
     return list(task_list(ctx, actor).items)
@@ -170,6 +188,9 @@ def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -
             if kind == "chain_step":  # the step's own time limit (issue #12)
                 steps = chains.mine(ctx, uow, me, context.load_case(ctx, uow, c.id or 0))
                 due = min((v.due_at for v in steps if v.due_at), default=c.due_at)
+            elif kind == "verify" and c.verify_after is not None:  # the day it was scheduled for
+                due = datetime.combine(c.verify_after, time(23, 59), context.settings_of(
+                    ctx, uow).tz)
             out.append(Task(kind, c.id or 0, c.number, c.customer_id,
                             c.effective_severity, c.state, c.received_at,
                             summary(c.description), c.updated_at, due,

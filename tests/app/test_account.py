@@ -33,14 +33,16 @@ def _change(at: AppTest, old: str, new: str, new2: str, lang: str = "zh") -> Non
 def test_account_page_shows_who_i_am(ref_db: Context) -> None:
     at = _account_page()
     assert values(at, "title") == [zh("account.title")]
-    assert values(at, "subheader") == [zh("account.change_password"), zh("account.sessions")]
+    assert values(at, "subheader") == [zh("account.change_password"), zh("account.notices"),
+                                       zh("account.sessions")]
     assert any("qa" in t and "陈强（品管QE）" in t for t in values(at, "text"))
     assert zh("account.sessions_help") in values(at, "caption")
     assert widget(at, "button", zh("account.log_out_everywhere"))
 
     at = _account_page(lang="en")
     assert values(at, "title") == [en("account.title")]
-    assert values(at, "subheader") == [en("account.change_password"), en("account.sessions")]
+    assert values(at, "subheader") == [en("account.change_password"), en("account.notices"),
+                                       en("account.sessions")]
     assert widget(at, "button", en("account.log_out_everywhere"))
 
 

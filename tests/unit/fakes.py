@@ -386,6 +386,12 @@ class FakeNotifications:
                 n += 1
         return n
 
+    def created_between(self, user_id: int, start: datetime, end: datetime
+                        ) -> list[Notification]:
+        return sorted((n for n in self._rows().values()
+                       if n.user_id == user_id and start <= n.created_at < end),
+                      key=lambda n: n.id)
+
 
 class FakeOutbox:
     def __init__(self, d: Data) -> None:

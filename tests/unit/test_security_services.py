@@ -65,6 +65,7 @@ from typing import Any
 
 import pytest
 
+from core import notify
 from core import settings as settings_mod
 from core.rules import approvals
 from core.errors import DomainError, InvalidInput, NotAllowed
@@ -278,6 +279,10 @@ PERMISSIONS: dict[str, Entry] = {
         "the worker's job (adapters/scheduler.py), never called from a page "
         "(tests/unit/test_security_static.py)"
     ),
+    "send_digests": System(
+        "the worker's job (adapters/scheduler.py): the daily digest e-mails, never called from "
+        "a page"
+    ),
     "fill_close_days": System(
         "start-up / migration job (adapters/wiring.py), derived values only, "
         "never called from a page (tests/unit/test_security_static.py)"
@@ -461,6 +466,13 @@ PERMISSIONS: dict[str, Entry] = {
     "inbox": (Rule(EVERYONE, lambda w, x, u: uc.worklists.inbox(w.kesu, u)),),
     "unread_count": (Rule(EVERYONE, lambda w, x, u: uc.worklists.unread_count(w.kesu, u)),),
     "mark_read": (Rule(EVERYONE, lambda w, x, u: uc.worklists.mark_read(w.kesu, u)),),
+    "notice_preferences": (
+        Rule(EVERYONE, lambda w, x, u: uc.worklists.notice_preferences(w.kesu, u)),
+    ),
+    "set_notice_preferences": (
+        Rule(EVERYONE, lambda w, x, u: uc.worklists.set_notice_preferences(
+            w.kesu, u, notify.Preferences(digest=True))),
+    ),
     "assessments": (
         Rule(MANAGEMENT, lambda w, c, u: uc.meetings.assessments(w.kesu, u, c.id), _case()),
     ),

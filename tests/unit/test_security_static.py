@@ -68,6 +68,9 @@ def raw_html_uses(files: list[Path], root: Path) -> list[str]:
 # the one st.html: sends the browser to sign-out when its login is over; a constant script
 # (ui/auth.py leave_for_signin), no user text in it
 REDIRECT = "ui/auth.py"
+# and the one style sheet: the file uploader's button and limit line in the reader's language
+# (ui/builtin_texts.py uploader_css) — catalog texts and the upload limit, no user text
+STYLE = "ui/builtin_texts.py"
 
 
 def test_no_raw_html_in_app_pages_or_ui() -> None:
@@ -76,7 +79,25 @@ def test_no_raw_html_in_app_pages_or_ui() -> None:
     found = raw_html_uses(files, ROOT)
     redirect = [f for f in found if f.startswith(REDIRECT + ":")]
     assert len(redirect) == 1 and redirect[0].endswith(".html()")
-    assert [f for f in found if f not in redirect] == []
+    style = [f for f in found if f.startswith(STYLE + ":")]
+    assert len(style) == 1 and style[0].endswith(".html()")
+    assert [f for f in found if f not in redirect + style] == []
+
+
+def test_the_one_style_sheet_holds_catalog_texts_and_a_number_only() -> None:
+    import ast
+
+    from ui.builtin_texts import uploader_css
+
+    tree = ast.parse((ROOT / STYLE).read_text(encoding="utf-8"))
+    (fn,) = [n for n in ast.walk(tree)
+             if isinstance(n, ast.FunctionDef) and n.name == "file_uploader"]
+    names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+    # the widget's own arguments, the reader's language, the catalog, the upload limit
+    assert names <= {"self", "args", "kwargs", "Any", "lang", "mb", "st", "uploader_css", "tr",
+                     "fn", "functools"}, names
+    css = uploader_css('"}</style><script>x()</script>', "a\\b")
+    assert "</style>" not in css[:-len("</style>")] and "<script>" not in css
 
 
 def test_the_one_script_is_a_constant_redirect_to_sign_out() -> None:
@@ -290,7 +311,8 @@ def _called(files: list[Path], names: set[str]) -> list[str]:
 def test_worker_jobs_are_not_called_from_pages() -> None:
     """The services without an acting user that write (test_security_services.PERMISSIONS)
     are for the worker, the start-up and the set-up screen, never for a page a user drives."""
-    assert _called(_python_files(*UI_CODE), {"escalate_overdue", "fill_close_days"}) == []
+    assert _called(_python_files(*UI_CODE), {"escalate_overdue", "fill_close_days",
+                                             "remind_scheduled_checks", "send_digests"}) == []
     setup = _called(_python_files(*UI_CODE), {"create_first_admin"})
     assert [s.split(":")[0] for s in setup] == ["ui/auth.py"]
     assert "needs_first_admin" in (ROOT / "app.py").read_text(encoding="utf-8")
