@@ -247,9 +247,13 @@ class MeetingCase:
     due_at: datetime | None
     due_step: str
     received_by: str  # the salesperson who took it (display name)
+    received_by_en: str = ""  # their English name, "" when none is given
 
     def department(self, lang: str) -> str:
         return self.department_en if lang == "en" else self.department_zh
+
+    def salesperson(self, lang: str) -> str:
+        return self.received_by_en if lang == "en" and self.received_by_en else self.received_by
 
 
 def owner_audience(state: str, due_step: str) -> str:

@@ -371,7 +371,8 @@ class SqlStats:
         one), within the filters: most severe first, then the earliest due."""
         rows = self.s.execute(
             select(C.id, C.number, CustomerRow.name, SEVERITY, C.state, DepartmentRow.name_zh,
-                   DepartmentRow.name_en, C.due_at, C.due_step, UserRow.display_name)
+                   DepartmentRow.name_en, C.due_at, C.due_step, UserRow.display_name,
+                   UserRow.display_name_en)
             .join(CustomerRow, CustomerRow.id == C.customer_id)
             .join(UserRow, UserRow.id == C.received_by_id)
             .outerjoin(DepartmentRow, DepartmentRow.id == C.responsible_department_id)
@@ -381,8 +382,8 @@ class SqlStats:
         ).all()
         return [MeetingCase(int(i), str(n), str(cu), str(sev), str(stt), zh or "", en or "",
                             due.replace(tzinfo=timezone.utc) if due and due.tzinfo is None
-                            else due, step or "", str(by))
-                for i, n, cu, sev, stt, zh, en, due, step, by in rows]
+                            else due, step or "", str(by), by_en or "")
+                for i, n, cu, sev, stt, zh, en, due, step, by, by_en in rows]
 
 
 def _approved_round() -> ColumnElement[bool]:

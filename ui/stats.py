@@ -564,7 +564,7 @@ def owner_text(m: MeetingCase) -> str:
     """Who the case waits for now, in words."""
     who = owner_audience(m.state, m.due_step)
     if who == "sales":
-        return m.received_by
+        return m.salesperson(lang())
     if who == "department" and m.department(lang()):
         return m.department(lang())
     if who == "step_title":

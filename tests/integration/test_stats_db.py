@@ -48,6 +48,7 @@ from db.tables import (
     EventRow,
     ProductRow,
     StepTimeRow,
+    UserRow,
 )
 from tests.integration.conftest import PASSWORD, engine_of
 from core import usecases as uc
@@ -330,6 +331,13 @@ def test_the_open_a_and_b_cases_for_the_meeting(fixed: Fixed) -> None:
     assert (three.customer, three.department_zh, three.department_en) == (
         "乙公司", "涂装部", "Painting")
     assert three.due_at == at(11, 1).astimezone(timezone.utc) and three.received_by == "王五"
+    assert three.salesperson("en") == "王五"  # no English name given: the name there is
+    with Session(engine_of(fixed.app)) as s:
+        s.execute(update(UserRow).where(UserRow.id == fixed.boss.id)
+                  .values(display_name_en="Wang Wu"))
+        s.commit()
+    three = fixed.report().meeting_cases[1]
+    assert (three.salesperson("en"), three.salesperson("zh")) == ("Wang Wu", "王五")
     assert [m.number for m in fixed.report(customer_id=fixed.c2).meeting_cases] == [
         "KS2610-003"]
 
