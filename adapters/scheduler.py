@@ -35,6 +35,7 @@ class Tick:
     holder: bool  # this process held the lease and ran the jobs
     escalated: int = 0
     delivered: Delivered | None = None
+    reminded: int = 0  # scheduled effectiveness checks due today, QA told
 
 
 class Scheduler:
@@ -72,14 +73,15 @@ class Scheduler:
         if not self.acquire():
             return Tick(holder=False)
         now = self.app.clock()
-        escalated = 0
+        escalated = reminded = 0
         if self.last_escalation is None or now - self.last_escalation >= self.escalate_every:
             escalated = uc.channels.escalate_overdue(self.app)
+            reminded = uc.channels.remind_scheduled_checks(self.app)
             uc.channels.send_digests(self.app)  # the daily digests, once a day each
             self.last_escalation = now
         delivered = deliver_due(self.app.uow, self.app.clock(), self.sender, self.batch,
                                 keep_going=self.acquire)
-        return Tick(True, escalated, delivered)
+        return Tick(True, escalated, delivered, reminded)
 
     def run(self, once: bool = False) -> None:
         """Tick every `interval` seconds until stop() (or once). An error is logged and the
@@ -89,12 +91,14 @@ class Scheduler:
                 t = self.tick()
                 if t.holder and (
                     t.escalated
+                    or t.reminded
                     or (
                         t.delivered
                         and (t.delivered.sent or t.delivered.retrying or t.delivered.failed)
                     )
                 ):
-                    log.info("jobs: %d escalated, %s", t.escalated, t.delivered)
+                    log.info("jobs: %d escalated, %d checks reminded, %s", t.escalated,
+                             t.reminded, t.delivered)
             except Exception:  # noqa: BLE001 - the loop must survive a bad round
                 log.exception("scheduled jobs failed; trying again in %.0f s", self.interval)
             if once:

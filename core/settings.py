@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "first_meeting_days": 0,
     # the QA manager also gets QA's notices (every dispatch): core/notify.py
     "qa_manager_copies": False,
+    # a reopened case's open steps are timed anew from the "reopening" (default) or from
+    # their "first" start (docs/procedure.md §7)
+    "reopen_due_from": "reopening",
     # the date range Stats opens with (core/stats.py PRESETS): the weekly meeting's last week
     "stats_default_period": "last_week",
 }
@@ -65,6 +68,7 @@ class Settings:
     record_visibility: str = "all"
     first_meeting_days: int = 0
     qa_manager_copies: bool = False
+    reopen_due_from: str = "reopening"
     stats_default_period: str = "last_week"
 
     @property
@@ -100,6 +104,7 @@ def build(stored: dict[str, Any]) -> Settings:
                     record_visibility=str(v["record_visibility"]),
                     first_meeting_days=int(v["first_meeting_days"]),
                     qa_manager_copies=v["qa_manager_copies"] is True,
+                    reopen_due_from=str(v["reopen_due_from"]),
                     stats_default_period=str(v["stats_default_period"]))
 
 
@@ -143,6 +148,10 @@ def validate(key: str, value: Any) -> Any:
     if key == "stats_default_period":  # core/stats.py PRESETS, a named range
         if value not in STATS_PERIODS:
             raise ValueError("stats_period")
+        return str(value)
+    if key == "reopen_due_from":
+        if value not in ("reopening", "first"):
+            raise ValueError("reopening_first")
         return str(value)
     if key == "qa_manager_copies":
         if not isinstance(value, bool):

@@ -30,6 +30,11 @@ DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
 }
 UNITS = ("wh", "wd", "h", "d")
 CLOCK_UNITS = {"h": 1, "d": 24}  # hours per unit of the units counted on the clock
+# actions that reopen a case when they move it back to root_cause (besides "reopen")
+REOPENING = ("follow_up", "verify")
+REOPEN_FROM = ("reopening", "first")  # setting reopen_due_from: when reopened steps start
+
+
 @dataclass(frozen=True)
 class Due:
     """One open step and its due time (None while the case waits for the customer)."""
@@ -95,18 +100,39 @@ def _last(events: list[Event], action: str) -> datetime | None:
     return hits[-1] if hits else None
 
 
-def open_steps(case: CaseFile, events: list[Event]) -> list[tuple[str, datetime]]:
+def reopened_at(events: list[Event]) -> datetime | None:
+    """When the case last went back to the analysis after its reply: reopened when closed,
+    the customer not satisfied at the follow-up, or the actions found not effective."""
+    for e in reversed(events):
+        if e.action == "reopen" or (e.action in REOPENING
+                                    and (e.changes.get("state") or [None, None])[1]
+                                    == "root_cause"):
+            return e.at
+    return None
+
+
+def open_steps(case: CaseFile, events: list[Event],
+               from_reopening: bool = True) -> list[tuple[str, datetime]]:
     """(step, started) for every timed step of the case that is still open, as
-    core/procedure.py STEPS declares them."""
+    core/procedure.py STEPS declares them.
+
+    `from_reopening` (setting `reopen_due_from`, default "reopening"): a step that started
+    before the case was last reopened starts again at the reopening — a new step with its
+    full limit, so the time before the reopening neither makes it overdue nor escalates it."""
     c = case.complaint
     if not c.state.is_open:
         return []
     # an open case imported from an old register starts kesu's clocks at its import: it was
     # handled on paper until then, and would otherwise be overdue (and escalated) at once
     entered = max(c.received_at, c.created_at) if c.imported and c.created_at else c.received_at
-    return [(s.step, _started(s.since, events) or entered) for s in procedure.STEPS
-            if c.kind in s.kinds and (s.states is None or c.state in s.states)
-            and all(_needs(need, case, events) for need in s.needs)]
+    again = reopened_at(events) if from_reopening else None
+    out = []
+    for s in procedure.STEPS:
+        if c.kind in s.kinds and (s.states is None or c.state in s.states) \
+                and all(_needs(need, case, events) for need in s.needs):
+            started = _started(s.since, events) or entered
+            out.append((s.step, max(started, again) if again is not None else started))
+    return out
 
 
 def _started(since: str, events: list[Event]) -> datetime | None:
@@ -158,11 +184,12 @@ def _holds(events: list[Event], since: datetime,
 
 
 def due_times(case: CaseFile, events: list[Event], cal: WorkCalendar, history: list[dict[str, Any]],
-              now: datetime) -> list[Due]:
-    """Every open step with its due time on the calendar, holds and extensions applied."""
+              now: datetime, from_reopening: bool = True) -> list[Due]:
+    """Every open step with its due time on the calendar, holds and extensions applied
+    (`from_reopening`: see open_steps)."""
     out = []
     sev = case.complaint.effective_severity
-    for step, started in open_steps(case, events):
+    for step, started in open_steps(case, events, from_reopening):
         limit = limit_for(limits_in_force(history, started), step, sev)
         if limit is None:
             continue

@@ -283,6 +283,13 @@ def settings(me: User) -> None:
             "qa_manager_copies": st.checkbox(tr("field.qa_manager_copies"),
                                              cfg.qa_manager_copies,
                                              help=tr("field.qa_manager_copies_help")),
+            "reopen_due_from": st.selectbox(
+                tr("field.reopen_due_from"), ["reopening", "first"],
+                index=["reopening", "first"].index(cfg.reopen_due_from)
+                if cfg.reopen_due_from in ("reopening", "first") else 0,
+                format_func=lambda x: tr("reopen_due_from." + x),
+                help=tr("field.reopen_due_from_help"),
+            ),
             "stats_default_period": st.selectbox(
                 tr("field.stats_default_period"), list(STATS_PERIODS),
                 index=STATS_PERIODS.index(cfg.stats_default_period)

@@ -7,7 +7,7 @@ from typing import Any
 
 from core import escalation, notify, outbox, sla
 from core.errors import InvalidInput, NotAllowed
-from core.model import Role, User
+from core.model import Role, State, User
 from core.notify import Note
 from core.ports import UnitOfWork
 from core.rules import approvals
@@ -202,12 +202,50 @@ def send_digests(ctx: Context) -> int:
     return queued
 
 
+VERIFY_REMINDER = "verification"  # the escalations table's step of a scheduled check's reminder
+
+
+def remind_scheduled_checks(ctx: Context, limit: int = 1000) -> int:
+    """On the day a scheduled effectiveness check falls due (验证日期, closure.verify with
+    schedule_days), tell QA in the inbox (and the channels): the QA engineer who scheduled it,
+    or every QA engineer when that one is no longer active. Once per case and date: the
+    reminder is recorded like an escalation level (step "verification", level 0), so two app
+    instances running the jobs at once remind once. Returns how many cases were reminded."""
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        tz = context.settings_of(ctx, uow).tz
+        today = now.astimezone(tz).date()
+        todo = [c.id or 0 for c in uow.reads.cases.in_states([State.VERIFYING], limit)
+                if c.verify_after is not None and c.verify_after <= today]
+    reminded = 0
+    for cid in todo:
+        with ctx.uow(write=True) as uow:
+            c = uow.complaints.get(cid)
+            if c is None or c.state != State.VERIFYING or c.verify_after is None:
+                continue
+            day = datetime.combine(c.verify_after, time(0, 0), tz)
+            if not uow.escalations.add(cid, VERIFY_REMINDER, day, 0, now):
+                continue
+            qa = [u for u in uow.users.list() if u.active and u.has(Role.QA)]
+            scheduler = next((e.user_id for e in reversed(uow.events.for_complaint(cid))
+                              if e.action == "verify" and "verify_after" in e.changes), None)
+            people = [u for u in qa if u.id == scheduler] or qa
+            params: dict[str, Any] = {"number": c.number, "day": c.verify_after.isoformat()}
+            notes = [Note(u.id or 0, "verify_due", params) for u in people]
+            pipeline.deliver(ctx, uow, notes, c, now,
+                             tag=f"verify_due:{c.verify_after.isoformat()}")
+            reminded += 1
+            uow.commit()
+    return reminded
+
+
 def _escalations(ctx: Context, uow: UnitOfWork, cid: int,
                  now: datetime) -> list[escalation.Escalation]:
     case = context.load_case(ctx, uow, cid)
     cal = context.calendar_of(ctx, uow)
     dues = sla.due_times(case, uow.events.for_complaint(cid), cal,
-                         uow.settings.get("sla_history") or [], now)
+                         uow.settings.get("sla_history") or [], now,
+                         pipeline.from_reopening(ctx, uow))
     heads = {d.id: d.head_id for d in uow.ref.departments(include_inactive=True)
              if d.head_id is not None}
     return escalation.due_escalations(case, dues, now, uow.escalations.fired(cid), uow.users.list(),

@@ -136,8 +136,6 @@ def deliver(ctx: Context, uow: UnitOfWork, notes: list[notify.Note], c: Complain
     enqueue(ctx, uow, notes, c, now, tag)
 
 
-
-
 def enqueue(ctx: Context, uow: UnitOfWork, notes: list[notify.Note], c: Complaint, now: datetime,
             tag: str = "") -> None:
     """Hand the notes to the configured channels (e-mail, group robots); none by default.
@@ -182,9 +180,14 @@ def due(ctx: Context, uow: UnitOfWork, case: CaseFile, events: list[Event],
         now: datetime) -> tuple[datetime | None, str]:
     """The earliest due time of the case's open steps, to store on the case."""
     dues = sla.due_times(case, events, context.calendar_of(ctx, uow),
-                         uow.settings.get("sla_history") or [], now)
+                         uow.settings.get("sla_history") or [], now, from_reopening(ctx, uow))
     first = sla.earliest(dues)
     return (first.due, first.step) if first else (None, "")
+
+
+def from_reopening(ctx: Context, uow: UnitOfWork) -> bool:
+    """Whether a reopened case's steps are timed from the reopening (setting reopen_due_from)."""
+    return context.settings_of(ctx, uow).reopen_due_from != "first"
 
 
 def derive(ctx: Context, uow: UnitOfWork, before: CaseFile, after: CaseFile, events: list[Event],
@@ -193,12 +196,13 @@ def derive(ctx: Context, uow: UnitOfWork, before: CaseFile, after: CaseFile, eve
     steps (stored on the case), a StepTime for every timed step the action finished (the
     on-time rate on Stats), and the working days to close once it is closed."""
     cal, history = context.calendar_of(ctx, uow), uow.settings.get("sla_history") or []
+    again = from_reopening(ctx, uow)
     c = after.complaint
-    dues = sla.due_times(after, [*events, event], cal, history, now)
+    dues = sla.due_times(after, [*events, event], cal, history, now, again)
     first = sla.earliest(dues)
     if c.state != State.CANCELLED and event.action != "edited":  # an edit finishes no step
         still = {(d.step, d.started) for d in dues}
-        for d in sla.due_times(before, events, cal, history, now):
+        for d in sla.due_times(before, events, cal, history, now, again):
             if (d.step, d.started) not in still:
                 uow.records.add(
                     StepTime(None, c.id or 0, d.step, d.started, d.due, now,

@@ -64,7 +64,7 @@ def due_times(ctx: Context, actor: User, complaint_id: int) -> list[sla.Due]:
         case = context.load_case(ctx, uow, complaint_id, me)
         return sla.due_times(case, uow.events.for_complaint(complaint_id),
                              context.calendar_of(ctx, uow), uow.settings.get("sla_history") or [],
-                             ctx.clock())
+                             ctx.clock(), pipeline.from_reopening(ctx, uow))
 
 
 def _admin(ctx: Context, uow: Any, actor: User) -> User:
@@ -80,10 +80,12 @@ def refresh_due_times(ctx: Context, uow: Any) -> None:
     change by a user: no new version, no event."""
     cal, now = context.calendar_of(ctx, uow), ctx.clock()
     history = uow.settings.get("sla_history") or []
+    again = pipeline.from_reopening(ctx, uow)
     for c in uow.reads.cases.in_states([s for s in State if s.is_open], 1_000_000):
         case = context.load_case(ctx, uow, c.id or 0)
         first = sla.earliest(
-            sla.due_times(case, uow.events.for_complaint(c.id or 0), cal, history, now)
+            sla.due_times(case, uow.events.for_complaint(c.id or 0), cal, history, now,
+                          again)
         )
         due_at, step = (first.due, first.step) if first else (None, "")
         if (due_at, step) != (c.due_at, c.due_step):
@@ -198,7 +200,8 @@ def request_extension(ctx: Context, actor: User, cid: int, version: int, step: s
             d.step: d
             for d in sla.due_times(case, uow.events.for_complaint(cid),
                                    context.calendar_of(ctx, uow),
-                                   uow.settings.get("sla_history") or [], now)
+                                   uow.settings.get("sla_history") or [], now,
+                                   pipeline.from_reopening(ctx, uow))
         }
         if not me.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
             raise NotAllowed("why.wrong_role")

@@ -279,6 +279,10 @@ PERMISSIONS: dict[str, Entry] = {
         "the worker's job (adapters/scheduler.py), never called from a page "
         "(tests/unit/test_security_static.py)"
     ),
+    "remind_scheduled_checks": System(
+        "the worker's job (adapters/scheduler.py): a scheduled effectiveness check's reminder, "
+        "never called from a page"
+    ),
     "send_digests": System(
         "the worker's job (adapters/scheduler.py): the daily digest e-mails, never called from "
         "a page"
