@@ -47,7 +47,7 @@ def _unknown() -> None:
     """An address no page answers: kesu's own message instead of Streamlit's English pop-up."""
     st.title(tr("nav.not_found"))
     st.info(tr("nav.not_found_text"))
-    st.page_link("pages/log.py", label=tr("nav.log"))
+    st.page_link("pages/log.py", label=tr("nav.log"), icon="↩️")
 
 
 def _asked_path() -> str:
