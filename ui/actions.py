@@ -123,7 +123,7 @@ def _customer_ack(user: User, case: CaseFile) -> None:
     with st.form("act_ack"):
         a, b, d = st.columns(3)
         now = now_local()  # the company's zone, not the server's (issue #13)
-        day = a.date_input(tr("field.customer_ack_at"), value=now.date(),
+        day = a.date_input(tr("field.customer_ack_date"), value=now.date(),
                            max_value=now.date(), key=f"ack_day_{c.id}")
         at = b.time_input(tr("field.customer_ack_time"), value=now.time().replace(
             second=0, microsecond=0), step=60, key=f"ack_time_{c.id}")

@@ -251,24 +251,31 @@ def _capa_form(user: User, case: CaseFile, users: dict[int, str], k: str,
                             key=f"{k}_owner")
         text = st.text_input(tr("field.capa_description") + " *", value=a.description if a else "",
                              max_chars=1000, key=f"{k}_text")
+        x, y = st.columns(2)
         due = x.date_input(tr("field.due_date") + " *", value=a.due_date if a else None,
                            min_value=min(today_local(), a.due_date) if a else today_local(),
                            key=f"{k}_due")
+        reason = "" if a is None else y.text_input(
+            tr("field.reason") + " *", max_chars=500, key=f"{k}_reason",
+            help=tr("inv.capa_reason_help"))
+        problems = st.container()  # every problem at once, above the buttons
         if a is None:
             if st.form_submit_button(tr("inv.add_capa")):
-                if attempt(uc.investigation.add_capa, kesu(), user, c.id, kind, text, owner,
-                           due) is not None:
+                with problems:
+                    added = attempt(uc.investigation.add_capa, kesu(), user, c.id, kind, text,
+                                    owner, due)
+                if added is not None:
                     form_saved(f"capa_{c.id}")
                     _done(True)
             return
-        reason = y.text_input(tr("field.reason") + " *", max_chars=500, key=f"{k}_reason",
-                              help=tr("inv.capa_reason_help"))
         p, q = st.columns(2)
         if p.form_submit_button(tr("inv.capa_save_change"), type="primary"):
-            _done(attempt(uc.investigation.edit_capa, kesu(), user, a.id, kind, text, owner, due,
-                          reason))
+            with problems:
+                _done(attempt(uc.investigation.edit_capa, kesu(), user, a.id, kind, text, owner,
+                              due, reason))
         if q.form_submit_button(tr("inv.capa_withdraw")):
-            _done(attempt(uc.investigation.withdraw_capa, kesu(), user, a.id, reason))
+            with problems:
+                _done(attempt(uc.investigation.withdraw_capa, kesu(), user, a.id, reason))
 
 
 def review(user: User, case: CaseFile) -> None:

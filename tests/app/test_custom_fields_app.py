@@ -149,8 +149,8 @@ def test_a_field_filled_on_the_log_page_is_shown_edited_listed_and_exported(
     widget(at, "selectbox", zh("field.customer") + " *").select(cust)
     defect = next(d.id for d in uc.reference.defect_types(ref_db) if d.code == "CRACK")
     widget(at, "text_area", zh("field.description") + " *").input("运输途中外壳开裂")
-    widget(at, "text_input", zh("field.product_code")).input("MJ-501")
-    widget(at, "selectbox", zh("field.defect_type")).select(defect)
+    widget(at, "text_input", zh("field.product_code") + " *").input("MJ-501")
+    widget(at, "selectbox", zh("field.defect_type") + " *").select(defect)
     widget(at, "button", zh("log.submit")).click().run()
     no_exception(at)
     # required from registration: refused until filled, naming the field

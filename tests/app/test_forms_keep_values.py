@@ -343,7 +343,7 @@ def test_at_2350_utc_the_customer_informed_time_is_shanghai_time_and_saves(
     cid = _register(kesu())
     at = _open("pages/complaint.py", "sales", cid)
     form = block(at, "expander", zh("action.customer_acknowledged"))
-    assert widget(form, "date_input", zh("field.customer_ack_at")).value == date(2026, 12, 7)
+    assert widget(form, "date_input", zh("field.customer_ack_date")).value == date(2026, 12, 7)
     assert widget(form, "time_input", zh("field.customer_ack_time")).value.strftime(
         "%H:%M") == "07:50"
     widget(form, "text_input", zh("field.customer_ack_method") + " *").input("电话")

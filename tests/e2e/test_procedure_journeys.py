@@ -710,8 +710,8 @@ def test_custom_field_made_on_admin_is_logged_exported_and_printed(
     _pick(sales, zh("field.customer") + " *", "华东电器有限公司")
     sales.get_by_role("textbox", name=zh("field.description") + " *", exact=True).fill(
         f"端到端：物流车运输途中包装破损 {code}")
-    sales.get_by_role("textbox", name=zh("field.product_code"), exact=True).fill(code)
-    _pick(sales, zh("field.defect_type"), "外观划伤")
+    sales.get_by_role("textbox", name=zh("field.product_code") + " *", exact=True).fill(code)
+    _pick(sales, zh("field.defect_type") + " *", "外观划伤")
     expect(sales.get_by_text(zh("custom.section"), exact=True)).to_be_visible()
     sales.get_by_role("textbox", name="车牌号", exact=True).fill(plate)
     settle(sales, 500)
