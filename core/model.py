@@ -485,7 +485,7 @@ class CapaAction:
     description: str
     owner_id: int
     due_date: date
-    status: str = "open"  # open | done
+    status: str = "open"  # open | done | withdrawn (kept with its reason in the event)
     evidence: str = ""
     done_at: datetime | None = None
     # the assisting department whose part it is (None: the lead department's), issue #12
