@@ -18,6 +18,7 @@ from tests.app.helpers import (
 )
 from ui.auth import TOKEN_KEY
 from core import usecases as uc
+from core.rules import logins
 
 NEW_PW = "new-user-pw-1"
 
@@ -227,6 +228,13 @@ def test_admin_lets_a_delayed_user_sign_in_at_once(ref_db: Context) -> None:
         with pytest.raises(Exception):  # noqa: B017 - LoginFailed, then AccountLocked
             uc.accounts.authenticate(ref_db, "qa", f"wrong-{i}")
     assert uc.accounts.is_locked(ref_db, "qa")
+    # a longer wait than three failures give (1 s, over before a busy machine draws the page):
+    # as after a dozen failures in a row
+    with ref_db.uow(write=True) as uow:
+        key = logins.name_key("qa")
+        uow.users.lock_counters([key])
+        uow.users.set_counter(key, 12, ref_db.clock())
+        uow.commit()
     at = _admin_page()
     users = at.dataframe[0].value
     assert users[users[zh("field.username")] == "qa"].iloc[0][zh("admin.waiting")] == zh(
