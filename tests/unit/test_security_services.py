@@ -453,6 +453,10 @@ PERMISSIONS: dict[str, Entry] = {
     "register_all": (
         Rule(EVERYONE, lambda w, x, u: uc.search.register_all(w.kesu, u, RegisterFilter())),
     ),
+    "register_export": (
+        Rule(EVERYONE, lambda w, x, u: list(uc.search.register_export(
+            w.kesu, u, RegisterFilter()).batches)),
+    ),
     "find_duplicates": (
         Rule(EVERYONE, lambda w, x, u: uc.complaints.find_duplicates(w.kesu, u, w.draft)),
     ),
