@@ -189,8 +189,9 @@ CONSTANT_SHEETS = {"ui/importer.py": "the import template: headers and translate
 
 
 def test_every_spreadsheet_writer_uses_safe_cell() -> None:
-    """The register export uses ui.exports; any other file that writes a workbook or a CSV
-    (documents, Stats summary) passes user values through ui.exports.safe_cell."""
+    """The register export (ui/register_export.py) uses ui.exports; any other file that writes
+    a workbook or a CSV (documents, Stats summary) passes user values through
+    ui.exports.safe_cell."""
     writers = []
     for p in _python_files(*UI_CODE):
         text = p.read_text(encoding="utf-8")
@@ -200,7 +201,8 @@ def test_every_spreadsheet_writer_uses_safe_cell() -> None:
     assert writers  # documents and Stats write workbooks: the scan sees them
     unsafe = [name for name, safe in writers if not safe and name not in CONSTANT_SHEETS]
     assert unsafe == []
-    assert "from ui.exports import" in (ROOT / "ui" / "register.py").read_text(encoding="utf-8")
+    assert "from ui.exports import" in (ROOT / "ui" / "register_export.py").read_text(
+        encoding="utf-8")
 
 
 # ---------------------------------------------------------------- secrets in the repository
