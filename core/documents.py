@@ -16,7 +16,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Union
 
-from core import procedure
+from core import event_text, procedure
 from core.i18n import reason_text, t
 from core.rules import custom_fields as custom_rules
 from core.rules.approvals import Titles, TitleDef
@@ -472,7 +472,7 @@ def handling_form(rec: CaseRecords, lang: str) -> Document:
             ("doc.f.classified", f.signed(classified)),
             ("field.validity", f.enum("validity", c.validity)),
             ("field.severity", f.enum("severity", c.severity)),
-            ("field.severity_reason", _severity_reason(f, c.severity_reason)),
+            ("field.severity_reason", event_text.severity_reason(c.severity_reason, f.lang)),
             ("field.responsible_department", f.dept(c.responsible_department_id)),
             ("field.no_investigation_reason", reason_text(c.no_investigation_reason, f.lang,
                                                           c.merged_into_id is not None)),
@@ -524,18 +524,6 @@ def _custom(f: _Fmt, rec: CaseRecords) -> Fields:
     """The fields of the factory's own, named and valued in the document's language."""
     return Fields(tuple((custom_rules.label(x, f.lang),
                          f.value(custom_rules.shown(x, value, f.lang))) for x, value in rec.custom))
-
-
-def _severity_reason(f: _Fmt, reason: str) -> str:
-    """`recurrence:3:B->A` as a sentence (as the Complaint page shows it)."""
-    if reason.startswith("recurrence:"):
-        try:
-            _, n, change = reason.split(":", 2)
-            old, new = change.split("->")
-        except ValueError:
-            return reason
-        return f.tr("severity.recurrence", n=n, old=old, new=new)
-    return reason
 
 
 def _production(f: _Fmt, rec: CaseRecords) -> Fields:

@@ -216,15 +216,20 @@ class EventText:
         return " · ".join(shown)
 
     def severity_reason(self, reason: str) -> str:
-        """`recurrence:3:B->A` as a sentence."""
-        if reason.startswith("recurrence:"):
-            try:
-                _, n, change = reason.split(":", 2)
-                old, new = change.split("->")
-            except ValueError:
-                return reason
-            return self.tr("severity.recurrence", n=n, old=old, new=new)
-        return reason
+        return severity_reason(reason, self.lang)
+
+
+def severity_reason(reason: str, lang: str) -> str:
+    """`recurrence:3:B->A` as a sentence (the timeline, the Complaint page, the handling
+    form); anything else as stored."""
+    if reason.startswith("recurrence:"):
+        try:
+            _, n, change = reason.split(":", 2)
+            old, new = change.split("->")
+        except ValueError:
+            return reason
+        return t("severity.recurrence", lang, n=n, old=old, new=new)
+    return reason
 
 
 def merged_numbers(events: Iterable[Event]) -> dict[int, str]:

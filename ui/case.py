@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from core import event_text
 from core.event_text import EventText, Names, merged_numbers
 from core.model import Attachment, CaseFile, Event, Role, User
 from core.usecases.complaints import ComplaintView
@@ -199,11 +200,7 @@ def timeline(events: list[Event]) -> None:
 
 def severity_note(reason: str) -> str:
     """`recurrence:3:B->A` as a sentence."""
-    if reason.startswith("recurrence:"):
-        _, n, change = reason.split(":", 2)
-        old, new = change.split("->")
-        return tr("severity.recurrence", n=n, old=old, new=new)
-    return reason
+    return event_text.severity_reason(reason, lang())
 
 
 def decisions(case: CaseFile, records: bool = True) -> None:
