@@ -162,7 +162,7 @@ def _change_password(page: Page, old: str, new: str) -> None:
     page.get_by_label("当前密码").fill(old)
     page.get_by_label("新密码", exact=True).fill(new)
     page.get_by_label("再次输入新密码").fill(new)
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
 
 
 def test_a_reset_user_must_set_a_new_password_before_anything_else(
