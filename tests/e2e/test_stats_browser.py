@@ -28,7 +28,8 @@ from tests.e2e.helpers import ZH, choose, click_button, heading, idle, login, se
 CASES = 60
 STATS_TITLE = "统计 · 质量周会"
 ZONE = ZoneInfo("Asia/Shanghai")  # the demo's configured time zone
-BAR = re.compile(r"^label: (.+?); 件数: (\d+);")
+# a bar's aria-label: its (wrapped) axis name, then the tooltip: category name, count, …
+BAR = re.compile(r"^axis: .+?; 件数: (?P<n>\d+); 不良类型: (?P<label>.+?);")
 NUMBER = re.compile(r"^KS\d{4}-\d{3,}$")
 
 
@@ -81,8 +82,9 @@ def test_last_months_pareto_bar_lists_its_cases_and_opens_one(page: Page) -> Non
     choose(page, "日期范围", "上月")
     idle(page)
     settle(page)
-    period = page.get_by_test_id("stMetricValue").first
-    expect(period).to_have_text(re.compile("|".join(map(re.escape, _last_month_shown()))))
+    # the period is written next to the range picker ("统计期间" over "start ~ end")
+    period = page.get_by_test_id("stMarkdownContainer").filter(has_text="统计期间").first
+    expect(period).to_contain_text(re.compile("|".join(map(re.escape, _last_month_shown()))))
 
     chart = page.get_by_test_id("stVegaLiteChart").first
     expect(chart).to_be_visible()
@@ -92,11 +94,11 @@ def test_last_months_pareto_bar_lists_its_cases_and_opens_one(page: Page) -> Non
     found = [BAR.match(bars.nth(i).get_attribute("aria-label") or "")
              for i in range(bars.count())]
     assert all(found), [bars.nth(i).get_attribute("aria-label") for i in range(bars.count())]
-    counts = [int(m.group(2)) for m in found if m]
+    counts = [int(m["n"]) for m in found if m]
     assert counts == sorted(counts, reverse=True)  # a Pareto: the tallest bar first
     first = found[0]
     assert first is not None
-    label, n = first.group(1), int(first.group(2))
+    label, n = first["label"], int(first["n"])
 
     bars.first.scroll_into_view_if_needed()
     settle(page)
@@ -131,11 +133,11 @@ def test_monthly_summary_downloads_as_pdf_and_excel(page: Page, tmp_path: Path) 
     # (ui/auth.py's repeated cookie write unmounts its component in that run, and the extra
     # rerun this starts interrupts the summary being made; a second click works).
     _open_stats(page, by_address=True)
-    month = page.get_by_role("combobox", name="月份")
+    month = page.get_by_role("combobox", name="月份 / 季度")
     month.scroll_into_view_if_needed()
     chosen = month.input_value()
-    assert re.fullmatch(r"\d{4}-\d{2}", chosen)  # last month by default
-    click_button(page, "生成每月汇总")
+    assert re.fullmatch(r"\d{4}-\d{2}", chosen)  # last month by default (not a quarter)
+    click_button(page, "生成汇总")
     pdf_button = page.get_by_role("button", name="下载汇总（PDF）", exact=True)
     expect(pdf_button).to_be_visible(timeout=120_000)  # charts drawn as images: seconds
     idle(page)
@@ -151,7 +153,7 @@ def test_monthly_summary_downloads_as_pdf_and_excel(page: Page, tmp_path: Path) 
     reader = PdfReader(io.BytesIO(data))
     # pypdf puts spaces (or NULs) between the glyphs of the embedded CJK font
     text = re.sub(r"[\s\x00]+", "", "".join(p.extract_text() or "" for p in reader.pages))
-    assert f"客诉每月汇总{chosen}" in text
+    assert f"客诉汇总{chosen}" in text
     assert "主要指标" in text and "柏拉图：不良类型" in text
     assert len(reader.pages) >= 3  # tables, then the charts
 
@@ -164,7 +166,7 @@ def test_monthly_summary_downloads_as_pdf_and_excel(page: Page, tmp_path: Path) 
     wb = load_workbook(xlsx)
     assert wb.sheetnames == ["汇总", "图表"]
     summary = wb["汇总"]
-    assert summary["A1"].value == f"客诉每月汇总 {chosen}"
+    assert summary["A1"].value == f"客诉汇总 {chosen}"
     firsts = [r[0] for r in summary.iter_rows(values_only=True)]
     assert "主要指标" in firsts and "收到" in firsts
     # the chart images are there (_images is private, not in openpyxl's stubs)
