@@ -56,6 +56,7 @@ from core.model import (
     User,
     Validity,
 )
+from core.i18n import t
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.e2e.conftest import running_server
@@ -71,6 +72,13 @@ DESKTOP: ViewportSize = {"width": 1400, "height": 1000}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 expect.set_options(timeout=20_000)
+
+
+def zh(key: str) -> str:
+    """A text of the Chinese catalog (a key the catalog lacks fails here, not silently)."""
+    text = t(key, "zh")
+    assert text != key, f"no Chinese text for {key}"
+    return text
 
 
 # ---------------------------------------------------------------- server and service layer
@@ -326,8 +334,9 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     sales = users("sales")
     _pick(sales, sales, "客户 *", "华东电器有限公司")
     sales.get_by_role("textbox", name="问题描述 *", exact=True).fill(description)
-    sales.get_by_role("textbox", name="料号", exact=True).fill(code)
-    _pick(sales, sales, "不良类型", "开裂")
+    # a quality complaint must name its product and defect: both labels carry the star
+    sales.get_by_role("textbox", name=f"{zh('field.product_code')} *", exact=True).fill(code)
+    _pick(sales, sales, f"{zh('field.defect_type')} *", "开裂")
     _pick(sales, sales, "客户要求", "赔款")
     sales.get_by_role("textbox", name="索赔金额（元）", exact=True).fill("8000")
     _pick(sales, sales, "建议等级", "B 一般")
