@@ -451,6 +451,7 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     editor.press("Enter")
     expect(grid.locator("#glide-cell-3-0")).to_have_text(re.compile(r"^8,?000(\.00)?$"))
     idle(sales)
+    settle(sales, 500)  # the edit's rerun is over: a click during it would be lost
     sales.get_by_role("button", name="保存方案", exact=True).click()
     _saved(sales)
     propose = _action(sales, "提交核决")
