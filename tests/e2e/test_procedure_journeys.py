@@ -39,6 +39,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Error as PlaywrightError
 from pypdf import PageObject, PdfReader
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
@@ -260,9 +261,18 @@ def _pick(page: Page, combobox: str, option: str) -> None:
 
 
 def _tab(page: Page, name: str) -> None:
+    """Open a tab once the rerun's old page is gone; a rerun starting between the check and
+    the click can show both pages' tabs for a moment: then wait and click again."""
     tab = page.get_by_role("tab", name=name)
-    expect(tab).to_have_count(1)  # once the rerun's old page is gone
-    tab.click()
+    for attempt in range(3):
+        idle(page)
+        expect(tab).to_have_count(1)
+        try:
+            tab.click()
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
 
 
 def _action(page: Page, name: str) -> Locator:
