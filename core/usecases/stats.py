@@ -1,6 +1,7 @@
 """Use cases of the Stats page (docs/procedure.md §9); the figures' rules are in core/stats.py."""
 from __future__ import annotations
 
+from typing import Any
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -61,6 +62,17 @@ def stats_version(ctx: Context) -> int:
         return uow.reads.stats.version()
 
 
+def _register_filter(flt: StatsFilter, **extra: Any) -> RegisterFilter:
+    """The register's filter for the cases received in the Stats period, with the Stats
+    filters applied and cancelled cases left out."""
+    p = flt.period
+    return RegisterFilter(severities=(flt.severity,) if flt.severity else (),
+                          kinds=(flt.kind,) if flt.kind else (), date_from=p.start,
+                          date_to=p.end, customer_id=flt.customer_id,
+                          product_code=flt.product_code, department_id=flt.department_id,
+                          exclude_cancelled=True, **extra)
+
+
 def stats_cases(ctx: Context, actor: User, flt: StatsFilter, dimension: str, key: str,
                 page: int = 1, page_size: int = 50) -> tuple[list[RegisterRow], int]:
     """The cases behind one bar of a breakdown (received in the period, filters applied)."""
@@ -70,13 +82,7 @@ def stats_cases(ctx: Context, actor: User, flt: StatsFilter, dimension: str, key
         raise InvalidInput("err.stats_bar")  # an id dimension's key is a number or ""
     with ctx.uow() as uow:
         _may_see_stats(ctx, uow, actor)
-    p = flt.period
-    reg = RegisterFilter(severities=(flt.severity,) if flt.severity else (),
-                         kinds=(flt.kind,) if flt.kind else (), date_from=p.start,
-                         date_to=p.end, customer_id=flt.customer_id,
-                         product_code=flt.product_code, department_id=flt.department_id,
-                         facet=(dimension, key), exclude_cancelled=True, page=page,
-                         page_size=page_size)
+    reg = _register_filter(flt, facet=(dimension, key), page=page, page_size=page_size)
     found: tuple[list[RegisterRow], int] = search.register(ctx, actor, reg)
     return found
 
@@ -105,12 +111,7 @@ def period_cases(ctx: Context, actor: User, flt: StatsFilter,
     first: the list a monthly or quarterly summary ends with. Only the cases `actor` may see."""
     with ctx.uow() as uow:
         _may_see_stats(ctx, uow, actor)
-    p = flt.period
-    reg = RegisterFilter(severities=(flt.severity,) if flt.severity else (),
-                         kinds=(flt.kind,) if flt.kind else (), date_from=p.start,
-                         date_to=p.end, customer_id=flt.customer_id,
-                         product_code=flt.product_code, department_id=flt.department_id,
-                         exclude_cancelled=True, descending=False)
+    reg = _register_filter(flt, descending=False)
     found: list[RegisterRow] = search.register_all(ctx, actor, reg, limit)
     return found
 
