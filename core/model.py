@@ -850,6 +850,23 @@ class RegisterFilter:
     custom: tuple[tuple[int, str], ...] = ()
     exclude_cancelled: bool = False
     scope: Scope | None = None  # filled by the service: whose cases the user may see
+    # count at most this many matches (the Log: "more than 10,000"); None counts them all
+    count_limit: int | None = None
+    # keyset paging (the default sort): the rows after this (received_at, id) of the last
+    # row of the page before; page is then only the page's number, no rows are skipped
+    after: tuple[datetime, int] | None = None
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    """One page of the register: the rows, how many match (at most count_limit + 1: more
+    than count_limit when capped), and whether a key-like text was answered by the case
+    number / order / lot / product code / customer reference prefix (精确匹配)."""
+
+    rows: list[RegisterRow]
+    total: int
+    capped: bool = False
+    exact: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 from core.model import (
     Attachment, Complaint, Customer, Department, DefectType, Event, LoginSession, Product,
     SecurityEntry,
+    RegisterPage,
     RegisterFilter,
     Notification, RegisterLine, RegisterRow, Severity, State, User,
 )
@@ -182,6 +183,11 @@ class EventRepo(Protocol):
 class RegisterReads(Protocol):
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
         """One page of the register's matching rows, and how many match in all."""
+        ...
+
+    def page(self, flt: RegisterFilter) -> RegisterPage:
+        """One page of the register: the rows, the count (capped by flt.count_limit), and
+        whether a key-like text was answered by a key's prefix (db/search.py)."""
         ...
 
     def ids(self, flt: RegisterFilter, limit: int) -> list[int]:

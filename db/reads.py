@@ -13,19 +13,22 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, column, func, literal_column, or_, select
+from sqlalchemy import table as sa_table
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from core.model import (
-    CapaType, Category, Complaint, DispositionType, Kind, RegisterFilter, RegisterLine, RegisterRow,
-    Satisfaction, Scope, Severity, SixM, State, StepStatus,
+    CapaType, Category, Complaint, DispositionType, Kind, RegisterFilter, RegisterLine,
+    RegisterPage, RegisterRow, Satisfaction, Scope, Severity, SixM, State, StepStatus,
 )
+from db import search
 from db.rows import CLOSED, SEVERITY, as_utc, complaint_of
 from db.stats import SqlStats, facet_condition, narrow
 from db.tables import (
-    ApprovalStepRow, AssistRow, CapaActionRow, ComplaintRow, CustomerRow, CustomFieldRow,
+    ApprovalStepRow, AssistRow, CapaActionRow, ComplaintBigramRow, ComplaintRow, CustomerRow,
+    CustomFieldRow,
     CustomValueRow, DefectTypeRow, DepartmentRow, DispositionRow, EventRow, PaymentRow, UserRow,
 )
 
@@ -55,8 +58,31 @@ class SqlRegister:
         self.s = s
 
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
+        found = self.page(flt)
+        return found.rows, found.total
+
+    def page(self, flt: RegisterFilter) -> RegisterPage:
+        """One page and the count (capped at flt.count_limit + 1). A key-like text is first
+        matched as a key's prefix; when that finds nothing, as free text (db/search.py)."""
+        q = flt.text.strip()
+        if q and search.looks_like_key(q):
+            where = self._where(flt, "key")
+            total, capped = self._count(where, flt.count_limit)
+            if total:
+                return RegisterPage(self._rows(flt, where), total, capped, exact=True)
         where = self._where(flt)
-        total = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where)) or 0
+        total, capped = self._count(where, flt.count_limit)
+        return RegisterPage(self._rows(flt, where) if total else [], total, capped)
+
+    def _count(self, where: Any, cap: int | None) -> tuple[int, bool]:
+        if cap is None:
+            n = self.s.scalar(select(func.count()).select_from(ComplaintRow).where(where))
+            return int(n or 0), False
+        some = select(ComplaintRow.id).where(where).limit(cap + 1).subquery()
+        n = int(self.s.scalar(select(func.count()).select_from(some)) or 0)
+        return n, n > cap
+
+    def _rows(self, flt: RegisterFilter, where: Any) -> list[RegisterRow]:
         q = (
             select(ComplaintRow.id, ComplaintRow.number, ComplaintRow.received_at, CustomerRow.name,
                    ComplaintRow.kind, ComplaintRow.state, SEVERITY, ComplaintRow.product_code,
@@ -67,8 +93,17 @@ class SqlRegister:
             .where(where)
             .order_by(*self._order(flt))
             .limit(flt.page_size)
-            .offset((flt.page - 1) * flt.page_size)
         )
+        keyset = flt.after is not None and flt.sort in ("received_at", "")
+        if keyset and flt.after is not None:
+            at, last = flt.after
+            col = ComplaintRow.received_at
+            if flt.descending:
+                q = q.where(col <= at, or_(col < at, ComplaintRow.id < last))
+            else:
+                q = q.where(col >= at, or_(col > at, ComplaintRow.id > last))
+        else:
+            q = q.offset((flt.page - 1) * flt.page_size)
         rows = [
             RegisterRow(r[0], r[1], r[2], r[3], Kind(r[4]), State(r[5]),
                         Severity(r[6]) if r[6] else None, r[7], r[8],
@@ -76,12 +111,17 @@ class SqlRegister:
                         as_utc(r[12]) if r[12] and r[5] not in CLOSED else None)
             for r in self.s.execute(q)
         ]
-        return self._with_custom(rows), int(total)
+        return self._with_custom(rows)
 
     def ids(self, flt: RegisterFilter, limit: int) -> list[int]:
         """The matching cases' ids in the register's order, `limit` at most (the export reads
         the rows behind them in batches: issue #13, 100,000 rows)."""
-        q = select(ComplaintRow.id).where(self._where(flt)).order_by(*self._order(flt))
+        where = self._where(flt)
+        if search.looks_like_key(flt.text.strip()):  # as the page showed it: the key's prefix
+            keyed = self._where(flt, "key")
+            if self.s.scalar(select(ComplaintRow.id).where(keyed).limit(1)) is not None:
+                where = keyed
+        q = select(ComplaintRow.id).where(where).order_by(*self._order(flt))
         if flt.sort == "customer":
             q = q.join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
         return list(self.s.scalars(q.limit(limit)))
@@ -175,39 +215,11 @@ class SqlRegister:
             ComplaintRow.id.desc() if flt.descending else ComplaintRow.id.asc(),
         ]
 
-    def _where(self, flt: RegisterFilter) -> Any:
+    def _where(self, flt: RegisterFilter, path: str = "") -> Any:
         conds: list[Any] = []
         text = flt.text.strip()
         if text:
-            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            # SQLite's LIKE already ignores ASCII case (and its lower() knows no other): a
-            # plain LIKE there; on PostgreSQL ILIKE only for text with letters that have a
-            # case — 划伤 matches the same either way, and LIKE is 4× faster. The customer's
-            # name is matched in the small customers table, so counting needs no join
-            # (issue #6: 100,000 cases)
-            plain = self.s.get_bind().dialect.name == "sqlite" or text.lower() == text.upper()
-
-            def match(col: Any) -> Any:
-                return col.like(like, escape="\\") if plain else col.ilike(like, escape="\\")
-
-            named = select(CustomerRow.id).where(match(CustomerRow.name))
-            conds.append(
-                or_(
-                    ComplaintRow.customer_id.in_(named),
-                    *(
-                        match(col)
-                        for col in (
-                            ComplaintRow.number,
-                            ComplaintRow.product_code,
-                            ComplaintRow.order_no,
-                            ComplaintRow.description,
-                            ComplaintRow.product_name,
-                            ComplaintRow.lot,
-                            ComplaintRow.customer_ref,
-                        )
-                    ),
-                )
-            )
+            conds.append(self._text(text, path))
         if flt.states:
             conds.append(ComplaintRow.state.in_([s.value for s in flt.states]))
         if flt.severities:
@@ -233,6 +245,46 @@ class SqlRegister:
             conds.append(scope_condition(flt.scope))
         conds += self._custom(flt.custom)
         return and_(True, *conds)
+
+    def _text(self, text: str, path: str) -> Any:
+        """The cases the search text finds: `path` "key" is the prefix of a key column;
+        otherwise the text in any of the searchable columns or the customer's name, through
+        the trigram or bigram index when one answers (db/search.py)."""
+        sqlite_db = self.s.get_bind().dialect.name == "sqlite"
+        if path == "key":
+            lo, hi = search.key_range(text)
+
+            def upper(col: Any) -> Any:
+                return func.upper(col) if sqlite_db else func.upper(col).collate("C")
+
+            return or_(*(and_(upper(getattr(ComplaintRow, c)) >= lo,
+                              upper(getattr(ComplaintRow, c)) < hi)
+                         for c in search.KEY_COLUMNS))
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # SQLite's LIKE already ignores ASCII case (and its lower() knows no other): a
+        # plain LIKE there; on PostgreSQL ILIKE only for text with letters that have a
+        # case — 划伤 matches the same either way, and LIKE is 4× faster. The customer's
+        # name is matched in the small customers table, so counting needs no join
+        # (issue #6: 100,000 cases)
+        plain = sqlite_db or text.lower() == text.upper()
+
+        def match(col: Any) -> Any:
+            return col.like(like, escape="\\") if plain else col.ilike(like, escape="\\")
+
+        named = ComplaintRow.customer_id.in_(select(CustomerRow.id).where(match(CustomerRow.name)))
+        columns = or_(*(match(getattr(ComplaintRow, c)) for c in search.TEXT_COLUMNS))
+        how = search.path_of(text, search.has_trigram(self.s))
+        if how == "bigram":
+            grams = select(ComplaintBigramRow.complaint_id).where(ComplaintBigramRow.bigram == text)
+            return or_(named, ComplaintRow.id.in_(grams))
+        if how == "trigram" and sqlite_db:
+            fts = sa_table(search.FTS_TABLE, column("rowid"))
+            found = select(fts.c.rowid).where(
+                literal_column(search.FTS_TABLE).op("MATCH")(search.fts_phrase(text)))
+            return or_(named, and_(ComplaintRow.id.in_(found), columns))
+        if how == "trigram":  # the GIN index's own expression: the text in any column
+            return or_(named, match(literal_column(search.DOC_SQL, String)))
+        return or_(named, columns)
 
     def _custom(self, wanted: Sequence[tuple[int, str]]) -> list[Any]:
         """A case whose custom field holds the value: a text field's contains it (any case),

@@ -277,6 +277,16 @@ class ComplaintRow(Base):
     )
 
 
+class ComplaintBigramRow(Base):
+    """Each pair of adjacent Chinese characters in a case's searchable text: the register
+    search's 2-character words (db/search.py, migration 0024)."""
+    __tablename__ = "complaint_bigrams"
+    bigram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True,
+                                              index=True)
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
 class StepTimeRow(Base):
     """A timed step once done: started, due, done, on time (migration 0006)."""
     __tablename__ = "step_times"

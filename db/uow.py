@@ -64,6 +64,7 @@ from core.outbox import CHANNELS_KEY, SECRET_FIELDS, Message, OutboxItem
 from core.ports import Cipher
 from core.rules.approvals import Delegation, RuleSetRecord
 from core.rules.severity import Candidate
+from db import search
 from db.reads import SqlReads
 from db.rows import SEVERITY, complaint_from, complaint_values
 from db.tables import (
@@ -416,20 +417,28 @@ class SqlComplaints:
         r = ComplaintRow(**complaint_values(complaint))
         self.s.add(r)
         self.s.flush()
+        search.index_case(self.s, r.id, complaint_values(complaint), new=True)
         return r.id
 
     def save(self, complaint: Complaint, expected_version: int) -> None:
         """Write only if nobody else changed the case since it was read (optimistic lock)."""
+        values = complaint_values(complaint)
+        # the search rows are written again only when the searchable text changed
+        searched = [getattr(ComplaintRow, c) for c in search.TEXT_COLUMNS]
+        before = self.s.execute(select(*searched).where(ComplaintRow.id == complaint.id)).first()
         res = self.s.execute(
             update(ComplaintRow)
             .where(ComplaintRow.id == complaint.id, ComplaintRow.version == expected_version)
-            .values(**complaint_values(complaint))
+            .values(**values)
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             cur = self.s.get(ComplaintRow, complaint.id, populate_existing=True)
             who = self.s.get(UserRow, cur.updated_by_id) if cur and cur.updated_by_id else None
             raise StaleCase(who=who.display_name if who else "?",
                             at=cur.updated_at if cur else None)
+        if before is None or search.document(dict(zip(search.TEXT_COLUMNS, before,
+                                                       strict=True))) != search.document(values):
+            search.index_case(self.s, int(complaint.id or 0), values, new=False)
 
     def duplicate_candidates(self, customer_id: int, order_no: str, product_code: str,
                              defect_type_id: int | None, since: datetime) -> list[Candidate]:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from core.model import (
     Complaint,
     RegisterFilter,
+    RegisterPage,
     RegisterLine,
     RegisterRow,
     State,
@@ -43,6 +44,14 @@ def register(ctx: Context, actor: User, flt: RegisterFilter) -> tuple[list[Regis
     with ctx.uow() as uow:
         me = context.acting_user(ctx, uow, actor)
         return uow.reads.register.search(_bounded(ctx, uow, me, flt, flt.page, flt.page_size))
+
+
+def register_page(ctx: Context, actor: User, flt: RegisterFilter) -> RegisterPage:
+    """One page of the register as the Log shows it: the count capped by flt.count_limit,
+    keyset paging after flt.after, and whether a key's prefix answered (精确匹配)."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        return uow.reads.register.page(_bounded(ctx, uow, me, flt, flt.page, flt.page_size))
 
 
 def _bounded(ctx: Context, uow: UnitOfWork, me: User, flt: RegisterFilter, page: int,
