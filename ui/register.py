@@ -7,13 +7,14 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from core.model import Kind, RegisterFilter, RegisterRow, Severity, State, User
+from core.model import Kind, RegisterFilter, RegisterPage, RegisterRow, Severity, State, User
 from ui import custom_fields
 from ui.context import attempt, kesu, label, lang, local, tr, trn
 from ui import register_export
 from core import usecases as uc
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 10_000  # counted no further: "more than 10,000" (issue #14)
 SORTS = ["received_at", "number", "customer", "state", "severity"]
 
 
@@ -68,12 +69,11 @@ def _due(due: datetime | None, now: datetime) -> str:
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=200)
-def _search(user_id: int, flt: RegisterFilter, version: int,
-            _user: User) -> tuple[list[RegisterRow], int]:
+def _search(user_id: int, flt: RegisterFilter, version: int, _user: User) -> RegisterPage:
     """One page of the register, per user, filter and data version (every change to a case
     writes an event, which moves it): paging or clicking through a search of 100,000 cases
     does not count them again (issue #6); 60 s at most for the overdue filter's clock."""
-    return uc.search.register(kesu(), _user, flt)
+    return uc.search.register_page(kesu(), _user, flt)
 
 
 def register(user: User) -> None:
@@ -82,11 +82,18 @@ def register(user: User) -> None:
     if st.session_state.get("reg_last") != flt:  # a new filter starts at page 1
         st.session_state["reg_last"] = flt
         st.session_state["reg_page"] = 1
+        st.session_state["reg_after"] = {}
     page = int(st.session_state.get("reg_page", 1))
-    result = attempt(_search, user.id, _page(flt, page), uc.stats.stats_version(kesu()), user)
+    # keyset paging: a page seen after the one before it starts after that page's last row
+    # (no rows skipped by OFFSET); a page typed in directly is still found by its number
+    after: dict[int, tuple[datetime, int]] = st.session_state.setdefault("reg_after", {})
+    result = attempt(_search, user.id, _page(flt, page, after.get(page)),
+                     uc.stats.stats_version(kesu()), user)
     if result is None:
         return
-    rows, total = result
+    rows, total = result.rows, result.total
+    if rows:
+        after[page + 1] = (rows[-1].received_at, rows[-1].id)
     if total == 0:
         filtered = flt != RegisterFilter(sort=flt.sort, descending=flt.descending)
         st.info(tr("log.no_match") if filtered else tr("log.empty"))
@@ -100,7 +107,13 @@ def register(user: User) -> None:
         st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})
     a, b, c = st.columns([2, 4, 3])
     a.number_input(tr("log.page"), min_value=1, max_value=pages, step=1, key="reg_page")
-    b.caption(trn("log.page_of", total, total=total, page=page, pages=pages))
+    if result.capped:  # counted no further (issue #14)
+        b.caption(tr("log.page_of_many", n=f"{COUNT_LIMIT:,}", page=page,
+                     pages=max(1, COUNT_LIMIT // PAGE_SIZE)))
+    else:
+        b.caption(trn("log.page_of", total, total=total, page=page, pages=pages))
+    if result.exact:
+        b.caption(tr("log.exact_match"))
     b.caption(tr("log.open_hint"))
     numbers = {r.number: r.id for r in rows}
     pick = c.selectbox(tr("log.open_case"), list(numbers), index=None, key="reg_open",
@@ -112,6 +125,8 @@ def register(user: User) -> None:
     register_export.export_panel(user, flt, total, register_export.chooser(), st)
 
 
-def _page(flt: RegisterFilter, page: int) -> RegisterFilter:
+def _page(flt: RegisterFilter, page: int,
+          after: tuple[datetime, int] | None = None) -> RegisterFilter:
     from dataclasses import replace
-    return replace(flt, page=page, page_size=PAGE_SIZE)
+    return replace(flt, page=page, page_size=PAGE_SIZE, count_limit=COUNT_LIMIT,
+                   after=after if flt.sort == "received_at" else None)

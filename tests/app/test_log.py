@@ -102,6 +102,23 @@ def test_register_lists_the_demo_cases(demo_db: Context) -> None:
     assert set(frame[en("field.state")]) == {en(f"state.{r.state.value}") for r in rows}
 
 
+def test_a_case_number_is_an_exact_match_and_a_big_count_is_more_than(
+        demo_db: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _cases(demo_db)[3]
+    at = _log_page()
+    widget(at, "text_input", zh("log.search")).input(case.number.lower()).run()
+    no_exception(at)
+    assert list(at.dataframe[0].value[zh("field.number")]) == [case.number]
+    assert zh("log.exact_match") in values(at, "caption")
+    widget(at, "text_input", zh("log.search")).input("").run()
+    assert zh("log.exact_match") not in values(at, "caption")
+
+    monkeypatch.setattr("ui.register.COUNT_LIMIT", 3)  # the Log counts no further
+    at = _log_page(lang="en")
+    assert en("log.page_of_many", n="3", page=1, pages=1) in values(at, "caption")
+    assert len(at.dataframe[0].value) == DEMO_CASES  # the page still shows every row
+
+
 def test_register_search_without_match_says_no_match(demo_db: Context) -> None:
     at = _log_page()
     widget(at, "text_input", zh("log.search")).input("no-such-thing-xyz").run()
