@@ -12,8 +12,14 @@ import bcrypt
 from cryptography.fernet import Fernet, InvalidToken
 
 
+# bcrypt's cost (log2 of its rounds): 10 makes one check ~70-100 ms on the 2-core machine this
+# was measured on (11: ~180 ms, 12: ~340 ms; bench/browser.py, README Performance), the time
+# a sign-in may spend on it. KESU_BCRYPT_ROUNDS sets another cost (adapters/wiring.py).
+DEFAULT_ROUNDS = 10
+
+
 class BcryptHasher:
-    def __init__(self, rounds: int = 12) -> None:
+    def __init__(self, rounds: int = DEFAULT_ROUNDS) -> None:
         self.rounds = rounds
 
     def hash(self, password: str) -> str:
@@ -24,6 +30,12 @@ class BcryptHasher:
             return bcrypt.checkpw(password.encode(), hashed.encode())
         except ValueError:  # over 72 bytes, or a malformed hash
             return False
+
+    def needs_rehash(self, hashed: str) -> bool:
+        """A hash of another cost than this hasher's (bcrypt keeps the cost in the hash:
+        `$2b$12$…`); it still checks, and is made again at the next successful sign-in."""
+        parts = hashed.split("$")
+        return len(parts) < 4 or not parts[2].isdigit() or int(parts[2]) != self.rounds
 
 
 SECRET_KEY_FILE = "secret_key"

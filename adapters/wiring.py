@@ -6,7 +6,7 @@ import os
 from adapters.blobs import FileBlobStore
 from adapters.delivery import ChannelSender
 from adapters.holidays import PackageHolidays
-from adapters.security import BcryptHasher, FernetCipher, secret_key
+from adapters.security import DEFAULT_ROUNDS, BcryptHasher, FernetCipher, secret_key
 from core.usecases.context import Context
 from db.engine import data_dir, database_url, make_engine, migrate
 from db.uow import SqlUowFactory
@@ -18,7 +18,7 @@ def build_app(url: str | None = None, run_migrations: bool = True) -> Context:
     if run_migrations:
         migrate(url)
     engine = make_engine(url)
-    rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", "12"))
+    rounds = int(os.environ.get("KESU_BCRYPT_ROUNDS", str(DEFAULT_ROUNDS)))
     uow = SqlUowFactory(engine, FernetCipher(secret_key(data_dir())))
     app = Context(uow=uow, blobs=FileBlobStore(data_dir() / "attachments"),
                   hasher=BcryptHasher(rounds), holidays=PackageHolidays(), sender=ChannelSender())

@@ -215,6 +215,12 @@ class SqlUsers:
     def password_changed_at(self, user_id: int) -> datetime | None:
         return self.s.get_one(UserRow, user_id).password_changed_at
 
+    def rehash_password(self, user_id: int, old_hash: str, new_hash: str) -> bool:
+        done = self.s.execute(update(UserRow).where(UserRow.id == user_id,
+                                                    UserRow.password_hash == old_hash)
+                              .values(password_hash=new_hash))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
     def count(self) -> int:
         return self.s.scalar(select(func.count()).select_from(UserRow)) or 0
 

@@ -83,6 +83,8 @@ def authenticate(ctx: Context, username: str, password: str, client: str = "") -
     ok = ctx.hasher.check(password.strip(), hashed) and bool(password)
     if ok and user is not None and user.active:
         _succeeded(ctx, keys)
+        if ctx.hasher.needs_rehash(hashed):
+            _rehash(ctx, user, password.strip(), hashed)
         return user
     security.record_with(ctx.uow, ctx.clock(), "login_failed",
                          username=common.CONTROL.sub("", name), subject=user, client=client,
@@ -92,6 +94,16 @@ def authenticate(ctx: Context, username: str, password: str, client: str = "") -
         key, params = _wait_message("err.login_failed_wait", wait)
         raise AccountLocked(key, **params)
     raise LoginFailed()
+
+
+def _rehash(ctx: Context, user: User, password: str, old_hash: str) -> None:
+    """A hash made at an older cost (bcrypt stores its cost in the hash) is made again at the
+    current one while the password is at hand, so lowering or raising the cost takes effect
+    at each user's next sign-in. Not a password change: no session ends, nothing is logged."""
+    new_hash = ctx.hasher.hash(password)
+    with ctx.uow(write=True) as uow:
+        if uow.users.rehash_password(user.id, old_hash, new_hash):  # unless changed meanwhile
+            uow.commit()
 
 
 _DUMMY: dict[int, str] = {}

@@ -34,6 +34,9 @@ class CountingHasher:
             self.checked += 1
         return self.inner.check(password, hashed)  # type: ignore[attr-defined,no-any-return]
 
+    def needs_rehash(self, hashed: str) -> bool:
+        return self.inner.needs_rehash(hashed)  # type: ignore[attr-defined,no-any-return]
+
 
 def _guess_in_parallel(apps: list[Context], names: list[str], clients: list[str]
                        ) -> dict[str, int]:
@@ -109,3 +112,28 @@ def test_a_reset_user_gets_a_session_good_only_for_choosing_a_new_password(
     with engine_of(app).connect() as conn:
         assert conn.scalar(text("SELECT must_change_password FROM users "
                                 "WHERE username = 'sales1'")) in (False, 0)
+
+
+def test_a_bcrypt_hash_of_an_older_cost_signs_in_and_is_stored_again_at_the_current_cost(
+        app: Context, world: World) -> None:
+    """bcrypt keeps its cost in the hash: after the cost changes, a user's old hash still
+    signs in, and that sign-in stores a hash of the current cost (a wrong password does not)."""
+    from adapters.security import BcryptHasher
+
+    current = app.hasher.hash(PASSWORD).split("$")[2]
+    older = "05" if current != "05" else "04"
+    with engine_of(app).begin() as conn:
+        conn.execute(text("UPDATE users SET password_hash = :h WHERE username = 'sales1'"),
+                     {"h": BcryptHasher(int(older)).hash(PASSWORD)})
+
+    def stored() -> str:
+        with engine_of(app).connect() as conn:
+            return str(conn.scalar(text("SELECT password_hash FROM users "
+                                        "WHERE username = 'sales1'")))
+
+    with pytest.raises(LoginFailed):
+        uc.accounts.authenticate(app, "sales1", "not the password", "10.3.0.1")
+    assert stored().startswith(f"$2b${older}$")
+    assert uc.accounts.authenticate(app, "sales1", PASSWORD, "10.3.0.1").id == world.sales.id
+    assert stored().startswith(f"$2b${current}$")
+    assert uc.accounts.authenticate(app, "sales1", PASSWORD, "10.3.0.1").id == world.sales.id

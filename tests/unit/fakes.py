@@ -126,6 +126,12 @@ class FakeUsers:
         self.d.users[user_id]  # noqa: B018 - must exist
         return self.d.password_changed.get(user_id)
 
+    def rehash_password(self, user_id: int, old_hash: str, new_hash: str) -> bool:
+        if self.d.password_hashes[user_id] != old_hash:
+            return False
+        self.d.password_hashes[user_id] = new_hash
+        return True
+
     def count(self) -> int:
         return len(self.d.users)
 
@@ -602,7 +608,10 @@ class FakeHasher:
         return "h:" + password
 
     def check(self, password: str, hashed: str) -> bool:
-        return hashed == "h:" + password
+        return hashed in ("h:" + password, "old:" + password)  # "old:": an older cost's
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return not hashed.startswith("h:")
 
 
 class FakeSender:

@@ -15,7 +15,7 @@ from core.rules.logins import Counter
 from core.usecases.accounts import UserInput
 from core.usecases.context import Context
 from tests.unit.conftest import PASSWORD
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, FakeDatabase
 from core import usecases as uc
 
 T0 = datetime(2026, 11, 10, 8, 0, tzinfo=timezone.utc)
@@ -115,6 +115,23 @@ def test_correct_password_logs_in_and_returns_the_user(kesu: Context, sales: Use
 
 def test_username_is_matched_case_insensitively_and_trimmed(kesu: Context, sales: User) -> None:
     assert uc.accounts.authenticate(kesu, "  SALLY ", PASSWORD).id == sales.id
+
+
+def test_a_hash_of_an_older_cost_signs_in_and_is_made_again_at_the_current_one(
+        kesu: Context, db: FakeDatabase, sales: User, admin: User) -> None:
+    """Lowering (or raising) the bcrypt cost locks nobody out: the old hash still checks, and
+    the first right password replaces it; a wrong one leaves it as it is."""
+    db.data.password_hashes[sales.id] = "old:" + PASSWORD
+    uc.accounts.reset_password(kesu, admin, admin.id, "maple-river-42")  # must change after
+    db.data.password_hashes[admin.id] = "old:maple-river-42"
+    fail(kesu, "sally", 1)
+    assert db.data.password_hashes[sales.id] == "old:" + PASSWORD
+    assert uc.accounts.authenticate(kesu, "sally", PASSWORD) == sales
+    assert db.data.password_hashes[sales.id] == "h:" + PASSWORD
+    assert uc.accounts.authenticate(kesu, "sally", PASSWORD) == sales  # and checks again
+    login = uc.accounts.log_in(kesu, "admin", "maple-river-42")
+    assert db.data.password_hashes[admin.id] == "h:maple-river-42"
+    assert uc.accounts.pending_password_change(kesu, login.token) is not None  # still forced
 
 
 def test_unknown_user_and_empty_password_are_refused_like_a_wrong_password(
