@@ -219,6 +219,8 @@ STEPS: tuple[TimedStep, ...] = (
     # a form QA sent back is sales' again from that moment
     TimedStep("dispatch", COMPLAINTS, frozenset({State.REGISTERED}), "last:return_to_sales",
               SALES),
+    # QA signs for the handling form (签收); a form sent back and dispatched again starts anew
+    TimedStep("acknowledge", COMPLAINTS, frozenset({State.DISPATCHED}), "last:dispatch", QA_ONLY),
     TimedStep("investigation", COMPLAINTS, frozenset({State.INVESTIGATING}), "last:acknowledge",
               QA_ONLY),
     # 对顾客退货产品的试验/分析必须在一周内完成: QA tests the goods that came back

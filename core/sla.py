@@ -19,6 +19,9 @@ from core.rules.calendar import WorkCalendar
 # h = clock hours, d = calendar days. Defaults from the seed procedures (docs/procedure.md §7).
 DEFAULT_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
     "dispatch": {"*": (1, "wh")},
+    # 要求品管部负责人签收: the seed names no number; kesu's default (setting): 4 working
+    # hours, 1 for an A (its containment is due 8 working hours after the dispatch)
+    "acknowledge": {"A": (1, "wh"), "*": (4, "wh")},
     "investigation": {"*": (3, "wd")},
     "containment": {"A": (8, "wh")},
     "reply": {"A": (2, "wd"), "B": (3, "wd"), "C": (3, "wd"), "D": (5, "wd")},

@@ -65,11 +65,16 @@ class Timed:
         self.clock.now = when
         use_case(action)(self.app, who, cid, self.version(cid), *args)
 
-    def dispatched(self, when: datetime, severity: Severity = Severity.B) -> int:
+    def dispatched(self, when: datetime, severity: Severity = Severity.B,
+                   signed: bool = True) -> int:
+        """Dispatched at `when` and, if `signed`, QA's signature (签收) a minute later — so the
+        signature's own short step is over and the reply is the case's earliest due time."""
         cid = self.log(when, severity)
         if severity == Severity.A:
             self.do(when, "approve_dispatch", self.w.manager, cid)
         self.do(when, "dispatch", self.w.sales, cid)
+        if signed:
+            self.do(when + timedelta(minutes=1), "acknowledge", self.w.qa, cid)
         return cid
 
     def stored(self, cid: int, app: Context | None = None) -> tuple[datetime | None, str]:
@@ -89,7 +94,16 @@ class Timed:
 def t(app: Context, world: World, draft: Callable[..., ComplaintDraft],
       make_app: Callable[..., Context]) -> Timed:
     clock = Clock(NOW)
-    return Timed(make_app(clock=clock), clock, world, draft, make_app)
+    timed = Timed(make_app(clock=clock), clock, world, draft, make_app)
+    # these tests follow the reply's due time through the database: QA's investigation report
+    # (3 working days from the signature, as long as the reply's) is given 10 here, so that
+    # the reply stays each signed case's earliest step (the report: tests/unit/test_timing.py)
+    clock.now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    limits = uc.timing.sla_limits(timed.app)
+    limits["investigation"] = {"*": (10, "wd")}
+    uc.timing.set_sla_limits(timed.app, world.admin, limits)
+    clock.now = NOW
+    return timed
 
 
 # ---------------------------------------------------------------- the package's calendar
@@ -123,8 +137,11 @@ def test_spring_festival_2026_reply_skips_the_nine_days_off(t: Timed) -> None:
 
 
 def test_a_complaint_containment_due_over_a_weekend_then_the_reply(t: Timed) -> None:
-    cid = t.dispatched(at(2025, 11, 21, 15, 0), Severity.A)
-    assert t.stored(cid) == (at(2025, 11, 24, 14, 0), "containment")
+    cid = t.dispatched(at(2025, 11, 21, 15, 0), Severity.A, signed=False)
+    # first QA signs for an A's form (签收): within one working hour
+    assert t.stored(cid) == (at(2025, 11, 21, 16, 0), "acknowledge")
+    assert {d.step: d.due for d in uc.timing.due_times(t.app, t.w.qa, cid)}["containment"] == \
+        at(2025, 11, 24, 14, 0)
     t.do(at(2025, 11, 24, 9, 0), "acknowledge", t.w.qa, cid)
     t.clock.now = at(2025, 11, 24, 11, 0)
     uc.investigation.add_containment(t.app, t.w.qa, cid, ContainmentType.QUARANTINE, 200,
@@ -166,7 +183,7 @@ def test_a_granted_extension_is_kept_and_read_back_by_another_instance(t: Timed,
     assert req is not None and (req.step, req.due, req.by) == ("reply", new_due, "张三")
     t.do(at(2025, 11, 26, 10, 0), "decide_extension", qam, cid, True, "同意", True)
     assert t.stored(cid, other) == (new_due, "reply")
-    (reply,) = uc.timing.due_times(other, t.w.qa, cid)
+    reply = {d.step: d for d in uc.timing.due_times(other, t.w.qa, cid)}["reply"]
     assert reply.extended and reply.due == new_due
     assert uc.timing.pending_extension(other, t.w.qa, cid) is None
     assert cid not in t.overdue(at(2025, 12, 1, 9, 0))[0]  # past the old due time
@@ -182,7 +199,7 @@ def test_a_refused_extension_leaves_the_stored_due_time(t: Timed) -> None:
 
 
 def test_changed_limits_are_kept_and_apply_only_to_steps_started_afterwards(t: Timed) -> None:
-    before = t.dispatched(MON)
+    before = t.dispatched(MON, signed=False)
     t.clock.now = at(2025, 11, 24, 12, 0)
     limits = uc.timing.sla_limits(t.app)
     limits["reply"]["B"] = (5, "wd")
@@ -203,7 +220,7 @@ def test_2027_falls_back_to_weekends_until_admin_pastes_the_schedule(t: Timed) -
     assert uc.timing.calendar_status(t.app).missing_next_year
     cid = t.dispatched(at(2026, 12, 30, 16, 0))
     assert t.stored(cid) == (at(2027, 1, 4, 16, 0), "reply")
-    (reply,) = uc.timing.due_times(t.app, t.w.sales, cid)
+    reply = {d.step: d for d in uc.timing.due_times(t.app, t.w.sales, cid)}["reply"]
     assert reply.missing_years == (2027,)
     uc.timing.set_calendar_year(t.app, t.w.admin, 2027,
                                 "2027-01-01 休\n2027-02-06~2027-02-12 休\n2027-02-14 班\n")
@@ -211,7 +228,7 @@ def test_2027_falls_back_to_weekends_until_admin_pastes_the_schedule(t: Timed) -
     status = uc.timing.calendar_status(other)
     assert status.entered_years == [2027] and not status.missing_next_year
     assert t.stored(cid, other) == (at(2027, 1, 5, 16, 0), "reply")
-    (reply,) = uc.timing.due_times(other, t.w.sales, cid)
+    reply = {d.step: d for d in uc.timing.due_times(other, t.w.sales, cid)}["reply"]
     assert reply.due == at(2027, 1, 5, 16, 0) and reply.missing_years == ()
 
 
@@ -229,7 +246,7 @@ def test_the_overdue_filter_returns_exactly_the_overdue_open_cases(t: Timed) -> 
     overdue = t.dispatched(MON)  # due Thu 09:00
     never_dispatched = t.log(at(2025, 11, 26, 9, 0))  # due Wed 10:00
     on_time = t.dispatched(at(2025, 11, 26, 9, 0))  # due Mon Dec 1 09:00
-    cancelled = t.dispatched(MON)
+    cancelled = t.dispatched(MON, signed=False)
     t.do(MON + timedelta(hours=1), "cancel", t.w.sales, cancelled, "重复")
     held = t.dispatched(MON)
     t.do(MON + timedelta(hours=1), "hold", t.w.qa, held, "等样品")

@@ -69,7 +69,9 @@ def test_b_complaint_dispatched_before_national_day_is_due_on_the_makeup_saturda
     # 3 working days = 27 h: 1.5 h on Sep 30, Oct 1–8 off, 9 h Oct 9, 9 h Oct 10, 7.5 h Sat 11
     dispatched = at(2025, 9, 30, 16, 0)
     found = dues(case(), [ev("dispatch", dispatched)], dispatched)
-    assert list(found) == ["reply"]
+    # and QA's signature for the handling form (签收): 4 working hours, Oct 9 11:00
+    assert list(found) == ["acknowledge", "reply"]
+    assert found["acknowledge"].due == at(2025, 10, 9, 11, 0)
     assert found["reply"].due == at(2025, 10, 11, 16, 0)
     assert found["reply"].limit == (3, "wd") and found["reply"].missing_years == ()
 
@@ -97,13 +99,17 @@ def test_a_complaint_containment_is_due_8_working_hours_after_dispatch_over_a_we
     assert found["containment"].due == at(2025, 11, 24, 14, 0)
     # the permanent countermeasure: 2 working days = 18 h -> Tuesday 15:00
     assert found["reply"].due == at(2025, 11, 25, 15, 0)
+    # before either, QA signs for an A's form within one working hour
+    assert found["acknowledge"].due == at(2025, 11, 21, 16, 0)
+    assert sla.earliest(list(found.values())) == found["acknowledge"]
+    del found["acknowledge"]
     assert sla.earliest(list(found.values())) == found["containment"]
 
 
 def test_a_complaint_containment_step_closes_once_containment_is_recorded() -> None:
     dispatched = at(2025, 11, 21, 15, 0)
     cf = case(severity=Severity.A, received=at(2025, 11, 21, 9, 0), contained=True)
-    assert list(dues(cf, [ev("dispatch", dispatched)], dispatched)) == ["reply"]
+    assert list(dues(cf, [ev("dispatch", dispatched)], dispatched)) == ["acknowledge", "reply"]
 
 
 def test_qa_final_severity_decides_the_limit_not_the_proposal() -> None:
@@ -415,9 +421,8 @@ def test_with_the_year_entered_the_due_time_skips_its_holiday() -> None:
     cal = WorkCalendar(tz=TZ, holidays=_OFF | {date(2027, 1, 1)}, makeup_days=_MAKEUP,
                        known_years=_YEARS | {2027})
     dispatched = at(2026, 12, 30, 16, 0)
-    (due,) = sla.due_times(
-        case(received=dispatched), [ev("dispatch", dispatched)], cal, [], dispatched
-    )
+    due = {d.step: d for d in sla.due_times(
+        case(received=dispatched), [ev("dispatch", dispatched)], cal, [], dispatched)}["reply"]
     assert due.due == at(2027, 1, 5, 16, 0) and due.missing_years == ()
 
 
@@ -425,14 +430,14 @@ def test_with_the_year_entered_the_due_time_skips_its_holiday() -> None:
 
 
 def test_overdue_is_strictly_after_the_due_time() -> None:
-    (d,) = sla.due_times(case(), [ev("dispatch", B_DISPATCHED)], CAL, [], B_DISPATCHED)
+    d = dues(case(), [ev("dispatch", B_DISPATCHED)], B_DISPATCHED)["reply"]
     assert not d.is_overdue(B_DUE - timedelta(minutes=1))
     assert not d.is_overdue(B_DUE)
     assert d.is_overdue(B_DUE + timedelta(minutes=1))
 
 
 def test_time_left_counts_working_time_and_goes_negative_when_overdue() -> None:
-    (d,) = sla.due_times(case(), [ev("dispatch", B_DISPATCHED)], CAL, [], B_DISPATCHED)
+    d = dues(case(), [ev("dispatch", B_DISPATCHED)], B_DISPATCHED)["reply"]
     # Wed 17:00 -> Thu 09:00: half an hour on Wednesday and half an hour on Thursday
     assert d.time_left(at(2025, 11, 26, 17, 0), CAL) == timedelta(hours=1)
     assert d.time_left(at(2025, 11, 27, 11, 0), CAL) == -timedelta(hours=2)

@@ -36,7 +36,7 @@ def test_dispatch_two_days_late_is_recorded_late(w: World) -> None:
 def test_a_closed_case_records_every_step_once_and_its_working_days_to_close(w: World) -> None:
     case = drive(w, State.CLOSED)
     names = sorted(s.step for s in steps(w, case.id))
-    assert names == ["dispatch", "investigation", "reply"]
+    assert names == ["acknowledge", "dispatch", "investigation", "reply"]
     assert case.c.close_wd is not None and case.c.close_wd >= Decimal("0")
 
 

@@ -85,11 +85,16 @@ class Flow:
         self.clock.set(when)
         use_case(action)(self.kesu, who, cid, self.version(cid), *args)
 
-    def dispatched(self, when: datetime, severity: Severity = Severity.B) -> int:
+    def dispatched(self, when: datetime, severity: Severity = Severity.B,
+                   signed: bool = False) -> int:
+        """A case dispatched at `when`, and if `signed` QA's signature for it (签收) at the same
+        moment. Until QA signs, the signature's own short step is the earliest due time."""
         cid = self.log(when, severity)
         if severity == Severity.A:
             self.do(when, "approve_dispatch", self.manager, cid)
         self.do(when, "dispatch", self.sales, cid)
+        if signed:
+            self.do(when, "acknowledge", self.qa, cid)
         return cid
 
     def due(self, cid: int) -> tuple[datetime | None, str]:
@@ -116,7 +121,7 @@ def test_a_new_complaint_must_be_dispatched_within_one_working_hour(f: Flow) -> 
 
 def test_b_complaint_dispatched_before_national_day_is_due_on_the_makeup_saturday(f: Flow) -> None:
     cid = f.dispatched(at(2025, 9, 30, 16, 0))
-    assert f.due(cid) == (at(2025, 10, 11, 16, 0), "reply")
+    assert f.step(cid, "reply").due == at(2025, 10, 11, 16, 0)
     assert f.step(cid, "reply").missing_years == ()
 
 
@@ -124,9 +129,12 @@ def test_a_complaint_containment_is_due_8_working_hours_after_dispatch_then_the_
     f: Flow, qa: User
 ) -> None:
     cid = f.dispatched(at(2025, 11, 21, 15, 0), Severity.A)  # Friday afternoon
-    assert f.due(cid) == (at(2025, 11, 24, 14, 0), "containment")
+    # first QA's signature for the form: an A's within one working hour
+    assert f.due(cid) == (at(2025, 11, 21, 16, 0), "acknowledge")
+    assert f.step(cid, "containment").due == at(2025, 11, 24, 14, 0)
     assert f.step(cid, "reply").due == at(2025, 11, 25, 15, 0)  # 2 working days
     f.do(at(2025, 11, 24, 9, 0), "acknowledge", qa, cid)
+    assert f.due(cid) == (at(2025, 11, 24, 14, 0), "containment")
     f.clock.set(at(2025, 11, 24, 11, 0))
     uc.investigation.add_containment(f.kesu, qa, cid, ContainmentType.QUARANTINE, 200, "库存隔离")
     assert f.due(cid) == (at(2025, 11, 25, 15, 0), "reply")
@@ -226,19 +234,19 @@ def test_a_closed_step_leaves_no_due_time_when_the_case_is_cancelled(f: Flow) ->
 def test_a_hold_of_two_working_hours_moves_the_due_time_by_two_working_hours(f: Flow,
                                                                              qa: User) -> None:
     cid = f.dispatched(MON)
-    assert f.due(cid) == (B_DUE, "reply")
+    assert f.step(cid, "reply").due == B_DUE
     f.do(at(2025, 11, 25, 10, 0), "hold", qa, cid, "等待客户寄回样品")
     assert f.due(cid) == (None, "")  # no due time while waiting for the customer
     assert f.step(cid, "reply").due is None
     f.do(at(2025, 11, 25, 12, 0), "resume", qa, cid)
-    assert f.due(cid) == (at(2025, 11, 27, 11, 0), "reply")
+    assert f.step(cid, "reply").due == at(2025, 11, 27, 11, 0)
 
 
 def test_a_hold_over_night_and_weekend_adds_only_working_hours(f: Flow, qa: User) -> None:
     cid = f.dispatched(MON)
     f.do(at(2025, 11, 24, 17, 0), "hold", qa, cid, "等样品")  # Monday 17:00
     f.do(at(2025, 11, 25, 9, 30), "resume", qa, cid)  # 0.5 h Monday + 1 h Tuesday
-    assert f.due(cid)[0] == at(2025, 11, 27, 10, 30)
+    assert f.step(cid, "reply").due == at(2025, 11, 27, 10, 30)
 
 
 def test_a_case_on_hold_is_not_overdue_however_late_it_is(f: Flow, qa: User, sales: User) -> None:
@@ -310,7 +318,8 @@ def test_a_case_on_hold_leaves_my_tasks_until_resumed(f: Flow, qa: User) -> None
     assert uc.worklists.tasks(f.kesu, qa) == []
     f.do(MON + timedelta(hours=3), "resume", qa, cid)
     (task,) = uc.worklists.tasks(f.kesu, qa)
-    assert task.due_at == at(2025, 11, 27, 11, 0)
+    # QA's task is the signature (签收): its own deadline, 4 working hours + the 2 held
+    assert (task.kind, task.due_at) == ("acknowledge", at(2025, 11, 24, 15, 0))
 
 
 # ---------------------------------------------------------------- extensions (延期)
@@ -329,7 +338,7 @@ def _requested(f: Flow, who: User) -> int:
 
 def test_a_granted_extension_moves_the_due_time(f: Flow, sales: User, qam: User) -> None:
     cid = _requested(f, sales)
-    assert f.due(cid) == (B_DUE, "reply")  # asking alone changes nothing
+    assert f.step(cid, "reply").due == B_DUE  # asking alone changes nothing
     req = uc.timing.pending_extension(f.kesu, sales, cid)
     assert req is not None
     assert (req.step, req.due, req.reason, req.by) == (
@@ -339,7 +348,7 @@ def test_a_granted_extension_moves_the_due_time(f: Flow, sales: User, qam: User)
         "Sally",
     )
     f.do(at(2025, 11, 26, 10, 0), "decide_extension", qam, cid, True, "同意", True)
-    assert f.due(cid) == (NEW_DUE, "reply")
+    assert f.step(cid, "reply").due == NEW_DUE
     assert f.step(cid, "reply").extended
     assert uc.timing.pending_extension(f.kesu, sales, cid) is None
     last = uc.complaints.complaint(f.kesu, sales, cid).events[-1]
@@ -350,7 +359,7 @@ def test_a_granted_extension_moves_the_due_time(f: Flow, sales: User, qam: User)
 def test_a_refused_extension_leaves_the_due_time(f: Flow, sales: User, manager: User) -> None:
     cid = _requested(f, sales)
     f.do(at(2025, 11, 26, 10, 0), "decide_extension", manager, cid, False, "不同意")
-    assert f.due(cid) == (B_DUE, "reply")
+    assert f.step(cid, "reply").due == B_DUE
     assert not f.step(cid, "reply").extended
     last = uc.complaints.complaint(f.kesu, sales, cid).events[-1]
     assert last.action == "extension_refused"
@@ -366,7 +375,7 @@ def test_only_management_or_the_qa_manager_decide_an_extension(f: Flow,
     with pytest.raises(NotAllowed) as err:
         f.do(at(2025, 11, 26, 10, 0), "decide_extension", request.getfixturevalue(who), cid, True)
     assert err.value.key == "why.extension_decider"
-    assert f.due(cid) == (B_DUE, "reply")
+    assert f.step(cid, "reply").due == B_DUE
     assert uc.timing.pending_extension(f.kesu, sales, cid) is not None
 
 
@@ -376,7 +385,7 @@ def test_nobody_decides_their_own_extension_request(f: Flow, manager: User, boss
         f.do(at(2025, 11, 26, 10, 0), "decide_extension", manager, cid, True)
     assert err.value.key == "why.own_extension"
     f.do(at(2025, 11, 26, 10, 0), "decide_extension", boss2, cid, True)
-    assert f.due(cid) == (NEW_DUE, "reply")
+    assert f.step(cid, "reply").due == NEW_DUE
 
 
 def test_a_qa_manager_cannot_grant_their_own_request_either(f: Flow, qam: User,
@@ -386,7 +395,7 @@ def test_a_qa_manager_cannot_grant_their_own_request_either(f: Flow, qam: User,
         f.do(at(2025, 11, 26, 10, 0), "decide_extension", qam, cid, True)
     assert err.value.key == "why.own_extension"
     f.do(at(2025, 11, 26, 10, 0), "decide_extension", manager, cid, True)
-    assert f.due(cid)[0] == NEW_DUE
+    assert f.step(cid, "reply").due == NEW_DUE
 
 
 def test_deciding_without_a_pending_request_is_refused(f: Flow, manager: User, sales: User) -> None:
@@ -453,7 +462,7 @@ def test_changed_limits_apply_only_to_steps_started_afterwards(f: Flow, admin: U
     uc.timing.set_sla_limits(f.kesu, admin, limits)
     assert uc.timing.sla_limits(f.kesu)["reply"]["B"] == (5, "wd")
     after = f.dispatched(at(2025, 11, 24, 13, 0))
-    assert f.due(after) == (at(2025, 12, 1, 13, 0), "reply")  # 5 working days
+    assert f.step(after, "reply").due == at(2025, 12, 1, 13, 0)  # 5 working days
     f.do(at(2025, 11, 25, 9, 0), "acknowledge", qa, before)  # recomputed: still 3 days
     assert f.step(before, "reply").due == B_DUE and f.due(before)[0] == B_DUE
 
@@ -516,7 +525,7 @@ def test_a_year_without_data_falls_back_and_says_so_until_admin_enters_it(f: Flo
     assert status.known_years == [2025, 2026] and status.missing_next_year
     cid = f.dispatched(at(2026, 12, 30, 16, 0))
     # Jan 1 2027 counted as a working day (weekends only), and the case says so
-    assert f.due(cid) == (at(2027, 1, 4, 16, 0), "reply")
+    assert f.step(cid, "reply").due == at(2027, 1, 4, 16, 0)
     assert f.step(cid, "reply").missing_years == (2027,)
     assert uc.timing.set_calendar_year(f.kesu, admin, 2027, SCHEDULE_2027) == 9
     status = uc.timing.calendar_status(f.kesu)
@@ -524,7 +533,7 @@ def test_a_year_without_data_falls_back_and_says_so_until_admin_enters_it(f: Flo
     assert not status.missing_next_year
     assert f.step(cid, "reply").due == at(2027, 1, 5, 16, 0)  # New Year's Day skipped
     assert f.step(cid, "reply").missing_years == ()
-    assert f.due(cid) == (at(2027, 1, 5, 16, 0), "reply")  # stored: register and My Tasks
+    assert f.step(cid, "reply").due == at(2027, 1, 5, 16, 0)  # stored: register and My Tasks
 
 
 def test_the_entered_schedule_counts_its_makeup_day_and_skips_its_holiday(f: Flow,
@@ -566,21 +575,21 @@ def test_a_bad_schedule_is_refused_and_nothing_is_saved(f: Flow, admin: User, ye
 def test_company_days_off_and_extra_working_days_move_due_times(f: Flow, admin: User) -> None:
     cid = f.dispatched(MON)
     uc.timing.set_calendar_overrides(f.kesu, admin, "2025-11-26", "")  # Wednesday: company day off
-    assert f.due(cid) == (at(2025, 11, 28, 9, 0), "reply")
+    assert f.step(cid, "reply").due == at(2025, 11, 28, 9, 0)
     uc.timing.set_calendar_overrides(f.kesu, admin, "2025-11-26", "2025-11-22~2025-11-23")
     status = uc.timing.calendar_status(f.kesu)
     assert status.extra_off == [date(2025, 11, 26)]
     assert status.extra_work == [date(2025, 11, 22), date(2025, 11, 23)]
     # the weekend before the dispatch does not help; the Wednesday still does not count
-    assert f.due(cid) == (at(2025, 11, 28, 9, 0), "reply")
+    assert f.step(cid, "reply").due == at(2025, 11, 28, 9, 0)
     uc.timing.set_calendar_overrides(f.kesu, admin, "", "")
-    assert f.due(cid) == (B_DUE, "reply")
+    assert f.step(cid, "reply").due == B_DUE
 
 
 def test_a_company_working_day_on_a_statutory_holiday_counts(f: Flow, admin: User) -> None:
     cid = f.dispatched(at(2025, 9, 30, 16, 0))
     uc.timing.set_calendar_overrides(f.kesu, admin, "", "2025-10-08")
-    assert f.due(cid)[0] == at(2025, 10, 10, 16, 0)  # Oct 8, 9 and 10
+    assert f.step(cid, "reply").due == at(2025, 10, 10, 16, 0)  # Oct 8, 9 and 10
 
 
 @pytest.mark.parametrize(("off", "work"),
