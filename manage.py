@@ -6,6 +6,8 @@
     python manage.py reset-password NAME
     python manage.py worker [--once] [--interval 15]   # escalations and the outbox
     python manage.py synth --cases 100000 [--seed 1]   # benchmark data (empty database)
+    python manage.py search-rebuild                    # the register search's indexes anew
+    python manage.py rollups [--rebuild]                # the Stats rollups: state, or made again
     python manage.py backup [--out DIR]                 # one archive: database + attachments
     python manage.py restore ARCHIVE [--data-dir DIR]   # into an empty data folder
 The database is the one the app uses: DATABASE_URL, else data/kesu.db (KESU_DATA_DIR).
@@ -64,6 +66,22 @@ def cmd_demo(args: argparse.Namespace) -> None:
           f"{counts['users']} users; every demo password is '{demo.PASSWORD}'")
 
 
+def cmd_search_rebuild(args: argparse.Namespace) -> None:
+    """Make the register search's rows again from every case (db/search.py): after cases were
+    written behind the application's back, or once pg_trgm can be created."""
+    from db import search
+    app = _app()
+    with app.uow.engine.begin() as conn:
+        with tqdm(desc="search index", unit="case") as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+            done = search.rebuild(conn, progress)
+        trigram = search.has_trigram(conn)
+    print(f"search index made again from {done} cases"
+          + ("" if trigram else "; no trigram index: free text is scanned (see the log)"))
+
+
 def cmd_synth(args: argparse.Namespace) -> None:
     """Synthetic data at scale for the benchmarks (bench/synth.py): an empty database only."""
     import time
@@ -83,6 +101,28 @@ def cmd_synth(args: argparse.Namespace) -> None:
           f"{counts['big_case']}")
     print(f"{took:.0f} s; database {database_size(engine) / 1e6:.0f} MB at "
           f"{make_url_safe(str(engine.url))}")
+
+
+def cmd_rollups(args: argparse.Namespace) -> None:
+    """Make the Stats rollups again from every case (db/rollups.py): after data was written
+    behind the application's back, or the time zone setting changed."""
+    from sqlalchemy import func, select
+
+    from db import rollups
+    from db.tables import ComplaintRow
+    app = _app()
+    if not args.rebuild:
+        with app.uow.engine.connect() as conn:
+            zone = rollups.rollup_zone(conn)
+            wanted = rollups.configured_zone(conn)
+        print(f"Stats rollups: {'kept in ' + zone if zone else 'not built'}"
+              f"{'' if zone == wanted else f' (the configured zone is {wanted}: rebuild)'}")
+        return
+    with app.uow.engine.begin() as conn:
+        total = int(conn.scalar(select(func.count()).select_from(ComplaintRow)) or 0)
+        with tqdm(total=total, desc="stats rollups", unit="case") as bar:
+            done = rollups.rebuild(conn, progress=lambda n, _total: bar.update(n - bar.n))
+    print(f"Stats rollups made again from {done} cases")
 
 
 def _admin_actor(app):  # type: ignore[no-untyped-def]
@@ -276,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     y.add_argument("--cases", type=int, default=100_000)
     y.add_argument("--seed", type=int, default=1)
     y.set_defaults(fn=cmd_synth)
+    sr = sub.add_parser("search-rebuild", help="make the register search's indexes again")
+    sr.set_defaults(fn=cmd_search_rebuild)
+    ru = sub.add_parser("rollups", help="the Stats rollups: say their state, or --rebuild them")
+    ru.add_argument("--rebuild", action="store_true", help="make them again from every case")
+    ru.set_defaults(fn=cmd_rollups)
     b = sub.add_parser("backup", help="one archive of the database and attachments (app may run)")
     b.add_argument("--out", help="folder for the archive (default: data/backups)")
     b.set_defaults(fn=cmd_backup)

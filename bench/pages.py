@@ -77,7 +77,7 @@ def database(db: str, cases: int) -> tuple[str, Path]:
         url = f"sqlite:///{data / 'kesu.db'}"
     else:
         server = make_url(os.environ.get("KESU_BENCH_PG", PG_DEFAULT))
-        name = f"kesu_bench_{cases}"
+        name = os.environ.get("KESU_BENCH_PG_DB") or f"kesu_bench_{cases}"  # a run of its own
         admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
@@ -123,9 +123,27 @@ def subjects(app: Any) -> dict[str, Any]:
     approver = max(approvers, key=lambda n: approvers[n])
     qa_tasks = uc.worklists.tasks(app, users["qa"])
     return {"users": users, "big_case": int(big[0]), "big_events": int(big[1]),
+            "searches": _searches(app),
             "qa_tasks": len(qa_tasks), "qa_task_case": qa_tasks[0].complaint_id,
             "approver": approver,
             "approvals": approvers[approver]}
+
+
+def _searches(app: Any) -> dict[str, str]:
+    """What the Log benchmark searches for: a case number, an order number and the customer
+    of a case from the middle of the data (issue #14)."""
+    from sqlalchemy import func, select
+
+    from db.tables import ComplaintRow, CustomerRow
+    with app.uow.engine.connect() as conn:
+        middle = conn.scalar(select(func.max(ComplaintRow.id))) // 2
+        number, order_no, customer = conn.execute(
+            select(ComplaintRow.number, ComplaintRow.order_no, CustomerRow.name)
+            .join(CustomerRow, CustomerRow.id == ComplaintRow.customer_id)
+            .where(ComplaintRow.id >= middle, ComplaintRow.order_no != "")
+            .order_by(ComplaintRow.id).limit(1)).one()
+    return {"a case number": number, "an order number": order_no,
+            "a customer name": customer[:4]}
 
 
 # ---------------------------------------------------------------- AppTest
@@ -228,6 +246,11 @@ def pages(s: dict[str, Any], runs: int, only: set[str]) -> list[Result]:
         out.append(Result("Log: text search 划伤", _reruns(at, runs), page))
         out.append(Result("Log: text search 划伤, after a change",
                           _reruns(at, runs, _a_change), page))
+        for what, text in [*s["searches"].items(), ("a 4-character word", "外观划伤")]:
+            at.text_input(key="reg_text").set_value(text)
+            _ok(at.run(), f"log search {what}")
+            out.append(Result(f"Log: search {what} ({text}), after a change",
+                              _reruns(at, runs, _a_change), page))
         at.text_input(key="reg_text").set_value("")
         at.toggle(key="reg_overdue").set_value(True)
         _ok(at.run(), "log filter")

@@ -39,6 +39,8 @@ from core.rules import approvals
 from core.rules.calendar import WorkCalendar
 from core.rules.numbering import format_number, period_of
 from core.usecases.context import Context
+from db import rollups
+from db import search
 from db.tables import (
     ApprovalStepRow,
     AttachmentRow,
@@ -195,6 +197,8 @@ class _Rows:
             items: list[dict[str, Any]] = getattr(self, name)
             if items:
                 conn.execute(insert(row.__table__), items)  # type: ignore[arg-type]
+                if name == "complaints":  # the register search's rows (db/search.py)
+                    search.index_rows(conn, items)
                 counts[name] = counts.get(name, 0) + len(items)
                 items.clear()
 
@@ -988,6 +992,7 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
                     "(SELECT max(id) FROM complaints))"
                 )
             )
+        rollups.rebuild(conn)  # the Stats rollups of the cases written here
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     if engine.dialect.name == "sqlite":  # fold the write-ahead log into the file
         with engine.connect() as conn:

@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.model import State, StepStatus
 from core.stats import Bar, Headline, MeetingCase, OnTime, Recurrence, StatsQuery
+from db import rollups
 from db.tables import (
     ApprovalStepRow,
     AssistRow,
@@ -35,11 +36,15 @@ from db.tables import (
     DepartmentRow,
     EventRow,
     ProductRow,
+    StatsRollupRow,
     StepTimeRow,
     UserRow,
 )
 
 C = ComplaintRow
+R = StatsRollupRow
+USE_ROLLUPS = True  # the plain view reads the rollups (db/rollups.py); tests compare both ways
+Sums = dict[str, dict[str, tuple[int, Decimal]]]  # measure -> key -> (count, amount)
 SEVERITY = func.coalesce(C.severity, C.severity_proposed)
 OPEN_STATES = [s.value for s in State if s.is_open]
 
@@ -112,6 +117,128 @@ class SqlStats:
     def __init__(self, s: Session) -> None:
         self.s = s
         self.dialect = s.get_bind().dialect.name
+        self._zone: list[str | None] = []  # the rollups' time zone, once read
+        self._sums: dict[tuple[date, date], Sums] = {}
+
+    # -------------------------------------------------------------- rollups
+
+    def rolled(self, q: StatsQuery) -> bool:
+        """Whether this query is read from the rollups: no filter (the meeting's view: every
+        case but cancelled ones), and rollups kept in the zone the period's days are in."""
+        if not USE_ROLLUPS or filtered(q):
+            return False
+        if not self._zone:
+            self._zone.append(rollups.rollup_zone(self.s))
+        return self._zone[0] is not None and self._zone[0] == getattr(q.since.tzinfo, "key", "")
+
+    def _days(self, q: StatsQuery) -> tuple[date, date]:
+        """The period as local days: first, and the one after the last."""
+        return q.since.date(), q.until.date()
+
+    def _period(self, q: StatsQuery) -> Sums:
+        """Every measure of the period summed by key, in one statement (cached per period)."""
+        days = self._days(q)
+        if days not in self._sums:
+            out: Sums = {}
+            for m, k, n, a in self.s.execute(
+                    select(R.measure, R.key, func.sum(R.n), func.sum(R.amount))
+                    .where(R.measure.in_(PERIOD_MEASURES), R.day >= days[0], R.day < days[1])
+                    .group_by(R.measure, R.key)):
+                out.setdefault(str(m), {})[str(k)] = (int(n or 0), Decimal(str(a or 0)))
+            self._sums[days] = out
+        return self._sums[days]
+
+    def _by_day(self, measures: tuple[str, ...], first: date, after: date
+                ) -> list[tuple[str, date, str, int, Decimal]]:
+        rows = self.s.execute(select(R.measure, R.day, R.key, R.n, R.amount)
+                              .where(R.measure.in_(measures), R.day >= first, R.day < after))
+        return [(str(m), d, str(k), int(n), Decimal(str(a))) for m, d, k, n, a in rows if n or a]
+
+    def _before(self, measure: str, day: date) -> int:
+        """How many of `measure` fell on the days before `day` (since the first)."""
+        return int(self.s.scalar(select(func.coalesce(func.sum(R.n), 0))
+                                 .where(R.measure == measure, R.day < day)) or 0)
+
+    def _headline_rolled(self, q: StatsQuery) -> Headline:
+        sums = self._period(q)
+        first, after = self._days(q)
+
+        def count(measure: str) -> int:
+            return sum(n for n, _ in sums.get(measure, {}).values())
+
+        if _utc(q.until_or_now()) >= _utc(q.now):  # still running: open now
+            open_ = sum(n for n, _ in self._period_open().values())
+        else:  # received by the period's end and not closed by then
+            open_ = self._before("received", after) - self._before("gone", after)
+        wd = sorted((Decimal(k), n) for k, (n, _) in sums.get("wd", {}).items() if n)
+        total = sum(n for _, n in wd)
+        avg_days = p90 = None
+        if total:
+            avg_days = sum(d * n for d, n in wd) / total
+            running = 0
+            for d, n in wd:  # as cume_dist() >= 0.9 in SQL: the share up to and with d
+                running += n
+                if running / total >= 0.9:
+                    p90 = d
+                    break
+        ftr_ok = ftr_total = 0
+        for _day, key, n in self._ftr(first, after):
+            ok, before = key.split("|")
+            if not before or date.fromisoformat(before) < first:  # the case's first in the period
+                ftr_total += n
+                ftr_ok += n if ok == "1" else 0
+        scores = [(int(k), n) for k, (n, _) in sums.get("sat", {}).items() if n]
+        sat_n = sum(n for _, n in scores)
+        sat = Decimal(sum(k * n for k, n in scores)) / sat_n if sat_n else None
+        cost = sum((a for _, a in sums.get("cost", {}).values()), Decimal(0))
+        back = sum((a for _, a in sums.get("back", {}).values()), Decimal(0))
+        return Headline(received=count("received"), invalid=count("invalid"),
+                        closed=count("closed"), open=open_, overdue=self._overdue(q, scope(q)),
+                        avg_days=_dec(avg_days, "0.1"), p90_days=_dec(p90, "0.1"),
+                        ftr_ok=ftr_ok, ftr_total=ftr_total, satisfaction=_dec(sat, "0.01"),
+                        satisfaction_n=sat_n, cost=_dec(cost) or Decimal("0.00"),
+                        charged_back=_dec(back) or Decimal("0.00"))
+
+    def _period_open(self) -> dict[str, tuple[int, Decimal]]:
+        return {str(k): (int(n), Decimal(0)) for k, n in self.s.execute(
+            select(R.key, R.n).where(R.measure == "open", R.day == rollups.ANY_DAY))}
+
+    def _ftr(self, first: date, after: date) -> list[tuple[date, str, int]]:
+        return [(d, k, n) for _, d, k, n, _ in self._by_day(("ftr",), first, after)]
+
+    def _labels(self, dimension: str, keys: list[str]) -> dict[str, tuple[str, str]]:
+        """The names of a breakdown's keys (ids, product codes), in one statement."""
+        ids = [int(k) for k in keys if k.isdigit()]
+        rows: Any = []
+        if dimension == "defect_type" and ids:
+            rows = self.s.execute(select(DefectTypeRow.id, DefectTypeRow.name_zh,
+                                         DefectTypeRow.name_en).where(DefectTypeRow.id.in_(ids)))
+        elif dimension in ("department", "department_assist") and ids:
+            rows = self.s.execute(select(DepartmentRow.id, DepartmentRow.name_zh,
+                                         DepartmentRow.name_en).where(DepartmentRow.id.in_(ids)))
+        elif dimension == "customer" and ids:
+            rows = self.s.execute(select(CustomerRow.id, CustomerRow.name, CustomerRow.name)
+                                  .where(CustomerRow.id.in_(ids)))
+        elif dimension == "product" and keys:
+            lower = sorted({k.lower() for k in keys if k})
+            names: dict[str, str] = {}
+            for code, name in self.s.execute(  # the first product of a code, as the SQL's limit 1
+                    select(func.lower(ProductRow.code), ProductRow.name)
+                    .where(func.lower(ProductRow.code).in_(lower)).order_by(ProductRow.id)):
+                names.setdefault(str(code), str(name))
+            return {k: (names.get(k.lower(), ""), names.get(k.lower(), "")) for k in keys}
+        return {str(i): (zh or "", en or "") for i, zh, en in rows}
+
+    def _breakdown_rolled(self, q: StatsQuery, dimension: str) -> list[Bar]:
+        counted = {k: n for k, (n, _) in self._period(q).get("d:" + dimension, {}).items() if n}
+        names = self._labels(dimension, list(counted))
+        out = []
+        for key, n in counted.items():
+            zh, en = names.get(key, ("", ""))
+            if dimension == "product" and key:
+                zh = en = f"{key} {zh}" if zh else key
+            out.append(Bar(key, zh, en, n))
+        return out
 
     # -------------------------------------------------------------- dialect helpers
 
@@ -143,7 +270,19 @@ class SqlStats:
     def _count(self, *conds: ColumnElement[bool]) -> int:
         return int(self.s.scalar(select(func.count(C.id)).where(*conds)) or 0)
 
+    def _overdue(self, q: StatsQuery, base: list[ColumnElement[bool]]) -> int:
+        at = _utc(q.overdue_at or q.now)
+        if at >= _utc(q.now):  # overdue now: open, not on hold, past its due time
+            return self._count(*base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None),
+                               C.due_at < at)
+        # at a past moment: received and not closed by then, past its due time then
+        # (the due time the case has now: one moved since, e.g. by a reopening, is not kept)
+        return self._count(*base, C.received_at < at,
+                           or_(C.closed_at.is_(None), C.closed_at >= at), C.due_at < at)
+
     def headline(self, q: StatsQuery) -> Headline:
+        if self.rolled(q):
+            return self._headline_rolled(q)
         base = scope(q)
         since, until = _utc(q.since), _utc(q.until)
         received = and_(C.received_at >= since, C.received_at < until)
@@ -154,14 +293,7 @@ class SqlStats:
         else:
             open_ = self._count(*base, C.received_at < end,
                                 or_(C.closed_at.is_(None), C.closed_at >= end))
-        at = _utc(q.overdue_at or q.now)
-        if at >= _utc(q.now):  # overdue now: open, not on hold, past its due time
-            overdue = self._count(*base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None),
-                                  C.due_at < at)
-        else:  # at a past moment: received and not closed by then, past its due time then
-            # (the due time the case has now: one moved since, e.g. by a reopening, is not kept)
-            overdue = self._count(*base, C.received_at < at,
-                                  or_(C.closed_at.is_(None), C.closed_at >= at), C.due_at < at)
+        overdue = self._overdue(q, base)
         ranked = (
             select(C.close_wd.label("d"), func.cume_dist().over(order_by=C.close_wd).label("cd"))
             .where(*base, closed, C.close_wd.is_not(None))
@@ -206,6 +338,14 @@ class SqlStats:
                         charged_back=_dec(back) or Decimal("0.00"))
 
     def on_time(self, q: StatsQuery) -> list[OnTime]:
+        if self.rolled(q):
+            steps: dict[str, list[int]] = {}
+            for key, (n, _) in self._period(q).get("step", {}).items():
+                step, ok = key.rsplit("|", 1)
+                got = steps.setdefault(step, [0, 0])
+                got[0] += n if ok == "1" else 0
+                got[1] += n
+            return [OnTime(step, ok, n) for step, (ok, n) in sorted(steps.items()) if n]
         sel = select(StepTimeRow.step, func.sum(case((StepTimeRow.on_time, 1), else_=0)),
                      func.count(StepTimeRow.id))
         if filtered(q):  # a step done stays done if its case is cancelled later
@@ -218,6 +358,8 @@ class SqlStats:
         return [OnTime(str(step), int(ok or 0), int(n)) for step, ok, n in rows]
 
     def breakdown(self, q: StatsQuery, dimension: str) -> list[Bar]:
+        if self.rolled(q):
+            return self._breakdown_rolled(q, dimension)
         col = FACETS[dimension]
         received = and_(C.received_at >= _utc(q.since), C.received_at < _utc(q.until))
         counted = (
@@ -277,7 +419,18 @@ class SqlStats:
             out.append(Bar(key, zh or "", en or "", int(n)))
         return out
 
+    def _month_days(self, months: list[str]) -> tuple[date, date]:
+        y, m = (int(x) for x in months[0].split("-"))
+        ly, lm = (int(x) for x in months[-1].split("-"))
+        return date(y, m, 1), date(ly + lm // 12, lm % 12 + 1, 1)
+
     def monthly(self, q: StatsQuery, months: list[str]) -> list[tuple[str, str, int]]:
+        if self.rolled(q):
+            counts: dict[tuple[str, str], int] = {}
+            for _, d, k, n, _ in self._by_day(("sev",), *self._month_days(months)):
+                mk = (f"{d.year:04d}-{d.month:02d}", k)
+                counts[mk] = counts.get(mk, 0) + n
+            return sorted((m, k, n) for (m, k), n in counts.items() if n)
         start, end = self._months_window(q, months)
         month = self._local_month(C.received_at, q.tz_minutes)
         rows = self.s.execute(
@@ -341,6 +494,15 @@ class SqlStats:
         return out
 
     def cost(self, q: StatsQuery, months: list[str]) -> list[tuple[str, str, str, str, Decimal]]:
+        if self.rolled(q):
+            sums: dict[tuple[str, str], tuple[int, Decimal]] = {}
+            for _, d, k, n, a in self._by_day(("cost",), *self._month_days(months)):
+                mk = (f"{d.year:04d}-{d.month:02d}", k)
+                was = sums.get(mk, (0, Decimal(0)))
+                sums[mk] = (was[0] + n, was[1] + a)
+            names = self._labels("department", sorted({k for _, k in sums}))
+            return sorted((m, k, *names.get(k, ("", "")), _dec(a) or Decimal("0.00"))
+                          for (m, k), (n, a) in sums.items() if n)
         start, end = self._months_window(q, months)
         month = self._local_month(C.received_at, q.tz_minutes)
         dept = func.coalesce(CostLineRow.department_id, C.responsible_department_id)
@@ -384,6 +546,11 @@ class SqlStats:
                             due.replace(tzinfo=timezone.utc) if due and due.tzinfo is None
                             else due, step or "", str(by), by_en or "")
                 for i, n, cu, sev, stt, zh, en, due, step, by, by_en in rows]
+
+
+# the measures a period sums (db/rollups.py parts)
+PERIOD_MEASURES = ("received", "invalid", "closed", "wd", "sat", "cost", "back", "step",
+                   *("d:" + d for d in rollups.BREAKDOWNS))
 
 
 def _approved_round() -> ColumnElement[bool]:

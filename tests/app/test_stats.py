@@ -82,9 +82,12 @@ def _set(app: Context, case_id: int, **values: object) -> None:
     from sqlalchemy import update
     from sqlalchemy.orm import Session
 
+    from db import rollups
     from db.tables import ComplaintRow
     with Session(app.uow.engine) as s:  # type: ignore[attr-defined]
         s.execute(update(ComplaintRow).where(ComplaintRow.id == case_id).values(**values))
+        s.commit()
+        rollups.rebuild(s)  # written behind the application's back: the Stats rollups again
         s.commit()
 
 

@@ -133,3 +133,23 @@ def test_the_pages_queries_work_on_it(synthetic: Synth) -> None:
     year = preset("this_year", uc.stats.stats_today(app))
     report = uc.stats.stats(app, u["manager"], StatsFilter(year))
     assert report.current.received > 0
+
+
+def test_its_stats_from_the_rollups_are_the_ones_from_the_cases(synthetic: Synth) -> None:
+    """synth fills the Stats rollups: every preset period read from them is the report read
+    from the cases (docs/decisions/0016-stats-rollups.md)."""
+    import db.stats as db_stats
+    from core.stats import PRESETS
+
+    app, boss = synthetic.app, synthetic.users["manager"]
+    today = uc.stats.stats_today(app)
+    for name in (p for p in PRESETS if p != "custom"):
+        period = preset(name, today)
+        rolled = uc.stats.stats(app, boss, StatsFilter(period))
+        db_stats.USE_ROLLUPS = False
+        try:
+            direct = uc.stats.stats(app, boss, StatsFilter(period))
+        finally:
+            db_stats.USE_ROLLUPS = True
+        assert rolled == direct, name
+        assert name not in ("this_quarter", "this_year") or rolled.current.received > 0

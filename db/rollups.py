@@ -1,0 +1,311 @@
+"""Stats rollups (docs/decisions/0016-stats-rollups.md): what every case counts in, per local
+day, so the Stats page sums a few hundred rows instead of aggregating the cases.
+
+A case's *parts* are the (measure, local day, key) -> (n, amount) it contributes: received on
+its day, by each breakdown's value, closed with its working days, its analysis approvals, its
+follow-up score, its approved cost lines, its finished timed steps… `parts` is the one function
+that says so; both paths use it:
+
+- incrementally, in the unit of work that writes the case (db/uow.py `SqlUnitOfWork.commit`):
+  for each case touched, the parts it had (`stats_facts`) are subtracted from `stats_rollups`
+  and its parts now added, in the same transaction;
+- in bulk, by `rebuild` (`manage.py rollups --rebuild`, `manage.py synth`, migration 0023).
+
+The rollups are read only when their meta row names the configured time zone (the days are
+local days of that zone); otherwise Stats reads the cases directly (db/stats.py).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Union
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.model import State, StepStatus
+from core.settings import DEFAULTS
+from db.tables import (
+    ApprovalStepRow,
+    AssistRow,
+    ComplaintRow,
+    CostLineRow,
+    EventRow,
+    SettingRow,
+    StatsFactRow,
+    StatsRollupRow,
+    StepTimeRow,
+)
+
+Db = Union[Session, Connection]
+Key = tuple[str, date, str]
+Parts = dict[Key, tuple[int, Decimal]]
+
+ANY_DAY = date(2000, 1, 1)  # rows about no day: the meta row, the cases open now
+META = "meta"  # key: the time zone the days are local to
+OPEN_STATES = frozenset(s.value for s in State if s.is_open)
+ZERO = Decimal("0")
+C = ComplaintRow
+R = StatsRollupRow
+# the case columns a case's parts depend on (named: later columns do not change migration 0023)
+COLUMNS = (C.id, C.state, C.received_at, C.closed_at, C.close_wd, C.validity, C.severity,
+           C.severity_proposed, C.defect_type_id, C.root_cause_6m, C.responsible_department_id,
+           C.customer_id, C.product_code, C.followup_date, C.satisfaction_score,
+           C.sent_back_count)
+# a breakdown's measure: "d:" + the dimension (core/stats.py DIMENSIONS, ASSIST_DIMENSION)
+BREAKDOWNS = ("defect_type", "six_m", "department", "department_assist", "customer", "product")
+
+
+@dataclass
+class CaseFacts:
+    """What one case's parts are made of: its row and its records that Stats counts."""
+
+    row: Any  # a Row of COLUMNS
+    helpers: set[int] = field(default_factory=set)  # departments assisting now
+    approvals: list[datetime] = field(default_factory=list)  # approve_capa events
+    costs: list[tuple[Decimal, Decimal, int, int | None]] = field(default_factory=list)
+    rounds: dict[int, bool] = field(default_factory=dict)  # round -> all its steps approved
+    steps: list[tuple[str, bool, datetime]] = field(default_factory=list)
+
+
+def _key(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+def _wd(v: Any) -> str:
+    """Working days as a key: '8', '8.5' (the same number, however the database returns it)."""
+    d = Decimal(str(v)).normalize()
+    return format(d, "f")
+
+
+def parts(f: CaseFacts, tz: ZoneInfo) -> Parts:
+    """The (measure, local day, key) -> (n, amount) a case counts in (core/stats.py states the
+    rules: every measure but the steps leaves cancelled cases out)."""
+    out: dict[Key, tuple[int, Decimal]] = {}
+
+    def add(measure: str, day: date, key: str = "", n: int = 1, amount: Decimal = ZERO) -> None:
+        k = (measure, day, key)
+        was = out.get(k, (0, ZERO))
+        out[k] = (was[0] + n, was[1] + amount)
+
+    def local(at: datetime) -> date:
+        return at.astimezone(tz).date()
+
+    c = f.row
+    for step, on_time, done_at in f.steps:  # a step done stays done if the case is cancelled
+        add("step", local(done_at), f"{step}|{1 if on_time else 0}")
+    if c.state == State.CANCELLED.value:
+        return out
+    got = local(c.received_at)
+    add("received", got)
+    if c.validity == "invalid":
+        add("invalid", got)
+    add("sev", got, _key(c.severity or c.severity_proposed))
+    add("d:defect_type", got, _key(c.defect_type_id))
+    add("d:six_m", got, c.root_cause_6m or "")
+    add("d:department", got, _key(c.responsible_department_id))
+    add("d:customer", got, _key(c.customer_id))
+    add("d:product", got, c.product_code or "")
+    leads = {c.responsible_department_id} if c.responsible_department_id is not None else set()
+    for dep in sorted(leads | f.helpers) or [None]:
+        add("d:department_assist", got, _key(dep))
+    if c.state in OPEN_STATES:
+        add("open", ANY_DAY)
+    if c.closed_at is not None:
+        closed = local(c.closed_at)
+        add("gone", max(got, closed))  # received and closed by a day's end: no longer open
+        if c.state == State.CLOSED.value:
+            add("closed", closed)
+            if c.close_wd is not None:
+                add("wd", closed, _wd(c.close_wd))
+    # first-time-right counts a case once per period: each approval day with the approval
+    # day before it, so a period counts the approvals whose previous one falls before it
+    ok = 1 if c.sent_back_count == 0 else 0
+    before = ""
+    for day in sorted({local(a) for a in f.approvals}):
+        add("ftr", day, f"{ok}|{before}")
+        before = day.isoformat()
+    if c.satisfaction_score is not None and c.followup_date is not None:
+        add("sat", c.followup_date, str(int(c.satisfaction_score)))
+    for amount, back, rnd, dep in f.costs:
+        if f.rounds.get(rnd, False):
+            key = _key(dep if dep is not None else c.responsible_department_id)
+            add("cost", got, key, 1, Decimal(str(amount)))
+            add("back", got, key, 1, Decimal(str(back or 0)))
+    return out
+
+
+def _facts(db: Db, ids: Sequence[int]) -> dict[int, CaseFacts]:
+    """The facts of these cases, read in six statements."""
+    got = {r.id: CaseFacts(r) for r in db.execute(select(*COLUMNS).where(C.id.in_(ids)))}
+    if not got:
+        return got
+    for cid, dep in db.execute(select(AssistRow.complaint_id, AssistRow.department_id)
+                               .where(AssistRow.complaint_id.in_(ids),
+                                      AssistRow.ended_at.is_(None))):
+        got[cid].helpers.add(int(dep))
+    for cid, at in db.execute(select(EventRow.complaint_id, EventRow.at)
+                              .where(EventRow.complaint_id.in_(ids),
+                                     EventRow.action == "approve_capa")):
+        got[cid].approvals.append(at)
+    for cid, amount, back, rnd, line_dep in db.execute(
+            select(CostLineRow.complaint_id, CostLineRow.amount, CostLineRow.charge_back,
+                   CostLineRow.round, CostLineRow.department_id)
+            .where(CostLineRow.complaint_id.in_(ids))):
+        got[cid].costs.append((amount, back, rnd, line_dep))
+    for cid, rnd, status in db.execute(
+            select(ApprovalStepRow.complaint_id, ApprovalStepRow.round, ApprovalStepRow.status)
+            .where(ApprovalStepRow.complaint_id.in_(ids))):
+        rounds = got[cid].rounds
+        rounds[rnd] = rounds.get(rnd, True) and status == StepStatus.APPROVED.value
+    for cid, step, on_time, done in db.execute(
+            select(StepTimeRow.complaint_id, StepTimeRow.step, StepTimeRow.on_time,
+                   StepTimeRow.done_at).where(StepTimeRow.complaint_id.in_(ids))):
+        got[cid].steps.append((step, bool(on_time), done))
+    return got
+
+
+def _encode(p: Parts) -> str:
+    return json.dumps([[m, d.isoformat(), k, n, str(a)] for (m, d, k), (n, a) in sorted(p.items())],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(text: str) -> Parts:
+    return {(m, date.fromisoformat(d), k): (int(n), Decimal(a))
+            for m, d, k, n, a in json.loads(text or "[]")}
+
+
+def rollup_zone(db: Db) -> str | None:
+    """The time zone the rollups are kept in; None: not built (Stats reads the cases)."""
+    found = db.scalar(select(R.key).where(R.measure == META, R.day == ANY_DAY).limit(1))
+    return None if found is None else str(found)
+
+
+def configured_zone(db: Db) -> str:
+    raw = db.scalar(select(SettingRow.value).where(SettingRow.key == "timezone"))
+    return str(json.loads(raw)) if raw else str(DEFAULTS["timezone"])
+
+
+def _dialect(db: Db) -> str:
+    bind = db.get_bind() if isinstance(db, Session) else db
+    return str(bind.dialect.name)
+
+
+def _add(db: Db, delta: Parts) -> None:
+    """Add counts and amounts to the rollup rows (created when missing), in key order so two
+    writers lock the shared rows in the same order."""
+    rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
+            for (m, d, k), (n, a) in sorted(delta.items()) if n or a]
+    if not rows:
+        return
+    ins: Any = (postgresql if _dialect(db) == "postgresql" else sqlite).insert(R)
+    stmt = ins.on_conflict_do_update(
+        index_elements=[R.measure, R.day, R.key],
+        set_={"n": R.n + ins.excluded.n, "amount": R.amount + ins.excluded.amount})
+    for i in range(0, len(rows), 1000):
+        db.execute(stmt.values(rows[i:i + 1000]))
+
+
+def refresh(db: Db, ids: Iterable[int]) -> None:
+    """Bring the rollups up to date with these cases as they are now in this transaction:
+    each case's old parts out, its new parts in (the unit of work calls it before commit)."""
+    wanted = sorted(set(ids))
+    zone = rollup_zone(db) if wanted else None
+    if zone is None:
+        return
+    tz = ZoneInfo(zone)
+    # the cases' fact rows first, locked (PostgreSQL; SQLite has one writer): a concurrent
+    # writer of the same case waits here, then reads what this one committed
+    old = {cid: _decode(stored) for cid, stored in db.execute(
+        select(StatsFactRow.complaint_id, StatsFactRow.parts)
+        .where(StatsFactRow.complaint_id.in_(wanted)).order_by(StatsFactRow.complaint_id)
+        .with_for_update())}
+    facts = _facts(db, wanted)
+    delta: dict[Key, tuple[int, Decimal]] = {}
+    for cid in wanted:
+        if cid not in facts:
+            continue
+        new = parts(facts[cid], tz)
+        before = old.get(cid, {})
+        if new == before:
+            continue
+        for k in new.keys() | before.keys():
+            n1, a1 = new.get(k, (0, ZERO))
+            n0, a0 = before.get(k, (0, ZERO))
+            if (n1, a1) != (n0, a0):
+                dn, da = delta.get(k, (0, ZERO))
+                delta[k] = (dn + n1 - n0, da + a1 - a0)
+        encoded = _encode(new)
+        if cid in old:
+            db.execute(update(StatsFactRow)
+                       .where(StatsFactRow.complaint_id == cid).values(parts=encoded))
+        else:
+            db.execute(insert(StatsFactRow).values(complaint_id=cid, parts=encoded))
+    _add(db, delta)
+
+
+def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
+            progress: Callable[[int, int], object] | None = None) -> int:
+    """Make the rollups again from every case (in the configured time zone unless `zone` is
+    given); how many cases were counted. The caller commits."""
+    tz_name = zone or configured_zone(db)
+    tz = ZoneInfo(tz_name)
+    if _dialect(db) == "postgresql":  # writers wait at their refresh until this commits
+        db.execute(text("LOCK TABLE stats_facts, stats_rollups IN EXCLUSIVE MODE"))
+    db.execute(delete(R))
+    db.execute(delete(StatsFactRow))
+    total = int(db.scalar(select(func.count()).select_from(C)) or 0)
+    sums: dict[Key, tuple[int, Decimal]] = {}
+    done, last = 0, 0
+    while True:
+        ids = list(db.scalars(select(C.id).where(C.id > last).order_by(C.id).limit(batch)))
+        if not ids:
+            break
+        facts = _facts(db, ids)
+        rows = []
+        for cid in ids:
+            p = parts(facts[cid], tz)
+            rows.append({"complaint_id": cid, "parts": _encode(p)})
+            for k, (n, a) in p.items():
+                was = sums.get(k, (0, ZERO))
+                sums[k] = (was[0] + n, was[1] + a)
+        db.execute(insert(StatsFactRow), rows)
+        done, last = done + len(ids), ids[-1]
+        if progress:
+            progress(done, total)
+    sums[(META, ANY_DAY, tz_name)] = (1, ZERO)
+    rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
+            for (m, d, k), (n, a) in sorted(sums.items())]
+    for i in range(0, len(rows), 5000):
+        db.execute(insert(R), rows[i:i + 5000])
+    return done
+
+
+def snapshot(db: Db) -> dict[Key, tuple[int, Decimal]]:
+    """Every rollup row with a count or an amount (for the tests: rebuilt = incremental)."""
+    return {(m, d, k): (int(n), Decimal(str(a)).quantize(Decimal("0.01")))
+            for m, d, k, n, a in db.execute(select(R.measure, R.day, R.key, R.n, R.amount))
+            if n or a}
+
+
+TOUCHED = "stats_touched"
+
+
+def touched(s: Session) -> set[int]:
+    """The cases written in this session since its last commit (the unit of work adds to it;
+    `refresh` empties it)."""
+    found: set[int] = s.info.setdefault(TOUCHED, set())
+    return found
+
+
+def before_commit(s: Session) -> None:
+    """Refresh the rollups for the cases written in this session (SqlUnitOfWork.commit)."""
+    ids = touched(s)
+    if ids:
+        refresh(s, ids)
+        ids.clear()
