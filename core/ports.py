@@ -9,8 +9,8 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from core.model import (
-    Attachment, Complaint, Customer, Department, DefectType, Event, LoginSession, Product,
-    SecurityEntry,
+    Attachment, Complaint, Customer, Department, DefectType, Event, Kind, LoginSession, Product,
+    Scope, SecurityEntry,
     RegisterPage,
     RegisterFilter,
     Notification, RegisterLine, RegisterRow, Severity, State, User,
@@ -204,6 +204,20 @@ class RegisterReads(Protocol):
 
 
 class CaseReads(Protocol):
+    def waiting(self, state: State, order: str, offset: int, limit: int, *,
+                kinds: Collection[Kind] | None = None, department_id: int | None = None,
+                not_on_hold: bool = False, scope: Scope | None = None) -> list[Complaint]:
+        """One batch of the cases in `state` that may wait for a user, in a worklist's order:
+        "due" (with a due time: due, received, id), "received" (all: received, id) or
+        "undated" (without a due time: last changed first, id descending)."""
+        ...
+
+    def count_waiting(self, state: State, cap: int, *, kinds: Collection[Kind] | None = None,
+                      department_id: int | None = None, not_on_hold: bool = False,
+                      scope: Scope | None = None) -> dict[Kind, int]:
+        """How many of those cases there are by kind, counting no further than `cap` in all."""
+        ...
+
     def in_states(self, states: Sequence[State], limit: int = 5000,
                   ids: Collection[int] | None = None) -> list[Complaint]:
         """Cases in these states, newest first; only those of `ids` when given."""

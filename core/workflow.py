@@ -233,6 +233,18 @@ def who_not(action: str, case: CaseFile, user: User, ctx: Context) -> str | None
     return None
 
 
+def own_department_only(action: str, user: User) -> bool:
+    """Whether a who-guard of `action` refuses this user every case but those of their own
+    (responsible) department — so My Tasks need read no other case for it (decision 0014)."""
+    for guard in BY_ACTION[action].guards:
+        if guard is _of_responsible_department and not user.has(Role.MANAGEMENT):
+            return True
+        if guard is _production_of_responsible_department and not user.has(Role.FINANCE,
+                                                                            Role.MANAGEMENT):
+            return True
+    return False
+
+
 def check(action: str, case: CaseFile, user: User, ctx: Context) -> None:
     reason = why_not(action, case, user, ctx)
     if reason:

@@ -351,6 +351,57 @@ class SqlCases:
         keys = list(result.keys())
         return [complaint_of(dict(zip(keys, r, strict=True))) for r in result]
 
+    def _waiting_where(self, state: State, kinds: Collection[Kind] | None,
+                       department_id: int | None, not_on_hold: bool,
+                       scope: Scope | None) -> list[Any]:
+        conds: list[Any] = [ComplaintRow.state == state.value]
+        if kinds is not None:
+            conds.append(ComplaintRow.kind.in_(sorted(k.value for k in kinds)))
+        if department_id is not None:
+            conds.append(ComplaintRow.responsible_department_id == department_id)
+        if not_on_hold:
+            conds.append(ComplaintRow.on_hold_since.is_(None))
+        if scope is not None:
+            conds.append(scope_condition(scope))
+        return conds
+
+    def waiting(self, state: State, order: str, offset: int, limit: int, *,
+                kinds: Collection[Kind] | None = None, department_id: int | None = None,
+                not_on_hold: bool = False, scope: Scope | None = None) -> list[Complaint]:
+        """One batch of the cases in `state` that may wait for a user, in a worklist's order
+        (My Tasks reads only the first few: decision 0014): "due" — those with a due time, by
+        due time, then received, then id; "received" — all, by received time, then id;
+        "undated" — those without a due time, last changed first, then id descending. Each is
+        read along an index that starts with the state (migration 0023), so the database
+        stops after `offset + limit` rows instead of sorting every waiting case."""
+        conds = self._waiting_where(state, kinds, department_id, not_on_hold, scope)
+        c = ComplaintRow
+        if order == "due":
+            conds.append(c.due_at.is_not(None))
+            keys: list[Any] = [c.due_at, c.received_at, c.id]
+        elif order == "received":
+            keys = [c.received_at, c.id]
+        elif order == "undated":
+            conds.append(c.due_at.is_(None))
+            keys = [c.updated_at.desc(), c.id.desc()]
+        else:
+            raise ValueError(order)
+        q = (select(*ComplaintRow.__table__.columns).where(*conds).order_by(*keys)
+             .limit(limit).offset(offset))
+        result = self.s.execute(q)
+        names = list(result.keys())
+        return [complaint_of(dict(zip(names, r, strict=True))) for r in result]
+
+    def count_waiting(self, state: State, cap: int, *, kinds: Collection[Kind] | None = None,
+                      department_id: int | None = None, not_on_hold: bool = False,
+                      scope: Scope | None = None) -> dict[Kind, int]:
+        """How many cases in `state` may wait for a user, by kind, counting no further than
+        `cap` cases in all (a count of at least `cap` means "cap or more")."""
+        conds = self._waiting_where(state, kinds, department_id, not_on_hold, scope)
+        sub = select(ComplaintRow.kind).where(*conds).limit(cap).subquery()
+        return {Kind(k): int(n) for k, n in self.s.execute(
+            select(sub.c.kind, func.count()).group_by(sub.c.kind))}
+
 
 
 class SqlChanges:

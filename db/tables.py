@@ -274,6 +274,11 @@ class ComplaintRow(Base):
               "root_cause_6m", "product_code", "closed_at"),
         Index("ix_complaints_stats_closed", "closed_at", "state", "close_wd", "sent_back_count"),
         Index("ix_complaints_stats_followup", "followup_date", "satisfaction_score"),
+        # My Tasks (migration 0023, decision 0014): the first waiting cases of a state in a
+        # worklist's order, read without sorting all of them
+        Index("ix_complaints_tasks_due", "state", "due_at", "received_at", "id"),
+        Index("ix_complaints_tasks_received", "state", "received_at", "id"),
+        Index("ix_complaints_tasks_updated", "state", "updated_at", "id"),
     )
 
 

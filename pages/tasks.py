@@ -1,4 +1,5 @@
-"""My Tasks (我的待办): everything waiting for me, with a count per kind and one click to act."""
+"""My Tasks (我的待办): what waits for me, most urgent first — the first 200 and a count per
+kind (decision 0014) — and one click to act."""
 from __future__ import annotations
 
 import time
@@ -7,8 +8,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from core.usecases.worklists import Task
-from core.usecases.worklists import TaskList
+from core.usecases.worklists import TaskPage
 from core import procedure
 from core.model import User
 from ui.context import attempt, kesu, local, md, me, show_flash, tr, trn
@@ -24,43 +24,58 @@ AFRESH_EVERY = 60.0  # s: what writes no case event (a delegation, a new title) 
 
 
 @st.cache_resource(show_spinner=False)
-def _lists() -> dict[int, tuple[TaskList, float]]:
-    """Each user's last task list and when it was last made from scratch (all sessions)."""
+def _lists() -> dict[int, tuple[TaskPage, float]]:
+    """Each user's last first tasks and when they were last made from scratch (all sessions)."""
     return {}
 
 
-def _tasks(user: User) -> list[Task]:
-    """My tasks, updated from my last list: a change to a case re-reads that case only."""
+def _first(user: User) -> TaskPage:
+    """My first tasks: those made before while no case has changed since, else read anew."""
     key, now = user.id or 0, time.monotonic()
     held = _lists().get(key)
     if held is None or now - held[1] >= AFRESH_EVERY:
-        held = (uc.worklists.task_list(kesu(), user), now)
+        held = (uc.worklists.first_tasks(kesu(), user), now)
     else:
-        held = (uc.worklists.task_list(kesu(), user, held[0]), held[1])
+        held = (uc.worklists.first_tasks(kesu(), user, previous=held[0]), held[1])
     _lists()[key] = held
-    return list(held[0].items)
+    return held[0]
 
 
 user = me()
 app = kesu()
 st.title(tr("tasks.title"))
 show_flash()
-tasks = attempt(_tasks, user) or []
+first = attempt(_first, user) or TaskPage(0, 0, 0, (), (), True)
+tasks = list(first.items)
 if not tasks:
     st.info(tr("tasks.empty"))
     st.stop()
-counts = Counter(t.kind for t in tasks)
-st.caption(trn("tasks.total", len(tasks)))
+counts = Counter(dict(first.counts))
+
+
+def _n(n: int) -> str:
+    """A count as the list knows it: exact when every task is listed, else estimated."""
+    return str(n) if first.complete else tr("tasks.about", n=f"{n:,}")
+
+
+if first.complete:
+    st.caption(trn("tasks.total", len(tasks)))
+else:  # only the most urgent are listed; the rest are counted, not read (decision 0014)
+    st.caption(tr("tasks.first_of_more" if first.capped else "tasks.first_of",
+                  shown=f"{len(tasks):,}", total=f"{first.total:,}"))
 cols = st.columns(min(len(counts), 4))
-for i, (kind, n) in enumerate(counts.most_common()):
-    cols[i % len(cols)].metric(tr("task." + kind), n)
+for i, (kind, n) in enumerate(first.counts):
+    cols[i % len(cols)].metric(tr("task." + kind), _n(n))
 customers = {c.id: c.name for c in uc.reference.customers(app, True)}
 cal = uc.context.calendar(app)
 now_utc = datetime.now(timezone.utc)
-for kind, _ in counts.most_common():
-    st.subheader(f"{tr('task.' + kind)} ({counts[kind]})")
+for kind, _ in first.counts:
+    listed = [x for x in tasks if x.kind == kind]
+    if not listed:  # none of this kind among the most urgent
+        continue
+    st.subheader(f"{tr('task.' + kind)} ({_n(counts[kind])})")
     shown = int(st.session_state.get(f"tasks_shown_{kind}", SHOWN))
-    for t in [x for x in tasks if x.kind == kind][:shown]:
+    for t in listed[:shown]:
         with st.container(border=True):
             a, b = st.columns([5, 1])
             sev = t.severity.value if t.severity else "—"
@@ -78,7 +93,7 @@ for kind, _ in counts.most_common():
             target = PAGES[procedure.task_page(kind)]
             if b.button(tr("tasks.open"), key=f"go_{kind}_{t.complaint_id}", type="primary"):
                 st.switch_page(target, query_params={"id": str(t.complaint_id)})
-    if counts[kind] > shown:
-        st.button(tr("tasks.more", n=min(MORE, counts[kind] - shown), left=counts[kind] - shown),
+    if len(listed) > shown:
+        st.button(tr("tasks.more", n=min(MORE, len(listed) - shown), left=len(listed) - shown),
                   key=f"tasks_more_{kind}", on_click=st.session_state.__setitem__,
                   args=(f"tasks_shown_{kind}", shown + MORE))

@@ -1,9 +1,11 @@
 """Worklists: My Tasks, the Approve page's cards, the inbox (docs/procedure.md §9)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import heapq
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from decimal import Decimal
 
 from core import notify, procedure, workflow
@@ -17,8 +19,10 @@ from core.model import (
     CostLine,
     Disposition,
     DispositionType,
+    Kind,
     Notification,
     Role,
+    Scope,
     Severity,
     State,
     StepStatus,
@@ -28,6 +32,7 @@ from core.errors import InvalidInput
 from core.ports import UnitOfWork
 from core.rules import meetings as meeting_rules
 from core.rules import visibility
+from core.rules.calendar import WorkCalendar
 from core.usecases import approval, chains, common, context, meetings
 from core.usecases.context import Context
 
@@ -92,15 +97,22 @@ def summary(text: str, width: int = 80) -> str:
     return line if len(line) <= width and line == text.strip() else line[:width - 1] + "…"
 
 
+Key = tuple[int, float, float, float]
+
+
+def task_key(t: Task, now: datetime) -> Key:
+    """Where a task stands in My Tasks: overdue first, then by due time; tasks without a due
+    time last, newest first (docs/procedure.md §9, My Tasks); the same due time: the case
+    received first, then its id."""
+    if t.due_at is None:
+        return (2, -(t.since or t.received_at).timestamp(), 0.0, -t.complaint_id)
+    return (0 if t.due_at < now else 1, t.due_at.timestamp(), t.received_at.timestamp(),
+            t.complaint_id)
+
+
 def order_tasks(tasks: list[Task], now: datetime) -> list[Task]:
-    """Overdue first, then by due time; tasks without a due time last, newest first
-    (docs/procedure.md §9, My Tasks); the same due time: the case received first, then its id."""
-    def key(t: Task) -> tuple[int, float, float, int]:
-        if t.due_at is None:
-            return (2, -(t.since or t.received_at).timestamp(), 0.0, -t.complaint_id)
-        return (0 if t.due_at < now else 1, t.due_at.timestamp(), t.received_at.timestamp(),
-                t.complaint_id)
-    return sorted(tasks, key=key)
+    """The tasks in My Tasks' order (`task_key`)."""
+    return sorted(tasks, key=lambda t: task_key(t, now))
 
 
 def inbox(ctx: Context, actor: User, limit: int = 200) -> list[Notification]:
@@ -165,47 +177,264 @@ def task_list(ctx: Context, actor: User, previous: TaskList | None = None) -> Ta
         return TaskList(me.id or 0, newest, tuple(order_tasks(items, ctx.clock())))
 
 
+@dataclass(frozen=True)
+class _Env:
+    """What deciding a case's tasks for one user needs, read once per list."""
+
+    wctx: workflow.Context
+    signing: approval.Signing
+    scope: Scope | None
+    depts: dict[int, int | None]
+    helping: dict[int, set[int]]
+    first_days: int
+    cal: WorkCalendar | None
+    tz: tzinfo
+
+
+def _env(ctx: Context, uow: UnitOfWork, me: User) -> _Env:
+    first_days = context.settings_of(ctx, uow).first_meeting_days if me.has(Role.QA) else 0
+    sc = context.scope(ctx, uow, me)  # record-level visibility: only cases I may see
+    return _Env(
+        context.workflow_context(ctx, uow), approval.signing_of(ctx, uow, me), sc,
+        {x.id: x.department_id for x in uow.ref.customers(include_inactive=True)}
+        if sc is not None else {},
+        context.assisting_now(uow) if sc is not None else {},
+        first_days, context.calendar_of(ctx, uow) if first_days else None,
+        context.settings_of(ctx, uow).tz)
+
+
+def _case_tasks(ctx: Context, uow: UnitOfWork, me: User, env: _Env, c: Complaint) -> list[Task]:
+    """The tasks one case (in a state that can wait for me) gives me: its step, and QA's
+    first meeting."""
+    out: list[Task] = []
+    if env.scope is not None and not visibility.sees(env.scope, c, env.depts.get(c.customer_id),
+                                                     env.helping.get(c.id or 0, ())):
+        return out
+    case = CaseFile(c)
+    kind = _task_for(ctx, uow, me, case, env.wctx, env.signing)
+    if kind:
+        due = c.due_at
+        if kind == "chain_step":  # the step's own time limit (issue #12)
+            steps = chains.mine(ctx, uow, me, context.load_case(ctx, uow, c.id or 0))
+            due = min((v.due_at for v in steps if v.due_at), default=c.due_at)
+        elif kind == "verify" and c.verify_after is not None:  # the day it was scheduled for
+            due = datetime.combine(c.verify_after, time(23, 59), env.tz)
+        out.append(Task(kind, c.id or 0, c.number, c.customer_id,
+                        c.effective_severity, c.state, c.received_at,
+                        summary(c.description), c.updated_at, due,
+                        c.on_hold_since is not None))
+    if env.first_days and me.has(Role.QA) and meeting_rules.first_meeting_pending(
+            c.kind, c.state, env.first_days, held=False):
+        first = meetings.first_meeting_due_in(ctx, uow, c, env.first_days, env.cal)
+        if first is not None:
+            out.append(Task("first_meeting", c.id or 0, c.number, c.customer_id,
+                            c.effective_severity, c.state, c.received_at,
+                            summary(c.description), c.updated_at, first,
+                            c.on_hold_since is not None))
+    return out
+
+
+TASKS_SHOWN = 200  # My Tasks lists the first 200 tasks, most urgent first (decision 0014)
+COUNT_CAP = 5000  # cases counted per state for the counts by kind when not all are read
+_FIRST_BATCH = 16  # cases read at first from each state's order; doubled each time after
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """The first tasks of My Tasks as of one event (`version`: the newest event id read):
+    `items` the first `limit` in My Tasks' order; `counts` per kind of task — exact when
+    `complete` (every task is in `items`), else estimated from the waiting cases (their
+    state, kind and department: what no rule of a single case can refuse is counted), and
+    at least `total` when `capped` (a state had COUNT_CAP cases or more)."""
+
+    user_id: int
+    version: int
+    limit: int
+    items: tuple[Task, ...]
+    counts: tuple[tuple[str, int], ...]
+    complete: bool
+    capped: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One of the orders My Tasks reads a state's waiting cases in (db: SqlCases.waiting)."""
+
+    state: State
+    order: str  # "due" | "received" | "undated"
+    kinds: frozenset[Kind] | None
+    department_id: int | None
+    not_on_hold: bool
+
+
+def _reads(ctx: Context, me: User, env: _Env) -> list[_Read]:
+    """How to read the cases of each state that can wait for me, each in an order whose key
+    is never after the key of the tasks it gives (`_bound`): by due time where the task's
+    due time is the case's; by received time where it is computed (an execution chain's
+    step, a scheduled effectiveness check, QA's first meeting — each after the receipt);
+    without a due time, last changed first. Only the kinds, the department and the cases not
+    on hold that some task of mine there needs."""
+    out: list[_Read] = []
+    for state in _task_states(ctx, me, env.signing):
+        actions = [a for a in procedure.TASK_ACTIONS if me.has(*procedure.task_roles(a))
+                   and state in procedure.task_transition(a).sources]
+        first = bool(env.first_days) and meeting_rules.first_meeting_pending(
+            Kind.COMPLAINT, state, env.first_days, held=False)
+        if state == State.PENDING_APPROVAL:
+            out += [_Read(state, o, None, None, False) for o in ("due", "undated")]
+            continue
+        kinds = frozenset(k for a in actions for k in procedure.task_transition(a).kinds) | (
+            {Kind.COMPLAINT} if first else set())
+        dept = None
+        if not first and actions and all(workflow.own_department_only(
+                procedure.task_transition(a).action, me) for a in actions):
+            if me.department_id is None:
+                continue  # no department: none of these is mine
+            dept = me.department_id
+        computed = first or any(procedure.BY_NAME[a].task_when == "chain_step_mine"
+                                or a == "verify" for a in actions)
+        orders = ("received",) if computed else ("due", "undated")
+        out += [_Read(state, o, kinds, dept, not first) for o in orders]
+    return out
+
+
+def _bound(order: str, c: Complaint, now: datetime) -> Key:
+    """A key no task of this case comes before (the exact key where the order is the task's)."""
+    if order == "due" and c.due_at is not None:
+        return (0 if c.due_at < now else 1, c.due_at.timestamp(), c.received_at.timestamp(),
+                c.id or 0)
+    if order == "undated":
+        return (2, -(c.updated_at or c.received_at).timestamp(), 0.0, -(c.id or 0))
+    return (0 if c.received_at < now else 1, c.received_at.timestamp(), float("-inf"),
+            float("-inf"))
+
+
+def _stream(uow: UnitOfWork, r: _Read, scope: Scope | None,
+            now: datetime) -> Iterator[tuple[Key, Complaint]]:
+    """The cases of one read in its order, read in growing batches as they are asked for."""
+    offset, size = 0, _FIRST_BATCH
+    while True:
+        batch = uow.reads.cases.waiting(r.state, r.order, offset, size, kinds=r.kinds,
+                                        department_id=r.department_id,
+                                        not_on_hold=r.not_on_hold, scope=scope)
+        for c in batch:
+            yield _bound(r.order, c, now), c
+        if len(batch) < size:
+            return
+        offset, size = offset + size, min(size * 2, 1024)
+
+
+def first_tasks(ctx: Context, actor: User, limit: int | None = None,
+                previous: TaskPage | None = None) -> TaskPage:
+    """The first `limit` of everything waiting for me (My Tasks), most urgent first, with
+    counts per kind — read without looking at every waiting case (decision 0014): each
+    state's cases come in an order by an index, merged, and reading stops when no case
+    left could come before the `limit`-th task found. Given the list made for me before at
+    the same newest event, that list (nothing changed)."""
+    limit = TASKS_SHOWN if limit is None else limit
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        newest = uow.reads.changes.since(-1, 0)[0]
+        if previous is not None and previous.user_id == me.id \
+                and previous.version == newest and previous.limit == limit:
+            return previous
+        now = ctx.clock()
+        env = _env(ctx, uow, me)
+
+        def key(t: Task) -> Key:
+            return task_key(t, now)
+
+        # the small lists read whole: my department's assists, my own CAPA actions
+        found = sorted(_assist_tasks(uow, me, None) + _capa_owner_tasks(ctx, uow, me), key=key)
+        keys = [key(t) for t in found]
+        reads = _reads(ctx, me, env)
+        complete = True
+        looked: dict[State, int] = {}  # cases read per state, and the tasks they gave
+        gave: dict[State, dict[str, int]] = {}
+        for bound, c in heapq.merge(*(_stream(uow, r, env.scope, now) for r in reads),
+                                    key=lambda x: x[0]):
+            if len(found) >= limit and keys[limit - 1] <= bound:
+                complete = False
+                break
+            looked[c.state] = looked.get(c.state, 0) + 1
+            for t in _case_tasks(ctx, uow, me, env, c):
+                i = bisect.bisect_right(keys, key(t))
+                keys.insert(i, key(t))
+                found.insert(i, t)
+                g = gave.setdefault(c.state, {})
+                g[t.kind] = g.get(t.kind, 0) + 1
+        counts: dict[str, int] = {}
+        for t in found:
+            counts[t.kind] = counts.get(t.kind, 0) + 1
+        capped = False
+        if not complete:  # every task found is real: the estimate never counts fewer
+            estimate, capped = _estimate(uow, me, reads, env.scope, looked, gave)
+            for k, n in estimate.items():
+                counts[k] = max(counts.get(k, 0), n)
+        ordered = tuple(sorted(((k, n) for k, n in counts.items() if n),
+                               key=lambda kv: (-kv[1], kv[0])))
+        return TaskPage(me.id or 0, newest, limit, tuple(found[:limit]), ordered, complete,
+                        capped)
+
+
+def _estimate(uow: UnitOfWork, me: User, reads: list[_Read], scope: Scope | None,
+              looked: dict[State, int], gave: dict[State, dict[str, int]]
+              ) -> tuple[dict[str, int], bool]:
+    """Tasks per kind, estimated state by state from how many cases wait there (counted by
+    the database, COUNT_CAP at most) and what the cases read there gave: in the same shares
+    (what the rules of a single case refuse is left out as often as among those read); a
+    state none of whose cases was read counts each case for the first of my tasks there that
+    fits its kind. Also whether a count reached the cap."""
+    out: dict[str, int] = {}
+    capped = False
+    done: set[State] = set()
+    for r in reads:
+        if r.state in done:
+            continue
+        done.add(r.state)
+        by_kind = uow.reads.cases.count_waiting(r.state, COUNT_CAP, kinds=r.kinds,
+                                                department_id=r.department_id,
+                                                not_on_hold=r.not_on_hold, scope=scope)
+        waiting = sum(by_kind.values())
+        capped = capped or waiting >= COUNT_CAP
+        seen = looked.get(r.state, 0)
+        if seen:
+            for name, n in gave.get(r.state, {}).items():
+                out[name] = out.get(name, 0) + max(n, round(n * waiting / seen))
+            continue
+        for kind, n in by_kind.items():
+            task = "approve_step" if r.state == State.PENDING_APPROVAL else next(
+                (a for a in procedure.TASK_ACTIONS if me.has(*procedure.task_roles(a))
+                 and r.state in procedure.task_transition(a).sources
+                 and kind in procedure.task_transition(a).kinds), None)
+            if task is not None:
+                out[task] = out.get(task, 0) + n
+    return out, capped
+
+
+def _capa_owner_tasks(ctx: Context, uow: UnitOfWork, me: User) -> list[Task]:
+    """My open CAPA actions' cases that wait for me for nothing else (read whole: a person's
+    own actions)."""
+    owned = {a.complaint_id for a in uow.records.where(CapaAction, owner_id=me.id,
+                                                       status="open")}
+    return [t for t in _task_items(ctx, uow, me, owned) if t.kind == "capa_owner"] \
+        if owned else []
+
+
 def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -> list[Task]:
     """The tasks of every case that can wait for me (`ids`: of those cases only)."""
-    wctx = context.workflow_context(ctx, uow)
-    signing = approval.signing_of(ctx, uow, me)
+    env = _env(ctx, uow, me)
     out: list[Task] = []
-    first_days = context.settings_of(ctx, uow).first_meeting_days if me.has(Role.QA) else 0
-    cal = context.calendar_of(ctx, uow) if first_days else None
-    sc = context.scope(ctx, uow, me)  # record-level visibility: only cases I may see
-    depts = ({x.id: x.department_id for x in uow.ref.customers(include_inactive=True)}
-             if sc is not None else {})
-    helping = context.assisting_now(uow) if sc is not None else {}
     # every case that can wait for me (no limit: none is missed), and no other
-    for c in uow.reads.cases.in_states(_task_states(ctx, me, signing), 10_000_000, ids=ids):
-        if sc is not None and not visibility.sees(sc, c, depts.get(c.customer_id),
-                                                  helping.get(c.id or 0, ())):
-            continue
-        case = CaseFile(c)
-        kind = _task_for(ctx, uow, me, case, wctx, signing)
-        if kind:
-            due = c.due_at
-            if kind == "chain_step":  # the step's own time limit (issue #12)
-                steps = chains.mine(ctx, uow, me, context.load_case(ctx, uow, c.id or 0))
-                due = min((v.due_at for v in steps if v.due_at), default=c.due_at)
-            elif kind == "verify" and c.verify_after is not None:  # the day it was scheduled for
-                due = datetime.combine(c.verify_after, time(23, 59), context.settings_of(
-                    ctx, uow).tz)
-            out.append(Task(kind, c.id or 0, c.number, c.customer_id,
-                            c.effective_severity, c.state, c.received_at,
-                            summary(c.description), c.updated_at, due,
-                            c.on_hold_since is not None))
-        if first_days and me.has(Role.QA) and meeting_rules.first_meeting_pending(
-                c.kind, c.state, first_days, held=False):
-            first = meetings.first_meeting_due_in(ctx, uow, c, first_days, cal)
-            if first is not None:
-                out.append(Task("first_meeting", c.id or 0, c.number, c.customer_id,
-                                c.effective_severity, c.state, c.received_at,
-                                summary(c.description), c.updated_at, first,
-                                c.on_hold_since is not None))
+    for c in uow.reads.cases.in_states(_task_states(ctx, me, env.signing), 10_000_000, ids=ids):
+        out += _case_tasks(ctx, uow, me, env, c)
     out += _assist_tasks(uow, me, ids)
     seen = {t.complaint_id for t in out if t.kind not in ("first_meeting", "assist")}
-    tz = context.settings_of(ctx, uow).tz
+    tz = env.tz
     mine = [a for a in uow.records.where(CapaAction, owner_id=me.id, status="open")
             if ids is None or a.complaint_id in ids]
     owned_ids = {a.complaint_id for a in mine} - seen

@@ -5,6 +5,7 @@ enough): a case logged or moved by someone else shows on the next run, not a min
 """
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.model import Channel, Kind, Request, Severity, User
@@ -75,3 +76,27 @@ def test_a_case_dispatched_meanwhile_shows_at_once_and_leaves_when_taken(ref_db:
     at.run()
     assert values(at, "caption")[0] == zh("tasks.total", n=1)
     assert second_no not in page_text(at)
+
+
+def test_more_tasks_than_listed_shows_the_most_urgent_and_says_of_how_many(
+        ref_db: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the first tasks are listed (decision 0014); the page says so, with the count."""
+    for i in range(5):
+        _dispatched(ref_db, f"L-{i}")
+    monkeypatch.setattr(uc.worklists, "TASKS_SHOWN", 3)
+    qa = _user(ref_db, "qa")
+    full = uc.worklists.tasks(ref_db, qa)
+    assert len(full) == 5
+    first = uc.worklists.first_tasks(ref_db, qa)
+    assert not first.complete and first.total == 5
+    at = _tasks_page("qa")
+    no_exception(at)
+    assert values(at, "caption")[0] == zh("tasks.first_of", shown="3", total=f"{first.total:,}")
+    text = page_text(at)
+    assert all(t.number in text for t in full[:3])  # the three most urgent
+    assert not any(t.number in text for t in full[3:] if t.complaint_id not in
+                   {x.complaint_id for x in full[:3]})
+    # the counts are estimates: "约"
+    assert [m.value for m in at.metric] == [zh("tasks.about", n="5")]
+    at = _tasks_page("qa", "en")
+    assert values(at, "caption")[0] == en("tasks.first_of", shown="3", total=f"{first.total:,}")

@@ -23,12 +23,14 @@ from core.model import (
     DefectType,
     Department,
     Event,
+    Kind,
     LoginSession,
     Notification,
     Product,
     RegisterFilter,
     RegisterLine,
     RegisterRow,
+    Scope,
     SecurityEntry,
     Severity,
     State,
@@ -703,6 +705,36 @@ class FakeCases:
         hits = [c for c in self.d.complaints.values() if c.state in states
                 and (ids is None or c.id in ids)]
         return sorted(hits, key=lambda c: c.received_at, reverse=True)[:limit]
+
+    def _waiting(self, state: State, kinds: Collection[Kind] | None,
+                 department_id: int | None, not_on_hold: bool) -> list[Complaint]:
+        # record-level visibility (`scope`) only narrows what My Tasks checks case by case
+        return [c for c in self.d.complaints.values() if c.state == state
+                and (kinds is None or c.kind in kinds)
+                and (department_id is None or c.responsible_department_id == department_id)
+                and not (not_on_hold and c.on_hold_since)]
+
+    def waiting(self, state: State, order: str, offset: int, limit: int, *,
+                kinds: Collection[Kind] | None = None, department_id: int | None = None,
+                not_on_hold: bool = False, scope: Scope | None = None) -> list[Complaint]:
+        hits = self._waiting(state, kinds, department_id, not_on_hold)
+        if order == "due":
+            hits = sorted((c for c in hits if c.due_at),
+                          key=lambda c: (c.due_at, c.received_at, c.id or 0))
+        elif order == "received":
+            hits = sorted(hits, key=lambda c: (c.received_at, c.id or 0))
+        else:
+            hits = sorted((c for c in hits if c.due_at is None),
+                          key=lambda c: (c.updated_at or c.received_at, c.id or 0), reverse=True)
+        return hits[offset:offset + limit]
+
+    def count_waiting(self, state: State, cap: int, *, kinds: Collection[Kind] | None = None,
+                      department_id: int | None = None, not_on_hold: bool = False,
+                      scope: Scope | None = None) -> dict[Kind, int]:
+        out: dict[Kind, int] = {}
+        for c in self._waiting(state, kinds, department_id, not_on_hold)[:cap]:
+            out[c.kind] = out.get(c.kind, 0) + 1
+        return out
 
 
 class FakeChanges:

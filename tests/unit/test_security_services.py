@@ -468,6 +468,7 @@ PERMISSIONS: dict[str, Entry] = {
     ),
     "tasks": (Rule(EVERYONE, lambda w, x, u: uc.worklists.tasks(w.kesu, u)),),
     "task_list": (Rule(EVERYONE, lambda w, x, u: uc.worklists.task_list(w.kesu, u)),),
+    "first_tasks": (Rule(EVERYONE, lambda w, x, u: uc.worklists.first_tasks(w.kesu, u)),),
     "pending_approvals": (
         Rule(EVERYONE, lambda w, x, u: uc.worklists.pending_approvals(w.kesu, u)),
     ),

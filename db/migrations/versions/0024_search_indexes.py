@@ -9,7 +9,7 @@ of each case's text (`complaint_bigrams`, for 2-character words). The existing c
 indexed here, 2,000 at a time, with progress in the log. db/search.py explains the paths.
 
 Revision ID: 0024
-Revises: 0022 (0023 once it lands)
+Revises: 0023
 Create Date: 2026-12-07
 """
 import logging
@@ -20,7 +20,7 @@ from alembic import op
 from db import search
 
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
