@@ -574,3 +574,25 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatsFactRow(Base):
+    """One case's share of the Stats rollups, as last added: the parts it counts in (JSON list
+    of [measure, day, key, n, amount]); subtracted when the case changes (db/rollups.py,
+    migration 0025)."""
+
+    __tablename__ = "stats_facts"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    parts: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class StatsRollupRow(Base):
+    """Stats aggregated per local day: a count and an amount per measure, day and key (a
+    dimension's value, a severity, a step…) (db/rollups.py, migration 0025)."""
+
+    __tablename__ = "stats_rollups"
+    measure: Mapped[str] = mapped_column(String(24), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal("0"))

@@ -64,6 +64,7 @@ from core.outbox import CHANNELS_KEY, SECRET_FIELDS, Message, OutboxItem
 from core.ports import Cipher
 from core.rules.approvals import Delegation, RuleSetRecord
 from core.rules.severity import Candidate
+from db import rollups
 from db import search
 from db.reads import SqlReads
 from db.rows import SEVERITY, complaint_from, complaint_values
@@ -428,6 +429,7 @@ class SqlComplaints:
 
     def save(self, complaint: Complaint, expected_version: int) -> None:
         """Write only if nobody else changed the case since it was read (optimistic lock)."""
+        rollups.touched(self.s).add(int(complaint.id or 0))  # Stats rollups, at commit
         values = complaint_values(complaint)
         # the search rows are written again only when the searchable text changed
         searched = [getattr(ComplaintRow, c) for c in search.TEXT_COLUMNS]
@@ -518,6 +520,7 @@ class SqlEvents:
         self.s = s
 
     def add(self, event: Event) -> int:
+        rollups.touched(self.s).add(event.complaint_id)  # Stats rollups, at commit
         r = EventRow(complaint_id=event.complaint_id, at=event.at, user_id=event.user_id,
                      action=event.action, changes=json.dumps(event.changes, ensure_ascii=False),
                      comment=event.comment)
@@ -978,6 +981,7 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        rollups.before_commit(self.session)  # the Stats rollups of the cases written
         self.session.commit()
 
 
