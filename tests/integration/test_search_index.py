@@ -180,3 +180,31 @@ def test_the_migration_indexes_the_cases_a_database_has(
     with engine_of(app).begin() as conn:  # and the rebuild gives the same
         assert search.rebuild(conn) == 2
     assert [r.id for r in _page(app, world.qa, text="划伤").rows] == [a]
+
+
+def test_synthetic_cases_are_found_as_the_old_search_found_them(db_url: str) -> None:
+    """bench/synth.py writes cases in bulk, not through the unit of work: it fills the search
+    rows too; `manage.py search-rebuild` makes the same again."""
+    from adapters.wiring import build_app
+    from bench.synth import synth
+    app = dataclasses.replace(build_app(db_url), clock=lambda: NOW)
+    try:
+        synth(app, 150, seed=5, years=0.25)
+        qa = uc.accounts.active_user(app, "qa")
+        assert qa is not None
+        with engine_of(app).connect() as conn:
+            number, order_no = conn.execute(select(ComplaintRow.number, ComplaintRow.order_no)
+                                            .where(ComplaintRow.order_no != "")).first() or ("", "")
+        queries = ("划伤", "外观划伤", "有限公司", "开裂", "尺寸", number, order_no, order_no[:5])
+
+        def found() -> dict[str, set[int]]:
+            return {q: {r.id for r in _page(app, qa, text=q).rows} for q in queries}
+
+        before = found()
+        assert before == {q: _expected(app, q)[0] for q in queries}
+        assert sum(map(bool, before.values())) >= 6
+        with engine_of(app).begin() as conn:
+            assert search.rebuild(conn) == 150
+        assert found() == before
+    finally:
+        engine_of(app).dispose()
