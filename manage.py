@@ -82,6 +82,16 @@ def cmd_search_rebuild(args: argparse.Namespace) -> None:
           + ("" if trigram else "; no trigram index: free text is scanned (see the log)"))
 
 
+def _open_share(value: str) -> float | None:
+    """`synth --open-share`: a share between 0 and 1, or 'legacy' (None)."""
+    if value == "legacy":
+        return None
+    share = float(value)
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError("a share between 0 and 1, or 'legacy'")
+    return share
+
+
 def cmd_synth(args: argparse.Namespace) -> None:
     """Synthetic data at scale for the benchmarks (bench/synth.py): an empty database only."""
     import time
@@ -91,7 +101,8 @@ def cmd_synth(args: argparse.Namespace) -> None:
     app = _app()
     started = time.perf_counter()
     with tqdm(total=args.cases, desc="synthetic complaints", unit="case") as bar:
-        counts = synth(app, args.cases, seed=args.seed, progress=bar.update)
+        counts = synth(app, args.cases, seed=args.seed, progress=bar.update,
+                       open_share=args.open_share)
     took = time.perf_counter() - started
     engine = app.uow.engine
     states = ", ".join(f"{k} {v}" for k, v in counts["states"].items())
@@ -315,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     y = sub.add_parser("synth", help="fill an empty database with synthetic benchmark data")
     y.add_argument("--cases", type=int, default=100_000)
     y.add_argument("--seed", type=int, default=1)
+    y.add_argument("--open-share", type=_open_share, default=0.002, metavar="SHARE|legacy",
+                   help="about this share of the cases open (default 0.002: a big plant's "
+                        "open work); 'legacy': the earlier ~5%% (30,000 for QA at a million)")
     y.set_defaults(fn=cmd_synth)
     sr = sub.add_parser("search-rebuild", help="make the register search's indexes again")
     sr.set_defaults(fn=cmd_search_rebuild)

@@ -65,19 +65,22 @@ def _bench_dir() -> Path:
     return Path(os.environ.get("KESU_BENCH_DIR", "/tmp/kesu-bench"))
 
 
-def database(db: str, cases: int) -> tuple[str, Path]:
+def database(db: str, cases: int, open_share: float | None = None) -> tuple[str, Path]:
     """(url, data folder) of the benchmark database, created and synthesised if missing."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool
 
-    data = _bench_dir() / f"{db}-{cases}"
+    # `open_share` (bench.synth): a database of its own, named by it; None: the earlier one
+    tag = "" if open_share is None else f"-open{open_share:g}"
+    data = _bench_dir() / f"{db}-{cases}{tag}"
     data.mkdir(parents=True, exist_ok=True)
     if db == "sqlite":
         url = f"sqlite:///{data / 'kesu.db'}"
     else:
         server = make_url(os.environ.get("KESU_BENCH_PG", PG_DEFAULT))
-        name = os.environ.get("KESU_BENCH_PG_DB") or f"kesu_bench_{cases}"  # a run of its own
+        name = os.environ.get("KESU_BENCH_PG_DB") or (  # a run of its own
+            f"kesu_bench_{cases}{tag.replace('-', '_').replace('.', 'p')}")
         admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
@@ -93,7 +96,7 @@ def database(db: str, cases: int) -> tuple[str, Path]:
         from tqdm import tqdm
         started = time.perf_counter()
         with tqdm(total=cases, desc=f"synth {db}", unit="case") as bar:
-            synth(app, cases, progress=bar.update)
+            synth(app, cases, progress=bar.update, open_share=open_share)
         print(f"synthesised {cases} cases on {db} in {time.perf_counter() - started:.0f} s; "
               f"database {database_size(app.uow.engine) / 1e6:.0f} MB")  # type: ignore[attr-defined]
     app.uow.engine.dispose()  # type: ignore[attr-defined]
@@ -260,6 +263,12 @@ def pages(s: dict[str, Any], runs: int, only: set[str]) -> list[Result]:
         at = _app_test(users["qa"], "pages/tasks.py")
         out.append(Result(f"My Tasks: qa ({s['qa_tasks']} tasks)", _reruns(at, runs), page))
         out.append(Result("My Tasks: qa, after a change", _reruns(at, runs, _a_change), page))
+        # every run makes the list anew, as after a minute or for a user's first view
+        kept = uc.worklists.first_tasks
+        uc.worklists.first_tasks = (  # type: ignore[assignment]
+            lambda ctx, actor, limit=None, previous=None: kept(ctx, actor, limit))
+        out.append(Result("My Tasks: qa, made from scratch", _reruns(at, runs), page))
+        uc.worklists.first_tasks = kept  # type: ignore[assignment]
     if "complaint" in only:
         at = _app_test(users["qa"], "pages/complaint.py", {"id": str(s["big_case"])})
         out.append(Result(f"Complaint: {s['big_events']} events", _reruns(at, runs), page))
@@ -393,10 +402,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=15, help="timed reruns per page")
     p.add_argument("--writes", type=int, default=30, help="calls per write service")
     p.add_argument("--only", default=",".join(PAGES), help="comma list of " + ",".join(PAGES))
+    p.add_argument("--open-share", default="legacy", metavar="SHARE|legacy",
+                   help="synthesise with about this share of the cases open (a database of "
+                        "its own); default legacy: ~5 %% open, the earlier benchmark data")
     args = p.parse_args(argv)
+    open_share = None if args.open_share == "legacy" else float(args.open_share)
     only = set(args.only.split(","))
     started = time.perf_counter()
-    url, data = database(args.db, args.cases)
+    url, data = database(args.db, args.cases, open_share)
     _patch_streamlit()
     from adapters.wiring import build_app
 

@@ -95,6 +95,10 @@ OPEN_WEIGHTS = {
 }
 # chance that a complaint of this age (days) is still open; the rest are closed
 OPEN_CHANCE = ((5, 0.97), (20, 0.85), (60, 0.6), (180, 0.2), (10**6, 0.025))
+# the share of all cases open, as `synth --open-share` defaults to: a big plant's open work
+# (1,000,000 cases: ~2,000 open, a few hundred waiting for one QA engineer). OPEN_CHANCE as it
+# stands (open_share None, "legacy") leaves ~5 % open: 30,000 for QA at a million cases
+OPEN_SHARE = 0.002
 STAGE = {s: i for i, s in enumerate(OPEN_ORDER + [State.CLOSED])}
 # hours (lo, hi) between the steps, clock time; scaled down for young cases
 GAPS = {
@@ -338,6 +342,7 @@ class _Generator:
         self.rows = _Rows()
         self.states: dict[str, int] = {}
         self.events = 0
+        self.open_factor = 1.0  # OPEN_CHANCE scaled to the open share asked for
 
     # ------------------------------------------------------------ derived values (app rules)
 
@@ -418,10 +423,10 @@ class _Generator:
     def _target(self, age_days: float, kind: Kind) -> State:
         rng = self.rng
         if kind != Kind.COMPLAINT:
-            if age_days < 3 and rng.random() < 0.8:
+            if age_days < 3 and rng.random() < min(1.0, 0.8 * self.open_factor):
                 return rng.choice([State.REGISTERED, State.REPLYING, State.REPLYING])
             return State.CLOSED
-        chance = next(p for limit, p in OPEN_CHANCE if age_days < limit)
+        chance = min(1.0, self.open_factor * open_chance(age_days))
         if rng.random() >= chance:
             return State.CLOSED
         weights = next(w for limit, w in OPEN_WEIGHTS.items() if age_days < limit)
@@ -938,10 +943,26 @@ def _refs(app: Context, engine: Engine) -> _Refs:
     return refs
 
 
+def open_chance(age_days: float) -> float:
+    """OPEN_CHANCE: the chance that a complaint this many days old is still open."""
+    return next(p for limit, p in OPEN_CHANCE if age_days < limit)
+
+
+def open_factor(times: list[datetime], now: datetime, open_share: float | None) -> float:
+    """How much OPEN_CHANCE is scaled so that about `open_share` of the cases received at
+    `times` are open (the young ones most likely, as before); None: 1, OPEN_CHANCE as is."""
+    if open_share is None or not times:
+        return 1.0
+    legacy = sum(open_chance((now - t).total_seconds() / 86400) for t in times) / len(times)
+    return open_share / legacy if legacy else 0.0
+
+
 def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], object] | None = None,
-          years: float = YEARS) -> dict[str, Any]:
+          years: float = YEARS, open_share: float | None = None) -> dict[str, Any]:
     """Fill an empty migrated database with `cases` synthetic complaints received over the
-    `years` ending today; returns counts."""
+    `years` ending today; returns counts. `open_share`: about that share of them open (e.g.
+    OPEN_SHARE, a big plant's); None leaves OPEN_CHANCE as it is (~5 % open over six years,
+    every state reached with a few hundred cases over three months)."""
     if not isinstance(app.uow, SqlUowFactory):
         raise TypeError("synth writes to a SQL database")
     engine = app.uow.engine
@@ -958,6 +979,7 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
     gen = _Generator(app, refs, uc.context.calendar(app), rng, now)
     tz = gen.tz
     times = _times(rng, cases, now, tz, years)
+    gen.open_factor = open_factor(times, now, open_share)
     counters: dict[str, int] = {}
     # the long-history case: an open case from about two months ago
     big = max(
