@@ -51,6 +51,10 @@ if not tasks:
     st.info(tr("tasks.empty"))
     st.stop()
 counts = Counter(dict(first.counts))
+# the kinds in the order of their most urgent task (the list is in My Tasks' order: overdue
+# first, then by due time), so a late signature is not below eight checks due next month
+kinds = [*dict.fromkeys(t.kind for t in tasks), *(k for k, _ in first.counts)]
+kinds = list(dict.fromkeys(kinds))
 
 
 def _n(n: int) -> str:
@@ -64,12 +68,12 @@ else:  # only the most urgent are listed; the rest are counted, not read (decisi
     st.caption(tr("tasks.first_of_more" if first.capped else "tasks.first_of",
                   shown=f"{len(tasks):,}", total=f"{first.total:,}"))
 cols = st.columns(min(len(counts), 4))
-for i, (kind, n) in enumerate(first.counts):
-    cols[i % len(cols)].metric(tr("task." + kind), _n(n))
+for i, kind in enumerate(kinds):
+    cols[i % len(cols)].metric(tr("task." + kind), _n(counts[kind]))
 customers = {c.id: c.name for c in uc.reference.customers(app, True)}
 cal = uc.context.calendar(app)
 now_utc = datetime.now(timezone.utc)
-for kind, _ in first.counts:
+for kind in kinds:
     listed = [x for x in tasks if x.kind == kind]
     if not listed:  # none of this kind among the most urgent
         continue

@@ -100,3 +100,20 @@ def test_more_tasks_than_listed_shows_the_most_urgent_and_says_of_how_many(
     assert [m.value for m in at.metric] == [zh("tasks.about", n="5")]
     at = _tasks_page("qa", "en")
     assert values(at, "caption")[0] == en("tasks.first_of", shown="3", total=f"{first.total:,}")
+
+
+def test_the_kinds_come_in_the_order_of_their_most_urgent_task(ref_db: Context) -> None:
+    qa = _user(ref_db, "qa")
+    for lot in ("L-7", "L-8"):  # two classifications: 3 working days from QA's signature
+        cid, _ = _dispatched(ref_db, lot)
+        uc.investigation.acknowledge(ref_db, qa, cid,
+                                     uc.complaints.complaint(ref_db, qa, cid).complaint.version)
+    _dispatched(ref_db, "L-9")  # one signature (签收): due in 4 working hours
+    for lang, tx in (("zh", zh), ("en", en)):
+        at = _tasks_page("qa", lang)
+        no_exception(at)
+        # the signature first though it is one against two: it is due first
+        assert [h.value for h in at.subheader] == [f"{tx('task.acknowledge')} (1)",
+                                                   f"{tx('task.classify_valid')} (2)"]
+        assert [m.label for m in at.metric] == [tx("task.acknowledge"),
+                                                tx("task.classify_valid")]
