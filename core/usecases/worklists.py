@@ -290,8 +290,11 @@ def _reads(ctx: Context, me: User, env: _Env) -> list[_Read]:
         kinds = frozenset(k for a in actions for k in procedure.task_transition(a).kinds) | (
             {Kind.COMPLAINT} if first else set())
         dept = None
-        if not first and actions and all(workflow.own_department_only(
-                procedure.task_transition(a).action, me) for a in actions):
+        # (a chain step or a payment is not the responsible department's own: not narrowed)
+        if not first and actions and all(
+                procedure.BY_NAME[a].task_when in ("yours", "allowed")
+                and workflow.own_department_only(procedure.task_transition(a).action, me)
+                for a in actions):
             if me.department_id is None:
                 continue  # no department: none of these is mine
             dept = me.department_id

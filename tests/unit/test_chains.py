@@ -336,6 +336,9 @@ def test_the_next_step_is_in_my_tasks_with_its_working_day_limit(shop: Shop) -> 
     step(s, s.mfg, "goods_received", received_qty=100, received_on=TODAY)
     assert [t.kind for t in uc.worklists.tasks(s.kesu, s.eng)
             if t.complaint_id == s.cid] == ["chain_step"]
+    # My Tasks' first tasks too, though the case is another department's (decision 0014)
+    assert [t.kind for t in uc.worklists.first_tasks(s.kesu, s.eng).items
+            if t.complaint_id == s.cid] == ["chain_step"]
     view = uc.chains.case_chains(s.kesu, s.eng, s.cid)[0]
     assert (view.next.name if view.next else None, view.why_not) == ("rework_plan", None)
     assert uc.chains.case_chains(s.kesu, s.mfg, s.cid)[0].why_not == "why.not_your_department"
