@@ -293,13 +293,23 @@ class SqlRegister:
 
         named = ComplaintRow.customer_id.in_(select(CustomerRow.id).where(match(CustomerRow.name)))
         how = search.path_of(text, search.has_trigram(self.s))
-        if how == "trigram" and not sqlite_db:  # the GIN index's own expression (BitmapOr)
-            return or_(named, match(literal_column(search.DOC_SQL, String)))
+        if how in ("bigram", "trigram") and not sqlite_db:
+            # PostgreSQL ORs two bitmap index scans: the named customers' ids as a list (a
+            # sub-select here would make it test every case), and the GIN index's own
+            # expression or the bigrams' ids as an array
+            customers = list(self.s.scalars(select(CustomerRow.id).where(match(CustomerRow.name))))
+            if how == "trigram":
+                found: Any = match(literal_column(search.DOC_SQL, String))
+            else:
+                found = sql_text(f"complaints.id = ANY(ARRAY(SELECT complaint_id FROM "
+                                 f"{search.BIGRAMS} WHERE bigram = :bigram))").bindparams(
+                    bigram=text)
+            return or_(ComplaintRow.customer_id.in_(customers), found)
         if how in ("bigram", "trigram"):
             # the ids found in the index and those of the named customers, as one list: the
             # count is that many look-ups by id, not a scan of the cases
             if how == "bigram":
-                found: Any = select(ComplaintBigramRow.complaint_id).where(
+                found = select(ComplaintBigramRow.complaint_id).where(
                     ComplaintBigramRow.bigram == text)
             else:  # FTS5: the phrase as trigrams; its own case folding is Unicode's, so a
                 # text with a non-ASCII letter that has a case is checked by SQLite's LIKE

@@ -163,9 +163,17 @@ def index_case(conn: Connection | Session, complaint_id: int, values: Mapping[st
 def index_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """New cases' search rows in bulk (synth, the migration, the rebuild): each row has the
     case's `id` and its text columns."""
-    grams = [{"g": g, "i": r["id"]} for r in rows for g in sorted(bigrams(document(r)))]
-    if grams:
-        conn.execute(text(f"INSERT INTO {BIGRAMS} (bigram, complaint_id) VALUES (:g, :i)"), grams)
+    grams = [(g, r["id"]) for r in rows for g in sorted(bigrams(document(r)))]
+    if grams and conn.dialect.name == "postgresql":
+        # COPY: ~25 pairs a case, millions for the migration of a big database
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(
+                f"COPY {BIGRAMS} (bigram, complaint_id) FROM STDIN") as copy:
+            for row in grams:
+                copy.write_row(row)
+    elif grams:
+        conn.execute(text(f"INSERT INTO {BIGRAMS} (bigram, complaint_id) VALUES (:g, :i)"),
+                     [{"g": g, "i": i} for g, i in grams])
     if rows and _fts(conn):
         conn.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, doc) VALUES (:i, :d)"),
                      [{"i": r["id"], "d": document(r)} for r in rows])
