@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Union
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -140,32 +140,56 @@ def parts(f: CaseFacts, tz: ZoneInfo) -> Parts:
     return out
 
 
+# the statements, built once (building them at every write cost more than running them)
+_IDS: Any = bindparam("ids", expanding=True)
+_CASES = select(*COLUMNS).where(C.id.in_(_IDS))
+_HELPERS = select(AssistRow.complaint_id, AssistRow.department_id).where(
+    AssistRow.complaint_id.in_(_IDS), AssistRow.ended_at.is_(None))
+_APPROVALS = select(EventRow.complaint_id, EventRow.at).where(
+    EventRow.complaint_id.in_(_IDS), EventRow.action == "approve_capa")
+_COSTS = select(CostLineRow.complaint_id, CostLineRow.amount, CostLineRow.charge_back,
+                CostLineRow.round, CostLineRow.department_id).where(
+    CostLineRow.complaint_id.in_(_IDS))
+_ROUNDS = select(ApprovalStepRow.complaint_id, ApprovalStepRow.round,
+                 ApprovalStepRow.status).where(ApprovalStepRow.complaint_id.in_(_IDS))
+_STEPS = select(StepTimeRow.complaint_id, StepTimeRow.step, StepTimeRow.on_time,
+                StepTimeRow.done_at).where(StepTimeRow.complaint_id.in_(_IDS))
+_OLD = (select(StatsFactRow.complaint_id, StatsFactRow.parts)
+        .where(StatsFactRow.complaint_id.in_(_IDS)).order_by(StatsFactRow.complaint_id)
+        .with_for_update())
+_NEW_FACT = insert(StatsFactRow)
+_SET_FACT = (update(StatsFactRow).where(StatsFactRow.complaint_id == bindparam("cid"))
+             .values(parts=bindparam("encoded")))
+_ZONE = select(R.key).where(R.measure == META, R.day == ANY_DAY).limit(1)
+_UPSERT: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """insert … on conflict add: n = n + new n, amount = amount + new amount."""
+    if dialect not in _UPSERT:
+        ins: Any = (postgresql if dialect == "postgresql" else sqlite).insert(R)
+        _UPSERT[dialect] = ins.on_conflict_do_update(
+            index_elements=[R.measure, R.day, R.key],
+            set_={"n": R.n + ins.excluded.n, "amount": R.amount + ins.excluded.amount})
+    return _UPSERT[dialect]
+
+
 def _facts(db: Db, ids: Sequence[int]) -> dict[int, CaseFacts]:
     """The facts of these cases, read in six statements."""
-    got = {r.id: CaseFacts(r) for r in db.execute(select(*COLUMNS).where(C.id.in_(ids)))}
+    arg = {"ids": list(ids)}
+    got = {r.id: CaseFacts(r) for r in db.execute(_CASES, arg)}
     if not got:
         return got
-    for cid, dep in db.execute(select(AssistRow.complaint_id, AssistRow.department_id)
-                               .where(AssistRow.complaint_id.in_(ids),
-                                      AssistRow.ended_at.is_(None))):
+    for cid, dep in db.execute(_HELPERS, arg):
         got[cid].helpers.add(int(dep))
-    for cid, at in db.execute(select(EventRow.complaint_id, EventRow.at)
-                              .where(EventRow.complaint_id.in_(ids),
-                                     EventRow.action == "approve_capa")):
+    for cid, at in db.execute(_APPROVALS, arg):
         got[cid].approvals.append(at)
-    for cid, amount, back, rnd, line_dep in db.execute(
-            select(CostLineRow.complaint_id, CostLineRow.amount, CostLineRow.charge_back,
-                   CostLineRow.round, CostLineRow.department_id)
-            .where(CostLineRow.complaint_id.in_(ids))):
+    for cid, amount, back, rnd, line_dep in db.execute(_COSTS, arg):
         got[cid].costs.append((amount, back, rnd, line_dep))
-    for cid, rnd, status in db.execute(
-            select(ApprovalStepRow.complaint_id, ApprovalStepRow.round, ApprovalStepRow.status)
-            .where(ApprovalStepRow.complaint_id.in_(ids))):
+    for cid, rnd, status in db.execute(_ROUNDS, arg):
         rounds = got[cid].rounds
         rounds[rnd] = rounds.get(rnd, True) and status == StepStatus.APPROVED.value
-    for cid, step, on_time, done in db.execute(
-            select(StepTimeRow.complaint_id, StepTimeRow.step, StepTimeRow.on_time,
-                   StepTimeRow.done_at).where(StepTimeRow.complaint_id.in_(ids))):
+    for cid, step, on_time, done in db.execute(_STEPS, arg):
         got[cid].steps.append((step, bool(on_time), done))
     return got
 
@@ -182,7 +206,7 @@ def _decode(text: str) -> Parts:
 
 def rollup_zone(db: Db) -> str | None:
     """The time zone the rollups are kept in; None: not built (Stats reads the cases)."""
-    found = db.scalar(select(R.key).where(R.measure == META, R.day == ANY_DAY).limit(1))
+    found = db.scalar(_ZONE)
     return None if found is None else str(found)
 
 
@@ -201,14 +225,8 @@ def _add(db: Db, delta: Parts) -> None:
     writers lock the shared rows in the same order."""
     rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
             for (m, d, k), (n, a) in sorted(delta.items()) if n or a]
-    if not rows:
-        return
-    ins: Any = (postgresql if _dialect(db) == "postgresql" else sqlite).insert(R)
-    stmt = ins.on_conflict_do_update(
-        index_elements=[R.measure, R.day, R.key],
-        set_={"n": R.n + ins.excluded.n, "amount": R.amount + ins.excluded.amount})
-    for i in range(0, len(rows), 1000):
-        db.execute(stmt.values(rows[i:i + 1000]))
+    if rows:
+        db.execute(_upsert(_dialect(db)), rows)  # one statement, many rows
 
 
 def refresh(db: Db, ids: Iterable[int]) -> None:
@@ -221,10 +239,7 @@ def refresh(db: Db, ids: Iterable[int]) -> None:
     tz = ZoneInfo(zone)
     # the cases' fact rows first, locked (PostgreSQL; SQLite has one writer): a concurrent
     # writer of the same case waits here, then reads what this one committed
-    old = {cid: _decode(stored) for cid, stored in db.execute(
-        select(StatsFactRow.complaint_id, StatsFactRow.parts)
-        .where(StatsFactRow.complaint_id.in_(wanted)).order_by(StatsFactRow.complaint_id)
-        .with_for_update())}
+    old = {cid: _decode(stored) for cid, stored in db.execute(_OLD, {"ids": wanted})}
     facts = _facts(db, wanted)
     delta: dict[Key, tuple[int, Decimal]] = {}
     for cid in wanted:
@@ -242,10 +257,9 @@ def refresh(db: Db, ids: Iterable[int]) -> None:
                 delta[k] = (dn + n1 - n0, da + a1 - a0)
         encoded = _encode(new)
         if cid in old:
-            db.execute(update(StatsFactRow)
-                       .where(StatsFactRow.complaint_id == cid).values(parts=encoded))
+            db.execute(_SET_FACT, {"cid": cid, "encoded": encoded})
         else:
-            db.execute(insert(StatsFactRow).values(complaint_id=cid, parts=encoded))
+            db.execute(_NEW_FACT, {"complaint_id": cid, "parts": encoded})
     _add(db, delta)
 
 
