@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from decimal import Decimal
+from functools import partial
 
 from core import notify, procedure, workflow
 from core.model import (
@@ -316,19 +317,53 @@ def _bound(order: str, c: Complaint, now: datetime) -> Key:
             float("-inf"))
 
 
-def _stream(uow: UnitOfWork, r: _Read, scope: Scope | None,
-            now: datetime) -> Iterator[tuple[Key, Complaint]]:
-    """The cases of one read in its order, read in growing batches as they are asked for."""
+Candidate = tuple[Key, Callable[[], list[Task]]]
+
+
+def _stream(ctx: Context, uow: UnitOfWork, me: User, env: _Env, r: _Read,
+            now: datetime) -> Iterator[Candidate]:
+    """The cases of one read in its order, read in growing batches as they are asked for,
+    each with how to decide its tasks."""
     offset, size = 0, _FIRST_BATCH
     while True:
         batch = uow.reads.cases.waiting(r.state, r.order, offset, size, kinds=r.kinds,
                                         department_id=r.department_id,
-                                        not_on_hold=r.not_on_hold, scope=scope)
+                                        not_on_hold=r.not_on_hold, scope=env.scope)
         for c in batch:
-            yield _bound(r.order, c, now), c
+            yield _bound(r.order, c, now), partial(_case_tasks, ctx, uow, me, env, c)
         if len(batch) < size:
             return
         offset, size = offset + size, min(size * 2, 1024)
+
+
+def _capa_stream(ctx: Context, uow: UnitOfWork, me: User, env: _Env,
+                 now: datetime) -> Iterator[Candidate]:
+    """My open CAPA actions' cases, by the action's due day (each case's first action, as the
+    full read takes it): a case is read only when its turn comes, and gives a task only if
+    nothing else of it waits for me."""
+    first: dict[int, CapaAction] = {}
+    for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
+        first.setdefault(a.complaint_id, a)
+    states = set(_task_states(ctx, me, env.signing))
+
+    def owned(a: CapaAction) -> list[Task]:
+        found = uow.reads.cases.in_states(sorted(CAPA_WORK), 1, ids={a.complaint_id})
+        if not found:
+            return []
+        c = found[0]
+        if c.state in states and any(t.kind != "first_meeting"
+                                     for t in _case_tasks(ctx, uow, me, env, c)):
+            return []
+        return [Task("capa_owner", c.id or 0, c.number, c.customer_id, c.effective_severity,
+                     c.state, c.received_at, summary(a.description), c.updated_at,
+                     datetime.combine(a.due_date, time(23, 59), env.tz))]
+
+    def bound(a: CapaAction) -> Key:
+        due = datetime.combine(a.due_date, time(23, 59), env.tz)
+        return (0 if due < now else 1, due.timestamp(), float("-inf"), float("-inf"))
+
+    for a in sorted(first.values(), key=bound):
+        yield bound(a), partial(owned, a)
 
 
 def first_tasks(ctx: Context, actor: User, limit: int | None = None,
@@ -351,25 +386,31 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
         def key(t: Task) -> Key:
             return task_key(t, now)
 
-        # the small lists read whole: my department's assists, my own CAPA actions
-        found = sorted(_assist_tasks(uow, me, None) + _capa_owner_tasks(ctx, uow, me), key=key)
+        # my department's assists: a small list, read whole
+        found = sorted(_assist_tasks(uow, me, None), key=key)
         keys = [key(t) for t in found]
         reads = _reads(ctx, me, env)
         complete = True
         looked: dict[State, int] = {}  # cases read per state, and the tasks they gave
         gave: dict[State, dict[str, int]] = {}
-        for bound, c in heapq.merge(*(_stream(uow, r, env.scope, now) for r in reads),
-                                    key=lambda x: x[0]):
+        streams = [_stream(ctx, uow, me, env, r, now) for r in reads]
+        for bound, tasks_of in heapq.merge(*streams, _capa_stream(ctx, uow, me, env, now),
+                                           key=lambda x: x[0]):
             if len(found) >= limit and keys[limit - 1] <= bound:
                 complete = False
                 break
-            looked[c.state] = looked.get(c.state, 0) + 1
-            for t in _case_tasks(ctx, uow, me, env, c):
+            made = tasks_of()
+            state = made[0].state if made else None
+            if isinstance(tasks_of, partial) and tasks_of.func is _case_tasks:
+                state = tasks_of.args[-1].state  # a case of a state read: counted there
+                looked[state] = looked.get(state, 0) + 1
+            for t in made:
                 i = bisect.bisect_right(keys, key(t))
                 keys.insert(i, key(t))
                 found.insert(i, t)
-                g = gave.setdefault(c.state, {})
-                g[t.kind] = g.get(t.kind, 0) + 1
+                if t.kind != "capa_owner" and state is not None:
+                    g = gave.setdefault(state, {})
+                    g[t.kind] = g.get(t.kind, 0) + 1
         counts: dict[str, int] = {}
         for t in found:
             counts[t.kind] = counts.get(t.kind, 0) + 1
@@ -378,6 +419,9 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
             estimate, capped = _estimate(uow, me, reads, env.scope, looked, gave)
             for k, n in estimate.items():
                 counts[k] = max(counts.get(k, 0), n)
+            # my CAPA actions' cases not read yet: each may still be a task
+            counts["capa_owner"] = counts.get("capa_owner", 0) + sum(
+                1 for b, _ in _capa_stream(ctx, uow, me, env, now) if b > keys[limit - 1])
         ordered = tuple(sorted(((k, n) for k, n in counts.items() if n),
                                key=lambda kv: (-kv[1], kv[0])))
         return TaskPage(me.id or 0, newest, limit, tuple(found[:limit]), ordered, complete,
@@ -417,15 +461,6 @@ def _estimate(uow: UnitOfWork, me: User, reads: list[_Read], scope: Scope | None
             if task is not None:
                 out[task] = out.get(task, 0) + n
     return out, capped
-
-
-def _capa_owner_tasks(ctx: Context, uow: UnitOfWork, me: User) -> list[Task]:
-    """My open CAPA actions' cases that wait for me for nothing else (read whole: a person's
-    own actions)."""
-    owned = {a.complaint_id for a in uow.records.where(CapaAction, owner_id=me.id,
-                                                       status="open")}
-    return [t for t in _task_items(ctx, uow, me, owned) if t.kind == "capa_owner"] \
-        if owned else []
 
 
 def _task_items(ctx: Context, uow: UnitOfWork, me: User, ids: set[int] | None) -> list[Task]:
