@@ -54,19 +54,23 @@ VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 PROBE = """(() => {
   const now = () => performance.timeOrigin + performance.now();
   const w = window;
-  w.__kb = {runs: 0, idleAt: 0, changeAt: now()};
+  w.__kb = {runs: 0, idleAt: 0, changeAt: now(), drawnAt: 0};
   document.addEventListener("pointerdown", () => {
     sessionStorage.setItem("kbClickAt", String(now()));
     w.__kb.runs = 0;
   }, true);
   new MutationObserver(records => {
     for (const r of records) {
-      const state = r.target.getAttribute("data-test-script-state");
       w.__kb.changeAt = now();
+      if (r.type === "childList") {  // elements drawn: a run too quick to show its state
+        w.__kb.drawnAt = now();
+        continue;
+      }
+      const state = r.target.getAttribute("data-test-script-state");
       if (state === "running") w.__kb.runs += 1;
       if (state === "notRunning") w.__kb.idleAt = now();
     }
-  }).observe(document, {subtree: true, attributes: true,
+  }).observe(document, {subtree: true, childList: true, attributes: true,
                         attributeFilter: ["data-test-script-state"]});
 })();"""
 
@@ -77,8 +81,11 @@ QUIET_JS = """ms => {
       && performance.timeOrigin + performance.now() - kb.changeAt >= ms;
 }"""
 
+# done: the later of the last run's end and the last element drawn (the state attribute may
+# skip "running" when a run is over before the browser draws it)
 RESULT_JS = """() => ({clickAt: Number(sessionStorage.getItem("kbClickAt") || 0),
-                     idleAt: window.__kb.idleAt, runs: window.__kb.runs})"""
+                     idleAt: Math.max(window.__kb.idleAt, window.__kb.drawnAt),
+                     runs: window.__kb.runs})"""
 
 EMPTY_APP = textwrap.dedent('''\
     import streamlit as st
