@@ -342,11 +342,13 @@ def export_panel(user: User, flt: RegisterFilter, total: int, cols: Iterable[str
         bar.empty()
         if data is None:
             return
-        made = (key, kind, data, export.total)
+        made = (key, kind, data, export.total, export.more)
         st.session_state["reg_export"] = made
     if made is not None:
-        _, kind, data, n = made
+        _, kind, data, n, more = made
         where.caption(trn("export.ready", n))
+        if more and total <= uc.search.EXPORT_LIMIT:  # the register's count stopped early
+            where.warning(tr("export.limited_more", n=f"{n:,}"))
         if kind == "xlsx":
             where.download_button(
                 tr("log.export_xlsx"), data, file_name="kesu-register.xlsx",

@@ -91,6 +91,7 @@ class RegisterExport:
     total: int
     titles: Titles
     batches: Iterator[list[RegisterLine]]
+    more: bool = False  # more cases match than the limit let out (the count is capped: #14)
 
 
 EXPORT_LIMIT = 100_000
@@ -103,8 +104,9 @@ def register_export(ctx: Context, actor: User, flt: RegisterFilter, limit: int =
     changes meanwhile."""
     with ctx.uow() as uow:
         me = context.acting_user(ctx, uow, actor)
-        ids = uow.reads.register.ids(_bounded(ctx, uow, me, flt, 1, limit),
-                                     min(max(limit, 1), EXPORT_LIMIT))
+        cap = min(max(limit, 1), EXPORT_LIMIT)
+        ids = uow.reads.register.ids(_bounded(ctx, uow, me, flt, 1, limit), cap + 1)
+        more, ids = len(ids) > cap, ids[:cap]  # one more read tells whether some are left out
         titles = approval.titles_of(uow)
     size = min(max(batch, 1), 5000)
 
@@ -114,7 +116,7 @@ def register_export(ctx: Context, actor: User, flt: RegisterFilter, limit: int =
                 lines = uow.reads.register.lines(ids[start:start + size])
             yield lines
 
-    return RegisterExport(len(ids), titles, batches())
+    return RegisterExport(len(ids), titles, batches(), more)
 
 
 def cases_in(ctx: Context, actor: User, states: Sequence[State],
