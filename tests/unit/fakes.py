@@ -29,6 +29,7 @@ from core.model import (
     Product,
     RegisterFilter,
     RegisterLine,
+    RegisterPage,
     RegisterRow,
     Scope,
     SecurityEntry,
@@ -685,6 +686,10 @@ class FakeRegister:
     def search(self, flt: RegisterFilter) -> tuple[list[RegisterRow], int]:
         self.asked.append(flt)
         return [], 0
+
+    def page(self, flt: RegisterFilter) -> RegisterPage:
+        self.asked.append(flt)
+        return RegisterPage([], 0)
 
     def ids(self, flt: RegisterFilter, limit: int) -> list[int]:
         self.asked.append(flt)
