@@ -376,11 +376,24 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
     limit = TASKS_SHOWN if limit is None else limit
     with ctx.uow() as uow:
         me = context.acting_user(ctx, uow, actor)
-        newest = uow.reads.changes.since(-1, 0)[0]
-        if previous is not None and previous.user_id == me.id \
-                and previous.version == newest and previous.limit == limit:
+        mine = previous is not None and previous.user_id == me.id and previous.limit == limit
+        since = previous.version if previous is not None and mine else -1
+        newest, changed = uow.reads.changes.since(since, TASKS_INCREMENTAL_MAX)
+        if previous is not None and mine and previous.version == newest:
             return previous
         now = ctx.clock()
+        if previous is not None and mine and previous.complete and newest >= since \
+                and len(changed) <= TASKS_INCREMENTAL_MAX \
+                and len(previous.items) == previous.total:
+            # every task was listed: only the cases changed since are looked at again
+            items = order_tasks([t for t in previous.items if t.complaint_id not in changed]
+                                + (_task_items(ctx, uow, me, changed) if changed else []), now)
+            if len(items) <= limit:
+                by_kind: dict[str, int] = {}
+                for t in items:
+                    by_kind[t.kind] = by_kind.get(t.kind, 0) + 1
+                return TaskPage(me.id or 0, newest, limit, tuple(items), tuple(sorted(
+                    by_kind.items(), key=lambda kv: (-kv[1], kv[0]))), True)
         env = _env(ctx, uow, me)
 
         def key(t: Task) -> Key:

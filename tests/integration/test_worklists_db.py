@@ -91,3 +91,20 @@ def test_a_case_moved_on_leaves_the_first_tasks_and_the_next_one_comes_up(
         [(t.kind, t.complaint_id) for t in uc.worklists.tasks(app, qa)[:5]]
     assert ("acknowledge", top.complaint_id) not in [(t.kind, t.complaint_id)
                                                       for t in after.items]
+
+
+def test_a_complete_list_is_updated_from_the_changed_cases_and_stays_exact(
+        synthetic: tuple[Context, dict[str, User]]) -> None:
+    app, users = synthetic
+    qa = users["qa"]
+    before = uc.worklists.first_tasks(app, qa, 10_000)
+    assert before.complete
+    top = next(t for t in before.items if t.kind == "acknowledge")
+    version = uc.complaints.complaint(app, qa, top.complaint_id).complaint.version
+    uc.investigation.acknowledge(app, qa, top.complaint_id, version)
+    after = uc.worklists.first_tasks(app, qa, 10_000, before)
+    full = uc.worklists.tasks(app, qa)
+    assert after.complete and [(t.kind, t.complaint_id) for t in after.items] == \
+        [(t.kind, t.complaint_id) for t in full]
+    assert dict(after.counts) == dict(Counter(t.kind for t in full))
+    assert (top.kind, top.complaint_id) not in [(t.kind, t.complaint_id) for t in after.items]
