@@ -450,6 +450,9 @@ PERMISSIONS: dict[str, Entry] = {
     "register": (
         Rule(EVERYONE, lambda w, x, u: uc.search.register(w.kesu, u, RegisterFilter())),
     ),
+    "register_page": (
+        Rule(EVERYONE, lambda w, x, u: uc.search.register_page(w.kesu, u, RegisterFilter())),
+    ),
     "register_all": (
         Rule(EVERYONE, lambda w, x, u: uc.search.register_all(w.kesu, u, RegisterFilter())),
     ),
