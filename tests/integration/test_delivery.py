@@ -417,10 +417,10 @@ def test_manage_py_worker_once_delivers_the_outbox(app: Context, world: World,
     out = subprocess.run([sys.executable, "manage.py", "worker", "--once"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert out.returncode == 0, out.stderr
-    # by the real clock the case is long overdue: the reply step escalates at both levels,
-    # and level 1 mails its QA holders too
-    assert "escalated 2; sent 4, retrying 0, failed 0" in out.stdout
-    assert len(smtp.box.messages) == 4
+    # by the real clock the case is long overdue: QA's signature (签收) and the reply both
+    # escalate at both levels, and level 1 mails their QA holders too
+    assert "escalated 4; sent 6, retrying 0, failed 0" in out.stdout
+    assert len(smtp.box.messages) == 6
 
 
 # ---------------------------------------------------------------- migration 0005
