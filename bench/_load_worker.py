@@ -336,6 +336,9 @@ def stats_reader(app: Context) -> Callable[[User], Any] | None:
     return read
 
 
+MIN_WORK_S = 5.0
+
+
 def run(index: int, url: str, journal: str, deadline: float, seed: int,
         with_stats: bool = True) -> None:
     """The worker process's body (multiprocessing target): act until `deadline` (epoch s)."""
@@ -354,6 +357,9 @@ def run(index: int, url: str, journal: str, deadline: float, seed: int,
                   [x.id for x in uc.reference.defect_types(app)], mfg,
                   stats_reader(app) if with_stats else None)
     assert all(x.has(Role.ADMIN) or x.roles for x in actor.users.values())
+    # starting a process (imports, the app) can take the whole short run on a busy machine:
+    # each worker acts for at least a few seconds once it is ready
+    deadline = max(deadline, time.time() + MIN_WORK_S)
     try:
         while time.time() < deadline:
             try:
