@@ -155,3 +155,21 @@ def choose(page: Page, combobox: str, option: str, navigates: bool = False) -> N
     page.get_by_role("option", name=option, exact=True).click()
     if not navigates:
         expect(box).to_have_value(option)
+
+
+def save_after_grid_edit(page: Page, button: str, saved: str) -> None:
+    """Click a save button just after a data-editor edit. The edit's own rerun can swallow a
+    click made while it runs (seen on a loaded machine): click again only when no success
+    came — the save replaces the draft, so a second one changes nothing."""
+    ok = page.get_by_test_id("stAlertContentSuccess").filter(has_text=saved)
+    for attempt in range(2):
+        idle(page)
+        settle(page, 500)
+        page.get_by_role("button", name=button, exact=True).click()
+        try:
+            expect(ok).to_be_visible(timeout=15_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+    idle(page)

@@ -60,7 +60,9 @@ from core.i18n import t
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.e2e.conftest import running_server
-from tests.e2e.helpers import PASSWORD, ZH, heading, idle, settle, wait_for_login_cookie
+from tests.e2e.helpers import (
+    PASSWORD, ZH, heading, idle, save_after_grid_edit, settle, wait_for_login_cookie,
+)
 from core import usecases as uc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -450,20 +452,7 @@ def test_complaint_lifecycle_journey(users: Users, server: Server) -> None:
     editor.fill("8000")
     editor.press("Enter")
     expect(grid.locator("#glide-cell-3-0")).to_have_text(re.compile(r"^8,?000(\.00)?$"))
-    # the edit's rerun can swallow a click made while it runs (seen on a loaded machine):
-    # click again only when no success came — the save replaces the draft
-    ok = sales.get_by_test_id("stAlertContentSuccess").filter(has_text="已保存。")
-    for attempt in range(2):
-        idle(sales)
-        settle(sales, 500)
-        sales.get_by_role("button", name="保存方案", exact=True).click()
-        try:
-            expect(ok).to_be_visible(timeout=15_000)
-            break
-        except AssertionError:
-            if attempt:
-                raise
-    idle(sales)
+    save_after_grid_edit(sales, "保存方案", "已保存。")
     propose = _action(sales, "提交核决")
     expect(sales.get_by_text("合计 8,000.00 元", exact=True).first).to_be_visible()
     propose.get_by_role("textbox", name="客户意见 *").fill("客户接受赔款 8,000 元，不再追加索赔。")

@@ -67,7 +67,9 @@ from core.usecases.approval import DispositionInput
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.e2e.conftest import running_server
-from tests.e2e.helpers import PASSWORD, heading, idle, settle, wait_for_login_cookie
+from tests.e2e.helpers import (
+    PASSWORD, heading, idle, save_after_grid_edit, settle, wait_for_login_cookie,
+)
 
 ARTIFACTS = (
     Path(os.environ.get("KESU_E2E_ARTIFACTS") or Path(tempfile.gettempdir()) / "kesu-e2e-artifacts")
@@ -223,24 +225,6 @@ def _case(page: Page, c: Complaint) -> None:
 def _state_is(page: Page, state: State) -> None:
     text = f"{zh('field.state')}: {zh('state.' + state.value)}"
     expect(page.get_by_text(text, exact=True)).to_be_visible()
-
-
-def _save_after_grid_edit(page: Page, button: str, saved: str) -> None:
-    """Click a save button just after a data-editor edit. The edit's own rerun can swallow a
-    click made while it runs (seen on a loaded machine): click again only when no success
-    came — the save replaces the draft, so a second one changes nothing."""
-    ok = page.get_by_test_id("stAlertContentSuccess").filter(has_text=saved)
-    for attempt in range(2):
-        idle(page)
-        settle(page, 500)
-        page.get_by_role("button", name=button, exact=True).click()
-        try:
-            expect(ok).to_be_visible(timeout=15_000)
-            break
-        except AssertionError:
-            if attempt:
-                raise
-    idle(page)
 
 
 def _saved(page: Page, text: str | None = None) -> None:
@@ -467,7 +451,7 @@ def test_compensation_gm_reviews_chairman_approves_finance_pays_twice(
     editor.fill("8000")
     editor.press("Enter")
     expect(grid.locator("#glide-cell-3-0")).to_have_text(re.compile(r"^8,?000(\.00)?$"))
-    _save_after_grid_edit(sales, zh("disp.save"), zh("common.saved"))
+    save_after_grid_edit(sales, zh("disp.save"), zh("common.saved"))
     propose = _action(sales, zh("action.propose"))
     expect(sales.get_by_text(zh("appr.total", amount="8,000.00"), exact=True).first).to_be_visible()
     propose.get_by_role("textbox", name=zh("field.customer_position") + " *").fill(
