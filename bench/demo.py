@@ -92,20 +92,26 @@ INQUIRIES = [
 
 
 def _days_back(rng: random.Random, now: datetime, span: int = 182) -> Iterator[datetime]:
+    """Office-hour moments on whole days before `now`'s date, at least one day back.
+
+    Whole days, not `now - random days`: the story (how far each case goes) must not depend on
+    the hour the demo is loaded at, or a test of a state the demo "always has" passes at noon
+    and fails after midnight.
+    """
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     while True:
-        d = now - timedelta(days=rng.random() * span)
+        d = today - timedelta(days=1 + int(rng.random() * span))
         # office hours in China (UTC+8): 08:30–17:30 local = 00:30–09:30 UTC
-        yield d.replace(hour=rng.randint(1, 9), minute=rng.randint(0, 59), second=0,
-                        microsecond=0)
+        yield d.replace(hour=rng.randint(1, 9), minute=rng.randint(0, 59))
 
 
 def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
          seed: int = 7, progress: Callable[[int], object] | None = None,
-         profile: str = PROFILE) -> dict[str, int]:
+         profile: str = PROFILE, now: datetime | None = None) -> dict[str, int]:
     """Load the demo of a profile (a preset) into an empty or already-demo'd database;
-    returns counts."""
+    returns counts. `now` (UTC, default the real time) is the story's present."""
     rng = random.Random(seed)
-    real_now = datetime.now(timezone.utc)
+    real_now = now or datetime.now(timezone.utc)
     set_clock(real_now - timedelta(days=200))
     admin = _admin(app)
     preset = presets.read(profile)
@@ -148,7 +154,7 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
         who = rng.choice(loggers)
         c = uc.complaints.register_complaint(app, who, draft)
         made += 1
-        age_days = (real_now - at).days
+        age_days = (real_now.date() - at.date()).days  # whole days: see _days_back
         if rng.random() >= 0.06:
             reached = _advance(app, users, c.id or 0, _depth(rng, age_days), rng, at, real_now,
                                set_clock, users["prod"].department_id or 0)

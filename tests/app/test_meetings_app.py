@@ -259,7 +259,8 @@ def test_the_first_meeting_setting_puts_it_in_qa_tasks_with_its_due_time(
     assert due is not None
     shown = due.astimezone(uc.context.settings(demo_db).tz).strftime("%Y-%m-%d %H:%M")
     at = _open_tasks("qa")
-    assert f"{zh('task.first_meeting')} (1)" in values(at, "subheader")
+    # the demo may have other dispatched cases waiting for their first meeting
+    assert any(s.startswith(f"{zh('task.first_meeting')} (") for s in values(at, "subheader"))
     text = page_text(at)
     assert f"**{number}** · C · " in text
     assert any(line.startswith(zh("due.due_at", at=shown) + " · ") for line in text.split("\n"))
