@@ -174,7 +174,17 @@ def _log_in(page: Page, username: str) -> None:
     page.get_by_role("textbox", name=ZH.password, exact=True).fill(PASSWORD)
     page.get_by_role("button", name=ZH.login, exact=True).click()
     expect(heading(page, ZH.log_title)).to_be_visible()
-    expect(page.get_by_role("button", name=ZH.logout)).to_be_visible()
+    logout = page.get_by_role("button", name=ZH.logout)
+    try:
+        expect(logout).to_be_visible()
+    except AssertionError:
+        # Seen once in CI on a loaded machine (2026-12-07): the Log page drawn, the sidebar
+        # stopped after "当前用户" (no language switch, no logout) for 20 s. A person would
+        # press F5; the login cookie must carry the reload, which is checked here too.
+        print(f"{username}: sidebar incomplete after login, reloading")
+        page.goto("/?lang=zh")
+        expect(heading(page, ZH.log_title)).to_be_visible()
+        expect(logout).to_be_visible()
     wait_for_login_cookie(page, username)
     _settle(page)
 
