@@ -102,7 +102,7 @@ def _navigation(user: User | None) -> st.Page:
                  for _, p, _, _, _ in PAGES]
         pages += _extra_pages(asked, known, _signed_out("other"), tr("nav.login"))
         return st.navigation(pages, position="hidden")
-    unread = uc.worklists.unread_count(kesu(), user)
+    unread = uc.notices.unread_count(kesu(), user)
     pages = [st.Page(f, title=tr(k) + (f" ({unread})" if p == "inbox" and unread else ""),
                      url_path=_root(asked) if p == "log" else p, default=(p == "log"),
                      visibility="hidden" if hidden else "visible")

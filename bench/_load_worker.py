@@ -101,7 +101,7 @@ class Actor:
             self.timed("read_my_tasks", lambda: uc.worklists.tasks(self.app, u))
         elif roll < 0.85 or self.stats is None:
             self.timed("read_approvals",
-                       lambda: uc.worklists.pending_approvals(self.app, self.users["gm"]))
+                       lambda: uc.approve_queue.pending_approvals(self.app, self.users["gm"]))
         else:
             stats = self.stats
             self.timed("read_stats", lambda: stats(u))

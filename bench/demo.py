@@ -180,9 +180,9 @@ def read_old_notices(app: Context, users: list[User], before: datetime) -> None:
     """An inbox like one in use: what came before `before` has been read, the last days'
     notices are new (issue #13: 180 unread notices after the demo, and people stop reading)."""
     for u in users:
-        old = [n.id for n in uc.worklists.inbox(app, u, limit=1_000_000) if n.created_at < before]
+        old = [n.id for n in uc.notices.inbox(app, u, limit=1_000_000) if n.created_at < before]
         if old:
-            uc.worklists.mark_read(app, u, old)
+            uc.notices.mark_read(app, u, old)
 
 
 def _admin(app: Context) -> User:

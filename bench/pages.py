@@ -121,7 +121,7 @@ def subjects(app: Any) -> dict[str, Any]:
         big = conn.execute(select(EventRow.complaint_id, func.count()).group_by(
             EventRow.complaint_id).order_by(func.count().desc()).limit(1)).one()
     users = {u.username: u for u in uc.accounts.list_active_users(app)}
-    approvers = {name: len(uc.worklists.pending_approvals(app, users[name]))
+    approvers = {name: len(uc.approve_queue.pending_approvals(app, users[name]))
                  for name in ("manager", "gm", "chairman", "qamanager")}
     approver = max(approvers, key=lambda n: approvers[n])
     qa_tasks = uc.worklists.tasks(app, users["qa"])
@@ -264,11 +264,11 @@ def pages(s: dict[str, Any], runs: int, only: set[str]) -> list[Result]:
         out.append(Result(f"My Tasks: qa ({s['qa_tasks']} tasks)", _reruns(at, runs), page))
         out.append(Result("My Tasks: qa, after a change", _reruns(at, runs, _a_change), page))
         # every run makes the list anew, as after a minute or for a user's first view
-        kept = uc.worklists.first_tasks
-        uc.worklists.first_tasks = (  # type: ignore[assignment]
+        kept = uc.task_pages.first_tasks
+        uc.task_pages.first_tasks = (  # type: ignore[assignment]
             lambda ctx, actor, limit=None, previous=None: kept(ctx, actor, limit))
         out.append(Result("My Tasks: qa, made from scratch", _reruns(at, runs), page))
-        uc.worklists.first_tasks = kept  # type: ignore[assignment]
+        uc.task_pages.first_tasks = kept  # type: ignore[assignment]
     if "complaint" in only:
         at = _app_test(users["qa"], "pages/complaint.py", {"id": str(s["big_case"])})
         out.append(Result(f"Complaint: {s['big_events']} events", _reruns(at, runs), page))
@@ -344,8 +344,8 @@ def writes(db: str, url: str, data: Path, n: int) -> list[Result]:
             times.append(time.perf_counter() - t)
         out.append(Result("service: register complaint", times, BUDGET_MS["write"]))
         approver = max(("manager", "gm", "chairman", "qamanager"),
-                       key=lambda name: len(uc.worklists.pending_approvals(app, users[name])))
-        cards = uc.worklists.pending_approvals(app, users[approver])[:n]
+                       key=lambda name: len(uc.approve_queue.pending_approvals(app, users[name])))
+        cards = uc.approve_queue.pending_approvals(app, users[approver])[:n]
         times = []
         for card in cards:
             t = time.perf_counter()

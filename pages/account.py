@@ -27,7 +27,7 @@ with st.form("change_password", clear_on_submit=True):
             st.rerun()
 st.subheader(tr("account.notices"))
 st.caption(tr("account.notices_help"))
-prefs = attempt(uc.worklists.notice_preferences, kesu(), user) or notify.Preferences()
+prefs = attempt(uc.notices.notice_preferences, kesu(), user) or notify.Preferences()
 if not user.email:
     st.caption(tr("account.no_email"))
 with st.form("notice_prefs"):
@@ -52,7 +52,7 @@ with st.form("notice_prefs"):
     if st.form_submit_button(tr("account.save_notices"), key="np_save"):
         choice = notify.Preferences(frozenset(k for k, on in chosen.items() if not on),
                                     timing == "digest")
-        if done(uc.worklists.set_notice_preferences, kesu(), user, choice):
+        if done(uc.notices.set_notice_preferences, kesu(), user, choice):
             flash("success", tr("account.notices_saved"))
             st.rerun()
 st.subheader(tr("account.sessions"))

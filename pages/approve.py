@@ -14,7 +14,7 @@ user = me()
 st.title(tr("appr.title"))
 show_flash()
 shown = int(st.session_state.get("appr_shown", SHOWN))
-cards = attempt(uc.worklists.pending_approvals, kesu(), user, shown + 1) or []
+cards = attempt(uc.approve_queue.pending_approvals, kesu(), user, shown + 1) or []
 if not cards:
     st.info(tr("appr.empty"))
 book = uc.approval.titles(kesu())

@@ -11,10 +11,10 @@ user = me()
 app = kesu()
 st.title(tr("inbox.title"))
 show_flash()
-items = attempt(uc.worklists.inbox, app, user) or []
+items = attempt(uc.notices.inbox, app, user) or []
 unread = [n for n in items if n.read_at is None]
 if unread and st.button(tr("inbox.mark_all"), key="read_all"):
-    if done(uc.worklists.mark_read, app, user, None):
+    if done(uc.notices.mark_read, app, user, None):
         st.rerun()
 if not items:
     st.info(tr("inbox.empty"))
@@ -26,5 +26,5 @@ for n in items:
                    + local(n.created_at))
         a.text(text)
         if n.complaint_id and b.button(tr("log.open_case"), key=f"open_{n.id}"):
-            uc.worklists.mark_read(app, user, [n.id])
+            uc.notices.mark_read(app, user, [n.id])
             st.switch_page("pages/complaint.py", query_params={"id": str(n.complaint_id)})

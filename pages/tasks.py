@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from core.usecases.worklists import TaskPage
+from core.usecases.task_pages import TaskPage
 from core import procedure
 from core.model import User
 from ui.context import attempt, kesu, local, md, me, show_flash, tr, trn
@@ -34,9 +34,9 @@ def _first(user: User) -> TaskPage:
     key, now = user.id or 0, time.monotonic()
     held = _lists().get(key)
     if held is None or now - held[1] >= AFRESH_EVERY:
-        held = (uc.worklists.first_tasks(kesu(), user), now)
+        held = (uc.task_pages.first_tasks(kesu(), user), now)
     else:
-        held = (uc.worklists.first_tasks(kesu(), user, previous=held[0]), held[1])
+        held = (uc.task_pages.first_tasks(kesu(), user, previous=held[0]), held[1])
     _lists()[key] = held
     return held[0]
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from core.usecases.worklists import ApprovalCard
+from core.usecases.approve_queue import ApprovalCard
 from core.model import User
 from ui.case import picture
 from core.rules.approvals import Titles

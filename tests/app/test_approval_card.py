@@ -22,7 +22,7 @@ def _card(lang: str) -> None:
 
     from core.model import (ApprovalStep, Channel, Complaint, CostCategory, CostLine,
                             Disposition, DispositionType, Kind, StepStatus, Title)
-    from core.usecases.worklists import ApprovalCard
+    from core.usecases.approve_queue import ApprovalCard
     from ui.approve import card
     from core.model import Role, User
 

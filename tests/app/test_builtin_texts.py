@@ -106,11 +106,11 @@ def test_mark_all_read_empties_the_unread_count(ref_db: Context) -> None:
             uow.notifications.add(sales.id, None, "approved", {"number": "KS-1", "by": "x"},
                                   ref_db.clock())
         uow.commit()
-    assert uc.worklists.unread_count(ref_db, sales) >= 3
+    assert uc.notices.unread_count(ref_db, sales) >= 3
     at = open_page("pages/inbox.py", "sales")
     widget(at, "button", zh("inbox.mark_all")).click().run()
     no_exception(at)
-    assert uc.worklists.unread_count(ref_db, sales) == 0
+    assert uc.notices.unread_count(ref_db, sales) == 0
     assert not [b for b in at.button if b.label == zh("inbox.mark_all")]  # nothing left to mark
     assert not any(zh("inbox.new") in m for m in values(at, "markdown"))
 
@@ -130,7 +130,7 @@ def test_my_notice_preferences_are_saved_and_shown_again(ref_db: Context, lang: 
     assert values(at, "success") == [tr("account.notices_saved")]
     qa = uc.accounts.active_user(ref_db, "qa")
     assert qa is not None
-    assert uc.worklists.notice_preferences(ref_db, qa) == notify.Preferences(
+    assert uc.notices.notice_preferences(ref_db, qa) == notify.Preferences(
         frozenset({("inbox", "approved"), ("email", "dispatched")}), digest=True)
     again = open_page("pages/account.py", "qa", lang)  # a new visit shows the choice
     assert again.checkbox(key="np_inbox_approved").value is False

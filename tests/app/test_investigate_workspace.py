@@ -112,7 +112,7 @@ def test_production_sees_why_qa_sent_the_analysis_back(ref_db: Context) -> None:
     at = _open(cid, "prod", "en")
     assert any(REASON in w for w in values(at, "warning"))
     # the notice production got names the reason, in either language
-    notes = [n for n in uc.worklists.inbox(ref_db, prod) if n.kind == "sent_back"]
+    notes = [n for n in uc.notices.inbox(ref_db, prod) if n.kind == "sent_back"]
     assert notes and all(REASON in note_text(n.kind, n.params, lang)
                          for n in notes for lang in ("zh", "en"))
     # once the analysis is handed in again the old reason is no longer shown

@@ -83,11 +83,11 @@ def test_more_tasks_than_listed_shows_the_most_urgent_and_says_of_how_many(
     """Only the first tasks are listed (decision 0014); the page says so, with the count."""
     for i in range(5):
         _dispatched(ref_db, f"L-{i}")
-    monkeypatch.setattr(uc.worklists, "TASKS_SHOWN", 3)
+    monkeypatch.setattr(uc.task_pages, "TASKS_SHOWN", 3)
     qa = _user(ref_db, "qa")
     full = uc.worklists.tasks(ref_db, qa)
     assert len(full) == 5
-    first = uc.worklists.first_tasks(ref_db, qa)
+    first = uc.task_pages.first_tasks(ref_db, qa)
     assert not first.complete and first.total == 5
     at = _tasks_page("qa")
     no_exception(at)

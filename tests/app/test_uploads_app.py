@@ -130,7 +130,7 @@ def _approval_card(case_id: int) -> None:
 
     from core import usecases as uc
     from core.model import ApprovalStep, Title
-    from core.usecases.worklists import ApprovalCard
+    from core.usecases.approve_queue import ApprovalCard
     from ui.approve import card
     from ui.context import kesu
 

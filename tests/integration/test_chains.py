@@ -254,7 +254,7 @@ def test_the_next_steps_owner_is_told_it_is_their_turn(app: Context, world: Worl
                           {"received_qty": 100, "received_on": TODAY})
 
     def told(u: User) -> list[dict[str, Any]]:
-        return [n.params for n in uc.worklists.inbox(app, u) if n.kind == "chain_step_due"]
+        return [n.params for n in uc.notices.inbox(app, u) if n.kind == "chain_step_due"]
     assert [p["chain_step"] for p in told(team.eng)] == ["rework_plan"]
     assert told(team.mat) == [] and told(team.mfg) == []
     uc.chains.record_step(app, team.eng, d.id or 0, "rework_plan",

@@ -302,10 +302,10 @@ def test_escalation_levels_fire_once_each_into_inboxes_and_channels(
     clock.append(c.due_at + timedelta(hours=1))  # twice the limit
     assert uc.channels.escalate_overdue(other) + uc.channels.escalate_overdue(app) == 1
     assert uc.channels.escalate_overdue(app) + uc.channels.escalate_overdue(other) == 0
-    assert [(n.kind, n.params["level"]) for n in uc.worklists.inbox(app, world.sales)] == [
+    assert [(n.kind, n.params["level"]) for n in uc.notices.inbox(app, world.sales)] == [
         ("overdue", 1)
     ]
-    assert [(n.kind, n.params["level"]) for n in uc.worklists.inbox(app, gm)] == [("overdue", 2)]
+    assert [(n.kind, n.params["level"]) for n in uc.notices.inbox(app, gm)] == [("overdue", 2)]
     deliver_due(app.uow, clock[-1], QUICK)
     assert [m["To"] for m in smtp.box.messages] == ["gm@factory.cn"]
     assert "「发单」已逾期（第 2 级提醒）" in smtp.box.texts()[0]

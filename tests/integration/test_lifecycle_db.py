@@ -274,7 +274,7 @@ def test_delegation_dates_and_on_behalf_of_round_trip(app: Context, world: World
     assert (v.manager, v.current, v.revocable) == ("吴总", True, True)
     cid = to_pending_approval(app, world, crew, draft(severity_proposed=Severity.B))
     uc.approval.approve_step(app, crew.sm, cid, version(app, world, cid))
-    [card] = uc.worklists.pending_approvals(app, world.manager)
+    [card] = uc.approve_queue.pending_approvals(app, world.manager)
     assert card.on_behalf_of == "吴总" and card.total == Decimal("8000.00")
     uc.approval.approve_step(app, world.manager, cid, version(app, world, cid), "代签")
     got = uc.complaints.case_file(app, world.admin, cid)

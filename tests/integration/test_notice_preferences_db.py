@@ -41,16 +41,16 @@ def test_a_choice_filters_the_inbox_and_the_digest_reads_the_days_notices(
         uow.commit()
     uc.channels.set_channels(app, world.admin, EMAIL_ON)
 
-    uc.worklists.set_notice_preferences(app, world.qa,
+    uc.notices.set_notice_preferences(app, world.qa,
                                         Preferences(frozenset({("inbox", "dispatched")})))
     _dispatch(app, world, draft)
-    assert uc.worklists.inbox(app, world.qa) == []  # turned off for the inbox
+    assert uc.notices.inbox(app, world.qa) == []  # turned off for the inbox
     assert [m.target for m in _mails(app)] == ["li@factory.cn"]  # not for e-mail
 
-    uc.worklists.set_notice_preferences(app, world.qa, Preferences(digest=True))
-    assert uc.worklists.notice_preferences(app, world.qa) == Preferences(digest=True)
+    uc.notices.set_notice_preferences(app, world.qa, Preferences(digest=True))
+    assert uc.notices.notice_preferences(app, world.qa) == Preferences(digest=True)
     _dispatch(app, world, draft)
-    assert [n.kind for n in uc.worklists.inbox(app, world.qa)] == ["dispatched"]
+    assert [n.kind for n in uc.notices.inbox(app, world.qa)] == ["dispatched"]
     assert len(_mails(app)) == 1  # no single mail: the digest has it
 
     later = make_app(clock=lambda: NOW + timedelta(days=1))  # 12:00 the next day in Shanghai

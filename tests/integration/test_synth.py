@@ -125,7 +125,7 @@ def test_the_pages_queries_work_on_it(synthetic: Synth) -> None:
     assert overdue > 0
     assert {t.kind for t in uc.worklists.tasks(app, u["qa"])} >= {"acknowledge", "classify_valid"}
     approvers = ("manager", "gm", "chairman", "qamanager")
-    cards = [c for name in approvers for c in uc.worklists.pending_approvals(app, u[name])]
+    cards = [c for name in approvers for c in uc.approve_queue.pending_approvals(app, u[name])]
     assert cards and all(c.dispositions and c.step.status == "pending" for c in cards)
     big = synthetic.counts["big_case"]
     view = uc.complaints.complaint(app, u["qa"], big)

@@ -40,7 +40,7 @@ def _same_as_full_read(app: Context, users: dict[str, User]) -> set[str]:
         kinds |= {t.kind for t in full}
         exact = Counter(t.kind for t in full)
         for limit in LIMITS:
-            page = uc.worklists.first_tasks(app, user, limit)
+            page = uc.task_pages.first_tasks(app, user, limit)
             assert [(t.kind, t.complaint_id, t.due_at) for t in page.items] == \
                 [(t.kind, t.complaint_id, t.due_at) for t in full[:limit]], (user.username, limit)
             counts = dict(page.counts)
@@ -80,12 +80,12 @@ def test_a_case_moved_on_leaves_the_first_tasks_and_the_next_one_comes_up(
         synthetic: tuple[Context, dict[str, User]]) -> None:
     app, users = synthetic
     qa = users["qa"]
-    before = uc.worklists.first_tasks(app, qa, 5)
-    assert uc.worklists.first_tasks(app, qa, 5, before) is before  # nothing changed
+    before = uc.task_pages.first_tasks(app, qa, 5)
+    assert uc.task_pages.first_tasks(app, qa, 5, before) is before  # nothing changed
     top = next(t for t in before.items if t.kind == "acknowledge" and t.state == State.DISPATCHED)
     version = uc.complaints.complaint(app, qa, top.complaint_id).complaint.version
     uc.investigation.acknowledge(app, qa, top.complaint_id, version)
-    after = uc.worklists.first_tasks(app, qa, 5, before)
+    after = uc.task_pages.first_tasks(app, qa, 5, before)
     assert after is not before
     assert [(t.kind, t.complaint_id) for t in after.items] == \
         [(t.kind, t.complaint_id) for t in uc.worklists.tasks(app, qa)[:5]]
@@ -97,12 +97,12 @@ def test_a_complete_list_is_updated_from_the_changed_cases_and_stays_exact(
         synthetic: tuple[Context, dict[str, User]]) -> None:
     app, users = synthetic
     qa = users["qa"]
-    before = uc.worklists.first_tasks(app, qa, 10_000)
+    before = uc.task_pages.first_tasks(app, qa, 10_000)
     assert before.complete
     top = next(t for t in before.items if t.kind == "acknowledge")
     version = uc.complaints.complaint(app, qa, top.complaint_id).complaint.version
     uc.investigation.acknowledge(app, qa, top.complaint_id, version)
-    after = uc.worklists.first_tasks(app, qa, 10_000, before)
+    after = uc.task_pages.first_tasks(app, qa, 10_000, before)
     full = uc.worklists.tasks(app, qa)
     assert after.complete and [(t.kind, t.complaint_id) for t in after.items] == \
         [(t.kind, t.complaint_id) for t in full]

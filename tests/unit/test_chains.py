@@ -337,7 +337,7 @@ def test_the_next_step_is_in_my_tasks_with_its_working_day_limit(shop: Shop) -> 
     assert [t.kind for t in uc.worklists.tasks(s.kesu, s.eng)
             if t.complaint_id == s.cid] == ["chain_step"]
     # My Tasks' first tasks too, though the case is another department's (decision 0014)
-    assert [t.kind for t in uc.worklists.first_tasks(s.kesu, s.eng).items
+    assert [t.kind for t in uc.task_pages.first_tasks(s.kesu, s.eng).items
             if t.complaint_id == s.cid] == ["chain_step"]
     view = uc.chains.case_chains(s.kesu, s.eng, s.cid)[0]
     assert (view.next.name if view.next else None, view.why_not) == ("rework_plan", None)

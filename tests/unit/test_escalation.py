@@ -258,7 +258,7 @@ def people(make_user: MakeUser, admin: User) -> dict[str, User]:
 
 def _kinds(kesu: Context, who: User) -> list[tuple[str, int]]:
     return [
-        (n.kind, n.params["level"]) for n in uc.worklists.inbox(kesu, who) if n.kind == "overdue"
+        (n.kind, n.params["level"]) for n in uc.notices.inbox(kesu, who) if n.kind == "overdue"
     ]
 
 
@@ -275,7 +275,7 @@ def test_the_job_fires_each_level_once_into_the_inboxes(kesu: Context, clock: Fa
     assert uc.channels.escalate_overdue(kesu) == 0
     assert _kinds(kesu, people["sales"]) == _kinds(kesu, people["sm"]) == [("overdue", 1)]
     assert _kinds(kesu, people["gm"]) == []
-    [note] = uc.worklists.inbox(kesu, people["sm"])
+    [note] = uc.notices.inbox(kesu, people["sm"])
     assert (note.complaint_id, note.params) == (
         c.id,
         {"number": c.number, "step": "dispatch", "level": 1},
@@ -306,7 +306,7 @@ def test_old_cases_already_escalated_do_not_hide_newer_overdue_ones(
     assert (
         uc.channels.escalate_overdue(kesu, limit=2) == 1
     )  # the newest case, behind two full batches
-    assert any(n.complaint_id == late.id for n in uc.worklists.inbox(kesu, people["sm"]))
+    assert any(n.complaint_id == late.id for n in uc.notices.inbox(kesu, people["sm"]))
 
 
 def test_the_job_leaves_a_case_alone_once_the_step_is_done(kesu: Context, clock: FakeClock,

@@ -1204,7 +1204,7 @@ def test_proposer_cannot_approve_own_disposition(w: World, make_user: MakeUser) 
     case.do("propose", boss_sales, "客户接受")
     case.refused("why.not_your_step", "approve_step", boss_sales)
     case.refused("why.not_your_step", "reject_step", boss_sales, "no")
-    assert uc.worklists.pending_approvals(w.kesu, boss_sales) == []
+    assert uc.approve_queue.pending_approvals(w.kesu, boss_sales) == []
     assert [
         a.reason
         for a in uc.complaints.actions(w.kesu, boss_sales, case.id)
@@ -1224,7 +1224,7 @@ def test_a_delegate_signs_within_the_date_range_recorded_on_behalf_of(w: World) 
     uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
-    [card] = uc.worklists.pending_approvals(w.kesu, w.boss)
+    [card] = uc.approve_queue.pending_approvals(w.kesu, w.boss)
     assert (card.on_behalf_of, card.step.title) == (w.gm.display_name, Title.GENERAL_MANAGER)
     case.do("approve_step", w.boss, "代签")
     gm_step = case.file.current(case.file.steps)[1]
@@ -1241,7 +1241,7 @@ def test_a_delegate_cannot_sign_outside_the_date_range(w: World, start: int, end
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
     case.refused("why.not_your_step", "approve_step", w.boss)
-    assert uc.worklists.pending_approvals(w.kesu, w.boss) == []
+    assert uc.approve_queue.pending_approvals(w.kesu, w.boss) == []
 
 
 def test_delegations_are_checked(w: World) -> None:
@@ -1293,7 +1293,7 @@ def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
         (Title.CHAIRMAN, (Title.GENERAL_MANAGER,), "proposer")]
     case.refused("why.not_your_step", "approve_step", gm)
     case.do("approve_step", w.sm)
-    [card] = uc.worklists.pending_approvals(w.kesu, w.chairman)
+    [card] = uc.approve_queue.pending_approvals(w.kesu, w.chairman)
     assert card.step.moved_titles == (Title.GENERAL_MANAGER,)
     [(earlier, signer, boss)] = card.decided  # the sales manager's signature, shown
     assert (earlier.title, signer, boss) == (Title.SALES_MANAGER, w.sm.display_name, "")
@@ -1340,7 +1340,7 @@ def test_a_deputy_signs_no_second_step_of_the_round(w: World) -> None:
     case.do("approve_step", w.sm)
     case.refused("why.not_your_step", "approve_step", w.sm)
     case.refused("why.not_your_step", "reject_step", w.sm, "不同意")
-    assert uc.worklists.pending_approvals(w.kesu, w.sm) == []
+    assert uc.approve_queue.pending_approvals(w.kesu, w.sm) == []
     case.do("approve_step", w.gm)  # the general manager still signs their own step
     assert case.c.state == State.REPLYING
 
@@ -1944,7 +1944,7 @@ def test_manager_sees_the_approval_step_for_his_title(w: World) -> None:
     case = drive(w, State.PENDING_APPROVAL)
     assert ("approve_step", case.id) in tasks(w, w.sm)
     assert tasks(w, w.gm) == set() and tasks(w, w.boss) == set()
-    [card] = uc.worklists.pending_approvals(w.kesu, w.sm)
+    [card] = uc.approve_queue.pending_approvals(w.kesu, w.sm)
     assert (card.complaint.id, card.step.title, card.total, card.proposer) == (
         case.id,
         Title.SALES_MANAGER,
@@ -1954,7 +1954,7 @@ def test_manager_sees_the_approval_step_for_his_title(w: World) -> None:
     assert [s.title for s in card.steps] == [Title.SALES_MANAGER, Title.GENERAL_MANAGER]
     assert card.root_cause == "Worn fixture scratches the housing"
     assert card.customer == "Acme Electronics" and card.on_behalf_of == ""
-    assert uc.worklists.pending_approvals(w.kesu, w.gm) == []
+    assert uc.approve_queue.pending_approvals(w.kesu, w.gm) == []
     case.do("approve_step", w.sm)
     assert tasks(w, w.sm) == set()
     assert tasks(w, w.gm) == {("approve_step", case.id)}
@@ -2127,13 +2127,13 @@ def test_a_few_changes_reread_those_cases_and_many_make_the_list_afresh(
     w: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     read: list[set[int] | None] = []
-    original = uc.worklists._task_items
+    original = uc.worklists.task_items
 
     def counting(ctx: Context, uow: Any, me: User, ids: set[int] | None) -> Any:
         read.append(None if ids is None else set(ids))
         return original(ctx, uow, me, ids)
 
-    monkeypatch.setattr(uc.worklists, "_task_items", counting)
+    monkeypatch.setattr(uc.worklists, "task_items", counting)
     monkeypatch.setattr(uc.worklists, "TASKS_INCREMENTAL_MAX", 2)
     before = uc.worklists.task_list(w.kesu, w.sales)
     two = [log(w, lot=f"M{i}") for i in range(2)]

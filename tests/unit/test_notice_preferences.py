@@ -71,7 +71,7 @@ def _dispatch(kesu: Context, draft: ComplaintDraft, sales: User) -> int:
 
 
 def _kinds(kesu: Context, who: User) -> list[str]:
-    return [n.kind for n in uc.worklists.inbox(kesu, who)]
+    return [n.kind for n in uc.notices.inbox(kesu, who)]
 
 
 def _mails(db: FakeDatabase) -> list[Message]:
@@ -107,32 +107,32 @@ def test_a_notice_turned_off_reaches_neither_the_inbox_nor_the_mail_box_it_was_t
         kesu: Context, draft: ComplaintDraft, team: dict[str, User], admin: User,
         db: FakeDatabase) -> None:
     uc.channels.set_channels(kesu, admin, EMAIL_ON)
-    uc.worklists.set_notice_preferences(
+    uc.notices.set_notice_preferences(
         kesu, team["li"], Preferences(frozenset({("inbox", "dispatched")})))
-    uc.worklists.set_notice_preferences(
+    uc.notices.set_notice_preferences(
         kesu, team["ann"], Preferences(frozenset({("email", "dispatched")})))
     _dispatch(kesu, draft, team["sales"])
     assert _kinds(kesu, team["li"]) == []
     assert _kinds(kesu, team["ann"]) == ["dispatched"]
     assert [m.target for m in _mails(db)] == ["li@factory.cn"]  # ann: inbox only
-    assert uc.worklists.notice_preferences(kesu, team["li"]) == Preferences(
+    assert uc.notices.notice_preferences(kesu, team["li"]) == Preferences(
         frozenset({("inbox", "dispatched")}))
-    assert uc.worklists.notice_preferences(kesu, team["sales"]) == Preferences()
+    assert uc.notices.notice_preferences(kesu, team["sales"]) == Preferences()
 
 
 def test_unknown_kinds_or_channels_are_refused(kesu: Context, team: dict[str, User]) -> None:
     for off in ({("inbox", "birthday")}, {("sms", "dispatched")}):
         with pytest.raises(InvalidInput):
-            uc.worklists.set_notice_preferences(kesu, team["li"], Preferences(frozenset(off)))
-    assert uc.worklists.notice_preferences(kesu, team["li"]) == Preferences()
+            uc.notices.set_notice_preferences(kesu, team["li"], Preferences(frozenset(off)))
+    assert uc.notices.notice_preferences(kesu, team["li"]) == Preferences()
 
 
 def test_the_daily_digest_replaces_the_single_mails_with_one_mail_after_work_starts(
         kesu: Context, draft: ComplaintDraft, team: dict[str, User], admin: User,
         db: FakeDatabase, clock: FakeClock) -> None:
     uc.channels.set_channels(kesu, admin, EMAIL_ON)
-    uc.worklists.set_notice_preferences(kesu, team["li"], Preferences(digest=True))
-    uc.worklists.set_notice_preferences(
+    uc.notices.set_notice_preferences(kesu, team["li"], Preferences(digest=True))
+    uc.notices.set_notice_preferences(
         kesu, team["ann"], Preferences(frozenset({("email", "dispatched")}), digest=True))
     # NOW is 10:00 in Shanghai, where work starts at 08:30: two dispatches
     _dispatch(kesu, draft, team["sales"]), _dispatch(kesu, draft, team["sales"])
@@ -152,7 +152,7 @@ def test_the_daily_digest_replaces_the_single_mails_with_one_mail_after_work_sta
 
 def test_no_digest_without_the_email_channel(kesu: Context, draft: ComplaintDraft,
                                              team: dict[str, User], clock: FakeClock) -> None:
-    uc.worklists.set_notice_preferences(kesu, team["li"], Preferences(digest=True))
+    uc.notices.set_notice_preferences(kesu, team["li"], Preferences(digest=True))
     _dispatch(kesu, draft, team["sales"])
     clock.now += timedelta(days=1)
     assert uc.channels.send_digests(kesu) == 0

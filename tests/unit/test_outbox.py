@@ -198,7 +198,7 @@ def test_without_channels_only_the_inbox_is_written(kesu: Context, draft: Compla
                                                     team: dict[str, User],
                                                     db: FakeDatabase) -> None:
     _dispatch(kesu, draft, team["sales"])
-    assert [n.kind for n in uc.worklists.inbox(kesu, team["li"])] == ["dispatched"]
+    assert [n.kind for n in uc.notices.inbox(kesu, team["li"])] == ["dispatched"]
     assert _queued(db) == []
 
 

@@ -105,7 +105,7 @@ def test_not_satisfied_five_weeks_later_is_neither_overdue_nor_escalated(w: Worl
     reply = {d.step: d for d in uc.timing.due_times(w.kesu, w.admin, cid)}["reply"]
     assert reply.started == now
     assert uc.channels.escalate_overdue(w.kesu) == 0
-    assert not [n for u in (w.gm, w.qa, w.prod) for n in uc.worklists.inbox(w.kesu, u)
+    assert not [n for u in (w.gm, w.qa, w.prod) for n in uc.notices.inbox(w.kesu, u)
                 if n.kind == "overdue"]
 
 
@@ -134,10 +134,10 @@ def test_a_scheduled_check_reminds_the_qa_who_scheduled_it_on_its_day_once(w: Wo
     assert uc.channels.remind_scheduled_checks(w.kesu) == 0
     w.clock.set(day)
     assert uc.channels.remind_scheduled_checks(w.kesu) == 1
-    notes = [n for n in uc.worklists.inbox(w.kesu, w.qa) if n.kind == "verify_due"]
+    notes = [n for n in uc.notices.inbox(w.kesu, w.qa) if n.kind == "verify_due"]
     assert [(n.complaint_id, n.params["day"]) for n in notes] == [
         (cid, day.date().isoformat())]
-    assert not [n for n in uc.worklists.inbox(w.kesu, w.qam) if n.kind == "verify_due"]
+    assert not [n for n in uc.notices.inbox(w.kesu, w.qam) if n.kind == "verify_due"]
     w.clock.advance(hours=1)
     assert uc.channels.remind_scheduled_checks(w.kesu) == 0  # once
 

@@ -471,18 +471,18 @@ PERMISSIONS: dict[str, Entry] = {
     ),
     "tasks": (Rule(EVERYONE, lambda w, x, u: uc.worklists.tasks(w.kesu, u)),),
     "task_list": (Rule(EVERYONE, lambda w, x, u: uc.worklists.task_list(w.kesu, u)),),
-    "first_tasks": (Rule(EVERYONE, lambda w, x, u: uc.worklists.first_tasks(w.kesu, u)),),
+    "first_tasks": (Rule(EVERYONE, lambda w, x, u: uc.task_pages.first_tasks(w.kesu, u)),),
     "pending_approvals": (
-        Rule(EVERYONE, lambda w, x, u: uc.worklists.pending_approvals(w.kesu, u)),
+        Rule(EVERYONE, lambda w, x, u: uc.approve_queue.pending_approvals(w.kesu, u)),
     ),
-    "inbox": (Rule(EVERYONE, lambda w, x, u: uc.worklists.inbox(w.kesu, u)),),
-    "unread_count": (Rule(EVERYONE, lambda w, x, u: uc.worklists.unread_count(w.kesu, u)),),
-    "mark_read": (Rule(EVERYONE, lambda w, x, u: uc.worklists.mark_read(w.kesu, u)),),
+    "inbox": (Rule(EVERYONE, lambda w, x, u: uc.notices.inbox(w.kesu, u)),),
+    "unread_count": (Rule(EVERYONE, lambda w, x, u: uc.notices.unread_count(w.kesu, u)),),
+    "mark_read": (Rule(EVERYONE, lambda w, x, u: uc.notices.mark_read(w.kesu, u)),),
     "notice_preferences": (
-        Rule(EVERYONE, lambda w, x, u: uc.worklists.notice_preferences(w.kesu, u)),
+        Rule(EVERYONE, lambda w, x, u: uc.notices.notice_preferences(w.kesu, u)),
     ),
     "set_notice_preferences": (
-        Rule(EVERYONE, lambda w, x, u: uc.worklists.set_notice_preferences(
+        Rule(EVERYONE, lambda w, x, u: uc.notices.set_notice_preferences(
             w.kesu, u, notify.Preferences(digest=True))),
     ),
     "assessments": (
