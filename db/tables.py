@@ -342,11 +342,13 @@ class SettingRow(Base):
 
 class CapaActionRow(Base):
     __tablename__ = "capa_actions"
+    # my open actions (My Tasks) without walking every action I ever owned (migration 0026)
+    __table_args__ = (Index("ix_capa_actions_owner_status", "owner_id", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     type: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="open")
     evidence: Mapped[str] = mapped_column(Text, default="")

@@ -76,7 +76,8 @@ def set_chain_settings(ctx: Context, actor: User, rows: Sequence[Mapping[str, An
         uow.commit()
 
 
-def _dept_ids(uow: UnitOfWork) -> dict[str, int]:
+def dept_ids(uow: UnitOfWork) -> dict[str, int]:
+    """The departments' ids by code (a chain step's owner is named by code)."""
     return {d.code: d.id for d in uow.ref.departments(include_inactive=True)}
 
 
@@ -95,10 +96,12 @@ def _implementing_since(events: Sequence[Event]) -> datetime | None:
     return hits[-1] if hits else None
 
 
-def views(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile) -> list[ChainView]:
-    """The chains of the case's current dispositions (those with steps, or with records)."""
+def views(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
+          depts: Mapping[str, int] | None = None) -> list[ChainView]:
+    """The chains of the case's current dispositions (those with steps, or with records);
+    the case file needs its dispositions only. `depts`: dept_ids, when already read."""
     cfg = settings_of(uow)
-    depts = _dept_ids(uow)
+    depts = dept_ids(uow) if depts is None else depts
     recorded = uow.records.where(ChainStep, complaint_id=case.complaint.id or 0)
     since: datetime | None = None
     cal = None
@@ -135,11 +138,13 @@ def case_chains(ctx: Context, actor: User, complaint_id: int) -> list[ChainView]
         return views(ctx, uow, me, case)
 
 
-def mine(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile) -> list[ChainView]:
+def mine(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
+         depts: Mapping[str, int] | None = None) -> list[ChainView]:
     """The chains whose next step waits for me (My Tasks)."""
     if case.complaint.state != State.IMPLEMENTING or case.complaint.on_hold_since:
         return []
-    return [v for v in views(ctx, uow, me, case) if v.next is not None and v.why_not is None]
+    return [v for v in views(ctx, uow, me, case, depts)
+            if v.next is not None and v.why_not is None]
 
 
 def record_step(ctx: Context, actor: User, disposition_id: int, step: str,
@@ -160,7 +165,7 @@ def record_step(ctx: Context, actor: User, disposition_id: int, step: str,
         setting = cfg[d.type].get(step)
         if sd is None or setting is None or not setting.on:
             raise InvalidInput("err.chain_unknown_step", chain_step=step)
-        why = chains.may_record(setting, me, _department(setting, _dept_ids(uow), case),
+        why = chains.may_record(setting, me, _department(setting, dept_ids(uow), case),
                                 c.responsible_department_id)
         if why is not None:
             raise NotAllowed(why)
@@ -200,7 +205,7 @@ def _tell_next(ctx: Context, uow: UnitOfWork, me: User, c: Complaint, d: Disposi
         return
     setting = cfg[d.type][nxt.name]
     case = context.load_case(ctx, uow, c.id or 0)
-    dept = _department(setting, _dept_ids(uow), case)
+    dept = _department(setting, dept_ids(uow), case)
     people = [u for u in uow.users.list() if u.active and u.id != me.id
               and u.has(setting.role) and chains.may_record(
                   setting, u, dept, c.responsible_department_id) is None]

@@ -29,6 +29,7 @@ from core.usecases.worklists import (
 TASKS_SHOWN = 200  # My Tasks lists the first 200 tasks, most urgent first (decision 0014)
 COUNT_CAP = 5000  # cases counted per state for the counts by kind when not all are read
 _FIRST_BATCH = 16  # cases read at first from each state's order; doubled each time after
+_CAPA_BATCH = 64  # cases of my CAPA actions read at once, in the order they are asked for
 
 
 @dataclass(frozen=True)
@@ -132,16 +133,30 @@ def _capa_stream(ctx: Context, uow: UnitOfWork, me: User, env: Env,
     """My open CAPA actions' cases, by the action's due day (each case's first action, as the
     full read takes it): a case is read only when its turn comes, and gives a task only if
     nothing else of it waits for me."""
-    first: dict[int, CapaAction] = {}
-    for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
-        first.setdefault(a.complaint_id, a)
+    first: dict[int, CapaAction] = env.seen.get("capa", {})
+    if "capa" not in env.seen:  # read once per list (the tasks, then the count beyond them)
+        for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
+            first.setdefault(a.complaint_id, a)
+        env.seen["capa"] = first
     states = set(worklists.task_states(me, env.signing))
 
+    def bound(a: CapaAction) -> Key:
+        due = datetime.combine(a.due_date, time(23, 59), env.tz)
+        return (0 if due < now else 1, due.timestamp(), float("-inf"), float("-inf"))
+
+    order = sorted(first.values(), key=bound)
+    at = {a.complaint_id: i for i, a in enumerate(order)}
+    cases: dict[int, Complaint | None] = {}
+
     def owned(a: CapaAction) -> list[Task]:
-        found = uow.reads.cases.in_states(sorted(CAPA_WORK), 1, ids={a.complaint_id})
-        if not found:
+        if a.complaint_id not in cases:  # this case and the next ones in the order, at once
+            ids = {b.complaint_id for b in order[at[a.complaint_id]:][:_CAPA_BATCH]}
+            read = {c.id: c for c in uow.reads.cases.in_states(sorted(CAPA_WORK), len(ids),
+                                                               ids=ids)}
+            cases.update({i: read.get(i) for i in ids})
+        c = cases[a.complaint_id]
+        if c is None:
             return []
-        c = found[0]
         if c.state in states and any(t.kind != "first_meeting"
                                      for t in worklists.case_tasks(ctx, uow, me, env, c)):
             return []
@@ -149,11 +164,7 @@ def _capa_stream(ctx: Context, uow: UnitOfWork, me: User, env: Env,
                      c.state, c.received_at, summary(a.description), c.updated_at,
                      datetime.combine(a.due_date, time(23, 59), env.tz))]
 
-    def bound(a: CapaAction) -> Key:
-        due = datetime.combine(a.due_date, time(23, 59), env.tz)
-        return (0 if due < now else 1, due.timestamp(), float("-inf"), float("-inf"))
-
-    for a in sorted(first.values(), key=bound):
+    for a in order:
         yield bound(a), partial(owned, a)
 
 
