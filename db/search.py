@@ -6,7 +6,7 @@ A search text takes one of these paths (db/reads.py builds the SQL):
 - **key**: text that looks like a case number, order number, lot, product code or customer
   reference (`looks_like_key`: printable ASCII, no spaces, a digit) is first matched as a
   prefix of those five columns, case-insensitively, through b-tree indexes on `upper(column)`
-  (migration 0023). A prefix is a range, `upper(col) >= X AND upper(col) < X || U+10FFFF`:
+  (migration 0024). A prefix is a range, `upper(col) >= X AND upper(col) < X || U+10FFFF`:
   SQLite's b-tree compares UTF-8 as bytes (= code points); on PostgreSQL the indexes and the
   comparison use COLLATE "C", so a database made with a linguistic collation (zh_CN.UTF-8)
   still orders by code point and the range is exactly "starts with". A LIKE 'x%' would need
@@ -25,7 +25,7 @@ A search text takes one of these paths (db/reads.py builds the SQL):
 
 The customer's name is matched in the small customers table on every path (as before).
 The bigram table and the FTS5 table are written by the unit of work when a case's searchable
-text changes (`index_case`), by `bench/synth.py` in bulk (`index_rows`), by migration 0023 for
+text changes (`index_case`), by `bench/synth.py` in bulk (`index_rows`), by migration 0024 for
 existing cases and by `manage.py search-rebuild` (`rebuild`).
 """
 from __future__ import annotations
@@ -226,7 +226,7 @@ def key_index_names() -> list[str]:
 
 
 def upgrade(conn: Connection, say: Callable[[str], object] = log.info) -> None:
-    """The search structures (migration 0023): key indexes, the trigram index or FTS5 table;
+    """The search structures (migration 0024): key indexes, the trigram index or FTS5 table;
     the bigram table is made by the migration itself."""
     pg = conn.dialect.name == "postgresql"
     for c in KEY_COLUMNS:
