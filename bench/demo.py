@@ -115,7 +115,7 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
     set_clock(real_now - timedelta(days=200))
     admin = _admin(app)
     preset = presets.read(profile)
-    if not {d.code for d in preset.titles} <= {d.code for d in uc.approval.titles(app).defs}:
+    if not {d.code for d in preset.titles} <= {d.code for d in uc.authority.titles(app).defs}:
         uc.presets.apply(app, admin, preset)  # once: a second load keeps what an admin changed
     depts = {d.code: d.id for d in uc.reference.departments(app, True)}
     existing = {u.username for u in uc.accounts.list_users(app, admin)}

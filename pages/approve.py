@@ -17,7 +17,7 @@ shown = int(st.session_state.get("appr_shown", SHOWN))
 cards = attempt(uc.approve_queue.pending_approvals, kesu(), user, shown + 1) or []
 if not cards:
     st.info(tr("appr.empty"))
-book = uc.approval.titles(kesu())
+book = uc.authority.titles(kesu())
 for c in cards[:shown]:
     card(user, c, book)
 if len(cards) > shown:

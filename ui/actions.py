@@ -234,7 +234,7 @@ def dispositions(user: User, case: CaseFile) -> None:
     steps = case.current(case.steps)
     if steps:
         st.markdown("**" + tr("disp.steps") + "**")
-        book = uc.approval.titles(kesu())
+        book = uc.authority.titles(kesu())
         for s in steps:
             st.text(
                 f"{s.seq}. {book.name(s.title, lang())} — "

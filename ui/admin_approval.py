@@ -60,7 +60,7 @@ def conditions_in_words(r: approvals.Rule) -> str:
 def titles(me: User) -> None:
     st.subheader(tr("titles.header"))
     st.caption(tr("titles.help"))
-    book = uc.approval.titles(kesu())
+    book = uc.authority.titles(kesu())
     rows = [{"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en, "rank": d.rank,
              "substitute": d.substitute or NONE, "active": d.active} for d in book.defs]
     codes = [NONE, *(d.code for d in book.defs)]  # none: the next higher rank signs
@@ -90,7 +90,7 @@ def titles(me: User) -> None:
                 _cell(r.get("code")), _cell(r.get("name_zh")), _cell(r.get("name_en")),
                 int(rank) if rank is not None and not pd.isna(rank) else -1,
                 _cell(r.get("substitute")).replace(NONE, ""), bool(r.get("active", True))))
-        if done(uc.approval.set_titles, kesu(), me, defs):
+        if done(uc.authority.set_titles, kesu(), me, defs):
             flash("success", tr("admin.settings_saved"))
             st.rerun()
 
@@ -105,8 +105,8 @@ def _cell(v: Any) -> str:
 def rules(me: User) -> None:
     st.subheader(tr("rules.header"))
     st.caption(tr("rules.help"))
-    book = uc.approval.titles(kesu())
-    current = uc.approval.rule_set(kesu())
+    book = uc.authority.titles(kesu())
+    current = uc.authority.rule_set(kesu())
     listed = list(current.rules)
     st.dataframe(pd.DataFrame({
         "#": list(range(1, len(listed) + 1)),
@@ -195,7 +195,7 @@ def _rule_form(me: User, book: approvals.Titles, listed: list[approvals.Rule], p
         if pick:
             out.pop(pick - 1)
         out.insert(int(position) - 1, new)
-    version = attempt(uc.approval.save_rules, kesu(), me, out)
+    version = attempt(uc.authority.save_rules, kesu(), me, out)
     if version is not None:
         flash("success", tr("rules.saved", version=version))
         st.rerun()
@@ -217,7 +217,7 @@ def who_would_sign(me: User) -> None:
     applies and the steps of the round as it would be planned now, and who could sign each."""
     with st.expander(tr("admin.who_signs"), expanded=False):
         people = {u.id: u.display_name for u in uc.accounts.list_active_users(kesu())}
-        book = uc.approval.titles(kesu())
+        book = uc.authority.titles(kesu())
         with st.form("who_signs"):
             a, b, c = st.columns(3)
             types = a.multiselect(tr("rules.dispositions"), list(DispositionType),
@@ -233,7 +233,7 @@ def who_would_sign(me: User) -> None:
             tried = st.form_submit_button(tr("appr.trial"))
         if not tried:
             return
-        found = attempt(uc.approval.who_would_sign, kesu(), me, total, severity, proposer,
+        found = attempt(uc.authority.who_would_sign, kesu(), me, total, severity, proposer,
                         types, (kind or Kind.COMPLAINT).value,
                         market.value if market else None)
         if found is None:
@@ -254,9 +254,9 @@ def who_would_sign(me: User) -> None:
 
 def versions(me: User) -> None:
     with st.expander(tr("rules.versions")):
-        found = attempt(uc.approval.rule_versions, kesu(), me) or []
+        found = attempt(uc.authority.rule_versions, kesu(), me) or []
         people = {u.id: u.display_name for u in attempt(uc.accounts.list_users, kesu(), me) or []}
-        book = uc.approval.titles(kesu())
+        book = uc.authority.titles(kesu())
         for v in found:
             who = (people.get(v.created_by_id, "") if v.created_by_id
                    else tr("rules.by_upgrade"))

@@ -85,7 +85,7 @@ def escalation_levels(me: User) -> None:
     st.subheader(tr("chan.escalation"))
     st.caption(tr("chan.escalation_help"))
     levels = list(uc.channels.escalation_levels(kesu()))
-    book = uc.approval.titles(kesu())
+    book = uc.authority.titles(kesu())
     audiences = [*AUDIENCES, *(d.code for d in book.defs)]
 
     def who(x: str) -> str:

@@ -38,7 +38,7 @@ def _user_form(key: str, depts: list[Department], u: User | None) -> UserInput:
                        index=ids.index(u.department_id) if u and u.department_id in ids else None,
                        format_func=lambda i: names.get(i, "?"), placeholder=tr("log.pick"),
                        key=f"{key}_dept")
-    book = uc.approval.titles(kesu())
+    book = uc.authority.titles(kesu())
     codes = [d.code for d in book.defs if d.active or (u is not None and d.code in u.titles)]
     titles = a.multiselect(tr("field.titles"), codes,
                            default=[c for c in codes if u is not None and c in u.titles],
@@ -59,7 +59,7 @@ def users(me: User) -> None:
     all_users = attempt(uc.accounts.list_users, app, me) or []
     depts = uc.reference.departments(app, include_inactive=True)
     dept_names = {d.id: _dept_name(d) for d in depts}
-    book = uc.approval.titles(app)
+    book = uc.authority.titles(app)
     sep = "、" if lang() == "zh" else ", "
     st.caption(tr("admin.never_deleted"))
     st.dataframe(pd.DataFrame({

@@ -155,7 +155,7 @@ def security_log(me: User) -> None:
         st.info(tr("seclog.none"))
         return
     names = Names(attempt(uc.accounts.list_users, app, me) or [],
-                  uc.reference.departments(app, include_inactive=True), uc.approval.titles(app))
+                  uc.reference.departments(app, include_inactive=True), uc.authority.titles(app))
     table = rows(entries, names)
     st.caption(tr("seclog.count", n=len(entries), limit=LIMIT))
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")

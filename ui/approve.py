@@ -15,7 +15,7 @@ from core import usecases as uc
 
 def card(user: User, x: ApprovalCard, book: Titles | None = None) -> None:
     c = x.complaint
-    book = book or uc.approval.titles(kesu())
+    book = book or uc.authority.titles(kesu())
     sev = c.effective_severity.value if c.effective_severity else "—"
     with st.container(border=True):
         st.subheader(f"{c.number} · {sev}")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import usecases as uc
 from core.model import User
-from core.usecases.approval import DelegationView
+from core.usecases.delegation import DelegationView
 from ui.context import attempt, done, flash, kesu, local, md, today_local, tr
 
 SHOWN = 20  # the newest; older ones stay recorded
@@ -16,7 +16,7 @@ SHOWN = 20  # the newest; older ones stay recorded
 
 def delegations(user: User, admin: bool = False) -> None:
     """The form (a title holder for themselves; an admin for any title holder) and the list."""
-    views = attempt(uc.approval.delegations, kesu(), user) or []
+    views = attempt(uc.delegation.delegations, kesu(), user) or []
     if not user.titles and not admin and not views:
         return
     with st.expander(tr("appr.delegations"), expanded=admin or any(v.current for v in views)):
@@ -52,7 +52,7 @@ def _form(user: User, admin: bool) -> None:
                 st.error(tr("err.required", field="signs_for"))
             elif deputy is None:
                 st.error(tr("err.required", field="deputy"))
-            elif attempt(uc.approval.set_delegation, kesu(), user, deputy, start, end, boss):
+            elif attempt(uc.delegation.set_delegation, kesu(), user, deputy, start, end, boss):
                 flash("success", tr("appr.delegated"))
                 st.rerun()
 
@@ -82,7 +82,7 @@ def _listing(user: User, views: list[DelegationView]) -> None:
             st.caption(" · ".join(x for x in (_status(v), by) if x))
             if v.revocable and st.button(tr("appr.revoke"), key=f"revoke_{d.id}",
                                          width="stretch"):
-                if done(uc.approval.revoke_delegation, kesu(), user, d.id or 0):
+                if done(uc.delegation.revoke_delegation, kesu(), user, d.id or 0):
                     flash("success", tr("appr.revoked_delegation"))
                     st.rerun()
     if len(views) > SHOWN:

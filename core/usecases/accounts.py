@@ -21,7 +21,7 @@ from core.ports import (
     UnitOfWork,
 )
 from core.rules import logins, passwords, sessions
-from core.usecases import approval, common, context, security
+from core.usecases import authority, common, context, security
 from core.usecases.context import Context
 
 MAX_PASSWORD_BYTES = passwords.MAX_BYTES  # bcrypt's limit
@@ -470,7 +470,7 @@ def _check_user(ctx: Context, uow: UnitOfWork, data: UserInput) -> None:
         raise InvalidInput("err.too_long", field="display_name_en")
     if not data.roles:
         raise InvalidInput("err.required", field="roles")
-    known = {d.code for d in approval.titles_of(uow).defs}
+    known = {d.code for d in authority.titles_of(uow).defs}
     if not data.titles <= known:
         raise InvalidInput("err.unknown", field="title")
     if data.department_id is not None and data.department_id not in {

@@ -25,7 +25,7 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from core.rules import custom_fields as custom_rules
-from core.usecases import approval, common, context, custom_fields, pipeline
+from core.usecases import authority, common, context, custom_fields, pipeline
 from core.usecases.context import Context
 
 
@@ -56,7 +56,7 @@ def case_records(ctx: Context, actor: User, complaint_id: int) -> CaseRecords:
                            chain_steps=tuple(uow.records.where(ChainStep,
                                                                complaint_id=complaint_id)),
                            custom=_custom(uow, complaint_id, c.kind),
-                           titles=approval.titles_of(uow).defs, product=product,
+                           titles=authority.titles_of(uow).defs, product=product,
                            company_en=str(uow.settings.get("company_name_en") or "").strip())
 
 

@@ -17,7 +17,7 @@ from core.model import ChoiceOption, CustomField, Department, FieldType, Kind, R
 from core.rules import approvals
 from core.rules import chains as chain_rules
 from core.rules import custom_fields as field_rules
-from core.usecases import approval, chains, context, custom_fields, reference
+from core.usecases import authority, chains, context, custom_fields, reference
 from core.usecases.context import Context
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "presets"
@@ -107,10 +107,10 @@ def apply(ctx: Context, actor: User, preset: Preset) -> dict[str, int]:
         if code not in have:
             reference.save_reference(ctx, actor, Department(0, code, zh, en))
             added += 1
-    current = {d.code: d for d in approval.titles(ctx).defs}
+    current = {d.code: d for d in authority.titles(ctx).defs}
     merged = {**current, **{d.code: d for d in preset.titles}}
-    approval.set_titles(ctx, actor, sorted(merged.values(), key=lambda d: (d.rank, d.code)))
-    version = approval.save_rules(ctx, actor, preset.rules)
+    authority.set_titles(ctx, actor, sorted(merged.values(), key=lambda d: (d.rank, d.code)))
+    version = authority.save_rules(ctx, actor, preset.rules)
     if preset.chains:
         chains.set_chain_settings(ctx, actor, preset.chains)
     known = {f.key for f in custom_fields.field_definitions(ctx, include_inactive=True)}
@@ -125,7 +125,7 @@ def apply(ctx: Context, actor: User, preset: Preset) -> dict[str, int]:
 
 def _check(ctx: Context, preset: Preset) -> None:
     """Raise InvalidInput for the first thing of the preset its use case would refuse."""
-    current = {d.code: d for d in approval.titles(ctx).defs}
+    current = {d.code: d for d in authority.titles(ctx).defs}
     merged = list({**current, **{d.code: d for d in preset.titles}}.values())
     bad = approvals.titles_problem(merged)
     if bad is not None:

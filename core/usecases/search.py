@@ -22,7 +22,7 @@ from core.ports import (
 from core.errors import NotFound
 from core.rules import visibility
 from core.rules.approvals import Titles
-from core.usecases import approval, common, context
+from core.usecases import authority, common, context
 from core.usecases.context import Context
 
 
@@ -107,7 +107,7 @@ def register_export(ctx: Context, actor: User, flt: RegisterFilter, limit: int =
         cap = min(max(limit, 1), EXPORT_LIMIT)
         ids = uow.reads.register.ids(_bounded(ctx, uow, me, flt, 1, limit), cap + 1)
         more, ids = len(ids) > cap, ids[:cap]  # one more read tells whether some are left out
-        titles = approval.titles_of(uow)
+        titles = authority.titles_of(uow)
     size = min(max(batch, 1), 5000)
 
     def batches() -> Iterator[list[RegisterLine]]:

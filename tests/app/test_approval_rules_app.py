@@ -19,7 +19,7 @@ def _tab(lang: str = "zh") -> tuple[Any, Any]:
 
 def _steps_key(app: Context, pick: int = 0) -> str:
     """The steps grid of the rule picked (0: a new rule), as ui/admin_approval.py keys it."""
-    return f"rule{pick}_{len(uc.approval.rule_set(app).rules)}_steps"
+    return f"rule{pick}_{len(uc.authority.rule_set(app).rules)}_steps"
 
 
 def test_the_demo_rules_are_listed_in_words(ref_db: Context) -> None:
@@ -35,7 +35,7 @@ def test_the_demo_rules_are_listed_in_words(ref_db: Context) -> None:
 
 
 def test_a_rule_saved_in_the_editor_is_a_new_version_used_by_the_tester(ref_db: Context) -> None:
-    before = uc.approval.rule_set(ref_db)
+    before = uc.authority.rule_set(ref_db)
     at, tab = _tab("en")
     widget(tab, "selectbox", en("rules.edit")).select(2).run()  # 补货：总经理核准
     tab = block(at, "tabs", en("admin.approval"))
@@ -45,7 +45,7 @@ def test_a_rule_saved_in_the_editor_is_a_new_version_used_by_the_tester(ref_db: 
     widget(tab, "text_input", en("rules.name") + " *").input("补货：总经理、董事长")
     widget(tab, "button", en("common.save"), index=1).click().run()
     no_exception(at)
-    after = uc.approval.rule_set(ref_db)
+    after = uc.authority.rule_set(ref_db)
     assert after.version > before.version
     assert after.rules[1].name == "补货：总经理、董事长"
     assert [s.title for s in after.rules[1].steps] == ["general_manager", "chairman"]
@@ -54,7 +54,7 @@ def test_a_rule_saved_in_the_editor_is_a_new_version_used_by_the_tester(ref_db: 
 
 
 def test_overlapping_bands_are_refused_and_nothing_typed_is_lost(ref_db: Context) -> None:
-    before = uc.approval.rule_set(ref_db)
+    before = uc.authority.rule_set(ref_db)
     at, tab = _tab("zh")
     # a new rule for compensation with no band: the same conditions as rule 1, overlapping
     widget(tab, "text_input", zh("rules.name") + " *").input("赔款（重复）")
@@ -66,13 +66,13 @@ def test_overlapping_bands_are_refused_and_nothing_typed_is_lost(ref_db: Context
     no_exception(at)
     n = len(before.rules) + 1
     assert zh("err.rule_overlap", rule=n, other=1) in "\n".join(values(at, "error"))
-    assert uc.approval.rule_set(ref_db) == before  # nothing saved
+    assert uc.authority.rule_set(ref_db) == before  # nothing saved
     tab = block(at, "tabs", zh("admin.approval"))
     assert widget(tab, "text_input", zh("rules.name") + " *").value == "赔款（重复）"
 
 
 def test_a_step_without_a_title_and_a_bad_amount_are_said_in_words(ref_db: Context) -> None:
-    before = uc.approval.rule_set(ref_db)
+    before = uc.authority.rule_set(ref_db)
     at, tab = _tab("en")
     widget(tab, "text_input", en("rules.name") + " *").input("Returns")
     widget(tab, "multiselect", en("rules.dispositions"), index=0).select("return")
@@ -89,7 +89,7 @@ def test_a_step_without_a_title_and_a_bad_amount_are_said_in_words(ref_db: Conte
     no_exception(at)
     n = len(before.rules) + 1
     assert en("err.rule_step_title", rule=n) in "\n".join(values(at, "error"))
-    assert uc.approval.rule_set(ref_db) == before
+    assert uc.authority.rule_set(ref_db) == before
 
 
 def test_a_title_is_added_and_a_title_in_use_cannot_be_removed(ref_db: Context) -> None:
@@ -100,7 +100,7 @@ def test_a_title_is_added_and_a_title_in_use_cannot_be_removed(ref_db: Context) 
                         "rank": 25, "substitute": None, "active": True}]}
     widget(tab, "button", zh("common.save"), index=0).click().run()
     no_exception(at)
-    book = uc.approval.titles(ref_db)
+    book = uc.authority.titles(ref_db)
     assert book.name("duty_manager", "zh") == "值班经理" and book.rank("duty_manager") == 25
     # the general manager is held and named by rules: removing the row is refused
     at, tab = _tab("zh")
@@ -110,7 +110,7 @@ def test_a_title_is_added_and_a_title_in_use_cannot_be_removed(ref_db: Context) 
     widget(tab, "button", zh("common.save"), index=0).click().run()
     no_exception(at)
     assert values(at, "error") == [zh("err.title_in_use", code="general_manager")]
-    assert "general_manager" in {d.code for d in uc.approval.titles(ref_db).defs}
+    assert "general_manager" in {d.code for d in uc.authority.titles(ref_db).defs}
 
 
 def test_who_would_sign_the_seed_compensation(ref_db: Context) -> None:
@@ -124,5 +124,5 @@ def test_who_would_sign_the_seed_compensation(ref_db: Context) -> None:
     no_exception(at)
     text = page_text(block(at, "expander", zh("admin.who_signs")))
     assert zh("rules.applies", rule=1, name="赔款：总经理审核、董事长批准",
-              version=uc.approval.rule_set(ref_db).version) in text
+              version=uc.authority.rule_set(ref_db).version) in text
     assert "1. **总经理** — 吴建国（总经理）" in text and "2. **董事长** — 郑卫东（董事长）" in text

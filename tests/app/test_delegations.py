@@ -43,7 +43,7 @@ def test_the_general_manager_names_a_deputy_and_revokes_it(ref_db: Context) -> N
     assert values(dep, "success") == [zh("appr.revoked_delegation")], values(dep, "error")
     assert "吴建国（总经理）" in page_text(dep)  # kept, as history
     assert not [b for b in dep.button if b.label == zh("appr.revoke")]
-    [v] = uc.approval.delegations(ref_db, _user(ref_db, "gm"))
+    [v] = uc.delegation.delegations(ref_db, _user(ref_db, "gm"))
     assert v.revoked_by == "周杰（营销经理）" and not v.current
 
 
@@ -55,19 +55,19 @@ def test_the_form_says_the_limit_and_what_is_missing_in_english(ref_db: Context)
     widget(box, "button", en("common.save")).click().run()  # no deputy picked
     no_exception(at)
     assert values(at, "error") == [en("err.required", field="deputy")]
-    assert uc.approval.delegations(ref_db, _user(ref_db, "gm")) == []
+    assert uc.delegation.delegations(ref_db, _user(ref_db, "gm")) == []
     # the date picker stops at the limit (core refuses longer ones: tests/unit/test_lifecycle.py)
     box = block(at, "expander", en("appr.delegations"))
     widget(box, "selectbox", en("field.deputy")).set_value(_user(ref_db, "manager").id)
     widget(box, "date_input", en("field.end")).set_value(_today(ref_db) + timedelta(days=30))
     widget(box, "button", en("common.save")).click().run()
     no_exception(at)
-    [v] = uc.approval.delegations(ref_db, _user(ref_db, "gm"))
+    [v] = uc.delegation.delegations(ref_db, _user(ref_db, "gm"))
     assert (v.delegation.end - v.delegation.start).days + 1 <= 5
 
 
 def test_admin_names_a_deputy_for_a_manager_and_sees_all(ref_db: Context) -> None:
-    uc.approval.set_delegation(ref_db, _user(ref_db, "chairman"), _user(ref_db, "gm").id,
+    uc.delegation.set_delegation(ref_db, _user(ref_db, "chairman"), _user(ref_db, "gm").id,
                                _today(ref_db), _today(ref_db) + timedelta(days=2))
     at = open_page("pages/admin.py", "admin")
     box = block(at, "expander", zh("appr.delegations"))
@@ -77,7 +77,7 @@ def test_admin_names_a_deputy_for_a_manager_and_sees_all(ref_db: Context) -> Non
     widget(box, "button", zh("common.save")).click().run()
     no_exception(at)
     assert values(at, "error") == []
-    views = uc.approval.delegations(ref_db, _user(ref_db, "admin"))
+    views = uc.delegation.delegations(ref_db, _user(ref_db, "admin"))
     assert [(v.manager, v.deputy, v.created_by) for v in views] == [
         ("周杰（营销经理）", "孙涛（品管经理）", "系统管理员"),
         ("郑卫东（董事长）", "吴建国（总经理）", "郑卫东（董事长）"),

@@ -38,7 +38,7 @@ def test_the_general_manager_as_proposer_shows_the_chairman_signing_and_why(
         ref_db: Context) -> None:
     gm = uc.accounts.active_user(ref_db, "gm")
     assert gm is not None
-    rules = uc.approval.rule_set(ref_db)
+    rules = uc.authority.rule_set(ref_db)
     at = open_page("pages/admin.py", "admin", "en")
     text = _try(at, "8000", gm.id, [DispositionType.REWORK])
     # not compensation nor replacement: the default rules by total (≤20000), 9th after the

@@ -86,7 +86,7 @@ expect.set_options(timeout=20_000)
 
 def zh_title(srv: Server, code: str) -> str:
     """A title's name as the demo defines it (titles are data, not catalog texts)."""
-    return uc.approval.titles(srv.app).name(code, "zh")
+    return uc.authority.titles(srv.app).name(code, "zh")
 
 
 def zh(key: str, **params: Any) -> str:

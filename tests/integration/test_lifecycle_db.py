@@ -260,8 +260,8 @@ def test_happy_path_end_to_end_with_every_record_round_tripped(
 
 def test_delegation_dates_and_on_behalf_of_round_trip(app: Context, world: World, crew: Crew,
                                                       draft: Callable[..., ComplaintDraft]) -> None:
-    uc.approval.set_delegation(app, crew.gm, world.manager.id, TODAY, TODAY + timedelta(days=3))
-    [v] = uc.approval.delegations(app, world.manager)
+    uc.delegation.set_delegation(app, crew.gm, world.manager.id, TODAY, TODAY + timedelta(days=3))
+    [v] = uc.delegation.delegations(app, world.manager)
     d = v.delegation
     assert (d.manager_id, d.deputy_id, d.start, d.end, d.created_at, d.created_by_id) == (
         crew.gm.id,
@@ -281,8 +281,8 @@ def test_delegation_dates_and_on_behalf_of_round_trip(app: Context, world: World
     gm_step = got.current(got.steps)[1]
     assert (gm_step.decided_by_id, gm_step.on_behalf_of_id) == (world.manager.id, crew.gm.id)
     assert got.complaint.state == State.REPLYING
-    uc.approval.revoke_delegation(app, crew.gm, d.id or 0)  # back from the trip
-    [v] = uc.approval.delegations(app, world.manager)
+    uc.delegation.revoke_delegation(app, crew.gm, d.id or 0)  # back from the trip
+    [v] = uc.delegation.delegations(app, world.manager)
     assert (v.delegation.revoked_at, v.delegation.revoked_by_id, v.revoked_by) == (
         NOW, crew.gm.id, "吴总")
     assert not v.current

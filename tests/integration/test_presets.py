@@ -34,7 +34,7 @@ def _trial(app: Context, total: str, types: list[DispositionType] = COMP,
     admin = uc.accounts.active_user(app, "admin")
     who = uc.accounts.active_user(app, proposer)
     assert admin is not None and who is not None
-    t = uc.approval.who_would_sign(app, admin, total, severity, who.id, types)
+    t = uc.authority.who_would_sign(app, admin, total, severity, who.id, types)
     return t.name, [(s.step.title, s.people) for s in t.steps]
 
 
@@ -42,8 +42,8 @@ def _trial(app: Context, total: str, types: list[DispositionType] = COMP,
 def test_every_profile_loads_as_data_and_its_demo_runs(app: Context, profile: str) -> None:
     _load(app, profile)
     preset = uc.presets.read(profile)
-    assert {d.code for d in preset.titles} <= {d.code for d in uc.approval.titles(app).defs}
-    assert uc.approval.rule_set(app).rules == preset.rules
+    assert {d.code for d in preset.titles} <= {d.code for d in uc.authority.titles(app).defs}
+    assert uc.authority.rule_set(app).rules == preset.rules
     assert {f.key for f in preset.fields} <= {
         f.key for f in uc.custom_fields.field_definitions(app)}
     people = {u.username: u for u in uc.accounts.list_active_users(app)}
@@ -88,7 +88,7 @@ def test_a_preset_with_a_mistake_changes_nothing(app: Context) -> None:
     _load(app, "manufacturing")
     admin = uc.accounts.active_user(app, "admin")
     assert admin is not None
-    before = (uc.approval.titles(app).defs, uc.approval.rule_set(app),
+    before = (uc.authority.titles(app).defs, uc.authority.rule_set(app),
               uc.custom_fields.field_definitions(app, include_inactive=True))
     good = uc.presets.read("retail")
     bad = dataclasses.replace(good, rules=(*good.rules, approvals.Rule(
@@ -96,10 +96,10 @@ def test_a_preset_with_a_mistake_changes_nothing(app: Context) -> None:
     with pytest.raises(InvalidInput) as err:
         uc.presets.apply(app, admin, bad)
     assert err.value.key == "err.rule_unknown_title"
-    after = (uc.approval.titles(app).defs, uc.approval.rule_set(app),
+    after = (uc.authority.titles(app).defs, uc.authority.rule_set(app),
              uc.custom_fields.field_definitions(app, include_inactive=True))
     assert after == before
     # the good one applies over the manufacturing demo: a new rules version, fields added
     done = uc.presets.apply(app, admin, good)
     assert done["rules_version"] > before[1].version and done["fields"] == len(good.fields)
-    assert uc.approval.rule_set(app).rules == good.rules
+    assert uc.authority.rule_set(app).rules == good.rules

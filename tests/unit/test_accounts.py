@@ -195,7 +195,7 @@ def test_a_title_that_is_not_defined_is_refused(kesu: Context, admin: User) -> N
     assert err.value.params["field"] == "title"
     assert "sam" not in [u.username for u in uc.accounts.list_users(kesu, admin)]
     # once the admin defines it, it can be held
-    uc.approval.set_titles(kesu, admin, [*DEFAULT_TITLES,
+    uc.authority.set_titles(kesu, admin, [*DEFAULT_TITLES,
                                          TitleDef("vp_sales", "营销副总", "VP sales", 40)])
     sam = uc.accounts.create_user(
         kesu, admin, UserInput("sam", "Sam", frozenset({Role.MANAGEMENT}),

@@ -1086,13 +1086,13 @@ def test_the_default_rules_decide_the_approval_steps_of_a_proposal(
 def test_saved_rules_are_used_from_the_next_round_on(w: World) -> None:
     under_way = drive(w, State.PENDING_APPROVAL)  # 8000: sales manager, general manager
     sm, ch = RuleStep(Title.SALES_MANAGER), RuleStep(Title.CHAIRMAN)
-    version = uc.approval.save_rules(w.kesu, w.admin, [
+    version = uc.authority.save_rules(w.kesu, w.admin, [
         Rule("赔款：董事长", (ch,), dispositions=frozenset({DispositionType.COMPENSATION.value}),
              over=Decimal("10000")),
         Rule("≤10000", (sm,), up_to=Decimal("10000")),
         Rule(">10000", (sm, ch), over=Decimal("10000")),
     ])
-    assert uc.approval.rule_set(w.kesu).version == version
+    assert uc.authority.rule_set(w.kesu).version == version
     case = drive(w, State.PENDING_APPROVAL)
     assert [(s.title, s.rule_version) for s in case.file.steps] == [
         (Title.SALES_MANAGER, version)]
@@ -1106,24 +1106,24 @@ def test_saved_rules_are_used_from_the_next_round_on(w: World) -> None:
     assert [s.title for s in big.file.current(big.file.steps)] == [Title.CHAIRMAN]
     sign_all(w, big)
     assert big.c.state == State.REPLYING
-    assert [r.version for r in uc.approval.rule_versions(w.kesu, w.admin)] == [version]
+    assert [r.version for r in uc.authority.rule_versions(w.kesu, w.admin)] == [version]
 
 
 def test_rules_that_cannot_work_are_refused_with_every_problem(w: World) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.approval.save_rules(w.kesu, w.admin, [
+        uc.authority.save_rules(w.kesu, w.admin, [
             Rule("≤1", (RuleStep(Title.SALES_MANAGER),), up_to=Decimal("1")),
             Rule("", (RuleStep("vp_sales"),), over=Decimal("1")),
         ])
     assert [(e.key, e.params.get("rule")) for e in err.value.all] == [
         ("err.rule_name", 2), ("err.rule_unknown_title", 2)]
-    assert uc.approval.rule_set(w.kesu).version == 0  # nothing saved: still the defaults
+    assert uc.authority.rule_set(w.kesu).version == 0  # nothing saved: still the defaults
     with pytest.raises(NotAllowed):
-        uc.approval.save_rules(w.kesu, w.sm, [Rule("*", (RuleStep(Title.CHAIRMAN),))])
+        uc.authority.save_rules(w.kesu, w.sm, [Rule("*", (RuleStep(Title.CHAIRMAN),))])
     with pytest.raises(NotAllowed):
-        uc.approval.rule_versions(w.kesu, w.sm)
+        uc.authority.rule_versions(w.kesu, w.sm)
     # a proposal no rule covers cannot be submitted, and says so
-    uc.approval.save_rules(w.kesu, w.admin, [
+    uc.authority.save_rules(w.kesu, w.admin, [
         Rule("≤1000", (RuleStep(Title.SALES_MANAGER),), up_to=Decimal("1000"))])
     case = drive(w, State.DISPOSITION)
     case.do("set_dispositions", w.sales,
@@ -1135,18 +1135,18 @@ def test_rules_that_cannot_work_are_refused_with_every_problem(w: World) -> None
 
 
 def test_titles_are_data_a_title_in_use_cannot_be_dropped(w: World) -> None:
-    defs = list(uc.approval.titles(w.kesu).defs)
+    defs = list(uc.authority.titles(w.kesu).defs)
     with pytest.raises(InvalidInput) as err:  # the chairman is held and named by a rule
-        uc.approval.set_titles(w.kesu, w.admin, [d for d in defs if d.code != Title.CHAIRMAN])
+        uc.authority.set_titles(w.kesu, w.admin, [d for d in defs if d.code != Title.CHAIRMAN])
     assert err.value.key == "err.title_in_use"
     with pytest.raises(NotAllowed):
-        uc.approval.set_titles(w.kesu, w.sm, defs)
-    uc.approval.set_titles(w.kesu, w.admin, [*defs, TitleDef("vp_sales", "营销副总", "VP sales",
+        uc.authority.set_titles(w.kesu, w.sm, defs)
+    uc.authority.set_titles(w.kesu, w.admin, [*defs, TitleDef("vp_sales", "营销副总", "VP sales",
                                                                55, Title.CHAIRMAN)])
-    book = uc.approval.titles(w.kesu)
+    book = uc.authority.titles(w.kesu)
     assert (book.name("vp_sales", "zh"), book.rank("vp_sales")) == ("营销副总", 55)
     # a step of a title nobody holds goes to its substitute
-    uc.approval.save_rules(w.kesu, w.admin, [Rule("*", (RuleStep("vp_sales"),))])
+    uc.authority.save_rules(w.kesu, w.admin, [Rule("*", (RuleStep("vp_sales"),))])
     case = drive(w, State.PENDING_APPROVAL)
     [step] = case.file.current(case.file.steps)
     assert (step.title, step.moved_titles, step.moved_why) == (
@@ -1154,7 +1154,7 @@ def test_titles_are_data_a_title_in_use_cannot_be_dropped(w: World) -> None:
 
 
 def test_parallel_steps_are_signed_in_any_order_before_the_next_stage(w: World) -> None:
-    uc.approval.save_rules(w.kesu, w.admin, [Rule("会签", (
+    uc.authority.save_rules(w.kesu, w.admin, [Rule("会签", (
         RuleStep(Title.SALES_MANAGER), RuleStep(Title.QA_MANAGER, parallel=True),
         RuleStep(Title.GENERAL_MANAGER, or_higher=True)))])
     case = drive(w, State.PENDING_APPROVAL)
@@ -1221,7 +1221,7 @@ def test_a_user_without_the_title_cannot_sign(w: World) -> None:
 
 
 def test_a_delegate_signs_within_the_date_range_recorded_on_behalf_of(w: World) -> None:
-    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
+    uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
     [card] = uc.approve_queue.pending_approvals(w.kesu, w.boss)
@@ -1235,7 +1235,7 @@ def test_a_delegate_signs_within_the_date_range_recorded_on_behalf_of(w: World) 
 @pytest.mark.parametrize("start, end, later", [(1, 7, 0), (0, 1, 3)])
 def test_a_delegate_cannot_sign_outside_the_date_range(w: World, start: int, end: int,
                                                        later: int) -> None:
-    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start),
+    uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start),
                                TODAY + timedelta(days=end))
     w.clock.advance(days=later)  # not yet begun; or over
     case = drive(w, State.PENDING_APPROVAL)
@@ -1246,16 +1246,16 @@ def test_a_delegate_cannot_sign_outside_the_date_range(w: World, start: int, end
 
 def test_delegations_are_checked(w: World) -> None:
     with pytest.raises(InvalidInput):
-        uc.approval.set_delegation(w.kesu, w.boss, w.sm.id, TODAY, TODAY)  # boss holds no title
+        uc.delegation.set_delegation(w.kesu, w.boss, w.sm.id, TODAY, TODAY)  # boss holds no title
     with pytest.raises(InvalidInput):
-        uc.approval.set_delegation(w.kesu, w.gm, w.gm.id, TODAY, TODAY)
+        uc.delegation.set_delegation(w.kesu, w.gm, w.gm.id, TODAY, TODAY)
     with pytest.raises(InvalidInput):
-        uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY - timedelta(days=1))
+        uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY - timedelta(days=1))
     with pytest.raises(NotAllowed):
-        uc.approval.set_delegation(w.kesu, w.sm, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
-    uc.approval.set_delegation(w.kesu, w.admin, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
+        uc.delegation.set_delegation(w.kesu, w.sm, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
+    uc.delegation.set_delegation(w.kesu, w.admin, w.boss.id, TODAY, TODAY, manager_id=w.gm.id)
     assert [(v.delegation.manager_id, v.delegation.deputy_id)
-            for v in uc.approval.delegations(w.kesu, w.boss)] == [
+            for v in uc.delegation.delegations(w.kesu, w.boss)] == [
         (w.gm.id, w.boss.id)
     ]
 
@@ -1302,40 +1302,40 @@ def test_the_general_manager_as_proposer_is_signed_by_the_chairman_and_finishes(
 
 
 def test_admin_tries_the_rules_and_sees_who_would_sign(w: World) -> None:
-    found = uc.approval.who_would_sign(w.kesu, w.admin, "8000", None, w.gm.id)
+    found = uc.authority.who_would_sign(w.kesu, w.admin, "8000", None, w.gm.id)
     assert (found.version, found.rule, found.name) == (0, 7, DEFAULT_RULES[6].name)  # ≤20000
     assert [(x.step.title, x.step.moved_from, x.people) for x in found.steps] == [
         (Title.SALES_MANAGER, (), (w.sm.display_name,)),
         (Title.CHAIRMAN, (Title.GENERAL_MANAGER,), (w.chairman.display_name,))]
-    assert [x.step.title for x in uc.approval.who_would_sign(
+    assert [x.step.title for x in uc.authority.who_would_sign(
         w.kesu, w.admin, "100", Severity.A, None).steps] == [Title.SALES_MANAGER,
                                                              Title.GENERAL_MANAGER]
     # the rules read the disposition types and the market; nothing is written
-    version = uc.approval.save_rules(w.kesu, w.admin, [
+    version = uc.authority.save_rules(w.kesu, w.admin, [
         Rule("海外赔款", (RuleStep(Title.GENERAL_MANAGER), RuleStep(Title.CHAIRMAN)),
              dispositions=frozenset({DispositionType.COMPENSATION.value}),
              markets=frozenset({Market.OVERSEAS.value})),
         Rule("*", (RuleStep(Title.SALES_MANAGER),), up_to=Decimal("5000"))])
-    abroad = uc.approval.who_would_sign(w.kesu, w.admin, "100", None, None,
+    abroad = uc.authority.who_would_sign(w.kesu, w.admin, "100", None, None,
                                         [DispositionType.COMPENSATION], market="overseas")
     assert (abroad.version, abroad.rule, abroad.name) == (version, 1, "海外赔款")
     assert [x.step.title for x in abroad.steps] == [Title.GENERAL_MANAGER, Title.CHAIRMAN]
-    assert uc.approval.who_would_sign(w.kesu, w.admin, "100", None, None,
+    assert uc.authority.who_would_sign(w.kesu, w.admin, "100", None, None,
                                       [DispositionType.COMPENSATION]).rule == 2
-    none = uc.approval.who_would_sign(w.kesu, w.admin, "8000", None, None)
+    none = uc.authority.who_would_sign(w.kesu, w.admin, "8000", None, None)
     assert (none.rule, none.steps) == (0, [])  # no rule covers it
     with pytest.raises(NotAllowed):
-        uc.approval.who_would_sign(w.kesu, w.sales, "8000", None, None)
+        uc.authority.who_would_sign(w.kesu, w.sales, "8000", None, None)
     for total, proposer, why in (("-1", None, "err.amount"), ("8000", 999, "err.unknown")):
         with pytest.raises(InvalidInput) as err:
-            uc.approval.who_would_sign(w.kesu, w.admin, total, None, proposer)
+            uc.authority.who_would_sign(w.kesu, w.admin, total, None, proposer)
         assert err.value.key == why
 
 
 def test_a_deputy_signs_no_second_step_of_the_round(w: World) -> None:
     """Issue #11: with a delegation, one person signed both the sales-manager and the GM step
     of one round. The sales manager, deputy of the GM, signs only the first."""
-    uc.approval.set_delegation(w.kesu, w.gm, w.sm.id, TODAY, TODAY + timedelta(days=7))
+    uc.delegation.set_delegation(w.kesu, w.gm, w.sm.id, TODAY, TODAY + timedelta(days=7))
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
     case.refused("why.not_your_step", "approve_step", w.sm)
@@ -1347,7 +1347,7 @@ def test_a_deputy_signs_no_second_step_of_the_round(w: World) -> None:
 
 def test_one_deputy_of_two_managers_signs_one_step_of_the_round(w: World) -> None:
     for boss in (w.sm, w.gm):
-        uc.approval.set_delegation(w.kesu, boss, w.boss.id, TODAY, TODAY + timedelta(days=7))
+        uc.delegation.set_delegation(w.kesu, boss, w.boss.id, TODAY, TODAY + timedelta(days=7))
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.boss)  # for the sales manager
     case.refused("why.not_your_step", "approve_step", w.boss)  # not again, for the GM
@@ -1357,8 +1357,8 @@ def test_one_deputy_of_two_managers_signs_one_step_of_the_round(w: World) -> Non
 def test_a_manager_whose_deputy_signed_signs_no_other_step(w: World) -> None:
     """Signed for the sales manager by a deputy: the sales manager, also the GM's deputy, is
     one of this round's signers already."""
-    uc.approval.set_delegation(w.kesu, w.sm, w.boss.id, TODAY, TODAY + timedelta(days=7))
-    uc.approval.set_delegation(w.kesu, w.gm, w.sm.id, TODAY, TODAY + timedelta(days=7))
+    uc.delegation.set_delegation(w.kesu, w.sm, w.boss.id, TODAY, TODAY + timedelta(days=7))
+    uc.delegation.set_delegation(w.kesu, w.gm, w.sm.id, TODAY, TODAY + timedelta(days=7))
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.boss)
     case.refused("why.not_your_step", "approve_step", w.sm)
@@ -1382,49 +1382,49 @@ def test_a_new_round_may_be_signed_again_by_the_same_people(w: World) -> None:
 ])
 def test_delegations_are_bounded(w: World, start: int, end: int, why: str) -> None:
     with pytest.raises(InvalidInput) as err:
-        uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start),
+        uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY + timedelta(days=start),
                                    TODAY + timedelta(days=end))
     assert err.value.key == why
-    assert uc.approval.delegations(w.kesu, w.gm) == []
+    assert uc.delegation.delegations(w.kesu, w.gm) == []
 
 
 def test_the_longest_delegation_is_a_setting(w: World) -> None:
-    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=89))
+    uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=89))
     uc.reference.set_settings(w.kesu, w.admin, {"delegation_max_days": 14})
     with pytest.raises(InvalidInput) as err:
-        uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=14))
+        uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=14))
     assert (err.value.key, err.value.params["days"]) == ("err.delegation_too_long", 14)
-    uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=13))
+    uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=13))
 
 
 def test_a_revoked_delegation_signs_nothing_and_stays_listed(w: World) -> None:
-    did = uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
+    did = uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=7))
     with pytest.raises(NotAllowed):
-        uc.approval.revoke_delegation(w.kesu, w.sm, did)  # neither party nor admin
+        uc.delegation.revoke_delegation(w.kesu, w.sm, did)  # neither party nor admin
     w.clock.advance(minutes=5)
-    uc.approval.revoke_delegation(w.kesu, w.gm, did)
+    uc.delegation.revoke_delegation(w.kesu, w.gm, did)
     with pytest.raises(InvalidInput) as err:
-        uc.approval.revoke_delegation(w.kesu, w.admin, did)
+        uc.delegation.revoke_delegation(w.kesu, w.admin, did)
     assert err.value.key == "err.delegation_over"
     case = drive(w, State.PENDING_APPROVAL)
     case.do("approve_step", w.sm)
     case.refused("why.not_your_step", "approve_step", w.boss)
-    [v] = uc.approval.delegations(w.kesu, w.boss)
+    [v] = uc.delegation.delegations(w.kesu, w.boss)
     assert (v.manager, v.deputy, v.created_by, v.revoked_by) == (
         w.gm.display_name, w.boss.display_name, w.gm.display_name, w.gm.display_name)
     assert (v.current, v.revocable, v.delegation.revoked_at) == (False, False, w.clock())
 
 
 def test_the_deputy_and_an_admin_may_revoke_and_everyone_sees_their_own(w: World) -> None:
-    mine = uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=3))
-    other = uc.approval.set_delegation(w.kesu, w.sm, w.qam.id, TODAY + timedelta(days=1),
+    mine = uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY, TODAY + timedelta(days=3))
+    other = uc.delegation.set_delegation(w.kesu, w.sm, w.qam.id, TODAY + timedelta(days=1),
                                        TODAY + timedelta(days=3))
-    assert [v.delegation.id for v in uc.approval.delegations(w.kesu, w.boss)] == [mine]
-    assert [v.delegation.id for v in uc.approval.delegations(w.kesu, w.admin)] == [other, mine]
-    assert all(v.revocable for v in uc.approval.delegations(w.kesu, w.admin))
-    uc.approval.revoke_delegation(w.kesu, w.boss, mine)  # the deputy declines
-    uc.approval.revoke_delegation(w.kesu, w.admin, other)
-    assert not any(v.current for v in uc.approval.delegations(w.kesu, w.admin))
+    assert [v.delegation.id for v in uc.delegation.delegations(w.kesu, w.boss)] == [mine]
+    assert [v.delegation.id for v in uc.delegation.delegations(w.kesu, w.admin)] == [other, mine]
+    assert all(v.revocable for v in uc.delegation.delegations(w.kesu, w.admin))
+    uc.delegation.revoke_delegation(w.kesu, w.boss, mine)  # the deputy declines
+    uc.delegation.revoke_delegation(w.kesu, w.admin, other)
+    assert not any(v.current for v in uc.delegation.delegations(w.kesu, w.admin))
 
 
 def test_production_of_another_department_cannot_record_an_execution(w: World) -> None:

@@ -105,13 +105,13 @@ def test_configuration_changes_are_logged(kesu: Context, admin: User, make_user:
     deputy = make_user("dave", Role.MANAGEMENT)
     uc.reference.set_settings(kesu, admin, {"timezone": "Europe/Berlin",
                                             "attachment_max_mb": 20})
-    uc.approval.set_titles(kesu, admin, [*uc.approval.titles(kesu).defs,
+    uc.authority.set_titles(kesu, admin, [*uc.authority.titles(kesu).defs,
                                          TitleDef("vp_sales", "营销副总", "VP sales", 40)])
-    version = uc.approval.save_rules(kesu, admin, uc.approval.rule_set(kesu).rules)
+    version = uc.authority.save_rules(kesu, admin, uc.authority.rule_set(kesu).rules)
     uc.timing.set_calendar_overrides(kesu, admin, "2026-12-28", "")
     uc.channels.set_escalation_levels(kesu, admin, list(uc.channels.escalation_levels(kesu)))
-    did = uc.approval.set_delegation(kesu, boss, deputy.id, TODAY, TODAY + timedelta(days=3))
-    uc.approval.revoke_delegation(kesu, admin, did)
+    did = uc.delegation.set_delegation(kesu, boss, deputy.id, TODAY, TODAY + timedelta(days=3))
+    uc.delegation.revoke_delegation(kesu, admin, did)
     kinds = [e.kind for e in log(kesu, admin)]
     for kind in ("settings_changed", "titles_changed", "rules_changed", "calendar_changed",
                  "escalation_changed", "delegation_set", "delegation_revoked"):

@@ -232,7 +232,7 @@ def _stats_filter() -> StatsFilter:
 def _delegate_gm(w: World, case: Any, u: User) -> object:
     """The attack: name yourself deputy of the general manager to sign in their place."""
     deputy = w.boss if u.id == w.gm.id else u
-    return uc.approval.set_delegation(w.kesu, u, deputy.id, TODAY, TODAY + timedelta(days=7),
+    return uc.delegation.set_delegation(w.kesu, u, deputy.id, TODAY, TODAY + timedelta(days=7),
                                       w.gm.id)
 
 
@@ -366,16 +366,16 @@ PERMISSIONS: dict[str, Entry] = {
     "set_titles": (
         Rule(
             ADMIN,
-            lambda w, x, u: uc.approval.set_titles(
+            lambda w, x, u: uc.authority.set_titles(
                 w.kesu, u, [*approvals.DEFAULT_TITLES,
                             approvals.TitleDef("vp_sales", "营销副总", "VP sales", 40)]
             ),
         ),
     ),
     "save_rules": (
-        Rule(ADMIN, lambda w, x, u: uc.approval.save_rules(w.kesu, u, approvals.DEFAULT_RULES)),
+        Rule(ADMIN, lambda w, x, u: uc.authority.save_rules(w.kesu, u, approvals.DEFAULT_RULES)),
     ),
-    "rule_versions": (Rule(ADMIN, lambda w, x, u: uc.approval.rule_versions(w.kesu, u)),),
+    "rule_versions": (Rule(ADMIN, lambda w, x, u: uc.authority.rule_versions(w.kesu, u)),),
     "apply": (Rule(ADMIN, lambda w, x, u: uc.presets.apply(w.kesu, u,
                                                           uc.presets.read("retail"))),),
     "apply_named": (Rule(ADMIN, lambda w, x, u: uc.presets.apply_named(w.kesu, u, "pcb")),),
@@ -411,16 +411,16 @@ PERMISSIONS: dict[str, Entry] = {
     "set_delegation": (
         Rule(ADMIN | {"gm"}, _delegate_gm, name="name oneself deputy of the general manager"),
     ),
-    "delegations": (Rule(EVERYONE, lambda w, x, u: uc.approval.delegations(w.kesu, u)),),
+    "delegations": (Rule(EVERYONE, lambda w, x, u: uc.delegation.delegations(w.kesu, u)),),
     "security_log": (Rule(ADMIN, lambda w, x, u: uc.security.security_log(w.kesu, u, TODAY,
                                                                           TODAY)),),
     "who_would_sign": (
-        Rule(ADMIN, lambda w, x, u: uc.approval.who_would_sign(w.kesu, u, "8000", None, None)),
+        Rule(ADMIN, lambda w, x, u: uc.authority.who_would_sign(w.kesu, u, "8000", None, None)),
     ),
     "revoke_delegation": (
         Rule(ADMIN | {"gm", "boss"},
-             lambda w, did, u: uc.approval.revoke_delegation(w.kesu, u, did),
-             lambda w: uc.approval.set_delegation(w.kesu, w.gm, w.boss.id, TODAY,
+             lambda w, did, u: uc.delegation.revoke_delegation(w.kesu, u, did),
+             lambda w: uc.delegation.set_delegation(w.kesu, w.gm, w.boss.id, TODAY,
                                                   TODAY + timedelta(days=7)),
              name="end the general manager's delegation (only they, their deputy, an admin)"),
     ),
