@@ -62,8 +62,10 @@ def _n(n: int) -> str:
     return str(n) if first.complete else tr("tasks.about", n=f"{n:,}")
 
 
-if first.complete:
+if first.complete and len(tasks) == first.total:
     st.caption(trn("tasks.total", len(tasks)))
+elif first.complete:  # every task is known; the list shows the most urgent
+    st.caption(tr("tasks.first_of_all", shown=f"{len(tasks):,}", total=f"{first.total:,}"))
 else:  # only the most urgent are listed; the rest are counted, not read (decision 0014)
     st.caption(tr("tasks.first_of_more" if first.capped else "tasks.first_of",
                   shown=f"{len(tasks):,}", total=f"{first.total:,}"))

@@ -30,6 +30,7 @@ TASKS_SHOWN = 200  # My Tasks lists the first 200 tasks, most urgent first (deci
 COUNT_CAP = 5000  # cases counted per state for the counts by kind when not all are read
 _FIRST_BATCH = 16  # cases read at first from each state's order; doubled each time after
 _CAPA_BATCH = 64  # cases of my CAPA actions read at once, in the order they are asked for
+SPARE = 50  # tasks read beyond the list, to fill it after a change without reading it anew
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class TaskPage:
     counts: tuple[tuple[str, int], ...]
     complete: bool
     capped: bool = False
+    # the tasks right after `items`, as far as they were read (SPARE at most): a change that
+    # takes some tasks off the list is filled from here without reading the states again
+    spare: tuple[Task, ...] = ()
 
     @property
     def total(self) -> int:
@@ -184,20 +188,14 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
         if previous is not None and mine and previous.version == newest:
             return previous
         now = ctx.clock()
-        if previous is not None and mine and previous.complete and newest >= since \
-                and len(changed) <= worklists.TASKS_INCREMENTAL_MAX \
-                and len(previous.items) == previous.total:
-            # every task was listed: only the cases changed since are looked at again
-            fresh = worklists.task_items(ctx, uow, me, changed) if changed else []
-            items = order_tasks([t for t in previous.items if t.complaint_id not in changed]
-                                + fresh, now)
-            if len(items) <= limit:
-                by_kind: dict[str, int] = {}
-                for t in items:
-                    by_kind[t.kind] = by_kind.get(t.kind, 0) + 1
-                return TaskPage(me.id or 0, newest, limit, tuple(items), tuple(sorted(
-                    by_kind.items(), key=lambda kv: (-kv[1], kv[0]))), True)
+        if previous is not None and mine and newest >= since \
+                and len(changed) <= worklists.TASKS_INCREMENTAL_MAX:
+            # only the cases changed since are looked at again
+            kept = _after_change(ctx, uow, me, previous, changed, newest, now)
+            if kept is not None:
+                return kept
         env = worklists.env_of(ctx, uow, me)
+        want = limit + SPARE
 
         def key(t: Task) -> Key:
             return task_key(t, now)
@@ -212,7 +210,7 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
         streams = [_stream(ctx, uow, me, env, r, now) for r in reads]
         for bound, tasks_of in heapq.merge(*streams, _capa_stream(ctx, uow, me, env, now),
                                            key=lambda x: x[0]):
-            if len(found) >= limit and keys[limit - 1] <= bound:
+            if len(found) >= want and keys[want - 1] <= bound:
                 complete = False
                 break
             made = tasks_of()
@@ -237,11 +235,55 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
                 counts[k] = max(counts.get(k, 0), n)
             # my CAPA actions' cases not read yet: each may still be a task
             counts["capa_owner"] = counts.get("capa_owner", 0) + sum(
-                1 for b, _ in _capa_stream(ctx, uow, me, env, now) if b > keys[limit - 1])
+                1 for b, _ in _capa_stream(ctx, uow, me, env, now) if b > keys[want - 1])
         ordered = tuple(sorted(((k, n) for k, n in counts.items() if n),
                                key=lambda kv: (-kv[1], kv[0])))
+        # complete: every task is known, all kept (a complete read stops within a batch)
         return TaskPage(me.id or 0, newest, limit, tuple(found[:limit]), ordered, complete,
-                        capped)
+                        capped, tuple(found[limit:] if complete else found[limit:want]))
+
+
+def _after_change(ctx: Context, uow: UnitOfWork, me: User, previous: TaskPage,
+                  changed: set[int], newest: int, now: datetime) -> TaskPage | None:
+    """The list after a few cases changed, from the list before and its spare tasks: the
+    changed cases' tasks are decided again and merged in. A complete list stays complete
+    and exact. Otherwise every task up to the last one read before is known (a case not
+    changed kept its place), so the list is exact while at least `limit` of them remain,
+    else None (read anew); the counts beyond the list stay estimates, moved by what the
+    changed cases took off and added."""
+    pool = previous.items + previous.spare
+    fresh = worklists.task_items(ctx, uow, me, changed) if changed else []
+    merged = order_tasks([t for t in pool if t.complaint_id not in changed] + fresh, now)
+    limit = previous.limit
+    if previous.complete:
+        by_kind: dict[str, int] = {}
+        for t in merged:
+            by_kind[t.kind] = by_kind.get(t.kind, 0) + 1
+        return TaskPage(me.id or 0, newest, limit, tuple(merged[:limit]), _ordered(by_kind),
+                        True, False, tuple(merged[limit:]))
+    if not pool:
+        return None
+    last = task_key(pool[-1], now)
+    sure = [t for t in merged if task_key(t, now) <= last]
+    if len(sure) < limit:
+        return None
+    counts = dict(previous.counts)
+    for t in pool:
+        if t.complaint_id in changed:
+            counts[t.kind] = counts.get(t.kind, 0) - 1
+    for t in fresh:
+        counts[t.kind] = counts.get(t.kind, 0) + 1
+    for t in sure[:limit]:  # never fewer than the list shows
+        counts[t.kind] = max(counts.get(t.kind, 0),
+                             sum(1 for x in sure[:limit] if x.kind == t.kind))
+    return TaskPage(me.id or 0, newest, limit, tuple(sure[:limit]), _ordered(counts), False,
+                    previous.capped, tuple(sure[limit:]))
+
+
+def _ordered(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """Counts per kind as My Tasks lists them: the most first; none of a kind left out."""
+    return tuple(sorted(((k, n) for k, n in counts.items() if n > 0),
+                        key=lambda kv: (-kv[1], kv[0])))
 
 
 def _estimate(uow: UnitOfWork, me: User, reads: list[_Read], scope: Scope | None,

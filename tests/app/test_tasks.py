@@ -84,6 +84,7 @@ def test_more_tasks_than_listed_shows_the_most_urgent_and_says_of_how_many(
     for i in range(5):
         _dispatched(ref_db, f"L-{i}")
     monkeypatch.setattr(uc.task_pages, "TASKS_SHOWN", 3)
+    monkeypatch.setattr(uc.task_pages, "SPARE", 0)  # no task read beyond the list
     qa = _user(ref_db, "qa")
     full = uc.worklists.tasks(ref_db, qa)
     assert len(full) == 5
@@ -117,3 +118,20 @@ def test_the_kinds_come_in_the_order_of_their_most_urgent_task(ref_db: Context) 
                                                    f"{tx('task.classify_valid')} (2)"]
         assert [m.label for m in at.metric] == [tx("task.acknowledge"),
                                                 tx("task.classify_valid")]
+
+
+def test_more_tasks_than_listed_all_read_says_the_exact_count(
+        ref_db: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every task was read (a few beyond the list): the count is exact, without "约"."""
+    for i in range(5):
+        _dispatched(ref_db, f"L-{i}")
+    monkeypatch.setattr(uc.task_pages, "TASKS_SHOWN", 3)
+    qa = _user(ref_db, "qa")
+    first = uc.task_pages.first_tasks(ref_db, qa)
+    assert first.complete and len(first.items) == 3 and first.total == 5
+    at = _tasks_page("qa")
+    no_exception(at)
+    assert values(at, "caption")[0] == "显示最紧急的前 3 项，共 5 项待办"
+    assert [m.value for m in at.metric] == ["5"]
+    at = _tasks_page("qa", "en")
+    assert values(at, "caption")[0] == "Showing the 3 most urgent of 5 tasks"

@@ -108,3 +108,32 @@ def test_a_complete_list_is_updated_from_the_changed_cases_and_stays_exact(
         [(t.kind, t.complaint_id) for t in full]
     assert dict(after.counts) == dict(Counter(t.kind for t in full))
     assert (top.kind, top.complaint_id) not in [(t.kind, t.complaint_id) for t in after.items]
+
+
+@pytest.mark.parametrize("spare", [50, 2])
+def test_after_changes_the_first_tasks_are_filled_from_the_spare_and_stay_exact(
+        synthetic: tuple[Context, dict[str, User]], spare: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA acknowledges the top cases one by one: after each, the list made from the one before
+    (the changed case decided again, the gap filled from the tasks read beyond the list)
+    equals the full read's first 5 — also when the spare runs out and it is read anew."""
+    monkeypatch.setattr(uc.task_pages, "SPARE", spare)
+    app, users = synthetic
+    qa = users["qa"]
+    page = uc.task_pages.first_tasks(app, qa, 5)
+    assert not page.complete and len(page.spare) == spare
+    for step in range(4):
+        top = next(t for t in page.items if t.kind == "acknowledge")
+        version = uc.complaints.complaint(app, qa, top.complaint_id).complaint.version
+        uc.investigation.acknowledge(app, qa, top.complaint_id, version)
+        before, page = page, uc.task_pages.first_tasks(app, qa, 5, page)
+        full = uc.worklists.tasks(app, qa)
+        assert [(t.kind, t.complaint_id, t.due_at) for t in page.items] == \
+            [(t.kind, t.complaint_id, t.due_at) for t in full[:5]], step
+        assert (top.kind, top.complaint_id) not in [(t.kind, t.complaint_id)
+                                                    for t in page.items]
+        if spare == 50:  # filled from the spare: one task fewer there (its case moved on to
+            # QA's next step, which may give a task of its own further down)
+            assert len(page.spare) in (len(before.spare) - 1, len(before.spare)), step
+        assert all(dict(page.counts).get(k, 0) >= n
+                   for k, n in Counter(t.kind for t in page.items).items())
