@@ -9,7 +9,13 @@ that says so; both paths use it:
 - incrementally, in the unit of work that writes the case (db/uow.py `SqlUnitOfWork.commit`):
   for each case touched, the parts it had (`stats_facts`) are subtracted from `stats_rollups`
   and its parts now added, in the same transaction;
-- in bulk, by `rebuild` (`manage.py rollups --rebuild`, `manage.py synth`, migration 0023).
+- in bulk, by `rebuild` (`manage.py rollups --rebuild`, `manage.py synth`, migration 0025).
+
+Recurrences (an issue received again and again within 30 days) are not a sum over days: each
+case's count of its issue's cases in the 30 days up to it depends on the other cases. They are
+kept per case in `stats_recurrences` (migration 0027) by the same unit of work: when a case's
+issue, received time or cancellation changes, the counts of its issue's cases in the 30 days
+after it (old and new) are made again (`refresh_recurrences`).
 
 The rollups are read only when their meta row names the configured time zone (the days are
 local days of that zone); otherwise Stats reads the cases directly (db/stats.py).
@@ -19,17 +25,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Union
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.model import State, StepStatus
 from core.settings import DEFAULTS
+from core.stats import RECURRENCE_DAYS
 from db.tables import (
     ApprovalStepRow,
     AssistRow,
@@ -38,6 +45,7 @@ from db.tables import (
     EventRow,
     SettingRow,
     StatsFactRow,
+    StatsRecurrenceRow,
     StatsRollupRow,
     StepTimeRow,
 )
@@ -261,16 +269,20 @@ def refresh(db: Db, ids: Iterable[int]) -> None:
         else:
             db.execute(_NEW_FACT, {"complaint_id": cid, "parts": encoded})
     _add(db, delta)
+    refresh_recurrences(db, wanted)
 
 
 def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
-            progress: Callable[[int, int], object] | None = None) -> int:
+            progress: Callable[[int, int], object] | None = None,
+            recurrences: bool = True) -> int:
     """Make the rollups again from every case (in the configured time zone unless `zone` is
-    given); how many cases were counted. The caller commits."""
+    given), and the recurrence counts unless `recurrences` is false (migration 0025 ran before
+    their table existed); how many cases were counted. The caller commits."""
     tz_name = zone or configured_zone(db)
     tz = ZoneInfo(tz_name)
     if _dialect(db) == "postgresql":  # writers wait at their refresh until this commits
-        db.execute(text("LOCK TABLE stats_facts, stats_rollups IN EXCLUSIVE MODE"))
+        tables = "stats_facts, stats_rollups" + (", stats_recurrences" if recurrences else "")
+        db.execute(text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))
     db.execute(delete(R))
     db.execute(delete(StatsFactRow))
     total = int(db.scalar(select(func.count()).select_from(C)) or 0)
@@ -297,7 +309,117 @@ def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
             for (m, d, k), (n, a) in sorted(sums.items())]
     for i in range(0, len(rows), 5000):
         db.execute(insert(R), rows[i:i + 5000])
+    if recurrences:
+        rebuild_recurrences(db)
     return done
+
+
+# ---------------------------------------------------------------- recurrences
+
+RQ = StatsRecurrenceRow
+CANCELLED = State.CANCELLED.value
+COUNTED = (C.state != CANCELLED, C.product_code != "", C.defect_type_id.is_not(None))
+_WINDOW = timedelta(days=RECURRENCE_DAYS + 1)  # a bound on the 30 days, for the index range
+
+
+def day_number(dialect: str, col: Any) -> Any:
+    """A timestamp as a number of days (fractional): the 30 days are compared on it, the same
+    expression as db/stats.py's window (so the rounding is the same too)."""
+    if dialect == "sqlite":
+        return func.julianday(col)
+    return func.extract("epoch", col) / 86400.0
+
+
+_RECOUNT: dict[str, Any] = {}
+
+
+def _recount(dialect: str) -> Any:
+    """The cases of one issue received in [lo, hi] (not cancelled), each with the number of its
+    issue's cases received in the 30 days up to it, itself included — what db/stats.py's window
+    counts, for a few cases (the issue index reads only the weeks around them)."""
+    if dialect not in _RECOUNT:
+        x, y = aliased(C, name="x"), aliased(C, name="y")
+        dx, dy = day_number(dialect, x.received_at), day_number(dialect, y.received_at)
+        _RECOUNT[dialect] = (
+            select(x.id, x.received_at, func.count(y.id))
+            .join(y, and_(y.product_code == x.product_code,
+                          y.defect_type_id == x.defect_type_id, y.state != CANCELLED,
+                          y.received_at >= bindparam("ylo"), y.received_at <= bindparam("hi"),
+                          dy >= dx - RECURRENCE_DAYS, dy <= dx))
+            .where(x.product_code == bindparam("p"), x.defect_type_id == bindparam("d"),
+                   x.state != CANCELLED, x.received_at >= bindparam("lo"),
+                   x.received_at <= bindparam("hi"))
+            .group_by(x.id, x.received_at))
+    return _RECOUNT[dialect]
+
+
+def refresh_recurrences(db: Db, ids: Sequence[int]) -> None:
+    """Bring `stats_recurrences` up to date with these cases: when one's issue, received time
+    or counting (cancelled or not) changed, the counts of the cases of its old and new issue in
+    the 30 days from its old and new received time are made again. On PostgreSQL one lock per
+    issue (transaction-scoped) makes two writers of the same issue count one after the
+    other."""
+    if not ids:
+        return
+    arg = {"ids": list(ids)}
+    old = {int(r[0]): (str(r[1]), int(r[2]), r[3]) for r in db.execute(
+        select(RQ.complaint_id, RQ.product_code, RQ.defect_type_id, RQ.received_at)
+        .where(RQ.complaint_id.in_(_IDS)), arg)}
+    new = {int(r[0]): (str(r[1]), int(r[2]), r[3]) for r in db.execute(
+        select(C.id, C.product_code, C.defect_type_id, C.received_at)
+        .where(C.id.in_(_IDS), *COUNTED), arg)}
+    if old == new:  # no issue, time or counting changed: no count changes
+        return
+    anchors: dict[tuple[str, int], list[datetime]] = {}
+    for cid in old.keys() | new.keys():
+        if old.get(cid) != new.get(cid):
+            for got in (old.get(cid), new.get(cid)):
+                if got is not None:
+                    anchors.setdefault(got[:2], []).append(got[2])
+    dialect = _dialect(db)
+    fresh: dict[int, tuple[str, int, datetime, int]] = {}
+    for p, d in sorted(anchors):
+        if dialect == "postgresql":
+            db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                       {"k": f"stats_recurrences|{p}|{d}"})
+        lo, hi = min(anchors[(p, d)]), max(anchors[(p, d)]) + _WINDOW
+        for cid, at, n in db.execute(_recount(dialect), {
+                "p": p, "d": d, "lo": lo, "hi": hi, "ylo": lo - _WINDOW}):
+            fresh[int(cid)] = (p, d, at, int(n))
+    wanted = sorted(fresh.keys() | old.keys())
+    stored = {int(r[0]): (str(r[1]), int(r[2]), r[3], int(r[4])) for r in db.execute(
+        select(RQ.complaint_id, RQ.product_code, RQ.defect_type_id, RQ.received_at, RQ.n)
+        .where(RQ.complaint_id.in_(_IDS)), {"ids": wanted})}
+    stale = [cid for cid in wanted if stored.get(cid) != fresh.get(cid)]
+    if stale:
+        db.execute(delete(RQ).where(RQ.complaint_id.in_(_IDS)), {"ids": stale})
+        rows = [{"complaint_id": cid, "product_code": fresh[cid][0],
+                 "defect_type_id": fresh[cid][1], "received_at": fresh[cid][2],
+                 "n": fresh[cid][3]} for cid in stale if cid in fresh]
+        if rows:
+            db.execute(insert(RQ), rows)
+
+
+def rebuild_recurrences(db: Db, batch: int = 5000) -> int:
+    """Count every case's recurrences again (db/stats.py's window over all the cases)."""
+    db.execute(delete(RQ))
+    dn = day_number(_dialect(db), C.received_at)
+    n = func.count(C.id).over(partition_by=[C.product_code, C.defect_type_id], order_by=dn,
+                              range_=(-RECURRENCE_DAYS, 0))
+    found = db.execute(select(C.id, C.product_code, C.defect_type_id, C.received_at, n)
+                       .where(*COUNTED))
+    done = 0
+    for part in found.partitions(batch):
+        db.execute(insert(RQ), [{"complaint_id": cid, "product_code": p, "defect_type_id": d,
+                                 "received_at": at, "n": int(k)} for cid, p, d, at, k in part])
+        done += len(part)
+    return done
+
+
+def recurrences_snapshot(db: Db) -> dict[int, tuple[str, int, datetime, int]]:
+    """Every case's recurrence row (for the tests: rebuilt = incremental)."""
+    return {int(cid): (str(p), int(d), at, int(n)) for cid, p, d, at, n in db.execute(
+        select(RQ.complaint_id, RQ.product_code, RQ.defect_type_id, RQ.received_at, RQ.n))}
 
 
 def snapshot(db: Db) -> dict[Key, tuple[int, Decimal]]:

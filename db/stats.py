@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.model import State, StepStatus
-from core.stats import Bar, Headline, MeetingCase, OnTime, Recurrence, StatsQuery
+from core.stats import (
+    RECURRENCE_DAYS,
+    Bar,
+    Headline,
+    MeetingCase,
+    OnTime,
+    Recurrence,
+    StatsQuery,
+)
 from db import rollups
 from db.tables import (
     ApprovalStepRow,
@@ -36,6 +44,7 @@ from db.tables import (
     DepartmentRow,
     EventRow,
     ProductRow,
+    StatsRecurrenceRow,
     StatsRollupRow,
     StepTimeRow,
     UserRow,
@@ -250,9 +259,7 @@ class SqlStats:
 
     def _day_number(self, col: Any) -> Any:
         """A timestamp as a number of days (fractional), for RANGE windows in days."""
-        if self.dialect == "sqlite":
-            return func.julianday(col)
-        return func.extract("epoch", col) / 86400.0
+        return rollups.day_number(self.dialect, col)
 
     def _months_window(self, q: StatsQuery, months: list[str]) -> tuple[datetime, datetime]:
         y, m = (int(x) for x in months[0].split("-"))
@@ -276,9 +283,15 @@ class SqlStats:
             return self._count(*base, C.state.in_(OPEN_STATES), C.on_hold_since.is_(None),
                                C.due_at < at)
         # at a past moment: received and not closed by then, past its due time then
-        # (the due time the case has now: one moved since, e.g. by a reopening, is not kept)
-        return self._count(*base, C.received_at < at,
-                           or_(C.closed_at.is_(None), C.closed_at >= at), C.due_at < at)
+        # (the due time the case has now: one moved since, e.g. by a reopening, is not kept).
+        # Not closed by then = not closed, or closed since: two ranges of the closed_at index
+        # (ORed, both databases read every case received before the moment)
+        received, due = C.received_at, C.due_at
+        if self.dialect == "sqlite":  # `+column`: SQLite would walk the received_at index
+            received = literal_column("+complaints.received_at", C.received_at.type)
+            due = literal_column("+complaints.due_at", C.due_at.type)
+        late = (*base, received < at, due < at)
+        return self._count(*late, C.closed_at.is_(None)) + self._count(*late, C.closed_at >= at)
 
     def headline(self, q: StatsQuery) -> Headline:
         if self.rolled(q):
@@ -463,6 +476,8 @@ class SqlStats:
         cases of the period and the `days` before it, counting each case's same-issue cases
         received in the `days` up to it (cancelled cases never count)."""
         since, until = _utc(q.since), _utc(q.until)
+        if self.rolled(q) and days == RECURRENCE_DAYS:
+            return self._recurrences_rolled(since, until, minimum)
         day = self._day_number(C.received_at)
         n = func.count(C.id).over(
             partition_by=[C.product_code, C.defect_type_id], order_by=day, range_=(-days, 0)
@@ -482,8 +497,32 @@ class SqlStats:
             .join(DefectTypeRow, DefectTypeRow.id == counted.c.d)
             .where(counted.c.hit == 1, counted.c.n >= minimum)
             .group_by(counted.c.p, counted.c.d, DefectTypeRow.name_zh, DefectTypeRow.name_en)
-            .order_by(func.max(counted.c.n).desc(), counted.c.p)
+            .order_by(func.max(counted.c.n).desc(), counted.c.p, counted.c.d)
         ).all()
+        return self._recurrence_rows(rows)
+
+    def _recurrences_rolled(self, since: datetime, until: datetime,
+                            minimum: int) -> list[Recurrence]:
+        """The same from each case's count kept in `stats_recurrences` (db/rollups.py): the
+        cases of the period counted `minimum` times or more, by issue — one index range."""
+        rq = StatsRecurrenceRow
+        found = (
+            select(rq.product_code.label("p"), rq.defect_type_id.label("d"),
+                   func.max(rq.n).label("n"), func.max(rq.received_at).label("at"))
+            .where(rq.received_at >= since, rq.received_at < until, rq.n >= minimum)
+            .group_by(rq.product_code, rq.defect_type_id)
+            .subquery()
+        )
+        rows = self.s.execute(
+            select(found.c.p, found.c.d, found.c.n, found.c.at, DefectTypeRow.name_zh,
+                   DefectTypeRow.name_en)
+            .join(DefectTypeRow, DefectTypeRow.id == found.c.d)
+            .order_by(found.c.n.desc(), found.c.p, found.c.d)
+        ).all()
+        return self._recurrence_rows(rows)
+
+    @staticmethod
+    def _recurrence_rows(rows: Any) -> list[Recurrence]:
         out = []
         for p, d, count, last, zh, en in rows:
             at = last if isinstance(last, datetime) else datetime.fromisoformat(str(last))
@@ -530,22 +569,38 @@ class SqlStats:
 
     def open_severe(self, q: StatsQuery) -> list[MeetingCase]:
         """The open cases of severity A or B now (QA's final severity, else the proposed
-        one), within the filters: most severe first, then the earliest due."""
+        one), within the filters: most severe first, then the earliest due. The cases alone
+        first (along the state index: SQLite, given the joins, walked every customer's cases
+        instead), then the few names they point to."""
         rows = self.s.execute(
-            select(C.id, C.number, CustomerRow.name, SEVERITY, C.state, DepartmentRow.name_zh,
-                   DepartmentRow.name_en, C.due_at, C.due_step, UserRow.display_name,
-                   UserRow.display_name_en)
-            .join(CustomerRow, CustomerRow.id == C.customer_id)
-            .join(UserRow, UserRow.id == C.received_by_id)
-            .outerjoin(DepartmentRow, DepartmentRow.id == C.responsible_department_id)
+            select(C.id, C.number, C.customer_id, SEVERITY, C.state, C.responsible_department_id,
+                   C.due_at, C.due_step, C.received_by_id)
             .where(*scope(q), C.state.in_(OPEN_STATES), SEVERITY.in_(("A", "B")))
             .order_by(SEVERITY, C.due_at.is_(None), C.due_at, C.number)
             .limit(500)
         ).all()
-        return [MeetingCase(int(i), str(n), str(cu), str(sev), str(stt), zh or "", en or "",
-                            due.replace(tzinfo=timezone.utc) if due and due.tzinfo is None
-                            else due, step or "", str(by), by_en or "")
-                for i, n, cu, sev, stt, zh, en, due, step, by, by_en in rows]
+        if not rows:
+            return []
+        customers = dict(self.s.execute(select(CustomerRow.id, CustomerRow.name).where(
+            CustomerRow.id.in_({r.customer_id for r in rows}))).tuples().all())
+        users = {i: (n, en) for i, n, en in self.s.execute(
+            select(UserRow.id, UserRow.display_name, UserRow.display_name_en)
+            .where(UserRow.id.in_({r.received_by_id for r in rows})))}
+        wanted = {r.responsible_department_id for r in rows} - {None}
+        depts = {i: (zh, en) for i, zh, en in self.s.execute(
+            select(DepartmentRow.id, DepartmentRow.name_zh, DepartmentRow.name_en)
+            .where(DepartmentRow.id.in_(wanted)))} if wanted else {}
+        out = []
+        for i, n, cu, sev, stt, dep, due, step, by in rows:
+            if cu not in customers or by not in users:  # as the inner joins had it
+                continue
+            zh, en = depts.get(dep, (None, None))
+            by_zh, by_en = users[by]
+            out.append(MeetingCase(int(i), str(n), str(customers[cu]), str(sev), str(stt),
+                                   zh or "", en or "",
+                                   due.replace(tzinfo=timezone.utc) if due and due.tzinfo is None
+                                   else due, step or "", str(by_zh), by_en or ""))
+        return out
 
 
 # the measures a period sums (db/rollups.py parts)

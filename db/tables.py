@@ -598,3 +598,19 @@ class StatsRollupRow(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
     amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal("0"))
+
+
+class StatsRecurrenceRow(Base):
+    """Each case that counts in Stats' recurrences (not cancelled, with a product and a defect
+    type): its issue, when it was received, and how many cases of the same issue were received
+    in the 30 days up to it, itself included (db/rollups.py, migration 0027)."""
+
+    __tablename__ = "stats_recurrences"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    product_code: Mapped[str] = mapped_column(String(100))
+    defect_type_id: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    n: Mapped[int] = mapped_column(Integer)
+    # a period's recurring issues: one index range, no case row read
+    __table_args__ = (Index("ix_stats_recurrences_period", "received_at", "n", "product_code",
+                            "defect_type_id"),)

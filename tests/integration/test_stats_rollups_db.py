@@ -81,12 +81,15 @@ def _diff(a: StatsReport, b: StatsReport) -> str:
 
 
 def rebuilt_the_same(app: Context) -> set[tuple[str, date, str]]:
-    """The rollups the actions kept are the ones `rebuild` makes; their keys."""
+    """The rollups and recurrence counts the actions kept are the ones `rebuild` makes; the
+    rollups' keys."""
     with Session(engine_of(app)) as s:
         kept = rollups.snapshot(s)
+        counts = rollups.recurrences_snapshot(s)
         rollups.rebuild(s)
         s.commit()
         assert rollups.snapshot(s) == kept
+        assert rollups.recurrences_snapshot(s) == counts
         return set(kept)
 
 
@@ -124,6 +127,9 @@ def test_rollups_equal_the_direct_queries_after_every_kind_of_action(
     c = register(customer_id=other.id, product_code="lx-305")
     dup = register(customer_id=other.id, product_code="GJ-880")
     same_stats(app, world, "registering")
+    # GJ-880 with the same defect three times within 30 days: a recurrence (kept per case)
+    week = preset("this_week", date(2026, 1, 5))
+    assert [r.count for r in report(app, world, week, True).recurrences] == [3]
 
     at(local(2026, 1, 6, 9))
     for cid in (a, b, old):
@@ -220,6 +226,9 @@ def test_rollups_equal_the_direct_queries_after_every_kind_of_action(
     assert uc.complaints.case_file(app, admin, b).complaint.state != State.PENDING_APPROVAL
     same_stats(app, world, "b's dispositions approved")
 
+    # cancelled, merged and moved to another product: GJ-880 no longer recurs; the counts of
+    # its remaining case were made again when the others changed
+    assert report(app, world, week, True).recurrences == []
     kept = rebuilt_the_same(app)
     same_stats(app, world, "rebuilding")
     # the figures are not all zero: the data set counts in every measure read
