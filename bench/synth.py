@@ -200,11 +200,32 @@ class _Rows:
         for name, row in self.TABLES:
             items: list[dict[str, Any]] = getattr(self, name)
             if items:
-                conn.execute(insert(row.__table__), items)  # type: ignore[arg-type]
+                if conn.dialect.name == "postgresql":
+                    _copy(conn, row.__table__, items)
+                else:
+                    conn.execute(insert(row.__table__), items)  # type: ignore[arg-type]
                 if name == "complaints":  # the register search's rows (db/search.py)
                     search.index_rows(conn, items)
                 counts[name] = counts.get(name, 0) + len(items)
                 items.clear()
+
+
+def _copy(conn: Any, table: Any, items: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows by COPY, several times faster than executemany at a million cases
+    (issue #14). The values go through the columns' own bind processing (UTC times), and the
+    columns the rows leave out get their scalar defaults, as insert() would give them."""
+    keys = list(items[0])
+    extra = [c for c in table.columns if c.name not in items[0] and c.default is not None
+             and c.default.is_scalar]
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(n) for n in [*keys, *(c.name for c in extra)])
+    procs = [table.c[k].type.bind_processor(conn.dialect) for k in keys]
+    fixed = [c.default.arg for c in extra]
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        for item in items:
+            copy.write_row([p(item[k]) if p else item[k] for k, p in zip(keys, procs, strict=True)]
+                           + fixed)
 
 
 _COMPLAINT_DEFAULTS: dict[str, Any] = {
