@@ -172,7 +172,7 @@ def cmd_reset_password(args: argparse.Namespace) -> None:
     if target is None:
         raise SystemExit(f"no user {args.username}")
     uc.accounts.reset_password(app, actor, target.id, _password("new password: "))
-    uc.accounts.unlock_user(app, actor, target.username)
+    uc.login_delays.unlock_user(app, actor, target.username)
     print(f"password of {target.username} reset: any sign-in wait cleared, and at the next "
           "sign-in they choose a password of their own")
 

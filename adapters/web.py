@@ -261,7 +261,7 @@ class Guard:
         token = cookie_of(headers.get("cookie", ""))
         if not token:
             return None
-        found = await _in_thread(uc.accounts.session_of, self.ctx(), token)
+        found = await _in_thread(uc.sessions.session_of, self.ctx(), token)
         return int(found[1].id) if found else None
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int,
@@ -432,7 +432,7 @@ async def signin(ctx: Context, request: Request) -> Response:
         return signin_page(lang, next_path, username, t("login.missing", lang), 400, chosen)
     client = client_address(request)
     try:
-        login = await _in_thread(uc.accounts.log_in, ctx, username, password, client,
+        login = await _in_thread(uc.sessions.log_in, ctx, username, password, client,
                                  headers.get("user-agent", ""))
     except DomainError as err:
         return signin_page(lang, next_path, username, t(err.key, lang, **err.params), 401,
@@ -483,7 +483,7 @@ async def signout(ctx: Context, request: Request) -> Response:
     SameSite=Strict, so another site cannot sign anybody out)."""
     token = request.cookies.get(COOKIE)
     if token:
-        await _in_thread(uc.accounts.log_out, ctx, token)
+        await _in_thread(uc.sessions.log_out, ctx, token)
     lang = request.query_params.get("lang")
     response = _with_headers(RedirectResponse(
         SIGNIN + (f"?lang={lang}" if lang in ("zh", "en") else ""), status_code=303))

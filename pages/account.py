@@ -58,5 +58,5 @@ with st.form("notice_prefs"):
 st.subheader(tr("account.sessions"))
 st.caption(tr("account.sessions_help"))
 if st.button(tr("account.log_out_everywhere"), key="log_out_everywhere"):
-    if attempt(uc.accounts.log_out_everywhere, kesu(), user) is not None:
+    if attempt(uc.sessions.log_out_everywhere, kesu(), user) is not None:
         leave_for_signin()

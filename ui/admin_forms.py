@@ -72,7 +72,7 @@ def users(me: User) -> None:
             u.titles, key=lambda c: (-book.rank(c), c))) for u in all_users],
         tr("field.email"): [u.email for u in all_users],
         tr("field.active"): [tr("common.yes") if u.active else tr("common.no") for u in all_users],
-        tr("admin.waiting"): [tr("common.yes") if uc.accounts.is_locked(app, u.username) else ""
+        tr("admin.waiting"): [tr("common.yes") if uc.login_delays.is_locked(app, u.username) else ""
                               for u in all_users],
         tr("admin.must_change"): [tr("common.yes") if u.must_change_password else ""
                                   for u in all_users],
@@ -108,7 +108,7 @@ def users(me: User) -> None:
                         flash("success", tr("admin.reset_done"))
                         st.rerun()
             if st.button(tr("admin.clear_delay"), key=f"unlock_{uid}"):
-                if done(uc.accounts.unlock_user, app, me, u.username):
+                if done(uc.login_delays.unlock_user, app, me, u.username):
                     flash("success", tr("admin.delay_cleared"))
                     st.rerun()
 
@@ -309,7 +309,7 @@ def settings(me: User) -> None:
 def sessions(me: User) -> None:
     """Who is logged in where, and ending a login (a lost phone, a shared PC)."""
     st.subheader(tr("admin.sessions"))
-    views = uc.accounts.open_sessions(kesu(), me)
+    views = uc.sessions.open_sessions(kesu(), me)
     if not views:
         st.info(tr("admin.no_sessions"))
         return
@@ -328,6 +328,6 @@ def sessions(me: User) -> None:
                                                  f" · {local(by_id[i].session.last_seen_at)}",
                            placeholder=tr("log.pick"))
         if st.form_submit_button(tr("admin.session_end")) and sid is not None:
-            if done(uc.accounts.end_session, kesu(), me, sid):
+            if done(uc.sessions.end_session, kesu(), me, sid):
                 flash("success", tr("admin.session_ended"))
                 st.rerun()

@@ -35,7 +35,7 @@ def session_token() -> str | None:
 def current_user() -> Any:
     """The logged-in user, re-read from the database every run, or None."""
     token = session_token()
-    found = uc.accounts.session_of(kesu(), token)
+    found = uc.sessions.session_of(kesu(), token)
     if found is None:
         _clear()
         return None
@@ -65,7 +65,7 @@ def logout() -> None:
     token = session_token()
     if token:
         try:
-            uc.accounts.log_out(kesu(), token)
+            uc.sessions.log_out(kesu(), token)
         except DomainError:
             pass
     _clear()

@@ -1,18 +1,16 @@
-"""Use cases of accounts: first administrator, login, sessions, passwords, users."""
+"""Use cases of accounts: first administrator, sign-in, passwords, users. Login sessions:
+sessions; the delays after failed sign-ins: login_delays."""
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from core.errors import AccountLocked, InvalidInput, LoginFailed, NotAllowed, NotFound
 from core.model import (
     Lang,
-    LoginSession,
     Role,
     User,
 )
@@ -21,7 +19,7 @@ from core.ports import (
     UnitOfWork,
 )
 from core.rules import logins, passwords, sessions
-from core.usecases import authority, common, context, security
+from core.usecases import authority, common, context, login_delays, security
 from core.usecases.context import Context
 
 MAX_PASSWORD_BYTES = passwords.MAX_BYTES  # bcrypt's limit
@@ -76,22 +74,22 @@ def authenticate(ctx: Context, username: str, password: str, client: str = "") -
     keys = ([logins.name_key(name)] if valid else []) + (
         [logins.client_key(client)] if client else [])
     dummy = _dummy_hash(ctx)
-    _claim(ctx, keys)
+    login_delays.claim(ctx.uow, ctx.clock, keys)
     with ctx.uow() as uow:
         user = uow.users.by_username(name) if valid else None
         hashed = uow.users.password_hash(user.id) if user is not None else dummy
     ok = ctx.hasher.check(password.strip(), hashed) and bool(password)
     if ok and user is not None and user.active:
-        _succeeded(ctx, keys)
+        login_delays.succeeded(ctx.uow, keys)
         if ctx.hasher.needs_rehash(hashed):
             _rehash(ctx, user, password.strip(), hashed)
         return user
     security.record_with(ctx.uow, ctx.clock(), "login_failed",
                          username=common.CONTROL.sub("", name), subject=user, client=client,
                          why="inactive" if ok else ("unknown" if user is None else "wrong"))
-    wait = _wait(ctx, keys)
+    wait = login_delays.wait(ctx.uow, ctx.clock, keys)
     if wait is not None:
-        key, params = _wait_message("err.login_failed_wait", wait)
+        key, params = login_delays.wait_message("err.login_failed_wait", wait)
         raise AccountLocked(key, **params)
     raise LoginFailed()
 
@@ -118,76 +116,6 @@ def _dummy_hash(ctx: Context) -> str:
     return _DUMMY[key]
 
 
-def _wait_message(key: str, seconds: int) -> tuple[str, dict[str, Any]]:
-    """The key and parameters of "wait …": seconds up to 90, then whole minutes."""
-    if seconds <= 90:
-        return key, {"seconds": seconds}
-    return key + "_minutes", {"minutes": math.ceil(seconds / 60)}
-
-
-def _claim(ctx: Context, keys: list[str]) -> None:
-    """Refuse the attempt while any of its counters must wait; else count it as a failure
-    now (undone by `_succeeded`), committed before the password is checked."""
-    if not keys:
-        return
-    now = ctx.clock()
-    with ctx.uow(write=True) as uow:
-        counters = uow.users.lock_counters(keys)
-        waits = [at for k, (n, last) in counters.items()
-                 if (at := logins.allowed_at(logins.Counter(n, last), now,
-                                             logins.free_of(k))) is not None]
-        if waits:
-            key, params = _wait_message("err.login_wait", logins.seconds_left(max(waits), now))
-            raise AccountLocked(key, **params)
-        for k, (n, last) in counters.items():
-            c = logins.after_failure(logins.Counter(n, last), now)
-            uow.users.set_counter(k, c.failures, c.last_at)
-        uow.commit()
-
-
-def _succeeded(ctx: Context, keys: list[str]) -> None:
-    """The password was right: the account's count starts again; the client's loses only
-    this attempt (a valid account of one's own must not wash a guessing client clean)."""
-    if not keys:
-        return
-    with ctx.uow(write=True) as uow:
-        for k, (n, last) in uow.users.lock_counters(keys).items():
-            if k.startswith("client:"):
-                uow.users.set_counter(k, max(0, n - 1), last)
-            else:
-                uow.users.set_counter(k, 0, None)
-        uow.commit()
-
-
-def _wait(ctx: Context, keys: list[str]) -> int | None:
-    """Seconds the next attempt must wait, or None."""
-    now = ctx.clock()
-    with ctx.uow() as uow:
-        counters = uow.users.counters(keys) if keys else {}
-    waits = [at for k, (n, last) in counters.items()
-             if (at := logins.allowed_at(logins.Counter(n, last), now,
-                                         logins.free_of(k))) is not None]
-    return logins.seconds_left(max(waits), now) if waits else None
-
-
-def is_locked(ctx: Context, username: str) -> bool:
-    """Whether the next sign-in of this name must wait (Admin's user list)."""
-    return _wait(ctx, [logins.name_key(username.strip().lower())]) is not None
-
-
-def unlock_user(ctx: Context, actor: User, username: str) -> None:
-    """An administrator lets the name try again at once (its failures are forgotten)."""
-    with ctx.uow(write=True) as uow:
-        me = context.acting_user(ctx, uow, actor)
-        context.require_role(me, Role.ADMIN)
-        key = logins.name_key(username.strip().lower())
-        uow.users.lock_counters([key])
-        uow.users.set_counter(key, 0, None)
-        security.add(uow, ctx.clock(), "delay_cleared", me,
-                     subject=uow.users.by_username(username.strip().lower()))
-        uow.commit()
-
-
 def active_user(ctx: Context, username: str) -> User | None:
     """The active user of that name, or None (the command line, the demo loader, tests)."""
     name = username.strip().lower()
@@ -207,15 +135,15 @@ def change_password(ctx: Context, actor: User, old: str, new: str,
         me = context.acting_user(ctx, uow, actor)
         hashed = uow.users.password_hash(me.id)
     keys = [logins.name_key(me.username)]
-    _claim(ctx, keys)
+    login_delays.claim(ctx.uow, ctx.clock, keys)
     if not ctx.hasher.check(old.strip(), hashed):
         security.record_with(ctx.uow, ctx.clock(), "login_failed", me, subject=me, why="account")
-        wait = _wait(ctx, keys)
+        wait = login_delays.wait(ctx.uow, ctx.clock, keys)
         if wait is not None:
-            key, params = _wait_message("err.old_password_wrong_wait", wait)
+            key, params = login_delays.wait_message("err.old_password_wrong_wait", wait)
             raise InvalidInput(key, **params)
         raise InvalidInput("err.old_password_wrong")
-    _succeeded(ctx, keys)
+    login_delays.succeeded(ctx.uow, keys)
     with ctx.uow(write=True) as uow:
         me = context.acting_user(ctx, uow, actor)
         now = ctx.clock()
@@ -247,8 +175,8 @@ def reset_password(ctx: Context, actor: User, user_id: int, new: str) -> None:
 
 def pending_password_change(ctx: Context, token: str | None) -> User | None:
     """The user of a live session that may only choose a new password (after a reset), or
-    None. `session_of` gives such a session to nobody: no page, file or WebSocket works with
-    it until `set_own_password` has run."""
+    None. `sessions.session_of` gives such a session to nobody: no page, file or WebSocket
+    works with it until `set_own_password` has run."""
     if not token or len(token) > 200:
         return None
     now = ctx.clock()
@@ -283,129 +211,6 @@ def set_own_password(ctx: Context, token: str | None, new: str) -> User:
                      client=s.client, forced="yes")
         uow.commit()
     return dataclasses.replace(user, must_change_password=False)
-
-
-# ---------------------------------------------------------------- login sessions
-
-
-@dataclass(frozen=True)
-class Login:
-    """A login that succeeded: the token goes into the HttpOnly cookie, once."""
-
-    user: User
-    token: str
-    session: LoginSession
-
-
-@dataclass(frozen=True)
-class SessionView:
-    """An open login as the Admin page lists it."""
-
-    session: LoginSession
-    username: str
-    display_name: str
-
-
-def log_in(ctx: Context, username: str, password: str, client: str = "",
-           agent: str = "") -> Login:
-    """Check the password (lockout and all, `authenticate`) and start a session: a new random
-    token every login, its SHA-256 stored, an absolute end fixed now (docs/procedure.md §11)."""
-    user = authenticate(ctx, username, password, client)
-    token = secrets.token_urlsafe(32)
-    now = ctx.clock()
-    with ctx.uow(write=True) as uow:
-        cfg = context.settings_of(ctx, uow)
-        s = LoginSession(0, user.id, now, now, now + timedelta(hours=cfg.session_lifetime_hours),
-                         client=client[:64],
-                         agent=common.CONTROL.sub("", agent)[:sessions.MAX_AGENT])
-        sid = uow.sessions.add(s, sessions.token_hash(token))
-        security.add(uow, now, "login_ok", user, subject=user, client=client)
-        uow.commit()
-    return Login(user, token, dataclasses.replace(s, id=sid))
-
-
-def session_of(ctx: Context, token: str | None) -> tuple[User, LoginSession] | None:
-    """The user and session a cookie's token stands for, or None: unknown, ended, idle too
-    long, past its lifetime, or its user deactivated. A session found over is ended."""
-    if not token or len(token) > 200:
-        return None
-    now = ctx.clock()
-    h = sessions.token_hash(token)
-    with ctx.uow() as uow:
-        s = uow.sessions.by_hash(h)
-        if s is None:
-            return None
-        cfg = context.settings_of(ctx, uow)
-        user = uow.users.get(s.user_id)
-        over = sessions.why_over(s, now, timedelta(minutes=cfg.session_idle_minutes))
-        if over is None and (user is None or not user.active):
-            over = "deactivated"
-    if over is None and user is not None and user.must_change_password:
-        return None  # only the sign-in page's "choose a new password" form serves it
-    if over is not None:
-        if s.ended_at is None:
-            with ctx.uow(write=True) as uow:
-                uow.sessions.end(s.id, now, over)
-                security.add(uow, now, "session_ended", subject_id=s.user_id,
-                             client=s.client, reason=over)
-                uow.commit()
-        return None
-    assert user is not None
-    if sessions.needs_touch(s, now):
-        with ctx.uow(write=True) as uow:
-            uow.sessions.touch(s.id, now)
-            uow.commit()
-        s = dataclasses.replace(s, last_seen_at=now)
-    return user, s
-
-
-def log_out(ctx: Context, token: str | None) -> None:
-    """End the session of this token (the cookie is cleared by the response)."""
-    if not token or len(token) > 200:
-        return
-    with ctx.uow(write=True) as uow:
-        s = uow.sessions.by_hash(sessions.token_hash(token))
-        if s is not None and s.ended_at is None:
-            uow.sessions.end(s.id, ctx.clock(), "logout")
-            security.add(uow, ctx.clock(), "session_ended", uow.users.get(s.user_id),
-                         subject_id=s.user_id, client=s.client, reason="logout")
-            uow.commit()
-
-
-def log_out_everywhere(ctx: Context, actor: User) -> int:
-    """End every login of the acting user, this one too; how many there were."""
-    with ctx.uow(write=True) as uow:
-        me = context.acting_user(ctx, uow, actor)
-        n = uow.sessions.end_for_user(me.id, ctx.clock(), "logout_all")
-        security.add(uow, ctx.clock(), "session_ended", me, subject=me, reason="logout_all",
-                     sessions=n)
-        uow.commit()
-        return n
-
-
-def open_sessions(ctx: Context, actor: User) -> list[SessionView]:
-    """Every login still open (seen within the idle time), newest activity first (Admin)."""
-    now = ctx.clock()
-    with ctx.uow() as uow:
-        context.require_admin(ctx, uow, actor)
-        cfg = context.settings_of(ctx, uow)
-        idle = timedelta(minutes=cfg.session_idle_minutes)
-        users = {u.id: u for u in uow.users.list()}
-        return [SessionView(s, users[s.user_id].username, users[s.user_id].display_name)
-                for s in uow.sessions.open_sessions(now - idle)
-                if s.user_id in users and sessions.why_over(s, now, idle) is None]
-
-
-def end_session(ctx: Context, actor: User, session_id: int) -> None:
-    """An administrator ends one login (a lost phone, a shared PC)."""
-    with ctx.uow(write=True) as uow:
-        me = context.require_admin(ctx, uow, actor)
-        s = uow.sessions.get(session_id)
-        if s is not None and s.ended_at is None:
-            uow.sessions.end(session_id, ctx.clock(), "admin")
-            security.add(uow, ctx.clock(), "session_ended", me, subject_id=s.user_id,
-                         client=s.client, reason="admin")
-        uow.commit()
 
 
 def _hash_new(ctx: Context, password: str, username: str, old_hash: str | None = None) -> str:

@@ -64,7 +64,7 @@ def test_sign_out_everywhere_ends_every_login_of_mine_and_only_mine(ref_db: Cont
     widget(at, "button", zh("account.log_out_everywhere")).click().run()
     no_exception(at)
     assert [h.proto.body for h in at.get("html")] == [SIGNED_OUT_SCRIPT]  # on to sign-in
-    assert uc.accounts.session_of(ref_db, mine) is None
+    assert uc.sessions.session_of(ref_db, mine) is None
     at.run()
     assert_signed_out(at)
     other_tab.run()
@@ -136,7 +136,7 @@ def test_guessing_the_current_password_on_my_account_is_slowed_like_a_sign_in(
     assert values(at, "error") == [zh("err.old_password_wrong_wait", seconds=1)]
     _change(at, demo.PASSWORD, NEW_PW, NEW_PW)  # at once, even the right one waits
     assert values(at, "error") == [zh("err.login_wait", seconds=1)]
-    assert uc.accounts.is_locked(ref_db, "qa")  # the sign-in page waits too
+    assert uc.login_delays.is_locked(ref_db, "qa")  # the sign-in page waits too
 
 
 def test_after_a_reset_no_page_opens_until_a_new_password_is_chosen(ref_db: Context) -> None:
@@ -144,7 +144,7 @@ def test_after_a_reset_no_page_opens_until_a_new_password_is_chosen(ref_db: Cont
     qa = uc.accounts.active_user(ref_db, "qa")
     assert admin is not None and qa is not None
     uc.accounts.reset_password(ref_db, admin, qa.id, "temp-Rt5-wq")
-    login = uc.accounts.log_in(ref_db, "qa", "temp-Rt5-wq")
+    login = uc.sessions.log_in(ref_db, "qa", "temp-Rt5-wq")
     at = new_app()
     at.session_state[TOKEN_KEY] = login.token
     at.switch_page("pages/account.py").run()

@@ -147,9 +147,9 @@ def test_deactivated_user_is_logged_out_on_the_next_run(ref_db: Context) -> None
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("common.saved")]
-    assert uc.accounts.session_of(ref_db, token) is None  # the login ended with it
+    assert uc.sessions.session_of(ref_db, token) is None  # the login ended with it
     with pytest.raises(LoginFailed):  # and no new one starts
-        uc.accounts.log_in(ref_db, "sales", demo.PASSWORD)
+        uc.sessions.log_in(ref_db, "sales", demo.PASSWORD)
     users = at.dataframe[0].value
     assert users[users[zh("field.username")] == "sales"].iloc[0][zh("field.active")] == zh(
         "common.no"
@@ -171,7 +171,7 @@ def test_admin_sees_the_sign_ins_and_ends_one(ref_db: Context) -> None:
     assert sorted(shown[zh("field.username")]) == ["admin", "qa", "qa"]
     assert set(shown[zh("field.display_name")]) == {"系统管理员", "陈强（品管QE）"}
 
-    found = uc.accounts.session_of(ref_db, qa_token)
+    found = uc.sessions.session_of(ref_db, qa_token)
     assert found is not None
     pick = widget(at, "selectbox", zh("admin.session_pick"))
     assert any(o.startswith("qa · 陈强（品管QE） · ") for o in pick.options)
@@ -180,10 +180,10 @@ def test_admin_sees_the_sign_ins_and_ends_one(ref_db: Context) -> None:
     no_exception(at)
     assert values(at, "success") == [zh("admin.session_ended")]
     assert sorted(at.dataframe[1].value[zh("field.username")]) == ["admin", "qa"]
-    assert uc.accounts.session_of(ref_db, qa_token) is None
+    assert uc.sessions.session_of(ref_db, qa_token) is None
     qa.run()  # QA's next click in that tab
     assert_signed_out(qa)
-    assert uc.accounts.session_of(ref_db, phone) is not None  # that one login only
+    assert uc.sessions.session_of(ref_db, phone) is not None  # that one login only
 
 
 def test_an_administrator_alone_sees_only_their_own_sign_in(ref_db: Context) -> None:
@@ -227,7 +227,7 @@ def test_admin_lets_a_delayed_user_sign_in_at_once(ref_db: Context) -> None:
     for i in range(3):  # the third failure already makes the next attempt wait
         with pytest.raises(Exception):  # noqa: B017 - LoginFailed, then AccountLocked
             uc.accounts.authenticate(ref_db, "qa", f"wrong-{i}")
-    assert uc.accounts.is_locked(ref_db, "qa")
+    assert uc.login_delays.is_locked(ref_db, "qa")
     # a longer wait than three failures give (1 s, over before a busy machine draws the page):
     # as after a dozen failures in a row
     with ref_db.uow(write=True) as uow:
@@ -245,7 +245,7 @@ def test_admin_lets_a_delayed_user_sign_in_at_once(ref_db: Context) -> None:
     widget(form, "button", zh("admin.clear_delay")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("admin.delay_cleared")]
-    assert not uc.accounts.is_locked(ref_db, "qa")
+    assert not uc.login_delays.is_locked(ref_db, "qa")
     assert uc.accounts.authenticate(ref_db, "qa", demo.PASSWORD).username == "qa"
 
 
@@ -311,7 +311,7 @@ def test_sales_cannot_open_admin_and_the_services_refuse(ref_db: Context) -> Non
         uc.accounts.create_user(ref_db, sales,
                                 UserInput("sneaky", "Sneaky", frozenset({Role.ADMIN})), NEW_PW)
     with pytest.raises(NotAllowed):
-        uc.accounts.unlock_user(ref_db, sales, "qa")
+        uc.login_delays.unlock_user(ref_db, sales, "qa")
     with pytest.raises(NotAllowed):
         uc.reference.set_settings(ref_db, sales, {"severity_a_claim": Decimal("1")})
     with pytest.raises(NotAllowed):

@@ -24,12 +24,12 @@ def _tab(lang: str = "zh") -> tuple[AppTest, object]:
 
 
 def _events(ref_db: Context) -> None:
-    uc.accounts.log_in(ref_db, "qa", demo.PASSWORD, "10.1.2.3")
+    uc.sessions.log_in(ref_db, "qa", demo.PASSWORD, "10.1.2.3")
     for name in ("qa", "ghost"):
         with pytest.raises(DomainError):
-            uc.accounts.log_in(ref_db, name, "Guess-2026!", "10.6.6.6")
-    login = uc.accounts.log_in(ref_db, "sales", demo.PASSWORD, "10.1.2.4")
-    uc.accounts.log_out(ref_db, login.token)
+            uc.sessions.log_in(ref_db, name, "Guess-2026!", "10.6.6.6")
+    login = uc.sessions.log_in(ref_db, "sales", demo.PASSWORD, "10.1.2.4")
+    uc.sessions.log_out(ref_db, login.token)
 
 
 def _table(tab: object) -> list[dict[str, str]]:

@@ -75,7 +75,7 @@ def test_setup_creates_the_administrator_who_can_then_log_in(empty_db: Context) 
     assert_signed_out(at)
     assert_signed_out(new_app().run())
 
-    login = uc.accounts.log_in(empty_db, "boss", ADMIN_PW)  # what the sign-in route does
+    login = uc.sessions.log_in(empty_db, "boss", ADMIN_PW)  # what the sign-in route does
     assert login.user.is_admin and login.user.display_name == "老板"
     at = new_app()
     at.session_state[TOKEN_KEY] = login.token
@@ -100,7 +100,7 @@ def test_setup_creates_the_administrator_who_can_then_log_in(empty_db: Context) 
 def test_a_session_from_log_in_opens_the_log_page(ref_db: Context) -> None:
     at = new_app().run()
     assert_signed_out(at)  # no session yet
-    login = uc.accounts.log_in(ref_db, "sales", demo.PASSWORD)
+    login = uc.sessions.log_in(ref_db, "sales", demo.PASSWORD)
     at = new_app()
     at.session_state[TOKEN_KEY] = login.token  # the cookie the sign-in route set
     at.run()
@@ -138,7 +138,7 @@ def test_a_session_of_a_deactivated_user_shows_the_signed_out_view(ref_db: Conte
         uow.commit()
     at.run()
     assert_signed_out(at)
-    assert uc.accounts.session_of(ref_db, token) is None
+    assert uc.sessions.session_of(ref_db, token) is None
     at = new_app()
     at.session_state[TOKEN_KEY] = token  # the same cookie in a fresh tab
     at.run()
@@ -252,7 +252,7 @@ def test_logout_ends_the_session_and_shows_the_signed_out_view(ref_db: Context) 
     assert values(at, "title") == [zh("account.title")]
     widget(at.sidebar, "button", zh("sidebar.logout")).click().run()
     assert_signed_out(at)
-    assert uc.accounts.session_of(ref_db, token) is None  # ended on the server, not just here
+    assert uc.sessions.session_of(ref_db, token) is None  # ended on the server, not just here
     with pytest.raises(ValueError):
         at.switch_page("pages/account.py")
     at.run()  # the next run (the browser still sends the cookie until /signout clears it)
@@ -263,7 +263,7 @@ def test_logout_ends_the_session_and_shows_the_signed_out_view(ref_db: Context) 
     at.run()
     assert_signed_out(at)
     # this login only: the other browser stays logged in (log out everywhere ends that too)
-    assert uc.accounts.session_of(ref_db, elsewhere) is not None
+    assert uc.sessions.session_of(ref_db, elsewhere) is not None
     at = new_app()
     at.session_state[TOKEN_KEY] = elsewhere
     at.run()

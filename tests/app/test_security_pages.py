@@ -169,9 +169,9 @@ def _end(app: Context, how: str, username: str, session_id: int) -> None:
     elif how == "password reset":
         uc.accounts.reset_password(app, admin, user.id, "reset by the admin")
     elif how == "logged out everywhere":  # e.g. from another browser
-        assert uc.accounts.log_out_everywhere(app, user) >= 1
+        assert uc.sessions.log_out_everywhere(app, user) >= 1
     else:  # an administrator ends this one login (a lost phone)
-        uc.accounts.end_session(app, admin, session_id)
+        uc.sessions.end_session(app, admin, session_id)
 
 
 @pytest.mark.parametrize("how", ["deactivated", "password reset", "logged out everywhere",
@@ -186,7 +186,7 @@ def test_a_stale_session_ends_at_its_next_run(ref_db: Context, how: str) -> None
     _end(ref_db, how, "qa", at.session_state["kesu_session_id"])
     at.run()  # the next click of the open browser tab
     assert_signed_out(at)  # and nothing of the Approve page
-    assert uc.accounts.session_of(ref_db, token) is None
+    assert uc.sessions.session_of(ref_db, token) is None
     with pytest.raises(ValueError):
         at.switch_page("pages/approve.py")
     at = new_app()
@@ -195,10 +195,10 @@ def test_a_stale_session_ends_at_its_next_run(ref_db: Context, how: str) -> None
     assert_signed_out(at)
     if how == "deactivated":
         with pytest.raises(DomainError):
-            uc.accounts.log_in(ref_db, "qa", demo.PASSWORD)
+            uc.sessions.log_in(ref_db, "qa", demo.PASSWORD)
     else:  # signing in again works
         password = "reset by the admin" if how == "password reset" else demo.PASSWORD
-        login = uc.accounts.log_in(ref_db, "qa", password)
+        login = uc.sessions.log_in(ref_db, "qa", password)
         if how == "password reset":  # the session serves nothing until they choose their own
             at = new_app()
             at.session_state[TOKEN_KEY] = login.token
@@ -227,12 +227,12 @@ def test_changing_my_own_password_keeps_my_session(ref_db: Context) -> None:
     at.run()
     _signed_in(at, "finance")
     assert values(at, "title") == [zh("account.title")]
-    assert uc.accounts.session_of(ref_db, mine) is not None
+    assert uc.sessions.session_of(ref_db, mine) is not None
     # every other login of mine ends: the other browser, and the open tab at its next run
-    assert uc.accounts.session_of(ref_db, elsewhere) is None
+    assert uc.sessions.session_of(ref_db, elsewhere) is None
     other.run()
     assert_signed_out(other)
-    assert uc.accounts.log_in(ref_db, "finance", "my new password").user.username == "finance"
+    assert uc.sessions.log_in(ref_db, "finance", "my new password").user.username == "finance"
 
 
 def _stored_session(app: Context, username: str, idle: timedelta, left: timedelta) -> str:
@@ -251,7 +251,7 @@ def _stored_session(app: Context, username: str, idle: timedelta, left: timedelt
 def _token(app: Context, kind: str) -> object:
     if kind == "ended":  # logged out
         token = open_session("prod")
-        uc.accounts.log_out(app, token)
+        uc.sessions.log_out(app, token)
         return token
     if kind == "idle":
         minutes = uc.context.settings(app).session_idle_minutes

@@ -101,13 +101,13 @@ def test_20_parallel_guesses_at_many_names_from_one_client_check_at_most_its_fre
 def test_a_reset_user_gets_a_session_good_only_for_choosing_a_new_password(
         app: Context, world: World) -> None:
     uc.accounts.reset_password(app, world.admin, world.sales.id, "temp-Rt5-wq")
-    login = uc.accounts.log_in(app, "sales1", "temp-Rt5-wq", "10.0.0.1")
-    assert uc.accounts.session_of(app, login.token) is None
+    login = uc.sessions.log_in(app, "sales1", "temp-Rt5-wq", "10.0.0.1")
+    assert uc.sessions.session_of(app, login.token) is None
     with pytest.raises(InvalidInput) as err:
         uc.accounts.set_own_password(app, login.token, "88888888")
     assert err.value.key == "err.password_common"
     uc.accounts.set_own_password(app, login.token, "maple-river-42")
-    found = uc.accounts.session_of(app, login.token)
+    found = uc.sessions.session_of(app, login.token)
     assert found is not None and found[0].id == world.sales.id
     with engine_of(app).connect() as conn:
         assert conn.scalar(text("SELECT must_change_password FROM users "

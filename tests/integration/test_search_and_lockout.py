@@ -125,7 +125,8 @@ def test_login_delays_count_failures_across_app_instances(
     assert info.value.params == {"seconds": 1}
 
     later = make_app(clock=clock)
-    assert uc.accounts.is_locked(later, "sales1") and not uc.accounts.is_locked(later, "qa1")
+    assert uc.login_delays.is_locked(later, "sales1")
+    assert not uc.login_delays.is_locked(later, "qa1")
     with pytest.raises(AccountLocked):
         uc.accounts.authenticate(later, "sales1", PASSWORD)  # even the right password
     with engine_of(app).connect() as conn:
@@ -145,8 +146,8 @@ def test_admin_clearing_a_delay_is_seen_by_other_instances(
             uc.accounts.authenticate(app, "sales1", "nope-nope")
     with pytest.raises(AccountLocked):
         uc.accounts.authenticate(make_app(), "sales1", "nope-nope")
-    assert uc.accounts.is_locked(make_app(), "sales1")
-    uc.accounts.unlock_user(make_app(), world.admin, "sales1")
+    assert uc.login_delays.is_locked(make_app(), "sales1")
+    uc.login_delays.unlock_user(make_app(), world.admin, "sales1")
     other = make_app()
-    assert not uc.accounts.is_locked(other, "sales1")
+    assert not uc.login_delays.is_locked(other, "sales1")
     assert uc.accounts.authenticate(other, "sales1", PASSWORD) == world.sales

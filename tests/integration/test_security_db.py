@@ -122,14 +122,14 @@ def test_hostile_login_names_fail_like_any_wrong_name(app: Context, world: World
     before = _counts(app)
     with pytest.raises(LoginFailed):
         uc.accounts.authenticate(app, name, PASSWORD)
-    assert not uc.accounts.is_locked(app, "admin")
+    assert not uc.login_delays.is_locked(app, "admin")
     assert uc.accounts.authenticate(app, "admin", PASSWORD) == world.admin
     after = _counts(app)
     assert after == before  # the name is not looked up, stored or counted as a name
     with engine_of(app).connect() as conn:  # only admin's (cleared) counter exists
         assert [tuple(r) for r in conn.execute(text(
             "SELECT key, failures FROM login_counters"))] == [("name:admin", 0)]
-    uc.accounts.unlock_user(app, world.admin, name)  # no error, nothing else unlocked or changed
+    uc.login_delays.unlock_user(app, world.admin, name)  # no error, nothing else changed
     assert uc.accounts.active_user(app, name) is None
 
 
@@ -140,7 +140,8 @@ def test_a_wildcard_login_name_does_not_lock_everyone(app: Context, world: World
             uc.accounts.authenticate(app, "%", "wrong password", "10.0.0.5")
     with pytest.raises(AccountLocked):
         uc.accounts.authenticate(app, "%", "wrong password", "10.0.0.5")
-    assert not uc.accounts.is_locked(app, "sales1") and not uc.accounts.is_locked(app, "admin")
+    assert not uc.login_delays.is_locked(app, "sales1")
+    assert not uc.login_delays.is_locked(app, "admin")
     assert uc.accounts.authenticate(app, "sales1", PASSWORD, "10.0.0.6") == world.sales
 
 
@@ -172,11 +173,11 @@ def test_no_password_or_hash_in_the_logs(app: Context, world: World,
     for _ in range(5):
         with pytest.raises((LoginFailed, AccountLocked)):
             uc.accounts.authenticate(app, "logtest", secrets[1])
-    uc.accounts.unlock_user(app, world.admin, "logtest")
+    uc.login_delays.unlock_user(app, world.admin, "logtest")
     uc.accounts.change_password(app, user, secrets[0], secrets[2])
     uc.accounts.reset_password(app, world.admin, user.id, secrets[3])
     uc.accounts.authenticate(app, "logtest", secrets[3])
-    uc.accounts.log_out_everywhere(app, user)
+    uc.sessions.log_out_everywhere(app, user)
     caplog.set_level(logging.WARNING, logger="sqlalchemy.engine")
     with engine_of(app).connect() as conn:
         stored = str(conn.scalar(text("SELECT password_hash FROM users WHERE username='logtest'")))

@@ -23,9 +23,9 @@ DAY = date(2026, 3, 15)  # NOW is 12:00 in Shanghai
 
 
 def test_sign_ins_and_account_changes_round_trip(app: Context, world: World) -> None:
-    uc.accounts.log_in(app, "sales1", PASSWORD, "192.168.1.20")
+    uc.sessions.log_in(app, "sales1", PASSWORD, "192.168.1.20")
     with pytest.raises(DomainError):
-        uc.accounts.log_in(app, "王五", "Guess-2026", "192.168.1.66")
+        uc.sessions.log_in(app, "王五", "Guess-2026", "192.168.1.66")
     uc.accounts.update_user(app, world.admin, world.qa.id, UserInput(
         "qa1", world.qa.display_name, frozenset({Role.QA, Role.SALES}),
         world.qa.department_id))

@@ -129,7 +129,7 @@ def test_a_hash_of_an_older_cost_signs_in_and_is_made_again_at_the_current_one(
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD) == sales
     assert db.data.password_hashes[sales.id] == "h:" + PASSWORD
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD) == sales  # and checks again
-    login = uc.accounts.log_in(kesu, "admin", "maple-river-42")
+    login = uc.sessions.log_in(kesu, "admin", "maple-river-42")
     assert db.data.password_hashes[admin.id] == "h:maple-river-42"
     assert uc.accounts.pending_password_change(kesu, login.token) is not None  # still forced
 
@@ -158,7 +158,7 @@ def test_the_third_failure_tells_to_wait_a_second_and_the_fourth_try_is_refused_
     with pytest.raises(AccountLocked) as err:
         uc.accounts.authenticate(kesu, "sally", PASSWORD)  # even the right one: not checked
     assert err.value.key == "err.login_wait"
-    assert uc.accounts.is_locked(kesu, "sally")
+    assert uc.login_delays.is_locked(kesu, "sally")
 
 
 def test_the_owner_signs_in_as_soon_as_the_delay_has_passed(kesu: Context, sales: User,
@@ -176,7 +176,7 @@ def test_the_owner_signs_in_as_soon_as_the_delay_has_passed(kesu: Context, sales
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
     # and the count starts again: the next slip costs nothing
     fail(kesu, "sally", 1)
-    assert not uc.accounts.is_locked(kesu, "sally")
+    assert not uc.login_delays.is_locked(kesu, "sally")
 
 
 def test_a_long_run_of_guesses_makes_the_owner_wait_five_minutes_at_most(
@@ -209,7 +209,7 @@ def test_guessing_many_names_from_one_address_is_slowed(kesu: Context, sales: Us
 
 def test_unknown_names_are_counted_like_known_ones(kesu: Context, sales: User) -> None:
     fail(kesu, "nobody", 3)
-    assert uc.accounts.is_locked(kesu, "nobody")
+    assert uc.login_delays.is_locked(kesu, "nobody")
 
 
 def test_failures_of_one_user_do_not_slow_another(kesu: Context, sales: User, qa: User) -> None:
@@ -221,9 +221,9 @@ def test_admin_clears_a_delay_and_only_an_admin(kesu: Context, admin: User, sale
                                                 manager: User) -> None:
     fail(kesu, "sally", 4)
     with pytest.raises(NotAllowed):
-        uc.accounts.unlock_user(kesu, manager, "sally")
-    assert uc.accounts.is_locked(kesu, "sally")
-    uc.accounts.unlock_user(kesu, admin, "Sally")
+        uc.login_delays.unlock_user(kesu, manager, "sally")
+    assert uc.login_delays.is_locked(kesu, "sally")
+    uc.login_delays.unlock_user(kesu, admin, "Sally")
     assert uc.accounts.authenticate(kesu, "sally", PASSWORD).id == sales.id
 
 
@@ -270,9 +270,9 @@ def test_policy_applies_to_a_new_user_a_reset_and_the_first_admin(kesu: Context,
 def test_after_a_reset_the_session_serves_only_the_new_password_form(
         kesu: Context, admin: User, sales: User) -> None:
     uc.accounts.reset_password(kesu, admin, sales.id, "temp-Rt5-wq")
-    login = uc.accounts.log_in(kesu, "sally", "temp-Rt5-wq")
+    login = uc.sessions.log_in(kesu, "sally", "temp-Rt5-wq")
     assert login.user.must_change_password
-    assert uc.accounts.session_of(kesu, login.token) is None  # no page, no file, no socket
+    assert uc.sessions.session_of(kesu, login.token) is None  # no page, no file, no socket
     assert uc.accounts.pending_password_change(kesu, login.token) == login.user
     with pytest.raises(InvalidInput) as err:
         uc.accounts.set_own_password(kesu, login.token, "temp-Rt5-wq")
@@ -280,7 +280,7 @@ def test_after_a_reset_the_session_serves_only_the_new_password_form(
     with pytest.raises(InvalidInput):
         uc.accounts.set_own_password(kesu, login.token, "iloveyou")
     uc.accounts.set_own_password(kesu, login.token, "maple-river-42")
-    found = uc.accounts.session_of(kesu, login.token)
+    found = uc.sessions.session_of(kesu, login.token)
     assert found is not None and found[0].id == sales.id and not found[0].must_change_password
     assert uc.accounts.pending_password_change(kesu, login.token) is None
     with pytest.raises(NotAllowed):  # the form works once, for that session only
@@ -291,6 +291,6 @@ def test_the_forced_change_needs_a_session_of_the_reset_user(kesu: Context, admi
                                                              sales: User) -> None:
     with pytest.raises(NotAllowed):
         uc.accounts.set_own_password(kesu, "made-up-token", "maple-river-42")
-    login = uc.accounts.log_in(kesu, "sally", PASSWORD)  # not reset
+    login = uc.sessions.log_in(kesu, "sally", PASSWORD)  # not reset
     with pytest.raises(NotAllowed):
         uc.accounts.set_own_password(kesu, login.token, "maple-river-42")

@@ -30,7 +30,7 @@ ADMIN_ONLY: dict[str, Call] = {
         k, u, w["other"].id, UserInput("x", "Renamed", frozenset({Role.ADMIN}))
     ),
     "reset_password": lambda k, u, w: uc.accounts.reset_password(k, u, w["other"].id, "hijacked!"),
-    "unlock_user": lambda k, u, w: uc.accounts.unlock_user(k, u, w["other"].username),
+    "unlock_user": lambda k, u, w: uc.login_delays.unlock_user(k, u, w["other"].username),
     "set_settings": lambda k, u, w: uc.reference.set_settings(k, u, {"attachment_max_mb": 1}),
     "add_product": lambda k, u, w: uc.reference.save_reference(k, u, Product(0, "P-9", "Nine")),
     "edit_customer": lambda k, u, w: uc.reference.save_reference(

@@ -28,10 +28,10 @@ def log(kesu: Context, admin: User, *kinds: str) -> list[SecurityEntry]:
 
 def test_sign_ins_are_logged_with_the_name_tried_and_the_address_never_the_password(
         kesu: Context, admin: User, sales: User) -> None:
-    uc.accounts.log_in(kesu, "sally", PASSWORD, "10.0.0.7")
+    uc.sessions.log_in(kesu, "sally", PASSWORD, "10.0.0.7")
     for name in ("sally", "Nobody"):
         with pytest.raises(DomainError):
-            uc.accounts.log_in(kesu, name, "Secret-Guess-1", "10.0.0.66")
+            uc.sessions.log_in(kesu, name, "Secret-Guess-1", "10.0.0.66")
     ok, = log(kesu, admin, "login_ok")
     assert (ok.actor_id, ok.subject_id, ok.client) == (sales.id, sales.id, "10.0.0.7")
     unknown, wrong = log(kesu, admin, "login_failed")  # newest first
@@ -45,22 +45,22 @@ def test_sign_ins_are_logged_with_the_name_tried_and_the_address_never_the_passw
 
 def test_a_hostile_name_is_logged_without_control_characters(kesu: Context, admin: User) -> None:
     with pytest.raises(DomainError):
-        uc.accounts.log_in(kesu, "x\x1b[2J\n" + "a" * 300, "whatever", "10.0.0.1")
+        uc.sessions.log_in(kesu, "x\x1b[2J\n" + "a" * 300, "whatever", "10.0.0.1")
     e, = log(kesu, admin, "login_failed")
     assert "\x1b" not in e.username and "\n" not in e.username and len(e.username) <= 100
 
 
 def test_session_ends_are_logged_with_why(kesu: Context, admin: User, sales: User,
                                           clock: FakeClock) -> None:
-    a = uc.accounts.log_in(kesu, "sally", PASSWORD, "10.0.0.7")
-    uc.accounts.log_out(kesu, a.token)
-    b = uc.accounts.log_in(kesu, "sally", PASSWORD)
-    uc.accounts.end_session(kesu, admin, b.session.id)
-    uc.accounts.log_in(kesu, "sally", PASSWORD)
-    uc.accounts.log_out_everywhere(kesu, sales)
-    c = uc.accounts.log_in(kesu, "sally", PASSWORD)
+    a = uc.sessions.log_in(kesu, "sally", PASSWORD, "10.0.0.7")
+    uc.sessions.log_out(kesu, a.token)
+    b = uc.sessions.log_in(kesu, "sally", PASSWORD)
+    uc.sessions.end_session(kesu, admin, b.session.id)
+    uc.sessions.log_in(kesu, "sally", PASSWORD)
+    uc.sessions.log_out_everywhere(kesu, sales)
+    c = uc.sessions.log_in(kesu, "sally", PASSWORD)
     clock.advance(hours=9)  # past the idle time
-    assert uc.accounts.session_of(kesu, c.token) is None
+    assert uc.sessions.session_of(kesu, c.token) is None
     ended = security.security_log(kesu, admin, TODAY, TODAY + timedelta(days=1),
                                   ["session_ended"])
     assert [e.detail["reason"] for e in ended] == ["idle", "logout_all", "admin", "logout"]
@@ -75,7 +75,7 @@ def test_account_changes_are_logged(kesu: Context, admin: User, sales: User) -> 
     uc.accounts.update_user(kesu, admin, sales.id, UserInput(
         "sally", "Sally", frozenset({Role.SALES, Role.QA}), titles=both, active=False))
     uc.accounts.reset_password(kesu, admin, sales.id, "temp-Rt5-wq")
-    uc.accounts.unlock_user(kesu, admin, "sally")
+    uc.login_delays.unlock_user(kesu, admin, "sally")
     changes = {e.detail["what"]: (e.detail["old"], e.detail["new"])
                for e in log(kesu, admin, "user_changed")}
     assert changes == {"roles": ("sales", "qa,sales"),
@@ -131,9 +131,9 @@ def test_only_an_administrator_reads_the_log_and_filters_work(
         kesu: Context, admin: User, sales: User, clock: FakeClock) -> None:
     with pytest.raises(NotAllowed):
         security.security_log(kesu, sales, TODAY, TODAY)
-    uc.accounts.log_in(kesu, "sally", PASSWORD)
+    uc.sessions.log_in(kesu, "sally", PASSWORD)
     clock.advance(days=2)
-    uc.accounts.log_in(kesu, "sally", PASSWORD)
+    uc.sessions.log_in(kesu, "sally", PASSWORD)
     assert len(security.security_log(kesu, admin, TODAY, TODAY, ["login_ok"])) == 1
     assert len(security.security_log(kesu, admin, TODAY, TODAY + timedelta(days=2),
                                      ["login_ok"])) == 2
@@ -147,7 +147,7 @@ def test_only_an_administrator_reads_the_log_and_filters_work(
 def test_days_are_the_configured_zone_s_days(kesu: Context, admin: User, sales: User) -> None:
     # NOW is 10:00 in Shanghai on 10 Nov: the entry belongs to that day, not the UTC one
     assert NOW.hour == 2
-    uc.accounts.log_in(kesu, "sally", PASSWORD)
+    uc.sessions.log_in(kesu, "sally", PASSWORD)
     assert security.security_log(kesu, admin, TODAY - timedelta(days=1),
                                  TODAY - timedelta(days=1)) == []
 

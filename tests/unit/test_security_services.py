@@ -18,7 +18,7 @@ The attack surface of kesu, attack → where it is tested (issue #6 "Security"):
   (test_a_deactivated_user_is_refused_by_every_service here + tests/unit/test_permissions.py);
   a forged User object carrying roles the database does not give → test_forged_roles_*;
   a session of a deactivated user or from before a password change → refused by
-  accounts.session_of (tests/unit/test_sessions.py); the pages: tests/app/test_security_pages.py.
+  sessions.session_of (tests/unit/test_sessions.py); the pages: tests/app/test_security_pages.py.
 - Production of another department acting on a case (hold/resume to stop its clock, a
   meeting whose items become CAPA actions, an extension request) → refused
   (PERMISSIONS rows "hold", "resume", "add_meeting", "request_extension"; fixed in
@@ -300,9 +300,9 @@ PERMISSIONS: dict[str, Entry] = {
              lambda w, x, u: uc.accounts.change_password(w.kesu, u, PASSWORD, "a new password")),
     ),
     "log_out_everywhere": (Rule(EVERYONE,
-                                lambda w, x, u: uc.accounts.log_out_everywhere(w.kesu, u)),),
-    "open_sessions": (Rule(ADMIN, lambda w, x, u: uc.accounts.open_sessions(w.kesu, u)),),
-    "end_session": (Rule(ADMIN, lambda w, x, u: uc.accounts.end_session(w.kesu, u, 1)),),
+                                lambda w, x, u: uc.sessions.log_out_everywhere(w.kesu, u)),),
+    "open_sessions": (Rule(ADMIN, lambda w, x, u: uc.sessions.open_sessions(w.kesu, u)),),
+    "end_session": (Rule(ADMIN, lambda w, x, u: uc.sessions.end_session(w.kesu, u, 1)),),
     "set_language": (Rule(EVERYONE, lambda w, x, u: uc.accounts.set_language(w.kesu, u, Lang.EN)),),
     "list_users": (Rule(EVERYONE, lambda w, x, u: uc.accounts.list_users(w.kesu, u)),),
     "create_user": (
@@ -328,7 +328,7 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(ADMIN,
              lambda w, x, u: uc.accounts.reset_password(w.kesu, u, w.gm.id, "hijacked password")),
     ),
-    "unlock_user": (Rule(ADMIN, lambda w, x, u: uc.accounts.unlock_user(w.kesu, u, "gina")),),
+    "unlock_user": (Rule(ADMIN, lambda w, x, u: uc.login_delays.unlock_user(w.kesu, u, "gina")),),
     "set_settings": (
         Rule(ADMIN, lambda w, x, u: uc.reference.set_settings(w.kesu, u, {"attachment_max_mb": 1})),
     ),

@@ -285,8 +285,8 @@ def test_the_secret_scan_finds_each_kind() -> None:
 
 def test_a_session_token_is_fresh_randomness_never_a_constant() -> None:
     """The login cookie carries a token made at each sign-in from the operating system's
-    randomness (core/usecases/accounts.py log_in); nothing in the code signs or derives it."""
-    source = (ROOT / "core" / "usecases" / "accounts.py").read_text(encoding="utf-8")
+    randomness (core/usecases/sessions.py log_in); nothing in the code signs or derives it."""
+    source = (ROOT / "core" / "usecases" / "sessions.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     (log_in,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
                  and n.name == "log_in"]

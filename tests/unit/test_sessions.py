@@ -26,38 +26,38 @@ def sally(kesu: Context, admin: User, make_user: object) -> User:
 
 def test_a_login_gives_a_fresh_random_token_and_stores_only_its_hash(
         kesu: Context, sally: User, db: FakeDatabase) -> None:
-    one = uc.accounts.log_in(kesu, "Sally2 ", PASSWORD, client="10.0.0.7", agent="Chrome\x00")
-    two = uc.accounts.log_in(kesu, "sally2", PASSWORD)
+    one = uc.sessions.log_in(kesu, "Sally2 ", PASSWORD, client="10.0.0.7", agent="Chrome\x00")
+    two = uc.sessions.log_in(kesu, "sally2", PASSWORD)
     assert one.token != two.token and len(one.token) >= 40
     stored = list(db.data.sessions.values())
     assert [h for h, _ in stored] == [token_hash(one.token), token_hash(two.token)]
     assert all(one.token not in repr(s) for _, s in stored)
     assert one.session.client == "10.0.0.7" and one.session.agent == "Chrome"
-    assert uc.accounts.session_of(kesu, one.token) == (sally, one.session)
+    assert uc.sessions.session_of(kesu, one.token) == (sally, one.session)
 
 
 def test_a_wrong_password_starts_no_session(kesu: Context, sally: User, db: FakeDatabase) -> None:
     with pytest.raises(LoginFailed):
-        uc.accounts.log_in(kesu, "sally2", "wrong password")
+        uc.sessions.log_in(kesu, "sally2", "wrong password")
     assert db.data.sessions == {}
 
 
 @pytest.mark.parametrize("token", [None, "", "x" * 201, "no-such-token"])
 def test_an_unknown_or_absurd_token_is_no_session(kesu: Context, sally: User,
                                                   token: str | None) -> None:
-    uc.accounts.log_in(kesu, "sally2", PASSWORD)
-    assert uc.accounts.session_of(kesu, token) is None
+    uc.sessions.log_in(kesu, "sally2", PASSWORD)
+    assert uc.sessions.session_of(kesu, token) is None
 
 
 def test_a_session_ends_after_the_idle_time_and_is_marked_so(
         kesu: Context, sally: User, clock: FakeClock, db: FakeDatabase) -> None:
-    login = uc.accounts.log_in(kesu, "sally2", PASSWORD)
+    login = uc.sessions.log_in(kesu, "sally2", PASSWORD)
     clock.advance(minutes=479)
-    assert uc.accounts.session_of(kesu, login.token) is not None  # seen: the idle clock restarts
+    assert uc.sessions.session_of(kesu, login.token) is not None  # seen: the idle clock restarts
     clock.advance(minutes=479)
-    assert uc.accounts.session_of(kesu, login.token) is not None
+    assert uc.sessions.session_of(kesu, login.token) is not None
     clock.advance(minutes=480)
-    assert uc.accounts.session_of(kesu, login.token) is None
+    assert uc.sessions.session_of(kesu, login.token) is None
     (_, ended), = db.data.sessions.values()
     assert ended.end_reason == "idle" and ended.ended_at == clock()
 
@@ -65,63 +65,63 @@ def test_a_session_ends_after_the_idle_time_and_is_marked_so(
 def test_a_session_ends_at_its_lifetime_however_busy(kesu: Context, sally: User,
                                                      clock: FakeClock, admin: User) -> None:
     uc.reference.set_settings(kesu, admin, {"session_lifetime_hours": 2})
-    login = uc.accounts.log_in(kesu, "sally2", PASSWORD)
+    login = uc.sessions.log_in(kesu, "sally2", PASSWORD)
     for _ in range(11):
         clock.advance(minutes=10)
-        assert uc.accounts.session_of(kesu, login.token) is not None
+        assert uc.sessions.session_of(kesu, login.token) is not None
     clock.advance(minutes=10)
-    assert uc.accounts.session_of(kesu, login.token) is None
+    assert uc.sessions.session_of(kesu, login.token) is None
 
 
 def test_logout_ends_only_that_session(kesu: Context, sally: User) -> None:
-    phone = uc.accounts.log_in(kesu, "sally2", PASSWORD)
-    desk = uc.accounts.log_in(kesu, "sally2", PASSWORD)
-    uc.accounts.log_out(kesu, phone.token)
-    assert uc.accounts.session_of(kesu, phone.token) is None
-    assert uc.accounts.session_of(kesu, desk.token) is not None
+    phone = uc.sessions.log_in(kesu, "sally2", PASSWORD)
+    desk = uc.sessions.log_in(kesu, "sally2", PASSWORD)
+    uc.sessions.log_out(kesu, phone.token)
+    assert uc.sessions.session_of(kesu, phone.token) is None
+    assert uc.sessions.session_of(kesu, desk.token) is not None
 
 
 def test_log_out_everywhere_ends_every_session_of_the_user_only(kesu: Context, sally: User,
                                                                 admin: User) -> None:
-    phone = uc.accounts.log_in(kesu, "sally2", PASSWORD)
-    desk = uc.accounts.log_in(kesu, "sally2", PASSWORD)
-    other = uc.accounts.log_in(kesu, "admin", ADMIN_PASSWORD)
-    assert uc.accounts.log_out_everywhere(kesu, sally) == 2
-    assert uc.accounts.session_of(kesu, phone.token) is None
-    assert uc.accounts.session_of(kesu, desk.token) is None
-    assert uc.accounts.session_of(kesu, other.token) is not None
+    phone = uc.sessions.log_in(kesu, "sally2", PASSWORD)
+    desk = uc.sessions.log_in(kesu, "sally2", PASSWORD)
+    other = uc.sessions.log_in(kesu, "admin", ADMIN_PASSWORD)
+    assert uc.sessions.log_out_everywhere(kesu, sally) == 2
+    assert uc.sessions.session_of(kesu, phone.token) is None
+    assert uc.sessions.session_of(kesu, desk.token) is None
+    assert uc.sessions.session_of(kesu, other.token) is not None
 
 
 def test_a_password_change_keeps_this_session_and_ends_the_others(kesu: Context,
                                                                   sally: User) -> None:
-    here = uc.accounts.log_in(kesu, "sally2", PASSWORD)
-    stolen = uc.accounts.log_in(kesu, "sally2", PASSWORD)
+    here = uc.sessions.log_in(kesu, "sally2", PASSWORD)
+    stolen = uc.sessions.log_in(kesu, "sally2", PASSWORD)
     uc.accounts.change_password(kesu, sally, PASSWORD, "a brand new pass",
                                 keep_session=here.session.id)
-    assert uc.accounts.session_of(kesu, here.token) is not None
-    assert uc.accounts.session_of(kesu, stolen.token) is None
+    assert uc.sessions.session_of(kesu, here.token) is not None
+    assert uc.sessions.session_of(kesu, stolen.token) is None
 
 
 def test_a_reset_or_a_deactivation_ends_every_session(kesu: Context, sally: User,
                                                       admin: User) -> None:
-    first = uc.accounts.log_in(kesu, "sally2", PASSWORD)
+    first = uc.sessions.log_in(kesu, "sally2", PASSWORD)
     uc.accounts.reset_password(kesu, admin, sally.id, "reset by admin 1")
-    assert uc.accounts.session_of(kesu, first.token) is None
-    again = uc.accounts.log_in(kesu, "sally2", "reset by admin 1")
+    assert uc.sessions.session_of(kesu, first.token) is None
+    again = uc.sessions.log_in(kesu, "sally2", "reset by admin 1")
     uc.accounts.update_user(kesu, admin, sally.id,
                             UserInput("sally2", "Sally", frozenset({Role.SALES}), active=False))
-    assert uc.accounts.session_of(kesu, again.token) is None
+    assert uc.sessions.session_of(kesu, again.token) is None
 
 
 def test_an_administrator_lists_and_ends_open_sessions(kesu: Context, sally: User, admin: User,
                                                        clock: FakeClock) -> None:
-    login = uc.accounts.log_in(kesu, "sally2", PASSWORD, client="10.0.0.7")
-    listed = uc.accounts.open_sessions(kesu, admin)
+    login = uc.sessions.log_in(kesu, "sally2", PASSWORD, client="10.0.0.7")
+    listed = uc.sessions.open_sessions(kesu, admin)
     assert [(v.username, v.session.client) for v in listed] == [("sally2", "10.0.0.7")]
     with pytest.raises(NotAllowed):
-        uc.accounts.open_sessions(kesu, sally)
+        uc.sessions.open_sessions(kesu, sally)
     with pytest.raises(NotAllowed):
-        uc.accounts.end_session(kesu, sally, login.session.id)
-    uc.accounts.end_session(kesu, admin, login.session.id)
-    assert uc.accounts.session_of(kesu, login.token) is None
-    assert uc.accounts.open_sessions(kesu, admin) == []
+        uc.sessions.end_session(kesu, sally, login.session.id)
+    uc.sessions.end_session(kesu, admin, login.session.id)
+    assert uc.sessions.session_of(kesu, login.token) is None
+    assert uc.sessions.open_sessions(kesu, admin) == []
