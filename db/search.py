@@ -30,6 +30,7 @@ existing cases and by `manage.py search-rebuild` (`rebuild`).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -57,6 +58,7 @@ HIGHEST = "\U0010ffff"
 BATCH = 2000
 
 
+@functools.lru_cache(maxsize=65536)  # a few thousand characters, asked millions of times
 def is_gram(ch: str) -> bool:
     """A character of the bigram index: a letter or digit outside ASCII that has no case
     (Chinese, Japanese kana, …), so LIKE and ILIKE match it alike on both databases."""
