@@ -67,6 +67,22 @@ COLUMNS = (C.id, C.state, C.received_at, C.closed_at, C.close_wd, C.validity, C.
            C.sent_back_count)
 # a breakdown's measure: "d:" + the dimension (core/stats.py DIMENSIONS, ASSIST_DIMENSION)
 BREAKDOWNS = ("defect_type", "six_m", "department", "department_assist", "customer", "product")
+# the measures also kept per local month ("m:" + measure, on the month's first day): the sum of
+# their day rows, so a period's whole months are one row per key (migration 0028)
+MONTHLY = ("received", "invalid", "closed", "wd", "sat", "cost", "back", "step", "sev",
+           *("d:" + d for d in BREAKDOWNS))
+MONTH = "m:"
+
+
+def with_months(p: Parts) -> Parts:
+    """Day parts with their month rows added (a month row is the sum of its days')."""
+    out = dict(p)
+    for (m, d, k), (n, a) in p.items():
+        if m in MONTHLY:
+            mk = (MONTH + m, d.replace(day=1), k)
+            was = out.get(mk, (0, ZERO))
+            out[mk] = (was[0] + n, was[1] + a)
+    return out
 
 
 @dataclass
@@ -268,8 +284,24 @@ def refresh(db: Db, ids: Iterable[int]) -> None:
             db.execute(_SET_FACT, {"cid": cid, "encoded": encoded})
         else:
             db.execute(_NEW_FACT, {"complaint_id": cid, "parts": encoded})
-    _add(db, delta)
+    _add(db, with_months(delta))
     refresh_recurrences(db, wanted)
+
+
+def add_months(db: Db) -> int:
+    """Make the month rows from the day rows (migration 0028: rollups built before them);
+    how many."""
+    db.execute(delete(R).where(R.measure.like(MONTH + "%")))
+    days: Parts = {(str(m), d, str(k)): (int(n), Decimal(str(a))) for m, d, k, n, a in
+                   db.execute(select(R.measure, R.day, R.key, R.n, R.amount)
+                              .where(R.measure.in_(MONTHLY)))}
+    months = {k: v for k, v in with_months(days).items()
+              if k[0].startswith(MONTH) and (v[0] or v[1])}
+    rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
+            for (m, d, k), (n, a) in sorted(months.items())]
+    for i in range(0, len(rows), 5000):
+        db.execute(insert(R), rows[i:i + 5000])
+    return len(rows)
 
 
 def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
@@ -304,6 +336,7 @@ def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
         done, last = done + len(ids), ids[-1]
         if progress:
             progress(done, total)
+    sums = with_months(sums)
     sums[(META, ANY_DAY, tz_name)] = (1, ZERO)
     rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
             for (m, d, k), (n, a) in sorted(sums.items())]

@@ -145,15 +145,31 @@ class SqlStats:
         return q.since.date(), q.until.date()
 
     def _period(self, q: StatsQuery) -> Sums:
-        """Every measure of the period summed by key, in one statement (cached per period)."""
+        """Every measure of the period summed by key, in one statement (cached per period):
+        the whole months from the month rows, the days before and after them from the day
+        rows."""
         days = self._days(q)
         if days not in self._sums:
-            out: Sums = {}
+            first, after = days
+            m1 = first if first.day == 1 else _next_month(first)  # the whole months: [m1, m2)
+            m2 = after.replace(day=1)
+            if m1 < m2:
+                where = or_(and_(R.measure.in_(PERIOD_MEASURES),
+                                 or_(and_(R.day >= first, R.day < m1),
+                                     and_(R.day >= m2, R.day < after))),
+                            and_(R.measure.in_(MONTH_MEASURES), R.day >= m1, R.day < m2))
+            else:
+                where = and_(R.measure.in_(PERIOD_MEASURES), R.day >= first, R.day < after)
+            sums: dict[tuple[str, str], tuple[int, Decimal]] = {}
             for m, k, n, a in self.s.execute(
                     select(R.measure, R.key, func.sum(R.n), func.sum(R.amount))
-                    .where(R.measure.in_(PERIOD_MEASURES), R.day >= days[0], R.day < days[1])
-                    .group_by(R.measure, R.key)):
-                out.setdefault(str(m), {})[str(k)] = (int(n or 0), Decimal(str(a or 0)))
+                    .where(where).group_by(R.measure, R.key)):
+                key = (str(m).removeprefix(rollups.MONTH), str(k))
+                was = sums.get(key, (0, Decimal(0)))
+                sums[key] = (was[0] + int(n or 0), was[1] + Decimal(str(a or 0)))
+            out: Sums = {}
+            for (m, k), v in sums.items():
+                out.setdefault(m, {})[k] = v
             self._sums[days] = out
         return self._sums[days]
 
@@ -440,7 +456,8 @@ class SqlStats:
     def monthly(self, q: StatsQuery, months: list[str]) -> list[tuple[str, str, int]]:
         if self.rolled(q):
             counts: dict[tuple[str, str], int] = {}
-            for _, d, k, n, _ in self._by_day(("sev",), *self._month_days(months)):
+            for _, d, k, n, _ in self._by_day((rollups.MONTH + "sev",),
+                                              *self._month_days(months)):
                 mk = (f"{d.year:04d}-{d.month:02d}", k)
                 counts[mk] = counts.get(mk, 0) + n
             return sorted((m, k, n) for (m, k), n in counts.items() if n)
@@ -535,7 +552,8 @@ class SqlStats:
     def cost(self, q: StatsQuery, months: list[str]) -> list[tuple[str, str, str, str, Decimal]]:
         if self.rolled(q):
             sums: dict[tuple[str, str], tuple[int, Decimal]] = {}
-            for _, d, k, n, a in self._by_day(("cost",), *self._month_days(months)):
+            for _, d, k, n, a in self._by_day((rollups.MONTH + "cost",),
+                                              *self._month_days(months)):
                 mk = (f"{d.year:04d}-{d.month:02d}", k)
                 was = sums.get(mk, (0, Decimal(0)))
                 sums[mk] = (was[0] + n, was[1] + a)
@@ -603,9 +621,14 @@ class SqlStats:
         return out
 
 
-# the measures a period sums (db/rollups.py parts)
+# the measures a period sums (db/rollups.py parts), and their month rows
 PERIOD_MEASURES = ("received", "invalid", "closed", "wd", "sat", "cost", "back", "step",
                    *("d:" + d for d in rollups.BREAKDOWNS))
+MONTH_MEASURES = tuple(rollups.MONTH + m for m in PERIOD_MEASURES)
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
 
 def _approved_round() -> ColumnElement[bool]:
