@@ -125,7 +125,16 @@ def login(page: Page, tx: Texts, username: str, landing_title: str | None = None
     """Log in on the form on screen and wait for the page it leads to (default: Log)."""
     submit_login(page, tx, username, PASSWORD)
     expect(heading(page, landing_title or tx.log_title)).to_be_visible()
-    expect(page.get_by_role("button", name=tx.logout)).to_be_visible()
+    logout = page.get_by_role("button", name=tx.logout)
+    try:
+        expect(logout).to_be_visible()
+    except AssertionError:
+        # Seen in CI on a loaded machine (2026-12-07): the page drawn, the sidebar stopped
+        # after "当前用户" for 20 s. A person would press F5; the session cookie carries it.
+        print(f"{username}: sidebar incomplete after login, reloading")
+        page.reload()
+        expect(heading(page, landing_title or tx.log_title)).to_be_visible()
+        expect(logout).to_be_visible()
     idle(page)
 
 
