@@ -2,9 +2,12 @@
 notifications, backup."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import streamlit as st
 
-from core.model import Role
+from core.model import Role, User
 from ui import admin_approval as aap
 from ui import admin_backup as ab
 from ui import admin_calendar as ac
@@ -15,6 +18,7 @@ from ui import admin_security as asec
 from ui import chains
 from ui import delegations as dl
 from ui.context import kesu, me, show_flash, tr
+from ui.tabs import lazy_tabs
 
 user = me()
 if not user.has(Role.ADMIN):  # the services refuse too; this only spares a useless page
@@ -23,39 +27,26 @@ if not user.has(Role.ADMIN):  # the services refuse too; this only spares a usel
 app = kesu()
 st.title(tr("admin.title"))
 show_flash()
-tabs = st.tabs([tr("admin.users"), tr("admin.departments"), tr("admin.customers"),
-                tr("admin.products"), tr("admin.defects"), tr("admin.settings"),
-                tr("admin.approval"),
-                tr("admin.calendar"), tr("admin.notifications"), tr("admin.backup"),
-                tr("admin.security"), tr("admin.custom_fields")],
-               key="admin_tab", on_change="rerun")  # a save (and its rerun) keeps the tab
-with tabs[0]:
-    af.users(user)
-    af.sessions(user)
-with tabs[1]:
-    af.departments(user)
-with tabs[2]:
-    af.customers(user)
-with tabs[3]:
-    af.products(user)
-with tabs[4]:
-    af.defect_types(user)
-with tabs[5]:
-    af.settings(user)
-    chains.settings(user)
-    dl.delegations(user, admin=True)
-with tabs[6]:
-    aap.page(user)
-with tabs[7]:
-    ac.calendar(user)
-    ac.limits(user)
-with tabs[8]:
-    ach.channels(user)
-    ach.escalation_levels(user)
-    ach.outbox(user)
-with tabs[9]:
-    ab.backup(user)
-with tabs[10]:
-    asec.security_log(user)
-with tabs[-1]:  # the fields of the factory's own (issue #12)
-    acf.editor(user)
+# what each tab shows, in its order
+PARTS: dict[str, tuple[Callable[[User], None], ...]] = {
+    "users": (af.users, af.sessions),
+    "departments": (af.departments,),
+    "customers": (af.customers,),
+    "products": (af.products,),
+    "defects": (af.defect_types,),
+    "settings": (af.settings, chains.settings, partial(dl.delegations, admin=True)),
+    "approval": (aap.page,),
+    "calendar": (ac.calendar, ac.limits),
+    "notifications": (ach.channels, ach.escalation_levels, ach.outbox),
+    "backup": (ab.backup,),
+    "security": (asec.security_log,),
+    "custom_fields": (acf.editor,),  # the fields of the factory's own (issue #12)
+}
+# only the open tab runs and is drawn (issue #14: all twelve sent 94 KB on every run); it stays
+# open after a save (issue #13) and a language switch
+tabs = lazy_tabs("admin_tab", [(name, tr(f"admin.{name}")) for name in PARTS])
+for name, parts in PARTS.items():
+    if tabs[name].open:
+        with tabs[name]:
+            for part in parts:
+                part(user)

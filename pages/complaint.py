@@ -8,11 +8,12 @@ from ui.actions import dispositions, panel, progress
 from ui.due import extensions, show_dues
 from ui.case import attachments, decisions, facts, meetings, timeline
 from ui.custom_fields import facts as custom_facts
-from ui.meetings import RECORDS_TAB, prompt as first_meeting_prompt
+from ui.meetings import prompt as first_meeting_prompt
 from core.i18n import reason_text
 from ui.context import attempt, flash, kesu, lang, local, md, me, show_flash, tr, trn
 from ui.documents import documents
 from ui.forms import complaint_fields, product_picker
+from ui.tabs import lazy_tabs
 from core import usecases as uc
 
 user = me()
@@ -69,52 +70,57 @@ extensions(user, case, dues)
 panel(user, case)
 first_meeting_prompt(user, case)
 
-# a form of the records tab that saved asks to come back to it (the timeline's count changed,
-# so the tabs are new to the browser and would open on the first)
-tab_facts, tab_work, tab_files, tab_time = st.tabs(
-    [tr("case.facts"), tr("case.records"), f"{tr('case.attachments')} ({len(view.attachments)})",
-     f"{tr('case.timeline')} ({len(view.events)})"],
-    default=tr("case.records") if st.session_state.pop(RECORDS_TAB, False) else None)
-with tab_work:
-    decisions(case)
-    dispositions(user, case)
-    meetings(user, case)
-with tab_facts:
-    facts(view)
-    custom_facts(c.id)
-    if view.can_edit:
-        with st.expander(tr("case.edit")):
-            products = uc.reference.products(app)
-            product_picker(f"edit{c.id}v{c.version}", products)  # fills 料号/品名 at once
-            with st.form("edit_case"):
-                draft = complaint_fields(f"edit{c.id}v{c.version}",
-                                         uc.reference.customers(app, True), products,
-                                         uc.reference.defect_types(app, True), c)
-                comment = st.text_input(tr("case.edit_comment"), max_chars=500)
-                if st.form_submit_button(tr("common.save"), type="primary"):
-                    if attempt(uc.complaints.update_complaint, app, user, c.id, c.version, draft,
-                               comment):
-                        flash("success", tr("common.saved"))
+# only the open tab runs and is drawn (issue #14); it stays open after a save made on it (the
+# timeline's count in its label changes) and a language switch. One per case: another case
+# opens on its facts.
+tabs = lazy_tabs(f"case_tab_{c.id}", [
+    ("facts", tr("case.facts")), ("records", tr("case.records")),
+    ("files", f"{tr('case.attachments')} ({len(view.attachments)})"),
+    ("timeline", f"{tr('case.timeline')} ({len(view.events)})")])
+if tabs["records"].open:
+    with tabs["records"]:
+        decisions(case)
+        dispositions(user, case)
+        meetings(user, case)
+if tabs["facts"].open:
+    with tabs["facts"]:
+        facts(view)
+        custom_facts(c.id)
+        if view.can_edit:
+            with st.expander(tr("case.edit")):
+                products = uc.reference.products(app)
+                product_picker(f"edit{c.id}v{c.version}", products)  # fills 料号/品名 at once
+                with st.form("edit_case"):
+                    draft = complaint_fields(f"edit{c.id}v{c.version}",
+                                             uc.reference.customers(app, True), products,
+                                             uc.reference.defect_types(app, True), c)
+                    comment = st.text_input(tr("case.edit_comment"), max_chars=500)
+                    if st.form_submit_button(tr("common.save"), type="primary"):
+                        if attempt(uc.complaints.update_complaint, app, user, c.id, c.version,
+                                   draft, comment):
+                            flash("success", tr("common.saved"))
+                            st.rerun()
+if tabs["files"].open:
+    with tabs["files"]:
+        attachments(user, view.attachments)
+        if view.can_edit:
+            with st.form("add_files", clear_on_submit=True):
+                cfg = uc.context.settings(app)
+                files = st.file_uploader(tr("case.add_attachments"), accept_multiple_files=True,
+                                         type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
+                                         help=tr("upload.help", mb=cfg.attachment_max_mb,
+                                                 case_mb=cfg.case_attachments_max_mb,
+                                                 mp=cfg.image_max_megapixels),
+                                         max_upload_size=cfg.attachment_max_mb)
+                if st.form_submit_button(tr("case.upload")):
+                    n = attempt(uc.complaints.add_attachments, app, user, c.id,
+                                [Upload(f.name, f.getvalue()) for f in files or []])
+                    if n:
+                        flash("success", trn("case.uploaded", n))
                         st.rerun()
-with tab_files:
-    attachments(user, view.attachments)
-    if view.can_edit:
-        with st.form("add_files", clear_on_submit=True):
-            cfg = uc.context.settings(app)
-            files = st.file_uploader(tr("case.add_attachments"), accept_multiple_files=True,
-                                     type=["jpg", "jpeg", "png", "pdf", "xlsx", "docx"],
-                                     help=tr("upload.help", mb=cfg.attachment_max_mb,
-                                             case_mb=cfg.case_attachments_max_mb,
-                                             mp=cfg.image_max_megapixels),
-                                     max_upload_size=cfg.attachment_max_mb)
-            if st.form_submit_button(tr("case.upload")):
-                n = attempt(uc.complaints.add_attachments, app, user, c.id,
-                            [Upload(f.name, f.getvalue()) for f in files or []])
-                if n:
-                    flash("success", trn("case.uploaded", n))
-                    st.rerun()
-with tab_time:
-    timeline(view.events)
+if tabs["timeline"].open:
+    with tabs["timeline"]:
+        timeline(view.events)
 st.divider()
 documents(user, c.id or 0)
 lookup()

@@ -298,6 +298,5 @@ def meetings(user: User, case: CaseFile) -> None:
                     if attempt(uc.meetings.add_assessment, app, user, c.id, person, decision,
                                amount or None, note):
                         form_saved(f"assess_{c.id}")
-                        st.session_state[meeting_ui.RECORDS_TAB] = True  # listed there
                         flash("success", tr("common.saved"))
                         st.rerun()

@@ -14,7 +14,6 @@ from ui.context import attempt, flash, kesu, label, lang, local, today_local, tr
 from core import usecases as uc
 
 GUEST_ROWS, ITEM_ROWS = 2, 1  # rows the form starts with; buttons add more
-RECORDS_TAB = "case_records_tab"  # session flag: open the Complaint page on its records tab
 
 
 def prompt(user: User, case: CaseFile) -> None:
@@ -118,7 +117,6 @@ def form(user: User, case: CaseFile, users: dict[int, str], depts: dict[int, str
             if attempt(uc.meetings.add_meeting, kesu(), user, c.id, day, who, text, typed,
                        guests=guests, department_id=dept, direction=direction):
                 _more(f"meeting_gen_{c.id}")
-                st.session_state[RECORDS_TAB] = True  # the saved meeting is shown there
                 flash("success", tr("common.saved"))
                 st.rerun()
 

@@ -163,6 +163,24 @@ def block(node: Any, kind: str, label: str) -> Any:
     return found[0]
 
 
+def open_tab(at: AppTest, key: str, label: str) -> Any:
+    """Click the tab `label` of the page's tabs `key` and run: the page draws only the open
+    tab (ui/tabs.py, issue #14). The tab's block."""
+    at.session_state[key] = label
+    at.run()
+    no_exception(at)
+    return block(at, "tabs", label)
+
+
+def open_case_tab(at: AppTest, key: str, lang: str = "zh") -> Any:
+    """Click the Complaint page's tab `key` (case.facts, case.records, case.attachments,
+    case.timeline: the last two say a count) and run. The tab's block."""
+    name = (en if lang == "en" else zh)(key)
+    found = [t.label for t in at.tabs if t.label == name or t.label.startswith(name + " (")]
+    assert len(found) == 1, [t.label for t in at.tabs]
+    return open_tab(at, f"case_tab_{at.query_params['id']}", found[0])
+
+
 def has_block(node: Any, kind: str, label: str) -> bool:
     return any(b.label == label for b in getattr(node, kind))
 

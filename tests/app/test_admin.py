@@ -14,7 +14,7 @@ from core.usecases.context import Context
 from core.usecases.accounts import UserInput
 from tests.app.helpers import (
     assert_signed_out, block, en, login_as, new_app, no_exception, open_page, open_session,
-    sidebar_user, values, widget, zh,
+    open_tab, sidebar_user, values, widget, zh,
 )
 from ui.auth import TOKEN_KEY
 from core import usecases as uc
@@ -76,6 +76,8 @@ def test_admin_sees_users_and_reference_tabs(ref_db: Context) -> None:
             "admin.settings",
         )
     } <= set(tabs)
+    # only the open tab, Users, runs and is drawn (issue #14)
+    assert all(not t.children for t in at.tabs if t.label != zh("admin.users"))
     users = at.dataframe[0].value
     assert sorted(users[zh("field.username")]) == _usernames(ref_db)
     row = users[users[zh("field.username")] == "qamanager"].iloc[0]
@@ -90,6 +92,17 @@ def test_admin_sees_users_and_reference_tabs(ref_db: Context) -> None:
     row = users[users[en("field.username")] == "qamanager"].iloc[0]
     assert re.split("、|, ", row[en("field.titles")]) == ["Management representative",
                                                           "QA manager"]
+
+
+def test_admin_keeps_its_tab_across_a_language_switch(ref_db: Context) -> None:
+    at = _admin_page()
+    open_tab(at, "admin_tab", zh("admin.customers"))
+    widget(at.sidebar, "radio", zh("sidebar.language")).set_value("en").run()
+    no_exception(at)
+    assert values(at, "title") == [en("admin.title")]
+    customers = block(at, "tabs", en("admin.customers"))
+    assert en("field.name") in customers.dataframe[0].value.columns  # drawn, in English
+    assert all(not t.children for t in at.tabs if t.label != en("admin.customers"))
 
 
 # ---------------------------------------------------------------- users
@@ -271,7 +284,8 @@ def test_admin_reset_tells_that_the_user_must_choose_a_new_password(ref_db: Cont
 
 def test_duplicate_product_code_is_refused(ref_db: Context) -> None:
     at = _admin_page()
-    form = block(block(at, "tabs", zh("admin.products")), "expander", zh("admin.add_item"))
+    form = block(open_tab(at, "admin_tab", zh("admin.products")), "expander",
+                 zh("admin.add_item"))
     widget(form, "text_input", zh("field.code") + " *").input("hd-2040")
     widget(form, "text_input", zh("field.name") + " *").input("重复的料号")
     widget(form, "button", zh("common.add")).click().run()
@@ -282,7 +296,7 @@ def test_duplicate_product_code_is_refused(ref_db: Context) -> None:
 
 def test_invalid_setting_is_refused(ref_db: Context) -> None:
     at = _admin_page()
-    tab = block(at, "tabs", zh("admin.settings"))
+    tab = open_tab(at, "admin_tab", zh("admin.settings"))
     widget(tab, "text_input", zh("field.timezone")).input("Mars/Olympus")
     save = [b for b in tab.button if b.key == f"FormSubmitter:settings-{zh('common.save')}"]
     assert len(save) == 1, [b.key for b in tab.button]

@@ -16,7 +16,7 @@ from core.usecases.context import Context
 from db.backup import verify_archive
 from tests.app.conftest import DEMO_CASES
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, open_page, values, widget, zh,
+    block, en, login_as, new_app, no_exception, open_page, open_tab, values, widget, zh,
 )
 from ui.admin_backup import service
 from core import usecases as uc
@@ -30,7 +30,7 @@ def _user(app: Context, name: str) -> User:
 
 def _tab(username: str = "admin", lang: str = "zh") -> tuple[AppTest, object]:
     at = open_page("pages/admin.py", username, lang)
-    return at, block(at, "tabs", (en if lang == "en" else zh)("admin.backup"))
+    return at, open_tab(at, "admin_tab", (en if lang == "en" else zh)("admin.backup"))
 
 
 def _archives() -> list[Path]:

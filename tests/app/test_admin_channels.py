@@ -13,7 +13,9 @@ from core.escalation import Level
 from core.outbox import ChannelConfig, Message
 from core.usecases.context import Context
 from adapters import scheduler as jobs
-from tests.app.helpers import block, en, login_as, new_app, no_exception, values, widget, zh
+from tests.app.helpers import (
+    block, en, login_as, new_app, no_exception, open_tab, values, widget, zh,
+)
 from tests.local_servers import SmtpServer, free_port
 from core import usecases as uc
 
@@ -32,7 +34,7 @@ def _tab(lang: str = "zh") -> tuple[AppTest, object]:
     at.switch_page("pages/admin.py").run()
     no_exception(at)
     tr = en if lang == "en" else zh
-    return at, block(at, "tabs", tr("admin.notifications"))
+    return at, open_tab(at, "admin_tab", tr("admin.notifications"))
 
 
 def _submit(tab: object, form: str) -> None:

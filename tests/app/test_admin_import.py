@@ -15,7 +15,7 @@ from core.usecases.context import Context
 from core.usecases.accounts import UserInput
 from tests import old_register
 from tests.app.helpers import (
-    en, login_as, new_app, no_exception, page_text, widget, zh,
+    en, login_as, new_app, no_exception, open_case_tab, page_text, widget, zh,
 )
 from ui.context import md
 from ui.importer import read_table
@@ -171,7 +171,7 @@ def test_an_imported_case_shows_where_it_came_from_in_its_timeline(ref_db: Conte
     at.query_params["id"] = str(case_id)
     at.switch_page("pages/complaint.py").run()
     no_exception(at)
-    (timeline,) = [t for t in at.tabs if t.label.startswith(zh("case.timeline"))]
+    timeline = open_case_tab(at, "case.timeline")
     assert f"**{zh('action.imported')}**" in [m.value for m in timeline.markdown]
     lines = [x.value for x in timeline.text]
     for field, new in (("import_file", "客户投诉登记表.xlsx"), ("import_row", "2"),

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from bench import demo
 from core.errors import DomainError
 from core.usecases.context import Context
-from tests.app.helpers import block, en, no_exception, open_page, values, widget, zh
+from tests.app.helpers import block, en, no_exception, open_page, open_tab, values, widget, zh
 from core import usecases as uc
 
 CODES = re.compile(r"\b(login_ok|login_failed|session_ended|user_changed|logout|unknown|"
@@ -20,7 +20,7 @@ CODES = re.compile(r"\b(login_ok|login_failed|session_ended|user_changed|logout|
 def _tab(lang: str = "zh") -> tuple[AppTest, object]:
     at = open_page("pages/admin.py", "admin", lang)
     tr = en if lang == "en" else zh
-    return at, block(at, "tabs", tr("admin.security"))
+    return at, open_tab(at, "admin_tab", tr("admin.security"))
 
 
 def _events(ref_db: Context) -> None:

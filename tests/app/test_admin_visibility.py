@@ -9,7 +9,7 @@ from core import usecases as uc
 from core.errors import InvalidInput
 from core.model import User
 from core.usecases.context import Context
-from tests.app.helpers import block, en, no_exception, open_page, values, widget, zh
+from tests.app.helpers import block, en, no_exception, open_page, open_tab, values, widget, zh
 
 
 def _admin(ref_db: Context) -> User:
@@ -27,7 +27,7 @@ def _save_settings(at: AppTest, tab: object, say: str) -> None:
 
 def test_admin_switches_visibility_to_by_department(ref_db: Context) -> None:
     at = open_page("pages/admin.py", "admin", "en")
-    tab = block(at, "tabs", en("admin.settings"))
+    tab = open_tab(at, "admin_tab", en("admin.settings"))
     box = widget(tab, "selectbox", en("field.record_visibility"))
     assert box.format_func(box.value) == en("record_visibility.all")  # off by default
     box.set_value("department")
@@ -40,7 +40,7 @@ def test_admin_switches_visibility_to_by_department(ref_db: Context) -> None:
 def test_a_customers_department_is_picked_and_listed_by_name(ref_db: Context) -> None:
     sales = next(d for d in uc.reference.departments(ref_db) if d.code == "SALES")
     at = open_page("pages/admin.py", "admin")
-    tab = block(at, "tabs", zh("admin.customers"))
+    tab = open_tab(at, "admin_tab", zh("admin.customers"))
     form = block(tab, "expander", zh("admin.add_item"))
     widget(form, "text_input", zh("field.name") + " *").input("宁波戊公司")
     widget(form, "selectbox", zh("field.customer_department")).set_value(sales.id)

@@ -8,13 +8,15 @@ from typing import Any
 
 from core import usecases as uc
 from core.usecases.context import Context
-from tests.app.helpers import block, en, no_exception, open_page, page_text, values, widget, zh
+from tests.app.helpers import (
+    block, en, no_exception, open_page, open_tab, page_text, values, widget, zh,
+)
 
 
 def _tab(lang: str = "zh") -> tuple[Any, Any]:
     at = open_page("pages/admin.py", "admin", lang)
     tr = zh if lang == "zh" else en
-    return at, block(at, "tabs", tr("admin.approval"))
+    return at, open_tab(at, "admin_tab", tr("admin.approval"))
 
 
 def _steps_key(app: Context, pick: int = 0) -> str:

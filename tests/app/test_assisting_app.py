@@ -13,7 +13,8 @@ from core import usecases as uc
 from core.model import CapaType, Kind, Role, State, User
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, en, has_block, login_as, new_app, no_exception, page_text, values, widget, zh,
+    block, en, has_block, login_as, new_app, no_exception, open_case_tab, page_text, values,
+    widget, zh,
 )
 
 ASK = "请评估夹具定位销的设计"
@@ -127,7 +128,7 @@ def test_an_assisting_department_sees_what_it_is_asked_and_does_its_part(
     assert f"{zh('task.assist')} (1)" not in values(at, "subheader")
     # the timeline names the department and shows the findings
     at = _open("pages/complaint.py", "qa", cid)
-    text = page_text(at)
+    text = page_text(open_case_tab(at, "case.timeline"))
     assert zh("case.changed_from_to", field=zh("field.assisting_departments"), old="—",
               new="工程部") in text
     assert zh("case.changed_from_to", field=zh("field.assisting_department"), old="—",

@@ -13,7 +13,7 @@ from core import usecases as uc
 from core.model import ChainStep, Disposition, DispositionType, Event, Kind, State, User
 from core.usecases.context import Context
 from tests.app.helpers import (
-    en, login_as, new_app, no_exception, page_text, values, widget, zh,
+    en, login_as, new_app, no_exception, open_case_tab, open_tab, page_text, values, widget, zh,
 )
 
 
@@ -53,12 +53,14 @@ def _records(app: Context, cid: int) -> list[ChainStep]:
 
 
 def _open(cid: int, username: str, lang: str = "zh") -> AppTest:
+    """The Complaint page on its records tab, where the chain is."""
     at = login_as(new_app(), username)
     if lang == "en":
         at.query_params["lang"] = "en"
     at.query_params["id"] = str(cid)
     at.switch_page("pages/complaint.py").run()
     no_exception(at)
+    open_case_tab(at, "case.records", lang)
     return at
 
 
@@ -137,6 +139,7 @@ def _admin_settings(lang: str = "zh") -> AppTest:
         at.query_params["lang"] = "en"
     at.switch_page("pages/admin.py").run()
     no_exception(at)
+    open_tab(at, "admin_tab", (en if lang == "en" else zh)("admin.settings"))
     return at
 
 

@@ -9,8 +9,8 @@ from core.model import Channel, Kind, RegisterFilter, Request, Severity, State, 
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, elements, en, has_block, login_as, new_app, no_exception, page_text, values, widget,
-    zh,
+    block, elements, en, has_block, login_as, new_app, no_exception, open_case_tab, page_text,
+    values, widget, zh,
 )
 from core import usecases as uc
 
@@ -58,10 +58,8 @@ def _cancel_form(at: AppTest):  # noqa: ANN202 - the expander block of the actio
 
 
 def _tab(at: AppTest, key: str, lang: str = "zh"):  # noqa: ANN202 - the tab block
-    name = (en if lang == "en" else zh)(key)
-    found = [t for t in at.tabs if t.label == name or t.label.startswith(name + " (")]
-    assert len(found) == 1, [t.label for t in at.tabs]
-    return found[0]
+    """Open the tab (the page draws the open one only) and return it."""
+    return open_case_tab(at, key, lang)
 
 
 # ---------------------------------------------------------------- reading
@@ -147,12 +145,12 @@ def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Context) 
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
     assert values(at, "success") == [zh("common.saved")]
+    assert f"{zh('field.lot')}: L-NEW" in values(at, "text")  # the facts tab, still open
     timeline = _tab(at, "case.timeline")
     assert timeline.label == f"{zh('case.timeline')} (2)"
     assert f"**{zh('action.edited')}**" in values(timeline, "markdown")
     change = zh("case.changed_from_to", field=zh("field.lot"), old="L-OLD", new="L-NEW")
     assert values(timeline, "text")[:2] == [change, "客户更正批号"]  # newest first
-    assert f"{zh('field.lot')}: L-NEW" in values(at, "text")
 
     view = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id)
     assert view.complaint.lot == "L-NEW" and view.complaint.version == 2
@@ -201,14 +199,16 @@ def test_cancel_needs_a_reason_then_cancels_and_keeps_the_case(ref_db: Context) 
     assert values(at, "success")[0] in (zh("common.saved"), zh("case.cancelled_done"))
     assert values(at, "warning") == [zh("case.cancelled", reason="客户撤回投诉")]
     assert f"**{zh('field.state')}: {zh('state.cancelled')}**" in values(at, "markdown")
+    # a cancelled case stays visible (its facts tab, open) but can be neither edited nor
+    # cancelled again
+    assert "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。" in values(at, "text")
+    assert not has_block(at, "expander", zh("case.edit"))
+    assert not has_block(at, "expander", zh("action.cancel"))
     timeline = _tab(at, "case.timeline")
     assert values(timeline, "markdown")[0] == f"**{zh('action.cancel')}**"
     assert zh("case.changed_from_to", field=zh("field.state"), old=zh("state.registered"),
               new=zh("state.cancelled")) in values(timeline, "text")
     assert "客户撤回投诉" in values(timeline, "text")
-    # a cancelled case stays visible but can be neither edited nor cancelled again
-    assert not has_block(at, "expander", zh("case.edit"))
-    assert not has_block(at, "expander", zh("action.cancel"))
 
     c = uc.complaints.complaint(ref_db, _user(ref_db, "admin"), case_id).complaint
     assert c.state == State.CANCELLED and c.cancel_reason == "客户撤回投诉"
@@ -313,4 +313,4 @@ def test_a_damaged_photo_shows_its_name_and_does_not_break_the_page(demo_db: Con
         [Upload("坏照片.jpg", b"\xff\xd8\xff" + b"not really a picture" * 20)],
     )
     at = _open(case.id)
-    assert "坏照片.jpg" in page_text(at)
+    assert "坏照片.jpg" in page_text(_tab(at, "case.attachments"))

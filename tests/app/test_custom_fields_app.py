@@ -16,7 +16,8 @@ from core.model import (
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, open_page, page_text, values, widget, zh,
+    block, en, login_as, new_app, no_exception, open_case_tab, open_page, open_tab, page_text,
+    values, widget, zh,
 )
 from ui import register
 from ui.exports import to_xlsx
@@ -40,6 +41,13 @@ def _define(app: Context, f: CustomField) -> int:
     return uc.custom_fields.save_field(app, _user(app, "admin"), f)
 
 
+def _admin_page(lang: str = "zh") -> AppTest:
+    """Admin on its custom fields tab (the page draws the open tab only)."""
+    at = open_page("pages/admin.py", "admin", lang)
+    open_tab(at, "admin_tab", (en if lang == "en" else zh)("admin.custom_fields"))
+    return at
+
+
 def _new_field_form(at: AppTest, lang: str = "zh"):  # noqa: ANN202 - the expander block
     return block(at, "expander", (en if lang == "en" else zh)("admin.custom_new"))
 
@@ -55,7 +63,7 @@ def _errors(at: AppTest) -> list[str]:
 def test_bad_definitions_are_refused_with_every_problem_and_the_typed_text_kept(
         ref_db: Context) -> None:
     _define(ref_db, CustomField(None, "plate", "车牌号", "Vehicle plate", FieldType.TEXT))
-    at = open_page("pages/admin.py", "admin")
+    at = _admin_page()
     form = _new_field_form(at)
     widget(form, "text_input", zh("field.custom_key") + " *").input("plate")
     widget(form, "selectbox", zh("field.custom_type") + " *").select(FieldType.CHOICE)
@@ -73,7 +81,7 @@ def test_bad_definitions_are_refused_with_every_problem_and_the_typed_text_kept(
 
 
 def test_bad_definitions_in_english(ref_db: Context) -> None:
-    at = open_page("pages/admin.py", "admin", "en")
+    at = _admin_page("en")
     form = _new_field_form(at, "en")
     widget(form, "text_input", en("field.custom_key") + " *").input("Serial No")
     widget(form, "text_input", en("field.label_zh") + " *").input("序列号")
@@ -88,7 +96,7 @@ def test_bad_definitions_in_english(ref_db: Context) -> None:
 
 
 def test_an_option_line_that_cannot_be_read_is_named(ref_db: Context) -> None:
-    at = open_page("pages/admin.py", "admin")
+    at = _admin_page()
     form = _new_field_form(at)
     widget(form, "text_input", zh("field.custom_key") + " *").input("region")
     widget(form, "selectbox", zh("field.custom_type") + " *").select(FieldType.CHOICE)
@@ -102,7 +110,7 @@ def test_an_option_line_that_cannot_be_read_is_named(ref_db: Context) -> None:
 
 
 def test_a_field_is_added_removed_and_brought_back_on_the_admin_page(ref_db: Context) -> None:
-    at = open_page("pages/admin.py", "admin")
+    at = _admin_page()
     form = _new_field_form(at)
     widget(form, "text_input", zh("field.custom_key") + " *").input("contract_no")
     widget(form, "text_input", zh("field.label_zh") + " *").input("合同号")
@@ -178,9 +186,11 @@ def test_a_field_filled_on_the_log_page_is_shown_edited_listed_and_exported(
     no_exception(at)
     assert values(at, "success") == [zh("common.saved")]
     assert "区域: 华北" in values(at, "text")
-    change = zh("case.changed_from_to", field="区域", old="华南", new="华北")
-    assert change in page_text(at)
     assert "north" not in page_text(at) and "cf:" not in page_text(at)
+    timeline = open_case_tab(at, "case.timeline")
+    change = zh("case.changed_from_to", field="区域", old="华南", new="华北")
+    assert change in page_text(timeline)
+    assert "north" not in page_text(timeline) and "cf:" not in page_text(timeline)
 
     # the register filters by the value and exports the column
     at.switch_page("pages/log.py").run()
@@ -275,4 +285,4 @@ def test_dispatch_is_refused_on_the_complaint_page_until_the_required_field_is_f
     assert uc.complaints.complaint(ref_db, _user(ref_db, "sales"), case.id or 0
                                    ).complaint.state == State.DISPATCHED
     change = en("case.changed_from_to", field="Salesperson", old=en("common.none"), new="李娜")
-    assert change in page_text(at)
+    assert change in page_text(open_case_tab(at, "case.timeline", "en"))

@@ -7,7 +7,9 @@ from datetime import timedelta
 from core import usecases as uc
 from core.model import User
 from core.usecases.context import Context
-from tests.app.helpers import block, en, no_exception, open_page, page_text, values, widget, zh
+from tests.app.helpers import (
+    block, en, no_exception, open_page, open_tab, page_text, values, widget, zh,
+)
 
 
 def _user(app: Context, username: str) -> User:
@@ -70,7 +72,8 @@ def test_admin_names_a_deputy_for_a_manager_and_sees_all(ref_db: Context) -> Non
     uc.delegation.set_delegation(ref_db, _user(ref_db, "chairman"), _user(ref_db, "gm").id,
                                _today(ref_db), _today(ref_db) + timedelta(days=2))
     at = open_page("pages/admin.py", "admin")
-    box = block(at, "expander", zh("appr.delegations"))
+    box = block(open_tab(at, "admin_tab", zh("admin.settings")), "expander",
+                zh("appr.delegations"))
     assert "郑卫东（董事长）" in page_text(box)
     widget(box, "selectbox", zh("field.signs_for")).set_value(_user(ref_db, "manager").id)
     widget(box, "selectbox", zh("field.deputy")).set_value(_user(ref_db, "qamanager").id)

@@ -17,7 +17,9 @@ from core.model import (
 )
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
-from tests.app.helpers import block, login_as, new_app, no_exception, values, widget, zh
+from tests.app.helpers import (
+    block, login_as, new_app, no_exception, open_case_tab, values, widget, zh,
+)
 from ui.context import kesu
 from core import usecases as uc
 
@@ -221,7 +223,7 @@ def test_a_refused_reply_keeps_its_date_and_method(demo_db: Context) -> None:
 def test_a_refused_assessment_keeps_what_was_typed(demo_db: Context) -> None:
     cid = _demo_case_in(demo_db, State.ROOT_CAUSE)
     at = _open("pages/complaint.py", "manager", cid)
-    form = block(at, "expander", zh("action.assessment_recorded"))
+    form = block(open_case_tab(at, "case.records"), "expander", zh("action.assessment_recorded"))
     widget(form, "text_input", zh("field.person") + " *").input("李娜")
     widget(form, "radio", zh("field.assessment")).set_value("deduction")
     widget(form, "text_input", zh("field.amount")).input("两百")

@@ -21,7 +21,8 @@ from core.usecases.accounts import UserInput
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, page_text, values, widget, zh,
+    block, en, login_as, new_app, no_exception, open_case_tab, open_tab, page_text, values,
+    widget, zh,
 )
 
 
@@ -90,6 +91,7 @@ def test_a_meeting_with_problems_says_them_all_saves_nothing_and_keeps_what_was_
     for lang, tr in (("zh", zh), ("en", en)):
         at = _open(cid, "qa", lang)
         assert _default_tab(at) == 0
+        open_case_tab(at, "case.records", lang)  # where the meeting form is
         form = _form(at, tr)
         minutes = tr("field.decisions") + " *"
         widget(form, "text_area", minutes).input("更换定位销，全检库存")
@@ -121,6 +123,7 @@ def test_a_meeting_with_problems_says_them_all_saves_nothing_and_keeps_what_was_
         assert widget(form, "selectbox", tr("field.owner")).value == owner.id
     assert _errors(at, en) == ["Action item 1: “Due date” cannot be before today."]
     at = _open(cid, "qa")
+    open_case_tab(at, "case.records")
     widget(_form(at, zh), "button", zh("common.save")).click().run()
     # an empty form: its two required parts, in plain Chinese
     assert _errors(at, zh) == ["请至少填写一名参会人员：从用户中选择，或输入姓名与单位/部门。  \n"
@@ -135,6 +138,7 @@ def test_a_good_meeting_is_saved_with_guests_items_and_decisions_in_words(
     eng = next(d for d in uc.reference.departments(demo_db, True) if d.code == "ENG")
     capa_before = len(uc.complaints.case_file(demo_db, qa, cid).capa)
     at = _open(cid, "qa")
+    open_case_tab(at, "case.records")
     widget(_form(at, zh), "button", zh("meeting.add_item")).click().run()
     no_exception(at)
     form = _form(at, zh)
@@ -168,7 +172,7 @@ def test_a_good_meeting_is_saved_with_guests_items_and_decisions_in_words(
     assert items[0].capa_id == capa[-1].id and items[1].capa_id is None
     assert (capa[-1].type, capa[-1].description, capa[-1].owner_id) == (
         CapaType.CORRECTIVE, "更换定位销", prod.id)
-    # the page opens again on the records tab, where the meeting is (not on the facts)
+    # the page stays on the records tab, where the meeting is (not on the facts)
     assert _default_tab(at) == 1
     # the form starts afresh; the meeting is listed in words
     form = _form(at, zh)
@@ -178,6 +182,7 @@ def test_a_good_meeting_is_saved_with_guests_items_and_decisions_in_words(
     assert f"{zh('field.meeting_department')}: 工程部 · {zh('field.direction')}: 返工" in text
     assert f"1. [纠正措施] 更换定位销 · {prod.display_name} · {today + timedelta(days=7)}" in text
     # the timeline: the department by name, the direction translated, never an id or a code
+    text = page_text(open_case_tab(at, "case.timeline"))
     assert zh("case.changed_from_to", field=zh("field.meeting_department"), old="—",
               new="工程部") in text
     assert zh("case.changed_from_to", field=zh("field.direction"), old="—", new="返工") in text
@@ -202,12 +207,13 @@ def test_the_meeting_form_in_english_lists_the_meeting_in_english(demo_db: Conte
     uc.accounts.update_user(demo_db, admin, mat.id or 0, UserInput(
         mat.username, mat.display_name, mat.roles, mat.department_id, active=False))
     at = _open(cid, "qa", "en")
-    text = page_text(at)
+    text = page_text(open_case_tab(at, "case.records", "en"))
     # the one who has left is still named (not "?")
     assert f"{today} · {qa.display_name}, {mat.display_name}, Wang (Engineering)" in text
     assert f"1. [Containment] Sort the stock · {mat.display_name} · {today}" in text
     assert (f"{en('field.meeting_department')}: {eng.name_en} · "
             f"{en('field.direction')}: {en('disposition_type.replacement')}") in text
+    text = page_text(open_case_tab(at, "case.timeline", "en"))
     assert en("case.changed_from_to", field=en("field.meeting_department"),
               old=en("common.none"), new=eng.name_en) in text
 
@@ -234,7 +240,7 @@ def _turn_on_first_meeting(days: int, lang: str) -> None:
         at.query_params["lang"] = "en"
     at.switch_page("pages/admin.py").run()
     no_exception(at)
-    tab = block(at, "tabs", tr("admin.settings"))
+    tab = open_tab(at, "admin_tab", tr("admin.settings"))
     widget(tab, "number_input", tr("field.first_meeting_days")).set_value(days)
     [save] = [b for b in tab.button if b.key == f"FormSubmitter:settings-{tr('common.save')}"]
     save.click().run()
@@ -284,7 +290,7 @@ def test_the_first_meeting_limit_reads_in_english_off_by_default_within_0_to_30(
     at.query_params["lang"] = "en"
     at.switch_page("pages/admin.py").run()
     no_exception(at)
-    tab = block(at, "tabs", en("admin.settings"))
+    tab = open_tab(at, "admin_tab", en("admin.settings"))
     box = widget(tab, "number_input",
                  "First meeting within (working days after dispatch, 0 = not timed)")
     assert (box.min, box.max, box.value) == (0, 30, 0)
@@ -303,11 +309,13 @@ def _open_tasks(username: str) -> AppTest:
 def test_an_assessment_saved_on_the_records_tab_comes_back_to_it(demo_db: Context) -> None:
     cid = _case(demo_db)
     at = _open(cid, "manager")
+    open_case_tab(at, "case.records")
     form = block(at, "expander", zh("action.assessment_recorded"))
     widget(form, "text_input", zh("field.person") + " *").input("李娜")
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
     assert zh("common.saved") in values(at, "success")
     assert _default_tab(at) == 1
+    assert any(line.startswith("李娜 · ") for line in values(at, "text"))  # listed there
     [saved] = uc.meetings.assessments(demo_db, _user(demo_db, "manager"), cid)
     assert saved.person == "李娜"

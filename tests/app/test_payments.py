@@ -14,7 +14,9 @@ from core import usecases as uc
 from core.model import DispositionType, Kind, ReplyMethod, State, User, Validity
 from core.usecases.approval import DispositionInput
 from core.usecases.context import Context
-from tests.app.helpers import en, login_as, new_app, no_exception, page_text, values, widget, zh
+from tests.app.helpers import (
+    en, login_as, new_app, no_exception, open_case_tab, page_text, values, widget, zh,
+)
 
 
 def _user(app: Context, username: str) -> User:
@@ -63,6 +65,7 @@ def _open(cid: int, lang: str) -> AppTest:
     at.query_params["id"] = str(cid)
     at.switch_page("pages/complaint.py").run()
     no_exception(at)
+    open_case_tab(at, "case.records", lang)  # where the payment form is
     return at
 
 

@@ -22,8 +22,8 @@ from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from core.stats import Period, StatsFilter, preset
 from tests.app.helpers import (
-    block, elements, en, login_as, new_app, no_exception, open_page, open_url, values, widget,
-    zh,
+    block, elements, en, login_as, new_app, no_exception, open_page, open_tab, open_url, values,
+    widget, zh,
 )
 from core import usecases as uc
 
@@ -410,7 +410,8 @@ def test_opens_on_last_week_or_on_the_range_the_administrator_chose(ref_db: Cont
 
 def test_the_setting_is_on_the_admin_settings_form(ref_db: Context) -> None:
     at = open_page("pages/admin.py", "admin")
-    box = widget(at, "selectbox", zh("field.stats_default_period"))
+    settings = open_tab(at, "admin_tab", zh("admin.settings"))
+    box = widget(settings, "selectbox", zh("field.stats_default_period"))
     assert box.value == "last_week"
     assert zh("stats.preset.this_month") in box.options  # offered in words
 
@@ -489,7 +490,7 @@ def test_the_security_log_names_the_chosen_range_in_words(ref_db: Context, lang:
     uc.reference.set_settings(ref_db, admin, {"stats_default_period": "this_quarter"})
     at = open_page("pages/admin.py", "admin", lang)
     no_exception(at)
-    [df] = block(at, "tabs", tx("admin.security")).dataframe
+    [df] = open_tab(at, "admin_tab", tx("admin.security")).dataframe
     details = [str(r[tx("seclog.col.detail")]) for r in df.value.to_dict("records")]
     assert tx("seclog.change", what=tx("field.stats_default_period"),
               old=tx("stats.preset.this_month"), new=tx("stats.preset.this_quarter")) in details

@@ -12,7 +12,7 @@ from core import model
 from core.i18n import t
 from core.model import Event
 from core.usecases.context import Context
-from tests.app.helpers import login_as, new_app, no_exception
+from tests.app.helpers import login_as, new_app, no_exception, open_case_tab
 
 UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 CODE = re.compile(r"[a-z]+(_[a-z]+)*")
@@ -49,7 +49,7 @@ def _cover(events: dict[int, list[Event]]) -> list[int]:
 
 
 def _lines(at: AppTest, lang: str) -> list[str]:
-    tab = next(x for x in at.tabs if x.label.startswith(t("case.timeline", lang)))
+    tab = open_case_tab(at, "case.timeline", lang)
     return [x.value for x in tab.text]
 
 

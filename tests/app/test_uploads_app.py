@@ -16,7 +16,8 @@ from core.model import Channel, Kind
 from core.usecases.complaints import ComplaintDraft, Upload
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, en, login_as, new_app, no_exception, open_page, values, widget, zh,
+    en, login_as, new_app, no_exception, open_case_tab, open_page, open_tab, values, widget,
+    zh,
 )
 from tests.integration.test_upload_images import blank_rows_xlsx, photo_with_orientation, png
 from core import usecases as uc
@@ -37,6 +38,7 @@ def _case_with(app: Context, uploads: list[Upload]) -> int:
 
 
 def _open_case(case_id: int, lang: str = "zh") -> AppTest:
+    """The Complaint page on its attachments tab."""
     at = login_as(new_app(), "sales")
     if lang == "en":
         at.query_params["lang"] = "en"
@@ -44,6 +46,7 @@ def _open_case(case_id: int, lang: str = "zh") -> AppTest:
     at.query_params["id"] = str(case_id)
     at.switch_page("pages/complaint.py").run()
     no_exception(at)
+    open_case_tab(at, "case.attachments", lang)
     return at
 
 
@@ -161,7 +164,7 @@ def test_the_approval_card_shows_thumbnails_only(demo_db: Context, reads: dict[s
 
 def test_admin_edits_the_pixel_limit_and_the_per_case_total(ref_db: Context) -> None:
     at = open_page("pages/admin.py", "admin")
-    tab = block(at, "tabs", zh("admin.settings"))
+    tab = open_tab(at, "admin_tab", zh("admin.settings"))
     widget(tab, "number_input", zh("field.image_max_megapixels")).set_value(30)
     widget(tab, "number_input", zh("field.case_attachments_max_mb")).set_value(250)
     save = [b for b in tab.button if b.key == f"FormSubmitter:settings-{zh('common.save')}"]

@@ -10,15 +10,24 @@ from core import usecases as uc
 from core.model import DispositionType
 from core.rules.approvals import DEFAULT_RULES
 from core.usecases.context import Context
-from tests.app.helpers import block, en, no_exception, open_page, page_text, values, widget
+from tests.app.helpers import (
+    block, en, no_exception, open_page, open_tab, page_text, values, widget,
+)
+
+
+def _admin_page() -> Any:
+    """Admin on the Approval authority tab, which has the tester (no longer under Settings)."""
+    at = open_page("pages/admin.py", "admin", "en")
+    settings = open_tab(at, "admin_tab", en("admin.settings"))
+    assert settings.expander  # drawn, and without the tester
+    assert not [b for b in settings.expander if b.label == en("admin.who_signs")]
+    open_tab(at, "admin_tab", en("admin.approval"))
+    return at
 
 
 def _tester(at: Any) -> Any:
-    """The tester, on the Approval authority tab (no longer under Settings)."""
-    tab = block(at, "tabs", en("admin.approval"))
-    assert not [b for b in block(at, "tabs", en("admin.settings")).expander
-                if b.label == en("admin.who_signs")]
-    return block(tab, "expander", en("admin.who_signs"))
+    """The tester, on the Approval authority tab."""
+    return block(block(at, "tabs", en("admin.approval")), "expander", en("admin.who_signs"))
 
 
 def _try(at: Any, total: str, proposer: int | None = None,
@@ -39,7 +48,7 @@ def test_the_general_manager_as_proposer_shows_the_chairman_signing_and_why(
     gm = uc.accounts.active_user(ref_db, "gm")
     assert gm is not None
     rules = uc.authority.rule_set(ref_db)
-    at = open_page("pages/admin.py", "admin", "en")
+    at = _admin_page()
     text = _try(at, "8000", gm.id, [DispositionType.REWORK])
     # not compensation nor replacement: the default rules by total (≤20000), 9th after the
     # demo's two
@@ -56,7 +65,7 @@ def test_a_compensation_follows_the_demo_rule_and_the_chairman_signs_once(
         ref_db: Context) -> None:
     gm = uc.accounts.active_user(ref_db, "gm")
     assert gm is not None
-    at = open_page("pages/admin.py", "admin", "en")
+    at = _admin_page()
     text = _try(at, "8000", gm.id)  # compensation is the tester's default type
     assert "郑卫东（董事长）" in text
     assert "周杰（营销经理）" not in text and "吴建国（总经理）" not in text
@@ -65,6 +74,6 @@ def test_a_compensation_follows_the_demo_rule_and_the_chairman_signs_once(
 
 
 def test_a_bad_total_is_said_in_words(ref_db: Context) -> None:
-    at = open_page("pages/admin.py", "admin", "en")
+    at = _admin_page()
     _try(at, "lots")
     assert values(at, "error") == [en("err.amount", field="amount")]
