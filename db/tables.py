@@ -274,6 +274,11 @@ class ComplaintRow(Base):
               "root_cause_6m", "product_code", "closed_at"),
         Index("ix_complaints_stats_closed", "closed_at", "state", "close_wd", "sent_back_count"),
         Index("ix_complaints_stats_followup", "followup_date", "satisfaction_score"),
+        # Stats' figures of the open cases now (ageing, overdue) and of the cases not closed at
+        # a past moment (overdue then), read from the index alone (migration 0029)
+        Index("ix_complaints_stats_open", "state", "received_at", "due_at", "on_hold_since",
+              "severity", "severity_proposed"),
+        Index("ix_complaints_stats_unclosed", "closed_at", "state", "received_at", "due_at"),
         # My Tasks (migration 0023, decision 0014): the first waiting cases of a state in a
         # worklist's order, read without sorting all of them
         Index("ix_complaints_tasks_due", "state", "due_at", "received_at", "id"),
