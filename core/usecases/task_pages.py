@@ -36,8 +36,9 @@ SPARE = 50  # tasks read beyond the list, to fill it after a change without read
 @dataclass(frozen=True)
 class TaskPage:
     """The first tasks of My Tasks as of one event (`version`: the newest event id read):
-    `items` the first `limit` in My Tasks' order; `counts` per kind of task — exact when
-    `complete` (every task is in `items`), else estimated from the waiting cases (their
+    `items` the first `limit` in My Tasks' order, `spare` the tasks read after them; `counts`
+    per kind of task — exact when `complete` (every task was read: in `items` or `spare`),
+    else estimated from the waiting cases (their
     state, kind and department: what no rule of a single case can refuse is counted), and
     at least `total` when `capped` (a state had COUNT_CAP cases or more)."""
 
@@ -177,8 +178,9 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
     """The first `limit` of everything waiting for me (My Tasks), most urgent first, with
     counts per kind — read without looking at every waiting case (decision 0014): each
     state's cases come in an order by an index, merged, and reading stops when no case
-    left could come before the `limit`-th task found. Given the list made for me before at
-    the same newest event, that list (nothing changed)."""
+    left could come before the `limit + SPARE`-th task found. Given the list made for me
+    before: that list if nothing changed; after a few changes, that list with the changed
+    cases decided again (`_after_change`); else read anew."""
     limit = TASKS_SHOWN if limit is None else limit
     with ctx.uow() as uow:
         me = context.acting_user(ctx, uow, actor)
@@ -236,8 +238,7 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
             # my CAPA actions' cases not read yet: each may still be a task
             counts["capa_owner"] = counts.get("capa_owner", 0) + sum(
                 1 for b, _ in _capa_stream(ctx, uow, me, env, now) if b > keys[want - 1])
-        ordered = tuple(sorted(((k, n) for k, n in counts.items() if n),
-                               key=lambda kv: (-kv[1], kv[0])))
+        ordered = _ordered(counts)
         # complete: every task is known, all kept (a complete read stops within a batch)
         return TaskPage(me.id or 0, newest, limit, tuple(found[:limit]), ordered, complete,
                         capped, tuple(found[limit:] if complete else found[limit:want]))
@@ -267,16 +268,21 @@ def _after_change(ctx: Context, uow: UnitOfWork, me: User, previous: TaskPage,
     sure = [t for t in merged if task_key(t, now) <= last]
     if len(sure) < limit:
         return None
+    # the counts: a changed case that was in the pool takes its old tasks off and adds its
+    # new ones; one beyond the pool was in the estimate before (or not) and may be now: the
+    # estimate is left as it was — adding would count a case again at every change of it
     counts = dict(previous.counts)
+    known = {t.complaint_id for t in pool}
     for t in pool:
         if t.complaint_id in changed:
             counts[t.kind] = counts.get(t.kind, 0) - 1
     for t in fresh:
-        counts[t.kind] = counts.get(t.kind, 0) + 1
-    for t in sure[:limit]:  # never fewer than the list shows
-        counts[t.kind] = max(counts.get(t.kind, 0),
-                             sum(1 for x in sure[:limit] if x.kind == t.kind))
-    return TaskPage(me.id or 0, newest, limit, tuple(sure[:limit]), _ordered(counts), False,
+        if t.complaint_id in known:
+            counts[t.kind] = counts.get(t.kind, 0) + 1
+    shown = sure[:limit]
+    for t in shown:  # never fewer than the list shows
+        counts[t.kind] = max(counts.get(t.kind, 0), sum(1 for x in shown if x.kind == t.kind))
+    return TaskPage(me.id or 0, newest, limit, tuple(shown), _ordered(counts), False,
                     previous.capped, tuple(sure[limit:]))
 
 

@@ -137,3 +137,26 @@ def test_after_changes_the_first_tasks_are_filled_from_the_spare_and_stay_exact(
             assert len(page.spare) in (len(before.spare) - 1, len(before.spare)), step
         assert all(dict(page.counts).get(k, 0) >= n
                    for k, n in Counter(t.kind for t in page.items).items())
+
+
+def test_changes_far_down_the_list_do_not_make_the_counts_creep(
+        synthetic: tuple[Context, dict[str, User]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cases beyond the tasks read change (QA signs for them: still QA's, a step further):
+    the list is unchanged and the counts stay what they were, not one more per change."""
+    monkeypatch.setattr(uc.task_pages, "SPARE", 2)
+    app, users = synthetic
+    qa = users["qa"]
+    page = uc.task_pages.first_tasks(app, qa, 3)
+    assert not page.complete
+    read = {t.complaint_id for t in page.items + page.spare}
+    far = [t for t in uc.worklists.tasks(app, qa)
+           if t.kind == "acknowledge" and t.complaint_id not in read][-3:]
+    assert len(far) == 3
+    total = page.total
+    for t in far:
+        version = uc.complaints.complaint(app, qa, t.complaint_id).complaint.version
+        uc.investigation.acknowledge(app, qa, t.complaint_id, version)
+        page = uc.task_pages.first_tasks(app, qa, 3, page)
+        assert [(x.kind, x.complaint_id) for x in page.items] == \
+            [(x.kind, x.complaint_id) for x in uc.worklists.tasks(app, qa)[:3]]
+        assert page.total == total

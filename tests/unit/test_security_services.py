@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -850,6 +851,24 @@ def test_system_services_take_no_actor_and_the_others_do() -> None:
             assert "actor" not in params, f"{name} takes an actor: give it a role rule"
         else:
             assert "actor" in params, f"{name} takes no actor: who may call it?"
+
+
+def test_steps_taken_inside_a_use_case_are_not_called_by_pages() -> None:
+    """A public function of a use-case module that takes a unit-of-work factory instead of
+    the context (`login_delays.claim` / `succeeded` / `wait`: they count and clear sign-in
+    failures with no actor) is a step of another use case; no page, ui or adapter module may
+    call it, since it has no permission entry of its own."""
+    steps = {f"{mod.__name__.rsplit('.', 1)[1]}.{name}"
+             for mod in USE_CASE_MODULES
+             for name, fn in inspect.getmembers(mod, inspect.isfunction)
+             if fn.__module__ == mod.__name__ and not name.startswith("_")
+             and list(inspect.signature(fn).parameters)[:1] == ["uows"]}
+    assert {"login_delays.claim", "login_delays.succeeded", "login_delays.wait"} <= steps
+    root = Path(__file__).resolve().parents[2]
+    calls = [(str(f.relative_to(root)), step)
+             for folder in ("pages", "ui", "adapters") for f in (root / folder).rglob("*.py")
+             for step in steps if f"uc.{step}(" in f.read_text(encoding="utf-8")]
+    assert not calls, calls
 
 
 # ---------------------------------------------------------------- every forbidden caller
