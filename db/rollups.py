@@ -398,7 +398,7 @@ def refresh_recurrences(db: Db, ids: Sequence[int]) -> None:
     old = {int(r[0]): (str(r[1]), int(r[2]), r[3]) for r in db.execute(
         select(RQ.complaint_id, RQ.product_code, RQ.defect_type_id, RQ.received_at)
         .where(RQ.complaint_id.in_(_IDS)), arg)}
-    new = {int(r[0]): (str(r[1]), int(r[2]), r[3]) for r in db.execute(
+    new = {int(r[0]): (str(r[1]), int(r[2] or 0), r[3]) for r in db.execute(
         select(C.id, C.product_code, C.defect_type_id, C.received_at)
         .where(C.id.in_(_IDS), *COUNTED), arg)}
     if old == new:  # no issue, time or counting changed: no count changes

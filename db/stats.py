@@ -302,7 +302,8 @@ class SqlStats:
         # (the due time the case has now: one moved since, e.g. by a reopening, is not kept).
         # Not closed by then = not closed, or closed since: two ranges of the closed_at index
         # (ORed, both databases read every case received before the moment)
-        received, due = C.received_at, C.due_at
+        received: Any = C.received_at
+        due: Any = C.due_at
         if self.dialect == "sqlite":  # `+column`: SQLite would walk the received_at index
             received = literal_column("+complaints.received_at", C.received_at.type)
             due = literal_column("+complaints.due_at", C.due_at.type)
@@ -605,9 +606,10 @@ class SqlStats:
             select(UserRow.id, UserRow.display_name, UserRow.display_name_en)
             .where(UserRow.id.in_({r.received_by_id for r in rows})))}
         wanted = {r.responsible_department_id for r in rows} - {None}
-        depts = {i: (zh, en) for i, zh, en in self.s.execute(
-            select(DepartmentRow.id, DepartmentRow.name_zh, DepartmentRow.name_en)
-            .where(DepartmentRow.id.in_(wanted)))} if wanted else {}
+        depts: dict[Any, tuple[str | None, str | None]] = {
+            i: (zh, en) for i, zh, en in self.s.execute(
+                select(DepartmentRow.id, DepartmentRow.name_zh, DepartmentRow.name_en)
+                .where(DepartmentRow.id.in_(wanted)))} if wanted else {}
         out = []
         for i, n, cu, sev, stt, dep, due, step, by in rows:
             if cu not in customers or by not in users:  # as the inner joins had it
