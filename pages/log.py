@@ -10,9 +10,10 @@ from ui.context import (
     attempt, flash, form_saved, fresh_form, kesu, label, md, me, show_flash, tr,
 )
 from ui.forms import complaint_fields, product_picker
-from ui.register import register
+from ui.register import open_picked, register
 from core import usecases as uc
 
+open_picked()  # a case picked in the register opens before this page draws again
 user = me()
 app = kesu()
 # The browser keeps a widget's value while its id stays the same, even after its session-state

@@ -76,6 +76,35 @@ def _search(user_id: int, flt: RegisterFilter, version: int, _user: User) -> Reg
     return uc.search.register_page(kesu(), _user, flt)
 
 
+GOTO = "reg_goto"  # the case picked in the register, opened before the page draws again
+
+
+def _picked_row() -> None:
+    """on_select of the register's table: the case of the row clicked."""
+    rows = st.session_state["reg_table"].selection.rows
+    ids: list[int] = st.session_state.get("reg_ids", [])
+    if rows and rows[0] < len(ids):
+        st.session_state[GOTO] = ids[rows[0]]
+
+
+def _picked_number() -> None:
+    """on_change of 打开客诉: the case of the number picked; the box is empty again."""
+    ids: dict[str, int] = st.session_state.get("reg_numbers", {})
+    number = st.session_state.get("reg_open")
+    if number in ids:
+        st.session_state[GOTO] = ids[number]
+    st.session_state["reg_open"] = None
+
+
+def open_picked() -> None:
+    """Open the case picked in the register (a row or 打开客诉) at once, before the Log page
+    draws itself again for nothing: that run sent the whole page to the browser, and the
+    switch to the Complaint page came after it (issue #14)."""
+    goto = st.session_state.pop(GOTO, None)
+    if goto is not None:
+        st.switch_page("pages/complaint.py", query_params={"id": str(goto)})
+
+
 def register(user: User) -> None:
     st.subheader(tr("log.register"))
     flt = _filters()
@@ -100,11 +129,9 @@ def register(user: User) -> None:
         return
     pages = max(1, math.ceil(total / PAGE_SIZE))
     frame = _frame(rows)
-    event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
-                         key="reg_table", width="stretch")
-    chosen = event.selection.rows if event and hasattr(event, "selection") else []
-    if chosen:
-        st.switch_page("pages/complaint.py", query_params={"id": str(rows[chosen[0]].id)})
+    st.session_state["reg_ids"] = [r.id for r in rows]
+    st.dataframe(frame, hide_index=True, on_select=_picked_row, selection_mode="single-row",
+                 key="reg_table", width="stretch")
     a, b, c = st.columns([2, 4, 3])
     a.number_input(tr("log.page"), min_value=1, max_value=pages, step=1, key="reg_page")
     if result.capped:  # counted no further (issue #14)
@@ -116,11 +143,9 @@ def register(user: User) -> None:
         b.caption(tr("log.exact_match"))
     b.caption(tr("log.open_hint"))
     numbers = {r.number: r.id for r in rows}
-    pick = c.selectbox(tr("log.open_case"), list(numbers), index=None, key="reg_open",
-                       placeholder=tr("log.pick"))
-    if pick:
-        st.session_state.pop("reg_open", None)
-        st.switch_page("pages/complaint.py", query_params={"id": str(numbers[pick])})
+    st.session_state["reg_numbers"] = numbers
+    c.selectbox(tr("log.open_case"), list(numbers), index=None, key="reg_open",
+                placeholder=tr("log.pick"), on_change=_picked_number)
     # the full register as Excel or CSV, the columns the user picks (issue #13)
     register_export.export_panel(user, flt, total, register_export.chooser(), st)
 
