@@ -200,7 +200,7 @@ class _Rows:
         for name, row in self.TABLES:
             items: list[dict[str, Any]] = getattr(self, name)
             if items:
-                if conn.dialect.name == "postgresql":
+                if conn.dialect.driver == "psycopg":  # PostgreSQL through psycopg 3
                     _copy(conn, row.__table__, items)
                 else:
                     conn.execute(insert(row.__table__), items)  # type: ignore[arg-type]
@@ -1010,22 +1010,28 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
     )
     counts: dict[str, int] = {}
     done = 0
-    if engine.dialect.name == "postgresql":  # the trigram index is made once, after the rows
+    pg = engine.dialect.name == "postgresql"
+    if pg:  # the trigram index is made once, after the rows (also when synth fails)
         with engine.begin() as conn:
             conn.execute(text(f"DROP INDEX IF EXISTS {search.TRGM_INDEX}"))
-    while done < cases:
-        with engine.begin() as conn:
-            for start in range(done, min(cases, done + CASES_PER_TRANSACTION), BATCH_CASES):
-                end = min(cases, start + BATCH_CASES)
-                for i in range(start, end):
-                    period = period_of(times[i], tz)
-                    counters[period] = counters.get(period, 0) + 1
-                    gen.case(i + 1, format_number(period, counters[period]), times[i],
-                             big=(i == big))
-                gen.rows.flush(conn, counts)
-                if progress:
-                    progress(end - start)
-                done = end
+    try:
+        while done < cases:
+            with engine.begin() as conn:
+                for start in range(done, min(cases, done + CASES_PER_TRANSACTION), BATCH_CASES):
+                    end = min(cases, start + BATCH_CASES)
+                    for i in range(start, end):
+                        period = period_of(times[i], tz)
+                        counters[period] = counters.get(period, 0) + 1
+                        gen.case(i + 1, format_number(period, counters[period]), times[i],
+                                 big=(i == big))
+                    gen.rows.flush(conn, counts)
+                    if progress:
+                        progress(end - start)
+                    done = end
+    finally:
+        if pg:
+            with engine.begin() as conn:
+                search.upgrade(conn)  # over all the rows at once
     with engine.begin() as conn:
         conn.execute(
             insert(NumberCounterRow.__table__),  # type: ignore[arg-type]
@@ -1038,8 +1044,6 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
                     "(SELECT max(id) FROM complaints))"
                 )
             )
-        if engine.dialect.name == "postgresql":
-            search.upgrade(conn)  # the trigram index dropped above, over all the rows at once
         rollups.rebuild(conn)  # the Stats rollups of the cases written here
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     if engine.dialect.name == "sqlite":  # fold the write-ahead log into the file
