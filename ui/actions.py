@@ -61,9 +61,10 @@ def progress(case: CaseFile, events: list[Event]) -> None:
             for s in path if s.value in reached and (path.index(s) <= current or current < 0)]
     if rows:
         with st.expander(tr("case.progress_detail")):
-            st.dataframe(pd.DataFrame(rows, columns=[tr("field.state"), tr("case.who"),
-                                                     tr("case.when")]),
-                         hide_index=True, width="stretch")
+            # lines, not a data grid: the browser draws a grid even in a folded expander, and
+            # it cost the Complaint page more than its data (issue #14)
+            for state, who, when in rows:
+                st.text(f"{state} · {who} · {when}")
 
 
 def _run(fn: Callable[..., Any], *args: Any, ok: str = "common.saved", **kwargs: Any) -> None:

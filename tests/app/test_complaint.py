@@ -91,6 +91,9 @@ def test_shows_number_facts_and_timeline(ref_db: Context) -> None:
                  f"{zh('field.received_by')}: 王丽（营销）",
                  "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。"):
         assert line in values(at, "text"), line
+    # who took each step of the procedure, and when
+    [step] = values(block(at, "expander", zh("case.progress_detail")), "text")
+    assert step.startswith(f"{zh('state.registered')} · 王丽（营销） · ")
     # the timeline: the registration event with who and what
     timeline = _tab(at, "case.timeline")
     assert timeline.label == f"{zh('case.timeline')} (1)"
