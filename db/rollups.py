@@ -69,8 +69,10 @@ COLUMNS = (C.id, C.state, C.received_at, C.closed_at, C.close_wd, C.validity, C.
 BREAKDOWNS = ("defect_type", "six_m", "department", "department_assist", "customer", "product")
 # the measures also kept per local month ("m:" + measure, on the month's first day): the sum of
 # their day rows, so a period's whole months are one row per key (migration 0028)
-MONTHLY = ("received", "invalid", "closed", "wd", "sat", "cost", "back", "step", "sev",
-           *("d:" + d for d in BREAKDOWNS))
+# PERIOD_MEASURES: those a period sums (db/stats.py reads them); "sev" is read by whole months
+PERIOD_MEASURES = ("received", "invalid", "closed", "wd", "sat", "cost", "back", "step",
+                   *("d:" + d for d in BREAKDOWNS))
+MONTHLY = (*PERIOD_MEASURES, "sev")
 MONTH = "m:"
 
 

@@ -624,8 +624,7 @@ class SqlStats:
 
 
 # the measures a period sums (db/rollups.py parts), and their month rows
-PERIOD_MEASURES = ("received", "invalid", "closed", "wd", "sat", "cost", "back", "step",
-                   *("d:" + d for d in rollups.BREAKDOWNS))
+PERIOD_MEASURES = rollups.PERIOD_MEASURES
 MONTH_MEASURES = tuple(rollups.MONTH + m for m in PERIOD_MEASURES)
 
 
