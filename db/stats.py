@@ -600,8 +600,9 @@ class SqlStats:
         ).all()
         if not rows:
             return []
-        customers = dict(self.s.execute(select(CustomerRow.id, CustomerRow.name).where(
-            CustomerRow.id.in_({r.customer_id for r in rows}))).tuples().all())
+        customers: dict[int, str] = {i: n for i, n in self.s.execute(
+            select(CustomerRow.id, CustomerRow.name).where(
+                CustomerRow.id.in_({r.customer_id for r in rows})))}
         users = {i: (n, en) for i, n, en in self.s.execute(
             select(UserRow.id, UserRow.display_name, UserRow.display_name_en)
             .where(UserRow.id.in_({r.received_by_id for r in rows})))}
