@@ -39,7 +39,7 @@ from core.rules import approvals
 from core.rules.calendar import WorkCalendar
 from core.rules.numbering import format_number, period_of
 from core.usecases.context import Context
-from db import rollups
+from db import bulk, rollups
 from db import search
 from db.tables import (
     ApprovalStepRow,
@@ -200,32 +200,11 @@ class _Rows:
         for name, row in self.TABLES:
             items: list[dict[str, Any]] = getattr(self, name)
             if items:
-                if conn.dialect.driver == "psycopg":  # PostgreSQL through psycopg 3
-                    _copy(conn, row.__table__, items)
-                else:
-                    conn.execute(insert(row.__table__), items)  # type: ignore[arg-type]
+                bulk.insert_rows(conn, row.__table__, items)  # type: ignore[arg-type]
                 if name == "complaints":  # the register search's rows (db/search.py)
                     search.index_rows(conn, items)
                 counts[name] = counts.get(name, 0) + len(items)
                 items.clear()
-
-
-def _copy(conn: Any, table: Any, items: list[dict[str, Any]]) -> None:
-    """PostgreSQL: the rows by COPY, several times faster than executemany at a million cases
-    (issue #14). The values go through the columns' own bind processing (UTC times), and the
-    columns the rows leave out get their scalar defaults, as insert() would give them."""
-    keys = list(items[0])
-    extra = [c for c in table.columns if c.name not in items[0] and c.default is not None
-             and c.default.is_scalar]
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(n) for n in [*keys, *(c.name for c in extra)])
-    procs = [table.c[k].type.bind_processor(conn.dialect) for k in keys]
-    fixed = [c.default.arg for c in extra]
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-        for item in items:
-            copy.write_row([p(item[k]) if p else item[k] for k, p in zip(keys, procs, strict=True)]
-                           + fixed)
 
 
 _COMPLAINT_DEFAULTS: dict[str, Any] = {
@@ -1045,7 +1024,15 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
                 )
             )
         rollups.rebuild(conn)  # the Stats rollups of the cases written here
-        conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
+        # fresh statistics for the query planner: this schema's tables only (a bare ANALYZE
+        # also takes the system catalogs, and two syntheses at once — tests in their own
+        # schemas — deadlocked on them)
+        if pg:
+            for name in conn.scalars(text("SELECT tablename FROM pg_tables "
+                                          "WHERE schemaname = current_schema()")):
+                conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(name)}")
+        else:
+            conn.exec_driver_sql("ANALYZE")
     if engine.dialect.name == "sqlite":  # fold the write-ahead log into the file
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from core.model import State, StepStatus
 from core.settings import DEFAULTS
 from core.stats import RECURRENCE_DAYS
+from db import bulk
 from db.tables import (
     ApprovalStepRow,
     AssistRow,
@@ -302,7 +303,7 @@ def add_months(db: Db) -> int:
     rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
             for (m, d, k), (n, a) in sorted(months.items())]
     for i in range(0, len(rows), 5000):
-        db.execute(insert(R), rows[i:i + 5000])
+        bulk.insert_rows(db, R.__table__, rows[i:i + 5000])  # type: ignore[arg-type]
     return len(rows)
 
 
@@ -334,7 +335,7 @@ def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
             for k, (n, a) in p.items():
                 was = sums.get(k, (0, ZERO))
                 sums[k] = (was[0] + n, was[1] + a)
-        db.execute(insert(StatsFactRow), rows)
+        bulk.insert_rows(db, StatsFactRow.__table__, rows)  # type: ignore[arg-type]
         done, last = done + len(ids), ids[-1]
         if progress:
             progress(done, total)
@@ -343,7 +344,7 @@ def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
     rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
             for (m, d, k), (n, a) in sorted(sums.items())]
     for i in range(0, len(rows), 5000):
-        db.execute(insert(R), rows[i:i + 5000])
+        bulk.insert_rows(db, R.__table__, rows[i:i + 5000])  # type: ignore[arg-type]
     if recurrences:
         rebuild_recurrences(db)
     return done
@@ -445,8 +446,9 @@ def rebuild_recurrences(db: Db, batch: int = 5000) -> int:
                        .where(*COUNTED))
     done = 0
     for part in found.partitions(batch):
-        db.execute(insert(RQ), [{"complaint_id": cid, "product_code": p, "defect_type_id": d,
-                                 "received_at": at, "n": int(k)} for cid, p, d, at, k in part])
+        bulk.insert_rows(db, RQ.__table__, [  # type: ignore[arg-type]
+            {"complaint_id": cid, "product_code": p, "defect_type_id": d, "received_at": at,
+             "n": int(k)} for cid, p, d, at, k in part])
         done += len(part)
     return done
 
