@@ -3,6 +3,7 @@ looking at every waiting case (decision 0014; the tasks themselves: worklists)."
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -280,8 +281,8 @@ def _after_change(ctx: Context, uow: UnitOfWork, me: User, previous: TaskPage,
         if t.complaint_id in known:
             counts[t.kind] = counts.get(t.kind, 0) + 1
     shown = sure[:limit]
-    for t in shown:  # never fewer than the list shows
-        counts[t.kind] = max(counts.get(t.kind, 0), sum(1 for x in shown if x.kind == t.kind))
+    for kind, n in Counter(t.kind for t in shown).items():  # never fewer than the list shows
+        counts[kind] = max(counts.get(kind, 0), n)
     return TaskPage(me.id or 0, newest, limit, tuple(shown), _ordered(counts), False,
                     previous.capped, tuple(sure[limit:]))
 
