@@ -1,6 +1,7 @@
 """Shared pieces of a case: its facts, attachment gallery and timeline."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -127,14 +128,17 @@ def sent_back_note(events: list[Event]) -> Event | None:
     return None
 
 
-def picture(where: Any, user: User, att: Attachment, caption: str | None = None) -> bool:
+def picture(where: Any, user: User, att: Attachment, caption: str | None = None,
+            thumbs: Mapping[int, bytes | None] | None = None) -> bool:
     """Show a picture attachment as its thumbnail (at most 1,600 px, made by kesu: never the
     uploaded bytes); False (and nothing shown) when it has none — not readable, or above the
-    pixel limit. Every page that shows an attachment goes through here (issue #11)."""
+    pixel limit. Every page that shows an attachment goes through here (issue #11).
+    `thumbs`: the thumbnails already read for a page of them (uc attachment_thumbnails)."""
     assert att.id is not None  # listed attachments are stored ones
     if not att.content_type.startswith("image/"):
         return False
-    thumb = uc.complaints.attachment_thumbnail(kesu(), user, att.id)
+    thumb = thumbs[att.id] if thumbs is not None and att.id in thumbs else \
+        uc.complaints.attachment_thumbnail(kesu(), user, att.id)
     if thumb is None:
         return False
     try:
@@ -266,7 +270,7 @@ def decisions(case: CaseFile, records: bool = True) -> None:
     if case.capa:
         st.markdown(f"**{tr('inv.capa')}**")
         for a in case.capa:
-            mark = "[" + tr("capa.done" if a.status == "done" else "capa.open") + "]"
+            mark = "[" + tr(f"capa.{a.status}") + "]"  # open, done or withdrawn
             st.text(
                 f"{mark} {tr('capa_type.' + a.type.value)} · {a.description} · "
                 f"{names.get(a.owner_id, '?')} · {a.due_date}"

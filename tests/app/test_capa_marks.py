@@ -1,0 +1,32 @@
+"""The Complaint page's list of CAPA actions marks each with its status as a reader says it:
+a withdrawn action is not shown as still open, and the English marks are words, not codes."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core import usecases as uc
+from core.model import CapaType
+from core.usecases.context import Context
+from tests.app.helpers import en, open_case_tab, values, zh
+from tests.app.test_forms_keep_values import _investigating, _open, _today, _user
+
+
+def test_the_complaint_page_marks_open_and_withdrawn_capa_actions_apart(ref_db: Context) -> None:
+    cid = _investigating(ref_db)
+    qa, prod = _user(ref_db, "qa"), _user(ref_db, "prod")
+    due = _today() + timedelta(days=10)
+    uc.investigation.add_capa(ref_db, qa, cid, CapaType.CORRECTIVE, "更换夹具", prod.id, due)
+    uc.investigation.add_capa(ref_db, qa, cid, CapaType.PREVENTIVE, "点检表加定位销", prod.id, due)
+    first = uc.complaints.case_file(ref_db, qa, cid).capa[0]
+    assert first.id is not None
+    uc.investigation.withdraw_capa(ref_db, qa, first.id, "由工程部的对策取代")
+
+    at = _open("pages/complaint.py", "qa", cid)
+    shown = values(open_case_tab(at, "case.records"), "text")
+    assert any(s.startswith(f"[{zh('capa.withdrawn')}]") and "更换夹具" in s for s in shown)
+    assert any(s.startswith(f"[{zh('capa.open')}]") and "点检表加定位销" in s for s in shown)
+    assert not any(s.startswith(f"[{zh('capa.open')}]") and "更换夹具" in s for s in shown)
+
+
+def test_english_capa_marks_are_words() -> None:
+    assert (en("capa.open"), en("capa.done"), en("capa.withdrawn")) == ("Open", "Done", "Withdrawn")
