@@ -30,3 +30,9 @@ def test_the_complaint_page_marks_open_and_withdrawn_capa_actions_apart(ref_db: 
 
 def test_english_capa_marks_are_words() -> None:
     assert (en("capa.open"), en("capa.done"), en("capa.withdrawn")) == ("Open", "Done", "Withdrawn")
+
+
+def test_the_rule_editor_does_not_call_two_different_things_position() -> None:
+    """The steps' title column and the rule's place in the list are on one English form."""
+    assert en("field.title") == "Title"
+    assert en("rules.position") == "Place in the list"
