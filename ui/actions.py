@@ -261,7 +261,8 @@ def dispositions(user: User, case: CaseFile) -> None:
 
 
 def _payment_form(user: User, d: Disposition) -> None:
-    """Finance records one instalment; what was typed stays when the save is refused."""
+    """Finance records one instalment; what was typed stays when the save is refused, and
+    the amount and voucher are emptied once it is recorded."""
     with st.form(f"pay_{d.id}", clear_on_submit=False):
         st.markdown(f"**{tr('disp.pay')}** · {tr('disposition_type.' + d.type.value)} "
                     f"{d.amount:,.2f}")
@@ -275,9 +276,15 @@ def _payment_form(user: User, d: Disposition) -> None:
                              format_func=label("payment_method"), key=f"pay_method_{d.id}")
         voucher = b.text_input(tr("field.voucher"), max_chars=100,
                                help=tr("disp.voucher_help"), key=f"pay_voucher_{d.id}")
-        if st.form_submit_button(tr("disp.pay")):
-            _run(uc.closure.record_payment, kesu(), user, d.id, paid_on, amount, method,
-                 voucher)
+        if st.form_submit_button(tr("disp.pay")) and attempt(
+                uc.closure.record_payment, kesu(), user, d.id, paid_on, amount, method,
+                voucher) is not None:
+            # recorded: an empty form for the next instalment (the same amount and voucher
+            # left in it invite recording this one twice)
+            for key in (f"pay_amount_{d.id}", f"pay_voucher_{d.id}"):
+                st.session_state.pop(key, None)
+            flash("success", tr("common.saved"))
+            st.rerun()
 
 
 def _editor(user: User, case: CaseFile) -> None:
