@@ -643,6 +643,18 @@ class SqlRecords:
         q = select(*table.columns).order_by(table.c.id)
         for k, v in equals.items():
             q = q.where(table.c[k] == (v.value if isinstance(v, enum.Enum) else v))
+        return self._read(kind, q)
+
+    def of_cases(self, kind: type[T], complaint_ids: Collection[int]) -> list[T]:
+        ids = sorted(complaint_ids)
+        table = _RECORDS[kind].__table__
+        out: list[T] = []
+        for i in range(0, len(ids), 500):  # SQLite's bound parameters, kept well below
+            out += self._read(kind, select(*table.columns)
+                              .where(table.c.complaint_id.in_(ids[i:i + 500])))
+        return sorted(out, key=lambda x: x.id)  # type: ignore[attr-defined]
+
+    def _read(self, kind: type[T], q: Any) -> list[T]:
         result = self.s.execute(q)
         keys = list(result.keys())
         return [
@@ -734,9 +746,24 @@ class SqlAttachments:
         )
         return [self._att(r) for r in self.s.scalars(q)]
 
+    def for_complaints(self, complaint_ids: Collection[int]) -> list[Attachment]:
+        return self._in(AttachmentRow.complaint_id, complaint_ids)
+
     def get(self, attachment_id: int) -> Attachment | None:
         r = self.s.get(AttachmentRow, attachment_id)
         return self._att(r) if r else None
+
+    def many(self, attachment_ids: Collection[int]) -> list[Attachment]:
+        return self._in(AttachmentRow.id, attachment_ids)
+
+    def _in(self, column: Any, values: Collection[int]) -> list[Attachment]:
+        """The attachments whose `column` is one of `values`, in id order."""
+        wanted = sorted(values)
+        out: list[Attachment] = []
+        for i in range(0, len(wanted), 500):
+            q = select(AttachmentRow).where(column.in_(wanted[i:i + 500]))
+            out += [self._att(r) for r in self.s.scalars(q)]
+        return sorted(out, key=lambda a: a.id or 0)
 
 
 log = logging.getLogger("kesu.db")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.approve import card
+from ui.approve import card, thumbnails
 from ui.delegations import delegations
 from ui.context import attempt, kesu, me, show_flash, tr
 from core import usecases as uc
@@ -18,8 +18,9 @@ cards = attempt(uc.approve_queue.pending_approvals, kesu(), user, shown + 1) or 
 if not cards:
     st.info(tr("appr.empty"))
 book = uc.authority.titles(kesu())
+thumbs = thumbnails(user, cards[:shown])
 for c in cards[:shown]:
-    card(user, c, book)
+    card(user, c, book, thumbs)
 if len(cards) > shown:
     st.button(tr("appr.more", n=SHOWN), key="appr_more", width="stretch",
               on_click=st.session_state.__setitem__, args=("appr_shown", shown + SHOWN))

@@ -13,7 +13,17 @@ from ui.context import attempt, flash, kesu, lang, local, md, moved_sentence, tr
 from core import usecases as uc
 
 
-def card(user: User, x: ApprovalCard, book: Titles | None = None) -> None:
+PHOTOS = 3  # pictures on a card, as thumbnails
+
+
+def thumbnails(user: User, cards: list[ApprovalCard]) -> dict[int, bytes | None]:
+    """The thumbnails of these cards' pictures, read at once (not one read per picture)."""
+    ids = [p.id for x in cards for p in x.photos[:PHOTOS] if p.id is not None]
+    return uc.complaints.attachment_thumbnails(kesu(), user, ids) if ids else {}
+
+
+def card(user: User, x: ApprovalCard, book: Titles | None = None,
+         thumbs: dict[int, bytes | None] | None = None) -> None:
     c = x.complaint
     book = book or uc.authority.titles(kesu())
     sev = c.effective_severity.value if c.effective_severity else "—"
@@ -54,9 +64,9 @@ def card(user: User, x: ApprovalCard, book: Titles | None = None) -> None:
         if x.on_behalf_of:
             st.warning(tr("appr.on_behalf", name=md(x.on_behalf_of)))
         if x.photos:
-            cols = st.columns(min(3, len(x.photos)))
-            for i, p in enumerate(x.photos[:3]):
-                if not picture(cols[i], user, p):  # the thumbnail, never the original
+            cols = st.columns(min(PHOTOS, len(x.photos)))
+            for i, p in enumerate(x.photos[:PHOTOS]):
+                if not picture(cols[i], user, p, thumbs=thumbs):  # the thumbnail only
                     cols[i].caption(p.filename)
         comment = st.text_input(tr("appr.comment"), key=f"ac_{c.id}_{x.step.id}", max_chars=500)
         if st.button(tr("appr.approve"), key=f"ok_{c.id}_{x.step.id}", type="primary",

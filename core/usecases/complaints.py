@@ -251,6 +251,26 @@ def attachment_thumbnail(ctx: Context, actor: User, attachment_id: int) -> bytes
     return ctx.blobs.thumbnail(att.sha256, cfg.image_max_pixels)
 
 
+def attachment_thumbnails(ctx: Context, actor: User, attachment_ids: Sequence[int]
+                          ) -> dict[int, bytes | None]:
+    """attachment_thumbnail of several attachments at once (a page of cards): one unit of
+    work, each case's visibility checked once. NotFound as there for one that is gone or of
+    a case the actor may not see."""
+    with ctx.uow() as uow:
+        me = context.acting_user(ctx, uow, actor)
+        atts = {a.id: a for a in uow.attachments.many(attachment_ids)}
+        if any(i not in atts for i in attachment_ids):
+            raise NotFound()
+        if context.scope(ctx, uow, me) is not None:
+            for cid in sorted({a.complaint_id for a in atts.values()}):
+                context.check_visible(ctx, uow, me, get(ctx, uow, cid))
+        cfg = context.settings_of(ctx, uow)
+    if not isinstance(ctx.blobs, upload_rules.ImageStore):
+        return dict.fromkeys(attachment_ids)
+    return {i: ctx.blobs.thumbnail(atts[i].sha256, cfg.image_max_pixels)
+            if atts[i].content_type.startswith("image/") else None for i in attachment_ids}
+
+
 def _may_edit(me: User, c: Complaint) -> bool:
     return c.state.is_open and (me.has(*EDIT_ROLES) or me.id == c.received_by_id)
 

@@ -366,6 +366,10 @@ class FakeRecords:
         rows = sorted(self._table(kind).items())
         return [x for _, x in rows if all(getattr(x, k) == v for k, v in equals.items())]
 
+    def of_cases(self, kind: type[T], complaint_ids: Collection[int]) -> list[T]:
+        ids = set(complaint_ids)
+        return [x for _, x in sorted(self._table(kind).items()) if x.complaint_id in ids]
+
 
 class FakeNotifications:
     def __init__(self, d: Data) -> None:
@@ -511,8 +515,16 @@ class FakeAttachments:
     def for_complaint(self, complaint_id: int) -> list[Attachment]:
         return [a for _, a in sorted(self.d.attachments.items()) if a.complaint_id == complaint_id]
 
+    def for_complaints(self, complaint_ids: Collection[int]) -> list[Attachment]:
+        ids = set(complaint_ids)
+        return [a for _, a in sorted(self.d.attachments.items()) if a.complaint_id in ids]
+
     def get(self, attachment_id: int) -> Attachment | None:
         return self.d.attachments.get(attachment_id)
+
+    def many(self, attachment_ids: Collection[int]) -> list[Attachment]:
+        ids = set(attachment_ids)
+        return [a for i, a in sorted(self.d.attachments.items()) if i in ids]
 
 
 class FakeSettings:

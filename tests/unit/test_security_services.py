@@ -448,6 +448,10 @@ PERMISSIONS: dict[str, Entry] = {
         Rule(EVERYONE, lambda w, a, u: uc.complaints.attachment_thumbnail(w.kesu, u, a),
              _with_attachment),
     ),
+    "attachment_thumbnails": (
+        Rule(EVERYONE, lambda w, a, u: uc.complaints.attachment_thumbnails(w.kesu, u, [a]),
+             _with_attachment),
+    ),
     "register": (
         Rule(EVERYONE, lambda w, x, u: uc.search.register(w.kesu, u, RegisterFilter())),
     ),
