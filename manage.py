@@ -5,7 +5,7 @@
     python manage.py create-user NAME --roles sales,qa [--name "王丽"] [--level 1] [--title ...]
     python manage.py reset-password NAME
     python manage.py worker [--once] [--interval 15]   # escalations and the outbox
-    python manage.py synth --cases 100000 [--seed 1]   # benchmark data (empty database)
+    python manage.py synth --cases 100000 [--seed 1] [--workers N]   # benchmark data
     python manage.py search-rebuild                    # the register search's indexes anew
     python manage.py rollups [--rebuild]                # the Stats rollups: state, or made again
     python manage.py backup [--out DIR]                 # one archive: database + attachments
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from datetime import datetime
 from typing import Any
@@ -102,7 +103,7 @@ def cmd_synth(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     with tqdm(total=args.cases, desc="synthetic complaints", unit="case") as bar:
         counts = synth(app, args.cases, seed=args.seed, progress=bar.update,
-                       open_share=args.open_share)
+                       open_share=args.open_share, workers=args.workers)
     took = time.perf_counter() - started
     engine = app.uow.engine
     states = ", ".join(f"{k} {v}" for k, v in counts["states"].items())
@@ -329,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     y.add_argument("--open-share", type=_open_share, default=0.002, metavar="SHARE|legacy",
                    help="about this share of the cases open (default 0.002: a big plant's "
                         "open work); 'legacy': the earlier ~5%% (30,000 for QA at a million)")
+    y.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="processes making the cases side by side on PostgreSQL (default: one "
+                        "per CPU; SQLite: always one)")
     y.set_defaults(fn=cmd_synth)
     sr = sub.add_parser("search-rebuild", help="make the register search's indexes again")
     sr.set_defaults(fn=cmd_search_rebuild)

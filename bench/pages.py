@@ -96,7 +96,8 @@ def database(db: str, cases: int, open_share: float | None = None) -> tuple[str,
         from tqdm import tqdm
         started = time.perf_counter()
         with tqdm(total=cases, desc=f"synth {db}", unit="case") as bar:
-            synth(app, cases, progress=bar.update, open_share=open_share)
+            synth(app, cases, progress=bar.update, open_share=open_share,
+                  workers=os.cpu_count() or 1)
         print(f"synthesised {cases} cases on {db} in {time.perf_counter() - started:.0f} s; "
               f"database {database_size(app.uow.engine) / 1e6:.0f} MB")  # type: ignore[attr-defined]
     app.uow.engine.dispose()  # type: ignore[attr-defined]

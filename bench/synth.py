@@ -23,12 +23,14 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+import multiprocessing
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, delete, func, insert, select, text
 
 from bench import demo
 from core import procedure, sla
@@ -52,6 +54,7 @@ from db.tables import (
     EventRow,
     MeetingRow,
     NumberCounterRow,
+    StatsFactRow,
     StepTimeRow,
 )
 from db.uow import SqlUowFactory
@@ -59,7 +62,8 @@ from core import usecases as uc
 
 YEARS = 6
 BATCH_CASES = 2000  # cases per executemany round (≈ 35,000 rows of all kinds)
-CASES_PER_TRANSACTION = 20_000
+CENT = Decimal("0.01")
+CHUNK_CASES = 10_000  # cases per chunk: one transaction, one random stream (synth's workers)
 BIG_CASE_EVENTS = 200  # one case with a long history (the Complaint page benchmark)
 
 # tiny valid files, stored once and shared by every attachment row
@@ -182,6 +186,7 @@ class _Rows:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     step_times: list[dict[str, Any]] = field(default_factory=list)
     meetings: list[dict[str, Any]] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)  # the Stats rollups' per case
 
     TABLES = (
         ("complaints", ComplaintRow),
@@ -194,6 +199,7 @@ class _Rows:
         ("attachments", AttachmentRow),
         ("step_times", StepTimeRow),
         ("meetings", MeetingRow),
+        ("facts", StatsFactRow),
     )
 
     def flush(self, conn: Any, counts: dict[str, int]) -> None:
@@ -288,6 +294,7 @@ class _Case:
         self.events: list[Event] = []
         self.containment = False
         self.first_dispatch: datetime | None = None
+        self.marks = (0, 0, 0)  # where this case's costs, steps and step times begin
         self.capa: list[dict[str, Any]] = []
         self.dispositions: list[dict[str, Any]] = []
 
@@ -343,6 +350,7 @@ class _Generator:
         self.states: dict[str, int] = {}
         self.events = 0
         self.open_factor = 1.0  # OPEN_CHANCE scaled to the open share asked for
+        self.sums: rollups.Parts = {}  # every case's Stats parts, summed (the rollups)
 
     # ------------------------------------------------------------ derived values (app rules)
 
@@ -382,6 +390,7 @@ class _Generator:
         age_days = (self.now - received).total_seconds() / 86400
         scale = min(1.0, age_days * 24 * 0.8 / NOMINAL)
         k = _Case(self, cid, number, received, scale)
+        k.marks = (len(self.rows.costs), len(self.rows.steps), len(self.rows.step_times))
         row = k.row
         self._draft(k)
         while big and row["kind"] != "complaint":  # the long history is a complaint's
@@ -898,6 +907,23 @@ class _Generator:
             for e in k.events
         )
         self.events += len(k.events)
+        self._facts(k)
+
+    def _facts(self, k: _Case) -> None:
+        """The case's Stats parts from the rows just made (db/rollups.py `parts`, as the
+        rebuild would read them back): its fact row, and its share of the rollups."""
+        costs, steps, times = k.marks
+        f = rollups.CaseFacts(SimpleNamespace(**k.row))
+        f.approvals = [e.at for e in k.events if e.action == "approve_capa"]
+        f.costs = [(c["amount"].quantize(CENT), c["charge_back"].quantize(CENT), c["round"],
+                    c["department_id"]) for c in self.rows.costs[costs:]]  # as numeric(…, 2)
+        for step in self.rows.steps[steps:]:
+            f.step_status(step["round"], step["status"])
+        f.steps = [(t["step"], bool(t["on_time"]), t["done_at"])
+                   for t in self.rows.step_times[times:]]
+        p = rollups.parts(f, self.tz)
+        self.rows.facts.append({"complaint_id": k.cid, "parts": rollups.encode(p)})
+        rollups.add_parts(self.sums, p)
 
 
 def _times(rng: random.Random, n: int, now: datetime, tz: Any,
@@ -957,12 +983,83 @@ def open_factor(times: list[datetime], now: datetime, open_share: float | None) 
     return open_share / legacy if legacy else 0.0
 
 
+@dataclass
+class _Job:
+    """What every chunk of the cases is made from (inherited by forked workers)."""
+
+    gen: _Generator
+    engine: Engine
+    seed: int
+    times: list[datetime]
+    chunks: list[tuple[int, int, dict[str, int]]]  # start, end, each month's last serial before
+    big: int
+    progress: Callable[[int], object] | None = None
+
+
+@dataclass
+class _Made:
+    """One chunk's share of synth's counts."""
+
+    states: dict[str, int]
+    events: int
+    counts: dict[str, int]
+    sums: rollups.Parts
+
+
+_JOB: _Job | None = None  # set before the workers fork
+
+
+def _fresh(gen: _Generator, rng: random.Random) -> _Generator:
+    """A generator for one chunk: the same rules and references, its own random stream, rows
+    and counts."""
+    out = _Generator.__new__(_Generator)
+    out.__dict__.update(gen.__dict__)
+    out.rng, out.rows, out.states, out.events, out.sums = rng, _Rows(), {}, 0, {}
+    return out
+
+
+def _chunk(index: int) -> _Made:
+    """Make and write chunk `index` of the cases in one transaction. The first chunk goes on
+    with the seed's stream (after the receipt times), every later one has its own seeded
+    stream: the data are the same however many processes make the chunks."""
+    job = _JOB
+    assert job is not None
+    rng = job.gen.rng if index == 0 else random.Random(f"{job.seed}/{index}")
+    gen = _fresh(job.gen, rng)
+    start, end, last = job.chunks[index]
+    counters = dict(last)
+    counts: dict[str, int] = {}
+    with job.engine.begin() as conn:
+        for a in range(start, end, BATCH_CASES):
+            b = min(end, a + BATCH_CASES)
+            for i in range(a, b):
+                period = period_of(job.times[i], gen.tz)
+                counters[period] = counters.get(period, 0) + 1
+                gen.case(i + 1, format_number(period, counters[period]), job.times[i],
+                         big=(i == job.big))
+            gen.rows.flush(conn, counts)
+            if job.progress:
+                job.progress(b - a)
+    return _Made(gen.states, gen.events, counts, gen.sums)
+
+
+def _forked() -> None:
+    """A worker's start: its own connections, never the parent's (SQLAlchemy's advice for
+    fork)."""
+    assert _JOB is not None
+    _JOB.engine.dispose(close=False)
+
+
 def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], object] | None = None,
-          years: float = YEARS, open_share: float | None = None) -> dict[str, Any]:
+          years: float = YEARS, open_share: float | None = None, workers: int = 1,
+          chunk: int = CHUNK_CASES) -> dict[str, Any]:
     """Fill an empty migrated database with `cases` synthetic complaints received over the
     `years` ending today; returns counts. `open_share`: about that share of them open (e.g.
     OPEN_SHARE, a big plant's); None leaves OPEN_CHANCE as it is (~5 % open over six years,
-    every state reached with a few hundred cases over three months)."""
+    every state reached with a few hundred cases over three months). `workers` processes
+    make the chunks of `chunk` cases side by side on PostgreSQL (SQLite has one writer: one
+    process there); the data depend on the seed and the chunk size only."""
+    global _JOB
     if not isinstance(app.uow, SqlUowFactory):
         raise TypeError("synth writes to a SQL database")
     engine = app.uow.engine
@@ -980,37 +1077,54 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
     tz = gen.tz
     times = _times(rng, cases, now, tz, years)
     gen.open_factor = open_factor(times, now, open_share)
-    counters: dict[str, int] = {}
     # the long-history case: an open case from about two months ago
     big = max(
         0,
         min(cases - 1,
             next((i for i, t in enumerate(times) if t > now - timedelta(days=60)), cases - 1)),
     )
-    counts: dict[str, int] = {}
-    done = 0
+    # numbers KS+YYMM-NNN by the local month, in order of receipt: each chunk starts from
+    # the serials before it
+    chunks: list[tuple[int, int, dict[str, int]]] = []
+    counters: dict[str, int] = {}
+    for start in range(0, cases, chunk):
+        end = min(cases, start + chunk)
+        chunks.append((start, end, dict(counters)))
+        for i in range(start, end):
+            period = period_of(times[i], tz)
+            counters[period] = counters.get(period, 0) + 1
     pg = engine.dialect.name == "postgresql"
+    workers = max(1, min(workers if pg else 1, len(chunks)))
+    _JOB = _Job(gen, engine, seed, times, chunks, big, progress if workers == 1 else None)
+    made: list[_Made] = []
     if pg:  # the trigram index is made once, after the rows (also when synth fails)
         with engine.begin() as conn:
             conn.execute(text(f"DROP INDEX IF EXISTS {search.TRGM_INDEX}"))
     try:
-        while done < cases:
-            with engine.begin() as conn:
-                for start in range(done, min(cases, done + CASES_PER_TRANSACTION), BATCH_CASES):
-                    end = min(cases, start + BATCH_CASES)
-                    for i in range(start, end):
-                        period = period_of(times[i], tz)
-                        counters[period] = counters.get(period, 0) + 1
-                        gen.case(i + 1, format_number(period, counters[period]), times[i],
-                                 big=(i == big))
-                    gen.rows.flush(conn, counts)
+        if workers == 1:
+            made = [_chunk(i) for i in range(len(chunks))]
+        else:
+            engine.dispose()  # no pooled connection crosses the fork
+            with multiprocessing.get_context("fork").Pool(workers, _forked) as pool:
+                for i, one in enumerate(pool.imap(_chunk, range(len(chunks)))):
+                    made.append(one)
                     if progress:
-                        progress(end - start)
-                    done = end
+                        progress(chunks[i][1] - chunks[i][0])
     finally:
+        _JOB = None
         if pg:
             with engine.begin() as conn:
                 search.upgrade(conn)  # over all the rows at once
+    counts: dict[str, int] = {}
+    states: dict[str, int] = {}
+    sums: rollups.Parts = {}
+    for one in made:
+        for name, n in one.counts.items():
+            counts[name] = counts.get(name, 0) + n
+        for state, n in one.states.items():
+            states[state] = states.get(state, 0) + n
+        rollups.add_parts(sums, one.sums)
+    counts.pop("facts", None)
     with engine.begin() as conn:
         conn.execute(
             insert(NumberCounterRow.__table__),  # type: ignore[arg-type]
@@ -1023,7 +1137,11 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
                     "(SELECT max(id) FROM complaints))"
                 )
             )
-        rollups.rebuild(conn)  # the Stats rollups of the cases written here
+        # the Stats rollups: the chunks wrote each case's facts and summed their parts
+        # (db/rollups.py `parts`, what `rollups.rebuild` would read back)
+        conn.execute(delete(rollups.R))
+        rollups.write_sums(conn, sums, rollups.configured_zone(conn))
+        rollups.rebuild_recurrences(conn)
         # fresh statistics for the query planner: this schema's tables only (a bare ANALYZE
         # also takes the system catalogs, and two syntheses at once — tests in their own
         # schemas — deadlocked on them)
@@ -1038,8 +1156,8 @@ def synth(app: Context, cases: int, seed: int = 1, progress: Callable[[int], obj
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return {
         "cases": cases,
-        "states": dict(sorted(gen.states.items())),
-        "events": gen.events,
+        "states": dict(sorted(states.items())),
+        "events": sum(one.events for one in made),
         "big_case": big + 1,
         **counts,
     }

@@ -99,6 +99,10 @@ class CaseFacts:
     rounds: dict[int, bool] = field(default_factory=dict)  # round -> all its steps approved
     steps: list[tuple[str, bool, datetime]] = field(default_factory=list)
 
+    def step_status(self, rnd: int, status: str) -> None:
+        """An approval step of round `rnd`: the round counts as approved when all its are."""
+        self.rounds[rnd] = self.rounds.get(rnd, True) and status == StepStatus.APPROVED.value
+
 
 def _key(v: Any) -> str:
     return "" if v is None else str(v)
@@ -169,18 +173,6 @@ def parts(f: CaseFacts, tz: ZoneInfo) -> Parts:
 
 # the statements, built once (building them at every write cost more than running them)
 _IDS: Any = bindparam("ids", expanding=True)
-_CASES = select(*COLUMNS).where(C.id.in_(_IDS))
-_HELPERS = select(AssistRow.complaint_id, AssistRow.department_id).where(
-    AssistRow.complaint_id.in_(_IDS), AssistRow.ended_at.is_(None))
-_APPROVALS = select(EventRow.complaint_id, EventRow.at).where(
-    EventRow.complaint_id.in_(_IDS), EventRow.action == "approve_capa")
-_COSTS = select(CostLineRow.complaint_id, CostLineRow.amount, CostLineRow.charge_back,
-                CostLineRow.round, CostLineRow.department_id).where(
-    CostLineRow.complaint_id.in_(_IDS))
-_ROUNDS = select(ApprovalStepRow.complaint_id, ApprovalStepRow.round,
-                 ApprovalStepRow.status).where(ApprovalStepRow.complaint_id.in_(_IDS))
-_STEPS = select(StepTimeRow.complaint_id, StepTimeRow.step, StepTimeRow.on_time,
-                StepTimeRow.done_at).where(StepTimeRow.complaint_id.in_(_IDS))
 _OLD = (select(StatsFactRow.complaint_id, StatsFactRow.parts)
         .where(StatsFactRow.complaint_id.in_(_IDS)).order_by(StatsFactRow.complaint_id)
         .with_for_update())
@@ -201,27 +193,73 @@ def _upsert(dialect: str) -> Any:
     return _UPSERT[dialect]
 
 
-def _facts(db: Db, ids: Sequence[int]) -> dict[int, CaseFacts]:
-    """The facts of these cases, read in six statements."""
-    arg = {"ids": list(ids)}
-    got = {r.id: CaseFacts(r) for r in db.execute(_CASES, arg)}
+def _statements(where: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """The six reads of the cases' facts, each table's rows chosen by `where(its case id)`."""
+    return (
+        select(*COLUMNS).where(where(C.id)),
+        select(AssistRow.complaint_id, AssistRow.department_id).where(
+            where(AssistRow.complaint_id), AssistRow.ended_at.is_(None)),
+        select(EventRow.complaint_id, EventRow.at).where(
+            where(EventRow.complaint_id), EventRow.action == "approve_capa"),
+        select(CostLineRow.complaint_id, CostLineRow.amount, CostLineRow.charge_back,
+               CostLineRow.round, CostLineRow.department_id).where(
+            where(CostLineRow.complaint_id)),
+        select(ApprovalStepRow.complaint_id, ApprovalStepRow.round,
+               ApprovalStepRow.status).where(where(ApprovalStepRow.complaint_id)),
+        select(StepTimeRow.complaint_id, StepTimeRow.step, StepTimeRow.on_time,
+               StepTimeRow.done_at).where(where(StepTimeRow.complaint_id)),
+    )
+
+
+# a few cases by their ids (the unit of work); every case in an id range (the rebuild: no
+# list of 2,000 parameters for the driver to parse, and an index range scan per table)
+_BY_IDS = _statements(lambda col: col.in_(_IDS))
+_BY_RANGE = _statements(lambda col: and_(col > bindparam("lo"), col <= bindparam("hi")))
+
+
+def _read_facts(db: Db, statements: tuple[Any, ...], arg: dict[str, Any]
+                ) -> dict[int, CaseFacts]:
+    cases, helpers, approvals, costs, rounds, steps = statements
+    got = {r.id: CaseFacts(r) for r in db.execute(cases, arg)}
     if not got:
         return got
-    for cid, dep in db.execute(_HELPERS, arg):
+    for cid, dep in db.execute(helpers, arg):
         got[cid].helpers.add(int(dep))
-    for cid, at in db.execute(_APPROVALS, arg):
+    for cid, at in db.execute(approvals, arg):
         got[cid].approvals.append(at)
-    for cid, amount, back, rnd, line_dep in db.execute(_COSTS, arg):
+    for cid, amount, back, rnd, line_dep in db.execute(costs, arg):
         got[cid].costs.append((amount, back, rnd, line_dep))
-    for cid, rnd, status in db.execute(_ROUNDS, arg):
-        rounds = got[cid].rounds
-        rounds[rnd] = rounds.get(rnd, True) and status == StepStatus.APPROVED.value
-    for cid, step, on_time, done in db.execute(_STEPS, arg):
+    for cid, rnd, status in db.execute(rounds, arg):
+        got[cid].step_status(rnd, status)
+    for cid, step, on_time, done in db.execute(steps, arg):
         got[cid].steps.append((step, bool(on_time), done))
     return got
 
 
-def _encode(p: Parts) -> str:
+def _facts(db: Db, ids: Sequence[int]) -> dict[int, CaseFacts]:
+    """The facts of these cases, read in six statements."""
+    return _read_facts(db, _BY_IDS, {"ids": list(ids)})
+
+
+def add_parts(sums: Parts, p: Parts) -> None:
+    """Add one case's parts to running sums."""
+    for k, (n, a) in p.items():
+        was = sums.get(k, (0, ZERO))
+        sums[k] = (was[0] + n, was[1] + a)
+
+
+def write_sums(db: Db, sums: Parts, tz_name: str) -> None:
+    """The rollup rows of every case's summed parts (with their month rows) and the meta row
+    naming the zone — into empty rollups (`rebuild`, bench/synth.py)."""
+    rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
+            for (m, d, k), (n, a) in sorted(with_months(sums).items())]
+    rows.append({"measure": META, "day": ANY_DAY, "key": tz_name, "n": 1, "amount": ZERO})
+    for i in range(0, len(rows), 5000):
+        bulk.insert_rows(db, R.__table__, rows[i:i + 5000])  # type: ignore[arg-type]
+
+
+def encode(p: Parts) -> str:
+    """A case's parts as stored in `stats_facts.parts`."""
     return json.dumps([[m, d.isoformat(), k, n, str(a)] for (m, d, k), (n, a) in sorted(p.items())],
                       ensure_ascii=False, separators=(",", ":"))
 
@@ -282,7 +320,7 @@ def refresh(db: Db, ids: Iterable[int]) -> None:
             if (n1, a1) != (n0, a0):
                 dn, da = delta.get(k, (0, ZERO))
                 delta[k] = (dn + n1 - n0, da + a1 - a0)
-        encoded = _encode(new)
+        encoded = encode(new)
         if cid in old:
             db.execute(_SET_FACT, {"cid": cid, "encoded": encoded})
         else:
@@ -321,30 +359,25 @@ def rebuild(db: Db, zone: str | None = None, batch: int = 2000,
     db.execute(delete(R))
     db.execute(delete(StatsFactRow))
     total = int(db.scalar(select(func.count()).select_from(C)) or 0)
-    sums: dict[Key, tuple[int, Decimal]] = {}
+    sums: Parts = {}
     done, last = 0, 0
     while True:
-        ids = list(db.scalars(select(C.id).where(C.id > last).order_by(C.id).limit(batch)))
-        if not ids:
+        # the next `batch` ids' upper end, then every table read by that id range
+        hi = db.scalar(select(func.max(C.id)).where(C.id.in_(
+            select(C.id).where(C.id > last).order_by(C.id).limit(batch).scalar_subquery())))
+        if hi is None:
             break
-        facts = _facts(db, ids)
+        facts = _read_facts(db, _BY_RANGE, {"lo": last, "hi": hi})
         rows = []
-        for cid in ids:
-            p = parts(facts[cid], tz)
-            rows.append({"complaint_id": cid, "parts": _encode(p)})
-            for k, (n, a) in p.items():
-                was = sums.get(k, (0, ZERO))
-                sums[k] = (was[0] + n, was[1] + a)
+        for cid, f in facts.items():
+            p = parts(f, tz)
+            rows.append({"complaint_id": cid, "parts": encode(p)})
+            add_parts(sums, p)
         bulk.insert_rows(db, StatsFactRow.__table__, rows)  # type: ignore[arg-type]
-        done, last = done + len(ids), ids[-1]
+        done, last = done + len(facts), int(hi)
         if progress:
             progress(done, total)
-    sums = with_months(sums)
-    sums[(META, ANY_DAY, tz_name)] = (1, ZERO)
-    rows = [{"measure": m, "day": d, "key": k, "n": n, "amount": a}
-            for (m, d, k), (n, a) in sorted(sums.items())]
-    for i in range(0, len(rows), 5000):
-        bulk.insert_rows(db, R.__table__, rows[i:i + 5000])  # type: ignore[arg-type]
+    write_sums(db, sums, tz_name)
     if recurrences:
         rebuild_recurrences(db)
     return done

@@ -153,3 +153,70 @@ def test_its_stats_from_the_rollups_are_the_ones_from_the_cases(synthetic: Synth
             db_stats.USE_ROLLUPS = True
         assert rolled == direct, name
         assert name not in ("this_quarter", "this_year") or rolled.current.received > 0
+
+
+def _facts_and_rollups(app: Context) -> tuple[dict[int, str], Any, Any]:
+    from db import rollups
+    from db.tables import StatsFactRow
+    assert isinstance(app.uow, SqlUowFactory)
+    with app.uow.engine.connect() as conn:
+        facts = {int(c): str(p) for c, p in conn.execute(
+            select(StatsFactRow.complaint_id, StatsFactRow.parts))}
+        return facts, rollups.snapshot(conn), rollups.recurrences_snapshot(conn)
+
+
+def test_the_rollups_it_makes_as_it_goes_are_the_ones_a_rebuild_reads_back(
+        synthetic: Synth) -> None:
+    """synth makes each case's Stats facts from the rows it writes (no read back at a
+    million cases): they and their sums are what `manage.py rollups --rebuild` makes from the
+    database."""
+    from db import rollups
+    made = _facts_and_rollups(synthetic.app)
+    assert len(made[0]) == CASES and made[1]
+    assert isinstance(synthetic.app.uow, SqlUowFactory)
+    with synthetic.app.uow.engine.begin() as conn:
+        assert rollups.rebuild(conn, batch=70) == CASES  # several id ranges
+    assert _facts_and_rollups(synthetic.app) == made
+
+
+def _fingerprint(app: Context) -> tuple[Any, ...]:
+    assert isinstance(app.uow, SqlUowFactory)
+    with app.uow.engine.connect() as conn:
+        cases = list(conn.execute(select(
+            ComplaintRow.id, ComplaintRow.number, ComplaintRow.state, ComplaintRow.severity,
+            ComplaintRow.received_at, ComplaintRow.closed_at, ComplaintRow.due_at,
+            ComplaintRow.description).order_by(ComplaintRow.id)))
+        events = list(conn.execute(select(EventRow.complaint_id, EventRow.action, EventRow.at)
+                                   .order_by(EventRow.complaint_id, EventRow.at, EventRow.action)))
+    return cases, events, _facts_and_rollups(app)
+
+
+def test_two_worker_processes_make_the_same_data_as_one(db_url: str, tmp_path: Any) -> None:
+    """On PostgreSQL `synth --workers 2` makes its chunks in two processes side by side; the
+    data depend on the seed and the chunk size only, not on how many processes made them."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+    if make_url(db_url).get_backend_name() != "postgresql":
+        pytest.skip("SQLite has one writer: synth makes its chunks in one process there")
+    other = f"{make_url(db_url).query['options'].split('=', 1)[1]}_w"
+    admin = create_engine(make_url(db_url).difference_update_query(["options"]),
+                          poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{other}"'))
+    try:
+        one = dataclasses.replace(build_app(db_url), clock=lambda: NOW)
+        two = dataclasses.replace(build_app(make_url(db_url).update_query_dict(
+            {"options": f"-csearch_path={other}"}).render_as_string(hide_password=False)),
+            clock=lambda: NOW)
+        a = synth(one, 450, seed=4, years=0.25, chunk=100)
+        b = synth(two, 450, seed=4, years=0.25, chunk=100, workers=2)
+        assert a == b
+        assert _fingerprint(one) == _fingerprint(two)
+        for app in (one, two):
+            assert isinstance(app.uow, SqlUowFactory)
+            app.uow.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{other}" CASCADE'))
+        admin.dispose()
