@@ -27,7 +27,8 @@ def _filters() -> RegisterFilter:
                          key="reg_sevs", placeholder=tr("common.all"))
     kinds = d.multiselect(tr("log.filter_kind"), list(Kind), format_func=label("kind"),
                           key="reg_kinds", placeholder=tr("common.all"))
-    a, b, c, d, e = st.columns([2, 2, 2, 1, 1])
+    # the toggles get room for their English labels ("Descending", "Overdue only" were cut)
+    a, b, c, d, e = st.columns([2, 2, 2, 1.4, 1.6])
     date_from = a.date_input(tr("log.filter_from"), value=None, key="reg_from")
     date_to = b.date_input(tr("log.filter_to"), value=None, key="reg_to")
     sort = c.selectbox(tr("log.sort"), SORTS, key="reg_sort",
