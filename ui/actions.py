@@ -262,27 +262,29 @@ def dispositions(user: User, case: CaseFile) -> None:
 
 def _payment_form(user: User, d: Disposition) -> None:
     """Finance records one instalment; what was typed stays when the save is refused, and
-    the amount and voucher are emptied once it is recorded."""
-    with st.form(f"pay_{d.id}", clear_on_submit=False):
+    the form is empty again once it is recorded (new widget keys: a browser keeps what its
+    boxes show when only the server forgets their values)."""
+    turn = st.session_state.get(f"pay_turn_{d.id}", 0)
+    k = f"{d.id}_{turn}"
+    with st.form(f"pay_{k}", clear_on_submit=False):
         st.markdown(f"**{tr('disp.pay')}** · {tr('disposition_type.' + d.type.value)} "
                     f"{d.amount:,.2f}")
         a, b = st.columns(2)
         paid_on = a.date_input(tr("field.paid_on"), value=today_local(),
-                               max_value=today_local(), key=f"pay_on_{d.id}")
+                               max_value=today_local(), key=f"pay_on_{k}")
         amount = b.text_input(tr("field.amount"), max_chars=20, placeholder="0.00",
-                              key=f"pay_amount_{d.id}")
+                              key=f"pay_amount_{k}")
         methods = list(PaymentMethod)
         method = a.selectbox(tr("field.payment_method"), methods,
-                             format_func=label("payment_method"), key=f"pay_method_{d.id}")
+                             format_func=label("payment_method"), key=f"pay_method_{k}")
         voucher = b.text_input(tr("field.voucher"), max_chars=100,
-                               help=tr("disp.voucher_help"), key=f"pay_voucher_{d.id}")
+                               help=tr("disp.voucher_help"), key=f"pay_voucher_{k}")
         if st.form_submit_button(tr("disp.pay")) and attempt(
                 uc.closure.record_payment, kesu(), user, d.id, paid_on, amount, method,
                 voucher) is not None:
             # recorded: an empty form for the next instalment (the same amount and voucher
             # left in it invite recording this one twice)
-            for key in (f"pay_amount_{d.id}", f"pay_voucher_{d.id}"):
-                st.session_state.pop(key, None)
+            st.session_state[f"pay_turn_{d.id}"] = turn + 1
             flash("success", tr("common.saved"))
             st.rerun()
 
