@@ -12,18 +12,24 @@ from ui.context import attempt, done, flash, kesu, local, md, settings_tz, today
 from core import usecases as uc
 
 
+def _amount(x: float) -> str:
+    """One decimal, without a bare ".0": 3.6, 110 (not 110.0)."""
+    text = f"{x:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def left_text(left: timedelta, cal: WorkCalendar, clock_hours: bool = False) -> str:
-    """`还剩 5.5 工作小时` / `逾期 1.2 工作日` (on the clock for clock-hour and calendar-day
-    limits: `还剩 3.0 天`)."""
+    """`还剩 5.5 工作小时` / `逾期 1.2 工作日` / `逾期 110 工作日` (on the clock for clock-hour
+    and calendar-day limits: `还剩 3 天`)."""
     hours = abs(left.total_seconds()) / 3600
     if clock_hours and hours >= 24:
-        amount, unit = f"{hours / 24:.1f}", tr("due.days")
+        amount, unit = _amount(hours / 24), tr("due.days")
     elif clock_hours:
-        amount, unit = f"{hours:.1f}", tr("due.hours")
+        amount, unit = _amount(hours), tr("due.hours")
     elif hours >= cal.hours_per_day:
-        amount, unit = f"{hours / cal.hours_per_day:.1f}", tr("due.working_days")
+        amount, unit = _amount(hours / cal.hours_per_day), tr("due.working_days")
     else:
-        amount, unit = f"{hours:.1f}", tr("due.working_hours")
+        amount, unit = _amount(hours), tr("due.working_hours")
     key = "due.overdue_by" if left.total_seconds() < 0 else "due.left"
     return tr(key, amount=amount, unit=unit)
 

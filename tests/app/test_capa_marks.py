@@ -55,3 +55,20 @@ def test_after_an_instalment_is_recorded_the_payment_form_is_empty_again(demo_db
     assert widget(at, "text_input", zh("field.amount"), index=0).value == ""
     assert widget(at, "text_input", zh("field.voucher"), index=0).value == ""
     assert len(uc.closure.payments(demo_db, _user(demo_db, "finance"), cid)) == 1
+
+
+def test_a_time_left_or_overdue_reads_without_a_bare_point_zero() -> None:
+    """My Tasks said 已逾期 110.0 工作日; a fraction stays (3.6), a whole number is whole."""
+    from datetime import timedelta as td
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from ui.due import left_text
+
+    cal = cast(Any, SimpleNamespace(hours_per_day=8))
+    assert left_text(td(hours=-880), cal) == zh("due.overdue_by", amount="110",
+                                                unit=zh("due.working_days"))
+    assert left_text(td(hours=-28.8), cal) == zh("due.overdue_by", amount="3.6",
+                                                 unit=zh("due.working_days"))
+    assert left_text(td(hours=72), cal, clock_hours=True) == zh("due.left", amount="3",
+                                                                unit=zh("due.days"))
