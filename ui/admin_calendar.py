@@ -59,7 +59,8 @@ def limits(me: User) -> None:
     st.caption(tr("admin.limits_help"))
     current = uc.timing.sla_limits(kesu())
     units = {tr("unit." + u): u for u in sla.UNITS}
-    rows = [{"step": tr("sla." + step), "sev": sev, "amount": amount,
+    every = tr("rules.any")  # the limit of every severity, stored as "*"
+    rows = [{"step": tr("sla." + step), "sev": every if sev == "*" else sev, "amount": amount,
              "unit": tr("unit." + unit)}
             for step in STEPS for sev, (amount, unit) in sorted(current.get(step, {}).items())]
     edited = st.data_editor(
@@ -76,7 +77,7 @@ def limits(me: User) -> None:
         by_label = {tr("sla." + s): s for s in STEPS}
         new: dict[str, dict[str, tuple[float, str]]] = {}
         for r in edited.to_dict("records"):
-            new.setdefault(by_label[r["step"]], {})[r["sev"]] = (
+            new.setdefault(by_label[r["step"]], {})["*" if r["sev"] == every else r["sev"]] = (
                 float(r["amount"]), units.get(r["unit"], "wd"))
         if done(uc.timing.set_sla_limits, kesu(), me, new):
             flash("success", tr("admin.settings_saved"))

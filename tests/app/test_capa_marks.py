@@ -72,3 +72,21 @@ def test_a_time_left_or_overdue_reads_without_a_bare_point_zero() -> None:
                                                  unit=zh("due.working_days"))
     assert left_text(td(hours=72), cal, clock_hours=True) == zh("due.left", amount="3",
                                                                 unit=zh("due.days"))
+
+
+def test_time_limits_of_every_severity_say_so_and_save_unchanged(ref_db: Context) -> None:
+    """Admin → Calendar: the limits of every severity showed "*" in the severity column."""
+    from tests.app.helpers import open_page, open_tab
+
+    before = uc.timing.sla_limits(ref_db)
+    assert any("*" in by_sev for by_sev in before.values())
+    for lang, tx in (("zh", zh), ("en", en)):
+        at = open_page("pages/admin.py", "admin", lang)
+        tab = open_tab(at, "admin_tab", tx("admin.calendar"))
+        table = tab.dataframe[0].value
+        severities = set(table["sev"])  # the column shown as 等级 / Severity
+        assert "*" not in severities and tx("rules.any") in severities
+        at.button(key="save_sla").click().run()
+        no_exception(at)
+        assert tx("admin.settings_saved") in values(at, "success")
+        assert uc.timing.sla_limits(ref_db) == before
