@@ -30,7 +30,9 @@ from decimal import Decimal
 from typing import Any, Union
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (Boolean, Connection, Integer, String, and_, bindparam, cast, delete,
+                        func, insert, literal_column, null, select, text, union_all,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -241,6 +243,83 @@ def _facts(db: Db, ids: Sequence[int]) -> dict[int, CaseFacts]:
     return _read_facts(db, _BY_IDS, {"ids": list(ids)})
 
 
+# The unit of work's reads, fewer round trips than `_BY_IDS` (issue #14, a write ≤ 30 ms): the
+# cases with their recurrence rows and the rollups' zone in one statement, their five kinds of
+# records in one UNION ALL (`_RECORD_COLUMNS`: each kind fills its own columns, NULL the others).
+_CASES = (select(*COLUMNS, StatsRecurrenceRow.product_code.label("rq_product"),
+                 StatsRecurrenceRow.defect_type_id.label("rq_defect"),
+                 StatsRecurrenceRow.received_at.label("rq_at"),
+                 _ZONE.scalar_subquery().label("rollup_zone"))
+          .outerjoin(StatsRecurrenceRow, StatsRecurrenceRow.complaint_id == C.id)
+          .where(C.id.in_(_IDS)))
+_RECORD_COLUMNS = {"i1": Integer(), "i2": Integer(), "x1": CostLineRow.amount.type,
+                   "x2": CostLineRow.charge_back.type, "t": String(),
+                   "ts": EventRow.at.type, "b": Boolean()}
+ASSIST, APPROVAL, COST, ROUND, STEP = range(5)
+
+
+def _records(tag: int, cid: Any, where: Any, **cols: Any) -> Any:
+    """One kind of record as the union's columns (the first kind types the NULLs: its types
+    are the union's)."""
+    out = [cid.label("cid"), literal_column(str(tag), Integer()).label("tag")]
+    out += [cols[k].label(k) if k in cols else cast(null(), ty).label(k)
+            for k, ty in _RECORD_COLUMNS.items()]
+    return select(*out).where(where)
+
+
+_RECORDS_BY_IDS = union_all(
+    _records(ASSIST, AssistRow.complaint_id, and_(AssistRow.complaint_id.in_(_IDS),
+                                                  AssistRow.ended_at.is_(None)),
+             i1=AssistRow.department_id),
+    _records(APPROVAL, EventRow.complaint_id, and_(EventRow.complaint_id.in_(_IDS),
+                                                   EventRow.action == "approve_capa"),
+             ts=EventRow.at),
+    _records(COST, CostLineRow.complaint_id, CostLineRow.complaint_id.in_(_IDS),
+             i1=CostLineRow.round, i2=CostLineRow.department_id, x1=CostLineRow.amount,
+             x2=CostLineRow.charge_back),
+    _records(ROUND, ApprovalStepRow.complaint_id, ApprovalStepRow.complaint_id.in_(_IDS),
+             i1=ApprovalStepRow.round, t=ApprovalStepRow.status),
+    _records(STEP, StepTimeRow.complaint_id, StepTimeRow.complaint_id.in_(_IDS),
+             t=StepTimeRow.step, b=StepTimeRow.on_time, ts=StepTimeRow.done_at))
+
+Recurrence = tuple[str, int, datetime]  # a case's issue (product, defect type), received time
+
+
+def _cases_now(db: Db, ids: list[int]
+               ) -> tuple[str | None, dict[int, CaseFacts], dict[int, Recurrence]]:
+    """(the rollups' zone, these cases' facts, their stored recurrence rows) in two
+    statements: what `_facts` and the reads of `refresh_recurrences` give."""
+    arg = {"ids": ids}
+    rows = db.execute(_CASES, arg).all()
+    if not rows:
+        return None, {}, {}
+    got = {r.id: CaseFacts(r) for r in rows}
+    stored = {int(r.id): (str(r.rq_product), int(r.rq_defect), r.rq_at)
+              for r in rows if r.rq_product is not None}
+    for cid, tag, i1, i2, x1, x2, t, ts, b in db.execute(_RECORDS_BY_IDS, arg):
+        f = got[cid]
+        if tag == ASSIST:
+            f.helpers.add(int(i1))
+        elif tag == APPROVAL:
+            f.approvals.append(ts)
+        elif tag == COST:
+            f.costs.append((x1, x2, i1, i2))
+        elif tag == ROUND:
+            f.step_status(i1, t)
+        else:
+            f.steps.append((t, bool(b), ts))
+    zone = rows[0].rollup_zone
+    return (None if zone is None else str(zone)), got, stored
+
+
+def counted(f: CaseFacts) -> Recurrence | None:
+    """The issue and received time a case counts recurrences in (`COUNTED`), None if none."""
+    c = f.row
+    if c.state == CANCELLED or not c.product_code or c.defect_type_id is None:
+        return None
+    return (str(c.product_code), int(c.defect_type_id), c.received_at)
+
+
 def add_parts(sums: Parts, p: Parts) -> None:
     """Add one case's parts to running sums."""
     for k, (n, a) in p.items():
@@ -298,14 +377,15 @@ def refresh(db: Db, ids: Iterable[int]) -> None:
     """Bring the rollups up to date with these cases as they are now in this transaction:
     each case's old parts out, its new parts in (the unit of work calls it before commit)."""
     wanted = sorted(set(ids))
-    zone = rollup_zone(db) if wanted else None
-    if zone is None:
+    if not wanted:
+        return
+    # the cases' fact rows first, locked (PostgreSQL; SQLite has one writer): a concurrent
+    # writer of the same case (or a rebuild) waits here, then reads what the other committed
+    old = {cid: _decode(stored) for cid, stored in db.execute(_OLD, {"ids": wanted})}
+    zone, facts, recurring = _cases_now(db, wanted)
+    if zone is None:  # rollups not built: nothing to keep
         return
     tz = ZoneInfo(zone)
-    # the cases' fact rows first, locked (PostgreSQL; SQLite has one writer): a concurrent
-    # writer of the same case waits here, then reads what this one committed
-    old = {cid: _decode(stored) for cid, stored in db.execute(_OLD, {"ids": wanted})}
-    facts = _facts(db, wanted)
     delta: dict[Key, tuple[int, Decimal]] = {}
     for cid in wanted:
         if cid not in facts:
@@ -326,7 +406,8 @@ def refresh(db: Db, ids: Iterable[int]) -> None:
         else:
             db.execute(_NEW_FACT, {"complaint_id": cid, "parts": encoded})
     _add(db, with_months(delta))
-    refresh_recurrences(db, wanted)
+    now = {cid: got for cid, f in facts.items() if (got := counted(f)) is not None}
+    _recount_changed(db, recurring, now)
 
 
 def add_months(db: Db) -> int:
@@ -437,6 +518,12 @@ def refresh_recurrences(db: Db, ids: Sequence[int]) -> None:
     new = {int(r[0]): (str(r[1]), int(r[2] or 0), r[3]) for r in db.execute(
         select(C.id, C.product_code, C.defect_type_id, C.received_at)
         .where(C.id.in_(_IDS), *COUNTED), arg)}
+    _recount_changed(db, old, new)
+
+
+def _recount_changed(db: Db, old: dict[int, Recurrence], new: dict[int, Recurrence]) -> None:
+    """`refresh_recurrences` from the cases' stored recurrence rows (`old`) and their issue and
+    time now (`new`: the cases that count)."""
     if old == new:  # no issue, time or counting changed: no count changes
         return
     anchors: dict[tuple[str, int], list[datetime]] = {}
