@@ -93,8 +93,9 @@ def recipients(action: str, case: CaseFile, actor: User, users: list[User], toda
                delegations: list[Delegation], extra: dict[str, Any] | None = None,
                qa_manager_copies: bool = False) -> list[Note]:
     """The inbox lines an action produces, as core/procedure.py declares them; the actor never
-    notifies themself. The QA manager gets QA's notices only with `qa_manager_copies` (the
-    setting of that name) or when they are the only QA engineer."""
+    notifies themself. Of the case only the complaint and its approval steps are read (all
+    that pipeline.notify_people passes). The QA manager gets QA's notices only with
+    `qa_manager_copies` (the setting of that name) or when they are the only QA engineer."""
     c = case.complaint
     active = [u for u in users if u.active]
     p: dict[str, Any] = {"number": c.number, "by": actor.display_name, **(extra or {})}

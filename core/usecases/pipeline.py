@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from core import notify, outbox, sla, workflow
 from core.errors import NotFound, StaleCase
 from core.model import (
+    ApprovalStep,
     CapaAction,
     CaseFile,
     Complaint,
@@ -108,7 +109,10 @@ def notify_people(ctx: Context, uow: UnitOfWork, c: Complaint, action: str, me: 
         action = "verify_not_effective"
     elif action == "follow_up" and c.state == State.ROOT_CAUSE:
         action = "not_satisfied"
-    case = context.load_case(ctx, uow, c.id or 0)
+    # what recipients reads of the case: the complaint as saved and its approval steps as this
+    # unit of work left them (an action may have decided one) — not the whole file again
+    steps = uow.records.where(ApprovalStep, complaint_id=c.id or 0)
+    case = CaseFile(c, steps=steps)
     notes = notify.recipients(action, case, me, uow.users.list(), context.today(ctx, uow),
                               uow.records.where(approvals.Delegation), extra,
                               context.settings_of(ctx, uow).qa_manager_copies)
