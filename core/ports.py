@@ -124,6 +124,10 @@ class RecordRepo(Protocol):
     def of_cases(self, kind: type[T], complaint_ids: Collection[int]) -> list[T]:
         """The records of these cases at once, in id order (a worklist's page of cases)."""
         ...
+    def where_case_in(self, kind: type[T], states: Collection[State], **equals: Any
+                      ) -> list[T]:
+        """where(), of the cases in these states only."""
+        ...
 
 
 class NotificationRepo(Protocol):

@@ -7,12 +7,11 @@ import builtins
 import enum
 import json
 import logging
-from types import SimpleNamespace
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -357,6 +356,11 @@ class SqlRef:
 # ---------------------------------------------------------------- complaints
 
 
+_CASES = ComplaintRow.__table__
+_SAVE = update(_CASES).where(_CASES.c.id == bindparam("_id"),
+                             _CASES.c.version == bindparam("_version"))
+
+
 class SqlComplaints:
     def __init__(self, s: Session, lock: bool = False) -> None:
         self.s, self.lock = s, lock
@@ -431,14 +435,22 @@ class SqlComplaints:
         """Write only if nobody else changed the case since it was read (optimistic lock)."""
         rollups.touched(self.s).add(int(complaint.id or 0))  # Stats rollups, at commit
         values = complaint_values(complaint)
-        # the search rows are written again only when the searchable text changed
-        searched = [getattr(ComplaintRow, c) for c in search.TEXT_COLUMNS]
-        before = self.s.execute(select(*searched).where(ComplaintRow.id == complaint.id)).first()
-        res = self.s.execute(
-            update(ComplaintRow)
-            .where(ComplaintRow.id == complaint.id, ComplaintRow.version == expected_version)
-            .values(**values)
-        )
+        # the search rows are written again only when the searchable text changed: the text as
+        # the case was read in this unit of work (its version is the one replaced), else read
+        loaded = self.s.identity_map.get(self.s.identity_key(ComplaintRow, complaint.id))
+        before: Any
+        if loaded is not None and loaded.version == expected_version:
+            before = [getattr(loaded, c) for c in search.TEXT_COLUMNS]
+        else:
+            searched = [getattr(ComplaintRow, c) for c in search.TEXT_COLUMNS]
+            before = self.s.execute(select(*searched).where(ComplaintRow.id == complaint.id)
+                                    ).first()
+        # one UPDATE built once, its SET from the values' names (an ORM update of ~77 values
+        # built at every save cost more than running it: issue #14); the row read above is
+        # expired, so a later read in this unit of work sees the new values
+        res = self.s.execute(_SAVE, {**values, "_id": complaint.id, "_version": expected_version})
+        if loaded is not None:
+            self.s.expire(loaded)
         if res.rowcount != 1:  # type: ignore[attr-defined]
             cur = self.s.get(ComplaintRow, complaint.id, populate_existing=True)
             who = self.s.get(UserRow, cur.updated_by_id) if cur and cur.updated_by_id else None
@@ -562,6 +574,41 @@ _TYPE_ENUM = {CapaAction: CapaType, Containment: ContainmentType, Disposition: D
               MeetingItem: ItemType, CustomField: FieldType}
 
 
+def _converter(kind: type[Any], name: str) -> Callable[[Any], Any] | None:
+    """How a record's field is made from its column (None: as stored)."""
+    if name == "attendee_ids":
+        return lambda x: tuple(json.loads(x or "[]"))
+    if name == "data" and kind is ChainStep:
+        return lambda x: json.loads(x or "{}")
+    if name == "guests":
+        return lambda x: tuple(Guest(str(n), str(o)) for n, o in json.loads(x or "[]"))
+    if name == "options" and kind is CustomField:
+        return lambda x: tuple(ChoiceOption(*map(str, o)) for o in json.loads(x or "[]"))
+    enums: dict[tuple[type[Any], str], type[enum.Enum]] = {
+        (CustomField, "kind"): Kind, (CustomField, "required_from"): State,
+        (Meeting, "direction"): DispositionType}
+    if (kind, name) in enums:
+        e = enums[kind, name]
+        return lambda x: e(x) if x else None
+    always: dict[tuple[type[Any], str], Callable[[Any], Any]] = {
+        **{(k, "type"): t for k, t in _TYPE_ENUM.items()}, (CostLine, "category"): CostCategory,
+        (ApprovalStep, "status"): StepStatus, (Payment, "method"): PaymentMethod}
+    return always.get((kind, name))
+
+
+_CONVERTERS: dict[type[Any], tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
+
+
+def _converters(kind: type[Any]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """Each field of a record type with its converter, worked out once per type (a list of
+    records is mapped field by field, row after row)."""
+    conv = _CONVERTERS.get(kind)
+    if conv is None:
+        conv = _CONVERTERS[kind] = tuple((name, _converter(kind, name))
+                                         for name in kind.__dataclass_fields__)
+    return conv
+
+
 class SqlRecords:
     """CAPA, containment, dispositions, costs, approval steps, meetings, assessments,
     delegations: mapped field by field between the dataclass and its row."""
@@ -591,33 +638,13 @@ class SqlRecords:
 
     @staticmethod
     def _from_row(kind: type[Any], r: Any) -> Any:
-        v: dict[str, Any] = {}
-        for name in kind.__dataclass_fields__:
-            x = getattr(r, name)
-            if name == "attendee_ids":
-                x = tuple(json.loads(x or "[]"))
-            elif name == "data" and kind is ChainStep:
-                x = json.loads(x or "{}")
-            elif name == "guests":
-                x = tuple(Guest(str(n), str(o)) for n, o in json.loads(x or "[]"))
-            elif name == "options" and kind is CustomField:
-                x = tuple(ChoiceOption(*map(str, o)) for o in json.loads(x or "[]"))
-            elif name == "kind" and kind is CustomField:
-                x = Kind(x) if x else None
-            elif name == "required_from" and kind is CustomField:
-                x = State(x) if x else None
-            elif name == "direction" and kind is Meeting:
-                x = DispositionType(x) if x else None
-            elif name == "type" and kind in _TYPE_ENUM:
-                x = _TYPE_ENUM[kind](x)
-            elif name == "category" and kind is CostLine:
-                x = CostCategory(x)
-            elif name == "status" and kind is ApprovalStep:
-                x = StepStatus(x)
-            elif name == "method" and kind is Payment:
-                x = PaymentMethod(x)
-            v[name] = x
-        return kind(**v)
+        return kind(**{name: getattr(r, name) if f is None else f(getattr(r, name))
+                       for name, f in _converters(kind)})
+
+    @staticmethod
+    def _from_mapping(kind: type[Any], r: Mapping[str, Any]) -> Any:
+        return kind(**{name: r[name] if f is None else f(r[name])
+                       for name, f in _converters(kind)})
 
     def add(self, item: Any) -> int:
         r = _RECORDS[type(item)](**self._to_row_values(item))
@@ -640,7 +667,7 @@ class SqlRecords:
         # plain rows, not ORM objects (always the database's current values, as
         # populate_existing gave): every case file and My Tasks read these (issue #6)
         table = _RECORDS[kind].__table__
-        q = select(*table.columns).order_by(table.c.id)
+        q = select(table).order_by(table.c.id)  # every column: the table (one to coerce)
         for k, v in equals.items():
             q = q.where(table.c[k] == (v.value if isinstance(v, enum.Enum) else v))
         return self._read(kind, q)
@@ -650,16 +677,25 @@ class SqlRecords:
         table = _RECORDS[kind].__table__
         out: list[T] = []
         for i in range(0, len(ids), 500):  # SQLite's bound parameters, kept well below
-            out += self._read(kind, select(*table.columns)
+            out += self._read(kind, select(table)
                               .where(table.c.complaint_id.in_(ids[i:i + 500])))
         return sorted(out, key=lambda x: x.id)  # type: ignore[attr-defined]
+
+    def where_case_in(self, kind: type[T], states: Collection[State], **equals: Any
+                      ) -> list[T]:
+        table = _RECORDS[kind].__table__
+        q = (select(table)
+             .join(ComplaintRow, ComplaintRow.id == table.c.complaint_id)
+             .where(ComplaintRow.state.in_(sorted(s.value for s in states)))
+             .order_by(table.c.id))
+        for k, v in equals.items():
+            q = q.where(table.c[k] == (v.value if isinstance(v, enum.Enum) else v))
+        return self._read(kind, q)
 
     def _read(self, kind: type[T], q: Any) -> list[T]:
         result = self.s.execute(q)
         keys = list(result.keys())
-        return [
-            self._from_row(kind, SimpleNamespace(**dict(zip(keys, r, strict=True)))) for r in result
-        ]
+        return [self._from_mapping(kind, dict(zip(keys, r, strict=True))) for r in result]
 
 
 class SqlNotifications:

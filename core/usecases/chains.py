@@ -97,12 +97,16 @@ def _implementing_since(events: Sequence[Event]) -> datetime | None:
 
 
 def views(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
-          depts: Mapping[str, int] | None = None) -> list[ChainView]:
+          depts: Mapping[str, int] | None = None,
+          recorded: Sequence[ChainStep] | None = None,
+          cfg: ChainSettings | None = None) -> list[ChainView]:
     """The chains of the case's current dispositions (those with steps, or with records);
-    the case file needs its dispositions only. `depts`: dept_ids, when already read."""
-    cfg = settings_of(uow)
+    the case file needs its dispositions only. `depts`: dept_ids, `recorded`: the case's
+    chain records, `cfg`: settings_of, when already read."""
+    cfg = settings_of(uow) if cfg is None else cfg
     depts = dept_ids(uow) if depts is None else depts
-    recorded = uow.records.where(ChainStep, complaint_id=case.complaint.id or 0)
+    if recorded is None:
+        recorded = uow.records.where(ChainStep, complaint_id=case.complaint.id or 0)
     since: datetime | None = None
     cal = None
     out = []
@@ -139,11 +143,13 @@ def case_chains(ctx: Context, actor: User, complaint_id: int) -> list[ChainView]
 
 
 def mine(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
-         depts: Mapping[str, int] | None = None) -> list[ChainView]:
+         depts: Mapping[str, int] | None = None,
+         recorded: Sequence[ChainStep] | None = None,
+         cfg: ChainSettings | None = None) -> list[ChainView]:
     """The chains whose next step waits for me (My Tasks)."""
     if case.complaint.state != State.IMPLEMENTING or case.complaint.on_hold_since:
         return []
-    return [v for v in views(ctx, uow, me, case, depts)
+    return [v for v in views(ctx, uow, me, case, depts, recorded, cfg)
             if v.next is not None and v.why_not is None]
 
 

@@ -127,6 +127,7 @@ def _stream(ctx: Context, uow: UnitOfWork, me: User, env: Env, r: _Read,
         batch = uow.reads.cases.waiting(r.state, r.order, offset, size, kinds=r.kinds,
                                         department_id=r.department_id,
                                         not_on_hold=r.not_on_hold, scope=env.scope)
+        worklists.read_ahead(uow, env, batch)
         for c in batch:
             yield _bound(r.order, c, now), partial(worklists.case_tasks, ctx, uow, me, env, c)
         if len(batch) < size:
@@ -139,18 +140,21 @@ def _capa_stream(ctx: Context, uow: UnitOfWork, me: User, env: Env,
     """My open CAPA actions' cases, by the action's due day (each case's first action, as the
     full read takes it): a case is read only when its turn comes, and gives a task only if
     nothing else of it waits for me."""
-    first: dict[int, CapaAction] = env.seen.get("capa", {})
-    if "capa" not in env.seen:  # read once per list (the tasks, then the count beyond them)
-        for a in uow.records.where(CapaAction, owner_id=me.id, status="open"):
-            first.setdefault(a.complaint_id, a)
-        env.seen["capa"] = first
-    states = set(worklists.task_states(me, env.signing))
-
     def bound(a: CapaAction) -> Key:
         due = datetime.combine(a.due_date, time(23, 59), env.tz)
         return (0 if due < now else 1, due.timestamp(), float("-inf"), float("-inf"))
 
-    order = sorted(first.values(), key=bound)
+    keyed: list[tuple[Key, CapaAction]] = env.seen.get("capa", [])
+    if "capa" not in env.seen:  # read once per list (the tasks, then the count beyond them)
+        first: dict[int, CapaAction] = {}
+        # only where the case is in a state that makes its CAPA owner's task (CAPA_WORK)
+        for a in uow.records.where_case_in(CapaAction, CAPA_WORK, owner_id=me.id,
+                                           status="open"):
+            first.setdefault(a.complaint_id, a)
+        keyed = sorted(((bound(a), a) for a in first.values()), key=lambda x: x[0])
+        env.seen["capa"] = keyed
+    states = set(worklists.task_states(me, env.signing))
+    order = [a for _, a in keyed]
     at = {a.complaint_id: i for i, a in enumerate(order)}
     cases: dict[int, Complaint | None] = {}
 
@@ -159,6 +163,7 @@ def _capa_stream(ctx: Context, uow: UnitOfWork, me: User, env: Env,
             ids = {b.complaint_id for b in order[at[a.complaint_id]:][:_CAPA_BATCH]}
             read = {c.id: c for c in uow.reads.cases.in_states(sorted(CAPA_WORK), len(ids),
                                                                ids=ids)}
+            worklists.read_ahead(uow, env, list(read.values()))
             cases.update({i: read.get(i) for i in ids})
         c = cases[a.complaint_id]
         if c is None:
@@ -170,8 +175,8 @@ def _capa_stream(ctx: Context, uow: UnitOfWork, me: User, env: Env,
                      c.state, c.received_at, summary(a.description), c.updated_at,
                      datetime.combine(a.due_date, time(23, 59), env.tz))]
 
-    for a in order:
-        yield bound(a), partial(owned, a)
+    for b, a in keyed:
+        yield b, partial(owned, a)
 
 
 def first_tasks(ctx: Context, actor: User, limit: int | None = None,

@@ -3,6 +3,7 @@ first page of it read by an index: task_pages; the Approve page's cards: approve
 inbox: notices."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, tzinfo
 from typing import Any
@@ -12,6 +13,7 @@ from core.model import (
     Assist,
     CapaAction,
     CaseFile,
+    ChainStep,
     Complaint,
     Disposition,
     DispositionType,
@@ -260,7 +262,7 @@ def _waits(ctx: Context, uow: UnitOfWork, when: str, action: str, case: CaseFile
     if when == "allowed":
         return workflow.why_not(action, case, me, wctx) is None
     if when == "compensation_unpaid":
-        case = _with_dispositions(uow, case)
+        case = _with_dispositions(uow, case, env)
         return any(d.type == DispositionType.COMPENSATION and not d.done
                    for d in case.current(case.dispositions))
     if when == "chain_step_mine":
@@ -268,13 +270,33 @@ def _waits(ctx: Context, uow: UnitOfWork, when: str, action: str, case: CaseFile
     raise ValueError(when)
 
 
-def _with_dispositions(uow: UnitOfWork, case: CaseFile) -> CaseFile:
+def _with_dispositions(uow: UnitOfWork, case: CaseFile, env: Env | None = None) -> CaseFile:
     """The case with its dispositions: all that a payment or a chain step asks of the case
-    file (one query instead of the whole file's eight)."""
+    file (one query instead of the whole file's eight; none when read ahead: read_ahead)."""
     if case.dispositions:
         return case
-    return replace(case, dispositions=uow.records.where(Disposition,
-                                                        complaint_id=case.complaint.id or 0))
+    cid = case.complaint.id or 0
+    ahead = env.seen.get("dispositions", {}) if env is not None else {}
+    return replace(case, dispositions=ahead[cid] if cid in ahead else
+                   uow.records.where(Disposition, complaint_id=cid))
+
+
+def read_ahead(uow: UnitOfWork, env: Env, cases: Sequence[Complaint]) -> None:
+    """Before deciding a batch of cases' tasks: the dispositions and chain records of those
+    being implemented (what a payment or a chain step asks of the case), read for the batch
+    at once — two reads instead of two per case."""
+    disp: dict[int, list[Disposition]] = env.seen.setdefault("dispositions", {})
+    recorded: dict[int, list[ChainStep]] = env.seen.setdefault("chain_steps", {})
+    ids = [c.id for c in cases if c.id is not None and c.state == State.IMPLEMENTING
+           and c.on_hold_since is None and c.id not in disp]
+    if not ids:
+        return
+    for i in ids:
+        disp[i], recorded[i] = [], []
+    for d in uow.records.of_cases(Disposition, ids):
+        disp[d.complaint_id].append(d)
+    for r in uow.records.of_cases(ChainStep, ids):
+        recorded[r.complaint_id].append(r)
 
 
 def _my_chains(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
@@ -283,12 +305,17 @@ def _my_chains(ctx: Context, uow: UnitOfWork, me: User, case: CaseFile,
     cid = case.complaint.id or 0
     if env is not None and cid in env.chain_views:
         return env.chain_views[cid]
-    depts = None
+    depts = cfg = None
     if env is not None:
         depts = env.seen.get("depts")
         if depts is None:
             depts = env.seen["depts"] = chains.dept_ids(uow)
-    found = chains.mine(ctx, uow, me, _with_dispositions(uow, case), depts)
+        cfg = env.seen.get("chain_settings")
+        if cfg is None:
+            cfg = env.seen["chain_settings"] = chains.settings_of(uow)
+    found = chains.mine(ctx, uow, me, _with_dispositions(uow, case, env), depts,
+                        env.seen.get("chain_steps", {}).get(cid) if env is not None else None,
+                        cfg)
     if env is not None:
         env.chain_views[cid] = found
     return found

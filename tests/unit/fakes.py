@@ -370,6 +370,12 @@ class FakeRecords:
         ids = set(complaint_ids)
         return [x for _, x in sorted(self._table(kind).items()) if x.complaint_id in ids]
 
+    def where_case_in(self, kind: type[T], states: Collection[State], **equals: Any
+                      ) -> list[T]:
+        return [x for x in self.where(kind, **equals)
+                if x.complaint_id in self.d.complaints
+                and self.d.complaints[x.complaint_id].state in states]
+
 
 class FakeNotifications:
     def __init__(self, d: Data) -> None:
