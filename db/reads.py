@@ -379,7 +379,7 @@ class SqlCases:
             else ComplaintRow.received_at.desc()
         )
         q = (
-            select(*ComplaintRow.__table__.columns)
+            select(ComplaintRow.__table__)  # every column (one to coerce, not ~70)
             .where(ComplaintRow.state.in_([s.value for s in states]))
             .order_by(newest)
             .limit(limit)
@@ -425,7 +425,7 @@ class SqlCases:
             keys = [c.updated_at.desc(), c.id.desc()]
         else:
             raise ValueError(order)
-        q = (select(*ComplaintRow.__table__.columns).where(*conds).order_by(*keys)
+        q = (select(ComplaintRow.__table__).where(*conds).order_by(*keys)
              .limit(limit).offset(offset))
         result = self.s.execute(q)
         names = list(result.keys())
