@@ -86,6 +86,8 @@ def panel(user: User, case: CaseFile) -> None:
         name = tr("action." + o.action)
         if o.action in ON_INVESTIGATE:
             st.page_link("pages/investigate.py", label=f"➡ {name}", query_params={"id": str(c.id)})
+        elif o.action == "record_payment":  # its form is with the dispositions, below
+            st.markdown(f"➡ {name} · {tr('case.pay_below')}")
         elif o.action in ON_APPROVE:
             if o.action == "approve_step":
                 st.page_link("pages/approve.py", label=f"➡ {name}")

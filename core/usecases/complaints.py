@@ -18,6 +18,7 @@ from core.model import (
     Complaint,
     Customer,
     DefectType,
+    DispositionType,
     Event,
     Role,
     State,
@@ -424,4 +425,17 @@ def actions(ctx: Context, actor: User, complaint_id: int) -> list[ActionOption]:
                 else ActionOption(o.action, False, "why.not_your_step")
                 for o in out
             ]
-        return out
+        pay = _payment_option(case, me)
+        return out if pay is None else [*out, pay]
+
+
+def _payment_option(case: CaseFile, me: User) -> ActionOption | None:
+    """Recording a payment, when a compensation agreed waits for it (issue #12): not a
+    transition of the workflow, but finance's part of completing the case."""
+    c = case.complaint
+    if c.state != State.IMPLEMENTING or c.on_hold_since or not any(
+            d.type == DispositionType.COMPENSATION and not d.done
+            for d in case.current(case.dispositions)):
+        return None
+    why = closure.execution_problem(case, me, DispositionType.COMPENSATION)
+    return ActionOption("record_payment", why is None, why)

@@ -2030,6 +2030,22 @@ def test_actions_grey_the_approval_of_someone_elses_step(w: World) -> None:
     ] == "why.wrong_role"
 
 
+def test_actions_name_recording_a_payment_while_a_compensation_waits_for_it(w: World) -> None:
+    """Issue #12: the panel said "nothing for you to do" above finance's payment form."""
+    case = drive(w, State.IMPLEMENTING)
+
+    def panel(who: User) -> dict[str, tuple[bool, str | None]]:
+        return {a.action: (a.allowed, a.reason)
+                for a in uc.complaints.actions(w.kesu, who, case.id)}
+
+    assert panel(w.finance)["record_payment"] == (True, None)
+    assert panel(w.sales)["record_payment"] == (False, "why.wrong_role")
+    d = case.file.current(case.file.dispositions)[0]
+    uc.closure.record_payment(w.kesu, w.finance, d.id or 0, TODAY, d.amount,
+                              PaymentMethod.BANK_TRANSFER, "V-1")
+    assert "record_payment" not in panel(w.finance)
+
+
 # ---------------------------------------------------------------- optimistic concurrency
 
 
