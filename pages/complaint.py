@@ -76,7 +76,8 @@ first_meeting_prompt(user, case)
 tabs = lazy_tabs(f"case_tab_{c.id}", [
     ("facts", tr("case.facts")), ("records", tr("case.records")),
     ("files", f"{tr('case.attachments')} ({len(view.attachments)})"),
-    ("timeline", f"{tr('case.timeline')} ({len(view.events)})")])
+    ("timeline", f"{tr('case.timeline')} ({len(view.events)})"),
+    ("documents", tr("doc.section"))])
 if tabs["records"].open:
     with tabs["records"]:
         decisions(case)
@@ -86,8 +87,12 @@ if tabs["facts"].open:
     with tabs["facts"]:
         facts(view)
         custom_facts(c.id)
-        if view.can_edit:
-            with st.expander(tr("case.edit")):
+        # the edit form is drawn once the expander is opened (a rerun): folded, it was ~5 KB
+        # sent with every view of the case (issue #14)
+        edit = st.expander(tr("case.edit"), key=f"case_edit_{c.id}", on_change="rerun") \
+            if view.can_edit else None
+        if edit is not None and edit.open:
+            with edit:
                 products = uc.reference.products(app)
                 product_picker(f"edit{c.id}v{c.version}", products)  # fills 料号/品名 at once
                 with st.form("edit_case"):
@@ -121,7 +126,9 @@ if tabs["files"].open:
 if tabs["timeline"].open:
     with tabs["timeline"]:
         timeline(view.events)
+if tabs["documents"].open:
+    with tabs["documents"]:
+        documents(user, c.id)
 st.divider()
-documents(user, c.id or 0)
 lookup()
 st.page_link("pages/log.py", label=tr("common.back"))

@@ -28,8 +28,8 @@ def documents(user: User, complaint_id: int) -> None:
     letter (PDF, and its text to copy) in the customer's language or the one chosen here.
 
     The content is read now (one service call, which checks the user may see the case); the
-    files are drawn only when a button is clicked (Streamlit's deferred download)."""
-    st.subheader(tr("doc.section"))
+    files are drawn only when a button is clicked (Streamlit's deferred download). Drawn in
+    the Complaint page's tab 文档, the tab's label its heading."""
     st.caption(tr("doc.intro"))
     lang_key = f"doc_letter_lang_{complaint_id}"
     # the company signing, per letter language (the English letter: the English name)
@@ -77,8 +77,14 @@ def _summary(user: User, complaint_id: int, docs: CaseDocuments) -> None:
 
 
 def _letter(user: User, complaint_id: int, docs: CaseDocuments) -> None:
-    """The reply letter's text, editable before its PDF is made; kept with the case."""
-    with st.expander(tr("doc.letter_edit")):
+    """The reply letter's text, editable before its PDF is made; kept with the case. Its
+    contents are drawn once the expander is opened (a rerun): the letter's text is sent once,
+    in the copyable block below, until the user asks to edit it (issue #14)."""
+    edit = st.expander(tr("doc.letter_edit"), key=f"doc_letter_open_{complaint_id}",
+                       on_change="rerun")
+    if not edit.open:
+        return
+    with edit:
         st.caption(tr("doc.letter_edit_help"))
         if docs.letter_edited:
             st.caption(tr("doc.letter_edited"))

@@ -181,6 +181,17 @@ def open_case_tab(at: AppTest, key: str, lang: str = "zh") -> Any:
     return open_tab(at, f"case_tab_{at.query_params['id']}", found[0])
 
 
+def unfold(at: AppTest, label: str) -> Any:
+    """Click the folded expander `label` whose contents the page draws only once it is open
+    (a stateful expander: the edit form and the letter's editor of the Complaint page, issue
+    #14) and run. The expander's block."""
+    folded = block(at, "expander", label)
+    at.session_state[folded.proto.id.split("-", 2)[2]] = True  # "$$ID-<hash>-<its key>"
+    at.run()
+    no_exception(at)
+    return block(at, "expander", label)
+
+
 def has_block(node: Any, kind: str, label: str) -> bool:
     return any(b.label == label for b in getattr(node, kind))
 

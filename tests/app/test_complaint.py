@@ -10,7 +10,7 @@ from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
     block, elements, en, has_block, login_as, new_app, no_exception, open_case_tab, page_text,
-    values, widget, zh,
+    unfold, values, widget, zh,
 )
 from core import usecases as uc
 
@@ -50,7 +50,8 @@ def _open(case_id: int | str | None, username: str = "sales", lang: str = "zh") 
 
 
 def _edit_form(at: AppTest):  # noqa: ANN202 - the expander block
-    return block(at, "expander", zh("case.edit"))
+    """The edit form, drawn once its expander is opened (issue #14)."""
+    return unfold(at, zh("case.edit"))
 
 
 def _cancel_form(at: AppTest):  # noqa: ANN202 - the expander block of the action panel
@@ -166,7 +167,7 @@ def test_editing_a_field_writes_an_event_shown_in_the_timeline(ref_db: Context) 
 def test_an_invalid_edit_saves_nothing(ref_db: Context) -> None:
     case_id = _new_case(ref_db)
     at = _open(case_id, lang="en")
-    form = block(at, "expander", en("case.edit"))
+    form = unfold(at, en("case.edit"))
     widget(form, "text_input", en("field.claimed_amount")).input("abc")
     widget(form, "button", en("common.save")).click().run()
     no_exception(at)

@@ -17,7 +17,7 @@ from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
     block, en, login_as, new_app, no_exception, open_case_tab, open_page, open_tab, page_text,
-    values, widget, zh,
+    unfold, values, widget, zh,
 )
 from ui import register
 from ui.exports import to_xlsx
@@ -180,7 +180,7 @@ def test_a_field_filled_on_the_log_page_is_shown_edited_listed_and_exported(
     no_exception(at)
     assert "车牌号: 沪A 12345" in values(at, "text")
     assert "区域: 华南" in values(at, "text")
-    form = block(at, "expander", zh("case.edit"))
+    form = unfold(at, zh("case.edit"))
     widget(form, "selectbox", "区域").select("north")
     widget(form, "button", zh("common.save")).click().run()
     no_exception(at)
@@ -275,7 +275,7 @@ def test_dispatch_is_refused_on_the_complaint_page_until_the_required_field_is_f
         + en("state.dispatched") + "” on."]
     assert uc.complaints.complaint(ref_db, _user(ref_db, "sales"), case.id or 0
                                    ).complaint.state == State.REGISTERED
-    form = block(at, "expander", en("case.edit"))
+    form = unfold(at, en("case.edit"))
     widget(form, "text_input", "Salesperson").input("李娜")
     widget(form, "button", en("common.save")).click().run()
     no_exception(at)

@@ -18,7 +18,7 @@ from core.model import (
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, login_as, new_app, no_exception, open_case_tab, values, widget, zh,
+    block, login_as, new_app, no_exception, open_case_tab, unfold, values, widget, zh,
 )
 from ui.context import kesu
 from core import usecases as uc
@@ -186,7 +186,7 @@ def test_a_refused_new_customer_keeps_what_was_typed_and_a_saved_one_empties_it(
 def test_a_refused_edit_of_the_case_keeps_what_was_typed(ref_db: Context) -> None:
     cid = _register(ref_db)
     at = _open("pages/complaint.py", "sales", cid)
-    form = block(at, "expander", zh("case.edit"))
+    form = unfold(at, zh("case.edit"))  # the form is drawn once it is opened (issue #14)
     widget(form, "text_input", zh("field.order_no")).input("SO-NEW-1")
     widget(form, "text_input", zh("field.lot")).input("L-NEW")
     widget(form, "text_area", zh("field.description") + " *").input("   ")

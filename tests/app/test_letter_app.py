@@ -12,13 +12,20 @@ from pypdf import PdfReader
 from core.model import Customer, Lang, Market, Product, State
 from core.usecases.accounts import UserInput
 from core.usecases.context import Context
-from tests.app.helpers import block, no_exception, widget, zh
+from tests.app.helpers import block, no_exception, open_case_tab, unfold, widget, zh
 from tests.app.test_complaint import _new_case, _open, _user
 from ui.pdf import to_pdf
 from core import usecases as uc
 
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f]")
 SUMMARY = "轴承座夹具磨损导致内孔超差，已更换夹具并加严首件检验。"
+
+
+def _docs(cid: int, username: str):  # noqa: ANN202 - an AppTest
+    """The Complaint page of case `cid` for `username`, its tab 文档 open (issue #14)."""
+    at = _open(cid, username)
+    open_case_tab(at, "doc.section")
+    return at
 
 
 def _letter(at) -> str:  # noqa: ANN001 - an AppTest
@@ -42,7 +49,7 @@ def _version(app: Context, cid: int) -> int:
 
 def test_qa_writes_the_summary_the_letter_gives_instead_of_pending(ref_db: Context) -> None:
     cid = _new_case(ref_db)
-    at = _open(cid, "qa")
+    at = _docs(cid, "qa")
     assert zh("doc.l.pending") in _letter(at)
     form = block(at, "expander", zh("doc.customer_summary"))
     widget(form, "text_area", zh("field.customer_summary")).input(SUMMARY)
@@ -52,7 +59,7 @@ def test_qa_writes_the_summary_the_letter_gives_instead_of_pending(ref_db: Conte
     letter = _letter(at)
     assert SUMMARY in letter and zh("doc.l.pending") not in letter
     # sales reads it, and cannot change it
-    at = _open(cid, "sales")
+    at = _docs(cid, "sales")
     assert not block(at, "expander", zh("doc.customer_summary")).get("text_area")
     assert SUMMARY in _letter(at)
 
@@ -62,13 +69,13 @@ def test_the_letter_edited_before_its_pdf_is_kept_and_prefills_the_reply(
     cid = _new_case(ref_db)
     _replying(ref_db, cid)
     number = uc.complaints.case_file(ref_db, _user(ref_db, "admin"), cid).complaint.number
-    at = _open(cid, "sales")
+    at = _docs(cid, "sales")
     reply = block(at, "expander", zh("action.reply"))
     prefilled = widget(reply, "text_area", zh("field.reply_text") + " *").value
     assert zh("doc.l.subject", number=number) in prefilled  # the letter, not an empty box
     assert zh("doc.l.regards") in prefilled
 
-    edit = block(at, "expander", zh("doc.letter_edit"))
+    edit = unfold(at, zh("doc.letter_edit"))
     body = widget(edit, "text_area", zh("doc.letter_body"))
     assert zh("doc.l.pending") in body.value  # prefilled with kesu's letter
     body.input(body.value.replace(zh("doc.l.pending"), "我司已安排工程师本周到厂分析。"))
@@ -81,12 +88,12 @@ def test_the_letter_edited_before_its_pdf_is_kept_and_prefills_the_reply(
     pdf = to_pdf(uc.documents.case_documents(ref_db, _user(ref_db, "sales"), cid, "zh").letter)
     assert "我司已安排工程师本周到厂分析" in _pdf_text(pdf)
 
-    at = _open(cid, "sales")  # the reply form now starts from the edited letter
+    at = _docs(cid, "sales")  # the reply form now starts from the edited letter
     reply = block(at, "expander", zh("action.reply"))
     assert "我司已安排工程师本周到厂分析。" in widget(
         reply, "text_area", zh("field.reply_text") + " *").value
     # back to kesu's text
-    edit = block(at, "expander", zh("doc.letter_edit"))
+    edit = unfold(at, zh("doc.letter_edit"))
     widget(edit, "button", zh("doc.letter_regenerate")).click().run()
     assert "我司已安排工程师本周到厂分析。" not in _letter(at)
 
@@ -110,7 +117,7 @@ def test_the_english_letter_pdf_is_in_english_when_english_names_are_given(
                                       "A worn fixture let the bore go out of tolerance.")
     uc.documents.save_letter(ref_db, sales, cid, _version(ref_db, cid), "zh", "中文版已编辑")
 
-    at = _open(cid, "sales")  # a Chinese user; the customer reads English
+    at = _docs(cid, "sales")  # a Chinese user; the customer reads English
     assert widget(at, "radio", zh("doc.letter_lang")).value == "en"
     shown = _letter(at)
     assert CJK.findall(shown) == [], shown

@@ -333,6 +333,7 @@ def _download(page: Page, button: str, to: Path) -> bytes:
 def _handling_form(page: Page, c: Complaint, tmp: Path) -> str:
     """The handling form's PDF as the Complaint page offers it; its text without spaces."""
     _case(page, c)
+    page.get_by_role("tab", name=zh("doc.section"), exact=True).click()  # its own tab (#14)
     data = _download(page, zh("doc.download", doc=zh("doc.form"), fmt="PDF"),
                      tmp / f"{c.number}.pdf")
     assert data.startswith(b"%PDF")
