@@ -356,7 +356,7 @@ class SqlRef:
 # ---------------------------------------------------------------- complaints
 
 
-_CASES = ComplaintRow.__table__
+_CASES: Any = ComplaintRow.__table__  # a Table: its UPDATE is Core, not ORM
 _SAVE = update(_CASES).where(_CASES.c.id == bindparam("_id"),
                              _CASES.c.version == bindparam("_version"))
 
