@@ -289,8 +289,9 @@ def check(kind: DispositionType, step: str, values: Mapping[str, Value],
           today: date) -> None:
     """ChainError unless `step` may be recorded now with `values` (parsed): the steps in
     order, no date in the future or before the step before, and the quantities that must
-    agree — no more reworked than received, inspected pass + fail no more than reworked,
-    sorting results adding up to what came back (docs/procedure.md §6)."""
+    agree — no more received than approved, no more reworked than received, inspected
+    pass + fail no more than reworked, sorting results adding up to what came back
+    (docs/procedure.md §6)."""
     check_turn(kind, step, settings, records)
     sd = STEP_DEFS[step]
     when = _day(values, sd)
@@ -307,6 +308,12 @@ def check(kind: DispositionType, step: str, values: Mapping[str, Value],
     received = _qty(latest(records, received_step), "received_qty")
     if received is None and received_step not in {s.name for s in steps_of(kind, settings)}:
         received = planned_qty  # no receiving step: the quantity the disposition approved
+    if step == received_step and planned_qty is not None:
+        # no more back than the disposition approved (issue #12 item 5, like no payment
+        # above the approved amount): more goods need a disposition approved for them
+        n = _qty_of(values, "received_qty")
+        if n > planned_qty:
+            raise ChainError("err.chain_received_above", n=n, limit=planned_qty)
     if step == "rework":
         n = _qty_of(values, "reworked_qty")
         if received is not None and n > received:

@@ -100,6 +100,22 @@ def test_no_more_reworked_than_received() -> None:
     _check(REWORK, "rework", {"reworked_qty": 100, "reworked_on": TODAY}, RECEIVED)
 
 
+def test_no_more_received_than_the_disposition_approved() -> None:
+    """Issue #12: 500 returned pieces were accepted for a rework of 160."""
+    params = refused("err.chain_received_above", _check, REWORK, "goods_received",
+                     {"received_qty": 500, "received_on": TODAY}, [], 160)
+    assert params == {"n": 500, "limit": 160}
+    assert t("err.chain_received_above", "zh", **params).startswith(
+        "收货数量 500 多于处置方案核准的数量 160")
+    assert t("err.chain_received_above", "en", **params).startswith(
+        "The quantity received (500) is more than the approved disposition's quantity (160)")
+    refused("err.chain_received_above", _check, RETURN, "return_received",
+            {"received_qty": 21, "received_on": TODAY}, [], 20)
+    _check(REWORK, "goods_received", {"received_qty": 160, "received_on": TODAY}, [], 160)
+    _check(REWORK, "goods_received", {"received_qty": 120, "received_on": TODAY}, [], 160)
+    _check(REWORK, "goods_received", {"received_qty": 500, "received_on": TODAY}, [], None)
+
+
 def test_without_a_receiving_step_the_approved_quantity_is_the_limit() -> None:
     cfg = chains.settings_from({"rework": {"goods_received": {"on": False},
                                            "purchase": {"on": False}}})
