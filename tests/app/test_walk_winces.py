@@ -57,6 +57,18 @@ def test_after_an_instalment_is_recorded_the_payment_form_is_empty_again(demo_db
     assert len(uc.closure.payments(demo_db, _user(demo_db, "finance"), cid)) == 1
 
 
+def test_finance_is_told_it_may_record_the_payment_not_that_nothing_is_to_do(
+        demo_db: Context) -> None:
+    """Seen in Chromium: 没有需要你做的 above the payment form of a compensation waiting for
+    its payment."""
+    cid = _implementing(demo_db)
+    for lang, text in (("zh", zh), ("en", en)):
+        at = _open_payments(cid, lang)
+        assert (f"➡ {text('action.record_payment')} · {text('case.pay_below')}"
+                in values(at, "markdown"))
+        assert text("case.no_actions") not in values(at, "caption")
+
+
 def test_a_time_left_or_overdue_reads_without_a_bare_point_zero() -> None:
     """My Tasks said 已逾期 110.0 工作日; a fraction stays (3.6), a whole number is whole."""
     from datetime import timedelta as td
