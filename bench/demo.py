@@ -124,7 +124,7 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
         if p.username not in existing:
             uc.accounts.create_user(app, admin, UserInput(
                 p.username, p.name, p.roles, depts.get(p.department) if p.department else None,
-                p.titles), PASSWORD)
+                p.titles, display_name_en=p.name_en), PASSWORD)
     for u in uc.accounts.list_users(app, admin):
         users[u.username] = u
     have = {c.name for c in uc.reference.customers(app, True)}
@@ -169,18 +169,27 @@ def load(app: Context, set_clock: Callable[[datetime], None], cases: int = 150,
         if progress:
             progress(i + 1)
     set_clock(real_now)
-    read_old_notices(app, list(users.values()), real_now - timedelta(days=READ_AFTER_DAYS))
+    # what the jobs would have sent while the story ran, dated then: the first start does not
+    # send every overdue case's notice at once (issue #13)
+    uc.channels.escalate_overdue(app, backdate=True)
+    read_old_notices(app, list(users.values()), real_now - timedelta(days=READ_AFTER_DAYS),
+                     real_now - timedelta(days=OVERDUE_READ_AFTER_DAYS))
     return {"complaints": made, "cancelled": cancelled, "users": len(users), **states}
 
 
 READ_AFTER_DAYS = 30  # the demo's people have read their notices up to a month ago
+OVERDUE_READ_AFTER_DAYS = 7  # … and the overdue reminders up to a week ago
 
 
-def read_old_notices(app: Context, users: list[User], before: datetime) -> None:
-    """An inbox like one in use: what came before `before` has been read, the last days'
-    notices are new (issue #13: 180 unread notices after the demo, and people stop reading)."""
+def read_old_notices(app: Context, users: list[User], before: datetime,
+                     overdue_before: datetime | None = None) -> None:
+    """An inbox like one in use: what came before `before` (an overdue reminder: before
+    `overdue_before`) has been read, the last days' notices are new (issue #13: 180 unread
+    notices after the demo, and people stop reading)."""
     for u in users:
-        old = [n.id for n in uc.notices.inbox(app, u, limit=1_000_000) if n.created_at < before]
+        old = [n.id for n in uc.notices.inbox(app, u, limit=1_000_000) if n.created_at < before
+               or (overdue_before is not None and n.kind == "overdue"
+                   and n.created_at < overdue_before)]
         if old:
             uc.notices.mark_read(app, u, old)
 
@@ -389,6 +398,12 @@ def _to_analysis(w: _Walk, c: Complaint, depth: int, mfg: int) -> str | None:
         uc.investigation.submit_analysis(app, prod, cid, w.v(), "已补充第 4、5 个为什么")
         w.tick(rng.uniform(2, 12))
     uc.investigation.approve_capa(app, qa, cid, w.v())
+    # QA's summary for the customer, in the customer's language: the reply letter quotes it
+    # (issue #13: without it a closed case's letter said the investigation was still going on)
+    zh, en = CUSTOMER_SUMMARIES[six]
+    english = next((x.language == Lang.EN for x in uc.reference.customers(app, True)
+                    if x.id == c.customer_id), False)
+    uc.documents.set_customer_summary(app, qa, cid, w.v(), en if english else zh)
     return "disposition" if depth <= 6 else None
 
 
@@ -449,6 +464,38 @@ ROOT_CAUSES = {
     SixM.METHOD: "作业指导书未规定包装方式，运输中相互摩擦。",
     SixM.ENVIRONMENT: "车间湿度超标，未启用除湿设备。",
     SixM.MEASUREMENT: "检具未按期校准，测量误差导致漏检。",
+}
+
+# what QA tells the customer of each root cause (the internal wording never goes out)
+CUSTOMER_SUMMARIES = {
+    SixM.MAN: ("经调查，不良原因为作业人员未按作业指导书操作。我司已对相关人员重新培训并考核，"
+               "并加强首件检验。",
+               "Our investigation found that the operator did not follow the work instruction. "
+               "The operators have been retrained and assessed, and first-article inspection "
+               "has been tightened."),
+    SixM.MACHINE: ("经调查，不良原因为工装夹具定位销磨损导致定位偏移。我司已更换定位销并纳入"
+                   "设备日常点检，在库品已全数检验。",
+                   "Our investigation found that a worn locating pin on the fixture shifted the "
+                   "part. The pin has been replaced and added to the daily equipment check, and "
+                   "all stock has been fully inspected."),
+    SixM.MATERIAL: ("经调查，不良原因为供应商来料批次尺寸偏差。我司已要求供应商整改，"
+                    "并加严来料检验。",
+                    "Our investigation traced the defect to a supplier's batch of material out "
+                    "of tolerance. The supplier has been asked to correct it, and our incoming "
+                    "inspection has been tightened."),
+    SixM.METHOD: ("经调查，不良原因为包装方式不当，运输中产品相互摩擦。我司已修订包装作业"
+                  "指导书，增加隔板。",
+                  "Our investigation found that the packing let the parts rub against each other "
+                  "in transit. The packing instruction has been revised to add dividers."),
+    SixM.ENVIRONMENT: ("经调查，不良原因为车间湿度超标。我司已启用除湿设备，并每日记录温湿度。",
+                       "Our investigation found that the workshop's humidity was above its "
+                       "limit. Dehumidifiers are now in use, and temperature and humidity are "
+                       "recorded daily."),
+    SixM.MEASUREMENT: ("经调查，不良原因为检具未按期校准导致漏检。我司已完成检具校准，"
+                       "并建立校准到期提醒。",
+                       "Our investigation found that a gauge past its calibration date let "
+                       "defective parts through. The gauge has been recalibrated, and "
+                       "calibration reminders are now in place."),
 }
 
 

@@ -130,12 +130,14 @@ def retry_failed(ctx: Context, actor: User) -> int:
         return n
 
 
-def escalate_overdue(ctx: Context, limit: int = 1000) -> int:
+def escalate_overdue(ctx: Context, limit: int = 1000, backdate: bool = False) -> int:
     """Fire the escalation levels that are due (docs/procedure.md §7): an "overdue" inbox line for
     each person the level names, and the channels. Returns how many levels fired.
 
     Recording the level (unique per case, step, start and level) comes first: when two
     app instances run this at once, only the one whose record went in notifies.
+    `backdate` (the demo, issue #13): each level is recorded, and its inbox lines dated, when
+    it became due — what the jobs would have sent while they ran — and no channel is used.
     """
     now = ctx.clock()
     todo: list[int] = []
@@ -151,12 +153,16 @@ def escalate_overdue(ctx: Context, limit: int = 1000) -> int:
             if c is None:
                 continue
             for e in _escalations(ctx, uow, cid, now):
-                if not uow.escalations.add(cid, e.step, e.started, e.level, now):
+                at = e.at if backdate else now
+                if not uow.escalations.add(cid, e.step, e.started, e.level, at):
                     continue
                 params: dict[str, Any] = {"number": c.number, "step": e.step, "level": e.level}
                 notes = [Note(uid, "overdue", params) for uid in e.user_ids]
-                pipeline.deliver(ctx, uow, notes, c, now,
-                                 tag=f"overdue:{e.step}:{e.started.isoformat()}:{e.level}")
+                if backdate:
+                    pipeline.to_inbox(uow, notes, cid, at)
+                else:
+                    pipeline.deliver(ctx, uow, notes, c, now,
+                                     tag=f"overdue:{e.step}:{e.started.isoformat()}:{e.level}")
                 fired += 1
             uow.commit()
     return fired

@@ -33,6 +33,7 @@ class DemoUser:
     roles: frozenset[Role]
     department: str | None
     titles: frozenset[str]
+    name_en: str = ""  # signs English reply letters (issue #13)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def read(key: str) -> Preset:
             tuple(_field(x) for x in data.get("fields", [])),
             tuple(DemoUser(str(u["username"]), str(u["name"]),
                            frozenset(Role(r) for r in u["roles"]), u.get("department"),
-                           frozenset(u.get("titles", []))) for u in data.get("users", [])))
+                           frozenset(u.get("titles", [])), str(u.get("name_en", "")))
+                  for u in data.get("users", [])))
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"preset {key}: {e}") from e
 
