@@ -11,7 +11,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -364,6 +365,8 @@ _SAVE = update(_CASES).where(_CASES.c.id == bindparam("_id"),
 class SqlComplaints:
     def __init__(self, s: Session, lock: bool = False) -> None:
         self.s, self.lock = s, lock
+        # case id -> (version, searchable text) as `get` read it: what `save` compares
+        self._read: dict[int, tuple[int, list[Any]]] = {}
 
     def get(self, complaint_id: int) -> Complaint | None:
         """In a write unit of work the case row is locked until commit (FOR NO KEY UPDATE on
@@ -372,7 +375,10 @@ class SqlComplaints:
         rather than a mix of the old case and the other writer's records."""
         r = self.s.get(ComplaintRow, complaint_id, populate_existing=True,
                        with_for_update={"key_share": True} if self.lock else None)
-        return complaint_from(r) if r else None
+        if r is None:
+            return None
+        self._read[r.id] = (r.version, [getattr(r, c) for c in search.TEXT_COLUMNS])
+        return complaint_from(r)
 
     def by_number(self, number: str) -> Complaint | None:
         r = self.s.scalars(select(ComplaintRow).where(ComplaintRow.number == number)).first()
@@ -436,11 +442,12 @@ class SqlComplaints:
         rollups.touched(self.s).add(int(complaint.id or 0))  # Stats rollups, at commit
         values = complaint_values(complaint)
         # the search rows are written again only when the searchable text changed: the text as
-        # the case was read in this unit of work (its version is the one replaced), else read
+        # `get` read it in this unit of work (when its version is the one replaced), else read
         loaded = self.s.identity_map.get(self.s.identity_key(ComplaintRow, complaint.id))
+        seen = self._read.pop(int(complaint.id or 0), None)
         before: Any
-        if loaded is not None and loaded.version == expected_version:
-            before = [getattr(loaded, c) for c in search.TEXT_COLUMNS]
+        if seen is not None and seen[0] == expected_version:
+            before = seen[1]
         else:
             searched = [getattr(ComplaintRow, c) for c in search.TEXT_COLUMNS]
             before = self.s.execute(select(*searched).where(ComplaintRow.id == complaint.id)
@@ -527,18 +534,36 @@ class SqlComplaints:
 # ---------------------------------------------------------------- events, attachments, settings
 
 
+_INSERTS: dict[Any, Any] = {}
+_UPDATES: dict[Any, Any] = {}
+
+
+def _insert(row: Any) -> Any:
+    """INSERT … RETURNING id of a table, built once (Core: no ORM flush per row)."""
+    if row not in _INSERTS:
+        t = row.__table__
+        _INSERTS[row] = insert(t).returning(t.c.id)
+    return _INSERTS[row]
+
+
+def _update(row: Any) -> Any:
+    """UPDATE of one row by id (`_id`), its SET from the parameters' names, built once."""
+    if row not in _UPDATES:
+        t = row.__table__
+        _UPDATES[row] = update(t).where(t.c.id == bindparam("_id"))
+    return _UPDATES[row]
+
+
 class SqlEvents:
     def __init__(self, s: Session) -> None:
         self.s = s
 
     def add(self, event: Event) -> int:
         rollups.touched(self.s).add(event.complaint_id)  # Stats rollups, at commit
-        r = EventRow(complaint_id=event.complaint_id, at=event.at, user_id=event.user_id,
-                     action=event.action, changes=json.dumps(event.changes, ensure_ascii=False),
-                     comment=event.comment)
-        self.s.add(r)
-        self.s.flush()
-        return r.id
+        return int(self.s.execute(_insert(EventRow), {
+            "complaint_id": event.complaint_id, "at": event.at, "user_id": event.user_id,
+            "action": event.action, "changes": json.dumps(event.changes, ensure_ascii=False),
+            "comment": event.comment}).scalar_one())
 
     def for_complaint(self, complaint_id: int) -> list[Event]:
         q = (
@@ -646,16 +671,18 @@ class SqlRecords:
         return kind(**{name: r[name] if f is None else f(r[name])
                        for name, f in _converters(kind)})
 
+    # Core statements, built once per table (an ORM add + flush or get + flush cost ~1 ms of
+    # Python each, several per action: issue #14); nothing reads these rows through the
+    # session's identity map (get: populate_existing; the rest: plain rows)
     def add(self, item: Any) -> int:
-        r = _RECORDS[type(item)](**self._to_row_values(item))
-        self.s.add(r)
-        self.s.flush()
-        return int(r.id)
+        return int(self.s.execute(_insert(_RECORDS[type(item)]),
+                                  self._to_row_values(item)).scalar_one())
 
     def update(self, item: Any) -> None:
-        r = self.s.get_one(_RECORDS[type(item)], item.id)
-        for k, v in self._to_row_values(item).items():
-            setattr(r, k, v)
+        done = self.s.execute(_update(_RECORDS[type(item)]),
+                              {**self._to_row_values(item), "_id": item.id})
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise NoResultFound(f"{type(item).__name__} {item.id}")
 
     # populate_existing: a record read again after the case lock shows the database's
     # current values, not the ones this session loaded before waiting for the lock
@@ -705,12 +732,10 @@ class SqlNotifications:
 
     def add(self, user_id: int, complaint_id: int | None, kind: str, params: dict[str, Any],
             at: datetime) -> int:
-        r = NotificationRow(user_id=user_id, complaint_id=complaint_id, kind=kind,
-                            params=json.dumps(params, ensure_ascii=False, default=str),
-                            created_at=at)
-        self.s.add(r)
-        self.s.flush()
-        return r.id
+        return int(self.s.execute(_insert(NotificationRow), {
+            "user_id": user_id, "complaint_id": complaint_id, "kind": kind,
+            "params": json.dumps(params, ensure_ascii=False, default=str),
+            "created_at": at, "read_at": None}).scalar_one())
 
     def for_user(self, user_id: int, limit: int = 200) -> list[Notification]:
         q = (
