@@ -23,6 +23,7 @@ from core import procedure
 from core import usecases as uc
 from core.documents import letter_body
 from ui import chains
+from ui.tabs import folded
 
 MAIN_PATH = [State.REGISTERED, State.DISPATCHED, State.INVESTIGATING, State.ROOT_CAUSE,
              State.CAPA_REVIEW, State.DISPOSITION, State.PENDING_APPROVAL, State.REPLYING,
@@ -59,10 +60,11 @@ def progress(case: CaseFile, events: list[Event]) -> None:
         st.markdown(":red-background[" + tr("state.cancelled") + "]")
     rows = [(tr("state." + s.value), reached[s.value].user_name, local(reached[s.value].at))
             for s in path if s.value in reached and (path.index(s) <= current or current < 0)]
-    if rows:
-        with st.expander(tr("case.progress_detail")):
+    detail = folded(tr("case.progress_detail"), f"progress_open_{c.id}") if rows else None
+    if detail is not None and detail.open:
+        with detail:
             # lines, not a data grid: the browser draws a grid even in a folded expander, and
-            # it cost the Complaint page more than its data (issue #14)
+            # it cost the Complaint page more than its data (issue #14); drawn once opened
             for state, who, when in rows:
                 st.text(f"{state} · {who} · {when}")
 
@@ -92,11 +94,15 @@ def panel(user: User, case: CaseFile) -> None:
             if o.action == "approve_step":
                 st.page_link("pages/approve.py", label=f"➡ {name}")
         else:
-            with st.expander(name):
-                _FORMS.get(o.action, _simple)(user, case, o.action)
+            form = folded(name, f"act_open_{o.action}_{c.id}")
+            if form.open:
+                with form:
+                    _FORMS.get(o.action, _simple)(user, case, o.action)
     if c.customer_ack_at is None and c.state.is_open and user.has(Role.SALES, Role.MANAGEMENT):
-        with st.expander(tr("action.customer_acknowledged")):
-            _customer_ack(user, case)
+        form = folded(tr("action.customer_acknowledged"), f"act_open_ack_{c.id}")
+        if form.open:
+            with form:
+                _customer_ack(user, case)
     quiet = ("why.wrong_role", "why.not_on_hold", "why.wrong_kind")
     greyed = [o for o in options if not o.allowed and o.reason not in quiet]
     for o in greyed:

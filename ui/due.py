@@ -9,6 +9,7 @@ from core.model import CaseFile, Role, Title, User
 from core.rules.calendar import WorkCalendar
 from core.sla import CLOCK_UNITS, Due
 from ui.context import attempt, done, flash, kesu, local, md, settings_tz, today_local, tr
+from ui.tabs import folded
 from core import usecases as uc
 
 
@@ -87,7 +88,10 @@ def extensions(user: User, case: CaseFile, dues: list[Due]) -> None:
     timed = [d for d in dues if d.due is not None]
     if not timed or not user.has(Role.SALES, Role.QA, Role.PRODUCTION, Role.MANAGEMENT):
         return
-    with st.expander(tr("ext.title")):
+    ask = folded(tr("ext.title"), f"ext_open_{c.id}")
+    if not ask.open:
+        return
+    with ask:
         with st.form(f"ext_ask_{c.id}"):
             step = st.selectbox(tr("field.step"), [d.step for d in timed],
                                 format_func=lambda s: tr("sla." + s))

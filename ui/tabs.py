@@ -1,4 +1,5 @@
-"""Tabs of which only the open one runs and is drawn (issue #14), and which stay open.
+"""Tabs of which only the open one runs and is drawn (issue #14), and which stay open; and
+expanders whose contents are drawn only once opened (`folded`).
 
 `st.tabs(labels, key=..., on_change="rerun")` reruns the page when a tab is clicked and tells
 each tab whether it is the open one (`.open`), so a page draws the open tab only (Stats does it
@@ -34,3 +35,10 @@ def lazy_tabs(key: str, tabs: Sequence[tuple[str, str]]) -> dict[str, Any]:
         if tab.open:
             st.session_state[memo] = (tuple(labels), name)
     return dict(zip(names, found, strict=True))
+
+
+def folded(label: str, key: str) -> Any:
+    """st.expander whose contents the caller draws only while it is open (`.open`; a click on
+    it reruns the page). A form in a folded expander is sent with every run all the same: the
+    Complaint page's action and extension forms cost its switch in the browser (issue #14)."""
+    return st.expander(label, key=key, on_change="rerun")

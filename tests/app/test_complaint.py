@@ -9,7 +9,7 @@ from core.model import Channel, Kind, RegisterFilter, Request, Severity, State, 
 from core.usecases.complaints import ComplaintDraft
 from core.usecases.context import Context
 from tests.app.helpers import (
-    block, elements, en, has_block, login_as, new_app, no_exception, open_case_tab, page_text,
+    elements, en, has_block, login_as, new_app, no_exception, open_case_tab, page_text,
     unfold, values, widget, zh,
 )
 from core import usecases as uc
@@ -55,7 +55,7 @@ def _edit_form(at: AppTest):  # noqa: ANN202 - the expander block
 
 
 def _cancel_form(at: AppTest):  # noqa: ANN202 - the expander block of the action panel
-    return block(at, "expander", zh("action.cancel"))
+    return unfold(at, zh("action.cancel"))  # drawn once opened (issue #14)
 
 
 def _tab(at: AppTest, key: str, lang: str = "zh"):  # noqa: ANN202 - the tab block
@@ -93,7 +93,7 @@ def test_shows_number_facts_and_timeline(ref_db: Context) -> None:
                  "轴承座内孔尺寸超差 0.05 mm，客户来料检验发现。"):
         assert line in values(at, "text"), line
     # who took each step of the procedure, and when
-    [step] = values(block(at, "expander", zh("case.progress_detail")), "text")
+    [step] = values(unfold(at, zh("case.progress_detail")), "text")
     assert step.startswith(f"{zh('state.registered')} · 王丽（营销） · ")
     # the timeline: the registration event with who and what
     timeline = _tab(at, "case.timeline")

@@ -267,7 +267,7 @@ def test_dispatch_is_refused_on_the_complaint_page_until_the_required_field_is_f
     at.query_params["id"] = str(case.id)
     at.switch_page("pages/complaint.py").run()
     no_exception(at)
-    dispatch = block(at, "expander", en("action.dispatch"))
+    dispatch = unfold(at, en("action.dispatch"))
     widget(dispatch, "button", en("action.dispatch")).click().run()
     no_exception(at)
     assert values(at, "error") == [

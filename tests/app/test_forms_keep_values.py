@@ -205,7 +205,7 @@ def test_a_refused_reply_keeps_its_date_and_method(demo_db: Context) -> None:
     ref_db = demo_db
     cid = _demo_case_in(demo_db, State.REPLYING)
     at = _open("pages/complaint.py", "sales", cid)
-    form = block(at, "expander", zh("action.reply"))
+    form = unfold(at, zh("action.reply"))  # the form is drawn once it is opened (issue #14)
     yesterday = widget(form, "date_input", zh("field.reply_date")).value - timedelta(days=1)
     widget(form, "date_input", zh("field.reply_date")).set_value(yesterday)
     widget(form, "selectbox", zh("field.reply_method")).set_value(ReplyMethod.LETTER)
@@ -344,7 +344,7 @@ def test_at_2350_utc_the_customer_informed_time_is_shanghai_time_and_saves(
         ref_db: Context, utc_evening: datetime) -> None:
     cid = _register(kesu())
     at = _open("pages/complaint.py", "sales", cid)
-    form = block(at, "expander", zh("action.customer_acknowledged"))
+    form = unfold(at, zh("action.customer_acknowledged"))
     assert widget(form, "date_input", zh("field.customer_ack_date")).value == date(2026, 12, 7)
     assert widget(form, "time_input", zh("field.customer_ack_time")).value.strftime(
         "%H:%M") == "07:50"

@@ -70,7 +70,7 @@ def test_the_letter_edited_before_its_pdf_is_kept_and_prefills_the_reply(
     _replying(ref_db, cid)
     number = uc.complaints.case_file(ref_db, _user(ref_db, "admin"), cid).complaint.number
     at = _docs(cid, "sales")
-    reply = block(at, "expander", zh("action.reply"))
+    reply = unfold(at, zh("action.reply"))
     prefilled = widget(reply, "text_area", zh("field.reply_text") + " *").value
     assert zh("doc.l.subject", number=number) in prefilled  # the letter, not an empty box
     assert zh("doc.l.regards") in prefilled
@@ -89,7 +89,7 @@ def test_the_letter_edited_before_its_pdf_is_kept_and_prefills_the_reply(
     assert "我司已安排工程师本周到厂分析" in _pdf_text(pdf)
 
     at = _docs(cid, "sales")  # the reply form now starts from the edited letter
-    reply = block(at, "expander", zh("action.reply"))
+    reply = unfold(at, zh("action.reply"))
     assert "我司已安排工程师本周到厂分析。" in widget(
         reply, "text_area", zh("field.reply_text") + " *").value
     # back to kesu's text
