@@ -68,10 +68,12 @@ def facts(v: ComplaintView) -> None:
         ("field.severity_note", c.severity_note or None),
         ("field.sample_date", c.sample_date),
     ]
-    cols = st.columns(3)
-    for i, (key, value) in enumerate(rows):
-        shown = tr("common.none") if value in (None, "") else str(value)
-        cols[i % 3].text(f"{tr(key)}: {shown}")
+    # one text of lines per column, not an element per fact: the Complaint page's first view
+    # sent and drew 24 of them (issue #14)
+    lines = [f"{tr(key)}: {tr('common.none') if value in (None, '') else value}"
+             for key, value in rows]
+    for i, col in enumerate(st.columns(3)):
+        col.text("\n".join(lines[i::3]))
     st.markdown(f"**{tr('field.description')}**")
     st.text(c.description)
 
