@@ -4,6 +4,8 @@ English rule editor does not call two things Position; the payment form is empty
 an instalment is recorded."""
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 
 from core import usecases as uc
@@ -69,14 +71,18 @@ def test_finance_is_told_it_may_record_the_payment_not_that_nothing_is_to_do(
         assert text("case.no_actions") not in values(at, "caption")
 
 
-def test_a_time_left_or_overdue_reads_without_a_bare_point_zero() -> None:
+def test_a_time_left_or_overdue_reads_without_a_bare_point_zero(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """My Tasks said 已逾期 110.0 工作日; a fraction stays (3.6), a whole number is whole."""
     from datetime import timedelta as td
     from types import SimpleNamespace
     from typing import Any, cast
 
+    import ui.context
     from ui.due import left_text
 
+    # the reader's language, whatever an earlier test left in the bare session state
+    monkeypatch.setattr(ui.context, "lang", lambda: "zh")
     cal = cast(Any, SimpleNamespace(hours_per_day=8))
     assert left_text(td(hours=-880), cal) == zh("due.overdue_by", amount="110",
                                                 unit=zh("due.working_days"))
