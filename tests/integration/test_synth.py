@@ -199,7 +199,7 @@ def test_two_worker_processes_make_the_same_data_as_one(db_url: str, tmp_path: A
     from sqlalchemy.pool import NullPool
     if make_url(db_url).get_backend_name() != "postgresql":
         pytest.skip("SQLite has one writer: synth makes its chunks in one process there")
-    other = f"{make_url(db_url).query['options'].split('=', 1)[1]}_w"
+    other = f"{str(make_url(db_url).query['options']).split('=', 1)[1]}_w"
     admin = create_engine(make_url(db_url).difference_update_query(["options"]),
                           poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -372,9 +372,14 @@ class FakeRecords:
 
     def where_case_in(self, kind: type[T], states: Collection[State], **equals: Any
                       ) -> list[T]:
+        cases = self.d.complaints
         return [x for x in self.where(kind, **equals)
-                if x.complaint_id in self.d.complaints
-                and self.d.complaints[x.complaint_id].state in states]
+                if (c := cases.get(_case_id(x))) is not None and c.state in states]
+
+
+def _case_id(record: Any) -> int:
+    """The case a record belongs to (every record type has `complaint_id`)."""
+    return int(record.complaint_id)
 
 
 class FakeNotifications:
