@@ -24,7 +24,7 @@ from core.model import (
     RegisterPage, RegisterRow, Satisfaction, Scope, Severity, SixM, State, StepStatus,
 )
 from db import search
-from db.rows import CLOSED, SEVERITY, as_utc, complaint_of
+from db.rows import CLOSED, SEVERITY, as_utc, complaints_of
 from db.stats import SqlStats, facet_condition, narrow
 from db.tables import (
     ApprovalStepRow, AssistRow, CapaActionRow, ComplaintBigramRow, ComplaintRow, CustomerRow,
@@ -394,8 +394,7 @@ class SqlCases:
         if ids is not None:
             q = q.where(ComplaintRow.id.in_(sorted(ids)))
         result = self.s.execute(q)
-        keys = list(result.keys())
-        return [complaint_of(dict(zip(keys, r, strict=True))) for r in result]
+        return complaints_of(list(result.keys()), result)
 
     def _waiting_where(self, state: State, kinds: Collection[Kind] | None,
                        department_id: int | None, not_on_hold: bool,
@@ -435,8 +434,7 @@ class SqlCases:
         q = (select(ComplaintRow.__table__).where(*conds).order_by(*keys)
              .limit(limit).offset(offset))
         result = self.s.execute(q)
-        names = list(result.keys())
-        return [complaint_of(dict(zip(names, r, strict=True))) for r in result]
+        return complaints_of(list(result.keys()), result)
 
     def count_waiting(self, state: State, cap: int, *, kinds: Collection[Kind] | None = None,
                       department_id: int | None = None, not_on_hold: bool = False,

@@ -3,7 +3,9 @@ read models (db/reads.py) use (docs/architecture.md §4)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func
@@ -73,6 +75,23 @@ def complaint_of(row: dict[str, Any]) -> Complaint:
         if x is not None:
             v[k] = members.get(x) or kind(x)  # kind(x): an unknown value fails as before
     return Complaint(id=row["id"], **v)
+
+
+def complaints_of(keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[Complaint]:
+    """The same for many plain rows of the given columns at once: each value taken by its
+    position and passed by position (no dict per row: My Tasks reads hundreds of cases)."""
+    at = {k: i for i, k in enumerate(keys)}
+    take = itemgetter(at["id"], *(at[k] for k in FIELDS))
+    enums = [(1 + FIELDS.index(k), kind, members) for k, (kind, members) in _MEMBERS.items()]
+    out: list[Complaint] = []
+    for r in rows:
+        v = list(take(r))
+        for i, kind, members in enums:
+            x = v[i]
+            if x is not None:
+                v[i] = members.get(x) or kind(x)
+        out.append(Complaint(*v))
+    return out
 
 
 def complaint_values(c: Complaint) -> dict[str, Any]:

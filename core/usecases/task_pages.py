@@ -119,9 +119,10 @@ Candidate = tuple[Key, Callable[[], list[Task]]]
 
 
 def _stream(ctx: Context, uow: UnitOfWork, me: User, env: Env, r: _Read,
-            now: datetime) -> Iterator[Candidate]:
-    """The cases of one read in its order, read in growing batches as they are asked for,
-    each with how to decide its tasks."""
+            now: datetime, need: Callable[[], int]) -> Iterator[Candidate]:
+    """The cases of one read in its order, read in growing batches as they are asked for
+    (doubled each time, but not beyond the tasks the list still `need`s: most cases give
+    one, so fewer rows are read only to be left), each with how to decide its tasks."""
     offset, size = 0, _FIRST_BATCH
     while True:
         batch = uow.reads.cases.waiting(r.state, r.order, offset, size, kinds=r.kinds,
@@ -132,7 +133,7 @@ def _stream(ctx: Context, uow: UnitOfWork, me: User, env: Env, r: _Read,
             yield _bound(r.order, c, now), partial(worklists.case_tasks, ctx, uow, me, env, c)
         if len(batch) < size:
             return
-        offset, size = offset + size, min(size * 2, 1024)
+        offset, size = offset + size, max(_FIRST_BATCH, min(size * 2, 1024, need()))
 
 
 def _capa_stream(ctx: Context, uow: UnitOfWork, me: User, env: Env,
@@ -215,7 +216,8 @@ def first_tasks(ctx: Context, actor: User, limit: int | None = None,
         complete = True
         looked: dict[State, int] = {}  # cases read per state, and the tasks they gave
         gave: dict[State, dict[str, int]] = {}
-        streams = [_stream(ctx, uow, me, env, r, now) for r in reads]
+        streams = [_stream(ctx, uow, me, env, r, now, lambda: want - len(found))
+                   for r in reads]
         for bound, tasks_of in heapq.merge(*streams, _capa_stream(ctx, uow, me, env, now),
                                            key=lambda x: x[0]):
             if len(found) >= want and keys[want - 1] <= bound:
