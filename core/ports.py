@@ -219,10 +219,11 @@ class CaseReads(Protocol):
         "undated" (without a due time: last changed first, id descending)."""
         ...
 
-    def count_waiting(self, state: State, cap: int, *, kinds: Collection[Kind] | None = None,
-                      department_id: int | None = None, not_on_hold: bool = False,
-                      scope: Scope | None = None) -> dict[Kind, int]:
-        """How many of those cases there are by kind, counting no further than `cap` in all."""
+    def count_waiting(self, asks: Sequence[tuple[State, Collection[Kind] | None, int | None,
+                                                  bool]],
+                      cap: int, *, scope: Scope | None = None) -> list[dict[Kind, int]]:
+        """For each (state, kinds, department_id, not_on_hold) asked: how many of those cases
+        there are by kind, counting no further than `cap` in all — one statement for all."""
         ...
 
     def in_states(self, states: Sequence[State], limit: int = 5000,

@@ -13,7 +13,17 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, column, func, literal_column, or_, select, union
+from sqlalchemy import (
+    String,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy import table as sa_table
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased
@@ -436,15 +446,24 @@ class SqlCases:
         result = self.s.execute(q)
         return complaints_of(list(result.keys()), result)
 
-    def count_waiting(self, state: State, cap: int, *, kinds: Collection[Kind] | None = None,
-                      department_id: int | None = None, not_on_hold: bool = False,
-                      scope: Scope | None = None) -> dict[Kind, int]:
-        """How many cases in `state` may wait for a user, by kind, counting no further than
-        `cap` cases in all (a count of at least `cap` means "cap or more")."""
-        conds = self._waiting_where(state, kinds, department_id, not_on_hold, scope)
-        sub = select(ComplaintRow.kind).where(*conds).limit(cap).subquery()
-        return {Kind(k): int(n) for k, n in self.s.execute(
-            select(sub.c.kind, func.count()).group_by(sub.c.kind))}
+    def count_waiting(self, asks: Sequence[tuple[State, Collection[Kind] | None, int | None,
+                                                  bool]],
+                      cap: int, *, scope: Scope | None = None) -> list[dict[Kind, int]]:
+        """For each (state, kinds, department_id, not_on_hold) asked: how many cases may wait
+        for a user there, by kind, counting no further than `cap` cases in all (a count of at
+        least `cap` means "cap or more") — one statement (UNION ALL) instead of one a state,
+        each part along the state's index."""
+        parts = []
+        for i, (state, kinds, department_id, not_on_hold) in enumerate(asks):
+            conds = self._waiting_where(state, kinds, department_id, not_on_hold, scope)
+            sub = select(ComplaintRow.kind).where(*conds).limit(cap).subquery()
+            parts.append(select(literal_column(str(i)).label("ask"), sub.c.kind, func.count())
+                         .group_by(sub.c.kind))
+        out: list[dict[Kind, int]] = [{} for _ in asks]
+        if parts:
+            for i, k, n in self.s.execute(union_all(*parts)):
+                out[int(i)][Kind(k)] = int(n)
+        return out
 
 
 

@@ -310,14 +310,13 @@ def _estimate(uow: UnitOfWork, me: User, reads: list[_Read], scope: Scope | None
     fits its kind. Also whether a count reached the cap."""
     out: dict[str, int] = {}
     capped = False
-    done: set[State] = set()
+    first: dict[State, _Read] = {}  # each state counted once, as its first read narrows it
     for r in reads:
-        if r.state in done:
-            continue
-        done.add(r.state)
-        by_kind = uow.reads.cases.count_waiting(r.state, COUNT_CAP, kinds=r.kinds,
-                                                department_id=r.department_id,
-                                                not_on_hold=r.not_on_hold, scope=scope)
+        first.setdefault(r.state, r)
+    counted = uow.reads.cases.count_waiting(  # one statement for every state
+        [(r.state, r.kinds, r.department_id, r.not_on_hold) for r in first.values()],
+        COUNT_CAP, scope=scope)
+    for r, by_kind in zip(first.values(), counted, strict=True):
         waiting = sum(by_kind.values())
         capped = capped or waiting >= COUNT_CAP
         seen = looked.get(r.state, 0)

@@ -756,12 +756,14 @@ class FakeCases:
                           key=lambda c: (c.updated_at or c.received_at, c.id or 0), reverse=True)
         return hits[offset:offset + limit]
 
-    def count_waiting(self, state: State, cap: int, *, kinds: Collection[Kind] | None = None,
-                      department_id: int | None = None, not_on_hold: bool = False,
-                      scope: Scope | None = None) -> dict[Kind, int]:
-        out: dict[Kind, int] = {}
-        for c in self._waiting(state, kinds, department_id, not_on_hold)[:cap]:
-            out[c.kind] = out.get(c.kind, 0) + 1
+    def count_waiting(self, asks: Sequence[tuple[State, Collection[Kind] | None, int | None,
+                                                  bool]],
+                      cap: int, *, scope: Scope | None = None) -> list[dict[Kind, int]]:
+        out: list[dict[Kind, int]] = []
+        for state, kinds, department_id, not_on_hold in asks:
+            out.append({})
+            for c in self._waiting(state, kinds, department_id, not_on_hold)[:cap]:
+                out[-1][c.kind] = out[-1].get(c.kind, 0) + 1
         return out
 
 
