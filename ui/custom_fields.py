@@ -73,10 +73,12 @@ def facts(complaint_id: int) -> None:
         cols[i % 3].text(f"{name(v.field)}: {text_of(v.field, v.value) or tr('common.none')}")
 
 
-def register_filter() -> tuple[tuple[int, str], ...]:
+def register_filter(fields: list[CustomField] | None = None) -> tuple[tuple[int, str], ...]:
     """A filter of the register by one custom field's value (none when there are no fields);
-    a value that is not of the field's type filters nothing and says so."""
-    fields = uc.custom_fields.field_definitions(kesu())
+    a value that is not of the field's type filters nothing and says so. `fields`: the
+    active fields if the caller has read them already."""
+    if fields is None:
+        fields = uc.custom_fields.field_definitions(kesu())
     if not fields:
         return ()
     by_id = {f.id or 0: f for f in fields}
@@ -99,9 +101,12 @@ def register_filter() -> tuple[tuple[int, str], ...]:
     return ((fid, value),) if value else ()
 
 
-def columns(rows: list[RegisterRow]) -> dict[str, list[str]]:
-    """The register's columns of the active fields, values in words."""
-    fields = uc.custom_fields.field_definitions(kesu())
+def columns(rows: list[RegisterRow],
+            fields: list[CustomField] | None = None) -> dict[str, list[str]]:
+    """The register's columns of the active fields (`fields` if read already), values in
+    words."""
+    if fields is None:
+        fields = uc.custom_fields.field_definitions(kesu())
     return {name(f): [text_of(f, r.custom.get(f.id or 0, "")) for r in rows] for f in fields}
 
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 
 import pandas as pd
 import streamlit as st
 
-from core.model import Kind, RegisterFilter, RegisterPage, RegisterRow, Severity, State, User
+from core.model import (
+    CustomField, Kind, RegisterFilter, RegisterPage, RegisterRow, Severity, State, User,
+)
 from ui import custom_fields
-from ui.context import attempt, kesu, label, lang, local, tr, trn
+from ui.context import attempt, kesu, label, lang, local, settings_tz, tr, trn
 from ui import register_export
 from core import usecases as uc
 
@@ -18,7 +20,7 @@ COUNT_LIMIT = 10_000  # counted no further: "more than 10,000" (issue #14)
 SORTS = ["received_at", "number", "customer", "state", "severity"]
 
 
-def _filters() -> RegisterFilter:
+def _filters(fields: list[CustomField]) -> RegisterFilter:
     a, b, c, d = st.columns([3, 2, 2, 2])
     text = a.text_input(tr("log.search"), key="reg_text", max_chars=100)
     states = b.multiselect(tr("log.filter_state"), list(State), format_func=label("state"),
@@ -36,37 +38,45 @@ def _filters() -> RegisterFilter:
                                                             else s)))
     desc = d.toggle(tr("log.sort_desc"), value=True, key="reg_desc")
     overdue = e.toggle(tr("log.filter_overdue"), value=False, key="reg_overdue")
-    custom = custom_fields.register_filter()
+    custom = custom_fields.register_filter(fields)
     return RegisterFilter(text=text, states=tuple(states), severities=tuple(sevs),
                           kinds=tuple(kinds), date_from=date_from or None,
                           date_to=date_to or None, sort=sort, descending=desc,
                           overdue_only=overdue, custom=custom)
 
 
-def _frame(rows: list[RegisterRow]) -> pd.DataFrame:
+def _frame(rows: list[RegisterRow], fields: list[CustomField] | None = None) -> pd.DataFrame:
     i = 1 if lang() == "en" else 0
     now = datetime.now(timezone.utc)
+    tz = settings_tz()  # once, not per cell: each call is a cached read (pickled value)
+    kinds = {k: tr(f"kind.{k.value}") for k in Kind}  # the words once, not per row
+    states = {s: tr(f"state.{s.value}") for s in State}
     return pd.DataFrame({
         tr("field.number"): [r.number for r in rows],
-        tr("field.received_at"): [local(r.received_at) for r in rows],
+        tr("field.received_at"): [_local(r.received_at, tz) for r in rows],
         tr("field.customer"): [r.customer for r in rows],
-        tr("field.kind"): [tr(f"kind.{r.kind.value}") for r in rows],
-        tr("field.state"): [tr(f"state.{r.state.value}") for r in rows],
+        tr("field.kind"): [kinds[r.kind] for r in rows],
+        tr("field.state"): [states[r.state] for r in rows],
         tr("field.severity"): [r.severity.value if r.severity else "" for r in rows],
         tr("field.product_code"): [r.product_code for r in rows],
         tr("field.order_no"): [r.order_no for r in rows],
         tr("field.defect_type"): [r.defect_type.split("|")[i] if r.defect_type else ""
                                   for r in rows],
-        tr("due.column"): [_due(r.due_at, now) for r in rows],
+        tr("due.column"): [_due(r.due_at, now, tz) for r in rows],
         tr("field.description_short"): [r.description for r in rows],
-        **custom_fields.columns(rows),
+        **custom_fields.columns(rows, fields),
     })
 
 
-def _due(due: datetime | None, now: datetime) -> str:
+def _due(due: datetime | None, now: datetime, tz: tzinfo) -> str:
     if due is None:
         return ""
-    return (tr("due.overdue") + " · " if due < now else "") + local(due)
+    return (tr("due.overdue") + " · " if due < now else "") + _local(due, tz)
+
+
+def _local(dt: datetime | None, tz: tzinfo) -> str:
+    """As ui.context.local, the zone given."""
+    return local(None) if dt is None else dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=200)
@@ -108,7 +118,8 @@ def open_picked() -> None:
 
 def register(user: User) -> None:
     st.subheader(tr("log.register"))
-    flt = _filters()
+    fields = uc.custom_fields.field_definitions(kesu())  # read once for the filter, the
+    flt = _filters(fields)  # columns and the export's chooser (one unit of work, not three)
     if st.session_state.get("reg_last") != flt:  # a new filter starts at page 1
         st.session_state["reg_last"] = flt
         st.session_state["reg_page"] = 1
@@ -129,7 +140,7 @@ def register(user: User) -> None:
         st.info(tr("log.no_match") if filtered else tr("log.empty"))
         return
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    frame = _frame(rows)
+    frame = _frame(rows, fields)
     st.session_state["reg_ids"] = [r.id for r in rows]
     st.dataframe(frame, hide_index=True, on_select=_picked_row, selection_mode="single-row",
                  key="reg_table", width="stretch")
@@ -148,7 +159,7 @@ def register(user: User) -> None:
     c.selectbox(tr("log.open_case"), list(numbers), index=None, key="reg_open",
                 placeholder=tr("log.pick"), on_change=_picked_number)
     # the full register as Excel or CSV, the columns the user picks (issue #13)
-    register_export.export_panel(user, flt, total, register_export.chooser(), st)
+    register_export.export_panel(user, flt, total, register_export.chooser(fields), st)
 
 
 def _page(flt: RegisterFilter, page: int,

@@ -53,10 +53,11 @@ def header(key: str, fields: dict[str, CustomField]) -> str:
     return tr(_HEADER_KEYS.get(key, "field." + key))
 
 
-def chooser() -> list[str]:
+def chooser(active: list[CustomField] | None = None) -> list[str]:
     """The columns the user picks for the export (the default set the first time; kept for
-    the session), in the register's order."""
-    fields = {rc.custom_key(f.id or 0): f for f in _fields()}
+    the session), in the register's order. `active`: the active custom fields if read
+    already."""
+    fields = {rc.custom_key(f.id or 0): f for f in (_fields() if active is None else active)}
     options = list(rc.KEYS) + list(fields)
     if "reg_cols" not in st.session_state:
         st.session_state["reg_cols"] = rc.default_columns(f.id or 0 for f in fields.values())
