@@ -75,10 +75,10 @@ def _idle(page: object) -> None:
 
 def _login(page: object, base: str, username: str) -> None:
     p: object = page
-    p.goto(base + "/")  # type: ignore[attr-defined]
+    # the sign-in is a plain page of its own (/signin, issue #11), not a Streamlit run
+    p.goto(base + "/signin")  # type: ignore[attr-defined]
     box = p.get_by_role("textbox", name=re.compile("用户名|Username"))  # type: ignore[attr-defined]
     box.wait_for(timeout=120_000)
-    _idle(p)
     box.fill(username)
     p.get_by_role("textbox", name=re.compile("^(密码|Password)$")).fill(PASSWORD)  # type: ignore[attr-defined]
     p.get_by_role("button", name=re.compile("^(登录|Log in)$")).click()  # type: ignore[attr-defined]
