@@ -11,7 +11,7 @@ from datetime import timedelta
 from core import usecases as uc
 from core.model import CapaType
 from core.usecases.context import Context
-from tests.app.helpers import en, no_exception, open_case_tab, values, widget, zh
+from tests.app.helpers import en, no_exception, open_case_tab, values, zh
 from tests.app.test_forms_keep_values import _investigating, _open, _today, _user
 from tests.app.test_payments import _implementing
 from tests.app.test_payments import _open as _open_payments
@@ -42,21 +42,6 @@ def test_the_rule_editor_does_not_call_two_different_things_position() -> None:
     """The steps' title column and the rule's place in the list are on one English form."""
     assert en("field.title") == "Title"
     assert en("rules.position") == "Place in the list"
-
-
-def test_after_an_instalment_is_recorded_the_payment_form_is_empty_again(demo_db: Context) -> None:
-    """Seen in Chromium: the recorded amount and voucher stayed in the form under the
-    instalment just listed, one click from recording it twice."""
-    cid = _implementing(demo_db)
-    at = _open_payments(cid, "zh")
-    widget(at, "text_input", zh("field.amount"), index=0).input("300")
-    widget(at, "text_input", zh("field.voucher"), index=0).input("HK-001")
-    widget(at, "button", zh("disp.pay")).click().run()
-    no_exception(at)
-    assert values(at, "success") == [zh("common.saved")]
-    assert widget(at, "text_input", zh("field.amount"), index=0).value == ""
-    assert widget(at, "text_input", zh("field.voucher"), index=0).value == ""
-    assert len(uc.closure.payments(demo_db, _user(demo_db, "finance"), cid)) == 1
 
 
 def test_finance_is_told_it_may_record_the_payment_not_that_nothing_is_to_do(
