@@ -213,9 +213,8 @@ def _statements(where: Callable[[Any], Any]) -> tuple[Any, ...]:
     )
 
 
-# a few cases by their ids (the unit of work); every case in an id range (the rebuild: no
-# list of 2,000 parameters for the driver to parse, and an index range scan per table)
-_BY_IDS = _statements(lambda col: col.in_(_IDS))
+# every case in an id range (the rebuild: no list of 2,000 parameters for the driver to parse,
+# and an index range scan per table; the unit of work reads its few cases by `_CASES` below)
 _BY_RANGE = _statements(lambda col: and_(col > bindparam("lo"), col <= bindparam("hi")))
 
 
@@ -238,12 +237,7 @@ def _read_facts(db: Db, statements: tuple[Any, ...], arg: dict[str, Any]
     return got
 
 
-def _facts(db: Db, ids: Sequence[int]) -> dict[int, CaseFacts]:
-    """The facts of these cases, read in six statements."""
-    return _read_facts(db, _BY_IDS, {"ids": list(ids)})
-
-
-# The unit of work's reads, fewer round trips than `_BY_IDS` (issue #14, a write ≤ 30 ms): the
+# The unit of work's reads, fewer round trips than six reads (issue #14, a write ≤ 30 ms): the
 # cases with their recurrence rows and the rollups' zone in one statement, their five kinds of
 # records in one UNION ALL (`_RECORD_COLUMNS`: each kind fills its own columns, NULL the others).
 _CASES = (select(*COLUMNS, StatsRecurrenceRow.product_code.label("rq_product"),
@@ -288,7 +282,7 @@ Recurrence = tuple[str, int, datetime]  # a case's issue (product, defect type),
 def _cases_now(db: Db, ids: list[int]
                ) -> tuple[str | None, dict[int, CaseFacts], dict[int, Recurrence]]:
     """(the rollups' zone, these cases' facts, their stored recurrence rows) in two
-    statements: what `_facts` and the reads of `refresh_recurrences` give."""
+    statements: the facts `_read_facts` would give, and the reads of `refresh_recurrences`."""
     arg = {"ids": ids}
     rows = db.execute(_CASES, arg).all()
     if not rows:
